@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# bootstrap.sh - installs what strata needs on Debian 12, idempotently.
+#
+# Debian packages come from apt when one is missing; the tree-sitter Python
+# grammar comes from npm (pinned version, integrity hash checked against the
+# one recorded in scripts/deps.lock) and is unpacked in .deps/, outside the
+# tracked tree. Runs in well under a second when everything is there.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/.deps"
+. "$top/scripts/deps.lock"
+
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then echo sudo; else
+            echo "bootstrap: missing packages and not root; install: $*" >&2
+            exit 2
+        fi
+    fi
+}
+
+# Debian packages: the build, the libraries, and the reference tools that the
+# comparison tests and benches run against.
+pkgs=(build-essential pkg-config cmake ninja-build clang clang-format
+      libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
+      libxxhash-dev libssl-dev libsqlite3-dev
+      python3 pyflakes3)
+# Node.js and npm fetch the grammar; a machine may have them from elsewhere
+# (its own npm), in which case Debian's would conflict.
+if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "bootstrap: installing ${missing[*]}"
+    sudo_cmd=$(need_root "${missing[@]}")
+    $sudo_cmd apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends \
+        "${missing[@]}"
+fi
+
+# The grammar: npm pack, verify, unpack.
+gdir="$deps/tree-sitter-python"
+stamp="$gdir/.strata-integrity"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$TSPY_INTEGRITY" ]; then
+    mkdir -p "$deps/pack"
+    rm -rf "$gdir" "$deps/pack"/*
+    echo "bootstrap: fetching tree-sitter-python@$TSPY_VERSION from npm"
+    (cd "$deps/pack" && npm pack --silent "tree-sitter-python@$TSPY_VERSION" >/dev/null)
+    tgz="$deps/pack/tree-sitter-python-$TSPY_VERSION.tgz"
+    got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+    if [ "$got" != "$TSPY_INTEGRITY" ]; then
+        echo "bootstrap: integrity mismatch for $tgz" >&2
+        echo "  expected $TSPY_INTEGRITY" >&2
+        echo "  got      $got" >&2
+        exit 2
+    fi
+    mkdir -p "$gdir"
+    tar -xzf "$tgz" -C "$gdir" --strip-components=1 package/src package/LICENSE
+    echo "$TSPY_INTEGRITY" >"$stamp"
+fi

@@ -1,0 +1,68 @@
+/* scan.h - the per-file scan: bytes of one Python file in, msgpack out.
+ *
+ * The scan is a pure function of (options, file kind, content): it decodes
+ * the file (UTF-8, BOM, PEP 263 coding line), parses it with tree-sitter,
+ * runs the scope analysis and pyflakes' per-file checks, applies `# noqa`,
+ * and extracts the file's local summary. Its result is a msgpack document,
+ * so that the same bytes can go to a cache or over the wire unchanged; the
+ * path of the file is not an input, so identical files share one result.
+ *
+ * Result document (a msgpack map):
+ *   "v":     uint, SCAN_RESULT_VERSION
+ *   "diags": array of [line, col, code, message]; line 1-based, col 1-based
+ *            in bytes of the UTF-8 text, sorted by (line, col, code)
+ *   "summary": map, see summary.h (imports, definitions, __all__, ...)
+ *
+ * A scanner holds one tree-sitter parser and is used by one thread at a time;
+ * make one per thread. */
+#ifndef STRATA_SCAN_H
+#define STRATA_SCAN_H
+
+#include "common/arena.h"
+#include "common/status.h"
+
+#define SCAN_RESULT_VERSION 1
+#define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
+
+typedef enum {
+    SCAN_KIND_PY = 0,   /* module.py */
+    SCAN_KIND_PYI = 1,  /* module.pyi: a stub */
+    SCAN_KIND_INIT = 2  /* package/__init__.py(i) */
+} scan_kind_t;
+
+typedef struct {
+    size_t max_file_bytes; /* larger files get one E902 diagnostic; 0: default */
+} scan_opts_t;
+
+typedef struct scanner scanner_t;
+
+/* A scanner with its own parser; NULL when out of memory or when the grammar
+ * does not load (ABI mismatch). Caller owns it. */
+scanner_t *scanner_new(void);
+void scanner_destroy(scanner_t **self_p);
+
+/* Scans src[0..len). On ST_OK *out points into arena a (valid until a is
+ * reset) and holds the result document. Problems of the file itself
+ * (encoding, syntax, size) are diagnostics in the result, not errors: an
+ * error (ST_ENOMEM when a's limit is hit, ST_EINTERNAL) means no result. */
+st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind,
+                    const uint8_t *src, size_t len, arena_t *a, span_t *out, st_err_t *err);
+
+/* One diagnostic decoded from a result; strings point into the arena given
+ * to scan_result_diags (NUL-terminated). */
+typedef struct {
+    uint32_t line;
+    uint32_t col;
+    const char *code;
+    const char *message;
+} scan_diag_t;
+
+/* Decodes the "diags" of a result document. Untrusted input: a malformed or
+ * oversized document is ST_ECORRUPT and nothing is returned. */
+st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t *count,
+                          st_err_t *err);
+
+/* The scan kind of a path from its name: .pyi, __init__.py, else .py. */
+scan_kind_t scan_kind_of_path(const char *path);
+
+#endif
