@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench-deps.sh - installs the reference tools the benches compare against.
+#
+# The benches measure strata against pyflakes (Debian's pyflakes3, the
+# accuracy reference), hyperfine (wall-clock timing) and ruff's WebAssembly
+# build from npm (the speed reference). Debian packages come from apt only
+# when missing; the npm package is installed from the lockfile committed in
+# bench/node/, so npm checks its integrity hash, into .deps/node/ (outside the
+# tracked tree). A stamp holding the lockfile's digest makes a second run a
+# no-op that takes milliseconds.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+lockdir="$top/bench/node"
+nodedir="$top/.deps/node"
+
+pkgs=(pyflakes3 hyperfine python3)
+if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "bench-deps: installing ${missing[*]}"
+    sudo_cmd=
+    if [ "$(id -u)" -ne 0 ]; then
+        if ! command -v sudo >/dev/null 2>&1; then
+            echo "bench-deps: not root and no sudo; install: ${missing[*]}" >&2
+            exit 2
+        fi
+        sudo_cmd=sudo
+    fi
+    $sudo_cmd apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -q --no-install-recommends \
+        "${missing[@]}"
+fi
+
+# ruff-wasm: `npm ci` installs exactly what the lockfile names and fails on an
+# integrity mismatch. Install scripts are not run: the package needs none.
+want=$(sha256sum "$lockdir/package-lock.json" | cut -d' ' -f1)
+stamp="$nodedir/.strata-lock-sha256"
+pkg="$nodedir/node_modules/@astral-sh/ruff-wasm-nodejs/package.json"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -f "$pkg" ]; then
+    echo "bench-deps: installing bench/node/package-lock.json into .deps/node"
+    mkdir -p "$nodedir"
+    rm -f "$stamp"
+    cp "$lockdir/package.json" "$lockdir/package-lock.json" "$nodedir/"
+    npm ci --prefix "$nodedir" --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+fi
