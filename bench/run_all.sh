@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# run_all.sh - every bench in one go; what `make bench` runs.
+#
+# Runs the speed bench (scan_bench and the wall-time comparison, see
+# speed.sh), the accuracy comparison with pyflakes (the four codes of the
+# bar, then every code), and any other bench program the build produced
+# (simd_bench, exec_bench, ...). Benches report, they do not assert: a
+# missing tool or binary is reported and the rest still runs. The whole
+# output is also kept in bench/out/run_all.txt.
+#
+# Usage: bench/run_all.sh BUILD_DIR   (after scripts/bench-deps.sh)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
+mkdir -p "$top/bench/out"
+log=$top/bench/out/run_all.txt
+
+section() {
+    printf '\n== %s\n' "$*"
+}
+
+run_all() {
+    local status=0 b name
+    section "speed: bench/speed.sh $build"
+    "$top/bench/speed.sh" "$build" || status=1
+
+    section "accuracy: strata vs pyflakes on the stdlib (bar codes)"
+    if [ -x "$build/strata" ]; then
+        /usr/bin/python3 "$top/bench/pyflakes_compare.py" "$build/strata" || status=1
+        section "accuracy: every code either tool reports"
+        /usr/bin/python3 "$top/bench/pyflakes_compare.py" "$build/strata" --codes all ||
+            status=1
+    else
+        echo "no $build/strata: accuracy comparison skipped"
+    fi
+
+    for b in "$build"/*_bench; do
+        [ -x "$b" ] || continue
+        name=$(basename "$b")
+        [ "$name" = scan_bench ] && continue # run by speed.sh on the corpus
+        section "$name"
+        "$b" || { echo "$name exited $?"; status=1; }
+    done
+    return $status
+}
+
+run_all 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+echo
+echo "run_all: output kept in ${log#"$top"/}"
+exit "$status"
