@@ -25,9 +25,9 @@
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
 
 typedef enum {
-    SCAN_KIND_PY = 0,   /* module.py */
-    SCAN_KIND_PYI = 1,  /* module.pyi: a stub */
-    SCAN_KIND_INIT = 2  /* package/__init__.py(i) */
+    SCAN_KIND_PY = 0,  /* module.py */
+    SCAN_KIND_PYI = 1, /* module.pyi: a stub */
+    SCAN_KIND_INIT = 2 /* package/__init__.py(i) */
 } scan_kind_t;
 
 typedef struct {
@@ -45,8 +45,8 @@ void scanner_destroy(scanner_t **self_p);
  * reset) and holds the result document. Problems of the file itself
  * (encoding, syntax, size) are diagnostics in the result, not errors: an
  * error (ST_ENOMEM when a's limit is hit, ST_EINTERNAL) means no result. */
-st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind,
-                    const uint8_t *src, size_t len, arena_t *a, span_t *out, st_err_t *err);
+st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, const uint8_t *src,
+                    size_t len, arena_t *a, span_t *out, st_err_t *err);
 
 /* One diagnostic decoded from a result; strings point into the arena given
  * to scan_result_diags (NUL-terminated). */

@@ -1,0 +1,3119 @@
+/* checker.c - scope analysis and pyflakes' per-file checks (see checker.h).
+ *
+ * The walk mirrors the order in which Python binds and reads names, which is
+ * not source order: an assignment's value is read before its targets are
+ * bound, a for loop's iterable before its target, a comprehension's clauses
+ * before its element. Function bodies are deferred with a copy of the scope
+ * stack, so they see every module-level binding, as at run time.
+ *
+ * Names are interned per file; the builtins are interned first, so a name
+ * id below N_BUILTINS is a builtin and needs no binding of its own.
+ *
+ * "Different forks" (pyflakes' rule that `try: import x / except: x = None`
+ * is no redefinition) is answered from a small tree of if/try branches built
+ * during the walk, not from parent pointers on every node. */
+#include "checker.h"
+
+#include "common/intern.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names known to the checker ------------------------------------- */
+
+/* Python 3.11's dir(builtins) plus the module globals pyflakes also treats
+ * as defined everywhere. A fact about CPython, kept as data. */
+static const char *const builtin_names[] = {
+    "ArithmeticError", "AssertionError", "AttributeError", "BaseException", "BaseExceptionGroup",
+    "BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning", "ChildProcessError",
+    "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
+    "DeprecationWarning", "EOFError", "Ellipsis", "EncodingWarning", "EnvironmentError",
+    "Exception", "ExceptionGroup", "False", "FileExistsError", "FileNotFoundError",
+    "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError",
+    "ImportWarning", "IndentationError", "IndexError", "InterruptedError", "IsADirectoryError",
+    "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError", "ModuleNotFoundError",
+    "NameError", "None", "NotADirectoryError", "NotImplemented", "NotImplementedError", "OSError",
+    "OverflowError", "PendingDeprecationWarning", "PermissionError", "ProcessLookupError",
+    "RecursionError", "ReferenceError", "ResourceWarning", "RuntimeError", "RuntimeWarning",
+    "StopAsyncIteration", "StopIteration", "SyntaxError", "SyntaxWarning", "SystemError",
+    "SystemExit", "TabError", "TimeoutError", "True", "TypeError", "UnboundLocalError",
+    "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError",
+    "UnicodeWarning", "UserWarning", "ValueError", "Warning", "ZeroDivisionError",
+    "__build_class__", "__debug__", "__doc__", "__import__", "__loader__", "__name__",
+    "__package__", "__spec__", "abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool",
+    "breakpoint", "bytearray", "bytes", "callable", "chr", "classmethod", "compile", "complex",
+    "copyright", "credits", "delattr", "dict", "dir", "divmod", "enumerate", "eval", "exec", "exit",
+    "filter", "float", "format", "frozenset", "getattr", "globals", "hasattr", "hash", "help",
+    "hex", "id", "input", "int", "isinstance", "issubclass", "iter", "len", "license", "list",
+    "locals", "map", "max", "memoryview", "min", "next", "object", "oct", "open", "ord", "pow",
+    "print", "property", "quit", "range", "repr", "reversed", "round", "set", "setattr", "slice",
+    "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
+    /* pyflakes' _MAGIC_GLOBALS */
+    "__file__", "__builtins__", "__annotations__", "WindowsError"};
+#define N_BUILTINS ((uint32_t)(sizeof builtin_names / sizeof builtin_names[0]))
+
+/* Names the checker compares against, interned right after the builtins. */
+#define WELL_KNOWN(X)                                                                              \
+    X(ALL, "__all__")                                                                              \
+    X(CLASS_, "__class__") X(PATH, "__path__") X(MODULE_, "__module__")                            \
+        X(QUALNAME, "__qualname__") X(UNDERSCORE, "_") X(OVERLOAD, "overload")                     \
+            X(LITERAL, "Literal") X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias")              \
+                X(CAST, "cast") X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple")                  \
+                    X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")                      \
+                        X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")    \
+                            X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")     \
+                                X(BOUND, "bound") X(TYPING, "typing")                              \
+                                    X(TYPING_EXT, "typing_extensions")                             \
+                                        X(ANNOTATIONS_F, "annotations")
+
+enum {
+    WK__FIRST = N_BUILTINS - 1,
+#define WK_ENUM(k, s) WK_##k,
+    WELL_KNOWN(WK_ENUM)
+#undef WK_ENUM
+        WK__END
+};
+
+static const char *const well_known_names[] = {
+#define WK_STR(k, s) s,
+    WELL_KNOWN(WK_STR)
+#undef WK_STR
+};
+
+/* Builtin ids we test directly. */
+static uint32_t id_of_builtin(const char *s)
+{
+    for (uint32_t i = 0; i < N_BUILTINS; i++)
+        if (strcmp(builtin_names[i], s) == 0)
+            return i;
+    return UINT32_MAX;
+}
+
+static const char *const future_features[] = {
+    "nested_scopes",  "generators",       "division",       "absolute_import", "with_statement",
+    "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop",  "annotations"};
+
+/* ---- bindings and scopes --------------------------------------------- */
+
+typedef enum {
+    B_BUILTIN,
+    B_ARGUMENT,
+    B_BINDING,
+    B_ASSIGNMENT,
+    B_NAMEDEXPR,
+    B_ANNOTATION,
+    B_EXPORT,
+    B_FUNCTION,
+    B_CLASS,
+    B_IMPORT,
+    B_SUBMODULE,
+    B_FROM,
+    B_STAR,
+    B_FUTURE
+} bkind_t;
+
+typedef enum { SC_MODULE, SC_CLASS, SC_FUNCTION, SC_GENERATOR } sckind_t;
+
+typedef struct scope scope_t;
+typedef struct redef redef_t;
+
+typedef struct binding {
+    uint32_t name;
+    uint8_t kind;
+    bool parent_is_for;  /* bound as a for-loop target (F402) */
+    bool overload;       /* a def decorated with typing's overload */
+    uint32_t line, col;  /* the source's position, 1-based line, 0-based col */
+    uint32_t fnode;      /* branch the source sits in (different forks) */
+    const scope_t *used; /* scope the last use came from; NULL when unused */
+    uint32_t used_line, used_col;
+    uint32_t full;        /* imports: full dotted name (interned) */
+    uint32_t module;      /* from-imports: module as written, dots included */
+    uint32_t real;        /* from-imports: the imported name */
+    int32_t import_index; /* entry in the summary's imports, or -1 */
+    redef_t *redefined;   /* rebindings in nested scopes (imports only) */
+    uint32_t *exports;    /* __all__ */
+    uint32_t n_exports;
+    TSNode def;       /* functions and classes: their node (for the summary) */
+    TSNode decorated; /* the decorated_definition around def, if any */
+    scope_t *body;    /* classes: their scope */
+} binding_t;
+
+struct redef {
+    redef_t *next;
+    uint32_t line, col;
+    bool is_for;
+};
+
+typedef struct {
+    uint32_t name;
+    binding_t *b;
+} slot_t;
+
+#define SLOT_EMPTY UINT32_MAX
+#define SLOT_TOMB (UINT32_MAX - 1)
+
+struct scope {
+    uint8_t kind;
+    bool import_starred;
+    bool uses_locals;
+    uint32_t cap;  /* power of two */
+    uint32_t fill; /* live + tombstones */
+    uint32_t live;
+    slot_t *slots;
+};
+
+/* A branch point for "different forks": an if or a try, and its parts. */
+typedef struct {
+    uint32_t parent;
+    uint32_t depth;
+    bool is_fork;
+} fnode_t;
+
+typedef enum { D_FUNCTION, D_LAMBDA, D_STRING_ANN, D_ANN_EXPR, D_TYPE_COMMENT } dkind_t;
+
+typedef enum { ANN_NONE = 0, ANN_STRING = 1, ANN_BARE = 2 } annstate_t;
+
+typedef struct {
+    uint8_t kind;
+    TSNode node;
+    scope_t **stack;
+    uint32_t depth;
+    uint32_t fnode;
+    uint32_t cond;   /* enclosing if/while/ifexp count (del is ignored there) */
+    const char *src; /* text the node's positions and names refer to */
+    bool override;   /* report everything at (oline, ocol) */
+    uint32_t oline, ocol;
+} defer_t;
+
+typedef struct {
+    const checker_input_t *in;
+    const lang_t *L;
+    arena_t *a;
+    diag_list_t *diags;
+    summary_t *sum;
+    intern_t *names;
+    const char *src; /* current text: the file, or a string annotation */
+
+    scope_t **stack;
+    uint32_t depth, stack_cap;
+
+    defer_t *deferred;
+    size_t n_deferred, cap_deferred;
+    scope_t **fscopes; /* function scopes to check for F841 at the end */
+    size_t n_fscopes, cap_fscopes;
+    scope_t **dead; /* popped scopes, for F401 and F822 */
+    size_t n_dead, cap_dead;
+
+    fnode_t *fnodes;
+    uint32_t n_fnodes, cap_fnodes, cur_fnode;
+
+    bool *except_stack; /* per try body: does a handler catch NameError */
+    uint32_t n_except, cap_except;
+
+    uint8_t *builtin_used;
+    bool *builtin_deleted;
+    uint32_t id_locals, id_print, id_nameerror, id_notimpl;
+
+    uint32_t cond; /* if/while/ifexp nesting */
+    uint32_t loop; /* loop bodies of the current function or class */
+    uint32_t rec;  /* recursion depth */
+    uint8_t ann;   /* annstate_t */
+    bool in_deferred;
+    bool in_fstring;
+    bool futures_allowed;
+    bool annotations_future;
+    bool override;
+    uint32_t oline, ocol;
+    bool oom;
+    bool too_deep;
+    TSTree **ann_trees;
+    size_t n_ann_trees, cap_ann_trees;
+    TSTreeCursor
+        *curs; /* one per open child loop, reused (malloc'd: tree-sitter owns their stacks) */
+    uint32_t n_curs_used, n_curs_made, cap_curs;
+    TSNode export_value; /* value of the assignment whose targets are being bound */
+    bool in_for;         /* statements being visited sit directly in a for loop */
+} checker_t;
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static bool grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem)
+{
+    size_t ncap = *cap ? *cap : 16;
+    size_t old_bytes, new_bytes;
+    void *p;
+
+    if (need <= *cap)
+        return true;
+    while (ncap < need)
+        ncap *= 2;
+    if (!st_mul_size(*cap, elem, &old_bytes) || !st_mul_size(ncap, elem, &new_bytes)) {
+        c->oom = true;
+        return false;
+    }
+    if ((p = arena_realloc(c->a, *items, old_bytes, new_bytes)) == NULL) {
+        c->oom = true;
+        return false;
+    }
+    *items = p;
+    *cap = ncap;
+    return true;
+}
+
+#define PUSH(c, arr, n, cap, val)                                                                  \
+    do {                                                                                           \
+        size_t cap_ = (cap);                                                                       \
+        if (grow((c), (void **)&(arr), &cap_, (size_t)(n) + 1, sizeof *(arr))) {                   \
+            (cap) = cap_;                                                                          \
+            (arr)[(n)++] = (val);                                                                  \
+        }                                                                                          \
+    } while (0)
+
+static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
+{
+    return ts_node_child_by_field_id(n, c->L->field_id[f]);
+}
+
+static inline lang_kind_t kind(const checker_t *c, TSNode n)
+{
+    return lang_kind(c->L, n);
+}
+
+static inline const char *text(const checker_t *c, TSNode n, uint32_t *len)
+{
+    uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
+    *len = e - s;
+    return c->src + s;
+}
+
+static uint32_t intern_bytes(checker_t *c, const char *s, size_t len)
+{
+    uint32_t id;
+
+    if (intern_get_or_add(c->names, s, len, &id) != ST_OK) {
+        c->oom = true;
+        return UINT32_MAX - 2;
+    }
+    return id;
+}
+
+static inline uint32_t name_id(checker_t *c, TSNode n)
+{
+    uint32_t len;
+    const char *s = text(c, n, &len);
+    return intern_bytes(c, s, len);
+}
+
+static const char *name_str(const checker_t *c, uint32_t id)
+{
+    size_t len;
+    const char *s = intern_str(c->names, id, &len);
+    return s != NULL ? s : "?";
+}
+
+/* Line (1-based) and column (0-based bytes) of a node, or of the string
+ * annotation being checked. */
+static inline void node_pos(const checker_t *c, TSNode n, uint32_t *line, uint32_t *col)
+{
+    if (c->override) {
+        *line = c->oline;
+        *col = c->ocol;
+        return;
+    }
+    TSPoint p = ts_node_start_point(n);
+    *line = p.row + 1;
+    *col = p.column;
+}
+
+#define REPORT(c, n, code, ...)                                                                    \
+    do {                                                                                           \
+        uint32_t l_, k_;                                                                           \
+        node_pos((c), (n), &l_, &k_);                                                              \
+        if (diag_add((c)->diags, l_, k_ + 1, (code), __VA_ARGS__) == NULL)                         \
+            (c)->oom = true;                                                                       \
+    } while (0)
+
+static inline bool is_importation(const binding_t *b)
+{
+    return b->kind >= B_IMPORT;
+}
+
+static inline bool is_definition(const binding_t *b)
+{
+    return b->kind == B_BUILTIN || b->kind == B_FUNCTION || b->kind == B_CLASS || is_importation(b);
+}
+
+static inline bool is_assignment(const binding_t *b)
+{
+    return b->kind == B_ASSIGNMENT || b->kind == B_NAMEDEXPR;
+}
+
+/* pyflakes' Binding.redefines and its overrides. */
+static bool redefines(const binding_t *value, const binding_t *other)
+{
+    if (other == NULL)
+        return false;
+    if (value->kind == B_ANNOTATION)
+        return false;
+    if (value->kind == B_SUBMODULE && is_importation(other))
+        return value->full == other->full;
+    if (is_importation(value) && other->kind == B_SUBMODULE)
+        return value->full == other->full;
+    return is_definition(other) && value->name == other->name;
+}
+
+/* ---- scope tables ------------------------------------------------------ */
+
+static scope_t *scope_new(checker_t *c, sckind_t k)
+{
+    scope_t *s = arena_calloc(c->a, 1, sizeof *s);
+    if (s == NULL) {
+        c->oom = true;
+        return NULL;
+    }
+    s->kind = (uint8_t)k;
+    return s;
+}
+
+static inline uint32_t slot_hash(uint32_t name, uint32_t cap)
+{
+    return (uint32_t)((name * 2654435761u) >> 7) & (cap - 1);
+}
+
+static binding_t *scope_get(const scope_t *s, uint32_t name)
+{
+    if (s->cap == 0)
+        return NULL;
+    for (uint32_t i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i].name == name)
+            return s->slots[i].b;
+        if (s->slots[i].name == SLOT_EMPTY)
+            return NULL;
+    }
+}
+
+static bool scope_rehash(checker_t *c, scope_t *s, uint32_t cap)
+{
+    slot_t *old = s->slots;
+    uint32_t ocap = s->cap;
+    slot_t *slots = arena_alloc(c->a, (size_t)cap * sizeof(slot_t));
+
+    if (slots == NULL) {
+        c->oom = true;
+        return false;
+    }
+    for (uint32_t i = 0; i < cap; i++)
+        slots[i].name = SLOT_EMPTY;
+    s->slots = slots;
+    s->cap = cap;
+    s->fill = s->live;
+    for (uint32_t i = 0; i < ocap; i++) {
+        if (old[i].name >= SLOT_TOMB)
+            continue;
+        uint32_t j = slot_hash(old[i].name, cap);
+        while (slots[j].name != SLOT_EMPTY)
+            j = (j + 1) & (cap - 1);
+        slots[j] = old[i];
+    }
+    return true;
+}
+
+static void scope_set(checker_t *c, scope_t *s, uint32_t name, binding_t *b)
+{
+    uint32_t i, tomb = UINT32_MAX;
+
+    if ((s->fill + 1) * 4 > s->cap * 3 &&
+        !scope_rehash(c, s, s->cap == 0 ? 8 : (s->live * 2 >= s->cap ? s->cap * 2 : s->cap)))
+        return;
+    for (i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i].name == name) {
+            s->slots[i].b = b;
+            return;
+        }
+        if (s->slots[i].name == SLOT_TOMB && tomb == UINT32_MAX)
+            tomb = i;
+        if (s->slots[i].name == SLOT_EMPTY)
+            break;
+    }
+    if (tomb != UINT32_MAX)
+        i = tomb;
+    else
+        s->fill++;
+    s->slots[i].name = name;
+    s->slots[i].b = b;
+    s->live++;
+}
+
+static binding_t *scope_pop(scope_t *s, uint32_t name)
+{
+    if (s->cap == 0)
+        return NULL;
+    for (uint32_t i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i].name == name) {
+            binding_t *b = s->slots[i].b;
+            s->slots[i].name = SLOT_TOMB;
+            s->live--;
+            return b;
+        }
+        if (s->slots[i].name == SLOT_EMPTY)
+            return NULL;
+    }
+}
+
+static inline scope_t *cur(const checker_t *c)
+{
+    return c->stack[c->depth - 1];
+}
+
+static void push_scope(checker_t *c, sckind_t k)
+{
+    scope_t *s = scope_new(c, k);
+    size_t cap = c->stack_cap;
+
+    if (s == NULL || !grow(c, (void **)&c->stack, &cap, c->depth + 1, sizeof(scope_t *)))
+        return;
+    c->stack_cap = (uint32_t)cap;
+    c->stack[c->depth++] = s;
+}
+
+static void pop_scope(checker_t *c)
+{
+    scope_t *s = c->stack[--c->depth];
+    PUSH(c, c->dead, c->n_dead, c->cap_dead, s);
+}
+
+/* Lookup in a module scope falls back to the builtins. */
+static bool module_has(const checker_t *c, const scope_t *s, uint32_t name)
+{
+    if (scope_get(s, name) != NULL)
+        return true;
+    return s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name];
+}
+
+static bool scope_has(const checker_t *c, const scope_t *s, uint32_t name)
+{
+    return s->kind == SC_MODULE ? module_has(c, s, name) : scope_get(s, name) != NULL;
+}
+
+/* ---- forks ----------------------------------------------------------- */
+
+static uint32_t fnode_new(checker_t *c, uint32_t parent, bool is_fork)
+{
+    fnode_t f = {parent, c->n_fnodes ? c->fnodes[parent].depth + 1 : 0, is_fork};
+    size_t cap = c->cap_fnodes;
+    uint32_t id = c->n_fnodes;
+
+    if (!grow(c, (void **)&c->fnodes, &cap, (size_t)c->n_fnodes + 1, sizeof(fnode_t)))
+        return parent;
+    c->cap_fnodes = (uint32_t)cap;
+    c->fnodes[c->n_fnodes++] = f;
+    return id;
+}
+
+/* True when a and b sit in different branches of one if or try. */
+static bool different_forks(const checker_t *c, uint32_t a, uint32_t b)
+{
+    if (a == b)
+        return false;
+    while (c->fnodes[a].depth > c->fnodes[b].depth)
+        a = c->fnodes[a].parent;
+    while (c->fnodes[b].depth > c->fnodes[a].depth)
+        b = c->fnodes[b].parent;
+    if (a == b)
+        return false;
+    while (c->fnodes[a].parent != c->fnodes[b].parent) {
+        a = c->fnodes[a].parent;
+        b = c->fnodes[b].parent;
+    }
+    return c->fnodes[c->fnodes[a].parent].is_fork;
+}
+
+/* ---- child loops --------------------------------------------------------
+ * tree-sitter finds the i-th child by walking from the first, so loops use
+ * cursors; one per nesting level of open loops, created once per run. */
+
+static TSTreeCursor *kid_first(checker_t *c, TSNode n)
+{
+    TSTreeCursor *cu;
+
+    if (c->n_curs_used == c->n_curs_made) {
+        if (c->n_curs_made == c->cap_curs) {
+            uint32_t cap = c->cap_curs ? c->cap_curs * 2 : 64;
+            TSTreeCursor *p = realloc(c->curs, (size_t)cap * sizeof *p);
+            if (p == NULL) {
+                c->oom = true;
+                return NULL;
+            }
+            c->curs = p;
+            c->cap_curs = cap;
+        }
+        c->curs[c->n_curs_made++] = ts_tree_cursor_new(n);
+    }
+    cu = &c->curs[c->n_curs_used++];
+    ts_tree_cursor_reset(cu, n);
+    if (!ts_tree_cursor_goto_first_child(cu)) {
+        c->n_curs_used--;
+        return NULL;
+    }
+    return cu;
+}
+
+static TSTreeCursor *kid_next(checker_t *c, TSTreeCursor *cu)
+{
+    if (ts_tree_cursor_goto_next_sibling(cu))
+        return cu;
+    c->n_curs_used--;
+    return NULL;
+}
+
+#define FOR_KIDS(c, n, cu) for (TSTreeCursor *cu = kid_first((c), (n)); cu; cu = kid_next((c), cu))
+#define KID(cu) ts_tree_cursor_current_node(cu)
+
+/* ---- bindings ---------------------------------------------------------- */
+
+static binding_t *binding_new(checker_t *c, uint32_t name, bkind_t k, TSNode src)
+{
+    binding_t *b = arena_calloc(c->a, 1, sizeof *b);
+
+    if (b == NULL) {
+        c->oom = true;
+        return NULL;
+    }
+    b->name = name;
+    b->kind = (uint8_t)k;
+    node_pos(c, src, &b->line, &b->col);
+    b->fnode = c->cur_fnode;
+    b->import_index = -1;
+    return b;
+}
+
+static inline void mark_used(checker_t *c, binding_t *b, uint32_t line, uint32_t col)
+{
+    b->used = cur(c);
+    b->used_line = line;
+    b->used_col = col;
+}
+
+/* Finds the innermost scope holding name; for a builtin, *b is NULL and
+ * *is_builtin true. */
+static scope_t *find_scope(const checker_t *c, uint32_t name, binding_t **b, bool *is_builtin)
+{
+    *b = NULL;
+    *is_builtin = false;
+    for (uint32_t i = c->depth; i-- > 0;) {
+        scope_t *s = c->stack[i];
+        if ((*b = scope_get(s, name)) != NULL)
+            return s;
+        if (s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
+            *is_builtin = true;
+            return s;
+        }
+    }
+    return c->stack[0];
+}
+
+static void report_redefinition(checker_t *c, uint32_t line, uint32_t col, const binding_t *v,
+                                const binding_t *existing, scope_t *scope)
+{
+    if (is_importation(existing) && v->parent_is_for) {
+        if (diag_add(c->diags, line, col + 1, "F402",
+                     "import '%s' from line %u shadowed by loop variable", name_str(c, v->name),
+                     existing->line) == NULL)
+            c->oom = true;
+    } else if (scope == cur(c)) {
+        if (existing->used == NULL && redefines(v, existing) &&
+            (v->name != WK_UNDERSCORE || is_importation(existing)) && !existing->overload) {
+            if (diag_add(c->diags, line, col + 1, "F811",
+                         "redefinition of unused '%s' from line %u", name_str(c, v->name),
+                         existing->line) == NULL)
+                c->oom = true;
+        }
+    } else if (is_importation(existing) && redefines(v, existing)) {
+        redef_t *r = arena_alloc(c->a, sizeof *r);
+        if (r == NULL) {
+            c->oom = true;
+            return;
+        }
+        r->line = line;
+        r->col = col;
+        r->is_for = v->parent_is_for;
+        r->next = ((binding_t *)existing)->redefined;
+        ((binding_t *)existing)->redefined = r;
+    }
+}
+
+/* pyflakes' addBinding: report redefinitions, carry "used" over from the
+ * binding replaced, and store. (line, col) is where a redefinition is
+ * reported. */
+static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
+{
+    binding_t *existing;
+    bool is_builtin;
+    scope_t *scope, *here = cur(c);
+
+    if (v == NULL)
+        return;
+    scope = find_scope(c, v->name, &existing, &is_builtin);
+    if (existing != NULL && !different_forks(c, v->fnode, existing->fnode))
+        report_redefinition(c, line, col, v, existing, scope);
+    if ((existing = scope_get(here, v->name)) != NULL) {
+        v->used = existing->used;
+        v->used_line = existing->used_line;
+        v->used_col = existing->used_col;
+    } else if (here->kind == SC_MODULE && v->name < N_BUILTINS && !c->builtin_deleted[v->name]) {
+        v->used = c->builtin_used[v->name] ? here : NULL;
+        existing = (binding_t *)1; /* present: a builtin */
+    }
+    if (existing == NULL || v->kind != B_ANNOTATION) {
+        uint32_t i = c->depth - 1;
+        while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
+            i--;
+        scope_set(c, c->stack[i], v->name, v);
+    }
+}
+
+/* ---- loads, stores, deletes ------------------------------------------- */
+
+static void mark_star_imports_used(checker_t *c, uint32_t line, uint32_t col, char *from,
+                                   size_t cap)
+{
+    size_t len = 0;
+
+    from[0] = '\0';
+    for (uint32_t i = c->depth; i-- > 0;) {
+        scope_t *s = c->stack[i];
+        for (uint32_t k = 0; k < s->cap; k++) {
+            binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
+            if (b == NULL || b->kind != B_STAR)
+                continue;
+            mark_used(c, b, line, col);
+            const char *m = name_str(c, b->full);
+            int n = snprintf(from + len, cap - len, "%s%s", len ? ", " : "", m);
+            if (n > 0 && (size_t)n < cap - len)
+                len += (size_t)n;
+        }
+    }
+}
+
+/* pyflakes' Importation._has_alias: the bound name is not the last part of
+ * the full name. */
+static bool has_alias(const checker_t *c, const binding_t *b)
+{
+    size_t len;
+    const char *full, *last;
+
+    if (!is_importation(b) || b->kind == B_STAR)
+        return false;
+    if (b->kind == B_FROM || b->kind == B_FUTURE)
+        return b->real != b->name;
+    full = intern_str(c->names, b->full, &len);
+    if (full == NULL)
+        return false;
+    last = strrchr(full, '.');
+    last = last ? last + 1 : full;
+    return strcmp(last, name_str(c, b->name)) != 0;
+}
+
+/* pyflakes' handleNodeLoad. Returns the binding the name resolved to. */
+static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
+{
+    int in_gen = 2; /* 2: not yet known, 1: only generator scopes so far, 0: no */
+    bool starred = false;
+    uint32_t line, col;
+
+    node_pos(c, n, &line, &col);
+    for (uint32_t i = c->depth; i-- > 0;) {
+        scope_t *s = c->stack[i];
+        binding_t *b;
+        if (s->kind == SC_CLASS) {
+            if (name == WK_CLASS_)
+                return NULL;
+            if (in_gen == 0)
+                continue;
+        }
+        b = scope_get(s, name);
+        if (b != NULL && b->kind == B_ANNOTATION && c->ann != ANN_STRING && !c->annotations_future)
+            continue;
+        if (b != NULL) {
+            mark_used(c, b, line, col);
+            if (has_alias(c, b)) {
+                /* `import a as x` also counts as a use of `import a.b` */
+                binding_t *sub = scope_get(s, b->full);
+                if (sub != NULL)
+                    mark_used(c, sub, line, col);
+            }
+            return b;
+        }
+        if (s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
+            c->builtin_used[name] = 1;
+            return NULL;
+        }
+        starred = starred || s->import_starred;
+        if (in_gen != 0)
+            in_gen = s->kind == SC_GENERATOR;
+    }
+    if (starred) {
+        char from[512];
+        mark_star_imports_used(c, line, col, from, sizeof from);
+        if (diag_add(c->diags, line, col + 1, "F405",
+                     "'%s' may be undefined, or defined from star imports: %s", name_str(c, name),
+                     from) == NULL)
+            c->oom = true;
+        return NULL;
+    }
+    if (name == WK_PATH && c->in->is_init)
+        return NULL;
+    if ((name == WK_MODULE_ || name == WK_QUALNAME) && cur(c)->kind == SC_CLASS)
+        return NULL;
+    if (c->n_except > 0 && c->except_stack[c->n_except - 1])
+        return NULL;
+    diag_t *d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
+    if (d == NULL)
+        c->oom = true;
+    else
+        d->name = name;
+    return NULL;
+}
+
+typedef enum {
+    ST_ASSIGN,
+    ST_AUG,
+    ST_ANN_VALUE,
+    ST_ANN_NOVALUE,
+    ST_FOR,
+    ST_COMP,
+    ST_NAMED,
+    ST_WITH,
+    ST_EXCEPT,
+    ST_MATCH
+} store_ctx_t;
+
+static void collect_exports(checker_t *c, TSNode value, binding_t *b);
+
+static bool is_always_used(uint32_t name)
+{
+    return name == WK_TB_HIDE || name == WK_TB_INFO || name == WK_TB_SUPP;
+}
+
+/* pyflakes' UndefinedLocal (F823): a name read from an enclosing scope in
+ * this function, then bound here. */
+static void check_undefined_local(checker_t *c, uint32_t name)
+{
+    scope_t *here = cur(c);
+
+    if (here->kind != SC_FUNCTION || scope_has(c, here, name))
+        return;
+    for (uint32_t i = 0; i + 1 < c->depth; i++) {
+        scope_t *s = c->stack[i];
+        binding_t *b;
+        if (s->kind != SC_FUNCTION && s->kind != SC_MODULE)
+            continue;
+        b = scope_get(s, name);
+        if (b != NULL && b->used == here && !is_always_used(name)) {
+            if (diag_add(c->diags, b->used_line, b->used_col + 1, "F823",
+                         "local variable '%s' defined in enclosing scope on line %u referenced "
+                         "before assignment",
+                         name_str(c, name), b->line) == NULL)
+                c->oom = true;
+            return;
+        }
+    }
+}
+
+/* pyflakes' handleNodeStore, for an identifier n bound in context ctx;
+ * nested: inside a tuple/list target; literal: the assignment unpacks a
+ * literal tuple into a tuple. */
+static binding_t *handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t ctx, bool nested,
+                               bool literal, TSNode value)
+{
+    bkind_t k;
+    binding_t *b;
+    uint32_t line, col;
+
+    check_undefined_local(c, name);
+    if (ctx == ST_ANN_NOVALUE)
+        k = B_ANNOTATION;
+    else if (ctx == ST_FOR || ctx == ST_COMP || (nested && !literal))
+        k = B_BINDING;
+    else if (name == WK_ALL && cur(c)->kind == SC_MODULE &&
+             (ctx == ST_ASSIGN || ctx == ST_AUG || ctx == ST_ANN_VALUE) && !nested)
+        k = B_EXPORT;
+    else if (ctx == ST_NAMED)
+        k = B_NAMEDEXPR;
+    else
+        k = B_ASSIGNMENT;
+    b = binding_new(c, name, k, n);
+    if (b == NULL)
+        return NULL;
+    b->parent_is_for = ctx == ST_FOR;
+    if (k == B_EXPORT) {
+        binding_t *old = scope_get(cur(c), WK_ALL);
+        if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
+            b->exports = old->exports;
+            b->n_exports = old->n_exports;
+        }
+        if (!ts_node_is_null(value))
+            collect_exports(c, value, b);
+    }
+    node_pos(c, n, &line, &col);
+    add_binding(c, line, col, b);
+    return b;
+}
+
+static void handle_delete(checker_t *c, TSNode n, uint32_t name)
+{
+    scope_t *here = cur(c);
+
+    if (c->cond > 0)
+        return;
+    if (here->kind == SC_FUNCTION && is_always_used(name))
+        return;
+    if (scope_pop(here, name) != NULL)
+        return;
+    if (here->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
+        c->builtin_deleted[name] = true;
+        return;
+    }
+    diag_t *d;
+    uint32_t line, col;
+    node_pos(c, n, &line, &col);
+    d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
+    if (d == NULL)
+        c->oom = true;
+    else
+        d->name = name;
+}
+
+/* ---- deferral ---------------------------------------------------------- */
+
+static void defer(checker_t *c, dkind_t k, TSNode n)
+{
+    defer_t d;
+    size_t bytes = (size_t)c->depth * sizeof(scope_t *);
+
+    memset(&d, 0, sizeof d);
+    d.kind = (uint8_t)k;
+    d.node = n;
+    d.depth = c->depth;
+    d.fnode = c->cur_fnode;
+    d.cond = c->cond;
+    d.src = c->src;
+    d.override = c->override;
+    d.oline = c->oline;
+    d.ocol = c->ocol;
+    if ((d.stack = arena_alloc(c->a, bytes)) == NULL) {
+        c->oom = true;
+        return;
+    }
+    memcpy(d.stack, c->stack, bytes);
+    PUSH(c, c->deferred, c->n_deferred, c->cap_deferred, d);
+}
+
+/* ---- string literals ----------------------------------------------------- */
+
+typedef struct {
+    bool is_f;
+    bool is_bytes;
+    bool has_interp;
+    bool has_escape;
+    TSNode content; /* the single string_content child, if any */
+    uint32_t n_content;
+} strinfo_t;
+
+static void string_info(const checker_t *c, TSNode s, strinfo_t *si)
+{
+    uint32_t n = ts_node_child_count(s);
+    TSNode first;
+
+    memset(si, 0, sizeof *si);
+    if (n == 0)
+        return;
+    first = ts_node_child(s, 0);
+    if (kind(c, first) == K_STRING_START) {
+        uint32_t len;
+        const char *p = text(c, first, &len);
+        for (uint32_t i = 0; i < len && p[i] != '\'' && p[i] != '"'; i++) {
+            if (p[i] == 'f' || p[i] == 'F')
+                si->is_f = true;
+            if (p[i] == 'b' || p[i] == 'B')
+                si->is_bytes = true;
+        }
+    }
+    for (uint32_t i = 1; i < n; i++) {
+        TSNode ch = ts_node_child(s, i);
+        lang_kind_t k = kind(c, ch);
+        if (k == K_INTERPOLATION)
+            si->has_interp = true;
+        else if (k == K_STRING_CONTENT) {
+            si->content = ch;
+            si->n_content++;
+            if (ts_node_named_child_count(ch) > 0)
+                si->has_escape = true;
+        }
+    }
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+static void visit(checker_t *c, TSNode n);
+static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
+
+static void visit_kids(checker_t *c, TSNode n)
+{
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        if (ts_node_is_named(ch))
+            visit(c, ch);
+    }
+}
+
+static TSNode unparen(const checker_t *c, TSNode n)
+{
+    while (!ts_node_is_null(n) && kind(c, n) == K_PAREN_EXPR && ts_node_named_child_count(n) == 1)
+        n = ts_node_named_child(n, 0);
+    return n;
+}
+
+static TSNode first_named(TSNode n)
+{
+    return ts_node_named_child_count(n) > 0 ? ts_node_named_child(n, 0) : (TSNode){0};
+}
+
+/* Appends the str constants of a list or tuple literal to b's exports. */
+static void add_export_strings(checker_t *c, TSNode seq, binding_t *b)
+{
+    FOR_KIDS(c, seq, cu)
+    {
+        TSNode s = KID(cu);
+        strinfo_t si;
+        uint32_t len = 0, *names;
+        const char *p = "";
+        if (kind(c, s) != K_STRING)
+            continue;
+        string_info(c, s, &si);
+        if (si.is_f || si.is_bytes || si.has_escape || si.n_content > 1)
+            continue;
+        if (si.n_content == 1)
+            p = text(c, si.content, &len);
+        names = arena_realloc(c->a, b->exports, (size_t)b->n_exports * sizeof(uint32_t),
+                              ((size_t)b->n_exports + 1) * sizeof(uint32_t));
+        if (names == NULL) {
+            c->oom = true;
+            continue;
+        }
+        names[b->n_exports++] = intern_bytes(c, p, len);
+        b->exports = names;
+    }
+}
+
+static bool is_seq_literal(const checker_t *c, TSNode n)
+{
+    lang_kind_t k = kind(c, n);
+    return k == K_LIST || k == K_TUPLE;
+}
+
+/* pyflakes' ExportBinding: names from `[...]`, `(...)`, and `[...] + [...]`. */
+static void collect_exports(checker_t *c, TSNode value, binding_t *b)
+{
+    TSNode v = unparen(c, value);
+
+    if (is_seq_literal(c, v)) {
+        add_export_strings(c, v, b);
+        return;
+    }
+    while (kind(c, v) == K_BINARY_OP) {
+        TSNode left = unparen(c, field(c, v, F_LEFT)), right = unparen(c, field(c, v, F_RIGHT));
+        if (!is_seq_literal(c, right))
+            return;
+        add_export_strings(c, right, b);
+        if (kind(c, left) == K_BINARY_OP) {
+            v = left;
+        } else {
+            if (is_seq_literal(c, left))
+                add_export_strings(c, left, b);
+            return;
+        }
+    }
+}
+
+/* The binding a name would resolve to, without marking it used (pyflakes'
+ * typing helpers look names up this way). */
+static binding_t *lookup_quiet(const checker_t *c, uint32_t name)
+{
+    for (uint32_t i = c->depth; i-- > 0;) {
+        binding_t *b = scope_get(c->stack[i], name);
+        if (b != NULL)
+            return b;
+        if (c->stack[i]->kind == SC_MODULE && name < N_BUILTINS)
+            return NULL;
+    }
+    return NULL;
+}
+
+static bool is_typing_module(uint32_t id, const checker_t *c)
+{
+    (void)c;
+    return id == WK_TYPING || id == WK_TYPING_EXT;
+}
+
+/* Is n `X` imported from typing, or `typing.X`; want UINT32_MAX for any X. */
+static bool is_typing(checker_t *c, TSNode n, uint32_t want)
+{
+    lang_kind_t k = kind(c, n);
+
+    if (k == K_IDENTIFIER) {
+        binding_t *b = lookup_quiet(c, name_id(c, n));
+        return b != NULL && b->kind == B_FROM && is_typing_module(b->module, c) &&
+               (want == UINT32_MAX || b->real == want);
+    }
+    if (k == K_ATTRIBUTE) {
+        TSNode obj = field(c, n, F_OBJECT), attr = field(c, n, F_ATTRIBUTE);
+        if (kind(c, obj) != K_IDENTIFIER)
+            return false;
+        binding_t *b = lookup_quiet(c, name_id(c, obj));
+        return b != NULL && is_importation(b) && is_typing_module(b->full, c) &&
+               (want == UINT32_MAX || name_id(c, attr) == want);
+    }
+    return false;
+}
+
+static bool is_name_or_attr(checker_t *c, TSNode n, uint32_t want)
+{
+    lang_kind_t k = kind(c, n);
+    if (k == K_IDENTIFIER)
+        return name_id(c, n) == want;
+    if (k == K_ATTRIBUTE)
+        return name_id(c, field(c, n, F_ATTRIBUTE)) == want;
+    return false;
+}
+
+static void visit_in(checker_t *c, TSNode n, annstate_t ann)
+{
+    uint8_t saved = c->ann;
+    c->ann = (uint8_t)ann;
+    visit(c, n);
+    c->ann = saved;
+}
+
+static bool is_plain_str(const checker_t *c, TSNode n)
+{
+    strinfo_t si;
+    if (kind(c, n) != K_STRING)
+        return false;
+    string_info(c, n, &si);
+    return !si.is_f && !si.is_bytes;
+}
+
+/* pyflakes' handleAnnotation. */
+static void handle_annotation(checker_t *c, TSNode n)
+{
+    if (ts_node_is_null(n))
+        return;
+    if (kind(c, n) == K_TYPE && ts_node_named_child_count(n) == 1)
+        n = ts_node_named_child(n, 0);
+    if (is_plain_str(c, n))
+        defer(c, D_STRING_ANN, n);
+    else if (c->annotations_future)
+        defer(c, D_ANN_EXPR, n);
+    else
+        visit_in(c, n, ANN_BARE);
+}
+
+/* Parses text as one expression and checks the names in it, reporting at
+ * (line, col); code and what name the report when it does not parse
+ * (F722 forward annotation, F723 type comment). */
+static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t line, uint32_t col,
+                            const char *code, const char *what)
+{
+    TSTree *t;
+    TSNode root, stmt, expr;
+    const char *saved_src = c->src;
+    bool saved_override = c->override;
+    uint32_t saved_ol = c->oline, saved_oc = c->ocol;
+    char *copy;
+
+    if ((copy = arena_strndup(c->a, p, len)) == NULL) {
+        c->oom = true;
+        return;
+    }
+    t = ts_parser_parse_string(c->in->parser, NULL, copy, len);
+    if (t == NULL)
+        return;
+    PUSH(c, c->ann_trees, c->n_ann_trees, c->cap_ann_trees, t);
+    root = ts_tree_root_node(t);
+    stmt = first_named(root);
+    expr = ts_node_is_null(stmt) ? stmt : first_named(stmt);
+    if (ts_node_has_error(root) || ts_node_named_child_count(root) != 1 ||
+        kind(c, stmt) != K_EXPRESSION_STATEMENT || ts_node_named_child_count(stmt) != 1 ||
+        kind(c, expr) == K_ASSIGNMENT || kind(c, expr) == K_AUG_ASSIGNMENT ||
+        (len > 0 && (copy[0] == ' ' || copy[0] == '\t'))) {
+        if (diag_add(c->diags, line, col + 1, code, "syntax error in %s '%.*s'", what,
+                     (int)(len > 200 ? 200 : len), copy) == NULL)
+            c->oom = true;
+        return;
+    }
+    c->src = copy;
+    c->override = true;
+    c->oline = line;
+    c->ocol = col;
+    visit_in(c, expr, ANN_STRING);
+    c->src = saved_src;
+    c->override = saved_override;
+    c->oline = saved_ol;
+    c->ocol = saved_oc;
+}
+
+/* A string annotation: its text as an expression, reported at the string. */
+static void string_annotation(checker_t *c, TSNode s)
+{
+    strinfo_t si;
+    uint32_t len = 0, line, col;
+    const char *p = "";
+
+    string_info(c, s, &si);
+    if (si.has_escape || si.n_content > 1 || si.has_interp)
+        return;
+    if (si.n_content == 1)
+        p = text(c, si.content, &len);
+    node_pos(c, s, &line, &col);
+    annotation_text(c, p, len, line, col, "F722", "forward annotation");
+}
+
+/* Is the comment n a PEP 484 type comment (and not `# type: ignore`)? */
+static bool is_type_comment(const checker_t *c, TSNode n, uint32_t *off)
+{
+    uint32_t len, i = 1;
+    const char *t = text(c, n, &len);
+
+    while (i < len && (t[i] == ' ' || t[i] == '\t'))
+        i++;
+    if (len - i < 5 || memcmp(t + i, "type:", 5) != 0)
+        return false;
+    i += 5;
+    while (i < len && (t[i] == ' ' || t[i] == '\t'))
+        i++;
+    if (len - i >= 6 && memcmp(t + i, "ignore", 6) == 0 &&
+        (len - i == 6 || !(isalnum((unsigned char)t[i + 6]) || t[i + 6] == '_')))
+        return false;
+    *off = i;
+    return true;
+}
+
+/* `# type: (a, b) -> r` checks a and r; `# type: T` checks T. */
+static void type_comment(checker_t *c, TSNode n)
+{
+    uint32_t len, off, line, col;
+    const char *t = text(c, n, &len);
+    char buf[1024];
+    const char *arrow;
+
+    if (!is_type_comment(c, n, &off))
+        return;
+    node_pos(c, n, &line, &col);
+    t += off;
+    len -= off;
+    while (len > 0 && (t[len - 1] == ' ' || t[len - 1] == '\t' || t[len - 1] == '\r'))
+        len--;
+    if (len > 0 && t[0] == '(' && (arrow = memchr(t, ')', len)) != NULL) {
+        uint32_t close = (uint32_t)(arrow - t), k = close + 1, n_args = 0;
+        while (k < len && (t[k] == ' ' || t[k] == '\t'))
+            k++;
+        if (k + 1 < len && t[k] == '-' && t[k + 1] == '>') {
+            for (uint32_t i = 0; i <= close && n_args + 1 < sizeof buf; i++)
+                if (t[i] != '*')
+                    buf[n_args++] = t[i];
+            annotation_text(c, buf, n_args, line, col, "F723", "type comment");
+            k += 2;
+            while (k < len && (t[k] == ' ' || t[k] == '\t'))
+                k++;
+            annotation_text(c, t + k, len - k, line, col, "F723", "type comment");
+            return;
+        }
+    }
+    annotation_text(c, t, len, line, col, "F723", "type comment");
+}
+
+/* ---- imports --------------------------------------------------------------- */
+
+/* "a.b.c" from a dotted_name, joined without the spaces Python allows. */
+static uint32_t dotted_id(checker_t *c, TSNode n, const char *prefix, size_t plen)
+{
+    char buf[1024];
+    size_t len = 0;
+
+    if (plen > sizeof buf / 2)
+        plen = sizeof buf / 2;
+    memcpy(buf, prefix, plen);
+    len = plen;
+    if (!ts_node_is_null(n)) {
+        bool first = true;
+        FOR_KIDS(c, n, cu)
+        {
+            TSNode id = KID(cu);
+            uint32_t l;
+            const char *s;
+            if (kind(c, id) != K_IDENTIFIER)
+                continue;
+            s = text(c, id, &l);
+            if (len + l + 1 < sizeof buf) {
+                if (!first)
+                    buf[len++] = '.';
+                memcpy(buf + len, s, l);
+                len += l;
+            }
+            first = false;
+        }
+    }
+    return intern_bytes(c, buf, len);
+}
+
+static int import_flags(const checker_t *c)
+{
+    int flags = 0;
+    if (cur(c)->kind != SC_MODULE || c->depth > 1)
+        flags |= SUM_NESTED;
+    if (c->cond > 0 || c->n_except > 0)
+        flags |= SUM_CONDITIONAL;
+    return flags;
+}
+
+static void summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32_t module,
+                           uint32_t name, uint32_t asname, TSNode stmt)
+{
+    size_t ml, nl = 0, al = 0;
+    const char *ms, *ns = "", *as = "";
+    TSPoint p = ts_node_start_point(stmt);
+
+    if (c->sum == NULL || c->override)
+        return;
+    ms = intern_str(c->names, module, &ml);
+    while (ml > 0 && *ms == '.') {
+        ms++;
+        ml--;
+    }
+    if (name != UINT32_MAX)
+        ns = intern_str(c->names, name, &nl);
+    if (asname != UINT32_MAX)
+        as = intern_str(c->names, asname, &al);
+    b->import_index = summary_add_import(c->sum, kind_, level, ms, ml, ns, nl, as, al, p.row + 1,
+                                         p.column, import_flags(c));
+}
+
+static void visit_import(checker_t *c, TSNode n)
+{
+    uint32_t line, col;
+
+    node_pos(c, n, &line, &col);
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode a = KID(cu), dn = a, alias = {0};
+        binding_t *b;
+        if (kind(c, a) == K_ALIASED_IMPORT) {
+            dn = field(c, a, F_NAME);
+            alias = field(c, a, F_ALIAS);
+        } else if (kind(c, a) != K_DOTTED_NAME) {
+            continue;
+        }
+        uint32_t full = dotted_id(c, dn, "", 0);
+        bool dotted = ts_node_named_child_count(dn) > 1;
+        if (ts_node_is_null(alias) && dotted) {
+            b = binding_new(c, name_id(c, ts_node_named_child(dn, 0)), B_SUBMODULE, n);
+        } else {
+            uint32_t nm = ts_node_is_null(alias) ? full : name_id(c, alias);
+            b = binding_new(c, nm, B_IMPORT, n);
+        }
+        if (b == NULL)
+            continue;
+        b->full = full;
+        b->parent_is_for = c->in_for;
+        summary_import(c, b, SUM_IMPORT, 0, full, UINT32_MAX,
+                       ts_node_is_null(alias) ? UINT32_MAX : b->name, n);
+        add_binding(c, line, col, b);
+    }
+}
+
+static bool is_future_feature(const char *s, size_t len)
+{
+    for (size_t i = 0; i < sizeof future_features / sizeof future_features[0]; i++)
+        if (strlen(future_features[i]) == len && memcmp(future_features[i], s, len) == 0)
+            return true;
+    return false;
+}
+
+/* One imported name of a from-import: `name` or `name as alias`. */
+static void from_name(checker_t *c, TSNode stmt, TSNode a, uint32_t module, int level, bool future)
+{
+    TSNode dn = a, alias = {0};
+    uint32_t line, col, real, bound;
+    binding_t *b;
+    size_t mlen;
+    const char *ms;
+
+    if (kind(c, a) == K_ALIASED_IMPORT) {
+        dn = field(c, a, F_NAME);
+        alias = field(c, a, F_ALIAS);
+    }
+    real = dotted_id(c, dn, "", 0);
+    bound = ts_node_is_null(alias) ? real : name_id(c, alias);
+    node_pos(c, stmt, &line, &col);
+    if (future) {
+        size_t rl;
+        const char *rs = intern_str(c->names, real, &rl);
+        if (!is_future_feature(rs, rl))
+            REPORT(c, stmt, "F407", "future feature %s is not defined", rs);
+        if (real == WK_ANNOTATIONS_F)
+            c->annotations_future = true;
+    }
+    if ((b = binding_new(c, bound, future ? B_FUTURE : B_FROM, stmt)) == NULL)
+        return;
+    ms = intern_str(c->names, module, &mlen);
+    {
+        char buf[1200];
+        size_t rl;
+        const char *rs = intern_str(c->names, real, &rl);
+        int k = snprintf(buf, sizeof buf, "%s%s%.*s", ms,
+                         (mlen > 0 && ms[mlen - 1] == '.') ? "" : ".", (int)rl, rs);
+        b->full = intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0);
+    }
+    b->module = module;
+    b->real = real;
+    b->parent_is_for = c->in_for;
+    if (future)
+        mark_used(c, b, line, col);
+    summary_import(c, b, future ? SUM_FUTURE : SUM_FROM, level, module, real,
+                   ts_node_is_null(alias) ? UINT32_MAX : bound, stmt);
+    add_binding(c, line, col, b);
+}
+
+static void visit_import_from(checker_t *c, TSNode n, bool future)
+{
+    TSNode mod = field(c, n, F_MODULE_NAME);
+    uint32_t module;
+    int level = 0;
+
+    if (future) {
+        if (!c->futures_allowed)
+            REPORT(c, n, "F404", "from __future__ imports must occur at the beginning of the file");
+        module = intern_bytes(c, "__future__", 10);
+    } else {
+        c->futures_allowed = false;
+        if (kind(c, mod) == K_RELATIVE_IMPORT) {
+            TSNode prefix = {0}, dn = {0};
+            FOR_KIDS(c, mod, cu)
+            {
+                TSNode k = KID(cu);
+                if (kind(c, k) == K_IMPORT_PREFIX)
+                    prefix = k;
+                else if (kind(c, k) == K_DOTTED_NAME)
+                    dn = k;
+            }
+            char dots[256];
+            uint32_t plen = 0;
+            if (!ts_node_is_null(prefix)) {
+                uint32_t tl;
+                const char *t = text(c, prefix, &tl);
+                for (uint32_t i = 0; i < tl && plen < sizeof dots; i++)
+                    if (t[i] == '.')
+                        dots[plen++] = '.';
+            }
+            level = (int)plen;
+            module = dotted_id(c, dn, dots, plen);
+        } else {
+            module = dotted_id(c, mod, "", 0);
+        }
+    }
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode a = KID(cu);
+        TSFieldId f = ts_tree_cursor_current_field_id(cu);
+        if (kind(c, a) == K_WILDCARD_IMPORT) {
+            size_t ml;
+            const char *ms = intern_str(c->names, module, &ml);
+            if (cur(c)->kind != SC_MODULE) {
+                REPORT(c, n, "F406", "'from %s import *' only allowed at module level", ms);
+                continue;
+            }
+            cur(c)->import_starred = true;
+            REPORT(c, n, "F403", "'from %s import *' used; unable to detect undefined names", ms);
+            char buf[1100];
+            int k = snprintf(buf, sizeof buf, "%s.*", ms);
+            binding_t *b = binding_new(
+                c, intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0), B_STAR,
+                n);
+            if (b == NULL)
+                continue;
+            b->full = module;
+            b->module = module;
+            summary_import(c, b, SUM_STAR, level, module, UINT32_MAX, UINT32_MAX, n);
+            uint32_t line, col;
+            node_pos(c, n, &line, &col);
+            add_binding(c, line, col, b);
+        } else if (f == c->L->field_id[F_NAME]) {
+            from_name(c, n, a, module, level, future);
+        }
+    }
+}
+
+/* ---- functions and classes ----------------------------------------------- */
+
+/* The identifier a parameter binds, or a null node (separators). */
+static TSNode param_name(const checker_t *c, TSNode p)
+{
+    switch (kind(c, p)) {
+    case K_IDENTIFIER:
+        return p;
+    case K_DEFAULT_PARAMETER:
+    case K_TYPED_DEFAULT_PARAMETER: {
+        TSNode nm = field(c, p, F_NAME);
+        return kind(c, nm) == K_IDENTIFIER ? nm : (TSNode){0};
+    }
+    case K_TYPED_PARAMETER:
+    case K_LIST_SPLAT_PATTERN:
+    case K_DICT_SPLAT_PATTERN: {
+        TSNode ch = first_named(p);
+        if (!ts_node_is_null(ch) && kind(c, ch) != K_IDENTIFIER)
+            ch = first_named(ch);
+        return !ts_node_is_null(ch) && kind(c, ch) == K_IDENTIFIER ? ch : (TSNode){0};
+    }
+    default:
+        return (TSNode){0};
+    }
+}
+
+/* At definition time: annotations, then defaults, then the duplicate
+ * argument check (pyflakes' LAMBDA before the body is deferred). */
+static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode returns)
+{
+    uint32_t seen[64], n_seen = 0;
+
+    if (!ts_node_is_null(params)) {
+        FOR_KIDS(c, params, cu)
+        {
+            TSNode p = KID(cu);
+            lang_kind_t k = kind(c, p);
+            if (k == K_TYPED_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
+                handle_annotation(c, field(c, p, F_TYPE));
+        }
+    }
+    if (!ts_node_is_null(returns))
+        handle_annotation(c, returns);
+    if (ts_node_is_null(params))
+        return;
+    FOR_KIDS(c, params, cu)
+    {
+        TSNode p = KID(cu);
+        lang_kind_t k = kind(c, p);
+        if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
+            visit(c, field(c, p, F_VALUE));
+        TSNode nm = param_name(c, p);
+        if (ts_node_is_null(nm))
+            continue;
+        uint32_t id = name_id(c, nm);
+        for (uint32_t i = 0; i < n_seen; i++)
+            if (seen[i] == id)
+                REPORT(c, def, "F831", "duplicate argument '%s' in function definition",
+                       name_str(c, id));
+        if (n_seen < sizeof seen / sizeof seen[0])
+            seen[n_seen++] = id;
+    }
+}
+
+static void bind_params(checker_t *c, TSNode def, TSNode params)
+{
+    if (ts_node_is_null(params))
+        return;
+    FOR_KIDS(c, params, cu)
+    {
+        TSNode p = KID(cu), nm = param_name(c, p);
+        uint32_t line, col;
+        binding_t *b;
+        if (ts_node_is_null(nm))
+            continue;
+        if ((b = binding_new(c, name_id(c, nm), B_ARGUMENT, def)) == NULL)
+            continue;
+        node_pos(c, nm, &line, &col);
+        add_binding(c, line, col, b);
+    }
+}
+
+static bool has_overload_decorator(checker_t *c, TSNode decorated)
+{
+    bool found = false;
+
+    if (ts_node_is_null(decorated))
+        return false;
+    FOR_KIDS(c, decorated, cu)
+    {
+        TSNode d = KID(cu);
+        if (kind(c, d) == K_DECORATOR && is_typing(c, first_named(d), WK_OVERLOAD))
+            found = true;
+    }
+    return found;
+}
+
+static void visit_decorators(checker_t *c, TSNode decorated)
+{
+    if (ts_node_is_null(decorated))
+        return;
+    FOR_KIDS(c, decorated, cu)
+    {
+        TSNode d = KID(cu);
+        if (kind(c, d) == K_DECORATOR)
+            visit_kids(c, d);
+    }
+}
+
+static void check_py312(checker_t *c, TSNode n)
+{
+    TSNode tp = field(c, n, F_TYPE_PARAMETERS);
+    if (!ts_node_is_null(tp))
+        REPORT(c, tp, "E999", "SyntaxError: type parameter lists need Python 3.12");
+}
+
+static void visit_function(checker_t *c, TSNode n, TSNode decorated)
+{
+    uint32_t line, col;
+    binding_t *b;
+
+    check_py312(c, n);
+    visit_decorators(c, decorated);
+    handle_params_at_def(c, n, field(c, n, F_PARAMETERS), field(c, n, F_RETURN_TYPE));
+    defer(c, D_FUNCTION, n);
+    if ((b = binding_new(c, name_id(c, field(c, n, F_NAME)), B_FUNCTION, n)) == NULL)
+        return;
+    b->overload = has_overload_decorator(c, decorated);
+    b->parent_is_for = c->in_for;
+    b->def = n;
+    b->decorated = decorated;
+    node_pos(c, n, &line, &col);
+    add_binding(c, line, col, b);
+}
+
+static void visit_block(checker_t *c, TSNode block, bool in_for);
+
+static void visit_class(checker_t *c, TSNode n, TSNode decorated)
+{
+    TSNode bases = field(c, n, F_SUPERCLASSES);
+    uint32_t saved_loop = c->loop, line, col;
+    binding_t *b;
+
+    check_py312(c, n);
+    visit_decorators(c, decorated);
+    if (!ts_node_is_null(bases))
+        visit_kids(c, bases);
+    push_scope(c, SC_CLASS);
+    c->loop = 0;
+    visit_block(c, field(c, n, F_BODY), false);
+    c->loop = saved_loop;
+    scope_t *body = cur(c);
+    pop_scope(c);
+    if ((b = binding_new(c, name_id(c, field(c, n, F_NAME)), B_CLASS, n)) == NULL)
+        return;
+    b->parent_is_for = c->in_for;
+    b->def = n;
+    b->decorated = decorated;
+    b->body = body;
+    node_pos(c, n, &line, &col);
+    add_binding(c, line, col, b);
+}
+
+static void visit_lambda(checker_t *c, TSNode n)
+{
+    TSNode params = field(c, n, F_PARAMETERS);
+    handle_params_at_def(c, n, params, (TSNode){0});
+    defer(c, D_LAMBDA, n);
+}
+
+/* Comments that sit between the parts of a compound statement (type
+ * comments of a def, a for or a with land there). */
+static void visit_comments(checker_t *c, TSNode n)
+{
+    FOR_KIDS(c, n, cu)
+    {
+        if (kind(c, KID(cu)) == K_COMMENT)
+            visit(c, KID(cu));
+    }
+}
+
+/* A deferred function or lambda body, in a new function scope. */
+static void run_function(checker_t *c, TSNode n, bool is_lambda)
+{
+    uint32_t saved_loop = c->loop;
+
+    push_scope(c, SC_FUNCTION);
+    c->loop = 0;
+    bind_params(c, n, field(c, n, F_PARAMETERS));
+    if (!is_lambda)
+        visit_comments(c, n);
+    if (is_lambda)
+        visit(c, field(c, n, F_BODY));
+    else
+        visit_block(c, field(c, n, F_BODY), false);
+    PUSH(c, c->fscopes, c->n_fscopes, c->cap_fscopes, cur(c));
+    c->loop = saved_loop;
+    pop_scope(c);
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+static bool is_docstring_stmt(const checker_t *c, TSNode stmt)
+{
+    if (kind(c, stmt) != K_EXPRESSION_STATEMENT || ts_node_named_child_count(stmt) != 1)
+        return false;
+    lang_kind_t k = kind(c, ts_node_named_child(stmt, 0));
+    return k == K_STRING || k == K_CONCAT_STRING;
+}
+
+static void visit_block(checker_t *c, TSNode block, bool in_for)
+{
+    bool saved = c->in_for;
+
+    if (ts_node_is_null(block))
+        return;
+    FOR_KIDS(c, block, cu)
+    {
+        TSNode st = KID(cu);
+        if (!ts_node_is_named(st))
+            continue;
+        c->in_for = in_for;
+        visit(c, st);
+    }
+    c->in_for = saved;
+}
+
+static void visit_module(checker_t *c, TSNode root)
+{
+    FOR_KIDS(c, root, cu)
+    {
+        TSNode st = KID(cu);
+        lang_kind_t k = kind(c, st);
+        if (!ts_node_is_named(st))
+            continue;
+        if (c->futures_allowed && k != K_IMPORT_FROM && k != K_FUTURE_IMPORT && k != K_COMMENT &&
+            !is_docstring_stmt(c, st))
+            c->futures_allowed = false;
+        c->in_for = false;
+        visit(c, st);
+    }
+}
+
+static bool is_nonempty_tuple(const checker_t *c, TSNode n)
+{
+    return kind(c, n) == K_TUPLE && ts_node_named_child_count(n) > 0;
+}
+
+static void visit_if(checker_t *c, TSNode n)
+{
+    uint32_t saved = c->cur_fnode, fork, body, other;
+    TSNode cond = field(c, n, F_CONDITION);
+
+    if (is_nonempty_tuple(c, cond))
+        REPORT(c, n, "F634", "'if tuple literal' is always true, perhaps remove accidental comma?");
+    fork = fnode_new(c, c->cur_fnode, true);
+    body = fnode_new(c, fork, false);
+    other = fnode_new(c, fork, false);
+    c->cond++;
+    c->cur_fnode = other;
+    visit(c, cond);
+    c->cur_fnode = body;
+    visit_block(c, field(c, n, F_CONSEQUENCE), false);
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode alt = KID(cu);
+        lang_kind_t k = kind(c, alt);
+        if (k == K_ELIF) {
+            TSNode ec = field(c, alt, F_CONDITION);
+            if (is_nonempty_tuple(c, ec))
+                REPORT(c, alt, "F634",
+                       "'if tuple literal' is always true, perhaps remove accidental comma?");
+            fork = fnode_new(c, other, true);
+            body = fnode_new(c, fork, false);
+            other = fnode_new(c, fork, false);
+            c->cur_fnode = other;
+            visit(c, ec);
+            c->cur_fnode = body;
+            visit_block(c, field(c, alt, F_CONSEQUENCE), false);
+        } else if (k == K_ELSE) {
+            c->cur_fnode = other;
+            visit_block(c, field(c, alt, F_BODY), false);
+        }
+    }
+    c->cond--;
+    c->cur_fnode = saved;
+}
+
+static void visit_loop(checker_t *c, TSNode n, bool is_for)
+{
+    TSNode alt = field(c, n, F_ALTERNATIVE);
+
+    if (is_for) {
+        visit(c, field(c, n, F_RIGHT));
+        visit_target(c, field(c, n, F_LEFT), ST_FOR, false, false);
+    } else {
+        c->cond++;
+        visit(c, field(c, n, F_CONDITION));
+    }
+    visit_comments(c, n);
+    c->loop++;
+    visit_block(c, field(c, n, F_BODY), is_for);
+    c->loop--;
+    if (!ts_node_is_null(alt))
+        visit_block(c, field(c, alt, F_BODY), is_for);
+    if (!is_for)
+        c->cond--;
+}
+
+/* The exception type of an except clause, and the name it binds. */
+static void except_parts(const checker_t *c, TSNode h, TSNode *type, TSNode *name)
+{
+    TSNode v = field(c, h, F_VALUE), alias = field(c, h, F_ALIAS);
+
+    *type = v;
+    *name = alias;
+    if (!ts_node_is_null(v) && kind(c, v) == K_AS_PATTERN) {
+        *type = first_named(v);
+        TSNode t = field(c, v, F_ALIAS);
+        if (!ts_node_is_null(t) && kind(c, t) == K_AS_PATTERN_TARGET)
+            t = first_named(t);
+        *name = t;
+    }
+    if (!ts_node_is_null(*type) && kind(c, *type) == K_LIST_SPLAT)
+        *type = first_named(*type);
+    if (!ts_node_is_null(*name) && kind(c, *name) != K_IDENTIFIER)
+        *name = (TSNode){0};
+}
+
+static bool catches_name_error(checker_t *c, TSNode try_stmt)
+{
+    bool found = false;
+
+    FOR_KIDS(c, try_stmt, cu)
+    {
+        TSNode h = KID(cu), type, name;
+        lang_kind_t k = kind(c, h);
+        if (k != K_EXCEPT && k != K_EXCEPT_GROUP)
+            continue;
+        except_parts(c, h, &type, &name);
+        type = unparen(c, type);
+        if (ts_node_is_null(type))
+            continue;
+        if (kind(c, type) == K_IDENTIFIER) {
+            found = found || name_id(c, type) == c->id_nameerror;
+        } else if (kind(c, type) == K_TUPLE) {
+            FOR_KIDS(c, type, cu2)
+            {
+                TSNode e = KID(cu2);
+                if (kind(c, e) == K_IDENTIFIER && name_id(c, e) == c->id_nameerror)
+                    found = true;
+            }
+        }
+    }
+    return found;
+}
+
+static void visit_except(checker_t *c, TSNode h)
+{
+    TSNode type, name;
+    scope_t *here = cur(c);
+
+    except_parts(c, h, &type, &name);
+    if (ts_node_is_null(name)) {
+        visit(c, type);
+        FOR_KIDS(c, h, cu)
+        {
+            if (kind(c, KID(cu)) == K_BLOCK)
+                visit_block(c, KID(cu), false);
+        }
+        return;
+    }
+    uint32_t id = name_id(c, name);
+    if (scope_has(c, here, id))
+        handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
+    binding_t *prev = scope_pop(here, id);
+    handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
+    visit(c, type);
+    FOR_KIDS(c, h, cu)
+    {
+        if (kind(c, KID(cu)) == K_BLOCK)
+            visit_block(c, KID(cu), false);
+    }
+    binding_t *b = scope_pop(here, id);
+    if (b != NULL && b->used == NULL)
+        REPORT(c, h, "F841", "local variable '%s' is assigned to but never used", name_str(c, id));
+    if (prev != NULL)
+        scope_set(c, here, id, prev);
+}
+
+static void visit_try(checker_t *c, TSNode n)
+{
+    uint32_t saved = c->cur_fnode, fork, body;
+    bool catches = catches_name_error(c, n);
+    uint32_t n_handlers = 0, i = 0;
+
+    fork = fnode_new(c, c->cur_fnode, true);
+    body = fnode_new(c, fork, false);
+    FOR_KIDS(c, n, cu)
+    {
+        lang_kind_t k = kind(c, KID(cu));
+        if (k == K_EXCEPT || k == K_EXCEPT_GROUP)
+            n_handlers++;
+    }
+    PUSH(c, c->except_stack, c->n_except, c->cap_except, catches);
+    c->cur_fnode = body;
+    visit_block(c, field(c, n, F_BODY), false);
+    c->n_except--;
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        lang_kind_t k = kind(c, ch);
+        if (k == K_EXCEPT || k == K_EXCEPT_GROUP) {
+            TSNode type, name;
+            except_parts(c, ch, &type, &name);
+            if (ts_node_is_null(type) && i + 1 < n_handlers)
+                REPORT(c, ch, "F707", "default 'except:' must be last");
+            i++;
+            c->cur_fnode = fnode_new(c, fork, false);
+            visit_except(c, ch);
+        } else if (k == K_ELSE) {
+            c->cur_fnode = body;
+            visit_block(c, field(c, ch, F_BODY), false);
+        } else if (k == K_FINALLY) {
+            c->cur_fnode = fnode_new(c, fork, false);
+            FOR_KIDS(c, ch, cu2)
+            {
+                if (kind(c, KID(cu2)) == K_BLOCK)
+                    visit_block(c, KID(cu2), false);
+            }
+        }
+    }
+    c->cur_fnode = saved;
+}
+
+static void visit_with(checker_t *c, TSNode n)
+{
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode wc = KID(cu);
+        if (kind(c, wc) != K_WITH_CLAUSE)
+            continue;
+        FOR_KIDS(c, wc, cu2)
+        {
+            TSNode item = KID(cu2), v;
+            if (kind(c, item) != K_WITH_ITEM)
+                continue;
+            v = field(c, item, F_VALUE);
+            if (kind(c, v) == K_AS_PATTERN) {
+                TSNode t = field(c, v, F_ALIAS);
+                visit(c, first_named(v));
+                if (!ts_node_is_null(t))
+                    visit_target(c, first_named(t), ST_WITH, false, false);
+            } else {
+                visit(c, v);
+            }
+        }
+    }
+    visit_comments(c, n);
+    visit_block(c, field(c, n, F_BODY), false);
+}
+
+static void visit_global(checker_t *c, TSNode n)
+{
+    scope_t *global = c->stack[0];
+
+    if (cur(c) == global) {
+        if (kind(c, n) == K_NONLOCAL)
+            REPORT(c, n, "E999", "SyntaxError: nonlocal declaration not allowed at module level");
+        return;
+    }
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode id = KID(cu);
+        uint32_t name, line, col;
+        binding_t *b;
+        if (kind(c, id) != K_IDENTIFIER)
+            continue;
+        name = name_id(c, id);
+        for (size_t i = 0; i < c->diags->count; i++) {
+            diag_t *d = &c->diags->items[i];
+            if (d->name == name && strcmp(d->code, "F821") == 0)
+                d->dead = 1;
+        }
+        if ((b = binding_new(c, name, B_ASSIGNMENT, n)) == NULL)
+            continue;
+        node_pos(c, n, &line, &col);
+        b->used = global;
+        b->used_line = line;
+        b->used_col = col;
+        if (scope_get(global, name) == NULL)
+            scope_set(c, global, name, b);
+        for (uint32_t i = 1; i < c->depth; i++)
+            scope_set(c, c->stack[i], name, b);
+    }
+}
+
+static void visit_delete_target(checker_t *c, TSNode n)
+{
+    switch (kind(c, n)) {
+    case K_IDENTIFIER:
+        handle_delete(c, n, name_id(c, n));
+        break;
+    case K_TUPLE:
+    case K_LIST:
+    case K_EXPRESSION_LIST:
+    case K_PAREN_EXPR:
+        FOR_KIDS(c, n, cu)
+        {
+            if (ts_node_is_named(KID(cu)))
+                visit_delete_target(c, KID(cu));
+        }
+        break;
+    default:
+        visit(c, n);
+    }
+}
+
+/* ---- match ---------------------------------------------------------------- */
+
+static void capture(checker_t *c, TSNode id)
+{
+    uint32_t name = name_id(c, id);
+    if (name != WK_UNDERSCORE)
+        handle_store(c, id, name, ST_MATCH, false, false, (TSNode){0});
+}
+
+/* A value pattern (`Color.RED`) reads its first name; a single name binds. */
+static void pattern_dotted(checker_t *c, TSNode dn, bool value_only)
+{
+    uint32_t n = ts_node_named_child_count(dn);
+    TSNode first = first_named(dn);
+
+    if (ts_node_is_null(first))
+        return;
+    if (n == 1 && !value_only)
+        capture(c, first);
+    else
+        handle_load(c, first, name_id(c, first));
+}
+
+static void visit_pattern(checker_t *c, TSNode p)
+{
+    switch (kind(c, p)) {
+    case K_DOTTED_NAME:
+        pattern_dotted(c, p, false);
+        break;
+    case K_AS_PATTERN: {
+        TSNode alias = field(c, p, F_ALIAS);
+        uint32_t nk = ts_node_named_child_count(p);
+        TSNode last = nk > 0 ? ts_node_named_child(p, nk - 1) : (TSNode){0};
+        if (ts_node_is_null(alias))
+            alias = last;
+        if (kind(c, alias) == K_AS_PATTERN_TARGET)
+            alias = first_named(alias);
+        if (!ts_node_is_null(alias) && kind(c, alias) == K_IDENTIFIER)
+            capture(c, alias);
+        FOR_KIDS(c, p, cu)
+        {
+            TSNode ch = KID(cu);
+            if (ts_node_is_named(ch) && !ts_node_eq(ch, alias) &&
+                kind(c, ch) != K_AS_PATTERN_TARGET)
+                visit_pattern(c, ch);
+        }
+        break;
+    }
+    case K_SPLAT_PATTERN: {
+        TSNode id = first_named(p);
+        if (!ts_node_is_null(id) && kind(c, id) == K_IDENTIFIER)
+            capture(c, id);
+        break;
+    }
+    case K_CLASS_PATTERN: {
+        bool first = true;
+        FOR_KIDS(c, p, cu)
+        {
+            TSNode ch = KID(cu);
+            if (!ts_node_is_named(ch))
+                continue;
+            if (first && kind(c, ch) == K_DOTTED_NAME)
+                pattern_dotted(c, ch, true);
+            else
+                visit_pattern(c, ch);
+            first = false;
+        }
+        break;
+    }
+    case K_KEYWORD_PATTERN: {
+        bool first = true;
+        FOR_KIDS(c, p, cu)
+        {
+            TSNode ch = KID(cu);
+            if (!ts_node_is_named(ch))
+                continue;
+            if (!first)
+                visit_pattern(c, ch);
+            first = false;
+        }
+        break;
+    }
+    case K_DICT_PATTERN:
+        FOR_KIDS(c, p, cu)
+        {
+            TSNode ch = KID(cu);
+            TSFieldId f = ts_tree_cursor_current_field_id(cu);
+            if (!ts_node_is_named(ch))
+                continue;
+            if (f == c->L->field_id[F_KEY] && kind(c, ch) == K_DOTTED_NAME)
+                pattern_dotted(c, ch, true);
+            else
+                visit_pattern(c, ch);
+        }
+        break;
+    case K_CASE_PATTERN:
+    case K_UNION_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE_PATTERN:
+        FOR_KIDS(c, p, cu)
+        {
+            if (ts_node_is_named(KID(cu)))
+                visit_pattern(c, KID(cu));
+        }
+        break;
+    case K_IDENTIFIER:
+        capture(c, p);
+        break;
+    default:
+        visit(c, p);
+    }
+}
+
+static void visit_match(checker_t *c, TSNode n)
+{
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        TSFieldId f = ts_tree_cursor_current_field_id(cu);
+        if (f == c->L->field_id[F_SUBJECT])
+            visit(c, ch);
+    }
+    FOR_KIDS(c, field(c, n, F_BODY), cu)
+    {
+        TSNode cc = KID(cu);
+        if (kind(c, cc) != K_CASE_CLAUSE)
+            continue;
+        FOR_KIDS(c, cc, cu2)
+        {
+            TSNode ch = KID(cu2);
+            if (kind(c, ch) == K_CASE_PATTERN)
+                visit_pattern(c, ch);
+        }
+        TSNode guard = field(c, cc, F_GUARD);
+        if (!ts_node_is_null(guard))
+            visit_kids(c, guard);
+        visit_block(c, field(c, cc, F_CONSEQUENCE), false);
+    }
+}
+
+/* ---- assignments ------------------------------------------------------------ */
+
+static bool has_elts(const checker_t *c, TSNode n)
+{
+    lang_kind_t k = kind(c, unparen(c, n));
+    return k == K_TUPLE || k == K_LIST || k == K_SET || k == K_EXPRESSION_LIST ||
+           k == K_PATTERN_LIST || k == K_TUPLE_PATTERN || k == K_LIST_PATTERN;
+}
+
+static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal)
+{
+    switch (kind(c, n)) {
+    case K_IDENTIFIER:
+        handle_store(c, n, name_id(c, n), ctx, nested, literal, c->export_value);
+        break;
+    case K_PAREN_EXPR:
+        if (ts_node_named_child_count(n) == 1) {
+            visit_target(c, ts_node_named_child(n, 0), ctx, nested, literal);
+            break;
+        }
+        /* fall through */
+    case K_PATTERN_LIST:
+    case K_TUPLE_PATTERN:
+    case K_LIST_PATTERN:
+    case K_TUPLE:
+    case K_LIST:
+    case K_EXPRESSION_LIST:
+    case K_LIST_SPLAT_PATTERN:
+    case K_LIST_SPLAT:
+        FOR_KIDS(c, n, cu)
+        {
+            if (ts_node_is_named(KID(cu)))
+                visit_target(c, KID(cu), ctx, true, literal);
+        }
+        break;
+    default: /* attribute, subscript: reads of their parts */
+        visit(c, n);
+    }
+}
+
+static void visit_assignment(checker_t *c, TSNode n)
+{
+    TSNode type = field(c, n, F_TYPE), value, targets[32];
+    uint32_t nt = 0;
+    bool literal = true;
+    TSNode saved = c->export_value;
+
+    if (!ts_node_is_null(type)) {
+        TSNode left = field(c, n, F_LEFT), right = field(c, n, F_RIGHT);
+        c->export_value = right;
+        visit_target(c, left, ts_node_is_null(right) ? ST_ANN_NOVALUE : ST_ANN_VALUE, false, false);
+        c->export_value = saved;
+        handle_annotation(c, type);
+        if (!ts_node_is_null(right)) {
+            TSNode ann = kind(c, type) == K_TYPE ? first_named(type) : type;
+            if (!ts_node_is_null(ann) && is_typing(c, ann, WK_TYPEALIAS))
+                handle_annotation(c, right);
+            else
+                visit(c, right);
+        }
+        return;
+    }
+    for (;;) {
+        TSNode right = field(c, n, F_RIGHT);
+        if (nt < sizeof targets / sizeof targets[0])
+            targets[nt++] = field(c, n, F_LEFT);
+        if (!ts_node_is_null(right) && kind(c, right) == K_ASSIGNMENT &&
+            ts_node_is_null(field(c, right, F_TYPE))) {
+            n = right;
+            continue;
+        }
+        value = right;
+        break;
+    }
+    for (uint32_t i = 0; i < nt; i++)
+        literal = literal && has_elts(c, targets[i]);
+    literal = literal && !ts_node_is_null(value) && has_elts(c, value);
+    visit(c, value);
+    c->export_value = value;
+    for (uint32_t i = 0; i < nt; i++)
+        visit_target(c, targets[i], ST_ASSIGN, false, literal);
+    c->export_value = saved;
+}
+
+static void visit_aug_assignment(checker_t *c, TSNode n)
+{
+    TSNode left = field(c, n, F_LEFT), right = field(c, n, F_RIGHT);
+    TSNode saved = c->export_value;
+
+    if (kind(c, left) == K_IDENTIFIER)
+        handle_load(c, left, name_id(c, left));
+    visit(c, right);
+    c->export_value = right;
+    visit_target(c, left, ST_AUG, false, false);
+    c->export_value = saved;
+}
+
+/* ---- expressions ---------------------------------------------------------- */
+
+static void visit_comprehension(checker_t *c, TSNode n)
+{
+    TSNode body = field(c, n, F_BODY);
+
+    push_scope(c, SC_GENERATOR);
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode cl = KID(cu);
+        lang_kind_t k = kind(c, cl);
+        if (k == K_FOR_IN_CLAUSE) {
+            FOR_KIDS(c, cl, cu2)
+            {
+                if (ts_tree_cursor_current_field_id(cu2) == c->L->field_id[F_RIGHT] &&
+                    ts_node_is_named(KID(cu2)))
+                    visit(c, KID(cu2));
+            }
+            visit_target(c, field(c, cl, F_LEFT), ST_COMP, false, false);
+        } else if (k == K_IF_CLAUSE) {
+            visit_kids(c, cl);
+        }
+    }
+    if (kind(c, body) == K_PAIR) {
+        visit(c, field(c, body, F_KEY));
+        visit(c, field(c, body, F_VALUE));
+    } else {
+        visit(c, body);
+    }
+    pop_scope(c);
+}
+
+static void visit_interpolations(checker_t *c, TSNode s)
+{
+    FOR_KIDS(c, s, cu)
+    {
+        TSNode ch = KID(cu);
+        lang_kind_t k = kind(c, ch);
+        if (k == K_INTERPOLATION || k == K_FORMAT_EXPRESSION) {
+            visit(c, field(c, ch, F_EXPRESSION));
+            TSNode spec = field(c, ch, F_FORMAT_SPECIFIER);
+            if (!ts_node_is_null(spec))
+                visit_interpolations(c, spec);
+        } else if (k == K_FORMAT_SPECIFIER) {
+            visit_interpolations(c, ch);
+        }
+    }
+}
+
+/* A string, or the parts of an implicit concatenation: F541, names inside
+ * f-strings, and string annotations. */
+static void visit_strings(checker_t *c, TSNode n)
+{
+    bool any_f = false, any_interp = false, any_bytes = false;
+    uint32_t parts = 0;
+    bool saved = c->in_fstring;
+
+    if (kind(c, n) == K_STRING) {
+        strinfo_t si;
+        string_info(c, n, &si);
+        any_f = si.is_f;
+        any_interp = si.has_interp;
+        any_bytes = si.is_bytes;
+        parts = 1;
+    } else {
+        FOR_KIDS(c, n, cu)
+        {
+            strinfo_t si;
+            if (kind(c, KID(cu)) != K_STRING)
+                continue;
+            string_info(c, KID(cu), &si);
+            any_f = any_f || si.is_f;
+            any_interp = any_interp || si.has_interp;
+            any_bytes = any_bytes || si.is_bytes;
+            parts++;
+        }
+    }
+    if (!any_f) {
+        if (c->ann != ANN_NONE && !any_bytes && parts == 1) {
+            if (c->in_deferred)
+                string_annotation(c, n);
+            else
+                defer(c, D_STRING_ANN, n);
+        }
+        return;
+    }
+    if (!c->in_fstring && !any_interp)
+        REPORT(c, n, "F541", "f-string is missing placeholders");
+    c->in_fstring = true;
+    if (kind(c, n) == K_STRING) {
+        visit_interpolations(c, n);
+    } else {
+        FOR_KIDS(c, n, cu)
+        {
+            if (kind(c, KID(cu)) == K_STRING)
+                visit_interpolations(c, KID(cu));
+        }
+    }
+    c->in_fstring = saved;
+}
+
+static bool is_constant(const checker_t *c, TSNode n, bool *singleton)
+{
+    n = unparen(c, n);
+    *singleton = false;
+    switch (kind(c, n)) {
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS:
+        *singleton = true;
+        return true;
+    case K_INTEGER:
+    case K_FLOAT:
+        return true;
+    case K_STRING: {
+        strinfo_t si;
+        string_info(c, n, &si);
+        return !si.is_f;
+    }
+    case K_CONCAT_STRING: {
+        for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+            strinfo_t si;
+            string_info(c, ts_node_named_child(n, i), &si);
+            if (si.is_f)
+                return false;
+        }
+        return true;
+    }
+    case K_TUPLE: {
+        for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+            bool s;
+            if (!is_constant(c, ts_node_named_child(n, i), &s))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool is_const_non_singleton(const checker_t *c, TSNode n)
+{
+    bool singleton;
+    return is_constant(c, n, &singleton) && !singleton;
+}
+
+static void visit_comparison(checker_t *c, TSNode n)
+{
+    TSNode prev = {0};
+    bool pending_is = false;
+
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        if (!ts_node_is_named(ch)) {
+            uint32_t len;
+            const char *op = text(c, ch, &len);
+            pending_is = len >= 2 && op[0] == 'i' && op[1] == 's';
+            continue;
+        }
+        if (pending_is && (is_const_non_singleton(c, prev) || is_const_non_singleton(c, ch)))
+            REPORT(c, n, "F632",
+                   "use ==/!= to compare constant literals (str, bytes, int, float, tuple)");
+        pending_is = false;
+        prev = ch;
+        visit(c, ch);
+    }
+}
+
+static void visit_subscript(checker_t *c, TSNode n)
+{
+    TSNode value = field(c, n, F_VALUE);
+    uint32_t idx = 0, count = 0;
+
+    if (is_name_or_attr(c, value, WK_LITERAL)) {
+        uint8_t saved = c->ann;
+        c->ann = ANN_NONE;
+        visit_kids(c, n);
+        c->ann = saved;
+    } else if (is_name_or_attr(c, value, WK_ANNOTATED)) {
+        visit(c, value);
+        FOR_KIDS(c, n, cu)
+        {
+            if (ts_tree_cursor_current_field_id(cu) == c->L->field_id[F_SUBSCRIPT])
+                count++;
+        }
+        FOR_KIDS(c, n, cu)
+        {
+            if (ts_tree_cursor_current_field_id(cu) != c->L->field_id[F_SUBSCRIPT])
+                continue;
+            if (count >= 2 && idx > 0)
+                visit_in(c, KID(cu), ANN_NONE);
+            else
+                visit(c, KID(cu));
+            idx++;
+        }
+    } else if (is_typing(c, value, UINT32_MAX)) {
+        uint8_t saved = c->ann;
+        c->ann = ANN_BARE;
+        visit_kids(c, n);
+        c->ann = saved;
+    } else {
+        visit_kids(c, n);
+    }
+}
+
+/* The positional and keyword arguments of a call's argument list. */
+static void split_args(const checker_t *c, TSNode args, TSNode *pos, uint32_t *npos, uint32_t max)
+{
+    *npos = 0;
+    for (uint32_t i = 0; i < ts_node_named_child_count(args) && *npos < max; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        lang_kind_t k = kind(c, a);
+        if (k != K_KEYWORD_ARGUMENT && k != K_DICT_SPLAT && k != K_COMMENT)
+            pos[(*npos)++] = a;
+    }
+}
+
+/* typing.cast, TypeVar, NamedTuple and TypedDict take types as values. */
+static bool visit_typing_call(checker_t *c, TSNode n, TSNode func, TSNode args)
+{
+    TSNode pos[4];
+    uint32_t npos;
+
+    if (kind(c, args) != K_ARGUMENT_LIST)
+        return false;
+    split_args(c, args, pos, &npos, 4);
+    if (npos >= 1 && is_typing(c, func, WK_CAST)) {
+        visit_in(c, pos[0], ANN_BARE);
+        return false; /* pyflakes then visits the whole call as usual */
+    }
+    if (!is_typing(c, func, WK_TYPEVAR))
+        return false;
+    (void)n;
+    visit(c, func);
+    uint32_t i = 0;
+    FOR_KIDS(c, args, cu)
+    {
+        TSNode a = KID(cu);
+        lang_kind_t k = kind(c, a);
+        if (!ts_node_is_named(a) || k == K_COMMENT)
+            continue;
+        if (k == K_KEYWORD_ARGUMENT) {
+            bool bound = name_id(c, field(c, a, F_NAME)) == WK_BOUND;
+            visit_in(c, field(c, a, F_VALUE), bound ? ANN_BARE : ANN_NONE);
+        } else {
+            visit_in(c, a, i > 0 ? ANN_BARE : ANN_NONE);
+            i++;
+        }
+    }
+    return true;
+}
+
+static void add_all_call(checker_t *c, TSNode func, TSNode args)
+{
+    TSNode obj = field(c, func, F_OBJECT), arg;
+    uint32_t attr;
+    binding_t *b;
+
+    if (cur(c)->kind != SC_MODULE || kind(c, obj) != K_IDENTIFIER || name_id(c, obj) != WK_ALL ||
+        kind(c, args) != K_ARGUMENT_LIST || ts_node_named_child_count(args) != 1)
+        return;
+    attr = name_id(c, field(c, func, F_ATTRIBUTE));
+    b = scope_get(cur(c), WK_ALL);
+    if (b == NULL || b->kind != B_EXPORT)
+        return;
+    arg = unparen(c, ts_node_named_child(args, 0));
+    if (attr == WK_EXTEND && is_seq_literal(c, arg)) {
+        add_export_strings(c, arg, b);
+    } else if (attr == WK_APPEND && kind(c, arg) == K_STRING) {
+        add_export_strings(c, args, b);
+    }
+}
+
+static void visit_call(checker_t *c, TSNode n)
+{
+    TSNode func = field(c, n, F_FUNCTION), args = field(c, n, F_ARGUMENTS);
+
+    if (kind(c, func) == K_IDENTIFIER && name_id(c, func) == c->id_locals &&
+        cur(c)->kind == SC_FUNCTION)
+        cur(c)->uses_locals = true;
+    if (kind(c, func) == K_ATTRIBUTE)
+        add_all_call(c, func, args);
+    if (visit_typing_call(c, n, func, args))
+        return;
+    visit(c, func);
+    visit(c, args);
+}
+
+static bool is_notimplemented(checker_t *c, TSNode n)
+{
+    return kind(c, n) == K_IDENTIFIER && name_id(c, n) == c->id_notimpl;
+}
+
+static void visit_raise(checker_t *c, TSNode n)
+{
+    TSNode exc = first_named(n);
+
+    visit_kids(c, n);
+    if (ts_node_is_null(exc))
+        return;
+    if ((kind(c, exc) == K_CALL && is_notimplemented(c, field(c, exc, F_FUNCTION))) ||
+        is_notimplemented(c, exc))
+        REPORT(c, n, "F901", "'raise NotImplemented' should be 'raise NotImplementedError'");
+}
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+static void visit_simple(checker_t *c, TSNode n, lang_kind_t k)
+{
+    switch (k) {
+    case K_RETURN:
+        if (cur(c)->kind == SC_CLASS || cur(c)->kind == SC_MODULE)
+            REPORT(c, n, "F706", "'return' outside function");
+        else
+            visit_kids(c, n);
+        break;
+    case K_YIELD:
+    case K_AWAIT:
+        if (cur(c)->kind == SC_CLASS || cur(c)->kind == SC_MODULE)
+            REPORT(c, n, "F704", "'yield' outside function");
+        else
+            visit_kids(c, n);
+        break;
+    case K_BREAK:
+        if (c->loop == 0)
+            REPORT(c, n, "F701", "'break' outside loop");
+        break;
+    case K_CONTINUE:
+        if (c->loop == 0)
+            REPORT(c, n, "F702", "'continue' not properly in loop");
+        break;
+    case K_ASSERT: {
+        TSNode test = first_named(n);
+        if (!ts_node_is_null(test) && is_nonempty_tuple(c, test))
+            REPORT(c, n, "F631", "assertion is always true, perhaps remove parentheses?");
+        visit_kids(c, n);
+        break;
+    }
+    case K_PRINT:
+    case K_EXEC:
+        REPORT(c, n, "E999", "SyntaxError: Missing parentheses in call to '%s'",
+               k == K_PRINT ? "print" : "exec");
+        break;
+    case K_TYPE_ALIAS: {
+        /* tree-sitter also reads `type(x).attr = v` as a type alias */
+        TSNode left = field(c, n, F_LEFT);
+        if (!ts_node_is_null(left) && kind(c, left) == K_TYPE)
+            left = first_named(left);
+        if (!ts_node_is_null(left) && kind(c, left) == K_IDENTIFIER)
+            REPORT(c, n, "E999", "SyntaxError: the type statement needs Python 3.12");
+        else
+            visit_kids(c, n);
+        break;
+    }
+    default:
+        visit_kids(c, n);
+    }
+}
+
+static void visit(checker_t *c, TSNode n)
+{
+    lang_kind_t k;
+
+    if (ts_node_is_null(n) || c->oom || c->too_deep)
+        return;
+    if (++c->rec > CHECKER_MAX_DEPTH) {
+        c->too_deep = true;
+        c->rec--;
+        return;
+    }
+    k = kind(c, n);
+    switch (k) {
+    case K_IDENTIFIER: {
+        uint32_t name = name_id(c, n);
+        handle_load(c, n, name);
+        break;
+    }
+    case K_ATTRIBUTE:
+        visit(c, field(c, n, F_OBJECT));
+        break;
+    case K_KEYWORD_ARGUMENT:
+        visit(c, field(c, n, F_VALUE));
+        break;
+    case K_ASSIGNMENT:
+        visit_assignment(c, n);
+        break;
+    case K_AUG_ASSIGNMENT:
+        visit_aug_assignment(c, n);
+        break;
+    case K_NAMED_EXPR: {
+        TSNode nm = field(c, n, F_NAME);
+        visit(c, field(c, n, F_VALUE));
+        handle_store(c, nm, name_id(c, nm), ST_NAMED, false, false, (TSNode){0});
+        break;
+    }
+    case K_CALL:
+        visit_call(c, n);
+        break;
+    case K_SUBSCRIPT:
+        visit_subscript(c, n);
+        break;
+    case K_STRING:
+    case K_CONCAT_STRING:
+        visit_strings(c, n);
+        break;
+    case K_COMPARISON:
+        visit_comparison(c, n);
+        break;
+    case K_CONDITIONAL_EXPR: {
+        uint32_t nk = ts_node_named_child_count(n);
+        if (nk == 3) {
+            TSNode test = ts_node_named_child(n, 1);
+            if (is_nonempty_tuple(c, test))
+                REPORT(c, n, "F634",
+                       "'if tuple literal' is always true, perhaps remove accidental comma?");
+            c->cond++;
+            visit(c, test);
+            visit(c, ts_node_named_child(n, 0));
+            visit(c, ts_node_named_child(n, 2));
+            c->cond--;
+        } else {
+            visit_kids(c, n);
+        }
+        break;
+    }
+    case K_LAMBDA:
+        visit_lambda(c, n);
+        break;
+    case K_LIST_COMP:
+    case K_SET_COMP:
+    case K_DICT_COMP:
+    case K_GENERATOR_EXP:
+        visit_comprehension(c, n);
+        break;
+    case K_FUNCTION_DEF:
+        visit_function(c, n, (TSNode){0});
+        break;
+    case K_CLASS_DEF:
+        visit_class(c, n, (TSNode){0});
+        break;
+    case K_DECORATED_DEF: {
+        TSNode def = field(c, n, F_DEFINITION);
+        if (kind(c, def) == K_CLASS_DEF)
+            visit_class(c, def, n);
+        else
+            visit_function(c, def, n);
+        break;
+    }
+    case K_IF:
+        visit_if(c, n);
+        break;
+    case K_FOR:
+        visit_loop(c, n, true);
+        break;
+    case K_WHILE:
+        visit_loop(c, n, false);
+        break;
+    case K_TRY:
+        visit_try(c, n);
+        break;
+    case K_WITH:
+        visit_with(c, n);
+        break;
+    case K_MATCH:
+        visit_match(c, n);
+        break;
+    case K_IMPORT:
+        visit_import(c, n);
+        break;
+    case K_IMPORT_FROM:
+        visit_import_from(c, n, false);
+        break;
+    case K_FUTURE_IMPORT:
+        visit_import_from(c, n, true);
+        break;
+    case K_GLOBAL:
+    case K_NONLOCAL:
+        visit_global(c, n);
+        break;
+    case K_DELETE:
+        FOR_KIDS(c, n, cu)
+        {
+            if (ts_node_is_named(KID(cu)))
+                visit_delete_target(c, KID(cu));
+        }
+        break;
+    case K_RAISE:
+        visit_raise(c, n);
+        break;
+    case K_BLOCK:
+        visit_block(c, n, false);
+        break;
+    case K_COMMENT: {
+        uint32_t off;
+        if (!c->override && is_type_comment(c, n, &off))
+            defer(c, D_TYPE_COMMENT, n);
+        break;
+    }
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS:
+    case K_PASS:
+    case K_LINE_CONTINUATION:
+    case K_KEYWORD_SEPARATOR:
+    case K_POSITIONAL_SEPARATOR:
+        break;
+    default:
+        visit_simple(c, n, k);
+    }
+    c->rec--;
+}
+
+/* ---- the end of the module ------------------------------------------------- */
+
+static void run_deferred(checker_t *c)
+{
+    c->in_deferred = true;
+    for (size_t i = 0; i < c->n_deferred && !c->oom; i++) {
+        defer_t d = c->deferred[i];
+        size_t cap = c->stack_cap;
+        if (!grow(c, (void **)&c->stack, &cap, d.depth + 1, sizeof(scope_t *)))
+            return;
+        c->stack_cap = (uint32_t)cap;
+        memcpy(c->stack, d.stack, (size_t)d.depth * sizeof(scope_t *));
+        c->depth = d.depth;
+        c->cur_fnode = d.fnode;
+        c->cond = d.cond;
+        c->src = d.src;
+        c->override = d.override;
+        c->oline = d.oline;
+        c->ocol = d.ocol;
+        c->ann = ANN_NONE;
+        c->in_fstring = false;
+        c->n_except = 0;
+        c->loop = 0;
+        switch (d.kind) {
+        case D_FUNCTION:
+        case D_LAMBDA:
+            run_function(c, d.node, d.kind == D_LAMBDA);
+            break;
+        case D_STRING_ANN:
+            string_annotation(c, d.node);
+            break;
+        case D_ANN_EXPR:
+            visit_in(c, d.node, ANN_BARE);
+            break;
+        case D_TYPE_COMMENT:
+            type_comment(c, d.node);
+            break;
+        }
+    }
+}
+
+static void check_unused_assignments(checker_t *c)
+{
+    for (size_t i = 0; i < c->n_fscopes; i++) {
+        scope_t *s = c->fscopes[i];
+        if (s->uses_locals)
+            continue;
+        for (uint32_t k = 0; k < s->cap; k++) {
+            binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
+            if (b == NULL || b->used != NULL || b->name == WK_UNDERSCORE ||
+                is_always_used(b->name) || !is_assignment(b) || s->slots[k].name != b->name)
+                continue;
+            if (diag_add(c->diags, b->line, b->col + 1, "F841",
+                         "local variable '%s' is assigned to but never used",
+                         name_str(c, b->name)) == NULL)
+                c->oom = true;
+        }
+    }
+}
+
+/* pyflakes' str() of an importation, for F401's message. */
+static void import_label(const checker_t *c, const binding_t *b, char *out, size_t cap)
+{
+    const char *full = name_str(c, b->full), *name = name_str(c, b->name);
+    size_t fl = strlen(full);
+
+    switch (b->kind) {
+    case B_IMPORT: {
+        const char *last = strrchr(full, '.');
+        last = last ? last + 1 : full;
+        if (strcmp(last, name) != 0)
+            snprintf(out, cap, "%s as %s", full, name);
+        else
+            snprintf(out, cap, "%s", full);
+        break;
+    }
+    case B_FROM:
+    case B_FUTURE:
+        if (b->real != b->name)
+            snprintf(out, cap, "%s as %s", full, name);
+        else
+            snprintf(out, cap, "%s", full);
+        break;
+    case B_STAR:
+        if (fl > 0 && full[fl - 1] == '.')
+            snprintf(out, cap, "from %s import *", full);
+        else
+            snprintf(out, cap, "%s", name);
+        break;
+    default:
+        snprintf(out, cap, "%s", full);
+    }
+}
+
+static bool in_exports(const binding_t *all, uint32_t name)
+{
+    for (uint32_t i = 0; all != NULL && i < all->n_exports; i++)
+        if (all->exports[i] == name)
+            return true;
+    return false;
+}
+
+static void check_exports(checker_t *c, scope_t *s, binding_t *all)
+{
+    bool any_undefined = false;
+
+    for (uint32_t i = 0; i < all->n_exports; i++) {
+        uint32_t name = all->exports[i];
+        if (module_has(c, s, name))
+            continue;
+        any_undefined = true;
+        if (!s->import_starred && !c->in->is_init)
+            if (diag_add(c->diags, all->line, all->col + 1, "F822",
+                         "undefined name '%s' in __all__", name_str(c, name)) == NULL)
+                c->oom = true;
+    }
+    if (!any_undefined || !s->import_starred)
+        return;
+    char from[512];
+    size_t len = 0;
+    from[0] = '\0';
+    for (uint32_t k = 0; k < s->cap; k++) {
+        binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
+        if (b == NULL || b->kind != B_STAR)
+            continue;
+        b->used = s;
+        int w =
+            snprintf(from + len, sizeof from - len, "%s%s", len ? ", " : "", name_str(c, b->full));
+        if (w > 0 && (size_t)w < sizeof from - len)
+            len += (size_t)w;
+    }
+    for (uint32_t i = 0; i < all->n_exports; i++)
+        if (!module_has(c, s, all->exports[i]))
+            if (diag_add(c->diags, all->line, all->col + 1, "F405",
+                         "'%s' may be undefined, or defined from star imports: %s",
+                         name_str(c, all->exports[i]), from) == NULL)
+                c->oom = true;
+}
+
+static void check_dead_scope(checker_t *c, scope_t *s)
+{
+    binding_t *all = NULL;
+
+    if (s->kind == SC_CLASS)
+        return;
+    all = scope_get(s, WK_ALL);
+    if (all != NULL && all->kind != B_EXPORT)
+        all = NULL;
+    if (all != NULL)
+        check_exports(c, s, all);
+    for (uint32_t k = 0; k < s->cap; k++) {
+        binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
+        bool used;
+        char label[600];
+        if (b == NULL || !is_importation(b) || s->slots[k].name != b->name)
+            continue;
+        used = b->used != NULL || in_exports(all, b->name);
+        if (!used) {
+            import_label(c, b, label, sizeof label);
+            if (diag_add(c->diags, b->line, b->col + 1, "F401", "'%s' imported but unused",
+                         label) == NULL)
+                c->oom = true;
+        }
+        for (redef_t *r = b->redefined; r != NULL; r = r->next) {
+            const char *code = r->is_for ? "F402" : "F811";
+            if (!r->is_for && used)
+                continue;
+            if (diag_add(c->diags, r->line, r->col + 1, code,
+                         r->is_for ? "import '%s' from line %u shadowed by loop variable"
+                                   : "redefinition of unused '%s' from line %u",
+                         name_str(c, b->name), b->line) == NULL)
+                c->oom = true;
+        }
+    }
+}
+
+/* ---- the local summary -------------------------------------------------------- */
+
+static int32_t summary_sig(checker_t *c, TSNode def, TSNode decorated, bool overload)
+{
+    sum_param_t params[64];
+    uint32_t n = 0;
+    int kind_ = SUM_P_NORMAL, flags = 0;
+    TSNode ps = field(c, def, F_PARAMETERS);
+
+    if (!ts_node_is_null(decorated))
+        flags |= SUM_SIG_DECORATED;
+    if (overload)
+        flags |= SUM_SIG_OVERLOAD;
+    if (ts_node_child_count(def) > 0 && !ts_node_is_named(ts_node_child(def, 0))) {
+        uint32_t len;
+        const char *t = text(c, ts_node_child(def, 0), &len);
+        if (len == 5 && memcmp(t, "async", 5) == 0)
+            flags |= SUM_SIG_ASYNC;
+    }
+    if (!ts_node_is_null(ps)) {
+        FOR_KIDS(c, ps, cu)
+        {
+            TSNode p = KID(cu), nm;
+            lang_kind_t k = kind(c, p);
+            if (k == K_POSITIONAL_SEPARATOR) {
+                for (uint32_t i = 0; i < n; i++)
+                    params[i].kind = SUM_P_POSONLY;
+                continue;
+            }
+            if (k == K_KEYWORD_SEPARATOR) {
+                kind_ = SUM_P_KWONLY;
+                continue;
+            }
+            nm = param_name(c, p);
+            if (ts_node_is_null(nm) || n == sizeof params / sizeof params[0])
+                continue;
+            TSNode inner = k == K_TYPED_PARAMETER ? first_named(p) : p;
+            lang_kind_t ik = kind(c, inner);
+            uint32_t len;
+            params[n].name = text(c, nm, &len);
+            params[n].name = arena_strndup(c->a, params[n].name, len);
+            params[n].has_default = k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER;
+            if (ik == K_LIST_SPLAT_PATTERN) {
+                params[n].kind = SUM_P_VARARGS;
+                kind_ = SUM_P_KWONLY;
+            } else if (ik == K_DICT_SPLAT_PATTERN) {
+                params[n].kind = SUM_P_KWARGS;
+            } else {
+                params[n].kind = (uint8_t)kind_;
+            }
+            if (params[n].name == NULL)
+                c->oom = true;
+            else
+                n++;
+        }
+    }
+    return summary_add_sig(c->sum, flags, params, n);
+}
+
+static void summary_class(checker_t *c, const binding_t *b)
+{
+    size_t len;
+    const char *name = intern_str(c->names, b->name, &len);
+    int32_t cls = summary_add_class(c->sum, name, len, b->line);
+    TSNode bases = field(c, b->def, F_SUPERCLASSES);
+
+    if (cls < 0)
+        return;
+    if (!ts_node_is_null(bases)) {
+        FOR_KIDS(c, bases, cu)
+        {
+            TSNode e = KID(cu);
+            lang_kind_t k = kind(c, e);
+            uint32_t tl;
+            if (k != K_IDENTIFIER && k != K_ATTRIBUTE)
+                continue;
+            const char *t = text(c, e, &tl);
+            summary_class_add_base(c->sum, cls, t, tl);
+        }
+    }
+    for (uint32_t k = 0; b->body != NULL && k < b->body->cap; k++) {
+        binding_t *m = b->body->slots[k].name < SLOT_TOMB ? b->body->slots[k].b : NULL;
+        int32_t sig = -1;
+        int mk = SUM_DEF_VARIABLE;
+        if (m == NULL || b->body->slots[k].name != m->name)
+            continue;
+        if (m->kind == B_FUNCTION) {
+            mk = SUM_DEF_FUNCTION;
+            sig = summary_sig(c, m->def, m->decorated, m->overload);
+        } else if (m->kind == B_CLASS) {
+            mk = SUM_DEF_CLASS;
+        } else if (is_importation(m)) {
+            mk = SUM_DEF_IMPORT;
+        }
+        const char *mn = intern_str(c->names, m->name, &len);
+        summary_class_add_member(c->sum, cls, mn, len, mk, sig);
+    }
+}
+
+static void build_summary(checker_t *c, scope_t *module)
+{
+    binding_t *all;
+
+    if (c->sum == NULL)
+        return;
+    for (uint32_t k = 0; k < module->cap; k++) {
+        binding_t *b = module->slots[k].name < SLOT_TOMB ? module->slots[k].b : NULL;
+        int kind_ = SUM_DEF_VARIABLE;
+        int32_t sig = -1;
+        size_t len;
+        if (b == NULL || module->slots[k].name != b->name || b->kind == B_STAR ||
+            b->kind == B_FUTURE)
+            continue;
+        if (b->kind == B_FUNCTION) {
+            kind_ = SUM_DEF_FUNCTION;
+            sig = summary_sig(c, b->def, b->decorated, b->overload);
+            if (b->name == WK_GETATTR_)
+                summary_set_getattr(c->sum);
+        } else if (b->kind == B_CLASS) {
+            kind_ = SUM_DEF_CLASS;
+            summary_class(c, b);
+        } else if (is_importation(b)) {
+            kind_ = SUM_DEF_IMPORT;
+        }
+        const char *name = intern_str(c->names, b->name, &len);
+        summary_add_def(c->sum, name, len, kind_, b->line, sig);
+    }
+    all = scope_get(module, WK_ALL);
+    if (all != NULL && all->kind == B_EXPORT) {
+        const char *names[1024];
+        uint32_t lens[1024], n = 0;
+        for (uint32_t i = 0; i < all->n_exports && n < 1024; i++) {
+            size_t len;
+            names[n] = intern_str(c->names, all->exports[i], &len);
+            lens[n++] = (uint32_t)len;
+        }
+        summary_set_all(c->sum, names, lens, n);
+    }
+}
+
+/* ---- entry ----------------------------------------------------------------------- */
+
+static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
+{
+    memset(c, 0, sizeof *c);
+    c->in = in;
+    c->L = in->lang;
+    c->a = in->arena;
+    c->diags = in->diags;
+    c->sum = in->summary;
+    c->src = in->src;
+    c->futures_allowed = true;
+    c->annotations_future = in->is_stub;
+    if ((c->names = intern_new_arena(c->a)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < N_BUILTINS; i++)
+        intern_bytes(c, builtin_names[i], strlen(builtin_names[i]));
+    for (uint32_t i = 0; i < WK__END - N_BUILTINS; i++)
+        intern_bytes(c, well_known_names[i], strlen(well_known_names[i]));
+    c->id_locals = id_of_builtin("locals");
+    c->id_print = id_of_builtin("print");
+    c->id_nameerror = id_of_builtin("NameError");
+    c->id_notimpl = id_of_builtin("NotImplemented");
+    c->builtin_used = arena_calloc(c->a, N_BUILTINS, 1);
+    c->builtin_deleted = arena_calloc(c->a, N_BUILTINS, sizeof(bool));
+    if (c->oom || c->builtin_used == NULL || c->builtin_deleted == NULL)
+        return ST_ENOMEM;
+    fnode_new(c, 0, false); /* the module */
+    push_scope(c, SC_MODULE);
+    return c->oom ? ST_ENOMEM : ST_OK;
+}
+
+static void checker_cleanup(checker_t *c)
+{
+    for (uint32_t i = 0; i < c->n_curs_made; i++)
+        ts_tree_cursor_delete(&c->curs[i]);
+    free(c->curs);
+    for (size_t i = 0; i < c->n_ann_trees; i++)
+        ts_tree_delete(c->ann_trees[i]);
+}
+
+st_rc_t checker_run(const checker_input_t *in, st_err_t *err)
+{
+    checker_t c;
+    st_rc_t rc;
+    scope_t *module;
+
+    if ((rc = checker_init(&c, in)) != ST_OK) {
+        checker_cleanup(&c);
+        return st_fail(err, rc, "arena exhausted starting the analysis");
+    }
+    module = c.stack[0];
+    visit_module(&c, ts_tree_root_node(in->tree));
+    if (!c.too_deep)
+        run_deferred(&c);
+    c.depth = 1;
+    c.stack[0] = module;
+    pop_scope(&c);
+    if (!c.too_deep && !c.oom) {
+        check_unused_assignments(&c);
+        for (size_t i = 0; i < c.n_dead; i++)
+            check_dead_scope(&c, c.dead[i]);
+        build_summary(&c, module);
+    }
+    checker_cleanup(&c);
+    if (c.oom || in->diags->oom)
+        return st_fail(err, ST_ENOMEM, "arena exhausted during the analysis");
+    if (c.too_deep)
+        return st_fail(err, ST_ELIMIT, "nesting deeper than %d levels", CHECKER_MAX_DEPTH);
+    return ST_OK;
+}

@@ -1,0 +1,50 @@
+/* checker.h - scope analysis and pyflakes' per-file checks over one tree.
+ *
+ * The checker follows Python's binding rules the way pyflakes does, so that
+ * its findings agree with pyflakes line for line: module code is handled in
+ * order, function and lambda bodies are deferred until the module is done
+ * (they see the final module scope), class bodies run in place and are not
+ * visible from methods, comprehensions get their own scope, and annotations
+ * in strings or under `from __future__ import annotations` are deferred.
+ * Each node of the tree is visited once; bindings and scopes live in the
+ * scan's arena.
+ *
+ * While it walks, the checker also records what the file's local summary
+ * needs (imports, definitions, __all__, uses of imported names); see
+ * summary.h. */
+#ifndef STRATA_CHECKER_H
+#define STRATA_CHECKER_H
+
+#include "common/arena.h"
+#include "common/status.h"
+#include "worker/python/diag.h"
+#include "worker/python/lang.h"
+#include "worker/python/summary.h"
+
+#include <stdbool.h>
+#include <tree_sitter/api.h>
+
+typedef struct {
+    const lang_t *lang;
+    TSParser *parser; /* for string annotations; the tree is not its last parse */
+    TSTree *tree;     /* a parse of src without errors */
+    const char *src;  /* UTF-8 text the tree was parsed from */
+    uint32_t len;
+    bool is_init;       /* package __init__: __path__ is defined, no F822 */
+    bool is_stub;       /* .pyi: forward references are fine everywhere */
+    arena_t *arena;     /* everything the checker allocates */
+    diag_list_t *diags; /* where findings go */
+    summary_t *summary; /* filled with the local summary, or NULL */
+} checker_input_t;
+
+/* Runs the analysis. ST_ENOMEM when the arena is exhausted (its cap);
+ * ST_ELIMIT with a diagnostic already added when the tree nests deeper than
+ * CPython's compiler accepts. Not thread-safe per input; independent inputs
+ * run on any threads. */
+st_rc_t checker_run(const checker_input_t *in, st_err_t *err);
+
+/* Deepest nesting of tree nodes the checker follows (CPython's compiler
+ * gives up near 3000 levels of AST recursion). */
+#define CHECKER_MAX_DEPTH 3000
+
+#endif

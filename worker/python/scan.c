@@ -1,0 +1,452 @@
+/* scan.c - the per-file scan: decode, parse, check, noqa, encode.
+ *
+ * One function from bytes to bytes (see scan.h). Everything a scan allocates
+ * comes from the caller's arena except tree-sitter's own trees, which are
+ * freed before returning. When CPython would reject the file, the result holds
+ * that one syntax error and nothing else, as pyflakes does. */
+#include "scan.h"
+
+#include "common/buf.h"
+#include "common/mpread.h"
+#include "worker/python/checker.h"
+#include "worker/python/decode.h"
+#include "worker/python/diag.h"
+#include "worker/python/lang.h"
+#include "worker/python/noqa.h"
+#include "worker/python/summary.h"
+
+#include <msgpack.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CPython's tokenizer limits (Parser/tokenizer.h: MAXINDENT, MAXLEVEL). */
+#define PY_MAX_INDENT 100
+#define PY_MAX_PAREN_LEVEL 200
+
+/* Parse time allowed per byte of input, on top of a fixed allowance: a
+ * pathological input gives a diagnostic instead of holding a worker. */
+#define PARSE_TIMEOUT_BASE_US 2000000ull
+#define PARSE_TIMEOUT_PER_KB_US 2000ull
+
+struct scanner {
+    TSParser *parser;
+    const lang_t *lang;
+};
+
+scanner_t *scanner_new(void)
+{
+    const lang_t *L = lang_get();
+    scanner_t *s;
+
+    if (L == NULL || (s = calloc(1, sizeof *s)) == NULL)
+        return NULL;
+    s->lang = L;
+    if ((s->parser = ts_parser_new()) == NULL || !ts_parser_set_language(s->parser, L->language)) {
+        if (s->parser != NULL)
+            ts_parser_delete(s->parser);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void scanner_destroy(scanner_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    ts_parser_delete((*self_p)->parser);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+scan_kind_t scan_kind_of_path(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    size_t n;
+
+    base = base ? base + 1 : path;
+    n = strlen(base);
+    if (strcmp(base, "__init__.py") == 0 || strcmp(base, "__init__.pyi") == 0)
+        return SCAN_KIND_INIT;
+    if (n >= 4 && strcmp(base + n - 4, ".pyi") == 0)
+        return SCAN_KIND_PYI;
+    return SCAN_KIND_PY;
+}
+
+/* ---- what CPython's tokenizer refuses and tree-sitter takes ----------- */
+
+typedef struct {
+    const char *s;
+    uint32_t len, i, line, line_start;
+} lex_t;
+
+static void lex_newline(lex_t *x)
+{
+    if (x->s[x->i] == '\r' && x->i + 1 < x->len && x->s[x->i + 1] == '\n')
+        x->i++;
+    x->i++;
+    x->line++;
+    x->line_start = x->i;
+}
+
+/* Skips a string literal starting at the quote at x->i. */
+static void lex_string(lex_t *x)
+{
+    char q = x->s[x->i];
+    bool triple = x->i + 2 < x->len && x->s[x->i + 1] == q && x->s[x->i + 2] == q;
+
+    x->i += triple ? 3 : 1;
+    while (x->i < x->len) {
+        char ch = x->s[x->i];
+        if (ch == '\\' && x->i + 1 < x->len) {
+            x->i++;
+            if (x->s[x->i] == '\n' || x->s[x->i] == '\r')
+                lex_newline(x);
+            else
+                x->i++;
+            continue;
+        }
+        if (ch == q &&
+            (!triple || (x->i + 2 < x->len && x->s[x->i + 1] == q && x->s[x->i + 2] == q))) {
+            x->i += triple ? 3 : 1;
+            return;
+        }
+        if (ch == '\n' || ch == '\r') {
+            if (!triple)
+                return;
+            lex_newline(x);
+            continue;
+        }
+        x->i++;
+    }
+}
+
+/* Width of the indentation at the start of a logical line, tabs to 8. */
+static int lex_indent(lex_t *x, bool *blank)
+{
+    int col = 0;
+
+    while (x->i < x->len) {
+        char ch = x->s[x->i];
+        if (ch == ' ')
+            col++;
+        else if (ch == '\t')
+            col = (col / 8 + 1) * 8;
+        else if (ch == '\f')
+            col = 0;
+        else
+            break;
+        x->i++;
+    }
+    *blank = x->i >= x->len || x->s[x->i] == '#' || x->s[x->i] == '\n' || x->s[x->i] == '\r' ||
+             x->s[x->i] == '\\';
+    return col;
+}
+
+/* Bracket nesting over 200 and indentation over 100 levels are syntax
+ * errors in CPython; tree-sitter parses both. Adds the E999 and returns
+ * false when found. */
+static bool check_token_limits(const char *s, uint32_t len, diag_list_t *d)
+{
+    lex_t x = {s, len, 0, 1, 0};
+    int stack[PY_MAX_INDENT + 1], depth = 0, level = 0;
+    bool at_line_start = true;
+
+    stack[0] = 0;
+    while (x.i < x.len) {
+        if (at_line_start && level == 0) {
+            bool blank;
+            int col = lex_indent(&x, &blank);
+            at_line_start = false;
+            if (!blank) {
+                if (col > stack[depth]) {
+                    if (depth + 1 >= PY_MAX_INDENT) {
+                        diag_add(d, x.line, 1, "E999",
+                                 "IndentationError: too many levels of indentation");
+                        return false;
+                    }
+                    stack[++depth] = col;
+                }
+                while (depth > 0 && col < stack[depth])
+                    depth--;
+            }
+            continue;
+        }
+        char ch = s[x.i];
+        switch (ch) {
+        case '#':
+            while (x.i < x.len && s[x.i] != '\n' && s[x.i] != '\r')
+                x.i++;
+            break;
+        case '\'':
+        case '"':
+            lex_string(&x);
+            break;
+        case '\\':
+            x.i++;
+            if (x.i < x.len && (s[x.i] == '\n' || s[x.i] == '\r'))
+                lex_newline(&x);
+            break;
+        case '\n':
+        case '\r':
+            lex_newline(&x);
+            at_line_start = true;
+            break;
+        case '(':
+        case '[':
+        case '{':
+            if (++level > PY_MAX_PAREN_LEVEL) {
+                diag_add(d, x.line, x.i - x.line_start + 1, "E999",
+                         "SyntaxError: too many nested parentheses");
+                return false;
+            }
+            x.i++;
+            break;
+        case ')':
+        case ']':
+        case '}':
+            if (level > 0)
+                level--;
+            x.i++;
+            break;
+        default:
+            x.i++;
+        }
+    }
+    return true;
+}
+
+/* ---- syntax errors ------------------------------------------------------ */
+
+static void report_syntax_error(TSNode root, diag_list_t *d)
+{
+    TSTreeCursor cu = ts_tree_cursor_new(root);
+    TSNode n = root;
+
+    for (;;) {
+        n = ts_tree_cursor_current_node(&cu);
+        if (ts_node_symbol(n) == (TSSymbol)-1 || ts_node_is_missing(n))
+            break;
+        if (!ts_tree_cursor_goto_first_child(&cu))
+            break;
+        for (;;) {
+            TSNode ch = ts_tree_cursor_current_node(&cu);
+            if (ts_node_has_error(ch) || ts_node_is_missing(ch))
+                break;
+            if (!ts_tree_cursor_goto_next_sibling(&cu))
+                break;
+        }
+    }
+    ts_tree_cursor_delete(&cu);
+    TSPoint p = ts_node_start_point(n);
+    if (ts_node_is_missing(n))
+        diag_add(d, p.row + 1, p.column + 1, "E999", "SyntaxError: expected '%s'", ts_node_type(n));
+    else
+        diag_add(d, p.row + 1, p.column + 1, "E999", "SyntaxError: invalid syntax");
+}
+
+/* When CPython rejects the file, only its first syntax error is kept. */
+static void keep_first_syntax_error(diag_list_t *d)
+{
+    size_t first = SIZE_MAX;
+
+    for (size_t i = 0; i < d->count; i++) {
+        if (d->items[i].dead || strcmp(d->items[i].code, "E999") != 0)
+            continue;
+        if (first == SIZE_MAX || d->items[i].line < d->items[first].line ||
+            (d->items[i].line == d->items[first].line && d->items[i].col < d->items[first].col))
+            first = i;
+    }
+    if (first == SIZE_MAX)
+        return;
+    d->items[0] = d->items[first];
+    d->count = 1;
+}
+
+/* ---- the result document ------------------------------------------------- */
+
+static int buf_write(void *data, const char *p, size_t n)
+{
+    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s)
+{
+    size_t n = strlen(s);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t *a, span_t *out,
+                             st_err_t *err)
+{
+    buf_t b;
+    msgpack_packer pk;
+    st_rc_t rc;
+
+    buf_init_arena(&b, a);
+    if (buf_reserve(&b, 256 + d->count * 64) != ST_OK)
+        return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
+    msgpack_packer_init(&pk, &b, buf_write);
+    msgpack_pack_map(&pk, 3);
+    pack_cstr(&pk, "v");
+    msgpack_pack_uint32(&pk, SCAN_RESULT_VERSION);
+    pack_cstr(&pk, "diags");
+    msgpack_pack_array(&pk, d->count);
+    for (size_t i = 0; i < d->count; i++) {
+        msgpack_pack_array(&pk, 4);
+        msgpack_pack_uint32(&pk, d->items[i].line);
+        msgpack_pack_uint32(&pk, d->items[i].col);
+        pack_cstr(&pk, d->items[i].code);
+        pack_cstr(&pk, d->items[i].msg);
+    }
+    pack_cstr(&pk, "summary");
+    if (sum != NULL) {
+        if ((rc = summary_pack(sum, &pk)) != ST_OK)
+            return st_fail(err, rc, "arena exhausted building the summary");
+    } else {
+        msgpack_pack_nil(&pk);
+    }
+    if (b.data == NULL || b.len == 0 || buf_reserve(&b, 0) != ST_OK)
+        return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
+    out->ptr = b.data;
+    out->len = b.len;
+    return ST_OK;
+}
+
+/* ---- the scan ------------------------------------------------------------------ */
+
+static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *text, uint32_t len,
+                               arena_t *a, diag_list_t *d, summary_t *sum, st_err_t *err)
+{
+    TSTree *tree;
+    TSNode root;
+    st_rc_t rc = ST_OK;
+
+    if (!check_token_limits(text, len, d))
+        return ST_OK;
+    ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
+                                                   (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
+    tree = ts_parser_parse_string(self->parser, NULL, text, len);
+    if (tree == NULL) {
+        ts_parser_reset(self->parser);
+        diag_add(d, 1, 1, "E902", "the parser gave up on this file (time limit), not checked");
+        return ST_OK;
+    }
+    root = ts_tree_root_node(tree);
+    if (ts_node_has_error(root)) {
+        report_syntax_error(root, d);
+    } else {
+        checker_input_t in = {self->lang,
+                              self->parser,
+                              tree,
+                              text,
+                              len,
+                              kind == SCAN_KIND_INIT,
+                              kind == SCAN_KIND_PYI,
+                              a,
+                              d,
+                              sum};
+        rc = checker_run(&in, err);
+        if (rc == ST_ELIMIT) {
+            d->count = 0;
+            diag_add(d, 1, 1, "E999",
+                     "SyntaxError: too deeply nested (CPython's compiler recursion limit)");
+            rc = ST_OK;
+        }
+    }
+    ts_tree_delete(tree);
+    return rc;
+}
+
+st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, const uint8_t *src,
+                    size_t len, arena_t *a, span_t *out, st_err_t *err)
+{
+    diag_list_t d;
+    summary_t *sum;
+    const char *text;
+    uint32_t tlen;
+    size_t max =
+        opts != NULL && opts->max_file_bytes ? opts->max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
+    st_rc_t rc;
+
+    diag_list_init(&d, a);
+    if ((sum = summary_new(a)) == NULL)
+        return st_fail(err, ST_ENOMEM, "arena exhausted starting the scan");
+    if (decode_source(src, len, max, a, &d, &text, &tlen)) {
+        rc = parse_and_check(self, kind, text, tlen, a, &d, sum, err);
+        if (rc != ST_OK)
+            return rc;
+        keep_first_syntax_error(&d);
+        noqa_apply(text, tlen, &d);
+    }
+    if (d.oom)
+        return st_fail(err, ST_ENOMEM, "arena exhausted collecting diagnostics");
+    diag_list_sort(&d);
+    return encode_result(&d, sum, a, out, err);
+}
+
+/* ---- reading a result ---------------------------------------------------------- */
+
+#define SCAN_MAX_DIAGS (1u << 24)
+#define SCAN_MAX_TEXT 4096u
+
+static char *copy_text(arena_t *a, const char *s, uint32_t n)
+{
+    return n <= SCAN_MAX_TEXT ? arena_strndup(a, s, n) : NULL;
+}
+
+static st_rc_t read_diag(mpread_t *r, arena_t *a, scan_diag_t *d)
+{
+    uint32_t n, cl, ml;
+    uint64_t line, col;
+    const char *code, *msg;
+
+    if (mpread_array(r, &n) != ST_OK || n != 4 || mpread_uint(r, &line) != ST_OK ||
+        mpread_uint(r, &col) != ST_OK || mpread_str(r, &code, &cl) != ST_OK ||
+        mpread_str(r, &msg, &ml) != ST_OK || line > UINT32_MAX || col > UINT32_MAX || cl == 0 ||
+        cl > 16)
+        return ST_ECORRUPT;
+    d->line = (uint32_t)line;
+    d->col = (uint32_t)col;
+    if ((d->code = copy_text(a, code, cl)) == NULL || (d->message = copy_text(a, msg, ml)) == NULL)
+        return ml > SCAN_MAX_TEXT ? ST_ECORRUPT : ST_ENOMEM;
+    return ST_OK;
+}
+
+st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t *count,
+                          st_err_t *err)
+{
+    mpread_t r;
+    uint32_t nkeys, n = 0;
+    uint64_t version = 0;
+    scan_diag_t *items = NULL;
+    bool seen = false;
+    st_rc_t rc;
+
+    mpread_init(&r, result.ptr, result.len);
+    if (mpread_map(&r, &nkeys) != ST_OK)
+        return st_fail(err, ST_ECORRUPT, "scan result: not a map");
+    for (uint32_t k = 0; k < nkeys; k++) {
+        if (mpread_key(&r, "v")) {
+            if (mpread_uint(&r, &version) != ST_OK || version != SCAN_RESULT_VERSION)
+                return st_fail(err, ST_ECORRUPT, "scan result: unknown version");
+        } else if (mpread_key(&r, "diags")) {
+            if (mpread_array(&r, &n) != ST_OK || n > SCAN_MAX_DIAGS)
+                return st_fail(err, ST_ECORRUPT, "scan result: bad diagnostic count");
+            if (n > 0 && (items = arena_alloc(a, (size_t)n * sizeof *items)) == NULL)
+                return st_fail(err, ST_ENOMEM, "arena exhausted decoding diagnostics");
+            for (uint32_t i = 0; i < n; i++)
+                if ((rc = read_diag(&r, a, &items[i])) != ST_OK)
+                    return st_fail(err, rc, "scan result: bad diagnostic %u at byte %zu", i, r.pos);
+            seen = true;
+        } else if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK) {
+            return st_fail(err, ST_ECORRUPT, "scan result: malformed entry at byte %zu", r.pos);
+        }
+    }
+    if (!seen || version != SCAN_RESULT_VERSION)
+        return st_fail(err, ST_ECORRUPT, "scan result: missing version or diagnostics");
+    *diags = items;
+    *count = n;
+    return ST_OK;
+}

@@ -1,0 +1,431 @@
+/* summary.c - builds and encodes a file's local summary (see summary.h).
+ *
+ * Entries are appended to arena-backed arrays while the checker walks; the
+ * whole summary is thrown away with the job's arena once it is encoded. */
+#include "summary.h"
+
+#include <string.h>
+
+typedef struct {
+    const char *s;
+    uint32_t len;
+} str_t;
+
+typedef struct {
+    uint8_t kind, level, flags;
+    str_t module, name, asname;
+    uint32_t line, col;
+} imp_t;
+
+typedef struct {
+    str_t name;
+    uint8_t kind;
+    uint32_t line;
+    int32_t sig;
+} def_t;
+
+typedef struct {
+    uint8_t flags;
+    sum_param_t *params;
+    uint32_t n;
+} sig_t;
+
+typedef struct {
+    str_t name;
+    uint8_t kind;
+    int32_t sig;
+} member_t;
+
+typedef struct {
+    str_t name;
+    uint32_t line;
+    str_t *bases;
+    uint32_t n_bases;
+    member_t *members;
+    uint32_t n_members;
+} cls_t;
+
+typedef struct {
+    int32_t import_index;
+    str_t *chain;
+    uint32_t n;
+    uint32_t line, col;
+} use_t;
+
+typedef struct {
+    int32_t use;
+    uint32_t npos;
+    str_t *kw;
+    uint32_t nkw;
+    bool star, dstar;
+} call_t;
+
+#define VEC(T)                                                                                     \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        uint32_t n, cap;                                                                           \
+    }
+
+struct summary {
+    arena_t *a;
+    bool oom;
+    VEC(imp_t) imports;
+    VEC(def_t) defs;
+    VEC(sig_t) sigs;
+    VEC(cls_t) classes;
+    VEC(use_t) uses;
+    VEC(call_t) calls;
+    str_t *all;
+    uint32_t n_all;
+    bool has_all;
+    bool getattr;
+};
+
+summary_t *summary_new(arena_t *a)
+{
+    summary_t *s = arena_calloc(a, 1, sizeof *s);
+    if (s != NULL)
+        s->a = a;
+    return s;
+}
+
+/* Makes room for one more element of size elem in *v (n used, cap). */
+static bool vec_grow(summary_t *s, void **v, uint32_t n, uint32_t *cap, size_t elem)
+{
+    uint32_t ncap;
+    void *p;
+
+    if (n < *cap)
+        return true;
+    ncap = *cap ? *cap * 2 : 8;
+    if (ncap < *cap ||
+        (p = arena_realloc(s->a, *v, (size_t)*cap * elem, (size_t)ncap * elem)) == NULL) {
+        s->oom = true;
+        return false;
+    }
+    *v = p;
+    *cap = ncap;
+    return true;
+}
+
+#define VEC_PUSH(s, vec)                                                                           \
+    (vec_grow((s), (void **)&(vec).v, (vec).n, &(vec).cap, sizeof *(vec).v) ? &(vec).v[(vec).n++]  \
+                                                                            : NULL)
+
+static str_t copy_str(summary_t *s, const char *p, size_t len)
+{
+    str_t r = {"", 0};
+    char *q;
+
+    if (len == 0 || len > UINT32_MAX)
+        return r;
+    if ((q = arena_strndup(s->a, p, len)) == NULL) {
+        s->oom = true;
+        return r;
+    }
+    r.s = q;
+    r.len = (uint32_t)len;
+    return r;
+}
+
+int32_t summary_add_import(summary_t *s, int kind, int level, const char *module, size_t mlen,
+                           const char *name, size_t nlen, const char *asname, size_t alen,
+                           uint32_t line, uint32_t col, int flags)
+{
+    imp_t *e = VEC_PUSH(s, s->imports);
+    if (e == NULL)
+        return -1;
+    e->kind = (uint8_t)kind;
+    e->level = (uint8_t)(level > 255 ? 255 : level);
+    e->flags = (uint8_t)flags;
+    e->module = copy_str(s, module, mlen);
+    e->name = copy_str(s, name, nlen);
+    e->asname = copy_str(s, asname, alen);
+    e->line = line;
+    e->col = col;
+    return (int32_t)(s->imports.n - 1);
+}
+
+int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n)
+{
+    sig_t *e = VEC_PUSH(s, s->sigs);
+    if (e == NULL)
+        return -1;
+    e->flags = (uint8_t)flags;
+    e->n = 0;
+    e->params = n ? arena_alloc(s->a, (size_t)n * sizeof(sum_param_t)) : NULL;
+    if (n && e->params == NULL) {
+        s->oom = true;
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        str_t nm = copy_str(s, params[i].name, strlen(params[i].name));
+        e->params[i] = params[i];
+        e->params[i].name = nm.s;
+    }
+    e->n = n;
+    return (int32_t)(s->sigs.n - 1);
+}
+
+int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
+                        int32_t sig)
+{
+    def_t *e = VEC_PUSH(s, s->defs);
+    if (e == NULL)
+        return -1;
+    e->name = copy_str(s, name, len);
+    e->kind = (uint8_t)kind;
+    e->line = line;
+    e->sig = sig;
+    return (int32_t)(s->defs.n - 1);
+}
+
+int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line)
+{
+    cls_t *e = VEC_PUSH(s, s->classes);
+    if (e == NULL)
+        return -1;
+    memset(e, 0, sizeof *e);
+    e->name = copy_str(s, name, len);
+    e->line = line;
+    return (int32_t)(s->classes.n - 1);
+}
+
+void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len)
+{
+    cls_t *c;
+    str_t *p;
+
+    if (cls < 0 || (uint32_t)cls >= s->classes.n)
+        return;
+    c = &s->classes.v[cls];
+    p = arena_realloc(s->a, c->bases, (size_t)c->n_bases * sizeof(str_t),
+                      ((size_t)c->n_bases + 1) * sizeof(str_t));
+    if (p == NULL) {
+        s->oom = true;
+        return;
+    }
+    c->bases = p;
+    c->bases[c->n_bases++] = copy_str(s, dotted, len);
+}
+
+void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
+                              int32_t sig)
+{
+    cls_t *c;
+    member_t *p;
+
+    if (cls < 0 || (uint32_t)cls >= s->classes.n)
+        return;
+    c = &s->classes.v[cls];
+    p = arena_realloc(s->a, c->members, (size_t)c->n_members * sizeof(member_t),
+                      ((size_t)c->n_members + 1) * sizeof(member_t));
+    if (p == NULL) {
+        s->oom = true;
+        return;
+    }
+    c->members = p;
+    c->members[c->n_members].name = copy_str(s, name, len);
+    c->members[c->n_members].kind = (uint8_t)kind;
+    c->members[c->n_members].sig = sig;
+    c->n_members++;
+}
+
+static str_t *copy_strs(summary_t *s, const char *const *p, const uint32_t *lens, uint32_t n)
+{
+    str_t *v;
+
+    if (n == 0)
+        return NULL;
+    if ((v = arena_alloc(s->a, (size_t)n * sizeof(str_t))) == NULL) {
+        s->oom = true;
+        return NULL;
+    }
+    for (uint32_t i = 0; i < n; i++)
+        v[i] = copy_str(s, p[i], lens[i]);
+    return v;
+}
+
+void summary_set_all(summary_t *s, const char *const *names, const uint32_t *lens, uint32_t n)
+{
+    s->all = copy_strs(s, names, lens, n);
+    s->n_all = s->all != NULL ? n : 0;
+    s->has_all = true;
+}
+
+void summary_set_getattr(summary_t *s)
+{
+    s->getattr = true;
+}
+
+int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
+                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col)
+{
+    use_t *e = VEC_PUSH(s, s->uses);
+    if (e == NULL)
+        return -1;
+    e->import_index = import_index;
+    e->chain = copy_strs(s, chain, lens, n);
+    e->n = e->chain != NULL ? n : 0;
+    e->line = line;
+    e->col = col;
+    return (int32_t)(s->uses.n - 1);
+}
+
+void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *const *kw,
+                      const uint32_t *kwlens, uint32_t nkw, bool star, bool dstar)
+{
+    call_t *e = VEC_PUSH(s, s->calls);
+    if (e == NULL)
+        return;
+    e->use = use;
+    e->npos = npos;
+    e->kw = copy_strs(s, kw, kwlens, nkw);
+    e->nkw = e->kw != NULL ? nkw : 0;
+    e->star = star;
+    e->dstar = dstar;
+}
+
+/* ---- encoding ---------------------------------------------------------- */
+
+static void pack_str(msgpack_packer *pk, str_t s)
+{
+    msgpack_pack_str(pk, s.len);
+    msgpack_pack_str_body(pk, s.s, s.len);
+}
+
+static void pack_key(msgpack_packer *pk, const char *k)
+{
+    size_t n = strlen(k);
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, k, n);
+}
+
+static void pack_sig(msgpack_packer *pk, const sig_t *g)
+{
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_uint8(pk, g->flags);
+    msgpack_pack_array(pk, g->n);
+    for (uint32_t i = 0; i < g->n; i++) {
+        const sum_param_t *p = &g->params[i];
+        str_t nm = {p->name ? p->name : "", p->name ? (uint32_t)strlen(p->name) : 0};
+        msgpack_pack_array(pk, 3);
+        pack_str(pk, nm);
+        msgpack_pack_uint8(pk, p->kind);
+        if (p->has_default)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+    }
+}
+
+static void pack_class(msgpack_packer *pk, const cls_t *c)
+{
+    msgpack_pack_array(pk, 4);
+    pack_str(pk, c->name);
+    msgpack_pack_uint32(pk, c->line);
+    msgpack_pack_array(pk, c->n_bases);
+    for (uint32_t i = 0; i < c->n_bases; i++)
+        pack_str(pk, c->bases[i]);
+    msgpack_pack_array(pk, c->n_members);
+    for (uint32_t i = 0; i < c->n_members; i++) {
+        msgpack_pack_array(pk, 3);
+        pack_str(pk, c->members[i].name);
+        msgpack_pack_uint8(pk, c->members[i].kind);
+        msgpack_pack_int32(pk, c->members[i].sig);
+    }
+}
+
+static void pack_imports(msgpack_packer *pk, const summary_t *s)
+{
+    pack_key(pk, "imports");
+    msgpack_pack_array(pk, s->imports.n);
+    for (uint32_t i = 0; i < s->imports.n; i++) {
+        const imp_t *e = &s->imports.v[i];
+        msgpack_pack_array(pk, 8);
+        msgpack_pack_uint8(pk, e->kind);
+        msgpack_pack_uint8(pk, e->level);
+        pack_str(pk, e->module);
+        pack_str(pk, e->name);
+        pack_str(pk, e->asname);
+        msgpack_pack_uint32(pk, e->line);
+        msgpack_pack_uint32(pk, e->col);
+        msgpack_pack_uint8(pk, e->flags);
+    }
+}
+
+static void pack_uses(msgpack_packer *pk, const summary_t *s)
+{
+    pack_key(pk, "uses");
+    msgpack_pack_array(pk, s->uses.n);
+    for (uint32_t i = 0; i < s->uses.n; i++) {
+        const use_t *u = &s->uses.v[i];
+        msgpack_pack_array(pk, 4);
+        msgpack_pack_int32(pk, u->import_index);
+        msgpack_pack_array(pk, u->n);
+        for (uint32_t k = 0; k < u->n; k++)
+            pack_str(pk, u->chain[k]);
+        msgpack_pack_uint32(pk, u->line);
+        msgpack_pack_uint32(pk, u->col);
+    }
+    pack_key(pk, "calls");
+    msgpack_pack_array(pk, s->calls.n);
+    for (uint32_t i = 0; i < s->calls.n; i++) {
+        const call_t *c = &s->calls.v[i];
+        msgpack_pack_array(pk, 5);
+        msgpack_pack_int32(pk, c->use);
+        msgpack_pack_uint32(pk, c->npos);
+        msgpack_pack_array(pk, c->nkw);
+        for (uint32_t k = 0; k < c->nkw; k++)
+            pack_str(pk, c->kw[k]);
+        if (c->star)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        if (c->dstar)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+    }
+}
+
+st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
+{
+    if (s->oom)
+        return ST_ENOMEM;
+    msgpack_pack_map(pk, 8);
+    pack_imports(pk, s);
+    pack_key(pk, "defs");
+    msgpack_pack_array(pk, s->defs.n);
+    for (uint32_t i = 0; i < s->defs.n; i++) {
+        const def_t *d = &s->defs.v[i];
+        msgpack_pack_array(pk, 4);
+        pack_str(pk, d->name);
+        msgpack_pack_uint8(pk, d->kind);
+        msgpack_pack_uint32(pk, d->line);
+        msgpack_pack_int32(pk, d->sig);
+    }
+    pack_key(pk, "sigs");
+    msgpack_pack_array(pk, s->sigs.n);
+    for (uint32_t i = 0; i < s->sigs.n; i++)
+        pack_sig(pk, &s->sigs.v[i]);
+    pack_key(pk, "classes");
+    msgpack_pack_array(pk, s->classes.n);
+    for (uint32_t i = 0; i < s->classes.n; i++)
+        pack_class(pk, &s->classes.v[i]);
+    pack_key(pk, "all");
+    if (s->has_all) {
+        msgpack_pack_array(pk, s->n_all);
+        for (uint32_t i = 0; i < s->n_all; i++)
+            pack_str(pk, s->all[i]);
+    } else {
+        msgpack_pack_nil(pk);
+    }
+    pack_key(pk, "getattr");
+    if (s->getattr)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    pack_uses(pk, s);
+    return ST_OK;
+}

@@ -1,0 +1,80 @@
+/* summary.h - the local summary of one file, for cross-module checks.
+ *
+ * What later stages need to know about a module without reading it again:
+ * its imports (as written, with relative level and position), its top-level
+ * definitions and their signatures, its classes and their members, __all__,
+ * a module-level __getattr__, and how it uses the names it imports (attribute
+ * chains and call shapes). The checker fills it while it walks the tree; the
+ * scan encodes it into the "summary" map of its result. The summary depends on
+ * the content only, never on the file's path, so identical files share it.
+ *
+ * Encoding (msgpack map, keys in this order):
+ *   "imports": [[kind, level, module, name, asname, line, col, flags], ...]
+ *       kind 0 `import m`, 1 `from m import n`, 2 `from m import *`,
+ *       3 `from __future__ import n`; module without leading dots; name and
+ *       asname "" when absent; flags bit 0 not at module level, bit 1 inside
+ *       try/if (conditional), bit 2 guarded by an ImportError handler
+ *   "defs":  [[name, kind, line, sig], ...] top-level bindings; kind 0
+ *       function, 1 class, 2 variable, 3 import; sig an index into "sigs" or -1
+ *   "sigs":  [[flags, [[name, pkind, has_default], ...]], ...] pkind 0
+ *       positional-only, 1 positional-or-keyword, 2 *args, 3 keyword-only,
+ *       4 **kwargs; flags bit 0 decorated (signature may not be the real one),
+ *       bit 1 async, bit 2 overloaded
+ *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...]], ...]
+ *   "all":   [names] or nil when the module has no static __all__
+ *   "getattr": bool, a module-level __getattr__ is defined
+ *   "uses":  [[import_index, [attr, ...], line, col], ...] loads of imported
+ *       names, with the attribute chain that follows them
+ *   "calls": [[use_index, npos, [keyword names], star, dstar], ...] calls whose
+ *       callee is such a use */
+#ifndef STRATA_SUMMARY_H
+#define STRATA_SUMMARY_H
+
+#include "common/arena.h"
+#include "common/status.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct summary summary_t;
+
+enum { SUM_IMPORT = 0, SUM_FROM = 1, SUM_STAR = 2, SUM_FUTURE = 3 };
+enum { SUM_NESTED = 1, SUM_CONDITIONAL = 2, SUM_GUARDED = 4 };
+enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
+enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
+enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
+
+typedef struct {
+    const char *name;
+    uint8_t kind;
+    bool has_default;
+} sum_param_t;
+
+/* A new empty summary in arena a; NULL when a is exhausted. */
+summary_t *summary_new(arena_t *a);
+
+/* Each add copies nothing the caller must keep: strings are copied into the
+ * summary's arena. Returns the index of the new entry, or -1 when the arena
+ * is exhausted (the summary then reports ST_ENOMEM at pack time). */
+int32_t summary_add_import(summary_t *s, int kind, int level, const char *module, size_t mlen,
+                           const char *name, size_t nlen, const char *asname, size_t alen,
+                           uint32_t line, uint32_t col, int flags);
+int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n);
+int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
+                        int32_t sig);
+int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line);
+void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len);
+void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
+                              int32_t sig);
+void summary_set_all(summary_t *s, const char *const *names, const uint32_t *lens, uint32_t n);
+void summary_set_getattr(summary_t *s);
+int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
+                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col);
+void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *const *kw,
+                      const uint32_t *kwlens, uint32_t nkw, bool star, bool dstar);
+
+/* Writes the summary as the msgpack map described above. */
+st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
+
+#endif
