@@ -53,9 +53,9 @@ int test__failed_now(void);
     do {                                                                                           \
         const char *a_ = (a), *b_ = (b);                                                           \
         if (a_ == NULL || b_ == NULL || strcmp(a_, b_) != 0) {                                     \
-            char m_[512];                                                                          \
-            snprintf(m_, sizeof m_, "%s == %s (\"%s\" != \"%s\")", #a, #b, a_ ? a_ : "(null)",     \
-                     b_ ? b_ : "(null)");                                                          \
+            char m_[1024];                                                                         \
+            snprintf(m_, sizeof m_, "%.200s == %.200s (\"%.200s\" != \"%.200s\")", #a, #b,         \
+                     a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                      \
             test__fail(__FILE__, __LINE__, m_);                                                    \
         }                                                                                          \
     } while (0)
