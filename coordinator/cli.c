@@ -1,0 +1,361 @@
+/* cli.c - parsing of `strata check` options and rule-code selection.
+ *
+ * The parser is table-driven: each option names its long and short forms,
+ * whether it takes a value, and a setter that validates the value. Keeping
+ * validation in the setters means `--jobs=x` and `-j x` fail the same way
+ * with the same message. Everything parsed lives in one arena owned by the
+ * config, so a failed parse frees in one call and a successful one needs no
+ * per-string bookkeeping. */
+#include "coordinator/cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Positions are uint32_t in the scan, so no file may exceed this. */
+#define CLI_MAX_FILE_BYTES ((size_t)UINT32_MAX)
+
+typedef st_rc_t (*cli_setter_t)(cli_check_t *cfg, const char *flag, const char *value,
+                                st_err_t *err);
+
+typedef struct {
+    const char *long_name; /* without the leading "--" */
+    char short_name;       /* 0: none */
+    bool takes_value;
+    cli_setter_t set;
+} cli_option_t;
+
+static const char check_usage[] =
+    "usage: strata check [OPTIONS] [PATH...]\n"
+    "\n"
+    "Check Python files (.py, .pyi) for errors. Directories are walked\n"
+    "recursively, skipping hidden directories and __pycache__; a file named\n"
+    "explicitly is checked whatever its extension. Without PATH, checks '.'.\n"
+    "\n"
+    "options:\n"
+    "  --format FORMAT       output format: text (default) or json\n"
+    "  -j, --jobs N          threads to use; 0 (default) means one per online CPU\n"
+    "  --select CODES        report only these codes (comma-separated prefixes,\n"
+    "                        e.g. F,E9,F401; ALL for every code; default ALL)\n"
+    "  --ignore CODES        do not report these codes (prefixes); wins over a\n"
+    "                        --select prefix of equal or shorter length\n"
+    "  --exclude GLOB        skip files and directories matching GLOB (fnmatch),\n"
+    "                        tried on each path component and on the whole path\n"
+    "                        below PATH; repeatable; not applied to PATH itself\n"
+    "  --max-file-size BYTES files larger than this get one E902 diagnostic\n"
+    "                        instead of being checked (default 16777216)\n"
+    "  -q, --quiet           no summary line on stderr\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "Options take their value as the next argument or after '=' (--jobs=4).\n"
+    "'--' ends the options.\n"
+    "\n"
+    "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal error\n";
+
+const char *cli_check_usage(void)
+{
+    return check_usage;
+}
+
+/* Appends item to a growing array of strings in arena a. */
+static st_rc_t push_str(arena_t *a, const char ***items, size_t *n, const char *item, st_err_t *err)
+{
+    const char **grown;
+    size_t old_bytes, new_bytes;
+
+    /* Capacity is the next power of two >= n: grow when n is one. */
+    if (*n == 0 || (*n & (*n - 1)) == 0) {
+        if (!st_mul_size(*n, sizeof **items, &old_bytes) ||
+            !st_mul_size(*n == 0 ? 1 : *n * 2, sizeof **items, &new_bytes))
+            return st_fail(err, ST_ELIMIT, "too many arguments");
+        grown = arena_realloc(a, (void *)*items, old_bytes, new_bytes);
+        if (grown == NULL)
+            return st_fail(err, ST_ENOMEM, "out of memory parsing arguments");
+        *items = grown;
+    }
+    (*items)[(*n)++] = item;
+    return ST_OK;
+}
+
+/* Strict decimal: digits only, no sign, no overflow past max. */
+static bool parse_size(const char *s, size_t max, size_t *out)
+{
+    size_t v = 0;
+
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        if (v > (max - (size_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (size_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool valid_code(const char *s, size_t len)
+{
+    size_t i = 0;
+
+    if (len == 3 && memcmp(s, "ALL", 3) == 0)
+        return true;
+    if (len == 0 || len > CLI_MAX_CODE_LEN)
+        return false;
+    while (i < len && s[i] >= 'A' && s[i] <= 'Z')
+        i++;
+    if (i == 0)
+        return false;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    return i == len;
+}
+
+st_rc_t cli_parse_codes(arena_t *a, const char *list, const char ***codes, size_t *n, st_err_t *err)
+{
+    const char *p = list;
+
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        char *code;
+
+        if (!valid_code(p, len))
+            return st_fail(err, ST_EINVAL,
+                           "invalid rule code '%.*s' in '%s' (expected a code or prefix "
+                           "such as F, F4, F401, or ALL)",
+                           (int)len, p, list);
+        /* "ALL" is the empty prefix: it matches every code. */
+        code = arena_strndup(a, p, len == 3 && memcmp(p, "ALL", 3) == 0 ? 0 : len);
+        if (code == NULL)
+            return st_fail(err, ST_ENOMEM, "out of memory parsing arguments");
+        if (push_str(a, codes, n, code, err) != ST_OK)
+            return err != NULL ? err->code : ST_ENOMEM;
+        if (p[len] == '\0')
+            return ST_OK;
+        p += len + 1;
+    }
+}
+
+static st_rc_t set_format(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (strcmp(value, "text") == 0)
+        cfg->format = CLI_FORMAT_TEXT;
+    else if (strcmp(value, "json") == 0)
+        cfg->format = CLI_FORMAT_JSON;
+    else
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected text or json)", value,
+                       flag);
+    return ST_OK;
+}
+
+static st_rc_t set_jobs(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    size_t n;
+
+    if (!parse_size(value, CLI_MAX_JOBS, &n))
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected a number from 0 to %d)",
+                       value, flag, CLI_MAX_JOBS);
+    cfg->jobs = (unsigned)n;
+    return ST_OK;
+}
+
+static st_rc_t set_select(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag;
+    return cli_parse_codes(cfg->arena, value, &cfg->rules.select, &cfg->rules.n_select, err);
+}
+
+static st_rc_t set_ignore(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag;
+    return cli_parse_codes(cfg->arena, value, &cfg->rules.ignore, &cfg->rules.n_ignore, err);
+}
+
+static st_rc_t set_exclude(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (*value == '\0')
+        return st_fail(err, ST_EINVAL, "empty pattern for %s", flag);
+    return push_str(cfg->arena, &cfg->exclude, &cfg->n_exclude, value, err);
+}
+
+static st_rc_t set_max_file_size(cli_check_t *cfg, const char *flag, const char *value,
+                                 st_err_t *err)
+{
+    size_t n;
+
+    if (!parse_size(value, CLI_MAX_FILE_BYTES, &n) || n == 0)
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected bytes, from 1 to %zu)",
+                       value, flag, CLI_MAX_FILE_BYTES);
+    cfg->max_file_bytes = n;
+    return ST_OK;
+}
+
+static st_rc_t set_quiet(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    cfg->quiet = true;
+    return ST_OK;
+}
+
+static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    cfg->help = true;
+    return ST_OK;
+}
+
+static const cli_option_t options[] = {
+    {"format", 0, true, set_format},   {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},   {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude}, {"max-file-size", 0, true, set_max_file_size},
+    {"quiet", 'q', false, set_quiet},  {"help", 'h', false, set_help},
+};
+
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+/* The option named by a long flag body ("jobs=4" matches "jobs"), or NULL. */
+static const cli_option_t *find_long(const char *body, const char **inline_value)
+{
+    size_t len = strcspn(body, "=");
+
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (strlen(options[i].long_name) == len && memcmp(options[i].long_name, body, len) == 0) {
+            *inline_value = body[len] == '=' ? body + len + 1 : NULL;
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+/* The option named by a short flag ("-j4" matches 'j' with value "4"). */
+static const cli_option_t *find_short(const char *arg, const char **inline_value)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (options[i].short_name != 0 && options[i].short_name == arg[1]) {
+            *inline_value = arg[2] != '\0' ? arg + 2 : NULL;
+            return &options[i];
+        }
+    }
+    return NULL;
+}
+
+/* Applies argv[*i], an option, consuming its value (inline or argv[*i+1]). */
+static st_rc_t parse_option(cli_check_t *cfg, int argc, char *const *argv, int *i, st_err_t *err)
+{
+    const char *arg = argv[*i];
+    const char *value = NULL;
+    const cli_option_t *opt;
+    char name[40]; /* the flag as the user spelt it, without any "=value" */
+
+    opt = arg[1] == '-' ? find_long(arg + 2, &value) : find_short(arg, &value);
+    if (opt == NULL)
+        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
+    if (arg[1] == '-')
+        snprintf(name, sizeof name, "--%s", opt->long_name);
+    else
+        snprintf(name, sizeof name, "-%c", opt->short_name);
+    if (!opt->takes_value) {
+        if (value != NULL)
+            return st_fail(err, ST_EINVAL, "option '%s' takes no value", name);
+        return opt->set(cfg, name, NULL, err);
+    }
+    if (value == NULL) {
+        if (*i + 1 >= argc)
+            return st_fail(err, ST_EINVAL, "option '%s' needs a value", name);
+        value = argv[++*i];
+    }
+    return opt->set(cfg, name, value, err);
+}
+
+/* Online CPUs, at least 1 and at most CLI_MAX_JOBS. */
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (n < 1)
+        return 1;
+    return n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
+}
+
+/* Walks argv: options anywhere, "--" ends them, "-" alone is a path. */
+static st_rc_t parse_args(cli_check_t *cfg, int argc, char *const *argv, st_err_t *err)
+{
+    bool options_done = false;
+    st_rc_t rc;
+
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+
+        if (!options_done && strcmp(arg, "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        if (!options_done && arg[0] == '-' && arg[1] != '\0')
+            rc = parse_option(cfg, argc, argv, &i, err);
+        else
+            rc = push_str(cfg->arena, &cfg->paths, &cfg->n_paths, arg, err);
+        if (rc != ST_OK)
+            return rc;
+    }
+    if (cfg->n_paths == 0)
+        return push_str(cfg->arena, &cfg->paths, &cfg->n_paths, ".", err);
+    return ST_OK;
+}
+
+st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err)
+{
+    cli_check_t cfg = {0};
+    st_rc_t rc;
+
+    if ((cfg.arena = arena_new(4096)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory parsing arguments");
+    rc = parse_args(&cfg, argc, argv, err);
+    if (rc != ST_OK) {
+        cli_check_free(&cfg);
+        return rc;
+    }
+    if (cfg.help) {
+        arena_t *a = cfg.arena;
+        cfg = (cli_check_t){.arena = a, .help = true};
+    }
+    if (cfg.jobs == 0)
+        cfg.jobs = online_cpus();
+    *out = cfg;
+    return ST_OK;
+}
+
+void cli_check_free(cli_check_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    arena_destroy(&cfg->arena);
+    *cfg = (cli_check_t){0};
+}
+
+/* Length of the longest prefix in list that code starts with, or -1. */
+static long longest_match(const char *const *list, size_t n, const char *code)
+{
+    long best = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(list[i]);
+
+        if ((long)len > best && strncmp(code, list[i], len) == 0)
+            best = (long)len;
+    }
+    return best;
+}
+
+bool cli_rules_enabled(const cli_rules_t *rules, const char *code)
+{
+    long selected, ignored;
+
+    selected = rules->n_select == 0 ? 0 : longest_match(rules->select, rules->n_select, code);
+    if (selected < 0)
+        return false;
+    ignored = longest_match(rules->ignore, rules->n_ignore, code);
+    return ignored < selected;
+}

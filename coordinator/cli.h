@@ -1,0 +1,76 @@
+/* cli.h - the options of `strata check`, parsed from argv into a config.
+ *
+ * Parsing is separate from running so that every flag, every bad value and
+ * the rule-selection semantics can be unit-tested without touching files or
+ * threads. Flags follow the ruff/flake8 conventions users already know:
+ * `--flag value` and `--flag=value`, comma-separated rule codes where a
+ * prefix selects a family (`F` is every F-code, `F4` every F4xx), and an
+ * `--ignore` wins over a `--select` that is no more specific. A bad flag or
+ * value is an error with a message for stderr; the caller exits 2. */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include "common/arena.h"
+#include "common/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CLI_MAX_JOBS 1024
+#define CLI_MAX_CODE_LEN 16
+
+typedef enum { CLI_FORMAT_TEXT = 0, CLI_FORMAT_JSON = 1 } cli_format_t;
+
+/* Which rule codes are reported: prefixes from --select and --ignore. An
+ * empty select list means every code (as `--select ALL`). "ALL" is stored as
+ * the empty prefix. Strings are owned by the cli_check_t holding the rules. */
+typedef struct {
+    const char **select;
+    size_t n_select;
+    const char **ignore;
+    size_t n_ignore;
+} cli_rules_t;
+
+/* The parsed command line of `strata check`. Every string and array lives in
+ * `arena`, owned by the config and freed by cli_check_free; `paths` point
+ * into argv (borrowed: argv outlives the run). */
+typedef struct {
+    arena_t *arena;
+    const char **paths;
+    size_t n_paths;
+    const char **exclude; /* fnmatch globs, see walk.h */
+    size_t n_exclude;
+    cli_rules_t rules;
+    cli_format_t format;
+    unsigned jobs;         /* >= 1 after parsing: 0/absent became online CPUs */
+    size_t max_file_bytes; /* 0: the scan's default */
+    bool quiet;
+    bool help; /* --help given: print usage, exit 0; nothing else is set */
+} cli_check_t;
+
+/* Parses the arguments that follow `check` (argv[0] is the first of them).
+ * ST_OK: *out is filled and owns its arena (free with cli_check_free).
+ * ST_EINVAL: a bad flag or value; err->msg says which, in words fit for
+ * stderr after "strata check: "; *out is untouched. ST_ENOMEM: out of memory.
+ * Single-threaded (reads sysconf for the CPU count). */
+st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err);
+
+/* Frees the config's arena and zeroes it; accepts a zeroed config. */
+void cli_check_free(cli_check_t *cfg);
+
+/* Adds the comma-separated codes of `list` to *codes (growing in arena a),
+ * each upper-case letters then digits, or "ALL". ST_EINVAL with a message
+ * naming the bad code (an empty item is bad too); ST_ENOMEM. On error the
+ * list may hold the codes before the bad one. */
+st_rc_t cli_parse_codes(arena_t *a, const char *list, const char ***codes, size_t *n,
+                        st_err_t *err);
+
+/* True when `code` is reported under `rules`: some select prefix matches it
+ * and no ignore prefix at least as long as the longest matching select
+ * prefix does (ruff's rule). Pure; thread-safe. */
+bool cli_rules_enabled(const cli_rules_t *rules, const char *code);
+
+/* The usage text of `strata check`, static. */
+const char *cli_check_usage(void);
+
+#endif
