@@ -36,7 +36,7 @@ run_all() {
         echo "no $build/strata: accuracy comparison skipped"
     fi
 
-    for b in "$build"/*_bench; do
+    for b in "$build"/bench/*_bench "$build"/*_bench; do
         [ -x "$b" ] || continue
         name=$(basename "$b")
         [ "$name" = scan_bench ] && continue # run by speed.sh on the corpus

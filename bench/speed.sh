@@ -80,13 +80,15 @@ PY
     fi
 }
 
-# (a) parse+walk vs scan, in memory.
-if [ -x "$build/scan_bench" ]; then
+# (a) parse+walk vs scan, in memory. CMake puts bench programs in bench/.
+scan_bench=$build/bench/scan_bench
+[ -x "$scan_bench" ] || scan_bench=$build/scan_bench
+if [ -x "$scan_bench" ]; then
     echo "timing scan_bench (best of 3 each)" >&2
-    "$build/scan_bench" --json --reps 3 --list "$out/corpus.txt" >"$out/scan_bench.json" ||
+    "$scan_bench" --json --reps 3 --list "$out/corpus.txt" >"$out/scan_bench.json" ||
         echo "scan_bench failed (status $?)" >&2
 else
-    echo "no $build/scan_bench: parse+walk and scan rates are n/a" >&2
+    echo "no $build/bench/scan_bench: parse+walk and scan rates are n/a" >&2
 fi
 
 # (b) wall times of the command line tools.
