@@ -1,0 +1,79 @@
+/* exec.h - the in-process job executor: scan a list of files on a thread pool.
+ *
+ * Scan jobs are independent, so they run on a fixed pool of threads, each
+ * with its own scanner (a tree-sitter parser is single-threaded) and an
+ * arena from a shared pool for each job. Threads take the next file from an
+ * atomic index over the list sorted largest first, so the long files start
+ * early and the short ones fill the gaps at the end. A job reads its file,
+ * scans it, decodes the result document exactly as a remote worker's would
+ * be decoded, and hands the diagnostics to a sink that copies what it keeps:
+ * the job's arena goes back to the pool when the job ends.
+ *
+ * Starting threads costs more than scanning a few small files, so a small
+ * input (under EXEC_INLINE_MAX_BYTES in total, or a single file) runs in the
+ * calling thread; bench/exec_bench.c measured the break-even. */
+#ifndef STRATA_EXEC_H
+#define STRATA_EXEC_H
+
+#include "common/status.h"
+#include "worker/python/scan.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Receives the diagnostics of one file (sorted by line, col, code); they
+ * and path are borrowed for the call only. Called from the pool's threads,
+ * concurrently: it must be thread-safe. A non-OK return is remembered and
+ * becomes exec_run's result; the remaining files are still scanned. */
+typedef st_rc_t (*exec_sink_fn)(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                                st_err_t *err);
+
+/* One file to scan: its path and its size when listed (a hint for ordering;
+ * the file is read to its end whatever it has become). */
+typedef struct {
+    const char *path;
+    uint64_t size;
+} exec_file_t;
+
+typedef struct {
+    unsigned jobs;         /* threads; 0 means 1 */
+    size_t max_file_bytes; /* larger files get one E902 diagnostic; 0: scan default */
+    exec_sink_fn sink;
+    void *sink_ctx;
+    /* Called from the pool's threads when a job fails for a reason of ours
+     * (out of memory, a scan error): the run goes on and exec_run returns
+     * ST_EINTERNAL at the end. NULL: no call. */
+    void (*on_job_error)(void *ctx, const char *path, const st_err_t *err);
+} exec_opts_t;
+
+typedef struct {
+    size_t files;      /* jobs run */
+    size_t unreadable; /* of which got E902 because the file could not be read */
+    size_t failed;     /* of which failed (on_job_error was called) */
+    uint64_t bytes;    /* bytes read */
+    unsigned threads;  /* threads started (0: ran in the calling thread) */
+} exec_stats_t;
+
+/* Below this many bytes in total the jobs run in the calling thread: see
+ * exec.c for the measurement. */
+extern const uint64_t EXEC_INLINE_MAX_BYTES;
+
+/* Scans files[0..n) and passes each file's diagnostics to opts->sink; a file
+ * that cannot be read gets one diagnostic at 1:1, "E902 cannot read file:
+ * <reason>". The file list is not modified (the executor sorts a copy).
+ * ST_OK: every job ran and every sink call succeeded. ST_EINTERNAL: some job
+ * failed (see on_job_error); the sink's code when it failed; ST_ENOMEM or
+ * ST_EIO when the pool could not be set up (then no job ran). *stats (if
+ * not NULL) is filled in every case. Blocks until every job is done. */
+st_rc_t exec_run(const exec_opts_t *opts, const exec_file_t *files, size_t n, exec_stats_t *stats,
+                 st_err_t *err);
+
+/* Reads the whole file at path into arena a (*data valid until a is reset,
+ * NUL-terminated; *len excludes the NUL), reading at most max_bytes + 1
+ * bytes so that an oversized file is seen as such without reading it all.
+ * ST_EIO with errno's text in err when the file cannot be opened or read;
+ * ST_ENOMEM when a is exhausted. Thread-safe for distinct arenas. */
+st_rc_t exec_read_file(const char *path, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
+                       st_err_t *err);
+
+#endif
