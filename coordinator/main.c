@@ -1,0 +1,233 @@
+/* main.c - the `strata` command: dispatch to subcommands.
+ *
+ * One binary plays every role (checker, coordinator, worker, client), so the
+ * entry point is a table of subcommands: adding one is adding a row. Each
+ * subcommand gets the arguments after its name and returns the process exit
+ * status: 0 clean, 1 diagnostics found, 2 usage or internal error.
+ *
+ * `check` runs in this process: walk the paths, scan the files on a thread
+ * pool (worker/exec.h), then sort and print the report. */
+#include "common/alloc.h"
+#include "coordinator/cli.h"
+#include "coordinator/report.h"
+#include "coordinator/walk.h"
+#include "worker/exec.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#define STRATA_VERSION "0.1.0"
+
+enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_USAGE = 2 };
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv[0] is the command's name */
+    const char *summary;
+    const char *(*usage)(void); /* for `strata help NAME`; NULL: none */
+} command_t;
+
+static int cmd_check(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+static int cmd_help(int argc, char **argv);
+
+static const command_t commands[] = {
+    {"check", cmd_check, "check Python files for errors", cli_check_usage},
+    {"version", cmd_version, "print the version and exit", NULL},
+    {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: strata COMMAND [ARGS...]\n\n"
+                 "A static analyzer for Python.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'strata COMMAND --help' for the options of a command.\n"
+                 "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal "
+                 "error\n");
+}
+
+static const command_t *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) {
+        fprintf(stderr, "strata version: takes no arguments\n");
+        return EXIT_USAGE;
+    }
+    printf("strata %s (scan result v%d)\n", STRATA_VERSION, SCAN_RESULT_VERSION);
+    return EXIT_CLEAN;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const command_t *cmd;
+
+    if (argc <= 1) {
+        print_usage(stdout);
+        return EXIT_CLEAN;
+    }
+    if ((cmd = find_command(argv[1])) == NULL) {
+        fprintf(stderr, "strata help: unknown command '%s'\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    if (cmd->usage == NULL)
+        printf("usage: strata %s\n\n%s\n", cmd->name, cmd->summary);
+    else
+        fputs(cmd->usage(), stdout);
+    return EXIT_CLEAN;
+}
+
+/* The exec sink: jobs' diagnostics go into the report. */
+static st_rc_t sink_to_report(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                              st_err_t *err)
+{
+    return report_add(ctx, path, diags, n, err);
+}
+
+static void on_job_error(void *ctx, const char *path, const st_err_t *err)
+{
+    (void)ctx;
+    fprintf(stderr, "strata: %s: internal error, file not checked: %s\n", path, err->msg);
+}
+
+/* Arguments that do not exist: a message each, then exit 2 at the end. */
+static bool report_missing(const walk_list_t *files)
+{
+    for (size_t i = 0; i < files->n_missing; i++)
+        fprintf(stderr, "strata: %s: %s\n", files->missing[i].path,
+                strerror(files->missing[i].err));
+    return files->n_missing > 0;
+}
+
+/* Directories below an argument that could not be listed become E902. */
+static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err_t *err)
+{
+    for (size_t i = 0; i < files->n_unreadable; i++) {
+        char message[128];
+        scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
+        st_rc_t rc;
+
+        snprintf(message, sizeof message, "cannot read directory: %s",
+                 strerror(files->unreadable[i].err));
+        if ((rc = report_add(report, files->unreadable[i].path, &d, 1, err)) != ST_OK)
+            return rc;
+    }
+    return ST_OK;
+}
+
+/* Scans every listed file into the report. */
+static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, report_t *report,
+                          st_err_t *err)
+{
+    exec_opts_t opts = {
+        .jobs = cfg->jobs,
+        .max_file_bytes = cfg->max_file_bytes,
+        .sink = sink_to_report,
+        .sink_ctx = report,
+        .on_job_error = on_job_error,
+    };
+    exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
+    st_rc_t rc;
+
+    if (list == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (size_t i = 0; i < files->n_files; i++)
+        list[i] = (exec_file_t){.path = files->files[i].path, .size = files->files[i].size};
+    rc = exec_run(&opts, list, files->n_files, NULL, err);
+    st_free(list);
+    return rc;
+}
+
+/* Scans, prints the report and the summary; the exit status. */
+static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
+{
+    report_t *report = report_new(&cfg->rules);
+    st_err_t err = {0};
+    size_t n_diags = 0, n_files = 0;
+    bool failed = false;
+
+    if (report == NULL) {
+        fprintf(stderr, "strata: out of memory\n");
+        return EXIT_USAGE;
+    }
+    if (add_unreadable(report, files, &err) != ST_OK ||
+        scan_files(cfg, files, report, &err) != ST_OK) {
+        /* Jobs that failed were named already; other errors stop here. */
+        if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
+            fprintf(stderr, "strata: %s\n", err.msg);
+        failed = true;
+    }
+    if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        failed = true;
+    }
+    if (!cfg->quiet)
+        report_write_summary(stderr, n_diags, n_files, files->n_files);
+    report_destroy(&report);
+    if (failed)
+        return EXIT_USAGE;
+    return n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    cli_check_t cfg;
+    walk_list_t files;
+    st_err_t err = {0};
+    int status;
+    bool missing;
+
+    if (cli_parse_check(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata check: %s\nTry 'strata check --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(cli_check_usage(), stdout);
+        cli_check_free(&cfg);
+        return EXIT_CLEAN;
+    }
+    walk_opts_t wopts = {.exclude = cfg.exclude, .n_exclude = cfg.n_exclude};
+    if (walk_paths(cfg.paths, cfg.n_paths, &wopts, &files, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        cli_check_free(&cfg);
+        return EXIT_USAGE;
+    }
+    missing = report_missing(&files);
+    status = check_and_report(&cfg, &files);
+    walk_list_free(&files);
+    cli_check_free(&cfg);
+    return missing ? EXIT_USAGE : status;
+}
+
+int main(int argc, char **argv)
+{
+    const command_t *cmd;
+
+    if (argc < 2) {
+        print_usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+        return cmd_version(1, argv + 1);
+    if ((cmd = find_command(argv[1])) == NULL) {
+        fprintf(stderr, "strata: unknown command '%s'\nRun 'strata help' for the commands.\n",
+                argv[1]);
+        return EXIT_USAGE;
+    }
+    return cmd->run(argc - 1, argv + 1);
+}
