@@ -15,7 +15,8 @@
 # within the timeout, with no sanitizer report on stderr; it exits 1 exactly
 # when it printed a diagnostic; a file CPython rejects gets an E999 or E902
 # diagnostic; a file CPython accepts gets no E999. Each file also carries the
-# verdict CPython is expected to give, which checks the generator itself.
+# verdict CPython is expected to give, which checks the generator itself
+# ("either" where CPython's own entry points disagree: only the first rules).
 #
 # Usage: bash test_hostile.sh STRATA REPO_ROOT   (ctest passes both)
 # Env: HOSTILE_TIMEOUT (seconds per strata run, default 60).
@@ -31,7 +32,7 @@ passed=0
 failed=0
 
 # Writes every hostile file into $1 and, in $1/cases.tsv, each file's name
-# with the verdict CPython is expected to give (accept or reject).
+# with the verdict CPython is expected to give (accept, reject or either).
 generate() {
     "$py" - "$1" <<'PY'
 import os, random, sys
@@ -53,7 +54,9 @@ def nested_fors(n):
 cases = [
     ("random_bytes", random.Random(3).randbytes(256 << 10), "reject"),
     ("invalid_utf8", b"x = 1\ny = '\xff\xfe'\n", "reject"),
-    ("invalid_utf8_comment", b"# \xc0\xaf\nx = 1\n", "accept"),
+    # compile() and import accept bad UTF-8 in a comment, `python3 file.py`
+    # rejects it ("Non-UTF-8 code"): either verdict of strata is right.
+    ("invalid_utf8_comment", b"# \xc0\xaf\nx = 1\n", "either"),
     ("utf8_surrogate", b"s = '\xed\xa0\x80'\n", "reject"),
     ("nul_byte", b"x = 1\x00\ny = 2\n", "reject"),
     ("nul_in_comment", b"# a\x00b\nx = 1\n", "reject"),
@@ -168,7 +171,9 @@ while IFS=$'\t' read -r name expect; do
     file=$tmp/$name.py
     verdict=$(oracle "$file")
     [ -n "$verdict" ] || verdict="reject: CPython died or timed out"
-    if [ "${verdict%%:*}" != "$expect" ]; then
+    if [ "$expect" = either ]; then
+        verdict="either ($verdict)"
+    elif [ "${verdict%%:*}" != "$expect" ]; then
         fail "$name: generator expects CPython to $expect it, CPython says $verdict"
         continue
     fi
