@@ -57,16 +57,16 @@ static const char *const builtin_names[] = {
 /* Names the checker compares against, interned right after the builtins. */
 #define WELL_KNOWN(X)                                                                              \
     X(ALL, "__all__")                                                                              \
-    X(CLASS_, "__class__") X(PATH, "__path__") X(MODULE_, "__module__")                            \
-        X(QUALNAME, "__qualname__") X(UNDERSCORE, "_") X(OVERLOAD, "overload")                     \
-            X(LITERAL, "Literal") X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias")              \
-                X(CAST, "cast") X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple")                  \
-                    X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")                      \
-                        X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")    \
-                            X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")     \
-                                X(BOUND, "bound") X(TYPING, "typing")                              \
-                                    X(TYPING_EXT, "typing_extensions")                             \
-                                        X(ANNOTATIONS_F, "annotations")
+    X(CLASS_, "__class__")                                                                         \
+    X(PATH, "__path__")                                                                            \
+    X(MODULE_, "__module__")                                                                       \
+    X(QUALNAME, "__qualname__") X(UNDERSCORE, "_") X(OVERLOAD, "overload") X(LITERAL, "Literal")   \
+        X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")  \
+            X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")  \
+                X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")            \
+                    X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")             \
+                        X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")   \
+                            X(ANNOTATIONS_F, "annotations")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -187,6 +187,9 @@ typedef struct {
     uint32_t oline, ocol;
 } defer_t;
 
+#define CURSOR_BLOCK 64
+#define CURSOR_BLOCKS 128
+
 typedef struct {
     const checker_input_t *in;
     const lang_t *L;
@@ -219,7 +222,8 @@ typedef struct {
     uint32_t cond; /* if/while/ifexp nesting */
     uint32_t loop; /* loop bodies of the current function or class */
     uint32_t rec;  /* recursion depth */
-    uint8_t ann;   /* annstate_t */
+    uint32_t max_rec;
+    uint8_t ann; /* annstate_t */
     bool in_deferred;
     bool in_fstring;
     bool futures_allowed;
@@ -230,9 +234,8 @@ typedef struct {
     bool too_deep;
     TSTree **ann_trees;
     size_t n_ann_trees, cap_ann_trees;
-    TSTreeCursor
-        *curs; /* one per open child loop, reused (malloc'd: tree-sitter owns their stacks) */
-    uint32_t n_curs_used, n_curs_made, cap_curs;
+    TSTreeCursor *curs[CURSOR_BLOCKS]; /* one per open child loop, reused */
+    uint32_t n_curs_used, n_curs_made;
     TSNode export_value; /* value of the assignment whose targets are being bound */
     bool in_for;         /* statements being visited sit directly in a for loop */
 } checker_t;
@@ -274,6 +277,24 @@ static bool grow(checker_t *c, void **items, size_t *cap, size_t need, size_t el
 static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
 {
     return ts_node_child_by_field_id(n, c->L->field_id[f]);
+}
+
+/* First and last child: O(1)-ish where field lookups walk a field map. The
+ * grammar puts these fields first or last in every production. */
+static inline TSNode first_child(TSNode n)
+{
+    return ts_node_child(n, 0);
+}
+
+static inline TSNode last_child(TSNode n)
+{
+    uint32_t k = ts_node_child_count(n);
+    while (k > 0) {
+        TSNode ch = ts_node_child(n, --k);
+        if (!ts_node_is_extra(ch))
+            return ch;
+    }
+    return (TSNode){0};
 }
 
 static inline lang_kind_t kind(const checker_t *c, TSNode n)
@@ -537,21 +558,24 @@ static bool different_forks(const checker_t *c, uint32_t a, uint32_t b)
 static TSTreeCursor *kid_first(checker_t *c, TSNode n)
 {
     TSTreeCursor *cu;
+    uint32_t i = c->n_curs_used;
 
-    if (c->n_curs_used == c->n_curs_made) {
-        if (c->n_curs_made == c->cap_curs) {
-            uint32_t cap = c->cap_curs ? c->cap_curs * 2 : 64;
-            TSTreeCursor *p = realloc(c->curs, (size_t)cap * sizeof *p);
-            if (p == NULL) {
-                c->oom = true;
-                return NULL;
-            }
-            c->curs = p;
-            c->cap_curs = cap;
+    if (i == c->n_curs_made) {
+        /* cursors live in blocks that never move: open loops hold pointers */
+        if (i / CURSOR_BLOCK >= CURSOR_BLOCKS) {
+            c->too_deep = true;
+            return NULL;
         }
-        c->curs[c->n_curs_made++] = ts_tree_cursor_new(n);
+        if (i % CURSOR_BLOCK == 0 &&
+            (c->curs[i / CURSOR_BLOCK] = malloc(CURSOR_BLOCK * sizeof(TSTreeCursor))) == NULL) {
+            c->oom = true;
+            return NULL;
+        }
+        c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK] = ts_tree_cursor_new(n);
+        c->n_curs_made++;
     }
-    cu = &c->curs[c->n_curs_used++];
+    cu = &c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK];
+    c->n_curs_used++;
     ts_tree_cursor_reset(cu, n);
     if (!ts_tree_cursor_goto_first_child(cu)) {
         c->n_curs_used--;
@@ -1025,7 +1049,7 @@ static void collect_exports(checker_t *c, TSNode value, binding_t *b)
         return;
     }
     while (kind(c, v) == K_BINARY_OP) {
-        TSNode left = unparen(c, field(c, v, F_LEFT)), right = unparen(c, field(c, v, F_RIGHT));
+        TSNode left = unparen(c, first_child(v)), right = unparen(c, last_child(v));
         if (!is_seq_literal(c, right))
             return;
         add_export_strings(c, right, b);
@@ -1070,7 +1094,7 @@ static bool is_typing(checker_t *c, TSNode n, uint32_t want)
                (want == UINT32_MAX || b->real == want);
     }
     if (k == K_ATTRIBUTE) {
-        TSNode obj = field(c, n, F_OBJECT), attr = field(c, n, F_ATTRIBUTE);
+        TSNode obj = first_child(n), attr = last_child(n);
         if (kind(c, obj) != K_IDENTIFIER)
             return false;
         binding_t *b = lookup_quiet(c, name_id(c, obj));
@@ -1086,7 +1110,7 @@ static bool is_name_or_attr(checker_t *c, TSNode n, uint32_t want)
     if (k == K_IDENTIFIER)
         return name_id(c, n) == want;
     if (k == K_ATTRIBUTE)
-        return name_id(c, field(c, n, F_ATTRIBUTE)) == want;
+        return name_id(c, last_child(n)) == want;
     return false;
 }
 
@@ -1507,7 +1531,7 @@ static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode
         TSNode p = KID(cu);
         lang_kind_t k = kind(c, p);
         if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
-            visit(c, field(c, p, F_VALUE));
+            visit(c, last_child(p));
         TSNode nm = param_name(c, p);
         if (ts_node_is_null(nm))
             continue;
@@ -1606,7 +1630,7 @@ static void visit_class(checker_t *c, TSNode n, TSNode decorated)
         visit_kids(c, bases);
     push_scope(c, SC_CLASS);
     c->loop = 0;
-    visit_block(c, field(c, n, F_BODY), false);
+    visit_block(c, last_child(n), false);
     c->loop = saved_loop;
     scope_t *body = cur(c);
     pop_scope(c);
@@ -1649,9 +1673,9 @@ static void run_function(checker_t *c, TSNode n, bool is_lambda)
     if (!is_lambda)
         visit_comments(c, n);
     if (is_lambda)
-        visit(c, field(c, n, F_BODY));
+        visit(c, last_child(n));
     else
-        visit_block(c, field(c, n, F_BODY), false);
+        visit_block(c, last_child(n), false);
     PUSH(c, c->fscopes, c->n_fscopes, c->cap_fscopes, cur(c));
     c->loop = saved_loop;
     pop_scope(c);
@@ -1738,7 +1762,7 @@ static void visit_if(checker_t *c, TSNode n)
             visit_block(c, field(c, alt, F_CONSEQUENCE), false);
         } else if (k == K_ELSE) {
             c->cur_fnode = other;
-            visit_block(c, field(c, alt, F_BODY), false);
+            visit_block(c, last_child(alt), false);
         }
     }
     c->cond--;
@@ -1761,7 +1785,7 @@ static void visit_loop(checker_t *c, TSNode n, bool is_for)
     visit_block(c, field(c, n, F_BODY), is_for);
     c->loop--;
     if (!ts_node_is_null(alt))
-        visit_block(c, field(c, alt, F_BODY), is_for);
+        visit_block(c, last_child(alt), is_for);
     if (!is_for)
         c->cond--;
 }
@@ -1879,7 +1903,7 @@ static void visit_try(checker_t *c, TSNode n)
             visit_except(c, ch);
         } else if (k == K_ELSE) {
             c->cur_fnode = body;
-            visit_block(c, field(c, ch, F_BODY), false);
+            visit_block(c, last_child(ch), false);
         } else if (k == K_FINALLY) {
             c->cur_fnode = fnode_new(c, fork, false);
             FOR_KIDS(c, ch, cu2)
@@ -1916,7 +1940,7 @@ static void visit_with(checker_t *c, TSNode n)
         }
     }
     visit_comments(c, n);
-    visit_block(c, field(c, n, F_BODY), false);
+    visit_block(c, last_child(n), false);
 }
 
 static void visit_global(checker_t *c, TSNode n)
@@ -2236,8 +2260,8 @@ static void visit_comprehension(checker_t *c, TSNode n)
         }
     }
     if (kind(c, body) == K_PAIR) {
-        visit(c, field(c, body, F_KEY));
-        visit(c, field(c, body, F_VALUE));
+        visit(c, first_child(body));
+        visit(c, last_child(body));
     } else {
         visit(c, body);
     }
@@ -2385,7 +2409,7 @@ static void visit_comparison(checker_t *c, TSNode n)
 
 static void visit_subscript(checker_t *c, TSNode n)
 {
-    TSNode value = field(c, n, F_VALUE);
+    TSNode value = first_child(n);
     uint32_t idx = 0, count = 0;
 
     if (is_name_or_attr(c, value, WK_LITERAL)) {
@@ -2469,14 +2493,14 @@ static bool visit_typing_call(checker_t *c, TSNode n, TSNode func, TSNode args)
 
 static void add_all_call(checker_t *c, TSNode func, TSNode args)
 {
-    TSNode obj = field(c, func, F_OBJECT), arg;
+    TSNode obj = first_child(func), arg;
     uint32_t attr;
     binding_t *b;
 
     if (cur(c)->kind != SC_MODULE || kind(c, obj) != K_IDENTIFIER || name_id(c, obj) != WK_ALL ||
         kind(c, args) != K_ARGUMENT_LIST || ts_node_named_child_count(args) != 1)
         return;
-    attr = name_id(c, field(c, func, F_ATTRIBUTE));
+    attr = name_id(c, last_child(func));
     b = scope_get(cur(c), WK_ALL);
     if (b == NULL || b->kind != B_EXPORT)
         return;
@@ -2490,7 +2514,7 @@ static void add_all_call(checker_t *c, TSNode func, TSNode args)
 
 static void visit_call(checker_t *c, TSNode n)
 {
-    TSNode func = field(c, n, F_FUNCTION), args = field(c, n, F_ARGUMENTS);
+    TSNode func = first_child(n), args = last_child(n);
 
     if (kind(c, func) == K_IDENTIFIER && name_id(c, func) == c->id_locals &&
         cur(c)->kind == SC_FUNCTION)
@@ -2515,7 +2539,7 @@ static void visit_raise(checker_t *c, TSNode n)
     visit_kids(c, n);
     if (ts_node_is_null(exc))
         return;
-    if ((kind(c, exc) == K_CALL && is_notimplemented(c, field(c, exc, F_FUNCTION))) ||
+    if ((kind(c, exc) == K_CALL && is_notimplemented(c, first_child(exc))) ||
         is_notimplemented(c, exc))
         REPORT(c, n, "F901", "'raise NotImplemented' should be 'raise NotImplementedError'");
 }
@@ -2580,7 +2604,9 @@ static void visit(checker_t *c, TSNode n)
 
     if (ts_node_is_null(n) || c->oom || c->too_deep)
         return;
-    if (++c->rec > CHECKER_MAX_DEPTH) {
+    if (++c->rec > c->max_rec)
+        c->max_rec = c->rec;
+    if (c->rec > CHECKER_MAX_DEPTH) {
         c->too_deep = true;
         c->rec--;
         return;
@@ -2593,10 +2619,10 @@ static void visit(checker_t *c, TSNode n)
         break;
     }
     case K_ATTRIBUTE:
-        visit(c, field(c, n, F_OBJECT));
+        visit(c, first_child(n));
         break;
     case K_KEYWORD_ARGUMENT:
-        visit(c, field(c, n, F_VALUE));
+        visit(c, last_child(n));
         break;
     case K_ASSIGNMENT:
         visit_assignment(c, n);
@@ -2605,8 +2631,8 @@ static void visit(checker_t *c, TSNode n)
         visit_aug_assignment(c, n);
         break;
     case K_NAMED_EXPR: {
-        TSNode nm = field(c, n, F_NAME);
-        visit(c, field(c, n, F_VALUE));
+        TSNode nm = first_child(n);
+        visit(c, last_child(n));
         handle_store(c, nm, name_id(c, nm), ST_NAMED, false, false, (TSNode){0});
         break;
     }
@@ -3081,13 +3107,14 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
 static void checker_cleanup(checker_t *c)
 {
     for (uint32_t i = 0; i < c->n_curs_made; i++)
-        ts_tree_cursor_delete(&c->curs[i]);
-    free(c->curs);
+        ts_tree_cursor_delete(&c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK]);
+    for (uint32_t b = 0; b < CURSOR_BLOCKS && c->curs[b] != NULL; b++)
+        free(c->curs[b]);
     for (size_t i = 0; i < c->n_ann_trees; i++)
         ts_tree_delete(c->ann_trees[i]);
 }
 
-st_rc_t checker_run(const checker_input_t *in, st_err_t *err)
+st_rc_t checker_run(checker_input_t *in, st_err_t *err)
 {
     checker_t c;
     st_rc_t rc;
@@ -3111,6 +3138,7 @@ st_rc_t checker_run(const checker_input_t *in, st_err_t *err)
         build_summary(&c, module);
     }
     checker_cleanup(&c);
+    in->max_depth = c.max_rec;
     if (c.oom || in->diags->oom)
         return st_fail(err, ST_ENOMEM, "arena exhausted during the analysis");
     if (c.too_deep)

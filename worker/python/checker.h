@@ -35,13 +35,14 @@ typedef struct {
     arena_t *arena;     /* everything the checker allocates */
     diag_list_t *diags; /* where findings go */
     summary_t *summary; /* filled with the local summary, or NULL */
+    uint32_t max_depth; /* out: deepest nesting of nodes the walk saw */
 } checker_input_t;
 
 /* Runs the analysis. ST_ENOMEM when the arena is exhausted (its cap);
  * ST_ELIMIT with a diagnostic already added when the tree nests deeper than
  * CPython's compiler accepts. Not thread-safe per input; independent inputs
  * run on any threads. */
-st_rc_t checker_run(const checker_input_t *in, st_err_t *err);
+st_rc_t checker_run(checker_input_t *in, st_err_t *err);
 
 /* Deepest nesting of tree nodes the checker follows (CPython's compiler
  * gives up near 3000 levels of AST recursion). */

@@ -323,8 +323,6 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
     TSNode root;
     st_rc_t rc = ST_OK;
 
-    if (!check_token_limits(text, len, d))
-        return ST_OK;
     ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
                                                    (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
     tree = ts_parser_parse_string(self->parser, NULL, text, len);
@@ -335,7 +333,8 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
     }
     root = ts_tree_root_node(tree);
     if (ts_node_has_error(root)) {
-        report_syntax_error(root, d);
+        if (check_token_limits(text, len, d))
+            report_syntax_error(root, d);
     } else {
         checker_input_t in = {self->lang,
                               self->parser,
@@ -346,7 +345,8 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
                               kind == SCAN_KIND_PYI,
                               a,
                               d,
-                              sum};
+                              sum,
+                              0};
         rc = checker_run(&in, err);
         if (rc == ST_ELIMIT) {
             d->count = 0;
@@ -354,6 +354,10 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
                      "SyntaxError: too deeply nested (CPython's compiler recursion limit)");
             rc = ST_OK;
         }
+        /* Brackets and indentation nest the tree at least as deep as they
+         * go, so shallow trees cannot break the tokenizer's limits. */
+        if (rc == ST_OK && in.max_depth >= PY_MAX_INDENT && !check_token_limits(text, len, d))
+            keep_first_syntax_error(d);
     }
     ts_tree_delete(tree);
     return rc;
@@ -440,6 +444,8 @@ st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t
                 if ((rc = read_diag(&r, a, &items[i])) != ST_OK)
                     return st_fail(err, rc, "scan result: bad diagnostic %u at byte %zu", i, r.pos);
             seen = true;
+            if (version == SCAN_RESULT_VERSION)
+                break; /* the rest (the summary) is not needed here */
         } else if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK) {
             return st_fail(err, ST_ECORRUPT, "scan result: malformed entry at byte %zu", r.pos);
         }
