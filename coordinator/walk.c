@@ -2,11 +2,14 @@
  *
  * A depth-first walk with opendir/readdir and stat (so symbolic links are
  * followed). Each directory is closed before its subdirectories are entered,
- * so a deep tree holds one descriptor at a time. Names of a directory are
- * sorted before they are visited: when two links lead to one directory, the
- * same one wins on every run. Directories already entered are remembered by
- * (device, inode) in a small open-addressing set on the heap; that is what
- * stops a link loop. Paths live in the list's arena. */
+ * so a deep tree holds one descriptor at a time. Directories already entered
+ * are remembered by (device, inode) in a small open-addressing set on the
+ * heap; that is what stops a link loop, and what makes a tree reached twice
+ * listed once. Which path wins then matters, so it is made stable and
+ * natural: names are sorted before they are visited, and links to
+ * directories are queued and entered only after every real directory of the
+ * argument, so the real path is the one listed. Paths live in the list's
+ * arena. */
 #include "coordinator/walk.h"
 
 #include "common/alloc.h"
@@ -25,6 +28,11 @@ typedef struct {
 } entry_vec_t;
 
 typedef struct {
+    const char *name;
+    bool is_link;
+} walk_name_t;
+
+typedef struct {
     dev_t dev;
     ino_t ino;
     bool used;
@@ -39,6 +47,8 @@ typedef struct {
     entry_vec_t files;
     entry_vec_t unreadable;
     entry_vec_t missing;
+    entry_vec_t links;     /* links to directories, entered after the rest */
+    entry_vec_t links_rel; /* their paths below the argument, same order */
     st_err_t *err;
 } walk_ctx_t;
 
@@ -148,9 +158,9 @@ static char *join(arena_t *arena, const char *a, const char *b)
     return s;
 }
 
-static int cmp_names(const void *a, const void *b)
+static int cmp_names(const void *pa, const void *pb)
 {
-    return walk_path_cmp(*(const char *const *)a, *(const char *const *)b);
+    return walk_path_cmp(((const walk_name_t *)pa)->name, ((const walk_name_t *)pb)->name);
 }
 
 static int cmp_entries(const void *a, const void *b)
@@ -158,14 +168,34 @@ static int cmp_entries(const void *a, const void *b)
     return walk_path_cmp(((const walk_entry_t *)a)->path, ((const walk_entry_t *)b)->path);
 }
 
-/* Visits one name found in a directory: descend, keep, or skip. */
-static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel, const char *name)
+/* A directory found below an argument: skipped, queued (a link), entered. */
+static st_rc_t visit_dir(walk_ctx_t *ctx, const struct stat *st, const char *path, const char *rel,
+                         const char *name, bool is_link)
 {
+    bool is_new;
+    st_rc_t rc;
+
+    if (name[0] == '.' || strcmp(name, "__pycache__") == 0 ||
+        walk_is_excluded(ctx->opts, name, rel, path))
+        return ST_OK;
+    if (is_link) {
+        if ((rc = push_entry(ctx, &ctx->links, path, 0, 0)) != ST_OK)
+            return rc;
+        return push_entry(ctx, &ctx->links_rel, rel, 0, 0);
+    }
+    if ((rc = seen_add(ctx, st, &is_new)) != ST_OK || !is_new)
+        return rc;
+    return walk_dir(ctx, path, rel);
+}
+
+/* Visits one name found in a directory: descend, keep, or skip. */
+static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
+                     const walk_name_t *entry)
+{
+    const char *name = entry->name;
     char *path = join(ctx->arena, dir, name);
     char *rel = join(ctx->arena, dir_rel, name);
     struct stat st;
-    bool is_new;
-    st_rc_t rc;
 
     if (path == NULL || rel == NULL)
         return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
@@ -175,64 +205,109 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel, cons
             return push_entry(ctx, &ctx->files, path, 0, 0);
         return ST_OK;
     }
-    if (S_ISDIR(st.st_mode)) {
-        if (name[0] == '.' || strcmp(name, "__pycache__") == 0 ||
-            walk_is_excluded(ctx->opts, name, rel, path))
-            return ST_OK;
-        if ((rc = seen_add(ctx, &st, &is_new)) != ST_OK || !is_new)
-            return rc;
-        return walk_dir(ctx, path, rel);
-    }
+    if (S_ISDIR(st.st_mode))
+        return visit_dir(ctx, &st, path, rel, name, entry->is_link);
     if (S_ISREG(st.st_mode) && walk_is_python_name(name) &&
         !walk_is_excluded(ctx->opts, name, rel, path))
         return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
     return ST_OK;
 }
 
-/* The names in a directory, sorted, in the arena; *names NULL if unreadable. */
-static st_rc_t list_dir(walk_ctx_t *ctx, const char *path, char ***names, size_t *n)
+/* Whether a directory entry is a symbolic link (lstat when d_type is not
+ * filled in, as on some file systems). */
+static bool entry_is_link(const char *dir, const struct dirent *de, arena_t *a)
+{
+    struct stat st;
+    char *path;
+
+    if (de->d_type != DT_UNKNOWN)
+        return de->d_type == DT_LNK;
+    path = join(a, dir, de->d_name);
+    return path != NULL && lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
+/* Appends one name to a growing array in the arena. */
+static st_rc_t push_name(walk_ctx_t *ctx, walk_name_t **names, size_t *n, size_t *cap,
+                         walk_name_t name)
+{
+    if (*n == *cap) {
+        size_t grown_cap = *cap == 0 ? 64 : *cap * 2;
+        walk_name_t *grown =
+            arena_realloc(ctx->arena, *names, *cap * sizeof **names, grown_cap * sizeof **names);
+
+        if (grown == NULL)
+            return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
+        *names = grown;
+        *cap = grown_cap;
+    }
+    (*names)[(*n)++] = name;
+    return ST_OK;
+}
+
+/* The entries of a directory, sorted (cmp_names), in the arena; an
+ * unreadable directory is recorded and lists nothing. */
+static st_rc_t list_dir(walk_ctx_t *ctx, const char *path, walk_name_t **names, size_t *n)
 {
     DIR *d = opendir(path);
     struct dirent *de;
-    entry_vec_t v = {0}; /* reuses the entry vector for plain name storage */
+    size_t cap = 0;
 
     *names = NULL;
     *n = 0;
     if (d == NULL)
         return push_entry(ctx, &ctx->unreadable, path, 0, errno);
-    while ((errno = 0, de = readdir(d)) != NULL) {
-        char *name;
+    while ((de = readdir(d)) != NULL) {
+        walk_name_t name;
 
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
-        if ((name = arena_strndup(ctx->arena, de->d_name, strlen(de->d_name))) == NULL ||
-            push_entry(ctx, &v, name, 0, 0) != ST_OK) {
+        name.name = arena_strndup(ctx->arena, de->d_name, strlen(de->d_name));
+        name.is_link = entry_is_link(path, de, ctx->arena);
+        if (name.name == NULL || push_name(ctx, names, n, &cap, name) != ST_OK) {
             closedir(d);
             return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
         }
     }
     closedir(d);
-    *names = arena_alloc(ctx->arena, (v.n + 1) * sizeof **names);
-    if (*names == NULL)
-        return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
-    for (size_t i = 0; i < v.n; i++)
-        (*names)[i] = (char *)v.items[i].path;
-    *n = v.n;
-    qsort(*names, *n, sizeof **names, cmp_names);
+    if (*n > 0)
+        qsort(*names, *n, sizeof **names, cmp_names);
     return ST_OK;
 }
 
 static st_rc_t walk_dir(walk_ctx_t *ctx, const char *path, const char *rel)
 {
-    char **names;
+    walk_name_t *names;
     size_t n;
     st_rc_t rc;
 
     if ((rc = list_dir(ctx, path, &names, &n)) != ST_OK)
         return rc;
     for (size_t i = 0; i < n; i++)
-        if ((rc = visit(ctx, path, rel, names[i])) != ST_OK)
+        if ((rc = visit(ctx, path, rel, &names[i])) != ST_OK)
             return rc;
+    return ST_OK;
+}
+
+/* Enters the queued links to directories, oldest first; entering one may
+ * queue more. A link to a directory seen before is skipped. */
+static st_rc_t walk_links(walk_ctx_t *ctx)
+{
+    struct stat st;
+    bool is_new;
+    st_rc_t rc;
+
+    for (size_t i = 0; i < ctx->links.n; i++) {
+        const char *path = ctx->links.items[i].path;
+
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue; /* changed under us since it was queued */
+        if ((rc = seen_add(ctx, &st, &is_new)) != ST_OK)
+            return rc;
+        if (is_new && (rc = walk_dir(ctx, path, ctx->links_rel.items[i].path)) != ST_OK)
+            return rc;
+    }
+    ctx->links.n = 0;
+    ctx->links_rel.n = 0;
     return ST_OK;
 }
 
@@ -252,7 +327,9 @@ static st_rc_t walk_arg(walk_ctx_t *ctx, const char *arg)
         return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
     if ((rc = seen_add(ctx, &st, &is_new)) != ST_OK || !is_new)
         return rc;
-    return walk_dir(ctx, path, "");
+    if ((rc = walk_dir(ctx, path, "")) != ST_OK)
+        return rc;
+    return walk_links(ctx);
 }
 
 /* Sorts v by path and drops repeated paths (a file named twice). */

@@ -236,6 +236,24 @@ TEST(walk_missing_arguments_reported)
     teardown();
 }
 
+/* A link to a directory is entered only when the directory was not reached
+ * by a real path; then it lists its files under the link's name. */
+TEST(walk_link_to_outside_tree)
+{
+    const char *args[] = {"a"};
+    walk_list_t w;
+
+    setup();
+    REQUIRE(root[0] != '\0');
+    make("a/x.py");
+    make("b/real/y.py");
+    link_at("../b/real", "a/link");
+    REQUIRE(walk_rel(args, 1, NULL, 0, &w) == ST_OK);
+    CHECK_STREQ(names(w.files, w.n_files), "a/link/y.py a/x.py");
+    walk_list_free(&w);
+    teardown();
+}
+
 TEST(walk_duplicates_and_order)
 {
     const char *args[] = {"pkg/sub", "pkg", "pkg/mod.py", "pkg/mod.py"};
