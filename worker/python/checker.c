@@ -60,8 +60,10 @@ static const char *const builtin_names[] = {
     X(CLASS_, "__class__")                                                                         \
     X(PATH, "__path__")                                                                            \
     X(MODULE_, "__module__")                                                                       \
-    X(QUALNAME, "__qualname__") X(UNDERSCORE, "_") X(OVERLOAD, "overload") X(LITERAL, "Literal")   \
-        X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")  \
+    X(QUALNAME, "__qualname__")                                                                    \
+    X(UNDERSCORE, "_")                                                                             \
+    X(OVERLOAD, "overload") X(LITERAL, "Literal") X(ANNOTATED, "Annotated")                        \
+        X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")                            \
             X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")  \
                 X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")            \
                     X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")             \
@@ -135,9 +137,10 @@ typedef struct binding {
     redef_t *redefined;   /* rebindings in nested scopes (imports only) */
     uint32_t *exports;    /* __all__ */
     uint32_t n_exports;
-    TSNode def;       /* functions and classes: their node (for the summary) */
-    TSNode decorated; /* the decorated_definition around def, if any */
-    scope_t *body;    /* classes: their scope */
+    bool exports_dynamic; /* __all__ is built in a way we do not follow */
+    TSNode def;           /* functions and classes: their node (for the summary) */
+    TSNode decorated;     /* the decorated_definition around def, if any */
+    scope_t *body;        /* classes: their scope */
 } binding_t;
 
 struct redef {
@@ -238,6 +241,7 @@ typedef struct {
     uint32_t n_curs_used, n_curs_made;
     TSNode export_value; /* value of the assignment whose targets are being bound */
     bool in_for;         /* statements being visited sit directly in a for loop */
+    int32_t last_use;    /* summary use recorded by the last name or attribute load */
 } checker_t;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -877,6 +881,9 @@ static binding_t *handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_
         if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
             b->exports = old->exports;
             b->n_exports = old->n_exports;
+            b->exports_dynamic = old->exports_dynamic;
+        } else if (ctx == ST_AUG) {
+            b->exports_dynamic = true;
         }
         if (!ts_node_is_null(value))
             collect_exports(c, value, b);
@@ -982,6 +989,10 @@ static void string_info(const checker_t *c, TSNode s, strinfo_t *si)
 /* ---- the walk ------------------------------------------------------------ */
 
 static void visit(checker_t *c, TSNode n);
+static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
+                       uint32_t n);
+static void visit_attribute(checker_t *c, TSNode n);
+static void record_call(checker_t *c, TSNode args);
 static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
 
 static void visit_kids(checker_t *c, TSNode n)
@@ -1015,11 +1026,17 @@ static void add_export_strings(checker_t *c, TSNode seq, binding_t *b)
         strinfo_t si;
         uint32_t len = 0, *names;
         const char *p = "";
-        if (kind(c, s) != K_STRING)
+        if (!ts_node_is_named(s) || kind(c, s) == K_COMMENT)
             continue;
+        if (kind(c, s) != K_STRING) {
+            b->exports_dynamic = true;
+            continue;
+        }
         string_info(c, s, &si);
-        if (si.is_f || si.is_bytes || si.has_escape || si.n_content > 1)
+        if (si.is_f || si.is_bytes || si.has_escape || si.n_content > 1) {
+            b->exports_dynamic = true;
             continue;
+        }
         if (si.n_content == 1)
             p = text(c, si.content, &len);
         names = arena_realloc(c->a, b->exports, (size_t)b->n_exports * sizeof(uint32_t),
@@ -1051,16 +1068,19 @@ static void collect_exports(checker_t *c, TSNode value, binding_t *b)
     while (kind(c, v) == K_BINARY_OP) {
         TSNode left = unparen(c, first_child(v)), right = unparen(c, last_child(v));
         if (!is_seq_literal(c, right))
-            return;
+            break;
         add_export_strings(c, right, b);
         if (kind(c, left) == K_BINARY_OP) {
             v = left;
         } else {
             if (is_seq_literal(c, left))
                 add_export_strings(c, left, b);
+            else
+                b->exports_dynamic = true;
             return;
         }
     }
+    b->exports_dynamic = true;
 }
 
 /* The binding a name would resolve to, without marking it used (pyflakes'
@@ -2505,11 +2525,12 @@ static void add_all_call(checker_t *c, TSNode func, TSNode args)
     if (b == NULL || b->kind != B_EXPORT)
         return;
     arg = unparen(c, ts_node_named_child(args, 0));
-    if (attr == WK_EXTEND && is_seq_literal(c, arg)) {
+    if (attr == WK_EXTEND && is_seq_literal(c, arg))
         add_export_strings(c, arg, b);
-    } else if (attr == WK_APPEND && kind(c, arg) == K_STRING) {
+    else if (attr == WK_APPEND)
         add_export_strings(c, args, b);
-    }
+    else if (attr == WK_EXTEND)
+        b->exports_dynamic = true;
 }
 
 static void visit_call(checker_t *c, TSNode n)
@@ -2523,7 +2544,11 @@ static void visit_call(checker_t *c, TSNode n)
         add_all_call(c, func, args);
     if (visit_typing_call(c, n, func, args))
         return;
+    c->last_use = -1;
     visit(c, func);
+    if (c->last_use >= 0 && c->sum != NULL &&
+        (kind(c, func) == K_IDENTIFIER || kind(c, func) == K_ATTRIBUTE))
+        record_call(c, args);
     visit(c, args);
 }
 
@@ -2542,6 +2567,81 @@ static void visit_raise(checker_t *c, TSNode n)
     if ((kind(c, exc) == K_CALL && is_notimplemented(c, first_child(exc))) ||
         is_notimplemented(c, exc))
         REPORT(c, n, "F901", "'raise NotImplemented' should be 'raise NotImplementedError'");
+}
+
+/* ---- uses of imported names, for the summary ------------------------------ */
+
+#define MAX_CHAIN 16
+
+/* Records a load of an imported name and the attributes read from it
+ * (attrs[n-1] first: they were collected from the outside in). */
+static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
+                       uint32_t n)
+{
+    const char *chain[MAX_CHAIN];
+    uint32_t lens[MAX_CHAIN], line, col;
+
+    c->last_use = -1;
+    if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        chain[i] = text(c, attrs[n - 1 - i], &lens[i]);
+    node_pos(c, base, &line, &col);
+    c->last_use = summary_add_use(c->sum, b->import_index, chain, lens, n, line, col);
+}
+
+/* `a.b.c`: one load of `a`, recorded with its chain; other objects are
+ * visited as usual. */
+static void visit_attribute(checker_t *c, TSNode n)
+{
+    TSNode attrs[MAX_CHAIN], obj = n;
+    uint32_t k = 0;
+
+    while (kind(c, obj) == K_ATTRIBUTE && k < MAX_CHAIN) {
+        attrs[k++] = last_child(obj);
+        obj = first_child(obj);
+    }
+    if (kind(c, obj) == K_ATTRIBUTE) { /* deeper than MAX_CHAIN: no chain */
+        visit(c, obj);
+        return;
+    }
+    if (kind(c, obj) != K_IDENTIFIER) {
+        visit(c, obj);
+        c->last_use = -1;
+        return;
+    }
+    record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k);
+}
+
+/* The shape of a call whose callee is an imported name, for arity checks. */
+static void record_call(checker_t *c, TSNode args)
+{
+    const char *kw[64];
+    uint32_t kwl[64], nkw = 0, npos = 0;
+    bool star = false, dstar = false;
+
+    if (kind(c, args) != K_ARGUMENT_LIST) { /* f(x for x in y) */
+        summary_add_call(c->sum, c->last_use, 1, NULL, NULL, 0, false, false);
+        return;
+    }
+    FOR_KIDS(c, args, cu)
+    {
+        TSNode a = KID(cu);
+        lang_kind_t k = kind(c, a);
+        if (!ts_node_is_named(a) || k == K_COMMENT)
+            continue;
+        if (k == K_KEYWORD_ARGUMENT) {
+            if (nkw < 64)
+                kw[nkw] = text(c, first_child(a), &kwl[nkw]), nkw++;
+        } else if (k == K_LIST_SPLAT) {
+            star = true;
+        } else if (k == K_DICT_SPLAT) {
+            dstar = true;
+        } else {
+            npos++;
+        }
+    }
+    summary_add_call(c->sum, c->last_use, npos, kw, kwl, nkw, star, dstar);
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -2613,13 +2713,11 @@ static void visit(checker_t *c, TSNode n)
     }
     k = kind(c, n);
     switch (k) {
-    case K_IDENTIFIER: {
-        uint32_t name = name_id(c, n);
-        handle_load(c, n, name);
+    case K_IDENTIFIER:
+        record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0);
         break;
-    }
     case K_ATTRIBUTE:
-        visit(c, first_child(n));
+        visit_attribute(c, n);
         break;
     case K_KEYWORD_ARGUMENT:
         visit(c, last_child(n));
@@ -3060,7 +3158,7 @@ static void build_summary(checker_t *c, scope_t *module)
         summary_add_def(c->sum, name, len, kind_, b->line, sig);
     }
     all = scope_get(module, WK_ALL);
-    if (all != NULL && all->kind == B_EXPORT) {
+    if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
         const char *names[1024];
         uint32_t lens[1024], n = 0;
         for (uint32_t i = 0; i < all->n_exports && n < 1024; i++) {
