@@ -38,6 +38,12 @@ rm -f "$out"/*.json
 "$top/bench/stdlib_files.sh" "$root" >"$out/corpus.txt" 2>"$out/corpus.count"
 cat "$out/corpus.count"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
+# Other work on the machine skews every ratio, --jobs 2 most: say so.
+read -r load1 _ </proc/loadavg
+echo "load average (1 min) before the run: $load1"
+if awk -v l="$load1" 'BEGIN { exit !(l >= 0.5) }'; then
+    echo "warning: the machine is busy; timings (above all --jobs 2) will be off" >&2
+fi
 
 # Warm the page cache: every timed run below finds the files in memory.
 tr '\n' '\0' <"$out/corpus.txt" | xargs -0 cat >/dev/null
