@@ -62,13 +62,13 @@ static const char *const builtin_names[] = {
     X(MODULE_, "__module__")                                                                       \
     X(QUALNAME, "__qualname__")                                                                    \
     X(UNDERSCORE, "_")                                                                             \
-    X(OVERLOAD, "overload") X(LITERAL, "Literal") X(ANNOTATED, "Annotated")                        \
-        X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")                            \
-            X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")  \
-                X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")            \
-                    X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")             \
-                        X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")   \
-                            X(ANNOTATIONS_F, "annotations")
+    X(OVERLOAD, "overload")                                                                        \
+    X(LITERAL, "Literal") X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast")      \
+        X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict")                \
+            X(TB_HIDE, "__tracebackhide__") X(TB_INFO, "__traceback_info__")                       \
+                X(TB_SUPP, "__traceback_supplement__") X(GETATTR_, "__getattr__")                  \
+                    X(EXTEND, "extend") X(APPEND, "append") X(BOUND, "bound") X(TYPING, "typing")  \
+                        X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -2427,41 +2427,63 @@ static void visit_comparison(checker_t *c, TSNode n)
     }
 }
 
-static void visit_subscript(checker_t *c, TSNode n)
+/* pyflakes' SUBSCRIPT: `Literal[...]` holds values, not types; in
+ * `Annotated[T, x]` only T is a type; any other typing generic makes its
+ * arguments annotations. elems are the subscript's elements. */
+static void visit_generic_args(checker_t *c, TSNode value, const TSNode *elems, uint32_t n)
 {
-    TSNode value = first_child(n);
-    uint32_t idx = 0, count = 0;
+    uint8_t saved = c->ann;
 
     if (is_name_or_attr(c, value, WK_LITERAL)) {
-        uint8_t saved = c->ann;
         c->ann = ANN_NONE;
-        visit_kids(c, n);
-        c->ann = saved;
+        visit(c, value);
+        for (uint32_t i = 0; i < n; i++)
+            visit(c, elems[i]);
     } else if (is_name_or_attr(c, value, WK_ANNOTATED)) {
         visit(c, value);
-        FOR_KIDS(c, n, cu)
-        {
-            if (ts_tree_cursor_current_field_id(cu) == c->L->field_id[F_SUBSCRIPT])
-                count++;
+        for (uint32_t i = 0; i < n; i++) {
+            c->ann = (n >= 2 && i > 0) ? ANN_NONE : saved;
+            visit(c, elems[i]);
         }
-        FOR_KIDS(c, n, cu)
-        {
-            if (ts_tree_cursor_current_field_id(cu) != c->L->field_id[F_SUBSCRIPT])
-                continue;
-            if (count >= 2 && idx > 0)
-                visit_in(c, KID(cu), ANN_NONE);
-            else
-                visit(c, KID(cu));
-            idx++;
-        }
-    } else if (is_typing(c, value, UINT32_MAX)) {
-        uint8_t saved = c->ann;
-        c->ann = ANN_BARE;
-        visit_kids(c, n);
-        c->ann = saved;
     } else {
-        visit_kids(c, n);
+        if (is_typing(c, value, UINT32_MAX))
+            c->ann = ANN_BARE;
+        visit(c, value);
+        for (uint32_t i = 0; i < n; i++)
+            visit(c, elems[i]);
     }
+    c->ann = saved;
+}
+
+#define MAX_ELEMS 256
+
+static void visit_subscript(checker_t *c, TSNode n)
+{
+    TSNode value = first_child(n), elems[MAX_ELEMS];
+    uint32_t k = 0;
+
+    FOR_KIDS(c, n, cu)
+    {
+        if (ts_tree_cursor_current_field_id(cu) == c->L->field_id[F_SUBSCRIPT] && k < MAX_ELEMS)
+            elems[k++] = KID(cu);
+    }
+    visit_generic_args(c, value, elems, k);
+}
+
+/* `X[...]` in an annotation, which tree-sitter parses as a generic type. */
+static void visit_generic_type(checker_t *c, TSNode n)
+{
+    TSNode value = first_child(n), params = last_child(n), elems[MAX_ELEMS];
+    uint32_t k = 0;
+
+    if (kind(c, params) == K_TYPE_PARAMETER) {
+        FOR_KIDS(c, params, cu)
+        {
+            if (ts_node_is_named(KID(cu)) && kind(c, KID(cu)) != K_COMMENT && k < MAX_ELEMS)
+                elems[k++] = KID(cu);
+        }
+    }
+    visit_generic_args(c, value, elems, k);
 }
 
 /* The positional and keyword arguments of a call's argument list. */
@@ -2739,6 +2761,9 @@ static void visit(checker_t *c, TSNode n)
         break;
     case K_SUBSCRIPT:
         visit_subscript(c, n);
+        break;
+    case K_GENERIC_TYPE:
+        visit_generic_type(c, n);
         break;
     case K_STRING:
     case K_CONCAT_STRING:
