@@ -38,10 +38,22 @@ rm -f "$out"/*.json
 "$top/bench/stdlib_files.sh" "$root" >"$out/corpus.txt" 2>"$out/corpus.count"
 cat "$out/corpus.count"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
-# Other work on the machine skews every ratio, --jobs 2 most: say so.
-read -r load1 _ </proc/loadavg
-echo "load average (1 min) before the run: $load1"
-if awk -v l="$load1" 'BEGIN { exit !(l >= 0.5) }'; then
+# Other work on the machine skews every ratio, --jobs 2 most: say so. The
+# load average lags by a minute, so measure the CPU use of the last second.
+cpu_busy() {
+    local a b
+    a=($(head -1 /proc/stat))
+    sleep 1
+    b=($(head -1 /proc/stat))
+    awk -v n="$(nproc)" -v a="${a[*]:1}" -v b="${b[*]:1}" 'BEGIN {
+        split(a, x); split(b, y); tot = 0
+        for (i in x) tot += y[i] - x[i]
+        idle = (y[4] - x[4]) + (y[5] - x[5])
+        printf "%.2f", (tot > 0 ? n * (tot - idle) / tot : 0) }'
+}
+busy=$(cpu_busy)
+echo "cores busy with other work before the run: $busy"
+if awk -v b="$busy" 'BEGIN { exit !(b >= 0.3) }'; then
     echo "warning: the machine is busy; timings (above all --jobs 2) will be off" >&2
 fi
 
