@@ -63,12 +63,13 @@ static const char *const builtin_names[] = {
     X(QUALNAME, "__qualname__")                                                                    \
     X(UNDERSCORE, "_")                                                                             \
     X(OVERLOAD, "overload")                                                                        \
-    X(LITERAL, "Literal") X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast")      \
-        X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict")                \
-            X(TB_HIDE, "__tracebackhide__") X(TB_INFO, "__traceback_info__")                       \
-                X(TB_SUPP, "__traceback_supplement__") X(GETATTR_, "__getattr__")                  \
-                    X(EXTEND, "extend") X(APPEND, "append") X(BOUND, "bound") X(TYPING, "typing")  \
-                        X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")
+    X(LITERAL, "Literal")                                                                          \
+    X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")      \
+        X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")      \
+            X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")                \
+                X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")                 \
+                    X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")       \
+                        X(ANNOTATIONS_F, "annotations")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -1166,6 +1167,37 @@ static void handle_annotation(checker_t *c, TSNode n)
         visit_in(c, n, ANN_BARE);
 }
 
+/* The one statement of a parsed snippet (comments aside), or a null node. */
+static TSNode only_statement(checker_t *c, TSNode root)
+{
+    TSNode stmt = {0};
+    uint32_t n = 0;
+
+    FOR_KIDS(c, root, cu)
+    {
+        if (ts_node_is_named(KID(cu)) && !ts_node_is_extra(KID(cu))) {
+            stmt = KID(cu);
+            n++;
+        }
+    }
+    return n == 1 ? stmt : (TSNode){0};
+}
+
+/* An expression statement holding only expressions (`a, b` is a tuple),
+ * not an assignment. */
+static bool is_expression_list(checker_t *c, TSNode stmt)
+{
+    bool ok = true;
+
+    FOR_KIDS(c, stmt, cu)
+    {
+        lang_kind_t k = kind(c, KID(cu));
+        if (k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT || k == K_YIELD)
+            ok = false;
+    }
+    return ok;
+}
+
 /* Parses text as one expression and checks the names in it, reporting at
  * (line, col); code and what name the report when it does not parse
  * (F722 forward annotation, F723 type comment). */
@@ -1173,7 +1205,7 @@ static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t 
                             const char *code, const char *what)
 {
     TSTree *t;
-    TSNode root, stmt, expr;
+    TSNode root, stmt;
     const char *saved_src = c->src;
     bool saved_override = c->override;
     uint32_t saved_ol = c->oline, saved_oc = c->ocol;
@@ -1188,11 +1220,9 @@ static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t 
         return;
     PUSH(c, c->ann_trees, c->n_ann_trees, c->cap_ann_trees, t);
     root = ts_tree_root_node(t);
-    stmt = first_named(root);
-    expr = ts_node_is_null(stmt) ? stmt : first_named(stmt);
-    if (ts_node_has_error(root) || ts_node_named_child_count(root) != 1 ||
-        kind(c, stmt) != K_EXPRESSION_STATEMENT || ts_node_named_child_count(stmt) != 1 ||
-        kind(c, expr) == K_ASSIGNMENT || kind(c, expr) == K_AUG_ASSIGNMENT ||
+    stmt = only_statement(c, root);
+    if (ts_node_has_error(root) || ts_node_is_null(stmt) ||
+        kind(c, stmt) != K_EXPRESSION_STATEMENT || !is_expression_list(c, stmt) ||
         (len > 0 && (copy[0] == ' ' || copy[0] == '\t'))) {
         if (diag_add(c->diags, line, col + 1, code, "syntax error in %s '%.*s'", what,
                      (int)(len > 200 ? 200 : len), copy) == NULL)
@@ -1203,7 +1233,7 @@ static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t 
     c->override = true;
     c->oline = line;
     c->ocol = col;
-    visit_in(c, expr, ANN_STRING);
+    visit_in(c, stmt, ANN_STRING);
     c->src = saved_src;
     c->override = saved_override;
     c->oline = saved_ol;
