@@ -64,12 +64,13 @@ static const char *const builtin_names[] = {
     X(UNDERSCORE, "_")                                                                             \
     X(OVERLOAD, "overload")                                                                        \
     X(LITERAL, "Literal")                                                                          \
-    X(ANNOTATED, "Annotated") X(TYPEALIAS, "TypeAlias") X(CAST, "cast") X(TYPEVAR, "TypeVar")      \
-        X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict") X(TB_HIDE, "__tracebackhide__")      \
-            X(TB_INFO, "__traceback_info__") X(TB_SUPP, "__traceback_supplement__")                \
-                X(GETATTR_, "__getattr__") X(EXTEND, "extend") X(APPEND, "append")                 \
-                    X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")       \
-                        X(ANNOTATIONS_F, "annotations")
+    X(ANNOTATED, "Annotated")                                                                      \
+    X(TYPEALIAS, "TypeAlias")                                                                      \
+    X(CAST, "cast") X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict")    \
+        X(TB_HIDE, "__tracebackhide__") X(TB_INFO, "__traceback_info__")                           \
+            X(TB_SUPP, "__traceback_supplement__") X(GETATTR_, "__getattr__") X(EXTEND, "extend")  \
+                X(APPEND, "append") X(BOUND, "bound") X(TYPING, "typing")                          \
+                    X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -223,9 +224,10 @@ typedef struct {
     bool *builtin_deleted;
     uint32_t id_locals, id_print, id_nameerror, id_notimpl;
 
-    uint32_t cond; /* if/while/ifexp nesting */
-    uint32_t loop; /* loop bodies of the current function or class */
-    uint32_t rec;  /* recursion depth */
+    uint32_t cond;    /* if/while/ifexp nesting */
+    uint32_t loop;    /* loop bodies of the current function or class */
+    uint32_t fblocks; /* statically nested blocks of the current code unit */
+    uint32_t rec;     /* recursion depth */
     uint32_t max_rec;
     uint8_t ann; /* annstate_t */
     bool in_deferred;
@@ -1667,6 +1669,7 @@ static void visit_function(checker_t *c, TSNode n, TSNode decorated)
 }
 
 static void visit_block(checker_t *c, TSNode block, bool in_for);
+static void visit_nested_block(checker_t *c, TSNode block, bool in_for);
 
 static void visit_class(checker_t *c, TSNode n, TSNode decorated)
 {
@@ -1680,7 +1683,10 @@ static void visit_class(checker_t *c, TSNode n, TSNode decorated)
         visit_kids(c, bases);
     push_scope(c, SC_CLASS);
     c->loop = 0;
+    uint32_t saved_blocks = c->fblocks;
+    c->fblocks = 0;
     visit_block(c, last_child(n), false);
+    c->fblocks = saved_blocks;
     c->loop = saved_loop;
     scope_t *body = cur(c);
     pop_scope(c);
@@ -1739,6 +1745,18 @@ static bool is_docstring_stmt(const checker_t *c, TSNode stmt)
         return false;
     lang_kind_t k = kind(c, ts_node_named_child(stmt, 0));
     return k == K_STRING || k == K_CONCAT_STRING;
+}
+
+/* CPython's compiler allows 20 statically nested blocks (loops, try,
+ * with) per function; this counts no more than it does. */
+#define PY_MAX_BLOCKS 20
+
+static void visit_nested_block(checker_t *c, TSNode block, bool in_for)
+{
+    if (++c->fblocks == PY_MAX_BLOCKS + 1)
+        REPORT(c, block, "E999", "SyntaxError: too many statically nested blocks");
+    visit_block(c, block, in_for);
+    c->fblocks--;
 }
 
 static void visit_block(checker_t *c, TSNode block, bool in_for)
@@ -1832,7 +1850,7 @@ static void visit_loop(checker_t *c, TSNode n, bool is_for)
     }
     visit_comments(c, n);
     c->loop++;
-    visit_block(c, field(c, n, F_BODY), is_for);
+    visit_nested_block(c, field(c, n, F_BODY), is_for);
     c->loop--;
     if (!ts_node_is_null(alt))
         visit_block(c, last_child(alt), is_for);
@@ -1937,7 +1955,7 @@ static void visit_try(checker_t *c, TSNode n)
     }
     PUSH(c, c->except_stack, c->n_except, c->cap_except, catches);
     c->cur_fnode = body;
-    visit_block(c, field(c, n, F_BODY), false);
+    visit_nested_block(c, field(c, n, F_BODY), false);
     c->n_except--;
     FOR_KIDS(c, n, cu)
     {
@@ -1990,7 +2008,7 @@ static void visit_with(checker_t *c, TSNode n)
         }
     }
     visit_comments(c, n);
-    visit_block(c, last_child(n), false);
+    visit_nested_block(c, last_child(n), false);
 }
 
 static void visit_global(checker_t *c, TSNode n)
@@ -2932,6 +2950,7 @@ static void run_deferred(checker_t *c)
         c->in_fstring = false;
         c->n_except = 0;
         c->loop = 0;
+        c->fblocks = 0;
         switch (d.kind) {
         case D_FUNCTION:
         case D_LAMBDA:

@@ -124,6 +124,33 @@ static bool fail(diag_list_t *d, const uint8_t *s, size_t off, const char *code,
     return false;
 }
 
+/* Python ends a line at CR, LF or CRLF; tree-sitter only at LF. A lone CR
+ * becomes LF in a copy, which keeps every offset where it was. */
+static bool normalise_cr(arena_t *a, diag_list_t *d, const char **text, uint32_t len)
+{
+    const char *s = *text, *cr = memchr(s, '\r', len);
+    char *copy = NULL;
+
+    for (; cr != NULL; cr = memchr(cr + 1, '\r', len - (size_t)(cr + 1 - s))) {
+        size_t i = (size_t)(cr - s);
+        if (i + 1 < len && s[i + 1] == '\n')
+            continue;
+        if (copy == NULL) {
+            if ((copy = arena_alloc(a, len)) == NULL) {
+                d->oom = true;
+                return false;
+            }
+            memcpy(copy, s, len);
+        }
+        copy[i] = '\n';
+        if (i + 1 >= len)
+            break;
+    }
+    if (copy != NULL)
+        *text = copy;
+    return true;
+}
+
 static bool transcode(const uint8_t *s, size_t len, const char *enc, arena_t *a, diag_list_t *d,
                       const char **text, uint32_t *text_len)
 {
@@ -155,7 +182,7 @@ static bool transcode(const uint8_t *s, size_t len, const char *enc, arena_t *a,
     iconv_close(cd);
     *text = out;
     *text_len = (uint32_t)(cap - out_left);
-    return true;
+    return normalise_cr(a, d, text, *text_len);
 }
 
 bool decode_source(const uint8_t *src, size_t len, size_t max_bytes, arena_t *a, diag_list_t *diags,
@@ -204,5 +231,5 @@ bool decode_source(const uint8_t *src, size_t len, size_t max_bytes, arena_t *a,
     }
     *text = (const char *)src;
     *text_len = (uint32_t)len;
-    return true;
+    return normalise_cr(a, diags, text, *text_len);
 }

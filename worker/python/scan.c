@@ -121,26 +121,59 @@ static void lex_string(lex_t *x)
     }
 }
 
-/* Width of the indentation at the start of a logical line, tabs to 8. */
-static int lex_indent(lex_t *x, bool *blank)
+/* Width of the indentation at the start of a logical line, tabs to 8
+ * columns, and (*alt) tabs to 1, as CPython's tokenizer measures both to
+ * find inconsistent tabs. */
+static int lex_indent(lex_t *x, bool *blank, int *alt)
 {
     int col = 0;
 
+    *alt = 0;
     while (x->i < x->len) {
         char ch = x->s[x->i];
-        if (ch == ' ')
+        if (ch == ' ') {
             col++;
-        else if (ch == '\t')
+            (*alt)++;
+        } else if (ch == '\t') {
             col = (col / 8 + 1) * 8;
-        else if (ch == '\f')
-            col = 0;
-        else
+            (*alt)++;
+        } else if (ch == '\f') {
+            col = *alt = 0;
+        } else {
             break;
+        }
         x->i++;
     }
     *blank = x->i >= x->len || x->s[x->i] == '#' || x->s[x->i] == '\n' || x->s[x->i] == '\r' ||
              x->s[x->i] == '\\';
     return col;
+}
+
+/* CPython's indentation bookkeeping for one logical line: a new level, a
+ * return to an outer one, or a TabError when tabs and spaces disagree. */
+static bool indent_ok(int *stack, int *alts, int *depth, int col, int alt, uint32_t line,
+                      diag_list_t *d)
+{
+    if (col > stack[*depth]) {
+        if (alt <= alts[*depth])
+            goto tab_error;
+        if (*depth + 1 >= PY_MAX_INDENT) {
+            diag_add(d, line, 1, "E999", "IndentationError: too many levels of indentation");
+            return false;
+        }
+        ++*depth;
+        stack[*depth] = col;
+        alts[*depth] = alt;
+        return true;
+    }
+    while (*depth > 0 && col < stack[*depth])
+        --*depth;
+    if (col == stack[*depth] && alt != alts[*depth])
+        goto tab_error;
+    return true;
+tab_error:
+    diag_add(d, line, 1, "E999", "TabError: inconsistent use of tabs and spaces in indentation");
+    return false;
 }
 
 /* Bracket nesting over 200 and indentation over 100 levels are syntax
@@ -149,27 +182,17 @@ static int lex_indent(lex_t *x, bool *blank)
 static bool check_token_limits(const char *s, uint32_t len, diag_list_t *d)
 {
     lex_t x = {s, len, 0, 1, 0};
-    int stack[PY_MAX_INDENT + 1], depth = 0, level = 0;
+    int stack[PY_MAX_INDENT + 1], alts[PY_MAX_INDENT + 1], depth = 0, level = 0;
     bool at_line_start = true;
 
-    stack[0] = 0;
+    stack[0] = alts[0] = 0;
     while (x.i < x.len) {
         if (at_line_start && level == 0) {
             bool blank;
-            int col = lex_indent(&x, &blank);
+            int alt, col = lex_indent(&x, &blank, &alt);
             at_line_start = false;
-            if (!blank) {
-                if (col > stack[depth]) {
-                    if (depth + 1 >= PY_MAX_INDENT) {
-                        diag_add(d, x.line, 1, "E999",
-                                 "IndentationError: too many levels of indentation");
-                        return false;
-                    }
-                    stack[++depth] = col;
-                }
-                while (depth > 0 && col < stack[depth])
-                    depth--;
-            }
+            if (!blank && !indent_ok(stack, alts, &depth, col, alt, x.line, d))
+                return false;
             continue;
         }
         char ch = s[x.i];
@@ -355,8 +378,10 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
             rc = ST_OK;
         }
         /* Brackets and indentation nest the tree at least as deep as they
-         * go, so shallow trees cannot break the tokenizer's limits. */
-        if (rc == ST_OK && in.max_depth >= PY_MAX_INDENT && !check_token_limits(text, len, d))
+         * go, so shallow trees cannot break the tokenizer's limits; only
+         * tabs can make indentation inconsistent. */
+        if (rc == ST_OK && (in.max_depth >= PY_MAX_INDENT || memchr(text, '\t', len) != NULL) &&
+            !check_token_limits(text, len, d))
             keep_first_syntax_error(d);
     }
     ts_tree_delete(tree);
