@@ -1,0 +1,6 @@
+"""A broken function header."""
+import sys
+
+
+def handler(request:
+    return request
