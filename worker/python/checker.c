@@ -66,11 +66,27 @@ static const char *const builtin_names[] = {
     X(LITERAL, "Literal")                                                                          \
     X(ANNOTATED, "Annotated")                                                                      \
     X(TYPEALIAS, "TypeAlias")                                                                      \
-    X(CAST, "cast") X(TYPEVAR, "TypeVar") X(NAMEDTUPLE, "NamedTuple") X(TYPEDDICT, "TypedDict")    \
-        X(TB_HIDE, "__tracebackhide__") X(TB_INFO, "__traceback_info__")                           \
-            X(TB_SUPP, "__traceback_supplement__") X(GETATTR_, "__getattr__") X(EXTEND, "extend")  \
-                X(APPEND, "append") X(BOUND, "bound") X(TYPING, "typing")                          \
-                    X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")
+    X(CAST, "cast")                                                                                \
+    X(TYPEVAR, "TypeVar")                                                                          \
+    X(NAMEDTUPLE, "NamedTuple")                                                                    \
+    X(TYPEDDICT, "TypedDict")                                                                      \
+    X(TB_HIDE, "__tracebackhide__")                                                                \
+    X(TB_INFO, "__traceback_info__")                                                               \
+    X(TB_SUPP, "__traceback_supplement__")                                                         \
+    X(GETATTR_, "__getattr__")                                                                     \
+    X(EXTEND, "extend")                                                                            \
+    X(APPEND, "append") X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")   \
+        X(ANNOTATIONS_F, "annotations") X(KW_FIRST, "and") X(KW_AS, "as") X(KW_ASSERT, "assert")   \
+            X(KW_ASYNC, "async") X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class")    \
+                X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif")    \
+                    X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally")             \
+                        X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")  \
+                            X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")                   \
+                                X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") \
+                                    X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")         \
+                                        X(KW_RETURN, "return") X(KW_TRY, "try")                    \
+                                            X(KW_WHILE, "while") X(KW_WITH, "with")                \
+                                                X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -190,6 +206,7 @@ typedef struct {
     const char *src; /* text the node's positions and names refer to */
     bool override;   /* report everything at (oline, ocol) */
     uint32_t oline, ocol;
+    uint32_t eline, ecol; /* string annotations: where a syntax error is reported */
 } defer_t;
 
 #define CURSOR_BLOCK 64
@@ -327,11 +344,20 @@ static uint32_t intern_bytes(checker_t *c, const char *s, size_t len)
     return id;
 }
 
+static void syntax_error(checker_t *c, TSNode n, const char *msg);
+
+/* The id of an identifier node. tree-sitter's error recovery sometimes
+ * reads a keyword as a name (`else:` alone becomes an annotation); CPython
+ * never does, so that is a syntax error. */
 static inline uint32_t name_id(checker_t *c, TSNode n)
 {
-    uint32_t len;
+    uint32_t len, id;
     const char *s = text(c, n, &len);
-    return intern_bytes(c, s, len);
+
+    id = intern_bytes(c, s, len);
+    if (id >= WK_KW_FIRST && id <= WK_KW_LAST)
+        syntax_error(c, n, "invalid syntax");
+    return id;
 }
 
 static const char *name_str(const checker_t *c, uint32_t id)
@@ -362,6 +388,15 @@ static inline void node_pos(const checker_t *c, TSNode n, uint32_t *line, uint32
         if (diag_add((c)->diags, l_, k_ + 1, (code), __VA_ARGS__) == NULL)                         \
             (c)->oom = true;                                                                       \
     } while (0)
+
+/* An E999 for what CPython rejects and tree-sitter accepted; the scan keeps
+ * only the first one and drops every other diagnostic. */
+static void syntax_error(checker_t *c, TSNode n, const char *msg)
+{
+    if (c->override)
+        return; /* inside a string annotation: pyflakes' F722 covers it */
+    REPORT(c, n, "E999", "SyntaxError: %s", msg);
+}
 
 static inline bool is_importation(const binding_t *b)
 {
@@ -707,24 +742,36 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
 
 /* ---- loads, stores, deletes ------------------------------------------- */
 
-static void mark_star_imports_used(checker_t *c, uint32_t line, uint32_t col, char *from,
-                                   size_t cap)
+static int cmp_cstr(const void *a, const void *b)
 {
-    size_t len = 0;
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
-    from[0] = '\0';
-    for (uint32_t i = c->depth; i-- > 0;) {
-        scope_t *s = c->stack[i];
+/* Marks the star imports of scopes used, and writes their modules, sorted
+ * and comma-separated as pyflakes lists them, into from. */
+static void star_sources(checker_t *c, scope_t *const *scopes, uint32_t n_scopes,
+                         const scope_t *user, char *from, size_t cap)
+{
+    const char *mods[64];
+    size_t n = 0, len = 0;
+
+    for (uint32_t i = 0; i < n_scopes; i++) {
+        scope_t *s = scopes[i];
         for (uint32_t k = 0; k < s->cap; k++) {
             binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
             if (b == NULL || b->kind != B_STAR)
                 continue;
-            mark_used(c, b, line, col);
-            const char *m = name_str(c, b->full);
-            int n = snprintf(from + len, cap - len, "%s%s", len ? ", " : "", m);
-            if (n > 0 && (size_t)n < cap - len)
-                len += (size_t)n;
+            b->used = user;
+            if (n < sizeof mods / sizeof mods[0])
+                mods[n++] = name_str(c, b->full);
         }
+    }
+    qsort(mods, n, sizeof mods[0], cmp_cstr);
+    from[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        int w = snprintf(from + len, cap - len, "%s%s", len ? ", " : "", mods[i]);
+        if (w > 0 && (size_t)w < cap - len)
+            len += (size_t)w;
     }
 }
 
@@ -786,8 +833,8 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
             in_gen = s->kind == SC_GENERATOR;
     }
     if (starred) {
-        char from[512];
-        mark_star_imports_used(c, line, col, from, sizeof from);
+        char from[1024];
+        star_sources(c, c->stack, c->depth, cur(c), from, sizeof from);
         if (diag_add(c->diags, line, col + 1, "F405",
                      "'%s' may be undefined, or defined from star imports: %s", name_str(c, name),
                      from) == NULL)
@@ -937,12 +984,24 @@ static void defer(checker_t *c, dkind_t k, TSNode n)
     d.override = c->override;
     d.oline = c->oline;
     d.ocol = c->ocol;
+    node_pos(c, n, &d.eline, &d.ecol);
     if ((d.stack = arena_alloc(c->a, bytes)) == NULL) {
         c->oom = true;
         return;
     }
     memcpy(d.stack, c->stack, bytes);
     PUSH(c, c->deferred, c->n_deferred, c->cap_deferred, d);
+}
+
+/* A deferred string annotation whose syntax error pyflakes reports at the
+ * annotated statement or definition (report), not at the string. */
+static void defer_annotation(checker_t *c, TSNode s, TSNode report)
+{
+    size_t before = c->n_deferred;
+
+    defer(c, D_STRING_ANN, s);
+    if (c->n_deferred > before && !ts_node_is_null(report))
+        node_pos(c, report, &c->deferred[before].eline, &c->deferred[before].ecol);
 }
 
 /* ---- string literals ----------------------------------------------------- */
@@ -1154,15 +1213,15 @@ static bool is_plain_str(const checker_t *c, TSNode n)
     return !si.is_f && !si.is_bytes;
 }
 
-/* pyflakes' handleAnnotation. */
-static void handle_annotation(checker_t *c, TSNode n)
+/* pyflakes' handleAnnotation; report is the annotated statement or def. */
+static void handle_annotation(checker_t *c, TSNode n, TSNode report)
 {
     if (ts_node_is_null(n))
         return;
     if (kind(c, n) == K_TYPE && ts_node_named_child_count(n) == 1)
         n = ts_node_named_child(n, 0);
     if (is_plain_str(c, n))
-        defer(c, D_STRING_ANN, n);
+        defer_annotation(c, n, report);
     else if (c->annotations_future)
         defer(c, D_ANN_EXPR, n);
     else
@@ -1204,7 +1263,7 @@ static bool is_expression_list(checker_t *c, TSNode stmt)
  * (line, col); code and what name the report when it does not parse
  * (F722 forward annotation, F723 type comment). */
 static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t line, uint32_t col,
-                            const char *code, const char *what)
+                            uint32_t eline, uint32_t ecol, const char *code, const char *what)
 {
     TSTree *t;
     TSNode root, stmt;
@@ -1226,7 +1285,7 @@ static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t 
     if (ts_node_has_error(root) || ts_node_is_null(stmt) ||
         kind(c, stmt) != K_EXPRESSION_STATEMENT || !is_expression_list(c, stmt) ||
         (len > 0 && (copy[0] == ' ' || copy[0] == '\t'))) {
-        if (diag_add(c->diags, line, col + 1, code, "syntax error in %s '%.*s'", what,
+        if (diag_add(c->diags, eline, ecol + 1, code, "syntax error in %s '%.*s'", what,
                      (int)(len > 200 ? 200 : len), copy) == NULL)
             c->oom = true;
         return;
@@ -1242,8 +1301,9 @@ static void annotation_text(checker_t *c, const char *p, uint32_t len, uint32_t 
     c->ocol = saved_oc;
 }
 
-/* A string annotation: its text as an expression, reported at the string. */
-static void string_annotation(checker_t *c, TSNode s)
+/* A string annotation: its text as an expression, names reported at the
+ * string, a syntax error at (eline, ecol). */
+static void string_annotation(checker_t *c, TSNode s, uint32_t eline, uint32_t ecol)
 {
     strinfo_t si;
     uint32_t len = 0, line, col;
@@ -1255,7 +1315,7 @@ static void string_annotation(checker_t *c, TSNode s)
     if (si.n_content == 1)
         p = text(c, si.content, &len);
     node_pos(c, s, &line, &col);
-    annotation_text(c, p, len, line, col, "F722", "forward annotation");
+    annotation_text(c, p, len, line, col, eline, ecol, "F722", "forward annotation");
 }
 
 /* Is the comment n a PEP 484 type comment (and not `# type: ignore`)? */
@@ -1301,15 +1361,15 @@ static void type_comment(checker_t *c, TSNode n)
             for (uint32_t i = 0; i <= close && n_args + 1 < sizeof buf; i++)
                 if (t[i] != '*')
                     buf[n_args++] = t[i];
-            annotation_text(c, buf, n_args, line, col, "F723", "type comment");
+            annotation_text(c, buf, n_args, line, col, line, col, "F723", "type comment");
             k += 2;
             while (k < len && (t[k] == ' ' || t[k] == '\t'))
                 k++;
-            annotation_text(c, t + k, len - k, line, col, "F723", "type comment");
+            annotation_text(c, t + k, len - k, line, col, line, col, "F723", "type comment");
             return;
         }
     }
-    annotation_text(c, t, len, line, col, "F723", "type comment");
+    annotation_text(c, t, len, line, col, line, col, "F723", "type comment");
 }
 
 /* ---- imports --------------------------------------------------------------- */
@@ -1559,6 +1619,49 @@ static TSNode param_name(const checker_t *c, TSNode p)
     }
 }
 
+/* What CPython's grammar refuses in a parameter list and tree-sitter's
+ * accepts: a parameter without default after one with, a bare `*` with no
+ * keyword-only parameter after it, and `def f((a, b))`. */
+static void check_param_order(checker_t *c, TSNode params)
+{
+    bool defaults = false, kwonly = false, bare_star = false;
+    TSNode star = {0};
+
+    FOR_KIDS(c, params, cu)
+    {
+        TSNode p = KID(cu);
+        lang_kind_t k = kind(c, p);
+        bool named = k == K_IDENTIFIER || k == K_TYPED_PARAMETER || k == K_DEFAULT_PARAMETER ||
+                     k == K_TYPED_DEFAULT_PARAMETER;
+        if (k == K_TYPED_PARAMETER) {
+            lang_kind_t ik = kind(c, first_named(p));
+            if (ik == K_LIST_SPLAT_PATTERN || ik == K_DICT_SPLAT_PATTERN) {
+                named = false;
+                k = ik;
+            }
+        }
+        if (k == K_KEYWORD_SEPARATOR || k == K_LIST_SPLAT_PATTERN) {
+            kwonly = true;
+            bare_star = k == K_KEYWORD_SEPARATOR;
+            star = p;
+        } else if (k == K_DICT_SPLAT_PATTERN) {
+            if (bare_star)
+                syntax_error(c, star, "named arguments must follow bare *");
+            bare_star = false;
+        } else if (k == K_TUPLE_PATTERN) {
+            syntax_error(c, p, "invalid syntax (tuple parameter)");
+        } else if (named) {
+            bare_star = false;
+            if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
+                defaults = true;
+            else if (defaults && !kwonly)
+                syntax_error(c, p, "non-default argument follows default argument");
+        }
+    }
+    if (bare_star)
+        syntax_error(c, star, "named arguments must follow bare *");
+}
+
 /* At definition time: annotations, then defaults, then the duplicate
  * argument check (pyflakes' LAMBDA before the body is deferred). */
 static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode returns)
@@ -1571,13 +1674,14 @@ static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode
             TSNode p = KID(cu);
             lang_kind_t k = kind(c, p);
             if (k == K_TYPED_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
-                handle_annotation(c, field(c, p, F_TYPE));
+                handle_annotation(c, field(c, p, F_TYPE), def);
         }
     }
     if (!ts_node_is_null(returns))
-        handle_annotation(c, returns);
+        handle_annotation(c, returns, def);
     if (ts_node_is_null(params))
         return;
+    check_param_order(c, params);
     FOR_KIDS(c, params, cu)
     {
         TSNode p = KID(cu);
@@ -1759,9 +1863,34 @@ static void visit_nested_block(checker_t *c, TSNode block, bool in_for)
     c->fblocks--;
 }
 
+/* An empty block: CPython reports it on the line of the next token (the
+ * statement that should have been indented), or past the last line. */
+static void missing_block(checker_t *c, TSNode block)
+{
+    const char *s = c->in->src;
+    uint32_t i = ts_node_end_byte(block), len = c->in->len;
+    uint32_t line = ts_node_end_point(block).row + 1;
+
+    while (i < len && s[i] != '\n')
+        i++;
+    while (i < len) {
+        i++; /* past the newline */
+        line++;
+        while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\f' || s[i] == '\r'))
+            i++;
+        if (i < len && s[i] != '\n' && s[i] != '#')
+            break;
+        while (i < len && s[i] != '\n')
+            i++;
+    }
+    if (diag_add(c->diags, line, 1, "E999", "IndentationError: expected an indented block") == NULL)
+        c->oom = true;
+}
+
 static void visit_block(checker_t *c, TSNode block, bool in_for)
 {
     bool saved = c->in_for;
+    uint32_t statements = 0;
 
     if (ts_node_is_null(block))
         return;
@@ -1770,9 +1899,13 @@ static void visit_block(checker_t *c, TSNode block, bool in_for)
         TSNode st = KID(cu);
         if (!ts_node_is_named(st))
             continue;
+        if (!ts_node_is_extra(st))
+            statements++;
         c->in_for = in_for;
         visit(c, st);
     }
+    if (statements == 0 && kind(c, block) == K_BLOCK)
+        missing_block(c, block);
     c->in_for = saved;
 }
 
@@ -1863,6 +1996,11 @@ static void except_parts(const checker_t *c, TSNode h, TSNode *type, TSNode *nam
 {
     TSNode v = field(c, h, F_VALUE), alias = field(c, h, F_ALIAS);
 
+    if (ts_node_is_null(v) && kind(c, h) == K_EXCEPT_GROUP) {
+        v = first_named(h); /* except* has no fields */
+        if (!ts_node_is_null(v) && kind(c, v) == K_BLOCK)
+            v = (TSNode){0};
+    }
     *type = v;
     *name = alias;
     if (!ts_node_is_null(v) && kind(c, v) == K_AS_PATTERN) {
@@ -2062,18 +2200,38 @@ static void visit_delete_target(checker_t *c, TSNode n)
                 visit_delete_target(c, KID(cu));
         }
         break;
+    case K_ATTRIBUTE:
+    case K_SUBSCRIPT:
+        visit(c, n);
+        break;
+    case K_CALL:
+        syntax_error(c, n, "cannot delete function call");
+        break;
+    case K_INTEGER:
+    case K_FLOAT:
+    case K_STRING:
+    case K_CONCAT_STRING:
+    case K_TRUE:
+    case K_FALSE:
+    case K_NONE:
+    case K_ELLIPSIS:
+        syntax_error(c, n, "cannot delete literal");
+        break;
     default:
+        syntax_error(c, n, "cannot delete expression");
         visit(c, n);
     }
 }
 
 /* ---- match ---------------------------------------------------------------- */
 
-static void capture(checker_t *c, TSNode id)
+/* Binds a capture; pyflakes places it at the pattern node (MatchAs,
+ * MatchStar, MatchMapping), which is at pos. */
+static void capture(checker_t *c, TSNode id, TSNode pos)
 {
     uint32_t name = name_id(c, id);
     if (name != WK_UNDERSCORE)
-        handle_store(c, id, name, ST_MATCH, false, false, (TSNode){0});
+        handle_store(c, pos, name, ST_MATCH, false, false, (TSNode){0});
 }
 
 /* A value pattern (`Color.RED`) reads its first name; a single name binds. */
@@ -2085,7 +2243,7 @@ static void pattern_dotted(checker_t *c, TSNode dn, bool value_only)
     if (ts_node_is_null(first))
         return;
     if (n == 1 && !value_only)
-        capture(c, first);
+        capture(c, first, first);
     else
         handle_load(c, first, name_id(c, first));
 }
@@ -2105,7 +2263,7 @@ static void visit_pattern(checker_t *c, TSNode p)
         if (kind(c, alias) == K_AS_PATTERN_TARGET)
             alias = first_named(alias);
         if (!ts_node_is_null(alias) && kind(c, alias) == K_IDENTIFIER)
-            capture(c, alias);
+            capture(c, alias, p);
         FOR_KIDS(c, p, cu)
         {
             TSNode ch = KID(cu);
@@ -2118,7 +2276,7 @@ static void visit_pattern(checker_t *c, TSNode p)
     case K_SPLAT_PATTERN: {
         TSNode id = first_named(p);
         if (!ts_node_is_null(id) && kind(c, id) == K_IDENTIFIER)
-            capture(c, id);
+            capture(c, id, p);
         break;
     }
     case K_CLASS_PATTERN: {
@@ -2158,6 +2316,8 @@ static void visit_pattern(checker_t *c, TSNode p)
                 continue;
             if (f == c->L->field_id[F_KEY] && kind(c, ch) == K_DOTTED_NAME)
                 pattern_dotted(c, ch, true);
+            else if (kind(c, ch) == K_SPLAT_PATTERN && !ts_node_is_null(first_named(ch)))
+                capture(c, first_named(ch), p); /* **rest: at the mapping */
             else
                 visit_pattern(c, ch);
         }
@@ -2173,7 +2333,7 @@ static void visit_pattern(checker_t *c, TSNode p)
         }
         break;
     case K_IDENTIFIER:
-        capture(c, p);
+        capture(c, p, p);
         break;
     default:
         visit(c, p);
@@ -2259,11 +2419,11 @@ static void visit_assignment(checker_t *c, TSNode n)
         c->export_value = right;
         visit_target(c, left, ts_node_is_null(right) ? ST_ANN_NOVALUE : ST_ANN_VALUE, false, false);
         c->export_value = saved;
-        handle_annotation(c, type);
+        handle_annotation(c, type, n);
         if (!ts_node_is_null(right)) {
             TSNode ann = kind(c, type) == K_TYPE ? first_named(type) : type;
             if (!ts_node_is_null(ann) && is_typing(c, ann, WK_TYPEALIAS))
-                handle_annotation(c, right);
+                handle_annotation(c, right, n);
             else
                 visit(c, right);
         }
@@ -2281,8 +2441,11 @@ static void visit_assignment(checker_t *c, TSNode n)
         value = right;
         break;
     }
-    for (uint32_t i = 0; i < nt; i++)
+    for (uint32_t i = 0; i < nt; i++) {
         literal = literal && has_elts(c, targets[i]);
+        if (kind(c, targets[i]) == K_LIST_SPLAT_PATTERN)
+            syntax_error(c, targets[i], "starred assignment target must be in a list or tuple");
+    }
     literal = literal && !ts_node_is_null(value) && has_elts(c, value);
     visit(c, value);
     c->export_value = value;
@@ -2298,6 +2461,8 @@ static void visit_aug_assignment(checker_t *c, TSNode n)
 
     if (kind(c, left) == K_IDENTIFIER)
         handle_load(c, left, name_id(c, left));
+    else if (kind(c, left) != K_ATTRIBUTE && kind(c, left) != K_SUBSCRIPT)
+        syntax_error(c, left, "illegal expression for augmented assignment");
     visit(c, right);
     c->export_value = right;
     visit_target(c, left, ST_AUG, false, false);
@@ -2316,11 +2481,18 @@ static void visit_comprehension(checker_t *c, TSNode n)
         TSNode cl = KID(cu);
         lang_kind_t k = kind(c, cl);
         if (k == K_FOR_IN_CLAUSE) {
+            uint32_t iters = 0;
             FOR_KIDS(c, cl, cu2)
             {
                 if (ts_tree_cursor_current_field_id(cu2) == c->L->field_id[F_RIGHT] &&
-                    ts_node_is_named(KID(cu2)))
+                    ts_node_is_named(KID(cu2))) {
+                    if (++iters == 2 && kind(c, n) == K_GENERATOR_EXP)
+                        syntax_error(c, first_named(n),
+                                     "Generator expression must be parenthesized");
+                    else if (iters == 2)
+                        syntax_error(c, KID(cu2), "invalid syntax");
                     visit(c, KID(cu2));
+                }
             }
             visit_target(c, field(c, cl, F_LEFT), ST_COMP, false, false);
         } else if (k == K_IF_CLAUSE) {
@@ -2353,6 +2525,40 @@ static void visit_interpolations(checker_t *c, TSNode s)
     }
 }
 
+/* A bytes literal may only hold ASCII; a mix of bytes and str parts in
+ * one concatenation is refused too. */
+static void check_bytes(checker_t *c, TSNode n)
+{
+    uint32_t len, bytes = 0, strs = 0;
+    const char *t = text(c, n, &len);
+
+    for (uint32_t i = 0; i < len; i++)
+        if ((unsigned char)t[i] >= 0x80) {
+            strinfo_t si;
+            string_info(c, n, &si);
+            if (si.is_bytes) {
+                syntax_error(c, n, "bytes can only contain ASCII literal characters");
+                return;
+            }
+            break;
+        }
+    if (kind(c, n) != K_CONCAT_STRING)
+        return;
+    FOR_KIDS(c, n, cu)
+    {
+        strinfo_t si;
+        if (kind(c, KID(cu)) != K_STRING)
+            continue;
+        string_info(c, KID(cu), &si);
+        if (si.is_bytes)
+            bytes++;
+        else
+            strs++;
+    }
+    if (bytes > 0 && strs > 0)
+        syntax_error(c, n, "cannot mix bytes and nonbytes literals");
+}
+
 /* A string, or the parts of an implicit concatenation: F541, names inside
  * f-strings, and string annotations. */
 static void visit_strings(checker_t *c, TSNode n)
@@ -2381,12 +2587,17 @@ static void visit_strings(checker_t *c, TSNode n)
             parts++;
         }
     }
+    if (any_bytes)
+        check_bytes(c, n);
     if (!any_f) {
         if (c->ann != ANN_NONE && !any_bytes && parts == 1) {
-            if (c->in_deferred)
-                string_annotation(c, n);
-            else
+            if (c->in_deferred) {
+                uint32_t el, ec;
+                node_pos(c, n, &el, &ec);
+                string_annotation(c, n, el, ec);
+            } else {
                 defer(c, D_STRING_ANN, n);
+            }
         }
         return;
     }
@@ -2603,9 +2814,49 @@ static void add_all_call(checker_t *c, TSNode func, TSNode args)
         b->exports_dynamic = true;
 }
 
+/* Argument order CPython requires: no positional argument after a keyword
+ * argument or `**`, no `*` after `**`, and no keyword twice. */
+static void check_call_args(checker_t *c, TSNode args)
+{
+    bool keyword = false, dstar = false;
+    uint32_t seen[32], n_seen = 0;
+    TSNode first_dstar = {0};
+
+    FOR_KIDS(c, args, cu)
+    {
+        TSNode a = KID(cu);
+        lang_kind_t k = kind(c, a);
+        if (!ts_node_is_named(a) || ts_node_is_extra(a))
+            continue;
+        if (k == K_KEYWORD_ARGUMENT) {
+            uint32_t id = name_id(c, first_child(a));
+            keyword = true;
+            for (uint32_t i = 0; i < n_seen; i++)
+                if (seen[i] == id)
+                    syntax_error(c, a, "keyword argument repeated");
+            if (n_seen < 32)
+                seen[n_seen++] = id;
+        } else if (k == K_DICT_SPLAT) {
+            if (!dstar)
+                first_dstar = a;
+            dstar = true;
+        } else if (k == K_LIST_SPLAT) {
+            if (dstar)
+                syntax_error(c, first_dstar,
+                             "iterable argument unpacking follows keyword argument "
+                             "unpacking");
+        } else if (keyword || dstar) {
+            syntax_error(c, a, "positional argument follows keyword argument");
+        }
+    }
+}
+
 static void visit_call(checker_t *c, TSNode n)
 {
     TSNode func = first_child(n), args = last_child(n);
+
+    if (kind(c, args) == K_ARGUMENT_LIST)
+        check_call_args(c, args);
 
     if (kind(c, func) == K_IDENTIFIER && name_id(c, func) == c->id_locals &&
         cur(c)->kind == SC_FUNCTION)
@@ -2712,6 +2963,35 @@ static void record_call(checker_t *c, TSNode args)
         }
     }
     summary_add_call(c->sum, c->last_use, npos, kw, kwl, nkw, star, dstar);
+}
+
+/* `0777` and `1_000_` parse in tree-sitter; CPython refuses both. */
+static void check_number(checker_t *c, TSNode n)
+{
+    uint32_t len;
+    const char *t = text(c, n, &len);
+    bool digits_only = true, nonzero = false;
+
+    if (len == 0)
+        return;
+    if (t[len - 1] == '_' || memmem(t, len, "__", 2) != NULL) {
+        syntax_error(c, n, "invalid decimal literal");
+        return;
+    }
+    if (len < 2 || t[0] != '0' || kind(c, n) != K_INTEGER)
+        return;
+    for (uint32_t i = 0; i < len; i++) {
+        if (t[i] == '_')
+            continue;
+        if (t[i] < '0' || t[i] > '9')
+            digits_only = false;
+        else if (t[i] != '0')
+            nonzero = true;
+    }
+    if (digits_only && nonzero)
+        syntax_error(c, n,
+                     "leading zeros in decimal integer literals are not permitted; "
+                     "use an 0o prefix for octal integers");
 }
 
 /* ---- dispatch -------------------------------------------------------------- */
@@ -2912,6 +3192,8 @@ static void visit(checker_t *c, TSNode n)
     }
     case K_INTEGER:
     case K_FLOAT:
+        check_number(c, n);
+        break;
     case K_TRUE:
     case K_FALSE:
     case K_NONE:
@@ -2957,7 +3239,7 @@ static void run_deferred(checker_t *c)
             run_function(c, d.node, d.kind == D_LAMBDA);
             break;
         case D_STRING_ANN:
-            string_annotation(c, d.node);
+            string_annotation(c, d.node, d.eline, d.ecol);
             break;
         case D_ANN_EXPR:
             visit_in(c, d.node, ANN_BARE);
@@ -3046,19 +3328,8 @@ static void check_exports(checker_t *c, scope_t *s, binding_t *all)
     }
     if (!any_undefined || !s->import_starred)
         return;
-    char from[512];
-    size_t len = 0;
-    from[0] = '\0';
-    for (uint32_t k = 0; k < s->cap; k++) {
-        binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
-        if (b == NULL || b->kind != B_STAR)
-            continue;
-        b->used = s;
-        int w =
-            snprintf(from + len, sizeof from - len, "%s%s", len ? ", " : "", name_str(c, b->full));
-        if (w > 0 && (size_t)w < sizeof from - len)
-            len += (size_t)w;
-    }
+    char from[1024];
+    star_sources(c, &s, 1, s, from, sizeof from);
     for (uint32_t i = 0; i < all->n_exports; i++)
         if (!module_has(c, s, all->exports[i]))
             if (diag_add(c->diags, all->line, all->col + 1, "F405",

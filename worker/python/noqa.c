@@ -5,6 +5,7 @@
 #include "noqa.h"
 
 #include "common/simd.h"
+#include "worker/python/tokens.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -96,10 +97,13 @@ static uint32_t line_of(const uint32_t *starts, size_t n, uint32_t off)
     return (uint32_t)lo + 1;
 }
 
-static bool suppressed(const noqa_t *q, size_t nq, const diag_t *d)
+static bool suppressed(const noqa_t *q, size_t nq, const diag_t *d, const uint32_t *group,
+                       size_t n_lines)
 {
+    uint32_t g = d->line >= 1 && d->line <= n_lines ? group[d->line - 1] : d->line;
+
     for (size_t i = 0; i < nq; i++) {
-        if (q[i].line != d->line)
+        if (q[i].line != g)
             continue;
         if (q[i].blanket)
             return true;
@@ -114,18 +118,21 @@ static void apply(const char *text, uint32_t len, diag_list_t *d, noqa_t *q, siz
 {
     size_t n_lines = simd_count_lines((const uint8_t *)text, len);
     size_t bytes;
-    uint32_t *starts;
+    uint32_t *starts, *group;
 
-    if (!st_mul_size(n_lines, sizeof(uint32_t), &bytes) ||
-        (starts = arena_alloc(d->arena, bytes)) == NULL) {
+    if (n_lines > UINT32_MAX || !st_mul_size(n_lines, sizeof(uint32_t), &bytes) ||
+        (starts = arena_alloc(d->arena, bytes)) == NULL ||
+        (group = arena_alloc(d->arena, bytes)) == NULL) {
         d->oom = true;
         return;
     }
     simd_line_starts((const uint8_t *)text, len, starts, n_lines);
+    tokens_line_groups(text, len, group, (uint32_t)n_lines);
+    /* a comment counts for every line of its group */
     for (size_t i = 0; i < nq; i++)
-        q[i].line = line_of(starts, n_lines, q[i].line);
+        q[i].line = group[line_of(starts, n_lines, q[i].line) - 1];
     for (size_t i = 0; i < d->count; i++)
-        if (suppressed(q, nq, &d->items[i]))
+        if (suppressed(q, nq, &d->items[i], group, n_lines))
             d->items[i].dead = 1;
 }
 

@@ -14,14 +14,11 @@
 #include "worker/python/lang.h"
 #include "worker/python/noqa.h"
 #include "worker/python/summary.h"
+#include "worker/python/tokens.h"
 
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* CPython's tokenizer limits (Parser/tokenizer.h: MAXINDENT, MAXLEVEL). */
-#define PY_MAX_INDENT 100
-#define PY_MAX_PAREN_LEVEL 200
 
 /* Parse time allowed per byte of input, on top of a fixed allowance: a
  * pathological input gives a diagnostic instead of holding a worker. */
@@ -71,172 +68,6 @@ scan_kind_t scan_kind_of_path(const char *path)
     if (n >= 4 && strcmp(base + n - 4, ".pyi") == 0)
         return SCAN_KIND_PYI;
     return SCAN_KIND_PY;
-}
-
-/* ---- what CPython's tokenizer refuses and tree-sitter takes ----------- */
-
-typedef struct {
-    const char *s;
-    uint32_t len, i, line, line_start;
-} lex_t;
-
-static void lex_newline(lex_t *x)
-{
-    if (x->s[x->i] == '\r' && x->i + 1 < x->len && x->s[x->i + 1] == '\n')
-        x->i++;
-    x->i++;
-    x->line++;
-    x->line_start = x->i;
-}
-
-/* Skips a string literal starting at the quote at x->i. */
-static void lex_string(lex_t *x)
-{
-    char q = x->s[x->i];
-    bool triple = x->i + 2 < x->len && x->s[x->i + 1] == q && x->s[x->i + 2] == q;
-
-    x->i += triple ? 3 : 1;
-    while (x->i < x->len) {
-        char ch = x->s[x->i];
-        if (ch == '\\' && x->i + 1 < x->len) {
-            x->i++;
-            if (x->s[x->i] == '\n' || x->s[x->i] == '\r')
-                lex_newline(x);
-            else
-                x->i++;
-            continue;
-        }
-        if (ch == q &&
-            (!triple || (x->i + 2 < x->len && x->s[x->i + 1] == q && x->s[x->i + 2] == q))) {
-            x->i += triple ? 3 : 1;
-            return;
-        }
-        if (ch == '\n' || ch == '\r') {
-            if (!triple)
-                return;
-            lex_newline(x);
-            continue;
-        }
-        x->i++;
-    }
-}
-
-/* Width of the indentation at the start of a logical line, tabs to 8
- * columns, and (*alt) tabs to 1, as CPython's tokenizer measures both to
- * find inconsistent tabs. */
-static int lex_indent(lex_t *x, bool *blank, int *alt)
-{
-    int col = 0;
-
-    *alt = 0;
-    while (x->i < x->len) {
-        char ch = x->s[x->i];
-        if (ch == ' ') {
-            col++;
-            (*alt)++;
-        } else if (ch == '\t') {
-            col = (col / 8 + 1) * 8;
-            (*alt)++;
-        } else if (ch == '\f') {
-            col = *alt = 0;
-        } else {
-            break;
-        }
-        x->i++;
-    }
-    *blank = x->i >= x->len || x->s[x->i] == '#' || x->s[x->i] == '\n' || x->s[x->i] == '\r' ||
-             x->s[x->i] == '\\';
-    return col;
-}
-
-/* CPython's indentation bookkeeping for one logical line: a new level, a
- * return to an outer one, or a TabError when tabs and spaces disagree. */
-static bool indent_ok(int *stack, int *alts, int *depth, int col, int alt, uint32_t line,
-                      diag_list_t *d)
-{
-    if (col > stack[*depth]) {
-        if (alt <= alts[*depth])
-            goto tab_error;
-        if (*depth + 1 >= PY_MAX_INDENT) {
-            diag_add(d, line, 1, "E999", "IndentationError: too many levels of indentation");
-            return false;
-        }
-        ++*depth;
-        stack[*depth] = col;
-        alts[*depth] = alt;
-        return true;
-    }
-    while (*depth > 0 && col < stack[*depth])
-        --*depth;
-    if (col == stack[*depth] && alt != alts[*depth])
-        goto tab_error;
-    return true;
-tab_error:
-    diag_add(d, line, 1, "E999", "TabError: inconsistent use of tabs and spaces in indentation");
-    return false;
-}
-
-/* Bracket nesting over 200 and indentation over 100 levels are syntax
- * errors in CPython; tree-sitter parses both. Adds the E999 and returns
- * false when found. */
-static bool check_token_limits(const char *s, uint32_t len, diag_list_t *d)
-{
-    lex_t x = {s, len, 0, 1, 0};
-    int stack[PY_MAX_INDENT + 1], alts[PY_MAX_INDENT + 1], depth = 0, level = 0;
-    bool at_line_start = true;
-
-    stack[0] = alts[0] = 0;
-    while (x.i < x.len) {
-        if (at_line_start && level == 0) {
-            bool blank;
-            int alt, col = lex_indent(&x, &blank, &alt);
-            at_line_start = false;
-            if (!blank && !indent_ok(stack, alts, &depth, col, alt, x.line, d))
-                return false;
-            continue;
-        }
-        char ch = s[x.i];
-        switch (ch) {
-        case '#':
-            while (x.i < x.len && s[x.i] != '\n' && s[x.i] != '\r')
-                x.i++;
-            break;
-        case '\'':
-        case '"':
-            lex_string(&x);
-            break;
-        case '\\':
-            x.i++;
-            if (x.i < x.len && (s[x.i] == '\n' || s[x.i] == '\r'))
-                lex_newline(&x);
-            break;
-        case '\n':
-        case '\r':
-            lex_newline(&x);
-            at_line_start = true;
-            break;
-        case '(':
-        case '[':
-        case '{':
-            if (++level > PY_MAX_PAREN_LEVEL) {
-                diag_add(d, x.line, x.i - x.line_start + 1, "E999",
-                         "SyntaxError: too many nested parentheses");
-                return false;
-            }
-            x.i++;
-            break;
-        case ')':
-        case ']':
-        case '}':
-            if (level > 0)
-                level--;
-            x.i++;
-            break;
-        default:
-            x.i++;
-        }
-    }
-    return true;
 }
 
 /* ---- syntax errors ------------------------------------------------------ */
@@ -346,6 +177,8 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
     TSNode root;
     st_rc_t rc = ST_OK;
 
+    if (!tokens_check(text, len, d))
+        return ST_OK;
     ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
                                                    (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
     tree = ts_parser_parse_string(self->parser, NULL, text, len);
@@ -356,8 +189,7 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
     }
     root = ts_tree_root_node(tree);
     if (ts_node_has_error(root)) {
-        if (check_token_limits(text, len, d))
-            report_syntax_error(root, d);
+        report_syntax_error(root, d);
     } else {
         checker_input_t in = {self->lang,
                               self->parser,
@@ -377,12 +209,6 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
                      "SyntaxError: too deeply nested (CPython's compiler recursion limit)");
             rc = ST_OK;
         }
-        /* Brackets and indentation nest the tree at least as deep as they
-         * go, so shallow trees cannot break the tokenizer's limits; only
-         * tabs can make indentation inconsistent. */
-        if (rc == ST_OK && (in.max_depth >= PY_MAX_INDENT || memchr(text, '\t', len) != NULL) &&
-            !check_token_limits(text, len, d))
-            keep_first_syntax_error(d);
     }
     ts_tree_delete(tree);
     return rc;

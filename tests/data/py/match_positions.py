@@ -1,4 +1,4 @@
-# strata-known-bug: pyflakes reports an unused `**rest` capture at the mapping
+# was a known bug: pyflakes reports an unused `**rest` capture at the mapping
 # pattern and an unused `pattern as name` at the as-pattern (their AST node's
 # start); strata reports both at the name itself. Same line, other column.
 """Unused captures in match patterns: position of the diagnostic."""

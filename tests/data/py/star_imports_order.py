@@ -1,4 +1,4 @@
-# strata-known-bug: F405 lists the star modules in hash-table order, not
+# was a known bug: F405 lists the star modules in hash-table order, not
 # sorted as pyflakes does (checker.c mark_star_imports_used); here it prints
 # ".relative, os.path, json" inside the functions.
 """F405: the list of star imports is sorted."""

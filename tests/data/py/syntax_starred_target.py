@@ -1,6 +1,6 @@
-# strata-known-bug: a Python 2 octal literal (0777) gets no diagnostic.
+# was a known bug: a bare starred assignment target gets no diagnostic.
 # E999 expected at the line:col pyflakes/CPython 3.11 give; message wording
 # may follow strata's own style once fixed.
-import os
+import sys
 
-os.chmod("f", 0777)
+*rest = sys.argv

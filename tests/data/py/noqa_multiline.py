@@ -1,4 +1,4 @@
-# strata-known-bug: flake8 and ruff apply a noqa comment that ends a
+# was a known bug: flake8 and ruff apply a noqa comment that ends a
 # multi-line string, or a backslash-continued statement, to every line of it;
 # strata applies it only to the comment's own line.
 """noqa on the last line of a multi-line token or statement."""

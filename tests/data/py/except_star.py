@@ -1,4 +1,4 @@
-# strata-known-bug: `except* E as name` binds name like `except E as name`;
+# was a known bug: `except* E as name` binds name like `except E as name`;
 # pyflakes reports it unused (F841), strata reports nothing.
 """except* (PEP 654) with an unused name."""
 
