@@ -41,6 +41,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -122,7 +123,7 @@ class Rec(rep.Reporter):
     def unexpectedError(self, filename, msg):
         emit(kind="msg", line=1, col=0, cls="UnexpectedError", text=str(msg))
 
-for path in sys.stdin:
+for path in open(sys.argv[1], encoding="utf-8", errors="surrogateescape"):
     path = path.rstrip("\n")
     if not path:
         continue
@@ -185,11 +186,12 @@ def run_pyflakes(python, files):
     todo = list(files)
     t0 = time.monotonic()
     while todo:
-        proc = subprocess.Popen([python, "-c", DRIVER], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, text=True)
-        # The list is small (paths), so writing it all first cannot block.
-        proc.stdin.write("".join(p + "\n" for p in todo))
-        proc.stdin.close()
+        # The list goes through a file: written to a pipe while pyflakes'
+        # output fills the other one, a long list would deadlock.
+        with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as lst:
+            lst.write("".join(p + "\n" for p in todo))
+        proc = subprocess.Popen([python, "-c", DRIVER, lst.name], stdout=subprocess.PIPE,
+                                text=True)
         current = None
         done = 0
         for raw in proc.stdout:
@@ -208,6 +210,7 @@ def run_pyflakes(python, files):
                 key = (norm(current), rec["line"], pyflakes_code(rec["cls"]))
                 found.setdefault(key, rec["text"])
         rc = proc.wait()
+        os.unlink(lst.name)
         if current is None and done == len(todo):
             break
         if done >= len(todo):

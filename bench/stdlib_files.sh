@@ -17,7 +17,7 @@ if [ ! -d "$root" ]; then
     exit 2
 fi
 
-list=$(find "$root" -type d \( -name site-packages -o -name dist-packages -o -name test \
+list=$(find "$root" -mindepth 1 -type d \( -name site-packages -o -name dist-packages -o -name test \
            -o -name tests -o -name idle_test \) -prune -o -type f -name '*.py' -print |
        LC_ALL=C sort)
 if [ -z "$list" ]; then
