@@ -76,9 +76,10 @@ static const char *const builtin_names[] = {
     X(GETATTR_, "__getattr__")                                                                     \
     X(EXTEND, "extend")                                                                            \
     X(APPEND, "append")                                                                            \
-    X(BOUND, "bound") X(TYPING, "typing") X(TYPING_EXT, "typing_extensions")                       \
-        X(ANNOTATIONS_F, "annotations") X(KW_FIRST, "and") X(KW_AS, "as") X(KW_ASSERT, "assert")   \
-            X(KW_ASYNC, "async") X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class")    \
+    X(BOUND, "bound")                                                                              \
+    X(TYPING, "typing") X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")         \
+        X(KW_FIRST, "and") X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async")              \
+            X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class")                         \
                 X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif")    \
                     X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally")             \
                         X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")  \
@@ -210,8 +211,8 @@ typedef struct {
     uint32_t eline, ecol; /* string annotations: where a syntax error is reported */
 } defer_t;
 
-#define CURSOR_BLOCK 64
-#define CURSOR_BLOCKS 128
+#define CURSOR_BLOCK CHECKER_CURSOR_BLOCK
+#define CURSOR_BLOCKS CHECKER_CURSOR_BLOCKS
 
 typedef struct {
     const checker_input_t *in;
@@ -258,8 +259,8 @@ typedef struct {
     bool too_deep;
     TSTree **ann_trees;
     size_t n_ann_trees, cap_ann_trees;
-    TSTreeCursor *curs[CURSOR_BLOCKS]; /* one per open child loop, reused */
-    uint32_t n_curs_used, n_curs_made;
+    checker_cursors_t *curs; /* one cursor per open child loop */
+    uint32_t n_curs_used;
     TSNode export_value; /* value of the assignment whose targets are being bound */
     bool in_for;         /* statements being visited sit directly in a for loop */
     int32_t last_use;    /* summary use recorded by the last name or attribute load */
@@ -601,23 +602,23 @@ static bool different_forks(const checker_t *c, uint32_t a, uint32_t b)
 static TSTreeCursor *kid_first(checker_t *c, TSNode n)
 {
     TSTreeCursor *cu;
+    checker_cursors_t *p = c->curs;
     uint32_t i = c->n_curs_used;
 
-    if (i == c->n_curs_made) {
-        /* cursors live in blocks that never move: open loops hold pointers */
+    if (i == p->made) {
         if (i / CURSOR_BLOCK >= CURSOR_BLOCKS) {
             c->too_deep = true;
             return NULL;
         }
         if (i % CURSOR_BLOCK == 0 &&
-            (c->curs[i / CURSOR_BLOCK] = malloc(CURSOR_BLOCK * sizeof(TSTreeCursor))) == NULL) {
+            (p->blocks[i / CURSOR_BLOCK] = malloc(CURSOR_BLOCK * sizeof(TSTreeCursor))) == NULL) {
             c->oom = true;
             return NULL;
         }
-        c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK] = ts_tree_cursor_new(n);
-        c->n_curs_made++;
+        p->blocks[i / CURSOR_BLOCK][i % CURSOR_BLOCK] = ts_tree_cursor_new(n);
+        p->made++;
     }
-    cu = &c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK];
+    cu = &p->blocks[i / CURSOR_BLOCK][i % CURSOR_BLOCK];
     c->n_curs_used++;
     ts_tree_cursor_reset(cu, n);
     if (!ts_tree_cursor_goto_first_child(cu)) {
@@ -3686,6 +3687,17 @@ static void build_summary(checker_t *c, scope_t *module)
     }
 }
 
+void checker_cursors_free(checker_cursors_t *self)
+{
+    for (uint32_t i = 0; i < self->made; i++)
+        ts_tree_cursor_delete(&self->blocks[i / CURSOR_BLOCK][i % CURSOR_BLOCK]);
+    for (uint32_t b = 0; b < CURSOR_BLOCKS && self->blocks[b] != NULL; b++) {
+        free(self->blocks[b]);
+        self->blocks[b] = NULL;
+    }
+    self->made = 0;
+}
+
 /* ---- entry ----------------------------------------------------------------------- */
 
 static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
@@ -3697,6 +3709,7 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     c->diags = in->diags;
     c->sum = in->summary;
     c->src = in->src;
+    c->curs = in->cursors;
     c->futures_allowed = true;
     c->annotations_future = in->is_stub;
     if ((c->names = intern_new_arena(c->a)) == NULL)
@@ -3720,10 +3733,7 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
 
 static void checker_cleanup(checker_t *c)
 {
-    for (uint32_t i = 0; i < c->n_curs_made; i++)
-        ts_tree_cursor_delete(&c->curs[i / CURSOR_BLOCK][i % CURSOR_BLOCK]);
-    for (uint32_t b = 0; b < CURSOR_BLOCKS && c->curs[b] != NULL; b++)
-        free(c->curs[b]);
+    c->n_curs_used = 0;
     for (size_t i = 0; i < c->n_ann_trees; i++)
         ts_tree_delete(c->ann_trees[i]);
 }

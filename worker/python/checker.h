@@ -24,18 +24,33 @@
 #include <stdbool.h>
 #include <tree_sitter/api.h>
 
+/* Tree cursors for the checker's child loops, kept by the scanner across
+ * files so that a scan allocates none once warm. Cursors sit in blocks
+ * that never move (open loops hold pointers to them). One thread. */
+#define CHECKER_CURSOR_BLOCK 64
+#define CHECKER_CURSOR_BLOCKS 128
+
+typedef struct {
+    TSTreeCursor *blocks[CHECKER_CURSOR_BLOCKS];
+    uint32_t made;
+} checker_cursors_t;
+
+/* Frees every cursor and block; the struct can be reused afterwards. */
+void checker_cursors_free(checker_cursors_t *self);
+
 typedef struct {
     const lang_t *lang;
     TSParser *parser; /* for string annotations; the tree is not its last parse */
     TSTree *tree;     /* a parse of src without errors */
     const char *src;  /* UTF-8 text the tree was parsed from */
     uint32_t len;
-    bool is_init;       /* package __init__: __path__ is defined, no F822 */
-    bool is_stub;       /* .pyi: forward references are fine everywhere */
-    arena_t *arena;     /* everything the checker allocates */
-    diag_list_t *diags; /* where findings go */
-    summary_t *summary; /* filled with the local summary, or NULL */
-    uint32_t max_depth; /* out: deepest nesting of nodes the walk saw */
+    bool is_init;               /* package __init__: __path__ is defined, no F822 */
+    bool is_stub;               /* .pyi: forward references are fine everywhere */
+    arena_t *arena;             /* everything the checker allocates */
+    diag_list_t *diags;         /* where findings go */
+    summary_t *summary;         /* filled with the local summary, or NULL */
+    uint32_t max_depth;         /* out: deepest nesting of nodes the walk saw */
+    checker_cursors_t *cursors; /* the caller's cursor pool */
 } checker_input_t;
 
 /* Runs the analysis. ST_ENOMEM when the arena is exhausted (its cap);

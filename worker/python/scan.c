@@ -28,6 +28,7 @@
 struct scanner {
     TSParser *parser;
     const lang_t *lang;
+    checker_cursors_t cursors; /* reused by every scan of this scanner */
 };
 
 scanner_t *scanner_new(void)
@@ -52,6 +53,7 @@ void scanner_destroy(scanner_t **self_p)
     if (self_p == NULL || *self_p == NULL)
         return;
     ts_parser_delete((*self_p)->parser);
+    checker_cursors_free(&(*self_p)->cursors);
     free(*self_p);
     *self_p = NULL;
 }
@@ -191,17 +193,19 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
     if (ts_node_has_error(root)) {
         report_syntax_error(root, d);
     } else {
-        checker_input_t in = {self->lang,
-                              self->parser,
-                              tree,
-                              text,
-                              len,
-                              kind == SCAN_KIND_INIT,
-                              kind == SCAN_KIND_PYI,
-                              a,
-                              d,
-                              sum,
-                              0};
+        checker_input_t in = {
+            .lang = self->lang,
+            .parser = self->parser,
+            .tree = tree,
+            .src = text,
+            .len = len,
+            .is_init = kind == SCAN_KIND_INIT,
+            .is_stub = kind == SCAN_KIND_PYI,
+            .arena = a,
+            .diags = d,
+            .summary = sum,
+            .cursors = &self->cursors,
+        };
         rc = checker_run(&in, err);
         if (rc == ST_ELIMIT) {
             d->count = 0;
