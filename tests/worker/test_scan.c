@@ -1,0 +1,120 @@
+/* test_scan.c - the scan's own error paths: an exhausted arena fails the
+ * job cleanly, and a result document that is not what it claims is refused
+ * by scan_result_diags before anything is allocated for it. */
+#include "test.h"
+
+#include "common/arena.h"
+#include "worker/python/scan.h"
+
+#include <string.h>
+
+static const char src[] = "import os\n"
+                          "def f(a):\n"
+                          "    b = 1\n"
+                          "    return undefined_name\n";
+
+TEST(scan_arena_limit_fails_the_job_not_the_process)
+{
+    scanner_t *s = scanner_new();
+    REQUIRE(s != NULL);
+    for (size_t limit = 256; limit <= 64 * 1024; limit *= 2) {
+        arena_t *a = arena_new(256);
+        span_t out;
+        st_err_t err = {0};
+        st_rc_t rc;
+        REQUIRE(a != NULL);
+        arena_set_limit(a, limit);
+        rc = scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &out, &err);
+        CHECK(rc == ST_OK || rc == ST_ENOMEM);
+        if (rc == ST_ENOMEM)
+            CHECK(err.msg[0] != '\0');
+        arena_destroy(&a);
+    }
+    /* and the scanner still works afterwards */
+    arena_t *a = arena_new(0);
+    span_t out;
+    scan_diag_t *d;
+    size_t n;
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &out, NULL) ==
+            ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    CHECK_EQ_INT(n, 3);
+    arena_destroy(&a);
+    scanner_destroy(&s);
+    CHECK(s == NULL);
+    scanner_destroy(&s); /* NULL is fine */
+}
+
+TEST(scan_result_rejects_corrupt_documents)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t out;
+    scan_diag_t *d;
+    size_t n;
+
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &out, NULL) ==
+            ST_OK);
+    /* every truncation of a real result is refused */
+    for (size_t cut = 0; cut < out.len; cut++) {
+        span_t t = {out.ptr, cut};
+        st_err_t err = {0};
+        st_rc_t rc = scan_result_diags(t, a, &d, &n, &err);
+        /* the summary comes after the diagnostics and is not read */
+        if (rc == ST_OK)
+            CHECK(n == 3);
+        else
+            CHECK(rc == ST_ECORRUPT && err.msg[0] != '\0');
+    }
+    {
+        /* {"v": 1, "diags": array32 claiming 2^32-1 entries} */
+        const uint8_t huge[] = {0x82, 0xa1, 'v',  0x01, 0xa5, 'd',  'i', 'a',
+                                'g',  's',  0xdd, 0xff, 0xff, 0xff, 0xff};
+        span_t t = {huge, sizeof huge};
+        CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_ECORRUPT);
+    }
+    {
+        /* a version from the future */
+        const uint8_t future[] = {0x82, 0xa1, 'v', 0x63, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
+        span_t t = {future, sizeof future};
+        CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_ECORRUPT);
+    }
+    {
+        /* a diagnostic with the wrong shape */
+        const uint8_t shape[] = {0x82, 0xa1, 'v', 0x01, 0xa5, 'd',  'i',
+                                 'a',  'g',  's', 0x91, 0x92, 0x01, 0x01};
+        span_t t = {shape, sizeof shape};
+        CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_ECORRUPT);
+    }
+    arena_destroy(&a);
+    scanner_destroy(&s);
+}
+
+TEST(scan_kind_of_path_names)
+{
+    CHECK(scan_kind_of_path("a/b/__init__.py") == SCAN_KIND_INIT);
+    CHECK(scan_kind_of_path("__init__.pyi") == SCAN_KIND_INIT);
+    CHECK(scan_kind_of_path("x/mod.pyi") == SCAN_KIND_PYI);
+    CHECK(scan_kind_of_path("x/mod.py") == SCAN_KIND_PY);
+    CHECK(scan_kind_of_path("script") == SCAN_KIND_PY);
+}
+
+TEST(scan_size_limit_is_one_diagnostic)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    scan_opts_t o = {.max_file_bytes = 8};
+    span_t out;
+    scan_diag_t *d;
+    size_t n;
+
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, &o, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &out, NULL) ==
+            ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    REQUIRE(n == 1);
+    CHECK_STREQ(d[0].code, "E902");
+    arena_destroy(&a);
+    scanner_destroy(&s);
+}
