@@ -1,0 +1,118 @@
+/* cas.h - the content-addressed store: job results and source blobs.
+ *
+ * Everything strata computes is a pure function of bytes, so a result can be
+ * stored under a digest of its inputs and reused by any later run, on any
+ * host, for any path. Two namespaces as in Bazel's remote-execution model:
+ * blobs (keyed by the SHA-256 of their content) and results (keyed by a job
+ * key). Two tiers: memory (sharded, LRU under a byte budget) and disk (one
+ * SQLite database in WAL mode per directory, values zstd-compressed and
+ * stored with their digest). A value read back from disk is verified: a
+ * corrupt entry is removed and reads as a miss, never as a wrong answer; a
+ * database SQLite calls corrupt is moved aside and recreated.
+ *
+ * Durability follows SQLite's synchronous levels: CAS_MEMORY (no disk),
+ * CAS_BUFFERED (puts committed in batches every flush_ms or flush_writes,
+ * without fsync: a bounded loss window), CAS_STRICT (committed and synced
+ * before a put returns). A put may ask to be durable whatever the mode.
+ *
+ * A cas_t is safe for many threads; several processes may open the same
+ * directory at once. A full disk or a broken database is logged once and
+ * the store goes on as memory-only: caching is never why a run fails. */
+#ifndef STRATA_CAS_H
+#define STRATA_CAS_H
+
+#include "common/arena.h"
+#include "common/digest.h"
+#include "common/metrics.h"
+#include "common/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct cas cas_t;
+
+typedef enum { CAS_BLOBS = 0, CAS_RESULTS = 1 } cas_ns_t;
+
+typedef enum { CAS_MEMORY = 0, CAS_BUFFERED = 1, CAS_STRICT = 2 } cas_durability_t;
+
+/* Largest value the store accepts (and believes a record can claim). */
+#define CAS_MAX_VALUE ((size_t)256 << 20)
+
+typedef struct {
+    const char *dir;             /* cache directory (created); NULL: memory only */
+    cas_durability_t durability; /* CAS_MEMORY ignores dir */
+    size_t mem_budget;           /* memory tier budget in bytes (0: 64 MiB) */
+    uint64_t disk_budget;        /* LRU-evict beyond this many bytes on disk (0: none) */
+    uint32_t flush_ms;           /* buffered: commit at least this often (0: 100) */
+    uint32_t flush_writes;       /* buffered: or after this many puts (0: 1000) */
+    int zstd_level;              /* 1..19 (0: 3); a value is stored raw when that is smaller */
+    uint32_t mem_shards;         /* power of two (0: 16) */
+} cas_opts_t;
+
+/* Defaults: memory only, 64 MiB, 16 shards, level 3, 100 ms / 1000 writes. */
+void cas_opts_default(cas_opts_t *opts);
+
+/* Opens (creating when needed) the store. ST_EINVAL for bad options. A disk
+ * tier that cannot be opened is not an error: the store logs why and runs
+ * memory-only (cas_stats says so). Caller owns *out. */
+st_rc_t cas_open(const cas_opts_t *opts, cas_t **out, st_err_t *err);
+
+/* Commits pending puts, closes the database, frees; sets *self_p NULL,
+ * accepts NULL. */
+void cas_close(cas_t **self_p);
+
+/* The value under (ns, key). On ST_OK *value points into arena a (valid
+ * until a is reset). ST_ENOENT: absent, or found corrupt (then removed and
+ * counted). Thread-safe. */
+st_rc_t cas_get(cas_t *self, cas_ns_t ns, const digest_t *key, arena_t *a, span_t *value,
+                st_err_t *err);
+
+/* Stores a copy of value[0..len). For CAS_BLOBS the key must be the
+ * SHA-256 of the value (ST_EINVAL otherwise). durable: committed and synced
+ * before returning, whatever the mode. ST_ELIMIT over CAS_MAX_VALUE.
+ * Thread-safe. */
+st_rc_t cas_put(cas_t *self, cas_ns_t ns, const digest_t *key, const void *value, size_t len,
+                bool durable, st_err_t *err);
+
+/* n lookups in one pass (one disk transaction for the misses of the memory
+ * tier). values[i] is {NULL, 0} on a miss; *hits counts the others. */
+st_rc_t cas_get_many(cas_t *self, cas_ns_t ns, const digest_t *keys, size_t n, arena_t *a,
+                     span_t *values, size_t *hits, st_err_t *err);
+
+/* n puts in one transaction. */
+st_rc_t cas_put_many(cas_t *self, cas_ns_t ns, const digest_t *keys, const span_t *values, size_t n,
+                     bool durable, st_err_t *err);
+
+/* Commits (and syncs) what buffered mode holds. */
+st_rc_t cas_flush(cas_t *self, st_err_t *err);
+
+typedef struct {
+    uint64_t entries, bytes; /* now */
+    uint64_t hits, misses;   /* lookups answered / not by this tier */
+    uint64_t evictions;      /* entries dropped for the budget */
+} cas_tier_stats_t;
+
+typedef struct {
+    cas_tier_stats_t mem, disk;
+    uint64_t disk_reads;              /* values read from the database */
+    uint64_t corruptions;             /* entries found corrupt and removed */
+    uint64_t databases_reset;         /* databases moved aside as corrupt */
+    bool disk_enabled;                /* false: memory-only (by choice or after an error) */
+    metrics_summary_t get_ns, put_ns; /* latency, this process */
+} cas_stats_t;
+
+void cas_stats(cas_t *self, cas_stats_t *out);
+
+/* SQLite's integrity check, then every entry read and verified; corrupt
+ * entries are removed and counted in *removed. */
+st_rc_t cas_verify(cas_t *self, uint64_t *checked, uint64_t *removed, st_err_t *err);
+
+/* Evicts least recently used entries until the disk tier holds at most
+ * max_bytes; *removed counts them. */
+st_rc_t cas_gc(cas_t *self, uint64_t max_bytes, uint64_t *removed, st_err_t *err);
+
+/* Removes every entry of both tiers. */
+st_rc_t cas_clear(cas_t *self, st_err_t *err);
+
+#endif
