@@ -77,18 +77,18 @@ static const char *const builtin_names[] = {
     X(EXTEND, "extend")                                                                            \
     X(APPEND, "append")                                                                            \
     X(BOUND, "bound")                                                                              \
-    X(TYPING, "typing") X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations")         \
-        X(KW_FIRST, "and") X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async")              \
-            X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class")                         \
-                X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif")    \
-                    X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally")             \
-                        X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")  \
-                            X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")                   \
-                                X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") \
-                                    X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")         \
-                                        X(KW_RETURN, "return") X(KW_TRY, "try")                    \
-                                            X(KW_WHILE, "while") X(KW_WITH, "with")                \
-                                                X(KW_LAST, "yield")
+    X(TYPING, "typing")                                                                            \
+    X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations") X(KW_FIRST, "and")          \
+        X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async") X(KW_AWAIT, "await")            \
+            X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")  \
+                X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")      \
+                    X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")                   \
+                        X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")               \
+                            X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")                   \
+                                X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")         \
+                                    X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") \
+                                        X(KW_TRY, "try") X(KW_WHILE, "while") X(KW_WITH, "with")   \
+                                            X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -726,15 +726,17 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
     scope = find_scope(c, v->name, &existing, &is_builtin);
     if (existing != NULL && !different_forks(c, v->fnode, existing->fnode))
         report_redefinition(c, line, col, v, existing, scope);
+    bool bound_here = true; /* the name is in this scope already (a builtin counts) */
     if ((existing = scope_get(here, v->name)) != NULL) {
         v->used = existing->used;
         v->used_line = existing->used_line;
         v->used_col = existing->used_col;
     } else if (here->kind == SC_MODULE && v->name < N_BUILTINS && !c->builtin_deleted[v->name]) {
         v->used = c->builtin_used[v->name] ? here : NULL;
-        existing = (binding_t *)1; /* present: a builtin */
+    } else {
+        bound_here = false;
     }
-    if (existing == NULL || v->kind != B_ANNOTATION) {
+    if (!bound_here || v->kind != B_ANNOTATION) {
         uint32_t i = c->depth - 1;
         while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
             i--;
