@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STRATA_VERSION "0.1.0"
+#include "worker/jobkey.h"
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_USAGE = 2 };
 
