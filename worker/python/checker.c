@@ -78,17 +78,18 @@ static const char *const builtin_names[] = {
     X(APPEND, "append")                                                                            \
     X(BOUND, "bound")                                                                              \
     X(TYPING, "typing")                                                                            \
-    X(TYPING_EXT, "typing_extensions") X(ANNOTATIONS_F, "annotations") X(KW_FIRST, "and")          \
-        X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async") X(KW_AWAIT, "await")            \
-            X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")  \
-                X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")      \
-                    X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")                   \
-                        X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")               \
-                            X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")                   \
-                                X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")         \
-                                    X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") \
-                                        X(KW_TRY, "try") X(KW_WHILE, "while") X(KW_WITH, "with")   \
-                                            X(KW_LAST, "yield")
+    X(TYPING_EXT, "typing_extensions")                                                             \
+    X(ANNOTATIONS_F, "annotations")                                                                \
+    X(KW_FIRST, "and")                                                                             \
+    X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async") X(KW_AWAIT, "await")                \
+        X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")      \
+            X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")          \
+                X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")                       \
+                    X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in")    \
+                        X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")           \
+                            X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")                     \
+                                X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")       \
+                                    X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -211,6 +212,12 @@ typedef struct {
     uint32_t eline, ecol; /* string annotations: where a syntax error is reported */
 } defer_t;
 
+/* The use of a builtin, as pyflakes' Builtin binding records it. */
+typedef struct {
+    const scope_t *by;
+    uint32_t line, col;
+} builtin_use_t;
+
 #define CURSOR_BLOCK CHECKER_CURSOR_BLOCK
 #define CURSOR_BLOCKS CHECKER_CURSOR_BLOCKS
 
@@ -239,7 +246,7 @@ typedef struct {
     bool *except_stack; /* per try body: does a handler catch NameError */
     uint32_t n_except, cap_except;
 
-    uint8_t *builtin_used;
+    builtin_use_t *builtin_use; /* last use of each builtin: scope and position */
     bool *builtin_deleted;
     uint32_t id_locals, id_print, id_nameerror, id_notimpl;
 
@@ -732,7 +739,9 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
         v->used_line = existing->used_line;
         v->used_col = existing->used_col;
     } else if (here->kind == SC_MODULE && v->name < N_BUILTINS && !c->builtin_deleted[v->name]) {
-        v->used = c->builtin_used[v->name] ? here : NULL;
+        v->used = c->builtin_use[v->name].by;
+        v->used_line = c->builtin_use[v->name].line;
+        v->used_col = c->builtin_use[v->name].col;
     } else {
         bound_here = false;
     }
@@ -829,7 +838,7 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
             return b;
         }
         if (s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
-            c->builtin_used[name] = 1;
+            c->builtin_use[name] = (builtin_use_t){cur(c), line, col};
             return NULL;
         }
         starred = starred || s->import_starred;
@@ -893,6 +902,18 @@ static void check_undefined_local(checker_t *c, uint32_t name)
         if (s->kind != SC_FUNCTION && s->kind != SC_MODULE)
             continue;
         b = scope_get(s, name);
+        if (b == NULL && s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
+            const builtin_use_t *u = &c->builtin_use[name];
+            if (u->by == here && !is_always_used(name)) {
+                if (diag_add(c->diags, u->line, u->col + 1, "F823",
+                             "local variable '%s' defined as a builtin referenced before "
+                             "assignment",
+                             name_str(c, name)) == NULL)
+                    c->oom = true;
+                return;
+            }
+            continue;
+        }
         if (b != NULL && b->used == here && !is_always_used(name)) {
             if (diag_add(c->diags, b->used_line, b->used_col + 1, "F823",
                          "local variable '%s' defined in enclosing scope on line %u referenced "
@@ -2181,7 +2202,7 @@ static void visit_global(checker_t *c, TSNode n)
         b->used = global;
         b->used_line = line;
         b->used_col = col;
-        if (scope_get(global, name) == NULL)
+        if (!module_has(c, global, name))
             scope_set(c, global, name, b);
         for (uint32_t i = 1; i < c->depth; i++)
             scope_set(c, c->stack[i], name, b);
@@ -2413,8 +2434,7 @@ static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, b
 
 static void visit_assignment(checker_t *c, TSNode n)
 {
-    TSNode type = field(c, n, F_TYPE), value, targets[32];
-    uint32_t nt = 0;
+    TSNode type = field(c, n, F_TYPE), value;
     bool literal = true;
     TSNode saved = c->export_value;
 
@@ -2433,10 +2453,14 @@ static void visit_assignment(checker_t *c, TSNode n)
         }
         return;
     }
+    /* `a = b = v`: tree-sitter nests the chain; read its value first, then
+     * bind its targets left to right, as CPython does. */
+    TSNode top = n;
     for (;;) {
-        TSNode right = field(c, n, F_RIGHT);
-        if (nt < sizeof targets / sizeof targets[0])
-            targets[nt++] = field(c, n, F_LEFT);
+        TSNode right = field(c, n, F_RIGHT), left = field(c, n, F_LEFT);
+        literal = literal && has_elts(c, left);
+        if (kind(c, left) == K_LIST_SPLAT_PATTERN)
+            syntax_error(c, left, "starred assignment target must be in a list or tuple");
         if (!ts_node_is_null(right) && kind(c, right) == K_ASSIGNMENT &&
             ts_node_is_null(field(c, right, F_TYPE))) {
             n = right;
@@ -2445,16 +2469,14 @@ static void visit_assignment(checker_t *c, TSNode n)
         value = right;
         break;
     }
-    for (uint32_t i = 0; i < nt; i++) {
-        literal = literal && has_elts(c, targets[i]);
-        if (kind(c, targets[i]) == K_LIST_SPLAT_PATTERN)
-            syntax_error(c, targets[i], "starred assignment target must be in a list or tuple");
-    }
     literal = literal && !ts_node_is_null(value) && has_elts(c, value);
     visit(c, value);
     c->export_value = value;
-    for (uint32_t i = 0; i < nt; i++)
-        visit_target(c, targets[i], ST_ASSIGN, false, literal);
+    for (n = top;; n = field(c, n, F_RIGHT)) {
+        visit_target(c, field(c, n, F_LEFT), ST_ASSIGN, false, literal);
+        if (ts_node_eq(field(c, n, F_RIGHT), value))
+            break;
+    }
     c->export_value = saved;
 }
 
@@ -3164,6 +3186,62 @@ static void check_dict_keys(checker_t *c, TSNode n)
     }
 }
 
+/* pyflakes' InvalidPrintSyntax: `print >> f` reads the builtin print. */
+static bool is_builtin_print(checker_t *c, TSNode n)
+{
+    return kind(c, n) == K_IDENTIFIER && name_id(c, n) == c->id_print &&
+           lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print];
+}
+
+static void report_print_chevron(checker_t *c, TSNode name)
+{
+    REPORT(c, name, "F633", "use of >> is invalid with print function");
+}
+
+/* tree-sitter keeps Python 2's print statement. `print "x"` is a syntax
+ * error for Python 3; `print >> f, x` is a valid (useless) tuple whose
+ * first item shifts the print function. */
+static void visit_print(checker_t *c, TSNode n)
+{
+    bool chevron = false;
+
+    FOR_KIDS(c, n, cu)
+    {
+        if (kind(c, KID(cu)) == K_CHEVRON)
+            chevron = true;
+    }
+    if (!chevron) {
+        syntax_error(c, n, "Missing parentheses in call to 'print'. Did you mean print(...)?");
+        return;
+    }
+    if (lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print])
+        REPORT(c, n, "F633", "use of >> is invalid with print function");
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        if (kind(c, ch) == K_CHEVRON)
+            visit_kids(c, ch);
+        else if (ts_node_is_named(ch) && !ts_node_is_extra(ch))
+            visit(c, ch);
+    }
+}
+
+static void visit_binary_op(checker_t *c, TSNode n)
+{
+    TSNode left = first_child(n), right = last_child(n);
+    uint32_t len;
+    const char *op = text(c, ts_node_child(n, 1), &len);
+
+    if (len == 2 && op[0] == '>' && op[1] == '>') {
+        if (is_builtin_print(c, left))
+            report_print_chevron(c, left);
+        if (is_builtin_print(c, right))
+            report_print_chevron(c, right);
+    }
+    visit(c, left);
+    visit(c, right);
+}
+
 /* ---- dispatch -------------------------------------------------------------- */
 
 static void visit_simple(checker_t *c, TSNode n, lang_kind_t k)
@@ -3198,9 +3276,10 @@ static void visit_simple(checker_t *c, TSNode n, lang_kind_t k)
         break;
     }
     case K_PRINT:
+        visit_print(c, n);
+        break;
     case K_EXEC:
-        REPORT(c, n, "E999", "SyntaxError: Missing parentheses in call to '%s'",
-               k == K_PRINT ? "print" : "exec");
+        syntax_error(c, n, "Missing parentheses in call to 'exec'");
         break;
     case K_TYPE_ALIAS: {
         /* tree-sitter also reads `type(x).attr = v` as a type alias */
@@ -3259,6 +3338,9 @@ static void visit(checker_t *c, TSNode n)
         break;
     case K_SUBSCRIPT:
         visit_subscript(c, n);
+        break;
+    case K_BINARY_OP:
+        visit_binary_op(c, n);
         break;
     case K_DICTIONARY:
         check_dict_keys(c, n);
@@ -3724,9 +3806,9 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     c->id_print = id_of_builtin("print");
     c->id_nameerror = id_of_builtin("NameError");
     c->id_notimpl = id_of_builtin("NotImplemented");
-    c->builtin_used = arena_calloc(c->a, N_BUILTINS, 1);
+    c->builtin_use = arena_calloc(c->a, N_BUILTINS, sizeof(builtin_use_t));
     c->builtin_deleted = arena_calloc(c->a, N_BUILTINS, sizeof(bool));
-    if (c->oom || c->builtin_used == NULL || c->builtin_deleted == NULL)
+    if (c->oom || c->builtin_use == NULL || c->builtin_deleted == NULL)
         return ST_ENOMEM;
     fnode_new(c, 0, false); /* the module */
     push_scope(c, SC_MODULE);
