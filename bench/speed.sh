@@ -6,7 +6,8 @@
 # on whatever machine runs it:
 #   (a) scan_bench: tree-sitter parse+walk rate vs strata's single-thread
 #       scanner_run rate, files in memory, best of 3;
-#   (b) wall time of `strata check --jobs 1` and `--jobs 2`, of pyflakes3
+#   (b) wall time of `strata check --jobs 1` and `--jobs 2` (timed in
+#       alternation, so that drift in the host's speed hits both), of pyflakes3
 #       (one process, one thread) and of ruff-wasm's Workspace.check (node's
 #       start-up and file reading excluded, see ruff_wasm.mjs);
 #   (c) the ratios with PASS/FAIL and a markdown table for the README.
@@ -98,6 +99,32 @@ PY
     fi
 }
 
+# time_pair NAME1 NAME2 RUNS CMD1 CMD2: the two commands in alternation,
+# best of RUNS each. On a shared machine the speed of a core drifts over
+# seconds; timing all runs of one command and then all of the other puts
+# the drift into their ratio, alternating keeps it out.
+time_pair() {
+    local n1=$1 n2=$2 n=$3 c1=$4 c2=$5 t1=() t2=() k1=() k2=() a b rc i
+    echo "timing $n1 and $n2 in alternation ($n runs each)" >&2
+    bash -c "$c1" >/dev/null 2>&1 || true
+    bash -c "$c2" >/dev/null 2>&1 || true
+    for ((i = 0; i < n; i++)); do
+        a=$(date +%s%N); rc=0; bash -c "$c1" >/dev/null 2>&1 || rc=$?; b=$(date +%s%N)
+        t1+=("$((b - a))"); k1+=("$rc")
+        a=$(date +%s%N); rc=0; bash -c "$c2" >/dev/null 2>&1 || rc=$?; b=$(date +%s%N)
+        t2+=("$((b - a))"); k2+=("$rc")
+    done
+    for pair in "$n1|${t1[*]}|${k1[*]}" "$n2|${t2[*]}|${k2[*]}"; do
+        IFS='|' read -r name times codes <<<"$pair"
+        "$py" - "$out/$name.json" "$times" "$codes" <<'PY'
+import json, sys
+t = [int(x) / 1e9 for x in sys.argv[2].split()]
+json.dump({"seconds": min(t), "mean": sum(t) / len(t), "stddev": None, "runs": t,
+           "exit_codes": [int(x) for x in sys.argv[3].split()]}, open(sys.argv[1], "w"))
+PY
+    done
+}
+
 # (a) parse+walk vs scan, in memory. CMake puts bench programs in bench/.
 scan_bench=$build/bench/scan_bench
 [ -x "$scan_bench" ] || scan_bench=$build/scan_bench
@@ -111,8 +138,9 @@ fi
 
 # (b) wall times of the command line tools.
 if [ -x "$strata" ]; then
-    time_cmd strata_j1 "$runs" "$strata check --jobs 1 ${STRATA_ARGS:-} $quoted"
-    time_cmd strata_j2 "$runs" "$strata check --jobs 2 ${STRATA_ARGS:-} $quoted"
+    time_pair strata_j1 strata_j2 "$runs" \
+        "$strata check --jobs 1 ${STRATA_ARGS:-} $quoted" \
+        "$strata check --jobs 2 ${STRATA_ARGS:-} $quoted"
 else
     echo "no $strata: strata wall times are n/a" >&2
 fi
