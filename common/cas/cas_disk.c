@@ -1,0 +1,804 @@
+/* cas_disk.c - CAS records in one SQLite database per directory.
+ *
+ * Table cas(ns, digest, value, raw_size, size, atime) WITHOUT ROWID, keyed
+ * by (ns, digest): the key is the B-tree key, so a lookup is one descent.
+ * atime (ms since the epoch, shared by every process on the host) orders
+ * LRU eviction; a read refreshes it only when it is more than a second old,
+ * so a warm run does not turn every read into a write.
+ *
+ * Buffered mode keeps encoded records in a pending list (readable by this
+ * process's gets) and writes them in one transaction with
+ * synchronous=NORMAL, by a background flusher thread every flush_ms, or by
+ * the put that brings the list to flush_writes. Holding records rather than
+ * an open write transaction means other processes never wait for our
+ * window, and a durable put can switch to synchronous=FULL (SQLite refuses
+ * that inside a transaction). Strict mode runs at synchronous=FULL and
+ * commits inside each put.
+ *
+ * Errors: SQLITE_CORRUPT/NOTADB anywhere moves the database (and its -wal
+ * and -shm) aside as cas.sqlite.corrupt-<time> and recreates it; BUSY is
+ * transient (the operation is skipped, pending records kept); anything else
+ * (FULL, IOERR, READONLY...) turns the tier off for the rest of the run. */
+#include "common/cas/cas_disk.h"
+
+#include "common/alloc.h"
+#include "common/cas/cas_record.h"
+#include "common/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_TIMEOUT_MS 5000
+#define TOUCH_SLACK_MS 1000
+
+struct cas_disk {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t flusher;
+    bool has_flusher, stop, enabled;
+    char path[4096];
+    sqlite3 *db;
+    sqlite3_stmt *st_get, *st_put, *st_del, *st_touch;
+    ZSTD_DCtx *dctx;
+    cas_durability_t mode;
+    uint64_t budget, bytes_est;
+    uint32_t flush_ms, flush_writes;
+    cas_disk_rec_t *pending;
+    size_t npending, cap_pending;
+    uint64_t batch_start_ns;
+    uint64_t hits, misses, evictions, reads, corruptions, resets;
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS cas("
+    "ns INTEGER NOT NULL, digest BLOB NOT NULL, value BLOB NOT NULL,"
+    "raw_size INTEGER NOT NULL, size INTEGER NOT NULL, atime INTEGER NOT NULL,"
+    "PRIMARY KEY(ns, digest)) WITHOUT ROWID";
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void free_pending(cas_disk_t *self)
+{
+    for (size_t i = 0; i < self->npending; i++)
+        st_free(self->pending[i].rec);
+    self->npending = 0;
+}
+
+static void close_db(cas_disk_t *self)
+{
+    sqlite3_finalize(self->st_get);
+    sqlite3_finalize(self->st_put);
+    sqlite3_finalize(self->st_del);
+    sqlite3_finalize(self->st_touch);
+    self->st_get = self->st_put = self->st_del = self->st_touch = NULL;
+    sqlite3_close_v2(self->db);
+    self->db = NULL;
+}
+
+static int prepare_all(cas_disk_t *self)
+{
+    int rc;
+
+    if ((rc = sqlite3_prepare_v3(self->db,
+                                 "SELECT value, raw_size, atime FROM cas "
+                                 "WHERE ns = ?1 AND digest = ?2",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &self->st_get, NULL)) != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_prepare_v3(self->db, "INSERT OR REPLACE INTO cas VALUES(?1,?2,?3,?4,?5,?6)",
+                                 -1, SQLITE_PREPARE_PERSISTENT, &self->st_put, NULL)) != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_prepare_v3(self->db, "DELETE FROM cas WHERE ns = ?1 AND digest = ?2", -1,
+                                 SQLITE_PREPARE_PERSISTENT, &self->st_del, NULL)) != SQLITE_OK)
+        return rc;
+    return sqlite3_prepare_v3(self->db, "UPDATE cas SET atime = ?3 WHERE ns = ?1 AND digest = ?2",
+                              -1, SQLITE_PREPARE_PERSISTENT, &self->st_touch, NULL);
+}
+
+/* Sum of record sizes, the start of the budget estimate; reads every row's
+ * header, so it also meets most corruption early. */
+static int read_bytes(cas_disk_t *self, uint64_t *bytes)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(self->db, "SELECT COALESCE(SUM(size), 0) FROM cas", -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        *bytes = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int open_db(cas_disk_t *self)
+{
+    const char *sync =
+        self->mode == CAS_STRICT ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    int rc =
+        sqlite3_open_v2(self->path, &self->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+
+    if (rc != SQLITE_OK)
+        goto fail;
+    sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
+    if ((rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, sync, NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = prepare_all(self)) != SQLITE_OK ||
+        (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK)
+        goto fail;
+    return SQLITE_OK;
+fail:
+    close_db(self);
+    return rc;
+}
+
+static bool is_corrupt(int rc)
+{
+    return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+}
+
+static bool is_busy(int rc)
+{
+    return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
+
+static void disable(cas_disk_t *self, int rc, const char *what)
+{
+    LOG_WARN("cache %s: %s: %s, going on without the disk cache", self->path, what,
+             sqlite3_errstr(rc));
+    close_db(self);
+    free_pending(self);
+    self->enabled = false;
+}
+
+static void move_aside(const char *path, const char *suffix, long stamp)
+{
+    char from[4200], to[4300];
+
+    snprintf(from, sizeof from, "%s%s", path, suffix);
+    snprintf(to, sizeof to, "%s.corrupt-%ld%s", path, stamp, suffix);
+    if (rename(from, to) != 0 && errno != ENOENT)
+        unlink(from);
+}
+
+/* The database is corrupt: keep it for inspection, start an empty one. */
+static void reset_db(cas_disk_t *self, const char *what)
+{
+    long stamp = (long)time(NULL);
+    int rc;
+
+    close_db(self);
+    move_aside(self->path, "", stamp);
+    move_aside(self->path, "-wal", stamp);
+    move_aside(self->path, "-shm", stamp);
+    self->resets++;
+    self->bytes_est = 0;
+    LOG_WARN("cache %s: database corrupt (%s), moved aside as %s.corrupt-%ld and recreated",
+             self->path, what, self->path, stamp);
+    if ((rc = open_db(self)) != SQLITE_OK)
+        disable(self, rc, "cannot recreate the database");
+}
+
+/* Reacts to a failed SQLite call; true when the tier is still usable. */
+static bool on_error(cas_disk_t *self, int rc, const char *what)
+{
+    if (is_busy(rc)) {
+        LOG_DEBUG("cache %s: %s: busy, skipped", self->path, what);
+        return true;
+    }
+    if (is_corrupt(rc))
+        reset_db(self, what);
+    else
+        disable(self, rc, what);
+    return false;
+}
+
+static int exec_sql(cas_disk_t *self, const char *sql)
+{
+    return sqlite3_exec(self->db, sql, NULL, NULL, NULL);
+}
+
+static void bind_key(sqlite3_stmt *st, cas_ns_t ns, const digest_t *key)
+{
+    sqlite3_bind_int(st, 1, (int)ns);
+    sqlite3_bind_blob(st, 2, key->b, (int)sizeof key->b, SQLITE_STATIC);
+}
+
+/* Deletes one entry; failures only cost a later re-detection. */
+static void delete_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
+{
+    int rc;
+
+    bind_key(self->st_del, ns, key);
+    rc = sqlite3_step(self->st_del);
+    sqlite3_reset(self->st_del);
+    if (rc != SQLITE_DONE)
+        on_error(self, rc, "delete");
+}
+
+static void touch_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key, uint64_t now)
+{
+    int rc;
+
+    bind_key(self->st_touch, ns, key);
+    sqlite3_bind_int64(self->st_touch, 3, (sqlite3_int64)now);
+    rc = sqlite3_step(self->st_touch);
+    sqlite3_reset(self->st_touch);
+    if (rc != SQLITE_DONE)
+        on_error(self, rc, "touch");
+}
+
+/* The newest pending record for (ns, key), or NULL. */
+static const cas_disk_rec_t *find_pending(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
+{
+    for (size_t i = self->npending; i-- > 0;)
+        if (self->pending[i].ns == ns && digest_eq(&self->pending[i].key, key))
+            return &self->pending[i];
+    return NULL;
+}
+
+/* One lookup: ST_OK, ST_ENOENT (absent, corrupt, or a database error),
+ * ST_ENOMEM. */
+static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena_t *a,
+                       span_t *value)
+{
+    const cas_disk_rec_t *p = find_pending(self, ns, key);
+    st_rc_t rc;
+    uint64_t atime, now;
+    int src;
+
+    if (p != NULL)
+        return cas_record_decode(self->dctx, (int)ns, key, p->rec, p->len, a, value, NULL);
+    bind_key(self->st_get, ns, key);
+    src = sqlite3_step(self->st_get);
+    if (src != SQLITE_ROW) {
+        sqlite3_reset(self->st_get);
+        if (src != SQLITE_DONE)
+            on_error(self, src, "read");
+        return ST_ENOENT;
+    }
+    self->reads++;
+    rc = cas_record_decode(self->dctx, (int)ns, key, sqlite3_column_blob(self->st_get, 0),
+                           (size_t)sqlite3_column_bytes(self->st_get, 0), a, value, NULL);
+    if (rc == ST_OK && (uint64_t)sqlite3_column_int64(self->st_get, 1) != value->len)
+        rc = ST_ECORRUPT;
+    atime = (uint64_t)sqlite3_column_int64(self->st_get, 2);
+    sqlite3_reset(self->st_get);
+    if (rc == ST_ECORRUPT) {
+        LOG_DEBUG("cache %s: corrupt entry removed", self->path);
+        self->corruptions++;
+        delete_entry(self, ns, key);
+        return ST_ENOENT;
+    }
+    now = now_ms();
+    if (rc == ST_OK && now > atime + TOUCH_SLACK_MS)
+        touch_entry(self, ns, key, now);
+    return rc;
+}
+
+size_t cas_disk_get_many(cas_disk_t *self, cas_ns_t ns, const digest_t *keys, size_t n, arena_t *a,
+                         span_t *values, st_rc_t *rc)
+{
+    size_t found = 0;
+    bool txn;
+
+    *rc = ST_OK;
+    pthread_mutex_lock(&self->lock);
+    txn = self->enabled && n > 1 && exec_sql(self, "BEGIN") == SQLITE_OK;
+    for (size_t i = 0; i < n && self->enabled; i++) {
+        st_rc_t r;
+        if (values[i].ptr != NULL)
+            continue;
+        r = get_one(self, ns, &keys[i], a, &values[i]);
+        if (r == ST_OK) {
+            found++;
+            self->hits++;
+        } else {
+            self->misses++;
+            if (r == ST_ENOMEM)
+                *rc = ST_ENOMEM;
+        }
+    }
+    if (txn && self->db != NULL && !sqlite3_get_autocommit(self->db) &&
+        exec_sql(self, "COMMIT") != SQLITE_OK)
+        exec_sql(self, "ROLLBACK");
+    pthread_mutex_unlock(&self->lock);
+    return found;
+}
+
+static int insert_rec(cas_disk_t *self, const cas_disk_rec_t *r, uint64_t now)
+{
+    int rc;
+
+    bind_key(self->st_put, r->ns, &r->key);
+    sqlite3_bind_blob(self->st_put, 3, r->rec, (int)r->len, SQLITE_STATIC);
+    sqlite3_bind_int64(self->st_put, 4, (sqlite3_int64)r->raw_len);
+    sqlite3_bind_int64(self->st_put, 5, (sqlite3_int64)r->len);
+    sqlite3_bind_int64(self->st_put, 6, (sqlite3_int64)now);
+    rc = sqlite3_step(self->st_put);
+    sqlite3_reset(self->st_put);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int write_recs(cas_disk_t *self, const cas_disk_rec_t *recs, size_t n, uint64_t *bytes)
+{
+    uint64_t now = now_ms();
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        if ((rc = insert_rec(self, &recs[i], now)) != SQLITE_OK)
+            return rc;
+        *bytes += recs[i].len;
+    }
+    return SQLITE_OK;
+}
+
+static st_rc_t gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed);
+
+/* Writes pending records plus recs[0..n) in one transaction (synced when
+ * sync). Frees them unless the database was busy (pending kept for a retry).
+ * ST_EIO when nothing was written. */
+static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool sync)
+{
+    bool resync = sync && self->mode != CAS_STRICT;
+    uint64_t bytes = 0, gone;
+    int rc;
+
+    if (!self->enabled)
+        goto drop;
+    if (resync && (rc = exec_sql(self, "PRAGMA synchronous=FULL")) != SQLITE_OK)
+        goto fail;
+    if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
+        goto fail;
+    if ((rc = write_recs(self, self->pending, self->npending, &bytes)) != SQLITE_OK ||
+        (rc = write_recs(self, recs, n, &bytes)) != SQLITE_OK ||
+        (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
+        exec_sql(self, "ROLLBACK");
+        goto fail;
+    }
+    if (resync)
+        exec_sql(self, "PRAGMA synchronous=NORMAL");
+    free_pending(self);
+    for (size_t i = 0; i < n; i++)
+        st_free(recs[i].rec);
+    self->bytes_est += bytes;
+    if (self->budget > 0 && self->bytes_est > self->budget)
+        gc_locked(self, self->budget - self->budget / 8, &gone);
+    return ST_OK;
+fail:
+    if (self->db != NULL && resync)
+        exec_sql(self, "PRAGMA synchronous=NORMAL");
+    if (on_error(self, rc, "write") && n == 0)
+        return ST_EIO; /* busy: the pending list waits for the next try */
+drop:
+    free_pending(self);
+    for (size_t i = 0; i < n; i++)
+        st_free(recs[i].rec);
+    return ST_EIO;
+}
+
+/* Appends to the pending list; false when it cannot grow. */
+static bool queue_recs(cas_disk_t *self, cas_disk_rec_t *recs, size_t n)
+{
+    size_t need;
+
+    if (!st_add_size(self->npending, n, &need))
+        return false;
+    if (need > self->cap_pending) {
+        size_t cap = need < 64 ? 64 : need * 2, bytes;
+        cas_disk_rec_t *p;
+        if (!st_mul_size(cap, sizeof *p, &bytes) || (p = st_realloc(self->pending, bytes)) == NULL)
+            return false;
+        self->pending = p;
+        self->cap_pending = cap;
+    }
+    if (self->npending == 0) {
+        self->batch_start_ns = mono_ns();
+        pthread_cond_signal(&self->wake);
+    }
+    memcpy(self->pending + self->npending, recs, n * sizeof *recs);
+    self->npending += n;
+    return true;
+}
+
+st_rc_t cas_disk_put_many(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool durable)
+{
+    st_rc_t rc = ST_OK;
+    bool strict = durable || self->mode == CAS_STRICT;
+
+    pthread_mutex_lock(&self->lock);
+    if (!self->enabled) {
+        for (size_t i = 0; i < n; i++)
+            st_free(recs[i].rec);
+    } else if (strict || !queue_recs(self, recs, n)) {
+        rc = write_batch(self, recs, n, strict);
+        if (!strict)
+            rc = ST_OK;
+    } else if (self->npending >= self->flush_writes) {
+        write_batch(self, NULL, 0, false);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+st_rc_t cas_disk_flush(cas_disk_t *self)
+{
+    st_rc_t rc = ST_OK;
+
+    pthread_mutex_lock(&self->lock);
+    if (self->enabled && self->npending > 0)
+        rc = write_batch(self, NULL, 0, true);
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+static void *flusher_main(void *arg)
+{
+    cas_disk_t *self = arg;
+
+    pthread_mutex_lock(&self->lock);
+    while (!self->stop) {
+        uint64_t due = self->batch_start_ns + (uint64_t)self->flush_ms * 1000000ULL;
+        struct timespec ts;
+        if (self->npending == 0) {
+            pthread_cond_wait(&self->wake, &self->lock);
+            continue;
+        }
+        if (mono_ns() >= due) {
+            if (write_batch(self, NULL, 0, false) != ST_OK && self->npending > 0)
+                self->batch_start_ns = mono_ns(); /* busy: retry a window later */
+            continue;
+        }
+        ts.tv_sec = (time_t)(due / 1000000000ULL);
+        ts.tv_nsec = (long)(due % 1000000000ULL);
+        pthread_cond_timedwait(&self->wake, &self->lock, &ts);
+    }
+    pthread_mutex_unlock(&self->lock);
+    return NULL;
+}
+
+static bool make_dirs(const char *dir)
+{
+    char buf[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, dir, len + 1);
+    for (size_t i = 1; i <= len; i++) {
+        if (buf[i] != '/' && buf[i] != '\0')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return false;
+        buf[i] = i == len ? '\0' : '/';
+    }
+    return true;
+}
+
+static bool start_flusher(cas_disk_t *self)
+{
+    pthread_condattr_t attr;
+
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->wake, &attr);
+    pthread_condattr_destroy(&attr);
+    if (self->mode != CAS_BUFFERED)
+        return true;
+    self->has_flusher = pthread_create(&self->flusher, NULL, flusher_main, self) == 0;
+    return self->has_flusher;
+}
+
+cas_disk_t *cas_disk_open(const cas_opts_t *opts)
+{
+    cas_disk_t *self = st_calloc(1, sizeof *self);
+    int rc;
+
+    if (self == NULL)
+        return NULL;
+    self->mode = opts->durability;
+    self->budget = opts->disk_budget;
+    self->flush_ms = opts->flush_ms;
+    self->flush_writes = opts->flush_writes;
+    self->enabled = true;
+    pthread_mutex_init(&self->lock, NULL);
+    snprintf(self->path, sizeof self->path, "%s/cas.sqlite", opts->dir);
+    if (strlen(opts->dir) + 12 >= sizeof self->path || !make_dirs(opts->dir)) {
+        LOG_WARN("cache %s: cannot create the directory, going on without", opts->dir);
+        goto fail;
+    }
+    if ((self->dctx = ZSTD_createDCtx()) == NULL)
+        goto fail;
+    if ((rc = open_db(self)) != SQLITE_OK) {
+        if (!is_corrupt(rc)) {
+            LOG_WARN("cache %s: %s, going on without", self->path, sqlite3_errstr(rc));
+            goto fail;
+        }
+        reset_db(self, "open");
+        if (!self->enabled)
+            goto fail;
+    }
+    if (!start_flusher(self)) {
+        close_db(self);
+        pthread_cond_destroy(&self->wake);
+        goto fail;
+    }
+    return self;
+fail:
+    ZSTD_freeDCtx(self->dctx);
+    pthread_mutex_destroy(&self->lock);
+    st_free(self);
+    return NULL;
+}
+
+void cas_disk_close(cas_disk_t **self_p)
+{
+    cas_disk_t *self = self_p ? *self_p : NULL;
+
+    if (self == NULL)
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->stop = true;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    if (self->has_flusher)
+        pthread_join(self->flusher, NULL);
+    if (self->enabled && self->npending > 0)
+        write_batch(self, NULL, 0, true);
+    free_pending(self);
+    st_free(self->pending);
+    close_db(self);
+    ZSTD_freeDCtx(self->dctx);
+    pthread_cond_destroy(&self->wake);
+    pthread_mutex_destroy(&self->lock);
+    st_free(self);
+    *self_p = NULL;
+}
+
+bool cas_disk_enabled(cas_disk_t *self)
+{
+    bool on;
+
+    pthread_mutex_lock(&self->lock);
+    on = self->enabled;
+    pthread_mutex_unlock(&self->lock);
+    return on;
+}
+
+/* Keys of the least recently used entries to drop to reach max_bytes. */
+static int pick_victims(cas_disk_t *self, uint64_t total, uint64_t max_bytes, cas_disk_rec_t **out,
+                        size_t *count)
+{
+    sqlite3_stmt *st;
+    cas_disk_rec_t *v = NULL, *grown;
+    size_t n = 0, cap = 0;
+    int rc = sqlite3_prepare_v2(self->db, "SELECT ns, digest, size FROM cas ORDER BY atime", -1,
+                                &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return rc;
+    while (total > max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            if ((grown = st_realloc(v, cap * sizeof *v)) == NULL)
+                break;
+            v = grown;
+        }
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].ns = (cas_ns_t)sqlite3_column_int(st, 0);
+        if (sqlite3_column_bytes(st, 1) == (int)sizeof v[n].key.b)
+            memcpy(v[n].key.b, sqlite3_column_blob(st, 1), sizeof v[n].key.b);
+        total -= (uint64_t)sqlite3_column_int64(st, 2) > total
+                     ? total
+                     : (uint64_t)sqlite3_column_int64(st, 2);
+        n++;
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    *count = n;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static st_rc_t gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
+{
+    cas_disk_rec_t *v = NULL;
+    size_t n = 0;
+    uint64_t total, resets = self->resets;
+    int rc;
+
+    *removed = 0;
+    if ((rc = read_bytes(self, &total)) != SQLITE_OK ||
+        (rc = pick_victims(self, total, max_bytes, &v, &n)) != SQLITE_OK ||
+        (rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
+        goto fail;
+    for (size_t i = 0; i < n && self->enabled && self->resets == resets; i++)
+        delete_entry(self, v[i].ns, &v[i].key);
+    if (!self->enabled || self->resets != resets) {
+        st_free(v);
+        return ST_EIO;
+    }
+    if ((rc = exec_sql(self, "COMMIT")) != SQLITE_OK)
+        goto fail;
+    st_free(v);
+    *removed = n;
+    self->evictions += n;
+    read_bytes(self, &self->bytes_est);
+    return ST_OK;
+fail:
+    st_free(v);
+    if (self->db != NULL) {
+        exec_sql(self, "ROLLBACK");
+        on_error(self, rc, "gc");
+    }
+    return ST_EIO;
+}
+
+st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
+{
+    st_rc_t rc = ST_OK;
+
+    *removed = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->enabled && self->npending > 0)
+        write_batch(self, NULL, 0, false);
+    if (self->enabled)
+        rc = gc_locked(self, max_bytes, removed);
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+/* SQLite's own check; false when it finds the file damaged. */
+static bool integrity_ok(cas_disk_t *self)
+{
+    sqlite3_stmt *st;
+    bool ok;
+    int rc = sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL);
+
+    if (rc != SQLITE_OK)
+        return !is_corrupt(rc);
+    rc = sqlite3_step(st);
+    ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+    if (rc != SQLITE_ROW && !is_corrupt(rc))
+        ok = true; /* busy or I/O: not a verdict on the file */
+    sqlite3_finalize(st);
+    return ok;
+}
+
+/* Reads every row, collecting the keys of those that do not decode. */
+static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **bad, size_t *nbad)
+{
+    sqlite3_stmt *st;
+    arena_t *a = arena_new(0);
+    cas_disk_rec_t *v = NULL, *grown;
+    size_t n = 0, cap = 0;
+    int rc = a ? sqlite3_prepare_v2(self->db, "SELECT ns, digest, value, raw_size FROM cas", -1,
+                                    &st, NULL)
+               : SQLITE_NOMEM;
+
+    if (rc != SQLITE_OK) {
+        arena_destroy(&a);
+        return rc;
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        digest_t key = {{0}};
+        cas_ns_t ns = (cas_ns_t)sqlite3_column_int(st, 0);
+        span_t val;
+        bool key_ok = sqlite3_column_bytes(st, 1) == (int)sizeof key.b;
+        if (key_ok)
+            memcpy(key.b, sqlite3_column_blob(st, 1), sizeof key.b);
+        (*checked)++;
+        if (key_ok && (ns == CAS_BLOBS || ns == CAS_RESULTS) &&
+            cas_record_decode(self->dctx, (int)ns, &key, sqlite3_column_blob(st, 2),
+                              (size_t)sqlite3_column_bytes(st, 2), a, &val, NULL) == ST_OK &&
+            (uint64_t)sqlite3_column_int64(st, 3) == val.len) {
+            arena_reset(a);
+            continue;
+        }
+        arena_reset(a);
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            if ((grown = st_realloc(v, cap * sizeof *v)) == NULL)
+                break;
+            v = grown;
+        }
+        memset(&v[n], 0, sizeof v[n]);
+        v[n].ns = ns;
+        v[n].key = key;
+        /* a key of the wrong size cannot be deleted by key: use its bytes */
+        v[n].raw_len = key_ok ? 0 : 1;
+        n++;
+    }
+    sqlite3_finalize(st);
+    arena_destroy(&a);
+    *bad = v;
+    *nbad = n;
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
+{
+    cas_disk_rec_t *bad = NULL;
+    size_t nbad = 0;
+    int rc;
+
+    *checked = *removed = 0;
+    pthread_mutex_lock(&self->lock);
+    if (self->enabled && self->npending > 0)
+        write_batch(self, NULL, 0, false);
+    if (self->enabled && !integrity_ok(self)) {
+        reset_db(self, "integrity check");
+        *removed = 1;
+    }
+    if (self->enabled && (rc = scan_entries(self, checked, &bad, &nbad)) != SQLITE_OK)
+        on_error(self, rc, "verify");
+    for (size_t i = 0; i < nbad && self->enabled; i++)
+        delete_entry(self, bad[i].ns, &bad[i].key);
+    if (self->enabled && nbad > 0)
+        exec_sql(self, "DELETE FROM cas WHERE length(digest) != 32 OR ns NOT IN (0, 1)");
+    self->corruptions += nbad;
+    *removed += nbad;
+    st_free(bad);
+    pthread_mutex_unlock(&self->lock);
+    return ST_OK;
+}
+
+st_rc_t cas_disk_clear(cas_disk_t *self)
+{
+    int rc;
+
+    pthread_mutex_lock(&self->lock);
+    free_pending(self);
+    if (self->enabled && (rc = exec_sql(self, "DELETE FROM cas")) != SQLITE_OK)
+        on_error(self, rc, "clear");
+    self->bytes_est = 0;
+    pthread_mutex_unlock(&self->lock);
+    return ST_OK;
+}
+
+void cas_disk_stats(cas_disk_t *self, cas_stats_t *out)
+{
+    sqlite3_stmt *st;
+
+    pthread_mutex_lock(&self->lock);
+    out->disk.hits = self->hits;
+    out->disk.misses = self->misses;
+    out->disk.evictions = self->evictions;
+    out->disk_reads = self->reads;
+    out->corruptions = self->corruptions;
+    out->databases_reset = self->resets;
+    out->disk_enabled = self->enabled;
+    if (self->enabled && sqlite3_prepare_v2(self->db,
+                                            "SELECT count(*), COALESCE(SUM(size), 0) "
+                                            "FROM cas",
+                                            -1, &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            out->disk.entries = (uint64_t)sqlite3_column_int64(st, 0);
+            out->disk.bytes = (uint64_t)sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    out->disk.entries += self->npending;
+    pthread_mutex_unlock(&self->lock);
+}
