@@ -1,0 +1,385 @@
+/* test_cas_disk.c - the SQLite tier: reopen, modes, durable puts, budget and
+ * gc order, verify, clear, stats, threads and two processes on one
+ * directory, and a disk that fills up. */
+#include "test.h"
+
+#include "cas_test.h"
+#include "common/cas/cas.h"
+#include "common/log.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void reopen_reads_back(cas_durability_t mode)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    cas_t *c;
+    cas_stats_t s;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, mode);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 300; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    cas_stats(c, &s);
+    CHECK(s.disk_enabled);
+    cas_close(&c);
+    c = cas_test_open(dir, mode);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 300; i++)
+        CHECK_EQ_INT(cas_test_get(c, i, a), ST_OK);
+    CHECK_EQ_INT(cas_test_get(c, 300, a), ST_ENOENT);
+    for (long i = 0; i < 300; i++)
+        CHECK_EQ_INT(cas_test_get(c, i, a), ST_OK); /* now from memory */
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.disk.hits, 300);
+    CHECK_EQ_INT(s.disk.misses, 1);
+    CHECK_EQ_INT(s.disk_reads, 300);
+    CHECK_EQ_INT(s.mem.hits, 300);
+    CHECK_EQ_INT(s.disk.entries, 300);
+    CHECK(s.disk.bytes > 0);
+    CHECK_EQ_INT(s.corruptions, 0);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+TEST(cas_disk_reopen_buffered)
+{
+    reopen_reads_back(CAS_BUFFERED);
+}
+
+TEST(cas_disk_reopen_strict)
+{
+    reopen_reads_back(CAS_STRICT);
+}
+
+TEST(cas_disk_memory_mode_ignores_dir)
+{
+    char dir[64], path[128];
+    cas_t *c;
+
+    REQUIRE(cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_MEMORY);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_test_put(c, 1, true), ST_OK);
+    cas_close(&c);
+    snprintf(path, sizeof path, "%s/cas.sqlite", dir);
+    CHECK(access(path, F_OK) != 0);
+    cas_test_rmdir(dir);
+}
+
+/* Another connection sees what was committed: the flusher commits within
+ * flush_ms, a durable put and cas_flush at once. */
+TEST(cas_disk_buffered_commits)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    cas_opts_t o;
+    cas_t *c = NULL, *other;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    cas_opts_default(&o);
+    o.dir = dir;
+    o.durability = CAS_BUFFERED;
+    o.flush_ms = 60000;
+    o.flush_writes = 50;
+    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    other = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(other != NULL);
+    CHECK_EQ_INT(cas_test_put(c, 1, false), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 1, a), ST_ENOENT); /* pending */
+    CHECK_EQ_INT(cas_test_put(c, 2, true), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 1, a), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 2, a), ST_OK);
+    for (long i = 10; i < 60; i++) /* the 50th put commits */
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 59, a), ST_OK);
+    CHECK_EQ_INT(cas_test_put(c, 3, false), ST_OK);
+    CHECK_EQ_INT(cas_flush(c, NULL), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 3, a), ST_OK);
+    cas_close(&c);
+    /* the flusher thread commits on its own */
+    o.flush_ms = 10;
+    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    CHECK_EQ_INT(cas_test_put(c, 4, false), ST_OK);
+    for (int tries = 0; tries < 200 && cas_test_get(other, 4, a) != ST_OK; tries++)
+        sleep_ms(5);
+    CHECK_EQ_INT(cas_test_get(other, 4, a), ST_OK);
+    cas_close(&c);
+    cas_close(&other);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+TEST(cas_disk_batches)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    digest_t keys[20];
+    span_t vals[20];
+    uint8_t bufs[20][2048];
+    size_t hits;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 20; i++) {
+        keys[i] = cas_test_key(i);
+        vals[i].ptr = bufs[i];
+        vals[i].len = cas_test_value(i, bufs[i], sizeof bufs[i]);
+    }
+    CHECK_EQ_INT(cas_put_many(c, CAS_RESULTS, keys, vals, 15, false, NULL), ST_OK);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_test_get(c, 0, a), ST_OK); /* one from memory */
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys, 20, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, 15);
+    for (long i = 0; i < 20; i++)
+        CHECK(i < 15 ? cas_test_value_ok(i, vals[i]) : vals[i].ptr == NULL);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+TEST(cas_disk_gc_order_and_budget)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    uint8_t buf[1000];
+    uint64_t removed = 0, total;
+    cas_stats_t s;
+    cas_opts_t o;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 10; i++) {
+        digest_t k = cas_test_key(i);
+        for (size_t j = 0; j < sizeof buf; j++)
+            buf[j] = (uint8_t)(j * 131 + (size_t)i * 7 + j * j); /* barely compressible */
+        CHECK_EQ_INT(cas_put(c, CAS_RESULTS, &k, buf, sizeof buf, false, NULL), ST_OK);
+        sleep_ms(3);
+    }
+    cas_stats(c, &s);
+    total = s.disk.bytes;
+    CHECK_EQ_INT(s.disk.entries, 10);
+    CHECK_EQ_INT(cas_gc(c, total, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(cas_gc(c, total / 2, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(removed, 5);
+    cas_stats(c, &s);
+    CHECK(s.disk.bytes <= total / 2);
+    CHECK_EQ_INT(s.disk.evictions, 5);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 10; i++) {
+        digest_t k = cas_test_key(i);
+        span_t v;
+        CHECK_EQ_INT(cas_get(c, CAS_RESULTS, &k, a, &v, NULL), i < 5 ? ST_ENOENT : ST_OK);
+    }
+    CHECK_EQ_INT(cas_gc(c, 0, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(removed, 5);
+    cas_close(&c);
+    /* a disk budget evicts on its own */
+    cas_opts_default(&o);
+    o.dir = dir;
+    o.durability = CAS_BUFFERED;
+    o.disk_budget = 40000;
+    o.flush_writes = 10;
+    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    for (long i = 0; i < 300; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    CHECK_EQ_INT(cas_flush(c, NULL), ST_OK);
+    cas_stats(c, &s);
+    CHECK(s.disk.bytes <= 40000);
+    CHECK(s.disk.evictions > 0);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+TEST(cas_disk_verify_and_clear)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    uint64_t checked = 0, removed = 9;
+    cas_stats_t s;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 50; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    CHECK_EQ_INT(cas_verify(c, &checked, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(checked, 50);
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(cas_clear(c, NULL), ST_OK);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.disk.entries, 0);
+    CHECK_EQ_INT(s.mem.entries, 0);
+    CHECK_EQ_INT(cas_test_get(c, 3, a), ST_ENOENT);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_test_get(c, 3, a), ST_ENOENT);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+typedef struct {
+    cas_t *c;
+    long base;
+    int bad;
+} disk_worker_t;
+
+static void *disk_worker(void *p)
+{
+    disk_worker_t *w = p;
+    arena_t *a = arena_new(0);
+
+    for (long i = 0; i < 300 && a != NULL; i++) {
+        if (cas_test_put(w->c, w->base + i, false) != ST_OK)
+            w->bad++;
+        if (cas_test_get(w->c, (w->base + 300 + i) % 1200, a) == ST_ECORRUPT)
+            w->bad++;
+        arena_reset(a);
+    }
+    arena_destroy(&a);
+    return NULL;
+}
+
+TEST(cas_disk_threads)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    pthread_t t[4];
+    disk_worker_t w[4];
+    cas_opts_t o;
+    cas_t *c = NULL;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    cas_opts_default(&o);
+    o.dir = dir;
+    o.durability = CAS_BUFFERED;
+    o.mem_budget = 64 * 1024; /* small: most gets go to the disk */
+    o.flush_writes = 64;
+    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    for (int i = 0; i < 4; i++) {
+        w[i] = (disk_worker_t){c, i * 300, 0};
+        REQUIRE(pthread_create(&t[i], NULL, disk_worker, &w[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_EQ_INT(w[i].bad, 0);
+    }
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 1200; i++) {
+        CHECK_EQ_INT(cas_test_get(c, i, a), ST_OK);
+        arena_reset(a);
+    }
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+/* Two processes put disjoint keys into one directory at once, then each
+ * key reads back. */
+TEST(cas_disk_two_processes)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    int status = -1;
+    pid_t pid;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        cas_t *cc = cas_test_open(dir, CAS_BUFFERED);
+        int bad = cc == NULL;
+        for (long i = 1000; i < 1400 && cc != NULL; i++)
+            bad += cas_test_put(cc, i, i % 50 == 0) != ST_OK;
+        cas_close(&cc);
+        _exit(bad ? 1 : 0);
+    }
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 400; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    for (long i = 0; i < 400; i++)
+        CHECK_EQ_INT(cas_test_get(c, 1000 + i, a), ST_OK);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 400; i++) {
+        CHECK_EQ_INT(cas_test_get(c, i, a), ST_OK);
+        CHECK_EQ_INT(cas_test_get(c, 1000 + i, a), ST_OK);
+        arena_reset(a);
+    }
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+/* A file-size limit makes the database's writes fail as on a full disk:
+ * one warning, memory-only, every put and get still answers. */
+TEST(cas_disk_full_goes_memory_only)
+{
+    char dir[64];
+    int status = -1;
+    pid_t pid;
+
+    REQUIRE(cas_test_tmpdir(dir) != NULL);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        struct rlimit rl = {64 * 1024, 64 * 1024};
+        FILE *logf = tmpfile();
+        char line[512];
+        int bad = 0, warnings = 0;
+        arena_t *a = arena_new(0);
+        cas_t *c = cas_test_open(dir, CAS_STRICT);
+        cas_stats_t s;
+        signal(SIGXFSZ, SIG_IGN);
+        log_set_output(logf);
+        if (c == NULL || a == NULL || setrlimit(RLIMIT_FSIZE, &rl) != 0)
+            _exit(2);
+        for (long i = 0; i < 400; i++)
+            bad += cas_test_put(c, i, false) != ST_OK && cas_test_put(c, i, false) != ST_OK;
+        for (long i = 0; i < 400; i++)
+            bad += cas_test_get(c, i, a) != ST_OK;
+        cas_stats(c, &s);
+        cas_close(&c);
+        log_set_output(NULL);
+        rewind(logf);
+        while (fgets(line, sizeof line, logf))
+            warnings += strstr(line, "going on without") != NULL;
+        _exit(bad > 1 ? 3 : s.disk_enabled ? 4 : warnings != 1 ? 5 : 0);
+    }
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status));
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    cas_test_rmdir(dir);
+}
