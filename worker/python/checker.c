@@ -81,15 +81,17 @@ static const char *const builtin_names[] = {
     X(TYPING_EXT, "typing_extensions")                                                             \
     X(ANNOTATIONS_F, "annotations")                                                                \
     X(KW_FIRST, "and")                                                                             \
-    X(KW_AS, "as") X(KW_ASSERT, "assert") X(KW_ASYNC, "async") X(KW_AWAIT, "await")                \
-        X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")      \
-            X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")          \
-                X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")                       \
-                    X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in")    \
-                        X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")           \
-                            X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")                     \
-                                X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")       \
-                                    X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_AS, "as")                                                                                 \
+    X(KW_ASSERT, "assert")                                                                         \
+    X(KW_ASYNC, "async")                                                                           \
+    X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue")      \
+        X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else")                    \
+            X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")    \
+                X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in")        \
+                    X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")               \
+                        X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")    \
+                            X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")           \
+                                X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -1092,11 +1094,23 @@ static void visit_kids(checker_t *c, TSNode n)
     }
 }
 
+static bool is_paren_target(const checker_t *c, TSNode n);
+
 static TSNode unparen(const checker_t *c, TSNode n)
 {
-    while (!ts_node_is_null(n) && kind(c, n) == K_PAREN_EXPR && ts_node_named_child_count(n) == 1)
+    while (!ts_node_is_null(n) &&
+           ((kind(c, n) == K_PAREN_EXPR && ts_node_named_child_count(n) == 1) ||
+            is_paren_target(c, n)))
         n = ts_node_named_child(n, 0);
     return n;
+}
+
+/* `(x)` as an assignment target: tree-sitter calls it a tuple pattern, but
+ * without a comma it is just x in parentheses. */
+static bool is_paren_target(const checker_t *c, TSNode n)
+{
+    return kind(c, n) == K_TUPLE_PATTERN && ts_node_child_count(n) == 3 &&
+           ts_node_named_child_count(n) == 1;
 }
 
 static TSNode first_named(TSNode n)
@@ -2160,6 +2174,8 @@ static void visit_with(checker_t *c, TSNode n)
             if (kind(c, item) != K_WITH_ITEM)
                 continue;
             v = field(c, item, F_VALUE);
+            if (kind(c, unparen(c, v)) == K_AS_PATTERN) /* `with (a() as x):` */
+                v = unparen(c, v);
             if (kind(c, v) == K_AS_PATTERN) {
                 TSNode t = field(c, v, F_ALIAS);
                 visit(c, first_named(v));
@@ -2408,13 +2424,14 @@ static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, b
         handle_store(c, n, name_id(c, n), ctx, nested, literal, c->export_value);
         break;
     case K_PAREN_EXPR:
-        if (ts_node_named_child_count(n) == 1) {
+    case K_TUPLE_PATTERN:
+        if (kind(c, n) == K_PAREN_EXPR ? ts_node_named_child_count(n) == 1
+                                       : is_paren_target(c, n)) {
             visit_target(c, ts_node_named_child(n, 0), ctx, nested, literal);
             break;
         }
         /* fall through */
     case K_PATTERN_LIST:
-    case K_TUPLE_PATTERN:
     case K_LIST_PATTERN:
     case K_TUPLE:
     case K_LIST:
@@ -2485,9 +2502,10 @@ static void visit_aug_assignment(checker_t *c, TSNode n)
     TSNode left = field(c, n, F_LEFT), right = field(c, n, F_RIGHT);
     TSNode saved = c->export_value;
 
-    if (kind(c, left) == K_IDENTIFIER)
-        handle_load(c, left, name_id(c, left));
-    else if (kind(c, left) != K_ATTRIBUTE && kind(c, left) != K_SUBSCRIPT)
+    TSNode target = unparen(c, left); /* `(o.a) += v` is fine */
+    if (kind(c, target) == K_IDENTIFIER)
+        handle_load(c, target, name_id(c, target));
+    else if (kind(c, target) != K_ATTRIBUTE && kind(c, target) != K_SUBSCRIPT)
         syntax_error(c, left, "illegal expression for augmented assignment");
     visit(c, right);
     c->export_value = right;

@@ -172,33 +172,84 @@ static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t
 
 /* ---- the scan ------------------------------------------------------------------ */
 
-static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *text, uint32_t len,
-                               arena_t *a, diag_list_t *d, summary_t *sum, st_err_t *err)
+static TSTree *parse(scanner_t *self, const char *text, uint32_t len)
 {
     TSTree *tree;
-    TSNode root;
-    st_rc_t rc = ST_OK;
 
-    if (!tokens_check(text, len, d))
-        return ST_OK;
     ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
                                                    (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
     tree = ts_parser_parse_string(self->parser, NULL, text, len);
-    if (tree == NULL) {
+    if (tree == NULL)
         ts_parser_reset(self->parser);
+    return tree;
+}
+
+/* tree-sitter's scanner takes a bracketed continuation line indented less
+ * than its block for a dedent, and reports an error CPython does not. When
+ * the first parse fails, such lines are padded in a copy and the copy is
+ * parsed again; if that parses cleanly it is what gets checked (columns on
+ * the padded lines are moved back afterwards). */
+static bool reparse_padded(scanner_t *self, const char **text, uint32_t *len, arena_t *a,
+                           diag_list_t *d, TSTree **tree, tokens_pads_t **pads_out)
+{
+    tokens_pads_t *pads = arena_alloc(a, sizeof *pads);
+    uint32_t plen;
+    char *padded;
+    TSTree *t;
+
+    if (pads == NULL)
+        return false;
+    pads->n = 0;
+    if (!tokens_scan(*text, *len, d, pads) || pads->n == 0 ||
+        (padded = tokens_pad(*text, *len, pads, a, &plen)) == NULL)
+        return false;
+    if ((t = parse(self, padded, plen)) == NULL)
+        return false;
+    if (ts_node_has_error(ts_tree_root_node(t))) {
+        ts_tree_delete(t);
+        return false;
+    }
+    ts_tree_delete(*tree);
+    *tree = t;
+    *text = padded;
+    *len = plen;
+    *pads_out = pads;
+    return true;
+}
+
+/* Columns reported on padded lines, back to the file's own. */
+static void unpad_columns(diag_list_t *d, const tokens_pads_t *pads)
+{
+    for (size_t i = 0; i < d->count; i++)
+        for (uint32_t k = 0; k < pads->n; k++)
+            if (pads->line[k] == d->items[i].line)
+                d->items[i].col =
+                    d->items[i].col > pads->width[k] ? d->items[i].col - pads->width[k] : 1;
+}
+
+static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char **text, uint32_t *len,
+                               arena_t *a, diag_list_t *d, summary_t *sum, st_err_t *err)
+{
+    TSTree *tree;
+    tokens_pads_t *pads = NULL;
+    st_rc_t rc = ST_OK;
+
+    if (!tokens_check(*text, *len, d))
+        return ST_OK;
+    if ((tree = parse(self, *text, *len)) == NULL) {
         diag_add(d, 1, 1, "E902", "the parser gave up on this file (time limit), not checked");
         return ST_OK;
     }
-    root = ts_tree_root_node(tree);
-    if (ts_node_has_error(root)) {
-        report_syntax_error(root, d);
+    if (ts_node_has_error(ts_tree_root_node(tree)) &&
+        !reparse_padded(self, text, len, a, d, &tree, &pads)) {
+        report_syntax_error(ts_tree_root_node(tree), d);
     } else {
         checker_input_t in = {
             .lang = self->lang,
             .parser = self->parser,
             .tree = tree,
-            .src = text,
-            .len = len,
+            .src = *text,
+            .len = *len,
             .is_init = kind == SCAN_KIND_INIT,
             .is_stub = kind == SCAN_KIND_PYI,
             .arena = a,
@@ -213,6 +264,8 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char *te
                      "SyntaxError: too deeply nested (CPython's compiler recursion limit)");
             rc = ST_OK;
         }
+        if (pads != NULL)
+            unpad_columns(d, pads);
     }
     ts_tree_delete(tree);
     return rc;
@@ -233,7 +286,7 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
     if ((sum = summary_new(a)) == NULL)
         return st_fail(err, ST_ENOMEM, "arena exhausted starting the scan");
     if (decode_source(src, len, max, a, &d, &text, &tlen)) {
-        rc = parse_and_check(self, kind, text, tlen, a, &d, sum, err);
+        rc = parse_and_check(self, kind, &text, &tlen, a, &d, sum, err);
         if (rc != ST_OK)
             return rc;
         keep_first_syntax_error(&d);

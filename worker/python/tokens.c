@@ -3,6 +3,8 @@
  * backslash continuations, brackets and indentation. */
 #include "tokens.h"
 
+#include <string.h>
+
 typedef struct {
     const char *s;
     uint32_t len, i, line, line_start;
@@ -127,7 +129,35 @@ fail:
  * takes: bracket nesting over 200, indentation over 100 levels, unexpected
  * or unmatched indentation, inconsistent tabs. Adds the E999 and returns
  * false when found. */
+/* Records a bracketed continuation line indented less than the block it
+ * belongs to (tree-sitter's scanner reads that as a dedent). */
+static void note_shallow(const lex_t *x, const indent_t *in, tokens_pads_t *pads)
+{
+    uint32_t i = x->i;
+    int col = 0;
+
+    if (pads == NULL)
+        return;
+    while (i < x->len && (x->s[i] == ' ' || x->s[i] == '\t')) {
+        col = x->s[i] == ' ' ? col + 1 : (col / 8 + 1) * 8;
+        i++;
+    }
+    if (i >= x->len || x->s[i] == '\n' || x->s[i] == '\r' || x->s[i] == '#')
+        return;
+    if (col >= in->col[in->depth] || pads->n == TOKENS_MAX_PADS)
+        return;
+    pads->line[pads->n] = x->line;
+    pads->offset[pads->n] = x->line_start;
+    pads->width[pads->n] = (uint32_t)(in->col[in->depth] - col);
+    pads->n++;
+}
+
 bool tokens_check(const char *s, uint32_t len, diag_list_t *d)
+{
+    return tokens_scan(s, len, d, NULL);
+}
+
+bool tokens_scan(const char *s, uint32_t len, diag_list_t *d, tokens_pads_t *pads)
 {
     lex_t x = {s, len, 0, 1, 0};
     indent_t in;
@@ -169,6 +199,8 @@ bool tokens_check(const char *s, uint32_t len, diag_list_t *d)
         case '\r':
             lex_newline(&x);
             at_line_start = level == 0;
+            if (level > 0)
+                note_shallow(&x, &in, pads);
             break;
         case '(':
         case '[':
@@ -200,6 +232,32 @@ bool tokens_check(const char *s, uint32_t len, diag_list_t *d)
         }
     }
     return true;
+}
+
+char *tokens_pad(const char *s, uint32_t len, const tokens_pads_t *pads, arena_t *a,
+                 uint32_t *out_len)
+{
+    uint64_t total = len;
+    char *out, *o;
+    uint32_t from = 0;
+
+    for (uint32_t k = 0; k < pads->n; k++)
+        total += pads->width[k];
+    if (total > UINT32_MAX || (out = arena_alloc(a, (size_t)total + 1)) == NULL)
+        return NULL;
+    o = out;
+    for (uint32_t k = 0; k < pads->n; k++) {
+        memcpy(o, s + from, pads->offset[k] - from);
+        o += pads->offset[k] - from;
+        memset(o, ' ', pads->width[k]);
+        o += pads->width[k];
+        from = pads->offset[k];
+    }
+    memcpy(o, s + from, len - from);
+    o += len - from;
+    *o = '\0';
+    *out_len = (uint32_t)total;
+    return out;
 }
 
 /* Joins lines [from, to] into one group. */
