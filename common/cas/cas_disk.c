@@ -37,6 +37,13 @@
 
 #define BUSY_TIMEOUT_MS 5000
 #define TOUCH_SLACK_MS 1000
+#define TOUCH_MAX 1024
+#define CACHE_SIZE_SQL "PRAGMA cache_size=-32768" /* 32 MiB of pages */
+
+typedef struct {
+    cas_ns_t ns;
+    digest_t key;
+} touch_t;
 
 struct cas_disk {
     pthread_mutex_t lock;
@@ -53,6 +60,9 @@ struct cas_disk {
     cas_disk_rec_t *pending;
     size_t npending, cap_pending;
     uint64_t batch_start_ns;
+    touch_t *touches; /* reads whose atime is due, applied with the next write */
+    size_t ntouches;
+    uint64_t touch_ms;
     uint64_t hits, misses, evictions, reads, corruptions, resets;
 };
 
@@ -143,6 +153,7 @@ static int open_db(cas_disk_t *self)
     sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
     if ((rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, sync, NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, CACHE_SIZE_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = prepare_all(self)) != SQLITE_OK ||
         (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK)
@@ -237,16 +248,52 @@ static void delete_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
         on_error(self, rc, "delete");
 }
 
-static void touch_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key, uint64_t now)
+/* Refreshes the atime of the queued reads, inside the caller's transaction
+ * (or each on its own); failures only cost LRU precision. */
+static void run_touches(cas_disk_t *self)
 {
+    size_t n = self->ntouches;
     int rc;
 
-    bind_key(self->st_touch, ns, key);
-    sqlite3_bind_int64(self->st_touch, 3, (sqlite3_int64)now);
-    rc = sqlite3_step(self->st_touch);
-    sqlite3_reset(self->st_touch);
-    if (rc != SQLITE_DONE)
-        on_error(self, rc, "touch");
+    self->ntouches = 0;
+    for (size_t i = 0; i < n && self->db != NULL; i++) {
+        bind_key(self->st_touch, self->touches[i].ns, &self->touches[i].key);
+        sqlite3_bind_int64(self->st_touch, 3, (sqlite3_int64)self->touch_ms);
+        rc = sqlite3_step(self->st_touch);
+        sqlite3_reset(self->st_touch);
+        if (rc != SQLITE_DONE && !on_error(self, rc, "touch"))
+            break;
+    }
+}
+
+/* Applies queued touches in a transaction of their own. */
+static void apply_touches(cas_disk_t *self)
+{
+    if (self->ntouches == 0 || !self->enabled)
+        return;
+    if (!sqlite3_get_autocommit(self->db)) {
+        run_touches(self); /* inside get_many's transaction */
+    } else if (exec_sql(self, "BEGIN IMMEDIATE") == SQLITE_OK) {
+        run_touches(self);
+        if (self->db != NULL && exec_sql(self, "COMMIT") != SQLITE_OK)
+            exec_sql(self, "ROLLBACK");
+    }
+    self->ntouches = 0;
+}
+
+/* Queues an atime refresh: a read must not cost a commit (in strict mode an
+ * fsync), so refreshes ride along with the next write, or go in one
+ * transaction per TOUCH_MAX reads. */
+static void queue_touch(cas_disk_t *self, cas_ns_t ns, const digest_t *key, uint64_t now)
+{
+    if (self->touches == NULL && (self->touches = st_malloc(TOUCH_MAX * sizeof(touch_t))) == NULL)
+        return;
+    if (self->ntouches == TOUCH_MAX)
+        apply_touches(self);
+    self->touches[self->ntouches].ns = ns;
+    self->touches[self->ntouches].key = *key;
+    self->ntouches++;
+    self->touch_ms = now;
 }
 
 /* The newest pending record for (ns, key), or NULL. */
@@ -293,7 +340,7 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
     }
     now = now_ms();
     if (rc == ST_OK && now > atime + TOUCH_SLACK_MS)
-        touch_entry(self, ns, key, now);
+        queue_touch(self, ns, key, now);
     return rc;
 }
 
@@ -373,7 +420,7 @@ static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, boo
         goto fail;
     if ((rc = write_recs(self, self->pending, self->npending, &bytes)) != SQLITE_OK ||
         (rc = write_recs(self, recs, n, &bytes)) != SQLITE_OK ||
-        (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
+        (run_touches(self), self->db == NULL) || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
         exec_sql(self, "ROLLBACK");
         goto fail;
     }
@@ -449,6 +496,7 @@ st_rc_t cas_disk_flush(cas_disk_t *self)
     pthread_mutex_lock(&self->lock);
     if (self->enabled && self->npending > 0)
         rc = write_batch(self, NULL, 0, true);
+    apply_touches(self);
     pthread_mutex_unlock(&self->lock);
     return rc;
 }
@@ -531,7 +579,11 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts)
     }
     if ((self->dctx = ZSTD_createDCtx()) == NULL)
         goto fail;
-    if ((rc = open_db(self)) != SQLITE_OK) {
+    /* a process creating the database or switching it to WAL holds locks
+     * the busy handler does not wait for: retry for up to about 5 s */
+    for (int tries = 0; (rc = open_db(self)) != SQLITE_OK && is_busy(rc) && tries < 500; tries++)
+        usleep(10000);
+    if (rc != SQLITE_OK) {
         if (!is_corrupt(rc)) {
             LOG_WARN("cache %s: %s, going on without", self->path, sqlite3_errstr(rc));
             goto fail;
@@ -567,8 +619,10 @@ void cas_disk_close(cas_disk_t **self_p)
         pthread_join(self->flusher, NULL);
     if (self->enabled && self->npending > 0)
         write_batch(self, NULL, 0, true);
+    apply_touches(self);
     free_pending(self);
     st_free(self->pending);
+    st_free(self->touches);
     close_db(self);
     ZSTD_freeDCtx(self->dctx);
     pthread_cond_destroy(&self->wake);
@@ -663,6 +717,7 @@ st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
     pthread_mutex_lock(&self->lock);
     if (self->enabled && self->npending > 0)
         write_batch(self, NULL, 0, false);
+    apply_touches(self);
     if (self->enabled)
         rc = gc_locked(self, max_bytes, removed);
     pthread_mutex_unlock(&self->lock);
@@ -770,6 +825,7 @@ st_rc_t cas_disk_clear(cas_disk_t *self)
 
     pthread_mutex_lock(&self->lock);
     free_pending(self);
+    self->ntouches = 0;
     if (self->enabled && (rc = exec_sql(self, "DELETE FROM cas")) != SQLITE_OK)
         on_error(self, rc, "clear");
     self->bytes_est = 0;
