@@ -230,6 +230,16 @@ static int exec_sql(cas_disk_t *self, const char *sql)
     return sqlite3_exec(self->db, sql, NULL, NULL, NULL);
 }
 
+/* A column as bytes: pointer first, then length, as SQLite asks; a NULL
+ * (absent or out of memory) reads as empty, which no record is. */
+static span_t column_span(sqlite3_stmt *st, int col)
+{
+    span_t s = {sqlite3_column_blob(st, col), 0};
+
+    s.len = s.ptr != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    return s;
+}
+
 static void bind_key(sqlite3_stmt *st, cas_ns_t ns, const digest_t *key)
 {
     sqlite3_bind_int(st, 1, (int)ns);
@@ -313,6 +323,7 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
     const cas_disk_rec_t *p = find_pending(self, ns, key);
     st_rc_t rc;
     uint64_t atime, now;
+    span_t rec;
     int src;
 
     if (p != NULL)
@@ -326,8 +337,8 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
         return ST_ENOENT;
     }
     self->reads++;
-    rc = cas_record_decode(self->dctx, (int)ns, key, sqlite3_column_blob(self->st_get, 0),
-                           (size_t)sqlite3_column_bytes(self->st_get, 0), a, value, NULL);
+    rec = column_span(self->st_get, 0);
+    rc = cas_record_decode(self->dctx, (int)ns, key, rec.ptr, rec.len, a, value, NULL);
     if (rc == ST_OK && (uint64_t)sqlite3_column_int64(self->st_get, 1) != value->len)
         rc = ST_ECORRUPT;
     atime = (uint64_t)sqlite3_column_int64(self->st_get, 2);
@@ -648,6 +659,7 @@ static int pick_victims(cas_disk_t *self, uint64_t total, uint64_t max_bytes, ca
     sqlite3_stmt *st;
     cas_disk_rec_t *v = NULL, *grown;
     size_t n = 0, cap = 0;
+    span_t k;
     int rc = sqlite3_prepare_v2(self->db, "SELECT ns, digest, size FROM cas ORDER BY atime", -1,
                                 &st, NULL);
 
@@ -662,8 +674,9 @@ static int pick_victims(cas_disk_t *self, uint64_t total, uint64_t max_bytes, ca
         }
         memset(&v[n], 0, sizeof v[n]);
         v[n].ns = (cas_ns_t)sqlite3_column_int(st, 0);
-        if (sqlite3_column_bytes(st, 1) == (int)sizeof v[n].key.b)
-            memcpy(v[n].key.b, sqlite3_column_blob(st, 1), sizeof v[n].key.b);
+        k = column_span(st, 1);
+        if (k.len == sizeof v[n].key.b)
+            memcpy(v[n].key.b, k.ptr, sizeof v[n].key.b);
         total -= (uint64_t)sqlite3_column_int64(st, 2) > total
                      ? total
                      : (uint64_t)sqlite3_column_int64(st, 2);
@@ -724,6 +737,17 @@ st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
     return rc;
 }
 
+static void count_rows(cas_disk_t *self, uint64_t *rows)
+{
+    sqlite3_stmt *st;
+
+    if (sqlite3_prepare_v2(self->db, "SELECT count(*) FROM cas", -1, &st, NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *rows = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+}
+
 /* SQLite's own check; false when it finds the file damaged. */
 static bool integrity_ok(cas_disk_t *self)
 {
@@ -759,14 +783,15 @@ static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **ba
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         digest_t key = {{0}};
         cas_ns_t ns = (cas_ns_t)sqlite3_column_int(st, 0);
-        span_t val;
-        bool key_ok = sqlite3_column_bytes(st, 1) == (int)sizeof key.b;
+        span_t val, k = column_span(st, 1), rec;
+        bool key_ok = k.len == sizeof key.b;
         if (key_ok)
-            memcpy(key.b, sqlite3_column_blob(st, 1), sizeof key.b);
+            memcpy(key.b, k.ptr, sizeof key.b);
+        rec = column_span(st, 2);
         (*checked)++;
         if (key_ok && (ns == CAS_BLOBS || ns == CAS_RESULTS) &&
-            cas_record_decode(self->dctx, (int)ns, &key, sqlite3_column_blob(st, 2),
-                              (size_t)sqlite3_column_bytes(st, 2), a, &val, NULL) == ST_OK &&
+            cas_record_decode(self->dctx, (int)ns, &key, rec.ptr, rec.len, a, &val, NULL) ==
+                ST_OK &&
             (uint64_t)sqlite3_column_int64(st, 3) == val.len) {
             arena_reset(a);
             continue;
@@ -781,8 +806,6 @@ static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **ba
         memset(&v[n], 0, sizeof v[n]);
         v[n].ns = ns;
         v[n].key = key;
-        /* a key of the wrong size cannot be deleted by key: use its bytes */
-        v[n].raw_len = key_ok ? 0 : 1;
         n++;
     }
     sqlite3_finalize(st);
@@ -803,8 +826,10 @@ st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
     if (self->enabled && self->npending > 0)
         write_batch(self, NULL, 0, false);
     if (self->enabled && !integrity_ok(self)) {
+        uint64_t rows = 0;
+        count_rows(self, &rows); /* best effort: the file is damaged */
         reset_db(self, "integrity check");
-        *removed = 1;
+        *removed = rows > 0 ? rows : 1;
     }
     if (self->enabled && (rc = scan_entries(self, checked, &bad, &nbad)) != SQLITE_OK)
         on_error(self, rc, "verify");
