@@ -250,7 +250,8 @@ static void give_cctx(cas_t *self, ZSTD_CCtx *c)
     ZSTD_freeCCtx(c);
 }
 
-/* Checks one value and, with a disk tier, encodes it into *rec. */
+/* Checks one value and, when rec is not NULL (the disk tier is on), encodes
+ * it into *rec. */
 static st_rc_t prepare_put(cas_t *self, cas_ns_t ns, const digest_t *key, const void *value,
                            size_t len, cas_disk_rec_t *rec, st_err_t *err)
 {
@@ -262,13 +263,13 @@ static st_rc_t prepare_put(cas_t *self, cas_ns_t ns, const digest_t *key, const 
         return st_fail(err, ST_ELIMIT, "cas_put: %zu bytes, over the limit", len);
     if (value == NULL && len > 0)
         return st_fail(err, ST_EINVAL, "cas_put: NULL value");
-    if (ns != CAS_BLOBS && self->disk == NULL)
+    if (ns != CAS_BLOBS && rec == NULL)
         return ST_OK;
     if (digest_sha256(value, len, &sha) != ST_OK)
         return st_fail(err, ST_ENOMEM, "cas_put: sha-256 failed");
     if (ns == CAS_BLOBS && !digest_eq(&sha, key))
         return st_fail(err, ST_EINVAL, "cas_put: blob key is not the SHA-256 of the value");
-    if (self->disk == NULL)
+    if (rec == NULL)
         return ST_OK;
     if ((cctx = take_cctx(self)) == NULL)
         return st_fail(err, ST_ENOMEM, "cas_put: no compression context");
@@ -320,13 +321,16 @@ st_rc_t cas_put_many(cas_t *self, cas_ns_t ns, const digest_t *keys, const span_
     uint64_t t0 = sample_start();
     cas_disk_rec_t one, *recs = NULL;
     st_rc_t rc = ST_OK;
+    bool to_disk;
 
     if (self == NULL || (n > 0 && (keys == NULL || values == NULL)) || bad_ns(ns))
         return st_fail(err, ST_EINVAL, "cas_put: bad argument");
     memset(&one, 0, sizeof one);
-    if (self->disk != NULL)
+    /* once the disk tier is off (full disk...), skip the compression too */
+    to_disk = self->disk != NULL && n > 0 && cas_disk_enabled(self->disk);
+    if (to_disk)
         recs = n == 1 ? &one : st_calloc(n, sizeof *recs);
-    if (self->disk != NULL && n > 0 && recs == NULL)
+    if (to_disk && recs == NULL)
         return st_fail(err, ST_ENOMEM, "cas_put: out of memory");
     for (size_t i = 0; i < n && rc == ST_OK; i++)
         rc = prepare_put(self, ns, &keys[i], values[i].ptr, values[i].len, recs ? &recs[i] : NULL,
@@ -340,7 +344,7 @@ st_rc_t cas_put_many(cas_t *self, cas_ns_t ns, const digest_t *keys, const span_
             free_recs(recs, n);
         return rc;
     }
-    if (self->disk != NULL && n > 0 && cas_disk_put_many(self->disk, recs, n, durable) != ST_OK)
+    if (to_disk && cas_disk_put_many(self->disk, recs, n, durable) != ST_OK)
         rc = st_fail(err, ST_EIO, "cas_put: the durable commit failed");
     if (recs != &one)
         st_free(recs);

@@ -27,6 +27,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,7 +50,8 @@ struct cas_disk {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     pthread_t flusher;
-    bool has_flusher, stop, enabled;
+    bool has_flusher, stop;
+    _Atomic bool enabled; /* written under lock, read without by cas_disk_enabled */
     char path[4096];
     sqlite3 *db;
     sqlite3_stmt *st_get, *st_put, *st_del, *st_touch;
@@ -644,12 +646,7 @@ void cas_disk_close(cas_disk_t **self_p)
 
 bool cas_disk_enabled(cas_disk_t *self)
 {
-    bool on;
-
-    pthread_mutex_lock(&self->lock);
-    on = self->enabled;
-    pthread_mutex_unlock(&self->lock);
-    return on;
+    return atomic_load(&self->enabled);
 }
 
 /* Keys of the least recently used entries to drop to reach max_bytes. */

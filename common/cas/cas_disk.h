@@ -30,6 +30,7 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts);
 /* Commits and syncs what is pending, stops the flusher, closes. */
 void cas_disk_close(cas_disk_t **self_p);
 
+/* False once the tier has turned itself off; lock-free. */
 bool cas_disk_enabled(cas_disk_t *self);
 
 /* For each i with values[i].ptr == NULL, looks (ns, keys[i]) up and decodes
