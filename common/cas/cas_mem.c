@@ -248,8 +248,10 @@ st_rc_t cas_mem_put(cas_mem_t *self, cas_ns_t ns, const digest_t *key, const voi
     mem_entry_t *e, **link;
     size_t size;
 
-    if (len > self->shard_budget || entry_cost(len) > self->shard_budget)
+    if (len > self->shard_budget || entry_cost(len) > self->shard_budget) {
+        cas_mem_remove(self, ns, key); /* an older value must not answer for it */
         return ST_OK;
+    }
     if (!st_add_size(sizeof *e, len, &size) || (e = st_malloc(size)) == NULL)
         return ST_ENOMEM;
     e->hash = h;

@@ -137,6 +137,10 @@ TEST(cas_mem_lru_order)
         CHECK_EQ_INT(cas_put(c, CAS_RESULTS, &k, big, sizeof big, false, NULL), ST_OK);
         CHECK_EQ_INT(cas_test_get(c, 99, a), ST_ENOENT);
         CHECK_EQ_INT(cas_test_get(c, 0, a) == ST_ENOENT, 0);
+        /* nor may an older value of its key answer for it */
+        k = cas_test_key(0);
+        CHECK_EQ_INT(cas_put(c, CAS_RESULTS, &k, big, sizeof big, false, NULL), ST_OK);
+        CHECK_EQ_INT(cas_test_get(c, 0, a), ST_ENOENT);
     }
     arena_destroy(&a);
     cas_close(&c);
