@@ -84,12 +84,13 @@ static const char *const builtin_names[] = {
     X(KW_AS, "as")                                                                                 \
     X(KW_ASSERT, "assert")                                                                         \
     X(KW_ASYNC, "async")                                                                           \
-    X(KW_AWAIT, "await") X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue")      \
-        X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else")                    \
-            X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")    \
-                X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in")        \
-                    X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")               \
-                        X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")    \
+    X(KW_AWAIT, "await")                                                                           \
+    X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")          \
+        X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")              \
+            X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global")    \
+                X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")                \
+                    X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not")             \
+                        X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")                     \
                             X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")           \
                                 X(KW_WITH, "with") X(KW_LAST, "yield")
 
@@ -3204,6 +3205,36 @@ static void check_dict_keys(checker_t *c, TSNode n)
     }
 }
 
+/* `a if t else b`: pyflakes reads t, then a, then b (ast.IfExp's order). */
+static void visit_conditional(checker_t *c, TSNode n)
+{
+    TSNode part[3];
+    uint32_t k = 0;
+
+    FOR_KIDS(c, n, cu)
+    {
+        TSNode ch = KID(cu);
+        if (!ts_node_is_named(ch))
+            continue;
+        if (ts_node_is_extra(ch))
+            visit(c, ch); /* comments */
+        else if (k < 3)
+            part[k++] = ch;
+    }
+    if (k != 3) {
+        for (uint32_t i = 0; i < k; i++)
+            visit(c, part[i]);
+        return;
+    }
+    if (is_nonempty_tuple(c, part[1]))
+        REPORT(c, n, "F634", "'if tuple literal' is always true, perhaps remove accidental comma?");
+    c->cond++;
+    visit(c, part[1]);
+    visit(c, part[0]);
+    visit(c, part[2]);
+    c->cond--;
+}
+
 /* pyflakes' InvalidPrintSyntax: `print >> f` reads the builtin print. */
 static bool is_builtin_print(checker_t *c, TSNode n)
 {
@@ -3256,6 +3287,7 @@ static void visit_binary_op(checker_t *c, TSNode n)
         if (is_builtin_print(c, right))
             report_print_chevron(c, right);
     }
+    visit_comments(c, n); /* a type comment may sit between the operands */
     visit(c, left);
     visit(c, right);
 }
@@ -3374,23 +3406,9 @@ static void visit(checker_t *c, TSNode n)
     case K_COMPARISON:
         visit_comparison(c, n);
         break;
-    case K_CONDITIONAL_EXPR: {
-        uint32_t nk = ts_node_named_child_count(n);
-        if (nk == 3) {
-            TSNode test = ts_node_named_child(n, 1);
-            if (is_nonempty_tuple(c, test))
-                REPORT(c, n, "F634",
-                       "'if tuple literal' is always true, perhaps remove accidental comma?");
-            c->cond++;
-            visit(c, test);
-            visit(c, ts_node_named_child(n, 0));
-            visit(c, ts_node_named_child(n, 2));
-            c->cond--;
-        } else {
-            visit_kids(c, n);
-        }
+    case K_CONDITIONAL_EXPR:
+        visit_conditional(c, n);
         break;
-    }
     case K_LAMBDA:
         visit_lambda(c, n);
         break;

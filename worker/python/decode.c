@@ -67,7 +67,8 @@ static void normalise(char *name)
     for (char *p = name; *p; p++)
         if (*p == '_')
             *p = '-';
-    if (strcmp(name, "utf-8") == 0 || strncmp(name, "utf-8-", 6) == 0 || strcmp(name, "utf8") == 0)
+    /* "utf8" stays as written: CPython accepts it alone but not with a BOM */
+    if (strcmp(name, "utf-8") == 0 || strncmp(name, "utf-8-", 6) == 0)
         strcpy(name, "utf-8");
     else if (strcmp(name, "latin-1") == 0 || strcmp(name, "iso-8859-1") == 0 ||
              strcmp(name, "iso-latin-1") == 0 || strncmp(name, "latin-1-", 8) == 0 ||
