@@ -16,8 +16,10 @@
  * before a put returns). A put may ask to be durable whatever the mode.
  *
  * A cas_t is safe for many threads; several processes may open the same
- * directory at once. A full disk or a broken database is logged once and
- * the store goes on as memory-only: caching is never why a run fails. */
+ * directory at once (each its own cas_t: one opened before a fork must not
+ * be used in the child, whose copy has no flusher thread). A full disk or a
+ * broken database is logged once and the store goes on as memory-only:
+ * caching is never why a run fails. */
 #ifndef STRATA_CAS_H
 #define STRATA_CAS_H
 
@@ -64,27 +66,36 @@ void cas_close(cas_t **self_p);
 
 /* The value under (ns, key). On ST_OK *value points into arena a (valid
  * until a is reset). ST_ENOENT: absent, or found corrupt (then removed and
- * counted). Thread-safe. */
+ * counted). ST_ENOMEM: a is exhausted (the entry stays). ST_EINVAL: a NULL
+ * argument or an unknown ns. Thread-safe. */
 st_rc_t cas_get(cas_t *self, cas_ns_t ns, const digest_t *key, arena_t *a, span_t *value,
                 st_err_t *err);
 
 /* Stores a copy of value[0..len). For CAS_BLOBS the key must be the
  * SHA-256 of the value (ST_EINVAL otherwise). durable: committed and synced
  * before returning, whatever the mode. ST_ELIMIT over CAS_MAX_VALUE.
+ * ST_ENOMEM: nothing stored (an older value under key stays). ST_EIO: the
+ * value is cached, but the commit that had to make it durable (strict mode,
+ * or durable) failed; the disk tier is then off, or was busy past its 5 s
+ * timeout. A disk tier already off is not an error (cas_stats tells).
  * Thread-safe. */
 st_rc_t cas_put(cas_t *self, cas_ns_t ns, const digest_t *key, const void *value, size_t len,
                 bool durable, st_err_t *err);
 
 /* n lookups in one pass (one disk transaction for the misses of the memory
- * tier). values[i] is {NULL, 0} on a miss; *hits counts the others. */
+ * tier). values[i] is {NULL, 0} on a miss; *hits counts the others. Errors
+ * as cas_get (ST_ENOMEM: values partly filled, *hits unset). */
 st_rc_t cas_get_many(cas_t *self, cas_ns_t ns, const digest_t *keys, size_t n, arena_t *a,
                      span_t *values, size_t *hits, st_err_t *err);
 
-/* n puts in one transaction. */
+/* n puts in one transaction. Errors as cas_put; on ST_ENOMEM none of the
+ * n is stored (older values under those keys may be dropped from memory). */
 st_rc_t cas_put_many(cas_t *self, cas_ns_t ns, const digest_t *keys, const span_t *values, size_t n,
                      bool durable, st_err_t *err);
 
-/* Commits (and syncs) what buffered mode holds. */
+/* Commits (and syncs) what buffered mode holds. ST_EIO when that failed.
+ * Buffered mode otherwise commits from a background thread every flush_ms,
+ * or in the put that brings the pending count to flush_writes. */
 st_rc_t cas_flush(cas_t *self, st_err_t *err);
 
 typedef struct {
@@ -99,13 +110,19 @@ typedef struct {
     uint64_t corruptions;             /* entries found corrupt and removed */
     uint64_t databases_reset;         /* databases moved aside as corrupt */
     bool disk_enabled;                /* false: memory-only (by choice or after an error) */
-    metrics_summary_t get_ns, put_ns; /* latency, this process */
+    metrics_summary_t get_ns, put_ns; /* latency, this process (a 1-in-8 sample) */
 } cas_stats_t;
 
+/* A snapshot (disk entries and bytes counted in the database, so other
+ * processes' entries included). Also adds the counters' growth since the
+ * last call to the metrics registry (cas.mem.hits, cas.disk.reads, ...).
+ * Thread-safe. */
 void cas_stats(cas_t *self, cas_stats_t *out);
 
 /* SQLite's integrity check, then every entry read and verified; corrupt
- * entries are removed and counted in *removed. */
+ * entries are removed and counted in *removed (a database failing the
+ * integrity check is moved aside and recreated: its rows count as removed).
+ * Memory-only: nothing to check. checked and removed may be NULL. */
 st_rc_t cas_verify(cas_t *self, uint64_t *checked, uint64_t *removed, st_err_t *err);
 
 /* Evicts least recently used entries until the disk tier holds at most
