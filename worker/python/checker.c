@@ -15,6 +15,7 @@
 #include "checker.h"
 
 #include "common/intern.h"
+#include "worker/python/formats.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -85,14 +86,14 @@ static const char *const builtin_names[] = {
     X(KW_ASSERT, "assert")                                                                         \
     X(KW_ASYNC, "async")                                                                           \
     X(KW_AWAIT, "await")                                                                           \
-    X(KW_BREAK, "break") X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def")          \
-        X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")              \
-            X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global")    \
-                X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")                \
-                    X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not")             \
-                        X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")                     \
-                            X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")           \
-                                X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_BREAK, "break")                                                                           \
+    X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del")              \
+        X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally")      \
+            X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")              \
+                X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")        \
+                    X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")  \
+                        X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")               \
+                            X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -1083,6 +1084,7 @@ static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNo
                        uint32_t n);
 static void visit_attribute(checker_t *c, TSNode n);
 static void record_call(checker_t *c, TSNode args);
+static void check_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
 static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
 
 static void visit_kids(checker_t *c, TSNode n)
@@ -2906,8 +2908,11 @@ static void visit_call(checker_t *c, TSNode n)
     if (kind(c, func) == K_IDENTIFIER && name_id(c, func) == c->id_locals &&
         cur(c)->kind == SC_FUNCTION)
         cur(c)->uses_locals = true;
-    if (kind(c, func) == K_ATTRIBUTE)
+    if (kind(c, func) == K_ATTRIBUTE) {
         add_all_call(c, func, args);
+        if (!c->override)
+            check_dot_format(c, n, func, args);
+    }
     if (visit_typing_call(c, n, func, args))
         return;
     c->last_use = -1;
@@ -3235,6 +3240,147 @@ static void visit_conditional(checker_t *c, TSNode n)
     c->cond--;
 }
 
+/* ---- format strings (F50x, F52x) ------------------------------------------------ */
+
+#define MAX_FORMAT_LITERAL (64u << 10)
+
+/* The text of a str literal (or implicit concatenation of them) with each
+ * escape sequence stood in for by one ordinary character: enough to find
+ * placeholders. False for f-strings, bytes, and very long literals. */
+static bool literal_text(checker_t *c, TSNode n, char **out, size_t *len)
+{
+    uint32_t tl;
+    size_t k = 0;
+    char *buf;
+
+    n = unparen(c, n);
+    if (kind(c, n) != K_STRING && kind(c, n) != K_CONCAT_STRING)
+        return false;
+    text(c, n, &tl);
+    if (tl > MAX_FORMAT_LITERAL || (buf = arena_alloc(c->a, tl + 1)) == NULL)
+        return false;
+    uint32_t parts = kind(c, n) == K_STRING ? 1 : ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < parts; i++) {
+        TSNode part = kind(c, n) == K_STRING ? n : ts_node_named_child(n, i);
+        strinfo_t si;
+        if (kind(c, part) != K_STRING)
+            continue;
+        string_info(c, part, &si);
+        if (si.is_f || si.is_bytes)
+            return false;
+        FOR_KIDS(c, part, cu)
+        {
+            TSNode ch = KID(cu);
+            uint32_t s0, s1, at;
+            if (kind(c, ch) != K_STRING_CONTENT)
+                continue;
+            s0 = ts_node_start_byte(ch);
+            s1 = ts_node_end_byte(ch);
+            at = s0;
+            for (uint32_t e = 0; e < ts_node_named_child_count(ch); e++) {
+                TSNode esc = ts_node_named_child(ch, e);
+                uint32_t e0 = ts_node_start_byte(esc), e1 = ts_node_end_byte(esc);
+                memcpy(buf + k, c->src + at, e0 - at);
+                k += e0 - at;
+                buf[k++] = 'E';
+                at = e1;
+            }
+            memcpy(buf + k, c->src + at, s1 - at);
+            k += s1 - at;
+        }
+    }
+    buf[k] = '\0';
+    *out = buf;
+    *len = k;
+    return true;
+}
+
+/* `'...' % rhs` (pyflakes' _handle_percent_format). */
+static void check_percent_format(checker_t *c, TSNode n, TSNode left, TSNode right)
+{
+    fmt_rhs_t rhs;
+    char *fmt;
+    size_t len;
+    uint32_t line, col;
+
+    if (!literal_text(c, left, &fmt, &len))
+        return;
+    memset(&rhs, 0, sizeof rhs);
+    right = unparen(c, right);
+    if (kind(c, right) == K_TUPLE || kind(c, right) == K_LIST) {
+        rhs.kind = FMT_RHS_SEQUENCE;
+        FOR_KIDS(c, right, cu)
+        {
+            TSNode e = KID(cu);
+            lang_kind_t k = kind(c, e);
+            if (!ts_node_is_named(e) || ts_node_is_extra(e))
+                continue;
+            if (k == K_LIST_SPLAT || k == K_PAREN_LIST_SPLAT)
+                rhs.kind = FMT_RHS_OTHER;
+            rhs.count++;
+        }
+    } else if (kind(c, right) == K_DICTIONARY) {
+        rhs.kind = FMT_RHS_MAPPING;
+        rhs.keys_known = true;
+        FOR_KIDS(c, right, cu)
+        {
+            TSNode p = KID(cu);
+            char *key;
+            size_t kl;
+            if (!ts_node_is_named(p) || ts_node_is_extra(p))
+                continue;
+            if (kind(c, p) != K_PAIR || !is_plain_str(c, unparen(c, first_child(p))) ||
+                !literal_text(c, first_child(p), &key, &kl) || rhs.n_keys == FMT_MAX_KEYS) {
+                rhs.keys_known = false;
+                continue;
+            }
+            rhs.keys[rhs.n_keys] = key;
+            rhs.key_lens[rhs.n_keys++] = (uint32_t)kl;
+        }
+    }
+    node_pos(c, n, &line, &col);
+    formats_percent(fmt, len, &rhs, line, col + 1, c->diags);
+}
+
+/* `'...'.format(...)` (pyflakes' _handle_string_dot_format). */
+static void check_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args)
+{
+    fmt_call_t fc;
+    char *fmt;
+    size_t len;
+    uint32_t line, col, al;
+    const char *attr = text(c, last_child(func), &al);
+
+    if (al != 6 || memcmp(attr, "format", 6) != 0 || kind(c, args) != K_ARGUMENT_LIST ||
+        !literal_text(c, first_child(func), &fmt, &len))
+        return;
+    memset(&fc, 0, sizeof fc);
+    fc.keywords_fit = true;
+    FOR_KIDS(c, args, cu)
+    {
+        TSNode a = KID(cu);
+        lang_kind_t k = kind(c, a);
+        if (!ts_node_is_named(a) || ts_node_is_extra(a))
+            continue;
+        if (k == K_KEYWORD_ARGUMENT) {
+            if (fc.n_keywords == FMT_MAX_KEYS) {
+                fc.keywords_fit = false;
+                continue;
+            }
+            fc.keywords[fc.n_keywords] = text(c, first_child(a), &fc.keyword_lens[fc.n_keywords]);
+            fc.n_keywords++;
+        } else if (k == K_DICT_SPLAT) {
+            fc.dstar = true;
+        } else {
+            if (k == K_LIST_SPLAT)
+                fc.star = true;
+            fc.positional++;
+        }
+    }
+    node_pos(c, call, &line, &col);
+    formats_dot_format(fmt, len, &fc, line, col + 1, c->diags);
+}
+
 /* pyflakes' InvalidPrintSyntax: `print >> f` reads the builtin print. */
 static bool is_builtin_print(checker_t *c, TSNode n)
 {
@@ -3281,6 +3427,8 @@ static void visit_binary_op(checker_t *c, TSNode n)
     uint32_t len;
     const char *op = text(c, ts_node_child(n, 1), &len);
 
+    if (len == 1 && op[0] == '%' && !c->override)
+        check_percent_format(c, n, left, right);
     if (len == 2 && op[0] == '>' && op[1] == '>') {
         if (is_builtin_print(c, left))
             report_print_chevron(c, left);
