@@ -6,6 +6,7 @@
 #include "cas_test.h"
 #include "common/alloc.h"
 #include "common/cas/cas.h"
+#include "common/metrics.h"
 
 #include <pthread.h>
 
@@ -81,6 +82,9 @@ TEST(cas_mem_put_get_miss)
     CHECK(s.mem.hits >= 4 && s.mem.misses >= 2);
     CHECK(!s.disk_enabled);
     CHECK(s.get_ns.count > 0 && s.put_ns.count > 0);
+    /* cas_stats published the counters to the registry */
+    CHECK(metrics_counter_get(metrics_counter("cas.mem.hits")) >= s.mem.hits);
+    CHECK(metrics_counter_get(metrics_counter("cas.mem.misses")) >= s.mem.misses);
     CHECK_EQ_INT(cas_flush(c, NULL), ST_OK);
     CHECK_EQ_INT(cas_clear(c, NULL), ST_OK);
     CHECK_EQ_INT(cas_test_get(c, 1, a), ST_ENOENT);
