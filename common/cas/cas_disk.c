@@ -260,37 +260,40 @@ static void delete_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
         on_error(self, rc, "delete");
 }
 
-/* Refreshes the atime of the queued reads, inside the caller's transaction
- * (or each on its own); failures only cost LRU precision. */
-static void run_touches(cas_disk_t *self)
+/* Refreshes the atime of the queued reads inside the caller's transaction
+ * and forgets them; the first failure is returned for the caller to handle
+ * (the rest are dropped: they only cost LRU precision). */
+static int run_touches(cas_disk_t *self)
 {
     size_t n = self->ntouches;
-    int rc;
+    int rc = SQLITE_DONE;
 
     self->ntouches = 0;
-    for (size_t i = 0; i < n && self->db != NULL; i++) {
+    for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
         bind_key(self->st_touch, self->touches[i].ns, &self->touches[i].key);
         sqlite3_bind_int64(self->st_touch, 3, (sqlite3_int64)self->touch_ms);
         rc = sqlite3_step(self->st_touch);
         sqlite3_reset(self->st_touch);
-        if (rc != SQLITE_DONE && !on_error(self, rc, "touch"))
-            break;
     }
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
 /* Applies queued touches in a transaction of their own. */
 static void apply_touches(cas_disk_t *self)
 {
+    int rc;
+
     if (self->ntouches == 0 || !self->enabled)
         return;
     if (!sqlite3_get_autocommit(self->db)) {
-        run_touches(self); /* inside get_many's transaction */
-    } else if (exec_sql(self, "BEGIN IMMEDIATE") == SQLITE_OK) {
-        run_touches(self);
-        if (self->db != NULL && exec_sql(self, "COMMIT") != SQLITE_OK)
+        rc = run_touches(self); /* inside get_many's transaction */
+    } else if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) == SQLITE_OK) {
+        if ((rc = run_touches(self)) != SQLITE_OK || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK)
             exec_sql(self, "ROLLBACK");
     }
     self->ntouches = 0;
+    if (rc != SQLITE_OK)
+        on_error(self, rc, "touch");
 }
 
 /* Queues an atime refresh: a read must not cost a commit (in strict mode an
@@ -433,7 +436,7 @@ static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, boo
         goto fail;
     if ((rc = write_recs(self, self->pending, self->npending, &bytes)) != SQLITE_OK ||
         (rc = write_recs(self, recs, n, &bytes)) != SQLITE_OK ||
-        (run_touches(self), self->db == NULL) || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
+        (rc = run_touches(self)) != SQLITE_OK || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
         exec_sql(self, "ROLLBACK");
         goto fail;
     }

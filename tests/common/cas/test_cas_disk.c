@@ -8,6 +8,7 @@
 #include "common/log.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -242,6 +243,66 @@ TEST(cas_disk_gc_keeps_what_was_read)
     REQUIRE(c != NULL);
     for (long i = 0; i < 5; i++)
         CHECK_EQ_INT(cas_test_get(c, i * 2, a), ST_OK);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+/* Ages every entry by a minute, as if written long ago. */
+static void age_entries(const char *dir)
+{
+    char path[128];
+    sqlite3 *db;
+
+    snprintf(path, sizeof path, "%s/cas.sqlite", dir);
+    if (sqlite3_open(path, &db) == SQLITE_OK)
+        sqlite3_exec(db, "UPDATE cas SET atime = atime - 60000", NULL, NULL, NULL);
+    sqlite3_close(db);
+}
+
+/* More reads than the refresh queue holds: the queue is applied on its
+ * own, in get and in get_many, and everything still reads back. */
+TEST(cas_disk_many_refreshes)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    static digest_t keys[1500];
+    static span_t vals[1500];
+    static uint8_t bufs[1500][64];
+    size_t hits = 0;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 1500; i++) {
+        keys[i] = cas_test_key(i);
+        vals[i].ptr = bufs[i];
+        vals[i].len = cas_test_value(i, bufs[i], sizeof bufs[i]);
+    }
+    CHECK_EQ_INT(cas_put_many(c, CAS_RESULTS, keys, vals, 1500, false, NULL), ST_OK);
+    cas_close(&c);
+    age_entries(dir);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 1100; i++) {
+        digest_t k = cas_test_key(i);
+        span_t v;
+        CHECK_EQ_INT(cas_get(c, CAS_RESULTS, &k, a, &v, NULL), ST_OK);
+        arena_reset(a);
+    }
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys + 1100, 400, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, 400);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys, 1500, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, 1500);
+    for (long i = 0; i < 1500; i++) {
+        uint8_t want[64];
+        size_t len = cas_test_value(i, want, sizeof want);
+        CHECK(vals[i].len == len && memcmp(vals[i].ptr, want, len) == 0);
+    }
     cas_close(&c);
     arena_destroy(&a);
     cas_test_rmdir(dir);
