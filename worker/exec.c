@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/arena.h"
+#include "worker/jobkey.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,14 +37,36 @@
  * the bench when the scan gets faster. */
 const uint64_t EXEC_INLINE_MAX_BYTES = 640;
 
+/* Reading and hashing runs at memory speed (SHA-256 at about 1-2 GB/s with
+ * the SHA extensions this host has, reads from the page cache faster), so
+ * thread start-up pays off only past some 100 KB: 2 threads at 45 us to
+ * start save half of the hash time from about 90 KB. Not measured apart
+ * from bench/warm_bench.sh's totals; a first estimate. */
+const uint64_t EXEC_HASH_INLINE_MAX_BYTES = 128 * 1024;
+
 #define EXEC_ARENA_CHUNK ((size_t)1 << 20)
+
+/* Where a file stands in a cached run. */
+typedef enum {
+    ITEM_DONE = 0, /* handled: E902, failed, or result sunk */
+    ITEM_KEYED = 1 /* read and hashed: key is its scan job key */
+} item_state_t;
+
+typedef struct exec_thread exec_thread_t;
 
 typedef struct {
     const exec_opts_t *opts;
     scan_opts_t scan_opts;
+    digest_t config;          /* jobkey_scan_config(scan_opts) */
     const exec_file_t *order; /* files, largest first */
     size_t n;
+    digest_t *keys;     /* cached runs: key of order[i] */
+    uint8_t *state;     /* cached runs: item_state_t of order[i] */
+    const size_t *todo; /* the indices into order this phase works on */
+    size_t n_todo;
+    void (*job)(exec_thread_t *t, size_t i); /* the phase's job, on order[i] */
     atomic_size_t next;
+    atomic_bool cache_failed; /* on_cache_error was called */
     arena_pool_t *pool;
     pthread_mutex_t lock; /* guards rc, err and stats */
     st_rc_t rc;
@@ -51,13 +74,13 @@ typedef struct {
     exec_stats_t stats;
 } exec_ctx_t;
 
-typedef struct {
+struct exec_thread {
     exec_ctx_t *ctx;
-    scanner_t *scanner;
-    st_rc_t rc; /* first error of this thread's jobs */
+    scanner_t *scanner; /* NULL in the hashing phase */
+    st_rc_t rc;         /* first error of this thread's jobs */
     st_err_t err;
     exec_stats_t stats;
-} exec_thread_t;
+};
 
 /* The max_bytes + 1 first bytes of fd into a (growing as the file does). */
 static st_rc_t read_fd(int fd, size_t hint, size_t max_bytes, arena_t *a, uint8_t **data,
@@ -143,28 +166,77 @@ static void note_error(exec_thread_t *t, st_rc_t rc, const st_err_t *err)
     }
 }
 
-/* Scans data and hands the decoded diagnostics to the sink. */
+/* A job failed for a reason of ours: named, counted, and the run goes on. */
+static void job_failed(exec_thread_t *t, const char *path, const st_err_t *err)
+{
+    const exec_opts_t *opts = t->ctx->opts;
+
+    t->stats.failed++;
+    if (opts->on_job_error != NULL)
+        opts->on_job_error(opts->sink_ctx, path, err);
+    note_error(t, ST_EINTERNAL, err);
+}
+
+/* The cache failed: told once per run, never an error of the run. */
+static void cache_failed(exec_ctx_t *ctx, const st_err_t *err)
+{
+    if (atomic_exchange(&ctx->cache_failed, true))
+        return;
+    if (ctx->opts->on_cache_error != NULL)
+        ctx->opts->on_cache_error(ctx->opts->sink_ctx, err);
+}
+
+/* The scan job key of data, a file of the given kind. */
+static st_rc_t key_of(const exec_ctx_t *ctx, scan_kind_t kind, const uint8_t *data, size_t len,
+                      digest_t *key, st_err_t *err)
+{
+    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .config = ctx->config, .kind = kind};
+
+    if (digest_sha256(data, len, &in.content) != ST_OK)
+        return st_fail(err, ST_EINTERNAL, "SHA-256 of the file failed");
+    return jobkey_scan(&in, key, err);
+}
+
+/* Stores a scan result under the key of the bytes that were scanned. */
+static void store_result(exec_thread_t *t, scan_kind_t kind, const uint8_t *data, size_t len,
+                         span_t result)
+{
+    exec_ctx_t *ctx = t->ctx;
+    st_err_t err = {0};
+    digest_t key;
+
+    if (key_of(ctx, kind, data, len, &key, &err) != ST_OK ||
+        cas_put(ctx->opts->cache, CAS_RESULTS, &key, result.ptr, result.len, false, &err) !=
+            ST_OK) {
+        cache_failed(ctx, &err);
+        return;
+    }
+    t->stats.stored++;
+}
+
+/* Scans data, stores the result when caching, hands the decoded diagnostics
+ * to the sink. */
 static void scan_and_sink(exec_thread_t *t, const char *path, const uint8_t *data, size_t len,
                           arena_t *a)
 {
     const exec_opts_t *opts = t->ctx->opts;
+    scan_kind_t kind = scan_kind_of_path(path);
     st_err_t err = {0};
     span_t result;
     scan_diag_t *diags;
     size_t n;
     st_rc_t rc;
 
-    rc = scanner_run(t->scanner, &t->ctx->scan_opts, scan_kind_of_path(path), data, len, a, &result,
-                     &err);
+    t->stats.scanned++;
+    rc = scanner_run(t->scanner, &t->ctx->scan_opts, kind, data, len, a, &result, &err);
     if (rc == ST_OK)
         rc = scan_result_diags(result, a, &diags, &n, &err);
     if (rc != ST_OK) {
-        t->stats.failed++;
-        if (opts->on_job_error != NULL)
-            opts->on_job_error(opts->sink_ctx, path, &err);
-        note_error(t, ST_EINTERNAL, &err);
+        job_failed(t, path, &err);
         return;
     }
+    if (opts->cache != NULL)
+        store_result(t, kind, data, len, result);
     if ((rc = opts->sink(opts->sink_ctx, path, diags, n, &err)) != ST_OK)
         note_error(t, rc, &err);
 }
@@ -187,49 +259,77 @@ static void sink_unreadable(exec_thread_t *t, const char *path, const st_err_t *
         note_error(t, rc, &err);
 }
 
-/* One job: read, scan, decode, hand over; its arena goes back after. */
-static void run_job(exec_thread_t *t, const exec_file_t *f)
+/* Reads order[i] into a job arena; false when the job is over (E902 or a
+ * failure, already reported). The caller puts *a back. */
+static bool read_job(exec_thread_t *t, const exec_file_t *f, arena_t **a, uint8_t **data,
+                     size_t *len)
 {
-    const exec_opts_t *opts = t->ctx->opts;
-    arena_t *a = arena_pool_get(t->ctx->pool);
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if ((*a = arena_pool_get(t->ctx->pool)) == NULL) {
+        st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
+        job_failed(t, f->path, &err);
+        return false;
+    }
+    rc = exec_read_file(f->path, t->ctx->scan_opts.max_file_bytes, *a, data, len, &err);
+    if (rc == ST_OK) {
+        t->stats.bytes += *len;
+        return true;
+    }
+    if (rc == ST_EIO || rc == ST_ELIMIT)
+        sink_unreadable(t, f->path, &err);
+    else
+        job_failed(t, f->path, &err);
+    return false;
+}
+
+/* A scan job: read, scan, (store,) decode, hand over. */
+static void scan_job(exec_thread_t *t, size_t i)
+{
+    const exec_file_t *f = &t->ctx->order[i];
+    arena_t *a = NULL;
+    uint8_t *data;
+    size_t len;
+
+    if (t->ctx->state == NULL)
+        t->stats.files++; /* cached runs counted the file when hashing it */
+    if (read_job(t, f, &a, &data, &len))
+        scan_and_sink(t, f->path, data, len, a);
+    if (a != NULL)
+        arena_pool_put(t->ctx->pool, a);
+}
+
+/* A hashing job (cached runs): read, compute the key, keep only the key. */
+static void key_job(exec_thread_t *t, size_t i)
+{
+    exec_ctx_t *ctx = t->ctx;
+    const exec_file_t *f = &ctx->order[i];
+    arena_t *a = NULL;
     st_err_t err = {0};
     uint8_t *data;
     size_t len;
-    st_rc_t rc;
 
     t->stats.files++;
-    if (a == NULL) {
-        st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
-        t->stats.failed++;
-        if (opts->on_job_error != NULL)
-            opts->on_job_error(opts->sink_ctx, f->path, &err);
-        note_error(t, ST_EINTERNAL, &err);
-        return;
+    if (read_job(t, f, &a, &data, &len)) {
+        if (key_of(ctx, scan_kind_of_path(f->path), data, len, &ctx->keys[i], &err) == ST_OK)
+            ctx->state[i] = ITEM_KEYED;
+        else
+            job_failed(t, f->path, &err);
     }
-    rc = exec_read_file(f->path, t->ctx->scan_opts.max_file_bytes, a, &data, &len, &err);
-    if (rc == ST_OK) {
-        t->stats.bytes += len;
-        scan_and_sink(t, f->path, data, len, a);
-    } else if (rc == ST_EIO || rc == ST_ELIMIT) {
-        sink_unreadable(t, f->path, &err);
-    } else {
-        t->stats.failed++;
-        if (opts->on_job_error != NULL)
-            opts->on_job_error(opts->sink_ctx, f->path, &err);
-        note_error(t, ST_EINTERNAL, &err);
-    }
-    arena_pool_put(t->ctx->pool, a);
+    if (a != NULL)
+        arena_pool_put(ctx->pool, a);
 }
 
-/* Takes files from the shared index until none is left; merges results. */
+/* Takes jobs from the shared index until none is left; merges results. */
 static void *thread_main(void *arg)
 {
     exec_thread_t *t = arg;
     exec_ctx_t *ctx = t->ctx;
     size_t i;
 
-    while ((i = atomic_fetch_add_explicit(&ctx->next, 1, memory_order_relaxed)) < ctx->n)
-        run_job(t, &ctx->order[i]);
+    while ((i = atomic_fetch_add_explicit(&ctx->next, 1, memory_order_relaxed)) < ctx->n_todo)
+        ctx->job(t, ctx->todo[i]);
     pthread_mutex_lock(&ctx->lock);
     if (ctx->rc == ST_OK && t->rc != ST_OK) {
         ctx->rc = t->rc;
@@ -238,7 +338,10 @@ static void *thread_main(void *arg)
     ctx->stats.files += t->stats.files;
     ctx->stats.unreadable += t->stats.unreadable;
     ctx->stats.failed += t->stats.failed;
+    ctx->stats.scanned += t->stats.scanned;
+    ctx->stats.stored += t->stats.stored;
     ctx->stats.bytes += t->stats.bytes;
+    t->stats = (exec_stats_t){0};
     pthread_mutex_unlock(&ctx->lock);
     return NULL;
 }
@@ -253,22 +356,33 @@ static int by_size_desc(const void *pa, const void *pb)
     return strcmp(a->path, b->path);
 }
 
-/* How many threads to use: 0 runs in the calling thread. */
-static unsigned choose_threads(const exec_opts_t *opts, const exec_file_t *files, size_t n)
+/* How many threads the phase should use: 0 runs in the calling thread. */
+static unsigned choose_threads(const exec_ctx_t *ctx, uint64_t inline_max)
 {
+    unsigned jobs = ctx->opts->jobs;
     uint64_t total = 0;
 
-    if (opts->jobs <= 1 || n <= 1)
+    if (jobs <= 1 || ctx->n_todo <= 1)
         return 0;
-    for (size_t i = 0; i < n && total < EXEC_INLINE_MAX_BYTES; i++)
-        total += files[i].size;
-    if (total < EXEC_INLINE_MAX_BYTES)
+    for (size_t i = 0; i < ctx->n_todo && total < inline_max; i++)
+        total += ctx->order[ctx->todo[i]].size;
+    if (total < inline_max)
         return 0;
-    return opts->jobs < n ? opts->jobs : (unsigned)n;
+    return jobs < ctx->n_todo ? jobs : (unsigned)ctx->n_todo;
 }
 
-/* Makes one scanner per thread (at least one, for the calling thread). */
-static st_rc_t make_threads(exec_ctx_t *ctx, unsigned count, exec_thread_t **out, st_err_t *err)
+static void free_threads(exec_thread_t **threads_p, unsigned count)
+{
+    for (unsigned i = 0; *threads_p != NULL && i < count; i++)
+        scanner_destroy(&(*threads_p)[i].scanner);
+    st_free(*threads_p);
+    *threads_p = NULL;
+}
+
+/* Makes count thread states (at least one, for the calling thread), each
+ * with a scanner when the phase scans. */
+static st_rc_t make_threads(exec_ctx_t *ctx, unsigned count, bool scanners, exec_thread_t **out,
+                            st_err_t *err)
 {
     exec_thread_t *threads = st_calloc(count, sizeof *threads);
 
@@ -276,10 +390,8 @@ static st_rc_t make_threads(exec_ctx_t *ctx, unsigned count, exec_thread_t **out
         return st_fail(err, ST_ENOMEM, "exec: out of memory");
     for (unsigned i = 0; i < count; i++) {
         threads[i].ctx = ctx;
-        if ((threads[i].scanner = scanner_new()) == NULL) {
-            for (unsigned j = 0; j < i; j++)
-                scanner_destroy(&threads[j].scanner);
-            st_free(threads);
+        if (scanners && (threads[i].scanner = scanner_new()) == NULL) {
+            free_threads(&threads, i);
             return st_fail(err, ST_ENOMEM, "exec: cannot create a scanner");
         }
     }
@@ -287,8 +399,9 @@ static st_rc_t make_threads(exec_ctx_t *ctx, unsigned count, exec_thread_t **out
     return ST_OK;
 }
 
-/* Runs the jobs on count threads (count 0: in the calling thread). */
-static void run_pool(exec_ctx_t *ctx, exec_thread_t *threads, unsigned count)
+/* Runs the phase's jobs on count threads (count 0: in the calling thread);
+ * the number started. */
+static unsigned run_pool(exec_thread_t *threads, unsigned count)
 {
     pthread_t *ids = count > 0 ? st_calloc(count, sizeof *ids) : NULL;
     unsigned started = 0;
@@ -302,19 +415,157 @@ static void run_pool(exec_ctx_t *ctx, exec_thread_t *threads, unsigned count)
         pthread_join(ids[i], NULL);
     /* Threads that failed to start leave their share to the others; their
      * scanners are simply unused. */
-    ctx->stats.threads = started;
     st_free(ids);
+    return started;
+}
+
+/* Runs job over order[todo[0..n_todo)]; the threads started, through
+ * *started. ST_ENOMEM when the threads' state cannot be made (no job ran). */
+static st_rc_t run_phase(exec_ctx_t *ctx, void (*job)(exec_thread_t *, size_t), const size_t *todo,
+                         size_t n_todo, uint64_t inline_max, unsigned *started, st_err_t *err)
+{
+    exec_thread_t *threads = NULL;
+    unsigned count, made;
+    st_rc_t rc;
+
+    *started = 0;
+    if (n_todo == 0)
+        return ST_OK; /* nothing to do: no thread, no scanner */
+    ctx->job = job;
+    ctx->todo = todo;
+    ctx->n_todo = n_todo;
+    atomic_store(&ctx->next, 0);
+    count = choose_threads(ctx, inline_max);
+    made = count == 0 ? 1 : count;
+    if ((rc = make_threads(ctx, made, job == scan_job, &threads, err)) != ST_OK)
+        return rc;
+    *started = run_pool(threads, count);
+    free_threads(&threads, made);
+    return ST_OK;
+}
+
+/* Hands a cached result's diagnostics to the sink; false when the result
+ * does not decode (then the file is scanned again). */
+static bool sink_cached(exec_ctx_t *ctx, const exec_file_t *f, span_t value, arena_t *a)
+{
+    const exec_opts_t *opts = ctx->opts;
+    st_err_t err = {0};
+    scan_diag_t *diags;
+    size_t n;
+    st_rc_t rc;
+
+    if (scan_result_diags(value, a, &diags, &n, &err) != ST_OK) {
+        ctx->stats.corrupt++;
+        return false;
+    }
+    ctx->stats.cached++;
+    if ((rc = opts->sink(opts->sink_ctx, f->path, diags, n, &err)) != ST_OK && ctx->rc == ST_OK) {
+        ctx->rc = rc;
+        ctx->err = err;
+    }
+    return true;
+}
+
+/* Looks every keyed file up in one batch; sinks the hits. On return
+ * todo[0..*n_miss) are the files left to scan. */
+static st_rc_t lookup_all(exec_ctx_t *ctx, size_t *todo, size_t *n_miss, st_err_t *err)
+{
+    size_t n_keyed = 0, hits = 0, n_left = 0;
+    digest_t *keys = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *keys);
+    span_t *values = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *values);
+    arena_t *batch = arena_new(EXEC_ARENA_CHUNK), *scratch = arena_new(0);
+    st_err_t cerr = {0};
+    st_rc_t rc = ST_OK;
+
+    if (keys == NULL || values == NULL || batch == NULL || scratch == NULL) {
+        rc = st_fail(err, ST_ENOMEM, "exec: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ctx->n; i++)
+        if (ctx->state[i] == ITEM_KEYED)
+            keys[n_keyed] = ctx->keys[i], todo[n_keyed++] = i;
+    if (n_keyed > 0 && cas_get_many(ctx->opts->cache, CAS_RESULTS, keys, n_keyed, batch, values,
+                                    &hits, &cerr) != ST_OK) {
+        cache_failed(ctx, &cerr);
+        hits = 0;
+    }
+    for (size_t k = 0; k < n_keyed; k++) {
+        size_t i = todo[k];
+
+        if (hits > 0 && values[k].ptr != NULL &&
+            sink_cached(ctx, &ctx->order[i], values[k], scratch))
+            ctx->state[i] = ITEM_DONE;
+        else
+            todo[n_left++] = i;
+        arena_reset(scratch);
+    }
+    *n_miss = n_left;
+done:
+    arena_destroy(&scratch);
+    arena_destroy(&batch);
+    st_free(values);
+    st_free(keys);
+    return rc;
+}
+
+/* A cached run: hash everything, look up in one batch, scan the misses. */
+static st_rc_t run_cached(exec_ctx_t *ctx, st_err_t *err)
+{
+    size_t *todo = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *todo);
+    size_t n_miss = 0;
+    st_rc_t rc;
+
+    ctx->keys = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *ctx->keys);
+    ctx->state = st_calloc(ctx->n == 0 ? 1 : ctx->n, 1);
+    if (todo == NULL || ctx->keys == NULL || ctx->state == NULL) {
+        rc = st_fail(err, ST_ENOMEM, "exec: out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < ctx->n; i++)
+        todo[i] = i;
+    rc = run_phase(ctx, key_job, todo, ctx->n, EXEC_HASH_INLINE_MAX_BYTES, &ctx->stats.hash_threads,
+                   err);
+    if (rc == ST_OK)
+        rc = lookup_all(ctx, todo, &n_miss, err);
+    if (rc == ST_OK)
+        rc =
+            run_phase(ctx, scan_job, todo, n_miss, EXEC_INLINE_MAX_BYTES, &ctx->stats.threads, err);
+done:
+    st_free(todo);
+    st_free(ctx->keys);
+    st_free(ctx->state);
+    ctx->keys = NULL;
+    ctx->state = NULL;
+    return rc;
+}
+
+/* An uncached run: one phase that reads and scans. */
+static st_rc_t run_uncached(exec_ctx_t *ctx, st_err_t *err)
+{
+    size_t *todo = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *todo);
+    st_rc_t rc;
+
+    if (todo == NULL)
+        return st_fail(err, ST_ENOMEM, "exec: out of memory");
+    for (size_t i = 0; i < ctx->n; i++)
+        todo[i] = i;
+    rc = run_phase(ctx, scan_job, todo, ctx->n, EXEC_INLINE_MAX_BYTES, &ctx->stats.threads, err);
+    st_free(todo);
+    return rc;
 }
 
 /* The context of one run: sorted copy of the list, arena pool, lock. */
 static st_rc_t ctx_init(exec_ctx_t *ctx, const exec_opts_t *opts, const exec_file_t *files,
-                        size_t n, unsigned pool_size, st_err_t *err)
+                        size_t n, st_err_t *err)
 {
+    unsigned pool_size = opts->jobs == 0 ? 1 : opts->jobs;
     exec_file_t *order;
 
     *ctx = (exec_ctx_t){.opts = opts};
     ctx->scan_opts.max_file_bytes =
         opts->max_file_bytes != 0 ? opts->max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
+    if (opts->cache != NULL && jobkey_scan_config(&ctx->scan_opts, &ctx->config) != ST_OK)
+        return st_fail(err, ST_EINTERNAL, "exec: SHA-256 of the configuration failed");
     if ((order = st_calloc(n == 0 ? 1 : n, sizeof *order)) == NULL)
         return st_fail(err, ST_ENOMEM, "exec: out of memory");
     if (n > 0)
@@ -323,6 +574,7 @@ static st_rc_t ctx_init(exec_ctx_t *ctx, const exec_opts_t *opts, const exec_fil
     ctx->order = order;
     ctx->n = n;
     atomic_init(&ctx->next, 0);
+    atomic_init(&ctx->cache_failed, false);
     ctx->pool = arena_pool_new(EXEC_ARENA_CHUNK, 0, pool_size);
     if (ctx->pool == NULL || pthread_mutex_init(&ctx->lock, NULL) != 0) {
         arena_pool_destroy(&ctx->pool);
@@ -342,29 +594,24 @@ static void ctx_fini(exec_ctx_t *ctx)
 st_rc_t exec_run(const exec_opts_t *opts, const exec_file_t *files, size_t n, exec_stats_t *stats,
                  st_err_t *err)
 {
-    unsigned count = choose_threads(opts, files, n);
-    unsigned made = count == 0 ? 1 : count;
-    exec_thread_t *threads = NULL;
     exec_ctx_t ctx;
     st_rc_t rc;
 
     if (stats != NULL)
         *stats = (exec_stats_t){0};
-    if ((rc = ctx_init(&ctx, opts, files, n, made, err)) != ST_OK)
+    if ((rc = ctx_init(&ctx, opts, files, n, err)) != ST_OK)
         return rc;
-    if ((rc = make_threads(&ctx, made, &threads, err)) != ST_OK) {
-        ctx_fini(&ctx);
-        return rc;
-    }
-    run_pool(&ctx, threads, count);
-    for (unsigned i = 0; i < made; i++)
-        scanner_destroy(&threads[i].scanner);
-    st_free(threads);
+    if (opts->cache != NULL)
+        rc = run_cached(&ctx, err);
+    else
+        rc = run_uncached(&ctx, err);
     if (stats != NULL)
         *stats = ctx.stats;
-    rc = ctx.rc;
-    if (rc != ST_OK && err != NULL)
-        *err = ctx.err;
+    if (rc == ST_OK) {
+        rc = ctx.rc;
+        if (rc != ST_OK && err != NULL)
+            *err = ctx.err;
+    }
     ctx_fini(&ctx);
     return rc;
 }

@@ -11,10 +11,18 @@
  *
  * Starting threads costs more than scanning a few small files, so a small
  * input (under EXEC_INLINE_MAX_BYTES in total, or a single file) runs in the
- * calling thread; bench/exec_bench.c measured the break-even. */
+ * calling thread; bench/exec_bench.c measured the break-even.
+ *
+ * With a cache (common/cas/cas.h) a run has three phases: every file is
+ * read and hashed into its scan job key (worker/jobkey.h) on the pool, all
+ * keys are looked up in one batch, and only the misses are scanned (and
+ * their results stored). A second run on unchanged files thus reads and
+ * hashes, but starts no scanner. A cached result that does not decode is a
+ * miss; a cache that fails is a warning, and the run goes on without it. */
 #ifndef STRATA_EXEC_H
 #define STRATA_EXEC_H
 
+#include "common/cas/cas.h"
 #include "common/status.h"
 #include "worker/python/scan.h"
 
@@ -44,19 +52,34 @@ typedef struct {
      * (out of memory, a scan error): the run goes on and exec_run returns
      * ST_EINTERNAL at the end. NULL: no call. */
     void (*on_job_error)(void *ctx, const char *path, const st_err_t *err);
+    /* Scan results are looked up here before scanning and stored after
+     * (namespace CAS_RESULTS). NULL: no cache. Borrowed for the run. */
+    cas_t *cache;
+    /* Called (from any thread, at most once per run) when the cache fails a
+     * lookup or a store; the run goes on as if the entry were absent. NULL:
+     * no call. */
+    void (*on_cache_error)(void *ctx, const st_err_t *err);
 } exec_opts_t;
 
 typedef struct {
-    size_t files;      /* jobs run */
-    size_t unreadable; /* of which got E902 because the file could not be read */
-    size_t failed;     /* of which failed (on_job_error was called) */
-    uint64_t bytes;    /* bytes read */
-    unsigned threads;  /* threads started (0: ran in the calling thread) */
+    size_t files;          /* jobs run */
+    size_t unreadable;     /* of which got E902 because the file could not be read */
+    size_t failed;         /* of which failed (on_job_error was called) */
+    size_t scanned;        /* of which were scanned (scanner_run called) */
+    size_t cached;         /* of which took their result from the cache */
+    size_t corrupt;        /* cached results that did not decode (then scanned) */
+    size_t stored;         /* results stored into the cache */
+    uint64_t bytes;        /* bytes read (files read twice count twice) */
+    unsigned threads;      /* threads started for the scans (0: none, or inline) */
+    unsigned hash_threads; /* threads started to read and hash (cache only) */
 } exec_stats_t;
 
 /* Below this many bytes in total the jobs run in the calling thread: see
  * exec.c for the measurement. */
 extern const uint64_t EXEC_INLINE_MAX_BYTES;
+
+/* The same for reading and hashing (the first phase of a cached run). */
+extern const uint64_t EXEC_HASH_INLINE_MAX_BYTES;
 
 /* Scans files[0..n) and passes each file's diagnostics to opts->sink; a file
  * that cannot be read gets one diagnostic at 1:1, "E902 cannot read file:

@@ -6,6 +6,7 @@
 #include "common/alloc.h"
 #include "coordinator/report.h"
 #include "worker/exec.h"
+#include "worker/jobkey.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -319,5 +320,179 @@ TEST(exec_out_of_memory)
             CHECK(rc == ST_OK || rc == ST_ENOMEM || rc == ST_EINTERNAL);
     }
     CHECK(ok);
+    teardown();
+}
+
+/* Runs exec through cache; the text report (malloc'd). */
+static char *run_cached(const exec_file_t *files, size_t n, unsigned jobs, cas_t *cache,
+                        exec_stats_t *stats, st_rc_t *rc)
+{
+    sink_ctx_t ctx = {.report = report_new(&all_rules)};
+    exec_opts_t opts = {
+        .jobs = jobs, .sink = sink, .sink_ctx = &ctx, .on_job_error = on_error, .cache = cache};
+    char *text = NULL;
+    size_t size = 0, nd, nf;
+    FILE *f;
+
+    if (ctx.report == NULL)
+        return NULL;
+    *rc = exec_run(&opts, files, n, stats, NULL);
+    if ((f = open_memstream(&text, &size)) != NULL) {
+        report_write(ctx.report, CLI_FORMAT_TEXT, f, &nd, &nf, NULL);
+        fclose(f);
+    }
+    report_destroy(&ctx.report);
+    return text;
+}
+
+static cas_t *memory_cache(void)
+{
+    cas_opts_t o;
+    cas_t *c = NULL;
+
+    cas_opts_default(&o);
+    o.durability = CAS_MEMORY;
+    return cas_open(&o, &c, NULL) == ST_OK ? c : NULL;
+}
+
+TEST(exec_cache_warm_run_scans_nothing)
+{
+    exec_file_t files[40];
+    char paths[40][128];
+    exec_stats_t st0, st1, st2;
+    st_rc_t rc0 = ST_EINVAL, rc1 = ST_EINVAL, rc2 = ST_EINVAL;
+    cas_t *cache = memory_cache();
+    char *cold, *first, *warm;
+
+    REQUIRE(cache != NULL && setup());
+    make_files(files, paths, 40);
+    cold = run(files, 40, 2, 0, &st0, &rc0);
+    first = run_cached(files, 40, 2, cache, &st1, &rc1);
+    warm = run_cached(files, 40, 2, cache, &st2, &rc2);
+    REQUIRE(cold != NULL && first != NULL && warm != NULL);
+    CHECK_EQ_INT(rc1, ST_OK);
+    CHECK_EQ_INT(rc2, ST_OK);
+    CHECK_STREQ(first, cold);
+    CHECK_STREQ(warm, cold);
+    CHECK_EQ_INT(st1.files, 40);
+    CHECK_EQ_INT(st1.scanned, 40);
+    CHECK_EQ_INT(st1.cached, 0);
+    CHECK_EQ_INT(st1.stored, 40);
+    CHECK_EQ_INT(st1.hash_threads, 2);
+    CHECK_EQ_INT(st2.files, 40);
+    CHECK_EQ_INT(st2.scanned, 0);
+    CHECK_EQ_INT(st2.cached, 40);
+    CHECK_EQ_INT(st2.stored, 0);
+    CHECK_EQ_INT(st2.threads, 0); /* no scan thread started */
+    free(cold);
+    free(first);
+    free(warm);
+    cas_close(&cache);
+    teardown();
+}
+
+TEST(exec_cache_path_independent_and_edits)
+{
+    exec_file_t files[3];
+    char paths[3][128];
+    exec_stats_t st;
+    st_rc_t rc = ST_EINVAL;
+    cas_t *cache = memory_cache();
+    char *out;
+
+    REQUIRE(cache != NULL && setup());
+    write_file("a.py", "import os\n", paths[0], sizeof paths[0]);
+    files[0] = (exec_file_t){.path = paths[0], .size = 10};
+    free(run_cached(files, 1, 1, cache, &st, &rc));
+    CHECK_EQ_INT(st.scanned, 1);
+    /* Same bytes elsewhere: a hit, reported under its own path. */
+    write_file("copy.py", "import os\n", paths[1], sizeof paths[1]);
+    files[1] = (exec_file_t){.path = paths[1], .size = 10};
+    out = run_cached(files + 1, 1, 1, cache, &st, &rc);
+    CHECK_EQ_INT(st.cached, 1);
+    CHECK_EQ_INT(st.scanned, 0);
+    CHECK(out != NULL && strstr(out, "copy.py:1:1: F401") != NULL);
+    free(out);
+    /* Same bytes as a stub: another kind, another key. */
+    write_file("a.pyi", "import os\n", paths[2], sizeof paths[2]);
+    files[2] = (exec_file_t){.path = paths[2], .size = 10};
+    free(run_cached(files + 2, 1, 1, cache, &st, &rc));
+    CHECK_EQ_INT(st.cached, 0);
+    CHECK_EQ_INT(st.scanned, 1);
+    /* An edit: the file is scanned again, the others hit. */
+    write_file("a.py", "import sys\n", paths[0], sizeof paths[0]);
+    out = run_cached(files, 3, 1, cache, &st, &rc);
+    CHECK_EQ_INT(st.scanned, 1);
+    CHECK_EQ_INT(st.cached, 2);
+    CHECK(out != NULL && strstr(out, "a.py:1:1: F401 'sys'") != NULL);
+    free(out);
+    cas_close(&cache);
+    teardown();
+}
+
+TEST(exec_cache_corrupt_result_is_rescanned)
+{
+    exec_file_t files[1];
+    char paths[1][128];
+    exec_stats_t st;
+    st_rc_t rc = ST_EINVAL;
+    cas_t *cache = memory_cache();
+    scan_opts_t so = {0};
+    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .kind = SCAN_KIND_PY};
+    digest_t key;
+    char *cold, *out;
+
+    REQUIRE(cache != NULL && setup());
+    write_file("a.py", "import os\n", paths[0], sizeof paths[0]);
+    files[0] = (exec_file_t){.path = paths[0], .size = 10};
+    REQUIRE(jobkey_scan_config(&so, &in.config) == ST_OK);
+    REQUIRE(digest_sha256("import os\n", 10, &in.content) == ST_OK);
+    REQUIRE(jobkey_scan(&in, &key, NULL) == ST_OK);
+    /* Bytes that are no scan result, stored under the file's key. */
+    REQUIRE(cas_put(cache, CAS_RESULTS, &key, "\xc1garbage", 8, false, NULL) == ST_OK);
+    cold = run(files, 1, 1, 0, &st, &rc);
+    out = run_cached(files, 1, 1, cache, &st, &rc);
+    CHECK_EQ_INT(rc, ST_OK);
+    CHECK_EQ_INT(st.corrupt, 1);
+    CHECK_EQ_INT(st.cached, 0);
+    CHECK_EQ_INT(st.scanned, 1);
+    REQUIRE(cold != NULL && out != NULL);
+    CHECK_STREQ(out, cold);
+    free(cold);
+    free(out);
+    cas_close(&cache);
+    teardown();
+}
+
+TEST(exec_cache_unreadable_files_not_cached)
+{
+    exec_file_t files[2];
+    char paths[2][128];
+    exec_stats_t st;
+    st_rc_t rc = ST_EINVAL;
+    cas_t *cache = memory_cache();
+    char *out;
+
+    REQUIRE(cache != NULL && setup());
+    snprintf(paths[0], sizeof paths[0], "%s/gone.py", dir);
+    write_file("big.py", "x = 1\ny = 2\n", paths[1], sizeof paths[1]);
+    files[0] = (exec_file_t){.path = paths[0], .size = 0};
+    files[1] = (exec_file_t){.path = paths[1], .size = 12};
+    for (int pass = 0; pass < 2; pass++) {
+        sink_ctx_t ctx = {.report = report_new(&all_rules)};
+        exec_opts_t opts = {
+            .jobs = 1, .max_file_bytes = 5, .sink = sink, .sink_ctx = &ctx, .cache = cache};
+
+        REQUIRE(ctx.report != NULL);
+        CHECK_EQ_INT(exec_run(&opts, files, 2, &st, NULL), ST_OK);
+        CHECK_EQ_INT(st.unreadable, 2);
+        CHECK_EQ_INT(st.cached, 0);
+        CHECK_EQ_INT(st.stored, 0);
+        report_destroy(&ctx.report);
+    }
+    out = run_cached(files + 1, 1, 1, cache, &st, &rc);
+    CHECK_EQ_INT(st.scanned, 1); /* within the default limit now: scanned */
+    free(out);
+    cas_close(&cache);
     teardown();
 }
