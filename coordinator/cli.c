@@ -11,7 +11,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 /* Positions are uint32_t in the scan, so no file may exceed this. */
@@ -46,6 +48,11 @@ static const char check_usage[] =
     "                        below PATH; repeatable; not applied to PATH itself\n"
     "  --max-file-size BYTES files larger than this get one E902 diagnostic\n"
     "                        instead of being checked (default 16777216)\n"
+    "  --cache-dir DIR       where scan results are cached (default\n"
+    "                        $STRATA_CACHE_DIR, else .strata-cache)\n"
+    "  --no-cache            neither read nor write the cache\n"
+    "  --durability MODE     memory (no disk), buffered (default: committed in\n"
+    "                        batches) or strict (synced before going on)\n"
     "  -q, --quiet           no summary line on stderr\n"
     "  -h, --help            show this help and exit\n"
     "\n"
@@ -193,6 +200,36 @@ static st_rc_t set_max_file_size(cli_check_t *cfg, const char *flag, const char 
     return ST_OK;
 }
 
+static st_rc_t set_cache_dir(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (*value == '\0')
+        return st_fail(err, ST_EINVAL, "empty directory for %s", flag);
+    cfg->cache_dir = value;
+    return ST_OK;
+}
+
+static st_rc_t set_no_cache(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    cfg->no_cache = true;
+    return ST_OK;
+}
+
+static st_rc_t set_durability(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (strcmp(value, "memory") == 0)
+        cfg->durability = CAS_MEMORY;
+    else if (strcmp(value, "buffered") == 0)
+        cfg->durability = CAS_BUFFERED;
+    else if (strcmp(value, "strict") == 0)
+        cfg->durability = CAS_STRICT;
+    else
+        return st_fail(err, ST_EINVAL,
+                       "invalid value '%s' for %s (expected memory, buffered or strict)", value,
+                       flag);
+    return ST_OK;
+}
+
 static st_rc_t set_quiet(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
     (void)flag, (void)value, (void)err;
@@ -208,10 +245,12 @@ static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, s
 }
 
 static const cli_option_t options[] = {
-    {"format", 0, true, set_format},   {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},   {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude}, {"max-file-size", 0, true, set_max_file_size},
-    {"quiet", 'q', false, set_quiet},  {"help", 'h', false, set_help},
+    {"format", 0, true, set_format},         {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},         {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude},       {"max-file-size", 0, true, set_max_file_size},
+    {"cache-dir", 0, true, set_cache_dir},   {"no-cache", 0, false, set_no_cache},
+    {"durability", 0, true, set_durability}, {"quiet", 'q', false, set_quiet},
+    {"help", 'h', false, set_help},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -307,7 +346,7 @@ static st_rc_t parse_args(cli_check_t *cfg, int argc, char *const *argv, st_err_
 
 st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err)
 {
-    cli_check_t cfg = {0};
+    cli_check_t cfg = {.durability = CAS_BUFFERED};
     st_rc_t rc;
 
     if ((cfg.arena = arena_new(4096)) == NULL)
@@ -319,7 +358,7 @@ st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t 
     }
     if (cfg.help) {
         arena_t *a = cfg.arena;
-        cfg = (cli_check_t){.arena = a, .help = true};
+        cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED};
     }
     if (cfg.jobs == 0)
         cfg.jobs = online_cpus();
@@ -333,6 +372,166 @@ void cli_check_free(cli_check_t *cfg)
         return;
     arena_destroy(&cfg->arena);
     *cfg = (cli_check_t){0};
+}
+
+const char *cli_cache_dir(const char *flag)
+{
+    const char *env;
+
+    if (flag != NULL)
+        return flag;
+    env = getenv("STRATA_CACHE_DIR");
+    if (env != NULL && *env != '\0')
+        return env;
+    return ".strata-cache";
+}
+
+bool cli_parse_bytes(const char *s, uint64_t *out)
+{
+    static const char units[] = "KMGT";
+    uint64_t v = 0;
+    unsigned shift = 0;
+    const char *u;
+
+    if (*s < '0' || *s > '9')
+        return false;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s != '\0') {
+        if (*s == ' ' || (u = strchr(units, *s & ~0x20)) == NULL)
+            return false;
+        shift = 10 * (unsigned)(u - units + 1);
+        s++;
+        if (strcmp(s, "") != 0 && strcasecmp(s, "B") != 0 && strcasecmp(s, "iB") != 0)
+            return false;
+        if (v > (UINT64_MAX >> shift))
+            return false;
+    }
+    *out = v << shift;
+    return true;
+}
+
+static const char cache_usage[] =
+    "usage: strata cache ACTION [OPTIONS]\n"
+    "\n"
+    "Inspect or maintain the cache of scan results.\n"
+    "\n"
+    "actions:\n"
+    "  stats                 entries, bytes, hit rate, disk reads, evictions and\n"
+    "                        corruptions, per tier (memory, disk)\n"
+    "  verify                check the database, read and verify every entry,\n"
+    "                        remove the corrupt ones; prints what it did\n"
+    "  gc --max-size SIZE    evict least recently used entries until the cache\n"
+    "                        holds at most SIZE (bytes, or with K, M, G, T: 100M)\n"
+    "  clear                 remove every entry\n"
+    "\n"
+    "options:\n"
+    "  --cache-dir DIR       the cache (default $STRATA_CACHE_DIR, else\n"
+    "                        .strata-cache)\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "exit status: 0 done, 2 usage or internal error\n";
+
+const char *cli_cache_usage(void)
+{
+    return cache_usage;
+}
+
+static st_rc_t cache_action(const char *name, cli_cache_action_t *out, st_err_t *err)
+{
+    static const char *const names[] = {"stats", "verify", "gc", "clear"};
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcmp(name, names[i]) == 0) {
+            *out = (cli_cache_action_t)i;
+            return ST_OK;
+        }
+    }
+    return st_fail(err, ST_EINVAL, "unknown action '%s' (expected stats, verify, gc or clear)",
+                   name);
+}
+
+/* The value of option argv[*i] named name ("--name V" or "--name=V"); NULL
+ * when argv[*i] is not that option. */
+static const char *cache_option(int argc, char *const *argv, int *i, const char *name,
+                                bool *missing)
+{
+    const char *arg = argv[*i];
+    size_t len = strlen(name);
+
+    *missing = false;
+    if (strncmp(arg, name, len) != 0)
+        return NULL;
+    if (arg[len] == '=')
+        return arg + len + 1;
+    if (arg[len] != '\0')
+        return NULL;
+    if (*i + 1 >= argc) {
+        *missing = true;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* One argument after the action. */
+static st_rc_t cache_arg(cli_cache_t *c, int argc, char *const *argv, int *i, bool *has_size,
+                         st_err_t *err)
+{
+    const char *arg = argv[*i], *v;
+    bool missing;
+
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        c->help = true;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--cache-dir", &missing)) != NULL || missing) {
+        if (v == NULL || *v == '\0')
+            return st_fail(err, ST_EINVAL, "option '--cache-dir' needs a directory");
+        c->cache_dir = v;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--max-size", &missing)) != NULL || missing) {
+        if (v == NULL)
+            return st_fail(err, ST_EINVAL, "option '--max-size' needs a value");
+        if (!cli_parse_bytes(v, &c->max_size))
+            return st_fail(err, ST_EINVAL,
+                           "invalid value '%s' for --max-size (expected bytes, or a number "
+                           "with K, M, G or T: 100M, 2G)",
+                           v);
+        *has_size = true;
+        return ST_OK;
+    }
+    if (arg[0] == '-')
+        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
+    return st_fail(err, ST_EINVAL, "unexpected argument '%s'", arg);
+}
+
+st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t *err)
+{
+    cli_cache_t c = {0};
+    bool has_size = false;
+    st_rc_t rc;
+
+    if (argc < 1)
+        return st_fail(err, ST_EINVAL, "missing action (stats, verify, gc or clear)");
+    if (strcmp(argv[0], "-h") == 0 || strcmp(argv[0], "--help") == 0) {
+        *out = (cli_cache_t){.help = true};
+        return ST_OK;
+    }
+    if ((rc = cache_action(argv[0], &c.action, err)) != ST_OK)
+        return rc;
+    for (int i = 1; i < argc; i++)
+        if ((rc = cache_arg(&c, argc, argv, &i, &has_size, err)) != ST_OK)
+            return rc;
+    if (!c.help && c.action == CLI_CACHE_GC && !has_size)
+        return st_fail(err, ST_EINVAL, "gc needs --max-size SIZE (e.g. 100M)");
+    if (c.action != CLI_CACHE_GC && has_size)
+        return st_fail(err, ST_EINVAL, "--max-size is for gc only");
+    *out = c;
+    return ST_OK;
 }
 
 /* Length of the longest prefix in list that code starts with, or -1. */

@@ -11,10 +11,12 @@
 #define STRATA_CLI_H
 
 #include "common/arena.h"
+#include "common/cas/cas.h"
 #include "common/status.h"
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CLI_MAX_JOBS 1024
 #define CLI_MAX_CODE_LEN 16
@@ -42,8 +44,11 @@ typedef struct {
     size_t n_exclude;
     cli_rules_t rules;
     cli_format_t format;
-    unsigned jobs;         /* >= 1 after parsing: 0/absent became online CPUs */
-    size_t max_file_bytes; /* 0: the scan's default */
+    unsigned jobs;               /* >= 1 after parsing: 0/absent became online CPUs */
+    size_t max_file_bytes;       /* 0: the scan's default */
+    const char *cache_dir;       /* --cache-dir (borrowed from argv); NULL: default */
+    bool no_cache;               /* --no-cache */
+    cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
     bool help; /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
@@ -72,5 +77,43 @@ bool cli_rules_enabled(const cli_rules_t *rules, const char *code);
 
 /* The usage text of `strata check`, static. */
 const char *cli_check_usage(void);
+
+/* The cache directory to use: flag (--cache-dir) when not NULL, else
+ * $STRATA_CACHE_DIR when set and not empty, else ".strata-cache" (relative
+ * to the current directory). Borrowed (argv, the environment, or static).
+ * Reads the environment: call before starting threads. */
+const char *cli_cache_dir(const char *flag);
+
+/* Parses a size: digits, then optionally K, M, G or T (powers of 1024, either
+ * case, optionally followed by "B" or "iB"): "512", "100M", "2G", "1KiB".
+ * False for anything else, for 0 of anything being fine, and for values
+ * past UINT64_MAX. */
+bool cli_parse_bytes(const char *s, uint64_t *out);
+
+typedef enum {
+    CLI_CACHE_STATS = 0,
+    CLI_CACHE_VERIFY = 1,
+    CLI_CACHE_GC = 2,
+    CLI_CACHE_CLEAR = 3
+} cli_cache_action_t;
+
+/* The parsed command line of `strata cache ACTION [OPTIONS]`; strings are
+ * borrowed from argv. */
+typedef struct {
+    cli_cache_action_t action;
+    const char *cache_dir; /* NULL: default, see cli_cache_dir */
+    uint64_t max_size;     /* gc: --max-size, required */
+    bool help;             /* --help: print usage, exit 0 */
+} cli_cache_t;
+
+/* Parses the arguments after `cache` (argv[0] is the action). ST_EINVAL with
+ * a message for stderr after "strata cache: " for a missing or unknown
+ * action, an unknown option, a missing or bad value, --max-size on another
+ * action than gc or missing on gc, or a stray argument; *out untouched then.
+ * Pure apart from that. */
+st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t *err);
+
+/* The usage text of `strata cache`, static. */
+const char *cli_cache_usage(void);
 
 #endif

@@ -6,8 +6,11 @@
  * status: 0 clean, 1 diagnostics found, 2 usage or internal error.
  *
  * `check` runs in this process: walk the paths, scan the files on a thread
- * pool (worker/exec.h), then sort and print the report. */
+ * pool (worker/exec.h) through the cache of scan results, then sort and
+ * print the report. The cache only saves time: one that cannot be opened or
+ * written is a warning, and the exit status depends on diagnostics alone. */
 #include "common/alloc.h"
+#include "coordinator/cachecmd.h"
 #include "coordinator/cli.h"
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
@@ -31,9 +34,12 @@ typedef struct {
 static int cmd_check(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
+static int cmd_cache(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
+    {"cache", cmd_cache, "inspect or maintain the cache (stats, verify, gc, clear)",
+     cli_cache_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -97,6 +103,13 @@ static st_rc_t sink_to_report(void *ctx, const char *path, const scan_diag_t *di
     return report_add(ctx, path, diags, n, err);
 }
 
+/* The cache failed mid-run: once, and the run goes on without it. */
+static void on_cache_error(void *ctx, const st_err_t *err)
+{
+    (void)ctx;
+    fprintf(stderr, "strata: warning: cache: %s; going on without caching\n", err->msg);
+}
+
 static void on_job_error(void *ctx, const char *path, const st_err_t *err)
 {
     (void)ctx;
@@ -128,9 +141,9 @@ static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err
     return ST_OK;
 }
 
-/* Scans every listed file into the report. */
-static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, report_t *report,
-                          st_err_t *err)
+/* Scans every listed file into the report, through cache (may be NULL). */
+static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_t *cache,
+                          report_t *report, exec_stats_t *stats, st_err_t *err)
 {
     exec_opts_t opts = {
         .jobs = cfg->jobs,
@@ -138,6 +151,8 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, repo
         .sink = sink_to_report,
         .sink_ctx = report,
         .on_job_error = on_job_error,
+        .cache = cache,
+        .on_cache_error = on_cache_error,
     };
     exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
     st_rc_t rc;
@@ -146,15 +161,38 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, repo
         return st_fail(err, ST_ENOMEM, "out of memory");
     for (size_t i = 0; i < files->n_files; i++)
         list[i] = (exec_file_t){.path = files->files[i].path, .size = files->files[i].size};
-    rc = exec_run(&opts, list, files->n_files, NULL, err);
+    rc = exec_run(&opts, list, files->n_files, stats, err);
     st_free(list);
     return rc;
+}
+
+/* The cache for this run, or NULL (--no-cache, or it could not be opened:
+ * then a warning, and the run goes on without). */
+static cas_t *open_cache(const cli_check_t *cfg)
+{
+    const char *dir = cli_cache_dir(cfg->cache_dir);
+    cas_opts_t opts;
+    cas_t *cache = NULL;
+    st_err_t err = {0};
+
+    if (cfg->no_cache)
+        return NULL;
+    cas_opts_default(&opts);
+    opts.durability = cfg->durability;
+    opts.dir = cfg->durability == CAS_MEMORY ? NULL : dir;
+    if (cas_open(&opts, &cache, &err) != ST_OK) {
+        fprintf(stderr, "strata: warning: cache %s: %s; going on without caching\n", dir, err.msg);
+        return NULL;
+    }
+    return cache;
 }
 
 /* Scans, prints the report and the summary; the exit status. */
 static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
 {
     report_t *report = report_new(&cfg->rules);
+    cas_t *cache = NULL;
+    exec_stats_t stats = {0};
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false;
@@ -163,19 +201,23 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         fprintf(stderr, "strata: out of memory\n");
         return EXIT_USAGE;
     }
+    cache = open_cache(cfg);
     if (add_unreadable(report, files, &err) != ST_OK ||
-        scan_files(cfg, files, report, &err) != ST_OK) {
+        scan_files(cfg, files, cache, report, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
         if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
             fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
+    cas_close(&cache); /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
-    if (!cfg->quiet)
+    if (!cfg->quiet && cfg->no_cache)
         report_write_summary(stderr, n_diags, n_files, files->n_files);
+    else if (!cfg->quiet)
+        report_write_summary_cached(stderr, n_diags, n_files, files->n_files, stats.cached);
     report_destroy(&report);
     if (failed)
         return EXIT_USAGE;
@@ -210,6 +252,11 @@ static int cmd_check(int argc, char **argv)
     walk_list_free(&files);
     cli_check_free(&cfg);
     return missing ? EXIT_USAGE : status;
+}
+
+static int cmd_cache(int argc, char **argv)
+{
+    return cachecmd_run(argc - 1, argv + 1, stdout, stderr);
 }
 
 int main(int argc, char **argv)

@@ -316,3 +316,11 @@ void report_write_summary(FILE *out, size_t n_diags, size_t n_files, size_t n_ch
             n_diags == 1 ? "" : "s", n_files, n_files == 1 ? "" : "s", n_checked,
             n_checked == 1 ? "" : "s");
 }
+
+void report_write_summary_cached(FILE *out, size_t n_diags, size_t n_files, size_t n_checked,
+                                 size_t n_cached)
+{
+    fprintf(out, "Found %zu diagnostic%s in %zu file%s (%zu file%s checked, %zu from cache)\n",
+            n_diags, n_diags == 1 ? "" : "s", n_files, n_files == 1 ? "" : "s", n_checked,
+            n_checked == 1 ? "" : "s", n_cached);
+}

@@ -48,6 +48,10 @@ st_rc_t report_write(report_t *self, cli_format_t format, FILE *out, size_t *n_d
  * a count is 1) and a newline to out. */
 void report_write_summary(FILE *out, size_t n_diags, size_t n_files, size_t n_checked);
 
+/* The same when a cache was used: "... (K files checked, C from cache)". */
+void report_write_summary_cached(FILE *out, size_t n_diags, size_t n_files, size_t n_checked,
+                                 size_t n_cached);
+
 /* Appends s[0..len) to b as a JSON string literal, quotes included:
  * '"', '\\' and control bytes escaped, valid UTF-8 copied, every byte of an
  * invalid sequence (overlong, surrogate, beyond U+10FFFF, truncated) as

@@ -4,6 +4,7 @@
 #include "common/alloc.h"
 #include "coordinator/cli.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
@@ -315,4 +316,144 @@ TEST(cli_free_accepts_zeroed)
     cli_check_free(&cfg);
     cli_check_free(NULL);
     CHECK(cfg.arena == NULL);
+}
+
+TEST(cli_cache_flags)
+{
+    char *argv[] = {"--cache-dir", "/tmp/c", "--durability=strict", "--no-cache", "src"};
+    char *none[] = {"src"};
+    cli_check_t cfg;
+    st_err_t err;
+
+    REQUIRE(parse(ARGC(none), none, &cfg, &err) == ST_OK);
+    CHECK(cfg.cache_dir == NULL);
+    CHECK(!cfg.no_cache);
+    CHECK_EQ_INT(cfg.durability, CAS_BUFFERED);
+    cli_check_free(&cfg);
+    REQUIRE(parse(ARGC(argv), argv, &cfg, &err) == ST_OK);
+    CHECK_STREQ(cfg.cache_dir, "/tmp/c");
+    CHECK(cfg.no_cache);
+    CHECK_EQ_INT(cfg.durability, CAS_STRICT);
+    CHECK_EQ_INT(cfg.n_paths, 1);
+    cli_check_free(&cfg);
+    {
+        char *m[] = {"--durability", "memory"};
+        REQUIRE(parse(ARGC(m), m, &cfg, &err) == ST_OK);
+        CHECK_EQ_INT(cfg.durability, CAS_MEMORY);
+        cli_check_free(&cfg);
+    }
+}
+
+TEST(cli_cache_bad_flags)
+{
+    BAD("invalid value 'fast' for --durability", "--durability", "fast");
+    BAD("invalid value '' for --durability", "--durability=");
+    BAD("option '--durability' needs a value", "--durability");
+    BAD("option '--cache-dir' needs a value", "--cache-dir");
+    BAD("empty directory for --cache-dir", "--cache-dir=");
+    BAD("option '--no-cache' takes no value", "--no-cache=1");
+}
+
+TEST(cli_cache_dir_default)
+{
+    char *saved = getenv("STRATA_CACHE_DIR") ? strdup(getenv("STRATA_CACHE_DIR")) : NULL;
+
+    CHECK_STREQ(cli_cache_dir("flag"), "flag");
+    setenv("STRATA_CACHE_DIR", "/env/dir", 1);
+    CHECK_STREQ(cli_cache_dir(NULL), "/env/dir");
+    CHECK_STREQ(cli_cache_dir("flag"), "flag");
+    setenv("STRATA_CACHE_DIR", "", 1);
+    CHECK_STREQ(cli_cache_dir(NULL), ".strata-cache");
+    unsetenv("STRATA_CACHE_DIR");
+    CHECK_STREQ(cli_cache_dir(NULL), ".strata-cache");
+    if (saved != NULL)
+        setenv("STRATA_CACHE_DIR", saved, 1);
+    free(saved);
+}
+
+TEST(cli_parse_bytes)
+{
+    uint64_t v = 7;
+
+    CHECK(cli_parse_bytes("0", &v) && v == 0);
+    CHECK(cli_parse_bytes("512", &v) && v == 512);
+    CHECK(cli_parse_bytes("1k", &v) && v == 1024);
+    CHECK(cli_parse_bytes("100M", &v) && v == 100u << 20);
+    CHECK(cli_parse_bytes("2G", &v) && v == (uint64_t)2 << 30);
+    CHECK(cli_parse_bytes("3T", &v) && v == (uint64_t)3 << 40);
+    CHECK(cli_parse_bytes("1KiB", &v) && v == 1024);
+    CHECK(cli_parse_bytes("5mb", &v) && v == 5u << 20);
+    CHECK(cli_parse_bytes("18446744073709551615", &v) && v == UINT64_MAX);
+    v = 7;
+    CHECK(!cli_parse_bytes("", &v));
+    CHECK(!cli_parse_bytes("M", &v));
+    CHECK(!cli_parse_bytes("-1", &v));
+    CHECK(!cli_parse_bytes("1.5G", &v));
+    CHECK(!cli_parse_bytes("10X", &v));
+    CHECK(!cli_parse_bytes("10 ", &v));
+    CHECK(!cli_parse_bytes("10MM", &v));
+    CHECK(!cli_parse_bytes("18446744073709551616", &v));
+    CHECK(!cli_parse_bytes("16777216T", &v));
+    CHECK_EQ_INT(v, 7); /* untouched on error */
+}
+
+static void cache_bad(int argc, char **argv, const char *want)
+{
+    cli_cache_t c = {.max_size = 99};
+    st_err_t err = {0};
+
+    CHECK_EQ_INT(cli_parse_cache(argc, argv, &c, &err), ST_EINVAL);
+    CHECK(strstr(err.msg, want) != NULL);
+    if (strstr(err.msg, want) == NULL)
+        fprintf(stderr, "  got: %s\n  want: %s\n", err.msg, want);
+    CHECK_EQ_INT(c.max_size, 99);
+}
+
+#define CACHE_BAD(want, ...)                                                                       \
+    do {                                                                                           \
+        char *v_[] = {__VA_ARGS__};                                                                \
+        cache_bad(ARGC(v_), v_, want);                                                             \
+    } while (0)
+
+TEST(cli_parse_cache_actions)
+{
+    cli_cache_t c;
+    st_err_t err = {0};
+    char *stats[] = {"stats"};
+    char *gc[] = {"gc", "--max-size", "100M", "--cache-dir", "/c"};
+    char *gc2[] = {"gc", "--cache-dir=/d", "--max-size=2G"};
+    char *help[] = {"verify", "--help"};
+
+    REQUIRE(cli_parse_cache(ARGC(stats), stats, &c, &err) == ST_OK);
+    CHECK_EQ_INT(c.action, CLI_CACHE_STATS);
+    CHECK(c.cache_dir == NULL);
+    REQUIRE(cli_parse_cache(ARGC(gc), gc, &c, &err) == ST_OK);
+    CHECK_EQ_INT(c.action, CLI_CACHE_GC);
+    CHECK(c.max_size == 100u << 20);
+    CHECK_STREQ(c.cache_dir, "/c");
+    REQUIRE(cli_parse_cache(ARGC(gc2), gc2, &c, &err) == ST_OK);
+    CHECK(c.max_size == (uint64_t)2 << 30);
+    CHECK_STREQ(c.cache_dir, "/d");
+    REQUIRE(cli_parse_cache(ARGC(help), help, &c, &err) == ST_OK);
+    CHECK(c.help);
+    CHECK(strstr(cli_cache_usage(), "gc --max-size SIZE") != NULL);
+}
+
+TEST(cli_parse_cache_bad)
+{
+    cli_cache_t c = {.max_size = 99};
+    st_err_t err = {0};
+
+    CHECK_EQ_INT(cli_parse_cache(0, NULL, &c, &err), ST_EINVAL);
+    CHECK(strstr(err.msg, "missing action") != NULL);
+    CACHE_BAD("unknown action 'purge'", "purge");
+    CACHE_BAD("gc needs --max-size", "gc");
+    CACHE_BAD("invalid value 'lots' for --max-size", "gc", "--max-size", "lots");
+    CACHE_BAD("invalid value '' for --max-size", "gc", "--max-size=");
+    CACHE_BAD("option '--max-size' needs a value", "gc", "--max-size");
+    CACHE_BAD("--max-size is for gc only", "stats", "--max-size", "1M");
+    CACHE_BAD("option '--cache-dir' needs a directory", "clear", "--cache-dir");
+    CACHE_BAD("option '--cache-dir' needs a directory", "clear", "--cache-dir=");
+    CACHE_BAD("unknown option '--force'", "clear", "--force");
+    CACHE_BAD("unexpected argument 'extra'", "stats", "extra");
 }

@@ -330,3 +330,20 @@ TEST(report_summary_plurals)
                       "Found 5 diagnostics in 2 files (10 files checked)\n");
     free(text);
 }
+
+TEST(report_summary_with_cache)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&text, &size);
+
+    REQUIRE(f != NULL);
+    report_write_summary_cached(f, 0, 0, 3, 0);
+    report_write_summary_cached(f, 1, 1, 1, 1);
+    report_write_summary_cached(f, 5, 2, 10, 9);
+    fclose(f);
+    CHECK_STREQ(text, "Found 0 diagnostics in 0 files (3 files checked, 0 from cache)\n"
+                      "Found 1 diagnostic in 1 file (1 file checked, 1 from cache)\n"
+                      "Found 5 diagnostics in 2 files (10 files checked, 9 from cache)\n");
+    free(text);
+}
