@@ -238,7 +238,7 @@ def run_strata(strata, files, select, jobs):
     found = {}
     t0 = time.monotonic()
     for batch in chunks(files):
-        cmd = [strata, "check", "--format", "json", "--select", select]
+        cmd = [strata, "check", "--no-cache", "--format", "json", "--select", select]
         if jobs:
             cmd += ["--jobs", str(jobs)]
         res = subprocess.run(cmd + batch, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
