@@ -50,6 +50,8 @@ typedef struct {
     uint32_t flush_writes;       /* buffered: or after this many puts (0: 1000) */
     int zstd_level;              /* 1..19 (0: 3); a value is stored raw when that is smaller */
     uint32_t mem_shards;         /* power of two (0: 16) */
+    uint32_t touch_ms;           /* a read refreshes an entry's LRU time when it is older
+                                  * than this (0: one hour, so a warm run writes nothing) */
 } cas_opts_t;
 
 /* Defaults: memory only, 64 MiB, 16 shards, level 3, 100 ms / 1000 writes. */

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define TOUCH_SLACK_MS 1000
+#define TOUCH_SLACK_DEFAULT_MS (3600u * 1000u)
 #define TOUCH_MAX 1024
 #define CACHE_SIZE_SQL "PRAGMA cache_size=-32768" /* 32 MiB of pages */
 
@@ -62,7 +62,8 @@ struct cas_disk {
     cas_disk_rec_t *pending;
     size_t npending, cap_pending;
     uint64_t batch_start_ns;
-    touch_t *touches; /* reads whose atime is due, applied with the next write */
+    touch_t *touches;        /* reads whose atime is due, applied with the next write */
+    uint64_t touch_slack_ms; /* how stale an atime may get before a read refreshes it */
     size_t ntouches;
     uint64_t touch_ms;
     uint64_t hits, misses, evictions, reads, corruptions, resets;
@@ -355,7 +356,7 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
         return ST_ENOENT;
     }
     now = now_ms();
-    if (rc == ST_OK && now > atime + TOUCH_SLACK_MS)
+    if (rc == ST_OK && now > atime + self->touch_slack_ms)
         queue_touch(self, ns, key, now);
     return rc;
 }
@@ -583,6 +584,7 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts)
     if (self == NULL)
         return NULL;
     self->mode = opts->durability;
+    self->touch_slack_ms = opts->touch_ms ? opts->touch_ms : TOUCH_SLACK_DEFAULT_MS;
     self->budget = opts->disk_budget;
     self->flush_ms = opts->flush_ms;
     self->flush_writes = opts->flush_writes;

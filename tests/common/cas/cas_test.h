@@ -67,7 +67,7 @@ static inline int cas_test_value_ok(long i, span_t v)
     return v.len == len && memcmp(v.ptr, buf, len) == 0;
 }
 
-static inline cas_t *cas_test_open(const char *dir, cas_durability_t mode)
+static inline cas_t *cas_test_open_touch(const char *dir, cas_durability_t mode, uint32_t touch_ms)
 {
     cas_opts_t o;
     cas_t *c = NULL;
@@ -75,9 +75,15 @@ static inline cas_t *cas_test_open(const char *dir, cas_durability_t mode)
     o.dir = dir;
     o.durability = mode;
     o.flush_ms = 20;
+    o.touch_ms = touch_ms;
     if (cas_open(&o, &c, NULL) != ST_OK)
         return NULL;
     return c;
+}
+
+static inline cas_t *cas_test_open(const char *dir, cas_durability_t mode)
+{
+    return cas_test_open_touch(dir, mode, 0);
 }
 
 static inline st_rc_t cas_test_put(cas_t *c, long i, bool durable)

@@ -214,7 +214,7 @@ TEST(cas_disk_gc_order_and_budget)
     cas_test_rmdir(dir);
 }
 
-/* A read refreshes the entry's atime (when over a second old), so gc keeps
+/* A read refreshes the entry's atime (when older than touch_ms), so gc keeps
  * what was read and drops what was not, even though it was written later. */
 TEST(cas_disk_gc_keeps_what_was_read)
 {
@@ -231,7 +231,7 @@ TEST(cas_disk_gc_keeps_what_was_read)
         CHECK_EQ_INT(cas_test_put(c, i * 2, false), ST_OK); /* even: same sizes */
     cas_close(&c);
     sleep_ms(1100);
-    c = cas_test_open(dir, CAS_STRICT);
+    c = cas_test_open_touch(dir, CAS_STRICT, 1000); /* LRU to the second */
     REQUIRE(c != NULL);
     for (long i = 0; i < 5; i++)
         CHECK_EQ_INT(cas_test_get(c, i * 2, a), ST_OK);
