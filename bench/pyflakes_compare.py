@@ -183,13 +183,13 @@ def run_pyflakes(python, files):
     """Returns ({(file, line, code): message}, crashes, seconds)."""
     found = {}
     crashes = []
-    todo = list(files)
+    remaining = list(files)
     t0 = time.monotonic()
-    while todo:
+    while remaining:
         # The list goes through a file: written to a pipe while pyflakes'
         # output fills the other one, a long list would deadlock.
         with tempfile.NamedTemporaryFile("w", suffix=".list", delete=False) as lst:
-            lst.write("".join(p + "\n" for p in todo))
+            lst.write("".join(p + "\n" for p in remaining))
         proc = subprocess.Popen([python, "-c", DRIVER, lst.name], stdout=subprocess.PIPE,
                                 text=True)
         current = None
@@ -211,13 +211,13 @@ def run_pyflakes(python, files):
                 found.setdefault(key, rec["text"])
         rc = proc.wait()
         os.unlink(lst.name)
-        if current is None and done == len(todo):
+        if current is None and done == len(remaining):
             break
-        if done >= len(todo):
+        if done >= len(remaining):
             break
-        # The process died on todo[done]: record it, go on after it.
-        crashes.append((todo[done], "pyflakes process died (status %d)" % rc))
-        todo = todo[done + 1:]
+        # The process died on remaining[done]: record it, go on after it.
+        crashes.append((remaining[done], "pyflakes process died (status %d)" % rc))
+        remaining = remaining[done + 1:]
     return found, crashes, time.monotonic() - t0
 
 
