@@ -144,6 +144,19 @@ static void publish(cas_t *self, const cas_stats_t *s)
     pthread_mutex_unlock(&self->lock);
 }
 
+/* Counters and latencies, and with totals the entries and bytes on disk,
+ * which cost SQLite a scan of the whole table. */
+static void collect_stats(cas_t *self, cas_stats_t *out, bool totals)
+{
+    memset(out, 0, sizeof *out);
+    cas_mem_stats(self->mem, &out->mem);
+    if (self->disk != NULL)
+        cas_disk_stats(self->disk, out, totals);
+    metrics_hist_summary(self->get_ns, &out->get_ns);
+    metrics_hist_summary(self->put_ns, &out->put_ns);
+    publish(self, out);
+}
+
 void cas_close(cas_t **self_p)
 {
     cas_t *self = self_p ? *self_p : NULL;
@@ -151,8 +164,8 @@ void cas_close(cas_t **self_p)
 
     if (self == NULL)
         return;
-    cas_stats(self, &s);
-    cas_disk_close(&self->disk); /* commits what is pending */
+    collect_stats(self, &s, false); /* publish the counters; no table scan */
+    cas_disk_close(&self->disk);    /* commits what is pending */
     cas_mem_destroy(&self->mem);
     for (int i = 0; i < self->ncctx; i++)
         ZSTD_freeCCtx(self->cctx[i]);
@@ -363,13 +376,7 @@ st_rc_t cas_flush(cas_t *self, st_err_t *err)
 
 void cas_stats(cas_t *self, cas_stats_t *out)
 {
-    memset(out, 0, sizeof *out);
-    cas_mem_stats(self->mem, &out->mem);
-    if (self->disk != NULL)
-        cas_disk_stats(self->disk, out);
-    metrics_hist_summary(self->get_ns, &out->get_ns);
-    metrics_hist_summary(self->put_ns, &out->put_ns);
-    publish(self, out);
+    collect_stats(self, out, true);
 }
 
 st_rc_t cas_verify(cas_t *self, uint64_t *checked, uint64_t *removed, st_err_t *err)

@@ -159,7 +159,9 @@ static int open_db(cas_disk_t *self)
         (rc = sqlite3_exec(self->db, CACHE_SIZE_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = prepare_all(self)) != SQLITE_OK ||
-        (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK)
+        /* the running total serves the budget only: without one, opening
+         * does not pay for a scan of the whole table */
+        (self->budget > 0 && (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK))
         goto fail;
     return SQLITE_OK;
 fail:
@@ -860,7 +862,7 @@ st_rc_t cas_disk_clear(cas_disk_t *self)
     return ST_OK;
 }
 
-void cas_disk_stats(cas_disk_t *self, cas_stats_t *out)
+void cas_disk_stats(cas_disk_t *self, cas_stats_t *out, bool totals)
 {
     sqlite3_stmt *st;
 
@@ -872,10 +874,11 @@ void cas_disk_stats(cas_disk_t *self, cas_stats_t *out)
     out->corruptions = self->corruptions;
     out->databases_reset = self->resets;
     out->disk_enabled = self->enabled;
-    if (self->enabled && sqlite3_prepare_v2(self->db,
-                                            "SELECT count(*), COALESCE(SUM(size), 0) "
-                                            "FROM cas",
-                                            -1, &st, NULL) == SQLITE_OK) {
+    if (totals && self->enabled &&
+        sqlite3_prepare_v2(self->db,
+                           "SELECT count(*), COALESCE(SUM(size), 0) "
+                           "FROM cas",
+                           -1, &st, NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW) {
             out->disk.entries = (uint64_t)sqlite3_column_int64(st, 0);
             out->disk.bytes = (uint64_t)sqlite3_column_int64(st, 1);

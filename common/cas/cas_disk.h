@@ -53,6 +53,6 @@ st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed);
 st_rc_t cas_disk_clear(cas_disk_t *self);
 
 /* Fills disk, disk_reads, corruptions and databases_reset of out. */
-void cas_disk_stats(cas_disk_t *self, cas_stats_t *out);
+void cas_disk_stats(cas_disk_t *self, cas_stats_t *out, bool totals);
 
 #endif
