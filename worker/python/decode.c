@@ -5,6 +5,7 @@
  * knows every codec name CPython users write in coding lines. */
 #include "decode.h"
 
+#include "common/lineidx.h"
 #include "common/simd.h"
 
 #include <ctype.h>
@@ -94,33 +95,22 @@ void decode_coding_name(const uint8_t *src, size_t len, char *out, size_t cap)
         out[0] = '\0';
 }
 
-/* 1-based line and column of byte offset off. */
-static void offset_pos(const uint8_t *s, size_t off, uint32_t *line, uint32_t *col)
-{
-    uint32_t l = 1;
-    size_t start = 0;
-
-    for (size_t i = 0; i < off; i++) {
-        if (s[i] == '\n' || (s[i] == '\r' && (i + 1 >= off || s[i + 1] != '\n'))) {
-            l++;
-            start = i + 1;
-        }
-    }
-    *line = l;
-    *col = (uint32_t)(off - start) + 1;
-}
-
 static bool looks_binary(const uint8_t *s, size_t len)
 {
     size_t n = len < 1024 ? len : 1024;
     return memchr(s, 0, n) != NULL;
 }
 
-static bool fail(diag_list_t *d, const uint8_t *s, size_t off, const char *code, const char *msg)
+/* One diagnostic at byte offset off of s[0..len). */
+static bool fail(diag_list_t *d, const uint8_t *s, size_t len, size_t off, const char *code,
+                 const char *msg)
 {
-    uint32_t line, col;
-    offset_pos(s, off, &line, &col);
-    if (diag_add(d, line, col, code, "%s", msg) == NULL)
+    lineidx_t idx;
+    uint32_t line = 1, col = 0;
+
+    if (lineidx_build(&idx, s, len, d->arena) == ST_OK)
+        lineidx_lookup(&idx, (uint32_t)off, &line, &col);
+    if (diag_add(d, line, col + 1, code, "%s", msg) == NULL)
         d->oom = true;
     return false;
 }
@@ -178,7 +168,7 @@ static bool transcode(const uint8_t *s, size_t len, const char *enc, arena_t *a,
         snprintf(msg, sizeof msg,
                  "SyntaxError: (unicode error) '%s' codec can't decode byte 0x%02x", enc,
                  *(uint8_t *)in);
-        return fail(d, s, (size_t)((uint8_t *)in - s), "E999", msg);
+        return fail(d, s, len, (size_t)((uint8_t *)in - s), "E999", msg);
     }
     iconv_close(cd);
     *text = out;
@@ -209,9 +199,9 @@ bool decode_source(const uint8_t *src, size_t len, size_t max_bytes, arena_t *a,
     }
     if ((nul = memchr(src, 0, len)) != NULL) {
         if (looks_binary(src, len))
-            return fail(diags, src, (size_t)(nul - src), "E902",
+            return fail(diags, src, len, (size_t)(nul - src), "E902",
                         "binary file (NUL bytes), not Python source");
-        return fail(diags, src, (size_t)(nul - src), "E999",
+        return fail(diags, src, len, (size_t)(nul - src), "E999",
                     "SyntaxError: source code cannot contain null bytes");
     }
     decode_coding_name(src, len, enc, sizeof enc);
@@ -228,7 +218,7 @@ bool decode_source(const uint8_t *src, size_t len, size_t max_bytes, arena_t *a,
         char msg[96];
         snprintf(msg, sizeof msg,
                  "SyntaxError: (unicode error) 'utf-8' codec can't decode byte 0x%02x", src[bad]);
-        return fail(diags, src, bad, "E999", msg);
+        return fail(diags, src, len, bad, "E999", msg);
     }
     *text = (const char *)src;
     *text_len = (uint32_t)len;

@@ -4,7 +4,7 @@
  * only then is the line index built, to map comments to lines. */
 #include "noqa.h"
 
-#include "common/simd.h"
+#include "common/lineidx.h"
 #include "worker/python/tokens.h"
 
 #include <ctype.h>
@@ -84,19 +84,6 @@ static bool file_exempt(const char *s, uint32_t len, uint32_t i)
     return false;
 }
 
-static uint32_t line_of(const uint32_t *starts, size_t n, uint32_t off)
-{
-    size_t lo = 0, hi = n;
-    while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
-        if (starts[mid] <= off)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return (uint32_t)lo + 1;
-}
-
 static bool suppressed(const noqa_t *q, size_t nq, const diag_t *d, const uint32_t *group,
                        size_t n_lines)
 {
@@ -116,23 +103,23 @@ static bool suppressed(const noqa_t *q, size_t nq, const diag_t *d, const uint32
 
 static void apply(const char *text, uint32_t len, diag_list_t *d, noqa_t *q, size_t nq)
 {
-    size_t n_lines = simd_count_lines((const uint8_t *)text, len);
-    size_t bytes;
-    uint32_t *starts, *group;
+    lineidx_t idx;
+    uint32_t *group, col;
 
-    if (n_lines > UINT32_MAX || !st_mul_size(n_lines, sizeof(uint32_t), &bytes) ||
-        (starts = arena_alloc(d->arena, bytes)) == NULL ||
-        (group = arena_alloc(d->arena, bytes)) == NULL) {
+    if (lineidx_build(&idx, (const uint8_t *)text, len, d->arena) != ST_OK ||
+        (group = arena_alloc(d->arena, (size_t)idx.count * sizeof(uint32_t))) == NULL) {
         d->oom = true;
         return;
     }
-    simd_line_starts((const uint8_t *)text, len, starts, n_lines);
-    tokens_line_groups(text, len, group, (uint32_t)n_lines);
+    tokens_line_groups(text, len, group, idx.count);
     /* a comment counts for every line of its group */
-    for (size_t i = 0; i < nq; i++)
-        q[i].line = group[line_of(starts, n_lines, q[i].line) - 1];
+    for (size_t i = 0; i < nq; i++) {
+        uint32_t line = 1;
+        lineidx_lookup(&idx, q[i].line, &line, &col);
+        q[i].line = group[line - 1];
+    }
     for (size_t i = 0; i < d->count; i++)
-        if (suppressed(q, nq, &d->items[i], group, n_lines))
+        if (suppressed(q, nq, &d->items[i], group, idx.count))
             d->items[i].dead = 1;
 }
 
