@@ -87,13 +87,14 @@ static const char *const builtin_names[] = {
     X(KW_ASYNC, "async")                                                                           \
     X(KW_AWAIT, "await")                                                                           \
     X(KW_BREAK, "break")                                                                           \
-    X(KW_CLASS, "class") X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del")              \
-        X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally")      \
-            X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")              \
-                X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")        \
-                    X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")  \
-                        X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")               \
-                            X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_CLASS, "class")                                                                           \
+    X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif")                \
+        X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for")        \
+            X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")        \
+                X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")    \
+                    X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")        \
+                        X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")               \
+                            X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -811,6 +812,16 @@ static bool has_alias(const checker_t *c, const binding_t *b)
     return strcmp(last, name_str(c, b->name)) != 0;
 }
 
+/* F821, remembering the name: a later `global` withdraws it. */
+static void report_undefined(checker_t *c, uint32_t line, uint32_t col, uint32_t name)
+{
+    diag_t *d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
+    if (d == NULL)
+        c->oom = true;
+    else
+        d->name = name;
+}
+
 /* pyflakes' handleNodeLoad. Returns the binding the name resolved to. */
 static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
 {
@@ -864,11 +875,7 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
         return NULL;
     if (c->n_except > 0 && c->except_stack[c->n_except - 1])
         return NULL;
-    diag_t *d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
-    if (d == NULL)
-        c->oom = true;
-    else
-        d->name = name;
+    report_undefined(c, line, col, name);
     return NULL;
 }
 
@@ -986,14 +993,9 @@ static void handle_delete(checker_t *c, TSNode n, uint32_t name)
         c->builtin_deleted[name] = true;
         return;
     }
-    diag_t *d;
     uint32_t line, col;
     node_pos(c, n, &line, &col);
-    d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
-    if (d == NULL)
-        c->oom = true;
-    else
-        d->name = name;
+    report_undefined(c, line, col, name);
 }
 
 /* ---- deferral ---------------------------------------------------------- */
@@ -1201,9 +1203,8 @@ static binding_t *lookup_quiet(const checker_t *c, uint32_t name)
     return NULL;
 }
 
-static bool is_typing_module(uint32_t id, const checker_t *c)
+static bool is_typing_module(uint32_t id)
 {
-    (void)c;
     return id == WK_TYPING || id == WK_TYPING_EXT;
 }
 
@@ -1214,7 +1215,7 @@ static bool is_typing(checker_t *c, TSNode n, uint32_t want)
 
     if (k == K_IDENTIFIER) {
         binding_t *b = lookup_quiet(c, name_id(c, n));
-        return b != NULL && b->kind == B_FROM && is_typing_module(b->module, c) &&
+        return b != NULL && b->kind == B_FROM && is_typing_module(b->module) &&
                (want == UINT32_MAX || b->real == want);
     }
     if (k == K_ATTRIBUTE) {
@@ -1222,7 +1223,7 @@ static bool is_typing(checker_t *c, TSNode n, uint32_t want)
         if (kind(c, obj) != K_IDENTIFIER)
             return false;
         binding_t *b = lookup_quiet(c, name_id(c, obj));
-        return b != NULL && is_importation(b) && is_typing_module(b->full, c) &&
+        return b != NULL && is_importation(b) && is_typing_module(b->full) &&
                (want == UINT32_MAX || name_id(c, attr) == want);
     }
     return false;
@@ -1972,13 +1973,21 @@ static bool is_nonempty_tuple(const checker_t *c, TSNode n)
     return kind(c, n) == K_TUPLE && ts_node_named_child_count(n) > 0;
 }
 
+/* F634: an if, elif or conditional expression testing a tuple, reported
+ * at `at`. */
+static void check_if_tuple(checker_t *c, TSNode test, TSNode at)
+{
+    if (is_nonempty_tuple(c, test))
+        REPORT(c, at, "F634",
+               "'if tuple literal' is always true, perhaps remove accidental comma?");
+}
+
 static void visit_if(checker_t *c, TSNode n)
 {
     uint32_t saved = c->cur_fnode, fork, body, other;
     TSNode cond = field(c, n, F_CONDITION);
 
-    if (is_nonempty_tuple(c, cond))
-        REPORT(c, n, "F634", "'if tuple literal' is always true, perhaps remove accidental comma?");
+    check_if_tuple(c, cond, n);
     fork = fnode_new(c, c->cur_fnode, true);
     body = fnode_new(c, fork, false);
     other = fnode_new(c, fork, false);
@@ -1993,9 +2002,7 @@ static void visit_if(checker_t *c, TSNode n)
         lang_kind_t k = kind(c, alt);
         if (k == K_ELIF) {
             TSNode ec = field(c, alt, F_CONDITION);
-            if (is_nonempty_tuple(c, ec))
-                REPORT(c, alt, "F634",
-                       "'if tuple literal' is always true, perhaps remove accidental comma?");
+            check_if_tuple(c, ec, alt);
             fork = fnode_new(c, other, true);
             body = fnode_new(c, fork, false);
             other = fnode_new(c, fork, false);
@@ -2086,6 +2093,17 @@ static bool catches_name_error(checker_t *c, TSNode try_stmt)
     return found;
 }
 
+/* The type of an except clause, then its body. */
+static void visit_handler_parts(checker_t *c, TSNode h, TSNode type)
+{
+    visit(c, type);
+    FOR_KIDS(c, h, cu)
+    {
+        if (kind(c, KID(cu)) == K_BLOCK)
+            visit_block(c, KID(cu), false);
+    }
+}
+
 static void visit_except(checker_t *c, TSNode h)
 {
     TSNode type, name;
@@ -2093,12 +2111,7 @@ static void visit_except(checker_t *c, TSNode h)
 
     except_parts(c, h, &type, &name);
     if (ts_node_is_null(name)) {
-        visit(c, type);
-        FOR_KIDS(c, h, cu)
-        {
-            if (kind(c, KID(cu)) == K_BLOCK)
-                visit_block(c, KID(cu), false);
-        }
+        visit_handler_parts(c, h, type);
         return;
     }
     uint32_t id = name_id(c, name);
@@ -2106,12 +2119,7 @@ static void visit_except(checker_t *c, TSNode h)
         handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
     binding_t *prev = scope_pop(here, id);
     handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
-    visit(c, type);
-    FOR_KIDS(c, h, cu)
-    {
-        if (kind(c, KID(cu)) == K_BLOCK)
-            visit_block(c, KID(cu), false);
-    }
+    visit_handler_parts(c, h, type);
     binding_t *b = scope_pop(here, id);
     if (b != NULL && b->used == NULL)
         REPORT(c, h, "F841", "local variable '%s' is assigned to but never used", name_str(c, id));
@@ -3231,8 +3239,7 @@ static void visit_conditional(checker_t *c, TSNode n)
             visit(c, part[i]);
         return;
     }
-    if (is_nonempty_tuple(c, part[1]))
-        REPORT(c, n, "F634", "'if tuple literal' is always true, perhaps remove accidental comma?");
+    check_if_tuple(c, part[1], n);
     c->cond++;
     visit(c, part[1]);
     visit(c, part[0]);
