@@ -18,32 +18,9 @@
 # Ends with "N passed, N failed"; exits non-zero when any failed.
 set -u
 
-strata=${1:?usage: test_cache.sh PATH-TO-STRATA REPO-ROOT}
-repo=${2:?usage: test_cache.sh PATH-TO-STRATA REPO-ROOT}
-strata=$(cd "$(dirname "$strata")" && pwd)/$(basename "$strata")
-repo=$(cd "$repo" && pwd)
-passed=0
-failed=0
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-cache-e2e.XXXXXX")
-cleanup() { rm -rf "$tmp"; }
-trap cleanup EXIT
-cd "$tmp" || exit 2
+E2E_NAME=cache
+. "$(dirname "$0")/lib.sh" "$@"
 export STRATA_CACHE_DIR="$tmp/cache"
-
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-}
-
-# run ARGS...: runs strata, sets $rc, $out (stdout) and $err (stderr).
-run() {
-    "$strata" "$@" >"$tmp/.out" 2>"$tmp/.err"
-    rc=$?
-    out=$(cat "$tmp/.out")
-    err=$(cat "$tmp/.err")
-}
 
 expect_rc() {
     if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit $rc, want $2 (stderr: $err)"; fi

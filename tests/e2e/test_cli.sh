@@ -11,31 +11,8 @@
 # Ends with "N passed, N failed"; exits non-zero when any failed.
 set -u
 
-strata=${1:?usage: test_cli.sh PATH-TO-STRATA REPO-ROOT}
-repo=${2:?usage: test_cli.sh PATH-TO-STRATA REPO-ROOT}
-strata=$(cd "$(dirname "$strata")" && pwd)/$(basename "$strata")
-repo=$(cd "$repo" && pwd)
-passed=0
-failed=0
-
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-e2e.XXXXXX")
-cleanup() { chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-cd "$tmp" || exit 2
-
-pass() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    printf 'FAIL: %s\n' "$*" >&2
-}
-
-# run ARGS...: runs strata, sets $rc, $out (stdout) and $err (stderr).
-run() {
-    "$strata" "$@" >"$tmp/.out" 2>"$tmp/.err"
-    rc=$?
-    out=$(cat "$tmp/.out")
-    err=$(cat "$tmp/.err")
-}
+E2E_NAME=cli
+. "$(dirname "$0")/lib.sh" "$@"
 
 # expect NAME WANT_RC ARGS...: runs strata and checks the exit status.
 expect() {
