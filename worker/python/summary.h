@@ -14,19 +14,43 @@
  *       3 `from __future__ import n`; module without leading dots; name and
  *       asname "" when absent; flags bit 0 not at module level, bit 1 inside
  *       try/if (conditional), bit 2 guarded by an ImportError handler
- *   "defs":  [[name, kind, line, sig], ...] top-level bindings; kind 0
- *       function, 1 class, 2 variable, 3 import; sig an index into "sigs" or -1
+ *   "defs":  [[name, kind, line, sig, flags], ...] top-level bindings, and
+ *       names a function declares `global` and binds; kind 0 function, 1
+ *       class, 2 variable, 3 import; sig an index into "sigs" or -1; flags
+ *       bit 0 SUM_DEF_REBOUND: the name has more than one binding at module
+ *       level (two defs, a def and an assignment, an import and a def...),
+ *       so no single signature is sure
  *   "sigs":  [[flags, [[name, pkind, has_default], ...]], ...] pkind 0
  *       positional-only, 1 positional-or-keyword, 2 *args, 3 keyword-only,
  *       4 **kwargs; flags bit 0 decorated (signature may not be the real one),
  *       bit 1 async, bit 2 overloaded
- *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...]], ...]
+ *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...],
+ *       flags], ...]; flags bit 0 the class is decorated, bit 1 it has a
+ *       metaclass= or other keyword in its bases
  *   "all":   [names] or nil when the module has no static __all__
  *   "getattr": bool, a module-level __getattr__ is defined
- *   "uses":  [[import_index, [attr, ...], line, col], ...] loads of imported
- *       names, with the attribute chain that follows them
+ *   "dynamic": bool, the module writes its own namespace in ways the
+ *       summary cannot follow: globals() or vars() at module level or
+ *       passed anywhere, exec() at module level, or an assignment to
+ *       sys.modules[...]
+ *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
+ *       imported names, with the attribute chain that follows them; flags
+ *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
+ *       augmented or deleted (`m.x = 1`, `del m.x`); bit 1 SUM_USE_GUARDED:
+ *       inside the body of a try whose handlers catch AttributeError,
+ *       NameError, ImportError, Exception, BaseException or everything, or
+ *       under an if/elif/while/conditional expression/boolean operand whose
+ *       test calls hasattr() or getattr() on the same imported name
  *   "calls": [[use_index, npos, [keyword names], star, dstar], ...] calls whose
- *       callee is such a use */
+ *       callee is such a use
+ *   "stars": [[name, line, col, in_all], ...] every name the scan reported
+ *       as F405 (before `# noqa`), at the F405's position; in_all true for
+ *       the F405s reported on __all__
+ *   "noqa":  [[first_line, last_line, codes], ...] the lines a `# noqa`
+ *       comment covers (a whole multi-line string or bracket group when the
+ *       comment ends it, as the scan applies it), codes nil for every code,
+ *       else [str] matched as prefixes; a file-wide `# flake8: noqa` is
+ *       [1, 4294967295, nil] */
 #ifndef STRATA_SUMMARY_H
 #define STRATA_SUMMARY_H
 
@@ -44,6 +68,9 @@ enum { SUM_NESTED = 1, SUM_CONDITIONAL = 2, SUM_GUARDED = 4 };
 enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
+enum { SUM_DEF_REBOUND = 1 };
+enum { SUM_CLASS_DECORATED = 1, SUM_CLASS_KEYWORDS = 2 };
+enum { SUM_USE_STORE = 1, SUM_USE_GUARDED = 2 };
 
 typedef struct {
     const char *name;

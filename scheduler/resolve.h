@@ -1,0 +1,102 @@
+/* resolve.h - Python module resolution over a project's files.
+ *
+ * The scheduler names every file by its dotted module name and resolves
+ * every import to a project module, a standard-library module, or an
+ * external one, with Python's rules:
+ *   - a file's module name is its path below the first search root that
+ *     contains it, with "/" as "." and the extension dropped; a package is a
+ *     directory with __init__.py or __init__.pyi, named by the directory;
+ *   - directories without __init__ are namespace packages (PEP 420): they are
+ *     modules too (with no file), so `import ns.pkg.mod` resolves and `ns`
+ *     has `pkg` as a submodule;
+ *   - a stub (.pyi) beside its .py is the same module: the stub is the file
+ *     whose interface counts ("preferred"), both are checked;
+ *   - relative imports at any depth, from a package's __init__ (level 1 is
+ *     the package itself) or from a module (level 1 is its package); beyond
+ *     the top level they are unresolved (E0401);
+ *   - an absolute import is tried against the project's modules first, then
+ *     the standard library's module names (scheduler/stdlib_names.c: data),
+ *     then it is external. An absolute import whose top-level package is a
+ *     project module but whose full name is not is unresolved (E0401).
+ *
+ * Search roots come from the command line (--root, repeatable). Without
+ * any, each path argument gives one: a directory that is not itself a package
+ * is a root; a package directory's or a file's root is its nearest ancestor
+ * that is not a package; a directory with a `src/` directory of Python
+ * files and no top-level .py also gets `src/` (src layout). Roots are tried in
+ * order; the first that has a module name wins.
+ *
+ * Paths are compared as given, after removing "./" and duplicate slashes:
+ * callers pass the walk's paths and the roots in the same form (both
+ * relative to the current directory, or both absolute).
+ *
+ * Pure data: no file is opened. Only the file list decides what exists. */
+#ifndef STRATA_RESOLVE_H
+#define STRATA_RESOLVE_H
+
+#include "common/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct resolver resolver_t;
+
+/* What an import's target is. */
+typedef enum {
+    RES_PROJECT = 0,    /* a module of the project: see the module id */
+    RES_STDLIB = 1,     /* the standard library (not in the project) */
+    RES_EXTERNAL = 2,   /* anything else: third-party, unknown */
+    RES_UNRESOLVED = 3, /* should be in the project and is not: E0401 */
+    RES_FUTURE = 4      /* from __future__ import ... */
+} res_kind_t;
+
+#define RES_NONE UINT32_MAX /* "no module" in id fields */
+
+/* Builds the module table. roots[0..n_roots) may be empty (then detected
+ * from args[0..n_args), the path arguments of the command line); files are
+ * the walk's .py/.pyi paths. Files outside every root get a module name from
+ * their own detected root (never dropped). ST_ENOMEM; ST_EINVAL for a root
+ * that is not a directory name (empty). */
+st_rc_t resolver_new(const char *const *roots, size_t n_roots, const char *const *args,
+                     size_t n_args, const char *const *files, size_t n_files, resolver_t **out,
+                     st_err_t *err);
+void resolver_destroy(resolver_t **self_p);
+
+/* The search roots in use (given or detected), in order. */
+size_t resolver_n_roots(const resolver_t *self);
+const char *resolver_root(const resolver_t *self, size_t i);
+
+/* Modules: ids 0..n-1, sorted by dotted name (so ids are deterministic). A
+ * module has a name, at most a preferred file (the stub if there is one,
+ * else the .py; RES_NONE for a namespace package), whether it is a package,
+ * its parent package (RES_NONE at top level) and its direct submodules. */
+uint32_t resolver_n_modules(const resolver_t *self);
+const char *resolver_module_name(const resolver_t *self, uint32_t module);
+uint32_t resolver_module_file(const resolver_t *self, uint32_t module);
+bool resolver_module_is_package(const resolver_t *self, uint32_t module);
+uint32_t resolver_module_parent(const resolver_t *self, uint32_t module);
+/* Direct submodules, sorted by name; *n receives the count. */
+const uint32_t *resolver_submodules(const resolver_t *self, uint32_t module, size_t *n);
+/* A module by dotted name, or RES_NONE. */
+uint32_t resolver_find(const resolver_t *self, const char *dotted, size_t len);
+
+/* The module of file (an index into the files given to resolver_new). */
+uint32_t resolver_file_module(const resolver_t *self, size_t file);
+
+/* Resolves an import written in file: `level` leading dots then `module`
+ * (may be empty for `from . import x`). *kind receives the verdict;
+ * abs[0..abs_cap) the absolute dotted name (NUL-terminated; truncation is
+ * ST_ELIMIT); *module the project module id for RES_PROJECT, else RES_NONE.
+ * For RES_UNRESOLVED with level > 0 beyond the top level, abs is the text as
+ * written (with its dots). Never fails otherwise. */
+st_rc_t resolver_resolve(const resolver_t *self, size_t file, uint32_t level, const char *module,
+                         size_t module_len, res_kind_t *kind, char *abs, size_t abs_cap,
+                         uint32_t *module_id);
+
+/* Whether a top-level name is a standard-library module (the data in
+ * stdlib_names.c, Python 3.8 to 3.13, including built-in modules such as
+ * sys and _io). */
+bool resolver_is_stdlib(const char *top, size_t len);
+
+#endif

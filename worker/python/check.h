@@ -1,0 +1,112 @@
+/* check.h - the check job: cross-module diagnostics and interfaces of an SCC.
+ *
+ * One check job per strongly connected component of the import graph. It is
+ * a pure function from an input document to a result document (both
+ * msgpack), so that it can be cached under a digest of its inputs and run in
+ * any process. Its inputs are the local summaries of the component's files
+ * (summary.h), how each of their imports resolved (the scheduler decides
+ * that), and the interfaces of the project modules they import from outside
+ * the component. It outputs each module's interface, for the jobs of the
+ * modules that import it, and the diagnostics that need more than one file:
+ *   E0401 import-error        "Unable to import 'a.b'"
+ *   E0611 no-name-in-module   "No name 'x' in module 'a.b'"
+ *   E1101 no-member           "Module 'a.b' has no 'x' member"
+ *   E1120 no-value-for-parameter  "No value for argument 'x' in function call"
+ *   E1121 too-many-function-args  "Too many positional arguments for function call"
+ *   E1123 unexpected-keyword-arg  "Unexpected keyword argument 'k' in function call"
+ *   R0401 cyclic-import       "Cyclic import (a -> b -> a)"
+ *   F821 for a name the scan could only call F405 (star imports resolved
+ *   exactly showed that no star-imported module defines it).
+ * Precision first: whenever the facts are uncertain (an open interface, a
+ * decorated function, a name bound twice, a guarded use), it says nothing.
+ *
+ * Input document (a msgpack map):
+ *   "v": CHECK_INPUT_VERSION
+ *   "modules": array, one entry per file of the component, sorted by name
+ *       then file: a map
+ *       "name":    dotted module name
+ *       "file":    uint, an opaque index echoed in the result
+ *       "pkg":     bool, the file is a package's __init__
+ *       "export":  bool, the file is its module's preferred one (a stub wins
+ *                  over the .py beside it): only then is its interface the
+ *                  module's
+ *       "subs":    [str], the module's direct submodules (last components)
+ *       "summary": the scan result's summary map, unchanged
+ *       "res":     array, one [kind, abs] per entry of summary "imports", in
+ *                  order: kind a res_kind_t (scheduler/resolve.h: 0 project,
+ *                  1 stdlib, 2 external, 3 unresolved, 4 __future__), abs the
+ *                  absolute dotted module name the import names ("" for
+ *                  __future__)
+ *   "ifaces": array of interface maps (below) of the project modules outside
+ *       the component that its imports reach: each import's module, the
+ *       packages above it, and `M.n` for `from M import n` when that is a
+ *       submodule. Sorted by name. A project module absent from both
+ *       "modules" and "ifaces" is unknown: nothing is said about it.
+ *
+ * Interface (a msgpack map, canonical: the same module gives the same bytes):
+ *   "name":  dotted module name
+ *   "open":  bool, any attribute may exist (a module-level __getattr__, a
+ *            dynamic namespace, a star import from outside the project or
+ *            from an open module)
+ *   "all":   [str] (a static __all__) or nil
+ *   "subs":  [str], direct submodules, sorted
+ *   "names": [[name, kind, sig, ref], ...] sorted by name; kind 0 function,
+ *            1 class, 2 variable, 3 module (ref: its absolute name), 4
+ *            unknown; sig nil or [flags, [[param, pkind, has_default], ...]]
+ *            as in summary.h (for a class: its __init__ without self, when
+ *            known for sure); ref nil unless kind 3
+ *
+ * Result document (a msgpack map):
+ *   "v": CHECK_RESULT_VERSION
+ *   "modules": array in input order, each a map
+ *       "file":  the input's file index
+ *       "iface": the interface map, or nil when "export" was false
+ *       "diags": [[line, col, code, message], ...] sorted (line, col, code),
+ *                after the file's `# noqa` comments (summary "noqa")
+ *       "drop":  [[line, col], ...] positions of the scan's F405 diagnostics
+ *                that are now settled (dropped, or replaced by an F821 in
+ *                "diags") */
+#ifndef STRATA_CHECK_H
+#define STRATA_CHECK_H
+
+#include "common/arena.h"
+#include "common/status.h"
+#include "worker/python/scan.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHECK_INPUT_VERSION 1
+#define CHECK_RESULT_VERSION 1
+
+/* Runs a check job. input is untrusted (it may come off the wire): every
+ * count and length is checked, a malformed document is ST_ECORRUPT. On ST_OK
+ * *out points into arena a. ST_ENOMEM when a's limit is hit. */
+st_rc_t check_run(span_t input, arena_t *a, span_t *out, st_err_t *err);
+
+typedef struct {
+    uint32_t line, col;
+} check_pos_t;
+
+/* One module's part of a result, decoded; everything points into the arena
+ * given to check_result_decode (iface into the result bytes). */
+typedef struct {
+    uint32_t file;
+    span_t iface; /* the interface map's bytes; len 0 when nil */
+    scan_diag_t *diags;
+    size_t n_diags;
+    check_pos_t *drop;
+    size_t n_drop;
+} check_module_t;
+
+/* Decodes a result document (untrusted: ST_ECORRUPT when malformed). */
+st_rc_t check_result_decode(span_t result, arena_t *a, check_module_t **mods, size_t *n,
+                            st_err_t *err);
+
+/* The interface of a namespace package (a directory without __init__): no
+ * names, not open, the given direct submodules (sorted by the caller). In
+ * arena a. */
+st_rc_t check_namespace_iface(const char *name, const char *const *subs, size_t n_subs,
+                              arena_t *a, span_t *out, st_err_t *err);
+
+#endif
