@@ -207,58 +207,88 @@ fail:
     return ST_ENOMEM;
 }
 
-/* Tarjan's SCCs on an explicit stack. comp[v] gets a component number in
- * Tarjan's (visit-order dependent) numbering; returns how many via *n_comps. */
+/* Tarjan's algorithm with its call stack made explicit: frame[] holds the
+ * nodes being visited and next[] where each is in its successor row. A node
+ * visited but without a component yet is on the component stack. */
+typedef struct {
+    const rows_t *succ;
+    uint32_t *comp, *index, *low, *stack, *frame;
+    size_t *next;
+    uint32_t counter, sp, fp, nc;
+} tarjan_t;
+
+static void tarjan_enter(tarjan_t *t, uint32_t v)
+{
+    t->index[v] = t->low[v] = t->counter++;
+    t->stack[t->sp++] = v;
+    t->frame[t->fp] = v;
+    t->next[t->fp++] = t->succ->off[v];
+}
+
+/* v's successors are all seen: if v is a root, pop its component; then
+ * pass v's low link up to the node that reached v. */
+static void tarjan_leave(tarjan_t *t, uint32_t v)
+{
+    t->fp--;
+    if (t->low[v] == t->index[v]) {
+        uint32_t w;
+        do {
+            w = t->stack[--t->sp];
+            t->comp[w] = t->nc;
+        } while (w != v);
+        t->nc++;
+    }
+    if (t->fp > 0 && t->low[v] < t->low[t->frame[t->fp - 1]])
+        t->low[t->frame[t->fp - 1]] = t->low[v];
+}
+
+/* One step at the top frame: follow one edge, or leave the node. */
+static void tarjan_step(tarjan_t *t)
+{
+    uint32_t v = t->frame[t->fp - 1], w;
+
+    if (t->next[t->fp - 1] == t->succ->off[v + 1]) {
+        tarjan_leave(t, v);
+        return;
+    }
+    w = t->succ->col[t->next[t->fp - 1]++];
+    if (t->index[w] == NONE)
+        tarjan_enter(t, w);
+    else if (t->comp[w] == NONE && t->index[w] < t->low[v]) /* w is on the stack */
+        t->low[v] = t->index[w];
+}
+
+/* comp[v] gets a component number in Tarjan's (visit-order dependent)
+ * numbering; *n_comps how many there are. */
 static st_rc_t tarjan(const rows_t *succ, uint32_t n, uint32_t *comp, uint32_t *n_comps)
 {
-    uint32_t *index = alloc_n(n, sizeof *index), *low = alloc_n(n, sizeof *low);
-    uint32_t *stack = alloc_n(n, sizeof *stack), *frame = alloc_n(n, sizeof *frame);
-    size_t *next = alloc_n(n, sizeof *next);
-    uint32_t counter = 0, sp = 0, fp = 0, nc = 0;
+    tarjan_t t = {.succ = succ, .comp = comp};
+    st_rc_t rc = ST_ENOMEM;
 
-    if (index == NULL || low == NULL || stack == NULL || frame == NULL || next == NULL) {
-        st_free(index), st_free(low), st_free(stack), st_free(frame), st_free(next);
-        return ST_ENOMEM;
-    }
+    if ((t.index = alloc_n(n, sizeof *t.index)) == NULL ||
+        (t.low = alloc_n(n, sizeof *t.low)) == NULL ||
+        (t.stack = alloc_n(n, sizeof *t.stack)) == NULL ||
+        (t.frame = alloc_n(n, sizeof *t.frame)) == NULL ||
+        (t.next = alloc_n(n, sizeof *t.next)) == NULL)
+        goto done;
     for (uint32_t v = 0; v < n; v++)
-        index[v] = comp[v] = NONE;
+        t.index[v] = comp[v] = NONE;
     for (uint32_t s = 0; s < n; s++) {
-        if (index[s] != NONE)
+        if (t.index[s] != NONE)
             continue;
-        index[s] = low[s] = counter++;
-        stack[sp++] = s;
-        frame[fp] = s;
-        next[fp++] = succ->off[s];
-        while (fp > 0) {
-            uint32_t v = frame[fp - 1];
-            if (next[fp - 1] < succ->off[v + 1]) {
-                uint32_t w = succ->col[next[fp - 1]++];
-                if (index[w] == NONE) {
-                    index[w] = low[w] = counter++;
-                    stack[sp++] = w;
-                    frame[fp] = w;
-                    next[fp++] = succ->off[w];
-                } else if (comp[w] == NONE && index[w] < low[v]) { /* w is on the stack */
-                    low[v] = index[w];
-                }
-                continue;
-            }
-            fp--;
-            if (low[v] == index[v]) {
-                uint32_t w;
-                do {
-                    w = stack[--sp];
-                    comp[w] = nc;
-                } while (w != v);
-                nc++;
-            }
-            if (fp > 0 && low[v] < low[frame[fp - 1]])
-                low[frame[fp - 1]] = low[v];
-        }
+        tarjan_enter(&t, s);
+        while (t.fp > 0)
+            tarjan_step(&t);
     }
-    st_free(index), st_free(low), st_free(stack), st_free(frame), st_free(next);
-    *n_comps = nc;
-    return ST_OK;
+    *n_comps = t.nc;
+    rc = ST_OK;
+done:
+    st_free(t.index);
+    st_free(t.low);
+    st_free(t.stack);
+    st_free(t.frame);
+    st_free(t.next);
+    return rc;
 }
 
 /* A binary min-heap of uint32 items; before(a, b, ctx) says a comes first. */
@@ -307,11 +337,10 @@ static st_rc_t kahn_order(const rows_t *tusers, const uint32_t *tcomp, uint32_t 
 {
     uint32_t *min_node = alloc_n(nc, sizeof *min_node), *ndeps = alloc_n(nc, sizeof *ndeps);
     uint32_t *heap = alloc_n(nc, sizeof *heap), len = 0, next_id = 0;
+    st_rc_t rc = ST_ENOMEM;
 
-    if (min_node == NULL || ndeps == NULL || heap == NULL) {
-        st_free(min_node), st_free(ndeps), st_free(heap);
-        return ST_ENOMEM;
-    }
+    if (min_node == NULL || ndeps == NULL || heap == NULL)
+        goto done;
     for (uint32_t t = 0; t < nc; t++)
         min_node[t] = NONE;
     for (uint32_t v = 0; v < n; v++)
@@ -329,9 +358,13 @@ static st_rc_t kahn_order(const rows_t *tusers, const uint32_t *tcomp, uint32_t 
             if (--ndeps[tusers->col[i]] == 0)
                 heap_push(heap, &len, tusers->col[i], by_min_node, min_node);
     }
-    st_free(min_node), st_free(ndeps), st_free(heap);
-    /* The condensation is acyclic, so every component was numbered. */
-    return next_id == nc ? ST_OK : ST_EINTERNAL;
+    /* The condensation is acyclic, so every component gets a number. */
+    rc = next_id == nc ? ST_OK : ST_EINTERNAL;
+done:
+    st_free(min_node);
+    st_free(ndeps);
+    st_free(heap);
+    return rc;
 }
 
 /* Components, their nodes and the condensation's deps and users in rows. */
@@ -378,7 +411,10 @@ static st_rc_t build_comps(built_t *b, uint32_t n)
     rc = ST_OK;
 done:
     rows_free(&tusers);
-    st_free(tcomp), st_free(final), st_free(src), st_free(dst);
+    st_free(tcomp);
+    st_free(final);
+    st_free(src);
+    st_free(dst);
     return rc;
 }
 
