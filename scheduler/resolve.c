@@ -9,10 +9,10 @@
  * contains it (or a root detected for it alone), and every prefix of its
  * dotted name becomes a module (the directories on the way are packages,
  * namespace ones until an __init__ says otherwise). The parent of a module is
- * the structural one (the directory above), recorded when the module is first
- * seen. Modules are then sorted by name so ids do not depend on the order of
- * the file list, and children lists come out sorted for free: siblings share
- * their parent's name as a prefix.
+ * the structural one (the directory above; the deepest one when odd names
+ * reach a module from two directories). Modules are then sorted by name so
+ * ids do not depend on the order of the file list, and children lists come
+ * out sorted for free: siblings share their parent's name as a prefix.
  *
  * The resolver owns its memory: strings in an arena, tables on the heap; it
  * is immutable after resolver_new, so any number of threads may read it. */
@@ -361,6 +361,12 @@ static st_rc_t module_get(build_t *b, const char *name, size_t len, uint32_t par
     char *copy;
 
     if (hmap_get(r->by_name, name, len, &v) == ST_OK) {
+        /* Reached again from another directory (only odd names such as
+         * a/b.c.py do that): the deepest parent wins, whatever the order. */
+        m = &r->mods[v];
+        if (parent != RES_NONE &&
+            (m->parent == RES_NONE || r->mods[m->parent].len < r->mods[parent].len))
+            m->parent = parent;
         *id = (uint32_t)v;
         return ST_OK;
     }

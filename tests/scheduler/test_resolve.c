@@ -481,7 +481,8 @@ TEST(resolve_roots_order_and_outside_files)
 TEST(resolve_ids_are_deterministic)
 {
     const char *roots[] = {"."};
-    const char *fwd[] = {"b/__init__.py", "b/z.py", "a/c/d.py", "a.py", "c.pyi", "b/a.py"};
+    const char *fwd[] = {"b/__init__.py", "b/z.py", "a/c/d.py", "a.py",     "c.pyi",
+                         "b/a.py",        "x.y.py", "x/y.py",   "x/y/z.py", "x.y/w.py"};
     const char *rev[N(fwd)];
     resolver_t *r1, *r2;
 
