@@ -37,6 +37,7 @@ enum { E_FUNC = 0, E_CLASS = 1, E_VAR = 2, E_MOD = 3, E_UNKNOWN = 4 };
 enum { R_PROJECT = 0, R_STDLIB = 1, R_EXTERNAL = 2, R_UNRESOLVED = 3, R_FUTURE = 4 };
 
 #define NONE INTERN_NONE
+#define CLASS_FLAGS_UNKNOWN 0x80
 
 #define TRY(expr)                                                                                  \
     do {                                                                                           \
@@ -494,6 +495,7 @@ static st_rc_t rd_classes(ctx_t *c, mpread_t *r, file_t *f)
             TRY(rd_index(r, &k->members[j].sig));
             TRY(skip_rest(r, mn, 3));
         }
+        k->flags = CLASS_FLAGS_UNKNOWN; /* an older summary: decorators unknown */
         if (n > 4)
             TRY(rd_u8(r, 255, &k->flags));
         TRY(skip_rest(r, n, n > 4 ? 5 : 4));
