@@ -1110,3 +1110,226 @@ TEST(check_result_is_deterministic_and_decodes)
     tres_free(&t1);
     tres_free(&t2);
 }
+
+/* ---- malformed input ------------------------------------------------------------------- */
+
+static st_rc_t run_bytes(const uint8_t *p, size_t n, size_t limit)
+{
+    arena_t *a = arena_new(256);
+    span_t out;
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if (a == NULL)
+        return ST_ENOMEM;
+    arena_set_limit(a, limit);
+    rc = check_run((span_t){p, n}, a, &out, &err);
+    if (rc != ST_OK && err.msg[0] == '\0')
+        rc = ST_EINTERNAL; /* every failure says why */
+    arena_destroy(&a);
+    return rc;
+}
+
+static st_rc_t run_text(const char *text)
+{
+    buf_t b;
+    msgpack_packer pk;
+    const char *p = text;
+    st_rc_t rc;
+
+    buf_init(&b);
+    msgpack_packer_init(&pk, &b, buf_write);
+    if (!pack_text(&pk, &p)) {
+        buf_free(&b);
+        return ST_EINVAL;
+    }
+    rc = run_bytes(b.data, b.len, 0);
+    buf_free(&b);
+    return rc;
+}
+
+#define DOC(summary, res)                                                                          \
+    "{\"v\":1,\"modules\":[{\"name\":\"m\",\"file\":0,\"pkg\":false,\"export\":true,"              \
+    "\"subs\":[],\"summary\":" summary ",\"res\":" res "}],\"ifaces\":[]}"
+
+#define SUM_OK                                                                                     \
+    "{\"imports\":[[1,0,\"lib\",\"f\",\"\",1,0,0]],\"defs\":[[\"g\",0,2,0,0]],"                    \
+    "\"sigs\":[[0,[[\"a\",1,false]]]],\"classes\":[[\"C\",3,[],[[\"__init__\",0,0]],0]],"          \
+    "\"all\":nil,\"getattr\":false,\"uses\":[[0,[],4,0,0]],\"calls\":[[0,1,[],false,false]]}"
+
+static void expect_rc(const char *text, st_rc_t want, int line)
+{
+    st_rc_t got = run_text(text);
+    if (got != want) {
+        char m[96];
+        snprintf(m, sizeof m, "document at line %d: rc %d, want %d", line, (int)got, (int)want);
+        test__fail(__FILE__, line, m);
+    }
+}
+
+#define EXPECT_RC(text, want) expect_rc((text), (want), __LINE__)
+
+TEST(check_refuses_malformed_documents)
+{
+    EXPECT_RC((DOC(SUM_OK, "[[0,\"lib\"]]")), ST_OK);
+    /* the old tuples, and keys it does not know */
+    EXPECT_RC((DOC("{\"imports\":[[1,0,\"lib\",\"f\",\"\",1,0,0]],"
+                   "\"defs\":[[\"g\",0,2,-1]],\"uses\":[[0,[],4,0]],"
+                   "\"future_key\":[1,{\"x\":2}]}",
+                   "[[0,\"lib\",\"extra\"]]")),
+              ST_OK);
+    EXPECT_RC(("{\"v\":2,\"modules\":[]}"), ST_ECORRUPT);
+    EXPECT_RC(("{\"v\":1}"), ST_ECORRUPT);
+    EXPECT_RC(("[1]"), ST_ECORRUPT);
+    /* res does not match the imports */
+    EXPECT_RC((DOC(SUM_OK, "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC(SUM_OK, "[[0,\"lib\"],[0,\"lib\"]]")), ST_ECORRUPT);
+    EXPECT_RC((DOC(SUM_OK, "[[9,\"lib\"]]")), ST_ECORRUPT);
+    /* bad indices */
+    EXPECT_RC((DOC("{\"imports\":[],\"uses\":[[0,[],1,0,0]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"imports\":[],\"uses\":[[-1,[],1,0,0]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"imports\":[[1,0,\"lib\",\"f\",\"\",1,0,0]],"
+                   "\"uses\":[[0,[],1,0,0]],\"calls\":[[1,0,[],false,false]]}",
+                   "[[0,\"lib\"]]")),
+              ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"defs\":[[\"g\",0,2,0,0]],\"sigs\":[]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"classes\":[[\"C\",3,[],[[\"__init__\",0,5]],0]]}", "[]")), ST_ECORRUPT);
+    /* wrong types, short tuples, out-of-range kinds */
+    EXPECT_RC((DOC("{\"defs\":[[7,0,2,-1,0]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"defs\":[[\"g\",0,2]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"defs\":[[\"g\",9,2,-1,0]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"sigs\":[[0,[[\"a\",7,false]]]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"imports\":\"no\"}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"getattr\":1}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"noqa\":[[1,2,[3]]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"stars\":[[\"x\",1,-1,false]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC((DOC("{\"uses\":[[0,[],4294967296,0]]}", "[]")), ST_ECORRUPT);
+    EXPECT_RC(("{\"v\":1,\"modules\":[{\"name\":\"m\",\"file\":0,\"res\":[]}]}"),
+              ST_ECORRUPT); /* no summary */
+    EXPECT_RC(("{\"v\":1,\"modules\":[],\"ifaces\":[{\"name\":\"x\","
+               "\"names\":[[\"a\",5,nil,nil]]}]}"),
+              ST_ECORRUPT);
+    EXPECT_RC(("{\"v\":1,\"modules\":[],\"ifaces\":[{\"open\":true}]}"), ST_ECORRUPT);
+    /* duplicates are tolerated: two modules of one name, a name given twice */
+    EXPECT_RC(("{\"v\":1,\"modules\":[],\"ifaces\":[{\"name\":\"x\",\"names\":"
+               "[[\"a\",0,nil,nil],[\"a\",1,nil,nil]]},{\"name\":\"x\"}]}"),
+              ST_OK);
+}
+
+TEST(check_refuses_huge_counts)
+{
+    /* an array32 header claiming 2^32-1 modules in a tiny document */
+    static const uint8_t doc[] = {0x82, 0xa1, 'v', 0x01, 0xa7, 'm',  'o',  'd',  'u',
+                                  'l',  'e',  's', 0xdd, 0xff, 0xff, 0xff, 0xff, 0x80};
+    CHECK_EQ_INT(run_bytes(doc, sizeof doc, 0), ST_ECORRUPT);
+    /* a str32 name claiming 4 GiB */
+    static const uint8_t doc2[] = {0x82, 0xa1, 'v',  0x01, 0xa7, 'm',  'o', 'd', 'u',
+                                   'l',  'e',  's',  0x91, 0x81, 0xa4, 'n', 'a', 'm',
+                                   'e',  0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
+    CHECK_EQ_INT(run_bytes(doc2, sizeof doc2, 0), ST_ECORRUPT);
+}
+
+static const tmod_t fuzz_mods[] = {
+    {.name = "app",
+     .path = "app.py",
+     .src = "from lib import f, kw, Plain, nope\nimport lib\nfrom b import *\n"
+            "f(1, 2, 3)\nkw(zz=1)\nPlain()\nlib.f.x\nlib.nope\nprint(q, r)\n",
+     .res = "0 lib|0 lib|0 lib|0 lib|0 lib|0 b",
+     .sum = "{\"stars\":[[\"q\",9,7,false],[\"r\",9,10,false]],\"noqa\":[[5,5,[\"E11\"]]]}",
+     .flags = ""},
+    {.name = "b",
+     .path = "b.py",
+     .src = "import app\nfrom app import *\ndef q(): pass\n",
+     .res = "0 app|0 app"},
+};
+
+TEST(check_survives_truncation_and_mutation)
+{
+    buf_t in;
+    REQUIRE(build_input(fuzz_mods, 2, sig_iface, &in));
+    REQUIRE(run_bytes(in.data, in.len, 0) == ST_OK);
+    for (size_t n = 0; n < in.len; n++)
+        if (run_bytes(in.data, n, 0) != ST_ECORRUPT) {
+            fprintf(stderr, "  prefix %zu of %zu accepted\n", n, in.len);
+            CHECK(!"a truncated input is corrupt");
+            break;
+        }
+    static const uint8_t subst[] = {0x00, 0x7f, 0xff, 0xc0, 0xc3, 0xdd, 0xdf, 0xdb, 0x91, 0xa1};
+    for (size_t i = 0; i < in.len; i++) {
+        uint8_t keep = in.data[i];
+        for (size_t k = 0; k < sizeof subst; k++) {
+            in.data[i] = subst[k];
+            st_rc_t rc = run_bytes(in.data, in.len, 0);
+            CHECK(rc == ST_OK || rc == ST_ECORRUPT);
+        }
+        in.data[i] = keep;
+    }
+    buf_free(&in);
+}
+
+TEST(check_arena_limit_fails_the_job)
+{
+    buf_t in;
+    REQUIRE(build_input(fuzz_mods, 2, sig_iface, &in));
+    for (size_t limit = 512; limit <= 256 * 1024; limit = limit * 3 / 2) {
+        st_rc_t rc = run_bytes(in.data, in.len, limit);
+        CHECK(rc == ST_OK || rc == ST_ENOMEM);
+    }
+    CHECK_EQ_INT(run_bytes(in.data, in.len, 0), ST_OK);
+    buf_free(&in);
+}
+
+TEST(check_fuzz_inputs_give_their_diagnostics)
+{
+    /* the input the two tests above mutate is itself a meaningful job */
+    tres_t t;
+    REQUIRE(run(fuzz_mods, 2, sig_iface, &t));
+    CHECK_STREQ(t.diags[0], "1:1 E0611 No name 'nope' in module 'lib'\n"
+                            "4:1 E1121 Too many positional arguments for function call\n"
+                            "6:1 E1120 No value for argument 'x' in constructor call\n"
+                            "8:1 E1101 Module 'lib' has no 'nope' member\n"
+                            "9:10 F821 undefined name 'r'\n"); /* b defines q */
+    CHECK_STREQ(t.drop[0], "9:7 9:10 ");
+    CHECK_STREQ(t.diags[1], "1:1 R0401 Cyclic import (app -> b)\n");
+    tres_free(&t);
+}
+
+TEST(check_result_decode_refuses_malformed)
+{
+    tres_t t;
+    arena_t *a = arena_new(0);
+    check_module_t *m;
+    size_t n;
+    REQUIRE(a != NULL);
+    REQUIRE(run(fuzz_mods, 2, sig_iface, &t));
+    REQUIRE(check_result_decode(t.raw, a, &m, &n, NULL) == ST_OK);
+    CHECK_EQ_INT(n, 2);
+    CHECK_EQ_INT(m[0].n_diags, 5);
+    CHECK_STREQ(m[0].diags[2].code, "E1120");
+    CHECK(m[1].iface.len > 0 && m[1].iface.ptr >= t.raw.ptr &&
+          m[1].iface.ptr + m[1].iface.len <= t.raw.ptr + t.raw.len);
+    for (size_t k = 0; k < t.raw.len; k++)
+        CHECK(check_result_decode((span_t){t.raw.ptr, k}, a, &m, &n, NULL) == ST_ECORRUPT);
+    static const char *bad[] = {
+        "{\"v\":2,\"modules\":[]}",
+        "{\"modules\":[]}",
+        "{\"v\":1,\"modules\":[{\"iface\":nil}]}",
+        "{\"v\":1,\"modules\":[{\"file\":0,\"iface\":[1]}]}",
+        "{\"v\":1,\"modules\":[{\"file\":0,\"diags\":[[1,1,\"E1\"]]}]}",
+        "{\"v\":1,\"modules\":[{\"file\":0,\"diags\":[[1,1,\"\",\"m\"]]}]}",
+        "{\"v\":1,\"modules\":[{\"file\":0,\"drop\":[[1]]}]}",
+        "{\"v\":1,\"modules\":[{\"file\":-1}]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        buf_t b;
+        msgpack_packer pk;
+        const char *p = bad[i];
+        buf_init(&b);
+        msgpack_packer_init(&pk, &b, buf_write);
+        REQUIRE(pack_text(&pk, &p));
+        CHECK_EQ_INT(check_result_decode((span_t){b.data, b.len}, a, &m, &n, NULL), ST_ECORRUPT);
+        buf_free(&b);
+    }
+    tres_free(&t);
+    arena_destroy(&a);
+}

@@ -1991,6 +1991,8 @@ static st_rc_t rd_result_diag(mpread_t *r, arena_t *a, scan_diag_t *d)
     if ((d->code = copy_text(a, r, 16, &rc)) == NULL ||
         (d->message = copy_text(a, r, 4096, &rc)) == NULL)
         return rc;
+    if (d->code[0] == '\0')
+        return ST_ECORRUPT;
     return ST_OK;
 }
 
