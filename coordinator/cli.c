@@ -53,6 +53,13 @@ static const char check_usage[] =
     "  --no-cache            neither read nor write the cache\n"
     "  --durability MODE     memory (no disk), buffered (default: committed in\n"
     "                        batches) or strict (synced before going on)\n"
+    "  --root DIR            a search root for module names and imports\n"
+    "                        (repeatable, tried in order); default: each PATH\n"
+    "                        that is not a package, else its nearest ancestor\n"
+    "                        that is not, plus PATH/src in a src layout\n"
+    "  --explain             print on stderr why each job that ran did (new\n"
+    "                        content, a changed dependency interface, no cache\n"
+    "                        entry)\n"
     "  -q, --quiet           no summary line on stderr\n"
     "  -h, --help            show this help and exit\n"
     "\n"
@@ -64,6 +71,28 @@ static const char check_usage[] =
 const char *cli_check_usage(void)
 {
     return check_usage;
+}
+
+static const char graph_usage[] =
+    "usage: strata graph [OPTIONS] [PATH...]\n"
+    "\n"
+    "Print the import graph of the Python files under PATH: each module with\n"
+    "its file and the project modules it imports, the strongly connected\n"
+    "components (import cycles), their layers and priorities. The files are\n"
+    "scanned (through the cache) to read their imports.\n"
+    "\n"
+    "options:\n"
+    "  --format FORMAT       json (default) or dot (Graphviz; cycles as clusters)\n"
+    "  --root DIR            a search root (repeatable); see strata check --help\n"
+    "  -j, --jobs N, --exclude GLOB, --max-file-size BYTES, --cache-dir DIR,\n"
+    "  --no-cache, --durability MODE: as for strata check\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "exit status: 0 printed, 2 usage or internal error\n";
+
+const char *cli_graph_usage(void)
+{
+    return graph_usage;
 }
 
 /* Appends item to a growing array of strings in arena a. */
@@ -148,6 +177,16 @@ st_rc_t cli_parse_codes(arena_t *a, const char *list, const char ***codes, size_
 
 static st_rc_t set_format(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
+    if (cfg->graph) {
+        if (strcmp(value, "json") == 0)
+            cfg->format = CLI_FORMAT_JSON;
+        else if (strcmp(value, "dot") == 0)
+            cfg->format = CLI_FORMAT_DOT;
+        else
+            return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected json or dot)",
+                           value, flag);
+        return ST_OK;
+    }
     if (strcmp(value, "text") == 0)
         cfg->format = CLI_FORMAT_TEXT;
     else if (strcmp(value, "json") == 0)
@@ -237,6 +276,20 @@ static st_rc_t set_quiet(cli_check_t *cfg, const char *flag, const char *value, 
     return ST_OK;
 }
 
+static st_rc_t set_root(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (*value == '\0')
+        return st_fail(err, ST_EINVAL, "empty directory for %s", flag);
+    return push_str(cfg->arena, &cfg->roots, &cfg->n_roots, value, err);
+}
+
+static st_rc_t set_explain(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    cfg->explain = true;
+    return ST_OK;
+}
+
 static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
     (void)flag, (void)value, (void)err;
@@ -245,11 +298,18 @@ static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, s
 }
 
 static const cli_option_t options[] = {
-    {"format", 0, true, set_format},         {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},         {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude},       {"max-file-size", 0, true, set_max_file_size},
-    {"cache-dir", 0, true, set_cache_dir},   {"no-cache", 0, false, set_no_cache},
-    {"durability", 0, true, set_durability}, {"quiet", 'q', false, set_quiet},
+    {"format", 0, true, set_format},
+    {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},
+    {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude},
+    {"max-file-size", 0, true, set_max_file_size},
+    {"cache-dir", 0, true, set_cache_dir},
+    {"no-cache", 0, false, set_no_cache},
+    {"durability", 0, true, set_durability},
+    {"quiet", 'q', false, set_quiet},
+    {"root", 0, true, set_root},
+    {"explain", 0, false, set_explain},
     {"help", 'h', false, set_help},
 };
 
@@ -344,9 +404,10 @@ static st_rc_t parse_args(cli_check_t *cfg, int argc, char *const *argv, st_err_
     return ST_OK;
 }
 
-st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err)
+static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli_check_t *out,
+                                    st_err_t *err)
 {
-    cli_check_t cfg = {.durability = CAS_BUFFERED};
+    cli_check_t cfg = {.durability = CAS_BUFFERED, .graph = graph};
     st_rc_t rc;
 
     if ((cfg.arena = arena_new(4096)) == NULL)
@@ -358,12 +419,22 @@ st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t 
     }
     if (cfg.help) {
         arena_t *a = cfg.arena;
-        cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED};
+        cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED, .graph = graph};
     }
     if (cfg.jobs == 0)
         cfg.jobs = online_cpus();
     *out = cfg;
     return ST_OK;
+}
+
+st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err)
+{
+    return parse_check_or_graph(argc, argv, false, out, err);
+}
+
+st_rc_t cli_parse_graph(int argc, char *const *argv, cli_check_t *out, st_err_t *err)
+{
+    return parse_check_or_graph(argc, argv, true, out, err);
 }
 
 void cli_check_free(cli_check_t *cfg)

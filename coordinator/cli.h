@@ -21,7 +21,7 @@
 #define CLI_MAX_JOBS 1024
 #define CLI_MAX_CODE_LEN 16
 
-typedef enum { CLI_FORMAT_TEXT = 0, CLI_FORMAT_JSON = 1 } cli_format_t;
+typedef enum { CLI_FORMAT_TEXT = 0, CLI_FORMAT_JSON = 1, CLI_FORMAT_DOT = 2 } cli_format_t;
 
 /* Which rule codes are reported: prefixes from --select and --ignore. An
  * empty select list means every code (as `--select ALL`). "ALL" is stored as
@@ -50,7 +50,11 @@ typedef struct {
     bool no_cache;               /* --no-cache */
     cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
-    bool help; /* --help given: print usage, exit 0; nothing else is set */
+    const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
+    size_t n_roots;
+    bool explain; /* --explain: say why each job ran */
+    bool graph;   /* parsed for `strata graph`: --format is dot or json */
+    bool help;    /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
 
 /* Parses the arguments that follow `check` (argv[0] is the first of them).
@@ -59,6 +63,13 @@ typedef struct {
  * stderr after "strata check: "; *out is untouched. ST_ENOMEM: out of memory.
  * Single-threaded (reads sysconf for the CPU count). */
 st_rc_t cli_parse_check(int argc, char *const *argv, cli_check_t *out, st_err_t *err);
+
+/* The same for `strata graph`: the options of check, with --format dot or
+ * json (default json). */
+st_rc_t cli_parse_graph(int argc, char *const *argv, cli_check_t *out, st_err_t *err);
+
+/* The usage text of `strata graph`, static. */
+const char *cli_graph_usage(void);
 
 /* Frees the config's arena and zeroes it; accepts a zeroed config. */
 void cli_check_free(cli_check_t *cfg);

@@ -12,12 +12,14 @@
 #include "common/alloc.h"
 #include "coordinator/cachecmd.h"
 #include "coordinator/cli.h"
+#include "coordinator/project.h"
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
 #include "worker/exec.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "worker/jobkey.h"
@@ -35,9 +37,11 @@ static int cmd_check(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_cache(int argc, char **argv);
+static int cmd_graph(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
+    {"graph", cmd_graph, "print the import graph: modules, cycles, layers", cli_graph_usage},
     {"cache", cmd_cache, "inspect or maintain the cache (stats, verify, gc, clear)",
      cli_cache_usage},
     {"version", cmd_version, "print the version and exit", NULL},
@@ -96,11 +100,11 @@ static int cmd_help(int argc, char **argv)
     return EXIT_CLEAN;
 }
 
-/* The exec sink: jobs' diagnostics go into the report. */
-static st_rc_t sink_to_report(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
-                              st_err_t *err)
+/* The exec sink: scan results go to the project, which holds them until
+ * the cross-module checks are done. */
+static st_rc_t sink_to_project(void *ctx, const exec_done_t *done, st_err_t *err)
 {
-    return report_add(ctx, path, diags, n, err);
+    return project_add_scan(ctx, done, err);
 }
 
 /* The cache failed mid-run: once, and the run goes on without it. */
@@ -141,15 +145,15 @@ static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err
     return ST_OK;
 }
 
-/* Scans every listed file into the report, through cache (may be NULL). */
+/* Scans every listed file into the project, through cache (may be NULL). */
 static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_t *cache,
-                          report_t *report, exec_stats_t *stats, st_err_t *err)
+                          project_t *project, exec_stats_t *stats, st_err_t *err)
 {
     exec_opts_t opts = {
         .jobs = cfg->jobs,
         .max_file_bytes = cfg->max_file_bytes,
-        .sink = sink_to_report,
-        .sink_ctx = report,
+        .sink = sink_to_project,
+        .sink_ctx = project,
         .on_job_error = on_job_error,
         .cache = cache,
         .on_cache_error = on_cache_error,
@@ -160,10 +164,45 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
     if (list == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
     for (size_t i = 0; i < files->n_files; i++)
-        list[i] = (exec_file_t){.path = files->files[i].path, .size = files->files[i].size};
+        list[i] =
+            (exec_file_t){.path = files->files[i].path, .size = files->files[i].size, .id = i};
     rc = exec_run(&opts, list, files->n_files, stats, err);
     st_free(list);
     return rc;
+}
+
+/* The walk's paths as an array (borrowed from files); NULL when out of
+ * memory. */
+static const char **file_paths(const walk_list_t *files)
+{
+    const char **paths = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *paths);
+
+    for (size_t i = 0; paths != NULL && i < files->n_files; i++)
+        paths[i] = files->files[i].path;
+    return paths;
+}
+
+/* The seed of the tests' STRATA_TEST_SHUFFLE (0: none): check jobs then
+ * start in a random order among the ready ones. */
+static unsigned test_shuffle_seed(void)
+{
+    const char *v = getenv("STRATA_TEST_SHUFFLE");
+    return v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
+}
+
+static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
+{
+    return (project_opts_t){
+        .roots = cfg->roots,
+        .n_roots = cfg->n_roots,
+        .args = cfg->paths,
+        .n_args = cfg->n_paths,
+        .jobs = cfg->jobs,
+        .cache = cache,
+        .explain = cfg->explain ? stderr : NULL,
+        .shuffle = test_shuffle_seed(),
+        .on_cache_error = on_cache_error,
+    };
 }
 
 /* The cache for this run, or NULL (--no-cache, or it could not be opened:
@@ -187,26 +226,41 @@ static cas_t *open_cache(const cli_check_t *cfg)
     return cache;
 }
 
-/* Scans, prints the report and the summary; the exit status. */
+/* Scans, checks across modules, prints the report and the summary; the
+ * exit status. */
 static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
 {
     report_t *report = report_new(&cfg->rules);
+    const char **paths = file_paths(files);
+    project_t *project = paths != NULL ? project_new(paths, files->n_files) : NULL;
     cas_t *cache = NULL;
     exec_stats_t stats = {0};
+    project_stats_t pstats = {0};
+    project_opts_t popts;
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false;
 
-    if (report == NULL) {
+    if (report == NULL || project == NULL) {
         fprintf(stderr, "strata: out of memory\n");
+        project_destroy(&project);
+        st_free(paths);
+        report_destroy(&report);
         return EXIT_USAGE;
     }
     cache = open_cache(cfg);
+    popts = project_opts(cfg, cache);
     if (add_unreadable(report, files, &err) != ST_OK ||
-        scan_files(cfg, files, cache, report, &stats, &err) != ST_OK) {
+        scan_files(cfg, files, cache, project, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
         if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
             fprintf(stderr, "strata: %s\n", err.msg);
+        failed = true;
+    }
+    if (project_explain_scans(project, cache, popts.explain, &err) != ST_OK)
+        on_cache_error(NULL, &err);
+    if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
     cas_close(&cache); /* commits what buffered mode holds */
@@ -218,6 +272,16 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         report_write_summary(stderr, n_diags, n_files, files->n_files);
     else if (!cfg->quiet)
         report_write_summary_cached(stderr, n_diags, n_files, files->n_files, stats.cached);
+    if (cfg->explain)
+        fprintf(stderr,
+                "explain: %zu scans ran, %zu cached; %zu check jobs ran, %zu cached (%zu "
+                "modules, %zu components, %zu layers)\n",
+                stats.scanned, stats.cached, pstats.checked, pstats.cached, pstats.modules,
+                pstats.comps, pstats.layers);
+    if (pstats.failed > 0)
+        failed = true;
+    project_destroy(&project);
+    st_free(paths);
     report_destroy(&report);
     if (failed)
         return EXIT_USAGE;
@@ -252,6 +316,60 @@ static int cmd_check(int argc, char **argv)
     walk_list_free(&files);
     cli_check_free(&cfg);
     return missing ? EXIT_USAGE : status;
+}
+
+static int cmd_graph(int argc, char **argv)
+{
+    cli_check_t cfg;
+    walk_list_t files;
+    st_err_t err = {0};
+    int status = EXIT_CLEAN;
+
+    if (cli_parse_graph(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata graph: %s\nTry 'strata graph --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(cli_graph_usage(), stdout);
+        cli_check_free(&cfg);
+        return EXIT_CLEAN;
+    }
+    walk_opts_t wopts = {.exclude = cfg.exclude, .n_exclude = cfg.n_exclude};
+    if (walk_paths(cfg.paths, cfg.n_paths, &wopts, &files, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        cli_check_free(&cfg);
+        return EXIT_USAGE;
+    }
+    const char **paths = file_paths(&files);
+    project_t *project = paths != NULL ? project_new(paths, files.n_files) : NULL;
+    cas_t *cache = NULL;
+    if (project == NULL) {
+        fprintf(stderr, "strata: out of memory\n");
+        status = EXIT_USAGE;
+    } else {
+        cache = open_cache(&cfg);
+        project_opts_t popts = project_opts(&cfg, cache);
+        popts.explain = NULL;
+        if (scan_files(&cfg, &files, cache, project, NULL, &err) != ST_OK &&
+            err.code != ST_EINTERNAL) {
+            fprintf(stderr, "strata: %s\n", err.msg);
+            status = EXIT_USAGE;
+        } else if (project_write_graph(project, &popts,
+                                       cfg.format == CLI_FORMAT_DOT ? PROJECT_GRAPH_DOT
+                                                                    : PROJECT_GRAPH_JSON,
+                                       stdout, &err) != ST_OK) {
+            fprintf(stderr, "strata: %s\n", err.msg);
+            status = EXIT_USAGE;
+        }
+        cas_close(&cache);
+    }
+    if (report_missing(&files))
+        status = EXIT_USAGE;
+    project_destroy(&project);
+    st_free(paths);
+    walk_list_free(&files);
+    cli_check_free(&cfg);
+    return status;
 }
 
 static int cmd_cache(int argc, char **argv)

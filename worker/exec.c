@@ -197,17 +197,13 @@ static st_rc_t key_of(const exec_ctx_t *ctx, scan_kind_t kind, const uint8_t *da
     return jobkey_scan(&in, key, err);
 }
 
-/* Stores a scan result under the key of the bytes that were scanned. */
-static void store_result(exec_thread_t *t, scan_kind_t kind, const uint8_t *data, size_t len,
-                         span_t result)
+/* Stores a scan result under its key. */
+static void store_result(exec_thread_t *t, const digest_t *key, span_t result)
 {
     exec_ctx_t *ctx = t->ctx;
     st_err_t err = {0};
-    digest_t key;
 
-    if (key_of(ctx, kind, data, len, &key, &err) != ST_OK ||
-        cas_put(ctx->opts->cache, CAS_RESULTS, &key, result.ptr, result.len, false, &err) !=
-            ST_OK) {
+    if (cas_put(ctx->opts->cache, CAS_RESULTS, key, result.ptr, result.len, false, &err) != ST_OK) {
         cache_failed(ctx, &err);
         return;
     }
@@ -215,38 +211,43 @@ static void store_result(exec_thread_t *t, scan_kind_t kind, const uint8_t *data
 }
 
 /* Scans data, stores the result when caching, hands the decoded diagnostics
- * to the sink. */
-static void scan_and_sink(exec_thread_t *t, const char *path, const uint8_t *data, size_t len,
+ * to the sink. The key is computed again from the bytes scanned, not taken
+ * from the hashing phase: the file may have changed in between, and a result
+ * must never be stored under the key of other bytes. */
+static void scan_and_sink(exec_thread_t *t, const exec_file_t *f, const uint8_t *data, size_t len,
                           arena_t *a)
 {
     const exec_opts_t *opts = t->ctx->opts;
-    scan_kind_t kind = scan_kind_of_path(path);
+    scan_kind_t kind = scan_kind_of_path(f->path);
+    exec_done_t done = {.id = f->id, .path = f->path};
     st_err_t err = {0};
-    span_t result;
-    scan_diag_t *diags;
-    size_t n;
     st_rc_t rc;
 
     t->stats.scanned++;
-    rc = scanner_run(t->scanner, &t->ctx->scan_opts, kind, data, len, a, &result, &err);
+    rc = scanner_run(t->scanner, &t->ctx->scan_opts, kind, data, len, a, &done.result, &err);
     if (rc == ST_OK)
-        rc = scan_result_diags(result, a, &diags, &n, &err);
+        rc = scan_result_diags(done.result, a, (scan_diag_t **)&done.diags, &done.n_diags, &err);
+    if (rc == ST_OK && opts->cache != NULL)
+        rc = key_of(t->ctx, kind, data, len, &done.key, &err);
     if (rc != ST_OK) {
-        job_failed(t, path, &err);
+        job_failed(t, f->path, &err);
         return;
     }
-    if (opts->cache != NULL)
-        store_result(t, kind, data, len, result);
-    if ((rc = opts->sink(opts->sink_ctx, path, diags, n, &err)) != ST_OK)
+    if (opts->cache != NULL) {
+        done.has_key = true;
+        store_result(t, &done.key, done.result);
+    }
+    if ((rc = opts->sink(opts->sink_ctx, &done, &err)) != ST_OK)
         note_error(t, rc, &err);
 }
 
 /* An E902 diagnostic for a file that could not be read (or is too big). */
-static void sink_unreadable(exec_thread_t *t, const char *path, const st_err_t *why)
+static void sink_unreadable(exec_thread_t *t, const exec_file_t *f, const st_err_t *why)
 {
     const exec_opts_t *opts = t->ctx->opts;
     char message[ST_ERR_MSG_MAX + 32];
     scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
+    exec_done_t done = {.id = f->id, .path = f->path, .diags = &d, .n_diags = 1};
     st_err_t err = {0};
     st_rc_t rc;
 
@@ -255,7 +256,7 @@ static void sink_unreadable(exec_thread_t *t, const char *path, const st_err_t *
     else
         snprintf(message, sizeof message, "cannot read file: %s", why->msg);
     t->stats.unreadable++;
-    if ((rc = opts->sink(opts->sink_ctx, path, &d, 1, &err)) != ST_OK)
+    if ((rc = opts->sink(opts->sink_ctx, &done, &err)) != ST_OK)
         note_error(t, rc, &err);
 }
 
@@ -278,7 +279,7 @@ static bool read_job(exec_thread_t *t, const exec_file_t *f, arena_t **a, uint8_
         return true;
     }
     if (rc == ST_EIO || rc == ST_ELIMIT)
-        sink_unreadable(t, f->path, &err);
+        sink_unreadable(t, f, &err);
     else
         job_failed(t, f->path, &err);
     return false;
@@ -295,7 +296,7 @@ static void scan_job(exec_thread_t *t, size_t i)
     if (t->ctx->state == NULL)
         t->stats.files++; /* cached runs counted the file when hashing it */
     if (read_job(t, f, &a, &data, &len))
-        scan_and_sink(t, f->path, data, len, a);
+        scan_and_sink(t, f, data, len, a);
     if (a != NULL)
         arena_pool_put(t->ctx->pool, a);
 }
@@ -446,20 +447,25 @@ static st_rc_t run_phase(exec_ctx_t *ctx, void (*job)(exec_thread_t *, size_t), 
 
 /* Hands a cached result's diagnostics to the sink; false when the result
  * does not decode (then the file is scanned again). */
-static bool sink_cached(exec_ctx_t *ctx, const exec_file_t *f, span_t value, arena_t *a)
+static bool sink_cached(exec_ctx_t *ctx, const exec_file_t *f, const digest_t *key, span_t value,
+                        arena_t *a)
 {
     const exec_opts_t *opts = ctx->opts;
+    exec_done_t done = {.id = f->id,
+                        .path = f->path,
+                        .result = value,
+                        .cached = true,
+                        .has_key = true,
+                        .key = *key};
     st_err_t err = {0};
-    scan_diag_t *diags;
-    size_t n;
     st_rc_t rc;
 
-    if (scan_result_diags(value, a, &diags, &n, &err) != ST_OK) {
+    if (scan_result_diags(value, a, (scan_diag_t **)&done.diags, &done.n_diags, &err) != ST_OK) {
         ctx->stats.corrupt++;
         return false;
     }
     ctx->stats.cached++;
-    if ((rc = opts->sink(opts->sink_ctx, f->path, diags, n, &err)) != ST_OK && ctx->rc == ST_OK) {
+    if ((rc = opts->sink(opts->sink_ctx, &done, &err)) != ST_OK && ctx->rc == ST_OK) {
         ctx->rc = rc;
         ctx->err = err;
     }
@@ -493,7 +499,7 @@ static st_rc_t lookup_all(exec_ctx_t *ctx, size_t *todo, size_t *n_miss, st_err_
         size_t i = todo[k];
 
         if (hits > 0 && values[k].ptr != NULL &&
-            sink_cached(ctx, &ctx->order[i], values[k], scratch))
+            sink_cached(ctx, &ctx->order[i], &keys[k], values[k], scratch))
             ctx->state[i] = ITEM_DONE;
         else
             todo[n_left++] = i;

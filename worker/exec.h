@@ -26,21 +26,38 @@
 #include "common/status.h"
 #include "worker/python/scan.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-/* Receives the diagnostics of one file (sorted by line, col, code); they
- * and path are borrowed for the call only. Called from the pool's threads,
- * concurrently: it must be thread-safe. A non-OK return is remembered and
- * becomes exec_run's result; the remaining files are still scanned. */
-typedef st_rc_t (*exec_sink_fn)(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
-                                st_err_t *err);
+/* What a finished job hands to the sink: the file, its diagnostics (sorted
+ * by line, col, code), the whole scan result document (for the summary that
+ * the cross-module checks read; len 0 when the file got E902 without a
+ * scan), and the scan job key when the run has a cache. Everything is
+ * borrowed for the call only. */
+typedef struct {
+    size_t id;        /* the exec_file_t's id */
+    const char *path; /* the exec_file_t's path */
+    const scan_diag_t *diags;
+    size_t n_diags;
+    span_t result;
+    bool cached; /* the result came from the cache (no scan ran) */
+    bool has_key;
+    digest_t key;
+} exec_done_t;
 
-/* One file to scan: its path and its size when listed (a hint for ordering;
- * the file is read to its end whatever it has become). */
+/* Receives one finished file. Called from the pool's threads, concurrently:
+ * it must be thread-safe. A non-OK return is remembered and becomes
+ * exec_run's result; the remaining files are still scanned. */
+typedef st_rc_t (*exec_sink_fn)(void *ctx, const exec_done_t *done, st_err_t *err);
+
+/* One file to scan: its path, its size when listed (a hint for ordering;
+ * the file is read to its end whatever it has become), and an id of the
+ * caller's, given back to the sink. */
 typedef struct {
     const char *path;
     uint64_t size;
+    size_t id;
 } exec_file_t;
 
 typedef struct {

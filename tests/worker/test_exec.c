@@ -121,9 +121,9 @@ typedef struct {
     int errors;
 } sink_ctx_t;
 
-static st_rc_t sink(void *ctx, const char *path, const scan_diag_t *d, size_t n, st_err_t *err)
+static st_rc_t sink(void *ctx, const exec_done_t *done, st_err_t *err)
 {
-    return report_add(((sink_ctx_t *)ctx)->report, path, d, n, err);
+    return report_add(((sink_ctx_t *)ctx)->report, done->path, done->diags, done->n_diags, err);
 }
 
 static void on_error(void *ctx, const char *path, const st_err_t *err)
@@ -270,10 +270,9 @@ TEST(exec_unreadable_files_get_e902)
     teardown();
 }
 
-static st_rc_t failing_sink(void *ctx, const char *path, const scan_diag_t *d, size_t n,
-                            st_err_t *err)
+static st_rc_t failing_sink(void *ctx, const exec_done_t *done, st_err_t *err)
 {
-    (void)ctx, (void)path, (void)d, (void)n;
+    (void)ctx, (void)done;
     return st_fail(err, ST_ENOMEM, "sink full");
 }
 

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# test_incremental.sh - the import graph's end-to-end guarantees.
+#
+#  - `strata check` output is identical whatever --jobs is and whatever
+#    order check jobs finish in (STRATA_TEST_SHUFFLE picks a random ready
+#    component each time), on a small project and on part of the standard
+#    library (importlib and email have import cycles);
+#  - incremental re-checks, counted with --explain: an unchanged re-check
+#    runs no job; an edit inside a function body runs 1 scan and 1 check;
+#    an edit that changes an interface runs the checks of the modules that
+#    import it and stops where their interfaces are unchanged (early
+#    cutoff); the output after each edit is the same as a cold run's;
+#  - `strata graph` prints valid JSON and DOT, and rejects a bad --format.
+#
+# Usage: bash test_incremental.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
+set -u
+
+E2E_NAME=incremental
+. "$(dirname "$0")/lib.sh" "$@"
+export STRATA_CACHE_DIR="$tmp/cache"
+
+expect_eq() {
+    if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# counts: "scans checks" that ran, from the --explain summary line of $err
+counts() {
+    printf '%s\n' "$err" | sed -n 's/^explain: \([0-9]*\) scans ran, [0-9]* cached; \([0-9]*\) check jobs ran.*/\1 \2/p'
+}
+
+# --- a small project -----------------------------------------------------------
+mkdir -p proj/app proj/lib
+cat >proj/lib/__init__.py <<'EOF'
+from .core import helper, Base
+
+__all__ = ["helper", "Base"]
+EOF
+cat >proj/lib/core.py <<'EOF'
+def helper(a, b=1):
+    return a + b
+
+
+class Base:
+    pass
+EOF
+cat >proj/lib/extra.py <<'EOF'
+import lib.core
+
+
+def twice(x):
+    return lib.core.helper(x) * 2
+EOF
+cat >proj/app/__init__.py <<'EOF'
+EOF
+cat >proj/app/main.py <<'EOF'
+import lib.extra
+from lib import helper, missing_name
+
+
+def run():
+    lib.extra.twice(1)
+    lib.extra.nothing_here()
+    return helper(1, 2, 3)
+EOF
+cat >proj/app/user.py <<'EOF'
+from lib.extra import twice
+
+twice(1)
+EOF
+cat >proj/app/cycle_a.py <<'EOF'
+from app import cycle_b
+EOF
+cat >proj/app/cycle_b.py <<'EOF'
+from app import cycle_a
+EOF
+
+run check --no-cache proj
+cold=$out
+expect_eq "project: exit status" "$rc" 1
+for want in "proj/app/main.py:2:[0-9]*: E0611 No name 'missing_name' in module 'lib'" \
+    "proj/app/main.py:7:[0-9]*: E1101 Module 'lib.extra' has no 'nothing_here' member" \
+    "proj/app/main.py:8:[0-9]*: E1121 " "proj/app/cycle_[ab].py:1:[0-9]*: R0401 "; do
+    if printf '%s' "$cold" | grep -q -- "$want"; then pass; else fail "project: no '$want' in: $cold"; fi
+done
+for jobs in 1 2 3; do
+    for seed in 0 1 2 3; do
+        STRATA_TEST_SHUFFLE=$seed run check --no-cache -j "$jobs" proj
+        expect_eq "project: -j $jobs shuffle $seed" "$out" "$cold"
+    done
+done
+
+# --- part of the standard library ---------------------------------------------
+std=/usr/lib/python3.11
+if [ -d "$std/importlib" ] && [ -d "$std/email" ]; then
+    run check --no-cache -j 1 --root "$std" "$std/importlib" "$std/email" "$std/json"
+    ref=$out
+    for seed in 1 2 3; do
+        STRATA_TEST_SHUFFLE=$seed run check --no-cache -j 2 --root "$std" "$std/importlib" \
+            "$std/email" "$std/json"
+        expect_eq "stdlib part: shuffle $seed" "$out" "$ref"
+    done
+else
+    echo "skipped the stdlib part: no $std/importlib" >&2
+fi
+
+# --- incremental ------------------------------------------------------------------
+run check --explain proj
+expect_eq "cold: output" "$out" "$cold"
+expect_eq "cold: jobs" "$(counts)" "8 7"
+if printf '%s' "$err" | grep -q "explain: check .*: no cache entry"; then pass; else
+    fail "cold: no 'no cache entry' reason in: $err"
+fi
+
+run check --explain proj
+expect_eq "unchanged: output" "$out" "$cold"
+expect_eq "unchanged: jobs" "$(counts)" "0 0"
+
+# an edit inside a function body: one scan, one check
+sed -i 's/return a + b/return b + a/' proj/lib/core.py
+run check --explain proj
+expect_eq "body edit: jobs" "$(counts)" "1 1"
+if printf '%s' "$err" | grep -q "explain: check lib.core: new content of module lib.core"; then
+    pass
+else
+    fail "body edit: reason: $err"
+fi
+run check --no-cache proj
+expect_eq "body edit: same as cold" "$(cd . && "$strata" check proj 2>/dev/null)" "$out"
+
+# an interface edit: lib.core gets a parameter. lib re-exports helper, so its
+# interface changes too; lib.extra (import lib.core binds lib) and app.main
+# import lib and re-check. lib.extra's interface is unchanged (it binds the
+# module lib, whatever lib holds), so app.user, which imports only
+# lib.extra, is not re-checked: the early cutoff.
+sed -i 's/def helper(a, b=1):/def helper(a, b=1, c=2):/' proj/lib/core.py
+run check --explain proj
+expect_eq "interface edit: jobs" "$(counts)" "1 4"
+if printf '%s' "$err" | grep -q "changed dependency interface lib.core"; then pass; else
+    fail "interface edit: reason: $err"
+fi
+new=$out
+run check --no-cache proj
+expect_eq "interface edit: same as cold" "$new" "$out"
+if printf '%s' "$new" | grep -q "E1121"; then
+    fail "interface edit: E1121 should be gone (helper takes 3 now): $new"
+else
+    pass
+fi
+
+# a new function in lib.extra changes its interface: it, app.main and
+# app.user re-check
+printf '\n\ndef _private():\n    return 1\n' >>proj/lib/extra.py
+run check --explain proj
+expect_eq "extra edit: jobs" "$(counts)" "1 3"
+
+# --- strata graph ----------------------------------------------------------------------
+run graph --no-cache proj
+expect_eq "graph: exit" "$rc" 0
+if printf '%s' "$out" | python3 -c 'import json,sys; g=json.load(sys.stdin); assert any(len(c["modules"])==2 for c in g["components"])' 2>/dev/null; then
+    pass
+else
+    fail "graph: JSON without the 2-module cycle: $out"
+fi
+run graph --no-cache --format dot proj
+expect_eq "graph dot: exit" "$rc" 0
+case $out in "digraph strata {"*) pass ;; *) fail "graph dot: $out" ;; esac
+if printf '%s' "$out" | grep -q '"app.main" -> "lib.extra"'; then pass; else fail "graph dot: edge: $out"; fi
+run graph --format text proj
+expect_eq "graph bad format: exit" "$rc" 2
+
+printf '%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
