@@ -89,17 +89,27 @@ int32_t summary_add_import(summary_t *s, int kind, int level, const char *module
                            uint32_t line, uint32_t col, int flags);
 int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n);
 int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
-                        int32_t sig);
-int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line);
+                        int32_t sig, int flags);
+/* flags: SUM_CLASS_* bits. */
+int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line, int flags);
 void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len);
 void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
                               int32_t sig);
 void summary_set_all(summary_t *s, const char *const *names, const uint32_t *lens, uint32_t n);
 void summary_set_getattr(summary_t *s);
+void summary_set_dynamic(summary_t *s);
+/* flags: SUM_USE_* bits. */
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
-                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col);
+                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col, int flags);
 void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *const *kw,
                       const uint32_t *kwlens, uint32_t nkw, bool star, bool dstar);
+/* An F405 of the scan at (line, col), the diagnostic's own position. */
+void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line, uint32_t col,
+                      bool in_all);
+/* A `# noqa` range; codes NULL (n 0) for every code. Ranges must be added
+ * in order of first line. */
+void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
+                      const uint32_t *lens, uint32_t n);
 
 /* Writes the summary as the msgpack map described above. */
 st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
