@@ -125,7 +125,32 @@ TEST(summary_imports)
     HAS((char *)t.data, "[0,0,\"collections.abc\",\"\",\"cabc\",3,0,0]");
     HAS((char *)t.data, "[1,2,\"pkg.mod\",\"name\",\"\",4,0,0]");
     HAS((char *)t.data, "[2,1,\"\",\"\",\"\",5,0,0]");
-    HAS((char *)t.data, "[0,0,\"fast\",\"\",\"\",16,4,2]"); /* conditional */
+    HAS((char *)t.data, "[0,0,\"fast\",\"\",\"\",16,4,6]"); /* conditional, guarded */
+    buf_free(&t);
+}
+
+TEST(summary_import_guarded)
+{
+    buf_t t;
+    buf_init(&t);
+    REQUIRE(summary_of("try:\n"
+                       "    import a\n"
+                       "except (ValueError, ModuleNotFoundError):\n"
+                       "    import b\n"
+                       "try:\n"
+                       "    import c\n"
+                       "except ValueError:\n"
+                       "    pass\n"
+                       "if a:\n"
+                       "    import d\n"
+                       "def f():\n"
+                       "    import e\n",
+                       "m.py", &t));
+    HAS((char *)t.data, "[0,0,\"a\",\"\",\"\",2,4,6]");
+    HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",4,4,0]"); /* the handler itself */
+    HAS((char *)t.data, "[0,0,\"c\",\"\",\"\",6,4,2]");
+    HAS((char *)t.data, "[0,0,\"d\",\"\",\"\",10,4,2]");
+    HAS((char *)t.data, "[0,0,\"e\",\"\",\"\",12,4,1]");
     buf_free(&t);
 }
 
@@ -342,7 +367,9 @@ TEST(summary_use_store)
                "m.a.b = 1\n"
                "len(m.q).c = 1\n"
                "m.s[0] = 1\n"
-               "(m.p) = 2\n");
+               "(m.p) = 2\n"
+               "m.n: int\n"
+               "m.o: int = 1\n");
     HAS((char *)t.data, "[0,[\"x\"],2,0,1]");
     HAS((char *)t.data, "[0,[\"y\"],3,0,1]");
     HAS((char *)t.data, "[0,[\"z\"],4,4,1]");
@@ -354,6 +381,8 @@ TEST(summary_use_store)
     HAS((char *)t.data, "[0,[\"r\"],7,6,0]");
     HAS((char *)t.data, "[0,[\"q\"],9,4,0]");
     HAS((char *)t.data, "[0,[\"s\"],10,0,0]");
+    HAS((char *)t.data, "[0,[\"n\"],12,0,0]"); /* annotated, not assigned */
+    HAS((char *)t.data, "[0,[\"o\"],13,0,1]");
     buf_free(&t);
 }
 
@@ -425,6 +454,19 @@ TEST(summary_use_guarded)
     HAS((char *)t.data, "[0,[\"o\"],33,4,0]");
     HAS((char *)t.data, "[0,[\"d1\"],38,15,0]");
     HAS((char *)t.data, "[0,[],18,11,0]"); /* the tested name itself */
+    buf_free(&t);
+    /* in a function body, its own tests and try statements guard */
+    SUMMARY(t, "import m\n"
+               "def f():\n"
+               "    if hasattr(m, 'x'):\n"
+               "        return m.x\n"
+               "    try:\n"
+               "        return m.y\n"
+               "    except Exception:\n"
+               "        return m.z\n");
+    HAS((char *)t.data, "[0,[\"x\"],4,15,2]");
+    HAS((char *)t.data, "[0,[\"y\"],6,15,2]");
+    HAS((char *)t.data, "[0,[\"z\"],8,15,0]");
     buf_free(&t);
     /* a shadowed hasattr guards nothing */
     SUMMARY(t, "import m\n"

@@ -91,13 +91,14 @@ static const char *const builtin_names[] = {
     X(KW_CLASS, "class")                                                                           \
     X(KW_CONTINUE, "continue")                                                                     \
     X(KW_DEF, "def")                                                                               \
-    X(KW_DEL, "del") X(KW_ELIF, "elif") X(KW_ELSE, "else") X(KW_EXCEPT, "except")                  \
-        X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global")        \
-            X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")                    \
-                X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")  \
-                    X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return")                 \
-                        X(KW_TRY, "try") X(KW_WHILE, "while") X(KW_WITH, "with")                   \
-                            X(KW_LAST, "yield")
+    X(KW_DEL, "del")                                                                               \
+    X(KW_ELIF, "elif")                                                                             \
+    X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for")            \
+        X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")            \
+            X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")        \
+                X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")            \
+                    X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")                   \
+                        X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -232,6 +233,9 @@ typedef struct {
 #define CURSOR_BLOCK CHECKER_CURSOR_BLOCK
 #define CURSOR_BLOCKS CHECKER_CURSOR_BLOCKS
 
+/* The exceptions whose handlers guard a try body's uses (summary). */
+enum { GX_ATTRIBUTE, GX_NAME, GX_IMPORT, GX_MODULE_NOT_FOUND, GX_EXCEPTION, GX_BASE, GX__N };
+
 typedef struct {
     const checker_input_t *in;
     const lang_t *L;
@@ -285,10 +289,11 @@ typedef struct {
 
     /* summary: guarded and stored uses, dynamic namespaces */
     uint32_t id_hasattr, id_getattr, id_globals, id_vars, id_exec;
-    uint32_t id_guard_exc[6]; /* exceptions whose handler guards a try body */
-    uint32_t try_guard;       /* try bodies whose handlers catch a guard exception */
-    uint32_t in_test;         /* tests being visited (if/while/ifexp, boolean operands) */
-    uint32_t *guards;         /* names hasattr()/getattr() tested in the open tests */
+    uint32_t id_guard_exc[GX__N]; /* exceptions whose handler guards a try body */
+    uint32_t try_guard;           /* try bodies whose handlers catch a guard exception */
+    uint32_t try_import;          /* try bodies whose handlers catch ImportError */
+    uint32_t in_test;             /* tests being visited (if/while/ifexp, boolean operands) */
+    uint32_t *guards;             /* names hasattr()/getattr() tested in the open tests */
     size_t n_guards, cap_guards;
     bool use_store;   /* the attribute being visited is a target */
     uint32_t *gextra; /* names bound via `global` without a module binding */
@@ -1514,6 +1519,8 @@ static int import_flags(const checker_t *c)
         flags |= SUM_NESTED;
     if (c->cond > 0 || c->n_except > 0)
         flags |= SUM_CONDITIONAL;
+    if (c->try_import > 0)
+        flags |= SUM_GUARDED;
     return flags;
 }
 
@@ -2148,13 +2155,21 @@ static bool is_guard_exception(const checker_t *c, uint32_t id)
     return false;
 }
 
+/* Does id name an exception an ImportError is (or ModuleNotFoundError)? */
+static bool catches_import_error(const checker_t *c, uint32_t id)
+{
+    return id == c->id_guard_exc[GX_IMPORT] || id == c->id_guard_exc[GX_MODULE_NOT_FOUND] ||
+           id == c->id_guard_exc[GX_EXCEPTION] || id == c->id_guard_exc[GX_BASE];
+}
+
 /* Does a handler of try_stmt catch NameError (the result); *guard: does one
- * catch a guard exception, or everything. */
-static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard)
+ * catch a guard exception, or everything; *import: ImportError. */
+static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard, bool *import)
 {
     bool found = false;
 
     *guard = false;
+    *import = false;
     FOR_KIDS(c, try_stmt, cu)
     {
         TSNode h = KID(cu), type, name;
@@ -2165,12 +2180,14 @@ static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard)
         type = unparen(c, type);
         if (ts_node_is_null(type)) {
             *guard = true;
+            *import = true;
             continue;
         }
         if (kind(c, type) == K_IDENTIFIER) {
             uint32_t id = name_id(c, type);
             found = found || id == c->id_nameerror;
             *guard = *guard || is_guard_exception(c, id);
+            *import = *import || catches_import_error(c, id);
         } else if (kind(c, type) == K_TUPLE) {
             FOR_KIDS(c, type, cu2)
             {
@@ -2182,6 +2199,8 @@ static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard)
                     found = true;
                 if (is_guard_exception(c, id))
                     *guard = true;
+                if (catches_import_error(c, id))
+                    *import = true;
             }
         }
     }
@@ -2225,7 +2244,7 @@ static void visit_except(checker_t *c, TSNode h)
 static void visit_try(checker_t *c, TSNode n)
 {
     uint32_t saved = c->cur_fnode, fork, body;
-    bool guard, catches = catches_name_error(c, n, &guard);
+    bool guard, import, catches = catches_name_error(c, n, &guard, &import);
     uint32_t n_handlers = 0, i = 0;
 
     fork = fnode_new(c, c->cur_fnode, true);
@@ -2239,7 +2258,9 @@ static void visit_try(checker_t *c, TSNode n)
     PUSH(c, c->except_stack, c->n_except, c->cap_except, catches);
     c->cur_fnode = body;
     c->try_guard += guard;
+    c->try_import += import;
     visit_nested_block(c, field(c, n, F_BODY), false);
+    c->try_import -= import;
     c->try_guard -= guard;
     c->n_except--;
     FOR_KIDS(c, n, cu)
@@ -2585,10 +2606,14 @@ static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, b
         }
         break;
     case K_ATTRIBUTE:
-        visit_store_attribute(c, n);
+        if (ctx == ST_ANN_NOVALUE) /* `m.x: int` assigns nothing */
+            visit(c, n);
+        else
+            visit_store_attribute(c, n);
         break;
     case K_SUBSCRIPT:
-        check_sys_modules(c, n);
+        if (ctx != ST_ANN_NOVALUE)
+            check_sys_modules(c, n);
         visit(c, n);
         break;
     default: /* reads of their parts */
@@ -3898,6 +3923,7 @@ static void run_deferred(checker_t *c)
         c->loop = 0;
         c->fblocks = 0;
         c->try_guard = 0;
+        c->try_import = 0;
         c->in_test = 0;
         c->n_guards = 0;
         c->use_store = false;
@@ -4251,9 +4277,9 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     c->id_vars = id_of_builtin("vars");
     c->id_exec = id_of_builtin("exec");
     {
-        static const char *const guard_exc[] = {"AttributeError", "NameError",
-                                                "ImportError",    "ModuleNotFoundError",
-                                                "Exception",      "BaseException"};
+        static const char *const guard_exc[GX__N] = {"AttributeError", "NameError",
+                                                     "ImportError",    "ModuleNotFoundError",
+                                                     "Exception",      "BaseException"};
         for (size_t i = 0; i < sizeof guard_exc / sizeof guard_exc[0]; i++)
             c->id_guard_exc[i] = id_of_builtin(guard_exc[i]);
     }
