@@ -93,12 +93,12 @@ static const char *const builtin_names[] = {
     X(KW_DEF, "def")                                                                               \
     X(KW_DEL, "del")                                                                               \
     X(KW_ELIF, "elif")                                                                             \
-    X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for")            \
-        X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")            \
-            X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")        \
-                X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")            \
-                    X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")                   \
-                        X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_ELSE, "else")                                                                             \
+    X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")            \
+        X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") \
+            X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")      \
+                X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")    \
+                    X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -747,13 +747,12 @@ static void report_redefinition(checker_t *c, uint32_t line, uint32_t col, const
     }
 }
 
-/* What the summary keeps of a binding about to be stored in target: whether
- * a module-level name was bound before (rebound), and whether a function or
- * class binds a name it declared `global` (a module attribute too). */
-static void summary_binding(checker_t *c, scope_t *target, binding_t *v)
+/* What the summary keeps of a binding about to replace old in target:
+ * whether a module-level name was bound before (rebound), and whether a
+ * function or class binds a name it declared `global` (a module attribute
+ * too). */
+static void summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v)
 {
-    binding_t *old = scope_get(target, v->name);
-
     if (target->kind == SC_MODULE) {
         if (old != NULL && (old->kind != B_ANNOTATION || old->rebound))
             v->rebound = true;
@@ -786,7 +785,8 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
     if (existing != NULL && !different_forks(c, v->fnode, existing->fnode))
         report_redefinition(c, line, col, v, existing, scope);
     bool bound_here = true; /* the name is in this scope already (a builtin counts) */
-    if ((existing = scope_get(here, v->name)) != NULL) {
+    binding_t *in_here = scope_get(here, v->name);
+    if ((existing = in_here) != NULL) {
         v->used = existing->used;
         v->used_line = existing->used_line;
         v->used_col = existing->used_col;
@@ -802,7 +802,8 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
         while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
             i--;
         if (c->sum != NULL)
-            summary_binding(c, c->stack[i], v);
+            summary_binding(c, c->stack[i],
+                            c->stack[i] == here ? in_here : scope_get(c->stack[i], v->name), v);
         scope_set(c, c->stack[i], v->name, v);
     }
 }
