@@ -68,11 +68,23 @@ TEST(scan_result_rejects_corrupt_documents)
             CHECK(rc == ST_ECORRUPT && err.msg[0] != '\0');
     }
     {
-        /* {"v": 1, "diags": array32 claiming 2^32-1 entries} */
-        const uint8_t huge[] = {0x82, 0xa1, 'v',  0x01, 0xa5, 'd',  'i', 'a',
-                                'g',  's',  0xdd, 0xff, 0xff, 0xff, 0xff};
+        /* {"v": 2, "diags": array32 claiming 2^32-1 entries} */
+        const uint8_t huge[] = {
+            0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a', 'g', 's', 0xdd, 0xff,
+            0xff, 0xff, 0xff};
         span_t t = {huge, sizeof huge};
         CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_ECORRUPT);
+    }
+    {
+        /* the current version with no diagnostics is fine; version 1 (a
+         * summary without flags, stars or noqa) is refused: not reused */
+        const uint8_t ok[] = {0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a',
+                              'g',  's',  0x90};
+        const uint8_t v1[] = {0x82, 0xa1, 'v', 0x01, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
+        span_t t = {ok, sizeof ok}, t1 = {v1, sizeof v1};
+        CHECK(SCAN_RESULT_VERSION == 2);
+        CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_OK && n == 0);
+        CHECK(scan_result_diags(t1, a, &d, &n, NULL) == ST_ECORRUPT);
     }
     {
         /* a version from the future */
@@ -82,8 +94,9 @@ TEST(scan_result_rejects_corrupt_documents)
     }
     {
         /* a diagnostic with the wrong shape */
-        const uint8_t shape[] = {0x82, 0xa1, 'v', 0x01, 0xa5, 'd',  'i',
-                                 'a',  'g',  's', 0x91, 0x92, 0x01, 0x01};
+        const uint8_t shape[] = {
+            0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a', 'g', 's', 0x91,
+            0x92, 0x01, 0x01};
         span_t t = {shape, sizeof shape};
         CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_ECORRUPT);
     }

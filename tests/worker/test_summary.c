@@ -91,8 +91,8 @@ done:
 #define HAS(text, sub)                                                                             \
     do {                                                                                           \
         if (strstr((text), (sub)) == NULL) {                                                       \
-            fprintf(stderr, "  summary: %s\n  lacks:   %s\n", (text), (sub));                     \
-            CHECK(!"summary lacks an entry");                                                     \
+            fprintf(stderr, "  summary: %s\n  lacks:   %s\n", (text), (sub));                      \
+            CHECK(!"summary lacks an entry");                                                      \
         }                                                                                          \
     } while (0)
 
@@ -125,7 +125,32 @@ TEST(summary_imports)
     HAS((char *)t.data, "[0,0,\"collections.abc\",\"\",\"cabc\",3,0,0]");
     HAS((char *)t.data, "[1,2,\"pkg.mod\",\"name\",\"\",4,0,0]");
     HAS((char *)t.data, "[2,1,\"\",\"\",\"\",5,0,0]");
-    HAS((char *)t.data, "[0,0,\"fast\",\"\",\"\",16,4,2]"); /* conditional */
+    HAS((char *)t.data, "[0,0,\"fast\",\"\",\"\",16,4,6]"); /* conditional, guarded */
+    buf_free(&t);
+}
+
+TEST(summary_import_guarded)
+{
+    buf_t t;
+    buf_init(&t);
+    REQUIRE(summary_of("try:\n"
+                       "    import a\n"
+                       "except (ValueError, ModuleNotFoundError):\n"
+                       "    import b\n"
+                       "try:\n"
+                       "    import c\n"
+                       "except ValueError:\n"
+                       "    pass\n"
+                       "if a:\n"
+                       "    import d\n"
+                       "def f():\n"
+                       "    import e\n",
+                       "m.py", &t));
+    HAS((char *)t.data, "[0,0,\"a\",\"\",\"\",2,4,6]");
+    HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",4,4,0]"); /* the handler itself */
+    HAS((char *)t.data, "[0,0,\"c\",\"\",\"\",6,4,2]");
+    HAS((char *)t.data, "[0,0,\"d\",\"\",\"\",10,4,2]");
+    HAS((char *)t.data, "[0,0,\"e\",\"\",\"\",12,4,1]");
     buf_free(&t);
 }
 
@@ -152,9 +177,9 @@ TEST(summary_uses_and_calls)
     buf_init(&t);
     REQUIRE(summary_of(sample, "m.py", &t));
     /* os.path.join in a method: import 0, chain path.join */
-    HAS((char *)t.data, "[0,[\"path\",\"join\"],10,27]");
+    HAS((char *)t.data, "[0,[\"path\",\"join\"],10,27,0]");
     /* cabc.Mapping as a base */
-    HAS((char *)t.data, "[2,[\"Mapping\"],8,8]");
+    HAS((char *)t.data, "[2,[\"Mapping\"],8,8,0]");
     /* d(1, 2, indent=3, *x): 2 positional, keyword indent, a star */
     HAS((char *)t.data, ",2,[\"indent\"],true,false]");
     buf_free(&t);
@@ -182,5 +207,312 @@ TEST(summary_nil_all_without_static_all)
     buf_init(&t);
     REQUIRE(summary_of("import os\n", "m.py", &t));
     HAS((char *)t.data, "\"all\":nil");
+    buf_free(&t);
+}
+
+#define LACKS(text, sub)                                                                           \
+    do {                                                                                           \
+        if (strstr((text), (sub)) != NULL) {                                                       \
+            fprintf(stderr, "  summary: %s\n  has:     %s\n", (text), (sub));                      \
+            CHECK(!"summary has an unexpected entry");                                             \
+        }                                                                                          \
+    } while (0)
+
+/* The summary of src as text, in t (freed by the caller). */
+#define SUMMARY(t, src)                                                                            \
+    do {                                                                                           \
+        buf_init(&(t));                                                                            \
+        REQUIRE(summary_of((src), "m.py", &(t)));                                                  \
+    } while (0)
+
+TEST(summary_shapes_of_defs_and_classes)
+{
+    buf_t t;
+    SUMMARY(t, sample);
+    HAS((char *)t.data, "[\"g\",0,7,0,0]");         /* [name, kind, line, sig, flags] */
+    HAS((char *)t.data, "[\"m\",0,1]],0]");         /* class C: flags last */
+    HAS((char *)t.data, "[\"fast\",2,18,-1,1]");    /* import, then assigned */
+    HAS((char *)t.data, "[\"__all__\",2,13,-1,1]"); /* augmented */
+    HAS((char *)t.data, "\"getattr\":true,\"dynamic\":false,\"uses\":");
+    HAS((char *)t.data, "\"calls\":[");
+    HAS((char *)t.data, "],\"stars\":[");
+    HAS((char *)t.data, "],\"noqa\":[]}");
+    buf_free(&t);
+}
+
+static const char rebound[] = "import os\n"               /* 1 */
+                              "def os(): pass\n"          /* 2 */
+                              "def f(): pass\n"           /* 3 */
+                              "f = 1\n"                   /* 4 */
+                              "def g(x): pass\n"          /* 5 */
+                              "if g:\n"                   /* 6 */
+                              "    h = 1\n"               /* 7 */
+                              "else:\n"                   /* 8 */
+                              "    h = 2\n"               /* 9 */
+                              "k = 1\n"                   /* 10 */
+                              "k += 1\n"                  /* 11 */
+                              "for i in []: pass\n"       /* 12 */
+                              "a: int\n"                  /* 13 */
+                              "a = 1\n"                   /* 14 */
+                              "def setter():\n"           /* 15 */
+                              "    global gv, k2, open\n" /* 16 */
+                              "    global only_read\n"    /* 17 */
+                              "    gv = 1\n"              /* 18 */
+                              "    k2 = 2\n"              /* 19 */
+                              "    open = 3\n"            /* 20 */
+                              "    return only_read\n"    /* 21 */
+                              "k2 = 0\n"                  /* 22 */
+                              "class C:\n"                /* 23 */
+                              "    c = 1\n"               /* 24 */
+                              "    c = 2\n"               /* 25 */
+                              "def uses_local():\n"       /* 26 */
+                              "    g = 1\n"               /* 27 */
+                              "    return g\n";           /* 28 */
+
+TEST(summary_defs_rebound)
+{
+    buf_t t;
+    SUMMARY(t, rebound);
+    HAS((char *)t.data, "[\"os\",0,2,");      /* import, then def */
+    HAS((char *)t.data, "[\"f\",2,4,-1,1]");  /* def, then assignment */
+    HAS((char *)t.data, "[\"h\",2,9,-1,1]");  /* both branches of an if */
+    HAS((char *)t.data, "[\"k\",2,11,-1,1]"); /* augmented */
+    HAS((char *)t.data, "[\"i\",2,12,-1,1]"); /* a loop target */
+    HAS((char *)t.data, "[\"k2\",2,22,-1,1]");
+    /* bound once: a local of the same name elsewhere does not count, nor
+     * an annotation without value */
+    HAS((char *)t.data, "[\"g\",0,5,");
+    LACKS((char *)t.data, "[\"g\",0,5,-1,1]");
+    HAS((char *)t.data, "[\"a\",2,14,-1,0]");
+    HAS((char *)t.data, "[\"setter\",0,15,");
+    LACKS((char *)t.data, "[\"c\",2,25,"); /* class members are not module defs */
+    buf_free(&t);
+}
+
+TEST(summary_defs_bound_via_global)
+{
+    buf_t t;
+    SUMMARY(t, rebound);
+    /* declared global and bound in a function: a module attribute */
+    HAS((char *)t.data, "[\"gv\",2,16,-1,0]");
+    HAS((char *)t.data, "[\"open\",2,20,-1,0]"); /* a builtin's name */
+    /* declared but only read: not bound by anyone */
+    LACKS((char *)t.data, "\"only_read\"");
+    buf_free(&t);
+    SUMMARY(t, "class K:\n"
+               "    global made\n"
+               "    made = 1\n");
+    HAS((char *)t.data, "[\"made\",2,2,-1,0]");
+    buf_free(&t);
+}
+
+TEST(summary_class_flags)
+{
+    buf_t t;
+    SUMMARY(t, "import abc\n"
+               "def dec(c): return c\n"
+               "@dec\n"
+               "class A: pass\n"
+               "class B(metaclass=abc.ABCMeta): pass\n"
+               "class C(A, B): pass\n"
+               "kw = {}\n"
+               "class D(**kw): pass\n"
+               "class E(A, flag=True): pass\n");
+    HAS((char *)t.data, "[\"A\",4,[],[],1]"); /* decorated */
+    HAS((char *)t.data, "[\"B\",5,[],[],2]");
+    HAS((char *)t.data, "[\"C\",6,[\"A\",\"B\"],[],0]");
+    HAS((char *)t.data, "[\"D\",8,[],[],2]");
+    HAS((char *)t.data, "[\"E\",9,[\"A\"],[],2]");
+    buf_free(&t);
+}
+
+static void check_dynamic(const char *src, bool dynamic)
+{
+    buf_t t;
+    SUMMARY(t, src);
+    HAS((char *)t.data, dynamic ? "\"dynamic\":true" : "\"dynamic\":false");
+    buf_free(&t);
+}
+
+TEST(summary_dynamic)
+{
+    check_dynamic("globals()['x'] = 1\n", true);
+    check_dynamic("def f():\n    return globals()\n", true);
+    check_dynamic("vars()\n", true);
+    check_dynamic("exec('x = 1')\n", true);
+    check_dynamic("import sys\nsys.modules[__name__] = object()\n", true);
+    check_dynamic("import sys\ndef f():\n    sys.modules['m'] = 1\n", true);
+    /* not this module's namespace, or not the builtin */
+    check_dynamic("import os\n", false);
+    check_dynamic("def f():\n    return vars()\n", false);
+    check_dynamic("class C:\n    vars()\n", false);
+    check_dynamic("o = 1\nvars(o)\n", false);
+    check_dynamic("def f():\n    exec('x = 1')\n", false);
+    check_dynamic("import sys\nx = sys.modules[__name__]\n", false);
+    check_dynamic("import sys\ndel sys.modules['m']\n", false);
+    check_dynamic("def globals(): return {}\nglobals()\n", false);
+    check_dynamic("globals = dict\ndef f():\n    return globals()\n", false);
+}
+
+TEST(summary_use_store)
+{
+    buf_t t;
+    SUMMARY(t, "import m\n"
+               "m.x = 1\n"
+               "m.y += 1\n"
+               "del m.z\n"
+               "for m.w in []: pass\n"
+               "with open('f') as m.v: pass\n"
+               "print(m.r)\n"
+               "m.a.b = 1\n"
+               "len(m.q).c = 1\n"
+               "m.s[0] = 1\n"
+               "(m.p) = 2\n"
+               "m.n: int\n"
+               "m.o: int = 1\n");
+    HAS((char *)t.data, "[0,[\"x\"],2,0,1]");
+    HAS((char *)t.data, "[0,[\"y\"],3,0,1]");
+    HAS((char *)t.data, "[0,[\"z\"],4,4,1]");
+    HAS((char *)t.data, "[0,[\"w\"],5,4,1]");
+    HAS((char *)t.data, "[0,[\"v\"],6,18,1]");
+    HAS((char *)t.data, "[0,[\"a\",\"b\"],8,0,1]");
+    HAS((char *)t.data, "[0,[\"p\"],11,1,1]");
+    /* loads: read, inside another target, the object of a subscript */
+    HAS((char *)t.data, "[0,[\"r\"],7,6,0]");
+    HAS((char *)t.data, "[0,[\"q\"],9,4,0]");
+    HAS((char *)t.data, "[0,[\"s\"],10,0,0]");
+    HAS((char *)t.data, "[0,[\"n\"],12,0,0]"); /* annotated, not assigned */
+    HAS((char *)t.data, "[0,[\"o\"],13,0,1]");
+    buf_free(&t);
+}
+
+static const char guarded[] = "import m, other\n"                         /* 1 */
+                              "try:\n"                                    /* 2 */
+                              "    m.t1\n"                                /* 3 */
+                              "except AttributeError:\n"                  /* 4 */
+                              "    m.e1\n"                                /* 5 */
+                              "try:\n"                                    /* 6 */
+                              "    m.t2\n"                                /* 7 */
+                              "except ValueError:\n"                      /* 8 */
+                              "    pass\n"                                /* 9 */
+                              "try:\n"                                    /* 10 */
+                              "    m.t3\n"                                /* 11 */
+                              "except (KeyError, ImportError):\n"         /* 12 */
+                              "    pass\n"                                /* 13 */
+                              "try:\n"                                    /* 14 */
+                              "    m.t4\n"                                /* 15 */
+                              "except:\n"                                 /* 16 */
+                              "    pass\n"                                /* 17 */
+                              "if hasattr(m, 'h1'):\n"                    /* 18 */
+                              "    m.h1\n"                                /* 19 */
+                              "elif other:\n"                             /* 20 */
+                              "    m.h2\n"                                /* 21 */
+                              "m.h3\n"                                    /* 22 */
+                              "x = m.c1 if hasattr(m, 'c1') else m.c2\n"  /* 23 */
+                              "y = hasattr(m, 'b1') and m.b1\n"           /* 24 */
+                              "z = m.b2 and hasattr(m, 'b2')\n"           /* 25 */
+                              "if getattr(m, 'g1', None):\n"              /* 26 */
+                              "    m.g1\n"                                /* 27 */
+                              "if getattr(m, 'g2'):\n"                    /* 28 */
+                              "    m.g2\n"                                /* 29 */
+                              "while hasattr(m, 'w1'):\n"                 /* 30 */
+                              "    m.w1\n"                                /* 31 */
+                              "if hasattr(other, 'o'):\n"                 /* 32 */
+                              "    m.o\n"                                 /* 33 */
+                              "if other and hasattr(m, 'n1') and m.n1:\n" /* 34 */
+                              "    m.n2\n"                                /* 35 */
+                              "try:\n"                                    /* 36 */
+                              "    def f():\n"                            /* 37 */
+                              "        return m.d1\n"                     /* 38 */
+                              "except NameError:\n"                       /* 39 */
+                              "    pass\n";                               /* 40 */
+
+TEST(summary_use_guarded)
+{
+    buf_t t;
+    SUMMARY(t, guarded);
+    HAS((char *)t.data, "[0,[\"t1\"],3,4,2]");
+    HAS((char *)t.data, "[0,[\"t3\"],11,4,2]");
+    HAS((char *)t.data, "[0,[\"t4\"],15,4,2]");
+    HAS((char *)t.data, "[0,[\"h1\"],19,4,2]");
+    HAS((char *)t.data, "[0,[\"c1\"],23,4,2]");
+    HAS((char *)t.data, "[0,[\"c2\"],23,34,2]");
+    HAS((char *)t.data, "[0,[\"b1\"],24,25,2]");
+    HAS((char *)t.data, "[0,[\"g1\"],27,4,2]");
+    HAS((char *)t.data, "[0,[\"w1\"],31,4,2]");
+    HAS((char *)t.data, "[0,[\"n1\"],34,34,2]");
+    HAS((char *)t.data, "[0,[\"n2\"],35,4,2]");
+    /* not guarded: a handler's own body, other exceptions, else branches,
+     * after the if, operands before the test, getattr without default,
+     * another name tested, a function body (it runs later) */
+    HAS((char *)t.data, "[0,[\"e1\"],5,4,0]");
+    HAS((char *)t.data, "[0,[\"t2\"],7,4,0]");
+    HAS((char *)t.data, "[0,[\"h2\"],21,4,0]");
+    HAS((char *)t.data, "[0,[\"h3\"],22,0,0]");
+    HAS((char *)t.data, "[0,[\"b2\"],25,4,0]");
+    HAS((char *)t.data, "[0,[\"g2\"],29,4,0]");
+    HAS((char *)t.data, "[0,[\"o\"],33,4,0]");
+    HAS((char *)t.data, "[0,[\"d1\"],38,15,0]");
+    HAS((char *)t.data, "[0,[],18,11,0]"); /* the tested name itself */
+    buf_free(&t);
+    /* in a function body, its own tests and try statements guard */
+    SUMMARY(t, "import m\n"
+               "def f():\n"
+               "    if hasattr(m, 'x'):\n"
+               "        return m.x\n"
+               "    try:\n"
+               "        return m.y\n"
+               "    except Exception:\n"
+               "        return m.z\n");
+    HAS((char *)t.data, "[0,[\"x\"],4,15,2]");
+    HAS((char *)t.data, "[0,[\"y\"],6,15,2]");
+    HAS((char *)t.data, "[0,[\"z\"],8,15,0]");
+    buf_free(&t);
+    /* a shadowed hasattr guards nothing */
+    SUMMARY(t, "import m\n"
+               "def hasattr(o, a): return True\n"
+               "if hasattr(m, 'x'):\n"
+               "    m.x\n");
+    HAS((char *)t.data, "[0,[\"x\"],4,4,0]");
+    buf_free(&t);
+}
+
+TEST(summary_stars)
+{
+    buf_t t;
+    SUMMARY(t, "from mod import *\n"
+               "print(name1)\n"
+               "name2  # noqa\n"
+               "__all__ = ['name3', 'print', 'here']\n"
+               "here = 1\n");
+    /* the F405s' own positions (1-based columns), noqa'd ones too */
+    HAS((char *)t.data, "\"stars\":[[\"name1\",2,7,false],[\"name2\",3,1,false],"
+                        "[\"name3\",4,1,true]]");
+    buf_free(&t);
+    SUMMARY(t, "import mod\nprint(name1)\n");
+    HAS((char *)t.data, "\"stars\":[]");
+    buf_free(&t);
+}
+
+TEST(summary_noqa)
+{
+    buf_t t;
+    SUMMARY(t, "import os  # noqa\n"
+               "import sys  # noqa: F401, E501\n"
+               "x = \"\"\"a\n"
+               "b\"\"\"  # noqa:F821\n"
+               "y = 1  # NOQA:bad\n"
+               "z = 1  # just a comment\n");
+    HAS((char *)t.data, "\"noqa\":[[1,1,nil],[2,2,[\"F401\",\"E501\"]],[3,4,[\"F821\"]],"
+                        "[5,5,nil]]");
+    buf_free(&t);
+    SUMMARY(t, "import os\n# flake8: noqa\n");
+    HAS((char *)t.data, "\"noqa\":[[1,4294967295,nil]]");
+    buf_free(&t);
+    SUMMARY(t, "import os\n# ruff: noqa\n");
+    HAS((char *)t.data, "\"noqa\":[[1,4294967295,nil]]");
+    buf_free(&t);
+    SUMMARY(t, "import os  # not noqa here\n");
+    HAS((char *)t.data, "\"noqa\":[]");
     buf_free(&t);
 }

@@ -16,6 +16,7 @@
 
 #include "common/intern.h"
 #include "worker/python/formats.h"
+#include "worker/python/noqa.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -88,13 +89,16 @@ static const char *const builtin_names[] = {
     X(KW_AWAIT, "await")                                                                           \
     X(KW_BREAK, "break")                                                                           \
     X(KW_CLASS, "class")                                                                           \
-    X(KW_CONTINUE, "continue") X(KW_DEF, "def") X(KW_DEL, "del") X(KW_ELIF, "elif")                \
-        X(KW_ELSE, "else") X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for")        \
-            X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import")        \
-                X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal")    \
-                    X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise")        \
-                        X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")               \
-                            X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_CONTINUE, "continue")                                                                     \
+    X(KW_DEF, "def")                                                                               \
+    X(KW_DEL, "del")                                                                               \
+    X(KW_ELIF, "elif")                                                                             \
+    X(KW_ELSE, "else")                                                                             \
+    X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")            \
+        X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") \
+            X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")      \
+                X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")    \
+                    X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -152,6 +156,9 @@ typedef struct binding {
     uint8_t kind;
     bool parent_is_for;  /* bound as a for-loop target (F402) */
     bool overload;       /* a def decorated with typing's overload */
+    bool rebound;        /* module level: not the name's first binding (summary) */
+    bool is_global;      /* a `global` declaration, or a binding of a declared name */
+    bool global_bound;   /* module level: a function or class binds it via `global` */
     uint32_t line, col;  /* the source's position, 1-based line, 0-based col */
     uint32_t fnode;      /* branch the source sits in (different forks) */
     const scope_t *used; /* scope the last use came from; NULL when unused */
@@ -226,6 +233,9 @@ typedef struct {
 #define CURSOR_BLOCK CHECKER_CURSOR_BLOCK
 #define CURSOR_BLOCKS CHECKER_CURSOR_BLOCKS
 
+/* The exceptions whose handlers guard a try body's uses (summary). */
+enum { GX_ATTRIBUTE, GX_NAME, GX_IMPORT, GX_MODULE_NOT_FOUND, GX_EXCEPTION, GX_BASE, GX__N };
+
 typedef struct {
     const checker_input_t *in;
     const lang_t *L;
@@ -276,6 +286,19 @@ typedef struct {
     TSNode export_value; /* value of the assignment whose targets are being bound */
     bool in_for;         /* statements being visited sit directly in a for loop */
     int32_t last_use;    /* summary use recorded by the last name or attribute load */
+
+    /* summary: guarded and stored uses, dynamic namespaces */
+    uint32_t id_hasattr, id_getattr, id_globals, id_vars, id_exec;
+    uint32_t id_guard_exc[GX__N]; /* exceptions whose handler guards a try body */
+    uint32_t try_guard;           /* try bodies whose handlers catch a guard exception */
+    uint32_t try_import;          /* try bodies whose handlers catch ImportError */
+    uint32_t in_test;             /* tests being visited (if/while/ifexp, boolean operands) */
+    uint32_t *guards;             /* names hasattr()/getattr() tested in the open tests */
+    size_t n_guards, cap_guards;
+    bool use_store;   /* the attribute being visited is a target */
+    uint32_t *gextra; /* names bound via `global` without a module binding */
+    uint32_t *gextra_line;
+    size_t n_gextra, cap_gextra, n_gextra_line, cap_gextra_line;
 } checker_t;
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -724,6 +747,29 @@ static void report_redefinition(checker_t *c, uint32_t line, uint32_t col, const
     }
 }
 
+/* What the summary keeps of a binding about to replace old in target:
+ * whether a module-level name was bound before (rebound), and whether a
+ * function or class binds a name it declared `global` (a module attribute
+ * too). */
+static void summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v)
+{
+    if (target->kind == SC_MODULE) {
+        if (old != NULL && (old->kind != B_ANNOTATION || old->rebound))
+            v->rebound = true;
+        return;
+    }
+    if (old == NULL || !old->is_global)
+        return;
+    v->is_global = true;
+    binding_t *mb = scope_get(c->stack[0], v->name);
+    if (mb != NULL) {
+        mb->global_bound = true;
+    } else { /* a builtin's name: `global` left the module scope alone */
+        PUSH(c, c->gextra, c->n_gextra, c->cap_gextra, v->name);
+        PUSH(c, c->gextra_line, c->n_gextra_line, c->cap_gextra_line, v->line);
+    }
+}
+
 /* pyflakes' addBinding: report redefinitions, carry "used" over from the
  * binding replaced, and store. (line, col) is where a redefinition is
  * reported. */
@@ -739,7 +785,8 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
     if (existing != NULL && !different_forks(c, v->fnode, existing->fnode))
         report_redefinition(c, line, col, v, existing, scope);
     bool bound_here = true; /* the name is in this scope already (a builtin counts) */
-    if ((existing = scope_get(here, v->name)) != NULL) {
+    binding_t *in_here = scope_get(here, v->name);
+    if ((existing = in_here) != NULL) {
         v->used = existing->used;
         v->used_line = existing->used_line;
         v->used_col = existing->used_col;
@@ -754,6 +801,9 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
         uint32_t i = c->depth - 1;
         while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
             i--;
+        if (c->sum != NULL)
+            summary_binding(c, c->stack[i],
+                            c->stack[i] == here ? in_here : scope_get(c->stack[i], v->name), v);
         scope_set(c, c->stack[i], v->name, v);
     }
 }
@@ -822,6 +872,17 @@ static void report_undefined(checker_t *c, uint32_t line, uint32_t col, uint32_t
         d->name = name;
 }
 
+/* An F405 at (line, col), the diagnostic's position, for the summary. */
+static void summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all)
+{
+    size_t len;
+    const char *s;
+
+    if (c->sum == NULL || (s = intern_str(c->names, name, &len)) == NULL)
+        return;
+    summary_add_star(c->sum, s, len, line, col, in_all);
+}
+
 /* pyflakes' handleNodeLoad. Returns the binding the name resolved to. */
 static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
 {
@@ -867,6 +928,7 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
                      "'%s' may be undefined, or defined from star imports: %s", name_str(c, name),
                      from) == NULL)
             c->oom = true;
+        summary_star(c, name, line, col + 1, false);
         return NULL;
     }
     if (name == WK_PATH && c->in->is_init)
@@ -962,6 +1024,7 @@ static binding_t *handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_
     if (b == NULL)
         return NULL;
     b->parent_is_for = ctx == ST_FOR;
+    b->rebound = ctx == ST_FOR; /* a loop binds its target again and again */
     if (k == B_EXPORT) {
         binding_t *old = scope_get(cur(c), WK_ALL);
         if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
@@ -1083,11 +1146,12 @@ static void string_info(const checker_t *c, TSNode s, strinfo_t *si)
 
 static void visit(checker_t *c, TSNode n);
 static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
-                       uint32_t n);
+                       uint32_t n, bool store);
 static void visit_attribute(checker_t *c, TSNode n);
 static void record_call(checker_t *c, TSNode args);
 static void check_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
 static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
+static void visit_store_attribute(checker_t *c, TSNode n);
 
 static void visit_kids(checker_t *c, TSNode n)
 {
@@ -1456,6 +1520,8 @@ static int import_flags(const checker_t *c)
         flags |= SUM_NESTED;
     if (c->cond > 0 || c->n_except > 0)
         flags |= SUM_CONDITIONAL;
+    if (c->try_import > 0)
+        flags |= SUM_GUARDED;
     return flags;
 }
 
@@ -1982,6 +2048,16 @@ static void check_if_tuple(checker_t *c, TSNode test, TSNode at)
                "'if tuple literal' is always true, perhaps remove accidental comma?");
 }
 
+/* The test of an if, elif or while: hasattr()/getattr() calls in it guard
+ * the body's uses of the names they test (the caller drops the guards
+ * after the body). */
+static void visit_test(checker_t *c, TSNode test)
+{
+    c->in_test++;
+    visit(c, test);
+    c->in_test--;
+}
+
 static void visit_if(checker_t *c, TSNode n)
 {
     uint32_t saved = c->cur_fnode, fork, body, other;
@@ -1993,9 +2069,11 @@ static void visit_if(checker_t *c, TSNode n)
     other = fnode_new(c, fork, false);
     c->cond++;
     c->cur_fnode = other;
-    visit(c, cond);
+    size_t mark = c->n_guards;
+    visit_test(c, cond);
     c->cur_fnode = body;
     visit_block(c, field(c, n, F_CONSEQUENCE), false);
+    c->n_guards = mark;
     FOR_KIDS(c, n, cu)
     {
         TSNode alt = KID(cu);
@@ -2007,9 +2085,10 @@ static void visit_if(checker_t *c, TSNode n)
             body = fnode_new(c, fork, false);
             other = fnode_new(c, fork, false);
             c->cur_fnode = other;
-            visit(c, ec);
+            visit_test(c, ec);
             c->cur_fnode = body;
             visit_block(c, field(c, alt, F_CONSEQUENCE), false);
+            c->n_guards = mark;
         } else if (k == K_ELSE) {
             c->cur_fnode = other;
             visit_block(c, last_child(alt), false);
@@ -2022,18 +2101,20 @@ static void visit_if(checker_t *c, TSNode n)
 static void visit_loop(checker_t *c, TSNode n, bool is_for)
 {
     TSNode alt = field(c, n, F_ALTERNATIVE);
+    size_t mark = c->n_guards;
 
     if (is_for) {
         visit(c, field(c, n, F_RIGHT));
         visit_target(c, field(c, n, F_LEFT), ST_FOR, false, false);
     } else {
         c->cond++;
-        visit(c, field(c, n, F_CONDITION));
+        visit_test(c, field(c, n, F_CONDITION));
     }
     visit_comments(c, n);
     c->loop++;
     visit_nested_block(c, field(c, n, F_BODY), is_for);
     c->loop--;
+    c->n_guards = mark;
     if (!ts_node_is_null(alt))
         visit_block(c, last_child(alt), is_for);
     if (!is_for)
@@ -2065,10 +2146,31 @@ static void except_parts(const checker_t *c, TSNode h, TSNode *type, TSNode *nam
         *name = (TSNode){0};
 }
 
-static bool catches_name_error(checker_t *c, TSNode try_stmt)
+/* Is id one of the exceptions whose handler guards a try body's uses of
+ * imported names (AttributeError, NameError, ImportError...)? */
+static bool is_guard_exception(const checker_t *c, uint32_t id)
+{
+    for (size_t i = 0; i < sizeof c->id_guard_exc / sizeof c->id_guard_exc[0]; i++)
+        if (c->id_guard_exc[i] == id)
+            return true;
+    return false;
+}
+
+/* Does id name an exception an ImportError is (or ModuleNotFoundError)? */
+static bool catches_import_error(const checker_t *c, uint32_t id)
+{
+    return id == c->id_guard_exc[GX_IMPORT] || id == c->id_guard_exc[GX_MODULE_NOT_FOUND] ||
+           id == c->id_guard_exc[GX_EXCEPTION] || id == c->id_guard_exc[GX_BASE];
+}
+
+/* Does a handler of try_stmt catch NameError (the result); *guard: does one
+ * catch a guard exception, or everything; *import: ImportError. */
+static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard, bool *import)
 {
     bool found = false;
 
+    *guard = false;
+    *import = false;
     FOR_KIDS(c, try_stmt, cu)
     {
         TSNode h = KID(cu), type, name;
@@ -2077,16 +2179,29 @@ static bool catches_name_error(checker_t *c, TSNode try_stmt)
             continue;
         except_parts(c, h, &type, &name);
         type = unparen(c, type);
-        if (ts_node_is_null(type))
+        if (ts_node_is_null(type)) {
+            *guard = true;
+            *import = true;
             continue;
+        }
         if (kind(c, type) == K_IDENTIFIER) {
-            found = found || name_id(c, type) == c->id_nameerror;
+            uint32_t id = name_id(c, type);
+            found = found || id == c->id_nameerror;
+            *guard = *guard || is_guard_exception(c, id);
+            *import = *import || catches_import_error(c, id);
         } else if (kind(c, type) == K_TUPLE) {
             FOR_KIDS(c, type, cu2)
             {
                 TSNode e = KID(cu2);
-                if (kind(c, e) == K_IDENTIFIER && name_id(c, e) == c->id_nameerror)
+                if (kind(c, e) != K_IDENTIFIER)
+                    continue;
+                uint32_t id = name_id(c, e);
+                if (id == c->id_nameerror)
                     found = true;
+                if (is_guard_exception(c, id))
+                    *guard = true;
+                if (catches_import_error(c, id))
+                    *import = true;
             }
         }
     }
@@ -2130,7 +2245,7 @@ static void visit_except(checker_t *c, TSNode h)
 static void visit_try(checker_t *c, TSNode n)
 {
     uint32_t saved = c->cur_fnode, fork, body;
-    bool catches = catches_name_error(c, n);
+    bool guard, import, catches = catches_name_error(c, n, &guard, &import);
     uint32_t n_handlers = 0, i = 0;
 
     fork = fnode_new(c, c->cur_fnode, true);
@@ -2143,7 +2258,11 @@ static void visit_try(checker_t *c, TSNode n)
     }
     PUSH(c, c->except_stack, c->n_except, c->cap_except, catches);
     c->cur_fnode = body;
+    c->try_guard += guard;
+    c->try_import += import;
     visit_nested_block(c, field(c, n, F_BODY), false);
+    c->try_import -= import;
+    c->try_guard -= guard;
     c->n_except--;
     FOR_KIDS(c, n, cu)
     {
@@ -2226,6 +2345,7 @@ static void visit_global(checker_t *c, TSNode n)
         if ((b = binding_new(c, name, B_ASSIGNMENT, n)) == NULL)
             continue;
         node_pos(c, n, &line, &col);
+        b->is_global = true;
         b->used = global;
         b->used_line = line;
         b->used_col = col;
@@ -2253,6 +2373,8 @@ static void visit_delete_target(checker_t *c, TSNode n)
         }
         break;
     case K_ATTRIBUTE:
+        visit_store_attribute(c, n);
+        break;
     case K_SUBSCRIPT:
         visit(c, n);
         break;
@@ -2428,6 +2550,35 @@ static bool has_elts(const checker_t *c, TSNode n)
            k == K_PATTERN_LIST || k == K_TUPLE_PATTERN || k == K_LIST_PATTERN;
 }
 
+/* An attribute assigned, augmented or deleted: `m.x = v`. */
+static void visit_store_attribute(checker_t *c, TSNode n)
+{
+    c->use_store = true;
+    visit(c, n);
+    c->use_store = false;
+}
+
+/* `sys.modules[k] = v` may replace a module by any object: the summary
+ * calls the namespace dynamic. */
+static void check_sys_modules(checker_t *c, TSNode sub)
+{
+    TSNode v = first_child(sub), obj;
+    uint32_t len;
+    const char *t;
+
+    if (c->sum == NULL || kind(c, v) != K_ATTRIBUTE)
+        return;
+    obj = first_child(v);
+    if (kind(c, obj) != K_IDENTIFIER)
+        return;
+    t = text(c, obj, &len);
+    if (len != 3 || memcmp(t, "sys", 3) != 0)
+        return;
+    t = text(c, last_child(v), &len);
+    if (len == 7 && memcmp(t, "modules", 7) == 0)
+        summary_set_dynamic(c->sum);
+}
+
 static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal)
 {
     switch (kind(c, n)) {
@@ -2455,7 +2606,18 @@ static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, b
                 visit_target(c, KID(cu), ctx, true, literal);
         }
         break;
-    default: /* attribute, subscript: reads of their parts */
+    case K_ATTRIBUTE:
+        if (ctx == ST_ANN_NOVALUE) /* `m.x: int` assigns nothing */
+            visit(c, n);
+        else
+            visit_store_attribute(c, n);
+        break;
+    case K_SUBSCRIPT:
+        if (ctx != ST_ANN_NOVALUE)
+            check_sys_modules(c, n);
+        visit(c, n);
+        break;
+    default: /* reads of their parts */
         visit(c, n);
     }
 }
@@ -2906,6 +3068,49 @@ static void check_call_args(checker_t *c, TSNode args)
     }
 }
 
+/* Calls of builtins the summary cares about: globals(), vars() and exec()
+ * that write the module's namespace (dynamic), hasattr(m, a) and
+ * getattr(m, a, default) in a test: returns m's name, which guards the uses
+ * after the call, or UINT32_MAX. */
+static uint32_t summary_builtin_call(checker_t *c, uint32_t id, TSNode args)
+{
+    TSNode first = {0};
+    uint32_t npos = 0;
+    bool module = cur(c)->kind == SC_MODULE;
+
+    if (id != c->id_globals && id != c->id_vars && id != c->id_exec && id != c->id_hasattr &&
+        id != c->id_getattr)
+        return UINT32_MAX;
+    if (c->builtin_deleted[id] || lookup_quiet(c, id) != NULL)
+        return UINT32_MAX; /* shadowed */
+    if (kind(c, args) == K_ARGUMENT_LIST) {
+        FOR_KIDS(c, args, cu)
+        {
+            TSNode a = KID(cu);
+            lang_kind_t k = kind(c, a);
+            if (!ts_node_is_named(a) || ts_node_is_extra(a))
+                continue;
+            if (k != K_KEYWORD_ARGUMENT && k != K_DICT_SPLAT && npos++ == 0)
+                first = a;
+            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT || k == K_LIST_SPLAT)
+                npos += 1000; /* not a plain call: never "no argument" */
+        }
+    } else {
+        npos = 1; /* f(x for x in y) */
+    }
+    if (id == c->id_globals || (module && id == c->id_exec) ||
+        (module && id == c->id_vars && npos == 0)) {
+        summary_set_dynamic(c->sum);
+    } else if (c->in_test > 0 && !ts_node_is_null(first) && kind(c, first) == K_IDENTIFIER &&
+               npos < 1000 &&
+               npos >= (id == c->id_hasattr   ? 2u
+                        : id == c->id_getattr ? 3u
+                                              : ~0u)) {
+        return name_id(c, first);
+    }
+    return UINT32_MAX;
+}
+
 static void visit_call(checker_t *c, TSNode n)
 {
     TSNode func = first_child(n), args = last_child(n);
@@ -2913,9 +3118,14 @@ static void visit_call(checker_t *c, TSNode n)
     if (kind(c, args) == K_ARGUMENT_LIST)
         check_call_args(c, args);
 
-    if (kind(c, func) == K_IDENTIFIER && name_id(c, func) == c->id_locals &&
-        cur(c)->kind == SC_FUNCTION)
-        cur(c)->uses_locals = true;
+    uint32_t guard = UINT32_MAX;
+    if (kind(c, func) == K_IDENTIFIER) {
+        uint32_t id = name_id(c, func);
+        if (id == c->id_locals && cur(c)->kind == SC_FUNCTION)
+            cur(c)->uses_locals = true;
+        if (id < N_BUILTINS && c->sum != NULL && !c->override)
+            guard = summary_builtin_call(c, id, args);
+    }
     if (kind(c, func) == K_ATTRIBUTE) {
         add_all_call(c, func, args);
         if (!c->override)
@@ -2929,6 +3139,8 @@ static void visit_call(checker_t *c, TSNode n)
         (kind(c, func) == K_IDENTIFIER || kind(c, func) == K_ATTRIBUTE))
         record_call(c, args);
     visit(c, args);
+    if (guard != UINT32_MAX) /* after the call's own arguments */
+        PUSH(c, c->guards, c->n_guards, c->cap_guards, guard);
 }
 
 static bool is_notimplemented(checker_t *c, TSNode n)
@@ -2955,10 +3167,11 @@ static void visit_raise(checker_t *c, TSNode n)
 /* Records a load of an imported name and the attributes read from it
  * (attrs[n-1] first: they were collected from the outside in). */
 static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
-                       uint32_t n)
+                       uint32_t n, bool store)
 {
     const char *chain[MAX_CHAIN];
     uint32_t lens[MAX_CHAIN], line, col;
+    int flags = store && n > 0 ? SUM_USE_STORE : 0;
 
     c->last_use = -1;
     if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0)
@@ -2966,15 +3179,24 @@ static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNo
     for (uint32_t i = 0; i < n; i++)
         chain[i] = text(c, attrs[n - 1 - i], &lens[i]);
     node_pos(c, base, &line, &col);
-    c->last_use = summary_add_use(c->sum, b->import_index, chain, lens, n, line, col);
+    if (c->try_guard > 0)
+        flags |= SUM_USE_GUARDED;
+    for (size_t i = 0; i < c->n_guards && !(flags & SUM_USE_GUARDED); i++)
+        if (c->guards[i] == b->name)
+            flags |= SUM_USE_GUARDED;
+    c->last_use = summary_add_use(c->sum, b->import_index, chain, lens, n, line, col, flags);
 }
 
 /* `a.b.c`: one load of `a`, recorded with its chain; other objects are
- * visited as usual. */
+ * visited as usual. A target (c->use_store) marks the chain stored; only
+ * this chain, not the ones inside its object. */
 static void visit_attribute(checker_t *c, TSNode n)
 {
     TSNode attrs[MAX_CHAIN], obj = n;
     uint32_t k = 0;
+    bool store = c->use_store;
+
+    c->use_store = false;
 
     while (kind(c, obj) == K_ATTRIBUTE && k < MAX_CHAIN) {
         attrs[k++] = last_child(obj);
@@ -2989,7 +3211,7 @@ static void visit_attribute(checker_t *c, TSNode n)
         c->last_use = -1;
         return;
     }
-    record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k);
+    record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
 }
 
 /* The shape of a call whose callee is an imported name, for arity checks. */
@@ -3241,10 +3463,28 @@ static void visit_conditional(checker_t *c, TSNode n)
     }
     check_if_tuple(c, part[1], n);
     c->cond++;
-    visit(c, part[1]);
+    bool outer = c->in_test > 0; /* then the enclosing test drops the guards */
+    size_t mark = c->n_guards;
+    visit_test(c, part[1]);
     visit(c, part[0]);
     visit(c, part[2]);
+    if (!outer)
+        c->n_guards = mark;
     c->cond--;
+}
+
+/* `a and b`, `a or b`: a hasattr()/getattr() in an operand guards the
+ * operands after it. */
+static void visit_boolean(checker_t *c, TSNode n)
+{
+    bool outer = c->in_test > 0;
+    size_t mark = c->n_guards;
+
+    c->in_test++;
+    visit_kids(c, n);
+    c->in_test--;
+    if (!outer)
+        c->n_guards = mark;
 }
 
 /* ---- format strings (F50x, F52x) ------------------------------------------------ */
@@ -3518,7 +3758,7 @@ static void visit(checker_t *c, TSNode n)
     k = kind(c, n);
     switch (k) {
     case K_IDENTIFIER:
-        record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0);
+        record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0, false);
         break;
     case K_ATTRIBUTE:
         visit_attribute(c, n);
@@ -3563,6 +3803,9 @@ static void visit(checker_t *c, TSNode n)
         break;
     case K_CONDITIONAL_EXPR:
         visit_conditional(c, n);
+        break;
+    case K_BOOLEAN_OP:
+        visit_boolean(c, n);
         break;
     case K_LAMBDA:
         visit_lambda(c, n);
@@ -3680,6 +3923,11 @@ static void run_deferred(checker_t *c)
         c->n_except = 0;
         c->loop = 0;
         c->fblocks = 0;
+        c->try_guard = 0;
+        c->try_import = 0;
+        c->in_test = 0;
+        c->n_guards = 0;
+        c->use_store = false;
         switch (d.kind) {
         case D_FUNCTION:
         case D_LAMBDA:
@@ -3778,11 +4026,13 @@ static void check_exports(checker_t *c, scope_t *s, binding_t *all)
     char from[1024];
     star_sources(c, &s, 1, s, from, sizeof from);
     for (uint32_t i = 0; i < all->n_exports; i++)
-        if (!module_has(c, s, all->exports[i]))
+        if (!module_has(c, s, all->exports[i])) {
             if (diag_add(c->diags, all->line, all->col + 1, "F405",
                          "'%s' may be undefined, or defined from star imports: %s",
                          name_str(c, all->exports[i]), from) == NULL)
                 c->oom = true;
+            summary_star(c, all->exports[i], all->line, all->col + 1, true);
+        }
 }
 
 static void check_dead_scope(checker_t *c, scope_t *s)
@@ -3885,9 +4135,18 @@ static void summary_class(checker_t *c, const binding_t *b)
 {
     size_t len;
     const char *name = intern_str(c->names, b->name, &len);
-    int32_t cls = summary_add_class(c->sum, name, len, b->line);
     TSNode bases = field(c, b->def, F_SUPERCLASSES);
+    int flags = ts_node_is_null(b->decorated) ? 0 : SUM_CLASS_DECORATED;
 
+    if (!ts_node_is_null(bases)) {
+        FOR_KIDS(c, bases, cu)
+        {
+            lang_kind_t k = kind(c, KID(cu));
+            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT)
+                flags |= SUM_CLASS_KEYWORDS;
+        }
+    }
+    int32_t cls = summary_add_class(c->sum, name, len, b->line, flags);
     if (cls < 0)
         return;
     if (!ts_node_is_null(bases)) {
@@ -3935,6 +4194,11 @@ static void build_summary(checker_t *c, scope_t *module)
         if (b == NULL || module->slots[k].name != b->name || b->kind == B_STAR ||
             b->kind == B_FUTURE)
             continue;
+        /* a `global` declaration binds nothing unless a function binds the
+         * name; a module binding also bound by a function is bound twice */
+        if (b->is_global && !b->global_bound)
+            continue;
+        int flags = b->rebound || (b->global_bound && !b->is_global) ? SUM_DEF_REBOUND : 0;
         if (b->kind == B_FUNCTION) {
             kind_ = SUM_DEF_FUNCTION;
             sig = summary_sig(c, b->def, b->decorated, b->overload);
@@ -3947,7 +4211,18 @@ static void build_summary(checker_t *c, scope_t *module)
             kind_ = SUM_DEF_IMPORT;
         }
         const char *name = intern_str(c->names, b->name, &len);
-        summary_add_def(c->sum, name, len, kind_, b->line, sig);
+        summary_add_def(c->sum, name, len, kind_, b->line, sig, flags);
+    }
+    /* builtins' names bound via `global`: module attributes as well */
+    for (size_t i = 0; i < c->n_gextra && i < c->n_gextra_line; i++) {
+        bool seen = scope_get(module, c->gextra[i]) != NULL;
+        size_t len;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = c->gextra[j] == c->gextra[i];
+        if (seen)
+            continue;
+        const char *name = intern_str(c->names, c->gextra[i], &len);
+        summary_add_def(c->sum, name, len, SUM_DEF_VARIABLE, c->gextra_line[i], -1, 0);
     }
     all = scope_get(module, WK_ALL);
     if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
@@ -3997,6 +4272,18 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     c->id_print = id_of_builtin("print");
     c->id_nameerror = id_of_builtin("NameError");
     c->id_notimpl = id_of_builtin("NotImplemented");
+    c->id_hasattr = id_of_builtin("hasattr");
+    c->id_getattr = id_of_builtin("getattr");
+    c->id_globals = id_of_builtin("globals");
+    c->id_vars = id_of_builtin("vars");
+    c->id_exec = id_of_builtin("exec");
+    {
+        static const char *const guard_exc[GX__N] = {"AttributeError", "NameError",
+                                                     "ImportError",    "ModuleNotFoundError",
+                                                     "Exception",      "BaseException"};
+        for (size_t i = 0; i < sizeof guard_exc / sizeof guard_exc[0]; i++)
+            c->id_guard_exc[i] = id_of_builtin(guard_exc[i]);
+    }
     c->builtin_use = arena_calloc(c->a, N_BUILTINS, sizeof(builtin_use_t));
     c->builtin_deleted = arena_calloc(c->a, N_BUILTINS, sizeof(bool));
     if (c->oom || c->builtin_use == NULL || c->builtin_deleted == NULL)
@@ -4035,6 +4322,8 @@ st_rc_t checker_run(checker_input_t *in, st_err_t *err)
         for (size_t i = 0; i < c.n_dead; i++)
             check_dead_scope(&c, c.dead[i]);
         build_summary(&c, module);
+        if (c.sum != NULL && !noqa_summarize(in->src, in->len, c.a, c.sum))
+            c.oom = true;
     }
     checker_cleanup(&c);
     in->max_depth = c.max_rec;

@@ -7,12 +7,21 @@
 #ifndef STRATA_NOQA_H
 #define STRATA_NOQA_H
 
+#include "common/arena.h"
 #include "worker/python/diag.h"
+#include "worker/python/summary.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Marks suppressed diagnostics of d as withdrawn (dead). Costs one memchr
  * pass when the text has no noqa comment. */
 void noqa_apply(const char *text, uint32_t len, diag_list_t *d);
+
+/* Adds to s the lines each noqa comment of text covers, exactly as
+ * noqa_apply reads them (a comment covers its whole group of joined lines),
+ * in order of first line; a file-level exemption is the one range
+ * [1, UINT32_MAX] for every code. False when arena a is exhausted. */
+bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s);
 
 #endif

@@ -20,6 +20,7 @@ typedef struct {
 typedef struct {
     str_t name;
     uint8_t kind;
+    uint8_t flags;
     uint32_t line;
     int32_t sig;
 } def_t;
@@ -43,6 +44,7 @@ typedef struct {
     uint32_t n_bases;
     member_t *members;
     uint32_t n_members;
+    uint8_t flags;
 } cls_t;
 
 typedef struct {
@@ -50,6 +52,7 @@ typedef struct {
     str_t *chain;
     uint32_t n;
     uint32_t line, col;
+    uint8_t flags;
 } use_t;
 
 typedef struct {
@@ -59,6 +62,19 @@ typedef struct {
     uint32_t nkw;
     bool star, dstar;
 } call_t;
+
+typedef struct {
+    str_t name;
+    uint32_t line, col;
+    bool in_all;
+} star_t;
+
+typedef struct {
+    uint32_t first, last;
+    str_t *codes;
+    uint32_t n;
+    bool blanket;
+} noqa_t;
 
 #define VEC(T)                                                                                     \
     struct {                                                                                       \
@@ -75,10 +91,13 @@ struct summary {
     VEC(cls_t) classes;
     VEC(use_t) uses;
     VEC(call_t) calls;
+    VEC(star_t) stars;
+    VEC(noqa_t) noqa;
     str_t *all;
     uint32_t n_all;
     bool has_all;
     bool getattr;
+    bool dynamic;
 };
 
 summary_t *summary_new(arena_t *a)
@@ -168,7 +187,7 @@ int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint
 }
 
 int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
-                        int32_t sig)
+                        int32_t sig, int flags)
 {
     def_t *e = VEC_PUSH(s, s->defs);
     if (e == NULL)
@@ -177,10 +196,11 @@ int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, ui
     e->kind = (uint8_t)kind;
     e->line = line;
     e->sig = sig;
+    e->flags = (uint8_t)flags;
     return (int32_t)(s->defs.n - 1);
 }
 
-int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line)
+int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line, int flags)
 {
     cls_t *e = VEC_PUSH(s, s->classes);
     if (e == NULL)
@@ -188,6 +208,7 @@ int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t l
     memset(e, 0, sizeof *e);
     e->name = copy_str(s, name, len);
     e->line = line;
+    e->flags = (uint8_t)flags;
     return (int32_t)(s->classes.n - 1);
 }
 
@@ -258,8 +279,13 @@ void summary_set_getattr(summary_t *s)
     s->getattr = true;
 }
 
+void summary_set_dynamic(summary_t *s)
+{
+    s->dynamic = true;
+}
+
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
-                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col)
+                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col, int flags)
 {
     use_t *e = VEC_PUSH(s, s->uses);
     if (e == NULL)
@@ -269,6 +295,7 @@ int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *c
     e->n = e->chain != NULL ? n : 0;
     e->line = line;
     e->col = col;
+    e->flags = (uint8_t)flags;
     return (int32_t)(s->uses.n - 1);
 }
 
@@ -286,6 +313,31 @@ void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *cons
     e->dstar = dstar;
 }
 
+void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line, uint32_t col,
+                      bool in_all)
+{
+    star_t *e = VEC_PUSH(s, s->stars);
+    if (e == NULL)
+        return;
+    e->name = copy_str(s, name, len);
+    e->line = line;
+    e->col = col;
+    e->in_all = in_all;
+}
+
+void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
+                      const uint32_t *lens, uint32_t n)
+{
+    noqa_t *e = VEC_PUSH(s, s->noqa);
+    if (e == NULL)
+        return;
+    e->first = first;
+    e->last = last;
+    e->blanket = n == 0;
+    e->codes = copy_strs(s, codes, lens, n);
+    e->n = e->codes != NULL ? n : 0;
+}
+
 /* ---- encoding ---------------------------------------------------------- */
 
 static void pack_str(msgpack_packer *pk, str_t s)
@@ -301,6 +353,14 @@ static void pack_key(msgpack_packer *pk, const char *k)
     msgpack_pack_str_body(pk, k, n);
 }
 
+static void pack_bool(msgpack_packer *pk, bool b)
+{
+    if (b)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
 static void pack_sig(msgpack_packer *pk, const sig_t *g)
 {
     msgpack_pack_array(pk, 2);
@@ -312,16 +372,13 @@ static void pack_sig(msgpack_packer *pk, const sig_t *g)
         msgpack_pack_array(pk, 3);
         pack_str(pk, nm);
         msgpack_pack_uint8(pk, p->kind);
-        if (p->has_default)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
+        pack_bool(pk, p->has_default);
     }
 }
 
 static void pack_class(msgpack_packer *pk, const cls_t *c)
 {
-    msgpack_pack_array(pk, 4);
+    msgpack_pack_array(pk, 5);
     pack_str(pk, c->name);
     msgpack_pack_uint32(pk, c->line);
     msgpack_pack_array(pk, c->n_bases);
@@ -334,6 +391,7 @@ static void pack_class(msgpack_packer *pk, const cls_t *c)
         msgpack_pack_uint8(pk, c->members[i].kind);
         msgpack_pack_int32(pk, c->members[i].sig);
     }
+    msgpack_pack_uint8(pk, c->flags);
 }
 
 static void pack_imports(msgpack_packer *pk, const summary_t *s)
@@ -360,13 +418,14 @@ static void pack_uses(msgpack_packer *pk, const summary_t *s)
     msgpack_pack_array(pk, s->uses.n);
     for (uint32_t i = 0; i < s->uses.n; i++) {
         const use_t *u = &s->uses.v[i];
-        msgpack_pack_array(pk, 4);
+        msgpack_pack_array(pk, 5);
         msgpack_pack_int32(pk, u->import_index);
         msgpack_pack_array(pk, u->n);
         for (uint32_t k = 0; k < u->n; k++)
             pack_str(pk, u->chain[k]);
         msgpack_pack_uint32(pk, u->line);
         msgpack_pack_uint32(pk, u->col);
+        msgpack_pack_uint8(pk, u->flags);
     }
     pack_key(pk, "calls");
     msgpack_pack_array(pk, s->calls.n);
@@ -378,14 +437,37 @@ static void pack_uses(msgpack_packer *pk, const summary_t *s)
         msgpack_pack_array(pk, c->nkw);
         for (uint32_t k = 0; k < c->nkw; k++)
             pack_str(pk, c->kw[k]);
-        if (c->star)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
-        if (c->dstar)
-            msgpack_pack_true(pk);
-        else
-            msgpack_pack_false(pk);
+        pack_bool(pk, c->star);
+        pack_bool(pk, c->dstar);
+    }
+}
+
+static void pack_stars_noqa(msgpack_packer *pk, const summary_t *s)
+{
+    pack_key(pk, "stars");
+    msgpack_pack_array(pk, s->stars.n);
+    for (uint32_t i = 0; i < s->stars.n; i++) {
+        const star_t *e = &s->stars.v[i];
+        msgpack_pack_array(pk, 4);
+        pack_str(pk, e->name);
+        msgpack_pack_uint32(pk, e->line);
+        msgpack_pack_uint32(pk, e->col);
+        pack_bool(pk, e->in_all);
+    }
+    pack_key(pk, "noqa");
+    msgpack_pack_array(pk, s->noqa.n);
+    for (uint32_t i = 0; i < s->noqa.n; i++) {
+        const noqa_t *e = &s->noqa.v[i];
+        msgpack_pack_array(pk, 3);
+        msgpack_pack_uint32(pk, e->first);
+        msgpack_pack_uint32(pk, e->last);
+        if (e->blanket) {
+            msgpack_pack_nil(pk);
+            continue;
+        }
+        msgpack_pack_array(pk, e->n);
+        for (uint32_t k = 0; k < e->n; k++)
+            pack_str(pk, e->codes[k]);
     }
 }
 
@@ -393,17 +475,18 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
 {
     if (s->oom)
         return ST_ENOMEM;
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, 11);
     pack_imports(pk, s);
     pack_key(pk, "defs");
     msgpack_pack_array(pk, s->defs.n);
     for (uint32_t i = 0; i < s->defs.n; i++) {
         const def_t *d = &s->defs.v[i];
-        msgpack_pack_array(pk, 4);
+        msgpack_pack_array(pk, 5);
         pack_str(pk, d->name);
         msgpack_pack_uint8(pk, d->kind);
         msgpack_pack_uint32(pk, d->line);
         msgpack_pack_int32(pk, d->sig);
+        msgpack_pack_uint8(pk, d->flags);
     }
     pack_key(pk, "sigs");
     msgpack_pack_array(pk, s->sigs.n);
@@ -422,10 +505,10 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
         msgpack_pack_nil(pk);
     }
     pack_key(pk, "getattr");
-    if (s->getattr)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
+    pack_bool(pk, s->getattr);
+    pack_key(pk, "dynamic");
+    pack_bool(pk, s->dynamic);
     pack_uses(pk, s);
+    pack_stars_noqa(pk, s);
     return ST_OK;
 }

@@ -13,43 +13,60 @@
  *       kind 0 `import m`, 1 `from m import n`, 2 `from m import *`,
  *       3 `from __future__ import n`; module without leading dots; name and
  *       asname "" when absent; flags bit 0 not at module level, bit 1 inside
- *       try/if (conditional), bit 2 guarded by an ImportError handler
+ *       try/if (conditional), bit 2 in the body of a try with a handler for
+ *       ImportError, ModuleNotFoundError, Exception, BaseException or
+ *       everything
  *   "defs":  [[name, kind, line, sig, flags], ...] top-level bindings, and
- *       names a function declares `global` and binds; kind 0 function, 1
- *       class, 2 variable, 3 import; sig an index into "sigs" or -1; flags
- *       bit 0 SUM_DEF_REBOUND: the name has more than one binding at module
- *       level (two defs, a def and an assignment, an import and a def...),
- *       so no single signature is sure
+ *       names a function (or class body) declares `global` and binds (kind
+ *       2, at the `global` statement, or at the binding for a builtin's
+ *       name; a declaration that is only read is not a def); kind 0
+ *       function, 1 class, 2 variable, 3 import; sig an index into "sigs" or
+ *       -1; flags bit 0 SUM_DEF_REBOUND: the name has more than one binding
+ *       at module level (two defs, a def and an assignment, an import and a
+ *       def, both branches of an if, an augmented assignment), is a for-loop
+ *       target there, or is also bound by a function through `global`, so
+ *       no single signature is sure (a `del` in between starts over; an
+ *       annotation without value is no binding)
  *   "sigs":  [[flags, [[name, pkind, has_default], ...]], ...] pkind 0
  *       positional-only, 1 positional-or-keyword, 2 *args, 3 keyword-only,
  *       4 **kwargs; flags bit 0 decorated (signature may not be the real one),
  *       bit 1 async, bit 2 overloaded
  *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...],
  *       flags], ...]; flags bit 0 the class is decorated, bit 1 it has a
- *       metaclass= or other keyword in its bases
+ *       metaclass= or other keyword (or a **mapping) in its bases
  *   "all":   [names] or nil when the module has no static __all__
  *   "getattr": bool, a module-level __getattr__ is defined
- *   "dynamic": bool, the module writes its own namespace in ways the
- *       summary cannot follow: globals() or vars() at module level or
- *       passed anywhere, exec() at module level, or an assignment to
- *       sys.modules[...]
+ *   "dynamic": bool, the module may write its own namespace in ways the
+ *       summary cannot follow: a call of the builtin globals() anywhere,
+ *       vars() without argument or exec() called at module level (not in a
+ *       class body or comprehension), or an assignment (=, augmented, for or
+ *       with target) to a subscript of `sys.modules` anywhere. Builtins
+ *       only when not shadowed by a binding the call can see
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
- *       augmented or deleted (`m.x = 1`, `del m.x`); bit 1 SUM_USE_GUARDED:
- *       inside the body of a try whose handlers catch AttributeError,
- *       NameError, ImportError, Exception, BaseException or everything, or
- *       under an if/elif/while/conditional expression/boolean operand whose
- *       test calls hasattr() or getattr() on the same imported name
+ *       augmented or deleted (`m.x = 1`, `m.x += 1`, `del m.x`, a for or
+ *       with target; not `m.x: int` without value); bit 1 SUM_USE_GUARDED:
+ *       inside the body (not the handlers, else or finally) of a try whose
+ *       handlers name AttributeError, NameError, ImportError,
+ *       ModuleNotFoundError, Exception or BaseException (alone or in a
+ *       tuple) or catch everything; or after a call of the builtin
+ *       hasattr(n, a) or getattr(n, a, default) with n the use's base name,
+ *       where the call sits in the test of an if/elif/while (guards that
+ *       body, not elif/else), the test of a conditional expression (guards
+ *       both branches) or an operand of and/or (guards the later operands).
+ *       A function body is deferred: guards around its def do not count
  *   "calls": [[use_index, npos, [keyword names], star, dstar], ...] calls whose
  *       callee is such a use
  *   "stars": [[name, line, col, in_all], ...] every name the scan reported
- *       as F405 (before `# noqa`), at the F405's position; in_all true for
- *       the F405s reported on __all__
+ *       as F405 (before `# noqa`), at the F405's position (col 1-based, as
+ *       in the diagnostic); in_all true for the F405s reported on __all__
  *   "noqa":  [[first_line, last_line, codes], ...] the lines a `# noqa`
- *       comment covers (a whole multi-line string or bracket group when the
- *       comment ends it, as the scan applies it), codes nil for every code,
- *       else [str] matched as prefixes; a file-wide `# flake8: noqa` is
+ *       comment covers, as the scan applies it: its line and every line
+ *       joined with it by a multi-line string or backslashes (tokens.h:
+ *       tokens_line_groups; brackets do not join), codes nil for every code,
+ *       else [str] matched as prefixes; sorted by first line; a file-wide
+ *       `# flake8: noqa` or `# ruff: noqa` is the only entry,
  *       [1, 4294967295, nil] */
 #ifndef STRATA_SUMMARY_H
 #define STRATA_SUMMARY_H
@@ -89,17 +106,27 @@ int32_t summary_add_import(summary_t *s, int kind, int level, const char *module
                            uint32_t line, uint32_t col, int flags);
 int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n);
 int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
-                        int32_t sig);
-int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line);
+                        int32_t sig, int flags);
+/* flags: SUM_CLASS_* bits. */
+int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line, int flags);
 void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len);
 void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
                               int32_t sig);
 void summary_set_all(summary_t *s, const char *const *names, const uint32_t *lens, uint32_t n);
 void summary_set_getattr(summary_t *s);
+void summary_set_dynamic(summary_t *s);
+/* flags: SUM_USE_* bits. */
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
-                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col);
+                        const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col, int flags);
 void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *const *kw,
                       const uint32_t *kwlens, uint32_t nkw, bool star, bool dstar);
+/* An F405 of the scan at (line, col), the diagnostic's own position. */
+void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line, uint32_t col,
+                      bool in_all);
+/* A `# noqa` range; codes NULL (n 0) for every code. Ranges must be added
+ * in order of first line. */
+void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
+                      const uint32_t *lens, uint32_t n);
 
 /* Writes the summary as the msgpack map described above. */
 st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
