@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "common/mpread.h"
 #include "worker/python/scan.h"
+#include "worker/python/summary.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -515,4 +516,44 @@ TEST(summary_noqa)
     SUMMARY(t, "import os  # not noqa here\n");
     HAS((char *)t.data, "\"noqa\":[]");
     buf_free(&t);
+}
+
+static int pack_to_buf(void *data, const char *p, size_t n)
+{
+    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
+}
+
+TEST(summary_unpad_columns)
+{
+    arena_t *a = arena_new(0);
+    summary_t *s;
+    buf_t packed, t;
+    msgpack_packer pk;
+    mpread_t r;
+    const char *chain[] = {"x"};
+    const uint32_t lens[] = {1}, lines[] = {2}, widths[] = {4};
+
+    REQUIRE(a != NULL && (s = summary_new(a)) != NULL);
+    summary_add_import(s, SUM_IMPORT, 0, "m", 1, "", 0, "", 0, 2, 6, 0);
+    summary_add_use(s, 0, chain, lens, 1, 2, 10, 0);
+    summary_add_use(s, 0, chain, lens, 1, 3, 10, 0);
+    summary_add_use(s, 0, chain, lens, 1, 2, 1, 0);
+    summary_add_star(s, "n", 1, 2, 11, false);
+    summary_add_star(s, "n", 1, 2, 2, false);
+    summary_unpad_columns(s, lines, widths, 1);
+    buf_init(&packed);
+    buf_init(&t);
+    msgpack_packer_init(&pk, &packed, pack_to_buf);
+    REQUIRE(summary_pack(s, &pk) == ST_OK);
+    mpread_init(&r, packed.data, packed.len);
+    REQUIRE(to_text(&r, &t, 0) == 0);
+    buf_append_byte(&t, '\0');
+    HAS((char *)t.data, "[0,0,\"m\",\"\",\"\",2,2,0]");
+    HAS((char *)t.data, "[0,[\"x\"],2,6,0]");
+    HAS((char *)t.data, "[0,[\"x\"],3,10,0]"); /* not a padded line */
+    HAS((char *)t.data, "[0,[\"x\"],2,0,0]");  /* inside the padding: its start */
+    HAS((char *)t.data, "[\"n\",2,7,false],[\"n\",2,1,false]");
+    buf_free(&packed);
+    buf_free(&t);
+    arena_destroy(&a);
 }

@@ -338,6 +338,32 @@ void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *c
     e->n = e->codes != NULL ? n : 0;
 }
 
+/* The padding inserted on line, or 0. */
+static uint32_t pad_of(const uint32_t *lines, const uint32_t *widths, uint32_t n, uint32_t line)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (lines[k] == line)
+            return widths[k];
+    return 0;
+}
+
+void summary_unpad_columns(summary_t *s, const uint32_t *lines, const uint32_t *widths, uint32_t n)
+{
+    uint32_t w;
+
+    if (n == 0)
+        return;
+    for (uint32_t i = 0; i < s->imports.n; i++)
+        if ((w = pad_of(lines, widths, n, s->imports.v[i].line)) > 0)
+            s->imports.v[i].col = s->imports.v[i].col > w ? s->imports.v[i].col - w : 0;
+    for (uint32_t i = 0; i < s->uses.n; i++)
+        if ((w = pad_of(lines, widths, n, s->uses.v[i].line)) > 0)
+            s->uses.v[i].col = s->uses.v[i].col > w ? s->uses.v[i].col - w : 0;
+    for (uint32_t i = 0; i < s->stars.n; i++) /* 1-based, as scan.c moves diagnostics */
+        if ((w = pad_of(lines, widths, n, s->stars.v[i].line)) > 0)
+            s->stars.v[i].col = s->stars.v[i].col > w ? s->stars.v[i].col - w : 1;
+}
+
 /* ---- encoding ---------------------------------------------------------- */
 
 static void pack_str(msgpack_packer *pk, str_t s)

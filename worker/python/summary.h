@@ -128,6 +128,11 @@ void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line,
 void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
                       const uint32_t *lens, uint32_t n);
 
+/* Moves columns on padded lines back to the file's own (scan.c's padded
+ * reparse, tokens.h): on line lines[k], widths[k] spaces were inserted at
+ * the line's start. Import, use and star columns, like the diagnostics'. */
+void summary_unpad_columns(summary_t *s, const uint32_t *lines, const uint32_t *widths, uint32_t n);
+
 /* Writes the summary as the msgpack map described above. */
 st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
 
