@@ -94,11 +94,12 @@ static const char *const builtin_names[] = {
     X(KW_DEL, "del")                                                                               \
     X(KW_ELIF, "elif")                                                                             \
     X(KW_ELSE, "else")                                                                             \
-    X(KW_EXCEPT, "except") X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from")            \
-        X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") \
-            X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")      \
-                X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")    \
-                    X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_EXCEPT, "except")                                                                         \
+    X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global")            \
+        X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") \
+            X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")          \
+                X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")  \
+                    X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -1843,6 +1844,29 @@ static bool has_overload_decorator(checker_t *c, TSNode decorated)
     return found;
 }
 
+/* enum's helpers that copy an enum's members into a module's namespace:
+ * `@enum.global_enum` and `IntEnum._convert_(name, __name__, ...)` (re, ssl,
+ * socket, signal use them). A module using one has names the summary cannot
+ * list: it is dynamic. f is a callee or a decorator expression. */
+static void note_enum_export(checker_t *c, TSNode f)
+{
+    uint32_t len;
+    const char *t;
+
+    if (c->sum == NULL)
+        return;
+    if (kind(c, f) == K_CALL)
+        f = first_child(f);
+    if (kind(c, f) == K_ATTRIBUTE)
+        f = last_child(f);
+    if (kind(c, f) != K_IDENTIFIER)
+        return;
+    t = text(c, f, &len);
+    if ((len == 11 && memcmp(t, "global_enum", 11) == 0) ||
+        (len == 9 && memcmp(t, "_convert_", 9) == 0))
+        summary_set_dynamic(c->sum);
+}
+
 static void visit_decorators(checker_t *c, TSNode decorated)
 {
     if (ts_node_is_null(decorated))
@@ -1850,8 +1874,10 @@ static void visit_decorators(checker_t *c, TSNode decorated)
     FOR_KIDS(c, decorated, cu)
     {
         TSNode d = KID(cu);
-        if (kind(c, d) == K_DECORATOR)
+        if (kind(c, d) == K_DECORATOR) {
+            note_enum_export(c, first_named(d));
             visit_kids(c, d);
+        }
     }
 }
 
@@ -3130,6 +3156,7 @@ static void visit_call(checker_t *c, TSNode n)
         add_all_call(c, func, args);
         if (!c->override)
             check_dot_format(c, n, func, args);
+        note_enum_export(c, func);
     }
     if (visit_typing_call(c, n, func, args))
         return;

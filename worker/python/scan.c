@@ -264,8 +264,11 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char **t
                      "SyntaxError: too deeply nested (CPython's compiler recursion limit)");
             rc = ST_OK;
         }
-        if (pads != NULL)
+        if (pads != NULL) {
             unpad_columns(d, pads);
+            if (sum != NULL)
+                summary_unpad_columns(sum, pads->line, pads->width, pads->n);
+        }
     }
     ts_tree_delete(tree);
     return rc;
