@@ -159,7 +159,9 @@ typedef struct {
     uint32_t n_stars;
     noqa_t *noqa;
     uint32_t n_noqa;
-    hmap_t *bound; /* bound name id -> import index (NONE: ambiguous) */
+    hmap_t *bound;       /* bound name id -> import index (NONE: ambiguous) */
+    uint32_t *star_from; /* star imports, one per distinct module */
+    uint32_t n_star_from;
     /* results */
     diag_list_t diags;
     check_pos_t *drop;
@@ -918,6 +920,25 @@ static st_rc_t index_modules(ctx_t *c)
     return ST_OK;
 }
 
+/* The file's star imports, the first of each module only. */
+static st_rc_t index_stars(ctx_t *c, file_t *f)
+{
+    hmap_t *seen = hmap_new_arena(c->a, HMAP_U64);
+
+    if (seen == NULL || (f->star_from = alloc_n(c, f->n_imps, sizeof *f->star_from)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < f->n_imps; i++) {
+        const imp_t *m = &f->imps[i];
+        uint64_t key = (uint64_t)m->res << 32 | m->abs;
+        if (m->kind != SUM_STAR || hmap_get_u64(seen, key, NULL) == ST_OK)
+            continue;
+        if (hmap_put_u64(seen, key, 1) != ST_OK)
+            return ST_ENOMEM;
+        f->star_from[f->n_star_from++] = i;
+    }
+    return ST_OK;
+}
+
 static st_rc_t prepare(ctx_t *c)
 {
     TRY(index_modules(c));
@@ -927,6 +948,7 @@ static st_rc_t prepare(ctx_t *c)
         if (classes == NULL)
             return ST_ENOMEM;
         TRY(index_bindings(c, f));
+        TRY(index_stars(c, f));
         for (uint32_t k = 0; k < f->n_classes; k++) {
             uint64_t v = hmap_get_u64(classes, f->classes[k].name, NULL) == ST_OK ? NONE : k;
             if (hmap_put_u64(classes, f->classes[k].name, v) != ST_OK)
@@ -1129,11 +1151,9 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
         if (e.name.len > 0)
             ev_push(c, &ev, e);
     }
-    for (uint32_t i = 0; i < f->n_imps && !out->open; i++) {
-        const imp_t *im = &f->imps[i];
+    for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
+        const imp_t *im = &f->imps[f->star_from[i]];
         const iface_t *src;
-        if (im->kind != SUM_STAR)
-            continue;
         if ((src = star_source(c, im, m->name)) == NULL)
             out->open = true;
         else
@@ -1472,10 +1492,8 @@ static void check_stars(ctx_t *c, file_t *f)
     bool any = false;
     uint32_t self = f->name.id;
 
-    for (uint32_t i = 0; i < f->n_imps; i++) {
-        if (f->imps[i].kind != SUM_STAR)
-            continue;
-        if (star_source(c, &f->imps[i], self) == NULL)
+    for (uint32_t i = 0; i < f->n_star_from; i++) {
+        if (star_source(c, &f->imps[f->star_from[i]], self) == NULL)
             return;
         any = true;
     }
@@ -1485,10 +1503,9 @@ static void check_stars(ctx_t *c, file_t *f)
         const star_t *st = &f->stars[s];
         nm_t name = nm_of(c, st->name);
         bool provided = false;
-        for (uint32_t i = 0; i < f->n_imps && !provided; i++) {
-            const imp_t *m = &f->imps[i];
-            if (m->kind == SUM_STAR)
-                provided = star_provides(c, star_source(c, m, self), m->abs, &name);
+        for (uint32_t i = 0; i < f->n_star_from && !provided; i++) {
+            const imp_t *m = &f->imps[f->star_from[i]];
+            provided = star_provides(c, star_source(c, m, self), m->abs, &name);
         }
         add_drop(c, f, st->line, st->col);
         if (provided)
