@@ -1132,12 +1132,12 @@ static uint32_t merge_ents(ent_t *v, uint32_t n)
 }
 
 /* One round's interface of component module m from the current ones. */
-static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
+static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
 {
     const file_t *f = m->file;
-    entvec_t ev = {0};
 
     memset(out, 0, sizeof *out);
+    ev->n = 0;
     out->name = f->name;
     out->open = f->getattr || f->dynamic;
     out->has_all = f->has_all;
@@ -1149,7 +1149,7 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
         ent_t e = def_ent(c, f, &f->defs[i]);
         e.name = nm_of(c, f->defs[i].name);
         if (e.name.len > 0)
-            ev_push(c, &ev, e);
+            ev_push(c, ev, e);
     }
     for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
         const imp_t *im = &f->imps[f->star_from[i]];
@@ -1157,12 +1157,12 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
         if ((src = star_source(c, im, m->name)) == NULL)
             out->open = true;
         else
-            star_names(c, src, im->abs, &ev);
+            star_names(c, src, im->abs, ev);
     }
     if (c->oom)
         return ST_ENOMEM;
-    out->names = ev.v;
-    out->n_names = merge_ents(ev.v, ev.n);
+    out->names = ev->v;
+    out->n_names = merge_ents(ev->v, ev->n);
     return ST_OK;
 }
 
@@ -1199,31 +1199,40 @@ static void unsettle(iface_t *cur, const iface_t *prev)
     }
 }
 
+/* Rounds alternate between two sets of interfaces (and of entry vectors,
+ * whose capacity is reused): a round reads only the previous one. */
 static st_rc_t compute_ifaces(ctx_t *c)
 {
-    iface_t *prev, *next;
+    iface_t *ifs[2];
+    entvec_t *evs[2];
     bool settled = false;
 
     if (c->n_comp == 0)
         return ST_OK;
-    if ((prev = alloc_n(c, c->n_comp, sizeof *prev)) == NULL)
-        return ST_ENOMEM;
+    for (int k = 0; k < 2; k++) {
+        ifs[k] = alloc_n(c, c->n_comp, sizeof *ifs[k]);
+        evs[k] = alloc_n(c, c->n_comp, sizeof *evs[k]);
+        if (c->oom)
+            return ST_ENOMEM;
+        memset(evs[k], 0, (size_t)c->n_comp * sizeof *evs[k]);
+    }
     for (uint32_t i = 0; i < c->n_comp; i++) { /* round 0: empty and closed */
         const file_t *f = c->mods[i].file;
-        memset(&prev[i], 0, sizeof prev[i]);
-        prev[i].name = f->name;
-        prev[i].has_all = f->has_all;
-        prev[i].all = f->all;
-        prev[i].n_all = f->n_all;
-        prev[i].subs = f->subs;
-        prev[i].n_subs = f->n_subs;
-        c->mods[i].iface = &prev[i];
+        iface_t *z = &ifs[0][i];
+        memset(z, 0, sizeof *z);
+        z->name = f->name;
+        z->has_all = f->has_all;
+        z->all = f->all;
+        z->n_all = f->n_all;
+        z->subs = f->subs;
+        z->n_subs = f->n_subs;
+        c->mods[i].iface = z;
     }
     for (int round = 0; round < MAX_ROUNDS && !settled; round++) {
-        if ((next = alloc_n(c, c->n_comp, sizeof *next)) == NULL)
-            return ST_ENOMEM;
+        iface_t *prev = ifs[round & 1], *next = ifs[(round + 1) & 1];
+        entvec_t *ev = evs[(round + 1) & 1];
         for (uint32_t i = 0; i < c->n_comp; i++)
-            TRY(build_iface(c, &c->mods[i], &next[i]));
+            TRY(build_iface(c, &c->mods[i], &next[i], &ev[i]));
         settled = true;
         for (uint32_t i = 0; i < c->n_comp; i++)
             settled = settled && iface_same(&next[i], &prev[i]);
@@ -1232,7 +1241,6 @@ static st_rc_t compute_ifaces(ctx_t *c)
                 unsettle(&next[i], &prev[i]);
         for (uint32_t i = 0; i < c->n_comp; i++)
             c->mods[i].iface = &next[i];
-        prev = next;
     }
     return ST_OK;
 }
