@@ -13,7 +13,24 @@
  * Precision first: every rule says nothing when a fact it needs is unknown
  * (a module not given, an open interface, a name bound twice, a decorated
  * function, a guarded use). Nothing recurses over input data: chains and
- * re-exports are walked by loops bounded by the input's own sizes. */
+ * re-exports are walked by loops bounded by the input's own sizes.
+ *
+ * Conventions the contract leaves open:
+ *   - positions: summary imports and uses have 0-based columns, diagnostics
+ *     1-based ones; "stars" positions are those of the scan's F405s, already
+ *     1-based, and are echoed as they are in "drop" and in the F821/F822;
+ *   - a dunder attribute of a module (__name__, __path__, __version__...)
+ *     is never reported missing;
+ *   - R0401 edges are module-level imports outside try/if blocks (an import
+ *     under `if TYPE_CHECKING:` does not run), from the .py when a stub
+ *     sits beside it; the search starts at the smallest module name and
+ *     takes successors in name order; every back edge u -> v reports
+ *     "Cyclic import (v -> ... -> u)" (the DFS path from v to u) on the
+ *     first import in u's file that imports v, once per (file, line);
+ *   - a keyword-only parameter left unbound is pylint's E1125, not E1120:
+ *     nothing is said about it;
+ *   - a class tuple without flags (an older summary) gives no constructor
+ *     signature, since its decorators are unknown. */
 #include "check.h"
 
 #include "common/buf.h"
@@ -24,6 +41,8 @@
 #include "worker/python/summary.h"
 
 #include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1343,9 +1362,18 @@ static st_rc_t collect_stores(ctx_t *c)
 /* ---- the checks ------------------------------------------------------------------ */
 
 static void report(ctx_t *c, file_t *f, uint32_t line, uint32_t col, const char *code,
-                   const char *fmt, const char *a, uint32_t alen, const char *b, uint32_t blen)
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void report(ctx_t *c, file_t *f, uint32_t line, uint32_t col, const char *code,
+                   const char *fmt, ...)
 {
-    if (diag_add(&f->diags, line, col, code, fmt, (int)alen, a, (int)blen, b) == NULL)
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (diag_add(&f->diags, line, col, code, "%s", msg) == NULL)
         c->oom = true;
 }
 
@@ -1374,8 +1402,8 @@ static void check_imports(ctx_t *c, file_t *f)
                 continue;
             if (hmap_put(seen, key, sizeof key, 1) != ST_OK)
                 c->oom = true;
-            report(c, f, m->line, col1(m->col), "E0401", "Unable to import '%.*s'%.*s", abs.s,
-                   abs.len, "", 0);
+            report(c, f, m->line, col1(m->col), "E0401", "Unable to import '%.*s'", (int)abs.len,
+                   abs.s);
             continue;
         }
         if (m->kind != SUM_FROM || m->res != R_PROJECT || name.len == 0)
@@ -1385,8 +1413,8 @@ static void check_imports(ctx_t *c, file_t *f)
         if (iface_find(src, &name) != NULL || is_sub(c, src, m->abs, &name) || is_dunder(&name) ||
             stored(c, m->abs, name.id))
             continue;
-        report(c, f, m->line, col1(m->col), "E0611", "No name '%.*s' in module '%.*s'", name.s,
-               name.len, abs.s, abs.len);
+        report(c, f, m->line, col1(m->col), "E0611", "No name '%.*s' in module '%.*s'",
+               (int)name.len, name.s, (int)abs.len, abs.s);
     }
 }
 
@@ -1401,8 +1429,8 @@ static void check_uses(ctx_t *c, file_t *f)
         if (w.kind != W_MISSING)
             continue;
         nm_t mod = nm_of(c, w.mod), x = nm_of(c, u->chain[w.at]);
-        report(c, f, u->line, col1(u->col), "E1101", "Module '%.*s' has no '%.*s' member", mod.s,
-               mod.len, x.s, x.len);
+        report(c, f, u->line, col1(u->col), "E1101", "Module '%.*s' has no '%.*s' member",
+               (int)mod.len, mod.s, (int)x.len, x.s);
     }
 }
 
@@ -1425,8 +1453,7 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
         kwargs |= g->p[i].kind == SUM_P_KWARGS;
     }
     if (k->npos > n_slots && !varargs && !k->star)
-        report(c, f, line, col, "E1121", "Too many positional arguments for %.*s call%.*s", what,
-               (uint32_t)strlen(what), "", 0);
+        report(c, f, line, col, "E1121", "Too many positional arguments for %s call", what);
     for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
         if (g->p[i].kind <= SUM_P_NORMAL)
             bound[i] = true, p++;
@@ -1443,8 +1470,8 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
         if (kwargs || k->dstar)
             continue;
         nm_t kn = nm_of(c, k->kw[j]);
-        report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %.*s call", kn.s,
-               kn.len, what, (uint32_t)strlen(what));
+        report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %s call",
+               (int)kn.len, kn.s, what);
     }
     if (k->star || k->dstar)
         return;
@@ -1454,8 +1481,8 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
             continue;
         if (pk == SUM_P_KWONLY)
             continue; /* pylint's E1125 missing-kwoa, not one of ours */
-        report(c, f, line, col, "E1120", "No value for argument '%.*s' in %.*s call",
-               g->p[i].name.s, g->p[i].name.len, what, (uint32_t)strlen(what));
+        report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
+               (int)g->p[i].name.len, g->p[i].name.s, what);
     }
 }
 
@@ -1519,11 +1546,10 @@ static void check_stars(ctx_t *c, file_t *f)
         if (provided)
             continue;
         if (st->in_all)
-            report(c, f, st->line, st->col, "F822", "undefined name '%.*s' in __all__%.*s", name.s,
-                   name.len, "", 0);
+            report(c, f, st->line, st->col, "F822", "undefined name '%.*s' in __all__",
+                   (int)name.len, name.s);
         else
-            report(c, f, st->line, st->col, "F821", "undefined name '%.*s'%.*s", name.s, name.len,
-                   "", 0);
+            report(c, f, st->line, st->col, "F821", "undefined name '%.*s'", (int)name.len, name.s);
     }
 }
 
@@ -1659,8 +1685,7 @@ static void report_cycle(ctx_t *c, const uint32_t *stack, uint32_t from, uint32_
         memcpy(msg + len, n.s, n.len);
         len += n.len;
     }
-    report(c, e->file, e->line, col1(e->col), "R0401", "Cyclic import (%.*s)%.*s", msg,
-           (uint32_t)len, "", 0);
+    report(c, e->file, e->line, col1(e->col), "R0401", "Cyclic import (%.*s)", (int)len, msg);
 }
 
 /* A depth-first search from each module in name order, successors in name
