@@ -1388,3 +1388,30 @@ TEST(check_unsettled_reexports_become_unknown)
     buf_free(&b);
     buf_free(&doc);
 }
+
+TEST(check_star_of_a_dynamic_all_takes_every_name)
+{
+    static const tmod_t mods[] = {
+        {.name = "a",
+         .path = "a.py",
+         .src = "import other\n__all__ = ['_p'] + other.names\n_p = 1\n_q = 2\nv = 3\n",
+         .res = "2 other"},
+        {.name = "b",
+         .path = "b.py",
+         .src = "from a import *\nprint(_p, zz)\n",
+         .res = "0 a",
+         .sum = "{\"stars\":[[\"_p\",2,7,false],[\"zz\",2,11,false]]}"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 2, NULL, &t));
+    CHECK_STREQ(t.iface[0], "{\"name\":\"a\",\"open\":false,\"all\":nil,\"subs\":[],\"names\":["
+                            "[\"__all__\",2,nil,nil],[\"_p\",2,nil,nil],[\"_q\",2,nil,nil],"
+                            "[\"other\",3,nil,\"other\"],[\"v\",2,nil,nil]]}");
+    /* the __all__ a could not read may list any of its names */
+    CHECK_STREQ(t.iface[1], "{\"name\":\"b\",\"open\":false,\"all\":nil,\"subs\":[],\"names\":["
+                            "[\"_p\",2,nil,nil],[\"_q\",2,nil,nil],"
+                            "[\"other\",3,nil,\"other\"],[\"v\",2,nil,nil]]}");
+    CHECK_STREQ(t.diags[1], "2:11 F821 undefined name 'zz'\n");
+    CHECK_STREQ(t.drop[1], "2:7 2:11 ");
+    tres_free(&t);
+}

@@ -1079,13 +1079,22 @@ static bool ev_push(ctx_t *c, entvec_t *ev, ent_t e)
     return true;
 }
 
+/* Whether a star import takes only the public names: without __all__. An
+ * __all__ the summary could not read may list private names too, so then
+ * every name counts (a star import binds at most those). */
+static bool star_public_only(const iface_t *f)
+{
+    static const nm_t all = {"__all__", 7, 0};
+    return !f->has_all && iface_find(f, &all) == NULL;
+}
+
 /* Whether a star import of module m (interface f) binds name. */
 static bool star_provides(ctx_t *c, const iface_t *f, uint32_t m, const nm_t *name)
 {
     if (f->has_all)
         return nm_in(f->all, f->n_all, name) &&
                (iface_find(f, name) != NULL || is_sub(c, f, m, name));
-    if (name->len > 0 && name->s[0] == '_')
+    if (star_public_only(f) && name->len > 0 && name->s[0] == '_')
         return false;
     return iface_find(f, name) != NULL || is_sub(c, f, m, name);
 }
@@ -1119,8 +1128,10 @@ static void star_names(ctx_t *c, const iface_t *f, uint32_t m, entvec_t *ev)
         }
         return;
     }
+    bool public_only = star_public_only(f);
     for (uint32_t i = 0; i < f->n_names; i++)
-        if (f->names[i].name.len > 0 && f->names[i].name.s[0] != '_')
+        if (public_only ? f->names[i].name.len > 0 && f->names[i].name.s[0] != '_'
+                        : strcmp(f->names[i].name.s, "__all__") != 0)
             ev_push(c, ev, f->names[i]);
 }
 
