@@ -410,9 +410,11 @@ static st_rc_t skip_rest(mpread_t *r, uint32_t n, uint32_t used)
     return ST_OK;
 }
 
-static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t size, void **v, uint32_t *n)
+/* An array of n elements of at least min bytes each (so that a count the
+ * bytes cannot hold is refused before it allocates), into *v. */
+static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t min, size_t size, void **v, uint32_t *n)
 {
-    if (mpread_array(r, n) != ST_OK)
+    if (mpread_array(r, n) != ST_OK || (uint64_t)*n * min > r->len - r->pos)
         return ST_ECORRUPT;
     *v = alloc_n(c, *n, size);
     return *v != NULL ? ST_OK : ST_ENOMEM;
@@ -420,7 +422,7 @@ static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t size, void **v, uint32_t *
 
 static st_rc_t rd_nms(ctx_t *c, mpread_t *r, nm_t **v, uint32_t *n)
 {
-    TRY(rd_array(c, r, sizeof **v, (void **)v, n));
+    TRY(rd_array(c, r, 1, sizeof **v, (void **)v, n));
     for (uint32_t i = 0; i < *n; i++)
         TRY(rd_nm(c, r, &(*v)[i]));
     return ST_OK;
@@ -428,7 +430,7 @@ static st_rc_t rd_nms(ctx_t *c, mpread_t *r, nm_t **v, uint32_t *n)
 
 static st_rc_t rd_ids(ctx_t *c, mpread_t *r, uint32_t **v, uint32_t *n)
 {
-    TRY(rd_array(c, r, sizeof **v, (void **)v, n));
+    TRY(rd_array(c, r, 1, sizeof **v, (void **)v, n));
     for (uint32_t i = 0; i < *n; i++)
         TRY(rd_id(c, r, &(*v)[i]));
     return ST_OK;
@@ -441,7 +443,7 @@ static st_rc_t rd_sig(ctx_t *c, mpread_t *r, csig_t *g)
 
     TRY(rd_tuple(r, 2, &n));
     TRY(rd_u8(r, 255, &g->flags));
-    TRY(rd_array(c, r, sizeof *g->p, (void **)&g->p, &g->n));
+    TRY(rd_array(c, r, 4, sizeof *g->p, (void **)&g->p, &g->n));
     for (uint32_t i = 0; i < g->n; i++) {
         TRY(rd_tuple(r, 3, &pn));
         TRY(rd_nm(c, r, &g->p[i].name));
@@ -456,7 +458,7 @@ static st_rc_t rd_imports(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->imps, (void **)&f->imps, &f->n_imps));
+    TRY(rd_array(c, r, 9, sizeof *f->imps, (void **)&f->imps, &f->n_imps));
     for (uint32_t i = 0; i < f->n_imps; i++) {
         imp_t *m = &f->imps[i];
         memset(m, 0, sizeof *m);
@@ -480,7 +482,7 @@ static st_rc_t rd_defs(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
+    TRY(rd_array(c, r, 5, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
     for (uint32_t i = 0; i < f->n_defs; i++) {
         def_t *d = &f->defs[i];
         memset(d, 0, sizeof *d);
@@ -500,7 +502,7 @@ static st_rc_t rd_classes(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n, mn, line;
 
-    TRY(rd_array(c, r, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
+    TRY(rd_array(c, r, 5, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
     for (uint32_t i = 0; i < f->n_classes; i++) {
         cls_t *k = &f->classes[i];
         memset(k, 0, sizeof *k);
@@ -508,7 +510,7 @@ static st_rc_t rd_classes(ctx_t *c, mpread_t *r, file_t *f)
         TRY(rd_id(c, r, &k->name));
         TRY(rd_u32(r, &line));
         TRY(rd_ids(c, r, &k->bases, &k->n_bases));
-        TRY(rd_array(c, r, sizeof *k->members, (void **)&k->members, &k->n_members));
+        TRY(rd_array(c, r, 4, sizeof *k->members, (void **)&k->members, &k->n_members));
         for (uint32_t j = 0; j < k->n_members; j++) {
             TRY(rd_tuple(r, 3, &mn));
             TRY(rd_id(c, r, &k->members[j].name));
@@ -528,7 +530,7 @@ static st_rc_t rd_uses(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
+    TRY(rd_array(c, r, 5, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
     for (uint32_t i = 0; i < f->n_uses; i++) {
         use_t *u = &f->uses[i];
         memset(u, 0, sizeof *u);
@@ -548,7 +550,7 @@ static st_rc_t rd_calls(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
+    TRY(rd_array(c, r, 6, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
     for (uint32_t i = 0; i < f->n_calls; i++) {
         call_t *k = &f->calls[i];
         TRY(rd_tuple(r, 5, &n));
@@ -566,7 +568,7 @@ static st_rc_t rd_stars(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
+    TRY(rd_array(c, r, 5, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
     for (uint32_t i = 0; i < f->n_stars; i++) {
         star_t *s = &f->stars[i];
         TRY(rd_tuple(r, 4, &n));
@@ -583,7 +585,7 @@ static st_rc_t rd_noqa(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n, id;
 
-    TRY(rd_array(c, r, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
+    TRY(rd_array(c, r, 4, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
     for (uint32_t i = 0; i < f->n_noqa; i++) {
         noqa_t *q = &f->noqa[i];
         TRY(rd_tuple(r, 3, &n));
@@ -592,7 +594,7 @@ static st_rc_t rd_noqa(ctx_t *c, mpread_t *r, file_t *f)
         q->codes = NULL;
         q->n = 0;
         if (!mpread_nil(r)) {
-            TRY(rd_array(c, r, sizeof *q->codes, (void **)&q->codes, &q->n));
+            TRY(rd_array(c, r, 1, sizeof *q->codes, (void **)&q->codes, &q->n));
             for (uint32_t k = 0; k < q->n; k++) {
                 TRY(rd_id(c, r, &id));
                 q->codes[k] = nm_of(c, id).s;
@@ -615,7 +617,7 @@ static st_rc_t rd_summary(ctx_t *c, mpread_t *r, file_t *f)
         } else if (mpread_key(r, "defs")) {
             TRY(rd_defs(c, r, f));
         } else if (mpread_key(r, "sigs")) {
-            TRY(rd_array(c, r, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
+            TRY(rd_array(c, r, 3, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
             for (uint32_t i = 0; i < f->n_sigs; i++)
                 TRY(rd_sig(c, r, &f->sigs[i]));
         } else if (mpread_key(r, "classes")) {
@@ -749,7 +751,7 @@ static st_rc_t rd_iface(ctx_t *c, mpread_t *r, iface_t *f)
         } else if (mpread_key(r, "subs")) {
             TRY(rd_nms(c, r, &f->subs, &f->n_subs));
         } else if (mpread_key(r, "names")) {
-            TRY(rd_array(c, r, sizeof *f->names, (void **)&f->names, &f->n_names));
+            TRY(rd_array(c, r, 5, sizeof *f->names, (void **)&f->names, &f->n_names));
             for (uint32_t i = 0; i < f->n_names; i++) {
                 ent_t *e = &f->names[i];
                 csig_t *g;
@@ -804,7 +806,7 @@ static st_rc_t rd_input(ctx_t *c, mpread_t *r)
         } else if (mpread_key(r, "modules")) {
             if (has_mods)
                 return ST_ECORRUPT;
-            TRY(rd_array(c, r, sizeof *c->files, (void **)&c->files, &c->n_files));
+            TRY(rd_array(c, r, 10, sizeof *c->files, (void **)&c->files, &c->n_files));
             memset(c->files, 0, (size_t)c->n_files * sizeof *c->files);
             for (uint32_t i = 0; i < c->n_files; i++)
                 TRY(rd_module(c, r, &c->files[i]));
@@ -812,7 +814,7 @@ static st_rc_t rd_input(ctx_t *c, mpread_t *r)
         } else if (mpread_key(r, "ifaces")) {
             if (c->ext != NULL)
                 return ST_ECORRUPT;
-            TRY(rd_array(c, r, sizeof *c->ext, (void **)&c->ext, &c->n_ext));
+            TRY(rd_array(c, r, 3, sizeof *c->ext, (void **)&c->ext, &c->n_ext));
             for (uint32_t i = 0; i < c->n_ext; i++)
                 TRY(rd_iface(c, r, &c->ext[i]));
         } else if (mpread_skip(r) != ST_OK || mpread_skip(r) != ST_OK) {
