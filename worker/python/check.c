@@ -127,6 +127,7 @@ typedef struct {
     uint32_t *bases;
     member_t *members;
     uint8_t flags;
+    const csig_t *ctor; /* the sure constructor signature, or NULL */
 } cls_t;
 
 typedef struct {
@@ -871,17 +872,12 @@ static const imp_t *binding_import(const file_t *f, uint32_t name)
 /* The constructor signature of a class when sure: a plain class (no
  * decorator, no keywords, no base but object) whose own __init__ is an
  * undecorated, non-overloaded function, and no __new__. Without self. */
-static const csig_t *ctor_sig(ctx_t *c, const file_t *f, const hmap_t *classes, uint32_t name)
+static const csig_t *ctor_sig(ctx_t *c, const file_t *f, const cls_t *k)
 {
-    const cls_t *k;
     const csig_t *init = NULL;
     csig_t *g;
     int n_init = 0;
-    uint64_t v;
 
-    if (hmap_get_u64(classes, name, &v) != ST_OK || v == NONE)
-        return NULL; /* no class, or two classes of that name */
-    k = &f->classes[v];
     if (k->flags != 0)
         return NULL;
     for (uint32_t i = 0; i < k->n_bases; i++)
@@ -975,12 +971,16 @@ static st_rc_t prepare(ctx_t *c)
             if (hmap_put_u64(classes, f->classes[k].name, v) != ST_OK)
                 return ST_ENOMEM;
         }
-        for (uint32_t k = 0; k < f->n_defs; k++)
-            if (f->defs[k].kind == SUM_DEF_CLASS) {
-                f->defs[k].ctor = ctor_sig(c, f, classes, f->defs[k].name);
-                if (c->oom)
-                    return ST_ENOMEM;
-            }
+        for (uint32_t k = 0; k < f->n_classes; k++)
+            f->classes[k].ctor = ctor_sig(c, f, &f->classes[k]);
+        for (uint32_t k = 0; k < f->n_defs; k++) {
+            uint64_t v; /* no class of that name, or two: no signature */
+            if (f->defs[k].kind == SUM_DEF_CLASS &&
+                hmap_get_u64(classes, f->defs[k].name, &v) == ST_OK && v != NONE)
+                f->defs[k].ctor = f->classes[v].ctor;
+        }
+        if (c->oom)
+            return ST_ENOMEM;
         if (f->has_all)
             f->n_all = nm_sort_unique(f->all, f->n_all);
         diag_list_init(&f->diags, c->a);
