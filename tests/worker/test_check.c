@@ -1415,3 +1415,25 @@ TEST(check_star_of_a_dynamic_all_takes_every_name)
     CHECK_STREQ(t.drop[1], "2:7 2:11 ");
     tres_free(&t);
 }
+
+TEST(check_cycles_ignore_stub_imports_and_duplicates)
+{
+    /* m's stub imports n for its annotations; m.py does not: no cycle. A
+     * second export file for n is ignored (the first wins). */
+    static const tmod_t mods[] = {
+        {.name = "m",
+         .path = "m.pyi",
+         .src = "import n\ndef f(x: n.T) -> None: ...\n",
+         .res = "0 n"},
+        {.name = "m", .path = "m.py", .src = "def f(x): pass\n", .not_export = true},
+        {.name = "n", .path = "n.py", .src = "import m\nclass T: pass\nm.f()\n", .res = "0 m"},
+        {.name = "n", .path = "n2.py", .src = "import m\nm.g\n", .res = "0 m"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 4, NULL, &t));
+    CHECK_STREQ(t.diags[0], "");
+    CHECK_STREQ(t.diags[2], "3:1 E1120 No value for argument 'x' in function call\n");
+    CHECK_STREQ(t.iface[3], "nil");
+    CHECK_STREQ(t.diags[3], "2:1 E1101 Module 'm' has no 'g' member\n");
+    tres_free(&t);
+}

@@ -1653,7 +1653,7 @@ static st_rc_t build_edges(ctx_t *c, const uint32_t *rank, edges_t *adj)
     for (uint32_t i = 0; i < c->n_files; i++) {
         file_t *f = &c->files[i];
         mod_t *from = mod_get(c, f->name.id);
-        if (from == NULL || from->file == NULL || (n_files[from - c->mods] > 1 && f->export))
+        if (from == NULL || from->file == NULL || (n_files[from - c->mods] > 1 && from->file == f))
             continue;
         for (uint32_t k = 0; k < f->n_imps; k++) {
             uint32_t to = edge_target(c, &f->imps[k]);
