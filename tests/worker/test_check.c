@@ -129,7 +129,7 @@ static bool pack_text(msgpack_packer *pk, const char **p)
 }
 
 /* msgpack to the notation (compact), for assertions. */
-static bool to_text(mpread_t *r, buf_t *out, int depth)
+static bool value_text(mpread_t *r, buf_t *out, int depth)
 {
     const char *s;
     uint32_t n;
@@ -146,18 +146,6 @@ static bool to_text(mpread_t *r, buf_t *out, int depth)
         return buf_printf(out, "%lld", (long long)i) == ST_OK;
     if (mpread_str(r, &s, &n) == ST_OK)
         return buf_printf(out, "\"%.*s\"", (int)n, s) == ST_OK;
-    (void)n;
-    return false;
-}
-
-/* to_text with arrays and maps (kept apart: the header byte decides). */
-static bool value_text(mpread_t *r, buf_t *out, int depth)
-{
-    uint32_t n;
-    size_t pos = r->pos;
-
-    if (depth > 32)
-        return false;
     if (mpread_array(r, &n) == ST_OK) {
         buf_append_byte(out, '[');
         for (uint32_t k = 0; k < n; k++) {
@@ -168,7 +156,6 @@ static bool value_text(mpread_t *r, buf_t *out, int depth)
         }
         return buf_append_byte(out, ']') == ST_OK;
     }
-    r->pos = pos;
     if (mpread_map(r, &n) == ST_OK) {
         buf_append_byte(out, '{');
         for (uint32_t k = 0; k < n; k++) {
@@ -182,8 +169,7 @@ static bool value_text(mpread_t *r, buf_t *out, int depth)
         }
         return buf_append_byte(out, '}') == ST_OK;
     }
-    r->pos = pos;
-    return to_text(r, out, depth);
+    return false;
 }
 
 static char *span_text(span_t s)
