@@ -129,7 +129,7 @@ static bool pack_text(msgpack_packer *pk, const char **p)
 }
 
 /* msgpack to the notation (compact), for assertions. */
-static bool to_text(mpread_t *r, buf_t *out, int depth)
+static bool value_text(mpread_t *r, buf_t *out, int depth)
 {
     const char *s;
     uint32_t n;
@@ -146,18 +146,6 @@ static bool to_text(mpread_t *r, buf_t *out, int depth)
         return buf_printf(out, "%lld", (long long)i) == ST_OK;
     if (mpread_str(r, &s, &n) == ST_OK)
         return buf_printf(out, "\"%.*s\"", (int)n, s) == ST_OK;
-    (void)n;
-    return false;
-}
-
-/* to_text with arrays and maps (kept apart: the header byte decides). */
-static bool value_text(mpread_t *r, buf_t *out, int depth)
-{
-    uint32_t n;
-    size_t pos = r->pos;
-
-    if (depth > 32)
-        return false;
     if (mpread_array(r, &n) == ST_OK) {
         buf_append_byte(out, '[');
         for (uint32_t k = 0; k < n; k++) {
@@ -168,7 +156,6 @@ static bool value_text(mpread_t *r, buf_t *out, int depth)
         }
         return buf_append_byte(out, ']') == ST_OK;
     }
-    r->pos = pos;
     if (mpread_map(r, &n) == ST_OK) {
         buf_append_byte(out, '{');
         for (uint32_t k = 0; k < n; k++) {
@@ -182,8 +169,7 @@ static bool value_text(mpread_t *r, buf_t *out, int depth)
         }
         return buf_append_byte(out, '}') == ST_OK;
     }
-    r->pos = pos;
-    return to_text(r, out, depth);
+    return false;
 }
 
 static char *span_text(span_t s)
@@ -1332,4 +1318,108 @@ TEST(check_result_decode_refuses_malformed)
     }
     tres_free(&t);
     arena_destroy(&a);
+}
+
+TEST(check_unsettled_reexports_become_unknown)
+{
+    /* a chain of 70 re-exports: a0 <- a1 <- ... <- a69 defines x(). The
+     * rounds stop before the start of the chain settles: what did not
+     * settle is unknown, what did keeps its signature. */
+    enum { N = 70 };
+    buf_t doc;
+    buf_init(&doc);
+    buf_printf(&doc, "{\"v\":1,\"modules\":[");
+    for (int i = 0; i < N; i++) {
+        buf_printf(&doc,
+                   "%s{\"name\":\"a%02d\",\"file\":%d,\"export\":true,\"summary\":", i ? "," : "",
+                   i, i);
+        if (i + 1 < N)
+            buf_printf(
+                &doc,
+                "{\"imports\":[[1,0,\"a%02d\",\"x\",\"\",1,0,0]],\"defs\":[[\"x\",3,1,-1,0]],"
+                "\"uses\":[[0,[],2,0,0]],\"calls\":[[0,1,[],false,false]]},"
+                "\"res\":[[0,\"a%02d\"]]}",
+                i + 1, i + 1);
+        else
+            buf_printf(&doc, "{\"defs\":[[\"x\",0,1,0,0]],\"sigs\":[[0,[]]]},\"res\":[]}");
+    }
+    buf_printf(&doc, "]}");
+    buf_t b;
+    msgpack_packer pk;
+    const char *p = (const char *)doc.data;
+    buf_init(&b);
+    msgpack_packer_init(&pk, &b, buf_write);
+    REQUIRE(pack_text(&pk, &p));
+    arena_t *a = arena_new(0);
+    span_t out;
+    check_module_t *m;
+    size_t n;
+    REQUIRE(check_run((span_t){b.data, b.len}, a, &out, NULL) == ST_OK);
+    REQUIRE(check_result_decode(out, a, &m, &n, NULL) == ST_OK);
+    REQUIRE(n == N);
+    char *first = span_text(m[0].iface), *settled = span_text(m[20].iface);
+    CHECK_STREQ(first, "{\"name\":\"a00\",\"open\":false,\"all\":nil,\"subs\":[],"
+                       "\"names\":[[\"x\",4,nil,nil]]}");
+    CHECK_STREQ(settled, "{\"name\":\"a20\",\"open\":false,\"all\":nil,\"subs\":[],"
+                         "\"names\":[[\"x\",0,[0,[]],nil]]}");
+    /* x(1) is too many where x is known (a20 imports it from a21), not where
+     * it is not (a0) */
+    CHECK_EQ_INT(m[0].n_diags, 0);
+    CHECK_EQ_INT(m[20].n_diags, 1);
+    if (m[20].n_diags == 1)
+        CHECK_STREQ(m[20].diags[0].code, "E1121");
+    free(first);
+    free(settled);
+    arena_destroy(&a);
+    buf_free(&b);
+    buf_free(&doc);
+}
+
+TEST(check_star_of_a_dynamic_all_takes_every_name)
+{
+    static const tmod_t mods[] = {
+        {.name = "a",
+         .path = "a.py",
+         .src = "import other\n__all__ = ['_p'] + other.names\n_p = 1\n_q = 2\nv = 3\n",
+         .res = "2 other"},
+        {.name = "b",
+         .path = "b.py",
+         .src = "from a import *\nprint(_p, zz)\n",
+         .res = "0 a",
+         .sum = "{\"stars\":[[\"_p\",2,7,false],[\"zz\",2,11,false]]}"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 2, NULL, &t));
+    CHECK_STREQ(t.iface[0], "{\"name\":\"a\",\"open\":false,\"all\":nil,\"subs\":[],\"names\":["
+                            "[\"__all__\",2,nil,nil],[\"_p\",2,nil,nil],[\"_q\",2,nil,nil],"
+                            "[\"other\",3,nil,\"other\"],[\"v\",2,nil,nil]]}");
+    /* the __all__ a could not read may list any of its names */
+    CHECK_STREQ(t.iface[1], "{\"name\":\"b\",\"open\":false,\"all\":nil,\"subs\":[],\"names\":["
+                            "[\"_p\",2,nil,nil],[\"_q\",2,nil,nil],"
+                            "[\"other\",3,nil,\"other\"],[\"v\",2,nil,nil]]}");
+    CHECK_STREQ(t.diags[1], "2:11 F821 undefined name 'zz'\n");
+    CHECK_STREQ(t.drop[1], "2:7 2:11 ");
+    tres_free(&t);
+}
+
+TEST(check_cycles_ignore_stub_imports_and_duplicates)
+{
+    /* m's stub imports n for its annotations; m.py does not: no cycle. A
+     * second export file for n is ignored (the first wins). */
+    static const tmod_t mods[] = {
+        {.name = "m",
+         .path = "m.pyi",
+         .src = "import n\ndef f(x: n.T) -> None: ...\n",
+         .res = "0 n"},
+        {.name = "m", .path = "m.py", .src = "def f(x): pass\n", .not_export = true},
+        {.name = "n", .path = "n.py", .src = "import m\nclass T: pass\nm.f()\n", .res = "0 m"},
+        {.name = "n", .path = "n2.py", .src = "import m\nm.g\n", .res = "0 m"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 4, NULL, &t));
+    CHECK_STREQ(t.diags[0], "");
+    CHECK_STREQ(t.diags[2], "3:1 E1120 No value for argument 'x' in function call\n");
+    CHECK_STREQ(t.iface[3], "nil");
+    CHECK_STREQ(t.diags[3], "2:1 E1101 Module 'm' has no 'g' member\n");
+    tres_free(&t);
 }

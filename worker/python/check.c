@@ -13,7 +13,24 @@
  * Precision first: every rule says nothing when a fact it needs is unknown
  * (a module not given, an open interface, a name bound twice, a decorated
  * function, a guarded use). Nothing recurses over input data: chains and
- * re-exports are walked by loops bounded by the input's own sizes. */
+ * re-exports are walked by loops bounded by the input's own sizes.
+ *
+ * Conventions the contract leaves open:
+ *   - positions: summary imports and uses have 0-based columns, diagnostics
+ *     1-based ones; "stars" positions are those of the scan's F405s, already
+ *     1-based, and are echoed as they are in "drop" and in the F821/F822;
+ *   - a dunder attribute of a module (__name__, __path__, __version__...)
+ *     is never reported missing;
+ *   - R0401 edges are module-level imports outside try/if blocks (an import
+ *     under `if TYPE_CHECKING:` does not run), from the .py when a stub
+ *     sits beside it; the search starts at the smallest module name and
+ *     takes successors in name order; every back edge u -> v reports
+ *     "Cyclic import (v -> ... -> u)" (the DFS path from v to u) on the
+ *     first import in u's file that imports v, once per (file, line);
+ *   - a keyword-only parameter left unbound is pylint's E1125, not E1120:
+ *     nothing is said about it;
+ *   - a class tuple without flags (an older summary) gives no constructor
+ *     signature, since its decorators are unknown. */
 #include "check.h"
 
 #include "common/buf.h"
@@ -24,6 +41,8 @@
 #include "worker/python/summary.h"
 
 #include <msgpack.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,6 +127,7 @@ typedef struct {
     uint32_t *bases;
     member_t *members;
     uint8_t flags;
+    const csig_t *ctor; /* the sure constructor signature, or NULL */
 } cls_t;
 
 typedef struct {
@@ -159,7 +179,9 @@ typedef struct {
     uint32_t n_stars;
     noqa_t *noqa;
     uint32_t n_noqa;
-    hmap_t *bound; /* bound name id -> import index (NONE: ambiguous) */
+    hmap_t *bound;       /* bound name id -> import index (NONE: ambiguous) */
+    uint32_t *star_from; /* star imports, one per distinct module */
+    uint32_t n_star_from;
     /* results */
     diag_list_t diags;
     check_pos_t *drop;
@@ -389,9 +411,11 @@ static st_rc_t skip_rest(mpread_t *r, uint32_t n, uint32_t used)
     return ST_OK;
 }
 
-static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t size, void **v, uint32_t *n)
+/* An array of n elements of at least min bytes each (so that a count the
+ * bytes cannot hold is refused before it allocates), into *v. */
+static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t min, size_t size, void **v, uint32_t *n)
 {
-    if (mpread_array(r, n) != ST_OK)
+    if (mpread_array(r, n) != ST_OK || (uint64_t)*n * min > r->len - r->pos)
         return ST_ECORRUPT;
     *v = alloc_n(c, *n, size);
     return *v != NULL ? ST_OK : ST_ENOMEM;
@@ -399,7 +423,7 @@ static st_rc_t rd_array(ctx_t *c, mpread_t *r, size_t size, void **v, uint32_t *
 
 static st_rc_t rd_nms(ctx_t *c, mpread_t *r, nm_t **v, uint32_t *n)
 {
-    TRY(rd_array(c, r, sizeof **v, (void **)v, n));
+    TRY(rd_array(c, r, 1, sizeof **v, (void **)v, n));
     for (uint32_t i = 0; i < *n; i++)
         TRY(rd_nm(c, r, &(*v)[i]));
     return ST_OK;
@@ -407,7 +431,7 @@ static st_rc_t rd_nms(ctx_t *c, mpread_t *r, nm_t **v, uint32_t *n)
 
 static st_rc_t rd_ids(ctx_t *c, mpread_t *r, uint32_t **v, uint32_t *n)
 {
-    TRY(rd_array(c, r, sizeof **v, (void **)v, n));
+    TRY(rd_array(c, r, 1, sizeof **v, (void **)v, n));
     for (uint32_t i = 0; i < *n; i++)
         TRY(rd_id(c, r, &(*v)[i]));
     return ST_OK;
@@ -420,7 +444,7 @@ static st_rc_t rd_sig(ctx_t *c, mpread_t *r, csig_t *g)
 
     TRY(rd_tuple(r, 2, &n));
     TRY(rd_u8(r, 255, &g->flags));
-    TRY(rd_array(c, r, sizeof *g->p, (void **)&g->p, &g->n));
+    TRY(rd_array(c, r, 4, sizeof *g->p, (void **)&g->p, &g->n));
     for (uint32_t i = 0; i < g->n; i++) {
         TRY(rd_tuple(r, 3, &pn));
         TRY(rd_nm(c, r, &g->p[i].name));
@@ -435,7 +459,7 @@ static st_rc_t rd_imports(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->imps, (void **)&f->imps, &f->n_imps));
+    TRY(rd_array(c, r, 9, sizeof *f->imps, (void **)&f->imps, &f->n_imps));
     for (uint32_t i = 0; i < f->n_imps; i++) {
         imp_t *m = &f->imps[i];
         memset(m, 0, sizeof *m);
@@ -459,7 +483,7 @@ static st_rc_t rd_defs(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
+    TRY(rd_array(c, r, 5, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
     for (uint32_t i = 0; i < f->n_defs; i++) {
         def_t *d = &f->defs[i];
         memset(d, 0, sizeof *d);
@@ -479,7 +503,7 @@ static st_rc_t rd_classes(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n, mn, line;
 
-    TRY(rd_array(c, r, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
+    TRY(rd_array(c, r, 5, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
     for (uint32_t i = 0; i < f->n_classes; i++) {
         cls_t *k = &f->classes[i];
         memset(k, 0, sizeof *k);
@@ -487,7 +511,7 @@ static st_rc_t rd_classes(ctx_t *c, mpread_t *r, file_t *f)
         TRY(rd_id(c, r, &k->name));
         TRY(rd_u32(r, &line));
         TRY(rd_ids(c, r, &k->bases, &k->n_bases));
-        TRY(rd_array(c, r, sizeof *k->members, (void **)&k->members, &k->n_members));
+        TRY(rd_array(c, r, 4, sizeof *k->members, (void **)&k->members, &k->n_members));
         for (uint32_t j = 0; j < k->n_members; j++) {
             TRY(rd_tuple(r, 3, &mn));
             TRY(rd_id(c, r, &k->members[j].name));
@@ -507,7 +531,7 @@ static st_rc_t rd_uses(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
+    TRY(rd_array(c, r, 5, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
     for (uint32_t i = 0; i < f->n_uses; i++) {
         use_t *u = &f->uses[i];
         memset(u, 0, sizeof *u);
@@ -527,7 +551,7 @@ static st_rc_t rd_calls(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
+    TRY(rd_array(c, r, 6, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
     for (uint32_t i = 0; i < f->n_calls; i++) {
         call_t *k = &f->calls[i];
         TRY(rd_tuple(r, 5, &n));
@@ -545,7 +569,7 @@ static st_rc_t rd_stars(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(c, r, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
+    TRY(rd_array(c, r, 5, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
     for (uint32_t i = 0; i < f->n_stars; i++) {
         star_t *s = &f->stars[i];
         TRY(rd_tuple(r, 4, &n));
@@ -562,7 +586,7 @@ static st_rc_t rd_noqa(ctx_t *c, mpread_t *r, file_t *f)
 {
     uint32_t n, id;
 
-    TRY(rd_array(c, r, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
+    TRY(rd_array(c, r, 4, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
     for (uint32_t i = 0; i < f->n_noqa; i++) {
         noqa_t *q = &f->noqa[i];
         TRY(rd_tuple(r, 3, &n));
@@ -571,7 +595,7 @@ static st_rc_t rd_noqa(ctx_t *c, mpread_t *r, file_t *f)
         q->codes = NULL;
         q->n = 0;
         if (!mpread_nil(r)) {
-            TRY(rd_array(c, r, sizeof *q->codes, (void **)&q->codes, &q->n));
+            TRY(rd_array(c, r, 1, sizeof *q->codes, (void **)&q->codes, &q->n));
             for (uint32_t k = 0; k < q->n; k++) {
                 TRY(rd_id(c, r, &id));
                 q->codes[k] = nm_of(c, id).s;
@@ -594,7 +618,7 @@ static st_rc_t rd_summary(ctx_t *c, mpread_t *r, file_t *f)
         } else if (mpread_key(r, "defs")) {
             TRY(rd_defs(c, r, f));
         } else if (mpread_key(r, "sigs")) {
-            TRY(rd_array(c, r, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
+            TRY(rd_array(c, r, 3, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
             for (uint32_t i = 0; i < f->n_sigs; i++)
                 TRY(rd_sig(c, r, &f->sigs[i]));
         } else if (mpread_key(r, "classes")) {
@@ -728,7 +752,7 @@ static st_rc_t rd_iface(ctx_t *c, mpread_t *r, iface_t *f)
         } else if (mpread_key(r, "subs")) {
             TRY(rd_nms(c, r, &f->subs, &f->n_subs));
         } else if (mpread_key(r, "names")) {
-            TRY(rd_array(c, r, sizeof *f->names, (void **)&f->names, &f->n_names));
+            TRY(rd_array(c, r, 5, sizeof *f->names, (void **)&f->names, &f->n_names));
             for (uint32_t i = 0; i < f->n_names; i++) {
                 ent_t *e = &f->names[i];
                 csig_t *g;
@@ -783,7 +807,7 @@ static st_rc_t rd_input(ctx_t *c, mpread_t *r)
         } else if (mpread_key(r, "modules")) {
             if (has_mods)
                 return ST_ECORRUPT;
-            TRY(rd_array(c, r, sizeof *c->files, (void **)&c->files, &c->n_files));
+            TRY(rd_array(c, r, 10, sizeof *c->files, (void **)&c->files, &c->n_files));
             memset(c->files, 0, (size_t)c->n_files * sizeof *c->files);
             for (uint32_t i = 0; i < c->n_files; i++)
                 TRY(rd_module(c, r, &c->files[i]));
@@ -791,7 +815,7 @@ static st_rc_t rd_input(ctx_t *c, mpread_t *r)
         } else if (mpread_key(r, "ifaces")) {
             if (c->ext != NULL)
                 return ST_ECORRUPT;
-            TRY(rd_array(c, r, sizeof *c->ext, (void **)&c->ext, &c->n_ext));
+            TRY(rd_array(c, r, 3, sizeof *c->ext, (void **)&c->ext, &c->n_ext));
             for (uint32_t i = 0; i < c->n_ext; i++)
                 TRY(rd_iface(c, r, &c->ext[i]));
         } else if (mpread_skip(r) != ST_OK || mpread_skip(r) != ST_OK) {
@@ -848,17 +872,12 @@ static const imp_t *binding_import(const file_t *f, uint32_t name)
 /* The constructor signature of a class when sure: a plain class (no
  * decorator, no keywords, no base but object) whose own __init__ is an
  * undecorated, non-overloaded function, and no __new__. Without self. */
-static const csig_t *ctor_sig(ctx_t *c, const file_t *f, const hmap_t *classes, uint32_t name)
+static const csig_t *ctor_sig(ctx_t *c, const file_t *f, const cls_t *k)
 {
-    const cls_t *k;
     const csig_t *init = NULL;
     csig_t *g;
     int n_init = 0;
-    uint64_t v;
 
-    if (hmap_get_u64(classes, name, &v) != ST_OK || v == NONE)
-        return NULL; /* no class, or two classes of that name */
-    k = &f->classes[v];
     if (k->flags != 0)
         return NULL;
     for (uint32_t i = 0; i < k->n_bases; i++)
@@ -918,6 +937,25 @@ static st_rc_t index_modules(ctx_t *c)
     return ST_OK;
 }
 
+/* The file's star imports, the first of each module only. */
+static st_rc_t index_stars(ctx_t *c, file_t *f)
+{
+    hmap_t *seen = hmap_new_arena(c->a, HMAP_U64);
+
+    if (seen == NULL || (f->star_from = alloc_n(c, f->n_imps, sizeof *f->star_from)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < f->n_imps; i++) {
+        const imp_t *m = &f->imps[i];
+        uint64_t key = (uint64_t)m->res << 32 | m->abs;
+        if (m->kind != SUM_STAR || hmap_get_u64(seen, key, NULL) == ST_OK)
+            continue;
+        if (hmap_put_u64(seen, key, 1) != ST_OK)
+            return ST_ENOMEM;
+        f->star_from[f->n_star_from++] = i;
+    }
+    return ST_OK;
+}
+
 static st_rc_t prepare(ctx_t *c)
 {
     TRY(index_modules(c));
@@ -927,17 +965,22 @@ static st_rc_t prepare(ctx_t *c)
         if (classes == NULL)
             return ST_ENOMEM;
         TRY(index_bindings(c, f));
+        TRY(index_stars(c, f));
         for (uint32_t k = 0; k < f->n_classes; k++) {
             uint64_t v = hmap_get_u64(classes, f->classes[k].name, NULL) == ST_OK ? NONE : k;
             if (hmap_put_u64(classes, f->classes[k].name, v) != ST_OK)
                 return ST_ENOMEM;
         }
-        for (uint32_t k = 0; k < f->n_defs; k++)
-            if (f->defs[k].kind == SUM_DEF_CLASS) {
-                f->defs[k].ctor = ctor_sig(c, f, classes, f->defs[k].name);
-                if (c->oom)
-                    return ST_ENOMEM;
-            }
+        for (uint32_t k = 0; k < f->n_classes; k++)
+            f->classes[k].ctor = ctor_sig(c, f, &f->classes[k]);
+        for (uint32_t k = 0; k < f->n_defs; k++) {
+            uint64_t v; /* no class of that name, or two: no signature */
+            if (f->defs[k].kind == SUM_DEF_CLASS &&
+                hmap_get_u64(classes, f->defs[k].name, &v) == ST_OK && v != NONE)
+                f->defs[k].ctor = f->classes[v].ctor;
+        }
+        if (c->oom)
+            return ST_ENOMEM;
         if (f->has_all)
             f->n_all = nm_sort_unique(f->all, f->n_all);
         diag_list_init(&f->diags, c->a);
@@ -1038,13 +1081,22 @@ static bool ev_push(ctx_t *c, entvec_t *ev, ent_t e)
     return true;
 }
 
+/* Whether a star import takes only the public names: without __all__. An
+ * __all__ the summary could not read may list private names too, so then
+ * every name counts (a star import binds at most those). */
+static bool star_public_only(const iface_t *f)
+{
+    static const nm_t all = {"__all__", 7, 0};
+    return !f->has_all && iface_find(f, &all) == NULL;
+}
+
 /* Whether a star import of module m (interface f) binds name. */
 static bool star_provides(ctx_t *c, const iface_t *f, uint32_t m, const nm_t *name)
 {
     if (f->has_all)
         return nm_in(f->all, f->n_all, name) &&
                (iface_find(f, name) != NULL || is_sub(c, f, m, name));
-    if (name->len > 0 && name->s[0] == '_')
+    if (star_public_only(f) && name->len > 0 && name->s[0] == '_')
         return false;
     return iface_find(f, name) != NULL || is_sub(c, f, m, name);
 }
@@ -1078,8 +1130,10 @@ static void star_names(ctx_t *c, const iface_t *f, uint32_t m, entvec_t *ev)
         }
         return;
     }
+    bool public_only = star_public_only(f);
     for (uint32_t i = 0; i < f->n_names; i++)
-        if (f->names[i].name.len > 0 && f->names[i].name.s[0] != '_')
+        if (public_only ? f->names[i].name.len > 0 && f->names[i].name.s[0] != '_'
+                        : strcmp(f->names[i].name.s, "__all__") != 0)
             ev_push(c, ev, f->names[i]);
 }
 
@@ -1110,12 +1164,12 @@ static uint32_t merge_ents(ent_t *v, uint32_t n)
 }
 
 /* One round's interface of component module m from the current ones. */
-static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
+static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
 {
     const file_t *f = m->file;
-    entvec_t ev = {0};
 
     memset(out, 0, sizeof *out);
+    ev->n = 0;
     out->name = f->name;
     out->open = f->getattr || f->dynamic;
     out->has_all = f->has_all;
@@ -1127,22 +1181,20 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out)
         ent_t e = def_ent(c, f, &f->defs[i]);
         e.name = nm_of(c, f->defs[i].name);
         if (e.name.len > 0)
-            ev_push(c, &ev, e);
+            ev_push(c, ev, e);
     }
-    for (uint32_t i = 0; i < f->n_imps && !out->open; i++) {
-        const imp_t *im = &f->imps[i];
+    for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
+        const imp_t *im = &f->imps[f->star_from[i]];
         const iface_t *src;
-        if (im->kind != SUM_STAR)
-            continue;
         if ((src = star_source(c, im, m->name)) == NULL)
             out->open = true;
         else
-            star_names(c, src, im->abs, &ev);
+            star_names(c, src, im->abs, ev);
     }
     if (c->oom)
         return ST_ENOMEM;
-    out->names = ev.v;
-    out->n_names = merge_ents(ev.v, ev.n);
+    out->names = ev->v;
+    out->n_names = merge_ents(ev->v, ev->n);
     return ST_OK;
 }
 
@@ -1179,31 +1231,40 @@ static void unsettle(iface_t *cur, const iface_t *prev)
     }
 }
 
+/* Rounds alternate between two sets of interfaces (and of entry vectors,
+ * whose capacity is reused): a round reads only the previous one. */
 static st_rc_t compute_ifaces(ctx_t *c)
 {
-    iface_t *prev, *next;
+    iface_t *ifs[2];
+    entvec_t *evs[2];
     bool settled = false;
 
     if (c->n_comp == 0)
         return ST_OK;
-    if ((prev = alloc_n(c, c->n_comp, sizeof *prev)) == NULL)
-        return ST_ENOMEM;
+    for (int k = 0; k < 2; k++) {
+        ifs[k] = alloc_n(c, c->n_comp, sizeof *ifs[k]);
+        evs[k] = alloc_n(c, c->n_comp, sizeof *evs[k]);
+        if (c->oom)
+            return ST_ENOMEM;
+        memset(evs[k], 0, (size_t)c->n_comp * sizeof *evs[k]);
+    }
     for (uint32_t i = 0; i < c->n_comp; i++) { /* round 0: empty and closed */
         const file_t *f = c->mods[i].file;
-        memset(&prev[i], 0, sizeof prev[i]);
-        prev[i].name = f->name;
-        prev[i].has_all = f->has_all;
-        prev[i].all = f->all;
-        prev[i].n_all = f->n_all;
-        prev[i].subs = f->subs;
-        prev[i].n_subs = f->n_subs;
-        c->mods[i].iface = &prev[i];
+        iface_t *z = &ifs[0][i];
+        memset(z, 0, sizeof *z);
+        z->name = f->name;
+        z->has_all = f->has_all;
+        z->all = f->all;
+        z->n_all = f->n_all;
+        z->subs = f->subs;
+        z->n_subs = f->n_subs;
+        c->mods[i].iface = z;
     }
     for (int round = 0; round < MAX_ROUNDS && !settled; round++) {
-        if ((next = alloc_n(c, c->n_comp, sizeof *next)) == NULL)
-            return ST_ENOMEM;
+        iface_t *prev = ifs[round & 1], *next = ifs[(round + 1) & 1];
+        entvec_t *ev = evs[(round + 1) & 1];
         for (uint32_t i = 0; i < c->n_comp; i++)
-            TRY(build_iface(c, &c->mods[i], &next[i]));
+            TRY(build_iface(c, &c->mods[i], &next[i], &ev[i]));
         settled = true;
         for (uint32_t i = 0; i < c->n_comp; i++)
             settled = settled && iface_same(&next[i], &prev[i]);
@@ -1212,7 +1273,6 @@ static st_rc_t compute_ifaces(ctx_t *c)
                 unsettle(&next[i], &prev[i]);
         for (uint32_t i = 0; i < c->n_comp; i++)
             c->mods[i].iface = &next[i];
-        prev = next;
     }
     return ST_OK;
 }
@@ -1315,9 +1375,18 @@ static st_rc_t collect_stores(ctx_t *c)
 /* ---- the checks ------------------------------------------------------------------ */
 
 static void report(ctx_t *c, file_t *f, uint32_t line, uint32_t col, const char *code,
-                   const char *fmt, const char *a, uint32_t alen, const char *b, uint32_t blen)
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void report(ctx_t *c, file_t *f, uint32_t line, uint32_t col, const char *code,
+                   const char *fmt, ...)
 {
-    if (diag_add(&f->diags, line, col, code, fmt, (int)alen, a, (int)blen, b) == NULL)
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (diag_add(&f->diags, line, col, code, "%s", msg) == NULL)
         c->oom = true;
 }
 
@@ -1346,8 +1415,8 @@ static void check_imports(ctx_t *c, file_t *f)
                 continue;
             if (hmap_put(seen, key, sizeof key, 1) != ST_OK)
                 c->oom = true;
-            report(c, f, m->line, col1(m->col), "E0401", "Unable to import '%.*s'%.*s", abs.s,
-                   abs.len, "", 0);
+            report(c, f, m->line, col1(m->col), "E0401", "Unable to import '%.*s'", (int)abs.len,
+                   abs.s);
             continue;
         }
         if (m->kind != SUM_FROM || m->res != R_PROJECT || name.len == 0)
@@ -1357,8 +1426,8 @@ static void check_imports(ctx_t *c, file_t *f)
         if (iface_find(src, &name) != NULL || is_sub(c, src, m->abs, &name) || is_dunder(&name) ||
             stored(c, m->abs, name.id))
             continue;
-        report(c, f, m->line, col1(m->col), "E0611", "No name '%.*s' in module '%.*s'", name.s,
-               name.len, abs.s, abs.len);
+        report(c, f, m->line, col1(m->col), "E0611", "No name '%.*s' in module '%.*s'",
+               (int)name.len, name.s, (int)abs.len, abs.s);
     }
 }
 
@@ -1373,8 +1442,8 @@ static void check_uses(ctx_t *c, file_t *f)
         if (w.kind != W_MISSING)
             continue;
         nm_t mod = nm_of(c, w.mod), x = nm_of(c, u->chain[w.at]);
-        report(c, f, u->line, col1(u->col), "E1101", "Module '%.*s' has no '%.*s' member", mod.s,
-               mod.len, x.s, x.len);
+        report(c, f, u->line, col1(u->col), "E1101", "Module '%.*s' has no '%.*s' member",
+               (int)mod.len, mod.s, (int)x.len, x.s);
     }
 }
 
@@ -1397,8 +1466,7 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
         kwargs |= g->p[i].kind == SUM_P_KWARGS;
     }
     if (k->npos > n_slots && !varargs && !k->star)
-        report(c, f, line, col, "E1121", "Too many positional arguments for %.*s call%.*s", what,
-               (uint32_t)strlen(what), "", 0);
+        report(c, f, line, col, "E1121", "Too many positional arguments for %s call", what);
     for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
         if (g->p[i].kind <= SUM_P_NORMAL)
             bound[i] = true, p++;
@@ -1415,8 +1483,8 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
         if (kwargs || k->dstar)
             continue;
         nm_t kn = nm_of(c, k->kw[j]);
-        report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %.*s call", kn.s,
-               kn.len, what, (uint32_t)strlen(what));
+        report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %s call",
+               (int)kn.len, kn.s, what);
     }
     if (k->star || k->dstar)
         return;
@@ -1426,8 +1494,8 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
             continue;
         if (pk == SUM_P_KWONLY)
             continue; /* pylint's E1125 missing-kwoa, not one of ours */
-        report(c, f, line, col, "E1120", "No value for argument '%.*s' in %.*s call",
-               g->p[i].name.s, g->p[i].name.len, what, (uint32_t)strlen(what));
+        report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
+               (int)g->p[i].name.len, g->p[i].name.s, what);
     }
 }
 
@@ -1472,10 +1540,8 @@ static void check_stars(ctx_t *c, file_t *f)
     bool any = false;
     uint32_t self = f->name.id;
 
-    for (uint32_t i = 0; i < f->n_imps; i++) {
-        if (f->imps[i].kind != SUM_STAR)
-            continue;
-        if (star_source(c, &f->imps[i], self) == NULL)
+    for (uint32_t i = 0; i < f->n_star_from; i++) {
+        if (star_source(c, &f->imps[f->star_from[i]], self) == NULL)
             return;
         any = true;
     }
@@ -1485,20 +1551,18 @@ static void check_stars(ctx_t *c, file_t *f)
         const star_t *st = &f->stars[s];
         nm_t name = nm_of(c, st->name);
         bool provided = false;
-        for (uint32_t i = 0; i < f->n_imps && !provided; i++) {
-            const imp_t *m = &f->imps[i];
-            if (m->kind == SUM_STAR)
-                provided = star_provides(c, star_source(c, m, self), m->abs, &name);
+        for (uint32_t i = 0; i < f->n_star_from && !provided; i++) {
+            const imp_t *m = &f->imps[f->star_from[i]];
+            provided = star_provides(c, star_source(c, m, self), m->abs, &name);
         }
         add_drop(c, f, st->line, st->col);
         if (provided)
             continue;
         if (st->in_all)
-            report(c, f, st->line, st->col, "F822", "undefined name '%.*s' in __all__%.*s", name.s,
-                   name.len, "", 0);
+            report(c, f, st->line, st->col, "F822", "undefined name '%.*s' in __all__",
+                   (int)name.len, name.s);
         else
-            report(c, f, st->line, st->col, "F821", "undefined name '%.*s'%.*s", name.s, name.len,
-                   "", 0);
+            report(c, f, st->line, st->col, "F821", "undefined name '%.*s'", (int)name.len, name.s);
     }
 }
 
@@ -1589,7 +1653,7 @@ static st_rc_t build_edges(ctx_t *c, const uint32_t *rank, edges_t *adj)
     for (uint32_t i = 0; i < c->n_files; i++) {
         file_t *f = &c->files[i];
         mod_t *from = mod_get(c, f->name.id);
-        if (from == NULL || from->file == NULL || (n_files[from - c->mods] > 1 && f->export))
+        if (from == NULL || from->file == NULL || (n_files[from - c->mods] > 1 && from->file == f))
             continue;
         for (uint32_t k = 0; k < f->n_imps; k++) {
             uint32_t to = edge_target(c, &f->imps[k]);
@@ -1634,8 +1698,7 @@ static void report_cycle(ctx_t *c, const uint32_t *stack, uint32_t from, uint32_
         memcpy(msg + len, n.s, n.len);
         len += n.len;
     }
-    report(c, e->file, e->line, col1(e->col), "R0401", "Cyclic import (%.*s)%.*s", msg,
-           (uint32_t)len, "", 0);
+    report(c, e->file, e->line, col1(e->col), "R0401", "Cyclic import (%.*s)", (int)len, msg);
 }
 
 /* A depth-first search from each module in name order, successors in name
