@@ -203,6 +203,12 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
     f->n_diags = done->n_diags;
     if ((f->diags = copy_diags(self->arena, done->diags, done->n_diags)) == NULL)
         rc = st_fail(err, ST_ENOMEM, "out of memory keeping the scan results");
+    /* A file with a syntax error has an empty summary: it is not checked,
+     * and its module's interface stays unknown (nothing is said about
+     * imports from it) rather than empty (every import from it an E0611). */
+    for (size_t k = 0; k < done->n_diags && sum.len > 0; k++)
+        if (strcmp(done->diags[k].code, "E999") == 0)
+            sum = (span_t){0};
     if (rc == ST_OK && sum.len > 0) {
         void *copy = arena_alloc(self->arena, sum.len);
         if (copy == NULL)

@@ -1533,28 +1533,30 @@ static void add_drop(ctx_t *c, file_t *f, uint32_t line, uint32_t col)
     f->drop[f->n_drop++] = (check_pos_t){line, col};
 }
 
-/* F405s settle when every star import of the file is a known closed
- * project module: a name one of them binds is defined, any other is not. */
+/* An F405 settles when a star import from a known closed project module
+ * binds the name (then it is defined), or when every star import of the
+ * file is from such a module and none binds it (then it is undefined). */
 static void check_stars(ctx_t *c, file_t *f)
 {
-    bool any = false;
+    bool all_known = true;
     uint32_t self = f->name.id;
 
-    for (uint32_t i = 0; i < f->n_star_from; i++) {
-        if (star_source(c, &f->imps[f->star_from[i]], self) == NULL)
-            return;
-        any = true;
-    }
-    if (!any)
+    if (f->n_star_from == 0)
         return;
+    for (uint32_t i = 0; i < f->n_star_from; i++)
+        if (star_source(c, &f->imps[f->star_from[i]], self) == NULL)
+            all_known = false;
     for (uint32_t s = 0; s < f->n_stars; s++) {
         const star_t *st = &f->stars[s];
         nm_t name = nm_of(c, st->name);
         bool provided = false;
         for (uint32_t i = 0; i < f->n_star_from && !provided; i++) {
             const imp_t *m = &f->imps[f->star_from[i]];
-            provided = star_provides(c, star_source(c, m, self), m->abs, &name);
+            const iface_t *src = star_source(c, m, self);
+            provided = src != NULL && star_provides(c, src, m->abs, &name);
         }
+        if (!provided && !all_known)
+            continue; /* an open or unknown source may bind it: F405 stays */
         add_drop(c, f, st->line, st->col);
         if (provided)
             continue;
