@@ -171,14 +171,18 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
     return rc;
 }
 
-/* The walk's paths as an array (borrowed from files); NULL when out of
- * memory. */
+/* The walk's paths as an array (borrowed from files): the files to check,
+ * then the compiled extension modules, which exist for imports but are not
+ * checked; NULL when out of memory. */
 static const char **file_paths(const walk_list_t *files)
 {
-    const char **paths = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *paths);
+    size_t n = files->n_files + files->n_extensions;
+    const char **paths = st_calloc(n == 0 ? 1 : n, sizeof *paths);
 
     for (size_t i = 0; paths != NULL && i < files->n_files; i++)
         paths[i] = files->files[i].path;
+    for (size_t i = 0; paths != NULL && i < files->n_extensions; i++)
+        paths[files->n_files + i] = files->extensions[i].path;
     return paths;
 }
 
@@ -232,7 +236,8 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
 {
     report_t *report = report_new(&cfg->rules);
     const char **paths = file_paths(files);
-    project_t *project = paths != NULL ? project_new(paths, files->n_files) : NULL;
+    project_t *project =
+        paths != NULL ? project_new(paths, files->n_files + files->n_extensions) : NULL;
     cas_t *cache = NULL;
     exec_stats_t stats = {0};
     project_stats_t pstats = {0};
@@ -341,7 +346,8 @@ static int cmd_graph(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char **paths = file_paths(&files);
-    project_t *project = paths != NULL ? project_new(paths, files.n_files) : NULL;
+    project_t *project =
+        paths != NULL ? project_new(paths, files.n_files + files.n_extensions) : NULL;
     cas_t *cache = NULL;
     if (project == NULL) {
         fprintf(stderr, "strata: out of memory\n");

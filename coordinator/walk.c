@@ -14,6 +14,7 @@
 
 #include "common/alloc.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -46,6 +47,7 @@ typedef struct {
     size_t seen_n;
     entry_vec_t files;
     entry_vec_t unreadable;
+    entry_vec_t extensions; /* compiled modules, named as module files */
     entry_vec_t missing;
     entry_vec_t links;     /* links to directories, entered after the rest */
     entry_vec_t links_rel; /* their paths below the argument, same order */
@@ -66,6 +68,21 @@ bool walk_is_python_name(const char *name)
 
     return (len > 3 && strcmp(name + len - 3, ".py") == 0) ||
            (len > 4 && strcmp(name + len - 4, ".pyi") == 0);
+}
+
+size_t walk_extension_stem(const char *name)
+{
+    size_t len = strlen(name), stem = strcspn(name, ".");
+
+    if (!((len > 3 && strcmp(name + len - 3, ".so") == 0) ||
+          (len > 4 && strcmp(name + len - 4, ".pyd") == 0)))
+        return 0;
+    if (stem == 0 || !(isalpha((unsigned char)name[0]) || name[0] == '_'))
+        return 0;
+    for (size_t i = 1; i < stem; i++)
+        if (!(isalnum((unsigned char)name[i]) || name[i] == '_'))
+            return 0;
+    return stem;
 }
 
 bool walk_is_excluded(const walk_opts_t *opts, const char *name, const char *rel, const char *path)
@@ -210,6 +227,17 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
     if (S_ISREG(st.st_mode) && walk_is_python_name(name) &&
         !walk_is_excluded(ctx->opts, name, rel, path))
         return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
+    size_t stem = S_ISREG(st.st_mode) ? walk_extension_stem(name) : 0;
+    if (stem > 0 && !walk_is_excluded(ctx->opts, name, rel, path)) {
+        /* dir/_ext.cpython-311-x86_64-linux-gnu.so is the module dir/_ext */
+        size_t dir_len = strlen(path) - strlen(name);
+        char *module = arena_alloc(ctx->arena, dir_len + stem + 4);
+        if (module == NULL)
+            return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
+        memcpy(module, path, dir_len + stem);
+        memcpy(module + dir_len + stem, ".so", 4);
+        return push_entry(ctx, &ctx->extensions, module, 0, 0);
+    }
     return ST_OK;
 }
 
@@ -363,7 +391,10 @@ st_rc_t walk_paths(const char *const *paths, size_t n, const walk_opts_t *opts, 
     }
     sort_unique(&ctx.files);
     sort_unique(&ctx.unreadable);
+    sort_unique(&ctx.extensions);
     *out = (walk_list_t){
+        .extensions = ctx.extensions.items,
+        .n_extensions = ctx.extensions.n,
         .arena = ctx.arena,
         .files = ctx.files.items,
         .n_files = ctx.files.n,

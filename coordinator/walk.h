@@ -38,6 +38,13 @@ typedef struct {
     walk_entry_t *missing; /* arguments that could not be stat'ed (usually
                               ENOENT): a usage error; in argument order */
     size_t n_missing;
+    walk_entry_t *extensions; /* compiled modules found in the walked
+                                 directories (`_ext.cpython-311-x86_64-
+                                 linux-gnu.so`, `_ext.pyd`), each named as
+                                 the module file it stands for (`dir/_ext.so`):
+                                 not checked, but they exist for imports;
+                                 sorted, size 0 */
+    size_t n_extensions;
 } walk_list_t;
 
 typedef struct {
@@ -51,6 +58,11 @@ typedef struct {
  * system only through stat/opendir; single-threaded. */
 st_rc_t walk_paths(const char *const *paths, size_t n, const walk_opts_t *opts, walk_list_t *out,
                    st_err_t *err);
+
+/* The length of the module name of a compiled extension's file name
+ * (`_ext` in `_ext.cpython-311-x86_64-linux-gnu.so` or `_ext.pyd`), or 0
+ * when name is not one. */
+size_t walk_extension_stem(const char *name);
 
 /* Frees the list's arena and zeroes it; accepts a zeroed list. */
 void walk_list_free(walk_list_t *list);

@@ -376,3 +376,16 @@ TEST(walk_is_excluded_matches)
     CHECK(!walk_is_excluded(&opts, "a.py", "x/a.py", "src/x/a.py"));
     CHECK(!walk_is_excluded(&none, "a.py", "a.py", "a.py"));
 }
+
+TEST(walk_extension_stem_names_compiled_modules)
+{
+    CHECK_EQ_INT(walk_extension_stem("_ext.cpython-311-x86_64-linux-gnu.so"), 4);
+    CHECK_EQ_INT(walk_extension_stem("speedups.so"), 8);
+    CHECK_EQ_INT(walk_extension_stem("mod.pyd"), 3);
+    CHECK_EQ_INT(walk_extension_stem("mod.abi3.so"), 3);
+    CHECK_EQ_INT(walk_extension_stem("libfoo.so.1"), 0);
+    CHECK_EQ_INT(walk_extension_stem("mod.py"), 0);
+    CHECK_EQ_INT(walk_extension_stem(".so"), 0);
+    CHECK_EQ_INT(walk_extension_stem("1x.so"), 0);
+    CHECK_EQ_INT(walk_extension_stem("a-b.so"), 0);
+}
