@@ -293,6 +293,61 @@ static st_rc_t decode_imports(project_t *p, pfile_t *f)
     return ST_OK;
 }
 
+/* Whether a summary says its module's namespace is made at run time: a
+ * "dynamic" namespace (import hooks, sys.modules, globals()) or a module
+ * __getattr__. */
+static bool summary_is_dynamic(span_t sum)
+{
+    mpread_t r;
+    uint32_t n;
+
+    mpread_init(&r, sum.ptr, sum.len);
+    if (mpread_map(&r, &n) != ST_OK)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        bool b;
+        if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
+            if (mpread_bool(&r, &b) == ST_OK && b)
+                return true;
+            continue;
+        }
+        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
+            return false;
+    }
+    return false;
+}
+
+/* An absolute import that names no project module although its top-level
+ * package is one: is it really missing? Not when the deepest existing
+ * package on its way is a namespace package (other distributions may add
+ * to it) or makes its submodules at run time (six.moves, an import hook).
+ * `pkg.__init__` is pkg itself. Returns the corrected verdict. */
+static res_kind_t recheck_unresolved(const project_t *p, char *abs, uint32_t *target)
+{
+    size_t len = strlen(abs);
+    uint32_t m = RES_NONE;
+
+    if (len > 9 && strcmp(abs + len - 9, ".__init__") == 0) {
+        uint32_t pkg = resolver_find(p->res, abs, len - 9);
+        if (pkg != RES_NONE) {
+            abs[len - 9] = '\0';
+            *target = pkg;
+            return RES_PROJECT;
+        }
+    }
+    for (size_t cut = len; cut > 0 && m == RES_NONE; cut--)
+        if (abs[cut - 1] == '.')
+            m = resolver_find(p->res, abs, cut - 1);
+    if (m == RES_NONE)
+        return RES_UNRESOLVED;
+    uint32_t file = resolver_module_file(p->res, m);
+    if (file == RES_NONE || file >= p->n)
+        return RES_EXTERNAL; /* a namespace package */
+    if (p->files[file].summary.len > 0 && summary_is_dynamic(p->files[file].summary))
+        return RES_EXTERNAL;
+    return RES_UNRESOLVED;
+}
+
 /* Resolves every import of file i. */
 static st_rc_t resolve_file(project_t *p, size_t i)
 {
@@ -313,6 +368,8 @@ static st_rc_t resolve_file(project_t *p, size_t i)
             im->res = RES_EXTERNAL; /* a name too long to be anything we know */
             abs[0] = '\0';
         }
+        if (im->res == RES_UNRESOLVED)
+            im->res = recheck_unresolved(p, abs, &im->target);
         if ((im->abs = arena_strndup(p->arena, abs, strlen(abs))) == NULL)
             return ST_ENOMEM;
         if (im->kind == 1 && im->res == RES_PROJECT && im->name[0] != '\0') {

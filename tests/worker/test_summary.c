@@ -557,3 +557,40 @@ TEST(summary_unpad_columns)
     buf_free(&t);
     arena_destroy(&a);
 }
+
+TEST(summary_import_hooks_and_enum_exports_are_dynamic)
+{
+    static const char *const dynamic[] = {
+        "import sys\nsys.meta_path.append(object())\n",
+        "import sys\nclass V:\n    def install(self):\n        if self not in sys.meta_path:\n"
+        "            sys.meta_path.insert(0, self)\n",
+        "import sys\nsys.path_hooks.append(len)\n",
+        "import enum\n@enum.global_enum\nclass F(enum.IntFlag):\n    A = 1\n",
+        "import enum\nenum.IntEnum._convert_('E', __name__, lambda n: n.startswith('X'))\n",
+    };
+    for (size_t i = 0; i < sizeof dynamic / sizeof *dynamic; i++) {
+        buf_t out;
+        buf_init(&out);
+        CHECK(summary_of(dynamic[i], "m.py", &out));
+        CHECK(strstr((const char *)out.data, "\"dynamic\":true") != NULL);
+        buf_free(&out);
+    }
+    buf_t out;
+    buf_init(&out);
+    CHECK(
+        summary_of("import sys\nprint(sys.path)\nimport enum\nclass F(enum.IntFlag):\n    A = 1\n",
+                   "m.py", &out));
+    CHECK(strstr((const char *)out.data, "\"dynamic\":false") != NULL);
+    buf_free(&out);
+}
+
+TEST(summary_hasattr_on_a_chain_guards_its_base)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import a.b\nif hasattr(a.b, 'x'):\n    a.b.x()\na.b.y()\n", "m.py", &out));
+    /* the use under the test is guarded (flag 2), the one after it is not */
+    CHECK(strstr((const char *)out.data, "[0,[\"b\",\"x\"],3,4,2]") != NULL);
+    CHECK(strstr((const char *)out.data, "[0,[\"b\",\"y\"],4,0,0]") != NULL);
+    buf_free(&out);
+}

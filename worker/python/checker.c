@@ -95,8 +95,9 @@ static const char *const builtin_names[] = {
     X(KW_ELIF, "elif")                                                                             \
     X(KW_ELSE, "else")                                                                             \
     X(KW_EXCEPT, "except")                                                                         \
-    X(KW_FINALLY, "finally") X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global")            \
-        X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda") \
+    X(KW_FINALLY, "finally")                                                                       \
+    X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")                      \
+        X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")                \
             X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")          \
                 X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")  \
                     X(KW_WITH, "with") X(KW_LAST, "yield")
@@ -3094,6 +3095,14 @@ static void check_call_args(checker_t *c, TSNode args)
     }
 }
 
+/* The identifier an attribute chain starts from (`a` in `a.b.c`), or n. */
+static TSNode chain_base(checker_t *c, TSNode n)
+{
+    for (int depth = 0; kind(c, n) == K_ATTRIBUTE && depth < 64; depth++)
+        n = first_child(n);
+    return n;
+}
+
 /* Calls of builtins the summary cares about: globals(), vars() and exec()
  * that write the module's namespace (dynamic), hasattr(m, a) and
  * getattr(m, a, default) in a test: returns m's name, which guards the uses
@@ -3127,8 +3136,8 @@ static uint32_t summary_builtin_call(checker_t *c, uint32_t id, TSNode args)
     if (id == c->id_globals || (module && id == c->id_exec) ||
         (module && id == c->id_vars && npos == 0)) {
         summary_set_dynamic(c->sum);
-    } else if (c->in_test > 0 && !ts_node_is_null(first) && kind(c, first) == K_IDENTIFIER &&
-               npos < 1000 &&
+    } else if (c->in_test > 0 && !ts_node_is_null(first) &&
+               kind(c, first = chain_base(c, first)) == K_IDENTIFIER && npos < 1000 &&
                npos >= (id == c->id_hasattr   ? 2u
                         : id == c->id_getattr ? 3u
                                               : ~0u)) {
@@ -3237,6 +3246,17 @@ static void visit_attribute(checker_t *c, TSNode n)
         visit(c, obj);
         c->last_use = -1;
         return;
+    }
+    if (k > 0 && c->sum != NULL) {
+        /* sys.meta_path and sys.path_hooks: an import hook can make any
+         * submodule or attribute appear (gi.repository, six.moves, vendored
+         * packages): the module is dynamic */
+        uint32_t bl, al;
+        const char *base = text(c, obj, &bl), *attr = text(c, attrs[k - 1], &al);
+        if (bl == 3 && memcmp(base, "sys", 3) == 0 &&
+            ((al == 9 && memcmp(attr, "meta_path", 9) == 0) ||
+             (al == 10 && memcmp(attr, "path_hooks", 10) == 0)))
+            summary_set_dynamic(c->sum);
     }
     record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
 }

@@ -40,8 +40,12 @@
  *       summary cannot follow: a call of the builtin globals() anywhere,
  *       vars() without argument or exec() called at module level (not in a
  *       class body or comprehension), or an assignment (=, augmented, for or
- *       with target) to a subscript of `sys.modules` anywhere. Builtins
- *       only when not shadowed by a binding the call can see
+ *       with target) to a subscript of `sys.modules` anywhere; any use of
+ *       `sys.meta_path` or `sys.path_hooks` (an import hook can make any
+ *       submodule appear); enum's `global_enum` as a decorator or callee,
+ *       or a call of an attribute `_convert_` (both copy enum members into
+ *       a module's namespace). Builtins only when not shadowed by a binding
+ *       the call can see
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
@@ -51,7 +55,8 @@
  *       handlers name AttributeError, NameError, ImportError,
  *       ModuleNotFoundError, Exception or BaseException (alone or in a
  *       tuple) or catch everything; or after a call of the builtin
- *       hasattr(n, a) or getattr(n, a, default) with n the use's base name,
+ *       hasattr(n, a) or getattr(n, a, default) with n the use's base name
+ *       or an attribute chain starting from it (hasattr(n.sub, a)),
  *       where the call sits in the test of an if/elif/while (guards that
  *       body, not elif/else), the test of a conditional expression (guards
  *       both branches) or an operand of and/or (guards the later operands).
