@@ -2,7 +2,8 @@
 # bench-deps.sh - installs the reference tools the benches compare against.
 #
 # The benches measure strata against pyflakes (Debian's pyflakes3, the
-# accuracy reference), hyperfine (wall-clock timing) and ruff's WebAssembly
+# accuracy reference), pylint (the reference for the cross-module codes
+# E0611, E1101, E1120, E1121, E1123: bench/pylint_compare.py), hyperfine (wall-clock timing) and ruff's WebAssembly
 # build from npm (the speed reference). Debian packages come from apt only
 # when missing; the npm package is installed from the lockfile committed in
 # bench/node/, so npm checks its integrity hash, into .deps/node/ (outside the
@@ -14,7 +15,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 lockdir="$top/bench/node"
 nodedir="$top/.deps/node"
 
-pkgs=(pyflakes3 hyperfine python3)
+pkgs=(pyflakes3 pylint hyperfine python3)
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 missing=()
 for p in "${pkgs[@]}"; do

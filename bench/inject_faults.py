@@ -1,0 +1,841 @@
+#!/usr/bin/python3
+"""inject_faults.py - recall of strata's cross-module checks on planted bugs.
+
+Copies a tree of Python code (default: the CPython standard library under
+/usr/lib/python3.11, without the directories bench/stdlib_files.sh leaves
+out) twice into a temporary directory, plants faults in the second copy and
+runs strata on both copies. Four kinds of fault, each changing one existing
+line in place (no line is added or removed, so every other line keeps its
+number), at most one of each kind per file:
+
+  name   `from X import a` gets one more name that X does not define: E0611
+  attr   `m.a`, m a project module imported with `import X [as m]`, becomes
+         `m.b` where X does not define b: E1101
+  args   a call of a project function with a fixed number of positional
+         parameters gets positional arguments beyond that number: E1121
+  kw     a call of a project function without **kwargs gets a keyword that
+         is not one of its parameters: E1123
+
+Candidate sites are found with Python's ast module, and only where the fault
+is certain: the target module is one file (a .py with no .pyi beside it, not
+both a module and a package), closed (no star import, no module __getattr__,
+no globals()/vars()/exec/setattr/sys.modules, no `global` declaration of the
+name), the function is bound exactly once, at the top of the module, not
+decorated, not async; the importing file binds the imported name exactly
+once, in a plain module-level import; the use is not inside a try statement
+nor under a test that calls hasattr()/getattr(); the call has no * or **
+argument and is valid before the change; the statement or call fits on one
+line; the line has no `# noqa`. A planted name is an existing name with a
+suffix, checked against every name the module could bind anywhere and
+against its submodules. Each changed file must still compile().
+
+The manifest (JSON: file, line, kind, code, the line before and after) is
+written to --manifest (default: manifest.json in the temporary directory).
+strata then runs as
+  strata check --no-cache --select E0611,E1101,E1120,E1121,E1123 --root COPY COPY
+on the clean and on the faulted copy. Per kind it prints how many faults
+were planted, how many strata found (the expected code on that file and
+line), the recall, and the diagnostics that the faulted copy has and the
+clean one has not on lines that were not changed (each is a false alarm
+caused by a fault). The bar: recall >= 95% for every kind and no such
+diagnostic.
+
+Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N]
+                        [--strata PATH] [--keep] [--manifest FILE]
+                        [--no-run] [--pylint]
+--no-run stops after planting (the manifest and the copies are kept);
+--pylint also runs pylint on the faulted files and reports how many planted
+faults it confirms (a check of the planting, independent of strata).
+Exit: 0 when the bar is met, 1 when it is not, 2 when something could not
+run (a missing tree, strata failing).
+"""
+
+import argparse
+import ast
+import collections
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
+KINDS = [("name", "E0611"), ("attr", "E1101"), ("args", "E1121"), ("kw", "E1123")]
+CODES = "E0611,E1101,E1120,E1121,E1123"
+RECALL_BAR = 0.95
+DIAG_RE = re.compile(r"^(.*?):(\d+):(\d+): ([A-Z]+[0-9]+) (.*)$")
+UNKNOWN_KEYWORDS = ("strict_x", "verbose_x", "extra_opt", "kw_unknown")
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# --- the tree ----------------------------------------------------------------
+
+
+def list_files(src):
+    """Relative paths of the .py and .pyi regular files under src, sorted,
+    leaving out SKIP_DIRS, hidden directories and symbolic links."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(src):
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIP_DIRS
+            and not d.startswith(".")
+            and not os.path.islink(os.path.join(dirpath, d))
+        )
+        for f in filenames:
+            full = os.path.join(dirpath, f)
+            if (f.endswith(".py") or f.endswith(".pyi")) and not os.path.islink(full):
+                if os.path.isfile(full):
+                    out.append(os.path.relpath(full, src))
+    return sorted(out)
+
+
+def copy_tree(src, dst, files):
+    for rel in files:
+        os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(src, rel), os.path.join(dst, rel))
+
+
+def module_name(rel):
+    """The dotted module name of a file relative to the root, and whether it
+    is a package's __init__."""
+    base = rel[: rel.rindex(".")]
+    parts = base.split(os.sep)
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+# --- what a module binds -----------------------------------------------------
+
+
+def bound_names(node, out):
+    """Adds to the Counter out every name node binds, in any scope."""
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            out[n.id] += 1
+        elif isinstance(n, ast.arg):
+            out[n.arg] += 1
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out[n.name] += 1
+        elif isinstance(n, ast.alias):
+            if n.asname:
+                out[n.asname] += 1
+            elif n.name != "*":
+                out[n.name.split(".")[0]] += 1
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            out[n.name] += 1
+        elif isinstance(n, (ast.Global, ast.Nonlocal)):
+            for name in n.names:
+                out[name] += 1
+        elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
+            out[n.name] += 1
+        elif isinstance(n, ast.MatchMapping) and n.rest:
+            out[n.rest] += 1
+
+
+def module_level_bindings(tree):
+    """Counter of the names a module may bind in its own namespace: every
+    binding outside function, lambda and class bodies, plus every name a
+    function declares global. A superset, on purpose."""
+    out = collections.Counter()
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                out[child.name] += 1
+                for d in child.decorator_list:
+                    visit_expr(d)
+                continue
+            if isinstance(child, ast.Lambda):
+                continue
+            if isinstance(child, ast.Import) or isinstance(child, ast.ImportFrom):
+                for a in child.names:
+                    if a.asname:
+                        out[a.asname] += 1
+                    elif a.name != "*":
+                        out[a.name.split(".")[0]] += 1
+                continue
+            if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+                out[child.id] += 1
+            elif isinstance(child, ast.ExceptHandler) and child.name:
+                out[child.name] += 1
+            elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+                out[child.name] += 1
+            elif isinstance(child, ast.MatchMapping) and child.rest:
+                out[child.rest] += 1
+            visit(child)
+
+    def visit_expr(e):
+        for n in ast.walk(e):
+            if isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
+                out[n.target.id] += 1
+
+    visit(tree)
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Global):
+            for name in n.names:
+                out[name] += 1
+        elif isinstance(n, ast.NamedExpr) and isinstance(n.target, ast.Name):
+            # A walrus in a comprehension binds in the enclosing scope; one
+            # in a function binds there: counting it here only widens the set.
+            out[n.target.id] += 1
+    return out
+
+
+def is_open(tree):
+    """Whether the module's namespace may hold names its text does not bind:
+    a star import, a module-level __getattr__ or __dir__, globals(), vars()
+    without argument, exec(), or its own entry in sys.modules. (Writes into
+    other objects' __dict__ or setattr() on them do not count: they cannot
+    reach this module's namespace without one of those.)"""
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if stmt.name in ("__getattr__", "__dir__"):
+                return True
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names):
+            return True
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+            if n.func.id in ("globals", "exec") or (n.func.id == "vars" and not n.args):
+                return True
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute):
+            if n.value.attr == "modules":  # sys.modules[...]
+                return True
+        if isinstance(n, ast.Name) and n.id in ("__getattr__", "__dict__", "__builtins__"):
+            return True
+    return False
+
+
+class Module:
+    def __init__(self, rel, name, is_pkg, tree, text):
+        self.rel = rel
+        self.name = name
+        self.is_pkg = is_pkg
+        self.tree = tree
+        self.lines = text.split(b"\n")
+        self.bindings = module_level_bindings(tree)
+        self.open = is_open(tree)
+        self.subs = set()
+        self.sure = False  # set once the whole table is known
+        self.funcs = {}
+        for stmt in tree.body:
+            if isinstance(stmt, ast.FunctionDef) and not stmt.decorator_list:
+                if self.bindings[stmt.name] == 1:
+                    self.funcs[stmt.name] = stmt.args
+
+
+def load_modules(root, files):
+    mods = {}
+    by_name = collections.defaultdict(list)
+    for rel in files:
+        with open(os.path.join(root, rel), "rb") as f:
+            text = f.read()
+        try:
+            tree = ast.parse(text, filename=rel)
+        except (SyntaxError, ValueError):
+            continue
+        name, is_pkg = module_name(rel)
+        if not name or not all(p.isidentifier() for p in name.split(".")):
+            continue
+        m = Module(rel, name, is_pkg, tree, text)
+        mods[rel] = m
+        by_name[name].append(m)
+    table = {}
+    for name, ms in by_name.items():
+        # Exactly one file, and that file a .py: a stub beside it would be
+        # the interface, a module and a package of one name are ambiguous.
+        if len(ms) == 1 and ms[0].rel.endswith(".py"):
+            ms[0].sure = not ms[0].open
+        table[name] = ms[0] if len(ms) == 1 else None
+    # Submodules: every module name, and every directory that holds one.
+    for name in list(by_name):
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            parent = ".".join(parts[:i])
+            if parent in table and table[parent] is not None:
+                table[parent].subs.add(parts[i])
+    return mods, table
+
+
+def absolute(mod, level, module):
+    """The absolute name of `from <level dots><module> import ...` written in
+    mod, or None beyond the top level."""
+    if level == 0:
+        return module
+    pkg = mod.name.split(".") if mod.is_pkg else mod.name.split(".")[:-1]
+    if level - 1 > len(pkg) or (level - 1 == len(pkg) and not module):
+        return None
+    base = pkg[: len(pkg) - (level - 1)]
+    if module:
+        base = base + module.split(".")
+    return ".".join(base) if base else None
+
+
+def missing_name(target, like, rng):
+    """A name target certainly lacks, made from the existing name like."""
+    for suffix in ("_x", "_old", "_v2", "_impl2", "_tmp9"):
+        cand = (like.rstrip("_") or "name") + suffix
+        if cand not in target.bindings and cand not in target.subs:
+            return cand
+    for _ in range(50):
+        cand = "zz_%06d" % rng.randrange(10**6)
+        if cand not in target.bindings and cand not in target.subs:
+            return cand
+    return None
+
+
+# --- where a fault may go ----------------------------------------------------
+
+
+def guarded_nodes(tree):
+    """ids of the nodes inside a try statement or under a test that calls
+    hasattr() or getattr() (strata may stay silent there on purpose), and of
+    the nodes inside f-strings and annotations."""
+    out = set()
+
+    def mark(node):
+        for n in ast.walk(node):
+            out.add(id(n))
+
+    def calls_guard(test):
+        for n in ast.walk(test):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name):
+                if n.func.id in ("hasattr", "getattr"):
+                    return True
+        return False
+
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+            for s in n.body:
+                mark(s)
+        elif isinstance(n, (ast.If, ast.While, ast.IfExp)) and calls_guard(n.test):
+            mark(n)
+        elif isinstance(n, ast.BoolOp) and any(calls_guard(v) for v in n.values):
+            mark(n)
+        elif isinstance(n, ast.JoinedStr):
+            # Before Python 3.12 the positions inside an f-string can be off.
+            mark(n)
+        # Annotations: never evaluated under `from __future__ import
+        # annotations`, and pylint does not look there.
+        elif isinstance(n, ast.arg) and n.annotation is not None:
+            mark(n.annotation)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.returns is not None:
+            mark(n.returns)
+        elif isinstance(n, ast.AnnAssign):
+            mark(n.annotation)
+    return out
+
+
+def arity_ok(args, npos, kwnames):
+    """Whether a call with npos positional arguments and the keywords kwnames
+    binds to the parameters args without error."""
+    pos = args.posonlyargs + args.args
+    if npos > len(pos) and args.vararg is None:
+        return False
+    n_def = len(args.defaults)
+    filled = set(p.arg for p in pos[:npos])
+    names = set(p.arg for p in args.args) | set(p.arg for p in args.kwonlyargs)
+    for k in kwnames:
+        if k in filled or (k not in names and args.kwarg is None):
+            return False
+        filled.add(k)
+    for i, p in enumerate(pos):
+        if i >= len(pos) - n_def:
+            continue
+        if p.arg not in filled:
+            return False
+    for p, d in zip(args.kwonlyargs, args.kw_defaults):
+        if d is None and p.arg not in filled:
+            return False
+    return True
+
+
+def resolve_func(table, t, name, depth=0):
+    """The module and name of the function that `name` of module t is: its
+    own top-level def, or one it re-exports with a plain module-level
+    `from M import f [as name]` (followed up to 4 times). None when unsure."""
+    if t is None or not t.sure or depth > 4:
+        return None
+    if name in t.funcs:
+        return t, name
+    if t.bindings[name] != 1 or name in t.subs:
+        return None
+    for stmt in t.tree.body:
+        if not isinstance(stmt, ast.ImportFrom):
+            continue
+        for a in stmt.names:
+            if (a.asname or a.name) != name:
+                continue
+            base = absolute(t, stmt.level, stmt.module or "")
+            t2 = table.get(base) if base else None
+            if t2 is None or a.name in t2.subs:
+                return None
+            return resolve_func(table, t2, a.name, depth + 1)
+    return None
+
+
+def binds_submodule(pkg, name):
+    """Whether pkg.name is surely the submodule: the package binds no such
+    name, or binds it only with `from . import name`."""
+    if pkg.bindings[name] == 0:
+        return True
+    if pkg.bindings[name] != 1:
+        return False
+    for stmt in pkg.tree.body:
+        if isinstance(stmt, ast.ImportFrom) and stmt.level == 1 and not stmt.module:
+            if any(a.name == name and a.asname is None for a in stmt.names):
+                return True
+    return False
+
+
+class Site:
+    """One possible fault: on line `changed` (1-based) the bytes col0..col1
+    (0-based) become text; strata should then report `code` on line
+    `report` (the same line unless a call spans several)."""
+
+    def __init__(self, report, changed, col0, col1, text, target, name):
+        self.report = report
+        self.changed = changed
+        self.col0 = col0
+        self.col1 = col1
+        self.text = text
+        self.target = target
+        self.name = name
+
+
+class FileSites:
+    """The candidate sites of one file, per kind."""
+
+    def __init__(self, mod, table, rng):
+        self.mod = mod
+        self.table = table
+        self.sites = {k: [] for k, _ in KINDS}
+        text = b"\n".join(mod.lines)
+        if b"flake8: noqa" in text:
+            return
+        names = collections.Counter()
+        bound_names(mod.tree, names)
+        guarded = guarded_nodes(mod.tree)
+        modvars = {}  # a name bound to a module -> the module
+        funcvars = {}  # a name bound to a function -> (module, name there)
+        dotted = collections.defaultdict(set)  # `import a.b.c`: a -> {"a.b.c"}
+        plain_imports = collections.Counter()
+        for stmt in mod.tree.body:
+            if isinstance(stmt, ast.Import):
+                for a in stmt.names:
+                    if a.asname is None and "." in a.name:
+                        top = a.name.split(".")[0]
+                        dotted[top].add(a.name)
+                        plain_imports[top] += 1
+                        continue
+                    var = a.asname or a.name
+                    if a.asname is None:
+                        plain_imports[var] += 1
+                    t = table.get(a.name)
+                    if t is not None and t.sure and names[var] == 1:
+                        modvars[var] = t
+            elif isinstance(stmt, ast.ImportFrom):
+                base = absolute(mod, stmt.level, stmt.module or "")
+                t = table.get(base) if base else None
+                if t is None or not t.sure:
+                    continue
+                self.name_site(stmt, t, rng)
+                for a in stmt.names:
+                    var = a.asname or a.name
+                    if names[var] != 1:
+                        continue
+                    if a.name in t.subs:
+                        sub = table.get(t.name + "." + a.name)
+                        if sub is not None and sub.sure and binds_submodule(t, a.name):
+                            modvars[var] = sub
+                        continue
+                    r = resolve_func(table, t, a.name)
+                    if r is not None:
+                        funcvars[var] = r
+        # `import a.b.c` (several such lines may bind a): a chain a.b.c.x is
+        # an attribute of a.b.c when a is bound by those imports only, and
+        # no package on the way binds the next name itself.
+        self.dotted = {}
+        for top, full in dotted.items():
+            if names[top] != plain_imports[top]:
+                continue
+            for d in full:
+                parts = d.split(".")
+                ok = True
+                for i in range(1, len(parts)):
+                    parent = table.get(".".join(parts[:i]))
+                    if parent is not None and parts[i] in parent.bindings:
+                        ok = False
+                t = table.get(d)
+                if ok and t is not None and t.sure:
+                    self.dotted[d] = t
+        for n in ast.walk(mod.tree):
+            if id(n) in guarded:
+                continue
+            if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
+                t = self.module_of(n.value, modvars)
+                if t is not None:
+                    self.attr_site(n, t, rng)
+            elif isinstance(n, ast.Call):
+                f = n.func
+                r = None
+                if isinstance(f, ast.Name) and f.id in funcvars:
+                    r = funcvars[f.id]
+                elif isinstance(f, ast.Attribute):
+                    t = self.module_of(f.value, modvars)
+                    if t is not None:
+                        r = resolve_func(table, t, f.attr)
+                if r is not None:
+                    self.call_sites(n, r[0], r[1])
+
+    def module_of(self, node, modvars):
+        """The project module an expression names for sure, or None."""
+        if isinstance(node, ast.Name):
+            return modvars.get(node.id)
+        chain = []
+        while isinstance(node, ast.Attribute):
+            chain.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        return self.dotted.get(".".join([node.id] + chain[::-1]))
+
+    def line_ok(self, line):
+        return b"noqa" not in self.mod.lines[line - 1]
+
+    def name_site(self, stmt, target, rng):
+        if stmt.lineno != stmt.end_lineno or not self.line_ok(stmt.lineno):
+            return
+        if any(a.name == "*" for a in stmt.names):
+            return
+        last = stmt.names[-1]
+        if getattr(last, "end_col_offset", None) is None:
+            return
+        new = missing_name(target, last.name, rng)
+        if new is None:
+            return
+        col = last.end_col_offset
+        self.sites["name"].append(
+            Site(stmt.lineno, stmt.lineno, col, col, ", " + new, target.name, new)
+        )
+
+    def attr_site(self, node, target, rng):
+        if node.lineno != node.end_lineno or not self.line_ok(node.lineno):
+            return
+        if node.attr not in target.bindings and node.attr not in target.subs:
+            return  # already missing (or unknown): the clean copy decides
+        line = self.mod.lines[node.lineno - 1]
+        end = node.end_col_offset
+        start = end - len(node.attr.encode())
+        if line[start:end] != node.attr.encode():
+            return
+        new = missing_name(target, node.attr, rng)
+        if new is None:
+            return
+        # strata reports the use at its first line: the base name's.
+        report = node.lineno
+        self.sites["attr"].append(Site(report, node.lineno, start, end, new, target.name, new))
+
+    def call_sites(self, call, target, fname):
+        report = call.func.lineno
+        if not self.line_ok(report):
+            return
+        if any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        if any(k.arg is None for k in call.keywords):
+            return
+        args = target.funcs[fname]
+        npos = len(call.args)
+        kws = [k.arg for k in call.keywords]
+        if not arity_ok(args, npos, kws):
+            return
+        parts = call.args + call.keywords
+        if parts:
+            last = max(parts, key=lambda p: (p.end_lineno, p.end_col_offset))
+            at_line, at_col, sep = last.end_lineno, last.end_col_offset, ", "
+        else:
+            at_line, at_col, sep = call.end_lineno, call.end_col_offset - 1, ""
+            if self.mod.lines[at_line - 1][at_col : at_col + 1] != b")":
+                return
+        if at_line != report and not self.line_ok(at_line):
+            return
+        maxpos = len(args.posonlyargs) + len(args.args)
+        if args.vararg is None and not kws:
+            text = sep + ", ".join(["None"] * (maxpos - npos + 1))
+            self.sites["args"].append(
+                Site(report, at_line, at_col, at_col, text, target.name, fname)
+            )
+        if args.kwarg is None:
+            params = set(p.arg for p in args.posonlyargs + args.args + args.kwonlyargs)
+            kw = next((k for k in UNKNOWN_KEYWORDS if k not in params and k not in kws), None)
+            if kw is not None:
+                self.sites["kw"].append(
+                    Site(report, at_line, at_col, at_col, sep + kw + "=None", target.name, fname)
+                )
+
+
+# --- planting ----------------------------------------------------------------
+
+
+def plant(root, mods, table, per_kind, seed):
+    """Plants up to per_kind faults of each kind in the tree at root, at most
+    one per kind per file and one per line. Files are visited in an order
+    the seed decides; in each, the kinds go from the one with the least
+    slack (files left that could take it, minus faults still wanted) to the
+    one with the most, and each takes, among its sites whose lines are
+    free, one that the other kinds want least."""
+    rng = random.Random(seed)
+    sites = {}
+    for rel in sorted(mods):
+        if rel.endswith(".py"):
+            sites[rel] = FileSites(mods[rel], table, random.Random("%s:%s" % (seed, rel)))
+    avail = {k: sum(1 for s in sites.values() if s.sites[k]) for k, _ in KINDS}
+    code_of = dict(KINDS)
+    changed = collections.defaultdict(dict)  # rel -> line -> new bytes
+    touched = collections.defaultdict(set)  # rel -> lines changed or reported on
+    manifest = []
+    left = dict(avail)  # files not visited yet that have a site of the kind
+    planted = collections.Counter()
+
+    order = sorted(rel for rel in sites if any(sites[rel].sites.values()))
+    rng.shuffle(order)
+    for rel in order:
+        fs = sites[rel]
+        kinds = [k for k, _ in KINDS if fs.sites[k]]
+        for k in kinds:
+            left[k] -= 1
+        kinds.sort(key=lambda k: (left[k] - (per_kind - planted[k]), k))
+        for kind in kinds:
+            if planted[kind] >= per_kind:
+                continue
+            want = collections.Counter()
+            for k in kinds:
+                if k != kind:
+                    for o in fs.sites[k]:
+                        want[o.changed] += 1
+                        want[o.report] += 1
+            cands = list(fs.sites[kind])
+            rng.shuffle(cands)
+            cands.sort(key=lambda s: want[s.changed] + want[s.report])
+            for s in cands:
+                if s.changed in touched[rel] or s.report in touched[rel]:
+                    continue
+                old = mods[rel].lines[s.changed - 1]
+                new = old[: s.col0] + s.text.encode() + old[s.col1 :]
+                lines = list(mods[rel].lines)
+                for ln, b in changed[rel].items():
+                    lines[ln - 1] = b
+                lines[s.changed - 1] = new
+                try:
+                    compile(b"\n".join(lines), rel, "exec", dont_inherit=True)
+                except (SyntaxError, ValueError):
+                    continue
+                changed[rel][s.changed] = new
+                touched[rel].update((s.changed, s.report))
+                manifest.append(
+                    {
+                        "file": rel,
+                        "line": s.report,
+                        "changed_line": s.changed,
+                        "kind": kind,
+                        "code": code_of[kind],
+                        "target": s.target,
+                        "name": s.name,
+                        "before": old.decode("utf-8", "replace"),
+                        "after": new.decode("utf-8", "replace"),
+                    }
+                )
+                planted[kind] += 1
+                break
+    for rel, edits in changed.items():
+        lines = list(mods[rel].lines)
+        for ln, b in edits.items():
+            lines[ln - 1] = b
+        with open(os.path.join(root, rel), "wb") as f:
+            f.write(b"\n".join(lines))
+    manifest.sort(key=lambda e: (e["kind"], e["file"], e["line"]))
+    return manifest, avail
+
+
+# --- running strata and pylint -----------------------------------------------
+
+
+def run_strata(strata, root):
+    cmd = [strata, "check", "-q", "--no-cache", "--select", CODES, "--root", root, root]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode == 2 and b"unknown option '--root'" in p.stderr:
+        # A strata from before --root: the path argument is the root anyway.
+        log("inject_faults: this strata has no --root; running without it")
+        cmd = [c for c in cmd if c != "--root"][:-1]
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode not in (0, 1):
+        log("inject_faults: %s exited %d: %s" % (" ".join(cmd), p.returncode, p.stderr.decode()))
+        sys.exit(2)
+    out = collections.Counter()
+    prefix = root.rstrip("/") + "/"
+    for raw in p.stdout.decode("utf-8", "replace").splitlines():
+        m = DIAG_RE.match(raw)
+        if not m:
+            continue
+        path = m.group(1)
+        if path.startswith(prefix):
+            path = path[len(prefix) :]
+        out[(path, int(m.group(2)), m.group(4), m.group(5))] += 1
+    return out
+
+
+def run_pylint(root, manifest):
+    files = sorted(set(e["file"] for e in manifest))
+    cmd = [
+        "pylint",
+        "--disable=all",
+        "--enable=E0611,E1101,E1120,E1121,E1123",
+        "--score=n",
+        "--msg-template={path}:{line}: {msg_id}",
+    ] + files
+    # No PYTHONPATH: pylint itself would load the faulted copy (of the
+    # standard library, of astroid...). It finds the checked files' packages
+    # from their paths.
+    p = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    got = set()
+    for raw in p.stdout.decode("utf-8", "replace").splitlines():
+        m = re.match(r"^(.*?):(\d+): (E\d+)$", raw)
+        if m:
+            got.add((m.group(1), int(m.group(2)), m.group(3)))
+    return got
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--src", default="/usr/lib/python3.11")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-kind", type=int, default=200)
+    ap.add_argument("--strata", default=os.path.join(TOP, "build", "strata"))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--manifest", help="where to write the manifest (JSON)")
+    ap.add_argument("--no-run", action="store_true", help="plant only; implies --keep")
+    ap.add_argument("--pylint", action="store_true", help="also check the faults with pylint")
+    opt = ap.parse_args()
+
+    src = os.path.abspath(opt.src)
+    if not os.path.isdir(src):
+        log("inject_faults: no directory %s" % src)
+        return 2
+    if not opt.no_run and not os.access(opt.strata, os.X_OK):
+        log("inject_faults: no strata binary at %s (--strata)" % opt.strata)
+        return 2
+    files = list_files(src)
+    if not files:
+        log("inject_faults: no .py file under %s" % src)
+        return 2
+    tmp = tempfile.mkdtemp(prefix="strata-faults.")
+    keep = opt.keep or opt.no_run
+    try:
+        clean = os.path.join(tmp, "clean")
+        faulted = os.path.join(tmp, "faulted")
+        if os.path.exists(os.path.join(src, "__init__.py")):
+            # A package: keep its name, so that the copy's root holds it.
+            files = [os.path.join(os.path.basename(src), f) for f in files]
+            src = os.path.dirname(src)
+        copy_tree(src, clean, files)
+        copy_tree(src, faulted, files)
+        mods, table = load_modules(faulted, files)
+        manifest, avail = plant(faulted, mods, table, opt.per_kind, opt.seed)
+        mpath = opt.manifest or os.path.join(tmp, "manifest.json")
+        with open(mpath, "w") as f:
+            json.dump(manifest, f, indent=1)
+            f.write("\n")
+        per = collections.Counter(e["kind"] for e in manifest)
+        log("inject_faults: %d files from %s; copies in %s" % (len(files), src, tmp))
+        log("inject_faults: manifest %s" % mpath)
+        for kind, code in KINDS:
+            short = " (fewer than --per-kind)" if per[kind] < opt.per_kind else ""
+            log(
+                "  %-5s %s: %d planted, %d files had a site%s"
+                % (kind, code, per[kind], avail[kind], short)
+            )
+        confirmed = None
+        if opt.pylint:
+            got = run_pylint(faulted, manifest)
+            hit = [e for e in manifest if (e["file"], e["line"], e["code"]) in got]
+            confirmed = collections.Counter(e["kind"] for e in hit)
+            log("inject_faults: pylint reports the expected code on the faulted line for")
+            for kind, code in KINDS:
+                log("  %-5s %s: %d of %d" % (kind, code, confirmed[kind], per[kind]))
+            unconfirmed = [e for e in manifest if e not in hit]
+            for e in unconfirmed[:30]:
+                log("  not confirmed: %s:%d: %s %s" % (e["file"], e["line"], e["code"],
+                                                        e["after"].strip()))
+        if opt.no_run:
+            return 0
+
+        before = run_strata(opt.strata, clean)
+        after = run_strata(opt.strata, faulted)
+        new = after - before
+        new_keys = collections.Counter()
+        for (path, line, code, _msg), c in new.items():
+            new_keys[(path, line, code)] += c
+        changed = set((e["file"], e["line"]) for e in manifest)
+        changed |= set((e["file"], e["changed_line"]) for e in manifest)
+        expected = set((e["file"], e["line"], e["code"]) for e in manifest)
+        found = collections.Counter()
+        for e in manifest:
+            if new_keys[(e["file"], e["line"], e["code"])] > 0:
+                found[e["kind"]] += 1
+        off_lines = [(k, c) for k, c in new.items() if (k[0], k[1]) not in changed]
+        on_lines_other = [
+            (k, c) for k, c in new.items() if (k[0], k[1]) in changed and k[:3] not in expected
+        ]
+
+        ok = True
+        # new-elsewhere: new diagnostics with the kind's code (E1120 counts
+        # with args) on lines that no fault changed.
+        print("kind  code   planted  found  recall  new-elsewhere%s"
+              % ("  pylint-confirms" if opt.pylint else ""))
+        n_off = collections.Counter()
+        for (path, line, code, msg), c in off_lines:
+            n_off[code] += c
+        for kind, code in KINDS:
+            p_, f_ = per[kind], found[kind]
+            rec = f_ / p_ if p_ else 0.0
+            if p_ == 0 or rec < RECALL_BAR:
+                ok = False
+            extra = "  %d" % confirmed[kind] if confirmed is not None else ""
+            off = n_off[code] + (n_off["E1120"] if code == "E1121" else 0)
+            print("%-5s %s  %7d  %5d  %5.1f%%  %d%s" % (kind, code, p_, f_, 100 * rec, off, extra))
+        total_off = sum(c for _, c in off_lines)
+        print("new diagnostics on lines no fault changed: %d" % total_off)
+        for (path, line, code, msg), c in sorted(off_lines)[:50]:
+            print("  %s:%d: %s %s" % (path, line, code, msg))
+        if on_lines_other:
+            print("other new diagnostics on changed lines: %d" % sum(c for _, c in on_lines_other))
+            for (path, line, code, msg), c in sorted(on_lines_other)[:20]:
+                print("  %s:%d: %s %s" % (path, line, code, msg))
+        missed = [e for e in manifest if new_keys[(e["file"], e["line"], e["code"])] == 0]
+        if missed:
+            print("missed (first 20 of %d):" % len(missed))
+            for e in missed[:20]:
+                print("  %s:%d: %s %s" % (e["file"], e["line"], e["code"], e["after"].strip()))
+        if total_off:
+            ok = False
+        print("bar (recall >= %d%% per kind, no new diagnostic off the faults): %s"
+              % (RECALL_BAR * 100, "PASS" if ok else "FAIL"))
+        return 0 if ok else 1
+    finally:
+        if keep:
+            log("inject_faults: kept %s" % tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

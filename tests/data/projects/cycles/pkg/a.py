@@ -1,0 +1,7 @@
+from pkg import b
+
+A = 1
+
+
+def fa():
+    return b.B

@@ -1,0 +1,3 @@
+from pkg import d
+
+C = 3

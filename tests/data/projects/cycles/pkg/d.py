@@ -1,0 +1,7 @@
+D = 4
+
+
+def fd():
+    from pkg import c
+
+    return c.C

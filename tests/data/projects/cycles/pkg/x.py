@@ -1,0 +1,3 @@
+from pkg.y import Y
+
+X = 5

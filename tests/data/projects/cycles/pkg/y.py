@@ -1,0 +1,3 @@
+from pkg.z import Z
+
+Y = 6

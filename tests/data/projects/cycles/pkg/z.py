@@ -1,0 +1,3 @@
+import pkg.x
+
+Z = pkg.x.X

@@ -1,0 +1,5 @@
+KNOWN = 1
+
+
+def __getattr__(name):
+    return name

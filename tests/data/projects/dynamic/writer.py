@@ -1,0 +1,2 @@
+for _name in ("made", "built"):
+    globals()[_name] = 1

@@ -1,0 +1,3 @@
+import pkg.missing
+import single.sub
+import pkg.mod.deeper

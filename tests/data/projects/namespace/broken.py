@@ -1,0 +1,2 @@
+import ns.nothere
+import ns.inner.gone

@@ -1,0 +1,3 @@
+from .impl import build, Widget
+
+__all__ = ["build", "Widget"]

@@ -1,0 +1,6 @@
+def build(name, size):
+    return name, size
+
+
+class Widget:
+    pass

@@ -1,0 +1,2 @@
+from . import b
+from .b import B, NOT_B

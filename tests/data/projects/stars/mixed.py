@@ -1,0 +1,4 @@
+from base import *
+from os.path import *
+
+print(alpha, join, unknown_name)

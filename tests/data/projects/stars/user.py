@@ -1,0 +1,6 @@
+from mid import *
+
+print(alpha, beta, delta)
+print(gamma)
+print(_private)
+print(epsilon)

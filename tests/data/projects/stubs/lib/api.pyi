@@ -1,0 +1,3 @@
+def public(a: int, b: int = ...) -> int: ...
+
+SETTING: str
