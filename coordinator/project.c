@@ -317,11 +317,11 @@ static bool summary_is_dynamic(span_t sum)
     return false;
 }
 
-/* An absolute import that names no project module although its top-level
- * package is one: is it really missing? Not when the deepest existing
- * package on its way is a namespace package (other distributions may add
- * to it) or makes its submodules at run time (six.moves, an import hook).
- * `pkg.__init__` is pkg itself. Returns the corrected verdict. */
+/* An import that names no project module although its top-level package
+ * is one: is it really missing? Not when the deepest existing module on its
+ * way makes its submodules at run time (six.moves, an import hook, a module
+ * __getattr__). `pkg.__init__` is pkg itself. A namespace package is the
+ * project's directory: what it lacks is missing. Returns the verdict. */
 static res_kind_t recheck_unresolved(const project_t *p, char *abs, uint32_t *target)
 {
     size_t len = strlen(abs);
@@ -342,7 +342,7 @@ static res_kind_t recheck_unresolved(const project_t *p, char *abs, uint32_t *ta
         return RES_UNRESOLVED;
     uint32_t file = resolver_module_file(p->res, m);
     if (file == RES_NONE || file >= p->n)
-        return RES_EXTERNAL; /* a namespace package */
+        return RES_UNRESOLVED; /* a namespace package */
     if (p->files[file].summary.len > 0 && summary_is_dynamic(p->files[file].summary))
         return RES_EXTERNAL;
     return RES_UNRESOLVED;
