@@ -558,14 +558,23 @@ class FileSites:
         kws = [k.arg for k in call.keywords]
         if not arity_ok(args, npos, kws):
             return
-        parts = call.args + call.keywords
-        if parts:
-            last = max(parts, key=lambda p: (p.end_lineno, p.end_col_offset))
-            at_line, at_col, sep = last.end_lineno, last.end_col_offset, ", "
+        # Insert just before the call's closing parenthesis: after the last
+        # argument's end, a parenthesized argument's own ")" may follow
+        # (ast's positions exclude it), and ", None" there would make a
+        # tuple instead of a new argument.
+        at_line, at_col = call.end_lineno, call.end_col_offset - 1
+        text = self.mod.lines[at_line - 1]
+        if text[at_col : at_col + 1] != b")":
+            return
+        before = text[:at_col].rstrip()
+        if not before:
+            return  # ")" alone on its line
+        if before.endswith(b"("):
+            sep = ""
+        elif before.endswith(b","):
+            sep = " "
         else:
-            at_line, at_col, sep = call.end_lineno, call.end_col_offset - 1, ""
-            if self.mod.lines[at_line - 1][at_col : at_col + 1] != b")":
-                return
+            sep = ", "
         if at_line != report and not self.line_ok(at_line):
             return
         maxpos = len(args.posonlyargs) + len(args.args)

@@ -565,7 +565,7 @@ TEST(summary_import_hooks_and_enum_exports_are_dynamic)
         "import sys\nclass V:\n    def install(self):\n        if self not in sys.meta_path:\n"
         "            sys.meta_path.insert(0, self)\n",
         "import sys\nsys.path_hooks.append(len)\n",
-        "import enum\n@enum.global_enum\nclass F(enum.IntFlag):\n    A = 1\n",
+        "import enum\nclass F(enum.IntFlag):\n    A = 1\nenum.global_enum(F)\n",
         "import enum\nenum.IntEnum._convert_('E', __name__, lambda n: n.startswith('X'))\n",
     };
     for (size_t i = 0; i < sizeof dynamic / sizeof *dynamic; i++) {
@@ -581,6 +581,17 @@ TEST(summary_import_hooks_and_enum_exports_are_dynamic)
         summary_of("import sys\nprint(sys.path)\nimport enum\nclass F(enum.IntFlag):\n    A = 1\n",
                    "m.py", &out));
     CHECK(strstr((const char *)out.data, "\"dynamic\":false") != NULL);
+    buf_free(&out);
+}
+
+TEST(summary_global_enum_class_is_flagged_not_dynamic)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import enum\n@enum.global_enum\nclass F(enum.IntFlag):\n    A = 1\n", "m.py",
+                     &out));
+    CHECK(strstr((const char *)out.data, "\"dynamic\":false") != NULL);
+    CHECK(strstr((const char *)out.data, "[[\"A\",2,-1]],5]") != NULL);
     buf_free(&out);
 }
 

@@ -956,6 +956,46 @@ static st_rc_t index_stars(ctx_t *c, file_t *f)
     return ST_OK;
 }
 
+/* `@enum.global_enum` copies an enum's members into its module: they are
+ * module attributes (variables) as much as the defs are. A member name the
+ * module also binds is REBOUND. */
+static st_rc_t add_global_enum_members(ctx_t *c, file_t *f)
+{
+    uint32_t extra = 0, n;
+    def_t *defs;
+
+    for (uint32_t k = 0; k < f->n_classes; k++)
+        if (f->classes[k].flags & SUM_CLASS_GLOBAL_ENUM)
+            extra += f->classes[k].n_members;
+    if (extra == 0)
+        return ST_OK;
+    if ((defs = alloc_n(c, (size_t)f->n_defs + extra, sizeof *defs)) == NULL)
+        return ST_ENOMEM;
+    memcpy(defs, f->defs, f->n_defs * sizeof *defs);
+    n = f->n_defs;
+    for (uint32_t k = 0; k < f->n_classes; k++) {
+        const cls_t *cl = &f->classes[k];
+        if (!(cl->flags & SUM_CLASS_GLOBAL_ENUM))
+            continue;
+        for (uint32_t j = 0; j < cl->n_members; j++) {
+            const member_t *m = &cl->members[j];
+            bool dup = false;
+            if (m->kind != SUM_DEF_VARIABLE)
+                continue;
+            for (uint32_t d = 0; d < n && !dup; d++)
+                if (defs[d].name == m->name) {
+                    defs[d].flags |= SUM_DEF_REBOUND;
+                    dup = true;
+                }
+            if (!dup)
+                defs[n++] = (def_t){.name = m->name, .kind = SUM_DEF_VARIABLE, .sig = -1};
+        }
+    }
+    f->defs = defs;
+    f->n_defs = n;
+    return ST_OK;
+}
+
 static st_rc_t prepare(ctx_t *c)
 {
     TRY(index_modules(c));
@@ -964,6 +1004,7 @@ static st_rc_t prepare(ctx_t *c)
         hmap_t *classes = hmap_new_arena(c->a, HMAP_U64);
         if (classes == NULL)
             return ST_ENOMEM;
+        TRY(add_global_enum_members(c, f));
         TRY(index_bindings(c, f));
         TRY(index_stars(c, f));
         for (uint32_t k = 0; k < f->n_classes; k++) {
@@ -1395,6 +1436,30 @@ static uint32_t col1(uint32_t col)
     return col < UINT32_MAX ? col + 1 : col;
 }
 
+/* For `from M import n` written in M itself (`from . import n` in a
+ * package's __init__): the import binds n, so M's interface has n whether
+ * or not it exists. It exists when n is a submodule or a dunder, or when
+ * something else than imports from M itself binds it. */
+static bool self_import_defines(ctx_t *c, const file_t *f, const iface_t *src, uint32_t self,
+                                const nm_t *name)
+{
+    if (is_sub(c, src, self, name) || is_dunder(name) || stored(c, self, name->id))
+        return true;
+    for (uint32_t k = 0; k < f->n_defs; k++) {
+        const def_t *d = &f->defs[k];
+        if (d->name != name->id)
+            continue;
+        if (d->kind != SUM_DEF_IMPORT || (d->flags & SUM_DEF_REBOUND))
+            return true;
+    }
+    for (uint32_t i = 0; i < f->n_imps; i++) {
+        const imp_t *m = &f->imps[i];
+        if (m->bound == name->id && !(m->kind == SUM_FROM && m->abs == self))
+            return true; /* bound by another import: an import of the name itself */
+    }
+    return false; /* bound only by imports from M itself */
+}
+
 static void check_imports(ctx_t *c, file_t *f)
 {
     hmap_t *seen = hmap_new_arena(c->a, HMAP_BYTES);
@@ -1423,8 +1488,10 @@ static void check_imports(ctx_t *c, file_t *f)
             continue;
         if ((src = mod_iface(c, m->abs)) == NULL || src->open)
             continue;
-        if (iface_find(src, &name) != NULL || is_sub(c, src, m->abs, &name) || is_dunder(&name) ||
-            stored(c, m->abs, name.id))
+        if (m->abs == f->name.id && !self_import_defines(c, f, src, m->abs, &name))
+            ; /* `from . import x` in a package's __init__: x must exist without it */
+        else if (iface_find(src, &name) != NULL || is_sub(c, src, m->abs, &name) ||
+                 is_dunder(&name) || stored(c, m->abs, name.id))
             continue;
         report(c, f, m->line, col1(m->col), "E0611", "No name '%.*s' in module '%.*s'",
                (int)name.len, name.s, (int)abs.len, abs.s);

@@ -106,7 +106,7 @@ st_rc_t check_result_decode(span_t result, arena_t *a, check_module_t **mods, si
 /* The interface of a namespace package (a directory without __init__): no
  * names, not open, the given direct submodules (sorted by the caller). In
  * arena a. */
-st_rc_t check_namespace_iface(const char *name, const char *const *subs, size_t n_subs,
-                              arena_t *a, span_t *out, st_err_t *err);
+st_rc_t check_namespace_iface(const char *name, const char *const *subs, size_t n_subs, arena_t *a,
+                              span_t *out, st_err_t *err);
 
 #endif

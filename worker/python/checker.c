@@ -96,11 +96,11 @@ static const char *const builtin_names[] = {
     X(KW_ELSE, "else")                                                                             \
     X(KW_EXCEPT, "except")                                                                         \
     X(KW_FINALLY, "finally")                                                                       \
-    X(KW_FOR, "for") X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if")                      \
-        X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")                \
-            X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")          \
-                X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")  \
-                    X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_FOR, "for")                                                                               \
+    X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") \
+        X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not")          \
+            X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return")          \
+                X(KW_TRY, "try") X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -1849,6 +1849,24 @@ static bool has_overload_decorator(checker_t *c, TSNode decorated)
  * `@enum.global_enum` and `IntEnum._convert_(name, __name__, ...)` (re, ssl,
  * socket, signal use them). A module using one has names the summary cannot
  * list: it is dynamic. f is a callee or a decorator expression. */
+static bool is_global_enum(checker_t *c, TSNode f)
+{
+    uint32_t len;
+    const char *t;
+
+    if (kind(c, f) == K_CALL)
+        f = first_child(f);
+    if (kind(c, f) == K_ATTRIBUTE)
+        f = last_child(f);
+    if (kind(c, f) != K_IDENTIFIER)
+        return false;
+    t = text(c, f, &len);
+    return len == 11 && memcmp(t, "global_enum", 11) == 0;
+}
+
+/* A call of global_enum or _convert_: the module is dynamic. (A class
+ * decorated with global_enum is not: its members are known, see
+ * SUM_CLASS_GLOBAL_ENUM.) */
 static void note_enum_export(checker_t *c, TSNode f)
 {
     uint32_t len;
@@ -1856,15 +1874,16 @@ static void note_enum_export(checker_t *c, TSNode f)
 
     if (c->sum == NULL)
         return;
-    if (kind(c, f) == K_CALL)
-        f = first_child(f);
+    if (is_global_enum(c, f)) {
+        summary_set_dynamic(c->sum);
+        return;
+    }
     if (kind(c, f) == K_ATTRIBUTE)
         f = last_child(f);
     if (kind(c, f) != K_IDENTIFIER)
         return;
     t = text(c, f, &len);
-    if ((len == 11 && memcmp(t, "global_enum", 11) == 0) ||
-        (len == 9 && memcmp(t, "_convert_", 9) == 0))
+    if (len == 9 && memcmp(t, "_convert_", 9) == 0)
         summary_set_dynamic(c->sum);
 }
 
@@ -1875,10 +1894,8 @@ static void visit_decorators(checker_t *c, TSNode decorated)
     FOR_KIDS(c, decorated, cu)
     {
         TSNode d = KID(cu);
-        if (kind(c, d) == K_DECORATOR) {
-            note_enum_export(c, first_named(d));
+        if (kind(c, d) == K_DECORATOR)
             visit_kids(c, d);
-        }
     }
 }
 
@@ -4184,6 +4201,15 @@ static void summary_class(checker_t *c, const binding_t *b)
     const char *name = intern_str(c->names, b->name, &len);
     TSNode bases = field(c, b->def, F_SUPERCLASSES);
     int flags = ts_node_is_null(b->decorated) ? 0 : SUM_CLASS_DECORATED;
+
+    if (!ts_node_is_null(b->decorated)) {
+        FOR_KIDS(c, b->decorated, cu)
+        {
+            TSNode d = KID(cu);
+            if (kind(c, d) == K_DECORATOR && is_global_enum(c, first_named(d)))
+                flags |= SUM_CLASS_GLOBAL_ENUM;
+        }
+    }
 
     if (!ts_node_is_null(bases)) {
         FOR_KIDS(c, bases, cu)

@@ -33,7 +33,9 @@
  *       bit 1 async, bit 2 overloaded
  *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...],
  *       flags], ...]; flags bit 0 the class is decorated, bit 1 it has a
- *       metaclass= or other keyword (or a **mapping) in its bases
+ *       metaclass= or other keyword (or a **mapping) in its bases, bit 2
+ *       SUM_CLASS_GLOBAL_ENUM it is decorated with enum's global_enum,
+ *       which makes its members module attributes too
  *   "all":   [names] or nil when the module has no static __all__
  *   "getattr": bool, a module-level __getattr__ is defined
  *   "dynamic": bool, the module may write its own namespace in ways the
@@ -42,9 +44,10 @@
  *       class body or comprehension), or an assignment (=, augmented, for or
  *       with target) to a subscript of `sys.modules` anywhere; any use of
  *       `sys.meta_path` or `sys.path_hooks` (an import hook can make any
- *       submodule appear); enum's `global_enum` as a decorator or callee,
- *       or a call of an attribute `_convert_` (both copy enum members into
- *       a module's namespace). Builtins only when not shadowed by a binding
+ *       submodule appear); a call of enum's `global_enum` or of an attribute
+ *       `_convert_` (both copy enum members into a module's namespace; a
+ *       class decorated with `global_enum` is flagged instead, see
+ *       "classes"). Builtins only when not shadowed by a binding
  *       the call can see
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
@@ -91,7 +94,7 @@ enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IM
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
 enum { SUM_DEF_REBOUND = 1 };
-enum { SUM_CLASS_DECORATED = 1, SUM_CLASS_KEYWORDS = 2 };
+enum { SUM_CLASS_DECORATED = 1, SUM_CLASS_KEYWORDS = 2, SUM_CLASS_GLOBAL_ENUM = 4 };
 enum { SUM_USE_STORE = 1, SUM_USE_GUARDED = 2 };
 
 typedef struct {
