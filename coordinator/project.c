@@ -370,6 +370,12 @@ static st_rc_t resolve_file(project_t *p, size_t i)
         }
         if (im->res == RES_UNRESOLVED)
             im->res = recheck_unresolved(p, abs, &im->target);
+        if (im->res == RES_FUTURE) {
+            /* `import __future__` imports a module: the project's own
+             * __future__.py when it has one (the standard library does) */
+            im->target = resolver_find(p->res, abs, strlen(abs));
+            im->res = im->target != RES_NONE ? RES_PROJECT : RES_STDLIB;
+        }
         if ((im->abs = arena_strndup(p->arena, abs, strlen(abs))) == NULL)
             return ST_ENOMEM;
         if (im->kind == 1 && im->res == RES_PROJECT && im->name[0] != '\0') {
@@ -571,8 +577,12 @@ static void dep_add_refs(deps_t *d, span_t iface, const char *only)
                 return;
             bool wanted = only == NULL || (nlen == only_len && memcmp(name, only, nlen) == 0);
             if (kind == 3 && wanted && mpread_str(&r, &ref, &rlen) == ST_OK) {
+                /* Only a module the graph orders before this component:
+                 * one whose job may still be running would make the
+                 * inputs, and so the key, depend on timing. Every module
+                 * an interface binds is imported by it, so it is one. */
                 uint32_t m = resolver_find(d->p->res, ref, rlen);
-                if (m != RES_NONE)
+                if (m != RES_NONE && graph_comp_of(d->p->graph, m) < d->comp)
                     dep_add(d, m);
             } else if (mpread_skip(&r) != ST_OK) {
                 return;
