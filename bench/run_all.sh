@@ -3,7 +3,9 @@
 #
 # Runs the speed bench (scan_bench and the wall-time comparison, see
 # speed.sh), the accuracy comparison with pyflakes (the four codes of the
-# bar, then every code), and any other bench program the build produced
+# bar, then every code), the cross-module checks against pylint and under
+# fault injection, the incremental re-checks, and any other bench program
+# the build produced
 # (simd_bench, exec_bench, ...). Benches report, they do not assert: a
 # missing tool or binary is reported and the rest still runs. The whole
 # output is also kept in bench/out/run_all.txt.
@@ -34,6 +36,15 @@ run_all() {
             status=1
     else
         echo "no $build/strata: accuracy comparison skipped"
+    fi
+
+    if [ -x "$build/strata" ]; then
+        section "cross-module checks: strata vs pylint on the clean stdlib"
+        /usr/bin/python3 "$top/bench/pylint_compare.py" --strata "$build/strata" || status=1
+        section "cross-module checks: fault injection on a copy of the stdlib"
+        /usr/bin/python3 "$top/bench/inject_faults.py" --strata "$build/strata" || status=1
+        section "incremental re-checks on a copy of the stdlib"
+        /usr/bin/python3 "$top/bench/incr_bench.py" --strata "$build/strata" || status=1
     fi
 
     for b in "$build"/bench/*_bench "$build"/*_bench; do
