@@ -22,11 +22,16 @@ counted in the output); --no-noqa keeps it.
 Where pyflakes is known to be wrong and strata right, the difference is
 shown, not hidden: the raw table counts it as a disagreement, and a second
 table counts as agreement only the differences that a rule below explains,
-each listed with its file and line. One rule today: pyflakes 2.5 does not
-read `__all__.append("x")` / `__all__.extend([...])`, so it calls an import
+each listed with its file and line. Two rules: pyflakes 2.5 does not read
+`__all__.append("x")` / `__all__.extend([...])`, so it calls an import
 exported that way unused (F401); strata reads them (tests/data/py/
 all_dunder.py). A difference is explained only when the file really adds
-that name to __all__ that way (checked with Python's ast).
+that name to __all__ that way (checked with Python's ast). And pyflakes
+cannot follow a star import (F405 "may be undefined"); strata's check jobs
+resolve them exactly and drop the F405 of a name the star-imported module
+binds: explained only when that module, found below the root and read with
+Python's ast (following its own star imports three deep, and giving up on
+globals()/vars()/exec/__getattr__), binds the name.
 
 Usage: pyflakes_compare.py STRATA [--codes F401,...|all] [--show-diff N]
                            [--root DIR] [--strict] [--jobs N] [--no-noqa]
@@ -279,6 +284,80 @@ def all_mutations(path, cache={}):
     return names
 
 
+def module_file(name, importer, root):
+    """The file of module `name` (may start with dots, relative to the
+    importer) below root, or None."""
+    import os
+    level = len(name) - len(name.lstrip("."))
+    parts = name.lstrip(".").split(".") if name.lstrip(".") else []
+    if level:
+        base = os.path.dirname(importer)
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+    else:
+        base = root
+    path = os.path.join(base, *parts) if parts else base
+    for cand in (os.path.join(path, "__init__.py"), path + ".py"):
+        if os.path.isfile(cand):
+            return cand
+    return None
+
+
+def top_level_names(path, root, depth=0, cache={}):
+    """Names a module binds at top level (assignments, defs, classes,
+    imports, for targets, and star imports of modules below root, followed
+    up to three deep), or None when it binds names dynamically
+    (globals(), __getattr__, a star import from outside root)."""
+    import ast
+    if (path, depth) in cache:
+        return cache[path, depth]
+    cache[path, depth] = None
+    try:
+        with open(path, "rb") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("globals", "vars", "exec"):
+            return None
+    for node in tree.body:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(sub.name)
+            elif isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                names.add(sub.id)
+            elif isinstance(sub, (ast.Import, ast.ImportFrom)):
+                for a in sub.names:
+                    if a.name == "*":
+                        src = module_file("." * (sub.level or 0) + (sub.module or ""), path, root)
+                        more = top_level_names(src, root, depth + 1) if src and depth < 3 else None
+                        if more is None:
+                            return None
+                        names |= {n for n in more if not n.startswith("_")}
+                    else:
+                        names.add((a.asname or a.name).split(".")[0])
+    if "__getattr__" in names:
+        return None
+    cache[path, depth] = names
+    return names
+
+
+def star_defines(path, message, root):
+    """For an F405 message, a star-imported module below root that binds
+    the name (checked with Python's ast), or None."""
+    m = re.match(r"'([^']*)' may be undefined, or defined from star imports: (.*)", message)
+    if not m:
+        return None
+    for src in m.group(2).split(", "):
+        f = module_file(src.strip(), path, root)
+        names = top_level_names(f, root) if f else None
+        if names is not None and m.group(1) in names:
+            return src.strip()
+    return None
+
+
 def bound_name(message):
     """The name an F401 message is about: 'a.b as c' -> c, 'a.b' -> b."""
     m = re.match(r"'([^']*)'", message)
@@ -286,11 +365,15 @@ def bound_name(message):
     return label.split(" as ")[-1].split(".")[-1]
 
 
-def explained(key, message):
+def explained(key, message, root):
     """Why pyflakes is wrong about key, or None."""
     path, _, code = key
     if code == "F401" and bound_name(message) in all_mutations(path):
         return "exported by __all__.append/.extend, which pyflakes 2.5 does not read"
+    if code == "F405":
+        src = star_defines(path, message, root)
+        if src is not None:
+            return "defined: %s binds it (strata resolves star imports exactly)" % src
     return None
 
 
@@ -411,7 +494,7 @@ def main():
     print()
     print("Raw agreement:\n")
     failed = table(codes, pf, st)
-    why = {k: explained(k, v) for k, v in pf.items() if k not in st}
+    why = {k: explained(k, v, args.root or "/usr/lib/python3.11") for k, v in pf.items() if k not in st}
     why = {k: w for k, w in why.items() if w}
     if why:
         print("\nWith the differences where pyflakes is wrong counted as agreement:\n")
