@@ -70,6 +70,11 @@ typedef struct {
     uint32_t first; /* first file, RES_NONE for a namespace package */
     span_t iface;   /* len 0: unknown */
     digest_t digest;
+    /* the interface's module attributes that are project modules (kind-3
+     * names), read once from it: name and module id */
+    const char **ref_names;
+    uint32_t *ref_mods;
+    uint32_t n_refs;
 } pmod_t;
 
 struct project {
@@ -548,15 +553,16 @@ static void dep_add(void *ctx, uint32_t m)
     d->deps[d->n++] = m;
 }
 
-/* Adds the modules named by kind-3 (module) entries of an interface: only
- * the entry called `only` when not NULL. */
-static void dep_add_refs(deps_t *d, span_t iface, const char *only)
+/* Reads the kind-3 (module) names of module m's interface that are
+ * project modules into m's ref arrays, in arena a (under the project's
+ * lock, when the interface is stored). A malformed interface has none. */
+static void read_refs(const project_t *p, pmod_t *m, arena_t *a)
 {
     mpread_t r;
     uint32_t n, count;
-    size_t only_len = only != NULL ? strlen(only) : 0;
 
-    mpread_init(&r, iface.ptr, iface.len);
+    m->n_refs = 0;
+    mpread_init(&r, m->iface.ptr, m->iface.len);
     if (mpread_map(&r, &n) != ST_OK)
         return;
     for (uint32_t i = 0; i < n; i++) {
@@ -567,6 +573,10 @@ static void dep_add_refs(deps_t *d, span_t iface, const char *only)
         }
         if (mpread_array(&r, &count) != ST_OK)
             return;
+        m->ref_names = arena_calloc(a, count == 0 ? 1 : count, sizeof *m->ref_names);
+        m->ref_mods = arena_calloc(a, count == 0 ? 1 : count, sizeof *m->ref_mods);
+        if (m->ref_names == NULL || m->ref_mods == NULL)
+            return;
         for (uint32_t k = 0; k < count; k++) {
             uint32_t len, nlen, rlen;
             uint64_t kind;
@@ -575,15 +585,13 @@ static void dep_add_refs(deps_t *d, span_t iface, const char *only)
                 mpread_str(&r, &name, &nlen) != ST_OK || mpread_uint(&r, &kind) != ST_OK ||
                 mpread_skip(&r) != ST_OK)
                 return;
-            bool wanted = only == NULL || (nlen == only_len && memcmp(name, only, nlen) == 0);
-            if (kind == 3 && wanted && mpread_str(&r, &ref, &rlen) == ST_OK) {
-                /* Only a module the graph orders before this component:
-                 * one whose job may still be running would make the
-                 * inputs, and so the key, depend on timing. Every module
-                 * an interface binds is imported by it, so it is one. */
-                uint32_t m = resolver_find(d->p->res, ref, rlen);
-                if (m != RES_NONE && graph_comp_of(d->p->graph, m) < d->comp)
-                    dep_add(d, m);
+            if (kind == 3 && mpread_str(&r, &ref, &rlen) == ST_OK) {
+                uint32_t target = resolver_find(p->res, ref, rlen);
+                const char *copy = arena_strndup(a, name, nlen);
+                if (target != RES_NONE && copy != NULL) {
+                    m->ref_names[m->n_refs] = copy;
+                    m->ref_mods[m->n_refs++] = target;
+                }
             } else if (mpread_skip(&r) != ST_OK) {
                 return;
             }
@@ -593,6 +601,19 @@ static void dep_add_refs(deps_t *d, span_t iface, const char *only)
         }
         return;
     }
+}
+
+/* Adds the modules module m's interface binds as attributes: only the one
+ * called `only` when not NULL. Only modules the graph orders before this
+ * component: one whose job may still be running would make the inputs, and
+ * so the key, depend on timing (every module an interface binds is one it
+ * imports, so this loses nothing). */
+static void dep_add_refs(deps_t *d, const pmod_t *m, const char *only)
+{
+    for (uint32_t k = 0; k < m->n_refs; k++)
+        if ((only == NULL || strcmp(only, m->ref_names[k]) == 0) &&
+            graph_comp_of(d->p->graph, m->ref_mods[k]) < d->comp)
+            dep_add(d, m->ref_mods[k]);
 }
 
 /* The modules an import can reach through module attributes of the
@@ -607,7 +628,7 @@ static void import_refs(deps_t *d, const pimport_t *im)
         return;
     for (uint32_t m = im->target; m != RES_NONE; m = resolver_module_parent(p->res, m)) {
         if (graph_comp_of(p->graph, m) != d->comp && p->mods[m].iface.len > 0)
-            dep_add_refs(d, p->mods[m].iface, im->kind == 1 ? im->name : NULL);
+            dep_add_refs(d, &p->mods[m], im->kind == 1 ? im->name : NULL);
         if (im->kind != 0 || im->has_as)
             break; /* only `import a.b.c` binds the packages above */
     }
@@ -880,6 +901,8 @@ static st_rc_t keep_result(run_t *run, const uint32_t *files, size_t n_files,
                 (span_t){.ptr = memcpy(copy, cm->iface.ptr, cm->iface.len), .len = cm->iface.len};
             if (digest_sha256(copy, cm->iface.len, &m->digest) != ST_OK)
                 m->iface = (span_t){0}; /* unknown: dependents say nothing */
+            else
+                read_refs(p, m, p->arena);
         }
     }
     pthread_mutex_unlock(&p->lock);
