@@ -577,9 +577,9 @@ TEST(summary_import_hooks_and_enum_exports_are_dynamic)
     }
     buf_t out;
     buf_init(&out);
-    CHECK(
-        summary_of("import sys\nprint(sys.path)\nimport enum\nclass F(enum.IntFlag):\n    A = 1\n",
-                   "m.py", &out));
+    CHECK(summary_of("import sys\nprint(sys.path)\nimport enum\nclass F(enum.IntFlag):\n    A = 1\n"
+                     "for finder in sys.meta_path:\n    pass\nn = len(sys.path_hooks)\n",
+                     "m.py", &out));
     CHECK(strstr((const char *)out.data, "\"dynamic\":false") != NULL);
     buf_free(&out);
 }

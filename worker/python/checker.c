@@ -97,10 +97,11 @@ static const char *const builtin_names[] = {
     X(KW_EXCEPT, "except")                                                                         \
     X(KW_FINALLY, "finally")                                                                       \
     X(KW_FOR, "for")                                                                               \
-    X(KW_FROM, "from") X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") \
-        X(KW_IS, "is") X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not")          \
-            X(KW_OR, "or") X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return")          \
-                X(KW_TRY, "try") X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_FROM, "from")                                                                             \
+    X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")     \
+        X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")          \
+            X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")        \
+                X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -3265,14 +3266,22 @@ static void visit_attribute(checker_t *c, TSNode n)
         return;
     }
     if (k > 0 && c->sum != NULL) {
-        /* sys.meta_path and sys.path_hooks: an import hook can make any
-         * submodule or attribute appear (gi.repository, six.moves, vendored
-         * packages): the module is dynamic */
-        uint32_t bl, al;
+        /* An import hook installed in sys.meta_path or sys.path_hooks can
+         * make any submodule or attribute appear (gi.repository, six.moves,
+         * vendored packages): the module is dynamic. Installing is an
+         * assignment to the list or a call of its append, insert or
+         * extend; reading it (iterating the finders) is not. */
+        uint32_t bl, al, ml = 0;
         const char *base = text(c, obj, &bl), *attr = text(c, attrs[k - 1], &al);
-        if (bl == 3 && memcmp(base, "sys", 3) == 0 &&
-            ((al == 9 && memcmp(attr, "meta_path", 9) == 0) ||
-             (al == 10 && memcmp(attr, "path_hooks", 10) == 0)))
+        const char *method = k > 1 ? text(c, attrs[k - 2], &ml) : "";
+        bool hooks = bl == 3 && memcmp(base, "sys", 3) == 0 &&
+                     ((al == 9 && memcmp(attr, "meta_path", 9) == 0) ||
+                      (al == 10 && memcmp(attr, "path_hooks", 10) == 0));
+        bool installs =
+            (k == 1 && store) || (k == 2 && ((ml == 6 && memcmp(method, "append", 6) == 0) ||
+                                             (ml == 6 && memcmp(method, "insert", 6) == 0) ||
+                                             (ml == 6 && memcmp(method, "extend", 6) == 0)));
+        if (hooks && installs)
             summary_set_dynamic(c->sum);
     }
     record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);

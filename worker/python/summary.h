@@ -42,8 +42,9 @@
  *       summary cannot follow: a call of the builtin globals() anywhere,
  *       vars() without argument or exec() called at module level (not in a
  *       class body or comprehension), or an assignment (=, augmented, for or
- *       with target) to a subscript of `sys.modules` anywhere; any use of
- *       `sys.meta_path` or `sys.path_hooks` (an import hook can make any
+ *       with target) to a subscript of `sys.modules` anywhere; an import
+ *       hook installed anywhere (`sys.meta_path` or `sys.path_hooks`
+ *       assigned, or its append/insert/extend called: a hook can make any
  *       submodule appear); a call of enum's `global_enum` or of an attribute
  *       `_convert_` (both copy enum members into a module's namespace; a
  *       class decorated with `global_enum` is flagged instead, see
