@@ -524,8 +524,79 @@ typedef struct {
     uint32_t comp;
     uint32_t *deps;
     size_t n, cap;
+    uint8_t *below; /* bitmap: the components comp depends on, transitively
+                       (computed on first use); NULL: not yet */
     bool oom;
 } deps_t;
+
+static void deps_free(deps_t *d)
+{
+    st_free(d->deps);
+    st_free(d->below);
+    d->deps = NULL;
+    d->below = NULL;
+}
+
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == x)
+            return true;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Whether component t is one that d->comp depends on, directly or through
+ * others: only those are done before d->comp's job starts whatever the
+ * order jobs run and finish in. A smaller id is not enough (ids are only a
+ * topological order: an unrelated component may still be running). owner
+ * is a component d->comp depends on (the one whose interface named t), for
+ * the common cases without a search. */
+static bool comp_below(deps_t *d, uint32_t owner, uint32_t t)
+{
+    const graph_t *g = d->p->graph;
+    size_t n;
+    const uint32_t *deps;
+
+    if (t == owner)
+        return true;
+    deps = graph_comp_deps(g, owner, &n);
+    if (in_sorted(deps, n, t))
+        return true;
+    deps = graph_comp_deps(g, d->comp, &n);
+    if (in_sorted(deps, n, t))
+        return true;
+    if (d->below == NULL) {
+        /* every edge goes to a smaller id: the closure is below comp */
+        uint32_t *stack = st_calloc(d->comp == 0 ? 1 : d->comp, sizeof *stack);
+        size_t top = 0;
+        if (stack == NULL || (d->below = st_calloc(d->comp / 8 + 1, 1)) == NULL) {
+            st_free(stack);
+            d->oom = true;
+            return false;
+        }
+        for (uint32_t c = d->comp;;) {
+            deps = graph_comp_deps(g, c, &n);
+            for (size_t k = 0; k < n; k++)
+                if (deps[k] < d->comp && !(d->below[deps[k] / 8] & (1u << (deps[k] % 8)))) {
+                    d->below[deps[k] / 8] |= (uint8_t)(1u << (deps[k] % 8));
+                    stack[top++] = deps[k];
+                }
+            if (top == 0)
+                break;
+            c = stack[--top];
+        }
+        st_free(stack);
+    }
+    return t < d->comp && (d->below[t / 8] & (1u << (t % 8))) != 0;
+}
 
 static void dep_add(void *ctx, uint32_t m)
 {
@@ -548,9 +619,9 @@ static void dep_add(void *ctx, uint32_t m)
     d->deps[d->n++] = m;
 }
 
-/* Adds the modules named by kind-3 (module) entries of an interface: only
- * the entry called `only` when not NULL. */
-static void dep_add_refs(deps_t *d, span_t iface, const char *only)
+/* Adds the modules named by kind-3 (module) entries of an interface (of a
+ * module in component owner): only the entry called `only` when not NULL. */
+static void dep_add_refs(deps_t *d, uint32_t owner, span_t iface, const char *only)
 {
     mpread_t r;
     uint32_t n, count;
@@ -577,12 +648,13 @@ static void dep_add_refs(deps_t *d, span_t iface, const char *only)
                 return;
             bool wanted = only == NULL || (nlen == only_len && memcmp(name, only, nlen) == 0);
             if (kind == 3 && wanted && mpread_str(&r, &ref, &rlen) == ST_OK) {
-                /* Only a module the graph orders before this component:
-                 * one whose job may still be running would make the
-                 * inputs, and so the key, depend on timing. Every module
-                 * an interface binds is imported by it, so it is one. */
+                /* Only a module whose job is done before this one starts
+                 * whatever the timing: one still running would make the
+                 * inputs, and so the key, depend on timing. A module an
+                 * interface binds is not always imported by it (a star
+                 * import binds the submodules an __all__ lists). */
                 uint32_t m = resolver_find(d->p->res, ref, rlen);
-                if (m != RES_NONE && graph_comp_of(d->p->graph, m) < d->comp)
+                if (m != RES_NONE && comp_below(d, owner, graph_comp_of(d->p->graph, m)))
                     dep_add(d, m);
             } else if (mpread_skip(&r) != ST_OK) {
                 return;
@@ -606,8 +678,9 @@ static void import_refs(deps_t *d, const pimport_t *im)
     if (im->res != RES_PROJECT)
         return;
     for (uint32_t m = im->target; m != RES_NONE; m = resolver_module_parent(p->res, m)) {
-        if (graph_comp_of(p->graph, m) != d->comp && p->mods[m].iface.len > 0)
-            dep_add_refs(d, p->mods[m].iface, im->kind == 1 ? im->name : NULL);
+        uint32_t owner = graph_comp_of(p->graph, m);
+        if (owner != d->comp && p->mods[m].iface.len > 0)
+            dep_add_refs(d, owner, p->mods[m].iface, im->kind == 1 ? im->name : NULL);
         if (im->kind != 0 || im->has_as)
             break; /* only `import a.b.c` binds the packages above */
     }
@@ -978,10 +1051,10 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     else
         run->stats.checked++;
     pthread_mutex_unlock(&p->lock);
-    st_free(d.deps);
+    deps_free(&d);
     return;
 failed:
-    st_free(d.deps);
+    deps_free(&d);
     pthread_mutex_lock(&p->lock);
     run->stats.checks++;
     pthread_mutex_unlock(&p->lock);

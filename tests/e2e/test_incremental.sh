@@ -89,6 +89,26 @@ for jobs in 1 2 3; do
     done
 done
 
+# --- a module an interface binds without importing it ---------------------------
+# `from pkg import *` with pkg's __all__ naming its submodule pkg.sub binds
+# sub in other's interface, but nothing orders pkg.sub's job before zmain's:
+# whether zmain's job reads pkg.sub's interface must not depend on whether
+# that job happens to be done (ids alone are no guarantee: pkg.sub has a
+# smaller component id than zmain).
+mkdir -p star/pkg
+echo '__all__ = ["sub"]' >star/pkg/__init__.py
+printf 'def f():\n    pass\n' >star/pkg/sub.py
+echo 'from pkg import *' >star/other.py
+printf 'from other import sub\n\nsub.g()\n' >star/zmain.py
+run check --no-cache -j 1 star
+star_ref=$out
+for jobs in 1 2; do
+    for seed in 1 2 3 4 5 6 7 8; do
+        STRATA_TEST_SHUFFLE=$seed run check --no-cache -j "$jobs" star
+        expect_eq "star submodule: -j $jobs shuffle $seed" "$out" "$star_ref"
+    done
+done
+
 # --- part of the standard library ---------------------------------------------
 std=/usr/lib/python3.11
 if [ -d "$std/importlib" ] && [ -d "$std/email" ]; then
