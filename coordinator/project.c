@@ -21,6 +21,7 @@
 #include <msgpack.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,7 @@ struct project {
     graph_t *graph;
     pmod_t *mods;
     uint32_t n_mods;
+    _Atomic uint32_t *reach_memo; /* per component (comp_below); UINT32_MAX: none */
 };
 
 /* One run of check jobs. */
@@ -135,6 +137,7 @@ void project_destroy(project_t **self_p)
     graph_destroy(&p->graph);
     resolver_destroy(&p->res);
     st_free(p->mods);
+    st_free((void *)p->reach_memo);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     arena_destroy(&p->arena);
@@ -519,23 +522,23 @@ static size_t comp_files(const project_t *p, uint32_t c, uint32_t *out, size_t c
     return n;
 }
 
+/* A check thread's scratch for reachability searches over the components
+ * (comp_below): sized for every component, allocated once per thread. */
+typedef struct {
+    uint32_t *seen;  /* per component: the search that last visited it */
+    uint32_t *stack; /* components to visit */
+    uint32_t *from;  /* per component: the one it was reached from */
+    uint32_t search; /* the current search's number (never 0) */
+} reach_t;
+
 typedef struct {
     const project_t *p;
     uint32_t comp;
     uint32_t *deps;
     size_t n, cap;
-    uint8_t *below; /* bitmap: the components comp depends on, transitively
-                       (computed on first use); NULL: not yet */
+    reach_t *reach;
     bool oom;
 } deps_t;
-
-static void deps_free(deps_t *d)
-{
-    st_free(d->deps);
-    st_free(d->below);
-    d->deps = NULL;
-    d->below = NULL;
-}
 
 static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
 {
@@ -553,49 +556,60 @@ static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
     return false;
 }
 
-/* Whether component t is one that d->comp depends on, directly or through
- * others: only those are done before d->comp's job starts whatever the
- * order jobs run and finish in. A smaller id is not enough (ids are only a
- * topological order: an unrelated component may still be running). owner
- * is a component d->comp depends on (the one whose interface named t), for
- * the common cases without a search. */
+/* Whether component t is done before d->comp's job starts whatever order
+ * jobs run and finish in: t is one of its dependencies, or one that owner
+ * (a dependency of d->comp: the component whose interface named t) depends
+ * on, directly or through others. A smaller id is not enough: ids are only
+ * a topological order, and an unrelated component may still be running.
+ * The answer is a property of the graph alone; p->reach_memo (one target
+ * per component known to be reachable from it, shared by the threads) only
+ * saves searches, which a chain of star imports would otherwise repeat. */
 static bool comp_below(deps_t *d, uint32_t owner, uint32_t t)
 {
     const graph_t *g = d->p->graph;
-    size_t n;
+    _Atomic uint32_t *memo = d->p->reach_memo;
+    reach_t *r = d->reach;
+    size_t n, top = 0;
     const uint32_t *deps;
 
     if (t == owner)
         return true;
-    deps = graph_comp_deps(g, owner, &n);
-    if (in_sorted(deps, n, t))
-        return true;
+    if (t > owner)
+        return false; /* every edge goes to a smaller id */
     deps = graph_comp_deps(g, d->comp, &n);
     if (in_sorted(deps, n, t))
         return true;
-    if (d->below == NULL) {
-        /* every edge goes to a smaller id: the closure is below comp */
-        uint32_t *stack = st_calloc(d->comp == 0 ? 1 : d->comp, sizeof *stack);
-        size_t top = 0;
-        if (stack == NULL || (d->below = st_calloc(d->comp / 8 + 1, 1)) == NULL) {
-            st_free(stack);
-            d->oom = true;
-            return false;
-        }
-        for (uint32_t c = d->comp;;) {
-            deps = graph_comp_deps(g, c, &n);
-            for (size_t k = 0; k < n; k++)
-                if (deps[k] < d->comp && !(d->below[deps[k] / 8] & (1u << (deps[k] % 8)))) {
-                    d->below[deps[k] / 8] |= (uint8_t)(1u << (deps[k] % 8));
-                    stack[top++] = deps[k];
-                }
-            if (top == 0)
-                break;
-            c = stack[--top];
-        }
-        st_free(stack);
+    deps = graph_comp_deps(g, owner, &n);
+    if (in_sorted(deps, n, t) || atomic_load_explicit(&memo[owner], memory_order_relaxed) == t)
+        return true;
+    if (++r->search == 0) {
+        memset(r->seen, 0, graph_n_comps(g) * sizeof *r->seen);
+        r->search = 1;
     }
-    return t < d->comp && (d->below[t / 8] & (1u << (t % 8))) != 0;
+    r->seen[owner] = r->search;
+    r->stack[top++] = owner;
+    while (top > 0) {
+        uint32_t v = r->stack[--top];
+        deps = graph_comp_deps(g, v, &n);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t u = deps[k];
+            if (u == t || atomic_load_explicit(&memo[u], memory_order_relaxed) == t) {
+                for (uint32_t w = v;; w = r->from[w]) {
+                    atomic_store_explicit(&memo[w], t, memory_order_relaxed);
+                    if (w == owner)
+                        break;
+                }
+                return true;
+            }
+            /* only components with larger ids than t can lead to it */
+            if (u > t && r->seen[u] != r->search) {
+                r->seen[u] = r->search;
+                r->from[u] = v;
+                r->stack[top++] = u;
+            }
+        }
+    }
+    return false;
 }
 
 static void dep_add(void *ctx, uint32_t m)
@@ -696,9 +710,9 @@ static int cmp_u32(const void *a, const void *b)
  * and the modules those interfaces bind as attributes that the imports can
  * reach (import_refs); only the known ones, sorted by id (= by name). */
 static st_rc_t comp_deps(const project_t *p, uint32_t c, const uint32_t *files, size_t n_files,
-                         deps_t *d)
+                         reach_t *reach, deps_t *d)
 {
-    *d = (deps_t){.p = p, .comp = c};
+    *d = (deps_t){.p = p, .comp = c, .reach = reach};
     for (size_t k = 0; k < n_files; k++) {
         const pfile_t *f = &p->files[files[k]];
         for (uint32_t i = 0; i < f->n_imports; i++) {
@@ -976,7 +990,8 @@ static void job_failed(run_t *run, const uint32_t *files, size_t n_files, const 
 }
 
 /* Runs (or fetches from the cache) the job of component c. */
-static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t cap)
+static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t cap,
+                     reach_t *reach)
 {
     project_t *p = run->p;
     const project_opts_t *opts = run->opts;
@@ -995,7 +1010,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         return; /* namespace packages, files that could not be read */
     buf_init_arena(&keydoc, a);
     buf_init_arena(&input, a);
-    if ((rc = comp_deps(p, c, files, n_files, &d)) != ST_OK) {
+    if ((rc = comp_deps(p, c, files, n_files, reach, &d)) != ST_OK) {
         st_fail(&err, rc, "out of memory");
         goto failed;
     }
@@ -1051,10 +1066,10 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     else
         run->stats.checked++;
     pthread_mutex_unlock(&p->lock);
-    deps_free(&d);
+    st_free(d.deps);
     return;
 failed:
-    deps_free(&d);
+    st_free(d.deps);
     pthread_mutex_lock(&p->lock);
     run->stats.checks++;
     pthread_mutex_unlock(&p->lock);
@@ -1119,10 +1134,15 @@ static void *check_thread(void *arg)
     project_t *p = run->p;
     arena_t *a = arena_new(PROJECT_ARENA_CHUNK);
     uint32_t *files = st_calloc(w->cap == 0 ? 1 : w->cap, sizeof *files);
+    size_t nc = graph_n_comps(p->graph) == 0 ? 1 : graph_n_comps(p->graph);
+    reach_t reach = {.seen = st_calloc(nc, sizeof *reach.seen),
+                     .stack = st_calloc(nc, sizeof *reach.stack),
+                     .from = st_calloc(nc, sizeof *reach.from)};
     uint32_t c;
 
     pthread_mutex_lock(&p->lock);
-    if (a == NULL || files == NULL) {
+    if (a == NULL || files == NULL || reach.seen == NULL || reach.stack == NULL ||
+        reach.from == NULL) {
         if (run->rc == ST_OK)
             run->rc = st_fail(&run->err, ST_ENOMEM, "out of memory starting check jobs");
     }
@@ -1130,7 +1150,7 @@ static void *check_thread(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (run->opts->shuffle != 0)
             sched_yield();
-        run_comp(run, c, a, files, w->cap);
+        run_comp(run, c, a, files, w->cap, &reach);
         arena_reset(a);
         pthread_mutex_lock(&p->lock);
         graph_ready_done(p->graph, c);
@@ -1141,6 +1161,9 @@ static void *check_thread(void *arg)
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
     st_free(files);
+    st_free(reach.seen);
+    st_free(reach.stack);
+    st_free(reach.from);
     arena_destroy(&a);
     return NULL;
 }
@@ -1225,6 +1248,13 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
         return rc;
     if ((rc = graph_ready_reset(self->graph)) != ST_OK)
         return st_fail(err, rc, "out of memory");
+    st_free((void *)self->reach_memo);
+    self->reach_memo = st_calloc(graph_n_comps(self->graph) == 0 ? 1 : graph_n_comps(self->graph),
+                                 sizeof *self->reach_memo);
+    if (self->reach_memo == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (uint32_t c = 0; c < graph_n_comps(self->graph); c++)
+        atomic_init(&self->reach_memo[c], UINT32_MAX);
     run.stats.modules = self->n_mods;
     run.stats.comps = graph_n_comps(self->graph);
     run.stats.layers = graph_n_layers(self->graph);
