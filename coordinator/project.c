@@ -203,9 +203,10 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
     f->scanned = !done->cached;
     f->has_key = done->has_key;
     f->key = done->key;
-    f->n_diags = done->n_diags;
+    /* the count only with the copy: fill_report reads n_diags entries */
     if ((f->diags = copy_diags(self->arena, done->diags, done->n_diags)) == NULL)
         rc = st_fail(err, ST_ENOMEM, "out of memory keeping the scan results");
+    f->n_diags = f->diags != NULL ? done->n_diags : 0;
     /* A file with a syntax error has an empty summary: it is not checked,
      * and its module's interface stays unknown (nothing is said about
      * imports from it) rather than empty (every import from it an E0611). */
@@ -946,8 +947,8 @@ static st_rc_t keep_result(run_t *run, const uint32_t *files, size_t n_files,
         if (cm->file >= n_files)
             continue; /* validated by the decoder; a stray entry is ignored */
         pfile_t *f = &p->files[files[cm->file]];
-        f->n_cdiags = cm->n_diags;
         f->cdiags = copy_diags(p->arena, cm->diags, cm->n_diags);
+        f->n_cdiags = f->cdiags != NULL ? cm->n_diags : 0; /* fill_report reads as many */
         f->drop = arena_calloc(p->arena, cm->n_drop == 0 ? 1 : cm->n_drop, sizeof *f->drop);
         if (f->cdiags == NULL || f->drop == NULL) {
             rc = ST_ENOMEM;
