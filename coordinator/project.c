@@ -491,9 +491,24 @@ static st_rc_t build(project_t *p, const project_opts_t *opts, st_err_t *err)
 
 /* ---- check jobs ------------------------------------------------------------- */
 
+/* A packer's output: a buffer and whether a write failed. A failure must
+ * stick: buf_append leaves the buffer unchanged on error and the packer's
+ * calls are not checked one by one, so later (smaller) writes could succeed
+ * and leave a document with a hole, whose digest would be a wrong key. */
+typedef struct {
+    buf_t *b;
+    bool failed;
+} pack_out_t;
+
 static int buf_write(void *data, const char *s, size_t n)
 {
-    return buf_append((buf_t *)data, s, n) == ST_OK ? 0 : -1;
+    pack_out_t *o = data;
+
+    if (o->failed || buf_append(o->b, s, n) != ST_OK) {
+        o->failed = true;
+        return -1;
+    }
+    return 0;
 }
 
 static void pack_str(msgpack_packer *pk, const char *s)
@@ -741,8 +756,9 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
                           const deps_t *d, bool for_key, buf_t *b)
 {
     msgpack_packer pk;
+    pack_out_t o = {.b = b};
 
-    msgpack_packer_init(&pk, b, buf_write);
+    msgpack_packer_init(&pk, &o, buf_write);
     msgpack_pack_map(&pk, 3);
     pack_str(&pk, "v");
     msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
@@ -803,7 +819,7 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
             return ST_ENOMEM;
         }
     }
-    return b->data == NULL && b->len > 0 ? ST_ENOMEM : ST_OK;
+    return o.failed ? ST_ENOMEM : ST_OK;
 }
 
 /* The key of a job from its key document. */
