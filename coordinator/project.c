@@ -97,7 +97,9 @@ typedef struct {
     uint32_t *layer_left; /* barrier mode: components of each layer not done */
     unsigned seed;
     bool cache_failed;
-    st_rc_t rc; /* first hard error (out of memory) */
+    const char **explained; /* --explain: each component's line, printed in
+                               component order after the run */
+    st_rc_t rc;             /* first hard error (out of memory) */
     st_err_t err;
 } run_t;
 
@@ -918,6 +920,32 @@ static void explain_diff(span_t prev, const buf_t *cur, char *why, size_t cap)
     }
 }
 
+/* Keeps component c's --explain line (module name, the others of its cycle,
+ * why) for the end of the run: printed as jobs finish, the lines would come
+ * in an order that depends on timing. Printed at once when out of memory. */
+static void explain_keep(run_t *run, uint32_t c, const char *name, size_t more, const char *why,
+                         arena_t *a)
+{
+    project_t *p = run->p;
+    buf_t line;
+    st_rc_t rc;
+
+    buf_init_arena(&line, a);
+    rc = buf_printf(&line, "explain: check %s", name);
+    if (rc == ST_OK && more > 0)
+        rc = buf_printf(&line, " (and %zu more in its cycle)", more);
+    if (rc == ST_OK)
+        rc = buf_printf(&line, ": %s\n", why);
+    pthread_mutex_lock(&p->lock);
+    if (rc == ST_OK &&
+        (run->explained[c] = arena_strndup(p->arena, (const char *)line.data, line.len)) != NULL) {
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    fprintf(run->opts->explain, "explain: check %s: %s\n", name, why);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Says why component c runs (cache miss), then records its key document
  * for the next run's explanation. */
 static void explain(run_t *run, uint32_t c, const buf_t *keydoc, arena_t *a)
@@ -939,12 +967,7 @@ static void explain(run_t *run, uint32_t c, const buf_t *keydoc, arena_t *a)
             explain_diff(prev, keydoc, why, sizeof why);
         else
             snprintf(why, sizeof why, "no cache entry");
-        pthread_mutex_lock(&run->p->lock);
-        fprintf(opts->explain, "explain: check %s", resolver_module_name(p->res, nodes[0]));
-        if (n > 1)
-            fprintf(opts->explain, " (and %zu more in its cycle)", n - 1);
-        fprintf(opts->explain, ": %s\n", why);
-        pthread_mutex_unlock(&run->p->lock);
+        explain_keep(run, c, resolver_module_name(p->res, nodes[0]), n - 1, why, a);
     }
     if (cas_put(opts->cache, CAS_RESULTS, &ek, keydoc->data, keydoc->len, false, &err) != ST_OK)
         cache_failed(run, &err);
@@ -1049,12 +1072,9 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     if (!hit) {
         if (keyed)
             explain(run, c, &keydoc, a);
-        else if (opts->explain != NULL) {
-            pthread_mutex_lock(&p->lock);
-            fprintf(opts->explain, "explain: check %s: no cache\n",
-                    resolver_module_name(p->res, p->files[files[0]].module));
-            pthread_mutex_unlock(&p->lock);
-        }
+        else if (opts->explain != NULL)
+            explain_keep(run, c, resolver_module_name(p->res, p->files[files[0]].module), 0,
+                         "no cache", a);
         if ((rc = pack_input(p, files, n_files, &d, false, &input)) != ST_OK) {
             st_fail(&err, rc, "out of memory building the check input");
             goto failed;
@@ -1281,10 +1301,17 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
         (run.ready = st_calloc(run.stats.comps == 0 ? 1 : run.stats.comps, sizeof *run.ready)) ==
             NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
+    if (opts->explain != NULL &&
+        (run.explained = st_calloc(run.stats.comps == 0 ? 1 : run.stats.comps,
+                                   sizeof *run.explained)) == NULL) {
+        st_free(run.ready);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
     if (opts->barrier) {
         run.layer_left = st_calloc(run.stats.layers + 1, sizeof *run.layer_left);
         if (run.layer_left == NULL) {
             st_free(run.ready);
+            st_free(run.explained);
             return st_fail(err, ST_ENOMEM, "out of memory");
         }
         for (uint32_t c = 0; c < run.stats.comps; c++)
@@ -1300,6 +1327,10 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
     st_free(threads);
     st_free(run.ready);
     st_free(run.layer_left);
+    for (uint32_t c = 0; run.explained != NULL && c < run.stats.comps; c++)
+        if (run.explained[c] != NULL)
+            fputs(run.explained[c], opts->explain);
+    st_free(run.explained);
     if (stats != NULL)
         *stats = run.stats;
     if (run.rc != ST_OK) {

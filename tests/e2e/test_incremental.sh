@@ -89,6 +89,15 @@ for jobs in 1 2 3; do
     done
 done
 
+# --explain's lines come in the same order whatever the jobs and their order
+explain_lines() { printf '%s\n' "$err" | grep '^explain: check '; }
+run check --explain --cache-dir "$tmp/explain-cache-ref" -j 1 proj
+explain_ref=$(explain_lines)
+for seed in 1 2 3 4 5; do
+    STRATA_TEST_SHUFFLE=$seed run check --explain --cache-dir "$tmp/explain-cache-$seed" -j 2 proj
+    expect_eq "explain order: shuffle $seed" "$(explain_lines)" "$explain_ref"
+done
+
 # --- a module an interface binds without importing it ---------------------------
 # `from pkg import *` with pkg's __all__ naming its submodule pkg.sub binds
 # sub in other's interface, but nothing orders pkg.sub's job before zmain's:
