@@ -26,7 +26,6 @@
 #include <string.h>
 
 #define PROJECT_ARENA_CHUNK ((size_t)1 << 20)
-#define PROJECT_MAX_IMPORTS 100000 /* per file: more is a corrupt summary */
 #define PROJECT_MAX_NAME 1024
 
 /* The version in check job keys: the release, the summary (scan result)
@@ -250,7 +249,7 @@ static st_rc_t read_u32(mpread_t *r, uint32_t *out)
 }
 
 /* Decodes the "imports" of a file's summary (kind, level, module, name,
- * flags of each); a summary that does not decode has no imports. */
+ * flags of each). ST_ECORRUPT when it does not decode. */
 static st_rc_t decode_imports(project_t *p, pfile_t *f)
 {
     mpread_t r;
@@ -265,7 +264,9 @@ static st_rc_t decode_imports(project_t *p, pfile_t *f)
                 return ST_ECORRUPT;
             continue;
         }
-        if (mpread_array(&r, &count) != ST_OK || count > PROJECT_MAX_IMPORTS)
+        /* each entry is an array of at least 8 values: 9 bytes or more
+         * (no other bound: a file may have any number of imports) */
+        if (mpread_array(&r, &count) != ST_OK || count > (r.len - r.pos) / 9)
             return ST_ECORRUPT;
         f->imports = arena_calloc(p->arena, count == 0 ? 1 : count, sizeof *f->imports);
         if (f->imports == NULL)
@@ -467,16 +468,25 @@ static st_rc_t build(project_t *p, const project_opts_t *opts, st_err_t *err)
         cost[f->module] += 1 + f->summary.len / 1024;
     }
     rc = ST_OK;
+    /* A summary whose imports do not decode is not checked at all (the
+     * check job needs one resolution per import): its module's interface
+     * stays unknown, as for a syntax error. All decoded before any is
+     * resolved: resolving reads other files' summaries. */
     for (size_t i = 0; i < p->n && rc == ST_OK; i++) {
         pfile_t *f = &p->files[i];
         if (f->summary.len == 0 || f->module == RES_NONE)
             continue;
         if ((rc = decode_imports(p, f)) == ST_ECORRUPT) {
-            f->n_imports = 0; /* checked as a module without imports */
+            f->n_imports = 0;
+            f->summary = (span_t){0};
             rc = ST_OK;
         }
-        if (rc == ST_OK)
-            rc = resolve_file(p, i);
+    }
+    for (size_t i = 0; i < p->n && rc == ST_OK; i++) {
+        pfile_t *f = &p->files[i];
+        if (f->summary.len == 0 || f->module == RES_NONE)
+            continue;
+        rc = resolve_file(p, i);
         edge_ctx_t e = {.g = p->graph, .from = f->module};
         for (uint32_t k = 0; k < f->n_imports && rc == ST_OK; k++) {
             import_targets(p, &f->imports[k], add_edge, &e);

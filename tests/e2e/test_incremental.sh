@@ -118,6 +118,16 @@ for jobs in 1 2; do
     done
 done
 
+# --- a file with more than 100,000 imports is checked like any other ---------
+# (a cap on imports once made its summary "corrupt": the check job got no
+# resolutions for its imports and the file an internal-error E902, exit 2)
+mkdir -p many
+echo 'X = 1' >many/m0.py
+awk 'BEGIN { for (i = 0; i <= 100000; i++) print "import m0"; print "m0.nope" }' >many/big.py
+run check --no-cache -q --select E many
+expect_eq "many imports: exit status" "$rc" 1
+expect_eq "many imports: output" "$out" "many/big.py:100002:1: E1101 Module 'm0' has no 'nope' member"
+
 # --- part of the standard library ---------------------------------------------
 std=/usr/lib/python3.11
 if [ -d "$std/importlib" ] && [ -d "$std/email" ]; then
