@@ -4,8 +4,11 @@
  * the project's arena under its lock; each job thread has its own arena for
  * the job's documents, reset after every job. Module interfaces are written
  * once, under the lock, before their component is marked done, and only read
- * by the jobs of components handed out after that (under the same lock), so
- * readers need no lock. */
+ * by the jobs of components that depend on it, directly or not (comp_below
+ * decides from the graph alone): those are handed out only after it is done,
+ * under the same lock, so readers need no lock, and which interfaces a job
+ * reads never depends on timing. The one thing threads share without the
+ * lock is comp_below's memo (relaxed atomics; every value a true fact). */
 #include "coordinator/project.h"
 
 #include "common/alloc.h"
@@ -314,8 +317,14 @@ static bool summary_is_dynamic(span_t sum)
     for (uint32_t i = 0; i < n; i++) {
         bool b;
         if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
-            if (mpread_bool(&r, &b) == ST_OK && b)
-                return true;
+            /* a value that is not a bool is skipped too: left in place,
+             * it would be read as the next key */
+            if (mpread_bool(&r, &b) == ST_OK) {
+                if (b)
+                    return true;
+            } else if (mpread_skip(&r) != ST_OK) {
+                return false;
+            }
             continue;
         }
         if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
