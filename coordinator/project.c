@@ -4,8 +4,11 @@
  * the project's arena under its lock; each job thread has its own arena for
  * the job's documents, reset after every job. Module interfaces are written
  * once, under the lock, before their component is marked done, and only read
- * by the jobs of components handed out after that (under the same lock), so
- * readers need no lock. */
+ * by the jobs of components that depend on it, directly or not (comp_below
+ * decides from the graph alone): those are handed out only after it is done,
+ * under the same lock, so readers need no lock, and which interfaces a job
+ * reads never depends on timing. The one thing threads share without the
+ * lock is comp_below's memo (relaxed atomics; every value a true fact). */
 #include "coordinator/project.h"
 
 #include "common/alloc.h"
@@ -21,11 +24,11 @@
 #include <msgpack.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PROJECT_ARENA_CHUNK ((size_t)1 << 20)
-#define PROJECT_MAX_IMPORTS 100000 /* per file: more is a corrupt summary */
 #define PROJECT_MAX_NAME 1024
 
 /* The version in check job keys: the release, the summary (scan result)
@@ -87,6 +90,7 @@ struct project {
     graph_t *graph;
     pmod_t *mods;
     uint32_t n_mods;
+    _Atomic uint32_t *reach_memo; /* per component (comp_below); UINT32_MAX: none */
 };
 
 /* One run of check jobs. */
@@ -100,7 +104,9 @@ typedef struct {
     uint32_t *layer_left; /* barrier mode: components of each layer not done */
     unsigned seed;
     bool cache_failed;
-    st_rc_t rc; /* first hard error (out of memory) */
+    const char **explained; /* --explain: each component's line, printed in
+                               component order after the run */
+    st_rc_t rc;             /* first hard error (out of memory) */
     st_err_t err;
 } run_t;
 
@@ -140,6 +146,7 @@ void project_destroy(project_t **self_p)
     graph_destroy(&p->graph);
     resolver_destroy(&p->res);
     st_free(p->mods);
+    st_free((void *)p->reach_memo);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     arena_destroy(&p->arena);
@@ -205,9 +212,10 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
     f->scanned = !done->cached;
     f->has_key = done->has_key;
     f->key = done->key;
-    f->n_diags = done->n_diags;
+    /* the count only with the copy: fill_report reads n_diags entries */
     if ((f->diags = copy_diags(self->arena, done->diags, done->n_diags)) == NULL)
         rc = st_fail(err, ST_ENOMEM, "out of memory keeping the scan results");
+    f->n_diags = f->diags != NULL ? done->n_diags : 0;
     /* A file with a syntax error has an empty summary: it is not checked,
      * and its module's interface stays unknown (nothing is said about
      * imports from it) rather than empty (every import from it an E0611). */
@@ -249,7 +257,7 @@ static st_rc_t read_u32(mpread_t *r, uint32_t *out)
 }
 
 /* Decodes the "imports" of a file's summary (kind, level, module, name,
- * flags of each); a summary that does not decode has no imports. */
+ * flags of each). ST_ECORRUPT when it does not decode. */
 static st_rc_t decode_imports(project_t *p, pfile_t *f)
 {
     mpread_t r;
@@ -264,7 +272,9 @@ static st_rc_t decode_imports(project_t *p, pfile_t *f)
                 return ST_ECORRUPT;
             continue;
         }
-        if (mpread_array(&r, &count) != ST_OK || count > PROJECT_MAX_IMPORTS)
+        /* each entry is an array of at least 8 values: 9 bytes or more
+         * (no other bound: a file may have any number of imports) */
+        if (mpread_array(&r, &count) != ST_OK || count > (r.len - r.pos) / 9)
             return ST_ECORRUPT;
         f->imports = arena_calloc(p->arena, count == 0 ? 1 : count, sizeof *f->imports);
         if (f->imports == NULL)
@@ -312,8 +322,14 @@ static bool summary_is_dynamic(span_t sum)
     for (uint32_t i = 0; i < n; i++) {
         bool b;
         if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
-            if (mpread_bool(&r, &b) == ST_OK && b)
-                return true;
+            /* a value that is not a bool is skipped too: left in place,
+             * it would be read as the next key */
+            if (mpread_bool(&r, &b) == ST_OK) {
+                if (b)
+                    return true;
+            } else if (mpread_skip(&r) != ST_OK) {
+                return false;
+            }
             continue;
         }
         if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
@@ -466,16 +482,25 @@ static st_rc_t build(project_t *p, const project_opts_t *opts, st_err_t *err)
         cost[f->module] += 1 + f->summary.len / 1024;
     }
     rc = ST_OK;
+    /* A summary whose imports do not decode is not checked at all (the
+     * check job needs one resolution per import): its module's interface
+     * stays unknown, as for a syntax error. All decoded before any is
+     * resolved: resolving reads other files' summaries. */
     for (size_t i = 0; i < p->n && rc == ST_OK; i++) {
         pfile_t *f = &p->files[i];
         if (f->summary.len == 0 || f->module == RES_NONE)
             continue;
         if ((rc = decode_imports(p, f)) == ST_ECORRUPT) {
-            f->n_imports = 0; /* checked as a module without imports */
+            f->n_imports = 0;
+            f->summary = (span_t){0};
             rc = ST_OK;
         }
-        if (rc == ST_OK)
-            rc = resolve_file(p, i);
+    }
+    for (size_t i = 0; i < p->n && rc == ST_OK; i++) {
+        pfile_t *f = &p->files[i];
+        if (f->summary.len == 0 || f->module == RES_NONE)
+            continue;
+        rc = resolve_file(p, i);
         edge_ctx_t e = {.g = p->graph, .from = f->module};
         for (uint32_t k = 0; k < f->n_imports && rc == ST_OK; k++) {
             import_targets(p, &f->imports[k], add_edge, &e);
@@ -492,9 +517,24 @@ static st_rc_t build(project_t *p, const project_opts_t *opts, st_err_t *err)
 
 /* ---- check jobs ------------------------------------------------------------- */
 
+/* A packer's output: a buffer and whether a write failed. A failure must
+ * stick: buf_append leaves the buffer unchanged on error and the packer's
+ * calls are not checked one by one, so later (smaller) writes could succeed
+ * and leave a document with a hole, whose digest would be a wrong key. */
+typedef struct {
+    buf_t *b;
+    bool failed;
+} pack_out_t;
+
 static int buf_write(void *data, const char *s, size_t n)
 {
-    return buf_append((buf_t *)data, s, n) == ST_OK ? 0 : -1;
+    pack_out_t *o = data;
+
+    if (o->failed || buf_append(o->b, s, n) != ST_OK) {
+        o->failed = true;
+        return -1;
+    }
+    return 0;
 }
 
 static void pack_str(msgpack_packer *pk, const char *s)
@@ -524,13 +564,95 @@ static size_t comp_files(const project_t *p, uint32_t c, uint32_t *out, size_t c
     return n;
 }
 
+/* A check thread's scratch for reachability searches over the components
+ * (comp_below): sized for every component, allocated once per thread. */
+typedef struct {
+    uint32_t *seen;  /* per component: the search that last visited it */
+    uint32_t *stack; /* components to visit */
+    uint32_t *from;  /* per component: the one it was reached from */
+    uint32_t search; /* the current search's number (never 0) */
+} reach_t;
+
 typedef struct {
     const project_t *p;
     uint32_t comp;
     uint32_t *deps;
     size_t n, cap;
+    reach_t *reach;
     bool oom;
 } deps_t;
+
+static bool in_sorted(const uint32_t *v, size_t n, uint32_t x)
+{
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] == x)
+            return true;
+        if (v[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+/* Whether component t is done before d->comp's job starts whatever order
+ * jobs run and finish in: t is one of its dependencies, or one that owner
+ * (a dependency of d->comp: the component whose interface named t) depends
+ * on, directly or through others. A smaller id is not enough: ids are only
+ * a topological order, and an unrelated component may still be running.
+ * The answer is a property of the graph alone; p->reach_memo (one target
+ * per component known to be reachable from it, shared by the threads) only
+ * saves searches, which a chain of star imports would otherwise repeat. */
+static bool comp_below(deps_t *d, uint32_t owner, uint32_t t)
+{
+    const graph_t *g = d->p->graph;
+    _Atomic uint32_t *memo = d->p->reach_memo;
+    reach_t *r = d->reach;
+    size_t n, top = 0;
+    const uint32_t *deps;
+
+    if (t == owner)
+        return true;
+    if (t > owner)
+        return false; /* every edge goes to a smaller id */
+    deps = graph_comp_deps(g, d->comp, &n);
+    if (in_sorted(deps, n, t))
+        return true;
+    deps = graph_comp_deps(g, owner, &n);
+    if (in_sorted(deps, n, t) || atomic_load_explicit(&memo[owner], memory_order_relaxed) == t)
+        return true;
+    if (++r->search == 0) {
+        memset(r->seen, 0, graph_n_comps(g) * sizeof *r->seen);
+        r->search = 1;
+    }
+    r->seen[owner] = r->search;
+    r->stack[top++] = owner;
+    while (top > 0) {
+        uint32_t v = r->stack[--top];
+        deps = graph_comp_deps(g, v, &n);
+        for (size_t k = 0; k < n; k++) {
+            uint32_t u = deps[k];
+            if (u == t || atomic_load_explicit(&memo[u], memory_order_relaxed) == t) {
+                for (uint32_t w = v;; w = r->from[w]) {
+                    atomic_store_explicit(&memo[w], t, memory_order_relaxed);
+                    if (w == owner)
+                        break;
+                }
+                return true;
+            }
+            /* only components with larger ids than t can lead to it */
+            if (u > t && r->seen[u] != r->search) {
+                r->seen[u] = r->search;
+                r->from[u] = v;
+                r->stack[top++] = u;
+            }
+        }
+    }
+    return false;
+}
 
 static void dep_add(void *ctx, uint32_t m)
 {
@@ -603,16 +725,17 @@ static void read_refs(const project_t *p, pmod_t *m, arena_t *a)
     }
 }
 
-/* Adds the modules module m's interface binds as attributes: only the one
- * called `only` when not NULL. Only modules the graph orders before this
- * component: one whose job may still be running would make the inputs, and
- * so the key, depend on timing (every module an interface binds is one it
- * imports, so this loses nothing). */
-static void dep_add_refs(deps_t *d, const pmod_t *m, const char *only)
+/* Adds the modules module m (in component owner) binds as attributes: only
+ * the one called `only` when not NULL. Only a module whose job is done
+ * before this one starts whatever the timing: one still running would make
+ * the inputs, and so the key, depend on timing. A module an interface
+ * binds is not always imported by it (a star import binds the submodules an
+ * __all__ lists). */
+static void dep_add_refs(deps_t *d, uint32_t owner, const pmod_t *m, const char *only)
 {
     for (uint32_t k = 0; k < m->n_refs; k++)
         if ((only == NULL || strcmp(only, m->ref_names[k]) == 0) &&
-            graph_comp_of(d->p->graph, m->ref_mods[k]) < d->comp)
+            comp_below(d, owner, graph_comp_of(d->p->graph, m->ref_mods[k])))
             dep_add(d, m->ref_mods[k]);
 }
 
@@ -627,8 +750,9 @@ static void import_refs(deps_t *d, const pimport_t *im)
     if (im->res != RES_PROJECT)
         return;
     for (uint32_t m = im->target; m != RES_NONE; m = resolver_module_parent(p->res, m)) {
-        if (graph_comp_of(p->graph, m) != d->comp && p->mods[m].iface.len > 0)
-            dep_add_refs(d, &p->mods[m], im->kind == 1 ? im->name : NULL);
+        uint32_t owner = graph_comp_of(p->graph, m);
+        if (owner != d->comp && p->mods[m].iface.len > 0)
+            dep_add_refs(d, owner, &p->mods[m], im->kind == 1 ? im->name : NULL);
         if (im->kind != 0 || im->has_as)
             break; /* only `import a.b.c` binds the packages above */
     }
@@ -644,9 +768,9 @@ static int cmp_u32(const void *a, const void *b)
  * and the modules those interfaces bind as attributes that the imports can
  * reach (import_refs); only the known ones, sorted by id (= by name). */
 static st_rc_t comp_deps(const project_t *p, uint32_t c, const uint32_t *files, size_t n_files,
-                         deps_t *d)
+                         reach_t *reach, deps_t *d)
 {
-    *d = (deps_t){.p = p, .comp = c};
+    *d = (deps_t){.p = p, .comp = c, .reach = reach};
     for (size_t k = 0; k < n_files; k++) {
         const pfile_t *f = &p->files[files[k]];
         for (uint32_t i = 0; i < f->n_imports; i++) {
@@ -674,8 +798,9 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
                           const deps_t *d, bool for_key, buf_t *b)
 {
     msgpack_packer pk;
+    pack_out_t o = {.b = b};
 
-    msgpack_packer_init(&pk, b, buf_write);
+    msgpack_packer_init(&pk, &o, buf_write);
     msgpack_pack_map(&pk, 3);
     pack_str(&pk, "v");
     msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
@@ -736,7 +861,7 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
             return ST_ENOMEM;
         }
     }
-    return b->data == NULL && b->len > 0 ? ST_ENOMEM : ST_OK;
+    return o.failed ? ST_ENOMEM : ST_OK;
 }
 
 /* The key of a job from its key document. */
@@ -835,6 +960,32 @@ static void explain_diff(span_t prev, const buf_t *cur, char *why, size_t cap)
     }
 }
 
+/* Keeps component c's --explain line (module name, the others of its cycle,
+ * why) for the end of the run: printed as jobs finish, the lines would come
+ * in an order that depends on timing. Printed at once when out of memory. */
+static void explain_keep(run_t *run, uint32_t c, const char *name, size_t more, const char *why,
+                         arena_t *a)
+{
+    project_t *p = run->p;
+    buf_t line;
+    st_rc_t rc;
+
+    buf_init_arena(&line, a);
+    rc = buf_printf(&line, "explain: check %s", name);
+    if (rc == ST_OK && more > 0)
+        rc = buf_printf(&line, " (and %zu more in its cycle)", more);
+    if (rc == ST_OK)
+        rc = buf_printf(&line, ": %s\n", why);
+    pthread_mutex_lock(&p->lock);
+    if (rc == ST_OK &&
+        (run->explained[c] = arena_strndup(p->arena, (const char *)line.data, line.len)) != NULL) {
+        pthread_mutex_unlock(&p->lock);
+        return;
+    }
+    fprintf(run->opts->explain, "explain: check %s: %s\n", name, why);
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* Says why component c runs (cache miss), then records its key document
  * for the next run's explanation. */
 static void explain(run_t *run, uint32_t c, const buf_t *keydoc, arena_t *a)
@@ -856,12 +1007,7 @@ static void explain(run_t *run, uint32_t c, const buf_t *keydoc, arena_t *a)
             explain_diff(prev, keydoc, why, sizeof why);
         else
             snprintf(why, sizeof why, "no cache entry");
-        pthread_mutex_lock(&run->p->lock);
-        fprintf(opts->explain, "explain: check %s", resolver_module_name(p->res, nodes[0]));
-        if (n > 1)
-            fprintf(opts->explain, " (and %zu more in its cycle)", n - 1);
-        fprintf(opts->explain, ": %s\n", why);
-        pthread_mutex_unlock(&run->p->lock);
+        explain_keep(run, c, resolver_module_name(p->res, nodes[0]), n - 1, why, a);
     }
     if (cas_put(opts->cache, CAS_RESULTS, &ek, keydoc->data, keydoc->len, false, &err) != ST_OK)
         cache_failed(run, &err);
@@ -880,8 +1026,8 @@ static st_rc_t keep_result(run_t *run, const uint32_t *files, size_t n_files,
         if (cm->file >= n_files)
             continue; /* validated by the decoder; a stray entry is ignored */
         pfile_t *f = &p->files[files[cm->file]];
-        f->n_cdiags = cm->n_diags;
         f->cdiags = copy_diags(p->arena, cm->diags, cm->n_diags);
+        f->n_cdiags = f->cdiags != NULL ? cm->n_diags : 0; /* fill_report reads as many */
         f->drop = arena_calloc(p->arena, cm->n_drop == 0 ? 1 : cm->n_drop, sizeof *f->drop);
         if (f->cdiags == NULL || f->drop == NULL) {
             rc = ST_ENOMEM;
@@ -926,7 +1072,8 @@ static void job_failed(run_t *run, const uint32_t *files, size_t n_files, const 
 }
 
 /* Runs (or fetches from the cache) the job of component c. */
-static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t cap)
+static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t cap,
+                     reach_t *reach)
 {
     project_t *p = run->p;
     const project_opts_t *opts = run->opts;
@@ -945,7 +1092,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         return; /* namespace packages, files that could not be read */
     buf_init_arena(&keydoc, a);
     buf_init_arena(&input, a);
-    if ((rc = comp_deps(p, c, files, n_files, &d)) != ST_OK) {
+    if ((rc = comp_deps(p, c, files, n_files, reach, &d)) != ST_OK) {
         st_fail(&err, rc, "out of memory");
         goto failed;
     }
@@ -967,12 +1114,9 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     if (!hit) {
         if (keyed)
             explain(run, c, &keydoc, a);
-        else if (opts->explain != NULL) {
-            pthread_mutex_lock(&p->lock);
-            fprintf(opts->explain, "explain: check %s: no cache\n",
-                    resolver_module_name(p->res, p->files[files[0]].module));
-            pthread_mutex_unlock(&p->lock);
-        }
+        else if (opts->explain != NULL)
+            explain_keep(run, c, resolver_module_name(p->res, p->files[files[0]].module), 0,
+                         "no cache", a);
         if ((rc = pack_input(p, files, n_files, &d, false, &input)) != ST_OK) {
             st_fail(&err, rc, "out of memory building the check input");
             goto failed;
@@ -1069,10 +1213,15 @@ static void *check_thread(void *arg)
     project_t *p = run->p;
     arena_t *a = arena_new(PROJECT_ARENA_CHUNK);
     uint32_t *files = st_calloc(w->cap == 0 ? 1 : w->cap, sizeof *files);
+    size_t nc = graph_n_comps(p->graph) == 0 ? 1 : graph_n_comps(p->graph);
+    reach_t reach = {.seen = st_calloc(nc, sizeof *reach.seen),
+                     .stack = st_calloc(nc, sizeof *reach.stack),
+                     .from = st_calloc(nc, sizeof *reach.from)};
     uint32_t c;
 
     pthread_mutex_lock(&p->lock);
-    if (a == NULL || files == NULL) {
+    if (a == NULL || files == NULL || reach.seen == NULL || reach.stack == NULL ||
+        reach.from == NULL) {
         if (run->rc == ST_OK)
             run->rc = st_fail(&run->err, ST_ENOMEM, "out of memory starting check jobs");
     }
@@ -1080,7 +1229,7 @@ static void *check_thread(void *arg)
         pthread_mutex_unlock(&p->lock);
         if (run->opts->shuffle != 0)
             sched_yield();
-        run_comp(run, c, a, files, w->cap);
+        run_comp(run, c, a, files, w->cap, &reach);
         arena_reset(a);
         pthread_mutex_lock(&p->lock);
         graph_ready_done(p->graph, c);
@@ -1091,6 +1240,9 @@ static void *check_thread(void *arg)
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->lock);
     st_free(files);
+    st_free(reach.seen);
+    st_free(reach.stack);
+    st_free(reach.from);
     arena_destroy(&a);
     return NULL;
 }
@@ -1175,6 +1327,13 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
         return rc;
     if ((rc = graph_ready_reset(self->graph)) != ST_OK)
         return st_fail(err, rc, "out of memory");
+    st_free((void *)self->reach_memo);
+    self->reach_memo = st_calloc(graph_n_comps(self->graph) == 0 ? 1 : graph_n_comps(self->graph),
+                                 sizeof *self->reach_memo);
+    if (self->reach_memo == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (uint32_t c = 0; c < graph_n_comps(self->graph); c++)
+        atomic_init(&self->reach_memo[c], UINT32_MAX);
     run.stats.modules = self->n_mods;
     run.stats.comps = graph_n_comps(self->graph);
     run.stats.layers = graph_n_layers(self->graph);
@@ -1184,10 +1343,17 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
         (run.ready = st_calloc(run.stats.comps == 0 ? 1 : run.stats.comps, sizeof *run.ready)) ==
             NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
+    if (opts->explain != NULL &&
+        (run.explained = st_calloc(run.stats.comps == 0 ? 1 : run.stats.comps,
+                                   sizeof *run.explained)) == NULL) {
+        st_free(run.ready);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
     if (opts->barrier) {
         run.layer_left = st_calloc(run.stats.layers + 1, sizeof *run.layer_left);
         if (run.layer_left == NULL) {
             st_free(run.ready);
+            st_free(run.explained);
             return st_fail(err, ST_ENOMEM, "out of memory");
         }
         for (uint32_t c = 0; c < run.stats.comps; c++)
@@ -1203,6 +1369,10 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
     st_free(threads);
     st_free(run.ready);
     st_free(run.layer_left);
+    for (uint32_t c = 0; run.explained != NULL && c < run.stats.comps; c++)
+        if (run.explained[c] != NULL)
+            fputs(run.explained[c], opts->explain);
+    st_free(run.explained);
     if (stats != NULL)
         *stats = run.stats;
     if (run.rc != ST_OK) {
