@@ -1311,8 +1311,8 @@ static st_rc_t fill_report(project_t *p, report_t *report, st_err_t *err)
     return ST_OK;
 }
 
-st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *report,
-                      project_stats_t *stats, st_err_t *err)
+static st_rc_t run_checks(project_t *self, const project_opts_t *opts, project_stats_t *stats,
+                          st_err_t *err)
 {
     run_t run = {.p = self, .opts = opts, .seed = opts->shuffle};
     unsigned n_threads = opts->jobs == 0 ? 1 : opts->jobs;
@@ -1380,12 +1380,27 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
             *err = run.err;
         return run.rc;
     }
-    return fill_report(self, report, err);
+    return ST_OK;
 }
 
 uint64_t project_simulate(project_t *self, unsigned workers, bool barrier)
 {
     return self->graph != NULL ? graph_simulate(self->graph, workers, barrier) : 0;
+}
+
+st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *report,
+                      project_stats_t *stats, st_err_t *err)
+{
+    st_rc_t rc = run_checks(self, opts, stats, err);
+    st_err_t ignored = {0};
+
+    /* When the checks could not run (out of memory) the scans'
+     * diagnostics still go to the report, with the error for the caller. */
+    if (rc != ST_OK) {
+        fill_report(self, report, &ignored);
+        return rc;
+    }
+    return fill_report(self, report, err);
 }
 
 /* ---- graph output ------------------------------------------------------------ */
