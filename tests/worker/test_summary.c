@@ -605,3 +605,37 @@ TEST(summary_hasattr_on_a_chain_guards_its_base)
     CHECK(strstr((const char *)out.data, "[0,[\"b\",\"y\"],4,0,0]") != NULL);
     buf_free(&out);
 }
+
+TEST(summary_type_checking_imports_are_flagged)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import typing\nif typing.TYPE_CHECKING:\n    import a\nelse:\n    import b\n",
+                     "m.py", &out));
+    /* a: conditional (2) and under TYPE_CHECKING (8); b: conditional only */
+    CHECK(strstr((const char *)out.data, "[0,0,\"a\",\"\",\"\",3,4,10]") != NULL);
+    CHECK(strstr((const char *)out.data, "[0,0,\"b\",\"\",\"\",5,4,2]") != NULL);
+    buf_free(&out);
+}
+
+TEST(summary_pylint_pragmas_are_noqa_ranges)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import m\n"
+                     "m.x  # pylint: disable=no-member,unused-import\n"
+                     "# pylint: disable-next=too-many-function-args\n"
+                     "m.f(1)\n"
+                     "def g():\n"
+                     "    # pylint: disable=all\n"
+                     "    m.y\n"
+                     "\n"
+                     "    m.z\n"
+                     "m.w  # pylint: enable=no-member\n"
+                     "m.v  # noqa\n",
+                     "m.py", &out));
+    CHECK(strstr((const char *)out.data,
+                 "\"noqa\":[[2,2,[\"E1101\"]],[4,4,[\"E1121\"]],[6,9,[\"E0401\",\"E0611\","
+                 "\"E1101\",\"E1120\",\"E1121\",\"E1123\",\"R0401\"]],[11,11,nil]]") != NULL);
+    buf_free(&out);
+}

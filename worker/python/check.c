@@ -1472,8 +1472,8 @@ static void check_imports(ctx_t *c, file_t *f)
         const imp_t *m = &f->imps[i];
         nm_t abs = nm_of(c, m->abs), name = nm_of(c, m->name);
         const iface_t *src;
-        if (m->flags & SUM_GUARDED)
-            continue;
+        if (m->flags & (SUM_GUARDED | SUM_TYPE_CHECKING))
+            continue; /* as pylint: a failing import is handled, or never runs */
         if (m->res == R_UNRESOLVED && m->kind != SUM_FUTURE) {
             uint32_t key[3] = {m->line, m->col, m->abs}; /* `from x import a, b`: once */
             if (hmap_get(seen, key, sizeof key, NULL) == ST_OK)

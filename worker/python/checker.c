@@ -76,6 +76,7 @@ static const char *const builtin_names[] = {
     X(TB_INFO, "__traceback_info__")                                                               \
     X(TB_SUPP, "__traceback_supplement__")                                                         \
     X(GETATTR_, "__getattr__")                                                                     \
+    X(TYPE_CHECKING, "TYPE_CHECKING")                                                              \
     X(EXTEND, "extend")                                                                            \
     X(APPEND, "append")                                                                            \
     X(BOUND, "bound")                                                                              \
@@ -98,10 +99,11 @@ static const char *const builtin_names[] = {
     X(KW_FINALLY, "finally")                                                                       \
     X(KW_FOR, "for")                                                                               \
     X(KW_FROM, "from")                                                                             \
-    X(KW_GLOBAL, "global") X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is")     \
-        X(KW_LAMBDA, "lambda") X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or")          \
-            X(KW_PASS, "pass") X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try")        \
-                X(KW_WHILE, "while") X(KW_WITH, "with") X(KW_LAST, "yield")
+    X(KW_GLOBAL, "global")                                                                         \
+    X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")     \
+        X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")              \
+            X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")      \
+                X(KW_WITH, "with") X(KW_LAST, "yield")
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
@@ -268,10 +270,11 @@ typedef struct {
     bool *builtin_deleted;
     uint32_t id_locals, id_print, id_nameerror, id_notimpl;
 
-    uint32_t cond;    /* if/while/ifexp nesting */
-    uint32_t loop;    /* loop bodies of the current function or class */
-    uint32_t fblocks; /* statically nested blocks of the current code unit */
-    uint32_t rec;     /* recursion depth */
+    uint32_t cond;          /* if/while/ifexp nesting */
+    uint32_t type_checking; /* bodies of `if TYPE_CHECKING:` around the walk */
+    uint32_t loop;          /* loop bodies of the current function or class */
+    uint32_t fblocks;       /* statically nested blocks of the current code unit */
+    uint32_t rec;           /* recursion depth */
     uint32_t max_rec;
     uint8_t ann; /* annstate_t */
     bool in_deferred;
@@ -1525,6 +1528,8 @@ static int import_flags(const checker_t *c)
         flags |= SUM_CONDITIONAL;
     if (c->try_import > 0)
         flags |= SUM_GUARDED;
+    if (c->type_checking > 0)
+        flags |= SUM_TYPE_CHECKING;
     return flags;
 }
 
@@ -2117,7 +2122,13 @@ static void visit_if(checker_t *c, TSNode n)
     size_t mark = c->n_guards;
     visit_test(c, cond);
     c->cur_fnode = body;
+    /* `if TYPE_CHECKING:` or `if typing.TYPE_CHECKING:`: never runs */
+    bool tc = (kind(c, cond) == K_IDENTIFIER && name_id(c, cond) == WK_TYPE_CHECKING) ||
+              (kind(c, cond) == K_ATTRIBUTE && kind(c, last_child(cond)) == K_IDENTIFIER &&
+               name_id(c, last_child(cond)) == WK_TYPE_CHECKING);
+    c->type_checking += tc;
     visit_block(c, field(c, n, F_CONSEQUENCE), false);
+    c->type_checking -= tc;
     c->n_guards = mark;
     FOR_KIDS(c, n, cu)
     {

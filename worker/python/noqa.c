@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NOQA_MAX_CODES 16
 
@@ -198,6 +199,163 @@ void noqa_apply(const char *text, uint32_t len, diag_list_t *d)
         apply(text, len, d, q, nq);
 }
 
+/* ---- pylint's pragmas -------------------------------------------------------- */
+
+/* The codes of the cross-module checks, which mirror pylint's messages: a
+ * `# pylint: disable=...` comment silences them as pylint would. */
+static const struct {
+    const char *symbol, *code;
+} pylint_names[] = {
+    {"import-error", "E0401"},
+    {"no-name-in-module", "E0611"},
+    {"no-member", "E1101"},
+    {"no-value-for-parameter", "E1120"},
+    {"too-many-function-args", "E1121"},
+    {"unexpected-keyword-arg", "E1123"},
+    {"cyclic-import", "R0401"},
+};
+
+#define N_PYLINT_NAMES (sizeof pylint_names / sizeof pylint_names[0])
+
+typedef struct {
+    uint32_t first, last;
+    bool blanket;
+    uint32_t n_codes;
+    char codes[NOQA_MAX_CODES][12];
+} range_t;
+
+typedef struct {
+    range_t *v;
+    size_t n, cap;
+} ranges_t;
+
+static range_t *range_push(ranges_t *r, arena_t *a)
+{
+    if (r->n == r->cap) {
+        size_t ncap = r->cap ? r->cap * 2 : 8;
+        range_t *nv = arena_realloc(a, r->v, r->cap * sizeof *nv, ncap * sizeof *nv);
+        if (nv == NULL)
+            return NULL;
+        r->v = nv;
+        r->cap = ncap;
+    }
+    r->v[r->n] = (range_t){0};
+    return &r->v[r->n++];
+}
+
+/* Adds the pylint codes named in a comma-separated list at s[i..) (message
+ * symbols, codes, or "all") to q; the others are not ours and are skipped. */
+static void read_pylint_names(const char *s, uint32_t len, uint32_t i, range_t *q)
+{
+    for (;;) {
+        uint32_t start = skip_ws(s, len, i), n;
+        i = start;
+        while (i < len && (isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_'))
+            i++;
+        n = i - start;
+        if (n == 3 && word_at(s, len, start, "all")) {
+            for (size_t k = 0; k < N_PYLINT_NAMES && q->n_codes < NOQA_MAX_CODES; k++)
+                strcpy(q->codes[q->n_codes++], pylint_names[k].code);
+        }
+        for (size_t k = 0; k < N_PYLINT_NAMES && n > 0; k++) {
+            const char *sym = pylint_names[k].symbol, *code = pylint_names[k].code;
+            bool is_sym = strlen(sym) == n && strncmp(s + start, sym, n) == 0;
+            bool is_code = strlen(code) == n && strncasecmp(s + start, code, n) == 0;
+            if ((is_sym || is_code) && q->n_codes < NOQA_MAX_CODES)
+                strcpy(q->codes[q->n_codes++], code);
+        }
+        i = skip_ws(s, len, i);
+        if (i >= len || s[i] != ',')
+            return;
+        i++;
+    }
+}
+
+/* The last line of the block a comment alone on its line, indented by
+ * `indent` columns, sits in: the line before the next non-blank line
+ * indented less (pylint's scope for such a `disable`). */
+static uint32_t block_end(const char *text, uint32_t len, const lineidx_t *idx, uint32_t line,
+                          uint32_t indent)
+{
+    if (indent == 0)
+        return UINT32_MAX; /* module level: to the end of the file */
+    for (uint32_t l = line + 1; l <= idx->count; l++) {
+        uint32_t off = idx->starts[l - 1], col = 0;
+        while (off + col < len && (text[off + col] == ' ' || text[off + col] == '\t'))
+            col++;
+        if (off + col >= len || text[off + col] == '\n' || text[off + col] == '\r' ||
+            text[off + col] == '#')
+            continue; /* blank or comment-only lines do not end a block */
+        if (col < indent)
+            return l - 1;
+    }
+    return UINT32_MAX;
+}
+
+/* `# pylint: disable=X` after code (that line), alone on a line (to the
+ * end of its block), `# pylint: disable-next=X` (the next line). */
+static bool collect_pylint(const char *text, uint32_t len, arena_t *a, const lineidx_t *idx,
+                           const uint32_t *group, ranges_t *out)
+{
+    const char *p = text, *end = text + len;
+
+    while ((p = memchr(p, '#', (size_t)(end - p))) != NULL) {
+        uint32_t off = (uint32_t)(p - text), i = skip_ws(text, len, off + 1), line = 1, col = 0;
+        bool next;
+        range_t *q;
+
+        p++;
+        if (!word_at(text, len, i, "pylint"))
+            continue;
+        i = skip_ws(text, len, i + 6);
+        if (i >= len || text[i] != ':')
+            continue;
+        i = skip_ws(text, len, i + 1);
+        if (word_at(text, len, i, "disable-next")) {
+            next = true;
+            i += 12;
+        } else if (word_at(text, len, i, "disable") && !word_at(text, len, i, "disable-")) {
+            next = false;
+            i += 7;
+        } else {
+            continue;
+        }
+        i = skip_ws(text, len, i);
+        if (i >= len || text[i] != '=')
+            continue;
+        lineidx_lookup(idx, off, &line, &col);
+        if ((q = range_push(out, a)) == NULL)
+            return false;
+        read_pylint_names(text, len, i + 1, q);
+        if (q->n_codes == 0) {
+            out->n--;
+            continue;
+        }
+        bool alone = true;
+        for (uint32_t k = idx->starts[line - 1]; k < off && alone; k++)
+            alone = text[k] == ' ' || text[k] == '\t';
+        if (next) {
+            q->first = q->last = line + 1;
+        } else if (alone) {
+            q->first = line;
+            q->last = block_end(text, len, idx, line, col);
+        } else {
+            q->first = q->last = line >= 1 && line <= idx->count ? group[line - 1] : line;
+            while (q->last < idx->count && group[q->last] == q->first)
+                q->last++;
+        }
+    }
+    return true;
+}
+
+static int range_cmp(const void *pa, const void *pb)
+{
+    const range_t *a = pa, *b = pb;
+    if (a->first != b->first)
+        return a->first < b->first ? -1 : 1;
+    return a->last < b->last ? -1 : a->last > b->last;
+}
+
 bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s)
 {
     noqa_t *q;
@@ -205,6 +363,7 @@ bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s)
     bool exempt;
     lineidx_t idx;
     uint32_t *group;
+    ranges_t r = {0};
 
     if (!collect(text, len, a, &q, &nq, &exempt))
         return false;
@@ -212,21 +371,36 @@ bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s)
         summary_add_noqa(s, 1, UINT32_MAX, NULL, NULL, 0);
         return true;
     }
-    if (nq == 0)
+    if (nq == 0 && memmem(text, len, "pylint", 6) == NULL)
         return true;
     if (!line_groups(text, len, a, &idx, &group))
         return false;
-    /* comments come in text order, so their groups' first lines ascend */
     for (size_t i = 0; i < nq; i++) {
-        const char *codes[NOQA_MAX_CODES];
-        uint32_t lens[NOQA_MAX_CODES], first = comment_group(&idx, group, q[i].line), last = first;
+        range_t *e = range_push(&r, a);
+        uint32_t first = comment_group(&idx, group, q[i].line), last = first;
+        if (e == NULL)
+            return false;
         while (last < idx.count && group[last] == first) /* group[last] is line last + 1 */
             last++;
-        for (uint32_t k = 0; k < q[i].n_codes; k++) {
-            codes[k] = q[i].codes[k];
-            lens[k] = (uint32_t)strlen(q[i].codes[k]);
+        e->first = first;
+        e->last = last;
+        e->blanket = q[i].blanket;
+        e->n_codes = q[i].n_codes;
+        memcpy(e->codes, q[i].codes, sizeof e->codes);
+    }
+    if (!collect_pylint(text, len, a, &idx, group, &r))
+        return false;
+    if (r.n > 1)
+        qsort(r.v, r.n, sizeof *r.v, range_cmp);
+    for (size_t i = 0; i < r.n; i++) {
+        const char *codes[NOQA_MAX_CODES];
+        uint32_t lens[NOQA_MAX_CODES];
+        for (uint32_t k = 0; k < r.v[i].n_codes; k++) {
+            codes[k] = r.v[i].codes[k];
+            lens[k] = (uint32_t)strlen(r.v[i].codes[k]);
         }
-        summary_add_noqa(s, first, last, codes, lens, q[i].blanket ? 0 : q[i].n_codes);
+        summary_add_noqa(s, r.v[i].first, r.v[i].last, codes, lens,
+                         r.v[i].blanket ? 0 : r.v[i].n_codes);
     }
     return true;
 }

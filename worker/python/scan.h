@@ -21,7 +21,7 @@
 #include "common/arena.h"
 #include "common/status.h"
 
-#define SCAN_RESULT_VERSION 4
+#define SCAN_RESULT_VERSION 5
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
 
 typedef enum {

@@ -15,7 +15,8 @@
  *       asname "" when absent; flags bit 0 not at module level, bit 1 inside
  *       try/if (conditional), bit 2 in the body of a try with a handler for
  *       ImportError, ModuleNotFoundError, Exception, BaseException or
- *       everything
+ *       everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
+ *       x.TYPE_CHECKING:` (never runs)
  *   "defs":  [[name, kind, line, sig, flags], ...] top-level bindings, and
  *       names a function (or class body) declares `global` and binds (kind
  *       2, at the `global` statement, or at the binding for a builtin's
@@ -76,7 +77,12 @@
  *       tokens_line_groups; brackets do not join), codes nil for every code,
  *       else [str] matched as prefixes; sorted by first line; a file-wide
  *       `# flake8: noqa` or `# ruff: noqa` is the only entry,
- *       [1, 4294967295, nil] */
+ *       [1, 4294967295, nil]. pylint's pragmas for the cross-module codes
+ *       (`# pylint: disable=no-member`, the other symbols of E0401, E0611,
+ *       E1101, E1120, E1121, E1123 and R0401, those codes, or all) are
+ *       ranges of those codes too: after code, its line (group); alone on a
+ *       line, to the end of its block (of the file at column 0);
+ *       `disable-next=`, the next line */
 #ifndef STRATA_SUMMARY_H
 #define STRATA_SUMMARY_H
 
@@ -90,7 +96,7 @@
 typedef struct summary summary_t;
 
 enum { SUM_IMPORT = 0, SUM_FROM = 1, SUM_STAR = 2, SUM_FUTURE = 3 };
-enum { SUM_NESTED = 1, SUM_CONDITIONAL = 2, SUM_GUARDED = 4 };
+enum { SUM_NESTED = 1, SUM_CONDITIONAL = 2, SUM_GUARDED = 4, SUM_TYPE_CHECKING = 8 };
 enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
