@@ -61,7 +61,7 @@ void cas_opts_default(cas_opts_t *opts)
     opts->mem_budget = (size_t)64 << 20;
     opts->flush_ms = 100;
     opts->flush_writes = 1000;
-    opts->zstd_level = 3;
+    opts->zstd_level = CAS_ZSTD_LEVEL_DEFAULT;
     opts->mem_shards = 16;
 }
 
@@ -77,9 +77,10 @@ static st_rc_t check_opts(const cas_opts_t *in, cas_opts_t *o, st_err_t *err)
     if (o->flush_writes == 0)
         o->flush_writes = 1000;
     if (o->zstd_level == 0)
-        o->zstd_level = 3;
-    if (o->zstd_level < 1 || o->zstd_level > 19)
-        return st_fail(err, ST_EINVAL, "cas: zstd level %d not in 1..19", o->zstd_level);
+        o->zstd_level = CAS_ZSTD_LEVEL_DEFAULT;
+    if (o->zstd_level < CAS_ZSTD_LEVEL_MIN || o->zstd_level > 19)
+        return st_fail(err, ST_EINVAL, "cas: zstd level %d not in %d..19", o->zstd_level,
+                       CAS_ZSTD_LEVEL_MIN);
     if (o->mem_shards == 0)
         o->mem_shards = 16;
     if ((o->mem_shards & (o->mem_shards - 1)) != 0 || o->mem_shards > 4096)
@@ -276,17 +277,17 @@ static st_rc_t prepare_put(cas_t *self, cas_ns_t ns, const digest_t *key, const 
         return st_fail(err, ST_ELIMIT, "cas_put: %zu bytes, over the limit", len);
     if (value == NULL && len > 0)
         return st_fail(err, ST_EINVAL, "cas_put: NULL value");
-    if (ns != CAS_BLOBS && rec == NULL)
-        return ST_OK;
-    if (digest_sha256(value, len, &sha) != ST_OK)
-        return st_fail(err, ST_ENOMEM, "cas_put: sha-256 failed");
-    if (ns == CAS_BLOBS && !digest_eq(&sha, key))
-        return st_fail(err, ST_EINVAL, "cas_put: blob key is not the SHA-256 of the value");
+    if (ns == CAS_BLOBS) {
+        if (digest_sha256(value, len, &sha) != ST_OK)
+            return st_fail(err, ST_ENOMEM, "cas_put: sha-256 failed");
+        if (!digest_eq(&sha, key))
+            return st_fail(err, ST_EINVAL, "cas_put: blob key is not the SHA-256 of the value");
+    }
     if (rec == NULL)
         return ST_OK;
     if ((cctx = take_cctx(self)) == NULL)
         return st_fail(err, ST_ENOMEM, "cas_put: no compression context");
-    rc = cas_record_encode(cctx, self->opts.zstd_level, (int)ns, key, &sha, value, len, &rec->rec,
+    rc = cas_record_encode(cctx, self->opts.zstd_level, (int)ns, key, value, len, &rec->rec,
                            &rec->len);
     give_cctx(self, cctx);
     if (rc != ST_OK)

@@ -769,8 +769,10 @@ static bool integrity_ok(cas_disk_t *self)
     return ok;
 }
 
-/* Reads every row, collecting the keys of those that do not decode. */
-static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **bad, size_t *nbad)
+/* Reads every row, collecting the keys of those that do not decode; *stale
+ * counts those among them that are records of another format version. */
+static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **bad, size_t *nbad,
+                        size_t *stale)
 {
     sqlite3_stmt *st;
     arena_t *a = arena_new(0);
@@ -789,12 +791,13 @@ static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **ba
         cas_ns_t ns = (cas_ns_t)sqlite3_column_int(st, 0);
         span_t val, k = column_span(st, 1), rec;
         bool key_ok = k.len == sizeof key.b;
+        st_rc_t drc = ST_ECORRUPT;
         if (key_ok)
             memcpy(key.b, k.ptr, sizeof key.b);
         rec = column_span(st, 2);
         (*checked)++;
         if (key_ok && (ns == CAS_BLOBS || ns == CAS_RESULTS) &&
-            cas_record_decode(self->dctx, (int)ns, &key, rec.ptr, rec.len, a, &val, NULL) ==
+            (drc = cas_record_decode(self->dctx, (int)ns, &key, rec.ptr, rec.len, a, &val, NULL)) ==
                 ST_OK &&
             (uint64_t)sqlite3_column_int64(st, 3) == val.len) {
             arena_reset(a);
@@ -811,6 +814,7 @@ static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **ba
         v[n].ns = ns;
         v[n].key = key;
         n++;
+        *stale += drc == ST_ENOENT;
     }
     sqlite3_finalize(st);
     arena_destroy(&a);
@@ -822,7 +826,7 @@ static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **ba
 st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
 {
     cas_disk_rec_t *bad = NULL;
-    size_t nbad = 0;
+    size_t nbad = 0, stale = 0;
     int rc;
 
     *checked = *removed = 0;
@@ -835,13 +839,13 @@ st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
         reset_db(self, "integrity check");
         *removed = rows > 0 ? rows : 1;
     }
-    if (self->enabled && (rc = scan_entries(self, checked, &bad, &nbad)) != SQLITE_OK)
+    if (self->enabled && (rc = scan_entries(self, checked, &bad, &nbad, &stale)) != SQLITE_OK)
         on_error(self, rc, "verify");
     for (size_t i = 0; i < nbad && self->enabled; i++)
         delete_entry(self, bad[i].ns, &bad[i].key);
     if (self->enabled && nbad > 0)
         exec_sql(self, "DELETE FROM cas WHERE length(digest) != 32 OR ns NOT IN (0, 1)");
-    self->corruptions += nbad;
+    self->corruptions += nbad - stale; /* stale records are not damage */
     *removed += nbad;
     st_free(bad);
     pthread_mutex_unlock(&self->lock);

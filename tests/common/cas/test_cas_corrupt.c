@@ -49,6 +49,31 @@ done:
     return ok;
 }
 
+/* The stored record of key i into rec (at most 4096 bytes); its length, or
+ * -1. */
+static int read_record(const char *dir, long i, uint8_t *rec)
+{
+    char path[128];
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    digest_t k = cas_test_key(i);
+    int len = -1;
+
+    path_in(path, sizeof path, dir, "cas.sqlite");
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT value FROM cas WHERE ns = 1 AND digest = ?1", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_blob(st, 1, k.b, 32, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW && (len = sqlite3_column_bytes(st, 0)) <= 4096)
+            memcpy(rec, sqlite3_column_blob(st, 0), (size_t)len);
+        else
+            len = -1;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return len;
+}
+
 static void flip_payload(uint8_t *rec, int *len)
 {
     rec[*len - 1] ^= 0x10;
@@ -76,6 +101,74 @@ static void flip_digest(uint8_t *rec, int *len)
 {
     (void)len;
     rec[50] ^= 0x80;
+}
+
+static void old_version(uint8_t *rec, int *len)
+{
+    (void)len;
+    rec[3] = '1'; /* what strata wrote before the XXH3 digests */
+}
+
+TEST(cas_corrupt_damage_is_caught_in_both_codecs)
+{
+    uint8_t rec[4096];
+    char dir[64];
+    cas_t *c;
+
+    REQUIRE(cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 5; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    cas_close(&c);
+    /* the values cas_corrupt_values_read_as_misses damages: 2 and 4 are
+     * zstd frames, 1 and 3 raw, so a flip is caught after either codec */
+    for (long i = 1; i < 5; i++) {
+        CHECK(read_record(dir, i, rec) > 4);
+        CHECK_EQ_INT(rec[4], i % 2 == 0 ? 1 : 0);
+    }
+    cas_test_rmdir(dir);
+}
+
+TEST(cas_corrupt_other_version_is_a_plain_miss)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    cas_stats_t s;
+    uint64_t checked, removed;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 10; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    cas_close(&c);
+    CHECK(edit_record(dir, 2, old_version));
+    CHECK(edit_record(dir, 3, old_version));
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < 10; i++)
+        CHECK_EQ_INT(cas_test_get(c, i, a), i == 2 || i == 3 ? ST_ENOENT : ST_OK);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.corruptions, 0); /* not damage: kept until overwritten */
+    CHECK_EQ_INT(s.disk.entries, 10);
+    CHECK_EQ_INT(cas_test_put(c, 2, false), ST_OK); /* a re-run stores it anew */
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_test_get(c, 2, a), ST_OK);
+    CHECK_EQ_INT(cas_test_get(c, 3, a), ST_ENOENT);
+    /* verify drops what no run can read, without calling it corrupt */
+    CHECK_EQ_INT(cas_verify(c, &checked, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(checked, 10);
+    CHECK_EQ_INT(removed, 1);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.corruptions, 0);
+    CHECK_EQ_INT(s.disk.entries, 9);
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
 }
 
 TEST(cas_corrupt_values_read_as_misses)

@@ -33,6 +33,11 @@ TEST(cas_open_rejects_bad_options)
     cas_opts_default(&o);
     o.zstd_level = 25;
     CHECK_EQ_INT(cas_open(&o, &c, NULL), ST_EINVAL);
+    o.zstd_level = CAS_ZSTD_LEVEL_MIN - 1;
+    CHECK_EQ_INT(cas_open(&o, &c, NULL), ST_EINVAL);
+    o.zstd_level = CAS_ZSTD_LEVEL_MIN; /* the fast levels are levels */
+    CHECK_EQ_INT(cas_open(&o, &c, NULL), ST_OK);
+    cas_close(&c);
     cas_opts_default(&o);
     o.durability = (cas_durability_t)7;
     CHECK_EQ_INT(cas_open(&o, &c, NULL), ST_EINVAL);
