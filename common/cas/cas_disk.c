@@ -40,6 +40,17 @@
 #define TOUCH_SLACK_DEFAULT_MS (3600u * 1000u)
 #define TOUCH_MAX 1024
 #define CACHE_SIZE_SQL "PRAGMA cache_size=-32768" /* 32 MiB of pages */
+/* Pages of a new database. SQLite keeps at most about a quarter of an index
+ * page in the B-tree cell (WITHOUT ROWID tables are indexes), the rest of a
+ * record goes to overflow pages, so with 4 KB pages every record over 1 KB
+ * (most results) cost an overflow chain to follow and copy on each read.
+ * With 64 KB pages records up to 16 KB stay in their cell: a warm lookup of
+ * the stdlib's results took half the time and the file shrank by a third.
+ * An existing database keeps the page size it was made with. */
+#define PAGE_SIZE_SQL "PRAGMA page_size=65536"
+/* WAL size that triggers a checkpoint, as SQLite's default (1000 pages of
+ * 4 KB), whatever the page size. */
+#define CHECKPOINT_BYTES (4u << 20)
 
 typedef struct {
     cas_ns_t ns;
@@ -143,6 +154,27 @@ static int read_bytes(cas_disk_t *self, uint64_t *bytes)
     return rc;
 }
 
+/* Checkpoints after CHECKPOINT_BYTES of WAL, in this database's pages. */
+static int set_autocheckpoint(cas_disk_t *self)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(self->db, "PRAGMA page_size", -1, &st, NULL);
+    int pages = 1000;
+
+    if (rc != SQLITE_OK)
+        return rc;
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int page = sqlite3_column_int(st, 0);
+        if (page >= 512)
+            pages = (int)(CHECKPOINT_BYTES / (unsigned)page);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return rc;
+    sqlite3_wal_autocheckpoint(self->db, pages);
+    return SQLITE_OK;
+}
+
 static int open_db(cas_disk_t *self)
 {
     const char *sync =
@@ -154,11 +186,12 @@ static int open_db(cas_disk_t *self)
     if (rc != SQLITE_OK)
         goto fail;
     sqlite3_busy_timeout(self->db, BUSY_TIMEOUT_MS);
-    if ((rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK ||
+    if ((rc = sqlite3_exec(self->db, PAGE_SIZE_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, sync, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, CACHE_SIZE_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK ||
-        (rc = prepare_all(self)) != SQLITE_OK ||
+        (rc = set_autocheckpoint(self)) != SQLITE_OK || (rc = prepare_all(self)) != SQLITE_OK ||
         /* the running total serves the budget only: without one, opening
          * does not pay for a scan of the whole table */
         (self->budget > 0 && (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK))
