@@ -8,7 +8,8 @@
  *
  * Buffered mode keeps encoded records in a pending list (readable by this
  * process's gets) and writes them in one transaction with
- * synchronous=NORMAL, by a background flusher thread every flush_ms, or by
+ * synchronous=NORMAL, by a background flusher thread (started by the first
+ * put, so a run that only reads starts none) every flush_ms, or by
  * the put that brings the list to flush_writes. Holding records rather than
  * an open write transaction means other processes never wait for our
  * window, and a durable put can switch to synchronous=FULL (SQLite refuses
@@ -503,12 +504,18 @@ drop:
     return ST_EIO;
 }
 
-/* Appends to the pending list; false when it cannot grow. */
+static void *flusher_main(void *arg);
+
+/* Appends to the pending list; false when it cannot grow, or when there is
+ * no flusher to commit it (then the caller writes at once). The flusher
+ * starts with the first put: a run that only reads never pays for it. */
 static bool queue_recs(cas_disk_t *self, cas_disk_rec_t *recs, size_t n)
 {
     size_t need;
 
-    if (!st_add_size(self->npending, n, &need))
+    if (!self->has_flusher)
+        self->has_flusher = pthread_create(&self->flusher, NULL, flusher_main, self) == 0;
+    if (!self->has_flusher || !st_add_size(self->npending, n, &need))
         return false;
     if (need > self->cap_pending) {
         size_t cap = need < 64 ? 64 : need * 2, bytes;
@@ -603,7 +610,7 @@ static bool make_dirs(const char *dir)
     return true;
 }
 
-static bool start_flusher(cas_disk_t *self)
+static void init_wake(cas_disk_t *self)
 {
     pthread_condattr_t attr;
 
@@ -611,10 +618,6 @@ static bool start_flusher(cas_disk_t *self)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&self->wake, &attr);
     pthread_condattr_destroy(&attr);
-    if (self->mode != CAS_BUFFERED)
-        return true;
-    self->has_flusher = pthread_create(&self->flusher, NULL, flusher_main, self) == 0;
-    return self->has_flusher;
 }
 
 cas_disk_t *cas_disk_open(const cas_opts_t *opts)
@@ -651,11 +654,7 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts)
         if (!self->enabled)
             goto fail;
     }
-    if (!start_flusher(self)) {
-        close_db(self);
-        pthread_cond_destroy(&self->wake);
-        goto fail;
-    }
+    init_wake(self);
     return self;
 fail:
     ZSTD_freeDCtx(self->dctx);
