@@ -1,10 +1,12 @@
 /* cas.c - the CAS front: argument checks, the two tiers, statistics.
  *
  * A get asks the memory tier, then the disk, and copies a disk hit into
- * memory. A put validates and encodes first (hash, compress: the costly part,
- * done outside any lock) and only then touches the tiers, so a failed put
- * leaves both as they were. Compression contexts come from a small pool
- * because creating one per put costs more than compressing a small value.
+ * memory. A batch get does not: a batch is a scan (a warm re-check asks for
+ * every file's result once), and copying each hit cost a third of the page
+ * faults of a warm run and would evict what single gets found useful. A put validates and encodes
+ * first (hash, compress: the costly part, done outside any lock) and only then touches the tiers,
+ * so a failed put leaves both as they were. Compression contexts come from a small pool because
+ * creating one per put costs more than compressing a small value.
  *
  * Latency goes to the process-wide histograms cas.get_ns and cas.put_ns,
  * sampled: one call in LATENCY_SAMPLE per thread is timed, because timing
@@ -229,11 +231,8 @@ st_rc_t cas_get_many(cas_t *self, cas_ns_t ns, const digest_t *keys, size_t n, a
             missing++;
     }
     if (missing > 0 && rc == ST_OK && self->disk != NULL) {
-        size_t got = cas_disk_get_many(self->disk, ns, keys, n, a, values, &rc);
-        found += got;
-        for (size_t i = 0; got > 0 && i < n; i++)
-            if (values[i].ptr != NULL && !cas_mem_contains(self->mem, ns, &keys[i]))
-                cas_mem_put(self->mem, ns, &keys[i], values[i].ptr, values[i].len);
+        /* a batch is a scan: its disk hits are not copied into memory */
+        found += cas_disk_get_many(self->disk, ns, keys, n, a, values, &rc);
     }
     sample_end(self->get_ns, t0);
     if (rc != ST_OK)

@@ -95,8 +95,10 @@ st_rc_t cas_put(cas_t *self, cas_ns_t ns, const digest_t *key, const void *value
                 bool durable, st_err_t *err);
 
 /* n lookups in one pass (one disk transaction for the misses of the memory
- * tier). values[i] is {NULL, 0} on a miss; *hits counts the others. Errors
- * as cas_get (ST_ENOMEM: values partly filled, *hits unset). */
+ * tier). values[i] is {NULL, 0} on a miss; *hits counts the others. Unlike
+ * cas_get, values found on disk are not copied into the memory tier (a
+ * batch is a scan). Errors as cas_get (ST_ENOMEM: values partly filled,
+ * *hits unset). */
 st_rc_t cas_get_many(cas_t *self, cas_ns_t ns, const digest_t *keys, size_t n, arena_t *a,
                      span_t *values, size_t *hits, st_err_t *err);
 

@@ -49,6 +49,13 @@
  * the stdlib's results took half the time and the file shrank by a third.
  * An existing database keeps the page size it was made with. */
 #define PAGE_SIZE_SQL "PRAGMA page_size=65536"
+/* Reads of the database file through a mapping rather than read() into
+ * SQLite's page cache: a warm run reads every page once, and copying them
+ * into freshly allocated memory cost a page fault per 4 KB (a ninth of a
+ * warm run's faults) on top of the copy. The file only ever grows (no
+ * VACUUM, no auto-vacuum), so no other process can truncate it under the
+ * mapping; beyond this size SQLite reads as before. */
+#define MMAP_SQL "PRAGMA mmap_size=268435456"
 /* WAL size that triggers a checkpoint, as SQLite's default (1000 pages of
  * 4 KB), whatever the page size. */
 #define CHECKPOINT_BYTES (4u << 20)
@@ -197,6 +204,7 @@ static int open_db(cas_disk_t *self)
         (rc = sqlite3_exec(self->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, sync, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, CACHE_SIZE_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
+        (rc = sqlite3_exec(self->db, MMAP_SQL, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = sqlite3_exec(self->db, schema_sql, NULL, NULL, NULL)) != SQLITE_OK ||
         (rc = set_autocheckpoint(self)) != SQLITE_OK || (rc = prepare_all(self)) != SQLITE_OK ||
         /* the running total serves the budget only: without one, opening

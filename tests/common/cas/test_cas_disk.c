@@ -131,6 +131,7 @@ TEST(cas_disk_batches)
     span_t vals[20];
     uint8_t bufs[20][2048];
     size_t hits;
+    cas_stats_t s;
     cas_t *c;
 
     REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
@@ -150,6 +151,14 @@ TEST(cas_disk_batches)
     CHECK_EQ_INT(hits, 15);
     for (long i = 0; i < 20; i++)
         CHECK(i < 15 ? cas_test_value_ok(i, vals[i]) : vals[i].ptr == NULL);
+    /* the batch left the memory tier as it was: the one single get only */
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.mem.entries, 1);
+    CHECK_EQ_INT(s.disk_reads, 15);
+    CHECK_EQ_INT(cas_test_get(c, 1, a), ST_OK); /* from disk again */
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.disk_reads, 16);
+    CHECK_EQ_INT(s.mem.entries, 2);
     cas_close(&c);
     arena_destroy(&a);
     cas_test_rmdir(dir);
