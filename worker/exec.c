@@ -118,28 +118,39 @@ static st_rc_t read_fd(int fd, size_t hint, size_t max_bytes, arena_t *a, uint8_
     return ST_OK;
 }
 
-st_rc_t exec_read_file(const char *path, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
-                       st_err_t *err)
+/* exec_read_file, with the file's size when the caller knows it (size_hint
+ * not NULL: the walk stat'ed every file already), which saves an fstat per
+ * file. A directory then fails in read() with the same EISDIR. The size is
+ * only a first buffer size: the file is read to its end either way. */
+static st_rc_t read_path(const char *path, const uint64_t *size_hint, size_t max_bytes, arena_t *a,
+                         uint8_t **data, size_t *len, st_err_t *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
+    struct stat st = {0};
     uint8_t *buf = NULL;
-    size_t got = 0;
+    size_t got = 0, hint;
     st_rc_t rc;
 
     if (fd < 0)
         return st_fail(err, ST_EIO, "%s", strerror(errno));
-    if (fstat(fd, &st) != 0) {
+    if (size_hint == NULL && fstat(fd, &st) != 0) {
         int e = errno;
 
         close(fd);
         return st_fail(err, ST_EIO, "%s", strerror(e));
     }
-    if (S_ISDIR(st.st_mode)) {
+    if (size_hint == NULL && S_ISDIR(st.st_mode)) {
         close(fd);
         return st_fail(err, ST_EIO, "%s", strerror(EISDIR));
     }
-    rc = read_fd(fd, S_ISREG(st.st_mode) ? (size_t)st.st_size : 0, max_bytes, a, &buf, &got, err);
+    if (size_hint != NULL)
+        hint = *size_hint < max_bytes ? (size_t)*size_hint : max_bytes;
+    else
+        hint = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
+    rc = read_fd(fd, hint, max_bytes, a, &buf, &got, err);
+    /* too large: the size for the message, as without a hint */
+    if (rc == ST_OK && got > max_bytes && size_hint != NULL && fstat(fd, &st) != 0)
+        st.st_mode = 0;
     close(fd);
     if (rc != ST_OK)
         return rc;
@@ -155,6 +166,12 @@ st_rc_t exec_read_file(const char *path, size_t max_bytes, arena_t *a, uint8_t *
     *data = buf;
     *len = got;
     return ST_OK;
+}
+
+st_rc_t exec_read_file(const char *path, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
+                       st_err_t *err)
+{
+    return read_path(path, NULL, max_bytes, a, data, len, err);
 }
 
 /* Remembers the first error of a thread. */
@@ -273,7 +290,7 @@ static bool read_job(exec_thread_t *t, const exec_file_t *f, arena_t **a, uint8_
         job_failed(t, f->path, &err);
         return false;
     }
-    rc = exec_read_file(f->path, t->ctx->scan_opts.max_file_bytes, *a, data, len, &err);
+    rc = read_path(f->path, &f->size, t->ctx->scan_opts.max_file_bytes, *a, data, len, &err);
     if (rc == ST_OK) {
         t->stats.bytes += *len;
         return true;
