@@ -171,6 +171,55 @@ TEST(cas_corrupt_other_version_is_a_plain_miss)
     cas_test_rmdir(dir);
 }
 
+/* The same damage met by a batch large enough to decode on two threads:
+ * every damaged entry a miss, removed and counted once, the rest right. */
+TEST(cas_corrupt_values_in_a_large_batch)
+{
+    void (*edits[])(uint8_t *, int *) = {flip_payload, flip_key,    flip_length,
+                                         truncate_rec, flip_digest, old_version};
+    enum { N = 200 };
+    char dir[64];
+    arena_t *a = arena_new(0);
+    digest_t keys[N];
+    span_t vals[N];
+    size_t hits = 0;
+    cas_stats_t s;
+    cas_t *c;
+    int wrong = 0;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < N; i++) {
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+        keys[i] = cas_test_key(i);
+    }
+    cas_close(&c);
+    /* i % 20 < 6 damaged: both codecs (odd i raw, even i compressed) */
+    for (long i = 0; i < N; i++)
+        if (i % 20 < 6)
+            CHECK(edit_record(dir, i, edits[i % 20]));
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys, N, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, N - N / 20 * 6);
+    for (long i = 0; i < N; i++)
+        wrong += i % 20 < 6 ? vals[i].ptr != NULL : !cas_test_value_ok(i, vals[i]);
+    CHECK_EQ_INT(wrong, 0);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.corruptions, N / 20 * 5); /* the old-version records are not damage */
+    CHECK_EQ_INT(s.disk.entries, N - N / 20 * 5);
+    CHECK_EQ_INT(s.disk.misses, N / 20 * 6);
+    arena_reset(a);
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys, N, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, N - N / 20 * 6);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.corruptions, N / 20 * 5); /* counted once */
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
 TEST(cas_corrupt_values_read_as_misses)
 {
     void (*edits[])(uint8_t *, int *) = {flip_payload, flip_key, flip_length, truncate_rec,

@@ -164,6 +164,52 @@ TEST(cas_disk_batches)
     cas_test_rmdir(dir);
 }
 
+/* A large batch (decoded on two threads) finds records still pending in
+ * buffered mode as well as committed ones, and reports the absent. */
+TEST(cas_disk_large_batch_pending_and_committed)
+{
+    enum { N = 300 };
+    char dir[64];
+    arena_t *a = arena_new(0);
+    digest_t keys[N + 10];
+    span_t vals[N + 10];
+    size_t hits = 0;
+    cas_stats_t s;
+    cas_opts_t o;
+    cas_t *c = NULL;
+    int wrong = 0;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < N / 2; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    cas_close(&c);
+    cas_opts_default(&o);
+    o.dir = dir;
+    o.durability = CAS_BUFFERED;
+    o.flush_ms = 60000; /* the second half stays pending */
+    o.flush_writes = 100000;
+    o.mem_budget = 1; /* and is not in the memory tier either */
+    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    for (long i = N / 2; i < N; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    for (long i = 0; i < N + 10; i++)
+        keys[i] = cas_test_key(i);
+    CHECK_EQ_INT(cas_get_many(c, CAS_RESULTS, keys, N + 10, a, vals, &hits, NULL), ST_OK);
+    CHECK_EQ_INT(hits, N);
+    for (long i = 0; i < N + 10; i++)
+        wrong += i < N ? !cas_test_value_ok(i, vals[i]) : vals[i].ptr != NULL;
+    CHECK_EQ_INT(wrong, 0);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.mem.hits, 0);
+    CHECK_EQ_INT(s.disk.hits, N);
+    CHECK_EQ_INT(s.disk_reads, N / 2); /* the pending half came from no row */
+    cas_close(&c);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
 TEST(cas_disk_gc_order_and_budget)
 {
     char dir[64];
