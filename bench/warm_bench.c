@@ -4,7 +4,9 @@
  * file and computing its SHA-256 (the key of its cached result), and little
  * more. So, in one run on the same files: (a) read + SHA-256 of every file
  * in this process, one thread (exec_read_file and digest_sha256, as the
- * check does), (b) a cold `strata check` with an empty cache, (c) a warm
+ * check does, except that the check takes each file's size from its walk
+ * where exec_read_file asks fstat), (b) a cold `strata check` with an
+ * empty cache, (c) a warm
  * `strata check` on the cache (b) filled. It prints the medians and the
  * ratios warm/(read+hash) (target <= 1.5) and warm/cold (target <= 0.05).
  * Process start-up, the walk, the report and writing it (to /dev/null) are
