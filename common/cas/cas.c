@@ -365,6 +365,18 @@ st_rc_t cas_put_many(cas_t *self, cas_ns_t ns, const digest_t *keys, const span_
     return rc;
 }
 
+void cas_reads_begin(cas_t *self)
+{
+    if (self != NULL && self->disk != NULL)
+        cas_disk_reads(self->disk, true);
+}
+
+void cas_reads_end(cas_t *self)
+{
+    if (self != NULL && self->disk != NULL)
+        cas_disk_reads(self->disk, false);
+}
+
 st_rc_t cas_flush(cas_t *self, st_err_t *err)
 {
     if (self == NULL)

@@ -38,6 +38,9 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
+/* A read session's transaction is renewed after this long, so that a long
+ * burst of reads neither reads an old snapshot nor holds back checkpoints. */
+#define SESSION_TXN_MAX_NS (200u * 1000000u)
 #define TOUCH_SLACK_DEFAULT_MS (3600u * 1000u)
 #define TOUCH_MAX 1024
 #define CACHE_SIZE_SQL "PRAGMA cache_size=-32768" /* 32 MiB of pages */
@@ -75,6 +78,9 @@ struct cas_disk {
     sqlite3 *db;
     sqlite3_stmt *st_get, *st_put, *st_del, *st_touch;
     ZSTD_DCtx *dctx;
+    bool session;            /* cas_disk_reads: lookups share a read transaction */
+    bool session_txn;        /* that transaction is open (a BEGIN of ours) */
+    uint64_t session_txn_ns; /* since when */
     cas_durability_t mode;
     uint64_t budget, bytes_est;
     uint32_t flush_ms, flush_writes;
@@ -122,8 +128,9 @@ static void close_db(cas_disk_t *self)
     sqlite3_finalize(self->st_del);
     sqlite3_finalize(self->st_touch);
     self->st_get = self->st_put = self->st_del = self->st_touch = NULL;
-    sqlite3_close_v2(self->db);
+    sqlite3_close_v2(self->db); /* rolls back a read session's transaction */
     self->db = NULL;
+    self->session_txn = false;
 }
 
 static int prepare_all(cas_disk_t *self)
@@ -283,6 +290,38 @@ static int exec_sql(cas_disk_t *self, const char *sql)
     return sqlite3_exec(self->db, sql, NULL, NULL, NULL);
 }
 
+/* Ends a read session's transaction, when one is open, so that a write of
+ * this store runs in a transaction of its own (and never holds the write
+ * lock for the rest of a session). The next lookup opens a new one. */
+static void end_read_txn(cas_disk_t *self)
+{
+    if (!self->session_txn)
+        return;
+    self->session_txn = false;
+    if (self->db != NULL && !sqlite3_get_autocommit(self->db) &&
+        exec_sql(self, "COMMIT") != SQLITE_OK)
+        exec_sql(self, "ROLLBACK");
+}
+
+/* In a read session, makes sure lookups run in its transaction (renewed
+ * when it is SESSION_TXN_MAX_NS old); true when they do. */
+static bool session_reads(cas_disk_t *self)
+{
+    uint64_t now;
+
+    if (!self->session || !self->enabled)
+        return false;
+    now = mono_ns();
+    if (self->session_txn && now - self->session_txn_ns > SESSION_TXN_MAX_NS)
+        end_read_txn(self);
+    if (!self->session_txn && sqlite3_get_autocommit(self->db) &&
+        exec_sql(self, "BEGIN") == SQLITE_OK) {
+        self->session_txn = true;
+        self->session_txn_ns = now;
+    }
+    return self->session_txn;
+}
+
 /* A column as bytes: pointer first, then length, as SQLite asks; a NULL
  * (absent or out of memory) reads as empty, which no record is. */
 static span_t column_span(sqlite3_stmt *st, int col)
@@ -304,6 +343,7 @@ static void delete_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
 {
     int rc;
 
+    end_read_txn(self);
     bind_key(self->st_del, ns, key);
     rc = sqlite3_step(self->st_del);
     sqlite3_reset(self->st_del);
@@ -336,6 +376,7 @@ static void apply_touches(cas_disk_t *self)
 
     if (self->ntouches == 0 || !self->enabled)
         return;
+    end_read_txn(self);
     if (!sqlite3_get_autocommit(self->db)) {
         rc = run_touches(self); /* inside get_many's transaction */
     } else if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) == SQLITE_OK) {
@@ -419,11 +460,13 @@ size_t cas_disk_get_many(cas_disk_t *self, cas_ns_t ns, const digest_t *keys, si
 
     *rc = ST_OK;
     pthread_mutex_lock(&self->lock);
-    txn = self->enabled && n > 1 && exec_sql(self, "BEGIN") == SQLITE_OK;
+    txn = !session_reads(self) && self->enabled && n > 1 && exec_sql(self, "BEGIN") == SQLITE_OK;
     for (size_t i = 0; i < n && self->enabled; i++) {
         st_rc_t r;
         if (values[i].ptr != NULL)
             continue;
+        if (!txn)
+            session_reads(self); /* again after a delete or touch ended it */
         r = get_one(self, ns, &keys[i], a, &values[i]);
         if (r == ST_OK) {
             found++;
@@ -481,6 +524,7 @@ static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, boo
 
     if (!self->enabled)
         goto drop;
+    end_read_txn(self);
     if (resync && (rc = exec_sql(self, "PRAGMA synchronous=FULL")) != SQLITE_OK)
         goto fail;
     if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
@@ -679,6 +723,8 @@ void cas_disk_close(cas_disk_t **self_p)
         return;
     pthread_mutex_lock(&self->lock);
     self->stop = true;
+    self->session = false;
+    end_read_txn(self);
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
     if (self->has_flusher)
@@ -697,6 +743,15 @@ void cas_disk_close(cas_disk_t **self_p)
     pthread_mutex_destroy(&self->lock);
     st_free(self);
     *self_p = NULL;
+}
+
+void cas_disk_reads(cas_disk_t *self, bool on)
+{
+    pthread_mutex_lock(&self->lock);
+    self->session = on;
+    if (!on)
+        end_read_txn(self);
+    pthread_mutex_unlock(&self->lock);
 }
 
 bool cas_disk_enabled(cas_disk_t *self)
@@ -780,6 +835,7 @@ st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
 
     *removed = 0;
     pthread_mutex_lock(&self->lock);
+    end_read_txn(self);
     if (self->enabled && self->npending > 0)
         write_batch(self, NULL, 0, false);
     apply_touches(self);
@@ -879,6 +935,7 @@ st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
 
     *checked = *removed = 0;
     pthread_mutex_lock(&self->lock);
+    end_read_txn(self);
     if (self->enabled && self->npending > 0)
         write_batch(self, NULL, 0, false);
     if (self->enabled && !integrity_ok(self)) {
@@ -905,6 +962,7 @@ st_rc_t cas_disk_clear(cas_disk_t *self)
     int rc;
 
     pthread_mutex_lock(&self->lock);
+    end_read_txn(self);
     free_pending(self);
     self->ntouches = 0;
     if (self->enabled && (rc = exec_sql(self, "DELETE FROM cas")) != SQLITE_OK)
@@ -919,6 +977,8 @@ void cas_disk_stats(cas_disk_t *self, cas_stats_t *out, bool totals)
     sqlite3_stmt *st;
 
     pthread_mutex_lock(&self->lock);
+    if (totals)
+        end_read_txn(self); /* count what is committed now */
     out->disk.hits = self->hits;
     out->disk.misses = self->misses;
     out->disk.evictions = self->evictions;

@@ -39,6 +39,11 @@ bool cas_disk_enabled(cas_disk_t *self);
 size_t cas_disk_get_many(cas_disk_t *self, cas_ns_t ns, const digest_t *keys, size_t n, arena_t *a,
                          span_t *values, st_rc_t *rc);
 
+/* Starts (on) or ends a read session: lookups share one read transaction,
+ * renewed every 200 ms and ended by any write of this store (which runs in
+ * its own). Thread-safe. */
+void cas_disk_reads(cas_disk_t *self, bool on);
+
 /* Stores n records, taking ownership of every recs[i].rec whatever happens.
  * Buffered: queued and committed by the flusher, after flush_writes puts, or
  * now when durable. Strict: committed (synchronous=FULL) before returning.

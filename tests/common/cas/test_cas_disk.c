@@ -363,6 +363,69 @@ TEST(cas_disk_many_refreshes)
     cas_test_rmdir(dir);
 }
 
+/* A read session: single gets share a read transaction, yet writes of this
+ * store (its own puts, the atime refreshes of 1500 old entries, verify, gc)
+ * run in transactions of their own, so another process can write while the
+ * session lasts (a held write lock would fail its put after the 5 s busy
+ * timeout), and after the session this store sees that process's write. */
+TEST(cas_disk_read_session)
+{
+    enum { N = 1500 };
+    char dir[64];
+    arena_t *a = arena_new(0);
+    static digest_t keys[N];
+    static span_t vals[N];
+    static uint8_t bufs[N][2048];
+    uint64_t checked = 0, removed = 0;
+    cas_stats_t s;
+    cas_t *c, *other;
+    int wrong = 0;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < N; i++) {
+        keys[i] = cas_test_key(i);
+        vals[i].ptr = bufs[i];
+        vals[i].len = cas_test_value(i, bufs[i], sizeof bufs[i]);
+    }
+    CHECK_EQ_INT(cas_put_many(c, CAS_RESULTS, keys, vals, N, false, NULL), ST_OK);
+    cas_close(&c);
+    age_entries(dir);
+    c = cas_test_open_touch(dir, CAS_STRICT, 1000); /* every read refreshes */
+    other = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL && other != NULL);
+    cas_reads_begin(c);
+    cas_reads_begin(c); /* not nested */
+    for (long i = 0; i < N; i++) {
+        wrong += cas_test_get(c, i, a) != ST_OK;
+        arena_reset(a);
+    }
+    CHECK_EQ_INT(wrong, 0);
+    CHECK_EQ_INT(cas_test_put(other, N + 1, false), ST_OK);
+    CHECK_EQ_INT(cas_test_put(c, N + 2, false), ST_OK);
+    CHECK_EQ_INT(cas_test_get(c, N + 2, a), ST_OK);
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.disk.entries, N + 2);
+    CHECK_EQ_INT(s.disk.hits, N);
+    cas_reads_end(c);
+    CHECK_EQ_INT(cas_test_get(c, N + 1, a), ST_OK); /* the other's write */
+    cas_reads_begin(c);
+    CHECK_EQ_INT(cas_test_get(c, 3, a), ST_OK);
+    CHECK_EQ_INT(cas_verify(c, &checked, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(checked, N + 2);
+    CHECK_EQ_INT(removed, 0);
+    CHECK_EQ_INT(cas_gc(c, 1, &removed, NULL), ST_OK);
+    CHECK_EQ_INT(removed, N + 2);
+    CHECK_EQ_INT(cas_test_put(other, 7, false), ST_OK);
+    cas_close(&c);        /* ends the session */
+    cas_reads_end(other); /* without a begin: nothing */
+    CHECK_EQ_INT(cas_test_get(other, 7, a), ST_OK);
+    cas_close(&other);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
 /* An arena too small for the value: ST_ENOMEM from either tier, and the
  * entry is still there for a bigger arena. */
 TEST(cas_disk_get_arena_exhausted)
