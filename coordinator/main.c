@@ -279,7 +279,12 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         report_write_summary(stderr, n_diags, n_files, files->n_files);
     else if (!cfg->quiet)
         report_write_summary_cached(stderr, n_diags, n_files, files->n_files, stats.cached);
-    if (cfg->explain)
+    if (cfg->explain && pstats.whole)
+        fprintf(stderr,
+                "explain: %zu scans ran, %zu cached; 0 check jobs ran, 0 cached (every check "
+                "result came from the cache in one piece: the project's inputs are unchanged)\n",
+                stats.scanned, stats.cached);
+    else if (cfg->explain)
         fprintf(stderr,
                 "explain: %zu scans ran, %zu cached; %zu check jobs ran, %zu cached (%zu "
                 "modules, %zu components, %zu layers)\n",

@@ -173,6 +173,8 @@ static span_t summary_span(span_t result)
         if (!is_summary && mpread_skip(&r) != ST_OK)
             return (span_t){0};
         start = r.pos;
+        if (is_summary && i + 1 == n) /* the last value: the rest (no walk) */
+            return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = result.len - start};
         if (mpread_skip(&r) != ST_OK)
             return (span_t){0};
         if (is_summary)
@@ -1276,6 +1278,135 @@ static st_rc_t namespace_ifaces(project_t *p, st_err_t *err)
     return ST_OK;
 }
 
+/* ---- the whole project's check results in one piece ----------------------------- */
+
+static void hash_str(digest_ctx_t *ctx, const char *str)
+{
+    uint32_t n = (uint32_t)strlen(str);
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    digest_ctx_update(ctx, len, sizeof len);
+    digest_ctx_update(ctx, str, n);
+}
+
+/* The key of the whole project's check results: every input of every check
+ * job is a function of the file list (paths, kinds, which have summaries,
+ * their scan keys), the roots and the path arguments. False when a file
+ * has no scan key (no cache, or a file that failed). */
+static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *key)
+{
+    static const char tag[] = "strata-project\0" PROJECT_CHECK_VERSION;
+    digest_ctx_t *ctx;
+    bool ok;
+
+    for (size_t i = 0; i < p->n; i++)
+        if (p->files[i].have && !p->files[i].has_key)
+            return false;
+    if ((ctx = digest_ctx_new()) == NULL)
+        return false;
+    digest_ctx_update(ctx, tag, sizeof tag);
+    hash_str(ctx, "roots");
+    for (size_t i = 0; i < opts->n_roots; i++)
+        hash_str(ctx, opts->roots[i]);
+    hash_str(ctx, "args");
+    for (size_t i = 0; i < opts->n_args; i++)
+        hash_str(ctx, opts->args[i]);
+    hash_str(ctx, "files");
+    for (size_t i = 0; i < p->n; i++) {
+        const pfile_t *f = &p->files[i];
+        uint8_t state = (uint8_t)(f->have ? (f->summary.len > 0 ? 2 : 1) : 0);
+        hash_str(ctx, f->path);
+        digest_ctx_update(ctx, &state, 1);
+        if (f->have)
+            digest_ctx_update(ctx, f->key.b, sizeof f->key.b);
+    }
+    ok = digest_ctx_final(ctx, key) == ST_OK;
+    digest_ctx_destroy(&ctx);
+    return ok;
+}
+
+/* Encodes every file's check diagnostics and settled F405s: an array in
+ * file order of [diags, drops]. */
+static st_rc_t whole_pack(const project_t *p, buf_t *b)
+{
+    msgpack_packer pk;
+    pack_out_t o = {.b = b};
+
+    msgpack_packer_init(&pk, &o, buf_write);
+    msgpack_pack_array(&pk, p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        const pfile_t *f = &p->files[i];
+        msgpack_pack_array(&pk, 2);
+        msgpack_pack_array(&pk, f->n_cdiags);
+        for (size_t k = 0; k < f->n_cdiags; k++) {
+            msgpack_pack_array(&pk, 4);
+            msgpack_pack_uint32(&pk, f->cdiags[k].line);
+            msgpack_pack_uint32(&pk, f->cdiags[k].col);
+            pack_str(&pk, f->cdiags[k].code);
+            pack_str(&pk, f->cdiags[k].message);
+        }
+        msgpack_pack_array(&pk, f->n_drop);
+        for (size_t k = 0; k < f->n_drop; k++) {
+            msgpack_pack_array(&pk, 2);
+            msgpack_pack_uint32(&pk, f->drop[k].line);
+            msgpack_pack_uint32(&pk, f->drop[k].col);
+        }
+    }
+    return o.failed || b->data == NULL ? ST_ENOMEM : ST_OK;
+}
+
+/* Decodes what whole_pack wrote into the files (untrusted: a cached value);
+ * false, with nothing kept, when it does not decode. Single-threaded. */
+static bool whole_unpack(project_t *p, span_t v)
+{
+    mpread_t r;
+    uint32_t n;
+
+    mpread_init(&r, v.ptr, v.len);
+    if (mpread_array(&r, &n) != ST_OK || n != p->n)
+        return false;
+    for (size_t i = 0; i < p->n; i++) {
+        pfile_t *f = &p->files[i];
+        uint32_t two, nd, np;
+        if (mpread_array(&r, &two) != ST_OK || two != 2 || mpread_array(&r, &nd) != ST_OK)
+            goto bad;
+        f->cdiags = arena_calloc(p->arena, nd == 0 ? 1 : nd, sizeof *f->cdiags);
+        if (f->cdiags == NULL)
+            goto bad;
+        for (uint32_t k = 0; k < nd; k++) {
+            uint32_t four, ln, cl, sl;
+            const char *str;
+            scan_diag_t *d = &f->cdiags[k];
+            if (mpread_array(&r, &four) != ST_OK || four != 4 || read_u32(&r, &ln) != ST_OK ||
+                read_u32(&r, &cl) != ST_OK || mpread_str(&r, &str, &sl) != ST_OK || sl == 0 ||
+                sl > 16 || (d->code = arena_strndup(p->arena, str, sl)) == NULL ||
+                mpread_str(&r, &str, &sl) != ST_OK ||
+                (d->message = arena_strndup(p->arena, str, sl)) == NULL)
+                goto bad;
+            d->line = ln;
+            d->col = cl;
+        }
+        f->n_cdiags = nd;
+        if (mpread_array(&r, &np) != ST_OK)
+            goto bad;
+        f->drop = arena_calloc(p->arena, np == 0 ? 1 : np, sizeof *f->drop);
+        if (f->drop == NULL)
+            goto bad;
+        for (uint32_t k = 0; k < np; k++) {
+            uint32_t pair;
+            if (mpread_array(&r, &pair) != ST_OK || pair != 2 ||
+                read_u32(&r, &f->drop[k].line) != ST_OK || read_u32(&r, &f->drop[k].col) != ST_OK)
+                goto bad;
+        }
+        f->n_drop = np;
+    }
+    if (r.pos == r.len)
+        return true;
+bad:
+    for (size_t i = 0; i < p->n; i++)
+        p->files[i].n_cdiags = p->files[i].n_drop = 0;
+    return false;
+}
+
 /* Every file's diagnostics into the report: the scan's (less the settled
  * F405s), the check's, and an E902 when its check job failed. */
 static st_rc_t fill_report(project_t *p, report_t *report, st_err_t *err)
@@ -1359,6 +1490,8 @@ static st_rc_t run_checks(project_t *self, const project_opts_t *opts, project_s
         for (uint32_t c = 0; c < run.stats.comps; c++)
             run.layer_left[graph_layer(self->graph, c)]++;
     }
+    if (opts->cache != NULL)
+        cas_reads_begin(opts->cache); /* one read transaction for the lookups */
     if (n_threads > 1 && (threads = st_calloc(n_threads - 1, sizeof *threads)) != NULL)
         for (; started < n_threads - 1; started++)
             if (pthread_create(&threads[started], NULL, check_thread, &warg) != 0)
@@ -1366,6 +1499,8 @@ static st_rc_t run_checks(project_t *self, const project_opts_t *opts, project_s
     check_thread(&warg); /* the calling thread works too */
     for (unsigned t = 0; t < started; t++)
         pthread_join(threads[t], NULL);
+    if (opts->cache != NULL)
+        cas_reads_end(opts->cache);
     st_free(threads);
     st_free(run.ready);
     st_free(run.layer_left);
@@ -1391,8 +1526,37 @@ uint64_t project_simulate(project_t *self, unsigned workers, bool barrier)
 st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *report,
                       project_stats_t *stats, st_err_t *err)
 {
-    st_rc_t rc = run_checks(self, opts, stats, err);
     st_err_t ignored = {0};
+    digest_t wkey;
+    bool keyed = opts->cache != NULL && whole_key(self, opts, &wkey);
+    st_rc_t rc;
+
+    if (keyed) {
+        arena_t *a = arena_new(0);
+        span_t v;
+        bool hit = a != NULL &&
+                   cas_get(opts->cache, CAS_RESULTS, &wkey, a, &v, &ignored) == ST_OK &&
+                   whole_unpack(self, v);
+        arena_destroy(&a);
+        if (hit) {
+            if (stats != NULL)
+                *stats = (project_stats_t){.whole = true};
+            return fill_report(self, report, err);
+        }
+    }
+    project_stats_t local;
+    if (stats == NULL)
+        stats = &local;
+    rc = run_checks(self, opts, stats, err);
+    if (rc == ST_OK && keyed && stats->failed == 0) {
+        buf_t b;
+        buf_init(&b);
+        if (whole_pack(self, &b) == ST_OK &&
+            cas_put(opts->cache, CAS_RESULTS, &wkey, b.data, b.len, false, &ignored) != ST_OK &&
+            opts->on_cache_error != NULL)
+            opts->on_cache_error(opts->ctx, &ignored);
+        buf_free(&b);
+    }
 
     /* When the checks could not run (out of memory) the scans'
      * diagnostics still go to the report, with the error for the caller. */

@@ -14,7 +14,12 @@
  *
  * Finally every file's scan diagnostics (less the F405s a check settled) and
  * check diagnostics go into the report. The result is the same whatever the
- * number of threads and whatever order jobs finish in. */
+ * number of threads and whatever order jobs finish in.
+ *
+ * The check results of the whole project are also cached in one piece,
+ * under a digest of everything they depend on (the paths, the scan keys, the
+ * roots and the path arguments): a re-check of unchanged files finds them
+ * with one lookup and builds no graph at all. */
 #ifndef STRATA_PROJECT_H
 #define STRATA_PROJECT_H
 
@@ -69,6 +74,9 @@ typedef struct {
     size_t checked; /* of which ran */
     size_t cached;  /* of which came from the cache */
     size_t failed;  /* of which failed (their files got an internal-error E902) */
+    bool whole;     /* every check result came from the cache in one piece: the
+                       project's inputs were those of an earlier run, so no
+                       graph was built (the counts above are 0) */
 } project_stats_t;
 
 /* Resolves, builds the graph, runs the check jobs, and adds every file's
