@@ -300,29 +300,47 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     return n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
 }
 
+/* The shared start of check and graph: parse the options (graph: those of
+ * `strata graph`) and walk the paths. False when the command is over
+ * (--help printed, or an error reported): *status is its exit status. */
+static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, walk_list_t *files,
+                           int *status)
+{
+    const char *name = graph ? "graph" : "check";
+    st_err_t err = {0};
+    st_rc_t rc = graph ? cli_parse_graph(argc - 1, argv + 1, cfg, &err)
+                       : cli_parse_check(argc - 1, argv + 1, cfg, &err);
+
+    if (rc != ST_OK) {
+        fprintf(stderr, "strata %s: %s\nTry 'strata %s --help'.\n", name, err.msg, name);
+        *status = EXIT_USAGE;
+        return false;
+    }
+    if (cfg->help) {
+        fputs(graph ? cli_graph_usage() : cli_check_usage(), stdout);
+        cli_check_free(cfg);
+        *status = EXIT_CLEAN;
+        return false;
+    }
+    walk_opts_t wopts = {.exclude = cfg->exclude, .n_exclude = cfg->n_exclude};
+    if (walk_paths(cfg->paths, cfg->n_paths, &wopts, files, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        cli_check_free(cfg);
+        *status = EXIT_USAGE;
+        return false;
+    }
+    return true;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     cli_check_t cfg;
     walk_list_t files;
-    st_err_t err = {0};
     int status;
     bool missing;
 
-    if (cli_parse_check(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
-        fprintf(stderr, "strata check: %s\nTry 'strata check --help'.\n", err.msg);
-        return EXIT_USAGE;
-    }
-    if (cfg.help) {
-        fputs(cli_check_usage(), stdout);
-        cli_check_free(&cfg);
-        return EXIT_CLEAN;
-    }
-    walk_opts_t wopts = {.exclude = cfg.exclude, .n_exclude = cfg.n_exclude};
-    if (walk_paths(cfg.paths, cfg.n_paths, &wopts, &files, &err) != ST_OK) {
-        fprintf(stderr, "strata: %s\n", err.msg);
-        cli_check_free(&cfg);
-        return EXIT_USAGE;
-    }
+    if (!parse_and_walk(argc, argv, false, &cfg, &files, &status))
+        return status;
     missing = report_missing(&files);
     status = check_and_report(&cfg, &files);
     walk_list_free(&files);
@@ -337,21 +355,8 @@ static int cmd_graph(int argc, char **argv)
     st_err_t err = {0};
     int status = EXIT_CLEAN;
 
-    if (cli_parse_graph(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
-        fprintf(stderr, "strata graph: %s\nTry 'strata graph --help'.\n", err.msg);
-        return EXIT_USAGE;
-    }
-    if (cfg.help) {
-        fputs(cli_graph_usage(), stdout);
-        cli_check_free(&cfg);
-        return EXIT_CLEAN;
-    }
-    walk_opts_t wopts = {.exclude = cfg.exclude, .n_exclude = cfg.n_exclude};
-    if (walk_paths(cfg.paths, cfg.n_paths, &wopts, &files, &err) != ST_OK) {
-        fprintf(stderr, "strata: %s\n", err.msg);
-        cli_check_free(&cfg);
-        return EXIT_USAGE;
-    }
+    if (!parse_and_walk(argc, argv, true, &cfg, &files, &status))
+        return status;
     const char **paths = file_paths(&files);
     project_t *project =
         paths != NULL ? project_new(paths, files.n_files + files.n_extensions) : NULL;

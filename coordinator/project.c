@@ -882,20 +882,26 @@ static st_rc_t check_key(const buf_t *doc, digest_t *key)
 
 /* The key under which the previous run's inputs of a component are kept
  * for --explain: its first module's name. */
+/* SHA-256 of a tag (with its NUL) and a name (with its NUL). */
+static st_rc_t named_key(const char *tag, size_t tag_size, const char *name, digest_t *key)
+{
+    digest_ctx_t *ctx = digest_ctx_new();
+    st_rc_t rc = ST_EINTERNAL;
+
+    if (ctx != NULL && digest_ctx_update(ctx, tag, tag_size) == ST_OK &&
+        digest_ctx_update(ctx, name, strlen(name) + 1) == ST_OK)
+        rc = digest_ctx_final(ctx, key);
+    digest_ctx_destroy(&ctx);
+    return rc;
+}
+
 static st_rc_t explain_key(const project_t *p, uint32_t c, digest_t *key)
 {
     static const char tag[] = "strata-explain\0" PROJECT_CHECK_VERSION;
     size_t n;
     const uint32_t *nodes = graph_comp_nodes(p->graph, c, &n);
-    const char *name = resolver_module_name(p->res, nodes[0]);
-    digest_ctx_t *ctx = digest_ctx_new();
-    st_rc_t rc = ST_EINTERNAL;
 
-    if (ctx != NULL && digest_ctx_update(ctx, tag, sizeof tag) == ST_OK &&
-        digest_ctx_update(ctx, name, strlen(name) + 1) == ST_OK)
-        rc = digest_ctx_final(ctx, key);
-    digest_ctx_destroy(&ctx);
-    return rc;
+    return named_key(tag, sizeof tag, resolver_module_name(p->res, nodes[0]), key);
 }
 
 static void cache_failed(run_t *run, const st_err_t *err)
@@ -1694,14 +1700,8 @@ st_rc_t project_write_graph(project_t *self, const project_opts_t *opts,
 static st_rc_t scan_explain_key(const char *path, digest_t *key)
 {
     static const char tag[] = "strata-explain-scan\0" PROJECT_CHECK_VERSION;
-    digest_ctx_t *ctx = digest_ctx_new();
-    st_rc_t rc = ST_EINTERNAL;
 
-    if (ctx != NULL && digest_ctx_update(ctx, tag, sizeof tag) == ST_OK &&
-        digest_ctx_update(ctx, path, strlen(path) + 1) == ST_OK)
-        rc = digest_ctx_final(ctx, key);
-    digest_ctx_destroy(&ctx);
-    return rc;
+    return named_key(tag, sizeof tag, path, key);
 }
 
 st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t *err)
