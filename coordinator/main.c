@@ -100,11 +100,26 @@ static int cmd_help(int argc, char **argv)
     return EXIT_CLEAN;
 }
 
+/* What the exec callbacks get: the project, and its options for the
+ * whole-run lookup (NULL: none, as for strata graph, which needs the
+ * scans). */
+typedef struct {
+    project_t *project;
+    const project_opts_t *popts;
+} scan_ctx_t;
+
 /* The exec sink: scan results go to the project, which holds them until
  * the cross-module checks are done. */
 static st_rc_t sink_to_project(void *ctx, const exec_done_t *done, st_err_t *err)
 {
-    return project_add_scan(ctx, done, err);
+    return project_add_scan(((scan_ctx_t *)ctx)->project, done, err);
+}
+
+/* Every file is hashed: the whole run's diagnostics may be known. */
+static bool keyed_to_project(void *ctx, const exec_keyed_t *keyed, size_t n)
+{
+    scan_ctx_t *sc = ctx;
+    return sc->popts != NULL && project_keyed(sc->project, sc->popts, keyed, n);
 }
 
 /* The cache failed mid-run: once, and the run goes on without it. */
@@ -116,7 +131,7 @@ static void on_cache_error(void *ctx, const st_err_t *err)
 
 static void on_job_error(void *ctx, const char *path, const st_err_t *err)
 {
-    (void)ctx;
+    project_scan_failed(((scan_ctx_t *)ctx)->project);
     fprintf(stderr, "strata: %s: internal error, file not checked: %s\n", path, err->msg);
 }
 
@@ -147,16 +162,17 @@ static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err
 
 /* Scans every listed file into the project, through cache (may be NULL). */
 static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_t *cache,
-                          project_t *project, exec_stats_t *stats, st_err_t *err)
+                          scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err)
 {
     exec_opts_t opts = {
         .jobs = cfg->jobs,
         .max_file_bytes = cfg->max_file_bytes,
         .sink = sink_to_project,
-        .sink_ctx = project,
+        .sink_ctx = sc,
         .on_job_error = on_job_error,
         .cache = cache,
         .on_cache_error = on_cache_error,
+        .keyed = keyed_to_project,
     };
     exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
     st_rc_t rc;
@@ -256,7 +272,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     cache = open_cache(cfg);
     popts = project_opts(cfg, cache);
     if (add_unreadable(report, files, &err) != ST_OK ||
-        scan_files(cfg, files, cache, project, &stats, &err) != ST_OK) {
+        scan_files(cfg, files, cache, &(scan_ctx_t){project, &popts}, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
         if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
             fprintf(stderr, "strata: %s\n", err.msg);
@@ -368,7 +384,7 @@ static int cmd_graph(int argc, char **argv)
         cache = open_cache(&cfg);
         project_opts_t popts = project_opts(&cfg, cache);
         popts.explain = NULL;
-        if (scan_files(&cfg, &files, cache, project, NULL, &err) != ST_OK &&
+        if (scan_files(&cfg, &files, cache, &(scan_ctx_t){project, NULL}, NULL, &err) != ST_OK &&
             err.code != ST_EINTERNAL) {
             fprintf(stderr, "strata: %s\n", err.msg);
             status = EXIT_USAGE;

@@ -66,7 +66,9 @@ typedef struct {
     size_t n_cdiags;
     check_pos_t *drop;
     size_t n_drop;
-    const char *failed; /* the check job failed: why (E902) */
+    const char *failed;  /* the check job failed: why (E902) */
+    bool keyed;          /* hashed in this run's first phase (project_keyed) */
+    digest_t key_hashed; /* the key it was hashed to then */
 } pfile_t;
 
 typedef struct {
@@ -81,6 +83,10 @@ typedef struct {
 } pmod_t;
 
 struct project {
+    bool whole_keyed; /* project_keyed computed whole_key */
+    bool whole_hit;   /* ... and found the run's diagnostics under it */
+    bool scan_failed; /* a scan job failed: the run is not stored whole */
+    digest_t whole_key;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     arena_t *arena;
@@ -1284,7 +1290,7 @@ static st_rc_t namespace_ifaces(project_t *p, st_err_t *err)
     return ST_OK;
 }
 
-/* ---- the whole project's check results in one piece ----------------------------- */
+/* ---- the whole run's diagnostics in one piece ----------------------------------- */
 
 static void hash_str(digest_ctx_t *ctx, const char *str)
 {
@@ -1294,19 +1300,15 @@ static void hash_str(digest_ctx_t *ctx, const char *str)
     digest_ctx_update(ctx, str, n);
 }
 
-/* The key of the whole project's check results: every input of every check
- * job is a function of the file list (paths, kinds, which have summaries,
- * their scan keys), the roots and the path arguments. False when a file
- * has no scan key (no cache, or a file that failed). */
+/* The key of a whole run's diagnostics: everything every scan and check
+ * job reads is a function of the file list (paths, and the scan key of each
+ * file that was read and hashed), the roots and the path arguments. */
 static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *key)
 {
-    static const char tag[] = "strata-project\0" PROJECT_CHECK_VERSION;
+    static const char tag[] = "strata-run\0" PROJECT_CHECK_VERSION;
     digest_ctx_t *ctx;
     bool ok;
 
-    for (size_t i = 0; i < p->n; i++)
-        if (p->files[i].have && !p->files[i].has_key)
-            return false;
     if ((ctx = digest_ctx_new()) == NULL)
         return false;
     digest_ctx_update(ctx, tag, sizeof tag);
@@ -1319,19 +1321,40 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     hash_str(ctx, "files");
     for (size_t i = 0; i < p->n; i++) {
         const pfile_t *f = &p->files[i];
-        uint8_t state = (uint8_t)(f->have ? (f->summary.len > 0 ? 2 : 1) : 0);
+        uint8_t keyed = f->keyed;
         hash_str(ctx, f->path);
-        digest_ctx_update(ctx, &state, 1);
-        if (f->have)
-            digest_ctx_update(ctx, f->key.b, sizeof f->key.b);
+        digest_ctx_update(ctx, &keyed, 1);
+        if (keyed)
+            digest_ctx_update(ctx, f->key_hashed.b, sizeof f->key_hashed.b);
     }
     ok = digest_ctx_final(ctx, key) == ST_OK;
     digest_ctx_destroy(&ctx);
     return ok;
 }
 
-/* Encodes every file's check diagnostics and settled F405s: an array in
- * file order of [diags, drops]. */
+static void pack_diag(msgpack_packer *pk, const scan_diag_t *d)
+{
+    msgpack_pack_array(pk, 4);
+    msgpack_pack_uint32(pk, d->line);
+    msgpack_pack_uint32(pk, d->col);
+    pack_str(pk, d->code);
+    pack_str(pk, d->message);
+}
+
+static bool dropped(const pfile_t *f, const scan_diag_t *d)
+{
+    if (strcmp(d->code, "F405") != 0)
+        return false;
+    for (size_t j = 0; j < f->n_drop; j++)
+        if (f->drop[j].line == d->line && f->drop[j].col == d->col)
+            return true;
+    return false;
+}
+
+/* Encodes every keyed file's final diagnostics (the scan's less the
+ * settled F405s, then the check's): an array in file order of arrays of
+ * [line, col, code, message]; files that were not keyed have none (their
+ * E902 comes from the run itself). */
 static st_rc_t whole_pack(const project_t *p, buf_t *b)
 {
     msgpack_packer pk;
@@ -1341,76 +1364,107 @@ static st_rc_t whole_pack(const project_t *p, buf_t *b)
     msgpack_pack_array(&pk, p->n);
     for (size_t i = 0; i < p->n; i++) {
         const pfile_t *f = &p->files[i];
-        msgpack_pack_array(&pk, 2);
-        msgpack_pack_array(&pk, f->n_cdiags);
-        for (size_t k = 0; k < f->n_cdiags; k++) {
-            msgpack_pack_array(&pk, 4);
-            msgpack_pack_uint32(&pk, f->cdiags[k].line);
-            msgpack_pack_uint32(&pk, f->cdiags[k].col);
-            pack_str(&pk, f->cdiags[k].code);
-            pack_str(&pk, f->cdiags[k].message);
+        size_t n = 0;
+        if (!f->keyed) {
+            msgpack_pack_array(&pk, 0);
+            continue;
         }
-        msgpack_pack_array(&pk, f->n_drop);
-        for (size_t k = 0; k < f->n_drop; k++) {
-            msgpack_pack_array(&pk, 2);
-            msgpack_pack_uint32(&pk, f->drop[k].line);
-            msgpack_pack_uint32(&pk, f->drop[k].col);
-        }
+        for (size_t k = 0; k < f->n_diags; k++)
+            n += !dropped(f, &f->diags[k]);
+        msgpack_pack_array(&pk, n + f->n_cdiags);
+        for (size_t k = 0; k < f->n_diags; k++)
+            if (!dropped(f, &f->diags[k]))
+                pack_diag(&pk, &f->diags[k]);
+        for (size_t k = 0; k < f->n_cdiags; k++)
+            pack_diag(&pk, &f->cdiags[k]);
     }
     return o.failed || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
 
-/* Decodes what whole_pack wrote into the files (untrusted: a cached value);
- * false, with nothing kept, when it does not decode. Single-threaded. */
+/* Decodes what whole_pack wrote into the keyed files' diagnostics
+ * (untrusted: a cached value); false, with nothing kept, when it does not
+ * decode. Single-threaded. */
 static bool whole_unpack(project_t *p, span_t v)
 {
     mpread_t r;
     uint32_t n;
+    scan_diag_t **diags = st_calloc(p->n == 0 ? 1 : p->n, sizeof *diags);
+    uint32_t *counts = st_calloc(p->n == 0 ? 1 : p->n, sizeof *counts);
+    bool ok = false;
 
     mpread_init(&r, v.ptr, v.len);
-    if (mpread_array(&r, &n) != ST_OK || n != p->n)
-        return false;
+    if (diags == NULL || counts == NULL || mpread_array(&r, &n) != ST_OK || n != p->n)
+        goto done;
     for (size_t i = 0; i < p->n; i++) {
-        pfile_t *f = &p->files[i];
-        uint32_t two, nd, np;
-        if (mpread_array(&r, &two) != ST_OK || two != 2 || mpread_array(&r, &nd) != ST_OK)
-            goto bad;
-        f->cdiags = arena_calloc(p->arena, nd == 0 ? 1 : nd, sizeof *f->cdiags);
-        if (f->cdiags == NULL)
-            goto bad;
+        uint32_t nd;
+        if (mpread_array(&r, &nd) != ST_OK || (nd > 0 && !p->files[i].keyed))
+            goto done;
+        diags[i] = arena_calloc(p->arena, nd == 0 ? 1 : nd, sizeof **diags);
+        if (diags[i] == NULL)
+            goto done;
         for (uint32_t k = 0; k < nd; k++) {
-            uint32_t four, ln, cl, sl;
+            uint32_t four, sl;
             const char *str;
-            scan_diag_t *d = &f->cdiags[k];
-            if (mpread_array(&r, &four) != ST_OK || four != 4 || read_u32(&r, &ln) != ST_OK ||
-                read_u32(&r, &cl) != ST_OK || mpread_str(&r, &str, &sl) != ST_OK || sl == 0 ||
+            scan_diag_t *d = &diags[i][k];
+            if (mpread_array(&r, &four) != ST_OK || four != 4 || read_u32(&r, &d->line) != ST_OK ||
+                read_u32(&r, &d->col) != ST_OK || mpread_str(&r, &str, &sl) != ST_OK || sl == 0 ||
                 sl > 16 || (d->code = arena_strndup(p->arena, str, sl)) == NULL ||
                 mpread_str(&r, &str, &sl) != ST_OK ||
                 (d->message = arena_strndup(p->arena, str, sl)) == NULL)
-                goto bad;
-            d->line = ln;
-            d->col = cl;
+                goto done;
         }
-        f->n_cdiags = nd;
-        if (mpread_array(&r, &np) != ST_OK)
-            goto bad;
-        f->drop = arena_calloc(p->arena, np == 0 ? 1 : np, sizeof *f->drop);
-        if (f->drop == NULL)
-            goto bad;
-        for (uint32_t k = 0; k < np; k++) {
-            uint32_t pair;
-            if (mpread_array(&r, &pair) != ST_OK || pair != 2 ||
-                read_u32(&r, &f->drop[k].line) != ST_OK || read_u32(&r, &f->drop[k].col) != ST_OK)
-                goto bad;
-        }
-        f->n_drop = np;
+        counts[i] = nd;
     }
-    if (r.pos == r.len)
-        return true;
-bad:
-    for (size_t i = 0; i < p->n; i++)
-        p->files[i].n_cdiags = p->files[i].n_drop = 0;
-    return false;
+    if (r.pos != r.len)
+        goto done;
+    for (size_t i = 0; i < p->n; i++) {
+        pfile_t *f = &p->files[i];
+        if (!f->keyed)
+            continue;
+        f->have = true;
+        f->diags = diags[i];
+        f->n_diags = counts[i];
+        f->n_cdiags = f->n_drop = 0;
+    }
+    ok = true;
+done:
+    st_free(counts);
+    st_free(diags);
+    return ok;
+}
+
+bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed, size_t n)
+{
+    arena_t *a;
+    span_t v;
+    st_err_t ignored = {0};
+    bool hit;
+
+    if (opts->cache == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (keyed[i].id >= self->n)
+            return false;
+        self->files[keyed[i].id].keyed = keyed[i].ok;
+        self->files[keyed[i].id].key_hashed = keyed[i].key;
+    }
+    if (!whole_key(self, opts, &self->whole_key))
+        return false;
+    self->whole_keyed = true;
+    if ((a = arena_new(0)) == NULL)
+        return false;
+    hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
+          whole_unpack(self, v);
+    arena_destroy(&a);
+    self->whole_hit = hit;
+    return hit;
+}
+
+void project_scan_failed(project_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    self->scan_failed = true;
+    pthread_mutex_unlock(&self->lock);
 }
 
 /* Every file's diagnostics into the report: the scan's (less the settled
@@ -1533,32 +1587,28 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
                       project_stats_t *stats, st_err_t *err)
 {
     st_err_t ignored = {0};
-    digest_t wkey;
-    bool keyed = opts->cache != NULL && whole_key(self, opts, &wkey);
+    project_stats_t local;
     st_rc_t rc;
 
-    if (keyed) {
-        arena_t *a = arena_new(0);
-        span_t v;
-        bool hit = a != NULL &&
-                   cas_get(opts->cache, CAS_RESULTS, &wkey, a, &v, &ignored) == ST_OK &&
-                   whole_unpack(self, v);
-        arena_destroy(&a);
-        if (hit) {
-            if (stats != NULL)
-                *stats = (project_stats_t){.whole = true};
-            return fill_report(self, report, err);
-        }
-    }
-    project_stats_t local;
     if (stats == NULL)
         stats = &local;
+    if (self->whole_hit) {
+        *stats = (project_stats_t){.whole = true};
+        return fill_report(self, report, err);
+    }
     rc = run_checks(self, opts, stats, err);
-    if (rc == ST_OK && keyed && stats->failed == 0) {
+    if (rc == ST_OK && self->whole_keyed && stats->failed == 0 && !self->scan_failed) {
+        /* every keyed file got its result under the key it was hashed to */
+        bool complete = true;
+        for (size_t i = 0; i < self->n && complete; i++)
+            complete = !self->files[i].keyed ||
+                       (self->files[i].has_key &&
+                        digest_eq(&self->files[i].key, &self->files[i].key_hashed));
         buf_t b;
         buf_init(&b);
-        if (whole_pack(self, &b) == ST_OK &&
-            cas_put(opts->cache, CAS_RESULTS, &wkey, b.data, b.len, false, &ignored) != ST_OK &&
+        if (complete && whole_pack(self, &b) == ST_OK &&
+            cas_put(opts->cache, CAS_RESULTS, &self->whole_key, b.data, b.len, false, &ignored) !=
+                ST_OK &&
             opts->on_cache_error != NULL)
             opts->on_cache_error(opts->ctx, &ignored);
         buf_free(&b);

@@ -16,10 +16,11 @@
  * check diagnostics go into the report. The result is the same whatever the
  * number of threads and whatever order jobs finish in.
  *
- * The check results of the whole project are also cached in one piece,
- * under a digest of everything they depend on (the paths, the scan keys, the
- * roots and the path arguments): a re-check of unchanged files finds them
- * with one lookup and builds no graph at all. */
+ * A whole run's diagnostics are also cached in one piece, under a digest of
+ * everything they depend on (the paths, the scan keys, the roots and the
+ * path arguments), looked up as soon as the files are hashed
+ * (project_keyed): a re-check of unchanged files then fetches no scan
+ * result, builds no graph, and runs no job. */
 #ifndef STRATA_PROJECT_H
 #define STRATA_PROJECT_H
 
@@ -50,7 +51,21 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
  * prints "no cache" for each. The cache's errors are returned. */
 st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t *err);
 
-typedef struct {
+typedef struct project_opts project_opts_t;
+
+/* The exec keyed callback (worker/exec.h) of a cached run: records each
+ * file's scan key, and looks the whole run's diagnostics up under a digest
+ * of all of them with the roots and path arguments (see project_check).
+ * True on a hit: the run needs no scan result, no graph and no check job;
+ * project_check then just reports. */
+bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed,
+                   size_t n);
+
+/* A scan job failed (exec's on_job_error): the run's diagnostics are
+ * incomplete and are not stored whole. Thread-safe. */
+void project_scan_failed(project_t *self);
+
+struct project_opts {
     const char *const *roots; /* --root, in order; may be empty */
     size_t n_roots;
     const char *const *args; /* the path arguments, for root detection */
@@ -64,7 +79,7 @@ typedef struct {
                          k+1 waits for all of layer k), not on readiness */
     void (*on_cache_error)(void *ctx, const st_err_t *err); /* once per run */
     void *ctx;
-} project_opts_t;
+};
 
 typedef struct {
     size_t modules; /* modules (including namespace packages) */
@@ -74,9 +89,9 @@ typedef struct {
     size_t checked; /* of which ran */
     size_t cached;  /* of which came from the cache */
     size_t failed;  /* of which failed (their files got an internal-error E902) */
-    bool whole;     /* every check result came from the cache in one piece: the
-                       project's inputs were those of an earlier run, so no
-                       graph was built (the counts above are 0) */
+    bool whole;     /* the whole run's diagnostics came from the cache in one
+                       piece (project_keyed): no graph was built, the counts
+                       above are 0 */
 } project_stats_t;
 
 /* Resolves, builds the graph, runs the check jobs, and adds every file's

@@ -531,6 +531,32 @@ done:
     return rc;
 }
 
+/* Offers every key to the keyed callback; true when it knows the results. */
+static bool whole_known(exec_ctx_t *ctx)
+{
+    exec_keyed_t *k = st_calloc(ctx->n == 0 ? 1 : ctx->n, sizeof *k);
+    size_t keyed = 0;
+    bool known;
+
+    if (k == NULL)
+        return false; /* then the normal way */
+    for (size_t i = 0; i < ctx->n; i++) {
+        bool ok = ctx->state[i] == ITEM_KEYED;
+        k[i] = (exec_keyed_t){.id = ctx->order[i].id, .ok = ok};
+        if (ok) {
+            k[i].key = ctx->keys[i];
+            keyed++;
+        }
+    }
+    known = ctx->opts->keyed(ctx->opts->sink_ctx, k, ctx->n);
+    st_free(k);
+    if (known) {
+        ctx->stats.cached += keyed;
+        ctx->stats.whole = true;
+    }
+    return known;
+}
+
 /* A cached run: hash everything, look up in one batch, scan the misses. */
 static st_rc_t run_cached(exec_ctx_t *ctx, st_err_t *err)
 {
@@ -548,6 +574,8 @@ static st_rc_t run_cached(exec_ctx_t *ctx, st_err_t *err)
         todo[i] = i;
     rc = run_phase(ctx, key_job, todo, ctx->n, EXEC_HASH_INLINE_MAX_BYTES, &ctx->stats.hash_threads,
                    err);
+    if (rc == ST_OK && ctx->opts->keyed != NULL && whole_known(ctx))
+        goto done;
     if (rc == ST_OK)
         rc = lookup_all(ctx, todo, &n_miss, err);
     if (rc == ST_OK)

@@ -60,6 +60,22 @@ typedef struct {
     size_t id;
 } exec_file_t;
 
+/* A file's scan job key after the hashing phase of a cached run: ok is
+ * false for a file that could not be read or hashed (it got its E902 or
+ * failed already). */
+typedef struct {
+    size_t id; /* the exec_file_t's id */
+    bool ok;
+    digest_t key;
+} exec_keyed_t;
+
+/* Called once in a cached run, from the calling thread, when every file
+ * is hashed, with the keys of all n files (in no particular order). True
+ * means the caller already knows every result it needs (it cached the
+ * whole run's outcome under a digest of these keys): the run then ends
+ * there, with no lookup and no scan; the sink saw only the E902s. */
+typedef bool (*exec_keyed_fn)(void *ctx, const exec_keyed_t *keyed, size_t n);
+
 typedef struct {
     unsigned jobs;         /* threads; 0 means 1 */
     size_t max_file_bytes; /* larger files get one E902 diagnostic; 0: scan default */
@@ -76,6 +92,8 @@ typedef struct {
      * lookup or a store; the run goes on as if the entry were absent. NULL:
      * no call. */
     void (*on_cache_error)(void *ctx, const st_err_t *err);
+    /* See exec_keyed_fn; NULL: none. Gets sink_ctx. */
+    exec_keyed_fn keyed;
 } exec_opts_t;
 
 typedef struct {
@@ -83,7 +101,9 @@ typedef struct {
     size_t unreadable;     /* of which got E902 because the file could not be read */
     size_t failed;         /* of which failed (on_job_error was called) */
     size_t scanned;        /* of which were scanned (scanner_run called) */
-    size_t cached;         /* of which took their result from the cache */
+    size_t cached;         /* of which took their result from the cache (or
+                              were known to the keyed callback) */
+    bool whole;            /* the keyed callback ended the run */
     size_t corrupt;        /* cached results that did not decode (then scanned) */
     size_t stored;         /* results stored into the cache */
     uint64_t bytes;        /* bytes read (files read twice count twice) */
