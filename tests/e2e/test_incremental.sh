@@ -153,6 +153,24 @@ fi
 run check --explain proj
 expect_eq "unchanged: output" "$out" "$cold"
 expect_eq "unchanged: jobs" "$(counts)" "0 0"
+if printf '%s' "$err" | grep -q "in one piece"; then pass; else
+    fail "unchanged: the whole run's diagnostics were not one lookup: $err"
+fi
+
+# another --root is another run: its check results are all cached, but not
+# as a whole, which is stored for the next time
+run check --explain --root proj proj
+expect_eq "other root: output" "$out" "$cold"
+expect_eq "other root: jobs" "$(counts)" "0 0"
+if printf '%s' "$err" | grep -q "in one piece"; then
+    fail "other root: the whole run of another root was reused: $err"
+else
+    pass
+fi
+run check --explain --root proj proj
+if printf '%s' "$err" | grep -q "in one piece"; then pass; else
+    fail "other root, again: not one lookup: $err"
+fi
 
 # an edit inside a function body: one scan, one check
 sed -i 's/return a + b/return b + a/' proj/lib/core.py
