@@ -37,7 +37,8 @@ static const char check_usage[] =
     "explicitly is checked whatever its extension. Without PATH, checks '.'.\n"
     "\n"
     "options:\n"
-    "  --format FORMAT       output format: text (default) or json\n"
+    "  --format FORMAT       output format: text (default), json, or sarif (SARIF\n"
+    "                        2.1.0, for code-scanning tools)\n"
     "  -j, --jobs N          threads to use; 0 (default) means one per online CPU\n"
     "  --select CODES        report only these codes (comma-separated prefixes,\n"
     "                        e.g. F,E9,F401; ALL for every code; default ALL)\n"
@@ -191,9 +192,11 @@ static st_rc_t set_format(cli_check_t *cfg, const char *flag, const char *value,
         cfg->format = CLI_FORMAT_TEXT;
     else if (strcmp(value, "json") == 0)
         cfg->format = CLI_FORMAT_JSON;
+    else if (strcmp(value, "sarif") == 0)
+        cfg->format = CLI_FORMAT_SARIF;
     else
-        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected text or json)", value,
-                       flag);
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected text, json or sarif)",
+                       value, flag);
     return ST_OK;
 }
 

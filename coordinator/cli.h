@@ -21,7 +21,12 @@
 #define CLI_MAX_JOBS 1024
 #define CLI_MAX_CODE_LEN 16
 
-typedef enum { CLI_FORMAT_TEXT = 0, CLI_FORMAT_JSON = 1, CLI_FORMAT_DOT = 2 } cli_format_t;
+typedef enum {
+    CLI_FORMAT_TEXT = 0,
+    CLI_FORMAT_JSON = 1,
+    CLI_FORMAT_DOT = 2,
+    CLI_FORMAT_SARIF = 3
+} cli_format_t;
 
 /* Which rule codes are reported: prefixes from --select and --ignore. An
  * empty select list means every code (as `--select ALL`). "ALL" is stored as

@@ -7,8 +7,11 @@
  * once per file, not once per diagnostic. */
 #include "coordinator/report.h"
 
+#include "worker/jobkey.h"
+
 #include "common/alloc.h"
 
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -264,10 +267,88 @@ static st_rc_t flush_buf(buf_t *b, FILE *out, st_err_t *err)
     return ST_OK;
 }
 
+/* A path as a SARIF artifact URI (a relative reference): bytes outside
+ * RFC 3986's unreserved set and '/' are percent-encoded. */
+static st_rc_t sarif_uri(buf_t *b, const char *path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    st_rc_t rc = buf_append_byte(b, '"');
+
+    for (const unsigned char *p = (const unsigned char *)path; *p != '\0' && rc == ST_OK; p++) {
+        if (isalnum(*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~' || *p == '/')
+            rc = buf_append_byte(b, *p);
+        else
+            rc = buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 15]);
+    }
+    return rc != ST_OK ? rc : buf_append_byte(b, '"');
+}
+
+static int cmp_codes(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* SARIF 2.1.0: one run, the distinct codes as rules, one result per entry
+ * (E codes are errors, the others warnings). */
+static st_rc_t write_sarif(const report_t *self, buf_t *b, FILE *out, st_err_t *err)
+{
+    const char **codes = st_calloc(self->n == 0 ? 1 : self->n, sizeof *codes);
+    size_t n_codes = 0;
+    st_rc_t rc;
+
+    if (codes == NULL)
+        return st_fail(err, ST_ENOMEM, "report: out of memory");
+    for (size_t i = 0; i < self->n; i++)
+        codes[n_codes++] = self->items[i].code;
+    if (n_codes > 1)
+        qsort(codes, n_codes, sizeof *codes, cmp_codes);
+    rc = buf_printf(b,
+                    "{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
+                    "  \"version\": \"2.1.0\",\n  \"runs\": [{\n    \"tool\": {\"driver\": "
+                    "{\"name\": \"strata\", \"version\": \"%s\", \"rules\": [",
+                    STRATA_VERSION);
+    for (size_t i = 0, k = 0; i < n_codes && rc == ST_OK; i++) {
+        if (i > 0 && strcmp(codes[i], codes[i - 1]) == 0)
+            continue;
+        rc = buf_printf(b, "%s\n      {\"id\": ", k++ == 0 ? "" : ",");
+        if (rc == ST_OK)
+            rc = report_json_string(b, codes[i], strlen(codes[i]));
+        if (rc == ST_OK)
+            rc = buf_append_byte(b, '}');
+    }
+    st_free(codes);
+    if (rc == ST_OK)
+        rc = buf_printf(b, "]}},\n    \"results\": [");
+    for (size_t i = 0; i < self->n && rc == ST_OK; i++) {
+        const report_entry_t *e = &self->items[i];
+        if ((rc = buf_printf(b, "%s\n      {\"ruleId\": ", i == 0 ? "" : ",")) != ST_OK ||
+            (rc = report_json_string(b, e->code, strlen(e->code))) != ST_OK ||
+            (rc = buf_printf(b, ", \"level\": \"%s\", \"message\": {\"text\": ",
+                             e->code[0] == 'E' ? "error" : "warning")) != ST_OK ||
+            (rc = report_json_string(b, e->message, strlen(e->message))) != ST_OK ||
+            (rc = buf_printf(b, "%s",
+                             "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": "
+                             "{\"uri\": ")) != ST_OK ||
+            (rc = sarif_uri(b, e->path)) != ST_OK ||
+            (rc = buf_printf(b, "}, \"region\": {\"startLine\": %u, \"startColumn\": %u}}}]}",
+                             e->line, e->col)) != ST_OK)
+            break;
+        if (b->len >= 65536 && flush_buf(b, out, err) != ST_OK)
+            return ST_EIO;
+    }
+    if (rc == ST_OK)
+        rc = buf_printf(b, "%s", self->n > 0 ? "\n    ]\n  }]\n}\n" : "]\n  }]\n}\n");
+    if (rc != ST_OK)
+        return st_fail(err, rc, "report: cannot format: %s", st_strerror(rc));
+    return flush_buf(b, out, err);
+}
+
 /* Formats every entry, flushing b every 64 KiB. */
 static st_rc_t write_entries(const report_t *self, cli_format_t format, buf_t *b, FILE *out,
                              st_err_t *err)
 {
+    if (format == CLI_FORMAT_SARIF)
+        return write_sarif(self, b, out, err);
     bool json = format == CLI_FORMAT_JSON;
     st_rc_t rc = json ? buf_append(b, "[", 1) : ST_OK;
 

@@ -121,6 +121,18 @@ n=$(printf '%s' "$out" | python3 -c 'import json,sys; print(len(json.load(sys.st
 same "json weird count" "$n" "3"
 has "json invalid byte replaced" "$out" 'bad\ufffdname.py'
 
+expect "sarif" 1 check --format sarif proj
+json_ok "sarif output" "$out"
+n=$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); r=d["runs"][0]; print(d["version"], len(r["results"]), r["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["results"][0]["ruleId"] in [x["id"] for x in r["tool"]["driver"]["rules"]])')
+has "sarif fields" "$n" "2.1.0"
+has "sarif rule listed" "$n" "True"
+expect "sarif weird paths" 1 check --format sarif weird
+json_ok "sarif with odd bytes in paths" "$out"
+has "sarif uri percent-encoded" "$out" 'bad%FFname.py'
+expect "sarif clean" 0 check --format=sarif clean.py
+json_ok "sarif empty run" "$out"
+expect "bad format" 2 check --format xml proj
+
 # --- --jobs -------------------------------------------------------------------
 
 for form in "--jobs 2" "--jobs=2" "-j 2" "-j2" "--jobs 0" "-j 1"; do
@@ -230,7 +242,7 @@ has "unknown flag message" "$err" "strata check: unknown option '--frobnicate'"
 expect "unknown short flag" 2 check -z proj
 expect "flag takes no value" 2 check --quiet=yes proj
 expect "bad format" 2 check --format xml proj
-has "bad format message" "$err" "invalid value 'xml' for --format (expected text or json)"
+has "bad format message" "$err" "invalid value 'xml' for --format (expected text, json or sarif)"
 expect "format missing" 2 check --format
 
 printf 'import os\n' >./-dash.py
