@@ -12,6 +12,7 @@
 #include "common/alloc.h"
 #include "coordinator/cachecmd.h"
 #include "coordinator/cli.h"
+#include "coordinator/keys.h"
 #include "coordinator/project.h"
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
@@ -38,12 +39,16 @@ static int cmd_version(int argc, char **argv);
 static int cmd_help(int argc, char **argv);
 static int cmd_cache(int argc, char **argv);
 static int cmd_graph(int argc, char **argv);
+static int cmd_keygen(int argc, char **argv);
+static const char *keygen_usage(void);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
     {"graph", cmd_graph, "print the import graph: modules, cycles, layers", cli_graph_usage},
     {"cache", cmd_cache, "inspect or maintain the cache (stats, verify, gc, clear)",
      cli_cache_usage},
+    {"keygen", cmd_keygen, "write a CurveZMQ key pair for a cluster's authentication",
+     keygen_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -404,6 +409,55 @@ static int cmd_graph(int argc, char **argv)
     walk_list_free(&files);
     cli_check_free(&cfg);
     return status;
+}
+
+static const char *keygen_usage(void)
+{
+    return "usage: strata keygen [--dir DIR] [--name NAME] [--force]\n"
+           "\n"
+           "Write a CurveZMQ key pair: DIR/NAME.key (public and secret key, mode 0600:\n"
+           "keep it on the machine that uses it) and DIR/NAME.pub (the public key:\n"
+           "copy it into the coordinator's allowlist directory). DIR defaults to '.',\n"
+           "NAME to 'strata'. An existing pair is kept unless --force.\n"
+           "\n"
+           "exit status: 0 written, 2 usage or I/O error\n";
+}
+
+static int cmd_keygen(int argc, char **argv)
+{
+    const char *dir = ".", *name = "strata";
+    bool force = false;
+    keys_pair_t kp;
+    st_err_t err = {0};
+
+    for (int i = 1; i < argc; i++) {
+        const char **target = NULL;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(keygen_usage(), stdout);
+            return EXIT_CLEAN;
+        }
+        if (strcmp(argv[i], "--force") == 0) {
+            force = true;
+            continue;
+        }
+        if (strcmp(argv[i], "--dir") == 0)
+            target = &dir;
+        else if (strcmp(argv[i], "--name") == 0)
+            target = &name;
+        if (target == NULL || i + 1 >= argc || argv[i + 1][0] == '\0') {
+            fprintf(stderr, "strata keygen: %s '%s'\nTry 'strata keygen --help'.\n",
+                    target == NULL ? "unknown argument" : "missing value for", argv[i]);
+            return EXIT_USAGE;
+        }
+        *target = argv[++i];
+    }
+    if (keys_generate(dir, name, force, &kp, &err) != ST_OK) {
+        fprintf(stderr, "strata keygen: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    printf("wrote %s/%s.key (secret, mode 0600) and %s/%s.pub\npublic key: %s\n", dir, name, dir,
+           name, kp.public_z85);
+    return EXIT_CLEAN;
 }
 
 static int cmd_cache(int argc, char **argv)

@@ -300,5 +300,17 @@ for code in F401 F811 F841 F541 F632 F821; do
     has "sample shows $code" "$out" " $code "
 done
 
+# --- keygen ---------------------------------------------------------------------
+mkdir -p keys
+expect "keygen" 0 keygen --dir keys --name node1
+has "keygen prints the public key" "$out" "public key: "
+if [ "$(stat -c %a keys/node1.key)" = 600 ]; then pass; else fail "keygen: secret key mode"; fi
+same "keygen pub is one line" "$(wc -l <keys/node1.pub | tr -d ' ')" "1"
+expect "keygen keeps an existing pair" 2 keygen --dir keys --name node1
+has "keygen says --force" "$err" "--force"
+expect "keygen --force" 0 keygen --dir keys --name node1 --force
+expect "keygen bad argument" 2 keygen --size 3
+expect "keygen missing dir" 2 keygen --dir /nonexistent-strata-dir
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,401 @@
+/* keys.c - CurveZMQ key files, the allowlist, and the ZAP handler thread. */
+#include "coordinator/keys.h"
+
+#include "common/alloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define KEYS_FILE_MAX 4096
+#define KEYS_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define KEYS_ZAP_FRAMES 16
+
+struct keys_allow {
+    unsigned char (*keys)[32];
+    size_t n;
+};
+
+struct keys_zap {
+    void *ctx;
+    const keys_allow_t *allow;
+    FILE *log;
+    pthread_t thread;
+    atomic_bool stop;
+    atomic_size_t accepted, refused;
+    void *sock; /* bound in keys_zap_start, used and closed by the thread */
+};
+
+/* ---- key files ----------------------------------------------------------------- */
+
+static st_rc_t write_file(const char *path, const char *text, mode_t mode, bool force,
+                          st_err_t *err)
+{
+    int flags = O_WRONLY | O_CREAT | (force ? O_TRUNC : O_EXCL);
+    int fd = open(path, flags, mode);
+    size_t len = strlen(text), off = 0;
+
+    if (fd < 0)
+        return st_fail(err, errno == EEXIST ? ST_EEXIST : ST_EIO, "%s: %s%s", path, strerror(errno),
+                       errno == EEXIST ? " (--force replaces it)" : "");
+    if (fchmod(fd, mode) != 0) { /* O_TRUNC keeps an old mode */
+        int e = errno;
+        close(fd);
+        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
+    }
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0)
+        return st_fail(err, ST_EIO, "%s: %s", path, strerror(errno));
+    return ST_OK;
+}
+
+st_rc_t keys_generate(const char *dir, const char *name, bool force, keys_pair_t *out,
+                      st_err_t *err)
+{
+    keys_pair_t kp;
+    char key_path[4096], pub_path[4096], text[256];
+    struct stat st;
+    st_rc_t rc;
+
+    if (name == NULL || name[0] == '\0' || strchr(name, '/') != NULL)
+        return st_fail(err, ST_EINVAL, "invalid key name '%s' (no '/', not empty)",
+                       name == NULL ? "" : name);
+    if (!zmq_has("curve") || zmq_curve_keypair(kp.public_z85, kp.secret_z85) != 0)
+        return st_fail(err, ST_EINTERNAL, "this libzmq has no CURVE support");
+    if ((size_t)snprintf(key_path, sizeof key_path, "%s/%s.key", dir, name) >= sizeof key_path ||
+        (size_t)snprintf(pub_path, sizeof pub_path, "%s/%s.pub", dir, name) >= sizeof pub_path)
+        return st_fail(err, ST_EINVAL, "key path too long");
+    if (!force && (stat(key_path, &st) == 0 || stat(pub_path, &st) == 0))
+        return st_fail(err, ST_EEXIST, "%s: a key of that name exists (--force replaces it)",
+                       stat(key_path, &st) == 0 ? key_path : pub_path);
+    snprintf(text, sizeof text, "public: %s\nsecret: %s\n", kp.public_z85, kp.secret_z85);
+    if ((rc = write_file(key_path, text, 0600, force, err)) != ST_OK)
+        return rc;
+    snprintf(text, sizeof text, "%s\n", kp.public_z85);
+    if ((rc = write_file(pub_path, text, 0644, force, err)) != ST_OK) {
+        unlink(key_path);
+        return rc;
+    }
+    if (out != NULL)
+        *out = kp;
+    return ST_OK;
+}
+
+/* A Z85 key at s (40 characters that decode to 32 bytes). */
+static bool z85_key(const char *s, size_t len, char out[KEYS_Z85_LEN + 1])
+{
+    unsigned char bin[32];
+
+    if (len != KEYS_Z85_LEN)
+        return false;
+    memcpy(out, s, KEYS_Z85_LEN);
+    out[KEYS_Z85_LEN] = '\0';
+    return zmq_z85_decode(bin, out) != NULL;
+}
+
+/* The next line of text[*pos..len) without its newline (and '\r'). */
+static bool next_line(const char *text, size_t len, size_t *pos, const char **line, size_t *n)
+{
+    size_t start = *pos, end;
+
+    if (start >= len)
+        return false;
+    end = start;
+    while (end < len && text[end] != '\n')
+        end++;
+    *pos = end < len ? end + 1 : end;
+    *line = text + start;
+    *n = end - start;
+    if (*n > 0 && (*line)[*n - 1] == '\r')
+        (*n)--;
+    return true;
+}
+
+st_rc_t keys_load(const char *path, keys_pair_t *out, st_err_t *err)
+{
+    char text[KEYS_FILE_MAX];
+    keys_pair_t kp = {{0}, {0}};
+    bool have_pub = false, have_sec = false;
+    size_t len = 0, pos = 0, n;
+    const char *line;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0)
+        return st_fail(err, ST_EIO, "%s: %s", path, strerror(errno));
+    for (;;) {
+        ssize_t r = read(fd, text + len, sizeof text - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            close(fd);
+            return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+        if (len == sizeof text) {
+            close(fd);
+            return st_fail(err, ST_ECORRUPT, "%s: not a key file (too long)", path);
+        }
+    }
+    close(fd);
+    while (next_line(text, len, &pos, &line, &n)) {
+        if (n == 0 || line[0] == '#')
+            continue;
+        if (n > 8 && memcmp(line, "public: ", 8) == 0 && !have_pub) {
+            have_pub = z85_key(line + 8, n - 8, kp.public_z85);
+            if (!have_pub)
+                break;
+        } else if (n > 8 && memcmp(line, "secret: ", 8) == 0 && !have_sec) {
+            have_sec = z85_key(line + 8, n - 8, kp.secret_z85);
+            if (!have_sec)
+                break;
+        } else if (!have_pub && !have_sec && z85_key(line, n, kp.public_z85)) {
+            have_pub = true; /* a .pub file: the key alone */
+        } else {
+            have_pub = have_sec = false;
+            break;
+        }
+    }
+    if (!have_pub || (have_sec && pos < len))
+        return st_fail(err, ST_ECORRUPT,
+                       "%s: not a strata key file (expected a Z85 public key, "
+                       "or 'public:' and 'secret:' lines)",
+                       path);
+    if (have_sec) {
+        char derived[KEYS_Z85_LEN + 1];
+        if (zmq_curve_public(derived, kp.secret_z85) != 0 || strcmp(derived, kp.public_z85) != 0)
+            return st_fail(err, ST_ECORRUPT, "%s: the secret key does not match the public key",
+                           path);
+    }
+    *out = kp;
+    return ST_OK;
+}
+
+/* ---- the allowlist --------------------------------------------------------------- */
+
+st_rc_t keys_allow_load(const char *dir, keys_allow_t **out, st_err_t *err)
+{
+    keys_allow_t *a = st_calloc(1, sizeof *a);
+    size_t cap = 0;
+    DIR *d;
+    struct dirent *de;
+    st_rc_t rc = ST_OK;
+
+    if (a == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    if ((d = opendir(dir)) == NULL) {
+        st_free(a);
+        return st_fail(err, ST_EIO, "allowlist %s: %s", dir, strerror(errno));
+    }
+    while (rc == ST_OK && (de = readdir(d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        char path[4096];
+        keys_pair_t kp;
+        if (nl < 5 || strcmp(de->d_name + nl - 4, ".pub") != 0)
+            continue;
+        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path) {
+            rc = st_fail(err, ST_EINVAL, "allowlist %s: path too long", dir);
+            break;
+        }
+        if ((rc = keys_load(path, &kp, err)) != ST_OK)
+            break;
+        if (a->n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            void *grown = st_realloc(a->keys, ncap * sizeof *a->keys);
+            if (grown == NULL) {
+                rc = st_fail(err, ST_ENOMEM, "out of memory");
+                break;
+            }
+            a->keys = grown;
+            cap = ncap;
+        }
+        zmq_z85_decode(a->keys[a->n++], kp.public_z85);
+    }
+    closedir(d);
+    if (rc != ST_OK) {
+        keys_allow_destroy(&a);
+        return rc;
+    }
+    *out = a;
+    return ST_OK;
+}
+
+void keys_allow_destroy(keys_allow_t **self_p)
+{
+    if (self_p == NULL || *self_p == NULL)
+        return;
+    st_free((*self_p)->keys);
+    st_free(*self_p);
+    *self_p = NULL;
+}
+
+size_t keys_allow_count(const keys_allow_t *self)
+{
+    return self->n;
+}
+
+bool keys_allow_has(const keys_allow_t *self, const unsigned char key[32])
+{
+    for (size_t i = 0; i < self->n; i++)
+        if (memcmp(self->keys[i], key, 32) == 0)
+            return true;
+    return false;
+}
+
+/* ---- the ZAP handler ----------------------------------------------------------- */
+
+/* Receives one multipart request into frames (at most KEYS_ZAP_FRAMES; the
+ * rest are drained); the number of frames, or -1. */
+static int recv_request(void *sock, zmq_msg_t *frames)
+{
+    int n = 0, more = 1;
+    size_t more_len = sizeof more;
+
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, 0) < 0) {
+            zmq_msg_close(&m);
+            for (int i = 0; i < n; i++)
+                zmq_msg_close(&frames[i]);
+            return -1;
+        }
+        if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len) != 0)
+            more = 0;
+        if (n < KEYS_ZAP_FRAMES)
+            frames[n++] = m;
+        else
+            zmq_msg_close(&m);
+    }
+    return n;
+}
+
+static void send_frame(void *sock, const void *p, size_t n, bool more)
+{
+    zmq_send(sock, p, n, more ? ZMQ_SNDMORE : 0);
+}
+
+/* Answers one request: frames are version, request id, domain, address,
+ * identity, mechanism, credentials... (RFC 27). */
+static void answer(keys_zap_t *z, zmq_msg_t *f, int n)
+{
+    const char *status = "400", *text = "refused";
+    bool curve = n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
+
+    if (n >= 2 && zmq_msg_size(&f[0]) == 3 && memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0) {
+        if (curve && zmq_msg_size(&f[6]) == 32 &&
+            keys_allow_has(z->allow, (const unsigned char *)zmq_msg_data(&f[6]))) {
+            status = "200";
+            text = "OK";
+            atomic_fetch_add(&z->accepted, 1);
+        } else {
+            char key[KEYS_Z85_LEN + 1] = "(none)", addr[64] = "?";
+            if (curve && zmq_msg_size(&f[6]) == 32)
+                zmq_z85_encode(key, (const uint8_t *)zmq_msg_data(&f[6]), 32);
+            if (n >= 4) {
+                size_t al =
+                    zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3]) : sizeof addr - 1;
+                memcpy(addr, zmq_msg_data(&f[3]), al);
+                addr[al] = '\0';
+            }
+            fprintf(z->log != NULL ? z->log : stderr,
+                    "strata: refused a peer at %s: %s key %s is not in the allowlist\n", addr,
+                    curve ? "CURVE" : "non-CURVE", key);
+            atomic_fetch_add(&z->refused, 1);
+        }
+        send_frame(z->sock, "1.0", 3, true);
+        send_frame(z->sock, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), true);
+        send_frame(z->sock, status, 3, true);
+        send_frame(z->sock, text, strlen(text), true);
+        send_frame(z->sock, "", 0, true);
+        send_frame(z->sock, "", 0, false);
+    }
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
+}
+
+static void *zap_main(void *arg)
+{
+    keys_zap_t *z = arg;
+    zmq_msg_t frames[KEYS_ZAP_FRAMES];
+
+    while (!atomic_load(&z->stop)) {
+        zmq_pollitem_t item = {.socket = z->sock, .events = ZMQ_POLLIN};
+        int n;
+        if (zmq_poll(&item, 1, 100) <= 0 || !(item.revents & ZMQ_POLLIN))
+            continue;
+        if ((n = recv_request(z->sock, frames)) > 0)
+            answer(z, frames, n);
+    }
+    zmq_close(z->sock);
+    return NULL;
+}
+
+st_rc_t keys_zap_start(void *ctx, const keys_allow_t *allow, FILE *log, keys_zap_t **out,
+                       st_err_t *err)
+{
+    keys_zap_t *z = st_calloc(1, sizeof *z);
+    int linger = 0;
+
+    if (z == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    z->ctx = ctx;
+    z->allow = allow;
+    z->log = log;
+    atomic_init(&z->stop, false);
+    atomic_init(&z->accepted, 0);
+    atomic_init(&z->refused, 0);
+    if ((z->sock = zmq_socket(ctx, ZMQ_REP)) == NULL ||
+        zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_bind(z->sock, KEYS_ZAP_ENDPOINT) != 0) {
+        int e = zmq_errno();
+        if (z->sock != NULL)
+            zmq_close(z->sock);
+        st_free(z);
+        return st_fail(err, ST_EIO, "cannot start the ZAP handler: %s", zmq_strerror(e));
+    }
+    if (pthread_create(&z->thread, NULL, zap_main, z) != 0) {
+        zmq_close(z->sock);
+        st_free(z);
+        return st_fail(err, ST_ENOMEM, "cannot start the ZAP handler thread");
+    }
+    *out = z;
+    return ST_OK;
+}
+
+void keys_zap_stop(keys_zap_t **self_p)
+{
+    keys_zap_t *z = self_p != NULL ? *self_p : NULL;
+
+    if (z == NULL)
+        return;
+    atomic_store(&z->stop, true);
+    pthread_join(z->thread, NULL);
+    st_free(z);
+    *self_p = NULL;
+}
+
+void keys_zap_counts(const keys_zap_t *self, size_t *accepted, size_t *refused)
+{
+    *accepted = atomic_load(&self->accepted);
+    *refused = atomic_load(&self->refused);
+}
