@@ -142,6 +142,35 @@ TEST(place_fewer_threads_spread_over_nodes_packed_within)
     place_topology_destroy(&t);
 }
 
+TEST(place_spread_on_two_packages_of_two_nodes)
+{
+    /* 2 packages x 2 nodes x 4 cores x 2 PUs: node n has cores 4n..4n+3 and
+     * pus 8n..8n+7. Four threads: one per node, on its first core. Six: the
+     * fifth and sixth go back to nodes 0 and 1, on their second cores. */
+    place_topo_t *t = load("pack:2 numa:2 core:4 pu:2");
+    place_plan_t *p;
+
+    REQUIRE(t != NULL);
+    p = plan_of(t, 4, NULL, -1);
+    REQUIRE(p != NULL);
+    for (unsigned k = 0; k < 4; k++)
+        CHECK(thread_is(p, k, 4 * k, 8 * k, 2, (int)k));
+    place_plan_destroy(&p);
+    p = plan_of(t, 6, NULL, -1);
+    REQUIRE(p != NULL);
+    CHECK(thread_is(p, 4, 1, 2, 2, 0));
+    CHECK(thread_is(p, 5, 5, 10, 2, 1));
+    place_plan_destroy(&p);
+    /* One worker per node: node 3 alone, four threads. */
+    p = plan_of(t, 0, NULL, 3);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT(place_plan_threads(p), 4);
+    for (unsigned k = 0; k < 4; k++)
+        CHECK(thread_is(p, k, 12 + k, 24 + 2 * k, 2, 3));
+    place_plan_destroy(&p);
+    place_topology_destroy(&t);
+}
+
 TEST(place_spread_moves_on_when_a_node_is_full)
 {
     /* Cpus 0-4: node 0 has cores 0-3, node 1 only core 4. Four threads on
@@ -411,6 +440,12 @@ TEST(place_topology_without_numa_or_cores)
     REQUIRE(place_numa_nodes(t, NULL, ids, 2, &n, NULL) == ST_OK);
     CHECK_EQ_INT(n, 1);
     CHECK_EQ_INT(ids[0], 0);
+    /* The one node is 0: asking for it works, for another does not. */
+    p = plan_of(t, 0, NULL, 0);
+    REQUIRE(p != NULL);
+    CHECK_EQ_INT(place_plan_threads(p), 4);
+    place_plan_destroy(&p);
+    CHECK_EQ_INT(plan_error(t, 0, NULL, 1, NULL), ST_EINVAL);
     place_topology_destroy(&t);
 
     /* No core level: each PU counts as a core. */
@@ -575,10 +610,11 @@ TEST(place_plan_reports_allocation_failure)
 
 typedef struct {
     const place_plan_t *p;
+    unsigned thread;
     st_rc_t rc;
     place_bound_t bound;
     st_err_t err;
-    cpu_set_t after;
+    cpu_set_t before, after;
     int getaffinity;
 } apply_run_t;
 
@@ -586,10 +622,25 @@ static void *apply_thread(void *arg)
 {
     apply_run_t *r = arg;
 
-    r->rc = place_apply(r->p, 0, &r->bound, &r->err);
+    CPU_ZERO(&r->before);
+    r->getaffinity = sched_getaffinity(0, sizeof r->before, &r->before);
+    r->rc = place_apply(r->p, r->thread, &r->bound, &r->err);
     CPU_ZERO(&r->after);
-    r->getaffinity = sched_getaffinity(0, sizeof r->after, &r->after);
+    r->getaffinity |= sched_getaffinity(0, sizeof r->after, &r->after);
     return NULL;
+}
+
+/* Runs place_apply for plan thread `thread` in a fresh thread (so the
+ * runner's own affinity is never changed). */
+static bool apply_in_thread(const place_plan_t *p, unsigned thread, apply_run_t *r)
+{
+    pthread_t th;
+
+    memset(r, 0, sizeof *r);
+    r->p = p;
+    r->thread = thread;
+    return pthread_create(&th, NULL, apply_thread, r) == 0 && pthread_join(th, NULL) == 0 &&
+           r->getaffinity == 0;
 }
 
 /* Binds a fresh thread (not the runner's) as planned and checks that the
@@ -600,7 +651,6 @@ static void apply_on_this_machine(place_bind_t bind)
     place_opts_t o = place_opts_default();
     place_plan_t *p = NULL;
     apply_run_t r;
-    pthread_t th;
     const place_thread_t *pt;
     unsigned matched = 0;
 
@@ -611,13 +661,9 @@ static void apply_on_this_machine(place_bind_t bind)
     REQUIRE(place_plan(t, &o, &p, NULL) == ST_OK);
     pt = place_plan_thread(p, 0);
     REQUIRE(pt != NULL);
-    memset(&r, 0, sizeof r);
-    r.p = p;
-    REQUIRE(pthread_create(&th, NULL, apply_thread, &r) == 0);
-    REQUIRE(pthread_join(th, NULL) == 0);
+    REQUIRE(apply_in_thread(p, 0, &r));
     CHECK_EQ_INT(r.rc, ST_OK);
     if (r.bound.cpu) {
-        REQUIRE(r.getaffinity == 0);
         CHECK(CPU_ISSET(pt->pu, &r.after));
         for (unsigned c = 0; c < CPU_SETSIZE; c++)
             matched += CPU_ISSET(c, &r.after) ? 1u : 0u;
@@ -659,4 +705,46 @@ TEST(place_apply_refuses_what_it_cannot_bind)
     place_plan_destroy(&q);
     place_topology_destroy(&t);
     place_topology_destroy(&here);
+}
+
+/* hwloc binds for real on a synthetic topology when HWLOC_THISSYSTEM=1 is set
+ * while it loads, which lets a test name a NUMA node or a CPU this machine
+ * lacks: node 1000 holds cpu 0, node 0 holds cpu 4000. */
+TEST(place_apply_memory_is_best_effort_cpus_are_not)
+{
+    place_topo_t *t;
+    place_plan_t *p;
+    apply_run_t r;
+    cpu_set_t mine;
+
+    CPU_ZERO(&mine);
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0 || !CPU_ISSET(0, &mine)) {
+        fprintf(stderr, "  place_apply_memory_is_best_effort: skipped (cpu 0 not usable)\n");
+        return;
+    }
+    setenv("HWLOC_THISSYSTEM", "1", 1);
+    t = load("numa:2(indexes=1000,0) core:1 pu:1(indexes=0,4000)");
+    unsetenv("HWLOC_THISSYSTEM");
+    REQUIRE(t != NULL);
+    REQUIRE(place_topology_is_this_machine(t));
+    p = plan_of(t, 0, NULL, -1);
+    REQUIRE(p != NULL);
+    REQUIRE(thread_is(p, 0, 0, 0, 1, 1000));
+    REQUIRE(thread_is(p, 1, 1, 4000, 1, 0));
+
+    /* cpu 0 binds; node 1000 does not exist: reported, not an error. */
+    REQUIRE(apply_in_thread(p, 0, &r));
+    CHECK_EQ_INT(r.rc, ST_OK);
+    CHECK(r.bound.cpu);
+    CHECK(!r.bound.mem);
+    CHECK(strstr(r.bound.why, "numa node 1000") != NULL);
+    CHECK(CPU_ISSET(0, &r.after) && CPU_COUNT(&r.after) == 1);
+
+    /* cpu 4000 does not exist: an error, and the affinity is unchanged. */
+    REQUIRE(apply_in_thread(p, 1, &r));
+    CHECK_EQ_INT(r.rc, ST_EIO);
+    CHECK(strstr(r.err.msg, "binding thread 1 to cpus 4000") != NULL);
+    CHECK(CPU_EQUAL(&r.before, &r.after));
+    place_plan_destroy(&p);
+    place_topology_destroy(&t);
 }
