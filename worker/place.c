@@ -603,6 +603,12 @@ st_rc_t place_plan(const place_topo_t *t, const place_opts_t *o, place_plan_t **
     if ((rc = usable_cores(t, opts.cpuset, opts.numa_node, &cores, &ncores, err)) != ST_OK)
         return rc;
     nthreads = opts.threads == 0 ? ncores : opts.threads;
+    if (nthreads > PLACE_MAX_THREADS) {
+        rc =
+            st_fail(err, ST_ELIMIT, "placement: %u usable cores, at most %d threads: use --threads",
+                    ncores, PLACE_MAX_THREADS);
+        goto fail;
+    }
     if ((rc = plan_alloc(nthreads, &p, &order, err)) != ST_OK)
         goto fail;
     p->t = t;

@@ -123,7 +123,8 @@ typedef struct place_plan place_plan_t;
  * ST_EINVAL when the cpuset is malformed (see place_parse_cpuset), names CPUs
  * this machine does not have or this process may not use, or leaves no usable
  * core; when numa_node does not exist or has no usable core. ST_ELIMIT for
- * more than PLACE_MAX_THREADS threads or a CPU number over PLACE_MAX_CPUS.
+ * more than PLACE_MAX_THREADS threads (asked, or one per core) or a CPU
+ * number over PLACE_MAX_CPUS.
  * ST_ENOMEM. Messages quote the option and say what is usable instead.
  * The same topology and options always give the same plan. On success the
  * caller owns *out (place_plan_destroy); it borrows t, which must outlive it.
@@ -159,9 +160,9 @@ typedef struct {
  * binding memory is not an error, nor is a system without CPU binding
  * support: *bound (may be NULL) says what was done and why not. ST_EINVAL
  * for a thread out of range or a plan from a topology that is not this
- * machine's (synthetic or XML); ST_EIO when the system refuses a supported CPU binding (errno in the
- * message; the thread's affinity is unchanged then). Safe to call from several
- * threads at once, each for itself. */
+ * machine's (synthetic or XML); ST_EIO when the system refuses a supported CPU binding (errno in
+ * the message; the thread's affinity is unchanged then). Safe to call from several threads at once,
+ * each for itself. */
 st_rc_t place_apply(const place_plan_t *p, unsigned thread, place_bound_t *bound, st_err_t *err);
 
 /* Appends a description of the plan to b for the log: a summary line, then one

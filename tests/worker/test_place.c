@@ -310,6 +310,18 @@ TEST(place_bad_cpusets_and_options)
     CHECK(strstr(err.msg, "selects no cpu") != NULL);
     CHECK_EQ_INT(plan_error(t, 0, "99999999999999999999", -1, &err), ST_ELIMIT);
     CHECK_EQ_INT(plan_error(t, PLACE_MAX_THREADS + 1, NULL, -1, &err), ST_ELIMIT);
+    place_topology_destroy(&t);
+    /* One thread per core, but more cores than a plan places. */
+    t = load("pack:2 core:2049 pu:1");
+    REQUIRE(t != NULL);
+    CHECK_EQ_INT(plan_error(t, 0, NULL, -1, &err), ST_ELIMIT);
+    CHECK(strstr(err.msg, "4098 usable cores") != NULL);
+    p = plan_of(t, 2, NULL, -1);
+    REQUIRE(p != NULL);
+    place_plan_destroy(&p);
+    place_topology_destroy(&t);
+    t = load(SMALL);
+    REQUIRE(t != NULL);
     o.bind = (place_bind_t)7;
     CHECK_EQ_INT(place_plan(t, &o, &p, &err), ST_EINVAL);
     CHECK(p == NULL);
