@@ -321,6 +321,9 @@ static size_t batch_size(const dispatch_t *d, const queue_t *q, size_t room)
  * least busy worker drains (gets no new jobs). */
 static void pump_suspects(dispatch_t *d, uint64_t now)
 {
+    if (d->suspect.count == 0) /* nothing to make room for: no one drains */
+        for (size_t i = 0; i < d->n_workers; i++)
+            d->workers[i]->draining = false;
     while (d->suspect.count > 0) {
         dworker_t *idle = NULL, *least = NULL;
 

@@ -14,9 +14,13 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
+#include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
+#include "worker/python/check.h"
+
+#include <msgpack.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,7 +84,68 @@ static bool add_job(jobset_t *js, scanner_t *sc, uint32_t kind, const uint8_t *i
     return ok;
 }
 
-/* Scan jobs over the fixture files (up to max), plus echo jobs. */
+static int buf_write(void *data, const char *p, size_t n)
+{
+    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+/* A check job over one module with two imports (os: stdlib, nosuchmod:
+ * unresolved), its summary taken from the scan of the module. */
+static bool add_check_job(jobset_t *js, scanner_t *sc)
+{
+    static const char src[] = "import os\nimport nosuchmod\nos.getcwd()\n";
+    arena_t *a = arena_new(0);
+    span_t scan;
+    mpread_t r;
+    uint32_t n;
+    size_t start = 0, end = 0;
+    msgpack_packer pk;
+    buf_t in;
+    bool ok;
+
+    if (a == NULL || scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a,
+                                 &scan, NULL) != ST_OK) {
+        arena_destroy(&a);
+        return false;
+    }
+    mpread_init(&r, scan.ptr, scan.len);
+    for (uint32_t i = 0, m = mpread_map(&r, &n) == ST_OK ? n : 0; i < m && end == 0; i++) {
+        bool is = mpread_key(&r, "summary");
+        if (!is && mpread_skip(&r) != ST_OK)
+            break;
+        start = r.pos;
+        if (mpread_skip(&r) == ST_OK && is)
+            end = r.pos;
+    }
+    buf_init(&in);
+    msgpack_packer_init(&pk, &in, buf_write);
+    msgpack_pack_map(&pk, 3);
+    pack_cstr(&pk, "v"), msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
+    pack_cstr(&pk, "modules"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 7);
+    pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
+    pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
+    pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
+    pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
+    pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
+    pack_cstr(&pk, "summary");
+    buf_append(&in, scan.ptr + start, end - start);
+    pack_cstr(&pk, "res"), msgpack_pack_array(&pk, 2);
+    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
+    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
+    pack_cstr(&pk, "ifaces"), msgpack_pack_array(&pk, 0);
+    ok = end > start && add_job(js, sc, JOBS_CHECK, in.data, in.len);
+    buf_free(&in);
+    arena_destroy(&a);
+    return ok;
+}
+
+/* Scan jobs over the fixture files (up to max), a check job, echo jobs. */
 static bool make_jobs(jobset_t *js, size_t max_scans, size_t n_echo)
 {
     char dir[PATH_MAX], path[PATH_MAX * 2];
@@ -114,6 +179,7 @@ static bool make_jobs(jobset_t *js, size_t max_scans, size_t n_echo)
         }
         closedir(d);
     }
+    ok = ok && add_check_job(js, sc);
     for (size_t i = 0; ok && i < n_echo; i++) {
         char text[64];
         int n = snprintf(text, sizeof text, "echo job %zu", i);
@@ -167,6 +233,7 @@ typedef struct {
     char strata[PATH_MAX + 16];
     const char *crash_on; /* STRATA_TEST_CRASH_ON for the workers */
     const char *threads;
+    char errlog[128]; /* the workers' stderr goes here when set, else /dev/null */
     pid_t pid[MAX_WORKERS];
     size_t n;
     size_t spawned;
@@ -197,11 +264,12 @@ static pid_t spawn(fleet_t *f)
 
     if (pid == 0) {
         struct rlimit no_core = {0, 0};
-        int null = open("/dev/null", O_WRONLY);
+        int fd = f->errlog[0] != '\0' ? open(f->errlog, O_WRONLY | O_CREAT | O_APPEND, 0600)
+                                      : open("/dev/null", O_WRONLY);
 
         setrlimit(RLIMIT_CORE, &no_core);
-        if (null >= 0 && getenv("STRATA_TEST_WORKER_STDERR") == NULL)
-            dup2(null, 2);
+        if (fd >= 0 && getenv("STRATA_TEST_WORKER_STDERR") == NULL)
+            dup2(fd, 2);
         if (f->crash_on != NULL)
             setenv("STRATA_TEST_CRASH_ON", f->crash_on, 1);
         else
@@ -266,6 +334,8 @@ static bool fleet_stop(fleet_t *f)
         f->pid[i] = 0;
     }
     unlink(f->addr + strlen("ipc://"));
+    if (f->errlog[0] != '\0')
+        unlink(f->errlog);
     return clean;
 }
 
@@ -351,6 +421,19 @@ static bool log_has(FILE *f, const char *needle)
     n = fread(text, 1, sizeof text - 1, f);
     text[n] = 0;
     return strstr(text, needle) != NULL;
+}
+
+/* True when the file at path contains needle. */
+static bool file_has(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    bool has;
+
+    if (f == NULL)
+        return false;
+    has = log_has(f, needle);
+    fclose(f);
+    return has;
 }
 
 static void log_restore(FILE **f)
@@ -665,6 +748,82 @@ TEST(dispatch_drops_a_stopped_worker_and_it_rejoins)
     kill(f.pid[0], SIGCONT);
     CHECK(poll_until(d, NULL, joined_at_least, 3));
     CHECK(poll_until(d, NULL, workers_at_least, 2));
+    CHECK(fleet_stop(&f));
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    log_restore(&log);
+}
+
+TEST(dispatch_worker_reconnects_to_a_new_coordinator)
+{
+    jobset_t js;
+    fleet_t f;
+    dispatch_t *d;
+    st_err_t err = {0};
+    FILE *log = log_to_file();
+
+    REQUIRE(make_jobs(&js, 10, 10));
+    fleet_init(&f, "again");
+    snprintf(f.errlog, sizeof f.errlog, "/tmp/strata-test-%ld-again.err", (long)getpid());
+    unlink(f.errlog);
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    REQUIRE(fleet_start(&f, 1));
+    REQUIRE(poll_until(d, NULL, workers_at_least, 1));
+    dispatch_destroy(&d); /* says BYE: the worker reconnects */
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, NULL));
+    CHECK_EQ_INT(n_identical(&js), js.n);
+    CHECK(file_has(f.errlog, "the coordinator said goodbye; reconnecting to ipc://"));
+    CHECK(fleet_stop(&f));
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    log_restore(&log);
+}
+
+/* A coordinator that takes the HELLO and never answers: the worker gives
+ * up on it after its timeout and connects again, to a real one by then. */
+TEST(dispatch_worker_reconnects_after_coordinator_silence)
+{
+    jobset_t js;
+    fleet_t f;
+    dispatch_t *d;
+    st_err_t err = {0};
+    void *zctx = zmq_ctx_new(), *mute;
+    zmq_msg_t msg;
+    int zero = 0, got = -1;
+    double end = now_s() + WAIT_S;
+    FILE *log = log_to_file();
+
+    REQUIRE(zctx != NULL);
+    REQUIRE(make_jobs(&js, 5, 5));
+    fleet_init(&f, "mute");
+    snprintf(f.errlog, sizeof f.errlog, "/tmp/strata-test-%ld-mute.err", (long)getpid());
+    unlink(f.errlog);
+    mute = zmq_socket(zctx, ZMQ_ROUTER);
+    zmq_setsockopt(mute, ZMQ_LINGER, &zero, sizeof zero);
+    REQUIRE(zmq_bind(mute, f.addr) == 0);
+    REQUIRE(fleet_start(&f, 1));
+    zmq_msg_init(&msg);
+    while (got < 0 && now_s() < end) { /* its HELLO (two frames: id, body) */
+        zmq_pollitem_t item = {.socket = mute, .events = ZMQ_POLLIN};
+        if (zmq_poll(&item, 1, 100) > 0)
+            got = zmq_msg_recv(&msg, mute, 0);
+    }
+    zmq_msg_close(&msg);
+    CHECK(got >= 0);
+    while (!file_has(f.errlog, "no heartbeat from the coordinator") && now_s() < end)
+        usleep(100000);
+    CHECK(file_has(f.errlog, "no heartbeat from the coordinator"));
+    zmq_close(mute);
+    zmq_ctx_term(zctx);
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, NULL));
+    CHECK_EQ_INT(n_identical(&js), js.n);
     CHECK(fleet_stop(&f));
     dispatch_destroy(&d);
     jobset_free(&js);
