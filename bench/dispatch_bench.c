@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -83,9 +84,13 @@ static double one_pass(dispatch_t *d, size_t n, const uint8_t *input, size_t siz
     return now() - t0;
 }
 
+/* Peak resident memory of the workers so far, KiB. */
+static long worker_peak_kib;
+
 /* Best jobs/s over PASSES at batch size batch; 0 on failure. */
 static double run_batch(const bench_opts_t *o, unsigned batch, const uint8_t *input)
 {
+    struct rusage ru;
     char addr[128];
     dispatch_stats_t st;
     dispatch_t *d;
@@ -111,7 +116,8 @@ static double run_batch(const bench_opts_t *o, unsigned batch, const uint8_t *in
             best = (double)n / s;
     }
     kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    if (wait4(pid, NULL, 0, &ru) == pid && ru.ru_maxrss > worker_peak_kib)
+        worker_peak_kib = ru.ru_maxrss;
     dispatch_destroy(&d);
     unlink(addr + strlen("ipc://"));
     return best;
@@ -203,6 +209,10 @@ int main(int argc, char **argv)
         printf("%8u %14.0f %10.2f %11.2fx\n", batches[i], rate, 1e6 / rate, rate / 100000.0);
         fflush(stdout);
     }
+    struct rusage self;
+    getrusage(RUSAGE_SELF, &self);
+    printf("peak memory: coordinator (this process) %.1f MB, worker %.1f MB\n",
+           (double)self.ru_maxrss / 1024.0, (double)worker_peak_kib / 1024.0);
     free(input);
     return 0;
 }
