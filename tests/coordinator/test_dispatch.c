@@ -830,6 +830,119 @@ TEST(dispatch_worker_reconnects_after_coordinator_silence)
     log_restore(&log);
 }
 
+/* Random bytes from a peer never crash the dispatcher; it keeps working. */
+TEST(dispatch_survives_random_messages)
+{
+    fleet_t f;
+    dispatch_t *d;
+    dispatch_stats_t st;
+    st_err_t err = {0};
+    void *zctx = zmq_ctx_new(), *s;
+    uint8_t msg[64];
+    uint32_t seed = 99;
+    proto_msg_t m;
+    buf_t b;
+    FILE *log = log_to_file();
+
+    buf_init(&b);
+    fleet_init(&f, "rand");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL && zctx != NULL);
+    s = raw_peer(zctx, f.addr);
+    for (int i = 0; i < 500; i++) {
+        size_t n = 1 + i % sizeof msg;
+        for (size_t k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            msg[k] = (uint8_t)(seed >> 16);
+        }
+        if (i % 3 == 0) /* a valid header, then junk */
+            memcpy(msg, "\x83\xa1v\x01\xa1t\x03", n < 7 ? n : 7);
+        zmq_send(s, msg, n, 0);
+    }
+    /* still answering: a HEARTBEAT from this unregistered peer gets REFUSED */
+    buf_reset(&b);
+    REQUIRE(proto_encode_heartbeat(&b) == ST_OK);
+    zmq_send(s, b.data, b.len, 0);
+    CHECK(peer_reply(d, s, &b, &m) && m.type == PROTO_REFUSED);
+    dispatch_stats(d, &st);
+    CHECK(st.malformed >= 400);
+    CHECK_EQ_INT(st.workers, 0);
+    zmq_close(s);
+    zmq_ctx_term(zctx);
+    dispatch_destroy(&d);
+    unlink(f.addr + strlen("ipc://"));
+    buf_free(&b);
+    log_restore(&log);
+}
+
+/* A worker facing a coordinator of ours that sends junk, a job of an
+ * unknown kind and a good job: it survives the junk, reports the bad job
+ * as an error, runs the good one. */
+TEST(dispatch_worker_survives_a_hostile_coordinator)
+{
+    fleet_t f;
+    void *zctx = zmq_ctx_new(), *r;
+    zmq_msg_t id, body;
+    proto_batch_t batch;
+    proto_msg_t m;
+    proto_result_t res;
+    buf_t b;
+    int zero = 0, seen_ok = 0, seen_err = 0;
+    double end = now_s() + WAIT_S;
+    static const uint8_t junk[] = {0x83, 0xa1, 'v', 0x01, 0xa1, 't',  0x02, 0xa4, 'j',
+                                   'o',  'b',  's', 0xdd, 0x7f, 0xff, 0xff, 0xff};
+
+    REQUIRE(zctx != NULL);
+    buf_init(&b);
+    fleet_init(&f, "hostile");
+    r = zmq_socket(zctx, ZMQ_ROUTER);
+    zmq_setsockopt(r, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(r, ZMQ_RCVTIMEO, &(int){WAIT_S * 1000}, sizeof(int));
+    REQUIRE(zmq_bind(r, f.addr) == 0);
+    REQUIRE(fleet_start(&f, 1));
+    zmq_msg_init(&id);
+    zmq_msg_init(&body);
+    REQUIRE(zmq_msg_recv(&id, r, 0) >= 0 && zmq_msg_recv(&body, r, 0) >= 0);
+    CHECK(proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m, NULL) == ST_OK &&
+          m.type == PROTO_HELLO && m.hello.slots == 1);
+    /* junk, a claimed count of two billion, a job of kind 200, an echo job */
+    zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+    zmq_send(r, "\xc1\xc1", 2, 0);
+    zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+    zmq_send(r, junk, sizeof junk, 0);
+    REQUIRE(proto_batch_begin(&batch, &b, PROTO_JOBS) == ST_OK);
+    REQUIRE(proto_batch_job(&batch, 1, 200, (span_t){(const uint8_t *)"x", 1}) == ST_OK);
+    REQUIRE(proto_batch_job(&batch, 2, JOBS_ECHO, (span_t){(const uint8_t *)"hello", 5}) == ST_OK);
+    proto_batch_end(&batch);
+    zmq_send(r, zmq_msg_data(&id), zmq_msg_size(&id), ZMQ_SNDMORE);
+    zmq_send(r, b.data, b.len, 0);
+    while ((seen_ok == 0 || seen_err == 0) && now_s() < end) {
+        zmq_pollitem_t item = {.socket = r, .events = ZMQ_POLLIN};
+        if (zmq_poll(&item, 1, 100) <= 0)
+            continue;
+        if (zmq_msg_recv(&id, r, 0) < 0 || zmq_msg_recv(&body, r, 0) < 0)
+            break;
+        if (proto_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m, NULL) != ST_OK ||
+            m.type != PROTO_RESULTS)
+            continue;
+        while (proto_next_result(&m, &res)) {
+            if (res.id == 2 && res.status == PROTO_STATUS_OK && res.data.len == 5 &&
+                memcmp(res.data.ptr, "hello", 5) == 0)
+                seen_ok++;
+            if (res.id == 1 && res.status == PROTO_STATUS_ERROR)
+                seen_err++;
+        }
+    }
+    CHECK_EQ_INT(seen_ok, 1);
+    CHECK_EQ_INT(seen_err, 1);
+    zmq_msg_close(&id);
+    zmq_msg_close(&body);
+    CHECK(fleet_stop(&f));
+    zmq_close(r);
+    zmq_ctx_term(zctx);
+    buf_free(&b);
+}
+
 TEST(dispatch_refuses_bad_options)
 {
     st_err_t err = {0};
