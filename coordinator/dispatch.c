@@ -27,7 +27,9 @@
 #include <zmq.h>
 
 #define DISPATCH_MAX_IDENT 255
-#define DISPATCH_RECV_BURST 256 /* messages handled before timers run again */
+/* Messages handled before timers run again: enough to take every queued
+ * heartbeat before judging who is silent after a long pause between polls. */
+#define DISPATCH_RECV_BURST 4096
 
 typedef struct djob djob_t;
 typedef struct dworker dworker_t;
@@ -212,7 +214,10 @@ static void drop_worker(dispatch_t *d, dworker_t *w, bool failed, const char *wh
 {
     size_t i;
 
-    LOG_WARN("worker %s dropped (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
+    if (failed)
+        LOG_WARN("worker %s dropped (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
+    else
+        LOG_INFO("worker %s left (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
     for (i = 0; i < d->n_workers && d->workers[i] != w; i++)
         ;
     d->workers[i] = d->workers[--d->n_workers];

@@ -19,7 +19,10 @@
  * inside dispatch_submit and dispatch_poll on the caller's thread (ZeroMQ's
  * own I/O threads apart), so the caller decides when the coordinator works
  * and can interleave it with its own scheduling. A dispatcher is used by one
- * thread at a time. */
+ * thread at a time. Heartbeats go out only inside dispatch_poll: while
+ * workers are attached, call it at least every heartbeat_ms (a caller busy
+ * for longer than the workers' timeout makes them reconnect, and their
+ * jobs in flight are run again). */
 #ifndef STRATA_DISPATCH_H
 #define STRATA_DISPATCH_H
 

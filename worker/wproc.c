@@ -383,10 +383,13 @@ typedef enum { MSG_NONE, MSG_OK, MSG_RECONNECT, MSG_REFUSED, MSG_FAILED } msg_ou
 static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_t *err)
 {
     w->last_recv = now_ms();
-    w->backoff = WPROC_BACKOFF_MIN_MS;
     switch (m->type) {
     case PROTO_JOBS:
+        w->backoff = WPROC_BACKOFF_MIN_MS; /* a working connection: start over */
         take_jobs(w, b, m);
+        return MSG_OK;
+    case PROTO_HEARTBEAT:
+        w->backoff = WPROC_BACKOFF_MIN_MS;
         return MSG_OK;
     case PROTO_BYE:
         return MSG_RECONNECT;

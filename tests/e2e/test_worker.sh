@@ -57,14 +57,16 @@ stop_with INT
 # with nobody there, after the timeout it says it reconnects
 "$strata" worker --connect "ipc://$tmp/silent" --threads 1 2>"$tmp/w.err" &
 pid=$!
-for i in $(seq 1 300); do
-    grep -q "reconnecting to ipc://" "$tmp/w.err" && break
+# (twice: the second delay is twice the first)
+for i in $(seq 1 600); do
+    grep -q "reconnecting to ipc://.* in 500 ms" "$tmp/w.err" && break
     sleep 0.1
 done
 kill -TERM "$pid"
 wait "$pid"
 same_rc=$?
 has "says it reconnects" "$(cat "$tmp/w.err")" "no heartbeat from the coordinator for 3000 ms; reconnecting to ipc://$tmp/silent in 250 ms"
+has "backs off" "$(cat "$tmp/w.err")" "reconnecting to ipc://$tmp/silent in 500 ms"
 if [ "$same_rc" -eq 0 ]; then pass; else fail "worker after reconnecting: exit $same_rc"; fi
 
 echo "$passed passed, $failed failed"
