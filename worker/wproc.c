@@ -79,6 +79,8 @@ typedef struct {
     buf_t out;
     uint64_t last_recv, last_send;
     unsigned backoff;
+    unsigned threads;
+    bool greeted; /* the coordinator has answered on this connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
 
@@ -259,6 +261,7 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
     if (proto_encode_hello(&w->out, &h) != ST_OK || !send_out(w))
         return st_fail(err, ST_EIO, "cannot send HELLO to %s", w->opts->connect);
     w->last_recv = now_ms();
+    w->greeted = false;
     return ST_OK;
 }
 
@@ -383,6 +386,10 @@ typedef enum { MSG_NONE, MSG_OK, MSG_RECONNECT, MSG_REFUSED, MSG_FAILED } msg_ou
 static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_t *err)
 {
     w->last_recv = now_ms();
+    if (!w->greeted && m->type != PROTO_REFUSED && m->type != PROTO_BYE) {
+        w->greeted = true;
+        say(w, "working for the coordinator at %s with %u threads", w->opts->connect, w->threads);
+    }
     switch (m->type) {
     case PROTO_JOBS:
         w->backoff = WPROC_BACKOFF_MIN_MS; /* a working connection: start over */
@@ -572,6 +579,7 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         rc = st_fail(err, ST_ENOMEM, "worker: cannot set up: %s", strerror(errno));
         goto out;
     }
+    w.threads = n;
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
         say_bye(&w);

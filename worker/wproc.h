@@ -13,7 +13,8 @@
  * does not know this worker (REFUSED with retry, e.g. after dropping it
  * for silence), the worker forgets its jobs (their results would be late:
  * the coordinator has requeued them), waits (exponential backoff up to a
- * cap, said on stderr), and connects again on a new socket. A REFUSED
+ * cap, said on stderr), and connects again on a new socket. The first
+ * answer on a connection is said on stderr too ("working for ..."). A REFUSED
  * without retry (another analyzer or protocol version) ends it with an
  * error. wproc_stop (from a signal handler) ends it cleanly: BYE, the
  * running jobs finish, the threads are joined.

@@ -777,6 +777,7 @@ TEST(dispatch_worker_reconnects_to_a_new_coordinator)
     CHECK(run_all(d, &js, NULL));
     CHECK_EQ_INT(n_identical(&js), js.n);
     CHECK(file_has(f.errlog, "the coordinator said goodbye; reconnecting to ipc://"));
+    CHECK(file_has(f.errlog, "working for the coordinator at ipc://"));
     CHECK(fleet_stop(&f));
     dispatch_destroy(&d);
     jobset_free(&js);
