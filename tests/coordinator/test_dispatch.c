@@ -333,7 +333,8 @@ static bool fleet_stop(fleet_t *f)
         clean = reap(f->pid[i]) == 0 && clean;
         f->pid[i] = 0;
     }
-    unlink(f->addr + strlen("ipc://"));
+    if (strncmp(f->addr, "ipc://", 6) == 0)
+        unlink(f->addr + strlen("ipc://"));
     if (f->errlog[0] != '\0')
         unlink(f->errlog);
     return clean;
@@ -942,6 +943,32 @@ TEST(dispatch_worker_survives_a_hostile_coordinator)
     zmq_close(r);
     zmq_ctx_term(zctx);
     buf_free(&b);
+}
+
+TEST(dispatch_runs_jobs_over_tcp)
+{
+    jobset_t js;
+    fleet_t f;
+    dispatch_t *d;
+    st_err_t err = {0};
+    FILE *log = log_to_file();
+
+    REQUIRE(make_jobs(&js, 10, 10));
+    fleet_init(&f, "tcp");
+    d = dispatch_new(&(dispatch_opts_t){.bind = "tcp://127.0.0.1:0"}, &err);
+    REQUIRE(d != NULL);
+    /* the port chosen by the system, as a worker would be told */
+    CHECK(strncmp(dispatch_endpoint(d), "tcp://127.0.0.1:", 16) == 0);
+    CHECK(strcmp(dispatch_endpoint(d), "tcp://127.0.0.1:0") != 0);
+    snprintf(f.addr, sizeof f.addr, "%s", dispatch_endpoint(d));
+    REQUIRE(fleet_start(&f, 1));
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, NULL));
+    CHECK_EQ_INT(n_identical(&js), js.n);
+    CHECK(fleet_stop(&f));
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    log_restore(&log);
 }
 
 TEST(dispatch_refuses_bad_options)
