@@ -608,6 +608,76 @@ st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t 
     return ST_OK;
 }
 
+static const char worker_usage[] =
+    "usage: strata worker --connect ADDR [--threads N]\n"
+    "\n"
+    "Run jobs for a coordinator: connect to it, say which analyzer version\n"
+    "this is and how many threads it has, run the scan and check jobs it\n"
+    "sends, send the results back. It says on stderr when a coordinator\n"
+    "answers; when the coordinator goes away, the worker reconnects with a\n"
+    "growing delay (at most 5 s) and says so on stderr. SIGTERM or SIGINT:\n"
+    "say goodbye, finish the running jobs, exit 0.\n"
+    "\n"
+    "options:\n"
+    "  --connect ADDR        the coordinator: ipc:///path or tcp://host:port\n"
+    "  --threads N           analysis threads; 0 (default) means one per\n"
+    "                        online CPU\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "exit status: 0 stopped by a signal, 2 usage error, refused by the\n"
+    "coordinator (another analyzer version), or internal error\n";
+
+const char *cli_worker_usage(void)
+{
+    return worker_usage;
+}
+
+/* One argument of `strata worker`. */
+static st_rc_t worker_arg(cli_worker_t *w, int argc, char *const *argv, int *i, st_err_t *err)
+{
+    const char *arg = argv[*i], *v;
+    bool missing;
+    size_t n;
+
+    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+        w->help = true;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--connect", &missing)) != NULL || missing) {
+        if (v == NULL || (strncmp(v, "ipc://", 6) != 0 && strncmp(v, "tcp://", 6) != 0) ||
+            v[6] == '\0')
+            return st_fail(err, ST_EINVAL,
+                           "option '--connect' needs an address: ipc:///path or tcp://host:port");
+        w->connect = v;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--threads", &missing)) != NULL || missing) {
+        if (v == NULL || !parse_size(v, CLI_MAX_JOBS, &n))
+            return st_fail(err, ST_EINVAL,
+                           "invalid value for --threads (expected a number from 0 to %d)",
+                           CLI_MAX_JOBS);
+        w->threads = (unsigned)n;
+        return ST_OK;
+    }
+    if (arg[0] == '-')
+        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
+    return st_fail(err, ST_EINVAL, "unexpected argument '%s'", arg);
+}
+
+st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_t *err)
+{
+    cli_worker_t w = {0};
+    st_rc_t rc;
+
+    for (int i = 0; i < argc; i++)
+        if ((rc = worker_arg(&w, argc, argv, &i, err)) != ST_OK)
+            return rc;
+    if (!w.help && w.connect == NULL)
+        return st_fail(err, ST_EINVAL, "missing --connect ADDR");
+    *out = w;
+    return ST_OK;
+}
+
 /* Length of the longest prefix in list that code starts with, or -1. */
 static long longest_match(const char *const *list, size_t n, const char *code)
 {

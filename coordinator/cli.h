@@ -132,4 +132,20 @@ st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t 
 /* The usage text of `strata cache`, static. */
 const char *cli_cache_usage(void);
 
+/* The parsed command line of `strata worker`; connect is borrowed from argv. */
+typedef struct {
+    const char *connect; /* --connect ADDR (required): ipc:// or tcp:// */
+    unsigned threads;    /* --threads N; 0: one per online CPU */
+    bool help;           /* --help: print usage, exit 0 */
+} cli_worker_t;
+
+/* Parses the arguments after `worker`. ST_EINVAL with a message for stderr
+ * after "strata worker: " for an unknown option, a missing or bad value, a
+ * missing --connect, an address that is not ipc:// or tcp://, or a stray
+ * argument; *out untouched then. Pure. */
+st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_t *err);
+
+/* The usage text of `strata worker`, static. */
+const char *cli_worker_usage(void);
+
 #endif

@@ -17,8 +17,10 @@
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
 #include "worker/exec.h"
+#include "worker/wproc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,7 @@ static int cmd_cache(int argc, char **argv);
 static int cmd_graph(int argc, char **argv);
 static int cmd_keygen(int argc, char **argv);
 static const char *keygen_usage(void);
+static int cmd_worker(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -49,6 +52,8 @@ static const command_t commands[] = {
      cli_cache_usage},
     {"keygen", cmd_keygen, "write a CurveZMQ key pair for a cluster's authentication",
      keygen_usage},
+    {"worker", cmd_worker, "run jobs for a coordinator (strata worker --connect ADDR)",
+     cli_worker_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -463,6 +468,43 @@ static int cmd_keygen(int argc, char **argv)
 static int cmd_cache(int argc, char **argv)
 {
     return cachecmd_run(argc - 1, argv + 1, stdout, stderr);
+}
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    wproc_stop();
+}
+
+/* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
+ * environment variable STRATA_TEST_CRASH_ON is a test hook: a job whose
+ * input contains its value aborts the worker (a poison pill). */
+static int cmd_worker(int argc, char **argv)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    cli_worker_t cfg;
+    st_err_t err = {0};
+    wproc_opts_t opts;
+
+    if (cli_parse_worker(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata worker: %s\nTry 'strata worker --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(cli_worker_usage(), stdout);
+        return EXIT_CLEAN;
+    }
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    opts = (wproc_opts_t){
+        .connect = cfg.connect, .threads = cfg.threads, .crash_on = getenv("STRATA_TEST_CRASH_ON")};
+    if (wproc_run(&opts, &err) != ST_OK) {
+        fprintf(stderr, "strata worker: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    return EXIT_CLEAN;
 }
 
 int main(int argc, char **argv)

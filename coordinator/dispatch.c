@@ -1,0 +1,756 @@
+/* dispatch.c - the worker registry, credits, heartbeats and retries (see
+ * dispatch.h).
+ *
+ * State: every unfinished job is a heap record found by id (hmap); a job
+ * waits in one of two FIFO queues or is in flight on exactly one worker,
+ * whose flight list holds it (the job knows its index there, so a result
+ * removes it in O(1)). Jobs that were lost with a worker wait in the
+ * suspect queue: each is sent alone to a worker with nothing else in
+ * flight, and that worker gets nothing more until it answers, so a job
+ * that crashes workers is charged for its own crashes only. Workers are
+ * found by their ZeroMQ routing id; each registration gets a new serial,
+ * and a job records the serial of the worker it went to, so a result
+ * from anyone else (a worker dropped for silence that wakes up, a worker
+ * that was re-registered) is recognised as late and ignored. */
+#include "coordinator/dispatch.h"
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/hmap.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "worker/jobkey.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#define DISPATCH_MAX_IDENT 255
+/* Messages handled before timers run again: enough to take every queued
+ * heartbeat before judging who is silent after a long pause between polls. */
+#define DISPATCH_RECV_BURST 4096
+
+typedef struct djob djob_t;
+typedef struct dworker dworker_t;
+
+struct djob {
+    uint64_t id;
+    uint32_t kind;
+    uint32_t losses; /* times lost with a worker */
+    uint64_t worker; /* serial of the worker it is in flight on; 0: queued */
+    size_t slot;     /* its index in that worker's flight list */
+    size_t len;
+    uint8_t input[];
+};
+
+/* A FIFO of jobs (ring buffer). */
+typedef struct {
+    djob_t **items;
+    size_t head, count, cap;
+} queue_t;
+
+struct dworker {
+    uint8_t ident[DISPATCH_MAX_IDENT];
+    size_t ident_len;
+    uint64_t serial;
+    char name[PROTO_MAX_NAME + 1];
+    uint32_t slots;
+    size_t credit; /* slots * depth */
+    djob_t **flight;
+    size_t n_flight, cap_flight;
+    uint64_t last_recv, last_send; /* ms, monotonic */
+    bool quarantine;               /* running a suspect job alone */
+    bool draining;                 /* to become idle for a suspect */
+};
+
+struct dispatch {
+    dispatch_opts_t opts;
+    char version[PROTO_MAX_NAME + 1];
+    char endpoint[512];
+    void *zctx;
+    void *sock;
+    hmap_t *jobs;    /* id -> djob_t* */
+    queue_t queue;   /* fresh jobs */
+    queue_t suspect; /* jobs lost with a worker, to retry alone */
+    dworker_t **workers;
+    size_t n_workers, cap_workers;
+    uint64_t next_serial;
+    size_t in_flight;
+    buf_t out; /* the message being built */
+    dispatch_stats_t stats;
+    /* the callback of the poll in progress */
+    dispatch_done_fn done;
+    void *done_ctx;
+    size_t finished; /* jobs finished during this poll */
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- queues ---------------------------------------------------------------------------- */
+
+static bool queue_grow(queue_t *q)
+{
+    size_t cap = q->cap == 0 ? 64 : q->cap * 2;
+    djob_t **items = st_calloc(cap, sizeof *items);
+
+    if (items == NULL)
+        return false;
+    for (size_t i = 0; i < q->count; i++)
+        items[i] = q->items[(q->head + i) % q->cap];
+    st_free(q->items);
+    q->items = items;
+    q->head = 0;
+    q->cap = cap;
+    return true;
+}
+
+static bool queue_push(queue_t *q, djob_t *j)
+{
+    if (q->count == q->cap && !queue_grow(q))
+        return false;
+    q->items[(q->head + q->count) % q->cap] = j;
+    q->count++;
+    return true;
+}
+
+static djob_t *queue_at(const queue_t *q, size_t i)
+{
+    return q->items[(q->head + i) % q->cap];
+}
+
+static void queue_pop(queue_t *q, size_t n)
+{
+    q->head = (q->head + n) % q->cap;
+    q->count -= n;
+}
+
+/* ---- workers ------------------------------------------------------------------------- */
+
+static dworker_t *find_worker(const dispatch_t *d, const uint8_t *ident, size_t len)
+{
+    for (size_t i = 0; i < d->n_workers; i++)
+        if (d->workers[i]->ident_len == len && memcmp(d->workers[i]->ident, ident, len) == 0)
+            return d->workers[i];
+    return NULL;
+}
+
+static bool flight_add(dworker_t *w, djob_t *j)
+{
+    if (w->n_flight == w->cap_flight) {
+        size_t cap = w->cap_flight == 0 ? 16 : w->cap_flight * 2;
+        djob_t **grown = st_realloc(w->flight, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return false;
+        w->flight = grown;
+        w->cap_flight = cap;
+    }
+    j->worker = w->serial;
+    j->slot = w->n_flight;
+    w->flight[w->n_flight++] = j;
+    return true;
+}
+
+static void flight_remove(dworker_t *w, djob_t *j)
+{
+    djob_t *last = w->flight[--w->n_flight];
+
+    w->flight[j->slot] = last;
+    last->slot = j->slot;
+    j->worker = 0;
+}
+
+/* ---- finishing jobs ------------------------------------------------------------------ */
+
+static void finish(dispatch_t *d, djob_t *j, dispatch_status_t status, span_t result)
+{
+    hmap_remove_u64(d->jobs, j->id);
+    if (status == DISPATCH_OK)
+        d->stats.completed++;
+    else if (status == DISPATCH_ERROR)
+        d->stats.errors++;
+    else
+        d->stats.lost++;
+    d->finished++;
+    if (d->done != NULL)
+        d->done(d->done_ctx, j->id, status, result);
+    st_free(j);
+}
+
+/* A job whose worker is gone: to the suspect queue, or given up. */
+static void job_lost(dispatch_t *d, djob_t *j, bool count)
+{
+    char msg[160];
+    int n;
+
+    if (count)
+        j->losses++;
+    if (j->losses > d->opts.max_retries) {
+        n = snprintf(msg, sizeof msg,
+                     "internal error: job lost with its worker %u times (does it crash workers?)",
+                     j->losses);
+        LOG_WARN("job %llu (kind %u, input of %zu bytes) given up after %u lost workers",
+                 (unsigned long long)j->id, j->kind, j->len, j->losses);
+        finish(d, j, DISPATCH_LOST, (span_t){(const uint8_t *)msg, (size_t)n});
+        return;
+    }
+    d->stats.retries++;
+    if (!queue_push(j->losses > 0 ? &d->suspect : &d->queue, j)) {
+        n = snprintf(msg, sizeof msg, "internal error: out of memory requeueing the job");
+        finish(d, j, DISPATCH_LOST, (span_t){(const uint8_t *)msg, (size_t)n});
+    }
+}
+
+/* Removes w from the registry; its jobs go back (counted as losses when the
+ * worker failed rather than left). */
+static void drop_worker(dispatch_t *d, dworker_t *w, bool failed, const char *why)
+{
+    size_t i;
+
+    if (failed)
+        LOG_WARN("worker %s dropped (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
+    else
+        LOG_INFO("worker %s left (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
+    for (i = 0; i < d->n_workers && d->workers[i] != w; i++)
+        ;
+    d->workers[i] = d->workers[--d->n_workers];
+    d->stats.dropped++;
+    d->stats.workers--;
+    d->stats.slots -= w->slots;
+    d->in_flight -= w->n_flight;
+    for (i = 0; i < w->n_flight; i++) {
+        w->flight[i]->worker = 0;
+        job_lost(d, w->flight[i], failed);
+    }
+    st_free(w->flight);
+    st_free(w);
+}
+
+/* ---- sending --------------------------------------------------------------------------- */
+
+/* Sends d->out to ident. 0 sent; EHOSTUNREACH (the peer is gone), EAGAIN
+ * (its queue is full) or another errno. */
+static int send_to(dispatch_t *d, const uint8_t *ident, size_t len)
+{
+    if (zmq_send(d->sock, ident, len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return zmq_errno();
+    if (zmq_send(d->sock, d->out.data, d->out.len, ZMQ_DONTWAIT) < 0)
+        return zmq_errno();
+    return 0;
+}
+
+/* Sends d->out to a registered worker; false when the worker was dropped
+ * (unreachable) or the message could not go (w stays, nothing happened). */
+static bool send_worker(dispatch_t *d, dworker_t *w, uint64_t now)
+{
+    int e = send_to(d, w->ident, w->ident_len);
+
+    if (e == 0) {
+        w->last_send = now;
+        return true;
+    }
+    if (e == EHOSTUNREACH)
+        drop_worker(d, w, true, "connection gone");
+    else if (e != EAGAIN)
+        LOG_WARN("worker %s: send failed: %s", w->name, zmq_strerror(e));
+    return false;
+}
+
+/* A message without body to an unregistered peer (REFUSED). */
+static void refuse(dispatch_t *d, const uint8_t *ident, size_t len, const char *reason, bool retry)
+{
+    buf_reset(&d->out);
+    if (proto_encode_refused(&d->out, reason, retry) == ST_OK)
+        (void)send_to(d, ident, len);
+}
+
+/* Sends the first n jobs of q to w as one batch; false when nothing was sent. */
+static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64_t now)
+{
+    proto_batch_t batch;
+    size_t i;
+
+    buf_reset(&d->out);
+    if (proto_batch_begin(&batch, &d->out, PROTO_JOBS) != ST_OK)
+        return false;
+    for (i = 0; i < n; i++) {
+        djob_t *j = queue_at(q, i);
+
+        if (proto_batch_job(&batch, j->id, j->kind, (span_t){j->input, j->len}) != ST_OK)
+            break;
+    }
+    n = i;
+    proto_batch_end(&batch);
+    if (n == 0 || !send_worker(d, w, now))
+        return false;
+    for (i = 0; i < n; i++) {
+        djob_t *j = queue_at(q, i);
+
+        if (!flight_add(w, j)) { /* out of memory: the job waits in the queue */
+            n = i;
+            break;
+        }
+    }
+    queue_pop(q, n);
+    d->in_flight += n;
+    d->stats.batches++;
+    return n > 0;
+}
+
+/* How many of q's first jobs fit a batch for a worker with room jobs free. */
+static size_t batch_size(const dispatch_t *d, const queue_t *q, size_t room)
+{
+    size_t n = 0, bytes = 0;
+
+    if (room > d->opts.batch_max)
+        room = d->opts.batch_max;
+    while (n < room && n < q->count) {
+        size_t len = queue_at(q, n)->len;
+
+        if (n > 0 && bytes + len > d->opts.batch_bytes)
+            break;
+        bytes += len;
+        n++;
+    }
+    return n;
+}
+
+/* Suspect jobs go one at a time to idle workers; while none is idle, the
+ * least busy worker drains (gets no new jobs). */
+static void pump_suspects(dispatch_t *d, uint64_t now)
+{
+    if (d->suspect.count == 0) /* nothing to make room for: no one drains */
+        for (size_t i = 0; i < d->n_workers; i++)
+            d->workers[i]->draining = false;
+    while (d->suspect.count > 0) {
+        dworker_t *idle = NULL, *least = NULL;
+
+        for (size_t i = 0; i < d->n_workers; i++) {
+            dworker_t *w = d->workers[i];
+
+            if (w->quarantine)
+                continue;
+            if (w->n_flight == 0 && idle == NULL)
+                idle = w;
+            if (least == NULL || w->n_flight < least->n_flight)
+                least = w;
+        }
+        if (idle == NULL) {
+            bool any_draining = false;
+
+            for (size_t i = 0; i < d->n_workers; i++)
+                any_draining = any_draining || d->workers[i]->draining;
+            if (!any_draining && least != NULL)
+                least->draining = true;
+            return;
+        }
+        if (!send_batch(d, idle, &d->suspect, 1, now))
+            return;
+        idle->draining = false;
+        idle->quarantine = true;
+    }
+}
+
+/* Fresh jobs, a batch per worker with credit per round, until none fits. */
+static void pump(dispatch_t *d, uint64_t now)
+{
+    bool progress = true;
+
+    pump_suspects(d, now);
+    while (progress && d->queue.count > 0) {
+        progress = false;
+        for (size_t i = 0; i < d->n_workers && d->queue.count > 0; i++) {
+            dworker_t *w = d->workers[i];
+            size_t n;
+
+            if (w->quarantine || w->draining || w->n_flight >= w->credit)
+                continue;
+            n = batch_size(d, &d->queue, w->credit - w->n_flight);
+            if (send_batch(d, w, &d->queue, n, now))
+                progress = true;
+            else
+                break; /* the registry may have changed: start over next time */
+        }
+    }
+}
+
+/* Heartbeats out, silent workers dropped. */
+static void timers(dispatch_t *d, uint64_t now)
+{
+    for (size_t i = 0; i < d->n_workers;) {
+        dworker_t *w = d->workers[i];
+        char why[64];
+
+        if (now - w->last_recv > d->opts.timeout_ms) {
+            snprintf(why, sizeof why, "no heartbeat for %llu ms",
+                     (unsigned long long)(now - w->last_recv));
+            drop_worker(d, w, true, why);
+            continue; /* slot i holds another worker now */
+        }
+        if (now - w->last_send >= d->opts.heartbeat_ms) {
+            buf_reset(&d->out);
+            if (proto_encode_heartbeat(&d->out) == ST_OK && !send_worker(d, w, now) &&
+                (i >= d->n_workers || d->workers[i] != w))
+                continue; /* dropped */
+        }
+        i++;
+    }
+}
+
+/* ---- receiving ------------------------------------------------------------------------ */
+
+static void copy_str(char *dst, proto_str_t s)
+{
+    memcpy(dst, s.ptr, s.len);
+    dst[s.len] = 0;
+}
+
+static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const proto_msg_t *m,
+                     uint64_t now)
+{
+    const proto_hello_t *h = &m->hello;
+    dworker_t *w = find_worker(d, ident, len);
+    char reason[PROTO_MAX_NAME * 2 + 96];
+
+    if (w != NULL)
+        drop_worker(d, w, false, "said HELLO again");
+    if (h->version.len != strlen(d->version) ||
+        memcmp(h->version.ptr, d->version, h->version.len)) {
+        snprintf(reason, sizeof reason, "analyzer version %.*s, the coordinator runs %s",
+                 (int)h->version.len, h->version.ptr, d->version);
+        LOG_WARN("worker %.*s on %.*s refused: %s", (int)h->id.len, h->id.ptr, (int)h->host.len,
+                 h->host.ptr, reason);
+        d->stats.refused++;
+        refuse(d, ident, len, reason, false);
+        return;
+    }
+    if (d->n_workers >= d->opts.max_workers) {
+        LOG_WARN("worker %.*s refused: %zu workers already", (int)h->id.len, h->id.ptr,
+                 d->n_workers);
+        d->stats.refused++;
+        refuse(d, ident, len, "too many workers", true);
+        return;
+    }
+    if (d->n_workers == d->cap_workers) {
+        size_t cap = d->cap_workers == 0 ? 8 : d->cap_workers * 2;
+        dworker_t **grown = st_realloc(d->workers, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return; /* it will say HELLO again after its timeout */
+        d->workers = grown;
+        d->cap_workers = cap;
+    }
+    if ((w = st_calloc(1, sizeof *w)) == NULL)
+        return;
+    memcpy(w->ident, ident, len);
+    w->ident_len = len;
+    w->serial = ++d->next_serial;
+    copy_str(w->name, h->id);
+    w->slots = h->slots;
+    w->credit = (size_t)h->slots * d->opts.depth;
+    w->last_recv = w->last_send = now;
+    d->workers[d->n_workers++] = w;
+    d->stats.joined++;
+    d->stats.workers++;
+    d->stats.slots += w->slots;
+    LOG_INFO("worker %s on %.*s joined: %u slots, %u NUMA nodes, cpu %.*s", w->name,
+             (int)h->host.len, h->host.ptr, h->slots, h->numa, (int)h->cpu.len, h->cpu.ptr);
+}
+
+static void on_results(dispatch_t *d, dworker_t *w, proto_msg_t *m)
+{
+    proto_result_t r;
+    uint64_t val;
+
+    while (proto_next_result(m, &r)) {
+        djob_t *j;
+
+        if (hmap_get_u64(d->jobs, r.id, &val) != ST_OK ||
+            (j = (djob_t *)(uintptr_t)val)->worker != w->serial) {
+            d->stats.late++;
+            continue;
+        }
+        flight_remove(w, j);
+        d->in_flight--;
+        finish(d, j, r.status == PROTO_STATUS_OK ? DISPATCH_OK : DISPATCH_ERROR, r.data);
+    }
+    if (w->n_flight == 0)
+        w->quarantine = false;
+}
+
+/* One message from ident. */
+static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const uint8_t *body,
+                       size_t blen, uint64_t now)
+{
+    dworker_t *w = find_worker(d, ident, len);
+    st_err_t err = {0};
+    proto_msg_t m;
+    uint32_t v, t;
+    char reason[96];
+
+    if (proto_decode(body, blen, &m, &err) != ST_OK) {
+        d->stats.malformed++;
+        if (proto_peek(body, blen, &v, &t) && v != PROTO_VERSION && t == PROTO_HELLO) {
+            snprintf(reason, sizeof reason, "protocol version %u, the coordinator speaks %d", v,
+                     PROTO_VERSION);
+            LOG_WARN("worker refused: %s", reason);
+            d->stats.refused++;
+            refuse(d, ident, len, reason, false);
+            return;
+        }
+        LOG_WARN("%s %s: malformed message dropped: %s", w != NULL ? "worker" : "peer",
+                 w != NULL ? w->name : "(unregistered)", err.msg);
+        return;
+    }
+    if (m.type == PROTO_HELLO) {
+        on_hello(d, ident, len, &m, now);
+        return;
+    }
+    if (w == NULL) {
+        /* dropped earlier (or never said HELLO): whatever it sends is late */
+        if (m.type == PROTO_RESULTS)
+            d->stats.late += m.count;
+        if (m.type != PROTO_BYE)
+            refuse(d, ident, len, "unknown worker (dropped?): say HELLO again", true);
+        return;
+    }
+    w->last_recv = now;
+    if (m.type == PROTO_RESULTS)
+        on_results(d, w, &m);
+    else if (m.type == PROTO_BYE)
+        drop_worker(d, w, false, "said BYE");
+    else if (m.type != PROTO_HEARTBEAT)
+        LOG_WARN("worker %s: unexpected %s message dropped", w->name, proto_type_name(m.type));
+}
+
+/* Receives one message if there is one: 1 handled, 0 none, -1 socket error. */
+static int recv_one(dispatch_t *d, uint64_t now)
+{
+    zmq_msg_t ident, body;
+    int more, rc = 1;
+    size_t more_len = sizeof more;
+
+    zmq_msg_init(&ident);
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&ident, d->sock, ZMQ_DONTWAIT) < 0) {
+        rc = zmq_errno() == EAGAIN ? 0 : (zmq_errno() == EINTR ? 0 : -1);
+        goto out;
+    }
+    if (zmq_msg_recv(&body, d->sock, 0) < 0) {
+        rc = -1;
+        goto out;
+    }
+    zmq_getsockopt(d->sock, ZMQ_RCVMORE, &more, &more_len);
+    if (more) { /* a peer speaks in several frames: not our protocol */
+        while (more && zmq_msg_recv(&body, d->sock, 0) >= 0)
+            zmq_getsockopt(d->sock, ZMQ_RCVMORE, &more, &more_len);
+        d->stats.malformed++;
+        goto out;
+    }
+    if (zmq_msg_size(&ident) <= DISPATCH_MAX_IDENT)
+        on_message(d, zmq_msg_data(&ident), zmq_msg_size(&ident), zmq_msg_data(&body),
+                   zmq_msg_size(&body), now);
+out:
+    zmq_msg_close(&ident);
+    zmq_msg_close(&body);
+    return rc;
+}
+
+/* ---- the public functions ---------------------------------------------------------- */
+
+static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
+{
+    if (o->bind == NULL || *o->bind == '\0')
+        return st_fail(err, ST_EINVAL, "dispatch: no address to bind");
+    if (o->version == NULL)
+        o->version = JOBKEY_ANALYZER_VERSION;
+    if (strlen(o->version) > PROTO_MAX_NAME)
+        return st_fail(err, ST_EINVAL, "dispatch: analyzer version too long");
+    o->heartbeat_ms = o->heartbeat_ms == 0 ? 500 : o->heartbeat_ms;
+    o->timeout_ms = o->timeout_ms == 0 ? 3000 : o->timeout_ms;
+    o->depth = o->depth == 0 ? 2 : o->depth;
+    o->batch_max = o->batch_max == 0 ? 64 : o->batch_max;
+    o->batch_bytes = o->batch_bytes == 0 ? (size_t)4 << 20 : o->batch_bytes;
+    o->max_retries = o->max_retries == 0 ? 3 : o->max_retries;
+    o->max_workers = o->max_workers == 0 ? 1024 : o->max_workers;
+    if (o->batch_max > PROTO_MAX_JOBS || o->batch_bytes > PROTO_MAX_MSG / 2 ||
+        o->timeout_ms <= o->heartbeat_ms)
+        return st_fail(err, ST_EINVAL, "dispatch: bad batch or heartbeat options");
+    return ST_OK;
+}
+
+static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
+{
+    int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
+    int one = 1, zero = 0, hwm = 100000;
+    size_t len = sizeof d->endpoint;
+
+    if ((d->zctx = zmq_ctx_new()) == NULL || (d->sock = zmq_socket(d->zctx, ZMQ_ROUTER)) == NULL)
+        return st_fail(err, ST_EIO, "dispatch: zmq: %s", zmq_strerror(zmq_errno()));
+    if (zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        return st_fail(err, ST_EIO, "dispatch: zmq options: %s", zmq_strerror(zmq_errno()));
+    if (zmq_bind(d->sock, d->opts.bind) != 0)
+        return st_fail(err, ST_EIO, "cannot bind %s: %s", d->opts.bind, zmq_strerror(zmq_errno()));
+    if (zmq_getsockopt(d->sock, ZMQ_LAST_ENDPOINT, d->endpoint, &len) != 0)
+        snprintf(d->endpoint, sizeof d->endpoint, "%s", d->opts.bind);
+    return ST_OK;
+}
+
+dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err)
+{
+    dispatch_t *d = st_calloc(1, sizeof *d);
+
+    if (d == NULL) {
+        st_fail(err, ST_ENOMEM, "dispatch: out of memory");
+        return NULL;
+    }
+    d->opts = *opts;
+    buf_init(&d->out);
+    if (check_opts(&d->opts, err) != ST_OK)
+        goto fail;
+    snprintf(d->version, sizeof d->version, "%s", d->opts.version);
+    d->opts.version = d->version;
+    if ((d->jobs = hmap_new(HMAP_U64)) == NULL) {
+        st_fail(err, ST_ENOMEM, "dispatch: out of memory");
+        goto fail;
+    }
+    if (open_socket(d, err) != ST_OK)
+        goto fail;
+    return d;
+fail:
+    dispatch_destroy(&d);
+    return NULL;
+}
+
+void dispatch_destroy(dispatch_t **self_p)
+{
+    dispatch_t *d;
+    hmap_iter_t it = HMAP_ITER_INIT;
+
+    if (self_p == NULL || (d = *self_p) == NULL)
+        return;
+    for (size_t i = 0; i < d->n_workers; i++) {
+        buf_reset(&d->out);
+        if (proto_encode_bye(&d->out, "coordinator closing") == ST_OK)
+            (void)send_to(d, d->workers[i]->ident, d->workers[i]->ident_len);
+        st_free(d->workers[i]->flight);
+        st_free(d->workers[i]);
+    }
+    st_free(d->workers);
+    while (d->jobs != NULL && hmap_next(d->jobs, &it))
+        st_free((void *)(uintptr_t)it.val);
+    hmap_destroy(&d->jobs);
+    st_free(d->queue.items);
+    st_free(d->suspect.items);
+    buf_free(&d->out);
+    if (d->sock != NULL) {
+        int linger = 100; /* time for the BYEs to leave */
+        zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(d->sock);
+    }
+    if (d->zctx != NULL)
+        zmq_ctx_term(d->zctx);
+    st_free(d);
+    *self_p = NULL;
+}
+
+const char *dispatch_endpoint(const dispatch_t *self)
+{
+    return self->endpoint;
+}
+
+st_rc_t dispatch_submit(dispatch_t *d, uint64_t id, uint32_t kind, span_t input, st_err_t *err)
+{
+    djob_t *j;
+
+    if (input.len > PROTO_MAX_INPUT || kind > PROTO_MAX_KIND)
+        return st_fail(err, ST_ELIMIT, "job %llu: input of %zu bytes or kind %u over the limits",
+                       (unsigned long long)id, input.len, kind);
+    if (hmap_get_u64(d->jobs, id, NULL) == ST_OK)
+        return st_fail(err, ST_EEXIST, "job %llu already submitted", (unsigned long long)id);
+    if ((j = st_malloc(sizeof *j + input.len)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory queueing job %llu", (unsigned long long)id);
+    *j = (djob_t){.id = id, .kind = kind, .len = input.len};
+    if (input.len > 0)
+        memcpy(j->input, input.ptr, input.len);
+    if (hmap_put_u64(d->jobs, id, (uint64_t)(uintptr_t)j) != ST_OK) {
+        st_free(j);
+        return st_fail(err, ST_ENOMEM, "out of memory queueing job %llu", (unsigned long long)id);
+    }
+    if (!queue_push(&d->queue, j)) {
+        hmap_remove_u64(d->jobs, id);
+        st_free(j);
+        return st_fail(err, ST_ENOMEM, "out of memory queueing job %llu", (unsigned long long)id);
+    }
+    return ST_OK;
+}
+
+/* Handles what is ready: messages (a burst), timers, sends. */
+static st_rc_t work(dispatch_t *d, st_err_t *err)
+{
+    uint64_t now = now_ms();
+    int r = 1;
+
+    for (int i = 0; i < DISPATCH_RECV_BURST && r == 1; i++)
+        if ((r = recv_one(d, now)) < 0)
+            return st_fail(err, ST_EIO, "dispatch: receive: %s", zmq_strerror(zmq_errno()));
+    timers(d, now);
+    pump(d, now);
+    return ST_OK;
+}
+
+st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void *ctx,
+                      st_err_t *err)
+{
+    uint64_t start = now_ms();
+    st_rc_t rc;
+
+    d->done = done;
+    d->done_ctx = ctx;
+    d->finished = 0;
+    if (timeout_ms < 0 && dispatch_pending(d) == 0)
+        timeout_ms = 0; /* nothing can finish: do not wait forever */
+    for (;;) {
+        zmq_pollitem_t item = {.socket = d->sock, .events = ZMQ_POLLIN};
+        uint64_t elapsed;
+        long wait = d->opts.heartbeat_ms / 2;
+
+        if ((rc = work(d, err)) != ST_OK || d->finished > 0)
+            break;
+        elapsed = now_ms() - start;
+        if (timeout_ms >= 0 && elapsed >= (uint64_t)timeout_ms)
+            break;
+        if (timeout_ms >= 0 && (uint64_t)timeout_ms - elapsed < (uint64_t)wait)
+            wait = (long)((uint64_t)timeout_ms - elapsed);
+        if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR) {
+            rc = st_fail(err, ST_EIO, "dispatch: poll: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+    }
+    d->done = NULL;
+    d->done_ctx = NULL;
+    return rc;
+}
+
+size_t dispatch_pending(const dispatch_t *d)
+{
+    return hmap_count(d->jobs);
+}
+
+void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
+{
+    *out = d->stats;
+    out->queued = d->queue.count + d->suspect.count;
+    out->in_flight = d->in_flight;
+}

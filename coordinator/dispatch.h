@@ -1,0 +1,114 @@
+/* dispatch.h - the coordinator's side of the worker protocol: jobs out,
+ * results in, over one ZeroMQ ROUTER socket.
+ *
+ * A caller submits jobs (an id of its own, a kind from worker/jobs.h, the
+ * input bytes) and drives the dispatcher with dispatch_poll, which hands
+ * back each finished job through a callback. In between, the dispatcher
+ * keeps a registry of the workers that said HELLO (refusing those of another
+ * analyzer or protocol version), sends each at most slots * depth jobs at a
+ * time in batches (credit-based flow control: enough in flight to keep every
+ * slot busy, no more, so that a new worker or a dead one changes the balance
+ * at once), exchanges heartbeats, and survives losing workers: a worker that
+ * stops heartbeating or whose connection is gone is dropped, its jobs go
+ * back to the queue, and a late result from it is ignored. A job lost with
+ * its worker is retried, alone on an idle worker (so that a job that kills
+ * its worker takes no other job down with it), at most max_retries times;
+ * then it finishes with DISPATCH_LOST and the run goes on.
+ *
+ * Single-threaded by design: there is no hidden thread, everything happens
+ * inside dispatch_submit and dispatch_poll on the caller's thread (ZeroMQ's
+ * own I/O threads apart), so the caller decides when the coordinator works
+ * and can interleave it with its own scheduling. A dispatcher is used by one
+ * thread at a time. Heartbeats go out only inside dispatch_poll: while
+ * workers are attached, call it at least every heartbeat_ms (a caller busy
+ * for longer than the workers' timeout makes them reconnect, and their
+ * jobs in flight are run again). */
+#ifndef STRATA_DISPATCH_H
+#define STRATA_DISPATCH_H
+
+#include "common/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dispatch dispatch_t;
+
+typedef struct {
+    const char *bind;      /* "ipc:///path" or "tcp://host:port" (port 0 or *: any) */
+    const char *version;   /* the analyzer version workers must report;
+                              NULL: JOBKEY_ANALYZER_VERSION */
+    unsigned heartbeat_ms; /* a message to each worker at least this often; 0: 500 */
+    unsigned timeout_ms;   /* a worker silent this long is dropped; 0: 3000 */
+    unsigned depth;        /* jobs in flight per slot; 0: 2 */
+    unsigned batch_max;    /* jobs per message at most; 0: 64 (<= PROTO_MAX_JOBS) */
+    size_t batch_bytes;    /* input bytes per message, once it has a job; 0: 4 MiB */
+    unsigned max_retries;  /* retries of a job lost with its worker; 0: 3 */
+    unsigned max_workers;  /* registered at once; 0: 1024 (more are refused) */
+} dispatch_opts_t;
+
+typedef enum {
+    DISPATCH_OK = 0,    /* the job ran: the result is its result document */
+    DISPATCH_ERROR = 1, /* the job ran and failed (a malformed input, out of
+                           memory): the result is the worker's error text */
+    DISPATCH_LOST = 2   /* internal error: the job was lost with its worker
+                           more than max_retries times (it may kill workers);
+                           the result is a message saying so */
+} dispatch_status_t;
+
+/* A finished job. result is borrowed for the call only. Called from
+ * dispatch_poll, on its thread; it must not call dispatch_poll or
+ * dispatch_destroy (dispatch_submit is fine). */
+typedef void (*dispatch_done_fn)(void *ctx, uint64_t id, dispatch_status_t status, span_t result);
+
+typedef struct {
+    size_t workers;     /* registered now */
+    size_t slots;       /* their slots, in all */
+    size_t queued;      /* submitted, not sent yet (retries included) */
+    size_t in_flight;   /* sent, no result yet */
+    uint64_t completed; /* finished DISPATCH_OK */
+    uint64_t errors;    /* finished DISPATCH_ERROR */
+    uint64_t lost;      /* finished DISPATCH_LOST */
+    uint64_t retries;   /* jobs requeued after their worker was lost */
+    uint64_t joined;    /* workers registered since the start */
+    uint64_t dropped;   /* workers dropped: silent, unreachable, or BYE */
+    uint64_t refused;   /* HELLOs refused (version, or too many workers) */
+    uint64_t late;      /* results ignored: not in flight on their sender */
+    uint64_t malformed; /* messages dropped as corrupt */
+    uint64_t batches;   /* JOBS messages sent */
+} dispatch_stats_t;
+
+/* A dispatcher bound to opts->bind. NULL with err set (ST_EINVAL for a bad
+ * option, ST_EIO when ZeroMQ cannot bind, with its reason; ST_ENOMEM).
+ * Caller owns it (dispatch_destroy). */
+dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err);
+
+/* Says BYE to every worker (so that they reconnect at once to a successor),
+ * closes the socket, frees every job still queued or in flight (their
+ * callbacks are not called), sets *self_p to NULL; accepts NULL. */
+void dispatch_destroy(dispatch_t **self_p);
+
+/* The endpoint bound (with the port chosen when it was 0 or *); borrowed,
+ * valid as long as the dispatcher. */
+const char *dispatch_endpoint(const dispatch_t *self);
+
+/* Queues a job; the input is copied. ST_EEXIST when a job with this id is
+ * queued or in flight; ST_ELIMIT when input.len > PROTO_MAX_INPUT or kind >
+ * PROTO_MAX_KIND (run it in-process instead); ST_ENOMEM. Nothing is sent
+ * before the next dispatch_poll. */
+st_rc_t dispatch_submit(dispatch_t *self, uint64_t id, uint32_t kind, span_t input, st_err_t *err);
+
+/* Works for at most timeout_ms (0: only what is ready now; < 0: until
+ * something finishes): receives and handles messages, sends heartbeats and
+ * batches, drops silent workers, and calls done for each job that finished.
+ * Returns as soon as at least one job finished, or when the time is up.
+ * ST_OK, or ST_EIO when the socket fails (err says why). */
+st_rc_t dispatch_poll(dispatch_t *self, int timeout_ms, dispatch_done_fn done, void *ctx,
+                      st_err_t *err);
+
+/* Jobs submitted and not finished (queued + in flight). */
+size_t dispatch_pending(const dispatch_t *self);
+
+void dispatch_stats(const dispatch_t *self, dispatch_stats_t *out);
+
+#endif

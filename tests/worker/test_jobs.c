@@ -1,0 +1,166 @@
+/* test_jobs.c - jobs_run gives byte for byte what the analysis gives when
+ * called directly (so every execution mode agrees), and refuses malformed
+ * inputs and unknown kinds with an error instead of crashing. */
+#include "test.h"
+
+#include "common/mpread.h"
+#include "worker/jobs.h"
+#include "worker/python/check.h"
+
+#include <msgpack.h>
+
+static const char src[] =
+    "import os\nimport nosuchmod\n\ndef f(a):\n    x = 1\n    return undefined_name\n";
+
+static int buf_write(void *data, const char *p, size_t n)
+{
+    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
+}
+
+static int same(span_t a, span_t b)
+{
+    return a.len == b.len && memcmp(a.ptr, b.ptr, a.len) == 0;
+}
+
+TEST(jobs_scan_equals_scanner_run)
+{
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    scan_opts_t opts = {.max_file_bytes = 0};
+    span_t direct, viajob;
+    buf_t in;
+
+    REQUIRE(sc != NULL && a != NULL);
+    for (scan_kind_t kind = SCAN_KIND_PY; kind <= SCAN_KIND_INIT; kind++) {
+        buf_init(&in);
+        REQUIRE(jobs_scan_input(&in, kind, &opts, (const uint8_t *)src, sizeof src - 1, NULL) ==
+                ST_OK);
+        REQUIRE(scanner_run(sc, &opts, kind, (const uint8_t *)src, sizeof src - 1, a, &direct,
+                            NULL) == ST_OK);
+        REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
+        CHECK(same(direct, viajob));
+        buf_free(&in);
+    }
+    /* the size limit travels with the job: a small one gives the E902 */
+    opts.max_file_bytes = 10;
+    buf_init(&in);
+    REQUIRE(jobs_scan_input(&in, SCAN_KIND_PY, &opts, (const uint8_t *)src, sizeof src - 1, NULL) ==
+            ST_OK);
+    REQUIRE(scanner_run(sc, &opts, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &direct,
+                        NULL) == ST_OK);
+    REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
+    CHECK(same(direct, viajob));
+    buf_free(&in);
+    arena_destroy(&a);
+    scanner_destroy(&sc);
+}
+
+/* The bytes of the "summary" value of a scan result. */
+static span_t summary_of(span_t result)
+{
+    mpread_t r;
+    uint32_t n;
+    size_t start;
+
+    mpread_init(&r, result.ptr, result.len);
+    if (mpread_map(&r, &n) != ST_OK)
+        return (span_t){0};
+    for (uint32_t i = 0; i < n; i++) {
+        bool is = mpread_key(&r, "summary");
+        if (!is && mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        start = r.pos;
+        if (mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        if (is)
+            return (span_t){result.ptr + start, r.pos - start};
+    }
+    return (span_t){0};
+}
+
+static void pack_cstr(msgpack_packer *pk, const char *s)
+{
+    msgpack_pack_str(pk, strlen(s));
+    msgpack_pack_str_body(pk, s, strlen(s));
+}
+
+TEST(jobs_check_equals_check_run)
+{
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t scan, sum, direct, viajob;
+    msgpack_packer pk;
+    buf_t in;
+    check_module_t *mods;
+    size_t n;
+
+    REQUIRE(sc != NULL && a != NULL);
+    REQUIRE(scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &scan,
+                        NULL) == ST_OK);
+    sum = summary_of(scan);
+    REQUIRE(sum.len > 0);
+    buf_init(&in);
+    msgpack_packer_init(&pk, &in, buf_write);
+    msgpack_pack_map(&pk, 3);
+    pack_cstr(&pk, "v");
+    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
+    pack_cstr(&pk, "modules");
+    msgpack_pack_array(&pk, 1);
+    msgpack_pack_map(&pk, 7);
+    pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
+    pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
+    pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
+    pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
+    pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
+    pack_cstr(&pk, "summary");
+    REQUIRE(buf_append(&in, sum.ptr, sum.len) == ST_OK);
+    pack_cstr(&pk, "res");
+    msgpack_pack_array(&pk, 2);
+    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
+    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
+    pack_cstr(&pk, "ifaces");
+    msgpack_pack_array(&pk, 0);
+
+    REQUIRE(check_run((span_t){in.data, in.len}, a, &direct, NULL) == ST_OK);
+    REQUIRE(jobs_run(NULL, JOBS_CHECK, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
+    CHECK(same(direct, viajob));
+    REQUIRE(check_result_decode(viajob, a, &mods, &n, NULL) == ST_OK);
+    REQUIRE(n == 1);
+    CHECK(mods[0].n_diags >= 1); /* E0401 for nosuchmod */
+    buf_free(&in);
+    arena_destroy(&a);
+    scanner_destroy(&sc);
+}
+
+TEST(jobs_refuses_bad_inputs)
+{
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t out = {0};
+    st_err_t err = {0};
+    buf_t in;
+    static const uint8_t junk[] = {0x93, 0x07, 0x00, 0xc4, 0x05, 'a'};
+
+    REQUIRE(sc != NULL && a != NULL);
+    CHECK(jobs_run(sc, 7, (span_t){junk, sizeof junk}, a, &out, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "kind 7") != NULL);
+    CHECK(jobs_run(NULL, JOBS_SCAN, (span_t){junk, sizeof junk}, a, &out, &err) == ST_EINVAL);
+    /* scan kind 7, and a bin longer than the bytes */
+    CHECK(jobs_run(sc, JOBS_SCAN, (span_t){junk, sizeof junk}, a, &out, &err) == ST_ECORRUPT);
+    CHECK(jobs_run(sc, JOBS_SCAN, (span_t){junk, 2}, a, &out, &err) == ST_ECORRUPT);
+    CHECK(jobs_run(sc, JOBS_CHECK, (span_t){junk, sizeof junk}, a, &out, &err) == ST_ECORRUPT);
+    /* trailing bytes after a valid scan input */
+    buf_init(&in);
+    REQUIRE(jobs_scan_input(&in, SCAN_KIND_PY, NULL, (const uint8_t *)"x=1\n", 4, NULL) == ST_OK);
+    REQUIRE(buf_append_byte(&in, 0xc0) == ST_OK);
+    CHECK(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &out, &err) == ST_ECORRUPT);
+    CHECK(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len - 1}, a, &out, &err) == ST_OK);
+    buf_free(&in);
+    /* echo returns its input */
+    CHECK(jobs_run(NULL, JOBS_ECHO, (span_t){junk, sizeof junk}, a, &out, &err) == ST_OK);
+    CHECK(out.ptr == junk && out.len == sizeof junk);
+    CHECK_STREQ(jobs_kind_name(JOBS_CHECK), "check");
+    CHECK_STREQ(jobs_kind_name(99), "?");
+    arena_destroy(&a);
+    scanner_destroy(&sc);
+}

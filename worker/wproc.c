@@ -1,0 +1,603 @@
+/* wproc.c - the worker process loop (see wproc.h).
+ *
+ * A JOBS message is kept whole while its jobs wait and run (the jobs point
+ * into it; a reference count frees it after the last one), so receiving a
+ * batch copies nothing. A job's result is copied out of its arena into a
+ * result record, so the arena goes back to the pool at once and the main
+ * thread can batch records from many jobs into one RESULTS message. Each
+ * connection has an epoch: after a reconnection, jobs and results of an
+ * older epoch are dropped, since the coordinator has given them to others. */
+#include "worker/wproc.h"
+
+#include "common/alloc.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/proto.h"
+#include "common/simd.h"
+#include "worker/jobkey.h"
+#include "worker/jobs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#define WPROC_ARENA_CHUNK ((size_t)1 << 20)
+#define WPROC_BACKOFF_MIN_MS 250u
+#define WPROC_RESULT_BYTES ((size_t)8 << 20) /* a RESULTS message, once it has one */
+
+static atomic_bool stop_requested;
+
+void wproc_stop(void)
+{
+    atomic_store(&stop_requested, true);
+}
+
+/* A received JOBS message, shared by its jobs. */
+typedef struct {
+    zmq_msg_t msg;
+    atomic_int refs;
+} wbatch_t;
+
+typedef struct wjob {
+    struct wjob *next;
+    wbatch_t *batch;
+    uint64_t epoch;
+    proto_job_t job;
+} wjob_t;
+
+typedef struct wres {
+    struct wres *next;
+    uint64_t epoch;
+    uint64_t id;
+    proto_status_t status;
+    size_t len;
+    uint8_t data[];
+} wres_t;
+
+typedef struct {
+    const wproc_opts_t *opts;
+    pthread_mutex_t lock; /* guards todo, done, epoch, quit */
+    pthread_cond_t cond;
+    wjob_t *todo, *todo_tail;
+    wres_t *done;
+    uint64_t epoch;
+    bool quit;
+    int efd; /* written by a thread when it adds to done */
+    arena_pool_t *pool;
+    void *zctx, *sock;
+    FILE *log;
+    buf_t out;
+    uint64_t last_recv, last_send;
+    unsigned backoff;
+    unsigned threads;
+    bool greeted; /* the coordinator has answered on this connection */
+    char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
+} wproc_t;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void batch_unref(wbatch_t *b)
+{
+    if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        zmq_msg_close(&b->msg);
+        st_free(b);
+    }
+}
+
+/* ---- the analysis threads ---------------------------------------------------------------- */
+
+/* A result record for a job's outcome (result bytes or error text). */
+static wres_t *make_result(const wjob_t *j, st_rc_t rc, span_t out, const st_err_t *err)
+{
+    char text[PROTO_MAX_TEXT];
+    span_t data = out;
+    wres_t *r;
+
+    if (rc == ST_OK && out.len > PROTO_MAX_INPUT) {
+        rc = ST_ELIMIT;
+        snprintf(text, sizeof text, "result of %zu bytes is over the limit", out.len);
+    } else if (rc != ST_OK) {
+        snprintf(text, sizeof text, "%s: %s", st_strerror(rc), err->msg);
+    }
+    if (rc != ST_OK)
+        data = (span_t){(const uint8_t *)text, strlen(text)};
+    if ((r = st_malloc(sizeof *r + data.len)) == NULL)
+        return NULL;
+    *r = (wres_t){.epoch = j->epoch,
+                  .id = j->job.id,
+                  .status = rc == ST_OK ? PROTO_STATUS_OK : PROTO_STATUS_ERROR,
+                  .len = data.len};
+    if (data.len > 0)
+        memcpy(r->data, data.ptr, data.len);
+    return r;
+}
+
+static void run_job(wproc_t *w, scanner_t *sc, wjob_t *j)
+{
+    const char *poison = w->opts->crash_on;
+    arena_t *a = arena_pool_get(w->pool);
+    st_err_t err = {0};
+    span_t out = {0};
+    st_rc_t rc;
+    wres_t *r;
+    uint64_t one = 1;
+
+    if (poison != NULL && *poison != '\0' &&
+        memmem(j->job.input.ptr, j->job.input.len, poison, strlen(poison)) != NULL)
+        abort(); /* the test hook: this job kills its worker */
+    if (a == NULL)
+        rc = st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
+    else
+        rc = jobs_run(sc, j->job.kind, j->job.input, a, &out, &err);
+    r = make_result(j, rc, out, &err);
+    if (a != NULL)
+        arena_pool_put(w->pool, a);
+    if (r == NULL) /* out of memory: the coordinator retries it when we are dropped */
+        return;
+    pthread_mutex_lock(&w->lock);
+    r->next = w->done;
+    w->done = r;
+    pthread_mutex_unlock(&w->lock);
+    if (write(w->efd, &one, sizeof one) < 0) {
+        /* the counter cannot overflow at our rates; nothing to do */
+    }
+}
+
+typedef struct {
+    wproc_t *w;
+    scanner_t *scanner;
+    pthread_t tid;
+    bool started;
+} wthread_t;
+
+static void *thread_main(void *arg)
+{
+    wthread_t *t = arg;
+    wproc_t *w = t->w;
+
+    for (;;) {
+        wjob_t *j;
+
+        pthread_mutex_lock(&w->lock);
+        while (!w->quit && w->todo == NULL)
+            pthread_cond_wait(&w->cond, &w->lock);
+        if (w->quit) {
+            pthread_mutex_unlock(&w->lock);
+            return NULL;
+        }
+        j = w->todo;
+        w->todo = j->next;
+        if (w->todo == NULL)
+            w->todo_tail = NULL;
+        pthread_mutex_unlock(&w->lock);
+        run_job(w, t->scanner, j);
+        batch_unref(j->batch);
+        st_free(j);
+    }
+}
+
+/* ---- the connection ------------------------------------------------------------------- */
+
+static void say(wproc_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One line on the log: "strata worker: ...". */
+static void say(wproc_t *w, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(w->log, "strata worker: %s\n", line);
+    fflush(w->log);
+}
+
+/* Sends w->out; false when ZeroMQ refuses (then the connection is suspect). */
+static bool send_out(wproc_t *w)
+{
+    if (zmq_send(w->sock, w->out.data, w->out.len, 0) < 0)
+        return false;
+    w->last_send = now_ms();
+    return true;
+}
+
+/* Number of NUMA nodes the kernel shows (0: unknown). */
+static unsigned numa_nodes(void)
+{
+    DIR *dir = opendir("/sys/devices/system/node");
+    struct dirent *e;
+    unsigned n = 0;
+
+    if (dir == NULL)
+        return 0;
+    while ((e = readdir(dir)) != NULL)
+        if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+            n++;
+    closedir(dir);
+    return n > PROTO_MAX_NUMA ? PROTO_MAX_NUMA : n;
+}
+
+static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
+{
+    const char *version = w->opts->version != NULL ? w->opts->version : JOBKEY_ANALYZER_VERSION;
+    const char *cpu = simd_level_name(simd_detect());
+    int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
+    int zero = 0;
+    proto_hello_t h = {.id = {w->id, (uint32_t)strlen(w->id)},
+                       .host = {w->host, (uint32_t)strlen(w->host)},
+                       .version = {version, (uint32_t)strlen(version)},
+                       .cpu = {cpu, (uint32_t)strlen(cpu)},
+                       .slots = threads,
+                       .numa = numa_nodes()};
+
+    if ((w->sock = zmq_socket(w->zctx, ZMQ_DEALER)) == NULL)
+        return st_fail(err, ST_EIO, "zmq socket: %s", zmq_strerror(zmq_errno()));
+    if (zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(w->sock, ZMQ_SNDHWM, &zero, sizeof zero) != 0 ||
+        zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero) != 0)
+        return st_fail(err, ST_EIO, "zmq options: %s", zmq_strerror(zmq_errno()));
+    if (zmq_connect(w->sock, w->opts->connect) != 0)
+        return st_fail(err, ST_EINVAL, "cannot connect to %s: %s", w->opts->connect,
+                       zmq_strerror(zmq_errno()));
+    buf_reset(&w->out);
+    if (proto_encode_hello(&w->out, &h) != ST_OK || !send_out(w))
+        return st_fail(err, ST_EIO, "cannot send HELLO to %s", w->opts->connect);
+    w->last_recv = now_ms();
+    w->greeted = false;
+    return ST_OK;
+}
+
+/* Forgets the queued jobs and moves to a new epoch (results of the old one
+ * are dropped when they come). */
+static void new_epoch(wproc_t *w)
+{
+    wjob_t *j;
+
+    pthread_mutex_lock(&w->lock);
+    w->epoch++;
+    j = w->todo;
+    w->todo = w->todo_tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (j != NULL) {
+        wjob_t *next = j->next;
+
+        batch_unref(j->batch);
+        st_free(j);
+        j = next;
+    }
+}
+
+/* Sleeps ms, waking early when asked to stop. */
+static void pause_ms(unsigned ms)
+{
+    for (unsigned slept = 0; slept < ms && !atomic_load(&stop_requested); slept += 50) {
+        struct timespec ts = {0, (long)(ms - slept < 50 ? ms - slept : 50) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Drops the connection and makes a new one after the backoff. */
+static st_rc_t reconnect(wproc_t *w, unsigned threads, const char *why, st_err_t *err)
+{
+    say(w, "%s; reconnecting to %s in %u ms", why, w->opts->connect, w->backoff);
+    new_epoch(w);
+    zmq_close(w->sock);
+    w->sock = NULL;
+    pause_ms(w->backoff);
+    w->backoff *= 2;
+    if (w->backoff > w->opts->backoff_max_ms)
+        w->backoff = w->opts->backoff_max_ms;
+    if (atomic_load(&stop_requested))
+        return ST_OK;
+    return open_socket(w, threads, err);
+}
+
+/* Sends every finished result of this epoch, in RESULTS batches. */
+static void send_results(wproc_t *w)
+{
+    wres_t *r, *next;
+    proto_batch_t batch;
+    uint64_t count;
+    bool open = false;
+
+    if (read(w->efd, &count, sizeof count) < 0 && errno != EAGAIN)
+        return;
+    pthread_mutex_lock(&w->lock);
+    r = w->done;
+    w->done = NULL;
+    pthread_mutex_unlock(&w->lock);
+    for (; r != NULL; r = next) {
+        next = r->next;
+        if (r->epoch == w->epoch) {
+            span_t data = {r->data, r->len};
+
+            if (open && (batch.n >= PROTO_MAX_JOBS || w->out.len + r->len > WPROC_RESULT_BYTES)) {
+                proto_batch_end(&batch);
+                send_out(w);
+                open = false;
+            }
+            if (!open) {
+                buf_reset(&w->out);
+                open = proto_batch_begin(&batch, &w->out, PROTO_RESULTS) == ST_OK;
+            }
+            if (open)
+                proto_batch_result(&batch, r->id, r->status, data);
+        }
+        st_free(r);
+    }
+    if (open) {
+        proto_batch_end(&batch);
+        send_out(w);
+    }
+}
+
+/* Queues the jobs of a JOBS message (m points into b's message). */
+static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
+{
+    wjob_t *first = NULL, *last = NULL;
+    proto_job_t job;
+
+    while (proto_next_job(m, &job)) {
+        wjob_t *j = st_malloc(sizeof *j);
+
+        if (j == NULL)
+            break; /* out of memory: those jobs come back after we are dropped */
+        *j = (wjob_t){.batch = b, .epoch = w->epoch, .job = job};
+        atomic_fetch_add(&b->refs, 1);
+        if (last != NULL)
+            last->next = j;
+        else
+            first = j;
+        last = j;
+    }
+    if (first == NULL)
+        return;
+    pthread_mutex_lock(&w->lock);
+    if (w->todo_tail != NULL)
+        w->todo_tail->next = first;
+    else
+        w->todo = first;
+    w->todo_tail = last;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+}
+
+typedef enum { MSG_NONE, MSG_OK, MSG_RECONNECT, MSG_REFUSED, MSG_FAILED } msg_outcome_t;
+
+/* Handles a decoded message. */
+static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_t *err)
+{
+    w->last_recv = now_ms();
+    if (!w->greeted && m->type != PROTO_REFUSED && m->type != PROTO_BYE) {
+        w->greeted = true;
+        say(w, "working for the coordinator at %s with %u threads", w->opts->connect, w->threads);
+    }
+    switch (m->type) {
+    case PROTO_JOBS:
+        w->backoff = WPROC_BACKOFF_MIN_MS; /* a working connection: start over */
+        take_jobs(w, b, m);
+        return MSG_OK;
+    case PROTO_HEARTBEAT:
+        w->backoff = WPROC_BACKOFF_MIN_MS;
+        return MSG_OK;
+    case PROTO_BYE:
+        return MSG_RECONNECT;
+    case PROTO_REFUSED:
+        if (m->retry) {
+            say(w, "the coordinator does not know this worker (%.*s)", (int)m->reason.len,
+                m->reason.ptr);
+            return MSG_RECONNECT;
+        }
+        st_fail(err, ST_EINVAL, "refused by the coordinator at %s: %.*s", w->opts->connect,
+                (int)m->reason.len, m->reason.ptr);
+        return MSG_REFUSED;
+    default:
+        return MSG_OK;
+    }
+}
+
+/* Receives one message if there is one. */
+static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
+{
+    wbatch_t *b = st_malloc(sizeof *b);
+    st_err_t derr = {0};
+    proto_msg_t m;
+    msg_outcome_t out;
+
+    if (b == NULL)
+        return MSG_NONE;
+    atomic_init(&b->refs, 1);
+    zmq_msg_init(&b->msg);
+    if (zmq_msg_recv(&b->msg, w->sock, ZMQ_DONTWAIT) < 0) {
+        int e = zmq_errno();
+
+        batch_unref(b);
+        if (e == EAGAIN || e == EINTR)
+            return MSG_NONE;
+        st_fail(err, ST_EIO, "receive: %s", zmq_strerror(e));
+        return MSG_FAILED;
+    }
+    if (proto_decode(zmq_msg_data(&b->msg), zmq_msg_size(&b->msg), &m, &derr) != ST_OK) {
+        say(w, "malformed message from the coordinator dropped: %s", derr.msg);
+        batch_unref(b);
+        return MSG_OK;
+    }
+    out = on_message(w, b, &m, err);
+    batch_unref(b);
+    return out;
+}
+
+/* Heartbeat due, or the coordinator silent too long (MSG_RECONNECT). */
+static msg_outcome_t timers(wproc_t *w)
+{
+    uint64_t now = now_ms();
+
+    if (now - w->last_recv > w->opts->timeout_ms)
+        return MSG_RECONNECT;
+    if (now - w->last_send >= w->opts->heartbeat_ms) {
+        buf_reset(&w->out);
+        if (proto_encode_heartbeat(&w->out) == ST_OK)
+            send_out(w);
+    }
+    return MSG_OK;
+}
+
+/* The main loop: until stopped or refused. */
+static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
+{
+    st_rc_t rc;
+
+    if ((rc = open_socket(w, threads, err)) != ST_OK)
+        return rc;
+    while (!atomic_load(&stop_requested)) {
+        zmq_pollitem_t items[2] = {{.socket = w->sock, .events = ZMQ_POLLIN},
+                                   {.fd = w->efd, .events = ZMQ_POLLIN}};
+        msg_outcome_t out = MSG_OK;
+        char why[128];
+
+        if (zmq_poll(items, 2, (long)(w->opts->heartbeat_ms / 2)) < 0 && zmq_errno() != EINTR)
+            return st_fail(err, ST_EIO, "poll: %s", zmq_strerror(zmq_errno()));
+        if (items[1].revents & ZMQ_POLLIN)
+            send_results(w);
+        for (int i = 0; i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
+            ;
+        if (out == MSG_REFUSED || out == MSG_FAILED)
+            return err->code;
+        if (out == MSG_RECONNECT) {
+            snprintf(why, sizeof why, "the coordinator said goodbye");
+        } else if ((out = timers(w)) == MSG_RECONNECT) {
+            snprintf(why, sizeof why, "no heartbeat from the coordinator for %u ms",
+                     w->opts->timeout_ms);
+        }
+        if (out == MSG_RECONNECT && (rc = reconnect(w, threads, why, err)) != ST_OK)
+            return rc;
+    }
+    return ST_OK;
+}
+
+static st_rc_t start_threads(wproc_t *w, wthread_t *ts, unsigned n, st_err_t *err)
+{
+    sigset_t block, old;
+
+    for (unsigned i = 0; i < n; i++) {
+        ts[i].w = w;
+        if ((ts[i].scanner = scanner_new()) == NULL)
+            return st_fail(err, ST_ENOMEM, "cannot create a scanner");
+    }
+    /* signals go to the main thread, whose poll they interrupt */
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &block, &old);
+    for (unsigned i = 0; i < n; i++)
+        ts[i].started = pthread_create(&ts[i].tid, NULL, thread_main, &ts[i]) == 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (!ts[0].started)
+        return st_fail(err, ST_ENOMEM, "cannot start an analysis thread");
+    return ST_OK;
+}
+
+static void stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
+{
+    pthread_mutex_lock(&w->lock);
+    w->quit = true;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    for (unsigned i = 0; i < n; i++) {
+        if (ts[i].started)
+            pthread_join(ts[i].tid, NULL);
+        scanner_destroy(&ts[i].scanner);
+    }
+}
+
+static void say_bye(wproc_t *w)
+{
+    int linger = 500; /* time for the BYE to leave */
+
+    if (w->sock == NULL)
+        return;
+    buf_reset(&w->out);
+    if (proto_encode_bye(&w->out, "worker stopping") == ST_OK)
+        send_out(w);
+    zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
+}
+
+static void free_results(wproc_t *w)
+{
+    while (w->done != NULL) {
+        wres_t *next = w->done->next;
+
+        st_free(w->done);
+        w->done = next;
+    }
+}
+
+st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
+{
+    wproc_opts_t opts = *in;
+    wproc_t w = {.opts = &opts, .backoff = WPROC_BACKOFF_MIN_MS, .efd = -1};
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = opts.threads != 0 ? opts.threads : (cpus > 0 ? (unsigned)cpus : 1);
+    wthread_t *ts = NULL;
+    st_rc_t rc;
+
+    if (opts.connect == NULL || n > PROTO_MAX_SLOTS)
+        return st_fail(err, ST_EINVAL, "worker: no address, or too many threads");
+    opts.heartbeat_ms = opts.heartbeat_ms == 0 ? 500 : opts.heartbeat_ms;
+    opts.timeout_ms = opts.timeout_ms == 0 ? 3000 : opts.timeout_ms;
+    opts.backoff_max_ms = opts.backoff_max_ms == 0 ? 5000 : opts.backoff_max_ms;
+    w.log = opts.log != NULL ? opts.log : stderr;
+    if (gethostname(w.host, sizeof w.host) != 0)
+        snprintf(w.host, sizeof w.host, "unknown");
+    w.host[sizeof w.host - 1] = 0;
+    snprintf(w.id, sizeof w.id, "%s:%ld", w.host, (long)getpid());
+    atomic_store(&stop_requested, false);
+    pthread_mutex_init(&w.lock, NULL);
+    pthread_cond_init(&w.cond, NULL);
+    buf_init(&w.out);
+    if ((ts = st_calloc(n, sizeof *ts)) == NULL ||
+        (w.pool = arena_pool_new(WPROC_ARENA_CHUNK, 0, n)) == NULL ||
+        (w.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 || (w.zctx = zmq_ctx_new()) == NULL) {
+        rc = st_fail(err, ST_ENOMEM, "worker: cannot set up: %s", strerror(errno));
+        goto out;
+    }
+    w.threads = n;
+    if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
+        rc = serve(&w, n, err);
+        say_bye(&w);
+    }
+    stop_threads(&w, ts, n);
+out:
+    new_epoch(&w);
+    free_results(&w);
+    if (w.sock != NULL)
+        zmq_close(w.sock);
+    if (w.zctx != NULL)
+        zmq_ctx_term(w.zctx);
+    if (w.efd >= 0)
+        close(w.efd);
+    arena_pool_destroy(&w.pool);
+    buf_free(&w.out);
+    st_free(ts);
+    pthread_cond_destroy(&w.cond);
+    pthread_mutex_destroy(&w.lock);
+    return rc;
+}
