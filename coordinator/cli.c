@@ -52,6 +52,8 @@ static const char check_usage[] =
     "  --cache-dir DIR       where scan results are cached (default\n"
     "                        $STRATA_CACHE_DIR, else .strata-cache)\n"
     "  --no-cache            neither read nor write the cache\n"
+    "  --no-workers          scan in this process (default: in a worker process\n"
+    "                        on this host, when there is enough to scan)\n"
     "  --durability MODE     memory (no disk), buffered (default: committed in\n"
     "                        batches) or strict (synced before going on)\n"
     "  --root DIR            a search root for module names and imports\n"
@@ -250,6 +252,13 @@ static st_rc_t set_cache_dir(cli_check_t *cfg, const char *flag, const char *val
     return ST_OK;
 }
 
+static st_rc_t set_no_workers(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    cfg->no_workers = true;
+    return ST_OK;
+}
+
 static st_rc_t set_no_cache(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
     (void)flag, (void)value, (void)err;
@@ -301,19 +310,13 @@ static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, s
 }
 
 static const cli_option_t options[] = {
-    {"format", 0, true, set_format},
-    {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},
-    {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude},
-    {"max-file-size", 0, true, set_max_file_size},
-    {"cache-dir", 0, true, set_cache_dir},
-    {"no-cache", 0, false, set_no_cache},
-    {"durability", 0, true, set_durability},
-    {"quiet", 'q', false, set_quiet},
-    {"root", 0, true, set_root},
-    {"explain", 0, false, set_explain},
-    {"help", 'h', false, set_help},
+    {"format", 0, true, set_format},          {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},          {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude},        {"max-file-size", 0, true, set_max_file_size},
+    {"cache-dir", 0, true, set_cache_dir},    {"no-cache", 0, false, set_no_cache},
+    {"no-workers", 0, false, set_no_workers}, {"durability", 0, true, set_durability},
+    {"quiet", 'q', false, set_quiet},         {"root", 0, true, set_root},
+    {"explain", 0, false, set_explain},       {"help", 'h', false, set_help},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

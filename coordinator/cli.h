@@ -53,6 +53,7 @@ typedef struct {
     size_t max_file_bytes;       /* 0: the scan's default */
     const char *cache_dir;       /* --cache-dir (borrowed from argv); NULL: default */
     bool no_cache;               /* --no-cache */
+    bool no_workers;             /* --no-workers: scan in this process only */
     cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */

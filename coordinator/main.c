@@ -14,6 +14,7 @@
 #include "coordinator/cli.h"
 #include "coordinator/keys.h"
 #include "coordinator/project.h"
+#include "coordinator/remote.h"
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
 #include "worker/exec.h"
@@ -170,10 +171,48 @@ static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err
     return ST_OK;
 }
 
-/* Scans every listed file into the project, through cache (may be NULL). */
+/* Below this many bytes to scan, worker processes cost more than they
+ * save: a process start and the connection (about 20 ms here, see
+ * bench/dispatch_bench.c) is what one core scans of 160 KB. */
+#define REMOTE_MIN_BYTES ((uint64_t)512 << 10)
+
+/* Scans files[ids[0..n)) in worker processes when it is worth it and
+ * allowed; false when the caller should scan them in this process. */
+static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const size_t *ids,
+                        size_t n, cas_t *cache, scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err,
+                        st_rc_t *rc)
+{
+    remote_opts_t ropts = {.threads = cfg->jobs};
+    remote_t *r = NULL;
+    remote_stats_t rs;
+    scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
+    uint64_t bytes = 0;
+    st_err_t rerr = {0};
+
+    for (size_t i = 0; i < n; i++)
+        bytes += list[ids[i]].size;
+    if (cfg->no_workers || bytes < REMOTE_MIN_BYTES)
+        return false;
+    if (remote_start(&ropts, &r, &rerr) != ST_OK) {
+        fprintf(stderr, "strata: warning: %s; scanning in this process\n", rerr.msg);
+        return false;
+    }
+    *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, &rs, err);
+    remote_stop(&r);
+    if (stats != NULL) {
+        stats->scanned += rs.scanned + rs.local;
+        stats->files += n;
+    }
+    return true;
+}
+
+/* Scans every listed file into the project, through cache (may be NULL):
+ * hashes and looks up in this process, then scans the misses in worker
+ * processes (scan_remote) or here. */
 static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_t *cache,
                           scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err)
 {
+    size_t n_misses = 0;
     exec_opts_t opts = {
         .jobs = cfg->jobs,
         .max_file_bytes = cfg->max_file_bytes,
@@ -183,16 +222,46 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
         .cache = cache,
         .on_cache_error = on_cache_error,
         .keyed = keyed_to_project,
+        .n_misses = &n_misses,
     };
     exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
+    size_t *misses = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *misses);
+    exec_stats_t local;
     st_rc_t rc;
 
-    if (list == NULL)
+    if (list == NULL || misses == NULL) {
+        st_free(list);
+        st_free(misses);
         return st_fail(err, ST_ENOMEM, "out of memory");
+    }
+    if (stats == NULL)
+        stats = &local;
     for (size_t i = 0; i < files->n_files; i++)
         list[i] =
             (exec_file_t){.path = files->files[i].path, .size = files->files[i].size, .id = i};
+    /* strata graph (no options for the whole run) needs every scan here */
+    if (!cfg->no_workers && sc->popts != NULL)
+        opts.misses = misses;
     rc = exec_run(&opts, list, files->n_files, stats, err);
+    if (rc == ST_OK && n_misses > 0 &&
+        !scan_remote(cfg, list, misses, n_misses, cache, sc, stats, err, &rc)) {
+        /* not worth a worker process: scan the misses here */
+        exec_stats_t more;
+        exec_file_t *sub = st_calloc(n_misses, sizeof *sub);
+        opts.misses = NULL;
+        opts.keyed = NULL;
+        if (sub == NULL) {
+            rc = st_fail(err, ST_ENOMEM, "out of memory");
+        } else {
+            for (size_t k = 0; k < n_misses; k++)
+                sub[k] = list[misses[k]];
+            rc = exec_run(&opts, sub, n_misses, &more, err);
+            stats->scanned += more.scanned;
+            stats->threads = more.threads;
+            st_free(sub);
+        }
+    }
+    st_free(misses);
     st_free(list);
     return rc;
 }

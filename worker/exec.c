@@ -578,9 +578,14 @@ static st_rc_t run_cached(exec_ctx_t *ctx, st_err_t *err)
         goto done;
     if (rc == ST_OK)
         rc = lookup_all(ctx, todo, &n_miss, err);
-    if (rc == ST_OK)
+    if (rc == ST_OK && ctx->opts->misses != NULL) {
+        for (size_t k = 0; k < n_miss; k++)
+            ctx->opts->misses[k] = ctx->order[todo[k]].id;
+        *ctx->opts->n_misses = n_miss;
+    } else if (rc == ST_OK) {
         rc =
             run_phase(ctx, scan_job, todo, n_miss, EXEC_INLINE_MAX_BYTES, &ctx->stats.threads, err);
+    }
 done:
     st_free(todo);
     st_free(ctx->keys);
@@ -598,6 +603,13 @@ static st_rc_t run_uncached(exec_ctx_t *ctx, st_err_t *err)
 
     if (todo == NULL)
         return st_fail(err, ST_ENOMEM, "exec: out of memory");
+    if (ctx->opts->misses != NULL) {
+        for (size_t i = 0; i < ctx->n; i++)
+            ctx->opts->misses[i] = ctx->order[i].id;
+        *ctx->opts->n_misses = ctx->n;
+        st_free(todo);
+        return ST_OK;
+    }
     for (size_t i = 0; i < ctx->n; i++)
         todo[i] = i;
     rc = run_phase(ctx, scan_job, todo, ctx->n, EXEC_INLINE_MAX_BYTES, &ctx->stats.threads, err);
@@ -650,6 +662,8 @@ st_rc_t exec_run(const exec_opts_t *opts, const exec_file_t *files, size_t n, ex
 
     if (stats != NULL)
         *stats = (exec_stats_t){0};
+    if (opts->misses != NULL)
+        *opts->n_misses = 0;
     if ((rc = ctx_init(&ctx, opts, files, n, err)) != ST_OK)
         return rc;
     if (opts->cache != NULL)

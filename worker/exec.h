@@ -94,6 +94,13 @@ typedef struct {
     void (*on_cache_error)(void *ctx, const st_err_t *err);
     /* See exec_keyed_fn; NULL: none. Gets sink_ctx. */
     exec_keyed_fn keyed;
+    /* Non-NULL: the files that would be scanned are not; their ids go to
+     * misses[0..*n_misses) instead (capacity: one per file), for the
+     * caller to run elsewhere (worker processes). Files that cannot be
+     * read (in a cached run) got their E902 already; in an uncached run
+     * every file is a miss, unread. */
+    size_t *misses;
+    size_t *n_misses;
 } exec_opts_t;
 
 typedef struct {

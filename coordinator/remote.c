@@ -1,0 +1,466 @@
+/* remote.c - worker processes on this host, and scan jobs sent to them.
+ *
+ * The dispatcher is driven from the calling thread only: remote_scan keeps
+ * a window of jobs submitted (so that a large project does not copy every
+ * file into memory at once), polls, and between polls checks on its child
+ * processes. */
+#include "coordinator/remote.h"
+
+#include "common/alloc.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/digest.h"
+#include "coordinator/dispatch.h"
+#include "worker/jobkey.h"
+#include "worker/jobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define REMOTE_MAX_WORKERS 64
+#define REMOTE_WINDOW 256 /* jobs submitted and not finished at once */
+/* Jobs in flight per worker thread: most files scan in well under a
+ * millisecond, about a round trip, so a thread needs several queued to
+ * never wait for the next (2 left the threads idle half the time). */
+#define REMOTE_DEPTH 16
+#define REMOTE_MAX_RESTARTS 8         /* worker processes restarted in one run */
+#define REMOTE_NO_WORKER_MS 10000     /* no worker alive this long: scan here */
+#define REMOTE_ARENA_CHUNK (1u << 20) /* per-file reading arena */
+
+typedef struct {
+    pid_t pid;
+    bool running;
+} child_t;
+
+struct remote {
+    remote_opts_t opts;
+    char dir[64];
+    char endpoint[128];
+    char exe[4096];
+    dispatch_t *d;
+    child_t children[REMOTE_MAX_WORKERS];
+    unsigned n_children, threads;
+    size_t restarts;
+};
+
+/* One scan of a remote_scan run. */
+typedef struct {
+    size_t id; /* exec_file_t id */
+    digest_t key;
+    bool keyed, done;
+} rjob_t;
+
+typedef struct {
+    remote_t *r;
+    const exec_file_t *files;
+    rjob_t *jobs;
+    cas_t *cache;
+    exec_sink_fn sink;
+    void *sink_ctx;
+    arena_t *a;
+    remote_stats_t *stats;
+    size_t finished;
+    st_rc_t rc; /* the first sink error */
+    st_err_t err;
+} run_t;
+
+static FILE *log_of(const remote_t *r)
+{
+    return r->opts.log != NULL ? r->opts.log : stderr;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Starts worker process k; its output goes to a log in the private
+ * directory (shown when it dies). */
+static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
+{
+    char threads[16], logpath[128];
+    char *argv[] = {r->exe, "worker", "--connect", r->endpoint, "--threads", threads, NULL};
+    posix_spawn_file_actions_t fa;
+    pid_t pid;
+    int rc;
+
+    snprintf(threads, sizeof threads, "%u", r->threads);
+    snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    rc = posix_spawn(&pid, r->exe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return st_fail(err, ST_EIO, "cannot start a worker process (%s): %s", r->exe, strerror(rc));
+    r->children[k] = (child_t){.pid = pid, .running = true};
+    return ST_OK;
+}
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
+}
+
+st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
+{
+    remote_t *r = st_calloc(1, sizeof *r);
+    dispatch_opts_t dopts = {0};
+    unsigned workers;
+    ssize_t len;
+
+    if (r == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    r->opts = *opts;
+    if (opts->exe != NULL) {
+        snprintf(r->exe, sizeof r->exe, "%s", opts->exe);
+    } else if ((len = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1)) > 0) {
+        r->exe[len] = '\0';
+    } else {
+        st_free(r);
+        return st_fail(err, ST_EIO, "cannot find the strata binary: %s", strerror(errno));
+    }
+    /* One worker process per NUMA node is the plan; this build asks the
+     * system for nothing finer than its CPU count: one process, a thread per
+     * CPU, unless told otherwise. */
+    workers = opts->workers != 0 ? opts->workers : 1;
+    if (workers > REMOTE_MAX_WORKERS)
+        workers = REMOTE_MAX_WORKERS;
+    r->threads = opts->threads != 0 ? opts->threads : (online_cpus() + workers - 1) / workers;
+    snprintf(r->dir, sizeof r->dir, "%s/strata-XXXXXX",
+             getenv("TMPDIR") != NULL && strlen(getenv("TMPDIR")) < 32 ? getenv("TMPDIR") : "/tmp");
+    if (mkdtemp(r->dir) == NULL) {
+        st_free(r);
+        return st_fail(err, ST_EIO, "cannot make a directory for the workers' socket: %s",
+                       strerror(errno));
+    }
+    snprintf(r->endpoint, sizeof r->endpoint, "ipc://%s/workers", r->dir);
+    dopts.bind = r->endpoint;
+    dopts.depth = REMOTE_DEPTH;
+    if ((r->d = dispatch_new(&dopts, err)) == NULL) {
+        rmdir(r->dir);
+        st_free(r);
+        return err != NULL ? err->code : ST_EIO;
+    }
+    for (unsigned k = 0; k < workers; k++) {
+        st_rc_t rc = spawn(r, k, err);
+        if (rc != ST_OK) {
+            r->n_children = k;
+            remote_stop(&r);
+            return rc;
+        }
+    }
+    r->n_children = workers;
+    *out = r;
+    return ST_OK;
+}
+
+/* Prints the last lines a worker wrote (why it died, if it said). */
+static void show_log(remote_t *r, unsigned k)
+{
+    char path[128], line[512];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
+    if ((f = fopen(path, "r")) == NULL)
+        return;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strstr(line, "working for") == NULL)
+            fprintf(log_of(r), "  worker %u: %s", k, line);
+    fclose(f);
+}
+
+/* Reaps workers that ended; restarts them while the run needs them. */
+static void check_children(remote_t *r, bool restart)
+{
+    for (unsigned k = 0; k < r->n_children; k++) {
+        child_t *c = &r->children[k];
+        int status;
+        if (!c->running || waitpid(c->pid, &status, WNOHANG) != c->pid)
+            continue;
+        c->running = false;
+        if (!restart)
+            continue;
+        if (WIFSIGNALED(status))
+            fprintf(log_of(r), "strata: warning: worker process %d killed by signal %d", c->pid,
+                    WTERMSIG(status));
+        else
+            fprintf(log_of(r), "strata: warning: worker process %d exited with status %d", c->pid,
+                    WEXITSTATUS(status));
+        show_log(r, k);
+        if (r->restarts < REMOTE_MAX_RESTARTS && spawn(r, k, NULL) == ST_OK) {
+            r->restarts++;
+            fprintf(log_of(r), "; restarted\n");
+        } else {
+            fprintf(log_of(r), "; not restarted\n");
+        }
+    }
+}
+
+void remote_stop(remote_t **self_p)
+{
+    remote_t *r = self_p != NULL ? *self_p : NULL;
+    char path[128];
+
+    if (r == NULL)
+        return;
+    dispatch_destroy(&r->d); /* says BYE */
+    for (unsigned k = 0; k < r->n_children; k++)
+        if (r->children[k].running)
+            kill(r->children[k].pid, SIGTERM); /* a worker ends cleanly on it */
+    for (unsigned k = 0; k < r->n_children; k++) {
+        child_t *c = &r->children[k];
+        int status;
+        for (int tries = 0; c->running && tries < 200; tries++) {
+            if (waitpid(c->pid, &status, WNOHANG) == c->pid)
+                c->running = false;
+            else
+                usleep(tries < 20 ? 1000 : 10000);
+        }
+        if (c->running) {
+            kill(c->pid, SIGKILL);
+            waitpid(c->pid, &status, 0);
+            c->running = false;
+        }
+        snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/workers", r->dir);
+    unlink(path);
+    rmdir(r->dir);
+    st_free(r);
+    *self_p = NULL;
+}
+
+/* ---- scanning ---------------------------------------------------------------------- */
+
+static void sink_one(run_t *run, exec_done_t *done)
+{
+    st_err_t err = {0};
+    st_rc_t rc = run->sink(run->sink_ctx, done, &err);
+
+    if (rc != ST_OK && run->rc == ST_OK) {
+        run->rc = rc;
+        run->err = err;
+    }
+}
+
+/* An E902 for a file: it could not be read, or its job was lost. */
+static void sink_e902(run_t *run, size_t id, const char *message)
+{
+    scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
+    exec_done_t done = {.id = id, .path = run->files[id].path, .diags = &d, .n_diags = 1};
+
+    sink_one(run, &done);
+}
+
+/* A scan result for job j: to the sink and the cache. */
+static void deliver(run_t *run, rjob_t *j, span_t result)
+{
+    exec_done_t done = {.id = j->id, .path = run->files[j->id].path, .result = result};
+    st_err_t err = {0};
+
+    arena_reset(run->a);
+    if (scan_result_diags(result, run->a, (scan_diag_t **)&done.diags, &done.n_diags, &err) !=
+        ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error: a worker's scan result: %s", err.msg);
+        sink_e902(run, j->id, message);
+        run->stats->failed++;
+        return;
+    }
+    if (run->cache != NULL && j->keyed) {
+        done.has_key = true;
+        done.key = j->key;
+        if (cas_put(run->cache, CAS_RESULTS, &j->key, result.ptr, result.len, false, &err) != ST_OK)
+            done.has_key = false; /* not stored: the run goes on */
+    }
+    sink_one(run, &done);
+}
+
+static void on_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    run_t *run = ctx;
+    rjob_t *j = &run->jobs[id];
+
+    if (j->done)
+        return;
+    j->done = true;
+    run->finished++;
+    if (status == DISPATCH_OK) {
+        run->stats->scanned++;
+        deliver(run, j, result);
+        return;
+    }
+    char message[512];
+    snprintf(message, sizeof message, "internal error, file not checked: %.*s",
+             (int)(result.len < 400 ? result.len : 400), (const char *)result.ptr);
+    run->stats->failed++;
+    sink_e902(run, j->id, message);
+}
+
+/* Reads file j and builds its job input in b (and its key); false when the
+ * file could not be read (its E902 is sunk, the job is done). */
+static bool prepare(run_t *run, rjob_t *j, const scan_opts_t *sopts, const digest_t *config,
+                    buf_t *b)
+{
+    const exec_file_t *f = &run->files[j->id];
+    scan_kind_t kind = scan_kind_of_path(f->path);
+    uint8_t *data;
+    size_t len;
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    arena_reset(run->a);
+    rc = exec_read_file(f->path, sopts->max_file_bytes, run->a, &data, &len, &err);
+    if (rc != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        if (rc == ST_ELIMIT)
+            snprintf(message, sizeof message, "%s", err.msg);
+        else
+            snprintf(message, sizeof message, "cannot read file: %s", err.msg);
+        j->done = true;
+        run->finished++;
+        sink_e902(run, j->id, message);
+        return false;
+    }
+    if (run->cache != NULL) {
+        jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .config = *config, .kind = kind};
+        j->keyed = digest_sha256(data, len, &in.content) == ST_OK &&
+                   jobkey_scan(&in, &j->key, &err) == ST_OK;
+    }
+    buf_reset(b);
+    if (jobs_scan_input(b, kind, sopts, data, len, &err) != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
+        j->done = true;
+        run->finished++;
+        run->stats->failed++;
+        sink_e902(run, j->id, message);
+        return false;
+    }
+    return true;
+}
+
+/* No worker for too long: the jobs not done run here. */
+static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *config, size_t n)
+{
+    scanner_t *scanner = scanner_new();
+    arena_t *out = arena_new(REMOTE_ARENA_CHUNK);
+    buf_t b;
+
+    buf_init(&b);
+    for (size_t i = 0; i < n; i++) {
+        rjob_t *j = &run->jobs[i];
+        span_t result;
+        st_err_t err = {0};
+        if (j->done || !prepare(run, j, sopts, config, &b))
+            continue;
+        j->done = true;
+        run->finished++;
+        arena_reset(out);
+        if (scanner == NULL || out == NULL ||
+            jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len}, out, &result,
+                     &err) != ST_OK) {
+            char message[ST_ERR_MSG_MAX + 64];
+            snprintf(message, sizeof message, "internal error, file not checked: %s",
+                     scanner == NULL || out == NULL ? "out of memory" : err.msg);
+            run->stats->failed++;
+            sink_e902(run, j->id, message);
+            continue;
+        }
+        run->stats->local++;
+        deliver(run, j, result);
+    }
+    buf_free(&b);
+    arena_destroy(&out);
+    scanner_destroy(&scanner);
+}
+
+st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids, size_t n,
+                    const scan_opts_t *sopts, cas_t *cache, exec_sink_fn sink, void *sink_ctx,
+                    remote_stats_t *stats, st_err_t *err)
+{
+    remote_stats_t local_stats = {0};
+    run_t run = {.r = self, .files = files, .cache = cache, .sink = sink, .sink_ctx = sink_ctx};
+    scan_opts_t so = *sopts;
+    digest_t config;
+    size_t next = 0;
+    uint64_t alone_since = now_ms();
+    buf_t b;
+
+    run.stats = stats != NULL ? stats : &local_stats;
+    *run.stats = (remote_stats_t){.workers = self->n_children, .threads = self->threads};
+    if (so.max_file_bytes == 0)
+        so.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
+    if (cache != NULL && jobkey_scan_config(&so, &config) != ST_OK)
+        cache = run.cache = NULL;
+    run.jobs = st_calloc(n == 0 ? 1 : n, sizeof *run.jobs);
+    run.a = arena_new(REMOTE_ARENA_CHUNK);
+    if (run.jobs == NULL || run.a == NULL) {
+        st_free(run.jobs);
+        arena_destroy(&run.a);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        run.jobs[i].id = ids[i];
+    buf_init(&b);
+    while (run.finished < n) {
+        dispatch_stats_t ds;
+        st_err_t perr = {0};
+        /* keep the window full */
+        while (next < n && dispatch_pending(self->d) < REMOTE_WINDOW) {
+            rjob_t *j = &run.jobs[next];
+            if (prepare(&run, j, &so, &config, &b) &&
+                dispatch_submit(self->d, next, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len},
+                                &perr) != ST_OK) {
+                char message[ST_ERR_MSG_MAX + 64];
+                snprintf(message, sizeof message, "internal error, file not checked: %s", perr.msg);
+                j->done = true;
+                run.finished++;
+                run.stats->failed++;
+                sink_e902(&run, j->id, message);
+            }
+            next++;
+        }
+        if (run.finished >= n)
+            break;
+        if (dispatch_poll(self->d, 50, on_done, &run, &perr) != ST_OK) {
+            fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
+            break;
+        }
+        check_children(self, true);
+        dispatch_stats(self->d, &ds);
+        if (ds.workers > 0)
+            alone_since = now_ms();
+        else if (now_ms() - alone_since > REMOTE_NO_WORKER_MS) {
+            fprintf(log_of(self),
+                    "strata: warning: no worker process for %d s; scanning the "
+                    "rest here\n",
+                    REMOTE_NO_WORKER_MS / 1000);
+            break;
+        }
+    }
+    buf_free(&b);
+    if (run.finished < n)
+        scan_here(&run, &so, &config, n);
+    run.stats->restarts = self->restarts;
+    st_free(run.jobs);
+    arena_destroy(&run.a);
+    if (run.rc != ST_OK && err != NULL)
+        *err = run.err;
+    return run.rc;
+}

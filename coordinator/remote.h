@@ -1,0 +1,54 @@
+/* remote.h - scan jobs in worker processes on this host (the single-host
+ * mode of `strata check`).
+ *
+ * remote_start spawns worker processes (`strata worker --connect ipc://...`,
+ * the same binary) that connect to a dispatcher (coordinator/dispatch.h)
+ * bound to a socket in a private temporary directory; remote_scan reads the
+ * files the cache could not answer, sends each as a scan job (worker/jobs.h:
+ * the same input and the same result bytes as in-process), and hands every
+ * result to the exec sink as the in-process executor would, storing it in
+ * the cache. A worker that dies is restarted (a few times); a job that kills
+ * its worker is retried elsewhere and finally reported as an internal-error
+ * E902 on its file while the rest of the run completes. If no worker is
+ * alive for the timeout, the remaining files are scanned in this process.
+ * remote_stop says BYE, reaps the workers and removes the directory. */
+#ifndef STRATA_REMOTE_H
+#define STRATA_REMOTE_H
+
+#include "common/cas/cas.h"
+#include "common/status.h"
+#include "worker/exec.h"
+
+#include <stdio.h>
+
+typedef struct remote remote_t;
+
+typedef struct {
+    unsigned workers; /* worker processes; 0: one per NUMA node */
+    unsigned threads; /* analysis threads of each; 0: the cores of its node */
+    const char *exe;  /* the strata binary to spawn; NULL: /proc/self/exe */
+    FILE *log;        /* warnings (a worker died, falling back); NULL: stderr */
+} remote_opts_t;
+
+typedef struct {
+    size_t scanned;  /* files scanned by workers */
+    size_t local;    /* files scanned here after the workers were lost */
+    size_t failed;   /* files whose job was lost on every retry (E902) */
+    size_t restarts; /* worker processes restarted */
+    unsigned workers, threads;
+} remote_stats_t;
+
+/* Spawns the workers. ST_EIO when the socket or a process cannot be made
+ * (then the caller scans in-process). */
+st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err);
+void remote_stop(remote_t **self_p);
+
+/* Scans the files with the given ids (ids index files[] by exec_file_t id;
+ * files[i].id == i) with scan options sopts, through cache (NULL: none),
+ * delivering every result to sink as exec_run would. ST_OK, or the sink's
+ * error; a file that cannot be read gets its E902. */
+st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids, size_t n,
+                    const scan_opts_t *sopts, cas_t *cache, exec_sink_fn sink, void *sink_ctx,
+                    remote_stats_t *stats, st_err_t *err);
+
+#endif
