@@ -54,6 +54,8 @@ static const char check_usage[] =
     "  --no-cache            neither read nor write the cache\n"
     "  --no-workers          scan in this process (default: in a worker process\n"
     "                        on this host, when there is enough to scan)\n"
+    "  --workers N           worker processes to start (default 1, 1 to 64); each\n"
+    "                        runs --jobs threads\n"
     "  --durability MODE     memory (no disk), buffered (default: committed in\n"
     "                        batches) or strict (synced before going on)\n"
     "  --root DIR            a search root for module names and imports\n"
@@ -259,6 +261,17 @@ static st_rc_t set_no_workers(cli_check_t *cfg, const char *flag, const char *va
     return ST_OK;
 }
 
+static st_rc_t set_workers(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    size_t n;
+
+    if (!parse_size(value, 64, &n) || n == 0)
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected a number from 1 to 64)",
+                       value, flag);
+    cfg->workers = (unsigned)n;
+    return ST_OK;
+}
+
 static st_rc_t set_no_cache(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
     (void)flag, (void)value, (void)err;
@@ -310,13 +323,21 @@ static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, s
 }
 
 static const cli_option_t options[] = {
-    {"format", 0, true, set_format},          {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},          {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude},        {"max-file-size", 0, true, set_max_file_size},
-    {"cache-dir", 0, true, set_cache_dir},    {"no-cache", 0, false, set_no_cache},
-    {"no-workers", 0, false, set_no_workers}, {"durability", 0, true, set_durability},
-    {"quiet", 'q', false, set_quiet},         {"root", 0, true, set_root},
-    {"explain", 0, false, set_explain},       {"help", 'h', false, set_help},
+    {"format", 0, true, set_format},
+    {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},
+    {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude},
+    {"max-file-size", 0, true, set_max_file_size},
+    {"cache-dir", 0, true, set_cache_dir},
+    {"no-cache", 0, false, set_no_cache},
+    {"no-workers", 0, false, set_no_workers},
+    {"workers", 0, true, set_workers},
+    {"durability", 0, true, set_durability},
+    {"quiet", 'q', false, set_quiet},
+    {"root", 0, true, set_root},
+    {"explain", 0, false, set_explain},
+    {"help", 'h', false, set_help},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

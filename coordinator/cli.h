@@ -54,6 +54,7 @@ typedef struct {
     const char *cache_dir;       /* --cache-dir (borrowed from argv); NULL: default */
     bool no_cache;               /* --no-cache */
     bool no_workers;             /* --no-workers: scan in this process only */
+    unsigned workers;            /* --workers N: worker processes; 0: the default */
     cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */

@@ -182,7 +182,7 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
                         size_t n, cas_t *cache, scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err,
                         st_rc_t *rc)
 {
-    remote_opts_t ropts = {.threads = cfg->jobs};
+    remote_opts_t ropts = {.workers = cfg->workers, .threads = cfg->jobs};
     remote_t *r = NULL;
     remote_stats_t rs;
     scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
