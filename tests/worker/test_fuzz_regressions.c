@@ -142,33 +142,47 @@ static st_rc_t replay_cas_record(span_t in, arena_t *a)
     return rc;
 }
 
+/* As tests/fuzz/fuzz_project.c: the bytes are the scan result of a package
+ * and of its module, beside a real scan of a module importing both. */
 static st_rc_t replay_project(span_t in, arena_t *a)
 {
-    static const char *const paths[] = {"fz/pkg/__init__.py"};
+    static const char *const paths[] = {"fz/pkg/__init__.py", "fz/pkg/mod.py", "fz/use.py"};
     static const char *const args[] = {"fz"};
+    static const char use_src[] = "import pkg\nimport pkg.mod\nfrom pkg import f, g\nfrom "
+                                  "pkg.mod import *\n\nf(1, 2, k=3)\npkg.mod.h()\npkg.x.y\n"
+                                  "print(g, z)\n";
     static const cli_rules_t rules = {0};
-    project_t *p = project_new(paths, 1);
+    project_t *p = project_new(paths, 3);
     report_t *r = report_new(&rules);
+    scanner_t *sc = scanner_new();
+    scan_opts_t sopts = {0};
     project_opts_t popts = {.args = args, .n_args = 1, .jobs = 1};
-    exec_done_t done = {.id = 0, .path = paths[0], .result = in};
-    scan_diag_t *d;
-    size_t n, nd, nf;
+    span_t results[3] = {in, in, {0}};
+    size_t nd, nf;
     st_err_t err = {0};
     FILE *devnull = fopen("/dev/null", "w");
     st_rc_t rc = ST_ENOMEM;
 
-    if (p != NULL && r != NULL && devnull != NULL) {
-        if (scan_result_diags(in, a, &d, &n, &err) == ST_OK) {
-            done.diags = d;
-            done.n_diags = n;
+    if (p != NULL && r != NULL && sc != NULL && devnull != NULL &&
+        scanner_run(sc, &sopts, SCAN_KIND_PY, (const uint8_t *)use_src, strlen(use_src), a,
+                    &results[2], &err) == ST_OK) {
+        for (size_t i = 0; i < 3; i++) {
+            exec_done_t done = {.id = i, .path = paths[i], .result = results[i]};
+            scan_diag_t *d;
+            size_t n;
+            if (scan_result_diags(results[i], a, &d, &n, &err) == ST_OK) {
+                done.diags = d;
+                done.n_diags = n;
+            }
+            CHECK_EQ_INT(project_add_scan(p, &done, &err), ST_OK);
         }
-        CHECK_EQ_INT(project_add_scan(p, &done, &err), ST_OK);
         rc = project_check(p, &popts, r, NULL, &err);
         CHECK_EQ_INT(rc, ST_OK);
         CHECK_EQ_INT(report_write(r, CLI_FORMAT_TEXT, devnull, &nd, &nf, &err), ST_OK);
     }
     if (devnull != NULL)
         fclose(devnull);
+    scanner_destroy(&sc);
     project_destroy(&p);
     report_destroy(&r);
     return rc;
