@@ -5,7 +5,8 @@
 # crashes found before), then fuzzes for SECONDS (default 60) from a working
 # corpus in BUILD_DIR/fuzz-work/<name>/ seeded with tests/fuzz/corpus/<name>/
 # (the repository is not written to; the working corpus is kept, so a later
-# run starts from what an earlier one found). One target at a time, niced:
+# run starts from what an earlier one found), with tests/fuzz/dict/<name>.dict
+# when there is one (msgpack keys, Python tokens). One target at a time, niced:
 # the machine is shared. FUZZ_TARGETS="scan check" runs only those.
 # Prints per target the executions and the verdict; exits 1 when a target
 # crashed, with the path of the input that crashed it.
@@ -57,8 +58,13 @@ for name in "${targets[@]}"; do
             continue
         fi
     fi
+    dict=()
+    if [ -f "$top/tests/fuzz/dict/$name.dict" ]; then
+        dict=(-dict="$top/tests/fuzz/dict/$name.dict")
+    fi
     log="$dir/fuzz.log"
-    nice "$exe" "${opts[@]}" -artifact_prefix="$dir/artifacts/" "$dir/corpus" >"$log" 2>&1
+    nice "$exe" "${opts[@]}" "${dict[@]}" -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+        >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     if [ "$rc" -eq 0 ]; then
