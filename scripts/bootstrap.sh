@@ -21,8 +21,9 @@ need_root() {
 }
 
 # Debian packages: the build, the libraries, and the reference tools that the
-# comparison tests and benches run against.
-pkgs=(build-essential pkg-config cmake ninja-build clang clang-format
+# comparison tests and benches run against. libclang-rt-14-dev is clang's
+# runtimes (libFuzzer, ASan) for `make fuzz`.
+pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       python3 pyflakes3)

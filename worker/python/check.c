@@ -971,7 +971,8 @@ static st_rc_t add_global_enum_members(ctx_t *c, file_t *f)
         return ST_OK;
     if ((defs = alloc_n(c, (size_t)f->n_defs + extra, sizeof *defs)) == NULL)
         return ST_ENOMEM;
-    memcpy(defs, f->defs, f->n_defs * sizeof *defs);
+    if (f->n_defs > 0) /* a summary without "defs" has none, and f->defs NULL */
+        memcpy(defs, f->defs, f->n_defs * sizeof *defs);
     n = f->n_defs;
     for (uint32_t k = 0; k < f->n_classes; k++) {
         const cls_t *cl = &f->classes[k];

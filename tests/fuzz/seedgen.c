@@ -1,0 +1,304 @@
+/* seedgen.c - writes the seeds of the fuzz targets that are documents made
+ * by strata itself: scan results (scan_result, project), check job inputs
+ * and results (check), and cache records (cas_record), all from real scans
+ * of the small sources below. Usage: fuzz_seedgen CORPUS_DIR (the
+ * directories <name>/ must exist). tests/fuzz/make_seeds.sh runs it.
+ *
+ * A check input is packed as coordinator/project.c packs one: each module's
+ * summary unchanged, one [kind, abs] resolution per import (resolved here
+ * against the modules of the set: project, a few stdlib names, else
+ * unresolved), and the interfaces of the modules imported from outside,
+ * taken from a first check job's result. */
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/cas/cas.h"
+#include "common/cas/cas_record.h"
+#include "common/alloc.h"
+#include "common/digest.h"
+#include "common/mpread.h"
+#include "worker/python/check.h"
+#include "worker/python/scan.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *name; /* dotted module name */
+    bool pkg;
+    const char *src;
+} mod_t;
+
+/* Two small projects: a package re-exporting a function, a module using it
+ * with wrong calls and missing names; and a cycle with a star import. */
+static const mod_t set_a[] = {
+    {"app", true, "from .core import run, Config\n__all__ = ['run', 'Config']\n"},
+    {"app.core", false,
+     "import os\nfrom typing import Optional\n\n\nclass Config:\n"
+     "    def __init__(self, path, *, strict=False):\n        self.path = path\n\n\n"
+     "def run(cfg, verbose=False, *args, **kw):\n    return os.path.join(cfg.path, 'x')\n"},
+    {"main", false,
+     "import app.core\nfrom app import run, missing\nimport nowhere\n\n"
+     "app.core.run(1, 2, 3)\napp.core.nothing\nrun()\napp.core.Config('p', strict=True, "
+     "bad=1)\ntry:\n    import fast\nexcept ImportError:\n    fast = None\n"},
+};
+
+static const mod_t set_b[] = {
+    {"ring", true, "from ring.a import *\nfrom . import b\n"},
+    {"ring.a", false,
+     "from ring import b\n__all__ = ['f', 'g']\n\n\ndef f(x, /, y):\n    return b.h(x)\n\n\n"
+     "def g(*, k):\n    pass\n"},
+    {"ring.b", false,
+     "import ring.a\nfrom __future__ import annotations\n\n\ndef h(v):\n"
+     "    return ring.a.f(v, 1) + ring.a.g(k=2) + ring.a.zz\n\n\ndef __getattr__(n):\n"
+     "    return n\n"},
+};
+
+static const char *const stdlib[] = {"os", "sys", "typing", "__future__"};
+
+static int write_buf(void *data, const char *p, size_t n)
+{
+    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
+}
+
+static void pack_str(msgpack_packer *pk, const char *s, size_t n)
+{
+    msgpack_pack_str(pk, n);
+    msgpack_pack_str_body(pk, s, n);
+}
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "fuzz_seedgen: %s\n", what);
+    exit(1);
+}
+
+static void write_file(const char *dir, const char *sub, const char *name, const void *p, size_t n)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+    if ((f = fopen(path, "wb")) == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0)
+        die(path);
+}
+
+/* The value of key in the map doc; len 0 when absent. */
+static span_t map_value(span_t doc, const char *key)
+{
+    mpread_t r;
+    uint32_t n;
+
+    mpread_init(&r, doc.ptr, doc.len);
+    if (mpread_map(&r, &n) != ST_OK)
+        return (span_t){0};
+    for (uint32_t i = 0; i < n; i++) {
+        bool hit = mpread_key(&r, key);
+        size_t start;
+        if (!hit && mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        start = r.pos;
+        if (mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        if (hit)
+            return (span_t){.ptr = (const uint8_t *)doc.ptr + start, .len = r.pos - start};
+    }
+    return (span_t){0};
+}
+
+/* The absolute module an import names, for module m. */
+static void import_abs(const mod_t *m, uint64_t level, const char *mod, uint32_t mod_len, char *out,
+                       size_t cap)
+{
+    char base[256];
+
+    snprintf(base, sizeof base, "%s", level > 0 ? m->name : "");
+    if (level > 0 && !m->pkg) {
+        char *dot = strrchr(base, '.');
+        *(dot != NULL ? dot : base) = '\0';
+    }
+    for (uint64_t l = 1; l < level; l++) {
+        char *dot = strrchr(base, '.');
+        *(dot != NULL ? dot : base) = '\0';
+    }
+    snprintf(out, cap, "%s%s%.*s", base, base[0] != '\0' && mod_len > 0 ? "." : "", (int)mod_len,
+             mod);
+}
+
+/* Packs the "res" of module m: one [kind, abs] per import of its summary. */
+static void pack_res(msgpack_packer *pk, const mod_t *m, span_t summary, const mod_t *set,
+                     size_t n_set)
+{
+    span_t imports = map_value(summary, "imports");
+    mpread_t r;
+    uint32_t n, len;
+
+    mpread_init(&r, imports.ptr, imports.len);
+    if (mpread_array(&r, &n) != ST_OK)
+        die("summary without imports");
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t kind, level;
+        const char *mod;
+        uint32_t mod_len;
+        char abs[512];
+        int rk = 3;
+
+        if (mpread_array(&r, &len) != ST_OK || mpread_uint(&r, &kind) != ST_OK ||
+            mpread_uint(&r, &level) != ST_OK || mpread_str(&r, &mod, &mod_len) != ST_OK)
+            die("bad import entry");
+        for (uint32_t e = 3; e < len; e++)
+            if (mpread_skip(&r) != ST_OK)
+                die("bad import entry");
+        import_abs(m, level, mod, mod_len, abs, sizeof abs);
+        for (size_t k = 0; k < n_set; k++)
+            if (strcmp(set[k].name, abs) == 0)
+                rk = 0;
+        for (size_t k = 0; k < sizeof stdlib / sizeof stdlib[0]; k++)
+            if (strcmp(stdlib[k], abs) == 0)
+                rk = 1;
+        if (kind == 3) {
+            rk = 4;
+            abs[0] = '\0';
+        }
+        msgpack_pack_array(pk, 2);
+        msgpack_pack_uint32(pk, (uint32_t)rk);
+        pack_str(pk, abs, strlen(abs));
+    }
+}
+
+/* A check input for set[first..first+n) as the component, with the given
+ * interfaces (already packed, sorted) of modules outside it. */
+static void pack_input(buf_t *b, const mod_t *set, size_t n_set, size_t first, size_t n,
+                       const span_t *results, const span_t *ifaces, size_t n_ifaces)
+{
+    msgpack_packer pk;
+
+    msgpack_packer_init(&pk, b, write_buf);
+    msgpack_pack_map(&pk, 3);
+    pack_str(&pk, "v", 1);
+    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
+    pack_str(&pk, "modules", 7);
+    msgpack_pack_array(&pk, (uint32_t)n);
+    for (size_t i = first; i < first + n; i++) {
+        const mod_t *m = &set[i];
+        span_t summary = map_value(results[i], "summary");
+        uint32_t n_subs = 0;
+
+        msgpack_pack_map(&pk, 7);
+        pack_str(&pk, "name", 4);
+        pack_str(&pk, m->name, strlen(m->name));
+        pack_str(&pk, "file", 4);
+        msgpack_pack_uint32(&pk, (uint32_t)i);
+        pack_str(&pk, "pkg", 3);
+        m->pkg ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
+        pack_str(&pk, "export", 6);
+        msgpack_pack_true(&pk);
+        pack_str(&pk, "subs", 4);
+        for (size_t k = 0; k < n_set; k++)
+            n_subs += m->pkg && strncmp(set[k].name, m->name, strlen(m->name)) == 0 &&
+                      set[k].name[strlen(m->name)] == '.';
+        msgpack_pack_array(&pk, n_subs);
+        for (size_t k = 0; k < n_set && m->pkg; k++)
+            if (strncmp(set[k].name, m->name, strlen(m->name)) == 0 &&
+                set[k].name[strlen(m->name)] == '.') {
+                const char *last = set[k].name + strlen(m->name) + 1;
+                pack_str(&pk, last, strlen(last));
+            }
+        pack_str(&pk, "summary", 7);
+        if (summary.len == 0 || buf_append(b, summary.ptr, summary.len) != ST_OK)
+            die("no summary");
+        pack_str(&pk, "res", 3);
+        pack_res(&pk, m, summary, set, n_set);
+    }
+    pack_str(&pk, "ifaces", 6);
+    msgpack_pack_array(&pk, (uint32_t)n_ifaces);
+    for (size_t i = 0; i < n_ifaces; i++)
+        if (buf_append(b, ifaces[i].ptr, ifaces[i].len) != ST_OK)
+            die("out of memory");
+}
+
+static void seed_set(const char *dir, const char *tag, const mod_t *set, size_t n_set,
+                     scanner_t *sc, arena_t *a, ZSTD_CCtx *cctx)
+{
+    span_t results[8];
+    span_t ifaces[8];
+    scan_opts_t opts = {0};
+    st_err_t err = {0};
+    char name[128];
+    check_module_t *mods;
+    size_t n_mods;
+
+    for (size_t i = 0; i < n_set; i++) {
+        scan_kind_t kind = set[i].pkg ? SCAN_KIND_INIT : SCAN_KIND_PY;
+        uint8_t *rec;
+        size_t rec_len;
+        digest_t key;
+
+        if (scanner_run(sc, &opts, kind, (const uint8_t *)set[i].src, strlen(set[i].src), a,
+                        &results[i], &err) != ST_OK)
+            die(err.msg);
+        snprintf(name, sizeof name, "%s-%s.msgpack", tag, set[i].name);
+        write_file(dir, "scan_result", name, results[i].ptr, results[i].len);
+        write_file(dir, "project", name, results[i].ptr, results[i].len);
+        /* a record of each: the cache stores scan results under their key */
+        if (digest_sha256(set[i].src, strlen(set[i].src), &key) != ST_OK ||
+            cas_record_encode(cctx, i % 2 == 0 ? 3 : -1, CAS_RESULTS, &key, results[i].ptr,
+                              results[i].len, &rec, &rec_len) != ST_OK)
+            die("cas_record_encode");
+        snprintf(name, sizeof name, "%s-%s.rec", tag, set[i].name);
+        write_file(dir, "cas_record", name, rec, rec_len);
+        st_free(rec);
+    }
+
+    /* the whole set as one component */
+    buf_t in;
+    span_t out;
+    buf_init(&in);
+    pack_input(&in, set, n_set, 0, n_set, results, NULL, 0);
+    snprintf(name, sizeof name, "%s-all.input", tag);
+    write_file(dir, "check", name, in.data, in.len);
+    if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK)
+        die(err.msg);
+    snprintf(name, sizeof name, "%s-all.result", tag);
+    write_file(dir, "check", name, out.ptr, out.len);
+
+    /* the last module alone, the others' interfaces given: the interfaces
+     * come from a job over all but the last (sorted by name already) */
+    buf_reset(&in);
+    pack_input(&in, set, n_set, 0, n_set - 1, results, NULL, 0);
+    if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK ||
+        check_result_decode(out, a, &mods, &n_mods, &err) != ST_OK)
+        die(err.msg);
+    for (size_t i = 0; i < n_mods; i++)
+        ifaces[i] = mods[i].iface;
+    buf_reset(&in);
+    pack_input(&in, set, n_set, n_set - 1, 1, results, ifaces, n_mods);
+    snprintf(name, sizeof name, "%s-last.input", tag);
+    write_file(dir, "check", name, in.data, in.len);
+    if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK)
+        die(err.msg);
+    snprintf(name, sizeof name, "%s-last.result", tag);
+    write_file(dir, "check", name, out.ptr, out.len);
+    buf_free(&in);
+}
+
+int main(int argc, char **argv)
+{
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+    if (argc != 2)
+        die("usage: fuzz_seedgen CORPUS_DIR");
+    if (sc == NULL || a == NULL || cctx == NULL)
+        die("out of memory");
+    seed_set(argv[1], "a", set_a, sizeof set_a / sizeof set_a[0], sc, a, cctx);
+    seed_set(argv[1], "b", set_b, sizeof set_b / sizeof set_b[0], sc, a, cctx);
+    ZSTD_freeCCtx(cctx);
+    arena_destroy(&a);
+    scanner_destroy(&sc);
+    return 0;
+}
