@@ -4,6 +4,7 @@
  * before anything is trusted. */
 #include "test.h"
 
+#include "common/alloc.h"
 #include "common/proto.h"
 
 #include <msgpack.h>
@@ -443,5 +444,40 @@ TEST(proto_survives_random_bytes)
             while (proto_next_job(&m, &job))
                 CHECK(job.input.ptr >= b.data && job.input.ptr + job.input.len <= b.data + b.len);
     }
+    buf_free(&b);
+}
+
+TEST(proto_encoders_report_out_of_memory)
+{
+    proto_hello_t h = {.id = str("w"), .host = str("h"), .version = str("v"), .slots = 1};
+    proto_batch_t batch;
+    buf_t b;
+
+    buf_init(&b);
+    alloc_fail_after(0);
+    CHECK(proto_encode_hello(&b, &h) == ST_ENOMEM);
+    alloc_fail_after(0);
+    CHECK(proto_encode_heartbeat(&b) == ST_ENOMEM);
+    alloc_fail_after(0);
+    CHECK(proto_encode_refused(&b, "r", true) == ST_ENOMEM);
+    alloc_fail_after(0);
+    CHECK(proto_batch_begin(&batch, &b, PROTO_JOBS) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    buf_free(&b);
+    /* an entry that does not fit leaves the batch as it was */
+    buf_init(&b);
+    REQUIRE(proto_batch_begin(&batch, &b, PROTO_RESULTS) == ST_OK);
+    REQUIRE(proto_batch_result(&batch, 1, PROTO_STATUS_OK, span_of("ok")) == ST_OK);
+    size_t len = b.len;
+    char big[100000];
+    memset(big, 'r', sizeof big);
+    alloc_fail_after(0);
+    CHECK(proto_batch_result(&batch, 2, PROTO_STATUS_OK,
+                             (span_t){(const uint8_t *)big, sizeof big}) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK(b.len == len && batch.n == 1);
+    proto_batch_end(&batch);
+    proto_msg_t m;
+    CHECK(proto_decode(b.data, b.len, &m, NULL) == ST_OK && m.count == 1);
     buf_free(&b);
 }

@@ -971,6 +971,27 @@ TEST(dispatch_runs_jobs_over_tcp)
     log_restore(&log);
 }
 
+TEST(dispatch_submit_out_of_memory_leaves_nothing_queued)
+{
+    dispatch_t *d;
+    fleet_t f;
+    st_err_t err = {0};
+
+    fleet_init(&f, "oom");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    alloc_fail_after(0);
+    CHECK(dispatch_submit(d, 1, JOBS_ECHO, (span_t){(const uint8_t *)"x", 1}, &err) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK_EQ_INT(dispatch_pending(d), 0);
+    CHECK(dispatch_submit(d, 1, JOBS_ECHO, (span_t){(const uint8_t *)"x", 1}, &err) == ST_OK);
+    CHECK_EQ_INT(dispatch_pending(d), 1);
+    CHECK(dispatch_poll(d, 0, on_done, NULL, &err) == ST_OK); /* no worker: nothing finishes */
+    CHECK_EQ_INT(dispatch_pending(d), 1);
+    dispatch_destroy(&d); /* frees the queued job */
+    unlink(f.addr + strlen("ipc://"));
+}
+
 TEST(dispatch_refuses_bad_options)
 {
     st_err_t err = {0};

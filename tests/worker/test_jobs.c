@@ -3,6 +3,7 @@
  * inputs and unknown kinds with an error instead of crashing. */
 #include "test.h"
 
+#include "common/alloc.h"
 #include "common/mpread.h"
 #include "worker/jobs.h"
 #include "worker/python/check.h"
@@ -163,4 +164,21 @@ TEST(jobs_refuses_bad_inputs)
     CHECK_STREQ(jobs_kind_name(99), "?");
     arena_destroy(&a);
     scanner_destroy(&sc);
+}
+
+TEST(jobs_scan_input_reports_limits_and_out_of_memory)
+{
+    scan_opts_t huge = {.max_file_bytes = (size_t)UINT32_MAX + 1};
+    st_err_t err = {0};
+    buf_t in;
+
+    buf_init(&in);
+    CHECK(jobs_scan_input(&in, SCAN_KIND_PY, &huge, (const uint8_t *)"x", 1, &err) == ST_ELIMIT);
+    CHECK(jobs_scan_input(&in, SCAN_KIND_PY, NULL, (const uint8_t *)"x", (size_t)UINT32_MAX + 1,
+                          &err) == ST_ELIMIT);
+    alloc_fail_after(0);
+    CHECK(jobs_scan_input(&in, SCAN_KIND_PY, NULL, (const uint8_t *)"x", 1, &err) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK(in.len == 0);
+    buf_free(&in);
 }
