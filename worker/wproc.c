@@ -80,7 +80,8 @@ typedef struct {
     uint64_t last_recv, last_send;
     unsigned backoff;
     unsigned threads;
-    bool greeted; /* the coordinator has answered on this connection */
+    bool greeted;  /* the coordinator has answered on this connection */
+    char why[192]; /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
 
@@ -209,10 +210,12 @@ static void say(wproc_t *w, const char *fmt, ...)
     fflush(w->log);
 }
 
-/* Sends w->out; false when ZeroMQ refuses (then the connection is suspect). */
+/* Sends w->out without blocking; false when ZeroMQ cannot take it (no
+ * connection to queue it on: the handshake failed, or it is being
+ * redone), and then the message is lost. */
 static bool send_out(wproc_t *w)
 {
-    if (zmq_send(w->sock, w->out.data, w->out.len, 0) < 0)
+    if (zmq_send(w->sock, w->out.data, w->out.len, ZMQ_DONTWAIT) < 0)
         return false;
     w->last_send = now_ms();
     return true;
@@ -254,12 +257,18 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
         zmq_setsockopt(w->sock, ZMQ_SNDHWM, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero) != 0)
         return st_fail(err, ST_EIO, "zmq options: %s", zmq_strerror(zmq_errno()));
+    if (w->opts->server_key != NULL &&
+        (zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->opts->server_key, 41) != 0 ||
+         zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->opts->public_key, 41) != 0 ||
+         zmq_setsockopt(w->sock, ZMQ_CURVE_SECRETKEY, w->opts->secret_key, 41) != 0))
+        return st_fail(err, ST_EINVAL, "CURVE keys: %s", zmq_strerror(zmq_errno()));
     if (zmq_connect(w->sock, w->opts->connect) != 0)
         return st_fail(err, ST_EINVAL, "cannot connect to %s: %s", w->opts->connect,
                        zmq_strerror(zmq_errno()));
     buf_reset(&w->out);
-    if (proto_encode_hello(&w->out, &h) != ST_OK || !send_out(w))
-        return st_fail(err, ST_EIO, "cannot send HELLO to %s", w->opts->connect);
+    if (proto_encode_hello(&w->out, &h) != ST_OK)
+        return st_fail(err, ST_ENOMEM, "out of memory for HELLO");
+    send_out(w); /* if it cannot go, no answer comes and the timeout reconnects */
     w->last_recv = now_ms();
     w->greeted = false;
     return ST_OK;
@@ -310,16 +319,20 @@ static st_rc_t reconnect(wproc_t *w, unsigned threads, const char *why, st_err_t
     return open_socket(w, threads, err);
 }
 
-/* Sends every finished result of this epoch, in RESULTS batches. */
-static void send_results(wproc_t *w)
+/* Sends every finished result of this epoch, in RESULTS batches. False
+ * when some could not be sent: the coordinator would wait for them
+ * forever, so the caller starts a new connection (and the coordinator
+ * requeues the jobs when it drops this one). */
+static bool send_results(wproc_t *w)
 {
+    bool sent = true;
     wres_t *r, *next;
     proto_batch_t batch;
     uint64_t count;
     bool open = false;
 
     if (read(w->efd, &count, sizeof count) < 0 && errno != EAGAIN)
-        return;
+        return true;
     pthread_mutex_lock(&w->lock);
     r = w->done;
     w->done = NULL;
@@ -331,7 +344,7 @@ static void send_results(wproc_t *w)
 
             if (open && (batch.n >= PROTO_MAX_JOBS || w->out.len + r->len > WPROC_RESULT_BYTES)) {
                 proto_batch_end(&batch);
-                send_out(w);
+                sent = send_out(w) && sent;
                 open = false;
             }
             if (!open) {
@@ -345,8 +358,9 @@ static void send_results(wproc_t *w)
     }
     if (open) {
         proto_batch_end(&batch);
-        send_out(w);
+        sent = send_out(w) && sent;
     }
+    return sent;
 }
 
 /* Queues the jobs of a JOBS message (m points into b's message). */
@@ -399,11 +413,12 @@ static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_
         w->backoff = WPROC_BACKOFF_MIN_MS;
         return MSG_OK;
     case PROTO_BYE:
+        snprintf(w->why, sizeof w->why, "the coordinator said goodbye");
         return MSG_RECONNECT;
     case PROTO_REFUSED:
         if (m->retry) {
-            say(w, "the coordinator does not know this worker (%.*s)", (int)m->reason.len,
-                m->reason.ptr);
+            snprintf(w->why, sizeof w->why, "the coordinator does not take this worker (%.*s)",
+                     (int)(m->reason.len > 120 ? 120 : m->reason.len), m->reason.ptr);
             return MSG_RECONNECT;
         }
         st_fail(err, ST_EINVAL, "refused by the coordinator at %s: %.*s", w->opts->connect,
@@ -471,23 +486,25 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         zmq_pollitem_t items[2] = {{.socket = w->sock, .events = ZMQ_POLLIN},
                                    {.fd = w->efd, .events = ZMQ_POLLIN}};
         msg_outcome_t out = MSG_OK;
-        char why[128];
+        const char *why = NULL;
+        char timeout[96];
 
         if (zmq_poll(items, 2, (long)(w->opts->heartbeat_ms / 2)) < 0 && zmq_errno() != EINTR)
             return st_fail(err, ST_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if (items[1].revents & ZMQ_POLLIN)
-            send_results(w);
-        for (int i = 0; i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
+        if ((items[1].revents & ZMQ_POLLIN) && !send_results(w))
+            why = "results cannot be sent to the coordinator";
+        for (int i = 0; why == NULL && i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
             ;
         if (out == MSG_REFUSED || out == MSG_FAILED)
             return err->code;
-        if (out == MSG_RECONNECT) {
-            snprintf(why, sizeof why, "the coordinator said goodbye");
-        } else if ((out = timers(w)) == MSG_RECONNECT) {
-            snprintf(why, sizeof why, "no heartbeat from the coordinator for %u ms",
+        if (why == NULL && out == MSG_RECONNECT)
+            why = w->why;
+        if (why == NULL && timers(w) == MSG_RECONNECT) {
+            snprintf(timeout, sizeof timeout, "no heartbeat from the coordinator for %u ms",
                      w->opts->timeout_ms);
+            why = timeout;
         }
-        if (out == MSG_RECONNECT && (rc = reconnect(w, threads, why, err)) != ST_OK)
+        if (why != NULL && (rc = reconnect(w, threads, why, err)) != ST_OK)
             return rc;
     }
     return ST_OK;
@@ -561,6 +578,10 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
 
     if (opts.connect == NULL || n > PROTO_MAX_SLOTS)
         return st_fail(err, ST_EINVAL, "worker: no address, or too many threads");
+    if (opts.server_key != NULL &&
+        (strlen(opts.server_key) != 40 || opts.public_key == NULL ||
+         strlen(opts.public_key) != 40 || opts.secret_key == NULL || strlen(opts.secret_key) != 40))
+        return st_fail(err, ST_EINVAL, "worker: CURVE keys must be 40 Z85 characters each");
     opts.heartbeat_ms = opts.heartbeat_ms == 0 ? 500 : opts.heartbeat_ms;
     opts.timeout_ms = opts.timeout_ms == 0 ? 3000 : opts.timeout_ms;
     opts.backoff_max_ms = opts.backoff_max_ms == 0 ? 5000 : opts.backoff_max_ms;

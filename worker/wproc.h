@@ -39,6 +39,12 @@ typedef struct {
      * (a poison pill for the retry tests). NULL: none. */
     const char *crash_on;
     FILE *log; /* where reconnections and refusals are said; NULL: stderr */
+    /* CurveZMQ (Z85, 40 characters each): the coordinator's public key and
+     * this worker's key pair. NULL server_key: no encryption (ipc://,
+     * loopback, or a coordinator started insecure). */
+    const char *server_key;
+    const char *public_key;
+    const char *secret_key;
 } wproc_opts_t;
 
 /* Runs the worker until wproc_stop is called (then ST_OK, after BYE and
