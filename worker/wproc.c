@@ -16,6 +16,7 @@
 #include "common/simd.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
+#include "worker/place.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -165,12 +166,19 @@ typedef struct {
     scanner_t *scanner;
     pthread_t tid;
     bool started;
+    unsigned index;
+    const place_plan_t *plan; /* NULL: unpinned */
 } wthread_t;
 
 static void *thread_main(void *arg)
 {
     wthread_t *t = arg;
     wproc_t *w = t->w;
+    place_bound_t bound;
+    st_err_t perr = {0};
+
+    if (t->plan != NULL && place_apply(t->plan, t->index, &bound, &perr) != ST_OK && t->index == 0)
+        fprintf(w->log, "strata worker: threads not pinned: %s\n", perr.msg);
 
     for (;;) {
         wjob_t *j;
@@ -516,6 +524,7 @@ static st_rc_t start_threads(wproc_t *w, wthread_t *ts, unsigned n, st_err_t *er
 
     for (unsigned i = 0; i < n; i++) {
         ts[i].w = w;
+        ts[i].index = i;
         if ((ts[i].scanner = scanner_new()) == NULL)
             return st_fail(err, ST_ENOMEM, "cannot create a scanner");
     }
@@ -574,6 +583,8 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n = opts.threads != 0 ? opts.threads : (cpus > 0 ? (unsigned)cpus : 1);
     wthread_t *ts = NULL;
+    place_topo_t *topo = NULL;
+    place_plan_t *plan = NULL;
     st_rc_t rc;
 
     if (opts.connect == NULL || n > PROTO_MAX_SLOTS)
@@ -601,12 +612,33 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         goto out;
     }
     w.threads = n;
+    /* the placement plan: a core per thread (round-robin past the cores) */
+    {
+        place_opts_t po = place_opts_default();
+        st_err_t perr = {0};
+        po.threads = n;
+        po.cpuset = opts.cpuset;
+        po.numa_node = opts.numa_only ? (int)opts.numa_node : -1;
+        rc = place_topology_load(NULL, &topo, &perr);
+        if (rc == ST_OK)
+            rc = place_plan(topo, &po, &plan, &perr);
+        if (rc != ST_OK && (opts.cpuset != NULL || opts.numa_only)) {
+            rc = st_fail(err, ST_EINVAL, "worker: %s", perr.msg);
+            goto out;
+        }
+        if (rc != ST_OK)
+            fprintf(w.log, "strata worker: threads not pinned: %s\n", perr.msg);
+        for (unsigned i = 0; i < n; i++)
+            ts[i].plan = plan;
+    }
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
         say_bye(&w);
     }
     stop_threads(&w, ts, n);
 out:
+    place_plan_destroy(&plan);
+    place_topology_destroy(&topo);
     new_epoch(&w);
     free_results(&w);
     if (w.sock != NULL)

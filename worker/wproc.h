@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct {
@@ -45,6 +46,14 @@ typedef struct {
     const char *server_key;
     const char *public_key;
     const char *secret_key;
+    /* Thread placement (worker/place.h): each analysis thread is pinned to
+     * a core of cpuset (NULL: every allowed CPU), on NUMA node numa_node
+     * when numa_only, its memory bound to the core's node. A placement that
+     * cannot be made on this machine is said on the log and the threads
+     * run unpinned; a malformed cpuset or an absent node is an error. */
+    const char *cpuset;
+    bool numa_only;
+    unsigned numa_node;
 } wproc_opts_t;
 
 /* Runs the worker until wproc_stop is called (then ST_OK, after BYE and
