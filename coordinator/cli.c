@@ -649,6 +649,10 @@ static const char worker_usage[] =
     "                        when there are more threads than cores)\n"
     "  --cpuset LIST         only these CPUs: 0-3,8 (or hwloc's 0xf bitmap)\n"
     "  --numa-node N         only the cores of NUMA node N; memory bound there\n"
+    "  --server-key FILE     the coordinator's public key (its .pub): talk\n"
+    "                        CurveZMQ, as a coordinator started with keys asks\n"
+    "  --key FILE            this worker's key pair (a .key of strata keygen);\n"
+    "                        its .pub must be in the coordinator's allowlist\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error, refused by the\n"
@@ -692,6 +696,18 @@ static st_rc_t worker_arg(cli_worker_t *w, int argc, char *const *argv, int *i, 
         w->cpuset = v;
         return ST_OK;
     }
+    if ((v = cache_option(argc, argv, i, "--server-key", &missing)) != NULL || missing) {
+        if (v == NULL || *v == '\0')
+            return st_fail(err, ST_EINVAL, "option '--server-key' needs a file");
+        w->server_key = v;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--key", &missing)) != NULL || missing) {
+        if (v == NULL || *v == '\0')
+            return st_fail(err, ST_EINVAL, "option '--key' needs a file");
+        w->key = v;
+        return ST_OK;
+    }
     if ((v = cache_option(argc, argv, i, "--numa-node", &missing)) != NULL || missing) {
         if (v == NULL || !parse_size(v, 1023, &n))
             return st_fail(err, ST_EINVAL,
@@ -715,6 +731,8 @@ st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_
             return rc;
     if (!w.help && w.connect == NULL)
         return st_fail(err, ST_EINVAL, "missing --connect ADDR");
+    if (!w.help && (w.server_key == NULL) != (w.key == NULL))
+        return st_fail(err, ST_EINVAL, "--server-key and --key go together");
     *out = w;
     return ST_OK;
 }

@@ -141,7 +141,9 @@ typedef struct {
     const char *cpuset;  /* --cpuset LIST (borrowed); NULL: every allowed CPU */
     bool numa_only;      /* --numa-node N given */
     unsigned numa_node;
-    bool help; /* --help: print usage, exit 0 */
+    const char *server_key; /* --server-key FILE: the coordinator's .pub (CurveZMQ) */
+    const char *key;        /* --key FILE: this worker's .key (strata keygen) */
+    bool help;              /* --help: print usage, exit 0 */
 } cli_worker_t;
 
 /* Parses the arguments after `worker`. ST_EINVAL with a message for stderr

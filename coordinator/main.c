@@ -567,12 +567,26 @@ static int cmd_worker(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    keys_pair_t server = {{0}, {0}}, mine = {{0}, {0}};
+    if (cfg.server_key != NULL && (keys_load(cfg.server_key, &server, &err) != ST_OK ||
+                                   keys_load(cfg.key, &mine, &err) != ST_OK)) {
+        fprintf(stderr, "strata worker: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.key != NULL && mine.secret_z85[0] == '\0') {
+        fprintf(stderr, "strata worker: %s: a .pub file: --key needs the .key (secret) file\n",
+                cfg.key);
+        return EXIT_USAGE;
+    }
     opts = (wproc_opts_t){.connect = cfg.connect,
                           .threads = cfg.threads,
                           .crash_on = getenv("STRATA_TEST_CRASH_ON"),
                           .cpuset = cfg.cpuset,
                           .numa_only = cfg.numa_only,
-                          .numa_node = cfg.numa_node};
+                          .numa_node = cfg.numa_node,
+                          .server_key = cfg.server_key != NULL ? server.public_z85 : NULL,
+                          .public_key = cfg.key != NULL ? mine.public_z85 : NULL,
+                          .secret_key = cfg.key != NULL ? mine.secret_z85 : NULL};
     if (wproc_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata worker: %s\n", err.msg);
         return EXIT_USAGE;
