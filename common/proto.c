@@ -668,6 +668,8 @@ static st_rc_t read_stats(mpread_t *r, proto_stats_t *s, st_err_t *err)
             slot = &s->cached;
         else if (key_is(key, klen, "checked"))
             slot = &s->checked;
+        else if (key_is(key, klen, "failed"))
+            slot = &s->failed;
         if (slot == NULL ? mpread_skip(r) != ST_OK : read_u64(r, slot, "stats", err) != ST_OK)
             return st_fail(err, ST_ECORRUPT, "bad stats value at byte %zu", r->pos);
     }
@@ -1011,11 +1013,12 @@ st_rc_t proto_done_begin(proto_batch_t *batch, buf_t *b, uint32_t status, const 
     if (pack_header(&pk, PROTO_DONE, 6) || pack_key(&pk, "status") ||
         msgpack_pack_uint32(&pk, status) || pack_key(&pk, "error") ||
         pack_str(&pk, error != NULL ? error : "", n) || pack_key(&pk, "stats") ||
-        msgpack_pack_map(&pk, 5) || pack_key(&pk, "files") || msgpack_pack_uint64(&pk, s->files) ||
+        msgpack_pack_map(&pk, 6) || pack_key(&pk, "files") || msgpack_pack_uint64(&pk, s->files) ||
         pack_key(&pk, "uploaded") || msgpack_pack_uint64(&pk, s->uploaded) ||
         pack_key(&pk, "scanned") || msgpack_pack_uint64(&pk, s->scanned) ||
         pack_key(&pk, "cached") || msgpack_pack_uint64(&pk, s->cached) ||
-        pack_key(&pk, "checked") || msgpack_pack_uint64(&pk, s->checked) || pack_key(&pk, "files"))
+        pack_key(&pk, "checked") || msgpack_pack_uint64(&pk, s->checked) ||
+        pack_key(&pk, "failed") || msgpack_pack_uint64(&pk, s->failed) || pack_key(&pk, "files"))
         return ST_ENOMEM;
     *batch = (proto_batch_t){.b = b, .count_at = b->len, .type = PROTO_DONE};
     return buf_append(b, array32_header, sizeof array32_header) == ST_OK ? ST_OK : ST_ENOMEM;

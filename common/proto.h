@@ -41,8 +41,8 @@
  *             "workers" uint, "queued" uint (batches ahead of this one);
  *             also the heartbeat of a running batch
  *   DONE      coordinator -> client: "status" uint (0 ok, 2 error), "error"
- *             str, "stats" {"files","uploaded","scanned","cached","checked"
- *             uint}, "files" [[index uint, [[line, col, code str, message
+ *             str, "stats" {"files","uploaded","scanned","cached","checked",
+ *             "failed" uint}, "files" [[index uint, [[line, col, code str, message
  *             str]...]]...] (files without a diagnostic are left out) */
 #ifndef STRATA_PROTO_H
 #define STRATA_PROTO_H
@@ -141,6 +141,7 @@ typedef struct {
 
 typedef struct {
     uint64_t files, uploaded, scanned, cached, checked;
+    uint64_t failed; /* jobs that failed (their files got an internal-error E902) */
 } proto_stats_t;
 
 /* One diagnostic in a DONE. */

@@ -115,7 +115,8 @@ TEST(proto_client_need_upload_progress_round_trip)
 static void make_done(buf_t *b)
 {
     proto_batch_t batch;
-    proto_stats_t st = {.files = 3, .uploaded = 1, .scanned = 2, .cached = 1, .checked = 4};
+    proto_stats_t st = {
+        .files = 3, .uploaded = 1, .scanned = 2, .cached = 1, .checked = 4, .failed = 5};
     proto_diag_t d[2] = {
         {.line = 3, .col = 1, .code = str("F401"), .message = str("'os' imported but unused")},
         {.line = 9, .col = 5, .code = str("E0611"), .message = str("no name 'x' in module 'y'")},
@@ -142,7 +143,7 @@ TEST(proto_client_done_round_trips)
     REQUIRE(proto_decode_client(b.data, b.len, &m, NULL) == ST_OK);
     CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK && m.count == 2);
     CHECK(m.stats.files == 3 && m.stats.uploaded == 1 && m.stats.scanned == 2 &&
-          m.stats.cached == 1 && m.stats.checked == 4);
+          m.stats.cached == 1 && m.stats.checked == 4 && m.stats.failed == 5);
     REQUIRE(proto_next_fdiags(&m, &fd));
     CHECK(fd.index == 0 && fd.count == 2);
     REQUIRE(proto_next_diag(&fd, &d));
