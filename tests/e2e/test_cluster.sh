@@ -210,5 +210,12 @@ expect "public workers' socket" 2 coordinator --bind "tcp://0.0.0.0:$port" --key
     --allow allow
 has "public workers' socket message" "$err" "refusing to bind the workers' socket"
 
+# no process reported a sanitizer error (under build-asan)
+if grep -l "Sanitizer" "$tmp"/*.log "$tmp"/*.err >/dev/null 2>&1; then
+    fail "sanitizer reports: $(grep -l "Sanitizer" "$tmp"/*.log "$tmp"/*.err)"
+else
+    pass
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
