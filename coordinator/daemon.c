@@ -479,6 +479,8 @@ static bool batch_need(daemon_t *dm, batch_t *b)
             continue;
         f->needed = true;
         need[n_need++] = (uint32_t)order[k];
+        if ((k & 63) == 63) /* a long lookup: heartbeats go on */
+            service(dm, 0, ignore_done, NULL);
     }
     if (ok) {
         buf_reset(&dm->out);
@@ -691,6 +693,8 @@ static void batch_scan(daemon_t *dm, batch_t *b)
     for (size_t i = 0; i < b->n_files; i++) {
         bfile_t *f = &b->files[i];
         span_t v;
+        if ((i & 63) == 63) /* a long lookup: heartbeats go on */
+            service(dm, 0, ignore_done, NULL);
         jobkey_scan_t kin = {.version = JOBKEY_ANALYZER_VERSION,
                              .config = b->config,
                              .kind = (scan_kind_t)f->kind,
@@ -720,8 +724,6 @@ static void batch_scan(daemon_t *dm, batch_t *b)
             }
         }
         misses[n_misses++] = i;
-        if ((n_misses & 63) == 0)
-            service(dm, 0, ignore_done, NULL);
     }
     size_t goal = b->finished + n_misses; /* every file with content finished */
     buf_init(&in);
@@ -760,7 +762,7 @@ static void batch_scan(daemon_t *dm, batch_t *b)
                 if (b->files[misses[k]].done)
                     continue;
                 scan_here(dm, b, misses[k], scanner, out, &in);
-                service(dm, 0, ignore_done, NULL);
+                service(dm, 0, on_scan_done, b); /* a late worker's result counts too */
             }
         }
         arena_destroy(&out);

@@ -162,6 +162,27 @@ wait_for "$tmp/coord2.log" "workers on tcp://127.0.0.1:$((port + 1))" ||
     fail "tcp coordinator did not start: $(cat "$tmp/coord2.log")"
 same "tcp, fixture project" "$taddr" proj
 same "tcp, stdlib json" "$taddr" --root /usr/lib/python3.11 /usr/lib/python3.11/json
+# two clients at once: the second waits its turn (with PROGRESS), both right
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/logging \
+    >"$tmp/check_a.out" 2>/dev/null
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/html \
+    >"$tmp/check_b.out" 2>/dev/null
+timeout 60 "$strata" submit --coordinator "$taddr" --root /usr/lib/python3.11 \
+    /usr/lib/python3.11/logging >"$tmp/sub_a.out" 2>"$tmp/sub_a.err" &
+sa=$!
+timeout 60 "$strata" submit --coordinator "$taddr" --root /usr/lib/python3.11 \
+    /usr/lib/python3.11/html >"$tmp/sub_b.out" 2>"$tmp/sub_b.err" &
+sb=$!
+wait "$sa"
+ra=$?
+wait "$sb"
+rb=$?
+if [ "$ra" -le 1 ] && cmp -s "$tmp/check_a.out" "$tmp/sub_a.out"; then pass; else
+    fail "concurrent client a: exit $ra: $(cat "$tmp/sub_a.err")"
+fi
+if [ "$rb" -le 1 ] && cmp -s "$tmp/check_b.out" "$tmp/sub_b.out"; then pass; else
+    fail "concurrent client b: exit $rb: $(cat "$tmp/sub_b.err")"
+fi
 stop_all
 
 # a silent (stopped) coordinator: no answer in the timeout
