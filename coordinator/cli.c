@@ -755,8 +755,7 @@ static const char coordinator_usage[] =
     "  --insecure            allow binding an address other than loopback or\n"
     "                        ipc:// without authentication (workers are never\n"
     "                        authenticated yet: their address needs it too)\n"
-    "  --jobs N              threads for check jobs and local scans (default:\n"
-    "                        online CPUs)\n"
+    "  --jobs N              threads for the check jobs (default: online CPUs)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error or cannot bind\n";

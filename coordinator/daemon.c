@@ -958,7 +958,12 @@ static void serve_next(daemon_t *dm)
         goto out;
     }
     batch_check(dm, b);
+    dm->cur = NULL;
+    batch_free(&b);
+    return;
 out:
+    if (stop_flag)
+        send_error_done(dm, &b->p.who, "the coordinator is stopping; submit again");
     dm->cur = NULL;
     batch_free(&b);
 }
@@ -1073,12 +1078,17 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     }
     fprintf(dm.log, "strata coordinator: stopping\n");
 out:
-    for (size_t i = 0; i < dm.n_queue; i++)
+    for (size_t i = 0; i < dm.n_queue; i++) {
+        send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
         st_free(dm.queue[i].submit);
+    }
     dispatch_destroy(&dm.d);
     cas_close(&dm.cache);
-    if (dm.cs != NULL)
+    if (dm.cs != NULL) {
+        int linger = 500; /* the last "stopping" answers may go out */
+        zmq_setsockopt(dm.cs, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(dm.cs);
+    }
     keys_zap_stop(&dm.zap);
     if (dm.zctx != NULL)
         zmq_ctx_term(dm.zctx);

@@ -41,7 +41,7 @@ typedef struct {
     const char *keys_dir;     /* NULL: no CURVE */
     const char *allow_dir;    /* required with keys_dir */
     bool insecure;            /* allow non-loopback binds without keys */
-    unsigned jobs;            /* threads for check jobs and local scans; 0: CPUs */
+    unsigned jobs;            /* threads for the check jobs; 0: online CPUs */
     unsigned grace_ms;        /* no worker this long: scan here; 0: 1500 */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;

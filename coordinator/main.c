@@ -75,7 +75,7 @@ static void print_usage(FILE *out)
                  "A static analyzer for Python.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'strata COMMAND --help' for the options of a command.\n"
                  "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal "
                  "error\n");

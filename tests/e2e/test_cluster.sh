@@ -183,6 +183,21 @@ fi
 if [ "$rb" -le 1 ] && cmp -s "$tmp/check_b.out" "$tmp/sub_b.out"; then pass; else
     fail "concurrent client b: exit $rb: $(cat "$tmp/sub_b.err")"
 fi
+# SIGTERM mid-batch (its scans wait on a stopped worker): the client is told
+"$strata" worker --connect "tcp://127.0.0.1:$((port + 1))" --threads 1 2>"$tmp/worker3.log" &
+pids+=($!)
+wait_for "$tmp/worker3.log" "working for" || fail "tcp worker did not connect"
+kill -STOP "${pids[1]}"
+mkdir -p "$tmp/fresh2" && printf 'import json\nw = 4\n' >"$tmp/fresh2/another.py"
+timeout 60 "$strata" submit --coordinator "$taddr" fresh2 >/dev/null 2>"$tmp/term.err" &
+sub=$!
+sleep 1
+kill -TERM "${pids[0]}"
+wait "$sub"
+src=$?
+if [ "$src" -eq 2 ]; then pass; else fail "submit to a stopping coordinator: exit $src, want 2"; fi
+has "stopping coordinator message" "$(cat "$tmp/term.err")" "the coordinator is stopping"
+kill -CONT "${pids[1]}"
 stop_all
 
 # a silent (stopped) coordinator: no answer in the timeout
