@@ -389,6 +389,28 @@ static char *copy_text(arena_t *a, proto_str_t s)
     return arena_strndup(a, s.ptr, s.len);
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether a path is listed twice (a project names each file once); true
+ * when out of memory too. */
+static bool has_duplicate(const char **paths, size_t n)
+{
+    const char **sorted = st_calloc(n == 0 ? 1 : n, sizeof *sorted);
+    bool dup = sorted == NULL;
+
+    if (sorted != NULL) {
+        memcpy(sorted, paths, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_str);
+        for (size_t i = 1; i < n && !dup; i++)
+            dup = strcmp(sorted[i - 1], sorted[i]) == 0;
+    }
+    st_free(sorted);
+    return dup;
+}
+
 /* Reads the SUBMIT into the batch. False (and an error DONE sent) when it
  * cannot be served. */
 static bool batch_load(daemon_t *dm, batch_t *b)
@@ -438,6 +460,8 @@ static bool batch_load(daemon_t *dm, batch_t *b)
         m.max_file_bytes == 0 || m.max_file_bytes > PROTO_MAX_INPUT ? 0 : m.max_file_bytes;
     if (b->so.max_file_bytes == 0)
         b->so.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
+    if (why == NULL && has_duplicate(b->paths, b->n_files))
+        why = "a path given twice (or out of memory)";
     if (why == NULL && jobkey_scan_config(&b->so, &b->config) != ST_OK)
         why = "internal error: cannot digest the scan options";
     if (why == NULL && (b->project = project_new(b->paths, b->n_files)) == NULL)

@@ -202,6 +202,18 @@ TEST(daemon_serves_batches_and_survives_hostile_clients)
     REQUIRE(m.type == PROTO_DONE);
     CHECK(m.status == PROTO_DONE_OK && m.stats.uploaded == 0 && m.stats.cached == 1);
 
+    /* a path twice: refused, with no crash */
+    {
+        proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
+                             {.path = {"a.py", 4}, .kind = 1, .digest = dg.b, .size = 1}};
+        buf_reset(&b);
+        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        send_buf(sock, &b);
+        REQUIRE(next_answer(sock, &in, &m));
+        CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
+        CHECK(m.error.len > 0 && memmem(m.error.ptr, m.error.len, "twice", 5) != NULL);
+    }
+
     daemon_stop();
     pthread_join(th, NULL);
     CHECK(r.rc == ST_OK);

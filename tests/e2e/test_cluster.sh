@@ -128,6 +128,13 @@ else
     pass
 fi
 
+# a compiled extension module exists for imports (sent, not checked)
+mkdir -p "$tmp/extpkg/pkg"
+: >"$tmp/extpkg/pkg/__init__.py"
+: >"$tmp/extpkg/pkg/_speed.cpython-311-x86_64-linux-gnu.so"
+printf 'from pkg import _speed, _missing\nfrom pkg._speed import thing\n' >"$tmp/extpkg/pkg/use.py"
+same "extension module" "$addr" extpkg
+
 # unreadable and missing files, as check reports them
 mkdir -p "$tmp/odd" && printf 'x = 1\n' >"$tmp/odd/ok.py" && printf 'y = 2\n' >"$tmp/odd/locked.py"
 chmod 000 "$tmp/odd/locked.py"
