@@ -141,6 +141,7 @@ chmod 000 "$tmp/odd/locked.py"
 if [ "$(id -u)" -ne 0 ]; then same "unreadable file" "$addr" odd; fi
 chmod 644 "$tmp/odd/locked.py"
 same "missing argument" "$addr" odd nothere.py
+same "files over --max-file-size" "$addr" --max-file-size 40 proj
 
 # ---- a coordinator killed mid-wait ------------------------------------------
 # The workers are stopped (still registered): the batch's scans wait on them
@@ -151,8 +152,10 @@ timeout 60 "$strata" submit --coordinator "$addr" --timeout 2 fresh >/dev/null \
     2>"$tmp/killed.err" &
 sub=$!
 sleep 0.5
-kill -KILL "${pids[0]}"
-wait "${pids[0]}" 2>/dev/null
+{
+    kill -KILL "${pids[0]}"
+    wait "${pids[0]}"
+} 2>/dev/null
 wait "$sub"
 src=$?
 if [ "$src" -eq 2 ]; then pass; else fail "submit to a killed coordinator: exit $src, want 2"; fi
