@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 #include <zstd.h>
 
@@ -33,6 +34,7 @@ typedef struct {
     arena_t *arena;
     void *zctx, *sock, *mon;
     bool auth_failed, heard;
+    bool bar; /* a progress line on a terminal (stderr) */
     buf_t msg;
     size_t max_bytes;
 } client_t;
@@ -340,6 +342,19 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
             continue;
         }
         rc = ST_OK;
+        if (m.type == PROTO_PROGRESS && c->bar) {
+            if (m.progress.queued > 0)
+                fprintf(c->errs, "\rstrata submit: waiting, %llu batch%s ahead\033[K",
+                        (unsigned long long)m.progress.queued, m.progress.queued == 1 ? "" : "es");
+            else
+                fprintf(c->errs,
+                        "\rstrata submit: %llu of %zu files scanned, %llu cached, "
+                        "%llu worker%s\033[K",
+                        (unsigned long long)m.progress.scanned, c->files.n_files,
+                        (unsigned long long)m.progress.cached,
+                        (unsigned long long)m.progress.workers, m.progress.workers == 1 ? "" : "s");
+            fflush(c->errs);
+        }
         if (m.type == PROTO_NEED) {
             rc = upload(c, &m, err);
             last = now_ms();
@@ -351,6 +366,8 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
                 rc = take_done(c, &m, report, err);
             *failed = m.stats.failed > 0;
             zmq_msg_close(&zm);
+            if (c->bar)
+                fprintf(c->errs, "\r\033[K");
             return rc;
         }
         zmq_msg_close(&zm);
@@ -369,6 +386,7 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
     bool failed = false, missing = false;
     int status = EXIT_ERROR;
 
+    c.bar = !cfg->check.quiet && errs == stderr && isatty(STDERR_FILENO);
     c.max_bytes =
         cfg->check.max_file_bytes != 0 ? cfg->check.max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
     buf_init(&c.msg);
