@@ -21,6 +21,7 @@
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,6 +63,10 @@ static pid_t spawn_worker(const bench_opts_t *o, const char *addr)
     pid_t pid = fork();
 
     if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+
+        if (null >= 0) /* its "working for ..." line would cut through the table */
+            dup2(null, 2);
         execl(o->strata, "strata", "worker", "--connect", addr, "--threads", o->threads,
               (char *)NULL);
         _exit(127);

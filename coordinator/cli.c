@@ -635,7 +635,7 @@ st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t 
 }
 
 static const char worker_usage[] =
-    "usage: strata worker --connect ADDR [--threads N]\n"
+    "usage: strata worker --connect ADDR [--threads N] [--cpuset LIST] [--numa-node N]\n"
     "\n"
     "Run jobs for a coordinator: connect to it, say which analyzer version\n"
     "this is and how many threads it has, run the scan and check jobs it\n"
@@ -647,7 +647,10 @@ static const char worker_usage[] =
     "options:\n"
     "  --connect ADDR        the coordinator: ipc:///path or tcp://host:port\n"
     "  --threads N           analysis threads; 0 (default) means one per\n"
-    "                        online CPU\n"
+    "                        online CPU; each is pinned to a core (round-robin\n"
+    "                        when there are more threads than cores)\n"
+    "  --cpuset LIST         only these CPUs: 0-3,8 (or hwloc's 0xf bitmap)\n"
+    "  --numa-node N         only the cores of NUMA node N; memory bound there\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error, refused by the\n"
@@ -683,6 +686,20 @@ static st_rc_t worker_arg(cli_worker_t *w, int argc, char *const *argv, int *i, 
                            "invalid value for --threads (expected a number from 0 to %d)",
                            CLI_MAX_JOBS);
         w->threads = (unsigned)n;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--cpuset", &missing)) != NULL || missing) {
+        if (v == NULL || *v == '\0')
+            return st_fail(err, ST_EINVAL, "option '--cpuset' needs a CPU list (0-3,8)");
+        w->cpuset = v;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--numa-node", &missing)) != NULL || missing) {
+        if (v == NULL || !parse_size(v, 1023, &n))
+            return st_fail(err, ST_EINVAL,
+                           "invalid value for --numa-node (expected a number from 0 to 1023)");
+        w->numa_only = true;
+        w->numa_node = (unsigned)n;
         return ST_OK;
     }
     if (arg[0] == '-')

@@ -138,7 +138,10 @@ const char *cli_cache_usage(void);
 typedef struct {
     const char *connect; /* --connect ADDR (required): ipc:// or tcp:// */
     unsigned threads;    /* --threads N; 0: one per online CPU */
-    bool help;           /* --help: print usage, exit 0 */
+    const char *cpuset;  /* --cpuset LIST (borrowed); NULL: every allowed CPU */
+    bool numa_only;      /* --numa-node N given */
+    unsigned numa_node;
+    bool help; /* --help: print usage, exit 0 */
 } cli_worker_t;
 
 /* Parses the arguments after `worker`. ST_EINVAL with a message for stderr

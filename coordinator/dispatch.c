@@ -70,9 +70,11 @@ struct dispatch {
     char endpoint[512];
     void *zctx;
     void *sock;
-    hmap_t *jobs;    /* id -> djob_t* */
-    queue_t queue;   /* fresh jobs */
-    queue_t suspect; /* jobs lost with a worker, to retry alone */
+    void *zap;            /* the ZAP handler's socket when CURVE is on */
+    uint8_t (*allow)[32]; /* allowed public keys, binary */
+    hmap_t *jobs;         /* id -> djob_t* */
+    queue_t queue;        /* fresh jobs */
+    queue_t suspect;      /* jobs lost with a worker, to retry alone */
     dworker_t **workers;
     size_t n_workers, cap_workers;
     uint64_t next_serial;
@@ -563,6 +565,127 @@ out:
     return rc;
 }
 
+/* ---- authentication ----------------------------------------------------------------- */
+
+/* True for addresses that only this host can reach. */
+static bool local_address(const char *a)
+{
+    static const char *const local[] = {"ipc://", "inproc://", "tcp://127.",
+                                        "tcp://localhost:", "tcp://[::1]:"};
+
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+        if (strncmp(a, local[i], strlen(local[i])) == 0)
+            return true;
+    return false;
+}
+
+static bool key_allowed(const dispatch_t *d, const uint8_t *key)
+{
+    for (size_t i = 0; i < d->opts.n_allow; i++)
+        if (memcmp(d->allow[i], key, 32) == 0)
+            return true;
+    return false;
+}
+
+/* Receives the frames of one ZAP request into f (at most 8); how many, 0
+ * when none is waiting. */
+static int zap_recv(dispatch_t *d, zmq_msg_t *f)
+{
+    int n = 0, more = 1;
+    size_t more_len = sizeof more;
+
+    for (; n < 8 && more; n++) {
+        zmq_msg_init(&f[n]);
+        if (zmq_msg_recv(&f[n], d->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            zmq_msg_close(&f[n]);
+            more = 0;
+            break;
+        }
+        zmq_getsockopt(d->zap, ZMQ_RCVMORE, &more, &more_len);
+    }
+    while (more) { /* more frames than a request has: read them away */
+        zmq_msg_t extra;
+
+        zmq_msg_init(&extra);
+        if (zmq_msg_recv(&extra, d->zap, 0) < 0)
+            more = 0;
+        else
+            zmq_getsockopt(d->zap, ZMQ_RCVMORE, &more, &more_len);
+        zmq_msg_close(&extra);
+    }
+    return n;
+}
+
+/* Answers one ZAP request (RFC 27) if there is one; false when none. A
+ * request is version, request id, domain, address, routing id, mechanism,
+ * then the credentials (CURVE: the client's 32-byte public key). */
+static bool serve_zap(dispatch_t *d)
+{
+    zmq_msg_t f[8];
+    int n = zap_recv(d, f);
+    bool allowed;
+    char key[41] = "?", addr[64] = "?";
+
+    if (n == 0)
+        return false;
+    allowed = n == 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+              zmq_msg_size(&f[6]) == 32 && key_allowed(d, zmq_msg_data(&f[6]));
+    if (n >= 7 && zmq_msg_size(&f[6]) == 32)
+        zmq_z85_encode(key, zmq_msg_data(&f[6]), 32);
+    if (n >= 4)
+        snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]), (char *)zmq_msg_data(&f[3]));
+    if (!allowed) {
+        d->stats.unauthorized++;
+        LOG_WARN("peer at %s refused: public key %s is not in the allowlist", addr, key);
+    }
+    zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(d->zap, n >= 2 ? zmq_msg_data(&f[1]) : "", n >= 2 ? zmq_msg_size(&f[1]) : 0,
+             ZMQ_SNDMORE);
+    zmq_send(d->zap, allowed ? "200" : "400", 3, ZMQ_SNDMORE);
+    zmq_send(d->zap, allowed ? "OK" : "key not allowed", allowed ? 2 : 15, ZMQ_SNDMORE);
+    zmq_send(d->zap, "", 0, ZMQ_SNDMORE);
+    zmq_send(d->zap, "", 0, 0);
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
+    return true;
+}
+
+/* CURVE on the ROUTER, and the ZAP handler that checks keys; or, without
+ * keys, the check that the address is local. */
+static st_rc_t setup_curve(dispatch_t *d, st_err_t *err)
+{
+    const dispatch_opts_t *o = &d->opts;
+    int one = 1;
+
+    if (o->curve_secret == NULL) {
+        if (!o->insecure && !local_address(o->bind))
+            return st_fail(err, ST_EINVAL,
+                           "refusing to bind %s without keys: anyone who can reach it could "
+                           "send jobs and read results (use ipc:// or a loopback address, give "
+                           "keys, or say insecure)",
+                           o->bind);
+        return ST_OK;
+    }
+    if (!zmq_has("curve"))
+        return st_fail(err, ST_EINVAL, "this libzmq has no CURVE support");
+    if (strlen(o->curve_secret) != 40)
+        return st_fail(err, ST_EINVAL, "the secret key is not 40 Z85 characters");
+    if ((d->allow = st_calloc(o->n_allow == 0 ? 1 : o->n_allow, 32)) == NULL)
+        return st_fail(err, ST_ENOMEM, "dispatch: out of memory");
+    for (size_t i = 0; i < o->n_allow; i++)
+        if (o->allow[i] == NULL || strlen(o->allow[i]) != 40 ||
+            zmq_z85_decode(d->allow[i], o->allow[i]) == NULL)
+            return st_fail(err, ST_EINVAL, "allowed key %zu is not 40 Z85 characters", i + 1);
+    if ((d->zap = zmq_socket(d->zctx, ZMQ_REP)) == NULL ||
+        zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0)
+        return st_fail(err, ST_EIO, "dispatch: ZAP handler: %s", zmq_strerror(zmq_errno()));
+    if (zmq_setsockopt(d->sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_CURVE_SECRETKEY, o->curve_secret, 41) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_ZAP_DOMAIN, "strata", 6) != 0)
+        return st_fail(err, ST_EINVAL, "dispatch: CURVE options: %s", zmq_strerror(zmq_errno()));
+    return ST_OK;
+}
+
 /* ---- the public functions ---------------------------------------------------------- */
 
 static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
@@ -591,6 +714,7 @@ static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
     int one = 1, zero = 0, hwm = 100000;
     size_t len = sizeof d->endpoint;
+    st_rc_t rc;
 
     if ((d->zctx = zmq_ctx_new()) == NULL || (d->sock = zmq_socket(d->zctx, ZMQ_ROUTER)) == NULL)
         return st_fail(err, ST_EIO, "dispatch: zmq: %s", zmq_strerror(zmq_errno()));
@@ -600,6 +724,8 @@ static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
         zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
         return st_fail(err, ST_EIO, "dispatch: zmq options: %s", zmq_strerror(zmq_errno()));
+    if ((rc = setup_curve(d, err)) != ST_OK)
+        return rc;
     if (zmq_bind(d->sock, d->opts.bind) != 0)
         return st_fail(err, ST_EIO, "cannot bind %s: %s", d->opts.bind, zmq_strerror(zmq_errno()));
     if (zmq_getsockopt(d->sock, ZMQ_LAST_ENDPOINT, d->endpoint, &len) != 0)
@@ -659,8 +785,11 @@ void dispatch_destroy(dispatch_t **self_p)
         zmq_setsockopt(d->sock, ZMQ_LINGER, &linger, sizeof linger);
         zmq_close(d->sock);
     }
+    if (d->zap != NULL)
+        zmq_close(d->zap);
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
+    st_free(d->allow);
     st_free(d);
     *self_p = NULL;
 }
@@ -702,6 +831,9 @@ static st_rc_t work(dispatch_t *d, st_err_t *err)
     uint64_t now = now_ms();
     int r = 1;
 
+    while (d->zap != NULL && serve_zap(d))
+        ;
+
     for (int i = 0; i < DISPATCH_RECV_BURST && r == 1; i++)
         if ((r = recv_one(d, now)) < 0)
             return st_fail(err, ST_EIO, "dispatch: receive: %s", zmq_strerror(zmq_errno()));
@@ -722,7 +854,8 @@ st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void
     if (timeout_ms < 0 && dispatch_pending(d) == 0)
         timeout_ms = 0; /* nothing can finish: do not wait forever */
     for (;;) {
-        zmq_pollitem_t item = {.socket = d->sock, .events = ZMQ_POLLIN};
+        zmq_pollitem_t items[2] = {{.socket = d->sock, .events = ZMQ_POLLIN},
+                                   {.socket = d->zap, .events = ZMQ_POLLIN}};
         uint64_t elapsed;
         long wait = d->opts.heartbeat_ms / 2;
 
@@ -733,7 +866,7 @@ st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void
             break;
         if (timeout_ms >= 0 && (uint64_t)timeout_ms - elapsed < (uint64_t)wait)
             wait = (long)((uint64_t)timeout_ms - elapsed);
-        if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR) {
+        if (zmq_poll(items, d->zap != NULL ? 2 : 1, wait) < 0 && zmq_errno() != EINTR) {
             rc = st_fail(err, ST_EIO, "dispatch: poll: %s", zmq_strerror(zmq_errno()));
             break;
         }

@@ -45,6 +45,15 @@ typedef struct {
     size_t batch_bytes;    /* input bytes per message, once it has a job; 0: 4 MiB */
     unsigned max_retries;  /* retries of a job lost with its worker; 0: 3 */
     unsigned max_workers;  /* registered at once; 0: 1024 (more are refused) */
+    /* CurveZMQ: this coordinator's secret key (Z85, 40 characters) and the
+     * public keys (Z85) of the peers it accepts; a peer with another key is
+     * refused during the handshake, and logged with its key. NULL: no
+     * encryption and no authentication, which is allowed only on ipc://
+     * and loopback tcp:// unless insecure is set. */
+    const char *curve_secret;
+    const char *const *allow;
+    size_t n_allow;
+    bool insecure; /* bind any tcp:// address without keys */
 } dispatch_opts_t;
 
 typedef enum {
@@ -62,24 +71,26 @@ typedef enum {
 typedef void (*dispatch_done_fn)(void *ctx, uint64_t id, dispatch_status_t status, span_t result);
 
 typedef struct {
-    size_t workers;     /* registered now */
-    size_t slots;       /* their slots, in all */
-    size_t queued;      /* submitted, not sent yet (retries included) */
-    size_t in_flight;   /* sent, no result yet */
-    uint64_t completed; /* finished DISPATCH_OK */
-    uint64_t errors;    /* finished DISPATCH_ERROR */
-    uint64_t lost;      /* finished DISPATCH_LOST */
-    uint64_t retries;   /* jobs requeued after their worker was lost */
-    uint64_t joined;    /* workers registered since the start */
-    uint64_t dropped;   /* workers dropped: silent, unreachable, or BYE */
-    uint64_t refused;   /* HELLOs refused (version, or too many workers) */
-    uint64_t late;      /* results ignored: not in flight on their sender */
-    uint64_t malformed; /* messages dropped as corrupt */
-    uint64_t batches;   /* JOBS messages sent */
+    size_t workers;        /* registered now */
+    size_t slots;          /* their slots, in all */
+    size_t queued;         /* submitted, not sent yet (retries included) */
+    size_t in_flight;      /* sent, no result yet */
+    uint64_t completed;    /* finished DISPATCH_OK */
+    uint64_t errors;       /* finished DISPATCH_ERROR */
+    uint64_t lost;         /* finished DISPATCH_LOST */
+    uint64_t retries;      /* jobs requeued after their worker was lost */
+    uint64_t joined;       /* workers registered since the start */
+    uint64_t dropped;      /* workers dropped: silent, unreachable, or BYE */
+    uint64_t refused;      /* HELLOs refused (version, or too many workers) */
+    uint64_t late;         /* results ignored: not in flight on their sender */
+    uint64_t malformed;    /* messages dropped as corrupt */
+    uint64_t unauthorized; /* handshakes refused: key not allowed */
+    uint64_t batches;      /* JOBS messages sent */
 } dispatch_stats_t;
 
 /* A dispatcher bound to opts->bind. NULL with err set (ST_EINVAL for a bad
- * option, ST_EIO when ZeroMQ cannot bind, with its reason; ST_ENOMEM).
+ * option, a bad key, or a non-local tcp:// address without keys nor
+ * insecure; ST_EIO when ZeroMQ cannot bind, with its reason; ST_ENOMEM).
  * Caller owns it (dispatch_destroy). */
 dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err);
 

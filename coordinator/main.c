@@ -575,8 +575,12 @@ static int cmd_worker(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    opts = (wproc_opts_t){
-        .connect = cfg.connect, .threads = cfg.threads, .crash_on = getenv("STRATA_TEST_CRASH_ON")};
+    opts = (wproc_opts_t){.connect = cfg.connect,
+                          .threads = cfg.threads,
+                          .crash_on = getenv("STRATA_TEST_CRASH_ON"),
+                          .cpuset = cfg.cpuset,
+                          .numa_only = cfg.numa_only,
+                          .numa_node = cfg.numa_node};
     if (wproc_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata worker: %s\n", err.msg);
         return EXIT_USAGE;

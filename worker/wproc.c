@@ -16,6 +16,7 @@
 #include "common/simd.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
+#include "worker/place.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -80,7 +81,8 @@ typedef struct {
     uint64_t last_recv, last_send;
     unsigned backoff;
     unsigned threads;
-    bool greeted; /* the coordinator has answered on this connection */
+    bool greeted;  /* the coordinator has answered on this connection */
+    char why[192]; /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
 
@@ -164,12 +166,19 @@ typedef struct {
     scanner_t *scanner;
     pthread_t tid;
     bool started;
+    unsigned index;
+    const place_plan_t *plan; /* NULL: unpinned */
 } wthread_t;
 
 static void *thread_main(void *arg)
 {
     wthread_t *t = arg;
     wproc_t *w = t->w;
+    place_bound_t bound;
+    st_err_t perr = {0};
+
+    if (t->plan != NULL && place_apply(t->plan, t->index, &bound, &perr) != ST_OK && t->index == 0)
+        fprintf(w->log, "strata worker: threads not pinned: %s\n", perr.msg);
 
     for (;;) {
         wjob_t *j;
@@ -209,10 +218,12 @@ static void say(wproc_t *w, const char *fmt, ...)
     fflush(w->log);
 }
 
-/* Sends w->out; false when ZeroMQ refuses (then the connection is suspect). */
+/* Sends w->out without blocking; false when ZeroMQ cannot take it (no
+ * connection to queue it on: the handshake failed, or it is being
+ * redone), and then the message is lost. */
 static bool send_out(wproc_t *w)
 {
-    if (zmq_send(w->sock, w->out.data, w->out.len, 0) < 0)
+    if (zmq_send(w->sock, w->out.data, w->out.len, ZMQ_DONTWAIT) < 0)
         return false;
     w->last_send = now_ms();
     return true;
@@ -254,12 +265,18 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
         zmq_setsockopt(w->sock, ZMQ_SNDHWM, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero) != 0)
         return st_fail(err, ST_EIO, "zmq options: %s", zmq_strerror(zmq_errno()));
+    if (w->opts->server_key != NULL &&
+        (zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->opts->server_key, 41) != 0 ||
+         zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->opts->public_key, 41) != 0 ||
+         zmq_setsockopt(w->sock, ZMQ_CURVE_SECRETKEY, w->opts->secret_key, 41) != 0))
+        return st_fail(err, ST_EINVAL, "CURVE keys: %s", zmq_strerror(zmq_errno()));
     if (zmq_connect(w->sock, w->opts->connect) != 0)
         return st_fail(err, ST_EINVAL, "cannot connect to %s: %s", w->opts->connect,
                        zmq_strerror(zmq_errno()));
     buf_reset(&w->out);
-    if (proto_encode_hello(&w->out, &h) != ST_OK || !send_out(w))
-        return st_fail(err, ST_EIO, "cannot send HELLO to %s", w->opts->connect);
+    if (proto_encode_hello(&w->out, &h) != ST_OK)
+        return st_fail(err, ST_ENOMEM, "out of memory for HELLO");
+    send_out(w); /* if it cannot go, no answer comes and the timeout reconnects */
     w->last_recv = now_ms();
     w->greeted = false;
     return ST_OK;
@@ -310,16 +327,20 @@ static st_rc_t reconnect(wproc_t *w, unsigned threads, const char *why, st_err_t
     return open_socket(w, threads, err);
 }
 
-/* Sends every finished result of this epoch, in RESULTS batches. */
-static void send_results(wproc_t *w)
+/* Sends every finished result of this epoch, in RESULTS batches. False
+ * when some could not be sent: the coordinator would wait for them
+ * forever, so the caller starts a new connection (and the coordinator
+ * requeues the jobs when it drops this one). */
+static bool send_results(wproc_t *w)
 {
+    bool sent = true;
     wres_t *r, *next;
     proto_batch_t batch;
     uint64_t count;
     bool open = false;
 
     if (read(w->efd, &count, sizeof count) < 0 && errno != EAGAIN)
-        return;
+        return true;
     pthread_mutex_lock(&w->lock);
     r = w->done;
     w->done = NULL;
@@ -331,7 +352,7 @@ static void send_results(wproc_t *w)
 
             if (open && (batch.n >= PROTO_MAX_JOBS || w->out.len + r->len > WPROC_RESULT_BYTES)) {
                 proto_batch_end(&batch);
-                send_out(w);
+                sent = send_out(w) && sent;
                 open = false;
             }
             if (!open) {
@@ -345,8 +366,9 @@ static void send_results(wproc_t *w)
     }
     if (open) {
         proto_batch_end(&batch);
-        send_out(w);
+        sent = send_out(w) && sent;
     }
+    return sent;
 }
 
 /* Queues the jobs of a JOBS message (m points into b's message). */
@@ -399,11 +421,12 @@ static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_
         w->backoff = WPROC_BACKOFF_MIN_MS;
         return MSG_OK;
     case PROTO_BYE:
+        snprintf(w->why, sizeof w->why, "the coordinator said goodbye");
         return MSG_RECONNECT;
     case PROTO_REFUSED:
         if (m->retry) {
-            say(w, "the coordinator does not know this worker (%.*s)", (int)m->reason.len,
-                m->reason.ptr);
+            snprintf(w->why, sizeof w->why, "the coordinator does not take this worker (%.*s)",
+                     (int)(m->reason.len > 120 ? 120 : m->reason.len), m->reason.ptr);
             return MSG_RECONNECT;
         }
         st_fail(err, ST_EINVAL, "refused by the coordinator at %s: %.*s", w->opts->connect,
@@ -471,23 +494,25 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         zmq_pollitem_t items[2] = {{.socket = w->sock, .events = ZMQ_POLLIN},
                                    {.fd = w->efd, .events = ZMQ_POLLIN}};
         msg_outcome_t out = MSG_OK;
-        char why[128];
+        const char *why = NULL;
+        char timeout[96];
 
         if (zmq_poll(items, 2, (long)(w->opts->heartbeat_ms / 2)) < 0 && zmq_errno() != EINTR)
             return st_fail(err, ST_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if (items[1].revents & ZMQ_POLLIN)
-            send_results(w);
-        for (int i = 0; i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
+        if ((items[1].revents & ZMQ_POLLIN) && !send_results(w))
+            why = "results cannot be sent to the coordinator";
+        for (int i = 0; why == NULL && i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
             ;
         if (out == MSG_REFUSED || out == MSG_FAILED)
             return err->code;
-        if (out == MSG_RECONNECT) {
-            snprintf(why, sizeof why, "the coordinator said goodbye");
-        } else if ((out = timers(w)) == MSG_RECONNECT) {
-            snprintf(why, sizeof why, "no heartbeat from the coordinator for %u ms",
+        if (why == NULL && out == MSG_RECONNECT)
+            why = w->why;
+        if (why == NULL && timers(w) == MSG_RECONNECT) {
+            snprintf(timeout, sizeof timeout, "no heartbeat from the coordinator for %u ms",
                      w->opts->timeout_ms);
+            why = timeout;
         }
-        if (out == MSG_RECONNECT && (rc = reconnect(w, threads, why, err)) != ST_OK)
+        if (why != NULL && (rc = reconnect(w, threads, why, err)) != ST_OK)
             return rc;
     }
     return ST_OK;
@@ -499,6 +524,7 @@ static st_rc_t start_threads(wproc_t *w, wthread_t *ts, unsigned n, st_err_t *er
 
     for (unsigned i = 0; i < n; i++) {
         ts[i].w = w;
+        ts[i].index = i;
         if ((ts[i].scanner = scanner_new()) == NULL)
             return st_fail(err, ST_ENOMEM, "cannot create a scanner");
     }
@@ -557,10 +583,16 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     unsigned n = opts.threads != 0 ? opts.threads : (cpus > 0 ? (unsigned)cpus : 1);
     wthread_t *ts = NULL;
+    place_topo_t *topo = NULL;
+    place_plan_t *plan = NULL;
     st_rc_t rc;
 
     if (opts.connect == NULL || n > PROTO_MAX_SLOTS)
         return st_fail(err, ST_EINVAL, "worker: no address, or too many threads");
+    if (opts.server_key != NULL &&
+        (strlen(opts.server_key) != 40 || opts.public_key == NULL ||
+         strlen(opts.public_key) != 40 || opts.secret_key == NULL || strlen(opts.secret_key) != 40))
+        return st_fail(err, ST_EINVAL, "worker: CURVE keys must be 40 Z85 characters each");
     opts.heartbeat_ms = opts.heartbeat_ms == 0 ? 500 : opts.heartbeat_ms;
     opts.timeout_ms = opts.timeout_ms == 0 ? 3000 : opts.timeout_ms;
     opts.backoff_max_ms = opts.backoff_max_ms == 0 ? 5000 : opts.backoff_max_ms;
@@ -580,12 +612,33 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         goto out;
     }
     w.threads = n;
+    /* the placement plan: a core per thread (round-robin past the cores) */
+    {
+        place_opts_t po = place_opts_default();
+        st_err_t perr = {0};
+        po.threads = n;
+        po.cpuset = opts.cpuset;
+        po.numa_node = opts.numa_only ? (int)opts.numa_node : -1;
+        rc = place_topology_load(NULL, &topo, &perr);
+        if (rc == ST_OK)
+            rc = place_plan(topo, &po, &plan, &perr);
+        if (rc != ST_OK && (opts.cpuset != NULL || opts.numa_only)) {
+            rc = st_fail(err, ST_EINVAL, "worker: %s", perr.msg);
+            goto out;
+        }
+        if (rc != ST_OK)
+            fprintf(w.log, "strata worker: threads not pinned: %s\n", perr.msg);
+        for (unsigned i = 0; i < n; i++)
+            ts[i].plan = plan;
+    }
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
         say_bye(&w);
     }
     stop_threads(&w, ts, n);
 out:
+    place_plan_destroy(&plan);
+    place_topology_destroy(&topo);
     new_epoch(&w);
     free_results(&w);
     if (w.sock != NULL)

@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct {
@@ -39,6 +40,20 @@ typedef struct {
      * (a poison pill for the retry tests). NULL: none. */
     const char *crash_on;
     FILE *log; /* where reconnections and refusals are said; NULL: stderr */
+    /* CurveZMQ (Z85, 40 characters each): the coordinator's public key and
+     * this worker's key pair. NULL server_key: no encryption (ipc://,
+     * loopback, or a coordinator started insecure). */
+    const char *server_key;
+    const char *public_key;
+    const char *secret_key;
+    /* Thread placement (worker/place.h): each analysis thread is pinned to
+     * a core of cpuset (NULL: every allowed CPU), on NUMA node numa_node
+     * when numa_only, its memory bound to the core's node. A placement that
+     * cannot be made on this machine is said on the log and the threads
+     * run unpinned; a malformed cpuset or an absent node is an error. */
+    const char *cpuset;
+    bool numa_only;
+    unsigned numa_node;
 } wproc_opts_t;
 
 /* Runs the worker until wproc_stop is called (then ST_OK, after BYE and

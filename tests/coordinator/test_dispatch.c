@@ -17,6 +17,7 @@
 #include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/dispatch.h"
+#include "worker/wproc.h"
 #include "worker/jobs.h"
 #include "worker/python/check.h"
 
@@ -26,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -992,6 +994,118 @@ TEST(dispatch_submit_out_of_memory_leaves_nothing_queued)
     unlink(f.addr + strlen("ipc://"));
 }
 
+/* A worker run in a thread of this process (wproc_run), for options the
+ * command line does not have yet (keys). */
+typedef struct {
+    wproc_opts_t opts;
+    st_rc_t rc;
+    pthread_t tid;
+} inproc_worker_t;
+
+static void *inproc_worker_main(void *arg)
+{
+    inproc_worker_t *w = arg;
+
+    w->rc = wproc_run(&w->opts, NULL);
+    return NULL;
+}
+
+static bool inproc_worker_start(inproc_worker_t *w)
+{
+    return pthread_create(&w->tid, NULL, inproc_worker_main, w) == 0;
+}
+
+static void inproc_worker_stop(inproc_worker_t *w)
+{
+    wproc_stop();
+    pthread_join(w->tid, NULL);
+}
+
+TEST(dispatch_curve_accepts_allowed_keys_only)
+{
+    char spub[41], ssec[41], gpub[41], gsec[41], bpub[41], bsec[41];
+    const char *allow[1];
+    jobset_t js;
+    fleet_t f;
+    dispatch_t *d;
+    dispatch_stats_t st;
+    st_err_t err = {0};
+    inproc_worker_t good = {0}, bad = {0};
+    FILE *log = log_to_file(), *wlog = tmpfile();
+
+    if (!zmq_has("curve"))
+        return; /* nothing to test without CURVE in libzmq */
+    REQUIRE(zmq_curve_keypair(spub, ssec) == 0 && zmq_curve_keypair(gpub, gsec) == 0 &&
+            zmq_curve_keypair(bpub, bsec) == 0);
+    allow[0] = gpub;
+    REQUIRE(make_jobs(&js, 5, 5));
+    fleet_init(&f, "curve");
+    d = dispatch_new(
+        &(dispatch_opts_t){
+            .bind = "tcp://127.0.0.1:0", .curve_secret = ssec, .allow = allow, .n_allow = 1},
+        &err);
+    REQUIRE(d != NULL);
+    /* a key not in the allowlist: refused in the handshake, and logged */
+    bad.opts = (wproc_opts_t){.connect = dispatch_endpoint(d),
+                              .threads = 1,
+                              .log = wlog,
+                              .server_key = spub,
+                              .public_key = bpub,
+                              .secret_key = bsec};
+    REQUIRE(inproc_worker_start(&bad));
+    dispatch_stats(d, &st);
+    for (double end = now_s() + WAIT_S; st.unauthorized == 0 && now_s() < end;) {
+        dispatch_poll(d, 100, on_done, NULL, NULL);
+        dispatch_stats(d, &st);
+    }
+    inproc_worker_stop(&bad);
+    CHECK(st.unauthorized >= 1);
+    CHECK_EQ_INT(st.workers, 0);
+    CHECK(log_has(log, "is not in the allowlist"));
+    char z85[64];
+    snprintf(z85, sizeof z85, "public key %s", bpub);
+    CHECK(log_has(log, z85));
+    /* the allowed key: jobs run */
+    good.opts = (wproc_opts_t){.connect = dispatch_endpoint(d),
+                               .threads = 1,
+                               .log = wlog,
+                               .server_key = spub,
+                               .public_key = gpub,
+                               .secret_key = gsec};
+    REQUIRE(inproc_worker_start(&good));
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, NULL));
+    CHECK_EQ_INT(n_identical(&js), js.n);
+    inproc_worker_stop(&good);
+    CHECK(good.rc == ST_OK);
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    fclose(wlog);
+    log_restore(&log);
+}
+
+TEST(dispatch_refuses_to_bind_open_tcp_without_keys)
+{
+    st_err_t err = {0};
+    dispatch_t *d;
+    const char *allow[] = {"short"};
+
+    CHECK(dispatch_new(&(dispatch_opts_t){.bind = "tcp://0.0.0.0:0"}, &err) == NULL);
+    CHECK(err.code == ST_EINVAL && strstr(err.msg, "without keys") != NULL);
+    d = dispatch_new(&(dispatch_opts_t){.bind = "tcp://0.0.0.0:0", .insecure = true}, &err);
+    CHECK(d != NULL);
+    dispatch_destroy(&d);
+    CHECK(dispatch_new(&(dispatch_opts_t){.bind = "tcp://127.0.0.1:0", .curve_secret = "x"},
+                       &err) == NULL);
+    CHECK(
+        dispatch_new(&(dispatch_opts_t){.bind = "tcp://127.0.0.1:0",
+                                        .curve_secret = "0123456789012345678901234567890123456789",
+                                        .allow = allow,
+                                        .n_allow = 1},
+                     &err) == NULL);
+    CHECK(strstr(err.msg, "allowed key 1") != NULL);
+}
+
 TEST(dispatch_refuses_bad_options)
 {
     st_err_t err = {0};
@@ -1000,7 +1114,11 @@ TEST(dispatch_refuses_bad_options)
     CHECK(dispatch_new(
               &(dispatch_opts_t){.bind = "ipc:///tmp/x", .heartbeat_ms = 500, .timeout_ms = 400},
               &err) == NULL);
-    CHECK(dispatch_new(&(dispatch_opts_t){.bind = "bogus://nowhere"}, &err) == NULL &&
+    CHECK(dispatch_new(&(dispatch_opts_t){.bind = "ipc:///nonexistent-strata-dir/s"}, &err) ==
+              NULL &&
           err.code == ST_EIO);
-    CHECK(strstr(err.msg, "bogus://nowhere") != NULL);
+    CHECK(strstr(err.msg, "ipc:///nonexistent-strata-dir/s") != NULL);
+    CHECK(dispatch_new(&(dispatch_opts_t){.bind = "bogus://nowhere", .insecure = true}, &err) ==
+              NULL &&
+          err.code == ST_EIO);
 }
