@@ -25,6 +25,7 @@
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -176,6 +177,10 @@ struct daemon {
     keys_zap_t *zap;
     dispatch_t *d;
     cas_t *cache;
+    keys_pair_t kp;                      /* with --keys */
+    char (*allow_z85)[KEYS_Z85_LEN + 1]; /* the allowlist, for the dispatcher */
+    const char **allow_ptrs;
+    size_t n_allow;
     unsigned jobs;
     pending_t queue[DAEMON_MAX_QUEUE];
     size_t n_queue;
@@ -1014,23 +1019,65 @@ static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
         return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
     if (o->keys_dir != NULL) {
         char path[4096];
-        keys_pair_t kp;
+        keys_pair_t *kp = &dm->kp;
         snprintf(path, sizeof path, "%s/coordinator.key", o->keys_dir);
-        if (keys_load(path, &kp, err) != ST_OK)
+        if (keys_load(path, kp, err) != ST_OK)
             return err != NULL ? err->code : ST_EINVAL;
-        if (kp.secret_z85[0] == '\0')
+        if (kp->secret_z85[0] == '\0')
             return st_fail(err, ST_EINVAL, "%s holds no secret key", path);
         if (keys_allow_load(o->allow_dir, &dm->allow, err) != ST_OK)
             return err != NULL ? err->code : ST_EINVAL;
         if (keys_zap_start(dm->zctx, dm->allow, dm->log, &dm->zap, err) != ST_OK)
             return err != NULL ? err->code : ST_EIO;
         if (zmq_setsockopt(dm->cs, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-            zmq_setsockopt(dm->cs, ZMQ_CURVE_SECRETKEY, kp.secret_z85, KEYS_Z85_LEN) != 0 ||
+            zmq_setsockopt(dm->cs, ZMQ_CURVE_SECRETKEY, dm->kp.secret_z85, KEYS_Z85_LEN) != 0 ||
             zmq_setsockopt(dm->cs, ZMQ_ZAP_DOMAIN, "strata", 6) != 0)
             return st_fail(err, ST_EIO, "zmq CURVE: %s", zmq_strerror(errno));
     }
     if (zmq_bind(dm->cs, o->bind) != 0)
         return st_fail(err, ST_EIO, "cannot bind %s: %s", o->bind, zmq_strerror(errno));
+    return ST_OK;
+}
+
+/* The public keys of dir's *.pub files as Z85 strings (for the
+ * dispatcher, which takes them so). */
+static st_rc_t load_allow_z85(daemon_t *dm, const char *dir, st_err_t *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t cap = 0;
+
+    if (d == NULL)
+        return st_fail(err, ST_EIO, "%s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        char path[4096];
+        keys_pair_t kp;
+        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (keys_load(path, &kp, err) != ST_OK) {
+            closedir(d);
+            return err != NULL ? err->code : ST_ECORRUPT;
+        }
+        if (dm->n_allow == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            void *g1 = st_realloc(dm->allow_z85, ncap * sizeof *dm->allow_z85);
+            if (g1 == NULL) {
+                closedir(d);
+                return st_fail(err, ST_ENOMEM, "out of memory");
+            }
+            dm->allow_z85 = g1;
+            cap = ncap;
+        }
+        memcpy(dm->allow_z85[dm->n_allow++], kp.public_z85, sizeof kp.public_z85);
+    }
+    closedir(d);
+    dm->allow_ptrs = st_calloc(dm->n_allow == 0 ? 1 : dm->n_allow, sizeof *dm->allow_ptrs);
+    if (dm->allow_ptrs == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (size_t i = 0; i < dm->n_allow; i++)
+        dm->allow_ptrs[i] = dm->allow_z85[i];
     return ST_OK;
 }
 
@@ -1073,10 +1120,10 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        "could submit work; give --keys DIR --allow DIR, bind a loopback "
                        "address or ipc://, or pass --insecure",
                        opts->bind);
-    if (!opts->insecure && !daemon_is_loopback(wep))
+    if (!opts->insecure && opts->keys_dir == NULL && !daemon_is_loopback(wep))
         return st_fail(err, ST_EINVAL,
-                       "refusing to bind the workers' socket %s: workers connect without "
-                       "authentication; bind it to a loopback address or ipc:// "
+                       "refusing to bind the workers' socket %s without authentication; give "
+                       "--keys DIR --allow DIR, bind it to a loopback address or ipc:// "
                        "(--workers-bind), or pass --insecure",
                        wep);
     dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
@@ -1085,13 +1132,22 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         goto out;
     dopts.bind = wep;
     dopts.depth = 16;
+    dopts.insecure = opts->insecure;
+    if (opts->keys_dir != NULL) { /* workers authenticate as clients do */
+        if ((rc = load_allow_z85(&dm, opts->allow_dir, err)) != ST_OK)
+            goto out;
+        dopts.curve_secret = dm.kp.secret_z85;
+        dopts.allow = dm.allow_ptrs;
+        dopts.n_allow = dm.n_allow;
+    }
     if ((dm.d = dispatch_new(&dopts, err)) == NULL) {
         rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
         goto out;
     }
     dm.cache = open_cache(opts, dm.log);
     fprintf(dm.log, "strata coordinator: clients on %s, workers on %s%s\n", opts->bind,
-            dispatch_endpoint(dm.d), opts->keys_dir != NULL ? " (clients authenticated)" : "");
+            dispatch_endpoint(dm.d),
+            opts->keys_dir != NULL ? " (clients and workers authenticated)" : "");
     fflush(dm.log);
     while (!stop_flag) {
         if (dm.n_queue > 0) {
@@ -1117,6 +1173,8 @@ out:
     if (dm.zctx != NULL)
         zmq_ctx_term(dm.zctx);
     keys_allow_destroy(&dm.allow);
+    st_free(dm.allow_z85);
+    st_free(dm.allow_ptrs);
     buf_free(&dm.out);
     return rc;
 }

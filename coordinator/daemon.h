@@ -19,11 +19,12 @@
  * While a batch runs, its client gets a PROGRESS every 500 ms or so.
  *
  * Authentication: with keys_dir, the coordinator's pair is
- * keys_dir/coordinator.key and the client socket is a CURVE server whose
- * ZAP handler (coordinator/keys.h) accepts the public keys of allow_dir.
- * The worker socket has no CURVE (workers have no keys yet): it must be on
- * loopback or ipc:// unless insecure. Without keys, neither socket may be
- * bound to anything but loopback (127.0.0.0/8, ::1, localhost) or ipc://,
+ * keys_dir/coordinator.key and both sockets are CURVE servers that accept
+ * only the public keys of allow_dir's *.pub files: the client socket
+ * through the ZAP handler of coordinator/keys.h (which logs a refused key),
+ * the workers' socket through the dispatcher's own. Without keys, neither
+ * socket may be bound to anything but loopback (127.0.0.0/8, ::1,
+ * localhost) or ipc://,
  * unless insecure. */
 #ifndef STRATA_DAEMON_H
 #define STRATA_DAEMON_H

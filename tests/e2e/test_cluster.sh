@@ -232,7 +232,7 @@ kaddr="tcp://127.0.0.1:$port"
 "$strata" coordinator --bind "$kaddr" --keys keys --allow allow --cache-dir "$tmp/cache3" \
     2>"$tmp/coord4.log" &
 pids+=($!)
-wait_for "$tmp/coord4.log" "clients authenticated" ||
+wait_for "$tmp/coord4.log" "clients and workers authenticated" ||
     fail "keyed coordinator did not start: $(cat "$tmp/coord4.log")"
 "$strata" check --no-cache --no-workers proj >"$tmp/check.out" 2>/dev/null
 want=$?
@@ -251,9 +251,18 @@ run submit --coordinator "$kaddr" --timeout 2 proj
 if [ "$rc" -eq 2 ]; then pass; else fail "no key to a keyed coordinator: exit $rc, want 2"; fi
 stop_all
 
-# a public bind with keys is allowed for clients, but not for the workers' socket
-expect "public workers' socket" 2 coordinator --bind "tcp://0.0.0.0:$port" --keys keys \
-    --allow allow
+# with keys, a public bind is allowed (both sockets are CURVE servers)
+port=$(free_ports)
+"$strata" coordinator --bind "tcp://0.0.0.0:$port" --keys keys --allow allow \
+    --cache-dir "$tmp/cache4" 2>"$tmp/coord5.log" &
+pids+=($!)
+if wait_for "$tmp/coord5.log" "clients and workers authenticated"; then pass; else
+    fail "public bind with keys: $(cat "$tmp/coord5.log")"
+fi
+stop_all
+# without keys, a public workers' socket is refused too
+expect "public workers' socket" 2 coordinator --bind "ipc://$tmp/pw" --workers-bind \
+    "tcp://0.0.0.0:$port"
 has "public workers' socket message" "$err" "refusing to bind the workers' socket"
 
 # no process reported a sanitizer error (under build-asan)
