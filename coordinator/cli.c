@@ -8,6 +8,8 @@
  * per-string bookkeeping. */
 #include "coordinator/cli.h"
 
+#include "common/alloc.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -760,4 +762,212 @@ bool cli_rules_enabled(const cli_rules_t *rules, const char *code)
         return false;
     ignored = longest_match(rules->ignore, rules->n_ignore, code);
     return ignored < selected;
+}
+
+/* ---- strata coordinator -------------------------------------------------- */
+
+static const char coordinator_usage[] =
+    "usage: strata coordinator --bind ADDR [--workers-bind ADDR] [--cache-dir DIR]\n"
+    "                          [--keys DIR --allow DIR] [--insecure] [--jobs N]\n"
+    "\n"
+    "Run a cluster's coordinator: clients (strata submit) connect to --bind,\n"
+    "workers (strata worker --connect) to --workers-bind. Batches are served one\n"
+    "after another; the coordinator keeps the files' contents and the results\n"
+    "in its cache, so a client uploads only what it has never seen, and\n"
+    "unchanged files cost no scan. With no worker connected, it scans in this\n"
+    "process. One line per batch on stderr. SIGTERM or SIGINT: stop, exit 0.\n"
+    "\n"
+    "options:\n"
+    "  --bind ADDR           clients' address: tcp://HOST:PORT or ipc:///path\n"
+    "  --workers-bind ADDR   workers' address; default: PORT+1 on the same host\n"
+    "                        for tcp, /path.workers for ipc\n"
+    "  --cache-dir DIR       the cache (default $STRATA_CACHE_DIR, else\n"
+    "                        .strata-cache)\n"
+    "  --keys DIR            authenticate clients and workers with CurveZMQ:\n"
+    "                        the coordinator's pair is DIR/coordinator.key\n"
+    "                        (strata keygen --dir DIR --name coordinator)\n"
+    "  --allow DIR           the public keys (*.pub) of the clients and workers\n"
+    "                        it accepts\n"
+    "  --insecure            allow binding an address other than loopback or\n"
+    "                        ipc:// without authentication\n"
+    "  --jobs N              threads for the check jobs (default: online CPUs)\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "exit status: 0 stopped by a signal, 2 usage error or cannot bind\n";
+
+const char *cli_coordinator_usage(void)
+{
+    return coordinator_usage;
+}
+
+static bool is_endpoint(const char *v)
+{
+    return v != NULL && (strncmp(v, "ipc://", 6) == 0 || strncmp(v, "tcp://", 6) == 0) &&
+           v[6] != '\0';
+}
+
+st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *out, st_err_t *err)
+{
+    cli_coordinator_t c = {0};
+
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i], *v;
+        bool missing;
+        const char **slot = NULL;
+        static const char *const names[] = {"--bind", "--workers-bind", "--cache-dir",
+                                            "--keys", "--allow",        "--jobs"};
+        const char **slots[] = {&c.bind,     &c.workers_bind, &c.cache_dir,
+                                &c.keys_dir, &c.allow_dir,    NULL};
+
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            c.help = true;
+            continue;
+        }
+        if (strcmp(arg, "--insecure") == 0) {
+            c.insecure = true;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+            if ((v = cache_option(argc, argv, &i, names[k], &missing)) == NULL && !missing)
+                continue;
+            if (v == NULL || v[0] == '\0')
+                return st_fail(err, ST_EINVAL, "option '%s' needs a value", names[k]);
+            if (k < 2 && !is_endpoint(v))
+                return st_fail(err, ST_EINVAL,
+                               "option '%s' needs an address: ipc:///path or tcp://host:port",
+                               names[k]);
+            if (slots[k] == NULL) {
+                char *end;
+                unsigned long n = strtoul(v, &end, 10);
+                if (*end != '\0' || v[0] == '-' || n > CLI_MAX_JOBS)
+                    return st_fail(err, ST_EINVAL, "option '--jobs' needs a number 0..%d",
+                                   CLI_MAX_JOBS);
+                c.jobs = (unsigned)n;
+            } else {
+                *slots[k] = v;
+            }
+            slot = slots[k] != NULL ? slots[k] : &c.bind; /* matched */
+            break;
+        }
+        if (slot == NULL)
+            return st_fail(err, ST_EINVAL, "unknown argument '%s'", arg);
+    }
+    if (c.help) {
+        *out = c;
+        return ST_OK;
+    }
+    if (c.bind == NULL)
+        return st_fail(err, ST_EINVAL, "missing --bind ADDR");
+    if ((c.keys_dir == NULL) != (c.allow_dir == NULL))
+        return st_fail(err, ST_EINVAL, "--keys and --allow go together");
+    *out = c;
+    return ST_OK;
+}
+
+/* ---- strata submit ------------------------------------------------------------ */
+
+static const char submit_usage[] =
+    "usage: strata submit --coordinator ADDR [--keys DIR --server-key FILE]\n"
+    "                     [--timeout SECONDS] [CHECK OPTIONS] PATH...\n"
+    "\n"
+    "Check Python files on a cluster: walk and hash the files here, send the\n"
+    "list to the coordinator, upload (zstd) only the contents it asks for,\n"
+    "wait for the results and print them exactly as strata check does (same\n"
+    "formats, rules and exit status).\n"
+    "\n"
+    "options:\n"
+    "  --coordinator ADDR    the coordinator: tcp://host:port or ipc:///path\n"
+    "  --keys DIR            authenticate with CurveZMQ: this client's pair is\n"
+    "                        DIR/client.key (strata keygen --dir DIR --name\n"
+    "                        client; put DIR/client.pub in the coordinator's\n"
+    "                        allowlist)\n"
+    "  --server-key FILE     the coordinator's public key (coordinator.pub)\n"
+    "  --timeout SECONDS     give up when the coordinator says nothing for this\n"
+    "                        long (default 5)\n"
+    "  --format, --select, --ignore, --quiet, --exclude, --root,\n"
+    "  --max-file-size       as for strata check\n"
+    "  -h, --help            show this help and exit\n"
+    "\n"
+    "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage error, or\n"
+    "the coordinator refused the batch or stopped answering\n";
+
+const char *cli_submit_usage(void)
+{
+    return submit_usage;
+}
+
+void cli_submit_free(cli_submit_t *cfg)
+{
+    cli_check_free(&cfg->check);
+    st_free(cfg->rest_);
+    cfg->rest_ = NULL;
+}
+
+st_rc_t cli_parse_submit(int argc, char *const *argv, cli_submit_t *out, st_err_t *err)
+{
+    cli_submit_t s = {.timeout_ms = 5000};
+    char **rest = st_calloc((size_t)argc + 1, sizeof *rest);
+    int n = 0;
+    st_rc_t rc;
+
+    if (rest == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (int i = 0; i < argc; i++) {
+        const char *v;
+        bool missing;
+        if ((v = cache_option(argc, argv, &i, "--coordinator", &missing)) != NULL || missing) {
+            if (!is_endpoint(v)) {
+                st_free(rest);
+                return st_fail(err, ST_EINVAL,
+                               "option '--coordinator' needs an address: "
+                               "ipc:///path or tcp://host:port");
+            }
+            s.coordinator = v;
+        } else if ((v = cache_option(argc, argv, &i, "--keys", &missing)) != NULL || missing) {
+            if (v == NULL || v[0] == '\0') {
+                st_free(rest);
+                return st_fail(err, ST_EINVAL, "option '--keys' needs a value");
+            }
+            s.keys_dir = v;
+        } else if ((v = cache_option(argc, argv, &i, "--server-key", &missing)) != NULL ||
+                   missing) {
+            if (v == NULL || v[0] == '\0') {
+                st_free(rest);
+                return st_fail(err, ST_EINVAL, "option '--server-key' needs a value");
+            }
+            s.server_key = v;
+        } else if ((v = cache_option(argc, argv, &i, "--timeout", &missing)) != NULL || missing) {
+            char *end;
+            unsigned long secs = v != NULL ? strtoul(v, &end, 10) : 0;
+            if (v == NULL || v[0] < '0' || v[0] > '9' || *end != '\0' || secs < 1 || secs > 86400) {
+                st_free(rest);
+                return st_fail(err, ST_EINVAL, "option '--timeout' needs seconds, 1 to 86400");
+            }
+            s.timeout_ms = (unsigned)secs * 1000u;
+        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            s.help = true;
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    if (s.help) {
+        st_free(rest);
+        *out = s;
+        return ST_OK;
+    }
+    if (s.coordinator == NULL) {
+        st_free(rest);
+        return st_fail(err, ST_EINVAL, "missing --coordinator ADDR");
+    }
+    if ((s.keys_dir == NULL) != (s.server_key == NULL)) {
+        st_free(rest);
+        return st_fail(err, ST_EINVAL, "--keys and --server-key go together");
+    }
+    if ((rc = cli_parse_check(n, rest, &s.check, err)) != ST_OK) {
+        st_free(rest);
+        return rc;
+    }
+    s.rest_ = rest;
+    *out = s;
+    return ST_OK;
 }

@@ -155,4 +155,45 @@ st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_
 /* The usage text of `strata worker`, static. */
 const char *cli_worker_usage(void);
 
+/* The parsed command line of `strata coordinator`; strings borrowed from
+ * argv. */
+typedef struct {
+    const char *bind;         /* --bind ADDR (required): ipc:// or tcp:// */
+    const char *workers_bind; /* --workers-bind ADDR; NULL: derived from bind */
+    const char *cache_dir;    /* --cache-dir DIR; NULL: default */
+    const char *keys_dir;     /* --keys DIR (DIR/coordinator.key) */
+    const char *allow_dir;    /* --allow DIR (*.pub); required with --keys */
+    bool insecure;            /* --insecure */
+    unsigned jobs;            /* --jobs N: check threads; 0: online CPUs */
+    bool help;
+} cli_coordinator_t;
+
+/* Parses the arguments after `coordinator`. ST_EINVAL with a message for
+ * stderr after "strata coordinator: " for an unknown option, a missing or
+ * bad value, a missing --bind, an address that is not ipc:// or tcp://,
+ * --keys without --allow or the reverse, or a stray argument. Pure. */
+st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *out, st_err_t *err);
+const char *cli_coordinator_usage(void);
+
+/* The parsed command line of `strata submit`: its own options, and the
+ * check options (output, rules, paths) parsed by cli_parse_check from the
+ * other arguments. Free with cli_submit_free. */
+typedef struct {
+    const char *coordinator; /* --coordinator ADDR (required) */
+    const char *keys_dir;    /* --keys DIR: this client's pair is DIR/client.key */
+    const char *server_key;  /* --server-key FILE: the coordinator's .pub */
+    unsigned timeout_ms;     /* --timeout SECONDS (default 5): silence allowed */
+    cli_check_t check;
+    char **rest_; /* private: the arguments handed to cli_parse_check */
+    bool help;
+} cli_submit_t;
+
+/* Parses the arguments after `submit`. ST_EINVAL with a message for
+ * stderr after "strata submit: " for a bad option (its own or check's), a
+ * missing --coordinator, --keys without --server-key or the reverse;
+ * ST_ENOMEM. *out untouched on error. */
+st_rc_t cli_parse_submit(int argc, char *const *argv, cli_submit_t *out, st_err_t *err);
+void cli_submit_free(cli_submit_t *cfg);
+const char *cli_submit_usage(void);
+
 #endif

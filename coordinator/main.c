@@ -12,6 +12,8 @@
 #include "common/alloc.h"
 #include "coordinator/cachecmd.h"
 #include "coordinator/cli.h"
+#include "coordinator/client.h"
+#include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 #include "coordinator/project.h"
 #include "coordinator/remote.h"
@@ -45,6 +47,8 @@ static int cmd_graph(int argc, char **argv);
 static int cmd_keygen(int argc, char **argv);
 static const char *keygen_usage(void);
 static int cmd_worker(int argc, char **argv);
+static int cmd_coordinator(int argc, char **argv);
+static int cmd_submit(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -55,6 +59,10 @@ static const command_t commands[] = {
      keygen_usage},
     {"worker", cmd_worker, "run jobs for a coordinator (strata worker --connect ADDR)",
      cli_worker_usage},
+    {"coordinator", cmd_coordinator, "run a cluster's coordinator (strata coordinator --bind ADDR)",
+     cli_coordinator_usage},
+    {"submit", cmd_submit, "check files on a cluster (strata submit --coordinator ADDR PATH...)",
+     cli_submit_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -67,7 +75,7 @@ static void print_usage(FILE *out)
                  "A static analyzer for Python.\n\n"
                  "commands:\n");
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'strata COMMAND --help' for the options of a command.\n"
                  "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal "
                  "error\n");
@@ -592,6 +600,67 @@ static int cmd_worker(int argc, char **argv)
         return EXIT_USAGE;
     }
     return EXIT_CLEAN;
+}
+
+static void on_coordinator_signal(int sig)
+{
+    (void)sig;
+    daemon_stop();
+}
+
+/* `strata coordinator`: until SIGTERM/SIGINT (exit 0), or exit 2 when it
+ * cannot start. */
+static int cmd_coordinator(int argc, char **argv)
+{
+    struct sigaction sa = {.sa_handler = on_coordinator_signal};
+    cli_coordinator_t cfg;
+    daemon_opts_t opts;
+    st_err_t err = {0};
+
+    if (cli_parse_coordinator(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata coordinator: %s\nTry 'strata coordinator --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(cli_coordinator_usage(), stdout);
+        return EXIT_CLEAN;
+    }
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    opts = (daemon_opts_t){.bind = cfg.bind,
+                           .workers_bind = cfg.workers_bind,
+                           .cache_dir = cfg.cache_dir,
+                           .keys_dir = cfg.keys_dir,
+                           .allow_dir = cfg.allow_dir,
+                           .insecure = cfg.insecure,
+                           .jobs = cfg.jobs};
+    if (daemon_run(&opts, &err) != ST_OK) {
+        fprintf(stderr, "strata coordinator: %s\n", err.msg);
+        return EXIT_USAGE;
+    }
+    return EXIT_CLEAN;
+}
+
+static int cmd_submit(int argc, char **argv)
+{
+    cli_submit_t cfg;
+    st_err_t err = {0};
+    int status;
+
+    if (cli_parse_submit(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata submit: %s\nTry 'strata submit --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help) {
+        fputs(cli_submit_usage(), stdout);
+        return EXIT_CLEAN;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    status = client_submit(&cfg, stdout, stderr);
+    cli_submit_free(&cfg);
+    return status;
 }
 
 int main(int argc, char **argv)

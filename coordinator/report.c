@@ -391,6 +391,39 @@ st_rc_t report_write(report_t *self, cli_format_t format, FILE *out, size_t *n_d
     return ST_OK;
 }
 
+st_rc_t report_each(report_t *self, report_each_fn fn, void *ctx, st_err_t *err)
+{
+    scan_diag_t *run = NULL;
+    size_t cap = 0;
+    st_rc_t rc = ST_OK;
+
+    pthread_mutex_lock(&self->lock);
+    if (self->n > 1)
+        qsort(self->items, self->n, sizeof *self->items, cmp_entries);
+    for (size_t i = 0, j; i < self->n && rc == ST_OK; i = j) {
+        for (j = i + 1; j < self->n && strcmp(self->items[j].path, self->items[i].path) == 0; j++)
+            ;
+        if (j - i > cap) {
+            scan_diag_t *grown = st_realloc(run, (j - i) * sizeof *run);
+            if (grown == NULL) {
+                rc = st_fail(err, ST_ENOMEM, "report: out of memory");
+                break;
+            }
+            run = grown;
+            cap = j - i;
+        }
+        for (size_t k = i; k < j; k++)
+            run[k - i] = (scan_diag_t){.line = self->items[k].line,
+                                       .col = self->items[k].col,
+                                       .code = self->items[k].code,
+                                       .message = self->items[k].message};
+        rc = fn(ctx, self->items[i].path, run, j - i, err);
+    }
+    pthread_mutex_unlock(&self->lock);
+    st_free(run);
+    return rc;
+}
+
 void report_write_summary(FILE *out, size_t n_diags, size_t n_files, size_t n_checked)
 {
     fprintf(out, "Found %zu diagnostic%s in %zu file%s (%zu file%s checked)\n", n_diags,

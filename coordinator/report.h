@@ -44,6 +44,15 @@ st_rc_t report_add(report_t *self, const char *path, const scan_diag_t *diags, s
 st_rc_t report_write(report_t *self, cli_format_t format, FILE *out, size_t *n_diags,
                      size_t *n_files, st_err_t *err);
 
+/* Calls fn once per file with at least one kept diagnostic, in the order
+ * report_write prints them (sorted by path, then line, col, code, message),
+ * with that file's diagnostics (borrowed for the call). Stops at the first
+ * error fn returns and returns it; ST_ENOMEM. Call after every report_add
+ * (it sorts). */
+typedef st_rc_t (*report_each_fn)(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                                  st_err_t *err);
+st_rc_t report_each(report_t *self, report_each_fn fn, void *ctx, st_err_t *err);
+
 /* Writes "Found N diagnostics in M files (K files checked)" (singular where
  * a count is 1) and a newline to out. */
 void report_write_summary(FILE *out, size_t n_diags, size_t n_files, size_t n_checked);

@@ -347,3 +347,56 @@ TEST(report_summary_with_cache)
                       "Found 5 diagnostics in 2 files (10 files checked, 9 from cache)\n");
     free(text);
 }
+
+typedef struct {
+    char seen[256];
+    size_t calls;
+} each_ctx_t;
+
+static st_rc_t collect(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                       st_err_t *err)
+{
+    each_ctx_t *c = ctx;
+    size_t len = strlen(c->seen);
+
+    (void)err;
+    c->calls++;
+    snprintf(c->seen + len, sizeof c->seen - len, "%s:", path);
+    for (size_t i = 0; i < n; i++) {
+        len = strlen(c->seen);
+        snprintf(c->seen + len, sizeof c->seen - len, "%u%s;", diags[i].line, diags[i].code);
+    }
+    return ST_OK;
+}
+
+static st_rc_t stop_at_first(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                             st_err_t *err)
+{
+    (void)ctx;
+    (void)path;
+    (void)diags;
+    (void)n;
+    return st_fail(err, ST_EIO, "stop");
+}
+
+/* report_each: one call per file, in the printed order, filtered by the
+ * rules; an error stops it. */
+TEST(report_each_groups_files_in_order)
+{
+    const char *ignore[] = {"E1"};
+    cli_rules_t rules = {.ignore = ignore, .n_ignore = 1};
+    report_t *r = report_new(&rules);
+    scan_diag_t b[] = {{9, 1, "F401", "x"}, {2, 1, "E1101", "gone"}, {2, 1, "E0611", "y"}};
+    scan_diag_t a[] = {{5, 2, "F841", "z"}};
+    each_ctx_t c = {{0}, 0};
+    st_err_t err = {0};
+
+    REQUIRE(r != NULL);
+    REQUIRE(report_add(r, "b.py", b, 3, &err) == ST_OK);
+    REQUIRE(report_add(r, "a.py", a, 1, &err) == ST_OK);
+    REQUIRE(report_each(r, collect, &c, &err) == ST_OK);
+    CHECK_EQ_INT(c.calls, 2);
+    CHECK_STREQ(c.seen, "a.py:5F841;b.py:2E0611;9F401;");
+    CHECK(report_each(r, stop_at_first, NULL, &err) == ST_EIO);
+    report_destroy(&r);
+}

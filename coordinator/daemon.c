@@ -1,0 +1,1180 @@
+/* daemon.c - the coordinator daemon: clients' batches through the pipeline.
+ *
+ * One thread drives everything on the sockets: the client ROUTER and the
+ * dispatcher (which is single-threaded by design). A batch's stages that
+ * block (the project's check jobs) run on a helper thread while this one
+ * keeps answering: heartbeats to the workers (dispatch_poll), PROGRESS to
+ * the batch's client and to the clients queued behind it.
+ *
+ * Job ids grow across batches: a job left in the dispatcher by a finished
+ * batch (scanned here meanwhile) finishes later with an id below the
+ * current batch's base and is ignored. */
+#include "coordinator/daemon.h"
+
+#include "common/alloc.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/cas/cas.h"
+#include "common/digest.h"
+#include "common/proto.h"
+#include "coordinator/cli.h"
+#include "coordinator/dispatch.h"
+#include "coordinator/keys.h"
+#include "coordinator/project.h"
+#include "coordinator/report.h"
+#include "worker/jobkey.h"
+#include "worker/jobs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+#include <zstd.h>
+
+#define DAEMON_PROGRESS_MS 500      /* PROGRESS to waiting clients this often */
+#define DAEMON_UPLOAD_IDLE_MS 30000 /* a client silent this long while uploading: dropped */
+#define DAEMON_WINDOW 256           /* scan jobs submitted and not finished */
+#define DAEMON_MAX_QUEUE 64         /* batches waiting; more are refused */
+#define DAEMON_MAX_IDENT 256
+#define DAEMON_ARENA_CHUNK (1u << 20)
+
+static volatile sig_atomic_t stop_flag;
+
+void daemon_stop(void)
+{
+    stop_flag = 1;
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- endpoints --------------------------------------------------------------- */
+
+bool daemon_is_loopback(const char *ep)
+{
+    const char *host, *colon;
+    size_t len;
+    char h[256];
+
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return true;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    host = ep + 6;
+    if ((colon = strrchr(host, ':')) == NULL || (len = (size_t)(colon - host)) == 0 ||
+        len >= sizeof h)
+        return false;
+    memcpy(h, host, len);
+    h[len] = '\0';
+    if (strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0)
+        return true;
+    if (strncmp(h, "127.", 4) != 0)
+        return false;
+    for (const char *p = h + 4; *p != '\0'; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return false;
+    return true;
+}
+
+st_rc_t daemon_workers_endpoint(const char *bind, char *out, size_t cap, st_err_t *err)
+{
+    if (strncmp(bind, "ipc://", 6) == 0) {
+        if ((size_t)snprintf(out, cap, "%s.workers", bind) >= cap)
+            return st_fail(err, ST_EINVAL, "the address %s is too long", bind);
+        return ST_OK;
+    }
+    if (strncmp(bind, "tcp://", 6) == 0) {
+        const char *colon = strrchr(bind + 6, ':');
+        char *end;
+        unsigned long port;
+        if (colon != NULL && colon[1] >= '0' && colon[1] <= '9') {
+            errno = 0;
+            port = strtoul(colon + 1, &end, 10);
+            if (errno == 0 && *end == '\0' && port > 0 && port < 65535) {
+                if ((size_t)snprintf(out, cap, "%.*s:%lu", (int)(colon - bind), bind, port + 1) >=
+                    cap)
+                    return st_fail(err, ST_EINVAL, "the address %s is too long", bind);
+                return ST_OK;
+            }
+        }
+        return st_fail(err, ST_EINVAL,
+                       "cannot derive the workers' address from %s (no port, or 65535): give "
+                       "--workers-bind",
+                       bind);
+    }
+    return st_fail(err, ST_EINVAL, "the address %s is neither tcp:// nor ipc://", bind);
+}
+
+/* ---- state ------------------------------------------------------------------- */
+
+typedef struct {
+    uint8_t id[DAEMON_MAX_IDENT];
+    size_t len;
+} ident_t;
+
+/* A batch waiting its turn: who sent it, and its SUBMIT (a copy). */
+typedef struct {
+    ident_t who;
+    char name[96];
+    uint8_t *submit;
+    size_t len;
+} pending_t;
+
+typedef struct {
+    const char *path;
+    uint32_t kind;
+    bool has_digest;
+    digest_t digest;
+    bool needed; /* asked for in NEED, not received yet */
+    bool done;   /* scan result delivered (or no scan) */
+    bool keyed;
+    digest_t key; /* scan key */
+} bfile_t;
+
+typedef struct daemon daemon_t;
+
+/* The batch being served. */
+typedef struct {
+    daemon_t *dm;
+    pending_t p;
+    arena_t *arena; /* paths, roots, args */
+    bfile_t *files;
+    size_t n_files;
+    const char **paths;
+    const char **roots;
+    size_t n_roots;
+    const char **args;
+    size_t n_args;
+    scan_opts_t so;
+    digest_t config;
+    size_t n_needed, uploaded;
+    uint64_t last_upload;
+    uint64_t base; /* job id of files[0] */
+    project_t *project;
+    arena_t *work; /* per-result scratch */
+    size_t scanned, cached, finished, failed;
+    st_rc_t rc;
+    st_err_t err;
+    uint64_t started;
+} batch_t;
+
+struct daemon {
+    const daemon_opts_t *opts;
+    FILE *log;
+    void *zctx;
+    void *cs; /* clients' ROUTER */
+    keys_allow_t *allow;
+    keys_zap_t *zap;
+    dispatch_t *d;
+    cas_t *cache;
+    keys_pair_t kp;                      /* with --keys */
+    char (*allow_z85)[KEYS_Z85_LEN + 1]; /* the allowlist, for the dispatcher */
+    const char **allow_ptrs;
+    size_t n_allow;
+    unsigned jobs;
+    pending_t queue[DAEMON_MAX_QUEUE];
+    size_t n_queue;
+    batch_t *cur;
+    uint64_t next_id;
+    uint64_t last_progress;
+    buf_t out;
+};
+
+/* ---- the client socket ---------------------------------------------------------- */
+
+static bool same_ident(const ident_t *a, const ident_t *b)
+{
+    return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
+}
+
+static void send_to(daemon_t *dm, const ident_t *who, const buf_t *b)
+{
+    if (zmq_send(dm->cs, who->id, who->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return; /* gone (ROUTER_MANDATORY): nothing to do */
+    zmq_send(dm->cs, b->data, b->len, ZMQ_DONTWAIT);
+}
+
+static void send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
+{
+    buf_reset(&dm->out);
+    if (proto_encode_progress(&dm->out, p) == ST_OK)
+        send_to(dm, who, &dm->out);
+}
+
+static void send_error_done(daemon_t *dm, const ident_t *who, const char *message)
+{
+    proto_batch_t batch;
+    proto_stats_t st = {0};
+    char text[PROTO_MAX_TEXT];
+
+    snprintf(text, sizeof text, "%s", message);
+    buf_reset(&dm->out);
+    if (proto_done_begin(&batch, &dm->out, PROTO_DONE_ERROR, text, &st) == ST_OK) {
+        proto_batch_end(&batch);
+        send_to(dm, who, &dm->out);
+    }
+}
+
+static size_t workers_now(daemon_t *dm)
+{
+    dispatch_stats_t ds;
+    dispatch_stats(dm->d, &ds);
+    return ds.workers;
+}
+
+/* PROGRESS to the current batch's client and the queued ones, when due. */
+static void heartbeats(daemon_t *dm)
+{
+    uint64_t now = now_ms();
+    proto_progress_t p = {.workers = workers_now(dm)};
+
+    if (now - dm->last_progress < DAEMON_PROGRESS_MS)
+        return;
+    dm->last_progress = now;
+    if (dm->cur != NULL) {
+        batch_t *b = dm->cur;
+        p.scanned = b->scanned;
+        p.cached = b->cached;
+        send_progress(dm, &b->p.who, &p);
+    }
+    for (size_t i = 0; i < dm->n_queue; i++) {
+        p.scanned = p.cached = 0;
+        p.queued = i + 1;
+        send_progress(dm, &dm->queue[i].who, &p);
+    }
+}
+
+/* The name of a client for the log: its address, or "local" for ipc. */
+static void client_name(zmq_msg_t *m, char *out, size_t cap)
+{
+    const char *addr = zmq_msg_gets(m, "Peer-Address");
+    const char *user = zmq_msg_gets(m, "User-Id");
+
+    snprintf(out, cap, "%s%s%.16s", addr != NULL && addr[0] != '\0' ? addr : "local",
+             user != NULL && user[0] != '\0' ? " key " : "", user != NULL ? user : "");
+}
+
+static void on_upload(daemon_t *dm, const proto_msg_t *m_in, const uint8_t *body, size_t len);
+
+/* One message from a client: SUBMIT is queued, UPLOAD goes to the current
+ * batch, anything else is dropped (and logged when malformed). */
+static void handle_client(daemon_t *dm)
+{
+    zmq_msg_t idm, body;
+    ident_t who = {0};
+    char name[96];
+    proto_msg_t m;
+    st_err_t err = {0};
+    int more;
+
+    zmq_msg_init(&idm);
+    if (zmq_msg_recv(&idm, dm->cs, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&idm);
+        return;
+    }
+    more = zmq_msg_more(&idm);
+    if (zmq_msg_size(&idm) <= DAEMON_MAX_IDENT) {
+        who.len = zmq_msg_size(&idm);
+        memcpy(who.id, zmq_msg_data(&idm), who.len);
+    }
+    zmq_msg_close(&idm);
+    if (!more)
+        return;
+    zmq_msg_init(&body);
+    if (zmq_msg_recv(&body, dm->cs, 0) < 0) {
+        zmq_msg_close(&body);
+        return;
+    }
+    while (zmq_msg_more(&body)) { /* extra frames: drain, drop the message */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, dm->cs, 0);
+        zmq_msg_close(&extra);
+        who.len = 0;
+    }
+    client_name(&body, name, sizeof name);
+    const uint8_t *data = zmq_msg_data(&body);
+    size_t len = zmq_msg_size(&body);
+    if (who.len == 0) {
+        zmq_msg_close(&body);
+        return;
+    }
+    if (proto_decode_client(data, len, &m, &err) != ST_OK) {
+        fprintf(dm->log, "strata coordinator: %s: malformed message dropped: %s\n", name, err.msg);
+        zmq_msg_close(&body);
+        return;
+    }
+    if (m.type == PROTO_SUBMIT) {
+        pending_t *p = dm->n_queue < DAEMON_MAX_QUEUE ? &dm->queue[dm->n_queue] : NULL;
+        if (p != NULL)
+            p->submit = st_malloc(len == 0 ? 1 : len);
+        if (p == NULL) {
+            send_error_done(dm, &who, "the coordinator's queue is full; try again later");
+        } else if (p->submit == NULL) {
+            send_error_done(dm, &who, "the coordinator is out of memory");
+        } else {
+            memcpy(p->submit, data, len);
+            p->len = len;
+            p->who = who;
+            snprintf(p->name, sizeof p->name, "%s", name);
+            dm->n_queue++;
+            if (dm->cur != NULL || dm->n_queue > 1) {
+                proto_progress_t pr = {.queued = dm->n_queue, .workers = workers_now(dm)};
+                send_progress(dm, &who, &pr);
+            }
+        }
+    } else if (m.type == PROTO_UPLOAD && dm->cur != NULL && same_ident(&who, &dm->cur->p.who)) {
+        on_upload(dm, &m, data, len);
+    }
+    zmq_msg_close(&body);
+}
+
+/* Works on the sockets for up to timeout_ms: client messages, heartbeats,
+ * the dispatcher (whose finished jobs go to done). */
+static void service(daemon_t *dm, int timeout_ms, dispatch_done_fn done, void *ctx)
+{
+    zmq_pollitem_t item = {.socket = dm->cs, .events = ZMQ_POLLIN};
+    st_err_t err = {0};
+    int n = zmq_poll(&item, 1, timeout_ms);
+
+    for (int k = 0; n > 0 && (item.revents & ZMQ_POLLIN) && k < 256; k++) {
+        int events = 0;
+        size_t sz = sizeof events;
+        handle_client(dm);
+        if (zmq_getsockopt(dm->cs, ZMQ_EVENTS, &events, &sz) != 0 || !(events & ZMQ_POLLIN))
+            break;
+    }
+    if (dispatch_poll(dm->d, 0, done, ctx, &err) != ST_OK)
+        fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
+    heartbeats(dm);
+}
+
+static void ignore_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    (void)ctx;
+    (void)id;
+    (void)status;
+    (void)result;
+}
+
+/* ---- a batch ----------------------------------------------------------------------- */
+
+static void batch_free(batch_t **bp)
+{
+    batch_t *b = *bp;
+
+    if (b == NULL)
+        return;
+    project_destroy(&b->project);
+    arena_destroy(&b->arena);
+    arena_destroy(&b->work);
+    st_free(b->files);
+    st_free(b->paths);
+    st_free(b->roots);
+    st_free(b->args);
+    st_free(b->p.submit);
+    st_free(b);
+    *bp = NULL;
+}
+
+static char *copy_text(arena_t *a, proto_str_t s)
+{
+    if (memchr(s.ptr, '\0', s.len) != NULL)
+        return NULL;
+    return arena_strndup(a, s.ptr, s.len);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Whether a path is listed twice (a project names each file once); true
+ * when out of memory too. */
+static bool has_duplicate(const char **paths, size_t n)
+{
+    const char **sorted = st_calloc(n == 0 ? 1 : n, sizeof *sorted);
+    bool dup = sorted == NULL;
+
+    if (sorted != NULL) {
+        memcpy(sorted, paths, n * sizeof *sorted);
+        qsort(sorted, n, sizeof *sorted, cmp_str);
+        for (size_t i = 1; i < n && !dup; i++)
+            dup = strcmp(sorted[i - 1], sorted[i]) == 0;
+    }
+    st_free(sorted);
+    return dup;
+}
+
+/* Reads the SUBMIT into the batch. False (and an error DONE sent) when it
+ * cannot be served. */
+static bool batch_load(daemon_t *dm, batch_t *b)
+{
+    proto_msg_t m;
+    proto_file_t f;
+    proto_str_t s;
+    size_t i = 0;
+    const char *why = NULL;
+
+    if (proto_decode_client(b->p.submit, b->p.len, &m, NULL) != ST_OK) {
+        send_error_done(dm, &b->p.who, "internal error: the SUBMIT could not be decoded again");
+        return false;
+    }
+    b->n_files = m.count;
+    b->n_roots = m.n_roots;
+    b->n_args = m.n_args;
+    b->arena = arena_new(0);
+    b->work = arena_new(DAEMON_ARENA_CHUNK);
+    b->files = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->files);
+    b->paths = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->paths);
+    b->roots = st_calloc(m.n_roots == 0 ? 1 : m.n_roots, sizeof *b->roots);
+    b->args = st_calloc(m.n_args == 0 ? 1 : m.n_args, sizeof *b->args);
+    if (b->arena == NULL || b->work == NULL || b->files == NULL || b->paths == NULL ||
+        b->roots == NULL || b->args == NULL)
+        why = "the coordinator is out of memory";
+    while (why == NULL && proto_next_file(&m, &f)) {
+        bfile_t *bf = &b->files[i];
+        if ((bf->path = copy_text(b->arena, f.path)) == NULL)
+            why = "a path holds a NUL byte (or out of memory)";
+        else if (f.kind == PROTO_KIND_EXTENSION && f.digest != NULL)
+            why = "an extension module with content";
+        bf->kind = f.kind;
+        bf->has_digest = f.digest != NULL;
+        if (f.digest != NULL)
+            memcpy(bf->digest.b, f.digest, sizeof bf->digest.b);
+        bf->done = !bf->has_digest;
+        b->paths[i++] = bf->path;
+    }
+    for (size_t k = 0; why == NULL && proto_next_root(&m, &s); k++)
+        if ((b->roots[k] = copy_text(b->arena, s)) == NULL)
+            why = "a root holds a NUL byte (or out of memory)";
+    for (size_t k = 0; why == NULL && proto_next_arg(&m, &s); k++)
+        if ((b->args[k] = copy_text(b->arena, s)) == NULL)
+            why = "an argument holds a NUL byte (or out of memory)";
+    b->so.max_file_bytes =
+        m.max_file_bytes == 0 || m.max_file_bytes > PROTO_MAX_INPUT ? 0 : m.max_file_bytes;
+    if (b->so.max_file_bytes == 0)
+        b->so.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
+    if (why == NULL && has_duplicate(b->paths, b->n_files))
+        why = "a path given twice (or out of memory)";
+    if (why == NULL && jobkey_scan_config(&b->so, &b->config) != ST_OK)
+        why = "internal error: cannot digest the scan options";
+    if (why == NULL && (b->project = project_new(b->paths, b->n_files)) == NULL)
+        why = "the coordinator is out of memory";
+    if (why != NULL) {
+        send_error_done(dm, &b->p.who, why);
+        return false;
+    }
+    return true;
+}
+
+static int cmp_digest_idx(const void *pa, const void *pb, void *ctx)
+{
+    const bfile_t *files = ctx;
+    return memcmp(files[*(const size_t *)pa].digest.b, files[*(const size_t *)pb].digest.b, 32);
+}
+
+/* Sends NEED: one file per distinct digest that is not in CAS_BLOBS. */
+static bool batch_need(daemon_t *dm, batch_t *b)
+{
+    size_t *order = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *order);
+    uint32_t *need = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *need);
+    size_t n = 0, n_need = 0;
+    bool ok = order != NULL && need != NULL;
+
+    for (size_t i = 0; ok && i < b->n_files; i++)
+        if (b->files[i].has_digest)
+            order[n++] = i;
+    if (ok)
+        qsort_r(order, n, sizeof *order, cmp_digest_idx, b->files);
+    for (size_t k = 0; ok && k < n; k++) {
+        bfile_t *f = &b->files[order[k]];
+        span_t v;
+        if (k > 0 && memcmp(b->files[order[k - 1]].digest.b, f->digest.b, 32) == 0)
+            continue;
+        arena_reset(b->work);
+        if (dm->cache != NULL &&
+            cas_get(dm->cache, CAS_BLOBS, &f->digest, b->work, &v, NULL) == ST_OK)
+            continue;
+        f->needed = true;
+        need[n_need++] = (uint32_t)order[k];
+        if ((k & 63) == 63) /* a long lookup: heartbeats go on */
+            service(dm, 0, ignore_done, NULL);
+    }
+    if (ok) {
+        buf_reset(&dm->out);
+        ok = proto_encode_need(&dm->out, need, n_need) == ST_OK;
+        if (ok)
+            send_to(dm, &b->p.who, &dm->out);
+    }
+    b->n_needed = n_need;
+    st_free(order);
+    st_free(need);
+    if (!ok)
+        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
+    return ok;
+}
+
+/* Decompresses and verifies one blob, and stores it. */
+static const char *store_blob(daemon_t *dm, batch_t *b, const proto_blob_t *blob)
+{
+    bfile_t *f;
+    uint8_t *raw;
+    size_t got;
+    digest_t dg;
+    unsigned long long fsize;
+
+    if (blob->index >= b->n_files || !(f = &b->files[blob->index])->needed)
+        return "a blob that was not asked for";
+    fsize = ZSTD_getFrameContentSize(blob->zdata.ptr, blob->zdata.len);
+    if (fsize == ZSTD_CONTENTSIZE_ERROR ||
+        (fsize != ZSTD_CONTENTSIZE_UNKNOWN && fsize != blob->raw_size))
+        return "a blob that is not a zstd frame of its size";
+    if ((raw = st_malloc(blob->raw_size == 0 ? 1 : (size_t)blob->raw_size)) == NULL)
+        return "out of memory";
+    got = ZSTD_decompress(raw, (size_t)blob->raw_size, blob->zdata.ptr, blob->zdata.len);
+    if (ZSTD_isError(got) || got != blob->raw_size || digest_sha256(raw, got, &dg) != ST_OK ||
+        memcmp(dg.b, f->digest.b, 32) != 0) {
+        st_free(raw);
+        return "a blob whose content does not match its digest";
+    }
+    if (dm->cache == NULL || cas_put(dm->cache, CAS_BLOBS, &dg, raw, got, false, NULL) != ST_OK) {
+        st_free(raw);
+        return "the coordinator cannot store a blob";
+    }
+    st_free(raw);
+    f->needed = false;
+    b->n_needed--;
+    b->uploaded++;
+    return NULL;
+}
+
+static void on_upload(daemon_t *dm, const proto_msg_t *m_in, const uint8_t *body, size_t len)
+{
+    batch_t *b = dm->cur;
+    proto_msg_t m = *m_in;
+    proto_blob_t blob;
+    const char *why = NULL;
+
+    (void)body;
+    (void)len;
+    if (b->rc != ST_OK || b->n_needed == 0)
+        return; /* not waiting for blobs: dropped */
+    b->last_upload = now_ms();
+    while (why == NULL && proto_next_blob(&m, &blob))
+        why = store_blob(dm, b, &blob);
+    if (why != NULL) {
+        fprintf(dm->log, "strata coordinator: %s: upload dropped: %s\n", b->p.name, why);
+        b->rc = st_fail(&b->err, ST_ECORRUPT, "upload refused: %s", why);
+    }
+}
+
+/* A scan result for file i: decoded, to the project and the cache. */
+static void deliver(batch_t *b, size_t i, span_t result, bool cached)
+{
+    bfile_t *f = &b->files[i];
+    exec_done_t done = {.id = i, .path = f->path, .result = result, .cached = cached};
+    scan_diag_t *diags;
+    st_err_t err = {0};
+    char message[ST_ERR_MSG_MAX + 64];
+    scan_diag_t e902 = {.line = 1, .col = 1, .code = "E902", .message = message};
+
+    if (scan_result_diags(result, b->work, &diags, &done.n_diags, &err) != ST_OK) {
+        snprintf(message, sizeof message, "internal error: a worker's scan result: %s", err.msg);
+        done = (exec_done_t){.id = i, .path = f->path, .diags = &e902, .n_diags = 1};
+        b->failed++;
+        project_scan_failed(b->project);
+    } else {
+        done.diags = diags;
+        if (f->keyed) {
+            done.has_key = true;
+            done.key = f->key;
+            if (!cached && b->dm->cache != NULL)
+                cas_put(b->dm->cache, CAS_RESULTS, &f->key, result.ptr, result.len, false, NULL);
+        }
+    }
+    if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
+        b->rc = err.code;
+        b->err = err;
+    }
+}
+
+static void deliver_e902(batch_t *b, size_t i, const char *message)
+{
+    scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
+    exec_done_t done = {.id = i, .path = b->files[i].path, .diags = &d, .n_diags = 1};
+    st_err_t err = {0};
+
+    b->failed++;
+    project_scan_failed(b->project);
+    if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
+        b->rc = err.code;
+        b->err = err;
+    }
+}
+
+static void finish_file(batch_t *b, size_t i)
+{
+    b->files[i].done = true;
+    b->finished++;
+}
+
+static void on_scan_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    batch_t *b = ctx;
+    size_t i;
+
+    if (b == NULL || id < b->base || id - b->base >= b->n_files)
+        return; /* an earlier batch's */
+    i = (size_t)(id - b->base);
+    if (b->files[i].done)
+        return;
+    finish_file(b, i);
+    arena_reset(b->work);
+    if (status == DISPATCH_OK) {
+        b->scanned++;
+        deliver(b, i, result, false);
+        return;
+    }
+    char message[512];
+    snprintf(message, sizeof message, "internal error, file not checked: %.*s",
+             (int)(result.len < 400 ? result.len : 400), (const char *)result.ptr);
+    deliver_e902(b, i, message);
+}
+
+/* The job input of file i into out (its blob from the cache); false when
+ * the file is finished already (its E902 delivered). */
+static bool job_input(daemon_t *dm, batch_t *b, size_t i, buf_t *out)
+{
+    bfile_t *f = &b->files[i];
+    span_t v;
+    st_err_t err = {0};
+
+    arena_reset(b->work);
+    buf_reset(out);
+    if (dm->cache == NULL ||
+        cas_get(dm->cache, CAS_BLOBS, &f->digest, b->work, &v, &err) != ST_OK) {
+        finish_file(b, i);
+        deliver_e902(b, i,
+                     "internal error, file not checked: its content is not in the "
+                     "coordinator's cache");
+        return false;
+    }
+    if (jobs_scan_input(out, (scan_kind_t)f->kind, &b->so, v.ptr, v.len, &err) != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
+        finish_file(b, i);
+        deliver_e902(b, i, message);
+        return false;
+    }
+    return true;
+}
+
+/* Scans file i in this process. */
+static void scan_here(daemon_t *dm, batch_t *b, size_t i, scanner_t *scanner, arena_t *out,
+                      buf_t *in)
+{
+    span_t result;
+    st_err_t err = {0};
+
+    if (!job_input(dm, b, i, in))
+        return;
+    finish_file(b, i);
+    arena_reset(out);
+    if (jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, out, &result,
+                 &err) != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
+        deliver_e902(b, i, message);
+        return;
+    }
+    b->scanned++;
+    arena_reset(b->work);
+    deliver(b, i, result, false);
+}
+
+/* Scan keys, cache lookups, then the misses on the workers (or here). */
+static void batch_scan(daemon_t *dm, batch_t *b)
+{
+    size_t *misses = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *misses);
+    size_t n_misses = 0, next = 0;
+    uint64_t alone_since = now_ms();
+    unsigned grace = dm->opts->grace_ms != 0 ? dm->opts->grace_ms : 1500;
+    bool local = false;
+    buf_t in;
+
+    if (misses == NULL) {
+        b->rc = st_fail(&b->err, ST_ENOMEM, "out of memory");
+        return;
+    }
+    b->base = dm->next_id;
+    dm->next_id += b->n_files;
+    for (size_t i = 0; i < b->n_files; i++) {
+        bfile_t *f = &b->files[i];
+        span_t v;
+        if ((i & 63) == 63) /* a long lookup: heartbeats go on */
+            service(dm, 0, ignore_done, NULL);
+        jobkey_scan_t kin = {.version = JOBKEY_ANALYZER_VERSION,
+                             .config = b->config,
+                             .kind = (scan_kind_t)f->kind,
+                             .content = f->digest};
+        if (f->kind == PROTO_KIND_EXTENSION)
+            continue;
+        if (!f->has_digest) { /* the client reports why it could not read it */
+            exec_done_t done = {.id = i, .path = f->path};
+            st_err_t err = {0};
+            if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
+                b->rc = err.code;
+                b->err = err;
+            }
+            continue;
+        }
+        f->keyed = jobkey_scan(&kin, &f->key, NULL) == ST_OK;
+        arena_reset(b->work);
+        if (f->keyed && dm->cache != NULL &&
+            cas_get(dm->cache, CAS_RESULTS, &f->key, b->work, &v, NULL) == ST_OK) {
+            scan_diag_t *diags;
+            size_t n;
+            if (scan_result_diags(v, b->work, &diags, &n, NULL) == ST_OK) {
+                finish_file(b, i);
+                b->cached++;
+                deliver(b, i, v, true);
+                continue;
+            }
+        }
+        misses[n_misses++] = i;
+    }
+    size_t goal = b->finished + n_misses; /* every file with content finished */
+    buf_init(&in);
+    while (b->finished < goal && !stop_flag && b->rc == ST_OK) {
+        st_err_t err = {0};
+        while (next < n_misses && dispatch_pending(dm->d) < DAEMON_WINDOW) {
+            size_t i = misses[next++];
+            if (job_input(dm, b, i, &in) &&
+                dispatch_submit(dm->d, b->base + i, JOBS_SCAN,
+                                (span_t){.ptr = in.data, .len = in.len}, &err) != ST_OK) {
+                char message[ST_ERR_MSG_MAX + 64];
+                snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
+                finish_file(b, i);
+                deliver_e902(b, i, message);
+            }
+        }
+        if (b->finished >= goal)
+            break;
+        service(dm, 0, on_scan_done, b);
+        if (dispatch_poll(dm->d, 20, on_scan_done, b, &err) != ST_OK)
+            local = true;
+        if (workers_now(dm) > 0)
+            alone_since = now_ms();
+        else if (now_ms() - alone_since > grace)
+            local = true;
+        if (local)
+            break;
+    }
+    if (b->finished < goal && !stop_flag && b->rc == ST_OK) {
+        scanner_t *scanner = scanner_new();
+        arena_t *out = arena_new(DAEMON_ARENA_CHUNK);
+        if (scanner == NULL || out == NULL) {
+            b->rc = st_fail(&b->err, ST_ENOMEM, "out of memory for a scanner");
+        } else {
+            for (size_t k = 0; k < n_misses && !stop_flag; k++) {
+                if (b->files[misses[k]].done)
+                    continue;
+                scan_here(dm, b, misses[k], scanner, out, &in);
+                service(dm, 0, on_scan_done, b); /* a late worker's result counts too */
+            }
+        }
+        arena_destroy(&out);
+        scanner_destroy(&scanner);
+    }
+    buf_free(&in);
+    st_free(misses);
+}
+
+/* ---- the check stage on a helper thread ---------------------------------------- */
+
+typedef struct {
+    batch_t *b;
+    project_opts_t popts;
+    report_t *report;
+    project_stats_t stats;
+    st_rc_t rc;
+    st_err_t err;
+    atomic_bool over;
+} check_run_t;
+
+static void *check_thread(void *arg)
+{
+    check_run_t *c = arg;
+
+    c->rc = project_check(c->b->project, &c->popts, c->report, &c->stats, &c->err);
+    atomic_store(&c->over, true);
+    return NULL;
+}
+
+/* Paths sorted, for finding a report path's index. */
+typedef struct {
+    const char *path;
+    uint32_t index;
+} pidx_t;
+
+static int cmp_pidx(const void *a, const void *b)
+{
+    return strcmp(((const pidx_t *)a)->path, ((const pidx_t *)b)->path);
+}
+
+typedef struct {
+    proto_batch_t batch;
+    const pidx_t *idx;
+    size_t n;
+    arena_t *a;
+} done_ctx_t;
+
+static st_rc_t add_file_to_done(void *ctx, const char *path, const scan_diag_t *diags, size_t n,
+                                st_err_t *err)
+{
+    done_ctx_t *dc = ctx;
+    pidx_t key = {.path = path};
+    const pidx_t *hit = bsearch(&key, dc->idx, dc->n, sizeof *dc->idx, cmp_pidx);
+    proto_diag_t *pd;
+    st_rc_t rc;
+
+    if (hit == NULL)
+        return st_fail(err, ST_EINTERNAL, "a diagnostic for a file not submitted: %s", path);
+    arena_reset(dc->a);
+    if ((pd = arena_calloc(dc->a, n == 0 ? 1 : n, sizeof *pd)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        size_t cl = strlen(diags[i].code), ml = strlen(diags[i].message);
+        pd[i] = (proto_diag_t){
+            .line = diags[i].line,
+            .col = diags[i].col,
+            .code = {diags[i].code, (uint32_t)(cl > PROTO_MAX_CODE ? PROTO_MAX_CODE : cl)},
+            .message = {diags[i].message, (uint32_t)(ml > PROTO_MAX_TEXT ? PROTO_MAX_TEXT : ml)}};
+    }
+    if ((rc = proto_done_file(&dc->batch, hit->index, pd, n)) != ST_OK)
+        return st_fail(err, rc, "the results are too large for one message");
+    return ST_OK;
+}
+
+static void on_check_cache_error(void *ctx, const st_err_t *err)
+{
+    (void)ctx;
+    fprintf(stderr, "strata coordinator: warning: cache: %s\n", err->msg);
+}
+
+/* Runs the project stage and sends DONE. */
+static void batch_check(daemon_t *dm, batch_t *b)
+{
+    static const cli_rules_t all = {0};
+    check_run_t c = {.b = b};
+    pthread_t th;
+    done_ctx_t dc = {0};
+    pidx_t *idx = NULL;
+    proto_stats_t st;
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    c.popts = (project_opts_t){.roots = b->roots,
+                               .n_roots = b->n_roots,
+                               .args = b->args,
+                               .n_args = b->n_args,
+                               .jobs = dm->jobs,
+                               .cache = dm->cache,
+                               .on_cache_error = on_check_cache_error};
+    atomic_init(&c.over, false);
+    if ((c.report = report_new(&all)) == NULL) {
+        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
+        return;
+    }
+    if (pthread_create(&th, NULL, check_thread, &c) != 0) {
+        check_thread(&c);
+    } else {
+        while (!atomic_load(&c.over))
+            service(dm, 20, ignore_done, NULL);
+        pthread_join(th, NULL);
+    }
+    if (c.rc != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 32];
+        snprintf(message, sizeof message, "check: %s", c.err.msg);
+        send_error_done(dm, &b->p.who, message);
+        report_destroy(&c.report);
+        return;
+    }
+    st = (proto_stats_t){.files = b->n_files,
+                         .uploaded = b->uploaded,
+                         .scanned = b->scanned,
+                         .cached = b->cached,
+                         .checked = c.stats.checked,
+                         .failed = b->failed + c.stats.failed};
+    idx = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *idx);
+    dc.a = arena_new(0);
+    if (idx == NULL || dc.a == NULL) {
+        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
+    } else {
+        for (size_t i = 0; i < b->n_files; i++)
+            idx[i] = (pidx_t){.path = b->files[i].path, .index = (uint32_t)i};
+        qsort(idx, b->n_files, sizeof *idx, cmp_pidx);
+        dc.idx = idx;
+        dc.n = b->n_files;
+        buf_reset(&dm->out);
+        rc = proto_done_begin(&dc.batch, &dm->out, PROTO_DONE_OK, "", &st);
+        if (rc == ST_OK)
+            rc = report_each(c.report, add_file_to_done, &dc, &err);
+        if (rc != ST_OK) {
+            send_error_done(dm, &b->p.who, err.msg[0] != '\0' ? err.msg : "out of memory");
+        } else {
+            proto_batch_end(&dc.batch);
+            send_to(dm, &b->p.who, &dm->out);
+        }
+    }
+    fprintf(dm->log,
+            "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
+            "cached, %zu checks (%zu cached), %llu ms\n",
+            b->p.name, b->n_files, b->uploaded, b->scanned, b->cached, c.stats.checked,
+            c.stats.cached, (unsigned long long)(now_ms() - b->started));
+    fflush(dm->log);
+    arena_destroy(&dc.a);
+    st_free(idx);
+    report_destroy(&c.report);
+}
+
+/* Serves the first queued batch from SUBMIT to DONE. */
+static void serve_next(daemon_t *dm)
+{
+    batch_t *b = st_calloc(1, sizeof *b);
+
+    if (b == NULL)
+        return;
+    b->dm = dm;
+    b->p = dm->queue[0];
+    memmove(dm->queue, dm->queue + 1, (dm->n_queue - 1) * sizeof *dm->queue);
+    dm->n_queue--;
+    b->started = now_ms();
+    dm->cur = b;
+    if (!batch_load(dm, b) || !batch_need(dm, b))
+        goto out;
+    b->last_upload = now_ms();
+    while (b->n_needed > 0 && b->rc == ST_OK && !stop_flag) {
+        service(dm, 20, ignore_done, NULL);
+        if (now_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
+            fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
+                    b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
+            goto out;
+        }
+    }
+    if (b->rc != ST_OK) {
+        send_error_done(dm, &b->p.who, b->err.msg);
+        goto out;
+    }
+    if (stop_flag)
+        goto out;
+    batch_scan(dm, b);
+    if (stop_flag)
+        goto out;
+    if (b->rc != ST_OK) {
+        send_error_done(dm, &b->p.who, b->err.msg);
+        goto out;
+    }
+    batch_check(dm, b);
+    dm->cur = NULL;
+    batch_free(&b);
+    return;
+out:
+    if (stop_flag)
+        send_error_done(dm, &b->p.who, "the coordinator is stopping; submit again");
+    dm->cur = NULL;
+    batch_free(&b);
+}
+
+/* ---- setup --------------------------------------------------------------------------- */
+
+static unsigned online_cpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
+}
+
+static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
+{
+    const daemon_opts_t *o = dm->opts;
+    int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
+    int one = 1, zero = 0;
+
+    if ((dm->zctx = zmq_ctx_new()) == NULL || (dm->cs = zmq_socket(dm->zctx, ZMQ_ROUTER)) == NULL)
+        return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
+    if (zmq_setsockopt(dm->cs, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
+        zmq_setsockopt(dm->cs, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(dm->cs, ZMQ_LINGER, &zero, sizeof zero) != 0)
+        return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
+    if (o->keys_dir != NULL) {
+        char path[4096];
+        keys_pair_t *kp = &dm->kp;
+        snprintf(path, sizeof path, "%s/coordinator.key", o->keys_dir);
+        if (keys_load(path, kp, err) != ST_OK)
+            return err != NULL ? err->code : ST_EINVAL;
+        if (kp->secret_z85[0] == '\0')
+            return st_fail(err, ST_EINVAL, "%s holds no secret key", path);
+        if (keys_allow_load(o->allow_dir, &dm->allow, err) != ST_OK)
+            return err != NULL ? err->code : ST_EINVAL;
+        if (keys_zap_start(dm->zctx, dm->allow, dm->log, &dm->zap, err) != ST_OK)
+            return err != NULL ? err->code : ST_EIO;
+        if (zmq_setsockopt(dm->cs, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+            zmq_setsockopt(dm->cs, ZMQ_CURVE_SECRETKEY, dm->kp.secret_z85, KEYS_Z85_LEN) != 0 ||
+            zmq_setsockopt(dm->cs, ZMQ_ZAP_DOMAIN, "strata", 6) != 0)
+            return st_fail(err, ST_EIO, "zmq CURVE: %s", zmq_strerror(errno));
+    }
+    if (zmq_bind(dm->cs, o->bind) != 0)
+        return st_fail(err, ST_EIO, "cannot bind %s: %s", o->bind, zmq_strerror(errno));
+    return ST_OK;
+}
+
+/* The public keys of dir's *.pub files as Z85 strings (for the
+ * dispatcher, which takes them so). */
+static st_rc_t load_allow_z85(daemon_t *dm, const char *dir, st_err_t *err)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t cap = 0;
+
+    if (d == NULL)
+        return st_fail(err, ST_EIO, "%s: %s", dir, strerror(errno));
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        char path[4096];
+        keys_pair_t kp;
+        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (keys_load(path, &kp, err) != ST_OK) {
+            closedir(d);
+            return err != NULL ? err->code : ST_ECORRUPT;
+        }
+        if (dm->n_allow == cap) {
+            size_t ncap = cap == 0 ? 16 : cap * 2;
+            void *g1 = st_realloc(dm->allow_z85, ncap * sizeof *dm->allow_z85);
+            if (g1 == NULL) {
+                closedir(d);
+                return st_fail(err, ST_ENOMEM, "out of memory");
+            }
+            dm->allow_z85 = g1;
+            cap = ncap;
+        }
+        memcpy(dm->allow_z85[dm->n_allow++], kp.public_z85, sizeof kp.public_z85);
+    }
+    closedir(d);
+    dm->allow_ptrs = st_calloc(dm->n_allow == 0 ? 1 : dm->n_allow, sizeof *dm->allow_ptrs);
+    if (dm->allow_ptrs == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (size_t i = 0; i < dm->n_allow; i++)
+        dm->allow_ptrs[i] = dm->allow_z85[i];
+    return ST_OK;
+}
+
+static cas_t *open_cache(const daemon_opts_t *o, FILE *log)
+{
+    cas_opts_t copts;
+    cas_t *cache = NULL;
+    st_err_t err = {0};
+
+    cas_opts_default(&copts);
+    copts.dir = cli_cache_dir(o->cache_dir);
+    if (cas_open(&copts, &cache, &err) != ST_OK) {
+        fprintf(log, "strata coordinator: warning: cache %s: %s; keeping blobs in memory\n",
+                copts.dir, err.msg);
+        copts.durability = CAS_MEMORY;
+        copts.dir = NULL;
+        if (cas_open(&copts, &cache, &err) != ST_OK)
+            return NULL;
+    }
+    return cache;
+}
+
+st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
+{
+    daemon_t dm = {.opts = opts, .log = opts->log != NULL ? opts->log : stderr};
+    char wep[4200];
+    dispatch_opts_t dopts = {0};
+    st_rc_t rc = ST_OK;
+
+    stop_flag = 0;
+    if (opts->workers_bind != NULL)
+        snprintf(wep, sizeof wep, "%s", opts->workers_bind);
+    else if ((rc = daemon_workers_endpoint(opts->bind, wep, sizeof wep, err)) != ST_OK)
+        return rc;
+    if ((opts->keys_dir == NULL) != (opts->allow_dir == NULL))
+        return st_fail(err, ST_EINVAL, "--keys and --allow go together");
+    if (!opts->insecure && opts->keys_dir == NULL && !daemon_is_loopback(opts->bind))
+        return st_fail(err, ST_EINVAL,
+                       "refusing to bind %s without authentication: anyone who can reach it "
+                       "could submit work; give --keys DIR --allow DIR, bind a loopback "
+                       "address or ipc://, or pass --insecure",
+                       opts->bind);
+    if (!opts->insecure && opts->keys_dir == NULL && !daemon_is_loopback(wep))
+        return st_fail(err, ST_EINVAL,
+                       "refusing to bind the workers' socket %s without authentication; give "
+                       "--keys DIR --allow DIR, bind it to a loopback address or ipc:// "
+                       "(--workers-bind), or pass --insecure",
+                       wep);
+    dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
+    buf_init(&dm.out);
+    if ((rc = open_client_socket(&dm, err)) != ST_OK)
+        goto out;
+    dopts.bind = wep;
+    dopts.depth = 16;
+    dopts.insecure = opts->insecure;
+    if (opts->keys_dir != NULL) { /* workers authenticate as clients do */
+        if ((rc = load_allow_z85(&dm, opts->allow_dir, err)) != ST_OK)
+            goto out;
+        dopts.curve_secret = dm.kp.secret_z85;
+        dopts.allow = dm.allow_ptrs;
+        dopts.n_allow = dm.n_allow;
+    }
+    if ((dm.d = dispatch_new(&dopts, err)) == NULL) {
+        rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
+        goto out;
+    }
+    dm.cache = open_cache(opts, dm.log);
+    fprintf(dm.log, "strata coordinator: clients on %s, workers on %s%s\n", opts->bind,
+            dispatch_endpoint(dm.d),
+            opts->keys_dir != NULL ? " (clients and workers authenticated)" : "");
+    fflush(dm.log);
+    while (!stop_flag) {
+        if (dm.n_queue > 0) {
+            serve_next(&dm);
+            continue;
+        }
+        service(&dm, 50, ignore_done, NULL);
+    }
+    fprintf(dm.log, "strata coordinator: stopping\n");
+out:
+    for (size_t i = 0; i < dm.n_queue; i++) {
+        send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
+        st_free(dm.queue[i].submit);
+    }
+    dispatch_destroy(&dm.d);
+    cas_close(&dm.cache);
+    if (dm.cs != NULL) {
+        int linger = 500; /* the last "stopping" answers may go out */
+        zmq_setsockopt(dm.cs, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_close(dm.cs);
+    }
+    keys_zap_stop(&dm.zap);
+    if (dm.zctx != NULL)
+        zmq_ctx_term(dm.zctx);
+    keys_allow_destroy(&dm.allow);
+    st_free(dm.allow_z85);
+    st_free(dm.allow_ptrs);
+    buf_free(&dm.out);
+    return rc;
+}

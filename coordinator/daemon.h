@@ -1,0 +1,66 @@
+/* daemon.h - `strata coordinator`: the cluster's coordinator daemon.
+ *
+ * It binds two ROUTER sockets: one for clients (`strata submit`, the client
+ * protocol of common/proto.h) and the dispatcher's (coordinator/dispatch.h)
+ * for workers (`strata worker --connect`). Clients' batches are served one
+ * after another, in the order their SUBMITs arrived; a client waiting its
+ * turn gets PROGRESS messages (with "queued") as heartbeats. For a batch:
+ *
+ *   SUBMIT -> NEED (the files whose content, keyed by its SHA-256, is not in
+ *   the cache's CAS_BLOBS) -> UPLOADs (each blob decompressed and verified
+ *   against its digest before it is stored; a mismatch ends the batch with
+ *   an error DONE) -> scan results from the cache (CAS_RESULTS, keyed by
+ *   worker/jobkey.h) or from scan jobs sent to the workers (scanned in this
+ *   process when no worker is connected for a grace period) -> the project
+ *   stage (coordinator/project.h: graph, check jobs on this process's
+ *   threads, with the cache) -> DONE with every file's diagnostics (all
+ *   codes: the client applies --select/--ignore).
+ *
+ * While a batch runs, its client gets a PROGRESS every 500 ms or so.
+ *
+ * Authentication: with keys_dir, the coordinator's pair is
+ * keys_dir/coordinator.key and both sockets are CURVE servers that accept
+ * only the public keys of allow_dir's *.pub files: the client socket
+ * through the ZAP handler of coordinator/keys.h (which logs a refused key),
+ * the workers' socket through the dispatcher's own. Without keys, neither
+ * socket may be bound to anything but loopback (127.0.0.0/8, ::1,
+ * localhost) or ipc://,
+ * unless insecure. */
+#ifndef STRATA_DAEMON_H
+#define STRATA_DAEMON_H
+
+#include "common/status.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    const char *bind;         /* clients: tcp://HOST:PORT or ipc://PATH */
+    const char *workers_bind; /* NULL: daemon_workers_endpoint(bind) */
+    const char *cache_dir;    /* NULL: cli_cache_dir(NULL) */
+    const char *keys_dir;     /* NULL: no CURVE */
+    const char *allow_dir;    /* required with keys_dir */
+    bool insecure;            /* allow non-loopback binds without keys */
+    unsigned jobs;            /* threads for the check jobs; 0: online CPUs */
+    unsigned grace_ms;        /* no worker this long: scan here; 0: 1500 */
+    FILE *log;                /* NULL: stderr */
+} daemon_opts_t;
+
+/* True for ipc:// and for tcp:// on 127.0.0.0/8, ::1 or localhost. Pure. */
+bool daemon_is_loopback(const char *endpoint);
+
+/* The default worker endpoint for a client endpoint: tcp://HOST:PORT+1, or
+ * ipc://PATH.workers. ST_EINVAL when it cannot be derived (no numeric
+ * port, a port of 65535, a path too long). Pure. */
+st_rc_t daemon_workers_endpoint(const char *bind, char *out, size_t cap, st_err_t *err);
+
+/* Binds, then serves until daemon_stop. ST_OK after a clean stop; ST_EINVAL
+ * for a refused configuration (non-loopback without keys, bad keys), ST_EIO
+ * when a socket cannot be bound; err says why. */
+st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err);
+
+/* Asks daemon_run to stop (async-signal-safe). */
+void daemon_stop(void);
+
+#endif

@@ -1,0 +1,227 @@
+/* test_daemon.c - the coordinator daemon in a thread of this process, and a
+ * hand-driven client socket: endpoints and the loopback rule; hostile
+ * messages (garbage, worker messages, uploads nobody asked for, a blob
+ * whose content does not match its digest) are dropped or answered with an
+ * error DONE and the daemon goes on serving; a real batch gets NEED for
+ * what it lacks, then DONE with the file's diagnostics, and a second one
+ * needs nothing. No worker: the daemon scans in-process after its grace. */
+#include "test.h"
+
+#include "common/buf.h"
+#include "common/digest.h"
+#include "common/proto.h"
+#include "coordinator/daemon.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+#include <zstd.h>
+
+TEST(daemon_loopback_rule)
+{
+    CHECK(daemon_is_loopback("ipc:///tmp/x"));
+    CHECK(daemon_is_loopback("tcp://127.0.0.1:7700"));
+    CHECK(daemon_is_loopback("tcp://127.1.2.3:7700"));
+    CHECK(daemon_is_loopback("tcp://localhost:7700"));
+    CHECK(daemon_is_loopback("tcp://[::1]:7700"));
+    CHECK(!daemon_is_loopback("tcp://0.0.0.0:7700"));
+    CHECK(!daemon_is_loopback("tcp://*:7700"));
+    CHECK(!daemon_is_loopback("tcp://10.0.0.1:7700"));
+    CHECK(!daemon_is_loopback("tcp://127.example.com:7700"));
+    CHECK(!daemon_is_loopback("tcp://:7700"));
+    CHECK(!daemon_is_loopback("udp://127.0.0.1:1"));
+}
+
+TEST(daemon_workers_endpoint_derived)
+{
+    char out[128];
+    st_err_t err = {0};
+
+    REQUIRE(daemon_workers_endpoint("tcp://127.0.0.1:7700", out, sizeof out, &err) == ST_OK);
+    CHECK_STREQ(out, "tcp://127.0.0.1:7701");
+    REQUIRE(daemon_workers_endpoint("ipc:///run/s", out, sizeof out, &err) == ST_OK);
+    CHECK_STREQ(out, "ipc:///run/s.workers");
+    CHECK(daemon_workers_endpoint("tcp://h:*", out, sizeof out, &err) == ST_EINVAL);
+    CHECK(daemon_workers_endpoint("tcp://h:65535", out, sizeof out, &err) == ST_EINVAL);
+    CHECK(daemon_workers_endpoint("tcp://h", out, sizeof out, &err) == ST_EINVAL);
+    CHECK(daemon_workers_endpoint("ipc:///a/very/long/path", out, 12, &err) == ST_EINVAL);
+}
+
+TEST(daemon_refuses_public_bind_without_keys)
+{
+    daemon_opts_t o = {.bind = "tcp://0.0.0.0:17700", .log = stderr};
+    st_err_t err = {0};
+
+    CHECK(daemon_run(&o, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "without authentication") != NULL);
+    o = (daemon_opts_t){.bind = "ipc:///tmp/x", .workers_bind = "tcp://0.0.0.0:17701"};
+    CHECK(daemon_run(&o, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "workers' socket") != NULL);
+    o = (daemon_opts_t){.bind = "ipc:///tmp/x", .keys_dir = "/nonexistent"};
+    CHECK(daemon_run(&o, &err) == ST_EINVAL);
+}
+
+typedef struct {
+    daemon_opts_t opts;
+    st_rc_t rc;
+    st_err_t err;
+} run_t;
+
+static void *daemon_thread(void *arg)
+{
+    run_t *r = arg;
+    r->rc = daemon_run(&r->opts, &r->err);
+    return NULL;
+}
+
+/* The next message that is not PROGRESS, decoded into m (its bytes in b);
+ * false after 30 s. */
+static bool next_answer(void *sock, buf_t *b, proto_msg_t *m)
+{
+    for (int waited = 0; waited < 30000;) {
+        zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
+        zmq_msg_t zm;
+        if (zmq_poll(&it, 1, 100) <= 0) {
+            waited += 100;
+            continue;
+        }
+        zmq_msg_init(&zm);
+        if (zmq_msg_recv(&zm, sock, 0) < 0) {
+            zmq_msg_close(&zm);
+            return false;
+        }
+        buf_reset(b);
+        buf_append(b, zmq_msg_data(&zm), zmq_msg_size(&zm));
+        zmq_msg_close(&zm);
+        if (proto_decode_client(b->data, b->len, m, NULL) != ST_OK)
+            return false;
+        if (m->type != PROTO_PROGRESS)
+            return true;
+    }
+    return false;
+}
+
+static void send_buf(void *sock, const buf_t *b)
+{
+    zmq_send(sock, b->data, b->len, 0);
+}
+
+static void send_submit(void *sock, buf_t *b, const char *path, const digest_t *dg, size_t len)
+{
+    proto_file_t f = {
+        .path = {path, (uint32_t)strlen(path)}, .kind = 0, .digest = dg->b, .size = len};
+    const char *args[] = {"."};
+
+    buf_reset(b);
+    REQUIRE(proto_encode_submit(b, &f, 1, NULL, 0, args, 1, 0) == ST_OK);
+    send_buf(sock, b);
+}
+
+static void send_upload(void *sock, buf_t *b, uint32_t index, const char *content)
+{
+    proto_batch_t batch;
+    size_t len = strlen(content);
+    uint8_t z[256];
+    size_t zlen = ZSTD_compress(z, sizeof z, content, len, 3);
+
+    REQUIRE(!ZSTD_isError(zlen));
+    buf_reset(b);
+    REQUIRE(proto_upload_begin(&batch, b) == ST_OK);
+    REQUIRE(proto_upload_blob(&batch, index, (span_t){.ptr = z, .len = zlen}, len) == ST_OK);
+    proto_batch_end(&batch);
+    send_buf(sock, b);
+}
+
+TEST(daemon_serves_batches_and_survives_hostile_clients)
+{
+    char dir[] = "/tmp/strata-daemon-test.XXXXXX";
+    char ep[128], cache[160];
+    const char *src = "import os\n";
+    run_t r = {0};
+    pthread_t th;
+    void *ctx, *sock;
+    buf_t b, in;
+    proto_msg_t m;
+    proto_fdiags_t fd;
+    proto_diag_t d;
+    digest_t dg;
+    uint32_t idx;
+    int zero = 0;
+
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(ep, sizeof ep, "ipc://%s/c", dir);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    r.opts = (daemon_opts_t){.bind = ep, .cache_dir = cache, .jobs = 1, .grace_ms = 100};
+    REQUIRE(pthread_create(&th, NULL, daemon_thread, &r) == 0);
+    buf_init(&b);
+    buf_init(&in);
+    ctx = zmq_ctx_new();
+    sock = zmq_socket(ctx, ZMQ_DEALER);
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    REQUIRE(zmq_connect(sock, ep) == 0);
+
+    /* garbage, a worker's message, an upload nobody asked for: dropped */
+    zmq_send(sock, "\xc1\xff garbage", 10, 0);
+    buf_reset(&b);
+    REQUIRE(proto_encode_heartbeat(&b) == ST_OK);
+    send_buf(sock, &b);
+    send_upload(sock, &b, 0, "x = 1\n");
+    /* a SUBMIT: the blob is missing */
+    REQUIRE(digest_sha256(src, strlen(src), &dg) == ST_OK);
+    send_submit(sock, &b, "m.py", &dg, strlen(src));
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_NEED && m.count == 1);
+    CHECK(proto_next_index(&m, &idx) && idx == 0);
+    /* another content than the digest says: an error DONE */
+    send_upload(sock, &b, 0, "import sys\n");
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
+    CHECK(m.error.len > 0 && memmem(m.error.ptr, m.error.len, "digest", 6) != NULL);
+
+    /* the daemon goes on: the same SUBMIT, the right content */
+    send_submit(sock, &b, "m.py", &dg, strlen(src));
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_NEED && m.count == 1);
+    send_upload(sock, &b, 0, src);
+    REQUIRE(next_answer(sock, &in, &m));
+    REQUIRE(m.type == PROTO_DONE);
+    CHECK(m.status == PROTO_DONE_OK && m.stats.files == 1 && m.stats.uploaded == 1 &&
+          m.stats.scanned == 1);
+    REQUIRE(proto_next_fdiags(&m, &fd));
+    CHECK(fd.index == 0 && fd.count == 1);
+    REQUIRE(proto_next_diag(&fd, &d));
+    CHECK(d.line == 1 && d.code.len == 4 && memcmp(d.code.ptr, "F401", 4) == 0);
+
+    /* again: nothing needed, the scan comes from the cache */
+    send_submit(sock, &b, "m.py", &dg, strlen(src));
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_NEED && m.count == 0);
+    REQUIRE(next_answer(sock, &in, &m));
+    REQUIRE(m.type == PROTO_DONE);
+    CHECK(m.status == PROTO_DONE_OK && m.stats.uploaded == 0 && m.stats.cached == 1);
+
+    /* a path twice: refused, with no crash */
+    {
+        proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
+                             {.path = {"a.py", 4}, .kind = 1, .digest = dg.b, .size = 1}};
+        buf_reset(&b);
+        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        send_buf(sock, &b);
+        REQUIRE(next_answer(sock, &in, &m));
+        CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
+        CHECK(m.error.len > 0 && memmem(m.error.ptr, m.error.len, "twice", 5) != NULL);
+    }
+
+    daemon_stop();
+    pthread_join(th, NULL);
+    CHECK(r.rc == ST_OK);
+    zmq_close(sock);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}

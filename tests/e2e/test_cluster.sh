@@ -1,0 +1,276 @@
+#!/usr/bin/env bash
+# test_cluster.sh - end-to-end tests of a cluster on this host: `strata
+# coordinator` with `strata worker --connect` processes, and `strata
+# submit`. Its output must be byte-identical to `strata check --no-cache
+# --no-workers` (a fixture project and part of the stdlib); a second
+# submit of the same files uploads nothing; a coordinator killed mid-wait
+# makes submit exit 2; a public bind without keys is refused; with keys, an
+# allowed client gets its results and another is refused (and logged).
+#
+# Usage: bash test_cluster.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
+# Ends with "N passed, N failed"; exits non-zero when any failed.
+set -u
+
+E2E_NAME=cluster
+. "$(dirname "$0")/lib.sh" "$@"
+
+pids=()
+stop_all() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    pids=()
+}
+trap 'stop_all; cleanup' EXIT
+
+has() {
+    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
+}
+
+expect() {
+    local name=$1 want=$2
+    shift 2
+    run "$@"
+    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
+}
+
+# wait_for FILE TEXT: until FILE holds TEXT (at most 10 s).
+wait_for() {
+    for _ in $(seq 1 100); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# Two consecutive free TCP ports on 127.0.0.1: prints the first.
+free_ports() {
+    python3 - <<'EOF'
+import socket
+for _ in range(200):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+EOF
+}
+
+# same NAME ADDR [ARGS...]: submit and check agree on stdout and exit status.
+same() {
+    local name=$1 addr=$2
+    shift 2
+    "$strata" check --no-cache --no-workers "$@" >"$tmp/check.out" 2>/dev/null
+    local want=$?
+    timeout 60 "$strata" submit --coordinator "$addr" "$@" >"$tmp/submit.out" 2>"$tmp/submit.err"
+    local got=$?
+    if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then
+        pass
+    else
+        fail "$name: submit exit $got (check $want), outputs differ or: $(cat "$tmp/submit.err")"
+        diff "$tmp/check.out" "$tmp/submit.out" | head -5 >&2
+    fi
+}
+
+# ---- usage ----------------------------------------------------------------
+expect "coordinator without --bind" 2 coordinator
+has "coordinator without --bind message" "$err" "missing --bind ADDR"
+expect "submit without --coordinator" 2 submit .
+has "submit without --coordinator message" "$err" "missing --coordinator ADDR"
+expect "coordinator help" 0 coordinator --help
+expect "submit help" 0 submit --help
+expect "keys without allow" 2 coordinator --bind "ipc://$tmp/x" --keys "$tmp"
+
+port=$(free_ports)
+expect "public bind without keys" 2 coordinator --bind "tcp://0.0.0.0:$port"
+has "public bind refused" "$err" "refusing to bind tcp://0.0.0.0:$port without authentication"
+
+# ---- ipc, two workers ------------------------------------------------------
+cp -r "$repo/tests/data/projects/calls" "$tmp/proj"
+printf 'import os\n' >"$tmp/proj/unused.py"
+addr="ipc://$tmp/coord.sock"
+"$strata" coordinator --bind "$addr" --cache-dir "$tmp/cache1" 2>"$tmp/coord1.log" &
+pids+=($!)
+wait_for "$tmp/coord1.log" "clients on" || fail "coordinator 1 did not start: $(cat "$tmp/coord1.log")"
+for k in 1 2; do
+    "$strata" worker --connect "$addr.workers" --threads 1 2>"$tmp/worker$k.log" &
+    pids+=($!)
+done
+wait_for "$tmp/worker1.log" "working for" || fail "worker 1 did not connect"
+wait_for "$tmp/worker2.log" "working for" || fail "worker 2 did not connect"
+
+cd "$tmp" || exit 2
+same "fixture project" "$addr" proj
+same "fixture project, json" "$addr" --format json proj
+same "fixture project, select" "$addr" --select F4 proj
+same "stdlib json and email" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json \
+    /usr/lib/python3.11/email
+n_before=$(grep -c "batch from" "$tmp/coord1.log")
+same "stdlib again" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json \
+    /usr/lib/python3.11/email
+last=$(grep "batch from" "$tmp/coord1.log" | tail -1)
+has "second submit uploads nothing" "$last" " 0 uploaded, 0 scanned"
+if [ "$(grep -c "batch from" "$tmp/coord1.log")" -eq $((n_before + 1)) ]; then pass; else
+    fail "one log line per batch"
+fi
+# the first stdlib batch uploaded and scanned its files
+first=$(grep "batch from" "$tmp/coord1.log" | sed -n 4p)
+if printf '%s' "$first" | grep -q " 0 uploaded\| 0 scanned"; then
+    fail "first stdlib batch: $first"
+else
+    pass
+fi
+
+# a compiled extension module exists for imports (sent, not checked)
+mkdir -p "$tmp/extpkg/pkg"
+: >"$tmp/extpkg/pkg/__init__.py"
+: >"$tmp/extpkg/pkg/_speed.cpython-311-x86_64-linux-gnu.so"
+printf 'from pkg import _speed, _missing\nfrom pkg._speed import thing\n' >"$tmp/extpkg/pkg/use.py"
+same "extension module" "$addr" extpkg
+
+# unreadable and missing files, as check reports them
+mkdir -p "$tmp/odd" && printf 'x = 1\n' >"$tmp/odd/ok.py" && printf 'y = 2\n' >"$tmp/odd/locked.py"
+chmod 000 "$tmp/odd/locked.py"
+if [ "$(id -u)" -ne 0 ]; then same "unreadable file" "$addr" odd; fi
+chmod 644 "$tmp/odd/locked.py"
+same "missing argument" "$addr" odd nothere.py
+same "files over --max-file-size" "$addr" --max-file-size 40 proj
+
+# ---- a coordinator killed mid-wait ------------------------------------------
+# The workers are stopped (still registered): the batch's scans wait on them
+# while the coordinator sends PROGRESS; then it is killed.
+kill -STOP "${pids[1]}" "${pids[2]}"
+mkdir -p "$tmp/fresh" && printf 'import sys\nz = 3\n' >"$tmp/fresh/new_module.py"
+timeout 60 "$strata" submit --coordinator "$addr" --timeout 2 fresh >/dev/null \
+    2>"$tmp/killed.err" &
+sub=$!
+sleep 0.5
+{
+    kill -KILL "${pids[0]}"
+    wait "${pids[0]}"
+} 2>/dev/null
+wait "$sub"
+src=$?
+if [ "$src" -eq 2 ]; then pass; else fail "submit to a killed coordinator: exit $src, want 2"; fi
+has "killed coordinator message" "$(cat "$tmp/killed.err")" "the coordinator at $addr stopped answering"
+kill -CONT "${pids[1]}" "${pids[2]}"
+stop_all
+
+# ---- tcp on loopback, no worker: scans in the coordinator ------------------
+port=$(free_ports)
+taddr="tcp://127.0.0.1:$port"
+"$strata" coordinator --bind "$taddr" --cache-dir "$tmp/cache2" 2>"$tmp/coord2.log" &
+pids+=($!)
+wait_for "$tmp/coord2.log" "workers on tcp://127.0.0.1:$((port + 1))" ||
+    fail "tcp coordinator did not start: $(cat "$tmp/coord2.log")"
+same "tcp, fixture project" "$taddr" proj
+same "tcp, stdlib json" "$taddr" --root /usr/lib/python3.11 /usr/lib/python3.11/json
+# two clients at once: the second waits its turn (with PROGRESS), both right
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/logging \
+    >"$tmp/check_a.out" 2>/dev/null
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/html \
+    >"$tmp/check_b.out" 2>/dev/null
+timeout 60 "$strata" submit --coordinator "$taddr" --root /usr/lib/python3.11 \
+    /usr/lib/python3.11/logging >"$tmp/sub_a.out" 2>"$tmp/sub_a.err" &
+sa=$!
+timeout 60 "$strata" submit --coordinator "$taddr" --root /usr/lib/python3.11 \
+    /usr/lib/python3.11/html >"$tmp/sub_b.out" 2>"$tmp/sub_b.err" &
+sb=$!
+wait "$sa"
+ra=$?
+wait "$sb"
+rb=$?
+if [ "$ra" -le 1 ] && cmp -s "$tmp/check_a.out" "$tmp/sub_a.out"; then pass; else
+    fail "concurrent client a: exit $ra: $(cat "$tmp/sub_a.err")"
+fi
+if [ "$rb" -le 1 ] && cmp -s "$tmp/check_b.out" "$tmp/sub_b.out"; then pass; else
+    fail "concurrent client b: exit $rb: $(cat "$tmp/sub_b.err")"
+fi
+# SIGTERM mid-batch (its scans wait on a stopped worker): the client is told
+"$strata" worker --connect "tcp://127.0.0.1:$((port + 1))" --threads 1 2>"$tmp/worker3.log" &
+pids+=($!)
+wait_for "$tmp/worker3.log" "working for" || fail "tcp worker did not connect"
+kill -STOP "${pids[1]}"
+mkdir -p "$tmp/fresh2" && printf 'import json\nw = 4\n' >"$tmp/fresh2/another.py"
+timeout 60 "$strata" submit --coordinator "$taddr" fresh2 >/dev/null 2>"$tmp/term.err" &
+sub=$!
+sleep 1
+kill -TERM "${pids[0]}"
+wait "$sub"
+src=$?
+if [ "$src" -eq 2 ]; then pass; else fail "submit to a stopping coordinator: exit $src, want 2"; fi
+has "stopping coordinator message" "$(cat "$tmp/term.err")" "the coordinator is stopping"
+kill -CONT "${pids[1]}"
+stop_all
+
+# a silent (stopped) coordinator: no answer in the timeout
+"$strata" coordinator --bind "$taddr" --cache-dir "$tmp/cache2" 2>"$tmp/coord3.log" &
+pids+=($!)
+wait_for "$tmp/coord3.log" "clients on" || fail "coordinator 3 did not start"
+kill -STOP "${pids[0]}"
+run submit --coordinator "$taddr" --timeout 1 proj
+if [ "$rc" -eq 2 ]; then pass; else fail "stopped coordinator: exit $rc, want 2"; fi
+has "stopped coordinator message" "$err" "the coordinator at $taddr"
+kill -CONT "${pids[0]}"
+stop_all
+
+# ---- keys -------------------------------------------------------------------
+mkdir -p keys allow ckeys bad
+"$strata" keygen --dir keys --name coordinator >/dev/null
+"$strata" keygen --dir ckeys --name client >/dev/null
+"$strata" keygen --dir bad --name client >/dev/null
+cp ckeys/client.pub allow/
+port=$(free_ports)
+kaddr="tcp://127.0.0.1:$port"
+"$strata" coordinator --bind "$kaddr" --keys keys --allow allow --cache-dir "$tmp/cache3" \
+    2>"$tmp/coord4.log" &
+pids+=($!)
+wait_for "$tmp/coord4.log" "clients and workers authenticated" ||
+    fail "keyed coordinator did not start: $(cat "$tmp/coord4.log")"
+"$strata" check --no-cache --no-workers proj >"$tmp/check.out" 2>/dev/null
+want=$?
+timeout 60 "$strata" submit --coordinator "$kaddr" --keys ckeys --server-key keys/coordinator.pub \
+    proj >"$tmp/submit.out" 2>"$tmp/submit.err"
+got=$?
+if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then pass; else
+    fail "allowed key: exit $got (want $want): $(cat "$tmp/submit.err")"
+fi
+run submit --coordinator "$kaddr" --keys bad --server-key keys/coordinator.pub --timeout 2 proj
+if [ "$rc" -eq 2 ]; then pass; else fail "refused key: exit $rc, want 2"; fi
+has "refused key message" "$err" "refused this client's key"
+bad_key=$(cat bad/client.pub)
+has "refused key logged" "$(cat "$tmp/coord4.log")" "$bad_key"
+run submit --coordinator "$kaddr" --timeout 2 proj
+if [ "$rc" -eq 2 ]; then pass; else fail "no key to a keyed coordinator: exit $rc, want 2"; fi
+stop_all
+
+# with keys, a public bind is allowed (both sockets are CURVE servers)
+port=$(free_ports)
+"$strata" coordinator --bind "tcp://0.0.0.0:$port" --keys keys --allow allow \
+    --cache-dir "$tmp/cache4" 2>"$tmp/coord5.log" &
+pids+=($!)
+if wait_for "$tmp/coord5.log" "clients and workers authenticated"; then pass; else
+    fail "public bind with keys: $(cat "$tmp/coord5.log")"
+fi
+stop_all
+# without keys, a public workers' socket is refused too
+expect "public workers' socket" 2 coordinator --bind "ipc://$tmp/pw" --workers-bind \
+    "tcp://0.0.0.0:$port"
+has "public workers' socket message" "$err" "refusing to bind the workers' socket"
+
+# no process reported a sanitizer error (under build-asan)
+if grep -l "Sanitizer" "$tmp"/*.log "$tmp"/*.err >/dev/null 2>&1; then
+    fail "sanitizer reports: $(grep -l "Sanitizer" "$tmp"/*.log "$tmp"/*.err)"
+else
+    pass
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
