@@ -26,6 +26,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "worker/jobkey.h"
@@ -575,6 +577,15 @@ static int cmd_worker(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A worker that strata check started on this host ends with it, even
+     * when check is killed (SIGTERM on the parent's death; and if the
+     * parent is already gone, now). */
+    const char *parent = getenv("STRATA_WORKER_PARENT");
+    if (parent != NULL) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if ((long)getppid() != strtol(parent, NULL, 10))
+            return EXIT_CLEAN;
+    }
     keys_pair_t server = {{0}, {0}}, mine = {{0}, {0}};
     if (cfg.server_key != NULL && (keys_load(cfg.server_key, &server, &err) != ST_OK ||
                                    keys_load(cfg.key, &mine, &err) != ST_OK)) {

@@ -96,6 +96,12 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
     int rc;
 
     snprintf(threads, sizeof threads, "%u", r->threads);
+    {
+        /* the worker ends with this process, even when it is killed */
+        char parent[32];
+        snprintf(parent, sizeof parent, "%ld", (long)getpid());
+        setenv("STRATA_WORKER_PARENT", parent, 1);
+    }
     snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);

@@ -111,5 +111,22 @@ else
     echo "skipped the kill -9 case: no $std/email" >&2
 fi
 
+# strata check itself killed: its worker processes end with it
+"$strata" check -q --no-cache proj >/dev/null 2>&1 &
+checker=$!
+for _ in $(seq 1 300); do
+    pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null && break
+    sleep 0.01
+done
+kill -9 "$checker" 2>/dev/null
+wait "$checker" 2>/dev/null
+for _ in $(seq 1 100); do
+    pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null || break
+    sleep 0.05
+done
+n=$(pgrep -f "strata worker --connect ipc://$tmp/" | wc -l)
+expect_eq "check killed: its workers ended" "$n" 0
+rm -rf "$tmp"/strata-* # the killed check could not remove its directory
+
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]
