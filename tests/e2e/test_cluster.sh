@@ -242,6 +242,39 @@ got=$?
 if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then pass; else
     fail "allowed key: exit $got (want $want): $(cat "$tmp/submit.err")"
 fi
+# a worker with an allowed key works for the keyed coordinator; one with
+# another key is refused and logged
+mkdir -p wkeys
+"$strata" keygen --dir wkeys --name worker >/dev/null
+cp wkeys/worker.pub allow/worker.pub
+# the allowlist is read at start: restart the coordinator with the worker's key in it
+stop_all
+"$strata" coordinator --bind "$kaddr" --keys keys --allow allow --cache-dir "$tmp/cache3k" \
+    2>"$tmp/coord4.log" &
+pids+=($!)
+wait_for "$tmp/coord4.log" "clients and workers authenticated" ||
+    fail "keyed coordinator did not restart: $(cat "$tmp/coord4.log")"
+"$strata" worker --connect "tcp://127.0.0.1:$((port + 1))" --server-key keys/coordinator.pub \
+    --key wkeys/worker.key --threads 1 2>"$tmp/kworker.log" &
+pids+=($!)
+"$strata" worker --connect "tcp://127.0.0.1:$((port + 1))" --server-key keys/coordinator.pub \
+    --key bad/client.key --threads 1 2>"$tmp/kbadworker.log" &
+pids+=($!)
+if wait_for "$tmp/kworker.log" "working for"; then pass; else
+    fail "keyed worker: $(cat "$tmp/kworker.log")"
+fi
+timeout 60 "$strata" submit --coordinator "$kaddr" --keys ckeys --server-key keys/coordinator.pub \
+    proj >"$tmp/submit.out" 2>"$tmp/submit.err"
+got=$?
+if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then pass; else
+    fail "keyed worker: exit $got (want $want): $(cat "$tmp/submit.err")"
+fi
+if grep -q "working for" "$tmp/kbadworker.log"; then
+    fail "a worker with a key not allowed got work: $(cat "$tmp/kbadworker.log")"
+else
+    pass
+fi
+has "refused worker key logged" "$(cat "$tmp/coord4.log")" "$(cat bad/client.pub)"
 run submit --coordinator "$kaddr" --keys bad --server-key keys/coordinator.pub --timeout 2 proj
 if [ "$rc" -eq 2 ]; then pass; else fail "refused key: exit $rc, want 2"; fi
 has "refused key message" "$err" "refused this client's key"
