@@ -257,7 +257,13 @@ static unsigned required(proto_type_t type)
     }
 }
 
-st_rc_t proto_decode(const void *p, size_t len, proto_msg_t *out, st_err_t *err)
+typedef st_rc_t (*field_fn)(mpread_t *r, proto_msg_t *m, const char *key, uint32_t klen,
+                            unsigned *seen, st_err_t *err);
+
+/* Decodes a message whose type is in [lo, hi], its fields read by read and
+ * checked against need(type): the part both decoders share. */
+static st_rc_t decode_range(const void *p, size_t len, uint32_t lo, uint32_t hi, field_fn read,
+                            unsigned (*need)(proto_type_t), proto_msg_t *out, st_err_t *err)
 {
     proto_msg_t m = {0};
     mpread_t r;
@@ -274,22 +280,27 @@ st_rc_t proto_decode(const void *p, size_t len, proto_msg_t *out, st_err_t *err)
     if (m.version != PROTO_VERSION)
         return st_fail(err, ST_ECORRUPT, "protocol version %u (expected %d)", m.version,
                        PROTO_VERSION);
-    if (type < PROTO_HELLO || type > PROTO_REFUSED)
+    if (type < lo || type > hi)
         return st_fail(err, ST_ECORRUPT, "unexpected message type %u (%s)", type,
                        proto_type_name(type));
     m.type = (proto_type_t)type;
     for (uint32_t i = 0; i < left; i++) {
         if (mpread_str(&r, &key, &klen) != ST_OK)
             return st_fail(err, ST_ECORRUPT, "a key is not a string at byte %zu", r.pos);
-        if ((rc = read_field(&r, &m, key, klen, &seen, err)) != ST_OK)
+        if ((rc = read(&r, &m, key, klen, &seen, err)) != ST_OK)
             return rc;
     }
     if (r.pos != len)
         return st_fail(err, ST_ECORRUPT, "%zu bytes after the message", len - r.pos);
-    if ((seen & required(m.type)) != required(m.type))
+    if ((seen & need(m.type)) != need(m.type))
         return st_fail(err, ST_ECORRUPT, "%s without a required field", proto_type_name(type));
     *out = m;
     return ST_OK;
+}
+
+st_rc_t proto_decode(const void *p, size_t len, proto_msg_t *out, st_err_t *err)
+{
+    return decode_range(p, len, PROTO_HELLO, PROTO_REFUSED, read_field, required, out, err);
 }
 
 bool proto_next_job(proto_msg_t *m, proto_job_t *job)
@@ -763,38 +774,12 @@ static unsigned client_required(proto_type_t type)
 
 st_rc_t proto_decode_client(const void *p, size_t len, proto_msg_t *out, st_err_t *err)
 {
-    proto_msg_t m = {0};
-    mpread_t r;
-    uint32_t left, type, klen;
-    unsigned seen = 0;
-    const char *key;
-    st_rc_t rc;
+    st_rc_t rc = decode_range(p, len, PROTO_SUBMIT, PROTO_DONE, read_client_field, client_required,
+                              out, err);
 
-    if (len > PROTO_MAX_MSG)
-        return st_fail(err, ST_ELIMIT, "message of %zu bytes (limit %zu)", len, PROTO_MAX_MSG);
-    mpread_init(&r, p, len);
-    if (!read_header(&r, &left, &m.version, &type))
-        return st_fail(err, ST_ECORRUPT, "not a message: no map starting with \"v\" and \"t\"");
-    if (m.version != PROTO_VERSION)
-        return st_fail(err, ST_ECORRUPT, "protocol version %u (expected %d)", m.version,
-                       PROTO_VERSION);
-    if (type < PROTO_SUBMIT || type > PROTO_DONE)
-        return st_fail(err, ST_ECORRUPT, "unexpected message type %u (%s)", type,
-                       proto_type_name(type));
-    m.type = (proto_type_t)type;
-    for (uint32_t i = 0; i < left; i++) {
-        if (mpread_str(&r, &key, &klen) != ST_OK)
-            return st_fail(err, ST_ECORRUPT, "a key is not a string at byte %zu", r.pos);
-        if ((rc = read_client_field(&r, &m, key, klen, &seen, err)) != ST_OK)
-            return rc;
-    }
-    if (r.pos != len)
-        return st_fail(err, ST_ECORRUPT, "%zu bytes after the message", len - r.pos);
-    if ((seen & client_required(m.type)) != client_required(m.type))
-        return st_fail(err, ST_ECORRUPT, "%s without a required field", proto_type_name(type));
-    m.items_left_ = m.count;
-    *out = m;
-    return ST_OK;
+    if (rc == ST_OK)
+        out->items_left_ = out->count;
+    return rc;
 }
 
 bool proto_next_file(proto_msg_t *m, proto_file_t *file)

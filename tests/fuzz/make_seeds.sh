@@ -15,7 +15,7 @@ py=(decode_bom_coding decode_latin1 decode_invalid_utf8 decode_tab_error fstring
     format_strings star_imports noqa_multiline syntax_nesting match_statement
     type_comments annotations_string)
 
-mkdir -p "$corpus"/{scan,scan_result,check,project,cas_record}
+mkdir -p "$corpus"/{scan,scan_result,check,project,cas_record,proto}
 for f in "${py[@]}"; do
     cp "$top/tests/data/py/$f.py" "$corpus/scan/$f.py"
 done

@@ -9,6 +9,7 @@
  * against the modules of the set: project, a few stdlib names, else
  * unresolved), and the interfaces of the modules imported from outside,
  * taken from a first check job's result. */
+#include "common/proto.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/cas/cas.h"
@@ -285,6 +286,65 @@ static void seed_set(const char *dir, const char *tag, const mod_t *set, size_t 
     buf_free(&in);
 }
 
+/* One seed per wire message, made by the real encoders. */
+static void seed_proto(const char *dir)
+{
+    static const uint8_t digest[32] = {1, 2, 3};
+    buf_t b;
+    proto_batch_t batch;
+    char name[32];
+    int k = 0;
+    proto_hello_t hello = {.id = {"host:1", 6},
+                           .host = {"host", 4},
+                           .version = {"0.1.0+scan5", 11},
+                           .cpu = {"avx2", 4},
+                           .slots = 2,
+                           .numa = 1};
+    proto_file_t files[2] = {{.path = {"pkg/a.py", 8}, .kind = 0, .digest = digest, .size = 10},
+                             {.path = {"pkg/_x.so", 9}, .kind = 3, .digest = NULL}};
+    const char *roots[] = {"."}, *args[] = {"pkg"};
+    uint32_t need[] = {0};
+    proto_progress_t progress = {.scanned = 3, .checked = 1, .workers = 2};
+    proto_stats_t stats = {.files = 2, .scanned = 1};
+    proto_diag_t d = {.line = 1, .col = 1, .code = {"F401", 4}, .message = {"'os' unused", 11}};
+
+#define SEED(call)                                                                                 \
+    do {                                                                                           \
+        buf_reset(&b);                                                                             \
+        if ((call) != ST_OK)                                                                       \
+            die("encoding a proto seed");                                                          \
+        snprintf(name, sizeof name, "msg%02d", k++);                                               \
+        write_file(dir, "proto", name, b.data, b.len);                                             \
+    } while (0)
+    buf_init(&b);
+    SEED(proto_encode_hello(&b, &hello));
+    SEED(proto_encode_heartbeat(&b));
+    SEED(proto_encode_bye(&b, "stopping"));
+    SEED(proto_encode_refused(&b, "another version", false));
+    SEED((proto_batch_begin(&batch, &b, PROTO_JOBS) == ST_OK &&
+          proto_batch_job(&batch, 7, 0, (span_t){.ptr = (const uint8_t *)"x", .len = 1}) == ST_OK)
+             ? (proto_batch_end(&batch), ST_OK)
+             : ST_EINTERNAL);
+    SEED((proto_batch_begin(&batch, &b, PROTO_RESULTS) == ST_OK &&
+          proto_batch_result(&batch, 7, PROTO_STATUS_ERROR, (span_t){.ptr = (const uint8_t *)"bad", .len = 3}) ==
+              ST_OK)
+             ? (proto_batch_end(&batch), ST_OK)
+             : ST_EINTERNAL);
+    SEED(proto_encode_submit(&b, files, 2, roots, 1, args, 1, 1 << 20));
+    SEED(proto_encode_need(&b, need, 1));
+    SEED(proto_encode_progress(&b, &progress));
+    SEED((proto_upload_begin(&batch, &b) == ST_OK &&
+          proto_upload_blob(&batch, 0, (span_t){.ptr = (const uint8_t *)"zz", .len = 2}, 10) == ST_OK)
+             ? (proto_batch_end(&batch), ST_OK)
+             : ST_EINTERNAL);
+    SEED((proto_done_begin(&batch, &b, 0, "", &stats) == ST_OK &&
+          proto_done_file(&batch, 0, &d, 1) == ST_OK)
+             ? (proto_batch_end(&batch), ST_OK)
+             : ST_EINTERNAL);
+#undef SEED
+    buf_free(&b);
+}
+
 int main(int argc, char **argv)
 {
     scanner_t *sc = scanner_new();
@@ -297,6 +357,7 @@ int main(int argc, char **argv)
         die("out of memory");
     seed_set(argv[1], "a", set_a, sizeof set_a / sizeof set_a[0], sc, a, cctx);
     seed_set(argv[1], "b", set_b, sizeof set_b / sizeof set_b[0], sc, a, cctx);
+    seed_proto(argv[1]);
     ZSTD_freeCCtx(cctx);
     arena_destroy(&a);
     scanner_destroy(&sc);
