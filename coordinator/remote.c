@@ -87,10 +87,27 @@ static uint64_t now_ms(void)
 
 /* Starts worker process k; its output goes to a log in the private
  * directory (shown when it dies). */
+static unsigned online_cpus(void);
+
 static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
 {
-    char threads[16], logpath[128];
-    char *argv[] = {r->exe, "worker", "--connect", r->endpoint, "--threads", threads, NULL};
+    char threads[16], logpath[128], cpus[32];
+    char *argv[] = {r->exe,  "worker",   "--connect", r->endpoint, "--threads",
+                    threads, "--cpuset", cpus,        NULL};
+    unsigned ncpu = online_cpus(), per = ncpu / (r->n_children ? r->n_children : 1);
+
+    /* Several workers: each its own share of the CPUs, so that their
+     * pinned threads do not all land on the first cores. One worker takes
+     * every CPU (no --cpuset). */
+    if (r->n_children > 1 && ncpu > 1) {
+        unsigned first = per >= 1 ? (k * per) % ncpu : k % ncpu;
+        unsigned last = per >= 1 ? first + per - 1 : first;
+        if (last >= ncpu)
+            last = ncpu - 1;
+        snprintf(cpus, sizeof cpus, "%u-%u", first, last);
+    } else {
+        argv[6] = NULL;
+    }
     posix_spawn_file_actions_t fa;
     pid_t pid;
     int rc;
@@ -161,6 +178,7 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         st_free(r);
         return err != NULL ? err->code : ST_EIO;
     }
+    r->n_children = workers; /* spawn shares the CPUs among them */
     for (unsigned k = 0; k < workers; k++) {
         st_rc_t rc = spawn(r, k, err);
         if (rc != ST_OK) {
