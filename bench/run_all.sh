@@ -45,6 +45,8 @@ run_all() {
         /usr/bin/python3 "$top/bench/inject_faults.py" --strata "$build/strata" || status=1
         section "incremental re-checks on a copy of the stdlib"
         /usr/bin/python3 "$top/bench/incr_bench.py" --strata "$build/strata" || status=1
+        section "worker processes against in-process scans"
+        "$top/bench/workers_bench.sh" "$build" || status=1
     fi
 
     for b in "$build"/bench/*_bench "$build"/*_bench; do
