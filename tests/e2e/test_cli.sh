@@ -296,7 +296,7 @@ fi
 # --- the sample project (make run) ------------------------------------------------------
 
 expect "sample project" 1 check "$repo/examples/sample"
-for code in F401 F811 F841 F541 F632 F821; do
+for code in F401 F811 F841 F541 F632 F821 E0611 E1121; do
     has "sample shows $code" "$out" " $code "
 done
 

@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from .report import format_report, low_stock
-from .storage import load_stock
+from .storage import load_backup, load_stock
 
 
 def main(argv=None) -> int:
@@ -13,12 +13,15 @@ def main(argv=None) -> int:
     parser.add_argument("--low", type=int, default=None, help="only items below N")
     args = parser.parse_args(argv)
 
-    stock = load_stock(args.stock)
+    try:
+        stock = load_stock(args.stock)
+    except OSError:
+        stock = load_backup(args.stock)
     if args.low is not None:
         for item in low_stock(stock, args.low):
             print(f"{item.sku}: {item.quantity} left")
         return 0
-    print(format_report(stock))
+    print(format_report(stock, "EUR", True))
     return 0
 
 
