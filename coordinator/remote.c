@@ -13,6 +13,7 @@
 #include "coordinator/dispatch.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
+#include "worker/place.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@
 
 extern char **environ;
 
-#define REMOTE_MAX_WORKERS 64
 #define REMOTE_WINDOW 256 /* jobs submitted and not finished at once */
 /* Jobs in flight per worker thread: most files scan in well under a
  * millisecond, about a round trip, so a thread needs several queued to
@@ -48,6 +48,7 @@ struct remote {
     char exe[4096];
     dispatch_t *d;
     child_t children[REMOTE_MAX_WORKERS];
+    remote_layout_t layout;
     unsigned n_children, threads;
     size_t restarts;
 };
@@ -87,32 +88,26 @@ static uint64_t now_ms(void)
 
 /* Starts worker process k; its output goes to a log in the private
  * directory (shown when it dies). */
-static unsigned online_cpus(void);
-
 static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
 {
-    char threads[16], logpath[128], cpus[32];
-    char *argv[] = {r->exe,  "worker",   "--connect", r->endpoint, "--threads",
-                    threads, "--cpuset", cpus,        NULL};
-    unsigned ncpu = online_cpus(), per = ncpu / (r->n_children ? r->n_children : 1);
+    char threads[16], logpath[128], node[16];
+    char *argv[10] = {r->exe, "worker", "--connect", r->endpoint, "--threads", threads};
+    int argc = 6;
 
-    /* Several workers: each its own share of the CPUs, so that their
-     * pinned threads do not all land on the first cores. One worker takes
-     * every CPU (no --cpuset). */
-    if (r->n_children > 1 && ncpu > 1) {
-        unsigned first = per >= 1 ? (k * per) % ncpu : k % ncpu;
-        unsigned last = per >= 1 ? first + per - 1 : first;
-        if (last >= ncpu)
-            last = ncpu - 1;
-        snprintf(cpus, sizeof cpus, "%u-%u", first, last);
-    } else {
-        argv[6] = NULL;
+    snprintf(threads, sizeof threads, "%u", r->layout.threads[k]);
+    if (r->layout.node[k] >= 0) {
+        snprintf(node, sizeof node, "%d", r->layout.node[k]);
+        argv[argc++] = "--numa-node";
+        argv[argc++] = node;
+    } else if (r->layout.cpuset[k][0] != '\0') {
+        argv[argc++] = "--cpuset";
+        argv[argc++] = r->layout.cpuset[k];
     }
+    argv[argc] = NULL;
     posix_spawn_file_actions_t fa;
     pid_t pid;
     int rc;
 
-    snprintf(threads, sizeof threads, "%u", r->threads);
     {
         /* the worker ends with this process, even when it is killed */
         char parent[32];
@@ -138,6 +133,62 @@ static unsigned online_cpus(void)
     return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
 }
 
+static void share_cpus(remote_layout_t *l, unsigned ncpu)
+{
+    unsigned per = ncpu / l->n;
+
+    for (unsigned k = 0; k < l->n; k++) {
+        unsigned first = per >= 1 ? (k * per) % ncpu : k % ncpu;
+        unsigned last = per >= 1 ? first + per - 1 : first;
+        if (last >= ncpu)
+            last = ncpu - 1;
+        snprintf(l->cpuset[k], sizeof l->cpuset[k], "%u-%u", first, last);
+    }
+}
+
+st_rc_t remote_layout(const place_topo_t *t, unsigned workers, unsigned threads, unsigned ncpu,
+                      remote_layout_t *out, st_err_t *err)
+{
+    remote_layout_t l;
+    int nodes[REMOTE_MAX_WORKERS];
+    size_t n_nodes = 1;
+
+    memset(&l, 0, sizeof l);
+    if (ncpu == 0)
+        ncpu = 1;
+    if (workers > REMOTE_MAX_WORKERS)
+        return st_fail(err, ST_EINVAL, "at most %d worker processes", REMOTE_MAX_WORKERS);
+    if (workers == 0 && t != NULL &&
+        place_numa_nodes(t, NULL, nodes, REMOTE_MAX_WORKERS, &n_nodes, err) != ST_OK)
+        return err != NULL ? err->code : ST_EINVAL;
+    if (workers == 0 && n_nodes > 1) {
+        /* one process per NUMA node, a thread per core of it */
+        l.n = n_nodes < REMOTE_MAX_WORKERS ? (unsigned)n_nodes : REMOTE_MAX_WORKERS;
+        for (unsigned k = 0; k < l.n; k++) {
+            place_opts_t po = place_opts_default();
+            place_plan_t *plan = NULL;
+            po.numa_node = nodes[k];
+            l.node[k] = nodes[k];
+            l.threads[k] = threads;
+            if (threads == 0 && place_plan(t, &po, &plan, NULL) == ST_OK)
+                l.threads[k] = place_plan_threads(plan);
+            if (l.threads[k] == 0)
+                l.threads[k] = 1;
+            place_plan_destroy(&plan);
+        }
+    } else {
+        l.n = workers == 0 ? 1 : workers;
+        for (unsigned k = 0; k < l.n; k++) {
+            l.node[k] = -1;
+            l.threads[k] = threads != 0 ? threads : (ncpu + l.n - 1) / l.n;
+        }
+        if (l.n > 1 && ncpu > 1)
+            share_cpus(&l, ncpu);
+    }
+    *out = l;
+    return ST_OK;
+}
+
 st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
 {
     remote_t *r = st_calloc(1, sizeof *r);
@@ -156,13 +207,21 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         st_free(r);
         return st_fail(err, ST_EIO, "cannot find the strata binary: %s", strerror(errno));
     }
-    /* One worker process per NUMA node is the plan; this build asks the
-     * system for nothing finer than its CPU count: one process, a thread per
-     * CPU, unless told otherwise. */
-    workers = opts->workers != 0 ? opts->workers : 1;
-    if (workers > REMOTE_MAX_WORKERS)
-        workers = REMOTE_MAX_WORKERS;
-    r->threads = opts->threads != 0 ? opts->threads : (online_cpus() + workers - 1) / workers;
+    {
+        place_topo_t *topo = NULL;
+        st_err_t perr = {0};
+        st_rc_t rc;
+        if (place_topology_load(NULL, &topo, &perr) != ST_OK)
+            topo = NULL; /* laid out as one node */
+        rc = remote_layout(topo, opts->workers, opts->threads, online_cpus(), &r->layout, err);
+        place_topology_destroy(&topo);
+        if (rc != ST_OK) {
+            st_free(r);
+            return rc;
+        }
+    }
+    workers = r->layout.n;
+    r->threads = r->layout.threads[0];
     snprintf(r->dir, sizeof r->dir, "%s/strata-XXXXXX",
              getenv("TMPDIR") != NULL && strlen(getenv("TMPDIR")) < 32 ? getenv("TMPDIR") : "/tmp");
     if (mkdtemp(r->dir) == NULL) {

@@ -24,7 +24,7 @@
 typedef struct remote remote_t;
 
 typedef struct {
-    unsigned workers; /* worker processes; 0: one per NUMA node */
+    unsigned workers; /* worker processes; 0: one per NUMA node (remote_layout) */
     unsigned threads; /* analysis threads of each; 0: the cores of its node */
     const char *exe;  /* the strata binary to spawn; NULL: /proc/self/exe */
     FILE *log;        /* warnings (a worker died, falling back); NULL: stderr */
@@ -37,6 +37,29 @@ typedef struct {
     size_t restarts; /* worker processes restarted */
     unsigned workers, threads;
 } remote_stats_t;
+
+#define REMOTE_MAX_WORKERS 64
+
+/* How the worker processes of the single-host mode are laid out: process k
+ * runs threads[k] analysis threads, restricted to NUMA node node[k] (when
+ * >= 0) or to the CPUs cpuset[k] (when not empty). */
+typedef struct {
+    unsigned n;
+    int node[REMOTE_MAX_WORKERS];
+    unsigned threads[REMOTE_MAX_WORKERS];
+    char cpuset[REMOTE_MAX_WORKERS][32];
+} remote_layout_t;
+
+typedef struct place_topo place_topo_t;
+
+/* The layout on topology t (worker/place.h; NULL: one NUMA node) of a
+ * machine with ncpu CPUs: with workers 0, one process per NUMA node that
+ * has usable cores, each on its node with a thread per core of it (a
+ * single node: one process, a thread per CPU); with workers N, N processes
+ * sharing the CPUs in equal ranges. threads (not 0) overrides the threads
+ * of each. Pure: testable on synthetic topologies. */
+st_rc_t remote_layout(const place_topo_t *t, unsigned workers, unsigned threads, unsigned ncpu,
+                      remote_layout_t *out, st_err_t *err);
 
 /* Spawns the workers. ST_EIO when the socket or a process cannot be made
  * (then the caller scans in-process). */
