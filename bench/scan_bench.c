@@ -198,8 +198,7 @@ done:
     return nodes;
 }
 
-static int parse_walk_once(TSParser *parser, const corpus_t *c, uint64_t *nodes,
-                           size_t *failures)
+static int parse_walk_once(TSParser *parser, const corpus_t *c, uint64_t *nodes, size_t *failures)
 {
     *nodes = 0;
     *failures = 0;
@@ -314,16 +313,15 @@ static void report(const corpus_t *c, int reps, bool json, const bench_result_t 
                "\"parse_failures\": %zu, \"scan_seconds\": %.6f, \"scan_mb_s\": %.3f, "
                "\"diagnostics\": %llu, \"scan_failures\": %zu, \"ratio\": %.4f}\n",
                c->count, c->bytes, reps, pw->best, pw_rate, (unsigned long long)pw->checksum,
-               pw->failures, sr->best, sr_rate, (unsigned long long)sr->checksum,
-               sr->failures, ratio);
+               pw->failures, sr->best, sr_rate, (unsigned long long)sr->checksum, sr->failures,
+               ratio);
         return;
     }
-    printf("corpus: %zu files, %.2f MB in memory; best of %d, one thread\n", c->count, mb,
-           reps);
+    printf("corpus: %zu files, %.2f MB in memory; best of %d, one thread\n", c->count, mb, reps);
     printf("tree-sitter parse+walk: %.3f s  %7.2f MB/s  (%llu nodes, %zu failed)\n", pw->best,
            pw_rate, (unsigned long long)pw->checksum, pw->failures);
-    printf("strata scanner_run:     %.3f s  %7.2f MB/s  (%llu diagnostics, %zu failed)\n",
-           sr->best, sr_rate, (unsigned long long)sr->checksum, sr->failures);
+    printf("strata scanner_run:     %.3f s  %7.2f MB/s  (%llu diagnostics, %zu failed)\n", sr->best,
+           sr_rate, (unsigned long long)sr->checksum, sr->failures);
     printf("scan / parse+walk:      %.2f  (target >= 0.70: %s)\n", ratio,
            ratio >= 0.70 ? "PASS" : "FAIL");
 }

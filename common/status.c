@@ -20,15 +20,24 @@ st_rc_t st_fail(st_err_t *err, st_rc_t code, const char *fmt, ...)
 const char *st_strerror(st_rc_t code)
 {
     switch (code) {
-    case ST_OK: return "ok";
-    case ST_EINVAL: return "invalid argument";
-    case ST_ENOENT: return "not found";
-    case ST_ENOMEM: return "out of memory";
-    case ST_EIO: return "i/o error";
-    case ST_ECORRUPT: return "corrupt input";
-    case ST_ELIMIT: return "limit exceeded";
-    case ST_EEXIST: return "already exists";
-    case ST_EINTERNAL: return "internal error";
+    case ST_OK:
+        return "ok";
+    case ST_EINVAL:
+        return "invalid argument";
+    case ST_ENOENT:
+        return "not found";
+    case ST_ENOMEM:
+        return "out of memory";
+    case ST_EIO:
+        return "i/o error";
+    case ST_ECORRUPT:
+        return "corrupt input";
+    case ST_ELIMIT:
+        return "limit exceeded";
+    case ST_EEXIST:
+        return "already exists";
+    case ST_EINTERNAL:
+        return "internal error";
     }
     return "unknown error";
 }

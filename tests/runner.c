@@ -28,7 +28,10 @@ void test__fail(const char *file, int line, const char *expr)
     current_failed = 1;
 }
 
-int test__failed_now(void) { return current_failed; }
+int test__failed_now(void)
+{
+    return current_failed;
+}
 
 static int by_file_then_name(const void *a, const void *b)
 {

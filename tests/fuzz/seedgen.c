@@ -326,15 +326,16 @@ static void seed_proto(const char *dir)
              ? (proto_batch_end(&batch), ST_OK)
              : ST_EINTERNAL);
     SEED((proto_batch_begin(&batch, &b, PROTO_RESULTS) == ST_OK &&
-          proto_batch_result(&batch, 7, PROTO_STATUS_ERROR, (span_t){.ptr = (const uint8_t *)"bad", .len = 3}) ==
-              ST_OK)
+          proto_batch_result(&batch, 7, PROTO_STATUS_ERROR,
+                             (span_t){.ptr = (const uint8_t *)"bad", .len = 3}) == ST_OK)
              ? (proto_batch_end(&batch), ST_OK)
              : ST_EINTERNAL);
     SEED(proto_encode_submit(&b, files, 2, roots, 1, args, 1, 1 << 20));
     SEED(proto_encode_need(&b, need, 1));
     SEED(proto_encode_progress(&b, &progress));
     SEED((proto_upload_begin(&batch, &b) == ST_OK &&
-          proto_upload_blob(&batch, 0, (span_t){.ptr = (const uint8_t *)"zz", .len = 2}, 10) == ST_OK)
+          proto_upload_blob(&batch, 0, (span_t){.ptr = (const uint8_t *)"zz", .len = 2}, 10) ==
+              ST_OK)
              ? (proto_batch_end(&batch), ST_OK)
              : ST_EINTERNAL);
     SEED((proto_done_begin(&batch, &b, 0, "", &stats) == ST_OK &&

@@ -57,6 +57,7 @@ static const char *const builtin_names[] = {
 #define N_BUILTINS ((uint32_t)(sizeof builtin_names / sizeof builtin_names[0]))
 
 /* Names the checker compares against, interned right after the builtins. */
+// clang-format off
 #define WELL_KNOWN(X)                                                                              \
     X(ALL, "__all__")                                                                              \
     X(CLASS_, "__class__")                                                                         \
@@ -104,6 +105,7 @@ static const char *const builtin_names[] = {
         X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")              \
             X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")      \
                 X(KW_WITH, "with") X(KW_LAST, "yield")
+// clang-format on
 
 enum {
     WK__FIRST = N_BUILTINS - 1,
