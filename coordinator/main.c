@@ -127,6 +127,7 @@ static int cmd_help(int argc, char **argv)
 typedef struct {
     project_t *project;
     const project_opts_t *popts;
+    remote_t *remote; /* worker processes the scans used, kept for the checks */
 } scan_ctx_t;
 
 /* The exec sink: scan results go to the project, which holds them until
@@ -208,7 +209,7 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
         return false;
     }
     *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, &rs, err);
-    remote_stop(&r);
+    sc->remote = r; /* kept for the check jobs; the caller stops it */
     if (stats != NULL) {
         stats->scanned += rs.scanned + rs.local;
         stats->files += n;
@@ -360,8 +361,9 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     }
     cache = open_cache(cfg);
     popts = project_opts(cfg, cache);
+    scan_ctx_t sc = {project, &popts, NULL};
     if (add_unreadable(report, files, &err) != ST_OK ||
-        scan_files(cfg, files, cache, &(scan_ctx_t){project, &popts}, &stats, &err) != ST_OK) {
+        scan_files(cfg, files, cache, &sc, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
         if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
             fprintf(stderr, "strata: %s\n", err.msg);
@@ -371,9 +373,18 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         fprintf(stderr,
                 "strata: warning: cache: %s; --explain may not say why scans ran next time\n",
                 err.msg);
+    /* the worker processes that scanned run the check jobs too */
+    if (remote_usable(sc.remote) && remote_serve_begin(sc.remote, &err) == ST_OK) {
+        popts.run_check = remote_run_check;
+        popts.run_check_ctx = sc.remote;
+    }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
+    }
+    if (sc.remote != NULL) {
+        remote_serve_end(sc.remote);
+        remote_stop(&sc.remote);
     }
     cas_close(&cache); /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
@@ -473,7 +484,8 @@ static int cmd_graph(int argc, char **argv)
         cache = open_cache(&cfg);
         project_opts_t popts = project_opts(&cfg, cache);
         popts.explain = NULL;
-        if (scan_files(&cfg, &files, cache, &(scan_ctx_t){project, NULL}, NULL, &err) != ST_OK &&
+        scan_ctx_t gsc = {project, NULL, NULL};
+        if (scan_files(&cfg, &files, cache, &gsc, NULL, &err) != ST_OK &&
             err.code != ST_EINTERNAL) {
             fprintf(stderr, "strata: %s\n", err.msg);
             status = EXIT_USAGE;

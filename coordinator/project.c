@@ -1135,8 +1135,10 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
             st_fail(&err, rc, "out of memory building the check input");
             goto failed;
         }
-        if ((rc = check_run((span_t){.ptr = input.data, .len = input.len}, a, &result, &err)) !=
-                ST_OK ||
+        span_t in = {.ptr = input.data, .len = input.len};
+        if ((rc = opts->run_check != NULL
+                      ? opts->run_check(opts->run_check_ctx, in, a, &result, &err)
+                      : check_run(in, a, &result, &err)) != ST_OK ||
             (rc = check_result_decode(result, a, &mods, &n_mods, &err)) != ST_OK)
             goto failed;
         if (n_mods != n_files) {

@@ -79,6 +79,10 @@ struct project_opts {
                          k+1 waits for all of layer k), not on readiness */
     void (*on_cache_error)(void *ctx, const st_err_t *err); /* once per run */
     void *ctx;
+    /* Runs a check job elsewhere (worker processes): the same contract as
+     * check_run (thread-safe; *out in arena a). NULL: check_run here. */
+    st_rc_t (*run_check)(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err);
+    void *run_check_ctx;
 };
 
 typedef struct {

@@ -14,8 +14,10 @@
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 #include "worker/place.h"
+#include "worker/python/check.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -41,8 +43,28 @@ typedef struct {
     bool running;
 } child_t;
 
+/* A check job waiting for its result (remote_run_check). */
+typedef struct rcall {
+    struct rcall *next;
+    uint64_t id;
+    span_t input;
+    bool submitted, done;
+    bool no_worker; /* given up: no worker for REMOTE_NO_WORKER_MS */
+    dispatch_status_t status;
+    uint8_t *result; /* malloc'd copy; status text for a failure */
+    size_t len;
+} rcall_t;
+
 struct remote {
     remote_opts_t opts;
+    /* the serving thread and its calls (remote_serve_begin) */
+    pthread_t server;
+    bool serving, stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    rcall_t *calls;
+    uint64_t next_id;
+    bool gave_up; /* remote_scan found no worker: the rest ran here */
     char dir[64];
     char endpoint[128];
     char exe[4096];
@@ -523,6 +545,7 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
             break;
         if (dispatch_poll(self->d, 50, on_done, &run, &perr) != ST_OK) {
             fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
+            self->gave_up = true;
             break;
         }
         check_children(self, true);
@@ -534,6 +557,7 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
                     "strata: warning: no worker process for %d s; scanning the "
                     "rest here\n",
                     REMOTE_NO_WORKER_MS / 1000);
+            self->gave_up = true;
             break;
         }
     }
@@ -546,4 +570,158 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     if (run.rc != ST_OK && err != NULL)
         *err = run.err;
     return run.rc;
+}
+
+/* ---- check jobs from any thread ------------------------------------------------- */
+
+static void serve_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    remote_t *r = ctx;
+
+    pthread_mutex_lock(&r->lock);
+    for (rcall_t *c = r->calls; c != NULL; c = c->next) {
+        if (c->id != id || c->done)
+            continue;
+        c->status = status;
+        c->result = st_malloc(result.len == 0 ? 1 : result.len);
+        c->len = c->result != NULL ? result.len : 0;
+        if (c->result != NULL && result.len > 0)
+            memcpy(c->result, result.ptr, result.len);
+        c->done = true;
+        break;
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *serve_main(void *arg)
+{
+    remote_t *r = arg;
+    uint64_t alone_since = now_ms();
+
+    for (;;) {
+        dispatch_stats_t ds;
+        st_err_t err = {0};
+        pthread_mutex_lock(&r->lock);
+        if (r->stop) {
+            pthread_mutex_unlock(&r->lock);
+            return NULL;
+        }
+        for (rcall_t *c = r->calls; c != NULL; c = c->next) {
+            if (c->submitted)
+                continue;
+            c->submitted = true;
+            if (dispatch_submit(r->d, c->id, JOBS_CHECK, c->input, &err) != ST_OK) {
+                size_t n = strlen(err.msg);
+                c->status = DISPATCH_ERROR;
+                c->result = st_malloc(n + 1);
+                c->len = c->result != NULL ? n : 0;
+                if (c->result != NULL)
+                    memcpy(c->result, err.msg, n + 1);
+                c->done = true;
+                pthread_cond_broadcast(&r->cond);
+            }
+        }
+        pthread_mutex_unlock(&r->lock);
+        /* short waits: a new call is picked up within a few milliseconds */
+        if (dispatch_poll(r->d, 2, serve_done, r, &err) != ST_OK) {
+            pthread_mutex_lock(&r->lock);
+            for (rcall_t *c = r->calls; c != NULL; c = c->next)
+                if (!c->done) {
+                    c->status = DISPATCH_LOST;
+                    c->done = true;
+                }
+            pthread_cond_broadcast(&r->cond);
+            pthread_mutex_unlock(&r->lock);
+        }
+        check_children(r, true);
+        dispatch_stats(r->d, &ds);
+        if (ds.workers > 0 || dispatch_pending(r->d) == 0) {
+            alone_since = now_ms();
+        } else if (now_ms() - alone_since > REMOTE_NO_WORKER_MS) {
+            /* nobody to run them: their callers run them themselves */
+            pthread_mutex_lock(&r->lock);
+            for (rcall_t *c = r->calls; c != NULL; c = c->next)
+                if (!c->done) {
+                    c->no_worker = true;
+                    c->done = true;
+                }
+            pthread_cond_broadcast(&r->cond);
+            pthread_mutex_unlock(&r->lock);
+        }
+    }
+}
+
+bool remote_usable(const remote_t *self)
+{
+    return self != NULL && !self->gave_up;
+}
+
+st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
+{
+    if (pthread_mutex_init(&self->lock, NULL) != 0)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    if (pthread_cond_init(&self->cond, NULL) != 0) {
+        pthread_mutex_destroy(&self->lock);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
+    self->stop = false;
+    if (pthread_create(&self->server, NULL, serve_main, self) != 0) {
+        pthread_cond_destroy(&self->cond);
+        pthread_mutex_destroy(&self->lock);
+        return st_fail(err, ST_ENOMEM, "cannot start the workers' thread");
+    }
+    self->serving = true;
+    return ST_OK;
+}
+
+void remote_serve_end(remote_t *self)
+{
+    if (!self->serving)
+        return;
+    pthread_mutex_lock(&self->lock);
+    self->stop = true;
+    pthread_mutex_unlock(&self->lock);
+    pthread_join(self->server, NULL);
+    pthread_cond_destroy(&self->cond);
+    pthread_mutex_destroy(&self->lock);
+    self->serving = false;
+}
+
+st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    remote_t *r = remote;
+    rcall_t call = {.input = input};
+    st_rc_t rc = ST_OK;
+
+    pthread_mutex_lock(&r->lock);
+    call.id = ((uint64_t)1 << 48) + r->next_id++; /* apart from the scans' ids */
+    call.next = r->calls;
+    r->calls = &call;
+    while (!call.done)
+        pthread_cond_wait(&r->cond, &r->lock);
+    for (rcall_t **p = &r->calls; *p != NULL; p = &(*p)->next)
+        if (*p == &call) {
+            *p = call.next;
+            break;
+        }
+    pthread_mutex_unlock(&r->lock);
+    if (call.no_worker) {
+        st_free(call.result);
+        return check_run(input, a, out, err); /* pure: the same bytes here */
+    }
+    if (call.status == DISPATCH_OK) {
+        void *copy = arena_alloc(a, call.len == 0 ? 1 : call.len);
+        if (copy == NULL || call.result == NULL)
+            rc = st_fail(err, ST_ENOMEM, "out of memory for a check result");
+        else
+            *out = (span_t){.ptr = memcpy(copy, call.result, call.len), .len = call.len};
+    } else {
+        rc = st_fail(err, ST_EINTERNAL, "check job %s: %.*s",
+                     call.status == DISPATCH_LOST ? "lost with its workers" : "failed",
+                     (int)(call.len < 200 ? call.len : 200),
+                     call.result != NULL ? (const char *)call.result : "");
+    }
+    st_free(call.result);
+    return rc;
 }

@@ -15,10 +15,12 @@
 #ifndef STRATA_REMOTE_H
 #define STRATA_REMOTE_H
 
+#include "common/arena.h"
 #include "common/cas/cas.h"
 #include "common/status.h"
 #include "worker/exec.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 typedef struct remote remote_t;
@@ -73,5 +75,20 @@ void remote_stop(remote_t **self_p);
 st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids, size_t n,
                     const scan_opts_t *sopts, cas_t *cache, exec_sink_fn sink, void *sink_ctx,
                     remote_stats_t *stats, st_err_t *err);
+
+/* Check jobs through the workers: between remote_serve_begin and
+ * remote_serve_end a thread of the remote drives the dispatcher, and
+ * remote_run_check (the project's run_check: same contract as check_run,
+ * callable from any number of threads) sends one check job and waits for
+ * its result. A job lost with its workers (it kills them), or that failed
+ * there, is an ST_EINTERNAL error saying so; when no worker is alive for
+ * the timeout, the job runs in the calling thread instead. Between begin and end, remote_scan must
+ * not be called. */
+st_rc_t remote_serve_begin(remote_t *self, st_err_t *err);
+/* False when remote_scan gave up on the workers (none for the timeout, or
+ * the socket failed): the checks then run in this process. */
+bool remote_usable(const remote_t *self);
+void remote_serve_end(remote_t *self);
+st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st_err_t *err);
 
 #endif

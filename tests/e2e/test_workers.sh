@@ -8,7 +8,7 @@
 # its worker (a poison pill: the worker's STRATA_TEST_CRASH_ON test hook)
 # is retried, then reported as an internal-error E902 on its file while
 # every other file is checked as usual, and the crashed workers are
-# restarted; a worker killed with SIGKILL in the middle of a run is
+# restarted (for a scan job and for a check job, which run there too); a worker killed with SIGKILL in the middle of a run is
 # restarted and the output is still identical; no worker process and no
 # socket directory is left behind.
 #
@@ -83,6 +83,25 @@ if printf '%s' "$err" | grep -q "restarted"; then pass; else
 fi
 leftovers "poison"
 rm proj/pkg/poison.py
+
+# The check jobs run in the workers too: one that kills its worker (the
+# module's name appears only in check inputs, never in a scan's) gets an
+# internal-error E902 on its file; every other file is checked as usual.
+mkdir -p proj/other # a namespace package nothing imports: only the module's own job names it
+printf 'import os\n' >proj/other/checkpoison_zz.py
+run check --no-cache --no-workers proj
+ref_check=$out
+STRATA_TEST_CRASH_ON=checkpoison_zz run check --no-cache proj
+if printf '%s\n' "$out" | grep -q "^proj/other/checkpoison_zz.py:1:1: E902 internal error"; then
+    pass
+else
+    fail "check poison: no internal-error E902: $(printf '%s\n' "$out" | grep checkpoison | head -3)"
+fi
+others=$(printf '%s\n' "$out" | grep -v "^proj/other/checkpoison_zz.py:")
+want=$(printf '%s\n' "$ref_check" | grep -v "^proj/other/checkpoison_zz.py:")
+expect_eq "check poison: every other file checked as usual" "$others" "$want"
+leftovers "check poison"
+rm -r proj/other
 
 # A worker killed with SIGKILL in the middle of a run.
 std=/usr/lib/python3.11
