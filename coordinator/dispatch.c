@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 #include <zmq.h>
 
@@ -65,6 +66,7 @@ struct dworker {
 };
 
 struct dispatch {
+    int wake_fd; /* dispatch_set_wake_fd; -1: none */
     dispatch_opts_t opts;
     char version[PROTO_MAX_NAME + 1];
     char endpoint[512];
@@ -741,6 +743,7 @@ dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err)
         st_fail(err, ST_ENOMEM, "dispatch: out of memory");
         return NULL;
     }
+    d->wake_fd = -1;
     d->opts = *opts;
     buf_init(&d->out);
     if (check_opts(&d->opts, err) != ST_OK)
@@ -854,8 +857,10 @@ st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void
     if (timeout_ms < 0 && dispatch_pending(d) == 0)
         timeout_ms = 0; /* nothing can finish: do not wait forever */
     for (;;) {
-        zmq_pollitem_t items[2] = {{.socket = d->sock, .events = ZMQ_POLLIN},
+        zmq_pollitem_t items[3] = {{.socket = d->sock, .events = ZMQ_POLLIN},
+                                   {.fd = d->wake_fd, .events = ZMQ_POLLIN},
                                    {.socket = d->zap, .events = ZMQ_POLLIN}};
+        int n_items = 1;
         uint64_t elapsed;
         long wait = d->opts.heartbeat_ms / 2;
 
@@ -866,14 +871,32 @@ st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void
             break;
         if (timeout_ms >= 0 && (uint64_t)timeout_ms - elapsed < (uint64_t)wait)
             wait = (long)((uint64_t)timeout_ms - elapsed);
-        if (zmq_poll(items, d->zap != NULL ? 2 : 1, wait) < 0 && zmq_errno() != EINTR) {
+        if (d->wake_fd >= 0)
+            n_items = 2;
+        else
+            items[1] = items[2];
+        if (d->zap != NULL)
+            n_items++;
+        if (zmq_poll(items, n_items, wait) < 0 && zmq_errno() != EINTR) {
             rc = st_fail(err, ST_EIO, "dispatch: poll: %s", zmq_strerror(zmq_errno()));
             break;
+        }
+        if (d->wake_fd >= 0 && (items[1].revents & ZMQ_POLLIN)) {
+            uint64_t count;
+            if (read(d->wake_fd, &count, sizeof count) < 0) {
+                /* an eventfd that is not readable after all: nothing to do */
+            }
+            break; /* the caller has something to submit */
         }
     }
     d->done = NULL;
     d->done_ctx = NULL;
     return rc;
+}
+
+void dispatch_set_wake_fd(dispatch_t *d, int fd)
+{
+    d->wake_fd = fd;
 }
 
 size_t dispatch_pending(const dispatch_t *d)

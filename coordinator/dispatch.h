@@ -117,6 +117,12 @@ st_rc_t dispatch_submit(dispatch_t *self, uint64_t id, uint32_t kind, span_t inp
 st_rc_t dispatch_poll(dispatch_t *self, int timeout_ms, dispatch_done_fn done, void *ctx,
                       st_err_t *err);
 
+/* A file descriptor (an eventfd) that dispatch_poll also watches: when it
+ * becomes readable, dispatch_poll drains it and returns, so that another
+ * thread can wake the one that drives the dispatcher when it has jobs to
+ * submit (the dispatcher itself stays single-threaded). -1: none. */
+void dispatch_set_wake_fd(dispatch_t *self, int fd);
+
 /* Jobs submitted and not finished (queued + in flight). */
 size_t dispatch_pending(const dispatch_t *self);
 

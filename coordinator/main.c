@@ -377,6 +377,9 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     if (remote_usable(sc.remote) && remote_serve_begin(sc.remote, &err) == ST_OK) {
         popts.run_check = remote_run_check;
         popts.run_check_ctx = sc.remote;
+        /* a check thread here only waits for its job's round trip: several
+         * per worker slot keep the workers busy */
+        popts.jobs = (cfg->jobs == 0 ? 1 : cfg->jobs) * 4;
     }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);

@@ -23,6 +23,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ struct remote {
     rcall_t *calls;
     uint64_t next_id;
     bool gave_up; /* remote_scan found no worker: the rest ran here */
+    int wake;     /* eventfd: a call is queued (wakes the serving thread) */
     char dir[64];
     char endpoint[128];
     char exe[4096];
@@ -623,8 +625,8 @@ static void *serve_main(void *arg)
             }
         }
         pthread_mutex_unlock(&r->lock);
-        /* short waits: a new call is picked up within a few milliseconds */
-        if (dispatch_poll(r->d, 2, serve_done, r, &err) != ST_OK) {
+        /* a new call wakes the poll through the eventfd */
+        if (dispatch_poll(r->d, 100, serve_done, r, &err) != ST_OK) {
             pthread_mutex_lock(&r->lock);
             for (rcall_t *c = r->calls; c != NULL; c = c->next)
                 if (!c->done) {
@@ -666,7 +668,15 @@ st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
         return st_fail(err, ST_ENOMEM, "out of memory");
     }
     self->stop = false;
+    if ((self->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        pthread_cond_destroy(&self->cond);
+        pthread_mutex_destroy(&self->lock);
+        return st_fail(err, ST_EIO, "eventfd: %s", strerror(errno));
+    }
+    dispatch_set_wake_fd(self->d, self->wake);
     if (pthread_create(&self->server, NULL, serve_main, self) != 0) {
+        dispatch_set_wake_fd(self->d, -1);
+        close(self->wake);
         pthread_cond_destroy(&self->cond);
         pthread_mutex_destroy(&self->lock);
         return st_fail(err, ST_ENOMEM, "cannot start the workers' thread");
@@ -679,10 +689,17 @@ void remote_serve_end(remote_t *self)
 {
     if (!self->serving)
         return;
+    uint64_t one = 1;
+
     pthread_mutex_lock(&self->lock);
     self->stop = true;
     pthread_mutex_unlock(&self->lock);
+    if (write(self->wake, &one, sizeof one) < 0) {
+        /* the poll ends within its timeout anyway */
+    }
     pthread_join(self->server, NULL);
+    dispatch_set_wake_fd(self->d, -1);
+    close(self->wake);
     pthread_cond_destroy(&self->cond);
     pthread_mutex_destroy(&self->lock);
     self->serving = false;
@@ -698,6 +715,12 @@ st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st
     call.id = ((uint64_t)1 << 48) + r->next_id++; /* apart from the scans' ids */
     call.next = r->calls;
     r->calls = &call;
+    {
+        uint64_t one = 1;
+        if (write(r->wake, &one, sizeof one) < 0) {
+            /* the serving thread polls again within its timeout */
+        }
+    }
     while (!call.done)
         pthread_cond_wait(&r->cond, &r->lock);
     for (rcall_t **p = &r->calls; *p != NULL; p = &(*p)->next)
