@@ -60,32 +60,6 @@ static uint64_t now_ms(void)
 
 /* ---- endpoints --------------------------------------------------------------- */
 
-bool daemon_is_loopback(const char *ep)
-{
-    const char *host, *colon;
-    size_t len;
-    char h[256];
-
-    if (strncmp(ep, "ipc://", 6) == 0)
-        return true;
-    if (strncmp(ep, "tcp://", 6) != 0)
-        return false;
-    host = ep + 6;
-    if ((colon = strrchr(host, ':')) == NULL || (len = (size_t)(colon - host)) == 0 ||
-        len >= sizeof h)
-        return false;
-    memcpy(h, host, len);
-    h[len] = '\0';
-    if (strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0)
-        return true;
-    if (strncmp(h, "127.", 4) != 0)
-        return false;
-    for (const char *p = h + 4; *p != '\0'; p++)
-        if ((*p < '0' || *p > '9') && *p != '.')
-            return false;
-    return true;
-}
-
 st_rc_t daemon_workers_endpoint(const char *bind, char *out, size_t cap, st_err_t *err)
 {
     if (strncmp(bind, "ipc://", 6) == 0) {
@@ -1039,45 +1013,21 @@ static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
     return ST_OK;
 }
 
-/* The public keys of dir's *.pub files as Z85 strings (for the
- * dispatcher, which takes them so). */
-static st_rc_t load_allow_z85(daemon_t *dm, const char *dir, st_err_t *err)
+/* The allowlist (loaded for the client socket) as Z85 strings, for the
+ * dispatcher, which takes them so. */
+static st_rc_t allow_z85(daemon_t *dm, st_err_t *err)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t cap = 0;
+    size_t n = keys_allow_count(dm->allow);
 
-    if (d == NULL)
-        return st_fail(err, ST_EIO, "%s: %s", dir, strerror(errno));
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        char path[4096];
-        keys_pair_t kp;
-        if (len < 5 || strcmp(e->d_name + len - 4, ".pub") != 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (keys_load(path, &kp, err) != ST_OK) {
-            closedir(d);
-            return err != NULL ? err->code : ST_ECORRUPT;
-        }
-        if (dm->n_allow == cap) {
-            size_t ncap = cap == 0 ? 16 : cap * 2;
-            void *g1 = st_realloc(dm->allow_z85, ncap * sizeof *dm->allow_z85);
-            if (g1 == NULL) {
-                closedir(d);
-                return st_fail(err, ST_ENOMEM, "out of memory");
-            }
-            dm->allow_z85 = g1;
-            cap = ncap;
-        }
-        memcpy(dm->allow_z85[dm->n_allow++], kp.public_z85, sizeof kp.public_z85);
-    }
-    closedir(d);
-    dm->allow_ptrs = st_calloc(dm->n_allow == 0 ? 1 : dm->n_allow, sizeof *dm->allow_ptrs);
-    if (dm->allow_ptrs == NULL)
+    dm->allow_z85 = st_calloc(n == 0 ? 1 : n, sizeof *dm->allow_z85);
+    dm->allow_ptrs = st_calloc(n == 0 ? 1 : n, sizeof *dm->allow_ptrs);
+    if (dm->allow_z85 == NULL || dm->allow_ptrs == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
-    for (size_t i = 0; i < dm->n_allow; i++)
+    for (size_t i = 0; i < n; i++) {
+        keys_allow_z85(dm->allow, i, dm->allow_z85[i]);
         dm->allow_ptrs[i] = dm->allow_z85[i];
+    }
+    dm->n_allow = n;
     return ST_OK;
 }
 
@@ -1114,13 +1064,13 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         return rc;
     if ((opts->keys_dir == NULL) != (opts->allow_dir == NULL))
         return st_fail(err, ST_EINVAL, "--keys and --allow go together");
-    if (!opts->insecure && opts->keys_dir == NULL && !daemon_is_loopback(opts->bind))
+    if (!opts->insecure && opts->keys_dir == NULL && !keys_is_local(opts->bind))
         return st_fail(err, ST_EINVAL,
                        "refusing to bind %s without authentication: anyone who can reach it "
                        "could submit work; give --keys DIR --allow DIR, bind a loopback "
                        "address or ipc://, or pass --insecure",
                        opts->bind);
-    if (!opts->insecure && opts->keys_dir == NULL && !daemon_is_loopback(wep))
+    if (!opts->insecure && opts->keys_dir == NULL && !keys_is_local(wep))
         return st_fail(err, ST_EINVAL,
                        "refusing to bind the workers' socket %s without authentication; give "
                        "--keys DIR --allow DIR, bind it to a loopback address or ipc:// "
@@ -1134,7 +1084,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     dopts.depth = 16;
     dopts.insecure = opts->insecure;
     if (opts->keys_dir != NULL) { /* workers authenticate as clients do */
-        if ((rc = load_allow_z85(&dm, opts->allow_dir, err)) != ST_OK)
+        if ((rc = allow_z85(&dm, err)) != ST_OK)
             goto out;
         dopts.curve_secret = dm.kp.secret_z85;
         dopts.allow = dm.allow_ptrs;

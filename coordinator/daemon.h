@@ -48,7 +48,6 @@ typedef struct {
 } daemon_opts_t;
 
 /* True for ipc:// and for tcp:// on 127.0.0.0/8, ::1 or localhost. Pure. */
-bool daemon_is_loopback(const char *endpoint);
 
 /* The default worker endpoint for a client endpoint: tcp://HOST:PORT+1, or
  * ipc://PATH.workers. ST_EINVAL when it cannot be derived (no numeric

@@ -14,6 +14,8 @@
  * that was re-registered) is recognised as late and ignored. */
 #include "coordinator/dispatch.h"
 
+#include "coordinator/keys.h"
+
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/hmap.h"
@@ -72,11 +74,11 @@ struct dispatch {
     char endpoint[512];
     void *zctx;
     void *sock;
-    void *zap;            /* the ZAP handler's socket when CURVE is on */
-    uint8_t (*allow)[32]; /* allowed public keys, binary */
-    hmap_t *jobs;         /* id -> djob_t* */
-    queue_t queue;        /* fresh jobs */
-    queue_t suspect;      /* jobs lost with a worker, to retry alone */
+    void *zap;           /* the ZAP handler's socket when CURVE is on */
+    keys_allow_t *allow; /* allowed public keys (coordinator/keys.h) */
+    hmap_t *jobs;        /* id -> djob_t* */
+    queue_t queue;       /* fresh jobs */
+    queue_t suspect;     /* jobs lost with a worker, to retry alone */
     dworker_t **workers;
     size_t n_workers, cap_workers;
     uint64_t next_serial;
@@ -569,86 +571,18 @@ out:
 
 /* ---- authentication ----------------------------------------------------------------- */
 
-/* True for addresses that only this host can reach. */
-static bool local_address(const char *a)
-{
-    static const char *const local[] = {"ipc://", "inproc://", "tcp://127.",
-                                        "tcp://localhost:", "tcp://[::1]:"};
-
-    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
-        if (strncmp(a, local[i], strlen(local[i])) == 0)
-            return true;
-    return false;
-}
-
-static bool key_allowed(const dispatch_t *d, const uint8_t *key)
-{
-    for (size_t i = 0; i < d->opts.n_allow; i++)
-        if (memcmp(d->allow[i], key, 32) == 0)
-            return true;
-    return false;
-}
-
-/* Receives the frames of one ZAP request into f (at most 8); how many, 0
- * when none is waiting. */
-static int zap_recv(dispatch_t *d, zmq_msg_t *f)
-{
-    int n = 0, more = 1;
-    size_t more_len = sizeof more;
-
-    for (; n < 8 && more; n++) {
-        zmq_msg_init(&f[n]);
-        if (zmq_msg_recv(&f[n], d->zap, n == 0 ? ZMQ_DONTWAIT : 0) < 0) {
-            zmq_msg_close(&f[n]);
-            more = 0;
-            break;
-        }
-        zmq_getsockopt(d->zap, ZMQ_RCVMORE, &more, &more_len);
-    }
-    while (more) { /* more frames than a request has: read them away */
-        zmq_msg_t extra;
-
-        zmq_msg_init(&extra);
-        if (zmq_msg_recv(&extra, d->zap, 0) < 0)
-            more = 0;
-        else
-            zmq_getsockopt(d->zap, ZMQ_RCVMORE, &more, &more_len);
-        zmq_msg_close(&extra);
-    }
-    return n;
-}
-
-/* Answers one ZAP request (RFC 27) if there is one; false when none. A
- * request is version, request id, domain, address, routing id, mechanism,
- * then the credentials (CURVE: the client's 32-byte public key). */
+/* Answers one ZAP request if there is one (keys_zap_answer); false when
+ * none. A refused peer is counted and logged with its key. */
 static bool serve_zap(dispatch_t *d)
 {
-    zmq_msg_t f[8];
-    int n = zap_recv(d, f);
-    bool allowed;
-    char key[41] = "?", addr[64] = "?";
+    keys_zap_verdict_t v;
 
-    if (n == 0)
+    if (!keys_zap_answer(d->zap, ZMQ_DONTWAIT, d->allow, &v))
         return false;
-    allowed = n == 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
-              zmq_msg_size(&f[6]) == 32 && key_allowed(d, zmq_msg_data(&f[6]));
-    if (n >= 7 && zmq_msg_size(&f[6]) == 32)
-        zmq_z85_encode(key, zmq_msg_data(&f[6]), 32);
-    if (n >= 4)
-        snprintf(addr, sizeof addr, "%.*s", (int)zmq_msg_size(&f[3]), (char *)zmq_msg_data(&f[3]));
-    if (!allowed) {
+    if (!v.allowed) {
         d->stats.unauthorized++;
-        LOG_WARN("peer at %s refused: public key %s is not in the allowlist", addr, key);
+        LOG_WARN("peer at %s refused: public key %s is not in the allowlist", v.addr, v.key);
     }
-    zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
-    zmq_send(d->zap, n >= 2 ? zmq_msg_data(&f[1]) : "", n >= 2 ? zmq_msg_size(&f[1]) : 0,
-             ZMQ_SNDMORE);
-    zmq_send(d->zap, allowed ? "200" : "400", 3, ZMQ_SNDMORE);
-    zmq_send(d->zap, allowed ? "OK" : "key not allowed", allowed ? 2 : 15, ZMQ_SNDMORE);
-    zmq_send(d->zap, "", 0, ZMQ_SNDMORE);
-    zmq_send(d->zap, "", 0, 0);
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
     return true;
 }
 
@@ -660,7 +594,7 @@ static st_rc_t setup_curve(dispatch_t *d, st_err_t *err)
     int one = 1;
 
     if (o->curve_secret == NULL) {
-        if (!o->insecure && !local_address(o->bind))
+        if (!o->insecure && !keys_is_local(o->bind))
             return st_fail(err, ST_EINVAL,
                            "refusing to bind %s without keys: anyone who can reach it could "
                            "send jobs and read results (use ipc:// or a loopback address, give "
@@ -672,12 +606,8 @@ static st_rc_t setup_curve(dispatch_t *d, st_err_t *err)
         return st_fail(err, ST_EINVAL, "this libzmq has no CURVE support");
     if (strlen(o->curve_secret) != 40)
         return st_fail(err, ST_EINVAL, "the secret key is not 40 Z85 characters");
-    if ((d->allow = st_calloc(o->n_allow == 0 ? 1 : o->n_allow, 32)) == NULL)
-        return st_fail(err, ST_ENOMEM, "dispatch: out of memory");
-    for (size_t i = 0; i < o->n_allow; i++)
-        if (o->allow[i] == NULL || strlen(o->allow[i]) != 40 ||
-            zmq_z85_decode(d->allow[i], o->allow[i]) == NULL)
-            return st_fail(err, ST_EINVAL, "allowed key %zu is not 40 Z85 characters", i + 1);
+    if (keys_allow_from_z85(o->allow, o->n_allow, &d->allow, err) != ST_OK)
+        return err != NULL ? err->code : ST_EINVAL;
     if ((d->zap = zmq_socket(d->zctx, ZMQ_REP)) == NULL ||
         zmq_bind(d->zap, "inproc://zeromq.zap.01") != 0)
         return st_fail(err, ST_EIO, "dispatch: ZAP handler: %s", zmq_strerror(zmq_errno()));
@@ -792,7 +722,7 @@ void dispatch_destroy(dispatch_t **self_p)
         zmq_close(d->zap);
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
-    st_free(d->allow);
+    keys_allow_destroy(&d->allow);
     st_free(d);
     *self_p = NULL;
 }

@@ -16,7 +16,6 @@
 
 #define KEYS_FILE_MAX 4096
 #define KEYS_ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define KEYS_ZAP_FRAMES 16
 
 struct keys_allow {
     unsigned char (*keys)[32];
@@ -190,6 +189,34 @@ st_rc_t keys_load(const char *path, keys_pair_t *out, st_err_t *err)
     return ST_OK;
 }
 
+/* ---- addresses -------------------------------------------------------------------- */
+
+bool keys_is_local(const char *ep)
+{
+    const char *host, *colon;
+    size_t len;
+    char h[256];
+
+    if (strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "inproc://", 9) == 0)
+        return true;
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    host = ep + 6;
+    if ((colon = strrchr(host, ':')) == NULL || (len = (size_t)(colon - host)) == 0 ||
+        len >= sizeof h)
+        return false;
+    memcpy(h, host, len);
+    h[len] = '\0';
+    if (strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0)
+        return true;
+    if (strncmp(h, "127.", 4) != 0)
+        return false;
+    for (const char *p = h + 4; *p != '\0'; p++)
+        if ((*p < '0' || *p > '9') && *p != '.')
+            return false;
+    return true;
+}
+
 /* ---- the allowlist --------------------------------------------------------------- */
 
 st_rc_t keys_allow_load(const char *dir, keys_allow_t **out, st_err_t *err)
@@ -248,6 +275,30 @@ void keys_allow_destroy(keys_allow_t **self_p)
     *self_p = NULL;
 }
 
+st_rc_t keys_allow_from_z85(const char *const *keys, size_t n, keys_allow_t **out, st_err_t *err)
+{
+    keys_allow_t *a = st_calloc(1, sizeof *a);
+
+    if (a == NULL || (a->keys = st_calloc(n == 0 ? 1 : n, sizeof *a->keys)) == NULL) {
+        st_free(a);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] == NULL || strlen(keys[i]) != KEYS_Z85_LEN ||
+            zmq_z85_decode(a->keys[i], keys[i]) == NULL) {
+            keys_allow_destroy(&a);
+            return st_fail(err, ST_EINVAL, "allowed key %zu is not 40 Z85 characters", i + 1);
+        }
+    a->n = n;
+    *out = a;
+    return ST_OK;
+}
+
+void keys_allow_z85(const keys_allow_t *self, size_t i, char out[KEYS_Z85_LEN + 1])
+{
+    zmq_z85_encode(out, self->keys[i], 32);
+}
+
 size_t keys_allow_count(const keys_allow_t *self)
 {
     return self->n;
@@ -263,88 +314,74 @@ bool keys_allow_has(const keys_allow_t *self, const unsigned char key[32])
 
 /* ---- the ZAP handler ----------------------------------------------------------- */
 
-/* Receives one multipart request into frames (at most KEYS_ZAP_FRAMES; the
- * rest are drained); the number of frames, or -1. */
-static int recv_request(void *sock, zmq_msg_t *frames)
+#define KEYS_ZAP_FRAMES 8 /* a request has 7 */
+
+bool keys_zap_answer(void *sock, int recv_flags, const keys_allow_t *allow, keys_zap_verdict_t *v)
 {
+    zmq_msg_t f[KEYS_ZAP_FRAMES];
     int n = 0, more = 1;
     size_t more_len = sizeof more;
 
-    while (more) {
-        zmq_msg_t m;
-        zmq_msg_init(&m);
-        if (zmq_msg_recv(&m, sock, 0) < 0) {
-            zmq_msg_close(&m);
-            for (int i = 0; i < n; i++)
-                zmq_msg_close(&frames[i]);
-            return -1;
+    for (; n < KEYS_ZAP_FRAMES && more; n++) {
+        zmq_msg_init(&f[n]);
+        if (zmq_msg_recv(&f[n], sock, n == 0 ? recv_flags : 0) < 0) {
+            zmq_msg_close(&f[n]);
+            more = 0;
+            break;
         }
         if (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len) != 0)
             more = 0;
-        if (n < KEYS_ZAP_FRAMES)
-            frames[n++] = m;
-        else
-            zmq_msg_close(&m);
     }
-    return n;
-}
-
-static void send_frame(void *sock, const void *p, size_t n, bool more)
-{
-    zmq_send(sock, p, n, more ? ZMQ_SNDMORE : 0);
-}
-
-/* Answers one request: frames are version, request id, domain, address,
- * identity, mechanism, credentials... (RFC 27). */
-static void answer(keys_zap_t *z, zmq_msg_t *f, int n)
-{
-    const char *status = "400", *text = "refused";
-    bool curve = n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
-
-    if (n >= 2 && zmq_msg_size(&f[0]) == 3 && memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0) {
-        if (curve && zmq_msg_size(&f[6]) == 32 &&
-            keys_allow_has(z->allow, (const unsigned char *)zmq_msg_data(&f[6]))) {
-            status = "200";
-            text = "OK";
-            atomic_fetch_add(&z->accepted, 1);
-        } else {
-            char key[KEYS_Z85_LEN + 1] = "(none)", addr[64] = "?";
-            if (curve && zmq_msg_size(&f[6]) == 32)
-                zmq_z85_encode(key, (const uint8_t *)zmq_msg_data(&f[6]), 32);
-            if (n >= 4) {
-                size_t al =
-                    zmq_msg_size(&f[3]) < sizeof addr - 1 ? zmq_msg_size(&f[3]) : sizeof addr - 1;
-                memcpy(addr, zmq_msg_data(&f[3]), al);
-                addr[al] = '\0';
-            }
-            fprintf(z->log != NULL ? z->log : stderr,
-                    "strata: refused a peer at %s: %s key %s is not in the allowlist\n", addr,
-                    curve ? "CURVE" : "non-CURVE", key);
-            atomic_fetch_add(&z->refused, 1);
-        }
-        send_frame(z->sock, "1.0", 3, true);
-        send_frame(z->sock, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), true);
-        send_frame(z->sock, status, 3, true);
-        send_frame(z->sock, text, strlen(text), true);
-        send_frame(z->sock, "", 0, true);
-        send_frame(z->sock, "", 0, false);
+    while (more) { /* more frames than a request has: read them away */
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        if (zmq_msg_recv(&extra, sock, 0) < 0 ||
+            zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &more_len) != 0)
+            more = 0;
+        zmq_msg_close(&extra);
     }
-    for (int i = 0; i < n; i++)
-        zmq_msg_close(&f[i]);
+    if (n == 0)
+        return false;
+    /* version, request id, domain, address, routing id, mechanism, key */
+    *v = (keys_zap_verdict_t){.key = "?", .addr = "?"};
+    v->curve = n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0;
+    if (v->curve && zmq_msg_size(&f[6]) == 32) {
+        zmq_z85_encode(v->key, (const uint8_t *)zmq_msg_data(&f[6]), 32);
+        v->allowed = keys_allow_has(allow, (const unsigned char *)zmq_msg_data(&f[6]));
+    }
+    if (n >= 4)
+        snprintf(v->addr, sizeof v->addr, "%.*s", (int)zmq_msg_size(&f[3]),
+                 (const char *)zmq_msg_data(&f[3]));
+    zmq_send(sock, "1.0", 3, ZMQ_SNDMORE);
+    zmq_send(sock, n >= 2 ? zmq_msg_data(&f[1]) : "", n >= 2 ? zmq_msg_size(&f[1]) : 0,
+             ZMQ_SNDMORE);
+    zmq_send(sock, v->allowed ? "200" : "400", 3, ZMQ_SNDMORE);
+    zmq_send(sock, v->allowed ? "OK" : "key not allowed", v->allowed ? 2 : 15, ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, 0);
+    for (int k = 0; k < n; k++)
+        zmq_msg_close(&f[k]);
+    return true;
 }
 
 static void *zap_main(void *arg)
 {
     keys_zap_t *z = arg;
-    zmq_msg_t frames[KEYS_ZAP_FRAMES];
 
     while (!atomic_load(&z->stop)) {
         zmq_pollitem_t item = {.socket = z->sock, .events = ZMQ_POLLIN};
-        int n;
-        if (zmq_poll(&item, 1, 100) <= 0 || !(item.revents & ZMQ_POLLIN))
+        keys_zap_verdict_t v;
+        if (zmq_poll(&item, 1, 100) <= 0 || !(item.revents & ZMQ_POLLIN) ||
+            !keys_zap_answer(z->sock, ZMQ_DONTWAIT, z->allow, &v))
             continue;
-        if ((n = recv_request(z->sock, frames)) > 0)
-            answer(z, frames, n);
+        if (v.allowed) {
+            atomic_fetch_add(&z->accepted, 1);
+            continue;
+        }
+        atomic_fetch_add(&z->refused, 1);
+        fprintf(z->log != NULL ? z->log : stderr,
+                "strata: refused a peer at %s: %s key %s is not in the allowlist\n", v.addr,
+                v.curve ? "CURVE" : "non-CURVE", v.key);
     }
     zmq_close(z->sock);
     return NULL;

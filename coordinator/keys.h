@@ -23,6 +23,11 @@
 
 #define KEYS_Z85_LEN 40
 
+/* Whether only this host can reach a ZeroMQ endpoint: ipc://, inproc://, or
+ * tcp:// on 127.x.y.z, localhost or ::1. A coordinator without keys binds
+ * nothing else unless told it is insecure. */
+bool keys_is_local(const char *endpoint);
+
 typedef struct {
     char public_z85[KEYS_Z85_LEN + 1];
     char secret_z85[KEYS_Z85_LEN + 1];
@@ -51,6 +56,27 @@ void keys_allow_destroy(keys_allow_t **self_p);
 size_t keys_allow_count(const keys_allow_t *self);
 /* Whether the 32-byte binary public key is allowed. */
 bool keys_allow_has(const keys_allow_t *self, const unsigned char key[32]);
+/* An allowlist of the given Z85 public keys (40 characters each); ST_EINVAL
+ * naming the first that is not one. */
+st_rc_t keys_allow_from_z85(const char *const *keys, size_t n, keys_allow_t **out, st_err_t *err);
+/* Key i (< keys_allow_count) as Z85 text. */
+void keys_allow_z85(const keys_allow_t *self, size_t i, char out[KEYS_Z85_LEN + 1]);
+
+/* What keys_zap_answer decided about one handshake. */
+typedef struct {
+    bool allowed;
+    bool curve;                 /* the peer used CURVE */
+    char key[KEYS_Z85_LEN + 1]; /* its public key, "?" when none */
+    char addr[64];              /* its address as ZeroMQ gives it */
+} keys_zap_verdict_t;
+
+/* Receives one ZAP request (RFC 27) on sock, a REP socket bound to
+ * inproc://zeromq.zap.01, and answers it: 200 for a CURVE peer whose key
+ * allow has, 400 otherwise. recv_flags is for the first frame (0 to wait,
+ * ZMQ_DONTWAIT not to). False when no request was waiting (or the socket
+ * failed); *v says what was decided, for the caller to log. The one place
+ * the protocol is spoken: keys_zap's thread and the dispatcher use it. */
+bool keys_zap_answer(void *sock, int recv_flags, const keys_allow_t *allow, keys_zap_verdict_t *v);
 
 typedef struct keys_zap keys_zap_t;
 

@@ -11,6 +11,7 @@
 #include "common/digest.h"
 #include "common/proto.h"
 #include "coordinator/daemon.h"
+#include "coordinator/keys.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,17 +22,17 @@
 
 TEST(daemon_loopback_rule)
 {
-    CHECK(daemon_is_loopback("ipc:///tmp/x"));
-    CHECK(daemon_is_loopback("tcp://127.0.0.1:7700"));
-    CHECK(daemon_is_loopback("tcp://127.1.2.3:7700"));
-    CHECK(daemon_is_loopback("tcp://localhost:7700"));
-    CHECK(daemon_is_loopback("tcp://[::1]:7700"));
-    CHECK(!daemon_is_loopback("tcp://0.0.0.0:7700"));
-    CHECK(!daemon_is_loopback("tcp://*:7700"));
-    CHECK(!daemon_is_loopback("tcp://10.0.0.1:7700"));
-    CHECK(!daemon_is_loopback("tcp://127.example.com:7700"));
-    CHECK(!daemon_is_loopback("tcp://:7700"));
-    CHECK(!daemon_is_loopback("udp://127.0.0.1:1"));
+    CHECK(keys_is_local("ipc:///tmp/x"));
+    CHECK(keys_is_local("tcp://127.0.0.1:7700"));
+    CHECK(keys_is_local("tcp://127.1.2.3:7700"));
+    CHECK(keys_is_local("tcp://localhost:7700"));
+    CHECK(keys_is_local("tcp://[::1]:7700"));
+    CHECK(!keys_is_local("tcp://0.0.0.0:7700"));
+    CHECK(!keys_is_local("tcp://*:7700"));
+    CHECK(!keys_is_local("tcp://10.0.0.1:7700"));
+    CHECK(!keys_is_local("tcp://127.example.com:7700"));
+    CHECK(!keys_is_local("tcp://:7700"));
+    CHECK(!keys_is_local("udp://127.0.0.1:1"));
 }
 
 TEST(daemon_workers_endpoint_derived)
