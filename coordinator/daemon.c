@@ -25,7 +25,6 @@
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
