@@ -47,6 +47,10 @@ for name in "${targets[@]}"; do
         status=1
         continue
     fi
+    if [ "$name" = scan ]; then
+        # the scan's seeds are the fixtures the scan's own tests use
+        cp -n "$top"/tests/data/py/*.py "$dir/corpus/" 2>/dev/null || true
+    fi
     if [ -d "$top/tests/fuzz/corpus/$name" ]; then
         cp -n "$top/tests/fuzz/corpus/$name"/* "$dir/corpus/" 2>/dev/null || true
     fi
