@@ -349,21 +349,13 @@ static bool summary_is_dynamic(span_t sum)
 /* An import that names no project module although its top-level package
  * is one: is it really missing? Not when the deepest existing module on its
  * way makes its submodules at run time (six.moves, an import hook, a module
- * __getattr__). `pkg.__init__` is pkg itself. A namespace package is the
- * project's directory: what it lacks is missing. Returns the verdict. */
-static res_kind_t recheck_unresolved(const project_t *p, char *abs, uint32_t *target)
+ * __getattr__). A namespace package is the project's directory: what it
+ * lacks is missing. Returns the verdict. */
+static res_kind_t recheck_unresolved(const project_t *p, const char *abs)
 {
     size_t len = strlen(abs);
     uint32_t m = RES_NONE;
 
-    if (len > 9 && strcmp(abs + len - 9, ".__init__") == 0) {
-        uint32_t pkg = resolver_find(p->res, abs, len - 9);
-        if (pkg != RES_NONE) {
-            abs[len - 9] = '\0';
-            *target = pkg;
-            return RES_PROJECT;
-        }
-    }
     for (size_t cut = len; cut > 0 && m == RES_NONE; cut--)
         if (abs[cut - 1] == '.')
             m = resolver_find(p->res, abs, cut - 1);
@@ -398,7 +390,7 @@ static st_rc_t resolve_file(project_t *p, size_t i)
             abs[0] = '\0';
         }
         if (im->res == RES_UNRESOLVED)
-            im->res = recheck_unresolved(p, abs, &im->target);
+            im->res = recheck_unresolved(p, abs);
         if (im->res == RES_FUTURE) {
             /* `import __future__` imports a module: the project's own
              * __future__.py when it has one (the standard library does) */

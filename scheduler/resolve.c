@@ -718,9 +718,13 @@ uint32_t resolver_find(const resolver_t *self, const char *dotted, size_t len)
 
     if (self == NULL || (dotted == NULL && len > 0))
         return RES_NONE;
-    if (hmap_get(self->by_name, dotted ? dotted : "", len, &v) != ST_OK)
-        return RES_NONE;
-    return (uint32_t)v;
+    if (hmap_get(self->by_name, dotted ? dotted : "", len, &v) == ST_OK)
+        return (uint32_t)v;
+    /* `import pkg.__init__` imports the package's __init__: pkg */
+    if (len > 9 && memcmp(dotted + len - 9, ".__init__", 9) == 0 &&
+        hmap_get(self->by_name, dotted, len - 9, &v) == ST_OK && resolver_module_is_package(self, (uint32_t)v))
+        return (uint32_t)v;
+    return RES_NONE;
 }
 
 uint32_t resolver_file_module(const resolver_t *self, size_t file)
@@ -760,6 +764,13 @@ static res_kind_t absolute_miss(const resolver_t *self, const char *name, size_t
     return RES_UNRESOLVED;
 }
 
+/* Writes module id's own name over abs (pkg for pkg.__init__: never longer). */
+static void canonical(const resolver_t *self, uint32_t id, char *abs)
+{
+    memcpy(abs, self->mods[id].name, self->mods[id].len);
+    abs[self->mods[id].len] = '\0';
+}
+
 st_rc_t resolver_resolve(const resolver_t *self, size_t file, uint32_t level, const char *module,
                          size_t module_len, res_kind_t *kind, char *abs, size_t abs_cap,
                          uint32_t *module_id)
@@ -783,7 +794,7 @@ st_rc_t resolver_resolve(const resolver_t *self, size_t file, uint32_t level, co
         else if (module_len == 10 && memcmp(abs, "__future__", 10) == 0)
             *kind = RES_FUTURE;
         else if (id != RES_NONE)
-            *kind = RES_PROJECT, *module_id = id;
+            *kind = RES_PROJECT, *module_id = id, canonical(self, id, abs);
         else
             *kind = absolute_miss(self, abs, module_len);
         return ST_OK;
@@ -815,5 +826,7 @@ st_rc_t resolver_resolve(const resolver_t *self, size_t file, uint32_t level, co
     id = resolver_find(self, abs, need);
     *kind = id != RES_NONE ? RES_PROJECT : RES_UNRESOLVED;
     *module_id = id;
+    if (id != RES_NONE)
+        canonical(self, id, abs);
     return ST_OK;
 }

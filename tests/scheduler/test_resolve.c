@@ -157,6 +157,22 @@ TEST(resolve_namespace_packages)
     resolver_destroy(&r);
 }
 
+TEST(resolve_package_init_is_the_package)
+{
+    const char *roots[] = {"."};
+    const char *files[] = {"pkg/__init__.py", "pkg/__main__.py", "mod.py"};
+    resolver_t *r = make(roots, 1, NULL, 0, files, N(files));
+
+    REQUIRE(r != NULL);
+    /* `import pkg.__init__` and `from .__init__ import x` name pkg */
+    CHECK_RES(r, 1, 0, "pkg.__init__", RES_PROJECT, "pkg");
+    CHECK_RES(r, 1, 1, "__init__", RES_PROJECT, "pkg");
+    CHECK_EQ_INT(find(r, "pkg.__init__"), find(r, "pkg"));
+    /* only a package has an __init__ */
+    CHECK_EQ_INT(find(r, "mod.__init__"), RES_NONE);
+    resolver_destroy(&r);
+}
+
 TEST(resolve_stub_is_preferred)
 {
     const char *roots[] = {"."};
