@@ -1239,6 +1239,7 @@ static void *check_thread(void *arg)
             sched_yield();
         run_comp(run, c, a, files, w->cap, &reach);
         arena_reset(a);
+        progress_add(run->opts->progress, PROGRESS_CHECKED, 1);
         pthread_mutex_lock(&p->lock);
         graph_ready_done(p->graph, c);
         if (run->layer_left != NULL)
@@ -1522,6 +1523,7 @@ static st_rc_t run_checks(project_t *self, const project_opts_t *opts, project_s
     run.stats.modules = self->n_mods;
     run.stats.comps = graph_n_comps(self->graph);
     run.stats.layers = graph_n_layers(self->graph);
+    progress_set(opts->progress, PROGRESS_COMPS, run.stats.comps);
     if (n_threads > run.stats.comps)
         n_threads = run.stats.comps == 0 ? 1 : (unsigned)run.stats.comps;
     if ((opts->shuffle != 0 || opts->barrier) &&

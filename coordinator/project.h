@@ -26,6 +26,7 @@
 
 #include "common/cas/cas.h"
 #include "common/status.h"
+#include "coordinator/progress.h"
 #include "coordinator/report.h"
 #include "worker/exec.h"
 
@@ -83,6 +84,7 @@ struct project_opts {
      * check_run (thread-safe; *out in arena a). NULL: check_run here. */
     st_rc_t (*run_check)(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err);
     void *run_check_ctx;
+    progress_t *progress; /* PROGRESS_COMPS and PROGRESS_CHECKED; NULL: none */
 };
 
 typedef struct {
