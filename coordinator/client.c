@@ -7,6 +7,7 @@
 #include "common/digest.h"
 #include "common/proto.h"
 #include "coordinator/keys.h"
+#include "coordinator/progress.h"
 #include "coordinator/report.h"
 #include "coordinator/walk.h"
 #include "worker/exec.h"
@@ -34,7 +35,7 @@ typedef struct {
     arena_t *arena;
     void *zctx, *sock, *mon;
     bool auth_failed, heard;
-    bool bar; /* a progress line on a terminal (stderr) */
+    progress_t *progress; /* the line on stderr when it is a terminal; NULL: none */
     buf_t msg;
     size_t max_bytes;
 } client_t;
@@ -342,18 +343,14 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
             continue;
         }
         rc = ST_OK;
-        if (m.type == PROTO_PROGRESS && c->bar) {
-            if (m.progress.queued > 0)
-                fprintf(c->errs, "\rstrata submit: waiting, %llu batch%s ahead\033[K",
-                        (unsigned long long)m.progress.queued, m.progress.queued == 1 ? "" : "es");
-            else
-                fprintf(c->errs,
-                        "\rstrata submit: %llu of %zu files scanned, %llu cached, "
-                        "%llu worker%s\033[K",
-                        (unsigned long long)m.progress.scanned, c->files.n_files,
-                        (unsigned long long)m.progress.cached,
-                        (unsigned long long)m.progress.workers, m.progress.workers == 1 ? "" : "s");
-            fflush(c->errs);
+        if (m.type == PROTO_PROGRESS) {
+            progress_set(c->progress, PROGRESS_QUEUED, (size_t)m.progress.queued);
+            /* the coordinator counts scans and cache hits apart */
+            progress_set(c->progress, PROGRESS_SCANNED,
+                         (size_t)(m.progress.scanned + m.progress.cached));
+            progress_set(c->progress, PROGRESS_CACHED, (size_t)m.progress.cached);
+            progress_set(c->progress, PROGRESS_CHECKED, (size_t)m.progress.checked);
+            progress_set(c->progress, PROGRESS_WORKERS, (size_t)m.progress.workers);
         }
         if (m.type == PROTO_NEED) {
             rc = upload(c, &m, err);
@@ -366,8 +363,6 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
                 rc = take_done(c, &m, report, err);
             *failed = m.stats.failed > 0;
             zmq_msg_close(&zm);
-            if (c->bar)
-                fprintf(c->errs, "\r\033[K");
             return rc;
         }
         zmq_msg_close(&zm);
@@ -386,7 +381,6 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
     bool failed = false, missing = false;
     int status = EXIT_ERROR;
 
-    c.bar = !cfg->check.quiet && errs == stderr && isatty(STDERR_FILENO);
     c.max_bytes =
         cfg->check.max_file_bytes != 0 ? cfg->check.max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
     buf_init(&c.msg);
@@ -403,10 +397,15 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
         fprintf(errs, "strata: out of memory\n");
         goto out;
     }
+    if (progress_wanted(errs, cfg->check.quiet) &&
+        (c.progress = progress_new(errs, "strata submit")) != NULL)
+        progress_set(c.progress, PROGRESS_FILES, c.files.n_files);
     if (hash_files(&c, &err) != ST_OK || run_batch(&c, report, &failed, &err) != ST_OK) {
+        progress_destroy(&c.progress);
         fprintf(errs, "strata submit: %s\n", err.msg);
         goto out;
     }
+    progress_destroy(&c.progress); /* the line is erased before the results */
     for (size_t i = 0; i < c.n; i++) {
         scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = c.local_error[i]};
         if (c.local_error[i] != NULL &&
@@ -433,6 +432,7 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
         report_write_summary(errs, n_diags, n_files, c.files.n_files);
     status = missing || failed ? EXIT_ERROR : n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
 out:
+    progress_destroy(&c.progress);
     if (c.mon != NULL) {
         zmq_socket_monitor(c.sock, NULL, 0);
         zmq_close(c.mon);

@@ -89,6 +89,11 @@ void progress_format(const char *label, const size_t v[PROGRESS_N], unsigned wid
     if (done > total)
         done = total;
     cells = total == 0 ? 0 : done * PROGRESS_BAR / total;
+    if (v[PROGRESS_QUEUED] > 0) {
+        put(out, cap, &len, "%s: waiting, %zu batch%s ahead", label, v[PROGRESS_QUEUED],
+            v[PROGRESS_QUEUED] == 1 ? "" : "es");
+        goto fit;
+    }
     put(out, cap, &len, "%s [", label);
     for (size_t i = 0; i < PROGRESS_BAR; i++)
         put(out, cap, &len, "%c", i < cells ? '#' : '.');
@@ -100,10 +105,12 @@ void progress_format(const char *label, const size_t v[PROGRESS_N], unsigned wid
         put(out, cap, &len, "%zu/%zu files", v[PROGRESS_SCANNED], v[PROGRESS_FILES]);
     if (v[PROGRESS_CACHED] > 0)
         put(out, cap, &len, " (%zu cached)", v[PROGRESS_CACHED]);
+    if (!checking && v[PROGRESS_CHECKED] > 0) /* a count without a total */
+        put(out, cap, &len, ", %zu checks", v[PROGRESS_CHECKED]);
     if (v[PROGRESS_WORKERS] > 0)
         put(out, cap, &len, ", %zu worker%s", v[PROGRESS_WORKERS],
             v[PROGRESS_WORKERS] == 1 ? "" : "s");
-    /* one line: never as wide as the terminal, which would wrap */
+fit: /* one line: never as wide as the terminal, which would wrap */
     if (len >= width)
         out[width - 1] = '\0';
 }

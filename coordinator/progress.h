@@ -27,6 +27,7 @@ typedef enum {
     PROGRESS_COMPS,   /* components of the import graph to check */
     PROGRESS_CHECKED, /* of which are done */
     PROGRESS_WORKERS, /* worker processes connected */
+    PROGRESS_QUEUED,  /* batches ahead of this one at a coordinator */
     PROGRESS_N
 } progress_counter_t;
 

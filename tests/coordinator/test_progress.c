@@ -41,6 +41,21 @@ TEST(progress_format_checking)
     CHECK_STREQ(line, "strata [####################] 40/40 checks, 200 files");
 }
 
+TEST(progress_format_queued_and_untotalled_checks)
+{
+    size_t v[PROGRESS_N] = {[PROGRESS_FILES] = 10, [PROGRESS_SCANNED] = 10, [PROGRESS_CHECKED] = 3};
+    char line[256];
+
+    format(v, 0, line, sizeof line);
+    CHECK_STREQ(line, "strata [####################] 10/10 files, 3 checks");
+    v[PROGRESS_QUEUED] = 1;
+    format(v, 0, line, sizeof line);
+    CHECK_STREQ(line, "strata: waiting, 1 batch ahead");
+    v[PROGRESS_QUEUED] = 2;
+    format(v, 0, line, sizeof line);
+    CHECK_STREQ(line, "strata: waiting, 2 batches ahead");
+}
+
 TEST(progress_format_odd_counts)
 {
     /* more done than total (a recount) is a full bar; nothing to do is empty */
