@@ -715,6 +715,7 @@ TEST(dispatch_worker_exits_when_a_job_runs_past_its_limit)
     for (double end = now_s() + WAIT_S; f.exits_stuck < 2 && now_s() < end; usleep(50000))
         fleet_check(&f);
     CHECK_EQ_INT(f.exits_stuck, 2);
+    CHECK(poll_until(d, &f, joined_at_least, 3)); /* the last one is up: it can stop cleanly */
     CHECK(file_has(f.errlog, "(scan, input of"));
     CHECK(file_has(f.errlog,
                    "over the limit of 1000 ms: its thread is stuck; exiting with status 3"));
