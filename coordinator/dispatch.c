@@ -515,7 +515,7 @@ static void time_out(dispatch_t *d, dworker_t *w, djob_t *j, uint64_t now)
              "ms; %s",
              (unsigned long long)j->id, j->kind, j->len, w->name,
              (unsigned long long)(now - j->sent_ms),
-             j->losses + 1 > d->opts.max_retries ? "given up" : "retried elsewhere");
+             j->losses + 1 > d->opts.max_retries ? "given up" : "retried");
     flight_remove(d, w, j);
     d->in_flight--;
     d->stats.timeouts++;
@@ -1017,5 +1017,5 @@ void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
     out->in_flight = d->in_flight;
     out->stuck = 0;
     for (size_t i = 0; i < d->n_workers; i++)
-        out->stuck += d->workers[i]->n_stuck;
+        out->stuck += d->workers[i]->slots - free_slots(d->workers[i]);
 }
