@@ -636,13 +636,20 @@ st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t 
 
 static const char worker_usage[] =
     "usage: strata worker --connect ADDR [--threads N] [--cpuset LIST] [--numa-node N]\n"
+    "                     [--cache-dir DIR | --no-cache] [--job-limit SECONDS]\n"
     "\n"
     "Run jobs for a coordinator: connect to it, say which analyzer version\n"
     "this is and how many threads it has, run the scan and check jobs it\n"
     "sends, send the results back. It says on stderr when a coordinator\n"
     "answers; when the coordinator goes away, the worker reconnects with a\n"
     "growing delay (at most 5 s) and says so on stderr. SIGTERM or SIGINT:\n"
-    "say goodbye, finish the running jobs, exit 0.\n"
+    "say goodbye, finish the running jobs, exit 0, with a last line on stderr\n"
+    "saying how many jobs ran and how many the local cache answered.\n"
+    "\n"
+    "A job this worker has run before is answered from its local cache (a\n"
+    "job is a pure function of its input): in memory, and with --cache-dir on\n"
+    "disk too, so that a restarted worker keeps its results. A damaged or\n"
+    "unreadable cache only costs running the jobs again.\n"
     "\n"
     "options:\n"
     "  --connect ADDR        the coordinator: ipc:///path or tcp://host:port\n"
@@ -655,14 +662,58 @@ static const char worker_usage[] =
     "                        CurveZMQ, as a coordinator started with keys asks\n"
     "  --key FILE            this worker's key pair (a .key of strata keygen);\n"
     "                        its .pub must be in the coordinator's allowlist\n"
+    "  --cache-dir DIR       keep the local cache on disk in DIR too (created)\n"
+    "  --cache-mem SIZE      the local cache's memory budget (default 64M)\n"
+    "  --no-cache            no local cache: run every job\n"
+    "  --job-limit SECONDS   a job running longer means its thread is stuck:\n"
+    "                        exit with status 3, naming the job on stderr, so\n"
+    "                        that the worker is restarted (default 240)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error, refused by the\n"
-    "coordinator (another analyzer version), or internal error\n";
+    "coordinator (another analyzer version), or internal error, 3 a job ran\n"
+    "past --job-limit\n";
 
 const char *cli_worker_usage(void)
 {
     return worker_usage;
+}
+
+/* The local cache's and the job limit's arguments of `strata worker`:
+ * ST_ENOENT when arg is none of them. */
+static st_rc_t worker_cache_arg(cli_worker_t *w, int argc, char *const *argv, int *i, st_err_t *err)
+{
+    const char *v;
+    bool missing;
+    uint64_t bytes;
+    size_t n;
+
+    if (strcmp(argv[*i], "--no-cache") == 0) {
+        w->no_cache = true;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--cache-dir", &missing)) != NULL || missing) {
+        if (v == NULL || *v == '\0')
+            return st_fail(err, ST_EINVAL, "option '--cache-dir' needs a directory");
+        w->cache_dir = v;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--cache-mem", &missing)) != NULL || missing) {
+        if (v == NULL || !cli_parse_bytes(v, &bytes) || bytes == 0)
+            return st_fail(err, ST_EINVAL,
+                           "invalid value for --cache-mem (expected a size such as 64M)");
+        w->cache_mem = (size_t)bytes;
+        return ST_OK;
+    }
+    if ((v = cache_option(argc, argv, i, "--job-limit", &missing)) != NULL || missing) {
+        if (v == NULL || !parse_size(v, CLI_MAX_JOB_LIMIT_S, &n) || n == 0)
+            return st_fail(err, ST_EINVAL,
+                           "invalid value for --job-limit (expected seconds from 1 to %d)",
+                           CLI_MAX_JOB_LIMIT_S);
+        w->job_limit_s = (unsigned)n;
+        return ST_OK;
+    }
+    return ST_ENOENT;
 }
 
 /* One argument of `strata worker`. */
@@ -671,11 +722,14 @@ static st_rc_t worker_arg(cli_worker_t *w, int argc, char *const *argv, int *i, 
     const char *arg = argv[*i], *v;
     bool missing;
     size_t n;
+    st_rc_t rc;
 
     if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
         w->help = true;
         return ST_OK;
     }
+    if ((rc = worker_cache_arg(w, argc, argv, i, err)) != ST_ENOENT)
+        return rc;
     if ((v = cache_option(argc, argv, i, "--connect", &missing)) != NULL || missing) {
         if (v == NULL || (strncmp(v, "ipc://", 6) != 0 && strncmp(v, "tcp://", 6) != 0) ||
             v[6] == '\0')
@@ -735,6 +789,8 @@ st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_
         return st_fail(err, ST_EINVAL, "missing --connect ADDR");
     if (!w.help && (w.server_key == NULL) != (w.key == NULL))
         return st_fail(err, ST_EINVAL, "--server-key and --key go together");
+    if (!w.help && w.no_cache && (w.cache_dir != NULL || w.cache_mem != 0))
+        return st_fail(err, ST_EINVAL, "--no-cache goes with neither --cache-dir nor --cache-mem");
     *out = w;
     return ST_OK;
 }

@@ -143,8 +143,15 @@ typedef struct {
     unsigned numa_node;
     const char *server_key; /* --server-key FILE: the coordinator's .pub (CurveZMQ) */
     const char *key;        /* --key FILE: this worker's .key (strata keygen) */
+    const char *cache_dir;  /* --cache-dir DIR: the local cache's disk tier; NULL: memory */
+    size_t cache_mem;       /* --cache-mem SIZE: its memory budget in bytes; 0: default */
+    bool no_cache;          /* --no-cache: no local cache */
+    unsigned job_limit_s;   /* --job-limit SECONDS: a stuck job ends the worker; 0: default */
     bool help;              /* --help: print usage, exit 0 */
 } cli_worker_t;
+
+/* The longest --job-limit: a day. */
+#define CLI_MAX_JOB_LIMIT_S 86400
 
 /* Parses the arguments after `worker`. ST_EINVAL with a message for stderr
  * after "strata worker: " for an unknown option, a missing or bad value, a

@@ -11,7 +11,14 @@
  * found by their ZeroMQ routing id; each registration gets a new serial,
  * and a job records the serial of the worker it went to, so a result
  * from anyone else (a worker dropped for silence that wakes up, a worker
- * that was re-registered) is recognised as late and ignored. */
+ * that was re-registered) is recognised as late and ignored.
+ *
+ * On the wire a job is named by a ticket, new for every attempt, not by
+ * the caller's id: the ticket map finds the attempt in flight, and a
+ * worker keeps the tickets of its attempts that timed out (its stuck
+ * list), so that their late results free the slots they held. Deadlines
+ * are checked in a sweep over the flight lists a few times per timeout,
+ * not on every poll. */
 #include "coordinator/dispatch.h"
 
 #include "coordinator/keys.h"
@@ -40,9 +47,13 @@ typedef struct dworker dworker_t;
 struct djob {
     uint64_t id;
     uint32_t kind;
-    uint32_t losses; /* times lost with a worker */
-    uint64_t worker; /* serial of the worker it is in flight on; 0: queued */
-    size_t slot;     /* its index in that worker's flight list */
+    uint32_t losses;      /* times lost with a worker or timed out */
+    uint32_t timeouts;    /* of them, timed out */
+    uint64_t worker;      /* serial of the worker it is in flight on; 0: queued */
+    uint64_t last_worker; /* serial of the worker of its last lost attempt */
+    uint64_t ticket;      /* the wire id of the attempt in flight */
+    uint64_t sent_ms;     /* when that attempt was sent */
+    size_t slot;          /* its index in that worker's flight list */
     size_t len;
     uint8_t input[];
 };
@@ -59,12 +70,13 @@ struct dworker {
     uint64_t serial;
     char name[PROTO_MAX_NAME + 1];
     uint32_t slots;
-    size_t credit; /* slots * depth */
     djob_t **flight;
     size_t n_flight, cap_flight;
     uint64_t last_recv, last_send; /* ms, monotonic */
     bool quarantine;               /* running a suspect job alone */
     bool draining;                 /* to become idle for a suspect */
+    uint64_t *stuck;               /* tickets of its attempts that timed out */
+    size_t n_stuck, cap_stuck;
 };
 
 struct dispatch {
@@ -77,6 +89,9 @@ struct dispatch {
     void *zap;           /* the ZAP handler's socket when CURVE is on */
     keys_allow_t *allow; /* allowed public keys (coordinator/keys.h) */
     hmap_t *jobs;        /* id -> djob_t* */
+    hmap_t *tickets;     /* ticket -> djob_t*, for the attempts in flight */
+    uint64_t next_ticket;
+    uint64_t last_sweep; /* ms: deadlines last checked */
     queue_t queue;       /* fresh jobs */
     queue_t suspect;     /* jobs lost with a worker, to retry alone */
     dworker_t **workers;
@@ -147,7 +162,8 @@ static dworker_t *find_worker(const dispatch_t *d, const uint8_t *ident, size_t 
     return NULL;
 }
 
-static bool flight_add(dworker_t *w, djob_t *j)
+/* Records j (sent under j->ticket at now) as in flight on w. */
+static bool flight_add(dispatch_t *d, dworker_t *w, djob_t *j, uint64_t now)
 {
     if (w->n_flight == w->cap_flight) {
         size_t cap = w->cap_flight == 0 ? 16 : w->cap_flight * 2;
@@ -158,19 +174,67 @@ static bool flight_add(dworker_t *w, djob_t *j)
         w->flight = grown;
         w->cap_flight = cap;
     }
+    if (hmap_put_u64(d->tickets, j->ticket, (uint64_t)(uintptr_t)j) != ST_OK)
+        return false;
     j->worker = w->serial;
+    j->sent_ms = now;
     j->slot = w->n_flight;
     w->flight[w->n_flight++] = j;
     return true;
 }
 
-static void flight_remove(dworker_t *w, djob_t *j)
+static void flight_remove(dispatch_t *d, dworker_t *w, djob_t *j)
 {
     djob_t *last = w->flight[--w->n_flight];
 
     w->flight[j->slot] = last;
     last->slot = j->slot;
     j->worker = 0;
+    hmap_remove_u64(d->tickets, j->ticket);
+}
+
+/* Remembers that the attempt under ticket still holds a slot of w. False
+ * when out of memory: the slot is then counted free. */
+static bool stuck_add(dworker_t *w, uint64_t ticket)
+{
+    if (w->n_stuck == w->cap_stuck) {
+        size_t cap = w->cap_stuck == 0 ? 4 : w->cap_stuck * 2;
+        uint64_t *grown = st_realloc(w->stuck, cap * sizeof *grown);
+
+        if (grown == NULL)
+            return false;
+        w->stuck = grown;
+        w->cap_stuck = cap;
+    }
+    w->stuck[w->n_stuck++] = ticket;
+    return true;
+}
+
+/* Forgets ticket from w's stuck list (its late result came); false when
+ * it was not there. */
+static bool stuck_remove(dworker_t *w, uint64_t ticket)
+{
+    for (size_t i = 0; i < w->n_stuck; i++) {
+        if (w->stuck[i] == ticket) {
+            w->stuck[i] = w->stuck[--w->n_stuck];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Slots of w not held by a stuck attempt. */
+static size_t free_slots(const dworker_t *w)
+{
+    return w->n_stuck < w->slots ? w->slots - w->n_stuck : 0;
+}
+
+/* Jobs w may be sent now: depth per free slot, less those in flight. */
+static size_t room(const dispatch_t *d, const dworker_t *w)
+{
+    size_t credit = free_slots(w) * d->opts.depth;
+
+    return credit > w->n_flight ? credit - w->n_flight : 0;
 }
 
 /* ---- finishing jobs ------------------------------------------------------------------ */
@@ -190,20 +254,58 @@ static void finish(dispatch_t *d, djob_t *j, dispatch_status_t status, span_t re
     st_free(j);
 }
 
-/* A job whose worker is gone: to the suspect queue, or given up. */
-static void job_lost(dispatch_t *d, djob_t *j, bool count)
+/* The message of a job given up after losses (the last one a timeout
+ * when timed_out). */
+static int give_up_message(const dispatch_t *d, const djob_t *j, bool timed_out, char *msg,
+                           size_t cap)
 {
-    char msg[160];
+    unsigned ms = d->opts.job_timeout_ms;
+    char within[32];
+
+    if (ms % 1000 == 0)
+        snprintf(within, sizeof within, "%u s", ms / 1000);
+    else
+        snprintf(within, sizeof within, "%u ms", ms);
+    if (j->timeouts == 0)
+        return snprintf(msg, cap,
+                        "internal error: job lost with its worker %u times (does it crash "
+                        "workers?)",
+                        j->losses);
+    if (j->timeouts == j->losses)
+        return snprintf(msg, cap,
+                        "internal error: job timed out %u times (no result within %s; does it "
+                        "hang workers?)",
+                        j->losses, within);
+    return snprintf(msg, cap,
+                    "internal error: job lost %u times, %s: %u times it timed out (no result "
+                    "within %s), %u times it was lost with its worker",
+                    j->losses,
+                    timed_out ? "the last one timed out" : "the last one with its worker",
+                    j->timeouts, within, j->losses - j->timeouts);
+}
+
+/* A job whose worker is gone, or that timed out: to the suspect queue, or
+ * given up. */
+static void job_lost(dispatch_t *d, djob_t *j, bool count, bool timed_out)
+{
+    char msg[256];
     int n;
 
     if (count)
         j->losses++;
+    if (timed_out)
+        j->timeouts++;
     if (j->losses > d->opts.max_retries) {
-        n = snprintf(msg, sizeof msg,
-                     "internal error: job lost with its worker %u times (does it crash workers?)",
-                     j->losses);
-        LOG_WARN("job %llu (kind %u, input of %zu bytes) given up after %u lost workers",
-                 (unsigned long long)j->id, j->kind, j->len, j->losses);
+        n = give_up_message(d, j, timed_out, msg, sizeof msg);
+        if (n < 0 || (size_t)n >= sizeof msg)
+            n = (int)strlen(msg);
+        if (j->timeouts == 0)
+            LOG_WARN("job %llu (kind %u, input of %zu bytes) given up after %u lost workers",
+                     (unsigned long long)j->id, j->kind, j->len, j->losses);
+        else
+            LOG_WARN("job %llu (kind %u, input of %zu bytes) given up after %u attempts, %u of "
+                     "them timed out",
+                     (unsigned long long)j->id, j->kind, j->len, j->losses, j->timeouts);
         finish(d, j, DISPATCH_LOST, (span_t){(const uint8_t *)msg, (size_t)n});
         return;
     }
@@ -232,10 +334,15 @@ static void drop_worker(dispatch_t *d, dworker_t *w, bool failed, const char *wh
     d->stats.slots -= w->slots;
     d->in_flight -= w->n_flight;
     for (i = 0; i < w->n_flight; i++) {
-        w->flight[i]->worker = 0;
-        job_lost(d, w->flight[i], failed);
+        djob_t *j = w->flight[i];
+
+        j->worker = 0;
+        j->last_worker = w->serial;
+        hmap_remove_u64(d->tickets, j->ticket);
+        job_lost(d, j, failed, false);
     }
     st_free(w->flight);
+    st_free(w->stuck);
     st_free(w);
 }
 
@@ -289,7 +396,8 @@ static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64
     for (i = 0; i < n; i++) {
         djob_t *j = queue_at(q, i);
 
-        if (proto_batch_job(&batch, j->id, j->kind, (span_t){j->input, j->len}) != ST_OK)
+        j->ticket = ++d->next_ticket; /* a new one per attempt, never reused */
+        if (proto_batch_job(&batch, j->ticket, j->kind, (span_t){j->input, j->len}) != ST_OK)
             break;
     }
     n = i;
@@ -299,7 +407,7 @@ static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64
     for (i = 0; i < n; i++) {
         djob_t *j = queue_at(q, i);
 
-        if (!flight_add(w, j)) { /* out of memory: the job waits in the queue */
+        if (!flight_add(d, w, j, now)) { /* out of memory: the job waits in the queue */
             n = i;
             break;
         }
@@ -328,20 +436,32 @@ static size_t batch_size(const dispatch_t *d, const queue_t *q, size_t room)
     return n;
 }
 
-/* Suspect jobs go one at a time to idle workers; while none is idle, the
- * least busy worker drains (gets no new jobs). */
+/* Whether w may take suspect j: a free slot, not quarantined, and not the
+ * worker j was last lost on when another one could take it (avoid). */
+static bool may_take(const dworker_t *w, const djob_t *j, bool avoid)
+{
+    return !w->quarantine && free_slots(w) > 0 && !(avoid && w->serial == j->last_worker);
+}
+
+/* Suspect jobs go one at a time to idle workers (another than the one the
+ * job was last lost on, unless it is the only one with a free slot); while
+ * none is idle, the least busy worker drains (gets no new jobs). */
 static void pump_suspects(dispatch_t *d, uint64_t now)
 {
     if (d->suspect.count == 0) /* nothing to make room for: no one drains */
         for (size_t i = 0; i < d->n_workers; i++)
             d->workers[i]->draining = false;
     while (d->suspect.count > 0) {
+        const djob_t *j = queue_at(&d->suspect, 0);
         dworker_t *idle = NULL, *least = NULL;
+        bool avoid = false;
 
+        for (size_t i = 0; i < d->n_workers && !avoid; i++)
+            avoid = d->workers[i]->serial != j->last_worker && may_take(d->workers[i], j, false);
         for (size_t i = 0; i < d->n_workers; i++) {
             dworker_t *w = d->workers[i];
 
-            if (w->quarantine)
+            if (!may_take(w, j, avoid))
                 continue;
             if (w->n_flight == 0 && idle == NULL)
                 idle = w;
@@ -376,9 +496,9 @@ static void pump(dispatch_t *d, uint64_t now)
             dworker_t *w = d->workers[i];
             size_t n;
 
-            if (w->quarantine || w->draining || w->n_flight >= w->credit)
+            if (w->quarantine || w->draining || room(d, w) == 0)
                 continue;
-            n = batch_size(d, &d->queue, w->credit - w->n_flight);
+            n = batch_size(d, &d->queue, room(d, w));
             if (send_batch(d, w, &d->queue, n, now))
                 progress = true;
             else
@@ -387,9 +507,52 @@ static void pump(dispatch_t *d, uint64_t now)
     }
 }
 
-/* Heartbeats out, silent workers dropped. */
+/* An attempt past its deadline: lost (requeued or given up); the slot it
+ * holds on w stays counted busy until its late result comes. */
+static void time_out(dispatch_t *d, dworker_t *w, djob_t *j, uint64_t now)
+{
+    LOG_WARN("job %llu (kind %u, input of %zu bytes) timed out on worker %s: no result in %llu "
+             "ms; %s",
+             (unsigned long long)j->id, j->kind, j->len, w->name,
+             (unsigned long long)(now - j->sent_ms),
+             j->losses + 1 > d->opts.max_retries ? "given up" : "retried");
+    flight_remove(d, w, j);
+    d->in_flight--;
+    d->stats.timeouts++;
+    stuck_add(w, j->ticket);
+    j->last_worker = w->serial;
+    if (w->n_flight == 0)
+        w->quarantine = false; /* its suspect job is the one that timed out */
+    job_lost(d, j, true, true);
+}
+
+/* Attempts past their deadline, checked a few times per timeout. */
+static void sweep_deadlines(dispatch_t *d, uint64_t now)
+{
+    uint64_t every = d->opts.job_timeout_ms / 8;
+
+    every = every < 10 ? 10 : every > 1000 ? 1000 : every;
+    if (now - d->last_sweep < every)
+        return;
+    d->last_sweep = now;
+    for (size_t i = 0; i < d->n_workers; i++) {
+        dworker_t *w = d->workers[i];
+
+        for (size_t k = 0; k < w->n_flight;) {
+            djob_t *j = w->flight[k];
+
+            if (now - j->sent_ms >= d->opts.job_timeout_ms)
+                time_out(d, w, j, now); /* slot k now holds another job */
+            else
+                k++;
+        }
+    }
+}
+
+/* Heartbeats out, silent workers dropped, deadlines. */
 static void timers(dispatch_t *d, uint64_t now)
 {
+    sweep_deadlines(d, now);
     for (size_t i = 0; i < d->n_workers;) {
         dworker_t *w = d->workers[i];
         char why[64];
@@ -460,7 +623,6 @@ static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const prot
     w->serial = ++d->next_serial;
     copy_str(w->name, h->id);
     w->slots = h->slots;
-    w->credit = (size_t)h->slots * d->opts.depth;
     w->last_recv = w->last_send = now;
     d->workers[d->n_workers++] = w;
     d->stats.joined++;
@@ -478,17 +640,28 @@ static void on_results(dispatch_t *d, dworker_t *w, proto_msg_t *m)
     while (proto_next_result(m, &r)) {
         djob_t *j;
 
-        if (hmap_get_u64(d->jobs, r.id, &val) != ST_OK ||
+        if (hmap_get_u64(d->tickets, r.id, &val) != ST_OK ||
             (j = (djob_t *)(uintptr_t)val)->worker != w->serial) {
+            stuck_remove(w, r.id); /* a timed-out attempt's: its slot is free */
             d->stats.late++;
             continue;
         }
-        flight_remove(w, j);
+        flight_remove(d, w, j);
         d->in_flight--;
         finish(d, j, r.status == PROTO_STATUS_OK ? DISPATCH_OK : DISPATCH_ERROR, r.data);
     }
     if (w->n_flight == 0)
         w->quarantine = false;
+}
+
+/* "said BYE", with the worker's reason when it gave one. */
+static const char *bye_reason(const proto_msg_t *m, char *buf, size_t cap)
+{
+    if (m->reason.len == 0)
+        return "said BYE";
+    snprintf(buf, cap, "said BYE: %.*s", (int)(m->reason.len > 160 ? 160 : m->reason.len),
+             m->reason.ptr);
+    return buf;
 }
 
 /* One message from ident. */
@@ -499,7 +672,7 @@ static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const ui
     st_err_t err = {0};
     proto_msg_t m;
     uint32_t v, t;
-    char reason[96];
+    char reason[192];
 
     if (proto_decode(body, blen, &m, &err) != ST_OK) {
         d->stats.malformed++;
@@ -531,7 +704,7 @@ static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const ui
     if (m.type == PROTO_RESULTS)
         on_results(d, w, &m);
     else if (m.type == PROTO_BYE)
-        drop_worker(d, w, false, "said BYE");
+        drop_worker(d, w, false, bye_reason(&m, reason, sizeof reason));
     else if (m.type != PROTO_HEARTBEAT)
         LOG_WARN("worker %s: unexpected %s message dropped", w->name, proto_type_name(m.type));
 }
@@ -634,6 +807,7 @@ static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
     o->batch_max = o->batch_max == 0 ? 64 : o->batch_max;
     o->batch_bytes = o->batch_bytes == 0 ? (size_t)4 << 20 : o->batch_bytes;
     o->max_retries = o->max_retries == 0 ? 3 : o->max_retries;
+    o->job_timeout_ms = o->job_timeout_ms == 0 ? DISPATCH_JOB_TIMEOUT_MS : o->job_timeout_ms;
     o->max_workers = o->max_workers == 0 ? 1024 : o->max_workers;
     if (o->batch_max > PROTO_MAX_JOBS || o->batch_bytes > PROTO_MAX_MSG / 2 ||
         o->timeout_ms <= o->heartbeat_ms)
@@ -680,7 +854,7 @@ dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err)
         goto fail;
     snprintf(d->version, sizeof d->version, "%s", d->opts.version);
     d->opts.version = d->version;
-    if ((d->jobs = hmap_new(HMAP_U64)) == NULL) {
+    if ((d->jobs = hmap_new(HMAP_U64)) == NULL || (d->tickets = hmap_new(HMAP_U64)) == NULL) {
         st_fail(err, ST_ENOMEM, "dispatch: out of memory");
         goto fail;
     }
@@ -704,12 +878,14 @@ void dispatch_destroy(dispatch_t **self_p)
         if (proto_encode_bye(&d->out, "coordinator closing") == ST_OK)
             (void)send_to(d, d->workers[i]->ident, d->workers[i]->ident_len);
         st_free(d->workers[i]->flight);
+        st_free(d->workers[i]->stuck);
         st_free(d->workers[i]);
     }
     st_free(d->workers);
     while (d->jobs != NULL && hmap_next(d->jobs, &it))
         st_free((void *)(uintptr_t)it.val);
     hmap_destroy(&d->jobs);
+    hmap_destroy(&d->tickets);
     st_free(d->queue.items);
     st_free(d->suspect.items);
     buf_free(&d->out);
@@ -839,4 +1015,7 @@ void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
     *out = d->stats;
     out->queued = d->queue.count + d->suspect.count;
     out->in_flight = d->in_flight;
+    out->stuck = 0;
+    for (size_t i = 0; i < d->n_workers; i++)
+        out->stuck += d->workers[i]->slots - free_slots(d->workers[i]);
 }

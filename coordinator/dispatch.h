@@ -15,6 +15,19 @@
  * its worker takes no other job down with it), at most max_retries times;
  * then it finishes with DISPATCH_LOST and the run goes on.
  *
+ * A worker can also keep heartbeating while one of its threads hangs on a
+ * job. So a job in flight has a deadline (job_timeout_ms from when it was
+ * sent): past it, the attempt counts as lost like one lost with its
+ * worker, the job is retried alone, preferably on another worker, and a
+ * result that comes later from the first attempt is ignored. The stuck
+ * thread still occupies its slot, so the worker is given that many slots
+ * fewer (depth jobs each) until the late result comes, or the worker is
+ * dropped; a worker whose slots are all stuck gets nothing. (The worker
+ * ends itself when a job runs far past the deadline, see wproc.h, so that
+ * a restarted one takes over.) Each attempt goes out under a new wire id,
+ * so a late result is never mistaken for the answer to a later attempt of
+ * the same job.
+ *
  * Single-threaded by design: there is no hidden thread, everything happens
  * inside dispatch_submit and dispatch_poll on the caller's thread (ZeroMQ's
  * own I/O threads apart), so the caller decides when the coordinator works
@@ -34,6 +47,8 @@
 
 typedef struct dispatch dispatch_t;
 
+#define DISPATCH_JOB_TIMEOUT_MS 120000u
+
 typedef struct {
     const char *bind;      /* "ipc:///path" or "tcp://host:port" (port 0 or *: any) */
     const char *version;   /* the analyzer version workers must report;
@@ -43,8 +58,13 @@ typedef struct {
     unsigned depth;        /* jobs in flight per slot; 0: 2 */
     unsigned batch_max;    /* jobs per message at most; 0: 64 (<= PROTO_MAX_JOBS) */
     size_t batch_bytes;    /* input bytes per message, once it has a job; 0: 4 MiB */
-    unsigned max_retries;  /* retries of a job lost with its worker; 0: 3 */
-    unsigned max_workers;  /* registered at once; 0: 1024 (more are refused) */
+    unsigned max_retries;  /* retries of a job lost with its worker or timed out; 0: 3 */
+    /* A job in flight this long (ms, from when it was sent) without a
+     * result is lost: retried, or given up after max_retries. Generous:
+     * it covers the job's wait in the worker's queue (depth jobs per slot)
+     * and the largest file's scan. 0: DISPATCH_JOB_TIMEOUT_MS. */
+    unsigned job_timeout_ms;
+    unsigned max_workers; /* registered at once; 0: 1024 (more are refused) */
     /* CurveZMQ: this coordinator's secret key (Z85, 40 characters) and the
      * public keys (Z85) of the peers it accepts; a peer with another key is
      * refused during the handshake, and logged with its key. NULL: no
@@ -60,9 +80,10 @@ typedef enum {
     DISPATCH_OK = 0,    /* the job ran: the result is its result document */
     DISPATCH_ERROR = 1, /* the job ran and failed (a malformed input, out of
                            memory): the result is the worker's error text */
-    DISPATCH_LOST = 2   /* internal error: the job was lost with its worker
-                           more than max_retries times (it may kill workers);
-                           the result is a message saying so */
+    DISPATCH_LOST = 2   /* internal error: the job was lost with its worker, or
+                           timed out, more than max_retries times (it may kill
+                           or hang workers); the result is a message saying
+                           which ("timed out" when the last attempt did) */
 } dispatch_status_t;
 
 /* A finished job. result is borrowed for the call only. Called from
@@ -78,11 +99,14 @@ typedef struct {
     uint64_t completed;    /* finished DISPATCH_OK */
     uint64_t errors;       /* finished DISPATCH_ERROR */
     uint64_t lost;         /* finished DISPATCH_LOST */
-    uint64_t retries;      /* jobs requeued after their worker was lost */
+    uint64_t retries;      /* jobs requeued after their worker was lost or a timeout */
+    uint64_t timeouts;     /* attempts past job_timeout_ms */
+    size_t stuck;          /* slots held now by timed-out jobs without a result */
     uint64_t joined;       /* workers registered since the start */
     uint64_t dropped;      /* workers dropped: silent, unreachable, or BYE */
     uint64_t refused;      /* HELLOs refused (version, or too many workers) */
-    uint64_t late;         /* results ignored: not in flight on their sender */
+    uint64_t late;         /* results ignored: not in flight on their sender (a
+                              timed-out attempt's among them) */
     uint64_t malformed;    /* messages dropped as corrupt */
     uint64_t unauthorized; /* handshakes refused: key not allowed */
     uint64_t batches;      /* JOBS messages sent */

@@ -571,8 +571,9 @@ static void on_stop_signal(int sig)
 }
 
 /* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
- * environment variable STRATA_TEST_CRASH_ON is a test hook: a job whose
- * input contains its value aborts the worker (a poison pill). */
+ * environment variables STRATA_TEST_CRASH_ON and STRATA_TEST_HANG_ON are
+ * test hooks: a job whose input contains the value of the first aborts the
+ * worker (a poison pill), of the second hangs (a stuck job). */
 static int cmd_worker(int argc, char **argv)
 {
     struct sigaction sa = {.sa_handler = on_stop_signal};
@@ -615,6 +616,11 @@ static int cmd_worker(int argc, char **argv)
     opts = (wproc_opts_t){.connect = cfg.connect,
                           .threads = cfg.threads,
                           .crash_on = getenv("STRATA_TEST_CRASH_ON"),
+                          .hang_on = getenv("STRATA_TEST_HANG_ON"),
+                          .no_cache = cfg.no_cache,
+                          .cache_dir = cfg.cache_dir,
+                          .cache_mem = cfg.cache_mem,
+                          .job_limit_ms = cfg.job_limit_s * 1000u,
                           .cpuset = cfg.cpuset,
                           .numa_only = cfg.numa_only,
                           .numa_node = cfg.numa_node,

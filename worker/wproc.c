@@ -17,6 +17,7 @@
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 #include "worker/place.h"
+#include "worker/wcache.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -65,6 +66,8 @@ typedef struct wres {
     uint8_t data[];
 } wres_t;
 
+typedef struct wthread wthread_t;
+
 typedef struct {
     const wproc_opts_t *opts;
     pthread_mutex_t lock; /* guards todo, done, epoch, quit */
@@ -81,8 +84,11 @@ typedef struct {
     uint64_t last_recv, last_send;
     unsigned backoff;
     unsigned threads;
-    bool greeted;  /* the coordinator has answered on this connection */
-    char why[192]; /* why the coordinator ended the connection */
+    wthread_t *ts;                  /* the analysis threads, watched for stuck jobs */
+    wcache_t *cache;                /* NULL: off */
+    atomic_uint_fast64_t ran, hits; /* jobs finished, of them answered by the cache */
+    bool greeted;                   /* the coordinator has answered on this connection */
+    char why[192];                  /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
 
@@ -103,6 +109,20 @@ static void batch_unref(wbatch_t *b)
 }
 
 /* ---- the analysis threads ---------------------------------------------------------------- */
+
+struct wthread {
+    wproc_t *w;
+    scanner_t *scanner;
+    pthread_t tid;
+    bool started;
+    unsigned index;
+    const place_plan_t *plan; /* NULL: unpinned */
+    /* the job running now, for the main thread's stuck-job watch */
+    atomic_uint_fast64_t since; /* ms (monotonic) it started; 0: idle */
+    atomic_uint_fast64_t job_id;
+    atomic_uint job_kind;
+    atomic_size_t job_len;
+};
 
 /* A result record for a job's outcome (result bytes or error text). */
 static wres_t *make_result(const wjob_t *j, st_rc_t rc, span_t out, const st_err_t *err)
@@ -130,27 +150,70 @@ static wres_t *make_result(const wjob_t *j, st_rc_t rc, span_t out, const st_err
     return r;
 }
 
-static void run_job(wproc_t *w, scanner_t *sc, wjob_t *j)
+static bool input_has(const wjob_t *j, const char *hook)
 {
-    const char *poison = w->opts->crash_on;
+    return hook != NULL && *hook != '\0' &&
+           memmem(j->job.input.ptr, j->job.input.len, hook, strlen(hook)) != NULL;
+}
+
+/* The hang test hook: returns when the worker stops. */
+static void hang(wproc_t *w)
+{
+    for (;;) {
+        struct timespec ts = {0, 20 * 1000000L};
+        bool quit;
+
+        pthread_mutex_lock(&w->lock);
+        quit = w->quit;
+        pthread_mutex_unlock(&w->lock);
+        if (quit || atomic_load(&stop_requested))
+            return;
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Runs j (through the local cache) into a result record. */
+static wres_t *run_one(wproc_t *w, wthread_t *t, const wjob_t *j)
+{
     arena_t *a = arena_pool_get(w->pool);
     st_err_t err = {0};
     span_t out = {0};
+    bool hit = false;
     st_rc_t rc;
     wres_t *r;
-    uint64_t one = 1;
 
-    if (poison != NULL && *poison != '\0' &&
-        memmem(j->job.input.ptr, j->job.input.len, poison, strlen(poison)) != NULL)
-        abort(); /* the test hook: this job kills its worker */
     if (a == NULL)
         rc = st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
     else
-        rc = jobs_run(sc, j->job.kind, j->job.input, a, &out, &err);
+        rc = wcache_run(w->cache, t->scanner, j->job.kind, j->job.input, a, &out, &hit, &err);
     r = make_result(j, rc, out, &err);
     if (a != NULL)
         arena_pool_put(w->pool, a);
-    if (r == NULL) /* out of memory: the coordinator retries it when we are dropped */
+    atomic_fetch_add(&w->ran, 1);
+    if (hit)
+        atomic_fetch_add(&w->hits, 1);
+    return r;
+}
+
+static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
+{
+    wres_t *r;
+    uint64_t one = 1;
+
+    if (input_has(j, w->opts->crash_on))
+        abort(); /* the test hook: this job kills its worker */
+    atomic_store(&t->job_id, j->job.id);
+    atomic_store(&t->job_kind, j->job.kind);
+    atomic_store(&t->job_len, j->job.input.len);
+    atomic_store(&t->since, now_ms());
+    if (input_has(j, w->opts->hang_on)) {
+        hang(w); /* the test hook: this job never ends */
+        r = NULL;
+    } else {
+        r = run_one(w, t, j);
+    }
+    atomic_store(&t->since, 0);
+    if (r == NULL) /* out of memory (or the hook): the coordinator's deadline retries it */
         return;
     pthread_mutex_lock(&w->lock);
     r->next = w->done;
@@ -160,15 +223,6 @@ static void run_job(wproc_t *w, scanner_t *sc, wjob_t *j)
         /* the counter cannot overflow at our rates; nothing to do */
     }
 }
-
-typedef struct {
-    wproc_t *w;
-    scanner_t *scanner;
-    pthread_t tid;
-    bool started;
-    unsigned index;
-    const place_plan_t *plan; /* NULL: unpinned */
-} wthread_t;
 
 static void *thread_main(void *arg)
 {
@@ -195,7 +249,7 @@ static void *thread_main(void *arg)
         if (w->todo == NULL)
             w->todo_tail = NULL;
         pthread_mutex_unlock(&w->lock);
-        run_job(w, t->scanner, j);
+        run_job(w, t, j);
         batch_unref(j->batch);
         st_free(j);
     }
@@ -468,11 +522,36 @@ static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
     return out;
 }
 
+/* A job running past the limit: its thread is stuck (a bug in the
+ * analysis, or a pathological input), and a thread cannot be stopped from
+ * outside. The process ends without BYE, so that the coordinator counts
+ * the job as lost with its worker, and whoever started it starts another.
+ * What the cache holds back is committed first. */
+static void check_stuck(wproc_t *w, uint64_t now)
+{
+    for (unsigned i = 0; i < w->threads; i++) {
+        wthread_t *t = &w->ts[i];
+        uint64_t since = atomic_load(&t->since);
+
+        if (since == 0 || now < since || now - since <= w->opts->job_limit_ms)
+            continue;
+        say(w,
+            "job %llu (%s, input of %zu bytes) has run for %llu ms, over the limit of %u ms: "
+            "its thread is stuck; exiting with status %d so that a fresh worker takes over",
+            (unsigned long long)atomic_load(&t->job_id), jobs_kind_name(atomic_load(&t->job_kind)),
+            atomic_load(&t->job_len), (unsigned long long)(now - since), w->opts->job_limit_ms,
+            WPROC_EXIT_STUCK);
+        wcache_flush(w->cache);
+        _exit(WPROC_EXIT_STUCK);
+    }
+}
+
 /* Heartbeat due, or the coordinator silent too long (MSG_RECONNECT). */
 static msg_outcome_t timers(wproc_t *w)
 {
     uint64_t now = now_ms();
 
+    check_stuck(w, now);
     if (now - w->last_recv > w->opts->timeout_ms)
         return MSG_RECONNECT;
     if (now - w->last_send >= w->opts->heartbeat_ms) {
@@ -557,13 +636,32 @@ static void stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
 static void say_bye(wproc_t *w)
 {
     int linger = 500; /* time for the BYE to leave */
+    char reason[128];
 
     if (w->sock == NULL)
         return;
+    snprintf(reason, sizeof reason, "worker stopping after %llu jobs, %llu from its local cache",
+             (unsigned long long)atomic_load(&w->ran), (unsigned long long)atomic_load(&w->hits));
     buf_reset(&w->out);
-    if (proto_encode_bye(&w->out, "worker stopping") == ST_OK)
+    if (proto_encode_bye(&w->out, reason) == ST_OK)
         send_out(w);
     zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger);
+}
+
+/* The line at exit: jobs run, and what the local cache did. */
+static void say_stats(wproc_t *w)
+{
+    unsigned long long ran = atomic_load(&w->ran);
+    wcache_stats_t st;
+
+    if (w->cache == NULL) {
+        say(w, "stopped after %llu jobs; local cache off", ran);
+        return;
+    }
+    wcache_stats(w->cache, &st);
+    say(w, "stopped after %llu jobs; local cache %s: %llu hits (%llu from disk), %llu misses", ran,
+        !st.disk ? "in memory" : w->opts->cache_dir, (unsigned long long)st.hits,
+        (unsigned long long)st.disk_hits, (unsigned long long)st.misses);
 }
 
 static void free_results(wproc_t *w)
@@ -596,6 +694,7 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     opts.heartbeat_ms = opts.heartbeat_ms == 0 ? 500 : opts.heartbeat_ms;
     opts.timeout_ms = opts.timeout_ms == 0 ? 3000 : opts.timeout_ms;
     opts.backoff_max_ms = opts.backoff_max_ms == 0 ? 5000 : opts.backoff_max_ms;
+    opts.job_limit_ms = opts.job_limit_ms == 0 ? WPROC_JOB_LIMIT_MS : opts.job_limit_ms;
     w.log = opts.log != NULL ? opts.log : stderr;
     if (gethostname(w.host, sizeof w.host) != 0)
         snprintf(w.host, sizeof w.host, "unknown");
@@ -612,6 +711,11 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         goto out;
     }
     w.threads = n;
+    w.ts = ts;
+    if (!opts.no_cache &&
+        (rc = wcache_open(&(wcache_opts_t){.dir = opts.cache_dir, .mem_budget = opts.cache_mem},
+                          &w.cache, err)) != ST_OK)
+        goto out;
     /* the placement plan: a core per thread (round-robin past the cores) */
     {
         place_opts_t po = place_opts_default();
@@ -636,7 +740,9 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         say_bye(&w);
     }
     stop_threads(&w, ts, n);
+    say_stats(&w);
 out:
+    wcache_destroy(&w.cache);
     place_plan_destroy(&plan);
     place_topology_destroy(&topo);
     new_epoch(&w);

@@ -19,6 +19,12 @@
  * error. wproc_stop (from a signal handler) ends it cleanly: BYE, the
  * running jobs finish, the threads are joined.
  *
+ * A job the worker has run before is answered from its local cache
+ * (worker/wcache.h), in memory and, with a cache directory, on disk; the
+ * counts are on the log line it writes when it stops. A job that runs past
+ * job_limit_ms ends the process (see the option): a thread that hangs
+ * would otherwise hold its slot for good.
+ *
  * One main thread owns the socket; the analysis threads touch only the job
  * queue, the result list and an eventfd that wakes the main thread. */
 #ifndef STRATA_WPROC_H
@@ -28,6 +34,10 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+
+/* Exit status of a worker that ended itself because a job was stuck. */
+#define WPROC_EXIT_STUCK 3
+#define WPROC_JOB_LIMIT_MS 240000u
 
 typedef struct {
     const char *connect;     /* "ipc:///path" or "tcp://host:port" */
@@ -39,6 +49,22 @@ typedef struct {
     /* Test hook: a job whose input contains this string aborts the process
      * (a poison pill for the retry tests). NULL: none. */
     const char *crash_on;
+    /* Test hook: a job whose input contains this string hangs (until the
+     * worker stops), as a job stuck in the analysis would. NULL: none. */
+    const char *hang_on;
+    /* The worker-local cache (worker/wcache.h): a job this worker has run
+     * before is answered from it. no_cache: none. cache_dir: its disk tier,
+     * kept across restarts (NULL: memory only). cache_mem: the memory
+     * tier's budget in bytes (0: 64 MiB). */
+    bool no_cache;
+    const char *cache_dir;
+    size_t cache_mem;
+    /* A job running longer than this means its thread is stuck: the worker
+     * says which job on the log and exits with WPROC_EXIT_STUCK, so that
+     * whoever started it starts a fresh one (the coordinator gives a job
+     * that outlives its deadline to another worker; its default deadline
+     * is half of this). 0: WPROC_JOB_LIMIT_MS. */
+    unsigned job_limit_ms;
     FILE *log; /* where reconnections and refusals are said; NULL: stderr */
     /* CurveZMQ (Z85, 40 characters each): the coordinator's public key and
      * this worker's key pair. NULL server_key: no encryption (ipc://,

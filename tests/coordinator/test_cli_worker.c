@@ -56,3 +56,35 @@ TEST(cli_worker_refuses_bad_arguments)
     CHECK(parse(3, stray, &w, &err) == ST_EINVAL);
     CHECK(strstr(err.msg, "unexpected argument 'extra'") != NULL);
 }
+
+TEST(cli_worker_cache_and_job_limit_options)
+{
+    char *a1[] = {"--connect",       "ipc:///s",    "--cache-dir", "/var/cache/w",
+                  "--cache-mem=16M", "--job-limit", "30"};
+    char *a2[] = {"--connect", "ipc:///s", "--no-cache"};
+    char *both[] = {"--connect", "ipc:///s", "--no-cache", "--cache-dir", "/x"};
+    char *nodir[] = {"--connect", "ipc:///s", "--cache-dir"};
+    char *badmem[] = {"--connect", "ipc:///s", "--cache-mem", "lots"};
+    char *zerolimit[] = {"--connect", "ipc:///s", "--job-limit", "0"};
+    char *longlimit[] = {"--connect", "ipc:///s", "--job-limit", "86401"};
+    cli_worker_t w;
+    st_err_t err = {0};
+
+    REQUIRE(parse(7, a1, &w, NULL) == ST_OK);
+    CHECK_STREQ(w.cache_dir, "/var/cache/w");
+    CHECK_EQ_INT(w.cache_mem, 16 << 20);
+    CHECK_EQ_INT(w.job_limit_s, 30);
+    CHECK(!w.no_cache);
+    REQUIRE(parse(3, a2, &w, NULL) == ST_OK);
+    CHECK(w.no_cache && w.cache_dir == NULL && w.job_limit_s == 0);
+    CHECK(parse(5, both, &w, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "--no-cache") != NULL);
+    CHECK(parse(3, nodir, &w, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "--cache-dir") != NULL);
+    CHECK(parse(4, badmem, &w, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "--cache-mem") != NULL);
+    CHECK(parse(4, zerolimit, &w, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "--job-limit") != NULL);
+    CHECK(parse(4, longlimit, &w, &err) == ST_EINVAL);
+    CHECK(strstr(cli_worker_usage(), "--cache-dir DIR") != NULL);
+}

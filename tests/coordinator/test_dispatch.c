@@ -233,7 +233,10 @@ static size_t n_identical(const jobset_t *js)
 typedef struct {
     char addr[128];
     char strata[PATH_MAX + 16];
-    const char *crash_on; /* STRATA_TEST_CRASH_ON for the workers */
+    const char *crash_on;  /* STRATA_TEST_CRASH_ON for the workers */
+    const char *hang_on;   /* STRATA_TEST_HANG_ON for the workers */
+    const char *job_limit; /* --job-limit SECONDS; NULL: the default */
+    size_t exits_stuck;    /* workers reaped with status WPROC_EXIT_STUCK */
     const char *threads;
     char errlog[128]; /* the workers' stderr goes here when set, else /dev/null */
     pid_t pid[MAX_WORKERS];
@@ -276,8 +279,12 @@ static pid_t spawn(fleet_t *f)
             setenv("STRATA_TEST_CRASH_ON", f->crash_on, 1);
         else
             unsetenv("STRATA_TEST_CRASH_ON");
+        if (f->hang_on != NULL)
+            setenv("STRATA_TEST_HANG_ON", f->hang_on, 1);
+        else
+            unsetenv("STRATA_TEST_HANG_ON");
         execl(f->strata, "strata", "worker", "--connect", f->addr, "--threads", f->threads,
-              (char *)NULL);
+              f->job_limit != NULL ? "--job-limit" : (char *)NULL, f->job_limit, (char *)NULL);
         _exit(127);
     }
     if (pid > 0)
@@ -297,8 +304,13 @@ static bool fleet_start(fleet_t *f, size_t n)
 static void fleet_check(fleet_t *f)
 {
     for (size_t i = 0; i < f->n; i++) {
-        if (f->pid[i] > 0 && waitpid(f->pid[i], NULL, WNOHANG) == f->pid[i])
-            f->pid[i] = f->respawn ? spawn(f) : 0;
+        int status;
+
+        if (f->pid[i] <= 0 || waitpid(f->pid[i], &status, WNOHANG) != f->pid[i])
+            continue;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == WPROC_EXIT_STUCK)
+            f->exits_stuck++;
+        f->pid[i] = f->respawn ? spawn(f) : 0;
     }
 }
 
@@ -397,6 +409,11 @@ static bool workers_exactly(const dispatch_stats_t *st, size_t n)
 static bool refused_at_least(const dispatch_stats_t *st, size_t n)
 {
     return st->refused >= n;
+}
+
+static bool stuck_exactly(const dispatch_stats_t *st, size_t n)
+{
+    return st->stuck == n;
 }
 
 static bool joined_at_least(const dispatch_stats_t *st, size_t n)
@@ -590,6 +607,118 @@ TEST(dispatch_poison_pill_is_retried_three_times_then_reported)
     /* the pill ran once and was retried 3 times: 4 workers died for it */
     CHECK_EQ_INT(f.spawned, 2 + 4);
     CHECK(log_has(log, "given up after 4 lost workers"));
+    CHECK(fleet_stop(&f));
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    log_restore(&log);
+}
+
+/* A job that hangs its worker's thread (the worker keeps heartbeating):
+ * past the deadline it is retried elsewhere, 4 attempts in all, then
+ * reported as timed out; the hung threads stay counted busy, and the other
+ * jobs, and jobs submitted afterwards, all complete on the free slots. */
+TEST(dispatch_hung_job_times_out_and_its_slots_stay_busy)
+{
+    jobset_t js, more;
+    fleet_t f;
+    dispatch_t *d;
+    dispatch_stats_t st;
+    st_err_t err = {0};
+    static const char hang[] = "x = 1  # STRATA-HANG\n";
+    size_t pill;
+    buf_t in;
+    scanner_t *sc = scanner_new();
+    FILE *log = log_to_file();
+
+    REQUIRE(sc != NULL);
+    REQUIRE(make_jobs(&js, 20, 20));
+    buf_init(&in);
+    REQUIRE(jobs_scan_input(&in, SCAN_KIND_PY, NULL, (const uint8_t *)hang, sizeof hang - 1,
+                            NULL) == ST_OK);
+    pill = js.n;
+    REQUIRE(add_job(&js, sc, JOBS_SCAN, in.data, in.len));
+    buf_free(&in);
+    scanner_destroy(&sc);
+    fleet_init(&f, "hang");
+    f.hang_on = "STRATA-HANG";
+    f.threads = "3"; /* 6 slots: the 4 attempts hang 4, 2 stay free */
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr, .job_timeout_ms = 2000}, &err);
+    REQUIRE(d != NULL);
+    REQUIRE(fleet_start(&f, 2));
+    REQUIRE(poll_until(d, NULL, workers_at_least, 2));
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, NULL));
+    CHECK(js.done[pill] && js.status[pill] == DISPATCH_LOST);
+    CHECK(js.got[pill].data != NULL && strstr((char *)js.got[pill].data, "timed out"));
+    CHECK_EQ_INT(n_identical(&js), js.n - 1);
+    CHECK_EQ_INT(js.twice, 0);
+    dispatch_stats(d, &st);
+    CHECK_EQ_INT(st.lost, 1);
+    CHECK(st.timeouts >= 4);
+    CHECK(log_has(log, "timed out on worker"));
+    /* the 4 hung threads never answer: their slots stay busy */
+    CHECK(poll_until(d, NULL, stuck_exactly, 4));
+    CHECK_EQ_INT(f.spawned, 2); /* nobody died */
+    /* the free slots still run new jobs */
+    REQUIRE(make_jobs(&more, 5, 5));
+    REQUIRE(submit_all(d, &more));
+    CHECK(run_all(d, &more, NULL));
+    CHECK_EQ_INT(n_identical(&more), more.n);
+    CHECK(fleet_stop(&f)); /* the hung threads end with the worker: exit 0 */
+    dispatch_destroy(&d);
+    jobset_free(&js);
+    jobset_free(&more);
+    log_restore(&log);
+}
+
+/* A worker whose job runs past --job-limit exits with status 3, naming the
+ * job; restarted (as single-host mode does), it takes the other jobs. The
+ * dispatcher's deadline is longer here: the worker's limit acts first, so
+ * the job is lost with its workers and then given up. */
+TEST(dispatch_worker_exits_when_a_job_runs_past_its_limit)
+{
+    jobset_t js;
+    fleet_t f;
+    dispatch_t *d;
+    st_err_t err = {0};
+    static const char hang[] = "y = 2  # STRATA-HANG\n";
+    size_t pill;
+    buf_t in;
+    scanner_t *sc = scanner_new();
+    FILE *log = log_to_file();
+
+    REQUIRE(sc != NULL);
+    REQUIRE(make_jobs(&js, 3, 3));
+    buf_init(&in);
+    REQUIRE(jobs_scan_input(&in, SCAN_KIND_PY, NULL, (const uint8_t *)hang, sizeof hang - 1,
+                            NULL) == ST_OK);
+    pill = js.n;
+    REQUIRE(add_job(&js, sc, JOBS_SCAN, in.data, in.len));
+    buf_free(&in);
+    scanner_destroy(&sc);
+    fleet_init(&f, "limit");
+    snprintf(f.errlog, sizeof f.errlog, "/tmp/strata-test-%ld-limit.err", (long)getpid());
+    unlink(f.errlog);
+    f.hang_on = "STRATA-HANG";
+    f.job_limit = "1";
+    f.respawn = true;
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr, .max_retries = 1, .job_timeout_ms = 600000},
+                     &err);
+    REQUIRE(d != NULL);
+    REQUIRE(fleet_start(&f, 1));
+    REQUIRE(submit_all(d, &js));
+    CHECK(run_all(d, &js, &f));
+    CHECK(js.done[pill] && js.status[pill] == DISPATCH_LOST);
+    CHECK(js.got[pill].data != NULL && strstr((char *)js.got[pill].data, "lost with its worker"));
+    CHECK_EQ_INT(n_identical(&js), js.n - 1);
+    /* two attempts, two workers ended themselves */
+    for (double end = now_s() + WAIT_S; f.exits_stuck < 2 && now_s() < end; usleep(50000))
+        fleet_check(&f);
+    CHECK_EQ_INT(f.exits_stuck, 2);
+    CHECK(poll_until(d, &f, joined_at_least, 3)); /* the last one is up: it can stop cleanly */
+    CHECK(file_has(f.errlog, "(scan, input of"));
+    CHECK(file_has(f.errlog,
+                   "over the limit of 1000 ms: its thread is stuck; exiting with status 3"));
     CHECK(fleet_stop(&f));
     dispatch_destroy(&d);
     jobset_free(&js);

@@ -2,7 +2,8 @@
 # test_worker.sh - end-to-end tests of `strata worker` as a command: its
 # usage errors and exit statuses, its help, and a clean exit 0 on SIGTERM
 # and SIGINT even with no coordinator there (it keeps trying to connect
-# and says so on stderr). The protocol itself is tested with a dispatcher
+# and says so on stderr), and its local cache kept on disk across a
+# restart (--cache-dir). The protocol itself is tested with a dispatcher
 # in tests/coordinator/test_dispatch.c.
 #
 # Usage: bash test_worker.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
@@ -68,6 +69,74 @@ same_rc=$?
 has "says it reconnects" "$(cat "$tmp/w.err")" "no heartbeat from the coordinator for 3000 ms; reconnecting to ipc://$tmp/silent in 250 ms"
 has "backs off" "$(cat "$tmp/w.err")" "reconnecting to ipc://$tmp/silent in 500 ms"
 if [ "$same_rc" -eq 0 ]; then pass; else fail "worker after reconnecting: exit $same_rc"; fi
+
+# ---- the local cache ---------------------------------------------------------
+# A worker restarted with the same --cache-dir answers a job it ran before
+# from disk: each run has a fresh coordinator (memory cache only), so the
+# jobs do reach the worker, and the worker's last line counts the hits.
+
+wait_for() { # FILE TEXT: until FILE holds TEXT (at most 30 s)
+    for _ in $(seq 1 300); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# cached_run N: a coordinator, a worker with the cache in $tmp/wcache, one
+# submit of $tmp/proj; the worker's log in $tmp/cw$N.log.
+cached_run() {
+    local n=$1 coord worker
+    "$strata" coordinator --bind "ipc://$tmp/c$n" 2>"$tmp/cc$n.log" &
+    coord=$!
+    wait_for "$tmp/cc$n.log" "clients on" || fail "coordinator $n did not start"
+    "$strata" worker --connect "ipc://$tmp/c$n.workers" --threads 1 --cache-dir "$tmp/wcache" \
+        2>"$tmp/cw$n.log" &
+    worker=$!
+    wait_for "$tmp/cw$n.log" "working for" || fail "worker $n did not connect"
+    timeout 60 "$strata" submit --coordinator "ipc://$tmp/c$n" proj >"$tmp/cs$n.out" 2>/dev/null
+    echo $? >"$tmp/cs$n.rc"
+    kill -TERM "$worker"
+    wait "$worker"
+    echo $? >"$tmp/cw$n.rc"
+    kill -TERM "$coord"
+    wait "$coord"
+}
+
+cp -r "$repo/tests/data/projects/calls" "$tmp/proj"
+n_files=$(find "$tmp/proj" -name '*.py' | wc -l)
+cached_run 1
+cached_run 2
+if cmp -s "$tmp/cs1.out" "$tmp/cs2.out" && [ "$(cat "$tmp/cs1.rc")" = "$(cat "$tmp/cs2.rc")" ]; then
+    pass
+else
+    fail "the cached run's report differs from the first: $(diff "$tmp/cs1.out" "$tmp/cs2.out")"
+fi
+"$strata" check --no-cache --no-workers proj >"$tmp/check.out" 2>/dev/null
+if cmp -s "$tmp/check.out" "$tmp/cs2.out"; then pass; else fail "cached run differs from check"; fi
+for n in 1 2; do
+    if [ "$(cat "$tmp/cw$n.rc")" -eq 0 ]; then pass; else fail "cached worker $n: exit $(cat "$tmp/cw$n.rc")"; fi
+done
+# first run: every scan a miss; second: at least every scan a hit, from disk
+line1=$(grep "stopped after" "$tmp/cw1.log")
+line2=$(grep "stopped after" "$tmp/cw2.log")
+has "first run's cache line" "$line1" "local cache $tmp/wcache: 0 hits (0 from disk)"
+hits=$(printf '%s' "$line2" | sed -n 's/.*: \([0-9]*\) hits (\([0-9]*\) from disk), \([0-9]*\) misses.*/\1 \2 \3/p')
+read -r h d m <<<"$hits"
+if [ -n "$hits" ] && [ "$h" -ge "$n_files" ] && [ "$d" -eq "$h" ] && [ "$m" -eq 0 ]; then
+    pass
+else
+    fail "second run not answered from disk ($n_files files): $line2"
+fi
+
+# --no-cache: the line says so
+"$strata" worker --connect "ipc://$tmp/nobody-nc" --threads 1 --no-cache 2>"$tmp/nc.log" &
+pid=$!
+wait_for "$tmp/nc.log" "reconnecting" >/dev/null
+kill -TERM "$pid"
+wait "$pid"
+has "no cache" "$(cat "$tmp/nc.log")" "local cache off"
+expect "no-cache with cache-dir" 2 worker --connect "ipc://$tmp/s" --no-cache --cache-dir "$tmp/x"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
