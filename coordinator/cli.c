@@ -58,6 +58,9 @@ static const char check_usage[] =
     "                        on this host, when there is enough to scan)\n"
     "  --workers N           worker processes to start (default 1, 1 to 64); each\n"
     "                        runs --jobs threads\n"
+    "  --job-timeout SECONDS a job a worker has not answered in this long is\n"
+    "                        retried on another (3 retries, then an E902 on its\n"
+    "                        file); default 120\n"
     "  --durability MODE     memory (no disk), buffered (default: committed in\n"
     "                        batches) or strict (synced before going on)\n"
     "  --root DIR            a search root for module names and imports\n"
@@ -274,6 +277,25 @@ static st_rc_t set_workers(cli_check_t *cfg, const char *flag, const char *value
     return ST_OK;
 }
 
+/* Seconds for --job-timeout: 1 to a day. */
+static bool parse_job_timeout(const char *v, unsigned *out)
+{
+    size_t n;
+
+    if (!parse_size(v, 86400, &n) || n == 0)
+        return false;
+    *out = (unsigned)n;
+    return true;
+}
+
+static st_rc_t set_job_timeout(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (!parse_job_timeout(value, &cfg->job_timeout_s))
+        return st_fail(err, ST_EINVAL,
+                       "invalid value '%s' for %s (expected seconds from 1 to 86400)", value, flag);
+    return ST_OK;
+}
+
 static st_rc_t set_no_cache(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
 {
     (void)flag, (void)value, (void)err;
@@ -325,21 +347,14 @@ static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, s
 }
 
 static const cli_option_t options[] = {
-    {"format", 0, true, set_format},
-    {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},
-    {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude},
-    {"max-file-size", 0, true, set_max_file_size},
-    {"cache-dir", 0, true, set_cache_dir},
-    {"no-cache", 0, false, set_no_cache},
-    {"no-workers", 0, false, set_no_workers},
-    {"workers", 0, true, set_workers},
-    {"durability", 0, true, set_durability},
-    {"quiet", 'q', false, set_quiet},
-    {"root", 0, true, set_root},
-    {"explain", 0, false, set_explain},
-    {"help", 'h', false, set_help},
+    {"format", 0, true, set_format},           {"jobs", 'j', true, set_jobs},
+    {"select", 0, true, set_select},           {"ignore", 0, true, set_ignore},
+    {"exclude", 0, true, set_exclude},         {"max-file-size", 0, true, set_max_file_size},
+    {"cache-dir", 0, true, set_cache_dir},     {"no-cache", 0, false, set_no_cache},
+    {"no-workers", 0, false, set_no_workers},  {"workers", 0, true, set_workers},
+    {"job-timeout", 0, true, set_job_timeout}, {"durability", 0, true, set_durability},
+    {"quiet", 'q', false, set_quiet},          {"root", 0, true, set_root},
+    {"explain", 0, false, set_explain},        {"help", 'h', false, set_help},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -847,6 +862,9 @@ static const char coordinator_usage[] =
     "  --insecure            allow binding an address other than loopback or\n"
     "                        ipc:// without authentication\n"
     "  --jobs N              threads for the check jobs (default: online CPUs)\n"
+    "  --job-timeout SECONDS a job a worker has not answered in this long is\n"
+    "                        retried on another (3 retries, then an E902 on its\n"
+    "                        file); default 120\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error or cannot bind\n";
@@ -870,10 +888,10 @@ st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *ou
         const char *arg = argv[i], *v;
         bool missing;
         const char **slot = NULL;
-        static const char *const names[] = {"--bind", "--workers-bind", "--cache-dir",
-                                            "--keys", "--allow",        "--jobs"};
-        const char **slots[] = {&c.bind,     &c.workers_bind, &c.cache_dir,
-                                &c.keys_dir, &c.allow_dir,    NULL};
+        static const char *const names[] = {"--bind",  "--workers-bind", "--cache-dir",  "--keys",
+                                            "--allow", "--jobs",         "--job-timeout"};
+        const char **slots[] = {
+            &c.bind, &c.workers_bind, &c.cache_dir, &c.keys_dir, &c.allow_dir, NULL, NULL};
 
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             c.help = true;
@@ -892,7 +910,11 @@ st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *ou
                 return st_fail(err, ST_EINVAL,
                                "option '%s' needs an address: ipc:///path or tcp://host:port",
                                names[k]);
-            if (slots[k] == NULL) {
+            if (slots[k] == NULL && k == 6) {
+                if (!parse_job_timeout(v, &c.job_timeout_s))
+                    return st_fail(err, ST_EINVAL,
+                                   "option '--job-timeout' needs seconds, 1 to 86400");
+            } else if (slots[k] == NULL) {
                 char *end;
                 unsigned long n = strtoul(v, &end, 10);
                 if (*end != '\0' || v[0] == '-' || n > CLI_MAX_JOBS)

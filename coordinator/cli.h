@@ -55,6 +55,8 @@ typedef struct {
     bool no_cache;               /* --no-cache */
     bool no_workers;             /* --no-workers: scan in this process only */
     unsigned workers;            /* --workers N: worker processes; 0: the default */
+    unsigned job_timeout_s;      /* --job-timeout: seconds a worker may take on a job
+                                    before it is retried elsewhere; 0: the default */
     cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
@@ -172,6 +174,7 @@ typedef struct {
     const char *allow_dir;    /* --allow DIR (*.pub); required with --keys */
     bool insecure;            /* --insecure */
     unsigned jobs;            /* --jobs N: check threads; 0: online CPUs */
+    unsigned job_timeout_s;   /* --job-timeout SECONDS; 0: the dispatcher's default */
     bool help;
 } cli_coordinator_t;
 

@@ -103,3 +103,26 @@ TEST(cli_submit_refusals)
     CHECK(s.help);
     CHECK(strstr(cli_submit_usage(), "--coordinator ADDR") != NULL);
 }
+
+TEST(cli_job_timeout_on_check_and_coordinator)
+{
+    char *check_ok[] = {"--job-timeout", "30", "."};
+    char *check_zero[] = {"--job-timeout=0", "."};
+    char *check_word[] = {"--job-timeout", "soon"};
+    char *coord_ok[] = {"--bind", "ipc:///s", "--job-timeout=45"};
+    char *coord_big[] = {"--bind", "ipc:///s", "--job-timeout", "86401"};
+    cli_check_t cfg;
+    cli_coordinator_t c;
+    st_err_t err = {0};
+
+    REQUIRE(cli_parse_check(3, check_ok, &cfg, &err) == ST_OK);
+    CHECK_EQ_INT(cfg.job_timeout_s, 30);
+    cli_check_free(&cfg);
+    CHECK(cli_parse_check(2, check_zero, &cfg, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "--job-timeout") != NULL);
+    CHECK(cli_parse_check(2, check_word, &cfg, &err) == ST_EINVAL);
+    REQUIRE(cli_parse_coordinator(3, coord_ok, &c, &err) == ST_OK);
+    CHECK_EQ_INT(c.job_timeout_s, 45);
+    CHECK(cli_parse_coordinator(4, coord_big, &c, &err) == ST_EINVAL);
+    CHECK(strstr(err.msg, "needs seconds") != NULL);
+}
