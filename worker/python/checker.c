@@ -11,10 +11,12 @@
  *
  * "Different forks" (pyflakes' rule that `try: import x / except: x = None`
  * is no redefinition) is answered from a small tree of if/try branches built
- * during the walk, not from parent pointers on every node. */
-#include "checker.h"
-
-#include "common/intern.h"
+ * during the walk, not from parent pointers on every node.
+ *
+ * The checks that need nothing of the walk but a node live apart:
+ * checker_dict.c (F601, F602).
+ * checker_int.h holds what the files share. */
+#include "worker/python/checker_int.h"
 #include "worker/python/formats.h"
 #include "worker/python/noqa.h"
 
@@ -54,66 +56,9 @@ static const char *const builtin_names[] = {
     "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip",
     /* pyflakes' _MAGIC_GLOBALS */
     "__file__", "__builtins__", "__annotations__", "WindowsError"};
-#define N_BUILTINS ((uint32_t)(sizeof builtin_names / sizeof builtin_names[0]))
 
-/* Names the checker compares against, interned right after the builtins. */
-// clang-format off
-#define WELL_KNOWN(X)                                                                              \
-    X(ALL, "__all__")                                                                              \
-    X(CLASS_, "__class__")                                                                         \
-    X(PATH, "__path__")                                                                            \
-    X(MODULE_, "__module__")                                                                       \
-    X(QUALNAME, "__qualname__")                                                                    \
-    X(UNDERSCORE, "_")                                                                             \
-    X(OVERLOAD, "overload")                                                                        \
-    X(LITERAL, "Literal")                                                                          \
-    X(ANNOTATED, "Annotated")                                                                      \
-    X(TYPEALIAS, "TypeAlias")                                                                      \
-    X(CAST, "cast")                                                                                \
-    X(TYPEVAR, "TypeVar")                                                                          \
-    X(NAMEDTUPLE, "NamedTuple")                                                                    \
-    X(TYPEDDICT, "TypedDict")                                                                      \
-    X(TB_HIDE, "__tracebackhide__")                                                                \
-    X(TB_INFO, "__traceback_info__")                                                               \
-    X(TB_SUPP, "__traceback_supplement__")                                                         \
-    X(GETATTR_, "__getattr__")                                                                     \
-    X(TYPE_CHECKING, "TYPE_CHECKING")                                                              \
-    X(EXTEND, "extend")                                                                            \
-    X(APPEND, "append")                                                                            \
-    X(BOUND, "bound")                                                                              \
-    X(TYPING, "typing")                                                                            \
-    X(TYPING_EXT, "typing_extensions")                                                             \
-    X(ANNOTATIONS_F, "annotations")                                                                \
-    X(KW_FIRST, "and")                                                                             \
-    X(KW_AS, "as")                                                                                 \
-    X(KW_ASSERT, "assert")                                                                         \
-    X(KW_ASYNC, "async")                                                                           \
-    X(KW_AWAIT, "await")                                                                           \
-    X(KW_BREAK, "break")                                                                           \
-    X(KW_CLASS, "class")                                                                           \
-    X(KW_CONTINUE, "continue")                                                                     \
-    X(KW_DEF, "def")                                                                               \
-    X(KW_DEL, "del")                                                                               \
-    X(KW_ELIF, "elif")                                                                             \
-    X(KW_ELSE, "else")                                                                             \
-    X(KW_EXCEPT, "except")                                                                         \
-    X(KW_FINALLY, "finally")                                                                       \
-    X(KW_FOR, "for")                                                                               \
-    X(KW_FROM, "from")                                                                             \
-    X(KW_GLOBAL, "global")                                                                         \
-    X(KW_IF, "if") X(KW_IMPORT, "import") X(KW_IN, "in") X(KW_IS, "is") X(KW_LAMBDA, "lambda")     \
-        X(KW_NONLOCAL, "nonlocal") X(KW_NOT, "not") X(KW_OR, "or") X(KW_PASS, "pass")              \
-            X(KW_RAISE, "raise") X(KW_RETURN, "return") X(KW_TRY, "try") X(KW_WHILE, "while")      \
-                X(KW_WITH, "with") X(KW_LAST, "yield")
-// clang-format on
-
-enum {
-    WK__FIRST = N_BUILTINS - 1,
-#define WK_ENUM(k, s) WK_##k,
-    WELL_KNOWN(WK_ENUM)
-#undef WK_ENUM
-        WK__END
-};
+_Static_assert(sizeof builtin_names / sizeof builtin_names[0] == N_BUILTINS,
+               "N_BUILTINS in checker_int.h counts builtin_names");
 
 static const char *const well_known_names[] = {
 #define WK_STR(k, s) s,
@@ -134,184 +79,9 @@ static const char *const future_features[] = {
     "nested_scopes",  "generators",       "division",       "absolute_import", "with_statement",
     "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop",  "annotations"};
 
-/* ---- bindings and scopes --------------------------------------------- */
-
-typedef enum {
-    B_BUILTIN,
-    B_ARGUMENT,
-    B_BINDING,
-    B_ASSIGNMENT,
-    B_NAMEDEXPR,
-    B_ANNOTATION,
-    B_EXPORT,
-    B_FUNCTION,
-    B_CLASS,
-    B_IMPORT,
-    B_SUBMODULE,
-    B_FROM,
-    B_STAR,
-    B_FUTURE
-} bkind_t;
-
-typedef enum { SC_MODULE, SC_CLASS, SC_FUNCTION, SC_GENERATOR } sckind_t;
-
-typedef struct scope scope_t;
-typedef struct redef redef_t;
-
-typedef struct binding {
-    uint32_t name;
-    uint8_t kind;
-    bool parent_is_for;  /* bound as a for-loop target (F402) */
-    bool overload;       /* a def decorated with typing's overload */
-    bool rebound;        /* module level: not the name's first binding (summary) */
-    bool is_global;      /* a `global` declaration, or a binding of a declared name */
-    bool global_bound;   /* module level: a function or class binds it via `global` */
-    uint32_t line, col;  /* the source's position, 1-based line, 0-based col */
-    uint32_t fnode;      /* branch the source sits in (different forks) */
-    const scope_t *used; /* scope the last use came from; NULL when unused */
-    uint32_t used_line, used_col;
-    uint32_t full;        /* imports: full dotted name (interned) */
-    uint32_t module;      /* from-imports: module as written, dots included */
-    uint32_t real;        /* from-imports: the imported name */
-    int32_t import_index; /* entry in the summary's imports, or -1 */
-    redef_t *redefined;   /* rebindings in nested scopes (imports only) */
-    uint32_t *exports;    /* __all__ */
-    uint32_t n_exports;
-    bool exports_dynamic; /* __all__ is built in a way we do not follow */
-    TSNode def;           /* functions and classes: their node (for the summary) */
-    TSNode decorated;     /* the decorated_definition around def, if any */
-    scope_t *body;        /* classes: their scope */
-} binding_t;
-
-struct redef {
-    redef_t *next;
-    uint32_t line, col;
-    bool is_for;
-};
-
-typedef struct {
-    uint32_t name;
-    binding_t *b;
-} slot_t;
-
-#define SLOT_EMPTY UINT32_MAX
-#define SLOT_TOMB (UINT32_MAX - 1)
-
-struct scope {
-    uint8_t kind;
-    bool import_starred;
-    bool uses_locals;
-    uint32_t cap;  /* power of two */
-    uint32_t fill; /* live + tombstones */
-    uint32_t live;
-    slot_t *slots;
-};
-
-/* A branch point for "different forks": an if or a try, and its parts. */
-typedef struct {
-    uint32_t parent;
-    uint32_t depth;
-    bool is_fork;
-} fnode_t;
-
-typedef enum { D_FUNCTION, D_LAMBDA, D_STRING_ANN, D_ANN_EXPR, D_TYPE_COMMENT } dkind_t;
-
-typedef enum { ANN_NONE = 0, ANN_STRING = 1, ANN_BARE = 2 } annstate_t;
-
-typedef struct {
-    uint8_t kind;
-    TSNode node;
-    scope_t **stack;
-    uint32_t depth;
-    uint32_t fnode;
-    uint32_t cond;   /* enclosing if/while/ifexp count (del is ignored there) */
-    const char *src; /* text the node's positions and names refer to */
-    bool override;   /* report everything at (oline, ocol) */
-    uint32_t oline, ocol;
-    uint32_t eline, ecol; /* string annotations: where a syntax error is reported */
-} defer_t;
-
-/* The use of a builtin, as pyflakes' Builtin binding records it. */
-typedef struct {
-    const scope_t *by;
-    uint32_t line, col;
-} builtin_use_t;
-
-#define CURSOR_BLOCK CHECKER_CURSOR_BLOCK
-#define CURSOR_BLOCKS CHECKER_CURSOR_BLOCKS
-
-/* The exceptions whose handlers guard a try body's uses (summary). */
-enum { GX_ATTRIBUTE, GX_NAME, GX_IMPORT, GX_MODULE_NOT_FOUND, GX_EXCEPTION, GX_BASE, GX__N };
-
-typedef struct {
-    const checker_input_t *in;
-    const lang_t *L;
-    arena_t *a;
-    diag_list_t *diags;
-    summary_t *sum;
-    intern_t *names;
-    const char *src; /* current text: the file, or a string annotation */
-
-    scope_t **stack;
-    uint32_t depth, stack_cap;
-
-    defer_t *deferred;
-    size_t n_deferred, cap_deferred;
-    scope_t **fscopes; /* function scopes to check for F841 at the end */
-    size_t n_fscopes, cap_fscopes;
-    scope_t **dead; /* popped scopes, for F401 and F822 */
-    size_t n_dead, cap_dead;
-
-    fnode_t *fnodes;
-    uint32_t n_fnodes, cap_fnodes, cur_fnode;
-
-    bool *except_stack; /* per try body: does a handler catch NameError */
-    uint32_t n_except, cap_except;
-
-    builtin_use_t *builtin_use; /* last use of each builtin: scope and position */
-    bool *builtin_deleted;
-    uint32_t id_locals, id_print, id_nameerror, id_notimpl;
-
-    uint32_t cond;          /* if/while/ifexp nesting */
-    uint32_t type_checking; /* bodies of `if TYPE_CHECKING:` around the walk */
-    uint32_t loop;          /* loop bodies of the current function or class */
-    uint32_t fblocks;       /* statically nested blocks of the current code unit */
-    uint32_t rec;           /* recursion depth */
-    uint32_t max_rec;
-    uint8_t ann; /* annstate_t */
-    bool in_deferred;
-    bool in_fstring;
-    bool futures_allowed;
-    bool annotations_future;
-    bool override;
-    uint32_t oline, ocol;
-    bool oom;
-    bool too_deep;
-    TSTree **ann_trees;
-    size_t n_ann_trees, cap_ann_trees;
-    checker_cursors_t *curs; /* one cursor per open child loop */
-    uint32_t n_curs_used;
-    TSNode export_value; /* value of the assignment whose targets are being bound */
-    bool in_for;         /* statements being visited sit directly in a for loop */
-    int32_t last_use;    /* summary use recorded by the last name or attribute load */
-
-    /* summary: guarded and stored uses, dynamic namespaces */
-    uint32_t id_hasattr, id_getattr, id_globals, id_vars, id_exec;
-    uint32_t id_guard_exc[GX__N]; /* exceptions whose handler guards a try body */
-    uint32_t try_guard;           /* try bodies whose handlers catch a guard exception */
-    uint32_t try_import;          /* try bodies whose handlers catch ImportError */
-    uint32_t in_test;             /* tests being visited (if/while/ifexp, boolean operands) */
-    uint32_t *guards;             /* names hasattr()/getattr() tested in the open tests */
-    size_t n_guards, cap_guards;
-    bool use_store;   /* the attribute being visited is a target */
-    uint32_t *gextra; /* names bound via `global` without a module binding */
-    uint32_t *gextra_line;
-    size_t n_gextra, cap_gextra, n_gextra_line, cap_gextra_line;
-} checker_t;
-
 /* ---- small helpers ----------------------------------------------------- */
 
-static bool grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem)
+bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem)
 {
     size_t ncap = *cap ? *cap : 16;
     size_t old_bytes, new_bytes;
@@ -334,51 +104,7 @@ static bool grow(checker_t *c, void **items, size_t *cap, size_t need, size_t el
     return true;
 }
 
-#define PUSH(c, arr, n, cap, val)                                                                  \
-    do {                                                                                           \
-        size_t cap_ = (cap);                                                                       \
-        if (grow((c), (void **)&(arr), &cap_, (size_t)(n) + 1, sizeof *(arr))) {                   \
-            (cap) = cap_;                                                                          \
-            (arr)[(n)++] = (val);                                                                  \
-        }                                                                                          \
-    } while (0)
-
-static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
-{
-    return ts_node_child_by_field_id(n, c->L->field_id[f]);
-}
-
-/* First and last child: O(1)-ish where field lookups walk a field map. The
- * grammar puts these fields first or last in every production. */
-static inline TSNode first_child(TSNode n)
-{
-    return ts_node_child(n, 0);
-}
-
-static inline TSNode last_child(TSNode n)
-{
-    uint32_t k = ts_node_child_count(n);
-    while (k > 0) {
-        TSNode ch = ts_node_child(n, --k);
-        if (!ts_node_is_extra(ch))
-            return ch;
-    }
-    return (TSNode){0};
-}
-
-static inline lang_kind_t kind(const checker_t *c, TSNode n)
-{
-    return lang_kind(c->L, n);
-}
-
-static inline const char *text(const checker_t *c, TSNode n, uint32_t *len)
-{
-    uint32_t s = ts_node_start_byte(n), e = ts_node_end_byte(n);
-    *len = e - s;
-    return c->src + s;
-}
-
-static uint32_t intern_bytes(checker_t *c, const char *s, size_t len)
+uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len)
 {
     uint32_t id;
 
@@ -389,22 +115,6 @@ static uint32_t intern_bytes(checker_t *c, const char *s, size_t len)
     return id;
 }
 
-static void syntax_error(checker_t *c, TSNode n, const char *msg);
-
-/* The id of an identifier node. tree-sitter's error recovery sometimes
- * reads a keyword as a name (`else:` alone becomes an annotation); CPython
- * never does, so that is a syntax error. */
-static inline uint32_t name_id(checker_t *c, TSNode n)
-{
-    uint32_t len, id;
-    const char *s = text(c, n, &len);
-
-    id = intern_bytes(c, s, len);
-    if (id >= WK_KW_FIRST && id <= WK_KW_LAST)
-        syntax_error(c, n, "invalid syntax");
-    return id;
-}
-
 static const char *name_str(const checker_t *c, uint32_t id)
 {
     size_t len;
@@ -412,50 +122,13 @@ static const char *name_str(const checker_t *c, uint32_t id)
     return s != NULL ? s : "?";
 }
 
-/* Line (1-based) and column (0-based bytes) of a node, or of the string
- * annotation being checked. */
-static inline void node_pos(const checker_t *c, TSNode n, uint32_t *line, uint32_t *col)
-{
-    if (c->override) {
-        *line = c->oline;
-        *col = c->ocol;
-        return;
-    }
-    TSPoint p = ts_node_start_point(n);
-    *line = p.row + 1;
-    *col = p.column;
-}
-
-#define REPORT(c, n, code, ...)                                                                    \
-    do {                                                                                           \
-        uint32_t l_, k_;                                                                           \
-        node_pos((c), (n), &l_, &k_);                                                              \
-        if (diag_add((c)->diags, l_, k_ + 1, (code), __VA_ARGS__) == NULL)                         \
-            (c)->oom = true;                                                                       \
-    } while (0)
-
 /* An E999 for what CPython rejects and tree-sitter accepted; the scan keeps
  * only the first one and drops every other diagnostic. */
-static void syntax_error(checker_t *c, TSNode n, const char *msg)
+void chk_syntax_error(checker_t *c, TSNode n, const char *msg)
 {
     if (c->override)
         return; /* inside a string annotation: pyflakes' F722 covers it */
     REPORT(c, n, "E999", "SyntaxError: %s", msg);
-}
-
-static inline bool is_importation(const binding_t *b)
-{
-    return b->kind >= B_IMPORT;
-}
-
-static inline bool is_definition(const binding_t *b)
-{
-    return b->kind == B_BUILTIN || b->kind == B_FUNCTION || b->kind == B_CLASS || is_importation(b);
-}
-
-static inline bool is_assignment(const binding_t *b)
-{
-    return b->kind == B_ASSIGNMENT || b->kind == B_NAMEDEXPR;
 }
 
 /* pyflakes' Binding.redefines and its overrides. */
@@ -570,17 +243,12 @@ static binding_t *scope_pop(scope_t *s, uint32_t name)
     }
 }
 
-static inline scope_t *cur(const checker_t *c)
-{
-    return c->stack[c->depth - 1];
-}
-
 static void push_scope(checker_t *c, sckind_t k)
 {
     scope_t *s = scope_new(c, k);
     size_t cap = c->stack_cap;
 
-    if (s == NULL || !grow(c, (void **)&c->stack, &cap, c->depth + 1, sizeof(scope_t *)))
+    if (s == NULL || !chk_grow(c, (void **)&c->stack, &cap, c->depth + 1, sizeof(scope_t *)))
         return;
     c->stack_cap = (uint32_t)cap;
     c->stack[c->depth++] = s;
@@ -613,7 +281,7 @@ static uint32_t fnode_new(checker_t *c, uint32_t parent, bool is_fork)
     size_t cap = c->cap_fnodes;
     uint32_t id = c->n_fnodes;
 
-    if (!grow(c, (void **)&c->fnodes, &cap, (size_t)c->n_fnodes + 1, sizeof(fnode_t)))
+    if (!chk_grow(c, (void **)&c->fnodes, &cap, (size_t)c->n_fnodes + 1, sizeof(fnode_t)))
         return parent;
     c->cap_fnodes = (uint32_t)cap;
     c->fnodes[c->n_fnodes++] = f;
@@ -642,7 +310,7 @@ static bool different_forks(const checker_t *c, uint32_t a, uint32_t b)
  * tree-sitter finds the i-th child by walking from the first, so loops use
  * cursors; one per nesting level of open loops, created once per run. */
 
-static TSTreeCursor *kid_first(checker_t *c, TSNode n)
+TSTreeCursor *chk_kid_first(checker_t *c, TSNode n)
 {
     TSTreeCursor *cu;
     checker_cursors_t *p = c->curs;
@@ -671,16 +339,13 @@ static TSTreeCursor *kid_first(checker_t *c, TSNode n)
     return cu;
 }
 
-static TSTreeCursor *kid_next(checker_t *c, TSTreeCursor *cu)
+TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu)
 {
     if (ts_tree_cursor_goto_next_sibling(cu))
         return cu;
     c->n_curs_used--;
     return NULL;
 }
-
-#define FOR_KIDS(c, n, cu) for (TSTreeCursor *cu = kid_first((c), (n)); cu; cu = kid_next((c), cu))
-#define KID(cu) ts_tree_cursor_current_node(cu)
 
 /* ---- bindings ---------------------------------------------------------- */
 
@@ -698,13 +363,6 @@ static binding_t *binding_new(checker_t *c, uint32_t name, bkind_t k, TSNode src
     b->fnode = c->cur_fnode;
     b->import_index = -1;
     return b;
-}
-
-static inline void mark_used(checker_t *c, binding_t *b, uint32_t line, uint32_t col)
-{
-    b->used = cur(c);
-    b->used_line = line;
-    b->used_col = col;
 }
 
 /* Finds the innermost scope holding name; for a builtin, *b is NULL and
@@ -949,19 +607,6 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
     return NULL;
 }
 
-typedef enum {
-    ST_ASSIGN,
-    ST_AUG,
-    ST_ANN_VALUE,
-    ST_ANN_NOVALUE,
-    ST_FOR,
-    ST_COMP,
-    ST_NAMED,
-    ST_WITH,
-    ST_EXCEPT,
-    ST_MATCH
-} store_ctx_t;
-
 static void collect_exports(checker_t *c, TSNode value, binding_t *b);
 
 static bool is_always_used(uint32_t name)
@@ -1108,16 +753,7 @@ static void defer_annotation(checker_t *c, TSNode s, TSNode report)
 
 /* ---- string literals ----------------------------------------------------- */
 
-typedef struct {
-    bool is_f;
-    bool is_bytes;
-    bool has_interp;
-    bool has_escape;
-    TSNode content; /* the single string_content child, if any */
-    uint32_t n_content;
-} strinfo_t;
-
-static void string_info(const checker_t *c, TSNode s, strinfo_t *si)
+void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si)
 {
     uint32_t n = ts_node_child_count(s);
     TSNode first;
@@ -1173,7 +809,7 @@ static void visit_kids(checker_t *c, TSNode n)
 
 static bool is_paren_target(const checker_t *c, TSNode n);
 
-static TSNode unparen(const checker_t *c, TSNode n)
+TSNode chk_unparen(const checker_t *c, TSNode n)
 {
     while (!ts_node_is_null(n) &&
            ((kind(c, n) == K_PAREN_EXPR && ts_node_named_child_count(n) == 1) ||
@@ -1188,11 +824,6 @@ static bool is_paren_target(const checker_t *c, TSNode n)
 {
     return kind(c, n) == K_TUPLE_PATTERN && ts_node_child_count(n) == 3 &&
            ts_node_named_child_count(n) == 1;
-}
-
-static TSNode first_named(TSNode n)
-{
-    return ts_node_named_child_count(n) > 0 ? ts_node_named_child(n, 0) : (TSNode){0};
 }
 
 /* Appends the str constants of a list or tuple literal to b's exports. */
@@ -1210,7 +841,7 @@ static void add_export_strings(checker_t *c, TSNode seq, binding_t *b)
             b->exports_dynamic = true;
             continue;
         }
-        string_info(c, s, &si);
+        chk_string_info(c, s, &si);
         if (si.is_f || si.is_bytes || si.has_escape || si.n_content > 1) {
             b->exports_dynamic = true;
             continue;
@@ -1223,7 +854,7 @@ static void add_export_strings(checker_t *c, TSNode seq, binding_t *b)
             c->oom = true;
             continue;
         }
-        names[b->n_exports++] = intern_bytes(c, p, len);
+        names[b->n_exports++] = chk_intern_bytes(c, p, len);
         b->exports = names;
     }
 }
@@ -1237,14 +868,14 @@ static bool is_seq_literal(const checker_t *c, TSNode n)
 /* pyflakes' ExportBinding: names from `[...]`, `(...)`, and `[...] + [...]`. */
 static void collect_exports(checker_t *c, TSNode value, binding_t *b)
 {
-    TSNode v = unparen(c, value);
+    TSNode v = chk_unparen(c, value);
 
     if (is_seq_literal(c, v)) {
         add_export_strings(c, v, b);
         return;
     }
     while (kind(c, v) == K_BINARY_OP) {
-        TSNode left = unparen(c, first_child(v)), right = unparen(c, last_child(v));
+        TSNode left = chk_unparen(c, first_child(v)), right = chk_unparen(c, last_child(v));
         if (!is_seq_literal(c, right))
             break;
         add_export_strings(c, right, b);
@@ -1324,7 +955,7 @@ static bool is_plain_str(const checker_t *c, TSNode n)
     strinfo_t si;
     if (kind(c, n) != K_STRING)
         return false;
-    string_info(c, n, &si);
+    chk_string_info(c, n, &si);
     return !si.is_f && !si.is_bytes;
 }
 
@@ -1424,7 +1055,7 @@ static void string_annotation(checker_t *c, TSNode s, uint32_t eline, uint32_t e
     uint32_t len = 0, line, col;
     const char *p = "";
 
-    string_info(c, s, &si);
+    chk_string_info(c, s, &si);
     if (si.has_escape || si.n_content > 1 || si.has_interp)
         return;
     if (si.n_content == 1)
@@ -1518,7 +1149,7 @@ static uint32_t dotted_id(checker_t *c, TSNode n, const char *prefix, size_t ple
             first = false;
         }
     }
-    return intern_bytes(c, buf, len);
+    return chk_intern_bytes(c, buf, len);
 }
 
 static int import_flags(const checker_t *c)
@@ -1631,7 +1262,7 @@ static void from_name(checker_t *c, TSNode stmt, TSNode a, uint32_t module, int 
         const char *rs = intern_str(c->names, real, &rl);
         int k = snprintf(buf, sizeof buf, "%s%s%.*s", ms,
                          (mlen > 0 && ms[mlen - 1] == '.') ? "" : ".", (int)rl, rs);
-        b->full = intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0);
+        b->full = chk_intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0);
     }
     b->module = module;
     b->real = real;
@@ -1652,7 +1283,7 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
     if (future) {
         if (!c->futures_allowed)
             REPORT(c, n, "F404", "from __future__ imports must occur at the beginning of the file");
-        module = intern_bytes(c, "__future__", 10);
+        module = chk_intern_bytes(c, "__future__", 10);
     } else {
         c->futures_allowed = false;
         if (kind(c, mod) == K_RELATIVE_IMPORT) {
@@ -1696,8 +1327,8 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
             char buf[1100];
             int k = snprintf(buf, sizeof buf, "%s.*", ms);
             binding_t *b = binding_new(
-                c, intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0), B_STAR,
-                n);
+                c, chk_intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0),
+                B_STAR, n);
             if (b == NULL)
                 continue;
             b->full = module;
@@ -1765,20 +1396,20 @@ static void check_param_order(checker_t *c, TSNode params)
             star = p;
         } else if (k == K_DICT_SPLAT_PATTERN) {
             if (bare_star)
-                syntax_error(c, star, "named arguments must follow bare *");
+                chk_syntax_error(c, star, "named arguments must follow bare *");
             bare_star = false;
         } else if (k == K_TUPLE_PATTERN) {
-            syntax_error(c, p, "invalid syntax (tuple parameter)");
+            chk_syntax_error(c, p, "invalid syntax (tuple parameter)");
         } else if (named) {
             bare_star = false;
             if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
                 defaults = true;
             else if (defaults && !kwonly)
-                syntax_error(c, p, "non-default argument follows default argument");
+                chk_syntax_error(c, p, "non-default argument follows default argument");
         }
     }
     if (bare_star)
-        syntax_error(c, star, "named arguments must follow bare *");
+        chk_syntax_error(c, star, "named arguments must follow bare *");
 }
 
 /* At definition time: annotations, then defaults, then the duplicate
@@ -2236,7 +1867,7 @@ static bool catches_name_error(checker_t *c, TSNode try_stmt, bool *guard, bool 
         if (k != K_EXCEPT && k != K_EXCEPT_GROUP)
             continue;
         except_parts(c, h, &type, &name);
-        type = unparen(c, type);
+        type = chk_unparen(c, type);
         if (ts_node_is_null(type)) {
             *guard = true;
             *import = true;
@@ -2362,8 +1993,8 @@ static void visit_with(checker_t *c, TSNode n)
             if (kind(c, item) != K_WITH_ITEM)
                 continue;
             v = field(c, item, F_VALUE);
-            if (kind(c, unparen(c, v)) == K_AS_PATTERN) /* `with (a() as x):` */
-                v = unparen(c, v);
+            if (kind(c, chk_unparen(c, v)) == K_AS_PATTERN) /* `with (a() as x):` */
+                v = chk_unparen(c, v);
             if (kind(c, v) == K_AS_PATTERN) {
                 TSNode t = field(c, v, F_ALIAS);
                 visit(c, first_named(v));
@@ -2437,7 +2068,7 @@ static void visit_delete_target(checker_t *c, TSNode n)
         visit(c, n);
         break;
     case K_CALL:
-        syntax_error(c, n, "cannot delete function call");
+        chk_syntax_error(c, n, "cannot delete function call");
         break;
     case K_INTEGER:
     case K_FLOAT:
@@ -2447,10 +2078,10 @@ static void visit_delete_target(checker_t *c, TSNode n)
     case K_FALSE:
     case K_NONE:
     case K_ELLIPSIS:
-        syntax_error(c, n, "cannot delete literal");
+        chk_syntax_error(c, n, "cannot delete literal");
         break;
     default:
-        syntax_error(c, n, "cannot delete expression");
+        chk_syntax_error(c, n, "cannot delete expression");
         visit(c, n);
     }
 }
@@ -2603,7 +2234,7 @@ static void visit_match(checker_t *c, TSNode n)
 
 static bool has_elts(const checker_t *c, TSNode n)
 {
-    lang_kind_t k = kind(c, unparen(c, n));
+    lang_kind_t k = kind(c, chk_unparen(c, n));
     return k == K_TUPLE || k == K_LIST || k == K_SET || k == K_EXPRESSION_LIST ||
            k == K_PATTERN_LIST || k == K_TUPLE_PATTERN || k == K_LIST_PATTERN;
 }
@@ -2708,7 +2339,7 @@ static void visit_assignment(checker_t *c, TSNode n)
         TSNode right = field(c, n, F_RIGHT), left = field(c, n, F_LEFT);
         literal = literal && has_elts(c, left);
         if (kind(c, left) == K_LIST_SPLAT_PATTERN)
-            syntax_error(c, left, "starred assignment target must be in a list or tuple");
+            chk_syntax_error(c, left, "starred assignment target must be in a list or tuple");
         if (!ts_node_is_null(right) && kind(c, right) == K_ASSIGNMENT &&
             ts_node_is_null(field(c, right, F_TYPE))) {
             n = right;
@@ -2733,11 +2364,11 @@ static void visit_aug_assignment(checker_t *c, TSNode n)
     TSNode left = field(c, n, F_LEFT), right = field(c, n, F_RIGHT);
     TSNode saved = c->export_value;
 
-    TSNode target = unparen(c, left); /* `(o.a) += v` is fine */
+    TSNode target = chk_unparen(c, left); /* `(o.a) += v` is fine */
     if (kind(c, target) == K_IDENTIFIER)
         handle_load(c, target, name_id(c, target));
     else if (kind(c, target) != K_ATTRIBUTE && kind(c, target) != K_SUBSCRIPT)
-        syntax_error(c, left, "illegal expression for augmented assignment");
+        chk_syntax_error(c, left, "illegal expression for augmented assignment");
     visit(c, right);
     c->export_value = right;
     visit_target(c, left, ST_AUG, false, false);
@@ -2762,10 +2393,10 @@ static void visit_comprehension(checker_t *c, TSNode n)
                 if (ts_tree_cursor_current_field_id(cu2) == c->L->field_id[F_RIGHT] &&
                     ts_node_is_named(KID(cu2))) {
                     if (++iters == 2 && kind(c, n) == K_GENERATOR_EXP)
-                        syntax_error(c, first_named(n),
-                                     "Generator expression must be parenthesized");
+                        chk_syntax_error(c, first_named(n),
+                                         "Generator expression must be parenthesized");
                     else if (iters == 2)
-                        syntax_error(c, KID(cu2), "invalid syntax");
+                        chk_syntax_error(c, KID(cu2), "invalid syntax");
                     visit(c, KID(cu2));
                 }
             }
@@ -2810,9 +2441,9 @@ static void check_bytes(checker_t *c, TSNode n)
     for (uint32_t i = 0; i < len; i++)
         if ((unsigned char)t[i] >= 0x80) {
             strinfo_t si;
-            string_info(c, n, &si);
+            chk_string_info(c, n, &si);
             if (si.is_bytes) {
-                syntax_error(c, n, "bytes can only contain ASCII literal characters");
+                chk_syntax_error(c, n, "bytes can only contain ASCII literal characters");
                 return;
             }
             break;
@@ -2824,14 +2455,14 @@ static void check_bytes(checker_t *c, TSNode n)
         strinfo_t si;
         if (kind(c, KID(cu)) != K_STRING)
             continue;
-        string_info(c, KID(cu), &si);
+        chk_string_info(c, KID(cu), &si);
         if (si.is_bytes)
             bytes++;
         else
             strs++;
     }
     if (bytes > 0 && strs > 0)
-        syntax_error(c, n, "cannot mix bytes and nonbytes literals");
+        chk_syntax_error(c, n, "cannot mix bytes and nonbytes literals");
 }
 
 /* A string, or the parts of an implicit concatenation: F541, names inside
@@ -2844,7 +2475,7 @@ static void visit_strings(checker_t *c, TSNode n)
 
     if (kind(c, n) == K_STRING) {
         strinfo_t si;
-        string_info(c, n, &si);
+        chk_string_info(c, n, &si);
         any_f = si.is_f;
         any_interp = si.has_interp;
         any_bytes = si.is_bytes;
@@ -2855,7 +2486,7 @@ static void visit_strings(checker_t *c, TSNode n)
             strinfo_t si;
             if (kind(c, KID(cu)) != K_STRING)
                 continue;
-            string_info(c, KID(cu), &si);
+            chk_string_info(c, KID(cu), &si);
             any_f = any_f || si.is_f;
             any_interp = any_interp || si.has_interp;
             any_bytes = any_bytes || si.is_bytes;
@@ -2893,7 +2524,7 @@ static void visit_strings(checker_t *c, TSNode n)
 
 static bool is_constant(const checker_t *c, TSNode n, bool *singleton)
 {
-    n = unparen(c, n);
+    n = chk_unparen(c, n);
     *singleton = false;
     switch (kind(c, n)) {
     case K_TRUE:
@@ -2907,13 +2538,13 @@ static bool is_constant(const checker_t *c, TSNode n, bool *singleton)
         return true;
     case K_STRING: {
         strinfo_t si;
-        string_info(c, n, &si);
+        chk_string_info(c, n, &si);
         return !si.is_f;
     }
     case K_CONCAT_STRING: {
         for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
             strinfo_t si;
-            string_info(c, ts_node_named_child(n, i), &si);
+            chk_string_info(c, ts_node_named_child(n, i), &si);
             if (si.is_f)
                 return false;
         }
@@ -3080,7 +2711,7 @@ static void add_all_call(checker_t *c, TSNode func, TSNode args)
     b = scope_get(cur(c), WK_ALL);
     if (b == NULL || b->kind != B_EXPORT)
         return;
-    arg = unparen(c, ts_node_named_child(args, 0));
+    arg = chk_unparen(c, ts_node_named_child(args, 0));
     if (attr == WK_EXTEND && is_seq_literal(c, arg))
         add_export_strings(c, arg, b);
     else if (attr == WK_APPEND)
@@ -3108,7 +2739,7 @@ static void check_call_args(checker_t *c, TSNode args)
             keyword = true;
             for (uint32_t i = 0; i < n_seen; i++)
                 if (seen[i] == id)
-                    syntax_error(c, a, "keyword argument repeated");
+                    chk_syntax_error(c, a, "keyword argument repeated");
             if (n_seen < 32)
                 seen[n_seen++] = id;
         } else if (k == K_DICT_SPLAT) {
@@ -3117,11 +2748,11 @@ static void check_call_args(checker_t *c, TSNode args)
             dstar = true;
         } else if (k == K_LIST_SPLAT) {
             if (dstar)
-                syntax_error(c, first_dstar,
-                             "iterable argument unpacking follows keyword argument "
-                             "unpacking");
+                chk_syntax_error(c, first_dstar,
+                                 "iterable argument unpacking follows keyword argument "
+                                 "unpacking");
         } else if (keyword || dstar) {
-            syntax_error(c, a, "positional argument follows keyword argument");
+            chk_syntax_error(c, a, "positional argument follows keyword argument");
         }
     }
 }
@@ -3228,8 +2859,6 @@ static void visit_raise(checker_t *c, TSNode n)
 }
 
 /* ---- uses of imported names, for the summary ------------------------------ */
-
-#define MAX_CHAIN 16
 
 /* Records a load of an imported name and the attributes read from it
  * (attrs[n-1] first: they were collected from the outside in). */
@@ -3341,7 +2970,7 @@ static void check_number(checker_t *c, TSNode n)
     if (len == 0)
         return;
     if (t[len - 1] == '_' || memmem(t, len, "__", 2) != NULL) {
-        syntax_error(c, n, "invalid decimal literal");
+        chk_syntax_error(c, n, "invalid decimal literal");
         return;
     }
     if (len < 2 || t[0] != '0' || kind(c, n) != K_INTEGER)
@@ -3355,175 +2984,9 @@ static void check_number(checker_t *c, TSNode n)
             nonzero = true;
     }
     if (digits_only && nonzero)
-        syntax_error(c, n,
-                     "leading zeros in decimal integer literals are not permitted; "
-                     "use an 0o prefix for octal integers");
-}
-
-/* ---- repeated dictionary keys (F601, F602) ---------------------------------- */
-
-/* A dictionary key or value as pyflakes compares them (convert_to_value):
- * constants by value, names by name, tuples by their items; NULL for
- * anything else, which never equals anything. Written into buf. */
-static bool const_value(checker_t *c, TSNode n, char *buf, size_t cap, size_t *len, bool *is_var)
-{
-    uint32_t tl;
-    const char *t;
-    int w = -1;
-
-    n = unparen(c, n);
-    switch (kind(c, n)) {
-    case K_STRING: {
-        strinfo_t si;
-        uint32_t cl = 0;
-        const char *cs = "";
-        string_info(c, n, &si);
-        if (si.is_f || si.has_escape || si.n_content > 1)
-            return false;
-        if (si.n_content == 1)
-            cs = text(c, si.content, &cl);
-        w = snprintf(buf + *len, cap - *len, "%c'%.*s'", si.is_bytes ? 'b' : 's', (int)cl, cs);
-        break;
-    }
-    case K_INTEGER:
-    case K_FLOAT: {
-        char num[64];
-        t = text(c, n, &tl);
-        if (tl >= sizeof num || memchr(t, 'j', tl) || memchr(t, 'J', tl))
-            return false;
-        size_t k = 0;
-        for (uint32_t i = 0; i < tl; i++)
-            if (t[i] != '_')
-                num[k++] = t[i];
-        num[k] = '\0';
-        char *end;
-        double v = kind(c, n) == K_INTEGER ? (double)strtoull(num, &end, 0) : strtod(num, &end);
-        if (*end != '\0')
-            return false;
-        w = snprintf(buf + *len, cap - *len, "n%.17g", v);
-        break;
-    }
-    case K_TRUE:
-    case K_FALSE:
-        w = snprintf(buf + *len, cap - *len, "n%d", kind(c, n) == K_TRUE);
-        break;
-    case K_NONE:
-        w = snprintf(buf + *len, cap - *len, "None");
-        break;
-    case K_IDENTIFIER:
-        t = text(c, n, &tl);
-        w = snprintf(buf + *len, cap - *len, "v%.*s", (int)tl, t);
-        *is_var = true;
-        break;
-    case K_TUPLE: {
-        bool v = false;
-        w = snprintf(buf + *len, cap - *len, "(");
-        if (w < 0 || (size_t)w >= cap - *len)
-            return false;
-        *len += (size_t)w;
-        FOR_KIDS(c, n, cu)
-        {
-            if (w < 0 || !ts_node_is_named(KID(cu)) || ts_node_is_extra(KID(cu)))
-                continue;
-            if (!const_value(c, KID(cu), buf, cap, len, &v))
-                w = -1;
-            else if (*len + 1 < cap)
-                buf[(*len)++] = ',';
-        }
-        if (w < 0)
-            return false;
-        w = snprintf(buf + *len, cap - *len, ")");
-        break;
-    }
-    default:
-        return false;
-    }
-    if (w < 0 || (size_t)w >= cap - *len)
-        return false;
-    *len += (size_t)w;
-    return true;
-}
-
-typedef struct {
-    const char *key;   /* NULL: a key pyflakes does not compare */
-    const char *value; /* NULL: a value equal to no other */
-    TSNode node;
-    bool is_var;
-} dict_entry_t;
-
-static int entry_cmp(const void *pa, const void *pb)
-{
-    const dict_entry_t *a = pa, *b = pb;
-    int r = strcmp(a->key, b->key);
-    if (r != 0)
-        return r;
-    return ts_node_start_byte(a->node) < ts_node_start_byte(b->node) ? -1 : 1;
-}
-
-static const char *value_string(checker_t *c, TSNode n, bool *is_var)
-{
-    char buf[512];
-    size_t len = 0;
-
-    *is_var = false;
-    if (ts_node_is_null(n) || !const_value(c, n, buf, sizeof buf, &len, is_var))
-        return NULL;
-    return arena_strndup(c->a, buf, len);
-}
-
-/* Reports every occurrence of a key whose values are not all the same. */
-static void report_key_group(checker_t *c, const dict_entry_t *g, size_t n)
-{
-    bool differ = false;
-
-    for (size_t i = 0; i < n && !differ; i++) {
-        size_t same = 0;
-        for (size_t j = 0; j < n; j++)
-            if (g[i].value != NULL && g[j].value != NULL && strcmp(g[i].value, g[j].value) == 0)
-                same++;
-        differ = same <= 1;
-    }
-    if (!differ)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t tl;
-        const char *t = text(c, unparen(c, g[i].node), &tl);
-        if (g[i].is_var)
-            REPORT(c, g[i].node, "F602",
-                   "dictionary key variable %.*s repeated with different values",
-                   (int)(tl > 100 ? 100 : tl), t);
-        else
-            REPORT(c, g[i].node, "F601", "dictionary key %.*s repeated with different values",
-                   (int)(tl > 100 ? 100 : tl), t);
-    }
-}
-
-static void check_dict_keys(checker_t *c, TSNode n)
-{
-    uint32_t pairs = ts_node_named_child_count(n), k = 0;
-    dict_entry_t *e;
-
-    if (pairs < 2 || (e = arena_alloc(c->a, (size_t)pairs * sizeof *e)) == NULL)
-        return;
-    FOR_KIDS(c, n, cu)
-    {
-        TSNode p = KID(cu);
-        bool v;
-        if (kind(c, p) != K_PAIR || k >= pairs)
-            continue;
-        e[k].node = first_child(p);
-        e[k].key = value_string(c, e[k].node, &e[k].is_var);
-        e[k].value = value_string(c, last_child(p), &v);
-        if (e[k].key != NULL)
-            k++;
-    }
-    qsort(e, k, sizeof *e, entry_cmp);
-    for (size_t i = 0, j; i < k; i = j) {
-        for (j = i + 1; j < k && strcmp(e[i].key, e[j].key) == 0;)
-            j++;
-        if (j - i > 1)
-            report_key_group(c, e + i, j - i);
-    }
+        chk_syntax_error(c, n,
+                         "leading zeros in decimal integer literals are not permitted; "
+                         "use an 0o prefix for octal integers");
 }
 
 /* `a if t else b`: pyflakes reads t, then a, then b (ast.IfExp's order). */
@@ -3586,7 +3049,7 @@ static bool literal_text(checker_t *c, TSNode n, char **out, size_t *len)
     size_t k = 0;
     char *buf;
 
-    n = unparen(c, n);
+    n = chk_unparen(c, n);
     if (kind(c, n) != K_STRING && kind(c, n) != K_CONCAT_STRING)
         return false;
     text(c, n, &tl);
@@ -3598,7 +3061,7 @@ static bool literal_text(checker_t *c, TSNode n, char **out, size_t *len)
         strinfo_t si;
         if (kind(c, part) != K_STRING)
             continue;
-        string_info(c, part, &si);
+        chk_string_info(c, part, &si);
         if (si.is_f || si.is_bytes)
             return false;
         FOR_KIDS(c, part, cu)
@@ -3639,7 +3102,7 @@ static void check_percent_format(checker_t *c, TSNode n, TSNode left, TSNode rig
     if (!literal_text(c, left, &fmt, &len))
         return;
     memset(&rhs, 0, sizeof rhs);
-    right = unparen(c, right);
+    right = chk_unparen(c, right);
     if (kind(c, right) == K_TUPLE || kind(c, right) == K_LIST) {
         rhs.kind = FMT_RHS_SEQUENCE;
         FOR_KIDS(c, right, cu)
@@ -3662,7 +3125,7 @@ static void check_percent_format(checker_t *c, TSNode n, TSNode left, TSNode rig
             size_t kl;
             if (!ts_node_is_named(p) || ts_node_is_extra(p))
                 continue;
-            if (kind(c, p) != K_PAIR || !is_plain_str(c, unparen(c, first_child(p))) ||
+            if (kind(c, p) != K_PAIR || !is_plain_str(c, chk_unparen(c, first_child(p))) ||
                 !literal_text(c, first_child(p), &key, &kl) || rhs.n_keys == FMT_MAX_KEYS) {
                 rhs.keys_known = false;
                 continue;
@@ -3739,7 +3202,7 @@ static void visit_print(checker_t *c, TSNode n)
             chevron = true;
     }
     if (!chevron) {
-        syntax_error(c, n, "Missing parentheses in call to 'print'. Did you mean print(...)?");
+        chk_syntax_error(c, n, "Missing parentheses in call to 'print'. Did you mean print(...)?");
         return;
     }
     if (lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print])
@@ -3810,7 +3273,7 @@ static void visit_simple(checker_t *c, TSNode n, lang_kind_t k)
         visit_print(c, n);
         break;
     case K_EXEC:
-        syntax_error(c, n, "Missing parentheses in call to 'exec'");
+        chk_syntax_error(c, n, "Missing parentheses in call to 'exec'");
         break;
     case K_TYPE_ALIAS: {
         /* tree-sitter also reads `type(x).attr = v` as a type alias */
@@ -3874,7 +3337,7 @@ static void visit(checker_t *c, TSNode n)
         visit_binary_op(c, n);
         break;
     case K_DICTIONARY:
-        check_dict_keys(c, n);
+        chk_dict_keys(c, n);
         visit_kids(c, n);
         break;
     case K_GENERIC_TYPE:
@@ -3993,7 +3456,7 @@ static void run_deferred(checker_t *c)
     for (size_t i = 0; i < c->n_deferred && !c->oom; i++) {
         defer_t d = c->deferred[i];
         size_t cap = c->stack_cap;
-        if (!grow(c, (void **)&c->stack, &cap, d.depth + 1, sizeof(scope_t *)))
+        if (!chk_grow(c, (void **)&c->stack, &cap, d.depth + 1, sizeof(scope_t *)))
             return;
         c->stack_cap = (uint32_t)cap;
         memcpy(c->stack, d.stack, (size_t)d.depth * sizeof(scope_t *));
@@ -4360,9 +3823,9 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     if ((c->names = intern_new_arena(c->a)) == NULL)
         return ST_ENOMEM;
     for (uint32_t i = 0; i < N_BUILTINS; i++)
-        intern_bytes(c, builtin_names[i], strlen(builtin_names[i]));
+        chk_intern_bytes(c, builtin_names[i], strlen(builtin_names[i]));
     for (uint32_t i = 0; i < WK__END - N_BUILTINS; i++)
-        intern_bytes(c, well_known_names[i], strlen(well_known_names[i]));
+        chk_intern_bytes(c, well_known_names[i], strlen(well_known_names[i]));
     c->id_locals = id_of_builtin("locals");
     c->id_print = id_of_builtin("print");
     c->id_nameerror = id_of_builtin("NameError");
