@@ -304,6 +304,10 @@ typedef struct {
 /* checker_dict.c: repeated dictionary keys (F601, F602) */
 void chk_dict_keys(checker_t *c, TSNode n);
 
+/* checker_format.c: format strings (F50x, F52x) */
+void chk_percent_format(checker_t *c, TSNode n, TSNode left, TSNode right);
+void chk_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
+
 /* checker.c */
 bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem);
 uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len);
@@ -312,6 +316,7 @@ TSTreeCursor *chk_kid_first(checker_t *c, TSNode n);
 TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu);
 void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si);
 TSNode chk_unparen(const checker_t *c, TSNode n);
+bool chk_is_plain_str(const checker_t *c, TSNode n);
 
 static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
 {
