@@ -14,7 +14,8 @@
  * during the walk, not from parent pointers on every node.
  *
  * The checks that need nothing of the walk but a node live apart:
- * checker_dict.c (F601, F602), checker_format.c (F50x, F52x).
+ * checker_dict.c (F601, F602) and checker_format.c (F50x, F52x);
+ * checker_summary.c records what the local summary needs.
  * checker_int.h holds what the files share. */
 #include "worker/python/checker_int.h"
 #include "worker/python/noqa.h"
@@ -155,23 +156,6 @@ static scope_t *scope_new(checker_t *c, sckind_t k)
     }
     s->kind = (uint8_t)k;
     return s;
-}
-
-static inline uint32_t slot_hash(uint32_t name, uint32_t cap)
-{
-    return (uint32_t)((name * 2654435761u) >> 7) & (cap - 1);
-}
-
-static binding_t *scope_get(const scope_t *s, uint32_t name)
-{
-    if (s->cap == 0)
-        return NULL;
-    for (uint32_t i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slots[i].name == name)
-            return s->slots[i].b;
-        if (s->slots[i].name == SLOT_EMPTY)
-            return NULL;
-    }
 }
 
 static bool scope_rehash(checker_t *c, scope_t *s, uint32_t cap)
@@ -412,29 +396,6 @@ static void report_redefinition(checker_t *c, uint32_t line, uint32_t col, const
     }
 }
 
-/* What the summary keeps of a binding about to replace old in target:
- * whether a module-level name was bound before (rebound), and whether a
- * function or class binds a name it declared `global` (a module attribute
- * too). */
-static void summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v)
-{
-    if (target->kind == SC_MODULE) {
-        if (old != NULL && (old->kind != B_ANNOTATION || old->rebound))
-            v->rebound = true;
-        return;
-    }
-    if (old == NULL || !old->is_global)
-        return;
-    v->is_global = true;
-    binding_t *mb = scope_get(c->stack[0], v->name);
-    if (mb != NULL) {
-        mb->global_bound = true;
-    } else { /* a builtin's name: `global` left the module scope alone */
-        PUSH(c, c->gextra, c->n_gextra, c->cap_gextra, v->name);
-        PUSH(c, c->gextra_line, c->n_gextra_line, c->cap_gextra_line, v->line);
-    }
-}
-
 /* pyflakes' addBinding: report redefinitions, carry "used" over from the
  * binding replaced, and store. (line, col) is where a redefinition is
  * reported. */
@@ -467,8 +428,8 @@ static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
         while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
             i--;
         if (c->sum != NULL)
-            summary_binding(c, c->stack[i],
-                            c->stack[i] == here ? in_here : scope_get(c->stack[i], v->name), v);
+            chk_summary_binding(c, c->stack[i],
+                                c->stack[i] == here ? in_here : scope_get(c->stack[i], v->name), v);
         scope_set(c, c->stack[i], v->name, v);
     }
 }
@@ -537,17 +498,6 @@ static void report_undefined(checker_t *c, uint32_t line, uint32_t col, uint32_t
         d->name = name;
 }
 
-/* An F405 at (line, col), the diagnostic's position, for the summary. */
-static void summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all)
-{
-    size_t len;
-    const char *s;
-
-    if (c->sum == NULL || (s = intern_str(c->names, name, &len)) == NULL)
-        return;
-    summary_add_star(c->sum, s, len, line, col, in_all);
-}
-
 /* pyflakes' handleNodeLoad. Returns the binding the name resolved to. */
 static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
 {
@@ -593,7 +543,7 @@ static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
                      "'%s' may be undefined, or defined from star imports: %s", name_str(c, name),
                      from) == NULL)
             c->oom = true;
-        summary_star(c, name, line, col + 1, false);
+        chk_summary_star(c, name, line, col + 1, false);
         return NULL;
     }
     if (name == WK_PATH && c->in->is_init)
@@ -788,10 +738,7 @@ void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si)
 /* ---- the walk ------------------------------------------------------------ */
 
 static void visit(checker_t *c, TSNode n);
-static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
-                       uint32_t n, bool store);
 static void visit_attribute(checker_t *c, TSNode n);
-static void record_call(checker_t *c, TSNode args);
 static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
 static void visit_store_attribute(checker_t *c, TSNode n);
 
@@ -892,7 +839,7 @@ static void collect_exports(checker_t *c, TSNode value, binding_t *b)
 
 /* The binding a name would resolve to, without marking it used (pyflakes'
  * typing helpers look names up this way). */
-static binding_t *lookup_quiet(const checker_t *c, uint32_t name)
+binding_t *chk_lookup_quiet(const checker_t *c, uint32_t name)
 {
     for (uint32_t i = c->depth; i-- > 0;) {
         binding_t *b = scope_get(c->stack[i], name);
@@ -915,7 +862,7 @@ static bool is_typing(checker_t *c, TSNode n, uint32_t want)
     lang_kind_t k = kind(c, n);
 
     if (k == K_IDENTIFIER) {
-        binding_t *b = lookup_quiet(c, name_id(c, n));
+        binding_t *b = chk_lookup_quiet(c, name_id(c, n));
         return b != NULL && b->kind == B_FROM && is_typing_module(b->module) &&
                (want == UINT32_MAX || b->real == want);
     }
@@ -923,7 +870,7 @@ static bool is_typing(checker_t *c, TSNode n, uint32_t want)
         TSNode obj = first_child(n), attr = last_child(n);
         if (kind(c, obj) != K_IDENTIFIER)
             return false;
-        binding_t *b = lookup_quiet(c, name_id(c, obj));
+        binding_t *b = chk_lookup_quiet(c, name_id(c, obj));
         return b != NULL && is_importation(b) && is_typing_module(b->full) &&
                (want == UINT32_MAX || name_id(c, attr) == want);
     }
@@ -1150,42 +1097,6 @@ static uint32_t dotted_id(checker_t *c, TSNode n, const char *prefix, size_t ple
     return chk_intern_bytes(c, buf, len);
 }
 
-static int import_flags(const checker_t *c)
-{
-    int flags = 0;
-    if (cur(c)->kind != SC_MODULE || c->depth > 1)
-        flags |= SUM_NESTED;
-    if (c->cond > 0 || c->n_except > 0)
-        flags |= SUM_CONDITIONAL;
-    if (c->try_import > 0)
-        flags |= SUM_GUARDED;
-    if (c->type_checking > 0)
-        flags |= SUM_TYPE_CHECKING;
-    return flags;
-}
-
-static void summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32_t module,
-                           uint32_t name, uint32_t asname, TSNode stmt)
-{
-    size_t ml, nl = 0, al = 0;
-    const char *ms, *ns = "", *as = "";
-    TSPoint p = ts_node_start_point(stmt);
-
-    if (c->sum == NULL || c->override)
-        return;
-    ms = intern_str(c->names, module, &ml);
-    while (ml > 0 && *ms == '.') {
-        ms++;
-        ml--;
-    }
-    if (name != UINT32_MAX)
-        ns = intern_str(c->names, name, &nl);
-    if (asname != UINT32_MAX)
-        as = intern_str(c->names, asname, &al);
-    b->import_index = summary_add_import(c->sum, kind_, level, ms, ml, ns, nl, as, al, p.row + 1,
-                                         p.column, import_flags(c));
-}
-
 static void visit_import(checker_t *c, TSNode n)
 {
     uint32_t line, col;
@@ -1213,8 +1124,8 @@ static void visit_import(checker_t *c, TSNode n)
             continue;
         b->full = full;
         b->parent_is_for = c->in_for;
-        summary_import(c, b, SUM_IMPORT, 0, full, UINT32_MAX,
-                       ts_node_is_null(alias) ? UINT32_MAX : b->name, n);
+        chk_summary_import(c, b, SUM_IMPORT, 0, full, UINT32_MAX,
+                           ts_node_is_null(alias) ? UINT32_MAX : b->name, n);
         add_binding(c, line, col, b);
     }
 }
@@ -1267,8 +1178,8 @@ static void from_name(checker_t *c, TSNode stmt, TSNode a, uint32_t module, int 
     b->parent_is_for = c->in_for;
     if (future)
         mark_used(c, b, line, col);
-    summary_import(c, b, future ? SUM_FUTURE : SUM_FROM, level, module, real,
-                   ts_node_is_null(alias) ? UINT32_MAX : bound, stmt);
+    chk_summary_import(c, b, future ? SUM_FUTURE : SUM_FROM, level, module, real,
+                       ts_node_is_null(alias) ? UINT32_MAX : bound, stmt);
     add_binding(c, line, col, b);
 }
 
@@ -1331,7 +1242,7 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
                 continue;
             b->full = module;
             b->module = module;
-            summary_import(c, b, SUM_STAR, level, module, UINT32_MAX, UINT32_MAX, n);
+            chk_summary_import(c, b, SUM_STAR, level, module, UINT32_MAX, UINT32_MAX, n);
             uint32_t line, col;
             node_pos(c, n, &line, &col);
             add_binding(c, line, col, b);
@@ -1344,7 +1255,7 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
 /* ---- functions and classes ----------------------------------------------- */
 
 /* The identifier a parameter binds, or a null node (separators). */
-static TSNode param_name(const checker_t *c, TSNode p)
+TSNode chk_param_name(const checker_t *c, TSNode p)
 {
     switch (kind(c, p)) {
     case K_IDENTIFIER:
@@ -1436,7 +1347,7 @@ static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode
         lang_kind_t k = kind(c, p);
         if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
             visit(c, last_child(p));
-        TSNode nm = param_name(c, p);
+        TSNode nm = chk_param_name(c, p);
         if (ts_node_is_null(nm))
             continue;
         uint32_t id = name_id(c, nm);
@@ -1455,7 +1366,7 @@ static void bind_params(checker_t *c, TSNode def, TSNode params)
         return;
     FOR_KIDS(c, params, cu)
     {
-        TSNode p = KID(cu), nm = param_name(c, p);
+        TSNode p = KID(cu), nm = chk_param_name(c, p);
         uint32_t line, col;
         binding_t *b;
         if (ts_node_is_null(nm))
@@ -1486,7 +1397,7 @@ static bool has_overload_decorator(checker_t *c, TSNode decorated)
  * `@enum.global_enum` and `IntEnum._convert_(name, __name__, ...)` (re, ssl,
  * socket, signal use them). A module using one has names the summary cannot
  * list: it is dynamic. f is a callee or a decorator expression. */
-static bool is_global_enum(checker_t *c, TSNode f)
+bool chk_is_global_enum(checker_t *c, TSNode f)
 {
     uint32_t len;
     const char *t;
@@ -1511,7 +1422,7 @@ static void note_enum_export(checker_t *c, TSNode f)
 
     if (c->sum == NULL)
         return;
-    if (is_global_enum(c, f)) {
+    if (chk_is_global_enum(c, f)) {
         summary_set_dynamic(c->sum);
         return;
     }
@@ -2755,57 +2666,6 @@ static void check_call_args(checker_t *c, TSNode args)
     }
 }
 
-/* The identifier an attribute chain starts from (`a` in `a.b.c`), or n. */
-static TSNode chain_base(checker_t *c, TSNode n)
-{
-    for (int depth = 0; kind(c, n) == K_ATTRIBUTE && depth < 64; depth++)
-        n = first_child(n);
-    return n;
-}
-
-/* Calls of builtins the summary cares about: globals(), vars() and exec()
- * that write the module's namespace (dynamic), hasattr(m, a) and
- * getattr(m, a, default) in a test: returns m's name, which guards the uses
- * after the call, or UINT32_MAX. */
-static uint32_t summary_builtin_call(checker_t *c, uint32_t id, TSNode args)
-{
-    TSNode first = {0};
-    uint32_t npos = 0;
-    bool module = cur(c)->kind == SC_MODULE;
-
-    if (id != c->id_globals && id != c->id_vars && id != c->id_exec && id != c->id_hasattr &&
-        id != c->id_getattr)
-        return UINT32_MAX;
-    if (c->builtin_deleted[id] || lookup_quiet(c, id) != NULL)
-        return UINT32_MAX; /* shadowed */
-    if (kind(c, args) == K_ARGUMENT_LIST) {
-        FOR_KIDS(c, args, cu)
-        {
-            TSNode a = KID(cu);
-            lang_kind_t k = kind(c, a);
-            if (!ts_node_is_named(a) || ts_node_is_extra(a))
-                continue;
-            if (k != K_KEYWORD_ARGUMENT && k != K_DICT_SPLAT && npos++ == 0)
-                first = a;
-            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT || k == K_LIST_SPLAT)
-                npos += 1000; /* not a plain call: never "no argument" */
-        }
-    } else {
-        npos = 1; /* f(x for x in y) */
-    }
-    if (id == c->id_globals || (module && id == c->id_exec) ||
-        (module && id == c->id_vars && npos == 0)) {
-        summary_set_dynamic(c->sum);
-    } else if (c->in_test > 0 && !ts_node_is_null(first) &&
-               kind(c, first = chain_base(c, first)) == K_IDENTIFIER && npos < 1000 &&
-               npos >= (id == c->id_hasattr   ? 2u
-                        : id == c->id_getattr ? 3u
-                                              : ~0u)) {
-        return name_id(c, first);
-    }
-    return UINT32_MAX;
-}
-
 static void visit_call(checker_t *c, TSNode n)
 {
     TSNode func = first_child(n), args = last_child(n);
@@ -2819,7 +2679,7 @@ static void visit_call(checker_t *c, TSNode n)
         if (id == c->id_locals && cur(c)->kind == SC_FUNCTION)
             cur(c)->uses_locals = true;
         if (id < N_BUILTINS && c->sum != NULL && !c->override)
-            guard = summary_builtin_call(c, id, args);
+            guard = chk_summary_builtin_call(c, id, args);
     }
     if (kind(c, func) == K_ATTRIBUTE) {
         add_all_call(c, func, args);
@@ -2833,7 +2693,7 @@ static void visit_call(checker_t *c, TSNode n)
     visit(c, func);
     if (c->last_use >= 0 && c->sum != NULL &&
         (kind(c, func) == K_IDENTIFIER || kind(c, func) == K_ATTRIBUTE))
-        record_call(c, args);
+        chk_record_call(c, args);
     visit(c, args);
     if (guard != UINT32_MAX) /* after the call's own arguments */
         PUSH(c, c->guards, c->n_guards, c->cap_guards, guard);
@@ -2854,31 +2714,6 @@ static void visit_raise(checker_t *c, TSNode n)
     if ((kind(c, exc) == K_CALL && is_notimplemented(c, first_child(exc))) ||
         is_notimplemented(c, exc))
         REPORT(c, n, "F901", "'raise NotImplemented' should be 'raise NotImplementedError'");
-}
-
-/* ---- uses of imported names, for the summary ------------------------------ */
-
-/* Records a load of an imported name and the attributes read from it
- * (attrs[n-1] first: they were collected from the outside in). */
-static void record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs,
-                       uint32_t n, bool store)
-{
-    const char *chain[MAX_CHAIN];
-    uint32_t lens[MAX_CHAIN], line, col;
-    int flags = store && n > 0 ? SUM_USE_STORE : 0;
-
-    c->last_use = -1;
-    if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0)
-        return;
-    for (uint32_t i = 0; i < n; i++)
-        chain[i] = text(c, attrs[n - 1 - i], &lens[i]);
-    node_pos(c, base, &line, &col);
-    if (c->try_guard > 0)
-        flags |= SUM_USE_GUARDED;
-    for (size_t i = 0; i < c->n_guards && !(flags & SUM_USE_GUARDED); i++)
-        if (c->guards[i] == b->name)
-            flags |= SUM_USE_GUARDED;
-    c->last_use = summary_add_use(c->sum, b->import_index, chain, lens, n, line, col, flags);
 }
 
 /* `a.b.c`: one load of `a`, recorded with its chain; other objects are
@@ -2924,38 +2759,7 @@ static void visit_attribute(checker_t *c, TSNode n)
         if (hooks && installs)
             summary_set_dynamic(c->sum);
     }
-    record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
-}
-
-/* The shape of a call whose callee is an imported name, for arity checks. */
-static void record_call(checker_t *c, TSNode args)
-{
-    const char *kw[64];
-    uint32_t kwl[64], nkw = 0, npos = 0;
-    bool star = false, dstar = false;
-
-    if (kind(c, args) != K_ARGUMENT_LIST) { /* f(x for x in y) */
-        summary_add_call(c->sum, c->last_use, 1, NULL, NULL, 0, false, false);
-        return;
-    }
-    FOR_KIDS(c, args, cu)
-    {
-        TSNode a = KID(cu);
-        lang_kind_t k = kind(c, a);
-        if (!ts_node_is_named(a) || k == K_COMMENT)
-            continue;
-        if (k == K_KEYWORD_ARGUMENT) {
-            if (nkw < 64)
-                kw[nkw] = text(c, first_child(a), &kwl[nkw]), nkw++;
-        } else if (k == K_LIST_SPLAT) {
-            star = true;
-        } else if (k == K_DICT_SPLAT) {
-            dstar = true;
-        } else {
-            npos++;
-        }
-    }
-    summary_add_call(c->sum, c->last_use, npos, kw, kwl, nkw, star, dstar);
+    chk_record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
 }
 
 /* `0777` and `1_000_` parse in tree-sitter; CPython refuses both. */
@@ -3038,7 +2842,7 @@ static void visit_boolean(checker_t *c, TSNode n)
 static bool is_builtin_print(checker_t *c, TSNode n)
 {
     return kind(c, n) == K_IDENTIFIER && name_id(c, n) == c->id_print &&
-           lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print];
+           chk_lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print];
 }
 
 static void report_print_chevron(checker_t *c, TSNode name)
@@ -3062,7 +2866,7 @@ static void visit_print(checker_t *c, TSNode n)
         chk_syntax_error(c, n, "Missing parentheses in call to 'print'. Did you mean print(...)?");
         return;
     }
-    if (lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print])
+    if (chk_lookup_quiet(c, c->id_print) == NULL && !c->builtin_deleted[c->id_print])
         REPORT(c, n, "F633", "use of >> is invalid with print function");
     FOR_KIDS(c, n, cu)
     {
@@ -3164,7 +2968,7 @@ static void visit(checker_t *c, TSNode n)
     k = kind(c, n);
     switch (k) {
     case K_IDENTIFIER:
-        record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0, false);
+        chk_record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0, false);
         break;
     case K_ATTRIBUTE:
         visit_attribute(c, n);
@@ -3437,7 +3241,7 @@ static void check_exports(checker_t *c, scope_t *s, binding_t *all)
                          "'%s' may be undefined, or defined from star imports: %s",
                          name_str(c, all->exports[i]), from) == NULL)
                 c->oom = true;
-            summary_star(c, all->exports[i], all->line, all->col + 1, true);
+            chk_summary_star(c, all->exports[i], all->line, all->col + 1, true);
         }
 }
 
@@ -3475,180 +3279,6 @@ static void check_dead_scope(checker_t *c, scope_t *s)
                          name_str(c, b->name), b->line) == NULL)
                 c->oom = true;
         }
-    }
-}
-
-/* ---- the local summary -------------------------------------------------------- */
-
-static int32_t summary_sig(checker_t *c, TSNode def, TSNode decorated, bool overload)
-{
-    sum_param_t params[64];
-    uint32_t n = 0;
-    int kind_ = SUM_P_NORMAL, flags = 0;
-    TSNode ps = field(c, def, F_PARAMETERS);
-
-    if (!ts_node_is_null(decorated))
-        flags |= SUM_SIG_DECORATED;
-    if (overload)
-        flags |= SUM_SIG_OVERLOAD;
-    if (ts_node_child_count(def) > 0 && !ts_node_is_named(ts_node_child(def, 0))) {
-        uint32_t len;
-        const char *t = text(c, ts_node_child(def, 0), &len);
-        if (len == 5 && memcmp(t, "async", 5) == 0)
-            flags |= SUM_SIG_ASYNC;
-    }
-    if (!ts_node_is_null(ps)) {
-        FOR_KIDS(c, ps, cu)
-        {
-            TSNode p = KID(cu), nm;
-            lang_kind_t k = kind(c, p);
-            if (k == K_POSITIONAL_SEPARATOR) {
-                for (uint32_t i = 0; i < n; i++)
-                    params[i].kind = SUM_P_POSONLY;
-                continue;
-            }
-            if (k == K_KEYWORD_SEPARATOR) {
-                kind_ = SUM_P_KWONLY;
-                continue;
-            }
-            nm = param_name(c, p);
-            if (ts_node_is_null(nm) || n == sizeof params / sizeof params[0])
-                continue;
-            TSNode inner = k == K_TYPED_PARAMETER ? first_named(p) : p;
-            lang_kind_t ik = kind(c, inner);
-            uint32_t len;
-            params[n].name = text(c, nm, &len);
-            params[n].name = arena_strndup(c->a, params[n].name, len);
-            params[n].has_default = k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER;
-            if (ik == K_LIST_SPLAT_PATTERN) {
-                params[n].kind = SUM_P_VARARGS;
-                kind_ = SUM_P_KWONLY;
-            } else if (ik == K_DICT_SPLAT_PATTERN) {
-                params[n].kind = SUM_P_KWARGS;
-            } else {
-                params[n].kind = (uint8_t)kind_;
-            }
-            if (params[n].name == NULL)
-                c->oom = true;
-            else
-                n++;
-        }
-    }
-    return summary_add_sig(c->sum, flags, params, n);
-}
-
-static void summary_class(checker_t *c, const binding_t *b)
-{
-    size_t len;
-    const char *name = intern_str(c->names, b->name, &len);
-    TSNode bases = field(c, b->def, F_SUPERCLASSES);
-    int flags = ts_node_is_null(b->decorated) ? 0 : SUM_CLASS_DECORATED;
-
-    if (!ts_node_is_null(b->decorated)) {
-        FOR_KIDS(c, b->decorated, cu)
-        {
-            TSNode d = KID(cu);
-            if (kind(c, d) == K_DECORATOR && is_global_enum(c, first_named(d)))
-                flags |= SUM_CLASS_GLOBAL_ENUM;
-        }
-    }
-
-    if (!ts_node_is_null(bases)) {
-        FOR_KIDS(c, bases, cu)
-        {
-            lang_kind_t k = kind(c, KID(cu));
-            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT)
-                flags |= SUM_CLASS_KEYWORDS;
-        }
-    }
-    int32_t cls = summary_add_class(c->sum, name, len, b->line, flags);
-    if (cls < 0)
-        return;
-    if (!ts_node_is_null(bases)) {
-        FOR_KIDS(c, bases, cu)
-        {
-            TSNode e = KID(cu);
-            lang_kind_t k = kind(c, e);
-            uint32_t tl;
-            if (k != K_IDENTIFIER && k != K_ATTRIBUTE)
-                continue;
-            const char *t = text(c, e, &tl);
-            summary_class_add_base(c->sum, cls, t, tl);
-        }
-    }
-    for (uint32_t k = 0; b->body != NULL && k < b->body->cap; k++) {
-        binding_t *m = b->body->slots[k].name < SLOT_TOMB ? b->body->slots[k].b : NULL;
-        int32_t sig = -1;
-        int mk = SUM_DEF_VARIABLE;
-        if (m == NULL || b->body->slots[k].name != m->name)
-            continue;
-        if (m->kind == B_FUNCTION) {
-            mk = SUM_DEF_FUNCTION;
-            sig = summary_sig(c, m->def, m->decorated, m->overload);
-        } else if (m->kind == B_CLASS) {
-            mk = SUM_DEF_CLASS;
-        } else if (is_importation(m)) {
-            mk = SUM_DEF_IMPORT;
-        }
-        const char *mn = intern_str(c->names, m->name, &len);
-        summary_class_add_member(c->sum, cls, mn, len, mk, sig);
-    }
-}
-
-static void build_summary(checker_t *c, scope_t *module)
-{
-    binding_t *all;
-
-    if (c->sum == NULL)
-        return;
-    for (uint32_t k = 0; k < module->cap; k++) {
-        binding_t *b = module->slots[k].name < SLOT_TOMB ? module->slots[k].b : NULL;
-        int kind_ = SUM_DEF_VARIABLE;
-        int32_t sig = -1;
-        size_t len;
-        if (b == NULL || module->slots[k].name != b->name || b->kind == B_STAR ||
-            b->kind == B_FUTURE)
-            continue;
-        /* a `global` declaration binds nothing unless a function binds the
-         * name; a module binding also bound by a function is bound twice */
-        if (b->is_global && !b->global_bound)
-            continue;
-        int flags = b->rebound || (b->global_bound && !b->is_global) ? SUM_DEF_REBOUND : 0;
-        if (b->kind == B_FUNCTION) {
-            kind_ = SUM_DEF_FUNCTION;
-            sig = summary_sig(c, b->def, b->decorated, b->overload);
-            if (b->name == WK_GETATTR_)
-                summary_set_getattr(c->sum);
-        } else if (b->kind == B_CLASS) {
-            kind_ = SUM_DEF_CLASS;
-            summary_class(c, b);
-        } else if (is_importation(b)) {
-            kind_ = SUM_DEF_IMPORT;
-        }
-        const char *name = intern_str(c->names, b->name, &len);
-        summary_add_def(c->sum, name, len, kind_, b->line, sig, flags);
-    }
-    /* builtins' names bound via `global`: module attributes as well */
-    for (size_t i = 0; i < c->n_gextra && i < c->n_gextra_line; i++) {
-        bool seen = scope_get(module, c->gextra[i]) != NULL;
-        size_t len;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = c->gextra[j] == c->gextra[i];
-        if (seen)
-            continue;
-        const char *name = intern_str(c->names, c->gextra[i], &len);
-        summary_add_def(c->sum, name, len, SUM_DEF_VARIABLE, c->gextra_line[i], -1, 0);
-    }
-    all = scope_get(module, WK_ALL);
-    if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
-        const char *names[1024];
-        uint32_t lens[1024], n = 0;
-        for (uint32_t i = 0; i < all->n_exports && n < 1024; i++) {
-            size_t len;
-            names[n] = intern_str(c->names, all->exports[i], &len);
-            lens[n++] = (uint32_t)len;
-        }
-        summary_set_all(c->sum, names, lens, n);
     }
 }
 
@@ -3736,7 +3366,7 @@ st_rc_t checker_run(checker_input_t *in, st_err_t *err)
         check_unused_assignments(&c);
         for (size_t i = 0; i < c.n_dead; i++)
             check_dead_scope(&c, c.dead[i]);
-        build_summary(&c, module);
+        chk_build_summary(&c, module);
         if (c.sum != NULL && !noqa_summarize(in->src, in->len, c.a, c.sum))
             c.oom = true;
     }

@@ -308,6 +308,17 @@ void chk_dict_keys(checker_t *c, TSNode n);
 void chk_percent_format(checker_t *c, TSNode n, TSNode left, TSNode right);
 void chk_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
 
+/* checker_summary.c: the local summary */
+void chk_summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v);
+void chk_summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all);
+void chk_summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32_t module,
+                        uint32_t name, uint32_t asname, TSNode stmt);
+uint32_t chk_summary_builtin_call(checker_t *c, uint32_t id, TSNode args);
+void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs, uint32_t n,
+                    bool store);
+void chk_record_call(checker_t *c, TSNode args);
+void chk_build_summary(checker_t *c, scope_t *module);
+
 /* checker.c */
 bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem);
 uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len);
@@ -316,7 +327,10 @@ TSTreeCursor *chk_kid_first(checker_t *c, TSNode n);
 TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu);
 void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si);
 TSNode chk_unparen(const checker_t *c, TSNode n);
+binding_t *chk_lookup_quiet(const checker_t *c, uint32_t name);
 bool chk_is_plain_str(const checker_t *c, TSNode n);
+TSNode chk_param_name(const checker_t *c, TSNode p);
+bool chk_is_global_enum(checker_t *c, TSNode f);
 
 static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
 {
@@ -394,6 +408,23 @@ static inline bool is_definition(const binding_t *b)
 static inline bool is_assignment(const binding_t *b)
 {
     return b->kind == B_ASSIGNMENT || b->kind == B_NAMEDEXPR;
+}
+
+static inline uint32_t slot_hash(uint32_t name, uint32_t cap)
+{
+    return (uint32_t)((name * 2654435761u) >> 7) & (cap - 1);
+}
+
+static inline binding_t *scope_get(const scope_t *s, uint32_t name)
+{
+    if (s->cap == 0)
+        return NULL;
+    for (uint32_t i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
+        if (s->slots[i].name == name)
+            return s->slots[i].b;
+        if (s->slots[i].name == SLOT_EMPTY)
+            return NULL;
+    }
 }
 
 static inline scope_t *cur(const checker_t *c)
