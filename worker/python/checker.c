@@ -15,7 +15,9 @@
  *
  * The checks that need nothing of the walk but a node live apart:
  * checker_dict.c (F601, F602) and checker_format.c (F50x, F52x);
- * checker_summary.c records what the local summary needs.
+ * checker_summary.c records what the local summary needs; checker_scope.c
+ * holds the binding machinery (scopes, forks, bindings, loads and stores,
+ * deferral).
  * checker_int.h holds what the files share. */
 #include "worker/python/checker_int.h"
 #include "worker/python/noqa.h"
@@ -78,627 +80,6 @@ static uint32_t id_of_builtin(const char *s)
 static const char *const future_features[] = {
     "nested_scopes",  "generators",       "division",       "absolute_import", "with_statement",
     "print_function", "unicode_literals", "barry_as_FLUFL", "generator_stop",  "annotations"};
-
-/* ---- small helpers ----------------------------------------------------- */
-
-bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap = *cap ? *cap : 16;
-    size_t old_bytes, new_bytes;
-    void *p;
-
-    if (need <= *cap)
-        return true;
-    while (ncap < need)
-        ncap *= 2;
-    if (!st_mul_size(*cap, elem, &old_bytes) || !st_mul_size(ncap, elem, &new_bytes)) {
-        c->oom = true;
-        return false;
-    }
-    if ((p = arena_realloc(c->a, *items, old_bytes, new_bytes)) == NULL) {
-        c->oom = true;
-        return false;
-    }
-    *items = p;
-    *cap = ncap;
-    return true;
-}
-
-uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len)
-{
-    uint32_t id;
-
-    if (intern_get_or_add(c->names, s, len, &id) != ST_OK) {
-        c->oom = true;
-        return UINT32_MAX - 2;
-    }
-    return id;
-}
-
-static const char *name_str(const checker_t *c, uint32_t id)
-{
-    size_t len;
-    const char *s = intern_str(c->names, id, &len);
-    return s != NULL ? s : "?";
-}
-
-/* An E999 for what CPython rejects and tree-sitter accepted; the scan keeps
- * only the first one and drops every other diagnostic. */
-void chk_syntax_error(checker_t *c, TSNode n, const char *msg)
-{
-    if (c->override)
-        return; /* inside a string annotation: pyflakes' F722 covers it */
-    REPORT(c, n, "E999", "SyntaxError: %s", msg);
-}
-
-/* pyflakes' Binding.redefines and its overrides. */
-static bool redefines(const binding_t *value, const binding_t *other)
-{
-    if (other == NULL)
-        return false;
-    if (value->kind == B_ANNOTATION)
-        return false;
-    if (value->kind == B_SUBMODULE && is_importation(other))
-        return value->full == other->full;
-    if (is_importation(value) && other->kind == B_SUBMODULE)
-        return value->full == other->full;
-    return is_definition(other) && value->name == other->name;
-}
-
-/* ---- scope tables ------------------------------------------------------ */
-
-static scope_t *scope_new(checker_t *c, sckind_t k)
-{
-    scope_t *s = arena_calloc(c->a, 1, sizeof *s);
-    if (s == NULL) {
-        c->oom = true;
-        return NULL;
-    }
-    s->kind = (uint8_t)k;
-    return s;
-}
-
-static bool scope_rehash(checker_t *c, scope_t *s, uint32_t cap)
-{
-    slot_t *old = s->slots;
-    uint32_t ocap = s->cap;
-    slot_t *slots = arena_alloc(c->a, (size_t)cap * sizeof(slot_t));
-
-    if (slots == NULL) {
-        c->oom = true;
-        return false;
-    }
-    for (uint32_t i = 0; i < cap; i++)
-        slots[i].name = SLOT_EMPTY;
-    s->slots = slots;
-    s->cap = cap;
-    s->fill = s->live;
-    for (uint32_t i = 0; i < ocap; i++) {
-        if (old[i].name >= SLOT_TOMB)
-            continue;
-        uint32_t j = slot_hash(old[i].name, cap);
-        while (slots[j].name != SLOT_EMPTY)
-            j = (j + 1) & (cap - 1);
-        slots[j] = old[i];
-    }
-    return true;
-}
-
-static void scope_set(checker_t *c, scope_t *s, uint32_t name, binding_t *b)
-{
-    uint32_t i, tomb = UINT32_MAX;
-
-    if ((s->fill + 1) * 4 > s->cap * 3 &&
-        !scope_rehash(c, s, s->cap == 0 ? 8 : (s->live * 2 >= s->cap ? s->cap * 2 : s->cap)))
-        return;
-    for (i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slots[i].name == name) {
-            s->slots[i].b = b;
-            return;
-        }
-        if (s->slots[i].name == SLOT_TOMB && tomb == UINT32_MAX)
-            tomb = i;
-        if (s->slots[i].name == SLOT_EMPTY)
-            break;
-    }
-    if (tomb != UINT32_MAX)
-        i = tomb;
-    else
-        s->fill++;
-    s->slots[i].name = name;
-    s->slots[i].b = b;
-    s->live++;
-}
-
-static binding_t *scope_pop(scope_t *s, uint32_t name)
-{
-    if (s->cap == 0)
-        return NULL;
-    for (uint32_t i = slot_hash(name, s->cap);; i = (i + 1) & (s->cap - 1)) {
-        if (s->slots[i].name == name) {
-            binding_t *b = s->slots[i].b;
-            s->slots[i].name = SLOT_TOMB;
-            s->live--;
-            return b;
-        }
-        if (s->slots[i].name == SLOT_EMPTY)
-            return NULL;
-    }
-}
-
-static void push_scope(checker_t *c, sckind_t k)
-{
-    scope_t *s = scope_new(c, k);
-    size_t cap = c->stack_cap;
-
-    if (s == NULL || !chk_grow(c, (void **)&c->stack, &cap, c->depth + 1, sizeof(scope_t *)))
-        return;
-    c->stack_cap = (uint32_t)cap;
-    c->stack[c->depth++] = s;
-}
-
-static void pop_scope(checker_t *c)
-{
-    scope_t *s = c->stack[--c->depth];
-    PUSH(c, c->dead, c->n_dead, c->cap_dead, s);
-}
-
-/* Lookup in a module scope falls back to the builtins. */
-static bool module_has(const checker_t *c, const scope_t *s, uint32_t name)
-{
-    if (scope_get(s, name) != NULL)
-        return true;
-    return s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name];
-}
-
-static bool scope_has(const checker_t *c, const scope_t *s, uint32_t name)
-{
-    return s->kind == SC_MODULE ? module_has(c, s, name) : scope_get(s, name) != NULL;
-}
-
-/* ---- forks ----------------------------------------------------------- */
-
-static uint32_t fnode_new(checker_t *c, uint32_t parent, bool is_fork)
-{
-    fnode_t f = {parent, c->n_fnodes ? c->fnodes[parent].depth + 1 : 0, is_fork};
-    size_t cap = c->cap_fnodes;
-    uint32_t id = c->n_fnodes;
-
-    if (!chk_grow(c, (void **)&c->fnodes, &cap, (size_t)c->n_fnodes + 1, sizeof(fnode_t)))
-        return parent;
-    c->cap_fnodes = (uint32_t)cap;
-    c->fnodes[c->n_fnodes++] = f;
-    return id;
-}
-
-/* True when a and b sit in different branches of one if or try. */
-static bool different_forks(const checker_t *c, uint32_t a, uint32_t b)
-{
-    if (a == b)
-        return false;
-    while (c->fnodes[a].depth > c->fnodes[b].depth)
-        a = c->fnodes[a].parent;
-    while (c->fnodes[b].depth > c->fnodes[a].depth)
-        b = c->fnodes[b].parent;
-    if (a == b)
-        return false;
-    while (c->fnodes[a].parent != c->fnodes[b].parent) {
-        a = c->fnodes[a].parent;
-        b = c->fnodes[b].parent;
-    }
-    return c->fnodes[c->fnodes[a].parent].is_fork;
-}
-
-/* ---- child loops --------------------------------------------------------
- * tree-sitter finds the i-th child by walking from the first, so loops use
- * cursors; one per nesting level of open loops, created once per run. */
-
-TSTreeCursor *chk_kid_first(checker_t *c, TSNode n)
-{
-    TSTreeCursor *cu;
-    checker_cursors_t *p = c->curs;
-    uint32_t i = c->n_curs_used;
-
-    if (i == p->made) {
-        if (i / CURSOR_BLOCK >= CURSOR_BLOCKS) {
-            c->too_deep = true;
-            return NULL;
-        }
-        if (i % CURSOR_BLOCK == 0 &&
-            (p->blocks[i / CURSOR_BLOCK] = malloc(CURSOR_BLOCK * sizeof(TSTreeCursor))) == NULL) {
-            c->oom = true;
-            return NULL;
-        }
-        p->blocks[i / CURSOR_BLOCK][i % CURSOR_BLOCK] = ts_tree_cursor_new(n);
-        p->made++;
-    }
-    cu = &p->blocks[i / CURSOR_BLOCK][i % CURSOR_BLOCK];
-    c->n_curs_used++;
-    ts_tree_cursor_reset(cu, n);
-    if (!ts_tree_cursor_goto_first_child(cu)) {
-        c->n_curs_used--;
-        return NULL;
-    }
-    return cu;
-}
-
-TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu)
-{
-    if (ts_tree_cursor_goto_next_sibling(cu))
-        return cu;
-    c->n_curs_used--;
-    return NULL;
-}
-
-/* ---- bindings ---------------------------------------------------------- */
-
-static binding_t *binding_new(checker_t *c, uint32_t name, bkind_t k, TSNode src)
-{
-    binding_t *b = arena_calloc(c->a, 1, sizeof *b);
-
-    if (b == NULL) {
-        c->oom = true;
-        return NULL;
-    }
-    b->name = name;
-    b->kind = (uint8_t)k;
-    node_pos(c, src, &b->line, &b->col);
-    b->fnode = c->cur_fnode;
-    b->import_index = -1;
-    return b;
-}
-
-/* Finds the innermost scope holding name; for a builtin, *b is NULL and
- * *is_builtin true. */
-static scope_t *find_scope(const checker_t *c, uint32_t name, binding_t **b, bool *is_builtin)
-{
-    *b = NULL;
-    *is_builtin = false;
-    for (uint32_t i = c->depth; i-- > 0;) {
-        scope_t *s = c->stack[i];
-        if ((*b = scope_get(s, name)) != NULL)
-            return s;
-        if (s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
-            *is_builtin = true;
-            return s;
-        }
-    }
-    return c->stack[0];
-}
-
-static void report_redefinition(checker_t *c, uint32_t line, uint32_t col, const binding_t *v,
-                                const binding_t *existing, scope_t *scope)
-{
-    if (is_importation(existing) && v->parent_is_for) {
-        if (diag_add(c->diags, line, col + 1, "F402",
-                     "import '%s' from line %u shadowed by loop variable", name_str(c, v->name),
-                     existing->line) == NULL)
-            c->oom = true;
-    } else if (scope == cur(c)) {
-        if (existing->used == NULL && redefines(v, existing) &&
-            (v->name != WK_UNDERSCORE || is_importation(existing)) && !existing->overload) {
-            if (diag_add(c->diags, line, col + 1, "F811",
-                         "redefinition of unused '%s' from line %u", name_str(c, v->name),
-                         existing->line) == NULL)
-                c->oom = true;
-        }
-    } else if (is_importation(existing) && redefines(v, existing)) {
-        redef_t *r = arena_alloc(c->a, sizeof *r);
-        if (r == NULL) {
-            c->oom = true;
-            return;
-        }
-        r->line = line;
-        r->col = col;
-        r->is_for = v->parent_is_for;
-        r->next = ((binding_t *)existing)->redefined;
-        ((binding_t *)existing)->redefined = r;
-    }
-}
-
-/* pyflakes' addBinding: report redefinitions, carry "used" over from the
- * binding replaced, and store. (line, col) is where a redefinition is
- * reported. */
-static void add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
-{
-    binding_t *existing;
-    bool is_builtin;
-    scope_t *scope, *here = cur(c);
-
-    if (v == NULL)
-        return;
-    scope = find_scope(c, v->name, &existing, &is_builtin);
-    if (existing != NULL && !different_forks(c, v->fnode, existing->fnode))
-        report_redefinition(c, line, col, v, existing, scope);
-    bool bound_here = true; /* the name is in this scope already (a builtin counts) */
-    binding_t *in_here = scope_get(here, v->name);
-    if ((existing = in_here) != NULL) {
-        v->used = existing->used;
-        v->used_line = existing->used_line;
-        v->used_col = existing->used_col;
-    } else if (here->kind == SC_MODULE && v->name < N_BUILTINS && !c->builtin_deleted[v->name]) {
-        v->used = c->builtin_use[v->name].by;
-        v->used_line = c->builtin_use[v->name].line;
-        v->used_col = c->builtin_use[v->name].col;
-    } else {
-        bound_here = false;
-    }
-    if (!bound_here || v->kind != B_ANNOTATION) {
-        uint32_t i = c->depth - 1;
-        while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)
-            i--;
-        if (c->sum != NULL)
-            chk_summary_binding(c, c->stack[i],
-                                c->stack[i] == here ? in_here : scope_get(c->stack[i], v->name), v);
-        scope_set(c, c->stack[i], v->name, v);
-    }
-}
-
-/* ---- loads, stores, deletes ------------------------------------------- */
-
-static int cmp_cstr(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Marks the star imports of scopes used, and writes their modules, sorted
- * and comma-separated as pyflakes lists them, into from. */
-static void star_sources(checker_t *c, scope_t *const *scopes, uint32_t n_scopes,
-                         const scope_t *user, char *from, size_t cap)
-{
-    const char *mods[64];
-    size_t n = 0, len = 0;
-
-    for (uint32_t i = 0; i < n_scopes; i++) {
-        scope_t *s = scopes[i];
-        for (uint32_t k = 0; k < s->cap; k++) {
-            binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
-            if (b == NULL || b->kind != B_STAR)
-                continue;
-            b->used = user;
-            if (n < sizeof mods / sizeof mods[0])
-                mods[n++] = name_str(c, b->full);
-        }
-    }
-    qsort(mods, n, sizeof mods[0], cmp_cstr);
-    from[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        int w = snprintf(from + len, cap - len, "%s%s", len ? ", " : "", mods[i]);
-        if (w > 0 && (size_t)w < cap - len)
-            len += (size_t)w;
-    }
-}
-
-/* pyflakes' Importation._has_alias: the bound name is not the last part of
- * the full name. */
-static bool has_alias(const checker_t *c, const binding_t *b)
-{
-    size_t len;
-    const char *full, *last;
-
-    if (!is_importation(b) || b->kind == B_STAR)
-        return false;
-    if (b->kind == B_FROM || b->kind == B_FUTURE)
-        return b->real != b->name;
-    full = intern_str(c->names, b->full, &len);
-    if (full == NULL)
-        return false;
-    last = strrchr(full, '.');
-    last = last ? last + 1 : full;
-    return strcmp(last, name_str(c, b->name)) != 0;
-}
-
-/* F821, remembering the name: a later `global` withdraws it. */
-static void report_undefined(checker_t *c, uint32_t line, uint32_t col, uint32_t name)
-{
-    diag_t *d = diag_add(c->diags, line, col + 1, "F821", "undefined name '%s'", name_str(c, name));
-    if (d == NULL)
-        c->oom = true;
-    else
-        d->name = name;
-}
-
-/* pyflakes' handleNodeLoad. Returns the binding the name resolved to. */
-static binding_t *handle_load(checker_t *c, TSNode n, uint32_t name)
-{
-    int in_gen = 2; /* 2: not yet known, 1: only generator scopes so far, 0: no */
-    bool starred = false;
-    uint32_t line, col;
-
-    node_pos(c, n, &line, &col);
-    for (uint32_t i = c->depth; i-- > 0;) {
-        scope_t *s = c->stack[i];
-        binding_t *b;
-        if (s->kind == SC_CLASS) {
-            if (name == WK_CLASS_)
-                return NULL;
-            if (in_gen == 0)
-                continue;
-        }
-        b = scope_get(s, name);
-        if (b != NULL && b->kind == B_ANNOTATION && c->ann != ANN_STRING && !c->annotations_future)
-            continue;
-        if (b != NULL) {
-            mark_used(c, b, line, col);
-            if (has_alias(c, b)) {
-                /* `import a as x` also counts as a use of `import a.b` */
-                binding_t *sub = scope_get(s, b->full);
-                if (sub != NULL)
-                    mark_used(c, sub, line, col);
-            }
-            return b;
-        }
-        if (s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
-            c->builtin_use[name] = (builtin_use_t){cur(c), line, col};
-            return NULL;
-        }
-        starred = starred || s->import_starred;
-        if (in_gen != 0)
-            in_gen = s->kind == SC_GENERATOR;
-    }
-    if (starred) {
-        char from[1024];
-        star_sources(c, c->stack, c->depth, cur(c), from, sizeof from);
-        if (diag_add(c->diags, line, col + 1, "F405",
-                     "'%s' may be undefined, or defined from star imports: %s", name_str(c, name),
-                     from) == NULL)
-            c->oom = true;
-        chk_summary_star(c, name, line, col + 1, false);
-        return NULL;
-    }
-    if (name == WK_PATH && c->in->is_init)
-        return NULL;
-    if ((name == WK_MODULE_ || name == WK_QUALNAME) && cur(c)->kind == SC_CLASS)
-        return NULL;
-    if (c->n_except > 0 && c->except_stack[c->n_except - 1])
-        return NULL;
-    report_undefined(c, line, col, name);
-    return NULL;
-}
-
-static void collect_exports(checker_t *c, TSNode value, binding_t *b);
-
-static bool is_always_used(uint32_t name)
-{
-    return name == WK_TB_HIDE || name == WK_TB_INFO || name == WK_TB_SUPP;
-}
-
-/* pyflakes' UndefinedLocal (F823): a name read from an enclosing scope in
- * this function, then bound here. */
-static void check_undefined_local(checker_t *c, uint32_t name)
-{
-    scope_t *here = cur(c);
-
-    if (here->kind != SC_FUNCTION || scope_has(c, here, name))
-        return;
-    for (uint32_t i = 0; i + 1 < c->depth; i++) {
-        scope_t *s = c->stack[i];
-        binding_t *b;
-        if (s->kind != SC_FUNCTION && s->kind != SC_MODULE)
-            continue;
-        b = scope_get(s, name);
-        if (b == NULL && s->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
-            const builtin_use_t *u = &c->builtin_use[name];
-            if (u->by == here && !is_always_used(name)) {
-                if (diag_add(c->diags, u->line, u->col + 1, "F823",
-                             "local variable '%s' defined as a builtin referenced before "
-                             "assignment",
-                             name_str(c, name)) == NULL)
-                    c->oom = true;
-                return;
-            }
-            continue;
-        }
-        if (b != NULL && b->used == here && !is_always_used(name)) {
-            if (diag_add(c->diags, b->used_line, b->used_col + 1, "F823",
-                         "local variable '%s' defined in enclosing scope on line %u referenced "
-                         "before assignment",
-                         name_str(c, name), b->line) == NULL)
-                c->oom = true;
-            return;
-        }
-    }
-}
-
-/* pyflakes' handleNodeStore, for an identifier n bound in context ctx;
- * nested: inside a tuple/list target; literal: the assignment unpacks a
- * literal tuple into a tuple. */
-static binding_t *handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t ctx, bool nested,
-                               bool literal, TSNode value)
-{
-    bkind_t k;
-    binding_t *b;
-    uint32_t line, col;
-
-    check_undefined_local(c, name);
-    if (ctx == ST_ANN_NOVALUE)
-        k = B_ANNOTATION;
-    else if (ctx == ST_FOR || ctx == ST_COMP || (nested && !literal))
-        k = B_BINDING;
-    else if (name == WK_ALL && cur(c)->kind == SC_MODULE &&
-             (ctx == ST_ASSIGN || ctx == ST_AUG || ctx == ST_ANN_VALUE) && !nested)
-        k = B_EXPORT;
-    else if (ctx == ST_NAMED)
-        k = B_NAMEDEXPR;
-    else
-        k = B_ASSIGNMENT;
-    b = binding_new(c, name, k, n);
-    if (b == NULL)
-        return NULL;
-    b->parent_is_for = ctx == ST_FOR;
-    b->rebound = ctx == ST_FOR; /* a loop binds its target again and again */
-    if (k == B_EXPORT) {
-        binding_t *old = scope_get(cur(c), WK_ALL);
-        if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
-            b->exports = old->exports;
-            b->n_exports = old->n_exports;
-            b->exports_dynamic = old->exports_dynamic;
-        } else if (ctx == ST_AUG) {
-            b->exports_dynamic = true;
-        }
-        if (!ts_node_is_null(value))
-            collect_exports(c, value, b);
-    }
-    node_pos(c, n, &line, &col);
-    add_binding(c, line, col, b);
-    return b;
-}
-
-static void handle_delete(checker_t *c, TSNode n, uint32_t name)
-{
-    scope_t *here = cur(c);
-
-    if (c->cond > 0)
-        return;
-    if (here->kind == SC_FUNCTION && is_always_used(name))
-        return;
-    if (scope_pop(here, name) != NULL)
-        return;
-    if (here->kind == SC_MODULE && name < N_BUILTINS && !c->builtin_deleted[name]) {
-        c->builtin_deleted[name] = true;
-        return;
-    }
-    uint32_t line, col;
-    node_pos(c, n, &line, &col);
-    report_undefined(c, line, col, name);
-}
-
-/* ---- deferral ---------------------------------------------------------- */
-
-static void defer(checker_t *c, dkind_t k, TSNode n)
-{
-    defer_t d;
-    size_t bytes = (size_t)c->depth * sizeof(scope_t *);
-
-    memset(&d, 0, sizeof d);
-    d.kind = (uint8_t)k;
-    d.node = n;
-    d.depth = c->depth;
-    d.fnode = c->cur_fnode;
-    d.cond = c->cond;
-    d.src = c->src;
-    d.override = c->override;
-    d.oline = c->oline;
-    d.ocol = c->ocol;
-    node_pos(c, n, &d.eline, &d.ecol);
-    if ((d.stack = arena_alloc(c->a, bytes)) == NULL) {
-        c->oom = true;
-        return;
-    }
-    memcpy(d.stack, c->stack, bytes);
-    PUSH(c, c->deferred, c->n_deferred, c->cap_deferred, d);
-}
-
-/* A deferred string annotation whose syntax error pyflakes reports at the
- * annotated statement or definition (report), not at the string. */
-static void defer_annotation(checker_t *c, TSNode s, TSNode report)
-{
-    size_t before = c->n_deferred;
-
-    defer(c, D_STRING_ANN, s);
-    if (c->n_deferred > before && !ts_node_is_null(report))
-        node_pos(c, report, &c->deferred[before].eline, &c->deferred[before].ecol);
-}
 
 /* ---- string literals ----------------------------------------------------- */
 
@@ -811,7 +192,7 @@ static bool is_seq_literal(const checker_t *c, TSNode n)
 }
 
 /* pyflakes' ExportBinding: names from `[...]`, `(...)`, and `[...] + [...]`. */
-static void collect_exports(checker_t *c, TSNode value, binding_t *b)
+void chk_collect_exports(checker_t *c, TSNode value, binding_t *b)
 {
     TSNode v = chk_unparen(c, value);
 
@@ -912,9 +293,9 @@ static void handle_annotation(checker_t *c, TSNode n, TSNode report)
     if (kind(c, n) == K_TYPE && ts_node_named_child_count(n) == 1)
         n = ts_node_named_child(n, 0);
     if (chk_is_plain_str(c, n))
-        defer_annotation(c, n, report);
+        chk_defer_annotation(c, n, report);
     else if (c->annotations_future)
-        defer(c, D_ANN_EXPR, n);
+        chk_defer(c, D_ANN_EXPR, n);
     else
         visit_in(c, n, ANN_BARE);
 }
@@ -1115,10 +496,10 @@ static void visit_import(checker_t *c, TSNode n)
         uint32_t full = dotted_id(c, dn, "", 0);
         bool dotted = ts_node_named_child_count(dn) > 1;
         if (ts_node_is_null(alias) && dotted) {
-            b = binding_new(c, name_id(c, ts_node_named_child(dn, 0)), B_SUBMODULE, n);
+            b = chk_binding_new(c, name_id(c, ts_node_named_child(dn, 0)), B_SUBMODULE, n);
         } else {
             uint32_t nm = ts_node_is_null(alias) ? full : name_id(c, alias);
-            b = binding_new(c, nm, B_IMPORT, n);
+            b = chk_binding_new(c, nm, B_IMPORT, n);
         }
         if (b == NULL)
             continue;
@@ -1126,7 +507,7 @@ static void visit_import(checker_t *c, TSNode n)
         b->parent_is_for = c->in_for;
         chk_summary_import(c, b, SUM_IMPORT, 0, full, UINT32_MAX,
                            ts_node_is_null(alias) ? UINT32_MAX : b->name, n);
-        add_binding(c, line, col, b);
+        chk_add_binding(c, line, col, b);
     }
 }
 
@@ -1162,7 +543,7 @@ static void from_name(checker_t *c, TSNode stmt, TSNode a, uint32_t module, int 
         if (real == WK_ANNOTATIONS_F)
             c->annotations_future = true;
     }
-    if ((b = binding_new(c, bound, future ? B_FUTURE : B_FROM, stmt)) == NULL)
+    if ((b = chk_binding_new(c, bound, future ? B_FUTURE : B_FROM, stmt)) == NULL)
         return;
     ms = intern_str(c->names, module, &mlen);
     {
@@ -1180,7 +561,7 @@ static void from_name(checker_t *c, TSNode stmt, TSNode a, uint32_t module, int 
         mark_used(c, b, line, col);
     chk_summary_import(c, b, future ? SUM_FUTURE : SUM_FROM, level, module, real,
                        ts_node_is_null(alias) ? UINT32_MAX : bound, stmt);
-    add_binding(c, line, col, b);
+    chk_add_binding(c, line, col, b);
 }
 
 static void visit_import_from(checker_t *c, TSNode n, bool future)
@@ -1235,7 +616,7 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
             REPORT(c, n, "F403", "'from %s import *' used; unable to detect undefined names", ms);
             char buf[1100];
             int k = snprintf(buf, sizeof buf, "%s.*", ms);
-            binding_t *b = binding_new(
+            binding_t *b = chk_binding_new(
                 c, chk_intern_bytes(c, buf, k > 0 && (size_t)k < sizeof buf ? (size_t)k : 0),
                 B_STAR, n);
             if (b == NULL)
@@ -1245,7 +626,7 @@ static void visit_import_from(checker_t *c, TSNode n, bool future)
             chk_summary_import(c, b, SUM_STAR, level, module, UINT32_MAX, UINT32_MAX, n);
             uint32_t line, col;
             node_pos(c, n, &line, &col);
-            add_binding(c, line, col, b);
+            chk_add_binding(c, line, col, b);
         } else if (f == c->L->field_id[F_NAME]) {
             from_name(c, n, a, module, level, future);
         }
@@ -1354,7 +735,7 @@ static void handle_params_at_def(checker_t *c, TSNode def, TSNode params, TSNode
         for (uint32_t i = 0; i < n_seen; i++)
             if (seen[i] == id)
                 REPORT(c, def, "F831", "duplicate argument '%s' in function definition",
-                       name_str(c, id));
+                       chk_name_str(c, id));
         if (n_seen < sizeof seen / sizeof seen[0])
             seen[n_seen++] = id;
     }
@@ -1371,10 +752,10 @@ static void bind_params(checker_t *c, TSNode def, TSNode params)
         binding_t *b;
         if (ts_node_is_null(nm))
             continue;
-        if ((b = binding_new(c, name_id(c, nm), B_ARGUMENT, def)) == NULL)
+        if ((b = chk_binding_new(c, name_id(c, nm), B_ARGUMENT, def)) == NULL)
             continue;
         node_pos(c, nm, &line, &col);
-        add_binding(c, line, col, b);
+        chk_add_binding(c, line, col, b);
     }
 }
 
@@ -1462,15 +843,15 @@ static void visit_function(checker_t *c, TSNode n, TSNode decorated)
     check_py312(c, n);
     visit_decorators(c, decorated);
     handle_params_at_def(c, n, field(c, n, F_PARAMETERS), field(c, n, F_RETURN_TYPE));
-    defer(c, D_FUNCTION, n);
-    if ((b = binding_new(c, name_id(c, field(c, n, F_NAME)), B_FUNCTION, n)) == NULL)
+    chk_defer(c, D_FUNCTION, n);
+    if ((b = chk_binding_new(c, name_id(c, field(c, n, F_NAME)), B_FUNCTION, n)) == NULL)
         return;
     b->overload = has_overload_decorator(c, decorated);
     b->parent_is_for = c->in_for;
     b->def = n;
     b->decorated = decorated;
     node_pos(c, n, &line, &col);
-    add_binding(c, line, col, b);
+    chk_add_binding(c, line, col, b);
 }
 
 static void visit_block(checker_t *c, TSNode block, bool in_for);
@@ -1486,7 +867,7 @@ static void visit_class(checker_t *c, TSNode n, TSNode decorated)
     visit_decorators(c, decorated);
     if (!ts_node_is_null(bases))
         visit_kids(c, bases);
-    push_scope(c, SC_CLASS);
+    chk_push_scope(c, SC_CLASS);
     c->loop = 0;
     uint32_t saved_blocks = c->fblocks;
     c->fblocks = 0;
@@ -1494,22 +875,22 @@ static void visit_class(checker_t *c, TSNode n, TSNode decorated)
     c->fblocks = saved_blocks;
     c->loop = saved_loop;
     scope_t *body = cur(c);
-    pop_scope(c);
-    if ((b = binding_new(c, name_id(c, field(c, n, F_NAME)), B_CLASS, n)) == NULL)
+    chk_pop_scope(c);
+    if ((b = chk_binding_new(c, name_id(c, field(c, n, F_NAME)), B_CLASS, n)) == NULL)
         return;
     b->parent_is_for = c->in_for;
     b->def = n;
     b->decorated = decorated;
     b->body = body;
     node_pos(c, n, &line, &col);
-    add_binding(c, line, col, b);
+    chk_add_binding(c, line, col, b);
 }
 
 static void visit_lambda(checker_t *c, TSNode n)
 {
     TSNode params = field(c, n, F_PARAMETERS);
     handle_params_at_def(c, n, params, (TSNode){0});
-    defer(c, D_LAMBDA, n);
+    chk_defer(c, D_LAMBDA, n);
 }
 
 /* Comments that sit between the parts of a compound statement (type
@@ -1528,7 +909,7 @@ static void run_function(checker_t *c, TSNode n, bool is_lambda)
 {
     uint32_t saved_loop = c->loop;
 
-    push_scope(c, SC_FUNCTION);
+    chk_push_scope(c, SC_FUNCTION);
     c->loop = 0;
     bind_params(c, n, field(c, n, F_PARAMETERS));
     if (!is_lambda)
@@ -1539,7 +920,7 @@ static void run_function(checker_t *c, TSNode n, bool is_lambda)
         visit_block(c, last_child(n), false);
     PUSH(c, c->fscopes, c->n_fscopes, c->cap_fscopes, cur(c));
     c->loop = saved_loop;
-    pop_scope(c);
+    chk_pop_scope(c);
 }
 
 /* ---- statements ---------------------------------------------------------- */
@@ -1656,9 +1037,9 @@ static void visit_if(checker_t *c, TSNode n)
     TSNode cond = field(c, n, F_CONDITION);
 
     check_if_tuple(c, cond, n);
-    fork = fnode_new(c, c->cur_fnode, true);
-    body = fnode_new(c, fork, false);
-    other = fnode_new(c, fork, false);
+    fork = chk_fnode_new(c, c->cur_fnode, true);
+    body = chk_fnode_new(c, fork, false);
+    other = chk_fnode_new(c, fork, false);
     c->cond++;
     c->cur_fnode = other;
     size_t mark = c->n_guards;
@@ -1679,9 +1060,9 @@ static void visit_if(checker_t *c, TSNode n)
         if (k == K_ELIF) {
             TSNode ec = field(c, alt, F_CONDITION);
             check_if_tuple(c, ec, alt);
-            fork = fnode_new(c, other, true);
-            body = fnode_new(c, fork, false);
-            other = fnode_new(c, fork, false);
+            fork = chk_fnode_new(c, other, true);
+            body = chk_fnode_new(c, fork, false);
+            other = chk_fnode_new(c, fork, false);
             c->cur_fnode = other;
             visit_test(c, ec);
             c->cur_fnode = body;
@@ -1828,16 +1209,17 @@ static void visit_except(checker_t *c, TSNode h)
         return;
     }
     uint32_t id = name_id(c, name);
-    if (scope_has(c, here, id))
-        handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
-    binding_t *prev = scope_pop(here, id);
-    handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
+    if (chk_scope_has(c, here, id))
+        chk_handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
+    binding_t *prev = chk_scope_pop(here, id);
+    chk_handle_store(c, h, id, ST_EXCEPT, false, false, (TSNode){0});
     visit_handler_parts(c, h, type);
-    binding_t *b = scope_pop(here, id);
+    binding_t *b = chk_scope_pop(here, id);
     if (b != NULL && b->used == NULL)
-        REPORT(c, h, "F841", "local variable '%s' is assigned to but never used", name_str(c, id));
+        REPORT(c, h, "F841", "local variable '%s' is assigned to but never used",
+               chk_name_str(c, id));
     if (prev != NULL)
-        scope_set(c, here, id, prev);
+        chk_scope_set(c, here, id, prev);
 }
 
 static void visit_try(checker_t *c, TSNode n)
@@ -1846,8 +1228,8 @@ static void visit_try(checker_t *c, TSNode n)
     bool guard, import, catches = catches_name_error(c, n, &guard, &import);
     uint32_t n_handlers = 0, i = 0;
 
-    fork = fnode_new(c, c->cur_fnode, true);
-    body = fnode_new(c, fork, false);
+    fork = chk_fnode_new(c, c->cur_fnode, true);
+    body = chk_fnode_new(c, fork, false);
     FOR_KIDS(c, n, cu)
     {
         lang_kind_t k = kind(c, KID(cu));
@@ -1872,13 +1254,13 @@ static void visit_try(checker_t *c, TSNode n)
             if (ts_node_is_null(type) && i + 1 < n_handlers)
                 REPORT(c, ch, "F707", "default 'except:' must be last");
             i++;
-            c->cur_fnode = fnode_new(c, fork, false);
+            c->cur_fnode = chk_fnode_new(c, fork, false);
             visit_except(c, ch);
         } else if (k == K_ELSE) {
             c->cur_fnode = body;
             visit_block(c, last_child(ch), false);
         } else if (k == K_FINALLY) {
-            c->cur_fnode = fnode_new(c, fork, false);
+            c->cur_fnode = chk_fnode_new(c, fork, false);
             FOR_KIDS(c, ch, cu2)
             {
                 if (kind(c, KID(cu2)) == K_BLOCK)
@@ -1940,17 +1322,17 @@ static void visit_global(checker_t *c, TSNode n)
             if (d->name == name && strcmp(d->code, "F821") == 0)
                 d->dead = 1;
         }
-        if ((b = binding_new(c, name, B_ASSIGNMENT, n)) == NULL)
+        if ((b = chk_binding_new(c, name, B_ASSIGNMENT, n)) == NULL)
             continue;
         node_pos(c, n, &line, &col);
         b->is_global = true;
         b->used = global;
         b->used_line = line;
         b->used_col = col;
-        if (!module_has(c, global, name))
-            scope_set(c, global, name, b);
+        if (!chk_module_has(c, global, name))
+            chk_scope_set(c, global, name, b);
         for (uint32_t i = 1; i < c->depth; i++)
-            scope_set(c, c->stack[i], name, b);
+            chk_scope_set(c, c->stack[i], name, b);
     }
 }
 
@@ -1958,7 +1340,7 @@ static void visit_delete_target(checker_t *c, TSNode n)
 {
     switch (kind(c, n)) {
     case K_IDENTIFIER:
-        handle_delete(c, n, name_id(c, n));
+        chk_handle_delete(c, n, name_id(c, n));
         break;
     case K_TUPLE:
     case K_LIST:
@@ -2003,7 +1385,7 @@ static void capture(checker_t *c, TSNode id, TSNode pos)
 {
     uint32_t name = name_id(c, id);
     if (name != WK_UNDERSCORE)
-        handle_store(c, pos, name, ST_MATCH, false, false, (TSNode){0});
+        chk_handle_store(c, pos, name, ST_MATCH, false, false, (TSNode){0});
 }
 
 /* A value pattern (`Color.RED`) reads its first name; a single name binds. */
@@ -2017,7 +1399,7 @@ static void pattern_dotted(checker_t *c, TSNode dn, bool value_only)
     if (n == 1 && !value_only)
         capture(c, first, first);
     else
-        handle_load(c, first, name_id(c, first));
+        chk_handle_load(c, first, name_id(c, first));
 }
 
 static void visit_pattern(checker_t *c, TSNode p)
@@ -2181,7 +1563,7 @@ static void visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, b
 {
     switch (kind(c, n)) {
     case K_IDENTIFIER:
-        handle_store(c, n, name_id(c, n), ctx, nested, literal, c->export_value);
+        chk_handle_store(c, n, name_id(c, n), ctx, nested, literal, c->export_value);
         break;
     case K_PAREN_EXPR:
     case K_TUPLE_PATTERN:
@@ -2275,7 +1657,7 @@ static void visit_aug_assignment(checker_t *c, TSNode n)
 
     TSNode target = chk_unparen(c, left); /* `(o.a) += v` is fine */
     if (kind(c, target) == K_IDENTIFIER)
-        handle_load(c, target, name_id(c, target));
+        chk_handle_load(c, target, name_id(c, target));
     else if (kind(c, target) != K_ATTRIBUTE && kind(c, target) != K_SUBSCRIPT)
         chk_syntax_error(c, left, "illegal expression for augmented assignment");
     visit(c, right);
@@ -2290,7 +1672,7 @@ static void visit_comprehension(checker_t *c, TSNode n)
 {
     TSNode body = field(c, n, F_BODY);
 
-    push_scope(c, SC_GENERATOR);
+    chk_push_scope(c, SC_GENERATOR);
     FOR_KIDS(c, n, cu)
     {
         TSNode cl = KID(cu);
@@ -2320,7 +1702,7 @@ static void visit_comprehension(checker_t *c, TSNode n)
     } else {
         visit(c, body);
     }
-    pop_scope(c);
+    chk_pop_scope(c);
 }
 
 static void visit_interpolations(checker_t *c, TSNode s)
@@ -2411,7 +1793,7 @@ static void visit_strings(checker_t *c, TSNode n)
                 node_pos(c, n, &el, &ec);
                 string_annotation(c, n, el, ec);
             } else {
-                defer(c, D_STRING_ANN, n);
+                chk_defer(c, D_STRING_ANN, n);
             }
         }
         return;
@@ -2759,7 +2141,7 @@ static void visit_attribute(checker_t *c, TSNode n)
         if (hooks && installs)
             summary_set_dynamic(c->sum);
     }
-    chk_record_use(c, handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
+    chk_record_use(c, chk_handle_load(c, obj, name_id(c, obj)), obj, attrs, k, store);
 }
 
 /* `0777` and `1_000_` parse in tree-sitter; CPython refuses both. */
@@ -2968,7 +2350,7 @@ static void visit(checker_t *c, TSNode n)
     k = kind(c, n);
     switch (k) {
     case K_IDENTIFIER:
-        chk_record_use(c, handle_load(c, n, name_id(c, n)), n, NULL, 0, false);
+        chk_record_use(c, chk_handle_load(c, n, name_id(c, n)), n, NULL, 0, false);
         break;
     case K_ATTRIBUTE:
         visit_attribute(c, n);
@@ -2985,7 +2367,7 @@ static void visit(checker_t *c, TSNode n)
     case K_NAMED_EXPR: {
         TSNode nm = first_child(n);
         visit(c, last_child(n));
-        handle_store(c, nm, name_id(c, nm), ST_NAMED, false, false, (TSNode){0});
+        chk_handle_store(c, nm, name_id(c, nm), ST_NAMED, false, false, (TSNode){0});
         break;
     }
     case K_CALL:
@@ -3087,7 +2469,7 @@ static void visit(checker_t *c, TSNode n)
     case K_COMMENT: {
         uint32_t off;
         if (!c->override && is_type_comment(c, n, &off))
-            defer(c, D_TYPE_COMMENT, n);
+            chk_defer(c, D_TYPE_COMMENT, n);
         break;
     }
     case K_INTEGER:
@@ -3165,11 +2547,11 @@ static void check_unused_assignments(checker_t *c)
         for (uint32_t k = 0; k < s->cap; k++) {
             binding_t *b = s->slots[k].name < SLOT_TOMB ? s->slots[k].b : NULL;
             if (b == NULL || b->used != NULL || b->name == WK_UNDERSCORE ||
-                is_always_used(b->name) || !is_assignment(b) || s->slots[k].name != b->name)
+                chk_is_always_used(b->name) || !is_assignment(b) || s->slots[k].name != b->name)
                 continue;
             if (diag_add(c->diags, b->line, b->col + 1, "F841",
                          "local variable '%s' is assigned to but never used",
-                         name_str(c, b->name)) == NULL)
+                         chk_name_str(c, b->name)) == NULL)
                 c->oom = true;
         }
     }
@@ -3178,7 +2560,7 @@ static void check_unused_assignments(checker_t *c)
 /* pyflakes' str() of an importation, for F401's message. */
 static void import_label(const checker_t *c, const binding_t *b, char *out, size_t cap)
 {
-    const char *full = name_str(c, b->full), *name = name_str(c, b->name);
+    const char *full = chk_name_str(c, b->full), *name = chk_name_str(c, b->name);
     size_t fl = strlen(full);
 
     switch (b->kind) {
@@ -3223,23 +2605,23 @@ static void check_exports(checker_t *c, scope_t *s, binding_t *all)
 
     for (uint32_t i = 0; i < all->n_exports; i++) {
         uint32_t name = all->exports[i];
-        if (module_has(c, s, name))
+        if (chk_module_has(c, s, name))
             continue;
         any_undefined = true;
         if (!s->import_starred && !c->in->is_init)
             if (diag_add(c->diags, all->line, all->col + 1, "F822",
-                         "undefined name '%s' in __all__", name_str(c, name)) == NULL)
+                         "undefined name '%s' in __all__", chk_name_str(c, name)) == NULL)
                 c->oom = true;
     }
     if (!any_undefined || !s->import_starred)
         return;
     char from[1024];
-    star_sources(c, &s, 1, s, from, sizeof from);
+    chk_star_sources(c, &s, 1, s, from, sizeof from);
     for (uint32_t i = 0; i < all->n_exports; i++)
-        if (!module_has(c, s, all->exports[i])) {
+        if (!chk_module_has(c, s, all->exports[i])) {
             if (diag_add(c->diags, all->line, all->col + 1, "F405",
                          "'%s' may be undefined, or defined from star imports: %s",
-                         name_str(c, all->exports[i]), from) == NULL)
+                         chk_name_str(c, all->exports[i]), from) == NULL)
                 c->oom = true;
             chk_summary_star(c, all->exports[i], all->line, all->col + 1, true);
         }
@@ -3276,7 +2658,7 @@ static void check_dead_scope(checker_t *c, scope_t *s)
             if (diag_add(c->diags, r->line, r->col + 1, code,
                          r->is_for ? "import '%s' from line %u shadowed by loop variable"
                                    : "redefinition of unused '%s' from line %u",
-                         name_str(c, b->name), b->line) == NULL)
+                         chk_name_str(c, b->name), b->line) == NULL)
                 c->oom = true;
         }
     }
@@ -3333,8 +2715,8 @@ static st_rc_t checker_init(checker_t *c, const checker_input_t *in)
     c->builtin_deleted = arena_calloc(c->a, N_BUILTINS, sizeof(bool));
     if (c->oom || c->builtin_use == NULL || c->builtin_deleted == NULL)
         return ST_ENOMEM;
-    fnode_new(c, 0, false); /* the module */
-    push_scope(c, SC_MODULE);
+    chk_fnode_new(c, 0, false); /* the module */
+    chk_push_scope(c, SC_MODULE);
     return c->oom ? ST_ENOMEM : ST_OK;
 }
 
@@ -3361,7 +2743,7 @@ st_rc_t checker_run(checker_input_t *in, st_err_t *err)
         run_deferred(&c);
     c.depth = 1;
     c.stack[0] = module;
-    pop_scope(&c);
+    chk_pop_scope(&c);
     if (!c.too_deep && !c.oom) {
         check_unused_assignments(&c);
         for (size_t i = 0; i < c.n_dead; i++)

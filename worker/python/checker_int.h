@@ -299,7 +299,36 @@ typedef struct {
     uint32_t n_content;
 } strinfo_t;
 
+/* Longest attribute chain a use of an imported name records. */
 #define MAX_CHAIN 16
+
+/* ---- shared between the files ----------------------------------------- */
+
+/* checker_scope.c: helpers, scopes, forks, child loops, bindings, loads and stores, deferral */
+bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem);
+uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len);
+const char *chk_name_str(const checker_t *c, uint32_t id);
+void chk_syntax_error(checker_t *c, TSNode n, const char *msg);
+void chk_scope_set(checker_t *c, scope_t *s, uint32_t name, binding_t *b);
+binding_t *chk_scope_pop(scope_t *s, uint32_t name);
+void chk_push_scope(checker_t *c, sckind_t k);
+void chk_pop_scope(checker_t *c);
+bool chk_module_has(const checker_t *c, const scope_t *s, uint32_t name);
+bool chk_scope_has(const checker_t *c, const scope_t *s, uint32_t name);
+uint32_t chk_fnode_new(checker_t *c, uint32_t parent, bool is_fork);
+TSTreeCursor *chk_kid_first(checker_t *c, TSNode n);
+TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu);
+binding_t *chk_binding_new(checker_t *c, uint32_t name, bkind_t k, TSNode src);
+void chk_add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v);
+void chk_star_sources(checker_t *c, scope_t *const *scopes, uint32_t n_scopes, const scope_t *user,
+                      char *from, size_t cap);
+binding_t *chk_handle_load(checker_t *c, TSNode n, uint32_t name);
+bool chk_is_always_used(uint32_t name);
+binding_t *chk_handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t ctx, bool nested,
+                            bool literal, TSNode value);
+void chk_handle_delete(checker_t *c, TSNode n, uint32_t name);
+void chk_defer(checker_t *c, dkind_t k, TSNode n);
+void chk_defer_annotation(checker_t *c, TSNode s, TSNode report);
 
 /* checker_dict.c: repeated dictionary keys (F601, F602) */
 void chk_dict_keys(checker_t *c, TSNode n);
@@ -320,17 +349,15 @@ void chk_record_call(checker_t *c, TSNode args);
 void chk_build_summary(checker_t *c, scope_t *module);
 
 /* checker.c */
-bool chk_grow(checker_t *c, void **items, size_t *cap, size_t need, size_t elem);
-uint32_t chk_intern_bytes(checker_t *c, const char *s, size_t len);
-void chk_syntax_error(checker_t *c, TSNode n, const char *msg);
-TSTreeCursor *chk_kid_first(checker_t *c, TSNode n);
-TSTreeCursor *chk_kid_next(checker_t *c, TSTreeCursor *cu);
 void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si);
 TSNode chk_unparen(const checker_t *c, TSNode n);
+void chk_collect_exports(checker_t *c, TSNode value, binding_t *b);
 binding_t *chk_lookup_quiet(const checker_t *c, uint32_t name);
 bool chk_is_plain_str(const checker_t *c, TSNode n);
 TSNode chk_param_name(const checker_t *c, TSNode p);
 bool chk_is_global_enum(checker_t *c, TSNode f);
+
+/* ---- small helpers ----------------------------------------------------- */
 
 static inline TSNode field(const checker_t *c, TSNode n, lang_field_t f)
 {
