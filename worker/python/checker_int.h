@@ -330,6 +330,68 @@ void chk_handle_delete(checker_t *c, TSNode n, uint32_t name);
 void chk_defer(checker_t *c, dkind_t k, TSNode n);
 void chk_defer_annotation(checker_t *c, TSNode s, TSNode report);
 
+/* checker_walk.c: string literals, helpers of the walk, annotations, dispatch */
+void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si);
+void chk_visit_kids(checker_t *c, TSNode n);
+TSNode chk_unparen(const checker_t *c, TSNode n);
+bool chk_is_paren_target(const checker_t *c, TSNode n);
+void chk_add_export_strings(checker_t *c, TSNode seq, binding_t *b);
+bool chk_is_seq_literal(const checker_t *c, TSNode n);
+void chk_collect_exports(checker_t *c, TSNode value, binding_t *b);
+binding_t *chk_lookup_quiet(const checker_t *c, uint32_t name);
+bool chk_is_typing(checker_t *c, TSNode n, uint32_t want);
+bool chk_is_name_or_attr(checker_t *c, TSNode n, uint32_t want);
+void chk_visit_in(checker_t *c, TSNode n, annstate_t ann);
+bool chk_is_plain_str(const checker_t *c, TSNode n);
+void chk_handle_annotation(checker_t *c, TSNode n, TSNode report);
+void chk_string_annotation(checker_t *c, TSNode s, uint32_t eline, uint32_t ecol);
+void chk_type_comment(checker_t *c, TSNode n);
+void chk_visit(checker_t *c, TSNode n);
+
+/* checker_defs.c: imports, functions and classes */
+void chk_visit_import(checker_t *c, TSNode n);
+void chk_visit_import_from(checker_t *c, TSNode n, bool future);
+TSNode chk_param_name(const checker_t *c, TSNode p);
+bool chk_is_global_enum(checker_t *c, TSNode f);
+void chk_note_enum_export(checker_t *c, TSNode f);
+void chk_visit_function(checker_t *c, TSNode n, TSNode decorated);
+void chk_visit_class(checker_t *c, TSNode n, TSNode decorated);
+void chk_visit_lambda(checker_t *c, TSNode n);
+void chk_visit_comments(checker_t *c, TSNode n);
+void chk_run_function(checker_t *c, TSNode n, bool is_lambda);
+
+/* checker_stmt.c: statements, match, assignments */
+void chk_visit_block(checker_t *c, TSNode block, bool in_for);
+void chk_visit_module(checker_t *c, TSNode root);
+bool chk_is_nonempty_tuple(const checker_t *c, TSNode n);
+void chk_check_if_tuple(checker_t *c, TSNode test, TSNode at);
+void chk_visit_test(checker_t *c, TSNode test);
+void chk_visit_if(checker_t *c, TSNode n);
+void chk_visit_loop(checker_t *c, TSNode n, bool is_for);
+void chk_visit_try(checker_t *c, TSNode n);
+void chk_visit_with(checker_t *c, TSNode n);
+void chk_visit_global(checker_t *c, TSNode n);
+void chk_visit_delete_target(checker_t *c, TSNode n);
+void chk_visit_match(checker_t *c, TSNode n);
+void chk_visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal);
+void chk_visit_assignment(checker_t *c, TSNode n);
+void chk_visit_aug_assignment(checker_t *c, TSNode n);
+
+/* checker_expr.c: expressions */
+void chk_visit_comprehension(checker_t *c, TSNode n);
+void chk_visit_strings(checker_t *c, TSNode n);
+void chk_visit_comparison(checker_t *c, TSNode n);
+void chk_visit_subscript(checker_t *c, TSNode n);
+void chk_visit_generic_type(checker_t *c, TSNode n);
+void chk_visit_call(checker_t *c, TSNode n);
+void chk_visit_raise(checker_t *c, TSNode n);
+void chk_visit_attribute(checker_t *c, TSNode n);
+void chk_check_number(checker_t *c, TSNode n);
+void chk_visit_conditional(checker_t *c, TSNode n);
+void chk_visit_boolean(checker_t *c, TSNode n);
+void chk_visit_print(checker_t *c, TSNode n);
+void chk_visit_binary_op(checker_t *c, TSNode n);
+
 /* checker_dict.c: repeated dictionary keys (F601, F602) */
 void chk_dict_keys(checker_t *c, TSNode n);
 
@@ -347,15 +409,6 @@ void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode 
                     bool store);
 void chk_record_call(checker_t *c, TSNode args);
 void chk_build_summary(checker_t *c, scope_t *module);
-
-/* checker.c */
-void chk_string_info(const checker_t *c, TSNode s, strinfo_t *si);
-TSNode chk_unparen(const checker_t *c, TSNode n);
-void chk_collect_exports(checker_t *c, TSNode value, binding_t *b);
-binding_t *chk_lookup_quiet(const checker_t *c, uint32_t name);
-bool chk_is_plain_str(const checker_t *c, TSNode n);
-TSNode chk_param_name(const checker_t *c, TSNode p);
-bool chk_is_global_enum(checker_t *c, TSNode f);
 
 /* ---- small helpers ----------------------------------------------------- */
 
