@@ -5,7 +5,8 @@
  *
  * Most of the work is reading names (checker_scope.c's loads) in Python's
  * order; the checks here are the ones pyflakes makes on an expression's
- * shape, and the syntax errors CPython raises that tree-sitter lets pass. */
+ * shape (F541, F632, F633, F901), and the syntax errors CPython raises that
+ * tree-sitter lets pass. */
 #include "worker/python/checker_int.h"
 
 #include <string.h>

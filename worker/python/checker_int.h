@@ -256,6 +256,8 @@ typedef struct {
     size_t n_gextra, cap_gextra, n_gextra_line, cap_gextra_line;
 } checker_t;
 
+/* Appends val to arr (n items, room for cap) in the arena, growing it; on
+ * failure c->oom is set and val dropped. */
 #define PUSH(c, arr, n, cap, val)                                                                  \
     do {                                                                                           \
         size_t cap_ = (cap);                                                                       \
@@ -265,6 +267,8 @@ typedef struct {
         }                                                                                          \
     } while (0)
 
+/* A diagnostic at node n, or where the string annotation being checked
+ * sits. */
 #define REPORT(c, n, code, ...)                                                                    \
     do {                                                                                           \
         uint32_t l_, k_;                                                                           \
@@ -273,10 +277,13 @@ typedef struct {
             (c)->oom = true;                                                                       \
     } while (0)
 
+/* Loops cu over the children of n, with a cursor from the pool
+ * (checker_scope.c's child loops); KID(cu) is the current child. */
 #define FOR_KIDS(c, n, cu)                                                                         \
     for (TSTreeCursor *cu = chk_kid_first((c), (n)); cu; cu = chk_kid_next((c), cu))
 #define KID(cu) ts_tree_cursor_current_node(cu)
 
+/* The statement or expression that stores a name (chk_handle_store). */
 typedef enum {
     ST_ASSIGN,
     ST_AUG,
@@ -290,6 +297,7 @@ typedef enum {
     ST_MATCH
 } store_ctx_t;
 
+/* What the parts of a string literal say (chk_string_info). */
 typedef struct {
     bool is_f;
     bool is_bytes;

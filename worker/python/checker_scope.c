@@ -3,8 +3,8 @@
  * handleNodeLoad, handleNodeStore, handleNodeDelete), with deferral of the
  * code that runs at the end of the module.
  *
- * Scopes are open-addressing tables keyed by interned name ids, in the
- * scan's arena: lookups dominate, and an id is already a good hash.
+ * Scopes are open-addressing tables keyed by interned name ids, allocated
+ * from the scan's arena; the lookup itself is inline in checker_int.h.
  *
  * "Different forks" (pyflakes' rule that `try: import x / except: x = None`
  * is no redefinition) is answered from a small tree of if/try branches built

@@ -3,8 +3,8 @@
  * While it walks, the checker notes what summary.h keeps of a file: imports
  * and their flags, uses of imported names with the attributes read from
  * them and the calls made, definitions with their signatures, classes with
- * their bases and members, and __all__. The walk calls in here; nothing here
- * reports a diagnostic except through the walk's own checks. */
+ * their bases and members, and __all__. The walk calls in here; nothing
+ * here reports a diagnostic. */
 #include "worker/python/checker_int.h"
 
 #include <string.h>
