@@ -1,0 +1,361 @@
+/* checker_summary.c - what the checker records for the local summary.
+ *
+ * While it walks, the checker notes what summary.h keeps of a file: imports
+ * and their flags, uses of imported names with the attributes read from
+ * them and the calls made, definitions with their signatures, classes with
+ * their bases and members, and __all__. The walk calls in here; nothing
+ * here reports a diagnostic. */
+#include "worker/python/checker_int.h"
+
+#include <string.h>
+
+/* What the summary keeps of a binding about to replace old in target:
+ * whether a module-level name was bound before (rebound), and whether a
+ * function or class binds a name it declared `global` (a module attribute
+ * too). */
+void chk_summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v)
+{
+    if (target->kind == SC_MODULE) {
+        if (old != NULL && (old->kind != B_ANNOTATION || old->rebound))
+            v->rebound = true;
+        return;
+    }
+    if (old == NULL || !old->is_global)
+        return;
+    v->is_global = true;
+    binding_t *mb = scope_get(c->stack[0], v->name);
+    if (mb != NULL) {
+        mb->global_bound = true;
+    } else { /* a builtin's name: `global` left the module scope alone */
+        PUSH(c, c->gextra, c->n_gextra, c->cap_gextra, v->name);
+        PUSH(c, c->gextra_line, c->n_gextra_line, c->cap_gextra_line, v->line);
+    }
+}
+
+/* An F405 at (line, col), the diagnostic's position, for the summary. */
+void chk_summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all)
+{
+    size_t len;
+    const char *s;
+
+    if (c->sum == NULL || (s = intern_str(c->names, name, &len)) == NULL)
+        return;
+    summary_add_star(c->sum, s, len, line, col, in_all);
+}
+
+static int import_flags(const checker_t *c)
+{
+    int flags = 0;
+    if (cur(c)->kind != SC_MODULE || c->depth > 1)
+        flags |= SUM_NESTED;
+    if (c->cond > 0 || c->n_except > 0)
+        flags |= SUM_CONDITIONAL;
+    if (c->try_import > 0)
+        flags |= SUM_GUARDED;
+    if (c->type_checking > 0)
+        flags |= SUM_TYPE_CHECKING;
+    return flags;
+}
+
+void chk_summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32_t module,
+                        uint32_t name, uint32_t asname, TSNode stmt)
+{
+    size_t ml, nl = 0, al = 0;
+    const char *ms, *ns = "", *as = "";
+    TSPoint p = ts_node_start_point(stmt);
+
+    if (c->sum == NULL || c->override)
+        return;
+    ms = intern_str(c->names, module, &ml);
+    while (ml > 0 && *ms == '.') {
+        ms++;
+        ml--;
+    }
+    if (name != UINT32_MAX)
+        ns = intern_str(c->names, name, &nl);
+    if (asname != UINT32_MAX)
+        as = intern_str(c->names, asname, &al);
+    b->import_index = summary_add_import(c->sum, kind_, level, ms, ml, ns, nl, as, al, p.row + 1,
+                                         p.column, import_flags(c));
+}
+
+/* The identifier an attribute chain starts from (`a` in `a.b.c`), or n. */
+static TSNode chain_base(checker_t *c, TSNode n)
+{
+    for (int depth = 0; kind(c, n) == K_ATTRIBUTE && depth < 64; depth++)
+        n = first_child(n);
+    return n;
+}
+
+/* Calls of builtins the summary cares about: globals(), vars() and exec()
+ * that write the module's namespace (dynamic), hasattr(m, a) and
+ * getattr(m, a, default) in a test: returns m's name, which guards the uses
+ * after the call, or UINT32_MAX. */
+uint32_t chk_summary_builtin_call(checker_t *c, uint32_t id, TSNode args)
+{
+    TSNode first = {0};
+    uint32_t npos = 0;
+    bool module = cur(c)->kind == SC_MODULE;
+
+    if (id != c->id_globals && id != c->id_vars && id != c->id_exec && id != c->id_hasattr &&
+        id != c->id_getattr)
+        return UINT32_MAX;
+    if (c->builtin_deleted[id] || chk_lookup_quiet(c, id) != NULL)
+        return UINT32_MAX; /* shadowed */
+    if (kind(c, args) == K_ARGUMENT_LIST) {
+        FOR_KIDS(c, args, cu)
+        {
+            TSNode a = KID(cu);
+            lang_kind_t k = kind(c, a);
+            if (!ts_node_is_named(a) || ts_node_is_extra(a))
+                continue;
+            if (k != K_KEYWORD_ARGUMENT && k != K_DICT_SPLAT && npos++ == 0)
+                first = a;
+            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT || k == K_LIST_SPLAT)
+                npos += 1000; /* not a plain call: never "no argument" */
+        }
+    } else {
+        npos = 1; /* f(x for x in y) */
+    }
+    if (id == c->id_globals || (module && id == c->id_exec) ||
+        (module && id == c->id_vars && npos == 0)) {
+        summary_set_dynamic(c->sum);
+    } else if (c->in_test > 0 && !ts_node_is_null(first) &&
+               kind(c, first = chain_base(c, first)) == K_IDENTIFIER && npos < 1000 &&
+               npos >= (id == c->id_hasattr   ? 2u
+                        : id == c->id_getattr ? 3u
+                                              : ~0u)) {
+        return name_id(c, first);
+    }
+    return UINT32_MAX;
+}
+
+/* ---- uses of imported names, for the summary ------------------------------ */
+
+/* Records a load of an imported name and the attributes read from it
+ * (attrs[n-1] first: they were collected from the outside in). */
+void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs, uint32_t n,
+                    bool store)
+{
+    const char *chain[MAX_CHAIN];
+    uint32_t lens[MAX_CHAIN], line, col;
+    int flags = store && n > 0 ? SUM_USE_STORE : 0;
+
+    c->last_use = -1;
+    if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0)
+        return;
+    for (uint32_t i = 0; i < n; i++)
+        chain[i] = text(c, attrs[n - 1 - i], &lens[i]);
+    node_pos(c, base, &line, &col);
+    if (c->try_guard > 0)
+        flags |= SUM_USE_GUARDED;
+    for (size_t i = 0; i < c->n_guards && !(flags & SUM_USE_GUARDED); i++)
+        if (c->guards[i] == b->name)
+            flags |= SUM_USE_GUARDED;
+    c->last_use = summary_add_use(c->sum, b->import_index, chain, lens, n, line, col, flags);
+}
+
+/* The shape of a call whose callee is an imported name, for arity checks. */
+void chk_record_call(checker_t *c, TSNode args)
+{
+    const char *kw[64];
+    uint32_t kwl[64], nkw = 0, npos = 0;
+    bool star = false, dstar = false;
+
+    if (kind(c, args) != K_ARGUMENT_LIST) { /* f(x for x in y) */
+        summary_add_call(c->sum, c->last_use, 1, NULL, NULL, 0, false, false);
+        return;
+    }
+    FOR_KIDS(c, args, cu)
+    {
+        TSNode a = KID(cu);
+        lang_kind_t k = kind(c, a);
+        if (!ts_node_is_named(a) || k == K_COMMENT)
+            continue;
+        if (k == K_KEYWORD_ARGUMENT) {
+            if (nkw < 64)
+                kw[nkw] = text(c, first_child(a), &kwl[nkw]), nkw++;
+        } else if (k == K_LIST_SPLAT) {
+            star = true;
+        } else if (k == K_DICT_SPLAT) {
+            dstar = true;
+        } else {
+            npos++;
+        }
+    }
+    summary_add_call(c->sum, c->last_use, npos, kw, kwl, nkw, star, dstar);
+}
+
+/* ---- the local summary -------------------------------------------------------- */
+
+static int32_t summary_sig(checker_t *c, TSNode def, TSNode decorated, bool overload)
+{
+    sum_param_t params[64];
+    uint32_t n = 0;
+    int kind_ = SUM_P_NORMAL, flags = 0;
+    TSNode ps = field(c, def, F_PARAMETERS);
+
+    if (!ts_node_is_null(decorated))
+        flags |= SUM_SIG_DECORATED;
+    if (overload)
+        flags |= SUM_SIG_OVERLOAD;
+    if (ts_node_child_count(def) > 0 && !ts_node_is_named(ts_node_child(def, 0))) {
+        uint32_t len;
+        const char *t = text(c, ts_node_child(def, 0), &len);
+        if (len == 5 && memcmp(t, "async", 5) == 0)
+            flags |= SUM_SIG_ASYNC;
+    }
+    if (!ts_node_is_null(ps)) {
+        FOR_KIDS(c, ps, cu)
+        {
+            TSNode p = KID(cu), nm;
+            lang_kind_t k = kind(c, p);
+            if (k == K_POSITIONAL_SEPARATOR) {
+                for (uint32_t i = 0; i < n; i++)
+                    params[i].kind = SUM_P_POSONLY;
+                continue;
+            }
+            if (k == K_KEYWORD_SEPARATOR) {
+                kind_ = SUM_P_KWONLY;
+                continue;
+            }
+            nm = chk_param_name(c, p);
+            if (ts_node_is_null(nm) || n == sizeof params / sizeof params[0])
+                continue;
+            TSNode inner = k == K_TYPED_PARAMETER ? first_named(p) : p;
+            lang_kind_t ik = kind(c, inner);
+            uint32_t len;
+            params[n].name = text(c, nm, &len);
+            params[n].name = arena_strndup(c->a, params[n].name, len);
+            params[n].has_default = k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER;
+            if (ik == K_LIST_SPLAT_PATTERN) {
+                params[n].kind = SUM_P_VARARGS;
+                kind_ = SUM_P_KWONLY;
+            } else if (ik == K_DICT_SPLAT_PATTERN) {
+                params[n].kind = SUM_P_KWARGS;
+            } else {
+                params[n].kind = (uint8_t)kind_;
+            }
+            if (params[n].name == NULL)
+                c->oom = true;
+            else
+                n++;
+        }
+    }
+    return summary_add_sig(c->sum, flags, params, n);
+}
+
+static void summary_class(checker_t *c, const binding_t *b)
+{
+    size_t len;
+    const char *name = intern_str(c->names, b->name, &len);
+    TSNode bases = field(c, b->def, F_SUPERCLASSES);
+    int flags = ts_node_is_null(b->decorated) ? 0 : SUM_CLASS_DECORATED;
+
+    if (!ts_node_is_null(b->decorated)) {
+        FOR_KIDS(c, b->decorated, cu)
+        {
+            TSNode d = KID(cu);
+            if (kind(c, d) == K_DECORATOR && chk_is_global_enum(c, first_named(d)))
+                flags |= SUM_CLASS_GLOBAL_ENUM;
+        }
+    }
+
+    if (!ts_node_is_null(bases)) {
+        FOR_KIDS(c, bases, cu)
+        {
+            lang_kind_t k = kind(c, KID(cu));
+            if (k == K_KEYWORD_ARGUMENT || k == K_DICT_SPLAT)
+                flags |= SUM_CLASS_KEYWORDS;
+        }
+    }
+    int32_t cls = summary_add_class(c->sum, name, len, b->line, flags);
+    if (cls < 0)
+        return;
+    if (!ts_node_is_null(bases)) {
+        FOR_KIDS(c, bases, cu)
+        {
+            TSNode e = KID(cu);
+            lang_kind_t k = kind(c, e);
+            uint32_t tl;
+            if (k != K_IDENTIFIER && k != K_ATTRIBUTE)
+                continue;
+            const char *t = text(c, e, &tl);
+            summary_class_add_base(c->sum, cls, t, tl);
+        }
+    }
+    for (uint32_t k = 0; b->body != NULL && k < b->body->cap; k++) {
+        binding_t *m = b->body->slots[k].name < SLOT_TOMB ? b->body->slots[k].b : NULL;
+        int32_t sig = -1;
+        int mk = SUM_DEF_VARIABLE;
+        if (m == NULL || b->body->slots[k].name != m->name)
+            continue;
+        if (m->kind == B_FUNCTION) {
+            mk = SUM_DEF_FUNCTION;
+            sig = summary_sig(c, m->def, m->decorated, m->overload);
+        } else if (m->kind == B_CLASS) {
+            mk = SUM_DEF_CLASS;
+        } else if (is_importation(m)) {
+            mk = SUM_DEF_IMPORT;
+        }
+        const char *mn = intern_str(c->names, m->name, &len);
+        summary_class_add_member(c->sum, cls, mn, len, mk, sig);
+    }
+}
+
+void chk_build_summary(checker_t *c, scope_t *module)
+{
+    binding_t *all;
+
+    if (c->sum == NULL)
+        return;
+    for (uint32_t k = 0; k < module->cap; k++) {
+        binding_t *b = module->slots[k].name < SLOT_TOMB ? module->slots[k].b : NULL;
+        int kind_ = SUM_DEF_VARIABLE;
+        int32_t sig = -1;
+        size_t len;
+        if (b == NULL || module->slots[k].name != b->name || b->kind == B_STAR ||
+            b->kind == B_FUTURE)
+            continue;
+        /* a `global` declaration binds nothing unless a function binds the
+         * name; a module binding also bound by a function is bound twice */
+        if (b->is_global && !b->global_bound)
+            continue;
+        int flags = b->rebound || (b->global_bound && !b->is_global) ? SUM_DEF_REBOUND : 0;
+        if (b->kind == B_FUNCTION) {
+            kind_ = SUM_DEF_FUNCTION;
+            sig = summary_sig(c, b->def, b->decorated, b->overload);
+            if (b->name == WK_GETATTR_)
+                summary_set_getattr(c->sum);
+        } else if (b->kind == B_CLASS) {
+            kind_ = SUM_DEF_CLASS;
+            summary_class(c, b);
+        } else if (is_importation(b)) {
+            kind_ = SUM_DEF_IMPORT;
+        }
+        const char *name = intern_str(c->names, b->name, &len);
+        summary_add_def(c->sum, name, len, kind_, b->line, sig, flags);
+    }
+    /* builtins' names bound via `global`: module attributes as well */
+    for (size_t i = 0; i < c->n_gextra && i < c->n_gextra_line; i++) {
+        bool seen = scope_get(module, c->gextra[i]) != NULL;
+        size_t len;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = c->gextra[j] == c->gextra[i];
+        if (seen)
+            continue;
+        const char *name = intern_str(c->names, c->gextra[i], &len);
+        summary_add_def(c->sum, name, len, SUM_DEF_VARIABLE, c->gextra_line[i], -1, 0);
+    }
+    all = scope_get(module, WK_ALL);
+    if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
+        const char *names[1024];
+        uint32_t lens[1024], n = 0;
+        for (uint32_t i = 0; i < all->n_exports && n < 1024; i++) {
+            size_t len;
+            names[n] = intern_str(c->names, all->exports[i], &len);
+            lens[n++] = (uint32_t)len;
+        }
+        summary_set_all(c->sum, names, lens, n);
+    }
+}
