@@ -13,6 +13,62 @@
 
 /* ---- repeated dictionary keys (F601, F602) ---------------------------------- */
 
+/* An integer literal (underscores removed) as a key: "n" and its value as
+ * a float prints it when the float holds it exactly (so that 1, 1.0 and
+ * True are the same key, as in Python), else "N" and its exact value in
+ * hex, so that two large integers are equal only when they are. -1 when it
+ * is not a literal Python reads (then it equals nothing). */
+static int int_value(const char *num, char *out, size_t cap)
+{
+    uint32_t limbs[8] = {0}; /* little-endian base 2^32: 64 digits fit */
+    unsigned base = 10, n_limbs = 8;
+    const char *p = num;
+    uint64_t small = 0;
+    bool fits = true;
+    int w;
+
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+        base = 16, p += 2;
+    else if (p[0] == '0' && (p[1] == 'o' || p[1] == 'O'))
+        base = 8, p += 2;
+    else if (p[0] == '0' && (p[1] == 'b' || p[1] == 'B'))
+        base = 2, p += 2;
+    if (*p == '\0')
+        return -1;
+    for (; *p != '\0'; p++) {
+        unsigned d;
+        uint64_t carry;
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if (*p >= 'a' && *p <= 'f')
+            d = (unsigned)(*p - 'a' + 10);
+        else if (*p >= 'A' && *p <= 'F')
+            d = (unsigned)(*p - 'A' + 10);
+        else
+            return -1;
+        if (d >= base)
+            return -1;
+        carry = d;
+        for (unsigned i = 0; i < n_limbs; i++) {
+            uint64_t v = (uint64_t)limbs[i] * base + carry;
+            limbs[i] = (uint32_t)v;
+            carry = v >> 32;
+        }
+        if (carry != 0)
+            return -1; /* beyond 256 bits: cannot be a 63-character literal */
+    }
+    for (unsigned i = 2; i < n_limbs; i++)
+        fits = fits && limbs[i] == 0;
+    small = (uint64_t)limbs[1] << 32 | limbs[0];
+    if (fits && small <= (1ull << 53))
+        return snprintf(out, cap, "n%.17g", (double)small);
+    w = snprintf(out, cap, "N");
+    for (unsigned i = n_limbs; i-- > 0;)
+        if (w >= 0 && (size_t)w < cap)
+            w += snprintf(out + w, cap - (size_t)w, "%08x", limbs[i]);
+    return w;
+}
+
 /* A dictionary key or value as pyflakes compares them (convert_to_value):
  * constants by value, names by name, tuples by their items; NULL for
  * anything else, which never equals anything. Written into buf. */
@@ -47,8 +103,12 @@ static bool const_value(checker_t *c, TSNode n, char *buf, size_t cap, size_t *l
             if (t[i] != '_')
                 num[k++] = t[i];
         num[k] = '\0';
+        if (kind(c, n) == K_INTEGER) {
+            w = int_value(num, buf + *len, cap - *len);
+            break;
+        }
         char *end;
-        double v = kind(c, n) == K_INTEGER ? (double)strtoull(num, &end, 0) : strtod(num, &end);
+        double v = strtod(num, &end);
         if (*end != '\0')
             return false;
         w = snprintf(buf + *len, cap - *len, "n%.17g", v);
