@@ -3,8 +3,9 @@
  * One thread drives everything on the sockets: the client ROUTER and the
  * dispatcher (which is single-threaded by design). A batch's stages that
  * block (the project's check jobs) run on a helper thread while this one
- * keeps answering: heartbeats to the workers (dispatch_poll), PROGRESS to
- * the batch's client and to the clients queued behind it.
+ * keeps answering: heartbeats to the workers and the check jobs the helper
+ * sends them (calls_pump), PROGRESS to the batch's client and to the
+ * clients queued behind it.
  *
  * Job ids grow across batches: a job left in the dispatcher by a finished
  * batch (scanned here meanwhile) finishes later with an id below the
@@ -17,6 +18,7 @@
 #include "common/cas/cas.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "coordinator/calls.h"
 #include "coordinator/cli.h"
 #include "coordinator/dispatch.h"
 #include "coordinator/keys.h"
@@ -24,6 +26,7 @@
 #include "coordinator/report.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
+#include "worker/python/check.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -149,6 +152,7 @@ struct daemon {
     keys_allow_t *allow;
     keys_zap_t *zap;
     dispatch_t *d;
+    calls_t *calls; /* check jobs from the check thread to the workers */
     cas_t *cache;
     keys_pair_t kp;                      /* with --keys */
     char (*allow_z85)[KEYS_Z85_LEN + 1]; /* the allowlist, for the dispatcher */
@@ -327,7 +331,7 @@ static void service(daemon_t *dm, int timeout_ms, dispatch_done_fn done, void *c
         if (zmq_getsockopt(dm->cs, ZMQ_EVENTS, &events, &sz) != 0 || !(events & ZMQ_POLLIN))
             break;
     }
-    if (dispatch_poll(dm->d, 0, done, ctx, &err) != ST_OK)
+    if (calls_pump(dm->calls, 0, done, ctx, &err) != ST_OK)
         fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
     heartbeats(dm);
 }
@@ -745,7 +749,7 @@ static void batch_scan(daemon_t *dm, batch_t *b)
         if (b->finished >= goal)
             break;
         service(dm, 0, on_scan_done, b);
-        if (dispatch_poll(dm->d, 20, on_scan_done, b, &err) != ST_OK)
+        if (calls_pump(dm->calls, 20, on_scan_done, b, &err) != ST_OK)
             local = true;
         if (workers_now(dm) > 0)
             alone_since = now_ms();
@@ -778,13 +782,36 @@ static void batch_scan(daemon_t *dm, batch_t *b)
 
 typedef struct {
     batch_t *b;
+    calls_t *calls;
     project_opts_t popts;
     report_t *report;
     project_stats_t stats;
     st_rc_t rc;
     st_err_t err;
     atomic_bool over;
+    atomic_size_t on_workers, here; /* check jobs that ran there, here */
 } check_run_t;
+
+/* The project's run_check: a check job on the workers, or here when there
+ * is none (for the grace period) or it is too large to send. */
+static st_rc_t run_check(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    check_run_t *c = ctx;
+    st_err_t e = {0};
+
+    switch (calls_run(c->calls, JOBS_CHECK, input, a, out, &e)) {
+    case CALLS_OK:
+        atomic_fetch_add(&c->on_workers, 1);
+        return ST_OK;
+    case CALLS_RUN_HERE:
+        atomic_fetch_add(&c->here, 1);
+        return check_run(input, a, out, err); /* pure: the same bytes here */
+    default:
+        if (err != NULL)
+            *err = e;
+        return e.code != ST_OK ? e.code : ST_EINTERNAL;
+    }
+}
 
 static void *check_thread(void *arg)
 {
@@ -850,7 +877,7 @@ static void on_check_cache_error(void *ctx, const st_err_t *err)
 static void batch_check(daemon_t *dm, batch_t *b)
 {
     static const cli_rules_t all = {0};
-    check_run_t c = {.b = b};
+    check_run_t c = {.b = b, .calls = dm->calls};
     pthread_t th;
     done_ctx_t dc = {0};
     pidx_t *idx = NULL;
@@ -862,10 +889,16 @@ static void batch_check(daemon_t *dm, batch_t *b)
                                .n_roots = b->n_roots,
                                .args = b->args,
                                .n_args = b->n_args,
-                               .jobs = dm->jobs,
+                               /* a thread mostly waits for its job's
+                                  round trip: several per core */
+                               .jobs = dm->jobs * 4,
                                .cache = dm->cache,
-                               .on_cache_error = on_check_cache_error};
+                               .on_cache_error = on_check_cache_error,
+                               .run_check = run_check,
+                               .run_check_ctx = &c};
     atomic_init(&c.over, false);
+    atomic_init(&c.on_workers, 0);
+    atomic_init(&c.here, 0);
     if ((c.report = report_new(&all)) == NULL) {
         send_error_done(dm, &b->p.who, "the coordinator is out of memory");
         return;
@@ -873,8 +906,13 @@ static void batch_check(daemon_t *dm, batch_t *b)
     if (pthread_create(&th, NULL, check_thread, &c) != 0) {
         check_thread(&c);
     } else {
-        while (!atomic_load(&c.over))
-            service(dm, 20, ignore_done, NULL);
+        while (!atomic_load(&c.over)) {
+            st_err_t perr = {0};
+            /* a check job queued wakes the pump at once */
+            if (calls_pump(dm->calls, 20, ignore_done, NULL, &perr) != ST_OK)
+                fprintf(dm->log, "strata coordinator: warning: workers: %s\n", perr.msg);
+            service(dm, 0, ignore_done, NULL);
+        }
         pthread_join(th, NULL);
     }
     if (c.rc != ST_OK) {
@@ -913,9 +951,10 @@ static void batch_check(daemon_t *dm, batch_t *b)
     }
     fprintf(dm->log,
             "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
-            "cached, %zu checks (%zu cached), %llu ms\n",
+            "cached, %zu checks (%zu cached, %zu on workers, %zu here), %llu ms\n",
             b->p.name, b->n_files, b->uploaded, b->scanned, b->cached, c.stats.checked,
-            c.stats.cached, (unsigned long long)(now_ms() - b->started));
+            c.stats.cached, atomic_load(&c.on_workers), atomic_load(&c.here),
+            (unsigned long long)(now_ms() - b->started));
     fflush(dm->log);
     arena_destroy(&dc.a);
     st_free(idx);
@@ -1093,6 +1132,10 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
         goto out;
     }
+    if ((dm.calls = calls_new(dm.d, &(calls_opts_t){.grace_ms = opts->grace_ms}, err)) == NULL) {
+        rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
+        goto out;
+    }
     dm.cache = open_cache(opts, dm.log);
     fprintf(dm.log, "strata coordinator: clients on %s, workers on %s%s\n", opts->bind,
             dispatch_endpoint(dm.d),
@@ -1111,6 +1154,7 @@ out:
         send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
         st_free(dm.queue[i].submit);
     }
+    calls_destroy(&dm.calls);
     dispatch_destroy(&dm.d);
     cas_close(&dm.cache);
     if (dm.cs != NULL) {

@@ -12,9 +12,12 @@
  *   an error DONE) -> scan results from the cache (CAS_RESULTS, keyed by
  *   worker/jobkey.h) or from scan jobs sent to the workers (scanned in this
  *   process when no worker is connected for a grace period) -> the project
- *   stage (coordinator/project.h: graph, check jobs on this process's
- *   threads, with the cache) -> DONE with every file's diagnostics (all
- *   codes: the client applies --select/--ignore).
+ *   stage (coordinator/project.h: graph, check jobs with the cache, run on
+ *   the workers through coordinator/calls.h, or in this process when no
+ *   worker is connected for the grace period) -> DONE with every file's
+ *   diagnostics (all codes: the client applies --select/--ignore). The log
+ *   has a line per batch, with how many check jobs ran on workers and how
+ *   many here.
  *
  * While a batch runs, its client gets a PROGRESS every 500 ms or so.
  *

@@ -108,6 +108,11 @@ wait_for "$tmp/worker2.log" "working for" || fail "worker 2 did not connect"
 
 cd "$tmp" || exit 2
 same "fixture project" "$addr" proj
+# the check jobs ran on the workers, none here
+line=$(grep "batch from" "$tmp/coord1.log" | head -1)
+if printf '%s' "$line" | grep -qE ', [1-9][0-9]* on workers, 0 here\)'; then pass; else
+    fail "check jobs on the workers: $line"
+fi
 same "fixture project, json" "$addr" --format json proj
 same "fixture project, select" "$addr" --select F4 proj
 same "stdlib json and email" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json \
@@ -172,6 +177,11 @@ wait_for "$tmp/coord2.log" "workers on tcp://127.0.0.1:$((port + 1))" ||
     fail "tcp coordinator did not start: $(cat "$tmp/coord2.log")"
 same "tcp, fixture project" "$taddr" proj
 same "tcp, stdlib json" "$taddr" --root /usr/lib/python3.11 /usr/lib/python3.11/json
+# no worker: the check jobs ran here
+line=$(grep "batch from" "$tmp/coord2.log" | head -1)
+if printf '%s' "$line" | grep -qE ', 0 on workers, [1-9][0-9]* here\)'; then pass; else
+    fail "check jobs here without workers: $line"
+fi
 # two clients at once: the second waits its turn (with PROGRESS), both right
 "$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/logging \
     >"$tmp/check_a.out" 2>/dev/null
