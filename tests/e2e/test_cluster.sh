@@ -133,6 +133,33 @@ else
     pass
 fi
 
+# three submits at once, two of the same new files (both batches scan and
+# store them at once) and one of others: each prints what a sequential
+# in-process check prints
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/xml \
+    >"$tmp/check_x.out" 2>/dev/null
+"$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/http \
+    >"$tmp/check_h.out" 2>/dev/null
+for k in 1 2; do
+    timeout 60 "$strata" submit --coordinator "$addr" --root /usr/lib/python3.11 \
+        /usr/lib/python3.11/xml >"$tmp/twin$k.out" 2>"$tmp/twin$k.err" &
+    eval "tw$k=\$!"
+done
+timeout 60 "$strata" submit --coordinator "$addr" --root /usr/lib/python3.11 \
+    /usr/lib/python3.11/http >"$tmp/twin3.out" 2>"$tmp/twin3.err" &
+tw3=$!
+for k in 1 2 3; do
+    eval "wait \$tw$k"
+    trc=$?
+    want="$tmp/check_x.out"
+    [ "$k" -eq 3 ] && want="$tmp/check_h.out"
+    if [ "$trc" -le 1 ] && [ -s "$want" ] && cmp -s "$want" "$tmp/twin$k.out"; then pass; else
+        fail "concurrent submit $k: exit $trc: $(cat "$tmp/twin$k.err")"
+    fi
+done
+# and the cache they filled at once answers the same
+same "xml after the concurrent submits" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/xml
+
 # a compiled extension module exists for imports (sent, not checked)
 mkdir -p "$tmp/extpkg/pkg"
 : >"$tmp/extpkg/pkg/__init__.py"
