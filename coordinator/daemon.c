@@ -655,8 +655,13 @@ static bool batch_need(batch_t *b)
     if (ok) {
         buf_reset(&b->out);
         ok = proto_encode_need(&b->out, need, n_need) == ST_OK;
-        if (ok)
-            post(b);
+    }
+    if (ok) {
+        /* before the NEED goes: the first UPLOAD may come at once */
+        pthread_mutex_lock(&b->dm->lock);
+        b->accepting = n_need > 0;
+        pthread_mutex_unlock(&b->dm->lock);
+        post(b);
     }
     b->n_needed = n_need;
     st_free(order);
@@ -732,9 +737,6 @@ static bool batch_uploads(batch_t *b)
     bool ok = true;
 
     b->last_upload = now_ms();
-    pthread_mutex_lock(&dm->lock);
-    b->accepting = b->n_needed > 0;
-    pthread_mutex_unlock(&dm->lock);
     while (b->n_needed > 0 && b->rc == ST_OK && !stopping(dm)) {
         msg_t *m = wait_take(b, &b->uploads);
         for (msg_t *k = m; k != NULL; k = k->next)
