@@ -170,6 +170,7 @@ typedef struct {
     project_t *project;
     arena_t *work; /* per-result scratch */
     size_t finished, failed;
+    bool whole;    /* the whole run's diagnostics came from the cache */
     bool answered; /* a DONE was posted */
     st_rc_t rc;
     st_err_t err;
@@ -1174,24 +1175,47 @@ static void post_done(batch_t *b, report_t *report, const proto_stats_t *st)
     st_free(idx);
 }
 
+/* The whole run's diagnostics, looked up under a digest of every file's
+ * scan key with the roots and arguments (project_keyed), which also has
+ * project_check store them under it after a run. True on a hit: no scan
+ * result and no check job is needed. */
+static bool batch_whole(batch_t *b, const project_opts_t *popts)
+{
+    exec_keyed_t *keyed;
+    size_t n = 0, n_keyed = 0;
+    bool hit;
+
+    if (b->dm->cache == NULL ||
+        (keyed = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *keyed)) == NULL)
+        return false;
+    for (size_t i = 0; i < b->n_files; i++) {
+        const bfile_t *f = &b->files[i];
+        if (f->kind == PROTO_KIND_EXTENSION)
+            continue; /* no scan: not part of the key */
+        keyed[n++] = (exec_keyed_t){.id = i, .ok = f->keyed, .key = f->key};
+        n_keyed += f->keyed;
+    }
+    hit = project_keyed(b->project, popts, keyed, n);
+    st_free(keyed);
+    if (hit)
+        atomic_store(&b->cached, n_keyed); /* as if every scan were a cache hit */
+    return hit;
+}
+
 /* Runs the project stage and posts DONE. */
-static void batch_check(batch_t *b)
+static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
 {
     static const cli_rules_t all = {0};
-    check_ctx_t c = {.calls = b->dm->calls};
-    project_opts_t popts = batch_popts(b, &c);
     project_stats_t ps = {0};
     report_t *report;
     proto_stats_t st;
     st_err_t err = {0};
 
-    atomic_init(&c.on_workers, 0);
-    atomic_init(&c.here, 0);
     if ((report = report_new(&all)) == NULL) {
         post_error_done(b, "the coordinator is out of memory");
         return;
     }
-    if (project_check(b->project, &popts, report, &ps, &err) != ST_OK) {
+    if (project_check(b->project, popts, report, &ps, &err) != ST_OK) {
         char message[ST_ERR_MSG_MAX + 32];
         snprintf(message, sizeof message, "check: %s", err.msg);
         if (!stopping(b->dm))
@@ -1212,9 +1236,10 @@ static void batch_check(batch_t *b)
     post_done(b, report, &st);
     fprintf(b->dm->log,
             "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
-            "cached, %zu checks (%zu cached, %zu on workers, %zu here), %llu ms\n",
+            "cached, %zu checks (%zu cached, %zu on workers, %zu here)%s, %llu ms\n",
             b->p.name, b->n_files, b->uploaded, atomic_load(&b->scanned), atomic_load(&b->cached),
-            ps.checked, ps.cached, atomic_load(&c.on_workers), atomic_load(&c.here),
+            ps.checked, ps.cached, atomic_load(&c->on_workers), atomic_load(&c->here),
+            ps.whole ? ", whole run from the cache" : "",
             (unsigned long long)(now_ms() - b->started));
     fflush(b->dm->log);
     report_destroy(&report);
@@ -1225,15 +1250,24 @@ static void *batch_main(void *arg)
 {
     batch_t *b = arg;
     daemon_t *dm = b->dm;
+    check_ctx_t c = {.calls = dm->calls};
+    project_opts_t popts;
 
+    atomic_init(&c.on_workers, 0);
+    atomic_init(&c.here, 0);
     if (!batch_load(b))
         goto out;
+    popts = batch_popts(b, &c);
     batch_keys(b);
+    /* known whole: the blobs are still asked for when missing (a client
+       proves it has the content it names), then nothing runs */
+    b->whole = batch_whole(b, &popts);
     if (!batch_need(b) || !batch_uploads(b))
         goto out;
-    batch_scan(b);
+    if (!b->whole)
+        batch_scan(b);
     if (b->rc == ST_OK && !stopping(dm))
-        batch_check(b);
+        batch_check(b, &popts, &c);
 out:
     if (!b->answered && b->rc != ST_OK && !stopping(dm))
         post_error_done(b, b->err.msg);

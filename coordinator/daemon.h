@@ -9,18 +9,26 @@
  * refused), and a client waiting its turn gets PROGRESS messages (with
  * "queued") as heartbeats. For a batch:
  *
- *   SUBMIT -> NEED (the files whose content, keyed by its SHA-256, is not in
- *   the cache's CAS_BLOBS) -> UPLOADs (each blob decompressed and verified
- *   against its digest before it is stored; a mismatch ends the batch with
- *   an error DONE) -> scan results from the cache (CAS_RESULTS, keyed by
- *   worker/jobkey.h) or from scan jobs sent to the workers (scanned in this
- *   process when no worker has been connected for a grace period) -> the project
- *   stage (coordinator/project.h: graph, check jobs with the cache, run on
- *   the workers through coordinator/calls.h, or in this process when no
- *   worker is connected for the grace period) -> DONE with every file's
- *   diagnostics (all codes: the client applies --select/--ignore). The log
- *   has a line per batch, with how many check jobs ran on workers and how
- *   many here.
+ *   SUBMIT -> the scan keys (from the digests the client sent) and one
+ *   lookup of the whole run's diagnostics under a digest of them, the roots
+ *   and the arguments (project_keyed) -> NEED (the files whose content,
+ *   keyed by its SHA-256, is not in the cache's CAS_BLOBS) -> UPLOADs (each
+ *   blob decompressed and verified against its digest before it is stored;
+ *   a mismatch ends the batch with an error DONE) -> when the whole run was
+ *   found, DONE with it at once (no scan result, graph nor check job: an
+ *   unchanged re-submit costs the blob lookups and that one lookup); else
+ *   scan results from the cache (CAS_RESULTS, keyed by worker/jobkey.h) or
+ *   from scan jobs sent to the workers -> the project stage
+ *   (coordinator/project.h: graph, check jobs with the cache, sent to the
+ *   workers) -> DONE with every file's diagnostics (all codes: the client
+ *   applies --select/--ignore), the whole run's stored for next time when
+ *   nothing failed.
+ *
+ * Jobs go to the workers through coordinator/calls.h; when no worker has
+ * been connected for the grace period they run in this process instead,
+ * scans and checks alike. The log has a line per batch, with how many
+ * check jobs ran on workers and how many here, and whether the whole run
+ * came from the cache.
  *
  * While a batch runs, its client gets a PROGRESS every 500 ms or so. A
  * client silent for 30 s while its blobs are awaited loses its batch. On
@@ -33,8 +41,7 @@
  * through the ZAP handler of coordinator/keys.h (which logs a refused key),
  * the workers' socket through the dispatcher's own. Without keys, neither
  * socket may be bound to anything but loopback (127.0.0.0/8, ::1,
- * localhost) or ipc://,
- * unless insecure. */
+ * localhost) or ipc://, unless insecure. */
 #ifndef STRATA_DAEMON_H
 #define STRATA_DAEMON_H
 

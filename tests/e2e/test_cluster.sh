@@ -3,9 +3,12 @@
 # coordinator` with `strata worker --connect` processes, and `strata
 # submit`. Its output must be byte-identical to `strata check --no-cache
 # --no-workers` (a fixture project and part of the stdlib); a second
-# submit of the same files uploads nothing; a coordinator killed mid-wait
-# makes submit exit 2; a public bind without keys is refused; with keys, an
-# allowed client gets its results and another is refused (and logged).
+# submit of the same files uploads nothing and is answered whole from the
+# cache; check jobs run on the workers when there are some, here when not;
+# submits at once (of the same files too) print what sequential ones do; a
+# coordinator killed mid-wait makes submit exit 2; a public bind without
+# keys is refused; with keys, an allowed client gets its results and
+# another is refused (and logged).
 #
 # Usage: bash test_cluster.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 # Ends with "N passed, N failed"; exits non-zero when any failed.
@@ -122,12 +125,14 @@ same "stdlib again" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json 
     /usr/lib/python3.11/email
 last=$(grep "batch from" "$tmp/coord1.log" | tail -1)
 has "second submit uploads nothing" "$last" " 0 uploaded, 0 scanned"
+# ... and is answered whole from the cache: no check job either
+has "second submit answered whole" "$last" "0 checks (0 cached, 0 on workers, 0 here), whole run from the cache"
 if [ "$(grep -c "batch from" "$tmp/coord1.log")" -eq $((n_before + 1)) ]; then pass; else
     fail "one log line per batch"
 fi
 # the first stdlib batch uploaded and scanned its files
 first=$(grep "batch from" "$tmp/coord1.log" | sed -n 4p)
-if printf '%s' "$first" | grep -q " 0 uploaded\| 0 scanned"; then
+if printf '%s' "$first" | grep -q " 0 uploaded\| 0 scanned\|whole run"; then
     fail "first stdlib batch: $first"
 else
     pass
