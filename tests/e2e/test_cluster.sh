@@ -126,7 +126,8 @@ same "stdlib again" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json 
 last=$(grep "batch from" "$tmp/coord1.log" | tail -1)
 has "second submit uploads nothing" "$last" " 0 uploaded, 0 scanned"
 # ... and is answered whole from the cache: no check job either
-has "second submit answered whole" "$last" "0 checks (0 cached, 0 on workers, 0 here), whole run from the cache"
+has "second submit answered whole" "$last" \
+    "0 checks (0 cached, 0 on workers, 0 here), whole run from the cache"
 if [ "$(grep -c "batch from" "$tmp/coord1.log")" -eq $((n_before + 1)) ]; then pass; else
     fail "one log line per batch"
 fi
