@@ -1,14 +1,23 @@
 /* daemon.c - the coordinator daemon: clients' batches through the pipeline.
  *
- * One thread drives everything on the sockets: the client ROUTER and the
- * dispatcher (which is single-threaded by design). A batch's stages that
- * block (the project's check jobs) run on a helper thread while this one
- * keeps answering: heartbeats to the workers (dispatch_poll), PROGRESS to
- * the batch's client and to the clients queued behind it.
+ * The main thread owns both sockets. It reads the clients' messages (a
+ * SUBMIT is queued, an UPLOAD goes to its batch's inbox), sends what the
+ * batches post (NEED, DONE) and the PROGRESS heartbeats, and drives the
+ * dispatcher (single-threaded by design) through calls_pump. Everything
+ * that takes time runs on a thread per batch, several batches at once:
+ * blob lookups and uploads (decompressed and verified there), scan keys
+ * and cache lookups, scan jobs sent with calls_submit (whose results the
+ * main thread routes back to the batch's inbox), the project stage with
+ * its check jobs sent with calls_run, the DONE encoding. So a large upload
+ * or a long project stage of one client holds up neither the others nor
+ * the workers' heartbeats.
  *
- * Job ids grow across batches: a job left in the dispatcher by a finished
- * batch (scanned here meanwhile) finishes later with an id below the
- * current batch's base and is ignored. */
+ * One mutex (the daemon's) guards the inboxes, the outbox and the count
+ * of a batch's scan calls not ended; a batch thread waits on its own
+ * condition. A batch thread ends only when all its scan calls have ended
+ * (each always does: result, lost, given back, or stopped), so a callback
+ * never sees a freed batch. The cache is thread-safe by itself: two
+ * batches of the same files store the same bytes under the same keys. */
 #include "coordinator/daemon.h"
 
 #include "common/alloc.h"
@@ -17,6 +26,7 @@
 #include "common/cas/cas.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "coordinator/calls.h"
 #include "coordinator/cli.h"
 #include "coordinator/dispatch.h"
 #include "coordinator/keys.h"
@@ -24,6 +34,7 @@
 #include "coordinator/report.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
+#include "worker/python/check.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -38,10 +49,12 @@
 
 #define DAEMON_PROGRESS_MS 500      /* PROGRESS to waiting clients this often */
 #define DAEMON_UPLOAD_IDLE_MS 30000 /* a client silent this long while uploading: dropped */
-#define DAEMON_WINDOW 256           /* scan jobs submitted and not finished */
+#define DAEMON_WINDOW 256           /* a batch's scan jobs submitted and not finished */
+#define DAEMON_MAX_ACTIVE 4         /* batches served at once; the others wait */
 #define DAEMON_MAX_QUEUE 64         /* batches waiting; more are refused */
 #define DAEMON_MAX_IDENT 256
 #define DAEMON_ARENA_CHUNK (1u << 20)
+#define DAEMON_WAIT_MS 200 /* a batch thread looks at the stop flag this often */
 
 static volatile sig_atomic_t stop_flag;
 
@@ -114,12 +127,34 @@ typedef struct {
     digest_t key; /* scan key */
 } bfile_t;
 
+/* A message between the main thread and a batch thread: an upload (zm), a
+ * scan result (index, status, data), or one to send (who, data). */
+typedef struct msg {
+    struct msg *next;
+    ident_t who;
+    zmq_msg_t *zm;
+    size_t index;
+    calls_status_t status;
+    uint8_t *data; /* owned */
+    size_t len;
+} msg_t;
+
 typedef struct daemon daemon_t;
 
-/* The batch being served. */
+/* A batch being served, on its own thread. */
 typedef struct {
     daemon_t *dm;
     pending_t p;
+    pthread_t tid;
+    atomic_bool over;    /* the thread has ended: the main thread joins it */
+    pthread_cond_t cond; /* with dm->lock: something in the inbox, a call ended, stop */
+    /* under dm->lock */
+    msg_t *uploads, *results;
+    size_t inflight; /* scan calls not ended */
+    bool accepting;  /* waiting for uploads */
+    /* read by the main thread for PROGRESS */
+    atomic_size_t scanned, cached;
+    /* the batch thread's */
     arena_t *arena; /* paths, roots, args */
     bfile_t *files;
     size_t n_files;
@@ -132,13 +167,15 @@ typedef struct {
     digest_t config;
     size_t n_needed, uploaded;
     uint64_t last_upload;
-    uint64_t base; /* job id of files[0] */
     project_t *project;
     arena_t *work; /* per-result scratch */
-    size_t scanned, cached, finished, failed;
+    size_t finished, failed;
+    bool whole;    /* the whole run's diagnostics came from the cache */
+    bool answered; /* a DONE was posted */
     st_rc_t rc;
     st_err_t err;
     uint64_t started;
+    buf_t out;
 } batch_t;
 
 struct daemon {
@@ -149,53 +186,98 @@ struct daemon {
     keys_allow_t *allow;
     keys_zap_t *zap;
     dispatch_t *d;
+    calls_t *calls; /* every job to the workers goes through it */
     cas_t *cache;
     keys_pair_t kp;                      /* with --keys */
     char (*allow_z85)[KEYS_Z85_LEN + 1]; /* the allowlist, for the dispatcher */
     const char **allow_ptrs;
     size_t n_allow;
     unsigned jobs;
+    atomic_bool stopping;
+    pthread_mutex_t lock;
+    msg_t *outbox, *outbox_tail; /* under lock: to send, in order */
+    /* the main thread's */
     pending_t queue[DAEMON_MAX_QUEUE];
     size_t n_queue;
-    batch_t *cur;
-    uint64_t next_id;
+    batch_t *active[DAEMON_MAX_ACTIVE];
+    size_t n_active;
     uint64_t last_progress;
     buf_t out;
 };
 
-/* ---- the client socket ---------------------------------------------------------- */
+static bool stopping(daemon_t *dm)
+{
+    return stop_flag || atomic_load(&dm->stopping);
+}
+
+static void msg_free(msg_t *m)
+{
+    while (m != NULL) {
+        msg_t *next = m->next;
+        if (m->zm != NULL) {
+            zmq_msg_close(m->zm);
+            st_free(m->zm);
+        }
+        st_free(m->data);
+        st_free(m);
+        m = next;
+    }
+}
+
+/* ---- the client socket (main thread) --------------------------------------------- */
 
 static bool same_ident(const ident_t *a, const ident_t *b)
 {
     return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
 }
 
-static void send_to(daemon_t *dm, const ident_t *who, const buf_t *b)
+static void send_to(daemon_t *dm, const ident_t *who, const uint8_t *data, size_t len)
 {
     if (zmq_send(dm->cs, who->id, who->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         return; /* gone (ROUTER_MANDATORY): nothing to do */
-    zmq_send(dm->cs, b->data, b->len, ZMQ_DONTWAIT);
+    zmq_send(dm->cs, data, len, ZMQ_DONTWAIT);
 }
 
 static void send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
 {
     buf_reset(&dm->out);
     if (proto_encode_progress(&dm->out, p) == ST_OK)
-        send_to(dm, who, &dm->out);
+        send_to(dm, who, dm->out.data, dm->out.len);
 }
 
-static void send_error_done(daemon_t *dm, const ident_t *who, const char *message)
+/* An error DONE into b (reset first). */
+static st_rc_t encode_error_done(buf_t *b, const char *message)
 {
     proto_batch_t batch;
     proto_stats_t st = {0};
     char text[PROTO_MAX_TEXT];
+    st_rc_t rc;
 
     snprintf(text, sizeof text, "%s", message);
-    buf_reset(&dm->out);
-    if (proto_done_begin(&batch, &dm->out, PROTO_DONE_ERROR, text, &st) == ST_OK) {
+    buf_reset(b);
+    if ((rc = proto_done_begin(&batch, b, PROTO_DONE_ERROR, text, &st)) == ST_OK)
         proto_batch_end(&batch);
-        send_to(dm, who, &dm->out);
-    }
+    return rc;
+}
+
+static void send_error_done(daemon_t *dm, const ident_t *who, const char *message)
+{
+    if (encode_error_done(&dm->out, message) == ST_OK)
+        send_to(dm, who, dm->out.data, dm->out.len);
+}
+
+/* Sends what the batch threads posted. */
+static void flush_outbox(daemon_t *dm)
+{
+    msg_t *m;
+
+    pthread_mutex_lock(&dm->lock);
+    m = dm->outbox;
+    dm->outbox = dm->outbox_tail = NULL;
+    pthread_mutex_unlock(&dm->lock);
+    for (msg_t *k = m; k != NULL; k = k->next)
+        send_to(dm, &k->who, k->data, k->len);
+    msg_free(m);
 }
 
 static size_t workers_now(daemon_t *dm)
@@ -205,7 +287,7 @@ static size_t workers_now(daemon_t *dm)
     return ds.workers;
 }
 
-/* PROGRESS to the current batch's client and the queued ones, when due. */
+/* PROGRESS to the batches' clients and the queued ones, when due. */
 static void heartbeats(daemon_t *dm)
 {
     uint64_t now = now_ms();
@@ -214,10 +296,10 @@ static void heartbeats(daemon_t *dm)
     if (now - dm->last_progress < DAEMON_PROGRESS_MS)
         return;
     dm->last_progress = now;
-    if (dm->cur != NULL) {
-        batch_t *b = dm->cur;
-        p.scanned = b->scanned;
-        p.cached = b->cached;
+    for (size_t i = 0; i < dm->n_active; i++) {
+        batch_t *b = dm->active[i];
+        p.scanned = atomic_load(&b->scanned);
+        p.cached = atomic_load(&b->cached);
         send_progress(dm, &b->p.who, &p);
     }
     for (size_t i = 0; i < dm->n_queue; i++) {
@@ -237,10 +319,61 @@ static void client_name(zmq_msg_t *m, char *out, size_t cap)
              user != NULL && user[0] != '\0' ? " key " : "", user != NULL ? user : "");
 }
 
-static void on_upload(daemon_t *dm, const proto_msg_t *m_in, const uint8_t *body, size_t len);
+static void queue_submit(daemon_t *dm, const ident_t *who, const char *name, const uint8_t *data,
+                         size_t len)
+{
+    pending_t *p = dm->n_queue < DAEMON_MAX_QUEUE ? &dm->queue[dm->n_queue] : NULL;
 
-/* One message from a client: SUBMIT is queued, UPLOAD goes to the current
- * batch, anything else is dropped (and logged when malformed). */
+    if (p == NULL) {
+        send_error_done(dm, who, "the coordinator's queue is full; try again later");
+        return;
+    }
+    if ((p->submit = st_malloc(len == 0 ? 1 : len)) == NULL) {
+        send_error_done(dm, who, "the coordinator is out of memory");
+        return;
+    }
+    memcpy(p->submit, data, len);
+    p->len = len;
+    p->who = *who;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    dm->n_queue++;
+    if (dm->n_active >= DAEMON_MAX_ACTIVE || dm->n_queue > 1) {
+        proto_progress_t pr = {.queued = dm->n_queue, .workers = workers_now(dm)};
+        send_progress(dm, who, &pr);
+    }
+}
+
+/* An UPLOAD to the inbox of the client's batch that waits for blobs
+ * (moved out of body); dropped when there is none. */
+static void route_upload(daemon_t *dm, const ident_t *who, zmq_msg_t *body)
+{
+    msg_t *m = st_calloc(1, sizeof *m);
+    zmq_msg_t *zm = st_malloc(sizeof *zm);
+
+    if (m == NULL || zm == NULL) {
+        st_free(m);
+        st_free(zm);
+        return; /* the client's batch times out, or its next upload comes */
+    }
+    zmq_msg_init(zm);
+    zmq_msg_move(zm, body);
+    m->zm = zm;
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active && m != NULL; i++) {
+        batch_t *b = dm->active[i];
+        if (b->accepting && same_ident(who, &b->p.who)) {
+            m->next = b->uploads;
+            b->uploads = m;
+            m = NULL;
+            pthread_cond_signal(&b->cond);
+        }
+    }
+    pthread_mutex_unlock(&dm->lock);
+    msg_free(m);
+}
+
+/* One message from a client: SUBMIT is queued, UPLOAD goes to its batch,
+ * anything else is dropped (and logged when malformed). */
 static void handle_client(daemon_t *dm)
 {
     zmq_msg_t idm, body;
@@ -287,39 +420,27 @@ static void handle_client(daemon_t *dm)
         zmq_msg_close(&body);
         return;
     }
-    if (m.type == PROTO_SUBMIT) {
-        pending_t *p = dm->n_queue < DAEMON_MAX_QUEUE ? &dm->queue[dm->n_queue] : NULL;
-        if (p != NULL)
-            p->submit = st_malloc(len == 0 ? 1 : len);
-        if (p == NULL) {
-            send_error_done(dm, &who, "the coordinator's queue is full; try again later");
-        } else if (p->submit == NULL) {
-            send_error_done(dm, &who, "the coordinator is out of memory");
-        } else {
-            memcpy(p->submit, data, len);
-            p->len = len;
-            p->who = who;
-            snprintf(p->name, sizeof p->name, "%s", name);
-            dm->n_queue++;
-            if (dm->cur != NULL || dm->n_queue > 1) {
-                proto_progress_t pr = {.queued = dm->n_queue, .workers = workers_now(dm)};
-                send_progress(dm, &who, &pr);
-            }
-        }
-    } else if (m.type == PROTO_UPLOAD && dm->cur != NULL && same_ident(&who, &dm->cur->p.who)) {
-        on_upload(dm, &m, data, len);
-    }
+    if (m.type == PROTO_SUBMIT)
+        queue_submit(dm, &who, name, data, len);
+    else if (m.type == PROTO_UPLOAD)
+        route_upload(dm, &who, &body);
     zmq_msg_close(&body);
 }
 
-/* Works on the sockets for up to timeout_ms: client messages, heartbeats,
- * the dispatcher (whose finished jobs go to done). */
-static void service(daemon_t *dm, int timeout_ms, dispatch_done_fn done, void *ctx)
+/* Works on the sockets for up to timeout_ms: the dispatcher (through the
+ * calls), client messages, what the batches posted, heartbeats. While
+ * batches run, the wait is in calls_pump, which a job queued or a message
+ * posted ends at once; otherwise on the client socket. */
+static void service(daemon_t *dm, int timeout_ms)
 {
     zmq_pollitem_t item = {.socket = dm->cs, .events = ZMQ_POLLIN};
+    bool busy = dm->n_active > 0;
     st_err_t err = {0};
-    int n = zmq_poll(&item, 1, timeout_ms);
+    int n;
 
+    if (calls_pump(dm->calls, busy ? timeout_ms : 0, NULL, NULL, &err) != ST_OK)
+        fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
+    n = zmq_poll(&item, 1, busy ? 0 : timeout_ms);
     for (int k = 0; n > 0 && (item.revents & ZMQ_POLLIN) && k < 256; k++) {
         int events = 0;
         size_t sz = sizeof events;
@@ -327,17 +448,63 @@ static void service(daemon_t *dm, int timeout_ms, dispatch_done_fn done, void *c
         if (zmq_getsockopt(dm->cs, ZMQ_EVENTS, &events, &sz) != 0 || !(events & ZMQ_POLLIN))
             break;
     }
-    if (dispatch_poll(dm->d, 0, done, ctx, &err) != ST_OK)
-        fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
+    flush_outbox(dm);
     heartbeats(dm);
 }
 
-static void ignore_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+/* ---- a batch's messages (batch thread) -------------------------------------------- */
+
+/* Hands b->out to the main thread for the batch's client. */
+static void post(batch_t *b)
 {
-    (void)ctx;
-    (void)id;
-    (void)status;
-    (void)result;
+    daemon_t *dm = b->dm;
+    msg_t *m = st_calloc(1, sizeof *m);
+
+    if (m == NULL || b->out.data == NULL) {
+        st_free(m);
+        return; /* out of memory: the client times out */
+    }
+    m->who = b->p.who;
+    m->data = b->out.data; /* moved */
+    m->len = b->out.len;
+    buf_init(&b->out);
+    pthread_mutex_lock(&dm->lock);
+    if (dm->outbox_tail != NULL)
+        dm->outbox_tail->next = m;
+    else
+        dm->outbox = m;
+    dm->outbox_tail = m;
+    pthread_mutex_unlock(&dm->lock);
+    calls_wake(dm->calls);
+}
+
+static void post_error_done(batch_t *b, const char *message)
+{
+    b->answered = true;
+    if (encode_error_done(&b->out, message) == ST_OK)
+        post(b);
+}
+
+/* Waits (up to DAEMON_WAIT_MS) for *list to hold something or the daemon
+ * to stop, then takes the list. */
+static msg_t *wait_take(batch_t *b, msg_t **list)
+{
+    daemon_t *dm = b->dm;
+    struct timespec until;
+    msg_t *m;
+
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_nsec += (long)DAEMON_WAIT_MS * 1000000L;
+    until.tv_sec += until.tv_nsec / 1000000000L;
+    until.tv_nsec %= 1000000000L;
+    pthread_mutex_lock(&dm->lock);
+    while (*list == NULL && !stopping(dm))
+        if (pthread_cond_timedwait(&b->cond, &dm->lock, &until) == ETIMEDOUT)
+            break;
+    m = *list;
+    *list = NULL;
+    pthread_mutex_unlock(&dm->lock);
+    return m;
 }
 
 /* ---- a batch ----------------------------------------------------------------------- */
@@ -351,6 +518,10 @@ static void batch_free(batch_t **bp)
     project_destroy(&b->project);
     arena_destroy(&b->arena);
     arena_destroy(&b->work);
+    msg_free(b->uploads);
+    msg_free(b->results);
+    buf_free(&b->out);
+    pthread_cond_destroy(&b->cond);
     st_free(b->files);
     st_free(b->paths);
     st_free(b->roots);
@@ -389,9 +560,9 @@ static bool has_duplicate(const char **paths, size_t n)
     return dup;
 }
 
-/* Reads the SUBMIT into the batch. False (and an error DONE sent) when it
- * cannot be served. */
-static bool batch_load(daemon_t *dm, batch_t *b)
+/* Reads the SUBMIT into the batch. False (and an error DONE posted) when
+ * it cannot be served. */
+static bool batch_load(batch_t *b)
 {
     proto_msg_t m;
     proto_file_t f;
@@ -400,7 +571,7 @@ static bool batch_load(daemon_t *dm, batch_t *b)
     const char *why = NULL;
 
     if (proto_decode_client(b->p.submit, b->p.len, &m, NULL) != ST_OK) {
-        send_error_done(dm, &b->p.who, "internal error: the SUBMIT could not be decoded again");
+        post_error_done(b, "internal error: the SUBMIT could not be decoded again");
         return false;
     }
     b->n_files = m.count;
@@ -445,7 +616,7 @@ static bool batch_load(daemon_t *dm, batch_t *b)
     if (why == NULL && (b->project = project_new(b->paths, b->n_files)) == NULL)
         why = "the coordinator is out of memory";
     if (why != NULL) {
-        send_error_done(dm, &b->p.who, why);
+        post_error_done(b, why);
         return false;
     }
     return true;
@@ -457,9 +628,10 @@ static int cmp_digest_idx(const void *pa, const void *pb, void *ctx)
     return memcmp(files[*(const size_t *)pa].digest.b, files[*(const size_t *)pb].digest.b, 32);
 }
 
-/* Sends NEED: one file per distinct digest that is not in CAS_BLOBS. */
-static bool batch_need(daemon_t *dm, batch_t *b)
+/* Posts NEED: one file per distinct digest that is not in CAS_BLOBS. */
+static bool batch_need(batch_t *b)
 {
+    cas_t *cache = b->dm->cache;
     size_t *order = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *order);
     uint32_t *need = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *need);
     size_t n = 0, n_need = 0;
@@ -476,31 +648,34 @@ static bool batch_need(daemon_t *dm, batch_t *b)
         if (k > 0 && memcmp(b->files[order[k - 1]].digest.b, f->digest.b, 32) == 0)
             continue;
         arena_reset(b->work);
-        if (dm->cache != NULL &&
-            cas_get(dm->cache, CAS_BLOBS, &f->digest, b->work, &v, NULL) == ST_OK)
+        if (cache != NULL && cas_get(cache, CAS_BLOBS, &f->digest, b->work, &v, NULL) == ST_OK)
             continue;
         f->needed = true;
         need[n_need++] = (uint32_t)order[k];
-        if ((k & 63) == 63) /* a long lookup: heartbeats go on */
-            service(dm, 0, ignore_done, NULL);
     }
     if (ok) {
-        buf_reset(&dm->out);
-        ok = proto_encode_need(&dm->out, need, n_need) == ST_OK;
-        if (ok)
-            send_to(dm, &b->p.who, &dm->out);
+        buf_reset(&b->out);
+        ok = proto_encode_need(&b->out, need, n_need) == ST_OK;
+    }
+    if (ok) {
+        /* before the NEED goes: the first UPLOAD may come at once */
+        pthread_mutex_lock(&b->dm->lock);
+        b->accepting = n_need > 0;
+        pthread_mutex_unlock(&b->dm->lock);
+        post(b);
     }
     b->n_needed = n_need;
     st_free(order);
     st_free(need);
     if (!ok)
-        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
+        post_error_done(b, "the coordinator is out of memory");
     return ok;
 }
 
 /* Decompresses and verifies one blob, and stores it. */
-static const char *store_blob(daemon_t *dm, batch_t *b, const proto_blob_t *blob)
+static const char *store_blob(batch_t *b, const proto_blob_t *blob)
 {
+    cas_t *cache = b->dm->cache;
     bfile_t *f;
     uint8_t *raw;
     size_t got;
@@ -521,7 +696,7 @@ static const char *store_blob(daemon_t *dm, batch_t *b, const proto_blob_t *blob
         st_free(raw);
         return "a blob whose content does not match its digest";
     }
-    if (dm->cache == NULL || cas_put(dm->cache, CAS_BLOBS, &dg, raw, got, false, NULL) != ST_OK) {
+    if (cache == NULL || cas_put(cache, CAS_BLOBS, &dg, raw, got, false, NULL) != ST_OK) {
         st_free(raw);
         return "the coordinator cannot store a blob";
     }
@@ -532,25 +707,57 @@ static const char *store_blob(daemon_t *dm, batch_t *b, const proto_blob_t *blob
     return NULL;
 }
 
-static void on_upload(daemon_t *dm, const proto_msg_t *m_in, const uint8_t *body, size_t len)
+/* One UPLOAD from the inbox (decoded again: the main thread only looked
+ * at its type). */
+static void on_upload(batch_t *b, zmq_msg_t *zm)
 {
-    batch_t *b = dm->cur;
-    proto_msg_t m = *m_in;
+    proto_msg_t m;
     proto_blob_t blob;
     const char *why = NULL;
 
-    (void)body;
-    (void)len;
     if (b->rc != ST_OK || b->n_needed == 0)
         return; /* not waiting for blobs: dropped */
+    if (proto_decode_client(zmq_msg_data(zm), zmq_msg_size(zm), &m, NULL) != ST_OK ||
+        m.type != PROTO_UPLOAD)
+        return;
     b->last_upload = now_ms();
     while (why == NULL && proto_next_blob(&m, &blob))
-        why = store_blob(dm, b, &blob);
+        why = store_blob(b, &blob);
     if (why != NULL) {
-        fprintf(dm->log, "strata coordinator: %s: upload dropped: %s\n", b->p.name, why);
+        fprintf(b->dm->log, "strata coordinator: %s: upload dropped: %s\n", b->p.name, why);
         b->rc = st_fail(&b->err, ST_ECORRUPT, "upload refused: %s", why);
     }
 }
+
+/* Takes the uploads until every needed blob is in; false when the client
+ * fell silent (the batch is dropped), an upload was refused (b->rc) or
+ * the daemon stops. */
+static bool batch_uploads(batch_t *b)
+{
+    daemon_t *dm = b->dm;
+    bool ok = true;
+
+    b->last_upload = now_ms();
+    while (b->n_needed > 0 && b->rc == ST_OK && !stopping(dm)) {
+        msg_t *m = wait_take(b, &b->uploads);
+        for (msg_t *k = m; k != NULL; k = k->next)
+            on_upload(b, k->zm);
+        msg_free(m);
+        if (m == NULL && now_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
+            fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
+                    b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
+            b->answered = true; /* nobody to answer */
+            ok = false;
+            break;
+        }
+    }
+    pthread_mutex_lock(&dm->lock);
+    b->accepting = false;
+    pthread_mutex_unlock(&dm->lock);
+    return ok && b->rc == ST_OK && !stopping(dm);
+}
+
+/* ---- scans (batch thread) ------------------------------------------------------------ */
 
 /* A scan result for file i: decoded, to the project and the cache. */
 static void deliver(batch_t *b, size_t i, span_t result, bool cached)
@@ -602,41 +809,47 @@ static void finish_file(batch_t *b, size_t i)
     b->finished++;
 }
 
-static void on_scan_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+/* A scan call ended (main thread, in calls_pump or calls_shutdown): its
+ * result, copied, to the batch's inbox. The msg_t was made with the call
+ * (its tag), so only the copy can fail. */
+static void on_scan(void *ctx, uint64_t tag, calls_status_t status, span_t result)
 {
     batch_t *b = ctx;
-    size_t i;
+    daemon_t *dm = b->dm;
+    msg_t *m = (msg_t *)(uintptr_t)tag;
+    static const char nomem[] = "out of memory for a scan result";
 
-    if (b == NULL || id < b->base || id - b->base >= b->n_files)
-        return; /* an earlier batch's */
-    i = (size_t)(id - b->base);
-    if (b->files[i].done)
-        return;
-    finish_file(b, i);
-    arena_reset(b->work);
-    if (status == DISPATCH_OK) {
-        b->scanned++;
-        deliver(b, i, result, false);
-        return;
+    m->status = status;
+    if ((m->data = st_malloc(result.len == 0 ? 1 : result.len)) == NULL) {
+        m->status = status == CALLS_OK ? CALLS_FAILED : status;
+        m->data = st_malloc(sizeof nomem);
+        result = (span_t){.ptr = (const uint8_t *)nomem, .len = sizeof nomem - 1};
     }
-    char message[512];
-    snprintf(message, sizeof message, "internal error, file not checked: %.*s",
-             (int)(result.len < 400 ? result.len : 400), (const char *)result.ptr);
-    deliver_e902(b, i, message);
+    if (m->data != NULL) {
+        if (result.len > 0)
+            memcpy(m->data, result.ptr, result.len);
+        m->len = result.len;
+    }
+    pthread_mutex_lock(&dm->lock);
+    m->next = b->results;
+    b->results = m;
+    b->inflight--;
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&dm->lock);
 }
 
 /* The job input of file i into out (its blob from the cache); false when
  * the file is finished already (its E902 delivered). */
-static bool job_input(daemon_t *dm, batch_t *b, size_t i, buf_t *out)
+static bool job_input(batch_t *b, size_t i, buf_t *out)
 {
     bfile_t *f = &b->files[i];
+    cas_t *cache = b->dm->cache;
     span_t v;
     st_err_t err = {0};
 
     arena_reset(b->work);
     buf_reset(out);
-    if (dm->cache == NULL ||
-        cas_get(dm->cache, CAS_BLOBS, &f->digest, b->work, &v, &err) != ST_OK) {
+    if (cache == NULL || cas_get(cache, CAS_BLOBS, &f->digest, b->work, &v, &err) != ST_OK) {
         finish_file(b, i);
         deliver_e902(b, i,
                      "internal error, file not checked: its content is not in the "
@@ -653,18 +866,25 @@ static bool job_input(daemon_t *dm, batch_t *b, size_t i, buf_t *out)
     return true;
 }
 
-/* Scans file i in this process. */
-static void scan_here(daemon_t *dm, batch_t *b, size_t i, scanner_t *scanner, arena_t *out,
-                      buf_t *in)
+/* Scans file i in this process (no worker for it). */
+static void scan_here(batch_t *b, size_t i, scanner_t **scanner, arena_t **out, buf_t *in)
 {
     span_t result;
     st_err_t err = {0};
 
-    if (!job_input(dm, b, i, in))
+    if (!job_input(b, i, in))
         return;
     finish_file(b, i);
-    arena_reset(out);
-    if (jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, out, &result,
+    if (*scanner == NULL)
+        *scanner = scanner_new();
+    if (*out == NULL)
+        *out = arena_new(DAEMON_ARENA_CHUNK);
+    if (*scanner == NULL || *out == NULL) {
+        deliver_e902(b, i, "internal error, file not checked: out of memory for a scanner");
+        return;
+    }
+    arena_reset(*out);
+    if (jobs_run(*scanner, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, *out, &result,
                  &err) != ST_OK) {
         char message[ST_ERR_MSG_MAX + 64];
         snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
@@ -676,34 +896,118 @@ static void scan_here(daemon_t *dm, batch_t *b, size_t i, scanner_t *scanner, ar
     deliver(b, i, result, false);
 }
 
-/* Scan keys, cache lookups, then the misses on the workers (or here). */
-static void batch_scan(daemon_t *dm, batch_t *b)
+/* A scan call's end, taken from the inbox. */
+static void on_result(batch_t *b, const msg_t *m, scanner_t **scanner, arena_t **out, buf_t *in)
 {
+    size_t i = m->index;
+    char message[512];
+
+    if (b->files[i].done)
+        return;
+    switch (m->status) {
+    case CALLS_OK:
+        finish_file(b, i);
+        b->scanned++;
+        arena_reset(b->work);
+        deliver(b, i, (span_t){.ptr = m->data, .len = m->len}, false);
+        break;
+    case CALLS_RUN_HERE:
+        scan_here(b, i, scanner, out, in);
+        break;
+    case CALLS_STOPPED:
+        break; /* the daemon stops: the batch ends unfinished */
+    default:
+        finish_file(b, i);
+        snprintf(message, sizeof message, "internal error, file not checked: %.*s",
+                 (int)(m->len < 400 ? m->len : 400), m->data != NULL ? (const char *)m->data : "");
+        deliver_e902(b, i, message);
+        break;
+    }
+}
+
+/* Sends file i's scan job; false (its E902 delivered, or the daemon
+ * stopping) when it could not be. */
+static void submit_scan(batch_t *b, size_t i, buf_t *in)
+{
+    daemon_t *dm = b->dm;
+    msg_t *m = st_calloc(1, sizeof *m);
+    st_err_t err = {0};
+
+    if (!job_input(b, i, in)) {
+        st_free(m);
+        return;
+    }
+    if (m == NULL) {
+        finish_file(b, i);
+        deliver_e902(b, i, "internal error, file not checked: out of memory");
+        return;
+    }
+    m->index = i;
+    pthread_mutex_lock(&dm->lock);
+    b->inflight++;
+    pthread_mutex_unlock(&dm->lock);
+    if (calls_submit(dm->calls, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, on_scan, b,
+                     (uint64_t)(uintptr_t)m, &err) != ST_OK) {
+        pthread_mutex_lock(&dm->lock);
+        b->inflight--;
+        pthread_mutex_unlock(&dm->lock);
+        st_free(m);
+        if (stopping(dm))
+            return;
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
+        finish_file(b, i);
+        deliver_e902(b, i, message);
+    }
+}
+
+static size_t inflight(batch_t *b)
+{
+    size_t n;
+
+    pthread_mutex_lock(&b->dm->lock);
+    n = b->inflight;
+    pthread_mutex_unlock(&b->dm->lock);
+    return n;
+}
+
+/* Scan keys (before NEED: the whole run may be known by them). Files
+ * without content get no scan: the client reports why. */
+static void batch_keys(batch_t *b)
+{
+    for (size_t i = 0; i < b->n_files; i++) {
+        bfile_t *f = &b->files[i];
+        jobkey_scan_t kin = {.version = JOBKEY_ANALYZER_VERSION,
+                             .config = b->config,
+                             .kind = (scan_kind_t)f->kind,
+                             .content = f->digest};
+        if (f->kind == PROTO_KIND_EXTENSION || !f->has_digest)
+            continue;
+        f->keyed = jobkey_scan(&kin, &f->key, NULL) == ST_OK;
+    }
+}
+
+/* Cache lookups, then the misses on the workers (or here, for those the
+ * calls give back). */
+static void batch_scan(batch_t *b)
+{
+    daemon_t *dm = b->dm;
     size_t *misses = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *misses);
     size_t n_misses = 0, next = 0;
-    uint64_t alone_since = now_ms();
-    unsigned grace = dm->opts->grace_ms != 0 ? dm->opts->grace_ms : 1500;
-    bool local = false;
+    scanner_t *scanner = NULL;
+    arena_t *out = NULL;
     buf_t in;
 
     if (misses == NULL) {
         b->rc = st_fail(&b->err, ST_ENOMEM, "out of memory");
         return;
     }
-    b->base = dm->next_id;
-    dm->next_id += b->n_files;
     for (size_t i = 0; i < b->n_files; i++) {
         bfile_t *f = &b->files[i];
         span_t v;
-        if ((i & 63) == 63) /* a long lookup: heartbeats go on */
-            service(dm, 0, ignore_done, NULL);
-        jobkey_scan_t kin = {.version = JOBKEY_ANALYZER_VERSION,
-                             .config = b->config,
-                             .kind = (scan_kind_t)f->kind,
-                             .content = f->digest};
         if (f->kind == PROTO_KIND_EXTENSION)
             continue;
-        if (!f->has_digest) { /* the client reports why it could not read it */
+        if (!f->has_digest) {
             exec_done_t done = {.id = i, .path = f->path};
             st_err_t err = {0};
             if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
@@ -712,7 +1016,6 @@ static void batch_scan(daemon_t *dm, batch_t *b)
             }
             continue;
         }
-        f->keyed = jobkey_scan(&kin, &f->key, NULL) == ST_OK;
         arena_reset(b->work);
         if (f->keyed && dm->cache != NULL &&
             cas_get(dm->cache, CAS_RESULTS, &f->key, b->work, &v, NULL) == ST_OK) {
@@ -729,70 +1032,48 @@ static void batch_scan(daemon_t *dm, batch_t *b)
     }
     size_t goal = b->finished + n_misses; /* every file with content finished */
     buf_init(&in);
-    while (b->finished < goal && !stop_flag && b->rc == ST_OK) {
-        st_err_t err = {0};
-        while (next < n_misses && dispatch_pending(dm->d) < DAEMON_WINDOW) {
-            size_t i = misses[next++];
-            if (job_input(dm, b, i, &in) &&
-                dispatch_submit(dm->d, b->base + i, JOBS_SCAN,
-                                (span_t){.ptr = in.data, .len = in.len}, &err) != ST_OK) {
-                char message[ST_ERR_MSG_MAX + 64];
-                snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
-                finish_file(b, i);
-                deliver_e902(b, i, message);
-            }
-        }
+    while (b->finished < goal && b->rc == ST_OK && !stopping(dm)) {
+        while (next < n_misses && inflight(b) < DAEMON_WINDOW && !stopping(dm))
+            submit_scan(b, misses[next++], &in);
         if (b->finished >= goal)
             break;
-        service(dm, 0, on_scan_done, b);
-        if (dispatch_poll(dm->d, 20, on_scan_done, b, &err) != ST_OK)
-            local = true;
-        if (workers_now(dm) > 0)
-            alone_since = now_ms();
-        else if (now_ms() - alone_since > grace)
-            local = true;
-        if (local)
-            break;
-    }
-    if (b->finished < goal && !stop_flag && b->rc == ST_OK) {
-        scanner_t *scanner = scanner_new();
-        arena_t *out = arena_new(DAEMON_ARENA_CHUNK);
-        if (scanner == NULL || out == NULL) {
-            b->rc = st_fail(&b->err, ST_ENOMEM, "out of memory for a scanner");
-        } else {
-            for (size_t k = 0; k < n_misses && !stop_flag; k++) {
-                if (b->files[misses[k]].done)
-                    continue;
-                scan_here(dm, b, misses[k], scanner, out, &in);
-                service(dm, 0, on_scan_done, b); /* a late worker's result counts too */
-            }
-        }
-        arena_destroy(&out);
-        scanner_destroy(&scanner);
+        msg_t *m = wait_take(b, &b->results);
+        for (msg_t *k = m; k != NULL; k = k->next)
+            on_result(b, k, &scanner, &out, &in);
+        msg_free(m);
     }
     buf_free(&in);
+    arena_destroy(&out);
+    scanner_destroy(&scanner);
     st_free(misses);
 }
 
-/* ---- the check stage on a helper thread ---------------------------------------- */
+/* ---- the check stage (batch thread) -------------------------------------------------- */
 
 typedef struct {
-    batch_t *b;
-    project_opts_t popts;
-    report_t *report;
-    project_stats_t stats;
-    st_rc_t rc;
-    st_err_t err;
-    atomic_bool over;
-} check_run_t;
+    calls_t *calls;
+    atomic_size_t on_workers, here; /* check jobs that ran there, here */
+} check_ctx_t;
 
-static void *check_thread(void *arg)
+/* The project's run_check: a check job on the workers, or here when there
+ * is none (for the grace period) or it is too large to send. */
+static st_rc_t run_check(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
 {
-    check_run_t *c = arg;
+    check_ctx_t *c = ctx;
+    st_err_t e = {0};
 
-    c->rc = project_check(c->b->project, &c->popts, c->report, &c->stats, &c->err);
-    atomic_store(&c->over, true);
-    return NULL;
+    switch (calls_run(c->calls, JOBS_CHECK, input, a, out, &e)) {
+    case CALLS_OK:
+        atomic_fetch_add(&c->on_workers, 1);
+        return ST_OK;
+    case CALLS_RUN_HERE:
+        atomic_fetch_add(&c->here, 1);
+        return check_run(input, a, out, err); /* pure: the same bytes here */
+    default:
+        if (err != NULL)
+            *err = e;
+        return e.code != ST_OK ? e.code : ST_EINTERNAL;
+    }
 }
 
 /* Paths sorted, for finding a report path's index. */
@@ -846,128 +1127,235 @@ static void on_check_cache_error(void *ctx, const st_err_t *err)
     fprintf(stderr, "strata coordinator: warning: cache: %s\n", err->msg);
 }
 
-/* Runs the project stage and sends DONE. */
-static void batch_check(daemon_t *dm, batch_t *b)
+/* The project's options for this batch (run_check through c). */
+static project_opts_t batch_popts(batch_t *b, check_ctx_t *c)
 {
-    static const cli_rules_t all = {0};
-    check_run_t c = {.b = b};
-    pthread_t th;
-    done_ctx_t dc = {0};
-    pidx_t *idx = NULL;
-    proto_stats_t st;
+    return (project_opts_t){.roots = b->roots,
+                            .n_roots = b->n_roots,
+                            .args = b->args,
+                            .n_args = b->n_args,
+                            /* a thread mostly waits for its job's round
+                               trip: several per core */
+                            .jobs = b->dm->jobs * 4,
+                            .cache = b->dm->cache,
+                            .on_cache_error = on_check_cache_error,
+                            .run_check = run_check,
+                            .run_check_ctx = c};
+}
+
+/* The report as a DONE, posted. */
+static void post_done(batch_t *b, report_t *report, const proto_stats_t *st)
+{
+    pidx_t *idx = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *idx);
+    done_ctx_t dc = {.a = arena_new(0)};
     st_err_t err = {0};
     st_rc_t rc;
 
-    c.popts = (project_opts_t){.roots = b->roots,
-                               .n_roots = b->n_roots,
-                               .args = b->args,
-                               .n_args = b->n_args,
-                               .jobs = dm->jobs,
-                               .cache = dm->cache,
-                               .on_cache_error = on_check_cache_error};
-    atomic_init(&c.over, false);
-    if ((c.report = report_new(&all)) == NULL) {
-        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
-        return;
-    }
-    if (pthread_create(&th, NULL, check_thread, &c) != 0) {
-        check_thread(&c);
-    } else {
-        while (!atomic_load(&c.over))
-            service(dm, 20, ignore_done, NULL);
-        pthread_join(th, NULL);
-    }
-    if (c.rc != ST_OK) {
-        char message[ST_ERR_MSG_MAX + 32];
-        snprintf(message, sizeof message, "check: %s", c.err.msg);
-        send_error_done(dm, &b->p.who, message);
-        report_destroy(&c.report);
-        return;
-    }
-    st = (proto_stats_t){.files = b->n_files,
-                         .uploaded = b->uploaded,
-                         .scanned = b->scanned,
-                         .cached = b->cached,
-                         .checked = c.stats.checked,
-                         .failed = b->failed + c.stats.failed};
-    idx = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *idx);
-    dc.a = arena_new(0);
     if (idx == NULL || dc.a == NULL) {
-        send_error_done(dm, &b->p.who, "the coordinator is out of memory");
+        post_error_done(b, "the coordinator is out of memory");
     } else {
         for (size_t i = 0; i < b->n_files; i++)
             idx[i] = (pidx_t){.path = b->files[i].path, .index = (uint32_t)i};
         qsort(idx, b->n_files, sizeof *idx, cmp_pidx);
         dc.idx = idx;
         dc.n = b->n_files;
-        buf_reset(&dm->out);
-        rc = proto_done_begin(&dc.batch, &dm->out, PROTO_DONE_OK, "", &st);
+        buf_reset(&b->out);
+        rc = proto_done_begin(&dc.batch, &b->out, PROTO_DONE_OK, "", st);
         if (rc == ST_OK)
-            rc = report_each(c.report, add_file_to_done, &dc, &err);
+            rc = report_each(report, add_file_to_done, &dc, &err);
         if (rc != ST_OK) {
-            send_error_done(dm, &b->p.who, err.msg[0] != '\0' ? err.msg : "out of memory");
+            post_error_done(b, err.msg[0] != '\0' ? err.msg : "out of memory");
         } else {
             proto_batch_end(&dc.batch);
-            send_to(dm, &b->p.who, &dm->out);
+            b->answered = true;
+            post(b);
         }
     }
-    fprintf(dm->log,
-            "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
-            "cached, %zu checks (%zu cached), %llu ms\n",
-            b->p.name, b->n_files, b->uploaded, b->scanned, b->cached, c.stats.checked,
-            c.stats.cached, (unsigned long long)(now_ms() - b->started));
-    fflush(dm->log);
     arena_destroy(&dc.a);
     st_free(idx);
-    report_destroy(&c.report);
 }
 
-/* Serves the first queued batch from SUBMIT to DONE. */
-static void serve_next(daemon_t *dm)
+/* The whole run's diagnostics, looked up under a digest of every file's
+ * scan key with the roots and arguments (project_keyed), which also has
+ * project_check store them under it after a run. True on a hit: no scan
+ * result and no check job is needed. */
+static bool batch_whole(batch_t *b, const project_opts_t *popts)
+{
+    exec_keyed_t *keyed;
+    size_t n = 0, n_keyed = 0;
+    bool hit;
+
+    if (b->dm->cache == NULL ||
+        (keyed = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *keyed)) == NULL)
+        return false;
+    for (size_t i = 0; i < b->n_files; i++) {
+        const bfile_t *f = &b->files[i];
+        if (f->kind == PROTO_KIND_EXTENSION)
+            continue; /* no scan: not part of the key */
+        keyed[n++] = (exec_keyed_t){.id = i, .ok = f->keyed, .key = f->key};
+        n_keyed += f->keyed;
+    }
+    hit = project_keyed(b->project, popts, keyed, n);
+    st_free(keyed);
+    if (hit)
+        atomic_store(&b->cached, n_keyed); /* as if every scan were a cache hit */
+    return hit;
+}
+
+/* Runs the project stage and posts DONE. */
+static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
+{
+    static const cli_rules_t all = {0};
+    project_stats_t ps = {0};
+    report_t *report;
+    proto_stats_t st;
+    st_err_t err = {0};
+
+    if ((report = report_new(&all)) == NULL) {
+        post_error_done(b, "the coordinator is out of memory");
+        return;
+    }
+    if (project_check(b->project, popts, report, &ps, &err) != ST_OK) {
+        char message[ST_ERR_MSG_MAX + 32];
+        snprintf(message, sizeof message, "check: %s", err.msg);
+        if (!stopping(b->dm))
+            post_error_done(b, message);
+        report_destroy(&report);
+        return;
+    }
+    if (stopping(b->dm)) { /* its check jobs were refused: not the results */
+        report_destroy(&report);
+        return;
+    }
+    st = (proto_stats_t){.files = b->n_files,
+                         .uploaded = b->uploaded,
+                         .scanned = atomic_load(&b->scanned),
+                         .cached = atomic_load(&b->cached),
+                         .checked = ps.checked,
+                         .failed = b->failed + ps.failed};
+    post_done(b, report, &st);
+    fprintf(b->dm->log,
+            "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
+            "cached, %zu checks (%zu cached, %zu on workers, %zu here)%s, %llu ms\n",
+            b->p.name, b->n_files, b->uploaded, atomic_load(&b->scanned), atomic_load(&b->cached),
+            ps.checked, ps.cached, atomic_load(&c->on_workers), atomic_load(&c->here),
+            ps.whole ? ", whole run from the cache" : "",
+            (unsigned long long)(now_ms() - b->started));
+    fflush(b->dm->log);
+    report_destroy(&report);
+}
+
+/* A batch from SUBMIT to DONE, on its thread. */
+static void *batch_main(void *arg)
+{
+    batch_t *b = arg;
+    daemon_t *dm = b->dm;
+    check_ctx_t c = {.calls = dm->calls};
+    project_opts_t popts;
+
+    atomic_init(&c.on_workers, 0);
+    atomic_init(&c.here, 0);
+    if (!batch_load(b))
+        goto out;
+    popts = batch_popts(b, &c);
+    batch_keys(b);
+    /* known whole: the blobs are still asked for when missing (a client
+       proves it has the content it names), then nothing runs */
+    b->whole = batch_whole(b, &popts);
+    if (!batch_need(b) || !batch_uploads(b))
+        goto out;
+    if (!b->whole)
+        batch_scan(b);
+    if (b->rc == ST_OK && !stopping(dm))
+        batch_check(b, &popts, &c);
+out:
+    if (!b->answered && b->rc != ST_OK && !stopping(dm))
+        post_error_done(b, b->err.msg);
+    if (!b->answered && stopping(dm))
+        post_error_done(b, "the coordinator is stopping; submit again");
+    /* its scan calls end (each does, at the latest on calls_shutdown)
+       before the batch may be freed */
+    pthread_mutex_lock(&dm->lock);
+    while (b->inflight > 0)
+        pthread_cond_wait(&b->cond, &dm->lock);
+    pthread_mutex_unlock(&dm->lock);
+    atomic_store(&b->over, true);
+    calls_wake(dm->calls); /* the main thread joins it */
+    return NULL;
+}
+
+/* ---- batches (main thread) ------------------------------------------------------------ */
+
+/* Starts the first queued batch on a thread of its own. */
+static void start_next(daemon_t *dm)
 {
     batch_t *b = st_calloc(1, sizeof *b);
+    pthread_condattr_t ca;
+    bool cond_ok = false;
 
-    if (b == NULL)
-        return;
-    b->dm = dm;
-    b->p = dm->queue[0];
+    if (b != NULL && pthread_condattr_init(&ca) == 0) {
+        cond_ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+                  pthread_cond_init(&b->cond, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+    }
+    if (!cond_ok) {
+        st_free(b);
+        send_error_done(dm, &dm->queue[0].who, "the coordinator is out of memory");
+        st_free(dm->queue[0].submit);
+    } else {
+        b->dm = dm;
+        b->p = dm->queue[0];
+        b->started = now_ms();
+        buf_init(&b->out);
+        atomic_init(&b->over, false);
+        atomic_init(&b->scanned, 0);
+        atomic_init(&b->cached, 0);
+    }
     memmove(dm->queue, dm->queue + 1, (dm->n_queue - 1) * sizeof *dm->queue);
     dm->n_queue--;
-    b->started = now_ms();
-    dm->cur = b;
-    if (!batch_load(dm, b) || !batch_need(dm, b))
-        goto out;
-    b->last_upload = now_ms();
-    while (b->n_needed > 0 && b->rc == ST_OK && !stop_flag) {
-        service(dm, 20, ignore_done, NULL);
-        if (now_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
-            fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
-                    b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
-            goto out;
+    if (!cond_ok)
+        return;
+    pthread_mutex_lock(&dm->lock); /* route_upload reads the list under it */
+    dm->active[dm->n_active++] = b;
+    pthread_mutex_unlock(&dm->lock);
+    if (pthread_create(&b->tid, NULL, batch_main, b) != 0) {
+        pthread_mutex_lock(&dm->lock);
+        dm->n_active--;
+        pthread_mutex_unlock(&dm->lock);
+        send_error_done(dm, &b->p.who, "the coordinator cannot start a thread; try again later");
+        batch_free(&b);
+    }
+}
+
+/* Joins the batches whose thread ended (all of them when wait). */
+static void reap(daemon_t *dm, bool wait)
+{
+    for (size_t i = 0; i < dm->n_active;) {
+        batch_t *b = dm->active[i];
+        if (!wait && !atomic_load(&b->over)) {
+            i++;
+            continue;
         }
+        pthread_join(b->tid, NULL);
+        pthread_mutex_lock(&dm->lock);
+        dm->active[i] = dm->active[--dm->n_active];
+        pthread_mutex_unlock(&dm->lock);
+        batch_free(&b);
     }
-    if (b->rc != ST_OK) {
-        send_error_done(dm, &b->p.who, b->err.msg);
-        goto out;
-    }
-    if (stop_flag)
-        goto out;
-    batch_scan(dm, b);
-    if (stop_flag)
-        goto out;
-    if (b->rc != ST_OK) {
-        send_error_done(dm, &b->p.who, b->err.msg);
-        goto out;
-    }
-    batch_check(dm, b);
-    dm->cur = NULL;
-    batch_free(&b);
-    return;
-out:
-    if (stop_flag)
-        send_error_done(dm, &b->p.who, "the coordinator is stopping; submit again");
-    dm->cur = NULL;
-    batch_free(&b);
+}
+
+/* Stops every batch: they are woken, their calls end, they post their
+ * "stopping" answers, and are joined. */
+static void stop_batches(daemon_t *dm)
+{
+    atomic_store(&dm->stopping, true);
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active; i++)
+        pthread_cond_broadcast(&dm->active[i]->cond);
+    pthread_mutex_unlock(&dm->lock);
+    calls_shutdown(dm->calls);
+    reap(dm, true);
+    flush_outbox(dm);
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -1077,6 +1465,9 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        wep);
     dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
     buf_init(&dm.out);
+    atomic_init(&dm.stopping, false);
+    if (pthread_mutex_init(&dm.lock, NULL) != 0)
+        return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
     if ((rc = open_client_socket(&dm, err)) != ST_OK)
         goto out;
     dopts.bind = wep;
@@ -1093,24 +1484,29 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
         goto out;
     }
+    if ((dm.calls = calls_new(dm.d, &(calls_opts_t){.grace_ms = opts->grace_ms}, err)) == NULL) {
+        rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
+        goto out;
+    }
     dm.cache = open_cache(opts, dm.log);
     fprintf(dm.log, "strata coordinator: clients on %s, workers on %s%s\n", opts->bind,
             dispatch_endpoint(dm.d),
             opts->keys_dir != NULL ? " (clients and workers authenticated)" : "");
     fflush(dm.log);
     while (!stop_flag) {
-        if (dm.n_queue > 0) {
-            serve_next(&dm);
-            continue;
-        }
-        service(&dm, 50, ignore_done, NULL);
+        reap(&dm, false);
+        while (dm.n_queue > 0 && dm.n_active < DAEMON_MAX_ACTIVE)
+            start_next(&dm);
+        service(&dm, dm.n_active > 0 ? 20 : 50);
     }
     fprintf(dm.log, "strata coordinator: stopping\n");
+    stop_batches(&dm);
 out:
     for (size_t i = 0; i < dm.n_queue; i++) {
         send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
         st_free(dm.queue[i].submit);
     }
+    calls_destroy(&dm.calls);
     dispatch_destroy(&dm.d);
     cas_close(&dm.cache);
     if (dm.cs != NULL) {
@@ -1125,5 +1521,7 @@ out:
     st_free(dm.allow_z85);
     st_free(dm.allow_ptrs);
     buf_free(&dm.out);
+    msg_free(dm.outbox);
+    pthread_mutex_destroy(&dm.lock);
     return rc;
 }

@@ -2,21 +2,38 @@
  *
  * It binds two ROUTER sockets: one for clients (`strata submit`, the client
  * protocol of common/proto.h) and the dispatcher's (coordinator/dispatch.h)
- * for workers (`strata worker --connect`). Clients' batches are served one
- * after another, in the order their SUBMITs arrived; a client waiting its
- * turn gets PROGRESS messages (with "queued") as heartbeats. For a batch:
+ * for workers (`strata worker --connect`). Up to 4 clients' batches are
+ * served at once, each on a thread of its own (batches of the same files
+ * may run together: they store the same bytes under the same keys); the
+ * others wait in the order their SUBMITs arrived (64 at most, more are
+ * refused), and a client waiting its turn gets PROGRESS messages (with
+ * "queued") as heartbeats. For a batch:
  *
- *   SUBMIT -> NEED (the files whose content, keyed by its SHA-256, is not in
- *   the cache's CAS_BLOBS) -> UPLOADs (each blob decompressed and verified
- *   against its digest before it is stored; a mismatch ends the batch with
- *   an error DONE) -> scan results from the cache (CAS_RESULTS, keyed by
- *   worker/jobkey.h) or from scan jobs sent to the workers (scanned in this
- *   process when no worker is connected for a grace period) -> the project
- *   stage (coordinator/project.h: graph, check jobs on this process's
- *   threads, with the cache) -> DONE with every file's diagnostics (all
- *   codes: the client applies --select/--ignore).
+ *   SUBMIT -> the scan keys (from the digests the client sent) and one
+ *   lookup of the whole run's diagnostics under a digest of them, the roots
+ *   and the arguments (project_keyed) -> NEED (the files whose content,
+ *   keyed by its SHA-256, is not in the cache's CAS_BLOBS) -> UPLOADs (each
+ *   blob decompressed and verified against its digest before it is stored;
+ *   a mismatch ends the batch with an error DONE) -> when the whole run was
+ *   found, DONE with it at once (no scan result, graph nor check job: an
+ *   unchanged re-submit costs the blob lookups and that one lookup); else
+ *   scan results from the cache (CAS_RESULTS, keyed by worker/jobkey.h) or
+ *   from scan jobs sent to the workers -> the project stage
+ *   (coordinator/project.h: graph, check jobs with the cache, sent to the
+ *   workers) -> DONE with every file's diagnostics (all codes: the client
+ *   applies --select/--ignore), the whole run's stored for next time when
+ *   nothing failed.
  *
- * While a batch runs, its client gets a PROGRESS every 500 ms or so.
+ * Jobs go to the workers through coordinator/calls.h; when no worker has
+ * been connected for the grace period they run in this process instead,
+ * scans and checks alike. The log has a line per batch, with how many
+ * check jobs ran on workers and how many here, and whether the whole run
+ * came from the cache.
+ *
+ * While a batch runs, its client gets a PROGRESS every 500 ms or so. A
+ * client silent for 30 s while its blobs are awaited loses its batch. On
+ * daemon_stop every batch running or waiting gets an error DONE saying
+ * the coordinator is stopping.
  *
  * Authentication: with keys_dir, the coordinator's pair is
  * keys_dir/coordinator.key and both sockets are CURVE servers that accept
@@ -24,8 +41,7 @@
  * through the ZAP handler of coordinator/keys.h (which logs a refused key),
  * the workers' socket through the dispatcher's own. Without keys, neither
  * socket may be bound to anything but loopback (127.0.0.0/8, ::1,
- * localhost) or ipc://,
- * unless insecure. */
+ * localhost) or ipc://, unless insecure. */
 #ifndef STRATA_DAEMON_H
 #define STRATA_DAEMON_H
 
@@ -42,12 +58,11 @@ typedef struct {
     const char *keys_dir;     /* NULL: no CURVE */
     const char *allow_dir;    /* required with keys_dir */
     bool insecure;            /* allow non-loopback binds without keys */
-    unsigned jobs;            /* threads for the check jobs; 0: online CPUs */
-    unsigned grace_ms;        /* no worker this long: scan here; 0: 1500 */
+    unsigned jobs;            /* a batch's check threads: 4 per job (each mostly waits for
+                                 a worker); 0: online CPUs */
+    unsigned grace_ms;        /* no worker this long: scan and check here; 0: 1500 */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;
-
-/* True for ipc:// and for tcp:// on 127.0.0.0/8, ::1 or localhost. Pure. */
 
 /* The default worker endpoint for a client endpoint: tcp://HOST:PORT+1, or
  * ipc://PATH.workers. ST_EINVAL when it cannot be derived (no numeric

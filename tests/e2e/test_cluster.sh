@@ -3,9 +3,12 @@
 # coordinator` with `strata worker --connect` processes, and `strata
 # submit`. Its output must be byte-identical to `strata check --no-cache
 # --no-workers` (a fixture project and part of the stdlib); a second
-# submit of the same files uploads nothing; a coordinator killed mid-wait
-# makes submit exit 2; a public bind without keys is refused; with keys, an
-# allowed client gets its results and another is refused (and logged).
+# submit of the same files uploads nothing and is answered whole from the
+# cache; check jobs run on the workers when there are some, here when not;
+# submits at once (of the same files too) print what sequential ones do; a
+# coordinator killed mid-wait makes submit exit 2; a public bind without
+# keys is refused; with keys, an allowed client gets its results and
+# another is refused (and logged).
 #
 # Usage: bash test_cluster.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 # Ends with "N passed, N failed"; exits non-zero when any failed.
@@ -108,6 +111,11 @@ wait_for "$tmp/worker2.log" "working for" || fail "worker 2 did not connect"
 
 cd "$tmp" || exit 2
 same "fixture project" "$addr" proj
+# the check jobs ran on the workers, none here
+line=$(grep "batch from" "$tmp/coord1.log" | head -1)
+if printf '%s' "$line" | grep -qE ', [1-9][0-9]* on workers, 0 here\)'; then pass; else
+    fail "check jobs on the workers: $line"
+fi
 same "fixture project, json" "$addr" --format json proj
 same "fixture project, select" "$addr" --select F4 proj
 same "stdlib json and email" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json \
@@ -117,16 +125,44 @@ same "stdlib again" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/json 
     /usr/lib/python3.11/email
 last=$(grep "batch from" "$tmp/coord1.log" | tail -1)
 has "second submit uploads nothing" "$last" " 0 uploaded, 0 scanned"
+# ... and is answered whole from the cache: no check job either
+has "second submit answered whole" "$last" \
+    "0 checks (0 cached, 0 on workers, 0 here), whole run from the cache"
 if [ "$(grep -c "batch from" "$tmp/coord1.log")" -eq $((n_before + 1)) ]; then pass; else
     fail "one log line per batch"
 fi
 # the first stdlib batch uploaded and scanned its files
 first=$(grep "batch from" "$tmp/coord1.log" | sed -n 4p)
-if printf '%s' "$first" | grep -q " 0 uploaded\| 0 scanned"; then
+if printf '%s' "$first" | grep -q " 0 uploaded\| 0 scanned\|whole run"; then
     fail "first stdlib batch: $first"
 else
     pass
 fi
+
+# six submits at once (more than are served at once: some wait their
+# turn), two of the same new files (both batches scan and store them at
+# once): each prints what a sequential in-process check prints
+at_once=(xml xml http logging html unittest)
+for d in xml http logging html unittest; do
+    "$strata" check --no-cache --no-workers --root /usr/lib/python3.11 "/usr/lib/python3.11/$d" \
+        >"$tmp/check_$d.out" 2>/dev/null
+done
+tw=()
+for k in "${!at_once[@]}"; do
+    timeout 60 "$strata" submit --coordinator "$addr" --root /usr/lib/python3.11 \
+        "/usr/lib/python3.11/${at_once[$k]}" >"$tmp/twin$k.out" 2>"$tmp/twin$k.err" &
+    tw+=($!)
+done
+for k in "${!at_once[@]}"; do
+    wait "${tw[$k]}"
+    trc=$?
+    want="$tmp/check_${at_once[$k]}.out"
+    if [ "$trc" -le 1 ] && [ -f "$want" ] && cmp -s "$want" "$tmp/twin$k.out"; then pass; else
+        fail "submit $k of six at once (${at_once[$k]}): exit $trc: $(cat "$tmp/twin$k.err")"
+    fi
+done
+# and the cache they filled at once answers the same
+same "xml after the concurrent submits" "$addr" --root /usr/lib/python3.11 /usr/lib/python3.11/xml
 
 # a compiled extension module exists for imports (sent, not checked)
 mkdir -p "$tmp/extpkg/pkg"
@@ -172,6 +208,11 @@ wait_for "$tmp/coord2.log" "workers on tcp://127.0.0.1:$((port + 1))" ||
     fail "tcp coordinator did not start: $(cat "$tmp/coord2.log")"
 same "tcp, fixture project" "$taddr" proj
 same "tcp, stdlib json" "$taddr" --root /usr/lib/python3.11 /usr/lib/python3.11/json
+# no worker: the check jobs ran here
+line=$(grep "batch from" "$tmp/coord2.log" | head -1)
+if printf '%s' "$line" | grep -qE ', 0 on workers, [1-9][0-9]* here\)'; then pass; else
+    fail "check jobs here without workers: $line"
+fi
 # two clients at once: the second waits its turn (with PROGRESS), both right
 "$strata" check --no-cache --no-workers --root /usr/lib/python3.11 /usr/lib/python3.11/logging \
     >"$tmp/check_a.out" 2>/dev/null
