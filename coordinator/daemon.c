@@ -1472,6 +1472,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         goto out;
     dopts.bind = wep;
     dopts.depth = 16;
+    dopts.job_timeout_ms = opts->job_timeout_ms;
     dopts.insecure = opts->insecure;
     if (opts->keys_dir != NULL) { /* workers authenticate as clients do */
         if ((rc = allow_z85(&dm, err)) != ST_OK)

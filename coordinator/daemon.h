@@ -61,6 +61,8 @@ typedef struct {
     unsigned jobs;            /* a batch's check threads: 4 per job (each mostly waits for
                                  a worker); 0: online CPUs */
     unsigned grace_ms;        /* no worker this long: scan and check here; 0: 1500 */
+    unsigned job_timeout_ms;  /* a job attempt's deadline on a worker; 0: the
+                                 dispatcher's default (dispatch.h) */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;
 

@@ -667,7 +667,8 @@ static int cmd_coordinator(int argc, char **argv)
                            .keys_dir = cfg.keys_dir,
                            .allow_dir = cfg.allow_dir,
                            .insecure = cfg.insecure,
-                           .jobs = cfg.jobs};
+                           .jobs = cfg.jobs,
+                           .job_timeout_ms = cfg.job_timeout_s * 1000u};
     if (daemon_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata coordinator: %s\n", err.msg);
         return EXIT_USAGE;
