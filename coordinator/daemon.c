@@ -154,6 +154,7 @@ typedef struct {
     bool accepting;  /* waiting for uploads */
     /* read by the main thread for PROGRESS */
     atomic_size_t scanned, cached;
+    progress_t *progress; /* counts only: the check jobs done, for PROGRESS */
     /* the batch thread's */
     arena_t *arena; /* paths, roots, args */
     bfile_t *files;
@@ -300,10 +301,11 @@ static void heartbeats(daemon_t *dm)
         batch_t *b = dm->active[i];
         p.scanned = atomic_load(&b->scanned);
         p.cached = atomic_load(&b->cached);
+        p.checked = progress_get(b->progress, PROGRESS_CHECKED);
         send_progress(dm, &b->p.who, &p);
     }
     for (size_t i = 0; i < dm->n_queue; i++) {
-        p.scanned = p.cached = 0;
+        p.scanned = p.cached = p.checked = 0;
         p.queued = i + 1;
         send_progress(dm, &dm->queue[i].who, &p);
     }
@@ -516,6 +518,7 @@ static void batch_free(batch_t **bp)
     if (b == NULL)
         return;
     project_destroy(&b->project);
+    progress_destroy(&b->progress);
     arena_destroy(&b->arena);
     arena_destroy(&b->work);
     msg_free(b->uploads);
@@ -1140,7 +1143,8 @@ static project_opts_t batch_popts(batch_t *b, check_ctx_t *c)
                             .cache = b->dm->cache,
                             .on_cache_error = on_check_cache_error,
                             .run_check = run_check,
-                            .run_check_ctx = c};
+                            .run_check_ctx = c,
+                            .progress = b->progress};
 }
 
 /* The report as a DONE, posted. */
@@ -1310,6 +1314,7 @@ static void start_next(daemon_t *dm)
         atomic_init(&b->over, false);
         atomic_init(&b->scanned, 0);
         atomic_init(&b->cached, 0);
+        b->progress = progress_new(NULL, NULL); /* NULL: no count, no harm */
     }
     memmove(dm->queue, dm->queue + 1, (dm->n_queue - 1) * sizeof *dm->queue);
     dm->n_queue--;
