@@ -268,16 +268,16 @@ static int give_up_message(const dispatch_t *d, const djob_t *j, bool timed_out,
         snprintf(within, sizeof within, "%u ms", ms);
     if (j->timeouts == 0)
         return snprintf(msg, cap,
-                        "internal error: job lost with its worker %u times (does it crash "
+                        "job lost with its worker %u times (does it crash "
                         "workers?)",
                         j->losses);
     if (j->timeouts == j->losses)
         return snprintf(msg, cap,
-                        "internal error: job timed out %u times (no result within %s; does it "
+                        "job timed out %u times (no result within %s; does it "
                         "hang workers?)",
                         j->losses, within);
     return snprintf(msg, cap,
-                    "internal error: job lost %u times, %s: %u times it timed out (no result "
+                    "job lost %u times, %s: %u times it timed out (no result "
                     "within %s), %u times it was lost with its worker",
                     j->losses,
                     timed_out ? "the last one timed out" : "the last one with its worker",

@@ -599,7 +599,8 @@ TEST(dispatch_poison_pill_is_retried_three_times_then_reported)
     REQUIRE(submit_all(d, &js));
     CHECK(run_all(d, &js, &f));
     CHECK(js.done[pill] && js.status[pill] == DISPATCH_LOST);
-    CHECK(js.got[pill].data != NULL && strstr((char *)js.got[pill].data, "internal error"));
+    CHECK(js.got[pill].data != NULL &&
+          strstr((char *)js.got[pill].data, "job lost with its worker 4 times"));
     CHECK_EQ_INT(n_identical(&js), js.n - 1); /* every other job is right */
     CHECK_EQ_INT(js.twice, 0);
     dispatch_stats(d, &st);

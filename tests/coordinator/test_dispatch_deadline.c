@@ -341,7 +341,7 @@ TEST(dispatch_deadline_gives_up_after_the_retries)
     while (!o.job[1].done && now_s() < end)
         dispatch_poll(d, 20, on_done, &o, NULL);
     CHECK(o.job[1].done && o.job[1].status == DISPATCH_LOST);
-    CHECK(strstr(o.job[1].result, "internal error: job timed out 2 times") != NULL);
+    CHECK(strstr(o.job[1].result, "job timed out 2 times") != NULL);
     dispatch_stats(d, &st);
     CHECK_EQ_INT(st.lost, 1);
     CHECK_EQ_INT(st.timeouts, 2);

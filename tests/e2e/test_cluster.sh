@@ -199,6 +199,39 @@ has "killed coordinator message" "$(cat "$tmp/killed.err")" "the coordinator at 
 kill -CONT "${pids[1]}" "${pids[2]}"
 stop_all
 
+# ---- a job that hangs on every worker: --job-timeout ------------------------
+# The workers' STRATA_TEST_HANG_ON hook hangs any job whose input holds the
+# marker (its thread stays busy until the worker stops). Each attempt is
+# given up after 1 s and retried; after the last one the file gets an E902
+# saying so, and every other file gets what check gives it.
+mkdir -p "$tmp/hang"
+printf 'import os\n' >"$tmp/hang/fine.py"
+printf 'import sys\nHANG_MARKER_5e1 = 1\n' >"$tmp/hang/stuck.py"
+addr="ipc://$tmp/coord_hang.sock"
+"$strata" coordinator --bind "$addr" --cache-dir "$tmp/cache_hang" --job-timeout 1 \
+    2>"$tmp/coord_hang.log" &
+pids+=($!)
+wait_for "$tmp/coord_hang.log" "clients on" || fail "coordinator (hang) did not start"
+for k in 1 2; do
+    STRATA_TEST_HANG_ON=HANG_MARKER_5e1 "$strata" worker --connect "$addr.workers" --threads 3 \
+        2>"$tmp/worker_hang$k.log" &
+    pids+=($!)
+done
+wait_for "$tmp/worker_hang1.log" "working for" || fail "worker (hang) 1 did not connect"
+wait_for "$tmp/worker_hang2.log" "working for" || fail "worker (hang) 2 did not connect"
+"$strata" check --no-cache --no-workers hang >"$tmp/hang_check.out" 2>/dev/null
+timeout 60 "$strata" submit --coordinator "$addr" hang >"$tmp/hang_submit.out" \
+    2>"$tmp/hang_submit.err"
+hrc=$?
+if [ "$hrc" -eq 2 ]; then pass; else fail "a timed-out job: exit $hrc, want 2 (a job failed)"; fi
+has "timed-out file gets an E902" "$(grep '^hang/stuck.py:' "$tmp/hang_submit.out")" "E902"
+has "the E902 says it timed out" "$(grep '^hang/stuck.py:' "$tmp/hang_submit.out")" "timed out"
+if cmp -s <(grep -v '^hang/stuck.py:' "$tmp/hang_check.out") \
+    <(grep -v '^hang/stuck.py:' "$tmp/hang_submit.out"); then pass; else
+    fail "the other files of a run with a timed-out job: $(diff "$tmp/hang_check.out" "$tmp/hang_submit.out")"
+fi
+stop_all
+
 # ---- tcp on loopback, no worker: scans in the coordinator ------------------
 port=$(free_ports)
 taddr="tcp://127.0.0.1:$port"
