@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "worker/jobkey.h"
@@ -127,7 +128,9 @@ static int cmd_help(int argc, char **argv)
 typedef struct {
     project_t *project;
     const project_opts_t *popts;
-    remote_t *remote; /* worker processes the scans used, kept for the checks */
+    remote_t *remote;      /* worker processes the scans used, kept for the checks */
+    remote_stats_t rstats; /* theirs, when remote was started */
+    bool used_remote;
 } scan_ctx_t;
 
 /* The exec sink: scan results go to the project, which holds them until
@@ -195,7 +198,7 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
 {
     remote_opts_t ropts = {.workers = cfg->workers, .threads = cfg->jobs};
     remote_t *r = NULL;
-    remote_stats_t rs;
+    remote_stats_t *rs = &sc->rstats;
     scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
     uint64_t bytes = 0;
     st_err_t rerr = {0};
@@ -208,10 +211,11 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
         fprintf(stderr, "strata: warning: %s; scanning in this process\n", rerr.msg);
         return false;
     }
-    *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, &rs, err);
+    *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, rs, err);
     sc->remote = r; /* kept for the check jobs; the caller stops it */
+    sc->used_remote = true;
     if (stats != NULL) {
-        stats->scanned += rs.scanned + rs.local;
+        stats->scanned += rs->scanned + rs->local;
         stats->files += n;
     }
     return true;
@@ -336,6 +340,24 @@ static cas_t *open_cache(const cli_check_t *cfg)
     return cache;
 }
 
+/* The --explain line on memory: the peak resident memory of this process
+ * and, when worker processes ran (rs), of each of them (from wait4). */
+static void explain_memory(FILE *out, const remote_stats_t *rs)
+{
+    struct rusage ru;
+    long self_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+
+    fprintf(out, "explain: peak memory: %.1f MiB in this process", (double)self_kb / 1024.0);
+    if (rs != NULL && rs->workers > 0) {
+        fprintf(out, "; %.1f MiB at most in a worker process (",
+                (double)rs->peak_worker_rss_kb / 1024.0);
+        for (unsigned k = 0; k < rs->workers && k < REMOTE_MAX_WORKERS; k++)
+            fprintf(out, "%s%.1f", k > 0 ? ", " : "", (double)rs->worker_rss_kb[k] / 1024.0);
+        fprintf(out, " MiB; %u x %u threads)", rs->workers, rs->threads);
+    }
+    fputc('\n', out);
+}
+
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
@@ -361,7 +383,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     }
     cache = open_cache(cfg);
     popts = project_opts(cfg, cache);
-    scan_ctx_t sc = {project, &popts, NULL};
+    scan_ctx_t sc = {.project = project, .popts = &popts};
     if (add_unreadable(report, files, &err) != ST_OK ||
         scan_files(cfg, files, cache, &sc, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
@@ -387,7 +409,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     }
     if (sc.remote != NULL) {
         remote_serve_end(sc.remote);
-        remote_stop(&sc.remote);
+        remote_stop(&sc.remote, &sc.rstats);
     }
     cas_close(&cache); /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
@@ -409,6 +431,8 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
                 "modules, %zu components, %zu layers)\n",
                 stats.scanned, stats.cached, pstats.checked, pstats.cached, pstats.modules,
                 pstats.comps, pstats.layers);
+    if (cfg->explain)
+        explain_memory(stderr, sc.used_remote ? &sc.rstats : NULL);
     if (pstats.failed > 0)
         failed = true;
     project_destroy(&project);
@@ -487,7 +511,7 @@ static int cmd_graph(int argc, char **argv)
         cache = open_cache(&cfg);
         project_opts_t popts = project_opts(&cfg, cache);
         popts.explain = NULL;
-        scan_ctx_t gsc = {project, NULL, NULL};
+        scan_ctx_t gsc = {.project = project};
         if (scan_files(&cfg, &files, cache, &gsc, NULL, &err) != ST_OK &&
             err.code != ST_EINTERNAL) {
             fprintf(stderr, "strata: %s\n", err.msg);
@@ -596,10 +620,13 @@ static int cmd_worker(int argc, char **argv)
      * when check is killed (SIGTERM on the parent's death; and if the
      * parent is already gone, now). */
     const char *parent = getenv("STRATA_WORKER_PARENT");
+    long parent_pid = parent != NULL ? strtol(parent, NULL, 10) : 0;
     if (parent != NULL) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if ((long)getppid() != strtol(parent, NULL, 10))
+        if ((long)getppid() != parent_pid) {
+            remote_orphan_cleanup(cfg.connect);
             return EXIT_CLEAN;
+        }
     }
     keys_pair_t server = {{0}, {0}}, mine = {{0}, {0}};
     if (cfg.server_key != NULL && (keys_load(cfg.server_key, &server, &err) != ST_OK ||
@@ -621,7 +648,12 @@ static int cmd_worker(int argc, char **argv)
                           .server_key = cfg.server_key != NULL ? server.public_z85 : NULL,
                           .public_key = cfg.key != NULL ? mine.public_z85 : NULL,
                           .secret_key = cfg.key != NULL ? mine.secret_z85 : NULL};
-    if (wproc_run(&opts, &err) != ST_OK) {
+    st_rc_t rc = wproc_run(&opts, &err);
+    /* the check that started this worker is gone: nobody else removes its
+     * socket directory */
+    if (parent != NULL && (long)getppid() != parent_pid)
+        remote_orphan_cleanup(cfg.connect);
+    if (rc != ST_OK) {
         fprintf(stderr, "strata worker: %s\n", err.msg);
         return EXIT_USAGE;
     }

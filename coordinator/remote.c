@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +44,8 @@ extern char **environ;
 typedef struct {
     pid_t pid;
     bool running;
+    int log;            /* the worker's stderr: a file with no name (show_log reads it) */
+    uint64_t maxrss_kb; /* the largest peak of its processes reaped so far */
 } child_t;
 
 /* A check job waiting for its result (remote_run_check). */
@@ -110,6 +114,80 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* ---- the private directory on a signal ------------------------------------------------ */
+
+/* The paths the handler removes: written before it is installed, read only
+ * by it (unlink and rmdir are async-signal-safe). One remote at a time. */
+static char signal_socket[128], signal_dir[64];
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved_actions[3];
+static bool handlers_installed;
+
+static void on_fatal_signal(int sig)
+{
+    int saved = errno;
+
+    unlink(signal_socket);
+    rmdir(signal_dir);
+    signal(sig, SIG_DFL);
+    raise(sig); /* ends the process as the signal would have */
+    errno = saved;
+}
+
+/* Removes the directory when the process is ended by a signal that has
+ * its default action (one the program handles is left alone). */
+static void install_cleanup(const remote_t *r)
+{
+    struct sigaction sa = {.sa_handler = on_fatal_signal};
+
+    if (handlers_installed)
+        return;
+    snprintf(signal_socket, sizeof signal_socket, "%s/workers", r->dir);
+    snprintf(signal_dir, sizeof signal_dir, "%s", r->dir);
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof cleanup_signals[0]; i++) {
+        saved_actions[i].sa_handler = SIG_IGN;
+        if (sigaction(cleanup_signals[i], NULL, &saved_actions[i]) == 0 &&
+            saved_actions[i].sa_handler == SIG_DFL && !(saved_actions[i].sa_flags & SA_SIGINFO))
+            sigaction(cleanup_signals[i], &sa, NULL);
+        else
+            saved_actions[i].sa_handler = SIG_IGN; /* not ours: not restored */
+    }
+    handlers_installed = true;
+}
+
+static void remove_cleanup(void)
+{
+    if (!handlers_installed)
+        return;
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof cleanup_signals[0]; i++)
+        if (saved_actions[i].sa_handler == SIG_DFL)
+            sigaction(cleanup_signals[i], &saved_actions[i], NULL);
+    handlers_installed = false;
+}
+
+void remote_orphan_cleanup(const char *endpoint)
+{
+    const char *path, *slash;
+    char dir[128];
+    struct stat st;
+
+    if (endpoint == NULL || strncmp(endpoint, "ipc://", 6) != 0)
+        return;
+    path = endpoint + 6;
+    slash = strrchr(path, '/');
+    /* only a directory remote_start made: .../strata-XXXXXX/workers */
+    if (slash == NULL || strcmp(slash, "/workers") != 0 || (size_t)(slash - path) >= sizeof dir)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (strncmp(strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir, "strata-", 7) != 0)
+        return;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    rmdir(dir); /* fails, harmlessly, while anything else is in it */
+}
+
 /* Starts worker process k; its output goes to a log in the private
  * directory (shown when it dies). */
 static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
@@ -138,16 +216,26 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
         snprintf(parent, sizeof parent, "%ld", (long)getpid());
         setenv("STRATA_WORKER_PARENT", parent, 1);
     }
-    snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
+    if (r->children[k].log < 0) {
+        /* named only for the time it takes to open it: nothing is left in
+         * the directory for a killed run to leave behind */
+        snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
+        r->children[k].log = open(logpath, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        unlink(logpath);
+    }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (r->children[k].log >= 0)
+        posix_spawn_file_actions_adddup2(&fa, r->children[k].log, 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     rc = posix_spawn(&pid, r->exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return st_fail(err, ST_EIO, "cannot start a worker process (%s): %s", r->exe, strerror(rc));
-    r->children[k] = (child_t){.pid = pid, .running = true};
+    r->children[k].pid = pid;
+    r->children[k].running = true;
     return ST_OK;
 }
 
@@ -223,6 +311,8 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
     if (r == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
     r->opts = *opts;
+    for (unsigned k = 0; k < REMOTE_MAX_WORKERS; k++)
+        r->children[k].log = -1;
     if (opts->exe != NULL) {
         snprintf(r->exe, sizeof r->exe, "%s", opts->exe);
     } else if ((len = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1)) > 0) {
@@ -254,9 +344,11 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
                        strerror(errno));
     }
     snprintf(r->endpoint, sizeof r->endpoint, "ipc://%s/workers", r->dir);
+    install_cleanup(r);
     dopts.bind = r->endpoint;
     dopts.depth = REMOTE_DEPTH;
     if ((r->d = dispatch_new(&dopts, err)) == NULL) {
+        remove_cleanup();
         rmdir(r->dir);
         st_free(r);
         return err != NULL ? err->code : ST_EIO;
@@ -266,7 +358,7 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         st_rc_t rc = spawn(r, k, err);
         if (rc != ST_OK) {
             r->n_children = k;
-            remote_stop(&r);
+            remote_stop(&r, NULL);
             return rc;
         }
     }
@@ -278,16 +370,38 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
 /* Prints the last lines a worker wrote (why it died, if it said). */
 static void show_log(remote_t *r, unsigned k)
 {
-    char path[128], line[512];
+    char line[512];
+    int fd = r->children[k].log >= 0 ? dup(r->children[k].log) : -1;
     FILE *f;
 
-    snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
-    if ((f = fopen(path, "r")) == NULL)
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || (f = fdopen(fd, "r")) == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     while (fgets(line, sizeof line, f) != NULL)
         if (strstr(line, "working for") == NULL)
             fprintf(log_of(r), "  worker %u: %s", k, line);
     fclose(f);
+    /* what was shown is not shown again if the restarted worker dies too */
+    if (ftruncate(r->children[k].log, 0) != 0) {
+        /* then it is shown again: harmless */
+    }
+}
+
+/* Reaps worker k if it ended (wait: blocking), keeping its peak memory;
+ * true when it was reaped, with its status in *status. */
+static bool reap(remote_t *r, unsigned k, bool wait, int *status)
+{
+    child_t *c = &r->children[k];
+    struct rusage ru;
+
+    if (!c->running || wait4(c->pid, status, wait ? 0 : WNOHANG, &ru) != c->pid)
+        return false;
+    c->running = false;
+    if (ru.ru_maxrss > 0 && (uint64_t)ru.ru_maxrss > c->maxrss_kb)
+        c->maxrss_kb = (uint64_t)ru.ru_maxrss; /* kilobytes on Linux */
+    return true;
 }
 
 /* Reaps workers that ended; restarts them while the run needs them. */
@@ -296,9 +410,8 @@ static void check_children(remote_t *r, bool restart)
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
-        if (!c->running || waitpid(c->pid, &status, WNOHANG) != c->pid)
+        if (!reap(r, k, false, &status))
             continue;
-        c->running = false;
         if (!restart)
             continue;
         if (WIFSIGNALED(status))
@@ -317,7 +430,7 @@ static void check_children(remote_t *r, bool restart)
     }
 }
 
-void remote_stop(remote_t **self_p)
+void remote_stop(remote_t **self_p, remote_stats_t *stats)
 {
     remote_t *r = self_p != NULL ? *self_p : NULL;
     char path[128];
@@ -331,23 +444,25 @@ void remote_stop(remote_t **self_p)
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
-        for (int tries = 0; c->running && tries < 200; tries++) {
-            if (waitpid(c->pid, &status, WNOHANG) == c->pid)
-                c->running = false;
-            else
+        for (int tries = 0; c->running && tries < 200; tries++)
+            if (!reap(r, k, false, &status))
                 usleep(tries < 20 ? 1000 : 10000);
-        }
         if (c->running) {
             kill(c->pid, SIGKILL);
-            waitpid(c->pid, &status, 0);
-            c->running = false;
+            reap(r, k, true, &status);
         }
-        snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
-        unlink(path);
+        if (c->log >= 0)
+            close(c->log);
+        if (stats != NULL && k < REMOTE_MAX_WORKERS) {
+            stats->worker_rss_kb[k] = c->maxrss_kb;
+            if (c->maxrss_kb > stats->peak_worker_rss_kb)
+                stats->peak_worker_rss_kb = c->maxrss_kb;
+        }
     }
     snprintf(path, sizeof path, "%s/workers", r->dir);
     unlink(path);
     rmdir(r->dir);
+    remove_cleanup();
     st_free(r);
     *self_p = NULL;
 }

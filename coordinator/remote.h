@@ -21,6 +21,7 @@
 #include "worker/exec.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct remote remote_t;
@@ -32,15 +33,20 @@ typedef struct {
     FILE *log;        /* warnings (a worker died, falling back); NULL: stderr */
 } remote_opts_t;
 
+#define REMOTE_MAX_WORKERS 64
+
 typedef struct {
     size_t scanned;  /* files scanned by workers */
     size_t local;    /* files scanned here after the workers were lost */
     size_t failed;   /* files whose job was lost on every retry (E902) */
     size_t restarts; /* worker processes restarted */
     unsigned workers, threads;
+    /* Set by remote_stop, from wait4: the peak resident memory (ru_maxrss,
+     * KiB) of worker process k (the largest of its restarts), and the
+     * largest of them. */
+    uint64_t worker_rss_kb[REMOTE_MAX_WORKERS];
+    uint64_t peak_worker_rss_kb;
 } remote_stats_t;
-
-#define REMOTE_MAX_WORKERS 64
 
 /* How the worker processes of the single-host mode are laid out: process k
  * runs threads[k] analysis threads, restricted to NUMA node node[k] (when
@@ -66,7 +72,19 @@ st_rc_t remote_layout(const place_topo_t *t, unsigned workers, unsigned threads,
 /* Spawns the workers. ST_EIO when the socket or a process cannot be made
  * (then the caller scans in-process). */
 st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err);
-void remote_stop(remote_t **self_p);
+
+/* Says BYE, ends and reaps the workers (SIGTERM, then SIGKILL after 2 s),
+ * removes the directory, frees *self_p and sets it NULL; accepts NULL.
+ * stats (may be NULL) gets the workers' peak memory; its other fields are
+ * left as they are. */
+void remote_stop(remote_t **self_p, remote_stats_t *stats);
+
+/* For a worker that a strata check started (on endpoint, its --connect)
+ * and that outlived it (the check was killed): removes the socket and the
+ * private directory, if they are remote_start's; anything else is left
+ * alone. Called as the worker exits, so that a killed check leaves nothing
+ * in $TMPDIR once its workers are gone. */
+void remote_orphan_cleanup(const char *endpoint);
 
 /* Scans the files with the given ids (ids index files[] by exec_file_t id;
  * files[i].id == i) with scan options sopts, through cache (NULL: none),

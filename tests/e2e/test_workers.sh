@@ -10,7 +10,7 @@
 # every other file is checked as usual, and the crashed workers are
 # restarted (for a scan job and for a check job, which run there too); a worker killed with SIGKILL in the middle of a run is
 # restarted and the output is still identical; no worker process and no
-# socket directory is left behind.
+# socket directory is left behind, even when strata check is killed.
 #
 # Usage: bash test_workers.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 set -u
@@ -130,22 +130,30 @@ else
     echo "skipped the kill -9 case: no $std/email" >&2
 fi
 
-# strata check itself killed: its worker processes end with it
-"$strata" check -q --no-cache proj >/dev/null 2>&1 &
-checker=$!
-for _ in $(seq 1 300); do
-    pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null && break
-    sleep 0.01
+# strata check itself killed (SIGKILL: nothing runs in it; SIGTERM: its
+# handler): its worker processes end with it, and its private socket
+# directory does not outlive them (the workers remove it after a SIGKILL).
+for sig in KILL TERM; do
+    "$strata" check -q --no-cache proj >/dev/null 2>&1 &
+    checker=$!
+    for _ in $(seq 1 300); do
+        pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null && break
+        sleep 0.01
+    done
+    n=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'strata-*' -type d | wc -l)
+    expect_eq "check killed ($sig): a socket directory while it runs" "$n" 1
+    kill -"$sig" "$checker" 2>/dev/null
+    wait "$checker" 2>/dev/null
+    for _ in $(seq 1 100); do
+        pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null || break
+        sleep 0.05
+    done
+    n=$(pgrep -f "strata worker --connect ipc://$tmp/" | wc -l)
+    expect_eq "check killed ($sig): its workers ended" "$n" 0
+    n=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'strata-*' | wc -l)
+    expect_eq "check killed ($sig): no socket directory left" "$n" 0
+    rm -rf "$tmp"/strata-* # the next case starts clean even if this one failed
 done
-kill -9 "$checker" 2>/dev/null
-wait "$checker" 2>/dev/null
-for _ in $(seq 1 100); do
-    pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null || break
-    sleep 0.05
-done
-n=$(pgrep -f "strata worker --connect ipc://$tmp/" | wc -l)
-expect_eq "check killed: its workers ended" "$n" 0
-rm -rf "$tmp"/strata-* # the killed check could not remove its directory
 
 printf '%d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]
