@@ -38,9 +38,10 @@ extern char **environ;
  * millisecond, about a round trip, so a thread needs several queued to
  * never wait for the next (2 left the threads idle half the time). */
 #define REMOTE_DEPTH 16
-/* Scan jobs read ahead while no worker has said HELLO yet: its first batch
- * is ready the moment it does. */
-#define REMOTE_PREFETCH 64
+/* Scan jobs read ahead, per worker thread, while no worker has said HELLO
+ * yet: its first batch is ready the moment it does, and small, so that
+ * its threads start before the rest of their jobs arrive. */
+#define REMOTE_PREFETCH_PER_THREAD 2
 #define REMOTE_MAX_RESTARTS 8         /* worker processes restarted in one run */
 #define REMOTE_NO_WORKER_MS 10000     /* no worker alive this long: scan here */
 #define REMOTE_ARENA_CHUNK (1u << 20) /* per-file reading arena */
@@ -513,7 +514,11 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         place_topo_t *topo = NULL;
         st_err_t perr = {0};
         st_rc_t rc;
-        if (place_topology_load(NULL, &topo, &perr) != ST_OK)
+        /* the topology only tells the NUMA nodes apart: not needed for a
+         * number of workers, nor on a machine with one node (its load is
+         * milliseconds on the way to the first worker) */
+        if (opts->workers == 0 && place_numa_node_count() > 1 &&
+            place_topology_load(NULL, &topo, &perr) != ST_OK)
             topo = NULL; /* laid out as one node */
         rc = remote_layout(topo, opts->workers, opts->threads, online_cpus(), &r->layout, err);
         place_topology_destroy(&topo);
@@ -633,9 +638,10 @@ void remote_stop(remote_t **self_p, remote_stats_t *stats)
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
-        for (int tries = 0; c->running && tries < 200; tries++)
+        /* a worker takes a millisecond or two to end: look often first */
+        for (int tries = 0; c->running && tries < 250; tries++)
             if (!reap(r, k, false, &status))
-                usleep(tries < 20 ? 1000 : 10000);
+                usleep(tries < 50 ? 200 : 10000);
         if (c->running) {
             kill(c->pid, SIGKILL);
             reap(r, k, true, &status);
@@ -831,15 +837,17 @@ static int larger_first(const void *a, const void *b)
  * enough to fill it all, so that the dispatcher sends them as a few large
  * batches rather than one message per finished job (each message wakes
  * threads on both sides, on the cores that scan). */
-static size_t submit_target(const dispatch_t *d, size_t pending)
+static size_t submit_target(const remote_t *r, const dispatch_stats_t *ds, size_t pending)
 {
-    dispatch_stats_t ds;
     size_t credit;
 
-    dispatch_stats(d, &ds);
-    if (ds.workers == 0)
-        return REMOTE_PREFETCH;
-    credit = ds.slots * REMOTE_DEPTH;
+    if (ds->workers == 0) {
+        size_t threads = 0;
+        for (unsigned k = 0; k < r->layout.n; k++)
+            threads += r->layout.threads[k];
+        return (threads > 0 ? threads : 1) * REMOTE_PREFETCH_PER_THREAD;
+    }
+    credit = ds->slots * REMOTE_DEPTH;
     if (credit == 0)
         credit = REMOTE_DEPTH;
     return pending <= credit / 2 ? credit : 0;
@@ -880,9 +888,11 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     while (run.finished < n) {
         dispatch_stats_t ds;
         st_err_t perr = {0};
-        size_t pending = dispatch_pending(self->d);
-        size_t want = submit_target(self->d, pending);
+        size_t pending = dispatch_pending(self->d), want;
+        int timeout;
 
+        dispatch_stats(self->d, &ds);
+        want = submit_target(self, &ds, pending);
         while (next < n && pending < want) {
             rjob_t *j = &run.jobs[next];
             pending++;
@@ -898,12 +908,15 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
                 sink_e902(&run, j->id, message);
             }
             next++;
+            if (ds.workers == 0)
+                break; /* one at a time: a HELLO is answered at once */
         }
         if (run.finished >= n)
             break;
-        dispatch_stats(self->d, &ds);
-        /* until a worker is there, look often: its start is measured */
-        if (dispatch_poll(self->d, ds.workers > 0 ? 50 : 1, on_done, &run, &perr) != ST_OK) {
+        /* until a worker is there, look often (its start is measured), and
+         * between reads while some are still to read ahead */
+        timeout = ds.workers > 0 ? 50 : next < n && pending < want ? 0 : 1;
+        if (dispatch_poll(self->d, timeout, on_done, &run, &perr) != ST_OK) {
             fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
             self->gave_up = true;
             break;

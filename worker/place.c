@@ -12,6 +12,7 @@
 #include "common/alloc.h"
 #include "common/digest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <hwloc.h>
 #include <stdio.h>
@@ -243,6 +244,21 @@ static st_rc_t topo_finish(hwloc_topology_t topo, place_topo_t **out, st_err_t *
     t->this_machine = hwloc_topology_is_thissystem(topo) != 0;
     *out = t;
     return ST_OK;
+}
+
+unsigned place_numa_node_count(void)
+{
+    DIR *dir = opendir("/sys/devices/system/node");
+    struct dirent *e;
+    unsigned n = 0;
+
+    if (dir == NULL)
+        return 0;
+    while ((e = readdir(dir)) != NULL)
+        if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+            n++;
+    closedir(dir);
+    return n;
 }
 
 st_rc_t place_topology_load(const char *synthetic, place_topo_t **out, st_err_t *err)
