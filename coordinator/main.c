@@ -231,7 +231,7 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
     sc->remote = r; /* kept for the check jobs; the caller stops it */
     sc->used_remote = true;
     if (stats != NULL) {
-        stats->scanned += rs->scanned + rs->local;
+        stats->scanned += rs->scanned + rs->local + rs->early;
         stats->files += n;
     }
     return true;
@@ -416,8 +416,9 @@ static void explain_dispatch(FILE *out, const scan_ctx_t *sc)
         return;
     fprintf(out,
             "explain: measured: workers ready in %.1f ms, a round trip %.0f us, a thread scans "
-            "%.0f KB/ms, a check here %.2f ns/byte; check jobs: %zu here, %zu in workers\n",
-            m->start_ms, m->rtt_us, m->scan_bytes_per_ms / 1000.0, m->check_ns_per_byte,
+            "%.0f KB/ms, a check here %.2f ns/byte; %zu files scanned here while the workers "
+            "started; check jobs: %zu here, %zu in workers\n",
+            m->start_ms, m->rtt_us, m->scan_bytes_per_ms / 1000.0, m->check_ns_per_byte, rs->early,
             rs->checks_here, rs->checks_sent);
 }
 

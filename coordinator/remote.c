@@ -49,7 +49,8 @@ extern char **environ;
  * noise would be most of them. */
 #define REMOTE_MIN_MEASURED_CHECK_BYTES ((uint64_t)64 << 10)
 #define REMOTE_MIN_MEASURED_SCAN_MS 20.0
-#define REMOTE_PROBE_ID ((uint64_t)1 << 62) /* the echo job of the round trip */
+#define REMOTE_PROBE_ID ((uint64_t)1 << 62) /* the echo jobs of the round trip */
+#define REMOTE_PROBES 5
 
 typedef struct {
     pid_t pid;
@@ -631,10 +632,12 @@ void remote_stop(remote_t **self_p, remote_stats_t *stats)
 
     if (r == NULL)
         return;
-    dispatch_destroy(&r->d); /* says BYE */
+    /* a worker ends cleanly on SIGTERM: they end while the dispatcher says
+     * BYE and closes */
     for (unsigned k = 0; k < r->n_children; k++)
         if (r->children[k].running)
-            kill(r->children[k].pid, SIGTERM); /* a worker ends cleanly on it */
+            kill(r->children[k].pid, SIGTERM);
+    dispatch_destroy(&r->d);
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
@@ -783,6 +786,33 @@ static bool prepare(run_t *run, rjob_t *j, const scan_opts_t *sopts, const diges
     return true;
 }
 
+/* Scans job j here (with this thread's scanner and result arena); false
+ * when it was done already or could not be read (its E902 is sunk). */
+static bool scan_one_here(run_t *run, rjob_t *j, scanner_t *scanner, arena_t *out,
+                          const scan_opts_t *sopts, const digest_t *config, buf_t *b)
+{
+    span_t result;
+    st_err_t err = {0};
+
+    if (j->done || !prepare(run, j, sopts, config, b))
+        return false;
+    j->done = true;
+    run->finished++;
+    arena_reset(out);
+    if (scanner == NULL || out == NULL ||
+        jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b->data, .len = b->len}, out, &result, &err) !=
+            ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s",
+                 scanner == NULL || out == NULL ? "out of memory" : err.msg);
+        run->stats->failed++;
+        sink_e902(run, j->id, message);
+        return false;
+    }
+    deliver(run, j, result);
+    return true;
+}
+
 /* No worker for too long: the jobs not done run here. */
 static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *config, size_t n)
 {
@@ -791,28 +821,9 @@ static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *conf
     buf_t b;
 
     buf_init(&b);
-    for (size_t i = 0; i < n; i++) {
-        rjob_t *j = &run->jobs[i];
-        span_t result;
-        st_err_t err = {0};
-        if (j->done || !prepare(run, j, sopts, config, &b))
-            continue;
-        j->done = true;
-        run->finished++;
-        arena_reset(out);
-        if (scanner == NULL || out == NULL ||
-            jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len}, out, &result,
-                     &err) != ST_OK) {
-            char message[ST_ERR_MSG_MAX + 64];
-            snprintf(message, sizeof message, "internal error, file not checked: %s",
-                     scanner == NULL || out == NULL ? "out of memory" : err.msg);
-            run->stats->failed++;
-            sink_e902(run, j->id, message);
-            continue;
-        }
-        run->stats->local++;
-        deliver(run, j, result);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (scan_one_here(run, &run->jobs[i], scanner, out, sopts, config, &b))
+            run->stats->local++;
     buf_free(&b);
     arena_destroy(&out);
     scanner_destroy(&scanner);
@@ -861,7 +872,9 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     run_t run = {.r = self, .files = files, .cache = cache, .sink = sink, .sink_ctx = sink_ctx};
     scan_opts_t so = *sopts;
     digest_t config;
-    size_t next = 0, slots = 0;
+    size_t next = 0, last = n, slots = 0;
+    scanner_t *early_scanner = NULL;
+    arena_t *early_out = NULL;
     uint64_t alone_since = now_ms(), ready_us = 0, bytes = 0;
     buf_t b;
 
@@ -880,6 +893,10 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     }
     for (size_t i = 0; i < n; i++)
         run.jobs[i].id = ids[i];
+    /* for the files scanned here while the workers start; without them,
+     * none is */
+    early_scanner = scanner_new();
+    early_out = arena_new(REMOTE_ARENA_CHUNK);
     /* the largest first: the last jobs are small, so the threads (and the
      * workers) finish together */
     sort_files = files;
@@ -893,7 +910,7 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
 
         dispatch_stats(self->d, &ds);
         want = submit_target(self, &ds, pending);
-        while (next < n && pending < want) {
+        while (next < last && pending < want) {
             rjob_t *j = &run.jobs[next];
             pending++;
             bytes += files[j->id].size;
@@ -915,7 +932,18 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
             break;
         /* until a worker is there, look often (its start is measured), and
          * between reads while some are still to read ahead */
-        timeout = ds.workers > 0 ? 50 : next < n && pending < want ? 0 : 1;
+        timeout = ds.workers > 0 ? 50 : next < last && pending < want ? 0 : 1;
+        if (timeout == 1 && ready_us == 0 && next < last && early_scanner != NULL &&
+            early_out != NULL) {
+            /* the workers are starting, and the first jobs are ready for
+             * them: this thread's core is free, it scans the smallest file
+             * (no job is lost here: nothing was sent yet) */
+            if (scan_one_here(&run, &run.jobs[--last], early_scanner, early_out, &so, &config, &b))
+                run.stats->early++;
+            timeout = 0;
+            if (run.finished >= n)
+                break;
+        }
         if (dispatch_poll(self->d, timeout, on_done, &run, &perr) != ST_OK) {
             fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
             self->gave_up = true;
@@ -942,6 +970,8 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
         }
     }
     buf_free(&b);
+    scanner_destroy(&early_scanner);
+    arena_destroy(&early_out);
     if (run.finished == n && ready_us != 0 && slots > 0) {
         /* the throughput of a thread, as the workers saw it (their
          * overheads included: it errs on the side of fewer workers) */
@@ -1054,7 +1084,7 @@ static void probe_done(void *ctx, uint64_t id, dispatch_status_t status, span_t 
     probe_t *p = ctx;
 
     (void)result;
-    if (id == REMOTE_PROBE_ID) {
+    if (id >= REMOTE_PROBE_ID && id < REMOTE_PROBE_ID + REMOTE_PROBES) {
         p->done = true;
         p->status = status;
     }
@@ -1062,30 +1092,38 @@ static void probe_done(void *ctx, uint64_t id, dispatch_status_t status, span_t 
 
 /* The round trip of an echo job (no analysis) to the workers, idle between
  * the scans and the checks: what a job costs to dispatch, and so which
- * check jobs are cheaper here. */
+ * check jobs are cheaper here. The least of a few: a round trip can only
+ * be made longer by the rest of the machine, never shorter. */
 static void measure_round_trip(remote_t *r)
 {
     static const uint8_t payload[64];
-    probe_t p = {0};
     dispatch_stats_t ds;
-    uint64_t t0 = now_us();
+    double best = 0;
 
     dispatch_stats(r->d, &ds);
-    if (ds.workers == 0 || dispatch_pending(r->d) > 0 ||
-        dispatch_submit(r->d, REMOTE_PROBE_ID, JOBS_ECHO, (span_t){payload, sizeof payload},
-                        NULL) != ST_OK)
+    if (ds.workers == 0 || dispatch_pending(r->d) > 0)
         return;
-    while (!p.done && now_us() - t0 < 1000000u)
-        if (dispatch_poll(r->d, 10, probe_done, &p, NULL) != ST_OK)
-            return;
-    if (p.done && p.status == DISPATCH_OK) {
+    for (unsigned i = 0; i < REMOTE_PROBES; i++) {
+        probe_t p = {0};
+        uint64_t t0 = now_us();
+        if (dispatch_submit(r->d, REMOTE_PROBE_ID + i, JOBS_ECHO, (span_t){payload, sizeof payload},
+                            NULL) != ST_OK)
+            break;
+        while (!p.done && now_us() - t0 < 1000000u)
+            if (dispatch_poll(r->d, 10, probe_done, &p, NULL) != ST_OK)
+                return;
+        if (!p.done || p.status != DISPATCH_OK)
+            break;
+        if (best == 0 || (double)(now_us() - t0) < best)
+            best = (double)(now_us() - t0);
+    }
+    if (best > 0) {
         remote_cost_t now = r->cost;
-        r->rtt_us = (double)(now_us() - t0);
-        now.rtt_us = r->rtt_us;
+        r->rtt_us = best;
+        now.rtt_us = best;
         r->check_local_max = remote_check_local_max(&now);
     }
 }
-
 st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
 {
     measure_round_trip(self);

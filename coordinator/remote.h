@@ -108,6 +108,7 @@ typedef struct {
 typedef struct {
     size_t scanned;  /* files scanned by workers */
     size_t local;    /* files scanned here after the workers were lost */
+    size_t early;    /* files scanned here while the workers started */
     size_t failed;   /* files whose job was lost on every retry (E902) */
     size_t restarts; /* worker processes restarted */
     unsigned workers, threads;

@@ -112,8 +112,10 @@ if printf '%s' "$err" | grep -q "^explain: worker processes used"; then pass; el
 fi
 leftovers "cost record"
 
-# A poison pill: every worker that takes this file's job aborts.
-cp proj/pkg/m1.py proj/pkg/poison.py
+# A poison pill: every worker that takes this file's job aborts. It is
+# the largest file, so that it goes to a worker first (while the workers
+# start, strata check scans the smallest files itself).
+cat proj/pkg/m1.py proj/pkg/m2.py proj/pkg/m3.py >proj/pkg/poison.py
 echo "# STRATA_POISON_PILL_7f3a" >>proj/pkg/poison.py
 run check --no-cache --no-workers proj
 ref_poison=$out
