@@ -401,8 +401,8 @@ static void explain_dispatch(FILE *out, const scan_ctx_t *sc)
 
     if (sc->chose && sc->choice.measured)
         fprintf(out,
-                "explain: worker processes %s: dispatching costs %.1f ms (start-up and a "
-                "round trip per file), scanning here %.1f ms (%.0f%% at most: %.0f%%)\n",
+                "explain: worker processes %s: dispatching costs %.1f ms (start-up and the "
+                "last round trip), scanning here %.1f ms (%.0f%% at most: %.0f%%)\n",
                 sc->used_remote ? "used" : "not used", sc->choice.dispatch_ms, sc->choice.local_ms,
                 REMOTE_COST_SHARE * 100,
                 sc->choice.local_ms > 0 ? 100 * sc->choice.dispatch_ms / sc->choice.local_ms : 0);
@@ -481,11 +481,12 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
                 err.msg);
     /* the worker processes that scanned run the check jobs too */
     if (remote_usable(sc.remote) && remote_serve_begin(sc.remote, &err) == ST_OK) {
+        /* --jobs threads, as in-process: most check jobs cost less than a
+         * round trip and run in the calling thread (remote_run_check); the
+         * larger ones go to a worker while their thread waits, so that no
+         * more than --jobs checks run at once either way */
         popts.run_check = remote_run_check;
         popts.run_check_ctx = sc.remote;
-        /* a check thread here only waits for its job's round trip: several
-         * per worker slot keep the workers busy */
-        popts.jobs = (cfg->jobs == 0 ? 1 : cfg->jobs) * 4;
     }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);

@@ -167,7 +167,9 @@ remote_choice_t remote_choose(const remote_cost_t *c, uint64_t bytes, size_t fil
     }
     ch.measured = true;
     ch.local_ms = (double)bytes / (c->scan_bytes_per_ms * threads);
-    ch.dispatch_ms = c->start_ms + (double)files * c->rtt_us / 1000.0 / threads;
+    /* the fixed cost: the start-up, and the last result's round trip (the
+     * others overlap with the scans: the workers have jobs queued) */
+    ch.dispatch_ms = c->start_ms + c->rtt_us / 1000.0;
     ch.use = files > 0 && ch.dispatch_ms <= REMOTE_COST_SHARE * ch.local_ms;
     return ch;
 }

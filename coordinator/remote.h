@@ -57,13 +57,16 @@ typedef struct {
 typedef struct {
     bool use;           /* worth starting worker processes */
     bool measured;      /* from a measurement (else REMOTE_DEFAULT_MIN_BYTES) */
-    double dispatch_ms; /* predicted: start-up + a round trip per file / threads */
+    double dispatch_ms; /* predicted: start-up + the last round trip */
     double local_ms;    /* predicted: the scans on `threads` threads here */
 } remote_choice_t;
 
 /* Whether `files` files of `bytes` bytes in all are worth worker processes
  * running `threads` threads in all, by cost c (NULL or unmeasured: bytes
- * >= REMOTE_DEFAULT_MIN_BYTES). Pure. */
+ * >= REMOTE_DEFAULT_MIN_BYTES): what dispatching costs whatever the size
+ * of the run, the start-up and the round trip of the last result (the
+ * others overlap with scans, and their cost per job grows with the work
+ * as the scans do), against the time of the same scans here. Pure. */
 remote_choice_t remote_choose(const remote_cost_t *c, uint64_t bytes, size_t files,
                               unsigned threads);
 

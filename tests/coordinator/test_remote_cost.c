@@ -52,33 +52,31 @@ TEST(remote_choose_compares_dispatch_with_local_time)
     remote_cost_t m = measured();
     remote_choice_t c;
 
-    /* 10 MB in 500 files on 2 threads: 500 ms here; 10 + 500 * 0.2 / 2 =
-     * 60 ms of dispatching, 12%: worth it */
+    /* 10 MB in 500 files on 2 threads: 500 ms here; 10 + 0.2 ms of
+     * dispatching, 2%: worth it */
     c = remote_choose(&m, 10000000, 500, 2);
     CHECK(c.measured);
     CHECK(c.use);
     CHECK(fabs(c.local_ms - 500) < 1e-6);
-    CHECK(fabs(c.dispatch_ms - 60) < 1e-6);
-    /* 200 KB in 20 files: 10 ms here against 12 ms: not worth it */
-    c = remote_choose(&m, 200000, 20, 2);
+    CHECK(fabs(c.dispatch_ms - 10.2) < 1e-6);
+    /* 600 KB in 20 files: 30 ms here against 10.2 ms: not worth it */
+    c = remote_choose(&m, 600000, 20, 2);
     CHECK(c.measured);
     CHECK(!c.use);
-    CHECK(fabs(c.local_ms - 10) < 1e-6);
-    CHECK(fabs(c.dispatch_ms - 12) < 1e-6);
-    /* the boundary: dispatching exactly the allowed share is still used */
-    m.rtt_us = 0.001; /* a round trip of nothing: start-up alone */
-    c = remote_choose(&m, (uint64_t)(10.0 / REMOTE_COST_SHARE * 10000 * 2), 0, 2);
-    CHECK(!c.use); /* no file at all: nothing to send */
-    c = remote_choose(&m, (uint64_t)(10.0 / REMOTE_COST_SHARE * 10000 * 2) + 10, 1, 2);
-    CHECK(c.use);
-    c = remote_choose(&m, (uint64_t)(10.0 / REMOTE_COST_SHARE * 10000 * 2) - 1000, 1, 2);
-    CHECK(!c.use);
+    CHECK(fabs(c.local_ms - 30) < 1e-6);
+    /* the boundary: dispatching exactly the allowed share is still used;
+     * 10.2 ms is a quarter of 40.8 ms, 816,000 bytes on 2 threads */
+    CHECK(remote_choose(&m, 816000, 1, 2).use);
+    CHECK(!remote_choose(&m, 815000, 1, 2).use);
+    CHECK(!remote_choose(&m, 816000, 0, 2).use); /* no file at all: nothing to send */
     /* more threads: the scans take less time here, so more is needed */
-    m = measured();
     CHECK(remote_choose(&m, 3000000, 100, 1).use);
     CHECK(!remote_choose(&m, 3000000, 100, 16).use);
     /* 0 threads is one */
     CHECK(fabs(remote_choose(&m, 3000000, 100, 0).local_ms - 300) < 1e-6);
+    /* a slower start raises the bar */
+    m.start_ms = 200;
+    CHECK(!remote_choose(&m, 10000000, 500, 2).use);
 }
 
 TEST(remote_check_local_max_is_one_round_trip_of_work)
