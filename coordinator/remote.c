@@ -180,7 +180,7 @@ size_t remote_check_local_max(const remote_cost_t *c)
 
     if (c == NULL || !positive(c->rtt_us) || !positive(c->check_ns_per_byte))
         return REMOTE_DEFAULT_CHECK_LOCAL;
-    bytes = c->rtt_us * 1000.0 / c->check_ns_per_byte;
+    bytes = REMOTE_CHECK_ROUND_TRIPS * c->rtt_us * 1000.0 / c->check_ns_per_byte;
     if (bytes < 1024)
         return 1024;
     if (bytes > (double)(64u << 20))

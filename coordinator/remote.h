@@ -48,10 +48,11 @@ typedef struct {
 /* Without a measurement, runs with fewer bytes to scan stay in-process,
  * and check jobs with smaller inputs run in the coordinator. */
 #define REMOTE_DEFAULT_MIN_BYTES ((uint64_t)512 << 10)
-#define REMOTE_DEFAULT_CHECK_LOCAL ((size_t)32 << 10)
+#define REMOTE_DEFAULT_CHECK_LOCAL ((size_t)256 << 10)
 /* Worker processes are used when their predicted cost is at most this
  * share of the predicted in-process time of the same scans. */
 #define REMOTE_COST_SHARE 0.25
+#define REMOTE_CHECK_ROUND_TRIPS 10
 
 /* Both sides of the decision for one run. */
 typedef struct {
@@ -71,9 +72,11 @@ remote_choice_t remote_choose(const remote_cost_t *c, uint64_t bytes, size_t fil
                               unsigned threads);
 
 /* The largest check job input (bytes) worth running here rather than in a
- * worker: the one that costs here what a round trip costs. Clamped to
- * [1 KiB, 64 MiB]; REMOTE_DEFAULT_CHECK_LOCAL when c lacks either
- * measurement. Pure. */
+ * worker: the one that costs here REMOTE_CHECK_ROUND_TRIPS round trips, so
+ * that a job sent away waits at most a tenth more than it works (a thread
+ * of the coordinator waits for it: on one host, the cores are the same).
+ * Clamped to [1 KiB, 64 MiB]; REMOTE_DEFAULT_CHECK_LOCAL when c lacks
+ * either measurement. Pure. */
 size_t remote_check_local_max(const remote_cost_t *c);
 
 /* Merges the measurements of one run (fields <= 0 were not measured and

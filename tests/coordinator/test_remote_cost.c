@@ -79,12 +79,12 @@ TEST(remote_choose_compares_dispatch_with_local_time)
     CHECK(!remote_choose(&m, 10000000, 500, 2).use);
 }
 
-TEST(remote_check_local_max_is_one_round_trip_of_work)
+TEST(remote_check_local_max_is_ten_round_trips_of_work)
 {
     remote_cost_t m = measured();
 
-    /* 200 us at 5 ns per byte: 40,000 bytes */
-    CHECK_EQ_INT(remote_check_local_max(&m), 40000);
+    /* 10 round trips of 200 us at 5 ns per byte: 400,000 bytes */
+    CHECK_EQ_INT(remote_check_local_max(&m), 400000);
     m.rtt_us = 0.001;
     CHECK_EQ_INT(remote_check_local_max(&m), 1024);
     m.rtt_us = 1e9;
