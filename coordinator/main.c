@@ -481,12 +481,13 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
                 err.msg);
     /* the worker processes that scanned run the check jobs too */
     if (remote_usable(sc.remote) && remote_serve_begin(sc.remote, &err) == ST_OK) {
-        /* --jobs threads, as in-process: most check jobs cost less than a
-         * round trip and run in the calling thread (remote_run_check); the
-         * larger ones go to a worker while their thread waits, so that no
-         * more than --jobs checks run at once either way */
+        /* as many threads as the workers have, as in-process: most check
+         * jobs cost less than a round trip and run in the calling thread
+         * (remote_run_check); the larger ones go to a worker while their
+         * thread waits, so that no more checks run at once either way */
         popts.run_check = remote_run_check;
         popts.run_check_ctx = sc.remote;
+        popts.jobs = remote_threads(sc.remote);
     }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);

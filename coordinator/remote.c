@@ -1071,6 +1071,15 @@ static void *serve_main(void *arg)
     }
 }
 
+unsigned remote_threads(const remote_t *self)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < self->layout.n; k++)
+        n += self->layout.threads[k];
+    return n > 0 ? n : 1;
+}
+
 bool remote_usable(const remote_t *self)
 {
     return self != NULL && !self->gave_up;

@@ -193,6 +193,8 @@ st_rc_t remote_serve_begin(remote_t *self, st_err_t *err);
 /* False when remote_scan gave up on the workers (none for the timeout, or
  * the socket failed): the checks then run in this process. */
 bool remote_usable(const remote_t *self);
+/* The analysis threads of all the worker processes (>= 1). */
+unsigned remote_threads(const remote_t *self);
 void remote_serve_end(remote_t *self);
 st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st_err_t *err);
 
