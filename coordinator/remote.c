@@ -651,14 +651,15 @@ void remote_stop(remote_t **self_p, remote_stats_t *stats)
             kill(c->pid, SIGKILL);
             reap(r, k, true, &status);
         }
-        if (c->log >= 0)
-            close(c->log);
         if (stats != NULL && k < REMOTE_MAX_WORKERS) {
             stats->worker_rss_kb[k] = c->maxrss_kb;
             if (c->maxrss_kb > stats->peak_worker_rss_kb)
                 stats->peak_worker_rss_kb = c->maxrss_kb;
         }
     }
+    for (unsigned k = 0; k < REMOTE_MAX_WORKERS; k++)
+        if (r->children[k].log >= 0)
+            close(r->children[k].log); /* a worker that could not start has one too */
     if (stats != NULL) {
         uint64_t ns = atomic_load(&r->check_ns), bytes = atomic_load(&r->check_bytes);
         stats->measured = (remote_cost_t){.start_ms = r->start_ms,
