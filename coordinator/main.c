@@ -683,6 +683,30 @@ static void on_stop_signal(int sig)
     wproc_stop();
 }
 
+/* Set when the strata check that started this worker died (its
+ * PR_SET_PDEATHSIG signal). */
+static volatile sig_atomic_t parent_gone;
+
+static void on_parent_death(int sig)
+{
+    (void)sig;
+    parent_gone = 1;
+    wproc_stop();
+}
+
+/* True when the strata check that started this worker is gone. The death
+ * signal comes when its thread that spawned this one ends, while its other
+ * threads may still be ending: it is gone once this process has another
+ * parent, which is waited for a little. */
+static bool parent_is_gone(long parent_pid)
+{
+    if (!parent_gone && (long)getppid() == parent_pid)
+        return false;
+    for (int i = 0; i < 1000 && (long)getppid() == parent_pid; i++)
+        usleep(1000);
+    return (long)getppid() != parent_pid;
+}
+
 /* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
  * environment variable STRATA_TEST_CRASH_ON is a test hook: a job whose
  * input contains its value aborts the worker (a poison pill). */
@@ -706,12 +730,15 @@ static int cmd_worker(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* A worker that strata check started on this host ends with it, even
-     * when check is killed (SIGTERM on the parent's death; and if the
-     * parent is already gone, now). */
+     * when check is killed (SIGHUP on the parent's death; and if the
+     * parent is already gone, now), and then removes its socket directory. */
     const char *parent = getenv("STRATA_WORKER_PARENT");
     long parent_pid = parent != NULL ? strtol(parent, NULL, 10) : 0;
     if (parent != NULL) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        struct sigaction hup = {.sa_handler = on_parent_death};
+        sigemptyset(&hup.sa_mask);
+        sigaction(SIGHUP, &hup, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGHUP);
         if ((long)getppid() != parent_pid) {
             remote_orphan_cleanup(cfg.connect);
             return EXIT_CLEAN;
@@ -737,10 +764,10 @@ static int cmd_worker(int argc, char **argv)
                           .server_key = cfg.server_key != NULL ? server.public_z85 : NULL,
                           .public_key = cfg.key != NULL ? mine.public_z85 : NULL,
                           .secret_key = cfg.key != NULL ? mine.secret_z85 : NULL};
-    st_rc_t rc = wproc_run(&opts, &err);
+    st_rc_t rc = parent_gone ? ST_OK : wproc_run(&opts, &err);
     /* the check that started this worker is gone: nobody else removes its
      * socket directory */
-    if (parent != NULL && (long)getppid() != parent_pid)
+    if (parent != NULL && parent_is_gone(parent_pid))
         remote_orphan_cleanup(cfg.connect);
     if (rc != ST_OK) {
         fprintf(stderr, "strata worker: %s\n", err.msg);
