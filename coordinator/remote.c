@@ -1,9 +1,11 @@
 /* remote.c - worker processes on this host, and scan jobs sent to them.
  *
  * The dispatcher is driven from the calling thread only: remote_scan keeps
- * a window of jobs submitted (so that a large project does not copy every
- * file into memory at once), polls, and between polls checks on its child
- * processes. */
+ * at most the workers' credit of jobs submitted (so that a large project
+ * does not copy every file into memory at once, and jobs go out in a few
+ * large batches), polls, and between polls checks on its child processes.
+ * The time everything takes is measured where it happens (start-up, round
+ * trip, scan rate, checks run here) and handed back by remote_stop. */
 #include "coordinator/remote.h"
 
 #include "common/alloc.h"

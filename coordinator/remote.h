@@ -7,11 +7,16 @@
  * files the cache could not answer, largest first, sends each as a scan job
  * (worker/jobs.h: the same input and the same result bytes as in-process)
  * in bursts that fill the workers' credit, and hands every result to the
- * exec sink as the in-process executor would, storing it in the cache. A worker that dies is
- * restarted (a few times); a job that kills its worker is retried elsewhere and finally reported as
- * an internal-error E902 on its file while the rest of the run completes. If no worker is alive for
- * the timeout, the remaining files are scanned in this process. remote_stop says BYE, reaps the
- * workers and removes the directory. */
+ * exec sink as the in-process executor would, storing it in the cache.
+ * While the workers start, the calling thread scans the smallest files
+ * itself. A worker that dies is restarted (a few times); a job that kills
+ * its worker is retried elsewhere and finally reported as an internal-error
+ * E902 on its file while the rest of the run completes. If no worker is
+ * alive for the timeout, the remaining files are scanned in this process.
+ * remote_stop reaps the workers (keeping their peak memory) and removes the
+ * directory; a signal that ends the process removes it too, and so do the
+ * workers of a check killed with SIGKILL. Each run measures what
+ * dispatching costs (below), for the next run's decisions. */
 #ifndef STRATA_REMOTE_H
 #define STRATA_REMOTE_H
 
