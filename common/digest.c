@@ -109,8 +109,7 @@ void digest_to_hex(const digest_t *d, char out[DIGEST_HEX_LEN + 1])
     out[DIGEST_HEX_LEN] = '\0';
 }
 
-/* Value of a hex digit, or -1. */
-static int hex_value(char c)
+int digest_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -128,7 +127,7 @@ st_rc_t digest_from_hex(const char *hex, size_t len, digest_t *out)
     if (len != DIGEST_HEX_LEN)
         return ST_EINVAL;
     for (size_t i = 0; i < sizeof d.b; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        int hi = digest_hex_value(hex[2 * i]), lo = digest_hex_value(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return ST_EINVAL;
         d.b[i] = (uint8_t)(hi << 4 | lo);

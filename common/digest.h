@@ -47,6 +47,10 @@ void digest_ctx_destroy(digest_ctx_t **ctx_p);
 /* Lowercase hex into out[0..64) plus a NUL at out[64]. */
 void digest_to_hex(const digest_t *d, char out[DIGEST_HEX_LEN + 1]);
 
+/* The value (0..15) of the hex digit c, either case; -1 for any other
+ * character. Shared by every hex parser (digests, cpusets). */
+int digest_hex_value(char c);
+
 /* Parses exactly 64 hex digits (either case) from hex[0..len). ST_EINVAL on a
  * wrong length or a non-hex character; *out untouched then. */
 st_rc_t digest_from_hex(const char *hex, size_t len, digest_t *out);

@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <string.h>
 
 #include "worker/jobkey.h"
@@ -127,7 +129,13 @@ static int cmd_help(int argc, char **argv)
 typedef struct {
     project_t *project;
     const project_opts_t *popts;
-    remote_t *remote; /* worker processes the scans used, kept for the checks */
+    remote_t *remote;      /* worker processes the scans used, kept for the checks */
+    remote_stats_t rstats; /* theirs, when remote was started */
+    bool used_remote;
+    remote_cost_t cost;     /* what dispatching costs, as measured so far */
+    remote_choice_t choice; /* workers or not, and why (when chosen) */
+    bool chose;
+    double inproc_scan_bytes_per_ms; /* this run's, when it scanned here */
 } scan_ctx_t;
 
 /* The exec sink: scan results go to the project, which holds them until
@@ -182,10 +190,14 @@ static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err
     return ST_OK;
 }
 
-/* Below this many bytes to scan, worker processes cost more than they
- * save: a process start and the connection (about 20 ms here, see
- * bench/dispatch_bench.c) is what one core scans of 160 KB. */
-#define REMOTE_MIN_BYTES ((uint64_t)512 << 10)
+static double elapsed_ms(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
 
 /* Scans files[ids[0..n)) in worker processes when it is worth it and
  * allowed; false when the caller should scan them in this process. */
@@ -195,26 +207,44 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
 {
     remote_opts_t ropts = {.workers = cfg->workers, .threads = cfg->jobs};
     remote_t *r = NULL;
-    remote_stats_t rs;
+    remote_stats_t *rs = &sc->rstats;
     scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
     uint64_t bytes = 0;
     st_err_t rerr = {0};
 
     for (size_t i = 0; i < n; i++)
         bytes += list[ids[i]].size;
-    if (cfg->no_workers || bytes < REMOTE_MIN_BYTES)
+    if (cfg->no_workers)
         return false;
+    /* worker processes when they cost little against the scans (measured,
+     * see remote.h), or when asked for by number */
+    sc->choice = remote_choose(&sc->cost, bytes, n, cfg->jobs);
+    sc->chose = true;
+    if (!sc->choice.use && cfg->workers == 0)
+        return false;
+    ropts.cost = &sc->cost;
     if (remote_start(&ropts, &r, &rerr) != ST_OK) {
         fprintf(stderr, "strata: warning: %s; scanning in this process\n", rerr.msg);
         return false;
     }
-    *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, &rs, err);
+    *rc = remote_scan(r, list, ids, n, &so, cache, sink_to_project, sc, rs, err);
     sc->remote = r; /* kept for the check jobs; the caller stops it */
+    sc->used_remote = true;
     if (stats != NULL) {
-        stats->scanned += rs.scanned + rs.local;
+        stats->scanned += rs->scanned + rs->local + rs->early;
         stats->files += n;
     }
     return true;
+}
+
+/* Keeps the scan throughput of a thread of this run's in-process scans
+ * (for the dispatch cost record), when they lasted long enough to tell. */
+static void note_scan_rate(scan_ctx_t *sc, const exec_stats_t *st, double ms)
+{
+    unsigned threads = st->threads > 0 ? st->threads : 1;
+
+    if (st->scanned > 0 && st->bytes > 0 && ms >= 20.0)
+        sc->inproc_scan_bytes_per_ms = (double)st->bytes / (ms * threads);
 }
 
 /* Scans every listed file into the project, through cache (may be NULL):
@@ -238,6 +268,7 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
     exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
     size_t *misses = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *misses);
     exec_stats_t local;
+    struct timespec t0;
     st_rc_t rc;
 
     if (list == NULL || misses == NULL) {
@@ -253,7 +284,10 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
     /* strata graph (no options for the whole run) needs every scan here */
     if (!cfg->no_workers && sc->popts != NULL)
         opts.misses = misses;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = exec_run(&opts, list, files->n_files, stats, err);
+    if (opts.misses == NULL && cache == NULL)
+        note_scan_rate(sc, stats, elapsed_ms(&t0)); /* scans only: no hashing */
     if (rc == ST_OK && n_misses > 0 &&
         !scan_remote(cfg, list, misses, n_misses, cache, sc, stats, err, &rc)) {
         /* not worth a worker process: scan the misses here */
@@ -266,7 +300,9 @@ static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_
         } else {
             for (size_t k = 0; k < n_misses; k++)
                 sub[k] = list[misses[k]];
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             rc = exec_run(&opts, sub, n_misses, &more, err);
+            note_scan_rate(sc, &more, elapsed_ms(&t0));
             stats->scanned += more.scanned;
             stats->threads = more.threads;
             st_free(sub);
@@ -336,6 +372,74 @@ static cas_t *open_cache(const cli_check_t *cfg)
     return cache;
 }
 
+/* Merges what this run measured of dispatching and scanning into the
+ * record in the cache directory, when there is one (a --no-cache run does
+ * not make it; a record that cannot be written only costs the next run
+ * its measurement). */
+static void keep_measurements(const cli_check_t *cfg, scan_ctx_t *sc)
+{
+    const char *dir = cli_cache_dir(cfg->cache_dir);
+    remote_cost_t run = {0};
+
+    if (sc->used_remote)
+        run = sc->rstats.measured;
+    if (sc->inproc_scan_bytes_per_ms > 0)
+        run.scan_bytes_per_ms = sc->inproc_scan_bytes_per_ms;
+    if (run.start_ms <= 0 && run.rtt_us <= 0 && run.scan_bytes_per_ms <= 0 &&
+        run.check_ns_per_byte <= 0)
+        return;
+    remote_cost_merge(&sc->cost, &run);
+    (void)remote_cost_save(dir, &sc->cost, NULL);
+}
+
+/* The --explain lines on worker processes: both sides of the choice, and
+ * what the run measured. */
+static void explain_dispatch(FILE *out, const scan_ctx_t *sc)
+{
+    const remote_stats_t *rs = &sc->rstats;
+    const remote_cost_t *m = &rs->measured;
+
+    if (sc->chose && sc->choice.measured)
+        fprintf(out,
+                "explain: worker processes %s: dispatching costs %.1f ms (start-up and the "
+                "last round trip), scanning here %.1f ms (%.0f%% at most: %.0f%%)\n",
+                sc->used_remote ? "used" : "not used", sc->choice.dispatch_ms, sc->choice.local_ms,
+                REMOTE_COST_SHARE * 100,
+                sc->choice.local_ms > 0 ? 100 * sc->choice.dispatch_ms / sc->choice.local_ms : 0);
+    else if (sc->chose)
+        fprintf(out,
+                "explain: worker processes %s: nothing measured yet, used from %llu KiB to "
+                "scan\n",
+                sc->used_remote ? "used" : "not used",
+                (unsigned long long)(REMOTE_DEFAULT_MIN_BYTES >> 10));
+    if (!sc->used_remote)
+        return;
+    fprintf(out,
+            "explain: measured: workers ready in %.1f ms, a round trip %.0f us, a thread scans "
+            "%.0f KB/ms, a check here %.2f ns/byte; %zu files scanned here while the workers "
+            "started; check jobs: %zu here, %zu in workers\n",
+            m->start_ms, m->rtt_us, m->scan_bytes_per_ms / 1000.0, m->check_ns_per_byte, rs->early,
+            rs->checks_here, rs->checks_sent);
+}
+
+/* The --explain line on memory: the peak resident memory of this process
+ * and, when worker processes ran (rs), of each of them (from wait4). */
+static void explain_memory(FILE *out, const remote_stats_t *rs)
+{
+    struct rusage ru;
+    long self_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
+
+    fprintf(out, "explain: peak memory: %.1f MiB in this process", (double)self_kb / 1024.0);
+    if (rs != NULL && rs->workers > 0) {
+        fprintf(out, "; %.1f MiB at most in a worker process (",
+                (double)rs->peak_worker_rss_kb / 1024.0);
+        for (unsigned k = 0; k < rs->workers && k < REMOTE_MAX_WORKERS; k++)
+            fprintf(out, "%s%.1f", k > 0 ? ", " : "", (double)rs->worker_rss_kb[k] / 1024.0);
+        fprintf(out, " MiB; %u x %u threads)", rs->workers, rs->threads);
+    }
+    fputc('\n', out);
+}
+
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
@@ -361,7 +465,9 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     }
     cache = open_cache(cfg);
     popts = project_opts(cfg, cache);
-    scan_ctx_t sc = {project, &popts, NULL};
+    scan_ctx_t sc = {.project = project, .popts = &popts};
+    if (remote_cost_load(cli_cache_dir(cfg->cache_dir), &sc.cost, NULL) != ST_OK)
+        sc.cost = (remote_cost_t){0}; /* nothing measured yet: the defaults */
     if (add_unreadable(report, files, &err) != ST_OK ||
         scan_files(cfg, files, cache, &sc, &stats, &err) != ST_OK) {
         /* Jobs that failed were named already; other errors stop here. */
@@ -375,11 +481,13 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
                 err.msg);
     /* the worker processes that scanned run the check jobs too */
     if (remote_usable(sc.remote) && remote_serve_begin(sc.remote, &err) == ST_OK) {
+        /* as many threads as the workers have, as in-process: most check
+         * jobs cost less than a round trip and run in the calling thread
+         * (remote_run_check); the larger ones go to a worker while their
+         * thread waits, so that no more checks run at once either way */
         popts.run_check = remote_run_check;
         popts.run_check_ctx = sc.remote;
-        /* a check thread here only waits for its job's round trip: several
-         * per worker slot keep the workers busy */
-        popts.jobs = (cfg->jobs == 0 ? 1 : cfg->jobs) * 4;
+        popts.jobs = remote_threads(sc.remote);
     }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
@@ -387,8 +495,9 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     }
     if (sc.remote != NULL) {
         remote_serve_end(sc.remote);
-        remote_stop(&sc.remote);
+        remote_stop(&sc.remote, &sc.rstats);
     }
+    keep_measurements(cfg, &sc);
     cas_close(&cache); /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
@@ -409,6 +518,10 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
                 "modules, %zu components, %zu layers)\n",
                 stats.scanned, stats.cached, pstats.checked, pstats.cached, pstats.modules,
                 pstats.comps, pstats.layers);
+    if (cfg->explain) {
+        explain_dispatch(stderr, &sc);
+        explain_memory(stderr, sc.used_remote ? &sc.rstats : NULL);
+    }
     if (pstats.failed > 0)
         failed = true;
     project_destroy(&project);
@@ -487,7 +600,7 @@ static int cmd_graph(int argc, char **argv)
         cache = open_cache(&cfg);
         project_opts_t popts = project_opts(&cfg, cache);
         popts.explain = NULL;
-        scan_ctx_t gsc = {project, NULL, NULL};
+        scan_ctx_t gsc = {.project = project};
         if (scan_files(&cfg, &files, cache, &gsc, NULL, &err) != ST_OK &&
             err.code != ST_EINTERNAL) {
             fprintf(stderr, "strata: %s\n", err.msg);
@@ -570,6 +683,30 @@ static void on_stop_signal(int sig)
     wproc_stop();
 }
 
+/* Set when the strata check that started this worker died (its
+ * PR_SET_PDEATHSIG signal). */
+static volatile sig_atomic_t parent_gone;
+
+static void on_parent_death(int sig)
+{
+    (void)sig;
+    parent_gone = 1;
+    wproc_stop();
+}
+
+/* True when the strata check that started this worker is gone. The death
+ * signal comes when its thread that spawned this one ends, while its other
+ * threads may still be ending: it is gone once this process has another
+ * parent, which is waited for a little. */
+static bool parent_is_gone(long parent_pid)
+{
+    if (!parent_gone && (long)getppid() == parent_pid)
+        return false;
+    for (int i = 0; i < 1000 && (long)getppid() == parent_pid; i++)
+        usleep(1000);
+    return (long)getppid() != parent_pid;
+}
+
 /* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
  * environment variables STRATA_TEST_CRASH_ON and STRATA_TEST_HANG_ON are
  * test hooks: a job whose input contains the value of the first aborts the
@@ -594,13 +731,19 @@ static int cmd_worker(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     /* A worker that strata check started on this host ends with it, even
-     * when check is killed (SIGTERM on the parent's death; and if the
-     * parent is already gone, now). */
+     * when check is killed (SIGHUP on the parent's death; and if the
+     * parent is already gone, now), and then removes its socket directory. */
     const char *parent = getenv("STRATA_WORKER_PARENT");
+    long parent_pid = parent != NULL ? strtol(parent, NULL, 10) : 0;
     if (parent != NULL) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if ((long)getppid() != strtol(parent, NULL, 10))
+        struct sigaction hup = {.sa_handler = on_parent_death};
+        sigemptyset(&hup.sa_mask);
+        sigaction(SIGHUP, &hup, NULL);
+        prctl(PR_SET_PDEATHSIG, SIGHUP);
+        if ((long)getppid() != parent_pid) {
+            remote_orphan_cleanup(cfg.connect);
             return EXIT_CLEAN;
+        }
     }
     keys_pair_t server = {{0}, {0}}, mine = {{0}, {0}};
     if (cfg.server_key != NULL && (keys_load(cfg.server_key, &server, &err) != ST_OK ||
@@ -627,7 +770,12 @@ static int cmd_worker(int argc, char **argv)
                           .server_key = cfg.server_key != NULL ? server.public_z85 : NULL,
                           .public_key = cfg.key != NULL ? mine.public_z85 : NULL,
                           .secret_key = cfg.key != NULL ? mine.secret_z85 : NULL};
-    if (wproc_run(&opts, &err) != ST_OK) {
+    st_rc_t rc = parent_gone ? ST_OK : wproc_run(&opts, &err);
+    /* the check that started this worker is gone: nobody else removes its
+     * socket directory */
+    if (parent != NULL && parent_is_gone(parent_pid))
+        remote_orphan_cleanup(cfg.connect);
+    if (rc != ST_OK) {
         fprintf(stderr, "strata worker: %s\n", err.msg);
         return EXIT_USAGE;
     }

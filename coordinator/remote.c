@@ -1,9 +1,11 @@
 /* remote.c - worker processes on this host, and scan jobs sent to them.
  *
  * The dispatcher is driven from the calling thread only: remote_scan keeps
- * a window of jobs submitted (so that a large project does not copy every
- * file into memory at once), polls, and between polls checks on its child
- * processes. */
+ * at most the workers' credit of jobs submitted (so that a large project
+ * does not copy every file into memory at once, and jobs go out in a few
+ * large batches), polls, and between polls checks on its child processes.
+ * The time everything takes is measured where it happens (start-up, round
+ * trip, scan rate, checks run here) and handed back by remote_stop. */
 #include "coordinator/remote.h"
 
 #include "common/alloc.h"
@@ -17,31 +19,46 @@
 #include "worker/python/check.h"
 
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
-#define REMOTE_WINDOW 256 /* jobs submitted and not finished at once */
 /* Jobs in flight per worker thread: most files scan in well under a
  * millisecond, about a round trip, so a thread needs several queued to
  * never wait for the next (2 left the threads idle half the time). */
 #define REMOTE_DEPTH 16
+/* Scan jobs read ahead, per worker thread, while no worker has said HELLO
+ * yet: its first batch is ready the moment it does, and small, so that
+ * its threads start before the rest of their jobs arrive. */
+#define REMOTE_PREFETCH_PER_THREAD 2
 #define REMOTE_MAX_RESTARTS 8         /* worker processes restarted in one run */
 #define REMOTE_NO_WORKER_MS 10000     /* no worker alive this long: scan here */
 #define REMOTE_ARENA_CHUNK (1u << 20) /* per-file reading arena */
+/* Measurements over less than this are not kept: timer and scheduling
+ * noise would be most of them. */
+#define REMOTE_MIN_MEASURED_CHECK_BYTES ((uint64_t)64 << 10)
+#define REMOTE_MIN_MEASURED_SCAN_MS 20.0
+#define REMOTE_PROBE_ID ((uint64_t)1 << 62) /* the echo jobs of the round trip */
+#define REMOTE_PROBES 5
 
 typedef struct {
     pid_t pid;
     bool running;
+    int log;            /* the worker's stderr: a file with no name (show_log reads it) */
+    uint64_t maxrss_kb; /* the largest peak of its processes reaped so far */
 } child_t;
 
 /* A check job waiting for its result (remote_run_check). */
@@ -75,6 +92,13 @@ struct remote {
     remote_layout_t layout;
     unsigned n_children, threads;
     size_t restarts;
+    /* what dispatching costs: the record it started with, and this run's */
+    remote_cost_t cost;
+    size_t check_local_max; /* check jobs with inputs up to this size run here */
+    uint64_t spawned_us;    /* when the workers were spawned */
+    double start_ms, rtt_us, scan_bytes_per_ms;
+    atomic_size_t checks_here, checks_sent;
+    atomic_uint_fast64_t check_ns, check_bytes; /* of the checks run here */
 };
 
 /* One scan of a remote_scan run. */
@@ -103,11 +127,256 @@ static FILE *log_of(const remote_t *r)
     return r->opts.log != NULL ? r->opts.log : stderr;
 }
 
-static uint64_t now_ms(void)
+static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_us(void)
+{
+    return now_ns() / 1000u;
+}
+
+static uint64_t now_ms(void)
+{
+    return now_us() / 1000u;
+}
+
+/* ---- what dispatching costs ------------------------------------------------------------ */
+
+#define COST_MAGIC "strata-dispatch-cost"
+#define COST_VERSION 1
+#define COST_FILE "dispatch-cost"
+
+static bool positive(double v)
+{
+    return isfinite(v) && v > 0;
+}
+
+remote_choice_t remote_choose(const remote_cost_t *c, uint64_t bytes, size_t files,
+                              unsigned threads)
+{
+    remote_choice_t ch = {0};
+
+    if (threads == 0)
+        threads = 1;
+    if (c == NULL || c->runs == 0 || !positive(c->start_ms) || !positive(c->rtt_us) ||
+        !positive(c->scan_bytes_per_ms)) {
+        ch.use = bytes >= REMOTE_DEFAULT_MIN_BYTES;
+        return ch;
+    }
+    ch.measured = true;
+    ch.local_ms = (double)bytes / (c->scan_bytes_per_ms * threads);
+    /* the fixed cost: the start-up, and the last result's round trip (the
+     * others overlap with the scans: the workers have jobs queued) */
+    ch.dispatch_ms = c->start_ms + c->rtt_us / 1000.0;
+    ch.use = files > 0 && ch.dispatch_ms <= REMOTE_COST_SHARE * ch.local_ms;
+    return ch;
+}
+
+size_t remote_check_local_max(const remote_cost_t *c)
+{
+    double bytes;
+
+    if (c == NULL || !positive(c->rtt_us) || !positive(c->check_ns_per_byte))
+        return REMOTE_DEFAULT_CHECK_LOCAL;
+    bytes = REMOTE_CHECK_ROUND_TRIPS * c->rtt_us * 1000.0 / c->check_ns_per_byte;
+    if (bytes < 1024)
+        return 1024;
+    if (bytes > (double)(64u << 20))
+        return 64u << 20;
+    return (size_t)bytes;
+}
+
+static double merged(double old, double new_value, bool first)
+{
+    if (!positive(new_value))
+        return old;
+    if (first || !positive(old))
+        return new_value;
+    return (2 * old + new_value) / 3;
+}
+
+void remote_cost_merge(remote_cost_t *c, const remote_cost_t *run)
+{
+    bool first = c->runs == 0;
+
+    c->start_ms = merged(c->start_ms, run->start_ms, first);
+    c->rtt_us = merged(c->rtt_us, run->rtt_us, first);
+    c->scan_bytes_per_ms = merged(c->scan_bytes_per_ms, run->scan_bytes_per_ms, first);
+    c->check_ns_per_byte = merged(c->check_ns_per_byte, run->check_ns_per_byte, first);
+    if (c->runs < UINT32_MAX)
+        c->runs++;
+}
+
+void remote_cost_format(const remote_cost_t *c, char *out, size_t cap)
+{
+    snprintf(out, cap,
+             "%s %d start_ms=%.3f rtt_us=%.3f scan_bytes_per_ms=%.1f "
+             "check_ns_per_byte=%.4f runs=%u\n",
+             COST_MAGIC, COST_VERSION, c->start_ms, c->rtt_us, c->scan_bytes_per_ms,
+             c->check_ns_per_byte, c->runs);
+}
+
+/* The value of "name=" in text (a double in [0, max]); false if absent or bad. */
+static bool cost_field(const char *text, const char *name, double max, double *out)
+{
+    char key[32];
+    const char *p;
+    char *end;
+    double v;
+
+    snprintf(key, sizeof key, " %s=", name);
+    if ((p = strstr(text, key)) == NULL)
+        return false;
+    p += strlen(key);
+    errno = 0;
+    v = strtod(p, &end);
+    if (end == p || errno != 0 || !isfinite(v) || v < 0 || v > max ||
+        (*end != ' ' && *end != '\n' && *end != '\0'))
+        return false;
+    *out = v;
+    return true;
+}
+
+st_rc_t remote_cost_parse(const char *text, size_t len, remote_cost_t *out, st_err_t *err)
+{
+    char line[256];
+    remote_cost_t c = {0};
+    double runs;
+
+    if (text == NULL || len == 0 || len >= sizeof line || memchr(text, '\0', len) != NULL)
+        return st_fail(err, ST_ECORRUPT, "dispatch cost record: empty or too long");
+    memcpy(line, text, len);
+    line[len] = '\0';
+    if (strncmp(line, COST_MAGIC " ", strlen(COST_MAGIC) + 1) != 0 ||
+        atoi(line + strlen(COST_MAGIC) + 1) != COST_VERSION)
+        return st_fail(err, ST_ECORRUPT, "dispatch cost record: not version %d", COST_VERSION);
+    if (!cost_field(line, "start_ms", 600000, &c.start_ms) ||
+        !cost_field(line, "rtt_us", 60e6, &c.rtt_us) ||
+        !cost_field(line, "scan_bytes_per_ms", 1e12, &c.scan_bytes_per_ms) ||
+        !cost_field(line, "check_ns_per_byte", 1e9, &c.check_ns_per_byte) ||
+        !cost_field(line, "runs", UINT32_MAX, &runs) || runs != (double)(uint32_t)runs)
+        return st_fail(err, ST_ECORRUPT, "dispatch cost record: a field is missing or bad");
+    c.runs = (uint32_t)runs;
+    *out = c;
+    return ST_OK;
+}
+
+st_rc_t remote_cost_load(const char *dir, remote_cost_t *out, st_err_t *err)
+{
+    char path[4096], text[256];
+    ssize_t n;
+    int fd;
+
+    if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
+        return st_fail(err, ST_ENOENT, "no dispatch cost record");
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return st_fail(err, ST_ENOENT, "%s: %s", path, strerror(errno));
+    n = read(fd, text, sizeof text);
+    close(fd);
+    if (n < 0)
+        return st_fail(err, ST_ENOENT, "%s: %s", path, strerror(errno));
+    return remote_cost_parse(text, (size_t)n, out, err);
+}
+
+st_rc_t remote_cost_save(const char *dir, const remote_cost_t *c, st_err_t *err)
+{
+    char path[4096], tmp[4096 + 32], text[256];
+    size_t len;
+    int fd;
+
+    if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
+        return st_fail(err, ST_EIO, "no directory for the dispatch cost record");
+    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    remote_cost_format(c, text, sizeof text);
+    len = strlen(text);
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+        return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
+    bool ok = write(fd, text, len) == (ssize_t)len;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
+    }
+    return ST_OK;
+}
+
+/* ---- the private directory on a signal ------------------------------------------------ */
+
+/* The paths the handler removes: written before it is installed, read only
+ * by it (unlink and rmdir are async-signal-safe). One remote at a time. */
+static char signal_socket[128], signal_dir[64];
+static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction saved_actions[3];
+static bool handlers_installed;
+
+static void on_fatal_signal(int sig)
+{
+    int saved = errno;
+
+    unlink(signal_socket);
+    rmdir(signal_dir);
+    signal(sig, SIG_DFL);
+    raise(sig); /* ends the process as the signal would have */
+    errno = saved;
+}
+
+/* Removes the directory when the process is ended by a signal that has
+ * its default action (one the program handles is left alone). */
+static void install_cleanup(const remote_t *r)
+{
+    struct sigaction sa = {.sa_handler = on_fatal_signal};
+
+    if (handlers_installed)
+        return;
+    snprintf(signal_socket, sizeof signal_socket, "%s/workers", r->dir);
+    snprintf(signal_dir, sizeof signal_dir, "%s", r->dir);
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof cleanup_signals[0]; i++) {
+        saved_actions[i].sa_handler = SIG_IGN;
+        if (sigaction(cleanup_signals[i], NULL, &saved_actions[i]) == 0 &&
+            saved_actions[i].sa_handler == SIG_DFL && !(saved_actions[i].sa_flags & SA_SIGINFO))
+            sigaction(cleanup_signals[i], &sa, NULL);
+        else
+            saved_actions[i].sa_handler = SIG_IGN; /* not ours: not restored */
+    }
+    handlers_installed = true;
+}
+
+static void remove_cleanup(void)
+{
+    if (!handlers_installed)
+        return;
+    for (size_t i = 0; i < sizeof cleanup_signals / sizeof cleanup_signals[0]; i++)
+        if (saved_actions[i].sa_handler == SIG_DFL)
+            sigaction(cleanup_signals[i], &saved_actions[i], NULL);
+    handlers_installed = false;
+}
+
+void remote_orphan_cleanup(const char *endpoint)
+{
+    const char *path, *slash;
+    char dir[128];
+    struct stat st;
+
+    if (endpoint == NULL || strncmp(endpoint, "ipc://", 6) != 0)
+        return;
+    path = endpoint + 6;
+    slash = strrchr(path, '/');
+    /* only a directory remote_start made: .../strata-XXXXXX/workers */
+    if (slash == NULL || strcmp(slash, "/workers") != 0 || (size_t)(slash - path) >= sizeof dir)
+        return;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    if (strncmp(strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir, "strata-", 7) != 0)
+        return;
+    if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+        unlink(path);
+    rmdir(dir); /* fails, harmlessly, while anything else is in it */
 }
 
 /* Starts worker process k; its output goes to a log in the private
@@ -138,16 +407,26 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
         snprintf(parent, sizeof parent, "%ld", (long)getpid());
         setenv("STRATA_WORKER_PARENT", parent, 1);
     }
-    snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
+    if (r->children[k].log < 0) {
+        /* named only for the time it takes to open it: nothing is left in
+         * the directory for a killed run to leave behind */
+        snprintf(logpath, sizeof logpath, "%s/worker-%u.log", r->dir, k);
+        r->children[k].log = open(logpath, O_RDWR | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+        unlink(logpath);
+    }
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (r->children[k].log >= 0)
+        posix_spawn_file_actions_adddup2(&fa, r->children[k].log, 2);
+    else
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
     rc = posix_spawn(&pid, r->exe, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
         return st_fail(err, ST_EIO, "cannot start a worker process (%s): %s", r->exe, strerror(rc));
-    r->children[k] = (child_t){.pid = pid, .running = true};
+    r->children[k].pid = pid;
+    r->children[k].running = true;
     return ST_OK;
 }
 
@@ -223,6 +502,11 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
     if (r == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
     r->opts = *opts;
+    if (opts->cost != NULL)
+        r->cost = *opts->cost;
+    r->check_local_max = remote_check_local_max(&r->cost);
+    for (unsigned k = 0; k < REMOTE_MAX_WORKERS; k++)
+        r->children[k].log = -1;
     if (opts->exe != NULL) {
         snprintf(r->exe, sizeof r->exe, "%s", opts->exe);
     } else if ((len = readlink("/proc/self/exe", r->exe, sizeof r->exe - 1)) > 0) {
@@ -235,7 +519,11 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         place_topo_t *topo = NULL;
         st_err_t perr = {0};
         st_rc_t rc;
-        if (place_topology_load(NULL, &topo, &perr) != ST_OK)
+        /* the topology only tells the NUMA nodes apart: not needed for a
+         * number of workers, nor on a machine with one node (its load is
+         * milliseconds on the way to the first worker) */
+        if (opts->workers == 0 && place_numa_node_count() > 1 &&
+            place_topology_load(NULL, &topo, &perr) != ST_OK)
             topo = NULL; /* laid out as one node */
         rc = remote_layout(topo, opts->workers, opts->threads, online_cpus(), &r->layout, err);
         place_topology_destroy(&topo);
@@ -254,9 +542,11 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
                        strerror(errno));
     }
     snprintf(r->endpoint, sizeof r->endpoint, "ipc://%s/workers", r->dir);
+    install_cleanup(r);
     dopts.bind = r->endpoint;
     dopts.depth = REMOTE_DEPTH;
     if ((r->d = dispatch_new(&dopts, err)) == NULL) {
+        remove_cleanup();
         rmdir(r->dir);
         st_free(r);
         return err != NULL ? err->code : ST_EIO;
@@ -266,11 +556,12 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         st_rc_t rc = spawn(r, k, err);
         if (rc != ST_OK) {
             r->n_children = k;
-            remote_stop(&r);
+            remote_stop(&r, NULL);
             return rc;
         }
     }
     r->n_children = workers;
+    r->spawned_us = now_us();
     *out = r;
     return ST_OK;
 }
@@ -278,16 +569,38 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
 /* Prints the last lines a worker wrote (why it died, if it said). */
 static void show_log(remote_t *r, unsigned k)
 {
-    char path[128], line[512];
+    char line[512];
+    int fd = r->children[k].log >= 0 ? dup(r->children[k].log) : -1;
     FILE *f;
 
-    snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
-    if ((f = fopen(path, "r")) == NULL)
+    if (fd < 0 || lseek(fd, 0, SEEK_SET) < 0 || (f = fdopen(fd, "r")) == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     while (fgets(line, sizeof line, f) != NULL)
         if (strstr(line, "working for") == NULL)
             fprintf(log_of(r), "  worker %u: %s", k, line);
     fclose(f);
+    /* what was shown is not shown again if the restarted worker dies too */
+    if (ftruncate(r->children[k].log, 0) != 0) {
+        /* then it is shown again: harmless */
+    }
+}
+
+/* Reaps worker k if it ended (wait: blocking), keeping its peak memory;
+ * true when it was reaped, with its status in *status. */
+static bool reap(remote_t *r, unsigned k, bool wait, int *status)
+{
+    child_t *c = &r->children[k];
+    struct rusage ru;
+
+    if (!c->running || wait4(c->pid, status, wait ? 0 : WNOHANG, &ru) != c->pid)
+        return false;
+    c->running = false;
+    if (ru.ru_maxrss > 0 && (uint64_t)ru.ru_maxrss > c->maxrss_kb)
+        c->maxrss_kb = (uint64_t)ru.ru_maxrss; /* kilobytes on Linux */
+    return true;
 }
 
 /* Reaps workers that ended; restarts them while the run needs them. */
@@ -296,9 +609,8 @@ static void check_children(remote_t *r, bool restart)
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
-        if (!c->running || waitpid(c->pid, &status, WNOHANG) != c->pid)
+        if (!reap(r, k, false, &status))
             continue;
-        c->running = false;
         if (!restart)
             continue;
         if (WIFSIGNALED(status))
@@ -317,37 +629,54 @@ static void check_children(remote_t *r, bool restart)
     }
 }
 
-void remote_stop(remote_t **self_p)
+void remote_stop(remote_t **self_p, remote_stats_t *stats)
 {
     remote_t *r = self_p != NULL ? *self_p : NULL;
     char path[128];
 
     if (r == NULL)
         return;
-    dispatch_destroy(&r->d); /* says BYE */
+    /* a worker ends cleanly on SIGTERM: they end while the dispatcher says
+     * BYE and closes */
     for (unsigned k = 0; k < r->n_children; k++)
         if (r->children[k].running)
-            kill(r->children[k].pid, SIGTERM); /* a worker ends cleanly on it */
+            kill(r->children[k].pid, SIGTERM);
+    dispatch_destroy(&r->d);
     for (unsigned k = 0; k < r->n_children; k++) {
         child_t *c = &r->children[k];
         int status;
-        for (int tries = 0; c->running && tries < 200; tries++) {
-            if (waitpid(c->pid, &status, WNOHANG) == c->pid)
-                c->running = false;
-            else
-                usleep(tries < 20 ? 1000 : 10000);
-        }
+        /* a worker takes a millisecond or two to end: look often first */
+        for (int tries = 0; c->running && tries < 250; tries++)
+            if (!reap(r, k, false, &status))
+                usleep(tries < 50 ? 200 : 10000);
         if (c->running) {
             kill(c->pid, SIGKILL);
-            waitpid(c->pid, &status, 0);
-            c->running = false;
+            reap(r, k, true, &status);
         }
-        snprintf(path, sizeof path, "%s/worker-%u.log", r->dir, k);
-        unlink(path);
+        if (stats != NULL && k < REMOTE_MAX_WORKERS) {
+            stats->worker_rss_kb[k] = c->maxrss_kb;
+            if (c->maxrss_kb > stats->peak_worker_rss_kb)
+                stats->peak_worker_rss_kb = c->maxrss_kb;
+        }
+    }
+    for (unsigned k = 0; k < REMOTE_MAX_WORKERS; k++)
+        if (r->children[k].log >= 0)
+            close(r->children[k].log); /* a worker that could not start has one too */
+    if (stats != NULL) {
+        uint64_t ns = atomic_load(&r->check_ns), bytes = atomic_load(&r->check_bytes);
+        stats->measured = (remote_cost_t){.start_ms = r->start_ms,
+                                          .rtt_us = r->rtt_us,
+                                          .scan_bytes_per_ms = r->scan_bytes_per_ms};
+        /* too few bytes say more about the clock than about the checks */
+        if (bytes >= REMOTE_MIN_MEASURED_CHECK_BYTES)
+            stats->measured.check_ns_per_byte = (double)ns / (double)bytes;
+        stats->checks_here = atomic_load(&r->checks_here);
+        stats->checks_sent = atomic_load(&r->checks_sent);
     }
     snprintf(path, sizeof path, "%s/workers", r->dir);
     unlink(path);
     rmdir(r->dir);
+    remove_cleanup();
     st_free(r);
     *self_p = NULL;
 }
@@ -462,6 +791,33 @@ static bool prepare(run_t *run, rjob_t *j, const scan_opts_t *sopts, const diges
     return true;
 }
 
+/* Scans job j here (with this thread's scanner and result arena); false
+ * when it was done already or could not be read (its E902 is sunk). */
+static bool scan_one_here(run_t *run, rjob_t *j, scanner_t *scanner, arena_t *out,
+                          const scan_opts_t *sopts, const digest_t *config, buf_t *b)
+{
+    span_t result;
+    st_err_t err = {0};
+
+    if (j->done || !prepare(run, j, sopts, config, b))
+        return false;
+    j->done = true;
+    run->finished++;
+    arena_reset(out);
+    if (scanner == NULL || out == NULL ||
+        jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b->data, .len = b->len}, out, &result, &err) !=
+            ST_OK) {
+        char message[ST_ERR_MSG_MAX + 64];
+        snprintf(message, sizeof message, "internal error, file not checked: %s",
+                 scanner == NULL || out == NULL ? "out of memory" : err.msg);
+        run->stats->failed++;
+        sink_e902(run, j->id, message);
+        return false;
+    }
+    deliver(run, j, result);
+    return true;
+}
+
 /* No worker for too long: the jobs not done run here. */
 static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *config, size_t n)
 {
@@ -470,31 +826,47 @@ static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *conf
     buf_t b;
 
     buf_init(&b);
-    for (size_t i = 0; i < n; i++) {
-        rjob_t *j = &run->jobs[i];
-        span_t result;
-        st_err_t err = {0};
-        if (j->done || !prepare(run, j, sopts, config, &b))
-            continue;
-        j->done = true;
-        run->finished++;
-        arena_reset(out);
-        if (scanner == NULL || out == NULL ||
-            jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len}, out, &result,
-                     &err) != ST_OK) {
-            char message[ST_ERR_MSG_MAX + 64];
-            snprintf(message, sizeof message, "internal error, file not checked: %s",
-                     scanner == NULL || out == NULL ? "out of memory" : err.msg);
-            run->stats->failed++;
-            sink_e902(run, j->id, message);
-            continue;
-        }
-        run->stats->local++;
-        deliver(run, j, result);
-    }
+    for (size_t i = 0; i < n; i++)
+        if (scan_one_here(run, &run->jobs[i], scanner, out, sopts, config, &b))
+            run->stats->local++;
     buf_free(&b);
     arena_destroy(&out);
     scanner_destroy(&scanner);
+}
+
+/* The files larger_first sorts by (qsort has no context argument); set by
+ * remote_scan, which runs on one thread at a time. */
+static const exec_file_t *sort_files;
+
+static int larger_first(const void *a, const void *b)
+{
+    const rjob_t *x = a, *y = b;
+    uint64_t sx = sort_files[x->id].size, sy = sort_files[y->id].size;
+
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* How many scan jobs should be pending (submitted, not finished) now.
+ * Jobs are submitted in bursts: when half the workers' credit is free,
+ * enough to fill it all, so that the dispatcher sends them as a few large
+ * batches rather than one message per finished job (each message wakes
+ * threads on both sides, on the cores that scan). */
+static size_t submit_target(const remote_t *r, const dispatch_stats_t *ds, size_t pending)
+{
+    size_t credit;
+
+    if (ds->workers == 0) {
+        size_t threads = 0;
+        for (unsigned k = 0; k < r->layout.n; k++)
+            threads += r->layout.threads[k];
+        return (threads > 0 ? threads : 1) * REMOTE_PREFETCH_PER_THREAD;
+    }
+    credit = ds->slots * REMOTE_DEPTH;
+    if (credit == 0)
+        credit = REMOTE_DEPTH;
+    return pending <= credit / 2 ? credit : 0;
 }
 
 st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids, size_t n,
@@ -505,8 +877,10 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     run_t run = {.r = self, .files = files, .cache = cache, .sink = sink, .sink_ctx = sink_ctx};
     scan_opts_t so = *sopts;
     digest_t config;
-    size_t next = 0;
-    uint64_t alone_since = now_ms();
+    size_t next = 0, last = n, slots = 0;
+    scanner_t *early_scanner = NULL;
+    arena_t *early_out = NULL;
+    uint64_t alone_since = now_ms(), ready_us = 0, bytes = 0;
     buf_t b;
 
     run.stats = stats != NULL ? stats : &local_stats;
@@ -524,13 +898,27 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     }
     for (size_t i = 0; i < n; i++)
         run.jobs[i].id = ids[i];
+    /* for the files scanned here while the workers start; without them,
+     * none is */
+    early_scanner = scanner_new();
+    early_out = arena_new(REMOTE_ARENA_CHUNK);
+    /* the largest first: the last jobs are small, so the threads (and the
+     * workers) finish together */
+    sort_files = files;
+    qsort(run.jobs, n, sizeof *run.jobs, larger_first);
     buf_init(&b);
     while (run.finished < n) {
         dispatch_stats_t ds;
         st_err_t perr = {0};
-        /* keep the window full */
-        while (next < n && dispatch_pending(self->d) < REMOTE_WINDOW) {
+        size_t pending = dispatch_pending(self->d), want;
+        int timeout;
+
+        dispatch_stats(self->d, &ds);
+        want = submit_target(self, &ds, pending);
+        while (next < last && pending < want) {
             rjob_t *j = &run.jobs[next];
+            pending++;
+            bytes += files[j->id].size;
             if (prepare(&run, j, &so, &config, &b) &&
                 dispatch_submit(self->d, next, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len},
                                 &perr) != ST_OK) {
@@ -542,16 +930,39 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
                 sink_e902(&run, j->id, message);
             }
             next++;
+            if (ds.workers == 0)
+                break; /* one at a time: a HELLO is answered at once */
         }
         if (run.finished >= n)
             break;
-        if (dispatch_poll(self->d, 50, on_done, &run, &perr) != ST_OK) {
+        /* until a worker is there, look often (its start is measured), and
+         * between reads while some are still to read ahead */
+        timeout = ds.workers > 0 ? 50 : next < last && pending < want ? 0 : 1;
+        if (timeout == 1 && ready_us == 0 && next < last && early_scanner != NULL &&
+            early_out != NULL) {
+            /* the workers are starting, and the first jobs are ready for
+             * them: this thread's core is free, it scans the smallest file
+             * (no job is lost here: nothing was sent yet) */
+            if (scan_one_here(&run, &run.jobs[--last], early_scanner, early_out, &so, &config, &b))
+                run.stats->early++;
+            timeout = 0;
+            if (run.finished >= n)
+                break;
+        }
+        if (dispatch_poll(self->d, timeout, on_done, &run, &perr) != ST_OK) {
             fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
             self->gave_up = true;
             break;
         }
         check_children(self, true);
         dispatch_stats(self->d, &ds);
+        if (ds.workers > 0 && ready_us == 0) {
+            ready_us = now_us();
+            if (self->start_ms == 0)
+                self->start_ms = (double)(ready_us - self->spawned_us) / 1000.0;
+        }
+        if (ds.slots > slots)
+            slots = ds.slots;
         if (ds.workers > 0)
             alone_since = now_ms();
         else if (now_ms() - alone_since > REMOTE_NO_WORKER_MS) {
@@ -564,6 +975,15 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
         }
     }
     buf_free(&b);
+    scanner_destroy(&early_scanner);
+    arena_destroy(&early_out);
+    if (run.finished == n && ready_us != 0 && slots > 0) {
+        /* the throughput of a thread, as the workers saw it (their
+         * overheads included: it errs on the side of fewer workers) */
+        double ms = (double)(now_us() - ready_us) / 1000.0;
+        if (ms >= REMOTE_MIN_MEASURED_SCAN_MS)
+            self->scan_bytes_per_ms = (double)bytes / (ms * (double)slots);
+    }
     if (run.finished < n)
         scan_here(&run, &so, &config, n);
     run.stats->restarts = self->restarts;
@@ -654,13 +1074,73 @@ static void *serve_main(void *arg)
     }
 }
 
+unsigned remote_threads(const remote_t *self)
+{
+    unsigned n = 0;
+
+    for (unsigned k = 0; k < self->layout.n; k++)
+        n += self->layout.threads[k];
+    return n > 0 ? n : 1;
+}
+
 bool remote_usable(const remote_t *self)
 {
     return self != NULL && !self->gave_up;
 }
 
+typedef struct {
+    bool done;
+    dispatch_status_t status;
+} probe_t;
+
+static void probe_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    probe_t *p = ctx;
+
+    (void)result;
+    if (id >= REMOTE_PROBE_ID && id < REMOTE_PROBE_ID + REMOTE_PROBES) {
+        p->done = true;
+        p->status = status;
+    }
+}
+
+/* The round trip of an echo job (no analysis) to the workers, idle between
+ * the scans and the checks: what a job costs to dispatch, and so which
+ * check jobs are cheaper here. The least of a few: a round trip can only
+ * be made longer by the rest of the machine, never shorter. */
+static void measure_round_trip(remote_t *r)
+{
+    static const uint8_t payload[64];
+    dispatch_stats_t ds;
+    double best = 0;
+
+    dispatch_stats(r->d, &ds);
+    if (ds.workers == 0 || dispatch_pending(r->d) > 0)
+        return;
+    for (unsigned i = 0; i < REMOTE_PROBES; i++) {
+        probe_t p = {0};
+        uint64_t t0 = now_us();
+        if (dispatch_submit(r->d, REMOTE_PROBE_ID + i, JOBS_ECHO, (span_t){payload, sizeof payload},
+                            NULL) != ST_OK)
+            break;
+        while (!p.done && now_us() - t0 < 1000000u)
+            if (dispatch_poll(r->d, 10, probe_done, &p, NULL) != ST_OK)
+                return;
+        if (!p.done || p.status != DISPATCH_OK)
+            break;
+        if (best == 0 || (double)(now_us() - t0) < best)
+            best = (double)(now_us() - t0);
+    }
+    if (best > 0) {
+        remote_cost_t now = r->cost;
+        r->rtt_us = best;
+        now.rtt_us = best;
+        r->check_local_max = remote_check_local_max(&now);
+    }
+}
 st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
 {
+    measure_round_trip(self);
     if (pthread_mutex_init(&self->lock, NULL) != 0)
         return st_fail(err, ST_ENOMEM, "out of memory");
     if (pthread_cond_init(&self->cond, NULL) != 0) {
@@ -710,6 +1190,17 @@ st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st
     remote_t *r = remote;
     rcall_t call = {.input = input};
     st_rc_t rc = ST_OK;
+
+    if (input.len <= r->check_local_max) {
+        /* cheaper than a round trip: here (pure, so the same bytes) */
+        uint64_t t0 = now_ns();
+        rc = check_run(input, a, out, err);
+        atomic_fetch_add(&r->check_ns, now_ns() - t0);
+        atomic_fetch_add(&r->check_bytes, input.len);
+        atomic_fetch_add(&r->checks_here, 1);
+        return rc;
+    }
+    atomic_fetch_add(&r->checks_sent, 1);
 
     pthread_mutex_lock(&r->lock);
     call.id = ((uint64_t)1 << 48) + r->next_id++; /* apart from the scans' ids */

@@ -10,7 +10,9 @@
 #include "worker/place.h"
 
 #include "common/alloc.h"
+#include "common/digest.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <hwloc.h>
 #include <stdio.h>
@@ -49,17 +51,6 @@ typedef struct {
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static void cpuset_add(place_cpuset_t *s, unsigned cpu)
@@ -146,7 +137,7 @@ static st_rc_t parse_hex(const char *s, size_t begin, size_t end, place_cpuset_t
         if (i + 1 < end && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X'))
             i += 2;
         for (; i < end && s[i] != ','; i++, digits++) {
-            int h = hex_value(s[i]);
+            int h = digest_hex_value(s[i]);
             if (h < 0 || digits == 8)
                 return st_fail(err, ST_EINVAL,
                                "cpuset \"%.64s\": bad hex word at offset %zu (8 hex digits at "
@@ -253,6 +244,21 @@ static st_rc_t topo_finish(hwloc_topology_t topo, place_topo_t **out, st_err_t *
     t->this_machine = hwloc_topology_is_thissystem(topo) != 0;
     *out = t;
     return ST_OK;
+}
+
+unsigned place_numa_node_count(void)
+{
+    DIR *dir = opendir("/sys/devices/system/node");
+    struct dirent *e;
+    unsigned n = 0;
+
+    if (dir == NULL)
+        return 0;
+    while ((e = readdir(dir)) != NULL)
+        if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+            n++;
+    closedir(dir);
+    return n;
 }
 
 st_rc_t place_topology_load(const char *synthetic, place_topo_t **out, st_err_t *err)

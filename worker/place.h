@@ -66,6 +66,12 @@ st_rc_t place_parse_cpuset(const char *s, place_cpuset_t *out, st_err_t *err);
  * concurrent reads (planning, describing, binding). */
 typedef struct place_topo place_topo_t;
 
+/* How many NUMA nodes the kernel shows (/sys/devices/system/node), 0 when
+ * it says nothing. A few directory reads, where loading the topology reads
+ * hundreds of files: enough to know that a machine has a single node and
+ * needs no topology to lay out its processes. Thread-safe. */
+unsigned place_numa_node_count(void);
+
 /* Loads the topology of this machine (synthetic NULL), restricted to what
  * this process is allowed to use, or builds the one described by an hwloc
  * synthetic string ("pack:2 numa:2 core:4 pu:2"; at most 1024 bytes and 65536

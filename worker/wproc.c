@@ -567,7 +567,7 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
 {
     st_rc_t rc;
 
-    if ((rc = open_socket(w, threads, err)) != ST_OK)
+    if (w->sock == NULL && (rc = open_socket(w, threads, err)) != ST_OK)
         return rc;
     while (!atomic_load(&stop_requested)) {
         zmq_pollitem_t items[2] = {{.socket = w->sock, .events = ZMQ_POLLIN},
@@ -716,6 +716,10 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         (rc = wcache_open(&(wcache_opts_t){.dir = opts.cache_dir, .mem_budget = opts.cache_mem},
                           &w.cache, err)) != ST_OK)
         goto out;
+    /* HELLO first: the coordinator's answer (the first jobs) is on its way
+     * while the topology loads, which takes milliseconds */
+    if ((rc = open_socket(&w, n, err)) != ST_OK)
+        goto out;
     /* the placement plan: a core per thread (round-robin past the cores) */
     {
         place_opts_t po = place_opts_default();
@@ -728,6 +732,7 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
             rc = place_plan(topo, &po, &plan, &perr);
         if (rc != ST_OK && (opts.cpuset != NULL || opts.numa_only)) {
             rc = st_fail(err, ST_EINVAL, "worker: %s", perr.msg);
+            say_bye(&w); /* its jobs go elsewhere at once */
             goto out;
         }
         if (rc != ST_OK)

@@ -82,6 +82,20 @@ TEST(digest_hex_round_trip)
     CHECK(digest_eq(&d, &e));
 }
 
+TEST(digest_hex_value)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        CHECK_EQ_INT(digest_hex_value(digits[i]), i);
+        if (i >= 10)
+            CHECK_EQ_INT(digest_hex_value((char)(digits[i] - 'a' + 'A')), i);
+    }
+    /* the neighbours of each range, and what is not ASCII */
+    const char bad[] = {'/', ':', '@', 'G', '`', 'g', ' ', 'x', '\0', (char)0xff};
+    for (size_t i = 0; i < sizeof bad; i++)
+        CHECK_EQ_INT(digest_hex_value(bad[i]), -1);
+}
+
 TEST(digest_errors)
 {
     digest_t d, keep;

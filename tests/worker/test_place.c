@@ -3,6 +3,8 @@
  * --cpuset parser and one real binding of a thread on this machine. */
 #include "test.h"
 
+#include <glob.h>
+
 #include "common/alloc.h"
 #include "worker/place.h"
 
@@ -759,4 +761,16 @@ TEST(place_apply_memory_is_best_effort_cpus_are_not)
     CHECK(CPU_EQUAL(&r.before, &r.after));
     place_plan_destroy(&p);
     place_topology_destroy(&t);
+}
+
+TEST(place_numa_node_count_is_what_the_kernel_shows)
+{
+    glob_t g;
+    size_t want = 0;
+
+    if (glob("/sys/devices/system/node/node[0-9]*", 0, NULL, &g) == 0) {
+        want = g.gl_pathc;
+        globfree(&g);
+    }
+    CHECK_EQ_INT(place_numa_node_count(), want);
 }
