@@ -205,7 +205,9 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
                         size_t n, cas_t *cache, scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err,
                         st_rc_t *rc)
 {
-    remote_opts_t ropts = {.workers = cfg->workers, .threads = cfg->jobs};
+    remote_opts_t ropts = {.workers = cfg->workers,
+                           .threads = cfg->jobs,
+                           .job_timeout_ms = cfg->job_timeout_s * 1000u};
     remote_t *r = NULL;
     remote_stats_t *rs = &sc->rstats;
     scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
@@ -522,7 +524,9 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         explain_dispatch(stderr, &sc);
         explain_memory(stderr, sc.used_remote ? &sc.rstats : NULL);
     }
-    if (pstats.failed > 0)
+    /* a file not checked because its job was lost is an internal error,
+     * in whichever process the job ran (exec_run reports its own) */
+    if (pstats.failed > 0 || sc.rstats.failed > 0)
         failed = true;
     project_destroy(&project);
     st_free(paths);

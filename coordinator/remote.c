@@ -383,9 +383,12 @@ void remote_orphan_cleanup(const char *endpoint)
  * directory (shown when it dies). */
 static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
 {
-    char threads[16], logpath[128], node[16];
-    char *argv[10] = {r->exe, "worker", "--connect", r->endpoint, "--threads", threads};
-    int argc = 6;
+    char threads[16], logpath[128], node[16], limit[16];
+    /* no local cache: this process's cache already answers repeated jobs,
+     * and keying every job would hash every file a second time */
+    char *argv[16] = {r->exe,      "worker", "--connect", r->endpoint,
+                      "--threads", threads,  "--no-cache"};
+    int argc = 7;
 
     snprintf(threads, sizeof threads, "%u", r->layout.threads[k]);
     if (r->layout.node[k] >= 0) {
@@ -395,6 +398,11 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
     } else if (r->layout.cpuset[k][0] != '\0') {
         argv[argc++] = "--cpuset";
         argv[argc++] = r->layout.cpuset[k];
+    }
+    if (r->opts.job_timeout_ms != 0) { /* the worker's own guard stays at twice the deadline */
+        snprintf(limit, sizeof limit, "%u", (r->opts.job_timeout_ms + 999) / 1000 * 2);
+        argv[argc++] = "--job-limit";
+        argv[argc++] = limit;
     }
     argv[argc] = NULL;
     posix_spawn_file_actions_t fa;
@@ -545,6 +553,7 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
     install_cleanup(r);
     dopts.bind = r->endpoint;
     dopts.depth = REMOTE_DEPTH;
+    dopts.job_timeout_ms = r->opts.job_timeout_ms;
     if ((r->d = dispatch_new(&dopts, err)) == NULL) {
         remove_cleanup();
         rmdir(r->dir);

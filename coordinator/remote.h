@@ -112,6 +112,7 @@ typedef struct {
     const char *exe;           /* the strata binary to spawn; NULL: /proc/self/exe */
     FILE *log;                 /* warnings (a worker died, falling back); NULL: stderr */
     const remote_cost_t *cost; /* earlier measurements (NULL: none), copied */
+    unsigned job_timeout_ms;   /* a job attempt's deadline (dispatch.h); 0: its default */
 } remote_opts_t;
 
 #define REMOTE_MAX_WORKERS 64

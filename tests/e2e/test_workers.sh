@@ -121,7 +121,7 @@ run check --no-cache --no-workers proj
 ref_poison=$out
 plant_cost favour
 STRATA_TEST_CRASH_ON=STRATA_POISON_PILL_7f3a run check --no-cache proj
-expect_eq "poison: exit" "$rc" 1
+expect_eq "poison: exit (a file not checked is an internal error)" "$rc" 2
 if printf '%s\n' "$out" | grep -q "^proj/pkg/poison.py:1:1: E902 internal error"; then pass; else
     fail "poison: no internal-error E902 on the poisoned file: $(printf '%s\n' "$out" | grep poison | head -3)"
 fi
@@ -133,6 +133,30 @@ if printf '%s' "$err" | grep -q "restarted"; then pass; else
 fi
 leftovers "poison"
 rm proj/pkg/poison.py
+
+# A job that hangs every worker that takes it (the STRATA_TEST_HANG_ON
+# hook: its thread waits until the worker stops): with --job-timeout 1 each
+# attempt is given up after a second and retried on a free thread, and
+# after the last the file gets an E902 saying it timed out, while every
+# other file is checked as usual and the run ends. Two workers of three
+# threads: the four attempts leave two threads for the rest.
+cat proj/pkg/m1.py proj/pkg/m2.py proj/pkg/m3.py >proj/pkg/stuck.py
+echo "# STRATA_HANG_MARKER_c41" >>proj/pkg/stuck.py
+run check --no-cache --no-workers proj
+ref_hang=$out
+plant_cost favour
+STRATA_TEST_HANG_ON=STRATA_HANG_MARKER_c41 run check --no-cache --workers 2 -j 3 --job-timeout 1 proj
+expect_eq "hang: exit" "$rc" 2
+if printf '%s\n' "$out" | grep -q "^proj/pkg/stuck.py:1:1: E902 internal error, file not checked: job timed out 4 times"; then
+    pass
+else
+    fail "hang: no timed-out E902 on the stuck file: $(printf '%s\n' "$out" | grep stuck | head -3)"
+fi
+others=$(printf '%s\n' "$out" | grep -v "^proj/pkg/stuck.py:")
+want=$(printf '%s\n' "$ref_hang" | grep -v "^proj/pkg/stuck.py:")
+expect_eq "hang: every other file checked as usual" "$others" "$want"
+leftovers "hang"
+rm proj/pkg/stuck.py
 
 # The check jobs that cost more than a round trip run in the workers too:
 # one that kills its worker (the module's name appears only in check
@@ -148,6 +172,7 @@ run check --no-cache --no-workers proj
 ref_check=$out
 plant_cost favour
 STRATA_TEST_CRASH_ON=checkpoison_zz run check --no-cache proj
+expect_eq "check poison: exit" "$rc" 2
 if printf '%s\n' "$out" | grep -q "^proj/other/checkpoison_zz.py:1:1: E902 internal error"; then
     pass
 else
