@@ -136,13 +136,19 @@ typedef struct {
     remote_choice_t choice; /* workers or not, and why (when chosen) */
     bool chose;
     double inproc_scan_bytes_per_ms; /* this run's, when it scanned here */
+    progress_t *progress;            /* the progress line; NULL: none */
 } scan_ctx_t;
 
 /* The exec sink: scan results go to the project, which holds them until
  * the cross-module checks are done. */
 static st_rc_t sink_to_project(void *ctx, const exec_done_t *done, st_err_t *err)
 {
-    return project_add_scan(((scan_ctx_t *)ctx)->project, done, err);
+    scan_ctx_t *sc = ctx;
+
+    progress_add(sc->progress, PROGRESS_SCANNED, 1);
+    if (done->cached)
+        progress_add(sc->progress, PROGRESS_CACHED, 1);
+    return project_add_scan(sc->project, done, err);
 }
 
 /* Every file is hashed: the whole run's diagnostics may be known. */
@@ -155,13 +161,15 @@ static bool keyed_to_project(void *ctx, const exec_keyed_t *keyed, size_t n)
 /* The cache failed mid-run: once, and the run goes on without it. */
 static void on_cache_error(void *ctx, const st_err_t *err)
 {
-    (void)ctx;
+    if (ctx != NULL)
+        progress_clear(((scan_ctx_t *)ctx)->progress);
     fprintf(stderr, "strata: warning: cache: %s; going on without caching\n", err->msg);
 }
 
 static void on_job_error(void *ctx, const char *path, const st_err_t *err)
 {
     project_scan_failed(((scan_ctx_t *)ctx)->project);
+    progress_clear(((scan_ctx_t *)ctx)->progress);
     fprintf(stderr, "strata: %s: internal error, file not checked: %s\n", path, err->msg);
 }
 
@@ -468,6 +476,12 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     cache = open_cache(cfg);
     popts = project_opts(cfg, cache);
     scan_ctx_t sc = {.project = project, .popts = &popts};
+    /* no line with --explain, whose lines go to the same terminal */
+    if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
+        (sc.progress = progress_new(stderr, "strata")) != NULL)
+        progress_set(sc.progress, PROGRESS_FILES, files->n_files);
+    popts.progress = sc.progress;
+    popts.ctx = &sc;
     if (remote_cost_load(cli_cache_dir(cfg->cache_dir), &sc.cost, NULL) != ST_OK)
         sc.cost = (remote_cost_t){0}; /* nothing measured yet: the defaults */
     if (add_unreadable(report, files, &err) != ST_OK ||
@@ -492,6 +506,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         popts.jobs = remote_threads(sc.remote);
     }
     if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
+        progress_clear(sc.progress);
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
@@ -499,6 +514,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         remote_serve_end(sc.remote);
         remote_stop(&sc.remote, &sc.rstats);
     }
+    progress_destroy(&sc.progress); /* erased before the report */
     keep_measurements(cfg, &sc);
     cas_close(&cache); /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {

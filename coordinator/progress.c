@@ -132,9 +132,26 @@ static void draw(progress_t *self)
     for (int c = 0; c < PROGRESS_N; c++)
         v[c] = progress_get(self, (progress_counter_t)c);
     progress_format(self->label, v, tty_width(self->tty), line, sizeof line);
-    fprintf(self->tty, "\r%s\033[K", line);
-    fflush(self->tty);
-    self->drawn = true;
+    pthread_mutex_lock(&self->lock);
+    if (!self->stop) {
+        fprintf(self->tty, "\r%s\033[K", line);
+        fflush(self->tty);
+        self->drawn = true;
+    }
+    pthread_mutex_unlock(&self->lock);
+}
+
+void progress_clear(progress_t *self)
+{
+    if (self == NULL || !self->running)
+        return;
+    pthread_mutex_lock(&self->lock);
+    if (self->drawn) {
+        fputs("\r\033[K", self->tty);
+        fflush(self->tty);
+        self->drawn = false;
+    }
+    pthread_mutex_unlock(&self->lock);
 }
 
 /* Waits until ms from now or a stop; true when stopped. */

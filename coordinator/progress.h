@@ -44,6 +44,10 @@ progress_t *progress_new(FILE *tty, const char *label);
 /* Stops the drawing thread and erases the line. */
 void progress_destroy(progress_t **self_p);
 
+/* Erases the line (it is drawn again at the next tick): call it before
+ * writing a message to the same terminal. */
+void progress_clear(progress_t *self);
+
 void progress_add(progress_t *self, progress_counter_t c, size_t n);
 void progress_set(progress_t *self, progress_counter_t c, size_t n);
 size_t progress_get(const progress_t *self, progress_counter_t c);

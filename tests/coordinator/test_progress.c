@@ -168,3 +168,27 @@ TEST(progress_draws_then_erases)
     CHECK(!progress_wanted(NULL, false));
     CHECK(!progress_wanted(stderr, true));
 }
+
+TEST(progress_clear_erases_until_the_next_tick)
+{
+    FILE *f = tmpfile();
+    progress_t *p;
+    char text[16384];
+    size_t len;
+
+    CHECK(f != NULL);
+    p = progress_new(f, "strata");
+    progress_set(p, PROGRESS_FILES, 1);
+    sleep_ms(PROGRESS_DELAY_MS + PROGRESS_TICK_MS / 2);
+    progress_clear(p);
+    len = slurp(f, text, sizeof text);
+    CHECK(len >= 4 && strcmp(text + len - 4, "\r\033[K") == 0);
+    sleep_ms(2 * PROGRESS_TICK_MS); /* drawn again */
+    fseek(f, 0, SEEK_END);
+    progress_destroy(&p);
+    len = slurp(f, text, sizeof text);
+    CHECK(strstr(text, "\r\033[K\rstrata [") != NULL);
+    CHECK(strcmp(text + len - 4, "\r\033[K") == 0);
+    progress_clear(NULL);
+    fclose(f);
+}

@@ -312,5 +312,30 @@ expect "keygen --force" 0 keygen --dir keys --name node1 --force
 expect "keygen bad argument" 2 keygen --size 3
 expect "keygen missing dir" 2 keygen --dir /nonexistent-strata-dir
 
+# ---- the progress line ------------------------------------------------------
+# On a terminal (script(1) gives the run a pseudo-terminal) a check that
+# lasts more than PROGRESS_DELAY_MS draws a progress line on stderr and
+# erases it before the summary; with stderr not a terminal, or --quiet, no
+# line. The stdlib is long enough to draw on any machine.
+std=/usr/lib/python3.11
+if command -v script >/dev/null && [ -d "$std/email" ]; then
+    script -qec "'$strata' check --no-cache --no-workers -j 1 '$std' >/dev/null" "$tmp/tty.txt" \
+        >/dev/null 2>&1
+    tty_out=$(tr '\r' '\n' <"$tmp/tty.txt")
+    has "progress on a terminal" "$tty_out" "strata ["
+    has "progress counts files" "$tty_out" " files"
+    # the line is erased (ESC [K after a carriage return) before the summary
+    if grep -qa $'\r\e\[KFound ' "$tmp/tty.txt"; then pass; else
+        fail "progress not erased before the summary: $(tail -c 300 "$tmp/tty.txt" | od -c | tail -5)"
+    fi
+    script -qec "'$strata' check -q --no-cache --no-workers -j 1 '$std' >/dev/null" "$tmp/tty_q.txt" \
+        >/dev/null 2>&1
+    lacks "no progress with --quiet" "$(cat "$tmp/tty_q.txt")" "strata ["
+    run check --no-cache --no-workers -j 1 "$std/email"
+    lacks "no progress when stderr is not a terminal" "$err" "strata ["
+else
+    echo "skipped the progress line: no script(1) or no $std" >&2
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
