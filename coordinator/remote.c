@@ -1,17 +1,23 @@
 /* remote.c - worker processes on this host, and scan jobs sent to them.
  *
- * The dispatcher is driven from the calling thread only: remote_scan keeps
- * at most the workers' credit of jobs submitted (so that a large project
- * does not copy every file into memory at once, and jobs go out in a few
- * large batches), polls, and between polls checks on its child processes.
- * The time everything takes is measured where it happens (start-up, round
- * trip, scan rate, checks run here) and handed back by remote_stop. */
+ * remote_scan drives the dispatcher from the calling thread: it keeps at
+ * most the workers' credit of jobs submitted (so that a large project does
+ * not copy every file into memory at once, and jobs go out in a few large
+ * batches), scans files itself while the workers start, polls, and between
+ * polls checks on its child processes. That flow control is why the scans
+ * do not go through calls.h. The check jobs do: between
+ * remote_serve_begin and remote_serve_end a thread of ours pumps a calls_t
+ * (the one mechanism the cluster daemon uses too) and restarts dead
+ * workers, while the project's threads submit through it. The time
+ * everything takes is measured where it happens (start-up, round trip,
+ * scan rate, checks run here) and handed back by remote_stop. */
 #include "coordinator/remote.h"
 
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/digest.h"
+#include "coordinator/calls.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
@@ -27,7 +33,6 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -45,13 +50,17 @@ extern char **environ;
  * its threads start before the rest of their jobs arrive. */
 #define REMOTE_PREFETCH_PER_THREAD 2
 #define REMOTE_MAX_RESTARTS 8         /* worker processes restarted in one run */
-#define REMOTE_NO_WORKER_MS 10000     /* no worker alive this long: scan here */
+#define REMOTE_NO_WORKER_MS 10000     /* no worker alive this long: scan or check here */
 #define REMOTE_ARENA_CHUNK (1u << 20) /* per-file reading arena */
 /* Measurements over less than this are not kept: timer and scheduling
  * noise would be most of them. */
 #define REMOTE_MIN_MEASURED_CHECK_BYTES ((uint64_t)64 << 10)
 #define REMOTE_MIN_MEASURED_SCAN_MS 20.0
-#define REMOTE_PROBE_ID ((uint64_t)1 << 62) /* the echo jobs of the round trip */
+/* Dispatcher ids: a scan job's is its index in remote_scan's jobs; the echo
+ * jobs of the round trip come next (below the calls' range, so that a late
+ * one is dropped by calls_pump), then the check jobs' calls. */
+#define REMOTE_PROBE_ID ((uint64_t)1 << 47)
+#define REMOTE_CALLS_FIRST_ID ((uint64_t)1 << 48)
 #define REMOTE_PROBES 5
 
 typedef struct {
@@ -61,29 +70,15 @@ typedef struct {
     uint64_t maxrss_kb; /* the largest peak of its processes reaped so far */
 } child_t;
 
-/* A check job waiting for its result (remote_run_check). */
-typedef struct rcall {
-    struct rcall *next;
-    uint64_t id;
-    span_t input;
-    bool submitted, done;
-    bool no_worker; /* given up: no worker for REMOTE_NO_WORKER_MS */
-    dispatch_status_t status;
-    uint8_t *result; /* malloc'd copy; status text for a failure */
-    size_t len;
-} rcall_t;
-
 struct remote {
     remote_opts_t opts;
-    /* the serving thread and its calls (remote_serve_begin) */
+    /* the serving thread and the check jobs' calls (remote_serve_begin) */
     pthread_t server;
-    bool serving, stop;
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    rcall_t *calls;
-    uint64_t next_id;
+    bool serving;
+    atomic_bool stop;   /* remote_serve_end: the serving thread ends */
+    atomic_bool broken; /* the dispatcher's socket failed: checks run here */
+    calls_t *calls;
     bool gave_up; /* remote_scan found no worker: the rest ran here */
-    int wake;     /* eventfd: a call is queued (wakes the serving thread) */
     char dir[64];
     char endpoint[128];
     char exe[4096];
@@ -645,6 +640,7 @@ void remote_stop(remote_t **self_p, remote_stats_t *stats)
 
     if (r == NULL)
         return;
+    remote_serve_end(r); /* its thread drives the dispatcher */
     /* a worker ends cleanly on SIGTERM: they end while the dispatcher says
      * BYE and closes */
     for (unsigned k = 0; k < r->n_children; k++)
@@ -1005,84 +1001,6 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
 
 /* ---- check jobs from any thread ------------------------------------------------- */
 
-static void serve_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
-{
-    remote_t *r = ctx;
-
-    pthread_mutex_lock(&r->lock);
-    for (rcall_t *c = r->calls; c != NULL; c = c->next) {
-        if (c->id != id || c->done)
-            continue;
-        c->status = status;
-        c->result = st_malloc(result.len == 0 ? 1 : result.len);
-        c->len = c->result != NULL ? result.len : 0;
-        if (c->result != NULL && result.len > 0)
-            memcpy(c->result, result.ptr, result.len);
-        c->done = true;
-        break;
-    }
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->lock);
-}
-
-static void *serve_main(void *arg)
-{
-    remote_t *r = arg;
-    uint64_t alone_since = now_ms();
-
-    for (;;) {
-        dispatch_stats_t ds;
-        st_err_t err = {0};
-        pthread_mutex_lock(&r->lock);
-        if (r->stop) {
-            pthread_mutex_unlock(&r->lock);
-            return NULL;
-        }
-        for (rcall_t *c = r->calls; c != NULL; c = c->next) {
-            if (c->submitted)
-                continue;
-            c->submitted = true;
-            if (dispatch_submit(r->d, c->id, JOBS_CHECK, c->input, &err) != ST_OK) {
-                size_t n = strlen(err.msg);
-                c->status = DISPATCH_ERROR;
-                c->result = st_malloc(n + 1);
-                c->len = c->result != NULL ? n : 0;
-                if (c->result != NULL)
-                    memcpy(c->result, err.msg, n + 1);
-                c->done = true;
-                pthread_cond_broadcast(&r->cond);
-            }
-        }
-        pthread_mutex_unlock(&r->lock);
-        /* a new call wakes the poll through the eventfd */
-        if (dispatch_poll(r->d, 100, serve_done, r, &err) != ST_OK) {
-            pthread_mutex_lock(&r->lock);
-            for (rcall_t *c = r->calls; c != NULL; c = c->next)
-                if (!c->done) {
-                    c->status = DISPATCH_LOST;
-                    c->done = true;
-                }
-            pthread_cond_broadcast(&r->cond);
-            pthread_mutex_unlock(&r->lock);
-        }
-        check_children(r, true);
-        dispatch_stats(r->d, &ds);
-        if (ds.workers > 0 || dispatch_pending(r->d) == 0) {
-            alone_since = now_ms();
-        } else if (now_ms() - alone_since > REMOTE_NO_WORKER_MS) {
-            /* nobody to run them: their callers run them themselves */
-            pthread_mutex_lock(&r->lock);
-            for (rcall_t *c = r->calls; c != NULL; c = c->next)
-                if (!c->done) {
-                    c->no_worker = true;
-                    c->done = true;
-                }
-            pthread_cond_broadcast(&r->cond);
-            pthread_mutex_unlock(&r->lock);
-        }
-    }
-}
-
 unsigned remote_threads(const remote_t *self)
 {
     unsigned n = 0;
@@ -1147,27 +1065,56 @@ static void measure_round_trip(remote_t *r)
         r->check_local_max = remote_check_local_max(&now);
     }
 }
+
+/* The serving thread: the check jobs' calls go to the workers, dead
+ * workers are restarted, until remote_serve_end. calls_pump waits at most
+ * 100 ms (a call queued or remote_serve_end wakes it at once), so the
+ * workers get their heartbeats and a dead one is seen soon. */
+static void *serve_main(void *arg)
+{
+    remote_t *r = arg;
+    bool alone = false;
+
+    while (!atomic_load(&r->stop)) {
+        st_err_t err = {0};
+        calls_stats_t st;
+        if (calls_pump(r->calls, 100, NULL, NULL, &err) != ST_OK) {
+            /* the calls waiting were given back to their threads; the next
+             * ones run here too (calls_shutdown: CALLS_STOPPED) */
+            fprintf(log_of(r), "strata: warning: workers: %s; checking here\n", err.msg);
+            atomic_store(&r->broken, true);
+            calls_shutdown(r->calls);
+            return NULL;
+        }
+        check_children(r, true);
+        calls_stats(r->calls, &st);
+        if (st.alone && !alone)
+            fprintf(log_of(r),
+                    "strata: warning: no worker process for %d s; checking here until one "
+                    "is back\n",
+                    REMOTE_NO_WORKER_MS / 1000);
+        alone = st.alone;
+    }
+    return NULL;
+}
+
 st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
 {
+    calls_opts_t copts = {.grace_ms = REMOTE_NO_WORKER_MS, .first_id = REMOTE_CALLS_FIRST_ID};
+    st_err_t e = {0};
+
+    if (self->serving)
+        return st_fail(err, ST_EINVAL, "the workers' check jobs are served already");
     measure_round_trip(self);
-    if (pthread_mutex_init(&self->lock, NULL) != 0)
-        return st_fail(err, ST_ENOMEM, "out of memory");
-    if (pthread_cond_init(&self->cond, NULL) != 0) {
-        pthread_mutex_destroy(&self->lock);
-        return st_fail(err, ST_ENOMEM, "out of memory");
+    if ((self->calls = calls_new(self->d, &copts, &e)) == NULL) {
+        if (err != NULL)
+            *err = e;
+        return e.code;
     }
-    self->stop = false;
-    if ((self->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
-        pthread_cond_destroy(&self->cond);
-        pthread_mutex_destroy(&self->lock);
-        return st_fail(err, ST_EIO, "eventfd: %s", strerror(errno));
-    }
-    dispatch_set_wake_fd(self->d, self->wake);
+    atomic_store(&self->stop, false);
+    atomic_store(&self->broken, false);
     if (pthread_create(&self->server, NULL, serve_main, self) != 0) {
-        dispatch_set_wake_fd(self->d, -1);
-        close(self->wake);
-        pthread_cond_destroy(&self->cond);
-        pthread_mutex_destroy(&self->lock);
+        calls_destroy(&self->calls);
         return st_fail(err, ST_ENOMEM, "cannot start the workers' thread");
     }
     self->serving = true;
@@ -1176,75 +1123,52 @@ st_rc_t remote_serve_begin(remote_t *self, st_err_t *err)
 
 void remote_serve_end(remote_t *self)
 {
-    if (!self->serving)
+    if (self == NULL || !self->serving)
         return;
-    uint64_t one = 1;
-
-    pthread_mutex_lock(&self->lock);
-    self->stop = true;
-    pthread_mutex_unlock(&self->lock);
-    if (write(self->wake, &one, sizeof one) < 0) {
-        /* the poll ends within its timeout anyway */
-    }
+    atomic_store(&self->stop, true);
+    calls_wake(self->calls);
     pthread_join(self->server, NULL);
-    dispatch_set_wake_fd(self->d, -1);
-    close(self->wake);
-    pthread_cond_destroy(&self->cond);
-    pthread_mutex_destroy(&self->lock);
+    calls_destroy(&self->calls); /* no thread drives it any more */
     self->serving = false;
+}
+
+/* A check job in the calling thread (pure: the same bytes as a worker's),
+ * measured for the next run's remote_check_local_max. */
+static st_rc_t check_here(remote_t *r, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    uint64_t t0 = now_ns();
+    st_rc_t rc = check_run(input, a, out, err);
+
+    atomic_fetch_add(&r->check_ns, now_ns() - t0);
+    atomic_fetch_add(&r->check_bytes, input.len);
+    atomic_fetch_add(&r->checks_here, 1);
+    return rc;
 }
 
 st_rc_t remote_run_check(void *remote, span_t input, arena_t *a, span_t *out, st_err_t *err)
 {
     remote_t *r = remote;
-    rcall_t call = {.input = input};
-    st_rc_t rc = ST_OK;
+    st_err_t e = {0};
 
-    if (input.len <= r->check_local_max) {
-        /* cheaper than a round trip: here (pure, so the same bytes) */
-        uint64_t t0 = now_ns();
-        rc = check_run(input, a, out, err);
-        atomic_fetch_add(&r->check_ns, now_ns() - t0);
-        atomic_fetch_add(&r->check_bytes, input.len);
-        atomic_fetch_add(&r->checks_here, 1);
-        return rc;
+    /* cheaper than a round trip, or no socket to the workers any more */
+    if (input.len <= r->check_local_max || atomic_load(&r->broken))
+        return check_here(r, input, a, out, err);
+    switch (calls_run(r->calls, JOBS_CHECK, input, a, out, &e)) {
+    case CALLS_OK:
+        atomic_fetch_add(&r->checks_sent, 1);
+        return ST_OK;
+    case CALLS_RUN_HERE: /* no worker for the grace period, too large, or the socket failed */
+    case CALLS_STOPPED:  /* the socket failed (serve_main) */
+        return check_here(r, input, a, out, err);
+    case CALLS_FAILED:
+    case CALLS_LOST:
+        break;
+    }
+    if (e.code != ST_EINTERNAL) { /* out of memory here, not the job's doing */
+        if (err != NULL)
+            *err = e;
+        return e.code;
     }
     atomic_fetch_add(&r->checks_sent, 1);
-
-    pthread_mutex_lock(&r->lock);
-    call.id = ((uint64_t)1 << 48) + r->next_id++; /* apart from the scans' ids */
-    call.next = r->calls;
-    r->calls = &call;
-    {
-        uint64_t one = 1;
-        if (write(r->wake, &one, sizeof one) < 0) {
-            /* the serving thread polls again within its timeout */
-        }
-    }
-    while (!call.done)
-        pthread_cond_wait(&r->cond, &r->lock);
-    for (rcall_t **p = &r->calls; *p != NULL; p = &(*p)->next)
-        if (*p == &call) {
-            *p = call.next;
-            break;
-        }
-    pthread_mutex_unlock(&r->lock);
-    if (call.no_worker) {
-        st_free(call.result);
-        return check_run(input, a, out, err); /* pure: the same bytes here */
-    }
-    if (call.status == DISPATCH_OK) {
-        void *copy = arena_alloc(a, call.len == 0 ? 1 : call.len);
-        if (copy == NULL || call.result == NULL)
-            rc = st_fail(err, ST_ENOMEM, "out of memory for a check result");
-        else
-            *out = (span_t){.ptr = memcpy(copy, call.result, call.len), .len = call.len};
-    } else {
-        rc = st_fail(err, ST_EINTERNAL, "check job %s: %.*s",
-                     call.status == DISPATCH_LOST ? "lost with its workers" : "failed",
-                     (int)(call.len < 200 ? call.len : 200),
-                     call.result != NULL ? (const char *)call.result : "");
-    }
-    st_free(call.result);
-    return rc;
+    return st_fail(err, ST_EINTERNAL, "check %s", e.msg);
 }

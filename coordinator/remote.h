@@ -186,15 +186,24 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
 
 /* Check jobs through the workers: remote_serve_begin first measures a
  * round trip to the (idle) workers with an echo job; then, until
- * remote_serve_end, a thread of the remote drives the dispatcher, and
- * remote_run_check (the project's run_check: same contract as check_run,
- * callable from any number of threads) runs a check job whose input is
- * cheaper to check than a round trip (remote_check_local_max) in the
- * calling thread, and sends any other one to a worker and waits for its
- * result. A job lost with its workers (it kills them), or that failed
- * there, is an ST_EINTERNAL error saying so; when no worker is alive for
- * the timeout, the job runs in the calling thread instead. Between begin
- * and end, remote_scan must not be called. */
+ * remote_serve_end, a thread of the remote drives the dispatcher (through
+ * coordinator/calls.h) and restarts dead workers, and remote_run_check
+ * (the project's run_check: same contract as check_run, callable from any
+ * number of threads) runs a check job whose input is cheaper to check
+ * than a round trip (remote_check_local_max) in the calling thread, and
+ * sends any other one to a worker and waits for its result. A job lost
+ * with its workers (it kills them), or that failed there, is an
+ * ST_EINTERNAL error saying so ("check job lost with its workers: ...",
+ * "check job failed on a worker: ..."). The job runs in the calling
+ * thread instead when no worker has been connected for 10 s (counted from
+ * the last one, whether or not a job was waiting, so a job that comes
+ * later does not wait it out again; a worker that joins ends it), when
+ * its input is too large to send, and from the moment the workers' socket
+ * fails (the jobs waiting then too). Both are logged. Between begin and
+ * end, remote_scan must not be called. remote_serve_begin: ST_EINVAL when
+ * serving already, ST_EIO/ST_ENOMEM when the thread cannot start (the
+ * checks then run without the remote). remote_serve_end ends the thread
+ * (no caller may be inside remote_run_check then); remote_stop calls it. */
 st_rc_t remote_serve_begin(remote_t *self, st_err_t *err);
 /* False when remote_scan gave up on the workers (none for the timeout, or
  * the socket failed): the checks then run in this process. */

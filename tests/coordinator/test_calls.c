@@ -6,11 +6,11 @@
  * are the bytes the in-process path gives; other jobs of the driver come
  * back through its own callback; with no worker for the grace period jobs
  * are given back (and calls_run_check runs them here, same bytes) until a
- * worker joins; a job that fails is an error saying so, one that kills its
- * workers on every retry is an ST_EINTERNAL "lost"; too large an input is
- * given back; shutdown releases every waiting caller and refuses later
- * ones; out of memory leaves nothing queued. Nothing is timed: every wait
- * is "until it happens", with a generous limit. */
+ * worker joins, the grace period counting even while nothing waits; a job that fails is an error
+ * saying so, one that kills its workers on every retry is an ST_EINTERNAL "lost"; too large an
+ * input is given back; shutdown releases every waiting caller and refuses later ones; out of memory
+ * leaves nothing queued. Nothing is timed: every wait is "until it happens", with a generous limit.
+ */
 #include "test.h"
 
 #include "common/alloc.h"
@@ -554,6 +554,48 @@ TEST(calls_without_workers_are_given_back_until_one_joins)
     seen_free(&seen);
     arena_destroy(&a);
     buf_free(&check);
+    log_restore(&log);
+}
+
+/* The grace period counts from the last time a worker was connected,
+ * whether or not a job was waiting: a job that comes after the workers
+ * have been gone that long is given back without waiting it out again
+ * (single-host mode relies on it, see remote.c). */
+TEST(calls_grace_counts_while_nothing_waits)
+{
+    fleet_t f;
+    dispatch_t *d;
+    calls_t *calls;
+    driver_t dr;
+    calls_stats_t st;
+    arena_t *a = arena_new(0);
+    span_t out = {0};
+    st_err_t err = {0};
+    double end = now_s() + WAIT_S;
+    FILE *log = quiet_log();
+
+    REQUIRE(a != NULL);
+    fleet_init(&f, "idle");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    calls = calls_new(d, &(calls_opts_t){.grace_ms = 100}, &err);
+    REQUIRE(calls != NULL);
+    REQUIRE(driver_start(&dr, calls, NULL));
+    do {
+        calls_stats(calls, &st);
+        if (!st.alone)
+            usleep(10000);
+    } while (!st.alone && now_s() < end);
+    CHECK(st.alone);
+    CHECK_EQ_INT(st.submitted, 0);
+    CHECK(calls_run(calls, JOBS_ECHO, (span_t){(const uint8_t *)"x", 1}, a, &out, &err) ==
+          CALLS_RUN_HERE);
+    CHECK(err.code == ST_OK && strstr(err.msg, "no worker") != NULL);
+    driver_stop(&dr);
+    calls_destroy(&calls);
+    dispatch_destroy(&d);
+    unlink(f.addr + strlen("ipc://"));
+    arena_destroy(&a);
     log_restore(&log);
 }
 
