@@ -36,6 +36,10 @@
 #define WPROC_ARENA_CHUNK ((size_t)1 << 20)
 #define WPROC_BACKOFF_MIN_MS 250u
 #define WPROC_RESULT_BYTES ((size_t)8 << 20) /* a RESULTS message, once it has one */
+/* Results held back to go in one message (flush_due): at most this many,
+ * this long. */
+#define WPROC_COALESCE_RESULTS 16u
+#define WPROC_COALESCE_MS 2u
 
 static atomic_bool stop_requested;
 
@@ -73,7 +77,10 @@ typedef struct {
     pthread_mutex_t lock; /* guards todo, done, epoch, quit */
     pthread_cond_t cond;
     wjob_t *todo, *todo_tail;
+    size_t n_todo; /* jobs in todo */
     wres_t *done;
+    unsigned n_done;  /* results in done */
+    uint64_t done_ms; /* when the oldest of them was finished */
     uint64_t epoch;
     bool quit;
     int efd; /* written by a thread when it adds to done */
@@ -195,10 +202,23 @@ static wres_t *run_one(wproc_t *w, wthread_t *t, const wjob_t *j)
     return r;
 }
 
+/* Whether the results in done should go now (under the lock). Each RESULTS
+ * message wakes this process's main thread, both ZeroMQ I/O threads and the
+ * coordinator, and the wakes preempt analysis threads: while enough jobs are
+ * queued to keep every thread busy, results wait for a few more, briefly.
+ * The coordinator refills the queue from the results, so they go as soon as
+ * it runs low. */
+static bool flush_due(const wproc_t *w)
+{
+    return w->n_todo < 2 * (size_t)w->threads || w->n_done >= WPROC_COALESCE_RESULTS ||
+           now_ms() - w->done_ms >= WPROC_COALESCE_MS;
+}
+
 static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
 {
     wres_t *r;
     uint64_t one = 1;
+    bool wake;
 
     if (input_has(j, w->opts->crash_on))
         abort(); /* the test hook: this job kills its worker */
@@ -218,8 +238,13 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     pthread_mutex_lock(&w->lock);
     r->next = w->done;
     w->done = r;
+    if (w->n_done++ == 0)
+        w->done_ms = now_ms();
+    wake = flush_due(w);
+    if (wake)
+        w->n_done = 0; /* the main thread takes them all */
     pthread_mutex_unlock(&w->lock);
-    if (write(w->efd, &one, sizeof one) < 0) {
+    if (wake && write(w->efd, &one, sizeof one) < 0) {
         /* the counter cannot overflow at our rates; nothing to do */
     }
 }
@@ -246,6 +271,7 @@ static void *thread_main(void *arg)
         }
         j = w->todo;
         w->todo = j->next;
+        w->n_todo--;
         if (w->todo == NULL)
             w->todo_tail = NULL;
         pthread_mutex_unlock(&w->lock);
@@ -346,6 +372,7 @@ static void new_epoch(wproc_t *w)
     w->epoch++;
     j = w->todo;
     w->todo = w->todo_tail = NULL;
+    w->n_todo = 0;
     pthread_mutex_unlock(&w->lock);
     while (j != NULL) {
         wjob_t *next = j->next;
@@ -398,6 +425,7 @@ static bool send_results(wproc_t *w)
     pthread_mutex_lock(&w->lock);
     r = w->done;
     w->done = NULL;
+    w->n_done = 0;
     pthread_mutex_unlock(&w->lock);
     for (; r != NULL; r = next) {
         next = r->next;
@@ -429,6 +457,7 @@ static bool send_results(wproc_t *w)
 static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
 {
     wjob_t *first = NULL, *last = NULL;
+    size_t n = 0;
     proto_job_t job;
 
     while (proto_next_job(m, &job)) {
@@ -438,6 +467,7 @@ static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
             break; /* out of memory: those jobs come back after we are dropped */
         *j = (wjob_t){.batch = b, .epoch = w->epoch, .job = job};
         atomic_fetch_add(&b->refs, 1);
+        n++;
         if (last != NULL)
             last->next = j;
         else
@@ -452,6 +482,7 @@ static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
     else
         w->todo = first;
     w->todo_tail = last;
+    w->n_todo += n;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
 }
@@ -575,10 +606,16 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         msg_outcome_t out = MSG_OK;
         const char *why = NULL;
         char timeout[96];
+        bool held;
 
-        if (zmq_poll(items, 2, (long)(w->opts->heartbeat_ms / 2)) < 0 && zmq_errno() != EINTR)
+        pthread_mutex_lock(&w->lock);
+        held = w->done != NULL; /* results held back (flush_due) go soon */
+        pthread_mutex_unlock(&w->lock);
+        if (zmq_poll(items, 2, held ? (long)WPROC_COALESCE_MS : (long)(w->opts->heartbeat_ms / 2)) <
+                0 &&
+            zmq_errno() != EINTR)
             return st_fail(err, ST_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if ((items[1].revents & ZMQ_POLLIN) && !send_results(w))
+        if ((held || (items[1].revents & ZMQ_POLLIN)) && !send_results(w))
             why = "results cannot be sent to the coordinator";
         for (int i = 0; why == NULL && i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
             ;
