@@ -215,7 +215,8 @@ static bool scan_remote(const cli_check_t *cfg, const exec_file_t *list, const s
 {
     remote_opts_t ropts = {.workers = cfg->workers,
                            .threads = cfg->jobs,
-                           .job_timeout_ms = cfg->job_timeout_s * 1000u};
+                           .job_timeout_ms = cfg->job_timeout_s * 1000u,
+                           .progress = sc->progress};
     remote_t *r = NULL;
     remote_stats_t *rs = &sc->rstats;
     scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};

@@ -961,6 +961,7 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
         }
         check_children(self, true);
         dispatch_stats(self->d, &ds);
+        progress_set(self->opts.progress, PROGRESS_WORKERS, ds.workers);
         if (ds.workers > 0 && ready_us == 0) {
             ready_us = now_us();
             if (self->start_ms == 0)

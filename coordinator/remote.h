@@ -23,6 +23,7 @@
 #include "common/arena.h"
 #include "common/cas/cas.h"
 #include "common/status.h"
+#include "coordinator/progress.h"
 #include "worker/exec.h"
 
 #include <stdbool.h>
@@ -113,6 +114,7 @@ typedef struct {
     FILE *log;                 /* warnings (a worker died, falling back); NULL: stderr */
     const remote_cost_t *cost; /* earlier measurements (NULL: none), copied */
     unsigned job_timeout_ms;   /* a job attempt's deadline (dispatch.h); 0: its default */
+    progress_t *progress;      /* PROGRESS_WORKERS kept up to date while scanning; NULL: none */
 } remote_opts_t;
 
 #define REMOTE_MAX_WORKERS 64
