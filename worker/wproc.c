@@ -19,7 +19,6 @@
 #include "worker/place.h"
 #include "worker/wcache.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -309,19 +308,11 @@ static bool send_out(wproc_t *w)
     return true;
 }
 
-/* Number of NUMA nodes the kernel shows (0: unknown). */
+/* Number of NUMA nodes the kernel shows (0: unknown), as HELLO carries it. */
 static unsigned numa_nodes(void)
 {
-    DIR *dir = opendir("/sys/devices/system/node");
-    struct dirent *e;
-    unsigned n = 0;
+    unsigned n = place_numa_node_count();
 
-    if (dir == NULL)
-        return 0;
-    while ((e = readdir(dir)) != NULL)
-        if (strncmp(e->d_name, "node", 4) == 0 && e->d_name[4] >= '0' && e->d_name[4] <= '9')
-            n++;
-    closedir(dir);
     return n > PROTO_MAX_NUMA ? PROTO_MAX_NUMA : n;
 }
 
