@@ -18,6 +18,7 @@
 #include "common/buf.h"
 #include "common/digest.h"
 #include "coordinator/calls.h"
+#include "coordinator/cli.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
@@ -268,8 +269,14 @@ st_rc_t remote_cost_load(const char *dir, remote_cost_t *out, st_err_t *err)
 
     if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
         return st_fail(err, ST_ENOENT, "no dispatch cost record");
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+    /* non-blocking: a FIFO planted under the name must not hang the run */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)) < 0)
         return st_fail(err, ST_ENOENT, "%s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return st_fail(err, ST_ECORRUPT, "%s: not a regular file", path);
+    }
     n = read(fd, text, sizeof text);
     close(fd);
     if (n < 0)
@@ -285,11 +292,13 @@ st_rc_t remote_cost_save(const char *dir, const remote_cost_t *c, st_err_t *err)
 
     if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
         return st_fail(err, ST_EIO, "no directory for the dispatch cost record");
-    snprintf(tmp, sizeof tmp, "%s.%ld", path, (long)getpid());
+    /* a fresh file of our own: never through a name someone planted */
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
     remote_cost_format(c, text, sizeof text);
     len = strlen(text);
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
         return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
+    fchmod(fd, 0644);
     bool ok = write(fd, text, len) == (ssize_t)len;
     ok = close(fd) == 0 && ok;
     if (!ok || rename(tmp, path) != 0) {
@@ -395,7 +404,9 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
         argv[argc++] = r->layout.cpuset[k];
     }
     if (r->opts.job_timeout_ms != 0) { /* the worker's own guard stays at twice the deadline */
-        snprintf(limit, sizeof limit, "%u", (r->opts.job_timeout_ms + 999) / 1000 * 2);
+        unsigned secs = (r->opts.job_timeout_ms + 999) / 1000;
+        snprintf(limit, sizeof limit, "%u",
+                 secs > CLI_MAX_JOB_LIMIT_S / 2 ? CLI_MAX_JOB_LIMIT_S : secs * 2);
         argv[argc++] = "--job-limit";
         argv[argc++] = limit;
     }
@@ -404,12 +415,6 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
     pid_t pid;
     int rc;
 
-    {
-        /* the worker ends with this process, even when it is killed */
-        char parent[32];
-        snprintf(parent, sizeof parent, "%ld", (long)getpid());
-        setenv("STRATA_WORKER_PARENT", parent, 1);
-    }
     if (r->children[k].log < 0) {
         /* named only for the time it takes to open it: nothing is left in
          * the directory for a killed run to leave behind */
@@ -554,6 +559,14 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         rmdir(r->dir);
         st_free(r);
         return err != NULL ? err->code : ST_EIO;
+    }
+    {
+        /* the workers end with this process, even when it is killed; set
+         * once, here, as restarts spawn from the serving thread while
+         * others may read the environment */
+        char parent[32];
+        snprintf(parent, sizeof parent, "%ld", (long)getpid());
+        setenv("STRATA_WORKER_PARENT", parent, 1);
     }
     r->n_children = workers; /* spawn shares the CPUs among them */
     for (unsigned k = 0; k < workers; k++) {

@@ -3,6 +3,8 @@
  * coordinator, how measurements merge, and the record's text and file. */
 #include "test.h"
 
+#include <sys/stat.h>
+
 #include "coordinator/remote.h"
 
 #include <fcntl.h>
@@ -190,6 +192,13 @@ TEST(remote_cost_file_save_and_load)
     CHECK(remote_cost_load(dir, &back, &err) == ST_ECORRUPT);
     REQUIRE(remote_cost_save(dir, &c, &err) == ST_OK);
     CHECK(remote_cost_load(dir, &back, &err) == ST_OK);
+    unlink(path);
+    /* a FIFO or a symlink under the name is refused, without blocking */
+    REQUIRE(mkfifo(path, 0600) == 0);
+    CHECK(remote_cost_load(dir, &back, &err) == ST_ECORRUPT);
+    unlink(path);
+    REQUIRE(symlink("/etc/hostname", path) == 0);
+    CHECK(remote_cost_load(dir, &back, &err) == ST_ENOENT);
     unlink(path);
     CHECK(rmdir(dir) == 0); /* no temporary file left beside it */
     /* no directory: nothing saved, nothing loaded */
