@@ -719,12 +719,40 @@ static void on_parent_death(int sig)
  * signal comes when its thread that spawned this one ends, while its other
  * threads may still be ending: it is gone once this process has another
  * parent, which is waited for a little. */
+/* True while process pid runs (not a zombie): from /proc/PID/stat's state. */
+static bool process_running(long pid)
+{
+    char path[64], text[512];
+    const char *close_paren;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return false;
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* "PID (COMM) STATE ...": COMM may hold parentheses, so the last ')' */
+    if ((close_paren = strrchr(text, ')')) == NULL || close_paren[1] != ' ')
+        return false;
+    return close_paren[2] != 'Z' && close_paren[2] != 'X' && close_paren[2] != '\0';
+}
+
 static bool parent_is_gone(long parent_pid)
 {
     if (!parent_gone && (long)getppid() == parent_pid)
         return false;
-    for (int i = 0; i < 1000 && (long)getppid() == parent_pid; i++)
+    /* The signal also comes when the spawning thread alone ends (a worker
+     * restarted by a thread that has finished since): the parent runs on.
+     * A dying parent is reparented away within milliseconds; one still
+     * running after 20 ms of looking is alive. */
+    for (int i = 0, running = 0; i < 1000 && (long)getppid() == parent_pid; i++) {
+        running = process_running(parent_pid) ? running + 1 : 0;
+        if (running >= 20)
+            return false;
         usleep(1000);
+    }
     return (long)getppid() != parent_pid;
 }
 
