@@ -237,11 +237,12 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     pthread_mutex_lock(&w->lock);
     r->next = w->done;
     w->done = r;
-    if (w->n_done++ == 0)
-        w->done_ms = now_ms();
-    wake = flush_due(w);
+    /* the first held result wakes the main thread too: it then waits at
+     * most WPROC_COALESCE_MS for more */
+    wake = w->n_done++ == 0;
     if (wake)
-        w->n_done = 0; /* the main thread takes them all */
+        w->done_ms = now_ms();
+    wake = wake || flush_due(w);
     pthread_mutex_unlock(&w->lock);
     if (wake && write(w->efd, &one, sizeof one) < 0) {
         /* the counter cannot overflow at our rates; nothing to do */
@@ -408,11 +409,8 @@ static bool send_results(wproc_t *w)
     bool sent = true;
     wres_t *r, *next;
     proto_batch_t batch;
-    uint64_t count;
     bool open = false;
 
-    if (read(w->efd, &count, sizeof count) < 0 && errno != EAGAIN)
-        return true;
     pthread_mutex_lock(&w->lock);
     r = w->done;
     w->done = NULL;
@@ -597,16 +595,25 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         msg_outcome_t out = MSG_OK;
         const char *why = NULL;
         char timeout[96];
-        bool held;
+        long wait_ms = (long)(w->opts->heartbeat_ms / 2);
+        uint64_t count;
+        bool due;
 
         pthread_mutex_lock(&w->lock);
-        held = w->done != NULL; /* results held back (flush_due) go soon */
+        if (w->done != NULL) { /* results held back (flush_due) go soon */
+            uint64_t age = now_ms() - w->done_ms;
+            wait_ms = age >= WPROC_COALESCE_MS ? 0 : (long)(WPROC_COALESCE_MS - age);
+        }
         pthread_mutex_unlock(&w->lock);
-        if (zmq_poll(items, 2, held ? (long)WPROC_COALESCE_MS : (long)(w->opts->heartbeat_ms / 2)) <
-                0 &&
-            zmq_errno() != EINTR)
+        if (zmq_poll(items, 2, wait_ms) < 0 && zmq_errno() != EINTR)
             return st_fail(err, ST_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if ((held || (items[1].revents & ZMQ_POLLIN)) && !send_results(w))
+        if ((items[1].revents & ZMQ_POLLIN) && read(w->efd, &count, sizeof count) < 0) {
+            /* EAGAIN: another wake took it; nothing else can fail here */
+        }
+        pthread_mutex_lock(&w->lock);
+        due = w->done != NULL && flush_due(w);
+        pthread_mutex_unlock(&w->lock);
+        if (due && !send_results(w))
             why = "results cannot be sent to the coordinator";
         for (int i = 0; why == NULL && i < 64 && (out = recv_one(w, err)) == MSG_OK; i++)
             ;
@@ -648,6 +655,22 @@ static st_rc_t start_threads(wproc_t *w, wthread_t *ts, unsigned n, st_err_t *er
     return ST_OK;
 }
 
+/* Joins t, waiting at most ms for the job it runs; false when it is still
+ * running (a stuck job). */
+static bool join_within(wthread_t *t, unsigned ms)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    return pthread_timedjoin_np(t->tid, NULL, &until) == 0;
+}
+
 static void stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
 {
     pthread_mutex_lock(&w->lock);
@@ -655,8 +678,13 @@ static void stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
     for (unsigned i = 0; i < n; i++) {
-        if (ts[i].started)
-            pthread_join(ts[i].tid, NULL);
+        if (ts[i].started && !join_within(&ts[i], w->opts->job_limit_ms)) {
+            /* stuck in a job: the process exits without it (and its
+             * scanner, which it may still use) */
+            fprintf(w->log, "strata worker: thread %u is stuck in job %llu; exiting without it\n",
+                    i, (unsigned long long)atomic_load(&ts[i].job_id));
+            continue;
+        }
         scanner_destroy(&ts[i].scanner);
     }
 }
@@ -770,6 +798,8 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     }
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
+        if (w.sock != NULL)
+            (void)send_results(&w); /* those held back, so that they are not run again */
         say_bye(&w);
     }
     stop_threads(&w, ts, n);
