@@ -78,8 +78,14 @@ calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
         st_fail(err, ST_ENOMEM, "out of memory for a mutex");
         return NULL;
     }
-    if (pthread_cond_init(&self->cond, NULL) != 0 ||
-        (self->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+    if (pthread_cond_init(&self->cond, NULL) != 0) {
+        pthread_mutex_destroy(&self->lock);
+        hmap_destroy(&self->by_id);
+        st_free(self);
+        st_fail(err, ST_ENOMEM, "out of memory for a condition variable");
+        return NULL;
+    }
+    if ((self->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
         int e = errno;
         pthread_cond_destroy(&self->cond);
         pthread_mutex_destroy(&self->lock);

@@ -56,11 +56,12 @@
 #define DAEMON_ARENA_CHUNK (1u << 20)
 #define DAEMON_WAIT_MS 200 /* a batch thread looks at the stop flag this often */
 
-static volatile sig_atomic_t stop_flag;
+/* set by a signal handler, read by the batch threads: a lock-free atomic */
+static atomic_int stop_flag;
 
 void daemon_stop(void)
 {
-    stop_flag = 1;
+    atomic_store(&stop_flag, 1);
 }
 
 static uint64_t now_ms(void)
@@ -208,7 +209,7 @@ struct daemon {
 
 static bool stopping(daemon_t *dm)
 {
-    return stop_flag || atomic_load(&dm->stopping);
+    return atomic_load(&stop_flag) || atomic_load(&dm->stopping);
 }
 
 static void msg_free(msg_t *m)
@@ -1449,7 +1450,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     dispatch_opts_t dopts = {0};
     st_rc_t rc = ST_OK;
 
-    stop_flag = 0;
+    atomic_store(&stop_flag, 0);
     if (opts->workers_bind != NULL)
         snprintf(wep, sizeof wep, "%s", opts->workers_bind);
     else if ((rc = daemon_workers_endpoint(opts->bind, wep, sizeof wep, err)) != ST_OK)
@@ -1499,7 +1500,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
             dispatch_endpoint(dm.d),
             opts->keys_dir != NULL ? " (clients and workers authenticated)" : "");
     fflush(dm.log);
-    while (!stop_flag) {
+    while (!atomic_load(&stop_flag)) {
         reap(&dm, false);
         while (dm.n_queue > 0 && dm.n_active < DAEMON_MAX_ACTIVE)
             start_next(&dm);

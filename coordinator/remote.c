@@ -630,18 +630,19 @@ static void check_children(remote_t *r, bool restart)
             continue;
         if (!restart)
             continue;
+        pid_t pid = c->pid;
         if (WIFSIGNALED(status))
-            fprintf(log_of(r), "strata: warning: worker process %d killed by signal %d", c->pid,
+            fprintf(log_of(r), "strata: warning: worker process %d killed by signal %d\n", pid,
                     WTERMSIG(status));
         else
-            fprintf(log_of(r), "strata: warning: worker process %d exited with status %d", c->pid,
+            fprintf(log_of(r), "strata: warning: worker process %d exited with status %d\n", pid,
                     WEXITSTATUS(status));
         show_log(r, k);
         if (r->restarts < REMOTE_MAX_RESTARTS && spawn(r, k, NULL) == ST_OK) {
             r->restarts++;
-            fprintf(log_of(r), "; restarted\n");
+            fprintf(log_of(r), "strata: warning: worker process %d restarted\n", pid);
         } else {
-            fprintf(log_of(r), "; not restarted\n");
+            fprintf(log_of(r), "strata: warning: worker process %d not restarted\n", pid);
         }
     }
 }

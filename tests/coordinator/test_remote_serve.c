@@ -224,7 +224,7 @@ TEST(remote_check_that_kills_its_workers_is_an_internal_error)
     rewind(log);
     n = fread(text, 1, sizeof text - 1, log);
     text[n] = '\0';
-    CHECK(strstr(text, "; restarted") != NULL);
+    CHECK(strstr(text, " restarted\n") != NULL);
     log_set_output(NULL);
     fclose(log);
     arena_destroy(&a);
