@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,7 @@ struct daemon {
     const char **allow_ptrs;
     size_t n_allow;
     unsigned jobs;
+    sem_t local; /* check jobs run in this process at once (run_check) */
     atomic_bool stopping;
     pthread_mutex_t lock;
     msg_t *outbox, *outbox_tail; /* under lock: to send, in order */
@@ -1056,6 +1058,7 @@ static void batch_scan(batch_t *b)
 
 typedef struct {
     calls_t *calls;
+    sem_t *local;                   /* the daemon's: check jobs run here at once, at most --jobs */
     atomic_size_t on_workers, here; /* check jobs that ran there, here */
 } check_ctx_t;
 
@@ -1070,9 +1073,17 @@ static st_rc_t run_check(void *ctx, span_t input, arena_t *a, span_t *out, st_er
     case CALLS_OK:
         atomic_fetch_add(&c->on_workers, 1);
         return ST_OK;
-    case CALLS_RUN_HERE:
+    case CALLS_RUN_HERE: {
+        /* a batch has 4 threads per CPU, for waiting on workers; without
+         * workers, the batches together run at most --jobs checks here */
+        st_rc_t rc;
         atomic_fetch_add(&c->here, 1);
-        return check_run(input, a, out, err); /* pure: the same bytes here */
+        while (sem_wait(c->local) != 0 && errno == EINTR)
+            ;
+        rc = check_run(input, a, out, err); /* pure: the same bytes here */
+        sem_post(c->local);
+        return rc;
+    }
     default:
         if (err != NULL)
             *err = e;
@@ -1255,7 +1266,7 @@ static void *batch_main(void *arg)
 {
     batch_t *b = arg;
     daemon_t *dm = b->dm;
-    check_ctx_t c = {.calls = dm->calls};
+    check_ctx_t c = {.calls = dm->calls, .local = &dm->local};
     project_opts_t popts;
 
     atomic_init(&c.on_workers, 0);
@@ -1470,6 +1481,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        "(--workers-bind), or pass --insecure",
                        wep);
     dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
+    sem_init(&dm.local, 0, dm.jobs);
     buf_init(&dm.out);
     atomic_init(&dm.stopping, false);
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
@@ -1514,6 +1526,7 @@ out:
         st_free(dm.queue[i].submit);
     }
     calls_destroy(&dm.calls);
+    sem_destroy(&dm.local);
     dispatch_destroy(&dm.d);
     cas_close(&dm.cache);
     if (dm.cs != NULL) {
