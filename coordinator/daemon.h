@@ -58,8 +58,10 @@ typedef struct {
     const char *keys_dir;     /* NULL: no CURVE */
     const char *allow_dir;    /* required with keys_dir */
     bool insecure;            /* allow non-loopback binds without keys */
-    unsigned jobs;            /* a batch's check threads: 4 per job (each mostly waits for
-                                 a worker); 0: online CPUs */
+    unsigned jobs;            /* CPUs for check jobs: a batch has 4 check threads per
+                                 one (each mostly waits for a worker), and the
+                                 checks run here (no worker) are at most this many
+                                 at once, over all batches; 0: online CPUs */
     unsigned grace_ms;        /* no worker this long: scan and check here; 0: 1500 */
     unsigned job_timeout_ms;  /* a job attempt's deadline on a worker; 0: the
                                  dispatcher's default (dispatch.h) */
