@@ -726,9 +726,11 @@ static void on_upload(batch_t *b, zmq_msg_t *zm)
     if (proto_decode_client(zmq_msg_data(zm), zmq_msg_size(zm), &m, NULL) != ST_OK ||
         m.type != PROTO_UPLOAD)
         return;
-    b->last_upload = now_ms();
+    size_t before = b->uploaded;
     while (why == NULL && proto_next_blob(&m, &blob))
         why = store_blob(b, &blob);
+    if (b->uploaded > before) /* only progress keeps a batch waiting for uploads */
+        b->last_upload = now_ms();
     if (why != NULL) {
         fprintf(b->dm->log, "strata coordinator: %s: upload dropped: %s\n", b->p.name, why);
         b->rc = st_fail(&b->err, ST_ECORRUPT, "upload refused: %s", why);
