@@ -145,6 +145,15 @@ static void finish_text(calls_t *self, call_t *c, calls_status_t status, const c
 }
 
 /* Ends every call of a list (linked by next) the same way. */
+/* On the driving thread: the calls of list c, given back, are taken out of
+ * the dispatcher's queue too, so that a worker joining later does not run
+ * them for nothing (one in flight finishes there, its result dropped). */
+static void cancel_list(calls_t *self, const call_t *c)
+{
+    for (; c != NULL; c = c->next)
+        dispatch_cancel(self->d, c->id);
+}
+
 static void finish_list(calls_t *self, call_t *c, calls_status_t status, const char *text)
 {
     while (c != NULL) {
@@ -435,6 +444,7 @@ static void grace_check(calls_t *self)
     if (self->alone)
         back = take_sent_locked(self);
     pthread_mutex_unlock(&self->lock);
+    cancel_list(self, back);
     finish_list(self, back, CALLS_RUN_HERE, "no worker connected");
 }
 
@@ -461,6 +471,7 @@ st_rc_t calls_pump(calls_t *self, int timeout_ms, dispatch_done_fn other, void *
         pthread_mutex_lock(&self->lock);
         back = take_sent_locked(self);
         pthread_mutex_unlock(&self->lock);
+        cancel_list(self, back);
         finish_list(self, back, CALLS_RUN_HERE, "the workers' socket failed");
         return rc;
     }

@@ -19,8 +19,9 @@
  * the input is too large to send, or the dispatcher's socket failed), or
  * stopped (calls_shutdown). While no worker is connected past the grace
  * period, new jobs are given back at once instead of waiting again; the
- * first worker to join ends that. A job given back may still be in the
- * dispatcher's queue: if a worker runs it later, its result is dropped.
+ * first worker to join ends that. A job given back is taken out of the
+ * dispatcher's queue (dispatch_cancel); one already sent to a worker runs
+ * there, and its result is dropped.
  *
  * The calls take dispatcher ids from opts.first_id upwards and never reuse
  * one, so the driving thread can submit jobs of its own below that range

@@ -152,6 +152,20 @@ static void queue_pop(queue_t *q, size_t n)
     q->count -= n;
 }
 
+/* Takes j out of q, keeping the others' order; false when it is not there. */
+static bool queue_remove(queue_t *q, const djob_t *j)
+{
+    for (size_t i = 0; i < q->count; i++) {
+        if (queue_at(q, i) != j)
+            continue;
+        for (size_t k = i; k + 1 < q->count; k++)
+            q->items[(q->head + k) % q->cap] = q->items[(q->head + k + 1) % q->cap];
+        q->count--;
+        return true;
+    }
+    return false;
+}
+
 /* ---- workers ------------------------------------------------------------------------- */
 
 static dworker_t *find_worker(const dispatch_t *d, const uint8_t *ident, size_t len)
@@ -932,6 +946,24 @@ st_rc_t dispatch_submit(dispatch_t *d, uint64_t id, uint32_t kind, span_t input,
         return st_fail(err, ST_ENOMEM, "out of memory queueing job %llu", (unsigned long long)id);
     }
     return ST_OK;
+}
+
+bool dispatch_cancel(dispatch_t *d, uint64_t id)
+{
+    uint64_t v;
+    djob_t *j;
+
+    if (hmap_get_u64(d->jobs, id, &v) != ST_OK)
+        return false;
+    j = (djob_t *)(uintptr_t)v;
+    if (j->worker != 0) /* in flight: its result comes back as usual */
+        return false;
+    if (!queue_remove(&d->queue, j) && !queue_remove(&d->suspect, j))
+        return false;
+    hmap_remove_u64(d->jobs, id);
+    d->stats.cancelled++;
+    st_free(j);
+    return true;
 }
 
 /* Handles what is ready: messages (a burst), timers, sends. */

@@ -99,6 +99,7 @@ typedef struct {
     uint64_t completed;    /* finished DISPATCH_OK */
     uint64_t errors;       /* finished DISPATCH_ERROR */
     uint64_t lost;         /* finished DISPATCH_LOST */
+    uint64_t cancelled;    /* taken back from the queue (dispatch_cancel) */
     uint64_t retries;      /* jobs requeued after their worker was lost or a timeout */
     uint64_t timeouts;     /* attempts past job_timeout_ms */
     size_t stuck;          /* slots held now by timed-out jobs without a result */
@@ -146,6 +147,11 @@ st_rc_t dispatch_poll(dispatch_t *self, int timeout_ms, dispatch_done_fn done, v
  * thread can wake the one that drives the dispatcher when it has jobs to
  * submit (the dispatcher itself stays single-threaded). -1: none. */
 void dispatch_set_wake_fd(dispatch_t *self, int fd);
+
+/* Takes job id back while it is still queued (not sent, or requeued for a
+ * retry): it is freed and never finishes, no callback. False when it is not
+ * queued: unknown, or in flight (its result then comes as usual). O(queued). */
+bool dispatch_cancel(dispatch_t *self, uint64_t id);
 
 /* Jobs submitted and not finished (queued + in flight). */
 size_t dispatch_pending(const dispatch_t *self);

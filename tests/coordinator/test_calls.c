@@ -526,6 +526,10 @@ TEST(calls_without_workers_are_given_back_until_one_joins)
     CHECK(err.code == ST_OK && strstr(err.msg, "no worker") != NULL);
     calls_stats(calls, &st);
     CHECK(st.alone);
+    /* ... and taken out of the dispatcher: no worker runs it later */
+    driver_stop(&dr); /* the dispatcher is this thread's to look at */
+    CHECK_EQ_INT(dispatch_pending(d), 0);
+    REQUIRE(driver_start(&dr, calls, NULL));
     /* from now on at once, by callback too */
     CHECK(calls_submit(calls, JOBS_ECHO, (span_t){(const uint8_t *)"y", 1}, on_seen, &seen, 9,
                        &err) == ST_OK);

@@ -353,3 +353,44 @@ TEST(dispatch_deadline_gives_up_after_the_retries)
     zmq_ctx_term(zctx);
     log_set_level(LOG_LEVEL_WARN);
 }
+
+/* A queued job taken back is never sent and never finishes; the others keep
+ * their order; a job in flight cannot be taken back. */
+TEST(dispatch_cancel_takes_back_queued_jobs_only)
+{
+    void *zctx = zmq_ctx_new();
+    outcomes_t o = {0};
+    dispatch_stats_t st;
+    proto_job_t job;
+    dispatch_t *d;
+    fake_t f;
+
+    log_set_level(LOG_LEVEL_OFF);
+    REQUIRE(zctx != NULL && (d = start(zctx, "dl-cancel", 0)) != NULL);
+    REQUIRE(submit(d, 1, "one") == ST_OK && submit(d, 2, "two") == ST_OK &&
+            submit(d, 3, "three") == ST_OK && submit(d, 4, "four") == ST_OK);
+    CHECK(dispatch_cancel(d, 2));
+    CHECK(!dispatch_cancel(d, 2)); /* gone */
+    CHECK(!dispatch_cancel(d, 7)); /* never submitted */
+    CHECK_EQ_INT(dispatch_pending(d), 3);
+    dispatch_stats(d, &st);
+    CHECK_EQ_INT(st.cancelled, 1);
+    CHECK_EQ_INT(st.queued, 3);
+    /* a worker of one slot: 1 goes out, then (after its answer) 3, then 4 */
+    REQUIRE(fake_open(&f, zctx, d, 1));
+    REQUIRE(next_job(d, &o, &f, 1, &job) == 0);
+    CHECK(job.input.len == 3 && memcmp(job.input.ptr, "one", 3) == 0);
+    CHECK(!dispatch_cancel(d, 1)); /* in flight */
+    answer(&f, job.id, "one");
+    REQUIRE(next_job(d, &o, &f, 1, &job) == 0);
+    CHECK(job.input.len == 5 && memcmp(job.input.ptr, "three", 5) == 0);
+    CHECK(dispatch_cancel(d, 4)); /* the last one, still queued */
+    answer(&f, job.id, "three");
+    CHECK(until(d, &o, completed_at_least, 2));
+    CHECK(o.job[1].done && o.job[3].done && !o.job[2].done && !o.job[4].done);
+    CHECK_EQ_INT(dispatch_pending(d), 0);
+    fake_close(&f);
+    stop(&d);
+    zmq_ctx_term(zctx);
+    log_set_level(LOG_LEVEL_WARN);
+}
