@@ -196,7 +196,8 @@ struct daemon {
     const char **allow_ptrs;
     size_t n_allow;
     unsigned jobs;
-    sem_t local; /* check jobs run in this process at once (run_check) */
+    sem_t local;             /* check jobs run in this process at once (run_check) */
+    uint64_t pump_warned_ms; /* the last warning of a failed calls_pump */
     atomic_bool stopping;
     pthread_mutex_t lock;
     msg_t *outbox, *outbox_tail; /* under lock: to send, in order */
@@ -443,8 +444,16 @@ static void service(daemon_t *dm, int timeout_ms)
     st_err_t err = {0};
     int n;
 
-    if (calls_pump(dm->calls, busy ? timeout_ms : 0, NULL, NULL, &err) != ST_OK)
-        fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
+    if (calls_pump(dm->calls, busy ? timeout_ms : 0, NULL, NULL, &err) != ST_OK) {
+        /* the jobs are given back to the batches (run here); the wait is
+         * then on the client socket, and the warning at most every 10 s */
+        uint64_t now = now_ms();
+        if (now - dm->pump_warned_ms >= 10000) {
+            fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
+            dm->pump_warned_ms = now;
+        }
+        busy = false;
+    }
     n = zmq_poll(&item, 1, busy ? 0 : timeout_ms);
     for (int k = 0; n > 0 && (item.revents & ZMQ_POLLIN) && k < 256; k++) {
         int events = 0;
