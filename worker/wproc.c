@@ -39,6 +39,9 @@
  * this long. */
 #define WPROC_COALESCE_RESULTS 16u
 #define WPROC_COALESCE_MS 2u
+/* ... and at most this long when no other result comes to send them: the
+ * main thread's timer while jobs run */
+#define WPROC_HOLD_MAX_MS 10u
 
 static atomic_bool stop_requested;
 
@@ -76,7 +79,8 @@ typedef struct {
     pthread_mutex_t lock; /* guards todo, done, epoch, quit */
     pthread_cond_t cond;
     wjob_t *todo, *todo_tail;
-    size_t n_todo; /* jobs in todo */
+    size_t n_todo;    /* jobs in todo */
+    size_t n_running; /* jobs the analysis threads are running */
     wres_t *done;
     unsigned n_done;  /* results in done */
     uint64_t done_ms; /* when the oldest of them was finished */
@@ -232,17 +236,21 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
         r = run_one(w, t, j);
     }
     atomic_store(&t->since, 0);
-    if (r == NULL) /* out of memory (or the hook): the coordinator's deadline retries it */
+    if (r == NULL) { /* out of memory (or the hook): the coordinator's deadline retries it */
+        pthread_mutex_lock(&w->lock);
+        w->n_running--;
+        pthread_mutex_unlock(&w->lock);
         return;
+    }
     pthread_mutex_lock(&w->lock);
+    w->n_running--;
     r->next = w->done;
     w->done = r;
-    /* the first held result wakes the main thread too: it then waits at
-     * most WPROC_COALESCE_MS for more */
-    wake = w->n_done++ == 0;
-    if (wake)
+    if (w->n_done++ == 0)
         w->done_ms = now_ms();
-    wake = wake || flush_due(w);
+    /* a result held back without a wake is sent by the main thread's
+     * WPROC_HOLD_MAX_MS timer at the latest */
+    wake = flush_due(w);
     pthread_mutex_unlock(&w->lock);
     if (wake && write(w->efd, &one, sizeof one) < 0) {
         /* the counter cannot overflow at our rates; nothing to do */
@@ -272,6 +280,7 @@ static void *thread_main(void *arg)
         j = w->todo;
         w->todo = j->next;
         w->n_todo--;
+        w->n_running++;
         if (w->todo == NULL)
             w->todo_tail = NULL;
         pthread_mutex_unlock(&w->lock);
@@ -602,7 +611,9 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         pthread_mutex_lock(&w->lock);
         if (w->done != NULL) { /* results held back (flush_due) go soon */
             uint64_t age = now_ms() - w->done_ms;
-            wait_ms = age >= WPROC_COALESCE_MS ? 0 : (long)(WPROC_COALESCE_MS - age);
+            wait_ms = age >= WPROC_HOLD_MAX_MS ? 0 : (long)(WPROC_HOLD_MAX_MS - age);
+        } else if (w->n_todo > 0 || w->n_running > 0) { /* one may be held any time */
+            wait_ms = WPROC_HOLD_MAX_MS;
         }
         pthread_mutex_unlock(&w->lock);
         if (zmq_poll(items, 2, wait_ms) < 0 && zmq_errno() != EINTR)
