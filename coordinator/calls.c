@@ -9,6 +9,7 @@
  * ends exactly once and a callback may submit again. */
 #include "coordinator/calls.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/hmap.h"
 #include "worker/jobs.h"
@@ -56,13 +57,6 @@ struct calls {
     uint64_t last_worker_ms;
 };
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
 {
     calls_t *self = st_calloc(1, sizeof *self);
@@ -98,7 +92,7 @@ calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
     self->grace_ms = opts != NULL && opts->grace_ms != 0 ? opts->grace_ms : CALLS_GRACE_MS;
     self->first_id = opts != NULL && opts->first_id != 0 ? opts->first_id : CALLS_FIRST_ID;
     self->next_id = self->first_id;
-    self->last_worker_ms = now_ms();
+    self->last_worker_ms = clock_ms();
     dispatch_set_wake_fd(d, self->wake);
     return self;
 }
@@ -433,7 +427,7 @@ static void send_one(calls_t *self, call_t *c)
 static void grace_check(calls_t *self)
 {
     dispatch_stats_t ds;
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     call_t *back = NULL;
 
     dispatch_stats(self->d, &ds);

@@ -1,6 +1,7 @@
 /* client.c - strata submit: hash here, check on the coordinator, print here. */
 #include "coordinator/client.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -39,13 +40,6 @@ typedef struct {
     buf_t msg;
     size_t max_bytes;
 } client_t;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* Reads and hashes every file; files that cannot be read keep their E902. */
 static st_rc_t hash_files(client_t *c, st_err_t *err)
@@ -284,7 +278,7 @@ static st_rc_t take_done(client_t *c, proto_msg_t *m, report_t *report, st_err_t
 static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *err)
 {
     const cli_submit_t *cfg = c->cfg;
-    uint64_t last = now_ms();
+    uint64_t last = clock_ms();
     st_rc_t rc;
 
     if ((rc = connect_socket(c, err)) != ST_OK)
@@ -300,7 +294,7 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
     for (;;) {
         zmq_pollitem_t items[2] = {{.socket = c->sock, .events = ZMQ_POLLIN},
                                    {.socket = c->mon, .events = ZMQ_POLLIN}};
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
         int n;
         if (now - last >= cfg->timeout_ms) {
             drain_monitor(c);
@@ -332,7 +326,7 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
             zmq_msg_close(&zm);
             continue;
         }
-        last = now_ms();
+        last = clock_ms();
         c->heard = true;
         if (proto_decode_client(zmq_msg_data(&zm), zmq_msg_size(&zm), &m, &derr) != ST_OK) {
             fprintf(c->errs,
@@ -354,7 +348,7 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
         }
         if (m.type == PROTO_NEED) {
             rc = upload(c, &m, err);
-            last = now_ms();
+            last = clock_ms();
         } else if (m.type == PROTO_DONE) {
             if (m.status != PROTO_DONE_OK)
                 rc = st_fail(err, ST_EIO, "the coordinator at %s: %.*s", cfg->coordinator,

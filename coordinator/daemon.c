@@ -20,6 +20,7 @@
  * batches of the same files store the same bytes under the same keys. */
 #include "coordinator/daemon.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -63,13 +64,6 @@ static atomic_int stop_flag;
 void daemon_stop(void)
 {
     atomic_store(&stop_flag, 1);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* ---- endpoints --------------------------------------------------------------- */
@@ -295,7 +289,7 @@ static size_t workers_now(daemon_t *dm)
 /* PROGRESS to the batches' clients and the queued ones, when due. */
 static void heartbeats(daemon_t *dm)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     proto_progress_t p = {.workers = workers_now(dm)};
 
     if (now - dm->last_progress < DAEMON_PROGRESS_MS)
@@ -447,7 +441,7 @@ static void service(daemon_t *dm, int timeout_ms)
     if (calls_pump(dm->calls, busy ? timeout_ms : 0, NULL, NULL, &err) != ST_OK) {
         /* the jobs are given back to the batches (run here); the wait is
          * then on the client socket, and the warning at most every 10 s */
-        uint64_t now = now_ms();
+        uint64_t now = clock_ms();
         if (now - dm->pump_warned_ms >= 10000) {
             fprintf(dm->log, "strata coordinator: warning: workers: %s\n", err.msg);
             dm->pump_warned_ms = now;
@@ -504,13 +498,9 @@ static void post_error_done(batch_t *b, const char *message)
 static msg_t *wait_take(batch_t *b, msg_t **list)
 {
     daemon_t *dm = b->dm;
-    struct timespec until;
+    struct timespec until = clock_deadline(CLOCK_MONOTONIC, DAEMON_WAIT_MS); /* b->cond's clock */
     msg_t *m;
 
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += (long)DAEMON_WAIT_MS * 1000000L;
-    until.tv_sec += until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&dm->lock);
     while (*list == NULL && !stopping(dm))
         if (pthread_cond_timedwait(&b->cond, &dm->lock, &until) == ETIMEDOUT)
@@ -739,7 +729,7 @@ static void on_upload(batch_t *b, zmq_msg_t *zm)
     while (why == NULL && proto_next_blob(&m, &blob))
         why = store_blob(b, &blob);
     if (b->uploaded > before) /* only progress keeps a batch waiting for uploads */
-        b->last_upload = now_ms();
+        b->last_upload = clock_ms();
     if (why != NULL) {
         fprintf(b->dm->log, "strata coordinator: %s: upload dropped: %s\n", b->p.name, why);
         b->rc = st_fail(&b->err, ST_ECORRUPT, "upload refused: %s", why);
@@ -754,13 +744,13 @@ static bool batch_uploads(batch_t *b)
     daemon_t *dm = b->dm;
     bool ok = true;
 
-    b->last_upload = now_ms();
+    b->last_upload = clock_ms();
     while (b->n_needed > 0 && b->rc == ST_OK && !stopping(dm)) {
         msg_t *m = wait_take(b, &b->uploads);
         for (msg_t *k = m; k != NULL; k = k->next)
             on_upload(b, k->zm);
         msg_free(m);
-        if (m == NULL && now_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
+        if (m == NULL && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
             fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
                     b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
             b->answered = true; /* nobody to answer */
@@ -1267,7 +1257,7 @@ static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
             b->p.name, b->n_files, b->uploaded, atomic_load(&b->scanned), atomic_load(&b->cached),
             ps.checked, ps.cached, atomic_load(&c->on_workers), atomic_load(&c->here),
             ps.whole ? ", whole run from the cache" : "",
-            (unsigned long long)(now_ms() - b->started));
+            (unsigned long long)(clock_ms() - b->started));
     fflush(b->dm->log);
     report_destroy(&report);
 }
@@ -1332,7 +1322,7 @@ static void start_next(daemon_t *dm)
     } else {
         b->dm = dm;
         b->p = dm->queue[0];
-        b->started = now_ms();
+        b->started = clock_ms();
         buf_init(&b->out);
         atomic_init(&b->over, false);
         atomic_init(&b->scanned, 0);

@@ -23,6 +23,7 @@
 
 #include "coordinator/keys.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/hmap.h"
@@ -105,14 +106,6 @@ struct dispatch {
     void *done_ctx;
     size_t finished; /* jobs finished during this poll */
 };
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- queues ---------------------------------------------------------------------------- */
 
@@ -969,7 +962,7 @@ bool dispatch_cancel(dispatch_t *d, uint64_t id)
 /* Handles what is ready: messages (a burst), timers, sends. */
 static st_rc_t work(dispatch_t *d, st_err_t *err)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
     int r = 1;
 
     while (d->zap != NULL && serve_zap(d))
@@ -986,7 +979,7 @@ static st_rc_t work(dispatch_t *d, st_err_t *err)
 st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void *ctx,
                       st_err_t *err)
 {
-    uint64_t start = now_ms();
+    uint64_t start = clock_ms();
     st_rc_t rc;
 
     d->done = done;
@@ -1004,7 +997,7 @@ st_rc_t dispatch_poll(dispatch_t *d, int timeout_ms, dispatch_done_fn done, void
 
         if ((rc = work(d, err)) != ST_OK || d->finished > 0)
             break;
-        elapsed = now_ms() - start;
+        elapsed = clock_ms() - start;
         if (timeout_ms >= 0 && elapsed >= (uint64_t)timeout_ms)
             break;
         if (timeout_ms >= 0 && (uint64_t)timeout_ms - elapsed < (uint64_t)wait)

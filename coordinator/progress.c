@@ -2,6 +2,7 @@
 #include "coordinator/progress.h"
 
 #include "common/alloc.h"
+#include "common/clock.h"
 
 #include <pthread.h>
 #include <stdarg.h>
@@ -157,16 +158,9 @@ void progress_clear(progress_t *self)
 /* Waits until ms from now or a stop; true when stopped. */
 static bool wait_ms(progress_t *self, unsigned ms)
 {
-    struct timespec until;
+    struct timespec until = clock_deadline(CLOCK_REALTIME, ms);
     bool stop;
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&self->lock);
     while (!self->stop)
         if (pthread_cond_timedwait(&self->cond, &self->lock, &until) != 0)

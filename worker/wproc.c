@@ -9,6 +9,7 @@
  * older epoch are dropped, since the coordinator has given them to others. */
 #include "worker/wproc.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -101,14 +102,6 @@ typedef struct {
     char why[192];                  /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void batch_unref(wbatch_t *b)
 {
@@ -214,7 +207,7 @@ static wres_t *run_one(wproc_t *w, wthread_t *t, const wjob_t *j)
 static bool flush_due(const wproc_t *w)
 {
     return w->n_todo < 2 * (size_t)w->threads || w->n_done >= WPROC_COALESCE_RESULTS ||
-           now_ms() - w->done_ms >= WPROC_COALESCE_MS;
+           clock_ms() - w->done_ms >= WPROC_COALESCE_MS;
 }
 
 static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
@@ -228,7 +221,7 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     atomic_store(&t->job_id, j->job.id);
     atomic_store(&t->job_kind, j->job.kind);
     atomic_store(&t->job_len, j->job.input.len);
-    atomic_store(&t->since, now_ms());
+    atomic_store(&t->since, clock_ms());
     if (input_has(j, w->opts->hang_on)) {
         hang(w); /* the test hook: this job never ends */
         r = NULL;
@@ -247,7 +240,7 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     r->next = w->done;
     w->done = r;
     if (w->n_done++ == 0)
-        w->done_ms = now_ms();
+        w->done_ms = clock_ms();
     /* a result held back without a wake is sent by the main thread's
      * WPROC_HOLD_MAX_MS timer at the latest */
     wake = flush_due(w);
@@ -314,7 +307,7 @@ static bool send_out(wproc_t *w)
 {
     if (zmq_send(w->sock, w->out.data, w->out.len, ZMQ_DONTWAIT) < 0)
         return false;
-    w->last_send = now_ms();
+    w->last_send = clock_ms();
     return true;
 }
 
@@ -358,7 +351,7 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
     if (proto_encode_hello(&w->out, &h) != ST_OK)
         return st_fail(err, ST_ENOMEM, "out of memory for HELLO");
     send_out(w); /* if it cannot go, no answer comes and the timeout reconnects */
-    w->last_recv = now_ms();
+    w->last_recv = clock_ms();
     w->greeted = false;
     return ST_OK;
 }
@@ -490,7 +483,7 @@ typedef enum { MSG_NONE, MSG_OK, MSG_RECONNECT, MSG_REFUSED, MSG_FAILED } msg_ou
 /* Handles a decoded message. */
 static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_t *err)
 {
-    w->last_recv = now_ms();
+    w->last_recv = clock_ms();
     if (!w->greeted && m->type != PROTO_REFUSED && m->type != PROTO_BYE) {
         w->greeted = true;
         say(w, "working for the coordinator at %s with %u threads", w->opts->connect, w->threads);
@@ -578,7 +571,7 @@ static void check_stuck(wproc_t *w, uint64_t now)
 /* Heartbeat due, or the coordinator silent too long (MSG_RECONNECT). */
 static msg_outcome_t timers(wproc_t *w)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_ms();
 
     check_stuck(w, now);
     if (now - w->last_recv > w->opts->timeout_ms)
@@ -610,7 +603,7 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
 
         pthread_mutex_lock(&w->lock);
         if (w->done != NULL) { /* results held back (flush_due) go soon */
-            uint64_t age = now_ms() - w->done_ms;
+            uint64_t age = clock_ms() - w->done_ms;
             wait_ms = age >= WPROC_HOLD_MAX_MS ? 0 : (long)(WPROC_HOLD_MAX_MS - age);
         } else if (w->n_todo > 0 || w->n_running > 0) { /* one may be held any time */
             wait_ms = WPROC_HOLD_MAX_MS;
@@ -670,15 +663,8 @@ static st_rc_t start_threads(wproc_t *w, wthread_t *ts, unsigned n, st_err_t *er
  * running (a stuck job). */
 static bool join_within(wthread_t *t, unsigned ms)
 {
-    struct timespec until;
+    struct timespec until = clock_deadline(CLOCK_REALTIME, ms);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     return pthread_timedjoin_np(t->tid, NULL, &until) == 0;
 }
 
