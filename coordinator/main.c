@@ -541,9 +541,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
         explain_dispatch(stderr, &sc);
         explain_memory(stderr, sc.used_remote ? &sc.rstats : NULL);
     }
-    /* a file not checked because its job was lost is an internal error,
-     * in whichever process the job ran (exec_run reports its own) */
-    if (pstats.failed > 0 || sc.rstats.failed > 0)
+    if (pstats.failed > 0)
         failed = true;
     project_destroy(&project);
     st_free(paths);

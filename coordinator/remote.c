@@ -1009,6 +1009,8 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     run.stats->restarts = self->restarts;
     st_free(run.jobs);
     arena_destroy(&run.a);
+    if (run.rc == ST_OK && run.stats->failed > 0) /* as exec_run: named by their E902s */
+        run.rc = st_fail(&run.err, ST_EINTERNAL, "%zu scan jobs failed", run.stats->failed);
     if (run.rc != ST_OK && err != NULL)
         *err = run.err;
     return run.rc;

@@ -180,8 +180,10 @@ void remote_orphan_cleanup(const char *endpoint);
 
 /* Scans the files with the given ids (ids index files[] by exec_file_t id;
  * files[i].id == i) with scan options sopts, through cache (NULL: none),
- * delivering every result to sink as exec_run would. ST_OK, or the sink's
- * error; a file that cannot be read gets its E902. */
+ * delivering every result to sink as exec_run would. ST_OK; the sink's
+ * error; or, as exec_run, ST_EINTERNAL when a job failed (lost with its
+ * workers: its file got an internal-error E902). A file that cannot be
+ * read gets its E902. */
 st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids, size_t n,
                     const scan_opts_t *sopts, cas_t *cache, exec_sink_fn sink, void *sink_ctx,
                     remote_stats_t *stats, st_err_t *err);
