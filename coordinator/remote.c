@@ -853,14 +853,12 @@ static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *conf
     scanner_destroy(&scanner);
 }
 
-/* The files larger_first sorts by (qsort has no context argument); set by
- * remote_scan, which runs on one thread at a time. */
-static const exec_file_t *sort_files;
-
-static int larger_first(const void *a, const void *b)
+/* Larger files first (qsort_r, ctx: the exec_file_t array the ids index). */
+static int larger_first(const void *a, const void *b, void *ctx)
 {
+    const exec_file_t *files = ctx;
     const rjob_t *x = a, *y = b;
-    uint64_t sx = sort_files[x->id].size, sy = sort_files[y->id].size;
+    uint64_t sx = files[x->id].size, sy = files[y->id].size;
 
     if (sx != sy)
         return sx > sy ? -1 : 1;
@@ -923,8 +921,7 @@ st_rc_t remote_scan(remote_t *self, const exec_file_t *files, const size_t *ids,
     early_out = arena_new(REMOTE_ARENA_CHUNK);
     /* the largest first: the last jobs are small, so the threads (and the
      * workers) finish together */
-    sort_files = files;
-    qsort(run.jobs, n, sizeof *run.jobs, larger_first);
+    qsort_r(run.jobs, n, sizeof *run.jobs, larger_first, (void *)files);
     buf_init(&b);
     while (run.finished < n) {
         dispatch_stats_t ds;
