@@ -696,6 +696,18 @@ static int cmd_cache(int argc, char **argv)
     return cachecmd_run(argc - 1, argv + 1, stdout, stderr);
 }
 
+/* SIGTERM and SIGINT call fn (which asks the long-running command to
+ * stop); a peer gone from a socket is an error code, not SIGPIPE. */
+static void on_stop_signals(void (*fn)(int))
+{
+    struct sigaction sa = {.sa_handler = fn};
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 static void on_stop_signal(int sig)
 {
     (void)sig;
@@ -760,7 +772,6 @@ static bool parent_is_gone(long parent_pid)
  * worker (a poison pill), of the second hangs (a stuck job). */
 static int cmd_worker(int argc, char **argv)
 {
-    struct sigaction sa = {.sa_handler = on_stop_signal};
     cli_worker_t cfg;
     st_err_t err = {0};
     wproc_opts_t opts;
@@ -773,10 +784,7 @@ static int cmd_worker(int argc, char **argv)
         fputs(cli_worker_usage(), stdout);
         return EXIT_CLEAN;
     }
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    on_stop_signals(on_stop_signal);
     /* A worker that strata check started on this host ends with it, even
      * when check is killed (SIGHUP on the parent's death; and if the
      * parent is already gone, now), and then removes its socket directory. */
@@ -839,7 +847,6 @@ static void on_coordinator_signal(int sig)
  * cannot start. */
 static int cmd_coordinator(int argc, char **argv)
 {
-    struct sigaction sa = {.sa_handler = on_coordinator_signal};
     cli_coordinator_t cfg;
     daemon_opts_t opts;
     st_err_t err = {0};
@@ -852,10 +859,7 @@ static int cmd_coordinator(int argc, char **argv)
         fputs(cli_coordinator_usage(), stdout);
         return EXIT_CLEAN;
     }
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    on_stop_signals(on_coordinator_signal);
     opts = (daemon_opts_t){.bind = cfg.bind,
                            .workers_bind = cfg.workers_bind,
                            .cache_dir = cfg.cache_dir,
