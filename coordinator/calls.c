@@ -43,8 +43,11 @@ struct calls {
     int wake;
     pthread_mutex_t lock;
     pthread_cond_t cond;
+    pthread_cond_t local_cond; /* a local check ended (calls_check) */
+    unsigned local_max;
     /* under lock */
-    call_t *head, *tail; /* queued, not sent */
+    unsigned local_running; /* check jobs calls_check runs here now */
+    call_t *head, *tail;    /* queued, not sent */
     size_t n_queued;
     call_t *sent;  /* in the dispatcher (a list, for giving them all back) */
     hmap_t *by_id; /* dispatcher id -> call_t * of those */
@@ -79,8 +82,17 @@ calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
         st_fail(err, ST_ENOMEM, "out of memory for a condition variable");
         return NULL;
     }
+    if (pthread_cond_init(&self->local_cond, NULL) != 0) {
+        pthread_cond_destroy(&self->cond);
+        pthread_mutex_destroy(&self->lock);
+        hmap_destroy(&self->by_id);
+        st_free(self);
+        st_fail(err, ST_ENOMEM, "out of memory for a condition variable");
+        return NULL;
+    }
     if ((self->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
         int e = errno;
+        pthread_cond_destroy(&self->local_cond);
         pthread_cond_destroy(&self->cond);
         pthread_mutex_destroy(&self->lock);
         hmap_destroy(&self->by_id);
@@ -91,6 +103,7 @@ calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
     self->d = d;
     self->grace_ms = opts != NULL && opts->grace_ms != 0 ? opts->grace_ms : CALLS_GRACE_MS;
     self->first_id = opts != NULL && opts->first_id != 0 ? opts->first_id : CALLS_FIRST_ID;
+    self->local_max = opts != NULL ? opts->local_max : 0;
     self->next_id = self->first_id;
     self->last_worker_ms = clock_ms();
     dispatch_set_wake_fd(d, self->wake);
@@ -330,20 +343,48 @@ calls_status_t calls_run(calls_t *self, uint32_t kind, span_t input, arena_t *a,
     return status;
 }
 
-st_rc_t calls_run_check(void *calls, span_t input, arena_t *a, span_t *out, st_err_t *err)
+/* check_run here, at most local_max at once over all callers. */
+static st_rc_t check_here(calls_t *self, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    st_rc_t rc;
+
+    pthread_mutex_lock(&self->lock);
+    while (self->local_max != 0 && self->local_running >= self->local_max)
+        pthread_cond_wait(&self->local_cond, &self->lock);
+    self->local_running++;
+    pthread_mutex_unlock(&self->lock);
+    rc = check_run(input, a, out, err); /* pure: the same bytes here */
+    pthread_mutex_lock(&self->lock);
+    self->local_running--;
+    pthread_cond_signal(&self->local_cond);
+    pthread_mutex_unlock(&self->lock);
+    return rc;
+}
+
+st_rc_t calls_check(calls_t *self, calls_tally_t *tally, span_t input, arena_t *a, span_t *out,
+                    st_err_t *err)
 {
     st_err_t e = {0};
 
-    switch (calls_run(calls, JOBS_CHECK, input, a, out, &e)) {
+    switch (calls_run(self, JOBS_CHECK, input, a, out, &e)) {
     case CALLS_OK:
+        if (tally != NULL)
+            atomic_fetch_add(&tally->on_workers, 1);
         return ST_OK;
     case CALLS_RUN_HERE:
-        return check_run(input, a, out, err); /* pure: the same bytes here */
+        if (tally != NULL)
+            atomic_fetch_add(&tally->here, 1);
+        return check_here(self, input, a, out, err);
     default:
         if (err != NULL)
             *err = e;
         return e.code != ST_OK ? e.code : ST_EINTERNAL;
     }
+}
+
+st_rc_t calls_run_check(void *calls, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    return calls_check(calls, NULL, input, a, out, err);
 }
 
 /* ---- the driving thread ----------------------------------------------------------- */
@@ -511,6 +552,7 @@ void calls_destroy(calls_t **self_p)
     dispatch_set_wake_fd(self->d, -1);
     close(self->wake);
     hmap_destroy(&self->by_id);
+    pthread_cond_destroy(&self->local_cond);
     pthread_cond_destroy(&self->cond);
     pthread_mutex_destroy(&self->lock);
     st_free(self);

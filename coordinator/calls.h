@@ -33,15 +33,23 @@
 #include "common/status.h"
 #include "coordinator/dispatch.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 typedef struct calls calls_t;
 
 typedef struct {
-    unsigned grace_ms; /* no worker connected this long: jobs are given back; 0: 1500 */
-    uint64_t first_id; /* the first dispatcher id used; 0: 1 << 48 */
+    unsigned grace_ms;  /* no worker connected this long: jobs are given back; 0: 1500 */
+    uint64_t first_id;  /* the first dispatcher id used; 0: 1 << 48 */
+    unsigned local_max; /* check jobs given back that calls_check runs at once in
+                           the callers' threads, over all callers; 0: no bound */
 } calls_opts_t;
+
+/* Where calls_check ran its jobs, for a caller's own count. */
+typedef struct {
+    atomic_size_t on_workers, here;
+} calls_tally_t;
 
 typedef enum {
     CALLS_OK = 0,       /* ran on a worker: result is its result document */
@@ -86,10 +94,16 @@ st_rc_t calls_submit(calls_t *self, uint32_t kind, span_t input, calls_done_fn d
 calls_status_t calls_run(calls_t *self, uint32_t kind, span_t input, arena_t *a, span_t *out,
                          st_err_t *err);
 
-/* project_opts_t.run_check over calls (ctx is the calls_t): a check job
- * (JOBS_CHECK) through calls_run; given back, it runs here (check_run:
- * the same bytes). ST_EINTERNAL for a job that failed or was lost on the
- * workers, ST_EIO after calls_shutdown. Any thread but the driving one. */
+/* A check job (JOBS_CHECK) through calls_run; given back, it runs here
+ * (check_run: the same bytes), at most opts.local_max at once. Counted in
+ * *tally (NULL: not counted). ST_EINTERNAL for a job that failed or was
+ * lost on the workers, ST_EIO after calls_shutdown. Any thread but the
+ * driving one. */
+st_rc_t calls_check(calls_t *self, calls_tally_t *tally, span_t input, arena_t *a, span_t *out,
+                    st_err_t *err);
+
+/* project_opts_t.run_check over calls (ctx is the calls_t): calls_check
+ * without a tally. */
 st_rc_t calls_run_check(void *calls, span_t input, arena_t *a, span_t *out, st_err_t *err);
 
 /* The driving thread's turn: queued jobs go to the dispatcher (or are

@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +189,6 @@ struct daemon {
     const char **allow_ptrs;
     size_t n_allow;
     unsigned jobs;
-    sem_t local;             /* check jobs run in this process at once (run_check) */
     uint64_t pump_warned_ms; /* the last warning of a failed calls_pump */
     atomic_bool stopping;
     pthread_mutex_t lock;
@@ -1059,37 +1057,16 @@ static void batch_scan(batch_t *b)
 
 typedef struct {
     calls_t *calls;
-    sem_t *local;                   /* the daemon's: check jobs run here at once, at most --jobs */
-    atomic_size_t on_workers, here; /* check jobs that ran there, here */
+    calls_tally_t tally; /* check jobs that ran on workers, here */
 } check_ctx_t;
 
-/* The project's run_check: a check job on the workers, or here when there
- * is none (for the grace period) or it is too large to send. */
+/* project_opts_t.run_check: through the calls, counted for the batch's log
+ * line; given back, here, at most --jobs at once over all batches. */
 static st_rc_t run_check(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
 {
     check_ctx_t *c = ctx;
-    st_err_t e = {0};
 
-    switch (calls_run(c->calls, JOBS_CHECK, input, a, out, &e)) {
-    case CALLS_OK:
-        atomic_fetch_add(&c->on_workers, 1);
-        return ST_OK;
-    case CALLS_RUN_HERE: {
-        /* a batch has 4 threads per CPU, for waiting on workers; without
-         * workers, the batches together run at most --jobs checks here */
-        st_rc_t rc;
-        atomic_fetch_add(&c->here, 1);
-        while (sem_wait(c->local) != 0 && errno == EINTR)
-            ;
-        rc = check_run(input, a, out, err); /* pure: the same bytes here */
-        sem_post(c->local);
-        return rc;
-    }
-    default:
-        if (err != NULL)
-            *err = e;
-        return e.code != ST_OK ? e.code : ST_EINTERNAL;
-    }
+    return calls_check(c->calls, &c->tally, input, a, out, err);
 }
 
 /* Paths sorted, for finding a report path's index. */
@@ -1255,7 +1232,7 @@ static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
             "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
             "cached, %zu checks (%zu cached, %zu on workers, %zu here)%s, %llu ms\n",
             b->p.name, b->n_files, b->uploaded, atomic_load(&b->scanned), atomic_load(&b->cached),
-            ps.checked, ps.cached, atomic_load(&c->on_workers), atomic_load(&c->here),
+            ps.checked, ps.cached, atomic_load(&c->tally.on_workers), atomic_load(&c->tally.here),
             ps.whole ? ", whole run from the cache" : "",
             (unsigned long long)(clock_ms() - b->started));
     fflush(b->dm->log);
@@ -1267,11 +1244,11 @@ static void *batch_main(void *arg)
 {
     batch_t *b = arg;
     daemon_t *dm = b->dm;
-    check_ctx_t c = {.calls = dm->calls, .local = &dm->local};
+    check_ctx_t c = {.calls = dm->calls};
     project_opts_t popts;
 
-    atomic_init(&c.on_workers, 0);
-    atomic_init(&c.here, 0);
+    atomic_init(&c.tally.on_workers, 0);
+    atomic_init(&c.tally.here, 0);
     if (!batch_load(b))
         goto out;
     popts = batch_popts(b, &c);
@@ -1482,7 +1459,6 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        "(--workers-bind), or pass --insecure",
                        wep);
     dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
-    sem_init(&dm.local, 0, dm.jobs);
     buf_init(&dm.out);
     atomic_init(&dm.stopping, false);
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
@@ -1504,7 +1480,9 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
         goto out;
     }
-    if ((dm.calls = calls_new(dm.d, &(calls_opts_t){.grace_ms = opts->grace_ms}, err)) == NULL) {
+    if ((dm.calls =
+             calls_new(dm.d, &(calls_opts_t){.grace_ms = opts->grace_ms, .local_max = dm.jobs},
+                       err)) == NULL) {
         rc = err != NULL && err->code != ST_OK ? err->code : ST_EIO;
         goto out;
     }
@@ -1527,7 +1505,6 @@ out:
         st_free(dm.queue[i].submit);
     }
     calls_destroy(&dm.calls);
-    sem_destroy(&dm.local);
     dispatch_destroy(&dm.d);
     cas_close(&dm.cache);
     if (dm.cs != NULL) {

@@ -539,6 +539,12 @@ TEST(calls_without_workers_are_given_back_until_one_joins)
     CHECK(calls_run_check(calls, (span_t){check.data, check.len}, a, &out, &err) == ST_OK);
     CHECK(check_run((span_t){check.data, check.len}, a, &here, &err) == ST_OK);
     CHECK(out.len == here.len && out.len > 0 && memcmp(out.ptr, here.ptr, out.len) == 0);
+    /* calls_check counts where it ran */
+    calls_tally_t tally;
+    atomic_init(&tally.on_workers, 0);
+    atomic_init(&tally.here, 0);
+    CHECK(calls_check(calls, &tally, (span_t){check.data, check.len}, a, &out, &err) == ST_OK);
+    CHECK(atomic_load(&tally.here) == 1 && atomic_load(&tally.on_workers) == 0);
     /* a worker joins: jobs run there again */
     REQUIRE(fleet_start(&f, 1));
     end = now_s() + WAIT_S;
