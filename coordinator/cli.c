@@ -9,6 +9,7 @@
 #include "coordinator/cli.h"
 
 #include "common/alloc.h"
+#include "common/proto.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -868,7 +869,19 @@ static const char coordinator_usage[] =
     "  --job-timeout SECONDS a job a worker has not answered in this long is\n"
     "                        retried on another (3 retries, then an E902 on its\n"
     "                        file); default 120\n"
+    "  --max-client-batches N\n"
+    "                        batches one client (a key, or an address\n"
+    "                        without keys) may have queued or running\n"
+    "                        (default 4); more are refused with a message\n"
+    "  --max-client-bytes SIZE\n"
+    "                        bytes one client may have waiting here: its\n"
+    "                        queued submissions and the uploads not yet\n"
+    "                        stored (default 256M; K, M, G suffixes)\n"
+    "  --max-batch-files N   files in one submission (default 250000)\n"
     "  -h, --help            show this help and exit\n"
+    "\n"
+    "Bad messages are dropped and counted; the log names the peer of a few of\n"
+    "them (10 lines per peer a minute, 5 a second in all) and then the count.\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage error or cannot bind\n";
 
@@ -902,6 +915,28 @@ st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *ou
         }
         if (strcmp(arg, "--insecure") == 0) {
             c.insecure = true;
+            continue;
+        }
+        if ((v = cache_option(argc, argv, &i, "--max-client-bytes", &missing)) != NULL || missing) {
+            if (v == NULL || !cli_parse_bytes(v, &c.client_bytes) || c.client_bytes == 0)
+                return st_fail(err, ST_EINVAL,
+                               "option '--max-client-bytes' needs a size (bytes, or with K, "
+                               "M, G: 256M)");
+            continue;
+        }
+        if ((v = cache_option(argc, argv, &i, "--max-client-batches", &missing)) != NULL ||
+            missing || (v = cache_option(argc, argv, &i, "--max-batch-files", &missing)) != NULL ||
+            missing) {
+            bool batches = strncmp(arg, "--max-client-batches", 20) == 0;
+            size_t n;
+            if (v == NULL || !parse_size(v, batches ? 64 : PROTO_MAX_FILES, &n) || n == 0)
+                return st_fail(err, ST_EINVAL, "option '%s' needs a number 1..%u",
+                               batches ? "--max-client-batches" : "--max-batch-files",
+                               batches ? 64u : PROTO_MAX_FILES);
+            if (batches)
+                c.client_batches = (unsigned)n;
+            else
+                c.batch_files = (unsigned)n;
             continue;
         }
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {

@@ -27,9 +27,11 @@
 #include "common/cas/cas.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "common/ratelog.h"
 #include "coordinator/calls.h"
 #include "coordinator/cli.h"
 #include "coordinator/dispatch.h"
+#include "coordinator/frames.h"
 #include "coordinator/keys.h"
 #include "coordinator/project.h"
 #include "coordinator/report.h"
@@ -53,7 +55,15 @@
 #define DAEMON_WINDOW 256           /* a batch's scan jobs submitted and not finished */
 #define DAEMON_MAX_ACTIVE 4         /* batches served at once; the others wait */
 #define DAEMON_MAX_QUEUE 64         /* batches waiting; more are refused */
-#define DAEMON_MAX_IDENT 256
+#define DAEMON_MAX_QUEUE_BYTES ((size_t)1 << 30) /* SUBMITs waiting, all clients */
+#define DAEMON_CLIENT_BATCHES 4u                 /* defaults of the per-client caps */
+#define DAEMON_CLIENT_BYTES ((uint64_t)256 << 20)
+#define DAEMON_BATCH_FILES 250000u
+#define DAEMON_RCVHWM 16            /* messages queued per client connection */
+#define DAEMON_HANDSHAKE_MS 10000   /* a connection must finish its handshake in this */
+#define DAEMON_HELD_REPORT_MS 10000 /* "N more not logged" at most this often */
+#define DAEMON_STOP_MS 1500         /* batches still running then are left behind */
+#define DAEMON_MAX_IDENT FRAMES_MAX_IDENT
 #define DAEMON_ARENA_CHUNK (1u << 20)
 #define DAEMON_WAIT_MS 200 /* a batch thread looks at the stop flag this often */
 
@@ -103,9 +113,16 @@ typedef struct {
     size_t len;
 } ident_t;
 
+/* A client's name for its caps: "key Z85" or its address ("local" for
+ * ipc). */
+typedef struct {
+    char s[64];
+} peer_t;
+
 /* A batch waiting its turn: who sent it, and its SUBMIT (a copy). */
 typedef struct {
     ident_t who;
+    peer_t peer;
     char name[96];
     uint8_t *submit;
     size_t len;
@@ -145,8 +162,13 @@ typedef struct {
     pthread_cond_t cond; /* with dm->lock: something in the inbox, a call ended, stop */
     /* under dm->lock */
     msg_t *uploads, *results;
-    size_t inflight; /* scan calls not ended */
-    bool accepting;  /* waiting for uploads */
+    size_t inflight;    /* scan calls not ended */
+    bool accepting;     /* waiting for uploads */
+    size_t inbox_bytes; /* of the uploads in the inbox */
+    bool over_cap;      /* an upload went over the client's cap: refused */
+    /* set by the main thread: the client is gone (a message found no
+       connection to it); read by the batch thread */
+    atomic_bool gone;
     /* read by the main thread for PROGRESS */
     atomic_size_t scanned, cached;
     progress_t *progress; /* counts only: the check jobs done, for PROGRESS */
@@ -190,12 +212,18 @@ struct daemon {
     size_t n_allow;
     unsigned jobs;
     uint64_t pump_warned_ms; /* the last warning of a failed calls_pump */
+    ratelog_t *rl;           /* lines about dropped and refused messages */
+    size_t dropped;          /* malformed or unexpected messages dropped */
+    size_t refused;          /* SUBMITs and UPLOADs refused over a cap */
+    size_t client_batches, batch_files;
+    uint64_t client_bytes;
     atomic_bool stopping;
     pthread_mutex_t lock;
     msg_t *outbox, *outbox_tail; /* under lock: to send, in order */
     /* the main thread's */
     pending_t queue[DAEMON_MAX_QUEUE];
     size_t n_queue;
+    size_t queue_bytes; /* of the SUBMITs in queue */
     batch_t *active[DAEMON_MAX_ACTIVE];
     size_t n_active;
     uint64_t last_progress;
@@ -228,18 +256,50 @@ static bool same_ident(const ident_t *a, const ident_t *b)
     return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
 }
 
-static void send_to(daemon_t *dm, const ident_t *who, const uint8_t *data, size_t len)
+/* Forgets a client that is gone: its queued batches are dropped, its
+ * running ones told (a batch waiting for its uploads ends at once). */
+static void client_gone(daemon_t *dm, const ident_t *who)
 {
-    if (zmq_send(dm->cs, who->id, who->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return; /* gone (ROUTER_MANDATORY): nothing to do */
-    zmq_send(dm->cs, data, len, ZMQ_DONTWAIT);
+    for (size_t i = 0; i < dm->n_queue;) {
+        if (!same_ident(&dm->queue[i].who, who)) {
+            i++;
+            continue;
+        }
+        fprintf(dm->log, "strata coordinator: %s: client gone; its queued batch dropped\n",
+                dm->queue[i].name);
+        dm->queue_bytes -= dm->queue[i].len;
+        st_free(dm->queue[i].submit);
+        memmove(dm->queue + i, dm->queue + i + 1, (dm->n_queue - i - 1) * sizeof *dm->queue);
+        dm->n_queue--;
+    }
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active; i++) {
+        batch_t *b = dm->active[i];
+        if (same_ident(&b->p.who, who) && !atomic_load(&b->gone)) {
+            atomic_store(&b->gone, true);
+            pthread_cond_signal(&b->cond);
+        }
+    }
+    pthread_mutex_unlock(&dm->lock);
 }
 
-static void send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
+/* Sends one message to a client without waiting; false when the client
+ * is gone (no connection has its routing id: ROUTER_MANDATORY). A client
+ * whose queue is full (it stopped reading) just misses the message. */
+static bool send_to(daemon_t *dm, const ident_t *who, const uint8_t *data, size_t len)
+{
+    if (zmq_send(dm->cs, who->id, who->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return zmq_errno() != EHOSTUNREACH;
+    zmq_send(dm->cs, data, len, ZMQ_DONTWAIT);
+    return true;
+}
+
+static bool send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
 {
     buf_reset(&dm->out);
-    if (proto_encode_progress(&dm->out, p) == ST_OK)
-        send_to(dm, who, dm->out.data, dm->out.len);
+    if (proto_encode_progress(&dm->out, p) != ST_OK)
+        return true;
+    return send_to(dm, who, dm->out.data, dm->out.len);
 }
 
 /* An error DONE into b (reset first). */
@@ -273,7 +333,8 @@ static void flush_outbox(daemon_t *dm)
     dm->outbox = dm->outbox_tail = NULL;
     pthread_mutex_unlock(&dm->lock);
     for (msg_t *k = m; k != NULL; k = k->next)
-        send_to(dm, &k->who, k->data, k->len);
+        if (!send_to(dm, &k->who, k->data, k->len))
+            client_gone(dm, &k->who);
     msg_free(m);
 }
 
@@ -284,11 +345,14 @@ static size_t workers_now(daemon_t *dm)
     return ds.workers;
 }
 
-/* PROGRESS to the batches' clients and the queued ones, when due. */
+/* PROGRESS to the batches' clients and the queued ones, when due; the
+ * clients found gone are forgotten after. */
 static void heartbeats(daemon_t *dm)
 {
     uint64_t now = clock_ms();
     proto_progress_t p = {.workers = workers_now(dm)};
+    ident_t gone[DAEMON_MAX_ACTIVE + DAEMON_MAX_QUEUE];
+    size_t n_gone = 0;
 
     if (now - dm->last_progress < DAEMON_PROGRESS_MS)
         return;
@@ -298,43 +362,126 @@ static void heartbeats(daemon_t *dm)
         p.scanned = atomic_load(&b->scanned);
         p.cached = atomic_load(&b->cached);
         p.checked = progress_get(b->progress, PROGRESS_CHECKED);
-        send_progress(dm, &b->p.who, &p);
+        if (!send_progress(dm, &b->p.who, &p))
+            gone[n_gone++] = b->p.who;
     }
     for (size_t i = 0; i < dm->n_queue; i++) {
         p.scanned = p.cached = p.checked = 0;
         p.queued = i + 1;
-        send_progress(dm, &dm->queue[i].who, &p);
+        if (!send_progress(dm, &dm->queue[i].who, &p))
+            gone[n_gone++] = dm->queue[i].who;
     }
+    for (size_t i = 0; i < n_gone; i++)
+        client_gone(dm, &gone[i]);
 }
 
-/* The name of a client for the log: its address, or "local" for ipc. */
-static void client_name(zmq_msg_t *m, char *out, size_t cap)
+/* The name of a client for the log (its address, or "local" for ipc, and
+ * its key), and the peer its caps are counted under: its key, else its
+ * address without the port. */
+static void client_name(zmq_msg_t *m, char *out, size_t cap, peer_t *peer)
 {
     const char *addr = zmq_msg_gets(m, "Peer-Address");
     const char *user = zmq_msg_gets(m, "User-Id");
+    bool has_addr = addr != NULL && addr[0] != '\0', has_user = user != NULL && user[0] != '\0';
 
-    snprintf(out, cap, "%s%s%.16s", addr != NULL && addr[0] != '\0' ? addr : "local",
-             user != NULL && user[0] != '\0' ? " key " : "", user != NULL ? user : "");
+    snprintf(out, cap, "%s%s%.16s", has_addr ? addr : "local", has_user ? " key " : "",
+             has_user ? user : "");
+    if (has_user)
+        snprintf(peer->s, sizeof peer->s, "key %.40s", user);
+    else
+        snprintf(peer->s, sizeof peer->s, "%.60s", has_addr ? addr : "local");
 }
 
-static void queue_submit(daemon_t *dm, const ident_t *who, const char *name, const uint8_t *data,
-                         size_t len)
+/* Logs a dropped or refused message from a client, within the caps. */
+static void log_peer(daemon_t *dm, const peer_t *peer, const char *name, const char *what,
+                     const char *why)
 {
-    pending_t *p = dm->n_queue < DAEMON_MAX_QUEUE ? &dm->queue[dm->n_queue] : NULL;
+    if (dm->rl == NULL || ratelog_allow(dm->rl, peer->s, clock_ms()))
+        fprintf(dm->log, "strata coordinator: %s: %s: %s\n", name, what, why);
+}
 
-    if (p == NULL) {
-        send_error_done(dm, who, "the coordinator's queue is full; try again later");
+/* What a client has waiting here, over the queue and the running batches:
+ * batches and bytes (queued SUBMITs, uploads in the inboxes). */
+static void client_load(daemon_t *dm, const peer_t *peer, size_t *batches, uint64_t *bytes)
+{
+    *batches = 0;
+    *bytes = 0;
+    for (size_t i = 0; i < dm->n_queue; i++) {
+        if (strcmp(dm->queue[i].peer.s, peer->s) == 0) {
+            (*batches)++;
+            *bytes += dm->queue[i].len;
+        }
+    }
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active; i++) {
+        if (strcmp(dm->active[i]->p.peer.s, peer->s) == 0) {
+            (*batches)++;
+            *bytes += dm->active[i]->inbox_bytes;
+        }
+    }
+    pthread_mutex_unlock(&dm->lock);
+}
+
+/* Why a SUBMIT of files files and len bytes from peer cannot be queued;
+ * NULL when it can. */
+static const char *submit_refusal(daemon_t *dm, const peer_t *peer, size_t files, size_t len,
+                                  char *why, size_t cap)
+{
+    size_t batches;
+    uint64_t bytes;
+
+    if (files > dm->batch_files) {
+        snprintf(why, cap,
+                 "%zu files in one submission, over the coordinator's limit of %zu "
+                 "(--max-batch-files); submit them in parts",
+                 files, dm->batch_files);
+        return why;
+    }
+    client_load(dm, peer, &batches, &bytes);
+    if (batches >= dm->client_batches) {
+        snprintf(why, cap,
+                 "this client has %zu batches queued or running, the coordinator's limit "
+                 "(--max-client-batches); submit again when one is done",
+                 batches);
+        return why;
+    }
+    if (bytes + len > dm->client_bytes) {
+        snprintf(why, cap,
+                 "this client would have %llu bytes waiting at the coordinator, over its "
+                 "limit of %llu (--max-client-bytes); submit again when a batch is done",
+                 (unsigned long long)(bytes + len), (unsigned long long)dm->client_bytes);
+        return why;
+    }
+    if (dm->n_queue >= DAEMON_MAX_QUEUE || dm->queue_bytes + len > DAEMON_MAX_QUEUE_BYTES)
+        return "the coordinator's queue is full; try again later";
+    return NULL;
+}
+
+static void queue_submit(daemon_t *dm, const ident_t *who, const peer_t *peer, const char *name,
+                         const proto_msg_t *m, zmq_msg_t *body)
+{
+    size_t len = zmq_msg_size(body);
+    char why[256];
+    const char *refusal = submit_refusal(dm, peer, m->count, len, why, sizeof why);
+    pending_t *p = &dm->queue[dm->n_queue];
+
+    if (refusal != NULL) {
+        dm->refused++;
+        log_peer(dm, peer, name, "batch refused", refusal);
+        send_error_done(dm, who, refusal);
         return;
     }
     if ((p->submit = st_malloc(len == 0 ? 1 : len)) == NULL) {
         send_error_done(dm, who, "the coordinator is out of memory");
         return;
     }
-    memcpy(p->submit, data, len);
+    memcpy(p->submit, zmq_msg_data(body), len);
     p->len = len;
     p->who = *who;
+    p->peer = *peer;
     snprintf(p->name, sizeof p->name, "%s", name);
     dm->n_queue++;
+    dm->queue_bytes += len;
     if (dm->n_active >= DAEMON_MAX_ACTIVE || dm->n_queue > 1) {
         proto_progress_t pr = {.queued = dm->n_queue, .workers = workers_now(dm)};
         send_progress(dm, who, &pr);
@@ -342,12 +489,37 @@ static void queue_submit(daemon_t *dm, const ident_t *who, const char *name, con
 }
 
 /* An UPLOAD to the inbox of the client's batch that waits for blobs
- * (moved out of body); dropped when there is none. */
-static void route_upload(daemon_t *dm, const ident_t *who, zmq_msg_t *body)
+ * (moved out of body). Dropped when there is none; when it would take the
+ * client over its cap of bytes waiting here, the batch is refused. */
+static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, const char *name,
+                         zmq_msg_t *body)
 {
-    msg_t *m = st_calloc(1, sizeof *m);
-    zmq_msg_t *zm = st_malloc(sizeof *zm);
+    size_t len = zmq_msg_size(body), batches;
+    uint64_t bytes;
+    batch_t *to = NULL;
+    msg_t *m;
 
+    client_load(dm, peer, &batches, &bytes);
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active && to == NULL; i++)
+        if (dm->active[i]->accepting && same_ident(who, &dm->active[i]->p.who))
+            to = dm->active[i];
+    if (to != NULL && bytes + len > dm->client_bytes) {
+        to->over_cap = true; /* the batch thread answers why */
+        pthread_cond_signal(&to->cond);
+        to = NULL;
+        dm->refused++;
+    }
+    pthread_mutex_unlock(&dm->lock);
+    if (to == NULL) {
+        dm->dropped++;
+        log_peer(dm, peer, name, "upload dropped",
+                 bytes + len > dm->client_bytes ? "over the client's --max-client-bytes"
+                                                : "no batch of this client waits for one");
+        return;
+    }
+    m = st_calloc(1, sizeof *m);
+    zmq_msg_t *zm = st_malloc(sizeof *zm);
     if (m == NULL || zm == NULL) {
         st_free(m);
         st_free(zm);
@@ -356,12 +528,14 @@ static void route_upload(daemon_t *dm, const ident_t *who, zmq_msg_t *body)
     zmq_msg_init(zm);
     zmq_msg_move(zm, body);
     m->zm = zm;
+    m->len = len;
     pthread_mutex_lock(&dm->lock);
     for (size_t i = 0; i < dm->n_active && m != NULL; i++) {
         batch_t *b = dm->active[i];
-        if (b->accepting && same_ident(who, &b->p.who)) {
+        if (b == to && b->accepting) { /* still: only the main thread ends a batch */
             m->next = b->uploads;
             b->uploads = m;
+            b->inbox_bytes += len;
             m = NULL;
             pthread_cond_signal(&b->cond);
         }
@@ -371,58 +545,59 @@ static void route_upload(daemon_t *dm, const ident_t *who, zmq_msg_t *body)
 }
 
 /* One message from a client: SUBMIT is queued, UPLOAD goes to its batch,
- * anything else is dropped (and logged when malformed). */
-static void handle_client(daemon_t *dm)
+ * anything else is dropped, counted, and logged within the caps. False
+ * when there was none. */
+static bool handle_client(daemon_t *dm)
 {
-    zmq_msg_t idm, body;
+    frames_t f;
     ident_t who = {0};
     char name[96];
+    peer_t peer;
     proto_msg_t m;
     st_err_t err = {0};
-    int more;
+    const char *why = NULL;
 
-    zmq_msg_init(&idm);
-    if (zmq_msg_recv(&idm, dm->cs, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&idm);
-        return;
+    switch (frames_recv(dm->cs, &f, &why)) {
+    case FRAMES_OK:
+        break;
+    case FRAMES_MALFORMED:
+        dm->dropped++;
+        if (dm->rl == NULL || ratelog_allow(dm->rl, "(framing)", clock_ms()))
+            fprintf(dm->log, "strata coordinator: a client's message dropped: %s\n", why);
+        return true;
+    default:
+        return false;
     }
-    more = zmq_msg_more(&idm);
-    if (zmq_msg_size(&idm) <= DAEMON_MAX_IDENT) {
-        who.len = zmq_msg_size(&idm);
-        memcpy(who.id, zmq_msg_data(&idm), who.len);
+    who.len = zmq_msg_size(&f.ident);
+    memcpy(who.id, zmq_msg_data(&f.ident), who.len);
+    client_name(&f.body, name, sizeof name, &peer);
+    if (proto_decode_client(zmq_msg_data(&f.body), zmq_msg_size(&f.body), &m, &err) != ST_OK) {
+        dm->dropped++;
+        log_peer(dm, &peer, name, "malformed message dropped", err.msg);
+    } else if (m.type == PROTO_SUBMIT) {
+        queue_submit(dm, &who, &peer, name, &m, &f.body);
+    } else if (m.type == PROTO_UPLOAD) {
+        route_upload(dm, &who, &peer, name, &f.body);
+    } else {
+        dm->dropped++;
+        log_peer(dm, &peer, name, "message dropped",
+                 "a coordinator's message type, which clients do not send");
     }
-    zmq_msg_close(&idm);
-    if (!more)
-        return;
-    zmq_msg_init(&body);
-    if (zmq_msg_recv(&body, dm->cs, 0) < 0) {
-        zmq_msg_close(&body);
-        return;
-    }
-    while (zmq_msg_more(&body)) { /* extra frames: drain, drop the message */
-        zmq_msg_t extra;
-        zmq_msg_init(&extra);
-        zmq_msg_recv(&extra, dm->cs, 0);
-        zmq_msg_close(&extra);
-        who.len = 0;
-    }
-    client_name(&body, name, sizeof name);
-    const uint8_t *data = zmq_msg_data(&body);
-    size_t len = zmq_msg_size(&body);
-    if (who.len == 0) {
-        zmq_msg_close(&body);
-        return;
-    }
-    if (proto_decode_client(data, len, &m, &err) != ST_OK) {
-        fprintf(dm->log, "strata coordinator: %s: malformed message dropped: %s\n", name, err.msg);
-        zmq_msg_close(&body);
-        return;
-    }
-    if (m.type == PROTO_SUBMIT)
-        queue_submit(dm, &who, name, data, len);
-    else if (m.type == PROTO_UPLOAD)
-        route_upload(dm, &who, &body);
-    zmq_msg_close(&body);
+    frames_close(&f);
+    return true;
+}
+
+/* One line, now and then, for the lines held back by the caps. */
+static void report_held(daemon_t *dm)
+{
+    uint64_t total, held;
+
+    if (dm->rl != NULL &&
+        (held = ratelog_held(dm->rl, clock_ms(), DAEMON_HELD_REPORT_MS, &total)) > 0)
+        fprintf(dm->log,
+                "strata coordinator: %llu more dropped or refused messages not logged (%llu "
+                "since the start)\n",
+                (unsigned long long)held, (unsigned long long)total);
 }
 
 /* Works on the sockets for up to timeout_ms: the dispatcher (through the
@@ -447,15 +622,12 @@ static void service(daemon_t *dm, int timeout_ms)
         busy = false;
     }
     n = zmq_poll(&item, 1, busy ? 0 : timeout_ms);
-    for (int k = 0; n > 0 && (item.revents & ZMQ_POLLIN) && k < 256; k++) {
-        int events = 0;
-        size_t sz = sizeof events;
-        handle_client(dm);
-        if (zmq_getsockopt(dm->cs, ZMQ_EVENTS, &events, &sz) != 0 || !(events & ZMQ_POLLIN))
-            break;
-    }
+    /* a burst at most, then the rest of the loop: nothing read can block */
+    for (int k = 0; n > 0 && k < 256 && handle_client(dm); k++)
+        ;
     flush_outbox(dm);
     heartbeats(dm);
+    report_held(dm);
 }
 
 /* ---- a batch's messages (batch thread) -------------------------------------------- */
@@ -491,8 +663,15 @@ static void post_error_done(batch_t *b, const char *message)
         post(b);
 }
 
+/* Whether the batch's client is gone or over its cap: the wait for its
+ * uploads ends. Under dm->lock. */
+static bool client_out(batch_t *b)
+{
+    return b->over_cap || atomic_load(&b->gone);
+}
+
 /* Waits (up to DAEMON_WAIT_MS) for *list to hold something or the daemon
- * to stop, then takes the list. */
+ * to stop (or, for the uploads, client_out), then takes the list. */
 static msg_t *wait_take(batch_t *b, msg_t **list)
 {
     daemon_t *dm = b->dm;
@@ -500,7 +679,7 @@ static msg_t *wait_take(batch_t *b, msg_t **list)
     msg_t *m;
 
     pthread_mutex_lock(&dm->lock);
-    while (*list == NULL && !stopping(dm))
+    while (*list == NULL && !stopping(dm) && !(list == &b->uploads && client_out(b)))
         if (pthread_cond_timedwait(&b->cond, &dm->lock, &until) == ETIMEDOUT)
             break;
     m = *list;
@@ -735,19 +914,41 @@ static void on_upload(batch_t *b, zmq_msg_t *zm)
 }
 
 /* Takes the uploads until every needed blob is in; false when the client
- * fell silent (the batch is dropped), an upload was refused (b->rc) or
- * the daemon stops. */
+ * fell silent or is gone (the batch is dropped), an upload was refused
+ * (b->rc, also when over the client's cap) or the daemon stops. */
 static bool batch_uploads(batch_t *b)
 {
     daemon_t *dm = b->dm;
-    bool ok = true;
+    bool ok = true, over;
 
     b->last_upload = clock_ms();
     while (b->n_needed > 0 && b->rc == ST_OK && !stopping(dm)) {
         msg_t *m = wait_take(b, &b->uploads);
-        for (msg_t *k = m; k != NULL; k = k->next)
+        size_t taken = 0;
+        for (msg_t *k = m; k != NULL; k = k->next) {
             on_upload(b, k->zm);
+            taken += k->len;
+        }
         msg_free(m);
+        pthread_mutex_lock(&dm->lock);
+        b->inbox_bytes -= taken;
+        over = b->over_cap;
+        pthread_mutex_unlock(&dm->lock);
+        if (over) {
+            char message[200];
+            snprintf(message, sizeof message,
+                     "the uploads came faster than the coordinator stores them, over this "
+                     "client's limit of %llu bytes waiting (--max-client-bytes)",
+                     (unsigned long long)dm->client_bytes);
+            b->rc = st_fail(&b->err, ST_ELIMIT, "%s", message);
+            break;
+        }
+        if (atomic_load(&b->gone)) {
+            fprintf(dm->log, "strata coordinator: %s: client gone; batch dropped\n", b->p.name);
+            b->answered = true; /* nobody to answer */
+            ok = false;
+            break;
+        }
         if (m == NULL && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
             fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
                     b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
@@ -1134,7 +1335,8 @@ static project_opts_t batch_popts(batch_t *b, check_ctx_t *c)
                             .on_cache_error = on_check_cache_error,
                             .run_check = run_check,
                             .run_check_ctx = c,
-                            .progress = b->progress};
+                            .progress = b->progress,
+                            .cancel = &b->dm->stopping};
 }
 
 /* The report as a DONE, posted. */
@@ -1304,8 +1506,10 @@ static void start_next(daemon_t *dm)
         atomic_init(&b->over, false);
         atomic_init(&b->scanned, 0);
         atomic_init(&b->cached, 0);
+        atomic_init(&b->gone, false);
         b->progress = progress_new(NULL, NULL); /* NULL: no count, no harm */
     }
+    dm->queue_bytes -= dm->queue[0].len;
     memmove(dm->queue, dm->queue + 1, (dm->n_queue - 1) * sizeof *dm->queue);
     dm->n_queue--;
     if (!cond_ok)
@@ -1340,17 +1544,30 @@ static void reap(daemon_t *dm, bool wait)
 }
 
 /* Stops every batch: they are woken, their calls end, they post their
- * "stopping" answers, and are joined. */
-static void stop_batches(daemon_t *dm)
+ * "stopping" answers, and are joined, within DAEMON_STOP_MS. False when a
+ * batch thread still runs then (inside one long scan or check job of its
+ * own): its client has been told, and the caller must not free what it
+ * uses. */
+static bool stop_batches(daemon_t *dm)
 {
+    uint64_t until = clock_ms() + DAEMON_STOP_MS;
+
     atomic_store(&dm->stopping, true);
     pthread_mutex_lock(&dm->lock);
     for (size_t i = 0; i < dm->n_active; i++)
         pthread_cond_broadcast(&dm->active[i]->cond);
     pthread_mutex_unlock(&dm->lock);
     calls_shutdown(dm->calls);
-    reap(dm, true);
-    flush_outbox(dm);
+    for (;;) {
+        reap(dm, false);
+        flush_outbox(dm);
+        if (dm->n_active == 0 || clock_ms() >= until)
+            break;
+        nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+    }
+    for (size_t i = 0; i < dm->n_active; i++)
+        send_error_done(dm, &dm->active[i]->p.who, "the coordinator is stopping; submit again");
+    return dm->n_active == 0;
 }
 
 /* ---- setup --------------------------------------------------------------------------- */
@@ -1365,12 +1582,14 @@ static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
 {
     const daemon_opts_t *o = dm->opts;
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
-    int one = 1, zero = 0;
+    int one = 1, zero = 0, hwm = DAEMON_RCVHWM, handshake = DAEMON_HANDSHAKE_MS;
 
     if ((dm->zctx = zmq_ctx_new()) == NULL || (dm->cs = zmq_socket(dm->zctx, ZMQ_ROUTER)) == NULL)
         return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
     if (zmq_setsockopt(dm->cs, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
+        zmq_setsockopt(dm->cs, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(dm->cs, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
     if (o->keys_dir != NULL) {
@@ -1459,10 +1678,17 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        "(--workers-bind), or pass --insecure",
                        wep);
     dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
+    dm.client_batches = opts->client_batches != 0 ? opts->client_batches : DAEMON_CLIENT_BATCHES;
+    dm.client_bytes = opts->client_bytes != 0 ? opts->client_bytes : DAEMON_CLIENT_BYTES;
+    dm.batch_files = opts->batch_files != 0 ? opts->batch_files : DAEMON_BATCH_FILES;
     buf_init(&dm.out);
     atomic_init(&dm.stopping, false);
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
         return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+    if ((dm.rl = ratelog_new(NULL)) == NULL) {
+        rc = st_fail(err, ST_ENOMEM, "out of memory");
+        goto out;
+    }
     if ((rc = open_client_socket(&dm, err)) != ST_OK)
         goto out;
     dopts.bind = wep;
@@ -1497,8 +1723,23 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
             start_next(&dm);
         service(&dm, dm.n_active > 0 ? 20 : 50);
     }
-    fprintf(dm.log, "strata coordinator: stopping\n");
-    stop_batches(&dm);
+    fprintf(dm.log,
+            "strata coordinator: stopping (%zu client messages dropped, %zu refused over a "
+            "limit)\n",
+            dm.dropped, dm.refused);
+    if (!stop_batches(&dm)) {
+        /* a batch thread is inside a job: the process ends without it,
+           after the answers to the queued clients and the cache's writes */
+        fprintf(dm.log, "strata coordinator: a batch is inside a long job; exiting without "
+                        "waiting for it\n");
+        for (size_t i = 0; i < dm.n_queue; i++)
+            send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
+        if (dm.cache != NULL)
+            cas_flush(dm.cache, NULL);
+        nanosleep(&(struct timespec){0, 100 * 1000000L}, NULL); /* the answers leave */
+        fflush(NULL);
+        _exit(0);
+    }
 out:
     for (size_t i = 0; i < dm.n_queue; i++) {
         send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
@@ -1520,6 +1761,7 @@ out:
     st_free(dm.allow_ptrs);
     buf_free(&dm.out);
     msg_free(dm.outbox);
+    ratelog_destroy(&dm.rl);
     pthread_mutex_destroy(&dm.lock);
     return rc;
 }

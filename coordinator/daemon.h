@@ -31,9 +31,23 @@
  * came from the cache.
  *
  * While a batch runs, its client gets a PROGRESS every 500 ms or so. A
- * client silent for 30 s while its blobs are awaited loses its batch. On
+ * client silent for 30 s while its blobs are awaited loses its batch, and
+ * so does one that is gone (a message to it finds no connection). On
  * daemon_stop every batch running or waiting gets an error DONE saying
- * the coordinator is stopping.
+ * the coordinator is stopping, and daemon_run returns within 2 s.
+ *
+ * Hostile peers: every message is read whole (coordinator/frames.h) and
+ * validated before use, in every state. A client is its CURVE key, or
+ * without keys its address as ZeroMQ gives it (the IP for tcp, the peer's
+ * user and process for ipc); each has a cap
+ * on its batches queued or running, on the bytes it has waiting here (its
+ * queued SUBMITs and the UPLOADs not yet stored) and on the files of one
+ * SUBMIT. A client over a cap gets an error DONE saying which; the others
+ * are served. The queue as a whole holds at most 1 GiB of SUBMITs. Dropped
+ * and refused messages are counted, and logged with a cap per peer and per
+ * second (common/ratelog.h). The clients' socket queues at most 64
+ * messages per connection (ZeroMQ then stops reading that peer) and drops
+ * connections whose handshake takes over 10 s.
  *
  * Authentication: with keys_dir, the coordinator's pair is
  * keys_dir/coordinator.key and both sockets are CURVE servers that accept
@@ -49,6 +63,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct {
@@ -65,6 +80,10 @@ typedef struct {
     unsigned grace_ms;        /* no worker this long: scan and check here; 0: 1500 */
     unsigned job_timeout_ms;  /* a job attempt's deadline on a worker; 0: the
                                  dispatcher's default (dispatch.h) */
+    unsigned client_batches;  /* a client's batches queued or running; 0: 4 */
+    uint64_t client_bytes;    /* a client's bytes waiting here (queued SUBMITs,
+                                 UPLOADs not yet stored); 0: 256 MiB */
+    unsigned batch_files;     /* files in one SUBMIT; 0: 250000 */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;
 

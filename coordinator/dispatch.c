@@ -21,6 +21,7 @@
  * not on every poll. */
 #include "coordinator/dispatch.h"
 
+#include "coordinator/frames.h"
 #include "coordinator/keys.h"
 
 #include "common/clock.h"
@@ -29,6 +30,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "common/ratelog.h"
 #include "worker/jobkey.h"
 
 #include <errno.h>
@@ -37,7 +39,9 @@
 #include <time.h>
 #include <zmq.h>
 
-#define DISPATCH_MAX_IDENT 255
+#define DISPATCH_MAX_IDENT FRAMES_MAX_IDENT
+#define DISPATCH_HANDSHAKE_MS 10000 /* a connection must finish its handshake in this */
+#define DISPATCH_HELD_REPORT_MS 10000
 /* Messages handled before timers run again: enough to take every queued
  * heartbeat before judging who is silent after a long pause between polls. */
 #define DISPATCH_RECV_BURST 4096
@@ -70,6 +74,7 @@ struct dworker {
     size_t ident_len;
     uint64_t serial;
     char name[PROTO_MAX_NAME + 1];
+    char peer[64]; /* its key or address, for the caps on log lines */
     uint32_t slots;
     djob_t **flight;
     size_t n_flight, cap_flight;
@@ -89,6 +94,7 @@ struct dispatch {
     void *sock;
     void *zap;           /* the ZAP handler's socket when CURVE is on */
     keys_allow_t *allow; /* allowed public keys (coordinator/keys.h) */
+    ratelog_t *rl;       /* lines about bad messages and refused peers */
     hmap_t *jobs;        /* id -> djob_t* */
     hmap_t *tickets;     /* ticket -> djob_t*, for the attempts in flight */
     uint64_t next_ticket;
@@ -157,6 +163,13 @@ static bool queue_remove(queue_t *q, const djob_t *j)
         return true;
     }
     return false;
+}
+
+/* Whether a line about a bad message or a refused peer may be written
+ * (common/ratelog.h): a flood must not fill the disk. */
+static bool may_log(dispatch_t *d, const char *peer)
+{
+    return d->rl == NULL || ratelog_allow(d->rl, peer, clock_ms());
 }
 
 /* ---- workers ------------------------------------------------------------------------- */
@@ -329,7 +342,7 @@ static void drop_worker(dispatch_t *d, dworker_t *w, bool failed, const char *wh
 {
     size_t i;
 
-    if (failed)
+    if (failed && (w->n_flight > 0 || may_log(d, w->peer)))
         LOG_WARN("worker %s dropped (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
     else
         LOG_INFO("worker %s left (%s); %zu jobs in flight requeued", w->name, why, w->n_flight);
@@ -588,8 +601,8 @@ static void copy_str(char *dst, proto_str_t s)
     dst[s.len] = 0;
 }
 
-static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const proto_msg_t *m,
-                     uint64_t now)
+static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const char *peer,
+                     const proto_msg_t *m, uint64_t now)
 {
     const proto_hello_t *h = &m->hello;
     dworker_t *w = find_worker(d, ident, len);
@@ -601,15 +614,17 @@ static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const prot
         memcmp(h->version.ptr, d->version, h->version.len)) {
         snprintf(reason, sizeof reason, "analyzer version %.*s, the coordinator runs %s",
                  (int)h->version.len, h->version.ptr, d->version);
-        LOG_WARN("worker %.*s on %.*s refused: %s", (int)h->id.len, h->id.ptr, (int)h->host.len,
-                 h->host.ptr, reason);
+        if (may_log(d, peer))
+            LOG_WARN("worker %.*s on %.*s at %s refused: %s", (int)h->id.len, h->id.ptr,
+                     (int)h->host.len, h->host.ptr, peer, reason);
         d->stats.refused++;
         refuse(d, ident, len, reason, false);
         return;
     }
     if (d->n_workers >= d->opts.max_workers) {
-        LOG_WARN("worker %.*s refused: %zu workers already", (int)h->id.len, h->id.ptr,
-                 d->n_workers);
+        if (may_log(d, peer))
+            LOG_WARN("worker %.*s at %s refused: %zu workers already", (int)h->id.len, h->id.ptr,
+                     peer, d->n_workers);
         d->stats.refused++;
         refuse(d, ident, len, "too many workers", true);
         return;
@@ -629,6 +644,7 @@ static void on_hello(dispatch_t *d, const uint8_t *ident, size_t len, const prot
     w->ident_len = len;
     w->serial = ++d->next_serial;
     copy_str(w->name, h->id);
+    snprintf(w->peer, sizeof w->peer, "%s", peer);
     w->slots = h->slots;
     w->last_recv = w->last_send = now;
     d->workers[d->n_workers++] = w;
@@ -671,9 +687,9 @@ static const char *bye_reason(const proto_msg_t *m, char *buf, size_t cap)
     return buf;
 }
 
-/* One message from ident. */
-static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const uint8_t *body,
-                       size_t blen, uint64_t now)
+/* One message from ident, whose connection is peer (for the log). */
+static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const char *peer,
+                       const uint8_t *body, size_t blen, uint64_t now)
 {
     dworker_t *w = find_worker(d, ident, len);
     st_err_t err = {0};
@@ -686,17 +702,19 @@ static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const ui
         if (proto_peek(body, blen, &v, &t) && v != PROTO_VERSION && t == PROTO_HELLO) {
             snprintf(reason, sizeof reason, "protocol version %u, the coordinator speaks %d", v,
                      PROTO_VERSION);
-            LOG_WARN("worker refused: %s", reason);
+            if (may_log(d, peer))
+                LOG_WARN("worker at %s refused: %s", peer, reason);
             d->stats.refused++;
             refuse(d, ident, len, reason, false);
             return;
         }
-        LOG_WARN("%s %s: malformed message dropped: %s", w != NULL ? "worker" : "peer",
-                 w != NULL ? w->name : "(unregistered)", err.msg);
+        if (may_log(d, peer))
+            LOG_WARN("%s %s at %s: malformed message dropped: %s", w != NULL ? "worker" : "peer",
+                     w != NULL ? w->name : "(unregistered)", peer, err.msg);
         return;
     }
     if (m.type == PROTO_HELLO) {
-        on_hello(d, ident, len, &m, now);
+        on_hello(d, ident, len, peer, &m, now);
         return;
     }
     if (w == NULL) {
@@ -712,41 +730,52 @@ static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const ui
         on_results(d, w, &m);
     else if (m.type == PROTO_BYE)
         drop_worker(d, w, false, bye_reason(&m, reason, sizeof reason));
-    else if (m.type != PROTO_HEARTBEAT)
-        LOG_WARN("worker %s: unexpected %s message dropped", w->name, proto_type_name(m.type));
+    else if (m.type != PROTO_HEARTBEAT) {
+        d->stats.malformed++;
+        if (may_log(d, peer))
+            LOG_WARN("worker %s: unexpected %s message dropped", w->name, proto_type_name(m.type));
+    }
 }
 
-/* Receives one message if there is one: 1 handled, 0 none, -1 socket error. */
+/* The peer of a message for the log and the caps: its key, else its
+ * address, else "local". */
+static void peer_name(zmq_msg_t *body, char *out, size_t cap)
+{
+    const char *addr = zmq_msg_gets(body, "Peer-Address");
+    const char *user = zmq_msg_gets(body, "User-Id");
+
+    if (user != NULL && user[0] != '\0')
+        snprintf(out, cap, "key %.40s", user);
+    else
+        snprintf(out, cap, "%.60s", addr != NULL && addr[0] != '\0' ? addr : "local");
+}
+
+/* Receives one message if there is one: 1 handled (or dropped), 0 none,
+ * -1 socket error. */
 static int recv_one(dispatch_t *d, uint64_t now)
 {
-    zmq_msg_t ident, body;
-    int more, rc = 1;
-    size_t more_len = sizeof more;
+    frames_t f;
+    const char *why = NULL;
+    char peer[64];
 
-    zmq_msg_init(&ident);
-    zmq_msg_init(&body);
-    if (zmq_msg_recv(&ident, d->sock, ZMQ_DONTWAIT) < 0) {
-        rc = zmq_errno() == EAGAIN ? 0 : (zmq_errno() == EINTR ? 0 : -1);
-        goto out;
-    }
-    if (zmq_msg_recv(&body, d->sock, 0) < 0) {
-        rc = -1;
-        goto out;
-    }
-    zmq_getsockopt(d->sock, ZMQ_RCVMORE, &more, &more_len);
-    if (more) { /* a peer speaks in several frames: not our protocol */
-        while (more && zmq_msg_recv(&body, d->sock, 0) >= 0)
-            zmq_getsockopt(d->sock, ZMQ_RCVMORE, &more, &more_len);
+    switch (frames_recv(d->sock, &f, &why)) {
+    case FRAMES_NONE:
+        return 0;
+    case FRAMES_ERROR:
+        return -1;
+    case FRAMES_MALFORMED:
         d->stats.malformed++;
-        goto out;
+        if (may_log(d, "(framing)"))
+            LOG_WARN("a message on the workers' socket dropped: %s", why);
+        return 1;
+    case FRAMES_OK:
+        break;
     }
-    if (zmq_msg_size(&ident) <= DISPATCH_MAX_IDENT)
-        on_message(d, zmq_msg_data(&ident), zmq_msg_size(&ident), zmq_msg_data(&body),
-                   zmq_msg_size(&body), now);
-out:
-    zmq_msg_close(&ident);
-    zmq_msg_close(&body);
-    return rc;
+    peer_name(&f.body, peer, sizeof peer);
+    on_message(d, zmq_msg_data(&f.ident), zmq_msg_size(&f.ident), peer, zmq_msg_data(&f.body),
+               zmq_msg_size(&f.body), now);
+    frames_close(&f);
+    return 1;
 }
 
 /* ---- authentication ----------------------------------------------------------------- */
@@ -761,7 +790,8 @@ static bool serve_zap(dispatch_t *d)
         return false;
     if (!v.allowed) {
         d->stats.unauthorized++;
-        LOG_WARN("peer at %s refused: public key %s is not in the allowlist", v.addr, v.key);
+        if (may_log(d, v.addr))
+            LOG_WARN("peer at %s refused: public key %s is not in the allowlist", v.addr, v.key);
     }
     return true;
 }
@@ -825,7 +855,7 @@ static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
 static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
 {
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
-    int one = 1, zero = 0, hwm = 100000;
+    int one = 1, zero = 0, hwm = 10000, handshake = DISPATCH_HANDSHAKE_MS;
     size_t len = sizeof d->endpoint;
     st_rc_t rc;
 
@@ -835,7 +865,8 @@ static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
         zmq_setsockopt(d->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        zmq_setsockopt(d->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake) != 0)
         return st_fail(err, ST_EIO, "dispatch: zmq options: %s", zmq_strerror(zmq_errno()));
     if ((rc = setup_curve(d, err)) != ST_OK)
         return rc;
@@ -861,7 +892,8 @@ dispatch_t *dispatch_new(const dispatch_opts_t *opts, st_err_t *err)
         goto fail;
     snprintf(d->version, sizeof d->version, "%s", d->opts.version);
     d->opts.version = d->version;
-    if ((d->jobs = hmap_new(HMAP_U64)) == NULL || (d->tickets = hmap_new(HMAP_U64)) == NULL) {
+    if ((d->jobs = hmap_new(HMAP_U64)) == NULL || (d->tickets = hmap_new(HMAP_U64)) == NULL ||
+        (d->rl = ratelog_new(NULL)) == NULL) {
         st_fail(err, ST_ENOMEM, "dispatch: out of memory");
         goto fail;
     }
@@ -906,6 +938,7 @@ void dispatch_destroy(dispatch_t **self_p)
     if (d->zctx != NULL)
         zmq_ctx_term(d->zctx);
     keys_allow_destroy(&d->allow);
+    ratelog_destroy(&d->rl);
     st_free(d);
     *self_p = NULL;
 }
@@ -973,6 +1006,13 @@ static st_rc_t work(dispatch_t *d, st_err_t *err)
             return st_fail(err, ST_EIO, "dispatch: receive: %s", zmq_strerror(zmq_errno()));
     timers(d, now);
     pump(d, now);
+    if (d->rl != NULL) {
+        uint64_t total, held = ratelog_held(d->rl, now, DISPATCH_HELD_REPORT_MS, &total);
+        if (held > 0)
+            LOG_WARN("%llu more bad messages or refused peers on the workers' socket not "
+                     "logged (%llu since the start)",
+                     (unsigned long long)held, (unsigned long long)total);
+    }
     return ST_OK;
 }
 

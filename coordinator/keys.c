@@ -2,6 +2,8 @@
 #include "coordinator/keys.h"
 
 #include "common/alloc.h"
+#include "common/clock.h"
+#include "common/ratelog.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -29,7 +31,8 @@ struct keys_zap {
     pthread_t thread;
     atomic_bool stop;
     atomic_size_t accepted, refused;
-    void *sock; /* bound in keys_zap_start, used and closed by the thread */
+    void *sock;    /* bound in keys_zap_start, used and closed by the thread */
+    ratelog_t *rl; /* caps on the lines about refused peers */
 };
 
 /* ---- key files ----------------------------------------------------------------- */
@@ -357,7 +360,9 @@ bool keys_zap_answer(void *sock, int recv_flags, const keys_allow_t *allow, keys
              ZMQ_SNDMORE);
     zmq_send(sock, v->allowed ? "200" : "400", 3, ZMQ_SNDMORE);
     zmq_send(sock, v->allowed ? "OK" : "key not allowed", v->allowed ? 2 : 15, ZMQ_SNDMORE);
-    zmq_send(sock, "", 0, ZMQ_SNDMORE);
+    /* the user id: the key, which a message's "User-Id" property then names,
+       so that a client's caps follow its key whatever its connection */
+    zmq_send(sock, v->allowed ? v->key : "", v->allowed ? strlen(v->key) : 0, ZMQ_SNDMORE);
     zmq_send(sock, "", 0, 0);
     for (int k = 0; k < n; k++)
         zmq_msg_close(&f[k]);
@@ -379,9 +384,10 @@ static void *zap_main(void *arg)
             continue;
         }
         atomic_fetch_add(&z->refused, 1);
-        fprintf(z->log != NULL ? z->log : stderr,
-                "strata: refused a peer at %s: %s key %s is not in the allowlist\n", v.addr,
-                v.curve ? "CURVE" : "non-CURVE", v.key);
+        if (z->rl == NULL || ratelog_allow(z->rl, v.addr, clock_ms()))
+            fprintf(z->log != NULL ? z->log : stderr,
+                    "strata: refused a peer at %s: %s key %s is not in the allowlist\n", v.addr,
+                    v.curve ? "CURVE" : "non-CURVE", v.key);
     }
     zmq_close(z->sock);
     return NULL;
@@ -401,17 +407,20 @@ st_rc_t keys_zap_start(void *ctx, const keys_allow_t *allow, FILE *log, keys_zap
     atomic_init(&z->stop, false);
     atomic_init(&z->accepted, 0);
     atomic_init(&z->refused, 0);
+    z->rl = ratelog_new(NULL); /* NULL (out of memory): every refusal logged */
     if ((z->sock = zmq_socket(ctx, ZMQ_REP)) == NULL ||
         zmq_setsockopt(z->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
         zmq_bind(z->sock, KEYS_ZAP_ENDPOINT) != 0) {
         int e = zmq_errno();
         if (z->sock != NULL)
             zmq_close(z->sock);
+        ratelog_destroy(&z->rl);
         st_free(z);
         return st_fail(err, ST_EIO, "cannot start the ZAP handler: %s", zmq_strerror(e));
     }
     if (pthread_create(&z->thread, NULL, zap_main, z) != 0) {
         zmq_close(z->sock);
+        ratelog_destroy(&z->rl);
         st_free(z);
         return st_fail(err, ST_ENOMEM, "cannot start the ZAP handler thread");
     }
@@ -427,6 +436,7 @@ void keys_zap_stop(keys_zap_t **self_p)
         return;
     atomic_store(&z->stop, true);
     pthread_join(z->thread, NULL);
+    ratelog_destroy(&z->rl);
     st_free(z);
     *self_p = NULL;
 }

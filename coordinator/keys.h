@@ -72,7 +72,8 @@ typedef struct {
 
 /* Receives one ZAP request (RFC 27) on sock, a REP socket bound to
  * inproc://zeromq.zap.01, and answers it: 200 for a CURVE peer whose key
- * allow has, 400 otherwise. recv_flags is for the first frame (0 to wait,
+ * allow has (with the key in Z85 as the user id, which a message's
+ * "User-Id" property then gives), 400 otherwise. recv_flags is for the first frame (0 to wait,
  * ZMQ_DONTWAIT not to). False when no request was waiting (or the socket
  * failed); *v says what was decided, for the caller to log. The one place
  * the protocol is spoken: keys_zap's thread and the dispatcher use it. */
@@ -82,7 +83,8 @@ typedef struct keys_zap keys_zap_t;
 
 /* Starts the ZAP handler for zmq context ctx (a void * from zmq_ctx_new),
  * answering with allow (borrowed until keys_zap_stop); refusals are logged
- * to log (NULL: stderr). Start it before binding any CURVE socket. */
+ * to log (NULL: stderr), with a cap per address and per second
+ * (common/ratelog.h) so that a flood of handshakes cannot fill a disk. Start it before binding any CURVE socket. */
 st_rc_t keys_zap_start(void *ctx, const keys_allow_t *allow, FILE *log, keys_zap_t **out,
                        st_err_t *err);
 /* Stops and joins the handler thread; accepts NULL. Call before

@@ -867,7 +867,10 @@ static int cmd_coordinator(int argc, char **argv)
                            .allow_dir = cfg.allow_dir,
                            .insecure = cfg.insecure,
                            .jobs = cfg.jobs,
-                           .job_timeout_ms = cfg.job_timeout_s * 1000u};
+                           .job_timeout_ms = cfg.job_timeout_s * 1000u,
+                           .client_batches = cfg.client_batches,
+                           .client_bytes = cfg.client_bytes,
+                           .batch_files = cfg.batch_files};
     if (daemon_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata coordinator: %s\n", err.msg);
         return EXIT_USAGE;

@@ -1187,6 +1187,8 @@ static bool take(run_t *run, uint32_t *c)
     project_t *p = run->p;
 
     for (;;) {
+        if (run->rc != ST_OK) /* stopped, or failed: the other threads end too */
+            return false;
         if (run->opts->shuffle != 0 || run->opts->barrier) {
             uint32_t r;
             while (graph_ready_next(p->graph, &r))
@@ -1234,6 +1236,10 @@ static void *check_thread(void *arg)
             run->rc = st_fail(&run->err, ST_ENOMEM, "out of memory starting check jobs");
     }
     while (run->rc == ST_OK && take(run, &c)) {
+        if (run->opts->cancel != NULL && atomic_load(run->opts->cancel)) {
+            run->rc = st_fail(&run->err, ST_EIO, "stopped");
+            break;
+        }
         pthread_mutex_unlock(&p->lock);
         if (run->opts->shuffle != 0)
             sched_yield();

@@ -30,6 +30,7 @@
 #include "coordinator/report.h"
 #include "worker/exec.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -85,6 +86,9 @@ struct project_opts {
     st_rc_t (*run_check)(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err);
     void *run_check_ctx;
     progress_t *progress; /* PROGRESS_COMPS and PROGRESS_CHECKED; NULL: none */
+    /* Non-NULL and set (by any thread): no further check job starts, and
+     * project_check returns ST_EIO ("stopped") once the running ones end. */
+    const atomic_bool *cancel;
 };
 
 typedef struct {

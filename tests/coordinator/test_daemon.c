@@ -226,3 +226,191 @@ TEST(daemon_serves_batches_and_survives_hostile_clients)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
 }
+
+/* A daemon in a thread on a fresh ipc endpoint (dir made, ep filled). */
+static void start_daemon(run_t *r, pthread_t *th, char *dir, char *ep, size_t cap,
+                         const daemon_opts_t *caps)
+{
+    static char cache[200];
+
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(ep, cap, "ipc://%s/c", dir);
+    snprintf(cache, sizeof cache, "%s/cache", dir);
+    r->opts = *caps;
+    r->opts.bind = ep;
+    r->opts.cache_dir = cache;
+    r->opts.jobs = 1;
+    r->opts.grace_ms = 100;
+    REQUIRE(pthread_create(th, NULL, daemon_thread, r) == 0);
+}
+
+static void *client_socket(void *ctx, const char *ep)
+{
+    void *sock = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0;
+
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(sock, ep) != 0) {
+        zmq_close(sock);
+        return NULL;
+    }
+    return sock;
+}
+
+static void stop_daemon(run_t *r, pthread_t th, const char *dir)
+{
+    char cmd[256];
+
+    daemon_stop();
+    pthread_join(th, NULL);
+    CHECK(r->rc == ST_OK);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+static bool error_says(const proto_msg_t *m, const char *text)
+{
+    return m->type == PROTO_DONE && m->status == PROTO_DONE_ERROR && m->error.len > 0 &&
+           memmem(m->error.ptr, m->error.len, text, strlen(text)) != NULL;
+}
+
+/* The reproduction of the fault that wedged the coordinator for good: one
+ * message of two frames. The next submit gets its answer. */
+TEST(daemon_survives_a_message_of_several_frames)
+{
+    char dir[] = "/tmp/strata-daemon-frames.XXXXXX";
+    char ep[128];
+    const char *src = "import os\n";
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *sock;
+    buf_t b, in;
+    proto_msg_t m;
+    digest_t dg;
+
+    start_daemon(&r, &th, dir, ep, sizeof ep, &(daemon_opts_t){0});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((sock = client_socket(ctx, ep)) != NULL);
+    zmq_send(sock, "a", 1, ZMQ_SNDMORE);
+    zmq_send(sock, "b", 1, 0);
+    for (int i = 0; i < 5; i++) /* and one of six, and an empty one */
+        zmq_send(sock, "xyz", 3, i < 4 ? ZMQ_SNDMORE : 0);
+    zmq_send(sock, "", 0, ZMQ_SNDMORE);
+    zmq_send(sock, "", 0, 0);
+    REQUIRE(digest_sha256(src, strlen(src), &dg) == ST_OK);
+    send_submit(sock, &b, "m.py", &dg, strlen(src));
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_NEED && m.count == 1);
+    send_upload(sock, &b, 0, src);
+    REQUIRE(next_answer(sock, &in, &m));
+    CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK && m.stats.scanned == 1);
+    zmq_close(sock);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+}
+
+/* The caps per client: files per submission, batches queued or running
+ * (ipc clients are one client), and a client that is gone loses its batch
+ * at once, so that the others are served. */
+TEST(daemon_caps_each_client_and_forgets_one_that_is_gone)
+{
+    char dir[] = "/tmp/strata-daemon-caps.XXXXXX";
+    char ep[128];
+    const char *src = "import os\n";
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *a, *c;
+    buf_t b, in;
+    proto_msg_t m;
+    digest_t dg;
+
+    start_daemon(&r, &th, dir, ep, sizeof ep,
+                 &(daemon_opts_t){.client_batches = 1, .batch_files = 1});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((a = client_socket(ctx, ep)) != NULL && (c = client_socket(ctx, ep)) != NULL);
+    REQUIRE(digest_sha256(src, strlen(src), &dg) == ST_OK);
+    {
+        proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
+                             {.path = {"b.py", 4}, .kind = 0, .digest = dg.b, .size = 1}};
+        buf_reset(&b);
+        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        send_buf(a, &b);
+        REQUIRE(next_answer(a, &in, &m));
+        CHECK(error_says(&m, "--max-batch-files"));
+    }
+    send_submit(a, &b, "m.py", &dg, strlen(src)); /* waits for its upload */
+    REQUIRE(next_answer(a, &in, &m));
+    CHECK(m.type == PROTO_NEED && m.count == 1);
+    send_submit(c, &b, "m.py", &dg, strlen(src)); /* the same client: over its cap */
+    REQUIRE(next_answer(c, &in, &m));
+    CHECK(error_says(&m, "--max-client-batches"));
+    /* a goes away without a word: its batch is dropped, c is served */
+    zmq_close(a);
+    bool served = false;
+    for (int i = 0; i < 40 && !served; i++) {
+        usleep(100 * 1000);
+        send_submit(c, &b, "m.py", &dg, strlen(src));
+        REQUIRE(next_answer(c, &in, &m));
+        served = m.type == PROTO_NEED;
+    }
+    CHECK(served);
+    send_upload(c, &b, 0, src);
+    REQUIRE(next_answer(c, &in, &m));
+    CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK);
+    zmq_close(c);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+}
+
+/* Uploads over the client's cap of bytes waiting: the batch is refused
+ * with a message naming the cap. */
+TEST(daemon_refuses_uploads_over_the_client_bytes)
+{
+    char dir[] = "/tmp/strata-daemon-bytes.XXXXXX";
+    char ep[128];
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *a;
+    buf_t b, in;
+    proto_msg_t m;
+    proto_batch_t batch;
+    digest_t dg;
+    uint8_t raw[600], z[1024];
+    size_t zlen;
+
+    uint64_t x = 88172645463325252u;
+    for (size_t i = 0; i < sizeof raw; i++) { /* incompressible: xorshift */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        raw[i] = (uint8_t)x;
+    }
+    zlen = ZSTD_compress(z, sizeof z, raw, sizeof raw, 3);
+    REQUIRE(!ZSTD_isError(zlen) && zlen > 400);
+    start_daemon(&r, &th, dir, ep, sizeof ep, &(daemon_opts_t){.client_bytes = 300});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((a = client_socket(ctx, ep)) != NULL);
+    REQUIRE(digest_sha256(raw, sizeof raw, &dg) == ST_OK);
+    send_submit(a, &b, "big.py", &dg, sizeof raw);
+    REQUIRE(next_answer(a, &in, &m));
+    REQUIRE(m.type == PROTO_NEED && m.count == 1);
+    buf_reset(&b);
+    REQUIRE(proto_upload_begin(&batch, &b) == ST_OK);
+    REQUIRE(proto_upload_blob(&batch, 0, (span_t){.ptr = z, .len = zlen}, sizeof raw) == ST_OK);
+    proto_batch_end(&batch);
+    send_buf(a, &b);
+    REQUIRE(next_answer(a, &in, &m));
+    CHECK(error_says(&m, "--max-client-bytes"));
+    zmq_close(a);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+}
