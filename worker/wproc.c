@@ -14,6 +14,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/proto.h"
+#include "common/ratelog.h"
 #include "common/simd.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
@@ -43,6 +44,21 @@
 /* ... and at most this long when no other result comes to send them: the
  * main thread's timer while jobs run */
 #define WPROC_HOLD_MAX_MS 10u
+/* What a coordinator may have this worker hold: jobs queued per thread,
+ * and bytes of job messages kept (one message is always taken). A
+ * coordinator keeps far below both (dispatch.h: depth jobs per slot, batches
+ * of a few MB); jobs past them are answered at once with an error, so that
+ * a buggy or hostile coordinator cannot grow this process without bound. */
+#define WPROC_MAX_QUEUED_PER_THREAD 256u
+#define WPROC_MAX_HELD_BYTES ((size_t)96 << 20)
+/* The socket's queues, in messages: ZeroMQ stops reading a coordinator
+ * that sends faster than this worker takes messages, and a coordinator
+ * that stops reading makes sends fail (then the worker reconnects). */
+#define WPROC_RCVHWM 64
+#define WPROC_SNDHWM 1000
+/* On stop, the analysis threads get this long to finish their jobs; one
+ * still running then is left behind (the process exits without it). */
+#define WPROC_STOP_JOIN_MS 800u
 
 static atomic_bool stop_requested;
 
@@ -55,6 +71,7 @@ void wproc_stop(void)
 typedef struct {
     zmq_msg_t msg;
     atomic_int refs;
+    atomic_size_t *held; /* the worker's count of bytes held, less these at the end */
 } wbatch_t;
 
 typedef struct wjob {
@@ -98,6 +115,10 @@ typedef struct {
     wthread_t *ts;                  /* the analysis threads, watched for stuck jobs */
     wcache_t *cache;                /* NULL: off */
     atomic_uint_fast64_t ran, hits; /* jobs finished, of them answered by the cache */
+    atomic_size_t held;             /* bytes of the JOBS messages kept */
+    ratelog_t *rl;                  /* caps on the lines about bad messages */
+    size_t dropped;                 /* malformed messages dropped */
+    size_t refused_jobs;            /* jobs answered "over the limit" at once */
     bool greeted;                   /* the coordinator has answered on this connection */
     char why[192];                  /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
@@ -106,6 +127,8 @@ typedef struct {
 static void batch_unref(wbatch_t *b)
 {
     if (atomic_fetch_sub(&b->refs, 1) == 1) {
+        if (b->held != NULL)
+            atomic_fetch_sub(b->held, zmq_msg_size(&b->msg));
         zmq_msg_close(&b->msg);
         st_free(b);
     }
@@ -324,7 +347,7 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
     const char *version = w->opts->version != NULL ? w->opts->version : JOBKEY_ANALYZER_VERSION;
     const char *cpu = simd_level_name(simd_detect());
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
-    int zero = 0;
+    int zero = 0, rcvhwm = WPROC_RCVHWM, sndhwm = WPROC_SNDHWM;
     proto_hello_t h = {.id = {w->id, (uint32_t)strlen(w->id)},
                        .host = {w->host, (uint32_t)strlen(w->host)},
                        .version = {version, (uint32_t)strlen(version)},
@@ -336,8 +359,8 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
         return st_fail(err, ST_EIO, "zmq socket: %s", zmq_strerror(zmq_errno()));
     if (zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(w->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(w->sock, ZMQ_SNDHWM, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(w->sock, ZMQ_RCVHWM, &zero, sizeof zero) != 0)
+        zmq_setsockopt(w->sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(w->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0)
         return st_fail(err, ST_EIO, "zmq options: %s", zmq_strerror(zmq_errno()));
     if (w->opts->server_key != NULL &&
         (zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->opts->server_key, 41) != 0 ||
@@ -444,18 +467,60 @@ static bool send_results(wproc_t *w)
     return sent;
 }
 
-/* Queues the jobs of a JOBS message (m points into b's message). */
+/* Answers a job at once with an error (it is over this worker's limits):
+ * the result goes with the next RESULTS. */
+static void refuse_job(wproc_t *w, const proto_job_t *job, const char *why)
+{
+    wjob_t tmp = {.epoch = w->epoch, .job = *job};
+    st_err_t err = {0};
+    wres_t *r;
+
+    st_fail(&err, ST_ELIMIT, "%s", why);
+    if ((r = make_result(&tmp, ST_ELIMIT, (span_t){0}, &err)) == NULL)
+        return; /* out of memory: the coordinator's deadline retries it */
+    w->refused_jobs++;
+    pthread_mutex_lock(&w->lock);
+    r->next = w->done;
+    w->done = r;
+    if (w->n_done++ == 0)
+        w->done_ms = clock_ms();
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Queues the jobs of a JOBS message (m points into b's message), within
+ * the limits on jobs queued and bytes held; the jobs past them are
+ * refused. */
 static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
 {
     wjob_t *first = NULL, *last = NULL;
-    size_t n = 0;
+    size_t n = 0, queued, room, size = zmq_msg_size(&b->msg), held = atomic_load(&w->held);
+    size_t max_queued = (size_t)w->threads * WPROC_MAX_QUEUED_PER_THREAD;
     proto_job_t job;
+    char why[160];
 
+    pthread_mutex_lock(&w->lock);
+    queued = w->n_todo;
+    pthread_mutex_unlock(&w->lock);
+    room = queued < max_queued ? max_queued - queued : 0;
+    if (held > 0 && held + size > WPROC_MAX_HELD_BYTES) {
+        room = 0;
+        snprintf(why, sizeof why,
+                 "the worker holds %zu bytes of jobs already, its limit is %zu: the "
+                 "coordinator sent more than its credit",
+                 held, WPROC_MAX_HELD_BYTES);
+    } else {
+        snprintf(why, sizeof why,
+                 "the worker has %zu jobs queued already, its limit is %zu: the coordinator "
+                 "sent more than its credit",
+                 queued, max_queued);
+    }
     while (proto_next_job(m, &job)) {
-        wjob_t *j = st_malloc(sizeof *j);
+        wjob_t *j = n < room ? st_malloc(sizeof *j) : NULL;
 
-        if (j == NULL)
-            break; /* out of memory: those jobs come back after we are dropped */
+        if (j == NULL) {
+            refuse_job(w, &job, n < room ? "the worker is out of memory" : why);
+            continue;
+        }
         *j = (wjob_t){.batch = b, .epoch = w->epoch, .job = job};
         atomic_fetch_add(&b->refs, 1);
         n++;
@@ -467,6 +532,8 @@ static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
     }
     if (first == NULL)
         return;
+    b->held = &w->held;
+    atomic_fetch_add(&w->held, size);
     pthread_mutex_lock(&w->lock);
     if (w->todo_tail != NULL)
         w->todo_tail->next = first;
@@ -524,6 +591,7 @@ static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
     if (b == NULL)
         return MSG_NONE;
     atomic_init(&b->refs, 1);
+    b->held = NULL;
     zmq_msg_init(&b->msg);
     if (zmq_msg_recv(&b->msg, w->sock, ZMQ_DONTWAIT) < 0) {
         int e = zmq_errno();
@@ -534,8 +602,23 @@ static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
         st_fail(err, ST_EIO, "receive: %s", zmq_strerror(e));
         return MSG_FAILED;
     }
-    if (proto_decode(zmq_msg_data(&b->msg), zmq_msg_size(&b->msg), &m, &derr) != ST_OK) {
-        say(w, "malformed message from the coordinator dropped: %s", derr.msg);
+    if (zmq_msg_more(&b->msg)) {
+        /* several frames: not our protocol. The rest of the message is
+           queued already; it is read away by the flag of each frame read */
+        for (int more = 1; more;) {
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            more = zmq_msg_recv(&extra, w->sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+        }
+        snprintf(derr.msg, sizeof derr.msg, "several frames where the protocol has one");
+    } else if (proto_decode(zmq_msg_data(&b->msg), zmq_msg_size(&b->msg), &m, &derr) == ST_OK) {
+        derr.msg[0] = '\0';
+    }
+    if (derr.msg[0] != '\0') {
+        w->dropped++;
+        if (w->rl == NULL || ratelog_allow(w->rl, "coordinator", clock_ms()))
+            say(w, "malformed message from the coordinator dropped: %s", derr.msg);
         batch_unref(b);
         return MSG_OK;
     }
@@ -668,27 +751,37 @@ static bool join_within(wthread_t *t, unsigned ms)
     return pthread_timedjoin_np(t->tid, NULL, &until) == 0;
 }
 
-static void stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
+/* Ends the analysis threads: each finishes the job it runs, within
+ * WPROC_STOP_JOIN_MS in all. False when one is still running then (a long
+ * or stuck job): its thread still uses the worker's state, so the caller
+ * must not free it (wproc_run then ends the process). */
+static bool stop_threads(wproc_t *w, wthread_t *ts, unsigned n)
 {
+    uint64_t until = clock_ms() + WPROC_STOP_JOIN_MS;
+    bool all = true;
+
     pthread_mutex_lock(&w->lock);
     w->quit = true;
     pthread_cond_broadcast(&w->cond);
     pthread_mutex_unlock(&w->lock);
     for (unsigned i = 0; i < n; i++) {
-        if (ts[i].started && !join_within(&ts[i], w->opts->job_limit_ms)) {
-            /* stuck in a job: the process exits without it (and its
-             * scanner, which it may still use) */
-            fprintf(w->log, "strata worker: thread %u is stuck in job %llu; exiting without it\n",
-                    i, (unsigned long long)atomic_load(&ts[i].job_id));
+        uint64_t now = clock_ms();
+        unsigned ms = now < until ? (unsigned)(until - now) : 0;
+
+        if (ts[i].started && !join_within(&ts[i], ms)) {
+            fprintf(w->log, "strata worker: thread %u still runs job %llu; exiting without it\n", i,
+                    (unsigned long long)atomic_load(&ts[i].job_id));
+            all = false;
             continue;
         }
         scanner_destroy(&ts[i].scanner);
     }
+    return all;
 }
 
 static void say_bye(wproc_t *w)
 {
-    int linger = 500; /* time for the BYE to leave */
+    int linger = 200; /* time for the BYE to leave (the stop takes 2 s at most) */
     char reason[128];
 
     if (w->sock == NULL)
@@ -707,6 +800,9 @@ static void say_stats(wproc_t *w)
     unsigned long long ran = atomic_load(&w->ran);
     wcache_stats_t st;
 
+    if (w->dropped > 0 || w->refused_jobs > 0)
+        say(w, "%zu malformed messages from coordinators dropped, %zu jobs refused over the limits",
+            w->dropped, w->refused_jobs);
     if (w->cache == NULL) {
         say(w, "stopped after %llu jobs; local cache off", ran);
         return;
@@ -754,6 +850,8 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     w.host[sizeof w.host - 1] = 0;
     snprintf(w.id, sizeof w.id, "%s:%ld", w.host, (long)getpid());
     atomic_store(&stop_requested, false);
+    atomic_init(&w.held, 0);
+    w.rl = ratelog_new(NULL); /* NULL (out of memory): every bad message logged */
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
     buf_init(&w.out);
@@ -799,7 +897,14 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
             (void)send_results(&w); /* those held back, so that they are not run again */
         say_bye(&w);
     }
-    stop_threads(&w, ts, n);
+    if (!stop_threads(&w, ts, n)) {
+        /* a thread is in a job: nothing it uses may be freed, and the
+           process ends now, with what the cache holds back committed */
+        say_stats(&w);
+        wcache_flush(w.cache);
+        fflush(NULL);
+        _exit(rc == ST_OK ? 0 : 2);
+    }
     say_stats(&w);
 out:
     wcache_destroy(&w.cache);
@@ -815,6 +920,7 @@ out:
         close(w.efd);
     arena_pool_destroy(&w.pool);
     buf_free(&w.out);
+    ratelog_destroy(&w.rl);
     st_free(ts);
     pthread_cond_destroy(&w.cond);
     pthread_mutex_destroy(&w.lock);
