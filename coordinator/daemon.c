@@ -1638,7 +1638,8 @@ static cas_t *open_cache(const daemon_opts_t *o, FILE *log)
     cas_t *cache = NULL;
     st_err_t err = {0};
 
-    cas_opts_default(&copts);
+    cas_opts_default(&copts); /* memory only: the disk tier is asked for */
+    copts.durability = CAS_BUFFERED;
     copts.dir = cli_cache_dir(o->cache_dir);
     if (cas_open(&copts, &cache, &err) != ST_OK) {
         fprintf(log, "strata coordinator: warning: cache %s: %s; keeping blobs in memory\n",

@@ -305,6 +305,12 @@ TEST(daemon_survives_a_message_of_several_frames)
     send_upload(sock, &b, 0, src);
     REQUIRE(next_answer(sock, &in, &m));
     CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK && m.stats.scanned == 1);
+    /* the cache is on disk in --cache-dir (it once stayed in memory) */
+    {
+        char db[256];
+        snprintf(db, sizeof db, "%s/cas.sqlite", r.opts.cache_dir);
+        CHECK(access(db, F_OK) == 0);
+    }
     zmq_close(sock);
     stop_daemon(&r, th, dir);
     zmq_ctx_term(ctx);
