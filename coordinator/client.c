@@ -328,7 +328,19 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
         }
         last = clock_ms();
         c->heard = true;
-        if (proto_decode_client(zmq_msg_data(&zm), zmq_msg_size(&zm), &m, &derr) != ST_OK) {
+        if (zmq_msg_more(&zm)) {
+            /* several frames: not our protocol; the rest is queued already
+               and read away by the flag of each frame read */
+            for (int more = 1; more;) {
+                zmq_msg_t extra;
+                zmq_msg_init(&extra);
+                more = zmq_msg_recv(&extra, c->sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&extra);
+                zmq_msg_close(&extra);
+            }
+            snprintf(derr.msg, sizeof derr.msg, "several frames where the protocol has one");
+        }
+        if (derr.msg[0] != '\0' ||
+            proto_decode_client(zmq_msg_data(&zm), zmq_msg_size(&zm), &m, &derr) != ST_OK) {
             fprintf(c->errs,
                     "strata submit: warning: a malformed message from the coordinator: "
                     "%s\n",

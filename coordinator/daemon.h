@@ -45,7 +45,7 @@
  * SUBMIT. A client over a cap gets an error DONE saying which; the others
  * are served. The queue as a whole holds at most 1 GiB of SUBMITs. Dropped
  * and refused messages are counted, and logged with a cap per peer and per
- * second (common/ratelog.h). The clients' socket queues at most 64
+ * second (common/ratelog.h). The clients' socket queues at most 16
  * messages per connection (ZeroMQ then stops reading that peer) and drops
  * connections whose handshake takes over 10 s.
  *

@@ -7,7 +7,11 @@
  * arena from a shared pool; results go back in RESULTS batches as they
  * finish (whatever finished since the last send goes in one message), and
  * heartbeats flow both ways. The coordinator decides how much is in
- * flight (its credits), so the queue needs no bound of its own.
+ * flight (its credits); the worker trusts it no more than any peer, so the
+ * queue has bounds far above any credit (256 jobs per thread, 96 MB of job
+ * messages: jobs past them are answered at once with an error), the
+ * socket queues 64 messages in and 1000 out, and a message of several
+ * frames is dropped whole.
  *
  * When the coordinator falls silent for the timeout, says BYE, or says it
  * does not know this worker (REFUSED with retry, e.g. after dropping it
@@ -16,8 +20,10 @@
  * cap, said on stderr), and connects again on a new socket. The first
  * answer on a connection is said on stderr too ("working for ..."). A REFUSED
  * without retry (another analyzer or protocol version) ends it with an
- * error. wproc_stop (from a signal handler) ends it cleanly: BYE, the
- * running jobs finish, the threads are joined.
+ * error. wproc_stop (from a signal handler) ends it within 2 s: BYE, the
+ * running jobs get 800 ms to finish and the threads are joined; a thread
+ * still inside a job then is left behind, and the process ends at once
+ * (its cache flushed) rather than free what that thread uses.
  *
  * A job the worker has run before is answered from its local cache
  * (worker/wcache.h), in memory and, with a cache directory, on disk; the
