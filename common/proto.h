@@ -100,7 +100,7 @@ typedef struct {
 typedef struct {
     proto_str_t id;      /* the worker's name for itself (host:pid) */
     proto_str_t host;    /* its host name */
-    proto_str_t version; /* its analyzer version (JOBKEY_ANALYZER_VERSION) */
+    proto_str_t version; /* its analyzer version (JOBS_ANALYZER_VERSION) */
     proto_str_t cpu;     /* CPU features, informative */
     uint32_t slots;      /* jobs it runs at once, 1..PROTO_MAX_SLOTS */
     uint32_t numa;       /* NUMA nodes, 0..PROTO_MAX_NUMA (0: unknown) */

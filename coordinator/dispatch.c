@@ -31,7 +31,7 @@
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/ratelog.h"
-#include "worker/jobkey.h"
+#include "worker/jobs.h"
 
 #include <errno.h>
 #include <string.h>
@@ -835,7 +835,7 @@ static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
     if (o->bind == NULL || *o->bind == '\0')
         return st_fail(err, ST_EINVAL, "dispatch: no address to bind");
     if (o->version == NULL)
-        o->version = JOBKEY_ANALYZER_VERSION;
+        o->version = JOBS_ANALYZER_VERSION;
     if (strlen(o->version) > PROTO_MAX_NAME)
         return st_fail(err, ST_EINVAL, "dispatch: analyzer version too long");
     o->heartbeat_ms = o->heartbeat_ms == 0 ? 500 : o->heartbeat_ms;

@@ -52,7 +52,7 @@ typedef struct dispatch dispatch_t;
 typedef struct {
     const char *bind;      /* "ipc:///path" or "tcp://host:port" (port 0 or *: any) */
     const char *version;   /* the analyzer version workers must report;
-                              NULL: JOBKEY_ANALYZER_VERSION */
+                              NULL: JOBS_ANALYZER_VERSION */
     unsigned heartbeat_ms; /* a message to each worker at least this often; 0: 500 */
     unsigned timeout_ms;   /* a worker silent this long is dropped; 0: 3000 */
     unsigned depth;        /* jobs in flight per slot; 0: 2 */

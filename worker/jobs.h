@@ -21,9 +21,19 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/status.h"
+#include "worker/jobkey.h"
+#include "worker/python/check.h"
 #include "worker/python/scan.h"
 
 #include <stdint.h>
+
+/* The analyzer version a worker says in HELLO and a coordinator asks for:
+ * the release and the format of every job document (scan result, check
+ * input and result), so that a worker that would answer any job
+ * differently is refused rather than given jobs. */
+#define JOBS_ANALYZER_VERSION                                                                      \
+    STRATA_VERSION "+scan" JOBKEY_STR(SCAN_RESULT_VERSION) "+check" JOBKEY_STR(                    \
+        CHECK_INPUT_VERSION) "." JOBKEY_STR(CHECK_RESULT_VERSION)
 
 typedef enum { JOBS_SCAN = 0, JOBS_CHECK = 1, JOBS_ECHO = 2 } jobs_kind_t;
 

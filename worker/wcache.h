@@ -24,6 +24,7 @@
 #include "common/digest.h"
 #include "common/status.h"
 #include "worker/jobkey.h"
+#include "worker/jobs.h"
 #include "worker/python/check.h"
 #include "worker/python/scan.h"
 
@@ -33,9 +34,7 @@
 
 /* The analyzer version in the keys: the release and both job documents.
  * Any change to what a scan or check job outputs must change this string. */
-#define WCACHE_VERSION                                                                             \
-    STRATA_VERSION "+scan" JOBKEY_STR(SCAN_RESULT_VERSION) "+check" JOBKEY_STR(                    \
-        CHECK_INPUT_VERSION) "." JOBKEY_STR(CHECK_RESULT_VERSION)
+#define WCACHE_VERSION JOBS_ANALYZER_VERSION
 
 #define WCACHE_MEM_DEFAULT ((size_t)64 << 20)
 

@@ -344,7 +344,7 @@ static unsigned numa_nodes(void)
 
 static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
 {
-    const char *version = w->opts->version != NULL ? w->opts->version : JOBKEY_ANALYZER_VERSION;
+    const char *version = w->opts->version != NULL ? w->opts->version : JOBS_ANALYZER_VERSION;
     const char *cpu = simd_level_name(simd_detect());
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
     int zero = 0, rcvhwm = WPROC_RCVHWM, sndhwm = WPROC_SNDHWM;

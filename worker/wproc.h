@@ -48,7 +48,7 @@
 typedef struct {
     const char *connect;     /* "ipc:///path" or "tcp://host:port" */
     unsigned threads;        /* analysis threads = slots; 0: online CPUs */
-    const char *version;     /* reported analyzer version; NULL: JOBKEY_ANALYZER_VERSION */
+    const char *version;     /* reported analyzer version; NULL: JOBS_ANALYZER_VERSION */
     unsigned heartbeat_ms;   /* 0: 500 */
     unsigned timeout_ms;     /* coordinator silence before reconnecting; 0: 3000 */
     unsigned backoff_max_ms; /* cap of the reconnection delay; 0: 5000 */

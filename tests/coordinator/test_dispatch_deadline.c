@@ -66,7 +66,7 @@ static bool fake_open(fake_t *f, void *zctx, dispatch_t *d, uint32_t slots)
     int zero = 0;
     proto_hello_t h = {.id = {"fake", 4},
                        .host = {"here", 4},
-                       .version = {JOBKEY_ANALYZER_VERSION, strlen(JOBKEY_ANALYZER_VERSION)},
+                       .version = {JOBS_ANALYZER_VERSION, strlen(JOBS_ANALYZER_VERSION)},
                        .cpu = {"none", 4},
                        .slots = slots};
     dispatch_stats_t st;

@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include "worker/jobkey.h"
+#include "worker/jobs.h"
 
 #include <string.h>
 
@@ -120,6 +121,17 @@ TEST(jobkey_version_string)
     snprintf(want, sizeof want, "+scan%d", SCAN_RESULT_VERSION);
     CHECK(strncmp(JOBKEY_ANALYZER_VERSION, STRATA_VERSION, strlen(STRATA_VERSION)) == 0);
     CHECK(strstr(JOBKEY_ANALYZER_VERSION, want) != NULL);
+}
+
+TEST(jobs_analyzer_version_names_every_job_format)
+{
+    /* What HELLO carries: a worker whose check documents differ is refused
+       as one whose scan results differ is. */
+    char want[64];
+
+    snprintf(want, sizeof want, "%s+check%d.%d", JOBKEY_ANALYZER_VERSION, CHECK_INPUT_VERSION,
+             CHECK_RESULT_VERSION);
+    CHECK_STREQ(JOBS_ANALYZER_VERSION, want);
 }
 
 TEST(jobkey_bad_version)
