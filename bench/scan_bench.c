@@ -268,8 +268,11 @@ static uint64_t count_diags(scanner_t *sc, arena_t *a, const corpus_t *c, size_t
 
 static int run_bench(const corpus_t *c, int reps, bench_result_t *pw, bench_result_t *sr)
 {
-    TSParser *parser = ts_parser_new();
+    /* the scanner first: it routes tree-sitter's allocations through the
+       counting allocator (worker/python/tsalloc.h), which the reference
+       parser then uses too; blocks made before that could not be freed */
     scanner_t *sc = scanner_new();
+    TSParser *parser = ts_parser_new();
     arena_t *a = arena_new(0);
     int rc = -1;
 

@@ -6,6 +6,8 @@
 #include "common/arena.h"
 #include "worker/python/scan.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char src[] = "import os\n"
@@ -129,6 +131,49 @@ TEST(scan_size_limit_is_one_diagnostic)
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     REQUIRE(n == 1);
     CHECK_STREQ(d[0].code, "E902");
+    arena_destroy(&a);
+    scanner_destroy(&s);
+}
+
+/* A file whose tree needs more memory than the parse budget: the parse
+ * stops, the file gets one E902 naming the budget, and the same scanner
+ * goes on to parse the next file (tree-sitter is never denied memory, so
+ * the process lives). */
+TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    size_t n_items = 100000, len = 0;
+    char *big = malloc(n_items * 4 + 16);
+    span_t out;
+    scan_diag_t *d;
+    size_t n;
+
+    REQUIRE(s != NULL && a != NULL && big != NULL);
+    len += (size_t)sprintf(big, "x = [");
+    for (size_t i = 0; i < n_items; i++) /* 400 KB of [1], tree-sitter needs ~70 MB */
+        memcpy(big + len + i * 4, "[1],", 4);
+    len += n_items * 4;
+    len += (size_t)sprintf(big + len, "]\n");
+    scanner_set_parse_budget(s, (size_t)4 << 20);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    REQUIRE(n == 1);
+    CHECK_STREQ(d[0].code, "E902");
+    CHECK(strstr(d[0].message, "more than 4 MB of memory") != NULL);
+    /* the scanner is whole: a normal file, then the big one within the
+       default budget */
+    arena_reset(a);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &out, NULL) ==
+            ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    CHECK(n >= 1 && strcmp(d[0].code, "F401") == 0);
+    scanner_set_parse_budget(s, SCAN_PARSE_BUDGET);
+    arena_reset(a);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 0);
+    free(big);
     arena_destroy(&a);
     scanner_destroy(&s);
 }

@@ -15,6 +15,7 @@
 #include "worker/python/noqa.h"
 #include "worker/python/summary.h"
 #include "worker/python/tokens.h"
+#include "worker/python/tsalloc.h"
 
 #include <msgpack.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@
 
 struct scanner {
     TSParser *parser;
+    size_t cancel; /* the parser's cancellation flag: set past the budget */
+    size_t budget; /* bytes tree-sitter may hold in one parse; 0: no limit */
     const lang_t *lang;
     checker_cursors_t cursors; /* reused by every scan of this scanner */
 };
@@ -36,6 +39,7 @@ scanner_t *scanner_new(void)
     const lang_t *L = lang_get();
     scanner_t *s;
 
+    tsalloc_install(); /* before the first parser: its memory is counted */
     if (L == NULL || (s = calloc(1, sizeof *s)) == NULL)
         return NULL;
     s->lang = L;
@@ -45,7 +49,14 @@ scanner_t *scanner_new(void)
         free(s);
         return NULL;
     }
+    s->budget = SCAN_PARSE_BUDGET;
+    ts_parser_set_cancellation_flag(s->parser, &s->cancel);
     return s;
+}
+
+void scanner_set_parse_budget(scanner_t *self, size_t bytes)
+{
+    self->budget = bytes;
 }
 
 void scanner_destroy(scanner_t **self_p)
@@ -178,7 +189,10 @@ static TSTree *parse(scanner_t *self, const char *text, uint32_t len)
 
     ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
                                                    (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
+    self->cancel = 0;
+    tsalloc_begin(self->budget, &self->cancel);
     tree = ts_parser_parse_string(self->parser, NULL, text, len);
+    tsalloc_end();
     if (tree == NULL)
         ts_parser_reset(self->parser);
     return tree;
@@ -237,6 +251,12 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char **t
     if (!tokens_check(*text, *len, d))
         return ST_OK;
     if ((tree = parse(self, *text, *len)) == NULL) {
+        if (self->cancel != 0) {
+            diag_add(d, 1, 1, "E902",
+                     "the parser needed more than %zu MB of memory for this file, not checked",
+                     self->budget >> 20);
+            return ST_OK;
+        }
         diag_add(d, 1, 1, "E902", "the parser gave up on this file (time limit), not checked");
         return ST_OK;
     }

@@ -23,6 +23,11 @@
 
 #define SCAN_RESULT_VERSION 5
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
+/* The memory tree-sitter may hold while it parses one file; past it the
+ * parse stops and the file gets an E902 (worker/python/tsalloc.h). Real
+ * code needs 12 to 60 bytes per byte of source (the stdlib's largest file,
+ * 9 MB for 740 KB); a 14 MB list literal needed 2.5 GB. */
+#define SCAN_PARSE_BUDGET ((size_t)256 << 20)
 
 typedef enum {
     SCAN_KIND_PY = 0,  /* module.py */
@@ -40,6 +45,10 @@ typedef struct scanner scanner_t;
  * does not load (ABI mismatch). Caller owns it. */
 scanner_t *scanner_new(void);
 void scanner_destroy(scanner_t **self_p);
+
+/* The parse budget of this scanner (bytes; SCAN_PARSE_BUDGET when new).
+ * Tests set a small one; 0 means none. */
+void scanner_set_parse_budget(scanner_t *self, size_t bytes);
 
 /* Scans src[0..len). On ST_OK *out points into arena a (valid until a is
  * reset) and holds the result document. Problems of the file itself
