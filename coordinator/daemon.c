@@ -60,6 +60,8 @@
 #define DAEMON_CLIENT_BYTES ((uint64_t)256 << 20)
 #define DAEMON_BATCH_FILES 250000u
 #define DAEMON_RCVHWM 16            /* messages queued per client connection */
+#define DAEMON_SNDHWM 256           /* messages waiting for a client: it does not read */
+#define DAEMON_UPLOAD_PROBE_MS 2000 /* PROGRESS to a client while it uploads */
 #define DAEMON_HANDSHAKE_MS 10000   /* a connection must finish its handshake in this */
 #define DAEMON_HELD_REPORT_MS 10000 /* "N more not logged" at most this often */
 #define DAEMON_STOP_MS 1500         /* batches still running then are left behind */
@@ -169,6 +171,7 @@ typedef struct {
     /* set by the main thread: the client is gone (a message found no
        connection to it); read by the batch thread */
     atomic_bool gone;
+    uint64_t last_probe; /* the main thread's: the last PROGRESS sent */
     /* read by the main thread for PROGRESS */
     atomic_size_t scanned, cached;
     progress_t *progress; /* counts only: the check jobs done, for PROGRESS */
@@ -256,17 +259,18 @@ static bool same_ident(const ident_t *a, const ident_t *b)
     return a->len == b->len && memcmp(a->id, b->id, a->len) == 0;
 }
 
-/* Forgets a client that is gone: its queued batches are dropped, its
- * running ones told (a batch waiting for its uploads ends at once). */
-static void client_gone(daemon_t *dm, const ident_t *who)
+/* Forgets a client that is gone or does not read (why): its queued
+ * batches are dropped, its running ones told (a batch waiting for its
+ * uploads ends at once). */
+static void client_gone(daemon_t *dm, const ident_t *who, const char *why)
 {
     for (size_t i = 0; i < dm->n_queue;) {
         if (!same_ident(&dm->queue[i].who, who)) {
             i++;
             continue;
         }
-        fprintf(dm->log, "strata coordinator: %s: client gone; its queued batch dropped\n",
-                dm->queue[i].name);
+        fprintf(dm->log, "strata coordinator: %s: client %s; its queued batch dropped\n",
+                dm->queue[i].name, why);
         dm->queue_bytes -= dm->queue[i].len;
         st_free(dm->queue[i].submit);
         memmove(dm->queue + i, dm->queue + i + 1, (dm->n_queue - i - 1) * sizeof *dm->queue);
@@ -283,22 +287,26 @@ static void client_gone(daemon_t *dm, const ident_t *who)
     pthread_mutex_unlock(&dm->lock);
 }
 
-/* Sends one message to a client without waiting; false when the client
- * is gone (no connection has its routing id: ROUTER_MANDATORY). A client
- * whose queue is full (it stopped reading) just misses the message. */
-static bool send_to(daemon_t *dm, const ident_t *who, const uint8_t *data, size_t len)
+/* Sends one message to a client without waiting. NULL when it went (or
+ * could not be encoded); else why the client is to be forgotten: it is
+ * gone (no connection has its routing id: ROUTER_MANDATORY), or it does
+ * not read (DAEMON_SNDHWM messages wait for it, which a client that reads
+ * never has: it gets no PROGRESS while it uploads). */
+static const char *send_to(daemon_t *dm, const ident_t *who, const uint8_t *data, size_t len)
 {
     if (zmq_send(dm->cs, who->id, who->len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
-        return zmq_errno() != EHOSTUNREACH;
+        return zmq_errno() == EHOSTUNREACH ? "gone"
+               : zmq_errno() == EAGAIN     ? "does not read its messages"
+                                           : NULL;
     zmq_send(dm->cs, data, len, ZMQ_DONTWAIT);
-    return true;
+    return NULL;
 }
 
-static bool send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
+static const char *send_progress(daemon_t *dm, const ident_t *who, const proto_progress_t *p)
 {
     buf_reset(&dm->out);
     if (proto_encode_progress(&dm->out, p) != ST_OK)
-        return true;
+        return NULL;
     return send_to(dm, who, dm->out.data, dm->out.len);
 }
 
@@ -332,9 +340,11 @@ static void flush_outbox(daemon_t *dm)
     m = dm->outbox;
     dm->outbox = dm->outbox_tail = NULL;
     pthread_mutex_unlock(&dm->lock);
-    for (msg_t *k = m; k != NULL; k = k->next)
-        if (!send_to(dm, &k->who, k->data, k->len))
-            client_gone(dm, &k->who);
+    for (msg_t *k = m; k != NULL; k = k->next) {
+        const char *why = send_to(dm, &k->who, k->data, k->len);
+        if (why != NULL)
+            client_gone(dm, &k->who, why);
+    }
     msg_free(m);
 }
 
@@ -345,13 +355,16 @@ static size_t workers_now(daemon_t *dm)
     return ds.workers;
 }
 
-/* PROGRESS to the batches' clients and the queued ones, when due; the
- * clients found gone are forgotten after. */
+/* PROGRESS to the batches' clients and the queued ones, when due; to a
+ * client that is uploading (it reads nothing until it has sent its blobs)
+ * only every DAEMON_UPLOAD_PROBE_MS, which still finds it gone soon. The
+ * clients found gone or not reading are forgotten after. */
 static void heartbeats(daemon_t *dm)
 {
     uint64_t now = clock_ms();
     proto_progress_t p = {.workers = workers_now(dm)};
     ident_t gone[DAEMON_MAX_ACTIVE + DAEMON_MAX_QUEUE];
+    const char *why[DAEMON_MAX_ACTIVE + DAEMON_MAX_QUEUE];
     size_t n_gone = 0;
 
     if (now - dm->last_progress < DAEMON_PROGRESS_MS)
@@ -359,20 +372,27 @@ static void heartbeats(daemon_t *dm)
     dm->last_progress = now;
     for (size_t i = 0; i < dm->n_active; i++) {
         batch_t *b = dm->active[i];
+        bool uploading;
+        pthread_mutex_lock(&dm->lock);
+        uploading = b->accepting;
+        pthread_mutex_unlock(&dm->lock);
+        if (uploading && now - b->last_probe < DAEMON_UPLOAD_PROBE_MS)
+            continue;
+        b->last_probe = now;
         p.scanned = atomic_load(&b->scanned);
         p.cached = atomic_load(&b->cached);
         p.checked = progress_get(b->progress, PROGRESS_CHECKED);
-        if (!send_progress(dm, &b->p.who, &p))
+        if ((why[n_gone] = send_progress(dm, &b->p.who, &p)) != NULL)
             gone[n_gone++] = b->p.who;
     }
     for (size_t i = 0; i < dm->n_queue; i++) {
         p.scanned = p.cached = p.checked = 0;
         p.queued = i + 1;
-        if (!send_progress(dm, &dm->queue[i].who, &p))
+        if ((why[n_gone] = send_progress(dm, &dm->queue[i].who, &p)) != NULL)
             gone[n_gone++] = dm->queue[i].who;
     }
     for (size_t i = 0; i < n_gone; i++)
-        client_gone(dm, &gone[i]);
+        client_gone(dm, &gone[i], why[i]);
 }
 
 /* The name of a client for the log (its address, or "local" for ipc, and
@@ -944,7 +964,8 @@ static bool batch_uploads(batch_t *b)
             break;
         }
         if (atomic_load(&b->gone)) {
-            fprintf(dm->log, "strata coordinator: %s: client gone; batch dropped\n", b->p.name);
+            fprintf(dm->log, "strata coordinator: %s: client gone or not reading; batch dropped\n",
+                    b->p.name);
             b->answered = true; /* nobody to answer */
             ok = false;
             break;
@@ -1582,13 +1603,15 @@ static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
 {
     const daemon_opts_t *o = dm->opts;
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
-    int one = 1, zero = 0, hwm = DAEMON_RCVHWM, handshake = DAEMON_HANDSHAKE_MS;
+    int one = 1, zero = 0, hwm = DAEMON_RCVHWM, sndhwm = DAEMON_SNDHWM,
+        handshake = DAEMON_HANDSHAKE_MS;
 
     if ((dm->zctx = zmq_ctx_new()) == NULL || (dm->cs = zmq_socket(dm->zctx, ZMQ_ROUTER)) == NULL)
         return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));
     if (zmq_setsockopt(dm->cs, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(dm->cs, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake) != 0 ||
         zmq_setsockopt(dm->cs, ZMQ_LINGER, &zero, sizeof zero) != 0)
         return st_fail(err, ST_EIO, "zmq: %s", zmq_strerror(errno));

@@ -32,7 +32,9 @@
  *
  * While a batch runs, its client gets a PROGRESS every 500 ms or so. A
  * client silent for 30 s while its blobs are awaited loses its batch, and
- * so does one that is gone (a message to it finds no connection). On
+ * so does one that is gone (a message to it finds no connection; while it
+ * uploads, a PROGRESS every 2 s asks) or does not read (256 messages wait
+ * for it). On
  * daemon_stop every batch running or waiting gets an error DONE saying
  * the coordinator is stopping, and daemon_run returns within 2 s.
  *

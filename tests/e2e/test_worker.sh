@@ -83,11 +83,13 @@ wait_for() { # FILE TEXT: until FILE holds TEXT (at most 30 s)
     return 1
 }
 
-# cached_run N: a coordinator, a worker with the cache in $tmp/wcache, one
-# submit of $tmp/proj; the worker's log in $tmp/cw$N.log.
+# cached_run N: a coordinator (with a cache of its own, new each run, so
+# that the jobs reach the worker), a worker with the cache in $tmp/wcache,
+# one submit of $tmp/proj; the worker's log in $tmp/cw$N.log.
 cached_run() {
     local n=$1 coord worker
-    "$strata" coordinator --bind "ipc://$tmp/c$n" 2>"$tmp/cc$n.log" &
+    "$strata" coordinator --bind "ipc://$tmp/c$n" --cache-dir "$tmp/cc$n.cache" \
+        2>"$tmp/cc$n.log" &
     coord=$!
     wait_for "$tmp/cc$n.log" "clients on" || fail "coordinator $n did not start"
     "$strata" worker --connect "ipc://$tmp/c$n.workers" --threads 1 --cache-dir "$tmp/wcache" \
