@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "coordinator/frames.h"
 #include "coordinator/keys.h"
 #include "coordinator/progress.h"
 #include "coordinator/report.h"
@@ -328,15 +329,8 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
         }
         last = clock_ms();
         c->heard = true;
-        if (zmq_msg_more(&zm)) {
-            /* several frames: not our protocol; the rest is queued already
-               and read away by the flag of each frame read */
-            for (int more = 1; more;) {
-                zmq_msg_t extra;
-                zmq_msg_init(&extra);
-                more = zmq_msg_recv(&extra, c->sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&extra);
-                zmq_msg_close(&extra);
-            }
+        if (zmq_msg_more(&zm)) { /* several frames: not our protocol */
+            frames_drain(c->sock);
             snprintf(derr.msg, sizeof derr.msg, "several frames where the protocol has one");
         }
         if (derr.msg[0] != '\0' ||

@@ -8,9 +8,7 @@
 
 #include <errno.h>
 
-/* Reads away the rest of a message after a frame whose more flag was set;
- * the number of frames read. */
-static size_t drain(void *sock)
+size_t frames_drain(void *sock)
 {
     size_t n = 0;
     int more = 1;
@@ -56,7 +54,7 @@ frames_rc_t frames_recv(void *sock, frames_t *m, const char **why)
         return FRAMES_MALFORMED;
     }
     if (zmq_msg_more(&m->body))
-        m->extra = drain(sock);
+        m->extra = frames_drain(sock);
     if (m->extra > 0 || id_len == 0 || id_len > FRAMES_MAX_IDENT) {
         *why = m->extra > 0 ? "several frames where the protocol has one"
                             : "a routing id of an impossible size";

@@ -36,6 +36,11 @@ typedef struct {
  * an empty or too long routing id. Thread: the socket's owner. */
 frames_rc_t frames_recv(void *sock, frames_t *m, const char **why);
 
+/* Reads away the rest of a message (of any socket type) after a frame
+ * whose more flag was set, each frame by the flag of the one before, never
+ * waiting; the number of frames read. */
+size_t frames_drain(void *sock);
+
 /* Releases m's frames (after FRAMES_OK). */
 void frames_close(frames_t *m);
 
