@@ -9,6 +9,7 @@
 #include "coordinator/cli.h"
 
 #include "common/alloc.h"
+#include "common/cpus.h"
 #include "common/proto.h"
 
 #include <errno.h>
@@ -417,16 +418,6 @@ static st_rc_t parse_option(cli_check_t *cfg, int argc, char *const *argv, int *
     return opt->set(cfg, name, value, err);
 }
 
-/* Online CPUs, at least 1 and at most CLI_MAX_JOBS. */
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-    if (n < 1)
-        return 1;
-    return n > CLI_MAX_JOBS ? CLI_MAX_JOBS : (unsigned)n;
-}
-
 /* Walks argv: options anywhere, "--" ends them, "-" alone is a path. */
 static st_rc_t parse_args(cli_check_t *cfg, int argc, char *const *argv, st_err_t *err)
 {
@@ -470,7 +461,7 @@ static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli
         cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED, .graph = graph};
     }
     if (cfg.jobs == 0)
-        cfg.jobs = online_cpus();
+        cfg.jobs = cpus_online(CLI_MAX_JOBS);
     *out = cfg;
     return ST_OK;
 }

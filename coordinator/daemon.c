@@ -21,6 +21,7 @@
 #include "coordinator/daemon.h"
 
 #include "common/clock.h"
+#include "common/cpus.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -1593,12 +1594,6 @@ static bool stop_batches(daemon_t *dm)
 
 /* ---- setup --------------------------------------------------------------------------- */
 
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
-}
-
 static st_rc_t open_client_socket(daemon_t *dm, st_err_t *err)
 {
     const daemon_opts_t *o = dm->opts;
@@ -1701,7 +1696,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
                        "--keys DIR --allow DIR, bind it to a loopback address or ipc:// "
                        "(--workers-bind), or pass --insecure",
                        wep);
-    dm.jobs = opts->jobs != 0 ? opts->jobs : online_cpus();
+    dm.jobs = opts->jobs != 0 ? opts->jobs : cpus_online(1024);
     dm.client_batches = opts->client_batches != 0 ? opts->client_batches : DAEMON_CLIENT_BATCHES;
     dm.client_bytes = opts->client_bytes != 0 ? opts->client_bytes : DAEMON_CLIENT_BYTES;
     dm.batch_files = opts->batch_files != 0 ? opts->batch_files : DAEMON_BATCH_FILES;

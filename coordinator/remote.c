@@ -16,6 +16,7 @@
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/cpus.h"
 #include "common/digest.h"
 #include "coordinator/calls.h"
 #include "coordinator/cli.h"
@@ -438,12 +439,6 @@ static st_rc_t spawn(remote_t *r, unsigned k, st_err_t *err)
     return ST_OK;
 }
 
-static unsigned online_cpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
-}
-
 static void share_cpus(remote_layout_t *l, unsigned ncpu)
 {
     unsigned per = ncpu / l->n;
@@ -533,7 +528,7 @@ st_rc_t remote_start(const remote_opts_t *opts, remote_t **out, st_err_t *err)
         if (opts->workers == 0 && place_numa_node_count() > 1 &&
             place_topology_load(NULL, &topo, &perr) != ST_OK)
             topo = NULL; /* laid out as one node */
-        rc = remote_layout(topo, opts->workers, opts->threads, online_cpus(), &r->layout, err);
+        rc = remote_layout(topo, opts->workers, opts->threads, cpus_online(1024), &r->layout, err);
         place_topology_destroy(&topo);
         if (rc != ST_OK) {
             st_free(r);

@@ -10,6 +10,7 @@
 #include "worker/wproc.h"
 
 #include "common/clock.h"
+#include "common/cpus.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -827,8 +828,7 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
 {
     wproc_opts_t opts = *in;
     wproc_t w = {.opts = &opts, .backoff = WPROC_BACKOFF_MIN_MS, .efd = -1};
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned n = opts.threads != 0 ? opts.threads : (cpus > 0 ? (unsigned)cpus : 1);
+    unsigned n = opts.threads != 0 ? opts.threads : cpus_online(PROTO_MAX_SLOTS);
     wthread_t *ts = NULL;
     place_topo_t *topo = NULL;
     place_plan_t *plan = NULL;
