@@ -73,6 +73,11 @@
 #define PROTO_MAX_CODE 32u                 /* bytes of a diagnostic code */
 #define PROTO_KIND_EXTENSION 3u            /* SUBMIT kind: not checked, for imports */
 #define PROTO_DIGEST_LEN 32u               /* SHA-256 */
+/* Heartbeats, both ways: a peer sends one when it has sent nothing for
+ * PROTO_HEARTBEAT_MS, and takes a peer that has said nothing for
+ * PROTO_TIMEOUT_MS for gone (the defaults of both ends). */
+#define PROTO_HEARTBEAT_MS 500u
+#define PROTO_TIMEOUT_MS 3000u
 #define PROTO_DONE_OK 0u
 #define PROTO_DONE_ERROR 2u
 

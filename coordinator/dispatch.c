@@ -838,8 +838,8 @@ static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
         o->version = JOBS_ANALYZER_VERSION;
     if (strlen(o->version) > PROTO_MAX_NAME)
         return st_fail(err, ST_EINVAL, "dispatch: analyzer version too long");
-    o->heartbeat_ms = o->heartbeat_ms == 0 ? 500 : o->heartbeat_ms;
-    o->timeout_ms = o->timeout_ms == 0 ? 3000 : o->timeout_ms;
+    o->heartbeat_ms = o->heartbeat_ms == 0 ? PROTO_HEARTBEAT_MS : o->heartbeat_ms;
+    o->timeout_ms = o->timeout_ms == 0 ? PROTO_TIMEOUT_MS : o->timeout_ms;
     o->depth = o->depth == 0 ? 2 : o->depth;
     o->batch_max = o->batch_max == 0 ? 64 : o->batch_max;
     o->batch_bytes = o->batch_bytes == 0 ? (size_t)4 << 20 : o->batch_bytes;

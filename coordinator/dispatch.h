@@ -53,8 +53,8 @@ typedef struct {
     const char *bind;      /* "ipc:///path" or "tcp://host:port" (port 0 or *: any) */
     const char *version;   /* the analyzer version workers must report;
                               NULL: JOBS_ANALYZER_VERSION */
-    unsigned heartbeat_ms; /* a message to each worker at least this often; 0: 500 */
-    unsigned timeout_ms;   /* a worker silent this long is dropped; 0: 3000 */
+    unsigned heartbeat_ms; /* a message to each worker at least this often; 0: PROTO_HEARTBEAT_MS */
+    unsigned timeout_ms;   /* a worker silent this long is dropped; 0: PROTO_TIMEOUT_MS */
     unsigned depth;        /* jobs in flight per slot; 0: 2 */
     unsigned batch_max;    /* jobs per message at most; 0: 64 (<= PROTO_MAX_JOBS) */
     size_t batch_bytes;    /* input bytes per message, once it has a job; 0: 4 MiB */

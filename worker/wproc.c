@@ -840,8 +840,8 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
         (strlen(opts.server_key) != 40 || opts.public_key == NULL ||
          strlen(opts.public_key) != 40 || opts.secret_key == NULL || strlen(opts.secret_key) != 40))
         return st_fail(err, ST_EINVAL, "worker: CURVE keys must be 40 Z85 characters each");
-    opts.heartbeat_ms = opts.heartbeat_ms == 0 ? 500 : opts.heartbeat_ms;
-    opts.timeout_ms = opts.timeout_ms == 0 ? 3000 : opts.timeout_ms;
+    opts.heartbeat_ms = opts.heartbeat_ms == 0 ? PROTO_HEARTBEAT_MS : opts.heartbeat_ms;
+    opts.timeout_ms = opts.timeout_ms == 0 ? PROTO_TIMEOUT_MS : opts.timeout_ms;
     opts.backoff_max_ms = opts.backoff_max_ms == 0 ? 5000 : opts.backoff_max_ms;
     opts.job_limit_ms = opts.job_limit_ms == 0 ? WPROC_JOB_LIMIT_MS : opts.job_limit_ms;
     w.log = opts.log != NULL ? opts.log : stderr;

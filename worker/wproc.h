@@ -49,8 +49,8 @@ typedef struct {
     const char *connect;     /* "ipc:///path" or "tcp://host:port" */
     unsigned threads;        /* analysis threads = slots; 0: online CPUs */
     const char *version;     /* reported analyzer version; NULL: JOBS_ANALYZER_VERSION */
-    unsigned heartbeat_ms;   /* 0: 500 */
-    unsigned timeout_ms;     /* coordinator silence before reconnecting; 0: 3000 */
+    unsigned heartbeat_ms;   /* 0: PROTO_HEARTBEAT_MS */
+    unsigned timeout_ms;     /* coordinator silence before reconnecting; 0: PROTO_TIMEOUT_MS */
     unsigned backoff_max_ms; /* cap of the reconnection delay; 0: 5000 */
     /* Test hook: a job whose input contains this string aborts the process
      * (a poison pill for the retry tests). NULL: none. */
