@@ -136,8 +136,9 @@ typedef struct {
     uint32_t kind;
     bool has_digest;
     digest_t digest;
-    bool needed; /* asked for in NEED, not received yet */
-    bool done;   /* scan result delivered (or no scan) */
+    uint64_t size; /* the SUBMIT's: an upload of another size is refused */
+    bool needed;   /* asked for in NEED, not received yet */
+    bool done;     /* scan result delivered (or no scan) */
     bool keyed;
     digest_t key; /* scan key */
 } bfile_t;
@@ -796,6 +797,7 @@ static bool batch_load(batch_t *b)
         else if (f.kind == PROTO_KIND_EXTENSION && f.digest != NULL)
             why = "an extension module with content";
         bf->kind = f.kind;
+        bf->size = f.size;
         bf->has_digest = f.digest != NULL;
         if (f.digest != NULL)
             memcpy(bf->digest.b, f.digest, sizeof bf->digest.b);
@@ -875,7 +877,37 @@ static bool batch_need(batch_t *b)
     return ok;
 }
 
-/* Decompresses and verifies one blob, and stores it. */
+/* Whether zdata decompresses to exactly size bytes whose SHA-256 is
+ * want, found through a small window: a frame that claims megabytes costs
+ * no memory before its content is proven to be the file's. */
+static bool blob_matches(span_t zdata, uint64_t size, const digest_t *want)
+{
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    digest_ctx_t *dc = digest_ctx_new();
+    uint8_t window[64 * 1024];
+    ZSTD_inBuffer in = {.src = zdata.ptr, .size = zdata.len, .pos = 0};
+    uint64_t total = 0;
+    size_t left = 1;
+    digest_t dg;
+    bool ok = dctx != NULL && dc != NULL;
+
+    while (ok && left != 0) {
+        ZSTD_outBuffer out = {.dst = window, .size = sizeof window, .pos = 0};
+        left = ZSTD_decompressStream(dctx, &out, &in);
+        if (ZSTD_isError(left) || (total += out.pos) > size ||
+            digest_ctx_update(dc, window, out.pos) != ST_OK)
+            ok = false;
+        else if (left != 0 && out.pos == 0 && in.pos == in.size)
+            ok = false; /* the frame ends before its content */
+    }
+    ok = ok && in.pos == in.size && total == size && digest_ctx_final(dc, &dg) == ST_OK &&
+         memcmp(dg.b, want->b, sizeof dg.b) == 0;
+    ZSTD_freeDCtx(dctx);
+    digest_ctx_destroy(&dc);
+    return ok;
+}
+
+/* Verifies one blob, decompresses it and stores it. */
 static const char *store_blob(batch_t *b, const proto_blob_t *blob)
 {
     cas_t *cache = b->dm->cache;
@@ -887,10 +919,14 @@ static const char *store_blob(batch_t *b, const proto_blob_t *blob)
 
     if (blob->index >= b->n_files || !(f = &b->files[blob->index])->needed)
         return "a blob that was not asked for";
+    if (blob->raw_size != f->size || blob->raw_size > b->so.max_file_bytes)
+        return "a blob whose size is not the one submitted";
     fsize = ZSTD_getFrameContentSize(blob->zdata.ptr, blob->zdata.len);
     if (fsize == ZSTD_CONTENTSIZE_ERROR ||
         (fsize != ZSTD_CONTENTSIZE_UNKNOWN && fsize != blob->raw_size))
         return "a blob that is not a zstd frame of its size";
+    if (!blob_matches(blob->zdata, blob->raw_size, &f->digest))
+        return "a blob whose content does not match its digest";
     if ((raw = st_malloc(blob->raw_size == 0 ? 1 : (size_t)blob->raw_size)) == NULL)
         return "out of memory";
     got = ZSTD_decompress(raw, (size_t)blob->raw_size, blob->zdata.ptr, blob->zdata.len);

@@ -176,7 +176,7 @@ TEST(daemon_serves_batches_and_survives_hostile_clients)
     CHECK(m.type == PROTO_NEED && m.count == 1);
     CHECK(proto_next_index(&m, &idx) && idx == 0);
     /* another content than the digest says: an error DONE */
-    send_upload(sock, &b, 0, "import sys\n");
+    send_upload(sock, &b, 0, "import re\n"); /* its size, not its digest */
     REQUIRE(next_answer(sock, &in, &m));
     CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
     CHECK(m.error.len > 0 && memmem(m.error.ptr, m.error.len, "digest", 6) != NULL);
@@ -419,4 +419,57 @@ TEST(daemon_refuses_uploads_over_the_client_bytes)
     zmq_ctx_term(ctx);
     buf_free(&b);
     buf_free(&in);
+}
+
+/* A blob of another size than the SUBMIT said is refused before it is
+ * decompressed; one of the right size whose content is not the file's
+ * (an 8 MB frame of spaces in a few hundred bytes) is refused after a
+ * streaming check, without the 8 MB being allocated. */
+TEST(daemon_verifies_a_blob_before_it_takes_memory)
+{
+    char dir[] = "/tmp/strata-daemon-blob.XXXXXX";
+    char ep[128];
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *a;
+    buf_t b, in;
+    proto_msg_t m;
+    proto_batch_t batch;
+    digest_t dg;
+    size_t big = (size_t)8 << 20, zcap = ZSTD_compressBound(big), zlen;
+    uint8_t *spaces = malloc(big), *z = malloc(zcap);
+    proto_file_t f = {.path = {"bomb.py", 7}, .kind = 0, .digest = dg.b, .size = big};
+    const char *args[] = {"."};
+
+    REQUIRE(spaces != NULL && z != NULL);
+    memset(spaces, ' ', big);
+    zlen = ZSTD_compress(z, zcap, spaces, big, 3);
+    REQUIRE(!ZSTD_isError(zlen) && zlen < 4096);
+    memset(dg.b, 0x5a, sizeof dg.b); /* not the spaces' digest */
+    start_daemon(&r, &th, dir, ep, sizeof ep, &(daemon_opts_t){0});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((a = client_socket(ctx, ep)) != NULL);
+    for (int round = 0; round < 2; round++) {
+        buf_reset(&b);
+        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 16u << 20) == ST_OK);
+        send_buf(a, &b);
+        REQUIRE(next_answer(a, &in, &m));
+        REQUIRE(m.type == PROTO_NEED && m.count == 1);
+        buf_reset(&b);
+        REQUIRE(proto_upload_begin(&batch, &b) == ST_OK);
+        REQUIRE(proto_upload_blob(&batch, 0, (span_t){.ptr = z, .len = zlen},
+                                  round == 0 ? big - 1 : big) == ST_OK);
+        proto_batch_end(&batch);
+        send_buf(a, &b);
+        REQUIRE(next_answer(a, &in, &m));
+        CHECK(error_says(&m, round == 0 ? "size" : "digest"));
+    }
+    zmq_close(a);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+    free(spaces);
+    free(z);
 }
