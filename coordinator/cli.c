@@ -868,7 +868,8 @@ static const char coordinator_usage[] =
     "                        bytes one client may have waiting here: its\n"
     "                        queued submissions and the uploads not yet\n"
     "                        stored (default 256M; K, M, G suffixes)\n"
-    "  --max-batch-files N   files in one submission (default 250000)\n"
+    "  --max-client-files N  files one client may have queued or running,\n"
+    "                        in one submission or several (default 100000)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "Bad messages are dropped and counted; the log names the peer of a few of\n"
@@ -916,18 +917,18 @@ st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *ou
             continue;
         }
         if ((v = cache_option(argc, argv, &i, "--max-client-batches", &missing)) != NULL ||
-            missing || (v = cache_option(argc, argv, &i, "--max-batch-files", &missing)) != NULL ||
+            missing || (v = cache_option(argc, argv, &i, "--max-client-files", &missing)) != NULL ||
             missing) {
             bool batches = strncmp(arg, "--max-client-batches", 20) == 0;
             size_t n;
             if (v == NULL || !parse_size(v, batches ? 64 : PROTO_MAX_FILES, &n) || n == 0)
                 return st_fail(err, ST_EINVAL, "option '%s' needs a number 1..%u",
-                               batches ? "--max-client-batches" : "--max-batch-files",
+                               batches ? "--max-client-batches" : "--max-client-files",
                                batches ? 64u : PROTO_MAX_FILES);
             if (batches)
                 c.client_batches = (unsigned)n;
             else
-                c.batch_files = (unsigned)n;
+                c.client_files = (unsigned)n;
             continue;
         }
         for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {

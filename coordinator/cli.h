@@ -177,7 +177,7 @@ typedef struct {
     unsigned job_timeout_s;   /* --job-timeout SECONDS; 0: the dispatcher's default */
     unsigned client_batches;  /* --max-client-batches N; 0: the daemon's default */
     uint64_t client_bytes;    /* --max-client-bytes SIZE; 0: the daemon's default */
-    unsigned batch_files;     /* --max-batch-files N; 0: the daemon's default */
+    unsigned client_files;    /* --max-client-files N; 0: the daemon's default */
     bool help;
 } cli_coordinator_t;
 

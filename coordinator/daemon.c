@@ -41,6 +41,7 @@
 #include "worker/python/check.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -54,13 +55,21 @@
 #define DAEMON_PROGRESS_MS 500      /* PROGRESS to waiting clients this often */
 #define DAEMON_UPLOAD_IDLE_MS 30000 /* a client silent this long while uploading: dropped */
 #define DAEMON_WINDOW 256           /* a batch's scan jobs submitted and not finished */
-#define DAEMON_MAX_ACTIVE 4         /* batches served at once; the others wait */
-#define DAEMON_MAX_QUEUE 64         /* batches waiting; more are refused */
+/* Batches with a thread of their own; the others wait in the queue. A
+ * batch waiting for its uploads holds a thread but no run slot, so that a
+ * client that uploads slowly holds up nobody else. */
+#define DAEMON_MAX_ACTIVE 16
+#define DAEMON_MAX_RUNNING 4                     /* batches scanning and checking at once */
+#define DAEMON_MAX_QUEUE 64                      /* batches waiting; more are refused */
 #define DAEMON_MAX_QUEUE_BYTES ((size_t)1 << 30) /* SUBMITs waiting, all clients */
 #define DAEMON_CLIENT_BATCHES 4u                 /* defaults of the per-client caps */
 #define DAEMON_CLIENT_BYTES ((uint64_t)256 << 20)
-#define DAEMON_BATCH_FILES 250000u
-#define DAEMON_RCVHWM 16            /* messages queued per client connection */
+#define DAEMON_CLIENT_FILES 100000u
+#define DAEMON_RCVHWM 4 /* messages queued per client connection */
+/* Uploads waiting in one batch's inbox past which the clients' socket is
+ * not read until they are stored: flow control (ZeroMQ then holds the
+ * senders back), so a fast client never reaches its --max-client-bytes. */
+#define DAEMON_INBOX_PAUSE ((size_t)32 << 20)
 #define DAEMON_SNDHWM 256           /* messages waiting for a client: it does not read */
 #define DAEMON_UPLOAD_PROBE_MS 2000 /* PROGRESS to a client while it uploads */
 #define DAEMON_HANDSHAKE_MS 10000   /* a connection must finish its handshake in this */
@@ -129,6 +138,7 @@ typedef struct {
     char name[96];
     uint8_t *submit;
     size_t len;
+    size_t files; /* in the SUBMIT */
 } pending_t;
 
 typedef struct {
@@ -173,6 +183,9 @@ typedef struct {
     /* set by the main thread: the client is gone (a message found no
        connection to it); read by the batch thread */
     atomic_bool gone;
+    uint64_t seq;        /* the order batches were started in: run slots go by it */
+    bool wants_run;      /* under dm->lock: waiting for a run slot */
+    bool running;        /* under dm->lock: holds one */
     uint64_t last_probe; /* the main thread's: the last PROGRESS sent */
     /* read by the main thread for PROGRESS */
     atomic_size_t scanned, cached;
@@ -220,7 +233,7 @@ struct daemon {
     ratelog_t *rl;           /* lines about dropped and refused messages */
     size_t dropped;          /* malformed or unexpected messages dropped */
     size_t refused;          /* SUBMITs and UPLOADs refused over a cap */
-    size_t client_batches, batch_files;
+    size_t client_batches, client_files;
     uint64_t client_bytes;
     atomic_bool stopping;
     pthread_mutex_t lock;
@@ -231,6 +244,9 @@ struct daemon {
     size_t queue_bytes; /* of the SUBMITs in queue */
     batch_t *active[DAEMON_MAX_ACTIVE];
     size_t n_active;
+    size_t running;      /* under lock: run slots held */
+    uint64_t next_seq;   /* the main thread's: batch_t.seq */
+    pthread_cond_t runs; /* with lock: a run slot freed, or stop */
     uint64_t last_progress;
     buf_t out;
 };
@@ -423,25 +439,33 @@ static void log_peer(daemon_t *dm, const peer_t *peer, const char *name, const c
 }
 
 /* What a client has waiting here, over the queue and the running batches:
- * batches and bytes (queued SUBMITs, uploads in the inboxes). */
-static void client_load(daemon_t *dm, const peer_t *peer, size_t *batches, uint64_t *bytes)
+ * batches, files, and bytes (queued SUBMITs, uploads in the inboxes). */
+typedef struct {
+    size_t batches, files;
+    uint64_t bytes;
+} load_t;
+
+static load_t client_load(daemon_t *dm, const peer_t *peer)
 {
-    *batches = 0;
-    *bytes = 0;
+    load_t l = {0};
+
     for (size_t i = 0; i < dm->n_queue; i++) {
         if (strcmp(dm->queue[i].peer.s, peer->s) == 0) {
-            (*batches)++;
-            *bytes += dm->queue[i].len;
+            l.batches++;
+            l.files += dm->queue[i].files;
+            l.bytes += dm->queue[i].len;
         }
     }
     pthread_mutex_lock(&dm->lock);
     for (size_t i = 0; i < dm->n_active; i++) {
         if (strcmp(dm->active[i]->p.peer.s, peer->s) == 0) {
-            (*batches)++;
-            *bytes += dm->active[i]->inbox_bytes;
+            l.batches++;
+            l.files += dm->active[i]->p.files;
+            l.bytes += dm->active[i]->inbox_bytes;
         }
     }
     pthread_mutex_unlock(&dm->lock);
+    return l;
 }
 
 /* Why a SUBMIT of files files and len bytes from peer cannot be queued;
@@ -449,29 +473,28 @@ static void client_load(daemon_t *dm, const peer_t *peer, size_t *batches, uint6
 static const char *submit_refusal(daemon_t *dm, const peer_t *peer, size_t files, size_t len,
                                   char *why, size_t cap)
 {
-    size_t batches;
-    uint64_t bytes;
+    load_t l = client_load(dm, peer);
 
-    if (files > dm->batch_files) {
+    if (l.files + files > dm->client_files) {
         snprintf(why, cap,
-                 "%zu files in one submission, over the coordinator's limit of %zu "
-                 "(--max-batch-files); submit them in parts",
-                 files, dm->batch_files);
+                 "%zu files in this submission and %zu in this client's others queued or "
+                 "running, over the coordinator's limit of %zu (--max-client-files); submit "
+                 "fewer at once",
+                 files, l.files, dm->client_files);
         return why;
     }
-    client_load(dm, peer, &batches, &bytes);
-    if (batches >= dm->client_batches) {
+    if (l.batches >= dm->client_batches) {
         snprintf(why, cap,
                  "this client has %zu batches queued or running, the coordinator's limit "
                  "(--max-client-batches); submit again when one is done",
-                 batches);
+                 l.batches);
         return why;
     }
-    if (bytes + len > dm->client_bytes) {
+    if (l.bytes + len > dm->client_bytes) {
         snprintf(why, cap,
                  "this client would have %llu bytes waiting at the coordinator, over its "
                  "limit of %llu (--max-client-bytes); submit again when a batch is done",
-                 (unsigned long long)(bytes + len), (unsigned long long)dm->client_bytes);
+                 (unsigned long long)(l.bytes + len), (unsigned long long)dm->client_bytes);
         return why;
     }
     if (dm->n_queue >= DAEMON_MAX_QUEUE || dm->queue_bytes + len > DAEMON_MAX_QUEUE_BYTES)
@@ -499,6 +522,7 @@ static void queue_submit(daemon_t *dm, const ident_t *who, const peer_t *peer, c
     }
     memcpy(p->submit, zmq_msg_data(body), len);
     p->len = len;
+    p->files = m->count;
     p->who = *who;
     p->peer = *peer;
     snprintf(p->name, sizeof p->name, "%s", name);
@@ -516,12 +540,11 @@ static void queue_submit(daemon_t *dm, const ident_t *who, const peer_t *peer, c
 static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, const char *name,
                          zmq_msg_t *body)
 {
-    size_t len = zmq_msg_size(body), batches;
-    uint64_t bytes;
+    size_t len = zmq_msg_size(body);
+    uint64_t bytes = client_load(dm, peer).bytes;
     batch_t *to = NULL;
     msg_t *m;
 
-    client_load(dm, peer, &batches, &bytes);
     pthread_mutex_lock(&dm->lock);
     for (size_t i = 0; i < dm->n_active && to == NULL; i++)
         if (dm->active[i]->accepting && same_ident(who, &dm->active[i]->p.who))
@@ -622,18 +645,35 @@ static void report_held(daemon_t *dm)
                 (unsigned long long)held, (unsigned long long)total);
 }
 
+/* Whether a batch has DAEMON_INBOX_PAUSE of uploads to store: the clients'
+ * socket waits. */
+static bool inbox_full(daemon_t *dm)
+{
+    bool full = false;
+
+    pthread_mutex_lock(&dm->lock);
+    for (size_t i = 0; i < dm->n_active && !full; i++)
+        full = dm->active[i]->inbox_bytes > DAEMON_INBOX_PAUSE;
+    pthread_mutex_unlock(&dm->lock);
+    return full;
+}
+
 /* Works on the sockets for up to timeout_ms: the dispatcher (through the
- * calls), client messages, what the batches posted, heartbeats. While
- * batches run, the wait is in calls_pump, which a job queued or a message
- * posted ends at once; otherwise on the client socket. */
+ * calls), client messages, what the batches posted, heartbeats. The wait
+ * is in calls_pump, on the workers' socket, which a job queued or a
+ * message posted ends at once; the clients' socket is then read without
+ * waiting (a client's message waits timeout_ms at most). Only when the
+ * pump fails is the wait on the clients' socket. */
 static void service(daemon_t *dm, int timeout_ms)
 {
     zmq_pollitem_t item = {.socket = dm->cs, .events = ZMQ_POLLIN};
-    bool busy = dm->n_active > 0;
+    bool busy = true;
     st_err_t err = {0};
     int n;
 
-    if (calls_pump(dm->calls, busy ? timeout_ms : 0, NULL, NULL, &err) != ST_OK) {
+    /* the wait is on the workers' socket even when no batch runs, so that
+       whatever arrives there is read at once, not left to pile up */
+    if (calls_pump(dm->calls, timeout_ms, NULL, NULL, &err) != ST_OK) {
         /* the jobs are given back to the batches (run here); the wait is
          * then on the client socket, and the warning at most every 10 s */
         uint64_t now = clock_ms();
@@ -643,10 +683,11 @@ static void service(daemon_t *dm, int timeout_ms)
         }
         busy = false;
     }
-    n = zmq_poll(&item, 1, busy ? 0 : timeout_ms);
+    n = inbox_full(dm) ? 0 : zmq_poll(&item, 1, busy ? 0 : timeout_ms);
     /* a burst at most, then the rest of the loop: nothing read can block */
     for (int k = 0; n > 0 && k < 256 && handle_client(dm); k++)
-        ;
+        if (inbox_full(dm))
+            break;
     flush_outbox(dm);
     heartbeats(dm);
     report_held(dm);
@@ -1499,6 +1540,46 @@ static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
     report_destroy(&report);
 }
 
+/* Waits for a run slot, given to the batches in the order they started;
+ * false when the daemon stops first. */
+static bool run_slot_take(batch_t *b)
+{
+    daemon_t *dm = b->dm;
+    bool first;
+
+    pthread_mutex_lock(&dm->lock);
+    b->wants_run = true;
+    for (;;) {
+        first = true;
+        for (size_t i = 0; i < dm->n_active && first; i++)
+            first = !(dm->active[i]->wants_run && dm->active[i]->seq < b->seq);
+        if ((first && dm->running < DAEMON_MAX_RUNNING) || stopping(dm))
+            break;
+        struct timespec until = clock_deadline(CLOCK_MONOTONIC, DAEMON_WAIT_MS);
+        pthread_cond_timedwait(&dm->runs, &dm->lock, &until);
+    }
+    b->wants_run = false;
+    b->running = !stopping(dm);
+    dm->running += b->running;
+    pthread_cond_broadcast(&dm->runs); /* the next in line looks again */
+    pthread_mutex_unlock(&dm->lock);
+    return b->running;
+}
+
+static void run_slot_give(batch_t *b)
+{
+    daemon_t *dm = b->dm;
+
+    pthread_mutex_lock(&dm->lock);
+    if (b->running) {
+        b->running = false;
+        dm->running--;
+    }
+    b->wants_run = false;
+    pthread_cond_broadcast(&dm->runs);
+    pthread_mutex_unlock(&dm->lock);
+}
+
 /* A batch from SUBMIT to DONE, on its thread. */
 static void *batch_main(void *arg)
 {
@@ -1516,13 +1597,14 @@ static void *batch_main(void *arg)
     /* known whole: the blobs are still asked for when missing (a client
        proves it has the content it names), then nothing runs */
     b->whole = batch_whole(b, &popts);
-    if (!batch_need(b) || !batch_uploads(b))
+    if (!batch_need(b) || !batch_uploads(b) || !run_slot_take(b))
         goto out;
     if (!b->whole)
         batch_scan(b);
     if (b->rc == ST_OK && !stopping(dm))
         batch_check(b, &popts, &c);
 out:
+    run_slot_give(b);
     if (!b->answered && b->rc != ST_OK && !stopping(dm))
         post_error_done(b, b->err.msg);
     if (!b->answered && stopping(dm))
@@ -1560,6 +1642,7 @@ static void start_next(daemon_t *dm)
         b->dm = dm;
         b->p = dm->queue[0];
         b->started = clock_ms();
+        b->seq = ++dm->next_seq;
         buf_init(&b->out);
         atomic_init(&b->over, false);
         atomic_init(&b->scanned, 0);
@@ -1614,6 +1697,7 @@ static bool stop_batches(daemon_t *dm)
     pthread_mutex_lock(&dm->lock);
     for (size_t i = 0; i < dm->n_active; i++)
         pthread_cond_broadcast(&dm->active[i]->cond);
+    pthread_cond_broadcast(&dm->runs);
     pthread_mutex_unlock(&dm->lock);
     calls_shutdown(dm->calls);
     for (;;) {
@@ -1714,6 +1798,11 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     st_rc_t rc = ST_OK;
 
     atomic_store(&stop_flag, 0);
+    /* messages of megabytes come and go on both sockets, allocated by
+       ZeroMQ's I/O threads and freed on this one: mapped each time, they go
+       back to the system when freed, instead of raising glibc's dynamic
+       threshold and staying in its heap after a flood */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (opts->workers_bind != NULL)
         snprintf(wep, sizeof wep, "%s", opts->workers_bind);
     else if ((rc = daemon_workers_endpoint(opts->bind, wep, sizeof wep, err)) != ST_OK)
@@ -1735,11 +1824,22 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     dm.jobs = opts->jobs != 0 ? opts->jobs : cpus_online(1024);
     dm.client_batches = opts->client_batches != 0 ? opts->client_batches : DAEMON_CLIENT_BATCHES;
     dm.client_bytes = opts->client_bytes != 0 ? opts->client_bytes : DAEMON_CLIENT_BYTES;
-    dm.batch_files = opts->batch_files != 0 ? opts->batch_files : DAEMON_BATCH_FILES;
+    dm.client_files = opts->client_files != 0 ? opts->client_files : DAEMON_CLIENT_FILES;
     buf_init(&dm.out);
     atomic_init(&dm.stopping, false);
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
         return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+    {
+        pthread_condattr_t ca;
+        bool ok = pthread_condattr_init(&ca) == 0;
+        ok = ok && pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&dm.runs, &ca) == 0;
+        pthread_condattr_destroy(&ca);
+        if (!ok) {
+            pthread_mutex_destroy(&dm.lock);
+            return st_fail(err, ST_ENOMEM, "out of memory for a condition variable");
+        }
+    }
     if ((dm.rl = ratelog_new(NULL)) == NULL) {
         rc = st_fail(err, ST_ENOMEM, "out of memory");
         goto out;
@@ -1776,7 +1876,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         reap(&dm, false);
         while (dm.n_queue > 0 && dm.n_active < DAEMON_MAX_ACTIVE)
             start_next(&dm);
-        service(&dm, dm.n_active > 0 ? 20 : 50);
+        service(&dm, 20);
     }
     fprintf(dm.log,
             "strata coordinator: stopping (%zu client messages dropped, %zu refused over a "
@@ -1817,6 +1917,7 @@ out:
     buf_free(&dm.out);
     msg_free(dm.outbox);
     ratelog_destroy(&dm.rl);
+    pthread_cond_destroy(&dm.runs);
     pthread_mutex_destroy(&dm.lock);
     return rc;
 }

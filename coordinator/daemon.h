@@ -2,12 +2,13 @@
  *
  * It binds two ROUTER sockets: one for clients (`strata submit`, the client
  * protocol of common/proto.h) and the dispatcher's (coordinator/dispatch.h)
- * for workers (`strata worker --connect`). Up to 4 clients' batches are
- * served at once, each on a thread of its own (batches of the same files
- * may run together: they store the same bytes under the same keys); the
- * others wait in the order their SUBMITs arrived (64 at most, more are
- * refused), and a client waiting its turn gets PROGRESS messages (with
- * "queued") as heartbeats. For a batch:
+ * for workers (`strata worker --connect`). Up to 16 clients' batches have
+ * a thread of their own, and 4 of those scan and check at once, in the
+ * order they started (a batch waiting for its uploads holds no run slot;
+ * batches of the same files may run together: they store the same bytes
+ * under the same keys); the others wait in the order their SUBMITs arrived
+ * (64 at most, more are refused), and a client waiting its turn gets
+ * PROGRESS messages (with "queued") as heartbeats. For a batch:
  *
  *   SUBMIT -> the scan keys (from the digests the client sent) and one
  *   lookup of the whole run's diagnostics under a digest of them, the roots
@@ -43,13 +44,14 @@
  * without keys its address as ZeroMQ gives it (the IP for tcp, the peer's
  * user and process for ipc); each has a cap
  * on its batches queued or running, on the bytes it has waiting here (its
- * queued SUBMITs and the UPLOADs not yet stored) and on the files of one
- * SUBMIT. A client over a cap gets an error DONE saying which; the others
+ * queued SUBMITs and the UPLOADs not yet stored) and on the files of its
+ * batches queued or running. A client over a cap gets an error DONE saying which; the others
  * are served. The queue as a whole holds at most 1 GiB of SUBMITs. Dropped
  * and refused messages are counted, and logged with a cap per peer and per
- * second (common/ratelog.h). The clients' socket queues at most 16
- * messages per connection (ZeroMQ then stops reading that peer) and drops
- * connections whose handshake takes over 10 s.
+ * second (common/ratelog.h). The clients' socket queues at most 4
+ * messages per connection (ZeroMQ then stops reading that peer), is not
+ * read while a batch has 32 MB of uploads to store (flow control), and
+ * drops connections whose handshake takes over 10 s.
  *
  * Authentication: with keys_dir, the coordinator's pair is
  * keys_dir/coordinator.key and both sockets are CURVE servers that accept
@@ -85,7 +87,7 @@ typedef struct {
     unsigned client_batches;  /* a client's batches queued or running; 0: 4 */
     uint64_t client_bytes;    /* a client's bytes waiting here (queued SUBMITs,
                                  UPLOADs not yet stored); 0: 256 MiB */
-    unsigned batch_files;     /* files in one SUBMIT; 0: 250000 */
+    unsigned client_files;    /* files of a client queued or running; 0: 100000 */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;
 

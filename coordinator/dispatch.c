@@ -42,6 +42,10 @@
 #define DISPATCH_MAX_IDENT FRAMES_MAX_IDENT
 #define DISPATCH_HANDSHAKE_MS 10000 /* a connection must finish its handshake in this */
 #define DISPATCH_HELD_REPORT_MS 10000
+/* Messages queued per worker connection: a worker sends a RESULTS every
+ * few ms at most and the socket is read in bursts of thousands, so this is
+ * only reached by a peer that floods; ZeroMQ then stops reading it. */
+#define DISPATCH_RCVHWM 256
 /* Messages handled before timers run again: enough to take every queued
  * heartbeat before judging who is silent after a long pause between polls. */
 #define DISPATCH_RECV_BURST 4096
@@ -855,7 +859,8 @@ static st_rc_t check_opts(dispatch_opts_t *o, st_err_t *err)
 static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
 {
     int64_t maxmsg = (int64_t)PROTO_MAX_MSG;
-    int one = 1, zero = 0, hwm = 10000, handshake = DISPATCH_HANDSHAKE_MS;
+    int one = 1, zero = 0, sndhwm = 10000, rcvhwm = DISPATCH_RCVHWM,
+        handshake = DISPATCH_HANDSHAKE_MS;
     size_t len = sizeof d->endpoint;
     st_rc_t rc;
 
@@ -864,8 +869,8 @@ static st_rc_t open_socket(dispatch_t *d, st_err_t *err)
     if (zmq_setsockopt(d->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_LINGER, &zero, sizeof zero) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(d->sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(d->sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
         zmq_setsockopt(d->sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof handshake) != 0)
         return st_fail(err, ST_EIO, "dispatch: zmq options: %s", zmq_strerror(zmq_errno()));
     if ((rc = setup_curve(d, err)) != ST_OK)

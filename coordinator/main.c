@@ -870,7 +870,7 @@ static int cmd_coordinator(int argc, char **argv)
                            .job_timeout_ms = cfg.job_timeout_s * 1000u,
                            .client_batches = cfg.client_batches,
                            .client_bytes = cfg.client_bytes,
-                           .batch_files = cfg.batch_files};
+                           .client_files = cfg.client_files};
     if (daemon_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata coordinator: %s\n", err.msg);
         return EXIT_USAGE;

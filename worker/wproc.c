@@ -23,6 +23,7 @@
 #include "worker/wcache.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,7 +38,7 @@
 
 #define WPROC_ARENA_CHUNK ((size_t)1 << 20)
 #define WPROC_BACKOFF_MIN_MS 250u
-#define WPROC_RESULT_BYTES ((size_t)8 << 20) /* a RESULTS message, once it has one */
+#define WPROC_RESULT_BYTES ((size_t)1 << 20) /* a RESULTS message, once it has one */
 /* Results held back to go in one message (flush_due): at most this many,
  * this long. */
 #define WPROC_COALESCE_RESULTS 16u
@@ -56,7 +57,7 @@
  * that sends faster than this worker takes messages, and a coordinator
  * that stops reading makes sends fail (then the worker reconnects). */
 #define WPROC_RCVHWM 64
-#define WPROC_SNDHWM 1000
+#define WPROC_SNDHWM 64
 /* On stop, the analysis threads get this long to finish their jobs; one
  * still running then is left behind (the process exits without it). */
 #define WPROC_STOP_JOIN_MS 800u
@@ -850,6 +851,9 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     w.host[sizeof w.host - 1] = 0;
     snprintf(w.id, sizeof w.id, "%s:%ld", w.host, (long)getpid());
     atomic_store(&stop_requested, false);
+    /* job messages and results of megabytes come and go: mapped each time,
+       they go back to the system when freed (see daemon.c) */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     atomic_init(&w.held, 0);
     w.rl = ratelog_new(NULL); /* NULL (out of memory): every bad message logged */
     pthread_mutex_init(&w.lock, NULL);

@@ -10,7 +10,7 @@
  * flight (its credits); the worker trusts it no more than any peer, so the
  * queue has bounds far above any credit (256 jobs per thread, 96 MB of job
  * messages: jobs past them are answered at once with an error), the
- * socket queues 64 messages in and 1000 out, and a message of several
+ * socket queues 64 messages in and 64 out, and a message of several
  * frames is dropped whole.
  *
  * When the coordinator falls silent for the timeout, says BYE, or says it

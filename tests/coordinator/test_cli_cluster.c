@@ -65,27 +65,27 @@ TEST(cli_coordinator_client_caps)
                  "--max-client-batches",
                  "2",
                  "--max-client-bytes=64M",
-                 "--max-batch-files",
+                 "--max-client-files",
                  "1000"};
     char *zero[] = {"--bind", "ipc:///s", "--max-client-batches", "0"};
     char *big[] = {"--bind", "ipc:///s", "--max-client-batches=65"};
     char *bytes[] = {"--bind", "ipc:///s", "--max-client-bytes", "lots"};
-    char *files[] = {"--bind", "ipc:///s", "--max-batch-files", "2000000"};
-    char *missing[] = {"--bind", "ipc:///s", "--max-batch-files"};
+    char *files[] = {"--bind", "ipc:///s", "--max-client-files", "2000000"};
+    char *missing[] = {"--bind", "ipc:///s", "--max-client-files"};
     cli_coordinator_t c;
     st_err_t err = {0};
 
     REQUIRE(cli_parse_coordinator(7, a, &c, &err) == ST_OK);
     CHECK_EQ_INT(c.client_batches, 2);
     CHECK(c.client_bytes == (uint64_t)64 << 20);
-    CHECK_EQ_INT(c.batch_files, 1000);
+    CHECK_EQ_INT(c.client_files, 1000);
     CHECK(cli_parse_coordinator(4, zero, &c, &err) == ST_EINVAL);
     CHECK(strstr(err.msg, "--max-client-batches") != NULL);
     CHECK(cli_parse_coordinator(3, big, &c, &err) == ST_EINVAL);
     CHECK(cli_parse_coordinator(4, bytes, &c, &err) == ST_EINVAL);
     CHECK(strstr(err.msg, "--max-client-bytes") != NULL);
     CHECK(cli_parse_coordinator(4, files, &c, &err) == ST_EINVAL);
-    CHECK(strstr(err.msg, "--max-batch-files") != NULL);
+    CHECK(strstr(err.msg, "--max-client-files") != NULL);
     CHECK(cli_parse_coordinator(3, missing, &c, &err) == ST_EINVAL);
 }
 

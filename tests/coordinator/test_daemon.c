@@ -78,10 +78,10 @@ static void *daemon_thread(void *arg)
 }
 
 /* The next message that is not PROGRESS, decoded into m (its bytes in b);
- * false after 30 s. */
-static bool next_answer(void *sock, buf_t *b, proto_msg_t *m)
+ * false after ms. */
+static bool answer_within(void *sock, buf_t *b, proto_msg_t *m, int ms)
 {
-    for (int waited = 0; waited < 30000;) {
+    for (int waited = 0; waited < ms;) {
         zmq_pollitem_t it = {.socket = sock, .events = ZMQ_POLLIN};
         zmq_msg_t zm;
         if (zmq_poll(&it, 1, 100) <= 0) {
@@ -102,6 +102,11 @@ static bool next_answer(void *sock, buf_t *b, proto_msg_t *m)
             return true;
     }
     return false;
+}
+
+static bool next_answer(void *sock, buf_t *b, proto_msg_t *m)
+{
+    return answer_within(sock, b, m, 30000);
 }
 
 static void send_buf(void *sock, const buf_t *b)
@@ -318,7 +323,7 @@ TEST(daemon_survives_a_message_of_several_frames)
     buf_free(&in);
 }
 
-/* The caps per client: files per submission, batches queued or running
+/* The caps per client: files and batches queued or running
  * (ipc clients are one client), and a client that is gone loses its batch
  * at once, so that the others are served. */
 TEST(daemon_caps_each_client_and_forgets_one_that_is_gone)
@@ -334,19 +339,20 @@ TEST(daemon_caps_each_client_and_forgets_one_that_is_gone)
     digest_t dg;
 
     start_daemon(&r, &th, dir, ep, sizeof ep,
-                 &(daemon_opts_t){.client_batches = 1, .batch_files = 1});
+                 &(daemon_opts_t){.client_batches = 1, .client_files = 2});
     buf_init(&b);
     buf_init(&in);
     REQUIRE((a = client_socket(ctx, ep)) != NULL && (c = client_socket(ctx, ep)) != NULL);
     REQUIRE(digest_sha256(src, strlen(src), &dg) == ST_OK);
     {
-        proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
-                             {.path = {"b.py", 4}, .kind = 0, .digest = dg.b, .size = 1}};
+        proto_file_t f[3] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
+                             {.path = {"b.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
+                             {.path = {"c.py", 4}, .kind = 0, .digest = dg.b, .size = 1}};
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, f, 3, NULL, 0, NULL, 0, 0) == ST_OK);
         send_buf(a, &b);
         REQUIRE(next_answer(a, &in, &m));
-        CHECK(error_says(&m, "--max-batch-files"));
+        CHECK(error_says(&m, "--max-client-files"));
     }
     send_submit(a, &b, "m.py", &dg, strlen(src)); /* waits for its upload */
     REQUIRE(next_answer(a, &in, &m));
@@ -472,4 +478,45 @@ TEST(daemon_verifies_a_blob_before_it_takes_memory)
     buf_free(&in);
     free(spaces);
     free(z);
+}
+
+/* Batches waiting for their uploads hold no run slot: with more of them
+ * than run at once, another batch is still served at once (it used to
+ * wait until they were dropped for silence, 30 s later). */
+TEST(daemon_serves_others_while_batches_wait_for_uploads)
+{
+    char dir[] = "/tmp/strata-daemon-slots.XXXXXX";
+    char ep[128], path[32], text[64];
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *a, *c;
+    buf_t b, in;
+    proto_msg_t m;
+    digest_t dg;
+
+    start_daemon(&r, &th, dir, ep, sizeof ep, &(daemon_opts_t){.client_batches = 16});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((a = client_socket(ctx, ep)) != NULL && (c = client_socket(ctx, ep)) != NULL);
+    for (int i = 0; i < 6; i++) { /* more than run at once, none uploaded */
+        snprintf(path, sizeof path, "slow%d.py", i);
+        snprintf(text, sizeof text, "x = %d\n", i);
+        REQUIRE(digest_sha256(text, strlen(text), &dg) == ST_OK);
+        send_submit(a, &b, path, &dg, strlen(text));
+        REQUIRE(next_answer(a, &in, &m));
+        CHECK(m.type == PROTO_NEED && m.count == 1);
+    }
+    REQUIRE(digest_sha256("import os\n", 10, &dg) == ST_OK);
+    send_submit(c, &b, "m.py", &dg, 10);
+    REQUIRE(answer_within(c, &in, &m, 10000));
+    CHECK(m.type == PROTO_NEED);
+    send_upload(c, &b, 0, "import os\n");
+    REQUIRE(answer_within(c, &in, &m, 10000));
+    CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK);
+    zmq_close(a);
+    zmq_close(c);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
 }
