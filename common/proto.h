@@ -76,6 +76,10 @@
 /* Heartbeats, both ways: a peer sends one when it has sent nothing for
  * PROTO_HEARTBEAT_MS, and takes a peer that has said nothing for
  * PROTO_TIMEOUT_MS for gone (the defaults of both ends). */
+/* Bytes of job input a coordinator keeps in flight on one worker (one job
+ * always goes, whatever its size); a worker holds no more than twice this
+ * and answers jobs past it with an error. */
+#define PROTO_WORKER_INPUT_BYTES ((size_t)16 << 20)
 #define PROTO_HEARTBEAT_MS 500u
 #define PROTO_TIMEOUT_MS 3000u
 #define PROTO_DONE_OK 0u

@@ -82,6 +82,7 @@ struct dworker {
     uint32_t slots;
     djob_t **flight;
     size_t n_flight, cap_flight;
+    size_t flight_bytes;           /* input bytes of the jobs in flight */
     uint64_t last_recv, last_send; /* ms, monotonic */
     bool quarantine;               /* running a suspect job alone */
     bool draining;                 /* to become idle for a suspect */
@@ -204,6 +205,7 @@ static bool flight_add(dispatch_t *d, dworker_t *w, djob_t *j, uint64_t now)
     j->sent_ms = now;
     j->slot = w->n_flight;
     w->flight[w->n_flight++] = j;
+    w->flight_bytes += j->len;
     return true;
 }
 
@@ -213,6 +215,7 @@ static void flight_remove(dispatch_t *d, dworker_t *w, djob_t *j)
 
     w->flight[j->slot] = last;
     last->slot = j->slot;
+    w->flight_bytes -= j->len;
     j->worker = 0;
     hmap_remove_u64(d->tickets, j->ticket);
 }
@@ -442,8 +445,10 @@ static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64
     return n > 0;
 }
 
-/* How many of q's first jobs fit a batch for a worker with room jobs free. */
-static size_t batch_size(const dispatch_t *d, const queue_t *q, size_t room)
+/* How many of q's first jobs fit a batch for w, with room jobs free: at
+ * most batch_bytes in the batch and PROTO_WORKER_INPUT_BYTES in flight on
+ * w (one job always goes to a worker with none). */
+static size_t batch_size(const dispatch_t *d, const dworker_t *w, const queue_t *q, size_t room)
 {
     size_t n = 0, bytes = 0;
 
@@ -453,6 +458,8 @@ static size_t batch_size(const dispatch_t *d, const queue_t *q, size_t room)
         size_t len = queue_at(q, n)->len;
 
         if (n > 0 && bytes + len > d->opts.batch_bytes)
+            break;
+        if ((n > 0 || w->n_flight > 0) && w->flight_bytes + bytes + len > PROTO_WORKER_INPUT_BYTES)
             break;
         bytes += len;
         n++;
@@ -522,7 +529,8 @@ static void pump(dispatch_t *d, uint64_t now)
 
             if (w->quarantine || w->draining || room(d, w) == 0)
                 continue;
-            n = batch_size(d, &d->queue, room(d, w));
+            if ((n = batch_size(d, w, &d->queue, room(d, w))) == 0)
+                continue; /* its input bytes in flight are at the cap */
             if (send_batch(d, w, &d->queue, n, now))
                 progress = true;
             else

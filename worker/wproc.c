@@ -1,8 +1,8 @@
 /* wproc.c - the worker process loop (see wproc.h).
  *
- * A JOBS message is kept whole while its jobs wait and run (the jobs point
- * into it; a reference count frees it after the last one), so receiving a
- * batch copies nothing. A job's result is copied out of its arena into a
+ * A job's input is copied out of its JOBS message, which is freed at once,
+ * so that what the worker holds is exactly the inputs of its jobs, which it
+ * caps (the copy costs far less than the parse). A job's result is copied out of its arena into a
  * result record, so the arena goes back to the pool at once and the main
  * thread can batch records from many jobs into one RESULTS message. Each
  * connection has an epoch: after a reconnection, jobs and results of an
@@ -52,12 +52,15 @@
  * of a few MB); jobs past them are answered at once with an error, so that
  * a buggy or hostile coordinator cannot grow this process without bound. */
 #define WPROC_MAX_QUEUED_PER_THREAD 256u
-#define WPROC_MAX_HELD_BYTES ((size_t)96 << 20)
+#define WPROC_MAX_HELD_BYTES (2 * PROTO_WORKER_INPUT_BYTES)
 /* The socket's queues, in messages: ZeroMQ stops reading a coordinator
  * that sends faster than this worker takes messages, and a coordinator
  * that stops reading makes sends fail (then the worker reconnects). */
-#define WPROC_RCVHWM 64
-#define WPROC_SNDHWM 64
+#define WPROC_RCVHWM 8
+#define WPROC_SNDHWM 8
+/* Results waiting to be sent past which the coordinator is taken for one
+ * that does not read, and the worker reconnects. */
+#define WPROC_MAX_HELD_RESULTS ((size_t)8 << 20)
 /* On stop, the analysis threads get this long to finish their jobs; one
  * still running then is left behind (the process exits without it). */
 #define WPROC_STOP_JOIN_MS 800u
@@ -69,18 +72,11 @@ void wproc_stop(void)
     atomic_store(&stop_requested, true);
 }
 
-/* A received JOBS message, shared by its jobs. */
-typedef struct {
-    zmq_msg_t msg;
-    atomic_int refs;
-    atomic_size_t *held; /* the worker's count of bytes held, less these at the end */
-} wbatch_t;
-
 typedef struct wjob {
     struct wjob *next;
-    wbatch_t *batch;
     uint64_t epoch;
-    proto_job_t job;
+    proto_job_t job; /* its input is data */
+    uint8_t data[];
 } wjob_t;
 
 typedef struct wres {
@@ -125,16 +121,6 @@ typedef struct {
     char why[192];                  /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
-
-static void batch_unref(wbatch_t *b)
-{
-    if (atomic_fetch_sub(&b->refs, 1) == 1) {
-        if (b->held != NULL)
-            atomic_fetch_sub(b->held, zmq_msg_size(&b->msg));
-        zmq_msg_close(&b->msg);
-        st_free(b);
-    }
-}
 
 /* ---- the analysis threads ---------------------------------------------------------------- */
 
@@ -303,7 +289,7 @@ static void *thread_main(void *arg)
             w->todo_tail = NULL;
         pthread_mutex_unlock(&w->lock);
         run_job(w, t, j);
-        batch_unref(j->batch);
+        atomic_fetch_sub(&w->held, j->job.input.len);
         st_free(j);
     }
 }
@@ -396,7 +382,7 @@ static void new_epoch(wproc_t *w)
     while (j != NULL) {
         wjob_t *next = j->next;
 
-        batch_unref(j->batch);
+        atomic_fetch_sub(&w->held, j->job.input.len);
         st_free(j);
         j = next;
     }
@@ -427,46 +413,81 @@ static st_rc_t reconnect(wproc_t *w, unsigned threads, const char *why, st_err_t
     return open_socket(w, threads, err);
 }
 
-/* Sends every finished result of this epoch, in RESULTS batches. False
- * when some could not be sent: the coordinator would wait for them
- * forever, so the caller starts a new connection (and the coordinator
- * requeues the jobs when it drops this one). */
+/* Puts records back at the head of done (they could not go yet); the
+ * bytes they hold. */
+static size_t requeue_results(wproc_t *w, wres_t *list)
+{
+    wres_t *last = list;
+    size_t bytes = 0, n = 0;
+
+    for (wres_t *r = list; r != NULL; r = r->next) {
+        bytes += r->len;
+        n++;
+        last = r;
+    }
+    if (list == NULL)
+        return 0;
+    pthread_mutex_lock(&w->lock);
+    last->next = w->done;
+    if (w->done == NULL)
+        w->done_ms = clock_ms();
+    w->done = list;
+    w->n_done += (unsigned)n;
+    pthread_mutex_unlock(&w->lock);
+    return bytes;
+}
+
+/* Sends the finished results of this epoch in RESULTS batches. A batch
+ * ZeroMQ cannot take now (the coordinator reads slower than results come:
+ * WPROC_SNDHWM messages wait) goes back, with the rest, for the next try.
+ * False when they cannot go at all: the socket failed, or more than
+ * WPROC_MAX_HELD_RESULTS bytes wait (a coordinator that does not read); the
+ * caller then starts a new connection, and the coordinator requeues the
+ * jobs when it drops this one. */
 static bool send_results(wproc_t *w)
 {
-    bool sent = true;
-    wres_t *r, *next;
+    wres_t *r, *keep = NULL, *next;
     proto_batch_t batch;
-    bool open = false;
 
     pthread_mutex_lock(&w->lock);
     r = w->done;
     w->done = NULL;
     w->n_done = 0;
     pthread_mutex_unlock(&w->lock);
-    for (; r != NULL; r = next) {
+    for (; r != NULL; r = next) { /* an older epoch's are late: dropped */
         next = r->next;
         if (r->epoch == w->epoch) {
-            span_t data = {r->data, r->len};
-
-            if (open && (batch.n >= PROTO_MAX_JOBS || w->out.len + r->len > WPROC_RESULT_BYTES)) {
-                proto_batch_end(&batch);
-                sent = send_out(w) && sent;
-                open = false;
-            }
-            if (!open) {
-                buf_reset(&w->out);
-                open = proto_batch_begin(&batch, &w->out, PROTO_RESULTS) == ST_OK;
-            }
-            if (open)
-                proto_batch_result(&batch, r->id, r->status, data);
+            r->next = keep;
+            keep = r;
+        } else {
+            st_free(r);
         }
-        st_free(r);
     }
-    if (open) {
+    while (keep != NULL) {
+        wres_t *first = keep;
+        size_t n = 0;
+
+        buf_reset(&w->out);
+        if (proto_batch_begin(&batch, &w->out, PROTO_RESULTS) != ST_OK)
+            break;
+        while (keep != NULL && batch.n < PROTO_MAX_JOBS &&
+               (n == 0 || w->out.len + keep->len <= WPROC_RESULT_BYTES)) {
+            proto_batch_result(&batch, keep->id, keep->status, (span_t){keep->data, keep->len});
+            keep = keep->next;
+            n++;
+        }
         proto_batch_end(&batch);
-        sent = send_out(w) && sent;
+        if (!send_out(w)) {
+            bool full = zmq_errno() == EAGAIN;
+            return requeue_results(w, first) <= WPROC_MAX_HELD_RESULTS && full;
+        }
+        for (wres_t *k = first; k != keep; k = next) {
+            next = k->next;
+            st_free(k);
+        }
     }
-    return sent;
+    requeue_results(w, keep); /* only when out of memory for a message */
+    return true;
 }
 
 /* Answers a job at once with an error (it is over this worker's limits):
@@ -492,39 +513,41 @@ static void refuse_job(wproc_t *w, const proto_job_t *job, const char *why)
 /* Queues the jobs of a JOBS message (m points into b's message), within
  * the limits on jobs queued and bytes held; the jobs past them are
  * refused. */
-static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
+static void take_jobs(wproc_t *w, proto_msg_t *m)
 {
     wjob_t *first = NULL, *last = NULL;
-    size_t n = 0, queued, room, size = zmq_msg_size(&b->msg), held = atomic_load(&w->held);
+    size_t n = 0, queued, room, taken = 0, held = atomic_load(&w->held);
     size_t max_queued = (size_t)w->threads * WPROC_MAX_QUEUED_PER_THREAD;
     proto_job_t job;
-    char why[160];
+    char why[192];
 
     pthread_mutex_lock(&w->lock);
     queued = w->n_todo;
     pthread_mutex_unlock(&w->lock);
     room = queued < max_queued ? max_queued - queued : 0;
-    if (held > 0 && held + size > WPROC_MAX_HELD_BYTES) {
-        room = 0;
-        snprintf(why, sizeof why,
-                 "the worker holds %zu bytes of jobs already, its limit is %zu: the "
-                 "coordinator sent more than its credit",
-                 held, WPROC_MAX_HELD_BYTES);
-    } else {
-        snprintf(why, sizeof why,
-                 "the worker has %zu jobs queued already, its limit is %zu: the coordinator "
-                 "sent more than its credit",
-                 queued, max_queued);
-    }
     while (proto_next_job(m, &job)) {
-        wjob_t *j = n < room ? st_malloc(sizeof *j) : NULL;
+        bool fits =
+            n < room && (held + taken == 0 || held + taken + job.input.len <= WPROC_MAX_HELD_BYTES);
+        wjob_t *j = fits ? st_malloc(sizeof *j + job.input.len) : NULL;
 
         if (j == NULL) {
-            refuse_job(w, &job, n < room ? "the worker is out of memory" : why);
+            if (fits)
+                snprintf(why, sizeof why, "the worker is out of memory");
+            else
+                snprintf(why, sizeof why,
+                         "the worker holds %zu jobs and %zu bytes of input already, its limits "
+                         "are %zu and %zu: the coordinator sent more than its credit",
+                         queued + n, held + taken, max_queued, WPROC_MAX_HELD_BYTES);
+            refuse_job(w, &job, why);
             continue;
         }
-        *j = (wjob_t){.batch = b, .epoch = w->epoch, .job = job};
-        atomic_fetch_add(&b->refs, 1);
+        /* the input is copied: the message is freed at once, and what the
+           worker holds is exactly the inputs of its jobs */
+        *j = (wjob_t){.epoch = w->epoch, .job = job};
+        if (job.input.len > 0)
+            memcpy(j->data, job.input.ptr, job.input.len);
+        j->job.input.ptr = j->data;
+        taken += job.input.len;
         n++;
         if (last != NULL)
             last->next = j;
@@ -534,8 +557,7 @@ static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
     }
     if (first == NULL)
         return;
-    b->held = &w->held;
-    atomic_fetch_add(&w->held, size);
+    atomic_fetch_add(&w->held, taken);
     pthread_mutex_lock(&w->lock);
     if (w->todo_tail != NULL)
         w->todo_tail->next = first;
@@ -550,7 +572,7 @@ static void take_jobs(wproc_t *w, wbatch_t *b, proto_msg_t *m)
 typedef enum { MSG_NONE, MSG_OK, MSG_RECONNECT, MSG_REFUSED, MSG_FAILED } msg_outcome_t;
 
 /* Handles a decoded message. */
-static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_t *err)
+static msg_outcome_t on_message(wproc_t *w, proto_msg_t *m, st_err_t *err)
 {
     w->last_recv = clock_ms();
     if (!w->greeted && m->type != PROTO_REFUSED && m->type != PROTO_BYE) {
@@ -560,7 +582,7 @@ static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_
     switch (m->type) {
     case PROTO_JOBS:
         w->backoff = WPROC_BACKOFF_MIN_MS; /* a working connection: start over */
-        take_jobs(w, b, m);
+        take_jobs(w, m);
         return MSG_OK;
     case PROTO_HEARTBEAT:
         w->backoff = WPROC_BACKOFF_MIN_MS;
@@ -585,26 +607,22 @@ static msg_outcome_t on_message(wproc_t *w, wbatch_t *b, proto_msg_t *m, st_err_
 /* Receives one message if there is one. */
 static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
 {
-    wbatch_t *b = st_malloc(sizeof *b);
+    zmq_msg_t zm;
     st_err_t derr = {0};
     proto_msg_t m;
-    msg_outcome_t out;
+    msg_outcome_t out = MSG_OK;
 
-    if (b == NULL)
-        return MSG_NONE;
-    atomic_init(&b->refs, 1);
-    b->held = NULL;
-    zmq_msg_init(&b->msg);
-    if (zmq_msg_recv(&b->msg, w->sock, ZMQ_DONTWAIT) < 0) {
+    zmq_msg_init(&zm);
+    if (zmq_msg_recv(&zm, w->sock, ZMQ_DONTWAIT) < 0) {
         int e = zmq_errno();
 
-        batch_unref(b);
+        zmq_msg_close(&zm);
         if (e == EAGAIN || e == EINTR)
             return MSG_NONE;
         st_fail(err, ST_EIO, "receive: %s", zmq_strerror(e));
         return MSG_FAILED;
     }
-    if (zmq_msg_more(&b->msg)) {
+    if (zmq_msg_more(&zm)) {
         /* several frames: not our protocol. The rest of the message is
            queued already; it is read away by the flag of each frame read */
         for (int more = 1; more;) {
@@ -614,18 +632,17 @@ static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
             zmq_msg_close(&extra);
         }
         snprintf(derr.msg, sizeof derr.msg, "several frames where the protocol has one");
-    } else if (proto_decode(zmq_msg_data(&b->msg), zmq_msg_size(&b->msg), &m, &derr) == ST_OK) {
+    } else if (proto_decode(zmq_msg_data(&zm), zmq_msg_size(&zm), &m, &derr) == ST_OK) {
         derr.msg[0] = '\0';
     }
     if (derr.msg[0] != '\0') {
         w->dropped++;
         if (w->rl == NULL || ratelog_allow(w->rl, "coordinator", clock_ms()))
             say(w, "malformed message from the coordinator dropped: %s", derr.msg);
-        batch_unref(b);
-        return MSG_OK;
+    } else {
+        out = on_message(w, &m, err); /* the jobs' inputs are copied */
     }
-    out = on_message(w, b, &m, err);
-    batch_unref(b);
+    zmq_msg_close(&zm);
     return out;
 }
 
