@@ -4,6 +4,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
+SOCKFUZZ_SECONDS ?= 60
 
 .PHONY: all bootstrap build run test test-fast asan fuzz bench format clean
 
@@ -27,12 +28,15 @@ asan: bootstrap
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 # libFuzzer targets (tests/fuzz), clang with ASan and UBSan: each runs
-# FUZZ_SECONDS from its seeds; a crash fails and names its input.
-fuzz: bootstrap
+# FUZZ_SECONDS from its seeds; a crash fails and names its input. Then the
+# socket fuzzer against the live daemons of the release build, SOCKFUZZ_SECONDS
+# per daemon (a coordinator without keys, one with keys, a worker).
+fuzz: build
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTRATA_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 	@tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	@tests/fuzz/sockfuzz.sh $(BUILD)/strata $(SOCKFUZZ_SECONDS)
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

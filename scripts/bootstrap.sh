@@ -22,11 +22,13 @@ need_root() {
 
 # Debian packages: the build, the libraries, and the reference tools that the
 # comparison tests and benches run against. libclang-rt-14-dev is clang's
-# runtimes (libFuzzer, ASan) for `make fuzz`.
+# runtimes (libFuzzer, ASan) for `make fuzz`. python3-zmq and python3-msgpack
+# are for the socket fuzzer (tests/e2e/sockfuzz.py), which speaks the wire
+# protocol to live daemons.
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
-      python3 pyflakes3)
+      python3 pyflakes3 python3-zmq python3-msgpack)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
