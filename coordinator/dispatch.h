@@ -5,7 +5,8 @@
  * input bytes) and drives the dispatcher with dispatch_poll, which hands
  * back each finished job through a callback. In between, the dispatcher
  * keeps a registry of the workers that said HELLO (refusing those of another
- * analyzer or protocol version), sends each at most slots * depth jobs at a
+ * analyzer or protocol version), sends each at most slots * depth jobs and
+ * PROTO_WORKER_INPUT_BYTES of input (but always one job) at a
  * time in batches (credit-based flow control: enough in flight to keep every
  * slot busy, no more, so that a new worker or a dead one changes the balance
  * at once), exchanges heartbeats, and survives losing workers: a worker that

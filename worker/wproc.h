@@ -7,11 +7,13 @@
  * arena from a shared pool; results go back in RESULTS batches as they
  * finish (whatever finished since the last send goes in one message), and
  * heartbeats flow both ways. The coordinator decides how much is in
- * flight (its credits); the worker trusts it no more than any peer, so the
- * queue has bounds far above any credit (256 jobs per thread, 96 MB of job
- * messages: jobs past them are answered at once with an error), the
- * socket queues 64 messages in and 64 out, and a message of several
- * frames is dropped whole.
+ * flight (its credits, and PROTO_WORKER_INPUT_BYTES of input); the worker
+ * trusts it no more than any peer, so the queue has bounds above those
+ * (256 jobs per thread, twice that input: jobs past them are answered at
+ * once with an error), each job's input is copied out of its message, the
+ * socket queues 8 messages each way, results that cannot go yet wait (8 MB
+ * at most, then the worker reconnects), and a message of several frames
+ * is dropped whole.
  *
  * When the coordinator falls silent for the timeout, says BYE, or says it
  * does not know this worker (REFUSED with retry, e.g. after dropping it
