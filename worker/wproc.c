@@ -53,11 +53,12 @@
  * a buggy or hostile coordinator cannot grow this process without bound. */
 #define WPROC_MAX_QUEUED_PER_THREAD 256u
 #define WPROC_MAX_HELD_BYTES (2 * PROTO_WORKER_INPUT_BYTES)
-/* The socket's queues, in messages: ZeroMQ stops reading a coordinator
- * that sends faster than this worker takes messages, and a coordinator
- * that stops reading makes sends fail (then the worker reconnects). */
-#define WPROC_RCVHWM 8
-#define WPROC_SNDHWM 8
+/* The socket's queues, in messages (of megabytes, some): ZeroMQ stops
+ * reading a coordinator that sends faster than this worker takes messages
+ * (the rest wait on its side), and results a coordinator does not take
+ * wait here (WPROC_MAX_HELD_RESULTS). */
+#define WPROC_RCVHWM 2
+#define WPROC_SNDHWM 4
 /* Results waiting to be sent past which the coordinator is taken for one
  * that does not read, and the worker reconnects. */
 #define WPROC_MAX_HELD_RESULTS ((size_t)8 << 20)

@@ -11,7 +11,7 @@
  * trusts it no more than any peer, so the queue has bounds above those
  * (256 jobs per thread, twice that input: jobs past them are answered at
  * once with an error), each job's input is copied out of its message, the
- * socket queues 8 messages each way, results that cannot go yet wait (8 MB
+ * socket queues 2 messages in and 4 out, results that cannot go yet wait (8 MB
  * at most, then the worker reconnects), and a message of several frames
  * is dropped whole.
  *
