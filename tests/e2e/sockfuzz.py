@@ -766,6 +766,36 @@ class Target:
         target checks once)."""
         self.sigterm_mid_batch()
 
+    def daemon(self):
+        """The process under test."""
+        raise NotImplementedError
+
+    def after_final_stop(self):
+        """What else stops once the daemon under test has."""
+
+    def final_sigterm(self):
+        """A last round, with SIGTERM to the daemon at a random moment in it
+        (or at its end), then the bounds on memory and log."""
+        rng = random.Random(self.rng.getrandbits(48))
+        plan = self.plan_round(rng, self.cfg.only)
+        when = rng.uniform(0.05, 1.2)
+        state = {}
+
+        def killer():
+            end = time.monotonic() + when
+            while time.monotonic() < end:
+                yield
+            state["t"] = True
+            self.stop_check(self.daemon(), "at a random moment (%.2f s into a round of %s)"
+                            % (when, ", ".join(n for n, _ in plan)))
+        self.run_actions(plan, when + 0.5, extra=killer())
+        if "t" not in state:
+            self.stop_check(self.daemon(), "at the end of the last round")
+        self.after_final_stop()
+        self.scan_logs()
+        self.check_rss()
+        self.check_log_growth(final=True)
+
     def replay(self, plan):
         self.round_no = 1
         self.rounds = 1
@@ -1789,26 +1819,11 @@ class CoordTarget(Target):
         self.scan_logs()
         self.restart("after the mid-batch SIGTERM")
 
-    def final_sigterm(self):
-        rng = random.Random(self.rng.getrandbits(48))
-        plan = self.plan_round(rng, self.cfg.only)
-        when = rng.uniform(0.05, 1.2)
-        state = {}
+    def daemon(self):
+        return self.coord
 
-        def killer():
-            end = time.monotonic() + when
-            while time.monotonic() < end:
-                yield
-            state["t"] = True
-            self.stop_check(self.coord, "at a random moment (%.2f s into a round of %s)"
-                            % (when, ", ".join(n for n, _ in plan)))
-        self.run_actions(plan, when + 0.5, extra=killer())
-        if "t" not in state:
-            self.stop_check(self.coord, "at the end of the last round")
+    def after_final_stop(self):
         self.stop_check(self.worker, "the real worker, its coordinator gone")
-        self.scan_logs()
-        self.check_rss()
-        self.check_log_growth(final=True)
 
 
 # What a coordinator says when a client is over one of its caps (a refusal
@@ -2296,25 +2311,8 @@ class WorkerTarget(Target):
         self.scan_logs()
         self.start_worker()
 
-    def final_sigterm(self):
-        rng = random.Random(self.rng.getrandbits(48))
-        plan = self.plan_round(rng, self.cfg.only)
-        when = rng.uniform(0.05, 1.2)
-        state = {}
-
-        def killer():
-            end = time.monotonic() + when
-            while time.monotonic() < end:
-                yield
-            state["t"] = True
-            self.stop_check(self.worker, "at a random moment (%.2f s into a round of %s)"
-                            % (when, ", ".join(n for n, _ in plan)))
-        self.run_actions(plan, when + 0.5, extra=killer())
-        if "t" not in state:
-            self.stop_check(self.worker, "at the end of the last round")
-        self.scan_logs()
-        self.check_rss()
-        self.check_log_growth(final=True)
+    def daemon(self):
+        return self.worker
 
     def close(self):
         if self.router is not None:
