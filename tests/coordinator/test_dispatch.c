@@ -504,6 +504,51 @@ TEST(dispatch_runs_jobs_on_two_workers)
     log_restore(&log);
 }
 
+static void count_ok(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
+{
+    (void)id;
+    (void)result;
+    *(size_t *)ctx += status == DISPATCH_OK;
+}
+
+/* Input bytes in flight on a worker stay within PROTO_WORKER_INPUT_BYTES
+ * (one job always goes), whatever its credit in jobs: a worker refuses
+ * jobs past twice that, and this coordinator never makes it. */
+TEST(dispatch_keeps_input_bytes_in_flight_within_the_worker_cap)
+{
+    fleet_t f;
+    dispatch_t *d;
+    dispatch_stats_t st;
+    st_err_t err = {0};
+    size_t big = (size_t)7 << 20, done = 0, most = 0;
+    uint8_t *input = malloc(big);
+    FILE *log = log_to_file();
+    double end;
+
+    REQUIRE(input != NULL);
+    memset(input, 'x', big);
+    fleet_init(&f, "bytes");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr, .depth = 16}, &err);
+    REQUIRE(d != NULL);
+    REQUIRE(fleet_start(&f, 1));
+    REQUIRE(poll_until(d, &f, workers_at_least, 1));
+    for (uint64_t id = 0; id < 6; id++)
+        REQUIRE(dispatch_submit(d, id, JOBS_ECHO, (span_t){input, big}, &err) == ST_OK);
+    end = now_s() + WAIT_S;
+    while (done < 6 && now_s() < end) {
+        REQUIRE(dispatch_poll(d, 20, count_ok, &done, NULL) == ST_OK);
+        dispatch_stats(d, &st);
+        most = st.in_flight > most ? st.in_flight : most;
+        fleet_check(&f);
+    }
+    CHECK_EQ_INT(done, 6); /* every job answered: none refused by the worker */
+    CHECK(most >= 1 && most * big <= PROTO_WORKER_INPUT_BYTES);
+    CHECK(fleet_stop(&f));
+    dispatch_destroy(&d);
+    free(input);
+    log_restore(&log);
+}
+
 TEST(dispatch_job_errors_come_back_as_errors)
 {
     jobset_t js = {0};
