@@ -869,7 +869,7 @@ static const char coordinator_usage[] =
     "                        queued submissions and the uploads not yet\n"
     "                        stored (default 256M; K, M, G suffixes)\n"
     "  --max-client-files N  files one client may have queued or running,\n"
-    "                        in one submission or several (default 100000)\n"
+    "                        in one submission or several (default 50000)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "Bad messages are dropped and counted; the log names the peer of a few of\n"

@@ -64,7 +64,7 @@
 #define DAEMON_MAX_QUEUE_BYTES ((size_t)1 << 30) /* SUBMITs waiting, all clients */
 #define DAEMON_CLIENT_BATCHES 4u                 /* defaults of the per-client caps */
 #define DAEMON_CLIENT_BYTES ((uint64_t)256 << 20)
-#define DAEMON_CLIENT_FILES 100000u
+#define DAEMON_CLIENT_FILES 50000u
 #define DAEMON_RCVHWM 4 /* messages queued per client connection */
 /* Uploads waiting in one batch's inbox past which the clients' socket is
  * not read until they are stored: flow control (ZeroMQ then holds the

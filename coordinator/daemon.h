@@ -87,7 +87,7 @@ typedef struct {
     unsigned client_batches;  /* a client's batches queued or running; 0: 4 */
     uint64_t client_bytes;    /* a client's bytes waiting here (queued SUBMITs,
                                  UPLOADs not yet stored); 0: 256 MiB */
-    unsigned client_files;    /* files of a client queued or running; 0: 100000 */
+    unsigned client_files;    /* files of a client queued or running; 0: 50000 */
     FILE *log;                /* NULL: stderr */
 } daemon_opts_t;
 

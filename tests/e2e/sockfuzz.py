@@ -1165,7 +1165,7 @@ def act_absurd_submit(t, rng):
     files = []
     what = ""
     if k == 0:
-        n = rng.choice([1000, 20000, 100000, 250000, 250001])  # 250000: --max-client-files
+        n = rng.choice([1000, 20000, 50000, 50001, 250000])  # 50000: --max-client-files
         files = [["m%d.py" % i, 0, None, 0] for i in range(n)]
         what = "%d files without content" % n
     elif k == 1:
