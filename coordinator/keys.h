@@ -84,7 +84,8 @@ typedef struct keys_zap keys_zap_t;
 /* Starts the ZAP handler for zmq context ctx (a void * from zmq_ctx_new),
  * answering with allow (borrowed until keys_zap_stop); refusals are logged
  * to log (NULL: stderr), with a cap per address and per second
- * (common/ratelog.h) so that a flood of handshakes cannot fill a disk. Start it before binding any CURVE socket. */
+ * (common/ratelog.h) so that a flood of handshakes cannot fill a disk.
+ * Start it before binding any CURVE socket. */
 st_rc_t keys_zap_start(void *ctx, const keys_allow_t *allow, FILE *log, keys_zap_t **out,
                        st_err_t *err);
 /* Stops and joins the handler thread; accepts NULL. Call before
