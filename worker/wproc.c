@@ -99,8 +99,10 @@ typedef struct {
     size_t n_todo;    /* jobs in todo */
     size_t n_running; /* jobs the analysis threads are running */
     wres_t *done;
-    unsigned n_done;  /* results in done */
-    uint64_t done_ms; /* when the oldest of them was finished */
+    unsigned n_done;   /* results in done */
+    size_t done_bytes; /* and their bytes: past WPROC_MAX_HELD_RESULTS the
+                          analysis threads take no job until they go */
+    uint64_t done_ms;  /* when the oldest of them was finished */
     uint64_t epoch;
     bool quit;
     int efd; /* written by a thread when it adds to done */
@@ -219,7 +221,7 @@ static wres_t *run_one(wproc_t *w, wthread_t *t, const wjob_t *j)
 static bool flush_due(const wproc_t *w)
 {
     return w->n_todo < 2 * (size_t)w->threads || w->n_done >= WPROC_COALESCE_RESULTS ||
-           clock_ms() - w->done_ms >= WPROC_COALESCE_MS;
+           w->done_bytes > WPROC_MAX_HELD_RESULTS || clock_ms() - w->done_ms >= WPROC_COALESCE_MS;
 }
 
 static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
@@ -251,6 +253,7 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     w->n_running--;
     r->next = w->done;
     w->done = r;
+    w->done_bytes += r->len;
     if (w->n_done++ == 0)
         w->done_ms = clock_ms();
     /* a result held back without a wake is sent by the main thread's
@@ -276,7 +279,8 @@ static void *thread_main(void *arg)
         wjob_t *j;
 
         pthread_mutex_lock(&w->lock);
-        while (!w->quit && w->todo == NULL)
+        /* results that cannot go yet: no new job makes more of them */
+        while (!w->quit && (w->todo == NULL || w->done_bytes > WPROC_MAX_HELD_RESULTS))
             pthread_cond_wait(&w->cond, &w->lock);
         if (w->quit) {
             pthread_mutex_unlock(&w->lock);
@@ -434,6 +438,7 @@ static size_t requeue_results(wproc_t *w, wres_t *list)
         w->done_ms = clock_ms();
     w->done = list;
     w->n_done += (unsigned)n;
+    w->done_bytes += bytes;
     pthread_mutex_unlock(&w->lock);
     return bytes;
 }
@@ -454,6 +459,8 @@ static bool send_results(wproc_t *w)
     r = w->done;
     w->done = NULL;
     w->n_done = 0;
+    w->done_bytes = 0;
+    pthread_cond_broadcast(&w->cond); /* threads held back by them go on */
     pthread_mutex_unlock(&w->lock);
     for (; r != NULL; r = next) { /* an older epoch's are late: dropped */
         next = r->next;
@@ -506,6 +513,7 @@ static void refuse_job(wproc_t *w, const proto_job_t *job, const char *why)
     pthread_mutex_lock(&w->lock);
     r->next = w->done;
     w->done = r;
+    w->done_bytes += r->len;
     if (w->n_done++ == 0)
         w->done_ms = clock_ms();
     pthread_mutex_unlock(&w->lock);

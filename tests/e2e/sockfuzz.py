@@ -2133,12 +2133,8 @@ class WorkerTarget(Target):
                                       "tcp://127.0.0.1:%d" % self.port, "--threads", "1"],
                            os.path.join(w, "worker.log"), w)
         self.procs = [self.worker]
-        # 150 MB for what the protocol makes it hold, plus two budgets that
-        # any workload may fill by design, hostile or not: its local cache
-        # (--cache-mem, 64 MB by default) and one parse (SCAN_PARSE_BUDGET,
-        # 256 MB; its one thread may be given a large input to parse)
-        self.rss_bound_kb = (150 + 64 + 256) * 1024
-        self.rss_what = "150 MB + the local cache's 64 MB + a parse's 256 MB"
+        self.rss_bound_kb = 150 * 1024
+        self.rss_what = "150 MB"
         self.start_worker()
         self.ref = None
         ok, why = self.verify(first=True)
