@@ -11,8 +11,9 @@
  * trusts it no more than any peer, so the queue has bounds above those
  * (256 jobs per thread, twice that input: jobs past them are answered at
  * once with an error), each job's input is copied out of its message, the
- * socket queues 2 messages in and 4 out, results that cannot go yet wait (8 MB
- * at most, then the worker reconnects), and a message of several frames
+ * socket queues 2 messages in and 4 out, results that cannot go yet wait
+ * (past 8 MB of them the threads take no new job, and the worker
+ * reconnects when they still cannot go), and a message of several frames
  * is dropped whole.
  *
  * When the coordinator falls silent for the timeout, says BYE, or says it
