@@ -22,7 +22,7 @@
  * (the top of the stdlib corpus of bench/stdlib_files.sh). */
 #include "common/arena.h"
 #include "common/status.h"
-#include "worker/exec.h"
+#include "run/exec.h"
 #include "worker/python/scan.h"
 
 #include <dirent.h>

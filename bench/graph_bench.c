@@ -18,11 +18,10 @@
  * /usr/lib/python3.11, N 2, R 5) */
 #include "common/cas/cas.h"
 #include "common/metrics.h"
-#include "coordinator/cli.h"
-#include "coordinator/project.h"
-#include "coordinator/report.h"
-#include "coordinator/walk.h"
-#include "worker/exec.h"
+#include "run/project.h"
+#include "run/report.h"
+#include "run/walk.h"
+#include "run/exec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +118,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    cli_rules_t rules = {0};
+    report_rules_t rules = {0};
     uint64_t t_ready[MAX_RUNS], t_barrier[MAX_RUNS];
     project_stats_t st = {0};
     printf("graph_bench: %zu files under %s, %u threads, %d runs each\n", files.n_files, root, jobs,

@@ -18,7 +18,7 @@
 #include "common/arena.h"
 #include "common/digest.h"
 #include "common/metrics.h"
-#include "worker/exec.h"
+#include "run/exec.h"
 
 #include <fcntl.h>
 #include <spawn.h>

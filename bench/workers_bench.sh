@@ -10,7 +10,7 @@
 #   1 worker process x 1 thread (--workers 1 -j 1)
 #   2 worker processes x 1 thread (--workers 2 -j 1)
 #   the single-host default (no option: worker processes when the measured
-#   dispatch cost says they are worth it, see coordinator/remote.h)
+#   dispatch cost says they are worth it, see coordinator/hostpool.h)
 # and the ratios the distributed-runtime issue sets bars on: 2 workers x 1
 # thread against 1 worker x 1 thread (bar >= 1.8 on two free cores), and the
 # default against in-process -j 2 (bar: within 10%).

@@ -82,6 +82,9 @@
 #define PROTO_WORKER_INPUT_BYTES ((size_t)16 << 20)
 #define PROTO_HEARTBEAT_MS 500u
 #define PROTO_TIMEOUT_MS 3000u
+
+/* The longest time limit of one job (--job-limit, --job-timeout): a day. */
+#define PROTO_MAX_JOB_LIMIT_S 86400
 #define PROTO_DONE_OK 0u
 #define PROTO_DONE_ERROR 2u
 

@@ -30,12 +30,11 @@
 #include "common/proto.h"
 #include "common/ratelog.h"
 #include "coordinator/calls.h"
-#include "coordinator/cli.h"
 #include "coordinator/dispatch.h"
 #include "coordinator/frames.h"
 #include "coordinator/keys.h"
-#include "coordinator/project.h"
-#include "coordinator/report.h"
+#include "run/project.h"
+#include "run/report.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 #include "worker/python/check.h"
@@ -1501,7 +1500,7 @@ static bool batch_whole(batch_t *b, const project_opts_t *popts)
 /* Runs the project stage and posts DONE. */
 static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
 {
-    static const cli_rules_t all = {0};
+    static const report_rules_t all = {0};
     project_stats_t ps = {0};
     report_t *report;
     proto_stats_t st;
@@ -1783,7 +1782,7 @@ static cas_t *open_cache(const daemon_opts_t *o, FILE *log)
        a quarter of the default, so that a coordinator's memory is mostly
        its batches' */
     copts.mem_budget = DAEMON_CACHE_MEM;
-    copts.dir = cli_cache_dir(o->cache_dir);
+    copts.dir = cas_dir_default(o->cache_dir);
     if (cas_open(&copts, &cache, &err) != ST_OK) {
         fprintf(log, "strata coordinator: warning: cache %s: %s; keeping blobs in memory\n",
                 copts.dir, err.msg);

@@ -20,7 +20,7 @@
  *   unchanged re-submit costs the blob lookups and that one lookup); else
  *   scan results from the cache (CAS_RESULTS, keyed by worker/jobkey.h) or
  *   from scan jobs sent to the workers -> the project stage
- *   (coordinator/project.h: graph, check jobs with the cache, sent to the
+ *   (run/project.h: graph, check jobs with the cache, sent to the
  *   workers) -> DONE with every file's diagnostics (all codes: the client
  *   applies --select/--ignore), the whole run's stored for next time when
  *   nothing failed.
@@ -73,7 +73,7 @@
 typedef struct {
     const char *bind;         /* clients: tcp://HOST:PORT or ipc://PATH */
     const char *workers_bind; /* NULL: daemon_workers_endpoint(bind) */
-    const char *cache_dir;    /* NULL: cli_cache_dir(NULL) */
+    const char *cache_dir;    /* NULL: cas_dir_default(NULL) */
     const char *keys_dir;     /* NULL: no CURVE */
     const char *allow_dir;    /* required with keys_dir */
     bool insecure;            /* allow non-loopback binds without keys */

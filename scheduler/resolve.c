@@ -722,7 +722,8 @@ uint32_t resolver_find(const resolver_t *self, const char *dotted, size_t len)
         return (uint32_t)v;
     /* `import pkg.__init__` imports the package's __init__: pkg */
     if (len > 9 && memcmp(dotted + len - 9, ".__init__", 9) == 0 &&
-        hmap_get(self->by_name, dotted, len - 9, &v) == ST_OK && resolver_module_is_package(self, (uint32_t)v))
+        hmap_get(self->by_name, dotted, len - 9, &v) == ST_OK &&
+        resolver_module_is_package(self, (uint32_t)v))
         return (uint32_t)v;
     return RES_NONE;
 }

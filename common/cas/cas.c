@@ -25,6 +25,7 @@
 #include "common/log.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -427,4 +428,16 @@ st_rc_t cas_clear(cas_t *self, st_err_t *err)
     if (self->disk != NULL)
         cas_disk_clear(self->disk);
     return ST_OK;
+}
+
+const char *cas_dir_default(const char *flag)
+{
+    const char *env;
+
+    if (flag != NULL)
+        return flag;
+    env = getenv("STRATA_CACHE_DIR");
+    if (env != NULL && *env != '\0')
+        return env;
+    return ".strata-cache";
 }

@@ -160,4 +160,10 @@ st_rc_t cas_gc(cas_t *self, uint64_t max_bytes, uint64_t *removed, st_err_t *err
 /* Removes every entry of both tiers. */
 st_rc_t cas_clear(cas_t *self, st_err_t *err);
 
+/* The cache directory to use: flag (--cache-dir) when not NULL, else
+ * $STRATA_CACHE_DIR when set and not empty, else ".strata-cache" (relative
+ * to the current directory). Borrowed (argv, the environment, or static).
+ * Reads the environment: call before starting threads. */
+const char *cas_dir_default(const char *flag);
+
 #endif

@@ -25,7 +25,7 @@ expect_eq() {
     if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi
 }
 
-# The dispatch cost record (coordinator/remote.h) decides whether a run is
+# The dispatch cost record (coordinator/hostpool.h) decides whether a run is
 # worth worker processes and which check jobs stay in the coordinator. The
 # cases below plant one so that the decision does not depend on how fast
 # this machine is: "favour" makes workers worth it for any project and

@@ -10,8 +10,8 @@
  * E902 on its file) or ST_ENOMEM, and the report writes. */
 #include "fuzz.h"
 
-#include "coordinator/project.h"
-#include "coordinator/report.h"
+#include "run/project.h"
+#include "run/report.h"
 #include "worker/python/scan.h"
 
 #include <stdio.h>
@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const paths[N_FILES] = {"fz/pkg/__init__.py", "fz/pkg/mod.py", "fz/use.py"};
     static const char *const args[] = {"fz"};
-    static const cli_rules_t rules = {0};
+    static const report_rules_t rules = {0};
     arena_t *a = fuzz_arena();
     span_t results[N_FILES] = {
         {.ptr = data, .len = size}, {.ptr = data, .len = size}, use_result()};
@@ -76,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     rc = project_check(p, &popts, r, NULL, &err);
     FUZZ_ASSERT(rc == ST_OK || rc == ST_ENOMEM);
-    FUZZ_ASSERT(report_write(r, CLI_FORMAT_TEXT, devnull, &nd, &nf, &err) == ST_OK);
+    FUZZ_ASSERT(report_write(r, REPORT_FORMAT_TEXT, devnull, &nd, &nf, &err) == ST_OK);
     fclose(devnull);
     project_destroy(&p);
     report_destroy(&r);

@@ -9,8 +9,8 @@
 #include "common/arena.h"
 #include "common/cas/cas.h"
 #include "common/cas/cas_record.h"
-#include "coordinator/project.h"
-#include "coordinator/report.h"
+#include "run/project.h"
+#include "run/report.h"
 #include "worker/python/check.h"
 #include "worker/python/scan.h"
 
@@ -151,7 +151,7 @@ static st_rc_t replay_project(span_t in, arena_t *a)
     static const char use_src[] = "import pkg\nimport pkg.mod\nfrom pkg import f, g\nfrom "
                                   "pkg.mod import *\n\nf(1, 2, k=3)\npkg.mod.h()\npkg.x.y\n"
                                   "print(g, z)\n";
-    static const cli_rules_t rules = {0};
+    static const report_rules_t rules = {0};
     project_t *p = project_new(paths, 3);
     report_t *r = report_new(&rules);
     scanner_t *sc = scanner_new();
@@ -178,7 +178,7 @@ static st_rc_t replay_project(span_t in, arena_t *a)
         }
         rc = project_check(p, &popts, r, NULL, &err);
         CHECK_EQ_INT(rc, ST_OK);
-        CHECK_EQ_INT(report_write(r, CLI_FORMAT_TEXT, devnull, &nd, &nf, &err), ST_OK);
+        CHECK_EQ_INT(report_write(r, REPORT_FORMAT_TEXT, devnull, &nd, &nf, &err), ST_OK);
     }
     if (devnull != NULL)
         fclose(devnull);

@@ -1,0 +1,126 @@
+/* project.h - the whole-project stage of a check: graph, check jobs, report.
+ *
+ * After the scans, a project knows every file's diagnostics and local
+ * summary. project_check then names the files as modules and resolves their
+ * imports (scheduler/resolve.h), builds the module graph and its components
+ * (scheduler/graph.h), and runs one check job (worker/python/check.h) per
+ * component as soon as the components it imports are done, highest priority
+ * first, on a pool of threads. A job's input is its modules' summaries and
+ * resolutions and the interfaces of what they import; its key is a digest of
+ * those inputs with each summary represented by its scan key and each
+ * interface by its digest, so when an edit leaves an interface unchanged,
+ * the keys of the modules that import it are unchanged too and their results
+ * come from the cache (early cutoff).
+ *
+ * Finally every file's scan diagnostics (less the F405s a check settled) and
+ * check diagnostics go into the report. The result is the same whatever the
+ * number of threads and whatever order jobs finish in.
+ *
+ * A whole run's diagnostics are also cached in one piece, under a digest of
+ * everything they depend on (the paths, the scan keys, the roots and the
+ * path arguments), looked up as soon as the files are hashed
+ * (project_keyed): a re-check of unchanged files then fetches no scan
+ * result, builds no graph, and runs no job. */
+#ifndef STRATA_RUN_PROJECT_H
+#define STRATA_RUN_PROJECT_H
+
+#include "common/cas/cas.h"
+#include "common/status.h"
+#include "run/progress.h"
+#include "run/report.h"
+#include "run/exec.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+typedef struct project project_t;
+
+/* A project over paths[0..n) (borrowed: they outlive the project); the
+ * scans' exec_file_t ids must be the indices into paths. NULL when out of
+ * memory. */
+project_t *project_new(const char *const *paths, size_t n);
+void project_destroy(project_t **self_p);
+
+/* Records one finished scan (an exec sink: thread-safe; copies what it
+ * keeps). */
+st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err);
+
+/* After the scans: records, for each file scanned (not a cache hit), the
+ * content it was scanned with, under a key of its path, and when out is not
+ * NULL first prints why it was scanned: "new content" when the path's
+ * previous record differs, "no cache entry" when there is none. cache NULL:
+ * prints "no cache" for each. The cache's errors are returned. */
+st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t *err);
+
+typedef struct project_opts project_opts_t;
+
+/* The exec keyed callback (run/exec.h) of a cached run: records each
+ * file's scan key, and looks the whole run's diagnostics up under a digest
+ * of all of them with the roots and path arguments (see project_check).
+ * True on a hit: the run needs no scan result, no graph and no check job;
+ * project_check then just reports. */
+bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed,
+                   size_t n);
+
+/* A scan job failed (exec's on_job_error): the run's diagnostics are
+ * incomplete and are not stored whole. Thread-safe. */
+void project_scan_failed(project_t *self);
+
+struct project_opts {
+    const char *const *roots; /* --root, in order; may be empty */
+    size_t n_roots;
+    const char *const *args; /* the path arguments, for root detection */
+    size_t n_args;
+    unsigned jobs;    /* threads for the check jobs; 0 means 1 */
+    cas_t *cache;     /* check results (CAS_RESULTS); NULL: none */
+    FILE *explain;    /* non-NULL: one line per job that ran, saying why */
+    unsigned shuffle; /* tests: non-zero seeds a random choice among ready
+                         components instead of the priority order */
+    bool barrier;     /* benches: run layer by layer (a component of layer
+                         k+1 waits for all of layer k), not on readiness */
+    void (*on_cache_error)(void *ctx, const st_err_t *err); /* once per run */
+    void *ctx;
+    /* Runs a check job elsewhere (worker processes): the same contract as
+     * check_run (thread-safe; *out in arena a). NULL: check_run here. */
+    st_rc_t (*run_check)(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err);
+    void *run_check_ctx;
+    progress_t *progress; /* PROGRESS_COMPS and PROGRESS_CHECKED; NULL: none */
+    /* Non-NULL and set (by any thread): no further check job starts, and
+     * project_check returns ST_EIO ("stopped") once the running ones end. */
+    const atomic_bool *cancel;
+};
+
+typedef struct {
+    size_t modules; /* modules (including namespace packages) */
+    size_t comps;   /* components of the graph */
+    size_t layers;  /* layers of the condensation */
+    size_t checks;  /* check jobs (components with a file to check) */
+    size_t checked; /* of which ran */
+    size_t cached;  /* of which came from the cache */
+    size_t failed;  /* of which failed (their files got an internal-error E902) */
+    bool whole;     /* the whole run's diagnostics came from the cache in one
+                       piece (project_keyed): no graph was built, the counts
+                       above are 0 */
+} project_stats_t;
+
+/* Resolves, builds the graph, runs the check jobs, and adds every file's
+ * diagnostics to report. ST_OK even when jobs failed (each failure is an
+ * E902 diagnostic on the component's files and counts in stats->failed);
+ * errors are out of memory and the report's. */
+st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *report,
+                      project_stats_t *stats, st_err_t *err);
+
+/* The makespan of the project's check jobs simulated on `workers` workers,
+ * on readiness or with a layer barrier (graph_simulate; costs from summary
+ * sizes). After project_check or project_write_graph; 0 before. */
+uint64_t project_simulate(project_t *self, unsigned workers, bool barrier);
+
+typedef enum { PROJECT_GRAPH_JSON = 0, PROJECT_GRAPH_DOT = 1 } project_graph_format_t;
+
+/* Resolves and builds the graph only, and writes it: modules (name, file,
+ * imports), components, layers, priorities, cycles. */
+st_rc_t project_write_graph(project_t *self, const project_opts_t *opts,
+                            project_graph_format_t format, FILE *out, st_err_t *err);
+
+#endif
