@@ -13,6 +13,7 @@
 #include "cli/cachecmd.h"
 #include "cli/options.h"
 #include "cli/submit.h"
+#include "cli/testhooks.h"
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 #include "run/project.h"
@@ -337,14 +338,6 @@ static const char **file_paths(const walk_list_t *files)
     return paths;
 }
 
-/* The seed of the tests' STRATA_TEST_SHUFFLE (0: none): check jobs then
- * start in a random order among the ready ones. */
-static unsigned test_shuffle_seed(void)
-{
-    const char *v = getenv("STRATA_TEST_SHUFFLE");
-    return v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
-}
-
 static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
 {
     return (project_opts_t){
@@ -355,7 +348,7 @@ static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
         .jobs = cfg->jobs,
         .cache = cache,
         .explain = cfg->explain ? stderr : NULL,
-        .shuffle = test_shuffle_seed(),
+        .shuffle = testhooks_shuffle_seed(),
         .on_cache_error = on_cache_error,
     };
 }
@@ -738,10 +731,7 @@ static bool parent_is_gone(long parent_pid)
     return (long)getppid() != parent_pid;
 }
 
-/* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
- * environment variables STRATA_TEST_CRASH_ON and STRATA_TEST_HANG_ON are
- * test hooks: a job whose input contains the value of the first aborts the
- * worker (a poison pill), of the second hangs (a stuck job). */
+/* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). */
 static int cmd_worker(int argc, char **argv)
 {
     cli_worker_t cfg;
@@ -785,8 +775,8 @@ static int cmd_worker(int argc, char **argv)
     }
     opts = (wproc_opts_t){.connect = cfg.connect,
                           .threads = cfg.threads,
-                          .crash_on = getenv("STRATA_TEST_CRASH_ON"),
-                          .hang_on = getenv("STRATA_TEST_HANG_ON"),
+                          .crash_on = testhooks_crash_on(),
+                          .hang_on = testhooks_hang_on(),
                           .no_cache = cfg.no_cache,
                           .cache_dir = cfg.cache_dir,
                           .cache_mem = cfg.cache_mem,
