@@ -15,6 +15,7 @@
 #include "common/alloc.h"
 #include "common/cpus.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 
 #include <stddef.h>
 #include <stdio.h>
