@@ -13,6 +13,7 @@
 #include "cli/cachecmd.h"
 #include "cli/options.h"
 #include "cli/submit.h"
+#include "cli/testhooks.h"
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 #include "run/project.h"
@@ -49,7 +50,6 @@ static int cmd_help(int argc, char **argv);
 static int cmd_cache(int argc, char **argv);
 static int cmd_graph(int argc, char **argv);
 static int cmd_keygen(int argc, char **argv);
-static const char *keygen_usage(void);
 static int cmd_worker(int argc, char **argv);
 static int cmd_coordinator(int argc, char **argv);
 static int cmd_submit(int argc, char **argv);
@@ -60,7 +60,7 @@ static const command_t commands[] = {
     {"cache", cmd_cache, "inspect or maintain the cache (stats, verify, gc, clear)",
      cli_cache_usage},
     {"keygen", cmd_keygen, "write a CurveZMQ key pair for a cluster's authentication",
-     keygen_usage},
+     cli_keygen_usage},
     {"worker", cmd_worker, "run jobs for a coordinator (strata worker --connect ADDR)",
      cli_worker_usage},
     {"coordinator", cmd_coordinator, "run a cluster's coordinator (strata coordinator --bind ADDR)",
@@ -338,14 +338,6 @@ static const char **file_paths(const walk_list_t *files)
     return paths;
 }
 
-/* The seed of the tests' STRATA_TEST_SHUFFLE (0: none): check jobs then
- * start in a random order among the ready ones. */
-static unsigned test_shuffle_seed(void)
-{
-    const char *v = getenv("STRATA_TEST_SHUFFLE");
-    return v != NULL ? (unsigned)strtoul(v, NULL, 10) : 0;
-}
-
 static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
 {
     return (project_opts_t){
@@ -356,7 +348,7 @@ static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
         .jobs = cfg->jobs,
         .cache = cache,
         .explain = cfg->explain ? stderr : NULL,
-        .shuffle = test_shuffle_seed(),
+        .shuffle = testhooks_shuffle_seed(),
         .on_cache_error = on_cache_error,
     };
 }
@@ -641,52 +633,26 @@ static int cmd_graph(int argc, char **argv)
     return status;
 }
 
-static const char *keygen_usage(void)
-{
-    return "usage: strata keygen [--dir DIR] [--name NAME] [--force]\n"
-           "\n"
-           "Write a CurveZMQ key pair: DIR/NAME.key (public and secret key, mode 0600:\n"
-           "keep it on the machine that uses it) and DIR/NAME.pub (the public key:\n"
-           "copy it into the coordinator's allowlist directory). DIR defaults to '.',\n"
-           "NAME to 'strata'. An existing pair is kept unless --force.\n"
-           "\n"
-           "exit status: 0 written, 2 usage or I/O error\n";
-}
-
 static int cmd_keygen(int argc, char **argv)
 {
-    const char *dir = ".", *name = "strata";
-    bool force = false;
+    cli_keygen_t cfg;
     keys_pair_t kp;
     st_err_t err = {0};
 
-    for (int i = 1; i < argc; i++) {
-        const char **target = NULL;
-        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            fputs(keygen_usage(), stdout);
-            return EXIT_CLEAN;
-        }
-        if (strcmp(argv[i], "--force") == 0) {
-            force = true;
-            continue;
-        }
-        if (strcmp(argv[i], "--dir") == 0)
-            target = &dir;
-        else if (strcmp(argv[i], "--name") == 0)
-            target = &name;
-        if (target == NULL || i + 1 >= argc || argv[i + 1][0] == '\0') {
-            fprintf(stderr, "strata keygen: %s '%s'\nTry 'strata keygen --help'.\n",
-                    target == NULL ? "unknown argument" : "missing value for", argv[i]);
-            return EXIT_USAGE;
-        }
-        *target = argv[++i];
+    if (cli_parse_keygen(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata keygen: %s\nTry 'strata keygen --help'.\n", err.msg);
+        return EXIT_USAGE;
     }
-    if (keys_generate(dir, name, force, &kp, &err) != ST_OK) {
+    if (cfg.help) {
+        fputs(cli_keygen_usage(), stdout);
+        return EXIT_CLEAN;
+    }
+    if (keys_generate(cfg.dir, cfg.name, cfg.force, &kp, &err) != ST_OK) {
         fprintf(stderr, "strata keygen: %s\n", err.msg);
         return EXIT_USAGE;
     }
-    printf("wrote %s/%s.key (secret, mode 0600) and %s/%s.pub\npublic key: %s\n", dir, name, dir,
-           name, kp.public_z85);
+    printf("wrote %s/%s.key (secret, mode 0600) and %s/%s.pub\npublic key: %s\n", cfg.dir, cfg.name,
+           cfg.dir, cfg.name, kp.public_z85);
     return EXIT_CLEAN;
 }
 
@@ -765,10 +731,7 @@ static bool parent_is_gone(long parent_pid)
     return (long)getppid() != parent_pid;
 }
 
-/* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). The
- * environment variables STRATA_TEST_CRASH_ON and STRATA_TEST_HANG_ON are
- * test hooks: a job whose input contains the value of the first aborts the
- * worker (a poison pill), of the second hangs (a stuck job). */
+/* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). */
 static int cmd_worker(int argc, char **argv)
 {
     cli_worker_t cfg;
@@ -812,8 +775,8 @@ static int cmd_worker(int argc, char **argv)
     }
     opts = (wproc_opts_t){.connect = cfg.connect,
                           .threads = cfg.threads,
-                          .crash_on = getenv("STRATA_TEST_CRASH_ON"),
-                          .hang_on = getenv("STRATA_TEST_HANG_ON"),
+                          .crash_on = testhooks_crash_on(),
+                          .hang_on = testhooks_hang_on(),
                           .no_cache = cfg.no_cache,
                           .cache_dir = cfg.cache_dir,
                           .cache_mem = cfg.cache_mem,

@@ -1,37 +1,282 @@
-/* cli.c - parsing of `strata check` options and rule-code selection.
+/* options.c - the command line of every subcommand: one parser, driven by
+ * one table per subcommand.
  *
- * The parser is table-driven: each option names its long and short forms,
- * whether it takes a value, and a setter that validates the value. Keeping
- * validation in the setters means `--jobs=x` and `-j x` fail the same way
- * with the same message. Everything parsed lives in one arena owned by the
- * config, so a failed parse frees in one call and a successful one needs no
- * per-string bookkeeping. */
+ * A row names an option, how its value is read (a number in a range, a size
+ * with units, an address, one of a few words, or a setter), where it goes
+ * in the config and what a bad value is told; so `--jobs=x` and `-j x` fail
+ * alike. The subcommands' conventions predate the shared parser and users
+ * see their messages, so each parser_t states its own (check's short
+ * options and "--", keygen's values only as the next argument) rather than
+ * the parser making them one. What `check` parses lives in one arena owned
+ * by the config. The usage texts are kept as written: their layout follows
+ * no single rule. */
 #include "cli/options.h"
 
 #include "common/alloc.h"
 #include "common/cpus.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 
-#include <errno.h>
-#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 /* Positions are uint32_t in the scan, so no file may exceed this. */
 #define CLI_MAX_FILE_BYTES ((size_t)UINT32_MAX)
 
-typedef st_rc_t (*cli_setter_t)(cli_check_t *cfg, const char *flag, const char *value,
-                                st_err_t *err);
+typedef enum {
+    OPT_FLAG,  /* no value: sets a bool */
+    OPT_STR,   /* a non-empty string, borrowed from argv */
+    OPT_ADDR,  /* an address: ipc://... or tcp://... */
+    OPT_UINT,  /* decimal digits, from min to max */
+    OPT_BYTES, /* a size (cli_parse_bytes), from min to max */
+    OPT_ENUM,  /* one of names[], stored as values[] of its index */
+    OPT_CALL   /* set() reads and stores it, with messages of its own */
+} opt_kind_t;
+
+/* Reads value for the option spelt flag into cfg. */
+typedef st_rc_t (*opt_set_t)(void *cfg, const char *flag, const char *value, st_err_t *err);
 
 typedef struct {
-    const char *long_name; /* without the leading "--" */
-    char short_name;       /* 0: none */
-    bool takes_value;
-    cli_setter_t set;
-} cli_option_t;
+    const char *name; /* "--jobs" */
+    char short_name;  /* 'j' for -j; 0: none */
+    opt_kind_t kind;
+    size_t offset, size; /* the field it sets in the config: FIELD() */
+    size_t seen;         /* SEEN(): a bool also set when it is given; 0: none */
+    uint64_t min, max;   /* OPT_UINT, OPT_BYTES */
+    /* Message templates: %f the option as spelt, %v the value, %M max. */
+    const char *bad;          /* a bad value */
+    const char *missing;      /* no value; NULL: the parser's; "": as bad */
+    const char *const *names; /* OPT_ENUM, NULL-terminated */
+    const unsigned *values;
+    opt_set_t set; /* OPT_CALL */
+    bool stop;     /* nothing after it is parsed (keygen's --help) */
+} opt_t;
+
+#define FIELD(type, member) .offset = offsetof(type, member), .size = sizeof(((type *)0)->member)
+#define SEEN(type, member) .seen = offsetof(type, member) + 1
+
+/* A subcommand's conventions and options. */
+typedef struct {
+    const opt_t *opts;
+    size_t n_opts;
+    /* check's: -j4 and -q (an attached value is the value; on a flag it is
+     * an error), "--" ends the options, "-" is an argument. Elsewhere an
+     * attached value on a flag makes the argument unknown. */
+    bool check_style;
+    bool no_attached;       /* --name=value is not accepted */
+    bool empty_is_missing;  /* "--name=" and "--name ''" read as no value */
+    const char *missing;    /* template for a missing value; NULL: the option's bad */
+    const char *unknown;    /* template for an unknown argument starting with '-' */
+    const char *unexpected; /* ... for another unknown argument */
+    /* Takes the arguments no option matched (not check's unknown options);
+     * NULL: they are errors. */
+    st_rc_t (*other)(void *cfg, const char *arg, st_err_t *err);
+} parser_t;
+
+#define OPTS(table) .opts = table, .n_opts = sizeof table / sizeof table[0]
+
+/* Fails with ST_EINVAL and template t expanded (see opt_t), cut as st_fail
+ * cuts a message. */
+static st_rc_t fail_with(st_err_t *err, const char *t, const char *flag, const char *value,
+                         uint64_t max)
+{
+    char msg[ST_ERR_MSG_MAX], num[24];
+    size_t n = 0;
+
+    for (; *t != '\0' && n + 1 < sizeof msg; t++) {
+        const char *insert = NULL;
+
+        if (t[0] == '%' && (t[1] == 'f' || t[1] == 'v' || t[1] == 'M')) {
+            snprintf(num, sizeof num, "%llu", (unsigned long long)max);
+            insert = *++t == 'f' ? flag : *t == 'v' ? value : num;
+        }
+        if (insert == NULL) {
+            msg[n++] = *t;
+            continue;
+        }
+        for (; *insert != '\0' && n + 1 < sizeof msg; insert++)
+            msg[n++] = *insert;
+    }
+    msg[n] = '\0';
+    return st_fail(err, ST_EINVAL, "%s", msg);
+}
+
+/* Strict decimal: digits only, no sign, no overflow past max. */
+static bool parse_size(const char *s, size_t max, size_t *out)
+{
+    size_t v = 0;
+
+    if (*s == '\0')
+        return false;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        if (v > (max - (size_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (size_t)(*s - '0');
+    }
+    *out = v;
+    return true;
+}
+
+static bool is_endpoint(const char *v)
+{
+    return (strncmp(v, "ipc://", 6) == 0 || strncmp(v, "tcp://", 6) == 0) && v[6] != '\0';
+}
+
+/* Stores an unsigned or 64-bit field of the config. */
+static void store_uint(void *cfg, const opt_t *o, uint64_t v)
+{
+    char *at = (char *)cfg + o->offset;
+    unsigned u = (unsigned)v;
+
+    if (o->size == sizeof u)
+        memcpy(at, &u, sizeof u);
+    else
+        memcpy(at, &v, sizeof v);
+}
+
+/* The number of value for OPT_UINT and OPT_BYTES; false when bad. */
+static bool read_number(const opt_t *o, const char *value, uint64_t *out)
+{
+    size_t n;
+
+    if (o->kind == OPT_UINT) {
+        if (!parse_size(value, (size_t)o->max, &n))
+            return false;
+        *out = n;
+    } else if (!cli_parse_bytes(value, out) || *out > o->max) {
+        return false;
+    }
+    return *out >= o->min;
+}
+
+/* The value of the word value among o's names; false when none. */
+static bool enum_value(const opt_t *o, const char *value, uint64_t *out)
+{
+    for (size_t i = 0; o->names[i] != NULL; i++) {
+        if (strcmp(o->names[i], value) == 0) {
+            *out = o->values[i];
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads and stores the value of option o (NULL for a flag). */
+static st_rc_t set_value(const opt_t *o, void *cfg, const char *flag, const char *value,
+                         st_err_t *err)
+{
+    char *at = (char *)cfg + o->offset;
+    bool ok = true;
+    uint64_t n = 0;
+
+    if (o->kind == OPT_FLAG)
+        *(bool *)at = true;
+    else if (o->kind == OPT_STR || o->kind == OPT_ADDR)
+        ok = o->kind == OPT_STR ? *value != '\0' : is_endpoint(value);
+    else if (o->kind == OPT_UINT || o->kind == OPT_BYTES)
+        ok = read_number(o, value, &n);
+    else if (o->kind == OPT_CALL)
+        return o->set(cfg, flag, value, err);
+    else if (o->kind == OPT_ENUM)
+        ok = enum_value(o, value, &n);
+    if (!ok)
+        return fail_with(err, o->bad, flag, value, o->max);
+    if (o->kind == OPT_STR || o->kind == OPT_ADDR)
+        memcpy(at, &value, sizeof value);
+    else if (o->kind != OPT_FLAG)
+        store_uint(cfg, o, n);
+    if (o->seen != 0)
+        *(bool *)((char *)cfg + o->seen - 1) = true;
+    return ST_OK;
+}
+
+/* The option arg names, and its attached value ("--jobs=4", "-j4"), if any. */
+static const opt_t *find_opt(const parser_t *p, const char *arg, const char **value)
+{
+    size_t len = p->no_attached ? strlen(arg) : strcspn(arg, "=");
+
+    *value = NULL;
+    if (arg[0] != '-' || arg[1] == '\0')
+        return NULL;
+    for (size_t i = 0; i < p->n_opts; i++) {
+        const opt_t *o = &p->opts[i];
+
+        if (arg[1] != '-' && o->short_name != 0 && o->short_name == arg[1]) {
+            *value = arg[2] != '\0' ? arg + 2 : NULL;
+            return o;
+        }
+        if (arg[1] == '-' && strlen(o->name) == len && memcmp(o->name, arg, len) == 0) {
+            *value = arg[len] == '=' ? arg + len + 1 : NULL;
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* Applies option o at argv[*i], taking its value (attached, else the next
+ * argument). */
+static st_rc_t take_opt(const parser_t *p, const opt_t *o, void *cfg, int argc, char *const *argv,
+                        int *i, const char *value, st_err_t *err)
+{
+    char short_flag[3] = {'-', o->short_name, '\0'};
+    const char *flag = argv[*i][1] == '-' ? o->name : short_flag;
+    const char *missing = o->missing != NULL ? o->missing : p->missing;
+
+    if (o->kind == OPT_FLAG) {
+        if (value != NULL)
+            return fail_with(err, "option '%f' takes no value", flag, value, 0);
+        return set_value(o, cfg, flag, NULL, err);
+    }
+    if (value == NULL && *i + 1 < argc)
+        value = argv[++*i];
+    if (value == NULL || (p->empty_is_missing && *value == '\0'))
+        return fail_with(err, missing == NULL || *missing == '\0' ? o->bad : missing, flag, "",
+                         o->max);
+    return set_value(o, cfg, flag, value, err);
+}
+
+/* An argument no option matched. */
+static st_rc_t take_other(const parser_t *p, void *cfg, const char *arg, bool options_done,
+                          st_err_t *err)
+{
+    bool dash = !options_done && arg[0] == '-' && (arg[1] != '\0' || !p->check_style);
+
+    if (p->other != NULL && !(dash && p->check_style))
+        return p->other(cfg, arg, err);
+    return fail_with(err, dash ? p->unknown : p->unexpected, NULL, arg, 0);
+}
+
+/* Parses argv[0..argc) into cfg by p's table and conventions. */
+static st_rc_t parse_opts(const parser_t *p, void *cfg, int argc, char *const *argv, st_err_t *err)
+{
+    bool options_done = false;
+
+    for (int i = 0; i < argc; i++) {
+        const char *value = NULL;
+        const opt_t *o;
+        st_rc_t rc;
+
+        if (p->check_style && !options_done && strcmp(argv[i], "--") == 0) {
+            options_done = true;
+            continue;
+        }
+        o = options_done ? NULL : find_opt(p, argv[i], &value);
+        if (o != NULL && o->kind == OPT_FLAG && value != NULL && !p->check_style)
+            o = NULL;
+        rc = o != NULL ? take_opt(p, o, cfg, argc, argv, &i, value, err)
+                       : take_other(p, cfg, argv[i], options_done, err);
+        if (rc != ST_OK || (o != NULL && o->stop))
+            return rc;
+    }
+    return ST_OK;
+}
+
+/* ---- strata check and strata graph -------------------------------------- */
 
 static const char check_usage[] =
     "usage: strata check [OPTIONS] [PATH...]\n"
@@ -130,24 +375,6 @@ static st_rc_t push_str(arena_t *a, const char ***items, size_t *n, const char *
     return ST_OK;
 }
 
-/* Strict decimal: digits only, no sign, no overflow past max. */
-static bool parse_size(const char *s, size_t max, size_t *out)
-{
-    size_t v = 0;
-
-    if (*s == '\0')
-        return false;
-    for (; *s != '\0'; s++) {
-        if (*s < '0' || *s > '9')
-            return false;
-        if (v > (max - (size_t)(*s - '0')) / 10)
-            return false;
-        v = v * 10 + (size_t)(*s - '0');
-    }
-    *out = v;
-    return true;
-}
-
 static bool valid_code(const char *s, size_t len)
 {
     size_t i = 0;
@@ -190,258 +417,124 @@ st_rc_t cli_parse_codes(arena_t *a, const char *list, const char ***codes, size_
     }
 }
 
-static st_rc_t set_format(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+bool cli_parse_bytes(const char *s, uint64_t *out)
 {
-    if (cfg->graph) {
-        if (strcmp(value, "json") == 0)
-            cfg->format = REPORT_FORMAT_JSON;
-        else if (strcmp(value, "dot") == 0)
-            cfg->format = REPORT_FORMAT_DOT;
-        else
-            return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected json or dot)",
-                           value, flag);
-        return ST_OK;
-    }
-    if (strcmp(value, "text") == 0)
-        cfg->format = REPORT_FORMAT_TEXT;
-    else if (strcmp(value, "json") == 0)
-        cfg->format = REPORT_FORMAT_JSON;
-    else if (strcmp(value, "sarif") == 0)
-        cfg->format = REPORT_FORMAT_SARIF;
-    else
-        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected text, json or sarif)",
-                       value, flag);
-    return ST_OK;
-}
+    static const char units[] = "KMGT";
+    uint64_t v = 0;
+    unsigned shift = 0;
+    const char *u;
 
-static st_rc_t set_jobs(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    size_t n;
-
-    if (!parse_size(value, CLI_MAX_JOBS, &n))
-        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected a number from 0 to %d)",
-                       value, flag, CLI_MAX_JOBS);
-    cfg->jobs = (unsigned)n;
-    return ST_OK;
-}
-
-static st_rc_t set_select(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    (void)flag;
-    return cli_parse_codes(cfg->arena, value, &cfg->rules.select, &cfg->rules.n_select, err);
-}
-
-static st_rc_t set_ignore(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    (void)flag;
-    return cli_parse_codes(cfg->arena, value, &cfg->rules.ignore, &cfg->rules.n_ignore, err);
-}
-
-static st_rc_t set_exclude(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    if (*value == '\0')
-        return st_fail(err, ST_EINVAL, "empty pattern for %s", flag);
-    return push_str(cfg->arena, &cfg->exclude, &cfg->n_exclude, value, err);
-}
-
-static st_rc_t set_max_file_size(cli_check_t *cfg, const char *flag, const char *value,
-                                 st_err_t *err)
-{
-    size_t n;
-
-    if (!parse_size(value, CLI_MAX_FILE_BYTES, &n) || n == 0)
-        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected bytes, from 1 to %zu)",
-                       value, flag, CLI_MAX_FILE_BYTES);
-    cfg->max_file_bytes = n;
-    return ST_OK;
-}
-
-static st_rc_t set_cache_dir(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    if (*value == '\0')
-        return st_fail(err, ST_EINVAL, "empty directory for %s", flag);
-    cfg->cache_dir = value;
-    return ST_OK;
-}
-
-static st_rc_t set_no_workers(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    (void)flag, (void)value, (void)err;
-    cfg->no_workers = true;
-    return ST_OK;
-}
-
-static st_rc_t set_workers(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    size_t n;
-
-    if (!parse_size(value, 64, &n) || n == 0)
-        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected a number from 1 to 64)",
-                       value, flag);
-    cfg->workers = (unsigned)n;
-    return ST_OK;
-}
-
-/* Seconds for --job-timeout: 1 to a day. */
-static bool parse_job_timeout(const char *v, unsigned *out)
-{
-    size_t n;
-
-    if (!parse_size(v, 86400, &n) || n == 0)
+    if (*s < '0' || *s > '9')
         return false;
-    *out = (unsigned)n;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (*s != '\0') {
+        if (*s == ' ' || (u = strchr(units, *s & ~0x20)) == NULL)
+            return false;
+        shift = 10 * (unsigned)(u - units + 1);
+        s++;
+        if (strcmp(s, "") != 0 && strcasecmp(s, "B") != 0 && strcasecmp(s, "iB") != 0)
+            return false;
+        if (v > (UINT64_MAX >> shift))
+            return false;
+    }
+    *out = v << shift;
     return true;
 }
 
-static st_rc_t set_job_timeout(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static const opt_t check_format = {
+    .kind = OPT_ENUM,
+    FIELD(cli_check_t, format),
+    .names = (const char *const[]){"text", "json", "sarif", NULL},
+    .values = (const unsigned[]){REPORT_FORMAT_TEXT, REPORT_FORMAT_JSON, REPORT_FORMAT_SARIF},
+    .bad = "invalid value '%v' for %f (expected text, json or sarif)"};
+
+static const opt_t graph_format = {.kind = OPT_ENUM,
+                                   FIELD(cli_check_t, format),
+                                   .names = (const char *const[]){"json", "dot", NULL},
+                                   .values =
+                                       (const unsigned[]){REPORT_FORMAT_JSON, REPORT_FORMAT_DOT},
+                                   .bad = "invalid value '%v' for %f (expected json or dot)"};
+
+static st_rc_t set_format(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    if (!parse_job_timeout(value, &cfg->job_timeout_s))
-        return st_fail(err, ST_EINVAL,
-                       "invalid value '%s' for %s (expected seconds from 1 to 86400)", value, flag);
-    return ST_OK;
+    const opt_t *o = ((cli_check_t *)cfg)->graph ? &graph_format : &check_format;
+    return set_value(o, cfg, flag, value, err);
 }
 
-static st_rc_t set_no_cache(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static st_rc_t set_select(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    (void)flag, (void)value, (void)err;
-    cfg->no_cache = true;
-    return ST_OK;
+    cli_check_t *c = cfg;
+
+    (void)flag;
+    return cli_parse_codes(c->arena, value, &c->rules.select, &c->rules.n_select, err);
 }
 
-static st_rc_t set_durability(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static st_rc_t set_ignore(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    if (strcmp(value, "memory") == 0)
-        cfg->durability = CAS_MEMORY;
-    else if (strcmp(value, "buffered") == 0)
-        cfg->durability = CAS_BUFFERED;
-    else if (strcmp(value, "strict") == 0)
-        cfg->durability = CAS_STRICT;
-    else
-        return st_fail(err, ST_EINVAL,
-                       "invalid value '%s' for %s (expected memory, buffered or strict)", value,
-                       flag);
-    return ST_OK;
+    cli_check_t *c = cfg;
+
+    (void)flag;
+    return cli_parse_codes(c->arena, value, &c->rules.ignore, &c->rules.n_ignore, err);
 }
 
-static st_rc_t set_quiet(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static st_rc_t set_exclude(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    (void)flag, (void)value, (void)err;
-    cfg->quiet = true;
-    return ST_OK;
+    cli_check_t *c = cfg;
+
+    if (*value == '\0')
+        return st_fail(err, ST_EINVAL, "empty pattern for %s", flag);
+    return push_str(c->arena, &c->exclude, &c->n_exclude, value, err);
 }
 
-static st_rc_t set_root(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static st_rc_t set_root(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
+    cli_check_t *c = cfg;
+
     if (*value == '\0')
         return st_fail(err, ST_EINVAL, "empty directory for %s", flag);
-    return push_str(cfg->arena, &cfg->roots, &cfg->n_roots, value, err);
+    return push_str(c->arena, &c->roots, &c->n_roots, value, err);
 }
 
-static st_rc_t set_explain(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
+static st_rc_t add_path(void *cfg, const char *arg, st_err_t *err)
 {
-    (void)flag, (void)value, (void)err;
-    cfg->explain = true;
-    return ST_OK;
+    cli_check_t *c = cfg;
+    return push_str(c->arena, &c->paths, &c->n_paths, arg, err);
 }
 
-static st_rc_t set_help(cli_check_t *cfg, const char *flag, const char *value, st_err_t *err)
-{
-    (void)flag, (void)value, (void)err;
-    cfg->help = true;
-    return ST_OK;
-}
-
-static const cli_option_t options[] = {
-    {"format", 0, true, set_format},           {"jobs", 'j', true, set_jobs},
-    {"select", 0, true, set_select},           {"ignore", 0, true, set_ignore},
-    {"exclude", 0, true, set_exclude},         {"max-file-size", 0, true, set_max_file_size},
-    {"cache-dir", 0, true, set_cache_dir},     {"no-cache", 0, false, set_no_cache},
-    {"no-workers", 0, false, set_no_workers},  {"workers", 0, true, set_workers},
-    {"job-timeout", 0, true, set_job_timeout}, {"durability", 0, true, set_durability},
-    {"quiet", 'q', false, set_quiet},          {"root", 0, true, set_root},
-    {"explain", 0, false, set_explain},        {"help", 'h', false, set_help},
+static const opt_t check_opts[] = {
+    {"--format", .kind = OPT_CALL, .set = set_format},
+    {"--jobs", 'j', OPT_UINT, FIELD(cli_check_t, jobs), .max = CLI_MAX_JOBS,
+     .bad = "invalid value '%v' for %f (expected a number from 0 to %M)"},
+    {"--select", .kind = OPT_CALL, .set = set_select},
+    {"--ignore", .kind = OPT_CALL, .set = set_ignore},
+    {"--exclude", .kind = OPT_CALL, .set = set_exclude},
+    {"--max-file-size", .kind = OPT_UINT, FIELD(cli_check_t, max_file_bytes), .min = 1,
+     .max = CLI_MAX_FILE_BYTES, .bad = "invalid value '%v' for %f (expected bytes, from 1 to %M)"},
+    {"--cache-dir", .kind = OPT_STR, FIELD(cli_check_t, cache_dir),
+     .bad = "empty directory for %f"},
+    {"--no-cache", .kind = OPT_FLAG, FIELD(cli_check_t, no_cache)},
+    {"--no-workers", .kind = OPT_FLAG, FIELD(cli_check_t, no_workers)},
+    {"--workers", .kind = OPT_UINT, FIELD(cli_check_t, workers), .min = 1, .max = 64,
+     .bad = "invalid value '%v' for %f (expected a number from 1 to %M)"},
+    {"--job-timeout", .kind = OPT_UINT, FIELD(cli_check_t, job_timeout_s), .min = 1, .max = 86400,
+     .bad = "invalid value '%v' for %f (expected seconds from 1 to %M)"},
+    {"--durability", .kind = OPT_ENUM, FIELD(cli_check_t, durability),
+     .names = (const char *const[]){"memory", "buffered", "strict", NULL},
+     .values = (const unsigned[]){CAS_MEMORY, CAS_BUFFERED, CAS_STRICT},
+     .bad = "invalid value '%v' for %f (expected memory, buffered or strict)"},
+    {"--quiet", 'q', OPT_FLAG, FIELD(cli_check_t, quiet)},
+    {"--root", .kind = OPT_CALL, .set = set_root},
+    {"--explain", .kind = OPT_FLAG, FIELD(cli_check_t, explain)},
+    {"--help", 'h', OPT_FLAG, FIELD(cli_check_t, help)},
 };
 
-#define N_OPTIONS (sizeof options / sizeof options[0])
-
-/* The option named by a long flag body ("jobs=4" matches "jobs"), or NULL. */
-static const cli_option_t *find_long(const char *body, const char **inline_value)
-{
-    size_t len = strcspn(body, "=");
-
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        if (strlen(options[i].long_name) == len && memcmp(options[i].long_name, body, len) == 0) {
-            *inline_value = body[len] == '=' ? body + len + 1 : NULL;
-            return &options[i];
-        }
-    }
-    return NULL;
-}
-
-/* The option named by a short flag ("-j4" matches 'j' with value "4"). */
-static const cli_option_t *find_short(const char *arg, const char **inline_value)
-{
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        if (options[i].short_name != 0 && options[i].short_name == arg[1]) {
-            *inline_value = arg[2] != '\0' ? arg + 2 : NULL;
-            return &options[i];
-        }
-    }
-    return NULL;
-}
-
-/* Applies argv[*i], an option, consuming its value (inline or argv[*i+1]). */
-static st_rc_t parse_option(cli_check_t *cfg, int argc, char *const *argv, int *i, st_err_t *err)
-{
-    const char *arg = argv[*i];
-    const char *value = NULL;
-    const cli_option_t *opt;
-    char name[40]; /* the flag as the user spelt it, without any "=value" */
-
-    opt = arg[1] == '-' ? find_long(arg + 2, &value) : find_short(arg, &value);
-    if (opt == NULL)
-        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
-    if (arg[1] == '-')
-        snprintf(name, sizeof name, "--%s", opt->long_name);
-    else
-        snprintf(name, sizeof name, "-%c", opt->short_name);
-    if (!opt->takes_value) {
-        if (value != NULL)
-            return st_fail(err, ST_EINVAL, "option '%s' takes no value", name);
-        return opt->set(cfg, name, NULL, err);
-    }
-    if (value == NULL) {
-        if (*i + 1 >= argc)
-            return st_fail(err, ST_EINVAL, "option '%s' needs a value", name);
-        value = argv[++*i];
-    }
-    return opt->set(cfg, name, value, err);
-}
-
-/* Walks argv: options anywhere, "--" ends them, "-" alone is a path. */
-static st_rc_t parse_args(cli_check_t *cfg, int argc, char *const *argv, st_err_t *err)
-{
-    bool options_done = false;
-    st_rc_t rc;
-
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-
-        if (!options_done && strcmp(arg, "--") == 0) {
-            options_done = true;
-            continue;
-        }
-        if (!options_done && arg[0] == '-' && arg[1] != '\0')
-            rc = parse_option(cfg, argc, argv, &i, err);
-        else
-            rc = push_str(cfg->arena, &cfg->paths, &cfg->n_paths, arg, err);
-        if (rc != ST_OK)
-            return rc;
-    }
-    if (cfg->n_paths == 0)
-        return push_str(cfg->arena, &cfg->paths, &cfg->n_paths, ".", err);
-    return ST_OK;
-}
+static const parser_t check_parser = {OPTS(check_opts), .check_style = true,
+                                      .missing = "option '%f' needs a value",
+                                      .unknown = "unknown option '%v'", .other = add_path};
 
 static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli_check_t *out,
                                     st_err_t *err)
@@ -451,7 +544,9 @@ static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli
 
     if ((cfg.arena = arena_new(4096)) == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory parsing arguments");
-    rc = parse_args(&cfg, argc, argv, err);
+    rc = parse_opts(&check_parser, &cfg, argc, argv, err);
+    if (rc == ST_OK && cfg.n_paths == 0)
+        rc = add_path(&cfg, ".", err);
     if (rc != ST_OK) {
         cli_check_free(&cfg);
         return rc;
@@ -484,33 +579,7 @@ void cli_check_free(cli_check_t *cfg)
     *cfg = (cli_check_t){0};
 }
 
-bool cli_parse_bytes(const char *s, uint64_t *out)
-{
-    static const char units[] = "KMGT";
-    uint64_t v = 0;
-    unsigned shift = 0;
-    const char *u;
-
-    if (*s < '0' || *s > '9')
-        return false;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return false;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    if (*s != '\0') {
-        if (*s == ' ' || (u = strchr(units, *s & ~0x20)) == NULL)
-            return false;
-        shift = 10 * (unsigned)(u - units + 1);
-        s++;
-        if (strcmp(s, "") != 0 && strcasecmp(s, "B") != 0 && strcasecmp(s, "iB") != 0)
-            return false;
-        if (v > (UINT64_MAX >> shift))
-            return false;
-    }
-    *out = v << shift;
-    return true;
-}
+/* ---- strata cache ------------------------------------------------------- */
 
 static const char cache_usage[] =
     "usage: strata cache ACTION [OPTIONS]\n"
@@ -538,6 +607,24 @@ const char *cli_cache_usage(void)
     return cache_usage;
 }
 
+typedef struct {
+    cli_cache_t c;
+    bool has_size; /* --max-size given */
+} cache_args_t;
+
+static const opt_t cache_opts[] = {
+    {"--help", 'h', OPT_FLAG, FIELD(cache_args_t, c.help)},
+    {"--cache-dir", .kind = OPT_STR, FIELD(cache_args_t, c.cache_dir),
+     .bad = "option '%f' needs a directory", .missing = ""},
+    {"--max-size", .kind = OPT_BYTES, FIELD(cache_args_t, c.max_size), SEEN(cache_args_t, has_size),
+     .max = UINT64_MAX,
+     .bad = "invalid value '%v' for %f (expected bytes, or a number with K, M, G or T: 100M, 2G)"},
+};
+
+static const parser_t cache_parser = {OPTS(cache_opts), .missing = "option '%f' needs a value",
+                                      .unknown = "unknown option '%v'",
+                                      .unexpected = "unexpected argument '%v'"};
+
 static st_rc_t cache_action(const char *name, cli_cache_action_t *out, st_err_t *err)
 {
     static const char *const names[] = {"stats", "verify", "gc", "clear"};
@@ -552,65 +639,9 @@ static st_rc_t cache_action(const char *name, cli_cache_action_t *out, st_err_t 
                    name);
 }
 
-/* The value of option argv[*i] named name ("--name V" or "--name=V"); NULL
- * when argv[*i] is not that option. */
-static const char *cache_option(int argc, char *const *argv, int *i, const char *name,
-                                bool *missing)
-{
-    const char *arg = argv[*i];
-    size_t len = strlen(name);
-
-    *missing = false;
-    if (strncmp(arg, name, len) != 0)
-        return NULL;
-    if (arg[len] == '=')
-        return arg + len + 1;
-    if (arg[len] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = true;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
-/* One argument after the action. */
-static st_rc_t cache_arg(cli_cache_t *c, int argc, char *const *argv, int *i, bool *has_size,
-                         st_err_t *err)
-{
-    const char *arg = argv[*i], *v;
-    bool missing;
-
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-        c->help = true;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--cache-dir", &missing)) != NULL || missing) {
-        if (v == NULL || *v == '\0')
-            return st_fail(err, ST_EINVAL, "option '--cache-dir' needs a directory");
-        c->cache_dir = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--max-size", &missing)) != NULL || missing) {
-        if (v == NULL)
-            return st_fail(err, ST_EINVAL, "option '--max-size' needs a value");
-        if (!cli_parse_bytes(v, &c->max_size))
-            return st_fail(err, ST_EINVAL,
-                           "invalid value '%s' for --max-size (expected bytes, or a number "
-                           "with K, M, G or T: 100M, 2G)",
-                           v);
-        *has_size = true;
-        return ST_OK;
-    }
-    if (arg[0] == '-')
-        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
-    return st_fail(err, ST_EINVAL, "unexpected argument '%s'", arg);
-}
-
 st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t *err)
 {
-    cli_cache_t c = {0};
-    bool has_size = false;
+    cache_args_t a = {{0}, false};
     st_rc_t rc;
 
     if (argc < 1)
@@ -619,18 +650,18 @@ st_rc_t cli_parse_cache(int argc, char *const *argv, cli_cache_t *out, st_err_t 
         *out = (cli_cache_t){.help = true};
         return ST_OK;
     }
-    if ((rc = cache_action(argv[0], &c.action, err)) != ST_OK)
+    if ((rc = cache_action(argv[0], &a.c.action, err)) != ST_OK ||
+        (rc = parse_opts(&cache_parser, &a, argc - 1, argv + 1, err)) != ST_OK)
         return rc;
-    for (int i = 1; i < argc; i++)
-        if ((rc = cache_arg(&c, argc, argv, &i, &has_size, err)) != ST_OK)
-            return rc;
-    if (!c.help && c.action == CLI_CACHE_GC && !has_size)
+    if (!a.c.help && a.c.action == CLI_CACHE_GC && !a.has_size)
         return st_fail(err, ST_EINVAL, "gc needs --max-size SIZE (e.g. 100M)");
-    if (c.action != CLI_CACHE_GC && has_size)
+    if (a.c.action != CLI_CACHE_GC && a.has_size)
         return st_fail(err, ST_EINVAL, "--max-size is for gc only");
-    *out = c;
+    *out = a.c;
     return ST_OK;
 }
+
+/* ---- strata worker ------------------------------------------------------- */
 
 static const char worker_usage[] =
     "usage: strata worker --connect ADDR [--threads N] [--cpuset LIST] [--numa-node N]\n"
@@ -677,112 +708,38 @@ const char *cli_worker_usage(void)
     return worker_usage;
 }
 
-/* The local cache's and the job limit's arguments of `strata worker`:
- * ST_ENOENT when arg is none of them. */
-static st_rc_t worker_cache_arg(cli_worker_t *w, int argc, char *const *argv, int *i, st_err_t *err)
-{
-    const char *v;
-    bool missing;
-    uint64_t bytes;
-    size_t n;
+static const opt_t worker_opts[] = {
+    {"--help", 'h', OPT_FLAG, FIELD(cli_worker_t, help)},
+    {"--no-cache", .kind = OPT_FLAG, FIELD(cli_worker_t, no_cache)},
+    {"--cache-dir", .kind = OPT_STR, FIELD(cli_worker_t, cache_dir),
+     .bad = "option '%f' needs a directory"},
+    {"--cache-mem", .kind = OPT_BYTES, FIELD(cli_worker_t, cache_mem), .min = 1, .max = SIZE_MAX,
+     .bad = "invalid value for %f (expected a size such as 64M)"},
+    {"--job-limit", .kind = OPT_UINT, FIELD(cli_worker_t, job_limit_s), .min = 1,
+     .max = PROTO_MAX_JOB_LIMIT_S, .bad = "invalid value for %f (expected seconds from 1 to %M)"},
+    {"--connect", .kind = OPT_ADDR, FIELD(cli_worker_t, connect),
+     .bad = "option '%f' needs an address: ipc:///path or tcp://host:port"},
+    {"--threads", .kind = OPT_UINT, FIELD(cli_worker_t, threads), .max = CLI_MAX_JOBS,
+     .bad = "invalid value for %f (expected a number from 0 to %M)"},
+    {"--cpuset", .kind = OPT_STR, FIELD(cli_worker_t, cpuset),
+     .bad = "option '%f' needs a CPU list (0-3,8)"},
+    {"--server-key", .kind = OPT_STR, FIELD(cli_worker_t, server_key),
+     .bad = "option '%f' needs a file"},
+    {"--key", .kind = OPT_STR, FIELD(cli_worker_t, key), .bad = "option '%f' needs a file"},
+    {"--numa-node", .kind = OPT_UINT, FIELD(cli_worker_t, numa_node), SEEN(cli_worker_t, numa_only),
+     .max = 1023, .bad = "invalid value for %f (expected a number from 0 to %M)"},
+};
 
-    if (strcmp(argv[*i], "--no-cache") == 0) {
-        w->no_cache = true;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--cache-dir", &missing)) != NULL || missing) {
-        if (v == NULL || *v == '\0')
-            return st_fail(err, ST_EINVAL, "option '--cache-dir' needs a directory");
-        w->cache_dir = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--cache-mem", &missing)) != NULL || missing) {
-        if (v == NULL || !cli_parse_bytes(v, &bytes) || bytes == 0)
-            return st_fail(err, ST_EINVAL,
-                           "invalid value for --cache-mem (expected a size such as 64M)");
-        w->cache_mem = (size_t)bytes;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--job-limit", &missing)) != NULL || missing) {
-        if (v == NULL || !parse_size(v, PROTO_MAX_JOB_LIMIT_S, &n) || n == 0)
-            return st_fail(err, ST_EINVAL,
-                           "invalid value for --job-limit (expected seconds from 1 to %d)",
-                           PROTO_MAX_JOB_LIMIT_S);
-        w->job_limit_s = (unsigned)n;
-        return ST_OK;
-    }
-    return ST_ENOENT;
-}
-
-/* One argument of `strata worker`. */
-static st_rc_t worker_arg(cli_worker_t *w, int argc, char *const *argv, int *i, st_err_t *err)
-{
-    const char *arg = argv[*i], *v;
-    bool missing;
-    size_t n;
-    st_rc_t rc;
-
-    if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-        w->help = true;
-        return ST_OK;
-    }
-    if ((rc = worker_cache_arg(w, argc, argv, i, err)) != ST_ENOENT)
-        return rc;
-    if ((v = cache_option(argc, argv, i, "--connect", &missing)) != NULL || missing) {
-        if (v == NULL || (strncmp(v, "ipc://", 6) != 0 && strncmp(v, "tcp://", 6) != 0) ||
-            v[6] == '\0')
-            return st_fail(err, ST_EINVAL,
-                           "option '--connect' needs an address: ipc:///path or tcp://host:port");
-        w->connect = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--threads", &missing)) != NULL || missing) {
-        if (v == NULL || !parse_size(v, CLI_MAX_JOBS, &n))
-            return st_fail(err, ST_EINVAL,
-                           "invalid value for --threads (expected a number from 0 to %d)",
-                           CLI_MAX_JOBS);
-        w->threads = (unsigned)n;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--cpuset", &missing)) != NULL || missing) {
-        if (v == NULL || *v == '\0')
-            return st_fail(err, ST_EINVAL, "option '--cpuset' needs a CPU list (0-3,8)");
-        w->cpuset = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--server-key", &missing)) != NULL || missing) {
-        if (v == NULL || *v == '\0')
-            return st_fail(err, ST_EINVAL, "option '--server-key' needs a file");
-        w->server_key = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--key", &missing)) != NULL || missing) {
-        if (v == NULL || *v == '\0')
-            return st_fail(err, ST_EINVAL, "option '--key' needs a file");
-        w->key = v;
-        return ST_OK;
-    }
-    if ((v = cache_option(argc, argv, i, "--numa-node", &missing)) != NULL || missing) {
-        if (v == NULL || !parse_size(v, 1023, &n))
-            return st_fail(err, ST_EINVAL,
-                           "invalid value for --numa-node (expected a number from 0 to 1023)");
-        w->numa_only = true;
-        w->numa_node = (unsigned)n;
-        return ST_OK;
-    }
-    if (arg[0] == '-')
-        return st_fail(err, ST_EINVAL, "unknown option '%s'", arg);
-    return st_fail(err, ST_EINVAL, "unexpected argument '%s'", arg);
-}
+static const parser_t worker_parser = {OPTS(worker_opts), .unknown = "unknown option '%v'",
+                                       .unexpected = "unexpected argument '%v'"};
 
 st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_t *err)
 {
     cli_worker_t w = {0};
     st_rc_t rc;
 
-    for (int i = 0; i < argc; i++)
-        if ((rc = worker_arg(&w, argc, argv, &i, err)) != ST_OK)
-            return rc;
+    if ((rc = parse_opts(&worker_parser, &w, argc, argv, err)) != ST_OK)
+        return rc;
     if (!w.help && w.connect == NULL)
         return st_fail(err, ST_EINVAL, "missing --connect ADDR");
     if (!w.help && (w.server_key == NULL) != (w.key == NULL))
@@ -845,97 +802,64 @@ const char *cli_coordinator_usage(void)
     return coordinator_usage;
 }
 
-static bool is_endpoint(const char *v)
+/* --jobs of the coordinator reads as strtoul does (leading blanks and '+'
+ * pass), as it always has. */
+static st_rc_t set_coordinator_jobs(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    return v != NULL && (strncmp(v, "ipc://", 6) == 0 || strncmp(v, "tcp://", 6) == 0) &&
-           v[6] != '\0';
+    char *end;
+    unsigned long n = strtoul(value, &end, 10);
+
+    (void)flag;
+    if (*end != '\0' || value[0] == '-' || n > CLI_MAX_JOBS)
+        return st_fail(err, ST_EINVAL, "option '--jobs' needs a number 0..%d", CLI_MAX_JOBS);
+    ((cli_coordinator_t *)cfg)->jobs = (unsigned)n;
+    return ST_OK;
 }
+
+#define COORD_ADDRESS "option '%f' needs an address: ipc:///path or tcp://host:port"
+#define COORD_VALUE "option '%f' needs a value"
+
+static const opt_t coordinator_opts[] = {
+    {"--help", 'h', OPT_FLAG, FIELD(cli_coordinator_t, help)},
+    {"--insecure", .kind = OPT_FLAG, FIELD(cli_coordinator_t, insecure)},
+    {"--max-client-bytes", .kind = OPT_BYTES, FIELD(cli_coordinator_t, client_bytes), .min = 1,
+     .max = UINT64_MAX, .bad = "option '%f' needs a size (bytes, or with K, M, G: 256M)",
+     .missing = ""},
+    {"--max-client-batches", .kind = OPT_UINT, FIELD(cli_coordinator_t, client_batches), .min = 1,
+     .max = 64, .bad = "option '%f' needs a number 1..%M", .missing = ""},
+    {"--max-client-files", .kind = OPT_UINT, FIELD(cli_coordinator_t, client_files), .min = 1,
+     .max = PROTO_MAX_FILES, .bad = "option '%f' needs a number 1..%M", .missing = ""},
+    {"--bind", .kind = OPT_ADDR, FIELD(cli_coordinator_t, bind), .bad = COORD_ADDRESS},
+    {"--workers-bind", .kind = OPT_ADDR, FIELD(cli_coordinator_t, workers_bind),
+     .bad = COORD_ADDRESS},
+    {"--cache-dir", .kind = OPT_STR, FIELD(cli_coordinator_t, cache_dir), .bad = COORD_VALUE},
+    {"--keys", .kind = OPT_STR, FIELD(cli_coordinator_t, keys_dir), .bad = COORD_VALUE},
+    {"--allow", .kind = OPT_STR, FIELD(cli_coordinator_t, allow_dir), .bad = COORD_VALUE},
+    {"--jobs", .kind = OPT_CALL, .set = set_coordinator_jobs},
+    {"--job-timeout", .kind = OPT_UINT, FIELD(cli_coordinator_t, job_timeout_s), .min = 1,
+     .max = 86400, .bad = "option '%f' needs seconds, 1 to %M"},
+};
+
+static const parser_t coordinator_parser = {
+    OPTS(coordinator_opts), .empty_is_missing = true, .missing = COORD_VALUE,
+    .unknown = "unknown argument '%v'", .unexpected = "unknown argument '%v'"};
 
 st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *out, st_err_t *err)
 {
     cli_coordinator_t c = {0};
+    st_rc_t rc;
 
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i], *v;
-        bool missing;
-        const char **slot = NULL;
-        static const char *const names[] = {"--bind",  "--workers-bind", "--cache-dir",  "--keys",
-                                            "--allow", "--jobs",         "--job-timeout"};
-        const char **slots[] = {
-            &c.bind, &c.workers_bind, &c.cache_dir, &c.keys_dir, &c.allow_dir, NULL, NULL};
-
-        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            c.help = true;
-            continue;
-        }
-        if (strcmp(arg, "--insecure") == 0) {
-            c.insecure = true;
-            continue;
-        }
-        if ((v = cache_option(argc, argv, &i, "--max-client-bytes", &missing)) != NULL || missing) {
-            if (v == NULL || !cli_parse_bytes(v, &c.client_bytes) || c.client_bytes == 0)
-                return st_fail(err, ST_EINVAL,
-                               "option '--max-client-bytes' needs a size (bytes, or with K, "
-                               "M, G: 256M)");
-            continue;
-        }
-        if ((v = cache_option(argc, argv, &i, "--max-client-batches", &missing)) != NULL ||
-            missing || (v = cache_option(argc, argv, &i, "--max-client-files", &missing)) != NULL ||
-            missing) {
-            bool batches = strncmp(arg, "--max-client-batches", 20) == 0;
-            size_t n;
-            if (v == NULL || !parse_size(v, batches ? 64 : PROTO_MAX_FILES, &n) || n == 0)
-                return st_fail(err, ST_EINVAL, "option '%s' needs a number 1..%u",
-                               batches ? "--max-client-batches" : "--max-client-files",
-                               batches ? 64u : PROTO_MAX_FILES);
-            if (batches)
-                c.client_batches = (unsigned)n;
-            else
-                c.client_files = (unsigned)n;
-            continue;
-        }
-        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-            if ((v = cache_option(argc, argv, &i, names[k], &missing)) == NULL && !missing)
-                continue;
-            if (v == NULL || v[0] == '\0')
-                return st_fail(err, ST_EINVAL, "option '%s' needs a value", names[k]);
-            if (k < 2 && !is_endpoint(v))
-                return st_fail(err, ST_EINVAL,
-                               "option '%s' needs an address: ipc:///path or tcp://host:port",
-                               names[k]);
-            if (slots[k] == NULL && k == 6) {
-                if (!parse_job_timeout(v, &c.job_timeout_s))
-                    return st_fail(err, ST_EINVAL,
-                                   "option '--job-timeout' needs seconds, 1 to 86400");
-            } else if (slots[k] == NULL) {
-                char *end;
-                unsigned long n = strtoul(v, &end, 10);
-                if (*end != '\0' || v[0] == '-' || n > CLI_MAX_JOBS)
-                    return st_fail(err, ST_EINVAL, "option '--jobs' needs a number 0..%d",
-                                   CLI_MAX_JOBS);
-                c.jobs = (unsigned)n;
-            } else {
-                *slots[k] = v;
-            }
-            slot = slots[k] != NULL ? slots[k] : &c.bind; /* matched */
-            break;
-        }
-        if (slot == NULL)
-            return st_fail(err, ST_EINVAL, "unknown argument '%s'", arg);
-    }
-    if (c.help) {
-        *out = c;
-        return ST_OK;
-    }
-    if (c.bind == NULL)
+    if ((rc = parse_opts(&coordinator_parser, &c, argc, argv, err)) != ST_OK)
+        return rc;
+    if (!c.help && c.bind == NULL)
         return st_fail(err, ST_EINVAL, "missing --bind ADDR");
-    if ((c.keys_dir == NULL) != (c.allow_dir == NULL))
+    if (!c.help && (c.keys_dir == NULL) != (c.allow_dir == NULL))
         return st_fail(err, ST_EINVAL, "--keys and --allow go together");
     *out = c;
     return ST_OK;
 }
 
-/* ---- strata submit ------------------------------------------------------------ */
+/* ---- strata submit ------------------------------------------------------- */
 
 static const char submit_usage[] =
     "usage: strata submit --coordinator ADDR [--keys DIR --server-key FILE]\n"
@@ -967,6 +891,36 @@ const char *cli_submit_usage(void)
     return submit_usage;
 }
 
+typedef struct {
+    cli_submit_t s;
+    unsigned timeout_s;
+    char **rest; /* what no option of submit took, for cli_parse_check */
+    int n_rest;
+} submit_args_t;
+
+static st_rc_t add_rest(void *cfg, const char *arg, st_err_t *err)
+{
+    submit_args_t *a = cfg;
+
+    (void)err;
+    a->rest[a->n_rest++] = (char *)arg;
+    return ST_OK;
+}
+
+static const opt_t submit_opts[] = {
+    {"--coordinator", .kind = OPT_ADDR, FIELD(submit_args_t, s.coordinator),
+     .bad = "option '%f' needs an address: ipc:///path or tcp://host:port"},
+    {"--keys", .kind = OPT_STR, FIELD(submit_args_t, s.keys_dir),
+     .bad = "option '%f' needs a value"},
+    {"--server-key", .kind = OPT_STR, FIELD(submit_args_t, s.server_key),
+     .bad = "option '%f' needs a value"},
+    {"--timeout", .kind = OPT_UINT, FIELD(submit_args_t, timeout_s), .min = 1, .max = 86400,
+     .bad = "option '%f' needs seconds, 1 to %M"},
+    {"--help", 'h', OPT_FLAG, FIELD(submit_args_t, s.help)},
+};
+
+static const parser_t submit_parser = {OPTS(submit_opts), .other = add_rest};
+
 void cli_submit_free(cli_submit_t *cfg)
 {
     cli_check_free(&cfg->check);
@@ -976,69 +930,72 @@ void cli_submit_free(cli_submit_t *cfg)
 
 st_rc_t cli_parse_submit(int argc, char *const *argv, cli_submit_t *out, st_err_t *err)
 {
-    cli_submit_t s = {.timeout_ms = 5000};
-    char **rest = st_calloc((size_t)argc + 1, sizeof *rest);
-    int n = 0;
+    submit_args_t a = {.timeout_s = 5, .rest = st_calloc((size_t)argc + 1, sizeof *a.rest)};
     st_rc_t rc;
 
-    if (rest == NULL)
+    if (a.rest == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
-    for (int i = 0; i < argc; i++) {
-        const char *v;
-        bool missing;
-        if ((v = cache_option(argc, argv, &i, "--coordinator", &missing)) != NULL || missing) {
-            if (!is_endpoint(v)) {
-                st_free(rest);
-                return st_fail(err, ST_EINVAL,
-                               "option '--coordinator' needs an address: "
-                               "ipc:///path or tcp://host:port");
-            }
-            s.coordinator = v;
-        } else if ((v = cache_option(argc, argv, &i, "--keys", &missing)) != NULL || missing) {
-            if (v == NULL || v[0] == '\0') {
-                st_free(rest);
-                return st_fail(err, ST_EINVAL, "option '--keys' needs a value");
-            }
-            s.keys_dir = v;
-        } else if ((v = cache_option(argc, argv, &i, "--server-key", &missing)) != NULL ||
-                   missing) {
-            if (v == NULL || v[0] == '\0') {
-                st_free(rest);
-                return st_fail(err, ST_EINVAL, "option '--server-key' needs a value");
-            }
-            s.server_key = v;
-        } else if ((v = cache_option(argc, argv, &i, "--timeout", &missing)) != NULL || missing) {
-            char *end;
-            unsigned long secs = v != NULL ? strtoul(v, &end, 10) : 0;
-            if (v == NULL || v[0] < '0' || v[0] > '9' || *end != '\0' || secs < 1 || secs > 86400) {
-                st_free(rest);
-                return st_fail(err, ST_EINVAL, "option '--timeout' needs seconds, 1 to 86400");
-            }
-            s.timeout_ms = (unsigned)secs * 1000u;
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            s.help = true;
-        } else {
-            rest[n++] = argv[i];
-        }
-    }
-    if (s.help) {
-        st_free(rest);
-        *out = s;
+    if ((rc = parse_opts(&submit_parser, &a, argc, argv, err)) != ST_OK)
+        goto fail;
+    a.s.timeout_ms = a.timeout_s * 1000u;
+    if (a.s.help) {
+        st_free(a.rest);
+        *out = a.s;
         return ST_OK;
     }
-    if (s.coordinator == NULL) {
-        st_free(rest);
-        return st_fail(err, ST_EINVAL, "missing --coordinator ADDR");
+    if (a.s.coordinator == NULL) {
+        rc = st_fail(err, ST_EINVAL, "missing --coordinator ADDR");
+        goto fail;
     }
-    if ((s.keys_dir == NULL) != (s.server_key == NULL)) {
-        st_free(rest);
-        return st_fail(err, ST_EINVAL, "--keys and --server-key go together");
+    if ((a.s.keys_dir == NULL) != (a.s.server_key == NULL)) {
+        rc = st_fail(err, ST_EINVAL, "--keys and --server-key go together");
+        goto fail;
     }
-    if ((rc = cli_parse_check(n, rest, &s.check, err)) != ST_OK) {
-        st_free(rest);
+    if ((rc = cli_parse_check(a.n_rest, a.rest, &a.s.check, err)) != ST_OK)
+        goto fail;
+    a.s.rest_ = a.rest;
+    *out = a.s;
+    return ST_OK;
+fail:
+    st_free(a.rest);
+    return rc;
+}
+
+/* ---- strata keygen ------------------------------------------------------- */
+
+static const char keygen_usage[] =
+    "usage: strata keygen [--dir DIR] [--name NAME] [--force]\n"
+    "\n"
+    "Write a CurveZMQ key pair: DIR/NAME.key (public and secret key, mode 0600:\n"
+    "keep it on the machine that uses it) and DIR/NAME.pub (the public key:\n"
+    "copy it into the coordinator's allowlist directory). DIR defaults to '.',\n"
+    "NAME to 'strata'. An existing pair is kept unless --force.\n"
+    "\n"
+    "exit status: 0 written, 2 usage or I/O error\n";
+
+const char *cli_keygen_usage(void)
+{
+    return keygen_usage;
+}
+
+static const opt_t keygen_opts[] = {
+    {"--help", 'h', OPT_FLAG, FIELD(cli_keygen_t, help), .stop = true},
+    {"--force", .kind = OPT_FLAG, FIELD(cli_keygen_t, force)},
+    {"--dir", .kind = OPT_STR, FIELD(cli_keygen_t, dir), .bad = "missing value for '%f'"},
+    {"--name", .kind = OPT_STR, FIELD(cli_keygen_t, name), .bad = "missing value for '%f'"},
+};
+
+static const parser_t keygen_parser = {OPTS(keygen_opts), .no_attached = true,
+                                       .empty_is_missing = true, .unknown = "unknown argument '%v'",
+                                       .unexpected = "unknown argument '%v'"};
+
+st_rc_t cli_parse_keygen(int argc, char *const *argv, cli_keygen_t *out, st_err_t *err)
+{
+    cli_keygen_t k = {.dir = ".", .name = "strata"};
+    st_rc_t rc;
+
+    if ((rc = parse_opts(&keygen_parser, &k, argc, argv, err)) != ST_OK)
         return rc;
-    }
-    s.rest_ = rest;
-    *out = s;
+    *out = k;
     return ST_OK;
 }

@@ -1,4 +1,5 @@
-/* cli.h - the options of `strata check`, parsed from argv into a config.
+/* options.h - the options of every subcommand (check, graph, cache, worker,
+ * coordinator, submit, keygen), parsed from argv into a config each.
  *
  * Parsing is separate from running so that every flag, every bad value and
  * the rule-selection semantics can be unit-tested without touching files or
@@ -178,5 +179,19 @@ typedef struct {
 st_rc_t cli_parse_submit(int argc, char *const *argv, cli_submit_t *out, st_err_t *err);
 void cli_submit_free(cli_submit_t *cfg);
 const char *cli_submit_usage(void);
+
+/* The parsed command line of `strata keygen`; strings borrowed from argv. */
+typedef struct {
+    const char *dir;  /* --dir DIR; default "." */
+    const char *name; /* --name NAME; default "strata" */
+    bool force;       /* --force: replace an existing pair */
+    bool help;        /* --help: print usage, exit 0; what follows is not read */
+} cli_keygen_t;
+
+/* Parses the arguments after `keygen`. ST_EINVAL with a message for stderr
+ * after "strata keygen: " for an unknown argument or a missing or empty
+ * value; *out untouched then. Pure. */
+st_rc_t cli_parse_keygen(int argc, char *const *argv, cli_keygen_t *out, st_err_t *err);
+const char *cli_keygen_usage(void);
 
 #endif

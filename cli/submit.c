@@ -7,6 +7,7 @@
 #include "common/buf.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 #include "coordinator/frames.h"
 #include "coordinator/keys.h"
 #include "run/progress.h"

@@ -1,4 +1,5 @@
-/* proto.h - the wire messages between the coordinator and its workers.
+/* proto.h - the wire messages between the coordinator and its workers, and
+ * the envelope every message shares (the client protocol's too).
  *
  * Every message is one ZeroMQ frame holding a msgpack map whose first two
  * entries are "v" (PROTO_VERSION) and "t" (a proto_type_t), so that a peer
@@ -24,26 +25,11 @@
  *   REFUSED   coordinator -> worker: "reason" str, "retry" bool (true: say
  *             HELLO again on a new connection; false: never, e.g. another
  *             analyzer version)
- * proto_decode refuses the client messages, which proto_decode_client
- * decodes (and it refuses the worker messages): a socket speaks one of the
- * two protocols.
- *   SUBMIT    client -> coordinator: "files" [[path str, kind uint, digest
- *             bin32 or nil, size uint]...] (kind: scan_kind_t, or
- *             PROTO_KIND_EXTENSION for a compiled module that exists for
- *             imports only; digest nil: no content to check, an extension
- *             or a file the client could not read and reported itself),
- *             "roots" [str...], "args" [str...], "max_file_bytes" uint
- *   NEED      coordinator -> client: "digests" [index uint...], indices
- *             into the SUBMIT list whose content the coordinator lacks
- *   UPLOAD    client -> coordinator: "blobs" [[index uint, zstd bin, raw
- *             size uint]...]; the NEEDed blobs may come in several UPLOADs
- *   PROGRESS  coordinator -> client: "scanned", "checked", "cached",
- *             "workers" uint, "queued" uint (batches ahead of this one);
- *             also the heartbeat of a running batch
- *   DONE      coordinator -> client: "status" uint (0 ok, 2 error), "error"
- *             str, "stats" {"files","uploaded","scanned","cached","checked",
- *             "failed" uint}, "files" [[index uint, [[line, col, code str, message
- *             str]...]]...] (files without a diagnostic are left out) */
+ * The client messages (SUBMIT, NEED, UPLOAD, PROGRESS, DONE) are
+ * proto_client.h's. They share this envelope, the type numbers, the limits
+ * below, the decoded message (proto_msg_t) and the batches; proto_decode
+ * refuses them, as proto_decode_client refuses the worker messages: a
+ * socket speaks one of the two protocols. */
 #ifndef STRATA_PROTO_H
 #define STRATA_PROTO_H
 
@@ -66,13 +52,6 @@
 #define PROTO_MAX_SLOTS 4096u              /* a worker's slots */
 #define PROTO_MAX_NUMA 1024u               /* a worker's NUMA nodes */
 #define PROTO_MAX_KIND 255u                /* job kinds are small numbers */
-#define PROTO_MAX_FILES 1000000u           /* files in one SUBMIT */
-#define PROTO_MAX_PATH 4096u               /* bytes of a path or argument */
-#define PROTO_MAX_ARGS 65536u              /* roots or args in one SUBMIT */
-#define PROTO_MAX_DIAGS 1000000u           /* diagnostics of one file in DONE */
-#define PROTO_MAX_CODE 32u                 /* bytes of a diagnostic code */
-#define PROTO_KIND_EXTENSION 3u            /* SUBMIT kind: not checked, for imports */
-#define PROTO_DIGEST_LEN 32u               /* SHA-256 */
 /* Heartbeats, both ways: a peer sends one when it has sent nothing for
  * PROTO_HEARTBEAT_MS, and takes a peer that has said nothing for
  * PROTO_TIMEOUT_MS for gone (the defaults of both ends). */
@@ -85,8 +64,6 @@
 
 /* The longest time limit of one job (--job-limit, --job-timeout): a day. */
 #define PROTO_MAX_JOB_LIMIT_S 86400
-#define PROTO_DONE_OK 0u
-#define PROTO_DONE_ERROR 2u
 
 typedef enum {
     PROTO_HELLO = 1,
@@ -95,7 +72,7 @@ typedef enum {
     PROTO_HEARTBEAT = 4,
     PROTO_BYE = 5,
     PROTO_REFUSED = 6,
-    /* client side, bodies not defined yet */
+    /* the client protocol's (proto_client.h) */
     PROTO_SUBMIT = 16,
     PROTO_NEED = 17,
     PROTO_UPLOAD = 18,
@@ -132,21 +109,8 @@ typedef struct {
     span_t data; /* OK: the result document; ERROR: the error text (UTF-8) */
 } proto_result_t;
 
-/* One file of a SUBMIT. */
-typedef struct {
-    proto_str_t path;
-    uint32_t kind;         /* scan_kind_t (0..2) or PROTO_KIND_EXTENSION */
-    const uint8_t *digest; /* PROTO_DIGEST_LEN bytes, or NULL (nil) */
-    uint64_t size;
-} proto_file_t;
-
-/* One blob of an UPLOAD. */
-typedef struct {
-    uint32_t index; /* into the SUBMIT list */
-    span_t zdata;   /* zstd frame */
-    uint64_t raw_size;
-} proto_blob_t;
-
+/* PROGRESS's counters and DONE's stats (proto_client.h), defined here
+ * since a decoded message holds them. */
 typedef struct {
     uint64_t scanned, checked, cached, workers, queued;
 } proto_progress_t;
@@ -155,21 +119,6 @@ typedef struct {
     uint64_t files, uploaded, scanned, cached, checked;
     uint64_t failed; /* jobs that failed (their files got an internal-error E902) */
 } proto_stats_t;
-
-/* One diagnostic in a DONE. */
-typedef struct {
-    uint32_t line, col;
-    proto_str_t code;    /* <= PROTO_MAX_CODE bytes */
-    proto_str_t message; /* <= PROTO_MAX_TEXT bytes */
-} proto_diag_t;
-
-/* The diagnostics of one file of a DONE, iterated by proto_next_diag. */
-typedef struct {
-    uint32_t index; /* into the SUBMIT list */
-    uint32_t count;
-    mpread_t r_;    /* private */
-    uint32_t left_; /* private */
-} proto_fdiags_t;
 
 /* A decoded message. Every pointer points into the bytes given to
  * proto_decode: borrowed, valid as long as they are. */
@@ -199,22 +148,6 @@ typedef struct {
  * or client type, a missing or mistyped field, a count or length past the
  * limits or past the bytes. ST_ELIMIT: len > PROTO_MAX_MSG. Pure; thread-safe. */
 st_rc_t proto_decode(const void *p, size_t len, proto_msg_t *out, st_err_t *err);
-
-/* The same for the client protocol: SUBMIT, NEED, UPLOAD, PROGRESS and
- * DONE only (every entry of every list validated, as proto_decode does);
- * the worker messages are ST_ECORRUPT here. */
-st_rc_t proto_decode_client(const void *p, size_t len, proto_msg_t *out, st_err_t *err);
-
-/* Iterators over a decoded client message (false at the end, or for a
- * message of another type): SUBMIT's files, roots and args; NEED's
- * indices; UPLOAD's blobs; DONE's files, then each file's diagnostics. */
-bool proto_next_file(proto_msg_t *m, proto_file_t *file);
-bool proto_next_root(proto_msg_t *m, proto_str_t *root);
-bool proto_next_arg(proto_msg_t *m, proto_str_t *arg);
-bool proto_next_index(proto_msg_t *m, uint32_t *index);
-bool proto_next_blob(proto_msg_t *m, proto_blob_t *blob);
-bool proto_next_fdiags(proto_msg_t *m, proto_fdiags_t *fd);
-bool proto_next_diag(proto_fdiags_t *fd, proto_diag_t *diag);
 
 /* Reads only "v" and "t" (for refusing a peer of another version). False
  * when even these are not there. */
@@ -264,29 +197,6 @@ static inline size_t proto_entry_overhead(void)
 {
     return 24;
 }
-
-/* Client encoders. ST_ELIMIT when a count, string or kind is past its
- * limit (nothing usable in b then); ST_ENOMEM. SUBMIT's files[i].digest may
- * be NULL (nil). */
-st_rc_t proto_encode_submit(buf_t *b, const proto_file_t *files, size_t n_files,
-                            const char *const *roots, size_t n_roots, const char *const *args,
-                            size_t n_args, uint64_t max_file_bytes);
-st_rc_t proto_encode_need(buf_t *b, const uint32_t *indices, size_t n);
-st_rc_t proto_encode_progress(buf_t *b, const proto_progress_t *p);
-
-/* UPLOAD and DONE are built one entry at a time, like a batch:
- *     proto_upload_begin(&batch, b); proto_upload_blob(&batch, ...)...;
- *     proto_batch_end(&batch);
- *     proto_done_begin(&batch, b, status, error, &stats);
- *     proto_done_file(&batch, index, diags, n)...; proto_batch_end(&batch);
- * An UPLOAD takes at most PROTO_MAX_JOBS blobs and PROTO_MAX_MSG bytes
- * (ST_ELIMIT, the batch unchanged: send it and start another); a DONE
- * takes up to PROTO_MAX_FILES files (ST_ELIMIT past PROTO_MAX_MSG). */
-st_rc_t proto_upload_begin(proto_batch_t *batch, buf_t *b);
-st_rc_t proto_upload_blob(proto_batch_t *batch, uint32_t index, span_t zdata, uint64_t raw_size);
-st_rc_t proto_done_begin(proto_batch_t *batch, buf_t *b, uint32_t status, const char *error,
-                         const proto_stats_t *stats);
-st_rc_t proto_done_file(proto_batch_t *batch, uint32_t index, const proto_diag_t *diags, size_t n);
 
 /* "HELLO", "JOBS", ...; "?" for another number. Static. */
 const char *proto_type_name(uint32_t type);

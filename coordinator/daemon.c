@@ -28,6 +28,7 @@
 #include "common/cas/cas.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 #include "common/ratelog.h"
 #include "coordinator/calls.h"
 #include "coordinator/dispatch.h"

@@ -18,7 +18,14 @@
  * worker keeps the tickets of its attempts that timed out (its stuck
  * list), so that their late results free the slots they held. Deadlines
  * are checked in a sweep over the flight lists a few times per timeout,
- * not on every poll. */
+ * not on every poll.
+ *
+ * One file, past the ~1000 lines a file should keep to: the queues, the
+ * flight and stuck lists, the retries and the message handlers are one
+ * state machine over one private struct, and nearly every function keeps
+ * the invariants above (a job queued or in flight on exactly one worker,
+ * its ticket mapped while in flight); split, the struct would move to a
+ * shared header and each invariant would span files. */
 #include "coordinator/dispatch.h"
 
 #include "coordinator/frames.h"

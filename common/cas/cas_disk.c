@@ -19,7 +19,13 @@
  * Errors: SQLITE_CORRUPT/NOTADB anywhere moves the database (and its -wal
  * and -shm) aside as cas.sqlite.corrupt-<time> and recreates it; BUSY is
  * transient (the operation is skipped, pending records kept); anything else
- * (FULL, IOERR, READONLY...) turns the tier off for the rest of the run. */
+ * (FULL, IOERR, READONLY...) turns the tier off for the rest of the run.
+ *
+ * One file, at the ~1000 lines a file should keep to: reads, buffered
+ * writes, the flusher, eviction and verify all run under the same lock on
+ * the same connection and prepared statements, and any of them may reset
+ * the database; eviction runs inside a write batch, so the maintenance
+ * half would not stand apart either. */
 #include "common/cas/cas_disk.h"
 
 #include "common/alloc.h"

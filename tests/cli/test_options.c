@@ -457,3 +457,37 @@ TEST(cli_parse_cache_bad)
     CACHE_BAD("unknown option '--force'", "clear", "--force");
     CACHE_BAD("unexpected argument 'extra'", "stats", "extra");
 }
+
+/* Each subcommand keeps its own conventions under the shared parser. */
+TEST(cli_conventions_per_subcommand)
+{
+    char *check_flag_value[] = {"--quiet=yes"};
+    char *check_dash[] = {"-", "--", "-q"};
+    char *worker_flag_value[] = {"--connect", "ipc:///s", "--no-cache=yes"};
+    char *worker_dash[] = {"--connect", "ipc:///s", "-"};
+    char *coord_empty[] = {"--bind", "ipc:///s", "--jobs="};
+    char *cache_empty[] = {"gc", "--max-size="};
+    cli_check_t cfg;
+    cli_worker_t w;
+    cli_coordinator_t c;
+    cli_cache_t cc;
+    st_err_t err = {0};
+
+    CHECK(cli_parse_check(1, check_flag_value, &cfg, &err) == ST_EINVAL);
+    CHECK_STREQ(err.msg, "option '--quiet' takes no value");
+    REQUIRE(cli_parse_check(3, check_dash, &cfg, &err) == ST_OK);
+    REQUIRE(cfg.n_paths == 2);
+    CHECK_STREQ(cfg.paths[0], "-");
+    CHECK_STREQ(cfg.paths[1], "-q");
+    CHECK(!cfg.quiet);
+    cli_check_free(&cfg);
+    CHECK(cli_parse_worker(3, worker_flag_value, &w, &err) == ST_EINVAL);
+    CHECK_STREQ(err.msg, "unknown option '--no-cache=yes'");
+    CHECK(cli_parse_worker(3, worker_dash, &w, &err) == ST_EINVAL);
+    CHECK_STREQ(err.msg, "unknown option '-'");
+    CHECK(cli_parse_coordinator(3, coord_empty, &c, &err) == ST_EINVAL);
+    CHECK_STREQ(err.msg, "option '--jobs' needs a value");
+    CHECK(cli_parse_cache(2, cache_empty, &cc, &err) == ST_EINVAL);
+    CHECK_STREQ(err.msg, "invalid value '' for --max-size (expected bytes, or a number with K, M, "
+                         "G or T: 100M, 2G)");
+}

@@ -4,6 +4,7 @@
 #include "test.h"
 
 #include "common/proto.h"
+#include "common/proto_client.h"
 
 #include <msgpack.h>
 #include <string.h>

@@ -67,7 +67,7 @@ static void fleet_init(fleet_t *f, const char *tag)
     self[n > 0 ? n : 0] = 0;
     if ((slash = strrchr(self, '/')) != NULL)
         *slash = 0;
-    snprintf(f->strata, sizeof f->strata, "%s/../strata", self);
+    snprintf(f->strata, sizeof f->strata, "%s/../strata-test", self);
     snprintf(f->addr, sizeof f->addr, "ipc:///tmp/strata-calls-%ld-%s-%d", (long)getpid(), tag,
              counter++);
 }

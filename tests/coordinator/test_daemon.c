@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/digest.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 

@@ -256,8 +256,9 @@ static void fleet_init(fleet_t *f, const char *tag)
     self[n > 0 ? n : 0] = 0;
     if ((slash = strrchr(self, '/')) != NULL)
         *slash = 0;
-    /* the runner is build/tests/strata_tests, the binary build/strata */
-    snprintf(f->strata, sizeof f->strata, "%s/../strata", self);
+    /* the runner is build/tests/strata_tests; the workers are build/strata-test,
+     * whose test hooks (STRATA_TEST_CRASH_ON, _HANG_ON) some fleets set */
+    snprintf(f->strata, sizeof f->strata, "%s/../strata-test", self);
     snprintf(f->addr, sizeof f->addr, "ipc:///tmp/strata-test-%ld-%s-%d", (long)getpid(), tag,
              counter++);
     f->threads = "1";

@@ -28,7 +28,8 @@
 
 #define POISON "STRATA-SERVE-POISON-9d1"
 
-/* The strata binary beside this runner (tests/strata_tests, strata). */
+/* strata-test (strata with the test hooks) beside this runner
+ * (tests/strata_tests, strata-test). */
 static void strata_path(char *out, size_t cap)
 {
     char self[PATH_MAX];
@@ -38,7 +39,7 @@ static void strata_path(char *out, size_t cap)
     self[n > 0 ? n : 0] = '\0';
     if ((slash = strrchr(self, '/')) != NULL)
         *slash = '\0';
-    snprintf(out, cap, "%s/../strata", self);
+    snprintf(out, cap, "%s/../strata-test", self);
 }
 
 /* Decisions that keep only inputs up to 1 KiB here: a round trip of

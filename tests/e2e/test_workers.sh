@@ -38,9 +38,14 @@ plant_cost() { # favour | avoid
         "$start" "$rate" >"$STRATA_CACHE_DIR/dispatch-cost"
 }
 
+# What this run's worker processes have on their command line: the
+# binary's path (strata-test: this test sets its hooks), "worker", and an
+# address in $tmp.
+workers_cmdline="$(basename "$strata") worker --connect ipc://$tmp/"
+
 leftovers() {
     local n
-    n=$(pgrep -f "strata worker --connect ipc://$tmp/" | wc -l)
+    n=$(pgrep -f "$workers_cmdline" | wc -l)
     expect_eq "$1: no worker process left" "$n" 0
     n=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'strata-*' -type d | wc -l)
     expect_eq "$1: no socket directory left" "$n" 0
@@ -194,7 +199,7 @@ if [ -d "$std/email" ] && [ -d "$std/asyncio" ]; then
     ref=$out
     (
         for _ in $(seq 1 200); do
-            pid=$(pgrep -f "strata worker --connect ipc://$tmp/" | head -1)
+            pid=$(pgrep -f "$workers_cmdline" | head -1)
             if [ -n "$pid" ]; then
                 sleep 0.05
                 kill -9 "$pid" 2>/dev/null
@@ -222,7 +227,7 @@ for sig in KILL TERM; do
     "$strata" check -q --no-cache proj >/dev/null 2>&1 &
     checker=$!
     for _ in $(seq 1 300); do
-        pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null && break
+        pgrep -f "$workers_cmdline" >/dev/null && break
         sleep 0.01
     done
     n=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'strata-*' -type d | wc -l)
@@ -230,10 +235,10 @@ for sig in KILL TERM; do
     kill -"$sig" "$checker" 2>/dev/null
     wait "$checker" 2>/dev/null
     for _ in $(seq 1 100); do
-        pgrep -f "strata worker --connect ipc://$tmp/" >/dev/null || break
+        pgrep -f "$workers_cmdline" >/dev/null || break
         sleep 0.05
     done
-    n=$(pgrep -f "strata worker --connect ipc://$tmp/" | wc -l)
+    n=$(pgrep -f "$workers_cmdline" | wc -l)
     expect_eq "check killed ($sig): its workers ended" "$n" 0
     n=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'strata-*' | wc -l)
     expect_eq "check killed ($sig): no socket directory left" "$n" 0

@@ -7,6 +7,7 @@
 #include "fuzz.h"
 
 #include "common/proto.h"
+#include "common/proto_client.h"
 
 static bool inside(const uint8_t *data, size_t size, const void *p, size_t len)
 {

@@ -10,6 +10,7 @@
  * unresolved), and the interfaces of the modules imported from outside,
  * taken from a first check job's result. */
 #include "common/proto.h"
+#include "common/proto_client.h"
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/cas/cas.h"
