@@ -529,6 +529,51 @@ void calls_shutdown(calls_t *self)
     finish_list(self, sent, CALLS_STOPPED, "the workers' calls are shut down");
 }
 
+/* Under lock: takes the calls of ctx out of the queue and the sent list;
+ * returns them as a list. */
+static call_t *take_ctx_locked(calls_t *self, const void *ctx)
+{
+    call_t *taken = NULL, *kept = NULL, *kept_tail = NULL;
+
+    for (call_t *c = self->head, *next; c != NULL; c = next) {
+        next = c->next;
+        c->next = NULL;
+        if (c->ctx == ctx) {
+            c->next = taken;
+            taken = c;
+            self->n_queued--;
+            continue;
+        }
+        if (kept_tail != NULL)
+            kept_tail->next = c;
+        else
+            kept = c;
+        kept_tail = c;
+    }
+    self->head = kept;
+    self->tail = kept_tail;
+    for (call_t *c = self->sent, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->ctx != ctx)
+            continue;
+        hmap_remove_u64(self->by_id, c->id);
+        unlink_sent_locked(self, c);
+        c->next = taken;
+        taken = c;
+    }
+    return taken;
+}
+
+void calls_cancel(calls_t *self, const void *ctx)
+{
+    call_t *taken;
+
+    pthread_mutex_lock(&self->lock);
+    taken = take_ctx_locked(self, ctx);
+    pthread_mutex_unlock(&self->lock);
+    finish_list(self, taken, CALLS_STOPPED, "cancelled");
+}
+
 void calls_stats(calls_t *self, calls_stats_t *out)
 {
     pthread_mutex_lock(&self->lock);

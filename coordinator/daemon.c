@@ -29,15 +29,15 @@
 #include "common/digest.h"
 #include "common/proto.h"
 #include "common/ratelog.h"
+#include "common/queue.h"
 #include "coordinator/calls.h"
+#include "coordinator/cluster.h"
 #include "coordinator/dispatch.h"
 #include "coordinator/frames.h"
 #include "coordinator/keys.h"
-#include "run/project.h"
+#include "run/policy.h"
 #include "run/report.h"
-#include "worker/jobkey.h"
-#include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "run/run.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -53,7 +53,6 @@
 
 #define DAEMON_PROGRESS_MS 500      /* PROGRESS to waiting clients this often */
 #define DAEMON_UPLOAD_IDLE_MS 30000 /* a client silent this long while uploading: dropped */
-#define DAEMON_WINDOW 256           /* a batch's scan jobs submitted and not finished */
 /* Batches with a thread of their own; the others wait in the queue. A
  * batch waiting for its uploads holds a thread but no run slot, so that a
  * client that uploads slowly holds up nobody else. */
@@ -141,26 +140,12 @@ typedef struct {
     size_t files; /* in the SUBMIT */
 } pending_t;
 
+/* A message between the main thread and a batch thread: an upload (zm),
+ * or one to send (who, data). */
 typedef struct {
-    const char *path;
-    uint32_t kind;
-    bool has_digest;
-    digest_t digest;
-    uint64_t size; /* the SUBMIT's: an upload of another size is refused */
-    bool needed;   /* asked for in NEED, not received yet */
-    bool done;     /* scan result delivered (or no scan) */
-    bool keyed;
-    digest_t key; /* scan key */
-} bfile_t;
-
-/* A message between the main thread and a batch thread: an upload (zm), a
- * scan result (index, status, data), or one to send (who, data). */
-typedef struct msg {
-    struct msg *next;
+    queue_node_t node;
     ident_t who;
     zmq_msg_t *zm;
-    size_t index;
-    calls_status_t status;
     uint8_t *data; /* owned */
     size_t len;
 } msg_t;
@@ -173,10 +158,9 @@ typedef struct {
     pending_t p;
     pthread_t tid;
     atomic_bool over;    /* the thread has ended: the main thread joins it */
-    pthread_cond_t cond; /* with dm->lock: something in the inbox, a call ended, stop */
+    pthread_cond_t cond; /* with dm->lock: an upload in the inbox, stop */
     /* under dm->lock */
-    msg_t *uploads, *results;
-    size_t inflight;    /* scan calls not ended */
+    queue_t uploads;
     bool accepting;     /* waiting for uploads */
     size_t inbox_bytes; /* of the uploads in the inbox */
     bool over_cap;      /* an upload went over the client's cap: refused */
@@ -187,25 +171,24 @@ typedef struct {
     bool wants_run;      /* under dm->lock: waiting for a run slot */
     bool running;        /* under dm->lock: holds one */
     uint64_t last_probe; /* the main thread's: the last PROGRESS sent */
-    /* read by the main thread for PROGRESS */
-    atomic_size_t scanned, cached;
+    /* read by the main thread for PROGRESS: the run once it is made */
+    _Atomic(run_t *) run;
     progress_t *progress; /* counts only: the check jobs done, for PROGRESS */
     /* the batch thread's */
     arena_t *arena; /* paths, roots, args */
-    bfile_t *files;
+    run_file_t *files;
+    uint64_t *sizes; /* the SUBMIT's: an upload of another size is refused */
+    bool *needed;    /* asked for in NEED, not received yet */
     size_t n_files;
     const char **paths;
     const char **roots;
     size_t n_roots;
     const char **args;
     size_t n_args;
-    scan_opts_t so;
-    digest_t config;
+    size_t max_file_bytes;
     size_t n_needed, uploaded;
     uint64_t last_upload;
-    project_t *project;
-    arena_t *work; /* per-result scratch */
-    size_t finished, failed;
+    arena_t *work; /* per-blob scratch */
     bool whole;    /* the whole run's diagnostics came from the cache */
     bool answered; /* a DONE was posted */
     st_rc_t rc;
@@ -237,7 +220,7 @@ struct daemon {
     uint64_t client_bytes;
     atomic_bool stopping;
     pthread_mutex_t lock;
-    msg_t *outbox, *outbox_tail; /* under lock: to send, in order */
+    queue_t outbox; /* under lock: to send, in order */
     /* the main thread's */
     pending_t queue[DAEMON_MAX_QUEUE];
     size_t n_queue;
@@ -258,16 +241,23 @@ static bool stopping(daemon_t *dm)
 
 static void msg_free(msg_t *m)
 {
-    while (m != NULL) {
-        msg_t *next = m->next;
-        if (m->zm != NULL) {
-            zmq_msg_close(m->zm);
-            st_free(m->zm);
-        }
-        st_free(m->data);
-        st_free(m);
-        m = next;
+    if (m == NULL)
+        return;
+    if (m->zm != NULL) {
+        zmq_msg_close(m->zm);
+        st_free(m->zm);
     }
+    st_free(m->data);
+    st_free(m);
+}
+
+/* Frees every message of q. */
+static void msgs_free(queue_t *q)
+{
+    queue_node_t *n;
+
+    while ((n = queue_pop(q)) != NULL)
+        msg_free(QUEUE_ENTRY(n, msg_t, node));
 }
 
 /* ---- the client socket (main thread) --------------------------------------------- */
@@ -352,18 +342,20 @@ static void send_error_done(daemon_t *dm, const ident_t *who, const char *messag
 /* Sends what the batch threads posted. */
 static void flush_outbox(daemon_t *dm)
 {
-    msg_t *m;
+    queue_t q;
+    queue_node_t *n;
 
+    queue_init(&q);
     pthread_mutex_lock(&dm->lock);
-    m = dm->outbox;
-    dm->outbox = dm->outbox_tail = NULL;
+    queue_move(&q, &dm->outbox);
     pthread_mutex_unlock(&dm->lock);
-    for (msg_t *k = m; k != NULL; k = k->next) {
+    while ((n = queue_pop(&q)) != NULL) {
+        msg_t *k = QUEUE_ENTRY(n, msg_t, node);
         const char *why = send_to(dm, &k->who, k->data, k->len);
         if (why != NULL)
             client_gone(dm, &k->who, why);
+        msg_free(k);
     }
-    msg_free(m);
 }
 
 static size_t workers_now(daemon_t *dm)
@@ -397,8 +389,10 @@ static void heartbeats(daemon_t *dm)
         if (uploading && now - b->last_probe < DAEMON_UPLOAD_PROBE_MS)
             continue;
         b->last_probe = now;
-        p.scanned = atomic_load(&b->scanned);
-        p.cached = atomic_load(&b->cached);
+        p.scanned = p.cached = 0;
+        run_t *run = atomic_load(&b->run);
+        if (run != NULL)
+            run_progress(run, &p.scanned, &p.cached);
         p.checked = progress_get(b->progress, PROGRESS_CHECKED);
         if ((why[n_gone] = send_progress(dm, &b->p.who, &p)) != NULL)
             gone[n_gone++] = b->p.who;
@@ -578,8 +572,7 @@ static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, c
     for (size_t i = 0; i < dm->n_active && m != NULL; i++) {
         batch_t *b = dm->active[i];
         if (b == to && b->accepting) { /* still: only the main thread ends a batch */
-            m->next = b->uploads;
-            b->uploads = m;
+            queue_push(&b->uploads, &m->node);
             b->inbox_bytes += len;
             m = NULL;
             pthread_cond_signal(&b->cond);
@@ -710,11 +703,7 @@ static void post(batch_t *b)
     m->len = b->out.len;
     buf_init(&b->out);
     pthread_mutex_lock(&dm->lock);
-    if (dm->outbox_tail != NULL)
-        dm->outbox_tail->next = m;
-    else
-        dm->outbox = m;
-    dm->outbox_tail = m;
+    queue_push(&dm->outbox, &m->node);
     pthread_mutex_unlock(&dm->lock);
     calls_wake(dm->calls);
 }
@@ -733,22 +722,19 @@ static bool client_out(batch_t *b)
     return b->over_cap || atomic_load(&b->gone);
 }
 
-/* Waits (up to DAEMON_WAIT_MS) for *list to hold something or the daemon
- * to stop (or, for the uploads, client_out), then takes the list. */
-static msg_t *wait_take(batch_t *b, msg_t **list)
+/* Waits (up to DAEMON_WAIT_MS) for an upload, the daemon to stop or the
+ * client to be out, then takes the uploads into *to. */
+static void wait_uploads(batch_t *b, queue_t *to)
 {
     daemon_t *dm = b->dm;
     struct timespec until = clock_deadline(CLOCK_MONOTONIC, DAEMON_WAIT_MS); /* b->cond's clock */
-    msg_t *m;
 
     pthread_mutex_lock(&dm->lock);
-    while (*list == NULL && !stopping(dm) && !(list == &b->uploads && client_out(b)))
+    while (b->uploads.n == 0 && !stopping(dm) && !client_out(b))
         if (pthread_cond_timedwait(&b->cond, &dm->lock, &until) == ETIMEDOUT)
             break;
-    m = *list;
-    *list = NULL;
+    queue_move(to, &b->uploads);
     pthread_mutex_unlock(&dm->lock);
-    return m;
 }
 
 /* ---- a batch ----------------------------------------------------------------------- */
@@ -759,15 +745,17 @@ static void batch_free(batch_t **bp)
 
     if (b == NULL)
         return;
-    project_destroy(&b->project);
+    run_t *run = atomic_load(&b->run);
+    run_destroy(&run);
     progress_destroy(&b->progress);
     arena_destroy(&b->arena);
     arena_destroy(&b->work);
-    msg_free(b->uploads);
-    msg_free(b->results);
+    msgs_free(&b->uploads);
     buf_free(&b->out);
     pthread_cond_destroy(&b->cond);
     st_free(b->files);
+    st_free(b->sizes);
+    st_free(b->needed);
     st_free(b->paths);
     st_free(b->roots);
     st_free(b->args);
@@ -805,6 +793,36 @@ static bool has_duplicate(const char **paths, size_t n)
     return dup;
 }
 
+static void on_check_cache_error(void *ctx, const st_err_t *err)
+{
+    (void)ctx;
+    fprintf(stderr, "strata coordinator: warning: cache: %s\n", err->msg);
+}
+
+/* The batch's run: its files' content from the blob store, stopped with
+ * the daemon. */
+static bool batch_run_new(batch_t *b)
+{
+    run_opts_t o = {.files = b->files,
+                    .n_files = b->n_files,
+                    .source = RUN_FROM_BLOBS,
+                    .max_file_bytes = b->max_file_bytes,
+                    .jobs = b->dm->jobs,
+                    .cache = b->dm->cache,
+                    .roots = b->roots,
+                    .n_roots = b->n_roots,
+                    .args = b->args,
+                    .n_args = b->n_args,
+                    .whole = true,
+                    .progress = b->progress,
+                    .cancel = &b->dm->stopping,
+                    .on_cache_error = on_check_cache_error};
+    run_t *run = run_new(&o, NULL);
+
+    atomic_store(&b->run, run);
+    return run != NULL;
+}
+
 /* Reads the SUBMIT into the batch. False (and an error DONE posted) when
  * it cannot be served. */
 static bool batch_load(batch_t *b)
@@ -825,25 +843,28 @@ static bool batch_load(batch_t *b)
     b->arena = arena_new(0);
     b->work = arena_new(DAEMON_ARENA_CHUNK);
     b->files = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->files);
+    b->sizes = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->sizes);
+    b->needed = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->needed);
     b->paths = st_calloc(m.count == 0 ? 1 : m.count, sizeof *b->paths);
     b->roots = st_calloc(m.n_roots == 0 ? 1 : m.n_roots, sizeof *b->roots);
     b->args = st_calloc(m.n_args == 0 ? 1 : m.n_args, sizeof *b->args);
-    if (b->arena == NULL || b->work == NULL || b->files == NULL || b->paths == NULL ||
-        b->roots == NULL || b->args == NULL)
+    if (b->arena == NULL || b->work == NULL || b->files == NULL || b->sizes == NULL ||
+        b->needed == NULL || b->paths == NULL || b->roots == NULL || b->args == NULL)
         why = "the coordinator is out of memory";
     while (why == NULL && proto_next_file(&m, &f)) {
-        bfile_t *bf = &b->files[i];
-        if ((bf->path = copy_text(b->arena, f.path)) == NULL)
+        run_file_t *rf = &b->files[i];
+        if ((rf->path = copy_text(b->arena, f.path)) == NULL)
             why = "a path holds a NUL byte (or out of memory)";
         else if (f.kind == PROTO_KIND_EXTENSION && f.digest != NULL)
             why = "an extension module with content";
-        bf->kind = f.kind;
-        bf->size = f.size;
-        bf->has_digest = f.digest != NULL;
+        rf->kind = f.kind == PROTO_KIND_EXTENSION ? SCAN_KIND_PY : (scan_kind_t)f.kind;
+        rf->skip = f.kind == PROTO_KIND_EXTENSION; /* exists for imports: no scan */
+        rf->size = f.size;
+        b->sizes[i] = f.size;
+        rf->has_digest = f.digest != NULL;
         if (f.digest != NULL)
-            memcpy(bf->digest.b, f.digest, sizeof bf->digest.b);
-        bf->done = !bf->has_digest;
-        b->paths[i++] = bf->path;
+            memcpy(rf->digest.b, f.digest, sizeof rf->digest.b);
+        b->paths[i++] = rf->path;
     }
     for (size_t k = 0; why == NULL && proto_next_root(&m, &s); k++)
         if ((b->roots[k] = copy_text(b->arena, s)) == NULL)
@@ -851,15 +872,13 @@ static bool batch_load(batch_t *b)
     for (size_t k = 0; why == NULL && proto_next_arg(&m, &s); k++)
         if ((b->args[k] = copy_text(b->arena, s)) == NULL)
             why = "an argument holds a NUL byte (or out of memory)";
-    b->so.max_file_bytes =
+    b->max_file_bytes =
         m.max_file_bytes == 0 || m.max_file_bytes > PROTO_MAX_INPUT ? 0 : m.max_file_bytes;
-    if (b->so.max_file_bytes == 0)
-        b->so.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
+    if (b->max_file_bytes == 0)
+        b->max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
     if (why == NULL && has_duplicate(b->paths, b->n_files))
         why = "a path given twice (or out of memory)";
-    if (why == NULL && jobkey_scan_config(&b->so, &b->config) != ST_OK)
-        why = "internal error: cannot digest the scan options";
-    if (why == NULL && (b->project = project_new(b->paths, b->n_files)) == NULL)
+    if (why == NULL && !batch_run_new(b))
         why = "the coordinator is out of memory";
     if (why != NULL) {
         post_error_done(b, why);
@@ -870,7 +889,7 @@ static bool batch_load(batch_t *b)
 
 static int cmp_digest_idx(const void *pa, const void *pb, void *ctx)
 {
-    const bfile_t *files = ctx;
+    const run_file_t *files = ctx;
     return memcmp(files[*(const size_t *)pa].digest.b, files[*(const size_t *)pb].digest.b, 32);
 }
 
@@ -889,14 +908,14 @@ static bool batch_need(batch_t *b)
     if (ok)
         qsort_r(order, n, sizeof *order, cmp_digest_idx, b->files);
     for (size_t k = 0; ok && k < n; k++) {
-        bfile_t *f = &b->files[order[k]];
+        const run_file_t *f = &b->files[order[k]];
         span_t v;
         if (k > 0 && memcmp(b->files[order[k - 1]].digest.b, f->digest.b, 32) == 0)
             continue;
         arena_reset(b->work);
         if (cache != NULL && cas_get(cache, CAS_BLOBS, &f->digest, b->work, &v, NULL) == ST_OK)
             continue;
-        f->needed = true;
+        b->needed[order[k]] = true;
         need[n_need++] = (uint32_t)order[k];
     }
     if (ok) {
@@ -952,15 +971,16 @@ static bool blob_matches(span_t zdata, uint64_t size, const digest_t *want)
 static const char *store_blob(batch_t *b, const proto_blob_t *blob)
 {
     cas_t *cache = b->dm->cache;
-    bfile_t *f;
+    const run_file_t *f;
     uint8_t *raw;
     size_t got;
     digest_t dg;
     unsigned long long fsize;
 
-    if (blob->index >= b->n_files || !(f = &b->files[blob->index])->needed)
+    if (blob->index >= b->n_files || !b->needed[blob->index])
         return "a blob that was not asked for";
-    if (blob->raw_size != f->size || blob->raw_size > b->so.max_file_bytes)
+    f = &b->files[blob->index];
+    if (blob->raw_size != b->sizes[blob->index] || blob->raw_size > b->max_file_bytes)
         return "a blob whose size is not the one submitted";
     fsize = ZSTD_getFrameContentSize(blob->zdata.ptr, blob->zdata.len);
     if (fsize == ZSTD_CONTENTSIZE_ERROR ||
@@ -981,7 +1001,7 @@ static const char *store_blob(batch_t *b, const proto_blob_t *blob)
         return "the coordinator cannot store a blob";
     }
     st_free(raw);
-    f->needed = false;
+    b->needed[blob->index] = false;
     b->n_needed--;
     b->uploaded++;
     return NULL;
@@ -1021,13 +1041,18 @@ static bool batch_uploads(batch_t *b)
 
     b->last_upload = clock_ms();
     while (b->n_needed > 0 && b->rc == ST_OK && !stopping(dm)) {
-        msg_t *m = wait_take(b, &b->uploads);
-        size_t taken = 0;
-        for (msg_t *k = m; k != NULL; k = k->next) {
+        queue_t q;
+        queue_node_t *n;
+        size_t taken = 0, got = 0;
+        queue_init(&q);
+        wait_uploads(b, &q);
+        while ((n = queue_pop(&q)) != NULL) {
+            msg_t *k = QUEUE_ENTRY(n, msg_t, node);
             on_upload(b, k->zm);
             taken += k->len;
+            got++;
+            msg_free(k);
         }
-        msg_free(m);
         pthread_mutex_lock(&dm->lock);
         b->inbox_bytes -= taken;
         over = b->over_cap;
@@ -1048,7 +1073,7 @@ static bool batch_uploads(batch_t *b)
             ok = false;
             break;
         }
-        if (m == NULL && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
+        if (got == 0 && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
             fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
                     b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
             b->answered = true; /* nobody to answer */
@@ -1062,312 +1087,7 @@ static bool batch_uploads(batch_t *b)
     return ok && b->rc == ST_OK && !stopping(dm);
 }
 
-/* ---- scans (batch thread) ------------------------------------------------------------ */
-
-/* A scan result for file i: decoded, to the project and the cache. */
-static void deliver(batch_t *b, size_t i, span_t result, bool cached)
-{
-    bfile_t *f = &b->files[i];
-    exec_done_t done = {.id = i, .path = f->path, .result = result, .cached = cached};
-    scan_diag_t *diags;
-    st_err_t err = {0};
-    char message[ST_ERR_MSG_MAX + 64];
-    scan_diag_t e902 = {.line = 1, .col = 1, .code = "E902", .message = message};
-
-    if (scan_result_diags(result, b->work, &diags, &done.n_diags, &err) != ST_OK) {
-        snprintf(message, sizeof message, "internal error: a worker's scan result: %s", err.msg);
-        done = (exec_done_t){.id = i, .path = f->path, .diags = &e902, .n_diags = 1};
-        b->failed++;
-        project_scan_failed(b->project);
-    } else {
-        done.diags = diags;
-        if (f->keyed) {
-            done.has_key = true;
-            done.key = f->key;
-            if (!cached && b->dm->cache != NULL)
-                cas_put(b->dm->cache, CAS_RESULTS, &f->key, result.ptr, result.len, false, NULL);
-        }
-    }
-    if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
-        b->rc = err.code;
-        b->err = err;
-    }
-}
-
-static void deliver_e902(batch_t *b, size_t i, const char *message)
-{
-    scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
-    exec_done_t done = {.id = i, .path = b->files[i].path, .diags = &d, .n_diags = 1};
-    st_err_t err = {0};
-
-    b->failed++;
-    project_scan_failed(b->project);
-    if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
-        b->rc = err.code;
-        b->err = err;
-    }
-}
-
-static void finish_file(batch_t *b, size_t i)
-{
-    b->files[i].done = true;
-    b->finished++;
-}
-
-/* A scan call ended (main thread, in calls_pump or calls_shutdown): its
- * result, copied, to the batch's inbox. The msg_t was made with the call
- * (its tag), so only the copy can fail. */
-static void on_scan(void *ctx, uint64_t tag, calls_status_t status, span_t result)
-{
-    batch_t *b = ctx;
-    daemon_t *dm = b->dm;
-    msg_t *m = (msg_t *)(uintptr_t)tag;
-    static const char nomem[] = "out of memory for a scan result";
-
-    m->status = status;
-    if ((m->data = st_malloc(result.len == 0 ? 1 : result.len)) == NULL) {
-        m->status = status == CALLS_OK ? CALLS_FAILED : status;
-        m->data = st_malloc(sizeof nomem);
-        result = (span_t){.ptr = (const uint8_t *)nomem, .len = sizeof nomem - 1};
-    }
-    if (m->data != NULL) {
-        if (result.len > 0)
-            memcpy(m->data, result.ptr, result.len);
-        m->len = result.len;
-    }
-    pthread_mutex_lock(&dm->lock);
-    m->next = b->results;
-    b->results = m;
-    b->inflight--;
-    pthread_cond_signal(&b->cond);
-    pthread_mutex_unlock(&dm->lock);
-}
-
-/* The job input of file i into out (its blob from the cache); false when
- * the file is finished already (its E902 delivered). */
-static bool job_input(batch_t *b, size_t i, buf_t *out)
-{
-    bfile_t *f = &b->files[i];
-    cas_t *cache = b->dm->cache;
-    span_t v;
-    st_err_t err = {0};
-
-    arena_reset(b->work);
-    buf_reset(out);
-    if (cache == NULL || cas_get(cache, CAS_BLOBS, &f->digest, b->work, &v, &err) != ST_OK) {
-        finish_file(b, i);
-        deliver_e902(b, i,
-                     "internal error, file not checked: its content is not in the "
-                     "coordinator's cache");
-        return false;
-    }
-    if (jobs_scan_input(out, (scan_kind_t)f->kind, &b->so, v.ptr, v.len, &err) != ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
-        finish_file(b, i);
-        deliver_e902(b, i, message);
-        return false;
-    }
-    return true;
-}
-
-/* Scans file i in this process (no worker for it). */
-static void scan_here(batch_t *b, size_t i, scanner_t **scanner, arena_t **out, buf_t *in)
-{
-    span_t result;
-    st_err_t err = {0};
-
-    if (!job_input(b, i, in))
-        return;
-    finish_file(b, i);
-    if (*scanner == NULL)
-        *scanner = scanner_new();
-    if (*out == NULL)
-        *out = arena_new(DAEMON_ARENA_CHUNK);
-    if (*scanner == NULL || *out == NULL) {
-        deliver_e902(b, i, "internal error, file not checked: out of memory for a scanner");
-        return;
-    }
-    arena_reset(*out);
-    if (jobs_run(*scanner, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, *out, &result,
-                 &err) != ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
-        deliver_e902(b, i, message);
-        return;
-    }
-    b->scanned++;
-    arena_reset(b->work);
-    deliver(b, i, result, false);
-}
-
-/* A scan call's end, taken from the inbox. */
-static void on_result(batch_t *b, const msg_t *m, scanner_t **scanner, arena_t **out, buf_t *in)
-{
-    size_t i = m->index;
-    char message[512];
-
-    if (b->files[i].done)
-        return;
-    switch (m->status) {
-    case CALLS_OK:
-        finish_file(b, i);
-        b->scanned++;
-        arena_reset(b->work);
-        deliver(b, i, (span_t){.ptr = m->data, .len = m->len}, false);
-        break;
-    case CALLS_RUN_HERE:
-        scan_here(b, i, scanner, out, in);
-        break;
-    case CALLS_STOPPED:
-        break; /* the daemon stops: the batch ends unfinished */
-    default:
-        finish_file(b, i);
-        snprintf(message, sizeof message, "internal error, file not checked: %.*s",
-                 (int)(m->len < 400 ? m->len : 400), m->data != NULL ? (const char *)m->data : "");
-        deliver_e902(b, i, message);
-        break;
-    }
-}
-
-/* Sends file i's scan job; false (its E902 delivered, or the daemon
- * stopping) when it could not be. */
-static void submit_scan(batch_t *b, size_t i, buf_t *in)
-{
-    daemon_t *dm = b->dm;
-    msg_t *m = st_calloc(1, sizeof *m);
-    st_err_t err = {0};
-
-    if (!job_input(b, i, in)) {
-        st_free(m);
-        return;
-    }
-    if (m == NULL) {
-        finish_file(b, i);
-        deliver_e902(b, i, "internal error, file not checked: out of memory");
-        return;
-    }
-    m->index = i;
-    pthread_mutex_lock(&dm->lock);
-    b->inflight++;
-    pthread_mutex_unlock(&dm->lock);
-    if (calls_submit(dm->calls, JOBS_SCAN, (span_t){.ptr = in->data, .len = in->len}, on_scan, b,
-                     (uint64_t)(uintptr_t)m, &err) != ST_OK) {
-        pthread_mutex_lock(&dm->lock);
-        b->inflight--;
-        pthread_mutex_unlock(&dm->lock);
-        st_free(m);
-        if (stopping(dm))
-            return;
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
-        finish_file(b, i);
-        deliver_e902(b, i, message);
-    }
-}
-
-static size_t inflight(batch_t *b)
-{
-    size_t n;
-
-    pthread_mutex_lock(&b->dm->lock);
-    n = b->inflight;
-    pthread_mutex_unlock(&b->dm->lock);
-    return n;
-}
-
-/* Scan keys (before NEED: the whole run may be known by them). Files
- * without content get no scan: the client reports why. */
-static void batch_keys(batch_t *b)
-{
-    for (size_t i = 0; i < b->n_files; i++) {
-        bfile_t *f = &b->files[i];
-        jobkey_scan_t kin = {.version = JOBKEY_ANALYZER_VERSION,
-                             .config = b->config,
-                             .kind = (scan_kind_t)f->kind,
-                             .content = f->digest};
-        if (f->kind == PROTO_KIND_EXTENSION || !f->has_digest)
-            continue;
-        f->keyed = jobkey_scan(&kin, &f->key, NULL) == ST_OK;
-    }
-}
-
-/* Cache lookups, then the misses on the workers (or here, for those the
- * calls give back). */
-static void batch_scan(batch_t *b)
-{
-    daemon_t *dm = b->dm;
-    size_t *misses = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *misses);
-    size_t n_misses = 0, next = 0;
-    scanner_t *scanner = NULL;
-    arena_t *out = NULL;
-    buf_t in;
-
-    if (misses == NULL) {
-        b->rc = st_fail(&b->err, ST_ENOMEM, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < b->n_files; i++) {
-        bfile_t *f = &b->files[i];
-        span_t v;
-        if (f->kind == PROTO_KIND_EXTENSION)
-            continue;
-        if (!f->has_digest) {
-            exec_done_t done = {.id = i, .path = f->path};
-            st_err_t err = {0};
-            if (project_add_scan(b->project, &done, &err) != ST_OK && b->rc == ST_OK) {
-                b->rc = err.code;
-                b->err = err;
-            }
-            continue;
-        }
-        arena_reset(b->work);
-        if (f->keyed && dm->cache != NULL &&
-            cas_get(dm->cache, CAS_RESULTS, &f->key, b->work, &v, NULL) == ST_OK) {
-            scan_diag_t *diags;
-            size_t n;
-            if (scan_result_diags(v, b->work, &diags, &n, NULL) == ST_OK) {
-                finish_file(b, i);
-                b->cached++;
-                deliver(b, i, v, true);
-                continue;
-            }
-        }
-        misses[n_misses++] = i;
-    }
-    size_t goal = b->finished + n_misses; /* every file with content finished */
-    buf_init(&in);
-    while (b->finished < goal && b->rc == ST_OK && !stopping(dm)) {
-        while (next < n_misses && inflight(b) < DAEMON_WINDOW && !stopping(dm))
-            submit_scan(b, misses[next++], &in);
-        if (b->finished >= goal)
-            break;
-        msg_t *m = wait_take(b, &b->results);
-        for (msg_t *k = m; k != NULL; k = k->next)
-            on_result(b, k, &scanner, &out, &in);
-        msg_free(m);
-    }
-    buf_free(&in);
-    arena_destroy(&out);
-    scanner_destroy(&scanner);
-    st_free(misses);
-}
-
-/* ---- the check stage (batch thread) -------------------------------------------------- */
-
-typedef struct {
-    calls_t *calls;
-    calls_tally_t tally; /* check jobs that ran on workers, here */
-} check_ctx_t;
-
-/* project_opts_t.run_check: through the calls, counted for the batch's log
- * line; given back, here, at most --jobs at once over all batches. */
-static st_rc_t run_check(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
-{
-    check_ctx_t *c = ctx;
-
-    return calls_check(c->calls, &c->tally, input, a, out, err);
-}
+/* ---- the report as a DONE (batch thread) ----------------------------------------------- */
 
 /* Paths sorted, for finding a report path's index. */
 typedef struct {
@@ -1414,30 +1134,6 @@ static st_rc_t add_file_to_done(void *ctx, const char *path, const scan_diag_t *
     return ST_OK;
 }
 
-static void on_check_cache_error(void *ctx, const st_err_t *err)
-{
-    (void)ctx;
-    fprintf(stderr, "strata coordinator: warning: cache: %s\n", err->msg);
-}
-
-/* The project's options for this batch (run_check through c). */
-static project_opts_t batch_popts(batch_t *b, check_ctx_t *c)
-{
-    return (project_opts_t){.roots = b->roots,
-                            .n_roots = b->n_roots,
-                            .args = b->args,
-                            .n_args = b->n_args,
-                            /* a thread mostly waits for its job's round
-                               trip: several per core */
-                            .jobs = b->dm->jobs * 4,
-                            .cache = b->dm->cache,
-                            .on_cache_error = on_check_cache_error,
-                            .run_check = run_check,
-                            .run_check_ctx = c,
-                            .progress = b->progress,
-                            .cancel = &b->dm->stopping};
-}
-
 /* The report as a DONE, posted. */
 static void post_done(batch_t *b, report_t *report, const proto_stats_t *st)
 {
@@ -1470,39 +1166,13 @@ static void post_done(batch_t *b, report_t *report, const proto_stats_t *st)
     st_free(idx);
 }
 
-/* The whole run's diagnostics, looked up under a digest of every file's
- * scan key with the roots and arguments (project_keyed), which also has
- * project_check store them under it after a run. True on a hit: no scan
- * result and no check job is needed. */
-static bool batch_whole(batch_t *b, const project_opts_t *popts)
-{
-    exec_keyed_t *keyed;
-    size_t n = 0, n_keyed = 0;
-    bool hit;
-
-    if (b->dm->cache == NULL ||
-        (keyed = st_calloc(b->n_files == 0 ? 1 : b->n_files, sizeof *keyed)) == NULL)
-        return false;
-    for (size_t i = 0; i < b->n_files; i++) {
-        const bfile_t *f = &b->files[i];
-        if (f->kind == PROTO_KIND_EXTENSION)
-            continue; /* no scan: not part of the key */
-        keyed[n++] = (exec_keyed_t){.id = i, .ok = f->keyed, .key = f->key};
-        n_keyed += f->keyed;
-    }
-    hit = project_keyed(b->project, popts, keyed, n);
-    st_free(keyed);
-    if (hit)
-        atomic_store(&b->cached, n_keyed); /* as if every scan were a cache hit */
-    return hit;
-}
-
-/* Runs the project stage and posts DONE. */
-static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
+/* The graph and check stages (on the cluster back end c), then DONE. */
+static void batch_check(batch_t *b, run_t *run, backend_t *c)
 {
     static const report_rules_t all = {0};
-    project_stats_t ps = {0};
     report_t *report;
+    run_stats_t rs;
+    backend_stats_t cs;
     proto_stats_t st;
     st_err_t err = {0};
 
@@ -1510,7 +1180,7 @@ static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
         post_error_done(b, "the coordinator is out of memory");
         return;
     }
-    if (project_check(b->project, popts, report, &ps, &err) != ST_OK) {
+    if (run_check(run, report, &err) != ST_OK) {
         char message[ST_ERR_MSG_MAX + 32];
         snprintf(message, sizeof message, "check: %s", err.msg);
         if (!stopping(b->dm))
@@ -1522,22 +1192,40 @@ static void batch_check(batch_t *b, const project_opts_t *popts, check_ctx_t *c)
         report_destroy(&report);
         return;
     }
+    run_stats(run, &rs);
+    c->ops->stats(c->self, &cs);
     st = (proto_stats_t){.files = b->n_files,
                          .uploaded = b->uploaded,
-                         .scanned = atomic_load(&b->scanned),
-                         .cached = atomic_load(&b->cached),
-                         .checked = ps.checked,
-                         .failed = b->failed + ps.failed};
+                         .scanned = rs.scanned,
+                         .cached = rs.cached,
+                         .checked = rs.project.checked,
+                         .failed = rs.failed + rs.project.failed};
     post_done(b, report, &st);
     fprintf(b->dm->log,
             "strata coordinator: batch from %s: %zu files, %zu uploaded, %zu scanned, %zu "
             "cached, %zu checks (%zu cached, %zu on workers, %zu here)%s, %llu ms\n",
-            b->p.name, b->n_files, b->uploaded, atomic_load(&b->scanned), atomic_load(&b->cached),
-            ps.checked, ps.cached, atomic_load(&c->tally.on_workers), atomic_load(&c->tally.here),
-            ps.whole ? ", whole run from the cache" : "",
+            b->p.name, b->n_files, b->uploaded, rs.scanned, rs.cached, rs.project.checked,
+            rs.project.cached, cs.checks_sent, cs.checks_here,
+            rs.project.whole ? ", whole run from the cache" : "",
             (unsigned long long)(clock_ms() - b->started));
     fflush(b->dm->log);
     report_destroy(&report);
+}
+
+/* The lookups, then the misses on the cluster (or here, for those the
+ * calls give back). */
+static void batch_scan(batch_t *b, run_t *run, backend_t *c)
+{
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if ((rc = run_lookup(run, &err)) == ST_OK)
+        rc = run_scan(run, c, &err);
+    /* failed jobs are E902s in the report; stopping ends the batch anyway */
+    if (rc != ST_OK && rc != ST_EINTERNAL && !stopping(b->dm)) {
+        b->rc = rc;
+        b->err = err;
+    }
 }
 
 /* Waits for a run slot, given to the batches in the order they started;
@@ -1580,29 +1268,32 @@ static void run_slot_give(batch_t *b)
     pthread_mutex_unlock(&dm->lock);
 }
 
-/* A batch from SUBMIT to DONE, on its thread. */
+/* A batch from SUBMIT to DONE, on its thread: the run's stages, with the
+ * daemon's own steps (NEED, uploads, a run slot, DONE) between them. */
 static void *batch_main(void *arg)
 {
     batch_t *b = arg;
     daemon_t *dm = b->dm;
-    check_ctx_t c = {.calls = dm->calls};
-    project_opts_t popts;
+    backend_t cluster = {0};
+    run_t *run;
 
-    atomic_init(&c.tally.on_workers, 0);
-    atomic_init(&c.tally.here, 0);
     if (!batch_load(b))
         goto out;
-    popts = batch_popts(b, &c);
-    batch_keys(b);
+    run = atomic_load(&b->run);
+    if (cluster_backend_new(dm->calls, dm->jobs, &cluster, &b->err) != ST_OK) {
+        post_error_done(b, "the coordinator is out of memory");
+        goto out;
+    }
+    (void)run_digest(run, NULL);
     /* known whole: the blobs are still asked for when missing (a client
        proves it has the content it names), then nothing runs */
-    b->whole = batch_whole(b, &popts);
+    b->whole = run_lookup_whole(run);
     if (!batch_need(b) || !batch_uploads(b) || !run_slot_take(b))
         goto out;
     if (!b->whole)
-        batch_scan(b);
+        batch_scan(b, run, &cluster);
     if (b->rc == ST_OK && !stopping(dm))
-        batch_check(b, &popts, &c);
+        batch_check(b, run, &cluster);
 out:
     run_slot_give(b);
     if (!b->answered && b->rc != ST_OK && !stopping(dm))
@@ -1611,10 +1302,7 @@ out:
         post_error_done(b, "the coordinator is stopping; submit again");
     /* its scan calls end (each does, at the latest on calls_shutdown)
        before the batch may be freed */
-    pthread_mutex_lock(&dm->lock);
-    while (b->inflight > 0)
-        pthread_cond_wait(&b->cond, &dm->lock);
-    pthread_mutex_unlock(&dm->lock);
+    backend_stop(&cluster, NULL);
     atomic_store(&b->over, true);
     calls_wake(dm->calls); /* the main thread joins it */
     return NULL;
@@ -1645,9 +1333,9 @@ static void start_next(daemon_t *dm)
         b->seq = ++dm->next_seq;
         buf_init(&b->out);
         atomic_init(&b->over, false);
-        atomic_init(&b->scanned, 0);
-        atomic_init(&b->cached, 0);
+        atomic_init(&b->run, NULL);
         atomic_init(&b->gone, false);
+        queue_init(&b->uploads);
         b->progress = progress_new(NULL, NULL); /* NULL: no count, no harm */
     }
     dm->queue_bytes -= dm->queue[0].len;
@@ -1830,6 +1518,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     dm.client_bytes = opts->client_bytes != 0 ? opts->client_bytes : DAEMON_CLIENT_BYTES;
     dm.client_files = opts->client_files != 0 ? opts->client_files : DAEMON_CLIENT_FILES;
     buf_init(&dm.out);
+    queue_init(&dm.outbox);
     atomic_init(&dm.stopping, false);
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
         return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
@@ -1851,7 +1540,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     if ((rc = open_client_socket(&dm, err)) != ST_OK)
         goto out;
     dopts.bind = wep;
-    dopts.depth = 16;
+    dopts.depth = policy_depth(POLICY_CLUSTER);
     dopts.job_timeout_ms = opts->job_timeout_ms;
     dopts.insecure = opts->insecure;
     if (opts->keys_dir != NULL) { /* workers authenticate as clients do */
@@ -1919,7 +1608,7 @@ out:
     st_free(dm.allow_z85);
     st_free(dm.allow_ptrs);
     buf_free(&dm.out);
-    msg_free(dm.outbox);
+    msgs_free(&dm.outbox);
     ratelog_destroy(&dm.rl);
     pthread_cond_destroy(&dm.runs);
     pthread_mutex_destroy(&dm.lock);

@@ -43,7 +43,7 @@ static void strata_path(char *out, size_t cap)
 
 /* Decisions that keep only inputs up to 1 KiB here: a round trip of
  * 100 us, a check costing 1 ms per byte (hostpool_check_local_max clamps). */
-static const hostpool_cost_t send_over_1k = {.rtt_us = 100, .check_ns_per_byte = 1e6, .runs = 1};
+static const policy_cost_t send_over_1k = {.rtt_us = 100, .check_ns_per_byte = 1e6, .runs = 1};
 
 static int buf_write(void *data, const char *p, size_t n)
 {
@@ -157,7 +157,7 @@ TEST(hostpool_checks_run_here_or_on_a_worker_with_the_same_bytes)
     buf_t small, large;
     arena_t *a = arena_new(0);
     FILE *log = tmpfile();
-    hostpool_stats_t st = {0};
+    backend_stats_t st = {0};
     st_err_t err = {0};
     hostpool_t *r;
 
@@ -193,7 +193,7 @@ TEST(hostpool_check_that_kills_its_workers_is_an_internal_error)
     buf_t large;
     arena_t *a = arena_new(0);
     FILE *log = tmpfile();
-    hostpool_stats_t st = {0};
+    backend_stats_t st = {0};
     st_err_t err = {0};
     span_t out = {0};
     size_t n;
