@@ -8,6 +8,7 @@
 #include "run/report.h"
 #include "run/exec.h"
 #include "run/policy.h"
+#include "tests/run/tmpdir.h"
 
 #include <stdatomic.h>
 
@@ -22,32 +23,17 @@ static char dir[64];
 
 static void write_file(const char *name, const char *text, char *path, size_t size)
 {
-    int fd;
-
-    snprintf(path, size, "%s/%s", dir, name);
-    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return;
-    if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
-        CHECK(!"write");
-    close(fd);
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
+    tmpdir_write(dir, name, text, path, size);
 }
 
 static bool setup(void)
 {
-    strcpy(dir, "/tmp/strata-exec-XXXXXX");
-    return mkdtemp(dir) != NULL;
+    return tmpdir_make(dir);
 }
 
 static void teardown(void)
 {
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    tmpdir_remove(dir);
 }
 
 TEST(exec_read_file_whole)
