@@ -206,3 +206,39 @@ TEST(policy_cost_file_save_and_load)
     CHECK(policy_cost_load(dir, &back, &err) == ST_ENOENT);
     CHECK(policy_cost_load(NULL, &back, &err) == ST_ENOENT);
 }
+
+TEST(policy_threads_inline_below_the_break_even)
+{
+    CHECK_EQ_INT(policy_threads(8, 2, 16, POLICY_INLINE_SCAN_BYTES), 0);
+    CHECK_EQ_INT(policy_threads(8, 1, 1 << 20, POLICY_INLINE_SCAN_BYTES), 0);  /* one job */
+    CHECK_EQ_INT(policy_threads(1, 40, 1 << 20, POLICY_INLINE_SCAN_BYTES), 0); /* one thread */
+    CHECK_EQ_INT(policy_threads(4, 40, 1 << 20, POLICY_INLINE_SCAN_BYTES), 4);
+    CHECK_EQ_INT(policy_threads(8, 3, 1 << 20, POLICY_INLINE_SCAN_BYTES), 3); /* no idle one */
+}
+
+TEST(policy_windows_of_each_back_end)
+{
+    /* threads: all at once; a cluster batch: a fixed window */
+    CHECK(policy_window(POLICY_THREADS, 1, 2, 0) == SIZE_MAX);
+    CHECK_EQ_INT(policy_window(POLICY_CLUSTER, 3, 12, 500), 256);
+    /* worker processes: a small read-ahead before any is there, then
+     * bursts that fill the credit when half of it is free */
+    CHECK_EQ_INT(policy_window(POLICY_HOSTPOOL, 0, 4, 0), 8);
+    CHECK(policy_one_per_turn(POLICY_HOSTPOOL, 0));
+    CHECK(!policy_one_per_turn(POLICY_HOSTPOOL, 1));
+    CHECK_EQ_INT(policy_window(POLICY_HOSTPOOL, 2, 4, 32), 64);
+    CHECK_EQ_INT(policy_window(POLICY_HOSTPOOL, 2, 4, 33), 0);
+    CHECK_EQ_INT(policy_depth(POLICY_HOSTPOOL), 16);
+    CHECK_EQ_INT(policy_depth(POLICY_CLUSTER), 16);
+    /* the waits, and the early scans while workers start */
+    CHECK_EQ_INT(policy_poll_ms(POLICY_THREADS, 1, false), -1);
+    CHECK_EQ_INT(policy_poll_ms(POLICY_HOSTPOOL, 1, true), 50);
+    CHECK_EQ_INT(policy_poll_ms(POLICY_HOSTPOOL, 0, true), 0);
+    CHECK_EQ_INT(policy_poll_ms(POLICY_HOSTPOOL, 0, false), 1);
+    CHECK(policy_scan_early(POLICY_HOSTPOOL, false, true, 1));
+    CHECK(!policy_scan_early(POLICY_HOSTPOOL, true, true, 1));
+    CHECK(!policy_scan_early(POLICY_CLUSTER, false, true, 1));
+    CHECK_EQ_INT(policy_check_threads(POLICY_CLUSTER, 2, 0), 8);
+    CHECK_EQ_INT(policy_check_threads(POLICY_HOSTPOOL, 2, 6), 6);
+    CHECK_EQ_INT(policy_check_threads(POLICY_THREADS, 2, 0), 2);
+}
