@@ -1494,8 +1494,8 @@ static st_rc_t fill_report(project_t *p, report_t *report, st_err_t *err)
             return rc;
         if (f->failed != NULL) {
             char message[E902_MESSAGE_MAX];
-            scan_diag_t d = e902_diag(e902_textf(message, sizeof message, E902_CHECK_FAILED,
-                                                 f->failed));
+            scan_diag_t d =
+                e902_diag(e902_textf(message, sizeof message, E902_CHECK_FAILED, f->failed));
             if ((rc = report_add(report, f->path, &d, 1, err)) != ST_OK)
                 return rc;
         }

@@ -48,17 +48,21 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
         self->opts.paths = self->paths;
         self->opts.n_paths = n;
     }
-    if (self->keys == NULL || self->keyed == NULL || self->state == NULL || self->misses == NULL ||
-        self->opts.paths == NULL ||
-        (self->project = project_new(self->opts.paths, self->opts.n_paths)) == NULL ||
-        pthread_mutex_init(&self->lock, NULL) != 0) {
-        project_destroy(&self->project);
+    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+        self->opts.paths = NULL; /* the lock is not to be destroyed */
+        st_free(self->paths);
         st_free(self->keys);
         st_free(self->keyed);
         st_free(self->state);
         st_free(self->misses);
-        st_free(self->paths);
         st_free(self);
+        st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+        return NULL;
+    }
+    if (self->keys == NULL || self->keyed == NULL || self->state == NULL || self->misses == NULL ||
+        self->opts.paths == NULL ||
+        (self->project = project_new(self->opts.paths, self->opts.n_paths)) == NULL) {
+        run_destroy(&self);
         st_fail(err, ST_ENOMEM, "out of memory");
         return NULL;
     }
@@ -116,16 +120,6 @@ static project_opts_t project_opts(const run_t *self)
 
 /* ---- digest ------------------------------------------------------------------------ */
 
-static int larger_first(const void *pa, const void *pb, void *ctx)
-{
-    const run_file_t *files = ctx;
-    const run_file_t *a = &files[*(const size_t *)pa], *b = &files[*(const size_t *)pb];
-
-    if (a->size != b->size)
-        return a->size > b->size ? -1 : 1;
-    return strcmp(a->path, b->path);
-}
-
 typedef struct {
     run_t *run;
     const size_t *order;
@@ -163,7 +157,7 @@ static st_rc_t digest_files(run_t *self, st_err_t *err)
             order[n++] = i;
             bytes += self->opts.files[i].size;
         }
-    qsort_r(order, n, sizeof *order, larger_first, (void *)self->opts.files);
+    qsort_r(order, n, sizeof *order, run__larger_first, (void *)self->opts.files);
     digest_job_ctx_t d = {.run = self, .order = order};
     rc = exec_pool_run(&o, n, bytes, digest_job, &d, NULL, err);
     st_free(order);

@@ -62,6 +62,11 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
 /* The scan stage on back end b. */
 st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err);
 
+/* qsort_r's order of file indices (ctx: the run_file_t array): largest
+ * first (the long jobs start early, the short ones fill the end), equal
+ * sizes by path, so that the order is the same every run. */
+int run__larger_first(const void *pa, const void *pb, void *ctx);
+
 /* The cache failed: told once per run. */
 void run__cache_failed(run_t *self, const st_err_t *err);
 

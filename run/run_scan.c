@@ -245,7 +245,7 @@ backend_sink_t run__sink(run_t *self)
 
 /* Largest first (the long jobs start early, the short ones fill the end);
  * equal sizes by path, so that the order is the same every run. */
-static int larger_first(const void *pa, const void *pb, void *ctx)
+int run__larger_first(const void *pa, const void *pb, void *ctx)
 {
     const run_file_t *files = ctx;
     const run_file_t *a = &files[*(const size_t *)pa], *b = &files[*(const size_t *)pb];
@@ -280,7 +280,7 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err)
     st_err_t e = {0};
     st_rc_t rc;
 
-    qsort_r(order, n, sizeof *order, larger_first, (void *)self->opts.files);
+    qsort_r(order, n, sizeof *order, run__larger_first, (void *)self->opts.files);
     if ((rc = ops->start(b->self, &sink, err)) != ST_OK)
         return rc;
     while (atomic_load(&self->finished) - base < n && self->rc == ST_OK) {
