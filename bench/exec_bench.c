@@ -1,12 +1,12 @@
 /* exec_bench.c - where a thread pool starts to pay for itself.
  *
- * worker/exec.c runs a small input in the calling thread, because starting
+ * run/exec.c runs a small input in the calling thread, because starting
  * a pool costs more than it saves on a few small files. This bench measures
  * the two sides of that trade in one process so that the threshold in
- * exec.c (POLICY_INLINE_SCAN_BYTES) is a number measured on the target host,
- * not a guess:
+ * run/policy.c (POLICY_INLINE_SCAN_BYTES) is a number measured on the
+ * target host, not a guess:
  *   (i)  pool overhead: starting and joining N threads that each make and
- *        destroy a scanner and take one arena from a pool (what exec_run
+ *        destroy a scanner and take one arena from a pool (what the pool
  *        adds over the inline path, which needs one scanner anyway); the
  *        bare pthread_create/join cost is printed too;
  *   (ii) scan cost per byte: scanner_run over real Python files (read into
