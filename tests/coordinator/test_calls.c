@@ -570,7 +570,7 @@ TEST(calls_without_workers_are_given_back_until_one_joins)
 /* The grace period counts from the last time a worker was connected,
  * whether or not a job was waiting: a job that comes after the workers
  * have been gone that long is given back without waiting it out again
- * (single-host mode relies on it, see remote.c). */
+ * (single-host mode relies on it, see hostpool.c). */
 TEST(calls_grace_counts_while_nothing_waits)
 {
     fleet_t f;
