@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "common/hmap.h"
 #include "common/queue.h"
+#include "run/policy.h"
 #include "worker/jobs.h"
 #include "worker/python/check.h"
 
@@ -23,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CALLS_GRACE_MS 1500
+#define CALLS_GRACE_MS POLICY_CLUSTER_GRACE_MS
 #define CALLS_FIRST_ID ((uint64_t)1 << 48)
 
 typedef struct call {

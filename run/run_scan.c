@@ -176,8 +176,8 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
     return true;
 }
 
-/* File i scanned by the driver's thread. */
-static void scan_here(run_t *self, size_t i)
+/* File i scanned by the driver's thread; false when it could not be. */
+static bool scan_here(run_t *self, size_t i)
 {
     span_t data, result;
     st_err_t err = {0};
@@ -190,17 +190,18 @@ static void scan_here(run_t *self, size_t i)
         arena_reset(self->here);
     if (self->here == NULL || self->scanner == NULL) {
         deliver_e902_why(self, i, E902_INTERNAL, "out of memory", strlen("out of memory"));
-        return;
+        return false;
     }
     if (!run__read(self, i, self->here, &data))
-        return;
+        return false;
     if (scanner_run(self->scanner, &self->scan, self->opts.files[i].kind, data.ptr, data.len,
                     self->here, &result, &err) != ST_OK) {
         deliver_e902_why(self, i, E902_INTERNAL, err.msg, strlen(err.msg));
-        return;
+        return false;
     }
     atomic_fetch_add(&self->scanned, 1);
     run__deliver(self, i, result, false, self->here);
+    return true;
 }
 
 /* sink.done: how job i ended, into its result. */
@@ -226,7 +227,7 @@ static void run_done(void *ctx, size_t i, backend_status_t status, span_t result
         deliver_e902_why(self, i, E902_INTERNAL, (const char *)result.ptr, result.len);
         break;
     case BACKEND_RUN_HERE:
-        scan_here(self, i);
+        (void)scan_here(self, i);
         break;
     case BACKEND_STOPPED:
         finish(self, i);
@@ -260,6 +261,17 @@ static bool cancelled(const run_t *self)
     return self->opts.cancel != NULL && atomic_load(self->opts.cancel);
 }
 
+/* Whether a result's way into the project failed (then the run stops). */
+static bool sink_failed(run_t *self)
+{
+    bool failed;
+
+    pthread_mutex_lock(&self->lock);
+    failed = self->rc != ST_OK;
+    pthread_mutex_unlock(&self->lock);
+    return failed;
+}
+
 /* Cancelled: the back end ends its jobs, which are polled out. */
 static void drain_cancelled(run_t *self, backend_t *b)
 {
@@ -283,7 +295,7 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err)
     qsort_r(order, n, sizeof *order, run__larger_first, (void *)self->opts.files);
     if ((rc = ops->start(b->self, &sink, err)) != ST_OK)
         return rc;
-    while (atomic_load(&self->finished) - base < n && self->rc == ST_OK) {
+    while (atomic_load(&self->finished) - base < n && !sink_failed(self)) {
         backend_stats_t st;
         size_t pending, want;
         int wait_ms;
@@ -311,9 +323,8 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err)
             break;
         wait_ms = policy_poll_ms(ops->kind, st.workers, next < last && pending < want);
         if (policy_scan_early(ops->kind, st.ever_ready, next < last, wait_ms)) {
-            size_t i = order[--last];
-            scan_here(self, i);
-            atomic_fetch_add(&self->early, 1);
+            if (scan_here(self, order[--last]))
+                atomic_fetch_add(&self->early, 1);
             wait_ms = 0;
             if (atomic_load(&self->finished) - base >= n)
                 break;
@@ -328,8 +339,8 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err)
         drain_cancelled(self, b);
         return st_fail(err, ST_EIO, "stopped");
     }
-    for (size_t k = 0; k < n && self->rc == ST_OK; k++)
+    for (size_t k = 0; k < n && !sink_failed(self); k++)
         if (self->state[order[k]] != RUN_FILE_DONE)
-            scan_here(self, order[k]);
+            (void)scan_here(self, order[k]);
     return ST_OK;
 }
