@@ -817,3 +817,44 @@ TEST(calls_out_of_memory_queues_nothing)
     seen_free(&seen);
     log_restore(&log);
 }
+
+/* calls_cancel ends one caller's calls, queued or handed to the
+ * dispatcher, and leaves the others' alone. */
+TEST(calls_cancel_ends_one_callers_calls)
+{
+    fleet_t f;
+    dispatch_t *d;
+    calls_t *calls;
+    driver_t dr;
+    seen_t mine, theirs;
+    st_err_t err = {0};
+    FILE *log = quiet_log();
+
+    fleet_init(&f, "cancel");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    calls = calls_new(d, &(calls_opts_t){.grace_ms = 600000}, &err); /* no worker: they wait */
+    REQUIRE(calls != NULL);
+    REQUIRE(driver_start(&dr, calls, NULL));
+    seen_init(&mine);
+    seen_init(&theirs);
+    for (uint64_t k = 1; k <= 3; k++)
+        CHECK(calls_submit(calls, JOBS_ECHO, (span_t){(const uint8_t *)"m", 1}, on_seen, &mine, k,
+                           &err) == ST_OK);
+    CHECK(calls_submit(calls, JOBS_ECHO, (span_t){(const uint8_t *)"t", 1}, on_seen, &theirs, 7,
+                       &err) == ST_OK);
+    usleep(50000); /* the driver hands them to the dispatcher */
+    calls_cancel(calls, &mine);
+    CHECK_EQ_INT(seen_count(&mine), 3); /* at once, on this thread */
+    CHECK(mine.by_status[CALLS_STOPPED] == 3 && mine.tag_sum == 6);
+    CHECK_EQ_INT(seen_count(&theirs), 0);
+    calls_cancel(calls, &mine); /* nothing left of them: nothing happens */
+    CHECK_EQ_INT(seen_count(&mine), 3);
+    driver_stop(&dr);
+    calls_destroy(&calls); /* shuts the rest down */
+    CHECK(theirs.n == 1 && theirs.by_status[CALLS_STOPPED] == 1);
+    dispatch_destroy(&d);
+    seen_free(&mine);
+    seen_free(&theirs);
+    log_restore(&log);
+}
