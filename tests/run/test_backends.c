@@ -151,7 +151,7 @@ typedef struct {
     pthread_t pump;
     atomic_bool stop;
     pid_t workers[CLUSTER_WORKERS];
-    size_t respawned;
+    atomic_size_t respawned;
 } fixture_t;
 
 static void strata_path(char *out, size_t cap)
@@ -191,7 +191,7 @@ static void *pump_main(void *arg)
         (void)calls_pump(f->calls, 50, NULL, NULL, NULL);
         for (size_t k = 0; k < CLUSTER_WORKERS; k++)
             if (f->workers[k] > 0 && waitpid(f->workers[k], NULL, WNOHANG) == f->workers[k])
-                f->workers[k] = f->respawned++ < 8 ? spawn_worker(f) : 0;
+                f->workers[k] = atomic_fetch_add(&f->respawned, 1) < 8 ? spawn_worker(f) : 0;
     }
     return NULL;
 }
@@ -354,6 +354,9 @@ TEST(backends_job_that_kills_its_workers_is_an_e902_the_rest_retried)
         CHECK_EQ_INT(scan_on(&f, &c, cache, NULL, &text), ST_EINTERNAL);
         for (size_t i = 0; i + 1 < c.n; i++) /* the jobs lost with a worker came back right */
             CHECK(same_as_direct(&c, i, cache));
+        backend_stats_t bs;
+        f.b.ops->stats(f.b.self, &bs); /* and the dead workers were replaced */
+        CHECK((worker_kinds[k] == POLICY_HOSTPOOL ? bs.restarts : atomic_load(&f.respawned)) > 0);
         CHECK(!same_as_direct(&c, c.n - 1, cache)); /* no result stored for it */
         CHECK(text != NULL &&
               strstr(text, "z.py:1:1: E902 internal error, file not checked") != NULL);
