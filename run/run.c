@@ -351,7 +351,7 @@ static bool make_workers(run_t *self)
     uint64_t bytes = 0;
     st_err_t err = {0};
 
-    if (self->opts.no_workers || !self->opts.whole || self->opts.make_workers == NULL)
+    if (self->opts.no_workers || self->opts.make_workers == NULL)
         return false;
     for (size_t k = 0; k < self->n_misses; k++)
         bytes += self->opts.files[self->misses[k]].size;
