@@ -290,12 +290,11 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err)
     size_t *order = self->misses, n = self->n_misses, next = 0, last = n;
     size_t base = atomic_load(&self->finished);
     st_err_t e = {0};
-    st_rc_t rc;
 
     qsort_r(order, n, sizeof *order, run__larger_first, (void *)self->opts.files);
-    if ((rc = ops->start(b->self, &sink, err)) != ST_OK)
-        return rc;
-    while (atomic_load(&self->finished) - base < n && !sink_failed(self)) {
+    bool started = ops->start(b->self, &sink, &e) == ST_OK; /* else all here */
+
+    while (started && atomic_load(&self->finished) - base < n && !sink_failed(self)) {
         backend_stats_t st;
         size_t pending, want;
         int wait_ms;
