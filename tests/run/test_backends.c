@@ -262,6 +262,7 @@ static void fixture_stop(fixture_t *f)
             }
         calls_destroy(&f->calls);
         dispatch_destroy(&f->d);
+        unlink(f->endpoint + strlen("ipc://")); /* if ZeroMQ left it */
         rmdir(f->dir);
     }
     unsetenv("STRATA_WORKER_PARENT"); /* set by hostpool_start for its workers */
