@@ -854,6 +854,7 @@ TEST(calls_cancel_ends_one_callers_calls)
     calls_destroy(&calls); /* shuts the rest down */
     CHECK(theirs.n == 1 && theirs.by_status[CALLS_STOPPED] == 1);
     dispatch_destroy(&d);
+    fleet_stop(&f); /* none started: removes the socket */
     seen_free(&mine);
     seen_free(&theirs);
     log_restore(&log);
