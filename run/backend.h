@@ -12,7 +12,7 @@
  * The back ends: threads of this process (run/exec.c, exec_backend_new),
  * worker processes on this host (coordinator/hostpool.c,
  * hostpool_backend_new), a coordinator's cluster workers through its
- * dispatcher (coordinator/backend_cluster.c, cluster_backend_new). A
+ * dispatcher (coordinator/cluster.c, cluster_backend_new). A
  * fourth is one more file that fills backend_ops_t, a policy_kind_t for it
  * in run/policy.h, and a place that makes it: run_opts_t.make_workers for
  * `strata check`, or the caller of run_scan for a daemon. */

@@ -3,7 +3,7 @@
  *     walk -> digest -> cache lookup -> scan -> graph -> check -> report
  *
  * `strata check` and `strata graph` (cli/main.c) and a coordinator's
- * batches (coordinator/daemon.c) all make a run_t and call its stages in
+ * batches (coordinator/batch.c) all make a run_t and call its stages in
  * this order; what differs is only where a file's bytes come from (the
  * disk, or the coordinator's blob store), where the scans run (a back end,
  * run/backend.h, chosen by run/policy.h or given by the caller) and what
@@ -16,7 +16,7 @@
  *   lookup   run_lookup_whole: run/project.c project_keyed; run_lookup:
  *            common/cas cas_get_many;
  *   scan     run_scan: run/run_scan.c drives a back end (run/exec.c,
- *            coordinator/hostpool.c, coordinator/backend_cluster.c);
+ *            coordinator/hostpool.c, coordinator/cluster.c);
  *   graph + check  run_check: run/project.c project_check, with the back
  *            end's check jobs;
  *   report   run_check fills a report_t (run/report.c).
