@@ -1,12 +1,12 @@
 /* exec_bench.c - where a thread pool starts to pay for itself.
  *
- * worker/exec.c runs a small input in the calling thread, because starting
+ * run/exec.c runs a small input in the calling thread, because starting
  * a pool costs more than it saves on a few small files. This bench measures
  * the two sides of that trade in one process so that the threshold in
- * exec.c (EXEC_INLINE_MAX_BYTES) is a number measured on the target host,
- * not a guess:
+ * run/policy.c (POLICY_INLINE_SCAN_BYTES) is a number measured on the
+ * target host, not a guess:
  *   (i)  pool overhead: starting and joining N threads that each make and
- *        destroy a scanner and take one arena from a pool (what exec_run
+ *        destroy a scanner and take one arena from a pool (what the pool
  *        adds over the inline path, which needs one scanner anyway); the
  *        bare pthread_create/join cost is printed too;
  *   (ii) scan cost per byte: scanner_run over real Python files (read into
@@ -252,8 +252,8 @@ int main(int argc, char **argv)
     printf("scan cost:              %.2f ns/byte (%.1f MB/s)\n", per_byte * 1e9,
            (double)bytes / scan / 1e6);
     printf("break-even:             %.0f bytes (pool wins above)\n", break_even);
-    printf("EXEC_INLINE_MAX_BYTES:  %llu (current constant)\n",
-           (unsigned long long)EXEC_INLINE_MAX_BYTES);
+    printf("POLICY_INLINE_SCAN_BYTES:  %llu (current constant)\n",
+           (unsigned long long)POLICY_INLINE_SCAN_BYTES);
     for (size_t i = 0; i < n; i++) {
         free(files[i].path);
         free(files[i].data);

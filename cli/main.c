@@ -5,10 +5,11 @@
  * subcommand gets the arguments after its name and returns the process exit
  * status: 0 clean, 1 diagnostics found, 2 usage or internal error.
  *
- * `check` runs in this process: walk the paths, scan the files on a thread
- * pool (run/exec.h) through the cache of scan results, then sort and
- * print the report. The cache only saves time: one that cannot be opened or
- * written is a warning, and the exit status depends on diagnostics alone. */
+ * `check` and `graph` walk the paths, then hand the files to a run
+ * (run/run.h: the pipeline's stages, with this host's worker processes as
+ * its back end when they pay), and print what it gives back. The cache only
+ * saves time: one that cannot be opened or written is a warning, and the
+ * exit status depends on diagnostics alone. */
 #include "common/alloc.h"
 #include "cli/cachecmd.h"
 #include "cli/options.h"
@@ -16,11 +17,10 @@
 #include "cli/testhooks.h"
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
-#include "run/project.h"
 #include "coordinator/hostpool.h"
-#include "run/report.h"
+#include "run/e902.h"
+#include "run/run.h"
 #include "run/walk.h"
-#include "run/exec.h"
 #include "worker/wproc.h"
 
 #include <errno.h>
@@ -30,7 +30,6 @@
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <string.h>
 
 #include "worker/jobkey.h"
@@ -123,54 +122,38 @@ static int cmd_help(int argc, char **argv)
     return EXIT_CLEAN;
 }
 
-/* What the exec callbacks get: the project, and its options for the
- * whole-run lookup (NULL: none, as for strata graph, which needs the
- * scans). */
+/* What the run's callbacks get: the options, and the progress line to
+ * clear before a message. */
 typedef struct {
-    project_t *project;
-    const project_opts_t *popts;
-    hostpool_t *remote;      /* worker processes the scans used, kept for the checks */
-    hostpool_stats_t rstats; /* theirs, when remote was started */
-    bool used_pool;
-    hostpool_cost_t cost;     /* what dispatching costs, as measured so far */
-    hostpool_choice_t choice; /* workers or not, and why (when chosen) */
-    bool chose;
-    double inproc_scan_bytes_per_ms; /* this run's, when it scanned here */
-    progress_t *progress;            /* the progress line; NULL: none */
-} scan_ctx_t;
-
-/* The exec sink: scan results go to the project, which holds them until
- * the cross-module checks are done. */
-static st_rc_t sink_to_project(void *ctx, const exec_done_t *done, st_err_t *err)
-{
-    scan_ctx_t *sc = ctx;
-
-    progress_add(sc->progress, PROGRESS_SCANNED, 1);
-    if (done->cached)
-        progress_add(sc->progress, PROGRESS_CACHED, 1);
-    return project_add_scan(sc->project, done, err);
-}
-
-/* Every file is hashed: the whole run's diagnostics may be known. */
-static bool keyed_to_project(void *ctx, const exec_keyed_t *keyed, size_t n)
-{
-    scan_ctx_t *sc = ctx;
-    return sc->popts != NULL && project_keyed(sc->project, sc->popts, keyed, n);
-}
+    const cli_check_t *cfg;
+    progress_t *progress; /* NULL: none */
+} cli_run_t;
 
 /* The cache failed mid-run: once, and the run goes on without it. */
 static void on_cache_error(void *ctx, const st_err_t *err)
 {
     if (ctx != NULL)
-        progress_clear(((scan_ctx_t *)ctx)->progress);
+        progress_clear(((cli_run_t *)ctx)->progress);
     fprintf(stderr, "strata: warning: cache: %s; going on without caching\n", err->msg);
 }
 
 static void on_job_error(void *ctx, const char *path, const st_err_t *err)
 {
-    project_scan_failed(((scan_ctx_t *)ctx)->project);
-    progress_clear(((scan_ctx_t *)ctx)->progress);
+    progress_clear(((cli_run_t *)ctx)->progress);
     fprintf(stderr, "strata: %s: internal error, file not checked: %s\n", path, err->msg);
+}
+
+/* The worker processes of this host, when the run's policy asks for them. */
+static st_rc_t make_workers(void *ctx, const policy_cost_t *cost, backend_t *out, st_err_t *err)
+{
+    const cli_run_t *cr = ctx;
+    hostpool_opts_t o = {.workers = cr->cfg->workers,
+                         .threads = cr->cfg->jobs,
+                         .job_timeout_ms = cr->cfg->job_timeout_s * 1000u,
+                         .progress = cr->progress,
+                         .cost = cost};
+
+    return hostpool_backend_new(&o, out, err);
 }
 
 /* Arguments that do not exist: a message each, then exit 2 at the end. */
@@ -186,141 +169,15 @@ static bool report_missing(const walk_list_t *files)
 static st_rc_t add_unreadable(report_t *report, const walk_list_t *files, st_err_t *err)
 {
     for (size_t i = 0; i < files->n_unreadable; i++) {
-        char message[128];
-        scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
+        char message[E902_MESSAGE_MAX];
+        scan_diag_t d = e902_diag(e902_textf(message, sizeof message, E902_DIRECTORY,
+                                             strerror(files->unreadable[i].err)));
         st_rc_t rc;
 
-        snprintf(message, sizeof message, "cannot read directory: %s",
-                 strerror(files->unreadable[i].err));
         if ((rc = report_add(report, files->unreadable[i].path, &d, 1, err)) != ST_OK)
             return rc;
     }
     return ST_OK;
-}
-
-static double elapsed_ms(const struct timespec *since)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-}
-
-/* Scans files[ids[0..n)) in worker processes when it is worth it and
- * allowed; false when the caller should scan them in this process. */
-static bool scan_pool(const cli_check_t *cfg, const exec_file_t *list, const size_t *ids, size_t n,
-                      cas_t *cache, scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err, st_rc_t *rc)
-{
-    hostpool_opts_t ropts = {.workers = cfg->workers,
-                             .threads = cfg->jobs,
-                             .job_timeout_ms = cfg->job_timeout_s * 1000u,
-                             .progress = sc->progress};
-    hostpool_t *r = NULL;
-    hostpool_stats_t *rs = &sc->rstats;
-    scan_opts_t so = {.max_file_bytes = cfg->max_file_bytes};
-    uint64_t bytes = 0;
-    st_err_t rerr = {0};
-
-    for (size_t i = 0; i < n; i++)
-        bytes += list[ids[i]].size;
-    if (cfg->no_workers)
-        return false;
-    /* worker processes when they cost little against the scans (measured,
-     * see remote.h), or when asked for by number */
-    sc->choice = hostpool_choose(&sc->cost, bytes, n, cfg->jobs);
-    sc->chose = true;
-    if (!sc->choice.use && cfg->workers == 0)
-        return false;
-    ropts.cost = &sc->cost;
-    if (hostpool_start(&ropts, &r, &rerr) != ST_OK) {
-        fprintf(stderr, "strata: warning: %s; scanning in this process\n", rerr.msg);
-        return false;
-    }
-    *rc = hostpool_scan(r, list, ids, n, &so, cache, sink_to_project, sc, rs, err);
-    sc->remote = r; /* kept for the check jobs; the caller stops it */
-    sc->used_pool = true;
-    if (stats != NULL) {
-        stats->scanned += rs->scanned + rs->local + rs->early;
-        stats->files += n;
-    }
-    return true;
-}
-
-/* Keeps the scan throughput of a thread of this run's in-process scans
- * (for the dispatch cost record), when they lasted long enough to tell. */
-static void note_scan_rate(scan_ctx_t *sc, const exec_stats_t *st, double ms)
-{
-    unsigned threads = st->threads > 0 ? st->threads : 1;
-
-    if (st->scanned > 0 && st->bytes > 0 && ms >= 20.0)
-        sc->inproc_scan_bytes_per_ms = (double)st->bytes / (ms * threads);
-}
-
-/* Scans every listed file into the project, through cache (may be NULL):
- * hashes and looks up in this process, then scans the misses in worker
- * processes (scan_pool) or here. */
-static st_rc_t scan_files(const cli_check_t *cfg, const walk_list_t *files, cas_t *cache,
-                          scan_ctx_t *sc, exec_stats_t *stats, st_err_t *err)
-{
-    size_t n_misses = 0;
-    exec_opts_t opts = {
-        .jobs = cfg->jobs,
-        .max_file_bytes = cfg->max_file_bytes,
-        .sink = sink_to_project,
-        .sink_ctx = sc,
-        .on_job_error = on_job_error,
-        .cache = cache,
-        .on_cache_error = on_cache_error,
-        .keyed = keyed_to_project,
-        .n_misses = &n_misses,
-    };
-    exec_file_t *list = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *list);
-    size_t *misses = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *misses);
-    exec_stats_t local;
-    struct timespec t0;
-    st_rc_t rc;
-
-    if (list == NULL || misses == NULL) {
-        st_free(list);
-        st_free(misses);
-        return st_fail(err, ST_ENOMEM, "out of memory");
-    }
-    if (stats == NULL)
-        stats = &local;
-    for (size_t i = 0; i < files->n_files; i++)
-        list[i] =
-            (exec_file_t){.path = files->files[i].path, .size = files->files[i].size, .id = i};
-    /* strata graph (no options for the whole run) needs every scan here */
-    if (!cfg->no_workers && sc->popts != NULL)
-        opts.misses = misses;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = exec_run(&opts, list, files->n_files, stats, err);
-    if (opts.misses == NULL && cache == NULL)
-        note_scan_rate(sc, stats, elapsed_ms(&t0)); /* scans only: no hashing */
-    if (rc == ST_OK && n_misses > 0 &&
-        !scan_pool(cfg, list, misses, n_misses, cache, sc, stats, err, &rc)) {
-        /* not worth a worker process: scan the misses here */
-        exec_stats_t more;
-        exec_file_t *sub = st_calloc(n_misses, sizeof *sub);
-        opts.misses = NULL;
-        opts.keyed = NULL;
-        if (sub == NULL) {
-            rc = st_fail(err, ST_ENOMEM, "out of memory");
-        } else {
-            for (size_t k = 0; k < n_misses; k++)
-                sub[k] = list[misses[k]];
-            clock_gettime(CLOCK_MONOTONIC, &t0);
-            rc = exec_run(&opts, sub, n_misses, &more, err);
-            note_scan_rate(sc, &more, elapsed_ms(&t0));
-            stats->scanned += more.scanned;
-            stats->threads = more.threads;
-            st_free(sub);
-        }
-    }
-    st_free(misses);
-    st_free(list);
-    return rc;
 }
 
 /* The walk's paths as an array (borrowed from files): the files to check,
@@ -338,18 +195,41 @@ static const char **file_paths(const walk_list_t *files)
     return paths;
 }
 
-static project_opts_t project_opts(const cli_check_t *cfg, cas_t *cache)
+/* The files to check, as the run takes them; NULL when out of memory. */
+static run_file_t *run_files(const walk_list_t *files)
 {
-    return (project_opts_t){
+    run_file_t *rf = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *rf);
+
+    for (size_t i = 0; rf != NULL && i < files->n_files; i++)
+        rf[i] = (run_file_t){.path = files->files[i].path,
+                             .size = files->files[i].size,
+                             .kind = scan_kind_of_path(files->files[i].path)};
+    return rf;
+}
+
+static run_opts_t run_opts(const cli_check_t *cfg, const walk_list_t *files, const run_file_t *rf,
+                           const char **paths, cas_t *cache, cli_run_t *cr)
+{
+    return (run_opts_t){
+        .files = rf,
+        .n_files = files->n_files,
+        .paths = paths,
+        .n_paths = files->n_files + files->n_extensions,
+        .max_file_bytes = cfg->max_file_bytes,
+        .jobs = cfg->jobs,
+        .cache = cache,
         .roots = cfg->roots,
         .n_roots = cfg->n_roots,
         .args = cfg->paths,
         .n_args = cfg->n_paths,
-        .jobs = cfg->jobs,
-        .cache = cache,
-        .explain = cfg->explain ? stderr : NULL,
         .shuffle = testhooks_shuffle_seed(),
+        .progress = cr->progress,
+        .log = stderr,
         .on_cache_error = on_cache_error,
+        .on_job_error = on_job_error,
+        .ctx = cr,
+        .no_workers = cfg->no_workers,
+        .workers = cfg->workers,
     };
 }
 
@@ -374,72 +254,106 @@ static cas_t *open_cache(const cli_check_t *cfg)
     return cache;
 }
 
-/* Merges what this run measured of dispatching and scanning into the
- * record in the cache directory, when there is one (a --no-cache run does
- * not make it; a record that cannot be written only costs the next run
- * its measurement). */
-static void keep_measurements(const cli_check_t *cfg, scan_ctx_t *sc)
-{
-    const char *dir = cas_dir_default(cfg->cache_dir);
-    hostpool_cost_t run = {0};
-
-    if (sc->used_pool)
-        run = sc->rstats.measured;
-    if (sc->inproc_scan_bytes_per_ms > 0)
-        run.scan_bytes_per_ms = sc->inproc_scan_bytes_per_ms;
-    if (run.start_ms <= 0 && run.rtt_us <= 0 && run.scan_bytes_per_ms <= 0 &&
-        run.check_ns_per_byte <= 0)
-        return;
-    hostpool_cost_merge(&sc->cost, &run);
-    (void)hostpool_cost_save(dir, &sc->cost, NULL);
-}
-
 /* The --explain lines on worker processes: both sides of the choice, and
  * what the run measured. */
-static void explain_dispatch(FILE *out, const scan_ctx_t *sc)
+static void explain_dispatch(FILE *out, const run_stats_t *st)
 {
-    const hostpool_stats_t *rs = &sc->rstats;
-    const hostpool_cost_t *m = &rs->measured;
+    const backend_stats_t *bs = &st->backend;
+    const policy_cost_t *m = &bs->measured;
 
-    if (sc->chose && sc->choice.measured)
+    if (st->chose && st->choice.measured)
         fprintf(out,
                 "explain: worker processes %s: dispatching costs %.1f ms (start-up and the "
                 "last round trip), scanning here %.1f ms (%.0f%% at most: %.0f%%)\n",
-                sc->used_pool ? "used" : "not used", sc->choice.dispatch_ms, sc->choice.local_ms,
-                HOSTPOOL_COST_SHARE * 100,
-                sc->choice.local_ms > 0 ? 100 * sc->choice.dispatch_ms / sc->choice.local_ms : 0);
-    else if (sc->chose)
+                st->used_workers ? "used" : "not used", st->choice.dispatch_ms, st->choice.local_ms,
+                POLICY_COST_SHARE * 100,
+                st->choice.local_ms > 0 ? 100 * st->choice.dispatch_ms / st->choice.local_ms : 0);
+    else if (st->chose)
         fprintf(out,
                 "explain: worker processes %s: nothing measured yet, used from %llu KiB to "
                 "scan\n",
-                sc->used_pool ? "used" : "not used",
-                (unsigned long long)(HOSTPOOL_DEFAULT_MIN_BYTES >> 10));
-    if (!sc->used_pool)
+                st->used_workers ? "used" : "not used",
+                (unsigned long long)(POLICY_DEFAULT_MIN_BYTES >> 10));
+    if (!st->used_workers)
         return;
     fprintf(out,
             "explain: measured: workers ready in %.1f ms, a round trip %.0f us, a thread scans "
             "%.0f KB/ms, a check here %.2f ns/byte; %zu files scanned here while the workers "
             "started; check jobs: %zu here, %zu in workers\n",
-            m->start_ms, m->rtt_us, m->scan_bytes_per_ms / 1000.0, m->check_ns_per_byte, rs->early,
-            rs->checks_here, rs->checks_sent);
+            m->start_ms, m->rtt_us, m->scan_bytes_per_ms / 1000.0, m->check_ns_per_byte, st->early,
+            bs->checks_here, bs->checks_sent);
 }
 
 /* The --explain line on memory: the peak resident memory of this process
- * and, when worker processes ran (rs), of each of them (from wait4). */
-static void explain_memory(FILE *out, const hostpool_stats_t *rs)
+ * and, when worker processes ran (bs), of each of them (from wait4). */
+static void explain_memory(FILE *out, const backend_stats_t *bs)
 {
     struct rusage ru;
     long self_kb = getrusage(RUSAGE_SELF, &ru) == 0 ? ru.ru_maxrss : 0;
 
     fprintf(out, "explain: peak memory: %.1f MiB in this process", (double)self_kb / 1024.0);
-    if (rs != NULL && rs->workers > 0) {
+    if (bs != NULL && bs->processes > 0) {
         fprintf(out, "; %.1f MiB at most in a worker process (",
-                (double)rs->peak_worker_rss_kb / 1024.0);
-        for (unsigned k = 0; k < rs->workers && k < HOSTPOOL_MAX_WORKERS; k++)
-            fprintf(out, "%s%.1f", k > 0 ? ", " : "", (double)rs->worker_rss_kb[k] / 1024.0);
-        fprintf(out, " MiB; %u x %u threads)", rs->workers, rs->threads);
+                (double)bs->peak_worker_rss_kb / 1024.0);
+        for (unsigned k = 0; k < bs->processes && k < BACKEND_MAX_PROCESSES; k++)
+            fprintf(out, "%s%.1f", k > 0 ? ", " : "", (double)bs->worker_rss_kb[k] / 1024.0);
+        fprintf(out, " MiB; %u x %u threads)", bs->processes, bs->threads);
     }
     fputc('\n', out);
+}
+
+/* The summary on stderr, and the --explain lines. */
+static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t n_diags,
+                          size_t n_files, size_t n_listed)
+{
+    const project_stats_t *ps = &st->project;
+
+    if (!cfg->quiet && cfg->no_cache)
+        report_write_summary(stderr, n_diags, n_files, n_listed);
+    else if (!cfg->quiet)
+        report_write_summary_cached(stderr, n_diags, n_files, n_listed, st->cached);
+    if (!cfg->explain)
+        return;
+    if (ps->whole)
+        fprintf(stderr,
+                "explain: %zu scans ran, %zu cached; 0 check jobs ran, 0 cached (every check "
+                "result came from the cache in one piece: the project's inputs are unchanged)\n",
+                st->scanned, st->cached);
+    else
+        fprintf(stderr,
+                "explain: %zu scans ran, %zu cached; %zu check jobs ran, %zu cached (%zu "
+                "modules, %zu components, %zu layers)\n",
+                st->scanned, st->cached, ps->checked, ps->cached, ps->modules, ps->comps,
+                ps->layers);
+    explain_dispatch(stderr, st);
+    explain_memory(stderr, st->used_workers ? &st->backend : NULL);
+}
+
+/* Scans, checks across modules: the run's stages, then the report. False
+ * when something failed (said already). */
+static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *explain,
+                    cli_run_t *cr, report_t *report)
+{
+    st_err_t err = {0};
+    bool ok = true;
+
+    if (add_unreadable(report, files, &err) != ST_OK || run_scans(run, &err) != ST_OK) {
+        /* Jobs that failed were named already; other errors stop here. */
+        if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
+            fprintf(stderr, "strata: %s\n", err.msg);
+        ok = false;
+    }
+    if (project_explain_scans(run_project(run), cache, explain, &err) != ST_OK)
+        fprintf(stderr,
+                "strata: warning: cache: %s; --explain may not say why scans ran next time\n",
+                err.msg);
+    if (run_check(run, report, &err) != ST_OK) {
+        progress_clear(cr->progress);
+        fprintf(stderr, "strata: %s\n", err.msg);
+        ok = false;
+    }
+    run_finish(run);
+    return ok;
 }
 
 /* Scans, checks across modules, prints the report and the summary; the
@@ -448,93 +362,47 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
 {
     report_t *report = report_new(&cfg->rules);
     const char **paths = file_paths(files);
-    project_t *project =
-        paths != NULL ? project_new(paths, files->n_files + files->n_extensions) : NULL;
+    run_file_t *rf = run_files(files);
+    cli_run_t cr = {.cfg = cfg};
+    run_t *run = NULL;
     cas_t *cache = NULL;
-    exec_stats_t stats = {0};
-    project_stats_t pstats = {0};
-    project_opts_t popts;
+    run_stats_t st;
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false;
 
-    if (report == NULL || project == NULL) {
-        fprintf(stderr, "strata: out of memory\n");
-        project_destroy(&project);
-        st_free(paths);
-        report_destroy(&report);
-        return EXIT_USAGE;
-    }
-    cache = open_cache(cfg);
-    popts = project_opts(cfg, cache);
-    scan_ctx_t sc = {.project = project, .popts = &popts};
+    cache = report != NULL && paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
     /* no line with --explain, whose lines go to the same terminal */
     if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
-        (sc.progress = progress_new(stderr, "strata")) != NULL)
-        progress_set(sc.progress, PROGRESS_FILES, files->n_files);
-    popts.progress = sc.progress;
-    popts.ctx = &sc;
-    if (hostpool_cost_load(cas_dir_default(cfg->cache_dir), &sc.cost, NULL) != ST_OK)
-        sc.cost = (hostpool_cost_t){0}; /* nothing measured yet: the defaults */
-    if (add_unreadable(report, files, &err) != ST_OK ||
-        scan_files(cfg, files, cache, &sc, &stats, &err) != ST_OK) {
-        /* Jobs that failed were named already; other errors stop here. */
-        if (err.code != ST_EINTERNAL && err.msg[0] != '\0')
-            fprintf(stderr, "strata: %s\n", err.msg);
+        (cr.progress = progress_new(stderr, "strata")) != NULL)
+        progress_set(cr.progress, PROGRESS_FILES, files->n_files);
+    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    o.explain = cfg->explain ? stderr : NULL;
+    o.whole = true;
+    o.make_workers = make_workers;
+    o.make_ctx = &cr;
+    o.cost_dir = cas_dir_default(cfg->cache_dir);
+    if (report == NULL || paths == NULL || rf == NULL || (run = run_new(&o, &err)) == NULL) {
+        fprintf(stderr, "strata: out of memory\n");
         failed = true;
+        goto out;
     }
-    if (project_explain_scans(project, cache, popts.explain, &err) != ST_OK)
-        fprintf(stderr,
-                "strata: warning: cache: %s; --explain may not say why scans ran next time\n",
-                err.msg);
-    /* the worker processes that scanned run the check jobs too */
-    if (hostpool_usable(sc.remote) && hostpool_serve_begin(sc.remote, &err) == ST_OK) {
-        /* as many threads as the workers have, as in-process: most check
-         * jobs cost less than a round trip and run in the calling thread
-         * (hostpool_run_check); the larger ones go to a worker while their
-         * thread waits, so that no more checks run at once either way */
-        popts.run_check = hostpool_run_check;
-        popts.run_check_ctx = sc.remote;
-        popts.jobs = hostpool_threads(sc.remote);
-    }
-    if (project_check(project, &popts, report, &pstats, &err) != ST_OK) {
-        progress_clear(sc.progress);
-        fprintf(stderr, "strata: %s\n", err.msg);
-        failed = true;
-    }
-    if (sc.remote != NULL) {
-        hostpool_serve_end(sc.remote);
-        hostpool_stop(&sc.remote, &sc.rstats);
-    }
-    progress_destroy(&sc.progress); /* erased before the report */
-    keep_measurements(cfg, &sc);
-    cas_close(&cache); /* commits what buffered mode holds */
+    failed = !run_all(run, files, cache, o.explain, &cr, report);
+    progress_destroy(&cr.progress); /* erased before the report */
+    cas_close(&cache);              /* commits what buffered mode holds */
     if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
-    if (!cfg->quiet && cfg->no_cache)
-        report_write_summary(stderr, n_diags, n_files, files->n_files);
-    else if (!cfg->quiet)
-        report_write_summary_cached(stderr, n_diags, n_files, files->n_files, stats.cached);
-    if (cfg->explain && pstats.whole)
-        fprintf(stderr,
-                "explain: %zu scans ran, %zu cached; 0 check jobs ran, 0 cached (every check "
-                "result came from the cache in one piece: the project's inputs are unchanged)\n",
-                stats.scanned, stats.cached);
-    else if (cfg->explain)
-        fprintf(stderr,
-                "explain: %zu scans ran, %zu cached; %zu check jobs ran, %zu cached (%zu "
-                "modules, %zu components, %zu layers)\n",
-                stats.scanned, stats.cached, pstats.checked, pstats.cached, pstats.modules,
-                pstats.comps, pstats.layers);
-    if (cfg->explain) {
-        explain_dispatch(stderr, &sc);
-        explain_memory(stderr, sc.used_pool ? &sc.rstats : NULL);
-    }
-    if (pstats.failed > 0)
+    run_stats(run, &st);
+    print_summary(cfg, &st, n_diags, n_files, files->n_files);
+    if (st.project.failed > 0)
         failed = true;
-    project_destroy(&project);
+out:
+    progress_destroy(&cr.progress);
+    cas_close(&cache);
+    run_destroy(&run);
+    st_free(rf);
     st_free(paths);
     report_destroy(&report);
     if (failed)
@@ -590,44 +458,48 @@ static int cmd_check(int argc, char **argv)
     return missing ? EXIT_USAGE : status;
 }
 
+/* strata graph: the scans (in this process), then the graph stage alone. */
+static int graph_status(const cli_check_t *cfg, const walk_list_t *files)
+{
+    const char **paths = file_paths(files);
+    run_file_t *rf = run_files(files);
+    cli_run_t cr = {.cfg = cfg};
+    cas_t *cache = paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
+    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    run_t *run = NULL;
+    st_err_t err = {0};
+    int status = EXIT_CLEAN;
+
+    if (paths == NULL || rf == NULL || (run = run_new(&o, &err)) == NULL) {
+        fprintf(stderr, "strata: out of memory\n");
+        status = EXIT_USAGE;
+    } else if (run_scans(run, &err) != ST_OK && err.code != ST_EINTERNAL) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        status = EXIT_USAGE;
+    } else if (run_write_graph(
+                   run, cfg->format == REPORT_FORMAT_DOT ? PROJECT_GRAPH_DOT : PROJECT_GRAPH_JSON,
+                   stdout, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        status = EXIT_USAGE;
+    }
+    run_destroy(&run);
+    cas_close(&cache);
+    st_free(rf);
+    st_free(paths);
+    return status;
+}
+
 static int cmd_graph(int argc, char **argv)
 {
     cli_check_t cfg;
     walk_list_t files;
-    st_err_t err = {0};
     int status = EXIT_CLEAN;
 
     if (!parse_and_walk(argc, argv, true, &cfg, &files, &status))
         return status;
-    const char **paths = file_paths(&files);
-    project_t *project =
-        paths != NULL ? project_new(paths, files.n_files + files.n_extensions) : NULL;
-    cas_t *cache = NULL;
-    if (project == NULL) {
-        fprintf(stderr, "strata: out of memory\n");
-        status = EXIT_USAGE;
-    } else {
-        cache = open_cache(&cfg);
-        project_opts_t popts = project_opts(&cfg, cache);
-        popts.explain = NULL;
-        scan_ctx_t gsc = {.project = project};
-        if (scan_files(&cfg, &files, cache, &gsc, NULL, &err) != ST_OK &&
-            err.code != ST_EINTERNAL) {
-            fprintf(stderr, "strata: %s\n", err.msg);
-            status = EXIT_USAGE;
-        } else if (project_write_graph(project, &popts,
-                                       cfg.format == REPORT_FORMAT_DOT ? PROJECT_GRAPH_DOT
-                                                                    : PROJECT_GRAPH_JSON,
-                                       stdout, &err) != ST_OK) {
-            fprintf(stderr, "strata: %s\n", err.msg);
-            status = EXIT_USAGE;
-        }
-        cas_close(&cache);
-    }
+    status = graph_status(&cfg, &files);
     if (report_missing(&files))
         status = EXIT_USAGE;
-    project_destroy(&project);
-    st_free(paths);
     walk_list_free(&files);
     cli_check_free(&cfg);
     return status;

@@ -13,6 +13,7 @@
 #include "run/progress.h"
 #include "run/report.h"
 #include "run/walk.h"
+#include "run/e902.h"
 #include "run/exec.h"
 
 #include <errno.h>
@@ -76,11 +77,8 @@ static st_rc_t hash_files(client_t *c, st_err_t *err)
         arena_reset(a);
         rc = exec_read_file(e->path, c->max_bytes, a, &data, &len, &rerr);
         if (rc == ST_EIO || rc == ST_ELIMIT) {
-            char message[ST_ERR_MSG_MAX + 32];
-            if (rc == ST_ELIMIT)
-                snprintf(message, sizeof message, "%s", rerr.msg);
-            else
-                snprintf(message, sizeof message, "cannot read file: %s", rerr.msg);
+            char message[E902_MESSAGE_MAX];
+            e902_read_text(message, sizeof message, rc, &rerr);
             if ((c->local_error[i] = arena_strndup(c->arena, message, strlen(message))) == NULL) {
                 arena_destroy(&a);
                 return st_fail(err, ST_ENOMEM, "out of memory");
@@ -408,7 +406,7 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
     }
     progress_destroy(&c.progress); /* the line is erased before the results */
     for (size_t i = 0; i < c.n; i++) {
-        scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = c.local_error[i]};
+        scan_diag_t d = e902_diag(c.local_error[i]);
         if (c.local_error[i] != NULL &&
             report_add(report, c.entries[i].path.ptr, &d, 1, &err) != ST_OK) {
             fprintf(errs, "strata: %s\n", err.msg);
@@ -416,10 +414,9 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
         }
     }
     for (size_t i = 0; i < c.files.n_unreadable; i++) {
-        char message[128];
-        scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
-        snprintf(message, sizeof message, "cannot read directory: %s",
-                 strerror(c.files.unreadable[i].err));
+        char message[E902_MESSAGE_MAX];
+        scan_diag_t d = e902_diag(e902_textf(message, sizeof message, E902_DIRECTORY,
+                                             strerror(c.files.unreadable[i].err)));
         if (report_add(report, c.files.unreadable[i].path, &d, 1, &err) != ST_OK) {
             fprintf(errs, "strata: %s\n", err.msg);
             goto out;

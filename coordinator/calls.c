@@ -12,6 +12,8 @@
 #include "common/clock.h"
 #include "common/alloc.h"
 #include "common/hmap.h"
+#include "common/queue.h"
+#include "run/policy.h"
 #include "worker/jobs.h"
 #include "worker/python/check.h"
 
@@ -22,11 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CALLS_GRACE_MS 1500
+#define CALLS_GRACE_MS POLICY_CLUSTER_GRACE_MS
 #define CALLS_FIRST_ID ((uint64_t)1 << 48)
 
 typedef struct call {
-    struct call *next, *prev; /* the queue, or the list of those sent */
+    queue_node_t queued;      /* in the queue, not sent */
+    struct call *next, *prev; /* the list of those sent, or of those to end */
     uint64_t id;
     uint32_t kind;
     span_t input;
@@ -47,10 +50,9 @@ struct calls {
     unsigned local_max;
     /* under lock */
     unsigned local_running; /* check jobs calls_check runs here now */
-    call_t *head, *tail;    /* queued, not sent */
-    size_t n_queued;
-    call_t *sent;  /* in the dispatcher (a list, for giving them all back) */
-    hmap_t *by_id; /* dispatcher id -> call_t * of those */
+    queue_t queue;          /* call_t.queued: not sent yet, in order */
+    call_t *sent;           /* in the dispatcher (a list, for giving them all back) */
+    hmap_t *by_id;          /* dispatcher id -> call_t * of those */
     uint64_t next_id;
     bool stopped;
     bool alone;
@@ -105,6 +107,7 @@ calls_t *calls_new(dispatch_t *d, const calls_opts_t *opts, st_err_t *err)
     self->first_id = opts != NULL && opts->first_id != 0 ? opts->first_id : CALLS_FIRST_ID;
     self->local_max = opts != NULL ? opts->local_max : 0;
     self->next_id = self->first_id;
+    queue_init(&self->queue);
     self->last_worker_ms = clock_ms();
     dispatch_set_wake_fd(d, self->wake);
     return self;
@@ -170,6 +173,21 @@ static void finish_list(calls_t *self, call_t *c, calls_status_t status, const c
     }
 }
 
+/* Under lock: every queued call, taken out, as a list (by next). */
+static call_t *take_queued_locked(calls_t *self)
+{
+    call_t *list = NULL, **end = &list;
+    queue_node_t *n;
+
+    while ((n = queue_pop(&self->queue)) != NULL) {
+        call_t *c = QUEUE_ENTRY(n, call_t, queued);
+        c->next = NULL;
+        *end = c;
+        end = &c->next;
+    }
+    return list;
+}
+
 /* Under lock: takes every sent call out of the table; returns them as a
  * list. */
 static call_t *take_sent_locked(calls_t *self)
@@ -197,13 +215,7 @@ static void unlink_sent_locked(calls_t *self, call_t *c)
 static void enqueue_locked(calls_t *self, call_t *c)
 {
     c->id = self->next_id++;
-    c->next = NULL;
-    if (self->tail != NULL)
-        self->tail->next = c;
-    else
-        self->head = c;
-    self->tail = c;
-    self->n_queued++;
+    queue_push(&self->queue, &c->queued);
     self->st.submitted++;
 }
 
@@ -492,9 +504,7 @@ st_rc_t calls_pump(calls_t *self, int timeout_ms, dispatch_done_fn other, void *
 
     grace_check(self);
     pthread_mutex_lock(&self->lock);
-    take = self->head;
-    self->head = self->tail = NULL;
-    self->n_queued = 0;
+    take = take_queued_locked(self);
     pthread_mutex_unlock(&self->lock);
     while (take != NULL) {
         call_t *next = take->next;
@@ -520,20 +530,55 @@ void calls_shutdown(calls_t *self)
 
     pthread_mutex_lock(&self->lock);
     self->stopped = true;
-    queued = self->head;
-    self->head = self->tail = NULL;
-    self->n_queued = 0;
+    queued = take_queued_locked(self);
     sent = take_sent_locked(self);
     pthread_mutex_unlock(&self->lock);
     finish_list(self, queued, CALLS_STOPPED, "the workers' calls are shut down");
     finish_list(self, sent, CALLS_STOPPED, "the workers' calls are shut down");
 }
 
+/* Under lock: takes the calls of ctx out of the queue and the sent list;
+ * returns them as a list. */
+static call_t *take_ctx_locked(calls_t *self, const void *ctx)
+{
+    call_t *taken = NULL;
+
+    for (call_t *c = take_queued_locked(self), *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->ctx == ctx) {
+            c->next = taken;
+            taken = c;
+        } else {
+            queue_push(&self->queue, &c->queued); /* in order, as they were */
+        }
+    }
+    for (call_t *c = self->sent, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->ctx != ctx)
+            continue;
+        hmap_remove_u64(self->by_id, c->id);
+        unlink_sent_locked(self, c);
+        c->next = taken;
+        taken = c;
+    }
+    return taken;
+}
+
+void calls_cancel(calls_t *self, const void *ctx)
+{
+    call_t *taken;
+
+    pthread_mutex_lock(&self->lock);
+    taken = take_ctx_locked(self, ctx);
+    pthread_mutex_unlock(&self->lock);
+    finish_list(self, taken, CALLS_STOPPED, "cancelled");
+}
+
 void calls_stats(calls_t *self, calls_stats_t *out)
 {
     pthread_mutex_lock(&self->lock);
     *out = self->st;
-    out->waiting = self->n_queued + hmap_count(self->by_id);
+    out->waiting = self->queue.n + hmap_count(self->by_id);
     out->alone = self->alone;
     pthread_mutex_unlock(&self->lock);
 }

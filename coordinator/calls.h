@@ -125,6 +125,11 @@ void calls_wake(calls_t *self);
  * results are dropped. Any thread; twice is once. */
 void calls_shutdown(calls_t *self);
 
+/* Every call of calls_submit's ctx (one caller's) queued or sent ends now
+ * with CALLS_STOPPED, its callback on this thread; the results of those
+ * sent are dropped when they come. Any thread; others' calls untouched. */
+void calls_cancel(calls_t *self, const void *ctx);
+
 typedef struct {
     uint64_t submitted;                           /* calls accepted */
     uint64_t ok, failed, lost, run_here, stopped; /* calls ended so */

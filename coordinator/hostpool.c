@@ -1,16 +1,18 @@
-/* remote.c - worker processes on this host, and scan jobs sent to them.
+/* hostpool.c - worker processes on this host: the scan back end and the
+ * check jobs of the single-host mode.
  *
- * hostpool_scan drives the dispatcher from the calling thread: it keeps at
- * most the workers' credit of jobs submitted (so that a large project does
- * not copy every file into memory at once, and jobs go out in a few large
- * batches), scans files itself while the workers start, polls, and between
- * polls checks on its child processes. That flow control is why the scans
- * do not go through calls.h. The check jobs do: between
- * hostpool_serve_begin and hostpool_serve_end a thread of ours pumps a calls_t
- * (the one mechanism the cluster daemon uses too) and restarts dead
- * workers, while the project's threads submit through it. The time
- * everything takes is measured where it happens (start-up, round trip,
- * scan rate, checks run here) and handed back by hostpool_stop. */
+ * As a scan back end (run/backend.h) the pool is driven by the run's
+ * thread: submit reads the file and queues its job on the dispatcher,
+ * poll drives the dispatcher and between polls checks on the child
+ * processes, restarting dead ones; the run's policy sets the window, so
+ * that a large project does not copy every file into memory at once and
+ * jobs go out in a few large batches. That is why the scans do not go
+ * through calls.h. The check jobs do: between hostpool_serve_begin and
+ * hostpool_serve_end a thread of ours pumps a calls_t (the one mechanism
+ * the cluster daemon uses too) and restarts dead workers, while the
+ * project's threads submit through it. The time everything takes is
+ * measured where it happens (start-up, round trip, scan rate, checks run
+ * here) and handed back by hostpool_stop. */
 #include "coordinator/hostpool.h"
 
 #include "common/alloc.h"
@@ -21,7 +23,6 @@
 #include "common/proto.h"
 #include "coordinator/calls.h"
 #include "coordinator/dispatch.h"
-#include "worker/jobkey.h"
 #include "worker/jobs.h"
 #include "worker/place.h"
 #include "worker/python/check.h"
@@ -43,22 +44,8 @@
 
 extern char **environ;
 
-/* Jobs in flight per worker thread: most files scan in well under a
- * millisecond, about a round trip, so a thread needs several queued to
- * never wait for the next (2 left the threads idle half the time). */
-#define HOSTPOOL_DEPTH 16
-/* Scan jobs read ahead, per worker thread, while no worker has said HELLO
- * yet: its first batch is ready the moment it does, and small, so that
- * its threads start before the rest of their jobs arrive. */
-#define HOSTPOOL_PREFETCH_PER_THREAD 2
-#define HOSTPOOL_MAX_RESTARTS 8         /* worker processes restarted in one run */
-#define HOSTPOOL_NO_WORKER_MS 10000     /* no worker alive this long: scan or check here */
 #define HOSTPOOL_ARENA_CHUNK (1u << 20) /* per-file reading arena */
-/* Measurements over less than this are not kept: timer and scheduling
- * noise would be most of them. */
-#define HOSTPOOL_MIN_MEASURED_CHECK_BYTES ((uint64_t)64 << 10)
-#define HOSTPOOL_MIN_MEASURED_SCAN_MS 20.0
-/* Dispatcher ids: a scan job's is its index in hostpool_scan's jobs; the echo
+/* Dispatcher ids: a scan job's is the run's job number; the echo
  * jobs of the round trip come next (below the calls' range, so that a late
  * one is dropped by calls_pump), then the check jobs' calls. */
 #define HOSTPOOL_PROBE_ID ((uint64_t)1 << 47)
@@ -80,7 +67,7 @@ struct remote {
     atomic_bool stop;   /* hostpool_serve_end: the serving thread ends */
     atomic_bool broken; /* the dispatcher's socket failed: checks run here */
     calls_t *calls;
-    bool gave_up; /* hostpool_scan found no worker: the rest ran here */
+    bool gave_up; /* the scans found no worker: the rest ran here */
     char dir[64];
     char endpoint[128];
     char exe[4096];
@@ -90,34 +77,49 @@ struct remote {
     unsigned n_children, threads;
     size_t restarts;
     /* what dispatching costs: the record it started with, and this run's */
-    hostpool_cost_t cost;
+    policy_cost_t cost;
     size_t check_local_max; /* check jobs with inputs up to this size run here */
     uint64_t spawned_us;    /* when the workers were spawned */
     double start_ms, rtt_us, scan_bytes_per_ms;
     atomic_size_t checks_here, checks_sent;
     atomic_uint_fast64_t check_ns, check_bytes; /* of the checks run here */
+    /* the scans (the run's thread) */
+    backend_sink_t sink;
+    arena_t *a;      /* a file read, a result delivered */
+    buf_t input;     /* a scan job's input */
+    size_t *pending; /* the run's jobs queued here, not ended */
+    size_t n_pending, cap_pending;
+    size_t scanned, max_slots;
+    uint64_t bytes; /* of the jobs submitted */
+    uint64_t ready_us, alone_since;
 };
 
-/* One scan of a hostpool_scan run. */
-typedef struct {
-    size_t id; /* exec_file_t id */
-    digest_t key;
-    bool keyed, done;
-} rjob_t;
+/* Notes job as queued here. */
+static st_rc_t pending_add(hostpool_t *r, size_t job, st_err_t *err)
+{
+    if (r->n_pending == r->cap_pending) {
+        size_t cap = r->cap_pending == 0 ? 64 : r->cap_pending * 2;
+        size_t *grown = st_realloc(r->pending, cap * sizeof *grown);
+        if (grown == NULL)
+            return st_fail(err, ST_ENOMEM, "out of memory queueing a scan");
+        r->pending = grown;
+        r->cap_pending = cap;
+    }
+    r->pending[r->n_pending++] = job;
+    return ST_OK;
+}
 
-typedef struct {
-    hostpool_t *r;
-    const exec_file_t *files;
-    rjob_t *jobs;
-    cas_t *cache;
-    exec_sink_fn sink;
-    void *sink_ctx;
-    arena_t *a;
-    hostpool_stats_t *stats;
-    size_t finished;
-    st_rc_t rc; /* the first sink error */
-    st_err_t err;
-} run_t;
+/* Takes job out of those queued here; false when it is not one (the
+ * window keeps them few: a scan is cheap). */
+static bool pending_take(hostpool_t *r, size_t job)
+{
+    for (size_t k = r->n_pending; k-- > 0;)
+        if (r->pending[k] == job) {
+            r->pending[k] = r->pending[--r->n_pending];
+            return true;
+        }
+    return false;
+}
 
 static FILE *log_of(const hostpool_t *r)
 {
@@ -139,175 +141,6 @@ static uint64_t now_us(void)
 static uint64_t now_ms(void)
 {
     return now_us() / 1000u;
-}
-
-/* ---- what dispatching costs ------------------------------------------------------------ */
-
-#define COST_MAGIC "strata-dispatch-cost"
-#define COST_VERSION 1
-#define COST_FILE "dispatch-cost"
-
-static bool positive(double v)
-{
-    return isfinite(v) && v > 0;
-}
-
-hostpool_choice_t hostpool_choose(const hostpool_cost_t *c, uint64_t bytes, size_t files,
-                                  unsigned threads)
-{
-    hostpool_choice_t ch = {0};
-
-    if (threads == 0)
-        threads = 1;
-    if (c == NULL || c->runs == 0 || !positive(c->start_ms) || !positive(c->rtt_us) ||
-        !positive(c->scan_bytes_per_ms)) {
-        ch.use = bytes >= HOSTPOOL_DEFAULT_MIN_BYTES;
-        return ch;
-    }
-    ch.measured = true;
-    ch.local_ms = (double)bytes / (c->scan_bytes_per_ms * threads);
-    /* the fixed cost: the start-up, and the last result's round trip (the
-     * others overlap with the scans: the workers have jobs queued) */
-    ch.dispatch_ms = c->start_ms + c->rtt_us / 1000.0;
-    ch.use = files > 0 && ch.dispatch_ms <= HOSTPOOL_COST_SHARE * ch.local_ms;
-    return ch;
-}
-
-size_t hostpool_check_local_max(const hostpool_cost_t *c)
-{
-    double bytes;
-
-    if (c == NULL || !positive(c->rtt_us) || !positive(c->check_ns_per_byte))
-        return HOSTPOOL_DEFAULT_CHECK_LOCAL;
-    bytes = HOSTPOOL_CHECK_ROUND_TRIPS * c->rtt_us * 1000.0 / c->check_ns_per_byte;
-    if (bytes < 1024)
-        return 1024;
-    if (bytes > (double)(64u << 20))
-        return 64u << 20;
-    return (size_t)bytes;
-}
-
-static double merged(double old, double new_value, bool first)
-{
-    if (!positive(new_value))
-        return old;
-    if (first || !positive(old))
-        return new_value;
-    return (2 * old + new_value) / 3;
-}
-
-void hostpool_cost_merge(hostpool_cost_t *c, const hostpool_cost_t *run)
-{
-    bool first = c->runs == 0;
-
-    c->start_ms = merged(c->start_ms, run->start_ms, first);
-    c->rtt_us = merged(c->rtt_us, run->rtt_us, first);
-    c->scan_bytes_per_ms = merged(c->scan_bytes_per_ms, run->scan_bytes_per_ms, first);
-    c->check_ns_per_byte = merged(c->check_ns_per_byte, run->check_ns_per_byte, first);
-    if (c->runs < UINT32_MAX)
-        c->runs++;
-}
-
-void hostpool_cost_format(const hostpool_cost_t *c, char *out, size_t cap)
-{
-    snprintf(out, cap,
-             "%s %d start_ms=%.3f rtt_us=%.3f scan_bytes_per_ms=%.1f "
-             "check_ns_per_byte=%.4f runs=%u\n",
-             COST_MAGIC, COST_VERSION, c->start_ms, c->rtt_us, c->scan_bytes_per_ms,
-             c->check_ns_per_byte, c->runs);
-}
-
-/* The value of "name=" in text (a double in [0, max]); false if absent or bad. */
-static bool cost_field(const char *text, const char *name, double max, double *out)
-{
-    char key[32];
-    const char *p;
-    char *end;
-    double v;
-
-    snprintf(key, sizeof key, " %s=", name);
-    if ((p = strstr(text, key)) == NULL)
-        return false;
-    p += strlen(key);
-    errno = 0;
-    v = strtod(p, &end);
-    if (end == p || errno != 0 || !isfinite(v) || v < 0 || v > max ||
-        (*end != ' ' && *end != '\n' && *end != '\0'))
-        return false;
-    *out = v;
-    return true;
-}
-
-st_rc_t hostpool_cost_parse(const char *text, size_t len, hostpool_cost_t *out, st_err_t *err)
-{
-    char line[256];
-    hostpool_cost_t c = {0};
-    double runs;
-
-    if (text == NULL || len == 0 || len >= sizeof line || memchr(text, '\0', len) != NULL)
-        return st_fail(err, ST_ECORRUPT, "dispatch cost record: empty or too long");
-    memcpy(line, text, len);
-    line[len] = '\0';
-    if (strncmp(line, COST_MAGIC " ", strlen(COST_MAGIC) + 1) != 0 ||
-        atoi(line + strlen(COST_MAGIC) + 1) != COST_VERSION)
-        return st_fail(err, ST_ECORRUPT, "dispatch cost record: not version %d", COST_VERSION);
-    if (!cost_field(line, "start_ms", 600000, &c.start_ms) ||
-        !cost_field(line, "rtt_us", 60e6, &c.rtt_us) ||
-        !cost_field(line, "scan_bytes_per_ms", 1e12, &c.scan_bytes_per_ms) ||
-        !cost_field(line, "check_ns_per_byte", 1e9, &c.check_ns_per_byte) ||
-        !cost_field(line, "runs", UINT32_MAX, &runs) || runs != (double)(uint32_t)runs)
-        return st_fail(err, ST_ECORRUPT, "dispatch cost record: a field is missing or bad");
-    c.runs = (uint32_t)runs;
-    *out = c;
-    return ST_OK;
-}
-
-st_rc_t hostpool_cost_load(const char *dir, hostpool_cost_t *out, st_err_t *err)
-{
-    char path[4096], text[256];
-    ssize_t n;
-    int fd;
-
-    if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
-        return st_fail(err, ST_ENOENT, "no dispatch cost record");
-    /* non-blocking: a FIFO planted under the name must not hang the run */
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)) < 0)
-        return st_fail(err, ST_ENOENT, "%s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return st_fail(err, ST_ECORRUPT, "%s: not a regular file", path);
-    }
-    n = read(fd, text, sizeof text);
-    close(fd);
-    if (n < 0)
-        return st_fail(err, ST_ENOENT, "%s: %s", path, strerror(errno));
-    return hostpool_cost_parse(text, (size_t)n, out, err);
-}
-
-st_rc_t hostpool_cost_save(const char *dir, const hostpool_cost_t *c, st_err_t *err)
-{
-    char path[4096], tmp[4096 + 32], text[256];
-    size_t len;
-    int fd;
-
-    if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
-        return st_fail(err, ST_EIO, "no directory for the dispatch cost record");
-    /* a fresh file of our own: never through a name someone planted */
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    hostpool_cost_format(c, text, sizeof text);
-    len = strlen(text);
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-        return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
-    fchmod(fd, 0644);
-    bool ok = write(fd, text, len) == (ssize_t)len;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
-    }
-    return ST_OK;
 }
 
 /* ---- the private directory on a signal ------------------------------------------------ */
@@ -505,9 +338,10 @@ st_rc_t hostpool_start(const hostpool_opts_t *opts, hostpool_t **out, st_err_t *
     if (r == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
     r->opts = *opts;
+    buf_init(&r->input);
     if (opts->cost != NULL)
         r->cost = *opts->cost;
-    r->check_local_max = hostpool_check_local_max(&r->cost);
+    r->check_local_max = policy_check_local_max(&r->cost);
     for (unsigned k = 0; k < HOSTPOOL_MAX_WORKERS; k++)
         r->children[k].log = -1;
     if (opts->exe != NULL) {
@@ -548,7 +382,7 @@ st_rc_t hostpool_start(const hostpool_opts_t *opts, hostpool_t **out, st_err_t *
     snprintf(r->endpoint, sizeof r->endpoint, "ipc://%s/workers", r->dir);
     install_cleanup(r);
     dopts.bind = r->endpoint;
-    dopts.depth = HOSTPOOL_DEPTH;
+    dopts.depth = policy_depth(POLICY_HOSTPOOL);
     dopts.job_timeout_ms = r->opts.job_timeout_ms;
     if ((r->d = dispatch_new(&dopts, err)) == NULL) {
         remove_cleanup();
@@ -634,7 +468,7 @@ static void check_children(hostpool_t *r, bool restart)
             fprintf(log_of(r), "strata: warning: worker process %d exited with status %d\n", pid,
                     WEXITSTATUS(status));
         show_log(r, k);
-        if (r->restarts < HOSTPOOL_MAX_RESTARTS && spawn(r, k, NULL) == ST_OK) {
+        if (r->restarts < POLICY_MAX_RESTARTS && spawn(r, k, NULL) == ST_OK) {
             r->restarts++;
             fprintf(log_of(r), "strata: warning: worker process %d restarted\n", pid);
         } else {
@@ -643,7 +477,7 @@ static void check_children(hostpool_t *r, bool restart)
     }
 }
 
-void hostpool_stop(hostpool_t **self_p, hostpool_stats_t *stats)
+void hostpool_stop(hostpool_t **self_p, backend_stats_t *stats)
 {
     hostpool_t *r = self_p != NULL ? *self_p : NULL;
     char path[128];
@@ -668,7 +502,7 @@ void hostpool_stop(hostpool_t **self_p, hostpool_stats_t *stats)
             kill(c->pid, SIGKILL);
             reap(r, k, true, &status);
         }
-        if (stats != NULL && k < HOSTPOOL_MAX_WORKERS) {
+        if (stats != NULL && k < BACKEND_MAX_PROCESSES) {
             stats->worker_rss_kb[k] = c->maxrss_kb;
             if (c->maxrss_kb > stats->peak_worker_rss_kb)
                 stats->peak_worker_rss_kb = c->maxrss_kb;
@@ -679,11 +513,16 @@ void hostpool_stop(hostpool_t **self_p, hostpool_stats_t *stats)
             close(r->children[k].log); /* a worker that could not start has one too */
     if (stats != NULL) {
         uint64_t ns = atomic_load(&r->check_ns), bytes = atomic_load(&r->check_bytes);
-        stats->measured = (hostpool_cost_t){.start_ms = r->start_ms,
-                                            .rtt_us = r->rtt_us,
-                                            .scan_bytes_per_ms = r->scan_bytes_per_ms};
+        stats->scanned = r->scanned;
+        stats->restarts = r->restarts;
+        stats->gave_up = r->gave_up;
+        stats->processes = r->n_children;
+        stats->threads = r->threads;
+        stats->measured = (policy_cost_t){.start_ms = r->start_ms,
+                                          .rtt_us = r->rtt_us,
+                                          .scan_bytes_per_ms = r->scan_bytes_per_ms};
         /* too few bytes say more about the clock than about the checks */
-        if (bytes >= HOSTPOOL_MIN_MEASURED_CHECK_BYTES)
+        if (bytes >= POLICY_MIN_MEASURED_CHECK_BYTES)
             stats->measured.check_ns_per_byte = (double)ns / (double)bytes;
         stats->checks_here = atomic_load(&r->checks_here);
         stats->checks_sent = atomic_load(&r->checks_sent);
@@ -692,321 +531,189 @@ void hostpool_stop(hostpool_t **self_p, hostpool_stats_t *stats)
     unlink(path);
     rmdir(r->dir);
     remove_cleanup();
+    arena_destroy(&r->a);
+    buf_free(&r->input);
+    st_free(r->pending);
     st_free(r);
     *self_p = NULL;
 }
 
-/* ---- scanning ---------------------------------------------------------------------- */
+/* ---- the scan back end (run/backend.h) ----------------------------------------------- */
 
-static void sink_one(run_t *run, exec_done_t *done)
+/* Ends job (a dispatcher id) through the run's sink. */
+static void scan_ended(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
 {
-    st_err_t err = {0};
-    st_rc_t rc = run->sink(run->sink_ctx, done, &err);
+    hostpool_t *r = ctx;
+    backend_status_t st = status == DISPATCH_OK      ? BACKEND_OK
+                          : status == DISPATCH_ERROR ? BACKEND_FAILED
+                                                     : BACKEND_LOST;
 
-    if (rc != ST_OK && run->rc == ST_OK) {
-        run->rc = rc;
-        run->err = err;
-    }
+    if (!pending_take(r, (size_t)id))
+        return; /* cancelled, or not a scan of this run */
+    if (st == BACKEND_OK)
+        r->scanned++;
+    arena_reset(r->a);
+    r->sink.done(r->sink.ctx, (size_t)id, st, result, r->a);
 }
 
-/* An E902 for a file: it could not be read, or its job was lost. */
-static void sink_e902(run_t *run, size_t id, const char *message)
+static st_rc_t pool_start(void *self, const backend_sink_t *sink, st_err_t *err)
 {
-    scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
-    exec_done_t done = {.id = id, .path = run->files[id].path, .diags = &d, .n_diags = 1};
+    hostpool_t *r = self;
 
-    sink_one(run, &done);
+    if (r->a == NULL && (r->a = arena_new(HOSTPOOL_ARENA_CHUNK)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    r->sink = *sink;
+    r->alone_since = now_ms();
+    return ST_OK;
 }
 
-/* A scan result for job j: to the sink and the cache. */
-static void deliver(run_t *run, rjob_t *j, span_t result)
+/* Reads the file, builds its scan job and queues it (its id is the run's
+ * job number: below the probes' and the calls' ranges). */
+static st_rc_t pool_submit(void *self, size_t job, scan_kind_t kind, uint64_t size, st_err_t *err)
 {
-    exec_done_t done = {.id = j->id, .path = run->files[j->id].path, .result = result};
-    st_err_t err = {0};
-
-    arena_reset(run->a);
-    if (scan_result_diags(result, run->a, (scan_diag_t **)&done.diags, &done.n_diags, &err) !=
-        ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error: a worker's scan result: %s", err.msg);
-        sink_e902(run, j->id, message);
-        run->stats->failed++;
-        return;
-    }
-    if (run->cache != NULL && j->keyed) {
-        done.has_key = true;
-        done.key = j->key;
-        if (cas_put(run->cache, CAS_RESULTS, &j->key, result.ptr, result.len, false, &err) != ST_OK)
-            done.has_key = false; /* not stored: the run goes on */
-    }
-    sink_one(run, &done);
-}
-
-static void on_done(void *ctx, uint64_t id, dispatch_status_t status, span_t result)
-{
-    run_t *run = ctx;
-    rjob_t *j = &run->jobs[id];
-
-    if (j->done)
-        return;
-    j->done = true;
-    run->finished++;
-    if (status == DISPATCH_OK) {
-        run->stats->scanned++;
-        deliver(run, j, result);
-        return;
-    }
-    char message[512];
-    snprintf(message, sizeof message, "internal error, file not checked: %.*s",
-             (int)(result.len < 400 ? result.len : 400), (const char *)result.ptr);
-    run->stats->failed++;
-    sink_e902(run, j->id, message);
-}
-
-/* Reads file j and builds its job input in b (and its key); false when the
- * file could not be read (its E902 is sunk, the job is done). */
-static bool prepare(run_t *run, rjob_t *j, const scan_opts_t *sopts, const digest_t *config,
-                    buf_t *b)
-{
-    const exec_file_t *f = &run->files[j->id];
-    scan_kind_t kind = scan_kind_of_path(f->path);
-    uint8_t *data;
-    size_t len;
-    st_err_t err = {0};
+    hostpool_t *r = self;
+    span_t data;
     st_rc_t rc;
 
-    arena_reset(run->a);
-    rc = exec_read_file(f->path, sopts->max_file_bytes, run->a, &data, &len, &err);
-    if (rc != ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        if (rc == ST_ELIMIT)
-            snprintf(message, sizeof message, "%s", err.msg);
-        else
-            snprintf(message, sizeof message, "cannot read file: %s", err.msg);
-        j->done = true;
-        run->finished++;
-        sink_e902(run, j->id, message);
-        return false;
-    }
-    if (run->cache != NULL) {
-        jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .config = *config, .kind = kind};
-        j->keyed = digest_sha256(data, len, &in.content) == ST_OK &&
-                   jobkey_scan(&in, &j->key, &err) == ST_OK;
-    }
-    buf_reset(b);
-    if (jobs_scan_input(b, kind, sopts, data, len, &err) != ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error, file not checked: %s", err.msg);
-        j->done = true;
-        run->finished++;
-        run->stats->failed++;
-        sink_e902(run, j->id, message);
-        return false;
-    }
-    return true;
+    r->bytes += size;
+    arena_reset(r->a);
+    if (!r->sink.read(r->sink.ctx, job, r->a, &data))
+        return ST_OK; /* over: its E902 is in */
+    buf_reset(&r->input);
+    if ((rc = jobs_scan_input(&r->input, kind, &r->sink.scan, data.ptr, data.len, err)) != ST_OK)
+        return rc;
+    if ((rc = pending_add(r, job, err)) != ST_OK)
+        return rc;
+    rc = dispatch_submit(r->d, job, JOBS_SCAN, (span_t){.ptr = r->input.data, .len = r->input.len},
+                         err);
+    if (rc != ST_OK)
+        (void)pending_take(r, job);
+    return rc;
 }
 
-/* Scans job j here (with this thread's scanner and result arena); false
- * when it was done already or could not be read (its E902 is sunk). */
-static bool scan_one_here(run_t *run, rjob_t *j, scanner_t *scanner, arena_t *out,
-                          const scan_opts_t *sopts, const digest_t *config, buf_t *b)
+/* After a poll: the workers' state, their start and the scan rate
+ * measured, and the wait for a worker given up after POLICY_NO_WORKER_MS. */
+static void after_poll(hostpool_t *r)
 {
-    span_t result;
-    st_err_t err = {0};
+    dispatch_stats_t ds;
 
-    if (j->done || !prepare(run, j, sopts, config, b))
-        return false;
-    j->done = true;
-    run->finished++;
-    arena_reset(out);
-    if (scanner == NULL || out == NULL ||
-        jobs_run(scanner, JOBS_SCAN, (span_t){.ptr = b->data, .len = b->len}, out, &result, &err) !=
-            ST_OK) {
-        char message[ST_ERR_MSG_MAX + 64];
-        snprintf(message, sizeof message, "internal error, file not checked: %s",
-                 scanner == NULL || out == NULL ? "out of memory" : err.msg);
-        run->stats->failed++;
-        sink_e902(run, j->id, message);
-        return false;
+    check_children(r, true);
+    dispatch_stats(r->d, &ds);
+    progress_set(r->opts.progress, PROGRESS_WORKERS, ds.workers);
+    if (ds.workers > 0 && r->ready_us == 0) {
+        r->ready_us = now_us();
+        if (r->start_ms == 0)
+            r->start_ms = (double)(r->ready_us - r->spawned_us) / 1000.0;
     }
-    deliver(run, j, result);
-    return true;
-}
-
-/* No worker for too long: the jobs not done run here. */
-static void scan_here(run_t *run, const scan_opts_t *sopts, const digest_t *config, size_t n)
-{
-    scanner_t *scanner = scanner_new();
-    arena_t *out = arena_new(HOSTPOOL_ARENA_CHUNK);
-    buf_t b;
-
-    buf_init(&b);
-    for (size_t i = 0; i < n; i++)
-        if (scan_one_here(run, &run->jobs[i], scanner, out, sopts, config, &b))
-            run->stats->local++;
-    buf_free(&b);
-    arena_destroy(&out);
-    scanner_destroy(&scanner);
-}
-
-/* Larger files first (qsort_r, ctx: the exec_file_t array the ids index). */
-static int larger_first(const void *a, const void *b, void *ctx)
-{
-    const exec_file_t *files = ctx;
-    const rjob_t *x = a, *y = b;
-    uint64_t sx = files[x->id].size, sy = files[y->id].size;
-
-    if (sx != sy)
-        return sx > sy ? -1 : 1;
-    return (x->id > y->id) - (x->id < y->id);
-}
-
-/* How many scan jobs should be pending (submitted, not finished) now.
- * Jobs are submitted in bursts: when half the workers' credit is free,
- * enough to fill it all, so that the dispatcher sends them as a few large
- * batches rather than one message per finished job (each message wakes
- * threads on both sides, on the cores that scan). */
-static size_t submit_target(const hostpool_t *r, const dispatch_stats_t *ds, size_t pending)
-{
-    size_t credit;
-
-    if (ds->workers == 0) {
-        size_t threads = 0;
-        for (unsigned k = 0; k < r->layout.n; k++)
-            threads += r->layout.threads[k];
-        return (threads > 0 ? threads : 1) * HOSTPOOL_PREFETCH_PER_THREAD;
-    }
-    credit = ds->slots * HOSTPOOL_DEPTH;
-    if (credit == 0)
-        credit = HOSTPOOL_DEPTH;
-    return pending <= credit / 2 ? credit : 0;
-}
-
-st_rc_t hostpool_scan(hostpool_t *self, const exec_file_t *files, const size_t *ids, size_t n,
-                      const scan_opts_t *sopts, cas_t *cache, exec_sink_fn sink, void *sink_ctx,
-                      hostpool_stats_t *stats, st_err_t *err)
-{
-    hostpool_stats_t local_stats = {0};
-    run_t run = {.r = self, .files = files, .cache = cache, .sink = sink, .sink_ctx = sink_ctx};
-    scan_opts_t so = *sopts;
-    digest_t config;
-    size_t next = 0, last = n, slots = 0;
-    scanner_t *early_scanner = NULL;
-    arena_t *early_out = NULL;
-    uint64_t alone_since = now_ms(), ready_us = 0, bytes = 0;
-    buf_t b;
-
-    run.stats = stats != NULL ? stats : &local_stats;
-    *run.stats = (hostpool_stats_t){.workers = self->n_children, .threads = self->threads};
-    if (so.max_file_bytes == 0)
-        so.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
-    if (cache != NULL && jobkey_scan_config(&so, &config) != ST_OK)
-        cache = run.cache = NULL;
-    run.jobs = st_calloc(n == 0 ? 1 : n, sizeof *run.jobs);
-    run.a = arena_new(HOSTPOOL_ARENA_CHUNK);
-    if (run.jobs == NULL || run.a == NULL) {
-        st_free(run.jobs);
-        arena_destroy(&run.a);
-        return st_fail(err, ST_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        run.jobs[i].id = ids[i];
-    /* for the files scanned here while the workers start; without them,
-     * none is */
-    early_scanner = scanner_new();
-    early_out = arena_new(HOSTPOOL_ARENA_CHUNK);
-    /* the largest first: the last jobs are small, so the threads (and the
-     * workers) finish together */
-    qsort_r(run.jobs, n, sizeof *run.jobs, larger_first, (void *)files);
-    buf_init(&b);
-    while (run.finished < n) {
-        dispatch_stats_t ds;
-        st_err_t perr = {0};
-        size_t pending = dispatch_pending(self->d), want;
-        int timeout;
-
-        dispatch_stats(self->d, &ds);
-        want = submit_target(self, &ds, pending);
-        while (next < last && pending < want) {
-            rjob_t *j = &run.jobs[next];
-            pending++;
-            bytes += files[j->id].size;
-            if (prepare(&run, j, &so, &config, &b) &&
-                dispatch_submit(self->d, next, JOBS_SCAN, (span_t){.ptr = b.data, .len = b.len},
-                                &perr) != ST_OK) {
-                char message[ST_ERR_MSG_MAX + 64];
-                snprintf(message, sizeof message, "internal error, file not checked: %s", perr.msg);
-                j->done = true;
-                run.finished++;
-                run.stats->failed++;
-                sink_e902(&run, j->id, message);
-            }
-            next++;
-            if (ds.workers == 0)
-                break; /* one at a time: a HELLO is answered at once */
-        }
-        if (run.finished >= n)
-            break;
-        /* until a worker is there, look often (its start is measured), and
-         * between reads while some are still to read ahead */
-        timeout = ds.workers > 0 ? 50 : next < last && pending < want ? 0 : 1;
-        if (timeout == 1 && ready_us == 0 && next < last && early_scanner != NULL &&
-            early_out != NULL) {
-            /* the workers are starting, and the first jobs are ready for
-             * them: this thread's core is free, it scans the smallest file
-             * (no job is lost here: nothing was sent yet) */
-            if (scan_one_here(&run, &run.jobs[--last], early_scanner, early_out, &so, &config, &b))
-                run.stats->early++;
-            timeout = 0;
-            if (run.finished >= n)
-                break;
-        }
-        if (dispatch_poll(self->d, timeout, on_done, &run, &perr) != ST_OK) {
-            fprintf(log_of(self), "strata: warning: workers: %s; scanning here\n", perr.msg);
-            self->gave_up = true;
-            break;
-        }
-        check_children(self, true);
-        dispatch_stats(self->d, &ds);
-        progress_set(self->opts.progress, PROGRESS_WORKERS, ds.workers);
-        if (ds.workers > 0 && ready_us == 0) {
-            ready_us = now_us();
-            if (self->start_ms == 0)
-                self->start_ms = (double)(ready_us - self->spawned_us) / 1000.0;
-        }
-        if (ds.slots > slots)
-            slots = ds.slots;
-        if (ds.workers > 0)
-            alone_since = now_ms();
-        else if (now_ms() - alone_since > HOSTPOOL_NO_WORKER_MS) {
-            fprintf(log_of(self),
-                    "strata: warning: no worker process for %d s; scanning the "
-                    "rest here\n",
-                    HOSTPOOL_NO_WORKER_MS / 1000);
-            self->gave_up = true;
-            break;
-        }
-    }
-    buf_free(&b);
-    scanner_destroy(&early_scanner);
-    arena_destroy(&early_out);
-    if (run.finished == n && ready_us != 0 && slots > 0) {
+    if (ds.slots > r->max_slots)
+        r->max_slots = ds.slots;
+    if (r->n_pending == 0 && r->ready_us != 0 && r->max_slots > 0) {
         /* the throughput of a thread, as the workers saw it (their
          * overheads included: it errs on the side of fewer workers) */
-        double ms = (double)(now_us() - ready_us) / 1000.0;
-        if (ms >= HOSTPOOL_MIN_MEASURED_SCAN_MS)
-            self->scan_bytes_per_ms = (double)bytes / (ms * (double)slots);
+        double ms = (double)(now_us() - r->ready_us) / 1000.0;
+        if (ms >= POLICY_MIN_MEASURED_SCAN_MS)
+            r->scan_bytes_per_ms = (double)r->bytes / (ms * (double)r->max_slots);
     }
-    if (run.finished < n)
-        scan_here(&run, &so, &config, n);
-    run.stats->restarts = self->restarts;
-    st_free(run.jobs);
-    arena_destroy(&run.a);
-    if (run.rc == ST_OK && run.stats->failed > 0) /* as exec_run: named by their E902s */
-        run.rc = st_fail(&run.err, ST_EINTERNAL, "%zu scan jobs failed", run.stats->failed);
-    if (run.rc != ST_OK && err != NULL)
-        *err = run.err;
-    return run.rc;
+    if (ds.workers > 0) {
+        r->alone_since = now_ms();
+    } else if (now_ms() - r->alone_since > POLICY_NO_WORKER_MS) {
+        fprintf(log_of(r), "strata: warning: no worker process for %d s; scanning the rest here\n",
+                POLICY_NO_WORKER_MS / 1000);
+        r->gave_up = true;
+    }
+}
+
+static st_rc_t pool_poll(void *self, int timeout_ms, st_err_t *err)
+{
+    hostpool_t *r = self;
+    st_err_t perr = {0};
+
+    if (dispatch_poll(r->d, timeout_ms, scan_ended, r, &perr) != ST_OK) {
+        fprintf(log_of(r), "strata: warning: workers: %s; scanning here\n", perr.msg);
+        r->gave_up = true;
+        return st_fail(err, ST_EIO, "%s", perr.msg);
+    }
+    after_poll(r);
+    return ST_OK;
+}
+
+/* The jobs not ended: out of the dispatcher's queue (one in flight runs
+ * on, its result dropped), and ended as stopped. */
+static void pool_cancel(void *self)
+{
+    hostpool_t *r = self;
+
+    while (r->n_pending > 0) {
+        size_t job = r->pending[r->n_pending - 1];
+        (void)dispatch_cancel(r->d, job);
+        (void)pending_take(r, job);
+        r->sink.done(r->sink.ctx, job, BACKEND_STOPPED, (span_t){0}, r->a);
+    }
+}
+
+static void pool_stats(void *self, backend_stats_t *out)
+{
+    hostpool_t *r = self;
+    dispatch_stats_t ds;
+
+    dispatch_stats(r->d, &ds);
+    *out = (backend_stats_t){.workers = ds.workers,
+                             .slots = ds.workers > 0 ? ds.slots : hostpool_threads(r),
+                             .gave_up = r->gave_up,
+                             .ever_ready = r->ready_us != 0,
+                             .scanned = r->scanned,
+                             .restarts = r->restarts,
+                             .processes = r->n_children,
+                             .threads = r->threads};
+}
+
+static st_rc_t pool_checks_begin(void *self, unsigned *threads, st_err_t *err)
+{
+    hostpool_t *r = self;
+    st_rc_t rc;
+
+    if (!hostpool_usable(r))
+        return st_fail(err, ST_EIO, "no worker process");
+    if ((rc = hostpool_serve_begin(r, err)) != ST_OK)
+        return rc;
+    *threads = policy_check_threads(POLICY_HOSTPOOL, 0, hostpool_threads(r));
+    return ST_OK;
+}
+
+static st_rc_t pool_run_check(void *self, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    return hostpool_run_check(self, input, a, out, err);
+}
+
+static void pool_stop(void *self, backend_stats_t *out)
+{
+    hostpool_t *r = self;
+
+    hostpool_stop(&r, out);
+}
+
+static const backend_ops_t pool_ops = {
+    .kind = POLICY_HOSTPOOL,
+    .name = "worker processes",
+    .start = pool_start,
+    .submit = pool_submit,
+    .poll = pool_poll,
+    .cancel = pool_cancel,
+    .stats = pool_stats,
+    .checks_begin = pool_checks_begin,
+    .run_check = pool_run_check,
+    .stop = pool_stop,
+};
+
+st_rc_t hostpool_backend_new(const hostpool_opts_t *opts, backend_t *out, st_err_t *err)
+{
+    hostpool_t *r = NULL;
+    st_rc_t rc;
+
+    if ((rc = hostpool_start(opts, &r, err)) != ST_OK)
+        return rc;
+    *out = (backend_t){.ops = &pool_ops, .self = r};
+    return ST_OK;
 }
 
 /* ---- check jobs from any thread ------------------------------------------------- */
@@ -1069,10 +776,10 @@ static void measure_round_trip(hostpool_t *r)
             best = (double)(now_us() - t0);
     }
     if (best > 0) {
-        hostpool_cost_t now = r->cost;
+        policy_cost_t now = r->cost;
         r->rtt_us = best;
         now.rtt_us = best;
-        r->check_local_max = hostpool_check_local_max(&now);
+        r->check_local_max = policy_check_local_max(&now);
     }
 }
 
@@ -1102,7 +809,7 @@ static void *serve_main(void *arg)
             fprintf(log_of(r),
                     "strata: warning: no worker process for %d s; checking here until one "
                     "is back\n",
-                    HOSTPOOL_NO_WORKER_MS / 1000);
+                    POLICY_NO_WORKER_MS / 1000);
         alone = st.alone;
     }
     return NULL;
@@ -1110,7 +817,7 @@ static void *serve_main(void *arg)
 
 st_rc_t hostpool_serve_begin(hostpool_t *self, st_err_t *err)
 {
-    calls_opts_t copts = {.grace_ms = HOSTPOOL_NO_WORKER_MS, .first_id = HOSTPOOL_CALLS_FIRST_ID};
+    calls_opts_t copts = {.grace_ms = POLICY_NO_WORKER_MS, .first_id = HOSTPOOL_CALLS_FIRST_ID};
     st_err_t e = {0};
 
     if (self->serving)
@@ -1143,7 +850,7 @@ void hostpool_serve_end(hostpool_t *self)
 }
 
 /* A check job in the calling thread (pure: the same bytes as a worker's),
- * measured for the next run's hostpool_check_local_max. */
+ * measured for the next run's policy_check_local_max. */
 static st_rc_t check_here(hostpool_t *r, span_t input, arena_t *a, span_t *out, st_err_t *err)
 {
     uint64_t t0 = now_ns();

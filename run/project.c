@@ -16,6 +16,7 @@
 #include "common/buf.h"
 #include "common/digest.h"
 #include "common/mpread.h"
+#include "run/e902.h"
 #include "scheduler/graph.h"
 #include "scheduler/resolve.h"
 #include "worker/jobkey.h"
@@ -1492,10 +1493,9 @@ static st_rc_t fill_report(project_t *p, report_t *report, st_err_t *err)
             (rc = report_add(report, f->path, f->cdiags, f->n_cdiags, err)) != ST_OK)
             return rc;
         if (f->failed != NULL) {
-            char message[ST_ERR_MSG_MAX + 64];
-            scan_diag_t d = {.line = 1, .col = 1, .code = "E902", .message = message};
-            snprintf(message, sizeof message, "internal error: cross-module check failed: %s",
-                     f->failed);
+            char message[E902_MESSAGE_MAX];
+            scan_diag_t d =
+                e902_diag(e902_textf(message, sizeof message, E902_CHECK_FAILED, f->failed));
             if ((rc = report_add(report, f->path, &d, 1, err)) != ST_OK)
                 return rc;
         }

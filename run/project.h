@@ -37,13 +37,13 @@
 typedef struct project project_t;
 
 /* A project over paths[0..n) (borrowed: they outlive the project); the
- * scans' exec_file_t ids must be the indices into paths. NULL when out of
- * memory. */
+ * scans' ids (exec_done_t.id) must be the indices into paths. NULL when
+ * out of memory. */
 project_t *project_new(const char *const *paths, size_t n);
 void project_destroy(project_t **self_p);
 
-/* Records one finished scan (an exec sink: thread-safe; copies what it
- * keeps). */
+/* Records one finished scan (the run's results go here: thread-safe;
+ * copies what it keeps). */
 st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err);
 
 /* After the scans: records, for each file scanned (not a cache hit), the
@@ -55,7 +55,8 @@ st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t
 
 typedef struct project_opts project_opts_t;
 
-/* The exec keyed callback (run/exec.h) of a cached run: records each
+/* The whole-run lookup of a cached run (run/run.h run_lookup_whole),
+ * after the digest stage: records each
  * file's scan key, and looks the whole run's diagnostics up under a digest
  * of all of them with the roots and path arguments (see project_check).
  * True on a hit: the run needs no scan result, no graph and no check job;
@@ -63,7 +64,7 @@ typedef struct project_opts project_opts_t;
 bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed,
                    size_t n);
 
-/* A scan job failed (exec's on_job_error): the run's diagnostics are
+/* A scan job failed (the run names it): the run's diagnostics are
  * incomplete and are not stored whole. Thread-safe. */
 void project_scan_failed(project_t *self);
 

@@ -2,7 +2,11 @@
  * argv[1]) and prints one line per failure and the closing count. */
 #include "test.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #define MAX_TESTS 4096
 
@@ -31,6 +35,18 @@ void test__fail(const char *file, int line, const char *expr)
 int test__failed_now(void)
 {
     return current_failed;
+}
+
+void test_strata_path(char *out, size_t cap)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    char *slash;
+
+    self[n > 0 ? n : 0] = '\0';
+    if ((slash = strrchr(self, '/')) != NULL)
+        *slash = '\0';
+    snprintf(out, cap, "%s/../strata-test", self);
 }
 
 static int by_file_then_name(const void *a, const void *b)

@@ -15,6 +15,12 @@ void test__register(const char *name, const char *file, test_fn_t fn);
 void test__fail(const char *file, int line, const char *expr);
 int test__failed_now(void);
 
+/* The path of strata-test, the strata binary with the test hooks (see
+ * cli/testhooks.h), beside this runner: the runner is build/tests/
+ * strata_tests, the binary build/strata-test. Tests that spawn workers run
+ * it, so that they can set STRATA_TEST_CRASH_ON and _HANG_ON. */
+void test_strata_path(char *out, size_t cap);
+
 #define TEST(name)                                                                                 \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void test_register_##name(void)                            \

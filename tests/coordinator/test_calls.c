@@ -59,15 +59,8 @@ typedef struct {
 static void fleet_init(fleet_t *f, const char *tag)
 {
     static int counter;
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    char *slash;
-
     memset(f, 0, sizeof *f);
-    self[n > 0 ? n : 0] = 0;
-    if ((slash = strrchr(self, '/')) != NULL)
-        *slash = 0;
-    snprintf(f->strata, sizeof f->strata, "%s/../strata-test", self);
+    test_strata_path(f->strata, sizeof f->strata);
     snprintf(f->addr, sizeof f->addr, "ipc:///tmp/strata-calls-%ld-%s-%d", (long)getpid(), tag,
              counter++);
 }
@@ -570,7 +563,7 @@ TEST(calls_without_workers_are_given_back_until_one_joins)
 /* The grace period counts from the last time a worker was connected,
  * whether or not a job was waiting: a job that comes after the workers
  * have been gone that long is given back without waiting it out again
- * (single-host mode relies on it, see remote.c). */
+ * (single-host mode relies on it, see hostpool.c). */
 TEST(calls_grace_counts_while_nothing_waits)
 {
     fleet_t f;
@@ -815,5 +808,47 @@ TEST(calls_out_of_memory_queues_nothing)
     dispatch_destroy(&d);
     unlink(f.addr + strlen("ipc://"));
     seen_free(&seen);
+    log_restore(&log);
+}
+
+/* calls_cancel ends one caller's calls, queued or handed to the
+ * dispatcher, and leaves the others' alone. */
+TEST(calls_cancel_ends_one_callers_calls)
+{
+    fleet_t f;
+    dispatch_t *d;
+    calls_t *calls;
+    driver_t dr;
+    seen_t mine, theirs;
+    st_err_t err = {0};
+    FILE *log = quiet_log();
+
+    fleet_init(&f, "cancel");
+    d = dispatch_new(&(dispatch_opts_t){.bind = f.addr}, &err);
+    REQUIRE(d != NULL);
+    calls = calls_new(d, &(calls_opts_t){.grace_ms = 600000}, &err); /* no worker: they wait */
+    REQUIRE(calls != NULL);
+    REQUIRE(driver_start(&dr, calls, NULL));
+    seen_init(&mine);
+    seen_init(&theirs);
+    for (uint64_t k = 1; k <= 3; k++)
+        CHECK(calls_submit(calls, JOBS_ECHO, (span_t){(const uint8_t *)"m", 1}, on_seen, &mine, k,
+                           &err) == ST_OK);
+    CHECK(calls_submit(calls, JOBS_ECHO, (span_t){(const uint8_t *)"t", 1}, on_seen, &theirs, 7,
+                       &err) == ST_OK);
+    usleep(50000); /* the driver hands them to the dispatcher */
+    calls_cancel(calls, &mine);
+    CHECK_EQ_INT(seen_count(&mine), 3); /* at once, on this thread */
+    CHECK(mine.by_status[CALLS_STOPPED] == 3 && mine.tag_sum == 6);
+    CHECK_EQ_INT(seen_count(&theirs), 0);
+    calls_cancel(calls, &mine); /* nothing left of them: nothing happens */
+    CHECK_EQ_INT(seen_count(&mine), 3);
+    driver_stop(&dr);
+    calls_destroy(&calls); /* shuts the rest down */
+    CHECK(theirs.n == 1 && theirs.by_status[CALLS_STOPPED] == 1);
+    dispatch_destroy(&d);
+    fleet_stop(&f); /* none started: removes the socket */
+    seen_free(&mine);
+    seen_free(&theirs);
     log_restore(&log);
 }

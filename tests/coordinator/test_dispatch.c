@@ -248,17 +248,8 @@ typedef struct {
 static void fleet_init(fleet_t *f, const char *tag)
 {
     static int counter;
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    char *slash;
-
     memset(f, 0, sizeof *f);
-    self[n > 0 ? n : 0] = 0;
-    if ((slash = strrchr(self, '/')) != NULL)
-        *slash = 0;
-    /* the runner is build/tests/strata_tests; the workers are build/strata-test,
-     * whose test hooks (STRATA_TEST_CRASH_ON, _HANG_ON) some fleets set */
-    snprintf(f->strata, sizeof f->strata, "%s/../strata-test", self);
+    test_strata_path(f->strata, sizeof f->strata);
     snprintf(f->addr, sizeof f->addr, "ipc:///tmp/strata-test-%ld-%s-%d", (long)getpid(), tag,
              counter++);
     f->threads = "1";

@@ -28,23 +28,9 @@
 
 #define POISON "STRATA-SERVE-POISON-9d1"
 
-/* strata-test (strata with the test hooks) beside this runner
- * (tests/strata_tests, strata-test). */
-static void strata_path(char *out, size_t cap)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    char *slash;
-
-    self[n > 0 ? n : 0] = '\0';
-    if ((slash = strrchr(self, '/')) != NULL)
-        *slash = '\0';
-    snprintf(out, cap, "%s/../strata-test", self);
-}
-
 /* Decisions that keep only inputs up to 1 KiB here: a round trip of
  * 100 us, a check costing 1 ms per byte (hostpool_check_local_max clamps). */
-static const hostpool_cost_t send_over_1k = {.rtt_us = 100, .check_ns_per_byte = 1e6, .runs = 1};
+static const policy_cost_t send_over_1k = {.rtt_us = 100, .check_ns_per_byte = 1e6, .runs = 1};
 
 static int buf_write(void *data, const char *p, size_t n)
 {
@@ -158,11 +144,11 @@ TEST(hostpool_checks_run_here_or_on_a_worker_with_the_same_bytes)
     buf_t small, large;
     arena_t *a = arena_new(0);
     FILE *log = tmpfile();
-    hostpool_stats_t st = {0};
+    backend_stats_t st = {0};
     st_err_t err = {0};
     hostpool_t *r;
 
-    strata_path(strata, sizeof strata);
+    test_strata_path(strata, sizeof strata);
     buf_init(&small);
     buf_init(&large);
     REQUIRE(a != NULL && log != NULL);
@@ -194,13 +180,13 @@ TEST(hostpool_check_that_kills_its_workers_is_an_internal_error)
     buf_t large;
     arena_t *a = arena_new(0);
     FILE *log = tmpfile();
-    hostpool_stats_t st = {0};
+    backend_stats_t st = {0};
     st_err_t err = {0};
     span_t out = {0};
     size_t n;
     hostpool_t *r;
 
-    strata_path(strata, sizeof strata);
+    test_strata_path(strata, sizeof strata);
     buf_init(&large);
     REQUIRE(a != NULL && log != NULL && check_input(&large, 40));
     memset(pill, ' ', sizeof pill);

@@ -6,6 +6,7 @@
 
 #include "common/alloc.h"
 #include "run/project.h"
+#include "run/run.h"
 #include "run/report.h"
 #include "run/exec.h"
 
@@ -60,11 +61,6 @@ static bool make_project(char paths[N_FILES][128])
     return true;
 }
 
-static st_rc_t sink(void *ctx, const exec_done_t *done, st_err_t *err)
-{
-    return project_add_scan(ctx, done, err);
-}
-
 static const report_rules_t all_rules = {0};
 
 /* Scans and checks the project; the report's text (malloc'd) or NULL.
@@ -72,10 +68,11 @@ static const report_rules_t all_rules = {0};
 static char *check_project(const char *const *paths, unsigned jobs, unsigned shuffle, long fail_at,
                            st_rc_t *rc, bool *fired)
 {
-    project_t *p = project_new(paths, N_FILES);
+    run_file_t files[N_FILES];
+    run_opts_t ropts = {.files = files, .n_files = N_FILES, .jobs = 1};
+    run_t *run;
+    project_t *p;
     report_t *r = report_new(&all_rules);
-    exec_file_t files[N_FILES];
-    exec_opts_t eopts = {.jobs = 1, .sink = sink};
     const char *args[] = {dir};
     project_opts_t popts = {.args = args, .n_args = 1, .jobs = jobs, .shuffle = shuffle};
     char *text = NULL;
@@ -83,15 +80,17 @@ static char *check_project(const char *const *paths, unsigned jobs, unsigned shu
     st_err_t err = {0};
 
     *rc = ST_EINTERNAL;
+    for (size_t i = 0; i < N_FILES; i++)
+        files[i] = (run_file_t){
+            .path = paths[i], .size = strlen(texts[i]), .kind = scan_kind_of_path(paths[i])};
+    run = run_new(&ropts, NULL);
+    p = run != NULL ? run_project(run) : NULL;
     if (p == NULL || r == NULL) {
-        project_destroy(&p);
+        run_destroy(&run);
         report_destroy(&r);
         return NULL;
     }
-    eopts.sink_ctx = p;
-    for (size_t i = 0; i < N_FILES; i++)
-        files[i] = (exec_file_t){.path = paths[i], .size = strlen(texts[i]), .id = i};
-    if (exec_run(&eopts, files, N_FILES, NULL, &err) == ST_OK) {
+    if (run_scans(run, &err) == ST_OK) {
         alloc_fail_after(fail_at);
         *rc = project_check(p, &popts, r, NULL, &err);
         if (fired != NULL)
@@ -104,7 +103,7 @@ static char *check_project(const char *const *paths, unsigned jobs, unsigned shu
             fclose(f);
         }
     }
-    project_destroy(&p);
+    run_destroy(&run);
     report_destroy(&r);
     return text;
 }

@@ -1,0 +1,176 @@
+/* daemon_private.h - the coordinator daemon's state, shared by its main
+ * thread's side (coordinator/daemon.c: sockets, clients, caps, the queue
+ * of batches) and its batches' side (coordinator/batch.c: a batch from its
+ * SUBMIT to its DONE, through the run). Not for other folders. */
+#ifndef STRATA_COORDINATOR_DAEMON_PRIVATE_H
+#define STRATA_COORDINATOR_DAEMON_PRIVATE_H
+
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/cas/cas.h"
+#include "common/queue.h"
+#include "common/ratelog.h"
+#include "coordinator/calls.h"
+#include "coordinator/daemon.h"
+#include "coordinator/dispatch.h"
+#include "coordinator/frames.h"
+#include "coordinator/keys.h"
+#include "run/run.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <zmq.h>
+
+#define DAEMON_PROGRESS_MS 500      /* PROGRESS to waiting clients this often */
+#define DAEMON_UPLOAD_IDLE_MS 30000 /* a client silent this long while uploading: dropped */
+/* Batches with a thread of their own; the others wait in the queue. A
+ * batch waiting for its uploads holds a thread but no run slot, so that a
+ * client that uploads slowly holds up nobody else. */
+#define DAEMON_MAX_ACTIVE 16
+#define DAEMON_MAX_RUNNING 4                     /* batches scanning and checking at once */
+#define DAEMON_MAX_QUEUE 64                      /* batches waiting; more are refused */
+#define DAEMON_MAX_QUEUE_BYTES ((size_t)1 << 30) /* SUBMITs waiting, all clients */
+#define DAEMON_CACHE_MEM ((size_t)16 << 20)      /* the cache's memory tier */
+#define DAEMON_CLIENT_BATCHES 4u                 /* defaults of the per-client caps */
+#define DAEMON_CLIENT_BYTES ((uint64_t)256 << 20)
+#define DAEMON_CLIENT_FILES 50000u
+#define DAEMON_RCVHWM 4 /* messages queued per client connection */
+/* Uploads waiting in one batch's inbox past which the clients' socket is
+ * not read until they are stored: flow control (ZeroMQ then holds the
+ * senders back), so a fast client never reaches its --max-client-bytes. */
+#define DAEMON_INBOX_PAUSE ((size_t)32 << 20)
+#define DAEMON_SNDHWM 256           /* messages waiting for a client: it does not read */
+#define DAEMON_UPLOAD_PROBE_MS 2000 /* PROGRESS to a client while it uploads */
+#define DAEMON_HANDSHAKE_MS 10000   /* a connection must finish its handshake in this */
+#define DAEMON_HELD_REPORT_MS 10000 /* "N more not logged" at most this often */
+#define DAEMON_STOP_MS 1500         /* batches still running then are left behind */
+#define DAEMON_MAX_IDENT FRAMES_MAX_IDENT
+#define DAEMON_ARENA_CHUNK (1u << 20)
+#define DAEMON_WAIT_MS 200 /* a batch thread looks at the stop flag this often */
+
+typedef struct {
+    uint8_t id[DAEMON_MAX_IDENT];
+    size_t len;
+} ident_t;
+
+/* A client's name for its caps: "key Z85" or its address ("local" for
+ * ipc). */
+typedef struct {
+    char s[64];
+} peer_t;
+
+/* A batch waiting its turn: who sent it, and its SUBMIT (a copy). */
+typedef struct {
+    ident_t who;
+    peer_t peer;
+    char name[96];
+    uint8_t *submit;
+    size_t len;
+    size_t files; /* in the SUBMIT */
+} pending_t;
+
+/* A message between the main thread and a batch thread: an upload (zm),
+ * or one to send (who, data). */
+typedef struct {
+    queue_node_t node;
+    ident_t who;
+    zmq_msg_t *zm;
+    uint8_t *data; /* owned */
+    size_t len;
+} msg_t;
+
+typedef struct daemon daemon_t;
+
+/* A batch being served, on its own thread. */
+typedef struct {
+    daemon_t *dm;
+    pending_t p;
+    pthread_t tid;
+    atomic_bool over;    /* the thread has ended: the main thread joins it */
+    pthread_cond_t cond; /* with dm->lock: an upload in the inbox, stop */
+    /* under dm->lock */
+    queue_t uploads;
+    bool accepting;     /* waiting for uploads */
+    size_t inbox_bytes; /* of the uploads in the inbox */
+    bool over_cap;      /* an upload went over the client's cap: refused */
+    /* set by the main thread: the client is gone (a message found no
+       connection to it); read by the batch thread */
+    atomic_bool gone;
+    uint64_t seq;        /* the order batches were started in: run slots go by it */
+    bool wants_run;      /* under dm->lock: waiting for a run slot */
+    bool running;        /* under dm->lock: holds one */
+    uint64_t last_probe; /* the main thread's: the last PROGRESS sent */
+    /* read by the main thread for PROGRESS: the run once it is made */
+    _Atomic(run_t *) run;
+    progress_t *progress; /* counts only: the check jobs done, for PROGRESS */
+    /* the batch thread's */
+    arena_t *arena; /* paths, roots, args */
+    run_file_t *files;
+    uint64_t *sizes; /* the SUBMIT's: an upload of another size is refused */
+    bool *needed;    /* asked for in NEED, not received yet */
+    size_t n_files;
+    const char **paths;
+    const char **roots;
+    size_t n_roots;
+    const char **args;
+    size_t n_args;
+    size_t max_file_bytes;
+    size_t n_needed, uploaded;
+    uint64_t last_upload;
+    arena_t *work; /* per-blob scratch */
+    bool whole;    /* the whole run's diagnostics came from the cache */
+    bool answered; /* a DONE was posted */
+    st_rc_t rc;
+    st_err_t err;
+    uint64_t started;
+    buf_t out;
+} batch_t;
+
+struct daemon {
+    const daemon_opts_t *opts;
+    FILE *log;
+    void *zctx;
+    void *cs; /* clients' ROUTER */
+    keys_allow_t *allow;
+    keys_zap_t *zap;
+    dispatch_t *d;
+    calls_t *calls; /* every job to the workers goes through it */
+    cas_t *cache;
+    keys_pair_t kp;                      /* with --keys */
+    char (*allow_z85)[KEYS_Z85_LEN + 1]; /* the allowlist, for the dispatcher */
+    const char **allow_ptrs;
+    size_t n_allow;
+    unsigned jobs;
+    uint64_t pump_warned_ms; /* the last warning of a failed calls_pump */
+    ratelog_t *rl;           /* lines about dropped and refused messages */
+    size_t dropped;          /* malformed or unexpected messages dropped */
+    size_t refused;          /* SUBMITs and UPLOADs refused over a cap */
+    size_t client_batches, client_files;
+    uint64_t client_bytes;
+    atomic_bool stopping;
+    pthread_mutex_t lock;
+    queue_t outbox; /* under lock: to send, in order */
+    /* the main thread's */
+    pending_t queue[DAEMON_MAX_QUEUE];
+    size_t n_queue;
+    size_t queue_bytes; /* of the SUBMITs in queue */
+    batch_t *active[DAEMON_MAX_ACTIVE];
+    size_t n_active;
+    size_t running;      /* under lock: run slots held */
+    uint64_t next_seq;   /* the main thread's: batch_t.seq */
+    pthread_cond_t runs; /* with lock: a run slot freed, or stop */
+    uint64_t last_progress;
+    buf_t out;
+};
+
+/* Whether the daemon stops (a signal, or stop_batches). */
+bool daemon__stopping(daemon_t *dm);
+
+/* An error DONE into b (reset first). */
+st_rc_t daemon__encode_error_done(buf_t *b, const char *message);
+
+/* Frees a message (NULL: nothing), or every message of q. */
+void daemon__msg_free(msg_t *m);
+void daemon__msgs_free(queue_t *q);
+
+#endif

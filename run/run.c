@@ -1,0 +1,483 @@
+/* run.c - the stages of a run, in order (see run.h).
+ *
+ * The run owns the per-file state every stage reads: the scan key (from
+ * the digest stage), where the file stands (no result, queued on a back
+ * end, done), and which files the lookups left to scan. The scan stage's
+ * driver and the single path of results into the project are in
+ * run/run_scan.c; this file decides which back end scans (run/policy.h),
+ * looks the cache up, and hands the check stage its back end. */
+#include "run/run_private.h"
+
+#include "common/alloc.h"
+#include "run/exec.h"
+#include "worker/jobkey.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Keys per cas_get_many: the values of one batch are in memory at once. */
+#define RUN_LOOKUP_BATCH 4096
+#define RUN_ARENA_CHUNK ((size_t)1 << 20)
+
+static size_t at_least_one(size_t n)
+{
+    return n == 0 ? 1 : n;
+}
+
+run_t *run_new(const run_opts_t *opts, st_err_t *err)
+{
+    run_t *self = st_calloc(1, sizeof *self);
+    size_t n = opts->n_files;
+
+    if (self == NULL) {
+        st_fail(err, ST_ENOMEM, "out of memory");
+        return NULL;
+    }
+    self->opts = *opts;
+    self->scan.max_file_bytes =
+        opts->max_file_bytes != 0 ? opts->max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
+    self->keys = st_calloc(at_least_one(n), sizeof *self->keys);
+    self->keyed = st_calloc(at_least_one(n), sizeof *self->keyed);
+    self->state = st_calloc(at_least_one(n), sizeof *self->state);
+    self->misses = st_calloc(at_least_one(n), sizeof *self->misses);
+    if (opts->paths == NULL) {
+        self->paths = st_calloc(at_least_one(n), sizeof *self->paths);
+        for (size_t i = 0; self->paths != NULL && i < n; i++)
+            self->paths[i] = opts->files[i].path;
+        self->opts.paths = self->paths;
+        self->opts.n_paths = n;
+    }
+    if (pthread_mutex_init(&self->lock, NULL) != 0) {
+        self->opts.paths = NULL; /* the lock is not to be destroyed */
+        st_free(self->paths);
+        st_free(self->keys);
+        st_free(self->keyed);
+        st_free(self->state);
+        st_free(self->misses);
+        st_free(self);
+        st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+        return NULL;
+    }
+    if (self->keys == NULL || self->keyed == NULL || self->state == NULL || self->misses == NULL ||
+        self->opts.paths == NULL ||
+        (self->project = project_new(self->opts.paths, self->opts.n_paths)) == NULL) {
+        run_destroy(&self);
+        st_fail(err, ST_ENOMEM, "out of memory");
+        return NULL;
+    }
+    if (opts->cache != NULL && jobkey_scan_config(&self->scan, &self->config) != ST_OK)
+        self->opts.cache = NULL; /* no key: as without a cache */
+    if (opts->cost_dir == NULL || policy_cost_load(opts->cost_dir, &self->cost, NULL) != ST_OK)
+        self->cost = (policy_cost_t){0}; /* nothing measured yet: the defaults */
+    return self;
+}
+
+void run_destroy(run_t **self_p)
+{
+    run_t *self = self_p != NULL ? *self_p : NULL;
+
+    if (self == NULL)
+        return;
+    backend_stop(&self->workers, NULL);
+    project_destroy(&self->project);
+    scanner_destroy(&self->scanner);
+    arena_destroy(&self->here);
+    pthread_mutex_destroy(&self->lock);
+    st_free(self->keys);
+    st_free(self->keyed);
+    st_free(self->state);
+    st_free(self->misses);
+    st_free(self->paths);
+    st_free(self);
+    *self_p = NULL;
+}
+
+project_t *run_project(run_t *self)
+{
+    return self->project;
+}
+
+/* The project's options for this run (the check stage's and the whole-run
+ * lookup's: the same roots and arguments). */
+static project_opts_t project_opts(const run_t *self)
+{
+    const run_opts_t *o = &self->opts;
+
+    return (project_opts_t){.roots = o->roots,
+                            .n_roots = o->n_roots,
+                            .args = o->args,
+                            .n_args = o->n_args,
+                            .jobs = o->jobs,
+                            .cache = o->cache,
+                            .explain = o->explain,
+                            .shuffle = o->shuffle,
+                            .on_cache_error = o->on_cache_error,
+                            .ctx = o->ctx,
+                            .progress = o->progress,
+                            .cancel = o->cancel};
+}
+
+/* ---- digest ------------------------------------------------------------------------ */
+
+typedef struct {
+    run_t *run;
+    const size_t *order;
+} digest_job_ctx_t;
+
+/* A digest job: the file read and hashed into its key (or its E902). */
+static void digest_job(void *ctx, size_t k, arena_t *a, scanner_t *scanner)
+{
+    digest_job_ctx_t *d = ctx;
+    span_t data;
+
+    (void)scanner;
+    if (a == NULL) {
+        st_err_t err;
+        st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
+        run__sink(d->run).done(d->run, d->order[k], BACKEND_ERROR,
+                               (span_t){(const uint8_t *)err.msg, strlen(err.msg)}, NULL);
+        return;
+    }
+    (void)run__read(d->run, d->order[k], a, &data);
+}
+
+/* Every file read and hashed on the pool, largest first. */
+static st_rc_t digest_files(run_t *self, st_err_t *err)
+{
+    exec_pool_opts_t o = {.jobs = self->opts.jobs, .inline_max = POLICY_INLINE_HASH_BYTES};
+    size_t *order = st_calloc(at_least_one(self->opts.n_files), sizeof *order), n = 0;
+    uint64_t bytes = 0;
+    st_rc_t rc;
+
+    if (order == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    for (size_t i = 0; i < self->opts.n_files; i++)
+        if (!self->opts.files[i].skip && self->state[i] != RUN_FILE_DONE) {
+            order[n++] = i;
+            bytes += self->opts.files[i].size;
+        }
+    qsort_r(order, n, sizeof *order, run__larger_first, (void *)self->opts.files);
+    digest_job_ctx_t d = {.run = self, .order = order};
+    rc = exec_pool_run(&o, n, bytes, digest_job, &d, NULL, err);
+    st_free(order);
+    return rc;
+}
+
+/* The keys from the content digests a client sent. */
+static void digest_blobs(run_t *self)
+{
+    for (size_t i = 0; i < self->opts.n_files; i++) {
+        const run_file_t *f = &self->opts.files[i];
+        jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
+                            .config = self->config,
+                            .kind = f->kind,
+                            .content = f->digest};
+        if (f->skip || !f->has_digest)
+            continue;
+        self->keyed[i] = jobkey_scan(&in, &self->keys[i], NULL) == ST_OK;
+    }
+}
+
+st_rc_t run_digest(run_t *self, st_err_t *err)
+{
+    if (self->opts.source == RUN_FROM_BLOBS) {
+        digest_blobs(self);
+        return ST_OK;
+    }
+    if (self->opts.cache == NULL)
+        return ST_OK;
+    return digest_files(self, err);
+}
+
+/* ---- lookup -------------------------------------------------------------------------- */
+
+bool run_lookup_whole(run_t *self)
+{
+    project_opts_t popts = project_opts(self);
+    exec_keyed_t *keyed;
+    size_t n = 0, n_keyed = 0;
+    bool hit;
+
+    if (!self->opts.whole || self->opts.cache == NULL ||
+        (keyed = st_calloc(at_least_one(self->opts.n_files), sizeof *keyed)) == NULL)
+        return false;
+    for (size_t i = 0; i < self->opts.n_files; i++) {
+        if (self->opts.files[i].skip)
+            continue; /* no scan: not part of the key */
+        keyed[n++] = (exec_keyed_t){.id = i, .ok = self->keyed[i], .key = self->keys[i]};
+        n_keyed += self->keyed[i];
+    }
+    hit = project_keyed(self->project, &popts, keyed, n);
+    st_free(keyed);
+    if (hit) {
+        self->whole = true;
+        atomic_fetch_add(&self->cached, n_keyed); /* as if every scan were a cache hit */
+    }
+    return hit;
+}
+
+/* Files with no content to scan (blobs without a digest): an empty result. */
+static void add_contentless(run_t *self, size_t i)
+{
+    exec_done_t done = {.id = i, .path = self->opts.files[i].path};
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if ((rc = project_add_scan(self->project, &done, &err)) != ST_OK) {
+        pthread_mutex_lock(&self->lock);
+        if (self->rc == ST_OK) {
+            self->rc = rc;
+            self->err = err;
+        }
+        pthread_mutex_unlock(&self->lock);
+    }
+    self->state[i] = RUN_FILE_DONE;
+    atomic_fetch_add(&self->finished, 1);
+}
+
+/* One cas_get_many of keyed files todo[0..n); the hits delivered. */
+static void lookup_batch(run_t *self, const size_t *todo, size_t n, arena_t *batch,
+                         arena_t *scratch, digest_t *keys, span_t *values)
+{
+    size_t hits = 0;
+    st_err_t err = {0};
+
+    for (size_t k = 0; k < n; k++)
+        keys[k] = self->keys[todo[k]];
+    arena_reset(batch);
+    if (cas_get_many(self->opts.cache, CAS_RESULTS, keys, n, batch, values, &hits, &err) != ST_OK) {
+        run__cache_failed(self, &err);
+        return;
+    }
+    for (size_t k = 0; hits > 0 && k < n; k++) {
+        if (values[k].ptr != NULL)
+            (void)run__deliver(self, todo[k], values[k], true, scratch);
+        arena_reset(scratch);
+    }
+}
+
+/* Every keyed file looked up, RUN_LOOKUP_BATCH at a time. */
+static st_rc_t lookup_keyed(run_t *self, st_err_t *err)
+{
+    size_t cap = self->opts.n_files < RUN_LOOKUP_BATCH ? self->opts.n_files : RUN_LOOKUP_BATCH;
+    size_t *todo = st_calloc(at_least_one(cap), sizeof *todo), n = 0;
+    digest_t *keys = st_calloc(at_least_one(cap), sizeof *keys);
+    span_t *values = st_calloc(at_least_one(cap), sizeof *values);
+    arena_t *batch = arena_new(RUN_ARENA_CHUNK), *scratch = arena_new(0);
+    st_rc_t rc = ST_OK;
+
+    if (todo == NULL || keys == NULL || values == NULL || batch == NULL || scratch == NULL) {
+        rc = st_fail(err, ST_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < self->opts.n_files; i++) {
+        if (self->opts.files[i].skip || self->state[i] == RUN_FILE_DONE || !self->keyed[i])
+            continue;
+        todo[n++] = i;
+        if (n == cap) {
+            lookup_batch(self, todo, n, batch, scratch, keys, values);
+            n = 0;
+        }
+    }
+    if (n > 0)
+        lookup_batch(self, todo, n, batch, scratch, keys, values);
+done:
+    arena_destroy(&scratch);
+    arena_destroy(&batch);
+    st_free(values);
+    st_free(keys);
+    st_free(todo);
+    return rc;
+}
+
+st_rc_t run_lookup(run_t *self, st_err_t *err)
+{
+    st_rc_t rc = ST_OK;
+
+    for (size_t i = 0; i < self->opts.n_files; i++)
+        if (self->opts.source == RUN_FROM_BLOBS && !self->opts.files[i].skip &&
+            !self->opts.files[i].has_digest)
+            add_contentless(self, i);
+    if (self->opts.cache != NULL && (rc = lookup_keyed(self, err)) != ST_OK)
+        return rc;
+    self->n_misses = 0;
+    for (size_t i = 0; i < self->opts.n_files; i++)
+        if (!self->opts.files[i].skip && self->state[i] != RUN_FILE_DONE)
+            self->misses[self->n_misses++] = i;
+    return ST_OK;
+}
+
+/* ---- scan ---------------------------------------------------------------------------- */
+
+static double ms_since(const struct timespec *since)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
+           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
+}
+
+/* The misses on this process's threads; the throughput of a thread kept
+ * for the cost record when the scans lasted long enough to tell. */
+static st_rc_t scan_on_threads(run_t *self, st_err_t *err)
+{
+    backend_t threads = {0};
+    backend_stats_t st;
+    uint64_t bytes0 = atomic_load(&self->bytes_read);
+    size_t scanned0 = atomic_load(&self->scanned);
+    struct timespec t0;
+    double ms;
+    st_rc_t rc;
+
+    if ((rc = exec_backend_new(self->opts.jobs, &threads, err)) != ST_OK)
+        return rc;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = run__scan_on(self, &threads, err);
+    ms = ms_since(&t0);
+    backend_stop(&threads, &st);
+    uint64_t bytes = atomic_load(&self->bytes_read) - bytes0;
+    if (atomic_load(&self->scanned) > scanned0 && bytes > 0 && ms >= POLICY_MIN_MEASURED_SCAN_MS &&
+        (self->opts.cache == NULL || !self->opts.no_workers))
+        self->here_bytes_per_ms = (double)bytes / (ms * (st.threads > 0 ? st.threads : 1));
+    return rc;
+}
+
+/* Whether strata check's worker processes scan the misses: made when the
+ * policy says they pay (or asked for by number). */
+static bool make_workers(run_t *self)
+{
+    uint64_t bytes = 0;
+    st_err_t err = {0};
+
+    if (self->opts.no_workers || self->opts.make_workers == NULL)
+        return false;
+    for (size_t k = 0; k < self->n_misses; k++)
+        bytes += self->opts.files[self->misses[k]].size;
+    self->choice = policy_choose(&self->cost, bytes, self->n_misses, self->opts.jobs);
+    self->chose = true;
+    if (!self->choice.use && self->opts.workers == 0)
+        return false;
+    if (self->opts.make_workers(self->opts.make_ctx, &self->cost, &self->workers, &err) != ST_OK) {
+        if (self->opts.log != NULL)
+            fprintf(self->opts.log, "strata: warning: %s; scanning in this process\n", err.msg);
+        return false;
+    }
+    self->used_workers = true;
+    self->checks = &self->workers;
+    return true;
+}
+
+st_rc_t run_scan(run_t *self, backend_t *b, st_err_t *err)
+{
+    size_t failed;
+    st_rc_t rc;
+
+    if (b != NULL)
+        self->checks = b; /* its check jobs too, even when every scan was cached */
+    if (self->n_misses == 0)
+        rc = ST_OK;
+    else if (b != NULL)
+        rc = run__scan_on(self, b, err);
+    else if (make_workers(self))
+        rc = run__scan_on(self, &self->workers, err);
+    else
+        rc = scan_on_threads(self, err);
+    if (rc != ST_OK)
+        return rc;
+    pthread_mutex_lock(&self->lock);
+    rc = self->rc;
+    if (rc != ST_OK && err != NULL)
+        *err = self->err;
+    pthread_mutex_unlock(&self->lock);
+    if (rc == ST_OK && (failed = atomic_load(&self->failed)) > 0) /* named by their E902s */
+        rc = st_fail(err, ST_EINTERNAL, "%zu scan jobs failed", failed);
+    return rc;
+}
+
+st_rc_t run_scans(run_t *self, st_err_t *err)
+{
+    st_rc_t rc;
+
+    if ((rc = run_digest(self, err)) != ST_OK)
+        return rc;
+    if (run_lookup_whole(self))
+        return ST_OK;
+    if ((rc = run_lookup(self, err)) != ST_OK)
+        return rc;
+    return run_scan(self, NULL, err);
+}
+
+/* ---- graph, check, report ------------------------------------------------------------ */
+
+static st_rc_t check_on_backend(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
+{
+    backend_t *b = ctx;
+
+    return b->ops->run_check(b->self, input, a, out, err);
+}
+
+st_rc_t run_check(run_t *self, report_t *report, st_err_t *err)
+{
+    project_opts_t popts = project_opts(self);
+    backend_t *b = self->checks;
+    unsigned threads = 0;
+
+    if (b != NULL && b->ops != NULL && b->ops->checks_begin != NULL &&
+        b->ops->checks_begin(b->self, &threads, NULL) == ST_OK) {
+        popts.run_check = check_on_backend;
+        popts.run_check_ctx = b;
+        popts.jobs = threads;
+    }
+    return project_check(self->project, &popts, report, &self->pstats, err);
+}
+
+st_rc_t run_write_graph(run_t *self, project_graph_format_t format, FILE *out, st_err_t *err)
+{
+    project_opts_t popts = project_opts(self);
+
+    return project_write_graph(self->project, &popts, format, out, err);
+}
+
+void run_finish(run_t *self)
+{
+    policy_cost_t measured = {0};
+
+    if (self->used_workers) {
+        backend_stop(&self->workers, &self->bstats);
+        self->checks = NULL;
+        measured = self->bstats.measured;
+    }
+    if (self->here_bytes_per_ms > 0)
+        measured.scan_bytes_per_ms = self->here_bytes_per_ms;
+    if (self->opts.cost_dir == NULL ||
+        (measured.start_ms <= 0 && measured.rtt_us <= 0 && measured.scan_bytes_per_ms <= 0 &&
+         measured.check_ns_per_byte <= 0))
+        return;
+    policy_cost_merge(&self->cost, &measured);
+    (void)policy_cost_save(self->opts.cost_dir, &self->cost, NULL);
+}
+
+void run_progress(run_t *self, size_t *scanned, size_t *cached)
+{
+    *scanned = atomic_load(&self->scanned);
+    *cached = atomic_load(&self->cached);
+}
+
+void run_stats(run_t *self, run_stats_t *out)
+{
+    *out = (run_stats_t){.scanned = atomic_load(&self->scanned),
+                         .cached = atomic_load(&self->cached),
+                         .failed = atomic_load(&self->failed),
+                         .unreadable = atomic_load(&self->unreadable),
+                         .early = atomic_load(&self->early),
+                         .whole = self->whole,
+                         .chose = self->chose,
+                         .choice = self->choice,
+                         .used_workers = self->used_workers,
+                         .backend = self->bstats,
+                         .project = self->pstats};
+    for (size_t i = 0; i < self->opts.n_files; i++)
+        out->files += !self->opts.files[i].skip;
+}
