@@ -867,8 +867,7 @@ st_rc_t hostpool_run_check(void *remote, span_t input, arena_t *a, span_t *out, 
     hostpool_t *r = remote;
     st_err_t e = {0};
 
-    /* cheaper than a round trip, or no socket to the workers any more */
-    if (input.len <= r->check_local_max || atomic_load(&r->broken))
+    if (policy_check_here(input.len, r->check_local_max, !atomic_load(&r->broken)))
         return check_here(r, input, a, out, err);
     switch (calls_run(r->calls, JOBS_CHECK, input, a, out, &e)) {
     case CALLS_OK:

@@ -183,6 +183,11 @@ size_t policy_check_local_max(const policy_cost_t *c)
     return (size_t)bytes;
 }
 
+bool policy_check_here(size_t len, size_t local_max, bool reachable)
+{
+    return len <= local_max || !reachable;
+}
+
 static double merged(double old, double new_value, bool first)
 {
     if (!positive(new_value))

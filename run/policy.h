@@ -126,6 +126,13 @@ policy_choice_t policy_choose(const policy_cost_t *c, uint64_t bytes, size_t fil
  * either measurement. Pure. */
 size_t policy_check_local_max(const policy_cost_t *c);
 
+/* Whether a check job of len input bytes runs in the calling thread
+ * rather than on a worker process of this host: when it costs less than a
+ * round trip (len <= local_max, from policy_check_local_max), or when the
+ * workers cannot be reached any more (reachable false). The cluster sends
+ * every check job (calls.c gives one back when no worker takes it). Pure. */
+bool policy_check_here(size_t len, size_t local_max, bool reachable);
+
 /* Merges the measurements of one run (fields <= 0 were not measured and
  * leave c's as they are) into c: the first taken as is, then a moving
  * average that gives the new one a third of the weight. Pure. */

@@ -242,3 +242,10 @@ TEST(policy_windows_of_each_back_end)
     CHECK_EQ_INT(policy_check_threads(POLICY_HOSTPOOL, 2, 6), 6);
     CHECK_EQ_INT(policy_check_threads(POLICY_THREADS, 2, 0), 2);
 }
+
+TEST(policy_check_here_when_cheaper_than_a_round_trip_or_no_worker)
+{
+    CHECK(policy_check_here(1024, 1024, true));
+    CHECK(!policy_check_here(1025, 1024, true));
+    CHECK(policy_check_here(1u << 30, 1024, false));
+}
