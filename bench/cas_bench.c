@@ -13,6 +13,7 @@
 #include "common/cas/cas.h"
 #include "common/hmap.h"
 #include "common/metrics.h"
+#include "common/clock.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -63,21 +64,21 @@ static void run_ref(run_t *r, arena_t *a)
 
     value_of(r->base, buf);
     pthread_barrier_wait(r->start);
-    r->put_begin = metrics_now_ns();
+    r->put_begin = clock_ns();
     for (long i = 0; i < r->n && m; i++) {
-        uint64_t t0 = metrics_now_ns();
+        uint64_t t0 = clock_ns();
         uint8_t *copy = st_malloc(VALUE_LEN);
         if (copy)
             memcpy(copy, buf, VALUE_LEN);
         r->errors +=
             copy == NULL || hmap_put(m, r->keys[i].b, 32, (uint64_t)(uintptr_t)copy) != ST_OK;
-        metrics_hist_record(r->put_h, metrics_now_ns() - t0);
+        metrics_hist_record(r->put_h, clock_ns() - t0);
     }
-    r->put_end = metrics_now_ns();
+    r->put_end = clock_ns();
     pthread_barrier_wait(r->start);
-    r->get_begin = metrics_now_ns();
+    r->get_begin = clock_ns();
     for (long i = 0; i < r->n && m; i++) {
-        uint64_t t0 = metrics_now_ns(), v;
+        uint64_t t0 = clock_ns(), v;
         if (hmap_get(m, r->keys[i].b, 32, &v) == ST_OK) {
             uint8_t *out = arena_alloc(a, VALUE_LEN);
             if (out)
@@ -85,11 +86,11 @@ static void run_ref(run_t *r, arena_t *a)
         } else {
             r->errors++;
         }
-        metrics_hist_record(r->get_h, metrics_now_ns() - t0);
+        metrics_hist_record(r->get_h, clock_ns() - t0);
         if (arena_used(a) > (1u << 20))
             arena_reset(a);
     }
-    r->get_end = metrics_now_ns();
+    r->get_end = clock_ns();
     for (hmap_iter_t it = HMAP_ITER_INIT; m && hmap_next(m, &it);)
         st_free((void *)(uintptr_t)it.val);
     hmap_destroy(&m);
@@ -100,27 +101,27 @@ static void run_cas(run_t *r, arena_t *a)
     uint8_t buf[VALUE_LEN];
 
     pthread_barrier_wait(r->start);
-    r->put_begin = metrics_now_ns();
+    r->put_begin = clock_ns();
     for (long i = 0; i < r->n && !r->get_only; i++) {
         uint64_t t0;
         value_of(r->base + i, buf);
-        t0 = metrics_now_ns();
+        t0 = clock_ns();
         r->errors +=
             cas_put(r->cas, CAS_RESULTS, &r->keys[i], buf, VALUE_LEN, false, NULL) != ST_OK;
-        metrics_hist_record(r->put_h, metrics_now_ns() - t0);
+        metrics_hist_record(r->put_h, clock_ns() - t0);
     }
-    r->put_end = metrics_now_ns();
+    r->put_end = clock_ns();
     pthread_barrier_wait(r->start);
-    r->get_begin = metrics_now_ns();
+    r->get_begin = clock_ns();
     for (long i = 0; i < r->n; i++) {
         span_t v;
-        uint64_t t0 = metrics_now_ns();
+        uint64_t t0 = clock_ns();
         r->errors += cas_get(r->cas, CAS_RESULTS, &r->keys[i], a, &v, NULL) != ST_OK;
-        metrics_hist_record(r->get_h, metrics_now_ns() - t0);
+        metrics_hist_record(r->get_h, clock_ns() - t0);
         if (arena_used(a) > (1u << 20))
             arena_reset(a);
     }
-    r->get_end = metrics_now_ns();
+    r->get_end = clock_ns();
 }
 
 static void *thread_main(void *p)

@@ -19,6 +19,7 @@
 #include "common/digest.h"
 #include "common/metrics.h"
 #include "run/exec.h"
+#include "common/clock.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -64,7 +65,7 @@ static int read_list(list_t *l)
 static uint64_t read_and_hash(const list_t *l, uint64_t *bytes)
 {
     arena_t *a = arena_new(1 << 20);
-    uint64_t t0 = metrics_now_ns(), total = 0;
+    uint64_t t0 = clock_ns(), total = 0;
 
     if (a == NULL)
         return 0;
@@ -81,7 +82,7 @@ static uint64_t read_and_hash(const list_t *l, uint64_t *bytes)
     }
     *bytes = total;
     arena_destroy(&a);
-    return metrics_now_ns() - t0;
+    return clock_ns() - t0;
 }
 
 /* Runs `strata check --quiet --cache-dir dir FILES...`, output to /dev/null;
@@ -104,10 +105,10 @@ static uint64_t run_check(const char *strata, const char *dir, const list_t *l)
     memcpy(argv + 5, l->paths, l->n * sizeof *argv);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    t0 = metrics_now_ns();
+    t0 = clock_ns();
     if (posix_spawn(&pid, strata, &fa, NULL, argv, environ) == 0)
         waitpid(pid, &status, 0);
-    t0 = metrics_now_ns() - t0;
+    t0 = clock_ns() - t0;
     posix_spawn_file_actions_destroy(&fa);
     free(argv);
     if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)

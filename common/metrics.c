@@ -267,11 +267,3 @@ void metrics_reset_all(void)
     }
     pthread_mutex_unlock(&registry_mu);
 }
-
-uint64_t metrics_now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * UINT64_C(1000000000) + (uint64_t)ts.tv_nsec;
-}

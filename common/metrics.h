@@ -67,7 +67,4 @@ void metrics_dump(FILE *f);
  * valid. Thread-safe but not atomic with respect to concurrent updates. */
 void metrics_reset_all(void);
 
-/* Monotonic clock in nanoseconds, for timing what is recorded. */
-uint64_t metrics_now_ns(void);
-
 #endif

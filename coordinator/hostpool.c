@@ -15,6 +15,7 @@
  * here) and handed back by hostpool_stop. */
 #include "coordinator/hostpool.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
@@ -126,16 +127,9 @@ static FILE *log_of(const hostpool_t *r)
     return r->opts.log != NULL ? r->opts.log : stderr;
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static uint64_t now_us(void)
 {
-    return now_ns() / 1000u;
+    return clock_ns() / 1000u;
 }
 
 static uint64_t now_ms(void)
@@ -853,10 +847,10 @@ void hostpool_serve_end(hostpool_t *self)
  * measured for the next run's policy_check_local_max. */
 static st_rc_t check_here(hostpool_t *r, span_t input, arena_t *a, span_t *out, st_err_t *err)
 {
-    uint64_t t0 = now_ns();
+    uint64_t t0 = clock_ns();
     st_rc_t rc = check_run(input, a, out, err);
 
-    atomic_fetch_add(&r->check_ns, now_ns() - t0);
+    atomic_fetch_add(&r->check_ns, clock_ns() - t0);
     atomic_fetch_add(&r->check_bytes, input.len);
     atomic_fetch_add(&r->checks_here, 1);
     return rc;

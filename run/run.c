@@ -8,6 +8,7 @@
  * looks the cache up, and hands the check stage its back end. */
 #include "run/run_private.h"
 
+#include "common/clock.h"
 #include "common/alloc.h"
 #include "run/exec.h"
 #include "worker/jobkey.h"
@@ -310,15 +311,6 @@ st_rc_t run_lookup(run_t *self, st_err_t *err)
 
 /* ---- scan ---------------------------------------------------------------------------- */
 
-static double ms_since(const struct timespec *since)
-{
-    struct timespec now;
-
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - since->tv_sec) * 1e3 +
-           (double)(now.tv_nsec - since->tv_nsec) / 1e6;
-}
-
 /* The misses on this process's threads; the throughput of a thread kept
  * for the cost record when the scans lasted long enough to tell. */
 static st_rc_t scan_on_threads(run_t *self, st_err_t *err)
@@ -327,15 +319,15 @@ static st_rc_t scan_on_threads(run_t *self, st_err_t *err)
     backend_stats_t st;
     uint64_t bytes0 = atomic_load(&self->bytes_read);
     size_t scanned0 = atomic_load(&self->scanned);
-    struct timespec t0;
+    uint64_t t0;
     double ms;
     st_rc_t rc;
 
     if ((rc = exec_backend_new(self->opts.jobs, &threads, err)) != ST_OK)
         return rc;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t0 = clock_ns();
     rc = run__scan_on(self, &threads, err);
-    ms = ms_since(&t0);
+    ms = (double)(clock_ns() - t0) / 1e6;
     backend_stop(&threads, &st);
     uint64_t bytes = atomic_load(&self->bytes_read) - bytes0;
     if (atomic_load(&self->scanned) > scanned0 && bytes > 0 && ms >= POLICY_MIN_MEASURED_SCAN_MS &&

@@ -23,6 +23,7 @@
 #include "common/cas/cas_mem.h"
 #include "common/cas/cas_record.h"
 #include "common/log.h"
+#include "common/clock.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,13 +38,13 @@ static _Thread_local uint32_t sample_tick;
 /* The start time when this call is one to time, else 0. */
 static inline uint64_t sample_start(void)
 {
-    return (sample_tick++ & (LATENCY_SAMPLE - 1)) == 0 ? metrics_now_ns() : 0;
+    return (sample_tick++ & (LATENCY_SAMPLE - 1)) == 0 ? clock_ns() : 0;
 }
 
 static inline void sample_end(metrics_hist_t *h, uint64_t t0)
 {
     if (t0 != 0)
-        metrics_hist_record(h, metrics_now_ns() - t0);
+        metrics_hist_record(h, clock_ns() - t0);
 }
 
 struct cas {

@@ -26,6 +26,7 @@
  * the same connection and prepared statements, and any of them may reset
  * the database; eviction runs inside a write batch, so the maintenance
  * half would not stand apart either. */
+#include "common/clock.h"
 #include "common/cas/cas_disk.h"
 
 #include "common/alloc.h"
@@ -105,20 +106,6 @@ static const char schema_sql[] =
     "ns INTEGER NOT NULL, digest BLOB NOT NULL, value BLOB NOT NULL,"
     "raw_size INTEGER NOT NULL, size INTEGER NOT NULL, atime INTEGER NOT NULL,"
     "PRIMARY KEY(ns, digest)) WITHOUT ROWID";
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void free_pending(cas_disk_t *self)
 {
@@ -317,7 +304,7 @@ static bool session_reads(cas_disk_t *self)
 
     if (!self->session || !self->enabled)
         return false;
-    now = mono_ns();
+    now = clock_ns();
     if (self->session_txn && now - self->session_txn_ns > SESSION_TXN_MAX_NS)
         end_read_txn(self);
     if (!self->session_txn && sqlite3_get_autocommit(self->db) &&
@@ -452,7 +439,7 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
         delete_entry(self, ns, key);
         return ST_ENOENT;
     }
-    now = now_ms();
+    now = clock_wall_ms();
     if (rc == ST_OK && now > atime + self->touch_slack_ms)
         queue_touch(self, ns, key, now);
     return rc;
@@ -506,7 +493,7 @@ static int insert_rec(cas_disk_t *self, const cas_disk_rec_t *r, uint64_t now)
 
 static int write_recs(cas_disk_t *self, const cas_disk_rec_t *recs, size_t n, uint64_t *bytes)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_wall_ms();
     int rc;
 
     for (size_t i = 0; i < n; i++) {
@@ -584,7 +571,7 @@ static bool queue_recs(cas_disk_t *self, cas_disk_rec_t *recs, size_t n)
         self->cap_pending = cap;
     }
     if (self->npending == 0) {
-        self->batch_start_ns = mono_ns();
+        self->batch_start_ns = clock_ns();
         pthread_cond_signal(&self->wake);
     }
     memcpy(self->pending + self->npending, recs, n * sizeof *recs);
@@ -636,9 +623,9 @@ static void *flusher_main(void *arg)
             pthread_cond_wait(&self->wake, &self->lock);
             continue;
         }
-        if (mono_ns() >= due) {
+        if (clock_ns() >= due) {
             if (write_batch(self, NULL, 0, false) != ST_OK && self->npending > 0)
-                self->batch_start_ns = mono_ns(); /* busy: retry a window later */
+                self->batch_start_ns = clock_ns(); /* busy: retry a window later */
             continue;
         }
         ts.tv_sec = (time_t)(due / 1000000000ULL);

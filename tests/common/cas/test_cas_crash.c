@@ -8,6 +8,7 @@
 #include "cas_test.h"
 #include "common/cas/cas.h"
 #include "common/metrics.h"
+#include "common/clock.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -38,7 +39,7 @@ static void child_stream(const char *dir, cas_durability_t mode, int fd)
         if (cas_test_put(c, i, false) != ST_OK)
             _exit(3);
         ack.i = i;
-        ack.t = metrics_now_ns();
+        ack.t = clock_ns();
         if (write(fd, &ack, sizeof ack) != (ssize_t)sizeof ack)
             _exit(4);
     }
@@ -70,7 +71,7 @@ static void crash_and_check(cas_durability_t mode, long kill_after)
            (n = read(fds[0], &acks[nacks], sizeof acks[0])) == (ssize_t)sizeof acks[0])
         nacks++;
     kill(pid, SIGKILL);
-    killed_at = metrics_now_ns();
+    killed_at = clock_ns();
     waitpid(pid, &status, 0);
     CHECK(WIFSIGNALED(status));
     /* every put the child acknowledged before dying */
