@@ -21,16 +21,6 @@ int mpdiag_pack_cstr(msgpack_packer *pk, uint32_t line, uint32_t col, const char
     return mpdiag_pack(pk, &d);
 }
 
-static st_rc_t read_u32(mpread_t *r, uint32_t *v)
-{
-    uint64_t x;
-
-    if (mpread_uint(r, &x) != ST_OK || x > UINT32_MAX)
-        return ST_ECORRUPT;
-    *v = (uint32_t)x;
-    return ST_OK;
-}
-
 static st_rc_t read_text(mpread_t *r, uint32_t min, uint32_t max, const char **s, uint32_t *len)
 {
     if (mpread_str(r, s, len) != ST_OK || *len < min || *len > max || memchr(*s, 0, *len) != NULL)
@@ -43,8 +33,8 @@ st_rc_t mpdiag_read(mpread_t *r, mpdiag_t *d)
     uint32_t n;
     mpdiag_t x;
 
-    if (mpread_array(r, &n) != ST_OK || n != 4 || read_u32(r, &x.line) != ST_OK ||
-        read_u32(r, &x.col) != ST_OK ||
+    if (mpread_array(r, &n) != ST_OK || n != 4 || mpread_u32(r, &x.line) != ST_OK ||
+        mpread_u32(r, &x.col) != ST_OK ||
         read_text(r, 1, MPDIAG_MAX_CODE, &x.code, &x.code_len) != ST_OK ||
         read_text(r, 0, MPDIAG_MAX_MESSAGE, &x.message, &x.message_len) != ST_OK)
         return ST_ECORRUPT;

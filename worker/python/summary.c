@@ -541,22 +541,6 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
 
 /* ---- decoding ------------------------------------------------------------ */
 
-#define TRY(expr)                                                                                  \
-    do {                                                                                           \
-        st_rc_t rc_ = (expr);                                                                      \
-        if (rc_ != ST_OK)                                                                          \
-            return rc_;                                                                            \
-    } while (0)
-
-static st_rc_t rd_u32(mpread_t *r, uint32_t *v)
-{
-    uint64_t x;
-    if (mpread_uint(r, &x) != ST_OK || x > UINT32_MAX)
-        return ST_ECORRUPT;
-    *v = (uint32_t)x;
-    return ST_OK;
-}
-
 static st_rc_t rd_u8(mpread_t *r, uint8_t max, uint8_t *v)
 {
     uint64_t x;
@@ -576,7 +560,7 @@ static st_rc_t rd_bool(mpread_t *r, bool *v)
     return mpread_bool(r, v) == ST_OK ? ST_OK : ST_ECORRUPT;
 }
 
-static st_rc_t rd_str(mpread_t *r, sum_str_t *out)
+st_rc_t summary_read_str(mpread_t *r, sum_str_t *out)
 {
     if (mpread_str(r, &out->s, &out->len) != ST_OK || out->len > SUMMARY_MAX_NAME)
         return ST_ECORRUPT;
@@ -604,18 +588,18 @@ static st_rc_t rd_array(mpread_t *r, arena_t *a, size_t min, size_t size, void *
 {
     size_t bytes;
 
-    if (mpread_array(r, n) != ST_OK || (uint64_t)*n * min > r->len - r->pos)
+    if (mpread_array_min(r, min, n) != ST_OK)
         return ST_ECORRUPT;
     if (!st_mul_size(*n, size, &bytes) || (*v = arena_alloc(a, bytes ? bytes : 1)) == NULL)
         return ST_ENOMEM;
     return ST_OK;
 }
 
-static st_rc_t rd_strs(mpread_t *r, arena_t *a, sum_str_t **v, uint32_t *n)
+st_rc_t summary_read_strs(mpread_t *r, arena_t *a, sum_str_t **v, uint32_t *n)
 {
-    TRY(rd_array(r, a, 1, sizeof **v, (void **)v, n));
+    ST_TRY(rd_array(r, a, 1, sizeof **v, (void **)v, n));
     for (uint32_t i = 0; i < *n; i++)
-        TRY(rd_str(r, &(*v)[i]));
+        ST_TRY(summary_read_str(r, &(*v)[i]));
     return ST_OK;
 }
 
@@ -623,15 +607,15 @@ st_rc_t summary_read_sig(mpread_t *r, arena_t *a, sum_sig_t *g)
 {
     uint32_t n, pn;
 
-    TRY(rd_tuple(r, 2, &n));
-    TRY(rd_u8(r, 255, &g->flags));
-    TRY(rd_array(r, a, 4, sizeof *g->p, (void **)&g->p, &g->n));
+    ST_TRY(rd_tuple(r, 2, &n));
+    ST_TRY(rd_u8(r, 255, &g->flags));
+    ST_TRY(rd_array(r, a, 4, sizeof *g->p, (void **)&g->p, &g->n));
     for (uint32_t i = 0; i < g->n; i++) {
-        TRY(rd_tuple(r, 3, &pn));
-        TRY(rd_str(r, &g->p[i].name));
-        TRY(rd_u8(r, SUM_P_KWARGS, &g->p[i].kind));
-        TRY(rd_bool(r, &g->p[i].has_default));
-        TRY(skip_rest(r, pn, 3));
+        ST_TRY(rd_tuple(r, 3, &pn));
+        ST_TRY(summary_read_str(r, &g->p[i].name));
+        ST_TRY(rd_u8(r, SUM_P_KWARGS, &g->p[i].kind));
+        ST_TRY(rd_bool(r, &g->p[i].has_default));
+        ST_TRY(skip_rest(r, pn, 3));
     }
     return skip_rest(r, n, 2);
 }
@@ -640,19 +624,19 @@ static st_rc_t rd_imports(mpread_t *r, arena_t *a, sum_import_t **v, uint32_t *c
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 9, sizeof **v, (void **)v, count));
+    ST_TRY(rd_array(r, a, 9, sizeof **v, (void **)v, count));
     for (uint32_t i = 0; i < *count; i++) {
         sum_import_t *m = &(*v)[i];
-        TRY(rd_tuple(r, 8, &n));
-        TRY(rd_u8(r, SUM_FUTURE, &m->kind));
-        TRY(rd_u8(r, 255, &m->level));
-        TRY(rd_str(r, &m->module));
-        TRY(rd_str(r, &m->name));
-        TRY(rd_str(r, &m->asname));
-        TRY(rd_u32(r, &m->line));
-        TRY(rd_u32(r, &m->col));
-        TRY(rd_u8(r, 255, &m->flags));
-        TRY(skip_rest(r, n, 8));
+        ST_TRY(rd_tuple(r, 8, &n));
+        ST_TRY(rd_u8(r, SUM_FUTURE, &m->kind));
+        ST_TRY(rd_u8(r, 255, &m->level));
+        ST_TRY(summary_read_str(r, &m->module));
+        ST_TRY(summary_read_str(r, &m->name));
+        ST_TRY(summary_read_str(r, &m->asname));
+        ST_TRY(mpread_u32(r, &m->line));
+        ST_TRY(mpread_u32(r, &m->col));
+        ST_TRY(rd_u8(r, 255, &m->flags));
+        ST_TRY(skip_rest(r, n, 8));
     }
     return ST_OK;
 }
@@ -661,18 +645,18 @@ static st_rc_t rd_defs(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 5, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
+    ST_TRY(rd_array(r, a, 5, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
     for (uint32_t i = 0; i < f->n_defs; i++) {
         sum_def_t *d = &f->defs[i];
         memset(d, 0, sizeof *d);
-        TRY(rd_tuple(r, 4, &n));
-        TRY(rd_str(r, &d->name));
-        TRY(rd_u8(r, SUM_DEF_IMPORT, &d->kind));
-        TRY(rd_u32(r, &d->line));
-        TRY(rd_index(r, &d->sig));
+        ST_TRY(rd_tuple(r, 4, &n));
+        ST_TRY(summary_read_str(r, &d->name));
+        ST_TRY(rd_u8(r, SUM_DEF_IMPORT, &d->kind));
+        ST_TRY(mpread_u32(r, &d->line));
+        ST_TRY(rd_index(r, &d->sig));
         if (n > 4)
-            TRY(rd_u8(r, 255, &d->flags));
-        TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+            ST_TRY(rd_u8(r, 255, &d->flags));
+        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
     }
     return ST_OK;
 }
@@ -681,13 +665,13 @@ static st_rc_t rd_members(mpread_t *r, arena_t *a, sum_class_t *k)
 {
     uint32_t mn;
 
-    TRY(rd_array(r, a, 4, sizeof *k->members, (void **)&k->members, &k->n_members));
+    ST_TRY(rd_array(r, a, 4, sizeof *k->members, (void **)&k->members, &k->n_members));
     for (uint32_t j = 0; j < k->n_members; j++) {
-        TRY(rd_tuple(r, 3, &mn));
-        TRY(rd_str(r, &k->members[j].name));
-        TRY(rd_u8(r, SUM_DEF_IMPORT, &k->members[j].kind));
-        TRY(rd_index(r, &k->members[j].sig));
-        TRY(skip_rest(r, mn, 3));
+        ST_TRY(rd_tuple(r, 3, &mn));
+        ST_TRY(summary_read_str(r, &k->members[j].name));
+        ST_TRY(rd_u8(r, SUM_DEF_IMPORT, &k->members[j].kind));
+        ST_TRY(rd_index(r, &k->members[j].sig));
+        ST_TRY(skip_rest(r, mn, 3));
     }
     return ST_OK;
 }
@@ -696,19 +680,19 @@ static st_rc_t rd_classes(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 5, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
+    ST_TRY(rd_array(r, a, 5, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
     for (uint32_t i = 0; i < f->n_classes; i++) {
         sum_class_t *k = &f->classes[i];
         memset(k, 0, sizeof *k);
-        TRY(rd_tuple(r, 4, &n));
-        TRY(rd_str(r, &k->name));
-        TRY(rd_u32(r, &k->line));
-        TRY(rd_strs(r, a, &k->bases, &k->n_bases));
-        TRY(rd_members(r, a, k));
+        ST_TRY(rd_tuple(r, 4, &n));
+        ST_TRY(summary_read_str(r, &k->name));
+        ST_TRY(mpread_u32(r, &k->line));
+        ST_TRY(summary_read_strs(r, a, &k->bases, &k->n_bases));
+        ST_TRY(rd_members(r, a, k));
         k->flags = SUM_CLASS_FLAGS_UNKNOWN;
         if (n > 4)
-            TRY(rd_u8(r, 255, &k->flags));
-        TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+            ST_TRY(rd_u8(r, 255, &k->flags));
+        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
     }
     return ST_OK;
 }
@@ -717,18 +701,18 @@ static st_rc_t rd_uses(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 5, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
+    ST_TRY(rd_array(r, a, 5, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
     for (uint32_t i = 0; i < f->n_uses; i++) {
         sum_use_t *u = &f->uses[i];
         memset(u, 0, sizeof *u);
-        TRY(rd_tuple(r, 4, &n));
-        TRY(rd_index(r, &u->imp));
-        TRY(rd_strs(r, a, &u->chain, &u->n));
-        TRY(rd_u32(r, &u->line));
-        TRY(rd_u32(r, &u->col));
+        ST_TRY(rd_tuple(r, 4, &n));
+        ST_TRY(rd_index(r, &u->imp));
+        ST_TRY(summary_read_strs(r, a, &u->chain, &u->n));
+        ST_TRY(mpread_u32(r, &u->line));
+        ST_TRY(mpread_u32(r, &u->col));
         if (n > 4)
-            TRY(rd_u8(r, 255, &u->flags));
-        TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+            ST_TRY(rd_u8(r, 255, &u->flags));
+        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
     }
     return ST_OK;
 }
@@ -737,16 +721,16 @@ static st_rc_t rd_calls(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 6, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
+    ST_TRY(rd_array(r, a, 6, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
     for (uint32_t i = 0; i < f->n_calls; i++) {
         sum_call_t *k = &f->calls[i];
-        TRY(rd_tuple(r, 5, &n));
-        TRY(rd_index(r, &k->use));
-        TRY(rd_u32(r, &k->npos));
-        TRY(rd_strs(r, a, &k->kw, &k->nkw));
-        TRY(rd_bool(r, &k->star));
-        TRY(rd_bool(r, &k->dstar));
-        TRY(skip_rest(r, n, 5));
+        ST_TRY(rd_tuple(r, 5, &n));
+        ST_TRY(rd_index(r, &k->use));
+        ST_TRY(mpread_u32(r, &k->npos));
+        ST_TRY(summary_read_strs(r, a, &k->kw, &k->nkw));
+        ST_TRY(rd_bool(r, &k->star));
+        ST_TRY(rd_bool(r, &k->dstar));
+        ST_TRY(skip_rest(r, n, 5));
     }
     return ST_OK;
 }
@@ -755,15 +739,15 @@ static st_rc_t rd_stars(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 5, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
+    ST_TRY(rd_array(r, a, 5, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
     for (uint32_t i = 0; i < f->n_stars; i++) {
         sum_star_t *s = &f->stars[i];
-        TRY(rd_tuple(r, 4, &n));
-        TRY(rd_str(r, &s->name));
-        TRY(rd_u32(r, &s->line));
-        TRY(rd_u32(r, &s->col));
-        TRY(rd_bool(r, &s->in_all));
-        TRY(skip_rest(r, n, 4));
+        ST_TRY(rd_tuple(r, 4, &n));
+        ST_TRY(summary_read_str(r, &s->name));
+        ST_TRY(mpread_u32(r, &s->line));
+        ST_TRY(mpread_u32(r, &s->col));
+        ST_TRY(rd_bool(r, &s->in_all));
+        ST_TRY(skip_rest(r, n, 4));
     }
     return ST_OK;
 }
@@ -772,17 +756,17 @@ static st_rc_t rd_noqa(mpread_t *r, arena_t *a, summary_doc_t *f)
 {
     uint32_t n;
 
-    TRY(rd_array(r, a, 4, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
+    ST_TRY(rd_array(r, a, 4, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
     for (uint32_t i = 0; i < f->n_noqa; i++) {
         sum_noqa_t *q = &f->noqa[i];
-        TRY(rd_tuple(r, 3, &n));
-        TRY(rd_u32(r, &q->first));
-        TRY(rd_u32(r, &q->last));
+        ST_TRY(rd_tuple(r, 3, &n));
+        ST_TRY(mpread_u32(r, &q->first));
+        ST_TRY(mpread_u32(r, &q->last));
         q->codes = NULL;
         q->n = 0;
         if (!mpread_nil(r))
-            TRY(rd_strs(r, a, &q->codes, &q->n));
-        TRY(skip_rest(r, n, 3));
+            ST_TRY(summary_read_strs(r, a, &q->codes, &q->n));
+        ST_TRY(skip_rest(r, n, 3));
     }
     return ST_OK;
 }
@@ -811,14 +795,14 @@ static st_rc_t validate(const summary_doc_t *f)
 static st_rc_t rd_value(mpread_t *r, arena_t *a, const char *key, summary_doc_t *f)
 {
     if (strcmp(key, "sigs") == 0) {
-        TRY(rd_array(r, a, 3, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
+        ST_TRY(rd_array(r, a, 3, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
         for (uint32_t i = 0; i < f->n_sigs; i++)
-            TRY(summary_read_sig(r, a, &f->sigs[i]));
+            ST_TRY(summary_read_sig(r, a, &f->sigs[i]));
         return ST_OK;
     }
     if (strcmp(key, "all") == 0) {
         f->has_all = !mpread_nil(r);
-        return f->has_all ? rd_strs(r, a, &f->all, &f->n_all) : ST_OK;
+        return f->has_all ? summary_read_strs(r, a, &f->all, &f->n_all) : ST_OK;
     }
     if (strcmp(key, "getattr") == 0)
         return rd_bool(r, &f->getattr);
@@ -854,7 +838,7 @@ st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out)
             if (mpread_key(r, keys[i]))
                 key = keys[i];
         if (key != NULL)
-            TRY(rd_value(r, a, key, out));
+            ST_TRY(rd_value(r, a, key, out));
         else if (mpread_skip(r) != ST_OK || mpread_skip(r) != ST_OK)
             return ST_ECORRUPT;
     }
@@ -873,7 +857,7 @@ st_rc_t summary_decode_imports(span_t sum, arena_t *a, sum_import_t **imports, u
         if (mpread_key(&r, "imports")) {
             sum_import_t *v;
             uint32_t count;
-            TRY(rd_imports(&r, a, &v, &count));
+            ST_TRY(rd_imports(&r, a, &v, &count));
             *imports = v;
             *n = count;
             return ST_OK;

@@ -271,6 +271,12 @@ typedef struct {
  * exhausted; *out may be partly filled on error. */
 st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out);
 
+/* One string of a summary (at most SUMMARY_MAX_NAME bytes), and an array
+ * of them (in arena a), at r's position: the check job's documents hold
+ * names as the summary does. Errors as summary_read. */
+st_rc_t summary_read_str(mpread_t *r, sum_str_t *out);
+st_rc_t summary_read_strs(mpread_t *r, arena_t *a, sum_str_t **v, uint32_t *n);
+
 /* Reads one signature ([flags, [[name, pkind, has_default], ...]]) at r's
  * position, as summary_read does: the interface map (xmod.h) holds them in
  * this format too. Errors as summary_read. */
