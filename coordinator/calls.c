@@ -13,7 +13,7 @@
 #include "common/alloc.h"
 #include "common/hmap.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <errno.h>
 #include <pthread.h>

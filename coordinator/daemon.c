@@ -37,7 +37,7 @@
 #include "run/report.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <errno.h>
 #include <malloc.h>

@@ -24,7 +24,7 @@
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
 #include "worker/place.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <errno.h>
 #include <math.h>

@@ -19,7 +19,7 @@
 #include "scheduler/graph.h"
 #include "scheduler/resolve.h"
 #include "worker/jobkey.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
 #include <pthread.h>
@@ -314,36 +314,6 @@ static st_rc_t decode_imports(project_t *p, pfile_t *f)
         return ST_OK;
     }
     return ST_OK;
-}
-
-/* Whether a summary says its module's namespace is made at run time: a
- * "dynamic" namespace (import hooks, sys.modules, globals()) or a module
- * __getattr__. */
-static bool summary_is_dynamic(span_t sum)
-{
-    mpread_t r;
-    uint32_t n;
-
-    mpread_init(&r, sum.ptr, sum.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        bool b;
-        if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
-            /* a value that is not a bool is skipped too: left in place,
-             * it would be read as the next key */
-            if (mpread_bool(&r, &b) == ST_OK) {
-                if (b)
-                    return true;
-            } else if (mpread_skip(&r) != ST_OK) {
-                return false;
-            }
-            continue;
-        }
-        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-            return false;
-    }
-    return false;
 }
 
 /* An import that names no project module although its top-level package

@@ -21,7 +21,7 @@
 #include "coordinator/calls.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
 

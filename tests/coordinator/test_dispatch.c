@@ -19,7 +19,7 @@
 #include "coordinator/dispatch.h"
 #include "worker/wproc.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
 

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/mpread.h"
 #include "coordinator/hostpool.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <msgpack.h>

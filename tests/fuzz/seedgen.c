@@ -17,7 +17,7 @@
 #include "common/alloc.h"
 #include "common/digest.h"
 #include "common/mpread.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <msgpack.h>

@@ -6,7 +6,7 @@
 #include "common/alloc.h"
 #include "common/mpread.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
 
