@@ -387,18 +387,30 @@ static void pack_bool(msgpack_packer *pk, bool b)
         msgpack_pack_false(pk);
 }
 
-static void pack_sig(msgpack_packer *pk, const sig_t *g)
+void summary_pack_sig(msgpack_packer *pk, uint8_t flags, uint32_t n_params)
 {
     msgpack_pack_array(pk, 2);
-    msgpack_pack_uint8(pk, g->flags);
-    msgpack_pack_array(pk, g->n);
+    msgpack_pack_uint8(pk, flags);
+    msgpack_pack_array(pk, n_params);
+}
+
+void summary_pack_param(msgpack_packer *pk, const char *name, size_t len, uint8_t kind,
+                        bool has_default)
+{
+    msgpack_pack_array(pk, 3);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, name, len);
+    msgpack_pack_uint8(pk, kind);
+    pack_bool(pk, has_default);
+}
+
+static void pack_sig(msgpack_packer *pk, const sig_t *g)
+{
+    summary_pack_sig(pk, g->flags, g->n);
     for (uint32_t i = 0; i < g->n; i++) {
         const sum_param_t *p = &g->params[i];
-        str_t nm = {p->name ? p->name : "", p->name ? (uint32_t)strlen(p->name) : 0};
-        msgpack_pack_array(pk, 3);
-        pack_str(pk, nm);
-        msgpack_pack_uint8(pk, p->kind);
-        pack_bool(pk, p->has_default);
+        summary_pack_param(pk, p->name ? p->name : "", p->name ? strlen(p->name) : 0, p->kind,
+                           p->has_default);
     }
 }
 

@@ -152,6 +152,13 @@ void summary_unpad_columns(summary_t *s, const uint32_t *lines, const uint32_t *
 /* Writes the summary as the msgpack map described above. */
 st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
 
+/* A signature of "sigs", written piecewise: its head, then n_params
+ * parameters. The interface map (xmod.h) holds signatures in this format
+ * too: this is their one encoder, summary_read_sig their decoder. */
+void summary_pack_sig(msgpack_packer *pk, uint8_t flags, uint32_t n_params);
+void summary_pack_param(msgpack_packer *pk, const char *name, size_t len, uint8_t kind,
+                        bool has_default);
+
 /* ---- reading a summary ------------------------------------------------------
  *
  * The one decoder of the map above, for bytes that crossed a process

@@ -61,11 +61,22 @@
  *   "modules": array in input order, each a map
  *       "file":  the input's file index
  *       "iface": the interface map, or nil when "export" was false
- *       "diags": [[line, col, code, message], ...] sorted (line, col, code),
- *                after the file's `# noqa` comments (summary "noqa")
+ *       "diags": [[line, col, code, message], ...] (common/mpdiag.h) sorted
+ *                by (line, col, code), after the file's `# noqa` comments
+ *                (summary "noqa")
  *       "drop":  [[line, col], ...] positions of the scan's F405 diagnostics
  *                that are now settled (dropped, or replaced by an F821 in
- *                "diags") */
+ *                "diags")
+ *
+ * Each of these documents has one encoder and one decoder, in this module:
+ * the input's encoder is check_input_* (its decoder is check_run's own),
+ * the interface's is the job's and check_namespace_iface's (its decoder
+ * check_iface_read), the result's is the job's (its decoder
+ * check_result_decode). Diagnostics are common/mpdiag.h arrays; summaries
+ * and signatures are read and written by summary.h. The files: xmod.c the
+ * job and its model's helpers (xmod_int.h), xmod_input.c the input,
+ * xmod_iface.c interfaces, xmod_rules.c the per-file rules and noqa,
+ * xmod_cycles.c R0401, xmod_result.c the result. */
 #ifndef STRATA_XMOD_H
 #define STRATA_XMOD_H
 

@@ -151,15 +151,9 @@ static void pack_nms(msgpack_packer *pk, const nm_t *v, uint32_t n)
 
 static void pack_sig(msgpack_packer *pk, const csig_t *g)
 {
-    msgpack_pack_array(pk, 2);
-    msgpack_pack_uint8(pk, g->flags);
-    msgpack_pack_array(pk, g->n);
-    for (uint32_t i = 0; i < g->n; i++) {
-        msgpack_pack_array(pk, 3);
-        mpbuf_str(pk, g->p[i].name.s, g->p[i].name.len);
-        msgpack_pack_uint8(pk, g->p[i].kind);
-        mpbuf_bool(pk, g->p[i].dflt);
-    }
+    summary_pack_sig(pk, g->flags, g->n);
+    for (uint32_t i = 0; i < g->n; i++)
+        summary_pack_param(pk, g->p[i].name.s, g->p[i].name.len, g->p[i].kind, g->p[i].dflt);
 }
 
 void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
