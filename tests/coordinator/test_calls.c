@@ -18,14 +18,11 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/calls.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
 #include "worker/python/xmod.h"
-
-#include <msgpack.h>
 
 #include <limits.h>
 #include <pthread.h>

@@ -16,14 +16,11 @@
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/dispatch.h"
 #include "worker/wproc.h"
 #include "worker/jobs.h"
 #include "worker/python/xmod.h"
-
-#include <msgpack.h>
 
 #include <dirent.h>
 #include <errno.h>

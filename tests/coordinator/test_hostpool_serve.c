@@ -16,12 +16,9 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "coordinator/hostpool.h"
 #include "worker/python/xmod.h"
 #include "worker/python/scan.h"
-
-#include <msgpack.h>
 
 #include <limits.h>
 #include <stdlib.h>

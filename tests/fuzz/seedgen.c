@@ -16,12 +16,10 @@
 #include "common/cas/cas_record.h"
 #include "common/alloc.h"
 #include "common/digest.h"
-#include "common/mpread.h"
 #include "worker/python/summary.h"
 #include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

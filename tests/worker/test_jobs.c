@@ -7,11 +7,8 @@
 
 #include "common/alloc.h"
 #include "common/mpbuf.h"
-#include "common/mpread.h"
 #include "worker/jobs.h"
 #include "worker/python/xmod.h"
-
-#include <msgpack.h>
 
 static const char src[] =
     "import os\nimport nosuchmod\n\ndef f(a):\n    x = 1\n    return undefined_name\n";
