@@ -69,6 +69,21 @@ st_rc_t mpread_array(mpread_t *r, uint32_t *count)
     return ST_OK;
 }
 
+st_rc_t mpread_array_min(mpread_t *r, size_t min_bytes, uint32_t *count)
+{
+    size_t pos = r->pos;
+    uint32_t n;
+
+    if (mpread_array(r, &n) != ST_OK)
+        return ST_ECORRUPT;
+    if ((uint64_t)n * min_bytes > r->len - r->pos) {
+        r->pos = pos;
+        return ST_ECORRUPT;
+    }
+    *count = n;
+    return ST_OK;
+}
+
 st_rc_t mpread_str(mpread_t *r, const char **s, uint32_t *len)
 {
     uint32_t n;
@@ -161,6 +176,21 @@ st_rc_t mpread_uint(mpread_t *r, uint64_t *v)
         return ST_ECORRUPT;
     }
     *v = (uint64_t)s;
+    return ST_OK;
+}
+
+st_rc_t mpread_u32(mpread_t *r, uint32_t *v)
+{
+    size_t pos = r->pos;
+    uint64_t x;
+
+    if (mpread_uint(r, &x) != ST_OK)
+        return ST_ECORRUPT;
+    if (x > UINT32_MAX) {
+        r->pos = pos;
+        return ST_ECORRUPT;
+    }
+    *v = (uint32_t)x;
     return ST_OK;
 }
 

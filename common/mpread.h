@@ -36,10 +36,16 @@ static inline void mpread_init(mpread_t *r, const void *p, size_t len)
  * bytes left could hold). */
 st_rc_t mpread_map(mpread_t *r, uint32_t *count);
 st_rc_t mpread_array(mpread_t *r, uint32_t *count);
+/* An array header whose elements, of at least min_bytes each, fit the bytes
+ * left: a count that may then size an allocation before the elements are
+ * read. */
+st_rc_t mpread_array_min(mpread_t *r, size_t min_bytes, uint32_t *count);
 /* *s points into the input (not NUL-terminated). */
 st_rc_t mpread_str(mpread_t *r, const char **s, uint32_t *len);
 st_rc_t mpread_bin(mpread_t *r, const uint8_t **s, uint32_t *len);
 st_rc_t mpread_uint(mpread_t *r, uint64_t *v);
+/* A uint that fits 32 bits (line numbers, indices, counts of formats). */
+st_rc_t mpread_u32(mpread_t *r, uint32_t *v);
 st_rc_t mpread_int(mpread_t *r, int64_t *v);
 st_rc_t mpread_bool(mpread_t *r, bool *v);
 /* True (and advances) when the next value is nil. */

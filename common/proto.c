@@ -312,7 +312,7 @@ st_rc_t proto_encode_hello(buf_t *b, const proto_hello_t *h)
         h->version.len > PROTO_MAX_NAME || h->cpu.len > PROTO_MAX_NAME || h->slots < 1 ||
         h->slots > PROTO_MAX_SLOTS || h->numa > PROTO_MAX_NUMA)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_HELLO, 8) || pack_field(&pk, "id", h->id) ||
         pack_field(&pk, "host", h->host) || pack_field(&pk, "ver", h->version) ||
         pack_key(&pk, "slots") || msgpack_pack_uint32(&pk, h->slots) || pack_key(&pk, "numa") ||
@@ -325,7 +325,7 @@ st_rc_t proto_encode_heartbeat(buf_t *b)
 {
     msgpack_packer pk;
 
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     return pack_header(&pk, PROTO_HEARTBEAT, 2) ? ST_ENOMEM : ST_OK;
 }
 
@@ -336,7 +336,7 @@ st_rc_t proto_encode_bye(buf_t *b, const char *reason)
 
     if (n > PROTO_MAX_TEXT)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_BYE, reason != NULL ? 3 : 2) ||
         (reason != NULL && (pack_key(&pk, "reason") || pack_str(&pk, reason, n))))
         return ST_ENOMEM;
@@ -350,7 +350,7 @@ st_rc_t proto_encode_refused(buf_t *b, const char *reason, bool retry)
 
     if (n > PROTO_MAX_TEXT)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_REFUSED, 4) || pack_key(&pk, "reason") || pack_str(&pk, reason, n) ||
         pack_key(&pk, "retry") || (retry ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)))
         return ST_ENOMEM;
@@ -364,7 +364,7 @@ st_rc_t proto_batch_begin(proto_batch_t *batch, buf_t *b, proto_type_t type)
 
     if (type != PROTO_JOBS && type != PROTO_RESULTS)
         return ST_EINVAL;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, type, 3) || pack_key(&pk, type == PROTO_JOBS ? "jobs" : "results"))
         return ST_ENOMEM;
     *batch = (proto_batch_t){.b = b, .count_at = b->len, .type = type};
@@ -380,7 +380,7 @@ st_rc_t proto_batch_job(proto_batch_t *batch, uint64_t id, uint32_t kind, span_t
         return ST_EINVAL;
     if (!batch_room(batch, input.len) || kind > PROTO_MAX_KIND)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, batch->b, buf_write);
+    mpbuf_packer(&pk, batch->b);
     if (msgpack_pack_array(&pk, 3) || msgpack_pack_uint64(&pk, id) ||
         msgpack_pack_uint32(&pk, kind) || msgpack_pack_bin(&pk, input.len) ||
         msgpack_pack_bin_body(&pk, input.ptr, input.len)) {
@@ -401,7 +401,7 @@ st_rc_t proto_batch_result(proto_batch_t *batch, uint64_t id, proto_status_t sta
         return ST_EINVAL;
     if (!batch_room(batch, data.len) || (status == PROTO_STATUS_ERROR && data.len > PROTO_MAX_TEXT))
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, batch->b, buf_write);
+    mpbuf_packer(&pk, batch->b);
     bad = msgpack_pack_array(&pk, 3) || msgpack_pack_uint64(&pk, id) ||
           msgpack_pack_uint32(&pk, (uint32_t)status);
     if (!bad && status == PROTO_STATUS_OK)

@@ -63,19 +63,17 @@ static st_rc_t read_blob(mpread_t *r, proto_blob_t *b, st_err_t *err)
     return ST_OK;
 }
 
-/* One diagnostic of DONE: [line, col, code, message]. */
+/* One diagnostic of DONE: [line, col, code, message] (common/mpdiag.h). */
 static st_rc_t read_diag(mpread_t *r, proto_diag_t *d, st_err_t *err)
 {
-    uint32_t n;
+    mpdiag_t m;
 
-    if (mpread_array(r, &n) != ST_OK || n != 4)
-        return st_fail(err, ST_ECORRUPT, "a diagnostic is not a 4-element array at byte %zu",
-                       r->pos);
-    if (read_u32(r, 0, UINT32_MAX, &d->line, "line", err) != ST_OK ||
-        read_u32(r, 0, UINT32_MAX, &d->col, "col", err) != ST_OK ||
-        read_text(r, PROTO_MAX_CODE, &d->code, "code", err) != ST_OK ||
-        read_text(r, PROTO_MAX_TEXT, &d->message, "message", err) != ST_OK)
-        return ST_ECORRUPT;
+    if (mpdiag_read(r, &m) != ST_OK)
+        return st_fail(err, ST_ECORRUPT, "a diagnostic is malformed at byte %zu", r->pos);
+    *d = (proto_diag_t){.line = m.line,
+                        .col = m.col,
+                        .code = {m.code, m.code_len},
+                        .message = {m.message, m.message_len}};
     return ST_OK;
 }
 
@@ -412,7 +410,7 @@ st_rc_t proto_encode_submit(buf_t *b, const proto_file_t *files, size_t n_files,
     for (size_t i = 0; i < n_args; i++)
         if (strlen(args[i]) > PROTO_MAX_PATH)
             return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_SUBMIT, 6) || pack_key(&pk, "files") ||
         msgpack_pack_array(&pk, (uint32_t)n_files))
         return ST_ENOMEM;
@@ -441,7 +439,7 @@ st_rc_t proto_encode_need(buf_t *b, const uint32_t *indices, size_t n)
     for (size_t i = 0; i < n; i++)
         if (indices[i] >= PROTO_MAX_FILES)
             return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_NEED, 3) || pack_key(&pk, "digests") ||
         msgpack_pack_array(&pk, (uint32_t)n))
         return ST_ENOMEM;
@@ -455,7 +453,7 @@ st_rc_t proto_encode_progress(buf_t *b, const proto_progress_t *p)
 {
     msgpack_packer pk;
 
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_PROGRESS, 7) || pack_key(&pk, "scanned") ||
         msgpack_pack_uint64(&pk, p->scanned) || pack_key(&pk, "checked") ||
         msgpack_pack_uint64(&pk, p->checked) || pack_key(&pk, "cached") ||
@@ -472,7 +470,7 @@ st_rc_t proto_upload_begin(proto_batch_t *batch, buf_t *b)
 {
     msgpack_packer pk;
 
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_UPLOAD, 3) || pack_key(&pk, "blobs"))
         return ST_ENOMEM;
     *batch = (proto_batch_t){.b = b, .count_at = b->len, .type = PROTO_UPLOAD};
@@ -488,7 +486,7 @@ st_rc_t proto_upload_blob(proto_batch_t *batch, uint32_t index, span_t zdata, ui
         return ST_EINVAL;
     if (!batch_room(batch, zdata.len) || index >= PROTO_MAX_FILES || raw_size > PROTO_MAX_INPUT)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, batch->b, buf_write);
+    mpbuf_packer(&pk, batch->b);
     if (msgpack_pack_array(&pk, 3) || msgpack_pack_uint32(&pk, index) ||
         msgpack_pack_bin(&pk, zdata.len) || msgpack_pack_bin_body(&pk, zdata.ptr, zdata.len) ||
         msgpack_pack_uint64(&pk, raw_size)) {
@@ -507,7 +505,7 @@ st_rc_t proto_done_begin(proto_batch_t *batch, buf_t *b, uint32_t status, const 
 
     if ((status != PROTO_DONE_OK && status != PROTO_DONE_ERROR) || n > PROTO_MAX_TEXT)
         return ST_ELIMIT;
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (pack_header(&pk, PROTO_DONE, 6) || pack_key(&pk, "status") ||
         msgpack_pack_uint32(&pk, status) || pack_key(&pk, "error") ||
         pack_str(&pk, error != NULL ? error : "", n) || pack_key(&pk, "stats") ||
@@ -535,14 +533,14 @@ st_rc_t proto_done_file(proto_batch_t *batch, uint32_t index, const proto_diag_t
     for (size_t i = 0; i < n; i++)
         if (diags[i].code.len > PROTO_MAX_CODE || diags[i].message.len > PROTO_MAX_TEXT)
             return ST_ELIMIT;
-    msgpack_packer_init(&pk, batch->b, buf_write);
+    mpbuf_packer(&pk, batch->b);
     bad = msgpack_pack_array(&pk, 2) || msgpack_pack_uint32(&pk, index) ||
           msgpack_pack_array(&pk, (uint32_t)n);
-    for (size_t i = 0; i < n && !bad; i++)
-        bad = msgpack_pack_array(&pk, 4) || msgpack_pack_uint32(&pk, diags[i].line) ||
-              msgpack_pack_uint32(&pk, diags[i].col) ||
-              pack_str(&pk, diags[i].code.ptr, diags[i].code.len) ||
-              pack_str(&pk, diags[i].message.ptr, diags[i].message.len);
+    for (size_t i = 0; i < n && !bad; i++) {
+        mpdiag_t m = {diags[i].line,     diags[i].col,         diags[i].code.ptr,
+                      diags[i].code.len, diags[i].message.ptr, diags[i].message.len};
+        bad = mpdiag_pack(&pk, &m);
+    }
     if (bad) {
         drop_tail(batch->b, mark);
         return ST_ENOMEM;

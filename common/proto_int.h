@@ -13,6 +13,9 @@
 
 #include "common/proto.h"
 
+#include "common/mpbuf.h"
+#include "common/mpdiag.h"
+
 #include <msgpack.h>
 #include <string.h>
 
@@ -54,13 +57,6 @@ typedef st_rc_t (*proto__field_fn)(mpread_t *r, proto_msg_t *m, const char *key,
 st_rc_t proto__decode_range(const void *p, size_t len, uint32_t lo, uint32_t hi,
                             proto__field_fn read, unsigned (*need)(proto_type_t), proto_msg_t *out,
                             st_err_t *err);
-
-/* ---- encoding ------------------------------------------------------------ */
-
-static inline int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
 
 static inline int pack_str(msgpack_packer *pk, const char *s, size_t n)
 {

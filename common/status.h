@@ -46,6 +46,16 @@ st_rc_t st_fail(st_err_t *err, st_rc_t code, const char *fmt, ...)
 /* Static, never NULL. */
 const char *st_strerror(st_rc_t code);
 
+/* Returns expr's code from the calling function unless it is ST_OK: for
+ * decoders that read a dozen fields in a row (a macro, since a function
+ * cannot return for its caller). */
+#define ST_TRY(expr)                                                                               \
+    do {                                                                                           \
+        st_rc_t st_try_rc_ = (expr);                                                               \
+        if (st_try_rc_ != ST_OK)                                                                   \
+            return st_try_rc_;                                                                     \
+    } while (0)
+
 /* Overflow-checked arithmetic: false (and *out untouched) on overflow. */
 static inline bool st_mul_size(size_t a, size_t b, size_t *out)
 {

@@ -15,7 +15,7 @@
 #include "common/queue.h"
 #include "run/policy.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <errno.h>
 #include <pthread.h>

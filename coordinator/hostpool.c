@@ -26,7 +26,7 @@
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
 #include "worker/place.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <errno.h>
 #include <math.h>

@@ -15,12 +15,14 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/digest.h"
+#include "common/mpbuf.h"
+#include "common/mpdiag.h"
 #include "common/mpread.h"
 #include "run/e902.h"
 #include "scheduler/graph.h"
 #include "scheduler/resolve.h"
 #include "worker/jobkey.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
 #include <pthread.h>
@@ -164,32 +166,6 @@ void project_destroy(project_t **self_p)
 
 /* ---- scans ----------------------------------------------------------------- */
 
-/* The span of the "summary" value of a scan result; len 0 when absent. */
-static span_t summary_span(span_t result)
-{
-    mpread_t r;
-    uint32_t n;
-
-    mpread_init(&r, result.ptr, result.len);
-    if (result.len == 0 || mpread_map(&r, &n) != ST_OK)
-        return (span_t){0};
-    for (uint32_t i = 0; i < n; i++) {
-        bool is_summary = mpread_key(&r, "summary");
-        size_t start;
-
-        if (!is_summary && mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        start = r.pos;
-        if (is_summary && i + 1 == n) /* the last value: the rest (no walk) */
-            return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = result.len - start};
-        if (mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        if (is_summary)
-            return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = r.pos - start};
-    }
-    return (span_t){0};
-}
-
 /* Copies n diagnostics into arena a. */
 static scan_diag_t *copy_diags(arena_t *a, const scan_diag_t *d, size_t n)
 {
@@ -209,7 +185,7 @@ static scan_diag_t *copy_diags(arena_t *a, const scan_diag_t *d, size_t n)
 
 st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err)
 {
-    span_t sum = summary_span(done->result);
+    span_t sum = scan_result_summary(done->result);
     pfile_t *f;
     st_rc_t rc = ST_OK;
 
@@ -244,107 +220,51 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
 
 /* ---- resolution ------------------------------------------------------------ */
 
-/* Reads a string into a NUL-terminated copy in a. */
-static st_rc_t read_cstr(mpread_t *r, arena_t *a, const char **out)
+/* A NUL-terminated copy in a of a decoded name of at most PROJECT_MAX_NAME
+ * bytes. */
+static st_rc_t copy_name(sum_str_t s, arena_t *a, const char **out)
 {
-    const char *s;
-    uint32_t n;
-
-    if (mpread_str(r, &s, &n) != ST_OK || n > PROJECT_MAX_NAME)
+    if (s.len > PROJECT_MAX_NAME)
         return ST_ECORRUPT;
-    return (*out = arena_strndup(a, s, n)) != NULL ? ST_OK : ST_ENOMEM;
-}
-
-static st_rc_t read_u32(mpread_t *r, uint32_t *out)
-{
-    uint64_t v;
-
-    if (mpread_uint(r, &v) != ST_OK || v > UINT32_MAX)
-        return ST_ECORRUPT;
-    *out = (uint32_t)v;
-    return ST_OK;
+    return (*out = arena_strndup(a, s.s, s.len)) != NULL ? ST_OK : ST_ENOMEM;
 }
 
 /* Decodes the "imports" of a file's summary (kind, level, module, name,
- * flags of each). ST_ECORRUPT when it does not decode. */
+ * flags of each; summary.h decodes, in a scratch arena). ST_ECORRUPT when
+ * it does not decode. */
 static st_rc_t decode_imports(project_t *p, pfile_t *f)
 {
-    mpread_t r;
-    uint32_t n, count;
+    arena_t *tmp = arena_new(0);
+    sum_import_t *v;
+    uint32_t count;
+    st_rc_t rc;
 
-    mpread_init(&r, f->summary.ptr, f->summary.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return ST_ECORRUPT;
-    for (uint32_t i = 0; i < n; i++) {
-        if (!mpread_key(&r, "imports")) {
-            if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-                return ST_ECORRUPT;
-            continue;
-        }
-        /* each entry is an array of at least 8 values: 9 bytes or more
-         * (no other bound: a file may have any number of imports) */
-        if (mpread_array(&r, &count) != ST_OK || count > (r.len - r.pos) / 9)
-            return ST_ECORRUPT;
-        f->imports = arena_calloc(p->arena, count == 0 ? 1 : count, sizeof *f->imports);
-        if (f->imports == NULL)
-            return ST_ENOMEM;
-        for (uint32_t k = 0; k < count; k++) {
-            pimport_t *im = &f->imports[k];
-            uint32_t len, kind, flags, skip;
-            const char *asname;
-            st_rc_t rc;
-
-            if (mpread_array(&r, &len) != ST_OK || len < 8 || read_u32(&r, &kind) != ST_OK ||
-                read_u32(&r, &im->level) != ST_OK)
-                return ST_ECORRUPT;
-            if ((rc = read_cstr(&r, p->arena, &im->module)) != ST_OK ||
-                (rc = read_cstr(&r, p->arena, &im->name)) != ST_OK ||
-                (rc = read_cstr(&r, p->arena, &asname)) != ST_OK)
-                return rc;
-            if (read_u32(&r, &skip) != ST_OK || read_u32(&r, &skip) != ST_OK ||
-                read_u32(&r, &flags) != ST_OK || kind > 3 || im->level > 255)
-                return ST_ECORRUPT;
-            for (uint32_t e = 8; e < len; e++)
-                if (mpread_skip(&r) != ST_OK)
-                    return ST_ECORRUPT;
-            im->kind = (uint8_t)kind;
-            im->flags = (uint8_t)flags;
-            im->has_as = asname[0] != '\0';
-        }
+    if (tmp == NULL)
+        return ST_ENOMEM;
+    if ((rc = summary_decode_imports(f->summary, tmp, &v, &count)) != ST_OK)
+        goto done;
+    f->imports = arena_calloc(p->arena, count == 0 ? 1 : count, sizeof *f->imports);
+    if (f->imports == NULL) {
+        rc = ST_ENOMEM;
+        goto done;
+    }
+    for (uint32_t k = 0; k < count && rc == ST_OK; k++) {
+        pimport_t *im = &f->imports[k];
+        const char *asname;
+        if ((rc = copy_name(v[k].module, p->arena, &im->module)) != ST_OK ||
+            (rc = copy_name(v[k].name, p->arena, &im->name)) != ST_OK ||
+            (rc = copy_name(v[k].asname, p->arena, &asname)) != ST_OK)
+            break;
+        im->kind = v[k].kind;
+        im->level = v[k].level;
+        im->flags = v[k].flags;
+        im->has_as = asname[0] != '\0';
+    }
+    if (rc == ST_OK)
         f->n_imports = count;
-        return ST_OK;
-    }
-    return ST_OK;
-}
-
-/* Whether a summary says its module's namespace is made at run time: a
- * "dynamic" namespace (import hooks, sys.modules, globals()) or a module
- * __getattr__. */
-static bool summary_is_dynamic(span_t sum)
-{
-    mpread_t r;
-    uint32_t n;
-
-    mpread_init(&r, sum.ptr, sum.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        bool b;
-        if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
-            /* a value that is not a bool is skipped too: left in place,
-             * it would be read as the next key */
-            if (mpread_bool(&r, &b) == ST_OK) {
-                if (b)
-                    return true;
-            } else if (mpread_skip(&r) != ST_OK) {
-                return false;
-            }
-            continue;
-        }
-        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-            return false;
-    }
-    return false;
+done:
+    arena_destroy(&tmp);
+    return rc;
 }
 
 /* An import that names no project module although its top-level package
@@ -518,39 +438,6 @@ static st_rc_t build(project_t *p, const project_opts_t *opts, st_err_t *err)
 
 /* ---- check jobs ------------------------------------------------------------- */
 
-/* A packer's output: a buffer and whether a write failed. A failure must
- * stick: buf_append leaves the buffer unchanged on error and the packer's
- * calls are not checked one by one, so later (smaller) writes could succeed
- * and leave a document with a hole, whose digest would be a wrong key. */
-typedef struct {
-    buf_t *b;
-    bool failed;
-} pack_out_t;
-
-static int buf_write(void *data, const char *s, size_t n)
-{
-    pack_out_t *o = data;
-
-    if (o->failed || buf_append(o->b, s, n) != ST_OK) {
-        o->failed = true;
-        return -1;
-    }
-    return 0;
-}
-
-static void pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
-static void pack_bin(msgpack_packer *pk, const void *p, size_t n)
-{
-    msgpack_pack_bin(pk, n);
-    msgpack_pack_bin_body(pk, p, n);
-}
-
 /* The files a component's job checks (in module order, then path order):
  * those with a summary. */
 static size_t comp_files(const project_t *p, uint32_t c, uint32_t *out, size_t cap)
@@ -678,52 +565,35 @@ static void dep_add(void *ctx, uint32_t m)
 
 /* Reads the kind-3 (module) names of module m's interface that are
  * project modules into m's ref arrays, in arena a (under the project's
- * lock, when the interface is stored). A malformed interface has none. */
+ * lock, when the interface is stored); the interface is decoded by its
+ * owner (xmod.h) in a scratch arena. A malformed interface has none. */
 static void read_refs(const project_t *p, pmod_t *m, arena_t *a)
 {
+    arena_t *tmp = arena_new(0);
+    check_iface_t f;
     mpread_t r;
-    uint32_t n, count;
 
     m->n_refs = 0;
     mpread_init(&r, m->iface.ptr, m->iface.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return;
-    for (uint32_t i = 0; i < n; i++) {
-        if (!mpread_key(&r, "names")) {
-            if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-                return;
+    if (tmp == NULL || check_iface_read(&r, tmp, &f) != ST_OK)
+        goto done;
+    m->ref_names = arena_calloc(a, f.n_names == 0 ? 1 : f.n_names, sizeof *m->ref_names);
+    m->ref_mods = arena_calloc(a, f.n_names == 0 ? 1 : f.n_names, sizeof *m->ref_mods);
+    if (m->ref_names == NULL || m->ref_mods == NULL)
+        goto done;
+    for (uint32_t k = 0; k < f.n_names; k++) {
+        const check_iface_name_t *e = &f.names[k];
+        if (e->kind != CHECK_NAME_MODULE || !e->has_ref)
             continue;
+        uint32_t target = resolver_find(p->res, e->ref.s, e->ref.len);
+        const char *copy = arena_strndup(a, e->name.s, e->name.len);
+        if (target != RES_NONE && copy != NULL) {
+            m->ref_names[m->n_refs] = copy;
+            m->ref_mods[m->n_refs++] = target;
         }
-        if (mpread_array(&r, &count) != ST_OK)
-            return;
-        m->ref_names = arena_calloc(a, count == 0 ? 1 : count, sizeof *m->ref_names);
-        m->ref_mods = arena_calloc(a, count == 0 ? 1 : count, sizeof *m->ref_mods);
-        if (m->ref_names == NULL || m->ref_mods == NULL)
-            return;
-        for (uint32_t k = 0; k < count; k++) {
-            uint32_t len, nlen, rlen;
-            uint64_t kind;
-            const char *name, *ref;
-            if (mpread_array(&r, &len) != ST_OK || len < 4 ||
-                mpread_str(&r, &name, &nlen) != ST_OK || mpread_uint(&r, &kind) != ST_OK ||
-                mpread_skip(&r) != ST_OK)
-                return;
-            if (kind == 3 && mpread_str(&r, &ref, &rlen) == ST_OK) {
-                uint32_t target = resolver_find(p->res, ref, rlen);
-                const char *copy = arena_strndup(a, name, nlen);
-                if (target != RES_NONE && copy != NULL) {
-                    m->ref_names[m->n_refs] = copy;
-                    m->ref_mods[m->n_refs++] = target;
-                }
-            } else if (mpread_skip(&r) != ST_OK) {
-                return;
-            }
-            for (uint32_t e = 4; e < len; e++)
-                if (mpread_skip(&r) != ST_OK)
-                    return;
-        }
-        return;
     }
+done:
+    arena_destroy(&tmp);
 }
 
 /* Adds the modules module m (in component owner) binds as attributes: only
@@ -798,71 +668,44 @@ static st_rc_t comp_deps(const project_t *p, uint32_t c, const uint32_t *files, 
 static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_files,
                           const deps_t *d, bool for_key, buf_t *b)
 {
-    msgpack_packer pk;
-    pack_out_t o = {.b = b};
+    mpbuf_t w;
 
-    msgpack_packer_init(&pk, &o, buf_write);
-    msgpack_pack_map(&pk, 3);
-    pack_str(&pk, "v");
-    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-    pack_str(&pk, "modules");
-    msgpack_pack_array(&pk, n_files);
+    mpbuf_init(&w, b);
+    check_input_begin(&w, (uint32_t)n_files);
     for (size_t k = 0; k < n_files; k++) {
         const pfile_t *f = &p->files[files[k]];
         uint32_t m = f->module;
         size_t n_subs;
         const uint32_t *subs = resolver_submodules(p->res, m, &n_subs);
-        const char *name = resolver_module_name(p->res, m);
+        check_input_module_t mod = {.name = resolver_module_name(p->res, m),
+                                    .file = (uint32_t)k,
+                                    .pkg = scan_kind_of_path(f->path) == SCAN_KIND_INIT,
+                                    .export = resolver_module_file(p->res, m) == files[k],
+                                    .n_subs = (uint32_t)n_subs};
 
-        msgpack_pack_map(&pk, 7);
-        pack_str(&pk, "name");
-        pack_str(&pk, name);
-        pack_str(&pk, "file");
-        msgpack_pack_uint32(&pk, (uint32_t)k);
-        pack_str(&pk, "pkg");
-        if (scan_kind_of_path(f->path) == SCAN_KIND_INIT)
-            msgpack_pack_true(&pk);
-        else
-            msgpack_pack_false(&pk);
-        pack_str(&pk, "export");
-        if (resolver_module_file(p->res, m) == files[k])
-            msgpack_pack_true(&pk);
-        else
-            msgpack_pack_false(&pk);
-        pack_str(&pk, "subs");
-        msgpack_pack_array(&pk, n_subs);
+        check_input_module(&w, &mod);
         for (size_t s = 0; s < n_subs; s++) {
             const char *sub = resolver_module_name(p->res, subs[s]);
             const char *dot = strrchr(sub, '.');
-            pack_str(&pk, dot != NULL ? dot + 1 : sub);
+            check_input_sub(&w, dot != NULL ? dot + 1 : sub);
         }
-        pack_str(&pk, "summary");
-        if (for_key) {
-            pack_bin(&pk, f->key.b, sizeof f->key.b);
-        } else if (buf_append(b, f->summary.ptr, f->summary.len) != ST_OK) {
-            return ST_ENOMEM;
-        }
-        pack_str(&pk, "res");
-        msgpack_pack_array(&pk, f->n_imports);
-        for (uint32_t i = 0; i < f->n_imports; i++) {
-            msgpack_pack_array(&pk, 2);
-            msgpack_pack_uint32(&pk, (uint32_t)f->imports[i].res);
-            pack_str(&pk, f->imports[i].abs);
-        }
+        if (for_key)
+            check_input_summary_key(&w, &f->key);
+        else
+            check_input_summary(&w, f->summary);
+        check_input_res(&w, f->n_imports);
+        for (uint32_t i = 0; i < f->n_imports; i++)
+            check_input_resolved(&w, (uint32_t)f->imports[i].res, f->imports[i].abs);
     }
-    pack_str(&pk, "ifaces");
-    msgpack_pack_array(&pk, d->n);
+    check_input_ifaces(&w, (uint32_t)d->n);
     for (size_t k = 0; k < d->n; k++) {
         const pmod_t *m = &p->mods[d->deps[k]];
-        if (for_key) {
-            msgpack_pack_array(&pk, 2);
-            pack_str(&pk, resolver_module_name(p->res, d->deps[k]));
-            pack_bin(&pk, m->digest.b, sizeof m->digest.b);
-        } else if (buf_append(b, m->iface.ptr, m->iface.len) != ST_OK) {
-            return ST_ENOMEM;
-        }
+        if (for_key)
+            check_input_iface_key(&w, resolver_module_name(p->res, d->deps[k]), &m->digest);
+        else
+            check_input_iface(&w, m->iface);
     }
-    return o.failed ? ST_ENOMEM : ST_OK;
+    return mpbuf_status(&w);
 }
 
 /* The key of a job from its key document. */
@@ -1336,11 +1179,7 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
 
 static void pack_diag(msgpack_packer *pk, const scan_diag_t *d)
 {
-    msgpack_pack_array(pk, 4);
-    msgpack_pack_uint32(pk, d->line);
-    msgpack_pack_uint32(pk, d->col);
-    pack_str(pk, d->code);
-    pack_str(pk, d->message);
+    mpdiag_pack_cstr(pk, d->line, d->col, d->code, d->message);
 }
 
 static bool dropped(const pfile_t *f, const scan_diag_t *d)
@@ -1359,28 +1198,28 @@ static bool dropped(const pfile_t *f, const scan_diag_t *d)
  * E902 comes from the run itself). */
 static st_rc_t whole_pack(const project_t *p, buf_t *b)
 {
-    msgpack_packer pk;
-    pack_out_t o = {.b = b};
+    mpbuf_t w;
+    msgpack_packer *pk = &w.pk;
 
-    msgpack_packer_init(&pk, &o, buf_write);
-    msgpack_pack_array(&pk, p->n);
+    mpbuf_init(&w, b);
+    msgpack_pack_array(pk, p->n);
     for (size_t i = 0; i < p->n; i++) {
         const pfile_t *f = &p->files[i];
         size_t n = 0;
         if (!f->keyed) {
-            msgpack_pack_array(&pk, 0);
+            msgpack_pack_array(pk, 0);
             continue;
         }
         for (size_t k = 0; k < f->n_diags; k++)
             n += !dropped(f, &f->diags[k]);
-        msgpack_pack_array(&pk, n + f->n_cdiags);
+        msgpack_pack_array(pk, n + f->n_cdiags);
         for (size_t k = 0; k < f->n_diags; k++)
             if (!dropped(f, &f->diags[k]))
-                pack_diag(&pk, &f->diags[k]);
+                pack_diag(pk, &f->diags[k]);
         for (size_t k = 0; k < f->n_cdiags; k++)
-            pack_diag(&pk, &f->cdiags[k]);
+            pack_diag(pk, &f->cdiags[k]);
     }
-    return o.failed || b->data == NULL ? ST_ENOMEM : ST_OK;
+    return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
 
 /* Decodes what whole_pack wrote into the keyed files' diagnostics
@@ -1398,24 +1237,11 @@ static bool whole_unpack(project_t *p, span_t v)
     if (diags == NULL || counts == NULL || mpread_array(&r, &n) != ST_OK || n != p->n)
         goto done;
     for (size_t i = 0; i < p->n; i++) {
-        uint32_t nd;
-        if (mpread_array(&r, &nd) != ST_OK || (nd > 0 && !p->files[i].keyed))
+        size_t nd;
+        if (scan_diags_read(&r, p->arena, &diags[i], &nd) != ST_OK ||
+            (nd > 0 && !p->files[i].keyed))
             goto done;
-        diags[i] = arena_calloc(p->arena, nd == 0 ? 1 : nd, sizeof **diags);
-        if (diags[i] == NULL)
-            goto done;
-        for (uint32_t k = 0; k < nd; k++) {
-            uint32_t four, sl;
-            const char *str;
-            scan_diag_t *d = &diags[i][k];
-            if (mpread_array(&r, &four) != ST_OK || four != 4 || read_u32(&r, &d->line) != ST_OK ||
-                read_u32(&r, &d->col) != ST_OK || mpread_str(&r, &str, &sl) != ST_OK || sl == 0 ||
-                sl > 16 || (d->code = arena_strndup(p->arena, str, sl)) == NULL ||
-                mpread_str(&r, &str, &sl) != ST_OK ||
-                (d->message = arena_strndup(p->arena, str, sl)) == NULL)
-                goto done;
-        }
-        counts[i] = nd;
+        counts[i] = (uint32_t)nd;
     }
     if (r.pos != r.len)
         goto done;

@@ -3,7 +3,7 @@
  * After the scans, a project knows every file's diagnostics and local
  * summary. project_check then names the files as modules and resolves their
  * imports (scheduler/resolve.h), builds the module graph and its components
- * (scheduler/graph.h), and runs one check job (worker/python/check.h) per
+ * (scheduler/graph.h), and runs one check job (worker/python/xmod.h) per
  * component as soon as the components it imports are done, highest priority
  * first, on a pool of threads. A job's input is its modules' summaries and
  * resolutions and the interfaces of what they import; its key is a digest of

@@ -6,15 +6,11 @@
  * result; the path stays on the coordinator, as the scan key says it must. */
 #include "worker/jobs.h"
 
+#include "common/mpbuf.h"
 #include "common/mpread.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 #include <msgpack.h>
-
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
 
 st_rc_t jobs_scan_input(buf_t *b, scan_kind_t kind, const scan_opts_t *opts, const uint8_t *src,
                         size_t len, st_err_t *err)
@@ -26,7 +22,7 @@ st_rc_t jobs_scan_input(buf_t *b, scan_kind_t kind, const scan_opts_t *opts, con
         return st_fail(err, ST_ELIMIT, "scan input of %zu bytes is too large", len);
     if (buf_reserve(b, len + 16) != ST_OK)
         return st_fail(err, ST_ENOMEM, "out of memory building a scan input");
-    msgpack_packer_init(&pk, b, buf_write);
+    mpbuf_packer(&pk, b);
     if (msgpack_pack_array(&pk, 3) || msgpack_pack_uint32(&pk, (uint32_t)kind) ||
         msgpack_pack_uint64(&pk, max) || msgpack_pack_bin(&pk, len) ||
         msgpack_pack_bin_body(&pk, src, len))

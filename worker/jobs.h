@@ -12,7 +12,7 @@
  *   JOBS_SCAN   msgpack [scan kind (scan_kind_t), max_file_bytes (uint,
  *               0: the scan's default), content (bin)], built by
  *               jobs_scan_input; the result is scanner_run's document
- *   JOBS_CHECK  the check input document (check.h); check_run's result
+ *   JOBS_CHECK  the check input document (xmod.h); check_run's result
  *   JOBS_ECHO   any bytes, returned unchanged: a job of no cost, to measure
  *               what dispatching costs (bench/dispatch_bench.c) */
 #ifndef STRATA_JOBS_H
@@ -22,7 +22,7 @@
 #include "common/buf.h"
 #include "common/status.h"
 #include "worker/jobkey.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <stdint.h>

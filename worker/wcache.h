@@ -25,7 +25,7 @@
 #include "common/status.h"
 #include "worker/jobkey.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <stdbool.h>

@@ -151,3 +151,20 @@ TEST(mpread_ext_types_are_refused)
     mpread_init(&r, ext, sizeof ext);
     CHECK(mpread_skip(&r) == ST_ECORRUPT);
 }
+
+TEST(mpread_u32_and_array_min)
+{
+    /* 0xce 4294967295, 0xcf 2^32, then [1, 2, 3] */
+    static const uint8_t doc[] = {0xce, 0xff, 0xff, 0xff, 0xff, 0xcf, 0, 0, 0,
+                                  1,    0,    0,    0,    0,    0x93, 1, 2, 3};
+    mpread_t r;
+    uint32_t v, n;
+
+    mpread_init(&r, doc, sizeof doc);
+    REQUIRE(mpread_u32(&r, &v) == ST_OK && v == UINT32_MAX && r.pos == 5);
+    CHECK(mpread_u32(&r, &v) == ST_ECORRUPT && r.pos == 5); /* 2^32: left where it was */
+    r.pos = 14;
+    CHECK(mpread_array_min(&r, 2, &n) == ST_ECORRUPT && r.pos == 14); /* 3 x 2 > 3 bytes */
+    REQUIRE(mpread_array_min(&r, 1, &n) == ST_OK && n == 3 && r.pos == 15);
+    CHECK(mpread_u32(&r, &v) == ST_OK && v == 1);
+}

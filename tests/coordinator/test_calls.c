@@ -13,17 +13,16 @@
  */
 #include "test.h"
 
+#include "check_fixture.h"
+
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/calls.h"
 #include "coordinator/dispatch.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
-
-#include <msgpack.h>
+#include "worker/python/xmod.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -154,17 +153,6 @@ static void driver_stop(driver_t *dr)
 
 /* ---- jobs and their in-process results --------------------------------------------- */
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 /* A check job's input over one module with two imports (os: stdlib,
  * nosuchmod: unresolved), its summary from the scan of the module. */
 static bool check_input(buf_t *in)
@@ -173,42 +161,12 @@ static bool check_input(buf_t *in)
     scanner_t *sc = scanner_new();
     arena_t *a = arena_new(0);
     span_t scan;
-    mpread_t r;
-    uint32_t n;
-    size_t start = 0, end = 0;
-    msgpack_packer pk;
     bool ok = sc != NULL && a != NULL &&
               scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &scan,
                           NULL) == ST_OK;
 
     if (ok) {
-        mpread_init(&r, scan.ptr, scan.len);
-        for (uint32_t i = 0, m = mpread_map(&r, &n) == ST_OK ? n : 0; i < m && end == 0; i++) {
-            bool is = mpread_key(&r, "summary");
-            if (!is && mpread_skip(&r) != ST_OK)
-                break;
-            start = r.pos;
-            if (mpread_skip(&r) == ST_OK && is)
-                end = r.pos;
-        }
-        ok = end > start;
-    }
-    if (ok) {
-        msgpack_packer_init(&pk, in, buf_write);
-        msgpack_pack_map(&pk, 3);
-        pack_cstr(&pk, "v"), msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-        pack_cstr(&pk, "modules"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 7);
-        pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
-        pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
-        pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
-        pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
-        pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
-        pack_cstr(&pk, "summary");
-        buf_append(in, scan.ptr + start, end - start);
-        pack_cstr(&pk, "res"), msgpack_pack_array(&pk, 2);
-        msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
-        msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
-        pack_cstr(&pk, "ifaces"), msgpack_pack_array(&pk, 0);
+        ok = check_fixture_input(in, scan_result_summary(scan));
     }
     arena_destroy(&a);
     scanner_destroy(&sc);

@@ -11,17 +11,16 @@
  * timed: every wait is "until it happens", with a generous limit. */
 #include "test.h"
 
+#include "check_fixture.h"
+
 #include "common/alloc.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "common/proto.h"
 #include "coordinator/dispatch.h"
 #include "worker/wproc.h"
 #include "worker/jobs.h"
-#include "worker/python/check.h"
-
-#include <msgpack.h>
+#include "worker/python/xmod.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,17 +85,6 @@ static bool add_job(jobset_t *js, scanner_t *sc, uint32_t kind, const uint8_t *i
     return ok;
 }
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 /* A check job over one module with two imports (os: stdlib, nosuchmod:
  * unresolved), its summary taken from the scan of the module. */
 static bool add_check_job(jobset_t *js, scanner_t *sc)
@@ -104,10 +92,6 @@ static bool add_check_job(jobset_t *js, scanner_t *sc)
     static const char src[] = "import os\nimport nosuchmod\nos.getcwd()\n";
     arena_t *a = arena_new(0);
     span_t scan;
-    mpread_t r;
-    uint32_t n;
-    size_t start = 0, end = 0;
-    msgpack_packer pk;
     buf_t in;
     bool ok;
 
@@ -116,32 +100,9 @@ static bool add_check_job(jobset_t *js, scanner_t *sc)
         arena_destroy(&a);
         return false;
     }
-    mpread_init(&r, scan.ptr, scan.len);
-    for (uint32_t i = 0, m = mpread_map(&r, &n) == ST_OK ? n : 0; i < m && end == 0; i++) {
-        bool is = mpread_key(&r, "summary");
-        if (!is && mpread_skip(&r) != ST_OK)
-            break;
-        start = r.pos;
-        if (mpread_skip(&r) == ST_OK && is)
-            end = r.pos;
-    }
     buf_init(&in);
-    msgpack_packer_init(&pk, &in, buf_write);
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "v"), msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-    pack_cstr(&pk, "modules"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 7);
-    pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
-    pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
-    pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
-    pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
-    pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
-    pack_cstr(&pk, "summary");
-    buf_append(&in, scan.ptr + start, end - start);
-    pack_cstr(&pk, "res"), msgpack_pack_array(&pk, 2);
-    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
-    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
-    pack_cstr(&pk, "ifaces"), msgpack_pack_array(&pk, 0);
-    ok = end > start && add_job(js, sc, JOBS_CHECK, in.data, in.len);
+    ok = check_fixture_input(&in, scan_result_summary(scan)) &&
+         add_job(js, sc, JOBS_CHECK, in.data, in.len);
     buf_free(&in);
     arena_destroy(&a);
     return ok;

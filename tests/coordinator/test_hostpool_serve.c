@@ -11,15 +11,14 @@
  * ends the serving thread itself. Nothing is timed. */
 #include "test.h"
 
+#include "check_fixture.h"
+
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "common/mpread.h"
 #include "coordinator/hostpool.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
-
-#include <msgpack.h>
 
 #include <limits.h>
 #include <stdlib.h>
@@ -32,40 +31,16 @@
  * 100 us, a check costing 1 ms per byte (hostpool_check_local_max clamps). */
 static const policy_cost_t send_over_1k = {.rtt_us = 100, .check_ns_per_byte = 1e6, .runs = 1};
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
-/* The summary of src's scan, appended to in as is. */
-static bool append_summary(buf_t *in, const char *src, arena_t *a)
+/* The input of a check job over module m of source src that imports os
+ * (stdlib) and nosuchmod (unresolved), its summary from the scan. */
+static bool write_input(buf_t *in, const char *src, arena_t *a)
 {
     scanner_t *sc = scanner_new();
     span_t scan;
-    mpread_t r;
-    uint32_t n;
-    size_t start = 0, end = 0;
     bool ok = sc != NULL && scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src),
                                         a, &scan, NULL) == ST_OK;
 
-    if (ok) {
-        mpread_init(&r, scan.ptr, scan.len);
-        for (uint32_t i = 0, m = mpread_map(&r, &n) == ST_OK ? n : 0; i < m && end == 0; i++) {
-            bool is = mpread_key(&r, "summary");
-            if (!is && mpread_skip(&r) != ST_OK)
-                break;
-            start = r.pos;
-            if (mpread_skip(&r) == ST_OK && is)
-                end = r.pos;
-        }
-        ok = end > start && buf_append(in, scan.ptr + start, end - start) == ST_OK;
-    }
+    ok = ok && check_fixture_input(in, scan_result_summary(scan));
     scanner_destroy(&sc);
     return ok;
 }
@@ -76,7 +51,6 @@ static bool check_input(buf_t *in, unsigned defs)
 {
     buf_t src;
     arena_t *a = arena_new(0);
-    msgpack_packer pk;
     char line[96];
     bool ok = a != NULL;
 
@@ -88,23 +62,7 @@ static bool check_input(buf_t *in, unsigned defs)
         ok = buf_append(&src, line, (size_t)len) == ST_OK;
     }
     ok = ok && buf_append(&src, "", 1) == ST_OK; /* the NUL */
-    if (ok) {
-        msgpack_packer_init(&pk, in, buf_write);
-        msgpack_pack_map(&pk, 3);
-        pack_cstr(&pk, "v"), msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-        pack_cstr(&pk, "modules"), msgpack_pack_array(&pk, 1), msgpack_pack_map(&pk, 7);
-        pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
-        pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
-        pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
-        pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
-        pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
-        pack_cstr(&pk, "summary");
-        ok = append_summary(in, (const char *)src.data, a);
-        pack_cstr(&pk, "res"), msgpack_pack_array(&pk, 2);
-        msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
-        msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
-        pack_cstr(&pk, "ifaces"), msgpack_pack_array(&pk, 0);
-    }
+    ok = ok && write_input(in, (const char *)src.data, a);
     buf_free(&src);
     arena_destroy(&a);
     return ok && in->data != NULL;

@@ -8,7 +8,7 @@
  * most FUZZ_DECODE_BUDGET from its arena. */
 #include "fuzz.h"
 
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

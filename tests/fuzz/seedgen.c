@@ -4,7 +4,7 @@
  * of the small sources below. Usage: fuzz_seedgen CORPUS_DIR (the
  * directories <name>/ must exist). tests/fuzz/make_seeds.sh runs it.
  *
- * A check input is packed as coordinator/project.c packs one: each module's
+ * A check input is written as run/project.c writes one (check_input_*): each module's
  * summary unchanged, one [kind, abs] resolution per import (resolved here
  * against the modules of the set: project, a few stdlib names, else
  * unresolved), and the interfaces of the modules imported from outside,
@@ -17,11 +17,10 @@
 #include "common/cas/cas_record.h"
 #include "common/alloc.h"
 #include "common/digest.h"
-#include "common/mpread.h"
-#include "worker/python/check.h"
+#include "worker/python/summary.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
-#include <msgpack.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,17 +59,6 @@ static const mod_t set_b[] = {
 
 static const char *const stdlib[] = {"os", "sys", "typing", "__future__"};
 
-static int write_buf(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
-static void pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static _Noreturn void die(const char *what)
 {
     fprintf(stderr, "fuzz_seedgen: %s\n", what);
@@ -85,29 +73,6 @@ static void write_file(const char *dir, const char *sub, const char *name, const
     snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
     if ((f = fopen(path, "wb")) == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0)
         die(path);
-}
-
-/* The value of key in the map doc; len 0 when absent. */
-static span_t map_value(span_t doc, const char *key)
-{
-    mpread_t r;
-    uint32_t n;
-
-    mpread_init(&r, doc.ptr, doc.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return (span_t){0};
-    for (uint32_t i = 0; i < n; i++) {
-        bool hit = mpread_key(&r, key);
-        size_t start;
-        if (!hit && mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        start = r.pos;
-        if (mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        if (hit)
-            return (span_t){.ptr = (const uint8_t *)doc.ptr + start, .len = r.pos - start};
-    }
-    return (span_t){0};
 }
 
 /* The absolute module an import names, for module m. */
@@ -129,97 +94,78 @@ static void import_abs(const mod_t *m, uint64_t level, const char *mod, uint32_t
              mod);
 }
 
-/* Packs the "res" of module m: one [kind, abs] per import of its summary. */
-static void pack_res(msgpack_packer *pk, const mod_t *m, span_t summary, const mod_t *set,
-                     size_t n_set)
+/* Writes the "res" of module m: one [kind, abs] per import of its summary
+ * (read by the summary's decoder). */
+static void write_res(mpbuf_t *w, const mod_t *m, span_t summary, const mod_t *set, size_t n_set,
+                      arena_t *a)
 {
-    span_t imports = map_value(summary, "imports");
-    mpread_t r;
-    uint32_t n, len;
+    sum_import_t *imps;
+    uint32_t n;
 
-    mpread_init(&r, imports.ptr, imports.len);
-    if (mpread_array(&r, &n) != ST_OK)
+    if (summary_decode_imports(summary, a, &imps, &n) != ST_OK)
         die("summary without imports");
-    msgpack_pack_array(pk, n);
+    check_input_res(w, n);
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t kind, level;
-        const char *mod;
-        uint32_t mod_len;
         char abs[512];
         int rk = 3;
 
-        if (mpread_array(&r, &len) != ST_OK || mpread_uint(&r, &kind) != ST_OK ||
-            mpread_uint(&r, &level) != ST_OK || mpread_str(&r, &mod, &mod_len) != ST_OK)
-            die("bad import entry");
-        for (uint32_t e = 3; e < len; e++)
-            if (mpread_skip(&r) != ST_OK)
-                die("bad import entry");
-        import_abs(m, level, mod, mod_len, abs, sizeof abs);
+        import_abs(m, imps[i].level, imps[i].module.s, imps[i].module.len, abs, sizeof abs);
         for (size_t k = 0; k < n_set; k++)
             if (strcmp(set[k].name, abs) == 0)
                 rk = 0;
         for (size_t k = 0; k < sizeof stdlib / sizeof stdlib[0]; k++)
             if (strcmp(stdlib[k], abs) == 0)
                 rk = 1;
-        if (kind == 3) {
+        if (imps[i].kind == SUM_FUTURE) {
             rk = 4;
             abs[0] = '\0';
         }
-        msgpack_pack_array(pk, 2);
-        msgpack_pack_uint32(pk, (uint32_t)rk);
-        pack_str(pk, abs, strlen(abs));
+        check_input_resolved(w, (uint32_t)rk, abs);
     }
 }
 
-/* A check input for set[first..first+n) as the component, with the given
- * interfaces (already packed, sorted) of modules outside it. */
-static void pack_input(buf_t *b, const mod_t *set, size_t n_set, size_t first, size_t n,
-                       const span_t *results, const span_t *ifaces, size_t n_ifaces)
+/* Whether module name is a direct submodule of package pkg. */
+static bool is_sub(const char *name, const mod_t *pkg)
 {
-    msgpack_packer pk;
+    size_t n = strlen(pkg->name);
+    return pkg->pkg && strncmp(name, pkg->name, n) == 0 && name[n] == '.';
+}
 
-    msgpack_packer_init(&pk, b, write_buf);
-    msgpack_pack_map(&pk, 3);
-    pack_str(&pk, "v", 1);
-    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-    pack_str(&pk, "modules", 7);
-    msgpack_pack_array(&pk, (uint32_t)n);
+/* A check input for set[first..first+n) as the component, with the given
+ * interfaces (already packed, sorted) of modules outside it, written as
+ * run/project.c writes one (check_input_*). */
+static void pack_input(buf_t *b, const mod_t *set, size_t n_set, size_t first, size_t n,
+                       const span_t *results, const span_t *ifaces, size_t n_ifaces, arena_t *a)
+{
+    mpbuf_t w;
+
+    mpbuf_init(&w, b);
+    check_input_begin(&w, (uint32_t)n);
     for (size_t i = first; i < first + n; i++) {
         const mod_t *m = &set[i];
-        span_t summary = map_value(results[i], "summary");
+        span_t summary = scan_result_summary(results[i]);
         uint32_t n_subs = 0;
 
-        msgpack_pack_map(&pk, 7);
-        pack_str(&pk, "name", 4);
-        pack_str(&pk, m->name, strlen(m->name));
-        pack_str(&pk, "file", 4);
-        msgpack_pack_uint32(&pk, (uint32_t)i);
-        pack_str(&pk, "pkg", 3);
-        m->pkg ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-        pack_str(&pk, "export", 6);
-        msgpack_pack_true(&pk);
-        pack_str(&pk, "subs", 4);
         for (size_t k = 0; k < n_set; k++)
-            n_subs += m->pkg && strncmp(set[k].name, m->name, strlen(m->name)) == 0 &&
-                      set[k].name[strlen(m->name)] == '.';
-        msgpack_pack_array(&pk, n_subs);
-        for (size_t k = 0; k < n_set && m->pkg; k++)
-            if (strncmp(set[k].name, m->name, strlen(m->name)) == 0 &&
-                set[k].name[strlen(m->name)] == '.') {
-                const char *last = set[k].name + strlen(m->name) + 1;
-                pack_str(&pk, last, strlen(last));
-            }
-        pack_str(&pk, "summary", 7);
-        if (summary.len == 0 || buf_append(b, summary.ptr, summary.len) != ST_OK)
+            n_subs += is_sub(set[k].name, m);
+        check_input_module(&w, &(check_input_module_t){.name = m->name,
+                                                       .file = (uint32_t)i,
+                                                       .pkg = m->pkg,
+                                                       .export = true,
+                                                       .n_subs = n_subs});
+        for (size_t k = 0; k < n_set; k++)
+            if (is_sub(set[k].name, m))
+                check_input_sub(&w, set[k].name + strlen(m->name) + 1);
+        if (summary.len == 0)
             die("no summary");
-        pack_str(&pk, "res", 3);
-        pack_res(&pk, m, summary, set, n_set);
+        check_input_summary(&w, summary);
+        write_res(&w, m, summary, set, n_set, a);
     }
-    pack_str(&pk, "ifaces", 6);
-    msgpack_pack_array(&pk, (uint32_t)n_ifaces);
+    check_input_ifaces(&w, (uint32_t)n_ifaces);
     for (size_t i = 0; i < n_ifaces; i++)
-        if (buf_append(b, ifaces[i].ptr, ifaces[i].len) != ST_OK)
-            die("out of memory");
+        check_input_iface(&w, ifaces[i]);
+    if (mpbuf_status(&w) != ST_OK)
+        die("out of memory");
 }
 
 static void seed_set(const char *dir, const char *tag, const mod_t *set, size_t n_set,
@@ -259,7 +205,7 @@ static void seed_set(const char *dir, const char *tag, const mod_t *set, size_t 
     buf_t in;
     span_t out;
     buf_init(&in);
-    pack_input(&in, set, n_set, 0, n_set, results, NULL, 0);
+    pack_input(&in, set, n_set, 0, n_set, results, NULL, 0, a);
     snprintf(name, sizeof name, "%s-all.input", tag);
     write_file(dir, "check", name, in.data, in.len);
     if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK)
@@ -270,14 +216,14 @@ static void seed_set(const char *dir, const char *tag, const mod_t *set, size_t 
     /* the last module alone, the others' interfaces given: the interfaces
      * come from a job over all but the last (sorted by name already) */
     buf_reset(&in);
-    pack_input(&in, set, n_set, 0, n_set - 1, results, NULL, 0);
+    pack_input(&in, set, n_set, 0, n_set - 1, results, NULL, 0, a);
     if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK ||
         check_result_decode(out, a, &mods, &n_mods, &err) != ST_OK)
         die(err.msg);
     for (size_t i = 0; i < n_mods; i++)
         ifaces[i] = mods[i].iface;
     buf_reset(&in);
-    pack_input(&in, set, n_set, n_set - 1, 1, results, ifaces, n_mods);
+    pack_input(&in, set, n_set, n_set - 1, 1, results, ifaces, n_mods, a);
     snprintf(name, sizeof name, "%s-last.input", tag);
     write_file(dir, "check", name, in.data, in.len);
     if (check_run((span_t){.ptr = in.data, .len = in.len}, a, &out, &err) != ST_OK)

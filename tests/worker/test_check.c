@@ -11,8 +11,9 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/mpbuf.h"
 #include "common/mpread.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <msgpack.h>
@@ -21,11 +22,6 @@
 #include <string.h>
 
 /* ---- text <-> msgpack ------------------------------------------------------- */
-
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
 
 static void skip_ws(const char **p)
 {
@@ -271,7 +267,7 @@ static bool pack_summary(msgpack_packer *pk, const tmod_t *m)
     if (m->sum != NULL) {
         msgpack_packer opk;
         const char *p = m->sum;
-        msgpack_packer_init(&opk, &over, buf_write);
+        mpbuf_packer(&opk, &over);
         if (!pack_text(&opk, &p))
             goto done;
         mpread_init(&o, over.data, over.len);
@@ -352,82 +348,106 @@ done:
     return ok;
 }
 
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
-static bool pack_res(msgpack_packer *pk, const char *res)
+/* One "k:abs" resolution per import, '|' between them ("" for none). */
+static bool write_res(mpbuf_t *w, const char *res)
 {
     uint32_t n = 0;
     const char *p;
+    char abs[256];
 
-    if (res == NULL || *res == 0) {
-        msgpack_pack_array(pk, 0);
-        return true;
-    }
-    n = 1;
-    for (p = res; *p; p++)
-        n += *p == '|';
-    msgpack_pack_array(pk, n);
+    if (res != NULL && *res != 0)
+        for (n = 1, p = res; *p; p++)
+            n += *p == '|';
+    check_input_res(w, n);
     for (p = res; n > 0; n--) {
         const char *end = strchr(p, '|');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len < 1)
-            return false;
-        msgpack_pack_array(pk, 2);
-        msgpack_pack_uint8(pk, (uint8_t)(p[0] - '0'));
         size_t skip = len > 1 ? 2 : 1;
-        msgpack_pack_str(pk, len - skip);
-        msgpack_pack_str_body(pk, p + skip, len - skip);
+        if (len < 1 || len - skip >= sizeof abs)
+            return false;
+        memcpy(abs, p + skip, len - skip);
+        abs[len - skip] = '\0';
+        check_input_resolved(w, (uint32_t)(p[0] - '0'), abs);
         p = end ? end + 1 : p + len;
     }
     return true;
 }
 
-/* The input document of a job over mods, with ifaces given in the notation. */
-static bool build_input(const tmod_t *mods, size_t n, const char *ifaces, buf_t *out)
+/* The elements of an array in the notation, packed into b; r at the first. */
+static bool text_array(const char *text, buf_t *b, mpread_t *r, uint32_t *n)
 {
     msgpack_packer pk;
 
-    buf_init(out);
-    msgpack_packer_init(&pk, out, buf_write);
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "v");
-    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-    pack_cstr(&pk, "modules");
-    msgpack_pack_array(&pk, (uint32_t)n);
-    for (size_t i = 0; i < n; i++) {
-        const char *subs = mods[i].subs ? mods[i].subs : "[]";
-        msgpack_pack_map(&pk, 7);
-        pack_cstr(&pk, "name");
-        pack_cstr(&pk, mods[i].name);
-        pack_cstr(&pk, "file");
-        msgpack_pack_uint32(&pk, (uint32_t)i);
-        pack_cstr(&pk, "pkg");
-        if (mods[i].pkg || strstr(mods[i].path, "__init__") != NULL)
-            msgpack_pack_true(&pk);
-        else
-            msgpack_pack_false(&pk);
-        pack_cstr(&pk, "export");
-        if (mods[i].not_export)
-            msgpack_pack_false(&pk);
-        else
-            msgpack_pack_true(&pk);
-        pack_cstr(&pk, "subs");
-        if (!pack_text(&pk, &subs))
-            return false;
-        pack_cstr(&pk, "summary");
-        if (!pack_summary(&pk, &mods[i]))
-            return false;
-        pack_cstr(&pk, "res");
-        if (!pack_res(&pk, mods[i].res))
-            return false;
+    mpbuf_packer(&pk, b);
+    if (!pack_text(&pk, &text))
+        return false;
+    mpread_init(r, b->data, b->len);
+    return mpread_array(r, n) == ST_OK;
+}
+
+/* A module's head and its subs (an array of strings in the notation). */
+static bool write_module(mpbuf_t *w, const tmod_t *m, uint32_t file)
+{
+    buf_t b;
+    mpread_t r;
+    uint32_t n, len;
+    const char *s;
+    char sub[256];
+    bool ok;
+
+    buf_init(&b);
+    ok = text_array(m->subs ? m->subs : "[]", &b, &r, &n);
+    check_input_module(w, &(check_input_module_t){
+                              .name = m->name,
+                              .file = file,
+                              .pkg = m->pkg || strstr(m->path, "__init__") != NULL,
+                              .export = !m->not_export,
+                              .n_subs = ok ? n : 0,
+                          });
+    for (uint32_t i = 0; ok && i < n; i++) {
+        ok = mpread_str(&r, &s, &len) == ST_OK && len < sizeof sub;
+        if (ok) {
+            memcpy(sub, s, len);
+            sub[len] = '\0';
+            check_input_sub(w, sub);
+        }
     }
-    pack_cstr(&pk, "ifaces");
-    const char *p = ifaces ? ifaces : "[]";
-    return pack_text(&pk, &p);
+    buf_free(&b);
+    return ok;
+}
+
+/* The input document of a job over mods, with ifaces given in the notation,
+ * written by the check module's encoder (check_input_*). */
+static bool build_input(const tmod_t *mods, size_t n, const char *ifaces, buf_t *out)
+{
+    mpbuf_t w;
+    buf_t b;
+    mpread_t r;
+    uint32_t count;
+    bool ok = true;
+
+    buf_init(out);
+    mpbuf_init(&w, out);
+    check_input_begin(&w, (uint32_t)n);
+    for (size_t i = 0; i < n && ok; i++) {
+        msgpack_packer pk;
+        buf_init(&b);
+        mpbuf_packer(&pk, &b);
+        ok = write_module(&w, &mods[i], (uint32_t)i) && pack_summary(&pk, &mods[i]);
+        check_input_summary(&w, (span_t){b.data, b.len});
+        ok = ok && write_res(&w, mods[i].res);
+        buf_free(&b);
+    }
+    buf_init(&b);
+    ok = ok && text_array(ifaces ? ifaces : "[]", &b, &r, &count);
+    check_input_ifaces(&w, ok ? count : 0);
+    for (uint32_t i = 0; ok && i < count; i++) {
+        size_t start = r.pos;
+        ok = mpread_skip(&r) == ST_OK;
+        check_input_iface(&w, (span_t){r.p + start, r.pos - start});
+    }
+    buf_free(&b);
+    return ok && mpbuf_status(&w) == ST_OK;
 }
 
 /* ---- running a job ------------------------------------------------------------------ */
@@ -1131,7 +1151,7 @@ static st_rc_t run_text(const char *text)
     st_rc_t rc;
 
     buf_init(&b);
-    msgpack_packer_init(&pk, &b, buf_write);
+    mpbuf_packer(&pk, &b);
     if (!pack_text(&pk, &p)) {
         buf_free(&b);
         return ST_EINVAL;
@@ -1318,7 +1338,7 @@ TEST(check_result_decode_refuses_malformed)
         msgpack_packer pk;
         const char *p = bad[i];
         buf_init(&b);
-        msgpack_packer_init(&pk, &b, buf_write);
+        mpbuf_packer(&pk, &b);
         REQUIRE(pack_text(&pk, &p));
         CHECK_EQ_INT(check_result_decode((span_t){b.data, b.len}, a, &m, &n, NULL), ST_ECORRUPT);
         buf_free(&b);
@@ -1355,7 +1375,7 @@ TEST(check_unsettled_reexports_become_unknown)
     msgpack_packer pk;
     const char *p = (const char *)doc.data;
     buf_init(&b);
-    msgpack_packer_init(&pk, &b, buf_write);
+    mpbuf_packer(&pk, &b);
     REQUIRE(pack_text(&pk, &p));
     arena_t *a = arena_new(0);
     span_t out;
@@ -1429,4 +1449,185 @@ TEST(check_cycles_ignore_stub_imports_and_duplicates)
     CHECK_STREQ(t.iface[3], "nil");
     CHECK_STREQ(t.diags[3], "2:1 E1101 Module 'm' has no 'g' member\n");
     tres_free(&t);
+}
+
+/* ---- the documents' encoders and decoders ------------------------------------------------ */
+
+static bool sum_str_is(sum_str_t s, const char *want)
+{
+    return s.len == strlen(want) && memcmp(s.s, want, s.len) == 0;
+}
+
+/* The interface a job writes, read back by check_iface_read. */
+TEST(check_iface_round_trip)
+{
+    static const tmod_t mods[] = {
+        {.name = "m",
+         .path = "m.py",
+         .src = "import os\n__all__ = ['f', 'C']\ndef f(a, *, k=1): pass\nclass C:\n"
+                "    def __init__(self, x): pass\nv = 1\n",
+         .res = "2 os",
+         .subs = "[\"sub\"]"},
+    };
+    tres_t t;
+    arena_t *a = arena_new(0);
+    check_module_t *m;
+    check_iface_t f;
+    size_t n;
+    mpread_t r;
+
+    REQUIRE(a != NULL && run(mods, 1, NULL, &t));
+    REQUIRE(check_result_decode(t.raw, a, &m, &n, NULL) == ST_OK && n == 1);
+    mpread_init(&r, m[0].iface.ptr, m[0].iface.len);
+    REQUIRE(check_iface_read(&r, a, &f) == ST_OK);
+    CHECK(r.pos == m[0].iface.len);
+    CHECK(sum_str_is(f.name, "m") && !f.open && f.has_all && f.n_all == 2);
+    CHECK(f.n_subs == 1 && sum_str_is(f.subs[0], "sub"));
+    REQUIRE(f.n_names == 5); /* C, __all__, f, os, v */
+    CHECK(sum_str_is(f.names[0].name, "C") && f.names[0].kind == CHECK_NAME_CLASS);
+    CHECK(f.names[0].has_sig && f.names[0].sig.n == 1 && sum_str_is(f.names[0].sig.p[0].name, "x"));
+    CHECK(sum_str_is(f.names[2].name, "f") && f.names[2].kind == CHECK_NAME_FUNCTION);
+    CHECK(f.names[2].has_sig && f.names[2].sig.n == 2 && f.names[2].sig.p[1].has_default);
+    CHECK(sum_str_is(f.names[3].name, "os") && f.names[3].kind == CHECK_NAME_MODULE);
+    CHECK(f.names[3].has_ref && sum_str_is(f.names[3].ref, "os") && !f.names[3].has_sig);
+    CHECK(f.names[4].kind == CHECK_NAME_VARIABLE && !f.names[4].has_sig && !f.names[4].has_ref);
+    tres_free(&t);
+    arena_destroy(&a);
+}
+
+TEST(check_iface_read_namespace_and_refs)
+{
+    arena_t *a = arena_new(0);
+    static const char *const subs[] = {"a", "b"};
+    span_t out;
+    check_iface_t f;
+    mpread_t r;
+    buf_t b;
+    msgpack_packer pk;
+    const char *text = "{\"name\":\"p\",\"open\":true,\"all\":nil,\"subs\":[],"
+                       "\"names\":[[\"q\",3,nil,\"p.q\",\"later\"]],\"later\":1}";
+
+    REQUIRE(a != NULL);
+    REQUIRE(check_namespace_iface("ns", subs, 2, a, &out, NULL) == ST_OK);
+    mpread_init(&r, out.ptr, out.len);
+    REQUIRE(check_iface_read(&r, a, &f) == ST_OK);
+    CHECK(sum_str_is(f.name, "ns") && !f.open && !f.has_all && f.n_names == 0);
+    CHECK(f.n_subs == 2 && sum_str_is(f.subs[1], "b"));
+    buf_init(&b);
+    mpbuf_packer(&pk, &b);
+    REQUIRE(pack_text(&pk, &text));
+    mpread_init(&r, b.data, b.len);
+    REQUIRE(check_iface_read(&r, a, &f) == ST_OK);
+    CHECK(f.open && f.n_names == 1 && f.names[0].kind == CHECK_NAME_MODULE);
+    CHECK(f.names[0].has_ref && sum_str_is(f.names[0].ref, "p.q"));
+    for (size_t k = 0; k < b.len; k++) { /* every truncation refused */
+        mpread_init(&r, b.data, k);
+        CHECK(check_iface_read(&r, a, &f) == ST_ECORRUPT);
+    }
+    static const char *bad[] = {
+        "{\"open\":false}", /* no name */
+        "{\"name\":\"\"}",
+        "{\"name\":\"m\",\"names\":[[\"x\",5,nil,nil]]}", /* kind past unknown */
+        "{\"name\":\"m\",\"names\":[[\"x\",0,[0],nil]]}", /* a signature without params */
+        "{\"name\":\"m\",\"names\":[[\"x\",0,nil]]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *p = bad[i];
+        buf_reset(&b);
+        mpbuf_packer(&pk, &b);
+        REQUIRE(pack_text(&pk, &p));
+        mpread_init(&r, b.data, b.len);
+        CHECK(check_iface_read(&r, a, &f) == ST_ECORRUPT);
+    }
+    arena_set_limit(a, 1);
+    arena_t *tiny = arena_new(256);
+    REQUIRE(tiny != NULL);
+    arena_set_limit(tiny, 1);
+    mpread_init(&r, out.ptr, out.len);
+    CHECK(check_iface_read(&r, tiny, &f) == ST_ENOMEM);
+    arena_destroy(&tiny);
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
+/* What check_input_* write, check_run reads: each field lands. */
+TEST(check_input_round_trip)
+{
+    static const char src[] = "import nosuchmod\nfrom pkg import gone\n";
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t scan, out, ns;
+    buf_t in;
+    mpbuf_t w;
+    check_module_t *m;
+    size_t n;
+    static const char *const nsubs[] = {"x"};
+
+    REQUIRE(sc != NULL && a != NULL);
+    REQUIRE(scanner_run(sc, NULL, SCAN_KIND_INIT, (const uint8_t *)src, sizeof src - 1, a, &scan,
+                        NULL) == ST_OK);
+    REQUIRE(check_namespace_iface("pkg", nsubs, 1, a, &ns, NULL) == ST_OK);
+    buf_init(&in);
+    mpbuf_init(&w, &in);
+    check_input_begin(&w, 1);
+    check_input_module(&w, &(check_input_module_t){
+                               .name = "top", .file = 7, .pkg = true, .export = true, .n_subs = 1});
+    check_input_sub(&w, "child");
+    check_input_summary(&w, scan_result_summary(scan));
+    check_input_res(&w, 2);
+    check_input_resolved(&w, 3, "nosuchmod");
+    check_input_resolved(&w, 0, "pkg");
+    check_input_ifaces(&w, 1);
+    check_input_iface(&w, ns);
+    REQUIRE(mpbuf_status(&w) == ST_OK);
+    REQUIRE(check_run((span_t){in.data, in.len}, a, &out, NULL) == ST_OK);
+    REQUIRE(check_result_decode(out, a, &m, &n, NULL) == ST_OK && n == 1);
+    CHECK(m[0].file == 7 && m[0].iface.len > 0); /* export: its interface */
+    REQUIRE(m[0].n_diags == 2);
+    CHECK_STREQ(m[0].diags[0].code, "E0401");
+    CHECK_STREQ(m[0].diags[1].message, "No name 'gone' in module 'pkg'");
+    char *iface = span_text(m[0].iface);
+    CHECK(strstr(iface, "\"subs\":[\"child\"]") != NULL);
+    free(iface);
+    buf_free(&in);
+    scanner_destroy(&sc);
+    arena_destroy(&a);
+}
+
+/* The key document: summaries and interfaces replaced by digests. */
+TEST(check_input_key_document)
+{
+    buf_t b;
+    mpbuf_t w;
+    digest_t k1, k2;
+    mpread_t r;
+    uint32_t n;
+    uint64_t v;
+    const uint8_t *bin;
+
+    memset(&k1, 1, sizeof k1);
+    memset(&k2, 2, sizeof k2);
+    buf_init(&b);
+    mpbuf_init(&w, &b);
+    check_input_begin(&w, 1);
+    check_input_module(&w, &(check_input_module_t){.name = "m", .file = 0, .n_subs = 0});
+    check_input_summary_key(&w, &k1);
+    check_input_res(&w, 1);
+    check_input_resolved(&w, 0, "dep");
+    check_input_ifaces(&w, 1);
+    check_input_iface_key(&w, "dep", &k2);
+    REQUIRE(mpbuf_status(&w) == ST_OK);
+    mpread_init(&r, b.data, b.len);
+    REQUIRE(mpread_map(&r, &n) == ST_OK && n == 3 && mpread_key(&r, "v"));
+    REQUIRE(mpread_uint(&r, &v) == ST_OK && v == CHECK_INPUT_VERSION && mpread_key(&r, "modules"));
+    REQUIRE(mpread_array(&r, &n) == ST_OK && n == 1 && mpread_map(&r, &n) == ST_OK && n == 7);
+    for (int k = 0; k < 5; k++) /* name, file, pkg, export, subs */
+        REQUIRE(mpread_skip(&r) == ST_OK && mpread_skip(&r) == ST_OK);
+    REQUIRE(mpread_key(&r, "summary") && mpread_bin(&r, &bin, &n) == ST_OK);
+    CHECK(n == sizeof k1.b && memcmp(bin, k1.b, n) == 0);
+    REQUIRE(mpread_key(&r, "res") && mpread_skip(&r) == ST_OK && mpread_key(&r, "ifaces"));
+    REQUIRE(mpread_array(&r, &n) == ST_OK && n == 1 && mpread_array(&r, &n) == ST_OK && n == 2);
+    REQUIRE(mpread_key(&r, "dep") && mpread_bin(&r, &bin, &n) == ST_OK);
+    CHECK(n == sizeof k2.b && memcmp(bin, k2.b, n) == 0 && r.pos == b.len);
+    buf_free(&b);
 }

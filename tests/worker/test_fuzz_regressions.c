@@ -11,7 +11,7 @@
 #include "common/cas/cas_record.h"
 #include "run/project.h"
 #include "run/report.h"
-#include "worker/python/check.h"
+#include "worker/python/xmod.h"
 #include "worker/python/scan.h"
 
 #include <dirent.h>

@@ -3,20 +3,15 @@
  * inputs and unknown kinds with an error instead of crashing. */
 #include "test.h"
 
-#include "common/alloc.h"
-#include "common/mpread.h"
-#include "worker/jobs.h"
-#include "worker/python/check.h"
+#include "check_fixture.h"
 
-#include <msgpack.h>
+#include "common/alloc.h"
+#include "common/mpbuf.h"
+#include "worker/jobs.h"
+#include "worker/python/xmod.h"
 
 static const char src[] =
     "import os\nimport nosuchmod\n\ndef f(a):\n    x = 1\n    return undefined_name\n";
-
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
 
 static int same(span_t a, span_t b)
 {
@@ -56,41 +51,11 @@ TEST(jobs_scan_equals_scanner_run)
     scanner_destroy(&sc);
 }
 
-/* The bytes of the "summary" value of a scan result. */
-static span_t summary_of(span_t result)
-{
-    mpread_t r;
-    uint32_t n;
-    size_t start;
-
-    mpread_init(&r, result.ptr, result.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return (span_t){0};
-    for (uint32_t i = 0; i < n; i++) {
-        bool is = mpread_key(&r, "summary");
-        if (!is && mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        start = r.pos;
-        if (mpread_skip(&r) != ST_OK)
-            return (span_t){0};
-        if (is)
-            return (span_t){result.ptr + start, r.pos - start};
-    }
-    return (span_t){0};
-}
-
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    msgpack_pack_str(pk, strlen(s));
-    msgpack_pack_str_body(pk, s, strlen(s));
-}
-
 TEST(jobs_check_equals_check_run)
 {
     scanner_t *sc = scanner_new();
     arena_t *a = arena_new(0);
     span_t scan, sum, direct, viajob;
-    msgpack_packer pk;
     buf_t in;
     check_module_t *mods;
     size_t n;
@@ -98,29 +63,9 @@ TEST(jobs_check_equals_check_run)
     REQUIRE(sc != NULL && a != NULL);
     REQUIRE(scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &scan,
                         NULL) == ST_OK);
-    sum = summary_of(scan);
-    REQUIRE(sum.len > 0);
+    sum = scan_result_summary(scan);
     buf_init(&in);
-    msgpack_packer_init(&pk, &in, buf_write);
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "v");
-    msgpack_pack_uint32(&pk, CHECK_INPUT_VERSION);
-    pack_cstr(&pk, "modules");
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_map(&pk, 7);
-    pack_cstr(&pk, "name"), pack_cstr(&pk, "m");
-    pack_cstr(&pk, "file"), msgpack_pack_uint32(&pk, 0);
-    pack_cstr(&pk, "pkg"), msgpack_pack_false(&pk);
-    pack_cstr(&pk, "export"), msgpack_pack_true(&pk);
-    pack_cstr(&pk, "subs"), msgpack_pack_array(&pk, 0);
-    pack_cstr(&pk, "summary");
-    REQUIRE(buf_append(&in, sum.ptr, sum.len) == ST_OK);
-    pack_cstr(&pk, "res");
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 1), pack_cstr(&pk, "os");
-    msgpack_pack_array(&pk, 2), msgpack_pack_uint32(&pk, 3), pack_cstr(&pk, "nosuchmod");
-    pack_cstr(&pk, "ifaces");
-    msgpack_pack_array(&pk, 0);
+    REQUIRE(check_fixture_input(&in, sum));
 
     REQUIRE(check_run((span_t){in.data, in.len}, a, &direct, NULL) == ST_OK);
     REQUIRE(jobs_run(NULL, JOBS_CHECK, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);

@@ -5,6 +5,7 @@
 
 #include "common/arena.h"
 #include "worker/python/scan.h"
+#include "worker/python/summary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,4 +177,39 @@ TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
     free(big);
     arena_destroy(&a);
     scanner_destroy(&s);
+}
+
+/* The summary inside a result is found where the encoder put it, and its
+ * diagnostics read back as a list: what encode_result writes, the readers
+ * of the scan result give back. */
+TEST(scan_result_summary_and_diags_round_trip)
+{
+    scanner_t *sc = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t out, sum;
+    mpread_t r;
+    uint32_t n;
+    scan_diag_t *d;
+    size_t nd;
+    sum_import_t *imps;
+    uint32_t ni;
+
+    REQUIRE(sc != NULL && a != NULL);
+    REQUIRE(scanner_run(sc, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &out,
+                        NULL) == ST_OK);
+    sum = scan_result_summary(out);
+    REQUIRE(sum.len > 0 && sum.ptr + sum.len == out.ptr + out.len); /* the last value */
+    REQUIRE(summary_decode_imports(sum, a, &imps, &ni) == ST_OK && ni >= 1);
+    CHECK(imps[0].module.len == 2 && memcmp(imps[0].module.s, "os", 2) == 0);
+    mpread_init(&r, out.ptr, out.len);
+    REQUIRE(mpread_map(&r, &n) == ST_OK && mpread_skip(&r) == ST_OK && mpread_skip(&r) == ST_OK);
+    REQUIRE(mpread_key(&r, "diags") && scan_diags_read(&r, a, &d, &nd) == ST_OK);
+    REQUIRE(nd >= 1);
+    CHECK_STREQ(d[0].code, "F401");
+    CHECK(scan_result_summary((span_t){(const uint8_t *)"\x93", 1}).len == 0); /* no map */
+    CHECK(scan_result_summary((span_t){(const uint8_t *)"\x81\xa1v\x01", 4}).len == 0);
+    mpread_init(&r, (const uint8_t *)"\x91\x93\x01\x01\xa1x", 6); /* a 3-element diagnostic */
+    CHECK(scan_diags_read(&r, a, &d, &nd) == ST_ECORRUPT);
+    scanner_destroy(&sc);
+    arena_destroy(&a);
 }

@@ -5,6 +5,7 @@
 
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/mpbuf.h"
 #include "common/mpread.h"
 #include "worker/python/scan.h"
 #include "worker/python/summary.h"
@@ -518,11 +519,6 @@ TEST(summary_noqa)
     buf_free(&t);
 }
 
-static int pack_to_buf(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
 TEST(summary_unpad_columns)
 {
     arena_t *a = arena_new(0);
@@ -543,7 +539,7 @@ TEST(summary_unpad_columns)
     summary_unpad_columns(s, lines, widths, 1);
     buf_init(&packed);
     buf_init(&t);
-    msgpack_packer_init(&pk, &packed, pack_to_buf);
+    mpbuf_packer(&pk, &packed);
     REQUIRE(summary_pack(s, &pk) == ST_OK);
     mpread_init(&r, packed.data, packed.len);
     REQUIRE(to_text(&r, &t, 0) == 0);
@@ -638,4 +634,185 @@ TEST(summary_pylint_pragmas_are_noqa_ranges)
                  "\"noqa\":[[2,2,[\"E1101\"]],[4,4,[\"E1121\"]],[6,9,[\"E0401\",\"E0611\","
                  "\"E1101\",\"E1120\",\"E1121\",\"E1123\",\"R0401\"]],[11,11,nil]]") != NULL);
     buf_free(&out);
+}
+
+/* ---- the decoder ----------------------------------------------------------------- */
+
+static bool str_is(sum_str_t s, const char *want)
+{
+    return s.len == strlen(want) && memcmp(s.s, want, s.len) == 0;
+}
+
+/* Every table, built with summary_add_*, packed, read back. */
+TEST(summary_read_round_trip)
+{
+    arena_t *a = arena_new(0);
+    summary_t *s;
+    buf_t b;
+    msgpack_packer pk;
+    mpread_t r;
+    summary_doc_t d;
+    const sum_param_t params[] = {{"self", SUM_P_NORMAL, false}, {"k", SUM_P_KWONLY, true}};
+    const char *chain[] = {"path", "join"}, *kw[] = {"sep"}, *all[] = {"f"}, *codes[] = {"F4"};
+    const uint32_t chain_lens[] = {4, 4}, kw_lens[] = {3}, all_lens[] = {1}, code_lens[] = {2};
+    int32_t sig, cls;
+
+    REQUIRE(a != NULL && (s = summary_new(a)) != NULL);
+    summary_add_import(s, SUM_FROM, 1, "pkg", 3, "os", 2, "o", 1, 3, 4, SUM_GUARDED);
+    sig = summary_add_sig(s, SUM_SIG_ASYNC, params, 2);
+    summary_add_def(s, "f", 1, SUM_DEF_FUNCTION, 5, sig, SUM_DEF_REBOUND);
+    cls = summary_add_class(s, "C", 1, 7, SUM_CLASS_DECORATED);
+    summary_class_add_base(s, cls, "a.B", 3);
+    summary_class_add_member(s, cls, "__init__", 8, SUM_DEF_FUNCTION, sig);
+    summary_set_all(s, all, all_lens, 1);
+    summary_set_getattr(s);
+    summary_add_use(s, 0, chain, chain_lens, 2, 9, 2, SUM_USE_STORE);
+    summary_add_call(s, 0, 2, kw, kw_lens, 1, true, false);
+    summary_add_star(s, "zz", 2, 11, 5, true);
+    summary_add_noqa(s, 3, 4, codes, code_lens, 1);
+    summary_add_noqa(s, 6, 6, NULL, NULL, 0);
+    buf_init(&b);
+    mpbuf_packer(&pk, &b);
+    REQUIRE(summary_pack(s, &pk) == ST_OK);
+    mpread_init(&r, b.data, b.len);
+    REQUIRE(summary_read(&r, a, &d) == ST_OK);
+    CHECK(r.pos == b.len);
+    REQUIRE(d.n_imports == 1 && d.n_defs == 1 && d.n_sigs == 1 && d.n_classes == 1);
+    CHECK(d.imports[0].kind == SUM_FROM && d.imports[0].level == 1);
+    CHECK(str_is(d.imports[0].module, "pkg") && str_is(d.imports[0].name, "os"));
+    CHECK(str_is(d.imports[0].asname, "o") && d.imports[0].line == 3 && d.imports[0].col == 4);
+    CHECK(d.imports[0].flags == SUM_GUARDED);
+    CHECK(str_is(d.defs[0].name, "f") && d.defs[0].kind == SUM_DEF_FUNCTION);
+    CHECK(d.defs[0].line == 5 && d.defs[0].sig == 0 && d.defs[0].flags == SUM_DEF_REBOUND);
+    CHECK(d.sigs[0].flags == SUM_SIG_ASYNC && d.sigs[0].n == 2);
+    CHECK(str_is(d.sigs[0].p[1].name, "k") && d.sigs[0].p[1].kind == SUM_P_KWONLY);
+    CHECK(d.sigs[0].p[1].has_default && !d.sigs[0].p[0].has_default);
+    CHECK(str_is(d.classes[0].name, "C") && d.classes[0].flags == SUM_CLASS_DECORATED);
+    CHECK(d.classes[0].n_bases == 1 && str_is(d.classes[0].bases[0], "a.B"));
+    CHECK(d.classes[0].n_members == 1 && d.classes[0].members[0].sig == 0);
+    CHECK(d.has_all && d.n_all == 1 && str_is(d.all[0], "f"));
+    CHECK(d.getattr && !d.dynamic);
+    REQUIRE(d.n_uses == 1 && d.n_calls == 1 && d.n_stars == 1 && d.n_noqa == 2);
+    CHECK(d.uses[0].imp == 0 && d.uses[0].n == 2 && str_is(d.uses[0].chain[1], "join"));
+    CHECK(d.uses[0].flags == SUM_USE_STORE && d.uses[0].line == 9);
+    CHECK(d.calls[0].use == 0 && d.calls[0].npos == 2 && d.calls[0].nkw == 1);
+    CHECK(str_is(d.calls[0].kw[0], "sep") && d.calls[0].star && !d.calls[0].dstar);
+    CHECK(str_is(d.stars[0].name, "zz") && d.stars[0].col == 5 && d.stars[0].in_all);
+    CHECK(d.noqa[0].n == 1 && str_is(d.noqa[0].codes[0], "F4") && d.noqa[1].codes == NULL);
+    CHECK(summary_is_dynamic((span_t){b.data, b.len})); /* through __getattr__ */
+    {
+        sum_import_t *imps;
+        uint32_t n;
+        REQUIRE(summary_decode_imports((span_t){b.data, b.len}, a, &imps, &n) == ST_OK);
+        CHECK(n == 1 && str_is(imps[0].module, "pkg") && imps[0].flags == SUM_GUARDED);
+    }
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
+/* Reads the summary fill packs. */
+static st_rc_t read_packed(void (*fill)(msgpack_packer *pk), summary_doc_t *d, arena_t *a)
+{
+    buf_t b;
+    msgpack_packer pk;
+    mpread_t r;
+    st_rc_t rc;
+
+    buf_init(&b);
+    mpbuf_packer(&pk, &b);
+    fill(&pk);
+    mpread_init(&r, b.data, b.len);
+    rc = summary_read(&r, a, d);
+    buf_free(&b);
+    return rc;
+}
+
+static void def_with_bad_sig(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "defs");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 4);
+    mpbuf_cstr(pk, "f"), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 1);
+    msgpack_pack_int32(pk, 0); /* no "sigs": index 0 is out of range */
+}
+
+static void use_of_no_import(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "uses");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 4);
+    msgpack_pack_int32(pk, 0), msgpack_pack_array(pk, 0);
+    msgpack_pack_uint8(pk, 1), msgpack_pack_uint8(pk, 0);
+}
+
+static void huge_import_count(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "imports");
+    msgpack_pack_array(pk, 1000000); /* nothing follows */
+}
+
+static void import_kind_too_big(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "imports");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 8);
+    msgpack_pack_uint8(pk, SUM_FUTURE + 1), msgpack_pack_uint8(pk, 0);
+    mpbuf_cstr(pk, "m"), mpbuf_cstr(pk, ""), mpbuf_cstr(pk, "");
+    msgpack_pack_uint8(pk, 1), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 0);
+}
+
+static void older_class_and_unknown_key(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 2);
+    mpbuf_cstr(pk, "later");
+    msgpack_pack_array(pk, 0);
+    mpbuf_cstr(pk, "classes");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 4); /* no flags */
+    mpbuf_cstr(pk, "C"), msgpack_pack_uint8(pk, 1), msgpack_pack_array(pk, 0);
+    msgpack_pack_array(pk, 0);
+}
+
+TEST(summary_read_refuses_malformed)
+{
+    arena_t *a = arena_new(0);
+    summary_doc_t d;
+
+    REQUIRE(a != NULL);
+    CHECK(read_packed(def_with_bad_sig, &d, a) == ST_ECORRUPT);
+    CHECK(read_packed(use_of_no_import, &d, a) == ST_ECORRUPT);
+    CHECK(read_packed(huge_import_count, &d, a) == ST_ECORRUPT);
+    CHECK(read_packed(import_kind_too_big, &d, a) == ST_ECORRUPT);
+    REQUIRE(read_packed(older_class_and_unknown_key, &d, a) == ST_OK);
+    CHECK(d.n_classes == 1 && d.classes[0].flags == SUM_CLASS_FLAGS_UNKNOWN);
+    CHECK(d.n_imports == 0 && !d.has_all);
+    CHECK(!summary_is_dynamic((span_t){(const uint8_t *)"\x90", 1})); /* not a map */
+    arena_destroy(&a);
+}
+
+TEST(summary_read_out_of_memory)
+{
+    arena_t *a = arena_new(256);
+    mpread_t r;
+    summary_doc_t d;
+    sum_import_t *imps;
+    uint32_t n;
+    /* {"imports": [[0, 0, "m", "", "", 1, 0, 0]]} */
+    static const char doc[] = "\x81\xa7imports\x91\x98\x00\x00\xa1m\xa0\xa0\x01\x00\x00";
+
+    REQUIRE(a != NULL);
+    arena_set_limit(a, 1); /* not even one chunk */
+    mpread_init(&r, doc, sizeof doc - 1);
+    CHECK(summary_read(&r, a, &d) == ST_ENOMEM);
+    CHECK(summary_decode_imports((span_t){(const uint8_t *)doc, sizeof doc - 1}, a, &imps, &n) ==
+          ST_ENOMEM);
+    arena_set_limit(a, 0);
+    mpread_init(&r, doc, sizeof doc - 1);
+    REQUIRE(summary_read(&r, a, &d) == ST_OK);
+    CHECK(d.n_imports == 1 && str_is(d.imports[0].module, "m") && r.pos == sizeof doc - 1);
+    arena_destroy(&a);
 }

@@ -7,6 +7,8 @@
 #include "scan.h"
 
 #include "common/buf.h"
+#include "common/mpbuf.h"
+#include "common/mpdiag.h"
 #include "common/mpread.h"
 #include "worker/python/checker.h"
 #include "worker/python/decode.h"
@@ -132,49 +134,33 @@ static void keep_first_syntax_error(diag_list_t *d)
 
 /* ---- the result document ------------------------------------------------- */
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-    return buf_append((buf_t *)data, p, n) == ST_OK ? 0 : -1;
-}
-
-static void pack_cstr(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t *a, span_t *out,
                              st_err_t *err)
 {
     buf_t b;
-    msgpack_packer pk;
+    mpbuf_t w;
     st_rc_t rc;
 
     buf_init_arena(&b, a);
     if (buf_reserve(&b, 256 + d->count * 64) != ST_OK)
         return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
-    msgpack_packer_init(&pk, &b, buf_write);
-    msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "v");
-    msgpack_pack_uint32(&pk, SCAN_RESULT_VERSION);
-    pack_cstr(&pk, "diags");
-    msgpack_pack_array(&pk, d->count);
-    for (size_t i = 0; i < d->count; i++) {
-        msgpack_pack_array(&pk, 4);
-        msgpack_pack_uint32(&pk, d->items[i].line);
-        msgpack_pack_uint32(&pk, d->items[i].col);
-        pack_cstr(&pk, d->items[i].code);
-        pack_cstr(&pk, d->items[i].msg);
-    }
-    pack_cstr(&pk, "summary");
+    mpbuf_init(&w, &b);
+    msgpack_pack_map(&w.pk, 3);
+    mpbuf_cstr(&w.pk, "v");
+    msgpack_pack_uint32(&w.pk, SCAN_RESULT_VERSION);
+    mpbuf_cstr(&w.pk, "diags");
+    msgpack_pack_array(&w.pk, d->count);
+    for (size_t i = 0; i < d->count; i++)
+        mpdiag_pack_cstr(&w.pk, d->items[i].line, d->items[i].col, d->items[i].code,
+                         d->items[i].msg);
+    mpbuf_cstr(&w.pk, "summary");
     if (sum != NULL) {
-        if ((rc = summary_pack(sum, &pk)) != ST_OK)
+        if ((rc = summary_pack(sum, &w.pk)) != ST_OK)
             return st_fail(err, rc, "arena exhausted building the summary");
     } else {
-        msgpack_pack_nil(&pk);
+        msgpack_pack_nil(&w.pk);
     }
-    if (b.data == NULL || b.len == 0 || buf_reserve(&b, 0) != ST_OK)
+    if (mpbuf_status(&w) != ST_OK || b.data == NULL || b.len == 0 || buf_reserve(&b, 0) != ST_OK)
         return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
     out->ptr = b.data;
     out->len = b.len;
@@ -323,29 +309,35 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
 
 /* ---- reading a result ---------------------------------------------------------- */
 
-#define SCAN_MAX_DIAGS (1u << 24)
-#define SCAN_MAX_TEXT 4096u
-
-static char *copy_text(arena_t *a, const char *s, uint32_t n)
+static st_rc_t copy_diag(arena_t *a, const mpdiag_t *m, scan_diag_t *d)
 {
-    return n <= SCAN_MAX_TEXT ? arena_strndup(a, s, n) : NULL;
+    d->line = m->line;
+    d->col = m->col;
+    if ((d->code = arena_strndup(a, m->code, m->code_len)) == NULL ||
+        (d->message = arena_strndup(a, m->message, m->message_len)) == NULL)
+        return ST_ENOMEM;
+    return ST_OK;
 }
 
-static st_rc_t read_diag(mpread_t *r, arena_t *a, scan_diag_t *d)
+st_rc_t scan_diags_read(mpread_t *r, arena_t *a, scan_diag_t **diags, size_t *count)
 {
-    uint32_t n, cl, ml;
-    uint64_t line, col;
-    const char *code, *msg;
+    uint32_t n;
+    scan_diag_t *items = NULL;
+    mpdiag_t m;
+    st_rc_t rc;
 
-    if (mpread_array(r, &n) != ST_OK || n != 4 || mpread_uint(r, &line) != ST_OK ||
-        mpread_uint(r, &col) != ST_OK || mpread_str(r, &code, &cl) != ST_OK ||
-        mpread_str(r, &msg, &ml) != ST_OK || line > UINT32_MAX || col > UINT32_MAX || cl == 0 ||
-        cl > 16)
+    if (mpread_array(r, &n) != ST_OK || n > SCAN_MAX_DIAGS)
         return ST_ECORRUPT;
-    d->line = (uint32_t)line;
-    d->col = (uint32_t)col;
-    if ((d->code = copy_text(a, code, cl)) == NULL || (d->message = copy_text(a, msg, ml)) == NULL)
-        return ml > SCAN_MAX_TEXT ? ST_ECORRUPT : ST_ENOMEM;
+    if (n > 0 && (items = arena_alloc(a, (size_t)n * sizeof *items)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < n; i++) {
+        if (mpdiag_read(r, &m) != ST_OK)
+            return ST_ECORRUPT;
+        if ((rc = copy_diag(a, &m, &items[i])) != ST_OK)
+            return rc;
+    }
+    *diags = items;
+    *count = n;
     return ST_OK;
 }
 
@@ -353,9 +345,10 @@ st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t
                           st_err_t *err)
 {
     mpread_t r;
-    uint32_t nkeys, n = 0;
+    uint32_t nkeys;
     uint64_t version = 0;
     scan_diag_t *items = NULL;
+    size_t n = 0;
     bool seen = false;
     st_rc_t rc;
 
@@ -367,13 +360,9 @@ st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t
             if (mpread_uint(&r, &version) != ST_OK || version != SCAN_RESULT_VERSION)
                 return st_fail(err, ST_ECORRUPT, "scan result: unknown version");
         } else if (mpread_key(&r, "diags")) {
-            if (mpread_array(&r, &n) != ST_OK || n > SCAN_MAX_DIAGS)
-                return st_fail(err, ST_ECORRUPT, "scan result: bad diagnostic count");
-            if (n > 0 && (items = arena_alloc(a, (size_t)n * sizeof *items)) == NULL)
-                return st_fail(err, ST_ENOMEM, "arena exhausted decoding diagnostics");
-            for (uint32_t i = 0; i < n; i++)
-                if ((rc = read_diag(&r, a, &items[i])) != ST_OK)
-                    return st_fail(err, rc, "scan result: bad diagnostic %u at byte %zu", i, r.pos);
+            if ((rc = scan_diags_read(&r, a, &items, &n)) != ST_OK)
+                return st_fail(err, rc, "scan result: %s diagnostics near byte %zu",
+                               rc == ST_ENOMEM ? "arena exhausted decoding the" : "bad", r.pos);
             seen = true;
             if (version == SCAN_RESULT_VERSION)
                 break; /* the rest (the summary) is not needed here */
@@ -386,4 +375,29 @@ st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t
     *diags = items;
     *count = n;
     return ST_OK;
+}
+
+span_t scan_result_summary(span_t result)
+{
+    mpread_t r;
+    uint32_t n;
+
+    mpread_init(&r, result.ptr, result.len);
+    if (result.len == 0 || mpread_map(&r, &n) != ST_OK)
+        return (span_t){0};
+    for (uint32_t i = 0; i < n; i++) {
+        bool is_summary = mpread_key(&r, "summary");
+        size_t start;
+
+        if (!is_summary && mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        start = r.pos;
+        if (is_summary && i + 1 == n) /* the last value: the rest (no walk) */
+            return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = result.len - start};
+        if (mpread_skip(&r) != ST_OK)
+            return (span_t){0};
+        if (is_summary)
+            return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = r.pos - start};
+    }
+    return (span_t){0};
 }

@@ -9,8 +9,9 @@
  *
  * Result document (a msgpack map):
  *   "v":     uint, SCAN_RESULT_VERSION
- *   "diags": array of [line, col, code, message]; line 1-based, col 1-based
- *            in bytes of the UTF-8 text, sorted by (line, col, code)
+ *   "diags": array of [line, col, code, message] (common/mpdiag.h); line
+ *            1-based, col 1-based in bytes of the UTF-8 text, sorted by
+ *            (line, col, code)
  *   "summary": map, see summary.h (imports, definitions, __all__, ...)
  *
  * A scanner holds one tree-sitter parser and is used by one thread at a time;
@@ -19,6 +20,7 @@
 #define STRATA_SCAN_H
 
 #include "common/arena.h"
+#include "common/mpread.h"
 #include "common/status.h"
 
 #define SCAN_RESULT_VERSION 5
@@ -70,6 +72,19 @@ typedef struct {
  * oversized document is ST_ECORRUPT and nothing is returned. */
 st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t *count,
                           st_err_t *err);
+
+#define SCAN_MAX_DIAGS (1u << 24) /* diagnostics in one list */
+
+/* Reads a list of diagnostics (an array of mpdiag.h arrays, as in "diags";
+ * the check result and the whole-run record hold the same) at r's position
+ * into copies in arena a, strings NUL-terminated, and moves r past it.
+ * ST_ECORRUPT when malformed or longer than SCAN_MAX_DIAGS, ST_ENOMEM when
+ * a is exhausted; nothing is returned on error. */
+st_rc_t scan_diags_read(mpread_t *r, arena_t *a, scan_diag_t **diags, size_t *count);
+
+/* The bytes of the "summary" value of a result document (as they are, not
+ * checked); len 0 when the document is no map or has no summary. */
+span_t scan_result_summary(span_t result);
 
 /* The scan kind of a path from its name: .pyi, __init__.py, else .py. */
 scan_kind_t scan_kind_of_path(const char *path);

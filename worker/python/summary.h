@@ -87,6 +87,7 @@
 #define STRATA_SUMMARY_H
 
 #include "common/arena.h"
+#include "common/mpread.h"
 #include "common/status.h"
 
 #include <msgpack.h>
@@ -150,5 +151,153 @@ void summary_unpad_columns(summary_t *s, const uint32_t *lines, const uint32_t *
 
 /* Writes the summary as the msgpack map described above. */
 st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk);
+
+/* A signature of "sigs", written piecewise: its head, then n_params
+ * parameters. The interface map (xmod.h) holds signatures in this format
+ * too: this is their one encoder, summary_read_sig their decoder. */
+void summary_pack_sig(msgpack_packer *pk, uint8_t flags, uint32_t n_params);
+void summary_pack_param(msgpack_packer *pk, const char *name, size_t len, uint8_t kind,
+                        bool has_default);
+
+/* ---- reading a summary ------------------------------------------------------
+ *
+ * The one decoder of the map above, for bytes that crossed a process
+ * boundary: every count is checked against the bytes left before it
+ * allocates, every index between tables against its table, every number
+ * against its range, and a string is at most SUMMARY_MAX_NAME bytes. A tuple
+ * may hold more elements than listed (they are skipped), so the format can
+ * grow at the end of one; "defs" and "uses" may lack their flags (0), and
+ * "classes" theirs (SUM_CLASS_FLAGS_UNKNOWN: an older summary, decorators
+ * unknown). Unknown keys are skipped; an absent key is an empty table.
+ *
+ * Decoded strings point into the document (not NUL-terminated) and arrays
+ * into the arena given, so both live as long as the shorter of the two. */
+
+#define SUMMARY_MAX_NAME 4096 /* bytes of one string; longer is corrupt */
+enum { SUM_CLASS_FLAGS_UNKNOWN = 0x80 };
+
+typedef struct {
+    const char *s; /* into the document; "" when empty */
+    uint32_t len;
+} sum_str_t;
+
+typedef struct {
+    sum_str_t name;
+    uint8_t kind; /* SUM_P_* */
+    bool has_default;
+} sum_rparam_t;
+
+typedef struct {
+    uint8_t flags; /* SUM_SIG_* */
+    uint32_t n;
+    sum_rparam_t *p;
+} sum_sig_t;
+
+typedef struct {
+    uint8_t kind, level, flags; /* SUM_IMPORT..SUM_FUTURE; SUM_NESTED... bits */
+    sum_str_t module, name, asname;
+    uint32_t line, col; /* col 0-based */
+} sum_import_t;
+
+typedef struct {
+    sum_str_t name;
+    uint8_t kind, flags; /* SUM_DEF_*; SUM_DEF_REBOUND */
+    uint32_t line;
+    int64_t sig; /* index into sigs, or -1 */
+} sum_def_t;
+
+typedef struct {
+    sum_str_t name;
+    uint8_t kind;
+    int64_t sig; /* index into sigs, or -1 */
+} sum_member_t;
+
+typedef struct {
+    sum_str_t name;
+    uint32_t line;
+    sum_str_t *bases;
+    uint32_t n_bases;
+    sum_member_t *members;
+    uint32_t n_members;
+    uint8_t flags; /* SUM_CLASS_* bits, or SUM_CLASS_FLAGS_UNKNOWN */
+} sum_class_t;
+
+typedef struct {
+    int64_t imp; /* index into imports */
+    sum_str_t *chain;
+    uint32_t n, line, col; /* col 0-based */
+    uint8_t flags;         /* SUM_USE_* */
+} sum_use_t;
+
+typedef struct {
+    int64_t use; /* index into uses */
+    uint32_t npos;
+    sum_str_t *kw;
+    uint32_t nkw;
+    bool star, dstar;
+} sum_call_t;
+
+typedef struct {
+    sum_str_t name;
+    uint32_t line, col; /* the F405's, col 1-based */
+    bool in_all;
+} sum_star_t;
+
+typedef struct {
+    uint32_t first, last;
+    sum_str_t *codes; /* NULL: every code */
+    uint32_t n;
+} sum_noqa_t;
+
+typedef struct {
+    sum_import_t *imports;
+    uint32_t n_imports;
+    sum_def_t *defs;
+    uint32_t n_defs;
+    sum_sig_t *sigs;
+    uint32_t n_sigs;
+    sum_class_t *classes;
+    uint32_t n_classes;
+    bool has_all; /* a static __all__: all[0..n_all) */
+    sum_str_t *all;
+    uint32_t n_all;
+    bool getattr, dynamic;
+    sum_use_t *uses;
+    uint32_t n_uses;
+    sum_call_t *calls;
+    uint32_t n_calls;
+    sum_star_t *stars;
+    uint32_t n_stars;
+    sum_noqa_t *noqa;
+    uint32_t n_noqa;
+} summary_doc_t;
+
+/* Reads the summary map at r's position into *out, arrays in arena a, and
+ * moves r past it. ST_ECORRUPT when malformed (r then stays where the
+ * failing read was, for the caller's message), ST_ENOMEM when a is
+ * exhausted; *out may be partly filled on error. */
+st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out);
+
+/* One string of a summary (at most SUMMARY_MAX_NAME bytes), and an array
+ * of them (in arena a), at r's position: the check job's documents hold
+ * names as the summary does. Errors as summary_read. */
+st_rc_t summary_read_str(mpread_t *r, sum_str_t *out);
+st_rc_t summary_read_strs(mpread_t *r, arena_t *a, sum_str_t **v, uint32_t *n);
+
+/* Reads one signature ([flags, [[name, pkind, has_default], ...]]) at r's
+ * position, as summary_read does: the interface map (xmod.h) holds them in
+ * this format too. Errors as summary_read. */
+st_rc_t summary_read_sig(mpread_t *r, arena_t *a, sum_sig_t *out);
+
+/* Only the "imports" of a summary's bytes (the first such key), checked as
+ * summary_read checks them; the other keys are skipped, not checked. No
+ * "imports": none. Errors as summary_read; nothing is returned on error. */
+st_rc_t summary_decode_imports(span_t sum, arena_t *a, sum_import_t **imports, uint32_t *n);
+
+/* Whether a summary says its module's namespace is made at run time: a
+ * "dynamic" namespace (import hooks, sys.modules, globals()) or a module
+ * __getattr__. A value that is not a bool is not true; false when the bytes
+ * do not decode. */
+bool summary_is_dynamic(span_t sum);
 
 #endif

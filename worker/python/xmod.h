@@ -1,4 +1,4 @@
-/* check.h - the check job: cross-module diagnostics and interfaces of an SCC.
+/* xmod.h - the check job: cross-module diagnostics and interfaces of an SCC.
  *
  * One check job per strongly connected component of the import graph. It is
  * a pure function from an input document to a result document (both
@@ -61,17 +61,32 @@
  *   "modules": array in input order, each a map
  *       "file":  the input's file index
  *       "iface": the interface map, or nil when "export" was false
- *       "diags": [[line, col, code, message], ...] sorted (line, col, code),
- *                after the file's `# noqa` comments (summary "noqa")
+ *       "diags": [[line, col, code, message], ...] (common/mpdiag.h) sorted
+ *                by (line, col, code), after the file's `# noqa` comments
+ *                (summary "noqa")
  *       "drop":  [[line, col], ...] positions of the scan's F405 diagnostics
  *                that are now settled (dropped, or replaced by an F821 in
- *                "diags") */
-#ifndef STRATA_CHECK_H
-#define STRATA_CHECK_H
+ *                "diags")
+ *
+ * Each of these documents has one encoder and one decoder, in this module:
+ * the input's encoder is check_input_* (its decoder is check_run's own),
+ * the interface's is the job's and check_namespace_iface's (its decoder
+ * check_iface_read), the result's is the job's (its decoder
+ * check_result_decode). Diagnostics are common/mpdiag.h arrays; summaries
+ * and signatures are read and written by summary.h. The files: xmod.c the
+ * job and its model's helpers (xmod_int.h), xmod_input.c the input,
+ * xmod_iface.c interfaces, xmod_rules.c the per-file rules and noqa,
+ * xmod_cycles.c R0401, xmod_result.c the result. */
+#ifndef STRATA_XMOD_H
+#define STRATA_XMOD_H
 
 #include "common/arena.h"
+#include "common/digest.h"
+#include "common/mpbuf.h"
+#include "common/mpread.h"
 #include "common/status.h"
 #include "worker/python/scan.h"
+#include "worker/python/summary.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -108,5 +123,79 @@ st_rc_t check_result_decode(span_t result, arena_t *a, check_module_t **mods, si
  * arena a. */
 st_rc_t check_namespace_iface(const char *name, const char *const *subs, size_t n_subs, arena_t *a,
                               span_t *out, st_err_t *err);
+
+/* ---- reading an interface ---------------------------------------------------- */
+
+enum {
+    CHECK_NAME_FUNCTION = 0,
+    CHECK_NAME_CLASS = 1,
+    CHECK_NAME_VARIABLE = 2,
+    CHECK_NAME_MODULE = 3,
+    CHECK_NAME_UNKNOWN = 4
+};
+
+/* One entry of "names". Strings point into the document. */
+typedef struct {
+    sum_str_t name;
+    uint8_t kind; /* CHECK_NAME_* */
+    bool has_sig;
+    sum_sig_t sig;
+    bool has_ref;
+    sum_str_t ref; /* when has_ref: an absolute module name */
+} check_iface_name_t;
+
+/* An interface map as written (not sorted, duplicates kept). Strings point
+ * into the document, arrays into the arena given to check_iface_read. */
+typedef struct {
+    sum_str_t name; /* never empty */
+    bool open, has_all;
+    sum_str_t *all;
+    uint32_t n_all;
+    sum_str_t *subs;
+    uint32_t n_subs;
+    check_iface_name_t *names;
+    uint32_t n_names;
+} check_iface_t;
+
+/* Reads the interface map at r's position (untrusted: every count checked,
+ * strings at most SUMMARY_MAX_NAME bytes) and moves r past it. ST_ECORRUPT
+ * when malformed (r stays where the failing read was), ST_ENOMEM when a is
+ * exhausted; *out may be partly filled on error. */
+st_rc_t check_iface_read(mpread_t *r, arena_t *a, check_iface_t *out);
+
+/* ---- writing an input ----------------------------------------------------------
+ *
+ * The input document (above) is written in its order: check_input_begin;
+ * for each module check_input_module, as many check_input_sub as it said,
+ * check_input_summary, check_input_res and as many check_input_resolved;
+ * then check_input_ifaces and as many check_input_iface. The counts given
+ * must match the calls made. Nothing here fails on its own: the writes go to
+ * w, whose mpbuf_status says at the end whether they all fit.
+ *
+ * The *_key variants write the document a check job's cache key is the
+ * digest of instead: the same, with each summary replaced by (a bin of) the
+ * scan key of its file, and each interface by [name, bin of its SHA-256]. */
+
+typedef struct {
+    const char *name; /* dotted module name */
+    uint32_t file;    /* the index echoed in the result */
+    bool pkg, export;
+    uint32_t n_subs; /* check_input_sub calls to follow */
+} check_input_module_t;
+
+void check_input_begin(mpbuf_t *w, uint32_t n_modules);
+void check_input_module(mpbuf_t *w, const check_input_module_t *m);
+/* A direct submodule's last component. */
+void check_input_sub(mpbuf_t *w, const char *sub);
+/* The summary map's bytes (the scan result's, as they are). */
+void check_input_summary(mpbuf_t *w, span_t summary);
+void check_input_summary_key(mpbuf_t *w, const digest_t *scan_key);
+void check_input_res(mpbuf_t *w, uint32_t n_imports);
+/* kind a res_kind_t (scheduler/resolve.h), abs the absolute module name. */
+void check_input_resolved(mpbuf_t *w, uint32_t kind, const char *abs);
+void check_input_ifaces(mpbuf_t *w, uint32_t n_ifaces);
+/* An interface map's bytes (a result's "iface", or check_namespace_iface's). */
+void check_input_iface(mpbuf_t *w, span_t iface);
+void check_input_iface_key(mpbuf_t *w, const char *name, const digest_t *iface_digest);
 
 #endif

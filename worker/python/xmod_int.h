@@ -1,0 +1,234 @@
+/* xmod_int.h - what the files of the check job share (see xmod.h).
+ *
+ * The job decodes its input into one model (below) whose strings are all
+ * interned, so that names compare as ids; every file of the job reads and
+ * fills that model through a ctx_t. Internal to worker/python/xmod*.c: the
+ * shared functions are xmod__*, the rest of each file static. */
+#ifndef STRATA_XMOD_INT_H
+#define STRATA_XMOD_INT_H
+
+#include "common/hmap.h"
+#include "common/intern.h"
+#include "common/mpread.h"
+#include "worker/python/diag.h"
+#include "worker/python/summary.h"
+#include "worker/python/xmod.h"
+
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { E_FUNC = 0, E_CLASS = 1, E_VAR = 2, E_MOD = 3, E_UNKNOWN = 4 };
+enum { R_PROJECT = 0, R_STDLIB = 1, R_EXTERNAL = 2, R_UNRESOLVED = 3, R_FUTURE = 4 };
+
+#define NONE INTERN_NONE
+
+/* ---- the model ------------------------------------------------------------ */
+
+typedef struct {
+    const char *s; /* interned, NUL-terminated */
+    uint32_t len;
+    uint32_t id;
+} nm_t;
+
+typedef struct {
+    nm_t name;
+    uint8_t kind;
+    bool dflt;
+} param_t;
+
+typedef struct {
+    uint8_t flags;
+    uint32_t n;
+    param_t *p;
+} csig_t;
+
+typedef struct {
+    nm_t name;
+    uint8_t kind;
+    const csig_t *sig; /* NULL: none */
+    uint32_t ref;      /* module id for E_MOD, else NONE */
+} ent_t;
+
+typedef struct {
+    nm_t name;
+    bool open, has_all;
+    nm_t *all;
+    uint32_t n_all;
+    nm_t *subs;
+    uint32_t n_subs;
+    ent_t *names;
+    uint32_t n_names;
+} iface_t;
+
+typedef struct {
+    uint8_t kind, level, flags, res;
+    uint32_t module, name, asname, abs, line, col;
+    uint32_t bound; /* the name the import binds, or NONE */
+} imp_t;
+
+typedef struct {
+    uint32_t name, line;
+    uint8_t kind, flags;
+    int64_t sig;
+    const csig_t *ctor; /* classes: the sure constructor signature */
+} def_t;
+
+typedef struct {
+    uint32_t name;
+    uint8_t kind;
+    int64_t sig;
+} member_t;
+
+typedef struct {
+    uint32_t name, n_bases, n_members;
+    uint32_t *bases;
+    member_t *members;
+    uint8_t flags;
+    const csig_t *ctor; /* the sure constructor signature, or NULL */
+} cls_t;
+
+typedef struct {
+    int64_t imp;
+    uint32_t *chain;
+    uint32_t n, line, col;
+    uint8_t flags;
+} use_t;
+
+typedef struct {
+    int64_t use;
+    uint32_t npos, nkw;
+    uint32_t *kw;
+    bool star, dstar;
+} call_t;
+
+typedef struct {
+    uint32_t name, line, col;
+    bool in_all;
+} star_t;
+
+typedef struct {
+    uint32_t first, last, n;
+    const char **codes; /* NULL: every code */
+} noqa_t;
+
+typedef struct {
+    nm_t name;
+    uint32_t file;
+    bool pkg, export, has_summary, has_res;
+    nm_t *subs;
+    uint32_t n_subs;
+    imp_t *imps;
+    uint32_t n_imps, n_res;
+    def_t *defs;
+    uint32_t n_defs;
+    csig_t *sigs;
+    uint32_t n_sigs;
+    cls_t *classes;
+    uint32_t n_classes;
+    nm_t *all;
+    uint32_t n_all;
+    bool has_all, getattr, dynamic;
+    use_t *uses;
+    uint32_t n_uses;
+    call_t *calls;
+    uint32_t n_calls;
+    star_t *stars;
+    uint32_t n_stars;
+    noqa_t *noqa;
+    uint32_t n_noqa;
+    hmap_t *bound;       /* bound name id -> import index (NONE: ambiguous) */
+    uint32_t *star_from; /* star imports, one per distinct module */
+    uint32_t n_star_from;
+    /* results */
+    diag_list_t diags;
+    check_pos_t *drop;
+    uint32_t n_drop, cap_drop;
+} file_t;
+
+typedef struct {
+    uint32_t name;
+    iface_t *iface; /* the current (then final) interface; NULL: none */
+    file_t *file;   /* the export file of a component module, else NULL */
+} mod_t;
+
+typedef struct {
+    arena_t *a;
+    intern_t *in;
+    bool oom;
+    file_t *files;
+    uint32_t n_files;
+    iface_t *ext;
+    uint32_t n_ext;
+    mod_t *mods; /* component modules first (n_comp), then external ones */
+    uint32_t n_mods, n_comp;
+    hmap_t *by_name; /* module name id -> index in mods */
+    hmap_t *stores;  /* "module id, name id" assigned somewhere in the component */
+    hmap_t *r0401;   /* "file index, line" that already has an R0401 */
+} ctx_t;
+
+/* ---- xmod.c: the model's helpers ------------------------------------------------ */
+
+/* n*size bytes of the job's arena; NULL (and c->oom set) when exhausted. */
+void *xmod__alloc_n(ctx_t *c, size_t n, size_t size);
+/* The name of an id ("" for NONE or an unknown id). */
+nm_t xmod__nm_of(const ctx_t *c, uint32_t id);
+/* Interns s; ST_ENOMEM sets c->oom; any other failure is ST_ECORRUPT. */
+st_rc_t xmod__intern_id(ctx_t *c, const char *s, size_t len, uint32_t *id);
+/* A decoded string (summary.h), interned; errors as xmod__intern_id. */
+st_rc_t xmod__str_id(ctx_t *c, sum_str_t s, uint32_t *id);
+st_rc_t xmod__str_nm(ctx_t *c, sum_str_t s, nm_t *out);
+/* n decoded strings, interned, into an array of the arena. */
+st_rc_t xmod__str_nms(ctx_t *c, const sum_str_t *v, uint32_t n, nm_t **out);
+/* A decoded signature into the model's. */
+st_rc_t xmod__sig(ctx_t *c, const sum_sig_t *s, csig_t *g);
+int xmod__nm_cmp(const nm_t *a, const nm_t *b);
+int xmod__ent_qcmp(const void *pa, const void *pb);
+/* Sorts names and drops duplicates; returns the new count. */
+uint32_t xmod__nm_sort_unique(nm_t *v, uint32_t n);
+bool xmod__nm_in(const nm_t *v, uint32_t n, const nm_t *key);
+const ent_t *xmod__iface_find(const iface_t *f, const nm_t *name);
+/* The id of "prefix.name"; NONE when absent and add is false. */
+uint32_t xmod__join_id(ctx_t *c, uint32_t prefix, uint32_t name, bool add);
+uint32_t xmod__top_id(ctx_t *c, uint32_t dotted);
+mod_t *xmod__mod_get(const ctx_t *c, uint32_t name);
+iface_t *xmod__mod_iface(const ctx_t *c, uint32_t name);
+bool xmod__is_dunder(const nm_t *n);
+bool xmod__is_sub(ctx_t *c, const iface_t *f, uint32_t mod, const nm_t *name);
+
+/* ---- xmod_input.c: the input into the model ------------------------------------- */
+
+/* Decodes the whole input document (ST_ECORRUPT, ST_ENOMEM with c->oom). */
+st_rc_t xmod__read_input(ctx_t *c, mpread_t *r);
+/* Indexes the decoded model: modules, bindings, star imports, constructors. */
+st_rc_t xmod__prepare(ctx_t *c);
+const imp_t *xmod__binding_import(const file_t *f, uint32_t name);
+
+/* ---- xmod_iface.c: interfaces ------------------------------------------------------- */
+
+/* An interface map into the model, made canonical on the way in. */
+st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f);
+/* Writes the canonical interface map; reads c only for module names' refs. */
+void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f);
+ent_t xmod__import_ent(ctx_t *c, const imp_t *m);
+bool xmod__star_provides(ctx_t *c, const iface_t *f, uint32_t m, const nm_t *name);
+const iface_t *xmod__star_source(ctx_t *c, const imp_t *m, uint32_t self);
+st_rc_t xmod__compute_ifaces(ctx_t *c);
+
+/* ---- xmod_rules.c: the per-file rules, noqa ------------------------------------------ */
+
+void xmod__report(ctx_t *c, file_t *f, uint32_t line, uint32_t col, const char *code,
+                  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+uint32_t xmod__col1(uint32_t col);
+st_rc_t xmod__collect_stores(ctx_t *c);
+/* E0401, E0611, E1101, E1120/E1121/E1123, settled F405s of one file. */
+void xmod__check_file(ctx_t *c, file_t *f);
+/* noqa, then the diagnostics and drops sorted. */
+void xmod__finish_file(ctx_t *c, file_t *f);
+
+/* ---- xmod_cycles.c, xmod_result.c ------------------------------------------------------ */
+
+st_rc_t xmod__check_cycles(ctx_t *c);
+st_rc_t xmod__encode(const ctx_t *c, span_t *out);
+
+#endif
