@@ -1,7 +1,7 @@
 /* mpdiag.h - the diagnostic array [line, col, code, message] of every
  * document that carries diagnostics.
  *
- * The scan result, the check result, the whole-run record (run/project.c)
+ * The scan result, the check result, the whole-run record (run/project_whole.c)
  * and the DONE message of the client protocol (common/proto.h) all hold
  * diagnostics as this one array, so one encoder and one decoder serve them.
  * It lives in common/ because the wire protocol needs it and common/ may

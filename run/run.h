@@ -13,7 +13,7 @@
  * Each stage is one function here, implemented elsewhere:
  *   digest   run_digest: run/exec.c (reading and hashing on the pool), or
  *            worker/jobkey.c from the digests a client sent;
- *   lookup   run_lookup_whole: run/project.c project_keyed; run_lookup:
+ *   lookup   run_lookup_whole: run/project_whole.c project_keyed; run_lookup:
  *            common/cas cas_get_many;
  *   scan     run_scan: run/run_scan.c drives a back end (run/exec.c,
  *            coordinator/hostpool.c, coordinator/cluster.c);

@@ -1,7 +1,7 @@
 /* check_fixture.h - the check job input that the job, pool, dispatch and
  * calls tests all send: one module m, its summary as given, importing os
  * (stdlib) and nosuchmod (unresolved), written by the check module's own
- * encoder (worker/python/xmod.h), so the tests send what run/project.c
+ * encoder (worker/python/xmod.h), so the tests send what run/project_jobs.c
  * would. */
 #ifndef STRATA_TEST_CHECK_FIXTURE_H
 #define STRATA_TEST_CHECK_FIXTURE_H

@@ -4,7 +4,7 @@
  * of the small sources below. Usage: fuzz_seedgen CORPUS_DIR (the
  * directories <name>/ must exist). tests/fuzz/make_seeds.sh runs it.
  *
- * A check input is written as run/project.c writes one (check_input_*): each module's
+ * A check input is written as run/project_jobs.c writes one (check_input_*): each module's
  * summary unchanged, one [kind, abs] resolution per import (resolved here
  * against the modules of the set: project, a few stdlib names, else
  * unresolved), and the interfaces of the modules imported from outside,
@@ -133,7 +133,7 @@ static bool is_sub(const char *name, const mod_t *pkg)
 
 /* A check input for set[first..first+n) as the component, with the given
  * interfaces (already packed, sorted) of modules outside it, written as
- * run/project.c writes one (check_input_*). */
+ * run/project_jobs.c writes one (check_input_*). */
 static void pack_input(buf_t *b, const mod_t *set, size_t n_set, size_t first, size_t n,
                        const span_t *results, const span_t *ifaces, size_t n_ifaces, arena_t *a)
 {

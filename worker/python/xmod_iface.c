@@ -1,5 +1,5 @@
 /* xmod_iface.c - interfaces (the map in xmod.h): the one decoder
- * (check_iface_read, also used by run/project.c), the one encoder
+ * (check_iface_read, also used by run/project_jobs.c), the one encoder
  * (xmod__pack_iface, for results and check_namespace_iface), and how the job
  * computes the interfaces of its component.
  *

@@ -1,5 +1,5 @@
 /* xmod_input.c - the check job's input document (xmod.h): its one encoder
- * (check_input_*, used by run/project.c and the tests) and its decoder into
+ * (check_input_*, used by run/project_jobs.c and the tests) and its decoder into
  * the model (xmod_int.h), then the indexes the rules need.
  *
  * The decoder reads each module's summary with summary.h's decoder and each

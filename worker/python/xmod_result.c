@@ -1,6 +1,6 @@
 /* xmod_result.c - the check job's result document (xmod.h): its one encoder
  * (from the model, once the rules ran) and its one decoder
- * (check_result_decode, for run/project.c). The diagnostics are lists of
+ * (check_result_decode, for run/project_jobs.c). The diagnostics are lists of
  * common/mpdiag.h arrays, read as the scan result's are (scan.h). A
  * module's interface is kept as its bytes: the project stores them as they
  * are, keyed by their digest. */

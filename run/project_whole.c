@@ -1,0 +1,212 @@
+/* project_whole.c - the whole run's diagnostics in one record, and the
+ * report. The record is cached under a digest of everything the run reads
+ * (project_keyed looks it up as soon as the files are hashed; project_check
+ * stores it after a run with every result in), so a re-check of unchanged
+ * files runs nothing; the report gets every file's final diagnostics the
+ * same way whether they came from that record or from the jobs. */
+#include "run/project_int.h"
+
+#include "common/alloc.h"
+#include "common/arena.h"
+#include "common/buf.h"
+#include "common/digest.h"
+#include "common/mpbuf.h"
+#include "common/mpdiag.h"
+#include "common/mpread.h"
+#include "run/e902.h"
+
+#include <msgpack.h>
+#include <pthread.h>
+#include <string.h>
+
+static void hash_str(digest_ctx_t *ctx, const char *str)
+{
+    uint32_t n = (uint32_t)strlen(str);
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    digest_ctx_update(ctx, len, sizeof len);
+    digest_ctx_update(ctx, str, n);
+}
+
+/* The key of a whole run's diagnostics: everything every scan and check
+ * job reads is a function of the file list (paths, and the scan key of each
+ * file that was read and hashed), the roots and the path arguments. */
+static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *key)
+{
+    static const char tag[] = "strata-run\0" PROJECT_CHECK_VERSION;
+    digest_ctx_t *ctx;
+    bool ok;
+
+    if ((ctx = digest_ctx_new()) == NULL)
+        return false;
+    digest_ctx_update(ctx, tag, sizeof tag);
+    hash_str(ctx, "roots");
+    for (size_t i = 0; i < opts->n_roots; i++)
+        hash_str(ctx, opts->roots[i]);
+    hash_str(ctx, "args");
+    for (size_t i = 0; i < opts->n_args; i++)
+        hash_str(ctx, opts->args[i]);
+    hash_str(ctx, "files");
+    for (size_t i = 0; i < p->n; i++) {
+        const pfile_t *f = &p->files[i];
+        uint8_t keyed = f->keyed;
+        hash_str(ctx, f->path);
+        digest_ctx_update(ctx, &keyed, 1);
+        if (keyed)
+            digest_ctx_update(ctx, f->key_hashed.b, sizeof f->key_hashed.b);
+    }
+    ok = digest_ctx_final(ctx, key) == ST_OK;
+    digest_ctx_destroy(&ctx);
+    return ok;
+}
+
+static void pack_diag(msgpack_packer *pk, const scan_diag_t *d)
+{
+    mpdiag_pack_cstr(pk, d->line, d->col, d->code, d->message);
+}
+
+static bool dropped(const pfile_t *f, const scan_diag_t *d)
+{
+    if (strcmp(d->code, "F405") != 0)
+        return false;
+    for (size_t j = 0; j < f->n_drop; j++)
+        if (f->drop[j].line == d->line && f->drop[j].col == d->col)
+            return true;
+    return false;
+}
+
+/* Encodes every keyed file's final diagnostics (the scan's less the
+ * settled F405s, then the check's): an array in file order of arrays of
+ * [line, col, code, message]; files that were not keyed have none (their
+ * E902 comes from the run itself). */
+st_rc_t project__whole_pack(const project_t *p, buf_t *b)
+{
+    mpbuf_t w;
+    msgpack_packer *pk = &w.pk;
+
+    mpbuf_init(&w, b);
+    msgpack_pack_array(pk, p->n);
+    for (size_t i = 0; i < p->n; i++) {
+        const pfile_t *f = &p->files[i];
+        size_t n = 0;
+        if (!f->keyed) {
+            msgpack_pack_array(pk, 0);
+            continue;
+        }
+        for (size_t k = 0; k < f->n_diags; k++)
+            n += !dropped(f, &f->diags[k]);
+        msgpack_pack_array(pk, n + f->n_cdiags);
+        for (size_t k = 0; k < f->n_diags; k++)
+            if (!dropped(f, &f->diags[k]))
+                pack_diag(pk, &f->diags[k]);
+        for (size_t k = 0; k < f->n_cdiags; k++)
+            pack_diag(pk, &f->cdiags[k]);
+    }
+    return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
+}
+
+/* Decodes what project__whole_pack wrote into the keyed files' diagnostics
+ * (untrusted: a cached value); false, with nothing kept, when it does not
+ * decode. Single-threaded. */
+static bool whole_unpack(project_t *p, span_t v)
+{
+    mpread_t r;
+    uint32_t n;
+    scan_diag_t **diags = st_calloc(p->n == 0 ? 1 : p->n, sizeof *diags);
+    uint32_t *counts = st_calloc(p->n == 0 ? 1 : p->n, sizeof *counts);
+    bool ok = false;
+
+    mpread_init(&r, v.ptr, v.len);
+    if (diags == NULL || counts == NULL || mpread_array(&r, &n) != ST_OK || n != p->n)
+        goto done;
+    for (size_t i = 0; i < p->n; i++) {
+        size_t nd;
+        if (scan_diags_read(&r, p->arena, &diags[i], &nd) != ST_OK ||
+            (nd > 0 && !p->files[i].keyed))
+            goto done;
+        counts[i] = (uint32_t)nd;
+    }
+    if (r.pos != r.len)
+        goto done;
+    for (size_t i = 0; i < p->n; i++) {
+        pfile_t *f = &p->files[i];
+        if (!f->keyed)
+            continue;
+        f->have = true;
+        f->diags = diags[i];
+        f->n_diags = counts[i];
+        f->n_cdiags = f->n_drop = 0;
+    }
+    ok = true;
+done:
+    st_free(counts);
+    st_free(diags);
+    return ok;
+}
+
+bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed, size_t n)
+{
+    arena_t *a;
+    span_t v;
+    st_err_t ignored = {0};
+    bool hit;
+
+    if (opts->cache == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (keyed[i].id >= self->n)
+            return false;
+        self->files[keyed[i].id].keyed = keyed[i].ok;
+        self->files[keyed[i].id].key_hashed = keyed[i].key;
+    }
+    if (!whole_key(self, opts, &self->whole_key))
+        return false;
+    self->whole_keyed = true;
+    if ((a = arena_new(0)) == NULL)
+        return false;
+    hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
+          whole_unpack(self, v);
+    arena_destroy(&a);
+    self->whole_hit = hit;
+    return hit;
+}
+
+void project_scan_failed(project_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    self->scan_failed = true;
+    pthread_mutex_unlock(&self->lock);
+}
+
+/* Every file's diagnostics into the report: the scan's (less the settled
+ * F405s), the check's, and an E902 when its check job failed. */
+st_rc_t project__fill_report(project_t *p, report_t *report, st_err_t *err)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        pfile_t *f = &p->files[i];
+        size_t kept = 0;
+        st_rc_t rc;
+
+        for (size_t k = 0; k < f->n_diags; k++) {
+            bool dropped = false;
+            if (strcmp(f->diags[k].code, "F405") == 0)
+                for (size_t j = 0; j < f->n_drop && !dropped; j++)
+                    dropped =
+                        f->drop[j].line == f->diags[k].line && f->drop[j].col == f->diags[k].col;
+            if (!dropped)
+                f->diags[kept++] = f->diags[k];
+        }
+        if (kept > 0 && (rc = report_add(report, f->path, f->diags, kept, err)) != ST_OK)
+            return rc;
+        if (f->n_cdiags > 0 &&
+            (rc = report_add(report, f->path, f->cdiags, f->n_cdiags, err)) != ST_OK)
+            return rc;
+        if (f->failed != NULL) {
+            char message[E902_MESSAGE_MAX];
+            scan_diag_t d =
+                e902_diag(e902_textf(message, sizeof message, E902_CHECK_FAILED, f->failed));
+            if ((rc = report_add(report, f->path, &d, 1, err)) != ST_OK)
+                return rc;
+        }
+    }
+    return ST_OK;
+}
