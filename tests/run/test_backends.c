@@ -17,6 +17,7 @@
 #include "coordinator/hostpool.h"
 #include "run/exec.h"
 #include "run/run.h"
+#include "tests/run/tmpdir.h"
 #include "worker/jobkey.h"
 
 #include <fcntl.h>
@@ -100,12 +101,9 @@ static void corpus_free(corpus_t *c)
 
 static cas_t *blob_cache(const corpus_t *c)
 {
-    cas_opts_t o;
-    cas_t *cache = NULL;
+    cas_t *cache = tmpdir_cache();
 
-    cas_opts_default(&o);
-    o.durability = CAS_MEMORY;
-    if (cas_open(&o, &cache, NULL) != ST_OK)
+    if (cache == NULL)
         return NULL;
     for (size_t i = 0; i < c->n; i++)
         CHECK(cas_put(cache, CAS_BLOBS, &c->files[i].digest, c->texts[i], strlen(c->texts[i]),

@@ -77,16 +77,6 @@ static void make_files(run_file_t *files, char paths[][128], size_t n)
     }
 }
 
-static cas_t *memory_cache(void)
-{
-    cas_opts_t o;
-    cas_t *c = NULL;
-
-    cas_opts_default(&o);
-    o.durability = CAS_MEMORY;
-    return cas_open(&o, &c, NULL) == ST_OK ? c : NULL;
-}
-
 TEST(run_same_report_any_thread_count)
 {
     run_file_t files[40];
@@ -179,7 +169,7 @@ TEST(run_cache_warm_run_scans_nothing)
     char paths[40][128];
     run_stats_t st0, st1, st2;
     st_rc_t rc0 = ST_EINVAL, rc1 = ST_EINVAL, rc2 = ST_EINVAL;
-    cas_t *cache = memory_cache();
+    cas_t *cache = tmpdir_cache();
     char *cold, *first, *warm;
 
     REQUIRE(cache != NULL && tmpdir_make(dir));
@@ -211,7 +201,7 @@ TEST(run_cache_path_independent_and_edits)
     char paths[3][128];
     run_stats_t st;
     st_rc_t rc = ST_EINVAL;
-    cas_t *cache = memory_cache();
+    cas_t *cache = tmpdir_cache();
     char *out;
 
     REQUIRE(cache != NULL && tmpdir_make(dir));
@@ -247,7 +237,7 @@ TEST(run_cache_corrupt_result_is_rescanned)
     char paths[1][128];
     run_stats_t st;
     st_rc_t rc = ST_EINVAL;
-    cas_t *cache = memory_cache();
+    cas_t *cache = tmpdir_cache();
     scan_opts_t so = {.max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES};
     jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .kind = SCAN_KIND_PY};
     digest_t key;
@@ -279,7 +269,7 @@ TEST(run_cache_unreadable_files_not_cached)
     char paths[2][128];
     run_stats_t st;
     st_rc_t rc = ST_EINVAL;
-    cas_t *cache = memory_cache();
+    cas_t *cache = tmpdir_cache();
 
     REQUIRE(cache != NULL && tmpdir_make(dir));
     snprintf(paths[0], sizeof paths[0], "%s/gone.py", dir);

@@ -1,9 +1,12 @@
-/* tmpdir.h - a scratch directory of small files for the run's tests
- * (test_exec.c, test_run.c, test_backends.c). */
+/* tmpdir.h - scratch state for the run's tests (test_exec.c, test_run.c,
+ * test_backends.c, test_project.c): a directory of small files, and a
+ * memory-only cache. */
 #ifndef STRATA_TESTS_RUN_TMPDIR_H
 #define STRATA_TESTS_RUN_TMPDIR_H
 
 #include "test.h"
+
+#include "common/cas/cas.h"
 
 #include <fcntl.h>
 #include <ftw.h>
@@ -46,6 +49,18 @@ static inline int tmpdir_rm_one(const char *path, const struct stat *st, int fla
 static inline void tmpdir_remove(const char *dir)
 {
     nftw(dir, tmpdir_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* A new memory-only cache (the caller closes it: cas_close); NULL when it
+ * cannot be opened. */
+static inline cas_t *tmpdir_cache(void)
+{
+    cas_opts_t o;
+    cas_t *c = NULL;
+
+    cas_opts_default(&o);
+    o.durability = CAS_MEMORY;
+    return cas_open(&o, &c, NULL) == ST_OK ? c : NULL;
 }
 
 #endif
