@@ -13,7 +13,8 @@ alternation runs, for A then B (or B then A on odd rounds):
   warm     bench/warm_bench with one run: the cold and the warm check;
   incr     bench/incr_bench.py with one run: cold, unchanged, body edit,
            interface edit;
-  workers  bench/workers_bench.sh with one run: the five configurations.
+  workers  bench/workers_bench.sh's five configurations, one cold run each
+           (its memory and --explain part left out).
 It prints, for every measurement, the median of each side and B/A (times:
 above 1 is slower; the scan rate is inverted so that above 1 is slower
 too), and flags any ratio over --limit (default 1.03).
@@ -94,14 +95,26 @@ def run_incr(build, files):
     return res
 
 
+WORKER_CONFIGS = [("inproc_j1", ["--no-workers", "-j", "1"]),
+                  ("inproc_j2", ["--no-workers", "-j", "2"]),
+                  ("w1x1", ["--workers", "1", "-j", "1"]),
+                  ("w2x1", ["--workers", "2", "-j", "1"]), ("default", [])]
+EXCLUDES = ["--exclude", "site-packages", "--exclude", "dist-packages", "--exclude", "test",
+            "--exclude", "tests", "--exclude", "idle_test"]
+
+
 def run_workers(build, files):
-    out = subprocess.run(["bash", os.path.join(HERE, "workers_bench.sh"), build, "1"],
-                         capture_output=True, text=True).stdout
+    # workers_bench.sh's five configurations, one cold run each, on its
+    # corpus (the stdlib's root with its excludes); its memory and
+    # --explain part is left out
+    s = os.path.join(build, "strata")
     res = {}
-    for line in out.splitlines():
-        m = re.match(r"(inproc_j1|inproc_j2|w1x1|w2x1|default) \(.*?\)\s+([0-9.]+)\s", line)
-        if m:
-            res["workers: %s (ms)" % m.group(1)] = float(m.group(2)) * 1000.0
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, STRATA_CACHE_DIR=cache)  # the dispatch cost record only
+        for name, args in WORKER_CONFIGS:
+            res["workers: %s (ms)" % name] = timed(
+                [s, "check", "-q", "--no-cache"] + args + EXCLUDES + ["/usr/lib/python3.11"],
+                env=env)
     return res
 
 

@@ -10,7 +10,7 @@
 #       alternation, so that drift in the host's speed hits both), of pyflakes3
 #       (one process, one thread) and of ruff-wasm's Workspace.check (node's
 #       start-up and file reading excluded, see ruff_wasm.mjs);
-#   (c) the ratios with PASS/FAIL and a markdown table for the README.
+#   (c) the ratios with PASS/FAIL and a markdown table for docs/benchmarks.md.
 # The page cache is warmed first (every file read once) and the timed runs
 # are cold processes: a fresh strata or pyflakes each time. Times are the
 # best of N (hyperfine's min when hyperfine is there).

@@ -3,7 +3,7 @@
 
 speed.sh leaves one JSON file per measurement in its output directory; this
 prints each measurement, the four ratios the issue sets targets for, each
-with PASS/FAIL, and the same as a markdown table for the README. A missing
+with PASS/FAIL, and the same as a markdown table for docs/benchmarks.md. A missing
 or failed measurement makes its ratios n/a rather than a guess.
 
 ruff-wasm has two numbers: the cold pass (the first Workspace.check pass of
