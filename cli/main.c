@@ -370,6 +370,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false;
+    report_output_t out = cli_report_output(cfg);
 
     cache = report != NULL && paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
     /* no line with --explain, whose lines go to the same terminal */
@@ -390,7 +391,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     failed = !run_all(run, files, cache, o.explain, &cr, report);
     progress_destroy(&cr.progress); /* erased before the report */
     cas_close(&cache);              /* commits what buffered mode holds */
-    if (report_write(report, cfg->format, stdout, &n_diags, &n_files, &err) != ST_OK) {
+    if (report_output(report, &out, stdout, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
@@ -407,7 +408,7 @@ out:
     report_destroy(&report);
     if (failed)
         return EXIT_USAGE;
-    return n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
+    return n_diags > 0 && !cfg->exit_zero ? EXIT_FOUND : EXIT_CLEAN;
 }
 
 /* The shared start of check and graph: parse the options (graph: those of

@@ -17,6 +17,7 @@
 #include "common/cpus.h"
 #include "common/proto.h"
 #include "common/proto_client.h"
+#include "run/report_formats.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -287,8 +288,18 @@ static const char check_usage[] =
     "explicitly is checked whatever its extension. Without PATH, checks '.'.\n"
     "\n"
     "options:\n"
-    "  --format FORMAT       output format: text (default), json, or sarif (SARIF\n"
-    "                        2.1.0, for code-scanning tools)\n"
+    "  --output-format FMT   how diagnostics are printed (alias: --format):\n"
+    "                        full (with the source line; default on a terminal),\n"
+    "                        concise (one line each; default otherwise; also\n"
+    "                        'text'), grouped (by file), json, json-lines, sarif\n"
+    "                        (SARIF 2.1.0), github (workflow annotations), gitlab\n"
+    "                        (Code Quality), junit (JUnit XML) or pylint\n"
+    "  --output-file PATH    write the report to PATH instead of stdout (the\n"
+    "                        summary stays on stderr)\n"
+    "  --statistics          print the number of diagnostics per code, most\n"
+    "                        frequent first, instead of the diagnostics\n"
+    "  --exit-zero           exit 0 even when diagnostics are reported (errors\n"
+    "                        still exit 2)\n"
     "  -j, --jobs N          threads to use; 0 (default) means one per online CPU\n"
     "  --select CODES        report only these codes (comma-separated prefixes,\n"
     "                        e.g. F,E9,F401; ALL for every code; default ALL)\n"
@@ -327,7 +338,8 @@ static const char check_usage[] =
     "Options take their value as the next argument or after '=' (--jobs=4).\n"
     "'--' ends the options.\n"
     "\n"
-    "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal error\n";
+    "exit status: 0 no diagnostic, 1 diagnostics reported (0 with --exit-zero), 2 usage or\n"
+    "internal error\n";
 
 const char *cli_check_usage(void)
 {
@@ -446,13 +458,6 @@ bool cli_parse_bytes(const char *s, uint64_t *out)
     return true;
 }
 
-static const opt_t check_format = {
-    .kind = OPT_ENUM,
-    FIELD(cli_check_t, format),
-    .names = (const char *const[]){"text", "json", "sarif", NULL},
-    .values = (const unsigned[]){REPORT_FORMAT_TEXT, REPORT_FORMAT_JSON, REPORT_FORMAT_SARIF},
-    .bad = "invalid value '%v' for %f (expected text, json or sarif)"};
-
 static const opt_t graph_format = {.kind = OPT_ENUM,
                                    FIELD(cli_check_t, format),
                                    .names = (const char *const[]){"json", "dot", NULL},
@@ -460,10 +465,21 @@ static const opt_t graph_format = {.kind = OPT_ENUM,
                                        (const unsigned[]){REPORT_FORMAT_JSON, REPORT_FORMAT_DOT},
                                    .bad = "invalid value '%v' for %f (expected json or dot)"};
 
+/* --output-format and --format: a report format (report_format_parse, as
+ * the configuration file's key), or json/dot for `strata graph`. */
 static st_rc_t set_format(void *cfg, const char *flag, const char *value, st_err_t *err)
 {
-    const opt_t *o = ((cli_check_t *)cfg)->graph ? &graph_format : &check_format;
-    return set_value(o, cfg, flag, value, err);
+    cli_check_t *c = cfg;
+    report_format_t f;
+
+    if (c->graph)
+        return set_value(&graph_format, cfg, flag, value, err);
+    if (report_format_parse(value, &f, NULL) != ST_OK)
+        return st_fail(err, ST_EINVAL, "invalid value '%s' for %s (expected %s)", value, flag,
+                       report_format_names());
+    c->format = f;
+    c->format_given = true;
+    return ST_OK;
 }
 
 static st_rc_t set_select(void *cfg, const char *flag, const char *value, st_err_t *err)
@@ -508,6 +524,10 @@ static st_rc_t add_path(void *cfg, const char *arg, st_err_t *err)
 
 static const opt_t check_opts[] = {
     {"--format", .kind = OPT_CALL, .set = set_format},
+    {"--output-format", .kind = OPT_CALL, .set = set_format},
+    {"--output-file", .kind = OPT_STR, FIELD(cli_check_t, output_file), .bad = "empty path for %f"},
+    {"--statistics", .kind = OPT_FLAG, FIELD(cli_check_t, statistics)},
+    {"--exit-zero", .kind = OPT_FLAG, FIELD(cli_check_t, exit_zero)},
     {"--jobs", 'j', OPT_UINT, FIELD(cli_check_t, jobs), .max = CLI_MAX_JOBS,
      .bad = "invalid value '%v' for %f (expected a number from 0 to %M)"},
     {"--select", .kind = OPT_CALL, .set = set_select},

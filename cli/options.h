@@ -15,6 +15,7 @@
 #include "common/cas/cas.h"
 #include "common/status.h"
 #include "run/report.h"
+#include "run/report_formats.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,15 +34,19 @@ typedef struct {
     const char **exclude; /* fnmatch globs, see walk.h */
     size_t n_exclude;
     report_rules_t rules;
-    report_format_t format;
-    unsigned jobs;               /* >= 1 after parsing: 0/absent became online CPUs */
-    size_t max_file_bytes;       /* 0: the scan's default */
-    const char *cache_dir;       /* --cache-dir (borrowed from argv); NULL: default */
-    bool no_cache;               /* --no-cache */
-    bool no_workers;             /* --no-workers: scan in this process only */
-    unsigned workers;            /* --workers N: worker processes; 0: the default */
-    unsigned job_timeout_s;      /* --job-timeout: seconds a worker may take on a job
-                                    before it is retried elsewhere; 0: the default */
+    report_format_t format;  /* --output-format/--format; see format_given */
+    bool format_given;       /* a format was chosen; else full on a terminal, concise otherwise */
+    const char *output_file; /* --output-file (borrowed from argv); NULL: stdout */
+    bool statistics;         /* --statistics: counts per code instead of diagnostics */
+    bool exit_zero;          /* --exit-zero: diagnostics alone exit 0 */
+    unsigned jobs;           /* >= 1 after parsing: 0/absent became online CPUs */
+    size_t max_file_bytes;   /* 0: the scan's default */
+    const char *cache_dir;   /* --cache-dir (borrowed from argv); NULL: default */
+    bool no_cache;           /* --no-cache */
+    bool no_workers;         /* --no-workers: scan in this process only */
+    unsigned workers;        /* --workers N: worker processes; 0: the default */
+    unsigned job_timeout_s;  /* --job-timeout: seconds a worker may take on a job
+                                before it is retried elsewhere; 0: the default */
     cas_durability_t durability; /* --durability; default CAS_BUFFERED */
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
@@ -50,6 +55,15 @@ typedef struct {
     bool graph;   /* parsed for `strata graph`: --format is dot or json */
     bool help;    /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
+
+/* How cfg says the report is written (borrowed strings: cfg's). */
+static inline report_output_t cli_report_output(const cli_check_t *cfg)
+{
+    return (report_output_t){.format = cfg->format,
+                             .format_given = cfg->format_given,
+                             .statistics = cfg->statistics,
+                             .output_file = cfg->output_file};
+}
 
 /* Parses the arguments that follow `check` (argv[0] is the first of them).
  * ST_OK: *out is filled and owns its arena (free with cli_check_free).

@@ -422,13 +422,16 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
             goto out;
         }
     }
-    if (report_write(report, cfg->check.format, out, &n_diags, &n_files, &err) != ST_OK) {
+    report_output_t ro = cli_report_output(&cfg->check);
+    if (report_output(report, &ro, out, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(errs, "strata: %s\n", err.msg);
         goto out;
     }
     if (!cfg->check.quiet)
         report_write_summary(errs, n_diags, n_files, c.files.n_files);
-    status = missing || failed ? EXIT_ERROR : n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
+    status = missing || failed                      ? EXIT_ERROR
+             : n_diags > 0 && !cfg->check.exit_zero ? EXIT_FOUND
+                                                    : EXIT_CLEAN;
 out:
     progress_destroy(&c.progress);
     if (c.mon != NULL) {

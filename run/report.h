@@ -7,11 +7,14 @@
  * byte-wise. Rule selection (--select/--ignore) is applied as diagnostics
  * arrive, so filtered ones cost no memory.
  *
- * Formats: text, `path:line:col: CODE message` (the flake8/ruff line), and
- * JSON, an array of {"filename","line","column","code","message"} objects.
- * Paths are bytes, not necessarily UTF-8; the JSON writer replaces each
- * byte that is not part of valid UTF-8 with U+FFFD so the document stays
- * valid JSON. */
+ * Formats (run/report_formats.h names them): the flake8/ruff line
+ * `path:line:col: CODE message` (concise, formerly text), the same with
+ * the source line and a caret (full), grouped per file, pylint's line,
+ * GitHub workflow commands, and the documents CI tools read: JSON, JSON
+ * lines, SARIF 2.1.0, GitLab Code Quality (all through jansson) and JUnit
+ * XML (through libxml2). Paths are bytes, not necessarily UTF-8; the JSON
+ * and XML writers replace each byte that is not part of valid UTF-8 with
+ * U+FFFD so the documents stay valid. */
 #ifndef STRATA_RUN_REPORT_H
 #define STRATA_RUN_REPORT_H
 
@@ -28,8 +31,18 @@ typedef enum {
     REPORT_FORMAT_TEXT = 0,
     REPORT_FORMAT_JSON = 1,
     REPORT_FORMAT_DOT = 2,
-    REPORT_FORMAT_SARIF = 3
+    REPORT_FORMAT_SARIF = 3,
+    REPORT_FORMAT_FULL = 4,
+    REPORT_FORMAT_GROUPED = 5,
+    REPORT_FORMAT_JSON_LINES = 6,
+    REPORT_FORMAT_GITHUB = 7,
+    REPORT_FORMAT_GITLAB = 8,
+    REPORT_FORMAT_JUNIT = 9,
+    REPORT_FORMAT_PYLINT = 10
 } report_format_t;
+
+/* concise is the format once named text: the same bytes. */
+#define REPORT_FORMAT_CONCISE REPORT_FORMAT_TEXT
 
 /* Which rule codes are reported: prefixes from --select and --ignore. An
  * empty select list means every code (as `--select ALL`). "ALL" is stored as
@@ -66,6 +79,12 @@ st_rc_t report_add(report_t *self, const char *path, const scan_diag_t *diags, s
 st_rc_t report_write(report_t *self, report_format_t format, FILE *out, size_t *n_diags,
                      size_t *n_files, st_err_t *err);
 
+/* Like report_write, but writes the number of diagnostics per code, most
+ * frequent first (ties by code), instead of the diagnostics: a JSON array of
+ * {"code", "count"} for the JSON formats, else `COUNT<TAB>CODE` lines. */
+st_rc_t report_write_statistics(report_t *self, report_format_t format, FILE *out, size_t *n_diags,
+                                size_t *n_files, st_err_t *err);
+
 /* Calls fn once per file with at least one kept diagnostic, in the order
  * report_write prints them (sorted by path, then line, col, code, message),
  * with that file's diagnostics (borrowed for the call). Stops at the first
@@ -83,10 +102,11 @@ void report_write_summary(FILE *out, size_t n_diags, size_t n_files, size_t n_ch
 void report_write_summary_cached(FILE *out, size_t n_diags, size_t n_files, size_t n_checked,
                                  size_t n_cached);
 
-/* Appends s[0..len) to b as a JSON string literal, quotes included:
- * '"', '\\' and control bytes escaped, valid UTF-8 copied, every byte of an
- * invalid sequence (overlong, surrogate, beyond U+10FFFF, truncated) as
- * \ufffd. Errors as buf_append; on error b may hold part of the string. */
+/* Appends s[0..len) to b as a JSON string literal (jansson's encoding),
+ * quotes included: '"', '\\' and control bytes escaped, valid UTF-8 copied,
+ * every byte of an invalid sequence (overlong, surrogate, beyond U+10FFFF,
+ * truncated) as U+FFFD. Errors as buf_append, ST_ENOMEM from jansson; on
+ * error b may hold part of the string. */
 st_rc_t report_json_string(buf_t *b, const char *s, size_t len);
 
 #endif

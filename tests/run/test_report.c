@@ -1,5 +1,6 @@
 /* test_report.c - sorting, filtering and formatting of the report, JSON
- * string escaping (including bytes that are not UTF-8). */
+ * string escaping by jansson (bytes that are not UTF-8 become U+FFFD,
+ * written as the character: jansson does not escape it). */
 #include "test.h"
 
 #include "common/alloc.h"
@@ -32,7 +33,7 @@ TEST(report_json_plain_and_escapes)
     CHECK_STREQ(JSON("a.py"), "\"a.py\"");
     CHECK_STREQ(JSON("say \"hi\" \\ bye"), "\"say \\\"hi\\\" \\\\ bye\"");
     CHECK_STREQ(JSON("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
-    CHECK_STREQ(JSON("\x01\x1f\x7f"), "\"\\u0001\\u001f\x7f\"");
+    CHECK_STREQ(JSON("\x01\x1f\x7f"), "\"\\u0001\\u001F\x7f\"");
     CHECK_STREQ(json("a\0b", 3), "\"a\\u0000b\"");
     CHECK_STREQ(JSON("/"), "\"/\"");
 }
@@ -51,17 +52,42 @@ TEST(report_json_invalid_utf8_replaced)
 {
     CHECK_STREQ(JSON("a\xff"
                      "b"),
-                "\"a\\ufffdb\"");
-    CHECK_STREQ(JSON("\x80"), "\"\\ufffd\"");                       /* lone continuation */
-    CHECK_STREQ(JSON("\xc0\xaf"), "\"\\ufffd\\ufffd\"");            /* overlong '/' */
-    CHECK_STREQ(JSON("\xc1\xbf"), "\"\\ufffd\\ufffd\"");            /* overlong */
-    CHECK_STREQ(JSON("\xe0\x80\xaf"), "\"\\ufffd\\ufffd\\ufffd\""); /* overlong 3 */
-    CHECK_STREQ(JSON("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\""); /* surrogate */
-    CHECK_STREQ(JSON("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\""); /* > 10FFFF */
-    CHECK_STREQ(JSON("\xf5\x80"), "\"\\ufffd\\ufffd\"");
-    CHECK_STREQ(JSON("x\xe2\x82"), "\"x\\ufffd\\ufffd\"");    /* truncated */
-    CHECK_STREQ(JSON("\xe2\x28\xa1"), "\"\\ufffd(\\ufffd\""); /* bad continuation */
-    CHECK_STREQ(JSON("\xf0\x9d\x84"), "\"\\ufffd\\ufffd\\ufffd\"");
+                "\"a\xef\xbf\xbd"
+                "b\"");
+    CHECK_STREQ(JSON("\x80"), "\"\xef\xbf\xbd"
+                              "\""); /* lone continuation */
+    CHECK_STREQ(JSON("\xc0\xaf"), "\"\xef\xbf\xbd"
+                                  "\xef\xbf\xbd"
+                                  "\""); /* overlong '/' */
+    CHECK_STREQ(JSON("\xc1\xbf"), "\"\xef\xbf\xbd"
+                                  "\xef\xbf\xbd"
+                                  "\""); /* overlong */
+    CHECK_STREQ(JSON("\xe0\x80\xaf"), "\"\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\""); /* overlong 3 */
+    CHECK_STREQ(JSON("\xed\xa0\x80"), "\"\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\""); /* surrogate */
+    CHECK_STREQ(JSON("\xf4\x90\x80\x80"), "\"\xef\xbf\xbd"
+                                          "\xef\xbf\xbd"
+                                          "\xef\xbf\xbd"
+                                          "\xef\xbf\xbd"
+                                          "\""); /* > 10FFFF */
+    CHECK_STREQ(JSON("\xf5\x80"), "\"\xef\xbf\xbd"
+                                  "\xef\xbf\xbd"
+                                  "\"");
+    CHECK_STREQ(JSON("x\xe2\x82"), "\"x\xef\xbf\xbd"
+                                   "\xef\xbf\xbd"
+                                   "\""); /* truncated */
+    CHECK_STREQ(JSON("\xe2\x28\xa1"), "\"\xef\xbf\xbd"
+                                      "(\xef\xbf\xbd"
+                                      "\""); /* bad continuation */
+    CHECK_STREQ(JSON("\xf0\x9d\x84"), "\"\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\xef\xbf\xbd"
+                                      "\"");
 }
 
 /* Runs report_write into a memory stream; returns a malloc'd string. */
@@ -143,7 +169,8 @@ TEST(report_json_output)
     CHECK_STREQ(out, "[\n"
                      "  {\"filename\": \"a.py\", \"line\": 1, \"column\": 1, \"code\": \"F401\", "
                      "\"message\": \"'os' imported but unused\"},\n"
-                     "  {\"filename\": \"b\\ufffd.py\", \"line\": 3, \"column\": 4, \"code\": "
+                     "  {\"filename\": \"b\xef\xbf\xbd"
+                     ".py\", \"line\": 3, \"column\": 4, \"code\": "
                      "\"F821\", \"message\": \"undefined name 'x\\\"'\"}\n"
                      "]\n");
     CHECK_EQ_INT(nd, 2);
