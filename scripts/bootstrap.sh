@@ -24,11 +24,14 @@ need_root() {
 # comparison tests and benches run against. libclang-rt-14-dev is clang's
 # runtimes (libFuzzer, ASan) for `make fuzz`. python3-zmq and python3-msgpack
 # are for the socket fuzzer (tests/e2e/sockfuzz.py), which speaks the wire
-# protocol to live daemons.
+# protocol to live daemons. libjansson-dev and libxml2-dev write the report's
+# JSON and JUnit XML; python3-junitparser reads that XML back in the output
+# format tests.
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
-      python3 pyflakes3 python3-zmq python3-msgpack)
+      libjansson-dev libxml2-dev
+      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
@@ -65,4 +68,28 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$TSPY_INTEGRITY" ]; then
     mkdir -p "$gdir"
     tar -xzf "$tgz" -C "$gdir" --strip-components=1 package/src package/LICENSE
     echo "$TSPY_INTEGRITY" >"$stamp"
+fi
+
+# The SARIF multitool (tests only): npm pack, verify, unpack its Linux build.
+mdir="$deps/sarif-multitool"
+mstamp="$mdir/.strata-integrity"
+if [ ! -f "$mstamp" ] || [ "$(cat "$mstamp")" != "$SARIF_MULTITOOL_INTEGRITY" ]; then
+    mkdir -p "$deps/pack"
+    rm -rf "$mdir"
+    echo "bootstrap: fetching @microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION from npm"
+    (cd "$deps/pack" &&
+        npm pack --silent "@microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION" >/dev/null)
+    tgz="$deps/pack/microsoft-sarif-multitool-linux-$SARIF_MULTITOOL_VERSION.tgz"
+    got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+    if [ "$got" != "$SARIF_MULTITOOL_INTEGRITY" ]; then
+        echo "bootstrap: integrity mismatch for $tgz" >&2
+        echo "  expected $SARIF_MULTITOOL_INTEGRITY" >&2
+        echo "  got      $got" >&2
+        exit 2
+    fi
+    mkdir -p "$mdir"
+    tar -xzf "$tgz" -C "$mdir" --strip-components=1
+    chmod +x "$mdir/Sarif.Multitool"
+    rm -f "$tgz"
+    echo "$SARIF_MULTITOOL_INTEGRITY" >"$mstamp"
 fi
