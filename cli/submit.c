@@ -12,11 +12,13 @@
 #include "coordinator/keys.h"
 #include "run/progress.h"
 #include "run/report.h"
+#include "run/report_formats.h"
 #include "run/walk.h"
 #include "run/e902.h"
 #include "run/exec.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,6 +372,57 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
     }
 }
 
+/* A file sent, by path: what the source lines of the report are checked
+ * against. */
+typedef struct {
+    const char *path;
+    const digest_t *digest;
+} sent_file_t;
+
+typedef struct {
+    sent_file_t *files; /* sorted by path */
+    size_t n;
+} sent_t;
+
+static int cmp_sent(const void *a, const void *b)
+{
+    return strcmp(((const sent_file_t *)a)->path, ((const sent_file_t *)b)->path);
+}
+
+/* The report's source check: text is what was sent when it hashes to the
+ * digest sent for path (the coordinator checked that content). */
+static bool same_as_sent(void *ctx, const char *path, const uint8_t *text, size_t len)
+{
+    const sent_t *sent = ctx;
+    sent_file_t key = {.path = path}, *f;
+    digest_t d;
+
+    if (sent->files == NULL ||
+        (f = bsearch(&key, sent->files, sent->n, sizeof key, cmp_sent)) == NULL)
+        return false;
+    return digest_sha256(text, len, &d) == ST_OK && digest_eq(&d, f->digest);
+}
+
+/* Writes the report; the source lines it shows are those of the files as
+ * they were sent (a file changed since shows none). */
+static st_rc_t write_report(const client_t *c, report_t *report, FILE *out, size_t *n_diags,
+                            size_t *n_files, st_err_t *err)
+{
+    sent_t sent = {.files = st_calloc(c->n == 0 ? 1 : c->n, sizeof *sent.files)};
+    report_output_t o = cli_report_output(&c->cfg->check);
+    st_rc_t rc;
+
+    for (size_t i = 0; sent.files != NULL && i < c->files.n_files; i++)
+        if (c->entries[i].digest != NULL)
+            sent.files[sent.n++] = (sent_file_t){c->entries[i].path.ptr, &c->digests[i]};
+    if (sent.files != NULL)
+        qsort(sent.files, sent.n, sizeof *sent.files, cmp_sent);
+    o.source = (report_source_check_t){.same = same_as_sent, .ctx = &sent};
+    rc = report_output(report, &o, out, n_diags, n_files, err);
+    st_free(sent.files);
+    return rc;
+}
+
 int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
 {
     client_t c = {.cfg = cfg, .errs = errs};
@@ -422,8 +475,7 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
             goto out;
         }
     }
-    report_output_t ro = cli_report_output(&cfg->check);
-    if (report_output(report, &ro, out, &n_diags, &n_files, &err) != ST_OK) {
+    if (write_report(&c, report, out, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(errs, "strata: %s\n", err.msg);
         goto out;
     }

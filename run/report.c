@@ -148,8 +148,9 @@ static int cmp_entries(const void *pa, const void *pb)
 }
 
 /* Sorts the entries, writes them with write, and counts the files. */
-static st_rc_t write_sorted(report_t *self, report_format_t format, bool statistics, FILE *out,
-                            size_t *n_diags, size_t *n_files, st_err_t *err)
+st_rc_t report__write(report_t *self, report_format_t format, bool statistics,
+                      const report_source_check_t *check, FILE *out, size_t *n_diags,
+                      size_t *n_files, st_err_t *err)
 {
     st_rc_t rc;
     size_t files = 0;
@@ -157,7 +158,7 @@ static st_rc_t write_sorted(report_t *self, report_format_t format, bool statist
     if (self->n > 0)
         qsort(self->items, self->n, sizeof self->items[0], cmp_entries);
     rc = statistics ? report__write_statistics(self->items, self->n, format, out, err)
-                    : report__write_items(self->items, self->n, format, out, err);
+                    : report__write_items(self->items, self->n, format, check, out, err);
     if (rc == ST_OK && fflush(out) != 0)
         rc = st_fail(err, ST_EIO, "cannot write the report");
     if (rc != ST_OK)
@@ -173,13 +174,13 @@ static st_rc_t write_sorted(report_t *self, report_format_t format, bool statist
 st_rc_t report_write(report_t *self, report_format_t format, FILE *out, size_t *n_diags,
                      size_t *n_files, st_err_t *err)
 {
-    return write_sorted(self, format, false, out, n_diags, n_files, err);
+    return report__write(self, format, false, NULL, out, n_diags, n_files, err);
 }
 
 st_rc_t report_write_statistics(report_t *self, report_format_t format, FILE *out, size_t *n_diags,
                                 size_t *n_files, st_err_t *err)
 {
-    return write_sorted(self, format, true, out, n_diags, n_files, err);
+    return report__write(self, format, true, NULL, out, n_diags, n_files, err);
 }
 
 st_rc_t report_each(report_t *self, report_each_fn fn, void *ctx, st_err_t *err)

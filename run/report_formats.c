@@ -128,9 +128,9 @@ st_rc_t report__utf8_clean(buf_t *b, const char *s, size_t len, bool xml)
     return rc;
 }
 
-void report__source_init(report_source_t *s)
+void report__source_init(report_source_t *s, const report_source_check_t *check)
 {
-    *s = (report_source_t){0};
+    *s = (report_source_t){.check = check};
     buf_init(&s->path);
     buf_init(&s->text);
 }
@@ -170,7 +170,9 @@ const char *report__source_line(report_source_t *s, const char *path, uint32_t l
             buf_reset(&s->path);
             return NULL;
         }
-        s->readable = load_source(s, path);
+        s->readable = load_source(s, path) &&
+                      (s->check == NULL || s->check->same == NULL ||
+                       s->check->same(s->check->ctx, path, s->text.data, s->text.len));
         s->at_line = 1;
         s->at = 0;
     }
@@ -311,13 +313,13 @@ static st_rc_t github_line(buf_t *b, const report_entry_t *e)
 }
 
 /* The line formats: one entry (grouped: one file) at a time. */
-static st_rc_t write_lines(const report_entry_t *items, size_t n, report_format_t format, buf_t *b,
-                           FILE *out, st_err_t *err)
+static st_rc_t write_lines(const report_entry_t *items, size_t n, report_format_t format,
+                           const report_source_check_t *check, buf_t *b, FILE *out, st_err_t *err)
 {
     report_source_t src;
     st_rc_t rc = ST_OK;
 
-    report__source_init(&src);
+    report__source_init(&src, check);
     for (size_t i = 0; i < n && rc == ST_OK;) {
         const report_entry_t *e = &items[i];
 
@@ -346,7 +348,7 @@ static st_rc_t write_lines(const report_entry_t *items, size_t n, report_format_
 }
 
 st_rc_t report__write_items(const report_entry_t *items, size_t n, report_format_t format,
-                            FILE *out, st_err_t *err)
+                            const report_source_check_t *check, FILE *out, st_err_t *err)
 {
     buf_t b;
     st_rc_t rc;
@@ -361,7 +363,7 @@ st_rc_t report__write_items(const report_entry_t *items, size_t n, report_format
         rc = report__write_sarif(items, n, &b, out, err);
         break;
     case REPORT_FORMAT_GITLAB:
-        rc = report__write_gitlab(items, n, &b, out, err);
+        rc = report__write_gitlab(items, n, check, &b, out, err);
         break;
     case REPORT_FORMAT_JUNIT:
         rc = report__write_junit(items, n, out, err);
@@ -370,7 +372,7 @@ st_rc_t report__write_items(const report_entry_t *items, size_t n, report_format
         rc = st_fail(err, ST_EINVAL, "report: dot is not a report format");
         break;
     default:
-        rc = write_lines(items, n, format, &b, out, err);
+        rc = write_lines(items, n, format, check, &b, out, err);
         break;
     }
     buf_free(&b);
@@ -459,8 +461,7 @@ st_rc_t report_output(report_t *r, const report_output_t *o, FILE *out, size_t *
         return st_fail(err, ST_EIO, "cannot write %s: %s", o->output_file, strerror(errno));
     if (!o->format_given)
         format = isatty(fileno(f)) ? REPORT_FORMAT_FULL : REPORT_FORMAT_CONCISE;
-    rc = o->statistics ? report_write_statistics(r, format, f, n_diags, n_files, err)
-                       : report_write(r, format, f, n_diags, n_files, err);
+    rc = report__write(r, format, o->statistics, &o->source, f, n_diags, n_files, err);
     if (f != out && fclose(f) != 0 && rc == ST_OK)
         rc = ST_EIO;
     if (rc == ST_EIO && f != out)

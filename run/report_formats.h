@@ -22,12 +22,21 @@ const char *report_format_names(void);
 /* The name of a report format ("concise" for text); "dot" for DOT. */
 const char *report_format_name(report_format_t format);
 
+/* Whether text[0..len) is still the content of path that its diagnostics
+ * were found in: full and gitlab read source lines back from the files when
+ * the report is written, and a file that changed since shows none. */
+typedef struct {
+    bool (*same)(void *ctx, const char *path, const uint8_t *text, size_t len);
+    void *ctx;
+} report_source_check_t;
+
 /* Where and how a report is written: the check options that say it. */
 typedef struct {
     report_format_t format;
-    bool format_given;       /* false: full when the report goes to a terminal, else concise */
-    bool statistics;         /* counts per code instead of the diagnostics */
-    const char *output_file; /* NULL: the stream passed to report_output */
+    bool format_given;            /* false: full when the report goes to a terminal, else concise */
+    bool statistics;              /* counts per code instead of the diagnostics */
+    const char *output_file;      /* NULL: the stream passed to report_output */
+    report_source_check_t source; /* same NULL: any content is taken as unchanged */
 } report_output_t;
 
 /* Writes r as o says: to o->output_file (created or truncated) or else to

@@ -10,6 +10,7 @@
 #define STRATA_RUN_REPORT_INT_H
 
 #include "run/report.h"
+#include "run/report_formats.h"
 
 #include <stdint.h>
 
@@ -22,11 +23,17 @@ typedef struct {
     uint32_t col;
 } report_entry_t;
 
+/* report_write, or report_write_statistics, with the source lines checked
+ * by check (NULL: not checked). */
+st_rc_t report__write(report_t *self, report_format_t format, bool statistics,
+                      const report_source_check_t *check, FILE *out, size_t *n_diags,
+                      size_t *n_files, st_err_t *err);
+
 /* Writes items[0..n) (sorted by path, line, col, code, message) in format to
- * out. ST_EIO when out fails; ST_ENOMEM; ST_EINVAL for DOT (not a report
- * format). */
+ * out, source lines checked by check (NULL: not). ST_EIO when out fails;
+ * ST_ENOMEM; ST_EINVAL for DOT (not a report format). */
 st_rc_t report__write_items(const report_entry_t *items, size_t n, report_format_t format,
-                            FILE *out, st_err_t *err);
+                            const report_source_check_t *check, FILE *out, st_err_t *err);
 
 /* The counts per code of items[0..n), most frequent first, as text or (for
  * the JSON formats) a JSON array. */
@@ -38,7 +45,8 @@ st_rc_t report__write_json(const report_entry_t *items, size_t n, bool lines, bu
                            st_err_t *err);
 st_rc_t report__write_sarif(const report_entry_t *items, size_t n, buf_t *b, FILE *out,
                             st_err_t *err);
-st_rc_t report__write_gitlab(const report_entry_t *items, size_t n, buf_t *b, FILE *out,
+st_rc_t report__write_gitlab(const report_entry_t *items, size_t n,
+                             const report_source_check_t *check, buf_t *b, FILE *out,
                              st_err_t *err);
 typedef struct {
     const char *code;
@@ -64,15 +72,17 @@ st_rc_t report__flush(buf_t *b, FILE *out, st_err_t *err);
  * unreadable, larger than 4 GiB, or changed so that the line no longer
  * exists or is shorter than the column has no line: NULL. */
 typedef struct {
-    buf_t path;       /* the file loaded; empty: none yet */
-    buf_t text;       /* its bytes */
-    bool readable;    /* text holds the file */
-    uint32_t at_line; /* the line starting at offset at */
+    buf_t path;                         /* the file loaded; empty: none yet */
+    buf_t text;                         /* its bytes */
+    bool readable;                      /* text holds the file, unchanged */
+    const report_source_check_t *check; /* NULL: not checked */
+    uint32_t at_line;                   /* the line starting at offset at */
     size_t at;
 } report_source_t;
 
-/* An empty source cache; free it with report__source_free. */
-void report__source_init(report_source_t *s);
+/* An empty source cache whose files are checked by check (borrowed; NULL:
+ * not checked); free it with report__source_free. */
+void report__source_init(report_source_t *s, const report_source_check_t *check);
 
 /* The text of line (1-based) of path without its line ending, *len its
  * length; borrowed until the next call or report__source_free. NULL when

@@ -291,7 +291,8 @@ static int cmp_keys(const void *pa, const void *pb)
 /* The fingerprints of items[0..n): each identity with its occurrence index
  * among identical ones (in report order), hashed; as 32 hex digits. Not
  * the line number: a line inserted above keeps them. */
-static st_rc_t fingerprints(const report_entry_t *items, size_t n, char (*fp)[33], st_err_t *err)
+static st_rc_t fingerprints(const report_entry_t *items, size_t n,
+                            const report_source_check_t *check, char (*fp)[33], st_err_t *err)
 {
     gitlab_key_t *keys = st_calloc(n == 0 ? 1 : n, sizeof *keys);
     report_source_t src;
@@ -299,7 +300,7 @@ static st_rc_t fingerprints(const report_entry_t *items, size_t n, char (*fp)[33
 
     if (keys == NULL)
         return st_fail(err, ST_ENOMEM, "report: out of memory");
-    report__source_init(&src);
+    report__source_init(&src, check);
     for (size_t i = 0; i < n && rc == ST_OK; i++) {
         keys[i].index = i;
         rc = identity(&items[i], &src, &keys[i].id);
@@ -343,15 +344,15 @@ static json_t *gitlab_issue(const report_entry_t *e, const char *fingerprint)
     return NULL;
 }
 
-st_rc_t report__write_gitlab(const report_entry_t *items, size_t n, buf_t *b, FILE *out,
-                             st_err_t *err)
+st_rc_t report__write_gitlab(const report_entry_t *items, size_t n,
+                             const report_source_check_t *check, buf_t *b, FILE *out, st_err_t *err)
 {
     char(*fp)[33] = st_calloc(n == 0 ? 1 : n, sizeof *fp);
     st_rc_t rc;
 
     if (fp == NULL)
         return st_fail(err, ST_ENOMEM, "report: out of memory");
-    if ((rc = fingerprints(items, n, fp, err)) != ST_OK) {
+    if ((rc = fingerprints(items, n, check, fp, err)) != ST_OK) {
         st_free(fp);
         return rc;
     }

@@ -352,3 +352,38 @@ TEST(report_output_file)
     CHECK(strstr(err.msg, "cannot write /nonexistent/strata/out.txt") != NULL);
     report_destroy(&r);
 }
+
+static bool never_same(void *ctx, const char *path, const uint8_t *text, size_t len)
+{
+    (void)path, (void)text, (void)len;
+    ++*(int *)ctx;
+    return false;
+}
+
+/* A source check that says the file changed: no source line, once asked. */
+TEST(report_output_source_check)
+{
+    const char *p = scratch("chk.py", "import os\n");
+    char *path = strdup(p), *text = NULL, want[512];
+    size_t size = 0, nd, nf;
+    int asked = 0;
+    report_output_t o = {.format = REPORT_FORMAT_FULL,
+                         .format_given = true,
+                         .source = {.same = never_same, .ctx = &asked}};
+    report_t *r = report_new(&all);
+    FILE *f = open_memstream(&text, &size);
+    st_err_t err = {0};
+
+    REQUIRE(r != NULL && path != NULL && f != NULL);
+    add(r, path, 1, 1, "F401", "a");
+    add(r, path, 1, 8, "F402", "b");
+    CHECK_EQ_INT(report_output(r, &o, f, &nd, &nf, &err), ST_OK);
+    fclose(f);
+    snprintf(want, sizeof want, "%s:1:1: F401 a\n\n%s:1:8: F402 b\n\n", path, path);
+    CHECK_STREQ(text, want);
+    CHECK_EQ_INT(asked, 1);
+    free(text);
+    unlink(path);
+    free(path);
+    report_destroy(&r);
+}
