@@ -276,7 +276,8 @@ static st_rc_t read_scalar(reader_t *r, int k, const toml_value_t *v, val_t *out
                  v->str);
         return fail_at(r->err, r->file, v->line, v->col, msg);
     }
-    if (keys[k].flag == NULL || kind == V_PATH)
+    /* a boolean is right as TOML's type; the option may not exist */
+    if (keys[k].flag == NULL || kind == V_PATH || kind == V_BOOL)
         return ST_OK;
     if (cli_check_set(&scratch, keys[k].flag, keys[k].name, out->text, &e) != ST_OK)
         return fail_at(r->err, r->file, v->line, v->col, e.msg);

@@ -798,9 +798,11 @@ static int cmd_config(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cfg.help || cfg.n_paths > 1) {
+        int status = cfg.help ? EXIT_CLEAN : EXIT_USAGE;
+
         fputs(cli_config_usage(), cfg.help ? stdout : stderr);
         cli_check_free(&cfg);
-        return cfg.help ? EXIT_CLEAN : EXIT_USAGE;
+        return status;
     }
     if (config_set_new(&cfg, &conf, &err) != ST_OK ||
         config_show(conf, cfg.paths[0], stdout, &err) != ST_OK) {
