@@ -332,7 +332,9 @@ static const char check_usage[] =
     "  -h, --help            show this help and exit\n"
     "\n"
     "Options take their value as the next argument or after '=' (--jobs=4).\n"
-    "'--' ends the options.\n"
+    "'--' ends the options. Settings are also read from the closest\n"
+    ".strata.toml, strata.toml or pyproject.toml ([tool.strata]) above each\n"
+    "file; options win over them (see strata config).\n"
     "\n"
     "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage or internal error\n";
 
@@ -945,7 +947,9 @@ static const char submit_usage[] =
     "  --timeout SECONDS     give up when the coordinator says nothing for this\n"
     "                        long (default 5)\n"
     "  --format, --select, --ignore, --quiet, --exclude, --root,\n"
-    "  --max-file-size       as for strata check\n"
+    "  --max-file-size, --config, --isolated\n"
+    "                        as for strata check (configuration files are\n"
+    "                        read here, as strata check reads them)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage error, or\n"
