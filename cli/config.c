@@ -770,6 +770,23 @@ st_rc_t config_apply_run(config_set_t *self, cli_check_t *cli, st_err_t *err)
 
 /* ---- strata config ------------------------------------------------------- */
 
+static const char usage[] =
+    "usage: strata config [OPTIONS] [PATH]\n"
+    "\n"
+    "Print the settings that govern PATH (a file or a directory; default '.')\n"
+    "when it is checked: the configuration file found for it (the closest\n"
+    ".strata.toml, strata.toml or pyproject.toml with [tool.strata] above it),\n"
+    "then one line per key, `key = value  # from`, where from is 'default',\n"
+    "FILE:LINE, or the flag that set it. Takes the options of strata check\n"
+    "(--config, --isolated and the flags that override the files).\n"
+    "\n"
+    "exit status: 0 printed, 2 a bad configuration or usage error\n";
+
+const char *config_usage(void)
+{
+    return usage;
+}
+
 static void show_strs(FILE *out, const char *const *strs, size_t n, const char *empty)
 {
     if (n == 0 && empty != NULL) {

@@ -70,4 +70,7 @@ bool config_any(const config_set_t *self);
  * ST_EINVAL: a bad configuration; ST_EIO when out fails. */
 st_rc_t config_show(config_set_t *self, const char *path, FILE *out, st_err_t *err);
 
+/* The usage text of `strata config`, static. */
+const char *config_usage(void);
+
 #endif

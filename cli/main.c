@@ -69,7 +69,7 @@ static const command_t commands[] = {
     {"submit", cmd_submit, "check files on a cluster (strata submit --coordinator ADDR PATH...)",
      cli_submit_usage},
     {"config", cmd_config, "print the settings governing a path and where each came from",
-     cli_config_usage},
+     config_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -800,7 +800,7 @@ static int cmd_config(int argc, char **argv)
     if (cfg.help || cfg.n_paths > 1) {
         int status = cfg.help ? EXIT_CLEAN : EXIT_USAGE;
 
-        fputs(cli_config_usage(), cfg.help ? stdout : stderr);
+        fputs(config_usage(), cfg.help ? stdout : stderr);
         cli_check_free(&cfg);
         return status;
     }

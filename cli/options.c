@@ -343,23 +343,6 @@ const char *cli_check_usage(void)
     return check_usage;
 }
 
-static const char config_usage[] =
-    "usage: strata config [OPTIONS] [PATH]\n"
-    "\n"
-    "Print the settings that govern PATH (a file or a directory; default '.')\n"
-    "when it is checked: the configuration file found for it (the closest\n"
-    ".strata.toml, strata.toml or pyproject.toml with [tool.strata] above it),\n"
-    "then one line per key, `key = value  # from`, where from is 'default',\n"
-    "FILE:LINE, or the flag that set it. Takes the options of strata check\n"
-    "(--config, --isolated and the flags that override the files).\n"
-    "\n"
-    "exit status: 0 printed, 2 a bad configuration or usage error\n";
-
-const char *cli_config_usage(void)
-{
-    return config_usage;
-}
-
 static const char graph_usage[] =
     "usage: strata graph [OPTIONS] [PATH...]\n"
     "\n"

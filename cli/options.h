@@ -91,9 +91,6 @@ void cli_check_free(cli_check_t *cfg);
 st_rc_t cli_parse_codes(arena_t *a, const char *list, const char ***codes, size_t *n,
                         st_err_t *err);
 
-/* The usage text of `strata config`, static. */
-const char *cli_config_usage(void);
-
 /* The usage text of `strata check`, static. */
 const char *cli_check_usage(void);
 

@@ -604,6 +604,21 @@ static bool first_error(TSNode node, TSNode *out)
     return false;
 }
 
+/* Where the parser gave up inside an ERROR node: at a character it could
+ * not take, else at the last token it skipped (its start of line when the
+ * node is empty). */
+static TSPoint give_up_point(TSNode bad)
+{
+    uint32_t n = ts_node_child_count(bad);
+
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode ch = ts_node_child(bad, i);
+        if (strcmp(ts_node_type(ch), "UNEXPECTED") == 0 || ts_node_is_missing(ch))
+            return ts_node_start_point(ch);
+    }
+    return n > 0 ? ts_node_start_point(ts_node_child(bad, n - 1)) : ts_node_start_point(bad);
+}
+
 static st_rc_t syntax_error(ctx_t *c, TSNode root)
 {
     TSNode bad = root;
@@ -617,8 +632,8 @@ static st_rc_t syntax_error(ctx_t *c, TSNode root)
     s = c->text + ts_node_start_byte(bad);
     n = ts_node_end_byte(bad) - ts_node_start_byte(bad);
     if (memchr(s, '\\', n) != NULL && (memchr(s, '"', n) != NULL || s[0] == '\\'))
-        return fail_at(c, ts_node_start_point(bad), "syntax error: invalid escape sequence%s", "");
-    return fail_at(c, ts_node_start_point(bad), "syntax error%s", "");
+        return fail_at(c, give_up_point(bad), "syntax error: invalid escape sequence%s", "");
+    return fail_at(c, give_up_point(bad), "syntax error%s", "");
 }
 
 static st_rc_t read_document(ctx_t *c, TSNode doc, toml_value_t *root)

@@ -98,7 +98,9 @@ TEST(toml_syntax_errors_have_a_position)
     CHECK(fails_with("a = 1\nb = \"x\\qy\"\n", "t.toml:2:"));
     CHECK(fails_with("a = 1\nb = \"x\\qy\"\n", "escape"));
     CHECK(fails_with("a = \"\\uD800\"\n", "t.toml:1:"));
-    CHECK(fails_with("a = 1 2\n", "syntax error"));
+    CHECK(fails_with("a = 1 2\n", "t.toml:1:7: syntax error"));
+    CHECK(fails_with("a = 01\n", "t.toml:1:6: syntax error"));
+    CHECK(fails_with("a = [1,,2]\n", "t.toml:1:7: syntax error"));
 }
 
 TEST(toml_duplicate_keys)

@@ -222,7 +222,7 @@ bad() { # bad NAME FILE-CONTENT MESSAGE
     expect "$1: exit 2" 2 check --no-cache bad
     has "$1: message" "$err" "$3"
 }
-bad "syntax error" $'select = ["F"]\nignore = [\n' "$tmp/bad/strata.toml:2:1: syntax error"
+bad "syntax error" $'select = ["F"]\nignore = [\n' "$tmp/bad/strata.toml:2:10: syntax error"
 bad "bad escape" $'select = ["F"]\ncache-dir = "a\\qb"\n' "$tmp/bad/strata.toml:2:"
 bad "duplicate key" $'jobs = 1\njobs = 2\n' "$tmp/bad/strata.toml:2:1: duplicate key 'jobs'"
 bad "unknown key" $'\n  selct = ["F"]\n' "$tmp/bad/strata.toml:2:3: unknown key 'selct'"
@@ -245,7 +245,7 @@ printf 'select = ["F"]\n' >bad/strata.toml
 expect "pyproject is not read when strata.toml is there" 0 check --no-cache bad
 rm bad/strata.toml
 expect "bad pyproject" 2 check --no-cache bad
-has "bad pyproject: message" "$err" "$tmp/bad/pyproject.toml:2:1: syntax error"
+has "bad pyproject: message" "$err" "$tmp/bad/pyproject.toml:2:10: syntax error"
 rm bad/pyproject.toml
 expect "--config missing" 2 check --config nope.toml bad
 has "--config missing: message" "$err" "nope.toml"
