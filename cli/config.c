@@ -385,7 +385,8 @@ static st_rc_t read_file(config_set_t *s, const char *path, config_t *c, const c
     if (table == NULL || table->kind != TOML_TABLE)
         return depth == 0 ? ST_ENOENT
                           : st_fail(err, ST_EINVAL, "%s: no [tool.strata] table to extend", path);
-    if ((r.dir = arena_strndup(s->a, path, strlen(path))) == NULL)
+    /* the real path: a relative --config names its directory too */
+    if ((r.dir = arena_strndup(s->a, chain[depth], strlen(chain[depth]))) == NULL)
         return no_memory(err);
     slash = strrchr(r.dir, '/');
     if (slash != NULL)

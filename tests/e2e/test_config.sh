@@ -191,6 +191,8 @@ has "durability" "$out" "durability         = \"strict\""
 has "job-timeout" "$out" "job-timeout        = 30"
 has "max-file-size" "$out" "max-file-size      = 1000"
 has "respect-gitignore" "$out" "respect-gitignore  = false"
+expect "relative --config" 0 config --config strata.toml
+has "relative --config: src below its directory" "$out" "src                = [\"$tmp/run/src\"]  # strata.toml:3"
 expect "flags win" 1 check --format text --max-file-size 100000 --durability memory
 has "--format text wins" "$out" "./use.py:1:1: E0611"
 lacks "--max-file-size wins: no E902" "$out" "E902"
