@@ -800,7 +800,10 @@ static int cmd_config(int argc, char **argv)
     if (cfg.help || cfg.n_paths > 1) {
         int status = cfg.help ? EXIT_CLEAN : EXIT_USAGE;
 
-        fputs(config_usage(), cfg.help ? stdout : stderr);
+        if (cfg.help)
+            fputs(config_usage(), stdout);
+        else
+            fprintf(stderr, "strata config: one PATH at most\nTry 'strata config --help'.\n");
         cli_check_free(&cfg);
         return status;
     }

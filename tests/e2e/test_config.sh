@@ -145,6 +145,8 @@ expect "strata config isolated" 0 config --isolated mono/svc
 has "config isolated: none" "$out" "config-file        = none"
 run help
 has "strata help lists config" "$out" "  config "
+expect "config with two paths" 2 config mono/svc mono/lib
+has "config with two paths: message" "$err" "strata config: one PATH at most"
 expect "config --help" 0 config --help
 has "config usage" "$out" "usage: strata config"
 
