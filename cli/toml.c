@@ -659,12 +659,17 @@ st_rc_t toml_parse(const char *path, const char *text, size_t len, toml_doc_t **
     TSTree *tree = NULL;
     toml_doc_t *doc = NULL;
     ctx_t c = {.path = path, .text = text, .err = err};
+    const char *nul;
     st_rc_t rc = ST_ENOMEM;
 
     if (len > TOML_MAX_BYTES)
-        return st_fail(err, ST_ELIMIT, "%s: too large for a configuration file", path);
-    if (memchr(text, '\0', len) != NULL)
-        return st_fail(err, ST_EINVAL, "%s: a NUL byte: not a TOML file", path);
+        return st_fail(err, ST_ELIMIT, "%s:1:1: too large for a configuration file", path);
+    if ((nul = memchr(text, '\0', len)) != NULL) {
+        TSPoint at = {0, 0};
+        for (const char *p = text; p < nul; p++)
+            at = *p == '\n' ? (TSPoint){at.row + 1, 0} : (TSPoint){at.row, at.column + 1};
+        return fail_at(&c, at, "a NUL byte%s", ": not a TOML file");
+    }
     if ((doc = st_calloc(1, sizeof *doc)) == NULL || (doc->arena = arena_new(4096)) == NULL ||
         (parser = ts_parser_new()) == NULL || !ts_parser_set_language(parser, tree_sitter_toml()) ||
         (tree = ts_parser_parse_string(parser, NULL, text, (uint32_t)len)) == NULL) {

@@ -156,6 +156,43 @@ TEST(toml_refuses_nul_bytes)
     toml_doc_t *doc = NULL;
     st_err_t err = {0};
 
-    CHECK(toml_parse("t.toml", "a = 1\0", 6, &doc, &err) == ST_EINVAL);
+    CHECK(toml_parse("t.toml", "a = 1\nb = 2\0", 12, &doc, &err) == ST_EINVAL);
     CHECK(doc == NULL);
+    CHECK_STREQ(err.msg, "t.toml:2:6: a NUL byte: not a TOML file");
+}
+
+/* Hostile input: every prefix of a rich document, and each byte of it
+ * replaced by a few troublesome ones, parses or fails with a message. */
+TEST(toml_every_prefix_and_byte)
+{
+    static const char doc[] = "# c\na.b = \"x\\u00e9\\\\\" # t\n'q' = '''\nl\n'''\n"
+                              "m = \"\"\"\nx\\\n y\"\"\"\n[t]\ni = [1, 0x_f, {k = 1}, [2.5e-3]]\n"
+                              "[[r]]\nd = 1979-05-27T07:32:00-08:00\n[r.s]\nz = -inf\n";
+    static const char subst[] = {'\0', '"', '\\', '[', ']', '=', '.', '\n', '\'', '{', '\xff'};
+    char buf[sizeof doc];
+    size_t n = sizeof doc - 1, ok = 0;
+
+    for (size_t len = 0; len <= n; len++) {
+        toml_doc_t *d = NULL;
+        st_err_t err = {0};
+        st_rc_t rc = toml_parse("t.toml", doc, len, &d, &err);
+
+        CHECK(rc == ST_OK || (rc == ST_EINVAL && strncmp(err.msg, "t.toml:", 7) == 0));
+        ok += rc == ST_OK;
+        toml_destroy(&d);
+    }
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < sizeof subst; k++) {
+            toml_doc_t *d = NULL;
+            st_err_t err = {0};
+            st_rc_t rc;
+
+            memcpy(buf, doc, sizeof doc);
+            buf[i] = subst[k];
+            rc = toml_parse("t.toml", buf, n, &d, &err);
+            CHECK(rc == ST_OK || (rc == ST_EINVAL && strncmp(err.msg, "t.toml:", 7) == 0));
+            toml_destroy(&d);
+        }
+    }
+    CHECK(ok > 0);
 }
