@@ -12,6 +12,7 @@
  * exit status depends on diagnostics alone. */
 #include "common/alloc.h"
 #include "cli/cachecmd.h"
+#include "cli/config.h"
 #include "cli/options.h"
 #include "cli/submit.h"
 #include "cli/testhooks.h"
@@ -52,6 +53,7 @@ static int cmd_keygen(int argc, char **argv);
 static int cmd_worker(int argc, char **argv);
 static int cmd_coordinator(int argc, char **argv);
 static int cmd_submit(int argc, char **argv);
+static int cmd_config(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -66,6 +68,8 @@ static const command_t commands[] = {
      cli_coordinator_usage},
     {"submit", cmd_submit, "check files on a cluster (strata submit --coordinator ADDR PATH...)",
      cli_submit_usage},
+    {"config", cmd_config, "print the settings governing a path and where each came from",
+     config_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -358,7 +362,7 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
 
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
-static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
+static int check_and_report(const cli_check_t *cfg, const walk_list_t *files, config_set_t *conf)
 {
     report_t *report = report_new(&cfg->rules);
     const char **paths = file_paths(files);
@@ -372,6 +376,8 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files)
     bool failed = false;
     report_output_t out = cli_report_output(cfg);
 
+    if (report != NULL && config_any(conf))
+        report_set_filter(report, config_enabled, conf);
     cache = report != NULL && paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
     /* no line with --explain, whose lines go to the same terminal */
     if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
@@ -411,11 +417,33 @@ out:
     return n_diags > 0 && !cfg->exit_zero ? EXIT_FOUND : EXIT_CLEAN;
 }
 
+/* The configuration of the run: the per-run settings into cfg, and each
+ * walked file's configuration found, so that a bad one stops the run
+ * before it starts. False when one is bad (said); *set is freed then. */
+static bool read_config(cli_check_t *cfg, const walk_list_t *files, config_set_t **set)
+{
+    st_err_t err = {0};
+
+    for (size_t i = 0; files != NULL && i < files->n_files; i++)
+        if (config_lookup(*set, files->files[i].path, false, &err) != ST_OK)
+            goto fail;
+    if (files == NULL &&
+        (config_set_new(cfg, set, &err) != ST_OK || config_apply_run(*set, cfg, &err) != ST_OK))
+        goto fail;
+    if (config_error(*set, &err) == ST_OK)
+        return true;
+fail:
+    fprintf(stderr, "strata: %s\n", err.msg);
+    config_set_destroy(set);
+    return false;
+}
+
 /* The shared start of check and graph: parse the options (graph: those of
- * `strata graph`) and walk the paths. False when the command is over
- * (--help printed, or an error reported): *status is its exit status. */
+ * `strata graph`), read the configuration and walk the paths. False when
+ * the command is over (--help printed, or an error reported): *status is
+ * its exit status. */
 static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, walk_list_t *files,
-                           int *status)
+                           config_set_t **conf, int *status)
 {
     const char *name = graph ? "graph" : "check";
     st_err_t err = {0};
@@ -433,9 +461,25 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
         *status = EXIT_CLEAN;
         return false;
     }
-    walk_opts_t wopts = {.exclude = cfg->exclude, .n_exclude = cfg->n_exclude};
+    *conf = NULL;
+    if (!read_config(cfg, NULL, conf)) {
+        cli_check_free(cfg);
+        *status = EXIT_USAGE;
+        return false;
+    }
+    walk_opts_t wopts = {.exclude = cfg->exclude,
+                         .n_exclude = cfg->n_exclude,
+                         .skip = config_skip,
+                         .skip_ctx = *conf};
     if (walk_paths(cfg->paths, cfg->n_paths, &wopts, files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
+        config_set_destroy(conf);
+        cli_check_free(cfg);
+        *status = EXIT_USAGE;
+        return false;
+    }
+    if (!read_config(cfg, files, conf)) {
+        walk_list_free(files);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
         return false;
@@ -447,14 +491,16 @@ static int cmd_check(int argc, char **argv)
 {
     cli_check_t cfg;
     walk_list_t files;
+    config_set_t *conf;
     int status;
     bool missing;
 
-    if (!parse_and_walk(argc, argv, false, &cfg, &files, &status))
+    if (!parse_and_walk(argc, argv, false, &cfg, &files, &conf, &status))
         return status;
     missing = report_missing(&files);
-    status = check_and_report(&cfg, &files);
+    status = check_and_report(&cfg, &files, conf);
     walk_list_free(&files);
+    config_set_destroy(&conf);
     cli_check_free(&cfg);
     return missing ? EXIT_USAGE : status;
 }
@@ -494,14 +540,16 @@ static int cmd_graph(int argc, char **argv)
 {
     cli_check_t cfg;
     walk_list_t files;
+    config_set_t *conf;
     int status = EXIT_CLEAN;
 
-    if (!parse_and_walk(argc, argv, true, &cfg, &files, &status))
+    if (!parse_and_walk(argc, argv, true, &cfg, &files, &conf, &status))
         return status;
     status = graph_status(&cfg, &files);
     if (report_missing(&files))
         status = EXIT_USAGE;
     walk_list_free(&files);
+    config_set_destroy(&conf);
     cli_check_free(&cfg);
     return status;
 }
@@ -727,10 +775,49 @@ static int cmd_submit(int argc, char **argv)
         fputs(cli_submit_usage(), stdout);
         return EXIT_CLEAN;
     }
+    config_set_t *conf = NULL;
+    if (!read_config(&cfg.check, NULL, &conf)) {
+        cli_submit_free(&cfg);
+        return EXIT_USAGE;
+    }
     signal(SIGPIPE, SIG_IGN);
-    status = client_submit(&cfg, stdout, stderr);
+    status = client_submit(&cfg, conf, stdout, stderr);
+    config_set_destroy(&conf);
     cli_submit_free(&cfg);
     return status;
+}
+
+/* strata config [OPTIONS] [PATH]: the settings governing PATH. */
+static int cmd_config(int argc, char **argv)
+{
+    cli_check_t cfg;
+    config_set_t *conf = NULL;
+    st_err_t err = {0};
+
+    if (cli_parse_check(argc - 1, argv + 1, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata config: %s\nTry 'strata config --help'.\n", err.msg);
+        return EXIT_USAGE;
+    }
+    if (cfg.help || cfg.n_paths > 1) {
+        int status = cfg.help ? EXIT_CLEAN : EXIT_USAGE;
+
+        if (cfg.help)
+            fputs(config_usage(), stdout);
+        else
+            fprintf(stderr, "strata config: one PATH at most\nTry 'strata config --help'.\n");
+        cli_check_free(&cfg);
+        return status;
+    }
+    if (config_set_new(&cfg, &conf, &err) != ST_OK ||
+        config_show(conf, cfg.paths[0], stdout, &err) != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        config_set_destroy(&conf);
+        cli_check_free(&cfg);
+        return EXIT_USAGE;
+    }
+    config_set_destroy(&conf);
+    cli_check_free(&cfg);
+    return EXIT_CLEAN;
 }
 
 int main(int argc, char **argv)

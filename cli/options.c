@@ -76,6 +76,7 @@ typedef struct {
     /* Takes the arguments no option matched (not check's unknown options);
      * NULL: they are errors. */
     st_rc_t (*other)(void *cfg, const char *arg, st_err_t *err);
+    size_t given; /* offset + 1 of a uint64_t: bit i set when opts[i] is given; 0: none */
 } parser_t;
 
 #define OPTS(table) .opts = table, .n_opts = sizeof table / sizeof table[0]
@@ -272,6 +273,8 @@ static st_rc_t parse_opts(const parser_t *p, void *cfg, int argc, char *const *a
             o = NULL;
         rc = o != NULL ? take_opt(p, o, cfg, argc, argv, &i, value, err)
                        : take_other(p, cfg, argv[i], options_done, err);
+        if (rc == ST_OK && o != NULL && p->given != 0 && o - p->opts < 64)
+            *(uint64_t *)((char *)cfg + p->given - 1) |= UINT64_C(1) << (o - p->opts);
         if (rc != ST_OK || (o != NULL && o->stop))
             return rc;
     }
@@ -332,11 +335,17 @@ static const char check_usage[] =
     "  --explain             print on stderr why each job that ran did (new\n"
     "                        content, a changed dependency interface, no cache\n"
     "                        entry)\n"
+    "  --config FILE         read only this configuration file (strata.toml,\n"
+    "                        .strata.toml or a pyproject.toml's [tool.strata]);\n"
+    "                        default: the closest one above each file\n"
+    "  --isolated            read no configuration file\n"
     "  -q, --quiet           no summary line on stderr\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "Options take their value as the next argument or after '=' (--jobs=4).\n"
-    "'--' ends the options.\n"
+    "'--' ends the options. Settings are also read from the closest\n"
+    ".strata.toml, strata.toml or pyproject.toml ([tool.strata]) above each\n"
+    "file; options win over them (see strata config).\n"
     "\n"
     "exit status: 0 no diagnostic, 1 diagnostics reported (0 with --exit-zero), 2 usage or\n"
     "internal error\n";
@@ -551,21 +560,57 @@ static const opt_t check_opts[] = {
     {"--root", .kind = OPT_CALL, .set = set_root},
     {"--explain", .kind = OPT_FLAG, FIELD(cli_check_t, explain)},
     {"--help", 'h', OPT_FLAG, FIELD(cli_check_t, help)},
+    {"--config", .kind = OPT_STR, FIELD(cli_check_t, config), .bad = "empty file name for %f"},
+    {"--isolated", .kind = OPT_FLAG, FIELD(cli_check_t, isolated)},
 };
 
-static const parser_t check_parser = {OPTS(check_opts), .check_style = true,
+static const parser_t check_parser = {OPTS(check_opts),
+                                      .check_style = true,
                                       .missing = "option '%f' needs a value",
-                                      .unknown = "unknown option '%v'", .other = add_path};
+                                      .unknown = "unknown option '%v'",
+                                      .other = add_path,
+                                      .given = offsetof(cli_check_t, given_) + 1};
+
+static const opt_t *check_opt(const char *flag)
+{
+    for (size_t i = 0; i < sizeof check_opts / sizeof check_opts[0]; i++)
+        if (strcmp(check_opts[i].name, flag) == 0)
+            return &check_opts[i];
+    return NULL;
+}
+
+bool cli_check_given(const cli_check_t *cfg, const char *flag)
+{
+    const opt_t *o = check_opt(flag);
+    size_t i = o != NULL ? (size_t)(o - check_opts) : 64;
+
+    return i < 64 && (cfg->given_ & (UINT64_C(1) << i)) != 0;
+}
+
+st_rc_t cli_check_set(cli_check_t *cfg, const char *flag, const char *shown, const char *value,
+                      st_err_t *err)
+{
+    const opt_t *o = check_opt(flag);
+
+    if (o == NULL)
+        return st_fail(err, ST_EINVAL, "no option %s", flag);
+    if (o->kind != OPT_FLAG)
+        return set_value(o, cfg, shown, value, err);
+    *(bool *)((char *)cfg + o->offset) = strcmp(value, "true") == 0;
+    return ST_OK;
+}
 
 static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli_check_t *out,
                                     st_err_t *err)
 {
-    cli_check_t cfg = {.durability = CAS_BUFFERED, .graph = graph};
+    cli_check_t cfg = {.durability = CAS_BUFFERED, .graph = graph, .respect_gitignore = true};
     st_rc_t rc;
 
     if ((cfg.arena = arena_new(4096)) == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory parsing arguments");
     rc = parse_opts(&check_parser, &cfg, argc, argv, err);
+    if (rc == ST_OK && cfg.config != NULL && cfg.isolated)
+        rc = st_fail(err, ST_EINVAL, "--config and --isolated exclude each other");
     if (rc == ST_OK && cfg.n_paths == 0)
         rc = add_path(&cfg, ".", err);
     if (rc != ST_OK) {
@@ -574,7 +619,11 @@ static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli
     }
     if (cfg.help) {
         arena_t *a = cfg.arena;
-        cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED, .graph = graph};
+        cfg = (cli_check_t){.arena = a,
+                            .help = true,
+                            .durability = CAS_BUFFERED,
+                            .graph = graph,
+                            .respect_gitignore = true};
     }
     if (cfg.jobs == 0)
         cfg.jobs = cpus_online(CLI_MAX_JOBS);
@@ -901,8 +950,9 @@ static const char submit_usage[] =
     "  --timeout SECONDS     give up when the coordinator says nothing for this\n"
     "                        long (default 5)\n"
     "  --output-format, --format, --output-file, --statistics, --exit-zero,\n"
-    "  --select, --ignore, --quiet, --exclude, --root,\n"
-    "  --max-file-size       as for strata check\n"
+    "  --select, --ignore, --quiet, --exclude, --root, --max-file-size,\n"
+    "  --config, --isolated  as for strata check (configuration files are\n"
+    "                        read here, as strata check reads them)\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "exit status: 0 no diagnostic, 1 diagnostics reported, 2 usage error, or\n"

@@ -51,9 +51,14 @@ typedef struct {
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
     size_t n_roots;
-    bool explain; /* --explain: say why each job ran */
-    bool graph;   /* parsed for `strata graph`: --format is dot or json */
-    bool help;    /* --help given: print usage, exit 0; nothing else is set */
+    bool explain;               /* --explain: say why each job ran */
+    const char *config;         /* --config FILE: the one configuration (borrowed) */
+    bool isolated;              /* --isolated: no configuration file */
+    bool respect_gitignore;     /* default true; `respect-gitignore` in a configuration */
+    const char *target_version; /* `target-version` of the run's configuration; NULL: none */
+    uint64_t given_;            /* private: the flags given, see cli_check_given */
+    bool graph;                 /* parsed for `strata graph`: --format is dot or json */
+    bool help;                  /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
 
 /* How cfg says the report is written (borrowed strings: cfg's). */
@@ -78,6 +83,17 @@ st_rc_t cli_parse_graph(int argc, char *const *argv, cli_check_t *out, st_err_t 
 
 /* The usage text of `strata graph`, static. */
 const char *cli_graph_usage(void);
+
+/* True when the flag named (long form, "--jobs") was given on the command
+ * line that cfg was parsed from: a configuration file does not override it. */
+bool cli_check_given(const cli_check_t *cfg, const char *flag);
+
+/* Sets the option named flag ("--jobs"; a flag takes "true" or "false") from
+ * a configuration file's value, read and checked as the command line reads
+ * it; messages name the option as shown (the key). ST_EINVAL: a bad value,
+ * or flag is not one of check's. Strings are borrowed. */
+st_rc_t cli_check_set(cli_check_t *cfg, const char *flag, const char *shown, const char *value,
+                      st_err_t *err);
 
 /* Frees the config's arena and zeroes it; accepts a zeroed config. */
 void cli_check_free(cli_check_t *cfg);

@@ -423,11 +423,14 @@ static st_rc_t write_report(const client_t *c, report_t *report, FILE *out, size
     return rc;
 }
 
-int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
+int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *errs)
 {
     client_t c = {.cfg = cfg, .errs = errs};
     report_t *report = NULL;
-    walk_opts_t wopts = {.exclude = cfg->check.exclude, .n_exclude = cfg->check.n_exclude};
+    walk_opts_t wopts = {.exclude = cfg->check.exclude,
+                         .n_exclude = cfg->check.n_exclude,
+                         .skip = conf != NULL ? config_skip : NULL,
+                         .skip_ctx = conf};
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false, missing = false;
@@ -449,6 +452,15 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
         fprintf(errs, "strata: out of memory\n");
         goto out;
     }
+    for (size_t i = 0; conf != NULL && i < c.files.n_files; i++)
+        if (config_lookup(conf, c.files.files[i].path, false, &err) != ST_OK)
+            break;
+    if (conf != NULL && (err.code != ST_OK || config_error(conf, &err) != ST_OK)) {
+        fprintf(errs, "strata: %s\n", err.msg);
+        goto out;
+    }
+    if (conf != NULL && config_any(conf))
+        report_set_filter(report, config_enabled, conf);
     if (progress_wanted(errs, cfg->check.quiet) &&
         (c.progress = progress_new(errs, "strata submit")) != NULL)
         progress_set(c.progress, PROGRESS_FILES, c.files.n_files);

@@ -14,12 +14,14 @@
 #ifndef STRATA_CLI_SUBMIT_H
 #define STRATA_CLI_SUBMIT_H
 
+#include "cli/config.h"
 #include "cli/options.h"
 
 #include <stdio.h>
 
-/* Runs a parsed `strata submit`; output on out, messages on errs. The exit
- * status: 0 clean, 1 diagnostics, 2 error. */
-int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs);
+/* Runs a parsed `strata submit` under the configuration conf (borrowed;
+ * NULL: the command line's rules only); output on out, messages on errs.
+ * The exit status: 0 clean, 1 diagnostics, 2 error. */
+int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *errs);
 
 #endif

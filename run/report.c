@@ -18,6 +18,8 @@
 struct report {
     pthread_mutex_t lock;
     const report_rules_t *rules;
+    report_filter_fn filter; /* NULL: rules decide */
+    void *filter_ctx;
     arena_t *arena;
     report_entry_t *items;
     size_t n;
@@ -37,6 +39,12 @@ report_t *report_new(const report_rules_t *rules)
     }
     self->rules = rules;
     return self;
+}
+
+void report_set_filter(report_t *self, report_filter_fn enabled, void *ctx)
+{
+    self->filter = enabled;
+    self->filter_ctx = ctx;
 }
 
 void report_destroy(report_t **self_p)
@@ -94,7 +102,8 @@ static st_rc_t add_locked(report_t *self, const char *path, const scan_diag_t *d
     for (size_t i = 0; i < n; i++) {
         report_entry_t *e = &self->items[self->n + kept];
 
-        if (!report_rules_enabled(self->rules, diags[i].code))
+        if (self->filter != NULL ? !self->filter(self->filter_ctx, path, diags[i].code)
+                                 : !report_rules_enabled(self->rules, diags[i].code))
             continue;
         if (path_copy == NULL && (path_copy = copy_str(self->arena, path)) == NULL)
             return st_fail(err, ST_ENOMEM, "report: out of memory");

@@ -63,6 +63,13 @@ bool report_rules_enabled(const report_rules_t *rules, const char *code);
  * must outlive the report). NULL when out of memory. Caller owns it. */
 report_t *report_new(const report_rules_t *rules);
 
+/* Replaces the report's rules by a filter: enabled(ctx, path, code) says
+ * whether code is kept in the file at path (a configuration per directory,
+ * per-file-ignores). Called under the report's lock, one call at a time.
+ * Set before the first report_add. */
+typedef bool (*report_filter_fn)(void *ctx, const char *path, const char *code);
+void report_set_filter(report_t *self, report_filter_fn enabled, void *ctx);
+
 /* Frees the report and everything copied into it; sets *self_p to NULL;
  * accepts NULL. */
 void report_destroy(report_t **self_p);

@@ -94,7 +94,7 @@ bool walk_is_excluded(const walk_opts_t *opts, const char *name, const char *rel
             fnmatch(glob, path, 0) == 0)
             return true;
     }
-    return false;
+    return opts->skip != NULL && opts->skip(opts->skip_ctx, path, name);
 }
 
 static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uint64_t size, int e)

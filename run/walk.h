@@ -50,6 +50,10 @@ typedef struct {
 typedef struct {
     const char *const *exclude; /* fnmatch globs (no flags: '*' matches '/') */
     size_t n_exclude;
+    /* Also skipped: what skip(skip_ctx, path, name) says (the configuration
+     * files' exclude); NULL: nothing more. */
+    bool (*skip)(void *skip_ctx, const char *path, const char *name);
+    void *skip_ctx;
 } walk_opts_t;
 
 /* Walks paths[0..n). Problems with individual paths are not errors: they

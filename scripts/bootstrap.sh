@@ -2,8 +2,8 @@
 # bootstrap.sh - installs what strata needs on Debian 12, idempotently.
 #
 # Debian packages come from apt when one is missing; the tree-sitter Python
-# grammar comes from npm (pinned version, integrity hash checked against the
-# one recorded in scripts/deps.lock) and is unpacked in .deps/, outside the
+# and TOML grammars come from npm (pinned versions, integrity hashes checked against the
+# ones recorded in scripts/deps.lock) and are unpacked in .deps/, outside the
 # tracked tree. Runs in well under a second when everything is there.
 set -euo pipefail
 
@@ -49,47 +49,40 @@ if [ "${#missing[@]}" -gt 0 ]; then
         "${missing[@]}"
 fi
 
-# The grammar: npm pack, verify, unpack.
-gdir="$deps/tree-sitter-python"
-stamp="$gdir/.strata-integrity"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$TSPY_INTEGRITY" ]; then
+# npm packages: npm pack, verify against scripts/deps.lock, unpack.
+# fetch_npm PACKAGE VERSION INTEGRITY DIR [PATH...]: the package (or only
+# the PATHs inside it, such as package/src) goes to .deps/DIR, once per
+# integrity hash.
+fetch_npm() {
+    local pkg=$1 version=$2 integrity=$3 gdir="$deps/$4"
+    shift 4
+    local stamp="$gdir/.strata-integrity" tgz got
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$integrity" ]; then return 0; fi
     mkdir -p "$deps/pack"
     rm -rf "$gdir" "$deps/pack"/*
-    echo "bootstrap: fetching tree-sitter-python@$TSPY_VERSION from npm"
-    (cd "$deps/pack" && npm pack --silent "tree-sitter-python@$TSPY_VERSION" >/dev/null)
-    tgz="$deps/pack/tree-sitter-python-$TSPY_VERSION.tgz"
+    echo "bootstrap: fetching $pkg@$version from npm"
+    (cd "$deps/pack" && npm pack --silent "$pkg@$version" >/dev/null)
+    # npm names a scoped package's tarball scope-name-version.tgz
+    tgz="$deps/pack/$(echo "${pkg#@}" | tr / -)-$version.tgz"
     got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
-    if [ "$got" != "$TSPY_INTEGRITY" ]; then
+    if [ "$got" != "$integrity" ]; then
         echo "bootstrap: integrity mismatch for $tgz" >&2
-        echo "  expected $TSPY_INTEGRITY" >&2
+        echo "  expected $integrity" >&2
         echo "  got      $got" >&2
         exit 2
     fi
     mkdir -p "$gdir"
-    tar -xzf "$tgz" -C "$gdir" --strip-components=1 package/src package/LICENSE
-    echo "$TSPY_INTEGRITY" >"$stamp"
-fi
-
-# The SARIF multitool (tests only): npm pack, verify, unpack its Linux build.
-mdir="$deps/sarif-multitool"
-mstamp="$mdir/.strata-integrity"
-if [ ! -f "$mstamp" ] || [ "$(cat "$mstamp")" != "$SARIF_MULTITOOL_INTEGRITY" ]; then
-    mkdir -p "$deps/pack"
-    rm -rf "$mdir"
-    echo "bootstrap: fetching @microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION from npm"
-    (cd "$deps/pack" &&
-        npm pack --silent "@microsoft/sarif-multitool-linux@$SARIF_MULTITOOL_VERSION" >/dev/null)
-    tgz="$deps/pack/microsoft-sarif-multitool-linux-$SARIF_MULTITOOL_VERSION.tgz"
-    got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
-    if [ "$got" != "$SARIF_MULTITOOL_INTEGRITY" ]; then
-        echo "bootstrap: integrity mismatch for $tgz" >&2
-        echo "  expected $SARIF_MULTITOOL_INTEGRITY" >&2
-        echo "  got      $got" >&2
-        exit 2
-    fi
-    mkdir -p "$mdir"
-    tar -xzf "$tgz" -C "$mdir" --strip-components=1
-    chmod +x "$mdir/Sarif.Multitool"
+    tar -xzf "$tgz" -C "$gdir" --strip-components=1 "$@"
     rm -f "$tgz"
-    echo "$SARIF_MULTITOOL_INTEGRITY" >"$mstamp"
-fi
+    echo "$integrity" >"$stamp"
+}
+# the grammars: sources only, compiled by CMake
+fetch_npm tree-sitter-python "$TSPY_VERSION" "$TSPY_INTEGRITY" tree-sitter-python \
+    package/src package/LICENSE
+# TOML, for the configuration files (cli/toml.c)
+fetch_npm @tree-sitter-grammars/tree-sitter-toml "$TSTOML_VERSION" "$TSTOML_INTEGRITY" \
+    tree-sitter-toml package/src package/LICENSE
+# The SARIF multitool's Linux build (tests only): a self-contained executable
+fetch_npm @microsoft/sarif-multitool-linux "$SARIF_MULTITOOL_VERSION" \
+    "$SARIF_MULTITOOL_INTEGRITY" sarif-multitool
+chmod +x "$deps/sarif-multitool/Sarif.Multitool"
