@@ -47,8 +47,14 @@ typedef struct {
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
     size_t n_roots;
     bool explain; /* --explain: say why each job ran */
-    bool graph;   /* parsed for `strata graph`: --format is dot or json */
-    bool help;    /* --help given: print usage, exit 0; nothing else is set */
+    /* --respect-gitignore (default) / --no-respect-gitignore: the walk
+     * leaves out what git ignores (run/walk.h) */
+    bool respect_gitignore;
+    bool show_files;            /* --show-files: print the files to check, exit 0 */
+    const char *stdin_filename; /* --stdin-filename PATH (borrowed): the name of
+                                   the source read from standard input */
+    bool graph;                 /* parsed for `strata graph`: --format is dot or json */
+    bool help;                  /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
 
 /* Parses the arguments that follow `check` (argv[0] is the first of them).

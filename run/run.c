@@ -67,6 +67,9 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
         st_fail(err, ST_ENOMEM, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        if (opts->files[i].context)
+            project_set_context(self->project, i);
     if (opts->cache != NULL && jobkey_scan_config(&self->scan, &self->config) != ST_OK)
         self->opts.cache = NULL; /* no key: as without a cache */
     if (opts->cost_dir == NULL || policy_cost_load(opts->cost_dir, &self->cost, NULL) != ST_OK)

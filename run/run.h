@@ -52,7 +52,13 @@ typedef struct {
     const char *path; /* borrowed for the run */
     uint64_t size;    /* a hint for the order (files), or the content's size (blobs) */
     scan_kind_t kind;
-    bool skip;       /* not scanned nor reported (an extension module) */
+    bool skip;    /* not scanned nor reported (an extension module) */
+    bool context; /* scanned and checked for the project's sake, never
+                     reported (run/scope.h) */
+    /* files: the content, given in memory (standard input) rather than
+     * read from path; borrowed for the run. NULL: read path. */
+    const uint8_t *content;
+    size_t content_len;
     bool has_digest; /* blobs: the content's digest is known; without one,
                         the file has no result (its client reports why) */
     digest_t digest; /* blobs: SHA-256 of the content */

@@ -3,12 +3,12 @@
  * The walk is the only place that decides which files are Python: a path
  * named on the command line is checked whatever its extension (the user
  * asked for it), while directories contribute their `.py` and `.pyi` files,
- * recursively, leaving out hidden directories, `__pycache__` and whatever
- * matches an --exclude glob. Symbolic links are followed, but each directory
- * (by device and inode) is entered once, so a link loop cannot hang the walk
- * and two links to one tree do not check it twice. The result is sorted
- * byte-wise by path and free of duplicates, so everything downstream is
- * deterministic whatever the order of readdir. */
+ * recursively, leaving out hidden directories, `__pycache__`, whatever
+ * matches an --exclude glob and (with respect_gitignore) what git ignores. Symbolic links are
+ * followed, but each directory (by device and inode) is entered once, so a link loop cannot hang
+ * the walk and two links to one tree do not check it twice. The result is sorted byte-wise by path
+ * and free of duplicates, so everything downstream is deterministic whatever the order of readdir.
+ */
 #ifndef STRATA_RUN_WALK_H
 #define STRATA_RUN_WALK_H
 
@@ -25,6 +25,8 @@ typedef struct {
     const char *path;
     uint64_t size; /* bytes at walk time (0 for pipes and the like) */
     int err;       /* errno for `unreadable` and `missing` entries, else 0 */
+    bool context;  /* files: not named, only read for the project's sake
+                      (run/scope.h) */
 } walk_entry_t;
 
 /* What a walk found; everything lives in `arena`, owned by the list. */
@@ -50,6 +52,10 @@ typedef struct {
 typedef struct {
     const char *const *exclude; /* fnmatch globs (no flags: '*' matches '/') */
     size_t n_exclude;
+    /* Leave out what git ignores (run/gitignore.h) below each directory
+     * argument inside a work tree; an argument itself is never left out,
+     * and a directory argument git ignores is walked without the rules. */
+    bool respect_gitignore;
 } walk_opts_t;
 
 /* Walks paths[0..n). Problems with individual paths are not errors: they

@@ -24,11 +24,13 @@ need_root() {
 # comparison tests and benches run against. libclang-rt-14-dev is clang's
 # runtimes (libFuzzer, ASan) for `make fuzz`. python3-zmq and python3-msgpack
 # are for the socket fuzzer (tests/e2e/sockfuzz.py), which speaks the wire
-# protocol to live daemons.
+# protocol to live daemons. libgit2-dev gives the walk git's own ignore rules
+# (.gitignore, .git/info/exclude, global excludes); git and pre-commit run the
+# pre-commit hook's end-to-end test (tests/e2e/test_precommit.sh).
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
-      libxxhash-dev libssl-dev libsqlite3-dev
-      python3 pyflakes3 python3-zmq python3-msgpack)
+      libxxhash-dev libssl-dev libsqlite3-dev libgit2-dev
+      python3 pyflakes3 python3-zmq python3-msgpack git pre-commit)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
