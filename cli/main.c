@@ -320,7 +320,8 @@ static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t 
     if (!cfg->quiet && cfg->no_cache)
         report_write_summary(stderr, n_diags, n_files, n_listed);
     else if (!cfg->quiet)
-        report_write_summary_cached(stderr, n_diags, n_files, n_listed, st->cached);
+        report_write_summary_cached(stderr, n_diags, n_files, n_listed,
+                                    st->cached - st->context_cached);
     if (!cfg->explain)
         return;
     if (ps->whole)

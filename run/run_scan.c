@@ -194,6 +194,8 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
         run__cache_failed(self, &err);
     if (cached)
         atomic_fetch_add(&self->cached, 1);
+    if (cached && self->opts.files[i].context)
+        atomic_fetch_add(&self->context_cached, 1);
     add(self, &done);
     finish(self, i);
     return true;
