@@ -374,7 +374,9 @@ int client_submit(const cli_submit_t *cfg, FILE *out, FILE *errs)
 {
     client_t c = {.cfg = cfg, .errs = errs};
     report_t *report = NULL;
-    walk_opts_t wopts = {.exclude = cfg->check.exclude, .n_exclude = cfg->check.n_exclude};
+    walk_opts_t wopts = {.exclude = cfg->check.exclude,
+                         .n_exclude = cfg->check.n_exclude,
+                         .respect_gitignore = cfg->check.respect_gitignore};
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false, missing = false;
