@@ -129,6 +129,8 @@ st_rc_t cli_files_gather(const cli_check_t *cfg, bool context, cli_files_t *out,
     }
     f.n_named = count_named(&f.list);
     *out = f;
+    out->args = f.has_stdin ? &out->stdin_path : cfg->paths; /* in *out: it moves */
+    out->n_args = f.has_stdin ? 1 : cfg->n_paths;
     return ST_OK;
 }
 

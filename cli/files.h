@@ -20,6 +20,11 @@
 typedef struct {
     walk_list_t list; /* named files and context (entry.context), sorted */
     size_t n_named;   /* files not context */
+    /* the path arguments module names are found from (scheduler/resolve.h):
+     * cfg's, or standard input's name (borrowed from cfg or this struct:
+     * do not copy it) */
+    const char *const *args;
+    size_t n_args;
     /* standard input, when the check reads it: the bytes (in the list's
      * arena; at most the file size limit + 1, so that a longer one gets its
      * E902) and the name they are checked as (a path of list.files) */

@@ -216,9 +216,11 @@ static run_file_t *run_files(const cli_files_t *cf)
     return rf;
 }
 
-static run_opts_t run_opts(const cli_check_t *cfg, const walk_list_t *files, const run_file_t *rf,
+static run_opts_t run_opts(const cli_check_t *cfg, const cli_files_t *cf, const run_file_t *rf,
                            const char **paths, cas_t *cache, cli_run_t *cr)
 {
+    const walk_list_t *files = &cf->list;
+
     return (run_opts_t){
         .files = rf,
         .n_files = files->n_files,
@@ -229,8 +231,8 @@ static run_opts_t run_opts(const cli_check_t *cfg, const walk_list_t *files, con
         .cache = cache,
         .roots = cfg->roots,
         .n_roots = cfg->n_roots,
-        .args = cfg->paths,
-        .n_args = cfg->n_paths,
+        .args = cf->args,
+        .n_args = cf->n_args,
         .shuffle = testhooks_shuffle_seed(),
         .progress = cr->progress,
         .log = stderr,
@@ -387,7 +389,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf)
     if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
         (cr.progress = progress_new(stderr, "strata")) != NULL)
         progress_set(cr.progress, PROGRESS_FILES, files->n_files);
-    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    run_opts_t o = run_opts(cfg, cf, rf, paths, cache, &cr);
     o.explain = cfg->explain ? stderr : NULL;
     o.whole = true;
     o.make_workers = make_workers;
@@ -485,7 +487,7 @@ static int graph_status(const cli_check_t *cfg, const cli_files_t *cf)
     run_file_t *rf = run_files(cf);
     cli_run_t cr = {.cfg = cfg};
     cas_t *cache = paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
-    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    run_opts_t o = run_opts(cfg, cf, rf, paths, cache, &cr);
     run_t *run = NULL;
     st_err_t err = {0};
     int status = EXIT_CLEAN;

@@ -285,8 +285,10 @@ static const char check_usage[] =
     "usage: strata check [OPTIONS] [PATH...]\n"
     "\n"
     "Check Python files (.py, .pyi) for errors. Directories are walked\n"
-    "recursively, skipping hidden directories and __pycache__; a file named\n"
-    "explicitly is checked whatever its extension. Without PATH, checks '.'.\n"
+    "recursively, skipping hidden directories, __pycache__ and what git ignores;\n"
+    "a file named explicitly is checked whatever its extension. Only the files\n"
+    "named are reported; their imports resolve against the whole project under\n"
+    "their roots. Without PATH, checks '.'; '-' checks standard input.\n"
     "\n"
     "options:\n"
     "  --format FORMAT       output format: text (default), json, or sarif (SARIF\n"
@@ -575,11 +577,8 @@ static st_rc_t parse_check_or_graph(int argc, char *const *argv, bool graph, cli
     }
     if (cfg.help) {
         arena_t *a = cfg.arena;
-        cfg = (cli_check_t){.arena = a,
-                            .help = true,
-                            .durability = CAS_BUFFERED,
-                            .graph = graph,
-                            .respect_gitignore = true};
+        cfg = (cli_check_t){.arena = a, .help = true, .durability = CAS_BUFFERED, .graph = graph};
+        cfg.respect_gitignore = true;
     }
     if (cfg.jobs == 0)
         cfg.jobs = cpus_online(CLI_MAX_JOBS);
