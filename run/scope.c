@@ -211,6 +211,32 @@ static walk_entry_t *merge(arena_t *a, const walk_entry_t *have, size_t n_have,
     return out;
 }
 
+/* The list's extensions plus the context's that are neither among them nor
+ * among the list's files (a named file git ignores is checked, not a
+ * stand-in). NULL: ENOMEM. */
+static walk_entry_t *merge_extensions(walk_list_t *list, const walk_list_t *more, size_t *n_out)
+{
+    size_t n_have = list->n_extensions + list->n_files;
+    walk_entry_t *have = arena_calloc(list->arena, n_have + 1, sizeof *have), *out;
+    size_t n = 0, kept = 0;
+
+    if (have == NULL)
+        return NULL;
+    if (list->n_files > 0)
+        memcpy(have, list->files, list->n_files * sizeof *have);
+    if (list->n_extensions > 0)
+        memcpy(have + list->n_files, list->extensions, list->n_extensions * sizeof *have);
+    out = merge(list->arena, have, n_have, more->extensions, more->n_extensions, false, &n);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) /* the files were only there to be matched */
+        if (list->n_files == 0 ||
+            bsearch(&out[i], list->files, list->n_files, sizeof *list->files, cmp_entry) == NULL)
+            out[kept++] = out[i];
+    *n_out = kept;
+    return out;
+}
+
 st_rc_t scope_add_context(walk_list_t *list, const char *const *dirs, size_t n_dirs,
                           const walk_opts_t *opts, st_err_t *err)
 {
@@ -234,8 +260,7 @@ st_rc_t scope_add_context(walk_list_t *list, const char *const *dirs, size_t n_d
             goto oom;
     files =
         merge(list->arena, list->files, list->n_files, more.files, more.n_files, true, &n_files);
-    exts = merge(list->arena, list->extensions, list->n_extensions, more.extensions,
-                 more.n_extensions, false, &n_exts);
+    exts = merge_extensions(list, &more, &n_exts);
     if (files == NULL || exts == NULL)
         goto oom;
     walk_list_free(&more);

@@ -62,6 +62,7 @@ typedef struct {
 } walk_ctx_t;
 
 static st_rc_t walk_dir(walk_ctx_t *ctx, const char *path, const char *rel);
+static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uint64_t size, int e);
 
 /* Whether git ignores rel, below the current argument. */
 static bool git_ignored(walk_ctx_t *ctx, const char *rel, bool is_dir)
@@ -82,10 +83,17 @@ static bool git_ignored(walk_ctx_t *ctx, const char *rel, bool is_dir)
     return gitignore_ignored(ctx->git, path, is_dir);
 }
 
-/* A file found below an argument that the walk keeps, unless excluded. */
-static bool keep_file(walk_ctx_t *ctx, const char *name, const char *rel, const char *path)
+/* A Python file found below an argument: checked, a module that exists
+ * for imports only (git ignores it: generated code such as _version.py
+ * is still imported), or left out (excluded). */
+static st_rc_t keep_python(walk_ctx_t *ctx, const char *name, const char *rel, const char *path,
+                           uint64_t size)
 {
-    return !walk_is_excluded(ctx->opts, name, rel, path) && !git_ignored(ctx, rel, false);
+    if (walk_is_excluded(ctx->opts, name, rel, path))
+        return ST_OK;
+    if (git_ignored(ctx, rel, false))
+        return push_entry(ctx, &ctx->extensions, path, 0, 0);
+    return push_entry(ctx, &ctx->files, path, size, 0);
 }
 
 int walk_path_cmp(const char *a, const char *b)
@@ -250,16 +258,15 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
         return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
     if (stat(path, &st) != 0) {
         /* A dangling link named like a module: checking it reports why. */
-        if (walk_is_python_name(name) && keep_file(ctx, name, rel, path))
-            return push_entry(ctx, &ctx->files, path, 0, 0);
-        return ST_OK;
+        return walk_is_python_name(name) ? keep_python(ctx, name, rel, path, 0) : ST_OK;
     }
     if (S_ISDIR(st.st_mode))
         return visit_dir(ctx, &st, path, rel, name, entry->is_link);
-    if (S_ISREG(st.st_mode) && walk_is_python_name(name) && keep_file(ctx, name, rel, path))
-        return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
+    if (S_ISREG(st.st_mode) && walk_is_python_name(name))
+        return keep_python(ctx, name, rel, path, (uint64_t)st.st_size);
     size_t stem = S_ISREG(st.st_mode) ? walk_extension_stem(name) : 0;
-    if (stem > 0 && keep_file(ctx, name, rel, path)) {
+    /* compiled in place, usually ignored by git: they exist all the same */
+    if (stem > 0 && !walk_is_excluded(ctx->opts, name, rel, path)) {
         /* dir/_ext.cpython-311-x86_64-linux-gnu.so is the module dir/_ext */
         size_t dir_len = strlen(path) - strlen(name);
         char *module = arena_alloc(ctx->arena, dir_len + stem + 4);

@@ -40,21 +40,25 @@ typedef struct {
     walk_entry_t *missing; /* arguments that could not be stat'ed (usually
                               ENOENT): a usage error; in argument order */
     size_t n_missing;
-    walk_entry_t *extensions; /* compiled modules found in the walked
-                                 directories (`_ext.cpython-311-x86_64-
-                                 linux-gnu.so`, `_ext.pyd`), each named as
-                                 the module file it stands for (`dir/_ext.so`):
-                                 not checked, but they exist for imports;
-                                 sorted, size 0 */
+    walk_entry_t *extensions; /* modules that exist for imports but are not
+                                 checked, sorted, size 0: compiled modules
+                                 found in the walked directories (`_ext.cpython-
+                                 311-x86_64-linux-gnu.so`, `_ext.pyd`), each
+                                 named as the module file it stands for
+                                 (`dir/_ext.so`), whether git ignores them or
+                                 not; and the Python files git ignores (as
+                                 they are: `dir/_version.py`) */
     size_t n_extensions;
 } walk_list_t;
 
 typedef struct {
     const char *const *exclude; /* fnmatch globs (no flags: '*' matches '/') */
     size_t n_exclude;
-    /* Leave out what git ignores (run/gitignore.h) below each directory
-     * argument inside a work tree; an argument itself is never left out,
-     * and a directory argument git ignores is walked without the rules. */
+    /* Do not check what git ignores (run/gitignore.h) below each directory
+     * argument inside a work tree: ignored directories are not entered,
+     * ignored Python files go to `extensions` (they exist for imports). An
+     * argument itself is never left out, and a directory argument git
+     * ignores is walked without the rules. */
     bool respect_gitignore;
 } walk_opts_t;
 

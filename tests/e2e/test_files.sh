@@ -89,6 +89,16 @@ run check --no-cache --show-files
 ok "core.excludesFile" lacks_text "$out" glob/home.py
 rm -f "$HOME/.gitconfig" "$XDG_CONFIG_HOME/git/ignore"
 
+# an ignored module still exists for imports: generated code, builds in place
+mkdir -p gpkg && touch gpkg/__init__.py gpkg/_speed.cpython-311-x86_64-linux-gnu.so
+printf '__version__ = "1"\n' >gpkg/_version.py
+printf 'from gpkg._version import __version__\nfrom gpkg import _speed\nprint(__version__, _speed)\n' >gpkg/main.py
+printf '_version.py\n*.so\n' >gpkg/.gitignore
+run check --no-cache gpkg
+ok "ignored modules resolve: no E0401" test "$rc" -eq 0
+ok "... and are not checked" lacks_text "$out" _version.py
+run check --no-cache gpkg/main.py
+ok "... from a named file too" test "$rc" -eq 0
 run check --no-cache --show-files --exclude top.py
 ok "show-files applies --exclude" lacks_text "$out" top.py
 cd "$tmp" || exit 2

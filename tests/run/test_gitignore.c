@@ -94,6 +94,38 @@ TEST(gitignore_rules_at_every_level)
     tmpdir_remove(dir);
 }
 
+TEST(gitignore_ignored_modules_still_exist)
+{
+    char top[128];
+    const char *argv[1] = {top};
+    walk_opts_t opts = {.respect_gitignore = true};
+    walk_list_t w;
+    char want[4][256];
+
+    REQUIRE(make_repo());
+    make_tree();
+    put("_ext.cpython-311-x86_64-linux-gnu.so", "");
+    put(".gitignore", "build/\n*_gen.py\n!keep_gen.py\n/top.py\n*.so\n");
+    snprintf(top, sizeof top, "%s", dir);
+    REQUIRE(walk_paths(argv, 1, &opts, &w, NULL) == ST_OK);
+    /* ignored files are stand-ins for imports; ignored directories are
+     * not entered; compiled modules exist whatever git says */
+    snprintf(want[0], sizeof want[0], "%s/_ext.so", dir);
+    snprintf(want[1], sizeof want[1], "%s/a_gen.py", dir);
+    snprintf(want[2], sizeof want[2], "%s/pkg/c_gen.py", dir);
+    snprintf(want[3], sizeof want[3], "%s/top.py", dir);
+    CHECK_EQ_INT(w.n_extensions, 5);
+    if (w.n_extensions == 5) {
+        CHECK_STREQ(w.extensions[0].path, want[0]);
+        CHECK_STREQ(w.extensions[1].path, want[1]);
+        CHECK_STREQ(w.extensions[2].path, want[2]);
+        CHECK(strstr(w.extensions[3].path, "pkg/secret.py") != NULL);
+        CHECK_STREQ(w.extensions[4].path, want[3]);
+    }
+    walk_list_free(&w);
+    tmpdir_remove(dir);
+}
+
 TEST(gitignore_off_lists_everything)
 {
     const char *args[] = {""};
