@@ -14,8 +14,10 @@
 #include <git2.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct gitignore {
     git_repository *repo;
@@ -34,6 +36,33 @@ static void git_init(void)
         (void)git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
 }
 
+/* Whether dir or a directory above it holds a `.git` (a directory, or
+ * the file of a linked work tree or a submodule): where a work tree must
+ * start. Checked before libgit2 is started at all, which costs a few
+ * milliseconds (its TLS set-up) that a tree in no repository never pays. */
+static bool maybe_in_work_tree(const char *dir)
+{
+    char *real = realpath(dir, NULL), probe[PATH_MAX + 8];
+    struct stat st;
+    size_t len;
+    bool found = false;
+
+    if (real == NULL)
+        return true; /* let libgit2 say */
+    for (len = strlen(real); !found && len < PATH_MAX;) {
+        snprintf(probe, sizeof probe, "%.*s/.git", (int)len, real); /* "//.git" at the top */
+        found = stat(probe, &st) == 0;
+        if (len <= 1)
+            break;
+        while (len > 1 && real[len - 1] != '/')
+            len--;
+        if (len > 1)
+            len--; /* "/a/b" -> "/a"; "/a" -> "/" */
+    }
+    free(real);
+    return found;
+}
+
 st_rc_t gitignore_open(const char *dir, gitignore_t **out, st_err_t *err)
 {
     git_repository *repo = NULL;
@@ -42,6 +71,8 @@ st_rc_t gitignore_open(const char *dir, gitignore_t **out, st_err_t *err)
     int rc;
 
     *out = NULL;
+    if (!maybe_in_work_tree(dir))
+        return ST_OK;
     pthread_once(&git_once, git_init);
     if (git_init_rc < 0)
         return st_fail(err, ST_EIO, "libgit2 could not start");
