@@ -43,6 +43,16 @@ const char *scope_norm_path(arena_t *a, const char *path)
     return out;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return walk_path_cmp(((const walk_entry_t *)a)->path, ((const walk_entry_t *)b)->path);
+}
+
 static bool is_file(const char *dir, const char *name, char *buf, size_t cap)
 {
     struct stat st;
@@ -82,24 +92,45 @@ static char *parent_of(arena_t *a, const char *dir)
     return dir_of(a, dir);
 }
 
+/* The last directory climbed from and the root it gave: the arguments of
+ * one directory (pre-commit's, a long list of files) cost its stats once. */
+typedef struct {
+    const char *dir, *root;
+} root_memo_t;
+
 /* The root of one argument in normal form, or NULL when the argument is a
- * directory that is its own root; *oom on allocation failure. */
-static const char *root_of_arg(arena_t *a, const char *arg, bool *oom)
+ * directory that is its own root; *oom on allocation failure. is_file:
+ * the walk listed the argument as a file. */
+static const char *root_of_arg(arena_t *a, const char *arg, bool is_file, root_memo_t *memo,
+                               bool *oom)
 {
     struct stat st;
     char *dir, *up;
+    const char *from;
 
-    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
+    if (!is_file && stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!is_package(arg))
             return NULL;
         dir = arena_strndup(a, arg, strlen(arg));
     } else {
         dir = dir_of(a, arg);
     }
+    if ((from = dir) != NULL && memo->dir != NULL && strcmp(memo->dir, dir) == 0)
+        return memo->root;
     while (dir != NULL && is_package(dir) && (up = parent_of(a, dir)) != NULL)
         dir = up;
     *oom = dir == NULL;
+    *memo = (root_memo_t){.dir = from, .root = dir};
     return dir;
+}
+
+/* Whether the walk listed arg, as given, as a file (list->files is sorted). */
+static bool listed_file(const walk_list_t *list, const char *arg)
+{
+    walk_entry_t key = {.path = arg};
+
+    return list->n_files > 0 &&
+           bsearch(&key, list->files, list->n_files, sizeof key, cmp_entry) != NULL;
 }
 
 /* Appends dir to dirs unless it is there already or is one of args. */
@@ -132,14 +163,15 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
     arena_t *a = list->arena;
     const char **norm = arena_calloc(a, n_args == 0 ? 1 : n_args, sizeof *norm);
     size_t n = 0, cap = 0, n_norm = 0;
+    root_memo_t memo = {0};
     bool oom = norm == NULL;
 
     *dirs = NULL;
     for (size_t i = 0; i < n_args && !oom; i++) {
         struct stat st;
-        const char *p = scope_norm_path(a, args[i]);
+        const char *p = listed_file(list, args[i]) ? "" : scope_norm_path(a, args[i]);
         oom = p == NULL;
-        if (p != NULL && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
+        if (p != NULL && p[0] != '\0' && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
             norm[n_norm++] = p; /* directories the arguments' walk listed */
     }
     for (size_t i = 0; i < n_roots && !oom; i++) {
@@ -149,7 +181,7 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
     for (size_t i = 0; i < n_args && n_roots == 0 && !oom; i++) {
         const char *p = scope_norm_path(a, args[i]), *r = NULL;
         if (p != NULL)
-            r = root_of_arg(a, p, &oom);
+            r = root_of_arg(a, p, listed_file(list, args[i]), &memo, &oom);
         oom = oom || p == NULL;
         if (r != NULL && !oom)
             oom = add_dir(a, dirs, &n, &cap, r, norm, n_norm) != ST_OK;
@@ -158,16 +190,6 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
         return st_fail(err, ST_ENOMEM, "out of memory finding the project's roots");
     *n_dirs = n;
     return ST_OK;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-static int cmp_entry(const void *a, const void *b)
-{
-    return walk_path_cmp(((const walk_entry_t *)a)->path, ((const walk_entry_t *)b)->path);
 }
 
 /* The normal forms of v[0..n)'s paths, sorted (for bsearch); NULL: ENOMEM. */

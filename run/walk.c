@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
     const char *name;
     bool is_link;
+    bool is_file; /* readdir said: a regular file (not a link) */
 } walk_name_t;
 
 typedef struct {
@@ -256,6 +257,9 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
 
     if (path == NULL || rel == NULL)
         return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
+    /* a regular file that is no module: nothing to stat it for */
+    if (entry->is_file && !walk_is_python_name(name) && walk_extension_stem(name) == 0)
+        return ST_OK;
     if (stat(path, &st) != 0) {
         /* A dangling link named like a module: checking it reports why. */
         return walk_is_python_name(name) ? keep_python(ctx, name, rel, path, 0) : ST_OK;
@@ -329,6 +333,7 @@ static st_rc_t list_dir(walk_ctx_t *ctx, const char *path, walk_name_t **names, 
             continue;
         name.name = arena_strndup(ctx->arena, de->d_name, strlen(de->d_name));
         name.is_link = entry_is_link(path, de, ctx->arena);
+        name.is_file = de->d_type == DT_REG;
         if (name.name == NULL || push_name(ctx, names, n, &cap, name) != ST_OK) {
             closedir(d);
             return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
