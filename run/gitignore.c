@@ -6,7 +6,10 @@
  * turned off: strata only reads ignore files from it, never runs anything
  * a repository's configuration names, and ruff reads them whoever owns
  * them. A directory is asked about with a trailing '/', so that libgit2
- * need not stat it to apply directory-only patterns ("build/"). */
+ * need not stat it to apply directory-only patterns ("build/"). Tracked
+ * files are answered from the index, read once: most files of a checked
+ * tree are tracked, and each question to libgit2 costs a stat of every
+ * ignore file from the top of the work tree down. */
 #include "run/gitignore.h"
 
 #include "common/alloc.h"
@@ -21,6 +24,7 @@
 
 struct gitignore {
     git_repository *repo;
+    git_index *index;    /* tracked files; NULL: unread, ask about everything */
     char *workdir;       /* absolute, ends in '/' */
     size_t workdir_len;  /* without the '/' when it is not the root */
     char path[PATH_MAX]; /* the question's scratch */
@@ -95,6 +99,8 @@ st_rc_t gitignore_open(const char *dir, gitignore_t **out, st_err_t *err)
         return st_fail(err, ST_ENOMEM, "out of memory opening %s", wd);
     }
     self->repo = repo;
+    if (git_repository_index(&self->index, repo) < 0)
+        self->index = NULL;
     strcpy(self->workdir, wd);
     self->workdir_len = strlen(wd);
     if (self->workdir_len == 0 || self->workdir[self->workdir_len - 1] != '/')
@@ -143,6 +149,12 @@ bool gitignore_ignored(gitignore_t *self, const char *rel, bool is_dir)
     if (is_dir)
         self->path[len++] = '/';
     self->path[len] = '\0';
+    /* tracked: never ignored, and a directory holding tracked files is
+     * entered (gitignore(5): "files already tracked by Git are not
+     * affected"); the index answers without a system call */
+    if (self->index != NULL && (is_dir ? git_index_find_prefix(NULL, self->index, self->path) == 0
+                                       : git_index_get_bypath(self->index, self->path, 0) != NULL))
+        return false;
     if (git_ignore_path_is_ignored(&ignored, self->repo, self->path) < 0)
         return false;
     return ignored != 0;
@@ -154,6 +166,7 @@ void gitignore_destroy(gitignore_t **self_p)
 
     if (self == NULL)
         return;
+    git_index_free(self->index);
     git_repository_free(self->repo);
     st_free(self->workdir);
     st_free(self);

@@ -39,8 +39,10 @@ const char *gitignore_workdir(const gitignore_t *self);
 bool gitignore_below(const gitignore_t *self, const char *dir, char *out, size_t cap);
 
 /* Whether git ignores rel, a path below the work tree ("a/b.py"; no
- * leading "./"), that is a directory when is_dir. A path inside an ignored
- * directory is ignored too. Rules that cannot be read count as none. */
+ * leading "./"), that is a directory when is_dir. As for git, a tracked
+ * file (in the index) is never ignored, nor a directory that holds one; a
+ * path inside an ignored directory is ignored too. Rules that cannot be
+ * read count as none. */
 bool gitignore_ignored(gitignore_t *self, const char *rel, bool is_dir);
 
 /* Frees; sets *self_p NULL; accepts NULL. */

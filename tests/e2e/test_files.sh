@@ -78,6 +78,11 @@ ok "a named ignored directory is checked" holds "$out" "build/b.py:1:1: F401"
 run check --no-cache --show-files pkg
 ok "the rules of the top apply below it" test "$out" == "pkg/ok.py"
 
+git add -f pkg/x_gen.py
+run check --no-cache --show-files
+ok "a tracked file is never ignored (as for git)" holds "$out" ./pkg/x_gen.py
+git rm -q --cached pkg/x_gen.py
+
 # global excludes: core.excludesFile, else $XDG_CONFIG_HOME/git/ignore
 mkdir -p "$XDG_CONFIG_HOME/git"
 echo 'sub/' >"$XDG_CONFIG_HOME/git/ignore"

@@ -154,6 +154,38 @@ TEST(gitignore_arguments_are_never_left_out)
     tmpdir_remove(dir);
 }
 
+/* Adds rel to dir's index, as `git add -f` does. */
+static bool track(const char *rel)
+{
+    git_repository *repo = NULL;
+    git_index *index = NULL;
+    bool ok;
+
+    git_libgit2_init();
+    ok = git_repository_open(&repo, dir) == 0 && git_repository_index(&index, repo) == 0 &&
+         git_index_add_bypath(index, rel) == 0 && git_index_write(index) == 0;
+    git_index_free(index);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return ok;
+}
+
+TEST(gitignore_tracked_files_are_never_ignored)
+{
+    const char *args[] = {""};
+
+    REQUIRE(make_repo());
+    make_tree();
+    put("build/c.py", "x = 1\n");
+    REQUIRE(track("a_gen.py"));
+    REQUIRE(track("build/b.py"));
+    /* tracked: checked; the ignored directory holding one is entered, its
+     * untracked file still ignored */
+    CHECK_STREQ(walk_names(args, 1, true),
+                "a.py a_gen.py build/b.py keep_gen.py pkg/ok.py pkg/top.py");
+    tmpdir_remove(dir);
+}
+
 TEST(gitignore_outside_a_repository_changes_nothing)
 {
     const char *args[] = {""};
