@@ -14,35 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-const char *scope_norm_path(arena_t *a, const char *path)
-{
-    size_t len = strlen(path), n = 0;
-    char *out = arena_alloc(a, len + 2);
-
-    if (out == NULL)
-        return NULL;
-    for (size_t i = 0; i < len;) {
-        size_t seg = strcspn(path + i, "/");
-        if (seg == 1 && path[i] == '.' && (i + 1 < len || n > 0)) {
-            i += 2; /* "./" (and a trailing "." after something) */
-            continue;
-        }
-        if (seg > 0) {
-            if (n > 0 && out[n - 1] != '/')
-                out[n++] = '/';
-            memcpy(out + n, path + i, seg);
-            n += seg;
-        } else if (i == 0) {
-            out[n++] = '/'; /* the root of an absolute path */
-        }
-        i += seg + 1;
-    }
-    if (n == 0)
-        out[n++] = '.';
-    out[n] = '\0';
-    return out;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -169,17 +140,17 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
     *dirs = NULL;
     for (size_t i = 0; i < n_args && !oom; i++) {
         struct stat st;
-        const char *p = listed_file(list, args[i]) ? "" : scope_norm_path(a, args[i]);
+        const char *p = listed_file(list, args[i]) ? "" : walk_norm_path(a, args[i]);
         oom = p == NULL;
         if (p != NULL && p[0] != '\0' && stat(p, &st) == 0 && S_ISDIR(st.st_mode))
             norm[n_norm++] = p; /* directories the arguments' walk listed */
     }
     for (size_t i = 0; i < n_roots && !oom; i++) {
-        const char *r = scope_norm_path(a, roots[i]);
+        const char *r = walk_norm_path(a, roots[i]);
         oom = r == NULL || add_dir(a, dirs, &n, &cap, r, norm, n_norm) != ST_OK;
     }
     for (size_t i = 0; i < n_args && n_roots == 0 && !oom; i++) {
-        const char *p = scope_norm_path(a, args[i]), *r = NULL;
+        const char *p = walk_norm_path(a, args[i]), *r = NULL;
         if (p != NULL)
             r = root_of_arg(a, p, listed_file(list, args[i]), &memo, &oom);
         oom = oom || p == NULL;
@@ -198,7 +169,7 @@ static const char **norm_set(arena_t *a, const walk_entry_t *v, size_t n)
     const char **set = arena_calloc(a, n == 0 ? 1 : n, sizeof *set);
 
     for (size_t i = 0; set != NULL && i < n; i++)
-        if ((set[i] = scope_norm_path(a, v[i].path)) == NULL)
+        if ((set[i] = walk_norm_path(a, v[i].path)) == NULL)
             return NULL;
     if (set != NULL && n > 0)
         qsort(set, n, sizeof *set, cmp_str);
@@ -219,7 +190,7 @@ static walk_entry_t *merge(arena_t *a, const walk_entry_t *have, size_t n_have,
     if (n_have > 0)
         memcpy(out, have, n_have * sizeof *out);
     for (size_t i = 0; i < n_more; i++) {
-        const char *key = scope_norm_path(a, more[i].path);
+        const char *key = walk_norm_path(a, more[i].path);
         if (key == NULL)
             return NULL;
         if (n_have > 0 && bsearch(&key, set, n_have, sizeof *set, cmp_str) != NULL)
@@ -267,9 +238,15 @@ st_rc_t scope_add_context(walk_list_t *list, const char *const *dirs, size_t n_d
     size_t n_files = 0, n_exts = 0;
     st_rc_t rc;
 
+    walk_opts_t context_opts = *opts;
+
     if (n_dirs == 0)
         return ST_OK;
-    if ((rc = walk_paths(dirs, n_dirs, opts, &more, err)) != ST_OK)
+    /* the named files are not walked again */
+    if ((context_opts.known = norm_set(list->arena, list->files, list->n_files)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory listing the project's files");
+    context_opts.n_known = list->n_files;
+    if ((rc = walk_paths(dirs, n_dirs, &context_opts, &more, err)) != ST_OK)
         return rc;
     /* the context's paths must outlive its walk: copied into the list */
     for (size_t i = 0; i < more.n_files; i++)

@@ -42,9 +42,4 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
 st_rc_t scope_add_context(walk_list_t *list, const char *const *dirs, size_t n_dirs,
                           const walk_opts_t *opts, st_err_t *err);
 
-/* path without "./" segments and repeated '/' (a trailing '/' dropped), in
- * arena a; NULL when out of memory. The form two spellings of one path
- * are compared in. */
-const char *scope_norm_path(arena_t *a, const char *path);
-
 #endif

@@ -65,6 +65,20 @@ typedef struct {
 static st_rc_t walk_dir(walk_ctx_t *ctx, const char *path, const char *rel);
 static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uint64_t size, int e);
 
+static int cmp_known(const void *key, const void *item)
+{
+    return strcmp(*(const char *const *)key, *(const char *const *)item);
+}
+
+/* Whether the caller listed path already (opts->known). */
+static bool is_known(walk_ctx_t *ctx, const char *path)
+{
+    const char *norm = walk_norm_path(ctx->arena, path);
+
+    return norm != NULL && bsearch(&norm, ctx->opts->known, ctx->opts->n_known,
+                                   sizeof *ctx->opts->known, cmp_known) != NULL;
+}
+
 /* Whether git ignores rel, below the current argument. */
 static bool git_ignored(walk_ctx_t *ctx, const char *rel, bool is_dir)
 {
@@ -101,6 +115,35 @@ int walk_path_cmp(const char *a, const char *b)
 {
     /* strcmp compares as unsigned char (C11 7.24.4): byte order. */
     return strcmp(a, b);
+}
+
+const char *walk_norm_path(arena_t *a, const char *path)
+{
+    size_t len = strlen(path), n = 0;
+    char *out = arena_alloc(a, len + 2);
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t seg = strcspn(path + i, "/");
+        if (seg == 1 && path[i] == '.' && (i + 1 < len || n > 0)) {
+            i += 2; /* "./" (and a trailing "." after something) */
+            continue;
+        }
+        if (seg > 0) {
+            if (n > 0 && out[n - 1] != '/')
+                out[n++] = '/';
+            memcpy(out + n, path + i, seg);
+            n += seg;
+        } else if (i == 0) {
+            out[n++] = '/'; /* the root of an absolute path */
+        }
+        i += seg + 1;
+    }
+    if (n == 0)
+        out[n++] = '.';
+    out[n] = '\0';
+    return out;
 }
 
 bool walk_is_python_name(const char *name)
@@ -259,6 +302,8 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
         return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
     /* a regular file that is no module: nothing to stat it for */
     if (entry->is_file && !walk_is_python_name(name) && walk_extension_stem(name) == 0)
+        return ST_OK;
+    if (ctx->opts->n_known > 0 && walk_is_python_name(name) && is_known(ctx, path))
         return ST_OK;
     if (stat(path, &st) != 0) {
         /* A dangling link named like a module: checking it reports why. */

@@ -60,6 +60,10 @@ typedef struct {
      * argument itself is never left out, and a directory argument git
      * ignores is walked without the rules. */
     bool respect_gitignore;
+    /* Python files the caller has listed already, in normal form
+     * (walk_norm_path), sorted by strcmp: left out without a stat. */
+    const char *const *known;
+    size_t n_known;
 } walk_opts_t;
 
 /* Walks paths[0..n). Problems with individual paths are not errors: they
@@ -81,6 +85,11 @@ void walk_list_free(walk_list_t *list);
  * `path`, matches one of the exclude globs (against the name, the relative
  * path or the whole path). Pure; thread-safe. */
 bool walk_is_excluded(const walk_opts_t *opts, const char *name, const char *rel, const char *path);
+
+/* path without "./" segments and repeated '/' (a trailing '/' dropped), in
+ * arena a; NULL when out of memory. The form two spellings of one path
+ * are compared in. */
+const char *walk_norm_path(arena_t *a, const char *path);
 
 /* True for the names a directory walk checks: "*.py" and "*.pyi". */
 bool walk_is_python_name(const char *name);

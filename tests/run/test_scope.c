@@ -22,19 +22,19 @@ static void put(const char *rel)
     tmpdir_write(dir, rel, "x = 1\n", path, sizeof path);
 }
 
-TEST(scope_norm_path_forms)
+TEST(walk_norm_path_forms)
 {
     arena_t *a = arena_new(0);
 
     REQUIRE(a != NULL);
-    CHECK_STREQ(scope_norm_path(a, "./pkg/a.py"), "pkg/a.py");
-    CHECK_STREQ(scope_norm_path(a, "pkg//./a.py"), "pkg/a.py");
-    CHECK_STREQ(scope_norm_path(a, "pkg/"), "pkg");
-    CHECK_STREQ(scope_norm_path(a, "."), ".");
-    CHECK_STREQ(scope_norm_path(a, "./"), ".");
-    CHECK_STREQ(scope_norm_path(a, "/"), "/");
-    CHECK_STREQ(scope_norm_path(a, "//x/./y"), "/x/y");
-    CHECK_STREQ(scope_norm_path(a, "../p/a.py"), "../p/a.py");
+    CHECK_STREQ(walk_norm_path(a, "./pkg/a.py"), "pkg/a.py");
+    CHECK_STREQ(walk_norm_path(a, "pkg//./a.py"), "pkg/a.py");
+    CHECK_STREQ(walk_norm_path(a, "pkg/"), "pkg");
+    CHECK_STREQ(walk_norm_path(a, "."), ".");
+    CHECK_STREQ(walk_norm_path(a, "./"), ".");
+    CHECK_STREQ(walk_norm_path(a, "/"), "/");
+    CHECK_STREQ(walk_norm_path(a, "//x/./y"), "/x/y");
+    CHECK_STREQ(walk_norm_path(a, "../p/a.py"), "../p/a.py");
     arena_destroy(&a);
 }
 
