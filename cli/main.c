@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "cli/cachecmd.h"
 #include "cli/config.h"
+#include "cli/files.h"
 #include "cli/options.h"
 #include "cli/submit.h"
 #include "cli/testhooks.h"
@@ -199,21 +200,31 @@ static const char **file_paths(const walk_list_t *files)
     return paths;
 }
 
-/* The files to check, as the run takes them; NULL when out of memory. */
-static run_file_t *run_files(const walk_list_t *files)
+/* The files to check, as the run takes them (the context and standard
+ * input said); NULL when out of memory. */
+static run_file_t *run_files(const cli_files_t *cf)
 {
+    const walk_list_t *files = &cf->list;
     run_file_t *rf = st_calloc(files->n_files == 0 ? 1 : files->n_files, sizeof *rf);
 
-    for (size_t i = 0; rf != NULL && i < files->n_files; i++)
+    for (size_t i = 0; rf != NULL && i < files->n_files; i++) {
         rf[i] = (run_file_t){.path = files->files[i].path,
                              .size = files->files[i].size,
-                             .kind = scan_kind_of_path(files->files[i].path)};
+                             .kind = scan_kind_of_path(files->files[i].path),
+                             .context = files->files[i].context};
+        if (cf->has_stdin && files->files[i].path == cf->stdin_path) {
+            rf[i].content = cf->stdin_data;
+            rf[i].content_len = cf->stdin_len;
+        }
+    }
     return rf;
 }
 
-static run_opts_t run_opts(const cli_check_t *cfg, const walk_list_t *files, const run_file_t *rf,
+static run_opts_t run_opts(const cli_check_t *cfg, const cli_files_t *cf, const run_file_t *rf,
                            const char **paths, cas_t *cache, cli_run_t *cr)
 {
+    const walk_list_t *files = &cf->list;
+
     return (run_opts_t){
         .files = rf,
         .n_files = files->n_files,
@@ -224,8 +235,8 @@ static run_opts_t run_opts(const cli_check_t *cfg, const walk_list_t *files, con
         .cache = cache,
         .roots = cfg->roots,
         .n_roots = cfg->n_roots,
-        .args = cfg->paths,
-        .n_args = cfg->n_paths,
+        .args = cf->args,
+        .n_args = cf->n_args,
         .shuffle = testhooks_shuffle_seed(),
         .progress = cr->progress,
         .log = stderr,
@@ -315,7 +326,8 @@ static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t 
     if (!cfg->quiet && cfg->no_cache)
         report_write_summary(stderr, n_diags, n_files, n_listed);
     else if (!cfg->quiet)
-        report_write_summary_cached(stderr, n_diags, n_files, n_listed, st->cached);
+        report_write_summary_cached(stderr, n_diags, n_files, n_listed,
+                                    st->cached - st->context_cached);
     if (!cfg->explain)
         return;
     if (ps->whole)
@@ -362,11 +374,12 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
 
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
-static int check_and_report(const cli_check_t *cfg, const walk_list_t *files, config_set_t *conf)
+static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf)
 {
+    const walk_list_t *files = &cf->list;
     report_t *report = report_new(&cfg->rules);
     const char **paths = file_paths(files);
-    run_file_t *rf = run_files(files);
+    run_file_t *rf = run_files(cf);
     cli_run_t cr = {.cfg = cfg};
     run_t *run = NULL;
     cas_t *cache = NULL;
@@ -383,7 +396,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files, co
     if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
         (cr.progress = progress_new(stderr, "strata")) != NULL)
         progress_set(cr.progress, PROGRESS_FILES, files->n_files);
-    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    run_opts_t o = run_opts(cfg, cf, rf, paths, cache, &cr);
     o.explain = cfg->explain ? stderr : NULL;
     o.whole = true;
     o.make_workers = make_workers;
@@ -402,7 +415,7 @@ static int check_and_report(const cli_check_t *cfg, const walk_list_t *files, co
         failed = true;
     }
     run_stats(run, &st);
-    print_summary(cfg, &st, n_diags, n_files, files->n_files);
+    print_summary(cfg, &st, n_diags, n_files, cf->n_named);
     if (st.project.failed > 0)
         failed = true;
 out:
@@ -439,10 +452,11 @@ fail:
 }
 
 /* The shared start of check and graph: parse the options (graph: those of
- * `strata graph`), read the configuration and walk the paths. False when
- * the command is over (--help printed, or an error reported): *status is
- * its exit status. */
-static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, walk_list_t *files,
+ * `strata graph`), read the configuration and gather the files (the named
+ * ones and, for a check, the project around them). False when the command
+ * is over (--help printed, or an error reported): *status is its exit
+ * status. */
+static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, cli_files_t *files,
                            config_set_t **conf, int *status)
 {
     const char *name = graph ? "graph" : "check";
@@ -467,19 +481,19 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
         *status = EXIT_USAGE;
         return false;
     }
-    walk_opts_t wopts = {.exclude = cfg->exclude,
-                         .n_exclude = cfg->n_exclude,
-                         .skip = config_skip,
-                         .skip_ctx = *conf};
-    if (walk_paths(cfg->paths, cfg->n_paths, &wopts, files, &err) != ST_OK) {
-        fprintf(stderr, "strata: %s\n", err.msg);
+    /* a check reads the project around the files it reports */
+    if ((rc = cli_files_gather(cfg, *conf, !graph && !cfg->show_files, files, &err)) != ST_OK) {
+        if (rc == ST_EINVAL)
+            fprintf(stderr, "strata %s: %s\nTry 'strata %s --help'.\n", name, err.msg, name);
+        else
+            fprintf(stderr, "strata: %s\n", err.msg);
         config_set_destroy(conf);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
         return false;
     }
-    if (!read_config(cfg, files, conf)) {
-        walk_list_free(files);
+    if (!read_config(cfg, &files->list, conf)) {
+        cli_files_free(files);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
         return false;
@@ -490,29 +504,35 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
 static int cmd_check(int argc, char **argv)
 {
     cli_check_t cfg;
-    walk_list_t files;
+    cli_files_t files;
     config_set_t *conf;
     int status;
     bool missing;
 
     if (!parse_and_walk(argc, argv, false, &cfg, &files, &conf, &status))
         return status;
-    missing = report_missing(&files);
-    status = check_and_report(&cfg, &files, conf);
-    walk_list_free(&files);
+    missing = report_missing(&files.list);
+    if (cfg.show_files) {
+        cli_files_show(&files, stdout);
+        status = EXIT_CLEAN;
+    } else {
+        status = check_and_report(&cfg, &files, conf);
+    }
+    cli_files_free(&files);
     config_set_destroy(&conf);
     cli_check_free(&cfg);
     return missing ? EXIT_USAGE : status;
 }
 
 /* strata graph: the scans (in this process), then the graph stage alone. */
-static int graph_status(const cli_check_t *cfg, const walk_list_t *files)
+static int graph_status(const cli_check_t *cfg, const cli_files_t *cf)
 {
+    const walk_list_t *files = &cf->list;
     const char **paths = file_paths(files);
-    run_file_t *rf = run_files(files);
+    run_file_t *rf = run_files(cf);
     cli_run_t cr = {.cfg = cfg};
     cas_t *cache = paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
-    run_opts_t o = run_opts(cfg, files, rf, paths, cache, &cr);
+    run_opts_t o = run_opts(cfg, cf, rf, paths, cache, &cr);
     run_t *run = NULL;
     st_err_t err = {0};
     int status = EXIT_CLEAN;
@@ -539,16 +559,16 @@ static int graph_status(const cli_check_t *cfg, const walk_list_t *files)
 static int cmd_graph(int argc, char **argv)
 {
     cli_check_t cfg;
-    walk_list_t files;
+    cli_files_t files;
     config_set_t *conf;
     int status = EXIT_CLEAN;
 
     if (!parse_and_walk(argc, argv, true, &cfg, &files, &conf, &status))
         return status;
     status = graph_status(&cfg, &files);
-    if (report_missing(&files))
+    if (report_missing(&files.list))
         status = EXIT_USAGE;
-    walk_list_free(&files);
+    cli_files_free(&files);
     config_set_destroy(&conf);
     cli_check_free(&cfg);
     return status;

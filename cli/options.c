@@ -53,7 +53,7 @@ typedef struct {
     const char *missing;      /* no value; NULL: the parser's; "": as bad */
     const char *const *names; /* OPT_ENUM, NULL-terminated */
     const unsigned *values;
-    opt_set_t set; /* OPT_CALL */
+    opt_set_t set; /* OPT_CALL; for OPT_FLAG, sets the flag's meaning instead */
     bool stop;     /* nothing after it is parsed (keygen's --help) */
 } opt_t;
 
@@ -177,6 +177,8 @@ static st_rc_t set_value(const opt_t *o, void *cfg, const char *flag, const char
     bool ok = true;
     uint64_t n = 0;
 
+    if (o->kind == OPT_FLAG && o->set != NULL) /* a flag that clears */
+        return o->set(cfg, flag, NULL, err);
     if (o->kind == OPT_FLAG)
         *(bool *)at = true;
     else if (o->kind == OPT_STR || o->kind == OPT_ADDR)
@@ -287,8 +289,10 @@ static const char check_usage[] =
     "usage: strata check [OPTIONS] [PATH...]\n"
     "\n"
     "Check Python files (.py, .pyi) for errors. Directories are walked\n"
-    "recursively, skipping hidden directories and __pycache__; a file named\n"
-    "explicitly is checked whatever its extension. Without PATH, checks '.'.\n"
+    "recursively, skipping hidden directories, __pycache__ and what git ignores;\n"
+    "a file named explicitly is checked whatever its extension. Only the files\n"
+    "named are reported; their imports resolve against the whole project under\n"
+    "their roots. Without PATH, checks '.'; '-' checks standard input.\n"
     "\n"
     "options:\n"
     "  --output-format FMT   how diagnostics are printed (alias: --format):\n"
@@ -332,6 +336,13 @@ static const char check_usage[] =
     "                        (repeatable, tried in order); default: each PATH\n"
     "                        that is not a package, else its nearest ancestor\n"
     "                        that is not, plus PATH/src in a src layout\n"
+    "  --respect-gitignore   leave out files git ignores (.gitignore, .git/info/\n"
+    "                        exclude, global excludes); the default\n"
+    "  --no-respect-gitignore  check them too\n"
+    "  --show-files          print the files that would be checked, one a line,\n"
+    "                        and exit 0\n"
+    "  --stdin-filename PATH check standard input (PATH '-') as the file PATH of\n"
+    "                        the project\n"
     "  --explain             print on stderr why each job that ran did (new\n"
     "                        content, a changed dependency interface, no cache\n"
     "                        entry)\n"
@@ -525,6 +536,13 @@ static st_rc_t set_root(void *cfg, const char *flag, const char *value, st_err_t
     return push_str(c->arena, &c->roots, &c->n_roots, value, err);
 }
 
+static st_rc_t set_no_gitignore(void *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    (void)flag, (void)value, (void)err;
+    ((cli_check_t *)cfg)->respect_gitignore = false;
+    return ST_OK;
+}
+
 static st_rc_t add_path(void *cfg, const char *arg, st_err_t *err)
 {
     cli_check_t *c = cfg;
@@ -559,6 +577,11 @@ static const opt_t check_opts[] = {
     {"--quiet", 'q', OPT_FLAG, FIELD(cli_check_t, quiet)},
     {"--root", .kind = OPT_CALL, .set = set_root},
     {"--explain", .kind = OPT_FLAG, FIELD(cli_check_t, explain)},
+    {"--respect-gitignore", .kind = OPT_FLAG, FIELD(cli_check_t, respect_gitignore)},
+    {"--no-respect-gitignore", .kind = OPT_FLAG, .set = set_no_gitignore},
+    {"--show-files", .kind = OPT_FLAG, FIELD(cli_check_t, show_files)},
+    {"--stdin-filename", .kind = OPT_STR, FIELD(cli_check_t, stdin_filename),
+     .bad = "empty path for %f"},
     {"--help", 'h', OPT_FLAG, FIELD(cli_check_t, help)},
     {"--config", .kind = OPT_STR, FIELD(cli_check_t, config), .bad = "empty file name for %f"},
     {"--isolated", .kind = OPT_FLAG, FIELD(cli_check_t, isolated)},

@@ -54,8 +54,14 @@ typedef struct {
     bool explain;               /* --explain: say why each job ran */
     const char *config;         /* --config FILE: the one configuration (borrowed) */
     bool isolated;              /* --isolated: no configuration file */
-    bool respect_gitignore;     /* default true; `respect-gitignore` in a configuration */
+    /* --respect-gitignore (default) / --no-respect-gitignore, or
+     * `respect-gitignore` in a configuration: the walk leaves out what git
+     * ignores (run/walk.h) */
+    bool respect_gitignore;
     const char *target_version; /* `target-version` of the run's configuration; NULL: none */
+    bool show_files;            /* --show-files: print the files to check, exit 0 */
+    const char *stdin_filename; /* --stdin-filename PATH (borrowed): the name of
+                                   the source read from standard input */
     uint64_t given_;            /* private: the flags given, see cli_check_given */
     bool graph;                 /* parsed for `strata graph`: --format is dot or json */
     bool help;                  /* --help given: print usage, exit 0; nothing else is set */

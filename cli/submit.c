@@ -14,6 +14,7 @@
 #include "run/report.h"
 #include "run/report_formats.h"
 #include "run/walk.h"
+#include "cli/files.h"
 #include "run/e902.h"
 #include "run/exec.h"
 
@@ -45,6 +46,13 @@ typedef struct {
     buf_t msg;
     size_t max_bytes;
 } client_t;
+
+/* Whether entry i is a context file: sent for the project's sake, its
+ * diagnostics never reported (cli/files.h). */
+static bool is_context(const client_t *c, size_t i)
+{
+    return i < c->files.n_files && c->files.files[i].context;
+}
 
 /* Reads and hashes every file; files that cannot be read keep their E902. */
 static st_rc_t hash_files(client_t *c, st_err_t *err)
@@ -268,7 +276,7 @@ static st_rc_t take_done(client_t *c, proto_msg_t *m, report_t *report, st_err_t
             }
             k++;
         }
-        if (rc == ST_OK)
+        if (rc == ST_OK && !is_context(c, fd.index))
             rc = report_add(report, c->entries[fd.index].path.ptr, diags, k, err);
     }
     arena_destroy(&a);
@@ -427,10 +435,7 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
 {
     client_t c = {.cfg = cfg, .errs = errs};
     report_t *report = NULL;
-    walk_opts_t wopts = {.exclude = cfg->check.exclude,
-                         .n_exclude = cfg->check.n_exclude,
-                         .skip = conf != NULL ? config_skip : NULL,
-                         .skip_ctx = conf};
+    cli_files_t gathered = {0};
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
     bool failed = false, missing = false;
@@ -439,11 +444,17 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
     c.max_bytes =
         cfg->check.max_file_bytes != 0 ? cfg->check.max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
     buf_init(&c.msg);
-    if (walk_paths(cfg->check.paths, cfg->check.n_paths, &wopts, &c.files, &err) != ST_OK) {
-        fprintf(errs, "strata: %s\n", err.msg);
+    /* the named files and the project around them, as strata check reads
+     * them: the coordinator checks all, the named ones are reported */
+    if (cli_files_gather(&cfg->check, conf, true, &gathered, &err) != ST_OK ||
+        (gathered.has_stdin &&
+         st_fail(&err, ST_EINVAL, "standard input ('-') cannot be submitted") != ST_OK)) {
+        cli_files_free(&gathered);
+        fprintf(errs, "strata submit: %s\n", err.msg);
         buf_free(&c.msg);
         return EXIT_ERROR;
     }
+    c.files = gathered.list;
     for (size_t i = 0; i < c.files.n_missing; i++)
         fprintf(errs, "strata: %s: %s\n", c.files.missing[i].path,
                 strerror(c.files.missing[i].err));
@@ -472,7 +483,7 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
     progress_destroy(&c.progress); /* the line is erased before the results */
     for (size_t i = 0; i < c.n; i++) {
         scan_diag_t d = e902_diag(c.local_error[i]);
-        if (c.local_error[i] != NULL &&
+        if (c.local_error[i] != NULL && !is_context(&c, i) &&
             report_add(report, c.entries[i].path.ptr, &d, 1, &err) != ST_OK) {
             fprintf(errs, "strata: %s\n", err.msg);
             goto out;
@@ -492,10 +503,8 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
         goto out;
     }
     if (!cfg->check.quiet)
-        report_write_summary(errs, n_diags, n_files, c.files.n_files);
-    status = missing || failed                      ? EXIT_ERROR
-             : n_diags > 0 && !cfg->check.exit_zero ? EXIT_FOUND
-                                                    : EXIT_CLEAN;
+        report_write_summary(errs, n_diags, n_files, gathered.n_named);
+    status = missing || failed ? EXIT_ERROR : n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
 out:
     progress_destroy(&c.progress);
     if (c.mon != NULL) {

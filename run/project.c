@@ -64,6 +64,12 @@ void project_destroy(project_t **self_p)
     *self_p = NULL;
 }
 
+void project_set_context(project_t *self, size_t i)
+{
+    if (i < self->n)
+        self->files[i].context = true;
+}
+
 /* ---- scans ----------------------------------------------------------------- */
 
 /* Copies n diagnostics into arena a. */

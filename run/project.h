@@ -42,6 +42,10 @@ typedef struct project project_t;
 project_t *project_new(const char *const *paths, size_t n);
 void project_destroy(project_t **self_p);
 
+/* File i is context (run/scope.h): scanned and checked so that the
+ * others' imports see it, never reported. Before the scans. */
+void project_set_context(project_t *self, size_t i);
+
 /* Records one finished scan (the run's results go here: thread-safe;
  * copies what it keeps). */
 st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err);

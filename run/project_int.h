@@ -73,6 +73,7 @@ typedef struct {
     check_pos_t *drop;
     size_t n_drop;
     const char *failed;  /* the check job failed: why (E902) */
+    bool context;        /* not reported (project_set_context) */
     bool keyed;          /* hashed in this run's first phase (project_keyed) */
     digest_t key_hashed; /* the key it was hashed to then */
 } pfile_t;

@@ -37,6 +37,7 @@ typedef struct {
     bool cache_failed;
     const char **explained; /* --explain: each component's line, printed in
                                component order after the run */
+    bool *needed;           /* per component: its job runs; NULL: every one */
     st_rc_t rc;             /* first hard error (out of memory) */
     st_err_t err;
 } run_t;
@@ -547,8 +548,9 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     bool hit = false, keyed = false;
     st_rc_t rc;
 
-    if (n_files == 0)
-        return; /* namespace packages, files that could not be read */
+    if (n_files == 0 || (run->needed != NULL && !run->needed[c]))
+        return; /* namespace packages, files that could not be read, context
+                   that no reported file reads */
     buf_init_arena(&keydoc, a);
     buf_init_arena(&input, a);
     if ((rc = comp_deps(p, c, files, n_files, reach, &d)) != ST_OK) {
@@ -717,6 +719,46 @@ static void *check_thread(void *arg)
     return NULL;
 }
 
+/* The components whose jobs a run needs when some files are context
+ * (run/scope.h): those with a reported file, and every component below one,
+ * whose interfaces they read; the others' diagnostics would never be
+ * reported. *out NULL when every file is reported. ST_ENOMEM. */
+static st_rc_t needed_comps(const project_t *p, bool **out)
+{
+    uint32_t n = graph_n_comps(p->graph), *stack, top = 0;
+    bool any_context = false, *needed;
+
+    *out = NULL;
+    for (size_t i = 0; i < p->n && !any_context; i++)
+        any_context = p->files[i].context;
+    if (!any_context)
+        return ST_OK;
+    needed = st_calloc(n == 0 ? 1 : n, sizeof *needed);
+    stack = st_calloc(n == 0 ? 1 : n, sizeof *stack);
+    if (needed == NULL || stack == NULL) {
+        st_free(needed);
+        st_free(stack);
+        return ST_ENOMEM;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        uint32_t m = p->files[i].module, c;
+        if (p->files[i].context || m == RES_NONE || m >= p->n_mods)
+            continue;
+        if (!needed[c = graph_comp_of(p->graph, m)])
+            needed[stack[top++] = c] = true;
+    }
+    while (top > 0) {
+        size_t n_deps;
+        const uint32_t *deps = graph_comp_deps(p->graph, stack[--top], &n_deps);
+        for (size_t k = 0; k < n_deps; k++)
+            if (!needed[deps[k]])
+                needed[stack[top++] = deps[k]] = true;
+    }
+    st_free(stack);
+    *out = needed;
+    return ST_OK;
+}
+
 /* Interfaces of namespace packages: known before any job runs. */
 static st_rc_t namespace_ifaces(project_t *p, st_err_t *err)
 {
@@ -796,6 +838,12 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
         for (uint32_t c = 0; c < run.stats.comps; c++)
             run.layer_left[graph_layer(self->graph, c)]++;
     }
+    if (needed_comps(self, &run.needed) != ST_OK) {
+        st_free(run.ready);
+        st_free(run.explained);
+        st_free(run.layer_left);
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    }
     if (opts->cache != NULL)
         cas_reads_begin(opts->cache); /* one read transaction for the lookups */
     if (n_threads > 1 && (threads = st_calloc(n_threads - 1, sizeof *threads)) != NULL)
@@ -810,6 +858,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
     st_free(threads);
     st_free(run.ready);
     st_free(run.layer_left);
+    st_free(run.needed);
     for (uint32_t c = 0; run.explained != NULL && c < run.stats.comps; c++)
         if (run.explained[c] != NULL)
             fputs(run.explained[c], opts->explain);

@@ -29,7 +29,8 @@ static void hash_str(digest_ctx_t *ctx, const char *str)
 
 /* The key of a whole run's diagnostics: everything every scan and check
  * job reads is a function of the file list (paths, and the scan key of each
- * file that was read and hashed), the roots and the path arguments. */
+ * file that was read and hashed), the roots and the path arguments; which
+ * files are context (never reported) is in it too. */
 static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *key)
 {
     static const char tag[] = "strata-run\0" PROJECT_CHECK_VERSION;
@@ -48,9 +49,10 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     hash_str(ctx, "files");
     for (size_t i = 0; i < p->n; i++) {
         const pfile_t *f = &p->files[i];
-        uint8_t keyed = f->keyed;
+        uint8_t keyed = f->keyed, context = f->context;
         hash_str(ctx, f->path);
         digest_ctx_update(ctx, &keyed, 1);
+        digest_ctx_update(ctx, &context, 1);
         if (keyed)
             digest_ctx_update(ctx, f->key_hashed.b, sizeof f->key_hashed.b);
     }
@@ -177,8 +179,9 @@ void project_scan_failed(project_t *self)
     pthread_mutex_unlock(&self->lock);
 }
 
-/* Every file's diagnostics into the report: the scan's (less the settled
- * F405s), the check's, and an E902 when its check job failed. */
+/* Every reported file's diagnostics into the report: the scan's (less the
+ * settled F405s), the check's, and an E902 when its check job failed;
+ * context files' never. */
 st_rc_t project__fill_report(project_t *p, report_t *report, st_err_t *err)
 {
     for (size_t i = 0; i < p->n; i++) {
@@ -186,6 +189,8 @@ st_rc_t project__fill_report(project_t *p, report_t *report, st_err_t *err)
         size_t kept = 0;
         st_rc_t rc;
 
+        if (f->context)
+            continue;
         for (size_t k = 0; k < f->n_diags; k++) {
             bool dropped = false;
             if (strcmp(f->diags[k].code, "F405") == 0)

@@ -67,6 +67,9 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
         st_fail(err, ST_ENOMEM, "out of memory");
         return NULL;
     }
+    for (size_t i = 0; i < n; i++)
+        if (opts->files[i].context)
+            project_set_context(self->project, i);
     if (opts->cache != NULL && jobkey_scan_config(&self->scan, &self->config) != ST_OK)
         self->opts.cache = NULL; /* no key: as without a cache */
     if (opts->cost_dir == NULL || policy_cost_load(opts->cost_dir, &self->cost, NULL) != ST_OK)
@@ -197,7 +200,7 @@ bool run_lookup_whole(run_t *self)
 {
     project_opts_t popts = project_opts(self);
     exec_keyed_t *keyed;
-    size_t n = 0, n_keyed = 0;
+    size_t n = 0, n_keyed = 0, n_context = 0;
     bool hit;
 
     if (!self->opts.whole || self->opts.cache == NULL ||
@@ -208,12 +211,14 @@ bool run_lookup_whole(run_t *self)
             continue; /* no scan: not part of the key */
         keyed[n++] = (exec_keyed_t){.id = i, .ok = self->keyed[i], .key = self->keys[i]};
         n_keyed += self->keyed[i];
+        n_context += self->keyed[i] && self->opts.files[i].context;
     }
     hit = project_keyed(self->project, &popts, keyed, n);
     st_free(keyed);
     if (hit) {
         self->whole = true;
         atomic_fetch_add(&self->cached, n_keyed); /* as if every scan were a cache hit */
+        atomic_fetch_add(&self->context_cached, n_context);
     }
     return hit;
 }
@@ -461,6 +466,7 @@ void run_stats(run_t *self, run_stats_t *out)
 {
     *out = (run_stats_t){.scanned = atomic_load(&self->scanned),
                          .cached = atomic_load(&self->cached),
+                         .context_cached = atomic_load(&self->context_cached),
                          .failed = atomic_load(&self->failed),
                          .unreadable = atomic_load(&self->unreadable),
                          .early = atomic_load(&self->early),
@@ -472,4 +478,6 @@ void run_stats(run_t *self, run_stats_t *out)
                          .project = self->pstats};
     for (size_t i = 0; i < self->opts.n_files; i++)
         out->files += !self->opts.files[i].skip;
+    for (size_t i = 0; i < self->opts.n_files; i++)
+        out->context += self->opts.files[i].context;
 }

@@ -52,7 +52,13 @@ typedef struct {
     const char *path; /* borrowed for the run */
     uint64_t size;    /* a hint for the order (files), or the content's size (blobs) */
     scan_kind_t kind;
-    bool skip;       /* not scanned nor reported (an extension module) */
+    bool skip;    /* not scanned nor reported (an extension module) */
+    bool context; /* scanned and checked for the project's sake, never
+                     reported (run/scope.h) */
+    /* files: the content, given in memory (standard input) rather than
+     * read from path; borrowed for the run. NULL: read path. */
+    const uint8_t *content;
+    size_t content_len;
     bool has_digest; /* blobs: the content's digest is known; without one,
                         the file has no result (its client reports why) */
     digest_t digest; /* blobs: SHA-256 of the content */
@@ -104,14 +110,16 @@ typedef struct {
 } run_opts_t;
 
 typedef struct {
-    size_t files;      /* files with a job (not skipped) */
-    size_t scanned;    /* scan results that came from a scan */
-    size_t cached;     /* from the cache (or known to the whole-run lookup) */
-    size_t failed;     /* jobs that failed (an E902, or named through on_job_error) */
-    size_t unreadable; /* files that could not be read (E902) */
-    size_t early;      /* scanned here while the workers started */
-    bool whole;        /* the whole run came from the cache */
-    bool chose;        /* the policy was asked about worker processes */
+    size_t files;          /* files with a job (not skipped) */
+    size_t scanned;        /* scan results that came from a scan */
+    size_t cached;         /* from the cache (or known to the whole-run lookup) */
+    size_t context;        /* files that are context (run/scope.h), of files */
+    size_t context_cached; /* of cached: context files' */
+    size_t failed;         /* jobs that failed (an E902, or named through on_job_error) */
+    size_t unreadable;     /* files that could not be read (E902) */
+    size_t early;          /* scanned here while the workers started */
+    bool whole;            /* the whole run came from the cache */
+    bool chose;            /* the policy was asked about worker processes */
     policy_choice_t choice;
     bool used_workers;       /* the run had a worker back end */
     backend_stats_t backend; /* the worker back end's, when used */

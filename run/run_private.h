@@ -29,7 +29,8 @@ struct run {
     size_t n_misses;
     /* counts (any thread) */
     atomic_size_t scanned, cached, failed, unreadable, finished, early;
-    atomic_size_t in_flight; /* files submitted to the back end, not ended */
+    atomic_size_t context_cached; /* of cached: context files' */
+    atomic_size_t in_flight;      /* files submitted to the back end, not ended */
     atomic_uint_fast64_t bytes_read;
     atomic_bool cache_failed;
     pthread_mutex_t lock; /* rc, err */

@@ -113,6 +113,26 @@ static st_rc_t key_of(run_t *self, size_t i, span_t data, st_err_t *err)
     return ST_OK;
 }
 
+/* A content given in memory, as exec_read_sized reads a file: copied into
+ * a, NUL-terminated; ST_ELIMIT past max_bytes. */
+static st_rc_t read_given(const run_file_t *f, size_t max_bytes, arena_t *a, uint8_t **data,
+                          size_t *len, st_err_t *err)
+{
+    uint8_t *copy;
+
+    if (f->content_len > max_bytes)
+        return st_fail(err, ST_ELIMIT,
+                       "file too large: more than %zu bytes (limit %zu, see --max-file-size)",
+                       max_bytes, max_bytes);
+    if ((copy = arena_alloc(a, f->content_len + 1)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory reading %s", f->path);
+    memcpy(copy, f->content, f->content_len);
+    copy[f->content_len] = '\0';
+    *data = copy;
+    *len = f->content_len;
+    return ST_OK;
+}
+
 bool run__read(void *ctx, size_t i, arena_t *a, span_t *data)
 {
     run_t *self = ctx;
@@ -130,7 +150,10 @@ bool run__read(void *ctx, size_t i, arena_t *a, span_t *data)
         }
         return true;
     }
-    rc = exec_read_sized(f->path, &f->size, self->scan.max_file_bytes, a, &bytes, &len, &err);
+    if (f->content != NULL)
+        rc = read_given(f, self->scan.max_file_bytes, a, &bytes, &len, &err);
+    else
+        rc = exec_read_sized(f->path, &f->size, self->scan.max_file_bytes, a, &bytes, &len, &err);
     if (rc == ST_EIO || rc == ST_ELIMIT) {
         char message[E902_MESSAGE_MAX];
         atomic_fetch_add(&self->unreadable, 1);
@@ -171,6 +194,8 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
         run__cache_failed(self, &err);
     if (cached)
         atomic_fetch_add(&self->cached, 1);
+    if (cached && self->opts.files[i].context)
+        atomic_fetch_add(&self->context_cached, 1);
     add(self, &done);
     finish(self, i);
     return true;

@@ -9,10 +9,13 @@
  * natural: names are sorted before they are visited, and links to
  * directories are queued and entered only after every real directory of the
  * argument, so the real path is the one listed. Paths live in the list's
- * arena. */
+ * arena. Ignore rules: each repository is opened once per walk (the first
+ * argument inside it), and asked only about the directories the walk would
+ * enter and the files it would keep. */
 #include "run/walk.h"
 
 #include "common/alloc.h"
+#include "run/gitignore.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -31,6 +34,7 @@ typedef struct {
 typedef struct {
     const char *name;
     bool is_link;
+    bool is_file; /* readdir said: a regular file (not a link) */
 } walk_name_t;
 
 typedef struct {
@@ -51,15 +55,95 @@ typedef struct {
     entry_vec_t missing;
     entry_vec_t links;     /* links to directories, entered after the rest */
     entry_vec_t links_rel; /* their paths below the argument, same order */
+    gitignore_t **repos;   /* opened so far (respect_gitignore) */
+    size_t n_repos;
+    gitignore_t *git;      /* the current argument's; NULL: no rules */
+    char git_prefix[4096]; /* the argument's path below its work tree */
     st_err_t *err;
 } walk_ctx_t;
 
 static st_rc_t walk_dir(walk_ctx_t *ctx, const char *path, const char *rel);
+static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uint64_t size, int e);
+
+static int cmp_known(const void *key, const void *item)
+{
+    return strcmp(*(const char *const *)key, *(const char *const *)item);
+}
+
+/* Whether the caller listed path already (opts->known). */
+static bool is_known(walk_ctx_t *ctx, const char *path)
+{
+    const char *norm = walk_norm_path(ctx->arena, path);
+
+    return norm != NULL && bsearch(&norm, ctx->opts->known, ctx->opts->n_known,
+                                   sizeof *ctx->opts->known, cmp_known) != NULL;
+}
+
+/* Whether git ignores rel, below the current argument. */
+static bool git_ignored(walk_ctx_t *ctx, const char *rel, bool is_dir)
+{
+    char path[sizeof ctx->git_prefix * 2];
+    size_t lp, lr;
+
+    if (ctx->git == NULL)
+        return false;
+    lp = strlen(ctx->git_prefix);
+    lr = strlen(rel);
+    if (lp + 1 + lr >= sizeof path)
+        return false;
+    memcpy(path, ctx->git_prefix, lp);
+    if (lp > 0)
+        path[lp++] = '/';
+    memcpy(path + lp, rel, lr + 1);
+    return gitignore_ignored(ctx->git, path, is_dir);
+}
+
+/* A Python file found below an argument: checked, a module that exists
+ * for imports only (git ignores it: generated code such as _version.py
+ * is still imported), or left out (excluded). */
+static st_rc_t keep_python(walk_ctx_t *ctx, const char *name, const char *rel, const char *path,
+                           uint64_t size)
+{
+    if (walk_is_excluded(ctx->opts, name, rel, path))
+        return ST_OK;
+    if (git_ignored(ctx, rel, false))
+        return push_entry(ctx, &ctx->extensions, path, 0, 0);
+    return push_entry(ctx, &ctx->files, path, size, 0);
+}
 
 int walk_path_cmp(const char *a, const char *b)
 {
     /* strcmp compares as unsigned char (C11 7.24.4): byte order. */
     return strcmp(a, b);
+}
+
+const char *walk_norm_path(arena_t *a, const char *path)
+{
+    size_t len = strlen(path), n = 0;
+    char *out = arena_alloc(a, len + 2);
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        size_t seg = strcspn(path + i, "/");
+        if (seg == 1 && path[i] == '.' && (i + 1 < len || n > 0)) {
+            i += 2; /* "./" (and a trailing "." after something) */
+            continue;
+        }
+        if (seg > 0) {
+            if (n > 0 && out[n - 1] != '/')
+                out[n++] = '/';
+            memcpy(out + n, path + i, seg);
+            n += seg;
+        } else if (i == 0) {
+            out[n++] = '/'; /* the root of an absolute path */
+        }
+        i += seg + 1;
+    }
+    if (n == 0)
+        out[n++] = '.';
+    out[n] = '\0';
+    return out;
 }
 
 bool walk_is_python_name(const char *name)
@@ -193,7 +277,7 @@ static st_rc_t visit_dir(walk_ctx_t *ctx, const struct stat *st, const char *pat
     st_rc_t rc;
 
     if (name[0] == '.' || strcmp(name, "__pycache__") == 0 ||
-        walk_is_excluded(ctx->opts, name, rel, path))
+        walk_is_excluded(ctx->opts, name, rel, path) || git_ignored(ctx, rel, true))
         return ST_OK;
     if (is_link) {
         if ((rc = push_entry(ctx, &ctx->links, path, 0, 0)) != ST_OK)
@@ -216,18 +300,21 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
 
     if (path == NULL || rel == NULL)
         return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
+    /* a regular file that is no module: nothing to stat it for */
+    if (entry->is_file && !walk_is_python_name(name) && walk_extension_stem(name) == 0)
+        return ST_OK;
+    if (ctx->opts->n_known > 0 && walk_is_python_name(name) && is_known(ctx, path))
+        return ST_OK;
     if (stat(path, &st) != 0) {
         /* A dangling link named like a module: checking it reports why. */
-        if (walk_is_python_name(name) && !walk_is_excluded(ctx->opts, name, rel, path))
-            return push_entry(ctx, &ctx->files, path, 0, 0);
-        return ST_OK;
+        return walk_is_python_name(name) ? keep_python(ctx, name, rel, path, 0) : ST_OK;
     }
     if (S_ISDIR(st.st_mode))
         return visit_dir(ctx, &st, path, rel, name, entry->is_link);
-    if (S_ISREG(st.st_mode) && walk_is_python_name(name) &&
-        !walk_is_excluded(ctx->opts, name, rel, path))
-        return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
+    if (S_ISREG(st.st_mode) && walk_is_python_name(name))
+        return keep_python(ctx, name, rel, path, (uint64_t)st.st_size);
     size_t stem = S_ISREG(st.st_mode) ? walk_extension_stem(name) : 0;
+    /* compiled in place, usually ignored by git: they exist all the same */
     if (stem > 0 && !walk_is_excluded(ctx->opts, name, rel, path)) {
         /* dir/_ext.cpython-311-x86_64-linux-gnu.so is the module dir/_ext */
         size_t dir_len = strlen(path) - strlen(name);
@@ -291,6 +378,7 @@ static st_rc_t list_dir(walk_ctx_t *ctx, const char *path, walk_name_t **names, 
             continue;
         name.name = arena_strndup(ctx->arena, de->d_name, strlen(de->d_name));
         name.is_link = entry_is_link(path, de, ctx->arena);
+        name.is_file = de->d_type == DT_REG;
         if (name.name == NULL || push_name(ctx, names, n, &cap, name) != ST_OK) {
             closedir(d);
             return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
@@ -339,6 +427,38 @@ static st_rc_t walk_links(walk_ctx_t *ctx)
     return ST_OK;
 }
 
+/* The ignore rules for a directory argument: its work tree's (opened
+ * once), none when it is in none or git ignores the argument itself. */
+static st_rc_t git_for_arg(walk_ctx_t *ctx, const char *dir)
+{
+    gitignore_t *repo = NULL, **grown;
+    st_err_t ignored = {0};
+    st_rc_t rc;
+
+    ctx->git = NULL;
+    for (size_t i = 0; i < ctx->n_repos && repo == NULL; i++)
+        if (gitignore_below(ctx->repos[i], dir, ctx->git_prefix, sizeof ctx->git_prefix))
+            repo = ctx->repos[i];
+    if (repo == NULL) {
+        if ((rc = gitignore_open(dir, &repo, &ignored)) == ST_ENOMEM)
+            return st_fail(ctx->err, rc, "walk: %s", ignored.msg);
+        if (repo == NULL)
+            return ST_OK; /* in no work tree, or unreadable: no rules */
+        grown = st_realloc(ctx->repos, (ctx->n_repos + 1) * sizeof *grown);
+        if (grown == NULL) {
+            gitignore_destroy(&repo);
+            return st_fail(ctx->err, ST_ENOMEM, "walk: out of memory");
+        }
+        ctx->repos = grown;
+        ctx->repos[ctx->n_repos++] = repo;
+        if (!gitignore_below(repo, dir, ctx->git_prefix, sizeof ctx->git_prefix))
+            return ST_OK;
+    }
+    if (ctx->git_prefix[0] == '\0' || !gitignore_ignored(repo, ctx->git_prefix, true))
+        ctx->git = repo;
+    return ST_OK;
+}
+
 /* One PATH argument: a directory is walked, anything else is checked. */
 static st_rc_t walk_arg(walk_ctx_t *ctx, const char *arg)
 {
@@ -354,6 +474,8 @@ static st_rc_t walk_arg(walk_ctx_t *ctx, const char *arg)
     if (!S_ISDIR(st.st_mode))
         return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
     if ((rc = seen_add(ctx, &st, &is_new)) != ST_OK || !is_new)
+        return rc;
+    if (ctx->opts->respect_gitignore && (rc = git_for_arg(ctx, path)) != ST_OK)
         return rc;
     if ((rc = walk_dir(ctx, path, "")) != ST_OK)
         return rc;
@@ -385,6 +507,9 @@ st_rc_t walk_paths(const char *const *paths, size_t n, const walk_opts_t *opts, 
     for (size_t i = 0; i < n && rc == ST_OK; i++)
         rc = walk_arg(&ctx, paths[i]);
     st_free(ctx.seen);
+    for (size_t i = 0; i < ctx.n_repos; i++)
+        gitignore_destroy(&ctx.repos[i]);
+    st_free(ctx.repos);
     if (rc != ST_OK) {
         arena_destroy(&ctx.arena);
         return rc;

@@ -3,12 +3,12 @@
  * The walk is the only place that decides which files are Python: a path
  * named on the command line is checked whatever its extension (the user
  * asked for it), while directories contribute their `.py` and `.pyi` files,
- * recursively, leaving out hidden directories, `__pycache__` and whatever
- * matches an --exclude glob. Symbolic links are followed, but each directory
- * (by device and inode) is entered once, so a link loop cannot hang the walk
- * and two links to one tree do not check it twice. The result is sorted
- * byte-wise by path and free of duplicates, so everything downstream is
- * deterministic whatever the order of readdir. */
+ * recursively, leaving out hidden directories, `__pycache__`, whatever
+ * matches an --exclude glob and (with respect_gitignore) what git ignores. Symbolic links are
+ * followed, but each directory (by device and inode) is entered once, so a link loop cannot hang
+ * the walk and two links to one tree do not check it twice. The result is sorted byte-wise by path
+ * and free of duplicates, so everything downstream is deterministic whatever the order of readdir.
+ */
 #ifndef STRATA_RUN_WALK_H
 #define STRATA_RUN_WALK_H
 
@@ -25,6 +25,8 @@ typedef struct {
     const char *path;
     uint64_t size; /* bytes at walk time (0 for pipes and the like) */
     int err;       /* errno for `unreadable` and `missing` entries, else 0 */
+    bool context;  /* files: not named, only read for the project's sake
+                      (run/scope.h) */
 } walk_entry_t;
 
 /* What a walk found; everything lives in `arena`, owned by the list. */
@@ -38,12 +40,14 @@ typedef struct {
     walk_entry_t *missing; /* arguments that could not be stat'ed (usually
                               ENOENT): a usage error; in argument order */
     size_t n_missing;
-    walk_entry_t *extensions; /* compiled modules found in the walked
-                                 directories (`_ext.cpython-311-x86_64-
-                                 linux-gnu.so`, `_ext.pyd`), each named as
-                                 the module file it stands for (`dir/_ext.so`):
-                                 not checked, but they exist for imports;
-                                 sorted, size 0 */
+    walk_entry_t *extensions; /* modules that exist for imports but are not
+                                 checked, sorted, size 0: compiled modules
+                                 found in the walked directories (`_ext.cpython-
+                                 311-x86_64-linux-gnu.so`, `_ext.pyd`), each
+                                 named as the module file it stands for
+                                 (`dir/_ext.so`), whether git ignores them or
+                                 not; and the Python files git ignores (as
+                                 they are: `dir/_version.py`) */
     size_t n_extensions;
 } walk_list_t;
 
@@ -54,6 +58,16 @@ typedef struct {
      * files' exclude); NULL: nothing more. */
     bool (*skip)(void *skip_ctx, const char *path, const char *name);
     void *skip_ctx;
+    /* Do not check what git ignores (run/gitignore.h) below each directory
+     * argument inside a work tree: ignored directories are not entered,
+     * ignored Python files go to `extensions` (they exist for imports). An
+     * argument itself is never left out, and a directory argument git
+     * ignores is walked without the rules. */
+    bool respect_gitignore;
+    /* Python files the caller has listed already, in normal form
+     * (walk_norm_path), sorted by strcmp: left out without a stat. */
+    const char *const *known;
+    size_t n_known;
 } walk_opts_t;
 
 /* Walks paths[0..n). Problems with individual paths are not errors: they
@@ -75,6 +89,11 @@ void walk_list_free(walk_list_t *list);
  * `path`, matches one of the exclude globs (against the name, the relative
  * path or the whole path). Pure; thread-safe. */
 bool walk_is_excluded(const walk_opts_t *opts, const char *name, const char *rel, const char *path);
+
+/* path without "./" segments and repeated '/' (a trailing '/' dropped), in
+ * arena a; NULL when out of memory. The form two spellings of one path
+ * are compared in. */
+const char *walk_norm_path(arena_t *a, const char *path);
 
 /* True for the names a directory walk checks: "*.py" and "*.pyi". */
 bool walk_is_python_name(const char *name);

@@ -26,12 +26,14 @@ need_root() {
 # are for the socket fuzzer (tests/e2e/sockfuzz.py), which speaks the wire
 # protocol to live daemons. libjansson-dev and libxml2-dev write the report's
 # JSON and JUnit XML; python3-junitparser reads that XML back in the output
-# format tests.
+# format tests. libgit2-dev gives the walk git's own ignore rules
+# (.gitignore, .git/info/exclude, global excludes); git and pre-commit run the
+# pre-commit hook's end-to-end test (tests/e2e/test_precommit.sh).
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
-      libjansson-dev libxml2-dev
-      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser)
+      libjansson-dev libxml2-dev libgit2-dev
+      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
