@@ -504,7 +504,9 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
     }
     if (!cfg->check.quiet)
         report_write_summary(errs, n_diags, n_files, gathered.n_named);
-    status = missing || failed ? EXIT_ERROR : n_diags > 0 ? EXIT_FOUND : EXIT_CLEAN;
+    status = missing || failed                      ? EXIT_ERROR
+             : n_diags > 0 && !cfg->check.exit_zero ? EXIT_FOUND
+                                                    : EXIT_CLEAN;
 out:
     progress_destroy(&c.progress);
     if (c.mon != NULL) {
