@@ -180,6 +180,13 @@ typedef struct {
     st_err_t *err;
 } reader_t;
 
+/* Copies n string pointers (none when n is 0: src may then be NULL). */
+static void put_strs(const char **dst, const char *const *src, size_t n)
+{
+    if (n > 0)
+        memcpy(dst, src, n * sizeof *dst);
+}
+
 /* Appends the strings of array v to *strs (kind k), in the set's arena. */
 static st_rc_t read_strings(reader_t *r, const toml_value_t *v, vkind_t k, const char ***strs,
                             size_t *n)
@@ -193,7 +200,7 @@ static st_rc_t read_strings(reader_t *r, const toml_value_t *v, vkind_t k, const
     if (!st_add_size(*n, v->n, &total) || total > 4096 ||
         (all = arena_calloc(r->s->a, total + 1, sizeof *all)) == NULL)
         return no_memory(r->err);
-    memcpy(all, *strs, *n * sizeof *all);
+    put_strs(all, *strs, *n);
     for (size_t i = 0; i < v->n; i++) {
         const toml_value_t *item = v->items[i];
         const char **one = NULL;
@@ -417,17 +424,17 @@ static st_rc_t make_rules(config_set_t *s, config_t *c)
     } else if ((select = arena_calloc(s->a, sel->n + xsel->n + 1, sizeof *select)) == NULL) {
         return ST_ENOMEM;
     } else {
-        memcpy(select, sel->strs, sel->n * sizeof *select);
-        memcpy(select + sel->n, xsel->strs, xsel->n * sizeof *select);
+        put_strs(select, sel->strs, sel->n);
+        put_strs(select + sel->n, xsel->strs, xsel->n);
         n_sel = sel->n + xsel->n;
         c->rules.select = select;
         c->rules.n_select = n_sel;
     }
     if ((ignore = arena_calloc(s->a, ign->n + xign->n + cli->n_ignore + 1, sizeof *ignore)) == NULL)
         return ST_ENOMEM;
-    memcpy(ignore, ign->strs, ign->n * sizeof *ignore);
-    memcpy(ignore + ign->n, xign->strs, xign->n * sizeof *ignore);
-    memcpy(ignore + ign->n + xign->n, cli->ignore, cli->n_ignore * sizeof *ignore);
+    put_strs(ignore, ign->strs, ign->n);
+    put_strs(ignore + ign->n, xign->strs, xign->n);
+    put_strs(ignore + ign->n + xign->n, cli->ignore, cli->n_ignore);
     n_ign = ign->n + xign->n + cli->n_ignore;
     c->rules.ignore = ignore;
     c->rules.n_ignore = n_ign;
