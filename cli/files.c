@@ -4,6 +4,7 @@
 #include "cli/files.h"
 
 #include "common/alloc.h"
+#include "run/exec.h"
 #include "run/scope.h"
 #include "worker/python/scan.h"
 
@@ -23,30 +24,13 @@ static size_t count_named(const walk_list_t *l)
 /* Reads standard input into the list's arena, at most max + 1 bytes. */
 static st_rc_t read_stdin(cli_files_t *f, size_t max, st_err_t *err)
 {
-    size_t cap = 65536, len = 0;
-    uint8_t *buf = arena_alloc(f->list.arena, cap);
+    uint8_t *buf;
+    size_t len;
+    st_err_t e = {0};
+    st_rc_t rc;
 
-    while (buf != NULL && len <= max) {
-        ssize_t got;
-        if (len == cap) {
-            size_t grown = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            if (grown <= cap)
-                break;
-            buf = arena_realloc(f->list.arena, buf, cap, grown);
-            cap = grown;
-            continue;
-        }
-        got = read(STDIN_FILENO, buf + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return st_fail(err, ST_EIO, "standard input: %s", strerror(errno));
-        if (got == 0)
-            break;
-        len += (size_t)got;
-    }
-    if (buf == NULL)
-        return st_fail(err, ST_ENOMEM, "out of memory reading standard input");
+    if ((rc = exec_read_fd(STDIN_FILENO, 65536, max, f->list.arena, &buf, &len, &e)) != ST_OK)
+        return st_fail(err, rc, "standard input: %s", e.msg);
     f->stdin_data = buf;
     f->stdin_len = len;
     f->has_stdin = true;

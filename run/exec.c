@@ -25,9 +25,8 @@
 
 #define EXEC_ARENA_CHUNK ((size_t)1 << 20)
 
-/* The max_bytes + 1 first bytes of fd into a (growing as the file does). */
-static st_rc_t read_fd(int fd, size_t hint, size_t max_bytes, arena_t *a, uint8_t **data,
-                       size_t *len, st_err_t *err)
+st_rc_t exec_read_fd(int fd, size_t hint, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
+                     st_err_t *err)
 {
     size_t cap = (hint < max_bytes ? hint : max_bytes) + 2, got = 0;
     uint8_t *buf = arena_alloc(a, cap);
@@ -90,7 +89,7 @@ st_rc_t exec_read_sized(const char *path, const uint64_t *size_hint, size_t max_
         hint = *size_hint < max_bytes ? (size_t)*size_hint : max_bytes;
     else
         hint = S_ISREG(st.st_mode) ? (size_t)st.st_size : 0;
-    rc = read_fd(fd, hint, max_bytes, a, &buf, &got, err);
+    rc = exec_read_fd(fd, hint, max_bytes, a, &buf, &got, err);
     /* too large: the size for the message, as without a hint */
     if (rc == ST_OK && got > max_bytes && size_hint != NULL && fstat(fd, &st) != 0)
         st.st_mode = 0;

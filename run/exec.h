@@ -83,6 +83,12 @@ st_rc_t exec_backend_new(unsigned jobs, backend_t *out, st_err_t *err);
 st_rc_t exec_read_file(const char *path, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
                        st_err_t *err);
 
+/* The first max_bytes + 1 bytes of fd (a file, or a pipe such as standard
+ * input) into arena a, NUL-terminated; hint is a first buffer size (the
+ * buffer grows as the bytes come). ST_EIO with errno's text; ST_ENOMEM. */
+st_rc_t exec_read_fd(int fd, size_t hint, size_t max_bytes, arena_t *a, uint8_t **data, size_t *len,
+                     st_err_t *err);
+
 /* exec_read_file with the size the walk saw (size_hint; NULL: unknown),
  * which saves an fstat: only a first buffer size, the file is read to its
  * end either way. */
