@@ -20,6 +20,7 @@
 #include "coordinator/dispatch.h"
 #include "run/exec.h"
 #include "run/report_formats.h"
+#include "run/walk.h"
 #include "worker/python/scan.h"
 
 #include <errno.h>
@@ -158,17 +159,9 @@ static st_rc_t no_memory(st_err_t *err)
 /* dir + "/" + rel, or rel when absolute; in a. */
 static char *join(arena_t *a, const char *dir, const char *rel)
 {
-    size_t d = strlen(dir), r = strlen(rel);
-    char *s;
-
     if (rel[0] == '/')
-        return arena_strndup(a, rel, r);
-    if ((s = arena_alloc(a, d + r + 2)) == NULL)
-        return NULL;
-    memcpy(s, dir, d);
-    s[d] = '/';
-    memcpy(s + d + 1, rel, r + 1);
-    return s;
+        return arena_strndup(a, rel, strlen(rel));
+    return walk_join(a, dir, rel);
 }
 
 /* ---- reading one file's keys --------------------------------------------- */

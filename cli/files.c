@@ -8,7 +8,6 @@
 #include "run/scope.h"
 #include "worker/python/scan.h"
 
-#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 

@@ -243,8 +243,7 @@ static st_rc_t seen_add(walk_ctx_t *ctx, const struct stat *st, bool *is_new)
     return ST_OK;
 }
 
-/* a + sep + b in the arena; sep is skipped when a is empty or ends in '/'. */
-static char *join(arena_t *arena, const char *a, const char *b)
+char *walk_join(arena_t *arena, const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     bool sep = la > 0 && a[la - 1] != '/';
@@ -294,8 +293,8 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
                      const walk_name_t *entry)
 {
     const char *name = entry->name;
-    char *path = join(ctx->arena, dir, name);
-    char *rel = join(ctx->arena, dir_rel, name);
+    char *path = walk_join(ctx->arena, dir, name);
+    char *rel = walk_join(ctx->arena, dir_rel, name);
     struct stat st;
 
     if (path == NULL || rel == NULL)
@@ -337,7 +336,7 @@ static bool entry_is_link(const char *dir, const struct dirent *de, arena_t *a)
 
     if (de->d_type != DT_UNKNOWN)
         return de->d_type == DT_LNK;
-    path = join(a, dir, de->d_name);
+    path = walk_join(a, dir, de->d_name);
     return path != NULL && lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 

@@ -95,6 +95,10 @@ bool walk_is_excluded(const walk_opts_t *opts, const char *name, const char *rel
  * are compared in. */
 const char *walk_norm_path(arena_t *a, const char *path);
 
+/* a + "/" + b in the arena (no '/' added when a is empty or ends in one);
+ * NULL when out of memory. */
+char *walk_join(arena_t *arena, const char *a, const char *b);
+
 /* True for the names a directory walk checks: "*.py" and "*.pyi". */
 bool walk_is_python_name(const char *name);
 
