@@ -371,12 +371,13 @@ static st_rc_t read_file(config_set_t *s, const char *path, config_t *c, const c
     uint8_t *text;
     size_t len;
     char *slash;
+    st_err_t e = {0};
     st_rc_t rc;
 
     if (s->n_docs == CONFIG_MAX_DOCS)
         return st_fail(err, ST_ELIMIT, "%s: too many configuration files", path);
-    if ((rc = exec_read_file(path, CONFIG_MAX_BYTES, s->a, &text, &len, err)) != ST_OK)
-        return st_fail(err, ST_EINVAL, "%s: %s", path, err->msg);
+    if ((rc = exec_read_file(path, CONFIG_MAX_BYTES, s->a, &text, &len, &e)) != ST_OK)
+        return st_fail(err, ST_EINVAL, "%s: %s", path, e.msg);
     if ((rc = toml_parse(path, (const char *)text, len, &doc, err)) != ST_OK)
         return rc;
     s->docs[s->n_docs++] = doc;
