@@ -242,15 +242,15 @@ static void add_contentless(run_t *self, size_t i)
     atomic_fetch_add(&self->finished, 1);
 }
 
-/* One cas_get_many of keyed files todo[0..n); the hits delivered. */
-static void lookup_batch(run_t *self, const size_t *todo, size_t n, arena_t *batch,
+/* One cas_get_many of keyed files pending[0..n); the hits delivered. */
+static void lookup_batch(run_t *self, const size_t *pending, size_t n, arena_t *batch,
                          arena_t *scratch, digest_t *keys, span_t *values)
 {
     size_t hits = 0;
     st_err_t err = {0};
 
     for (size_t k = 0; k < n; k++)
-        keys[k] = self->keys[todo[k]];
+        keys[k] = self->keys[pending[k]];
     arena_reset(batch);
     if (cas_get_many(self->opts.cache, CAS_RESULTS, keys, n, batch, values, &hits, &err) != ST_OK) {
         run__cache_failed(self, &err);
@@ -258,7 +258,7 @@ static void lookup_batch(run_t *self, const size_t *todo, size_t n, arena_t *bat
     }
     for (size_t k = 0; hits > 0 && k < n; k++) {
         if (values[k].ptr != NULL)
-            (void)run__deliver(self, todo[k], values[k], true, scratch);
+            (void)run__deliver(self, pending[k], values[k], true, scratch);
         arena_reset(scratch);
     }
 }
@@ -267,33 +267,33 @@ static void lookup_batch(run_t *self, const size_t *todo, size_t n, arena_t *bat
 static st_rc_t lookup_keyed(run_t *self, st_err_t *err)
 {
     size_t cap = self->opts.n_files < RUN_LOOKUP_BATCH ? self->opts.n_files : RUN_LOOKUP_BATCH;
-    size_t *todo = st_calloc(at_least_one(cap), sizeof *todo), n = 0;
+    size_t *pending = st_calloc(at_least_one(cap), sizeof *pending), n = 0;
     digest_t *keys = st_calloc(at_least_one(cap), sizeof *keys);
     span_t *values = st_calloc(at_least_one(cap), sizeof *values);
     arena_t *batch = arena_new(RUN_ARENA_CHUNK), *scratch = arena_new(0);
     st_rc_t rc = ST_OK;
 
-    if (todo == NULL || keys == NULL || values == NULL || batch == NULL || scratch == NULL) {
+    if (pending == NULL || keys == NULL || values == NULL || batch == NULL || scratch == NULL) {
         rc = st_fail(err, ST_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < self->opts.n_files; i++) {
         if (self->opts.files[i].skip || self->state[i] == RUN_FILE_DONE || !self->keyed[i])
             continue;
-        todo[n++] = i;
+        pending[n++] = i;
         if (n == cap) {
-            lookup_batch(self, todo, n, batch, scratch, keys, values);
+            lookup_batch(self, pending, n, batch, scratch, keys, values);
             n = 0;
         }
     }
     if (n > 0)
-        lookup_batch(self, todo, n, batch, scratch, keys, values);
+        lookup_batch(self, pending, n, batch, scratch, keys, values);
 done:
     arena_destroy(&scratch);
     arena_destroy(&batch);
     st_free(values);
     st_free(keys);
-    st_free(todo);
+    st_free(pending);
     return rc;
 }
 
