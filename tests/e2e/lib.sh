@@ -1,5 +1,6 @@
 # lib.sh - what the end-to-end scripts share: their two arguments, a
-# scratch directory removed on exit, and the pass/fail/run helpers.
+# scratch directory removed on exit, the pass/fail/run/expect/has helpers,
+# and stop_all for the daemons a script starts.
 #
 # Source it with E2E_NAME set (it names the scratch directory) and the
 # script's arguments: `E2E_NAME=cli; . "$(dirname "$0")/lib.sh" "$@"`. It
@@ -15,7 +16,20 @@ failed=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-$E2E_NAME-e2e.XXXXXX")
 cleanup() { chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
+# Daemons a script starts: their pids go in $pids; stop_all ends them
+# (SIGTERM, then SIGKILL after 5 s) and runs on exit before cleanup.
+pids=()
+stop_all() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do
+        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+        wait "$p" 2>/dev/null
+    done
+    pids=()
+}
+trap 'stop_all; cleanup' EXIT
 cd "$tmp" || exit 2
 
 pass() { passed=$((passed + 1)); }
@@ -30,4 +44,17 @@ run() {
     rc=$?
     out=$(cat "$tmp/.out")
     err=$(cat "$tmp/.err")
+}
+
+# expect NAME STATUS ARGS...: runs strata with ARGS, passes when it exits STATUS.
+expect() {
+    local name=$1 want=$2
+    shift 2
+    run "$@"
+    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
+}
+
+# has NAME TEXT WORDS: passes when TEXT holds WORDS.
+has() {
+    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
 }

@@ -26,10 +26,6 @@ expect_rc() {
     if [ "$rc" -eq "$2" ]; then pass; else fail "$1: exit $rc, want $2 (stderr: $err)"; fi
 }
 
-has() {
-    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
-}
-
 lacks() {
     if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: unexpected '$3' in: $2"; else pass; fi
 }

@@ -15,18 +15,7 @@ E2E_NAME=cli
 . "$(dirname "$0")/lib.sh" "$@"
 
 # expect NAME WANT_RC ARGS...: runs strata and checks the exit status.
-expect() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
-}
-
 # has NAME TEXT PATTERN: TEXT contains the fixed string PATTERN.
-has() {
-    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
-}
-
 # lacks NAME TEXT PATTERN: TEXT does not contain PATTERN.
 lacks() {
     if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: unexpected '$3' in: $2"; else pass; fi

@@ -17,30 +17,6 @@ set -u
 E2E_NAME=cluster
 . "$(dirname "$0")/lib.sh" "$@"
 
-pids=()
-stop_all() {
-    local p
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do
-        for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null
-        wait "$p" 2>/dev/null
-    done
-    pids=()
-}
-trap 'stop_all; cleanup' EXIT
-
-has() {
-    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
-}
-
-expect() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
-}
-
 # wait_for FILE TEXT: until FILE holds TEXT (at most 10 s).
 wait_for() {
     for _ in $(seq 1 100); do

@@ -17,15 +17,6 @@ E2E_NAME=config
 . "$(dirname "$0")/lib.sh" "$@"
 export STRATA_CACHE_DIR="$tmp/cache"
 
-expect() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
-}
-has() {
-    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
-}
 lacks() {
     if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: '$3' in: $2"; else pass; fi
 }

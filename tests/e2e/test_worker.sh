@@ -13,17 +13,6 @@ set -u
 E2E_NAME=worker
 . "$(dirname "$0")/lib.sh" "$@"
 
-expect() {
-    local name=$1 want=$2
-    shift 2
-    run "$@"
-    if [ "$rc" -eq "$want" ]; then pass; else fail "$name: exit $rc, want $want (stderr: $err)"; fi
-}
-
-has() {
-    if printf '%s' "$2" | grep -qF -- "$3"; then pass; else fail "$1: no '$3' in: $2"; fi
-}
-
 expect "no --connect" 2 worker
 has "no --connect message" "$err" "missing --connect ADDR"
 expect "bad address" 2 worker --connect udp://x
