@@ -2,9 +2,9 @@
 # bootstrap.sh - installs what strata needs on Debian 12, idempotently.
 #
 # Debian packages come from apt when one is missing; the tree-sitter Python
-# and TOML grammars come from npm (pinned versions, integrity hashes checked against the
-# ones recorded in scripts/deps.lock) and are unpacked in .deps/, outside the
-# tracked tree. Runs in well under a second when everything is there.
+# and TOML grammars and typeshed's standard-library stubs come from npm
+# (pinned versions, integrity hashes checked against the ones recorded in
+# scripts/deps.lock) and are unpacked in .deps/, outside the tracked tree. Runs in well under a second when everything is there.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -54,9 +54,10 @@ fi
 # npm packages: npm pack, verify against scripts/deps.lock, unpack.
 # fetch_npm PACKAGE VERSION INTEGRITY DIR [PATH...]: the package (or only
 # the PATHs inside it, such as package/src) goes to .deps/DIR, once per
-# integrity hash.
+# integrity hash. STRIP=N before the call drops N leading components of
+# each path (default 1: package/).
 fetch_npm() {
-    local pkg=$1 version=$2 integrity=$3 gdir="$deps/$4"
+    local pkg=$1 version=$2 integrity=$3 gdir="$deps/$4" strip=${STRIP:-1}
     shift 4
     local stamp="$gdir/.strata-integrity" tgz got
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$integrity" ]; then return 0; fi
@@ -74,7 +75,7 @@ fetch_npm() {
         exit 2
     fi
     mkdir -p "$gdir"
-    tar -xzf "$tgz" -C "$gdir" --strip-components=1 "$@"
+    tar -xzf "$tgz" -C "$gdir" --strip-components="$strip" "$@"
     rm -f "$tgz"
     echo "$integrity" >"$stamp"
 }
@@ -88,3 +89,9 @@ fetch_npm @tree-sitter-grammars/tree-sitter-toml "$TSTOML_VERSION" "$TSTOML_INTE
 fetch_npm @microsoft/sarif-multitool-linux "$SARIF_MULTITOOL_VERSION" \
     "$SARIF_MULTITOOL_INTEGRITY" sarif-multitool
 chmod +x "$deps/sarif-multitool/Sarif.Multitool"
+# typeshed's standard-library stubs as pyright ships them (only stdlib/, its
+# LICENSE and the typeshed commit): the interface of the standard library
+# (run/env.h); CMake copies them beside the binary and installs them.
+STRIP=3 fetch_npm pyright "$PYRIGHT_VERSION" "$PYRIGHT_INTEGRITY" typeshed \
+    package/dist/typeshed-fallback/stdlib package/dist/typeshed-fallback/LICENSE \
+    package/dist/typeshed-fallback/commit.txt
