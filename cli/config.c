@@ -56,6 +56,8 @@ enum {
     K_JOB_TIMEOUT,
     K_MAX_FILE_SIZE,
     K_QUIET,
+    K_PYTHON,
+    K_PYTHON_PLATFORM,
     K_N
 };
 
@@ -84,7 +86,7 @@ static const struct {
     [K_EXTEND_EXCLUDE] = {"extend-exclude", V_GLOBS, NULL},
     [K_RESPECT_GITIGNORE] = {"respect-gitignore", V_BOOL, "--respect-gitignore"},
     [K_SRC] = {"src", V_PATHS, "--root"},
-    [K_TARGET_VERSION] = {"target-version", V_STRING, NULL},
+    [K_TARGET_VERSION] = {"target-version", V_STRING, "--python-version"},
     [K_CACHE_DIR] = {"cache-dir", V_PATH, "--cache-dir"},
     [K_OUTPUT_FORMAT] = {"output-format", V_STRING, "--output-format"},
     [K_EXTEND] = {"extend", V_PATH, NULL},
@@ -95,11 +97,24 @@ static const struct {
     [K_JOB_TIMEOUT] = {"job-timeout", V_INT, "--job-timeout"},
     [K_MAX_FILE_SIZE] = {"max-file-size", V_INT, "--max-file-size"},
     [K_QUIET] = {"quiet", V_BOOL, "--quiet"},
+    [K_PYTHON] = {"python", V_PATH, "--python"},
+    [K_PYTHON_PLATFORM] = {"python-platform", V_STRING, "--python-platform"},
 };
 
+/* The keys a run has one value of, whatever file governs which file, and
+ * what they name in the message when two files differ. */
+static const struct {
+    int key;
+    const char *what;
+} one_per_run[] = {{K_TARGET_VERSION, "target version"},
+                   {K_PYTHON, "interpreter"},
+                   {K_PYTHON_PLATFORM, "platform"}};
+
+#define N_ONE_PER_RUN (sizeof one_per_run / sizeof one_per_run[0])
+
 /* Python versions `target-version` names, as ruff spells them. */
-static const char *const target_versions[] = {"py37",  "py38",  "py39",  "py310",
-                                              "py311", "py312", "py313", NULL};
+static const char *const target_versions[] = {"py37",  "py38",  "py39",  "py310", "py311",
+                                              "py312", "py313", "py314", NULL};
 
 typedef struct {
     const char *glob;
@@ -141,8 +156,8 @@ struct config_set {
     size_t n_docs;
     const config_t *only; /* --config's */
     bool any;
-    const val_t *target; /* the first target-version met */
-    st_err_t deferred;   /* the first error met by a callback */
+    const val_t *run_vals[N_ONE_PER_RUN]; /* the first of each one_per_run key met */
+    st_err_t deferred;                    /* the first error met by a callback */
 };
 
 static st_rc_t fail_at(st_err_t *err, const char *file, uint32_t line, uint32_t col,
@@ -273,7 +288,7 @@ static st_rc_t read_scalar(reader_t *r, int k, const toml_value_t *v, val_t *out
                 return ST_OK;
         snprintf(msg, sizeof msg,
                  "invalid value '%.40s' for 'target-version' (expected py37 to "
-                 "py313)",
+                 "py314)",
                  v->str);
         return fail_at(r->err, r->file, v->line, v->col, msg);
     }
@@ -435,23 +450,27 @@ static st_rc_t make_rules(config_set_t *s, config_t *c)
     return ST_OK;
 }
 
-/* One run, one target version. */
+/* One run, one target version, one interpreter, one platform. */
 static st_rc_t check_target(config_set_t *s, const config_t *c, st_err_t *err)
 {
-    const val_t *tv = &c->v[K_TARGET_VERSION];
     char msg[ST_ERR_MSG_MAX];
 
-    if (!tv->set)
-        return ST_OK;
-    if (s->target == NULL || strcmp(s->target->text, tv->text) == 0) {
-        s->target = s->target != NULL ? s->target : tv;
-        return ST_OK;
+    for (size_t i = 0; i < N_ONE_PER_RUN; i++) {
+        int k = one_per_run[i].key;
+        const val_t *v = &c->v[k], *first = s->run_vals[i];
+
+        if (!v->set)
+            continue;
+        if (first == NULL || strcmp(first->text, v->text) == 0) {
+            s->run_vals[i] = first != NULL ? first : v;
+            continue;
+        }
+        snprintf(msg, sizeof msg,
+                 "%s '%.60s' differs from '%.60s' set in %.80s:%u: one run checks for one %s",
+                 keys[k].name, v->text, first->text, first->file, first->line, one_per_run[i].what);
+        return fail_at(err, v->file, v->line, v->col, msg);
     }
-    snprintf(msg, sizeof msg,
-             "target-version '%s' differs from '%s' set in %.80s:%u: one run checks for one "
-             "target version",
-             tv->text, s->target->text, s->target->file, s->target->line);
-    return fail_at(err, tv->file, tv->line, tv->col, msg);
+    return ST_OK;
 }
 
 /* Reads the configuration file at path (absolute); *out NULL when it is a
@@ -743,6 +762,7 @@ st_rc_t config_apply_run(config_set_t *self, cli_check_t *cli, st_err_t *err)
 
     if ((rc = governing(self, cli->paths[0], &c, err)) != ST_OK || c == NULL)
         return rc;
+    cli->config_dir = c->dir;
     for (int k = 0; k < K_N; k++) {
         const val_t *v = &c->v[k];
 
@@ -755,6 +775,10 @@ st_rc_t config_apply_run(config_set_t *self, cli_check_t *cli, st_err_t *err)
             cli->respect_gitignore = strcmp(v->text, "true") == 0;
         } else if (k == K_TARGET_VERSION) {
             cli->target_version = v->text;
+        } else if (k == K_PYTHON) {
+            cli->python_config = v->text;
+        } else if (k == K_PYTHON_PLATFORM) {
+            cli->platform_config = v->text;
         } else if (keys[k].kind != V_CODES && keys[k].kind != V_GLOBS && keys[k].kind != V_PFI &&
                    keys[k].flag != NULL) {
             char msg[ST_ERR_MSG_MAX];
@@ -812,6 +836,12 @@ static void show_pfi(FILE *out, const val_t *v)
     fputc('}', out);
 }
 
+/* "s" quoted, or none. */
+static void show_string(FILE *out, const char *s)
+{
+    fprintf(out, s != NULL ? "\"%s\"" : "none", s != NULL ? s : "");
+}
+
 /* The value of a per-run key as cli holds it after config_apply_run. */
 static void show_run_value(FILE *out, int k, const cli_check_t *cli)
 {
@@ -825,7 +855,14 @@ static void show_run_value(FILE *out, int k, const cli_check_t *cli)
         show_strs(out, cli->roots, cli->n_roots, NULL);
         break;
     case K_TARGET_VERSION:
-        fprintf(out, cli->target_version != NULL ? "\"%s\"" : "none", cli->target_version);
+        show_string(out, cli->python_version != NULL ? cli->python_version : cli->target_version);
+        break;
+    case K_PYTHON:
+        show_string(out, cli->python != NULL ? cli->python : cli->python_config);
+        break;
+    case K_PYTHON_PLATFORM:
+        show_string(out,
+                    cli->python_platform != NULL ? cli->python_platform : cli->platform_config);
         break;
     case K_CACHE_DIR:
         fprintf(out, "\"%s\"", cas_dir_default(cli->cache_dir));

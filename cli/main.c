@@ -13,6 +13,7 @@
 #include "common/alloc.h"
 #include "cli/cachecmd.h"
 #include "cli/config.h"
+#include "cli/envcmd.h"
 #include "cli/files.h"
 #include "cli/options.h"
 #include "cli/submit.h"
@@ -55,6 +56,7 @@ static int cmd_worker(int argc, char **argv);
 static int cmd_coordinator(int argc, char **argv);
 static int cmd_submit(int argc, char **argv);
 static int cmd_config(int argc, char **argv);
+static int cmd_env(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -71,6 +73,8 @@ static const command_t commands[] = {
      cli_submit_usage},
     {"config", cmd_config, "print the settings governing a path and where each came from",
      config_usage},
+    {"env", cmd_env, "print the Python environment a check uses: target, interpreter, stubs",
+     envcmd_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -838,6 +842,11 @@ static int cmd_config(int argc, char **argv)
     config_set_destroy(&conf);
     cli_check_free(&cfg);
     return EXIT_CLEAN;
+}
+
+static int cmd_env(int argc, char **argv)
+{
+    return envcmd_run(argc - 1, argv + 1, stdout, stderr);
 }
 
 int main(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "common/cpus.h"
 #include "common/proto.h"
 #include "common/proto_client.h"
+#include "run/env.h"
 #include "run/report_formats.h"
 
 #include <stddef.h>
@@ -438,6 +439,29 @@ static st_rc_t set_no_gitignore(void *cfg, const char *flag, const char *value, 
     return ST_OK;
 }
 
+static st_rc_t set_python_version(void *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    unsigned major, minor;
+
+    if (!env_parse_version(value, &major, &minor))
+        return st_fail(err, ST_EINVAL,
+                       "invalid value '%.40s' for %s (expected 3.0 to 3.99, such as 3.12)", value,
+                       flag);
+    ((cli_check_t *)cfg)->python_version = value;
+    return ST_OK;
+}
+
+static st_rc_t set_python_platform(void *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (!env_valid_platform(value))
+        return st_fail(err, ST_EINVAL,
+                       "invalid value '%.40s' for %s (expected a sys.platform value such as "
+                       "linux, darwin or win32)",
+                       value, flag);
+    ((cli_check_t *)cfg)->python_platform = value;
+    return ST_OK;
+}
+
 static st_rc_t add_path(void *cfg, const char *arg, st_err_t *err)
 {
     cli_check_t *c = cfg;
@@ -480,6 +504,9 @@ static const opt_t check_opts[] = {
     {"--help", 'h', OPT_FLAG, FIELD(cli_check_t, help)},
     {"--config", .kind = OPT_STR, FIELD(cli_check_t, config), .bad = "empty file name for %f"},
     {"--isolated", .kind = OPT_FLAG, FIELD(cli_check_t, isolated)},
+    {"--python", .kind = OPT_STR, FIELD(cli_check_t, python), .bad = "empty path for %f"},
+    {"--python-version", .kind = OPT_CALL, .set = set_python_version},
+    {"--python-platform", .kind = OPT_CALL, .set = set_python_platform},
 };
 
 static const parser_t check_parser = {OPTS(check_opts),

@@ -51,20 +51,29 @@ typedef struct {
     bool quiet;
     const char **roots; /* --root DIR, repeatable, in order (borrowed from argv) */
     size_t n_roots;
-    bool explain;               /* --explain: say why each job ran */
-    const char *config;         /* --config FILE: the one configuration (borrowed) */
-    bool isolated;              /* --isolated: no configuration file */
+    bool explain;       /* --explain: say why each job ran */
+    const char *config; /* --config FILE: the one configuration (borrowed) */
+    bool isolated;      /* --isolated: no configuration file */
     /* --respect-gitignore (default) / --no-respect-gitignore, or
      * `respect-gitignore` in a configuration: the walk leaves out what git
      * ignores (run/walk.h) */
     bool respect_gitignore;
     const char *target_version; /* `target-version` of the run's configuration; NULL: none */
-    bool show_files;            /* --show-files: print the files to check, exit 0 */
-    const char *stdin_filename; /* --stdin-filename PATH (borrowed): the name of
-                                   the source read from standard input */
-    uint64_t given_;            /* private: the flags given, see cli_check_given */
-    bool graph;                 /* parsed for `strata graph`: --format is dot or json */
-    bool help;                  /* --help given: print usage, exit 0; nothing else is set */
+    /* The Python environment (run/env.h), strings borrowed from argv: */
+    const char *python;          /* --python PATH: an interpreter or a venv; NULL: none */
+    const char *python_version;  /* --python-version X.Y (checked); NULL: none */
+    const char *python_platform; /* --python-platform NAME (checked); NULL: none */
+    /* ... and from the run's configuration (in its set's arena): */
+    const char *python_config;   /* `python`, made absolute; NULL: none */
+    const char *platform_config; /* `python-platform`; NULL: none */
+    const char *config_dir;      /* the directory of the configuration governing the
+                                    first PATH (absolute); NULL: none */
+    bool show_files;             /* --show-files: print the files to check, exit 0 */
+    const char *stdin_filename;  /* --stdin-filename PATH (borrowed): the name of
+                                    the source read from standard input */
+    uint64_t given_;             /* private: the flags given, see cli_check_given */
+    bool graph;                  /* parsed for `strata graph`: --format is dot or json */
+    bool help;                   /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
 
 /* How cfg says the report is written (borrowed strings: cfg's). */

@@ -164,7 +164,7 @@ TEST(config_errors_name_file_line_col)
     CHECK(fails_with("workers = 0\n", "strata.toml:1:11: invalid value '0' for workers"));
     CHECK(fails_with("jobs = -1\n", "strata.toml:1:8: invalid value for 'jobs'"));
     CHECK(fails_with("quiet = 1\n", "expected true or false"));
-    CHECK(fails_with("target-version = \"py3\"\n", "'target-version' (expected py37 to py313)"));
+    CHECK(fails_with("target-version = \"py3\"\n", "'target-version' (expected py37 to py314)"));
     CHECK(fails_with("extend = \"loop.toml\"\n", "extend: a cycle"));
     CHECK(fails_with("extend = \"none.toml\"\n", "extend: cannot read 'none.toml'"));
 }
