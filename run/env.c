@@ -431,7 +431,7 @@ static st_rc_t find_python(const env_opts_t *o, env_t *e, env__said_t *said, st_
         return rc;
     if (e->source == ENV_NONE) {
         snprintf(why.msg, sizeof why.msg,
-                 "no interpreter: no --python, no $VIRTUAL_ENV, no .venv or venv in %s, no "
+                 "no interpreter: none named, none in $VIRTUAL_ENV, no .venv or venv in %s, no "
                  "python3 on PATH",
                  o->project_root != NULL ? o->project_root : ".");
     } else if ((e->python = env__strdup(python)) == NULL) {

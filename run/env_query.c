@@ -165,8 +165,11 @@ static void collect(int out_fd, int err_fd, uint64_t deadline, child_t *c)
             c->timed_out = true;
             return;
         }
-        if (poll(p, 2, (int)(deadline - now)) < 0 && errno != EINTR)
+        if (poll(p, 2, (int)(deadline - now)) < 0) {
+            if (errno == EINTR)
+                continue;
             return;
+        }
         if (p[0].revents != 0 && !drain(out_fd, &c->out, ENV_QUERY_MAX_BYTES, &c->too_much))
             p[0].fd = -1;
         if (c->too_much)
@@ -204,9 +207,10 @@ static int spawn(const char *python, int out[2], int errp[2], pid_t *pid)
     char *argv[] = {(char *)python, "-I", "-S", "-c", (char *)script, NULL};
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
-    sigset_t none;
+    sigset_t none, pipe_default;
     int rc;
 
+    sigemptyset(&pipe_default);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
@@ -214,8 +218,11 @@ static int spawn(const char *python, int out[2], int errp[2], pid_t *pid)
     posix_spawnattr_init(&at);
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&at, &none);
+    sigaddset(&pipe_default, SIGPIPE); /* strata ignores it; the child need not */
+    posix_spawnattr_setsigdefault(&at, &pipe_default);
     posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
     rc = posix_spawn(pid, python, &fa, &at, argv, environ);
     posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
@@ -369,7 +376,6 @@ static st_rc_t add_hook(answer_t *a, const json_t *hook)
     const char *finder = jtext(json_object_get(hook, "finder"));
     const json_t *names = json_object_get(hook, "names");
     size_t i;
-    const json_t *n;
     st_rc_t rc;
 
     if (finder == NULL || (!json_is_array(names) && !json_is_null(names)))
@@ -381,9 +387,8 @@ static st_rc_t add_hook(answer_t *a, const json_t *hook)
         a->e.hook_unknown = true;
         return ST_OK;
     }
-    json_array_foreach(names, i, n)
-    {
-        const char *name = jtext(n);
+    for (i = 0; i < json_array_size(names); i++) {
+        const char *name = jtext(json_array_get(names, i));
 
         if (name == NULL)
             return ST_ECORRUPT;
@@ -431,7 +436,6 @@ static st_rc_t read_strings(const json_t *root, answer_t *a)
 static st_rc_t read_answer(const json_t *root, answer_t *a)
 {
     const json_t *path = json_object_get(root, "path"), *hooks = json_object_get(root, "hooks");
-    const json_t *item;
     size_t i;
     st_rc_t rc;
 
@@ -442,14 +446,20 @@ static st_rc_t read_answer(const json_t *root, answer_t *a)
         return ST_ECORRUPT;
     if ((rc = read_said(root, &a->said)) != ST_OK || (rc = read_strings(root, a)) != ST_OK)
         return rc;
-    json_array_foreach(a->sites, i, item) if (jtext(item) == NULL) return ST_ECORRUPT;
+    for (i = 0; i < json_array_size(a->sites); i++)
+        if (jtext(json_array_get(a->sites, i)) == NULL)
+            return ST_ECORRUPT;
     a->e.paths = st_calloc(json_array_size(path) + 1, sizeof *a->e.paths);
     a->e.path_kinds = st_calloc(json_array_size(path) + 1, sizeof *a->e.path_kinds);
     a->e.hook_finders = st_calloc(json_array_size(hooks) + 1, sizeof *a->e.hook_finders);
     if (a->e.paths == NULL || a->e.path_kinds == NULL || a->e.hook_finders == NULL)
         return ST_ENOMEM;
-    json_array_foreach(path, i, item) if ((rc = add_path(a, item)) != ST_OK) return rc;
-    json_array_foreach(hooks, i, item) if ((rc = add_hook(a, item)) != ST_OK) return rc;
+    for (i = 0; i < json_array_size(path); i++)
+        if ((rc = add_path(a, json_array_get(path, i))) != ST_OK)
+            return rc;
+    for (i = 0; i < json_array_size(hooks); i++)
+        if ((rc = add_hook(a, json_array_get(hooks, i))) != ST_OK)
+            return rc;
     return ST_OK;
 }
 
@@ -497,14 +507,14 @@ static json_t *watched_now(const answer_t *a)
 {
     json_t *list = json_array();
     char cfg[PATH_MAX + 16];
-    const json_t *site;
     size_t i;
 
     if (list == NULL)
         return NULL;
     if (a->exe != NULL)
         json_array_append_new(list, json_string(a->exe));
-    json_array_foreach(a->sites, i, site) json_array_append(list, (json_t *)site);
+    for (i = 0; i < json_array_size(a->sites); i++)
+        json_array_append(list, json_array_get(a->sites, i));
     if (a->e.venv && a->e.prefix != NULL &&
         snprintf(cfg, sizeof cfg, "%s/pyvenv.cfg", a->e.prefix) < (int)sizeof cfg)
         json_array_append_new(list, json_string(cfg));
@@ -520,11 +530,34 @@ static json_t *watched_now(const answer_t *a)
     return list;
 }
 
+/* The JSON document of the cache file at path; NULL when it is absent, not
+ * a regular file (a FIFO planted there must not hang the run), too big or
+ * not JSON. */
+static json_t *load_cache_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+    struct stat st;
+    json_t *root = NULL;
+    buf_t text;
+
+    buf_init(&text);
+    if (fd < 0)
+        return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 2 * ENV_QUERY_MAX_BYTES &&
+        buf_reserve(&text, (size_t)st.st_size) == ST_OK &&
+        read(fd, text.data, (size_t)st.st_size) == st.st_size)
+        root =
+            json_loadb((const char *)text.data, (size_t)st.st_size, JSON_REJECT_DUPLICATES, NULL);
+    close(fd);
+    buf_free(&text);
+    return root;
+}
+
 /* Reads the cache file at path; ST_OK when it holds an answer for this
  * interpreter whose watched files are unchanged. */
 static st_rc_t cache_read(const char *path, const char *python, const char *real, answer_t *a)
 {
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
+    json_t *root = load_cache_file(path);
     json_t *now = NULL;
     const char *p = jtext(json_object_get(root, "python"));
     const char *r = jtext(json_object_get(root, "real"));

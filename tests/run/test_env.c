@@ -237,6 +237,8 @@ TEST(env_broken_interpreter_named_is_an_error)
     /* a shell that starts a child holding the pipe: both killed */
     CHECK(strstr(broken("sleep 30", 200, &rc), "no answer in 200 ms") != NULL);
     CHECK(strstr(broken("kill -9 $$", 0, &rc), "killed by signal 9") != NULL);
+    /* endless output: cut at the limit, killed */
+    CHECK(strstr(broken("exec yes", 0, &rc), "printed more than 1048576 bytes") != NULL);
     CHECK(strstr(broken("echo '{\"strata\": 1, \"version\": [2, 7]}'", 0, &rc), "not a Python") !=
           NULL);
     teardown();
@@ -592,6 +594,13 @@ TEST(env_cache)
     CHECK(!env.cached);
     env_free(&env);
     CHECK_EQ_INT(runs(), 5);
+    /* a FIFO planted in its place is not read (it would block) */
+    unlink(file);
+    REQUIRE(mkfifo(file, 0644) == 0);
+    REQUIRE(env_find(&o, &env, &err) == ST_OK);
+    CHECK(!env.cached);
+    env_free(&env);
+    CHECK_EQ_INT(runs(), 6);
     teardown();
 }
 
