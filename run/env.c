@@ -57,12 +57,13 @@ bool env_valid_platform(const char *name)
     return env__valid_platform(name);
 }
 
-/* Digits from s into *out (at most 2, no sign); the end, or NULL. */
+/* Digits from s into *out (1 or 2, no sign, no leading zero); the end, or
+ * NULL. */
 static const char *read_number(const char *s, unsigned *out)
 {
     size_t n = strspn(s, "0123456789");
 
-    if (n == 0 || n > 2)
+    if (n == 0 || n > 2 || (n == 2 && s[0] == '0'))
         return NULL;
     *out = (unsigned)strtoul(s, NULL, 10);
     return s + n;

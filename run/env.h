@@ -82,12 +82,13 @@ typedef struct {
     /* the interpreter (found true) */
     bool found;
     env_source_t source;
-    char *python;                /* as found, absolute (may be a symlink); NULL when none */
-    char *python_real;           /* its real path */
-    char *prefix;                /* sys.prefix */
-    bool venv;                   /* sys.prefix differs from sys.base_prefix */
-    char **paths;                /* sys.path: existing directories, in order, after .pth files,
-                                    without the current directory entry ("") and duplicates */
+    char *python;      /* as found, absolute (may be a symlink); NULL when none was found (set,
+                          with found false, when one was found but did not answer) */
+    char *python_real; /* its real path */
+    char *prefix;      /* sys.prefix */
+    bool venv;         /* sys.prefix differs from sys.base_prefix */
+    char **paths;      /* sys.path: existing directories, in order, after .pth files,
+                          without the current directory entry ("") and duplicates */
     env_path_kind_t *path_kinds; /* what each of paths is */
     size_t n_paths;
     char *stdlib_dir; /* sysconfig's stdlib (.../lib/python3.X); NULL unknown */

@@ -23,8 +23,8 @@ unset VIRTUAL_ENV STRATA_TYPESHED
 lacks() {
     if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: '$3' in: $2"; else pass; fi
 }
-# jq EXPR: evaluates a Python expression over the JSON document in $out (d)
-jq() {
+# jget EXPR: evaluates a Python expression over the JSON document in $out (d)
+jget() {
     printf '%s' "$out" | /usr/bin/python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"
 }
 expect_eq() {
@@ -49,32 +49,32 @@ for d in $($py -c 'import sys, os; print("\n".join(p for p in sys.path if p and 
 done
 
 expect "env --format json" 0 env --isolated --python "$py" --format json
-expect_eq "json keys" "$(jq 'sorted(d)')" "['hooks', 'interpreter', 'search_path', 'stubs', 'target']"
-expect_eq "target keys" "$(jq 'sorted(d["target"])')" \
+expect_eq "json keys" "$(jget 'sorted(d)')" "['hooks', 'interpreter', 'search_path', 'stubs', 'target']"
+expect_eq "target keys" "$(jget 'sorted(d["target"])')" \
     "['platform', 'platform_from', 'version', 'version_from']"
-expect_eq "interpreter keys" "$(jq 'sorted(d["interpreter"])')" \
+expect_eq "interpreter keys" "$(jget 'sorted(d["interpreter"])')" \
     "['cached', 'found', 'found_by', 'path', 'prefix', 'problem', 'real_path', 'stdlib', 'venv']"
-expect_eq "found" "$(jq 'd["interpreter"]["found"], d["interpreter"]["found_by"]')" "True flag"
-expect_eq "version from" "$(jq 'd["target"]["version"], d["target"]["version_from"]')" \
+expect_eq "found" "$(jget 'd["interpreter"]["found"], d["interpreter"]["found_by"]')" "True flag"
+expect_eq "version from" "$(jget 'd["target"]["version"], d["target"]["version_from"]')" \
     "$($py -c 'import sys; print("%d.%d" % sys.version_info[:2])') interpreter"
-expect_eq "real path" "$(jq 'd["interpreter"]["real_path"]')" "$(realpath "$py")"
+expect_eq "real path" "$(jget 'd["interpreter"]["real_path"]')" "$(realpath "$py")"
 expect_eq "search path = sys.path" \
-    "$(jq '[e["path"] for e in d["search_path"]]')" \
+    "$(jget '[e["path"] for e in d["search_path"]]')" \
     "$($py -c 'import sys, os; print([p for p in sys.path if p and os.path.isdir(p)])')"
 expect_eq "dist-packages kind" \
-    "$(jq 'sorted(set(e["kind"] for e in d["search_path"] if "-packages" in e["path"]))')" \
+    "$(jget 'sorted(set(e["kind"] for e in d["search_path"] if "-packages" in e["path"]))')" \
     "['site-packages']"
-expect_eq "stubs" "$(jq 'd["stubs"]["modules"] > 200, len(d["stubs"]["typeshed_commit"])')" "True 40"
-jq 'd["stubs"]["path"]' >"$tmp/stubs"
+expect_eq "stubs" "$(jget 'd["stubs"]["modules"] > 200, len(d["stubs"]["typeshed_commit"])')" "True 40"
+jget 'd["stubs"]["path"]' >"$tmp/stubs"
 if [ -f "$(cat "$tmp/stubs")/VERSIONS" ]; then pass; else fail "stubs: no VERSIONS"; fi
 
 # ---- the python3 on PATH (a pyenv shim here, Debian's elsewhere) ------------------
 mkdir plain && cd plain
 expect "env finds python3 on PATH" 0 env --isolated --format json
-expect_eq "PATH: found" "$(jq 'd["interpreter"]["found"], d["interpreter"]["found_by"]')" "True path"
-expect_eq "PATH: its version" "$(jq 'd["target"]["version"]')" \
+expect_eq "PATH: found" "$(jget 'd["interpreter"]["found"], d["interpreter"]["found_by"]')" "True path"
+expect_eq "PATH: its version" "$(jget 'd["target"]["version"]')" \
     "$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
-expect_eq "PATH: its sys.path" "$(jq '[e["path"] for e in d["search_path"]]')" \
+expect_eq "PATH: its sys.path" "$(jget '[e["path"] for e in d["search_path"]]')" \
     "$(python3 -I -c 'import sys, os; print([p for p in sys.path if p and os.path.isdir(p)])')"
 cd ..
 
@@ -98,10 +98,10 @@ EOF
 printf 'import __editable___foo_1_0_finder; __editable___foo_1_0_finder.install()\n' \
     >"$site/__editable__.foo-1.0.pth"
 expect "env --python VENV_DIR" 0 env --isolated --python v --format json
-expect_eq "venv: found" "$(jq 'd["interpreter"]["venv"], d["interpreter"]["path"].endswith("/v/bin/python")')" "True True"
-expect_eq "venv: kinds" "$(jq '[e["kind"] for e in d["search_path"]][-2:]')" "['venv', 'pth']"
-expect_eq "venv: .pth dir" "$(jq 'd["search_path"][-1]["path"]')" "$tmp/extra"
-expect_eq "editable hook" "$(jq 'd["hooks"]["names"], d["hooks"]["unknown"]')" "['foo', 'foo_cli'] False"
+expect_eq "venv: found" "$(jget 'd["interpreter"]["venv"], d["interpreter"]["path"].endswith("/v/bin/python")')" "True True"
+expect_eq "venv: kinds" "$(jget '[e["kind"] for e in d["search_path"]][-2:]')" "['venv', 'pth']"
+expect_eq "venv: .pth dir" "$(jget 'd["search_path"][-1]["path"]')" "$tmp/extra"
+expect_eq "editable hook" "$(jget 'd["hooks"]["names"], d["hooks"]["unknown"]')" "['foo', 'foo_cli'] False"
 
 # an import hook nobody knows: any name may be served
 printf 'import sys\nclass Magic:\n    def find_spec(self, n, p=None, t=None):\n        return None\nsys.meta_path.append(Magic())\n' >"$site/magic_hook.py"
@@ -112,18 +112,18 @@ has "unknown hook: said" "$out" "a hook may serve any name"
 rm "$site/magic.pth"
 
 VIRTUAL_ENV="$tmp/v" run env --isolated --format json
-expect_eq "VIRTUAL_ENV" "$(jq 'd["interpreter"]["found_by"]')" "virtual_env"
+expect_eq "VIRTUAL_ENV" "$(jget 'd["interpreter"]["found_by"]')" "virtual_env"
 mkdir proj && ln -s ../v proj/.venv && printf 'x = 1\n' >proj/m.py
 (cd proj && "$strata" env --isolated --format json) >"$tmp/.out" 2>"$tmp/.err"
 out=$(cat "$tmp/.out")
-expect_eq ".venv in the project" "$(jq 'd["interpreter"]["found_by"]')" "project_venv"
+expect_eq ".venv in the project" "$(jget 'd["interpreter"]["found_by"]')" "project_venv"
 run env --isolated --format json proj/m.py
-expect_eq ".venv of a file's project" "$(jq 'd["interpreter"]["found_by"]')" "project_venv"
+expect_eq ".venv of a file's project" "$(jget 'd["interpreter"]["found_by"]')" "project_venv"
 
 # the configuration's python, relative to its file
 mkdir conf && printf 'python = "../v"\npython-platform = "win32"\n' >conf/strata.toml
 run env --format json conf
-expect_eq "config python" "$(jq 'd["interpreter"]["found_by"], d["target"]["platform"], d["target"]["platform_from"]')" "config win32 config"
+expect_eq "config python" "$(jget 'd["interpreter"]["found_by"], d["target"]["platform"], d["target"]["platform_from"]')" "config win32 config"
 run config conf
 has "strata config: python" "$out" "python             = \"$tmp/conf/../v\""
 

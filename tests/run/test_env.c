@@ -465,6 +465,8 @@ TEST(env_parse_version_and_platform)
     CHECK(!env_parse_version("3", &ma, &mi));
     CHECK(!env_parse_version("3.11.2", &ma, &mi));
     CHECK(!env_parse_version("3.-1", &ma, &mi));
+    CHECK(!env_parse_version("3.011", &ma, &mi) && !env_parse_version("3.01", &ma, &mi));
+    CHECK(!env_parse_version("03.1", &ma, &mi) && !env_parse_version(" 3.1", &ma, &mi));
     CHECK(!env_parse_version("", &ma, &mi));
     CHECK(env_valid_platform("linux") && env_valid_platform("freebsd14"));
     CHECK(!env_valid_platform("") && !env_valid_platform("Linux") && !env_valid_platform("a b"));
