@@ -128,6 +128,15 @@ static void fake(char *path, size_t cap)
     snprintf(path, cap, "%s/python", dir);
 }
 
+/* setup(), then options naming the fake python (its path into python,
+ * PATH_MAX bytes). */
+static env_opts_t start(char *python)
+{
+    setup();
+    fake(python, PATH_MAX);
+    return with_python(python);
+}
+
 TEST(env_flag_asks_the_interpreter)
 {
     char python[PATH_MAX], want[PATH_MAX];
@@ -135,9 +144,7 @@ TEST(env_flag_asks_the_interpreter)
     env_opts_t o;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
-    o = with_python(python);
+    o = start(python);
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
     CHECK(env.found);
     CHECK_EQ_INT(env.source, ENV_FLAG);
@@ -176,9 +183,7 @@ TEST(env_import_hooks)
     env_opts_t o;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
-    o = with_python(python);
+    o = start(python);
     write_answer("[3, 12]",
                  "[{\"finder\": \"__editable___foo_finder._EditableFinder\", \"names\": [\"foo\", "
                  "\"bar\"]}, {\"finder\": \"_distutils_hack.DistutilsMetaFinder\", \"names\": "
@@ -288,10 +293,8 @@ TEST(env_python_2_is_refused)
     env_t env;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
+    o = start(python);
     write_answer("[2, 7]", "[]");
-    o = with_python(python);
     CHECK_EQ_INT(env_find(&o, &env, &err), ST_EINVAL);
     CHECK(strstr(err.msg, "Python 2.7: strata checks Python 3") != NULL);
     teardown();
@@ -402,9 +405,7 @@ TEST(env_target_overrides)
     env_t env;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
-    o = with_python(python);
+    o = start(python);
     o.target_version = "py39";
     o.platform_config = "darwin";
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
@@ -544,10 +545,8 @@ TEST(env_cache)
     env_t env;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
+    o = start(python);
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    o = with_python(python);
     o.cache_dir = cache;
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
     CHECK(!env.cached);
@@ -613,9 +612,7 @@ TEST(env_cache_dir_unwritable_costs_time_only)
     env_t env;
     st_err_t err = {0};
 
-    setup();
-    fake(python, sizeof python);
-    o = with_python(python);
+    o = start(python);
     o.cache_dir = "/nonexistent/a/b";
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
     CHECK(env.found);
@@ -653,9 +650,7 @@ TEST(env_print_text_and_json)
     json_t *doc;
     const char *text;
 
-    setup();
-    fake(python, sizeof python);
-    o = with_python(python);
+    o = start(python);
     o.version = "3.10";
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
     text = printed(&env, false);
@@ -699,10 +694,8 @@ TEST(env_failed_allocations)
     st_err_t err = {0};
     bool done = false;
 
-    setup();
-    fake(python, sizeof python);
+    o = start(python);
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    o = with_python(python);
     o.cache_dir = cache;
     REQUIRE(env_find(&o, &env, &err) == ST_OK); /* cached from now on */
     env_free(&env);
