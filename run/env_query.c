@@ -133,8 +133,8 @@ typedef struct {
     int status;     /* waitpid's */
 } child_t;
 
-/* Reads what fd has into b, keeping at most keep bytes; false at end of
- * file or on an error. */
+/* Reads what fd has into b, keeping at most keep bytes in all (*over set
+ * when more came); false at end of file or on an error. */
 static bool drain(int fd, buf_t *b, size_t keep, bool *over)
 {
     char chunk[16384];
@@ -174,9 +174,9 @@ static void collect(int out_fd, int err_fd, uint64_t deadline, child_t *c)
             p[0].fd = -1;
         if (c->too_much)
             return;
+        /* the start of stderr is kept, the rest read and dropped: a child
+         * blocked on a full pipe would never answer */
         if (p[1].revents != 0 && !drain(err_fd, &c->err, ENV_STDERR_KEEP, &err_over))
-            p[1].fd = -1;
-        if (err_over) /* keep the start of stderr, stop reading it */
             p[1].fd = -1;
     }
 }

@@ -227,6 +227,7 @@ static const char *broken(const char *body, unsigned timeout_ms, st_rc_t *rc)
 
 TEST(env_broken_interpreter_named_is_an_error)
 {
+    char body[PATH_MAX + 64];
     st_rc_t rc;
 
     setup();
@@ -242,6 +243,10 @@ TEST(env_broken_interpreter_named_is_an_error)
     /* a shell that starts a child holding the pipe: both killed */
     CHECK(strstr(broken("sleep 30", 200, &rc), "no answer in 200 ms") != NULL);
     CHECK(strstr(broken("kill -9 $$", 0, &rc), "killed by signal 9") != NULL);
+    /* much on stderr is read (and dropped) while the answer comes */
+    snprintf(body, sizeof body, "yes warning | head -c 300000 >&2; /bin/cat %s/answer.json", dir);
+    broken(body, 0, &rc);
+    CHECK_EQ_INT(rc, ST_OK);
     /* endless output: cut at the limit, killed */
     CHECK(strstr(broken("exec yes", 0, &rc), "printed more than 1048576 bytes") != NULL);
     CHECK(strstr(broken("echo '{\"strata\": 1, \"version\": [2, 7]}'", 0, &rc), "not a Python") !=
