@@ -439,10 +439,6 @@ static st_rc_t find_python(const env_opts_t *o, env_t *e, env__said_t *said, st_
         return st_fail(err, ST_ENOMEM, "out of memory");
     } else if ((rc = env__ask(python, o, e, said, &why)) == ST_ENOMEM) {
         return st_fail(err, ST_ENOMEM, "%s", why.msg);
-    } else if (rc == ST_OK && said->major != 3) {
-        snprintf(why.msg, sizeof why.msg, "%s: Python %u.%u: strata checks Python 3", python,
-                 said->major, said->minor);
-        rc = ST_EINVAL;
     }
     if (rc == ST_OK && e->source != ENV_NONE) {
         e->found = true;

@@ -19,8 +19,8 @@ typedef struct {
  * fills env's python_real, prefix, venv, paths, path_kinds, stdlib_dir,
  * hooks and cached (the caller sets found, source and python), and *said.
  * ST_EINVAL with a message starting with python when it cannot be run,
- * fails, hangs past opts' timeout or prints no answer; env is untouched
- * then. ST_ENOMEM. */
+ * fails, hangs past opts' timeout, prints no answer or is not Python 3;
+ * env is untouched then. ST_ENOMEM. */
 st_rc_t env__ask(const char *python, const env_opts_t *opts, env_t *env, env__said_t *said,
                  st_err_t *err);
 

@@ -678,6 +678,11 @@ st_rc_t env__ask(const char *python, const env_opts_t *opts, env_t *env, env__sa
             cache_write(path, python, real, answer, &a);
         json_decref(answer);
     }
+    if (a.said.major != 3) {
+        answer_free(&a);
+        return st_fail(err, ST_EINVAL, "%s: Python %u.%u: strata checks Python 3", python,
+                       a.said.major, a.said.minor);
+    }
     if ((a.e.python_real = env__strdup(real)) == NULL) {
         answer_free(&a);
         return st_fail(err, ST_ENOMEM, "out of memory");

@@ -302,6 +302,17 @@ TEST(env_python_2_is_refused)
     write_answer("[2, 7]", "[]");
     CHECK_EQ_INT(env_find(&o, &env, &err), ST_EINVAL);
     CHECK(strstr(err.msg, "Python 2.7: strata checks Python 3") != NULL);
+    /* found by looking: not used, and nothing of it kept */
+    o = (env_opts_t){.project_root = dir};
+    make_dir(".venv");
+    make_dir(".venv/bin");
+    snprintf(python, sizeof python, "/bin/cat %s/answer.json", dir);
+    script(".venv/bin/python", python, python, sizeof python);
+    REQUIRE(env_find(&o, &env, &err) == ST_OK);
+    CHECK(!env.found && env.problem != NULL && strstr(env.problem, "Python 2.7") != NULL);
+    CHECK(env.n_paths == 0 && env.paths == NULL && env.prefix == NULL);
+    CHECK_EQ_INT(env.version_from, ENV_TARGET_DEFAULT);
+    env_free(&env);
     teardown();
 }
 
