@@ -498,11 +498,12 @@ static bool is_partial(libfind_t *self, const char *path)
 {
     uint8_t *data;
     size_t len;
-
     st_rc_t rc = exec_read_file(path, LIBFIND_MAX_PYTYPED, self->arena, &data, &len, NULL);
 
+    if (rc == ST_ENOMEM)
+        out_of_memory(self);
     if (rc != ST_OK)
-        return rc == ST_ENOMEM ? out_of_memory(self) != NULL : false;
+        return false; /* unreadable: not partial, as if absent */
     for (const char *s = (const char *)data, *stop = s + len; s < stop;) {
         const char *nl = memchr(s, '\n', (size_t)(stop - s));
         const char *end = nl != NULL ? nl : stop;

@@ -410,6 +410,7 @@ TEST(libfind_names)
     CHECK_EQ_INT(libfind_module(lf, NULL, 0).kind, LIB_ABSENT);
     CHECK_EQ_INT(libfind_module(NULL, "ok", 2).kind, LIB_ABSENT);
     CHECK(!libfind_is_stdlib(NULL, "os", 2));
+    CHECK_EQ_INT(libfind_new(NULL, &lf, NULL), ST_EINVAL);
     libfind_destroy(&lf);
     tmpdir_remove(f.dir);
 }
@@ -457,6 +458,17 @@ TEST(libfind_malformed_versions)
     CHECK_EQ_INT(
         new_with_versions(&f, "a: 3.0-\r\n  b.c: 3.10-3.12  # x\n\t\n# only\nd: 3.0-", &err),
         ST_OK);
+    /* a VERSIONS too big to be one */
+    {
+        char *huge = malloc(((size_t)4 << 20) + 2);
+
+        REQUIRE(huge != NULL);
+        memset(huge, '#', ((size_t)4 << 20) + 1);
+        huge[((size_t)4 << 20) + 1] = '\0';
+        CHECK_EQ_INT(new_with_versions(&f, huge, &err), ST_EINVAL);
+        CHECK(strstr(err.msg, "VERSIONS") != NULL);
+        free(huge);
+    }
     /* no VERSIONS */
     unlink(strcat(strcpy(err.msg, f.stubs), "/VERSIONS"));
     {
