@@ -42,7 +42,8 @@ project_t *project_new(const char *const *paths, size_t n)
     }
     for (size_t i = 0; i < n; i++)
         p->files[i] = (pfile_t){.path = paths[i], .module = RES_NONE, .next = RES_NONE};
-    p->n = n;
+    p->n = p->n_project = n;
+    p->cap = n == 0 ? 1 : n;
     return p;
 }
 
@@ -56,6 +57,9 @@ void project_destroy(project_t **self_p)
     resolver_destroy(&p->res);
     st_free(p->mods);
     st_free((void *)p->reach_memo);
+    hmap_destroy(&p->lib_seen);
+    hmap_destroy(&p->replaced);
+    hmap_destroy(&p->lib_tops);
     pthread_cond_destroy(&p->cond);
     pthread_mutex_destroy(&p->lock);
     arena_destroy(&p->arena);
@@ -68,6 +72,43 @@ void project_set_context(project_t *self, size_t i)
 {
     if (i < self->n)
         self->files[i].context = true;
+}
+
+st_rc_t project_add_files(project_t *self, const project_lib_file_t *files, size_t n)
+{
+    size_t need;
+
+    if (!st_add_size(self->n, n, &need))
+        return ST_ENOMEM;
+    if (need > self->cap) {
+        size_t cap = self->cap;
+        while (cap < need)
+            cap = cap * 2;
+        pfile_t *grown = st_realloc(self->files, cap * sizeof *grown);
+        if (grown == NULL)
+            return ST_ENOMEM;
+        self->files = grown;
+        self->cap = cap;
+    }
+    for (size_t k = 0; k < n; k++)
+        self->files[self->n + k] = (pfile_t){.path = files[k].path,
+                                             .libname = files[k].name,
+                                             .context = true,
+                                             .module = RES_NONE,
+                                             .next = RES_NONE};
+    self->n = need;
+    return ST_OK;
+}
+
+void project_set_env(project_t *self, bool found, const char *python)
+{
+    self->lib_env_found = found;
+    self->lib_python = python;
+}
+
+size_t project_n_files(const project_t *self)
+{
+    return self->n;
 }
 
 /* ---- scans ----------------------------------------------------------------- */
@@ -226,6 +267,7 @@ static st_rc_t resolve_file(project_t *p, size_t i)
         }
         if ((im->abs = arena_strndup(p->arena, abs, strlen(abs))) == NULL)
             return ST_ENOMEM;
+        im->res = project__lib_verdict(p, im, im->res);
         if (im->kind == 1 && im->res == RES_PROJECT && im->name[0] != '\0') {
             size_t la = strlen(abs), ln = strlen(im->name);
             if (la + 1 + ln < sizeof abs) {
@@ -273,19 +315,27 @@ static void add_edge(void *ctx, uint32_t module)
 /* Module table, resolution, graph. Idempotent. */
 st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err)
 {
-    const char **paths = NULL;
+    const char **paths = NULL, **names = NULL;
     uint64_t *cost = NULL;
     st_rc_t rc;
 
     if (p->graph != NULL)
         return ST_OK;
-    if ((paths = st_calloc(p->n == 0 ? 1 : p->n, sizeof *paths)) == NULL)
+    paths = st_calloc(p->n == 0 ? 1 : p->n, sizeof *paths);
+    names = st_calloc(p->n == 0 ? 1 : p->n, sizeof *names);
+    if (paths == NULL || names == NULL) {
+        st_free(paths);
+        st_free(names);
         return st_fail(err, ST_ENOMEM, "out of memory");
-    for (size_t i = 0; i < p->n; i++)
+    }
+    for (size_t i = 0; i < p->n; i++) {
         paths[i] = p->files[i].path;
-    rc = resolver_new(opts->roots, opts->n_roots, opts->args, opts->n_args, paths, p->n, &p->res,
-                      err);
+        names[i] = p->files[i].libname;
+    }
+    rc = resolver_new_named(opts->roots, opts->n_roots, opts->args, opts->n_args, paths, names,
+                            p->n, &p->res, err);
     st_free(paths);
+    st_free(names);
     if (rc != ST_OK)
         return rc;
     p->n_mods = resolver_n_modules(p->res);

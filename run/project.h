@@ -29,6 +29,7 @@
 #include "run/progress.h"
 #include "run/report.h"
 #include "run/exec.h"
+#include "run/libfind.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -58,6 +59,33 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
 st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t *err);
 
 typedef struct project_opts project_opts_t;
+
+/* A library file a round found (run/libfind.h): its path and its module's
+ * name, in the project's arena. */
+typedef struct {
+    const char *path;
+    const char *name;
+} project_lib_file_t;
+
+/* After the scans of every file so far: the library files their imports
+ * reach that the project does not have yet, found through lf (NULL: none).
+ * *out is the caller's to free (st_free); n_out 0: the closure is complete.
+ * The caller adds them (project_add_files), scans them, and asks again.
+ * ST_ENOMEM, or the resolver's error. */
+st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfind_t *lf,
+                              project_lib_file_t **out, size_t *n_out, st_err_t *err);
+
+/* Adds library files (context: never reported) after the others: their ids
+ * continue from the project's count. Between stages only (no scan in
+ * flight). ST_ENOMEM. */
+st_rc_t project_add_files(project_t *self, const project_lib_file_t *files, size_t n);
+
+/* Whether an interpreter answered, and which (borrowed): imports of
+ * top-level packages it lacks are then E0401. */
+void project_set_env(project_t *self, bool found, const char *python);
+
+/* The project's file count (library files included). */
+size_t project_n_files(const project_t *self);
 
 /* The whole-run lookup of a cached run (run/run.h run_lookup_whole),
  * after the digest stage: records each
@@ -94,6 +122,14 @@ struct project_opts {
     /* Non-NULL and set (by any thread): no further check job starts, and
      * project_check returns ST_EIO ("stopped") once the running ones end. */
     const atomic_bool *cancel;
+    /* The environment, when library files are checked: env_key names it
+     * in the whole run's key (the target, the interpreter, the search
+     * path's directories as they stand); lib_same says whether a library
+     * file of a cached whole run still has the scan key it had (read and
+     * hashed again). NULL: no library files. */
+    const char *env_key;
+    bool (*lib_same)(void *ctx, const char *path, const digest_t *key);
+    void *lib_ctx;
 };
 
 typedef struct {

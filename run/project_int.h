@@ -24,6 +24,7 @@
 #include "common/arena.h"
 #include "common/buf.h"
 #include "common/digest.h"
+#include "common/hmap.h"
 #include "run/project.h"
 #include "scheduler/graph.h"
 #include "scheduler/resolve.h"
@@ -75,6 +76,8 @@ typedef struct {
     const char *failed;  /* the check job failed: why (E902) */
     bool context;        /* not reported (project_set_context) */
     bool keyed;          /* hashed in this run's first phase (project_keyed) */
+    const char *libname; /* a library file (run/project_lib.c): its module name; NULL: the
+                            project's */
     digest_t key_hashed; /* the key it was hashed to then */
 } pfile_t;
 
@@ -104,6 +107,15 @@ struct project {
     pmod_t *mods;
     uint32_t n_mods;
     _Atomic uint32_t *reach_memo; /* per component (comp_below, project_jobs.c); UINT32_MAX: none */
+    /* library modules (project_lib.c) */
+    size_t cap;             /* of files */
+    size_t n_project;       /* files given to project_new (the rest are library files) */
+    size_t lib_next;        /* the first file the next library round expands */
+    hmap_t *lib_seen;       /* dotted name -> lib_kind_t + 1, every name asked */
+    hmap_t *lib_tops;       /* the project's own top-level modules */
+    bool lib_env_found;     /* an interpreter answered: a missing top-level is E0401 */
+    const char *lib_python; /* its path, for the E0401 message */
+    hmap_t *replaced;       /* module names some file replaces in sys.modules */
 };
 
 /* ---- project.c: scans, resolution, the graph ------------------------------------- */
@@ -118,6 +130,17 @@ void project__import_targets(const project_t *p, const pimport_t *im,
 /* Module table, resolution, graph, from the scans' summaries. Idempotent.
  * ST_ENOMEM, or the resolver's error. */
 st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err);
+
+/* ---- project_lib.c: library modules --------------------------------------------- */
+
+/* After the graph's resolution of im gave res: what the environment says
+ * when res is not a project module (RES_EXTERNAL for what it leaves open,
+ * RES_MISSING for a top-level package it lacks, RES_UNRESOLVED below a
+ * library package that lacks the name). res itself without library rounds. */
+res_kind_t project__lib_verdict(const project_t *p, const pimport_t *im, res_kind_t res);
+/* Whether some file replaces module m in sys.modules (project__build
+ * gathers them). */
+bool project__replaced(const project_t *p, uint32_t m);
 
 /* ---- project_jobs.c: check jobs --------------------------------------------------- */
 

@@ -268,6 +268,12 @@ static st_rc_t comp_deps(const project_t *p, uint32_t c, const uint32_t *files, 
     return ST_OK;
 }
 
+static bool is_stub(const char *path)
+{
+    size_t n = strlen(path);
+    return n >= 4 && memcmp(path + n - 4, ".pyi", 4) == 0;
+}
+
 /* Packs the job's input document, or (for_key) the document its key is the
  * digest of: the same, with each summary replaced by its scan key and each
  * interface by its digest. */
@@ -276,8 +282,15 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
 {
     mpbuf_t w;
 
+    const char *python = NULL;
+    for (size_t k = 0; k < n_files && python == NULL && p->lib_python != NULL; k++) {
+        const pfile_t *f = &p->files[files[k]];
+        for (uint32_t i = 0; i < f->n_imports && python == NULL; i++)
+            if (f->imports[i].res == RES_MISSING)
+                python = p->lib_python;
+    }
     mpbuf_init(&w, b);
-    check_input_begin(&w, (uint32_t)n_files);
+    check_input_begin_env(&w, (uint32_t)n_files, python);
     for (size_t k = 0; k < n_files; k++) {
         const pfile_t *f = &p->files[files[k]];
         uint32_t m = f->module;
@@ -287,6 +300,8 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
                                     .file = (uint32_t)k,
                                     .pkg = scan_kind_of_path(f->path) == SCAN_KIND_INIT,
                                     .export = resolver_module_file(p->res, m) == files[k],
+                                    .replaced = project__replaced(p, m),
+                                    .stub = is_stub(f->path),
                                     .n_subs = (uint32_t)n_subs};
 
         check_input_module(&w, &mod);

@@ -9,6 +9,7 @@
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/digest.h"
 #include "common/mpbuf.h"
 #include "common/mpdiag.h"
@@ -18,6 +19,7 @@
 #include <msgpack.h>
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static void hash_str(digest_ctx_t *ctx, const char *str)
 {
@@ -40,6 +42,8 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     if ((ctx = digest_ctx_new()) == NULL)
         return false;
     digest_ctx_update(ctx, tag, sizeof tag);
+    hash_str(ctx, "env");
+    hash_str(ctx, opts->env_key != NULL ? opts->env_key : "");
     hash_str(ctx, "roots");
     for (size_t i = 0; i < opts->n_roots; i++)
         hash_str(ctx, opts->roots[i]);
@@ -47,7 +51,7 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     for (size_t i = 0; i < opts->n_args; i++)
         hash_str(ctx, opts->args[i]);
     hash_str(ctx, "files");
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; i < p->n_project; i++) {
         const pfile_t *f = &p->files[i];
         uint8_t keyed = f->keyed, context = f->context;
         hash_str(ctx, f->path);
@@ -59,6 +63,13 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     ok = digest_ctx_final(ctx, key) == ST_OK;
     digest_ctx_destroy(&ctx);
     return ok;
+}
+
+#define RACY_NS 2000000000ull /* 2 s */
+
+static uint64_t stat_mtime_ns(const struct stat *st)
+{
+    return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
 }
 
 static void pack_diag(msgpack_packer *pk, const scan_diag_t *d)
@@ -77,17 +88,23 @@ static bool dropped(const pfile_t *f, const scan_diag_t *d)
 }
 
 /* Encodes every keyed file's final diagnostics (the scan's less the
- * settled F405s, then the check's): an array in file order of arrays of
- * [line, col, code, message]; files that were not keyed have none (their
- * E902 comes from the run itself). */
+ * settled F405s, then the check's): [files, library], files an array in
+ * file order of arrays of [line, col, code, message] (files that were not
+ * keyed have none: their E902 comes from the run itself), library the
+ * library files the run read, each [path, scan key]. ST_EINVAL when a
+ * library file has no key (the run is then not stored whole). */
 st_rc_t project__whole_pack(const project_t *p, buf_t *b)
 {
     mpbuf_t w;
     msgpack_packer *pk = &w.pk;
 
+    for (size_t i = p->n_project; i < p->n; i++)
+        if (!p->files[i].has_key)
+            return ST_EINVAL;
     mpbuf_init(&w, b);
-    msgpack_pack_array(pk, p->n);
-    for (size_t i = 0; i < p->n; i++) {
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_array(pk, p->n_project);
+    for (size_t i = 0; i < p->n_project; i++) {
         const pfile_t *f = &p->files[i];
         size_t n = 0;
         if (!f->keyed) {
@@ -103,13 +120,63 @@ st_rc_t project__whole_pack(const project_t *p, buf_t *b)
         for (size_t k = 0; k < f->n_cdiags; k++)
             pack_diag(pk, &f->cdiags[k]);
     }
+    msgpack_pack_array(pk, p->n - p->n_project);
+    for (size_t i = p->n_project; i < p->n; i++) {
+        struct stat st;
+        /* gone, or changed so lately that a change in the same tick would
+         * not show in its time (git's racy entries): size 0, read again */
+        if (stat(p->files[i].path, &st) != 0 ||
+            stat_mtime_ns(&st) + RACY_NS > (uint64_t)clock_wall_ms() * 1000000u)
+            memset(&st, 0, sizeof st);
+        msgpack_pack_array(pk, 4);
+        mpbuf_cstr(pk, p->files[i].path);
+        mpbuf_bin(pk, p->files[i].key.b, sizeof p->files[i].key.b);
+        msgpack_pack_uint64(pk, (uint64_t)st.st_size);
+        msgpack_pack_uint64(pk, stat_mtime_ns(&st));
+    }
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
+}
+
+/* Whether every library file of the record at r still has its scan key:
+ * the same size and modification time as then (git's rule), else the
+ * same content (opts->lib_same reads and hashes it). False when the list
+ * does not decode. */
+static bool library_same(const project_opts_t *opts, mpread_t *r)
+{
+    uint32_t n, tn, klen;
+    uint64_t size, mtime;
+    const char *path;
+    const uint8_t *key;
+    char buf[4096];
+
+    if (mpread_array(r, &n) != ST_OK)
+        return false;
+    if (n > 0 && opts->lib_same == NULL)
+        return false;
+    for (uint32_t k = 0; k < n; k++) {
+        digest_t d;
+        uint32_t plen;
+        struct stat st;
+        if (mpread_array(r, &tn) != ST_OK || tn != 4 || mpread_str(r, &path, &plen) != ST_OK ||
+            plen >= sizeof buf || mpread_bin(r, &key, &klen) != ST_OK || klen != sizeof d.b ||
+            mpread_uint(r, &size) != ST_OK || mpread_uint(r, &mtime) != ST_OK)
+            return false;
+        memcpy(buf, path, plen);
+        buf[plen] = '\0';
+        memcpy(d.b, key, sizeof d.b);
+        if (stat(buf, &st) == 0 && size != 0 && (uint64_t)st.st_size == size &&
+            stat_mtime_ns(&st) == mtime)
+            continue;
+        if (!opts->lib_same(opts->lib_ctx, buf, &d))
+            return false;
+    }
+    return true;
 }
 
 /* Decodes what project__whole_pack wrote into the keyed files' diagnostics
  * (untrusted: a cached value); false, with nothing kept, when it does not
- * decode. Single-threaded. */
-static bool whole_unpack(project_t *p, span_t v)
+ * decode or a library file it read changed. Single-threaded. */
+static bool whole_unpack(project_t *p, const project_opts_t *opts, span_t v)
 {
     mpread_t r;
     uint32_t n;
@@ -118,7 +185,8 @@ static bool whole_unpack(project_t *p, span_t v)
     bool ok = false;
 
     mpread_init(&r, v.ptr, v.len);
-    if (diags == NULL || counts == NULL || mpread_array(&r, &n) != ST_OK || n != p->n)
+    if (diags == NULL || counts == NULL || mpread_array(&r, &n) != ST_OK || n != 2 ||
+        mpread_array(&r, &n) != ST_OK || n != p->n)
         goto done;
     for (size_t i = 0; i < p->n; i++) {
         size_t nd;
@@ -127,7 +195,7 @@ static bool whole_unpack(project_t *p, span_t v)
             goto done;
         counts[i] = (uint32_t)nd;
     }
-    if (r.pos != r.len)
+    if (!library_same(opts, &r) || r.pos != r.len)
         goto done;
     for (size_t i = 0; i < p->n; i++) {
         pfile_t *f = &p->files[i];
@@ -166,7 +234,7 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
     if ((a = arena_new(0)) == NULL)
         return false;
     hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
-          whole_unpack(self, v);
+          whole_unpack(self, opts, v);
     arena_destroy(&a);
     self->whole_hit = hit;
     return hit;

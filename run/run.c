@@ -70,6 +70,7 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
     for (size_t i = 0; i < n; i++)
         if (opts->files[i].context)
             project_set_context(self->project, i);
+    project_set_env(self->project, opts->env_found, opts->python);
     if (opts->cache != NULL && jobkey_scan_config(&self->scan, &self->config) != ST_OK)
         self->opts.cache = NULL; /* no key: as without a cache */
     if (opts->cost_dir == NULL || policy_cost_load(opts->cost_dir, &self->cost, NULL) != ST_OK)
@@ -93,6 +94,7 @@ void run_destroy(run_t **self_p)
     st_free(self->state);
     st_free(self->misses);
     st_free(self->paths);
+    st_free(self->files);
     st_free(self);
     *self_p = NULL;
 }
@@ -100,6 +102,25 @@ void run_destroy(run_t **self_p)
 project_t *run_project(run_t *self)
 {
     return self->project;
+}
+
+/* Whether the library file at path still has the scan key key (a cached
+ * whole run's): read and hashed again. */
+static bool lib_same(void *ctx, const char *path, const digest_t *key)
+{
+    const run_t *self = ctx;
+    arena_t *a = arena_new(0);
+    uint8_t *bytes;
+    size_t len;
+    digest_t now;
+    bool same = false;
+
+    if (a != NULL &&
+        exec_read_file(path, self->scan.max_file_bytes, a, &bytes, &len, NULL) == ST_OK &&
+        run__scan_key(self, scan_kind_of_path(path), (span_t){bytes, len}, &now, NULL) == ST_OK)
+        same = digest_eq(&now, key);
+    arena_destroy(&a);
+    return same;
 }
 
 /* The project's options for this run (the check stage's and the whole-run
@@ -119,7 +140,10 @@ static project_opts_t project_opts(const run_t *self)
                             .on_cache_error = o->on_cache_error,
                             .ctx = o->ctx,
                             .progress = o->progress,
-                            .cancel = o->cancel};
+                            .cancel = o->cancel,
+                            .env_key = o->env_key,
+                            .lib_same = o->libfind != NULL ? lib_same : NULL,
+                            .lib_ctx = (void *)self};
 }
 
 /* ---- digest ------------------------------------------------------------------------ */
@@ -406,6 +430,108 @@ st_rc_t run_scans(run_t *self, st_err_t *err)
     return run_scan(self, NULL, err);
 }
 
+/* ---- library files --------------------------------------------------------------------- */
+
+static bool grow_array(void **p, size_t old_n, size_t new_n, size_t size)
+{
+    void *grown = st_realloc(*p, new_n * size);
+
+    if (grown == NULL)
+        return false;
+    memset((char *)grown + old_n * size, 0, (new_n - old_n) * size);
+    *p = grown;
+    return true;
+}
+
+/* Appends library files to the run (and the project): ids after every
+ * path the project has, so the run's ids stay the project's. The paths
+ * beyond the files (extension modules) become skipped files the first
+ * time. */
+static st_rc_t add_library(run_t *self, const project_lib_file_t *lib, size_t n, st_err_t *err)
+{
+    size_t old = self->opts.n_files, base = self->opts.n_paths, need;
+    st_rc_t rc;
+
+    if (!st_add_size(base, n, &need))
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    if (need > self->cap) {
+        size_t cap = self->cap > 0 ? self->cap : 64;
+        while (cap < need)
+            cap *= 2;
+        if (self->files == NULL) {
+            run_file_t *files = st_calloc(cap, sizeof *files);
+            const char **paths = st_calloc(cap, sizeof *paths);
+            if (files == NULL || paths == NULL) {
+                st_free(files);
+                st_free(paths);
+                return st_fail(err, ST_ENOMEM, "out of memory");
+            }
+            memcpy(files, self->opts.files, old * sizeof *files);
+            memcpy(paths, self->opts.paths, base * sizeof *paths);
+            for (size_t i = old; i < base; i++) /* extension modules: never scanned */
+                files[i] = (run_file_t){.path = paths[i], .skip = true};
+            st_free(self->paths);
+            self->files = files;
+            self->paths = paths;
+        } else if (!grow_array((void **)&self->files, self->cap, cap, sizeof *self->files) ||
+                   !grow_array((void **)&self->paths, self->cap, cap, sizeof *self->paths)) {
+            return st_fail(err, ST_ENOMEM, "out of memory");
+        }
+        size_t had = self->cap > old ? self->cap : old;
+        if (!grow_array((void **)&self->keys, had, cap, sizeof *self->keys) ||
+            !grow_array((void **)&self->keyed, had, cap, sizeof *self->keyed) ||
+            !grow_array((void **)&self->state, had, cap, sizeof *self->state) ||
+            !grow_array((void **)&self->misses, had, cap, sizeof *self->misses))
+            return st_fail(err, ST_ENOMEM, "out of memory");
+        self->cap = cap;
+    }
+    for (size_t k = 0; k < n; k++) {
+        self->files[base + k] = (run_file_t){
+            .path = lib[k].path, .kind = scan_kind_of_path(lib[k].path), .context = true};
+        self->paths[base + k] = lib[k].path;
+    }
+    if ((rc = project_add_files(self->project, lib, n)) != ST_OK)
+        return st_fail(err, rc, "out of memory");
+    self->opts.files = self->files;
+    self->opts.paths = self->paths;
+    self->opts.n_files = self->opts.n_paths = need;
+    return ST_OK;
+}
+
+/* The library rounds: the modules the files' imports reach in the
+ * environment, added and scanned (cache first) until none is new. */
+static st_rc_t run_library(run_t *self, st_err_t *err)
+{
+    project_opts_t popts = project_opts(self);
+    st_rc_t rc = ST_OK;
+
+    if (self->opts.libfind == NULL || self->whole)
+        return ST_OK;
+    for (;;) {
+        project_lib_file_t *lib = NULL;
+        size_t n = 0;
+        if ((rc = project_library_round(self->project, &popts, self->opts.libfind, &lib, &n,
+                                        err)) != ST_OK)
+            return rc;
+        if (n == 0)
+            return ST_OK;
+        rc = add_library(self, lib, n, err);
+        st_free(lib);
+        if (rc != ST_OK)
+            return rc;
+        if ((rc = run_digest(self, err)) != ST_OK || (rc = run_lookup(self, err)) != ST_OK)
+            return rc;
+        if (self->n_misses == 0)
+            continue;
+        if (self->checks != NULL)
+            rc = run__scan_on(self, self->checks, err);
+        else
+            rc = scan_on_threads(self, err);
+        if (rc != ST_OK)
+            return rc;
+    }
+}
+
 /* ---- graph, check, report ------------------------------------------------------------ */
 
 static st_rc_t check_on_backend(void *ctx, span_t input, arena_t *a, span_t *out, st_err_t *err)
@@ -418,9 +544,13 @@ static st_rc_t check_on_backend(void *ctx, span_t input, arena_t *a, span_t *out
 st_rc_t run_check(run_t *self, report_t *report, st_err_t *err)
 {
     project_opts_t popts = project_opts(self);
-    backend_t *b = self->checks;
+    backend_t *b;
     unsigned threads = 0;
+    st_rc_t rc;
 
+    if ((rc = run_library(self, err)) != ST_OK)
+        return rc;
+    b = self->checks;
     if (b != NULL && b->ops != NULL && b->ops->checks_begin != NULL &&
         b->ops->checks_begin(b->self, &threads, NULL) == ST_OK) {
         popts.run_check = check_on_backend;

@@ -30,6 +30,7 @@
 #include "common/digest.h"
 #include "common/status.h"
 #include "run/backend.h"
+#include "run/libfind.h"
 #include "run/policy.h"
 #include "run/progress.h"
 #include "run/project.h"
@@ -107,6 +108,14 @@ typedef struct {
     void *make_ctx;
     /* The directory of the cost record (the cache's); NULL: none kept. */
     const char *cost_dir;
+    /* The environment's library modules (run/libfind.h; borrowed): before
+     * the checks, the run adds the stubs and packages the files' imports
+     * reach, scans them as context, and asks again until nothing new is
+     * reached. NULL: imports of what the project lacks stay unknown. */
+    libfind_t *libfind;
+    bool env_found;      /* an interpreter answered: missing packages are E0401 */
+    const char *python;  /* its path (borrowed), named in those E0401s */
+    const char *env_key; /* the environment in the whole run's key (project.h) */
 } run_opts_t;
 
 typedef struct {

@@ -20,7 +20,9 @@ struct run {
     scan_opts_t scan;
     digest_t config; /* jobkey_scan_config(scan), with a cache */
     project_t *project;
-    const char **paths; /* owned when opts.paths was NULL */
+    const char **paths; /* owned when opts.paths was NULL, or once grown */
+    run_file_t *files;  /* owned once grown (library files): opts.files then points here */
+    size_t cap;         /* of files and the per-file arrays, once grown */
     /* per file: written by the one thread that has the file's job */
     digest_t *keys;
     bool *keyed;
@@ -67,6 +69,11 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err);
  * first (the long jobs start early, the short ones fill the end), equal
  * sizes by path, so that the order is the same every run. */
 int run__larger_first(const void *pa, const void *pb, void *ctx);
+
+/* The scan key of content data of the given kind, with the run's
+ * configuration. */
+st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t *key,
+                      st_err_t *err);
 
 /* The cache failed: told once per run. */
 void run__cache_failed(run_t *self, const st_err_t *err);

@@ -98,16 +98,22 @@ static void job_error(run_t *self, size_t i, const st_err_t *err)
 }
 
 /* The scan key of file i's bytes. */
-static st_rc_t key_of(run_t *self, size_t i, span_t data, st_err_t *err)
+st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t *key,
+                      st_err_t *err)
 {
-    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
-                        .config = self->config,
-                        .kind = self->opts.files[i].kind};
+    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .config = self->config, .kind = kind};
     st_rc_t rc;
 
     if ((rc = digest_sha256(data.ptr, data.len, &in.content)) != ST_OK)
         return st_fail(err, rc, "SHA-256 failed");
-    if ((rc = jobkey_scan(&in, &self->keys[i], err)) != ST_OK)
+    return jobkey_scan(&in, key, err);
+}
+
+static st_rc_t key_of(run_t *self, size_t i, span_t data, st_err_t *err)
+{
+    st_rc_t rc;
+
+    if ((rc = run__scan_key(self, self->opts.files[i].kind, data, &self->keys[i], err)) != ST_OK)
         return rc;
     self->keyed[i] = true;
     return ST_OK;

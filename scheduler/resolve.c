@@ -72,9 +72,10 @@ typedef struct {
     resolver_t *r;
     const char **paths; /* normalised file paths, arena */
     size_t *path_lens;
-    hmap_t *path_set;    /* normalised path -> first file index */
-    hmap_t *root_set;    /* root -> index in r->roots */
-    size_t n_base_roots; /* given or detected from the arguments */
+    const char *const *names; /* library files' module names (NULL entries: project files) */
+    hmap_t *path_set;         /* normalised path -> first file index */
+    hmap_t *root_set;         /* root -> index in r->roots */
+    size_t n_base_roots;      /* given or detected from the arguments */
     buf_t scratch;
 } build_t;
 
@@ -468,6 +469,43 @@ static st_rc_t assign_file(build_t *b, size_t i, size_t root, const char *rel)
     return ST_OK;
 }
 
+/* Gives library file i the module its finder named: its rank within the
+ * name from its base name, its root after every other (a project's file of
+ * the same name wins). */
+static st_rc_t assign_named(build_t *b, size_t i, const char *name)
+{
+    resolver_t *r = b->r;
+    const char *slash = strrchr(b->paths[i], '/');
+    piece_t base = {slash ? slash + 1 : b->paths[i], 0};
+    size_t len = strlen(name), start = 0;
+    uint32_t parent = RES_NONE, id = RES_NONE;
+    bool is_init;
+    int rank;
+    st_rc_t rc;
+
+    base.len = strlen(base.p);
+    (void)stem_of(base, &rank, &is_init);
+    if (len == 0)
+        return ST_EINVAL;
+    while (start <= len) {
+        const char *dot = memchr(name + start, '.', len - start);
+        size_t end = dot ? (size_t)(dot - name) : len;
+        if ((rc = module_get(b, name, end, parent, &id)) != ST_OK)
+            return rc;
+        parent = id;
+        start = end + 1;
+    }
+    r->files[i] = (file_t){id, is_init};
+    module_t *m = &r->mods[id];
+    size_t root = b->n_base_roots + 1;
+    if (root < m->best_root || (root == m->best_root && rank < m->best_rank)) {
+        m->best_root = (uint32_t)root;
+        m->best_rank = (uint8_t)rank;
+        m->file = (uint32_t)i;
+    }
+    return ST_OK;
+}
+
 /* The root of file i: the first containing it, else its own. */
 static st_rc_t place_file(build_t *b, size_t i)
 {
@@ -476,6 +514,9 @@ static st_rc_t place_file(build_t *b, size_t i)
     size_t len = b->path_lens[i], root = 0;
     piece_t dir;
     st_rc_t rc;
+
+    if (b->names != NULL && b->names[i] != NULL)
+        return assign_named(b, i, b->names[i]);
 
     for (; root < b->n_base_roots && rel == NULL; root++)
         rel = under_root(r->roots[root], strlen(r->roots[root]), p, len);
@@ -611,7 +652,14 @@ st_rc_t resolver_new(const char *const *roots, size_t n_roots, const char *const
                      size_t n_args, const char *const *files, size_t n_files, resolver_t **out,
                      st_err_t *err)
 {
-    build_t b = {0};
+    return resolver_new_named(roots, n_roots, args, n_args, files, NULL, n_files, out, err);
+}
+
+st_rc_t resolver_new_named(const char *const *roots, size_t n_roots, const char *const *args,
+                           size_t n_args, const char *const *files, const char *const *names,
+                           size_t n_files, resolver_t **out, st_err_t *err)
+{
+    build_t b = {.names = names};
     resolver_t *r;
     st_rc_t rc;
 

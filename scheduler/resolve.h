@@ -81,7 +81,8 @@ typedef enum {
     RES_STDLIB = 1,     /* the standard library (not in the project) */
     RES_EXTERNAL = 2,   /* anything else: third-party, unknown */
     RES_UNRESOLVED = 3, /* should be in the project and is not: E0401 */
-    RES_FUTURE = 4      /* from __future__ import ... */
+    RES_FUTURE = 4,     /* from __future__ import ... */
+    RES_MISSING = 5     /* a top-level package the environment (run/env.h) lacks: E0401 */
 } res_kind_t;
 
 #define RES_NONE UINT32_MAX /* "no module" in id fields */
@@ -97,6 +98,15 @@ typedef enum {
 st_rc_t resolver_new(const char *const *roots, size_t n_roots, const char *const *args,
                      size_t n_args, const char *const *files, size_t n_files, resolver_t **out,
                      st_err_t *err);
+/* resolver_new with library files: names[i], when names and names[i] are
+ * not NULL, is file i's module name as the environment's finder gave it
+ * (run/libfind.h), its packages made on the way; whether it is a package's
+ * __init__ comes from its base name. Such a file ranks after every root, so
+ * a project file of the same name stays the module's. ST_EINVAL for an
+ * empty name. */
+st_rc_t resolver_new_named(const char *const *roots, size_t n_roots, const char *const *args,
+                           size_t n_args, const char *const *files, const char *const *names,
+                           size_t n_files, resolver_t **out, st_err_t *err);
 void resolver_destroy(resolver_t **self_p);
 
 /* The search roots in use (given or detected), in order. */

@@ -691,3 +691,38 @@ TEST(resolve_stdlib_names)
     CHECK(resolver_is_stdlib("os.path", 2)); /* len counts, not the NUL */
     CHECK(!resolver_is_stdlib(NULL, 0));
 }
+
+/* Library files come with the names their finder gave: packages made on
+ * the way, relative imports inside them, and a project file of the same
+ * name stays the module's. */
+TEST(resolve_named_library_files)
+{
+    const char *roots[] = {"proj"};
+    const char *files[] = {"proj/app.py",
+                           "proj/json.py",
+                           "/ts/stdlib/os/__init__.pyi",
+                           "/ts/stdlib/os/path.pyi",
+                           "/site/yaml-stubs/__init__.pyi",
+                           "/ts/stdlib/json/__init__.pyi"};
+    const char *names[] = {NULL, NULL, "os", "os.path", "yaml", "json"};
+    resolver_t *r = NULL;
+    st_err_t err = {0};
+
+    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, names, N(files), &r, &err), ST_OK);
+    if (r == NULL)
+        return;
+    CHECK_STREQ(file_mod(r, 2), "os");
+    CHECK_STREQ(file_mod(r, 3), "os.path");
+    CHECK_STREQ(file_mod(r, 4), "yaml");
+    CHECK(resolver_module_is_package(r, find(r, "os")));
+    CHECK(!resolver_module_is_package(r, find(r, "os.path")));
+    CHECK_EQ_INT(resolver_module_file(r, find(r, "json")), 1); /* the project's */
+    CHECK_EQ_INT(resolver_module_parent(r, find(r, "os.path")), find(r, "os"));
+    CHECK_RES(r, 0, 0, "os.path", RES_PROJECT, "os.path");
+    CHECK_RES(r, 3, 1, "", RES_PROJECT, "os"); /* from . import x, in os/path.pyi */
+    CHECK_RES(r, 2, 1, "path", RES_PROJECT, "os.path");
+    resolver_destroy(&r);
+    const char *bad[] = {NULL, NULL, "", "os.path", "yaml", "json"};
+    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, bad, N(files), &r, &err), ST_EINVAL);
+    CHECK(r == NULL);
+}

@@ -193,6 +193,7 @@ typedef struct {
     const char *subs; /* [..] or NULL */
     bool not_export;
     bool pkg;
+    bool replaced; /* another module replaces it in sys.modules */
     /* the new summary's flags, appended to the scanned tuples of "defs" and
      * "classes": "classes:F=1;defs:twice=1" (names not listed get 0), or
      * NULL to keep the older tuples */
@@ -402,6 +403,8 @@ static bool write_module(mpbuf_t *w, const tmod_t *m, uint32_t file)
                               .file = file,
                               .pkg = m->pkg || strstr(m->path, "__init__") != NULL,
                               .export = !m->not_export,
+                              .replaced = m->replaced,
+                              .stub = strstr(m->path, ".pyi") != NULL,
                               .n_subs = ok ? n : 0,
                           });
     for (uint32_t i = 0; ok && i < n; i++) {
@@ -416,6 +419,9 @@ static bool write_module(mpbuf_t *w, const tmod_t *m, uint32_t file)
     return ok;
 }
 
+/* The environment's interpreter the next inputs name (NULL: none). */
+static const char *test_python;
+
 /* The input document of a job over mods, with ifaces given in the notation,
  * written by the check module's encoder (check_input_*). */
 static bool build_input(const tmod_t *mods, size_t n, const char *ifaces, buf_t *out)
@@ -428,7 +434,7 @@ static bool build_input(const tmod_t *mods, size_t n, const char *ifaces, buf_t 
 
     buf_init(out);
     mpbuf_init(&w, out);
-    check_input_begin(&w, (uint32_t)n);
+    check_input_begin_env(&w, (uint32_t)n, test_python);
     for (size_t i = 0; i < n && ok; i++) {
         msgpack_packer pk;
         buf_init(&b);
@@ -777,6 +783,70 @@ TEST(check_import_error)
     CHECK_STREQ(t.diags[0], "1:1 E0401 Unable to import 'pkg.gone'\n"
                             "2:1 E0401 Unable to import 'pkg.nowhere'\n"
                             "7:1 E0401 Unable to import '...'\n");
+    tres_free(&t);
+}
+
+/* Packages the environment lacks: E0401 naming the interpreter, except
+ * where the import is a fallback or conditional. */
+TEST(check_import_of_a_missing_package)
+{
+    static const tmod_t mods[] = {
+        {.name = "app",
+         .path = "app.py",
+         .src = "import requests\n"
+                "from yaml.loader import x\n"
+                "try:\n"
+                "    import simplejson as json\n"
+                "except ImportError:\n"
+                "    import json2\n"
+                "if x:\n"
+                "    import winonly\n"
+                "def f():\n"
+                "    import numpy\n",
+         .res = "5 requests|5 yaml.loader|5 simplejson|5 json2|5 winonly|5 numpy"},
+    };
+    tres_t t;
+    test_python = "/opt/py/bin/python3";
+    bool ok = run(mods, 1, NULL, &t);
+    test_python = NULL;
+    REQUIRE(ok);
+    CHECK_STREQ(t.diags[0],
+                "1:1 E0401 Unable to import 'requests' (not installed for /opt/py/bin/python3)\n"
+                "2:1 E0401 Unable to import 'yaml.loader' (not installed for /opt/py/bin/python3)\n"
+                "10:5 E0401 Unable to import 'numpy' (not installed for /opt/py/bin/python3)\n");
+    tres_free(&t);
+    REQUIRE(run(mods, 1, NULL, &t)); /* no interpreter named */
+    CHECK(strstr(t.diags[0], "1:1 E0401 Unable to import 'requests'\n") != NULL);
+    tres_free(&t);
+}
+
+/* A stub leaves private names out: one missing from it is not reported; a
+ * source module that star-imports a stub is open; a module another one
+ * replaces in sys.modules is open. */
+TEST(check_stubs_private_names_and_replaced_modules)
+{
+    static const tmod_t mods[] = {
+        {.name = "_c", .path = "_c.pyi", .src = "def pack(fmt: str) -> bytes: ...\n", .res = ""},
+        {.name = "wrap", .path = "wrap.py", .src = "from _c import *\n", .res = "0 _c"},
+        {.name = "gone", .path = "gone.py", .src = "x = 1\n", .res = "", .replaced = true},
+        {.name = "app",
+         .path = "app.py",
+         .src = "import _c, wrap, gone\n"
+                "from _c import _private, public_missing\n"
+                "_c._hidden\n"
+                "_c.missing\n"
+                "wrap.error\n"
+                "gone.anything\n",
+         .res = "0 _c|0 wrap|0 gone|0 _c|0 _c"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 4, NULL, &t));
+    CHECK_STREQ(t.diags[3], "2:1 E0611 No name 'public_missing' in module '_c'\n"
+                            "4:1 E1101 Module '_c' has no 'missing' member\n");
+    CHECK(strstr(t.iface[0], "\"stub\":true") != NULL);
+    CHECK(strstr(t.iface[1], "\"open\":true") != NULL);
+    CHECK(strstr(t.iface[1], "stub") == NULL);
+    CHECK(strstr(t.iface[2], "\"open\":true") != NULL);
     tres_free(&t);
 }
 

@@ -149,7 +149,7 @@ TEST(summary_import_guarded)
                        "    import e\n",
                        "m.py", &t));
     HAS((char *)t.data, "[0,0,\"a\",\"\",\"\",2,4,6]");
-    HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",4,4,0]"); /* the handler itself */
+    HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",4,4,16]"); /* the handler: a fallback */
     HAS((char *)t.data, "[0,0,\"c\",\"\",\"\",6,4,2]");
     HAS((char *)t.data, "[0,0,\"d\",\"\",\"\",10,4,2]");
     HAS((char *)t.data, "[0,0,\"e\",\"\",\"\",12,4,1]");

@@ -247,6 +247,7 @@ typedef struct {
     uint32_t id_guard_exc[GX__N]; /* exceptions whose handler guards a try body */
     uint32_t try_guard;           /* try bodies whose handlers catch a guard exception */
     uint32_t try_import;          /* try bodies whose handlers catch ImportError */
+    uint32_t in_handler;          /* except clauses being walked */
     uint32_t in_test;             /* tests being visited (if/while/ifexp, boolean operands) */
     uint32_t *guards;             /* names hasattr()/getattr() tested in the open tests */
     size_t n_guards, cap_guards;

@@ -344,7 +344,9 @@ void chk_visit_try(checker_t *c, TSNode n)
                 REPORT(c, ch, "F707", "default 'except:' must be last");
             i++;
             c->cur_fnode = chk_fnode_new(c, fork, false);
+            c->in_handler++;
             visit_except(c, ch);
+            c->in_handler--;
         } else if (k == K_ELSE) {
             c->cur_fnode = body;
             chk_visit_block(c, last_child(ch), false);

@@ -54,6 +54,8 @@ static int import_flags(const checker_t *c)
         flags |= SUM_GUARDED;
     if (c->type_checking > 0)
         flags |= SUM_TYPE_CHECKING;
+    if (c->in_handler > 0)
+        flags |= SUM_HANDLER;
     return flags;
 }
 

@@ -16,7 +16,8 @@
  *       try/if (conditional), bit 2 in the body of a try with a handler for
  *       ImportError, ModuleNotFoundError, Exception, BaseException or
  *       everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
- *       x.TYPE_CHECKING:` (never runs)
+ *       x.TYPE_CHECKING:` (never runs), bit 4 in an except clause (a
+ *       fallback that runs when something else failed)
  *   "defs":  [[name, kind, line, sig, flags], ...] top-level bindings, and
  *       names a function (or class body) declares `global` and binds (kind
  *       2, at the `global` statement, or at the binding for a builtin's
@@ -97,7 +98,13 @@
 typedef struct summary summary_t;
 
 enum { SUM_IMPORT = 0, SUM_FROM = 1, SUM_STAR = 2, SUM_FUTURE = 3 };
-enum { SUM_NESTED = 1, SUM_CONDITIONAL = 2, SUM_GUARDED = 4, SUM_TYPE_CHECKING = 8 };
+enum {
+    SUM_NESTED = 1,
+    SUM_CONDITIONAL = 2,
+    SUM_GUARDED = 4,
+    SUM_TYPE_CHECKING = 8,
+    SUM_HANDLER = 16
+};
 enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };

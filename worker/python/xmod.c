@@ -142,6 +142,11 @@ iface_t *xmod__mod_iface(const ctx_t *c, uint32_t name)
     return m != NULL ? m->iface : NULL;
 }
 
+bool xmod__stub_omits(const iface_t *f, const nm_t *n)
+{
+    return f->stub && n->len > 0 && n->s[0] == '_' && !xmod__is_dunder(n);
+}
+
 bool xmod__is_dunder(const nm_t *n)
 {
     return n->len > 4 && memcmp(n->s, "__", 2) == 0 && memcmp(n->s + n->len - 2, "__", 2) == 0;

@@ -27,6 +27,9 @@
  *       "name":    dotted module name
  *       "file":    uint, an opaque index echoed in the result
  *       "pkg":     bool, the file is a package's __init__
+ *       "stub":    true when the file is a stub (.pyi); absent: false
+ *       "open":    true when another module replaces this one in sys.modules
+ *                  at run time (its interface is then open); absent: false
  *       "export":  bool, the file is its module's preferred one (a stub wins
  *                  over the .py beside it): only then is its interface the
  *                  module's
@@ -34,7 +37,8 @@
  *       "summary": the scan result's summary map, unchanged
  *       "res":     array, one [kind, abs] per entry of summary "imports", in
  *                  order: kind a res_kind_t (scheduler/resolve.h: 0 project,
- *                  1 stdlib, 2 external, 3 unresolved, 4 __future__), abs the
+ *                  1 stdlib, 2 external, 3 unresolved, 4 __future__,
+ *                  5 a top-level package the environment lacks), abs the
  *                  absolute dotted module name the import names ("" for
  *                  __future__)
  *   "ifaces": array of interface maps (below) of the project modules outside
@@ -47,7 +51,11 @@
  *   "name":  dotted module name
  *   "open":  bool, any attribute may exist (a module-level __getattr__, a
  *            dynamic namespace, a star import from outside the project or
- *            from an open module)
+ *            from an open module, a source module's star import from a
+ *            stub: stubs describe only the documented names)
+ *   "stub":  true when the module's file is a stub (.pyi); absent: false.
+ *            A stub leaves out private names (`_x`): one missing from it is
+ *            unknown, not reported
  *   "all":   [str] (a static __all__) or nil
  *   "subs":  [str], direct submodules, sorted
  *   "names": [[name, kind, sig, ref], ...] sorted by name; kind 0 function,
@@ -149,6 +157,7 @@ typedef struct {
 typedef struct {
     sum_str_t name; /* never empty */
     bool open, has_all;
+    bool stub; /* the module's file is a stub (.pyi) */
     sum_str_t *all;
     uint32_t n_all;
     sum_str_t *subs;
@@ -180,10 +189,16 @@ typedef struct {
     const char *name; /* dotted module name */
     uint32_t file;    /* the index echoed in the result */
     bool pkg, export;
+    bool replaced;   /* another module puts something else in sys.modules under
+                        this name: its interface is open */
+    bool stub;       /* the file is a stub (.pyi) */
     uint32_t n_subs; /* check_input_sub calls to follow */
 } check_input_module_t;
 
 void check_input_begin(mpbuf_t *w, uint32_t n_modules);
+/* The same with the interpreter of the environment (NULL: none), named in
+ * the E0401s of imports of packages it lacks (res kind 5). */
+void check_input_begin_env(mpbuf_t *w, uint32_t n_modules, const char *python);
 void check_input_module(mpbuf_t *w, const check_input_module_t *m);
 /* A direct submodule's last component. */
 void check_input_sub(mpbuf_t *w, const char *sub);

@@ -48,6 +48,8 @@ static st_rc_t rd_entry(mpread_t *r, arena_t *a, check_iface_t *f)
         return summary_read_str(r, &f->name);
     if (mpread_key(r, "open"))
         return mpread_bool(r, &f->open) == ST_OK ? ST_OK : ST_ECORRUPT;
+    if (mpread_key(r, "stub"))
+        return mpread_bool(r, &f->stub) == ST_OK ? ST_OK : ST_ECORRUPT;
     if (mpread_key(r, "all")) {
         f->has_all = !mpread_nil(r);
         return f->has_all ? summary_read_strs(r, a, &f->all, &f->n_all) : ST_OK;
@@ -125,6 +127,7 @@ st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f)
     ST_TRY(rc);
     ST_TRY(xmod__str_nm(c, v.name, &f->name));
     f->open = v.open;
+    f->stub = v.stub;
     if ((f->has_all = v.has_all)) {
         ST_TRY(xmod__str_nms(c, v.all, v.n_all, &f->all));
         f->n_all = v.n_all;
@@ -158,11 +161,15 @@ static void pack_sig(msgpack_packer *pk, const csig_t *g)
 
 void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
 {
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, f->stub ? 6 : 5);
     mpbuf_cstr(pk, "name");
     mpbuf_str(pk, f->name.s, f->name.len);
     mpbuf_cstr(pk, "open");
     mpbuf_bool(pk, f->open);
+    if (f->stub) {
+        mpbuf_cstr(pk, "stub");
+        mpbuf_bool(pk, true);
+    }
     mpbuf_cstr(pk, "all");
     if (f->has_all)
         pack_nms(pk, f->all, f->n_all);
@@ -402,7 +409,8 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
     memset(out, 0, sizeof *out);
     ev->n = 0;
     out->name = f->name;
-    out->open = f->getattr || f->dynamic;
+    out->open = f->getattr || f->dynamic || f->replaced;
+    out->stub = f->stub;
     out->has_all = f->has_all;
     out->all = f->all;
     out->n_all = f->n_all;
@@ -417,8 +425,8 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
     for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
         const imp_t *im = &f->imps[f->star_from[i]];
         const iface_t *src;
-        if ((src = xmod__star_source(c, im, m->name)) == NULL)
-            out->open = true;
+        if ((src = xmod__star_source(c, im, m->name)) == NULL || (src->stub && !f->stub))
+            out->open = true; /* a stub lists only what its module documents */
         else
             star_names(c, src, im->abs, ev);
     }

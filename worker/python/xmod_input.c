@@ -15,16 +15,33 @@
 
 void check_input_begin(mpbuf_t *w, uint32_t n_modules)
 {
-    msgpack_pack_map(&w->pk, 3);
+    check_input_begin_env(w, n_modules, NULL);
+}
+
+void check_input_begin_env(mpbuf_t *w, uint32_t n_modules, const char *python)
+{
+    msgpack_pack_map(&w->pk, python != NULL ? 4 : 3);
     mpbuf_cstr(&w->pk, "v");
     msgpack_pack_uint32(&w->pk, CHECK_INPUT_VERSION);
+    if (python != NULL) {
+        mpbuf_cstr(&w->pk, "python");
+        mpbuf_cstr(&w->pk, python);
+    }
     mpbuf_cstr(&w->pk, "modules");
     msgpack_pack_array(&w->pk, n_modules);
 }
 
 void check_input_module(mpbuf_t *w, const check_input_module_t *m)
 {
-    msgpack_pack_map(&w->pk, 7);
+    msgpack_pack_map(&w->pk, 7 + (uint32_t)m->replaced + (uint32_t)m->stub);
+    if (m->replaced) {
+        mpbuf_cstr(&w->pk, "open");
+        mpbuf_bool(&w->pk, true);
+    }
+    if (m->stub) {
+        mpbuf_cstr(&w->pk, "stub");
+        mpbuf_bool(&w->pk, true);
+    }
     mpbuf_cstr(&w->pk, "name");
     mpbuf_cstr(&w->pk, m->name);
     mpbuf_cstr(&w->pk, "file");
@@ -301,7 +318,7 @@ static st_rc_t rd_res(ctx_t *c, mpread_t *r, file_t *f)
         return ST_ECORRUPT;
     for (uint32_t i = 0; i < n; i++) {
         if (mpread_array(r, &tn) != ST_OK || tn < 2 || mpread_uint(r, &kind) != ST_OK ||
-            kind > R_FUTURE)
+            kind > R_MISSING)
             return ST_ECORRUPT;
         ST_TRY(summary_read_str(r, &abs));
         ST_TRY(xmod__str_id(c, abs, &f->imps[i].abs));
@@ -329,6 +346,10 @@ static st_rc_t rd_module_entry(ctx_t *c, mpread_t *r, file_t *f, bool *has_name,
         ST_TRY(rd_bool(r, &f->pkg));
     } else if (mpread_key(r, "export")) {
         ST_TRY(rd_bool(r, &f->export));
+    } else if (mpread_key(r, "open")) {
+        ST_TRY(rd_bool(r, &f->replaced));
+    } else if (mpread_key(r, "stub")) {
+        ST_TRY(rd_bool(r, &f->stub));
     } else if (mpread_key(r, "subs")) {
         ST_TRY(rd_nms(c, r, &f->subs, &f->n_subs));
     } else if (mpread_key(r, "summary")) {
@@ -385,6 +406,10 @@ st_rc_t xmod__read_input(ctx_t *c, mpread_t *r)
             for (uint32_t i = 0; i < c->n_files; i++)
                 ST_TRY(rd_module(c, r, &c->files[i]));
             has_mods = true;
+        } else if (mpread_key(r, "python")) {
+            if (c->python.len > 0)
+                return ST_ECORRUPT;
+            ST_TRY(rd_nm(c, r, &c->python));
         } else if (mpread_key(r, "ifaces")) {
             if (c->ext != NULL)
                 return ST_ECORRUPT;

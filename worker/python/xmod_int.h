@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 enum { E_FUNC = 0, E_CLASS = 1, E_VAR = 2, E_MOD = 3, E_UNKNOWN = 4 };
-enum { R_PROJECT = 0, R_STDLIB = 1, R_EXTERNAL = 2, R_UNRESOLVED = 3, R_FUTURE = 4 };
+enum { R_PROJECT = 0, R_STDLIB = 1, R_EXTERNAL = 2, R_UNRESOLVED = 3, R_FUTURE = 4, R_MISSING = 5 };
 
 #define NONE INTERN_NONE
 
@@ -53,6 +53,7 @@ typedef struct {
 typedef struct {
     nm_t name;
     bool open, has_all;
+    bool stub; /* from a .pyi: a missing private name is unknown */
     nm_t *all;
     uint32_t n_all;
     nm_t *subs;
@@ -116,6 +117,8 @@ typedef struct {
     nm_t name;
     uint32_t file;
     bool pkg, export, has_summary, has_res;
+    bool replaced; /* another module replaces it in sys.modules: open */
+    bool stub;     /* a .pyi */
     nm_t *subs;
     uint32_t n_subs;
     imp_t *imps;
@@ -165,6 +168,7 @@ typedef struct {
     hmap_t *by_name; /* module name id -> index in mods */
     hmap_t *stores;  /* "module id, name id" assigned somewhere in the component */
     hmap_t *r0401;   /* "file index, line" that already has an R0401 */
+    nm_t python;     /* the interpreter named in E0401s of missing packages ("": none) */
 } ctx_t;
 
 /* ---- xmod.c: the model's helpers ------------------------------------------------ */
@@ -194,6 +198,9 @@ uint32_t xmod__top_id(ctx_t *c, uint32_t dotted);
 mod_t *xmod__mod_get(const ctx_t *c, uint32_t name);
 iface_t *xmod__mod_iface(const ctx_t *c, uint32_t name);
 bool xmod__is_dunder(const nm_t *n);
+/* Whether a name missing from interface f may still exist: f is a stub and
+ * the name is private (`_x`, not a dunder), which stubs leave out. */
+bool xmod__stub_omits(const iface_t *f, const nm_t *n);
 bool xmod__is_sub(ctx_t *c, const iface_t *f, uint32_t mod, const nm_t *name);
 
 /* ---- xmod_input.c: the input into the model ------------------------------------- */

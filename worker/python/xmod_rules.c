@@ -92,7 +92,8 @@ static walk_t walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n)
             w.ent = *e;
             return w;
         }
-        if (e != NULL || f->open || xmod__is_dunder(&x) || stored(c, w.mod, x.id))
+        if (e != NULL || f->open || xmod__is_dunder(&x) || xmod__stub_omits(f, &x) ||
+            stored(c, w.mod, x.id))
             return (walk_t){.kind = W_STOP};
         w.kind = W_MISSING;
         w.at = i;
@@ -190,6 +191,21 @@ static void check_imports(ctx_t *c, file_t *f)
                          (int)abs.len, abs.s);
             continue;
         }
+        if (m->res == R_MISSING && !(m->flags & (SUM_CONDITIONAL | SUM_HANDLER))) {
+            uint32_t key[3] = {m->line, m->col, m->abs};
+            if (hmap_get(seen, key, sizeof key, NULL) == ST_OK)
+                continue;
+            if (hmap_put(seen, key, sizeof key, 1) != ST_OK)
+                c->oom = true;
+            if (c->python.len > 0)
+                xmod__report(c, f, m->line, xmod__col1(m->col), "E0401",
+                             "Unable to import '%.*s' (not installed for %.*s)", (int)abs.len,
+                             abs.s, (int)c->python.len, c->python.s);
+            else
+                xmod__report(c, f, m->line, xmod__col1(m->col), "E0401", "Unable to import '%.*s'",
+                             (int)abs.len, abs.s);
+            continue;
+        }
         if (m->kind != SUM_FROM || m->res != R_PROJECT || name.len == 0)
             continue;
         if ((src = xmod__mod_iface(c, m->abs)) == NULL || src->open)
@@ -197,7 +213,8 @@ static void check_imports(ctx_t *c, file_t *f)
         if (m->abs == f->name.id && !self_import_defines(c, f, src, m->abs, &name))
             ; /* `from . import x` in a package's __init__: x must exist without it */
         else if (xmod__iface_find(src, &name) != NULL || xmod__is_sub(c, src, m->abs, &name) ||
-                 xmod__is_dunder(&name) || stored(c, m->abs, name.id))
+                 xmod__is_dunder(&name) || xmod__stub_omits(src, &name) ||
+                 stored(c, m->abs, name.id))
             continue;
         xmod__report(c, f, m->line, xmod__col1(m->col), "E0611", "No name '%.*s' in module '%.*s'",
                      (int)name.len, name.s, (int)abs.len, abs.s);

@@ -1,0 +1,226 @@
+/* test_library.c - a run with an environment: the standard library's stubs
+ * and a site-packages directory made on the disk (run/libfind.h over an
+ * env_t filled by hand), library modules found from the project's imports
+ * and theirs, checked and never reported; E0401 for a package the
+ * environment lacks, nothing for an open one; the whole run cached with
+ * the library files it read, and found stale when one of them changes. */
+#include "test.h"
+
+#include "run/libfind.h"
+#include "run/run.h"
+#include "tests/run/tmpdir.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char dir[64];
+static const report_rules_t all_rules = {0};
+
+static void put(const char *name, const char *text)
+{
+    char path[256], sub[256];
+
+    /* the directories on the way */
+    for (const char *s = strchr(name, '/'); s != NULL; s = strchr(s + 1, '/')) {
+        snprintf(sub, sizeof sub, "%s/%.*s", dir, (int)(s - name), name);
+        mkdir(sub, 0755);
+    }
+    tmpdir_write(dir, name, text, path, sizeof path);
+}
+
+typedef struct {
+    env_t env;
+    libfind_t *lf;
+    char stubs[128], site[128];
+    char *paths[1];
+} fake_env_t;
+
+static bool fake_env(fake_env_t *e)
+{
+    st_err_t err = {0};
+
+    memset(e, 0, sizeof *e);
+    snprintf(e->stubs, sizeof e->stubs, "%s/ts/stdlib", dir);
+    snprintf(e->site, sizeof e->site, "%s/site", dir);
+    e->paths[0] = e->site;
+    e->env = (env_t){.major = 3,
+                     .minor = 11,
+                     .platform = "linux",
+                     .found = true,
+                     .python = "/opt/fake/python3",
+                     .paths = e->paths,
+                     .n_paths = 1,
+                     .typeshed_stdlib = e->stubs};
+    if (libfind_new(&e->env, &e->lf, &err) != ST_OK) {
+        fprintf(stderr, "libfind_new: %s\n", err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* Checks the project files with the environment; the text report. */
+static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cache, run_stats_t *st)
+{
+    run_file_t files[8];
+    char paths[8][128];
+    report_t *report = report_new(&all_rules);
+    char *text = NULL;
+    size_t size = 0, nd, nf;
+    st_err_t err = {0};
+    FILE *f;
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(paths[i], sizeof paths[i], "%s/proj/%s", dir, names[i]);
+        files[i] = (run_file_t){.path = paths[i], .kind = scan_kind_of_path(paths[i])};
+    }
+    char root[128];
+    snprintf(root, sizeof root, "%s/proj", dir);
+    run_opts_t o = {.files = files,
+                    .n_files = n,
+                    .jobs = 2,
+                    .cache = cache,
+                    .whole = true,
+                    .roots = (const char *const[]){root},
+                    .n_roots = 1,
+                    .libfind = e->lf,
+                    .env_found = e->env.found,
+                    .python = e->env.python,
+                    .env_key = "fake"};
+    run_t *run = report != NULL ? run_new(&o, NULL) : NULL;
+    if (run != NULL && run_scans(run, &err) == ST_OK && run_check(run, report, &err) == ST_OK &&
+        (f = open_memstream(&text, &size)) != NULL) {
+        report_write(report, REPORT_FORMAT_TEXT, f, &nd, &nf, NULL);
+        fclose(f);
+    } else if (err.msg[0] != '\0') {
+        fprintf(stderr, "run: %s\n", err.msg);
+    }
+    if (run != NULL) {
+        run_finish(run);
+        if (st != NULL)
+            run_stats(run, st);
+    }
+    run_destroy(&run);
+    report_destroy(&report);
+    return text;
+}
+
+static bool has_line(const char *text, const char *needle)
+{
+    return text != NULL && strstr(text, needle) != NULL;
+}
+
+static void make_env_tree(void)
+{
+    put("ts/stdlib/VERSIONS", "# a comment\nos: 3.0-\njson: 3.0-\nnewmod: 3.12-\n");
+    put("ts/stdlib/os/__init__.pyi", "import sys\nfrom . import path as path\n"
+                                     "def getcwd() -> str: ...\n"
+                                     "def listdir(path: str = ...) -> list[str]: ...\n");
+    put("ts/stdlib/os/path.pyi", "def join(a: str, *paths: str) -> str: ...\n"
+                                 "def exists(path: str) -> bool: ...\n");
+    put("ts/stdlib/json/__init__.pyi", "from typing import Any\n"
+                                       "def dumps(obj: Any, *, indent: int = ...) -> str: ...\n");
+    put("ts/stdlib/newmod.pyi", "def f() -> None: ...\n");
+    put("site/pkg/__init__.py", "import os\nfrom .impl import helper\n\n"
+                                "def f(a, b):\n    return undefined_in_library\n");
+    put("site/pkg/impl.py", "def helper(x):\n    return x\n");
+    put("site/ext.cpython-311-x86_64-linux-gnu.so", "\x7f"
+                                                    "ELF");
+    put("proj/app.py", "import os\n"
+                       "import json\n"
+                       "import pkg\n"
+                       "import ext\n"
+                       "import notinstalled\n"
+                       "from os import nope\n"
+                       "try:\n"
+                       "    import alsonot\n"
+                       "except ImportError:\n"
+                       "    alsonot = None\n"
+                       "os.getcwdx()\n"
+                       "os.path.joinx('a')\n"
+                       "os.getcwd(1)\n"
+                       "json.dumps({}, 2)\n"
+                       "pkg.f(1, 2, 3)\n"
+                       "pkg.g()\n"
+                       "pkg.helper(1)\n"
+                       "ext.anything()\n"
+                       "os.path.join('a', 'b', 'c')\n"
+                       "print(os.listdir(), json.dumps({}, indent=2), pkg.f(1, 2))\n");
+    put("proj/old.py", "import newmod\n");
+}
+
+TEST(library_modules_checked_never_reported)
+{
+    fake_env_t e;
+    const char *names[] = {"app.py", "old.py"};
+
+    if (!tmpdir_make(dir))
+        return;
+    make_env_tree();
+    if (!fake_env(&e)) {
+        CHECK(!"libfind");
+        tmpdir_remove(dir);
+        return;
+    }
+    char *text = check(names, 2, &e, NULL, NULL);
+    CHECK(text != NULL);
+    CHECK(has_line(text, "app.py:5:1: E0401 Unable to import 'notinstalled' (not installed for "
+                         "/opt/fake/python3)"));
+    CHECK(has_line(text, "app.py:6:1: E0611 No name 'nope' in module 'os'"));
+    CHECK(has_line(text, "app.py:11:1: E1101 Module 'os' has no 'getcwdx' member"));
+    CHECK(has_line(text, "app.py:12:1: E1101 Module 'os.path' has no 'joinx' member"));
+    CHECK(has_line(text, "app.py:13:1: E1121"));
+    CHECK(has_line(text, "app.py:14:1: E1121"));
+    CHECK(has_line(text, "app.py:15:1: E1121"));
+    CHECK(has_line(text, "app.py:16:1: E1101 Module 'pkg' has no 'g' member"));
+    CHECK(has_line(text, "old.py:1:1: E0401 Unable to import 'newmod'")); /* 3.12 and later */
+    CHECK(!has_line(text, "alsonot"));
+    CHECK(!has_line(text, "ext"));
+    CHECK(!has_line(text, "app.py:17:"));
+    CHECK(!has_line(text, "app.py:19:"));
+    CHECK(!has_line(text, "app.py:20:"));
+    CHECK(!has_line(text, "site/")); /* the library's own F821 is never reported */
+    CHECK(!has_line(text, "ts/"));
+    if (text != NULL && getenv("STRATA_TEST_VERBOSE") != NULL)
+        fputs(text, stderr);
+    free(text);
+    libfind_destroy(&e.lf);
+    tmpdir_remove(dir);
+}
+
+TEST(library_whole_run_stale_when_a_library_file_changes)
+{
+    fake_env_t e;
+    const char *names[] = {"app.py", "old.py"};
+    run_stats_t st;
+    cas_t *cache;
+
+    if (!tmpdir_make(dir))
+        return;
+    make_env_tree();
+    if (!fake_env(&e) || (cache = tmpdir_cache()) == NULL) {
+        CHECK(!"setup");
+        tmpdir_remove(dir);
+        return;
+    }
+    char *first = check(names, 2, &e, cache, &st);
+    CHECK(!st.whole);
+    char *second = check(names, 2, &e, cache, &st);
+    CHECK(st.whole);
+    CHECK(first != NULL && second != NULL && strcmp(first, second) == 0);
+    free(second);
+    /* the package grows g: the cached run is stale */
+    put("site/pkg/__init__.py", "import os\nfrom .impl import helper\n\n"
+                                "def f(a, b):\n    return 1\n\ndef g():\n    return 2\n");
+    libfind_destroy(&e.lf);
+    CHECK(fake_env(&e));
+    char *third = check(names, 2, &e, cache, &st);
+    CHECK(!st.whole);
+    CHECK(third != NULL && !has_line(third, "has no 'g' member"));
+    CHECK(has_line(third, "has no 'getcwdx' member"));
+    free(first);
+    free(third);
+    libfind_destroy(&e.lf);
+    cas_close(&cache);
+    tmpdir_remove(dir);
+}
