@@ -22,6 +22,7 @@
 #include "coordinator/keys.h"
 #include "coordinator/hostpool.h"
 #include "run/e902.h"
+#include "run/libfind.h"
 #include "run/run.h"
 #include "run/walk.h"
 #include "worker/wproc.h"
@@ -376,6 +377,33 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
     return ok;
 }
 
+/* The Python environment of the run (cli/envcmd.h) and its finder of
+ * library modules: false (said) when a --python does not work. Stubs that
+ * cannot be read are a warning; the run goes on without them. */
+static bool open_env(const cli_check_t *cfg, env_t *env, libfind_t **lf, char **key)
+{
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if (envcmd_find(cfg, env, &err) != ST_OK) {
+        fprintf(stderr, "strata check: %s\n", err.msg);
+        return false;
+    }
+    envcmd_warn(env, stderr);
+    if ((rc = libfind_new(env, lf, &err)) != ST_OK) {
+        if (rc == ST_ENOMEM) {
+            fprintf(stderr, "strata: out of memory\n");
+            return false;
+        }
+        fprintf(stderr, "strata: warning: %s\n", err.msg);
+    }
+    if ((*key = env_key_text(env)) == NULL) {
+        fprintf(stderr, "strata: out of memory\n");
+        return false;
+    }
+    return true;
+}
+
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf)
@@ -392,6 +420,9 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     size_t n_diags = 0, n_files = 0;
     bool failed = false;
     report_output_t out = cli_report_output(cfg);
+    env_t env = {0};
+    libfind_t *lf = NULL;
+    char *env_key = NULL;
 
     if (report != NULL && config_any(conf))
         report_set_filter(report, config_enabled, conf);
@@ -406,6 +437,14 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.make_workers = make_workers;
     o.make_ctx = &cr;
     o.cost_dir = cas_dir_default(cfg->cache_dir);
+    if (!open_env(cfg, &env, &lf, &env_key)) {
+        failed = true;
+        goto out;
+    }
+    o.libfind = lf;
+    o.env_found = env.found;
+    o.python = env.python;
+    o.env_key = env_key;
     if (report == NULL || paths == NULL || rf == NULL || (run = run_new(&o, &err)) == NULL) {
         fprintf(stderr, "strata: out of memory\n");
         failed = true;
@@ -426,6 +465,9 @@ out:
     progress_destroy(&cr.progress);
     cas_close(&cache);
     run_destroy(&run);
+    libfind_destroy(&lf);
+    env_free(&env);
+    st_free(env_key);
     st_free(rf);
     st_free(paths);
     report_destroy(&report);

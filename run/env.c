@@ -12,6 +12,7 @@
 #include "run/env_int.h"
 
 #include "common/alloc.h"
+#include "common/buf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -468,4 +469,26 @@ st_rc_t env_find(const env_opts_t *opts, env_t *env, st_err_t *err)
     e.n_stub_modules = count_stub_modules(&e);
     *env = e;
     return ST_OK;
+}
+
+char *env_key_text(const env_t *env)
+{
+    buf_t b;
+
+    buf_init(&b);
+    buf_printf(&b, "%u.%u %s\n%s\n%s\n", env->major, env->minor, env->platform,
+               env->found && env->python_real != NULL ? env->python_real : "-",
+               env->typeshed_stdlib != NULL ? env->typeshed_stdlib : "-");
+    for (size_t i = 0; env->found && i < env->n_paths; i++) {
+        struct stat st;
+        if (stat(env->paths[i], &st) != 0)
+            memset(&st, 0, sizeof st);
+        buf_printf(&b, "%s %lld.%09ld\n", env->paths[i], (long long)st.st_mtim.tv_sec,
+                   (long)st.st_mtim.tv_nsec);
+    }
+    if (buf_append_byte(&b, 0) != ST_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return (char *)b.data;
 }

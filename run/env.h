@@ -165,6 +165,13 @@ const char *env_path_kind_name(env_path_kind_t kind);
  * additions). */
 void env_print(const env_t *env, FILE *out);
 
+/* A text naming everything of env a check's results depend on: the target,
+ * the interpreter's real path, the stubs directory, and each search-path
+ * directory with its modification time (installing or removing a package
+ * changes it). A whole run's cached record is keyed by it (run.h
+ * env_key). The caller frees it (st_free); NULL when out of memory. */
+char *env_key_text(const env_t *env);
+
 /* The same as one JSON object (jansson), with a newline. ST_ENOMEM; ST_EIO
  * when out fails. */
 st_rc_t env_print_json(const env_t *env, FILE *out, st_err_t *err);

@@ -20,7 +20,6 @@
 #include "worker/python/summary.h"
 
 #include <string.h>
-#include <stdlib.h>
 
 #define LIB_MAX_NAME 1024
 
@@ -88,7 +87,6 @@ static void add_found(round_t *r, const char *name, size_t len, const char *path
         return;
     }
     r->out[r->n++] = (project_lib_file_t){.path = pc, .name = nc};
-    fprintf(stderr, "LIB %s %s\n", nc, pc);
 }
 
 /* Asks the finder about name[0..len) and its packages, outermost first;
