@@ -821,14 +821,16 @@ TEST(check_import_of_a_missing_package)
 }
 
 /* A stub leaves private names out: one missing from it is not reported; a
- * source module that star-imports a stub is open; a module another one
- * replaces in sys.modules is open. */
+ * source module that star-imports a private stub is open, a public one
+ * closed; a module another one replaces in sys.modules is open. */
 TEST(check_stubs_private_names_and_replaced_modules)
 {
     static const tmod_t mods[] = {
         {.name = "_c", .path = "_c.pyi", .src = "def pack(fmt: str) -> bytes: ...\n", .res = ""},
         {.name = "wrap", .path = "wrap.py", .src = "from _c import *\n", .res = "0 _c"},
         {.name = "gone", .path = "gone.py", .src = "x = 1\n", .res = "", .replaced = true},
+        {.name = "pub", .path = "pub.pyi", .src = "def getpid() -> int: ...\n", .res = ""},
+        {.name = "osx", .path = "osx.py", .src = "from pub import *\n", .res = "0 pub"},
         {.name = "app",
          .path = "app.py",
          .src = "import _c, wrap, gone\n"
@@ -836,13 +838,18 @@ TEST(check_stubs_private_names_and_replaced_modules)
                 "_c._hidden\n"
                 "_c.missing\n"
                 "wrap.error\n"
-                "gone.anything\n",
-         .res = "0 _c|0 wrap|0 gone|0 _c|0 _c"},
+                "gone.anything\n"
+                "import osx\n"
+                "osx.getpid(1)\n"
+                "osx.nope\n",
+         .res = "0 _c|0 wrap|0 gone|0 _c|0 _c|0 osx"},
     };
     tres_t t;
-    REQUIRE(run(mods, 4, NULL, &t));
-    CHECK_STREQ(t.diags[3], "2:1 E0611 No name 'public_missing' in module '_c'\n"
-                            "4:1 E1101 Module '_c' has no 'missing' member\n");
+    REQUIRE(run(mods, 6, NULL, &t));
+    CHECK_STREQ(t.diags[5], "2:1 E0611 No name 'public_missing' in module '_c'\n"
+                            "4:1 E1101 Module '_c' has no 'missing' member\n"
+                            "8:1 E1121 Too many positional arguments for function call\n"
+                            "9:1 E1101 Module 'osx' has no 'nope' member\n");
     CHECK(strstr(t.iface[0], "\"stub\":true") != NULL);
     CHECK(strstr(t.iface[1], "\"open\":true") != NULL);
     CHECK(strstr(t.iface[1], "stub") == NULL);

@@ -52,7 +52,8 @@
  *   "open":  bool, any attribute may exist (a module-level __getattr__, a
  *            dynamic namespace, a star import from outside the project or
  *            from an open module, a source module's star import from a
- *            stub: stubs describe only the documented names)
+ *            private stub such as _struct: typeshed lists its names in
+ *            the public module's stub)
  *   "stub":  true when the module's file is a stub (.pyi); absent: false.
  *            A stub leaves out private names (`_x`): one missing from it is
  *            unknown, not reported

@@ -401,6 +401,18 @@ static uint32_t merge_ents(ent_t *v, uint32_t n)
     return j;
 }
 
+/* A source module that star-imports a private stub (`from _struct import
+ * *` in struct.py): typeshed lists the names of such a C accelerator in
+ * the public module's stub instead (struct.error is in struct.pyi), so
+ * what the source gets from it is not known. */
+static bool private_stub_of_source(const file_t *f, const iface_t *src)
+{
+    const char *dot = memrchr(src->name.s, '.', src->name.len);
+    const char *last = dot != NULL ? dot + 1 : src->name.s;
+
+    return src->stub && !f->stub && last[0] == '_' && !(last[1] == '_');
+}
+
 /* One round's interface of component module m from the current ones. */
 static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
 {
@@ -425,8 +437,8 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
     for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
         const imp_t *im = &f->imps[f->star_from[i]];
         const iface_t *src;
-        if ((src = xmod__star_source(c, im, m->name)) == NULL || (src->stub && !f->stub))
-            out->open = true; /* a stub lists only what its module documents */
+        if ((src = xmod__star_source(c, im, m->name)) == NULL || private_stub_of_source(f, src))
+            out->open = true;
         else
             star_names(c, src, im->abs, ev);
     }
