@@ -243,7 +243,8 @@ def run_strata(strata, files, select, jobs):
     found = {}
     t0 = time.monotonic()
     for batch in chunks(files):
-        cmd = [strata, "check", "--no-cache", "--format", "json", "--select", select]
+        # pyflakes has no environment: the stdlib and installed packages stay unknown
+        cmd = [strata, "check", "--no-cache", "--no-environment", "--format", "json", "--select", select]
         if jobs:
             cmd += ["--jobs", str(jobs)]
         res = subprocess.run(cmd + batch, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

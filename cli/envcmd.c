@@ -50,7 +50,8 @@ static st_rc_t find(const cli_check_t *cfg, bool refresh, env_t *env, st_err_t *
                     .platform = cfg->python_platform,
                     .platform_config = cfg->platform_config,
                     .project_root = root,
-                    .refresh = refresh};
+                    .refresh = refresh,
+                    .no_interpreter = cfg->no_python};
 
     project_root(cfg, root, sizeof root);
     if (!cfg->no_cache && cfg->durability != CAS_MEMORY)

@@ -385,6 +385,8 @@ static bool open_env(const cli_check_t *cfg, env_t *env, libfind_t **lf, char **
     st_err_t err = {0};
     st_rc_t rc;
 
+    if (cfg->no_environment)
+        return true;
     if (envcmd_find(cfg, env, &err) != ST_OK) {
         fprintf(stderr, "strata check: %s\n", err.msg);
         return false;

@@ -507,6 +507,8 @@ static const opt_t check_opts[] = {
     {"--python", .kind = OPT_STR, FIELD(cli_check_t, python), .bad = "empty path for %f"},
     {"--python-version", .kind = OPT_CALL, .set = set_python_version},
     {"--python-platform", .kind = OPT_CALL, .set = set_python_platform},
+    {"--no-python", .kind = OPT_FLAG, FIELD(cli_check_t, no_python)},
+    {"--no-environment", .kind = OPT_FLAG, FIELD(cli_check_t, no_environment)},
 };
 
 static const parser_t check_parser = {OPTS(check_opts),

@@ -61,6 +61,9 @@ typedef struct {
     const char *target_version; /* `target-version` of the run's configuration; NULL: none */
     /* The Python environment (run/env.h), strings borrowed from argv: */
     const char *python;          /* --python PATH: an interpreter or a venv; NULL: none */
+    bool no_python;              /* --no-python: no interpreter (the stubs alone) */
+    bool no_environment;         /* --no-environment: no stubs, no interpreter, no
+                                    library module: such imports stay unknown */
     const char *python_version;  /* --python-version X.Y (checked); NULL: none */
     const char *python_platform; /* --python-platform NAME (checked); NULL: none */
     /* ... and from the run's configuration (in its set's arena): */

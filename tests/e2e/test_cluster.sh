@@ -46,7 +46,7 @@ EOF
 same() {
     local name=$1 addr=$2
     shift 2
-    "$strata" check --no-cache --no-workers "$@" >"$tmp/check.out" 2>/dev/null
+    "$strata" check --no-cache --no-workers --no-environment "$@" >"$tmp/check.out" 2>/dev/null
     local want=$?
     timeout 60 "$strata" submit --coordinator "$addr" "$@" >"$tmp/submit.out" 2>"$tmp/submit.err"
     local got=$?
@@ -120,7 +120,7 @@ fi
 # once): each prints what a sequential in-process check prints
 at_once=(xml xml http logging html unittest)
 for d in xml http logging html unittest; do
-    "$strata" check --no-cache --no-workers --root /usr/lib/python3.11 "/usr/lib/python3.11/$d" \
+    "$strata" check --no-cache --no-workers --no-environment --root /usr/lib/python3.11 "/usr/lib/python3.11/$d" \
         >"$tmp/check_$d.out" 2>/dev/null
 done
 tw=()

@@ -89,10 +89,10 @@ wait_for "$tmp/w2.log" "working for" || fail "worker 2: $(cat "$tmp/w2.log")"
 
 ex=(--exclude site-packages --exclude dist-packages --exclude test --exclude tests
     --exclude idle_test)
-run check --no-cache --no-workers "${ex[@]}" "$std"
+run check --no-cache --no-workers --no-environment "${ex[@]}" "$std"
 ref=$out
 ref_rc=$rc
-run check --no-cache "${ex[@]}" "$std"
+run check --no-cache --no-environment "${ex[@]}" "$std"
 expect_eq "single-host default: same as in-process" "$out" "$ref"
 
 ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7700 --timeout 60 "${ex[@]}" \
