@@ -564,6 +564,8 @@ binding_t *chk_handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t c
     b->rebound = ctx == ST_FOR; /* a loop binds its target again and again */
     if (k == B_EXPORT) {
         binding_t *old = scope_get(cur(c), WK_ALL);
+        if (old != NULL && old->dead && c->not_taken == 0) /* a stub's branch not taken */
+            old = old->live_prev;
         if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
             b->exports = old->exports;
             b->n_exports = old->n_exports;
@@ -611,6 +613,8 @@ void chk_defer(checker_t *c, dkind_t k, TSNode n)
     d.depth = c->depth;
     d.fnode = c->cur_fnode;
     d.cond = c->cond;
+    d.not_taken = c->not_taken;
+    d.taken = c->taken;
     d.src = c->src;
     d.override = c->override;
     d.oline = c->oline;
