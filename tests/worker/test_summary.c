@@ -1354,3 +1354,54 @@ TEST(summary_overloads_and_replaces_round_trip)
     buf_free(&b);
     arena_destroy(&a);
 }
+
+TEST(summary_type_checker_ignores_are_noqa_ranges)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import m\n"
+                     "m.x  # type: ignore\n"
+                     "m.y(1,  # pyright: ignore[reportCallIssue]\n" /* brackets join no lines */
+                     "    2)\n"
+                     "s = '''\n"
+                     "''' + m.z  # type: ignore[attr-defined]  # noqa: E501\n"
+                     "m.w  # type: int\n"
+                     "m.v  # type: ignored\n",
+                     "m.py", &out));
+    CHECK(strstr((const char *)out.data,
+                 "\"noqa\":[[2,2,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]],"
+                 "[3,3,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]],"
+                 "[5,6,[\"E501\"]],"
+                 "[5,6,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]]]") != NULL);
+    buf_free(&out);
+    /* alone before any statement: the whole file; after one: its line */
+    buf_init(&out);
+    CHECK(summary_of("#!/usr/bin/env python\n\n# type: ignore\nimport m\n# type: ignore\n", "m.py",
+                     &out));
+    CHECK(strstr((const char *)out.data,
+                 "\"noqa\":[[1,4294967295,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\","
+                 "\"E1123\"]],[5,5,") != NULL);
+    buf_free(&out);
+    buf_init(&out);
+    CHECK(summary_of("import m  # type: ignore\n# type: ignore\n", "m.py", &out));
+    CHECK(strstr((const char *)out.data, "4294967295") == NULL);
+    buf_free(&out);
+}
+
+TEST(summary_type_checker_ignores_leave_pyflakes_alone)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t res;
+    scan_diag_t *d;
+    size_t n;
+    static const char src[] = "# type: ignore\nimport os  # type: ignore\nx  # pyright: ignore\n";
+
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &res,
+                        NULL) == ST_OK);
+    REQUIRE(scan_result_diags(res, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 2 && strcmp(d[0].code, "F401") == 0 && strcmp(d[1].code, "F821") == 0);
+    scanner_destroy(&s);
+    arena_destroy(&a);
+}

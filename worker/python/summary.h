@@ -105,7 +105,10 @@
  *       E1101, E1120, E1121, E1123 and R0401, those codes, or all) are
  *       ranges of those codes too: after code, its line (group); alone on a
  *       line, to the end of its block (of the file at column 0);
- *       `disable-next=`, the next line */
+ *       `disable-next=`, the next line. `# type: ignore` and `# pyright:
+ *       ignore` (with or without [codes]) are ranges of E0401, E0611,
+ *       E1101, E1120, E1121 and E1123: their line (group); a `# type:
+ *       ignore` alone on a line before any statement, [1, 4294967295] */
 #ifndef STRATA_SUMMARY_H
 #define STRATA_SUMMARY_H
 
