@@ -1405,3 +1405,30 @@ TEST(summary_type_checker_ignores_leave_pyflakes_alone)
     scanner_destroy(&s);
     arena_destroy(&a);
 }
+
+TEST(summary_stub_all_changed_in_a_branch_not_taken)
+{
+    static const char src[] = "import sys\n"
+                              "from m import a as a, w as w, v as v\n"
+                              "__all__ = ['a']\n"
+                              "if sys.platform == 'win32':\n"
+                              "    __all__ += ['w']\n"
+                              "if sys.version_info >= (3, 10):\n"
+                              "    __all__ += ['v']\n"
+                              "__all__ += ['x']\n";
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t res;
+    scan_diag_t *d;
+    size_t n;
+
+    HAS(stub_for(src, 3, 12, "linux"), "\"all\":[\"a\",\"v\",\"x\"]");
+    /* the diagnostics read every branch: w is exported, x undefined */
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PYI, (const uint8_t *)src, sizeof src - 1, a, &res,
+                        NULL) == ST_OK);
+    REQUIRE(scan_result_diags(res, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 1 && strcmp(d[0].code, "F822") == 0 && strstr(d[0].message, "'x'") != NULL);
+    scanner_destroy(&s);
+    arena_destroy(&a);
+}

@@ -132,6 +132,7 @@ typedef struct binding {
     bool dead;                 /* bound in a stub's branch the target does not take */
     struct binding *live_prev; /* dead: the binding the summary keeps instead, or NULL */
     struct binding *ovl_prev;  /* a def after an overload: the overload before it */
+    struct binding *sum_all;   /* __all__: the summary's, when a dead branch changed it */
 } binding_t;
 
 struct redef {
@@ -446,6 +447,7 @@ uint32_t chk_summary_builtin_call(checker_t *c, uint32_t id, TSNode args);
 void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs, uint32_t n,
                     bool store);
 void chk_record_call(checker_t *c, TSNode args);
+binding_t *chk_summary_all(binding_t *b);
 void chk_build_summary(checker_t *c, scope_t *module);
 
 /* ---- small helpers ----------------------------------------------------- */

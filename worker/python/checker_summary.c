@@ -56,6 +56,14 @@ static binding_t *live(binding_t *b)
     return b != NULL && b->dead ? b->live_prev : b;
 }
 
+/* The __all__ binding b as the summary sees it: without what a stub's
+ * branches not taken added. */
+binding_t *chk_summary_all(binding_t *b)
+{
+    b = live(b);
+    return b != NULL && b->sum_all != NULL ? b->sum_all : b;
+}
+
 /* An F405 at (line, col), the diagnostic's position, for the summary. */
 void chk_summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all)
 {
@@ -323,7 +331,7 @@ void chk_build_summary(checker_t *c, scope_t *module)
         const char *name = intern_str(c->names, c->gextra[i], &len);
         summary_add_def(c->sum, name, len, SUM_DEF_VARIABLE, c->gextra_line[i], -1, 0);
     }
-    all = live(scope_get(module, WK_ALL));
+    all = chk_summary_all(scope_get(module, WK_ALL));
     if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
         const char *names[1024];
         uint32_t lens[1024], n = 0;
