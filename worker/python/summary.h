@@ -6,7 +6,8 @@
  * a module-level __getattr__, and how it uses the names it imports (attribute
  * chains and call shapes). The checker fills it while it walks the tree; the
  * scan encodes it into the "summary" map of its result. The summary depends on
- * the content only, never on the file's path, so identical files share it.
+ * the content only (and, for a stub, the scan's target), never on the file's
+ * path, so identical files share it.
  *
  * In a stub (.pyi), what the summary records follows the branches of
  * module- and class-level ifs that the scan's target takes (decided tests
@@ -25,7 +26,7 @@
  *       x.TYPE_CHECKING:` (never runs); a stub's branch its target surely
  *       takes is not conditional
  *   "defs":  [[name, kind, line, sig, flags, overloads?], ...] top-level
- *       bindings (in a stub, `NAME: T` without value is one), and
+ *       bindings (`NAME: T` without value is one, as stubs declare names), and
  *       names a function (or class body) declares `global` and binds (kind
  *       2, at the `global` statement, or at the binding for a builtin's
  *       name; a declaration that is only read is not a def); kind 0
