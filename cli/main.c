@@ -447,6 +447,10 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.env_found = env.found;
     o.python = env.python;
     o.env_key = env_key;
+    if (env.major != 0) {
+        o.target = (scan_target_t){.major = (uint8_t)env.major, .minor = (uint8_t)env.minor};
+        snprintf(o.target.platform, sizeof o.target.platform, "%s", env.platform);
+    }
     if (report == NULL || paths == NULL || rf == NULL || (run = run_new(&o, &err)) == NULL) {
         fprintf(stderr, "strata: out of memory\n");
         failed = true;

@@ -35,7 +35,7 @@
 #define PROTO_MAX_ARGS 65536u    /* roots or args in one SUBMIT */
 #define PROTO_MAX_DIAGS 1000000u /* diagnostics of one file in DONE */
 #define PROTO_MAX_CODE 32u       /* bytes of a diagnostic code */
-#define PROTO_KIND_EXTENSION 3u  /* SUBMIT kind: not checked, for imports */
+#define PROTO_KIND_EXTENSION 4u  /* SUBMIT kind: not checked, for imports */
 #define PROTO_DIGEST_LEN 32u     /* SHA-256 */
 #define PROTO_DONE_OK 0u
 #define PROTO_DONE_ERROR 2u
@@ -43,7 +43,7 @@
 /* One file of a SUBMIT. */
 typedef struct {
     proto_str_t path;
-    uint32_t kind;         /* scan_kind_t (0..2) or PROTO_KIND_EXTENSION */
+    uint32_t kind;         /* scan_kind_t (0..3) or PROTO_KIND_EXTENSION */
     const uint8_t *digest; /* PROTO_DIGEST_LEN bytes, or NULL (nil) */
     uint64_t size;
 } proto_file_t;

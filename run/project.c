@@ -214,6 +214,40 @@ done:
     return rc;
 }
 
+/* The modules file f replaces in sys.modules, into p->replaced. */
+static st_rc_t gather_replaced(project_t *p, const pfile_t *f)
+{
+    arena_t *tmp = arena_new(0);
+    sum_str_t *v;
+    uint32_t n;
+    st_rc_t rc = ST_OK;
+
+    if (tmp == NULL)
+        return ST_ENOMEM;
+    if (summary_decode_replaces(f->summary, tmp, &v, &n) == ST_OK && n > 0) {
+        if (p->replaced == NULL && (p->replaced = hmap_new(HMAP_BYTES)) == NULL)
+            rc = ST_ENOMEM;
+        for (uint32_t k = 0; k < n && rc == ST_OK; k++)
+            rc = hmap_put(p->replaced, v[k].s, v[k].len, 1);
+    }
+    arena_destroy(&tmp);
+    return rc;
+}
+
+/* Whether abs or a package above it is replaced in sys.modules by some
+ * file: then it exists, whatever the files say. */
+static bool replaced_or_below(const project_t *p, const char *abs)
+{
+    size_t len = strlen(abs);
+
+    if (p->replaced == NULL)
+        return false;
+    for (size_t end = 1; end <= len; end++)
+        if ((end == len || abs[end] == '.') && hmap_get(p->replaced, abs, end, NULL) == ST_OK)
+            return true;
+    return false;
+}
+
 /* An import that names no project module although its top-level package
  * is one: is it really missing? Not when the deepest existing module on its
  * way makes its submodules at run time (six.moves, an import hook, a module
@@ -268,6 +302,8 @@ static st_rc_t resolve_file(project_t *p, size_t i)
         if ((im->abs = arena_strndup(p->arena, abs, strlen(abs))) == NULL)
             return ST_ENOMEM;
         im->res = project__lib_verdict(p, im, im->res);
+        if ((im->res == RES_UNRESOLVED || im->res == RES_MISSING) && replaced_or_below(p, abs))
+            im->res = RES_EXTERNAL;
         if (im->kind == 1 && im->res == RES_PROJECT && im->name[0] != '\0') {
             size_t la = strlen(abs), ln = strlen(im->name);
             if (la + 1 + ln < sizeof abs) {
@@ -371,6 +407,8 @@ st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err)
             f->n_imports = 0;
             f->summary = (span_t){0};
             rc = ST_OK;
+        } else if (rc == ST_OK) {
+            rc = gather_replaced(p, f);
         }
     }
     for (size_t i = 0; i < p->n && rc == ST_OK; i++) {

@@ -298,7 +298,7 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
         const uint32_t *subs = resolver_submodules(p->res, m, &n_subs);
         check_input_module_t mod = {.name = resolver_module_name(p->res, m),
                                     .file = (uint32_t)k,
-                                    .pkg = scan_kind_of_path(f->path) == SCAN_KIND_INIT,
+                                    .pkg = scan_kind_is_package(scan_kind_of_path(f->path)),
                                     .export = resolver_module_file(p->res, m) == files[k],
                                     .replaced = project__replaced(p, m),
                                     .stub = is_stub(f->path),

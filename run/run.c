@@ -38,6 +38,7 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
     self->opts = *opts;
     self->scan.max_file_bytes =
         opts->max_file_bytes != 0 ? opts->max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
+    self->scan.target = scan_target_resolve(&opts->target);
     self->keys = st_calloc(at_least_one(n), sizeof *self->keys);
     self->keyed = st_calloc(at_least_one(n), sizeof *self->keyed);
     self->state = st_calloc(at_least_one(n), sizeof *self->state);
@@ -200,6 +201,7 @@ static void digest_blobs(run_t *self)
         jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
                             .config = self->config,
                             .kind = f->kind,
+                            .target = self->scan.target,
                             .content = f->digest};
         if (f->skip || !f->has_digest)
             continue;

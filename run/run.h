@@ -113,9 +113,10 @@ typedef struct {
      * reach, scans them as context, and asks again until nothing new is
      * reached. NULL: imports of what the project lacks stay unknown. */
     libfind_t *libfind;
-    bool env_found;      /* an interpreter answered: missing packages are E0401 */
-    const char *python;  /* its path (borrowed), named in those E0401s */
-    const char *env_key; /* the environment in the whole run's key (project.h) */
+    bool env_found;       /* an interpreter answered: missing packages are E0401 */
+    const char *python;   /* its path (borrowed), named in those E0401s */
+    const char *env_key;  /* the environment in the whole run's key (project.h) */
+    scan_target_t target; /* what stubs' branches are decided for; zero: the default */
 } run_opts_t;
 
 typedef struct {

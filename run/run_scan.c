@@ -101,7 +101,10 @@ static void job_error(run_t *self, size_t i, const st_err_t *err)
 st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t *key,
                       st_err_t *err)
 {
-    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION, .config = self->config, .kind = kind};
+    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
+                        .config = self->config,
+                        .kind = kind,
+                        .target = self->scan.target};
     st_rc_t rc;
 
     if ((rc = digest_sha256(data.ptr, data.len, &in.content)) != ST_OK)

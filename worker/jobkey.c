@@ -69,6 +69,13 @@ st_rc_t jobkey_scan(const jobkey_scan_t *in, digest_t *out, st_err_t *err)
     put_field(&e, in->config.b, sizeof in->config.b);
     put_field(&e, &kind, 1);
     put_field(&e, in->content.b, sizeof in->content.b);
+    if (scan_kind_is_stub(in->kind)) { /* a .py's key stays free of the target */
+        scan_target_t t = scan_target_resolve(&in->target);
+        uint8_t version[2] = {t.major, t.minor};
+        put_field(&e, "target", strlen("target"));
+        put_field(&e, version, sizeof version);
+        put_field(&e, t.platform, strlen(t.platform));
+    }
     if ((rc = digest_sha256(e.b, e.len, out)) != ST_OK)
         return st_fail(err, rc, "job key: SHA-256 failed");
     return ST_OK;

@@ -4,12 +4,13 @@
  * a digest of those inputs and reused by any run that has the same ones.
  * The key of a scan job is SHA-256 over a canonical encoding of ("scan",
  * analyzer version, config digest, file kind, content digest), as DESIGN.md
- * says. The path is deliberately not an input: two identical files share one
- * result and a moved file is a hit. Everything that could change the bytes
- * of a scan result must be in the key, or a stale result would be served:
- * the analyzer version covers the code (bump STRATA_VERSION on a release,
- * SCAN_RESULT_VERSION when the result document or any diagnostic changes),
- * the config digest covers the scan options.
+ * says, and for a stub (.pyi) the target its version and platform branches
+ * are decided for (worker/scan_target.h); a .py's key has no target, so one
+ * cache serves every target for a project's sources. The path is deliberately not an input: two
+ * identical files share one result and a moved file is a hit. Everything that could change the
+ * bytes of a scan result must be in the key, or a stale result would be served: the analyzer
+ * version covers the code (bump STRATA_VERSION on a release, SCAN_RESULT_VERSION when the result
+ * document or any diagnostic changes), the config digest covers the scan options.
  *
  * The encoding is a fixed tag, then each field as a 4-byte big-endian length
  * and its bytes, so no two different inputs encode to the same bytes. */
@@ -36,13 +37,15 @@
  * (normally JOBKEY_ANALYZER_VERSION; tests vary it). */
 typedef struct {
     const char *version;
-    digest_t config;  /* jobkey_scan_config() of the scan options */
-    scan_kind_t kind; /* scan_kind_of_path() of the file */
-    digest_t content; /* SHA-256 of the file's bytes */
+    digest_t config;      /* jobkey_scan_config() of the scan options */
+    scan_kind_t kind;     /* scan_kind_of_path() of the file */
+    digest_t content;     /* SHA-256 of the file's bytes */
+    scan_target_t target; /* stubs only (scan_kind_is_stub); zero: the default */
 } jobkey_scan_t;
 
-/* The digest of the scan options that can change a scan's result, with
- * defaults made explicit (max_file_bytes 0 and its default give the same
+/* The digest of the scan options that can change a scan's result, but the
+ * target (a stub's key holds it, see jobkey_scan_t), with defaults made
+ * explicit (max_file_bytes 0 and its default give the same
  * digest). ST_EINTERNAL when libcrypto fails; *out untouched then.
  * Thread-safe. */
 st_rc_t jobkey_scan_config(const scan_opts_t *opts, digest_t *out);

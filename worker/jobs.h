@@ -10,8 +10,10 @@
  *
  * Inputs:
  *   JOBS_SCAN   msgpack [scan kind (scan_kind_t), max_file_bytes (uint,
- *               0: the scan's default), content (bin)], built by
- *               jobs_scan_input; the result is scanner_run's document
+ *               0: the scan's default), [major, minor, platform] (the
+ *               target, defaults resolved: worker/scan_target.h), content
+ *               (bin)], built by jobs_scan_input; the result is
+ *               scanner_run's document
  *   JOBS_CHECK  the check input document (xmod.h); check_run's result
  *   JOBS_ECHO   any bytes, returned unchanged: a job of no cost, to measure
  *               what dispatching costs (bench/dispatch_bench.c) */

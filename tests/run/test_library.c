@@ -224,3 +224,35 @@ TEST(library_whole_run_stale_when_a_library_file_changes)
     cas_close(&cache);
     tmpdir_remove(dir);
 }
+
+/* A module another module replaces in sys.modules (as Twisted installs its
+ * reactor) is open, and a replaced name below a package exists. */
+TEST(library_replaced_modules_are_open)
+{
+    fake_env_t e;
+    const char *names[] = {"app.py", "inst.py", "old.py"};
+
+    if (!tmpdir_make(dir))
+        return;
+    make_env_tree();
+    put("proj/inst.py", "import sys\n"
+                        "sys.modules['pkg'] = object()\n"
+                        "sys.modules['pkg.virtual'] = object()\n");
+    put("proj/old.py", "import pkg.virtual\nimport pkg.other\n");
+    if (!fake_env(&e)) {
+        CHECK(!"libfind");
+        tmpdir_remove(dir);
+        return;
+    }
+    char *text = check(names, 3, &e, NULL, NULL);
+    CHECK(text != NULL);
+    CHECK(!has_line(text, "has no 'g' member"));
+    CHECK(!has_line(text, "import 'pkg.virtual'"));
+    CHECK(!has_line(text, "import 'pkg.other'")); /* below a replaced module: unknown */
+    if (text != NULL && getenv("STRATA_TEST_VERBOSE") != NULL)
+        fputs(text, stderr);
+    CHECK(has_line(text, "has no 'getcwdx' member"));
+    free(text);
+    libfind_destroy(&e.lf);
+    tmpdir_remove(dir);
+}

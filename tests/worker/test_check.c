@@ -223,7 +223,8 @@ static unsigned spec_flag(const char *spec, const char *key, const char *name, u
     return 0;
 }
 
-/* Copies an array of tuples, each with one more element: its flags. */
+/* Copies an array of tuples, each with one more element, its flags, when
+ * it has none (4 elements); a tuple the scan gave flags is copied as is. */
 static bool extend_tuples(msgpack_packer *pk, mpread_t *r, const char *spec, const char *key)
 {
     uint32_t n, tn, nl;
@@ -235,7 +236,7 @@ static bool extend_tuples(msgpack_packer *pk, mpread_t *r, const char *spec, con
     for (uint32_t i = 0; i < n; i++) {
         if (mpread_array(r, &tn) != ST_OK)
             return false;
-        msgpack_pack_array(pk, tn + 1);
+        msgpack_pack_array(pk, tn < 5 ? tn + 1 : tn);
         size_t start = r->pos;
         if (mpread_str(r, &name, &nl) != ST_OK)
             return false;
@@ -246,7 +247,8 @@ static bool extend_tuples(msgpack_packer *pk, mpread_t *r, const char *spec, con
                 return false;
             msgpack_pack_str_body(pk, (const char *)r->p + at, r->pos - at);
         }
-        msgpack_pack_uint32(pk, spec_flag(spec, key, name, nl));
+        if (tn < 5)
+            msgpack_pack_uint32(pk, spec_flag(spec, key, name, nl));
     }
     return true;
 }

@@ -156,3 +156,31 @@ TEST(jobkey_bad_version)
     longer[256] = '\0';
     CHECK(jobkey_scan(&in, &k, NULL) == ST_OK);
 }
+
+TEST(jobkey_target_is_in_stub_keys_only)
+{
+    jobkey_scan_t py = base_input(), pyi, other;
+    digest_t k0, k1, k2;
+
+    /* a .py key: the same whatever the target */
+    other = py;
+    other.target = (scan_target_t){.major = 3, .minor = 9, .platform = "win32"};
+    REQUIRE(key_of(&py, &k0) && key_of(&other, &k1));
+    CHECK(digest_eq(&k0, &k1));
+    /* a stub's key changes with the version and the platform */
+    for (scan_kind_t kind = SCAN_KIND_PYI; kind <= SCAN_KIND_INIT_STUB; kind += 2) {
+        pyi = py;
+        pyi.kind = kind;
+        other = pyi;
+        other.target = (scan_target_t){.major = 3, .minor = 9};
+        REQUIRE(key_of(&pyi, &k0) && key_of(&other, &k1));
+        CHECK(!digest_eq(&k0, &k1));
+        other.target = (scan_target_t){.major = 3, .minor = 12, .platform = "darwin"};
+        REQUIRE(key_of(&other, &k2));
+        CHECK(!digest_eq(&k0, &k2) && !digest_eq(&k1, &k2));
+        /* unset is the default spelled out: 3.12 on linux */
+        other.target = (scan_target_t){.major = 3, .minor = 12, .platform = "linux"};
+        REQUIRE(key_of(&other, &k1));
+        CHECK(digest_eq(&k0, &k1));
+    }
+}

@@ -27,7 +27,7 @@ TEST(jobs_scan_equals_scanner_run)
     buf_t in;
 
     REQUIRE(sc != NULL && a != NULL);
-    for (scan_kind_t kind = SCAN_KIND_PY; kind <= SCAN_KIND_INIT; kind++) {
+    for (scan_kind_t kind = SCAN_KIND_PY; kind < SCAN_N_KINDS; kind++) {
         buf_init(&in);
         REQUIRE(jobs_scan_input(&in, kind, &opts, (const uint8_t *)src, sizeof src - 1, NULL) ==
                 ST_OK);
@@ -35,6 +35,25 @@ TEST(jobs_scan_equals_scanner_run)
                             NULL) == ST_OK);
         REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
         CHECK(same(direct, viajob));
+        buf_free(&in);
+    }
+    /* the target travels with the job: a stub's branches follow it */
+    {
+        static const char stub[] = "import sys\n"
+                                   "if sys.platform == 'win32':\n"
+                                   "    def startfile(p): ...\n";
+        scan_opts_t win = {.target = {.major = 3, .minor = 12, .platform = "win32"}};
+        buf_init(&in);
+        REQUIRE(jobs_scan_input(&in, SCAN_KIND_PYI, &win, (const uint8_t *)stub, sizeof stub - 1,
+                                NULL) == ST_OK);
+        REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
+        CHECK(memmem(viajob.ptr, viajob.len, "startfile", 9) != NULL);
+        buf_free(&in);
+        buf_init(&in);
+        REQUIRE(jobs_scan_input(&in, SCAN_KIND_PYI, NULL, (const uint8_t *)stub, sizeof stub - 1,
+                                NULL) == ST_OK);
+        REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
+        CHECK(memmem(viajob.ptr, viajob.len, "startfile", 9) == NULL); /* linux */
         buf_free(&in);
     }
     /* the size limit travels with the job: a small one gives the E902 */
@@ -91,6 +110,13 @@ TEST(jobs_refuses_bad_inputs)
     CHECK(jobs_run(sc, 7, (span_t){junk, sizeof junk}, a, &out, &err) == ST_EINVAL);
     CHECK(strstr(err.msg, "kind 7") != NULL);
     CHECK(jobs_run(NULL, JOBS_SCAN, (span_t){junk, sizeof junk}, a, &out, &err) == ST_EINVAL);
+    /* the old input of three elements, a target without a platform */
+    {
+        static const uint8_t old[] = {0x93, 0x00, 0x00, 0xc4, 0x01, 'x'};
+        static const uint8_t nopl[] = {0x94, 0x00, 0x00, 0x93, 0x03, 0x0c, 0xa0, 0xc4, 0x01, 'x'};
+        CHECK(jobs_run(sc, JOBS_SCAN, (span_t){old, sizeof old}, a, &out, &err) == ST_ECORRUPT);
+        CHECK(jobs_run(sc, JOBS_SCAN, (span_t){nopl, sizeof nopl}, a, &out, &err) == ST_ECORRUPT);
+    }
     /* scan kind 7, and a bin longer than the bytes */
     CHECK(jobs_run(sc, JOBS_SCAN, (span_t){junk, sizeof junk}, a, &out, &err) == ST_ECORRUPT);
     CHECK(jobs_run(sc, JOBS_SCAN, (span_t){junk, 2}, a, &out, &err) == ST_ECORRUPT);

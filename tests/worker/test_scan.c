@@ -81,7 +81,8 @@ TEST(scan_result_rejects_corrupt_documents)
     {
         /* the current version with no diagnostics is fine; an older one
          * (version 4: a summary without TYPE_CHECKING imports or pylint's
-         * pragmas) is refused: not reused */
+         * pragmas; 5: stubs' branches not decided, no overloads) is
+         * refused: not reused */
         const uint8_t ok[] = {0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a',
                               'g',  's',  0x90};
         const uint8_t v1[] = {0x82, 0xa1, 'v', 0x05, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
@@ -111,7 +112,7 @@ TEST(scan_result_rejects_corrupt_documents)
 TEST(scan_kind_of_path_names)
 {
     CHECK(scan_kind_of_path("a/b/__init__.py") == SCAN_KIND_INIT);
-    CHECK(scan_kind_of_path("__init__.pyi") == SCAN_KIND_INIT);
+    CHECK(scan_kind_of_path("__init__.pyi") == SCAN_KIND_INIT_STUB);
     CHECK(scan_kind_of_path("x/mod.pyi") == SCAN_KIND_PYI);
     CHECK(scan_kind_of_path("x/mod.py") == SCAN_KIND_PY);
     CHECK(scan_kind_of_path("script") == SCAN_KIND_PY);

@@ -57,8 +57,9 @@ static int to_text(mpread_t *r, buf_t *out, int depth)
     return -1;
 }
 
-/* The "summary" value of the scan result of src, as text in out. */
-static bool summary_of(const char *src, const char *path, buf_t *out)
+/* The "summary" value of the scan result of src for target t (NULL: the
+ * default), as text in out. */
+static bool summary_for(const char *src, const char *path, const scan_target_t *t, buf_t *out)
 {
     scanner_t *s = scanner_new();
     arena_t *a = arena_new(0);
@@ -70,7 +71,10 @@ static bool summary_of(const char *src, const char *path, buf_t *out)
 
     if (s == NULL || a == NULL)
         goto done;
-    if (scanner_run(s, NULL, scan_kind_of_path(path), (const uint8_t *)src, strlen(src), a, &res,
+    scan_opts_t opts = {.max_file_bytes = 0};
+    if (t != NULL)
+        opts.target = *t;
+    if (scanner_run(s, &opts, scan_kind_of_path(path), (const uint8_t *)src, strlen(src), a, &res,
                     &err) != ST_OK)
         goto done;
     mpread_init(&r, res.ptr, res.len);
@@ -88,6 +92,11 @@ done:
     scanner_destroy(&s);
     arena_destroy(&a);
     return ok;
+}
+
+static bool summary_of(const char *src, const char *path, buf_t *out)
+{
+    return summary_for(src, path, NULL, out);
 }
 
 #define HAS(text, sub)                                                                             \
@@ -343,7 +352,9 @@ TEST(summary_dynamic)
     check_dynamic("vars()\n", true);
     check_dynamic("exec('x = 1')\n", true);
     check_dynamic("import sys\nsys.modules[__name__] = object()\n", true);
-    check_dynamic("import sys\ndef f():\n    sys.modules['m'] = 1\n", true);
+    /* a plain key names the module replaced ("replaces"): not this one */
+    check_dynamic("import sys\ndef f():\n    sys.modules['m'] = 1\n", false);
+    check_dynamic("import sys\nsys.modules[k] = 1\n", true);
     /* not this module's namespace, or not the builtin */
     check_dynamic("import os\n", false);
     check_dynamic("def f():\n    return vars()\n", false);
@@ -814,5 +825,612 @@ TEST(summary_read_out_of_memory)
     mpread_init(&r, doc, sizeof doc - 1);
     REQUIRE(summary_read(&r, a, &d) == ST_OK);
     CHECK(d.n_imports == 1 && str_is(d.imports[0].module, "m") && r.pos == sizeof doc - 1);
+    arena_destroy(&a);
+}
+
+/* ---- stubs: the target's branches, declarations, overloads --------------------- */
+
+static const char stub_sample[] = "import sys\n"
+                                  "from typing import overload, final\n"
+                                  "from typing_extensions import deprecated\n"
+                                  "import typing\n"
+                                  "\n"
+                                  "if sys.version_info >= (3, 10):\n"
+                                  "    import a\n"
+                                  "    def f(x: int) -> int: ...\n"
+                                  "    __all__ = [\"f\", \"g\"]\n"
+                                  "else:\n"
+                                  "    import b\n"
+                                  "    def f(x: int, y: int) -> int: ...\n"
+                                  "    __all__ = [\"f\"]\n"
+                                  "\n"
+                                  "if sys.platform == \"win32\":\n"
+                                  "    def startfile(p: str) -> None: ...\n"
+                                  "    __all__ += [\"startfile\"]\n"
+                                  "\n"
+                                  "CONST: int\n"
+                                  "\n"
+                                  "@overload\n"
+                                  "def g(x: int) -> int: ...\n"
+                                  "@overload\n"
+                                  "def g(x: str) -> str: ...\n"
+                                  "\n"
+                                  "@final\n"
+                                  "def h(__a: int, b: int) -> None: ...\n"
+                                  "@deprecated(\"no\")\n"
+                                  "def k() -> None: ...\n"
+                                  "\n"
+                                  "class C:\n"
+                                  "    attr: int\n"
+                                  "    if sys.version_info >= (3, 11):\n"
+                                  "        def m(self, __x: int) -> None: ...\n"
+                                  "    else:\n"
+                                  "        def m(self, x: int, y: int) -> None: ...\n"
+                                  "    @overload\n"
+                                  "    def o(self) -> None: ...\n"
+                                  "    @overload\n"
+                                  "    def o(self, x: int) -> None: ...\n";
+
+/* The summary's text of src scanned as a stub for version major.minor on
+ * platform, into a static buffer. */
+static const char *stub_for(const char *src, uint8_t major, uint8_t minor, const char *platform)
+{
+    static char text[16384];
+    scan_target_t t = {.major = major, .minor = minor};
+    buf_t out;
+
+    snprintf(t.platform, sizeof t.platform, "%s", platform);
+    buf_init(&out);
+    text[0] = '\0';
+    if (summary_for(src, "m.pyi", &t, &out))
+        snprintf(text, sizeof text, "%.*s", (int)out.len, (const char *)out.data);
+    buf_free(&out);
+    return text;
+}
+
+TEST(summary_stub_keeps_the_branches_its_target_takes)
+{
+    const char *t = stub_for(stub_sample, 3, 12, "linux");
+
+    HAS(t, "[0,0,\"a\",\"\",\"\",7,4,0]");  /* taken for sure: not conditional */
+    CHECK(strstr(t, "\"b\",\"\"") == NULL); /* not taken: no import, no def */
+    HAS(t, "[\"f\",0,8,4,0]");              /* one f, not rebound, 3.10's signature */
+    HAS(t, "[4,[[\"x\",1,false]]]");
+    CHECK(strstr(t, "startfile") == NULL);
+    HAS(t, "\"all\":[\"f\",\"g\"]");
+    HAS(t, "[\"m\",0,5]"); /* a member: 3.11's */
+    HAS(t, "[0,[[\"self\",0,false],[\"__x\",0,false]]]");
+
+    t = stub_for(stub_sample, 3, 9, "win32");
+    HAS(t, "[0,0,\"b\",\"\",\"\",11,4,0]");
+    CHECK(strstr(t, "\"a\",\"\"") == NULL);
+    HAS(t, "\"all\":[\"f\",\"startfile\"]");
+    HAS(t, "[\"startfile\",0,16,");
+    HAS(t, "[\"f\",0,12,");
+    HAS(t, "[[\"self\",1,false],[\"x\",1,false],[\"y\",1,false]]");
+}
+
+TEST(summary_stub_tests_of_every_spelling)
+{
+    static const char *const yes[] = {
+        "sys.version_info >= (3, 10)",
+        "sys.version_info > (3, 11, 5)",
+        "sys.version_info < (3, 13)",
+        "sys.version_info < (3, 12, 99) or sys.platform == 'linux'",
+        "(3, 12) <= sys.version_info",
+        "sys.version_info[0] == 3",
+        "sys.version_info[1] != 11",
+        "sys.version_info[:2] == (3, 12)",
+        "sys.version_info >= (3,)",
+        "sys.platform == \"linux\"",
+        "sys.platform != 'win32'",
+        "sys.platform.startswith(\"lin\")",
+        "not sys.platform.startswith('win')",
+        "sys.platform != 'win32' and (sys.version_info >= (3, 8) or undecided)",
+        "version_info >= (3, 12) and platform == 'linux'",
+        "s.version_info >= (3, 12)",
+    };
+    static const char *const no[] = {
+        "sys.version_info >= (3, 13)",
+        "sys.version_info == (3, 12)", /* version_info is longer */
+        "sys.version_info[:2] > (3, 12)",
+        "sys.platform == 'win32'",
+        "not (sys.platform == 'linux')",
+        "sys.platform == 'win32' and undecided",
+    };
+    static const char *const unknown[] = {
+        "sys.version_info >= (3, 12, 1)", /* the micro version is not known */
+        "sys.platform < 'm'",
+        "sys.version_info <= (3, 12, 99) or sys.platform == 'darwin'",
+        "undecided",
+        "sys.platform == 'linux' and undecided",
+        "sys.version_info >= (3, 10) > (3, 9)",
+        "os.version_info >= (3, 10)",
+    };
+    char src[512];
+
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(src, sizeof src,
+                 "import sys\nimport sys as s\nfrom sys import version_info, platform\n"
+                 "if %s:\n    def taken(): ...\nelse:\n    def other(): ...\n",
+                 yes[i]);
+        const char *t = stub_for(src, 3, 12, "linux");
+        if (strstr(t, "taken") == NULL || strstr(t, "other") != NULL)
+            fprintf(stderr, "  not decided true: %s\n", yes[i]);
+        CHECK(strstr(t, "taken") != NULL && strstr(t, "other") == NULL);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(src, sizeof src,
+                 "import sys\nif %s:\n    def taken(): ...\nelse:\n"
+                 "    def other(): ...\n",
+                 no[i]);
+        const char *t = stub_for(src, 3, 12, "linux");
+        if (strstr(t, "taken") != NULL || strstr(t, "other") == NULL)
+            fprintf(stderr, "  not decided false: %s\n", no[i]);
+        CHECK(strstr(t, "taken") == NULL && strstr(t, "other") != NULL);
+    }
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        snprintf(src, sizeof src,
+                 "import sys\nif %s:\n    def taken(): ...\nelse:\n"
+                 "    def other(): ...\n",
+                 unknown[i]);
+        const char *t = stub_for(src, 3, 12, "linux");
+        if (strstr(t, "taken") == NULL || strstr(t, "other") == NULL)
+            fprintf(stderr, "  decided: %s\n", unknown[i]);
+        CHECK(strstr(t, "taken") != NULL && strstr(t, "other") != NULL);
+    }
+}
+
+TEST(summary_stub_elif_chains)
+{
+    static const char src[] = "import sys\n"
+                              "if sys.version_info >= (3, 13):\n"
+                              "    import a\n"
+                              "elif sys.version_info >= (3, 11):\n"
+                              "    import b\n"
+                              "elif sys.version_info >= (3, 9):\n"
+                              "    import c\n"
+                              "else:\n"
+                              "    import d\n"
+                              "if undecided:\n"
+                              "    import e\n"
+                              "elif sys.platform == 'linux':\n"
+                              "    import f\n"
+                              "else:\n"
+                              "    import g\n";
+    const char *t = stub_for(src, 3, 12, "linux");
+
+    HAS(t, "[0,0,\"b\",\"\",\"\",5,4,0]");
+    CHECK(strstr(t, "\"a\",\"\"") == NULL && strstr(t, "\"c\",\"\"") == NULL);
+    CHECK(strstr(t, "\"d\",\"\"") == NULL);
+    HAS(t, "[0,0,\"e\",\"\",\"\",11,4,2]"); /* undecided: conditional */
+    HAS(t, "[0,0,\"f\",\"\",\"\",13,4,2]"); /* taken only when e's is not */
+    CHECK(strstr(t, "\"g\",\"\"") == NULL);
+}
+
+TEST(summary_py_branches_are_never_decided)
+{
+    static const char src[] = "import sys\n"
+                              "if sys.version_info >= (3, 13):\n"
+                              "    import a\n"
+                              "else:\n"
+                              "    import b\n";
+    buf_t out;
+    buf_init(&out);
+    REQUIRE(summary_of(src, "m.py", &out));
+    HAS((char *)out.data, "[0,0,\"a\",\"\",\"\",3,4,2]");
+    HAS((char *)out.data, "[0,0,\"b\",\"\",\"\",5,4,2]");
+    buf_free(&out);
+}
+
+TEST(summary_stub_dead_branches_record_no_uses)
+{
+    static const char src[] = "import sys\n"
+                              "import m\n"
+                              "if sys.platform == 'win32':\n"
+                              "    x = m.win\n"
+                              "    def f(): return m.inner\n"
+                              "    class C:\n"
+                              "        y = m.cls\n"
+                              "else:\n"
+                              "    z = m.posix\n";
+    const char *t = stub_for(src, 3, 12, "linux");
+
+    HAS(t, "[1,[\"posix\"],9,8,0]");
+    CHECK(strstr(t, "win") == NULL && strstr(t, "inner") == NULL && strstr(t, "cls") == NULL);
+    CHECK(strstr(t, "\"C\"") == NULL && strstr(t, "[\"f\"") == NULL);
+}
+
+TEST(summary_stub_declarations_are_definitions)
+{
+    const char *t = stub_for("x: int\nclass C:\n    y: str\n    z: int = 1\n", 3, 12, "linux");
+
+    HAS(t, "[\"x\",2,1,-1,0]");
+    HAS(t, "[\"y\",2,-1]");
+    HAS(t, "[\"z\",2,-1]");
+}
+
+TEST(summary_stub_private_parameters_are_positional_only)
+{
+    const char *t = stub_for("def f(__a, __b, c, __d): ...\n"
+                             "def g(a, __b): ...\n"
+                             "def h(__a, /, b): ...\n"
+                             "def k(__a__, __b): ...\n"
+                             "class C:\n"
+                             "    def m(self, __x, y): ...\n",
+                             3, 12, "linux");
+
+    HAS(t, "[[\"__a\",0,false],[\"__b\",0,false],[\"c\",1,false],[\"__d\",1,false]]");
+    HAS(t, "[[\"a\",1,false],[\"__b\",1,false]]"); /* a normal one before */
+    HAS(t, "[[\"__a\",0,false],[\"b\",1,false]]");
+    HAS(t, "[[\"__a__\",1,false],[\"__b\",1,false]]"); /* a dunder is no private name */
+    HAS(t, "[[\"self\",0,false],[\"__x\",0,false],[\"y\",1,false]]");
+
+    buf_t out; /* not in a .py file */
+    buf_init(&out);
+    REQUIRE(summary_of("def f(__a): pass\n", "m.py", &out));
+    HAS((char *)out.data, "[[\"__a\",1,false]]");
+    buf_free(&out);
+}
+
+static const char overloads_py[] = "import typing\n"
+                                   "from typing import overload\n"
+                                   "import typing_extensions as te\n"
+                                   "@overload\n"
+                                   "def f(x: int) -> int: ...\n"
+                                   "@typing.overload\n"
+                                   "def f(x: str) -> str: ...\n"
+                                   "def f(x, y=None): return x\n"
+                                   "@overload\n"
+                                   "def g(x: int) -> int: ...\n"
+                                   "@overload\n"
+                                   "@other\n"
+                                   "def g(x: str) -> str: ...\n"
+                                   "def g(x): return x\n"
+                                   "h = 1\n"
+                                   "@te.overload\n"
+                                   "def h(x: int) -> int: ...\n"
+                                   "def h(x): return x\n"
+                                   "@overload\n"
+                                   "async def k(x: int) -> int: ...\n"
+                                   "@overload\n"
+                                   "def k(x: str) -> str: ...\n"
+                                   "def k(x): return x\n"
+                                   "class C:\n"
+                                   "    @overload\n"
+                                   "    def m(self) -> None: ...\n"
+                                   "    @overload\n"
+                                   "    def m(self, x: int) -> None: ...\n"
+                                   "    def m(self, x=0): pass\n";
+
+/* The decoded summary of src (a .py file), in arena a. */
+static bool doc_of(const char *src, arena_t *a, summary_doc_t *d)
+{
+    scanner_t *s = scanner_new();
+    span_t res, sum;
+    mpread_t r;
+    bool ok = false;
+
+    if (s != NULL && scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, strlen(src), a, &res,
+                                 NULL) == ST_OK) {
+        sum = scan_result_summary(res);
+        mpread_init(&r, sum.ptr, sum.len);
+        ok = summary_read(&r, a, d) == ST_OK;
+    }
+    scanner_destroy(&s);
+    return ok;
+}
+
+static const sum_def_t *def_named(const summary_doc_t *d, const char *name)
+{
+    for (uint32_t i = 0; i < d->n_defs; i++)
+        if (d->defs[i].name.len == strlen(name) &&
+            memcmp(d->defs[i].name.s, name, d->defs[i].name.len) == 0)
+            return &d->defs[i];
+    return NULL;
+}
+
+/* The number of parameters and the flags of signature i. */
+static bool sig_is(const summary_doc_t *d, int64_t i, uint32_t n, uint8_t flags)
+{
+    return i >= 0 && i < (int64_t)d->n_sigs && d->sigs[i].n == n && d->sigs[i].flags == flags;
+}
+
+TEST(summary_overloads_in_a_source)
+{
+    arena_t *a = arena_new(0);
+    summary_doc_t d;
+    const sum_def_t *f;
+
+    REQUIRE(a != NULL && doc_of(overloads_py, a, &d));
+    /* f: the implementation's signature, then the overloads in order */
+    REQUIRE((f = def_named(&d, "f")) != NULL && f->n_ovl == 2 && f->flags == 0);
+    CHECK(sig_is(&d, f->sig, 2, 0) && f->line == 8);
+    CHECK(sig_is(&d, f->ovl[0], 1, SUM_SIG_OVERLOAD) && sig_is(&d, f->ovl[1], 1, SUM_SIG_OVERLOAD));
+    CHECK(f->ovl[0] != f->ovl[1]);
+    /* g: one overload has another decorator: as before, rebound, no list */
+    REQUIRE((f = def_named(&d, "g")) != NULL);
+    CHECK(f->ovl == NULL && f->flags == SUM_DEF_REBOUND && sig_is(&d, f->sig, 1, 0));
+    /* h: bound by an assignment too */
+    REQUIRE((f = def_named(&d, "h")) != NULL);
+    CHECK(f->ovl == NULL && f->flags == SUM_DEF_REBOUND);
+    /* k: async on one overload only */
+    REQUIRE((f = def_named(&d, "k")) != NULL);
+    CHECK(f->ovl == NULL && f->flags == SUM_DEF_REBOUND);
+    /* a method's overloads */
+    REQUIRE(d.n_classes == 1 && d.classes[0].n_members == 1);
+    const sum_member_t *m = &d.classes[0].members[0];
+    CHECK(m->n_ovl == 2 && sig_is(&d, m->sig, 2, 0) && sig_is(&d, m->ovl[1], 2, SUM_SIG_OVERLOAD));
+    arena_destroy(&a);
+}
+
+TEST(summary_overloads_in_a_stub)
+{
+    const char *t = stub_for("from typing import overload\n"
+                             "@overload\n"
+                             "def f(x: int) -> int: ...\n"
+                             "@overload\n"
+                             "def f(x: str) -> str: ...\n"
+                             "class C:\n"
+                             "    @overload\n"
+                             "    def m(self) -> None: ...\n"
+                             "    @overload\n"
+                             "    def m(self, x: int) -> None: ...\n",
+                             3, 12, "linux");
+
+    HAS(t, "[\"f\",0,5,-1,0,[0,1]]"); /* no implementation: no signature of its own */
+    HAS(t, "[\"m\",0,-1,[2,3]]");
+}
+
+TEST(summary_known_decorators_keep_the_signature)
+{
+    arena_t *a = arena_new(0);
+    summary_doc_t d;
+    static const char *const sure[] = {"a", "b", "c"}, *const unsure[] = {"d", "e"};
+
+    REQUIRE(a != NULL && doc_of("import typing\n"
+                                "import warnings\n"
+                                "from typing_extensions import deprecated, final\n"
+                                "@typing.final\n"
+                                "def a(): pass\n"
+                                "@deprecated('use b2')\n"
+                                "def b(): pass\n"
+                                "@warnings.deprecated('no')\n"
+                                "@typing.no_type_check\n"
+                                "@typing.type_check_only\n"
+                                "def c(): pass\n"
+                                "@final\n"
+                                "@other\n"
+                                "def d(): pass\n"
+                                "@deprecated\n" /* not called: not the decorator */
+                                "def e(): pass\n",
+                                a, &d));
+    for (size_t i = 0; i < 3; i++) {
+        const sum_def_t *f = def_named(&d, sure[i]);
+        CHECK(f != NULL && sig_is(&d, f->sig, 0, 0));
+    }
+    for (size_t i = 0; i < 2; i++) {
+        const sum_def_t *f = def_named(&d, unsure[i]);
+        CHECK(f != NULL && sig_is(&d, f->sig, 0, SUM_SIG_DECORATED));
+    }
+    arena_destroy(&a);
+}
+
+TEST(summary_sys_modules_replacements)
+{
+    buf_t out;
+    buf_init(&out);
+    REQUIRE(summary_of("import sys\n"
+                       "sys.modules['a.b'] = object()\n"
+                       "def f():\n"
+                       "    sys.modules[\"twisted.internet.reactor\"] = f\n"
+                       "sys.modules['a.b'] = 2\n"
+                       "sys.modules[__name__] = 3\n",
+                       "m.py", &out));
+    HAS((char *)out.data, "\"dynamic\":true,\"replaces\":[\"a.b\",\"twisted.internet.reactor\"]");
+    buf_free(&out);
+    buf_init(&out);
+    REQUIRE(summary_of("import sys\nsys.modules[__name__] = 3\n", "m.py", &out));
+    HAS((char *)out.data, "\"dynamic\":true,\"uses\"");
+    buf_free(&out);
+}
+
+/* A def and a member with overloads, a "replaces", read back; and a def
+ * whose overload points past "sigs". */
+static void overloads_and_replaces(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 4);
+    mpbuf_cstr(pk, "sigs");
+    msgpack_pack_array(pk, 2);
+    for (int i = 0; i < 2; i++)
+        summary_pack_sig(pk, SUM_SIG_OVERLOAD, 0);
+    mpbuf_cstr(pk, "defs");
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_array(pk, 6);
+    mpbuf_cstr(pk, "f"), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 1);
+    msgpack_pack_int32(pk, -1), msgpack_pack_uint8(pk, 0);
+    msgpack_pack_array(pk, 2), msgpack_pack_int32(pk, 0), msgpack_pack_int32(pk, 1);
+    msgpack_pack_array(pk, 6); /* nil: no overloads */
+    mpbuf_cstr(pk, "g"), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 2);
+    msgpack_pack_int32(pk, 0), msgpack_pack_uint8(pk, 0), msgpack_pack_nil(pk);
+    mpbuf_cstr(pk, "classes");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 5);
+    mpbuf_cstr(pk, "C"), msgpack_pack_uint8(pk, 1), msgpack_pack_array(pk, 0);
+    msgpack_pack_array(pk, 2);
+    msgpack_pack_array(pk, 4);
+    mpbuf_cstr(pk, "m"), msgpack_pack_uint8(pk, 0), msgpack_pack_int32(pk, -1);
+    msgpack_pack_array(pk, 1), msgpack_pack_int32(pk, 1);
+    msgpack_pack_array(pk, 3); /* an older member */
+    mpbuf_cstr(pk, "n"), msgpack_pack_uint8(pk, 0), msgpack_pack_int32(pk, 0);
+    msgpack_pack_uint8(pk, 0);
+    mpbuf_cstr(pk, "replaces");
+    msgpack_pack_array(pk, 1);
+    mpbuf_cstr(pk, "a.b");
+}
+
+static void overload_past_sigs(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "defs");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 6);
+    mpbuf_cstr(pk, "f"), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 1);
+    msgpack_pack_int32(pk, -1), msgpack_pack_uint8(pk, 0);
+    msgpack_pack_array(pk, 1), msgpack_pack_int32(pk, 0); /* no "sigs" */
+}
+
+static void overload_not_a_list(msgpack_packer *pk)
+{
+    msgpack_pack_map(pk, 1);
+    mpbuf_cstr(pk, "defs");
+    msgpack_pack_array(pk, 1);
+    msgpack_pack_array(pk, 6);
+    mpbuf_cstr(pk, "f"), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 1);
+    msgpack_pack_int32(pk, -1), msgpack_pack_uint8(pk, 0), msgpack_pack_uint8(pk, 7);
+}
+
+TEST(summary_read_overloads_and_replaces)
+{
+    arena_t *a = arena_new(0);
+    summary_doc_t d;
+    buf_t b;
+    msgpack_packer pk;
+    sum_str_t *names;
+    uint32_t n;
+
+    REQUIRE(a != NULL);
+    REQUIRE(read_packed(overloads_and_replaces, &d, a) == ST_OK);
+    REQUIRE(d.n_defs == 2 && d.n_classes == 1 && d.classes[0].n_members == 2);
+    CHECK(d.defs[0].sig == -1 && d.defs[0].n_ovl == 2 && d.defs[0].ovl[1] == 1);
+    CHECK(d.defs[1].ovl == NULL && d.defs[1].n_ovl == 0);
+    CHECK(d.classes[0].members[0].n_ovl == 1 && d.classes[0].members[0].ovl[0] == 1);
+    CHECK(d.classes[0].members[1].ovl == NULL && d.classes[0].members[1].sig == 0);
+    CHECK(d.n_replaces == 1 && str_is(d.replaces[0], "a.b"));
+    CHECK(read_packed(overload_past_sigs, &d, a) == ST_ECORRUPT);
+    CHECK(read_packed(overload_not_a_list, &d, a) == ST_ECORRUPT);
+
+    buf_init(&b);
+    mpbuf_packer(&pk, &b);
+    overloads_and_replaces(&pk);
+    REQUIRE(summary_decode_replaces((span_t){b.data, b.len}, a, &names, &n) == ST_OK);
+    CHECK(n == 1 && str_is(names[0], "a.b"));
+    CHECK(summary_decode_replaces((span_t){(const uint8_t *)"\x80", 1}, a, &names, &n) == ST_OK);
+    CHECK(n == 0 && names == NULL);
+    CHECK(summary_decode_replaces((span_t){(const uint8_t *)"\x90", 1}, a, &names, &n) ==
+          ST_ECORRUPT);
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
+/* Built with summary_add_*, packed, read back: the new parts. */
+TEST(summary_overloads_and_replaces_round_trip)
+{
+    arena_t *a = arena_new(0);
+    summary_t *s;
+    buf_t b;
+    msgpack_packer pk;
+    mpread_t r;
+    summary_doc_t d;
+    const int32_t ovl[] = {0, 1};
+    int32_t def, cls;
+
+    REQUIRE(a != NULL && (s = summary_new(a)) != NULL);
+    summary_add_sig(s, SUM_SIG_OVERLOAD, NULL, 0);
+    summary_add_sig(s, SUM_SIG_OVERLOAD, NULL, 0);
+    def = summary_add_def(s, "f", 1, SUM_DEF_FUNCTION, 3, -1, 0);
+    summary_set_overloads(s, def, ovl, 2);
+    cls = summary_add_class(s, "C", 1, 7, 0);
+    summary_class_add_member(s, cls, "m", 1, SUM_DEF_FUNCTION, 0);
+    summary_class_set_overloads(s, cls, ovl + 1, 1);
+    summary_add_replace(s, "x.y", 3);
+    summary_add_replace(s, "x.y", 3);
+    buf_init(&b);
+    mpbuf_packer(&pk, &b);
+    REQUIRE(summary_pack(s, &pk) == ST_OK);
+    mpread_init(&r, b.data, b.len);
+    REQUIRE(summary_read(&r, a, &d) == ST_OK);
+    CHECK(d.n_defs == 1 && d.defs[0].n_ovl == 2 && d.defs[0].ovl[0] == 0);
+    CHECK(d.classes[0].members[0].n_ovl == 1 && d.classes[0].members[0].ovl[0] == 1);
+    CHECK(d.n_replaces == 1 && str_is(d.replaces[0], "x.y"));
+    buf_free(&b);
+    arena_destroy(&a);
+}
+
+TEST(summary_type_checker_ignores_are_noqa_ranges)
+{
+    buf_t out;
+    buf_init(&out);
+    CHECK(summary_of("import m\n"
+                     "m.x  # type: ignore\n"
+                     "m.y(1,  # pyright: ignore[reportCallIssue]\n" /* brackets join no lines */
+                     "    2)\n"
+                     "s = '''\n"
+                     "''' + m.z  # type: ignore[attr-defined]  # noqa: E501\n"
+                     "m.w  # type: int\n"
+                     "m.v  # type: ignored\n",
+                     "m.py", &out));
+    CHECK(strstr((const char *)out.data,
+                 "\"noqa\":[[2,2,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]],"
+                 "[3,3,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]],"
+                 "[5,6,[\"E501\"]],"
+                 "[5,6,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\",\"E1123\"]]]") != NULL);
+    buf_free(&out);
+    /* alone before any statement: the whole file; after one: its line */
+    buf_init(&out);
+    CHECK(summary_of("#!/usr/bin/env python\n\n# type: ignore\nimport m\n# type: ignore\n", "m.py",
+                     &out));
+    CHECK(strstr((const char *)out.data,
+                 "\"noqa\":[[1,4294967295,[\"E0401\",\"E0611\",\"E1101\",\"E1120\",\"E1121\","
+                 "\"E1123\"]],[5,5,") != NULL);
+    buf_free(&out);
+    buf_init(&out);
+    CHECK(summary_of("import m  # type: ignore\n# type: ignore\n", "m.py", &out));
+    CHECK(strstr((const char *)out.data, "4294967295") == NULL);
+    buf_free(&out);
+}
+
+TEST(summary_type_checker_ignores_leave_pyflakes_alone)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t res;
+    scan_diag_t *d;
+    size_t n;
+    static const char src[] = "# type: ignore\nimport os  # type: ignore\nx  # pyright: ignore\n";
+
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, sizeof src - 1, a, &res,
+                        NULL) == ST_OK);
+    REQUIRE(scan_result_diags(res, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 2 && strcmp(d[0].code, "F401") == 0 && strcmp(d[1].code, "F821") == 0);
+    scanner_destroy(&s);
+    arena_destroy(&a);
+}
+
+TEST(summary_stub_all_changed_in_a_branch_not_taken)
+{
+    static const char src[] = "import sys\n"
+                              "from m import a as a, w as w, v as v\n"
+                              "__all__ = ['a']\n"
+                              "if sys.platform == 'win32':\n"
+                              "    __all__ += ['w']\n"
+                              "if sys.version_info >= (3, 10):\n"
+                              "    __all__ += ['v']\n"
+                              "__all__ += ['x']\n";
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    span_t res;
+    scan_diag_t *d;
+    size_t n;
+
+    HAS(stub_for(src, 3, 12, "linux"), "\"all\":[\"a\",\"v\",\"x\"]");
+    /* the diagnostics read every branch: w is exported, x undefined */
+    REQUIRE(s != NULL && a != NULL);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PYI, (const uint8_t *)src, sizeof src - 1, a, &res,
+                        NULL) == ST_OK);
+    REQUIRE(scan_result_diags(res, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 1 && strcmp(d[0].code, "F822") == 0 && strstr(d[0].message, "'x'") != NULL);
+    scanner_destroy(&s);
     arena_destroy(&a);
 }

@@ -17,7 +17,9 @@
  *   checker_expr.c     expressions
  *   checker_dict.c     repeated dictionary keys (F601, F602)
  *   checker_format.c   format strings (F50x, F52x)
- *   checker_summary.c  what the local summary records */
+ *   checker_summary.c  what the local summary records
+ *   checker_sig.c      the summary's signatures, overloads and decorators
+ *   checker_target.c   a stub's version and platform tests */
 #include "worker/python/checker_int.h"
 #include "worker/python/noqa.h"
 
@@ -90,6 +92,8 @@ static void run_deferred(checker_t *c)
         c->depth = d.depth;
         c->cur_fnode = d.fnode;
         c->cond = d.cond;
+        c->not_taken = d.not_taken;
+        c->taken = d.taken;
         c->src = d.src;
         c->override = d.override;
         c->oline = d.oline;

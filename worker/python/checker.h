@@ -20,6 +20,7 @@
 #include "worker/python/diag.h"
 #include "worker/python/lang.h"
 #include "worker/python/summary.h"
+#include "worker/scan_target.h"
 
 #include <stdbool.h>
 #include <tree_sitter/api.h>
@@ -46,6 +47,7 @@ typedef struct {
     uint32_t len;
     bool is_init;               /* package __init__: __path__ is defined, no F822 */
     bool is_stub;               /* .pyi: forward references are fine everywhere */
+    scan_target_t target;       /* stubs: the version and platform branches are decided for */
     arena_t *arena;             /* everything the checker allocates */
     diag_list_t *diags;         /* where findings go */
     summary_t *summary;         /* filled with the local summary, or NULL */

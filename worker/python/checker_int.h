@@ -128,6 +128,11 @@ typedef struct binding {
     TSNode def;           /* functions and classes: their node (for the summary) */
     TSNode decorated;     /* the decorated_definition around def, if any */
     scope_t *body;        /* classes: their scope */
+    /* summary only (checker_summary.c) */
+    bool dead;                 /* bound in a stub's branch the target does not take */
+    struct binding *live_prev; /* dead: the binding the summary keeps instead, or NULL */
+    struct binding *ovl_prev;  /* a def after an overload: the overload before it */
+    struct binding *sum_all;   /* __all__: the summary's, when a dead branch changed it */
 } binding_t;
 
 struct redef {
@@ -171,9 +176,10 @@ typedef struct {
     scope_t **stack;
     uint32_t depth;
     uint32_t fnode;
-    uint32_t cond;   /* enclosing if/while/ifexp count (del is ignored there) */
-    const char *src; /* text the node's positions and names refer to */
-    bool override;   /* report everything at (oline, ocol) */
+    uint32_t cond;             /* enclosing if/while/ifexp count (del is ignored there) */
+    uint32_t not_taken, taken; /* checker_t's, where the node sits */
+    const char *src;           /* text the node's positions and names refer to */
+    bool override;             /* report everything at (oline, ocol) */
     uint32_t oline, ocol;
     uint32_t eline, ecol; /* string annotations: where a syntax error is reported */
 } defer_t;
@@ -220,6 +226,8 @@ typedef struct {
     uint32_t id_locals, id_print, id_nameerror, id_notimpl;
 
     uint32_t cond;          /* if/while/ifexp nesting */
+    uint32_t not_taken;     /* stubs: branches around the walk the target does not take */
+    uint32_t taken;         /* stubs: branches around it the target surely takes (in cond) */
     uint32_t type_checking; /* bodies of `if TYPE_CHECKING:` around the walk */
     uint32_t loop;          /* loop bodies of the current function or class */
     uint32_t fblocks;       /* statically nested blocks of the current code unit */
@@ -307,6 +315,15 @@ typedef struct {
     TSNode content; /* the single string_content child, if any */
     uint32_t n_content;
 } strinfo_t;
+
+/* A stub's if statement while its branches are walked (checker_target.c):
+ * which branch the target takes, as far as the tests are decided. */
+typedef struct {
+    bool decide;        /* a stub's module or class level, not inside a dead branch */
+    bool taken;         /* a branch before is taken whenever it is reached */
+    bool certain;       /* every test before was decided */
+    bool dead, decided; /* the current branch */
+} branch_t;
 
 /* Longest attribute chain a use of an imported name records. */
 #define MAX_CHAIN 16
@@ -408,6 +425,20 @@ void chk_dict_keys(checker_t *c, TSNode n);
 void chk_percent_format(checker_t *c, TSNode n, TSNode left, TSNode right);
 void chk_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
 
+/* checker_target.c: a stub's version and platform tests */
+int chk_target_test(checker_t *c, TSNode test);
+void chk_branch_enter(checker_t *c, branch_t *br, TSNode test, bool is_else);
+void chk_branch_leave(checker_t *c, branch_t *br);
+
+/* checker_sig.c: a def's signature and overloads, for the summary */
+typedef struct {
+    int32_t sig;  /* index into the summary's sigs, or -1 */
+    int32_t *ovl; /* the overloads' signatures, in source order; NULL: none */
+    uint32_t n_ovl;
+    bool rebound; /* overloads the summary cannot list: the name counts as rebound */
+} chk_defsig_t;
+void chk_def_sig(checker_t *c, const binding_t *b, bool method, chk_defsig_t *out);
+
 /* checker_summary.c: the local summary */
 void chk_summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v);
 void chk_summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, bool in_all);
@@ -417,6 +448,7 @@ uint32_t chk_summary_builtin_call(checker_t *c, uint32_t id, TSNode args);
 void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode *attrs, uint32_t n,
                     bool store);
 void chk_record_call(checker_t *c, TSNode args);
+binding_t *chk_summary_all(binding_t *b);
 void chk_build_summary(checker_t *c, scope_t *module);
 
 /* ---- small helpers ----------------------------------------------------- */

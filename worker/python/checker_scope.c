@@ -535,6 +535,21 @@ static void check_undefined_local(checker_t *c, uint32_t name)
     }
 }
 
+/* The names of __all__ bound by b: those of old too when augmented. */
+static void set_exports(checker_t *c, binding_t *b, store_ctx_t ctx, const binding_t *old,
+                        TSNode value)
+{
+    if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
+        b->exports = old->exports;
+        b->n_exports = old->n_exports;
+        b->exports_dynamic = old->exports_dynamic;
+    } else if (ctx == ST_AUG) {
+        b->exports_dynamic = true;
+    }
+    if (!ts_node_is_null(value))
+        chk_collect_exports(c, value, b);
+}
+
 /* pyflakes' handleNodeStore, for an identifier n bound in context ctx;
  * nested: inside a tuple/list target; literal: the assignment unpacks a
  * literal tuple into a tuple. */
@@ -563,16 +578,13 @@ binding_t *chk_handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t c
     b->parent_is_for = ctx == ST_FOR;
     b->rebound = ctx == ST_FOR; /* a loop binds its target again and again */
     if (k == B_EXPORT) {
-        binding_t *old = scope_get(cur(c), WK_ALL);
-        if (ctx == ST_AUG && old != NULL && old->kind == B_EXPORT) {
-            b->exports = old->exports;
-            b->n_exports = old->n_exports;
-            b->exports_dynamic = old->exports_dynamic;
-        } else if (ctx == ST_AUG) {
-            b->exports_dynamic = true;
+        binding_t *old = scope_get(cur(c), WK_ALL), *view = chk_summary_all(old);
+        set_exports(c, b, ctx, old, value);
+        if (view != old && c->not_taken == 0 && c->sum != NULL) {
+            /* a stub's branch not taken changed __all__: the summary's own list */
+            if ((b->sum_all = chk_binding_new(c, name, k, n)) != NULL)
+                set_exports(c, b->sum_all, ctx, view, value);
         }
-        if (!ts_node_is_null(value))
-            chk_collect_exports(c, value, b);
     }
     node_pos(c, n, &line, &col);
     chk_add_binding(c, line, col, b);
@@ -611,6 +623,8 @@ void chk_defer(checker_t *c, dkind_t k, TSNode n)
     d.depth = c->depth;
     d.fnode = c->cur_fnode;
     d.cond = c->cond;
+    d.not_taken = c->not_taken;
+    d.taken = c->taken;
     d.src = c->src;
     d.override = c->override;
     d.oline = c->oline;

@@ -124,6 +124,9 @@ void chk_visit_if(checker_t *c, TSNode n)
 {
     uint32_t saved = c->cur_fnode, fork, body, other;
     TSNode cond = field(c, n, F_CONDITION);
+    branch_t br = {.decide = c->in->is_stub && c->not_taken == 0 &&
+                             (cur(c)->kind == SC_MODULE || cur(c)->kind == SC_CLASS),
+                   .certain = true};
 
     chk_check_if_tuple(c, cond, n);
     fork = chk_fnode_new(c, c->cur_fnode, true);
@@ -139,7 +142,9 @@ void chk_visit_if(checker_t *c, TSNode n)
               (kind(c, cond) == K_ATTRIBUTE && kind(c, last_child(cond)) == K_IDENTIFIER &&
                name_id(c, last_child(cond)) == WK_TYPE_CHECKING);
     c->type_checking += tc;
+    chk_branch_enter(c, &br, cond, false);
     chk_visit_block(c, field(c, n, F_CONSEQUENCE), false);
+    chk_branch_leave(c, &br);
     c->type_checking -= tc;
     c->n_guards = mark;
     FOR_KIDS(c, n, cu)
@@ -155,11 +160,15 @@ void chk_visit_if(checker_t *c, TSNode n)
             c->cur_fnode = other;
             chk_visit_test(c, ec);
             c->cur_fnode = body;
+            chk_branch_enter(c, &br, ec, false);
             chk_visit_block(c, field(c, alt, F_CONSEQUENCE), false);
+            chk_branch_leave(c, &br);
             c->n_guards = mark;
         } else if (k == K_ELSE) {
             c->cur_fnode = other;
+            chk_branch_enter(c, &br, (TSNode){0}, true);
             chk_visit_block(c, last_child(alt), false);
+            chk_branch_leave(c, &br);
         }
     }
     c->cond--;
@@ -630,7 +639,8 @@ static void visit_store_attribute(checker_t *c, TSNode n)
 }
 
 /* `sys.modules[k] = v` may replace a module by any object: the summary
- * calls the namespace dynamic. */
+ * names the module when k is a plain string (the project opens that one),
+ * and calls the file's own namespace dynamic otherwise (k unknown). */
 static void check_sys_modules(checker_t *c, TSNode sub)
 {
     TSNode v = first_child(sub), obj;
@@ -646,8 +656,21 @@ static void check_sys_modules(checker_t *c, TSNode sub)
     if (len != 3 || memcmp(t, "sys", 3) != 0)
         return;
     t = text(c, last_child(v), &len);
-    if (len == 7 && memcmp(t, "modules", 7) == 0)
-        summary_set_dynamic(c->sum);
+    if (len != 7 || memcmp(t, "modules", 7) != 0)
+        return;
+    if (ts_node_named_child_count(sub) == 2) {
+        TSNode key = ts_node_named_child(sub, 1);
+        strinfo_t si;
+        if (chk_is_plain_str(c, key)) {
+            chk_string_info(c, key, &si);
+            if (si.n_content == 1 && !si.has_escape && !si.has_interp) {
+                t = text(c, si.content, &len);
+                summary_add_replace(c->sum, t, len);
+                return;
+            }
+        }
+    }
+    summary_set_dynamic(c->sum);
 }
 
 void chk_visit_target(checker_t *c, TSNode n, store_ctx_t ctx, bool nested, bool literal)

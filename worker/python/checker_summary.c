@@ -10,15 +10,32 @@
 #include <string.h>
 
 /* What the summary keeps of a binding about to replace old in target:
- * whether a module-level name was bound before (rebound), and whether a
- * function or class binds a name it declared `global` (a module attribute
- * too). */
+ * whether a module-level name was bound before (rebound), whether a def
+ * continues a run of overloads, whether a function or class binds a name
+ * it declared `global` (a module attribute too), and whether the binding
+ * sits in a stub's branch the target does not take (dead: the summary
+ * keeps the live binding it replaced instead, and nothing else changes). */
 void chk_summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_t *v)
 {
-    if (target->kind == SC_MODULE) {
-        if (old != NULL && (old->kind != B_ANNOTATION || old->rebound))
-            v->rebound = true;
+    binding_t *prev = old != NULL && old->dead ? old->live_prev : old;
+
+    if (c->not_taken > 0) {
+        v->dead = true;
+        v->live_prev = prev;
         return;
+    }
+    if (target->kind == SC_MODULE || target->kind == SC_CLASS) {
+        bool continues =
+            v->kind == B_FUNCTION && prev != NULL && prev->kind == B_FUNCTION && prev->overload;
+        if (continues)
+            v->ovl_prev = prev;
+        if (target->kind == SC_MODULE) {
+            if (continues)
+                v->rebound = v->rebound || prev->rebound;
+            else if (prev != NULL && (prev->kind != B_ANNOTATION || prev->rebound))
+                v->rebound = true;
+            return;
+        }
     }
     if (old == NULL || !old->is_global)
         return;
@@ -30,6 +47,21 @@ void chk_summary_binding(checker_t *c, scope_t *target, binding_t *old, binding_
         PUSH(c, c->gextra, c->n_gextra, c->cap_gextra, v->name);
         PUSH(c, c->gextra_line, c->n_gextra_line, c->cap_gextra_line, v->line);
     }
+}
+
+/* The binding the summary keeps for a scope's slot: a binding in a dead
+ * branch gives way to the live one it replaced. */
+static binding_t *live(binding_t *b)
+{
+    return b != NULL && b->dead ? b->live_prev : b;
+}
+
+/* The __all__ binding b as the summary sees it: without what a stub's
+ * branches not taken added. */
+binding_t *chk_summary_all(binding_t *b)
+{
+    b = live(b);
+    return b != NULL && b->sum_all != NULL ? b->sum_all : b;
 }
 
 /* An F405 at (line, col), the diagnostic's position, for the summary. */
@@ -48,7 +80,7 @@ static int import_flags(const checker_t *c)
     int flags = 0;
     if (cur(c)->kind != SC_MODULE || c->depth > 1)
         flags |= SUM_NESTED;
-    if (c->cond > 0 || c->n_except > 0)
+    if (c->cond > c->taken || c->n_except > 0) /* a stub's decided branch is sure */
         flags |= SUM_CONDITIONAL;
     if (c->try_import > 0)
         flags |= SUM_GUARDED;
@@ -66,7 +98,7 @@ void chk_summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32
     const char *ms, *ns = "", *as = "";
     TSPoint p = ts_node_start_point(stmt);
 
-    if (c->sum == NULL || c->override)
+    if (c->sum == NULL || c->override || c->not_taken > 0)
         return;
     ms = intern_str(c->names, module, &ml);
     while (ml > 0 && *ms == '.') {
@@ -144,7 +176,8 @@ void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode 
     int flags = store && n > 0 ? SUM_USE_STORE : 0;
 
     c->last_use = -1;
-    if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0)
+    if (b == NULL || c->sum == NULL || !is_importation(b) || b->import_index < 0 ||
+        c->not_taken > 0)
         return;
     for (uint32_t i = 0; i < n; i++)
         chain[i] = text(c, attrs[n - 1 - i], &lens[i]);
@@ -190,63 +223,6 @@ void chk_record_call(checker_t *c, TSNode args)
 
 /* ---- the local summary -------------------------------------------------------- */
 
-static int32_t summary_sig(checker_t *c, TSNode def, TSNode decorated, bool overload)
-{
-    sum_param_t params[64];
-    uint32_t n = 0;
-    int kind_ = SUM_P_NORMAL, flags = 0;
-    TSNode ps = field(c, def, F_PARAMETERS);
-
-    if (!ts_node_is_null(decorated))
-        flags |= SUM_SIG_DECORATED;
-    if (overload)
-        flags |= SUM_SIG_OVERLOAD;
-    if (ts_node_child_count(def) > 0 && !ts_node_is_named(ts_node_child(def, 0))) {
-        uint32_t len;
-        const char *t = text(c, ts_node_child(def, 0), &len);
-        if (len == 5 && memcmp(t, "async", 5) == 0)
-            flags |= SUM_SIG_ASYNC;
-    }
-    if (!ts_node_is_null(ps)) {
-        FOR_KIDS(c, ps, cu)
-        {
-            TSNode p = KID(cu), nm;
-            lang_kind_t k = kind(c, p);
-            if (k == K_POSITIONAL_SEPARATOR) {
-                for (uint32_t i = 0; i < n; i++)
-                    params[i].kind = SUM_P_POSONLY;
-                continue;
-            }
-            if (k == K_KEYWORD_SEPARATOR) {
-                kind_ = SUM_P_KWONLY;
-                continue;
-            }
-            nm = chk_param_name(c, p);
-            if (ts_node_is_null(nm) || n == sizeof params / sizeof params[0])
-                continue;
-            TSNode inner = k == K_TYPED_PARAMETER ? first_named(p) : p;
-            lang_kind_t ik = kind(c, inner);
-            uint32_t len;
-            params[n].name = text(c, nm, &len);
-            params[n].name = arena_strndup(c->a, params[n].name, len);
-            params[n].has_default = k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER;
-            if (ik == K_LIST_SPLAT_PATTERN) {
-                params[n].kind = SUM_P_VARARGS;
-                kind_ = SUM_P_KWONLY;
-            } else if (ik == K_DICT_SPLAT_PATTERN) {
-                params[n].kind = SUM_P_KWARGS;
-            } else {
-                params[n].kind = (uint8_t)kind_;
-            }
-            if (params[n].name == NULL)
-                c->oom = true;
-            else
-                n++;
-        }
-    }
-    return summary_add_sig(c->sum, flags, params, n);
-}
-
 static void summary_class(checker_t *c, const binding_t *b)
 {
     size_t len;
@@ -288,20 +264,22 @@ static void summary_class(checker_t *c, const binding_t *b)
     }
     for (uint32_t k = 0; b->body != NULL && k < b->body->cap; k++) {
         binding_t *m = b->body->slots[k].name < SLOT_TOMB ? b->body->slots[k].b : NULL;
-        int32_t sig = -1;
+        chk_defsig_t ds = {.sig = -1};
         int mk = SUM_DEF_VARIABLE;
-        if (m == NULL || b->body->slots[k].name != m->name)
+        if (m == NULL || b->body->slots[k].name != m->name || (m = live(m)) == NULL)
             continue;
         if (m->kind == B_FUNCTION) {
             mk = SUM_DEF_FUNCTION;
-            sig = summary_sig(c, m->def, m->decorated, m->overload);
+            chk_def_sig(c, m, true, &ds);
         } else if (m->kind == B_CLASS) {
             mk = SUM_DEF_CLASS;
         } else if (is_importation(m)) {
             mk = SUM_DEF_IMPORT;
         }
         const char *mn = intern_str(c->names, m->name, &len);
-        summary_class_add_member(c->sum, cls, mn, len, mk, sig);
+        summary_class_add_member(c->sum, cls, mn, len, mk, ds.sig);
+        if (ds.ovl != NULL)
+            summary_class_set_overloads(c->sum, cls, ds.ovl, ds.n_ovl);
     }
 }
 
@@ -311,13 +289,15 @@ void chk_build_summary(checker_t *c, scope_t *module)
 
     if (c->sum == NULL)
         return;
+    c->stack[0] = module; /* decorators are looked up in the final module scope */
+    c->depth = 1;
     for (uint32_t k = 0; k < module->cap; k++) {
         binding_t *b = module->slots[k].name < SLOT_TOMB ? module->slots[k].b : NULL;
         int kind_ = SUM_DEF_VARIABLE;
-        int32_t sig = -1;
+        chk_defsig_t ds = {.sig = -1};
         size_t len;
-        if (b == NULL || module->slots[k].name != b->name || b->kind == B_STAR ||
-            b->kind == B_FUTURE)
+        if (b == NULL || module->slots[k].name != b->name || (b = live(b)) == NULL ||
+            b->kind == B_STAR || b->kind == B_FUTURE)
             continue;
         /* a `global` declaration binds nothing unless a function binds the
          * name; a module binding also bound by a function is bound twice */
@@ -326,7 +306,9 @@ void chk_build_summary(checker_t *c, scope_t *module)
         int flags = b->rebound || (b->global_bound && !b->is_global) ? SUM_DEF_REBOUND : 0;
         if (b->kind == B_FUNCTION) {
             kind_ = SUM_DEF_FUNCTION;
-            sig = summary_sig(c, b->def, b->decorated, b->overload);
+            chk_def_sig(c, b, false, &ds);
+            if (ds.rebound)
+                flags |= SUM_DEF_REBOUND;
             if (b->name == WK_GETATTR_)
                 summary_set_getattr(c->sum);
         } else if (b->kind == B_CLASS) {
@@ -336,7 +318,9 @@ void chk_build_summary(checker_t *c, scope_t *module)
             kind_ = SUM_DEF_IMPORT;
         }
         const char *name = intern_str(c->names, b->name, &len);
-        summary_add_def(c->sum, name, len, kind_, b->line, sig, flags);
+        int32_t d = summary_add_def(c->sum, name, len, kind_, b->line, ds.sig, flags);
+        if (ds.ovl != NULL && !(flags & SUM_DEF_REBOUND)) /* bound otherwise too: unsure */
+            summary_set_overloads(c->sum, d, ds.ovl, ds.n_ovl);
     }
     /* builtins' names bound via `global`: module attributes as well */
     for (size_t i = 0; i < c->n_gextra && i < c->n_gextra_line; i++) {
@@ -349,7 +333,7 @@ void chk_build_summary(checker_t *c, scope_t *module)
         const char *name = intern_str(c->names, c->gextra[i], &len);
         summary_add_def(c->sum, name, len, SUM_DEF_VARIABLE, c->gextra_line[i], -1, 0);
     }
-    all = scope_get(module, WK_ALL);
+    all = chk_summary_all(scope_get(module, WK_ALL));
     if (all != NULL && all->kind == B_EXPORT && !all->exports_dynamic) {
         const char *names[1024];
         uint32_t lens[1024], n = 0;
@@ -360,4 +344,5 @@ void chk_build_summary(checker_t *c, scope_t *module)
         }
         summary_set_all(c->sum, names, lens, n);
     }
+    c->depth = 0;
 }

@@ -292,6 +292,15 @@ static uint32_t block_end(const char *text, uint32_t len, const lineidx_t *idx, 
     return UINT32_MAX;
 }
 
+/* The lines of the group line sits in (tokens_line_groups: joined by a
+ * multi-line string or backslashes) into q. */
+static void group_range(const lineidx_t *idx, const uint32_t *group, uint32_t line, range_t *q)
+{
+    q->first = q->last = line >= 1 && line <= idx->count ? group[line - 1] : line;
+    while (q->last < idx->count && group[q->last] == q->first)
+        q->last++;
+}
+
 /* `# pylint: disable=X` after code (that line), alone on a line (to the
  * end of its block), `# pylint: disable-next=X` (the next line). */
 static bool collect_pylint(const char *text, uint32_t len, arena_t *a, const lineidx_t *idx,
@@ -340,10 +349,99 @@ static bool collect_pylint(const char *text, uint32_t len, arena_t *a, const lin
             q->first = line;
             q->last = block_end(text, len, idx, line, col);
         } else {
-            q->first = q->last = line >= 1 && line <= idx->count ? group[line - 1] : line;
-            while (q->last < idx->count && group[q->last] == q->first)
-                q->last++;
+            group_range(idx, group, line, q);
         }
+    }
+    return true;
+}
+
+/* ---- type checkers' ignore comments ---------------------------------------- */
+
+/* The codes `# type: ignore` and `# pyright: ignore` silence: the
+ * cross-module checks pyright and mypy make too (not R0401, and never a
+ * pyflakes code: pyflakes does not honour them). */
+static const char *const ignore_codes[] = {"E0401", "E0611", "E1101", "E1120", "E1121", "E1123"};
+
+#define N_IGNORE_CODES (sizeof ignore_codes / sizeof ignore_codes[0])
+
+static bool exact_at(const char *s, uint32_t len, uint32_t i, const char *w)
+{
+    size_t n = strlen(w);
+    return i + n <= len && memcmp(s + i, w, n) == 0;
+}
+
+/* Is the comment at s[off] (its '#') `# type: ignore` or `# pyright:
+ * ignore`, optionally with [codes]? *is_type tells which. */
+static bool is_ignore(const char *s, uint32_t len, uint32_t off, bool *is_type)
+{
+    uint32_t i = skip_ws(s, len, off + 1);
+
+    if ((*is_type = exact_at(s, len, i, "type")))
+        i += 4;
+    else if (exact_at(s, len, i, "pyright"))
+        i += 7;
+    else
+        return false;
+    i = skip_ws(s, len, i);
+    if (i >= len || s[i] != ':')
+        return false;
+    i = skip_ws(s, len, i + 1);
+    if (!exact_at(s, len, i, "ignore"))
+        return false;
+    i += 6;
+    return i >= len || s[i] == ' ' || s[i] == '\t' || s[i] == '[' || s[i] == '#' || s[i] == '\r' ||
+           s[i] == '\n';
+}
+
+/* Only blank and comment lines before text[at] (PEP 484's place for a
+ * `# type: ignore` that covers the whole file), the comment itself alone on
+ * its line. */
+static bool at_file_top(const char *text, uint32_t at)
+{
+    bool line_blank = true;
+
+    for (uint32_t k = 0; k < at; k++) {
+        char ch = text[k];
+        if (ch == '\n') {
+            line_blank = true;
+        } else if (ch == '#' && line_blank) {
+            const char *nl = memchr(text + k, '\n', at - k);
+            if (nl == NULL)
+                return false; /* the comment at `at` follows another on its line */
+            k = (uint32_t)(nl - text) - 1;
+        } else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\f') {
+            return false;
+        }
+    }
+    return line_blank;
+}
+
+/* `# type: ignore` and `# pyright: ignore`: their line group, or the whole
+ * file for a `# type: ignore` before any statement. */
+static bool collect_ignores(const char *text, uint32_t len, arena_t *a, const lineidx_t *idx,
+                            const uint32_t *group, ranges_t *out)
+{
+    const char *p = text, *end = text + len;
+    bool is_type;
+
+    while ((p = memchr(p, '#', (size_t)(end - p))) != NULL) {
+        uint32_t off = (uint32_t)(p - text), line = 1, col = 0;
+        range_t *q;
+
+        p++;
+        if (!is_ignore(text, len, off, &is_type))
+            continue;
+        if ((q = range_push(out, a)) == NULL)
+            return false;
+        for (size_t k = 0; k < N_IGNORE_CODES; k++)
+            strcpy(q->codes[q->n_codes++], ignore_codes[k]);
+        if (is_type && at_file_top(text, off)) {
+            q->first = 1;
+            q->last = UINT32_MAX;
+            continue;
+        }
+        lineidx_lookup(idx, off, &line, &col);
+        group_range(idx, group, line, q);
     }
     return true;
 }
@@ -371,7 +469,7 @@ bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s)
         summary_add_noqa(s, 1, UINT32_MAX, NULL, NULL, 0);
         return true;
     }
-    if (nq == 0 && memmem(text, len, "pylint", 6) == NULL)
+    if (nq == 0 && memmem(text, len, "pylint", 6) == NULL && memmem(text, len, "ignore", 6) == NULL)
         return true;
     if (!line_groups(text, len, a, &idx, &group))
         return false;
@@ -388,7 +486,8 @@ bool noqa_summarize(const char *text, uint32_t len, arena_t *a, summary_t *s)
         e->n_codes = q[i].n_codes;
         memcpy(e->codes, q[i].codes, sizeof e->codes);
     }
-    if (!collect_pylint(text, len, a, &idx, group, &r))
+    if (!collect_pylint(text, len, a, &idx, group, &r) ||
+        !collect_ignores(text, len, a, &idx, group, &r))
         return false;
     if (r.n > 1)
         qsort(r.v, r.n, sizeof *r.v, range_cmp);

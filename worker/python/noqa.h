@@ -3,7 +3,15 @@
  * `# noqa` on a line silences every diagnostic reported on that line;
  * `# noqa: F401,E501` (commas or spaces, any case, codes matched as
  * prefixes) silences only those codes. A line `# flake8: noqa` or
- * `# ruff: noqa` anywhere silences the whole file. */
+ * `# ruff: noqa` anywhere silences the whole file.
+ *
+ * For the cross-module checks (which run later, on the summary's ranges)
+ * the summary also gets pylint's `# pylint: disable=` pragmas and the type
+ * checkers' `# type: ignore` and `# pyright: ignore` (with or without
+ * [codes]): these silence E0401, E0611, E1101, E1120, E1121 and E1123 on
+ * their line group, or in the whole file for a `# type: ignore` alone
+ * before any statement (PEP 484). They never silence a pyflakes code, as
+ * pyflakes does not honour them. */
 #ifndef STRATA_NOQA_H
 #define STRATA_NOQA_H
 

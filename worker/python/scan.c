@@ -78,8 +78,10 @@ scan_kind_t scan_kind_of_path(const char *path)
 
     base = base ? base + 1 : path;
     n = strlen(base);
-    if (strcmp(base, "__init__.py") == 0 || strcmp(base, "__init__.pyi") == 0)
+    if (strcmp(base, "__init__.py") == 0)
         return SCAN_KIND_INIT;
+    if (strcmp(base, "__init__.pyi") == 0)
+        return SCAN_KIND_INIT_STUB;
     if (n >= 4 && strcmp(base + n - 4, ".pyi") == 0)
         return SCAN_KIND_PYI;
     return SCAN_KIND_PY;
@@ -227,8 +229,9 @@ static void unpad_columns(diag_list_t *d, const tokens_pads_t *pads)
                     d->items[i].col > pads->width[k] ? d->items[i].col - pads->width[k] : 1;
 }
 
-static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char **text, uint32_t *len,
-                               arena_t *a, diag_list_t *d, summary_t *sum, st_err_t *err)
+static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind,
+                               const char **text, uint32_t *len, arena_t *a, diag_list_t *d,
+                               summary_t *sum, st_err_t *err)
 {
     TSTree *tree;
     tokens_pads_t *pads = NULL;
@@ -256,8 +259,9 @@ static st_rc_t parse_and_check(scanner_t *self, scan_kind_t kind, const char **t
             .tree = tree,
             .src = *text,
             .len = *len,
-            .is_init = kind == SCAN_KIND_INIT,
-            .is_stub = kind == SCAN_KIND_PYI,
+            .is_init = scan_kind_is_package(kind),
+            .is_stub = scan_kind_is_stub(kind),
+            .target = scan_target_resolve(opts != NULL ? &opts->target : NULL),
             .arena = a,
             .diags = d,
             .summary = sum,
@@ -295,7 +299,7 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
     if ((sum = summary_new(a)) == NULL)
         return st_fail(err, ST_ENOMEM, "arena exhausted starting the scan");
     if (decode_source(src, len, max, a, &d, &text, &tlen)) {
-        rc = parse_and_check(self, kind, &text, &tlen, a, &d, sum, err);
+        rc = parse_and_check(self, opts, kind, &text, &tlen, a, &d, sum, err);
         if (rc != ST_OK)
             return rc;
         keep_first_syntax_error(&d);

@@ -22,6 +22,9 @@
 #include "common/arena.h"
 #include "common/mpread.h"
 #include "common/status.h"
+#include "worker/scan_target.h"
+
+#include <stdbool.h>
 
 #define SCAN_RESULT_VERSION 6
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
@@ -32,13 +35,30 @@
 #define SCAN_PARSE_BUDGET ((size_t)256 << 20)
 
 typedef enum {
-    SCAN_KIND_PY = 0,  /* module.py */
-    SCAN_KIND_PYI = 1, /* module.pyi: a stub */
-    SCAN_KIND_INIT = 2 /* package/__init__.py(i) */
+    SCAN_KIND_PY = 0,       /* module.py */
+    SCAN_KIND_PYI = 1,      /* module.pyi: a stub */
+    SCAN_KIND_INIT = 2,     /* package/__init__.py */
+    SCAN_KIND_INIT_STUB = 3 /* package/__init__.pyi: a package's stub */
 } scan_kind_t;
+
+#define SCAN_N_KINDS 4
+
+/* A stub (.pyi): its version and platform branches are decided for the
+ * target, and the scan key includes the target. */
+static inline bool scan_kind_is_stub(scan_kind_t k)
+{
+    return k == SCAN_KIND_PYI || k == SCAN_KIND_INIT_STUB;
+}
+
+/* A package's __init__.py or __init__.pyi. */
+static inline bool scan_kind_is_package(scan_kind_t k)
+{
+    return k == SCAN_KIND_INIT || k == SCAN_KIND_INIT_STUB;
+}
 
 typedef struct {
     size_t max_file_bytes; /* larger files get one E902 diagnostic; 0: default */
+    scan_target_t target;  /* what stubs' branches are decided for; zero: the default */
 } scan_opts_t;
 
 typedef struct scanner scanner_t;
@@ -86,7 +106,8 @@ st_rc_t scan_diags_read(mpread_t *r, arena_t *a, scan_diag_t **diags, size_t *co
  * checked); len 0 when the document is no map or has no summary. */
 span_t scan_result_summary(span_t result);
 
-/* The scan kind of a path from its name: .pyi, __init__.py, else .py. */
+/* The scan kind of a path from its name: __init__.py, __init__.pyi, .pyi,
+ * else .py. */
 scan_kind_t scan_kind_of_path(const char *path);
 
 #endif

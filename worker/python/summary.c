@@ -23,6 +23,8 @@ typedef struct {
     uint8_t flags;
     uint32_t line;
     int32_t sig;
+    int32_t *ovl; /* NULL: no overloads */
+    uint32_t n_ovl;
 } def_t;
 
 typedef struct {
@@ -35,6 +37,8 @@ typedef struct {
     str_t name;
     uint8_t kind;
     int32_t sig;
+    int32_t *ovl; /* NULL: no overloads */
+    uint32_t n_ovl;
 } member_t;
 
 typedef struct {
@@ -93,6 +97,7 @@ struct summary {
     VEC(call_t) calls;
     VEC(star_t) stars;
     VEC(noqa_t) noqa;
+    VEC(str_t) replaces;
     str_t *all;
     uint32_t n_all;
     bool has_all;
@@ -197,7 +202,33 @@ int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, ui
     e->line = line;
     e->sig = sig;
     e->flags = (uint8_t)flags;
+    e->ovl = NULL;
+    e->n_ovl = 0;
     return (int32_t)(s->defs.n - 1);
+}
+
+/* A copy of the n signature indices sigs, or NULL (out of memory: s->oom). */
+static int32_t *copy_sigs(summary_t *s, const int32_t *sigs, uint32_t n)
+{
+    int32_t *v = arena_alloc(s->a, (size_t)(n ? n : 1) * sizeof *v);
+
+    if (v == NULL) {
+        s->oom = true;
+        return NULL;
+    }
+    memcpy(v, sigs, (size_t)n * sizeof *v);
+    return v;
+}
+
+void summary_set_overloads(summary_t *s, int32_t def, const int32_t *sigs, uint32_t n)
+{
+    def_t *d;
+
+    if (def < 0 || (uint32_t)def >= s->defs.n)
+        return;
+    d = &s->defs.v[def];
+    if ((d->ovl = copy_sigs(s, sigs, n)) != NULL)
+        d->n_ovl = n;
 }
 
 int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t line, int flags)
@@ -249,7 +280,20 @@ void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_
     c->members[c->n_members].name = copy_str(s, name, len);
     c->members[c->n_members].kind = (uint8_t)kind;
     c->members[c->n_members].sig = sig;
+    c->members[c->n_members].ovl = NULL;
+    c->members[c->n_members].n_ovl = 0;
     c->n_members++;
+}
+
+void summary_class_set_overloads(summary_t *s, int32_t cls, const int32_t *sigs, uint32_t n)
+{
+    member_t *m;
+
+    if (cls < 0 || (uint32_t)cls >= s->classes.n || s->classes.v[cls].n_members == 0)
+        return;
+    m = &s->classes.v[cls].members[s->classes.v[cls].n_members - 1];
+    if ((m->ovl = copy_sigs(s, sigs, n)) != NULL)
+        m->n_ovl = n;
 }
 
 static str_t *copy_strs(summary_t *s, const char *const *p, const uint32_t *lens, uint32_t n)
@@ -282,6 +326,17 @@ void summary_set_getattr(summary_t *s)
 void summary_set_dynamic(summary_t *s)
 {
     s->dynamic = true;
+}
+
+void summary_add_replace(summary_t *s, const char *name, size_t len)
+{
+    str_t *e;
+
+    for (uint32_t i = 0; i < s->replaces.n; i++)
+        if (s->replaces.v[i].len == len && memcmp(s->replaces.v[i].s, name, len) == 0)
+            return;
+    if ((e = VEC_PUSH(s, s->replaces)) != NULL)
+        *e = copy_str(s, name, len);
 }
 
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
@@ -414,6 +469,13 @@ static void pack_sig(msgpack_packer *pk, const sig_t *g)
     }
 }
 
+static void pack_overloads(msgpack_packer *pk, const int32_t *ovl, uint32_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (uint32_t i = 0; i < n; i++)
+        msgpack_pack_int32(pk, ovl[i]);
+}
+
 static void pack_class(msgpack_packer *pk, const cls_t *c)
 {
     msgpack_pack_array(pk, 5);
@@ -424,10 +486,13 @@ static void pack_class(msgpack_packer *pk, const cls_t *c)
         pack_str(pk, c->bases[i]);
     msgpack_pack_array(pk, c->n_members);
     for (uint32_t i = 0; i < c->n_members; i++) {
-        msgpack_pack_array(pk, 3);
-        pack_str(pk, c->members[i].name);
-        msgpack_pack_uint8(pk, c->members[i].kind);
-        msgpack_pack_int32(pk, c->members[i].sig);
+        const member_t *m = &c->members[i];
+        msgpack_pack_array(pk, m->ovl != NULL ? 4 : 3);
+        pack_str(pk, m->name);
+        msgpack_pack_uint8(pk, m->kind);
+        msgpack_pack_int32(pk, m->sig);
+        if (m->ovl != NULL)
+            pack_overloads(pk, m->ovl, m->n_ovl);
     }
     msgpack_pack_uint8(pk, c->flags);
 }
@@ -513,18 +578,20 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
 {
     if (s->oom)
         return ST_ENOMEM;
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, s->replaces.n > 0 ? 12 : 11);
     pack_imports(pk, s);
     pack_key(pk, "defs");
     msgpack_pack_array(pk, s->defs.n);
     for (uint32_t i = 0; i < s->defs.n; i++) {
         const def_t *d = &s->defs.v[i];
-        msgpack_pack_array(pk, 5);
+        msgpack_pack_array(pk, d->ovl != NULL ? 6 : 5);
         pack_str(pk, d->name);
         msgpack_pack_uint8(pk, d->kind);
         msgpack_pack_uint32(pk, d->line);
         msgpack_pack_int32(pk, d->sig);
         msgpack_pack_uint8(pk, d->flags);
+        if (d->ovl != NULL)
+            pack_overloads(pk, d->ovl, d->n_ovl);
     }
     pack_key(pk, "sigs");
     msgpack_pack_array(pk, s->sigs.n);
@@ -546,365 +613,13 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
     pack_bool(pk, s->getattr);
     pack_key(pk, "dynamic");
     pack_bool(pk, s->dynamic);
+    if (s->replaces.n > 0) {
+        pack_key(pk, "replaces");
+        msgpack_pack_array(pk, s->replaces.n);
+        for (uint32_t i = 0; i < s->replaces.n; i++)
+            pack_str(pk, s->replaces.v[i]);
+    }
     pack_uses(pk, s);
     pack_stars_noqa(pk, s);
     return ST_OK;
-}
-
-/* ---- decoding ------------------------------------------------------------ */
-
-static st_rc_t rd_u8(mpread_t *r, uint8_t max, uint8_t *v)
-{
-    uint64_t x;
-    if (mpread_uint(r, &x) != ST_OK || x > max)
-        return ST_ECORRUPT;
-    *v = (uint8_t)x;
-    return ST_OK;
-}
-
-static st_rc_t rd_index(mpread_t *r, int64_t *v)
-{
-    return mpread_int(r, v) == ST_OK ? ST_OK : ST_ECORRUPT;
-}
-
-static st_rc_t rd_bool(mpread_t *r, bool *v)
-{
-    return mpread_bool(r, v) == ST_OK ? ST_OK : ST_ECORRUPT;
-}
-
-st_rc_t summary_read_str(mpread_t *r, sum_str_t *out)
-{
-    if (mpread_str(r, &out->s, &out->len) != ST_OK || out->len > SUMMARY_MAX_NAME)
-        return ST_ECORRUPT;
-    return ST_OK;
-}
-
-/* An array of at least min elements; *n its length. */
-static st_rc_t rd_tuple(mpread_t *r, uint32_t min, uint32_t *n)
-{
-    return mpread_array(r, n) == ST_OK && *n >= min ? ST_OK : ST_ECORRUPT;
-}
-
-/* Skips the elements of a tuple past the `used` ones read. */
-static st_rc_t skip_rest(mpread_t *r, uint32_t n, uint32_t used)
-{
-    for (uint32_t i = used; i < n; i++)
-        if (mpread_skip(r) != ST_OK)
-            return ST_ECORRUPT;
-    return ST_OK;
-}
-
-/* An array of n elements of at least min bytes each (so that a count the
- * bytes cannot hold is refused before it allocates), into *v. */
-static st_rc_t rd_array(mpread_t *r, arena_t *a, size_t min, size_t size, void **v, uint32_t *n)
-{
-    size_t bytes;
-
-    if (mpread_array_min(r, min, n) != ST_OK)
-        return ST_ECORRUPT;
-    if (!st_mul_size(*n, size, &bytes) || (*v = arena_alloc(a, bytes ? bytes : 1)) == NULL)
-        return ST_ENOMEM;
-    return ST_OK;
-}
-
-st_rc_t summary_read_strs(mpread_t *r, arena_t *a, sum_str_t **v, uint32_t *n)
-{
-    ST_TRY(rd_array(r, a, 1, sizeof **v, (void **)v, n));
-    for (uint32_t i = 0; i < *n; i++)
-        ST_TRY(summary_read_str(r, &(*v)[i]));
-    return ST_OK;
-}
-
-st_rc_t summary_read_sig(mpread_t *r, arena_t *a, sum_sig_t *g)
-{
-    uint32_t n, pn;
-
-    ST_TRY(rd_tuple(r, 2, &n));
-    ST_TRY(rd_u8(r, 255, &g->flags));
-    ST_TRY(rd_array(r, a, 4, sizeof *g->p, (void **)&g->p, &g->n));
-    for (uint32_t i = 0; i < g->n; i++) {
-        ST_TRY(rd_tuple(r, 3, &pn));
-        ST_TRY(summary_read_str(r, &g->p[i].name));
-        ST_TRY(rd_u8(r, SUM_P_KWARGS, &g->p[i].kind));
-        ST_TRY(rd_bool(r, &g->p[i].has_default));
-        ST_TRY(skip_rest(r, pn, 3));
-    }
-    return skip_rest(r, n, 2);
-}
-
-static st_rc_t rd_imports(mpread_t *r, arena_t *a, sum_import_t **v, uint32_t *count)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 9, sizeof **v, (void **)v, count));
-    for (uint32_t i = 0; i < *count; i++) {
-        sum_import_t *m = &(*v)[i];
-        ST_TRY(rd_tuple(r, 8, &n));
-        ST_TRY(rd_u8(r, SUM_FUTURE, &m->kind));
-        ST_TRY(rd_u8(r, 255, &m->level));
-        ST_TRY(summary_read_str(r, &m->module));
-        ST_TRY(summary_read_str(r, &m->name));
-        ST_TRY(summary_read_str(r, &m->asname));
-        ST_TRY(mpread_u32(r, &m->line));
-        ST_TRY(mpread_u32(r, &m->col));
-        ST_TRY(rd_u8(r, 255, &m->flags));
-        ST_TRY(skip_rest(r, n, 8));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_defs(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 5, sizeof *f->defs, (void **)&f->defs, &f->n_defs));
-    for (uint32_t i = 0; i < f->n_defs; i++) {
-        sum_def_t *d = &f->defs[i];
-        memset(d, 0, sizeof *d);
-        ST_TRY(rd_tuple(r, 4, &n));
-        ST_TRY(summary_read_str(r, &d->name));
-        ST_TRY(rd_u8(r, SUM_DEF_IMPORT, &d->kind));
-        ST_TRY(mpread_u32(r, &d->line));
-        ST_TRY(rd_index(r, &d->sig));
-        if (n > 4)
-            ST_TRY(rd_u8(r, 255, &d->flags));
-        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_members(mpread_t *r, arena_t *a, sum_class_t *k)
-{
-    uint32_t mn;
-
-    ST_TRY(rd_array(r, a, 4, sizeof *k->members, (void **)&k->members, &k->n_members));
-    for (uint32_t j = 0; j < k->n_members; j++) {
-        ST_TRY(rd_tuple(r, 3, &mn));
-        ST_TRY(summary_read_str(r, &k->members[j].name));
-        ST_TRY(rd_u8(r, SUM_DEF_IMPORT, &k->members[j].kind));
-        ST_TRY(rd_index(r, &k->members[j].sig));
-        ST_TRY(skip_rest(r, mn, 3));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_classes(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 5, sizeof *f->classes, (void **)&f->classes, &f->n_classes));
-    for (uint32_t i = 0; i < f->n_classes; i++) {
-        sum_class_t *k = &f->classes[i];
-        memset(k, 0, sizeof *k);
-        ST_TRY(rd_tuple(r, 4, &n));
-        ST_TRY(summary_read_str(r, &k->name));
-        ST_TRY(mpread_u32(r, &k->line));
-        ST_TRY(summary_read_strs(r, a, &k->bases, &k->n_bases));
-        ST_TRY(rd_members(r, a, k));
-        k->flags = SUM_CLASS_FLAGS_UNKNOWN;
-        if (n > 4)
-            ST_TRY(rd_u8(r, 255, &k->flags));
-        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_uses(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 5, sizeof *f->uses, (void **)&f->uses, &f->n_uses));
-    for (uint32_t i = 0; i < f->n_uses; i++) {
-        sum_use_t *u = &f->uses[i];
-        memset(u, 0, sizeof *u);
-        ST_TRY(rd_tuple(r, 4, &n));
-        ST_TRY(rd_index(r, &u->imp));
-        ST_TRY(summary_read_strs(r, a, &u->chain, &u->n));
-        ST_TRY(mpread_u32(r, &u->line));
-        ST_TRY(mpread_u32(r, &u->col));
-        if (n > 4)
-            ST_TRY(rd_u8(r, 255, &u->flags));
-        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_calls(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 6, sizeof *f->calls, (void **)&f->calls, &f->n_calls));
-    for (uint32_t i = 0; i < f->n_calls; i++) {
-        sum_call_t *k = &f->calls[i];
-        ST_TRY(rd_tuple(r, 5, &n));
-        ST_TRY(rd_index(r, &k->use));
-        ST_TRY(mpread_u32(r, &k->npos));
-        ST_TRY(summary_read_strs(r, a, &k->kw, &k->nkw));
-        ST_TRY(rd_bool(r, &k->star));
-        ST_TRY(rd_bool(r, &k->dstar));
-        ST_TRY(skip_rest(r, n, 5));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_stars(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 5, sizeof *f->stars, (void **)&f->stars, &f->n_stars));
-    for (uint32_t i = 0; i < f->n_stars; i++) {
-        sum_star_t *s = &f->stars[i];
-        ST_TRY(rd_tuple(r, 4, &n));
-        ST_TRY(summary_read_str(r, &s->name));
-        ST_TRY(mpread_u32(r, &s->line));
-        ST_TRY(mpread_u32(r, &s->col));
-        ST_TRY(rd_bool(r, &s->in_all));
-        ST_TRY(skip_rest(r, n, 4));
-    }
-    return ST_OK;
-}
-
-static st_rc_t rd_noqa(mpread_t *r, arena_t *a, summary_doc_t *f)
-{
-    uint32_t n;
-
-    ST_TRY(rd_array(r, a, 4, sizeof *f->noqa, (void **)&f->noqa, &f->n_noqa));
-    for (uint32_t i = 0; i < f->n_noqa; i++) {
-        sum_noqa_t *q = &f->noqa[i];
-        ST_TRY(rd_tuple(r, 3, &n));
-        ST_TRY(mpread_u32(r, &q->first));
-        ST_TRY(mpread_u32(r, &q->last));
-        q->codes = NULL;
-        q->n = 0;
-        if (!mpread_nil(r))
-            ST_TRY(summary_read_strs(r, a, &q->codes, &q->n));
-        ST_TRY(skip_rest(r, n, 3));
-    }
-    return ST_OK;
-}
-
-/* Indices between the tables must point inside them. */
-static st_rc_t validate(const summary_doc_t *f)
-{
-    for (uint32_t i = 0; i < f->n_defs; i++)
-        if (f->defs[i].sig < -1 || f->defs[i].sig >= (int64_t)f->n_sigs)
-            return ST_ECORRUPT;
-    for (uint32_t i = 0; i < f->n_classes; i++)
-        for (uint32_t j = 0; j < f->classes[i].n_members; j++)
-            if (f->classes[i].members[j].sig < -1 ||
-                f->classes[i].members[j].sig >= (int64_t)f->n_sigs)
-                return ST_ECORRUPT;
-    for (uint32_t i = 0; i < f->n_uses; i++)
-        if (f->uses[i].imp < 0 || f->uses[i].imp >= (int64_t)f->n_imports)
-            return ST_ECORRUPT;
-    for (uint32_t i = 0; i < f->n_calls; i++)
-        if (f->calls[i].use < 0 || f->calls[i].use >= (int64_t)f->n_uses)
-            return ST_ECORRUPT;
-    return ST_OK;
-}
-
-/* One value of the map, its key already read. */
-static st_rc_t rd_value(mpread_t *r, arena_t *a, const char *key, summary_doc_t *f)
-{
-    if (strcmp(key, "sigs") == 0) {
-        ST_TRY(rd_array(r, a, 3, sizeof *f->sigs, (void **)&f->sigs, &f->n_sigs));
-        for (uint32_t i = 0; i < f->n_sigs; i++)
-            ST_TRY(summary_read_sig(r, a, &f->sigs[i]));
-        return ST_OK;
-    }
-    if (strcmp(key, "all") == 0) {
-        f->has_all = !mpread_nil(r);
-        return f->has_all ? summary_read_strs(r, a, &f->all, &f->n_all) : ST_OK;
-    }
-    if (strcmp(key, "getattr") == 0)
-        return rd_bool(r, &f->getattr);
-    if (strcmp(key, "dynamic") == 0)
-        return rd_bool(r, &f->dynamic);
-    if (strcmp(key, "imports") == 0)
-        return rd_imports(r, a, &f->imports, &f->n_imports);
-    if (strcmp(key, "defs") == 0)
-        return rd_defs(r, a, f);
-    if (strcmp(key, "classes") == 0)
-        return rd_classes(r, a, f);
-    if (strcmp(key, "uses") == 0)
-        return rd_uses(r, a, f);
-    if (strcmp(key, "calls") == 0)
-        return rd_calls(r, a, f);
-    if (strcmp(key, "stars") == 0)
-        return rd_stars(r, a, f);
-    return rd_noqa(r, a, f);
-}
-
-st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out)
-{
-    static const char *const keys[] = {"imports", "defs", "sigs",  "classes", "all", "getattr",
-                                       "dynamic", "uses", "calls", "stars",   "noqa"};
-    uint32_t n;
-
-    memset(out, 0, sizeof *out);
-    if (mpread_map(r, &n) != ST_OK)
-        return ST_ECORRUPT;
-    for (uint32_t k = 0; k < n; k++) {
-        const char *key = NULL;
-        for (size_t i = 0; i < sizeof keys / sizeof keys[0] && key == NULL; i++)
-            if (mpread_key(r, keys[i]))
-                key = keys[i];
-        if (key != NULL)
-            ST_TRY(rd_value(r, a, key, out));
-        else if (mpread_skip(r) != ST_OK || mpread_skip(r) != ST_OK)
-            return ST_ECORRUPT;
-    }
-    return validate(out);
-}
-
-st_rc_t summary_decode_imports(span_t sum, arena_t *a, sum_import_t **imports, uint32_t *n)
-{
-    mpread_t r;
-    uint32_t keys;
-
-    mpread_init(&r, sum.ptr, sum.len);
-    if (mpread_map(&r, &keys) != ST_OK)
-        return ST_ECORRUPT;
-    for (uint32_t i = 0; i < keys; i++) {
-        if (mpread_key(&r, "imports")) {
-            sum_import_t *v;
-            uint32_t count;
-            ST_TRY(rd_imports(&r, a, &v, &count));
-            *imports = v;
-            *n = count;
-            return ST_OK;
-        }
-        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-            return ST_ECORRUPT;
-    }
-    *imports = NULL;
-    *n = 0;
-    return ST_OK;
-}
-
-bool summary_is_dynamic(span_t sum)
-{
-    mpread_t r;
-    uint32_t n;
-
-    mpread_init(&r, sum.ptr, sum.len);
-    if (mpread_map(&r, &n) != ST_OK)
-        return false;
-    for (uint32_t i = 0; i < n; i++) {
-        bool b;
-        if (mpread_key(&r, "dynamic") || mpread_key(&r, "getattr")) {
-            /* a value that is not a bool is skipped too: left in place,
-             * it would be read as the next key */
-            if (mpread_bool(&r, &b) == ST_OK) {
-                if (b)
-                    return true;
-            } else if (mpread_skip(&r) != ST_OK) {
-                return false;
-            }
-            continue;
-        }
-        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
-            return false;
-    }
-    return false;
 }

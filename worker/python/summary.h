@@ -6,7 +6,14 @@
  * a module-level __getattr__, and how it uses the names it imports (attribute
  * chains and call shapes). The checker fills it while it walks the tree; the
  * scan encodes it into the "summary" map of its result. The summary depends on
- * the content only, never on the file's path, so identical files share it.
+ * the content only (and, for a stub, the scan's target), never on the file's
+ * path, so identical files share it.
+ *
+ * In a stub (.pyi), what the summary records follows the branches of
+ * module- and class-level ifs that the scan's target takes (decided tests
+ * of sys.version_info and sys.platform, checker_target.c): a branch not
+ * taken contributes no import, use, def, class, member or __all__ change,
+ * and a binding in the branch taken is not conditional for being there.
  *
  * Encoding (msgpack map, keys in this order):
  *   "imports": [[kind, level, module, name, asname, line, col, flags], ...]
@@ -17,8 +24,10 @@
  *       ImportError, ModuleNotFoundError, Exception, BaseException or
  *       everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
  *       x.TYPE_CHECKING:` (never runs), bit 4 in an except clause (a
- *       fallback that runs when something else failed)
- *   "defs":  [[name, kind, line, sig, flags], ...] top-level bindings, and
+ *       fallback that runs when something else failed); a stub's branch
+ *       its target surely takes is not conditional
+ *   "defs":  [[name, kind, line, sig, flags, overloads?], ...] top-level
+ *       bindings (`NAME: T` without value is one, as stubs declare names), and
  *       names a function (or class body) declares `global` and binds (kind
  *       2, at the `global` statement, or at the binding for a builtin's
  *       name; a declaration that is only read is not a def); kind 0
@@ -28,14 +37,26 @@
  *       def, both branches of an if, an augmented assignment), is a for-loop
  *       target there, or is also bound by a function through `global`, so
  *       no single signature is sure (a `del` in between starts over; an
- *       annotation without value is no binding)
+ *       annotation without value is no binding); overloads, present (the
+ *       6th element) only for a function bound by a run of `@overload` defs
+ *       (typing's or typing_extensions' overload, alone on each) and then
+ *       by nothing but its implementation: [sig, ...] the overloads'
+ *       signatures in source order, and sig the implementation's, -1 in a
+ *       stub (no implementation). Such a run is no rebinding. A run with
+ *       another decorator on one overload, or async on some only, is as
+ *       any other rebinding: REBOUND, the last def's sig, no list
  *   "sigs":  [[flags, [[name, pkind, has_default], ...]], ...] pkind 0
- *       positional-only, 1 positional-or-keyword, 2 *args, 3 keyword-only,
- *       4 **kwargs; flags bit 0 decorated (signature may not be the real one),
- *       bit 1 async, bit 2 overloaded
- *   "classes": [[name, line, [base dotted names], [[member, kind, sig]...],
- *       flags], ...]; flags bit 0 the class is decorated, bit 1 it has a
- *       metaclass= or other keyword (or a **mapping) in its bases, bit 2
+ *       positional-only (also, in a stub without `/`, the leading `__x`
+ *       parameters, after self or cls in a method: the convention before
+ *       PEP 570), 1 positional-or-keyword, 2 *args, 3 keyword-only,
+ *       4 **kwargs; flags bit 0 decorated (signature may not be the real
+ *       one: a decorator other than overload, typing's or
+ *       typing_extensions' final, type_check_only, no_type_check, or the
+ *       deprecated(...) of typing_extensions or warnings), bit 1 async,
+ *       bit 2 an overload (decorated with overload)
+ *   "classes": [[name, line, [base dotted names], [[member, kind, sig,
+ *       overloads?]...], flags], ...]; a member's overloads as a def's; flags bit 0 the class is
+ * decorated, bit 1 it has a metaclass= or other keyword (or a **mapping) in its bases, bit 2
  *       SUM_CLASS_GLOBAL_ENUM it is decorated with enum's global_enum,
  *       which makes its members module attributes too
  *   "all":   [names] or nil when the module has no static __all__
@@ -52,6 +73,11 @@
  *       class decorated with `global_enum` is flagged instead, see
  *       "classes"). Builtins only when not shadowed by a binding
  *       the call can see
+ *   "replaces": [names] the modules the file replaces at run time by
+ *       assigning `sys.modules["a.b"] = x` (a plain string key; `sys` as
+ *       spelled); absent when none. Such an assignment does not make the
+ *       file "dynamic" (only one with another key does): the project opens
+ *       the modules named, and counts them as existing
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
@@ -83,7 +109,10 @@
  *       E1101, E1120, E1121, E1123 and R0401, those codes, or all) are
  *       ranges of those codes too: after code, its line (group); alone on a
  *       line, to the end of its block (of the file at column 0);
- *       `disable-next=`, the next line */
+ *       `disable-next=`, the next line. `# type: ignore` and `# pyright:
+ *       ignore` (with or without [codes]) are ranges of E0401, E0611,
+ *       E1101, E1120, E1121 and E1123: their line (group); a `# type:
+ *       ignore` alone on a line before any statement, [1, 4294967295] */
 #ifndef STRATA_SUMMARY_H
 #define STRATA_SUMMARY_H
 
@@ -135,9 +164,15 @@ int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t l
 void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len);
 void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
                               int32_t sig);
+/* The overloads (n signature indices, copied) of def, or of the member
+ * last added to cls. */
+void summary_set_overloads(summary_t *s, int32_t def, const int32_t *sigs, uint32_t n);
+void summary_class_set_overloads(summary_t *s, int32_t cls, const int32_t *sigs, uint32_t n);
 void summary_set_all(summary_t *s, const char *const *names, const uint32_t *lens, uint32_t n);
 void summary_set_getattr(summary_t *s);
 void summary_set_dynamic(summary_t *s);
+/* A module the file replaces in sys.modules (once per name). */
+void summary_add_replace(summary_t *s, const char *name, size_t len);
 /* flags: SUM_USE_* bits. */
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
                         const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col, int flags);
@@ -175,7 +210,8 @@ void summary_pack_param(msgpack_packer *pk, const char *name, size_t len, uint8_
  * may hold more elements than listed (they are skipped), so the format can
  * grow at the end of one; "defs" and "uses" may lack their flags (0), and
  * "classes" theirs (SUM_CLASS_FLAGS_UNKNOWN: an older summary, decorators
- * unknown). Unknown keys are skipped; an absent key is an empty table.
+ * unknown); defs and members their overloads (none, as a nil list). Unknown
+ * keys are skipped; an absent key is an empty table.
  *
  * Decoded strings point into the document (not NUL-terminated) and arrays
  * into the arena given, so both live as long as the shorter of the two. */
@@ -210,13 +246,17 @@ typedef struct {
     sum_str_t name;
     uint8_t kind, flags; /* SUM_DEF_*; SUM_DEF_REBOUND */
     uint32_t line;
-    int64_t sig; /* index into sigs, or -1 */
+    int64_t sig;  /* index into sigs, or -1 */
+    int64_t *ovl; /* the overloads' indices into sigs; NULL: not overloaded */
+    uint32_t n_ovl;
 } sum_def_t;
 
 typedef struct {
     sum_str_t name;
     uint8_t kind;
-    int64_t sig; /* index into sigs, or -1 */
+    int64_t sig;  /* index into sigs, or -1 */
+    int64_t *ovl; /* as sum_def_t's */
+    uint32_t n_ovl;
 } sum_member_t;
 
 typedef struct {
@@ -269,6 +309,8 @@ typedef struct {
     sum_str_t *all;
     uint32_t n_all;
     bool getattr, dynamic;
+    sum_str_t *replaces; /* modules replaced in sys.modules */
+    uint32_t n_replaces;
     sum_use_t *uses;
     uint32_t n_uses;
     sum_call_t *calls;
@@ -300,6 +342,11 @@ st_rc_t summary_read_sig(mpread_t *r, arena_t *a, sum_sig_t *out);
  * summary_read checks them; the other keys are skipped, not checked. No
  * "imports": none. Errors as summary_read; nothing is returned on error. */
 st_rc_t summary_decode_imports(span_t sum, arena_t *a, sum_import_t **imports, uint32_t *n);
+
+/* Only the "replaces" of a summary's bytes, checked as summary_read
+ * checks them (strings into sum, the array in a); none when absent.
+ * Errors as summary_read; nothing is returned on error. */
+st_rc_t summary_decode_replaces(span_t sum, arena_t *a, sum_str_t **names, uint32_t *n);
 
 /* Whether a summary says its module's namespace is made at run time: a
  * "dynamic" namespace (import hooks, sys.modules, globals()) or a module

@@ -1,0 +1,9 @@
+import sys
+
+if sys.platform == "win32":
+    def startfile(path: str) -> None: ...
+else:
+    def fork() -> int: ...
+
+if sys.version_info >= (3, 10):
+    def new(__a: int) -> None: ...
