@@ -4,7 +4,7 @@
 Copies a tree of Python code (default: the CPython standard library under
 /usr/lib/python3.11, without the directories bench/stdlib_files.sh leaves
 out) twice into a temporary directory, plants faults in the second copy and
-runs strata on both copies. Four kinds of fault, each changing one existing
+runs strata on both copies. Six kinds of fault, each changing one existing
 line in place (no line is added or removed, so every other line keeps its
 number), at most one of each kind per file:
 
@@ -15,6 +15,12 @@ number), at most one of each kind per file:
          parameters gets positional arguments beyond that number: E1121
   kw     a call of a project function without **kwargs gets a keyword that
          is not one of its parameters: E1123
+  stdattr  `m.a`, m a standard library module imported with a plain
+         module-level `import X [as m]`, becomes `m.ax` (or another suffix)
+         where X lacks the name: E1101
+  stdargs  a call `m.f(...)` of a function of such a module, with a fixed
+         number of positional parameters and no *args, gets positional
+         arguments beyond that number: E1121
 
 Candidate sites are found with Python's ast module, and only where the fault
 is certain: the target module is one file (a .py with no .pyi beside it, not
@@ -29,25 +35,55 @@ line; the line has no `# noqa`. A planted name is an existing name with a
 suffix, checked against every name the module could bind anywhere and
 against its submodules. Each changed file must still compile().
 
+For the two stdlib kinds (bench/stdlib_env.py), X is in the interpreter's
+sys.stdlib_module_names (--python, default /usr/bin/python3), imports there,
+has no module __getattr__ at run time nor in its typeshed stub (--typeshed,
+default the pinned pyright's copy; star imports followed), and typeshed's
+VERSIONS gives it to the interpreter's version. stdattr: the attribute
+exists at run time (dir()) and in the stub, the planted name in neither
+(nor as a submodule); the use fits on one line. stdargs: f is a function at
+run time; its run-time signature (inspect.signature, when it has one) and
+every `def` of it in the stub (overloads, version branches) take a fixed
+number of positional arguments; the call binds to the run-time signature
+and to at least one stub `def` before the change, fits on one line, and
+gets one None more than the largest of those numbers.
+
 The manifest (JSON: file, line, kind, code, the line before and after) is
 written to --manifest (default: manifest.json in the temporary directory).
 strata then runs as
-  strata check --no-cache --select E0611,E1101,E1120,E1121,E1123 --root COPY COPY
-on the clean and on the faulted copy. Per kind it prints how many faults
+  strata check --no-cache --select E0611,E1101,E1120,E1121,E1123
+               --python PY --root COPY COPY
+on the clean and on the faulted copy (--python only when the binary's
+`check --help` mentions it). Per kind it prints how many faults
 were planted, how many strata found (the expected code on that file and
 line), the recall, and the diagnostics that the faulted copy has and the
 clean one has not on lines that were not changed (each is a false alarm
 caused by a fault). The bar: recall >= 95% for every kind and no such
 diagnostic.
 
-Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N]
-                        [--strata PATH] [--keep] [--manifest FILE]
-                        [--no-run] [--pylint]
---no-run stops after planting (the manifest and the copies are kept);
+--pyright runs pyright (the pinned npm package; --pyright-bin) with
+`--outputjson --pythonpath PY` on the changed files in each copy (each copy
+its project root, so that its imports resolve there first) and keeps the
+faults pyright reports on the faulted copy and not on the clean one, on the
+fault's line, with its code (bench/pyright_ref.py maps pyright's rules:
+reportAttributeAccessIssue '... is not a known attribute of module' is
+E1101, reportCallIssue 'Expected N positional arguments' is E1121, 'No
+overloads for ...' any call code); the manifest marks each fault
+"pyright": true or false, and recall is over the confirmed ones. The bar
+then also wants at least 30 confirmed faults per kind: raise --per-kind
+when fewer are planted.
+
+Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N] [--kinds K,..]
+                        [--strata PATH] [--python PY] [--typeshed DIR]
+                        [--keep] [--manifest FILE] [--no-run] [--pylint]
+                        [--pyright] [--pyright-bin PATH]
+--kinds plants only the kinds named (default: all six);
+--no-run stops after planting (the manifest and the copies are kept; with
+--pyright, the confirmed counts are printed);
 --pylint also runs pylint on the faulted files and reports how many planted
 faults it confirms (a check of the planting, independent of strata).
 Exit: 0 when the bar is met, 1 when it is not, 2 when something could not
-run (a missing tree, strata failing).
+run (a missing tree, strata or pyright failing).
 """
 
 import argparse

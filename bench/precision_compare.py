@@ -18,6 +18,10 @@ CODES: E0401,E0611,E1101,E1120,E1121,E1123. A strata report is confirmed
   resolution (reportMissingImports), E0611 unknown import symbol and E1101
   attribute access (reportAttributeAccessIssue), E1120/E1121/E1123 call
   issue (reportCallIssue);
+and, for the codes about a name (E0401, E0611, E1101), when the two
+messages quote a common name (pylint quotes with ', pyright with ", strata
+with '), so that a report about an instance's attribute does not confirm
+one about a module's on the same line;
 a report on a line inside a statement of several lines is also confirmed by
 one of the tool's matching reports elsewhere in that statement (the tools
 place a report at the start of the use or at the attribute's name).
@@ -46,6 +50,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -131,6 +136,16 @@ def pyright_ref_run(root, files, opt, key):
         return [d for d in pyright_ref.parse_pyright(f.read(), root) if d[0] in files]
 
 
+def quoted(msg):
+    return set(re.findall(r"'([^']+)'", msg)) | set(re.findall(r'"([^"]+)"', msg))
+
+
+def names_agree(code, ref_msg, strata_msg):
+    if code not in ("E0401", "E0611", "E1101"):
+        return True
+    return bool(quoted(ref_msg) & quoted(strata_msg))
+
+
 def judged(strata, baseline):
     """strata's reports that baseline does not make (all without one)."""
     if baseline is None:
@@ -152,8 +167,9 @@ def source_line(root, path, line, cache={}):
 
 def confirmer(reports, same, stmts):
     """A function telling whether a strata report (path, line, code, msg) is
-    confirmed by reports (tuples starting with path, line), of which
-    same(report, strata_code) says whether one matches the code."""
+    confirmed by reports (tuples starting with path, line, ending with the
+    message), of which same(report, strata_code) says whether one matches
+    the code."""
     by_file = collections.defaultdict(list)
     for r in reports:
         by_file[r[0]].append(r)
@@ -162,7 +178,9 @@ def confirmer(reports, same, stmts):
         span = stmts.span(e[0], e[1])
         lo, hi = (e[1], e[1]) if span is None else span
         for r in by_file.get(e[0], ()):
-            if (r[1] == e[1] or lo <= r[1] <= hi) and same(r, e[2]):
+            if (r[1] == e[1] or lo <= r[1] <= hi) and same(r, e[2]) and names_agree(
+                e[2], r[-1], e[3]
+            ):
                 return True
         return False
 
