@@ -45,6 +45,7 @@ import tempfile
 import time
 
 import pyright_ref
+from inject_faults import copy_tree
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODES = "E0401,E0611,E1101,E1120,E1121,E1123"
@@ -68,12 +69,6 @@ def project_files(src):
             if f.endswith(".py") and not f.startswith("test_") and not os.path.islink(full):
                 out.append(os.path.relpath(full, parent))
     return sorted(out)
-
-
-def copy_files(src_parent, files, dst):
-    for rel in files:
-        os.makedirs(os.path.join(dst, os.path.dirname(rel)), exist_ok=True)
-        shutil.copyfile(os.path.join(src_parent, rel), os.path.join(dst, rel))
 
 
 def timed(cmd, cwd=None, ok=(0, 1)):
@@ -138,8 +133,8 @@ def main():
         tree, tree2 = os.path.join(work, "tree"), os.path.join(work, "second")
         files = project_files(opt.src)
         files2 = project_files(opt.second)
-        copy_files(os.path.dirname(opt.src.rstrip("/")), files, tree)
-        copy_files(os.path.dirname(opt.second.rstrip("/")), files2, tree2)
+        copy_tree(os.path.dirname(opt.src.rstrip("/")), tree, files)
+        copy_tree(os.path.dirname(opt.second.rstrip("/")), tree2, files2)
         nbytes = sum(os.path.getsize(os.path.join(tree, f)) for f in files)
         print("project: %d non-test files of %s, %.1f MB; second project: %d files of %s"
               % (len(files), opt.src, nbytes / 1e6, len(files2), opt.second))
