@@ -72,11 +72,15 @@ overloads for ...' any call code); the manifest marks each fault
 "pyright": true or false, and recall is over the confirmed ones. The bar
 then also wants at least 30 confirmed faults per kind: raise --per-kind
 when fewer are planted.
+--pyright-from MANIFEST takes those marks from a manifest an earlier
+--pyright run wrote, planted the same way (pyright takes minutes; the
+planting is the same for the same tree, --seed, --per-kind and --kinds).
 
 Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N] [--kinds K,..]
                         [--strata PATH] [--python PY] [--typeshed DIR]
                         [--keep] [--manifest FILE] [--no-run] [--pylint]
                         [--pyright] [--pyright-bin PATH]
+                        [--pyright-from MANIFEST]
 --kinds plants only the kinds named (default: all six);
 --no-run stops after planting (the manifest and the copies are kept; with
 --pyright, the confirmed counts are printed);
@@ -889,6 +893,25 @@ def pyright_confirms(pyright, python, clean, faulted, manifest):
                            for ln in lines)
 
 
+def confirms_from(path, manifest):
+    """Marks the faults of manifest as the manifest at path (an earlier
+    --pyright run) does; False, with a message, when they differ."""
+    key = lambda e: (e["file"], e["changed_line"], e["kind"], e["after"])
+    try:
+        with open(path) as f:
+            old = {key(e): e.get("pyright") for e in json.load(f)}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log("inject_faults: cannot read %s: %s" % (path, e))
+        return False
+    if set(old) != set(key(e) for e in manifest) or None in old.values():
+        log("inject_faults: %s holds other faults (or no pyright marks): plant with the "
+            "same --src, --seed, --per-kind and --kinds, or run --pyright" % path)
+        return False
+    for e in manifest:
+        e["pyright"] = old[key(e)]
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--src", default="/usr/lib/python3.11")
@@ -909,6 +932,9 @@ def main():
     ap.add_argument("--pyright", action="store_true",
                     help="count only the faults pyright confirms")
     ap.add_argument("--pyright-bin", default=pyright_ref.PYRIGHT)
+    ap.add_argument("--pyright-from", metavar="MANIFEST",
+                    help="take pyright's confirmations from a manifest an earlier --pyright "
+                    "run wrote with the same --src, --seed, --per-kind and --kinds")
     opt = ap.parse_args()
 
     kinds = [k for k in opt.kinds.split(",") if k]
@@ -923,6 +949,9 @@ def main():
         return 2
     if not opt.no_run and not os.access(opt.strata, os.X_OK):
         log("inject_faults: no strata binary at %s (--strata)" % opt.strata)
+        return 2
+    if opt.pyright and opt.pyright_from:
+        log("inject_faults: --pyright or --pyright-from, not both")
         return 2
     if opt.pyright:
         pyright_ref.check_pyright(opt.pyright_bin, "inject_faults")
@@ -966,6 +995,10 @@ def main():
             )
         if opt.pyright:
             pyright_confirms(opt.pyright_bin, opt.python, clean, faulted, manifest)
+        elif opt.pyright_from:
+            if not confirms_from(opt.pyright_from, manifest):
+                return 2
+            opt.pyright = True
         mpath = opt.manifest or os.path.join(tmp, "manifest.json")
         with open(mpath, "w") as f:
             json.dump(manifest, f, indent=1)
