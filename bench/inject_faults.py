@@ -4,7 +4,7 @@
 Copies a tree of Python code (default: the CPython standard library under
 /usr/lib/python3.11, without the directories bench/stdlib_files.sh leaves
 out) twice into a temporary directory, plants faults in the second copy and
-runs strata on both copies. Four kinds of fault, each changing one existing
+runs strata on both copies. Six kinds of fault, each changing one existing
 line in place (no line is added or removed, so every other line keeps its
 number), at most one of each kind per file:
 
@@ -15,6 +15,12 @@ number), at most one of each kind per file:
          parameters gets positional arguments beyond that number: E1121
   kw     a call of a project function without **kwargs gets a keyword that
          is not one of its parameters: E1123
+  stdattr  `m.a`, m a standard library module imported with a plain
+         module-level `import X [as m]`, becomes `m.ax` (or another suffix)
+         where X lacks the name: E1101
+  stdargs  a call `m.f(...)` of a function of such a module, with a fixed
+         number of positional parameters and no *args, gets positional
+         arguments beyond that number: E1121
 
 Candidate sites are found with Python's ast module, and only where the fault
 is certain: the target module is one file (a .py with no .pyi beside it, not
@@ -29,25 +35,59 @@ line; the line has no `# noqa`. A planted name is an existing name with a
 suffix, checked against every name the module could bind anywhere and
 against its submodules. Each changed file must still compile().
 
+For the two stdlib kinds (bench/stdlib_env.py), X is in the interpreter's
+sys.stdlib_module_names (--python, default /usr/bin/python3), imports there,
+has no module __getattr__ at run time nor in its typeshed stub (--typeshed,
+default the pinned pyright's copy; star imports followed), and typeshed's
+VERSIONS gives it to the interpreter's version. stdattr: the attribute
+exists at run time (dir()) and in the stub, the planted name in neither
+(nor as a submodule); the use fits on one line. stdargs: f is a function at
+run time; its run-time signature (inspect.signature, when it has one) and
+every `def` of it in the stub (overloads, version branches) take a fixed
+number of positional arguments; the call binds to the run-time signature
+and to at least one stub `def` before the change, fits on one line, and
+gets one None more than the largest of those numbers.
+
 The manifest (JSON: file, line, kind, code, the line before and after) is
 written to --manifest (default: manifest.json in the temporary directory).
 strata then runs as
-  strata check --no-cache --select E0611,E1101,E1120,E1121,E1123 --root COPY COPY
-on the clean and on the faulted copy. Per kind it prints how many faults
+  strata check --no-cache --select E0611,E1101,E1120,E1121,E1123
+               --python PY --root COPY COPY
+on the clean and on the faulted copy (--python only when the binary's
+`check --help` mentions it). Per kind it prints how many faults
 were planted, how many strata found (the expected code on that file and
 line), the recall, and the diagnostics that the faulted copy has and the
 clean one has not on lines that were not changed (each is a false alarm
 caused by a fault). The bar: recall >= 95% for every kind and no such
 diagnostic.
 
-Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N]
-                        [--strata PATH] [--keep] [--manifest FILE]
-                        [--no-run] [--pylint]
---no-run stops after planting (the manifest and the copies are kept);
+--pyright runs pyright (the pinned npm package; --pyright-bin) with
+`--outputjson --pythonpath PY` on the changed files in each copy (each copy
+its project root, so that its imports resolve there first) and keeps the
+faults pyright reports on the faulted copy and not on the clean one, on the
+fault's line, with its code (bench/pyright_ref.py maps pyright's rules:
+reportAttributeAccessIssue '... is not a known attribute of module' is
+E1101, reportCallIssue 'Expected N positional arguments' is E1121, 'No
+overloads for ...' any call code); the manifest marks each fault
+"pyright": true or false, and recall is over the confirmed ones. The bar
+then also wants at least 30 confirmed faults per kind: raise --per-kind
+when fewer are planted.
+--pyright-from MANIFEST takes those marks from a manifest an earlier
+--pyright run wrote, planted the same way (pyright takes minutes; the
+planting is the same for the same tree, --seed, --per-kind and --kinds).
+
+Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N] [--kinds K,..]
+                        [--strata PATH] [--python PY] [--typeshed DIR]
+                        [--keep] [--manifest FILE] [--no-run] [--pylint]
+                        [--pyright] [--pyright-bin PATH]
+                        [--pyright-from MANIFEST]
+--kinds plants only the kinds named (default: all six);
+--no-run stops after planting (the manifest and the copies are kept; with
+--pyright, the confirmed counts are printed);
 --pylint also runs pylint on the faulted files and reports how many planted
 faults it confirms (a check of the planting, independent of strata).
 Exit: 0 when the bar is met, 1 when it is not, 2 when something could not
-run (a missing tree, strata failing).
+run (a missing tree, strata or pyright failing).
 """
 
 import argparse
@@ -62,9 +102,21 @@ import subprocess
 import sys
 import tempfile
 
+import pyright_ref
+from stdlib_env import StdEnv, binds, max_positional
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "dist-packages", "__pycache__"}
-KINDS = [("name", "E0611"), ("attr", "E1101"), ("args", "E1121"), ("kw", "E1123")]
+KINDS = [
+    ("name", "E0611"),
+    ("attr", "E1101"),
+    ("args", "E1121"),
+    ("kw", "E1123"),
+    ("stdattr", "E1101"),
+    ("stdargs", "E1121"),
+]
+STD_KINDS = ("stdattr", "stdargs")
+PYRIGHT_MIN = 30  # confirmed faults per kind the bar wants
 CODES = "E0611,E1101,E1120,E1121,E1123"
 RECALL_BAR = 0.95
 DIAG_RE = re.compile(r"^(.*?):(\d+):(\d+): ([A-Z]+[0-9]+) (.*)$")
@@ -280,6 +332,15 @@ def absolute(mod, level, module):
     return ".".join(base) if base else None
 
 
+def missing_std_name(std, module, like):
+    """A name the stdlib module certainly lacks, made from its name like."""
+    for suffix in ("x", "_x", "_old", "2"):
+        cand = like + suffix
+        if std.lacks(module, cand):
+            return cand
+    return None
+
+
 def missing_name(target, like, rng):
     """A name target certainly lacks, made from the existing name like."""
     for suffix in ("_x", "_old", "_v2", "_impl2", "_tmp9"):
@@ -415,9 +476,10 @@ class Site:
 class FileSites:
     """The candidate sites of one file, per kind."""
 
-    def __init__(self, mod, table, rng):
+    def __init__(self, mod, table, rng, std=None):
         self.mod = mod
         self.table = table
+        self.std = std
         self.sites = {k: [] for k, _ in KINDS}
         text = b"\n".join(mod.lines)
         if b"flake8: noqa" in text:
@@ -429,9 +491,14 @@ class FileSites:
         funcvars = {}  # a name bound to a function -> (module, name there)
         dotted = collections.defaultdict(set)  # `import a.b.c`: a -> {"a.b.c"}
         plain_imports = collections.Counter()
+        stdvars = {}  # a name bound by `import X [as m]`, X a stdlib module -> X
         for stmt in mod.tree.body:
             if isinstance(stmt, ast.Import):
                 for a in stmt.names:
+                    var = a.asname or a.name
+                    if (std is not None and "." not in var and names[var] == 1
+                            and std.usable(a.name)):
+                        stdvars[var] = a.name
                     if a.asname is None and "." in a.name:
                         top = a.name.split(".")[0]
                         dotted[top].add(a.name)
@@ -485,8 +552,13 @@ class FileSites:
                 t = self.module_of(n.value, modvars)
                 if t is not None:
                     self.attr_site(n, t, rng)
+                if isinstance(n.value, ast.Name) and n.value.id in stdvars:
+                    self.stdattr_site(n, stdvars[n.value.id])
             elif isinstance(n, ast.Call):
                 f = n.func
+                if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
+                        and f.value.id in stdvars):
+                    self.stdargs_site(n, stdvars[f.value.id], f.attr)
                 r = None
                 if isinstance(f, ast.Name) and f.id in funcvars:
                     r = funcvars[f.id]
@@ -545,6 +617,79 @@ class FileSites:
         report = node.lineno
         self.sites["attr"].append(Site(report, node.lineno, start, end, new, target.name, new))
 
+    def stdattr_site(self, node, module):
+        """`m.a`, m a stdlib module, becomes `m.ax`, a name m lacks at run
+        time and in its stub."""
+        if node.lineno != node.end_lineno or not self.line_ok(node.lineno):
+            return
+        if not self.std.has(module, node.attr):
+            return
+        line = self.mod.lines[node.lineno - 1]
+        end = node.end_col_offset
+        start = end - len(node.attr.encode())
+        if line[start:end] != node.attr.encode():
+            return
+        new = missing_std_name(self.std, module, node.attr)
+        if new is not None:
+            self.sites["stdattr"].append(
+                Site(node.lineno, node.lineno, start, end, new, module, new)
+            )
+
+    def stdargs_site(self, call, module, fname):
+        """`m.f(...)`, f a stdlib function with a fixed number of positional
+        parameters (at run time and in every def of its stub) that the call
+        binds to, gets one positional argument more than any of them takes."""
+        if call.lineno != call.end_lineno or not self.std.has(module, fname):
+            return
+        sigs = self.std.signatures(module, fname)
+        if sigs is None or any(isinstance(a, ast.Starred) for a in call.args):
+            return
+        if any(k.arg is None for k in call.keywords):
+            return
+        runtime, stub_defs = sigs
+        views = ([runtime] if runtime is not None else []) + stub_defs
+        maxima = [max_positional(p) for p in views]
+        if None in maxima:
+            return
+        npos = len(call.args)
+        kws = [k.arg for k in call.keywords]
+        if runtime is not None and not binds(runtime, npos, kws):
+            return
+        if stub_defs and not any(binds(p, npos, kws) for p in stub_defs):
+            return
+        at = self.closing_paren(call)
+        if at is None:
+            return
+        at_line, at_col, sep = at
+        text = sep + ", ".join(["None"] * (max(maxima) - npos + 1))
+        self.sites["stdargs"].append(
+            Site(call.lineno, at_line, at_col, at_col, text, module, fname)
+        )
+
+    def closing_paren(self, call):
+        """Where an argument goes at the end of a call: (line, column of the
+        closing parenthesis, separator), or None where that is unsure."""
+        # Insert just before the call's closing parenthesis: after the last
+        # argument's end, a parenthesized argument's own ")" may follow
+        # (ast's positions exclude it), and ", None" there would make a
+        # tuple instead of a new argument.
+        at_line, at_col = call.end_lineno, call.end_col_offset - 1
+        text = self.mod.lines[at_line - 1]
+        if text[at_col : at_col + 1] != b")":
+            return None
+        before = text[:at_col].rstrip()
+        if not before:
+            return None  # ")" alone on its line
+        if before.endswith(b"("):
+            sep = ""
+        elif before.endswith(b","):
+            sep = " "
+        else:
+            sep = ", "
+        if at_line != call.func.lineno and not self.line_ok(at_line):
+            return None
+        return at_line, at_col, sep
+
     def call_sites(self, call, target, fname):
         report = call.func.lineno
         if not self.line_ok(report):
@@ -558,25 +703,10 @@ class FileSites:
         kws = [k.arg for k in call.keywords]
         if not arity_ok(args, npos, kws):
             return
-        # Insert just before the call's closing parenthesis: after the last
-        # argument's end, a parenthesized argument's own ")" may follow
-        # (ast's positions exclude it), and ", None" there would make a
-        # tuple instead of a new argument.
-        at_line, at_col = call.end_lineno, call.end_col_offset - 1
-        text = self.mod.lines[at_line - 1]
-        if text[at_col : at_col + 1] != b")":
+        at = self.closing_paren(call)
+        if at is None:
             return
-        before = text[:at_col].rstrip()
-        if not before:
-            return  # ")" alone on its line
-        if before.endswith(b"("):
-            sep = ""
-        elif before.endswith(b","):
-            sep = " "
-        else:
-            sep = ", "
-        if at_line != report and not self.line_ok(at_line):
-            return
+        at_line, at_col, sep = at
         maxpos = len(args.posonlyargs) + len(args.args)
         if args.vararg is None and not kws:
             text = sep + ", ".join(["None"] * (maxpos - npos + 1))
@@ -595,7 +725,7 @@ class FileSites:
 # --- planting ----------------------------------------------------------------
 
 
-def plant(root, mods, table, per_kind, seed):
+def plant(root, mods, table, per_kind, seed, std=None, kinds=None):
     """Plants up to per_kind faults of each kind in the tree at root, at most
     one per kind per file and one per line. Files are visited in an order
     the seed decides; in each, the kinds go from the one with the least
@@ -606,7 +736,11 @@ def plant(root, mods, table, per_kind, seed):
     sites = {}
     for rel in sorted(mods):
         if rel.endswith(".py"):
-            sites[rel] = FileSites(mods[rel], table, random.Random("%s:%s" % (seed, rel)))
+            fs = FileSites(mods[rel], table, random.Random("%s:%s" % (seed, rel)), std)
+            for k, _ in KINDS:
+                if kinds is not None and k not in kinds:
+                    fs.sites[k] = []
+            sites[rel] = fs
     avail = {k: sum(1 for s in sites.values() if s.sites[k]) for k, _ in KINDS}
     code_of = dict(KINDS)
     changed = collections.defaultdict(dict)  # rel -> line -> new bytes
@@ -678,8 +812,9 @@ def plant(root, mods, table, per_kind, seed):
 # --- running strata and pylint -----------------------------------------------
 
 
-def run_strata(strata, root):
-    cmd = [strata, "check", "-q", "--no-cache", "--select", CODES, "--root", root, root]
+def run_strata(strata, root, env_args):
+    cmd = [strata, "check", "-q", "--no-cache", "--select", CODES] + env_args
+    cmd += ["--root", root, root]
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if p.returncode == 2 and b"unknown option '--root'" in p.stderr:
         # A strata from before --root: the path argument is the root anyway.
@@ -723,24 +858,110 @@ def run_pylint(root, manifest):
     return got
 
 
+def imported_modules(mods):
+    """Every module named by a plain module-level `import X [as m]`."""
+    out = set()
+    for m in mods.values():
+        for stmt in m.tree.body:
+            if isinstance(stmt, ast.Import):
+                out.update(a.name for a in stmt.names)
+    return out
+
+
+def pyright_confirms(pyright, python, clean, faulted, manifest):
+    """Marks each fault of the manifest with "pyright": whether pyright,
+    run on the changed files in each copy, reports the fault's code on its
+    line (or on the changed line) of the faulted copy and not of the clean
+    one."""
+    files = sorted(set(e["file"] for e in manifest))
+    log("inject_faults: pyright on %d changed files, clean and faulted" % len(files))
+    got = {}
+    for name, root in (("clean", clean), ("faulted", faulted)):
+        got[name] = collections.defaultdict(set)
+        for path, line, code, _rule, _msg in pyright_ref.run_pyright(
+            root, files, python, pyright, "inject_faults"
+        ):
+            if code is not None:
+                got[name][(path, line)].add(code)
+
+    def reported(name, e, line):
+        return any(pyright_ref.code_matches(c, e["code"]) for c in got[name][(e["file"], line)])
+
+    for e in manifest:
+        lines = sorted(set((e["line"], e["changed_line"])))
+        e["pyright"] = any(reported("faulted", e, ln) and not reported("clean", e, ln)
+                           for ln in lines)
+
+
+def confirms_from(path, manifest):
+    """Marks the faults of manifest as the manifest at path (an earlier
+    --pyright run) does; False, with a message, when they differ."""
+    key = lambda e: (e["file"], e["changed_line"], e["kind"], e["after"])
+    try:
+        with open(path) as f:
+            old = {key(e): e.get("pyright") for e in json.load(f)}
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log("inject_faults: cannot read %s: %s" % (path, e))
+        return False
+    if set(old) != set(key(e) for e in manifest) or None in old.values():
+        log("inject_faults: %s holds other faults (or no pyright marks): plant with the "
+            "same --src, --seed, --per-kind and --kinds, or run --pyright" % path)
+        return False
+    for e in manifest:
+        e["pyright"] = old[key(e)]
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--src", default="/usr/lib/python3.11")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-kind", type=int, default=200)
+    ap.add_argument("--kinds", default=",".join(k for k, _ in KINDS),
+                    help="the kinds to plant, comma-separated (default: all)")
     ap.add_argument("--strata", default=os.path.join(TOP, "build", "strata"))
+    ap.add_argument("--python", default=pyright_ref.PYTHON,
+                    help="the interpreter of the environment (strata --python, pyright "
+                    "--pythonpath, the stdlib kinds' run-time view)")
+    ap.add_argument("--typeshed", default=pyright_ref.TYPESHED,
+                    help="typeshed's stdlib stubs (default: pinned pyright's)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--manifest", help="where to write the manifest (JSON)")
     ap.add_argument("--no-run", action="store_true", help="plant only; implies --keep")
     ap.add_argument("--pylint", action="store_true", help="also check the faults with pylint")
+    ap.add_argument("--pyright", action="store_true",
+                    help="count only the faults pyright confirms")
+    ap.add_argument("--pyright-bin", default=pyright_ref.PYRIGHT)
+    ap.add_argument("--pyright-from", metavar="MANIFEST",
+                    help="take pyright's confirmations from a manifest an earlier --pyright "
+                    "run wrote with the same --src, --seed, --per-kind and --kinds")
     opt = ap.parse_args()
 
+    kinds = [k for k in opt.kinds.split(",") if k]
+    bad = [k for k in kinds if k not in dict(KINDS)]
+    if bad or not kinds:
+        log("inject_faults: unknown kind %s (kinds: %s)"
+            % (",".join(bad), ",".join(k for k, _ in KINDS)))
+        return 2
     src = os.path.abspath(opt.src)
     if not os.path.isdir(src):
         log("inject_faults: no directory %s" % src)
         return 2
     if not opt.no_run and not os.access(opt.strata, os.X_OK):
         log("inject_faults: no strata binary at %s (--strata)" % opt.strata)
+        return 2
+    if opt.pyright and opt.pyright_from:
+        log("inject_faults: --pyright or --pyright-from, not both")
+        return 2
+    if opt.pyright:
+        pyright_ref.check_pyright(opt.pyright_bin, "inject_faults")
+    want_std = any(k in STD_KINDS for k in kinds)
+    if want_std and not os.path.isfile(os.path.join(opt.typeshed, "VERSIONS")):
+        log("inject_faults: no typeshed stubs at %s (--typeshed; scripts/bench-deps.sh "
+            "installs pyright's)" % opt.typeshed)
+        return 2
+    if want_std and not os.access(opt.python, os.X_OK):
+        log("inject_faults: no interpreter %s (--python)" % opt.python)
         return 2
     files = list_files(src)
     if not files:
@@ -758,20 +979,31 @@ def main():
         copy_tree(src, clean, files)
         copy_tree(src, faulted, files)
         mods, table = load_modules(faulted, files)
-        manifest, avail = plant(faulted, mods, table, opt.per_kind, opt.seed)
+        std = None
+        if want_std:
+            std = StdEnv(opt.python, opt.typeshed, imported_modules(mods), log)
+        manifest, avail = plant(faulted, mods, table, opt.per_kind, opt.seed, std, kinds)
+        per = collections.Counter(e["kind"] for e in manifest)
+        log("inject_faults: %d files from %s; copies in %s" % (len(files), src, tmp))
+        for kind, code in KINDS:
+            if kind not in kinds:
+                continue
+            short = " (fewer than --per-kind)" if per[kind] < opt.per_kind else ""
+            log(
+                "  %-7s %s: %d planted, %d files had a site%s"
+                % (kind, code, per[kind], avail[kind], short)
+            )
+        if opt.pyright:
+            pyright_confirms(opt.pyright_bin, opt.python, clean, faulted, manifest)
+        elif opt.pyright_from:
+            if not confirms_from(opt.pyright_from, manifest):
+                return 2
+            opt.pyright = True
         mpath = opt.manifest or os.path.join(tmp, "manifest.json")
         with open(mpath, "w") as f:
             json.dump(manifest, f, indent=1)
             f.write("\n")
-        per = collections.Counter(e["kind"] for e in manifest)
-        log("inject_faults: %d files from %s; copies in %s" % (len(files), src, tmp))
         log("inject_faults: manifest %s" % mpath)
-        for kind, code in KINDS:
-            short = " (fewer than --per-kind)" if per[kind] < opt.per_kind else ""
-            log(
-                "  %-5s %s: %d planted, %d files had a site%s"
-                % (kind, code, per[kind], avail[kind], short)
-            )
         confirmed = None
         if opt.pylint:
             got = run_pylint(faulted, manifest)
@@ -779,71 +1011,96 @@ def main():
             confirmed = collections.Counter(e["kind"] for e in hit)
             log("inject_faults: pylint reports the expected code on the faulted line for")
             for kind, code in KINDS:
-                log("  %-5s %s: %d of %d" % (kind, code, confirmed[kind], per[kind]))
+                if kind in kinds:
+                    log("  %-7s %s: %d of %d" % (kind, code, confirmed[kind], per[kind]))
             unconfirmed = [e for e in manifest if e not in hit]
             for e in unconfirmed[:30]:
                 log("  not confirmed: %s:%d: %s %s" % (e["file"], e["line"], e["code"],
                                                         e["after"].strip()))
+        counted = manifest
+        if opt.pyright:
+            counted = [e for e in manifest if e["pyright"]]
+            n_conf = collections.Counter(e["kind"] for e in counted)
+            if opt.no_run:
+                print("kind    code   planted  pyright-confirms")
+                for kind, code in KINDS:
+                    if kind in kinds:
+                        print("%-7s %s  %7d  %16d" % (kind, code, per[kind], n_conf[kind]))
         if opt.no_run:
             return 0
 
-        before = run_strata(opt.strata, clean)
-        after = run_strata(opt.strata, faulted)
-        new = after - before
-        new_keys = collections.Counter()
-        for (path, line, code, _msg), c in new.items():
-            new_keys[(path, line, code)] += c
-        changed = set((e["file"], e["line"]) for e in manifest)
-        changed |= set((e["file"], e["changed_line"]) for e in manifest)
-        expected = set((e["file"], e["line"], e["code"]) for e in manifest)
-        found = collections.Counter()
-        for e in manifest:
-            if new_keys[(e["file"], e["line"], e["code"])] > 0:
-                found[e["kind"]] += 1
-        off_lines = [(k, c) for k, c in new.items() if (k[0], k[1]) not in changed]
-        on_lines_other = [
-            (k, c) for k, c in new.items() if (k[0], k[1]) in changed and k[:3] not in expected
-        ]
-
-        ok = True
-        # new-elsewhere: new diagnostics with the kind's code (E1120 counts
-        # with args) on lines that no fault changed.
-        print("kind  code   planted  found  recall  new-elsewhere%s"
-              % ("  pylint-confirms" if opt.pylint else ""))
-        n_off = collections.Counter()
-        for (path, line, code, msg), c in off_lines:
-            n_off[code] += c
-        for kind, code in KINDS:
-            p_, f_ = per[kind], found[kind]
-            rec = f_ / p_ if p_ else 0.0
-            if p_ == 0 or rec < RECALL_BAR:
-                ok = False
-            extra = "  %d" % confirmed[kind] if confirmed is not None else ""
-            off = n_off[code] + (n_off["E1120"] if code == "E1121" else 0)
-            print("%-5s %s  %7d  %5d  %5.1f%%  %d%s" % (kind, code, p_, f_, 100 * rec, off, extra))
-        total_off = sum(c for _, c in off_lines)
-        print("new diagnostics on lines no fault changed: %d" % total_off)
-        for (path, line, code, msg), c in sorted(off_lines)[:50]:
-            print("  %s:%d: %s %s" % (path, line, code, msg))
-        if on_lines_other:
-            print("other new diagnostics on changed lines: %d" % sum(c for _, c in on_lines_other))
-            for (path, line, code, msg), c in sorted(on_lines_other)[:20]:
-                print("  %s:%d: %s %s" % (path, line, code, msg))
-        missed = [e for e in manifest if new_keys[(e["file"], e["line"], e["code"])] == 0]
-        if missed:
-            print("missed (first 20 of %d):" % len(missed))
-            for e in missed[:20]:
-                print("  %s:%d: %s %s" % (e["file"], e["line"], e["code"], e["after"].strip()))
-        if total_off:
-            ok = False
-        print("bar (recall >= %d%% per kind, no new diagnostic off the faults): %s"
-              % (RECALL_BAR * 100, "PASS" if ok else "FAIL"))
-        return 0 if ok else 1
+        env_args = pyright_ref.strata_env_args(opt.strata, opt.python)
+        if not env_args:
+            log("inject_faults: this strata has no --python; checking without an environment")
+        before = run_strata(opt.strata, clean, env_args)
+        after = run_strata(opt.strata, faulted, env_args)
+        return report(manifest, counted, kinds, per, before, after, confirmed, opt.pyright)
     finally:
         if keep:
             log("inject_faults: kept %s" % tmp)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(manifest, counted, kinds, per, before, after, confirmed, by_pyright):
+    """Prints the table and the lists; returns the exit status. counted: the
+    faults recall is over (those pyright confirms, with --pyright)."""
+    new = after - before
+    new_keys = collections.Counter()
+    for (path, line, code, _msg), c in new.items():
+        new_keys[(path, line, code)] += c
+    changed = set((e["file"], e["line"]) for e in manifest)
+    changed |= set((e["file"], e["changed_line"]) for e in manifest)
+    expected = set((e["file"], e["line"], e["code"]) for e in manifest)
+    hit = lambda e: new_keys[(e["file"], e["line"], e["code"])] > 0
+    found = collections.Counter(e["kind"] for e in counted if hit(e))
+    base = collections.Counter(e["kind"] for e in counted)
+    off_lines = [(k, c) for k, c in new.items() if (k[0], k[1]) not in changed]
+    on_lines_other = [
+        (k, c) for k, c in new.items() if (k[0], k[1]) in changed and k[:3] not in expected
+    ]
+
+    ok = True
+    # new-elsewhere: new diagnostics with the kind's code (E1120 counts
+    # with args) on lines that no fault changed.
+    print("kind    code   planted  %sfound  recall  new-elsewhere%s"
+          % ("pyright-confirms  " if by_pyright else "",
+             "  pylint-confirms" if confirmed is not None else ""))
+    n_off = collections.Counter()
+    for (path, line, code, msg), c in off_lines:
+        n_off[code] += c
+    for kind, code in KINDS:
+        if kind not in kinds:
+            continue
+        b_, f_ = base[kind], found[kind]
+        rec = f_ / b_ if b_ else 0.0
+        if b_ == 0 or rec < RECALL_BAR or (by_pyright and b_ < PYRIGHT_MIN):
+            ok = False
+        conf = "%16d  " % b_ if by_pyright else ""
+        extra = "  %d" % confirmed[kind] if confirmed is not None else ""
+        off = n_off[code] + (n_off["E1120"] if code == "E1121" else 0)
+        print("%-7s %s  %7d  %s%5d  %5.1f%%  %d%s"
+              % (kind, code, per[kind], conf, f_, 100 * rec, off, extra))
+    total_off = sum(c for _, c in off_lines)
+    print("new diagnostics on lines no fault changed: %d" % total_off)
+    for (path, line, code, msg), c in sorted(off_lines)[:50]:
+        print("  %s:%d: %s %s" % (path, line, code, msg))
+    if on_lines_other:
+        print("other new diagnostics on changed lines: %d" % sum(c for _, c in on_lines_other))
+        for (path, line, code, msg), c in sorted(on_lines_other)[:20]:
+            print("  %s:%d: %s %s" % (path, line, code, msg))
+    missed = [e for e in counted if not hit(e)]
+    if missed:
+        print("missed (first 20 of %d):" % len(missed))
+        for e in missed[:20]:
+            print("  %s:%d: %s %s" % (e["file"], e["line"], e["code"], e["after"].strip()))
+    if total_off:
+        ok = False
+    bar = "recall >= %d%% per kind" % (RECALL_BAR * 100)
+    if by_pyright:
+        bar += " of >= %d pyright-confirmed faults" % PYRIGHT_MIN
+    print("bar (%s, no new diagnostic off the faults): %s" % (bar, "PASS" if ok else "FAIL"))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

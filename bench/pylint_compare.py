@@ -79,16 +79,20 @@ def corpus(root):
     )
 
 
-def run_pylint(root, out_path):
+def run_pylint(root, out_path, codes=CODES, pylint=("pylint",), jobs=1, fmt="parseable",
+               fatal_ok=False):
+    """Runs pylint (the command pylint, e.g. ("/usr/bin/python3", "-m",
+    "pylint")) on root into out_path in the format fmt. fatal_ok: a fatal
+    message (a file astroid could not read) does not stop the bench."""
     cmd = [
         "nice",
         "-n",
         "10",
-        "pylint",
+        *pylint,
         "--disable=all",
-        "--enable=" + ",".join(CODES),
-        "--output-format=parseable",
-        "--jobs=1",
+        "--enable=" + ",".join(codes),
+        "--output-format=" + fmt,
+        "--jobs=%d" % jobs,
         "--recursive=y",
         "--ignore=" + ",".join(SKIP_DIRS),
         ".",
@@ -99,7 +103,7 @@ def run_pylint(root, out_path):
         p = subprocess.run(cmd, cwd=root, stdout=out, stderr=subprocess.PIPE)
     # pylint's exit status is a bit mask of the message kinds it emitted;
     # 1 (fatal) and 32 (usage error) mean it did not do its job.
-    if p.returncode & 33:
+    if p.returncode & (32 if fatal_ok else 33):
         log("pylint_compare: pylint exited %d: %s" % (p.returncode, p.stderr.decode()[-2000:]))
         sys.exit(2)
     log("pylint_compare: pylint took %.0f s" % (time.monotonic() - t0))
@@ -118,8 +122,10 @@ def read_pylint(path, files):
     return out
 
 
-def run_strata(strata, root, files):
-    base = [strata, "check", "-q", "--no-cache", "--select", ",".join(CODES)]
+def run_strata(strata, root, files, codes=CODES, extra=()):
+    """strata's diagnostics on root, limited to files: (path, line, code,
+    message); extra: more options (an environment)."""
+    base = [strata, "check", "-q", "--no-cache", "--select", ",".join(codes), *extra]
     for d in SKIP_DIRS:
         base += ["--exclude", d]
     cmd = base + ["--root", ".", "."]

@@ -4,8 +4,10 @@
 # Runs the speed bench (scan_bench and the wall-time comparison, see
 # speed.sh), the accuracy comparison with pyflakes (the four codes of the
 # bar, then every code), the cross-module checks against pylint and under
-# fault injection, the incremental re-checks, and any other bench program
-# the build produced
+# fault injection (confirmed by pyright), the checks against the standard
+# library and installed packages (precision against pylint and pyright, the
+# Twisted speed bench), the incremental re-checks, and any other bench
+# program the build produced
 # (simd_bench, exec_bench, ...). Benches report, they do not assert: a
 # missing tool or binary is reported and the rest still runs. The whole
 # output is also kept in bench/out/run_all.txt.
@@ -42,7 +44,19 @@ run_all() {
         section "cross-module checks: strata vs pylint on the clean stdlib"
         /usr/bin/python3 "$top/bench/pylint_compare.py" --strata "$build/strata" || status=1
         section "cross-module checks: fault injection on a copy of the stdlib"
-        /usr/bin/python3 "$top/bench/inject_faults.py" --strata "$build/strata" || status=1
+        /usr/bin/python3 "$top/bench/inject_faults.py" --pyright --strata "$build/strata" ||
+            status=1
+        section "cross-module checks: fault injection on a copy of dist-packages"
+        /usr/bin/python3 "$top/bench/inject_faults.py" --pyright --strata "$build/strata" \
+            --src /usr/lib/python3/dist-packages || status=1
+        section "environment: strata's reports confirmed by pylint or pyright, stdlib"
+        /usr/bin/python3 "$top/bench/precision_compare.py" --strata "$build/strata" || status=1
+        section "environment: strata's reports confirmed by pylint or pyright, dist-packages"
+        /usr/bin/python3 "$top/bench/precision_compare.py" --strata "$build/strata" \
+            --root /usr/lib/python3/dist-packages || status=1
+        section "environment: Twisted against pyright, the stubs paid once, re-checks"
+        /usr/bin/python3 "$top/bench/twisted_bench.py" --strata "$build/strata" \
+            --warm-bench "$build/bench/warm_bench" || status=1
         section "incremental re-checks on a copy of the stdlib"
         /usr/bin/python3 "$top/bench/incr_bench.py" --strata "$build/strata" || status=1
         section "worker processes against in-process scans"

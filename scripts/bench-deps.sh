@@ -3,19 +3,26 @@
 #
 # The benches measure strata against pyflakes (Debian's pyflakes3, the
 # accuracy reference), pylint (the reference for the cross-module codes
-# E0611, E1101, E1120, E1121, E1123: bench/pylint_compare.py), hyperfine (wall-clock timing) and ruff's WebAssembly
-# build from npm (the speed reference). Debian packages come from apt only
-# when missing; the npm package is installed from the lockfile committed in
-# bench/node/, so npm checks its integrity hash, into .deps/node/ (outside the
-# tracked tree). A stamp holding the lockfile's digest makes a second run a
-# no-op that takes milliseconds.
+# E0611, E1101, E1120, E1121, E1123: bench/pylint_compare.py), hyperfine
+# (wall-clock timing), ruff's WebAssembly build from npm (the speed
+# reference) and pyright from npm (the reference for checks against the
+# standard library and installed packages: bench/precision_compare.py,
+# bench/inject_faults.py --pyright, bench/twisted_bench.py). Twisted
+# (python3-twisted) is the corpus of the environment speed bench; mypy and
+# python3-typeshed give the Debian copies of typeshed's stubs (stdlib stubs
+# inside mypy, third-party stub packages in dist-packages) that the checks
+# of installed packages meet. Debian packages come from apt only when
+# missing; the npm packages are installed from the lockfile committed in
+# bench/node/, so npm checks their integrity hashes, into .deps/node/
+# (outside the tracked tree). A stamp holding the lockfile's digest makes a
+# second run a no-op that takes milliseconds.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 lockdir="$top/bench/node"
 nodedir="$top/.deps/node"
 
-pkgs=(pyflakes3 pylint hyperfine python3)
+pkgs=(pyflakes3 pylint hyperfine python3 python3-twisted mypy python3-typeshed)
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
 missing=()
 for p in "${pkgs[@]}"; do
@@ -38,12 +45,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
         "${missing[@]}"
 fi
 
-# ruff-wasm: `npm ci` installs exactly what the lockfile names and fails on an
-# integrity mismatch. Install scripts are not run: the package needs none.
+# ruff-wasm and pyright: `npm ci` installs exactly what the lockfile names and
+# fails on an integrity mismatch. Install scripts are not run: neither package
+# needs one.
 want=$(sha256sum "$lockdir/package-lock.json" | cut -d' ' -f1)
 stamp="$nodedir/.strata-lock-sha256"
 pkg="$nodedir/node_modules/@astral-sh/ruff-wasm-nodejs/package.json"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -f "$pkg" ]; then
+pyright="$nodedir/node_modules/.bin/pyright"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -f "$pkg" ] || [ ! -x "$pyright" ]; then
     echo "bench-deps: installing bench/node/package-lock.json into .deps/node"
     mkdir -p "$nodedir"
     rm -f "$stamp"
