@@ -859,6 +859,33 @@ TEST(check_stubs_private_names_and_replaced_modules)
     tres_free(&t);
 }
 
+/* An overloaded function: a call is wrong only when no overload takes it,
+ * and then only what every overload says. */
+TEST(check_calls_of_overloads)
+{
+    const char *ifaces = "[{\"name\":\"lib\",\"open\":false,\"all\":nil,\"subs\":[],\"stub\":true,"
+                         "\"names\":[[\"f\",0,nil,nil,[[4,[[\"a\",1,false]]],"
+                         "[4,[[\"a\",1,false],[\"b\",1,false],[\"key\",3,true]]]]]]}]";
+    static const tmod_t mods[] = {
+        {.name = "app",
+         .path = "app.py",
+         .src = "import lib\n"
+                "lib.f(1)\n"
+                "lib.f(1, 2)\n"
+                "lib.f(1, 2, 3)\n"
+                "lib.f(1, other=2)\n"
+                "lib.f(1, key=2)\n"
+                "lib.f()\n"
+                "lib.f(1, 2, 3, *rest)\n",
+         .res = "0 lib"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 1, ifaces, &t));
+    CHECK_STREQ(t.diags[0], "4:1 E1121 Too many positional arguments for function call\n"
+                            "5:1 E1123 Unexpected keyword argument 'other' in function call\n");
+    tres_free(&t);
+}
+
 TEST(check_no_name_in_module)
 {
     char ifaces[2048];

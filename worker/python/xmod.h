@@ -59,11 +59,14 @@
  *            unknown, not reported
  *   "all":   [str] (a static __all__) or nil
  *   "subs":  [str], direct submodules, sorted
- *   "names": [[name, kind, sig, ref], ...] sorted by name; kind 0 function,
+ *   "names": [[name, kind, sig, ref, overloads?], ...] sorted by name; kind 0 function,
  *            1 class, 2 variable, 3 module (ref: its absolute name), 4
  *            unknown; sig nil or [flags, [[param, pkind, has_default], ...]]
  *            as in summary.h (for a class: its __init__ without self, when
- *            known for sure); ref nil unless kind 3
+ *            known for sure); ref nil unless kind 3; overloads, present
+ *            only for a function bound by @overload defs: [sig, ...] their
+ *            signatures (sig is then the implementation's, or nil in a
+ *            stub)
  *
  * Result document (a msgpack map):
  *   "v": CHECK_RESULT_VERSION
@@ -150,7 +153,9 @@ typedef struct {
     bool has_sig;
     sum_sig_t sig;
     bool has_ref;
-    sum_str_t ref; /* when has_ref: an absolute module name */
+    sum_str_t ref;  /* when has_ref: an absolute module name */
+    sum_sig_t *ovl; /* a function's overloads; NULL (n_ovl 0): none */
+    uint32_t n_ovl;
 } check_iface_name_t;
 
 /* An interface map as written (not sorted, duplicates kept). Strings point

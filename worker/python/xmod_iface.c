@@ -36,7 +36,14 @@ static st_rc_t rd_name(mpread_t *r, arena_t *a, check_iface_name_t *e)
         ST_TRY(summary_read_sig(r, a, &e->sig));
     if ((e->has_ref = !mpread_nil(r)))
         ST_TRY(summary_read_str(r, &e->ref));
-    for (uint32_t k = 4; k < n; k++)
+    if (n >= 5 && e->kind == CHECK_NAME_FUNCTION && !mpread_nil(r)) {
+        if (mpread_array_min(r, 3, &e->n_ovl) != ST_OK || e->n_ovl == 0 ||
+            (e->ovl = arena_calloc(a, e->n_ovl, sizeof *e->ovl)) == NULL)
+            return e->n_ovl > 0 && e->ovl == NULL ? ST_ENOMEM : ST_ECORRUPT;
+        for (uint32_t k = 0; k < e->n_ovl; k++)
+            ST_TRY(summary_read_sig(r, a, &e->ovl[k]));
+    }
+    for (uint32_t k = n >= 5 && e->kind == CHECK_NAME_FUNCTION ? 5 : 4; k < n; k++)
         if (mpread_skip(r) != ST_OK)
             return ST_ECORRUPT;
     return ST_OK;
@@ -97,6 +104,20 @@ static st_rc_t take_name(ctx_t *c, const check_iface_name_t *v, ent_t *e)
     }
     if (v->has_ref)
         ST_TRY(xmod__str_id(c, v->ref, &e->ref));
+    e->ovl = NULL;
+    e->n_ovl = 0;
+    if (v->n_ovl > 0 && v->kind == CHECK_NAME_FUNCTION) {
+        csig_t **ovl = xmod__alloc_n(c, v->n_ovl, sizeof *ovl);
+        csig_t *gs = xmod__alloc_n(c, v->n_ovl, sizeof *gs);
+        if (ovl == NULL || gs == NULL)
+            return ST_ENOMEM;
+        for (uint32_t k = 0; k < v->n_ovl; k++) {
+            ST_TRY(xmod__sig(c, &v->ovl[k], &gs[k]));
+            ovl[k] = &gs[k];
+        }
+        e->ovl = (const csig_t *const *)ovl;
+        e->n_ovl = v->n_ovl;
+    }
     return ST_OK;
 }
 
@@ -181,7 +202,8 @@ void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
     msgpack_pack_array(pk, f->n_names);
     for (uint32_t i = 0; i < f->n_names; i++) {
         const ent_t *e = &f->names[i];
-        msgpack_pack_array(pk, 4);
+        bool ovl = e->kind == E_FUNC && e->n_ovl > 0;
+        msgpack_pack_array(pk, ovl ? 5 : 4);
         mpbuf_str(pk, e->name.s, e->name.len);
         msgpack_pack_uint8(pk, e->kind);
         if (e->sig != NULL && (e->kind == E_FUNC || e->kind == E_CLASS))
@@ -193,6 +215,11 @@ void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
             mpbuf_str(pk, r.s, r.len);
         } else {
             msgpack_pack_nil(pk);
+        }
+        if (ovl) {
+            msgpack_pack_array(pk, e->n_ovl);
+            for (uint32_t k = 0; k < e->n_ovl; k++)
+                pack_sig(pk, e->ovl[k]);
         }
     }
 }
@@ -280,6 +307,10 @@ static ent_t def_ent(ctx_t *c, const file_t *f, const def_t *d)
     case SUM_DEF_FUNCTION:
         e.kind = E_FUNC;
         e.sig = rebound || d->sig < 0 ? NULL : &f->sigs[d->sig];
+        if (!rebound && d->ovl != NULL) {
+            e.ovl = d->ovl;
+            e.n_ovl = d->n_ovl;
+        }
         break;
     case SUM_DEF_CLASS:
         e.kind = E_CLASS;

@@ -189,6 +189,20 @@ static st_rc_t take_defs(ctx_t *c, const summary_doc_t *s, file_t *f)
     f->n_sigs = s->n_sigs;
     for (uint32_t i = 0; i < s->n_sigs; i++)
         ST_TRY(xmod__sig(c, &s->sigs[i], &f->sigs[i]));
+    for (uint32_t i = 0; i < s->n_defs; i++) {
+        const sum_def_t *e = &s->defs[i];
+        def_t *d = &f->defs[i];
+        if (e->ovl == NULL || e->n_ovl == 0)
+            continue;
+        if ((d->ovl = xmod__alloc_n(c, e->n_ovl, sizeof *d->ovl)) == NULL)
+            return ST_ENOMEM;
+        for (uint32_t k = 0; k < e->n_ovl; k++) {
+            if (e->ovl[k] < 0 || e->ovl[k] >= s->n_sigs)
+                return ST_ECORRUPT; /* summary_read checked it: never */
+            d->ovl[k] = &f->sigs[e->ovl[k]];
+        }
+        d->n_ovl = e->n_ovl;
+    }
     return ST_OK;
 }
 

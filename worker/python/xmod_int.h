@@ -48,6 +48,10 @@ typedef struct {
     uint8_t kind;
     const csig_t *sig; /* NULL: none */
     uint32_t ref;      /* module id for E_MOD, else NONE */
+    /* a function bound by overloads: their signatures (a call is wrong
+     * only when none accepts it); NULL: not overloaded */
+    const csig_t *const *ovl;
+    uint32_t n_ovl;
 } ent_t;
 
 typedef struct {
@@ -73,6 +77,8 @@ typedef struct {
     uint8_t kind, flags;
     int64_t sig;
     const csig_t *ctor; /* classes: the sure constructor signature */
+    const csig_t **ovl; /* the overloads' signatures; NULL: not overloaded */
+    uint32_t n_ovl;
 } def_t;
 
 typedef struct {

@@ -237,6 +237,64 @@ static void check_uses(ctx_t *c, file_t *f)
     }
 }
 
+/* What binding a call's arguments to a signature found (for overloads:
+ * check_call below reports as it binds). */
+typedef struct {
+    bool too_many;    /* more positional arguments than slots */
+    uint32_t bad_kw;  /* the first keyword no parameter takes, or NONE */
+    uint32_t missing; /* index of the first parameter left without a value, or NONE */
+    bool checked;     /* the signature was small enough to check */
+} bind_t;
+
+/* Binds a call's arguments to signature g as Python does, saying what is
+ * wrong without reporting it. */
+static bind_t bind_call(ctx_t *c, const csig_t *g, const call_t *k)
+{
+    bind_t b = {.bad_kw = NONE, .missing = NONE};
+    uint32_t n_slots = 0;
+    bool varargs = false, kwargs = false, *bound;
+
+    if (g->n > MAX_CALL_CHECK || k->nkw > MAX_CALL_CHECK ||
+        (bound = xmod__alloc_n(c, g->n ? g->n : 1, sizeof *bound)) == NULL)
+        return b;
+    b.checked = true;
+    for (uint32_t i = 0; i < g->n; i++) {
+        bound[i] = false;
+        if (g->p[i].kind <= SUM_P_NORMAL)
+            n_slots++;
+        varargs |= g->p[i].kind == SUM_P_VARARGS;
+        kwargs |= g->p[i].kind == SUM_P_KWARGS;
+    }
+    b.too_many = k->npos > n_slots && !varargs && !k->star;
+    for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
+        if (g->p[i].kind <= SUM_P_NORMAL)
+            bound[i] = true, p++;
+    for (uint32_t j = 0; j < k->nkw; j++) {
+        uint32_t hit = NONE;
+        for (uint32_t i = 0; i < g->n && hit == NONE; i++)
+            if (g->p[i].name.id == k->kw[j] && g->p[i].kind <= SUM_P_KWONLY &&
+                g->p[i].kind != SUM_P_VARARGS)
+                hit = i;
+        if (hit != NONE && g->p[hit].kind != SUM_P_POSONLY) {
+            bound[hit] = true;
+            continue;
+        }
+        if (!kwargs && !k->dstar && b.bad_kw == NONE)
+            b.bad_kw = k->kw[j];
+    }
+    if (k->star || k->dstar)
+        return b;
+    for (uint32_t i = 0; i < g->n && b.missing == NONE; i++) {
+        uint8_t pk = g->p[i].kind;
+        if (bound[i] || g->p[i].dflt || pk == SUM_P_VARARGS || pk == SUM_P_KWARGS)
+            continue;
+        if (pk == SUM_P_KWONLY)
+            continue; /* pylint's E1125 missing-kwoa, not one of ours */
+        b.missing = i;
+    }
+    return b;
+}
+
 /* Binds a call's arguments to a signature as Python does. */
 static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, const ent_t *e)
 {
@@ -289,6 +347,41 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
     }
 }
 
+/* An overloaded function: a call is wrong only when no overload accepts
+ * it, and then only what every overload says (pyright's "No overloads
+ * for ..."): too many positional arguments, or one same keyword no
+ * overload takes. A missing argument differs per overload: not said. */
+static void check_overloads(ctx_t *c, file_t *f, const use_t *u, const call_t *k, const ent_t *e)
+{
+    bool all_too_many = true, same_kw = true;
+    uint32_t kw = NONE;
+
+    for (uint32_t i = 0; i < e->n_ovl; i++) {
+        const csig_t *g = e->ovl[i];
+        if (g->flags & SUM_SIG_DECORATED)
+            return;
+        bind_t b = bind_call(c, g, k);
+        if (!b.checked)
+            return;
+        if (!b.too_many && b.bad_kw == NONE && b.missing == NONE)
+            return; /* this overload accepts it */
+        all_too_many &= b.too_many;
+        if (b.bad_kw == NONE || (kw != NONE && kw != b.bad_kw))
+            same_kw = false;
+        kw = b.bad_kw;
+    }
+    if (e->n_ovl == 0)
+        return;
+    if (all_too_many)
+        xmod__report(c, f, u->line, xmod__col1(u->col), "E1121",
+                     "Too many positional arguments for function call");
+    else if (same_kw && kw != NONE) {
+        nm_t kn = xmod__nm_of(c, kw);
+        xmod__report(c, f, u->line, xmod__col1(u->col), "E1123",
+                     "Unexpected keyword argument '%.*s' in function call", (int)kn.len, kn.s);
+    }
+}
+
 static void check_calls(ctx_t *c, file_t *f)
 {
     for (uint32_t i = 0; i < f->n_calls; i++) {
@@ -300,6 +393,10 @@ static void check_calls(ctx_t *c, file_t *f)
         w = walk(c, &f->imps[u->imp], u->chain, u->n);
         if (w.kind != W_ENTRY || (u->n > 0 && w.at + 1 != u->n))
             continue; /* not a name of a module (a method, an attribute of a value) */
+        if (w.ent.kind == E_FUNC && w.ent.n_ovl > 0) {
+            check_overloads(c, f, u, k, &w.ent);
+            continue;
+        }
         if ((w.ent.kind != E_FUNC && w.ent.kind != E_CLASS) || w.ent.sig == NULL ||
             (w.ent.sig->flags & (SUM_SIG_DECORATED | SUM_SIG_OVERLOAD)) != 0)
             continue;
