@@ -53,7 +53,8 @@ TEST(jobs_scan_equals_scanner_run)
         REQUIRE(jobs_scan_input(&in, SCAN_KIND_PYI, NULL, (const uint8_t *)stub, sizeof stub - 1,
                                 NULL) == ST_OK);
         REQUIRE(jobs_run(sc, JOBS_SCAN, (span_t){in.data, in.len}, a, &viajob, NULL) == ST_OK);
-        CHECK(memmem(viajob.ptr, viajob.len, "startfile", 9) == NULL); /* linux */
+        /* linux: startfile only as another platform's name ("dead") */
+        CHECK(memmem(viajob.ptr, viajob.len, "dead", 4) != NULL);
         buf_free(&in);
     }
     /* the size limit travels with the job: a small one gives the E902 */

@@ -888,6 +888,27 @@ static const char *stub_for(const char *src, uint8_t major, uint8_t minor, const
     return text;
 }
 
+/* t without its "dead" list (the names of branches not taken), in a
+ * static buffer: what the summary says exists. */
+static const char *live_part(const char *t)
+{
+    static char out[65536];
+    const char *d = strstr(t, "\"dead\":[");
+    size_t n = strlen(t);
+
+    if (n >= sizeof out)
+        n = sizeof out - 1;
+    if (d == NULL) {
+        memcpy(out, t, n);
+        out[n] = '\0';
+        return out;
+    }
+    const char *e = strchr(d, ']');
+    size_t head = (size_t)(d - t);
+    snprintf(out, sizeof out, "%.*s%s", (int)head, t, e != NULL ? e + 1 : "");
+    return out;
+}
+
 TEST(summary_stub_keeps_the_branches_its_target_takes)
 {
     const char *t = stub_for(stub_sample, 3, 12, "linux");
@@ -896,7 +917,8 @@ TEST(summary_stub_keeps_the_branches_its_target_takes)
     CHECK(strstr(t, "\"b\",\"\"") == NULL); /* not taken: no import, no def */
     HAS(t, "[\"f\",0,8,4,0]");              /* one f, not rebound, 3.10's signature */
     HAS(t, "[4,[[\"x\",1,false]]]");
-    CHECK(strstr(t, "startfile") == NULL);
+    CHECK(strstr(live_part(t), "startfile") == NULL);
+    HAS(t, "\"dead\":[\"b\",\"startfile\"]"); /* other targets': may exist */
     HAS(t, "\"all\":[\"f\",\"g\"]");
     HAS(t, "[\"m\",0,5]"); /* a member: 3.11's */
     HAS(t, "[0,[[\"self\",0,false],[\"__x\",0,false]]]");
@@ -955,9 +977,9 @@ TEST(summary_stub_tests_of_every_spelling)
                  "if %s:\n    def taken(): ...\nelse:\n    def other(): ...\n",
                  yes[i]);
         const char *t = stub_for(src, 3, 12, "linux");
-        if (strstr(t, "taken") == NULL || strstr(t, "other") != NULL)
+        if (strstr(t, "taken") == NULL || strstr(live_part(t), "other") != NULL)
             fprintf(stderr, "  not decided true: %s\n", yes[i]);
-        CHECK(strstr(t, "taken") != NULL && strstr(t, "other") == NULL);
+        CHECK(strstr(t, "taken") != NULL && strstr(live_part(t), "other") == NULL);
     }
     for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
         snprintf(src, sizeof src,
@@ -965,9 +987,9 @@ TEST(summary_stub_tests_of_every_spelling)
                  "    def other(): ...\n",
                  no[i]);
         const char *t = stub_for(src, 3, 12, "linux");
-        if (strstr(t, "taken") != NULL || strstr(t, "other") == NULL)
+        if (strstr(live_part(t), "taken") != NULL || strstr(t, "other") == NULL)
             fprintf(stderr, "  not decided false: %s\n", no[i]);
-        CHECK(strstr(t, "taken") == NULL && strstr(t, "other") != NULL);
+        CHECK(strstr(live_part(t), "taken") == NULL && strstr(t, "other") != NULL);
     }
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         snprintf(src, sizeof src,
@@ -1038,7 +1060,7 @@ TEST(summary_stub_dead_branches_record_no_uses)
 
     HAS(t, "[1,[\"posix\"],9,8,0]");
     CHECK(strstr(t, "win") == NULL && strstr(t, "inner") == NULL && strstr(t, "cls") == NULL);
-    CHECK(strstr(t, "\"C\"") == NULL && strstr(t, "[\"f\"") == NULL);
+    CHECK(strstr(live_part(t), "\"C\"") == NULL && strstr(t, "[\"f\"") == NULL);
 }
 
 TEST(summary_stub_declarations_are_definitions)

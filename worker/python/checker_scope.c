@@ -359,6 +359,13 @@ void chk_add_binding(checker_t *c, uint32_t line, uint32_t col, binding_t *v)
     } else {
         bound_here = false;
     }
+    if (bound_here && v->kind == B_ANNOTATION && in_here == NULL && c->in->is_stub &&
+        c->sum != NULL && here->kind == SC_MODULE && c->not_taken == 0) {
+        /* `copyright: str` in a stub declares a module attribute even where
+         * a builtin has the name (pyflakes keeps no binding for it) */
+        PUSH(c, c->gextra, c->n_gextra, c->cap_gextra, v->name);
+        PUSH(c, c->gextra_line, c->n_gextra_line, c->cap_gextra_line, v->line);
+    }
     if (!bound_here || v->kind != B_ANNOTATION) {
         uint32_t i = c->depth - 1;
         while (v->kind == B_NAMEDEXPR && i > 0 && c->stack[i]->kind == SC_GENERATOR)

@@ -296,6 +296,11 @@ void chk_build_summary(checker_t *c, scope_t *module)
         int kind_ = SUM_DEF_VARIABLE;
         chk_defsig_t ds = {.sig = -1};
         size_t len;
+        if (b != NULL && module->slots[k].name == b->name && live(b) == NULL && b->dead) {
+            const char *dn = intern_str(c->names, b->name, &len);
+            summary_add_dead(c->sum, dn, len); /* another version's or platform's name */
+            continue;
+        }
         if (b == NULL || module->slots[k].name != b->name || (b = live(b)) == NULL ||
             b->kind == B_STAR || b->kind == B_FUTURE)
             continue;

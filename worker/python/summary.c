@@ -98,6 +98,7 @@ struct summary {
     VEC(star_t) stars;
     VEC(noqa_t) noqa;
     VEC(str_t) replaces;
+    VEC(str_t) dead;
     str_t *all;
     uint32_t n_all;
     bool has_all;
@@ -336,6 +337,17 @@ void summary_add_replace(summary_t *s, const char *name, size_t len)
         if (s->replaces.v[i].len == len && memcmp(s->replaces.v[i].s, name, len) == 0)
             return;
     if ((e = VEC_PUSH(s, s->replaces)) != NULL)
+        *e = copy_str(s, name, len);
+}
+
+void summary_add_dead(summary_t *s, const char *name, size_t len)
+{
+    str_t *e;
+
+    for (uint32_t i = 0; i < s->dead.n; i++)
+        if (s->dead.v[i].len == len && memcmp(s->dead.v[i].s, name, len) == 0)
+            return;
+    if ((e = VEC_PUSH(s, s->dead)) != NULL)
         *e = copy_str(s, name, len);
 }
 
@@ -578,7 +590,7 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
 {
     if (s->oom)
         return ST_ENOMEM;
-    msgpack_pack_map(pk, s->replaces.n > 0 ? 12 : 11);
+    msgpack_pack_map(pk, 11 + (s->replaces.n > 0) + (s->dead.n > 0));
     pack_imports(pk, s);
     pack_key(pk, "defs");
     msgpack_pack_array(pk, s->defs.n);
@@ -618,6 +630,12 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
         msgpack_pack_array(pk, s->replaces.n);
         for (uint32_t i = 0; i < s->replaces.n; i++)
             pack_str(pk, s->replaces.v[i]);
+    }
+    if (s->dead.n > 0) {
+        pack_key(pk, "dead");
+        msgpack_pack_array(pk, s->dead.n);
+        for (uint32_t i = 0; i < s->dead.n; i++)
+            pack_str(pk, s->dead.v[i]);
     }
     pack_uses(pk, s);
     pack_stars_noqa(pk, s);

@@ -78,6 +78,10 @@
  *       spelled); absent when none. Such an assignment does not make the
  *       file "dynamic" (only one with another key does): the project opens
  *       the modules named, and counts them as existing
+ *   "dead":  [names] a stub's module-level names bound only in branches
+ *       of version or platform tests its target does not take (another
+ *       version's or platform's): they may exist, so a missing one is
+ *       unknown rather than absent; absent when none
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
@@ -173,6 +177,9 @@ void summary_set_getattr(summary_t *s);
 void summary_set_dynamic(summary_t *s);
 /* A module the file replaces in sys.modules (once per name). */
 void summary_add_replace(summary_t *s, const char *name, size_t len);
+/* A stub's module-level name bound only in branches its target does not
+ * take (once per name). */
+void summary_add_dead(summary_t *s, const char *name, size_t len);
 /* flags: SUM_USE_* bits. */
 int32_t summary_add_use(summary_t *s, int32_t import_index, const char *const *chain,
                         const uint32_t *lens, uint32_t n, uint32_t line, uint32_t col, int flags);
@@ -311,6 +318,8 @@ typedef struct {
     bool getattr, dynamic;
     sum_str_t *replaces; /* modules replaced in sys.modules */
     uint32_t n_replaces;
+    sum_str_t *dead; /* a stub's names bound only in branches not taken */
+    uint32_t n_dead;
     sum_use_t *uses;
     uint32_t n_uses;
     sum_call_t *calls;

@@ -315,6 +315,8 @@ static st_rc_t rd_value(mpread_t *r, arena_t *a, const char *key, summary_doc_t 
         return rd_bool(r, &f->dynamic);
     if (strcmp(key, "replaces") == 0)
         return summary_read_strs(r, a, &f->replaces, &f->n_replaces);
+    if (strcmp(key, "dead") == 0)
+        return summary_read_strs(r, a, &f->dead, &f->n_dead);
     if (strcmp(key, "imports") == 0)
         return rd_imports(r, a, &f->imports, &f->n_imports);
     if (strcmp(key, "defs") == 0)
@@ -332,8 +334,9 @@ static st_rc_t rd_value(mpread_t *r, arena_t *a, const char *key, summary_doc_t 
 
 st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out)
 {
-    static const char *const keys[] = {"imports", "defs",     "sigs", "classes", "all",   "getattr",
-                                       "dynamic", "replaces", "uses", "calls",   "stars", "noqa"};
+    static const char *const keys[] = {"imports", "defs",    "sigs",     "classes", "all",
+                                       "getattr", "dynamic", "replaces", "dead",    "uses",
+                                       "calls",   "stars",   "noqa"};
     uint32_t n;
 
     memset(out, 0, sizeof *out);

@@ -465,6 +465,11 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
         if (e.name.len > 0)
             ev_push(c, ev, e);
     }
+    for (uint32_t i = 0; i < f->n_dead; i++) { /* another target's: may exist */
+        ent_t e = unknown_ent();
+        e.name = f->dead[i];
+        ev_push(c, ev, e);
+    }
     for (uint32_t i = 0; i < f->n_star_from && !out->open; i++) {
         const imp_t *im = &f->imps[f->star_from[i]];
         const iface_t *src;

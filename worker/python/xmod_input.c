@@ -314,6 +314,8 @@ static st_rc_t rd_summary(ctx_t *c, mpread_t *r, file_t *f)
     f->n_all = s.has_all ? s.n_all : 0;
     f->getattr = s.getattr;
     f->dynamic = s.dynamic;
+    ST_TRY(xmod__str_nms(c, s.dead, s.n_dead, &f->dead));
+    f->n_dead = s.n_dead;
     ST_TRY(take_uses(c, &s, f));
     ST_TRY(take_stars_noqa(c, &s, f));
     f->has_summary = true;

@@ -124,7 +124,9 @@ typedef struct {
     uint32_t file;
     bool pkg, export, has_summary, has_res;
     bool replaced; /* another module replaces it in sys.modules: open */
-    bool stub;     /* a .pyi */
+    nm_t *dead;    /* names bound only in a stub's branches not taken: unknown */
+    uint32_t n_dead;
+    bool stub; /* a .pyi */
     nm_t *subs;
     uint32_t n_subs;
     imp_t *imps;
