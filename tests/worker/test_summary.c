@@ -348,6 +348,12 @@ static void check_dynamic(const char *src, bool dynamic)
 TEST(summary_dynamic)
 {
     check_dynamic("globals()['x'] = 1\n", true);
+    /* reading it is not writing it */
+    check_dynamic("def f(n):\n    return n in globals()\n", false);
+    check_dynamic("def f(n):\n    return n not in globals() or globals().get(n)\n", false);
+    check_dynamic("for k in globals().keys():\n    pass\n", false);
+    check_dynamic("globals().update(x=1)\n", true);
+    check_dynamic("f(globals())\n", true);
     check_dynamic("def f():\n    return globals()\n", true);
     check_dynamic("vars()\n", true);
     check_dynamic("exec('x = 1')\n", true);

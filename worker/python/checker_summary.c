@@ -121,6 +121,37 @@ static TSNode chain_base(checker_t *c, TSNode n)
     return n;
 }
 
+/* Whether the call of globals() whose arguments are args only reads the
+ * namespace: `name in globals()`, `globals().get(k)`, `.keys()`,
+ * `.items()`, `.values()`, `.copy()` (os.py's `name in globals()`). */
+static bool globals_read_only(checker_t *c, TSNode args)
+{
+    TSNode call = ts_node_parent(args), p = ts_node_parent(call);
+    uint32_t len;
+    const char *t;
+
+    if (ts_node_is_null(p))
+        return false;
+    if (kind(c, p) == K_COMPARISON) {
+        for (uint32_t i = 0; i + 1 < ts_node_child_count(p); i++) {
+            TSNode op = ts_node_child(p, i), next = ts_node_child(p, i + 1);
+            if (ts_node_is_named(op) || !ts_node_eq(next, call))
+                continue;
+            t = text(c, op, &len);
+            return (len == 2 && memcmp(t, "in", 2) == 0) ||
+                   (len >= 6 && memcmp(t, "not", 3) == 0 && memcmp(t + len - 2, "in", 2) == 0);
+        }
+        return false;
+    }
+    if (kind(c, p) != K_ATTRIBUTE || !ts_node_eq(first_child(p), call) ||
+        kind(c, ts_node_parent(p)) != K_CALL)
+        return false;
+    t = text(c, last_child(p), &len);
+    return (len == 3 && memcmp(t, "get", 3) == 0) || (len == 4 && memcmp(t, "keys", 4) == 0) ||
+           (len == 5 && memcmp(t, "items", 5) == 0) || (len == 6 && memcmp(t, "values", 6) == 0) ||
+           (len == 4 && memcmp(t, "copy", 4) == 0);
+}
+
 /* Calls of builtins the summary cares about: globals(), vars() and exec()
  * that write the module's namespace (dynamic), hasattr(m, a) and
  * getattr(m, a, default) in a test: returns m's name, which guards the uses
@@ -151,7 +182,7 @@ uint32_t chk_summary_builtin_call(checker_t *c, uint32_t id, TSNode args)
     } else {
         npos = 1; /* f(x for x in y) */
     }
-    if (id == c->id_globals || (module && id == c->id_exec) ||
+    if ((id == c->id_globals && !globals_read_only(c, args)) || (module && id == c->id_exec) ||
         (module && id == c->id_vars && npos == 0)) {
         summary_set_dynamic(c->sum);
     } else if (c->in_test > 0 && !ts_node_is_null(first) &&

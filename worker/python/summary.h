@@ -62,7 +62,9 @@
  *   "all":   [names] or nil when the module has no static __all__
  *   "getattr": bool, a module-level __getattr__ is defined
  *   "dynamic": bool, the module may write its own namespace in ways the
- *       summary cannot follow: a call of the builtin globals() anywhere,
+ *       summary cannot follow: a call of the builtin globals() anywhere
+ *       (but one that only reads it: `name in globals()`,
+ *       `globals().get(k)`, `.keys()`, `.items()`, `.values()`, `.copy()`),
  *       vars() without argument or exec() called at module level (not in a
  *       class body or comprehension), or an assignment (=, augmented, for or
  *       with target) to a subscript of `sys.modules` anywhere; an import
