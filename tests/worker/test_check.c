@@ -886,6 +886,29 @@ TEST(check_calls_of_overloads)
     tres_free(&t);
 }
 
+/* What a version or platform test guards may be another Python's: no
+ * report there (pyright calls it unreachable). */
+TEST(check_versioned_branches_say_nothing)
+{
+    const char *ifaces = "[{\"name\":\"lib\",\"open\":false,\"all\":nil,\"subs\":[],"
+                         "\"names\":[[\"f\",0,[0,[]],nil]]}]";
+    static const tmod_t mods[] = {
+        {.name = "app",
+         .path = "app.py",
+         .src = "import sys, lib\n"
+                "if sys.version_info[0] < 3:\n"
+                "    from lib import gone\n"
+                "    lib.nope\n"
+                "    lib.f(1)\n"
+                "lib.nope2\n",
+         .res = "0 sys|0 lib|0 lib"},
+    };
+    tres_t t;
+    REQUIRE(run(mods, 1, ifaces, &t));
+    CHECK_STREQ(t.diags[0], "6:1 E1101 Module 'lib' has no 'nope2' member\n");
+    tres_free(&t);
+}
+
 TEST(check_no_name_in_module)
 {
     char ifaces[2048];

@@ -93,6 +93,7 @@ static void run_deferred(checker_t *c)
         c->cur_fnode = d.fnode;
         c->cond = d.cond;
         c->not_taken = d.not_taken;
+        c->versioned = d.versioned;
         c->taken = d.taken;
         c->src = d.src;
         c->override = d.override;

@@ -178,6 +178,7 @@ typedef struct {
     uint32_t fnode;
     uint32_t cond;             /* enclosing if/while/ifexp count (del is ignored there) */
     uint32_t not_taken, taken; /* checker_t's, where the node sits */
+    uint32_t versioned;        /* checker_t's */
     const char *src;           /* text the node's positions and names refer to */
     bool override;             /* report everything at (oline, ocol) */
     uint32_t oline, ocol;
@@ -228,6 +229,8 @@ typedef struct {
     uint32_t cond;          /* if/while/ifexp nesting */
     uint32_t not_taken;     /* stubs: branches around the walk the target does not take */
     uint32_t taken;         /* stubs: branches around it the target surely takes (in cond) */
+    uint32_t versioned;     /* sources: if statements around the walk that test
+                               sys.version_info or sys.platform */
     uint32_t type_checking; /* bodies of `if TYPE_CHECKING:` around the walk */
     uint32_t loop;          /* loop bodies of the current function or class */
     uint32_t fblocks;       /* statically nested blocks of the current code unit */
@@ -429,6 +432,10 @@ void chk_dot_format(checker_t *c, TSNode call, TSNode func, TSNode args);
 int chk_target_test(checker_t *c, TSNode test);
 void chk_branch_enter(checker_t *c, branch_t *br, TSNode test, bool is_else);
 void chk_branch_leave(checker_t *c, branch_t *br);
+/* Whether test is one a stub's branch is decided by (sys.version_info,
+ * sys.platform), whatever it decides: in a source, which branch runs
+ * depends on the Python that runs it. */
+bool chk_is_target_test(checker_t *c, TSNode test);
 
 /* checker_sig.c: a def's signature and overloads, for the summary */
 typedef struct {

@@ -631,6 +631,7 @@ void chk_defer(checker_t *c, dkind_t k, TSNode n)
     d.fnode = c->cur_fnode;
     d.cond = c->cond;
     d.not_taken = c->not_taken;
+    d.versioned = c->versioned;
     d.taken = c->taken;
     d.src = c->src;
     d.override = c->override;

@@ -128,6 +128,13 @@ void chk_visit_if(checker_t *c, TSNode n)
                              (cur(c)->kind == SC_MODULE || cur(c)->kind == SC_CLASS),
                    .certain = true};
 
+    bool versioned = !c->in->is_stub && chk_is_target_test(c, cond);
+    FOR_KIDS(c, n, cu0)
+    {
+        if (!versioned && !c->in->is_stub && kind(c, KID(cu0)) == K_ELIF)
+            versioned = chk_is_target_test(c, field(c, KID(cu0), F_CONDITION));
+    }
+    c->versioned += versioned;
     chk_check_if_tuple(c, cond, n);
     fork = chk_fnode_new(c, c->cur_fnode, true);
     body = chk_fnode_new(c, fork, false);
@@ -171,6 +178,7 @@ void chk_visit_if(checker_t *c, TSNode n)
             chk_branch_leave(c, &br);
         }
     }
+    c->versioned -= versioned;
     c->cond--;
     c->cur_fnode = saved;
 }

@@ -88,6 +88,8 @@ static int import_flags(const checker_t *c)
         flags |= SUM_TYPE_CHECKING;
     if (c->in_handler > 0)
         flags |= SUM_HANDLER;
+    if (c->versioned > 0)
+        flags |= SUM_VERSIONED;
     return flags;
 }
 
@@ -98,6 +100,8 @@ void chk_summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32
     const char *ms, *ns = "", *as = "";
     TSPoint p = ts_node_start_point(stmt);
 
+    if (c->sum != NULL && !c->override && c->not_taken > 0 && kind_ == SUM_STAR)
+        summary_add_dead(c->sum, "*", 1); /* another target's names, unknown here */
     if (c->sum == NULL || c->override || c->not_taken > 0)
         return;
     ms = intern_str(c->names, module, &ml);
@@ -215,6 +219,8 @@ void chk_record_use(checker_t *c, const binding_t *b, TSNode base, const TSNode 
     node_pos(c, base, &line, &col);
     if (c->try_guard > 0)
         flags |= SUM_USE_GUARDED;
+    if (c->versioned > 0)
+        flags |= SUM_USE_VERSIONED;
     for (size_t i = 0; i < c->n_guards && !(flags & SUM_USE_GUARDED); i++)
         if (c->guards[i] == b->name)
             flags |= SUM_USE_GUARDED;
@@ -327,7 +333,8 @@ void chk_build_summary(checker_t *c, scope_t *module)
         int kind_ = SUM_DEF_VARIABLE;
         chk_defsig_t ds = {.sig = -1};
         size_t len;
-        if (b != NULL && module->slots[k].name == b->name && live(b) == NULL && b->dead) {
+        if (b != NULL && module->slots[k].name == b->name && live(b) == NULL && b->dead &&
+            b->kind != B_STAR && b->kind != B_FUTURE) {
             const char *dn = intern_str(c->names, b->name, &len);
             summary_add_dead(c->sum, dn, len); /* another version's or platform's name */
             continue;

@@ -319,6 +319,13 @@ int chk_target_test(checker_t *c, TSNode test)
     return decide(c, test, &c->in->target, 0);
 }
 
+bool chk_is_target_test(checker_t *c, TSNode test)
+{
+    scan_target_t t = scan_target_resolve(NULL);
+
+    return !ts_node_is_null(test) && decide(c, test, &t, 0) != T_UNKNOWN;
+}
+
 /* ---- branches ------------------------------------------------------------ */
 
 void chk_branch_enter(checker_t *c, branch_t *br, TSNode test, bool is_else)

@@ -24,7 +24,9 @@
  *       ImportError, ModuleNotFoundError, Exception, BaseException or
  *       everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
  *       x.TYPE_CHECKING:` (never runs), bit 4 in an except clause (a
- *       fallback that runs when something else failed); a stub's branch
+ *       fallback that runs when something else failed), bit 5 in a
+ *       source, in a branch of an if statement that tests sys.version_info
+ *       or sys.platform (whether it runs depends on the Python running it); a stub's branch
  *       its target surely takes is not conditional
  *   "defs":  [[name, kind, line, sig, flags, overloads?], ...] top-level
  *       bindings (`NAME: T` without value is one, as stubs declare names), and
@@ -83,7 +85,8 @@
  *   "dead":  [names] a stub's module-level names bound only in branches
  *       of version or platform tests its target does not take (another
  *       version's or platform's): they may exist, so a missing one is
- *       unknown rather than absent; absent when none
+ *       unknown rather than absent; "*" when a star import is in such a
+ *       branch (then any name may exist); absent when none
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
@@ -98,7 +101,10 @@
  *       where the call sits in the test of an if/elif/while (guards that
  *       body, not elif/else), the test of a conditional expression (guards
  *       both branches) or an operand of and/or (guards the later operands).
- *       A function body is deferred: guards around its def do not count
+ *       A function body is deferred: guards around its def do not count;
+ *       bit 2 SUM_USE_VERSIONED: in a source, in a branch of an if
+ *       statement testing sys.version_info or sys.platform (a function
+ *       defined there included)
  *   "calls": [[use_index, npos, [keyword names], star, dstar], ...] calls whose
  *       callee is such a use
  *   "stars": [[name, line, col, in_all], ...] every name the scan reported
@@ -138,14 +144,15 @@ enum {
     SUM_CONDITIONAL = 2,
     SUM_GUARDED = 4,
     SUM_TYPE_CHECKING = 8,
-    SUM_HANDLER = 16
+    SUM_HANDLER = 16,
+    SUM_VERSIONED = 32
 };
 enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
 enum { SUM_DEF_REBOUND = 1 };
 enum { SUM_CLASS_DECORATED = 1, SUM_CLASS_KEYWORDS = 2, SUM_CLASS_GLOBAL_ENUM = 4 };
-enum { SUM_USE_STORE = 1, SUM_USE_GUARDED = 2 };
+enum { SUM_USE_STORE = 1, SUM_USE_GUARDED = 2, SUM_USE_VERSIONED = 4 };
 
 typedef struct {
     const char *name;

@@ -181,6 +181,8 @@ static void check_imports(ctx_t *c, file_t *f)
         const iface_t *src;
         if (m->flags & (SUM_GUARDED | SUM_TYPE_CHECKING))
             continue; /* as pylint: a failing import is handled, or never runs */
+        if (m->flags & SUM_VERSIONED)
+            continue; /* as pyright: may be another Python's branch */
         if (m->res == R_UNRESOLVED && m->kind != SUM_FUTURE) {
             uint32_t key[3] = {m->line, m->col, m->abs}; /* `from x import a, b`: once */
             if (hmap_get(seen, key, sizeof key, NULL) == ST_OK)
@@ -226,7 +228,7 @@ static void check_uses(ctx_t *c, file_t *f)
     for (uint32_t i = 0; i < f->n_uses; i++) {
         const use_t *u = &f->uses[i];
         walk_t w;
-        if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED) || u->n == 0)
+        if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED | SUM_USE_VERSIONED) || u->n == 0)
             continue;
         w = walk(c, &f->imps[u->imp], u->chain, u->n);
         if (w.kind != W_MISSING)
@@ -388,7 +390,7 @@ static void check_calls(ctx_t *c, file_t *f)
         const call_t *k = &f->calls[i];
         const use_t *u = &f->uses[k->use];
         walk_t w;
-        if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED))
+        if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED | SUM_USE_VERSIONED))
             continue;
         w = walk(c, &f->imps[u->imp], u->chain, u->n);
         if (w.kind != W_ENTRY || (u->n > 0 && w.at + 1 != u->n))
