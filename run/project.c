@@ -369,7 +369,7 @@ st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err)
         names[i] = p->files[i].libname;
     }
     rc = resolver_new_named(opts->roots, opts->n_roots, opts->args, opts->n_args, paths, names,
-                            p->n, &p->res, err);
+                            p->lib_first, p->n, &p->res, err);
     st_free(paths);
     st_free(names);
     if (rc != ST_OK)

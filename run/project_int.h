@@ -114,6 +114,8 @@ struct project {
     hmap_t *lib_seen;       /* dotted name -> lib_kind_t + 1, every name asked */
     hmap_t *lib_tops;       /* the project's own top-level modules */
     bool lib_env_found;     /* an interpreter answered: a missing top-level is E0401 */
+    bool lib_first;         /* the project is a standard library: its stdlib modules are
+                               the stubs' (project_lib.c) */
     const char *lib_python; /* its path, for the E0401 message */
     hmap_t *replaced;       /* module names some file replaces in sys.modules */
 };

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define LIB_MAX_NAME 1024
+#define LIB_STDLIB_PROJECT 100 /* top-level stdlib names that make a project a stdlib */
 
 /* The answer kept per name: lib_kind_t + 1 (0: never asked). */
 static lib_kind_t seen_kind(const project_t *p, const char *name, size_t len, bool *asked)
@@ -49,7 +50,7 @@ static st_rc_t table(project_t *p, const project_opts_t *opts, resolver_t **out,
         names[i] = p->files[i].libname;
     }
     rc = resolver_new_named(opts->roots, opts->n_roots, opts->args, opts->n_args, paths, names,
-                            p->n, out, err);
+                            p->lib_first, p->n, out, err);
     st_free(paths);
     st_free(names);
     return rc;
@@ -184,11 +185,23 @@ st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfi
         if ((self->lib_seen = hmap_new(HMAP_BYTES)) == NULL ||
             (self->lib_tops = hmap_new(HMAP_BYTES)) == NULL)
             rc = ST_ENOMEM;
-        for (uint32_t m = 0; rc == ST_OK && m < resolver_n_modules(t); m++)
-            if (resolver_module_parent(t, m) == RES_NONE) {
-                const char *name = resolver_module_name(t, m);
-                rc = hmap_put(self->lib_tops, name, strlen(name), 1);
-            }
+        size_t n_std = 0;
+        for (uint32_t m = 0; m < resolver_n_modules(t); m++) {
+            const char *name = resolver_module_name(t, m);
+            n_std += resolver_module_parent(t, m) == RES_NONE &&
+                     libfind_is_stdlib(lf, name, strlen(name));
+        }
+        /* A project with most of the standard library's modules is one (a
+         * copy of CPython's Lib): it is checked against the stubs, as
+         * pyright checks it, rather than against its own sources. */
+        self->lib_first = n_std >= LIB_STDLIB_PROJECT;
+        for (uint32_t m = 0; rc == ST_OK && m < resolver_n_modules(t); m++) {
+            const char *name = resolver_module_name(t, m);
+            if (resolver_module_parent(t, m) != RES_NONE ||
+                (self->lib_first && libfind_is_stdlib(lf, name, strlen(name))))
+                continue;
+            rc = hmap_put(self->lib_tops, name, strlen(name), 1);
+        }
     }
     if (rc == ST_OK && ((r.paths = hmap_new(HMAP_BYTES)) == NULL || (tmp = arena_new(0)) == NULL))
         rc = ST_ENOMEM;

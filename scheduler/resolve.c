@@ -73,6 +73,7 @@ typedef struct {
     const char **paths; /* normalised file paths, arena */
     size_t *path_lens;
     const char *const *names; /* library files' module names (NULL entries: project files) */
+    bool names_first;         /* library files rank with the first root */
     hmap_t *path_set;         /* normalised path -> first file index */
     hmap_t *root_set;         /* root -> index in r->roots */
     size_t n_base_roots;      /* given or detected from the arguments */
@@ -497,7 +498,7 @@ static st_rc_t assign_named(build_t *b, size_t i, const char *name)
     }
     r->files[i] = (file_t){id, is_init};
     module_t *m = &r->mods[id];
-    size_t root = b->n_base_roots + 1;
+    size_t root = b->names_first ? 0 : b->n_base_roots + 1;
     if (root < m->best_root || (root == m->best_root && rank < m->best_rank)) {
         m->best_root = (uint32_t)root;
         m->best_rank = (uint8_t)rank;
@@ -652,14 +653,14 @@ st_rc_t resolver_new(const char *const *roots, size_t n_roots, const char *const
                      size_t n_args, const char *const *files, size_t n_files, resolver_t **out,
                      st_err_t *err)
 {
-    return resolver_new_named(roots, n_roots, args, n_args, files, NULL, n_files, out, err);
+    return resolver_new_named(roots, n_roots, args, n_args, files, NULL, false, n_files, out, err);
 }
 
 st_rc_t resolver_new_named(const char *const *roots, size_t n_roots, const char *const *args,
                            size_t n_args, const char *const *files, const char *const *names,
-                           size_t n_files, resolver_t **out, st_err_t *err)
+                           bool names_first, size_t n_files, resolver_t **out, st_err_t *err)
 {
-    build_t b = {.names = names};
+    build_t b = {.names = names, .names_first = names_first};
     resolver_t *r;
     st_rc_t rc;
 

@@ -102,11 +102,13 @@ st_rc_t resolver_new(const char *const *roots, size_t n_roots, const char *const
  * not NULL, is file i's module name as the environment's finder gave it
  * (run/libfind.h), its packages made on the way; whether it is a package's
  * __init__ comes from its base name. Such a file ranks after every root, so
- * a project file of the same name stays the module's. ST_EINVAL for an
- * empty name. */
+ * a project file of the same name stays the module's; with names_first it
+ * ranks with the first root instead, so that a stub (.pyi) beats the
+ * project's source of the same name (the project is a standard library
+ * checked against its stubs). ST_EINVAL for an empty name. */
 st_rc_t resolver_new_named(const char *const *roots, size_t n_roots, const char *const *args,
                            size_t n_args, const char *const *files, const char *const *names,
-                           size_t n_files, resolver_t **out, st_err_t *err);
+                           bool names_first, size_t n_files, resolver_t **out, st_err_t *err);
 void resolver_destroy(resolver_t **self_p);
 
 /* The search roots in use (given or detected), in order. */

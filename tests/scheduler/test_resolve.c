@@ -708,7 +708,8 @@ TEST(resolve_named_library_files)
     resolver_t *r = NULL;
     st_err_t err = {0};
 
-    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, names, N(files), &r, &err), ST_OK);
+    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, names, false, N(files), &r, &err),
+                 ST_OK);
     if (r == NULL)
         return;
     CHECK_STREQ(file_mod(r, 2), "os");
@@ -723,6 +724,12 @@ TEST(resolve_named_library_files)
     CHECK_RES(r, 2, 1, "path", RES_PROJECT, "os.path");
     resolver_destroy(&r);
     const char *bad[] = {NULL, NULL, "", "os.path", "yaml", "json"};
-    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, bad, N(files), &r, &err), ST_EINVAL);
+    CHECK_EQ_INT(resolver_new_named(roots, 1, NULL, 0, files, bad, false, N(files), &r, &err),
+                 ST_EINVAL);
+    /* names first: the stub beats the project's source of the same name */
+    REQUIRE(resolver_new_named(roots, 1, NULL, 0, files, names, true, N(files), &r, &err) == ST_OK);
+    CHECK_EQ_INT(resolver_module_file(r, find(r, "json")), 5);
+    CHECK_STREQ(file_mod(r, 1), "json");
+    resolver_destroy(&r);
     CHECK(r == NULL);
 }
