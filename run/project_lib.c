@@ -192,13 +192,17 @@ st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfi
                      libfind_is_stdlib(lf, name, strlen(name));
         }
         /* A project with most of the standard library's modules is one (a
-         * copy of CPython's Lib): it is checked against the stubs, as
-         * pyright checks it, rather than against its own sources. */
+         * copy of CPython's Lib): its plain modules (os.py, socket.py) are
+         * described by their stubs, as pyright reads them, rather than by
+         * their sources, whose namespaces are often too dynamic to follow. */
         self->lib_first = n_std >= LIB_STDLIB_PROJECT;
         for (uint32_t m = 0; rc == ST_OK && m < resolver_n_modules(t); m++) {
             const char *name = resolver_module_name(t, m);
+            /* a package keeps its sources: its own relative imports are
+             * its files, as pyright reads them */
             if (resolver_module_parent(t, m) != RES_NONE ||
-                (self->lib_first && libfind_is_stdlib(lf, name, strlen(name))))
+                (self->lib_first && !resolver_module_is_package(t, m) &&
+                 libfind_is_stdlib(lf, name, strlen(name))))
                 continue;
             rc = hmap_put(self->lib_tops, name, strlen(name), 1);
         }
