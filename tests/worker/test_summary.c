@@ -1479,3 +1479,12 @@ TEST(summary_stub_all_changed_in_a_branch_not_taken)
     scanner_destroy(&s);
     arena_destroy(&a);
 }
+
+/* The else clause of a try guarding imports runs only when they worked. */
+TEST(summary_import_in_try_else_is_guarded)
+{
+    buf_t t;
+    SUMMARY(t, "try:\n    import a\nexcept ImportError:\n    pass\nelse:\n    import b\n");
+    HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",6,4,4]");
+    buf_free(&t);
+}

@@ -365,8 +365,11 @@ void chk_visit_try(checker_t *c, TSNode n)
             visit_except(c, ch);
             c->in_handler--;
         } else if (k == K_ELSE) {
+            /* runs only when the body's imports worked: as guarded */
             c->cur_fnode = body;
+            c->try_import += import;
             chk_visit_block(c, last_child(ch), false);
+            c->try_import -= import;
         } else if (k == K_FINALLY) {
             c->cur_fnode = chk_fnode_new(c, fork, false);
             FOR_KIDS(c, ch, cu2)

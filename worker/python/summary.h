@@ -20,9 +20,9 @@
  *       kind 0 `import m`, 1 `from m import n`, 2 `from m import *`,
  *       3 `from __future__ import n`; module without leading dots; name and
  *       asname "" when absent; flags bit 0 not at module level, bit 1 inside
- *       try/if (conditional), bit 2 in the body of a try with a handler for
- *       ImportError, ModuleNotFoundError, Exception, BaseException or
- *       everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
+ *       try/if (conditional), bit 2 in the body (or the else clause) of a try with a
+ *       handler for ImportError, ModuleNotFoundError, Exception,
+ *       BaseException or everything, bit 3 in the body of `if TYPE_CHECKING:` or `if
  *       x.TYPE_CHECKING:` (never runs), bit 4 in an except clause (a
  *       fallback that runs when something else failed), bit 5 in a
  *       source, in a branch of an if statement that tests sys.version_info
