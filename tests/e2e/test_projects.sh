@@ -19,6 +19,9 @@ E2E_NAME=projects
 . "$(dirname "$0")/lib.sh" "$@"
 
 codes=E0401,E0611,E1101,E1120,E1121,E1123,R0401,F405,F821,F822
+# the same environment on every machine: typeshed's stdlib stubs (pinned)
+# for Python 3.11 on linux, no interpreter (installed packages unknown)
+envflags=(--no-python --python-version 3.11 --python-platform linux)
 projects=$repo/tests/data/projects
 
 # check_project NAME: runs strata on the copy of project NAME in $tmp/NAME.
@@ -33,7 +36,8 @@ check_project() {
     rm -f "$dir/expect.txt" "$dir/NOTES.md"
     [ -s "$want_file" ] && want_rc=1
 
-    (cd "$dir" && "$strata" check -q --no-cache --select "$codes" . >"$tmp/.out" 2>"$tmp/.err")
+    (cd "$dir" && "$strata" check -q --no-cache "${envflags[@]}" --select "$codes" . \
+        >"$tmp/.out" 2>"$tmp/.err")
     rc_default=$?
     out_default=$(cat "$tmp/.out")
     if diff -u --label "$name/expect.txt" --label "$name: strata check ." "$want_file" \
@@ -53,7 +57,8 @@ check_project() {
     fi
 
     for jobs in 1 2; do
-        (cd "$dir" && "$strata" check -q --no-cache --jobs "$jobs" --select "$codes" . \
+        (cd "$dir" && "$strata" check -q --no-cache "${envflags[@]}" --jobs "$jobs" \
+            --select "$codes" . \
             >"$tmp/.out" 2>"$tmp/.err")
         rc=$?
         if [ "$rc" -ne "$rc_default" ]; then

@@ -915,16 +915,6 @@ static const char *live_part(const char *t)
     return out;
 }
 
-/* A star import in a branch not taken: any name may be another target's. */
-TEST(summary_stub_dead_star_import)
-{
-    const char *t = stub_for("import sys\nif sys.platform == 'win32':\n    from nt import *\n"
-                             "def f() -> None: ...\n",
-                             3, 12, "linux");
-    HAS(t, "\"dead\":[\"*\"]");
-    CHECK(strstr(t, "\"nt\"") == NULL);
-}
-
 TEST(summary_stub_keeps_the_branches_its_target_takes)
 {
     const char *t = stub_for(stub_sample, 3, 12, "linux");
@@ -1486,5 +1476,18 @@ TEST(summary_import_in_try_else_is_guarded)
     buf_t t;
     SUMMARY(t, "try:\n    import a\nexcept ImportError:\n    pass\nelse:\n    import b\n");
     HAS((char *)t.data, "[0,0,\"b\",\"\",\"\",6,4,4]");
+    buf_free(&t);
+}
+
+/* `path = _path` binds path to what the import _path binds (os.pyi): the
+ * import again, flagged as a repeat, and path is an import's name. */
+TEST(summary_alias_of_an_import)
+{
+    buf_t t;
+    SUMMARY(t, "from . import path as _path\npath = _path\nimport a.b\nc = a\n");
+    HAS((char *)t.data, "[1,1,\"\",\"path\",\"_path\",1,0,0]");
+    HAS((char *)t.data, "[1,1,\"\",\"path\",\"path\",1,0,64]");
+    HAS((char *)t.data, "[\"path\",3,2,-1,0]");
+    HAS((char *)t.data, "[\"c\",2,4,-1,0]"); /* `import a.b` binds a.b, not a: no alias */
     buf_free(&t);
 }

@@ -121,6 +121,7 @@ typedef struct binding {
     uint32_t module;      /* from-imports: module as written, dots included */
     uint32_t real;        /* from-imports: the imported name */
     int32_t import_index; /* entry in the summary's imports, or -1 */
+    bool alias_import;    /* `x = m`, m an import: x is what m is (the summary's) */
     redef_t *redefined;   /* rebindings in nested scopes (imports only) */
     uint32_t *exports;    /* __all__ */
     uint32_t n_exports;

@@ -593,6 +593,17 @@ binding_t *chk_handle_store(checker_t *c, TSNode n, uint32_t name, store_ctx_t c
                 set_exports(c, b->sum_all, ctx, view, value);
         }
     }
+    if (k == B_ASSIGNMENT && ctx == ST_ASSIGN && !nested && c->sum != NULL && c->not_taken == 0 &&
+        cur(c)->kind == SC_MODULE && !ts_node_is_null(value) && kind(c, value) == K_IDENTIFIER) {
+        /* `path = _path` (os.pyi): path is what the import _path binds */
+        binding_t *vb = scope_get(cur(c), name_id(c, value));
+        size_t len;
+        const char *s = chk_name_str(c, name);
+        if (vb != NULL && is_importation(vb) && vb->kind != B_SUBMODULE && vb->import_index >= 0 &&
+            s != NULL && (len = strlen(s)) > 0 &&
+            summary_alias_import(c->sum, vb->import_index, s, len) >= 0)
+            b->alias_import = true;
+    }
     node_pos(c, n, &line, &col);
     chk_add_binding(c, line, col, b);
     return b;

@@ -100,8 +100,6 @@ void chk_summary_import(checker_t *c, binding_t *b, int kind_, int level, uint32
     const char *ms, *ns = "", *as = "";
     TSPoint p = ts_node_start_point(stmt);
 
-    if (c->sum != NULL && !c->override && c->not_taken > 0 && kind_ == SUM_STAR)
-        summary_add_dead(c->sum, "*", 1); /* another target's names, unknown here */
     if (c->sum == NULL || c->override || c->not_taken > 0)
         return;
     ms = intern_str(c->names, module, &ml);
@@ -357,7 +355,7 @@ void chk_build_summary(checker_t *c, scope_t *module)
         } else if (b->kind == B_CLASS) {
             kind_ = SUM_DEF_CLASS;
             summary_class(c, b);
-        } else if (is_importation(b)) {
+        } else if (is_importation(b) || b->alias_import) {
             kind_ = SUM_DEF_IMPORT;
         }
         const char *name = intern_str(c->names, b->name, &len);

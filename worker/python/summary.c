@@ -171,6 +171,20 @@ int32_t summary_add_import(summary_t *s, int kind, int level, const char *module
     return (int32_t)(s->imports.n - 1);
 }
 
+int32_t summary_alias_import(summary_t *s, int32_t index, const char *asname, size_t alen)
+{
+    imp_t *e;
+
+    if (index < 0 || (uint32_t)index >= s->imports.n)
+        return -1;
+    if ((e = VEC_PUSH(s, s->imports)) == NULL)
+        return -1;
+    *e = s->imports.v[index]; /* the push may have moved the vector: copy after */
+    e->asname = copy_str(s, asname, alen);
+    e->flags |= SUM_ALIAS;
+    return (int32_t)(s->imports.n - 1);
+}
+
 int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n)
 {
     sig_t *e = VEC_PUSH(s, s->sigs);

@@ -26,7 +26,9 @@
  *       x.TYPE_CHECKING:` (never runs), bit 4 in an except clause (a
  *       fallback that runs when something else failed), bit 5 in a
  *       source, in a branch of an if statement that tests sys.version_info
- *       or sys.platform (whether it runs depends on the Python running it); a stub's branch
+ *       or sys.platform (whether it runs depends on the Python running it),
+ *       bit 6 a repeat of another import for a name bound to it (`x =
+ *       m`, see summary_alias_import: nothing is reported about it); a stub's branch
  *       its target surely takes is not conditional
  *   "defs":  [[name, kind, line, sig, flags, overloads?], ...] top-level
  *       bindings (`NAME: T` without value is one, as stubs declare names), and
@@ -85,8 +87,8 @@
  *   "dead":  [names] a stub's module-level names bound only in branches
  *       of version or platform tests its target does not take (another
  *       version's or platform's): they may exist, so a missing one is
- *       unknown rather than absent; "*" when a star import is in such a
- *       branch (then any name may exist); absent when none
+ *       unknown rather than absent (a star import there adds nothing:
+ *       os.path's `from ntpath import *` on linux); absent when none
  *   "uses":  [[import_index, [attr, ...], line, col, flags], ...] loads of
  *       imported names, with the attribute chain that follows them; flags
  *       bit 0 SUM_USE_STORE: the chain's last attribute is assigned,
@@ -145,7 +147,8 @@ enum {
     SUM_GUARDED = 4,
     SUM_TYPE_CHECKING = 8,
     SUM_HANDLER = 16,
-    SUM_VERSIONED = 32
+    SUM_VERSIONED = 32,
+    SUM_ALIAS = 64
 };
 enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IMPORT = 3 };
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
@@ -169,6 +172,10 @@ summary_t *summary_new(arena_t *a);
 int32_t summary_add_import(summary_t *s, int kind, int level, const char *module, size_t mlen,
                            const char *name, size_t nlen, const char *asname, size_t alen,
                            uint32_t line, uint32_t col, int flags);
+/* `x = m` at module level, m bound by import index: the same import again,
+ * binding x (so that x is the module or name m is: os.pyi's
+ * `path = _path`). Returns the new index, or -1. */
+int32_t summary_alias_import(summary_t *s, int32_t index, const char *asname, size_t alen);
 int32_t summary_add_sig(summary_t *s, int flags, const sum_param_t *params, uint32_t n);
 int32_t summary_add_def(summary_t *s, const char *name, size_t len, int kind, uint32_t line,
                         int32_t sig, int flags);

@@ -467,10 +467,6 @@ static st_rc_t build_iface(ctx_t *c, const mod_t *m, iface_t *out, entvec_t *ev)
     }
     for (uint32_t i = 0; i < f->n_dead; i++) { /* another target's: may exist */
         ent_t e = unknown_ent();
-        if (f->dead[i].len == 1 && f->dead[i].s[0] == '*') {
-            out->open = true; /* a star import of another target's: any name */
-            continue;
-        }
         e.name = f->dead[i];
         ev_push(c, ev, e);
     }

@@ -181,8 +181,8 @@ static void check_imports(ctx_t *c, file_t *f)
         const iface_t *src;
         if (m->flags & (SUM_GUARDED | SUM_TYPE_CHECKING))
             continue; /* as pylint: a failing import is handled, or never runs */
-        if (m->flags & SUM_VERSIONED)
-            continue; /* as pyright: may be another Python's branch */
+        if (m->flags & (SUM_VERSIONED | SUM_ALIAS))
+            continue; /* another Python's branch (as pyright), or said once already */
         if (m->res == R_UNRESOLVED && m->kind != SUM_FUTURE) {
             uint32_t key[3] = {m->line, m->col, m->abs}; /* `from x import a, b`: once */
             if (hmap_get(seen, key, sizeof key, NULL) == ST_OK)
