@@ -83,7 +83,7 @@ has "missing package names the interpreter" "$out" \
     "app.py:8:1: E0401 Unable to import 'notinstalled' (not installed for $tmp/venv"
 lacks "a stub that does not parse: unknown" "$out" "app.py:16:1: E"
 lacks "an extension module: open" "$out" "app.py:17:1: E"
-lacks "a module replaced in sys.modules: open" "$out" "reactor_user"
+lacks "a module replaced in sys.modules: open" "$out" "E0401 Unable to import 'reactor_user"
 lacks "a symlink loop: found, no hang" "$out" "app.py:7:1: E"
 lacks "the stdlib's json, not the shadow" "$out" "app.py:18:1: E"
 lacks "library files never reported" "$out" "$site"
