@@ -351,28 +351,12 @@ static void add_edge(void *ctx, uint32_t module)
 /* Module table, resolution, graph. Idempotent. */
 st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err)
 {
-    const char **paths = NULL, **names = NULL;
     uint64_t *cost = NULL;
     st_rc_t rc;
 
     if (p->graph != NULL)
         return ST_OK;
-    paths = st_calloc(p->n == 0 ? 1 : p->n, sizeof *paths);
-    names = st_calloc(p->n == 0 ? 1 : p->n, sizeof *names);
-    if (paths == NULL || names == NULL) {
-        st_free(paths);
-        st_free(names);
-        return st_fail(err, ST_ENOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < p->n; i++) {
-        paths[i] = p->files[i].path;
-        names[i] = p->files[i].libname;
-    }
-    rc = resolver_new_named(opts->roots, opts->n_roots, opts->args, opts->n_args, paths, names,
-                            p->lib_first, p->n, &p->res, err);
-    st_free(paths);
-    st_free(names);
-    if (rc != ST_OK)
+    if ((rc = project__table(p, opts, &p->res, err)) != ST_OK)
         return rc;
     p->n_mods = resolver_n_modules(p->res);
     p->mods = st_calloc(p->n_mods == 0 ? 1 : p->n_mods, sizeof *p->mods);

@@ -135,6 +135,11 @@ st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err);
 
 /* ---- project_lib.c: library modules --------------------------------------------- */
 
+/* A module table of every file so far: project files under their roots,
+ * library files under their finder's names (first when the project is a
+ * standard library). ST_ENOMEM, or the resolver's error. */
+st_rc_t project__table(project_t *p, const project_opts_t *opts, resolver_t **out, st_err_t *err);
+
 /* After the graph's resolution of im gave res: what the environment says
  * when res is not a project module (RES_EXTERNAL for what it leaves open,
  * RES_MISSING for a top-level package it lacks, RES_UNRESOLVED below a

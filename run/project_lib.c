@@ -33,8 +33,7 @@ static lib_kind_t seen_kind(const project_t *p, const char *name, size_t len, bo
     return *asked ? (lib_kind_t)(v - 1) : LIB_ABSENT;
 }
 
-/* A resolver over every file so far (library files under their names). */
-static st_rc_t table(project_t *p, const project_opts_t *opts, resolver_t **out, st_err_t *err)
+st_rc_t project__table(project_t *p, const project_opts_t *opts, resolver_t **out, st_err_t *err)
 {
     const char **paths = st_calloc(p->n == 0 ? 1 : p->n, sizeof *paths);
     const char **names = st_calloc(p->n == 0 ? 1 : p->n, sizeof *names);
@@ -178,7 +177,7 @@ st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfi
     *n_out = 0;
     if (lf == NULL || self->lib_next >= self->n)
         return ST_OK;
-    if ((rc = table(self, opts, &t, err)) != ST_OK)
+    if ((rc = project__table(self, opts, &t, err)) != ST_OK)
         return rc;
     if (self->lib_seen == NULL) {
         /* the first round: every top-level module is the project's */

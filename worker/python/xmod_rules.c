@@ -239,98 +239,74 @@ static void check_uses(ctx_t *c, file_t *f)
     }
 }
 
-/* What binding a call's arguments to a signature found (for overloads:
- * check_call below reports as it binds). */
+/* A call's arguments bound to a signature as Python binds them. */
 typedef struct {
-    bool too_many;    /* more positional arguments than slots */
-    uint32_t bad_kw;  /* the first keyword no parameter takes, or NONE */
-    uint32_t missing; /* index of the first parameter left without a value, or NONE */
-    bool checked;     /* the signature was small enough to check */
+    bool checked;  /* the signature was small enough to bind */
+    bool too_many; /* more positional arguments than slots */
+    bool kwargs;   /* the signature takes **kwargs */
+    bool *bound;   /* per parameter: given a value */
 } bind_t;
 
-/* Binds a call's arguments to signature g as Python does, saying what is
- * wrong without reporting it. */
+/* Whether keyword kw names a parameter of g that takes a keyword. */
+static bool takes_keyword(const csig_t *g, uint32_t kw)
+{
+    for (uint32_t i = 0; i < g->n; i++)
+        if (g->p[i].name.id == kw && g->p[i].kind <= SUM_P_KWONLY && g->p[i].kind != SUM_P_VARARGS)
+            return g->p[i].kind != SUM_P_POSONLY;
+    return false;
+}
+
+/* Whether parameter i of g needs a value the call did not give (a
+ * keyword-only one is pylint's E1125 missing-kwoa, not one of ours). */
+static bool unbound(const csig_t *g, const bind_t *b, uint32_t i)
+{
+    uint8_t pk = g->p[i].kind;
+    return !b->bound[i] && !g->p[i].dflt && pk != SUM_P_VARARGS && pk != SUM_P_KWARGS &&
+           pk != SUM_P_KWONLY;
+}
+
 static bind_t bind_call(ctx_t *c, const csig_t *g, const call_t *k)
 {
-    bind_t b = {.bad_kw = NONE, .missing = NONE};
+    bind_t b = {0};
     uint32_t n_slots = 0;
-    bool varargs = false, kwargs = false, *bound;
+    bool varargs = false;
 
     if (g->n > MAX_CALL_CHECK || k->nkw > MAX_CALL_CHECK ||
-        (bound = xmod__alloc_n(c, g->n ? g->n : 1, sizeof *bound)) == NULL)
+        (b.bound = xmod__alloc_n(c, g->n ? g->n : 1, sizeof *b.bound)) == NULL)
         return b;
     b.checked = true;
     for (uint32_t i = 0; i < g->n; i++) {
-        bound[i] = false;
+        b.bound[i] = false;
         if (g->p[i].kind <= SUM_P_NORMAL)
             n_slots++;
         varargs |= g->p[i].kind == SUM_P_VARARGS;
-        kwargs |= g->p[i].kind == SUM_P_KWARGS;
+        b.kwargs |= g->p[i].kind == SUM_P_KWARGS;
     }
     b.too_many = k->npos > n_slots && !varargs && !k->star;
     for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
         if (g->p[i].kind <= SUM_P_NORMAL)
-            bound[i] = true, p++;
-    for (uint32_t j = 0; j < k->nkw; j++) {
-        uint32_t hit = NONE;
-        for (uint32_t i = 0; i < g->n && hit == NONE; i++)
-            if (g->p[i].name.id == k->kw[j] && g->p[i].kind <= SUM_P_KWONLY &&
-                g->p[i].kind != SUM_P_VARARGS)
-                hit = i;
-        if (hit != NONE && g->p[hit].kind != SUM_P_POSONLY) {
-            bound[hit] = true;
-            continue;
-        }
-        if (!kwargs && !k->dstar && b.bad_kw == NONE)
-            b.bad_kw = k->kw[j];
-    }
-    if (k->star || k->dstar)
-        return b;
-    for (uint32_t i = 0; i < g->n && b.missing == NONE; i++) {
-        uint8_t pk = g->p[i].kind;
-        if (bound[i] || g->p[i].dflt || pk == SUM_P_VARARGS || pk == SUM_P_KWARGS)
-            continue;
-        if (pk == SUM_P_KWONLY)
-            continue; /* pylint's E1125 missing-kwoa, not one of ours */
-        b.missing = i;
-    }
+            b.bound[i] = true, p++;
+    for (uint32_t j = 0; j < k->nkw; j++)
+        for (uint32_t i = 0; i < g->n; i++)
+            if (g->p[i].name.id == k->kw[j] && takes_keyword(g, k->kw[j]))
+                b.bound[i] = true;
     return b;
 }
 
-/* Binds a call's arguments to a signature as Python does. */
+/* Reports what binding the call to e's signature finds wrong. */
 static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, const ent_t *e)
 {
     const csig_t *g = e->sig;
     const char *what = e->kind == E_CLASS ? "constructor" : "function";
-    uint32_t n_slots = 0, line = u->line, col = xmod__col1(u->col);
-    bool varargs = false, kwargs = false, *bound;
+    uint32_t line = u->line, col = xmod__col1(u->col);
+    bind_t b = bind_call(c, g, k);
 
-    if (g->n > MAX_CALL_CHECK || k->nkw > MAX_CALL_CHECK ||
-        (bound = xmod__alloc_n(c, g->n ? g->n : 1, sizeof *bound)) == NULL)
+    if (!b.checked)
         return;
-    for (uint32_t i = 0; i < g->n; i++) {
-        bound[i] = false;
-        if (g->p[i].kind <= SUM_P_NORMAL)
-            n_slots++;
-        varargs |= g->p[i].kind == SUM_P_VARARGS;
-        kwargs |= g->p[i].kind == SUM_P_KWARGS;
-    }
-    if (k->npos > n_slots && !varargs && !k->star)
+    if (b.too_many)
         xmod__report(c, f, line, col, "E1121", "Too many positional arguments for %s call", what);
-    for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
-        if (g->p[i].kind <= SUM_P_NORMAL)
-            bound[i] = true, p++;
-    for (uint32_t j = 0; j < k->nkw; j++) {
-        uint32_t hit = NONE;
-        for (uint32_t i = 0; i < g->n && hit == NONE; i++)
-            if (g->p[i].name.id == k->kw[j] && g->p[i].kind <= SUM_P_KWONLY &&
-                g->p[i].kind != SUM_P_VARARGS)
-                hit = i;
-        if (hit != NONE && g->p[hit].kind != SUM_P_POSONLY) {
-            bound[hit] = true;
-            continue;
-        }
-        if (kwargs || k->dstar)
+    for (uint32_t j = 0; j < k->nkw && !b.kwargs && !k->dstar; j++) {
+        if (takes_keyword(g, k->kw[j]))
             continue;
         nm_t kn = xmod__nm_of(c, k->kw[j]);
         xmod__report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %s call",
@@ -338,15 +314,10 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
     }
     if (k->star || k->dstar)
         return;
-    for (uint32_t i = 0; i < g->n; i++) {
-        uint8_t pk = g->p[i].kind;
-        if (bound[i] || g->p[i].dflt || pk == SUM_P_VARARGS || pk == SUM_P_KWARGS)
-            continue;
-        if (pk == SUM_P_KWONLY)
-            continue; /* pylint's E1125 missing-kwoa, not one of ours */
-        xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
-                     (int)g->p[i].name.len, g->p[i].name.s, what);
-    }
+    for (uint32_t i = 0; i < g->n; i++)
+        if (unbound(g, &b, i))
+            xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
+                         (int)g->p[i].name.len, g->p[i].name.s, what);
 }
 
 /* An overloaded function: a call is wrong only when no overload accepts
@@ -360,17 +331,24 @@ static void check_overloads(ctx_t *c, file_t *f, const use_t *u, const call_t *k
 
     for (uint32_t i = 0; i < e->n_ovl; i++) {
         const csig_t *g = e->ovl[i];
+        uint32_t bad = NONE;
+        bool missing = false;
         if (g->flags & SUM_SIG_DECORATED)
             return;
         bind_t b = bind_call(c, g, k);
         if (!b.checked)
             return;
-        if (!b.too_many && b.bad_kw == NONE && b.missing == NONE)
+        for (uint32_t j = 0; j < k->nkw && bad == NONE && !b.kwargs && !k->dstar; j++)
+            if (!takes_keyword(g, k->kw[j]))
+                bad = k->kw[j];
+        for (uint32_t p = 0; p < g->n && !missing && !k->star && !k->dstar; p++)
+            missing = unbound(g, &b, p);
+        if (!b.too_many && bad == NONE && !missing)
             return; /* this overload accepts it */
         all_too_many &= b.too_many;
-        if (b.bad_kw == NONE || (kw != NONE && kw != b.bad_kw))
+        if (bad == NONE || (kw != NONE && kw != bad))
             same_kw = false;
-        kw = b.bad_kw;
+        kw = bad;
     }
     if (e->n_ovl == 0)
         return;
