@@ -7,8 +7,8 @@
 # argument more than the function takes (stdargs); a module bound twice and
 # a use inside try get nothing, a function with *args and a call with *args
 # no extra argument.
-# Needs typeshed's stdlib stubs (pyright's copy from scripts/bench-deps.sh,
-# else Debian mypy's) and /usr/bin/python3; skipped, with the reason
+# Needs typeshed's stdlib stubs (the copy installed beside strata, pyright's
+# from scripts/bench-deps.sh, else Debian mypy's) and /usr/bin/python3; skipped, with the reason
 # printed, without them.
 # Usage (ctest): test_env_bench.sh STRATA REPO_ROOT
 E2E_NAME=env_bench
@@ -16,7 +16,9 @@ E2E_NAME=env_bench
 
 py=/usr/bin/python3
 typeshed=
-for d in "$repo/.deps/node/node_modules/pyright/dist/typeshed-fallback/stdlib" \
+for d in "$(dirname "$strata")/share/strata/typeshed/stdlib" \
+    "$repo/.deps/typeshed/stdlib" \
+    "$repo/.deps/node/node_modules/pyright/dist/typeshed-fallback/stdlib" \
     /usr/lib/python3/dist-packages/mypy/typeshed/stdlib; do
     if [ -f "$d/VERSIONS" ]; then
         typeshed=$d
