@@ -179,9 +179,10 @@ def sha256(b):
     return hashlib.sha256(b).digest()
 
 
-def scan_input(src, kind=0, max_bytes=0):
-    """A scan job's input (worker/jobs.c jobs_scan_input)."""
-    return pack([kind, max_bytes, src])
+def scan_input(src, kind=0, max_bytes=0, target=(3, 12, "linux")):
+    """A scan job's input (worker/jobs.c jobs_scan_input): kind, size limit,
+    the target stubs are read for [major, minor, platform], the source."""
+    return pack([kind, max_bytes, list(target), src])
 
 
 def show(b, limit=48):
@@ -1955,11 +1956,12 @@ def garbage_job(rng, t):
         v = rand_value(rng)
         return [jid, JOBS_SCAN, pack(v)], "scan job input %r" % (v,)
     if k == 2:
-        b = pack([rng.choice([0, 1, 2, 3, 255, -1]), rng.choice([0, 1, 2 ** 32, U64]),
+        b = pack([rng.choice([0, 1, 2, 3, 4, 255, -1]), rng.choice([0, 1, 2 ** 32, U64]),
+                  rng.choice([[3, 12, "linux"], [0, 0, ""], [3, 255, "x" * 40], [], "linux"]),
                   rand_source(rng, "j")])
-        return [jid, JOBS_SCAN, b], "scan job with odd kind or size limit"
+        return [jid, JOBS_SCAN, b], "scan job with odd kind, size limit or target"
     if k == 3:
-        b = h_array(3) + b"\x00\x00" + h_bin(0xffffffff, 32) + b"short"
+        b = h_array(4) + b"\x00\x00" + pack([3, 12, "linux"]) + h_bin(0xffffffff, 32) + b"short"
         return [jid, JOBS_SCAN, b], "scan job whose source claims 4 GB"
     if k == 4:
         return [jid, JOBS_CHECK, rng.randbytes(rng.randint(0, 300))], "check job of random bytes"
@@ -1970,7 +1972,7 @@ def garbage_job(rng, t):
         return [jid, rng.randint(3, 255), rng.randbytes(10)], "job of an unknown kind"
     if k == 7:
         return [jid, JOBS_ECHO, rng.randbytes(t.big(rand_len(rng)))], "echo job"
-    return [jid, JOBS_SCAN, scan_input(rand_source(rng, "g"), kind=rng.choice([0, 1, 2]))], \
+    return [jid, JOBS_SCAN, scan_input(rand_source(rng, "g"), kind=rng.choice([0, 1, 2, 3]))], \
         "scan job of odd Python"
 
 

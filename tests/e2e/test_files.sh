@@ -153,7 +153,7 @@ ok "everything named: every file reported" holds "$out" "./pkg/b.py:1:1: F401"
 printf 'import pkg.a\n' >pkg/top.py
 run check --no-cache --no-environment --explain pkg/b.py
 ok "only the named file's job and those below it run" holds "$err" "1 check jobs ran"
-run check --no-cache --explain pkg/a.py
+run check --no-cache --no-environment --explain pkg/a.py
 ok "... the importer's and the 4 it reads, not the 2 above" holds "$err" "5 check jobs ran"
 rm pkg/top.py
 cd "$tmp" || exit 2

@@ -1491,3 +1491,15 @@ TEST(summary_alias_of_an_import)
     HAS((char *)t.data, "[\"c\",2,4,-1,0]"); /* `import a.b` binds a.b, not a: no alias */
     buf_free(&t);
 }
+
+/* An F405 of a name its function binds too (a loop carries it) is marked:
+ * never undefined, whatever the star imports bind. */
+TEST(summary_star_of_a_local_name)
+{
+    buf_t t;
+    SUMMARY(t, "from m import *\ndef f():\n    while True:\n        print(later, gone)\n"
+               "        later = 1\n");
+    HAS((char *)t.data, "[\"later\",4,15,false,true]");
+    HAS((char *)t.data, "[\"gone\",4,22,false]");
+    buf_free(&t);
+}

@@ -267,6 +267,10 @@ typedef struct {
     uint32_t *gextra; /* names bound via `global` without a module binding */
     uint32_t *gextra_line;
     size_t n_gextra, cap_gextra, n_gextra_line, cap_gextra_line;
+    /* F405s in functions: the function's scope, the name, the summary's index */
+    scope_t **star_scope;
+    uint32_t *star_name, *star_index;
+    size_t n_star_scope, cap_star_scope, n_star_name, cap_star_name, n_star_index, cap_star_index;
 } checker_t;
 
 /* Appends val to arr (n items, room for cap) in the arena, growing it; on

@@ -72,6 +72,11 @@ void chk_summary_star(checker_t *c, uint32_t name, uint32_t line, uint32_t col, 
 
     if (c->sum == NULL || (s = intern_str(c->names, name, &len)) == NULL)
         return;
+    if (!in_all && cur(c)->kind == SC_FUNCTION) { /* settled at the end: bound later? */
+        PUSH(c, c->star_scope, c->n_star_scope, c->cap_star_scope, cur(c));
+        PUSH(c, c->star_name, c->n_star_name, c->cap_star_name, name);
+        PUSH(c, c->star_index, c->n_star_index, c->cap_star_index, summary_n_stars(c->sum));
+    }
     summary_add_star(c->sum, s, len, line, col, in_all);
 }
 
@@ -326,6 +331,11 @@ void chk_build_summary(checker_t *c, scope_t *module)
         return;
     c->stack[0] = module; /* decorators are looked up in the final module scope */
     c->depth = 1;
+    /* an F405 in a function of a name the function binds (later, in a
+     * loop): defined, whatever the star imports bind */
+    for (size_t i = 0; i < c->n_star_scope && i < c->n_star_name && i < c->n_star_index; i++)
+        if (scope_get(c->star_scope[i], c->star_name[i]) != NULL)
+            summary_star_set_local(c->sum, c->star_index[i]);
     for (uint32_t k = 0; k < module->cap; k++) {
         binding_t *b = module->slots[k].name < SLOT_TOMB ? module->slots[k].b : NULL;
         int kind_ = SUM_DEF_VARIABLE;

@@ -70,7 +70,7 @@ typedef struct {
 typedef struct {
     str_t name;
     uint32_t line, col;
-    bool in_all;
+    bool in_all, local;
 } star_t;
 
 typedef struct {
@@ -404,6 +404,18 @@ void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line,
     e->line = line;
     e->col = col;
     e->in_all = in_all;
+    e->local = false;
+}
+
+void summary_star_set_local(summary_t *s, uint32_t index)
+{
+    if (index < s->stars.n)
+        s->stars.v[index].local = true;
+}
+
+uint32_t summary_n_stars(const summary_t *s)
+{
+    return s->stars.n;
 }
 
 void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
@@ -577,11 +589,13 @@ static void pack_stars_noqa(msgpack_packer *pk, const summary_t *s)
     msgpack_pack_array(pk, s->stars.n);
     for (uint32_t i = 0; i < s->stars.n; i++) {
         const star_t *e = &s->stars.v[i];
-        msgpack_pack_array(pk, 4);
+        msgpack_pack_array(pk, e->local ? 5 : 4);
         pack_str(pk, e->name);
         msgpack_pack_uint32(pk, e->line);
         msgpack_pack_uint32(pk, e->col);
         pack_bool(pk, e->in_all);
+        if (e->local)
+            pack_bool(pk, true);
     }
     pack_key(pk, "noqa");
     msgpack_pack_array(pk, s->noqa.n);

@@ -111,7 +111,10 @@
  *       callee is such a use
  *   "stars": [[name, line, col, in_all], ...] every name the scan reported
  *       as F405 (before `# noqa`), at the F405's position (col 1-based, as
- *       in the diagnostic); in_all true for the F405s reported on __all__
+ *       in the diagnostic); in_all true for the F405s reported on __all__;
+ *       local (a 5th element, true, or absent) when the F405 is in a
+ *       function that binds the name too (later, a loop carrying it): it
+ *       is never undefined
  *   "noqa":  [[first_line, last_line, codes], ...] the lines a `# noqa`
  *       comment covers, as the scan applies it: its line and every line
  *       joined with it by a multi-line string or backslashes (tokens.h:
@@ -204,6 +207,10 @@ void summary_add_call(summary_t *s, int32_t use, uint32_t npos, const char *cons
 /* An F405 of the scan at (line, col), the diagnostic's own position. */
 void summary_add_star(summary_t *s, const char *name, size_t len, uint32_t line, uint32_t col,
                       bool in_all);
+/* F405 number index is of a name its function binds too (later: a loop
+ * carries it), so it is not undefined whatever the star imports say. */
+void summary_star_set_local(summary_t *s, uint32_t index);
+uint32_t summary_n_stars(const summary_t *s);
 /* A `# noqa` range; codes NULL (n 0) for every code. Ranges must be added
  * in order of first line. */
 void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
@@ -311,6 +318,7 @@ typedef struct {
     sum_str_t name;
     uint32_t line, col; /* the F405's, col 1-based */
     bool in_all;
+    bool local; /* its function binds the name too: never undefined */
 } sum_star_t;
 
 typedef struct {

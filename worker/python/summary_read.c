@@ -235,7 +235,10 @@ static st_rc_t rd_stars(mpread_t *r, arena_t *a, summary_doc_t *f)
         ST_TRY(mpread_u32(r, &s->line));
         ST_TRY(mpread_u32(r, &s->col));
         ST_TRY(rd_bool(r, &s->in_all));
-        ST_TRY(skip_rest(r, n, 4));
+        s->local = false;
+        if (n >= 5)
+            ST_TRY(rd_bool(r, &s->local));
+        ST_TRY(skip_rest(r, n, n >= 5 ? 5 : 4));
     }
     return ST_OK;
 }

@@ -276,6 +276,7 @@ static st_rc_t take_stars_noqa(ctx_t *c, const summary_doc_t *s, file_t *f)
         f->stars[i].line = e->line;
         f->stars[i].col = e->col;
         f->stars[i].in_all = e->in_all;
+        f->stars[i].local = e->local;
     }
     f->n_noqa = s->n_noqa;
     for (uint32_t i = 0; i < s->n_noqa; i++) {

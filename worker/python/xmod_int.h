@@ -112,6 +112,7 @@ typedef struct {
 typedef struct {
     uint32_t name, line, col;
     bool in_all;
+    bool local; /* its function binds the name too: never undefined */
 } star_t;
 
 typedef struct {

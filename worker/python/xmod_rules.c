@@ -422,8 +422,8 @@ static void check_stars(ctx_t *c, file_t *f)
             const iface_t *src = xmod__star_source(c, m, self);
             provided = src != NULL && xmod__star_provides(c, src, m->abs, &name);
         }
-        if (!provided && !all_known)
-            continue; /* an open or unknown source may bind it: F405 stays */
+        if (!provided && (!all_known || st->local))
+            continue; /* an open or unknown source may bind it, or its function does: F405 */
         add_drop(c, f, st->line, st->col);
         if (provided)
             continue;
