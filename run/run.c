@@ -519,6 +519,7 @@ static st_rc_t run_library(run_t *self, st_err_t *err)
             return ST_OK;
         rc = add_library(self, lib, n, err);
         st_free(lib);
+        progress_add(self->opts.progress, PROGRESS_FILES, n); /* their scans count too */
         if (rc != ST_OK)
             return rc;
         if ((rc = run_digest(self, err)) != ST_OK || (rc = run_lookup(self, err)) != ST_OK)
