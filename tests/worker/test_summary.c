@@ -727,19 +727,24 @@ TEST(summary_read_round_trip)
     arena_destroy(&a);
 }
 
-/* Reads the summary fill packs. */
+/* Reads the summary fill packs; the bytes are copied into a, since the
+ * decoded strings point into them. */
 static st_rc_t read_packed(void (*fill)(msgpack_packer *pk), summary_doc_t *d, arena_t *a)
 {
     buf_t b;
     msgpack_packer pk;
     mpread_t r;
-    st_rc_t rc;
+    st_rc_t rc = ST_ENOMEM;
+    uint8_t *copy;
 
     buf_init(&b);
     mpbuf_packer(&pk, &b);
     fill(&pk);
-    mpread_init(&r, b.data, b.len);
-    rc = summary_read(&r, a, d);
+    if ((copy = arena_alloc(a, b.len ? b.len : 1)) != NULL) {
+        memcpy(copy, b.data, b.len);
+        mpread_init(&r, copy, b.len);
+        rc = summary_read(&r, a, d);
+    }
     buf_free(&b);
     return rc;
 }
