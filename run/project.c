@@ -176,17 +176,16 @@ static st_rc_t copy_name(sum_str_t s, arena_t *a, const char **out)
     return (*out = arena_strndup(a, s.s, s.len)) != NULL ? ST_OK : ST_ENOMEM;
 }
 
-/* Decodes the "imports" of a file's summary (kind, level, module, name,
- * flags of each; summary.h decodes, in a scratch arena). ST_ECORRUPT when
- * it does not decode. */
-static st_rc_t decode_imports(project_t *p, pfile_t *f)
+st_rc_t project__decode_imports(project_t *p, pfile_t *f)
 {
-    arena_t *tmp = arena_new(0);
+    arena_t *tmp;
     sum_import_t *v;
     uint32_t count;
     st_rc_t rc;
 
-    if (tmp == NULL)
+    if (f->decoded)
+        return f->decode_rc; /* a library round did */
+    if ((tmp = arena_new(0)) == NULL)
         return ST_ENOMEM;
     if ((rc = summary_decode_imports(f->summary, tmp, &v, &count)) != ST_OK)
         goto done;
@@ -211,6 +210,10 @@ static st_rc_t decode_imports(project_t *p, pfile_t *f)
         f->n_imports = count;
 done:
     arena_destroy(&tmp);
+    if (rc != ST_ENOMEM) {
+        f->decoded = true;
+        f->decode_rc = rc;
+    }
     return rc;
 }
 
@@ -387,7 +390,7 @@ st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err)
         pfile_t *f = &p->files[i];
         if (f->summary.len == 0 || f->module == RES_NONE)
             continue;
-        if ((rc = decode_imports(p, f)) == ST_ECORRUPT) {
+        if ((rc = project__decode_imports(p, f)) == ST_ECORRUPT) {
             f->n_imports = 0;
             f->summary = (span_t){0};
             rc = ST_OK;

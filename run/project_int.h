@@ -78,6 +78,8 @@ typedef struct {
     bool keyed;          /* hashed in this run's first phase (project_keyed) */
     const char *libname; /* a library file (run/project_lib.c): its module name; NULL: the
                             project's */
+    bool decoded;        /* project__decode_imports ran: decode_rc says how it ended */
+    st_rc_t decode_rc;
     digest_t key_hashed; /* the key it was hashed to then */
 } pfile_t;
 
@@ -132,6 +134,11 @@ void project__import_targets(const project_t *p, const pimport_t *im,
 /* Module table, resolution, graph, from the scans' summaries. Idempotent.
  * ST_ENOMEM, or the resolver's error. */
 st_rc_t project__build(project_t *p, const project_opts_t *opts, st_err_t *err);
+
+/* Decodes the "imports" of a file's summary into f->imports (kind, level,
+ * module, name, flags of each), once: a second call gives the first one's
+ * verdict. ST_ECORRUPT when they do not decode, ST_ENOMEM. */
+st_rc_t project__decode_imports(project_t *p, pfile_t *f);
 
 /* ---- project_lib.c: library modules --------------------------------------------- */
 

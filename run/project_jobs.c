@@ -268,12 +268,6 @@ static st_rc_t comp_deps(const project_t *p, uint32_t c, const uint32_t *files, 
     return ST_OK;
 }
 
-static bool is_stub(const char *path)
-{
-    size_t n = strlen(path);
-    return n >= 4 && memcmp(path + n - 4, ".pyi", 4) == 0;
-}
-
 /* Packs the job's input document, or (for_key) the document its key is the
  * digest of: the same, with each summary replaced by its scan key and each
  * interface by its digest. */
@@ -296,12 +290,13 @@ static st_rc_t pack_input(const project_t *p, const uint32_t *files, size_t n_fi
         uint32_t m = f->module;
         size_t n_subs;
         const uint32_t *subs = resolver_submodules(p->res, m, &n_subs);
+        scan_kind_t kind = scan_kind_of_path(f->path);
         check_input_module_t mod = {.name = resolver_module_name(p->res, m),
                                     .file = (uint32_t)k,
-                                    .pkg = scan_kind_is_package(scan_kind_of_path(f->path)),
+                                    .pkg = scan_kind_is_package(kind),
                                     .export = resolver_module_file(p->res, m) == files[k],
                                     .replaced = project__replaced(p, m),
-                                    .stub = is_stub(f->path),
+                                    .stub = scan_kind_is_stub(kind),
                                     .n_subs = (uint32_t)n_subs};
 
         check_input_module(&w, &mod);

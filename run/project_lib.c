@@ -129,23 +129,24 @@ static bool project_top(const project_t *p, const char *dotted)
 }
 
 /* The imports of file i, resolved against t, into wanted names. */
-static st_rc_t expand_file(round_t *r, const resolver_t *t, size_t i, arena_t *tmp)
+static st_rc_t expand_file(round_t *r, const resolver_t *t, size_t i)
 {
     pfile_t *f = &r->p->files[i];
-    sum_import_t *v;
-    uint32_t count;
     char abs[LIB_MAX_NAME * 2 + 8];
+    st_rc_t rc;
 
     if (f->summary.len == 0)
         return ST_OK;
-    if (summary_decode_imports(f->summary, tmp, &v, &count) != ST_OK)
-        return ST_OK; /* not checked at all (project__build) */
-    for (uint32_t k = 0; k < count && r->rc == ST_OK; k++) {
+    if ((rc = project__decode_imports(r->p, f)) != ST_OK)
+        return rc == ST_ENOMEM ? rc : ST_OK; /* not checked at all (project__build) */
+    for (uint32_t k = 0; k < f->n_imports && r->rc == ST_OK; k++) {
+        const pimport_t *im = &f->imports[k];
+        size_t mlen = strlen(im->module), nlen = strlen(im->name);
         res_kind_t kind;
         uint32_t target;
-        if (v[k].kind == SUM_FUTURE || v[k].module.len > LIB_MAX_NAME ||
-            resolver_resolve(t, i, v[k].level, v[k].module.s, v[k].module.len, &kind, abs,
-                             sizeof abs, &target) != ST_OK)
+        if (im->kind == SUM_FUTURE || mlen > LIB_MAX_NAME ||
+            resolver_resolve(t, i, im->level, im->module, mlen, &kind, abs, sizeof abs, &target) !=
+                ST_OK)
             continue;
         bool lib_target = kind == RES_PROJECT && target != RES_NONE && !project_top(r->p, abs);
         if (kind == RES_PROJECT && !lib_target)
@@ -156,10 +157,10 @@ static st_rc_t expand_file(round_t *r, const resolver_t *t, size_t i, arena_t *t
             continue;
         size_t alen = strlen(abs);
         want(r, abs, alen);
-        if (v[k].kind == SUM_FROM && v[k].name.len > 0 && alen + 1 + v[k].name.len < sizeof abs) {
+        if (im->kind == SUM_FROM && nlen > 0 && alen + 1 + nlen < sizeof abs) {
             abs[alen] = '.';
-            memcpy(abs + alen + 1, v[k].name.s, v[k].name.len);
-            want(r, abs, alen + 1 + v[k].name.len);
+            memcpy(abs + alen + 1, im->name, nlen);
+            want(r, abs, alen + 1 + nlen);
         }
     }
     return r->rc;
@@ -169,7 +170,6 @@ st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfi
                               project_lib_file_t **out, size_t *n_out, st_err_t *err)
 {
     resolver_t *t = NULL;
-    arena_t *tmp = NULL;
     round_t r = {.p = self, .lf = lf};
     st_rc_t rc;
 
@@ -206,17 +206,14 @@ st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfi
             rc = hmap_put(self->lib_tops, name, strlen(name), 1);
         }
     }
-    if (rc == ST_OK && ((r.paths = hmap_new(HMAP_BYTES)) == NULL || (tmp = arena_new(0)) == NULL))
+    if (rc == ST_OK && (r.paths = hmap_new(HMAP_BYTES)) == NULL)
         rc = ST_ENOMEM;
     for (size_t i = 0; rc == ST_OK && i < self->n; i++)
         if (self->files[i].libname != NULL)
             rc = hmap_put(r.paths, self->files[i].path, strlen(self->files[i].path), 1);
-    for (size_t i = self->lib_next; rc == ST_OK && i < self->n; i++) {
-        rc = expand_file(&r, t, i, tmp);
-        arena_reset(tmp);
-    }
+    for (size_t i = self->lib_next; rc == ST_OK && i < self->n; i++)
+        rc = expand_file(&r, t, i);
     self->lib_next = self->n;
-    arena_destroy(&tmp);
     hmap_destroy(&r.paths);
     resolver_destroy(&t);
     if (rc != ST_OK) {
