@@ -3,6 +3,8 @@
  * the run reads a file twice with a cache: to hash it, then to scan it). */
 #include "cli/files.h"
 
+#include "common/clock.h"
+
 #include "common/alloc.h"
 #include "run/exec.h"
 #include "run/scope.h"
@@ -101,6 +103,7 @@ st_rc_t cli_files_gather(const cli_check_t *cfg, config_set_t *conf, bool contex
 
     if ((rc = wants_stdin(cfg, &from_stdin, err)) != ST_OK)
         return rc;
+    f.stamped_since_ns = clock_wall_ms() * 1000000u;
     if (from_stdin)
         rc = gather_stdin(cfg, context, &wopts, &f, err);
     else if ((rc = walk_paths(cfg->paths, cfg->n_paths, &wopts, &f.list, err)) == ST_OK &&

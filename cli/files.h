@@ -33,6 +33,7 @@ typedef struct {
     const char *stdin_path;
     const uint8_t *stdin_data;
     size_t stdin_len;
+    uint64_t stamped_since_ns; /* the wall clock before the walk's first stat */
 } cli_files_t;
 
 /* The files of cfg's paths; with context, the project's other files too

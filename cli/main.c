@@ -216,7 +216,8 @@ static run_file_t *run_files(const cli_files_t *cf)
         rf[i] = (run_file_t){.path = files->files[i].path,
                              .size = files->files[i].size,
                              .kind = scan_kind_of_path(files->files[i].path),
-                             .context = files->files[i].context};
+                             .context = files->files[i].context,
+                             .stamp = files->files[i].stamp};
         if (cf->has_stdin && files->files[i].path == cf->stdin_path) {
             rf[i].content = cf->stdin_data;
             rf[i].content_len = cf->stdin_len;
@@ -346,6 +347,11 @@ static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t 
                 "modules, %zu components, %zu layers)\n",
                 st->scanned, st->cached, ps->checked, ps->cached, ps->modules, ps->comps,
                 ps->layers);
+    if (st->indexed)
+        fprintf(stderr,
+                "explain: %zu files unchanged since they were hashed (same size, times and inode), "
+                "%zu read and hashed\n",
+                st->unchanged, st->hashed);
     explain_dispatch(stderr, st);
     explain_memory(stderr, st->used_workers ? &st->backend : NULL);
 }
@@ -439,6 +445,8 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.make_workers = make_workers;
     o.make_ctx = &cr;
     o.cost_dir = cas_dir_default(cfg->cache_dir);
+    o.index_dir = o.cost_dir;
+    o.stamped_since_ns = cf->stamped_since_ns;
     if (!open_env(cfg, &env, &lf, &env_key)) {
         failed = true;
         goto out;

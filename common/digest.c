@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <string.h>
 #include <pthread.h>
 
 struct digest_ctx {
@@ -75,6 +76,15 @@ st_rc_t digest_ctx_update(digest_ctx_t *ctx, const void *p, size_t n)
     if (n > 0 && EVP_DigestUpdate(ctx->md, p, n) != 1)
         return ST_EINTERNAL;
     return ST_OK;
+}
+
+st_rc_t digest_ctx_update_str(digest_ctx_t *ctx, const char *str)
+{
+    size_t n = strlen(str);
+    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+    st_rc_t rc = digest_ctx_update(ctx, len, sizeof len);
+
+    return rc != ST_OK ? rc : digest_ctx_update(ctx, str, n);
 }
 
 st_rc_t digest_ctx_final(digest_ctx_t *ctx, digest_t *out)

@@ -36,6 +36,10 @@ digest_ctx_t *digest_ctx_new(void);
  * libcrypto failure (the message is then lost: start over with final). */
 st_rc_t digest_ctx_update(digest_ctx_t *ctx, const void *p, size_t n);
 
+/* Feeds str's length (4 bytes, big-endian) then its bytes: fields fed
+ * this way cannot run into each other ("ab","c" is not "a","bc"). */
+st_rc_t digest_ctx_update_str(digest_ctx_t *ctx, const char *str);
+
 /* The digest of everything fed since new (or the last final) into *out, and
  * resets ctx for the next message. ST_EINTERNAL on a libcrypto failure (ctx is
  * reset anyway, *out untouched). */

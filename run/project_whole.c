@@ -21,14 +21,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static void hash_str(digest_ctx_t *ctx, const char *str)
-{
-    uint32_t n = (uint32_t)strlen(str);
-    uint8_t len[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    digest_ctx_update(ctx, len, sizeof len);
-    digest_ctx_update(ctx, str, n);
-}
-
 /* The key of a whole run's diagnostics: everything every scan and check
  * job reads is a function of the file list (paths, and the scan key of each
  * file that was read and hashed), the roots and the path arguments; which
@@ -42,19 +34,19 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     if ((ctx = digest_ctx_new()) == NULL)
         return false;
     digest_ctx_update(ctx, tag, sizeof tag);
-    hash_str(ctx, "env");
-    hash_str(ctx, opts->env_key != NULL ? opts->env_key : "");
-    hash_str(ctx, "roots");
+    digest_ctx_update_str(ctx, "env");
+    digest_ctx_update_str(ctx, opts->env_key != NULL ? opts->env_key : "");
+    digest_ctx_update_str(ctx, "roots");
     for (size_t i = 0; i < opts->n_roots; i++)
-        hash_str(ctx, opts->roots[i]);
-    hash_str(ctx, "args");
+        digest_ctx_update_str(ctx, opts->roots[i]);
+    digest_ctx_update_str(ctx, "args");
     for (size_t i = 0; i < opts->n_args; i++)
-        hash_str(ctx, opts->args[i]);
-    hash_str(ctx, "files");
+        digest_ctx_update_str(ctx, opts->args[i]);
+    digest_ctx_update_str(ctx, "files");
     for (size_t i = 0; i < p->n_project; i++) {
         const pfile_t *f = &p->files[i];
         uint8_t keyed = f->keyed, context = f->context;
-        hash_str(ctx, f->path);
+        digest_ctx_update_str(ctx, f->path);
         digest_ctx_update(ctx, &keyed, 1);
         digest_ctx_update(ctx, &context, 1);
         if (keyed)

@@ -14,6 +14,7 @@
 #include "worker/jobkey.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 
@@ -24,6 +25,29 @@
 static size_t at_least_one(size_t n)
 {
     return n == 0 ? 1 : n;
+}
+
+/* The stat index of a run that reads files with a cache (run/statidx.h):
+ * loaded, with the per-file arrays; the files' own stamps are used only
+ * when the caller said when they were taken. False when out of memory. */
+static bool index_open(run_t *self)
+{
+    const run_opts_t *o = &self->opts;
+    size_t n = at_least_one(o->n_files);
+
+    if (o->index_dir == NULL || o->cache == NULL || o->source != RUN_FROM_FILES)
+        return true;
+    self->index_since_ns =
+        o->stamped_since_ns != 0 ? o->stamped_since_ns : clock_wall_ms() * 1000000u;
+    if ((self->stamps = st_calloc(n, sizeof *self->stamps)) == NULL ||
+        (self->content = st_calloc(n, sizeof *self->content)) == NULL ||
+        (self->hashed = st_calloc(n, sizeof *self->hashed)) == NULL ||
+        statidx_project_id(o->roots, o->n_roots, &self->index_id) != ST_OK ||
+        (self->index = statidx_load(o->index_dir, &self->index_id)) == NULL)
+        return false;
+    for (size_t i = 0; o->stamped_since_ns != 0 && i < o->n_files; i++)
+        self->stamps[i] = o->files[i].stamp;
+    return true;
 }
 
 run_t *run_new(const run_opts_t *opts, st_err_t *err)
@@ -76,6 +100,11 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
         self->opts.cache = NULL; /* no key: as without a cache */
     if (opts->cost_dir == NULL || policy_cost_load(opts->cost_dir, &self->cost, NULL) != ST_OK)
         self->cost = (policy_cost_t){0}; /* nothing measured yet: the defaults */
+    if (!index_open(self)) {
+        run_destroy(&self);
+        st_fail(err, ST_ENOMEM, "out of memory");
+        return NULL;
+    }
     return self;
 }
 
@@ -96,6 +125,10 @@ void run_destroy(run_t **self_p)
     st_free(self->misses);
     st_free(self->paths);
     st_free(self->files);
+    statidx_destroy(&self->index);
+    st_free(self->stamps);
+    st_free(self->content);
+    st_free(self->hashed);
     st_free(self);
     *self_p = NULL;
 }
@@ -118,7 +151,8 @@ static bool lib_same(void *ctx, const char *path, const digest_t *key)
 
     if (a != NULL &&
         exec_read_file(path, self->scan.max_file_bytes, a, &bytes, &len, NULL) == ST_OK &&
-        run__scan_key(self, scan_kind_of_path(path), (span_t){bytes, len}, &now, NULL) == ST_OK)
+        run__scan_key(self, scan_kind_of_path(path), (span_t){bytes, len}, &now, NULL, NULL) ==
+            ST_OK)
         same = digest_eq(&now, key);
     arena_destroy(&a);
     return same;
@@ -154,6 +188,37 @@ typedef struct {
     const size_t *order;
 } digest_job_ctx_t;
 
+/* Whether file i's content digest is the stat index's: its stamp (taken
+ * now when the list had none) equals the one the index holds, and the file
+ * is not over the size limit; its key is set then. */
+static bool index_hit(run_t *self, size_t i, bool may_stat)
+{
+    const run_file_t *f = &self->opts.files[i];
+    file_stamp_t *stamp = &self->stamps[i];
+    jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
+                        .config = self->config,
+                        .kind = f->kind,
+                        .target = self->scan.target};
+    struct stat st;
+
+    if (f->content != NULL)
+        return false;
+    if (stamp->ino == 0 && stamp->mtime_ns == 0) {
+        if (!may_stat || stat(f->path, &st) != 0 || !S_ISREG(st.st_mode))
+            return false;
+        file_stamp_of(&st, stamp);
+    }
+    if (stamp->size > self->scan.max_file_bytes ||
+        !statidx_find(self->index, f->path, stamp, &in.content) ||
+        jobkey_scan(&in, &self->keys[i], NULL) != ST_OK)
+        return false;
+    self->content[i] = in.content;
+    self->hashed[i] = RUN_HASH_INDEX;
+    self->keyed[i] = true;
+    atomic_fetch_add(&self->index_hits, 1);
+    return true;
+}
+
 /* A digest job: the file read and hashed into its key (or its E902). */
 static void digest_job(void *ctx, size_t k, arena_t *a, scanner_t *scanner)
 {
@@ -161,6 +226,8 @@ static void digest_job(void *ctx, size_t k, arena_t *a, scanner_t *scanner)
     span_t data;
 
     (void)scanner;
+    if (d->run->index != NULL && index_hit(d->run, d->order[k], true))
+        return;
     if (a == NULL) {
         st_err_t err;
         st_fail(&err, ST_ENOMEM, "out of memory for the job's arena");
@@ -182,7 +249,9 @@ static st_rc_t digest_files(run_t *self, st_err_t *err)
     if (order == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory");
     for (size_t i = 0; i < self->opts.n_files; i++)
-        if (!self->opts.files[i].skip && self->state[i] != RUN_FILE_DONE) {
+        if (!self->opts.files[i].skip && self->state[i] != RUN_FILE_DONE &&
+            (self->index == NULL || self->hashed[i] == RUN_HASH_NONE) &&
+            (self->index == NULL || !index_hit(self, i, false))) {
             order[n++] = i;
             bytes += self->opts.files[i].size;
         }
@@ -483,7 +552,11 @@ static st_rc_t add_library(run_t *self, const project_lib_file_t *lib, size_t n,
         if (!grow_array((void **)&self->keys, had, cap, sizeof *self->keys) ||
             !grow_array((void **)&self->keyed, had, cap, sizeof *self->keyed) ||
             !grow_array((void **)&self->state, had, cap, sizeof *self->state) ||
-            !grow_array((void **)&self->misses, had, cap, sizeof *self->misses))
+            !grow_array((void **)&self->misses, had, cap, sizeof *self->misses) ||
+            (self->index != NULL &&
+             (!grow_array((void **)&self->stamps, had, cap, sizeof *self->stamps) ||
+              !grow_array((void **)&self->content, had, cap, sizeof *self->content) ||
+              !grow_array((void **)&self->hashed, had, cap, sizeof *self->hashed))))
             return st_fail(err, ST_ENOMEM, "out of memory");
         self->cap = cap;
     }
@@ -570,10 +643,40 @@ st_rc_t run_write_graph(run_t *self, project_graph_format_t format, FILE *out, s
     return project_write_graph(self->project, &popts, format, out, err);
 }
 
+/* The stat index written again when this run hashed a file it can trust
+ * next time (with the entries of files this run did not read that are
+ * still right). */
+static void index_save(run_t *self)
+{
+    statidx_entry_t *e;
+    size_t n = 0, fresh = 0;
+    st_err_t err = {0};
+
+    if (self->index == NULL)
+        return;
+    if ((e = st_calloc(at_least_one(self->opts.n_files), sizeof *e)) == NULL)
+        return;
+    for (size_t i = 0; i < self->opts.n_files; i++) {
+        if (self->hashed[i] == RUN_HASH_NONE ||
+            !file_stamp_trusted(&self->stamps[i], self->index_since_ns))
+            continue;
+        fresh += self->hashed[i] == RUN_HASH_READ;
+        e[n++] = (statidx_entry_t){.path = self->opts.files[i].path,
+                                   .stamp = self->stamps[i],
+                                   .content = self->content[i]};
+    }
+    if (fresh > 0 &&
+        statidx_save(self->opts.index_dir, &self->index_id, e, n, self->index, &err) != ST_OK &&
+        self->opts.log != NULL)
+        fprintf(self->opts.log, "strata: warning: stat index: %s\n", err.msg);
+    st_free(e);
+}
+
 void run_finish(run_t *self)
 {
     policy_cost_t measured = {0};
 
+    index_save(self);
     if (self->used_workers) {
         backend_stop(&self->workers, &self->bstats);
         self->checks = NULL;
@@ -613,4 +716,9 @@ void run_stats(run_t *self, run_stats_t *out)
         out->files += !self->opts.files[i].skip;
     for (size_t i = 0; i < self->opts.n_files; i++)
         out->context += self->opts.files[i].context;
+    out->indexed = self->index != NULL;
+    for (size_t i = 0; self->index != NULL && i < self->opts.n_files; i++) {
+        out->unchanged += self->hashed[i] == RUN_HASH_INDEX;
+        out->hashed += self->hashed[i] == RUN_HASH_READ;
+    }
 }

@@ -34,6 +34,7 @@
 #include "run/policy.h"
 #include "run/progress.h"
 #include "run/project.h"
+#include "run/statidx.h"
 #include "run/report.h"
 
 #include <stdatomic.h>
@@ -63,6 +64,9 @@ typedef struct {
     bool has_digest; /* blobs: the content's digest is known; without one,
                         the file has no result (its client reports why) */
     digest_t digest; /* blobs: SHA-256 of the content */
+    /* files read from path: their stat when the list was made (all zero:
+     * the run stats them itself when it keeps a stat index) */
+    file_stamp_t stamp;
 } run_file_t;
 
 /* Makes the worker back end of a `strata check` (cost: what dispatching
@@ -108,6 +112,12 @@ typedef struct {
     void *make_ctx;
     /* The directory of the cost record (the cache's); NULL: none kept. */
     const char *cost_dir;
+    /* The directory of the stat index (run/statidx.h: the cache's) and the
+     * wall clock (ns) taken before any file's stamp was: the files whose
+     * stat is unchanged since they were hashed are not read again. NULL: no
+     * index, every file is read and hashed. */
+    const char *index_dir;
+    uint64_t stamped_since_ns;
     /* The environment's library modules (run/libfind.h; borrowed): before
      * the checks, the run adds the stubs and packages the files' imports
      * reach, scans them as context, and asks again until nothing new is
@@ -128,6 +138,9 @@ typedef struct {
     size_t failed;         /* jobs that failed (an E902, or named through on_job_error) */
     size_t unreadable;     /* files that could not be read (E902) */
     size_t early;          /* scanned here while the workers started */
+    bool indexed;          /* the run kept a stat index (run/statidx.h) */
+    size_t unchanged;      /* files whose digest came from it (not read) */
+    size_t hashed;         /* files read and hashed */
     bool whole;            /* the whole run came from the cache */
     bool chose;            /* the policy was asked about worker processes */
     policy_choice_t choice;

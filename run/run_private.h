@@ -26,8 +26,17 @@ struct run {
     /* per file: written by the one thread that has the file's job */
     digest_t *keys;
     bool *keyed;
-    uint8_t *state; /* run_file_state_t */
-    size_t *misses; /* the files left to scan after the lookups */
+    /* the stat index (NULL: none): per file its stamp and content digest,
+     * hashed[i] once content[i] is known (STAMP_READ: read this run) */
+    statidx_t *index;
+    digest_t index_id;
+    file_stamp_t *stamps;
+    digest_t *content;
+    uint8_t *hashed;
+    atomic_size_t index_hits;
+    uint64_t index_since_ns; /* stamps older than this by STATIDX_RACY_NS are kept */
+    uint8_t *state;          /* run_file_state_t */
+    size_t *misses;          /* the files left to scan after the lookups */
     size_t n_misses;
     /* counts (any thread) */
     atomic_size_t scanned, cached, failed, unreadable, finished, early;
@@ -71,9 +80,12 @@ st_rc_t run__scan_on(run_t *self, backend_t *b, st_err_t *err);
 int run__larger_first(const void *pa, const void *pb, void *ctx);
 
 /* The scan key of content data of the given kind, with the run's
- * configuration. */
+ * configuration; the content's SHA-256 into *content (NULL: not wanted). */
 st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t *key,
-                      st_err_t *err);
+                      digest_t *content, st_err_t *err);
+
+/* hashed[i]: how file i's content digest became known. */
+enum { RUN_HASH_NONE = 0, RUN_HASH_INDEX = 1, RUN_HASH_READ = 2 };
 
 /* The cache failed: told once per run. */
 void run__cache_failed(run_t *self, const st_err_t *err);

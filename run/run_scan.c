@@ -99,7 +99,7 @@ static void job_error(run_t *self, size_t i, const st_err_t *err)
 
 /* The scan key of file i's bytes. */
 st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t *key,
-                      st_err_t *err)
+                      digest_t *content, st_err_t *err)
 {
     jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
                         .config = self->config,
@@ -109,6 +109,8 @@ st_rc_t run__scan_key(const run_t *self, scan_kind_t kind, span_t data, digest_t
 
     if ((rc = digest_sha256(data.ptr, data.len, &in.content)) != ST_OK)
         return st_fail(err, rc, "SHA-256 failed");
+    if (content != NULL)
+        *content = in.content;
     return jobkey_scan(&in, key, err);
 }
 
@@ -116,9 +118,14 @@ static st_rc_t key_of(run_t *self, size_t i, span_t data, st_err_t *err)
 {
     st_rc_t rc;
 
-    if ((rc = run__scan_key(self, self->opts.files[i].kind, data, &self->keys[i], err)) != ST_OK)
+    bool indexed = self->index != NULL && self->opts.files[i].content == NULL;
+
+    if ((rc = run__scan_key(self, self->opts.files[i].kind, data, &self->keys[i],
+                            indexed ? &self->content[i] : NULL, err)) != ST_OK)
         return rc;
     self->keyed[i] = true;
+    if (indexed)
+        self->hashed[i] = RUN_HASH_READ;
     return ST_OK;
 }
 

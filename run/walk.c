@@ -64,6 +64,7 @@ typedef struct {
 
 static st_rc_t walk_dir(walk_ctx_t *ctx, const char *path, const char *rel);
 static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uint64_t size, int e);
+static st_rc_t push_file(walk_ctx_t *ctx, const char *path, const struct stat *st);
 
 static int cmp_known(const void *key, const void *item)
 {
@@ -102,13 +103,13 @@ static bool git_ignored(walk_ctx_t *ctx, const char *rel, bool is_dir)
  * for imports only (git ignores it: generated code such as _version.py
  * is still imported), or left out (excluded). */
 static st_rc_t keep_python(walk_ctx_t *ctx, const char *name, const char *rel, const char *path,
-                           uint64_t size)
+                           const struct stat *st)
 {
     if (walk_is_excluded(ctx->opts, name, rel, path))
         return ST_OK;
     if (git_ignored(ctx, rel, false))
         return push_entry(ctx, &ctx->extensions, path, 0, 0);
-    return push_entry(ctx, &ctx->files, path, size, 0);
+    return push_file(ctx, path, st);
 }
 
 int walk_path_cmp(const char *a, const char *b)
@@ -198,6 +199,17 @@ static st_rc_t push_entry(walk_ctx_t *ctx, entry_vec_t *v, const char *path, uin
     }
     v->items[v->n++] = (walk_entry_t){.path = path, .size = size, .err = e};
     return ST_OK;
+}
+
+/* A file to check, with its stat (NULL: none) as the stat index compares
+ * it. */
+static st_rc_t push_file(walk_ctx_t *ctx, const char *path, const struct stat *st)
+{
+    st_rc_t rc = push_entry(ctx, &ctx->files, path, st != NULL ? (uint64_t)st->st_size : 0, 0);
+
+    if (rc == ST_OK && st != NULL)
+        file_stamp_of(st, &ctx->files.items[ctx->files.n - 1].stamp);
+    return rc;
 }
 
 static size_t dir_hash(dev_t dev, ino_t ino, size_t cap)
@@ -306,12 +318,12 @@ static st_rc_t visit(walk_ctx_t *ctx, const char *dir, const char *dir_rel,
         return ST_OK;
     if (stat(path, &st) != 0) {
         /* A dangling link named like a module: checking it reports why. */
-        return walk_is_python_name(name) ? keep_python(ctx, name, rel, path, 0) : ST_OK;
+        return walk_is_python_name(name) ? keep_python(ctx, name, rel, path, NULL) : ST_OK;
     }
     if (S_ISDIR(st.st_mode))
         return visit_dir(ctx, &st, path, rel, name, entry->is_link);
     if (S_ISREG(st.st_mode) && walk_is_python_name(name))
-        return keep_python(ctx, name, rel, path, (uint64_t)st.st_size);
+        return keep_python(ctx, name, rel, path, &st);
     size_t stem = S_ISREG(st.st_mode) ? walk_extension_stem(name) : 0;
     /* compiled in place, usually ignored by git: they exist all the same */
     if (stem > 0 && !walk_is_excluded(ctx->opts, name, rel, path)) {
@@ -471,7 +483,7 @@ static st_rc_t walk_arg(walk_ctx_t *ctx, const char *arg)
     if (stat(path, &st) != 0)
         return push_entry(ctx, &ctx->missing, path, 0, errno);
     if (!S_ISDIR(st.st_mode))
-        return push_entry(ctx, &ctx->files, path, (uint64_t)st.st_size, 0);
+        return push_file(ctx, path, &st);
     if ((rc = seen_add(ctx, &st, &is_new)) != ST_OK || !is_new)
         return rc;
     if (ctx->opts->respect_gitignore && (rc = git_for_arg(ctx, path)) != ST_OK)

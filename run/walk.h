@@ -14,6 +14,7 @@
 
 #include "common/arena.h"
 #include "common/status.h"
+#include "run/statidx.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,10 +24,11 @@
  * path below it ("src/" + "pkg/a.py" is "src/pkg/a.py"). */
 typedef struct {
     const char *path;
-    uint64_t size; /* bytes at walk time (0 for pipes and the like) */
-    int err;       /* errno for `unreadable` and `missing` entries, else 0 */
-    bool context;  /* files: not named, only read for the project's sake
-                      (run/scope.h) */
+    uint64_t size;      /* bytes at walk time (0 for pipes and the like) */
+    file_stamp_t stamp; /* files: their stat at walk time (all zero: none) */
+    int err;            /* errno for `unreadable` and `missing` entries, else 0 */
+    bool context;       /* files: not named, only read for the project's sake
+                           (run/scope.h) */
 } walk_entry_t;
 
 /* What a walk found; everything lives in `arena`, owned by the list. */

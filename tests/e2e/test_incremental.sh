@@ -210,6 +210,44 @@ printf '\n\ndef _private():\n    return 1\n' >>proj/lib/extra.py
 run check --explain proj
 expect_eq "extra edit: jobs" "$(counts)" "1 3"
 
+# --- the stat index: a re-check reads only the files whose stat changed --------------
+# index: "unchanged read" from the --explain line of $err
+index() {
+    printf '%s\n' "$err" | sed -n 's/^explain: \([0-9]*\) files unchanged since they were hashed.*, \([0-9]*\) read and hashed$/\1 \2/p'
+}
+nfiles=$(find proj -name '*.py' | wc -l)
+# files changed less than 2 s before a run are read again (git's racy rule)
+sleep 2.1
+run check --explain proj
+prev=$out
+run check --explain proj
+expect_eq "stat index: unchanged output" "$out" "$prev"
+expect_eq "stat index: nothing read" "$(index)" "$nfiles 0"
+expect_eq "stat index: jobs" "$(counts)" "0 0"
+# the same size and the old modification time, written in place (same
+# inode): only the change time tells, and it is enough
+mtime=$(stat -c %y proj/lib/core.py)
+sed 's/return b + a/return a - b/' proj/lib/core.py >"$tmp/core.py"
+cat "$tmp/core.py" >proj/lib/core.py
+touch -d "$mtime" proj/lib/core.py
+run check --explain proj
+expect_eq "stat index: ctime edit read" "$(index)" "$((nfiles - 1)) 1"
+expect_eq "stat index: ctime edit jobs" "$(counts)" "1 1"
+edited=$out
+run check --no-cache proj
+expect_eq "stat index: ctime edit same as cold" "$edited" "$out"
+# a corrupt or hostile index is an empty one: everything is read, same output
+sleep 2.1
+for f in "$STRATA_CACHE_DIR"/stat/*; do printf 'garbage' >"$f"; done
+run check --explain proj
+expect_eq "stat index: corrupt: output" "$out" "$edited"
+expect_eq "stat index: corrupt: all read" "$(index)" "0 $nfiles"
+for f in "$STRATA_CACHE_DIR"/stat/*; do rm -f "$f" && mkfifo "$f"; done
+run check --explain proj
+expect_eq "stat index: fifo: output" "$out" "$edited"
+run check --explain proj
+expect_eq "stat index: rewritten after the fifo" "$(index)" "$nfiles 0"
+
 # --- strata graph ----------------------------------------------------------------------
 run graph --no-cache proj
 expect_eq "graph: exit" "$rc" 0

@@ -1,0 +1,364 @@
+/* statidx.c - the stat index (see statidx.h). The file is msgpack,
+ * ["strata-statidx", 1, [[path, size, mtime_ns, ctime_ns, ino, dev,
+ * sha256 bin32]...]], then 8 bytes: XXH3-64 of the msgpack, little-endian
+ * (a flipped bit anywhere makes the file an empty index). Decoded with
+ * common/mpread.h's checks into a hash map from path to entry; a file that
+ * does not decode whole is an empty index. */
+#include "run/statidx.h"
+
+#include "common/alloc.h"
+#include "common/buf.h"
+#include "common/hmap.h"
+#include "common/mpbuf.h"
+#include "common/mpread.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define MAGIC "strata-statidx"
+#define VERSION 1u
+#define SUM_BYTES 8u
+
+typedef struct {
+    file_stamp_t stamp;
+    digest_t content;
+} slot_t;
+
+struct statidx {
+    hmap_t *paths; /* path -> index into slots */
+    slot_t *slots;
+    size_t n;
+};
+
+void file_stamp_of(const struct stat *st, file_stamp_t *out)
+{
+    *out = (file_stamp_t){
+        .size = (uint64_t)st->st_size,
+        .mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec,
+        .ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u + (uint64_t)st->st_ctim.tv_nsec,
+        .ino = (uint64_t)st->st_ino,
+        .dev = (uint64_t)st->st_dev};
+}
+
+static bool stamp_known(const file_stamp_t *s)
+{
+    return s->mtime_ns != 0 || s->ctime_ns != 0 || s->ino != 0;
+}
+
+bool file_stamp_trusted(const file_stamp_t *stamp, uint64_t since_ns)
+{
+    return stamp_known(stamp) && stamp->mtime_ns + STATIDX_RACY_NS <= since_ns &&
+           stamp->ctime_ns + STATIDX_RACY_NS <= since_ns;
+}
+
+static bool file_name(const char *dir, const digest_t *id, char *out, size_t cap)
+{
+    char hex[DIGEST_HEX_LEN + 1];
+
+    digest_to_hex(id, hex);
+    return dir != NULL && snprintf(out, cap, "%s/" STATIDX_DIR "/%s", dir, hex) < (int)cap;
+}
+
+/* The whole file at path into *data (malloc'ed), or false: absent, not a
+ * regular file, too large, unreadable. Non-blocking and not through a
+ * symbolic link: a FIFO or a link planted under the name is refused. */
+static bool read_whole(const char *path, uint8_t **data, size_t *len)
+{
+    struct stat st;
+    uint8_t *p = NULL;
+    size_t got = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
+
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+        (uint64_t)st.st_size > STATIDX_MAX_FILE_BYTES ||
+        (p = st_malloc((size_t)st.st_size)) == NULL) {
+        close(fd);
+        return false;
+    }
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    close(fd);
+    if (got != (size_t)st.st_size) {
+        st_free(p);
+        return false;
+    }
+    *data = p;
+    *len = got;
+    return true;
+}
+
+/* Decodes the file's entries into self; false (self then holds some of
+ * them: the caller empties it) when anything does not decode. */
+static bool decode(statidx_t *self, const uint8_t *data, size_t len)
+{
+    mpread_t r;
+    uint32_t n, tn, slen, blen;
+    uint64_t version;
+    const char *s;
+    const uint8_t *b;
+    uint64_t sum = 0;
+
+    if (len < SUM_BYTES)
+        return false;
+    len -= SUM_BYTES;
+    for (unsigned k = 0; k < SUM_BYTES; k++)
+        sum |= (uint64_t)data[len + k] << (8 * k);
+    if (sum != XXH3_64bits(data, len))
+        return false;
+    mpread_init(&r, data, len);
+    if (mpread_array(&r, &n) != ST_OK || n != 3 || mpread_str(&r, &s, &slen) != ST_OK ||
+        slen != sizeof MAGIC - 1 || memcmp(s, MAGIC, slen) != 0 ||
+        mpread_uint(&r, &version) != ST_OK || version != VERSION ||
+        mpread_array_min(&r, 8, &n) != ST_OK)
+        return false;
+    if ((self->slots = st_calloc(n == 0 ? 1 : n, sizeof *self->slots)) == NULL)
+        return false;
+    for (uint32_t k = 0; k < n; k++) {
+        slot_t *slot = &self->slots[self->n];
+        file_stamp_t *st = &slot->stamp;
+        if (mpread_array(&r, &tn) != ST_OK || tn != 7 || mpread_str(&r, &s, &slen) != ST_OK ||
+            slen == 0 || slen > PATH_MAX || memchr(s, '\0', slen) != NULL ||
+            mpread_uint(&r, &st->size) != ST_OK || mpread_uint(&r, &st->mtime_ns) != ST_OK ||
+            mpread_uint(&r, &st->ctime_ns) != ST_OK || mpread_uint(&r, &st->ino) != ST_OK ||
+            mpread_uint(&r, &st->dev) != ST_OK || mpread_bin(&r, &b, &blen) != ST_OK ||
+            blen != sizeof slot->content.b)
+            return false;
+        memcpy(slot->content.b, b, blen);
+        if (!stamp_known(st) || hmap_get(self->paths, s, slen, NULL) == ST_OK ||
+            hmap_put(self->paths, s, slen, self->n) != ST_OK)
+            return false; /* an unknown stamp or a path twice: not ours */
+        self->n++;
+    }
+    return r.pos == r.len;
+}
+
+statidx_t *statidx_load(const char *dir, const digest_t *id)
+{
+    statidx_t *self = st_calloc(1, sizeof *self);
+    char path[PATH_MAX];
+    uint8_t *data = NULL;
+    size_t len = 0;
+
+    if (self == NULL || (self->paths = hmap_new(HMAP_BYTES)) == NULL) {
+        st_free(self);
+        return NULL;
+    }
+    if (!file_name(dir, id, path, sizeof path) || !read_whole(path, &data, &len))
+        return self;
+    if (!decode(self, data, len)) {
+        hmap_t *empty = hmap_new(HMAP_BYTES);
+        hmap_destroy(&self->paths);
+        st_free(self->slots);
+        self->slots = NULL;
+        self->n = 0;
+        self->paths = empty;
+    }
+    st_free(data);
+    if (self->paths == NULL)
+        statidx_destroy(&self);
+    return self;
+}
+
+void statidx_destroy(statidx_t **self_p)
+{
+    statidx_t *self = self_p != NULL ? *self_p : NULL;
+
+    if (self == NULL)
+        return;
+    hmap_destroy(&self->paths);
+    st_free(self->slots);
+    st_free(self);
+    *self_p = NULL;
+}
+
+size_t statidx_count(const statidx_t *self)
+{
+    return self != NULL ? self->n : 0;
+}
+
+bool statidx_find(const statidx_t *self, const char *path, const file_stamp_t *now,
+                  digest_t *content)
+{
+    uint64_t k;
+
+    if (self == NULL || !stamp_known(now) ||
+        hmap_get(self->paths, path, strlen(path), &k) != ST_OK || k >= self->n)
+        return false;
+    if (memcmp(&self->slots[k].stamp, now, sizeof *now) != 0)
+        return false;
+    *content = self->slots[k].content;
+    return true;
+}
+
+static void pack_entry(msgpack_packer *pk, const void *path, size_t len, const file_stamp_t *st,
+                       const digest_t *content)
+{
+    msgpack_pack_array(pk, 7);
+    mpbuf_str(pk, path, len);
+    msgpack_pack_uint64(pk, st->size);
+    msgpack_pack_uint64(pk, st->mtime_ns);
+    msgpack_pack_uint64(pk, st->ctime_ns);
+    msgpack_pack_uint64(pk, st->ino);
+    msgpack_pack_uint64(pk, st->dev);
+    mpbuf_bin(pk, content->b, sizeof content->b);
+}
+
+/* The entries of old kept: not among new's paths, file unchanged. keep[k]
+ * (old->n of them) set for slot k, their count in *n_kept. */
+static void old_kept(const statidx_t *old, const hmap_t *new, bool *keep, size_t *n_kept)
+{
+    hmap_iter_t it = HMAP_ITER_INIT;
+    char path[PATH_MAX + 1];
+
+    *n_kept = 0;
+    while (hmap_next(old->paths, &it)) {
+        struct stat st;
+        file_stamp_t now;
+        if (it.val >= old->n || it.key.len > PATH_MAX ||
+            hmap_get(new, it.key.ptr, it.key.len, NULL) == ST_OK)
+            continue;
+        memcpy(path, it.key.ptr, it.key.len);
+        path[it.key.len] = '\0';
+        if (stat(path, &st) != 0)
+            continue;
+        file_stamp_of(&st, &now);
+        if (memcmp(&now, &old->slots[it.val].stamp, sizeof now) == 0) {
+            keep[it.val] = true;
+            (*n_kept)++;
+        }
+    }
+}
+
+static st_rc_t encode(const statidx_entry_t *entries, size_t n, const statidx_t *old, buf_t *b)
+{
+    hmap_t *new = hmap_new(HMAP_BYTES);
+    bool *keep = NULL;
+    size_t n_kept = 0;
+    hmap_iter_t it = HMAP_ITER_INIT;
+    mpbuf_t w;
+    msgpack_packer *pk = &w.pk;
+    st_rc_t rc = new != NULL ? ST_OK : ST_ENOMEM;
+
+    for (size_t i = 0; rc == ST_OK && i < n; i++)
+        rc = hmap_put(new, entries[i].path, strlen(entries[i].path), i);
+    if (rc == ST_OK && old != NULL && old->n > 0) {
+        if ((keep = st_calloc(old->n, sizeof *keep)) == NULL)
+            rc = ST_ENOMEM;
+        else
+            old_kept(old, new, keep, &n_kept);
+    }
+    if (rc == ST_OK && n + n_kept > UINT32_MAX)
+        rc = ST_ENOMEM;
+    if (rc == ST_OK) {
+        mpbuf_init(&w, b);
+        msgpack_pack_array(pk, 3);
+        mpbuf_cstr(pk, MAGIC);
+        msgpack_pack_uint32(pk, VERSION);
+        msgpack_pack_array(pk, (uint32_t)(hmap_count(new) + n_kept));
+        /* a path given twice is packed once (its last entry) */
+        while (hmap_next(new, &it))
+            pack_entry(pk, it.key.ptr, it.key.len, &entries[it.val].stamp,
+                       &entries[it.val].content);
+        it = (hmap_iter_t)HMAP_ITER_INIT;
+        while (n_kept > 0 && hmap_next(old->paths, &it))
+            if (it.val < old->n && keep[it.val])
+                pack_entry(pk, it.key.ptr, it.key.len, &old->slots[it.val].stamp,
+                           &old->slots[it.val].content);
+        if (mpbuf_status(&w) != ST_OK || b->data == NULL)
+            rc = ST_ENOMEM;
+    }
+    if (rc == ST_OK) {
+        uint64_t sum = XXH3_64bits(b->data, b->len);
+        uint8_t le[SUM_BYTES];
+        for (unsigned k = 0; k < SUM_BYTES; k++)
+            le[k] = (uint8_t)(sum >> (8 * k));
+        rc = buf_append(b, le, sizeof le);
+    }
+    st_free(keep);
+    hmap_destroy(&new);
+    return rc;
+}
+
+st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t *entries, size_t n,
+                     const statidx_t *old, st_err_t *err)
+{
+    char path[PATH_MAX], tmp[PATH_MAX + 16], sub[PATH_MAX];
+    buf_t b;
+    st_rc_t rc;
+    int fd;
+
+    if (n > UINT32_MAX || !file_name(dir, id, path, sizeof path) ||
+        snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub)
+        return st_fail(err, ST_EIO, "no room for the stat index's file name");
+    if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    buf_init(&b);
+    if ((rc = encode(entries, n, old, &b)) != ST_OK) {
+        buf_free(&b);
+        return st_fail(err, rc, "out of memory for the stat index");
+    }
+    /* a fresh file of our own, renamed into place: never through a name
+     * someone planted, never half written */
+    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        buf_free(&b);
+        return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
+    }
+    (void)fchmod(fd, 0644);
+    size_t done = 0;
+    while (done < b.len) {
+        ssize_t w = write(fd, b.data + done, b.len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        done += (size_t)w;
+    }
+    bool ok = done == b.len;
+    int e = ok ? 0 : errno;
+    buf_free(&b);
+    if (close(fd) != 0 && ok) {
+        ok = false;
+        e = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = false;
+        e = errno;
+    }
+    if (!ok) {
+        unlink(tmp);
+        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e != 0 ? e : EIO));
+    }
+    return ST_OK;
+}
+
+st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out)
+{
+    char cwd[PATH_MAX];
+    digest_ctx_t *ctx = digest_ctx_new();
+    st_rc_t rc;
+
+    if (ctx == NULL)
+        return ST_ENOMEM;
+    digest_ctx_update_str(ctx, MAGIC);
+    digest_ctx_update_str(ctx, getcwd(cwd, sizeof cwd) != NULL ? cwd : "");
+    for (size_t i = 0; i < n_roots; i++)
+        digest_ctx_update_str(ctx, roots[i]);
+    rc = digest_ctx_final(ctx, out);
+    digest_ctx_destroy(&ctx);
+    return rc;
+}
