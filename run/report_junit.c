@@ -32,7 +32,10 @@ static int attr(xmlTextWriterPtr w, buf_t *b, const char *name, const char *s)
 
 static int attr_count(xmlTextWriterPtr w, const char *name, size_t n)
 {
-    return xmlTextWriterWriteFormatAttribute(w, (const xmlChar *)name, "%zu", n);
+    char text[32];
+
+    snprintf(text, sizeof text, "%zu", n);
+    return xmlTextWriterWriteAttribute(w, (const xmlChar *)name, (const xmlChar *)text);
 }
 
 /* The counts as the suite and its parent state them. */
