@@ -294,8 +294,7 @@ static bool line_has(const char *line, size_t len, unsigned v)
     return lo <= v && v <= hi;
 }
 
-/* How many modules VERSIONS lists for the target. */
-static size_t count_stub_modules(const env_t *e)
+size_t env_stub_modules(const env_t *e)
 {
     char path[PATH_MAX + 16], *text;
     size_t n = 0, len;
@@ -466,7 +465,6 @@ st_rc_t env_find(const env_opts_t *opts, env_t *env, st_err_t *err)
         return rc;
     }
     settle_target(&e, &said);
-    e.n_stub_modules = count_stub_modules(&e);
     *env = e;
     return ST_OK;
 }

@@ -105,7 +105,6 @@ typedef struct {
 
     /* the stdlib stubs: the directory holding VERSIONS; NULL: none found */
     char *typeshed_stdlib;
-    size_t n_stub_modules; /* modules VERSIONS lists for the target version */
 
     /* why the interpreter was not used, for `strata env` and a warning:
      * "no python3 on PATH", "/x/python: exited 1: ..."; NULL when found or
@@ -164,6 +163,11 @@ const char *env_path_kind_name(env_path_kind_t kind);
  * what each directory gives (stdlib sources, site-packages, .pth
  * additions). */
 void env_print(const env_t *env, FILE *out);
+
+/* How many modules the stubs' VERSIONS lists for env's target version (for
+ * `strata env`; read when asked, not by env_find: a check does not need
+ * it). 0 without stubs. */
+size_t env_stub_modules(const env_t *env);
 
 /* A text naming everything of env a check's results depend on: the target,
  * the interpreter's real path, the stubs directory, and each search-path

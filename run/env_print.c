@@ -127,7 +127,7 @@ void env_print(const env_t *env, FILE *out)
     stubs_commit(env, commit, sizeof commit);
     if (env->typeshed_stdlib != NULL)
         fprintf(out, "stubs:        %s (typeshed%s%.12s, %zu modules for %u.%u)\n",
-                env->typeshed_stdlib, commit[0] != '\0' ? " " : "", commit, env->n_stub_modules,
+                env->typeshed_stdlib, commit[0] != '\0' ? " " : "", commit, env_stub_modules(env),
                 env->major, env->minor);
     else
         fputs("stubs:        none found (set STRATA_TYPESHED): the standard library is unknown\n",
@@ -200,7 +200,7 @@ static json_t *json_stubs(const env_t *env)
 
     stubs_commit(env, commit, sizeof commit);
     return json_pack("{sosssI}", "path", jpath(env->typeshed_stdlib), "typeshed_commit", commit,
-                     "modules", (json_int_t)env->n_stub_modules);
+                     "modules", (json_int_t)env_stub_modules(env));
 }
 
 static json_t *json_hooks(const env_t *env)

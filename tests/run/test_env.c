@@ -503,7 +503,7 @@ TEST(env_typeshed_directory_and_versions)
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
     CHECK(env.typeshed_stdlib != NULL &&
           strstr(env.typeshed_stdlib, "share/strata/typeshed/stdlib") != NULL);
-    CHECK(env.n_stub_modules > 200);
+    CHECK(env_stub_modules(&env) > 200);
     env_free(&env);
     make_dir("ts");
     make_dir("ts/stdlib");
@@ -517,11 +517,11 @@ TEST(env_typeshed_directory_and_versions)
     snprintf(path, sizeof path, "%s/ts/stdlib", dir);
     CHECK(realpath(path, real) != NULL);
     CHECK_STREQ(env.typeshed_stdlib, real);
-    CHECK_EQ_INT(env.n_stub_modules, 3); /* os, asynchat, tomllib */
+    CHECK_EQ_INT(env_stub_modules(&env), 3); /* os, asynchat, tomllib */
     env_free(&env);
     o.version = "3.12";
     REQUIRE(env_find(&o, &env, &err) == ST_OK);
-    CHECK_EQ_INT(env.n_stub_modules, 2); /* os, tomllib */
+    CHECK_EQ_INT(env_stub_modules(&env), 2); /* os, tomllib */
     env_free(&env);
     /* the stdlib directory itself */
     setenv("STRATA_TYPESHED", real, 1);
