@@ -126,7 +126,8 @@ struct project_opts {
      * in the whole run's key (the target, the interpreter, the search
      * path's directories as they stand); lib_same says whether a library
      * file of a cached whole run still has the scan key it had (read and
-     * hashed again). NULL: no library files. */
+     * hashed again; called from two threads at once). NULL: no library
+     * files. */
     const char *env_key;
     bool (*lib_same)(void *ctx, const char *path, const digest_t *key);
     void *lib_ctx;

@@ -16,10 +16,14 @@
 #include "common/mpread.h"
 #include "run/e902.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <msgpack.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The key of a whole run's diagnostics: everything every scan and check
  * job reads is a function of the file list (paths, and the scan key of each
@@ -129,40 +133,113 @@ st_rc_t project__whole_pack(const project_t *p, buf_t *b)
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
 
-/* Whether every library file of the record at r still has its scan key:
- * the same size and modification time as then (git's rule), else the
- * same content (opts->lib_same reads and hashes it). False when the list
- * does not decode. */
-static bool library_same(const project_opts_t *opts, mpread_t *r)
-{
-    uint32_t n, tn, klen;
+/* A library file of a whole-run record. */
+typedef struct {
+    char *path;
+    digest_t key;
     uint64_t size, mtime;
+} lib_rec_t;
+
+/* The stat of path through the open directory of its parent (*dir_fd,
+ * whose path is dir[0..*dir_len)): files of one directory follow each
+ * other, and a lookup of one name is cheaper than a walk of the whole
+ * path. Falls back to stat. */
+static int stat_in_dir(const char *path, int *dir_fd, char *dir, size_t *dir_len, struct stat *st)
+{
+    const char *slash = strrchr(path, '/');
+    size_t len = slash != NULL ? (size_t)(slash - path) : 0;
+
+    if (slash == NULL || len == 0 || len >= PATH_MAX)
+        return stat(path, st);
+    if (*dir_fd < 0 || len != *dir_len || memcmp(dir, path, len) != 0) {
+        if (*dir_fd >= 0)
+            close(*dir_fd);
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+        *dir_len = len;
+        *dir_fd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    }
+    if (*dir_fd < 0)
+        return stat(path, st);
+    return fstatat(*dir_fd, slash + 1, st, 0);
+}
+
+typedef struct {
+    const project_opts_t *opts;
+    const lib_rec_t *recs;
+    size_t from, to;
+    atomic_bool *changed;
+} lib_range_t;
+
+/* Whether recs[from..to) still have their keys: the same size and
+ * modification time as then (git's rule), else the same content
+ * (opts->lib_same reads and hashes it); sets *changed on the first that
+ * does not, which stops the other thread too. */
+static void *lib_range(void *arg)
+{
+    lib_range_t *r = arg;
+    char dir[PATH_MAX];
+    size_t dir_len = 0;
+    int dir_fd = -1;
+
+    for (size_t k = r->from; k < r->to && !atomic_load(r->changed); k++) {
+        const lib_rec_t *e = &r->recs[k];
+        struct stat st;
+        if (stat_in_dir(e->path, &dir_fd, dir, &dir_len, &st) == 0 && e->size != 0 &&
+            (uint64_t)st.st_size == e->size && stat_mtime_ns(&st) == e->mtime)
+            continue;
+        if (!r->opts->lib_same(r->opts->lib_ctx, e->path, &e->key))
+            atomic_store(r->changed, true);
+    }
+    if (dir_fd >= 0)
+        close(dir_fd);
+    return NULL;
+}
+
+#define LIB_SAME_SPLIT 256 /* library files from which a second thread checks half */
+
+/* Whether every library file of the record at r still has its scan key
+ * (lib_range), checked on two threads when there are many. False when the
+ * list does not decode. */
+static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
+{
+    uint32_t n, tn, klen, plen;
     const char *path;
     const uint8_t *key;
-    char buf[4096];
+    lib_rec_t *recs;
+    atomic_bool changed = false;
 
-    if (mpread_array(r, &n) != ST_OK)
+    if (mpread_array_min(r, 4, &n) != ST_OK)
         return false;
-    if (n > 0 && opts->lib_same == NULL)
+    if (n == 0)
+        return true;
+    if (opts->lib_same == NULL || (recs = arena_calloc(p->arena, n, sizeof *recs)) == NULL)
         return false;
     for (uint32_t k = 0; k < n; k++) {
-        digest_t d;
-        uint32_t plen;
-        struct stat st;
+        lib_rec_t *e = &recs[k];
         if (mpread_array(r, &tn) != ST_OK || tn != 4 || mpread_str(r, &path, &plen) != ST_OK ||
-            plen >= sizeof buf || mpread_bin(r, &key, &klen) != ST_OK || klen != sizeof d.b ||
-            mpread_uint(r, &size) != ST_OK || mpread_uint(r, &mtime) != ST_OK)
+            plen == 0 || plen >= PATH_MAX || memchr(path, '\0', plen) != NULL ||
+            mpread_bin(r, &key, &klen) != ST_OK || klen != sizeof e->key.b ||
+            mpread_uint(r, &e->size) != ST_OK || mpread_uint(r, &e->mtime) != ST_OK ||
+            (e->path = arena_strndup(p->arena, path, plen)) == NULL)
             return false;
-        memcpy(buf, path, plen);
-        buf[plen] = '\0';
-        memcpy(d.b, key, sizeof d.b);
-        if (stat(buf, &st) == 0 && size != 0 && (uint64_t)st.st_size == size &&
-            stat_mtime_ns(&st) == mtime)
-            continue;
-        if (!opts->lib_same(opts->lib_ctx, buf, &d))
-            return false;
+        memcpy(e->key.b, key, klen);
     }
-    return true;
+    lib_range_t whole = {.opts = opts, .recs = recs, .from = 0, .to = n, .changed = &changed};
+    lib_range_t half = whole;
+    pthread_t t;
+    bool two = n >= LIB_SAME_SPLIT;
+
+    if (two) {
+        half.from = whole.to = n / 2;
+        two = pthread_create(&t, NULL, lib_range, &half) == 0;
+        if (!two)
+            whole.to = n;
+    }
+    lib_range(&whole);
+    if (two)
+        pthread_join(t, NULL);
+    return !atomic_load(&changed);
 }
 
 /* Decodes what project__whole_pack wrote into the keyed files' diagnostics
@@ -187,7 +264,7 @@ static bool whole_unpack(project_t *p, const project_opts_t *opts, span_t v)
             goto done;
         counts[i] = (uint32_t)nd;
     }
-    if (!library_same(opts, &r) || r.pos != r.len)
+    if (!library_same(p, opts, &r) || r.pos != r.len)
         goto done;
     for (size_t i = 0; i < p->n; i++) {
         pfile_t *f = &p->files[i];
