@@ -16,6 +16,7 @@
 #include "cli/envcmd.h"
 #include "cli/files.h"
 #include "cli/options.h"
+#include "cli/prep.h"
 #include "cli/submit.h"
 #include "cli/testhooks.h"
 #include "coordinator/daemon.h"
@@ -254,27 +255,6 @@ static run_opts_t run_opts(const cli_check_t *cfg, const cli_files_t *cf, const 
     };
 }
 
-/* The cache for this run, or NULL (--no-cache, or it could not be opened:
- * then a warning, and the run goes on without). */
-static cas_t *open_cache(const cli_check_t *cfg)
-{
-    const char *dir = cas_dir_default(cfg->cache_dir);
-    cas_opts_t opts;
-    cas_t *cache = NULL;
-    st_err_t err = {0};
-
-    if (cfg->no_cache)
-        return NULL;
-    cas_opts_default(&opts);
-    opts.durability = cfg->durability;
-    opts.dir = cfg->durability == CAS_MEMORY ? NULL : dir;
-    if (cas_open(&opts, &cache, &err) != ST_OK) {
-        fprintf(stderr, "strata: warning: cache %s: %s; going on without caching\n", dir, err.msg);
-        return NULL;
-    }
-    return cache;
-}
-
 /* The --explain lines on worker processes: both sides of the choice, and
  * what the run measured. */
 static void explain_dispatch(FILE *out, const run_stats_t *st)
@@ -383,38 +363,10 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
     return ok;
 }
 
-/* The Python environment of the run (cli/envcmd.h) and its finder of
- * library modules: false (said) when a --python does not work. Stubs that
- * cannot be read are a warning; the run goes on without them. */
-static bool open_env(const cli_check_t *cfg, env_t *env, libfind_t **lf, char **key)
-{
-    st_err_t err = {0};
-    st_rc_t rc;
-
-    if (cfg->no_environment)
-        return true;
-    if (envcmd_find(cfg, env, &err) != ST_OK) {
-        fprintf(stderr, "strata check: %s\n", err.msg);
-        return false;
-    }
-    envcmd_warn(env, stderr);
-    if ((rc = libfind_new(env, lf, &err)) != ST_OK) {
-        if (rc == ST_ENOMEM) {
-            fprintf(stderr, "strata: out of memory\n");
-            return false;
-        }
-        fprintf(stderr, "strata: warning: %s\n", err.msg);
-    }
-    if ((*key = env_key_text(env)) == NULL) {
-        fprintf(stderr, "strata: out of memory\n");
-        return false;
-    }
-    return true;
-}
-
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
-static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf)
+static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf,
+                            prep_t *prep)
 {
     const walk_list_t *files = &cf->list;
     report_t *report = report_new(&cfg->rules);
@@ -422,19 +374,17 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     run_file_t *rf = run_files(cf);
     cli_run_t cr = {.cfg = cfg};
     run_t *run = NULL;
-    cas_t *cache = NULL;
     run_stats_t st;
     st_err_t err = {0};
     size_t n_diags = 0, n_files = 0;
-    bool failed = false;
+    bool failed = false, env_ok;
     report_output_t out = cli_report_output(cfg);
-    env_t env = {0};
-    libfind_t *lf = NULL;
-    char *env_key = NULL;
 
     if (report != NULL && config_any(conf))
         report_set_filter(report, config_enabled, conf);
-    cache = report != NULL && paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
+    env_ok = prep_finish(prep, stderr); /* the cache, the environment */
+    cas_t *cache = prep->cache;
+    const env_t *env = &prep->env;
     /* no line with --explain, whose lines go to the same terminal */
     if (progress_wanted(stderr, cfg->quiet || cfg->explain) &&
         (cr.progress = progress_new(stderr, "strata")) != NULL)
@@ -447,17 +397,17 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.cost_dir = cas_dir_default(cfg->cache_dir);
     o.index_dir = o.cost_dir;
     o.stamped_since_ns = cf->stamped_since_ns;
-    if (!open_env(cfg, &env, &lf, &env_key)) {
+    if (!env_ok) {
         failed = true;
         goto out;
     }
-    o.libfind = lf;
-    o.env_found = env.found;
-    o.python = env.python;
-    o.env_key = env_key;
-    if (env.major != 0) {
-        o.target = (scan_target_t){.major = (uint8_t)env.major, .minor = (uint8_t)env.minor};
-        snprintf(o.target.platform, sizeof o.target.platform, "%s", env.platform);
+    o.libfind = prep->lf;
+    o.env_found = env->found;
+    o.python = env->python;
+    o.env_key = prep->env_key;
+    if (env->major != 0) {
+        o.target = (scan_target_t){.major = (uint8_t)env->major, .minor = (uint8_t)env->minor};
+        snprintf(o.target.platform, sizeof o.target.platform, "%s", env->platform);
     }
     if (report == NULL || paths == NULL || rf == NULL || (run = run_new(&o, &err)) == NULL) {
         fprintf(stderr, "strata: out of memory\n");
@@ -466,7 +416,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     }
     failed = !run_all(run, files, cache, o.explain, &cr, report);
     progress_destroy(&cr.progress); /* erased before the report */
-    cas_close(&cache);              /* commits what buffered mode holds */
+    cas_close(&prep->cache);        /* commits what buffered mode holds */
     if (report_output(report, &out, stdout, &n_diags, &n_files, &err) != ST_OK) {
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
@@ -477,11 +427,8 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         failed = true;
 out:
     progress_destroy(&cr.progress);
-    cas_close(&cache);
-    run_destroy(&run);
-    libfind_destroy(&lf);
-    env_free(&env);
-    st_free(env_key);
+    run_destroy(&run); /* before the cache and the finder it borrows */
+    prep_free(prep);
     st_free(rf);
     st_free(paths);
     report_destroy(&report);
@@ -513,11 +460,13 @@ fail:
 
 /* The shared start of check and graph: parse the options (graph: those of
  * `strata graph`), read the configuration and gather the files (the named
- * ones and, for a check, the project around them). False when the command
- * is over (--help printed, or an error reported): *status is its exit
- * status. */
+ * ones and, for a check, the project around them). prep (a check's; NULL
+ * for graph) starts opening the cache and the environment once the
+ * configuration is read, while the files are walked. False when the
+ * command is over (--help printed, or an error reported): *status is its
+ * exit status, prep freed. */
 static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, cli_files_t *files,
-                           config_set_t **conf, int *status)
+                           config_set_t **conf, prep_t *prep, int *status)
 {
     const char *name = graph ? "graph" : "check";
     st_err_t err = {0};
@@ -541,18 +490,24 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
         *status = EXIT_USAGE;
         return false;
     }
+    if (prep != NULL && !cfg->show_files)
+        prep_start(prep, cfg);
     /* a check reads the project around the files it reports */
     if ((rc = cli_files_gather(cfg, *conf, !graph && !cfg->show_files, files, &err)) != ST_OK) {
         if (rc == ST_EINVAL)
             fprintf(stderr, "strata %s: %s\nTry 'strata %s --help'.\n", name, err.msg, name);
         else
             fprintf(stderr, "strata: %s\n", err.msg);
+        if (prep != NULL)
+            prep_free(prep);
         config_set_destroy(conf);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
         return false;
     }
     if (!read_config(cfg, &files->list, conf)) {
+        if (prep != NULL)
+            prep_free(prep);
         cli_files_free(files);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
@@ -566,18 +521,20 @@ static int cmd_check(int argc, char **argv)
     cli_check_t cfg;
     cli_files_t files;
     config_set_t *conf;
+    prep_t prep = {0};
     int status;
     bool missing;
 
-    if (!parse_and_walk(argc, argv, false, &cfg, &files, &conf, &status))
+    if (!parse_and_walk(argc, argv, false, &cfg, &files, &conf, &prep, &status))
         return status;
     missing = report_missing(&files.list);
     if (cfg.show_files) {
         cli_files_show(&files, stdout);
         status = EXIT_CLEAN;
     } else {
-        status = check_and_report(&cfg, &files, conf);
+        status = check_and_report(&cfg, &files, conf, &prep);
     }
+    prep_free(&prep);
     cli_files_free(&files);
     config_set_destroy(&conf);
     cli_check_free(&cfg);
@@ -591,7 +548,7 @@ static int graph_status(const cli_check_t *cfg, const cli_files_t *cf)
     const char **paths = file_paths(files);
     run_file_t *rf = run_files(cf);
     cli_run_t cr = {.cfg = cfg};
-    cas_t *cache = paths != NULL && rf != NULL ? open_cache(cfg) : NULL;
+    cas_t *cache = paths != NULL && rf != NULL ? prep_open_cache(cfg, stderr) : NULL;
     run_opts_t o = run_opts(cfg, cf, rf, paths, cache, &cr);
     run_t *run = NULL;
     st_err_t err = {0};
@@ -623,7 +580,7 @@ static int cmd_graph(int argc, char **argv)
     config_set_t *conf;
     int status = EXIT_CLEAN;
 
-    if (!parse_and_walk(argc, argv, true, &cfg, &files, &conf, &status))
+    if (!parse_and_walk(argc, argv, true, &cfg, &files, &conf, NULL, &status))
         return status;
     status = graph_status(&cfg, &files);
     if (report_missing(&files.list))
