@@ -164,6 +164,11 @@ static int stat_in_dir(const char *path, int *dir_fd, char *dir, size_t *dir_len
     return fstatat(*dir_fd, slash + 1, st, 0);
 }
 
+static int lib_rec_cmp(const void *a, const void *b)
+{
+    return strcmp(((const lib_rec_t *)a)->path, ((const lib_rec_t *)b)->path);
+}
+
 typedef struct {
     const project_opts_t *opts;
     const lib_rec_t *recs;
@@ -225,6 +230,8 @@ static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
             return false;
         memcpy(e->key.b, key, klen);
     }
+    /* by path, so that the files of a directory follow each other */
+    qsort(recs, n, sizeof *recs, lib_rec_cmp);
     lib_range_t whole = {.opts = opts, .recs = recs, .from = 0, .to = n, .changed = &changed};
     lib_range_t half = whole;
     pthread_t t;
