@@ -327,6 +327,11 @@ static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t 
                 "modules, %zu components, %zu layers)\n",
                 st->scanned, st->cached, ps->checked, ps->cached, ps->modules, ps->comps,
                 ps->layers);
+    if (st->shared_hits > 0)
+        fprintf(stderr,
+                "explain: %zu library files' scans came from the shared cache (another project "
+                "read them first)\n",
+                st->shared_hits);
     if (st->indexed)
         fprintf(stderr,
                 "explain: %zu files unchanged since they were hashed (same size, times and inode), "
@@ -395,8 +400,9 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.make_workers = make_workers;
     o.make_ctx = &cr;
     o.cost_dir = cas_dir_default(cfg->cache_dir);
-    o.index_dir = o.cost_dir;
+    o.index_dir = cas_has_disk(cache) ? o.cost_dir : NULL; /* none beside a memory cache */
     o.stamped_since_ns = cf->stamped_since_ns;
+    o.shared_dir = prep_shared_dir(cfg);
     if (!env_ok) {
         failed = true;
         goto out;
@@ -437,22 +443,35 @@ out:
     return n_diags > 0 && !cfg->exit_zero ? EXIT_FOUND : EXIT_CLEAN;
 }
 
-/* The configuration of the run: the per-run settings into cfg, and each
- * walked file's configuration found, so that a bad one stops the run
- * before it starts. False when one is bad (said); *set is freed then. */
-static bool read_config(cli_check_t *cfg, const walk_list_t *files, config_set_t **set)
+/* The configuration of the run: the per-run settings into cfg. False
+ * when it is bad (said); *set is freed then. */
+static bool read_config(cli_check_t *cfg, config_set_t **set)
 {
     st_err_t err = {0};
 
-    for (size_t i = 0; files != NULL && i < files->n_files; i++)
+    if (config_set_new(cfg, set, &err) == ST_OK && config_apply_run(*set, cfg, &err) == ST_OK &&
+        config_error(*set, &err) == ST_OK)
+        return true;
+    fprintf(stderr, "strata: %s\n", err.msg);
+    config_set_destroy(set);
+    return false;
+}
+
+/* Each walked file's configuration found, so that a bad one stops the run
+ * before it starts: false when one is bad (said), *set freed then, after
+ * prep (NULL: none), which borrows cfg's strings from the set, stopped. */
+static bool read_config_files(const walk_list_t *files, config_set_t **set, prep_t *prep)
+{
+    st_err_t err = {0};
+
+    for (size_t i = 0; i < files->n_files; i++)
         if (config_lookup(*set, files->files[i].path, false, &err) != ST_OK)
             goto fail;
-    if (files == NULL &&
-        (config_set_new(cfg, set, &err) != ST_OK || config_apply_run(*set, cfg, &err) != ST_OK))
-        goto fail;
     if (config_error(*set, &err) == ST_OK)
         return true;
 fail:
+    if (prep != NULL)
+        prep_free(prep);
     fprintf(stderr, "strata: %s\n", err.msg);
     config_set_destroy(set);
     return false;
@@ -485,7 +504,7 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
         return false;
     }
     *conf = NULL;
-    if (!read_config(cfg, NULL, conf)) {
+    if (!read_config(cfg, conf)) {
         cli_check_free(cfg);
         *status = EXIT_USAGE;
         return false;
@@ -505,9 +524,7 @@ static bool parse_and_walk(int argc, char **argv, bool graph, cli_check_t *cfg, 
         *status = EXIT_USAGE;
         return false;
     }
-    if (!read_config(cfg, &files->list, conf)) {
-        if (prep != NULL)
-            prep_free(prep);
+    if (!read_config_files(&files->list, conf, prep)) {
         cli_files_free(files);
         cli_check_free(cfg);
         *status = EXIT_USAGE;
@@ -813,7 +830,7 @@ static int cmd_submit(int argc, char **argv)
         return EXIT_CLEAN;
     }
     config_set_t *conf = NULL;
-    if (!read_config(&cfg.check, NULL, &conf)) {
+    if (!read_config(&cfg.check, &conf)) {
         cli_submit_free(&cfg);
         return EXIT_USAGE;
     }

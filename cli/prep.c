@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *prep_shared_dir(const cli_check_t *cfg)
+{
+    static char dir[4096];
+    const char *env = getenv("STRATA_SHARED_CACHE_DIR"), *base;
+
+    if (cfg->no_cache || cfg->durability == CAS_MEMORY)
+        return NULL;
+    if (env != NULL)
+        return *env != '\0' ? env : NULL;
+    if ((base = getenv("XDG_CACHE_HOME")) != NULL && base[0] == '/')
+        return snprintf(dir, sizeof dir, "%s/strata", base) < (int)sizeof dir ? dir : NULL;
+    if ((base = getenv("HOME")) != NULL && base[0] == '/')
+        return snprintf(dir, sizeof dir, "%s/.cache/strata", base) < (int)sizeof dir ? dir : NULL;
+    return NULL;
+}
+
 cas_t *prep_open_cache(const cli_check_t *cfg, FILE *warn)
 {
     const char *dir = cas_dir_default(cfg->cache_dir);

@@ -48,6 +48,13 @@ bool prep_finish(prep_t *p, FILE *err);
  * said is dropped). Accepts a zeroed one. */
 void prep_free(prep_t *p);
 
+/* The user's shared cache of library scans (run.h's shared_dir) for cfg:
+ * $STRATA_SHARED_CACHE_DIR when set (empty: none), else
+ * $XDG_CACHE_HOME/strata, else $HOME/.cache/strata; NULL with --no-cache,
+ * a memory-only cache, or no home. Borrowed (the environment, or static).
+ * Reads the environment: call before starting threads. */
+const char *prep_shared_dir(const cli_check_t *cfg);
+
 /* The cache cfg names, or NULL: --no-cache, or it could not be opened (a
  * warning on warn; the run goes on without). */
 cas_t *prep_open_cache(const cli_check_t *cfg, FILE *warn);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* An installation error: said once, then the process ends as the dynamic
  * loader would have ended it at start-up, only with a clearer message. */
@@ -15,7 +16,8 @@ static void missing(const dynlib_t *lib, const char *what)
     fprintf(stderr, "strata: cannot load %s%s%s (%s); install the package %s\n", lib->soname,
             what != NULL ? ": no " : "", what != NULL ? what : "", why != NULL ? why : "not found",
             lib->package);
-    exit(2);
+    fflush(NULL);
+    _exit(2); /* from any thread: no exit handlers while the others run */
 }
 
 void *dynlib_fn(dynlib_t *lib, const char *name, void **slot)

@@ -447,7 +447,7 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
                         digest_eq(&self->files[i].key, &self->files[i].key_hashed));
         buf_t b;
         buf_init(&b);
-        if (complete && project__whole_pack(self, &b) == ST_OK &&
+        if (complete && project__whole_pack(self, opts, &b) == ST_OK &&
             cas_put(opts->cache, CAS_RESULTS, &self->whole_key, b.data, b.len, false, &ignored) !=
                 ST_OK &&
             opts->on_cache_error != NULL)

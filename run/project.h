@@ -30,6 +30,7 @@
 #include "run/report.h"
 #include "run/exec.h"
 #include "run/libfind.h"
+#include "run/statidx.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -130,6 +131,11 @@ struct project_opts {
      * files. */
     const char *env_key;
     bool (*lib_same)(void *ctx, const char *path, const digest_t *key);
+    /* The stamp library file id had before it was read (run/statidx.h),
+     * when it is one to trust (old enough): recorded with the whole run,
+     * so that an unchanged re-check stats the file instead of reading it.
+     * False (or NULL): none, the file is read again each time. */
+    bool (*lib_stamp)(void *ctx, size_t id, file_stamp_t *out);
     void *lib_ctx;
 };
 

@@ -172,7 +172,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
 
 /* Encodes every keyed file's final diagnostics, the record cached under
  * the whole run's key, into b (the caller frees it). ST_ENOMEM. */
-st_rc_t project__whole_pack(const project_t *p, buf_t *b);
+st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_t *b);
 /* Every file's diagnostics into the report: the scan's (less the settled
  * F405s), the check's, and an E902 when its check job failed. Errors are
  * report_add's. */

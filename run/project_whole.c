@@ -9,7 +9,6 @@
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
-#include "common/clock.h"
 #include "common/digest.h"
 #include "common/mpbuf.h"
 #include "common/mpdiag.h"
@@ -61,13 +60,6 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
     return ok;
 }
 
-#define RACY_NS 2000000000ull /* 2 s */
-
-static uint64_t stat_mtime_ns(const struct stat *st)
-{
-    return (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
-}
-
 static void pack_diag(msgpack_packer *pk, const scan_diag_t *d)
 {
     mpdiag_pack_cstr(pk, d->line, d->col, d->code, d->message);
@@ -87,9 +79,12 @@ static bool dropped(const pfile_t *f, const scan_diag_t *d)
  * settled F405s, then the check's): [files, library], files an array in
  * file order of arrays of [line, col, code, message] (files that were not
  * keyed have none: their E902 comes from the run itself), library the
- * library files the run read, each [path, scan key]. ST_EINVAL when a
- * library file has no key (the run is then not stored whole). */
-st_rc_t project__whole_pack(const project_t *p, buf_t *b)
+ * library files the run read, each [path, scan key, size, mtime_ns,
+ * ctime_ns, ino, dev]: the stamp opts->lib_stamp says the file had before
+ * it was read, all zero when there is none to trust (the file is read
+ * again next time). ST_EINVAL when a library file has no key (the run is
+ * then not stored whole). */
+st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_t *b)
 {
     mpbuf_t w;
     msgpack_packer *pk = &w.pk;
@@ -118,17 +113,17 @@ st_rc_t project__whole_pack(const project_t *p, buf_t *b)
     }
     msgpack_pack_array(pk, p->n - p->n_project);
     for (size_t i = p->n_project; i < p->n; i++) {
-        struct stat st;
-        /* gone, or changed so lately that a change in the same tick would
-         * not show in its time (git's racy entries): size 0, read again */
-        if (stat(p->files[i].path, &st) != 0 ||
-            stat_mtime_ns(&st) + RACY_NS > (uint64_t)clock_wall_ms() * 1000000u)
-            memset(&st, 0, sizeof st);
-        msgpack_pack_array(pk, 4);
+        file_stamp_t st = {0};
+        if (opts->lib_stamp == NULL || !opts->lib_stamp(opts->lib_ctx, i, &st))
+            st = (file_stamp_t){0};
+        msgpack_pack_array(pk, 7);
         mpbuf_cstr(pk, p->files[i].path);
         mpbuf_bin(pk, p->files[i].key.b, sizeof p->files[i].key.b);
-        msgpack_pack_uint64(pk, (uint64_t)st.st_size);
-        msgpack_pack_uint64(pk, stat_mtime_ns(&st));
+        msgpack_pack_uint64(pk, st.size);
+        msgpack_pack_uint64(pk, st.mtime_ns);
+        msgpack_pack_uint64(pk, st.ctime_ns);
+        msgpack_pack_uint64(pk, st.ino);
+        msgpack_pack_uint64(pk, st.dev);
     }
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
@@ -137,7 +132,7 @@ st_rc_t project__whole_pack(const project_t *p, buf_t *b)
 typedef struct {
     char *path;
     digest_t key;
-    uint64_t size, mtime;
+    file_stamp_t stamp; /* all zero: none, read again */
 } lib_rec_t;
 
 /* The stat of path through the open directory of its parent (*dir_fd,
@@ -176,9 +171,9 @@ typedef struct {
     atomic_bool *changed;
 } lib_range_t;
 
-/* Whether recs[from..to) still have their keys: the same size and
- * modification time as then (git's rule), else the same content
- * (opts->lib_same reads and hashes it); sets *changed on the first that
+/* Whether recs[from..to) still have their keys: the same stamp as before
+ * they were read (the stat index's rule, run/statidx.h), else the same
+ * content (opts->lib_same reads and hashes it); sets *changed on the first that
  * does not, which stops the other thread too. */
 static void *lib_range(void *arg)
 {
@@ -190,9 +185,13 @@ static void *lib_range(void *arg)
     for (size_t k = r->from; k < r->to && !atomic_load(r->changed); k++) {
         const lib_rec_t *e = &r->recs[k];
         struct stat st;
-        if (stat_in_dir(e->path, &dir_fd, dir, &dir_len, &st) == 0 && e->size != 0 &&
-            (uint64_t)st.st_size == e->size && stat_mtime_ns(&st) == e->mtime)
-            continue;
+        file_stamp_t now;
+        if ((e->stamp.ino != 0 || e->stamp.mtime_ns != 0) &&
+            stat_in_dir(e->path, &dir_fd, dir, &dir_len, &st) == 0) {
+            file_stamp_of(&st, &now);
+            if (memcmp(&now, &e->stamp, sizeof now) == 0)
+                continue; /* the same size, times and inode as then */
+        }
         if (!r->opts->lib_same(r->opts->lib_ctx, e->path, &e->key))
             atomic_store(r->changed, true);
     }
@@ -222,10 +221,13 @@ static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
         return false;
     for (uint32_t k = 0; k < n; k++) {
         lib_rec_t *e = &recs[k];
-        if (mpread_array(r, &tn) != ST_OK || tn != 4 || mpread_str(r, &path, &plen) != ST_OK ||
+        file_stamp_t *st = &e->stamp;
+        if (mpread_array(r, &tn) != ST_OK || tn != 7 || mpread_str(r, &path, &plen) != ST_OK ||
             plen == 0 || plen >= PATH_MAX || memchr(path, '\0', plen) != NULL ||
             mpread_bin(r, &key, &klen) != ST_OK || klen != sizeof e->key.b ||
-            mpread_uint(r, &e->size) != ST_OK || mpread_uint(r, &e->mtime) != ST_OK ||
+            mpread_uint(r, &st->size) != ST_OK || mpread_uint(r, &st->mtime_ns) != ST_OK ||
+            mpread_uint(r, &st->ctime_ns) != ST_OK || mpread_uint(r, &st->ino) != ST_OK ||
+            mpread_uint(r, &st->dev) != ST_OK ||
             (e->path = arena_strndup(p->arena, path, plen)) == NULL)
             return false;
         memcpy(e->key.b, key, klen);

@@ -125,6 +125,7 @@ void run_destroy(run_t **self_p)
     st_free(self->misses);
     st_free(self->paths);
     st_free(self->files);
+    cas_close(&self->shared);
     statidx_destroy(&self->index);
     st_free(self->stamps);
     st_free(self->content);
@@ -158,6 +159,19 @@ static bool lib_same(void *ctx, const char *path, const digest_t *key)
     return same;
 }
 
+/* The stamp library file id had before it was read, when it is old enough
+ * to trust (the stat index's rule): for the whole-run record. */
+static bool lib_stamp(void *ctx, size_t id, file_stamp_t *out)
+{
+    const run_t *self = ctx;
+
+    if (self->index == NULL || id >= self->opts.n_files || self->hashed[id] == RUN_HASH_NONE ||
+        !file_stamp_trusted(&self->stamps[id], self->index_since_ns))
+        return false;
+    *out = self->stamps[id];
+    return true;
+}
+
 /* The project's options for this run (the check stage's and the whole-run
  * lookup's: the same roots and arguments). */
 static project_opts_t project_opts(const run_t *self)
@@ -178,6 +192,7 @@ static project_opts_t project_opts(const run_t *self)
                             .cancel = o->cancel,
                             .env_key = o->env_key,
                             .lib_same = o->libfind != NULL ? lib_same : NULL,
+                            .lib_stamp = lib_stamp,
                             .lib_ctx = (void *)self};
 }
 
@@ -338,6 +353,65 @@ static void add_contentless(run_t *self, size_t i)
 }
 
 /* One cas_get_many of keyed files pending[0..n); the hits delivered. */
+/* The shared cache, opened on first use; NULL when it cannot be (said
+ * once). Main thread only (the lookups), so that it is open before any
+ * scan of a library file ends. */
+static cas_t *shared_cache(run_t *self)
+{
+    cas_opts_t o;
+    st_err_t err = {0};
+
+    if (self->shared_tried)
+        return self->shared;
+    self->shared_tried = true;
+    cas_opts_default(&o);
+    o.durability = CAS_BUFFERED;
+    o.mem_budget = (size_t)16 << 20; /* its hits are copied into the run's cache */
+    o.dir = self->opts.shared_dir;
+    if (cas_open(&o, &self->shared, &err) != ST_OK) {
+        self->shared = NULL;
+        if (self->opts.log != NULL)
+            fprintf(self->opts.log,
+                    "strata: warning: shared cache %s: %s; library files are scanned for this "
+                    "project alone\n",
+                    self->opts.shared_dir, err.msg);
+    }
+    return self->shared;
+}
+
+/* The library files of pending[0..n) that the run's cache missed, looked
+ * up in the shared cache: each hit delivered and copied into the run's
+ * cache. keys and values are lookup_batch's (reused). */
+static void lookup_shared(run_t *self, const size_t *pending, size_t n, arena_t *batch,
+                          arena_t *scratch, digest_t *keys, span_t *values)
+{
+    size_t m = 0, hits = 0;
+    size_t *which = st_calloc(at_least_one(n), sizeof *which);
+    st_err_t err = {0};
+    cas_t *shared;
+
+    for (size_t k = 0; which != NULL && k < n; k++)
+        if (self->opts.files[pending[k]].library && self->state[pending[k]] != RUN_FILE_DONE) {
+            which[m] = pending[k];
+            keys[m++] = self->keys[pending[k]];
+        }
+    if (m == 0 || (shared = shared_cache(self)) == NULL ||
+        cas_get_many(shared, CAS_RESULTS, keys, m, batch, values, &hits, &err) != ST_OK) {
+        st_free(which);
+        return;
+    }
+    for (size_t k = 0; hits > 0 && k < m; k++) {
+        if (values[k].ptr != NULL && run__deliver(self, which[k], values[k], true, scratch)) {
+            atomic_fetch_add(&self->shared_hits, 1);
+            if (cas_put(self->opts.cache, CAS_RESULTS, &keys[k], values[k].ptr, values[k].len,
+                        false, &err) != ST_OK)
+                run__cache_failed(self, &err);
+        }
+        arena_reset(scratch);
+    }
+    st_free(which);
+}
+
 static void lookup_batch(run_t *self, const size_t *pending, size_t n, arena_t *batch,
                          arena_t *scratch, digest_t *keys, span_t *values)
 {
@@ -356,6 +430,8 @@ static void lookup_batch(run_t *self, const size_t *pending, size_t n, arena_t *
             (void)run__deliver(self, pending[k], values[k], true, scratch);
         arena_reset(scratch);
     }
+    if (self->opts.shared_dir != NULL)
+        lookup_shared(self, pending, n, batch, scratch, keys, values);
 }
 
 /* Every keyed file looked up, RUN_LOOKUP_BATCH at a time. */
@@ -561,8 +637,10 @@ static st_rc_t add_library(run_t *self, const project_lib_file_t *lib, size_t n,
         self->cap = cap;
     }
     for (size_t k = 0; k < n; k++) {
-        self->files[base + k] = (run_file_t){
-            .path = lib[k].path, .kind = scan_kind_of_path(lib[k].path), .context = true};
+        self->files[base + k] = (run_file_t){.path = lib[k].path,
+                                             .kind = scan_kind_of_path(lib[k].path),
+                                             .context = true,
+                                             .library = true};
         self->paths[base + k] = lib[k].path;
     }
     if ((rc = project_add_files(self->project, lib, n)) != ST_OK)
@@ -717,6 +795,7 @@ void run_stats(run_t *self, run_stats_t *out)
     for (size_t i = 0; i < self->opts.n_files; i++)
         out->context += self->opts.files[i].context;
     out->indexed = self->index != NULL;
+    out->shared_hits = atomic_load(&self->shared_hits);
     for (size_t i = 0; self->index != NULL && i < self->opts.n_files; i++) {
         out->unchanged += self->hashed[i] == RUN_HASH_INDEX;
         out->hashed += self->hashed[i] == RUN_HASH_READ;

@@ -57,6 +57,7 @@ typedef struct {
     bool skip;    /* not scanned nor reported (an extension module) */
     bool context; /* scanned and checked for the project's sake, never
                      reported (run/scope.h) */
+    bool library; /* a library file the run added (the environment's) */
     /* files: the content, given in memory (standard input) rather than
      * read from path; borrowed for the run. NULL: read path. */
     const uint8_t *content;
@@ -118,6 +119,11 @@ typedef struct {
      * index, every file is read and hashed. */
     const char *index_dir;
     uint64_t stamped_since_ns;
+    /* The user's cache of library files' scan results, shared by every
+     * project (content-addressed, so any project may read and add): looked
+     * up when the run's cache misses, opened then; a hit is copied into
+     * the run's cache, a scan added to both. NULL: none. */
+    const char *shared_dir;
     /* The environment's library modules (run/libfind.h; borrowed): before
      * the checks, the run adds the stubs and packages the files' imports
      * reach, scans them as context, and asks again until nothing new is
@@ -141,6 +147,7 @@ typedef struct {
     bool indexed;          /* the run kept a stat index (run/statidx.h) */
     size_t unchanged;      /* files whose digest came from it (not read) */
     size_t hashed;         /* files read and hashed */
+    size_t shared_hits;    /* library scans from the shared cache */
     bool whole;            /* the whole run came from the cache */
     bool chose;            /* the policy was asked about worker processes */
     policy_choice_t choice;

@@ -34,6 +34,11 @@ struct run {
     digest_t *content;
     uint8_t *hashed;
     atomic_size_t index_hits;
+    /* the shared cache of library scans (opts.shared_dir), opened by the
+     * first lookup that needs it, before any scan of a library file */
+    cas_t *shared;
+    bool shared_tried;
+    atomic_size_t shared_hits;
     uint64_t index_since_ns; /* stamps older than this by STATIDX_RACY_NS are kept */
     uint8_t *state;          /* run_file_state_t */
     size_t *misses;          /* the files left to scan after the lookups */

@@ -208,6 +208,10 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
         cas_put(self->opts.cache, CAS_RESULTS, &done.key, result.ptr, result.len, false, &err) !=
             ST_OK)
         run__cache_failed(self, &err);
+    /* a library file's scan serves every project of the user; a failure
+     * here costs another project a scan, nothing more */
+    if (!cached && done.has_key && self->shared != NULL && self->opts.files[i].library)
+        (void)cas_put(self->shared, CAS_RESULTS, &done.key, result.ptr, result.len, false, &err);
     if (cached)
         atomic_fetch_add(&self->cached, 1);
     if (cached && self->opts.files[i].context)

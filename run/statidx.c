@@ -24,6 +24,9 @@
 #define MAGIC "strata-statidx"
 #define VERSION 1u
 #define SUM_BYTES 8u
+/* the smallest entry: array header, a 1-byte path, five 1-byte uints, a
+ * 32-byte bin with its 2-byte header */
+#define STATIDX_MIN_ENTRY_BYTES 42u
 
 typedef struct {
     file_stamp_t stamp;
@@ -123,7 +126,7 @@ static bool decode(statidx_t *self, const uint8_t *data, size_t len)
     if (mpread_array(&r, &n) != ST_OK || n != 3 || mpread_str(&r, &s, &slen) != ST_OK ||
         slen != sizeof MAGIC - 1 || memcmp(s, MAGIC, slen) != 0 ||
         mpread_uint(&r, &version) != ST_OK || version != VERSION ||
-        mpread_array_min(&r, 8, &n) != ST_OK)
+        mpread_array_min(&r, STATIDX_MIN_ENTRY_BYTES, &n) != ST_OK)
         return false;
     if ((self->slots = st_calloc(n == 0 ? 1 : n, sizeof *self->slots)) == NULL)
         return false;

@@ -207,7 +207,7 @@ static st_rc_t push_file(walk_ctx_t *ctx, const char *path, const struct stat *s
 {
     st_rc_t rc = push_entry(ctx, &ctx->files, path, st != NULL ? (uint64_t)st->st_size : 0, 0);
 
-    if (rc == ST_OK && st != NULL)
+    if (rc == ST_OK && st != NULL && S_ISREG(st->st_mode)) /* not a FIFO's */
         file_stamp_of(st, &ctx->files.items[ctx->files.n - 1].stamp);
     return rc;
 }

@@ -442,3 +442,8 @@ const char *cas_dir_default(const char *flag)
         return env;
     return ".strata-cache";
 }
+
+bool cas_has_disk(const cas_t *self)
+{
+    return self != NULL && self->disk != NULL && cas_disk_enabled(self->disk);
+}

@@ -160,6 +160,10 @@ st_rc_t cas_gc(cas_t *self, uint64_t max_bytes, uint64_t *removed, st_err_t *err
 /* Removes every entry of both tiers. */
 st_rc_t cas_clear(cas_t *self, st_err_t *err);
 
+/* Whether the cache has a disk tier (not memory-only, by choice or after
+ * an error opening it): what a run may keep beside it then has a home. */
+bool cas_has_disk(const cas_t *self);
+
 /* The cache directory to use: flag (--cache-dir) when not NULL, else
  * $STRATA_CACHE_DIR when set and not empty, else ".strata-cache" (relative
  * to the current directory). Borrowed (argv, the environment, or static).

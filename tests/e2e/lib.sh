@@ -15,6 +15,8 @@ passed=0
 failed=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/strata-$E2E_NAME-e2e.XXXXXX")
+# each script's own shared cache of library scans (never the user's)
+export STRATA_SHARED_CACHE_DIR="$tmp/shared-cache"
 cleanup() { chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"; }
 # Daemons a script starts: their pids go in $pids; stop_all ends them
 # (SIGTERM, then SIGKILL after 5 s) and runs on exit before cleanup.

@@ -258,6 +258,19 @@ has "two target versions: message" "$err" \
 printf 'target-version = "py311"\n' >tv/b/strata.toml
 expect "one target version twice" 0 check --no-cache tv
 
+# ---- a bad configuration below the project stops the run before it starts ------
+# (the environment, found meanwhile from the top configuration's strings,
+# is stopped before those strings are freed)
+mkdir -p badnest/sub
+printf '[tool.strata]\npython = "/nowhere/bin/python"\ntarget-version = "py311"\n' \
+    >badnest/pyproject.toml
+printf 'x = 1\n' >badnest/a.py
+printf 'y = 2\n' >badnest/sub/b.py
+printf '[tool.strata]\nselect = [1\n' >badnest/sub/pyproject.toml
+expect "bad nested configuration" 2 check --no-cache badnest
+has "bad nested configuration: named" "$err" "sub/pyproject.toml"
+lacks "bad nested configuration: no crash" "$err" "AddressSanitizer"
+
 # ---- strata submit reads the same configuration ---------------------------------
 addr="ipc://$tmp/coord.sock"
 "$strata" coordinator --bind "$addr" --cache-dir "$tmp/ccache" 2>"$tmp/coord.log" &

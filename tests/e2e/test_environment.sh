@@ -101,6 +101,45 @@ lacks "upgraded: nope exists now" "$out" "has no 'nope' member"
 lacks "upgraded: c is a parameter now" "$out" "keyword argument 'c'"
 has "upgraded: the rest stays" "$out" "has no 'joinx' member"
 
+# a library file rewritten with its size and modification time kept (cp -p,
+# rsync -t, an archive extracted over it): its change time tells, and an
+# unchanged re-check does not serve the old results
+sleep 2.1 # stamps younger than 2 s are not recorded (git's racy rule)
+run check --python "$tmp/venv" proj
+run check --python "$tmp/venv" --explain proj
+has "stamped: whole from the cache" "$err" "in one piece"
+mtime=$(stat -c %y "$site/pkg/__init__.py")
+sed 's/nope = 2/nopf = 2/' "$site/pkg/__init__.py" >"$tmp/pkg_init.py"
+cat "$tmp/pkg_init.py" >"$site/pkg/__init__.py"
+touch -d "$mtime" "$site/pkg/__init__.py"
+run check --python "$tmp/venv" proj
+has "same size and mtime: the change is seen" "$out" "Module 'pkg' has no 'nope' member"
+
+# a second project with its own cache does not scan the library files the
+# first one read: they come from the user's shared cache, and its output
+# is the same as with no cache at all
+mkdir -p second
+cp proj/app.py second/app.py
+run check --python "$tmp/venv" --cache-dir "$tmp/second-cache" --explain second
+has "second project: library scans shared" "$err" "scans came from the shared cache"
+second_out=$out
+ran=$(printf '%s\n' "$err" | sed -n 's/^explain: \([0-9]*\) scans ran.*/\1/p')
+if [ "$ran" = 1 ]; then pass; else fail "second project: $ran scans ran, want 1 (app.py): $err"; fi
+run check --python "$tmp/venv" --no-cache second
+if [ "$out" = "$second_out" ]; then pass; else
+    fail "second project: shared-cache output differs from --no-cache: $second_out / $out"
+fi
+# a shared cache that cannot be opened is a warning; the check goes on
+printf 'not a directory' >"$tmp/not-a-dir"
+STRATA_SHARED_CACHE_DIR="$tmp/not-a-dir/x" run check --python "$tmp/venv" \
+    --cache-dir "$tmp/third-cache" second
+has "shared cache unusable: a warning" "$err" "not-a-dir/x"
+if [ "$out" = "$second_out" ]; then pass; else fail "shared cache unusable: output: $out"; fi
+# empty: none
+STRATA_SHARED_CACHE_DIR= run check --python "$tmp/venv" --cache-dir "$tmp/fourth-cache" \
+    --explain second
+lacks "shared cache off: nothing from it" "$err" "shared cache"
+
 # a --python that does not work is an error; a broken .venv is a warning
 expect "--python /bin/false" 2 check --no-cache --python /bin/false proj
 has "--python names it" "$err" "/bin/false"
