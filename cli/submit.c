@@ -296,7 +296,7 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
     buf_reset(&c->msg);
     rc = proto_encode_submit(&c->msg, c->entries, c->n, (const char *const *)cfg->check.roots,
                              cfg->check.n_roots, (const char *const *)cfg->check.paths,
-                             cfg->check.n_paths, c->max_bytes);
+                             cfg->check.n_paths, c->max_bytes, NULL);
     if (rc != ST_OK)
         return st_fail(err, rc, "too many files or too long a path for one submission");
     if (zmq_send(c->sock, c->msg.data, c->msg.len, 0) < 0)

@@ -122,7 +122,7 @@ static void send_submit(void *sock, buf_t *b, const char *path, const digest_t *
     const char *args[] = {"."};
 
     buf_reset(b);
-    REQUIRE(proto_encode_submit(b, &f, 1, NULL, 0, args, 1, 0) == ST_OK);
+    REQUIRE(proto_encode_submit(b, &f, 1, NULL, 0, args, 1, 0, NULL) == ST_OK);
     send_buf(sock, b);
 }
 
@@ -214,7 +214,7 @@ TEST(daemon_serves_batches_and_survives_hostile_clients)
         proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
                              {.path = {"a.py", 4}, .kind = 1, .digest = dg.b, .size = 1}};
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0, NULL) == ST_OK);
         send_buf(sock, &b);
         REQUIRE(next_answer(sock, &in, &m));
         CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
@@ -350,7 +350,7 @@ TEST(daemon_caps_each_client_and_forgets_one_that_is_gone)
                              {.path = {"b.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
                              {.path = {"c.py", 4}, .kind = 0, .digest = dg.b, .size = 1}};
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, f, 3, NULL, 0, NULL, 0, 0) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, f, 3, NULL, 0, NULL, 0, 0, NULL) == ST_OK);
         send_buf(a, &b);
         REQUIRE(next_answer(a, &in, &m));
         CHECK(error_says(&m, "--max-client-files"));
@@ -459,7 +459,7 @@ TEST(daemon_verifies_a_blob_before_it_takes_memory)
     REQUIRE((a = client_socket(ctx, ep)) != NULL);
     for (int round = 0; round < 2; round++) {
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 16u << 20) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 16u << 20, NULL) == ST_OK);
         send_buf(a, &b);
         REQUIRE(next_answer(a, &in, &m));
         REQUIRE(m.type == PROTO_NEED && m.count == 1);
