@@ -424,6 +424,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     report_output_t out = cli_report_output(cfg);
     env_t env = {0};
     libfind_t *lf = NULL;
+    lib_finder_t finder;
     char *env_key = NULL;
 
     if (report != NULL && config_any(conf))
@@ -443,7 +444,8 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         failed = true;
         goto out;
     }
-    o.libfind = lf;
+    finder = libfind_finder(lf);
+    o.finder = lf != NULL ? &finder : NULL;
     o.env_found = env.found;
     o.python = env.python;
     o.env_key = env_key;

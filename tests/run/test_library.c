@@ -76,6 +76,7 @@ static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cac
     }
     char root[128];
     snprintf(root, sizeof root, "%s/proj", dir);
+    lib_finder_t finder = libfind_finder(e->lf);
     run_opts_t o = {.files = files,
                     .n_files = n,
                     .jobs = 2,
@@ -83,7 +84,7 @@ static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cac
                     .whole = true,
                     .roots = (const char *const[]){root},
                     .n_roots = 1,
-                    .libfind = e->lf,
+                    .finder = e->lf != NULL ? &finder : NULL,
                     .env_found = e->env.found,
                     .python = e->env.python,
                     .env_key = "fake"};
