@@ -377,35 +377,6 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
     return ok;
 }
 
-/* The Python environment of the run (cli/envcmd.h) and its finder of
- * library modules: false (said) when a --python does not work. Stubs that
- * cannot be read are a warning; the run goes on without them. */
-static bool open_env(const cli_check_t *cfg, env_t *env, libfind_t **lf, char **key)
-{
-    st_err_t err = {0};
-    st_rc_t rc;
-
-    if (cfg->no_environment)
-        return true;
-    if (envcmd_find(cfg, env, &err) != ST_OK) {
-        fprintf(stderr, "strata check: %s\n", err.msg);
-        return false;
-    }
-    envcmd_warn(env, stderr);
-    if ((rc = libfind_new(env, lf, &err)) != ST_OK) {
-        if (rc == ST_ENOMEM) {
-            fprintf(stderr, "strata: out of memory\n");
-            return false;
-        }
-        fprintf(stderr, "strata: warning: %s\n", err.msg);
-    }
-    if ((*key = env_key_text(env)) == NULL) {
-        fprintf(stderr, "strata: out of memory\n");
-        return false;
-    }
-    return true;
-}
-
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf)
@@ -440,7 +411,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.make_workers = make_workers;
     o.make_ctx = &cr;
     o.cost_dir = cas_dir_default(cfg->cache_dir);
-    if (!open_env(cfg, &env, &lf, &env_key)) {
+    if (!envcmd_open(cfg, "strata check", &env, &lf, &env_key, stderr)) {
         failed = true;
         goto out;
     }

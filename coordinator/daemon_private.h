@@ -81,6 +81,17 @@ typedef struct {
 
 typedef struct daemon daemon_t;
 
+/* A library file the client gave (LIBFILES) with a digest: its blob is
+ * NEED index n_files + k for the k-th. */
+typedef struct {
+    digest_t digest;
+    uint64_t size;
+    bool needed; /* asked for in NEED, not received yet */
+} batch_lib_t;
+
+/* Library files one batch may take from its client. */
+#define BATCH_MAX_LIBS 200000u
+
 /* A batch being served, on its own thread. */
 typedef struct {
     daemon_t *dm;
@@ -119,6 +130,15 @@ typedef struct {
     uint64_t last_upload;
     arena_t *work; /* per-blob scratch */
     bool whole;    /* the whole run's diagnostics came from the cache */
+    /* the client's environment (SUBMIT's "env"; coordinator/batch_env.c):
+       the run's finder asks the client */
+    bool has_env;
+    scan_target_t target;
+    const char *env_python; /* in arena; NULL: no interpreter found */
+    const char *env_key;    /* in arena */
+    lib_finder_t finder;
+    batch_lib_t *libs;
+    size_t n_libs, cap_libs;
     bool answered; /* a DONE was posted */
     st_rc_t rc;
     st_err_t err;
