@@ -309,12 +309,15 @@ static st_rc_t describe_lib_file(client_t *c, const char *path, arena_t *a, prot
         c->cap_libs = cap;
     }
     lb = &c->libs[c->n_libs];
-    if (digest_sha256(data, len, &lb->digest) != ST_OK ||
+    /* out's digest is a copy: c->libs moves as it grows */
+    uint8_t *copy = arena_alloc(c->arena, sizeof lb->digest.b);
+    if (copy == NULL || digest_sha256(data, len, &lb->digest) != ST_OK ||
         (lb->path = arena_strndup(c->arena, path, out->path.len)) == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory hashing %s", path);
+    memcpy(copy, lb->digest.b, sizeof lb->digest.b);
     c->n_libs++;
     out->size = len;
-    out->digest = lb->digest.b;
+    out->digest = copy;
     return ST_OK;
 }
 
