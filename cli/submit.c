@@ -347,6 +347,8 @@ static st_rc_t answer_lookup(client_t *c, proto_msg_t *m, st_err_t *err)
     }
     for (size_t k = 0; rc == ST_OK && proto_next_top(m, &s); k++)
         stdlib[k] = libfind_is_stdlib(c->lf, s.ptr, s.len);
+    for (size_t k = 0; rc == ST_OK && k < n; k++) /* their scans count too, as in a check */
+        progress_add(c->progress, PROGRESS_FILES, mods[k].kind == LIB_FILE);
     if (rc == ST_OK) {
         buf_reset(&c->msg);
         if ((rc = proto_encode_libfiles(&c->msg, mods, n, stdlib, n_tops)) != ST_OK)
