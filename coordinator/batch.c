@@ -640,9 +640,7 @@ static void batch_scan(batch_t *b, run_t *run, backend_t *c)
     }
 }
 
-/* Waits for a run slot, given to the batches in the order they started;
- * false when the daemon stops first. */
-static bool run_slot_take(batch_t *b)
+bool batch__slot_take(batch_t *b)
 {
     daemon_t *dm = b->dm;
     bool first;
@@ -666,7 +664,7 @@ static bool run_slot_take(batch_t *b)
     return b->running;
 }
 
-static void run_slot_give(batch_t *b)
+void batch__slot_give(batch_t *b)
 {
     daemon_t *dm = b->dm;
 
@@ -700,14 +698,14 @@ void *batch_main(void *arg)
     /* known whole: the blobs are still asked for when missing (a client
        proves it has the content it names), then nothing runs */
     b->whole = run_lookup_whole(run);
-    if (!batch_need(b) || !batch_uploads(b) || !run_slot_take(b))
+    if (!batch_need(b) || !batch_uploads(b) || !batch__slot_take(b))
         goto out;
     if (!b->whole)
         batch_scan(b, run, &cluster);
     if (b->rc == ST_OK && !daemon__stopping(dm))
         batch_check(b, run, &cluster);
 out:
-    run_slot_give(b);
+    batch__slot_give(b);
     if (!b->answered && b->rc != ST_OK && !daemon__stopping(dm))
         post_error_done(b, b->err.msg);
     if (!b->answered && daemon__stopping(dm))

@@ -14,6 +14,13 @@ void batch_free(batch_t **bp);
 /* What the batch thread's steps share (coordinator/batch.c, batch_env.c),
  * on the batch's thread only: */
 
+/* Waits for a run slot, given to the batches in the order they started;
+ * false when the daemon stops first. batch__slot_give gives it back (none
+ * held: nothing): a batch holds one only while it scans or checks, not
+ * while it waits for its client. */
+bool batch__slot_take(batch_t *b);
+void batch__slot_give(batch_t *b);
+
 /* Hands b->out (moved) to the main thread for the batch's client. */
 void batch__post(batch_t *b);
 

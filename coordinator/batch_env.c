@@ -6,9 +6,10 @@
  * for the library contents the cache lacks, each content asked for once
  * per round however many files share it. The answer is decoded and every
  * entry validated before any of it is used; paths are copied into the
- * batch's arena, since the run keeps them to the end. The batch holds its
- * run slot meanwhile: a round trip is short next to the scans it feeds,
- * and a client that stalls is dropped after DAEMON_UPLOAD_IDLE_MS. */
+ * batch's arena, since the run keeps them to the end. The batch gives its
+ * run slot back while it waits for its client and takes it again after,
+ * so that a client that answers slowly holds up no other batch; one that
+ * stalls is dropped after DAEMON_UPLOAD_IDLE_MS. */
 #include "coordinator/batch_env.h"
 
 #include "common/alloc.h"
@@ -156,6 +157,8 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     st_free(ps);
     if (rc != ST_OK)
         return rc;
+    /* a client that answers slowly holds up no other batch */
+    batch__slot_give(b);
     batch__set_accepting(b, true); /* before the LOOKUP goes: the answer may come at once */
     batch__post(b);
     if (!batch__await_answer(b, &zm, &dropped))
@@ -169,6 +172,8 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     if (rc == ST_OK && b->n_needed > 0 && !batch__uploads(b, &dropped))
         rc = wait_failed(b, dropped, "library files to upload", err);
     batch__set_accepting(b, false);
+    if (!batch__slot_take(b) && rc == ST_OK)
+        rc = st_fail(err, ST_EIO, "the coordinator is stopping; submit again");
     return rc;
 }
 
