@@ -34,8 +34,8 @@ static st_rc_t add_lib(batch_t *b, const proto_libmod_t *l, hmap_t *round, uint3
 
     if (l->size > b->max_file_bytes)
         return st_fail(err, ST_ECORRUPT, "the client gave a library file over the size limit");
-    if (b->n_libs >= BATCH_MAX_LIBS || b->n_files + b->n_libs >= PROTO_MAX_FILES)
-        return st_fail(err, ST_ELIMIT, "more than %u library files in one batch", BATCH_MAX_LIBS);
+    if (b->n_files + b->n_libs >= PROTO_MAX_FILES)
+        return st_fail(err, ST_ELIMIT, "more files and library files than a batch takes");
     if (b->n_libs == b->cap_libs) {
         size_t cap = b->cap_libs ? b->cap_libs * 2 : 64;
         batch_lib_t *grown = st_realloc(b->libs, cap * sizeof *grown);
@@ -72,6 +72,12 @@ static st_rc_t take_module(batch_t *b, const proto_libmod_t *l, lib_found_t *out
                                .stdlib = l->stdlib}};
     if (l->kind != PROTO_LIB_FILE)
         return ST_OK;
+    if (++b->lib_files > BATCH_MAX_LIBS ||
+        (b->lib_path_bytes += l->path.len) > BATCH_MAX_LIB_PATH_BYTES)
+        return st_fail(err, ST_ELIMIT,
+                       "more than %u library files or %zu MB of their paths in "
+                       "one batch",
+                       BATCH_MAX_LIBS, BATCH_MAX_LIB_PATH_BYTES >> 20);
     if ((out->m.path = arena_strndup(b->arena, l->path.ptr, l->path.len)) == NULL)
         return st_fail(err, ST_ENOMEM, "the coordinator is out of memory");
     if (l->digest == NULL)
@@ -145,6 +151,11 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     bool dropped = false;
     st_rc_t rc = ST_OK;
 
+    if ((b->lib_names += n + n_tops) > BATCH_MAX_LIB_NAMES) {
+        st_free(ps);
+        return st_fail(err, ST_ELIMIT, "more than %u library lookups in one batch",
+                       BATCH_MAX_LIB_NAMES);
+    }
     if (ps == NULL)
         return st_fail(err, ST_ENOMEM, "the coordinator is out of memory");
     for (size_t i = 0; i < n; i++)

@@ -89,8 +89,11 @@ typedef struct {
     bool needed; /* asked for in NEED, not received yet */
 } batch_lib_t;
 
-/* Library files one batch may take from its client. */
+/* What one batch may take from its client's lookups: library files (with
+ * a content or without), answers, and bytes of library paths. */
 #define BATCH_MAX_LIBS 200000u
+#define BATCH_MAX_LIB_NAMES 2000000u
+#define BATCH_MAX_LIB_PATH_BYTES ((size_t)64 << 20)
 
 /* A batch being served, on its own thread. */
 typedef struct {
@@ -139,7 +142,8 @@ typedef struct {
     lib_finder_t finder;
     batch_lib_t *libs;
     size_t n_libs, cap_libs;
-    bool answered; /* a DONE was posted */
+    size_t lib_files, lib_names, lib_path_bytes; /* taken so far, for the caps */
+    bool answered;                               /* a DONE was posted */
     st_rc_t rc;
     st_err_t err;
     uint64_t started;

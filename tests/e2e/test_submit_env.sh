@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_submit_env.sh - `strata submit` checks against the client's Python
-# environment: a coordinator started with no environment at all (no PATH,
-# no python3, no virtual environment) prints byte for byte what `strata
+# environment: a coordinator and a worker started with no environment at
+# all (no PATH, no python3, no virtual environment) print byte for byte what `strata
 # check --python ...` prints with the same settings, the standard library
 # from the client's stubs and the packages from the client's
 # site-packages. A second submit uploads no library content; a changed
@@ -9,8 +9,9 @@
 # the old behaviour (imports of installed packages unknown). Hostile
 # clients: an answer of another length, a library file whose upload does
 # not match its digest, and a client that never answers a lookup (after
-# the coordinator's 30 s) each end their batch with an error DONE, and the
-# coordinator goes on serving.
+# the coordinator's 30 s) each end their batch with an error DONE; library
+# files named like the project's own get an answer; the coordinator goes on
+# serving.
 #
 # Usage: bash test_submit_env.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 # Ends with "N passed, N failed"; exits non-zero when any failed.
@@ -72,6 +73,10 @@ env -i HOME="$tmp" "$strata" coordinator --bind "$addr" --cache-dir "$tmp/ccache
     2>"$tmp/coord.log" &
 pids+=($!)
 wait_for "$tmp/coord.log" "clients on" || fail "the coordinator did not start: $(cat "$tmp/coord.log")"
+# and a worker as bare: the scans of stubs travel with their target
+env -i HOME="$tmp" "$strata" worker --connect "$addr.workers" --threads 1 2>"$tmp/worker.log" &
+pids+=($!)
+wait_for "$tmp/worker.log" "working for" || fail "the worker did not connect"
 
 # same NAME ARGS...: check and submit with ARGS agree on stdout and exit status
 same() {
@@ -100,6 +105,9 @@ has "missing package names the client's interpreter" "$out" \
     "E0401 Unable to import 'notinstalled' (not installed for $tmp/venv"
 lacks "library files never reported" "$out" "$site"
 has "library contents uploaded" "$(last_batch)" "uploaded"
+if last_batch | grep -qE ', [1-9][0-9]* on workers'; then pass; else
+    fail "check jobs on the worker: $(last_batch)"
+fi
 lacks "library contents uploaded (not none)" "$(last_batch)" " 0 uploaded"
 
 same "again" --python "$tmp/venv" proj
@@ -127,7 +135,7 @@ lacks "--no-environment: no stdlib report" "$(cat "$tmp/submit.out")" "joinx"
 if ! "$py" -c 'import zmq, msgpack' 2>/dev/null; then
     echo "skip: $py lacks zmq or msgpack: no hostile clients"
 else
-    for how in short bad_blob silent; do
+    for how in short bad_blob dup_path silent; do
         timeout 90 "$py" - "$addr" "$how" >"$tmp/hostile_$how.out" 2>&1 <<'EOF'
 import hashlib, struct, sys, time
 import msgpack, zmq
@@ -169,8 +177,9 @@ while time.time() < deadline:
     elif m["t"] == LOOKUP:
         if how == "silent":
             continue
-        mods = [[1, 3, False, False, "/site/hostile_pkg.py", 0, len(lib),
-                 hashlib.sha256(lib).digest()] for _ in m["modules"]]
+        path = "h.py" if how == "dup_path" else "/site/hostile_pkg.py"
+        mods = [[1, 3, True, False, path, 0, len(lib), hashlib.sha256(lib).digest()]
+                for _ in m["modules"]]
         if how == "short":
             mods = mods[:-1] if mods else [[0, 3, False, False, None, 0, 0, None]] * 2
         send(LIBFILES, modules=mods, tops=[False] * len(m["tops"]))
@@ -180,7 +189,11 @@ while time.time() < deadline:
 print("no DONE")
 EOF
         res=$(cat "$tmp/hostile_$how.out")
-        has "hostile $how: an error DONE" "$res" "DONE 2"
+        if [ "$how" = dup_path ]; then
+            has "a library path that is a project file's: answered" "$res" "DONE"
+        else
+            has "hostile $how: an error DONE" "$res" "DONE 2"
+        fi
     done
     has "an answer of another length" "$(cat "$tmp/hostile_short.out")" \
         "an answer to a library lookup of"
