@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # test_submit_env.sh - `strata submit` checks against the client's Python
 # environment: a coordinator and a worker started with no environment at
-# all (no PATH, no python3, no virtual environment) print byte for byte what `strata
-# check --python ...` prints with the same settings, the standard library
-# from the client's stubs and the packages from the client's
-# site-packages. A second submit uploads no library content; a changed
+# all (no PATH, no python3, no virtual environment) print byte for byte
+# what `strata check --python ...` prints with the same settings, the
+# standard library from the client's stubs and the packages from the
+# client's site-packages. A second submit uploads no library content; a changed
 # package file is uploaded and changes the result; --no-environment keeps
 # the old behaviour (imports of installed packages unknown). Hostile
 # clients: an answer of another length, a library file whose upload does
