@@ -300,14 +300,8 @@ static st_rc_t describe_lib_file(client_t *c, const char *path, arena_t *a, prot
     if (out->path.len > PROTO_MAX_PATH || c->n + c->n_libs + 1 >= PROTO_MAX_FILES ||
         exec_read_file(path, c->max_bytes, a, &data, &len, NULL) != ST_OK)
         return ST_OK;
-    if (c->n_libs == c->cap_libs) {
-        size_t cap = c->cap_libs ? c->cap_libs * 2 : 64;
-        lib_blob_t *grown = st_realloc(c->libs, cap * sizeof *grown);
-        if (grown == NULL)
-            return st_fail(err, ST_ENOMEM, "out of memory");
-        c->libs = grown;
-        c->cap_libs = cap;
-    }
+    if (!st_grow((void **)&c->libs, &c->cap_libs, c->n_libs, sizeof *c->libs))
+        return st_fail(err, ST_ENOMEM, "out of memory");
     lb = &c->libs[c->n_libs];
     /* out's digest is a copy: c->libs moves as it grows */
     uint8_t *copy = arena_alloc(c->arena, sizeof lb->digest.b);

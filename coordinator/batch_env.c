@@ -36,14 +36,8 @@ static st_rc_t add_lib(batch_t *b, const proto_libmod_t *l, hmap_t *round, uint3
         return st_fail(err, ST_ECORRUPT, "the client gave a library file over the size limit");
     if (b->n_files + b->n_libs >= PROTO_MAX_FILES)
         return st_fail(err, ST_ELIMIT, "more files and library files than a batch takes");
-    if (b->n_libs == b->cap_libs) {
-        size_t cap = b->cap_libs ? b->cap_libs * 2 : 64;
-        batch_lib_t *grown = st_realloc(b->libs, cap * sizeof *grown);
-        if (grown == NULL)
-            return st_fail(err, ST_ENOMEM, "the coordinator is out of memory");
-        b->libs = grown;
-        b->cap_libs = cap;
-    }
+    if (!st_grow((void **)&b->libs, &b->cap_libs, b->n_libs, sizeof *b->libs))
+        return st_fail(err, ST_ENOMEM, "the coordinator is out of memory");
     lib = &b->libs[b->n_libs];
     *lib = (batch_lib_t){.size = l->size};
     memcpy(lib->digest.b, l->digest, sizeof lib->digest.b);
@@ -188,28 +182,37 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     return rc;
 }
 
-static st_rc_t remote_modules(void *ctx, const lib_name_t *names, size_t n, lib_found_t *out,
-                              st_err_t *err)
+/* How many of n entries from at go in one round trip. */
+static size_t chunk(size_t n, size_t at)
+{
+    return at >= n ? 0 : n - at < PROTO_MAX_LOOKUP ? n - at : PROTO_MAX_LOOKUP;
+}
+
+/* lookup_round over lists of any length, PROTO_MAX_LOOKUP names of each
+ * per round trip. */
+static st_rc_t lookup_chunks(batch_t *b, const lib_name_t *names, size_t n, lib_found_t *out,
+                             const lib_name_t *tops, size_t n_tops, bool *stdlib, st_err_t *err)
 {
     st_rc_t rc = ST_OK;
 
-    for (size_t at = 0; rc == ST_OK && at < n; at += PROTO_MAX_LOOKUP) {
-        size_t k = n - at < PROTO_MAX_LOOKUP ? n - at : PROTO_MAX_LOOKUP;
-        rc = lookup_round(ctx, names + at, k, out + at, NULL, 0, NULL, err);
+    for (size_t at = 0; rc == ST_OK && (at < n || at < n_tops); at += PROTO_MAX_LOOKUP) {
+        size_t k = chunk(n, at), kt = chunk(n_tops, at);
+        rc = lookup_round(b, k ? names + at : NULL, k, k ? out + at : NULL, kt ? tops + at : NULL,
+                          kt, kt ? stdlib + at : NULL, err);
     }
     return rc;
+}
+
+static st_rc_t remote_modules(void *ctx, const lib_name_t *names, size_t n, lib_found_t *out,
+                              st_err_t *err)
+{
+    return lookup_chunks(ctx, names, n, out, NULL, 0, NULL, err);
 }
 
 static st_rc_t remote_is_stdlib(void *ctx, const lib_name_t *tops, size_t n, bool *stdlib,
                                 st_err_t *err)
 {
-    st_rc_t rc = ST_OK;
-
-    for (size_t at = 0; rc == ST_OK && at < n; at += PROTO_MAX_LOOKUP) {
-        size_t k = n - at < PROTO_MAX_LOOKUP ? n - at : PROTO_MAX_LOOKUP;
-        rc = lookup_round(ctx, NULL, 0, NULL, tops + at, k, stdlib + at, err);
-    }
-    return rc;
+    return lookup_chunks(ctx, NULL, 0, NULL, tops, n, stdlib, err);
 }
 
 const char *batch_env_load(batch_t *b, const proto_env_t *e)

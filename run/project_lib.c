@@ -78,21 +78,6 @@ typedef struct {
     st_rc_t rc;
 } round_t;
 
-static bool grow(void **p, size_t *cap, size_t n, size_t size)
-{
-    size_t c;
-    void *grown;
-
-    if (n < *cap)
-        return true;
-    c = *cap ? *cap * 2 : 64;
-    if ((grown = st_realloc(*p, c * size)) == NULL)
-        return false;
-    *p = grown;
-    *cap = c;
-    return true;
-}
-
 static void add_found(round_t *r, const char *name, size_t len, const lib_found_t *f)
 {
     const char *path = f->m.path;
@@ -100,7 +85,7 @@ static void add_found(round_t *r, const char *name, size_t len, const lib_found_
 
     if (r->rc != ST_OK || hmap_get(r->paths, path, plen, NULL) == ST_OK)
         return;
-    if (!grow((void **)&r->out, &r->cap, r->n, sizeof *r->out)) {
+    if (!st_grow((void **)&r->out, &r->cap, r->n, sizeof *r->out)) {
         r->rc = ST_ENOMEM;
         return;
     }
@@ -135,7 +120,7 @@ static void gather(round_t *r, const char *name, size_t len)
     if (len == 0 || len > LIB_MAX_NAME || r->rc != ST_OK)
         return;
     const char *copy = arena_strndup(r->a, name, len);
-    if (copy == NULL || !grow((void **)&r->wants, &r->cap_wants, r->n_wants, sizeof *r->wants)) {
+    if (copy == NULL || !st_grow((void **)&r->wants, &r->cap_wants, r->n_wants, sizeof *r->wants)) {
         r->rc = ST_ENOMEM;
         return;
     }
@@ -149,7 +134,7 @@ static void gather(round_t *r, const char *name, size_t len)
             return;
         if (asked || !askable(copy, end) || hmap_get(r->asked, copy, end, NULL) == ST_OK)
             continue;
-        if (!grow((void **)&r->ask, &r->cap_ask, r->n_ask, sizeof *r->ask) ||
+        if (!st_grow((void **)&r->ask, &r->cap_ask, r->n_ask, sizeof *r->ask) ||
             hmap_put(r->asked, copy, end, r->n_ask + 1) != ST_OK) {
             r->rc = ST_ENOMEM;
             return;

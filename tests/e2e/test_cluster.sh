@@ -17,15 +17,6 @@ set -u
 E2E_NAME=cluster
 . "$(dirname "$0")/lib.sh" "$@"
 
-# wait_for FILE TEXT: until FILE holds TEXT (at most 10 s).
-wait_for() {
-    for _ in $(seq 1 100); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # Two consecutive free TCP ports on 127.0.0.1: prints the first.
 free_ports() {
     python3 - <<'EOF'
@@ -47,17 +38,7 @@ EOF
 same() {
     local name=$1 addr=$2
     shift 2
-    "$strata" check --no-cache --no-workers --no-environment "$@" >"$tmp/check.out" 2>/dev/null
-    local want=$?
-    timeout 60 "$strata" submit --coordinator "$addr" --no-environment "$@" >"$tmp/submit.out" \
-        2>"$tmp/submit.err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then
-        pass
-    else
-        fail "$name: submit exit $got (check $want), outputs differ or: $(cat "$tmp/submit.err")"
-        diff "$tmp/check.out" "$tmp/submit.out" | head -5 >&2
-    fi
+    submit_same "$name" "$addr" --no-environment "$@"
 }
 
 # ---- usage ----------------------------------------------------------------

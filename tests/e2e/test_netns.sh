@@ -47,13 +47,7 @@ expect_eq() {
     if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi
 }
 
-wait_for() { # file text
-    for _ in $(seq 1 150); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+WAIT_FOR_SECONDS=15 # wait_for (lib.sh)
 
 # --- the network -------------------------------------------------------------------
 if ! ip netns add "$nc" 2>"$tmp/ip.err"; then

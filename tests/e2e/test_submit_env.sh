@@ -33,15 +33,6 @@ lacks() {
     if printf '%s' "$2" | grep -qF -- "$3"; then fail "$1: '$3' in: $2"; else pass; fi
 }
 
-# wait_for FILE TEXT: until FILE holds TEXT (at most 10 s).
-wait_for() {
-    for _ in $(seq 1 100); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 "$py" -m venv --without-pip "$tmp/venv" || {
     fail "venv"
     exit 1
@@ -82,16 +73,7 @@ wait_for "$tmp/worker.log" "working for" || fail "the worker did not connect"
 same() {
     local name=$1
     shift
-    "$strata" check --no-cache --no-workers "$@" >"$tmp/check.out" 2>"$tmp/check.err"
-    local want=$?
-    timeout 60 "$strata" submit --coordinator "$addr" "$@" >"$tmp/submit.out" 2>"$tmp/submit.err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then
-        pass
-    else
-        fail "$name: submit exit $got (check $want), outputs differ or: $(cat "$tmp/submit.err")"
-        diff "$tmp/check.out" "$tmp/submit.out" | head -5 >&2
-    fi
+    submit_same "$name" "$addr" "$@"
 }
 last_batch() { grep "batch from" "$tmp/coord.log" | tail -1; }
 

@@ -161,19 +161,28 @@ static void make_env_tree(void)
     put("proj/old.py", "import newmod\n");
 }
 
+/* The scratch directory with the tree and its environment; false (said)
+ * when it cannot be made. */
+static bool setup(fake_env_t *e)
+{
+    if (!tmpdir_make(dir))
+        return false;
+    make_env_tree();
+    if (!fake_env(e)) {
+        CHECK(!"libfind");
+        tmpdir_remove(dir);
+        return false;
+    }
+    return true;
+}
+
 TEST(library_modules_checked_never_reported)
 {
     fake_env_t e;
     const char *names[] = {"app.py", "old.py"};
 
-    if (!tmpdir_make(dir))
+    if (!setup(&e))
         return;
-    make_env_tree();
-    if (!fake_env(&e)) {
-        CHECK(!"libfind");
-        tmpdir_remove(dir);
-        return;
-    }
     char *text = check(names, 2, &e, NULL, NULL);
     CHECK(text != NULL);
     CHECK(has_line(text, "app.py:5:1: E0401 Unable to import 'notinstalled' (not installed for "
@@ -307,14 +316,8 @@ TEST(library_finder_asked_a_round_at_a_time)
     lib_finder_t counting = {
         .modules = counting_modules, .is_stdlib = counting_is_stdlib, .ctx = &c};
 
-    if (!tmpdir_make(dir))
+    if (!setup(&e))
         return;
-    make_env_tree();
-    if (!fake_env(&e)) {
-        CHECK(!"libfind");
-        tmpdir_remove(dir);
-        return;
-    }
     char *plain = check(names, 2, &e, NULL, NULL);
     c.lf = e.lf;
     e.finder = &counting;
