@@ -109,6 +109,15 @@ has "upgraded: one file uploaded" "$(last_batch)" " 1 uploaded"
 lacks "upgraded: nope exists now" "$(cat "$tmp/submit.out")" "has no 'nope' member"
 lacks "upgraded: f takes three" "$(cat "$tmp/submit.out")" "app.py:11:1: E1121"
 
+# a --python that does not work: exit 2 before anything is sent, as check
+n_batches=$(grep -c "batch from" "$tmp/coord.log")
+expect "submit with a --python that does not work" 2 submit --coordinator "$addr" \
+    --python /bin/false proj
+has "--python names it" "$err" "strata submit: --python /bin/false"
+if [ "$(grep -c "batch from" "$tmp/coord.log")" -eq "$n_batches" ]; then pass; else
+    fail "a batch was sent with a --python that does not work"
+fi
+
 # --no-environment: as before
 same "--no-environment" --no-environment proj
 lacks "--no-environment: no stdlib report" "$(cat "$tmp/submit.out")" "joinx"
