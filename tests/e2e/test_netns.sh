@@ -89,7 +89,8 @@ ref_rc=$rc
 run check --no-cache --no-environment "${ex[@]}" "$std"
 expect_eq "single-host default: same as in-process" "$out" "$ref"
 
-ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7700 --timeout 60 "${ex[@]}" \
+ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7700 --timeout 60 \
+    --no-environment "${ex[@]}" \
     "$std" >"$tmp/submit.out" 2>"$tmp/submit.err"
 rc=$?
 expect_eq "cluster: exit" "$rc" "$ref_rc"
@@ -114,7 +115,8 @@ ip netns exec "$n2" "$strata" worker --connect tcp://10.250.2.1:7711 --threads 1
     2>"$tmp/w4.log" &
 pids+=($!)
 wait_for "$tmp/w3.log" "working for" || fail "worker 3: $(cat "$tmp/w3.log")"
-ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7710 --timeout 60 "${ex[@]}" \
+ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7710 --timeout 60 \
+    --no-environment "${ex[@]}" \
     "$std" >"$tmp/submit2.out" 2>"$tmp/submit2.err" &
 submit=$!
 sleep 0.3
