@@ -73,6 +73,33 @@ void envcmd_warn(const env_t *env, FILE *errout)
                 env->problem);
 }
 
+bool envcmd_open(const cli_check_t *cfg, const char *command, env_t *env, libfind_t **lf,
+                 char **key, FILE *errout)
+{
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    if (cfg->no_environment)
+        return true;
+    if (envcmd_find(cfg, env, &err) != ST_OK) {
+        fprintf(errout, "%s: %s\n", command, err.msg);
+        return false;
+    }
+    envcmd_warn(env, errout);
+    if ((rc = libfind_new(env, lf, &err)) != ST_OK) {
+        if (rc == ST_ENOMEM) {
+            fprintf(errout, "strata: out of memory\n");
+            return false;
+        }
+        fprintf(errout, "strata: warning: %s\n", err.msg);
+    }
+    if ((*key = env_key_text(env)) == NULL) {
+        fprintf(errout, "strata: out of memory\n");
+        return false;
+    }
+    return true;
+}
+
 static const char usage[] =
     "usage: strata env [OPTIONS] [PATH...]\n"
     "\n"

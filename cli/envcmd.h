@@ -12,6 +12,7 @@
 #include "cli/options.h"
 #include "common/status.h"
 #include "run/env.h"
+#include "run/libfind.h"
 
 #include <stdio.h>
 
@@ -29,6 +30,16 @@ st_rc_t envcmd_find(const cli_check_t *cfg, env_t *env, st_err_t *err);
  * answer (env->python set, env->found false), on errout; nothing
  * otherwise. */
 void envcmd_warn(const env_t *env, FILE *errout);
+
+/* The environment of a run of cfg (envcmd_find, envcmd_warn), its finder
+ * of library modules (*lf, run/libfind.h) and its key text (*key,
+ * env_key_text; the caller frees it with st_free). With
+ * --no-environment, nothing (all left NULL) and true. False, said on
+ * errout after "COMMAND: ", when a --python does not work or memory runs
+ * out; stubs that cannot be read are a warning and the run goes on
+ * without them. The caller frees env (env_free) and *lf. */
+bool envcmd_open(const cli_check_t *cfg, const char *command, env_t *env, libfind_t **lf,
+                 char **key, FILE *errout);
 
 /* Runs `strata env` with the arguments after "env". Writes the environment
  * to out (text, or JSON with --format json) and messages to errout.

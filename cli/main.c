@@ -384,6 +384,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     size_t n_diags = 0, n_files = 0;
     bool failed = false, env_ok;
     report_output_t out = cli_report_output(cfg);
+    lib_finder_t finder;
 
     if (report != NULL && config_any(conf))
         report_set_filter(report, config_enabled, conf);
@@ -407,7 +408,8 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         failed = true;
         goto out;
     }
-    o.libfind = prep->lf;
+    finder = libfind_finder(prep->lf);
+    o.finder = prep->lf != NULL ? &finder : NULL;
     o.env_found = env->found;
     o.python = env->python;
     o.env_key = prep->env_key;

@@ -43,34 +43,11 @@ cas_t *prep_open_cache(const cli_check_t *cfg, FILE *warn)
     return cache;
 }
 
-/* The Python environment of the run (cli/envcmd.h) and its finder of
- * library modules: false (said on out) when a --python does not work.
- * Stubs that cannot be read are a warning; the run goes on without them. */
+/* The Python environment of the run and its finder (cli/envcmd.h): false
+ * (said on out) when a --python does not work. */
 static bool open_env(prep_t *p, FILE *out)
 {
-    const cli_check_t *cfg = p->cfg_;
-    st_err_t err = {0};
-    st_rc_t rc;
-
-    if (cfg->no_environment)
-        return true;
-    if (envcmd_find(cfg, &p->env, &err) != ST_OK) {
-        fprintf(out, "strata check: %s\n", err.msg);
-        return false;
-    }
-    envcmd_warn(&p->env, out);
-    if ((rc = libfind_new(&p->env, &p->lf, &err)) != ST_OK) {
-        if (rc == ST_ENOMEM) {
-            fprintf(out, "strata: out of memory\n");
-            return false;
-        }
-        fprintf(out, "strata: warning: %s\n", err.msg);
-    }
-    if ((p->env_key = env_key_text(&p->env)) == NULL) {
-        fprintf(out, "strata: out of memory\n");
-        return false;
-    }
-    return true;
+    return envcmd_open(p->cfg_, "strata check", &p->env, &p->lf, &p->env_key, out);
 }
 
 static void work(prep_t *p, FILE *out)

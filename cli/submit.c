@@ -1,6 +1,11 @@
-/* client.c - strata submit: hash here, check on the coordinator, print here. */
+/* submit.c - strata submit: hash here, check on the coordinator, print
+ * here. With an environment, the client is also the coordinator's finder
+ * of library modules: it answers each LOOKUP from its own libfind_t and
+ * uploads the library files the coordinator lacks, as it does the
+ * project's. */
 #include "cli/submit.h"
 
+#include "cli/envcmd.h"
 #include "common/clock.h"
 #include "common/alloc.h"
 #include "common/arena.h"
@@ -31,6 +36,16 @@
 
 enum { EXIT_CLEAN = 0, EXIT_FOUND = 1, EXIT_ERROR = 2 };
 
+/* A library file whose content the coordinator may NEED. */
+typedef struct {
+    const char *path; /* in the client's arena */
+    digest_t digest;
+} lib_blob_t;
+
+_Static_assert(LIB_FILE == PROTO_LIB_FILE && LIB_OPEN == PROTO_LIB_MAX_KIND &&
+                   LIB_FROM_HOOK == PROTO_LIB_MAX_FROM,
+               "LIBFILES numbers are run/libfind.h's");
+
 typedef struct {
     const cli_submit_t *cfg;
     FILE *errs;
@@ -45,6 +60,14 @@ typedef struct {
     progress_t *progress; /* the line on stderr when it is a terminal; NULL: none */
     buf_t msg;
     size_t max_bytes;
+    /* the environment (none with --no-environment: no "env" is sent) */
+    bool has_env;
+    env_t env;
+    libfind_t *lf;
+    char *env_key;
+    /* the library files answered with a digest: NEED index n + k is libs[k] */
+    lib_blob_t *libs;
+    size_t n_libs, cap_libs;
 } client_t;
 
 /* Whether entry i is a context file: sent for the project's sake, its
@@ -168,6 +191,23 @@ static void drain_monitor(client_t *c)
     }
 }
 
+/* The file and digest of NEED index i: a file of the SUBMIT list, or a
+ * library file answered since; false for any other index. */
+static bool blob_source(const client_t *c, uint32_t i, const char **path, const uint8_t **digest)
+{
+    if (i < c->n && c->entries[i].digest != NULL) {
+        *path = c->entries[i].path.ptr;
+        *digest = c->digests[i].b;
+        return true;
+    }
+    if (i >= c->n && i - c->n < c->n_libs) {
+        *path = c->libs[i - c->n].path;
+        *digest = c->libs[i - c->n].digest.b;
+        return true;
+    }
+    return false;
+}
+
 /* Sends the blobs NEED asks for. */
 static st_rc_t upload(client_t *c, proto_msg_t *need, st_err_t *err)
 {
@@ -188,16 +228,16 @@ static st_rc_t upload(client_t *c, proto_msg_t *need, st_err_t *err)
         size_t len, zlen;
         digest_t dg;
         st_err_t rerr = {0};
-        if (index >= c->n || c->entries[index].digest == NULL) {
+        const char *path;
+        const uint8_t *want;
+        if (!blob_source(c, index, &path, &want)) {
             rc = st_fail(err, ST_ECORRUPT, "the coordinator asked for a file it was not sent");
             break;
         }
         arena_reset(a);
-        if (exec_read_file(c->entries[index].path.ptr, c->max_bytes, a, &data, &len, &rerr) !=
-                ST_OK ||
-            digest_sha256(data, len, &dg) != ST_OK || memcmp(dg.b, c->digests[index].b, 32) != 0) {
-            rc = st_fail(err, ST_EIO, "%s changed while it was submitted; run again",
-                         c->entries[index].path.ptr);
+        if (exec_read_file(path, c->max_bytes, a, &data, &len, &rerr) != ST_OK ||
+            digest_sha256(data, len, &dg) != ST_OK || memcmp(dg.b, want, 32) != 0) {
+            rc = st_fail(err, ST_EIO, "%s changed while it was submitted; run again", path);
             break;
         }
         if (ZSTD_compressBound(len) > zcap) {
@@ -228,7 +268,7 @@ static st_rc_t upload(client_t *c, proto_msg_t *need, st_err_t *err)
             }
         }
         if (proto_upload_blob(&batch, index, (span_t){.ptr = z, .len = zlen}, len) != ST_OK) {
-            rc = st_fail(err, ST_ELIMIT, "%s is too large to upload", c->entries[index].path.ptr);
+            rc = st_fail(err, ST_ELIMIT, "%s is too large to upload", path);
             break;
         }
         in_batch++;
@@ -240,6 +280,79 @@ static st_rc_t upload(client_t *c, proto_msg_t *need, st_err_t *err)
     }
     st_free(z);
     arena_destroy(&a);
+    return rc;
+}
+
+/* A library file the finder gave, as LIBFILES describes it: read and
+ * hashed (digest NULL when it cannot be read or is over the size limit:
+ * the coordinator then has no content for it, as a check here would
+ * have none), and given the next library index. */
+static st_rc_t describe_lib_file(client_t *c, const char *path, arena_t *a, proto_libmod_t *out,
+                                 st_err_t *err)
+{
+    uint8_t *data;
+    size_t len;
+    lib_blob_t *lb;
+
+    out->path = (proto_str_t){.ptr = path, .len = (uint32_t)strlen(path)};
+    out->scan_kind = (uint32_t)scan_kind_of_path(path);
+    arena_reset(a);
+    if (out->path.len > PROTO_MAX_PATH || c->n + c->n_libs + 1 >= PROTO_MAX_FILES ||
+        exec_read_file(path, c->max_bytes, a, &data, &len, NULL) != ST_OK)
+        return ST_OK;
+    if (!st_grow((void **)&c->libs, &c->cap_libs, c->n_libs, sizeof *c->libs))
+        return st_fail(err, ST_ENOMEM, "out of memory");
+    lb = &c->libs[c->n_libs];
+    /* out's digest is a copy: c->libs moves as it grows */
+    uint8_t *copy = arena_alloc(c->arena, sizeof lb->digest.b);
+    if (copy == NULL || digest_sha256(data, len, &lb->digest) != ST_OK ||
+        (lb->path = arena_strndup(c->arena, path, out->path.len)) == NULL)
+        return st_fail(err, ST_ENOMEM, "out of memory hashing %s", path);
+    memcpy(copy, lb->digest.b, sizeof lb->digest.b);
+    c->n_libs++;
+    out->size = len;
+    out->digest = copy;
+    return ST_OK;
+}
+
+/* Answers a LOOKUP with LIBFILES: this environment's finder's answer for
+ * each name. */
+static st_rc_t answer_lookup(client_t *c, proto_msg_t *m, st_err_t *err)
+{
+    proto_libmod_t *mods = st_calloc(m->count == 0 ? 1 : m->count, sizeof *mods);
+    bool *stdlib = st_calloc(m->n_tops == 0 ? 1 : m->n_tops, sizeof *stdlib);
+    uint32_t n_tops = m->n_tops;
+    arena_t *a = arena_new(1u << 20);
+    proto_str_t s;
+    size_t n = 0;
+    st_rc_t rc = ST_OK;
+
+    if (mods == NULL || stdlib == NULL || a == NULL)
+        rc = st_fail(err, ST_ENOMEM, "out of memory");
+    while (rc == ST_OK && proto_next_module(m, &s)) {
+        lib_module_t lm = libfind_module(c->lf, s.ptr, s.len);
+        proto_libmod_t *l = &mods[n++];
+        *l = (proto_libmod_t){
+            .kind = lm.kind, .from = lm.from, .package = lm.package, .stdlib = lm.stdlib};
+        if (lm.kind == LIB_FILE && lm.path == NULL)
+            l->kind = LIB_OPEN; /* a file without a path: nothing to read */
+        else if (lm.kind == LIB_FILE)
+            rc = describe_lib_file(c, lm.path, a, l, err);
+    }
+    for (size_t k = 0; rc == ST_OK && proto_next_top(m, &s); k++)
+        stdlib[k] = libfind_is_stdlib(c->lf, s.ptr, s.len);
+    for (size_t k = 0; rc == ST_OK && k < n; k++) /* their scans count too, as in a check */
+        progress_add(c->progress, PROGRESS_FILES, mods[k].kind == LIB_FILE);
+    if (rc == ST_OK) {
+        buf_reset(&c->msg);
+        if ((rc = proto_encode_libfiles(&c->msg, mods, n, stdlib, n_tops)) != ST_OK)
+            rc = st_fail(err, rc, "the answer to the coordinator's lookup is too large");
+        else if (zmq_send(c->sock, c->msg.data, c->msg.len, 0) < 0)
+            rc = st_fail(err, ST_EIO, "send: %s", zmq_strerror(errno));
+    }
+    arena_destroy(&a);
+    st_free(mods);
+    st_free(stdlib);
     return rc;
 }
 
@@ -291,12 +404,20 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
     uint64_t last = clock_ms();
     st_rc_t rc;
 
+    proto_env_t env = {
+        .major = c->env.major,
+        .minor = c->env.minor,
+        .platform = {c->env.platform, (uint32_t)strlen(c->env.platform)},
+        .python = {c->env.found ? c->env.python : NULL,
+                   c->env.found && c->env.python != NULL ? (uint32_t)strlen(c->env.python) : 0},
+        .key = {c->env_key, c->env_key != NULL ? (uint32_t)strlen(c->env_key) : 0}};
+
     if ((rc = connect_socket(c, err)) != ST_OK)
         return rc;
     buf_reset(&c->msg);
     rc = proto_encode_submit(&c->msg, c->entries, c->n, (const char *const *)cfg->check.roots,
                              cfg->check.n_roots, (const char *const *)cfg->check.paths,
-                             cfg->check.n_paths, c->max_bytes);
+                             cfg->check.n_paths, c->max_bytes, c->has_env ? &env : NULL);
     if (rc != ST_OK)
         return st_fail(err, rc, "too many files or too long a path for one submission");
     if (zmq_send(c->sock, c->msg.data, c->msg.len, 0) < 0)
@@ -364,6 +485,12 @@ static st_rc_t run_batch(client_t *c, report_t *report, bool *failed, st_err_t *
         if (m.type == PROTO_NEED) {
             rc = upload(c, &m, err);
             last = clock_ms();
+        } else if (m.type == PROTO_LOOKUP && c->has_env) {
+            rc = answer_lookup(c, &m, err);
+            last = clock_ms();
+        } else if (m.type == PROTO_LOOKUP) {
+            fprintf(c->errs, "strata submit: warning: a lookup from the coordinator, which was "
+                             "sent no environment; ignored\n");
         } else if (m.type == PROTO_DONE) {
             if (m.status != PROTO_DONE_OK)
                 rc = st_fail(err, ST_EIO, "the coordinator at %s: %.*s", cfg->coordinator,
@@ -475,6 +602,11 @@ int client_submit(const cli_submit_t *cfg, config_set_t *conf, FILE *out, FILE *
     if (progress_wanted(errs, cfg->check.quiet) &&
         (c.progress = progress_new(errs, "strata submit")) != NULL)
         progress_set(c.progress, PROGRESS_FILES, c.files.n_files);
+    /* the environment as strata check finds it: the coordinator checks
+     * against it, asking this client where library modules are */
+    if (!envcmd_open(&cfg->check, "strata submit", &c.env, &c.lf, &c.env_key, errs))
+        goto out;
+    c.has_env = c.env_key != NULL;
     if (hash_files(&c, &err) != ST_OK || run_batch(&c, report, &failed, &err) != ST_OK) {
         progress_destroy(&c.progress);
         fprintf(errs, "strata submit: %s\n", err.msg);
@@ -519,6 +651,10 @@ out:
         zmq_ctx_term(c.zctx);
     report_destroy(&report);
     arena_destroy(&c.arena);
+    libfind_destroy(&c.lf);
+    env_free(&c.env);
+    st_free(c.env_key);
+    st_free(c.libs);
     st_free(c.entries);
     st_free(c.digests);
     st_free(c.local_error);

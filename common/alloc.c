@@ -63,3 +63,17 @@ void st_free(void *p)
 {
     free(p);
 }
+
+bool st_grow(void **p, size_t *cap, size_t n, size_t size)
+{
+    size_t c = *cap ? *cap * 2 : 64;
+    void *grown;
+
+    if (n < *cap)
+        return true;
+    if (c < *cap || size == 0 || c > SIZE_MAX / size || (grown = st_realloc(*p, c * size)) == NULL)
+        return false;
+    *p = grown;
+    *cap = c;
+    return true;
+}

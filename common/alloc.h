@@ -8,6 +8,7 @@
 #ifndef STRATA_ALLOC_H
 #define STRATA_ALLOC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* malloc/calloc/realloc/free with the fault hook. A size of 0 is served as 1
@@ -19,6 +20,12 @@ void *st_malloc(size_t size);
 void *st_calloc(size_t n, size_t size);
 void *st_realloc(void *p, size_t size);
 void st_free(void *p);
+
+/* Room in the array *p (of *cap entries of size bytes) for entry n, n <=
+ * *cap: when n == *cap, *p is grown to twice *cap entries (64 the first
+ * time) and *cap set. False when out of memory or the size overflows, *p
+ * and *cap untouched. Thread-safe as st_realloc. */
+bool st_grow(void **p, size_t *cap, size_t n, size_t size);
 
 /* Test hook: the next n allocations (st_malloc, st_calloc, st_realloc) succeed
  * and the one after fails, once; then the hook disarms itself. n = 0 fails the

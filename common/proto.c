@@ -49,6 +49,10 @@ const char *proto_type_name(uint32_t type)
         return "PROGRESS";
     case PROTO_DONE:
         return "DONE";
+    case PROTO_LOOKUP:
+        return "LOOKUP";
+    case PROTO_LIBFILES:
+        return "LIBFILES";
     default:
         return "?";
     }

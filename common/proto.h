@@ -25,7 +25,8 @@
  *   REFUSED   coordinator -> worker: "reason" str, "retry" bool (true: say
  *             HELLO again on a new connection; false: never, e.g. another
  *             analyzer version)
- * The client messages (SUBMIT, NEED, UPLOAD, PROGRESS, DONE) are
+ * The client messages (SUBMIT, NEED, UPLOAD, PROGRESS, DONE, LOOKUP,
+ * LIBFILES) are
  * proto_client.h's. They share this envelope, the type numbers, the limits
  * below, the decoded message (proto_msg_t) and the batches; proto_decode
  * refuses them, as proto_decode_client refuses the worker messages: a
@@ -77,7 +78,9 @@ typedef enum {
     PROTO_NEED = 17,
     PROTO_UPLOAD = 18,
     PROTO_PROGRESS = 19,
-    PROTO_DONE = 20
+    PROTO_DONE = 20,
+    PROTO_LOOKUP = 21,
+    PROTO_LIBFILES = 22
 } proto_type_t;
 
 /* A string inside a message: not NUL-terminated (print with "%.*s"). */
@@ -115,6 +118,16 @@ typedef struct {
     uint64_t scanned, checked, cached, workers, queued;
 } proto_progress_t;
 
+/* SUBMIT's environment (proto_client.h): the client's Python, which the
+ * coordinator's run takes as its own; defined here since a decoded message
+ * holds it. */
+typedef struct {
+    uint32_t major, minor; /* the target version; 0.0: the default */
+    proto_str_t platform;  /* sys.platform; len 0: the default */
+    proto_str_t python;    /* the interpreter named in E0401s; ptr NULL: none found */
+    proto_str_t key;       /* the environment's part of the whole run's key */
+} proto_env_t;
+
 typedef struct {
     uint64_t files, uploaded, scanned, cached, checked;
     uint64_t failed; /* jobs that failed (their files got an internal-error E902) */
@@ -132,10 +145,15 @@ typedef struct {
     mpread_t items_;      /* private: the entries, for proto_next_* */
     uint32_t items_left_; /* private */
     /* client messages (proto_decode_client); count is the entries of
-       "files" (SUBMIT, DONE), "digests" (NEED) or "blobs" (UPLOAD) */
+       "files" (SUBMIT, DONE), "digests" (NEED), "blobs" (UPLOAD) or
+       "modules" (LOOKUP, LIBFILES) */
     uint32_t n_roots, n_args;  /* SUBMIT */
     uint64_t max_file_bytes;   /* SUBMIT */
     mpread_t roots_, args_;    /* private: SUBMIT's lists */
+    bool has_env;              /* SUBMIT: an "env" (else none: the old behaviour) */
+    proto_env_t env;           /* SUBMIT, when has_env */
+    uint32_t n_tops;           /* LOOKUP, LIBFILES: entries of "tops" */
+    mpread_t tops_;            /* private: LOOKUP's and LIBFILES' "tops" */
     proto_progress_t progress; /* PROGRESS */
     uint32_t status;           /* DONE: PROTO_DONE_OK or PROTO_DONE_ERROR */
     proto_str_t error;         /* DONE (len 0 when absent) */

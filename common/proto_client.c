@@ -1,5 +1,5 @@
 /* proto_client.c - the client protocol (SUBMIT, NEED, UPLOAD, PROGRESS,
- * DONE): encoding and validating decoding.
+ * DONE, LOOKUP, LIBFILES): encoding and validating decoding.
  *
  * Built as proto.c builds the worker protocol (proto_int.h holds what
  * they share): decoded with mpread, every entry of every list validated
@@ -63,6 +63,82 @@ static st_rc_t read_blob(mpread_t *r, proto_blob_t *b, st_err_t *err)
     return ST_OK;
 }
 
+/* A module name of LOOKUP: 1 to PROTO_MAX_MODULE bytes. */
+static st_rc_t read_module(mpread_t *r, proto_str_t *name, st_err_t *err)
+{
+    if (read_text(r, PROTO_MAX_MODULE, name, "modules", err) != ST_OK)
+        return ST_ECORRUPT;
+    if (name->len == 0)
+        return st_fail(err, ST_ECORRUPT, "an empty module name at byte %zu", r->pos);
+    return ST_OK;
+}
+
+/* A path or digest that only a file has: nil for the other kinds. */
+static bool nil_unless_file(mpread_t *r, bool file)
+{
+    return file || mpread_nil(r);
+}
+
+/* One LIBFILES answer: [kind, from, package, stdlib, path or nil, scan
+ * kind, size, digest or nil]; what only a file has is nil or 0 otherwise. */
+static st_rc_t read_libmod(mpread_t *r, proto_libmod_t *l, st_err_t *err)
+{
+    uint32_t n, len;
+    const uint8_t *p;
+    bool file;
+
+    *l = (proto_libmod_t){0};
+    if (mpread_array(r, &n) != ST_OK || n != 8)
+        return st_fail(err, ST_ECORRUPT, "a module is not an 8-element array at byte %zu", r->pos);
+    if (read_u32(r, 0, PROTO_LIB_MAX_KIND, &l->kind, "kind", err) != ST_OK ||
+        read_u32(r, 0, PROTO_LIB_MAX_FROM, &l->from, "from", err) != ST_OK)
+        return ST_ECORRUPT;
+    if (mpread_bool(r, &l->package) != ST_OK || mpread_bool(r, &l->stdlib) != ST_OK)
+        return st_fail(err, ST_ECORRUPT, "a module's flags are not booleans at byte %zu", r->pos);
+    file = l->kind == PROTO_LIB_FILE;
+    if (!nil_unless_file(r, file) ||
+        (file && (read_text(r, PROTO_MAX_PATH, &l->path, "path", err) != ST_OK ||
+                  l->path.len == 0 || memchr(l->path.ptr, '\0', l->path.len) != NULL)))
+        return st_fail(err, ST_ECORRUPT, "a module's path is bad at byte %zu", r->pos);
+    if (read_u32(r, 0, file ? 3 : 0, &l->scan_kind, "scan kind", err) != ST_OK)
+        return ST_ECORRUPT;
+    if (mpread_uint(r, &l->size) != ST_OK || (!file && l->size != 0) || l->size > PROTO_MAX_INPUT)
+        return st_fail(err, ST_ECORRUPT, "a module's size is bad at byte %zu", r->pos);
+    if (!mpread_nil(r)) {
+        if (!file || mpread_bin(r, &p, &len) != ST_OK || len != PROTO_DIGEST_LEN)
+            return st_fail(err, ST_ECORRUPT, "a module's digest is bad at byte %zu", r->pos);
+        l->digest = p;
+    }
+    return ST_OK;
+}
+
+/* SUBMIT's "env": [major, minor, platform, python or nil, key]. */
+static st_rc_t read_env(mpread_t *r, proto_env_t *e, st_err_t *err)
+{
+    uint32_t n;
+
+    *e = (proto_env_t){0};
+    if (mpread_array(r, &n) != ST_OK || n != 5)
+        return st_fail(err, ST_ECORRUPT, "\"env\" is not a 5-element array at byte %zu", r->pos);
+    if (read_u32(r, 0, 3, &e->major, "env major", err) != ST_OK ||
+        read_u32(r, 0, 99, &e->minor, "env minor", err) != ST_OK ||
+        read_text(r, PROTO_MAX_PLATFORM, &e->platform, "env platform", err) != ST_OK)
+        return ST_ECORRUPT;
+    if (e->major == 0 ? e->minor != 0 : e->major != 3)
+        return st_fail(err, ST_ECORRUPT, "\"env\" has version %u.%u", e->major, e->minor);
+    for (uint32_t i = 0; i < e->platform.len; i++) {
+        char c = e->platform.ptr[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')))
+            return st_fail(err, ST_ECORRUPT, "\"env\" has a bad platform name");
+    }
+    if (!mpread_nil(r) && (read_text(r, PROTO_MAX_PATH, &e->python, "env python", err) != ST_OK ||
+                           memchr(e->python.ptr, '\0', e->python.len) != NULL))
+        return st_fail(err, ST_ECORRUPT, "\"env\" has a bad interpreter at byte %zu", r->pos);
+    if (read_text(r, PROTO_MAX_ENV_KEY, &e->key, "env key", err) != ST_OK)
+        return ST_ECORRUPT;
+    return ST_OK;
+}
+
 /* One diagnostic of DONE: [line, col, code, message] (common/mpdiag.h). */
 static st_rc_t read_diag(mpread_t *r, proto_diag_t *d, st_err_t *err)
 {
@@ -101,11 +177,17 @@ static st_rc_t read_client_entry(mpread_t *r, proto_type_t type, st_err_t *err)
     proto_blob_t b;
     proto_fdiags_t fd;
     proto_diag_t d;
+    proto_libmod_t l;
+    proto_str_t s;
     uint32_t index;
 
     switch (type) {
     case PROTO_SUBMIT:
         return read_file_entry(r, &f, err);
+    case PROTO_LOOKUP:
+        return read_module(r, &s, err);
+    case PROTO_LIBFILES:
+        return read_libmod(r, &l, err);
     case PROTO_NEED:
         return read_index(r, &index, err);
     case PROTO_UPLOAD:
@@ -152,6 +234,25 @@ static st_rc_t read_str_list(mpread_t *r, mpread_t *at, uint32_t *count, const c
     for (uint32_t i = 0; i < n; i++)
         if (read_text(r, PROTO_MAX_PATH, &s, key, err) != ST_OK)
             return ST_ECORRUPT;
+    return ST_OK;
+}
+
+/* "tops": names in LOOKUP, booleans in LIBFILES. */
+static st_rc_t read_tops(mpread_t *r, proto_msg_t *m, st_err_t *err)
+{
+    uint32_t n;
+    proto_str_t s;
+    bool v;
+
+    if (mpread_array(r, &n) != ST_OK || n > PROTO_MAX_LOOKUP)
+        return st_fail(err, ST_ECORRUPT, "\"tops\" is not a list of at most %u at byte %zu",
+                       PROTO_MAX_LOOKUP, r->pos);
+    m->tops_ = *r;
+    m->n_tops = n;
+    for (uint32_t i = 0; i < n; i++)
+        if (m->type == PROTO_LOOKUP ? read_module(r, &s, err) != ST_OK
+                                    : mpread_bool(r, &v) != ST_OK)
+            return st_fail(err, ST_ECORRUPT, "a bad entry of \"tops\" at byte %zu", r->pos);
     return ST_OK;
 }
 
@@ -211,7 +312,9 @@ static const struct {
     {"cached", 1u << 2, PROTO_PROGRESS},  {"workers", 1u << 3, PROTO_PROGRESS},
     {"queued", 1u << 4, PROTO_PROGRESS},  {"status", 1u << 0, PROTO_DONE},
     {"files", 1u << 1, PROTO_DONE},       {"error", 1u << 2, PROTO_DONE},
-    {"stats", 1u << 3, PROTO_DONE},
+    {"stats", 1u << 3, PROTO_DONE},       {"env", 1u << 4, PROTO_SUBMIT},
+    {"modules", 1u << 0, PROTO_LOOKUP},   {"tops", 1u << 1, PROTO_LOOKUP},
+    {"modules", 1u << 0, PROTO_LIBFILES}, {"tops", 1u << 1, PROTO_LIBFILES},
 };
 
 static st_rc_t read_client_field(mpread_t *r, proto_msg_t *m, const char *key, uint32_t klen,
@@ -240,7 +343,16 @@ static st_rc_t read_client_field(mpread_t *r, proto_msg_t *m, const char *key, u
             return read_str_list(r, &m->roots_, &m->n_roots, "roots", err);
         if (bit == 1u << 2)
             return read_str_list(r, &m->args_, &m->n_args, "args", err);
+        if (bit == 1u << 4) {
+            m->has_env = true;
+            return read_env(r, &m->env, err);
+        }
         return read_u64(r, &m->max_file_bytes, name, err);
+    case PROTO_LOOKUP:
+    case PROTO_LIBFILES:
+        if (bit == 1u << 1)
+            return read_tops(r, m, err);
+        return read_client_list(r, m->type, PROTO_MAX_LOOKUP, &m->items_, &m->count, err);
     case PROTO_NEED:
         return read_client_list(r, m->type, PROTO_MAX_FILES, &m->items_, &m->count, err);
     case PROTO_UPLOAD:
@@ -277,6 +389,8 @@ static unsigned client_required(proto_type_t type)
     case PROTO_UPLOAD:
         return 1u << 0;
     case PROTO_DONE:
+    case PROTO_LOOKUP:
+    case PROTO_LIBFILES:
         return (1u << 0) | (1u << 1);
     default:
         return 0;
@@ -285,7 +399,7 @@ static unsigned client_required(proto_type_t type)
 
 st_rc_t proto_decode_client(const void *p, size_t len, proto_msg_t *out, st_err_t *err)
 {
-    st_rc_t rc = proto__decode_range(p, len, PROTO_SUBMIT, PROTO_DONE, read_client_field,
+    st_rc_t rc = proto__decode_range(p, len, PROTO_SUBMIT, PROTO_LIBFILES, read_client_field,
                                      client_required, out, err);
 
     if (rc == ST_OK)
@@ -383,6 +497,47 @@ bool proto_next_diag(proto_fdiags_t *fd, proto_diag_t *diag)
     return true;
 }
 
+bool proto_next_module(proto_msg_t *m, proto_str_t *name)
+{
+    if (m->type != PROTO_LOOKUP || m->items_left_ == 0)
+        return false;
+    if (read_module(&m->items_, name, NULL) != ST_OK) {
+        m->items_left_ = 0;
+        return false;
+    }
+    m->items_left_--;
+    return true;
+}
+
+bool proto_next_top(proto_msg_t *m, proto_str_t *name)
+{
+    return m->type == PROTO_LOOKUP && next_str(&m->tops_, &m->n_tops, name);
+}
+
+bool proto_next_libmod(proto_msg_t *m, proto_libmod_t *mod)
+{
+    if (m->type != PROTO_LIBFILES || m->items_left_ == 0)
+        return false;
+    if (read_libmod(&m->items_, mod, NULL) != ST_OK) {
+        m->items_left_ = 0;
+        return false;
+    }
+    m->items_left_--;
+    return true;
+}
+
+bool proto_next_stdlib(proto_msg_t *m, bool *stdlib)
+{
+    if (m->type != PROTO_LIBFILES || m->n_tops == 0)
+        return false;
+    if (mpread_bool(&m->tops_, stdlib) != ST_OK) {
+        m->n_tops = 0;
+        return false;
+    }
+    m->n_tops--;
+    return true;
+}
+
 static int pack_strs(msgpack_packer *pk, const char *key, const char *const *s, size_t n)
 {
     if (pack_key(pk, key) || msgpack_pack_array(pk, (uint32_t)n))
@@ -395,11 +550,15 @@ static int pack_strs(msgpack_packer *pk, const char *key, const char *const *s, 
 
 st_rc_t proto_encode_submit(buf_t *b, const proto_file_t *files, size_t n_files,
                             const char *const *roots, size_t n_roots, const char *const *args,
-                            size_t n_args, uint64_t max_file_bytes)
+                            size_t n_args, uint64_t max_file_bytes, const proto_env_t *env)
 {
     msgpack_packer pk;
 
     if (n_files > PROTO_MAX_FILES || n_roots > PROTO_MAX_ARGS || n_args > PROTO_MAX_ARGS)
+        return ST_ELIMIT;
+    if (env != NULL &&
+        (env->major > 3 || env->minor > 99 || env->platform.len > PROTO_MAX_PLATFORM ||
+         env->python.len > PROTO_MAX_PATH || env->key.len > PROTO_MAX_ENV_KEY))
         return ST_ELIMIT;
     for (size_t i = 0; i < n_files; i++)
         if (files[i].path.len > PROTO_MAX_PATH || files[i].kind > PROTO_KIND_EXTENSION)
@@ -411,7 +570,7 @@ st_rc_t proto_encode_submit(buf_t *b, const proto_file_t *files, size_t n_files,
         if (strlen(args[i]) > PROTO_MAX_PATH)
             return ST_ELIMIT;
     mpbuf_packer(&pk, b);
-    if (pack_header(&pk, PROTO_SUBMIT, 6) || pack_key(&pk, "files") ||
+    if (pack_header(&pk, PROTO_SUBMIT, env != NULL ? 7 : 6) || pack_key(&pk, "files") ||
         msgpack_pack_array(&pk, (uint32_t)n_files))
         return ST_ENOMEM;
     for (size_t i = 0; i < n_files; i++) {
@@ -427,6 +586,90 @@ st_rc_t proto_encode_submit(buf_t *b, const proto_file_t *files, size_t n_files,
     if (pack_strs(&pk, "roots", roots, n_roots) || pack_strs(&pk, "args", args, n_args) ||
         pack_key(&pk, "max_file_bytes") || msgpack_pack_uint64(&pk, max_file_bytes))
         return ST_ENOMEM;
+    if (env != NULL &&
+        (pack_key(&pk, "env") || msgpack_pack_array(&pk, 5) ||
+         msgpack_pack_uint32(&pk, env->major) || msgpack_pack_uint32(&pk, env->minor) ||
+         pack_str(&pk, env->platform.ptr, env->platform.len) ||
+         (env->python.ptr == NULL ? msgpack_pack_nil(&pk)
+                                  : pack_str(&pk, env->python.ptr, env->python.len)) ||
+         pack_str(&pk, env->key.ptr, env->key.len)))
+        return ST_ENOMEM;
+    return b->len > PROTO_MAX_MSG ? ST_ELIMIT : ST_OK;
+}
+
+static int pack_names(msgpack_packer *pk, const char *key, const proto_str_t *s, size_t n)
+{
+    if (pack_key(pk, key) || msgpack_pack_array(pk, (uint32_t)n))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (pack_str(pk, s[i].ptr, s[i].len))
+            return -1;
+    return 0;
+}
+
+st_rc_t proto_encode_lookup(buf_t *b, const proto_str_t *modules, size_t n_modules,
+                            const proto_str_t *tops, size_t n_tops)
+{
+    msgpack_packer pk;
+
+    if (n_modules > PROTO_MAX_LOOKUP || n_tops > PROTO_MAX_LOOKUP)
+        return ST_ELIMIT;
+    for (size_t i = 0; i < n_modules; i++)
+        if (modules[i].len == 0 || modules[i].len > PROTO_MAX_MODULE)
+            return ST_ELIMIT;
+    for (size_t i = 0; i < n_tops; i++)
+        if (tops[i].len == 0 || tops[i].len > PROTO_MAX_MODULE)
+            return ST_ELIMIT;
+    mpbuf_packer(&pk, b);
+    if (pack_header(&pk, PROTO_LOOKUP, 4) || pack_names(&pk, "modules", modules, n_modules) ||
+        pack_names(&pk, "tops", tops, n_tops))
+        return ST_ENOMEM;
+    return ST_OK;
+}
+
+static bool libmod_fits(const proto_libmod_t *l)
+{
+    bool file = l->kind == PROTO_LIB_FILE;
+
+    return l->kind <= PROTO_LIB_MAX_KIND && l->from <= PROTO_LIB_MAX_FROM &&
+           (file ? l->path.len > 0 && l->path.len <= PROTO_MAX_PATH && l->scan_kind <= 3 &&
+                       l->size <= PROTO_MAX_INPUT
+                 : l->path.len == 0 && l->scan_kind == 0 && l->size == 0 && l->digest == NULL);
+}
+
+st_rc_t proto_encode_libfiles(buf_t *b, const proto_libmod_t *mods, size_t n_mods,
+                              const bool *stdlib, size_t n_tops)
+{
+    msgpack_packer pk;
+
+    if (n_mods > PROTO_MAX_LOOKUP || n_tops > PROTO_MAX_LOOKUP)
+        return ST_ELIMIT;
+    for (size_t i = 0; i < n_mods; i++)
+        if (!libmod_fits(&mods[i]))
+            return ST_ELIMIT;
+    mpbuf_packer(&pk, b);
+    if (pack_header(&pk, PROTO_LIBFILES, 4) || pack_key(&pk, "modules") ||
+        msgpack_pack_array(&pk, (uint32_t)n_mods))
+        return ST_ENOMEM;
+    for (size_t i = 0; i < n_mods; i++) {
+        const proto_libmod_t *l = &mods[i];
+        bool file = l->kind == PROTO_LIB_FILE;
+        if (msgpack_pack_array(&pk, 8) || msgpack_pack_uint32(&pk, l->kind) ||
+            msgpack_pack_uint32(&pk, l->from) ||
+            (l->package ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) ||
+            (l->stdlib ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) ||
+            (file ? pack_str(&pk, l->path.ptr, l->path.len) : msgpack_pack_nil(&pk)) ||
+            msgpack_pack_uint32(&pk, l->scan_kind) || msgpack_pack_uint64(&pk, l->size) ||
+            (l->digest == NULL ? msgpack_pack_nil(&pk)
+                               : msgpack_pack_bin(&pk, PROTO_DIGEST_LEN) ||
+                                     msgpack_pack_bin_body(&pk, l->digest, PROTO_DIGEST_LEN)))
+            return ST_ENOMEM;
+    }
+    if (pack_key(&pk, "tops") || msgpack_pack_array(&pk, (uint32_t)n_tops))
+        return ST_ENOMEM;
+    for (size_t i = 0; i < n_tops; i++)
+        if (stdlib[i] ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk))
+            return ST_ENOMEM;
     return b->len > PROTO_MAX_MSG ? ST_ELIMIT : ST_OK;
 }
 

@@ -12,6 +12,7 @@
  * callback sees a freed batch. */
 #include "coordinator/batch.h"
 
+#include "coordinator/batch_env.h"
 #include "common/alloc.h"
 #include "common/clock.h"
 #include "common/digest.h"
@@ -29,7 +30,7 @@
 /* ---- a batch's messages (batch thread) -------------------------------------------- */
 
 /* Hands b->out to the main thread for the batch's client. */
-static void post(batch_t *b)
+void batch__post(batch_t *b)
 {
     daemon_t *dm = b->dm;
     msg_t *m = st_calloc(1, sizeof *m);
@@ -52,7 +53,7 @@ static void post_error_done(batch_t *b, const char *message)
 {
     b->answered = true;
     if (daemon__encode_error_done(&b->out, message) == ST_OK)
-        post(b);
+        batch__post(b);
 }
 
 /* Whether the batch's client is gone or over its cap: the wait for its
@@ -99,6 +100,7 @@ void batch_free(batch_t **bp)
     st_free(b->paths);
     st_free(b->roots);
     st_free(b->args);
+    st_free(b->libs);
     st_free(b->p.submit);
     st_free(b);
     *bp = NULL;
@@ -157,6 +159,7 @@ static bool batch_run_new(batch_t *b)
                     .progress = b->progress,
                     .cancel = &b->dm->stopping,
                     .on_cache_error = on_check_cache_error};
+    batch_env_opts(b, &o);
     run_t *run = run_new(&o, NULL);
 
     atomic_store(&b->run, run);
@@ -218,6 +221,8 @@ static bool batch_load(batch_t *b)
         b->max_file_bytes = SCAN_DEFAULT_MAX_FILE_BYTES;
     if (why == NULL && has_duplicate(b->paths, b->n_files))
         why = "a path given twice (or out of memory)";
+    if (why == NULL && m.has_env)
+        why = batch_env_load(b, &m.env);
     if (why == NULL && !batch_run_new(b))
         why = "the coordinator is out of memory";
     if (why != NULL) {
@@ -267,7 +272,7 @@ static bool batch_need(batch_t *b)
         pthread_mutex_lock(&b->dm->lock);
         b->accepting = n_need > 0;
         pthread_mutex_unlock(&b->dm->lock);
-        post(b);
+        batch__post(b);
     }
     b->n_needed = n_need;
     st_free(order);
@@ -307,32 +312,54 @@ static bool blob_matches(span_t zdata, uint64_t size, const digest_t *want)
     return ok;
 }
 
+/* The digest, size and needed flag of NEED index i: a file of the SUBMIT
+ * list, or a library file the client gave since; false past both. */
+static bool blob_slot(batch_t *b, uint32_t i, const digest_t **digest, uint64_t *size,
+                      bool **needed)
+{
+    if (i < b->n_files) {
+        *digest = &b->files[i].digest;
+        *size = b->sizes[i];
+        *needed = &b->needed[i];
+        return true;
+    }
+    if (i - b->n_files < b->n_libs) {
+        batch_lib_t *l = &b->libs[i - b->n_files];
+        *digest = &l->digest;
+        *size = l->size;
+        *needed = &l->needed;
+        return true;
+    }
+    return false;
+}
+
 /* Verifies one blob, decompresses it and stores it. */
 static const char *store_blob(batch_t *b, const proto_blob_t *blob)
 {
     cas_t *cache = b->dm->cache;
-    const run_file_t *f;
+    const digest_t *want;
+    uint64_t size;
+    bool *needed;
     uint8_t *raw;
     size_t got;
     digest_t dg;
     unsigned long long fsize;
 
-    if (blob->index >= b->n_files || !b->needed[blob->index])
+    if (!blob_slot(b, blob->index, &want, &size, &needed) || !*needed)
         return "a blob that was not asked for";
-    f = &b->files[blob->index];
-    if (blob->raw_size != b->sizes[blob->index] || blob->raw_size > b->max_file_bytes)
+    if (blob->raw_size != size || blob->raw_size > b->max_file_bytes)
         return "a blob whose size is not the one submitted";
     fsize = ZSTD_getFrameContentSize(blob->zdata.ptr, blob->zdata.len);
     if (fsize == ZSTD_CONTENTSIZE_ERROR ||
         (fsize != ZSTD_CONTENTSIZE_UNKNOWN && fsize != blob->raw_size))
         return "a blob that is not a zstd frame of its size";
-    if (!blob_matches(blob->zdata, blob->raw_size, &f->digest))
+    if (!blob_matches(blob->zdata, blob->raw_size, want))
         return "a blob whose content does not match its digest";
     if ((raw = st_malloc(blob->raw_size == 0 ? 1 : (size_t)blob->raw_size)) == NULL)
         return "out of memory";
     got = ZSTD_decompress(raw, (size_t)blob->raw_size, blob->zdata.ptr, blob->zdata.len);
     if (ZSTD_isError(got) || got != blob->raw_size || digest_sha256(raw, got, &dg) != ST_OK ||
-        memcmp(dg.b, f->digest.b, 32) != 0) {
+        memcmp(dg.b, want->b, 32) != 0) {
         st_free(raw);
         return "a blob whose content does not match its digest";
     }
@@ -341,7 +368,7 @@ static const char *store_blob(batch_t *b, const proto_blob_t *blob)
         return "the coordinator cannot store a blob";
     }
     st_free(raw);
-    b->needed[blob->index] = false;
+    *needed = false;
     b->n_needed--;
     b->uploaded++;
     return NULL;
@@ -371,60 +398,105 @@ static void on_upload(batch_t *b, zmq_msg_t *zm)
     }
 }
 
+/* One turn of the wait for the client (up to DAEMON_WAIT_MS): its uploads
+ * stored, a LIBFILES moved to *answer when answer is given and *answer is
+ * NULL (any other is dropped). False when the wait ends: the client went
+ * over its cap (b->rc), is gone or fell silent for DAEMON_UPLOAD_IDLE_MS
+ * (logged; *dropped set: nobody to answer). */
+static bool inbox_turn(batch_t *b, zmq_msg_t **answer, bool *dropped)
+{
+    daemon_t *dm = b->dm;
+    queue_t q;
+    queue_node_t *n;
+    size_t taken = 0, got = 0;
+    bool over;
+
+    queue_init(&q);
+    wait_uploads(b, &q);
+    while ((n = queue_pop(&q)) != NULL) {
+        msg_t *k = QUEUE_ENTRY(n, msg_t, node);
+        uint32_t v, t;
+        if (answer != NULL && *answer == NULL &&
+            proto_peek(zmq_msg_data(k->zm), zmq_msg_size(k->zm), &v, &t) && t == PROTO_LIBFILES) {
+            *answer = k->zm; /* moved */
+            k->zm = NULL;
+        } else {
+            on_upload(b, k->zm);
+        }
+        taken += k->len;
+        got++;
+        daemon__msg_free(k);
+    }
+    pthread_mutex_lock(&dm->lock);
+    b->inbox_bytes -= taken;
+    over = b->over_cap;
+    pthread_mutex_unlock(&dm->lock);
+    if (over) {
+        b->rc = st_fail(&b->err, ST_ELIMIT,
+                        "the uploads came faster than the coordinator stores them, over this "
+                        "client's limit of %llu bytes waiting (--max-client-bytes)",
+                        (unsigned long long)dm->client_bytes);
+        return false;
+    }
+    if (atomic_load(&b->gone)) {
+        fprintf(dm->log, "strata coordinator: %s: client gone or not reading; batch dropped\n",
+                b->p.name);
+        *dropped = true;
+        return false;
+    }
+    if (got == 0 && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
+        fprintf(dm->log, "strata coordinator: %s: no %s for %d s; batch dropped\n", b->p.name,
+                answer != NULL ? "answer to a library lookup" : "upload",
+                DAEMON_UPLOAD_IDLE_MS / 1000);
+        *dropped = true;
+        return false;
+    }
+    return true;
+}
+
+void batch__set_accepting(batch_t *b, bool on)
+{
+    pthread_mutex_lock(&b->dm->lock);
+    b->accepting = on;
+    pthread_mutex_unlock(&b->dm->lock);
+}
+
+bool batch__uploads(batch_t *b, bool *dropped)
+{
+    daemon_t *dm = b->dm;
+    bool ok = true;
+
+    *dropped = false;
+    b->last_upload = clock_ms();
+    while (ok && b->n_needed > 0 && b->rc == ST_OK && !daemon__stopping(dm))
+        ok = inbox_turn(b, NULL, dropped);
+    batch__set_accepting(b, false);
+    return ok && b->rc == ST_OK && !daemon__stopping(dm);
+}
+
+bool batch__await_answer(batch_t *b, zmq_msg_t **answer, bool *dropped)
+{
+    daemon_t *dm = b->dm;
+    bool ok = true;
+
+    *answer = NULL;
+    *dropped = false;
+    b->last_upload = clock_ms();
+    while (ok && *answer == NULL && b->rc == ST_OK && !daemon__stopping(dm))
+        ok = inbox_turn(b, answer, dropped);
+    return ok && *answer != NULL && b->rc == ST_OK && !daemon__stopping(dm);
+}
+
 /* Takes the uploads until every needed blob is in; false when the client
  * fell silent or is gone (the batch is dropped), an upload was refused
  * (b->rc, also when over the client's cap) or the daemon stops. */
 static bool batch_uploads(batch_t *b)
 {
-    daemon_t *dm = b->dm;
-    bool ok = true, over;
+    bool dropped, ok = batch__uploads(b, &dropped);
 
-    b->last_upload = clock_ms();
-    while (b->n_needed > 0 && b->rc == ST_OK && !daemon__stopping(dm)) {
-        queue_t q;
-        queue_node_t *n;
-        size_t taken = 0, got = 0;
-        queue_init(&q);
-        wait_uploads(b, &q);
-        while ((n = queue_pop(&q)) != NULL) {
-            msg_t *k = QUEUE_ENTRY(n, msg_t, node);
-            on_upload(b, k->zm);
-            taken += k->len;
-            got++;
-            daemon__msg_free(k);
-        }
-        pthread_mutex_lock(&dm->lock);
-        b->inbox_bytes -= taken;
-        over = b->over_cap;
-        pthread_mutex_unlock(&dm->lock);
-        if (over) {
-            char message[200];
-            snprintf(message, sizeof message,
-                     "the uploads came faster than the coordinator stores them, over this "
-                     "client's limit of %llu bytes waiting (--max-client-bytes)",
-                     (unsigned long long)dm->client_bytes);
-            b->rc = st_fail(&b->err, ST_ELIMIT, "%s", message);
-            break;
-        }
-        if (atomic_load(&b->gone)) {
-            fprintf(dm->log, "strata coordinator: %s: client gone or not reading; batch dropped\n",
-                    b->p.name);
-            b->answered = true; /* nobody to answer */
-            ok = false;
-            break;
-        }
-        if (got == 0 && clock_ms() - b->last_upload > DAEMON_UPLOAD_IDLE_MS) {
-            fprintf(dm->log, "strata coordinator: %s: no upload for %d s; batch dropped\n",
-                    b->p.name, DAEMON_UPLOAD_IDLE_MS / 1000);
-            b->answered = true; /* nobody to answer */
-            ok = false;
-            break;
-        }
-    }
-    pthread_mutex_lock(&dm->lock);
-    b->accepting = false;
-    pthread_mutex_unlock(&dm->lock);
-    return ok && b->rc == ST_OK && !daemon__stopping(dm);
+    if (dropped)
+        b->answered = true; /* nobody to answer */
+    return ok;
 }
 
 /* ---- the report as a DONE (batch thread) ----------------------------------------------- */
@@ -499,7 +571,7 @@ static void post_done(batch_t *b, report_t *report, const proto_stats_t *st)
         } else {
             proto_batch_end(&dc.batch);
             b->answered = true;
-            post(b);
+            batch__post(b);
         }
     }
     arena_destroy(&dc.a);
@@ -568,9 +640,7 @@ static void batch_scan(batch_t *b, run_t *run, backend_t *c)
     }
 }
 
-/* Waits for a run slot, given to the batches in the order they started;
- * false when the daemon stops first. */
-static bool run_slot_take(batch_t *b)
+bool batch__slot_take(batch_t *b)
 {
     daemon_t *dm = b->dm;
     bool first;
@@ -594,7 +664,7 @@ static bool run_slot_take(batch_t *b)
     return b->running;
 }
 
-static void run_slot_give(batch_t *b)
+void batch__slot_give(batch_t *b)
 {
     daemon_t *dm = b->dm;
 
@@ -628,14 +698,14 @@ void *batch_main(void *arg)
     /* known whole: the blobs are still asked for when missing (a client
        proves it has the content it names), then nothing runs */
     b->whole = run_lookup_whole(run);
-    if (!batch_need(b) || !batch_uploads(b) || !run_slot_take(b))
+    if (!batch_need(b) || !batch_uploads(b) || !batch__slot_take(b))
         goto out;
     if (!b->whole)
         batch_scan(b, run, &cluster);
     if (b->rc == ST_OK && !daemon__stopping(dm))
         batch_check(b, run, &cluster);
 out:
-    run_slot_give(b);
+    batch__slot_give(b);
     if (!b->answered && b->rc != ST_OK && !daemon__stopping(dm))
         post_error_done(b, b->err.msg);
     if (!b->answered && daemon__stopping(dm))

@@ -383,8 +383,8 @@ static void queue_submit(daemon_t *dm, const ident_t *who, const peer_t *peer, c
     }
 }
 
-/* An UPLOAD to the inbox of the client's batch that waits for blobs
- * (moved out of body). Dropped when there is none; when it would take the
+/* An UPLOAD or LIBFILES to the inbox of the client's batch that waits for
+ * blobs or an answer (moved out of body). Dropped when there is none; when it would take the
  * client over its cap of bytes waiting here, the batch is refused. */
 static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, const char *name,
                          zmq_msg_t *body)
@@ -437,7 +437,8 @@ static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, c
     daemon__msg_free(m);
 }
 
-/* One message from a client: SUBMIT is queued, UPLOAD goes to its batch,
+/* One message from a client: SUBMIT is queued, UPLOAD and LIBFILES go to
+ * its batch,
  * anything else is dropped, counted, and logged within the caps. False
  * when there was none. */
 static bool handle_client(daemon_t *dm)
@@ -469,7 +470,7 @@ static bool handle_client(daemon_t *dm)
         log_peer(dm, &peer, name, "malformed message dropped", err.msg);
     } else if (m.type == PROTO_SUBMIT) {
         queue_submit(dm, &who, &peer, name, &m, &f.body);
-    } else if (m.type == PROTO_UPLOAD) {
+    } else if (m.type == PROTO_UPLOAD || m.type == PROTO_LIBFILES) {
         route_upload(dm, &who, &peer, name, &f.body);
     } else {
         dm->dropped++;

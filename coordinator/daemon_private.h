@@ -81,6 +81,20 @@ typedef struct {
 
 typedef struct daemon daemon_t;
 
+/* A library file the client gave (LIBFILES) with a digest: its blob is
+ * NEED index n_files + k for the k-th. */
+typedef struct {
+    digest_t digest;
+    uint64_t size;
+    bool needed; /* asked for in NEED, not received yet */
+} batch_lib_t;
+
+/* What one batch may take from its client's lookups: library files (with
+ * a content or without), answers, and bytes of library paths. */
+#define BATCH_MAX_LIBS 200000u
+#define BATCH_MAX_LIB_NAMES 2000000u
+#define BATCH_MAX_LIB_PATH_BYTES ((size_t)64 << 20)
+
 /* A batch being served, on its own thread. */
 typedef struct {
     daemon_t *dm;
@@ -119,7 +133,17 @@ typedef struct {
     uint64_t last_upload;
     arena_t *work; /* per-blob scratch */
     bool whole;    /* the whole run's diagnostics came from the cache */
-    bool answered; /* a DONE was posted */
+    /* the client's environment (SUBMIT's "env"; coordinator/batch_env.c):
+       the run's finder asks the client */
+    bool has_env;
+    scan_target_t target;
+    const char *env_python; /* in arena; NULL: no interpreter found */
+    const char *env_key;    /* in arena */
+    lib_finder_t finder;
+    batch_lib_t *libs;
+    size_t n_libs, cap_libs;
+    size_t lib_files, lib_names, lib_path_bytes; /* taken so far, for the caps */
+    bool answered;                               /* a DONE was posted */
     st_rc_t rc;
     st_err_t err;
     uint64_t started;

@@ -730,6 +730,29 @@ bool libfind_is_stdlib(libfind_t *self, const char *top, size_t len)
     return hmap_get(self->versions, top, len, &range) == ST_OK && range_includes(self, range);
 }
 
+static st_rc_t finder_modules(void *ctx, const lib_name_t *names, size_t n, lib_found_t *out,
+                              st_err_t *err)
+{
+    (void)err;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (lib_found_t){.m = libfind_module(ctx, names[i].name, names[i].len)};
+    return ST_OK;
+}
+
+static st_rc_t finder_is_stdlib(void *ctx, const lib_name_t *tops, size_t n, bool *stdlib,
+                                st_err_t *err)
+{
+    (void)err;
+    for (size_t i = 0; i < n; i++)
+        stdlib[i] = libfind_is_stdlib(ctx, tops[i].name, tops[i].len);
+    return ST_OK;
+}
+
+lib_finder_t libfind_finder(libfind_t *self)
+{
+    return (lib_finder_t){.modules = finder_modules, .is_stdlib = finder_is_stdlib, .ctx = self};
+}
+
 /* ---- life -------------------------------------------------------------- */
 
 static bool same_dir(const char *a, const char *b, size_t blen)

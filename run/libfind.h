@@ -36,6 +36,7 @@
 #ifndef STRATA_RUN_LIBFIND_H
 #define STRATA_RUN_LIBFIND_H
 
+#include "common/digest.h"
 #include "common/status.h"
 #include "run/env.h"
 
@@ -89,5 +90,41 @@ lib_module_t libfind_module(libfind_t *self, const char *dotted, size_t len);
 /* Whether top-level name is a standard-library module for the target
  * (VERSIONS; without stubs, scheduler/resolve.h's list). */
 bool libfind_is_stdlib(libfind_t *self, const char *top, size_t len);
+
+/* ---- the finder as a run sees it ------------------------------------------- */
+
+/* A name to ask about (not NUL-terminated). */
+typedef struct {
+    const char *name;
+    size_t len;
+} lib_name_t;
+
+/* An answer: the module, and for a file whose content the finder read
+ * elsewhere (a coordinator's client), that content's size and SHA-256
+ * (has_digest false: read it at path, or nothing to read). */
+typedef struct {
+    lib_module_t m;
+    bool has_digest;
+    digest_t digest;
+    uint64_t size;
+} lib_found_t;
+
+/* The finder a run asks, a round of names at a time: this process's
+ * libfind_t (libfind_finder), or a coordinator's client, one round trip
+ * per call (coordinator/batch.c). Both answer as libfind_module and
+ * libfind_is_stdlib do; the names are valid ones (1 to 1024 bytes, no
+ * empty segment). modules fills out[i] for names[i], is_stdlib stdlib[i]
+ * for tops[i] (top-level names); paths in out are borrowed until the
+ * finder ends. An error ends the run (err says why; out unspecified).
+ * Called from the run's thread only. */
+typedef struct {
+    st_rc_t (*modules)(void *ctx, const lib_name_t *names, size_t n, lib_found_t *out,
+                       st_err_t *err);
+    st_rc_t (*is_stdlib)(void *ctx, const lib_name_t *tops, size_t n, bool *stdlib, st_err_t *err);
+    void *ctx;
+} lib_finder_t;
+
+/* The finder of self (borrowed: it must outlive the value). */
+lib_finder_t libfind_finder(libfind_t *self);
 
 #endif

@@ -62,19 +62,27 @@ st_rc_t project_explain_scans(project_t *self, cas_t *cache, FILE *out, st_err_t
 typedef struct project_opts project_opts_t;
 
 /* A library file a round found (run/libfind.h): its path and its module's
- * name, in the project's arena. */
+ * name, in the project's arena; with the size and digest of its content
+ * when the finder read it elsewhere (lib_found_t). */
 typedef struct {
     const char *path;
     const char *name;
+    bool has_digest;
+    digest_t digest;
+    uint64_t size;
 } project_lib_file_t;
 
 /* After the scans of every file so far: the library files their imports
- * reach that the project does not have yet, found through lf (NULL: none).
+ * reach that the project does not have yet, found through finder (NULL:
+ * none; borrowed for the call), asked once per round for the names the
+ * round needs (and on the first round, which top-level names are the
+ * standard library's).
  * *out is the caller's to free (st_free); n_out 0: the closure is complete.
  * The caller adds them (project_add_files), scans them, and asks again.
- * ST_ENOMEM, or the resolver's error. */
-st_rc_t project_library_round(project_t *self, const project_opts_t *opts, libfind_t *lf,
-                              project_lib_file_t **out, size_t *n_out, st_err_t *err);
+ * ST_ENOMEM, the resolver's error, or the finder's (which ends the run). */
+st_rc_t project_library_round(project_t *self, const project_opts_t *opts,
+                              const lib_finder_t *finder, project_lib_file_t **out, size_t *n_out,
+                              st_err_t *err);
 
 /* Adds library files (context: never reported) after the others: their ids
  * continue from the project's count. Between stages only (no scan in

@@ -191,7 +191,8 @@ static project_opts_t project_opts(const run_t *self)
                             .progress = o->progress,
                             .cancel = o->cancel,
                             .env_key = o->env_key,
-                            .lib_same = o->libfind != NULL ? lib_same : NULL,
+                            .lib_same =
+                                o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
                             .lib_stamp = lib_stamp,
                             .lib_ctx = (void *)self};
 }
@@ -640,7 +641,10 @@ static st_rc_t add_library(run_t *self, const project_lib_file_t *lib, size_t n,
         self->files[base + k] = (run_file_t){.path = lib[k].path,
                                              .kind = scan_kind_of_path(lib[k].path),
                                              .context = true,
-                                             .library = true};
+                                             .library = true,
+                                             .size = lib[k].size,
+                                             .has_digest = lib[k].has_digest,
+                                             .digest = lib[k].digest};
         self->paths[base + k] = lib[k].path;
     }
     if ((rc = project_add_files(self->project, lib, n)) != ST_OK)
@@ -658,13 +662,13 @@ static st_rc_t run_library(run_t *self, st_err_t *err)
     project_opts_t popts = project_opts(self);
     st_rc_t rc = ST_OK;
 
-    if (self->opts.libfind == NULL || self->whole)
+    if (self->opts.finder == NULL || self->whole)
         return ST_OK;
     for (;;) {
         project_lib_file_t *lib = NULL;
         size_t n = 0;
-        if ((rc = project_library_round(self->project, &popts, self->opts.libfind, &lib, &n,
-                                        err)) != ST_OK)
+        if ((rc = project_library_round(self->project, &popts, self->opts.finder, &lib, &n, err)) !=
+            ST_OK)
             return rc;
         if (n == 0)
             return ST_OK;

@@ -124,11 +124,14 @@ typedef struct {
      * up when the run's cache misses, opened then; a hit is copied into
      * the run's cache, a scan added to both. NULL: none. */
     const char *shared_dir;
-    /* The environment's library modules (run/libfind.h; borrowed): before
-     * the checks, the run adds the stubs and packages the files' imports
-     * reach, scans them as context, and asks again until nothing new is
-     * reached. NULL: imports of what the project lacks stay unknown. */
-    libfind_t *libfind;
+    /* The environment's library modules (run/libfind.h's finder: this
+     * process's, or a coordinator's client; borrowed): before the checks,
+     * the run adds the stubs and packages the files' imports reach, scans
+     * them as context, and asks again until nothing new is reached. With
+     * blobs, a file the finder gives comes with its digest, its content in
+     * the blob store by then. NULL: imports of what the project lacks stay
+     * unknown. */
+    const lib_finder_t *finder;
     bool env_found;       /* an interpreter answered: missing packages are E0401 */
     const char *python;   /* its path (borrowed), named in those E0401s */
     const char *env_key;  /* the environment in the whole run's key (project.h) */

@@ -65,3 +65,22 @@ TEST(alloc_fail_disarm)
     CHECK(p != NULL);
     st_free(p);
 }
+
+TEST(alloc_grow_doubles_and_keeps_on_failure)
+{
+    int *a = NULL;
+    size_t cap = 0;
+
+    REQUIRE(st_grow((void **)&a, &cap, 0, sizeof *a));
+    CHECK(cap == 64);
+    a[0] = 7;
+    CHECK(st_grow((void **)&a, &cap, 63, sizeof *a) && cap == 64); /* room already */
+    alloc_fail_after(0);
+    CHECK(!st_grow((void **)&a, &cap, 64, sizeof *a));
+    CHECK(cap == 64 && a[0] == 7);
+    REQUIRE(st_grow((void **)&a, &cap, 64, sizeof *a));
+    CHECK(cap == 128 && a[0] == 7);
+    size_t huge = SIZE_MAX / 2 + 1;
+    CHECK(!st_grow((void **)&a, &huge, huge, sizeof *a)); /* the size overflows */
+    st_free(a);
+}

@@ -4,7 +4,8 @@
  * whose content does not match its digest) are dropped or answered with an
  * error DONE and the daemon goes on serving; a real batch gets NEED for
  * what it lacks, then DONE with the file's diagnostics, and a second one
- * needs nothing. No worker: the daemon scans in-process after its grace. */
+ * needs nothing; a batch with an environment asks its client where library
+ * modules are. No worker: the daemon scans in-process after its grace. */
 #include "test.h"
 
 #include "common/buf.h"
@@ -122,7 +123,7 @@ static void send_submit(void *sock, buf_t *b, const char *path, const digest_t *
     const char *args[] = {"."};
 
     buf_reset(b);
-    REQUIRE(proto_encode_submit(b, &f, 1, NULL, 0, args, 1, 0) == ST_OK);
+    REQUIRE(proto_encode_submit(b, &f, 1, NULL, 0, args, 1, 0, NULL) == ST_OK);
     send_buf(sock, b);
 }
 
@@ -214,7 +215,7 @@ TEST(daemon_serves_batches_and_survives_hostile_clients)
         proto_file_t f[2] = {{.path = {"a.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
                              {.path = {"a.py", 4}, .kind = 1, .digest = dg.b, .size = 1}};
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, f, 2, NULL, 0, NULL, 0, 0, NULL) == ST_OK);
         send_buf(sock, &b);
         REQUIRE(next_answer(sock, &in, &m));
         CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_ERROR);
@@ -350,7 +351,7 @@ TEST(daemon_caps_each_client_and_forgets_one_that_is_gone)
                              {.path = {"b.py", 4}, .kind = 0, .digest = dg.b, .size = 1},
                              {.path = {"c.py", 4}, .kind = 0, .digest = dg.b, .size = 1}};
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, f, 3, NULL, 0, NULL, 0, 0) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, f, 3, NULL, 0, NULL, 0, 0, NULL) == ST_OK);
         send_buf(a, &b);
         REQUIRE(next_answer(a, &in, &m));
         CHECK(error_says(&m, "--max-client-files"));
@@ -459,7 +460,7 @@ TEST(daemon_verifies_a_blob_before_it_takes_memory)
     REQUIRE((a = client_socket(ctx, ep)) != NULL);
     for (int round = 0; round < 2; round++) {
         buf_reset(&b);
-        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 16u << 20) == ST_OK);
+        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 16u << 20, NULL) == ST_OK);
         send_buf(a, &b);
         REQUIRE(next_answer(a, &in, &m));
         REQUIRE(m.type == PROTO_NEED && m.count == 1);
@@ -516,6 +517,106 @@ TEST(daemon_serves_others_while_batches_wait_for_uploads)
     CHECK(m.type == PROTO_DONE && m.status == PROTO_DONE_OK);
     zmq_close(a);
     zmq_close(c);
+    stop_daemon(&r, th, dir);
+    zmq_ctx_term(ctx);
+    buf_free(&b);
+    buf_free(&in);
+}
+
+/* The client's side of an environment's batch, until DONE (in m): NEEDs
+ * answered from src (index 0) and lib (index 1, the one library file),
+ * LOOKUPs from a finder that has only libmod, at /lib/libmod.py. The
+ * library blobs uploaded are counted in *lib_uploads. */
+static bool serve_env(void *sock, buf_t *b, buf_t *in, proto_msg_t *m, const char *src,
+                      const char *lib, int *lib_uploads)
+{
+    digest_t lib_dg;
+
+    if (digest_sha256(lib, strlen(lib), &lib_dg) != ST_OK)
+        return false;
+    while (next_answer(sock, in, m)) {
+        proto_str_t s;
+        uint32_t idx;
+        if (m->type == PROTO_DONE)
+            return true;
+        if (m->type == PROTO_NEED) {
+            while (proto_next_index(m, &idx)) {
+                CHECK(idx <= 1);
+                *lib_uploads += idx == 1;
+                send_upload(sock, b, idx, idx == 1 ? lib : src);
+            }
+            continue;
+        }
+        if (m->type != PROTO_LOOKUP || m->count > 8 || m->n_tops > 8)
+            return false;
+        proto_libmod_t mods[8] = {{0}};
+        bool tops[8] = {false};
+        uint32_t n = 0, n_tops = m->n_tops;
+        while (proto_next_module(m, &s)) {
+            if (s.len == 6 && memcmp(s.ptr, "libmod", 6) == 0)
+                mods[n] = (proto_libmod_t){.kind = PROTO_LIB_FILE,
+                                           .from = 3,
+                                           .path = {"/lib/libmod.py", 14},
+                                           .size = strlen(lib),
+                                           .digest = lib_dg.b};
+            n++;
+        }
+        buf_reset(b);
+        if (proto_encode_libfiles(b, mods, n, tops, n_tops) != ST_OK)
+            return false;
+        send_buf(sock, b);
+    }
+    return false;
+}
+
+/* A SUBMIT with an environment: the coordinator asks the client where the
+ * library module is (LOOKUP), asks for its content past the SUBMIT list
+ * (NEED index 1), checks the project against it; the second time the
+ * library content is in the cache and is not asked for. */
+TEST(daemon_checks_against_the_clients_environment)
+{
+    char dir[] = "/tmp/strata-daemon-env.XXXXXX";
+    char ep[128];
+    const char *src = "import libmod\nlibmod.nope\nlibmod.x\n", *lib = "x = 1\n";
+    run_t r = {0};
+    pthread_t th;
+    void *ctx = zmq_ctx_new(), *sock;
+    buf_t b, in;
+    proto_msg_t m;
+    proto_fdiags_t fd;
+    proto_diag_t d;
+    digest_t dg;
+    proto_env_t env = {.major = 3,
+                       .minor = 12,
+                       .platform = {"linux", 5},
+                       .python = {"/opt/py", 7},
+                       .key = {"k", 1}};
+    const char *args[] = {"."};
+
+    start_daemon(&r, &th, dir, ep, sizeof ep, &(daemon_opts_t){0});
+    buf_init(&b);
+    buf_init(&in);
+    REQUIRE((sock = client_socket(ctx, ep)) != NULL);
+    REQUIRE(digest_sha256(src, strlen(src), &dg) == ST_OK);
+    proto_file_t f = {.path = {"m.py", 4}, .kind = 0, .digest = dg.b, .size = strlen(src)};
+    for (int round = 0; round < 2; round++) {
+        int lib_uploads = 0;
+        buf_reset(&b);
+        REQUIRE(proto_encode_submit(&b, &f, 1, NULL, 0, args, 1, 0, &env) == ST_OK);
+        send_buf(sock, &b);
+        REQUIRE(serve_env(sock, &b, &in, &m, src, lib, &lib_uploads));
+        REQUIRE(m.status == PROTO_DONE_OK);
+        CHECK(lib_uploads == (round == 0 ? 1 : 0));
+        size_t e1101 = 0;
+        while (proto_next_fdiags(&m, &fd)) {
+            CHECK(fd.index == 0); /* the library file is never reported */
+            while (proto_next_diag(&fd, &d))
+                e1101 += d.code.len == 5 && memcmp(d.code.ptr, "E1101", 5) == 0 &&
+                         memmem(d.message.ptr, d.message.len, "'nope'", 6) != NULL;
+        }
+        CHECK(e1101 == 1);
+    }
+    zmq_close(sock);
     stop_daemon(&r, th, dir);
     zmq_ctx_term(ctx);
     buf_free(&b);

@@ -5,7 +5,8 @@
 # Source it with E2E_NAME set (it names the scratch directory) and the
 # script's arguments: `E2E_NAME=cli; . "$(dirname "$0")/lib.sh" "$@"`. It
 # sets $strata and $repo (absolute), $tmp (the current directory from then
-# on), and counts in $passed and $failed.
+# on), and counts in $passed and $failed; wait_for waits for a daemon's
+# log line, submit_same compares strata submit with strata check.
 
 strata=${1:?usage: test_$E2E_NAME.sh PATH-TO-STRATA REPO-ROOT}
 repo=${2:?usage: test_$E2E_NAME.sh PATH-TO-STRATA REPO-ROOT}
@@ -46,6 +47,35 @@ run() {
     rc=$?
     out=$(cat "$tmp/.out")
     err=$(cat "$tmp/.err")
+}
+
+# wait_for FILE TEXT: until FILE holds TEXT (at most $WAIT_FOR_SECONDS,
+# default 10 s).
+wait_for() {
+    for _ in $(seq 1 $((${WAIT_FOR_SECONDS:-10} * 10))); do
+        grep -qF -- "$2" "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# submit_same NAME ADDR ARGS...: `strata submit --coordinator ADDR ARGS`
+# prints on stdout what `strata check --no-cache --no-workers ARGS` prints,
+# with the same exit status; leaves check.out, submit.out and submit.err
+# in $tmp.
+submit_same() {
+    local name=$1 addr=$2
+    shift 2
+    "$strata" check --no-cache --no-workers "$@" >"$tmp/check.out" 2>"$tmp/check.err"
+    local want=$?
+    timeout 60 "$strata" submit --coordinator "$addr" "$@" >"$tmp/submit.out" 2>"$tmp/submit.err"
+    local got=$?
+    if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then
+        pass
+    else
+        fail "$name: submit exit $got (check $want), outputs differ or: $(cat "$tmp/submit.err")"
+        diff "$tmp/check.out" "$tmp/submit.out" | head -5 >&2
+    fi
 }
 
 # expect NAME STATUS ARGS...: runs strata with ARGS, passes when it exits STATUS.

@@ -17,7 +17,8 @@ growth, and the stop signal. Three targets:
 Each round (about 1.5 s) runs a few seeded-random actions at once (junk
 frames, malformed msgpack, valid messages in the wrong order or of the other
 protocol, vanishing or non-reading peers, connection churn, odd routing
-identities...), closes their sockets, then checks the daemon: alive, its
+identities, clients with an environment that answer the coordinator's
+library lookups wrongly or never...), closes their sockets, then checks the daemon: alive, its
 stderr free of sanitizer reports, and still right: a real `strata submit`
 of a fixture project prints byte for byte what `strata check --no-workers
 --no-cache` printed at start (coordinator), or a real scan job comes back
@@ -67,12 +68,15 @@ except ImportError as e:  # pragma: no cover - said once, clearly
 # ---- the wire (common/proto.h) ----------------------------------------------
 
 HELLO, JOBS, RESULTS, HEARTBEAT, BYE, REFUSED = 1, 2, 3, 4, 5, 6
-SUBMIT, NEED, UPLOAD, PROGRESS, DONE = 16, 17, 18, 19, 20
+SUBMIT, NEED, UPLOAD, PROGRESS, DONE, LOOKUP, LIBFILES = 16, 17, 18, 19, 20, 21, 22
 TYPE_NAMES = {HELLO: "HELLO", JOBS: "JOBS", RESULTS: "RESULTS", HEARTBEAT: "HEARTBEAT",
               BYE: "BYE", REFUSED: "REFUSED", SUBMIT: "SUBMIT", NEED: "NEED",
-              UPLOAD: "UPLOAD", PROGRESS: "PROGRESS", DONE: "DONE"}
+              UPLOAD: "UPLOAD", PROGRESS: "PROGRESS", DONE: "DONE", LOOKUP: "LOOKUP",
+              LIBFILES: "LIBFILES"}
 WORKER_TYPES = [HELLO, JOBS, RESULTS, HEARTBEAT, BYE, REFUSED]
-CLIENT_TYPES = [SUBMIT, NEED, UPLOAD, PROGRESS, DONE]
+CLIENT_TYPES = [SUBMIT, NEED, UPLOAD, PROGRESS, DONE, LOOKUP, LIBFILES]
+# SUBMIT's "env": target 3.12 linux, no interpreter, the environment's key
+FUZZ_ENV = [3, 12, "linux", None, "sockfuzz"]
 PROTO_MAX_JOBS = 4096
 PROTO_MAX_FILES = 1000000
 PROTO_MAX_INPUT = 64 << 20
@@ -870,10 +874,13 @@ def skeleton(rng, t, version):
     if t == REFUSED:  # retry false ends a worker: act_x_refused_for_good does that
         return {"reason": "fuzz", "retry": True}
     if t == SUBMIT:
-        return {"files": [["f%d.py" % i, rng.randint(0, 3),
-                           None if rng.random() < 0.5 else rng.randbytes(32), rng.randint(0, 100)]
-                          for i in range(rng.randint(0, 4))],
-                "roots": [], "args": ["."], "max_file_bytes": 0}
+        d = {"files": [["f%d.py" % i, rng.randint(0, 3),
+                        None if rng.random() < 0.5 else rng.randbytes(32), rng.randint(0, 100)]
+                       for i in range(rng.randint(0, 4))],
+             "roots": [], "args": ["."], "max_file_bytes": 0}
+        if rng.random() < 0.5:
+            d["env"] = list(FUZZ_ENV)
+        return d
     if t == NEED:
         return {"digests": [rng.randint(0, 10) for _ in range(rng.randint(0, 4))]}
     if t == UPLOAD:
@@ -884,6 +891,12 @@ def skeleton(rng, t, version):
     if t == DONE:
         return {"status": 0, "error": "", "stats": {"files": 1},
                 "files": [[0, [[1, 1, "F401", "m"]]]]}
+    if t == LOOKUP:
+        return {"modules": ["m%d.sub" % i for i in range(rng.randint(0, 4))],
+                "tops": ["t%d" % i for i in range(rng.randint(0, 2))]}
+    if t == LIBFILES:
+        return {"modules": lib_answer(rng, ["m%d" % i for i in range(rng.randint(0, 4))], []),
+                "tops": [rng.random() < 0.5 for _ in range(rng.randint(0, 2))]}
     return {}
 
 
@@ -903,7 +916,7 @@ def bad_message(rng, types, version):
         v = rng.choice([0, 2, -1, 1.0, "1", None, U64, True, b"\x01"])
         return pack({"v": v, "t": t, **fields}), "%s with \"v\" = %r" % (name, v)
     if k == 3:
-        tt = rng.choice([0, 7, 15, 21, 255, 2 ** 32, U64, -1, 1.5, "16", None, [t]])
+        tt = rng.choice([0, 7, 15, 23, 255, 2 ** 32, U64, -1, 1.5, "16", None, [t]])
         return pack({"v": 1, "t": tt, **fields}), "\"t\" = %r with the fields of %s" % (tt, name)
     if k == 4:
         bad = {key: (rand_value(rng) if rng.random() < 0.6 else val) for key, val in fields.items()}
@@ -1009,8 +1022,11 @@ class Client:
         return [[p, k, sha256(c) if c is not None else None, len(c or b"")]
                 for p, k, c in self.files]
 
-    def submit(self, what="SUBMIT"):
-        body = message(SUBMIT, files=self.entries(), roots=[], args=self.args, max_file_bytes=0)
+    def submit(self, what="SUBMIT", env=None):
+        fields = {"files": self.entries(), "roots": [], "args": self.args, "max_file_bytes": 0}
+        if env is not None:
+            fields["env"] = env
+        body = message(SUBMIT, **fields)
         self.t.send(self.s, body, "clients: %s of %d files (%d bytes)%s"
                     % (what, len(self.files), len(body),
                        (": " + show(body, 200)) if len(body) <= 200 else ""))
@@ -1080,7 +1096,7 @@ def act_other_protocol(t, rng):
     """Valid worker messages on the clients' port."""
     s = t.client_sock(rng)
     for _ in range(rng.randint(1, 10)):
-        ty = rng.choice(WORKER_TYPES + [NEED, PROGRESS, DONE])
+        ty = rng.choice(WORKER_TYPES + [NEED, PROGRESS, DONE, LOOKUP, LIBFILES])
         b = message(ty, **skeleton(rng, ty, t.version))
         t.send(s, b, "clients: a valid %s: %s" % (TYPE_NAMES[ty], show(b, 120)))
         yield
@@ -1344,6 +1360,84 @@ def act_odd_identity(t, rng):
         yield from t.recv(s, 0.4 * t.slow)
 
 
+def lib_answer(rng, names, libs):
+    """LIBFILES entries for module names: files (their contents appended to
+    libs, in the order their NEED indices follow the SUBMIT list), absent,
+    namespace and open modules."""
+    mods = []
+    for n in names:
+        r = rng.random()
+        if r < 0.4:
+            c = rand_source(rng, "lib %s %d" % (n, rng.getrandbits(32)))
+            libs.append(c)
+            path = "/fzsite/%s.py" % str(n).replace(".", "/")
+            mods.append([1, 3, rng.random() < 0.5, False, path, 0, len(c), sha256(c)])
+        elif r < 0.6:
+            mods.append([0, 3, False, False, None, 0, 0, None])
+        elif r < 0.8:
+            mods.append([2, 3, True, False, None, 0, 0, None])
+        else:
+            mods.append([3, 4, False, False, None, 0, 0, None])
+    return mods
+
+
+LOOKUP_ANSWERS = ["valid", "short", "long", "garbage", "bad entry", "twice", "silent",
+                  "tampered blobs", "no blobs"]
+
+
+def act_env_submit(t, rng):
+    """A client with an environment: the coordinator asks it where library
+    modules are (LOOKUP); it answers right, with another number of names,
+    garbage, twice or never, or uploads library contents that are not what
+    it named."""
+    s = t.client_sock(rng)
+    files = fresh_files(rng, rng.randint(1, 6), "env%d" % rng.getrandbits(20))
+    c = Client(t, s, files)
+    c.submit("SUBMIT with an environment", env=list(FUZZ_ENV))
+    how = rng.choice(LOOKUP_ANSWERS)
+    t.note("(the lookups of the SUBMIT above: %s)" % how)
+    libs = []
+    end = time.monotonic() + 3.0 * t.slow
+    while time.monotonic() < end:
+        frames = yield from t.recv(s, end - time.monotonic())
+        if frames is None:
+            return
+        m = unpack(frames[-1])
+        ty = m.get("t") if isinstance(m, dict) else None
+        if ty == NEED:
+            blobs = []
+            for i in m.get("digests") or []:
+                k = i - len(files) if isinstance(i, int) else -1
+                cnt = files[i][2] if 0 <= i < len(files) else libs[k] if 0 <= k < len(libs) else b""
+                if how == "tampered blobs" and k >= 0 and cnt:
+                    cnt = cnt[:-1] + bytes([cnt[-1] ^ 1])
+                if how != "no blobs" or k < 0:
+                    blobs.append([i, zstd_frame(cnt), len(cnt)])
+            t.send(s, message(UPLOAD, blobs=blobs), "clients: UPLOAD of %d blobs (%s)"
+                   % (len(blobs), how))
+        elif ty == LOOKUP:
+            names, tops = m.get("modules") or [], m.get("tops") or []
+            if how == "silent":
+                continue
+            mods = lib_answer(rng, names, libs)
+            stdl = [rng.random() < 0.5 for _ in tops]
+            if how == "short":
+                mods = mods[:-1] if mods else lib_answer(rng, ["x"], [])
+            elif how == "long":
+                mods += lib_answer(rng, ["extra"], [])
+            elif how == "bad entry" and mods:
+                mods[rng.randrange(len(mods))][rng.randrange(8)] = rand_value(rng)
+            if how == "garbage":
+                b, what = bad_message(rng, [LIBFILES], t.version)
+            else:
+                b, what = message(LIBFILES, modules=mods, tops=stdl), "LIBFILES (%s)" % how
+            t.send(s, b, "clients: %s for %d names: %s" % (what[:200], len(names), show(b, 120)))
+            if how == "twice":
+                t.send(s, b, "clients: the same LIBFILES again")
+        elif ty == DONE:
+            return
+
+
 def act_valid_submit(t, rng):
     """A client that does everything right, amid the rest."""
     s = t.client_sock(rng)
@@ -1537,6 +1631,7 @@ class CoordTarget(Target):
         "raw_tcp": (1, act_raw_tcp),
         "odd_identity": (1, act_odd_identity),
         "valid_submit": (1, act_valid_submit),
+        "env_submit": (3, act_env_submit),
         "w_junk_frames": (2, act_w_junk_frames),
         "w_junk_msgpack": (2, act_w_junk_msgpack),
         "w_client_msgs": (1, act_w_client_msgs),

@@ -17,15 +17,6 @@ set -u
 E2E_NAME=cluster
 . "$(dirname "$0")/lib.sh" "$@"
 
-# wait_for FILE TEXT: until FILE holds TEXT (at most 10 s).
-wait_for() {
-    for _ in $(seq 1 100); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
 # Two consecutive free TCP ports on 127.0.0.1: prints the first.
 free_ports() {
     python3 - <<'EOF'
@@ -42,20 +33,12 @@ for _ in range(200):
 EOF
 }
 
-# same NAME ADDR [ARGS...]: submit and check agree on stdout and exit status.
+# same NAME ADDR [ARGS...]: submit and check agree on stdout and exit status
+# (both without an environment: test_submit_env.sh checks with one).
 same() {
     local name=$1 addr=$2
     shift 2
-    "$strata" check --no-cache --no-workers --no-environment "$@" >"$tmp/check.out" 2>/dev/null
-    local want=$?
-    timeout 60 "$strata" submit --coordinator "$addr" "$@" >"$tmp/submit.out" 2>"$tmp/submit.err"
-    local got=$?
-    if [ "$got" -eq "$want" ] && cmp -s "$tmp/check.out" "$tmp/submit.out"; then
-        pass
-    else
-        fail "$name: submit exit $got (check $want), outputs differ or: $(cat "$tmp/submit.err")"
-        diff "$tmp/check.out" "$tmp/submit.out" | head -5 >&2
-    fi
+    submit_same "$name" "$addr" --no-environment "$@"
 }
 
 # ---- usage ----------------------------------------------------------------
@@ -125,7 +108,7 @@ for d in xml http logging html unittest; do
 done
 tw=()
 for k in "${!at_once[@]}"; do
-    timeout 60 "$strata" submit --coordinator "$addr" --root /usr/lib/python3.11 \
+    timeout 60 "$strata" submit --coordinator "$addr" --no-environment --root /usr/lib/python3.11 \
         "/usr/lib/python3.11/${at_once[$k]}" >"$tmp/twin$k.out" 2>"$tmp/twin$k.err" &
     tw+=($!)
 done
@@ -160,7 +143,7 @@ same "files over --max-file-size" "$addr" --max-file-size 40 proj
 # while the coordinator sends PROGRESS; then it is killed.
 kill -STOP "${pids[1]}" "${pids[2]}"
 mkdir -p "$tmp/fresh" && printf 'import sys\nz = 3\n' >"$tmp/fresh/new_module.py"
-timeout 60 "$strata" submit --coordinator "$addr" --timeout 2 fresh >/dev/null \
+timeout 60 "$strata" submit --coordinator "$addr" --no-environment --timeout 2 fresh >/dev/null \
     2>"$tmp/killed.err" &
 sub=$!
 sleep 0.5
@@ -249,7 +232,8 @@ pids+=($!)
 wait_for "$tmp/worker3.log" "working for" || fail "tcp worker did not connect"
 kill -STOP "${pids[1]}"
 mkdir -p "$tmp/fresh2" && printf 'import json\nw = 4\n' >"$tmp/fresh2/another.py"
-timeout 60 "$strata" submit --coordinator "$taddr" fresh2 >/dev/null 2>"$tmp/term.err" &
+timeout 60 "$strata" submit --coordinator "$taddr" --no-environment fresh2 >/dev/null \
+    2>"$tmp/term.err" &
 sub=$!
 sleep 1
 kill -TERM "${pids[0]}"

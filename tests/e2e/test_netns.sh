@@ -47,13 +47,7 @@ expect_eq() {
     if [ "$2" = "$3" ]; then pass; else fail "$1: got '$2', want '$3'"; fi
 }
 
-wait_for() { # file text
-    for _ in $(seq 1 150); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+WAIT_FOR_SECONDS=15 # wait_for (lib.sh)
 
 # --- the network -------------------------------------------------------------------
 if ! ip netns add "$nc" 2>"$tmp/ip.err"; then
@@ -95,7 +89,8 @@ ref_rc=$rc
 run check --no-cache --no-environment "${ex[@]}" "$std"
 expect_eq "single-host default: same as in-process" "$out" "$ref"
 
-ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7700 --timeout 60 "${ex[@]}" \
+ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7700 --timeout 60 \
+    --no-environment "${ex[@]}" \
     "$std" >"$tmp/submit.out" 2>"$tmp/submit.err"
 rc=$?
 expect_eq "cluster: exit" "$rc" "$ref_rc"
@@ -120,7 +115,8 @@ ip netns exec "$n2" "$strata" worker --connect tcp://10.250.2.1:7711 --threads 1
     2>"$tmp/w4.log" &
 pids+=($!)
 wait_for "$tmp/w3.log" "working for" || fail "worker 3: $(cat "$tmp/w3.log")"
-ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7710 --timeout 60 "${ex[@]}" \
+ip netns exec "$nc" "$strata" submit --coordinator tcp://127.0.0.1:7710 --timeout 60 \
+    --no-environment "${ex[@]}" \
     "$std" >"$tmp/submit2.out" 2>"$tmp/submit2.err" &
 submit=$!
 sleep 0.3

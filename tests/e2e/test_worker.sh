@@ -64,13 +64,7 @@ if [ "$same_rc" -eq 0 ]; then pass; else fail "worker after reconnecting: exit $
 # from disk: each run has a fresh coordinator (memory cache only), so the
 # jobs do reach the worker, and the worker's last line counts the hits.
 
-wait_for() { # FILE TEXT: until FILE holds TEXT (at most 30 s)
-    for _ in $(seq 1 300); do
-        grep -qF -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    return 1
-}
+WAIT_FOR_SECONDS=30 # wait_for (lib.sh)
 
 # cached_run N: a coordinator (with a cache of its own, new each run, so
 # that the jobs reach the worker), a worker with the cache in $tmp/wcache,

@@ -39,6 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         proto_blob_t blob;
         proto_fdiags_t fd;
         proto_diag_t d;
+        proto_libmod_t lm;
+        bool flag;
         size_t n = 0;
         while (proto_next_file(&m, &file) && n++ <= size)
             ;
@@ -53,6 +55,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         while (proto_next_fdiags(&m, &fd) && n++ <= size)
             while (proto_next_diag(&fd, &d) && n++ <= size)
                 ;
+        while (proto_next_module(&m, &s) && n++ <= size)
+            FUZZ_ASSERT(inside(data, size, s.ptr, s.len) && s.len > 0);
+        while (proto_next_top(&m, &s) && n++ <= size)
+            FUZZ_ASSERT(inside(data, size, s.ptr, s.len) && s.len > 0);
+        while (proto_next_libmod(&m, &lm) && n++ <= size)
+            FUZZ_ASSERT(inside(data, size, lm.path.ptr, lm.path.len) &&
+                        (lm.kind == PROTO_LIB_FILE ? lm.path.len > 0 : lm.digest == NULL) &&
+                        (lm.digest == NULL || inside(data, size, lm.digest, PROTO_DIGEST_LEN)));
+        while (proto_next_stdlib(&m, &flag) && n++ <= size)
+            ;
+        if (m.has_env)
+            FUZZ_ASSERT(inside(data, size, m.env.key.ptr, m.env.key.len) &&
+                        m.env.platform.len <= PROTO_MAX_PLATFORM);
         FUZZ_ASSERT(n <= size);
     }
     return 0;

@@ -253,6 +253,21 @@ static void seed_proto(const char *dir)
     uint32_t need[] = {0};
     proto_progress_t progress = {.scanned = 3, .checked = 1, .workers = 2};
     proto_stats_t stats = {.files = 2, .scanned = 1};
+    static const uint8_t lib_digest[32] = {7};
+    proto_env_t env = {.major = 3,
+                       .minor = 11,
+                       .platform = {"linux", 5},
+                       .python = {"/usr/bin/python3", 16},
+                       .key = {"3.11 linux\n", 11}};
+    proto_str_t lookup[] = {{"os.path", 7}, {"os", 2}};
+    proto_libmod_t libmods[] = {{.kind = PROTO_LIB_FILE,
+                                 .path = {"/s/os/path.pyi", 14},
+                                 .scan_kind = 1,
+                                 .size = 9,
+                                 .digest = lib_digest,
+                                 .stdlib = true},
+                                {.kind = 0}};
+    bool stdlib[] = {true};
     proto_diag_t d = {.line = 1, .col = 1, .code = {"F401", 4}, .message = {"'os' unused", 11}};
 
 #define SEED(call)                                                                                 \
@@ -277,7 +292,7 @@ static void seed_proto(const char *dir)
                              (span_t){.ptr = (const uint8_t *)"bad", .len = 3}) == ST_OK)
              ? (proto_batch_end(&batch), ST_OK)
              : ST_EINTERNAL);
-    SEED(proto_encode_submit(&b, files, 2, roots, 1, args, 1, 1 << 20));
+    SEED(proto_encode_submit(&b, files, 2, roots, 1, args, 1, 1 << 20, NULL));
     SEED(proto_encode_need(&b, need, 1));
     SEED(proto_encode_progress(&b, &progress));
     SEED((proto_upload_begin(&batch, &b) == ST_OK &&
@@ -289,6 +304,9 @@ static void seed_proto(const char *dir)
           proto_done_file(&batch, 0, &d, 1) == ST_OK)
              ? (proto_batch_end(&batch), ST_OK)
              : ST_EINTERNAL);
+    SEED(proto_encode_submit(&b, files, 2, roots, 1, args, 1, 1 << 20, &env));
+    SEED(proto_encode_lookup(&b, lookup, 2, lookup, 1));
+    SEED(proto_encode_libfiles(&b, libmods, 2, stdlib, 1));
 #undef SEED
     buf_free(&b);
 }

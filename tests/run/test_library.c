@@ -3,7 +3,9 @@
  * env_t filled by hand), library modules found from the project's imports
  * and theirs, checked and never reported; E0401 for a package the
  * environment lacks, nothing for an open one; the whole run cached with
- * the library files it read, and found stale when one of them changes. */
+ * the library files it read, and found stale when one of them changes; the
+ * finder asked a round at a time, with the answers of asking one name at a
+ * time, and its failure the run's. */
 #include "test.h"
 
 #include "run/libfind.h"
@@ -32,6 +34,8 @@ static void put(const char *name, const char *text)
 typedef struct {
     env_t env;
     libfind_t *lf;
+    const lib_finder_t *finder; /* NULL: libfind_finder(lf) */
+    st_err_t err;               /* the last run's error */
     char stubs[128], site[128];
     char *paths[1];
 } fake_env_t;
@@ -76,6 +80,7 @@ static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cac
     }
     char root[128];
     snprintf(root, sizeof root, "%s/proj", dir);
+    lib_finder_t finder = libfind_finder(e->lf);
     run_opts_t o = {.files = files,
                     .n_files = n,
                     .jobs = 2,
@@ -83,7 +88,9 @@ static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cac
                     .whole = true,
                     .roots = (const char *const[]){root},
                     .n_roots = 1,
-                    .libfind = e->lf,
+                    .finder = e->finder != NULL ? e->finder
+                              : e->lf != NULL   ? &finder
+                                                : NULL,
                     .env_found = e->env.found,
                     .python = e->env.python,
                     .env_key = "fake"};
@@ -92,9 +99,10 @@ static char *check(const char *const *names, size_t n, fake_env_t *e, cas_t *cac
         (f = open_memstream(&text, &size)) != NULL) {
         report_write(report, REPORT_FORMAT_TEXT, f, &nd, &nf, NULL);
         fclose(f);
-    } else if (err.msg[0] != '\0') {
+    } else if (err.msg[0] != '\0' && e->finder == NULL) {
         fprintf(stderr, "run: %s\n", err.msg);
     }
+    e->err = err;
     if (run != NULL) {
         run_finish(run);
         if (st != NULL)
@@ -153,19 +161,28 @@ static void make_env_tree(void)
     put("proj/old.py", "import newmod\n");
 }
 
+/* The scratch directory with the tree and its environment; false (said)
+ * when it cannot be made. */
+static bool setup(fake_env_t *e)
+{
+    if (!tmpdir_make(dir))
+        return false;
+    make_env_tree();
+    if (!fake_env(e)) {
+        CHECK(!"libfind");
+        tmpdir_remove(dir);
+        return false;
+    }
+    return true;
+}
+
 TEST(library_modules_checked_never_reported)
 {
     fake_env_t e;
     const char *names[] = {"app.py", "old.py"};
 
-    if (!tmpdir_make(dir))
+    if (!setup(&e))
         return;
-    make_env_tree();
-    if (!fake_env(&e)) {
-        CHECK(!"libfind");
-        tmpdir_remove(dir);
-        return;
-    }
     char *text = check(names, 2, &e, NULL, NULL);
     CHECK(text != NULL);
     CHECK(has_line(text, "app.py:5:1: E0401 Unable to import 'notinstalled' (not installed for "
@@ -254,6 +271,71 @@ TEST(library_replaced_modules_are_open)
     CHECK(!has_line(text, "import 'pkg.other'")); /* below a replaced module: unknown */
     CHECK(has_line(text, "has no 'getcwdx' member"));
     free(text);
+    libfind_destroy(&e.lf);
+    tmpdir_remove(dir);
+}
+
+/* A finder that counts its calls and hands them to libfind, or fails. */
+typedef struct {
+    libfind_t *lf;
+    size_t modules_calls, names, stdlib_calls;
+    bool fail;
+} counting_t;
+
+static st_rc_t counting_modules(void *ctx, const lib_name_t *names, size_t n, lib_found_t *out,
+                                st_err_t *err)
+{
+    counting_t *c = ctx;
+    lib_finder_t inner = libfind_finder(c->lf);
+
+    c->modules_calls++;
+    c->names += n;
+    for (size_t i = 0; i < n; i++)
+        CHECK(names[i].len > 0 && names[i].name[0] != '.' &&
+              names[i].name[names[i].len - 1] != '.');
+    if (c->fail)
+        return st_fail(err, ST_EIO, "the finder's client is gone");
+    return inner.modules(inner.ctx, names, n, out, err);
+}
+
+static st_rc_t counting_is_stdlib(void *ctx, const lib_name_t *tops, size_t n, bool *stdlib,
+                                  st_err_t *err)
+{
+    counting_t *c = ctx;
+    lib_finder_t inner = libfind_finder(c->lf);
+
+    c->stdlib_calls++;
+    return inner.is_stdlib(inner.ctx, tops, n, stdlib, err);
+}
+
+TEST(library_finder_asked_a_round_at_a_time)
+{
+    fake_env_t e;
+    const char *names[] = {"app.py", "old.py"};
+    counting_t c = {0};
+    lib_finder_t counting = {
+        .modules = counting_modules, .is_stdlib = counting_is_stdlib, .ctx = &c};
+
+    if (!setup(&e))
+        return;
+    char *plain = check(names, 2, &e, NULL, NULL);
+    c.lf = e.lf;
+    e.finder = &counting;
+    char *counted = check(names, 2, &e, NULL, NULL);
+    /* the same report as libfind's own, from one call per round: the
+     * project's imports, then the library files' (pkg's os and .impl) */
+    CHECK(plain != NULL && counted != NULL && strcmp(plain, counted) == 0);
+    CHECK(c.stdlib_calls == 1);
+    CHECK(c.modules_calls >= 2 && c.modules_calls <= 3);
+    CHECK(c.names >= 8);
+    free(plain);
+    free(counted);
+
+    /* a finder that fails ends the run with its error */
+    c.fail = true;
+    counted = check(names, 2, &e, NULL, NULL);
+    CHECK(counted == NULL && strstr(e.err.msg, "client is gone") != NULL);
+    free(counted);
     libfind_destroy(&e.lf);
     tmpdir_remove(dir);
 }
