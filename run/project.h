@@ -144,6 +144,13 @@ struct project_opts {
      * so that an unchanged re-check stats the file instead of reading it.
      * False (or NULL): none, the file is read again each time. */
     bool (*lib_stamp)(void *ctx, size_t id, file_stamp_t *out);
+    /* For a run whose library files are not on this host (a coordinator's,
+     * from its client): whether every one is still what its finder gives
+     * for its module name, at the same path with the same scan key, asked
+     * all at once (one round trip). Set: used instead of lib_same and the
+     * stamps. */
+    bool (*lib_same_all)(void *ctx, const char *const *names, const char *const *paths,
+                         const digest_t *keys, size_t n);
     void *lib_ctx;
 };
 

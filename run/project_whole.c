@@ -80,10 +80,10 @@ static bool dropped(const pfile_t *f, const scan_diag_t *d)
  * file order of arrays of [line, col, code, message] (files that were not
  * keyed have none: their E902 comes from the run itself), library the
  * library files the run read, each [path, scan key, size, mtime_ns,
- * ctime_ns, ino, dev]: the stamp opts->lib_stamp says the file had before
- * it was read, all zero when there is none to trust (the file is read
- * again next time). ST_EINVAL when a library file has no key (the run is
- * then not stored whole). */
+ * ctime_ns, ino, dev, module name]: the stamp opts->lib_stamp says the
+ * file had before it was read, all zero when there is none to trust (the
+ * file is read again next time); the name its finder found it by. ST_EINVAL when a library file has
+ * no key (the run is then not stored whole). */
 st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_t *b)
 {
     mpbuf_t w;
@@ -116,7 +116,7 @@ st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_
         file_stamp_t st = {0};
         if (opts->lib_stamp == NULL || !opts->lib_stamp(opts->lib_ctx, i, &st))
             st = (file_stamp_t){0};
-        msgpack_pack_array(pk, 7);
+        msgpack_pack_array(pk, 8);
         mpbuf_cstr(pk, p->files[i].path);
         mpbuf_bin(pk, p->files[i].key.b, sizeof p->files[i].key.b);
         msgpack_pack_uint64(pk, st.size);
@@ -124,13 +124,14 @@ st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_
         msgpack_pack_uint64(pk, st.ctime_ns);
         msgpack_pack_uint64(pk, st.ino);
         msgpack_pack_uint64(pk, st.dev);
+        mpbuf_cstr(pk, p->files[i].libname != NULL ? p->files[i].libname : "");
     }
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
 
 /* A library file of a whole-run record. */
 typedef struct {
-    char *path;
+    char *path, *name;
     digest_t key;
     file_stamp_t stamp; /* all zero: none, read again */
 } lib_rec_t;
@@ -200,6 +201,27 @@ static void *lib_range(void *arg)
     return NULL;
 }
 
+/* The library files of a run whose files are elsewhere, asked of its
+ * finder at once (opts->lib_same_all). */
+static bool lib_same_remote(project_t *p, const project_opts_t *opts, const lib_rec_t *recs,
+                            uint32_t n)
+{
+    const char **names = arena_calloc(p->arena, n, sizeof *names);
+    const char **paths = arena_calloc(p->arena, n, sizeof *paths);
+    digest_t *keys = arena_calloc(p->arena, n, sizeof *keys);
+
+    if (names == NULL || paths == NULL || keys == NULL)
+        return false;
+    for (uint32_t k = 0; k < n; k++) {
+        if (recs[k].name[0] == '\0')
+            return false; /* found by no name: cannot be asked */
+        names[k] = recs[k].name;
+        paths[k] = recs[k].path;
+        keys[k] = recs[k].key;
+    }
+    return opts->lib_same_all(opts->lib_ctx, names, paths, keys, n);
+}
+
 #define LIB_SAME_SPLIT 256 /* library files from which a second thread checks half */
 
 /* Whether every library file of the record at r still has its scan key
@@ -217,21 +239,28 @@ static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
         return false;
     if (n == 0)
         return true;
-    if (opts->lib_same == NULL || (recs = arena_calloc(p->arena, n, sizeof *recs)) == NULL)
+    if ((opts->lib_same == NULL && opts->lib_same_all == NULL) ||
+        (recs = arena_calloc(p->arena, n, sizeof *recs)) == NULL)
         return false;
     for (uint32_t k = 0; k < n; k++) {
         lib_rec_t *e = &recs[k];
         file_stamp_t *st = &e->stamp;
-        if (mpread_array(r, &tn) != ST_OK || tn != 7 || mpread_str(r, &path, &plen) != ST_OK ||
+        const char *name;
+        uint32_t nlen;
+        if (mpread_array(r, &tn) != ST_OK || tn != 8 || mpread_str(r, &path, &plen) != ST_OK ||
             plen == 0 || plen >= PATH_MAX || memchr(path, '\0', plen) != NULL ||
             mpread_bin(r, &key, &klen) != ST_OK || klen != sizeof e->key.b ||
             mpread_uint(r, &st->size) != ST_OK || mpread_uint(r, &st->mtime_ns) != ST_OK ||
             mpread_uint(r, &st->ctime_ns) != ST_OK || mpread_uint(r, &st->ino) != ST_OK ||
-            mpread_uint(r, &st->dev) != ST_OK ||
-            (e->path = arena_strndup(p->arena, path, plen)) == NULL)
+            mpread_uint(r, &st->dev) != ST_OK || mpread_str(r, &name, &nlen) != ST_OK ||
+            nlen > PATH_MAX || memchr(name, '\0', nlen) != NULL ||
+            (e->path = arena_strndup(p->arena, path, plen)) == NULL ||
+            (e->name = arena_strndup(p->arena, name, nlen)) == NULL)
             return false;
         memcpy(e->key.b, key, klen);
     }
+    if (opts->lib_same_all != NULL)
+        return lib_same_remote(p, opts, recs, n);
     /* by path, so that the files of a directory follow each other */
     qsort(recs, n, sizeof *recs, lib_rec_cmp);
     lib_range_t whole = {.opts = opts, .recs = recs, .from = 0, .to = n, .changed = &changed};

@@ -159,6 +159,42 @@ static bool lib_same(void *ctx, const char *path, const digest_t *key)
     return same;
 }
 
+/* Whether the library files of a cached whole run are still what the
+ * run's finder (a coordinator's client) gives for their names: one round
+ * of every name, each answer a file at the same path whose content digest
+ * gives the same scan key. */
+static bool lib_same_all(void *ctx, const char *const *names, const char *const *paths,
+                         const digest_t *keys, size_t n)
+{
+    const run_t *self = ctx;
+    const lib_finder_t *f = self->opts.finder;
+    lib_name_t *ask = st_calloc(at_least_one(n), sizeof *ask);
+    lib_found_t *got = st_calloc(at_least_one(n), sizeof *got);
+    st_err_t err = {0};
+    bool same = ask != NULL && got != NULL && f != NULL;
+
+    for (size_t k = 0; same && k < n; k++) {
+        ask[k] = (lib_name_t){.name = names[k], .len = strlen(names[k])};
+        same = ask[k].len > 0 && ask[k].len <= 1024;
+    }
+    if (same && n > 0)
+        same = f->modules(f->ctx, ask, n, got, &err) == ST_OK;
+    for (size_t k = 0; same && k < n; k++) {
+        jobkey_scan_t in = {.version = JOBKEY_ANALYZER_VERSION,
+                            .config = self->config,
+                            .kind = scan_kind_of_path(paths[k]),
+                            .target = self->scan.target,
+                            .content = got[k].digest};
+        digest_t now;
+        same = got[k].m.kind == LIB_FILE && got[k].has_digest && got[k].m.path != NULL &&
+               strcmp(got[k].m.path, paths[k]) == 0 && jobkey_scan(&in, &now, NULL) == ST_OK &&
+               digest_eq(&now, &keys[k]);
+    }
+    st_free(ask);
+    st_free(got);
+    return same;
+}
+
 /* The stamp library file id had before it was read, when it is old enough
  * to trust (the stat index's rule): for the whole-run record. */
 static bool lib_stamp(void *ctx, size_t id, file_stamp_t *out)
@@ -178,23 +214,24 @@ static project_opts_t project_opts(const run_t *self)
 {
     const run_opts_t *o = &self->opts;
 
-    return (project_opts_t){.roots = o->roots,
-                            .n_roots = o->n_roots,
-                            .args = o->args,
-                            .n_args = o->n_args,
-                            .jobs = o->jobs,
-                            .cache = o->cache,
-                            .explain = o->explain,
-                            .shuffle = o->shuffle,
-                            .on_cache_error = o->on_cache_error,
-                            .ctx = o->ctx,
-                            .progress = o->progress,
-                            .cancel = o->cancel,
-                            .env_key = o->env_key,
-                            .lib_same =
-                                o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
-                            .lib_stamp = lib_stamp,
-                            .lib_ctx = (void *)self};
+    return (project_opts_t){
+        .roots = o->roots,
+        .n_roots = o->n_roots,
+        .args = o->args,
+        .n_args = o->n_args,
+        .jobs = o->jobs,
+        .cache = o->cache,
+        .explain = o->explain,
+        .shuffle = o->shuffle,
+        .on_cache_error = o->on_cache_error,
+        .ctx = o->ctx,
+        .progress = o->progress,
+        .cancel = o->cancel,
+        .env_key = o->env_key,
+        .lib_same = o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
+        .lib_stamp = lib_stamp,
+        .lib_same_all = o->finder != NULL && o->source == RUN_FROM_BLOBS ? lib_same_all : NULL,
+        .lib_ctx = (void *)self};
 }
 
 /* ---- digest ------------------------------------------------------------------------ */

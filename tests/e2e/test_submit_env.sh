@@ -94,6 +94,9 @@ lacks "library contents uploaded (not none)" "$(last_batch)" " 0 uploaded"
 
 same "again" --python "$tmp/venv" proj
 has "a second submit uploads no library content" "$(last_batch)" " 0 uploaded, 0 scanned"
+# unchanged, the client's library files still what they were (one lookup
+# round says so): the whole run comes from the cache, as for strata check
+has "again: the whole run from the cache" "$(last_batch)" "whole run from the cache"
 
 # the target travels: another platform and version decide the stubs'
 # branches, so the stubs are scanned again for it (their keys hold it)
@@ -106,6 +109,7 @@ lacks "no interpreter: no E0401" "$(cat "$tmp/submit.out")" "E0401"
 printf 'def f(a, b, c=0):\n    return a\n\nVALUE = 1\nnope = 2\n' >"$site/pkg/__init__.py"
 same "upgraded package" --python "$tmp/venv" proj
 has "upgraded: one file uploaded" "$(last_batch)" " 1 uploaded"
+lacks "upgraded: not the old whole run" "$(last_batch)" "whole run from the cache"
 lacks "upgraded: nope exists now" "$(cat "$tmp/submit.out")" "has no 'nope' member"
 lacks "upgraded: f takes three" "$(cat "$tmp/submit.out")" "app.py:11:1: E1121"
 
