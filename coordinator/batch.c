@@ -646,6 +646,10 @@ bool batch__slot_take(batch_t *b)
     bool first;
 
     pthread_mutex_lock(&dm->lock);
+    if (b->running) { /* a batch holds one slot at most */
+        pthread_mutex_unlock(&dm->lock);
+        return true;
+    }
     b->wants_run = true;
     for (;;) {
         first = true;

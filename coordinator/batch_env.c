@@ -162,7 +162,9 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     st_free(ps);
     if (rc != ST_OK)
         return rc;
-    /* a client that answers slowly holds up no other batch */
+    /* a client that answers slowly holds up no other batch; a round
+       before the run (the whole-run lookup) holds no slot to give */
+    bool held = b->running;
     batch__slot_give(b);
     batch__set_accepting(b, true); /* before the LOOKUP goes: the answer may come at once */
     batch__post(b);
@@ -177,7 +179,7 @@ static st_rc_t lookup_round(batch_t *b, const lib_name_t *names, size_t n, lib_f
     if (rc == ST_OK && b->n_needed > 0 && !batch__uploads(b, &dropped))
         rc = wait_failed(b, dropped, "library files to upload", err);
     batch__set_accepting(b, false);
-    if (!batch__slot_take(b) && rc == ST_OK)
+    if (held && !batch__slot_take(b) && rc == ST_OK)
         rc = st_fail(err, ST_EIO, "the coordinator is stopping; submit again");
     return rc;
 }

@@ -97,6 +97,10 @@ has "a second submit uploads no library content" "$(last_batch)" " 0 uploaded, 0
 # unchanged, the client's library files still what they were (one lookup
 # round says so): the whole run comes from the cache, as for strata check
 has "again: the whole run from the cache" "$(last_batch)" "whole run from the cache"
+# its lookup round runs before the batch holds a run slot and leaves none
+# held: more re-submits than the coordinator runs at once all end
+for i in 1 2 3 4 5 6; do same "again, $i" --python "$tmp/venv" proj; done
+has "again and again: whole from the cache" "$(last_batch)" "whole run from the cache"
 
 # the target travels: another platform and version decide the stubs'
 # branches, so the stubs are scanned again for it (their keys hold it)
