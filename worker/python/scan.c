@@ -15,6 +15,7 @@
 #include "worker/python/diag.h"
 #include "worker/python/lang.h"
 #include "worker/python/noqa.h"
+#include "worker/python/selfattr.h"
 #include "worker/python/summary.h"
 #include "worker/python/tokens.h"
 #include "worker/python/tsalloc.h"
@@ -268,6 +269,10 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
             .cursors = &self->cursors,
         };
         rc = checker_run(&in, err);
+        /* self.x in the file's own classes (sources: a stub has no bodies) */
+        if (rc == ST_OK && !in.is_stub &&
+            selfattr_check(self->lang, ts_tree_root_node(tree), *text, *len, sum, a, d) != ST_OK)
+            rc = st_fail(err, ST_ENOMEM, "arena exhausted checking instance attributes");
         if (rc == ST_ELIMIT) {
             d->count = 0;
             diag_add(d, 1, 1, "E999",

@@ -431,6 +431,24 @@ void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *c
     e->n = e->codes != NULL ? n : 0;
 }
 
+bool summary_noqa_covers(const summary_t *s, uint32_t line, const char *code)
+{
+    size_t clen = strlen(code);
+
+    for (uint32_t i = 0; s != NULL && i < s->noqa.n; i++) {
+        const noqa_t *e = &s->noqa.v[i];
+        if (line < e->first || line > e->last)
+            continue;
+        if (e->blanket)
+            return true;
+        for (uint32_t k = 0; k < e->n; k++)
+            if (e->codes[k].len > 0 && e->codes[k].len <= clen &&
+                memcmp(code, e->codes[k].s, e->codes[k].len) == 0)
+                return true;
+    }
+    return false;
+}
+
 /* The padding inserted on line, or 0. */
 static uint32_t pad_of(const uint32_t *lines, const uint32_t *widths, uint32_t n, uint32_t line)
 {

@@ -215,6 +215,9 @@ uint32_t summary_n_stars(const summary_t *s);
  * in order of first line. */
 void summary_add_noqa(summary_t *s, uint32_t first, uint32_t last, const char *const *codes,
                       const uint32_t *lens, uint32_t n);
+/* Whether a range added so far silences code on line (every code, or one
+ * of its codes a prefix of code), as the cross-module checks read them. */
+bool summary_noqa_covers(const summary_t *s, uint32_t line, const char *code);
 
 /* Moves columns on padded lines back to the file's own (scan.c's padded
  * reparse, tokens.h): on line lines[k], widths[k] spaces were inserted at

@@ -1,0 +1,207 @@
+# self.x read in a method of a class of this module that no class of its
+# hierarchy defines: pylint's E1101 "Instance of 'C' has no 'x' member",
+# only where every fact is known.
+import os
+from collections import OrderedDict
+
+
+class Base:
+    kind = "base"
+
+    def __init__(self):
+        self.a = 1
+        (self.t1, [self.t2]) = (1, [2])
+        for self.loop in range(3):
+            pass
+
+    def helper(self):
+        return self.a + self.t1 + self.t2 + self.loop
+
+
+class C(Base):
+    limit: int
+    counter = 0
+
+    def __init__(self):
+        super().__init__()
+        self.b = 2
+        self.aug += 1
+
+    def run(self):
+        print(self.a, self.b, self.limit, self.kind, self.helper(), self.aug, self.run)
+        print(self.missing)
+        self.nope()
+        print(self.c)  # pylint: disable=no-member
+        print(self.d)  # noqa: E1101
+        print(self.e)  # type: ignore
+        print(self.__class__, self.__dict_x, self.__private)
+        return [self.in_comprehension for _ in range(2)]
+
+
+class Open:
+    def __getattr__(self, name):
+        return 1
+
+    def f(self):
+        return self.anything
+
+
+class SubOfOpen(Open):
+    def g(self):
+        return self.anything_too
+
+
+class Guarded:
+    def f(self):
+        if hasattr(self, "x"):
+            return self.x
+        return self.y
+
+    def g(self):
+        try:
+            return self.z
+        except AttributeError:
+            return None
+
+    def h(self):
+        try:
+            return self.w
+        except (KeyError, ValueError):
+            return self.w2
+
+
+class FooMixin:
+    def f(self):
+        return self.from_the_host
+
+
+class WithSub:
+    def f(self):
+        return self.only_in_sub, self.in_no_class
+
+
+class TheSub(WithSub):
+    def __init__(self):
+        self.only_in_sub = 1
+
+
+class BaseOfForeign:
+    def f(self):
+        return self.maybe
+
+
+class Foreign(BaseOfForeign, OrderedDict):
+    pass
+
+
+class External(OrderedDict):
+    def f(self):
+        return self.whatever
+
+
+class Dyn:
+    def __init__(self, **kw):
+        for k, v in kw.items():
+            setattr(self, k, v)
+
+    def f(self):
+        return self.whatever
+
+
+class Slots:
+    __slots__ = ("p", "q")
+
+    def f(self):
+        return self.p, self.r
+
+
+class DynSlots:
+    __slots__ = tuple(os.environ)
+
+    def f(self):
+        return self.anything
+
+
+def some_decorator(f):
+    return f
+
+
+class Methods:
+    @property
+    def v(self):
+        return self.w_outside, self.prop_missing
+
+    @v.setter
+    def v(self, value):
+        self.stored_by_setter = value
+
+    @staticmethod
+    def s(self):
+        return self.nothing
+
+    @classmethod
+    def c(cls):
+        return cls.nothing
+
+    @some_decorator
+    def d(self):
+        return self.nothing
+
+    def shadowed(self):
+        def inner(self):
+            return self.nothing
+
+        return inner
+
+    def rebound(self):
+        self = Methods()
+        return self.nothing
+
+    def lambda_self(self):
+        return lambda self: self.nothing
+
+
+@some_decorator
+class Decorated:
+    def f(self):
+        return self.nothing
+
+
+class Twice:
+    def f(self):
+        return self.nothing
+
+
+class Twice:  # noqa: F811
+    pass
+
+
+class Meta(metaclass=type):
+    def f(self):
+        return self.nothing
+
+
+obj = Methods()
+obj.w_outside = 3
+
+
+class Counter:
+    hits = 0
+
+    def __init__(self):
+        self.total = 0
+
+    def bump(self):
+        self.hits += 1
+        self.total += 1
+        self.misses += 1
+        return self.misses
+
+
+def elsewhere(c):
+    c.misses_too += 1
+
+
+class Counter2:
+    def bump(self):
+        self.misses_too += 1

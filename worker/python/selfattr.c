@@ -1,0 +1,748 @@
+/* selfattr.c - E1101 for `self.x` in the methods of a module's own classes
+ * (see selfattr.h for the rules). Passes over the tree, each an explicit
+ * stack: the module's bindings and attribute stores, then each class's
+ * body and methods, then the classes' bases and subclasses, then the
+ * reads. */
+#include "worker/python/selfattr.h"
+
+#include "common/hmap.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#define SA_MAX_BASES 64 /* a class with more bases is not checked */
+
+typedef struct {
+    TSNode node; /* the attribute `self.x` */
+    const char *name;
+    uint32_t len;
+} sa_read_t;
+
+typedef struct {
+    TSNode node; /* class_definition */
+    const char *name;
+    uint32_t len;
+    bool top;      /* a direct child of the module, undecorated */
+    bool open;     /* something may add members we cannot see */
+    bool eligible; /* top, defined once, closed, bases known (pass 4) */
+    bool unknown;  /* a subclass we cannot see through: report nothing */
+    uint32_t bases[SA_MAX_BASES];
+    uint32_t n_bases;
+    hmap_t *members;
+    sa_read_t *reads;
+    uint32_t n_reads, cap_reads;
+} sa_class_t;
+
+typedef struct {
+    const lang_t *L;
+    const char *src;
+    arena_t *a;
+    sa_class_t *cls;
+    uint32_t n_cls, cap_cls;
+    hmap_t *bound;      /* module-level names -> how many bindings */
+    hmap_t *stored;     /* attribute names stored anywhere in the module */
+    uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
+    TSNode *stack;
+    size_t n_stack, cap_stack;
+    bool oom;
+} sa_t;
+
+/* ---- small helpers ------------------------------------------------------------ */
+
+static const char *text(const sa_t *s, TSNode n, uint32_t *len)
+{
+    uint32_t b = ts_node_start_byte(n), e = ts_node_end_byte(n);
+    *len = e > b ? e - b : 0;
+    return s->src + b;
+}
+
+static bool text_is(const sa_t *s, TSNode n, const char *want)
+{
+    uint32_t len;
+    const char *t = text(s, n, &len);
+    return len == strlen(want) && memcmp(t, want, len) == 0;
+}
+
+static lang_kind_t kind(const sa_t *s, TSNode n)
+{
+    return lang_kind(s->L, n);
+}
+
+static TSNode field(const sa_t *s, TSNode n, lang_field_t f)
+{
+    return s->L->field_id[f] != 0 ? ts_node_child_by_field_id(n, s->L->field_id[f]) : (TSNode){0};
+}
+
+static bool same_node(TSNode a, TSNode b)
+{
+    return !ts_node_is_null(a) && !ts_node_is_null(b) && a.id == b.id;
+}
+
+static void push(sa_t *s, TSNode n)
+{
+    if (s->n_stack == s->cap_stack) {
+        size_t cap = s->cap_stack ? s->cap_stack * 2 : 256;
+        TSNode *grown =
+            arena_realloc(s->a, s->stack, s->cap_stack * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->stack = grown;
+        s->cap_stack = cap;
+    }
+    s->stack[s->n_stack++] = n;
+}
+
+static void push_children(sa_t *s, TSNode n)
+{
+    uint32_t c = ts_node_named_child_count(n);
+    for (uint32_t i = c; i > 0 && !s->oom; i--)
+        push(s, ts_node_named_child(n, i - 1));
+}
+
+static void count_name(sa_t *s, const char *name, uint32_t len)
+{
+    uint64_t v = 0;
+    (void)hmap_get(s->bound, name, len, &v);
+    if (hmap_put(s->bound, name, len, v + 1) != ST_OK)
+        s->oom = true;
+}
+
+static void add_name(sa_t *s, hmap_t *set, const char *name, uint32_t len)
+{
+    if (hmap_put(set, name, len, 1) != ST_OK)
+        s->oom = true;
+}
+
+/* Whether n (an identifier or attribute) is written where it stands: a
+ * target of an assignment, augmented assignment, for loop or
+ * comprehension, with item, del, or walrus, through any tuple or list
+ * around it. */
+static bool is_store(const sa_t *s, TSNode n)
+{
+    TSNode child = n, p = ts_node_parent(n);
+
+    while (!ts_node_is_null(p)) {
+        switch (kind(s, p)) {
+        case K_TUPLE:
+        case K_LIST:
+        case K_PATTERN_LIST:
+        case K_TUPLE_PATTERN:
+        case K_LIST_PATTERN:
+        case K_PAREN_EXPR:
+        case K_LIST_SPLAT_PATTERN:
+        case K_LIST_SPLAT:
+        case K_EXPRESSION_LIST:
+            child = p;
+            p = ts_node_parent(p);
+            continue;
+        case K_ASSIGNMENT:
+        case K_AUG_ASSIGNMENT:
+        case K_FOR:
+        case K_FOR_IN_CLAUSE:
+        case K_NAMED_EXPR:
+            return same_node(field(s, p, F_LEFT), child) || same_node(field(s, p, F_NAME), child);
+        case K_AS_PATTERN_TARGET:
+        case K_DELETE:
+            return true;
+        default:
+            return false;
+        }
+    }
+    return false;
+}
+
+/* Whether n is the target of an augmented assignment (`self.x += 1`
+ * reads x before it stores it: no definition of x). */
+static bool is_aug_target(const sa_t *s, TSNode n)
+{
+    TSNode p = ts_node_parent(n);
+
+    return !ts_node_is_null(p) && kind(s, p) == K_AUG_ASSIGNMENT &&
+           same_node(field(s, p, F_LEFT), n);
+}
+
+/* The identifiers a target binds (a name, or names inside tuples and
+ * lists): into set, or counted as module bindings (set NULL). */
+static void target_names(sa_t *s, TSNode t, hmap_t *set)
+{
+    size_t base = s->n_stack;
+
+    push(s, t);
+    while (s->n_stack > base && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        lang_kind_t k = kind(s, n);
+        if (k == K_IDENTIFIER) {
+            uint32_t len;
+            const char *name = text(s, n, &len);
+            if (set != NULL)
+                add_name(s, set, name, len);
+            else
+                count_name(s, name, len);
+        } else if (k == K_TUPLE || k == K_LIST || k == K_PATTERN_LIST || k == K_TUPLE_PATTERN ||
+                   k == K_LIST_PATTERN || k == K_PAREN_EXPR || k == K_LIST_SPLAT_PATTERN ||
+                   k == K_LIST_SPLAT || k == K_EXPRESSION_LIST) {
+            push_children(s, n);
+        }
+    }
+}
+
+/* The names a statement binds where it stands (not inside nested defs),
+ * into set (NULL: counted as module bindings). */
+static void statement_names(sa_t *s, TSNode n, hmap_t *set)
+{
+    lang_kind_t k = kind(s, n);
+    uint32_t len;
+    const char *name;
+
+    if (k == K_FUNCTION_DEF || k == K_CLASS_DEF) {
+        TSNode id = field(s, n, F_NAME);
+        if (!ts_node_is_null(id)) {
+            name = text(s, id, &len);
+            if (set != NULL)
+                add_name(s, set, name, len);
+            else
+                count_name(s, name, len);
+        }
+    } else if (k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT) {
+        target_names(s, field(s, n, F_LEFT), set);
+        /* a = b = 1: the right side is another assignment */
+        TSNode r = field(s, n, F_RIGHT);
+        if (!ts_node_is_null(r) && kind(s, r) == K_ASSIGNMENT)
+            statement_names(s, r, set);
+    } else if (k == K_FOR) {
+        target_names(s, field(s, n, F_LEFT), set);
+    } else if (k == K_AS_PATTERN_TARGET) {
+        target_names(s, ts_node_named_child(n, 0), set);
+    } else if (k == K_IMPORT || k == K_IMPORT_FROM) {
+        for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+            TSNode c = ts_node_named_child(n, i);
+            if (same_node(c, field(s, n, F_MODULE_NAME)))
+                continue;
+            TSNode id = kind(s, c) == K_ALIASED_IMPORT ? field(s, c, F_ALIAS) : c;
+            if (ts_node_is_null(id))
+                continue;
+            if (kind(s, id) == K_DOTTED_NAME)
+                id = ts_node_named_child(id, 0);
+            if (kind(s, id) != K_IDENTIFIER)
+                continue;
+            name = text(s, id, &len);
+            if (set != NULL)
+                add_name(s, set, name, len);
+            else
+                count_name(s, name, len);
+        }
+    }
+}
+
+/* ---- pass 1: the module's bindings, classes and attribute stores ---------------------- */
+
+static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
+{
+    TSNode id = field(s, n, F_NAME);
+    sa_class_t *c;
+
+    if (ts_node_is_null(id))
+        return NULL;
+    if (s->n_cls == s->cap_cls) {
+        uint32_t cap = s->cap_cls ? s->cap_cls * 2 : 16;
+        sa_class_t *grown =
+            arena_realloc(s->a, s->cls, s->cap_cls * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return NULL;
+        }
+        s->cls = grown;
+        s->cap_cls = cap;
+    }
+    c = &s->cls[s->n_cls++];
+    memset(c, 0, sizeof *c);
+    c->node = n;
+    c->top = top;
+    c->name = text(s, id, &c->len);
+    if ((c->members = hmap_new_arena(s->a, HMAP_BYTES)) == NULL)
+        s->oom = true;
+    return c;
+}
+
+/* Every node once: module-level bindings (not inside defs), `global`
+ * names (a function may rebind a class), every class, every attribute
+ * stored anywhere. */
+static void scan_module(sa_t *s, TSNode root)
+{
+    /* a second stack of "inside a def" flags would cost memory; module
+     * level is found by walking parents instead, for the few statements
+     * that bind */
+    push_children(s, root);
+    while (s->n_stack > 0 && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        lang_kind_t k = kind(s, n);
+        if (k == K_CLASS_DEF) {
+            TSNode p = ts_node_parent(n);
+            add_class(s, n, !ts_node_is_null(p) && kind(s, p) == K_MODULE);
+        } else if (k == K_GLOBAL || k == K_NONLOCAL) {
+            for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+                uint32_t len;
+                const char *name = text(s, ts_node_named_child(n, i), &len);
+                count_name(s, name, len);
+                count_name(s, name, len); /* rebound elsewhere: never once */
+            }
+        } else if (k == K_ATTRIBUTE && is_store(s, n) && !is_aug_target(s, n)) {
+            TSNode a = field(s, n, F_ATTRIBUTE);
+            if (!ts_node_is_null(a)) {
+                uint32_t len;
+                const char *name = text(s, a, &len);
+                add_name(s, s->stored, name, len);
+            }
+        }
+        /* module-level statements: those whose chain of parents reaches the
+         * module through blocks of if/try/for/while/with only */
+        if (k == K_FUNCTION_DEF || k == K_CLASS_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
+            k == K_FOR || k == K_IMPORT || k == K_IMPORT_FROM || k == K_AS_PATTERN_TARGET) {
+            bool module_level = true;
+            for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+                lang_kind_t pk = kind(s, p);
+                if (pk == K_FUNCTION_DEF || pk == K_CLASS_DEF || pk == K_LAMBDA ||
+                    pk == K_LIST_COMP || pk == K_SET_COMP || pk == K_DICT_COMP ||
+                    pk == K_GENERATOR_EXP) {
+                    module_level = false;
+                    break;
+                }
+                if (pk == K_MODULE)
+                    break;
+            }
+            if (module_level)
+                statement_names(s, n, NULL);
+            if (module_level && k == K_IMPORT_FROM)
+                for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+                    if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
+                        ts_node_end_byte(n) > s->last_star)
+                        s->last_star = ts_node_end_byte(n);
+        }
+        push_children(s, n);
+    }
+}
+
+/* ---- pass 2: a class's body and methods ------------------------------------------------ */
+
+static bool name_is(const sa_t *s, TSNode n, const char *want)
+{
+    return !ts_node_is_null(n) && kind(s, n) == K_IDENTIFIER && text_is(s, n, want);
+}
+
+/* Whether a decorator keeps a function a plain method whose first
+ * parameter is the instance (property and its setters, cached_property,
+ * abstractmethod, overload, override). */
+static bool plain_decorator(const sa_t *s, TSNode dec)
+{
+    static const char *const ok[] = {"property",
+                                     "cached_property",
+                                     "functools.cached_property",
+                                     "abstractmethod",
+                                     "abc.abstractmethod",
+                                     "overload",
+                                     "typing.overload",
+                                     "override",
+                                     "typing.override",
+                                     "typing_extensions.override"};
+    TSNode e = ts_node_named_child(dec, 0);
+    uint32_t len;
+    const char *t;
+
+    if (ts_node_is_null(e))
+        return false;
+    t = text(s, e, &len);
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        if (len == strlen(ok[i]) && memcmp(t, ok[i], len) == 0)
+            return true;
+    /* x.setter, x.getter, x.deleter of a property */
+    if (kind(s, e) == K_ATTRIBUTE) {
+        TSNode a = field(s, e, F_ATTRIBUTE);
+        return name_is(s, a, "setter") || name_is(s, a, "getter") || name_is(s, a, "deleter");
+    }
+    return false;
+}
+
+/* The first parameter of function f when it is a plain name (else null). */
+static TSNode first_param(const sa_t *s, TSNode f)
+{
+    TSNode ps = field(s, f, F_PARAMETERS), p;
+
+    if (ts_node_is_null(ps) || ts_node_named_child_count(ps) == 0)
+        return (TSNode){0};
+    p = ts_node_named_child(ps, 0);
+    if (kind(s, p) == K_TYPED_PARAMETER)
+        p = ts_node_named_child(p, 0);
+    return kind(s, p) == K_IDENTIFIER ? p : (TSNode){0};
+}
+
+/* Whether an except clause catches AttributeError (or Exception,
+ * BaseException, or everything). */
+static bool catches_attribute_error(sa_t *s, TSNode ex)
+{
+    uint32_t n = ts_node_named_child_count(ex);
+    size_t base = s->n_stack;
+    bool any = false, named = false;
+
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode c = ts_node_named_child(ex, i);
+        if (kind(s, c) == K_BLOCK)
+            break;
+        named = true;
+        push(s, c);
+    }
+    while (s->n_stack > base) {
+        TSNode c = s->stack[--s->n_stack];
+        if (kind(s, c) == K_IDENTIFIER &&
+            (text_is(s, c, "AttributeError") || text_is(s, c, "Exception") ||
+             text_is(s, c, "BaseException")))
+            any = true;
+        else if (kind(s, c) != K_CALL && kind(s, c) != K_LAMBDA)
+            push_children(s, c);
+    }
+    return any || !named;
+}
+
+/* Whether n is the identifier sname[0..slen). */
+static bool is_self(const sa_t *s, TSNode n, const char *sname, uint32_t slen)
+{
+    uint32_t len;
+    const char *t;
+
+    if (kind(s, n) != K_IDENTIFIER)
+        return false;
+    t = text(s, n, &len);
+    return len == slen && memcmp(t, sname, len) == 0;
+}
+
+/* One method: its stores of self's attributes into c's members; its reads
+ * into c's reads when the method is checkable. */
+static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
+{
+    TSNode self = first_param(s, f), body = field(s, f, F_BODY);
+    uint32_t slen, reads0 = c->n_reads;
+    const char *sname;
+    size_t base = s->n_stack;
+
+    if (ts_node_is_null(self) || ts_node_is_null(body))
+        return;
+    sname = text(s, self, &slen);
+    push(s, body);
+    while (s->n_stack > base && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        lang_kind_t k = kind(s, n);
+        uint32_t len;
+        const char *t;
+
+        if (k == K_IDENTIFIER) {
+            TSNode p = ts_node_parent(n);
+            lang_kind_t pk = ts_node_is_null(p) ? K_OTHER : kind(s, p);
+            if (is_self(s, n, sname, slen) &&
+                (is_store(s, n) || pk == K_PARAMETERS || pk == K_LAMBDA_PARAMETERS ||
+                 pk == K_DEFAULT_PARAMETER || pk == K_TYPED_PARAMETER ||
+                 pk == K_TYPED_DEFAULT_PARAMETER || pk == K_GLOBAL || pk == K_NONLOCAL ||
+                 ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) &&
+                  same_node(field(s, p, F_NAME), n))))
+                checkable = false; /* rebound or shadowed */
+            continue;
+        }
+        if (k == K_CALL) {
+            TSNode fn = field(s, n, F_FUNCTION), args = field(s, n, F_ARGUMENTS);
+            TSNode a0 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 0);
+            bool on_self = !ts_node_is_null(a0) && is_self(s, a0, sname, slen);
+            if (name_is(s, fn, "setattr") || name_is(s, fn, "delattr") || name_is(s, fn, "vars") ||
+                name_is(s, fn, "locals") || name_is(s, fn, "exec"))
+                c->open = c->open || on_self || name_is(s, fn, "locals") || name_is(s, fn, "exec");
+            if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self)
+                checkable = false;
+        } else if (k == K_EXCEPT || k == K_EXCEPT_GROUP) {
+            if (catches_attribute_error(s, n))
+                checkable = false;
+        } else if (k == K_ATTRIBUTE) {
+            TSNode obj = field(s, n, F_OBJECT), a = field(s, n, F_ATTRIBUTE);
+            if (!ts_node_is_null(a) && text_is(s, a, "__dict__"))
+                c->open = true;
+            if (!ts_node_is_null(obj) && !ts_node_is_null(a) && is_self(s, obj, sname, slen)) {
+                t = text(s, a, &len);
+                if (is_store(s, n) && !is_aug_target(s, n)) {
+                    add_name(s, c->members, t, len);
+                } else {
+                    if (c->n_reads == c->cap_reads) {
+                        uint32_t cap = c->cap_reads ? c->cap_reads * 2 : 16;
+                        sa_read_t *grown = arena_realloc(
+                            s->a, c->reads, c->cap_reads * sizeof *grown, cap * sizeof *grown);
+                        if (grown == NULL) {
+                            s->oom = true;
+                            return;
+                        }
+                        c->reads = grown;
+                        c->cap_reads = cap;
+                    }
+                    c->reads[c->n_reads++] = (sa_read_t){.node = n, .name = t, .len = len};
+                }
+                continue; /* obj is self: nothing below to see */
+            }
+        }
+        push_children(s, n);
+    }
+    s->n_stack = base;
+    if (!checkable)
+        c->n_reads = reads0; /* stores counted, reads dropped */
+}
+
+/* __slots__ = a literal tuple or list of strings (or one string): each a
+ * member; anything else opens the class. */
+static void slots(sa_t *s, sa_class_t *c, TSNode value)
+{
+    lang_kind_t k = kind(s, value);
+    uint32_t n;
+
+    if (k == K_STRING) {
+        n = 1;
+    } else if (k == K_TUPLE || k == K_LIST || k == K_PAREN_EXPR) {
+        n = ts_node_named_child_count(value);
+    } else {
+        c->open = true;
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode str = k == K_STRING ? value : ts_node_named_child(value, i);
+        uint32_t len;
+        const char *t;
+        if (kind(s, str) != K_STRING) {
+            c->open = true;
+            return;
+        }
+        t = text(s, str, &len);
+        /* 'name' or "name": the quotes around plain text */
+        if (len < 2 || (t[0] != '\'' && t[0] != '"') || t[len - 1] != t[0]) {
+            c->open = true;
+            return;
+        }
+        add_name(s, c->members, t + 1, len - 2);
+    }
+}
+
+/* A class body: members bound there, methods, what opens the class. */
+static void scan_class(sa_t *s, sa_class_t *c)
+{
+    TSNode body = field(s, c->node, F_BODY), sup = field(s, c->node, F_SUPERCLASSES);
+    size_t base = s->n_stack;
+
+    if (ts_node_is_null(body)) {
+        c->open = true;
+        return;
+    }
+    if (!ts_node_is_null(sup))
+        for (uint32_t i = 0; i < ts_node_named_child_count(sup); i++)
+            if (kind(s, ts_node_named_child(sup, i)) != K_IDENTIFIER)
+                c->open = true; /* metaclass=, Generic[T], a.B, *bases */
+    push(s, body);
+    while (s->n_stack > base && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        lang_kind_t k = kind(s, n);
+        TSNode def = n;
+        bool checkable = true;
+
+        if (k == K_DECORATED_DEF) {
+            def = field(s, n, F_DEFINITION);
+            for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+                TSNode d = ts_node_named_child(n, i);
+                if (kind(s, d) == K_DECORATOR && !plain_decorator(s, d))
+                    checkable = false;
+            }
+            if (ts_node_is_null(def))
+                continue;
+            k = kind(s, def);
+        }
+        if (k == K_FUNCTION_DEF) {
+            TSNode id = field(s, def, F_NAME);
+            statement_names(s, def, c->members);
+            if (name_is(s, id, "__getattr__") || name_is(s, id, "__getattribute__"))
+                c->open = true;
+            scan_method(s, c, def, checkable);
+            continue;
+        }
+        if (k == K_CLASS_DEF) {
+            statement_names(s, def, c->members);
+            continue;
+        }
+        if (k == K_ASSIGNMENT) {
+            TSNode left = field(s, n, F_LEFT);
+            if (name_is(s, left, "__slots__")) {
+                TSNode v = field(s, n, F_RIGHT);
+                if (ts_node_is_null(v))
+                    c->open = true;
+                else
+                    slots(s, c, v);
+            }
+        }
+        if (k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT || k == K_FOR || k == K_IMPORT ||
+            k == K_IMPORT_FROM || k == K_AS_PATTERN_TARGET)
+            statement_names(s, n, c->members);
+        if (k == K_NAMED_EXPR)
+            target_names(s, field(s, n, F_NAME), c->members);
+        if (k == K_CALL) {
+            TSNode fn = field(s, n, F_FUNCTION);
+            if (name_is(s, fn, "locals") || name_is(s, fn, "vars") || name_is(s, fn, "exec") ||
+                name_is(s, fn, "setattr"))
+                c->open = true;
+        }
+        if (k == K_LAMBDA || k == K_LIST_COMP || k == K_SET_COMP || k == K_DICT_COMP ||
+            k == K_GENERATOR_EXP)
+            continue; /* their own scopes: nothing bound in the class */
+        push_children(s, n);
+    }
+    s->n_stack = base;
+}
+
+/* ---- pass 3: which classes are known, with their bases ----------------------------- */
+
+static int32_t class_index(const sa_t *s, const char *name, uint32_t len, uint32_t before)
+{
+    for (uint32_t i = 0; i < before; i++)
+        if (s->cls[i].top && s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static bool bound_once(const sa_t *s, const char *name, uint32_t len)
+{
+    uint64_t v = 0;
+    return hmap_get(s->bound, name, len, &v) == ST_OK && v == 1;
+}
+
+static bool is_mixin(const sa_class_t *c)
+{
+    for (uint32_t i = 0; i + 5 <= c->len; i++)
+        if (strncasecmp(c->name + i, "mixin", 5) == 0)
+            return true;
+    return false;
+}
+
+/* Classes in source order: a base is an earlier class, so one pass
+ * settles eligibility. */
+static void settle(sa_t *s)
+{
+    for (uint32_t i = 0; i < s->n_cls; i++) {
+        sa_class_t *c = &s->cls[i];
+        TSNode sup = field(s, c->node, F_SUPERCLASSES);
+        /* a star import after the class may bind its name again */
+        bool ok = c->top && !c->open && bound_once(s, c->name, c->len) && !is_mixin(c) &&
+                  (s->last_star == 0 || ts_node_start_byte(c->node) >= s->last_star);
+
+        if (ok && !ts_node_is_null(sup)) {
+            uint32_t n = ts_node_named_child_count(sup);
+            for (uint32_t k = 0; ok && k < n; k++) {
+                TSNode b = ts_node_named_child(sup, k);
+                uint32_t len;
+                const char *t = text(s, b, &len);
+                int32_t j;
+                if (len == 6 && memcmp(t, "object", 6) == 0 && !hmap_get(s->bound, t, len, NULL))
+                    continue;
+                j = class_index(s, t, len, i);
+                if (j < 0 || !s->cls[j].eligible || c->n_bases == SA_MAX_BASES)
+                    ok = false;
+                else
+                    c->bases[c->n_bases++] = (uint32_t)j;
+            }
+        }
+        c->eligible = ok;
+    }
+}
+
+/* Whether class d has a (direct or not) base a. */
+static bool derives(const sa_t *s, uint32_t d, uint32_t a)
+{
+    /* bases are earlier classes: a bounded walk, no recursion */
+    uint32_t todo[SA_MAX_BASES * 4], n = 0;
+
+    todo[n++] = d;
+    for (uint32_t steps = 0; n > 0 && steps < s->n_cls * SA_MAX_BASES; steps++) {
+        uint32_t x = todo[--n];
+        if (x == a)
+            return true;
+        for (uint32_t k = 0; k < s->cls[x].n_bases && n < sizeof todo / sizeof todo[0]; k++)
+            todo[n++] = s->cls[x].bases[k];
+    }
+    return false;
+}
+
+/* A class some class we cannot see through derives from (a subclass with
+ * a base from elsewhere, decorated, nested...) says nothing. */
+static void mark_unknown(sa_t *s)
+{
+    for (uint32_t i = 0; i < s->n_cls; i++) {
+        sa_class_t *sub = &s->cls[i];
+        TSNode sup = field(s, sub->node, F_SUPERCLASSES);
+        if (sub->eligible || ts_node_is_null(sup))
+            continue;
+        for (uint32_t k = 0; k < ts_node_named_child_count(sup); k++) {
+            TSNode b = ts_node_named_child(sup, k);
+            uint32_t len;
+            const char *t = text(s, b, &len);
+            for (uint32_t j = 0; j < s->n_cls; j++)
+                if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
+                    for (uint32_t m = 0; m < s->n_cls; m++)
+                        if (s->cls[m].eligible && derives(s, j, m))
+                            s->cls[m].unknown = true;
+        }
+    }
+}
+
+/* Whether name is a member of class i, of one of its bases, or of a class
+ * deriving from it. */
+static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len)
+{
+    for (uint32_t j = 0; j < s->n_cls; j++)
+        if (s->cls[j].eligible && (derives(s, i, j) || derives(s, j, i)) &&
+            hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
+            return true;
+    return false;
+}
+
+/* ---- pass 4: the reports -------------------------------------------------------------- */
+
+static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
+{
+    for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
+        sa_class_t *c = &s->cls[i];
+        if (!c->eligible || c->unknown)
+            continue;
+        for (uint32_t r = 0; r < c->n_reads && !s->oom; r++) {
+            const sa_read_t *e = &c->reads[r];
+            TSPoint p = ts_node_start_point(e->node);
+            if ((e->len >= 2 && e->name[0] == '_' && e->name[1] == '_') ||
+                hmap_get(s->stored, e->name, e->len, NULL) == ST_OK ||
+                has_member(s, i, e->name, e->len) || summary_noqa_covers(sum, p.row + 1, "E1101"))
+                continue;
+            if (diag_add(d, p.row + 1, p.column + 1, "E1101",
+                         "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,
+                         (int)e->len, e->name) == NULL)
+                s->oom = true;
+        }
+    }
+}
+
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, uint32_t len,
+                       const summary_t *sum, arena_t *a, diag_list_t *d)
+{
+    sa_t s = {.L = L, .src = src, .a = a};
+
+    (void)len;
+    if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
+        (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL)
+        return ST_ENOMEM;
+    scan_module(&s, root);
+    for (uint32_t i = 0; i < s.n_cls && !s.oom; i++)
+        if (s.cls[i].top)
+            scan_class(&s, &s.cls[i]);
+    if (!s.oom) {
+        settle(&s);
+        mark_unknown(&s);
+        report(&s, sum, d);
+    }
+    return s.oom ? ST_ENOMEM : ST_OK;
+}

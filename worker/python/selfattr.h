@@ -1,0 +1,54 @@
+/* selfattr.h - E1101 for `self.x` in the methods of a module's own classes.
+ *
+ * pylint's "Instance of 'C' has no 'x' member" where a method of class C
+ * reads an attribute of its first parameter that neither C nor any of its
+ * bases defines. The first form of the classes-and-instances checks: it
+ * needs the file alone, so it runs in the scan, on the tree the checker
+ * walked, and only where every fact is known; anything else says nothing:
+ *
+ *   - the class is defined once, at the top level of the module, without
+ *     decorators, metaclass or other keywords, and each base is `object`
+ *     or such a class defined before it in the same module (a base from
+ *     elsewhere, Generic[T], NamedTuple, Enum, Protocol...: unknown);
+ *   - no class of its bases or of its same-module subclasses defines
+ *     __getattr__ or __getattribute__, calls setattr or vars on an
+ *     instance, touches __dict__, or declares __slots__ other than a
+ *     literal list of names; its name does not say it is a mixin (pylint's
+ *     ignore-mixin-members);
+ *   - members: every name bound in the class body (defs, assignments,
+ *     annotations, imports, loops), __slots__' names, and every
+ *     attribute of the first parameter stored (assigned, deleted, a
+ *     loop or with target; not `self.x += 1`, which reads x first) in
+ *     any method of the class, its
+ *     bases or its same-module subclasses (a mixin's attribute that only
+ *     a subclass sets is no alarm); a name stored as an attribute of
+ *     anything anywhere in the module (`obj.x = 1`) is never reported;
+ *   - reads are checked only in plain methods and properties (a
+ *     staticmethod, a classmethod or another decorator: unknown), whose
+ *     first parameter is never rebound nor shadowed by a nested scope,
+ *     and which call no hasattr/getattr on it and catch no
+ *     AttributeError (nor Exception, BaseException or everything);
+ *   - dunder and private (`__x`) names are never reported.
+ *
+ * `# pylint: disable=no-member`, `# type: ignore` and the other pragmas the
+ * summary records for E1101 silence it, as `# noqa` does. Nothing recurses
+ * over the tree: explicit stacks, bounded by the tree's size. */
+#ifndef STRATA_SELFATTR_H
+#define STRATA_SELFATTR_H
+
+#include "common/arena.h"
+#include "common/status.h"
+#include "worker/python/diag.h"
+#include "worker/python/lang.h"
+#include "worker/python/summary.h"
+
+#include <stdint.h>
+#include <tree_sitter/api.h>
+
+/* Adds the E1101s of the module at root (src[0..len), parsed without
+ * errors) to d; sum (may be NULL) holds its pragma ranges. ST_ENOMEM when
+ * arena a is exhausted (d then has some of them). */
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, uint32_t len,
+                       const summary_t *sum, arena_t *a, diag_list_t *d);
+
+#endif
