@@ -8,6 +8,7 @@
 #include "run/scope.h"
 
 #include "common/alloc.h"
+#include "common/hmap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,11 +64,21 @@ static char *parent_of(arena_t *a, const char *dir)
     return dir_of(a, dir);
 }
 
-/* The last directory climbed from and the root it gave: the arguments of
- * one directory (pre-commit's, a long list of files) cost its stats once. */
+/* The root of each directory climbed through so far (a file's directory,
+ * the packages above it, and the first directory that is not one): the
+ * arguments of one tree (pre-commit's long list of files) cost each
+ * directory's stats once. Keys are normal-form directories; values point
+ * at their roots, in the list's arena. */
 typedef struct {
-    const char *dir, *root;
+    hmap_t *roots;
 } root_memo_t;
+
+static const char *memo_get(const root_memo_t *memo, const char *dir)
+{
+    uint64_t v;
+
+    return hmap_get(memo->roots, dir, strlen(dir), &v) == ST_OK ? (const char *)(uintptr_t)v : NULL;
+}
 
 /* The root of one argument in normal form, or NULL when the argument is a
  * directory that is its own root; *oom on allocation failure. is_file:
@@ -77,7 +88,7 @@ static const char *root_of_arg(arena_t *a, const char *arg, bool is_file, root_m
 {
     struct stat st;
     char *dir, *up;
-    const char *from;
+    const char *from, *known = NULL;
 
     if (!is_file && stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!is_package(arg))
@@ -86,13 +97,23 @@ static const char *root_of_arg(arena_t *a, const char *arg, bool is_file, root_m
     } else {
         dir = dir_of(a, arg);
     }
-    if ((from = dir) != NULL && memo->dir != NULL && strcmp(memo->dir, dir) == 0)
-        return memo->root;
-    while (dir != NULL && is_package(dir) && (up = parent_of(a, dir)) != NULL)
+    if ((from = dir) == NULL) {
+        *oom = true;
+        return NULL;
+    }
+    /* climb until a directory that is no package, or one already known */
+    while ((known = memo_get(memo, dir)) == NULL && is_package(dir) &&
+           (up = parent_of(a, dir)) != NULL)
         dir = up;
-    *oom = dir == NULL;
-    *memo = (root_memo_t){.dir = from, .root = dir};
-    return dir;
+    if (known == NULL)
+        known = dir;
+    /* every directory on the way has that root */
+    for (const char *d = from; d != NULL && !*oom; d = parent_of(a, d)) {
+        *oom = hmap_put(memo->roots, d, strlen(d), (uint64_t)(uintptr_t)known) != ST_OK;
+        if (strcmp(d, dir) == 0)
+            break;
+    }
+    return *oom ? NULL : known;
 }
 
 /* Whether the walk listed arg, as given, as a file (list->files is sorted). */
@@ -134,8 +155,8 @@ st_rc_t scope_roots(walk_list_t *list, const char *const *args, size_t n_args,
     arena_t *a = list->arena;
     const char **norm = arena_calloc(a, n_args == 0 ? 1 : n_args, sizeof *norm);
     size_t n = 0, cap = 0, n_norm = 0;
-    root_memo_t memo = {0};
-    bool oom = norm == NULL;
+    root_memo_t memo = {.roots = hmap_new_arena(a, HMAP_BYTES)};
+    bool oom = norm == NULL || memo.roots == NULL;
 
     *dirs = NULL;
     for (size_t i = 0; i < n_args && !oom; i++) {
