@@ -547,6 +547,29 @@ static st_rc_t find_up(config_set_t *s, const char *dir, const config_t **out, s
     return ST_OK;
 }
 
+/* realpath(dir) into real: from its parent's entry when the parent was
+ * looked up already and dir's last part is a directory, not a link (one
+ * lstat instead of a readlink per part: a long list of files in many
+ * directories resolves each once), else from realpath. */
+static bool resolve(config_set_t *s, const char *dir, char real[PATH_MAX])
+{
+    const char *slash = strrchr(dir, '/'), *base = slash != NULL ? slash + 1 : dir;
+    size_t plen = slash == NULL ? 1 : slash == dir ? 1 : (size_t)(slash - dir);
+    const char *parent = slash == NULL ? "." : dir;
+    const dir_entry_t *pe;
+    struct stat st;
+    uint64_t hit;
+
+    if (base[0] != '\0' && strcmp(base, ".") != 0 && strcmp(base, "..") != 0 &&
+        strcmp(dir, ".") != 0 && hmap_get(s->dirs, parent, plen, &hit) == ST_OK &&
+        (pe = (const dir_entry_t *)(uintptr_t)hit)->abs != NULL && lstat(dir, &st) == 0 &&
+        S_ISDIR(st.st_mode) &&
+        (size_t)snprintf(real, PATH_MAX, "%s/%s", strcmp(pe->abs, "/") == 0 ? "" : pe->abs, base) <
+            PATH_MAX)
+        return true;
+    return realpath(dir, real) != NULL;
+}
+
 /* The entry of the directory holding path (path itself when is_dir). */
 static st_rc_t dir_of(config_set_t *s, const char *path, bool is_dir, const dir_entry_t **out,
                       st_err_t *err)
@@ -570,7 +593,7 @@ static st_rc_t dir_of(config_set_t *s, const char *path, bool is_dir, const dir_
         (e = arena_calloc(s->a, 1, sizeof *e)) == NULL)
         return no_memory(err);
     /* a directory that cannot be resolved is governed by nothing */
-    if (realpath(copy, real) != NULL) {
+    if (resolve(s, copy, real)) {
         if ((e->abs = arena_strndup(s->a, real, strlen(real))) == NULL)
             return no_memory(err);
         if (s->only != NULL)

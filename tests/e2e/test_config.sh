@@ -271,6 +271,20 @@ expect "bad nested configuration" 2 check --no-cache badnest
 has "bad nested configuration: named" "$err" "sub/pyproject.toml"
 lacks "bad nested configuration: no crash" "$err" "AddressSanitizer"
 
+# ---- a linked directory is governed by the files above its target ------------
+# (directories are resolved through their parents' answers; a link is not)
+cd "$tmp"
+mkdir -p ln/proj/pkg ln/other/pkg
+printf 'import os\n' >ln/proj/top.py
+printf 'import os\n' >ln/proj/pkg/a.py
+printf 'import os\n' >ln/other/pkg/b.py
+printf 'ignore = ["F401"]\n' >ln/proj/strata.toml
+printf 'select = ["F"]\n' >ln/other/strata.toml
+ln -s ../other/pkg ln/proj/linked
+expect "a linked directory" 1 check --no-cache ln/proj/top.py ln/proj/pkg/a.py ln/proj/linked/b.py
+lacks "the project's own files: F401 ignored" "$out" "a.py"
+has "the link's target: its own configuration" "$out" "ln/proj/linked/b.py:1:1: F401"
+
 # ---- strata submit reads the same configuration ---------------------------------
 addr="ipc://$tmp/coord.sock"
 "$strata" coordinator --bind "$addr" --cache-dir "$tmp/ccache" 2>"$tmp/coord.log" &
