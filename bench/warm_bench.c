@@ -10,7 +10,8 @@
  * `strata check` on the cache (b) filled. It prints the medians and the
  * ratios warm/(read+hash) (target <= 1.5) and warm/cold (target <= 0.05).
  * Process start-up, the walk, the report and writing it (to /dev/null) are
- * all inside (b) and (c): they are part of what a user waits for. The
+ * all inside (b) and (c): they are part of what a user waits for; (d),
+ * `strata version`, is the share of (c) a process pays to start and stop. The
  * user's shared cache of library scans is off (STRATA_SHARED_CACHE_DIR
  * empty), so that (b) scans the library files it reaches.
  *
@@ -87,15 +88,32 @@ static uint64_t read_and_hash(const list_t *l, uint64_t *bytes)
     return clock_ns() - t0;
 }
 
-/* Runs `strata check --quiet --cache-dir dir FILES...`, output to /dev/null;
- * ns, or 0 when it could not run or exited with a status above 1. */
-static uint64_t run_check(const char *strata, const char *dir, const list_t *l)
+/* Runs argv (argv[0] the program), output to /dev/null; ns, or 0 when it
+ * could not run or exited with a status above 1. */
+static uint64_t run_argv(char **argv)
 {
-    char **argv = calloc(l->n + 6, sizeof *argv);
     posix_spawn_file_actions_t fa;
     uint64_t t0;
     pid_t pid;
     int status = -1;
+
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    t0 = clock_ns();
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0)
+        waitpid(pid, &status, 0);
+    t0 = clock_ns() - t0;
+    posix_spawn_file_actions_destroy(&fa);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+        return 0;
+    return t0;
+}
+
+/* Runs `strata check --quiet --cache-dir dir FILES...`: run_argv's answer. */
+static uint64_t run_check(const char *strata, const char *dir, const list_t *l)
+{
+    char **argv = calloc(l->n + 6, sizeof *argv);
+    uint64_t ns;
 
     if (argv == NULL)
         return 0;
@@ -105,17 +123,9 @@ static uint64_t run_check(const char *strata, const char *dir, const list_t *l)
     argv[3] = "--cache-dir";
     argv[4] = (char *)dir;
     memcpy(argv + 5, l->paths, l->n * sizeof *argv);
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    t0 = clock_ns();
-    if (posix_spawn(&pid, strata, &fa, NULL, argv, environ) == 0)
-        waitpid(pid, &status, 0);
-    t0 = clock_ns() - t0;
-    posix_spawn_file_actions_destroy(&fa);
+    ns = run_argv(argv);
     free(argv);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-        return 0;
-    return t0;
+    return ns;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -141,7 +151,7 @@ static void print_times(const char *name, uint64_t *v, int n)
 int main(int argc, char **argv)
 {
     list_t l = {0};
-    uint64_t rh[MAX_RUNS], cold[MAX_RUNS], warm[MAX_RUNS], bytes = 0;
+    uint64_t rh[MAX_RUNS], cold[MAX_RUNS], warm[MAX_RUNS], start[MAX_RUNS], bytes = 0;
     char base[] = "/tmp/strata-warm-bench.XXXXXX", dir[64], cmd[128];
     int runs = argc > 2 ? atoi(argv[2]) : 5;
 
@@ -170,14 +180,24 @@ int main(int argc, char **argv)
             fprintf(stderr, "warm_bench: %s check failed\n", argv[1]);
             return 2;
         }
+    for (int i = 0; i < runs; i++) {
+        char *version[] = {argv[1], "version", NULL};
+        if ((start[i] = run_argv(version)) == 0) {
+            fprintf(stderr, "warm_bench: %s version failed\n", argv[1]);
+            return 2;
+        }
+    }
     printf("corpus: %zu files, %.1f MB; %d runs each; strata with its default --jobs\n", l.n,
            (double)bytes / 1e6, runs);
     print_times("(a) read + SHA-256, 1 thread", rh, runs);
     print_times("(b) cold strata check", cold, runs);
     print_times("(c) warm strata check", warm, runs);
+    print_times("(d) strata version", start, runs);
     double a = median_ms(rh, runs), b = median_ms(cold, runs), c = median_ms(warm, runs);
+    double d = median_ms(start, runs);
     printf("warm / (read+hash) = %.2f   (target <= 1.5)\n", c / a);
     printf("warm / cold        = %.3f  (target <= 0.05)\n", c / b);
+    printf("start-up / warm    = %.2f   (a process that starts and stops: (d) / (c))\n", d / c);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     if (system(cmd) != 0)
         fprintf(stderr, "warm_bench: could not remove %s\n", base);
