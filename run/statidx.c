@@ -1,9 +1,13 @@
 /* statidx.c - the stat index (see statidx.h). The file is msgpack,
  * ["strata-statidx", 1, [[path, size, mtime_ns, ctime_ns, ino, dev,
  * sha256 bin32]...]], then 8 bytes: XXH3-64 of the msgpack, little-endian
- * (a flipped bit anywhere makes the file an empty index). Decoded with
- * common/mpread.h's checks into a hash map from path to entry; a file that
- * does not decode whole is an empty index. */
+ * (a flipped bit anywhere makes the file an empty index). The entries are
+ * written sorted by path. Decoded with common/mpread.h's checks into an
+ * array sorted by path (sorted again when the file was not), whose paths
+ * point into the file's bytes, kept: loading allocates nothing per entry
+ * (a hash map that copied every path was 2.7 ms of a 30 ms warm re-check
+ * of 2,000 files), and a lookup is a binary search. A file that does not
+ * decode whole, or names a path twice, is an empty index. */
 #include "run/statidx.h"
 
 #include "common/alloc.h"
@@ -29,15 +33,49 @@
 #define STATIDX_MIN_ENTRY_BYTES 42u
 
 typedef struct {
+    const char *path; /* into the file's bytes (or an entry's path) */
+    uint32_t len;
     file_stamp_t stamp;
     digest_t content;
 } slot_t;
 
 struct statidx {
-    hmap_t *paths; /* path -> index into slots */
-    slot_t *slots;
+    uint8_t *data; /* the file, which the slots' paths point into */
+    slot_t *slots; /* sorted by path (slot_cmp), no path twice */
     size_t n;
 };
+
+static int path_cmp(const char *a, uint32_t alen, const char *b, uint32_t blen)
+{
+    int c = memcmp(a, b, alen < blen ? alen : blen);
+
+    return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+static int slot_cmp(const void *pa, const void *pb)
+{
+    const slot_t *a = pa, *b = pb;
+
+    return path_cmp(a->path, a->len, b->path, b->len);
+}
+
+/* The slot of path[0..len) in self's sorted slots, or NULL. */
+static const slot_t *slot_find(const statidx_t *self, const char *path, size_t len)
+{
+    size_t lo = 0, hi = self->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = path_cmp(path, (uint32_t)len, self->slots[mid].path, self->slots[mid].len);
+        if (c == 0)
+            return &self->slots[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
 
 void file_stamp_of(const struct stat *st, file_stamp_t *out)
 {
@@ -104,8 +142,9 @@ static bool read_whole(const char *path, uint8_t **data, size_t *len)
     return true;
 }
 
-/* Decodes the file's entries into self; false (self then holds some of
- * them: the caller empties it) when anything does not decode. */
+/* Decodes the file's entries into self (sorted by path); false (self then
+ * holds some of them: the caller empties it) when anything does not
+ * decode or a path comes twice. */
 static bool decode(statidx_t *self, const uint8_t *data, size_t len)
 {
     mpread_t r;
@@ -114,6 +153,7 @@ static bool decode(statidx_t *self, const uint8_t *data, size_t len)
     const char *s;
     const uint8_t *b;
     uint64_t sum = 0;
+    bool sorted = true;
 
     if (len < SUM_BYTES)
         return false;
@@ -138,14 +178,19 @@ static bool decode(statidx_t *self, const uint8_t *data, size_t len)
             mpread_uint(&r, &st->size) != ST_OK || mpread_uint(&r, &st->mtime_ns) != ST_OK ||
             mpread_uint(&r, &st->ctime_ns) != ST_OK || mpread_uint(&r, &st->ino) != ST_OK ||
             mpread_uint(&r, &st->dev) != ST_OK || mpread_bin(&r, &b, &blen) != ST_OK ||
-            blen != sizeof slot->content.b)
-            return false;
+            blen != sizeof slot->content.b || !stamp_known(st))
+            return false; /* an unknown stamp: not ours */
         memcpy(slot->content.b, b, blen);
-        if (!stamp_known(st) || hmap_get(self->paths, s, slen, NULL) == ST_OK ||
-            hmap_put(self->paths, s, slen, self->n) != ST_OK)
-            return false; /* an unknown stamp or a path twice: not ours */
+        slot->path = s;
+        slot->len = slen;
+        sorted = sorted && (self->n == 0 || slot_cmp(slot - 1, slot) < 0);
         self->n++;
     }
+    if (!sorted)
+        qsort(self->slots, self->n, sizeof *self->slots, slot_cmp);
+    for (size_t k = 1; !sorted && k < self->n; k++)
+        if (slot_cmp(&self->slots[k - 1], &self->slots[k]) == 0)
+            return false; /* a path twice: not ours */
     return r.pos == r.len;
 }
 
@@ -156,23 +201,18 @@ statidx_t *statidx_load(const char *dir, const digest_t *id)
     uint8_t *data = NULL;
     size_t len = 0;
 
-    if (self == NULL || (self->paths = hmap_new(HMAP_BYTES)) == NULL) {
-        st_free(self);
+    if (self == NULL)
         return NULL;
-    }
     if (!file_name(dir, id, path, sizeof path) || !read_whole(path, &data, &len))
         return self;
-    if (!decode(self, data, len)) {
-        hmap_t *empty = hmap_new(HMAP_BYTES);
-        hmap_destroy(&self->paths);
-        st_free(self->slots);
-        self->slots = NULL;
-        self->n = 0;
-        self->paths = empty;
+    if (decode(self, data, len)) {
+        self->data = data;
+        return self;
     }
+    st_free(self->slots);
+    self->slots = NULL;
+    self->n = 0;
     st_free(data);
-    if (self->paths == NULL)
-        statidx_destroy(&self);
     return self;
 }
 
@@ -182,8 +222,8 @@ void statidx_destroy(statidx_t **self_p)
 
     if (self == NULL)
         return;
-    hmap_destroy(&self->paths);
     st_free(self->slots);
+    st_free(self->data);
     st_free(self);
     *self_p = NULL;
 }
@@ -196,14 +236,13 @@ size_t statidx_count(const statidx_t *self)
 bool statidx_find(const statidx_t *self, const char *path, const file_stamp_t *now,
                   digest_t *content)
 {
-    uint64_t k;
+    const slot_t *slot;
+    size_t len;
 
-    if (self == NULL || !stamp_known(now) ||
-        hmap_get(self->paths, path, strlen(path), &k) != ST_OK || k >= self->n)
+    if (self == NULL || !stamp_known(now) || (len = strlen(path)) > PATH_MAX ||
+        (slot = slot_find(self, path, len)) == NULL || memcmp(&slot->stamp, now, sizeof *now) != 0)
         return false;
-    if (memcmp(&self->slots[k].stamp, now, sizeof *now) != 0)
-        return false;
-    *content = self->slots[k].content;
+    *content = slot->content;
     return true;
 }
 
@@ -224,23 +263,22 @@ static void pack_entry(msgpack_packer *pk, const void *path, size_t len, const f
  * (old->n of them) set for slot k, their count in *n_kept. */
 static void old_kept(const statidx_t *old, const hmap_t *new, bool *keep, size_t *n_kept)
 {
-    hmap_iter_t it = HMAP_ITER_INIT;
     char path[PATH_MAX + 1];
 
     *n_kept = 0;
-    while (hmap_next(old->paths, &it)) {
+    for (size_t k = 0; k < old->n; k++) {
+        const slot_t *o = &old->slots[k];
         struct stat st;
         file_stamp_t now;
-        if (it.val >= old->n || it.key.len > PATH_MAX ||
-            hmap_get(new, it.key.ptr, it.key.len, NULL) == ST_OK)
+        if (o->len > PATH_MAX || hmap_get(new, o->path, o->len, NULL) == ST_OK)
             continue;
-        memcpy(path, it.key.ptr, it.key.len);
-        path[it.key.len] = '\0';
+        memcpy(path, o->path, o->len);
+        path[o->len] = '\0';
         if (stat(path, &st) != 0)
             continue;
         file_stamp_of(&st, &now);
-        if (memcmp(&now, &old->slots[it.val].stamp, sizeof now) == 0) {
-            keep[it.val] = true;
+        if (memcmp(&now, &o->stamp, sizeof now) == 0) {
+            keep[k] = true;
             (*n_kept)++;
         }
     }
@@ -250,37 +288,45 @@ static st_rc_t encode(const statidx_entry_t *entries, size_t n, const statidx_t 
 {
     hmap_t *new = hmap_new(HMAP_BYTES);
     bool *keep = NULL;
-    size_t n_kept = 0;
+    size_t n_kept = 0, n_out = 0;
     hmap_iter_t it = HMAP_ITER_INIT;
+    slot_t *out = NULL;
     mpbuf_t w;
     msgpack_packer *pk = &w.pk;
     st_rc_t rc = new != NULL ? ST_OK : ST_ENOMEM;
 
-    for (size_t i = 0; rc == ST_OK && i < n; i++)
-        rc = hmap_put(new, entries[i].path, strlen(entries[i].path), i);
+    for (size_t i = 0; rc == ST_OK && i < n; i++) {
+        size_t len = strlen(entries[i].path);
+        rc = len == 0 || len > PATH_MAX ? ST_OK : hmap_put(new, entries[i].path, len, i);
+    }
     if (rc == ST_OK && old != NULL && old->n > 0) {
         if ((keep = st_calloc(old->n, sizeof *keep)) == NULL)
             rc = ST_ENOMEM;
         else
             old_kept(old, new, keep, &n_kept);
     }
-    if (rc == ST_OK && n + n_kept > UINT32_MAX)
+    if (rc == ST_OK && hmap_count(new) + n_kept > UINT32_MAX)
+        rc = ST_ENOMEM;
+    if (rc == ST_OK && (out = st_calloc(hmap_count(new) + n_kept + 1, sizeof *out)) == NULL)
         rc = ST_ENOMEM;
     if (rc == ST_OK) {
+        /* a path given twice is packed once (its last entry) */
+        while (hmap_next(new, &it))
+            out[n_out++] = (slot_t){.path = (const char *)it.key.ptr,
+                                    .len = (uint32_t)it.key.len,
+                                    .stamp = entries[it.val].stamp,
+                                    .content = entries[it.val].content};
+        for (size_t k = 0; n_kept > 0 && k < old->n; k++)
+            if (keep[k])
+                out[n_out++] = old->slots[k];
+        qsort(out, n_out, sizeof *out, slot_cmp);
         mpbuf_init(&w, b);
         msgpack_pack_array(pk, 3);
         mpbuf_cstr(pk, MAGIC);
         msgpack_pack_uint32(pk, VERSION);
-        msgpack_pack_array(pk, (uint32_t)(hmap_count(new) + n_kept));
-        /* a path given twice is packed once (its last entry) */
-        while (hmap_next(new, &it))
-            pack_entry(pk, it.key.ptr, it.key.len, &entries[it.val].stamp,
-                       &entries[it.val].content);
-        it = (hmap_iter_t)HMAP_ITER_INIT;
-        while (n_kept > 0 && hmap_next(old->paths, &it))
-            if (it.val < old->n && keep[it.val])
-                pack_entry(pk, it.key.ptr, it.key.len, &old->slots[it.val].stamp,
-                           &old->slots[it.val].content);
+        msgpack_pack_array(pk, (uint32_t)n_out);
+        for (size_t k = 0; k < n_out; k++)
+            pack_entry(pk, out[k].path, out[k].len, &out[k].stamp, &out[k].content);
         if (mpbuf_status(&w) != ST_OK || b->data == NULL)
             rc = ST_ENOMEM;
     }
@@ -291,6 +337,7 @@ static st_rc_t encode(const statidx_entry_t *entries, size_t n, const statidx_t 
             le[k] = (uint8_t)(sum >> (8 * k));
         rc = buf_append(b, le, sizeof le);
     }
+    st_free(out);
     st_free(keep);
     hmap_destroy(&new);
     return rc;

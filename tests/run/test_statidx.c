@@ -6,7 +6,9 @@
  * reads nothing) is in test_run.c and the e2e tests. */
 #include "test.h"
 
+#include "common/buf.h"
 #include "common/digest.h"
+#include "common/mpbuf.h"
 #include "run/statidx.h"
 #include "tests/run/tmpdir.h"
 
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 static char dir[64];
 
@@ -188,6 +191,68 @@ TEST(statidx_bad_files_are_empty_indexes)
     CHECK(statidx_save(dir, &id, &e, 1, NULL, &err) == ST_OK);
     REQUIRE((idx = statidx_load(dir, &id)) != NULL);
     CHECK_EQ_INT(statidx_count(idx), 1);
+    statidx_destroy(&idx);
+    tmpdir_remove(dir);
+}
+
+/* An index file of the given entries in the given order, as a writer
+ * other than statidx_save might leave it: planted for id. */
+static void plant_entries(const digest_t *id, const statidx_entry_t *e, size_t n)
+{
+    buf_t b;
+    mpbuf_t w;
+    uint8_t le[8];
+
+    buf_init(&b);
+    mpbuf_init(&w, &b);
+    msgpack_pack_array(&w.pk, 3);
+    mpbuf_cstr(&w.pk, "strata-statidx");
+    msgpack_pack_uint32(&w.pk, 1);
+    msgpack_pack_array(&w.pk, (uint32_t)n);
+    for (size_t i = 0; i < n; i++) {
+        msgpack_pack_array(&w.pk, 7);
+        mpbuf_cstr(&w.pk, e[i].path);
+        msgpack_pack_uint64(&w.pk, e[i].stamp.size);
+        msgpack_pack_uint64(&w.pk, e[i].stamp.mtime_ns);
+        msgpack_pack_uint64(&w.pk, e[i].stamp.ctime_ns);
+        msgpack_pack_uint64(&w.pk, e[i].stamp.ino);
+        msgpack_pack_uint64(&w.pk, e[i].stamp.dev);
+        mpbuf_bin(&w.pk, e[i].content.b, sizeof e[i].content.b);
+    }
+    uint64_t sum = XXH3_64bits(b.data, b.len);
+    for (unsigned k = 0; k < 8; k++)
+        le[k] = (uint8_t)(sum >> (8 * k));
+    (void)buf_append(&b, le, sizeof le);
+    plant(id, b.data, b.len);
+    buf_free(&b);
+}
+
+TEST(statidx_unsorted_files_load_and_a_path_twice_does_not)
+{
+    char a[128], b[128], c[128];
+    digest_t id = digest_of("project"), got;
+
+    REQUIRE(tmpdir_make(dir));
+    tmpdir_write(dir, "a.py", "a = 1\n", a, sizeof a);
+    tmpdir_write(dir, "b.py", "b = 1\n", b, sizeof b);
+    tmpdir_write(dir, "c.py", "c = 1\n", c, sizeof c);
+    statidx_entry_t e[4] = {{.path = c, .stamp = stamp_of(c), .content = digest_of("c = 1\n")},
+                            {.path = a, .stamp = stamp_of(a), .content = digest_of("a = 1\n")},
+                            {.path = b, .stamp = stamp_of(b), .content = digest_of("b = 1\n")},
+                            {.path = a, .stamp = stamp_of(a), .content = digest_of("other")}};
+    /* out of order: found all the same */
+    plant_entries(&id, e, 3);
+    statidx_t *idx = statidx_load(dir, &id);
+    REQUIRE(idx != NULL);
+    CHECK_EQ_INT(statidx_count(idx), 3);
+    for (int i = 0; i < 3; i++)
+        CHECK(statidx_find(idx, e[i].path, &e[i].stamp, &got) && digest_eq(&got, &e[i].content));
+    CHECK(!statidx_find(idx, "nope.py", &e[0].stamp, &got));
+    statidx_destroy(&idx);
+    /* a path twice (not next to each other): not an index of ours */
+    plant_entries(&id, e, 4);
+    REQUIRE((idx = statidx_load(dir, &id)) != NULL);
+    CHECK_EQ_INT(statidx_count(idx), 0);
     statidx_destroy(&idx);
     tmpdir_remove(dir);
 }
