@@ -24,6 +24,7 @@
 #include "coordinator/hostpool.h"
 #include "run/e902.h"
 #include "run/libfind.h"
+#include "cli/heap.h"
 #include "run/run.h"
 #include "run/walk.h"
 #include "worker/wproc.h"
@@ -898,5 +899,7 @@ int main(int argc, char **argv)
                 argv[1]);
         return EXIT_USAGE;
     }
+    if (cmd->run != cmd_worker && cmd->run != cmd_coordinator)
+        heap_setup(); /* a command that runs and exits */
     return cmd->run(argc - 1, argv + 1);
 }
