@@ -26,7 +26,7 @@
 
 #include <stdbool.h>
 
-#define SCAN_RESULT_VERSION 7 /* 7: E1101 for self.x in the scan */
+#define SCAN_RESULT_VERSION 8 /* 7: E1101 for self.x in the scan; 8: self.m(...) calls */
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
 /* The memory tree-sitter may hold while it parses one file; past it the
  * parse stops and the file gets an E902 (worker/python/tsalloc.h). Real

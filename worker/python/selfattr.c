@@ -29,7 +29,8 @@ typedef struct {
     bool unknown;  /* a subclass we cannot see through: report nothing */
     uint32_t bases[SA_MAX_BASES];
     uint32_t n_bases;
-    hmap_t *members;
+    hmap_t *members; /* name -> how many bindings */
+    hmap_t *defs;    /* name -> index in sa_t.defs: undecorated defs of the body */
     sa_read_t *reads;
     uint32_t n_reads, cap_reads;
 } sa_class_t;
@@ -40,8 +41,10 @@ typedef struct {
     arena_t *a;
     sa_class_t *cls;
     uint32_t n_cls, cap_cls;
-    hmap_t *bound;      /* module-level names -> how many bindings */
-    hmap_t *stored;     /* attribute names stored anywhere in the module */
+    hmap_t *bound;  /* module-level names -> how many bindings */
+    hmap_t *stored; /* attribute names stored anywhere in the module */
+    TSNode *defs;   /* the classes' plain methods (sa_class_t.defs) */
+    uint32_t n_defs, cap_defs;
     uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
     TSNode *stack;
     size_t n_stack, cap_stack;
@@ -110,9 +113,13 @@ static void count_name(sa_t *s, const char *name, uint32_t len)
         s->oom = true;
 }
 
+/* Adds name to set, counting how many times (a class's members: how many
+ * bindings, so that a method bound once is known to be its def). */
 static void add_name(sa_t *s, hmap_t *set, const char *name, uint32_t len)
 {
-    if (hmap_put(set, name, len, 1) != ST_OK)
+    uint64_t v = 0;
+    (void)hmap_get(set, name, len, &v);
+    if (hmap_put(set, name, len, v + 1) != ST_OK)
         s->oom = true;
 }
 
@@ -262,7 +269,8 @@ static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
     c->node = n;
     c->top = top;
     c->name = text(s, id, &c->len);
-    if ((c->members = hmap_new_arena(s->a, HMAP_BYTES)) == NULL)
+    if ((c->members = hmap_new_arena(s->a, HMAP_BYTES)) == NULL ||
+        (c->defs = hmap_new_arena(s->a, HMAP_BYTES)) == NULL)
         s->oom = true;
     return c;
 }
@@ -526,6 +534,29 @@ static void slots(sa_t *s, sa_class_t *c, TSNode value)
 }
 
 /* A class body: members bound there, methods, what opens the class. */
+/* Records def (undecorated, directly in the class body) as c's method
+ * named by id. */
+static void add_def(sa_t *s, sa_class_t *c, TSNode id, TSNode def)
+{
+    uint32_t len;
+    const char *name = text(s, id, &len);
+
+    if (s->n_defs == s->cap_defs) {
+        uint32_t cap = s->cap_defs ? s->cap_defs * 2 : 64;
+        TSNode *grown =
+            arena_realloc(s->a, s->defs, s->cap_defs * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->defs = grown;
+        s->cap_defs = cap;
+    }
+    s->defs[s->n_defs] = def;
+    if (hmap_put(c->defs, name, len, s->n_defs++) != ST_OK)
+        s->oom = true;
+}
+
 static void scan_class(sa_t *s, sa_class_t *c)
 {
     TSNode body = field(s, c->node, F_BODY), sup = field(s, c->node, F_SUPERCLASSES);
@@ -560,6 +591,8 @@ static void scan_class(sa_t *s, sa_class_t *c)
         if (k == K_FUNCTION_DEF) {
             TSNode id = field(s, def, F_NAME);
             statement_names(s, def, c->members);
+            if (same_node(def, n) && same_node(ts_node_parent(def), body) && !ts_node_is_null(id))
+                add_def(s, c, id, def);
             if (name_is(s, id, "__getattr__") || name_is(s, id, "__getattribute__"))
                 c->open = true;
             scan_method(s, c, def, checkable);
@@ -705,6 +738,198 @@ static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len
 
 /* ---- pass 4: the reports -------------------------------------------------------------- */
 
+/* The plain method named[0..len) that `self.name(...)` in class i calls:
+ * an undecorated def directly in the body of i or of one of its bases,
+ * the only binding of the name in the only class among them that binds
+ * it, which no subclass binds again. Null when any of that is not so. */
+static TSNode method_of(const sa_t *s, uint32_t i, const char *name, uint32_t len)
+{
+    int32_t owner = -1;
+    uint64_t v;
+
+    for (uint32_t j = 0; j < s->n_cls; j++) {
+        const sa_class_t *k = &s->cls[j];
+        if (!k->eligible || hmap_get(k->members, name, len, &v) != ST_OK)
+            continue;
+        if (j != i && derives(s, j, i))
+            return (TSNode){0}; /* a subclass binds it: which one runs? */
+        if (j == i || derives(s, i, j)) {
+            if (owner >= 0 || v != 1)
+                return (TSNode){0};
+            owner = (int32_t)j;
+        }
+    }
+    if (owner < 0 || hmap_get(s->cls[owner].defs, name, len, &v) != ST_OK || v >= s->n_defs)
+        return (TSNode){0};
+    return s->defs[v];
+}
+
+/* Whether a method's body only says it is to be overridden (a docstring,
+ * pass, ..., raise NotImplementedError): its signature is not the one its
+ * callers expect. */
+static bool placeholder_body(const sa_t *s, TSNode def)
+{
+    TSNode body = field(s, def, F_BODY);
+    uint32_t n = ts_node_is_null(body) ? 0 : ts_node_named_child_count(body);
+
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode st = ts_node_named_child(body, i);
+        lang_kind_t k = kind(s, st);
+        if (k == K_PASS)
+            continue;
+        if (k == K_EXPRESSION_STATEMENT && ts_node_named_child_count(st) == 1) {
+            lang_kind_t e = kind(s, ts_node_named_child(st, 0));
+            if (e == K_STRING || e == K_ELLIPSIS)
+                continue;
+        }
+        if (k == K_RAISE) {
+            uint32_t len;
+            const char *t = text(s, st, &len);
+            if (len >= 25 && memmem(t, len, "NotImplementedError", 19) != NULL)
+                continue;
+        }
+        return false;
+    }
+    return true;
+}
+
+/* The name a parameter binds, or a null node. */
+static TSNode param_name(const sa_t *s, TSNode p)
+{
+    lang_kind_t k = kind(s, p);
+
+    if (k == K_IDENTIFIER)
+        return p;
+    if (k == K_DEFAULT_PARAMETER || k == K_TYPED_DEFAULT_PARAMETER)
+        return field(s, p, F_NAME);
+    if (k == K_TYPED_PARAMETER && ts_node_named_child_count(p) > 0) {
+        TSNode in = ts_node_named_child(p, 0);
+        return kind(s, in) == K_IDENTIFIER ? in : (TSNode){0};
+    }
+    return (TSNode){0};
+}
+
+#define SA_MAX_PARAMS 64
+
+typedef struct {
+    TSNode name;
+    bool required, posonly, kwonly, bound;
+} sa_param_t;
+
+/* Checks `self.m(...)` (call) against def, the method it calls:
+ * pylint's E1121, E1123 and E1120 for a method call. Says nothing when
+ * the call unpacks (*a, **k) or the parameters are not all plain. */
+static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, diag_list_t *d)
+{
+    TSNode ps = field(s, def, F_PARAMETERS), args = field(s, call, F_ARGUMENTS);
+    sa_param_t p[SA_MAX_PARAMS];
+    uint32_t n = 0, n_pos = 0, n_positional = 0,
+             np = ts_node_is_null(ps) ? 0 : ts_node_named_child_count(ps);
+    bool varargs = false, varkw = false, kwonly = false, seen_self = false;
+    TSPoint at = ts_node_start_point(call);
+    uint32_t line = at.row + 1, col = at.column + 1;
+
+    if (ts_node_is_null(args) || kind(s, args) != K_ARGUMENT_LIST)
+        return; /* f(x for x in y) and the like */
+    for (uint32_t i = 0; i < np; i++) {
+        TSNode q = ts_node_named_child(ps, i);
+        lang_kind_t k = kind(s, q);
+        TSNode inner = k == K_TYPED_PARAMETER && ts_node_named_child_count(q) > 0
+                           ? ts_node_named_child(q, 0)
+                           : q;
+        lang_kind_t ik = kind(s, inner);
+        if (k == K_POSITIONAL_SEPARATOR) {
+            for (uint32_t j = 0; j < n; j++)
+                p[j].posonly = true;
+            continue;
+        }
+        if (k == K_KEYWORD_SEPARATOR) {
+            kwonly = true;
+            continue;
+        }
+        if (ik == K_LIST_SPLAT_PATTERN) {
+            varargs = kwonly = true;
+            continue;
+        }
+        if (ik == K_DICT_SPLAT_PATTERN) {
+            varkw = true;
+            continue;
+        }
+        TSNode nm = param_name(s, q);
+        if (ts_node_is_null(nm) || n == SA_MAX_PARAMS)
+            return; /* a parameter we do not know */
+        if (!seen_self) {
+            seen_self = true; /* self: bound by the call */
+            continue;
+        }
+        p[n] = (sa_param_t){
+            .name = nm, .required = k == K_IDENTIFIER || k == K_TYPED_PARAMETER, .kwonly = kwonly};
+        n_positional += !kwonly;
+        n++;
+    }
+    if (!seen_self)
+        return;
+    uint32_t na = ts_node_named_child_count(args);
+    for (uint32_t i = 0; i < na; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        lang_kind_t k = kind(s, a);
+        if (k == K_LIST_SPLAT || k == K_DICT_SPLAT || strstr(ts_node_type(a), "splat") != NULL)
+            return; /* how many: unknown */
+    }
+    for (uint32_t i = 0; i < na; i++) {
+        TSNode a = ts_node_named_child(args, i);
+        if (kind(s, a) == K_KEYWORD_ARGUMENT) {
+            TSNode kn = field(s, a, F_NAME);
+            uint32_t klen = 0, plen;
+            const char *kt = ts_node_is_null(kn) ? "" : text(s, kn, &klen);
+            bool found = false;
+            if (ts_node_is_null(kn))
+                return;
+            for (uint32_t j = 0; j < n && !found; j++) {
+                const char *pt = text(s, p[j].name, &plen);
+                if (plen == klen && memcmp(pt, kt, klen) == 0) {
+                    if (p[j].posonly)
+                        return; /* pylint's E3102, not one of ours */
+                    found = p[j].bound = true;
+                }
+            }
+            if (!found && !varkw && !summary_noqa_covers(sum, line, "E1123") &&
+                diag_add(d, line, col, "E1123", "Unexpected keyword argument '%.*s' in method call",
+                         (int)klen, kt) == NULL)
+                s->oom = true;
+            if (!found && !varkw)
+                return; /* one report per call, as pylint's first */
+            continue;
+        }
+        if (n_pos < n_positional) {
+            uint32_t j = 0;
+            for (uint32_t seen = 0; j < n; j++)
+                if (!p[j].kwonly && seen++ == n_pos)
+                    break;
+            if (j < n)
+                p[j].bound = true;
+        }
+        n_pos++;
+    }
+    if (n_pos > n_positional && !varargs) {
+        if (!summary_noqa_covers(sum, line, "E1121") &&
+            diag_add(d, line, col, "E1121", "Too many positional arguments for method call") ==
+                NULL)
+            s->oom = true;
+        return;
+    }
+    for (uint32_t j = 0; j < n; j++) {
+        uint32_t plen;
+        const char *pt = text(s, p[j].name, &plen);
+        if (!p[j].required || p[j].bound || p[j].kwonly)
+            continue; /* a missing keyword-only one is pylint's E1125 */
+        if (!summary_noqa_covers(sum, line, "E1120") &&
+            diag_add(d, line, col, "E1120", "No value for argument '%.*s' in method call",
+                     (int)plen, pt) == NULL)
+            s->oom = true;
+    }
+}
+
 static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
@@ -715,8 +940,18 @@ static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
             const sa_read_t *e = &c->reads[r];
             TSPoint p = ts_node_start_point(e->node);
             if ((e->len >= 2 && e->name[0] == '_' && e->name[1] == '_') ||
-                hmap_get(s->stored, e->name, e->len, NULL) == ST_OK ||
-                has_member(s, i, e->name, e->len) || summary_noqa_covers(sum, p.row + 1, "E1101"))
+                hmap_get(s->stored, e->name, e->len, NULL) == ST_OK)
+                continue;
+            if (has_member(s, i, e->name, e->len)) {
+                TSNode call = ts_node_parent(e->node), def;
+                if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
+                    same_node(field(s, call, F_FUNCTION), e->node) &&
+                    !ts_node_is_null(def = method_of(s, i, e->name, e->len)) &&
+                    !placeholder_body(s, def))
+                    check_call(s, sum, call, def, d);
+                continue;
+            }
+            if (summary_noqa_covers(sum, p.row + 1, "E1101"))
                 continue;
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,

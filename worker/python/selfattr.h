@@ -1,4 +1,5 @@
-/* selfattr.h - E1101 for `self.x` in the methods of a module's own classes.
+/* selfattr.h - E1101 for `self.x`, and E1120/E1121/E1123 for `self.m(...)`,
+ * in the methods of a module's own classes.
  *
  * pylint's "Instance of 'C' has no 'x' member" where a method of class C
  * reads an attribute of its first parameter that neither C nor any of its
@@ -29,6 +30,15 @@
  *     and which call no hasattr/getattr on it and catch no
  *     AttributeError (nor Exception, BaseException or everything);
  *   - dunder and private (`__x`) names are never reported.
+ *
+ * A call `self.m(...)` of a member is checked against the def it runs, as
+ * pylint's E1121/E1123/E1120 "... in method call": m is an undecorated
+ * def directly in the body of the class or of one of its bases, the only
+ * binding of m in the only class of them that binds it, not bound again
+ * by a same-module subclass, and its body is more than a placeholder
+ * (docstring, pass, ..., raise NotImplementedError); the call unpacks
+ * nothing (*a, **k). A keyword naming a positional-only parameter and a
+ * missing keyword-only one are other codes of pylint's: not reported.
  *
  * `# pylint: disable=no-member`, `# type: ignore` and the other pragmas the
  * summary records for E1101 silence it, as `# noqa` does. Nothing recurses

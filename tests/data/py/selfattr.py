@@ -205,3 +205,65 @@ def elsewhere(c):
 class Counter2:
     def bump(self):
         self.misses_too += 1
+
+
+# ---- self.m(...) against the def it calls ----
+class CallBase:
+    def helper(self, a, b=1, *, c=2):
+        return a + b + c
+
+    def abstract(self):
+        raise NotImplementedError
+
+
+class Calls(CallBase):
+    def __init__(self):
+        self.x = 0
+
+    def run(self, items):
+        self.helper(1)
+        self.helper(1, 2)
+        self.helper(1, 2, 3)
+        self.helper()
+        self.helper(1, d=4)
+        self.helper(1, c=3)
+        self.helper(*items)
+        self.helper(**items)
+        self.abstract(1)  # not reported: the def only raises NotImplementedError
+        self.two(1, 2, 3)
+        self.two(a=1, b=2)
+        self.pos(1, 2)
+        self.pos(a=1)
+        self.star(1, 2, 3, 4)
+        self.kw(1, z=2)
+        self.only(1, k=2)
+        self.only(1)
+        return self.x
+
+    def two(self, a, b):
+        return a + b
+
+    def pos(self, a, /, b=0):
+        return a + b
+
+    def star(self, *args):
+        return args
+
+    def kw(self, a, **kw):
+        return a, kw
+
+    def only(self, a, *, k):
+        return a, k
+
+
+class Overridden:
+    def go(self, a):
+        return a
+
+    def run(self):
+        return self.go(1, 2)  # not reported: a subclass redefines go
+
+
+class Sub(Overridden):
+    def go(self, a, b):
+        return a + b
