@@ -17,6 +17,7 @@ typedef struct {
     TSNode node; /* the attribute `self.x` */
     const char *name;
     uint32_t len;
+    bool guarded; /* in a method with hasattr/getattr on self or an AttributeError handler */
 } sa_read_t;
 
 typedef struct {
@@ -25,8 +26,11 @@ typedef struct {
     uint32_t len;
     bool top;      /* a direct child of the module, undecorated */
     bool open;     /* something may add members we cannot see */
-    bool eligible; /* top, defined once, closed, bases known (pass 4) */
-    bool unknown;  /* a subclass we cannot see through: report nothing */
+    bool shaky;    /* a base or body we cannot read (metaclass=, a.B...) */
+    bool known;    /* top, defined once, readable, bases known: its defs are sure */
+    bool eligible; /* known, closed, bases eligible: its members are all seen */
+    bool unknown;  /* a subclass that is not eligible: no E1101 */
+    bool hidden;   /* a subclass that is not known: no check of calls either */
     uint32_t bases[SA_MAX_BASES];
     uint32_t n_bases;
     hmap_t *members; /* name -> how many bindings */
@@ -431,6 +435,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
 {
     TSNode self = first_param(s, f), body = field(s, f, F_BODY);
     uint32_t slen, reads0 = c->n_reads;
+    bool rebound = false;
     const char *sname;
     size_t base = s->n_stack;
 
@@ -453,7 +458,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                  pk == K_TYPED_DEFAULT_PARAMETER || pk == K_GLOBAL || pk == K_NONLOCAL ||
                  ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) &&
                   same_node(field(s, p, F_NAME), n))))
-                checkable = false; /* rebound or shadowed */
+                rebound = true; /* rebound or shadowed: self may be anything */
             continue;
         }
         if (k == K_CALL) {
@@ -496,8 +501,10 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         push_children(s, n);
     }
     s->n_stack = base;
-    if (!checkable)
+    if (rebound)
         c->n_reads = reads0; /* stores counted, reads dropped */
+    for (uint32_t r = reads0; !checkable && r < c->n_reads; r++)
+        c->reads[r].guarded = true;
 }
 
 /* __slots__ = a literal tuple or list of strings (or one string): each a
@@ -563,13 +570,13 @@ static void scan_class(sa_t *s, sa_class_t *c)
     size_t base = s->n_stack;
 
     if (ts_node_is_null(body)) {
-        c->open = true;
+        c->open = c->shaky = true;
         return;
     }
     if (!ts_node_is_null(sup))
         for (uint32_t i = 0; i < ts_node_named_child_count(sup); i++)
             if (kind(s, ts_node_named_child(sup, i)) != K_IDENTIFIER)
-                c->open = true; /* metaclass=, Generic[T], a.B, *bases */
+                c->open = c->shaky = true; /* metaclass=, Generic[T], a.B, *bases */
     push(s, body);
     while (s->n_stack > base && !s->oom) {
         TSNode n = s->stack[--s->n_stack];
@@ -663,8 +670,9 @@ static void settle(sa_t *s)
         sa_class_t *c = &s->cls[i];
         TSNode sup = field(s, c->node, F_SUPERCLASSES);
         /* a star import after the class may bind its name again */
-        bool ok = c->top && !c->open && bound_once(s, c->name, c->len) && !is_mixin(c) &&
+        bool ok = c->top && !c->shaky && bound_once(s, c->name, c->len) &&
                   (s->last_star == 0 || ts_node_start_byte(c->node) >= s->last_star);
+        bool closed = !c->open && !is_mixin(c);
 
         if (ok && !ts_node_is_null(sup)) {
             uint32_t n = ts_node_named_child_count(sup);
@@ -673,16 +681,19 @@ static void settle(sa_t *s)
                 uint32_t len;
                 const char *t = text(s, b, &len);
                 int32_t j;
-                if (len == 6 && memcmp(t, "object", 6) == 0 && !hmap_get(s->bound, t, len, NULL))
+                if (len == 6 && memcmp(t, "object", 6) == 0 &&
+                    hmap_get(s->bound, t, len, NULL) != ST_OK)
                     continue;
                 j = class_index(s, t, len, i);
-                if (j < 0 || !s->cls[j].eligible || c->n_bases == SA_MAX_BASES)
+                if (j < 0 || !s->cls[j].known || c->n_bases == SA_MAX_BASES)
                     ok = false;
                 else
                     c->bases[c->n_bases++] = (uint32_t)j;
+                closed = closed && j >= 0 && s->cls[j].eligible;
             }
         }
-        c->eligible = ok;
+        c->known = ok;
+        c->eligible = ok && closed;
     }
 }
 
@@ -711,7 +722,7 @@ static void mark_unknown(sa_t *s)
         sa_class_t *sub = &s->cls[i];
         TSNode sup = field(s, sub->node, F_SUPERCLASSES);
         if (sub->eligible || ts_node_is_null(sup))
-            continue;
+            continue; /* (a known subclass is in the members) */
         for (uint32_t k = 0; k < ts_node_named_child_count(sup); k++) {
             TSNode b = ts_node_named_child(sup, k);
             uint32_t len;
@@ -719,8 +730,10 @@ static void mark_unknown(sa_t *s)
             for (uint32_t j = 0; j < s->n_cls; j++)
                 if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
                     for (uint32_t m = 0; m < s->n_cls; m++)
-                        if (s->cls[m].eligible && derives(s, j, m))
+                        if (s->cls[m].known && derives(s, j, m)) {
                             s->cls[m].unknown = true;
+                            s->cls[m].hidden = s->cls[m].hidden || !sub->known;
+                        }
         }
     }
 }
@@ -730,7 +743,7 @@ static void mark_unknown(sa_t *s)
 static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len)
 {
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].eligible && (derives(s, i, j) || derives(s, j, i)) &&
+        if (s->cls[j].known && (derives(s, i, j) || derives(s, j, i)) &&
             hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
             return true;
     return false;
@@ -738,30 +751,48 @@ static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len
 
 /* ---- pass 4: the reports -------------------------------------------------------------- */
 
-/* The plain method named[0..len) that `self.name(...)` in class i calls:
- * an undecorated def directly in the body of i or of one of its bases,
- * the only binding of the name in the only class among them that binds
- * it, which no subclass binds again. Null when any of that is not so. */
-static TSNode method_of(const sa_t *s, uint32_t i, const char *name, uint32_t len)
+#define SA_MAX_DEFS 16 /* defs a call may run: more, and it is not checked */
+
+/* The def of class k's plain method name[0..len) (an undecorated def
+ * directly in its body, the name's only binding there), or a null node. */
+static TSNode plain_def(const sa_t *s, const sa_class_t *k, const char *name, uint32_t len)
 {
-    int32_t owner = -1;
     uint64_t v;
+
+    if (hmap_get(k->members, name, len, &v) != ST_OK || v != 1 ||
+        hmap_get(k->defs, name, len, &v) != ST_OK || v >= s->n_defs)
+        return (TSNode){0};
+    return s->defs[v];
+}
+
+/* The defs `self.name(...)` in class i may run into out (at most
+ * SA_MAX_DEFS): the one of the only class among i and its bases that
+ * binds the name, then those of the subclasses of i that bind it again;
+ * each a plain def. 0 when any binding is something else. */
+static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t len, TSNode *out)
+{
+    uint32_t n = 1;
+    int32_t owner = -1;
 
     for (uint32_t j = 0; j < s->n_cls; j++) {
         const sa_class_t *k = &s->cls[j];
-        if (!k->eligible || hmap_get(k->members, name, len, &v) != ST_OK)
+        TSNode def;
+        if (!k->known || hmap_get(k->members, name, len, NULL) != ST_OK)
             continue;
-        if (j != i && derives(s, j, i))
-            return (TSNode){0}; /* a subclass binds it: which one runs? */
-        if (j == i || derives(s, i, j)) {
-            if (owner >= 0 || v != 1)
-                return (TSNode){0};
+        if (ts_node_is_null(def = plain_def(s, k, name, len)))
+            return 0;
+        if (j != i && derives(s, j, i)) { /* a subclass runs its own */
+            if (n == SA_MAX_DEFS)
+                return 0;
+            out[n++] = def;
+        } else if (j == i || derives(s, i, j)) {
+            if (owner >= 0)
+                return 0; /* two bases: which comes first is C3's to say */
             owner = (int32_t)j;
+            out[0] = def;
         }
     }
-    if (owner < 0 || hmap_get(s->cls[owner].defs, name, len, &v) != ST_OK || v >= s->n_defs)
-        return (TSNode){0};
-    return s->defs[v];
+    return owner < 0 ? 0 : n;
 }
 
 /* Whether a method's body only says it is to be overridden (a docstring,
@@ -816,21 +847,29 @@ typedef struct {
     bool required, posonly, kwonly, bound;
 } sa_param_t;
 
-/* Checks `self.m(...)` (call) against def, the method it calls:
- * pylint's E1121, E1123 and E1120 for a method call. Says nothing when
- * the call unpacks (*a, **k) or the parameters are not all plain. */
-static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, diag_list_t *d)
+/* What a call makes of one def it may run: no report (code NULL), or
+ * pylint's code with the name its message quotes. */
+typedef struct {
+    const char *code;
+    const char *name;
+    uint32_t len;
+} sa_verdict_t;
+
+/* Checks `self.m(...)` (call) against def, a method it may run: pylint's
+ * E1121, E1123 and E1120 for a method call, the first one found into *v.
+ * False when it cannot tell: the call unpacks (*a, **k), a parameter is
+ * not plain, a keyword names a positional-only parameter. */
+static bool call_verdict(const sa_t *s, TSNode call, TSNode def, sa_verdict_t *v)
 {
     TSNode ps = field(s, def, F_PARAMETERS), args = field(s, call, F_ARGUMENTS);
     sa_param_t p[SA_MAX_PARAMS];
     uint32_t n = 0, n_pos = 0, n_positional = 0,
              np = ts_node_is_null(ps) ? 0 : ts_node_named_child_count(ps);
     bool varargs = false, varkw = false, kwonly = false, seen_self = false;
-    TSPoint at = ts_node_start_point(call);
-    uint32_t line = at.row + 1, col = at.column + 1;
 
+    *v = (sa_verdict_t){0};
     if (ts_node_is_null(args) || kind(s, args) != K_ARGUMENT_LIST)
-        return; /* f(x for x in y) and the like */
+        return false; /* f(x for x in y) and the like */
     for (uint32_t i = 0; i < np; i++) {
         TSNode q = ts_node_named_child(ps, i);
         lang_kind_t k = kind(s, q);
@@ -857,7 +896,7 @@ static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, d
         }
         TSNode nm = param_name(s, q);
         if (ts_node_is_null(nm) || n == SA_MAX_PARAMS)
-            return; /* a parameter we do not know */
+            return false; /* a parameter we do not know */
         if (!seen_self) {
             seen_self = true; /* self: bound by the call */
             continue;
@@ -868,13 +907,13 @@ static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, d
         n++;
     }
     if (!seen_self)
-        return;
+        return false;
     uint32_t na = ts_node_named_child_count(args);
     for (uint32_t i = 0; i < na; i++) {
         TSNode a = ts_node_named_child(args, i);
         lang_kind_t k = kind(s, a);
         if (k == K_LIST_SPLAT || k == K_DICT_SPLAT || strstr(ts_node_type(a), "splat") != NULL)
-            return; /* how many: unknown */
+            return false; /* how many: unknown */
     }
     for (uint32_t i = 0; i < na; i++) {
         TSNode a = ts_node_named_child(args, i);
@@ -884,21 +923,19 @@ static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, d
             const char *kt = ts_node_is_null(kn) ? "" : text(s, kn, &klen);
             bool found = false;
             if (ts_node_is_null(kn))
-                return;
+                return false;
             for (uint32_t j = 0; j < n && !found; j++) {
                 const char *pt = text(s, p[j].name, &plen);
                 if (plen == klen && memcmp(pt, kt, klen) == 0) {
                     if (p[j].posonly)
-                        return; /* pylint's E3102, not one of ours */
+                        return false; /* pylint's E3102, not one of ours */
                     found = p[j].bound = true;
                 }
             }
-            if (!found && !varkw && !summary_noqa_covers(sum, line, "E1123") &&
-                diag_add(d, line, col, "E1123", "Unexpected keyword argument '%.*s' in method call",
-                         (int)klen, kt) == NULL)
-                s->oom = true;
-            if (!found && !varkw)
-                return; /* one report per call, as pylint's first */
+            if (!found && !varkw) { /* one report per call, as pylint's first */
+                *v = (sa_verdict_t){.code = "E1123", .name = kt, .len = klen};
+                return true;
+            }
             continue;
         }
         if (n_pos < n_positional) {
@@ -912,29 +949,62 @@ static void check_call(sa_t *s, const summary_t *sum, TSNode call, TSNode def, d
         n_pos++;
     }
     if (n_pos > n_positional && !varargs) {
-        if (!summary_noqa_covers(sum, line, "E1121") &&
-            diag_add(d, line, col, "E1121", "Too many positional arguments for method call") ==
-                NULL)
-            s->oom = true;
-        return;
+        v->code = "E1121";
+        return true;
     }
     for (uint32_t j = 0; j < n; j++) {
         uint32_t plen;
         const char *pt = text(s, p[j].name, &plen);
         if (!p[j].required || p[j].bound || p[j].kwonly)
             continue; /* a missing keyword-only one is pylint's E1125 */
-        if (!summary_noqa_covers(sum, line, "E1120") &&
-            diag_add(d, line, col, "E1120", "No value for argument '%.*s' in method call",
-                     (int)plen, pt) == NULL)
-            s->oom = true;
+        *v = (sa_verdict_t){.code = "E1120", .name = pt, .len = plen};
+        return true;
     }
+    return true;
+}
+
+/* `self.m(...)` (call) of class i: reported when every def it may run
+ * (methods_of) says the same, none a placeholder. */
+static void check_call(sa_t *s, const summary_t *sum, uint32_t i, const sa_read_t *e, TSNode call,
+                       diag_list_t *d)
+{
+    TSNode defs[SA_MAX_DEFS];
+    uint32_t n = methods_of(s, i, e->name, e->len, defs);
+    sa_verdict_t first = {0}, v;
+    TSPoint at = ts_node_start_point(call);
+
+    for (uint32_t k = 0; k < n; k++) {
+        if (placeholder_body(s, defs[k]) || !call_verdict(s, call, defs[k], &v) || v.code == NULL)
+            return;
+        if (k == 0)
+            first = v;
+        else if (strcmp(v.code, first.code) != 0 ||
+                 (first.name != NULL &&
+                  (v.len != first.len || memcmp(v.name, first.name, v.len) != 0)))
+            return;
+    }
+    if (n == 0 || summary_noqa_covers(sum, at.row + 1, first.code))
+        return;
+    diag_t *g;
+    if (strcmp(first.code, "E1121") == 0)
+        g = diag_add(d, at.row + 1, at.column + 1, first.code,
+                     "Too many positional arguments for method call");
+    else if (strcmp(first.code, "E1123") == 0)
+        g = diag_add(d, at.row + 1, at.column + 1, first.code,
+                     "Unexpected keyword argument '%.*s' in method call", (int)first.len,
+                     first.name);
+    else
+        g = diag_add(d, at.row + 1, at.column + 1, first.code,
+                     "No value for argument '%.*s' in method call", (int)first.len, first.name);
+    if (g == NULL)
+        s->oom = true;
 }
 
 static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
-        if (!c->eligible || c->unknown)
+        if (!c->known || c->hidden)
             continue;
         for (uint32_t r = 0; r < c->n_reads && !s->oom; r++) {
             const sa_read_t *e = &c->reads[r];
@@ -943,15 +1013,14 @@ static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
                 hmap_get(s->stored, e->name, e->len, NULL) == ST_OK)
                 continue;
             if (has_member(s, i, e->name, e->len)) {
-                TSNode call = ts_node_parent(e->node), def;
+                TSNode call = ts_node_parent(e->node);
                 if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
-                    same_node(field(s, call, F_FUNCTION), e->node) &&
-                    !ts_node_is_null(def = method_of(s, i, e->name, e->len)) &&
-                    !placeholder_body(s, def))
-                    check_call(s, sum, call, def, d);
+                    same_node(field(s, call, F_FUNCTION), e->node))
+                    check_call(s, sum, i, e, call, d);
                 continue;
             }
-            if (summary_noqa_covers(sum, p.row + 1, "E1101"))
+            if (!c->eligible || c->unknown || e->guarded ||
+                summary_noqa_covers(sum, p.row + 1, "E1101"))
                 continue;
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,

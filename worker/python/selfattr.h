@@ -31,14 +31,18 @@
  *     AttributeError (nor Exception, BaseException or everything);
  *   - dunder and private (`__x`) names are never reported.
  *
- * A call `self.m(...)` of a member is checked against the def it runs, as
- * pylint's E1121/E1123/E1120 "... in method call": m is an undecorated
- * def directly in the body of the class or of one of its bases, the only
- * binding of m in the only class of them that binds it, not bound again
- * by a same-module subclass, and its body is more than a placeholder
- * (docstring, pass, ..., raise NotImplementedError); the call unpacks
- * nothing (*a, **k). A keyword naming a positional-only parameter and a
- * missing keyword-only one are other codes of pylint's: not reported.
+ * A call `self.m(...)` of a member is checked against the defs it may
+ * run, as pylint's E1121/E1123/E1120 "... in method call": m is an
+ * undecorated def directly in the body of the class or of one of its
+ * bases, the only binding of m in the only class of them that binds it,
+ * and every same-module subclass that binds m again does so with such a
+ * def; the call is reported when every one of those defs rejects it the
+ * same way, none a placeholder (docstring, pass, ..., raise
+ * NotImplementedError), and it unpacks nothing (*a, **k). A keyword
+ * naming a positional-only parameter and a missing keyword-only one are
+ * other codes of pylint's: not reported. These need the classes' defs
+ * only (known classes), not that nothing else adds members (eligible): a
+ * __getattr__, setattr or __dict__ does not change a def.
  *
  * `# pylint: disable=no-member`, `# type: ignore` and the other pragmas the
  * summary records for E1101 silence it, as `# noqa` does. Nothing recurses

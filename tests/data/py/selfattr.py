@@ -267,3 +267,19 @@ class Overridden:
 class Sub(Overridden):
     def go(self, a, b):
         return a + b
+
+
+class Queueish(object):
+    def _get(self):
+        return 1
+
+    def get(self):
+        return self._get(None)
+
+    def peek(self):
+        return self.nothing_here
+
+
+class LifoQueueish(Queueish):
+    def _get(self):
+        return 2
