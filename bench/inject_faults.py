@@ -21,6 +21,14 @@ number), at most one of each kind per file:
   stdargs  a call `m.f(...)` of a function of such a module, with a fixed
          number of positional parameters and no *args, gets positional
          arguments beyond that number: E1121
+  selfmeth  (only with --kinds) `self.meth(` in a method of a class at the
+         top of its module becomes `self.meth_zq(` (another suffix when the
+         module has that name), meth an undecorated def in the body of the
+         class or of a base class defined earlier in the same module: E1101
+  selfargs  (only with --kinds) such a call, valid before, of a meth with
+         a fixed number of positional parameters, gets positional arguments
+         beyond that number: E1121. Bases from other modules are not
+         planted yet.
 
 Candidate sites are found with Python's ast module, and only where the fault
 is certain: the target module is one file (a .py with no .pyi beside it, not
@@ -114,8 +122,12 @@ KINDS = [
     ("kw", "E1123"),
     ("stdattr", "E1101"),
     ("stdargs", "E1121"),
+    ("selfmeth", "E1101"),
+    ("selfargs", "E1121"),
 ]
 STD_KINDS = ("stdattr", "stdargs")
+# planted only when asked for (--kinds): the first checks of classes
+CLASS_KINDS = ("selfmeth", "selfargs")
 PYRIGHT_MIN = 30  # confirmed faults per kind the bar wants
 CODES = "E0611,E1101,E1120,E1121,E1123"
 RECALL_BAR = 0.95
@@ -568,6 +580,83 @@ class FileSites:
                         r = resolve_func(table, t, f.attr)
                 if r is not None:
                     self.call_sites(n, r[0], r[1])
+        self.class_sites(mod.tree, names, guarded)
+
+    def class_sites(self, tree, names, guarded):
+        """selfmeth and selfargs: `self.meth(...)` in the methods of the
+        module's top-level classes, meth a def of the class or of a base
+        defined earlier in the module."""
+        attrs = set(n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute))
+        classes = {}
+        for stmt in tree.body:
+            if not isinstance(stmt, ast.ClassDef):
+                continue
+            defs = {}
+            for b in stmt.body:
+                if isinstance(b, ast.FunctionDef) and not b.decorator_list:
+                    defs[b.name] = b
+            bases = [classes.get(b.id) if isinstance(b, ast.Name) else None for b in stmt.bases]
+            if None in bases or stmt.keywords or stmt.decorator_list:
+                classes[stmt.name] = None if names[stmt.name] != 1 else {"defs": defs, "mro": [defs]}
+                continue
+            mro = [defs]
+            for b in bases:
+                mro += b["mro"] if b is not None else []
+            classes[stmt.name] = {"defs": defs, "mro": mro} if names[stmt.name] == 1 else None
+            for m in stmt.body:
+                if not isinstance(m, ast.FunctionDef) or m.decorator_list or not m.args.args:
+                    continue
+                me = m.args.args[0].arg
+                for n in ast.walk(m):
+                    if (not isinstance(n, ast.Call) or id(n) in guarded
+                            or not isinstance(n.func, ast.Attribute)
+                            or not isinstance(n.func.value, ast.Name) or n.func.value.id != me):
+                        continue
+                    owners = [d[n.func.attr] for d in mro if n.func.attr in d]
+                    if not owners or n.func.attr.startswith("__"):
+                        continue
+                    self.selfmeth_site(n, attrs, names)
+                    self.selfargs_site(n, owners[0])
+
+    def selfmeth_site(self, call, attrs, names):
+        f = call.func
+        if f.lineno != f.end_lineno or not self.line_ok(f.lineno):
+            return
+        line = self.mod.lines[f.lineno - 1]
+        end = f.end_col_offset
+        start = end - len(f.attr.encode())
+        if line[start:end] != f.attr.encode():
+            return
+        new = next((f.attr + suf for suf in ("_zq", "_zqx", "_qz")
+                    if f.attr + suf not in attrs and names[f.attr + suf] == 0), None)
+        if new is not None:
+            self.sites["selfmeth"].append(Site(f.lineno, f.lineno, start, end, new, "self", new))
+
+    def selfargs_site(self, call, meth):
+        report = call.func.lineno
+        if not self.line_ok(report):
+            return
+        if any(isinstance(a, ast.Starred) for a in call.args) or any(
+                k.arg is None for k in call.keywords):
+            return
+        args = meth.args
+        bound = ast.arguments(posonlyargs=args.posonlyargs[1:],
+                              args=args.args[1:] if not args.posonlyargs else args.args,
+                              vararg=args.vararg, kwonlyargs=args.kwonlyargs,
+                              kw_defaults=args.kw_defaults, kwarg=args.kwarg,
+                              defaults=args.defaults)
+        npos = len(call.args)
+        kws = [k.arg for k in call.keywords]
+        if args.vararg is not None or kws or not arity_ok(bound, npos, kws):
+            return
+        at = self.closing_paren(call)
+        if at is None:
+            return
+        at_line, at_col, sep = at
+        maxpos = len(bound.posonlyargs) + len(bound.args)
+        text = sep + ", ".join(["None"] * (maxpos - npos + 1))
+        self.sites["selfargs"].append(
+            Site(report, at_line, at_col, at_col, text, "self", call.func.attr))
 
     def module_of(self, node, modvars):
         """The project module an expression names for sure, or None."""
@@ -917,8 +1006,8 @@ def main():
     ap.add_argument("--src", default="/usr/lib/python3.11")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-kind", type=int, default=200)
-    ap.add_argument("--kinds", default=",".join(k for k, _ in KINDS),
-                    help="the kinds to plant, comma-separated (default: all)")
+    ap.add_argument("--kinds", default=",".join(k for k, _ in KINDS if k not in CLASS_KINDS),
+                    help="the kinds to plant, comma-separated (default: all but selfmeth and selfargs)")
     ap.add_argument("--strata", default=os.path.join(TOP, "build", "strata"))
     ap.add_argument("--python", default=pyright_ref.PYTHON,
                     help="the interpreter of the environment (strata --python, pyright "
