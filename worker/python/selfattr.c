@@ -282,6 +282,21 @@ static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
 /* Every node once: module-level bindings (not inside defs), `global`
  * names (a function may rebind a class), every class, every attribute
  * stored anywhere. */
+/* Whether statement n runs at module level: its chain of parents reaches
+ * the module through blocks of if/try/for/while/with only. */
+static bool module_level(const sa_t *s, TSNode n)
+{
+    for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+        lang_kind_t pk = kind(s, p);
+        if (pk == K_FUNCTION_DEF || pk == K_CLASS_DEF || pk == K_LAMBDA || pk == K_LIST_COMP ||
+            pk == K_SET_COMP || pk == K_DICT_COMP || pk == K_GENERATOR_EXP)
+            return false;
+        if (pk == K_MODULE)
+            return true;
+    }
+    return true;
+}
+
 static void scan_module(sa_t *s, TSNode root)
 {
     /* a second stack of "inside a def" flags would cost memory; module
@@ -292,8 +307,12 @@ static void scan_module(sa_t *s, TSNode root)
         TSNode n = s->stack[--s->n_stack];
         lang_kind_t k = kind(s, n);
         if (k == K_CLASS_DEF) {
+            /* under a module-level if or try too (`if HAVE_SSL: class
+               S(Base)`): bound at module level, read like the others */
             TSNode p = ts_node_parent(n);
-            add_class(s, n, !ts_node_is_null(p) && kind(s, p) == K_MODULE);
+            add_class(s, n,
+                      module_level(s, n) && !ts_node_is_null(p) &&
+                          kind(s, p) != K_DECORATED_DEF); /* a decorator may replace it */
         } else if (k == K_GLOBAL || k == K_NONLOCAL) {
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 uint32_t len;
@@ -313,21 +332,10 @@ static void scan_module(sa_t *s, TSNode root)
          * module through blocks of if/try/for/while/with only */
         if (k == K_FUNCTION_DEF || k == K_CLASS_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
             k == K_FOR || k == K_IMPORT || k == K_IMPORT_FROM || k == K_AS_PATTERN_TARGET) {
-            bool module_level = true;
-            for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
-                lang_kind_t pk = kind(s, p);
-                if (pk == K_FUNCTION_DEF || pk == K_CLASS_DEF || pk == K_LAMBDA ||
-                    pk == K_LIST_COMP || pk == K_SET_COMP || pk == K_DICT_COMP ||
-                    pk == K_GENERATOR_EXP) {
-                    module_level = false;
-                    break;
-                }
-                if (pk == K_MODULE)
-                    break;
-            }
-            if (module_level)
+            bool top = module_level(s, n);
+            if (top)
                 statement_names(s, n, NULL);
-            if (module_level && k == K_IMPORT_FROM)
+            if (top && k == K_IMPORT_FROM)
                 for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
                     if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
                         ts_node_end_byte(n) > s->last_star)
@@ -429,6 +437,41 @@ static bool is_self(const sa_t *s, TSNode n, const char *sname, uint32_t slen)
     return len == slen && memcmp(t, sname, len) == 0;
 }
 
+/* Whether `x.__dict__` (attr) is only read where it stands: its items
+ * listed or looked up, tested with `in`, unpacked into a call, or given to
+ * a builtin that copies it. Anything else (a store, update, setdefault,
+ * the dict handed to other code) may add attributes to an instance. */
+static bool dict_read(const sa_t *s, TSNode attr)
+{
+    static const char *const readers[] = {"items", "keys", "values", "get", "copy", "__contains__"};
+    static const char *const copiers[] = {"dict",  "list", "sorted", "len", "repr", "str",
+                                          "tuple", "set",  "iter",   "any", "all",  "frozenset"};
+    TSNode p = ts_node_parent(attr);
+    lang_kind_t pk = ts_node_is_null(p) ? K_OTHER : kind(s, p);
+
+    if (pk == K_ATTRIBUTE && same_node(field(s, p, F_OBJECT), attr)) {
+        TSNode m = field(s, p, F_ATTRIBUTE);
+        for (size_t i = 0; i < sizeof readers / sizeof readers[0]; i++)
+            if (!ts_node_is_null(m) && text_is(s, m, readers[i]))
+                return true;
+        return false;
+    }
+    if (pk == K_SUBSCRIPT)
+        return same_node(field(s, p, F_VALUE), attr) && !is_store(s, p) && !is_aug_target(s, p);
+    if (pk == K_COMPARISON || pk == K_DICT_SPLAT)
+        return true;
+    if (pk == K_ARGUMENT_LIST) {
+        TSNode call = ts_node_parent(p), fn;
+        if (ts_node_is_null(call) || kind(s, call) != K_CALL)
+            return false;
+        fn = field(s, call, F_FUNCTION);
+        for (size_t i = 0; i < sizeof copiers / sizeof copiers[0]; i++)
+            if (name_is(s, fn, copiers[i]))
+                return true;
+    }
+    return false;
+}
+
 /* One method: its stores of self's attributes into c's members; its reads
  * into c's reads when the method is checkable. */
 static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
@@ -465,9 +508,13 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
             TSNode fn = field(s, n, F_FUNCTION), args = field(s, n, F_ARGUMENTS);
             TSNode a0 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 0);
             bool on_self = !ts_node_is_null(a0) && is_self(s, a0, sname, slen);
+            /* exec with namespaces of its own does not see self; one
+               without runs in this method's */
+            bool bare_exec = (name_is(s, fn, "exec") || name_is(s, fn, "eval")) &&
+                             (ts_node_is_null(args) || ts_node_named_child_count(args) < 2);
             if (name_is(s, fn, "setattr") || name_is(s, fn, "delattr") || name_is(s, fn, "vars") ||
-                name_is(s, fn, "locals") || name_is(s, fn, "exec"))
-                c->open = c->open || on_self || name_is(s, fn, "locals") || name_is(s, fn, "exec");
+                name_is(s, fn, "locals") || bare_exec)
+                c->open = c->open || on_self || name_is(s, fn, "locals") || bare_exec;
             if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self)
                 checkable = false;
         } else if (k == K_EXCEPT || k == K_EXCEPT_GROUP) {
@@ -475,7 +522,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 checkable = false;
         } else if (k == K_ATTRIBUTE) {
             TSNode obj = field(s, n, F_OBJECT), a = field(s, n, F_ATTRIBUTE);
-            if (!ts_node_is_null(a) && text_is(s, a, "__dict__"))
+            if (!ts_node_is_null(a) && text_is(s, a, "__dict__") && !dict_read(s, n))
                 c->open = true;
             if (!ts_node_is_null(obj) && !ts_node_is_null(a) && is_self(s, obj, sname, slen)) {
                 t = text(s, a, &len);
@@ -516,7 +563,7 @@ static void slots(sa_t *s, sa_class_t *c, TSNode value)
 
     if (k == K_STRING) {
         n = 1;
-    } else if (k == K_TUPLE || k == K_LIST || k == K_PAREN_EXPR) {
+    } else if (k == K_TUPLE || k == K_LIST || k == K_PAREN_EXPR || k == K_EXPRESSION_LIST) {
         n = ts_node_named_child_count(value);
     } else {
         c->open = true;

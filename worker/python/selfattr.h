@@ -7,15 +7,17 @@
  * needs the file alone, so it runs in the scan, on the tree the checker
  * walked, and only where every fact is known; anything else says nothing:
  *
- *   - the class is defined once, at the top level of the module, without
+ *   - the class is defined once, at module level (directly or under a
+ *     module-level if/try/with), without
  *     decorators, metaclass or other keywords, and each base is `object`
  *     or such a class defined before it in the same module (a base from
  *     elsewhere, Generic[T], NamedTuple, Enum, Protocol...: unknown);
  *   - no class of its bases or of its same-module subclasses defines
  *     __getattr__ or __getattribute__, calls setattr or vars on an
- *     instance, touches __dict__, or declares __slots__ other than a
- *     literal list of names; its name does not say it is a mixin (pylint's
- *     ignore-mixin-members);
+ *     instance, runs exec or eval in a method's own namespace, does more
+ *     with a __dict__ than read it (dict_read), or declares __slots__
+ *     other than literal names; its name does not say it is a mixin
+ *     (pylint's ignore-mixin-members);
  *   - members: every name bound in the class body (defs, assignments,
  *     annotations, imports, loops), __slots__' names, and every
  *     attribute of the first parameter stored (assigned, deleted, a

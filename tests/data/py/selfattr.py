@@ -274,7 +274,7 @@ class Queueish(object):
         return 1
 
     def get(self):
-        return self._get(None)
+        return self._get(None)  # not reported: Conditional._get takes the argument
 
     def peek(self):
         return self.nothing_here
@@ -283,3 +283,41 @@ class Queueish(object):
 class LifoQueueish(Queueish):
     def _get(self):
         return 2
+
+
+class ReadsDict:
+    def dump(self):
+        return sorted(self.__dict__.items()), self.nothing_either
+
+
+class WritesDict:
+    def load(self, d):
+        self.__dict__.update(d)
+
+    def use(self):
+        return self.loaded_by_update
+
+
+class RunsCode:
+    def run(self, code, namespace):
+        exec(code, namespace)
+        return self.not_from_exec
+
+
+class RunsHere:
+    def run(self, code):
+        exec(code)
+        return self.maybe_from_exec
+
+
+class BareSlots:
+    __slots__ = 'a', 'b'
+
+    def f(self):
+        return self.c
+
+
+if True:
+    class Conditional(Queueish):
+        def _get(self, extra):
+            return extra
