@@ -30,6 +30,7 @@
 #include "common/cas/cas_disk.h"
 
 #include "common/alloc.h"
+#include "common/cas/cas_log.h"
 #include "common/cas/cas_record.h"
 #include "common/log.h"
 
@@ -69,6 +70,12 @@
 /* WAL size that triggers a checkpoint, as SQLite's default (1000 pages of
  * 4 KB), whatever the page size. */
 #define CHECKPOINT_BYTES (4u << 20)
+/* The log is merged into the main table at flush and close, or once it
+ * holds this much (a long-lived store: the coordinator daemon). */
+#define LOG_MERGE_BYTES ((uint64_t)256 << 20)
+/* Records per transaction of a merge. In key order, so the chunks touch
+ * disjoint pages; a chunk bounds how long other writers wait. */
+#define MERGE_CHUNK 4096
 
 typedef struct {
     cas_ns_t ns;
@@ -92,6 +99,7 @@ struct cas_disk {
     uint64_t budget, bytes_est;
     uint32_t flush_ms, flush_writes;
     cas_disk_rec_t *pending;
+    cas_log_t *log; /* buffered: flush windows go here, merged later */
     size_t npending, cap_pending;
     uint64_t batch_start_ns;
     touch_t *touches;        /* reads whose atime is due, applied with the next write */
@@ -233,6 +241,8 @@ static void disable(cas_disk_t *self, int rc, const char *what)
              sqlite3_errstr(rc));
     close_db(self);
     free_pending(self);
+    if (self->log != NULL)
+        cas_log_clear(self->log);
     self->enabled = false;
 }
 
@@ -405,6 +415,28 @@ static const cas_disk_rec_t *find_pending(cas_disk_t *self, cas_ns_t ns, const d
     return NULL;
 }
 
+/* A lookup in this store's log: ST_OK, ST_ENOMEM, or ST_ENOENT (absent, or
+ * found corrupt, which is counted: the main table may still have it). */
+static st_rc_t get_logged(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena_t *a,
+                          span_t *value)
+{
+    span_t rec;
+    uint32_t raw_len;
+    st_rc_t rc;
+
+    if (self->log == NULL || cas_log_get(self->log, ns, key, &rec, &raw_len) != SQLITE_OK)
+        return ST_ENOENT;
+    self->reads++;
+    rc = cas_record_decode(self->dctx, (int)ns, key, rec.ptr, rec.len, a, value, NULL);
+    if (rc == ST_OK && raw_len != value->len)
+        rc = ST_ECORRUPT;
+    if (rc == ST_ECORRUPT) {
+        LOG_DEBUG("cache %s: corrupt entry in the log, skipped", self->path);
+        self->corruptions++;
+    }
+    return rc == ST_OK || rc == ST_ENOMEM ? rc : ST_ENOENT;
+}
+
 /* One lookup: ST_OK, ST_ENOENT (absent, corrupt, or a database error),
  * ST_ENOMEM. */
 static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena_t *a,
@@ -418,6 +450,8 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
 
     if (p != NULL)
         return cas_record_decode(self->dctx, (int)ns, key, p->rec, p->len, a, value, NULL);
+    if ((rc = get_logged(self, ns, key, a, value)) != ST_ENOENT)
+        return rc;
     bind_key(self->st_get, ns, key);
     src = sqlite3_step(self->st_get);
     if (src != SQLITE_ROW) {
@@ -549,6 +583,95 @@ drop:
     return ST_EIO;
 }
 
+/* Moves the records of log into the main table in key order, MERGE_CHUNK
+ * a transaction (the last one synced when sync), then empties the log. On
+ * failure the log keeps every record for a later merge (rows merged already
+ * are written again then: the same values under the same keys). */
+static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
+{
+    bool resync = sync && self->mode != CAS_STRICT;
+    uint64_t bytes = 0, now = clock_wall_ms(), gone;
+    cas_log_entry_t *v = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = cas_log_sorted(log, &v, &n)) != SQLITE_OK) {
+        LOG_WARN("cache %s: log unreadable (%s), its entries dropped", self->path,
+                 sqlite3_errstr(rc));
+        cas_log_clear(log);
+        return ST_EIO;
+    }
+    end_read_txn(self);
+    for (size_t i = 0; i < n; i += MERGE_CHUNK) {
+        size_t end = n - i > MERGE_CHUNK ? i + MERGE_CHUNK : n;
+        if ((resync && end == n && (rc = exec_sql(self, "PRAGMA synchronous=FULL")) != SQLITE_OK) ||
+            (rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
+            goto fail;
+        for (size_t j = i; j < end && rc == SQLITE_OK; j++) {
+            cas_disk_rec_t r = {.key = v[j].key, .ns = v[j].ns};
+            span_t rec;
+            if (cas_log_read(log, v[j].id, &rec, &r.raw_len) != SQLITE_OK)
+                continue; /* lost: a miss later */
+            r.rec = (uint8_t *)(uintptr_t)rec.ptr;
+            r.len = rec.len;
+            rc = insert_rec(self, &r, now);
+            bytes += r.len;
+        }
+        if (rc != SQLITE_OK || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
+            exec_sql(self, "ROLLBACK");
+            goto fail;
+        }
+    }
+    if (resync)
+        exec_sql(self, "PRAGMA synchronous=NORMAL");
+    st_free(v);
+    cas_log_clear(log);
+    self->bytes_est += bytes;
+    if (self->budget > 0 && self->bytes_est > self->budget)
+        gc_locked(self, self->budget - self->budget / 8, &gone);
+    return ST_OK;
+fail:
+    if (self->db != NULL && resync)
+        exec_sql(self, "PRAGMA synchronous=NORMAL");
+    st_free(v);
+    on_error(self, rc, "merge");
+    return ST_EIO;
+}
+
+/* Commits the pending records: to the log (an append), or to the main
+ * table when there is no log or it fails. A log grown past
+ * LOG_MERGE_BYTES is merged. */
+static st_rc_t flush_pending(cas_disk_t *self)
+{
+    if (self->npending == 0)
+        return ST_OK;
+    if (self->log == NULL || cas_log_append(self->log, self->pending, self->npending) != SQLITE_OK)
+        return write_batch(self, NULL, 0, false);
+    free_pending(self);
+    if (cas_log_bytes(self->log) >= LOG_MERGE_BYTES)
+        return merge_log(self, self->log, false);
+    return ST_OK;
+}
+
+/* Everything this store holds into the main table (synced when sync). With
+ * records in the log, the pending ones join them, so that all go in key
+ * order; else the pending ones are written as they are. */
+static st_rc_t flush_all(cas_disk_t *self, bool sync)
+{
+    bool logged = self->log != NULL && cas_log_count(self->log) > 0;
+
+    if (!self->enabled)
+        return ST_OK;
+    if (logged && self->npending > 0 &&
+        cas_log_append(self->log, self->pending, self->npending) == SQLITE_OK)
+        free_pending(self);
+    if (self->npending > 0 && write_batch(self, NULL, 0, sync) != ST_OK)
+        return ST_EIO;
+    if (logged && self->enabled)
+        return merge_log(self, self->log, sync);
+    return ST_OK;
+}
+
 static void *flusher_main(void *arg);
 
 /* Appends to the pending list; false when it cannot grow, or when there is
@@ -593,7 +716,7 @@ st_rc_t cas_disk_put_many(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool
         if (!strict)
             rc = ST_OK;
     } else if (self->npending >= self->flush_writes) {
-        write_batch(self, NULL, 0, false);
+        flush_pending(self);
     }
     pthread_mutex_unlock(&self->lock);
     return rc;
@@ -604,8 +727,7 @@ st_rc_t cas_disk_flush(cas_disk_t *self)
     st_rc_t rc = ST_OK;
 
     pthread_mutex_lock(&self->lock);
-    if (self->enabled && self->npending > 0)
-        rc = write_batch(self, NULL, 0, true);
+    rc = flush_all(self, true);
     apply_touches(self);
     pthread_mutex_unlock(&self->lock);
     return rc;
@@ -624,7 +746,7 @@ static void *flusher_main(void *arg)
             continue;
         }
         if (clock_ns() >= due) {
-            if (write_batch(self, NULL, 0, false) != ST_OK && self->npending > 0)
+            if (flush_pending(self) != ST_OK && self->npending > 0)
                 self->batch_start_ns = clock_ns(); /* busy: retry a window later */
             continue;
         }
@@ -665,6 +787,22 @@ static void init_wake(cas_disk_t *self)
     pthread_condattr_destroy(&attr);
 }
 
+/* Merges the logs of stores killed before they could (one store adopts a
+ * given log; a log that cannot be merged now stays for a later store). */
+static void adopt_logs(cas_disk_t *self, const char *dir)
+{
+    cas_log_t *log;
+
+    for (int i = 0; i < 64 && self->enabled; i++) {
+        cas_log_adopt(dir, &log);
+        if (log == NULL)
+            break;
+        if (cas_log_count(log) == 0 || merge_log(self, log, false) == ST_OK)
+            cas_log_clear(log);
+        cas_log_destroy(&log);
+    }
+}
+
 cas_disk_t *cas_disk_open(const cas_opts_t *opts)
 {
     cas_disk_t *self = st_calloc(1, sizeof *self);
@@ -699,6 +837,9 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts)
         if (!self->enabled)
             goto fail;
     }
+    if (self->mode == CAS_BUFFERED)
+        self->log = cas_log_new(opts->dir); /* NULL: windows go to the main table */
+    adopt_logs(self, opts->dir);
     init_wake(self);
     return self;
 fail:
@@ -722,10 +863,10 @@ void cas_disk_close(cas_disk_t **self_p)
     pthread_mutex_unlock(&self->lock);
     if (self->has_flusher)
         pthread_join(self->flusher, NULL);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, true);
+    flush_all(self, true);
     apply_touches(self);
     free_pending(self);
+    cas_log_destroy(&self->log); /* what a failed merge left, the next store adopts */
     st_free(self->pending);
     st_free(self->touches);
     if (self->db != NULL) /* the last connection out empties the WAL it keeps */
@@ -829,8 +970,7 @@ st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
     *removed = 0;
     pthread_mutex_lock(&self->lock);
     end_read_txn(self);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, false);
+    flush_all(self, false);
     apply_touches(self);
     if (self->enabled)
         rc = gc_locked(self, max_bytes, removed);
@@ -929,8 +1069,7 @@ st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
     *checked = *removed = 0;
     pthread_mutex_lock(&self->lock);
     end_read_txn(self);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, false);
+    flush_all(self, false);
     if (self->enabled && !integrity_ok(self)) {
         uint64_t rows = 0;
         count_rows(self, &rows); /* best effort: the file is damaged */
@@ -957,6 +1096,8 @@ st_rc_t cas_disk_clear(cas_disk_t *self)
     pthread_mutex_lock(&self->lock);
     end_read_txn(self);
     free_pending(self);
+    if (self->log != NULL)
+        cas_log_clear(self->log);
     self->ntouches = 0;
     if (self->enabled && (rc = exec_sql(self, "DELETE FROM cas")) != SQLITE_OK)
         on_error(self, rc, "clear");
@@ -990,6 +1131,6 @@ void cas_disk_stats(cas_disk_t *self, cas_stats_t *out, bool totals)
         }
         sqlite3_finalize(st);
     }
-    out->disk.entries += self->npending;
+    out->disk.entries += self->npending + (self->log != NULL ? cas_log_count(self->log) : 0);
     pthread_mutex_unlock(&self->lock);
 }
