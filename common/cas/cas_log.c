@@ -1,16 +1,15 @@
 /* cas_log.c - the append-only log of buffered puts, one per process.
  *
  * A table in insertion order (the row id is the key of its B-tree, so a
- * commit appends to the last page), a rollback journal and no fsync: a
- * process killed mid-commit leaves a hot journal that the adopting store's
- * first read rolls back, and the page cache keeps what a killed process
- * wrote. locking_mode=EXCLUSIVE since no other connection ever reads a live
- * log. The file is also held with flock(2) from before SQLite opens it until
- * after SQLite closes it, and named after its process, so that a store in
- * another process adopts a log only when both the process is gone and the
- * lock is free. The descriptor that holds the flock stays open as long as
- * SQLite's connection: closing any descriptor of a file drops the process's
- * POSIX locks on it, SQLite's included. */
+ * commit appends to the last page) in WAL mode without checkpoints and
+ * without fsync: a process killed mid-commit leaves a WAL whose last
+ * transaction has no commit frame, which the adopting store's recovery
+ * ignores, and the page cache keeps what a killed process wrote.
+ * locking_mode=EXCLUSIVE since no other connection ever reads a live log. The file is also held
+ * with flock(2) from before SQLite opens it until after SQLite closes it, and named after its
+ * process, so that a store in another process adopts a log only when both the process is gone and
+ * the lock is free. The descriptor that holds the flock stays open as long as SQLite's connection:
+ * closing any descriptor of a file drops the process's POSIX locks on it, SQLite's included. */
 #include "common/cas/cas_log.h"
 
 #include "common/alloc.h"
@@ -42,8 +41,14 @@ struct cas_log {
     uint64_t bytes;
 };
 
+/* WAL with no checkpoint ever: the records are written once, to the -wal
+ * file, and the file is deleted after the merge. (A rollback journal would
+ * write each commit's last page twice, and a checkpoint every record
+ * twice.) Exclusive locking keeps the WAL index in this process's memory:
+ * no -shm file. */
 static const char log_schema[] = "PRAGMA locking_mode=EXCLUSIVE;"
-                                 "PRAGMA journal_mode=TRUNCATE;"
+                                 "PRAGMA journal_mode=WAL;"
+                                 "PRAGMA wal_autocheckpoint=0;"
                                  "PRAGMA synchronous=OFF;"
                                  "CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY,"
                                  "ns INTEGER NOT NULL, digest BLOB NOT NULL,"
@@ -85,6 +90,8 @@ static int open_sqlite(cas_log_t *self)
         sqlite3_open_v2(self->path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 
     if (rc == SQLITE_OK)
+        rc = sqlite3_db_config(self->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    if (rc == SQLITE_OK)
         rc = sqlite3_exec(self->db, log_schema, NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v3(self->db,
@@ -101,8 +108,10 @@ static void remove_files(const char *path)
 {
     char j[4300];
 
-    snprintf(j, sizeof j, "%s-journal", path);
     unlink(path);
+    snprintf(j, sizeof j, "%s-wal", path);
+    unlink(j);
+    snprintf(j, sizeof j, "%s-shm", path);
     unlink(j);
 }
 

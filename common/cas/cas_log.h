@@ -5,7 +5,7 @@
  * it) rewrote nearly every page of the table: a cold run with a fresh cache
  * wrote about 95 bytes per byte it kept. Buffered mode therefore commits its
  * flush windows to a log instead: a database of this process's own (one
- * table in insertion order, rollback journal, no fsync), where each commit
+ * table in insertion order, in WAL mode without checkpoints), where each commit
  * only appends. The log's records go into the main database in key order,
  * in few large transactions, when the store is flushed or closed (or the
  * log grows large), so each page of the main table is written about once.
