@@ -76,6 +76,9 @@
 /* Records per transaction of a merge. In key order, so the chunks touch
  * disjoint pages; a chunk bounds how long other writers wait. */
 #define MERGE_CHUNK 16384
+/* Records a merge holds in memory at a time (a larger log is merged in
+ * passes over slices of the key space). */
+#define MERGE_PASS_BYTES ((uint64_t)64 << 20)
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS cas("
@@ -542,50 +545,78 @@ drop:
     return ST_EIO;
 }
 
-/* Moves the records of log into the main table in key order, MERGE_CHUNK
- * a transaction (the last one synced when sync), then empties the log. On
- * failure the log keeps every record for a later merge (rows merged already
- * are written again then: the same values under the same keys). */
-static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
+/* Writes one slice of a log into the main table, MERGE_CHUNK records a
+ * transaction (the last one synced when sync). */
+static int merge_batch(cas_disk_t *self, const cas_log_batch_t *b, bool sync, uint64_t *bytes)
 {
-    bool resync = sync && self->mode != CAS_STRICT;
-    uint64_t bytes = 0, now = clock_wall_ms(), gone;
-    cas_log_entry_t *v = NULL;
-    size_t n = 0;
-    int rc;
+    uint64_t now = clock_wall_ms();
+    int rc = SQLITE_OK;
 
-    if ((rc = cas_log_sorted(log, &v, &n)) != SQLITE_OK) {
-        LOG_WARN("cache %s: log unreadable (%s), its entries dropped", self->path,
-                 sqlite3_errstr(rc));
-        cas_log_clear(log);
-        return ST_EIO;
-    }
-    cas_disk__end_read_txn(self);
-    for (size_t i = 0; i < n; i += MERGE_CHUNK) {
-        size_t end = n - i > MERGE_CHUNK ? i + MERGE_CHUNK : n;
-        if ((resync && end == n &&
+    for (size_t i = 0; i < b->n; i += MERGE_CHUNK) {
+        size_t end = b->n - i > MERGE_CHUNK ? i + MERGE_CHUNK : b->n;
+        if ((sync && end == b->n &&
              (rc = cas_disk__exec(self, "PRAGMA synchronous=FULL")) != SQLITE_OK) ||
             (rc = cas_disk__exec(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
-            goto fail;
+            return rc;
         for (size_t j = i; j < end && rc == SQLITE_OK; j++) {
-            cas_disk_rec_t r = {.key = v[j].key, .ns = v[j].ns};
-            span_t rec;
-            if (cas_log_read(log, v[j].id, &rec, &r.raw_len) != SQLITE_OK)
-                continue; /* lost: a miss later */
-            r.rec = (uint8_t *)(uintptr_t)rec.ptr;
-            r.len = rec.len;
+            const cas_log_entry_t *e = &b->v[j];
+            cas_disk_rec_t r = {.key = e->key, .ns = e->ns, .raw_len = e->raw_len};
+            r.rec = b->bytes + e->off;
+            r.len = e->len;
             rc = insert_rec(self, &r, now);
-            bytes += r.len;
+            *bytes += r.len;
         }
         if (rc != SQLITE_OK || (rc = cas_disk__exec(self, "COMMIT")) != SQLITE_OK) {
             cas_disk__exec(self, "ROLLBACK");
-            goto fail;
+            return rc;
         }
     }
+    return SQLITE_OK;
+}
+
+/* Moves the records of log into the main table in key order, then empties
+ * the log. In passes over slices of the key space, each one sequential read
+ * of the log holding at most about MERGE_PASS_BYTES of records in memory;
+ * the slices touch disjoint pages of the main table. On failure the log
+ * keeps every record for a later merge (rows merged already are written
+ * again then: the same values under the same keys). */
+static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
+{
+    bool resync = sync && self->mode != CAS_STRICT;
+    uint64_t bytes = 0, gone, t0 = clock_ns();
+    unsigned passes = (unsigned)(cas_log_bytes(log) / MERGE_PASS_BYTES) + 1;
+    cas_log_batch_t b = {0};
+    size_t n = 0;
+    int rc = SQLITE_OK;
+
+    if (passes > 256)
+        passes = 256;
+    cas_disk__end_read_txn(self);
+    sqlite3_wal_autocheckpoint(self->db, 0); /* one checkpoint, at the end */
+    for (unsigned p = 0; p < passes && rc == SQLITE_OK; p++) {
+        if ((rc = cas_log_load(log, p * 65536u / passes, (p + 1) * 65536u / passes, &b)) !=
+            SQLITE_OK) {
+            if (rc == SQLITE_NOMEM)
+                goto fail;
+            LOG_WARN("cache %s: log unreadable (%s), its entries dropped", self->path,
+                     sqlite3_errstr(rc));
+            cas_log_batch_free(&b);
+            cas_log_clear(log);
+            return ST_EIO;
+        }
+        rc = merge_batch(self, &b, resync && p + 1 == passes, &bytes);
+        n += b.n;
+    }
+    if (rc != SQLITE_OK)
+        goto fail;
     if (resync)
         cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
-    st_free(v);
+    set_autocheckpoint(self);
+    cas_disk__exec(self, "PRAGMA wal_checkpoint(PASSIVE)");
+    cas_log_batch_free(&b);
     cas_log_clear(log);
+    LOG_DEBUG("cache %s: %zu records merged from the log in %u passes, %.1f ms", self->path, n,
+              passes, (double)(clock_ns() - t0) / 1e6);
     self->bytes_est += bytes;
     if (self->budget > 0 && self->bytes_est > self->budget)
         cas_disk__gc_locked(self, self->budget - self->budget / 8, &gone);
@@ -593,7 +624,11 @@ static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
 fail:
     if (self->db != NULL && resync)
         cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
-    st_free(v);
+    if (self->db != NULL)
+        set_autocheckpoint(self);
+    cas_log_batch_free(&b);
+    if (rc == SQLITE_NOMEM)
+        return ST_ENOMEM;
     cas_disk__on_error(self, rc, "merge");
     return ST_EIO;
 }

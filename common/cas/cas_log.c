@@ -46,10 +46,10 @@ struct cas_log {
  * write each commit's last page twice, and a checkpoint every record
  * twice.) Exclusive locking keeps the WAL index in this process's memory:
  * no -shm file. */
-static const char log_schema[] = "PRAGMA locking_mode=EXCLUSIVE;"
+static const char log_schema[] = "PRAGMA synchronous=OFF;"
+                                 "PRAGMA locking_mode=EXCLUSIVE;"
                                  "PRAGMA journal_mode=WAL;"
                                  "PRAGMA wal_autocheckpoint=0;"
-                                 "PRAGMA synchronous=OFF;"
                                  "CREATE TABLE IF NOT EXISTS log(id INTEGER PRIMARY KEY,"
                                  "ns INTEGER NOT NULL, digest BLOB NOT NULL,"
                                  "value BLOB NOT NULL, raw_size INTEGER NOT NULL)";
@@ -193,7 +193,7 @@ out:
     return rc;
 }
 
-int cas_log_read(cas_log_t *self, int64_t id, span_t *rec, uint32_t *raw_len)
+static int read_row(cas_log_t *self, int64_t id, span_t *rec, uint32_t *raw_len)
 {
     int rc;
 
@@ -221,7 +221,7 @@ int cas_log_get(cas_log_t *self, cas_ns_t ns, const digest_t *key, span_t *rec, 
     index_key(k, ns, key);
     if (hmap_get(self->index, k, sizeof k, &id) != ST_OK)
         return SQLITE_NOTFOUND;
-    return cas_log_read(self, (int64_t)id, rec, raw_len);
+    return read_row(self, (int64_t)id, rec, raw_len);
 }
 
 static int entry_cmp(const void *pa, const void *pb)
@@ -236,61 +236,103 @@ static int entry_cmp(const void *pa, const void *pb)
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Sorts v[0..*n) and keeps the newest row of each key. */
-static void sort_unique(cas_log_entry_t *v, size_t *n)
+/* Sorts b's entries and keeps the newest row of each key. */
+static void sort_unique(cas_log_batch_t *b)
 {
     size_t out = 0;
 
-    qsort(v, *n, sizeof *v, entry_cmp);
-    for (size_t i = 0; i < *n; i++) {
-        if (out > 0 && v[out - 1].ns == v[i].ns && digest_eq(&v[out - 1].key, &v[i].key))
+    qsort(b->v, b->n, sizeof *b->v, entry_cmp);
+    for (size_t i = 0; i < b->n; i++) {
+        if (out > 0 && b->v[out - 1].ns == b->v[i].ns &&
+            digest_eq(&b->v[out - 1].key, &b->v[i].key))
             out--;
-        v[out++] = v[i];
+        b->v[out++] = b->v[i];
     }
-    *n = out;
+    b->n = out;
 }
 
-int cas_log_sorted(cas_log_t *self, cas_log_entry_t **out, size_t *count)
+/* Room for one more entry and len more bytes; false when out of memory. */
+static bool batch_grow(cas_log_batch_t *b, size_t len)
+{
+    size_t need;
+    void *p;
+
+    if (b->n == b->cap_v) {
+        size_t cap = b->cap_v ? b->cap_v * 2 : 1024;
+        if ((p = st_realloc(b->v, cap * sizeof *b->v)) == NULL)
+            return false;
+        b->v = p;
+        b->cap_v = cap;
+    }
+    if (!st_add_size(b->nbytes, len, &need))
+        return false;
+    if (need > b->cap_bytes) {
+        size_t cap = need < 65536 ? 65536 : need * 2;
+        if ((p = st_realloc(b->bytes, cap)) == NULL)
+            return false;
+        b->bytes = p;
+        b->cap_bytes = cap;
+    }
+    return true;
+}
+
+/* Copies the current row of st (id, ns, digest, value, raw_size) into b. */
+static bool batch_add(cas_log_batch_t *b, sqlite3_stmt *st, const void *key)
+{
+    const void *rec = sqlite3_column_blob(st, 3);
+    size_t len = rec != NULL ? (size_t)sqlite3_column_bytes(st, 3) : 0;
+    cas_log_entry_t *e;
+
+    if (!batch_grow(b, len))
+        return false;
+    e = &b->v[b->n++];
+    e->id = sqlite3_column_int64(st, 0);
+    e->ns = (cas_ns_t)sqlite3_column_int(st, 1);
+    memcpy(e->key.b, key, sizeof e->key.b);
+    e->raw_len = (uint32_t)sqlite3_column_int64(st, 4);
+    e->off = b->nbytes;
+    e->len = len;
+    if (len > 0)
+        memcpy(b->bytes + b->nbytes, rec, len);
+    b->nbytes += len;
+    return true;
+}
+
+int cas_log_load(cas_log_t *self, unsigned lo, unsigned hi, cas_log_batch_t *b)
 {
     sqlite3_stmt *st;
-    cas_log_entry_t *v = NULL, *grown;
-    size_t n = 0, cap = 0;
     int rc;
 
-    *out = NULL;
-    *count = 0;
+    b->n = b->nbytes = 0;
     if (self->db == NULL)
         return SQLITE_OK;
     sqlite3_reset(self->st_read);
-    if ((rc = sqlite3_prepare_v2(self->db, "SELECT id, ns, digest FROM log", -1, &st, NULL)) !=
-        SQLITE_OK)
+    if ((rc = sqlite3_prepare_v2(self->db, "SELECT id, ns, digest, value, raw_size FROM log", -1,
+                                 &st, NULL)) != SQLITE_OK)
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *k = sqlite3_column_blob(st, 2);
-        if (k == NULL || sqlite3_column_bytes(st, 2) != (int)sizeof v->key.b)
+        const uint8_t *k = sqlite3_column_blob(st, 2);
+        unsigned prefix;
+        if (k == NULL || sqlite3_column_bytes(st, 2) != (int)sizeof(digest_t))
             continue; /* a damaged row: dropped with the log */
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            if ((grown = st_realloc(v, cap * sizeof *v)) == NULL) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = grown;
+        prefix = (unsigned)k[0] << 8 | k[1];
+        if (prefix >= lo && prefix < hi && !batch_add(b, st, k)) {
+            rc = SQLITE_NOMEM;
+            break;
         }
-        v[n].id = sqlite3_column_int64(st, 0);
-        v[n].ns = (cas_ns_t)sqlite3_column_int(st, 1);
-        memcpy(v[n].key.b, k, sizeof v[n].key.b);
-        n++;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        st_free(v);
+    if (rc != SQLITE_DONE)
         return rc;
-    }
-    sort_unique(v, &n);
-    *out = v;
-    *count = n;
+    sort_unique(b);
     return SQLITE_OK;
+}
+
+void cas_log_batch_free(cas_log_batch_t *b)
+{
+    st_free(b->v);
+    st_free(b->bytes);
+    memset(b, 0, sizeof *b);
 }
 
 size_t cas_log_count(const cas_log_t *self)

@@ -29,12 +29,23 @@
 
 typedef struct cas_log cas_log_t;
 
-/* One record of the log as the merge reads it, in key order. */
+/* One record of the log as the merge reads it: a copy, in key order. */
 typedef struct {
     cas_ns_t ns;
     digest_t key;
     int64_t id; /* row in the log */
+    uint32_t raw_len;
+    size_t off, len; /* the record in the batch's bytes */
 } cas_log_entry_t;
+
+/* A slice of the log: entries sorted by (ns, key), one per key (the
+ * newest), and the bytes of their records. */
+typedef struct {
+    cas_log_entry_t *v;
+    size_t n;
+    uint8_t *bytes;
+    size_t nbytes, cap_v, cap_bytes;
+} cas_log_batch_t;
 
 /* A log for this process in dir (created on the first append). NULL when
  * out of memory. */
@@ -55,12 +66,13 @@ int cas_log_append(cas_log_t *self, const cas_disk_rec_t *recs, size_t n);
  * SQLITE_NOTFOUND when not in the log, another code on a read error. */
 int cas_log_get(cas_log_t *self, cas_ns_t ns, const digest_t *key, span_t *rec, uint32_t *raw_len);
 
-/* Same by row, for the merge. */
-int cas_log_read(cas_log_t *self, int64_t id, span_t *rec, uint32_t *raw_len);
-
-/* The log's entries sorted by (ns, key), one per key (the newest); caller
- * frees *out with st_free. SQLITE_NOMEM when out of memory. */
-int cas_log_sorted(cas_log_t *self, cas_log_entry_t **out, size_t *n);
+/* Fills b (emptied first; zero it before the first use) with the log's
+ * records whose key's first two bytes, read big-endian, are in [lo, hi):
+ * one sequential read of the log, so that a merge in key order does not
+ * read the log's pages in random order. SQLITE_NOMEM when out of memory.
+ * cas_log_batch_free frees b's arrays. */
+int cas_log_load(cas_log_t *self, unsigned lo, unsigned hi, cas_log_batch_t *b);
+void cas_log_batch_free(cas_log_batch_t *b);
 
 /* Records in the log, and their bytes. */
 size_t cas_log_count(const cas_log_t *self);
