@@ -501,13 +501,24 @@ static int write_recs(cas_disk_t *self, const cas_disk_rec_t *recs, size_t n, ui
     return SQLITE_OK;
 }
 
+/* Counts bytes written to the main table, and evicts down to 7/8 of the
+ * budget when they bring it over. */
+static void added(cas_disk_t *self, uint64_t bytes)
+{
+    uint64_t gone;
+
+    self->bytes_est += bytes;
+    if (self->budget > 0 && self->bytes_est > self->budget)
+        cas_disk__gc_locked(self, self->budget - self->budget / 8, &gone);
+}
+
 /* Writes pending records plus recs[0..n) in one transaction (synced when
  * sync). Frees them unless the database was busy (pending kept for a retry).
  * ST_EIO when nothing was written. */
 static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool sync)
 {
     bool resync = sync && self->mode != CAS_STRICT;
-    uint64_t bytes = 0, gone;
+    uint64_t bytes = 0;
     int rc;
 
     if (!self->enabled)
@@ -529,9 +540,7 @@ static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, boo
     cas_disk__free_pending(self);
     for (size_t i = 0; i < n; i++)
         st_free(recs[i].rec);
-    self->bytes_est += bytes;
-    if (self->budget > 0 && self->bytes_est > self->budget)
-        cas_disk__gc_locked(self, self->budget - self->budget / 8, &gone);
+    added(self, bytes);
     return ST_OK;
 fail:
     if (self->db != NULL && resync)
@@ -583,7 +592,7 @@ static int merge_batch(cas_disk_t *self, const cas_log_batch_t *b, bool sync, ui
 static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
 {
     bool resync = sync && self->mode != CAS_STRICT;
-    uint64_t bytes = 0, gone, t0 = clock_ns();
+    uint64_t bytes = 0, t0 = clock_ns();
     unsigned passes = (unsigned)(cas_log_bytes(log) / MERGE_PASS_BYTES) + 1;
     cas_log_batch_t b = {0};
     size_t n = 0;
@@ -617,9 +626,7 @@ static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
     cas_log_clear(log);
     LOG_DEBUG("cache %s: %zu records merged from the log in %u passes, %.1f ms", self->path, n,
               passes, (double)(clock_ns() - t0) / 1e6);
-    self->bytes_est += bytes;
-    if (self->budget > 0 && self->bytes_est > self->budget)
-        cas_disk__gc_locked(self, self->budget - self->budget / 8, &gone);
+    added(self, bytes);
     return ST_OK;
 fail:
     if (self->db != NULL && resync)

@@ -88,17 +88,11 @@ TEST(cas_disk_buffered_commits)
 {
     char dir[64];
     arena_t *a = arena_new(0);
-    cas_opts_t o;
-    cas_t *c = NULL, *other;
+    cas_t *c, *other;
 
     REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
-    cas_opts_default(&o);
-    o.dir = dir;
-    o.durability = CAS_BUFFERED;
-    o.flush_ms = 60000;
-    o.flush_writes = 50;
-    o.mem_budget = 1; /* the writer's own reads come from its disk tier */
-    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    c = cas_test_open_window(dir, 50, 1); /* the writer's reads come from its disk tier */
+    REQUIRE(c != NULL);
     other = cas_test_open(dir, CAS_BUFFERED);
     REQUIRE(other != NULL);
     CHECK_EQ_INT(cas_test_put(c, 1, false), ST_OK);
@@ -174,19 +168,13 @@ TEST(cas_disk_unsorted_windows_read_back_whole)
     enum { N = 3000 };
     char dir[64];
     arena_t *a = arena_new(0);
-    cas_opts_t o;
     cas_stats_t s;
-    cas_t *c = NULL;
+    cas_t *c;
     int wrong = 0;
 
     REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
-    cas_opts_default(&o);
-    o.dir = dir;
-    o.durability = CAS_BUFFERED;
-    o.flush_ms = 60000;
-    o.flush_writes = 250;
-    o.mem_budget = 1;
-    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    c = cas_test_open_window(dir, 250, 1);
+    REQUIRE(c != NULL);
     for (long k = 0; k < N + 500; k++) /* i = 7k mod N: not in key order, 500 twice */
         wrong += cas_test_put(c, (k * 7) % N, false) != ST_OK;
     for (long i = 0; i < N; i++, arena_reset(a))
