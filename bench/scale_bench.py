@@ -4,9 +4,11 @@
 For each size it generates a repository with gen_repo.py (kept under
 --data and reused by later runs), then measures with one cache directory:
   cold, no cache    `--no-cache`                      (--runs times)
-  cold, fresh cache an empty cache directory          (--runs times,
-                    alternating with the line above, so the host's drift
-                    stays out of their ratio)
+  cold, memory-only cache  `--durability memory`: the cache's cost without
+                    its disk tier (hashing, compression, the memory tier)
+  cold, fresh cache an empty cache directory          (--runs times;
+                    the three cold steps alternate, so the host's drift
+                    stays out of their ratios)
   warm              the same tree again               (--runs times)
   body edit         a statement added in one function (bar: 1 scan, 1 check)
   interface edit    a function added to the module most imported outside
@@ -226,17 +228,21 @@ def bench_size(args, n, extra):
     repo, want, man = ensure_repo(args.data, n)
     cache = os.path.join(args.data, "cache-%d" % n)
     sample = args.sample_ms / 1000.0
-    rows, nocache, fresh, warm = {}, [], [], []
+    rows, nocache, fresh, memory, warm = {}, [], [], [], []
     for _ in range(args.runs):
         r = run_strata(args, repo, None, extra, sample)
         nocache.append(r)
         shutil.rmtree(cache, ignore_errors=True)
+        memory.append(run_strata(args, repo, cache, ["--durability", "memory"] + list(extra),
+                                 sample))
+        shutil.rmtree(cache, ignore_errors=True)
         fresh.append(run_strata(args, repo, cache, extra, sample))
-        for r in (nocache[-1], fresh[-1]):
+        for r in (nocache[-1], memory[-1], fresh[-1]):
             if diagnostics(r["out"]) != want:
                 sys.exit("scale_bench: %d modules: diagnostics differ from expected.txt "
                          "(run gen_repo.py %s --verify STRATA)" % (n, repo))
     rows["cold, no cache"] = median_row(nocache)
+    rows["cold, memory-only cache"] = median_row(memory)
     rows["cold, fresh cache"] = median_row(fresh)
     cache_bytes = disk_usage(cache)
     for _ in range(args.runs):
@@ -270,8 +276,9 @@ def report(n, rows, cache_bytes, man):
                  mb(r["written"]), mb(r["read"]), jobs))
     cold, fresh = rows["cold, no cache"], rows["cold, fresh cache"]
     print("cache on disk after the cold run: %s MB" % mb(cache_bytes))
-    print("ratio cold fresh cache / cold no cache: %.2f (bar <= 1.15)"
-          % (fresh["wall"] / cold["wall"]))
+    print("ratio cold fresh cache / cold no cache: %.2f (bar <= 1.15); memory-only cache / "
+          "no cache: %.2f" % (fresh["wall"] / cold["wall"],
+                              rows["cold, memory-only cache"]["wall"] / cold["wall"]))
     print("ratio bytes written / cache size: %.2f (bar <= 3)"
           % (fresh["written"] / max(cache_bytes, 1)))
 
