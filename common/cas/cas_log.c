@@ -6,10 +6,14 @@
  * transaction has no commit frame, which the adopting store's recovery
  * ignores, and the page cache keeps what a killed process wrote.
  * locking_mode=EXCLUSIVE since no other connection ever reads a live log. The file is also held
- * with flock(2) from before SQLite opens it until after SQLite closes it, and named after its
- * process, so that a store in another process adopts a log only when both the process is gone and
- * the lock is free. The descriptor that holds the flock stays open as long as SQLite's connection:
- * closing any descriptor of a file drops the process's POSIX locks on it, SQLite's included. */
+ * with flock(2) from before SQLite opens it until after SQLite closes it, and a store adopts a
+ * log only when it gets that lock: the lock, not the pid in the file's name, says whether the
+ * log's process is alive, since a pid may be reused by another process after a crash (and a
+ * store that could not merge its log leaves it for adoption while its process goes on). A file
+ * whose lock is free is in use all the same while it is empty (its creator has not locked it
+ * yet) or no longer under its name (its owner deleted it): adoption skips both. The descriptor
+ * that holds the flock stays open as long as SQLite's connection: closing any descriptor of a
+ * file drops the process's POSIX locks on it, SQLite's included. */
 #include "common/cas/cas_log.h"
 
 #include "common/alloc.h"
@@ -19,13 +23,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LOG_KEY_LEN (1 + (int)sizeof(((digest_t *)0)->b))
@@ -36,7 +41,7 @@ struct cas_log {
     int fd; /* holds the flock; -1 with no file */
     sqlite3 *db;
     sqlite3_stmt *st_ins, *st_read;
-    hmap_t *index; /* ns byte + digest -> row */
+    hmap_t *index; /* ns byte + digest -> row; NULL while the log is empty */
     size_t count;
     uint64_t bytes;
 };
@@ -64,10 +69,6 @@ cas_log_t *cas_log_new(const char *dir)
         return NULL;
     self->fd = -1;
     snprintf(self->dir, sizeof self->dir, "%s", dir);
-    if ((self->index = hmap_new(HMAP_BYTES)) == NULL) {
-        st_free(self);
-        return NULL;
-    }
     return self;
 }
 
@@ -115,6 +116,22 @@ static void remove_files(const char *path)
     unlink(j);
 }
 
+/* Locks a file this process has just created. Another store may hold the
+ * lock for a moment (it found the file empty and lets it be): a few tries. */
+static bool lock_new_file(int fd)
+{
+    struct timespec ms = {0, 1000000};
+
+    for (int tries = 0; tries < 100; tries++) {
+        if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+            return true;
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return false;
+        nanosleep(&ms, NULL);
+    }
+    return false;
+}
+
 /* A new file of this process's, locked, then opened by SQLite. */
 static int create_file(cas_log_t *self)
 {
@@ -127,7 +144,7 @@ static int create_file(cas_log_t *self)
     }
     if (self->fd < 0)
         return SQLITE_CANTOPEN;
-    if (flock(self->fd, LOCK_EX | LOCK_NB) != 0 || (rc = open_sqlite(self)) != SQLITE_OK) {
+    if (!lock_new_file(self->fd) || (rc = open_sqlite(self)) != SQLITE_OK) {
         rc = self->db != NULL ? sqlite3_errcode(self->db) : SQLITE_CANTOPEN;
         remove_files(self->path);
         close_files(self);
@@ -162,6 +179,8 @@ int cas_log_append(cas_log_t *self, const cas_disk_rec_t *recs, size_t n)
 
     if (n == 0)
         return SQLITE_OK;
+    if (self->index == NULL && (self->index = hmap_new(HMAP_BYTES)) == NULL)
+        return SQLITE_NOMEM;
     if (self->db == NULL && (rc = create_file(self)) != SQLITE_OK)
         return rc;
     if ((ids = st_malloc(n * sizeof *ids)) == NULL)
@@ -216,7 +235,7 @@ int cas_log_get(cas_log_t *self, cas_ns_t ns, const digest_t *key, span_t *rec, 
     uint8_t k[LOG_KEY_LEN];
     uint64_t id;
 
-    if (self->count == 0)
+    if (self->count == 0 || self->index == NULL)
         return SQLITE_NOTFOUND;
     index_key(k, ns, key);
     if (hmap_get(self->index, k, sizeof k, &id) != ST_OK)
@@ -347,15 +366,12 @@ uint64_t cas_log_bytes(const cas_log_t *self)
 
 void cas_log_clear(cas_log_t *self)
 {
-    hmap_t *fresh;
-
     if (self->fd >= 0)
         remove_files(self->path); /* while the flock is held: no one adopts it */
     close_files(self);
-    if (self->count > 0 && (fresh = hmap_new(HMAP_BYTES)) != NULL) {
-        hmap_destroy(&self->index);
-        self->index = fresh;
-    }
+    /* the next file's rows start again at 1: no row id of this one may
+     * survive in the index */
+    hmap_destroy(&self->index);
     self->count = 0;
     self->bytes = 0;
 }
@@ -374,17 +390,29 @@ void cas_log_destroy(cas_log_t **self_p)
     *self_p = NULL;
 }
 
-/* The process of a log named NAME is gone; false for names not ours. */
-static bool orphan_name(const char *name)
+/* NAME is a log's (whether its process is alive, its lock says). */
+static bool log_name(const char *name)
 {
     long pid;
     unsigned seq;
     int end = 0;
 
-    if (sscanf(name, "cas-log-%ld-%u.sqlite%n", &pid, &seq, &end) != 2 || name[end] != '\0' ||
-        end == 0 || pid <= 0 || pid == (long)getpid())
+    return sscanf(name, "cas-log-%ld-%u.sqlite%n", &pid, &seq, &end) == 2 && end > 0 &&
+           name[end] == '\0';
+}
+
+/* The file fd holds is the one at path, and in use by no creator: false for
+ * a log being created (empty, no WAL yet, until its creator locks it and
+ * SQLite writes) or deleted since it was opened. */
+static bool same_live_file(int fd, const char *path)
+{
+    struct stat a, b;
+    char wal[4300];
+
+    if (fstat(fd, &a) != 0 || stat(path, &b) != 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
         return false;
-    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    return a.st_size > 0 || access(wal, F_OK) == 0;
 }
 
 /* Takes the log at path when no one holds it: its count read, its index
@@ -397,9 +425,13 @@ static int take(cas_log_t *self, const char *path)
     snprintf(self->path, sizeof self->path, "%s", path);
     if ((self->fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
         return SQLITE_CANTOPEN;
-    if (flock(self->fd, LOCK_EX | LOCK_NB) != 0) {
+    if (flock(self->fd, LOCK_EX | LOCK_NB) != 0 || !same_live_file(self->fd, path)) {
         close_files(self);
         return SQLITE_BUSY;
+    }
+    if ((self->index = hmap_new(HMAP_BYTES)) == NULL) {
+        close_files(self);
+        return SQLITE_NOMEM;
     }
     if ((rc = open_sqlite(self)) == SQLITE_OK &&
         (rc = sqlite3_prepare_v2(self->db, "SELECT id, ns, digest, length(value) FROM log", -1, &st,
@@ -430,14 +462,14 @@ void cas_log_adopt(const char *dir, cas_log_t **out)
         char path[4200];
         cas_log_t *log;
         int rc;
-        if (!orphan_name(e->d_name) || (log = cas_log_new(dir)) == NULL)
+        if (!log_name(e->d_name) || (log = cas_log_new(dir)) == NULL)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if ((rc = take(log, path)) == SQLITE_OK) {
             *out = log;
             break;
         }
-        if (rc != SQLITE_BUSY && log->fd >= 0) {
+        if (rc != SQLITE_BUSY && rc != SQLITE_NOMEM && log->fd >= 0) {
             LOG_WARN("cache %s: unreadable log of a killed run (%s), dropped", path,
                      sqlite3_errstr(rc));
             remove_files(path);

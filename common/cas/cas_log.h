@@ -11,8 +11,9 @@
  * log grows large), so each page of the main table is written about once.
  *
  * A log is DIR/cas-log-PID-N.sqlite, held with flock(2) by its process for
- * its whole life. A log whose process is gone (killed before it could merge)
- * is adopted by the next store that opens DIR: it takes the lock, merges the
+ * its whole life. A log whose lock is free (its process killed before it
+ * could merge; the pid in the name says nothing, pids are reused) is
+ * adopted by the next store that opens DIR: it takes the lock, merges the
  * records and deletes the file. Other processes do not read a log: a record
  * in one is visible to them once merged, to this process at once (through an
  * in-memory index of the log's keys). Records are decoded and verified when
@@ -51,7 +52,8 @@ typedef struct {
  * out of memory. */
 cas_log_t *cas_log_new(const char *dir);
 
-/* Adopts the first log in dir whose process is gone and that no one holds:
+/* Adopts the first log in dir that no one holds (its flock free: its
+ * process is gone, or closed it unmerged), whatever pid its name carries:
  * *out is that log, its index rebuilt; NULL when there is none. A log that
  * cannot be read (damaged, not a database) is deleted, with a warning. */
 void cas_log_adopt(const char *dir, cas_log_t **out);
