@@ -790,16 +790,20 @@ static void init_wake(cas_disk_t *self)
 }
 
 /* Merges the logs of stores killed before they could (one store adopts a
- * given log; a log that cannot be merged now stays for a later store). */
+ * given log). A log that cannot be merged now (the database busy, out of
+ * memory) stays for a later store, and ends the adoption: adopting it
+ * again at once would only fail again. */
 static void adopt_logs(cas_disk_t *self, const char *dir)
 {
     cas_log_t *log;
+    bool merged = true;
 
-    for (int i = 0; i < 64 && self->enabled; i++) {
+    for (int i = 0; i < 64 && merged && self->enabled; i++) {
         cas_log_adopt(dir, &log);
         if (log == NULL)
             break;
-        if (cas_log_count(log) == 0 || merge_log(self, log, false) == ST_OK)
+        merged = cas_log_count(log) == 0 || merge_log(self, log, false) == ST_OK;
+        if (merged)
             cas_log_clear(log);
         cas_log_destroy(&log);
     }
