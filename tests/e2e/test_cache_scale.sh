@@ -8,8 +8,9 @@
 # leaves no log behind; a cold run killed with SIGKILL once its log holds a
 # committed window keeps that window (the next run adopts the log: some
 # files come from the cache, its output is the cold one, no log is left),
-# and the run after it is fully warm; two checks sharing one fresh cache
-# directory at once both print the cold output.
+# and the run after it is fully warm; so does a run killed while it merges
+# its log into the main database at the end; two checks sharing one fresh
+# cache directory at once both print the cold output.
 #
 # Usage: bash test_cache_scale.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 # Ends with "N passed, N failed"; exits non-zero when any failed.
@@ -86,6 +87,37 @@ if [ "$grown" -eq 1 ]; then
     has "after kill -9: then warm" "$err" "($files files checked, $files from cache)"
 else
     echo "skip: the run ended before its log held two commits"
+fi
+
+# --- kill -9 during the merge at the end ------------------------------------------
+# The merge writes the main database's WAL (no checkpoint until it ends)
+# while the log still exists: killed then, the log is adopted whole by the
+# next run, which merges again what was merged already.
+cache="$tmp/merging"
+"$strata" check --cache-dir "$cache" --root . . >/dev/null 2>&1 &
+pid=$!
+hit=0
+for _ in $(seq 1 6000); do
+    wal=$(stat -c %s "$cache/cas.sqlite-wal" 2>/dev/null || echo 0)
+    log=$(find "$cache" -name 'cas-log-*.sqlite' 2>/dev/null | head -1)
+    if [ -n "$log" ] && [ "$wal" -gt 1048576 ]; then hit=1; break; fi
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.002
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+if [ "$hit" -eq 1 ]; then
+    run check --cache-dir "$cache" --root . .
+    same "killed merging: output = cold" "$cold" "$out"
+    if [ "$rc" -eq "$cold_rc" ]; then pass; else fail "killed merging: exit $rc ($err)"; fi
+    kept=$(from_cache "$err")
+    echo "note: the run killed while merging kept ${kept:-?} of $files files"
+    if [ "${kept:-0}" -gt 0 ]; then pass; else fail "killed merging: nothing kept ($err)"; fi
+    no_logs "killed merging: the log was adopted" "$cache"
+    run check --cache-dir "$cache" --root . .
+    has "killed merging: then warm" "$err" "($files files checked, $files from cache)"
+else
+    echo "skip: the run ended before the merge was seen"
 fi
 
 # --- two checks at once on one fresh cache ---------------------------------------
