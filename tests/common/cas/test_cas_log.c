@@ -1,7 +1,7 @@
 /* test_cas_log.c - buffered mode's log: which store adopts a log (its lock
  * decides, not the pid in its name), damaged logs read as misses, a log
  * that cannot be merged is kept, the index forgets a cleared log's rows,
- * and a full disk under buffered mode. */
+ * a full disk under buffered mode, and no descriptor left open. */
 #include "test.h"
 
 #include "cas_test.h"
@@ -329,5 +329,41 @@ TEST(cas_log_disk_full_buffered)
     waitpid(pid, &status, 0);
     CHECK(WIFEXITED(status));
     CHECK_EQ_INT(WEXITSTATUS(status), 0);
+    cas_test_rmdir(dir);
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+
+    while (d != NULL && readdir(d) != NULL)
+        n++;
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Adopting a log, writing a log of its own and merging both leave no
+ * descriptor open once the store is closed. */
+TEST(cas_log_no_descriptor_left)
+{
+    char dir[64], name[256];
+    cas_t *c;
+    int before;
+
+    REQUIRE(cas_test_tmpdir(dir) != NULL);
+    leave_a_log(dir, name);
+    before = open_fds();
+    c = cas_test_open_window(dir, 10, 1);
+    REQUIRE(c != NULL);
+    for (long i = 100; i < 100 + LOG_RECORDS; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    CHECK_EQ_INT(cas_flush(c, NULL), ST_OK);
+    for (long i = 200; i < 200 + LOG_RECORDS; i++)
+        CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
+    cas_close(&c);
+    CHECK_EQ_INT(open_fds(), before);
+    CHECK_EQ_INT(count_files(dir, "cas-log-", NULL), 0);
     cas_test_rmdir(dir);
 }
