@@ -7,27 +7,28 @@
  * so a warm run does not turn every read into a write.
  *
  * Buffered mode keeps encoded records in a pending list (readable by this
- * process's gets) and writes them in one transaction with
- * synchronous=NORMAL, by a background flusher thread (started by the first
- * put, so a run that only reads starts none) every flush_ms, or by
- * the put that brings the list to flush_writes. Holding records rather than
- * an open write transaction means other processes never wait for our
- * window, and a durable put can switch to synchronous=FULL (SQLite refuses
- * that inside a transaction). Strict mode runs at synchronous=FULL and
- * commits inside each put.
+ * process's gets) and commits them in one transaction, by a background
+ * flusher thread (started by the first put, so a run that only reads starts
+ * none) every flush_ms, or by the put that brings the list to flush_writes.
+ * The commit goes to a log of this process (cas_log.h), not to the main
+ * table: a window's records land on random pages of the digest-keyed
+ * table, and committing each window there rewrote most of the table every
+ * time. The log is merged into the main table in key order at flush and
+ * close. Holding records rather than an open write transaction means other
+ * processes never wait for our window, and a durable put can switch to
+ * synchronous=FULL (SQLite refuses that inside a transaction): it goes to
+ * the main table at once. Strict mode runs at synchronous=FULL and commits
+ * inside each put.
  *
  * Errors: SQLITE_CORRUPT/NOTADB anywhere moves the database (and its -wal
  * and -shm) aside as cas.sqlite.corrupt-<time> and recreates it; BUSY is
  * transient (the operation is skipped, pending records kept); anything else
  * (FULL, IOERR, READONLY...) turns the tier off for the rest of the run.
  *
- * One file, at the ~1000 lines a file should keep to: reads, buffered
- * writes, the flusher, eviction and verify all run under the same lock on
- * the same connection and prepared statements, and any of them may reset
- * the database; eviction runs inside a write batch, so the maintenance
- * half would not stand apart either. */
+ * Maintenance (eviction, verify, clear, statistics) is in cas_disk_maint.c,
+ * on the same connection under the same lock (cas_disk_int.h). */
 #include "common/clock.h"
-#include "common/cas/cas_disk.h"
+#include "common/cas/cas_disk_int.h"
 
 #include "common/alloc.h"
 #include "common/cas/cas_record.h"
@@ -69,37 +70,15 @@
 /* WAL size that triggers a checkpoint, as SQLite's default (1000 pages of
  * 4 KB), whatever the page size. */
 #define CHECKPOINT_BYTES (4u << 20)
-
-typedef struct {
-    cas_ns_t ns;
-    digest_t key;
-} touch_t;
-
-struct cas_disk {
-    pthread_mutex_t lock;
-    pthread_cond_t wake;
-    pthread_t flusher;
-    bool has_flusher, stop;
-    _Atomic bool enabled; /* written under lock, read without by cas_disk_enabled */
-    char path[4096];
-    sqlite3 *db;
-    sqlite3_stmt *st_get, *st_put, *st_del, *st_touch;
-    ZSTD_DCtx *dctx;
-    bool session;            /* cas_disk_reads: lookups share a read transaction */
-    bool session_txn;        /* that transaction is open (a BEGIN of ours) */
-    uint64_t session_txn_ns; /* since when */
-    cas_durability_t mode;
-    uint64_t budget, bytes_est;
-    uint32_t flush_ms, flush_writes;
-    cas_disk_rec_t *pending;
-    size_t npending, cap_pending;
-    uint64_t batch_start_ns;
-    touch_t *touches;        /* reads whose atime is due, applied with the next write */
-    uint64_t touch_slack_ms; /* how stale an atime may get before a read refreshes it */
-    size_t ntouches;
-    uint64_t touch_ms;
-    uint64_t hits, misses, evictions, reads, corruptions, resets;
-};
+/* The log is merged into the main table at flush and close, or once it
+ * holds this much (a long-lived store: the coordinator daemon). */
+#define LOG_MERGE_BYTES ((uint64_t)256 << 20)
+/* Records per transaction of a merge. In key order, so the chunks touch
+ * disjoint pages; a chunk bounds how long other writers wait. */
+#define MERGE_CHUNK 16384
+/* Records a merge holds in memory at a time (a larger log is merged in
+ * passes over slices of the key space). */
+#define MERGE_PASS_BYTES ((uint64_t)64 << 20)
 
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS cas("
@@ -107,7 +86,7 @@ static const char schema_sql[] =
     "raw_size INTEGER NOT NULL, size INTEGER NOT NULL, atime INTEGER NOT NULL,"
     "PRIMARY KEY(ns, digest)) WITHOUT ROWID";
 
-static void free_pending(cas_disk_t *self)
+void cas_disk__free_pending(cas_disk_t *self)
 {
     for (size_t i = 0; i < self->npending; i++)
         st_free(self->pending[i].rec);
@@ -147,7 +126,7 @@ static int prepare_all(cas_disk_t *self)
 
 /* Sum of record sizes, the start of the budget estimate; reads every row's
  * header, so it also meets most corruption early. */
-static int read_bytes(cas_disk_t *self, uint64_t *bytes)
+int cas_disk__read_bytes(cas_disk_t *self, uint64_t *bytes)
 {
     sqlite3_stmt *st;
     int rc = sqlite3_prepare_v2(self->db, "SELECT COALESCE(SUM(size), 0) FROM cas", -1, &st, NULL);
@@ -209,7 +188,7 @@ static int open_db(cas_disk_t *self)
         (rc = set_autocheckpoint(self)) != SQLITE_OK || (rc = prepare_all(self)) != SQLITE_OK ||
         /* the running total serves the budget only: without one, opening
          * does not pay for a scan of the whole table */
-        (self->budget > 0 && (rc = read_bytes(self, &self->bytes_est)) != SQLITE_OK))
+        (self->budget > 0 && (rc = cas_disk__read_bytes(self, &self->bytes_est)) != SQLITE_OK))
         goto fail;
     return SQLITE_OK;
 fail:
@@ -217,7 +196,7 @@ fail:
     return rc;
 }
 
-static bool is_corrupt(int rc)
+bool cas_disk__is_corrupt(int rc)
 {
     return (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
 }
@@ -232,7 +211,9 @@ static void disable(cas_disk_t *self, int rc, const char *what)
     LOG_WARN("cache %s: %s: %s, going on without the disk cache", self->path, what,
              sqlite3_errstr(rc));
     close_db(self);
-    free_pending(self);
+    cas_disk__free_pending(self);
+    if (self->log != NULL)
+        cas_log_clear(self->log);
     self->enabled = false;
 }
 
@@ -247,7 +228,7 @@ static void move_aside(const char *path, const char *suffix, long stamp)
 }
 
 /* The database is corrupt: keep it for inspection, start an empty one. */
-static void reset_db(cas_disk_t *self, const char *what)
+void cas_disk__reset_db(cas_disk_t *self, const char *what)
 {
     long stamp = (long)time(NULL);
     int rc;
@@ -265,20 +246,20 @@ static void reset_db(cas_disk_t *self, const char *what)
 }
 
 /* Reacts to a failed SQLite call; true when the tier is still usable. */
-static bool on_error(cas_disk_t *self, int rc, const char *what)
+bool cas_disk__on_error(cas_disk_t *self, int rc, const char *what)
 {
     if (is_busy(rc)) {
         LOG_DEBUG("cache %s: %s: busy, skipped", self->path, what);
         return true;
     }
-    if (is_corrupt(rc))
-        reset_db(self, what);
+    if (cas_disk__is_corrupt(rc))
+        cas_disk__reset_db(self, what);
     else
         disable(self, rc, what);
     return false;
 }
 
-static int exec_sql(cas_disk_t *self, const char *sql)
+int cas_disk__exec(cas_disk_t *self, const char *sql)
 {
     return sqlite3_exec(self->db, sql, NULL, NULL, NULL);
 }
@@ -286,14 +267,14 @@ static int exec_sql(cas_disk_t *self, const char *sql)
 /* Ends a read session's transaction, when one is open, so that a write of
  * this store runs in a transaction of its own (and never holds the write
  * lock for the rest of a session). The next lookup opens a new one. */
-static void end_read_txn(cas_disk_t *self)
+void cas_disk__end_read_txn(cas_disk_t *self)
 {
     if (!self->session_txn)
         return;
     self->session_txn = false;
     if (self->db != NULL && !sqlite3_get_autocommit(self->db) &&
-        exec_sql(self, "COMMIT") != SQLITE_OK)
-        exec_sql(self, "ROLLBACK");
+        cas_disk__exec(self, "COMMIT") != SQLITE_OK)
+        cas_disk__exec(self, "ROLLBACK");
 }
 
 /* In a read session, makes sure lookups run in its transaction (renewed
@@ -306,23 +287,13 @@ static bool session_reads(cas_disk_t *self)
         return false;
     now = clock_ns();
     if (self->session_txn && now - self->session_txn_ns > SESSION_TXN_MAX_NS)
-        end_read_txn(self);
+        cas_disk__end_read_txn(self);
     if (!self->session_txn && sqlite3_get_autocommit(self->db) &&
-        exec_sql(self, "BEGIN") == SQLITE_OK) {
+        cas_disk__exec(self, "BEGIN") == SQLITE_OK) {
         self->session_txn = true;
         self->session_txn_ns = now;
     }
     return self->session_txn;
-}
-
-/* A column as bytes: pointer first, then length, as SQLite asks; a NULL
- * (absent or out of memory) reads as empty, which no record is. */
-static span_t column_span(sqlite3_stmt *st, int col)
-{
-    span_t s = {sqlite3_column_blob(st, col), 0};
-
-    s.len = s.ptr != NULL ? (size_t)sqlite3_column_bytes(st, col) : 0;
-    return s;
 }
 
 static void bind_key(sqlite3_stmt *st, cas_ns_t ns, const digest_t *key)
@@ -332,16 +303,16 @@ static void bind_key(sqlite3_stmt *st, cas_ns_t ns, const digest_t *key)
 }
 
 /* Deletes one entry; failures only cost a later re-detection. */
-static void delete_entry(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
+void cas_disk__delete(cas_disk_t *self, cas_ns_t ns, const digest_t *key)
 {
     int rc;
 
-    end_read_txn(self);
+    cas_disk__end_read_txn(self);
     bind_key(self->st_del, ns, key);
     rc = sqlite3_step(self->st_del);
     sqlite3_reset(self->st_del);
     if (rc != SQLITE_DONE)
-        on_error(self, rc, "delete");
+        cas_disk__on_error(self, rc, "delete");
 }
 
 /* Refreshes the atime of the queued reads inside the caller's transaction
@@ -363,22 +334,23 @@ static int run_touches(cas_disk_t *self)
 }
 
 /* Applies queued touches in a transaction of their own. */
-static void apply_touches(cas_disk_t *self)
+void cas_disk__apply_touches(cas_disk_t *self)
 {
     int rc;
 
     if (self->ntouches == 0 || !self->enabled)
         return;
-    end_read_txn(self);
+    cas_disk__end_read_txn(self);
     if (!sqlite3_get_autocommit(self->db)) {
         rc = run_touches(self); /* inside get_many's transaction */
-    } else if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) == SQLITE_OK) {
-        if ((rc = run_touches(self)) != SQLITE_OK || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK)
-            exec_sql(self, "ROLLBACK");
+    } else if ((rc = cas_disk__exec(self, "BEGIN IMMEDIATE")) == SQLITE_OK) {
+        if ((rc = run_touches(self)) != SQLITE_OK ||
+            (rc = cas_disk__exec(self, "COMMIT")) != SQLITE_OK)
+            cas_disk__exec(self, "ROLLBACK");
     }
     self->ntouches = 0;
     if (rc != SQLITE_OK)
-        on_error(self, rc, "touch");
+        cas_disk__on_error(self, rc, "touch");
 }
 
 /* Queues an atime refresh: a read must not cost a commit (in strict mode an
@@ -389,7 +361,7 @@ static void queue_touch(cas_disk_t *self, cas_ns_t ns, const digest_t *key, uint
     if (self->touches == NULL && (self->touches = st_malloc(TOUCH_MAX * sizeof(touch_t))) == NULL)
         return;
     if (self->ntouches == TOUCH_MAX)
-        apply_touches(self);
+        cas_disk__apply_touches(self);
     self->touches[self->ntouches].ns = ns;
     self->touches[self->ntouches].key = *key;
     self->ntouches++;
@@ -405,6 +377,28 @@ static const cas_disk_rec_t *find_pending(cas_disk_t *self, cas_ns_t ns, const d
     return NULL;
 }
 
+/* A lookup in this store's log: ST_OK, ST_ENOMEM, or ST_ENOENT (absent, or
+ * found corrupt, which is counted: the main table may still have it). */
+static st_rc_t get_logged(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena_t *a,
+                          span_t *value)
+{
+    span_t rec;
+    uint32_t raw_len;
+    st_rc_t rc;
+
+    if (self->log == NULL || cas_log_get(self->log, ns, key, &rec, &raw_len) != SQLITE_OK)
+        return ST_ENOENT;
+    self->reads++;
+    rc = cas_record_decode(self->dctx, (int)ns, key, rec.ptr, rec.len, a, value, NULL);
+    if (rc == ST_OK && raw_len != value->len)
+        rc = ST_ECORRUPT;
+    if (rc == ST_ECORRUPT) {
+        LOG_DEBUG("cache %s: corrupt entry in the log, skipped", self->path);
+        self->corruptions++;
+    }
+    return rc == ST_OK || rc == ST_ENOMEM ? rc : ST_ENOENT;
+}
+
 /* One lookup: ST_OK, ST_ENOENT (absent, corrupt, or a database error),
  * ST_ENOMEM. */
 static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena_t *a,
@@ -418,16 +412,18 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
 
     if (p != NULL)
         return cas_record_decode(self->dctx, (int)ns, key, p->rec, p->len, a, value, NULL);
+    if ((rc = get_logged(self, ns, key, a, value)) != ST_ENOENT)
+        return rc;
     bind_key(self->st_get, ns, key);
     src = sqlite3_step(self->st_get);
     if (src != SQLITE_ROW) {
         sqlite3_reset(self->st_get);
         if (src != SQLITE_DONE)
-            on_error(self, src, "read");
+            cas_disk__on_error(self, src, "read");
         return ST_ENOENT;
     }
     self->reads++;
-    rec = column_span(self->st_get, 0);
+    rec = cas_disk__column(self->st_get, 0);
     rc = cas_record_decode(self->dctx, (int)ns, key, rec.ptr, rec.len, a, value, NULL);
     if (rc == ST_OK && (uint64_t)sqlite3_column_int64(self->st_get, 1) != value->len)
         rc = ST_ECORRUPT;
@@ -436,7 +432,7 @@ static st_rc_t get_one(cas_disk_t *self, cas_ns_t ns, const digest_t *key, arena
     if (rc == ST_ECORRUPT) {
         LOG_DEBUG("cache %s: corrupt entry removed", self->path);
         self->corruptions++;
-        delete_entry(self, ns, key);
+        cas_disk__delete(self, ns, key);
         return ST_ENOENT;
     }
     now = clock_wall_ms();
@@ -453,7 +449,8 @@ size_t cas_disk_get_many(cas_disk_t *self, cas_ns_t ns, const digest_t *keys, si
 
     *rc = ST_OK;
     pthread_mutex_lock(&self->lock);
-    txn = !session_reads(self) && self->enabled && n > 1 && exec_sql(self, "BEGIN") == SQLITE_OK;
+    txn = !session_reads(self) && self->enabled && n > 1 &&
+          cas_disk__exec(self, "BEGIN") == SQLITE_OK;
     for (size_t i = 0; i < n && self->enabled; i++) {
         st_rc_t r;
         if (values[i].ptr != NULL)
@@ -471,8 +468,8 @@ size_t cas_disk_get_many(cas_disk_t *self, cas_ns_t ns, const digest_t *keys, si
         }
     }
     if (txn && self->db != NULL && !sqlite3_get_autocommit(self->db) &&
-        exec_sql(self, "COMMIT") != SQLITE_OK)
-        exec_sql(self, "ROLLBACK");
+        cas_disk__exec(self, "COMMIT") != SQLITE_OK)
+        cas_disk__exec(self, "ROLLBACK");
     pthread_mutex_unlock(&self->lock);
     return found;
 }
@@ -504,7 +501,16 @@ static int write_recs(cas_disk_t *self, const cas_disk_rec_t *recs, size_t n, ui
     return SQLITE_OK;
 }
 
-static st_rc_t gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed);
+/* Counts bytes written to the main table, and evicts down to 7/8 of the
+ * budget when they bring it over. */
+static void added(cas_disk_t *self, uint64_t bytes)
+{
+    uint64_t gone;
+
+    self->bytes_est += bytes;
+    if (self->budget > 0 && self->bytes_est > self->budget)
+        cas_disk__gc_locked(self, self->budget - self->budget / 8, &gone);
+}
 
 /* Writes pending records plus recs[0..n) in one transaction (synced when
  * sync). Frees them unless the database was busy (pending kept for a retry).
@@ -512,41 +518,160 @@ static st_rc_t gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed
 static st_rc_t write_batch(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool sync)
 {
     bool resync = sync && self->mode != CAS_STRICT;
-    uint64_t bytes = 0, gone;
+    uint64_t bytes = 0;
     int rc;
 
     if (!self->enabled)
         goto drop;
-    end_read_txn(self);
-    if (resync && (rc = exec_sql(self, "PRAGMA synchronous=FULL")) != SQLITE_OK)
+    cas_disk__end_read_txn(self);
+    if (resync && (rc = cas_disk__exec(self, "PRAGMA synchronous=FULL")) != SQLITE_OK)
         goto fail;
-    if ((rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
+    if ((rc = cas_disk__exec(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
         goto fail;
     if ((rc = write_recs(self, self->pending, self->npending, &bytes)) != SQLITE_OK ||
         (rc = write_recs(self, recs, n, &bytes)) != SQLITE_OK ||
-        (rc = run_touches(self)) != SQLITE_OK || (rc = exec_sql(self, "COMMIT")) != SQLITE_OK) {
-        exec_sql(self, "ROLLBACK");
+        (rc = run_touches(self)) != SQLITE_OK ||
+        (rc = cas_disk__exec(self, "COMMIT")) != SQLITE_OK) {
+        cas_disk__exec(self, "ROLLBACK");
         goto fail;
     }
     if (resync)
-        exec_sql(self, "PRAGMA synchronous=NORMAL");
-    free_pending(self);
+        cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
+    cas_disk__free_pending(self);
     for (size_t i = 0; i < n; i++)
         st_free(recs[i].rec);
-    self->bytes_est += bytes;
-    if (self->budget > 0 && self->bytes_est > self->budget)
-        gc_locked(self, self->budget - self->budget / 8, &gone);
+    added(self, bytes);
     return ST_OK;
 fail:
     if (self->db != NULL && resync)
-        exec_sql(self, "PRAGMA synchronous=NORMAL");
-    if (on_error(self, rc, "write") && n == 0)
+        cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
+    if (cas_disk__on_error(self, rc, "write") && n == 0)
         return ST_EIO; /* busy: the pending list waits for the next try */
 drop:
-    free_pending(self);
+    cas_disk__free_pending(self);
     for (size_t i = 0; i < n; i++)
         st_free(recs[i].rec);
     return ST_EIO;
+}
+
+/* Writes one slice of a log into the main table, MERGE_CHUNK records a
+ * transaction (the last one synced when sync). */
+static int merge_batch(cas_disk_t *self, const cas_log_batch_t *b, bool sync, uint64_t *bytes)
+{
+    uint64_t now = clock_wall_ms();
+    int rc = SQLITE_OK;
+
+    for (size_t i = 0; i < b->n; i += MERGE_CHUNK) {
+        size_t end = b->n - i > MERGE_CHUNK ? i + MERGE_CHUNK : b->n;
+        if ((sync && end == b->n &&
+             (rc = cas_disk__exec(self, "PRAGMA synchronous=FULL")) != SQLITE_OK) ||
+            (rc = cas_disk__exec(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
+            return rc;
+        for (size_t j = i; j < end && rc == SQLITE_OK; j++) {
+            const cas_log_entry_t *e = &b->v[j];
+            cas_disk_rec_t r = {.key = e->key, .ns = e->ns, .raw_len = e->raw_len};
+            r.rec = b->bytes + e->off;
+            r.len = e->len;
+            rc = insert_rec(self, &r, now);
+            *bytes += r.len;
+        }
+        if (rc != SQLITE_OK || (rc = cas_disk__exec(self, "COMMIT")) != SQLITE_OK) {
+            cas_disk__exec(self, "ROLLBACK");
+            return rc;
+        }
+    }
+    return SQLITE_OK;
+}
+
+/* Moves the records of log into the main table in key order, then empties
+ * the log. In passes over slices of the key space, each one sequential read
+ * of the log holding at most about MERGE_PASS_BYTES of records in memory;
+ * the slices touch disjoint pages of the main table. On failure the log
+ * keeps every record for a later merge (rows merged already are written
+ * again then: the same values under the same keys). */
+static st_rc_t merge_log(cas_disk_t *self, cas_log_t *log, bool sync)
+{
+    bool resync = sync && self->mode != CAS_STRICT;
+    uint64_t bytes = 0, t0 = clock_ns();
+    unsigned passes = (unsigned)(cas_log_bytes(log) / MERGE_PASS_BYTES) + 1;
+    cas_log_batch_t b = {0};
+    size_t n = 0;
+    int rc = SQLITE_OK;
+
+    if (passes > 256)
+        passes = 256;
+    cas_disk__end_read_txn(self);
+    sqlite3_wal_autocheckpoint(self->db, 0); /* one checkpoint, at the end */
+    for (unsigned p = 0; p < passes && rc == SQLITE_OK; p++) {
+        if ((rc = cas_log_load(log, p * 65536u / passes, (p + 1) * 65536u / passes, &b)) !=
+            SQLITE_OK) {
+            if (rc == SQLITE_NOMEM)
+                goto fail;
+            LOG_WARN("cache %s: log unreadable (%s), its entries dropped", self->path,
+                     sqlite3_errstr(rc));
+            cas_log_batch_free(&b);
+            cas_log_clear(log);
+            return ST_EIO;
+        }
+        rc = merge_batch(self, &b, resync && p + 1 == passes, &bytes);
+        n += b.n;
+    }
+    if (rc != SQLITE_OK)
+        goto fail;
+    if (resync)
+        cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
+    set_autocheckpoint(self);
+    cas_disk__exec(self, "PRAGMA wal_checkpoint(PASSIVE)");
+    cas_log_batch_free(&b);
+    cas_log_clear(log);
+    LOG_DEBUG("cache %s: %zu records merged from the log in %u passes, %.1f ms", self->path, n,
+              passes, (double)(clock_ns() - t0) / 1e6);
+    added(self, bytes);
+    return ST_OK;
+fail:
+    if (self->db != NULL && resync)
+        cas_disk__exec(self, "PRAGMA synchronous=NORMAL");
+    if (self->db != NULL)
+        set_autocheckpoint(self);
+    cas_log_batch_free(&b);
+    if (rc == SQLITE_NOMEM)
+        return ST_ENOMEM;
+    cas_disk__on_error(self, rc, "merge");
+    return ST_EIO;
+}
+
+/* Commits the pending records: to the log (an append), or to the main
+ * table when there is no log or it fails. A log grown past
+ * LOG_MERGE_BYTES is merged. */
+static st_rc_t flush_pending(cas_disk_t *self)
+{
+    if (self->npending == 0)
+        return ST_OK;
+    if (self->log == NULL || cas_log_append(self->log, self->pending, self->npending) != SQLITE_OK)
+        return write_batch(self, NULL, 0, false);
+    cas_disk__free_pending(self);
+    if (cas_log_bytes(self->log) >= LOG_MERGE_BYTES)
+        return merge_log(self, self->log, false);
+    return ST_OK;
+}
+
+/* Everything this store holds into the main table (synced when sync). With
+ * records in the log, the pending ones join them, so that all go in key
+ * order; else the pending ones are written as they are. */
+st_rc_t cas_disk__flush_all(cas_disk_t *self, bool sync)
+{
+    bool logged = self->log != NULL && cas_log_count(self->log) > 0;
+
+    if (!self->enabled)
+        return ST_OK;
+    if (logged && self->npending > 0 &&
+        cas_log_append(self->log, self->pending, self->npending) == SQLITE_OK)
+        cas_disk__free_pending(self);
+    if (self->npending > 0 && write_batch(self, NULL, 0, sync) != ST_OK)
+        return ST_EIO;
+    if (logged && self->enabled)
+        return merge_log(self, self->log, sync);
+    return ST_OK;
 }
 
 static void *flusher_main(void *arg);
@@ -593,7 +718,7 @@ st_rc_t cas_disk_put_many(cas_disk_t *self, cas_disk_rec_t *recs, size_t n, bool
         if (!strict)
             rc = ST_OK;
     } else if (self->npending >= self->flush_writes) {
-        write_batch(self, NULL, 0, false);
+        flush_pending(self);
     }
     pthread_mutex_unlock(&self->lock);
     return rc;
@@ -604,9 +729,8 @@ st_rc_t cas_disk_flush(cas_disk_t *self)
     st_rc_t rc = ST_OK;
 
     pthread_mutex_lock(&self->lock);
-    if (self->enabled && self->npending > 0)
-        rc = write_batch(self, NULL, 0, true);
-    apply_touches(self);
+    rc = cas_disk__flush_all(self, true);
+    cas_disk__apply_touches(self);
     pthread_mutex_unlock(&self->lock);
     return rc;
 }
@@ -624,7 +748,7 @@ static void *flusher_main(void *arg)
             continue;
         }
         if (clock_ns() >= due) {
-            if (write_batch(self, NULL, 0, false) != ST_OK && self->npending > 0)
+            if (flush_pending(self) != ST_OK && self->npending > 0)
                 self->batch_start_ns = clock_ns(); /* busy: retry a window later */
             continue;
         }
@@ -665,6 +789,26 @@ static void init_wake(cas_disk_t *self)
     pthread_condattr_destroy(&attr);
 }
 
+/* Merges the logs of stores killed before they could (one store adopts a
+ * given log). A log that cannot be merged now (the database busy, out of
+ * memory) stays for a later store, and ends the adoption: adopting it
+ * again at once would only fail again. */
+static void adopt_logs(cas_disk_t *self, const char *dir)
+{
+    cas_log_t *log;
+    bool merged = true;
+
+    for (int i = 0; i < 64 && merged && self->enabled; i++) {
+        cas_log_adopt(dir, &log);
+        if (log == NULL)
+            break;
+        merged = cas_log_count(log) == 0 || merge_log(self, log, false) == ST_OK;
+        if (merged)
+            cas_log_clear(log);
+        cas_log_destroy(&log);
+    }
+}
+
 cas_disk_t *cas_disk_open(const cas_opts_t *opts)
 {
     cas_disk_t *self = st_calloc(1, sizeof *self);
@@ -691,14 +835,17 @@ cas_disk_t *cas_disk_open(const cas_opts_t *opts)
     for (int tries = 0; (rc = open_db(self)) != SQLITE_OK && is_busy(rc) && tries < 500; tries++)
         usleep(10000);
     if (rc != SQLITE_OK) {
-        if (!is_corrupt(rc)) {
+        if (!cas_disk__is_corrupt(rc)) {
             LOG_WARN("cache %s: %s, going on without", self->path, sqlite3_errstr(rc));
             goto fail;
         }
-        reset_db(self, "open");
+        cas_disk__reset_db(self, "open");
         if (!self->enabled)
             goto fail;
     }
+    if (self->mode == CAS_BUFFERED)
+        self->log = cas_log_new(opts->dir); /* NULL: windows go to the main table */
+    adopt_logs(self, opts->dir);
     init_wake(self);
     return self;
 fail:
@@ -717,19 +864,19 @@ void cas_disk_close(cas_disk_t **self_p)
     pthread_mutex_lock(&self->lock);
     self->stop = true;
     self->session = false;
-    end_read_txn(self);
+    cas_disk__end_read_txn(self);
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
     if (self->has_flusher)
         pthread_join(self->flusher, NULL);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, true);
-    apply_touches(self);
-    free_pending(self);
+    cas_disk__flush_all(self, true);
+    cas_disk__apply_touches(self);
+    cas_disk__free_pending(self);
+    cas_log_destroy(&self->log); /* what a failed merge left, the next store adopts */
     st_free(self->pending);
     st_free(self->touches);
     if (self->db != NULL) /* the last connection out empties the WAL it keeps */
-        exec_sql(self, "PRAGMA journal_size_limit=0");
+        cas_disk__exec(self, "PRAGMA journal_size_limit=0");
     close_db(self);
     ZSTD_freeDCtx(self->dctx);
     pthread_cond_destroy(&self->wake);
@@ -743,253 +890,11 @@ void cas_disk_reads(cas_disk_t *self, bool on)
     pthread_mutex_lock(&self->lock);
     self->session = on;
     if (!on)
-        end_read_txn(self);
+        cas_disk__end_read_txn(self);
     pthread_mutex_unlock(&self->lock);
 }
 
 bool cas_disk_enabled(cas_disk_t *self)
 {
     return atomic_load(&self->enabled);
-}
-
-/* Keys of the least recently used entries to drop to reach max_bytes. */
-static int pick_victims(cas_disk_t *self, uint64_t total, uint64_t max_bytes, cas_disk_rec_t **out,
-                        size_t *count)
-{
-    sqlite3_stmt *st;
-    cas_disk_rec_t *v = NULL, *grown;
-    size_t n = 0, cap = 0;
-    span_t k;
-    int rc = sqlite3_prepare_v2(self->db, "SELECT ns, digest, size FROM cas ORDER BY atime", -1,
-                                &st, NULL);
-
-    if (rc != SQLITE_OK)
-        return rc;
-    while (total > max_bytes && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            if ((grown = st_realloc(v, cap * sizeof *v)) == NULL)
-                break;
-            v = grown;
-        }
-        memset(&v[n], 0, sizeof v[n]);
-        v[n].ns = (cas_ns_t)sqlite3_column_int(st, 0);
-        k = column_span(st, 1);
-        if (k.len == sizeof v[n].key.b)
-            memcpy(v[n].key.b, k.ptr, sizeof v[n].key.b);
-        total -= (uint64_t)sqlite3_column_int64(st, 2) > total
-                     ? total
-                     : (uint64_t)sqlite3_column_int64(st, 2);
-        n++;
-    }
-    sqlite3_finalize(st);
-    *out = v;
-    *count = n;
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-static st_rc_t gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
-{
-    cas_disk_rec_t *v = NULL;
-    size_t n = 0;
-    uint64_t total, resets = self->resets;
-    int rc;
-
-    *removed = 0;
-    if ((rc = read_bytes(self, &total)) != SQLITE_OK ||
-        (rc = pick_victims(self, total, max_bytes, &v, &n)) != SQLITE_OK ||
-        (rc = exec_sql(self, "BEGIN IMMEDIATE")) != SQLITE_OK)
-        goto fail;
-    for (size_t i = 0; i < n && self->enabled && self->resets == resets; i++)
-        delete_entry(self, v[i].ns, &v[i].key);
-    if (!self->enabled || self->resets != resets) {
-        st_free(v);
-        return ST_EIO;
-    }
-    if ((rc = exec_sql(self, "COMMIT")) != SQLITE_OK)
-        goto fail;
-    st_free(v);
-    *removed = n;
-    self->evictions += n;
-    read_bytes(self, &self->bytes_est);
-    return ST_OK;
-fail:
-    st_free(v);
-    if (self->db != NULL) {
-        exec_sql(self, "ROLLBACK");
-        on_error(self, rc, "gc");
-    }
-    return ST_EIO;
-}
-
-st_rc_t cas_disk_gc(cas_disk_t *self, uint64_t max_bytes, uint64_t *removed)
-{
-    st_rc_t rc = ST_OK;
-
-    *removed = 0;
-    pthread_mutex_lock(&self->lock);
-    end_read_txn(self);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, false);
-    apply_touches(self);
-    if (self->enabled)
-        rc = gc_locked(self, max_bytes, removed);
-    pthread_mutex_unlock(&self->lock);
-    return rc;
-}
-
-static void count_rows(cas_disk_t *self, uint64_t *rows)
-{
-    sqlite3_stmt *st;
-
-    if (sqlite3_prepare_v2(self->db, "SELECT count(*) FROM cas", -1, &st, NULL) != SQLITE_OK)
-        return;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        *rows = (uint64_t)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-}
-
-/* SQLite's own check; false when it finds the file damaged. */
-static bool integrity_ok(cas_disk_t *self)
-{
-    sqlite3_stmt *st;
-    bool ok;
-    int rc = sqlite3_prepare_v2(self->db, "PRAGMA integrity_check", -1, &st, NULL);
-
-    if (rc != SQLITE_OK)
-        return !is_corrupt(rc);
-    rc = sqlite3_step(st);
-    ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-    if (rc != SQLITE_ROW && !is_corrupt(rc))
-        ok = true; /* busy or I/O: not a verdict on the file */
-    sqlite3_finalize(st);
-    return ok;
-}
-
-/* Reads every row, collecting the keys of those that do not decode; *stale
- * counts those among them that are records of another format version. */
-static int scan_entries(cas_disk_t *self, uint64_t *checked, cas_disk_rec_t **bad, size_t *nbad,
-                        size_t *stale)
-{
-    sqlite3_stmt *st;
-    arena_t *a = arena_new(0);
-    cas_disk_rec_t *v = NULL, *grown;
-    size_t n = 0, cap = 0;
-    int rc = a ? sqlite3_prepare_v2(self->db, "SELECT ns, digest, value, raw_size FROM cas", -1,
-                                    &st, NULL)
-               : SQLITE_NOMEM;
-
-    if (rc != SQLITE_OK) {
-        arena_destroy(&a);
-        return rc;
-    }
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        digest_t key = {{0}};
-        cas_ns_t ns = (cas_ns_t)sqlite3_column_int(st, 0);
-        span_t val, k = column_span(st, 1), rec;
-        bool key_ok = k.len == sizeof key.b;
-        st_rc_t drc = ST_ECORRUPT;
-        if (key_ok)
-            memcpy(key.b, k.ptr, sizeof key.b);
-        rec = column_span(st, 2);
-        (*checked)++;
-        if (key_ok && (ns == CAS_BLOBS || ns == CAS_RESULTS) &&
-            (drc = cas_record_decode(self->dctx, (int)ns, &key, rec.ptr, rec.len, a, &val, NULL)) ==
-                ST_OK &&
-            (uint64_t)sqlite3_column_int64(st, 3) == val.len) {
-            arena_reset(a);
-            continue;
-        }
-        arena_reset(a);
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            if ((grown = st_realloc(v, cap * sizeof *v)) == NULL)
-                break;
-            v = grown;
-        }
-        memset(&v[n], 0, sizeof v[n]);
-        v[n].ns = ns;
-        v[n].key = key;
-        n++;
-        *stale += drc == ST_ENOENT;
-    }
-    sqlite3_finalize(st);
-    arena_destroy(&a);
-    *bad = v;
-    *nbad = n;
-    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
-}
-
-st_rc_t cas_disk_verify(cas_disk_t *self, uint64_t *checked, uint64_t *removed)
-{
-    cas_disk_rec_t *bad = NULL;
-    size_t nbad = 0, stale = 0;
-    int rc;
-
-    *checked = *removed = 0;
-    pthread_mutex_lock(&self->lock);
-    end_read_txn(self);
-    if (self->enabled && self->npending > 0)
-        write_batch(self, NULL, 0, false);
-    if (self->enabled && !integrity_ok(self)) {
-        uint64_t rows = 0;
-        count_rows(self, &rows); /* best effort: the file is damaged */
-        reset_db(self, "integrity check");
-        *removed = rows > 0 ? rows : 1;
-    }
-    if (self->enabled && (rc = scan_entries(self, checked, &bad, &nbad, &stale)) != SQLITE_OK)
-        on_error(self, rc, "verify");
-    for (size_t i = 0; i < nbad && self->enabled; i++)
-        delete_entry(self, bad[i].ns, &bad[i].key);
-    if (self->enabled && nbad > 0)
-        exec_sql(self, "DELETE FROM cas WHERE length(digest) != 32 OR ns NOT IN (0, 1)");
-    self->corruptions += nbad - stale; /* stale records are not damage */
-    *removed += nbad;
-    st_free(bad);
-    pthread_mutex_unlock(&self->lock);
-    return ST_OK;
-}
-
-st_rc_t cas_disk_clear(cas_disk_t *self)
-{
-    int rc;
-
-    pthread_mutex_lock(&self->lock);
-    end_read_txn(self);
-    free_pending(self);
-    self->ntouches = 0;
-    if (self->enabled && (rc = exec_sql(self, "DELETE FROM cas")) != SQLITE_OK)
-        on_error(self, rc, "clear");
-    self->bytes_est = 0;
-    pthread_mutex_unlock(&self->lock);
-    return ST_OK;
-}
-
-void cas_disk_stats(cas_disk_t *self, cas_stats_t *out, bool totals)
-{
-    sqlite3_stmt *st;
-
-    pthread_mutex_lock(&self->lock);
-    if (totals)
-        end_read_txn(self); /* count what is committed now */
-    out->disk.hits = self->hits;
-    out->disk.misses = self->misses;
-    out->disk.evictions = self->evictions;
-    out->disk_reads = self->reads;
-    out->corruptions = self->corruptions;
-    out->databases_reset = self->resets;
-    out->disk_enabled = self->enabled;
-    if (totals && self->enabled &&
-        sqlite3_prepare_v2(self->db,
-                           "SELECT count(*), COALESCE(SUM(size), 0) "
-                           "FROM cas",
-                           -1, &st, NULL) == SQLITE_OK) {
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            out->disk.entries = (uint64_t)sqlite3_column_int64(st, 0);
-            out->disk.bytes = (uint64_t)sqlite3_column_int64(st, 1);
-        }
-        sqlite3_finalize(st);
-    }
-    out->disk.entries += self->npending;
-    pthread_mutex_unlock(&self->lock);
 }

@@ -86,6 +86,23 @@ static inline cas_t *cas_test_open(const char *dir, cas_durability_t mode)
     return cas_test_open_touch(dir, mode, 0);
 }
 
+/* A buffered store committing every flush_writes puts (and otherwise only
+ * after a minute), with a memory tier of mem_budget bytes. */
+static inline cas_t *cas_test_open_window(const char *dir, uint32_t flush_writes, size_t mem_budget)
+{
+    cas_opts_t o;
+    cas_t *c = NULL;
+    cas_opts_default(&o);
+    o.dir = dir;
+    o.durability = CAS_BUFFERED;
+    o.flush_ms = 60000;
+    o.flush_writes = flush_writes;
+    o.mem_budget = mem_budget;
+    if (cas_open(&o, &c, NULL) != ST_OK)
+        return NULL;
+    return c;
+}
+
 static inline st_rc_t cas_test_put(cas_t *c, long i, bool durable)
 {
     uint8_t buf[2048];

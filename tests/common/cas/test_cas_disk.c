@@ -7,6 +7,7 @@
 #include "common/cas/cas.h"
 #include "common/log.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <signal.h>
@@ -80,22 +81,18 @@ TEST(cas_disk_memory_mode_ignores_dir)
     cas_test_rmdir(dir);
 }
 
-/* Another connection sees what was committed: the flusher commits within
- * flush_ms, a durable put and cas_flush at once. */
+/* Another connection sees a buffered put once it is in the main table: at
+ * once for a durable put, after cas_flush or close for the others (a flush
+ * window's commit goes to the writer's log, which only the writer reads). */
 TEST(cas_disk_buffered_commits)
 {
     char dir[64];
     arena_t *a = arena_new(0);
-    cas_opts_t o;
-    cas_t *c = NULL, *other;
+    cas_t *c, *other;
 
     REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
-    cas_opts_default(&o);
-    o.dir = dir;
-    o.durability = CAS_BUFFERED;
-    o.flush_ms = 60000;
-    o.flush_writes = 50;
-    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    c = cas_test_open_window(dir, 50, 1); /* the writer's reads come from its disk tier */
+    REQUIRE(c != NULL);
     other = cas_test_open(dir, CAS_BUFFERED);
     REQUIRE(other != NULL);
     CHECK_EQ_INT(cas_test_put(c, 1, false), ST_OK);
@@ -103,22 +100,97 @@ TEST(cas_disk_buffered_commits)
     CHECK_EQ_INT(cas_test_put(c, 2, true), ST_OK);
     CHECK_EQ_INT(cas_test_get(other, 1, a), ST_OK);
     CHECK_EQ_INT(cas_test_get(other, 2, a), ST_OK);
-    for (long i = 10; i < 60; i++) /* the 50th put commits */
+    for (long i = 10; i < 60; i++) /* the 50th put commits, to the log */
         CHECK_EQ_INT(cas_test_put(c, i, false), ST_OK);
-    CHECK_EQ_INT(cas_test_get(other, 59, a), ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 59, a), ST_ENOENT);
+    for (long i = 10; i < 60; i++) /* the writer reads its log */
+        CHECK_EQ_INT(cas_test_get(c, i, a), ST_OK);
     CHECK_EQ_INT(cas_test_put(c, 3, false), ST_OK);
     CHECK_EQ_INT(cas_flush(c, NULL), ST_OK);
     CHECK_EQ_INT(cas_test_get(other, 3, a), ST_OK);
-    cas_close(&c);
-    /* the flusher thread commits on its own */
-    o.flush_ms = 10;
-    REQUIRE(cas_open(&o, &c, NULL) == ST_OK);
+    CHECK_EQ_INT(cas_test_get(other, 59, a), ST_OK);
     CHECK_EQ_INT(cas_test_put(c, 4, false), ST_OK);
-    for (int tries = 0; tries < 200 && cas_test_get(other, 4, a) != ST_OK; tries++)
-        sleep_ms(5);
-    CHECK_EQ_INT(cas_test_get(other, 4, a), ST_OK);
     cas_close(&c);
+    CHECK_EQ_INT(cas_test_get(other, 4, a), ST_OK);
     cas_close(&other);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+/* The flusher thread commits a window on its own: a process that ends
+ * without closing its store (as if killed) 200 ms after a put leaves it in
+ * its log, which the next store to open the directory merges and deletes. */
+TEST(cas_disk_flusher_commits_to_the_log)
+{
+    char dir[64];
+    arena_t *a = arena_new(0);
+    int status = -1, logs = 0;
+    struct dirent *e;
+    DIR *d;
+    pid_t pid;
+    cas_t *c;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        cas_opts_t o;
+        cas_t *cc = NULL;
+        cas_opts_default(&o);
+        o.dir = dir;
+        o.durability = CAS_BUFFERED;
+        o.flush_ms = 10;
+        if (cas_open(&o, &cc, NULL) != ST_OK || cas_test_put(cc, 4, false) != ST_OK)
+            _exit(1);
+        sleep_ms(200);
+        _exit(0); /* no close: nothing but the flusher wrote */
+    }
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    c = cas_test_open(dir, CAS_STRICT);
+    REQUIRE(c != NULL);
+    CHECK_EQ_INT(cas_test_get(c, 4, a), ST_OK);
+    cas_close(&c);
+    REQUIRE((d = opendir(dir)) != NULL);
+    while ((e = readdir(d)) != NULL)
+        logs += strncmp(e->d_name, "cas-log-", 8) == 0;
+    closedir(d);
+    CHECK_EQ_INT(logs, 0);
+    arena_destroy(&a);
+    cas_test_rmdir(dir);
+}
+
+/* Records flushed in random key order, several windows of them and some
+ * keys twice, read back whole from the log, then from the main table after
+ * the merge that sorts them. */
+TEST(cas_disk_unsorted_windows_read_back_whole)
+{
+    enum { N = 3000 };
+    char dir[64];
+    arena_t *a = arena_new(0);
+    cas_stats_t s;
+    cas_t *c;
+    int wrong = 0;
+
+    REQUIRE(a != NULL && cas_test_tmpdir(dir) != NULL);
+    c = cas_test_open_window(dir, 250, 1);
+    REQUIRE(c != NULL);
+    for (long k = 0; k < N + 500; k++) /* i = 7k mod N: not in key order, 500 twice */
+        wrong += cas_test_put(c, (k * 7) % N, false) != ST_OK;
+    for (long i = 0; i < N; i++, arena_reset(a))
+        wrong += cas_test_get(c, i, a) != ST_OK;
+    cas_stats(c, &s);
+    CHECK(s.disk.entries >= N);
+    cas_close(&c);
+    c = cas_test_open(dir, CAS_BUFFERED);
+    REQUIRE(c != NULL);
+    for (long i = 0; i < N; i++, arena_reset(a))
+        wrong += cas_test_get(c, i, a) != ST_OK;
+    cas_stats(c, &s);
+    CHECK_EQ_INT(s.disk.entries, N);
+    CHECK_EQ_INT(s.corruptions, 0);
+    CHECK_EQ_INT(wrong, 0);
+    cas_close(&c);
     arena_destroy(&a);
     cas_test_rmdir(dir);
 }
