@@ -53,7 +53,7 @@ st_rc_t cas_disk__gc_locked(cas_disk_t *self, uint64_t max_bytes, uint64_t *remo
 {
     cas_disk_rec_t *v = NULL;
     size_t n = 0;
-    uint64_t total, resets = self->resets;
+    uint64_t total = 0, resets = self->resets;
     int rc;
 
     *removed = 0;
