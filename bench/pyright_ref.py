@@ -10,6 +10,8 @@ pyright's rules map onto strata's codes by rule and message:
   reportAttributeAccessIssue '"x" is unknown import symbol'      -> E0611
   reportAttributeAccessIssue '"x" is not a known attribute of module "m"'
                                                                   -> E1101
+  reportAttributeAccessIssue 'Cannot access attribute "x" for class "C*"'
+                                                                  -> E1101
   reportCallIssue 'Expected N positional argument(s)'            -> E1121
   reportCallIssue 'Argument(s) missing for parameter(s) ...'     -> E1120
   reportCallIssue 'No parameter named "x"'                       -> E1123
@@ -45,6 +47,8 @@ def pyright_code(rule, message):
             return "E0611"
         if "is not a known attribute of module" in message:
             return "E1101"
+        if message.startswith("Cannot access attribute"):
+            return "E1101"  # of an instance or a class
         return None
     if rule == "reportCallIssue":
         if re.match(r"Expected \d+ positional argument", message):
