@@ -269,9 +269,10 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
             .cursors = &self->cursors,
         };
         rc = checker_run(&in, err);
-        /* self.x in the file's own classes (sources: a stub has no bodies) */
+        /* self.x and self.m(...) in the file's own classes (sources: a
+           stub has no bodies) */
         if (rc == ST_OK && !in.is_stub &&
-            selfattr_check(self->lang, ts_tree_root_node(tree), *text, *len, sum, a, d) != ST_OK)
+            selfattr_check(self->lang, ts_tree_root_node(tree), *text, a, d) != ST_OK)
             rc = st_fail(err, ST_ENOMEM, "arena exhausted checking instance attributes");
         if (rc == ST_ELIMIT) {
             d->count = 0;
@@ -287,6 +288,20 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
     }
     ts_tree_delete(tree);
     return rc;
+}
+
+/* The summary's pragmas (`# pylint: disable=...`, `# type: ignore`)
+ * silence the scan's own reports of the cross-module codes as they silence
+ * the check's; never an F code. */
+static void pragmas_apply(const summary_t *sum, diag_list_t *d)
+{
+    static const char *const codes[] = {"E0401", "E0611", "E1101", "E1120", "E1121", "E1123"};
+
+    for (size_t i = 0; i < d->count; i++)
+        for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+            if (strcmp(d->items[i].code, codes[k]) == 0 &&
+                summary_noqa_covers(sum, d->items[i].line, codes[k]))
+                d->items[i].dead = 1;
 }
 
 st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, const uint8_t *src,
@@ -309,6 +324,7 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
             return rc;
         keep_first_syntax_error(&d);
         noqa_apply(text, tlen, &d);
+        pragmas_apply(sum, &d);
     }
     if (d.oom)
         return st_fail(err, ST_ENOMEM, "arena exhausted collecting diagnostics");

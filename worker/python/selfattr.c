@@ -748,15 +748,15 @@ static void settle(sa_t *s)
 static bool derives(const sa_t *s, uint32_t d, uint32_t a)
 {
     /* bases are earlier classes: a bounded walk, no recursion */
-    uint32_t todo[SA_MAX_BASES * 4], n = 0;
+    uint32_t stack[SA_MAX_BASES * 4], n = 0;
 
-    todo[n++] = d;
+    stack[n++] = d;
     for (uint32_t steps = 0; n > 0 && steps < s->n_cls * SA_MAX_BASES; steps++) {
-        uint32_t x = todo[--n];
+        uint32_t x = stack[--n];
         if (x == a)
             return true;
-        for (uint32_t k = 0; k < s->cls[x].n_bases && n < sizeof todo / sizeof todo[0]; k++)
-            todo[n++] = s->cls[x].bases[k];
+        for (uint32_t k = 0; k < s->cls[x].n_bases && n < sizeof stack / sizeof stack[0]; k++)
+            stack[n++] = s->cls[x].bases[k];
     }
     return false;
 }
@@ -1012,8 +1012,7 @@ static bool call_verdict(const sa_t *s, TSNode call, TSNode def, sa_verdict_t *v
 
 /* `self.m(...)` (call) of class i: reported when every def it may run
  * (methods_of) says the same, none a placeholder. */
-static void check_call(sa_t *s, const summary_t *sum, uint32_t i, const sa_read_t *e, TSNode call,
-                       diag_list_t *d)
+static void check_call(sa_t *s, uint32_t i, const sa_read_t *e, TSNode call, diag_list_t *d)
 {
     TSNode defs[SA_MAX_DEFS];
     uint32_t n = methods_of(s, i, e->name, e->len, defs);
@@ -1030,7 +1029,7 @@ static void check_call(sa_t *s, const summary_t *sum, uint32_t i, const sa_read_
                   (v.len != first.len || memcmp(v.name, first.name, v.len) != 0)))
             return;
     }
-    if (n == 0 || summary_noqa_covers(sum, at.row + 1, first.code))
+    if (n == 0)
         return;
     diag_t *g;
     if (strcmp(first.code, "E1121") == 0)
@@ -1047,7 +1046,7 @@ static void check_call(sa_t *s, const summary_t *sum, uint32_t i, const sa_read_
         s->oom = true;
 }
 
-static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
+static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
@@ -1063,11 +1062,10 @@ static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
                 TSNode call = ts_node_parent(e->node);
                 if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
                     same_node(field(s, call, F_FUNCTION), e->node))
-                    check_call(s, sum, i, e, call, d);
+                    check_call(s, i, e, call, d);
                 continue;
             }
-            if (!c->eligible || c->unknown || e->guarded ||
-                summary_noqa_covers(sum, p.row + 1, "E1101"))
+            if (!c->eligible || c->unknown || e->guarded)
                 continue;
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,
@@ -1077,12 +1075,10 @@ static void report(sa_t *s, const summary_t *sum, diag_list_t *d)
     }
 }
 
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, uint32_t len,
-                       const summary_t *sum, arena_t *a, diag_list_t *d)
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d)
 {
     sa_t s = {.L = L, .src = src, .a = a};
 
-    (void)len;
     if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL)
         return ST_ENOMEM;
@@ -1093,7 +1089,7 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, uint32_t l
     if (!s.oom) {
         settle(&s);
         mark_unknown(&s);
-        report(&s, sum, d);
+        report(&s, d);
     }
     return s.oom ? ST_ENOMEM : ST_OK;
 }

@@ -46,9 +46,10 @@
  * only (known classes), not that nothing else adds members (eligible): a
  * __getattr__, setattr or __dict__ does not change a def.
  *
- * `# pylint: disable=no-member`, `# type: ignore` and the other pragmas the
- * summary records for E1101 silence it, as `# noqa` does. Nothing recurses
- * over the tree: explicit stacks, bounded by the tree's size. */
+ * The scan applies `# noqa` and the pragmas the summary records
+ * (`# pylint: disable=no-member`, `# type: ignore`...) to these reports as
+ * to the others. Nothing recurses over the tree: explicit stacks, bounded
+ * by the tree's size. */
 #ifndef STRATA_SELFATTR_H
 #define STRATA_SELFATTR_H
 
@@ -56,15 +57,13 @@
 #include "common/status.h"
 #include "worker/python/diag.h"
 #include "worker/python/lang.h"
-#include "worker/python/summary.h"
 
 #include <stdint.h>
 #include <tree_sitter/api.h>
 
-/* Adds the E1101s of the module at root (src[0..len), parsed without
- * errors) to d; sum (may be NULL) holds its pragma ranges. ST_ENOMEM when
- * arena a is exhausted (d then has some of them). */
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, uint32_t len,
-                       const summary_t *sum, arena_t *a, diag_list_t *d);
+/* Adds the reports about self in the module at root (its source src,
+ * parsed without errors) to d. ST_ENOMEM when arena a is exhausted (d then
+ * has some of them). */
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d);
 
 #endif
