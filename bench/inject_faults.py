@@ -622,11 +622,10 @@ class FileSites:
         f = call.func
         if f.lineno != f.end_lineno or not self.line_ok(f.lineno):
             return
-        line = self.mod.lines[f.lineno - 1]
-        end = f.end_col_offset
-        start = end - len(f.attr.encode())
-        if line[start:end] != f.attr.encode():
+        span = self.attr_span(f)
+        if span is None:
             return
+        start, end = span
         new = next((f.attr + suf for suf in ("_zq", "_zqx", "_qz")
                     if f.attr + suf not in attrs and names[f.attr + suf] == 0), None)
         if new is not None:
@@ -670,6 +669,15 @@ class FileSites:
             return None
         return self.dotted.get(".".join([node.id] + chain[::-1]))
 
+    def attr_span(self, node):
+        """The byte columns of an Attribute's name on its line, or None
+        when the line does not show it there."""
+        end = node.end_col_offset
+        start = end - len(node.attr.encode())
+        if self.mod.lines[node.end_lineno - 1][start:end] != node.attr.encode():
+            return None
+        return start, end
+
     def line_ok(self, line):
         return b"noqa" not in self.mod.lines[line - 1]
 
@@ -694,11 +702,10 @@ class FileSites:
             return
         if node.attr not in target.bindings and node.attr not in target.subs:
             return  # already missing (or unknown): the clean copy decides
-        line = self.mod.lines[node.lineno - 1]
-        end = node.end_col_offset
-        start = end - len(node.attr.encode())
-        if line[start:end] != node.attr.encode():
+        span = self.attr_span(node)
+        if span is None:
             return
+        start, end = span
         new = missing_name(target, node.attr, rng)
         if new is None:
             return
@@ -713,11 +720,10 @@ class FileSites:
             return
         if not self.std.has(module, node.attr):
             return
-        line = self.mod.lines[node.lineno - 1]
-        end = node.end_col_offset
-        start = end - len(node.attr.encode())
-        if line[start:end] != node.attr.encode():
+        span = self.attr_span(node)
+        if span is None:
             return
+        start, end = span
         new = missing_std_name(self.std, module, node.attr)
         if new is not None:
             self.sites["stdattr"].append(
