@@ -11,15 +11,17 @@
 
 void heap_setup(void)
 {
-    uintptr_t brk_now = (uintptr_t)sbrk(0), start, end;
+    uintptr_t brk_now = (uintptr_t)sbrk(0), page = (uintptr_t)sysconf(_SC_PAGESIZE), start, end;
     void *first;
 
-    if (brk_now == (uintptr_t)-1)
+    if (brk_now == (uintptr_t)-1 || page == 0 || page >= HUGE_PAGE)
         return;
-    /* the heap begins where the break is at malloc's first call: on a
-       boundary, so that its first huge pages lie wholly inside it (the
-       skipped address space is never touched) */
-    start = (brk_now + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    /* malloc's first call writes its headers at the break: put the break
+       one page below a 2 MB boundary, so that those writes fault in that
+       page alone and the huge pages above the boundary are still untouched
+       when madvise marks them (a region with a small page already in it
+       gets no huge page; the skipped address space is never touched) */
+    start = ((brk_now + page + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1)) - page;
     if (start > brk_now && sbrk((intptr_t)(start - brk_now)) == (void *)-1)
         return;
     mallopt(M_TOP_PAD, (int)HEAP_HUGE_BYTES);
@@ -29,7 +31,7 @@ void heap_setup(void)
         return;
     end = (uintptr_t)sbrk(0) & ~(HUGE_PAGE - 1);
     /* malloc used the heap from start (no allocation came before) */
-    if ((uintptr_t)first >= start && (uintptr_t)first < start + HUGE_PAGE && end > start)
-        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+    if ((uintptr_t)first >= start && (uintptr_t)first < start + page && end > start + page)
+        (void)madvise((void *)(start + page), end - (start + page), MADV_HUGEPAGE);
     free(first);
 }
