@@ -25,6 +25,7 @@
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/digest.h"
+#include "common/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -535,21 +536,14 @@ static json_t *watched_now(const answer_t *a)
  * not JSON. */
 static json_t *load_cache_file(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-    struct stat st;
-    json_t *root = NULL;
-    buf_t text;
+    json_t *root;
+    uint8_t *text;
+    size_t len;
 
-    buf_init(&text);
-    if (fd < 0)
+    if (!file_read_all(path, 2 * ENV_QUERY_MAX_BYTES, &text, &len))
         return NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 2 * ENV_QUERY_MAX_BYTES &&
-        buf_reserve(&text, (size_t)st.st_size) == ST_OK &&
-        read(fd, text.data, (size_t)st.st_size) == st.st_size)
-        root =
-            json_loadb((const char *)text.data, (size_t)st.st_size, JSON_REJECT_DUPLICATES, NULL);
-    close(fd);
-    buf_free(&text);
+    root = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, NULL);
+    st_free(text);
     return root;
 }
 
@@ -582,15 +576,15 @@ done:
 static void cache_write(const char *path, const char *python, const char *real, json_t *answer,
                         const answer_t *a)
 {
-    char tmp[PATH_MAX + 16], dir[PATH_MAX];
+    char dir[PATH_MAX];
     json_t *root = json_pack("{sisssssOso}", "version", ENV_CACHE_VERSION, "python", python, "real",
                              real, "answer", answer, "watched", watched_now(a));
     char *text = root != NULL ? json_dumps(root, JSON_COMPACT) : NULL;
     const char *slash = strrchr(path, '/');
-    int fd = -1;
+    st_err_t ignored = {0};
 
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    if (text == NULL || snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+    if (text == NULL)
         goto done;
     /* the cache directory, then its python/ (mkdir -p of the last two) */
     if (mkdir(dir, 0777) != 0 && errno == ENOENT) {
@@ -600,12 +594,7 @@ static void cache_write(const char *path, const char *python, const char *real, 
         *up = '/';
         mkdir(dir, 0777);
     }
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-        goto done;
-    fchmod(fd, 0644);
-    bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-    if (close(fd) != 0 || !ok || rename(tmp, path) != 0)
-        unlink(tmp);
+    (void)file_replace(path, text, strlen(text), &ignored);
 done:
     free(text);
     json_decref(root);

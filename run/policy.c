@@ -5,6 +5,8 @@
  * and never decide by themselves. */
 #include "run/policy.h"
 
+#include "common/file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -288,25 +290,10 @@ st_rc_t policy_cost_load(const char *dir, policy_cost_t *out, st_err_t *err)
 
 st_rc_t policy_cost_save(const char *dir, const policy_cost_t *c, st_err_t *err)
 {
-    char path[4096], tmp[4096 + 32], text[256];
-    size_t len;
-    int fd;
+    char path[4096], text[256];
 
     if (dir == NULL || snprintf(path, sizeof path, "%s/" COST_FILE, dir) >= (int)sizeof path)
         return st_fail(err, ST_EIO, "no directory for the dispatch cost record");
-    /* a fresh file of our own: never through a name someone planted */
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
     policy_cost_format(c, text, sizeof text);
-    len = strlen(text);
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
-        return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
-    fchmod(fd, 0644);
-    bool ok = write(fd, text, len) == (ssize_t)len;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e));
-    }
-    return ST_OK;
+    return file_replace(path, text, strlen(text), err);
 }

@@ -12,6 +12,7 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/file.h"
 #include "common/hmap.h"
 #include "common/mpbuf.h"
 #include "common/mpread.h"
@@ -106,42 +107,6 @@ static bool file_name(const char *dir, const digest_t *id, char *out, size_t cap
     return dir != NULL && snprintf(out, cap, "%s/" STATIDX_DIR "/%s", dir, hex) < (int)cap;
 }
 
-/* The whole file at path into *data (malloc'ed), or false: absent, not a
- * regular file, too large, unreadable. Non-blocking and not through a
- * symbolic link: a FIFO or a link planted under the name is refused. */
-static bool read_whole(const char *path, uint8_t **data, size_t *len)
-{
-    struct stat st;
-    uint8_t *p = NULL;
-    size_t got = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW);
-
-    if (fd < 0)
-        return false;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-        (uint64_t)st.st_size > STATIDX_MAX_FILE_BYTES ||
-        (p = st_malloc((size_t)st.st_size)) == NULL) {
-        close(fd);
-        return false;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, p + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
-    if (got != (size_t)st.st_size) {
-        st_free(p);
-        return false;
-    }
-    *data = p;
-    *len = got;
-    return true;
-}
-
 /* Decodes the file's entries into self (sorted by path); false (self then
  * holds some of them: the caller empties it) when anything does not
  * decode or a path comes twice. */
@@ -203,7 +168,8 @@ statidx_t *statidx_load(const char *dir, const digest_t *id)
 
     if (self == NULL)
         return NULL;
-    if (!file_name(dir, id, path, sizeof path) || !read_whole(path, &data, &len))
+    if (!file_name(dir, id, path, sizeof path) ||
+        !file_read_all(path, STATIDX_MAX_FILE_BYTES, &data, &len))
         return self;
     if (decode(self, data, len)) {
         self->data = data;
@@ -346,10 +312,9 @@ static st_rc_t encode(const statidx_entry_t *entries, size_t n, const statidx_t 
 st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t *entries, size_t n,
                      const statidx_t *old, st_err_t *err)
 {
-    char path[PATH_MAX], tmp[PATH_MAX + 16], sub[PATH_MAX];
+    char path[PATH_MAX], sub[PATH_MAX];
     buf_t b;
     st_rc_t rc;
-    int fd;
 
     if (n > UINT32_MAX || !file_name(dir, id, path, sizeof path) ||
         snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub)
@@ -361,39 +326,9 @@ st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t 
         buf_free(&b);
         return st_fail(err, rc, "out of memory for the stat index");
     }
-    /* a fresh file of our own, renamed into place: never through a name
-     * someone planted, never half written */
-    snprintf(tmp, sizeof tmp, "%s.XXXXXX", path);
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-        buf_free(&b);
-        return st_fail(err, ST_EIO, "%s: %s", tmp, strerror(errno));
-    }
-    (void)fchmod(fd, 0644);
-    size_t done = 0;
-    while (done < b.len) {
-        ssize_t w = write(fd, b.data + done, b.len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    bool ok = done == b.len;
-    int e = ok ? 0 : errno;
+    rc = file_replace(path, b.data, b.len, err);
     buf_free(&b);
-    if (close(fd) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (ok && rename(tmp, path) != 0) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        unlink(tmp);
-        return st_fail(err, ST_EIO, "%s: %s", path, strerror(e != 0 ? e : EIO));
-    }
-    return ST_OK;
+    return rc;
 }
 
 st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out)
