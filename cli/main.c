@@ -27,6 +27,7 @@
 #include "cli/heap.h"
 #include "run/run.h"
 #include "run/walk.h"
+#include "run/whole_hint.h"
 #include "worker/wproc.h"
 
 #include <errno.h>
@@ -320,8 +321,9 @@ static void print_summary(const cli_check_t *cfg, const run_stats_t *st, size_t 
     if (ps->whole)
         fprintf(stderr,
                 "explain: %zu scans ran, %zu cached; 0 check jobs ran, 0 cached (every check "
-                "result came from the cache in one piece: the project's inputs are unchanged)\n",
-                st->scanned, st->cached);
+                "result came from the cache in one piece: the project's inputs are unchanged%s)\n",
+                st->scanned, st->cached,
+                ps->ahead ? "; read ahead while the files were walked" : "");
     else
         fprintf(stderr,
                 "explain: %zu scans ran, %zu cached; %zu check jobs ran, %zu cached (%zu "
@@ -369,6 +371,19 @@ static bool run_all(run_t *run, const walk_list_t *files, cas_t *cache, FILE *ex
     return ok;
 }
 
+/* Makes the whole-run key of run the hint of this invocation (for the
+ * next run to read ahead, cli/prep.h) when it is not already; a hint that
+ * cannot be written only costs the next run its read ahead. */
+static void save_hint(const prep_t *prep, const char *dir, run_t *run)
+{
+    st_err_t ignored = {0};
+    digest_t key;
+
+    if (dir != NULL && prep->hint_id_ok && project_whole_key(run_project(run), &key) &&
+        (!prep->hinted || !digest_eq(&key, &prep->hint_key)))
+        (void)whole_hint_save(dir, &prep->hint_id, &key, &ignored);
+}
+
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf,
@@ -405,6 +420,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.index_dir = cas_has_disk(cache) ? o.cost_dir : NULL; /* none beside a memory cache */
     o.stamped_since_ns = cf->stamped_since_ns;
     o.shared_dir = prep_shared_dir(cfg);
+    o.ahead = prep->ahead.value.ptr != NULL ? &prep->ahead : NULL;
     if (!env_ok) {
         failed = true;
         goto out;
@@ -424,6 +440,7 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         goto out;
     }
     failed = !run_all(run, files, cache, o.explain, &cr, report);
+    save_hint(prep, o.index_dir, run);
     progress_destroy(&cr.progress); /* erased before the report */
     cas_close(&prep->cache);        /* commits what buffered mode holds */
     if (report_output(report, &out, stdout, &n_diags, &n_files, &err) != ST_OK) {

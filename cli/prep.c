@@ -4,6 +4,9 @@
 
 #include "cli/envcmd.h"
 #include "common/alloc.h"
+#include "run/whole_hint.h"
+
+#define AHEAD_CHUNK ((size_t)2 << 20) /* a whole-run record of ~5,000 files fits */
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,10 +53,26 @@ static bool open_env(prep_t *p, FILE *out)
     return envcmd_open(p->cfg_, "strata check", &p->env, &p->lf, &p->env_key, out);
 }
 
+/* The record the hint of this invocation names, with its library files
+ * stat'ed (project_ahead_read); nothing without a cache on disk. */
+static void read_ahead(prep_t *p)
+{
+    const cli_check_t *cfg = p->cfg_;
+    const char *dir = cas_dir_default(cfg->cache_dir);
+
+    if (!p->env_ok_ || !cas_has_disk(p->cache) ||
+        whole_hint_id(cfg->paths, cfg->n_paths, cfg->roots, cfg->n_roots, &p->hint_id) != ST_OK)
+        return;
+    p->hint_id_ok = true;
+    if ((p->hinted = whole_hint_load(dir, &p->hint_id, &p->hint_key)) && p->ahead_arena != NULL)
+        project_ahead_read(p->cache, &p->hint_key, p->ahead_arena, &p->ahead);
+}
+
 static void work(prep_t *p, FILE *out)
 {
     p->cache = prep_open_cache(p->cfg_, out);
     p->env_ok_ = open_env(p, out);
+    read_ahead(p);
 }
 
 static void *thread_main(void *arg)
@@ -67,6 +86,11 @@ static void *thread_main(void *arg)
 void prep_start(prep_t *p, const cli_check_t *cfg)
 {
     *p = (prep_t){.cfg_ = cfg};
+    /* the record read ahead is the thread's largest memory: its first
+       chunk comes from this thread's heap, which is on huge pages
+       (cli/heap.h), where the thread's own would fault page by page */
+    if ((p->ahead_arena = arena_new(AHEAD_CHUNK)) != NULL && arena_alloc(p->ahead_arena, 1) == NULL)
+        arena_destroy(&p->ahead_arena);
     /* the messages wait in memory; without room for them, no thread */
     if ((p->msgs_ = open_memstream(&p->text_, &p->len_)) == NULL)
         return;
@@ -103,6 +127,7 @@ bool prep_finish(prep_t *p, FILE *err)
 void prep_free(prep_t *p)
 {
     join(p);
+    arena_destroy(&p->ahead_arena);
     cas_close(&p->cache);
     libfind_destroy(&p->lf);
     env_free(&p->env);

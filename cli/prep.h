@@ -1,8 +1,10 @@
 /* prep.h - what a check opens besides its files: the cache and the Python
  * environment (its interpreter's answer, the finder of library modules,
- * the environment's key). Each costs a few milliseconds, which counts in a
- * re-check the cache answers whole, and neither depends on the files: so
- * they are opened on a second thread while the files are walked. What
+ * the environment's key), and the whole-run record the same invocation
+ * used last (read ahead, run/whole_hint.h). Each costs a few milliseconds,
+ * which counts in a re-check the cache answers whole, and none depends on
+ * the files: so they are opened on a second thread while the files are
+ * walked. What
  * they would print (warnings, a --python that does not work) is kept and
  * printed by prep_finish, so the output does not depend on which ends
  * first; a check that stops before (a usage error in the walk) prints
@@ -14,6 +16,7 @@
 #include "common/cas/cas.h"
 #include "run/env.h"
 #include "run/libfind.h"
+#include "run/project.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -26,6 +29,13 @@ typedef struct {
     env_t env;     /* zero with --no-environment */
     libfind_t *lf; /* NULL: no environment, or no finder (said) */
     char *env_key; /* env_key_text; NULL without an environment */
+    /* the whole-run hint of this invocation (run/whole_hint.h), and the
+     * record it names read ahead (ahead.value.ptr NULL: none) */
+    bool hint_id_ok; /* hint_id computed: a cache on disk */
+    bool hinted;     /* hint_key read from the hint */
+    digest_t hint_id, hint_key;
+    project_ahead_t ahead;
+    arena_t *ahead_arena; /* ahead's bytes */
     /* private */
     const cli_check_t *cfg_;
     bool env_ok_, threaded_, finished_;

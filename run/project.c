@@ -434,7 +434,7 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
     if (stats == NULL)
         stats = &local;
     if (self->whole_hit) {
-        *stats = (project_stats_t){.whole = true};
+        *stats = (project_stats_t){.whole = true, .ahead = self->whole_ahead};
         return project__fill_report(self, report, err);
     }
     rc = project__run_checks(self, opts, stats, err);
@@ -447,11 +447,13 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
                         digest_eq(&self->files[i].key, &self->files[i].key_hashed));
         buf_t b;
         buf_init(&b);
-        if (complete && project__whole_pack(self, opts, &b) == ST_OK &&
-            cas_put(opts->cache, CAS_RESULTS, &self->whole_key, b.data, b.len, false, &ignored) !=
-                ST_OK &&
-            opts->on_cache_error != NULL)
-            opts->on_cache_error(opts->ctx, &ignored);
+        if (complete && project__whole_pack(self, opts, &b) == ST_OK) {
+            if (cas_put(opts->cache, CAS_RESULTS, &self->whole_key, b.data, b.len, false,
+                        &ignored) == ST_OK)
+                self->whole_stored = true;
+            else if (opts->on_cache_error != NULL)
+                opts->on_cache_error(opts->ctx, &ignored);
+        }
         buf_free(&b);
     }
 

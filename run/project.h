@@ -109,6 +109,29 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
  * incomplete and are not stored whole. Thread-safe. */
 void project_scan_failed(project_t *self);
 
+/* The whole run's key, once the run found its diagnostics under it or
+ * stored them there: true, *key set. False otherwise (no lookup, a run
+ * that was not stored whole). */
+bool project_whole_key(const project_t *self, digest_t *key);
+
+/* A whole-run record read ahead, before the run knows its own key: while
+ * the files are walked, a check fetches the record its invocation used
+ * last time (run/whole_hint.h) and stats every library file it names.
+ * project_keyed takes it when the run's key turns out the same, and then
+ * neither reads the record again nor stats the library files. */
+typedef struct {
+    digest_t key;   /* the key it was read under */
+    span_t value;   /* the record; ptr NULL: none */
+    size_t lib_pos; /* where its library list begins */
+    bool libs_same; /* the list decoded to the end, and every library file
+                       has the stamp the record holds (none was missing) */
+} project_ahead_t;
+
+/* Reads the record under key from cache into *out (its bytes in a) and
+ * compares its library files' stamps. False (out zeroed) when it is not
+ * cached or does not decode. */
+bool project_ahead_read(cas_t *cache, const digest_t *key, arena_t *a, project_ahead_t *out);
+
 struct project_opts {
     const char *const *roots; /* --root, in order; may be empty */
     size_t n_roots;
@@ -152,6 +175,8 @@ struct project_opts {
     bool (*lib_same_all)(void *ctx, const char *const *names, const char *const *paths,
                          const digest_t *keys, size_t n);
     void *lib_ctx;
+    /* A record read ahead (project_ahead_read); NULL: none. Borrowed. */
+    const project_ahead_t *ahead;
 };
 
 typedef struct {
@@ -165,6 +190,7 @@ typedef struct {
     bool whole;     /* the whole run's diagnostics came from the cache in one
                        piece (project_keyed): no graph was built, the counts
                        above are 0 */
+    bool ahead;     /* ... and was read ahead (project_ahead_t) */
 } project_stats_t;
 
 /* Resolves, builds the graph, runs the check jobs, and adds every file's

@@ -95,9 +95,11 @@ typedef struct {
 } pmod_t;
 
 struct project {
-    bool whole_keyed; /* project_keyed computed whole_key */
-    bool whole_hit;   /* ... and found the run's diagnostics under it */
-    bool scan_failed; /* a scan job failed: the run is not stored whole */
+    bool whole_keyed;  /* project_keyed computed whole_key */
+    bool whole_hit;    /* ... and found the run's diagnostics under it */
+    bool whole_stored; /* ... or stored them under it */
+    bool whole_ahead;  /* ... the hit read ahead (opts->ahead) */
+    bool scan_failed;  /* a scan job failed: the run is not stored whole */
     digest_t whole_key;
     pthread_mutex_t lock;
     pthread_cond_t cond;

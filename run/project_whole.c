@@ -166,7 +166,7 @@ static int lib_rec_cmp(const void *a, const void *b)
 }
 
 typedef struct {
-    const project_opts_t *opts;
+    const project_opts_t *opts; /* NULL: stamps only, no file is read */
     const lib_rec_t *recs;
     size_t from, to;
     atomic_bool *changed;
@@ -174,8 +174,9 @@ typedef struct {
 
 /* Whether recs[from..to) still have their keys: the same stamp as before
  * they were read (the stat index's rule, run/statidx.h), else the same
- * content (opts->lib_same reads and hashes it); sets *changed on the first that
- * does not, which stops the other thread too. */
+ * content (opts->lib_same reads and hashes it; without opts, a file whose
+ * stamp differs counts as changed); sets *changed on the first that does
+ * not, which stops the other thread too. */
 static void *lib_range(void *arg)
 {
     lib_range_t *r = arg;
@@ -193,7 +194,7 @@ static void *lib_range(void *arg)
             if (memcmp(&now, &e->stamp, sizeof now) == 0)
                 continue; /* the same size, times and inode as then */
         }
-        if (!r->opts->lib_same(r->opts->lib_ctx, e->path, &e->key))
+        if (r->opts == NULL || !r->opts->lib_same(r->opts->lib_ctx, e->path, &e->key))
             atomic_store(r->changed, true);
     }
     if (dir_fd >= 0)
@@ -203,12 +204,12 @@ static void *lib_range(void *arg)
 
 /* The library files of a run whose files are elsewhere, asked of its
  * finder at once (opts->lib_same_all). */
-static bool lib_same_remote(project_t *p, const project_opts_t *opts, const lib_rec_t *recs,
+static bool lib_same_remote(arena_t *a, const project_opts_t *opts, const lib_rec_t *recs,
                             uint32_t n)
 {
-    const char **names = arena_calloc(p->arena, n, sizeof *names);
-    const char **paths = arena_calloc(p->arena, n, sizeof *paths);
-    digest_t *keys = arena_calloc(p->arena, n, sizeof *keys);
+    const char **names = arena_calloc(a, n, sizeof *names);
+    const char **paths = arena_calloc(a, n, sizeof *paths);
+    digest_t *keys = arena_calloc(a, n, sizeof *keys);
 
     if (names == NULL || paths == NULL || keys == NULL)
         return false;
@@ -222,28 +223,23 @@ static bool lib_same_remote(project_t *p, const project_opts_t *opts, const lib_
     return opts->lib_same_all(opts->lib_ctx, names, paths, keys, n);
 }
 
-#define LIB_SAME_SPLIT 256 /* library files from which a second thread checks half */
-
-/* Whether every library file of the record at r still has its scan key
- * (lib_range), checked on two threads when there are many. False when the
- * list does not decode. */
-static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
+/* The library list of the record at r, into *recs (in a) and *n. False
+ * when it does not decode. */
+static bool lib_decode(arena_t *a, mpread_t *r, lib_rec_t **recs, uint32_t *n)
 {
-    uint32_t n, tn, klen, plen;
+    uint32_t tn, klen, plen;
     const char *path;
     const uint8_t *key;
-    lib_rec_t *recs;
-    atomic_bool changed = false;
 
-    if (mpread_array_min(r, 4, &n) != ST_OK)
+    *recs = NULL;
+    if (mpread_array_min(r, 4, n) != ST_OK)
         return false;
-    if (n == 0)
+    if (*n == 0)
         return true;
-    if ((opts->lib_same == NULL && opts->lib_same_all == NULL) ||
-        (recs = arena_calloc(p->arena, n, sizeof *recs)) == NULL)
+    if ((*recs = arena_calloc(a, *n, sizeof **recs)) == NULL)
         return false;
-    for (uint32_t k = 0; k < n; k++) {
-        lib_rec_t *e = &recs[k];
+    for (uint32_t k = 0; k < *n; k++) {
+        lib_rec_t *e = &(*recs)[k];
         file_stamp_t *st = &e->stamp;
         const char *name;
         uint32_t nlen;
@@ -254,14 +250,25 @@ static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
             mpread_uint(r, &st->ctime_ns) != ST_OK || mpread_uint(r, &st->ino) != ST_OK ||
             mpread_uint(r, &st->dev) != ST_OK || mpread_str(r, &name, &nlen) != ST_OK ||
             nlen > PATH_MAX || memchr(name, '\0', nlen) != NULL ||
-            (e->path = arena_strndup(p->arena, path, plen)) == NULL ||
-            (e->name = arena_strndup(p->arena, name, nlen)) == NULL)
+            (e->path = arena_strndup(a, path, plen)) == NULL ||
+            (e->name = arena_strndup(a, name, nlen)) == NULL)
             return false;
         memcpy(e->key.b, key, klen);
     }
-    if (opts->lib_same_all != NULL)
-        return lib_same_remote(p, opts, recs, n);
-    /* by path, so that the files of a directory follow each other */
+    return true;
+}
+
+#define LIB_SAME_SPLIT 256 /* library files from which a second thread checks half */
+
+/* Whether every one of recs[0..n) still has its scan key (lib_range; opts
+ * NULL: its stamp), checked on two threads when there are many. Sorts
+ * recs by path, so that the files of a directory follow each other. */
+static bool lib_check(const project_opts_t *opts, lib_rec_t *recs, uint32_t n)
+{
+    atomic_bool changed = false;
+
+    if (n == 0)
+        return true;
     qsort(recs, n, sizeof *recs, lib_rec_cmp);
     lib_range_t whole = {.opts = opts, .recs = recs, .from = 0, .to = n, .changed = &changed};
     lib_range_t half = whole;
@@ -280,10 +287,65 @@ static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
     return !atomic_load(&changed);
 }
 
+/* Whether every library file of the record at r still has its scan key.
+ * False when the list does not decode. */
+static bool library_same(project_t *p, const project_opts_t *opts, mpread_t *r)
+{
+    lib_rec_t *recs;
+    uint32_t n;
+
+    if (!lib_decode(p->arena, r, &recs, &n))
+        return false;
+    if (n == 0)
+        return true;
+    if (opts->lib_same == NULL && opts->lib_same_all == NULL)
+        return false;
+    if (opts->lib_same_all != NULL)
+        return lib_same_remote(p->arena, opts, recs, n);
+    return lib_check(opts, recs, n);
+}
+
+/* The record's library list is known unchanged from the read ahead: its
+ * decoding got to where the ahead found the list, the ahead's stamps all
+ * held, and this run checks library files by their stamps. */
+static bool ahead_libs_same(const project_opts_t *opts, const mpread_t *r)
+{
+    const project_ahead_t *a = opts->ahead;
+
+    return a != NULL && a->libs_same && r->pos == a->lib_pos && opts->lib_same != NULL &&
+           opts->lib_same_all == NULL;
+}
+
+bool project_ahead_read(cas_t *cache, const digest_t *key, arena_t *a, project_ahead_t *out)
+{
+    project_ahead_t ahead = {.key = *key};
+    size_t hits = 0;
+    uint32_t n;
+    lib_rec_t *recs;
+    st_err_t ignored = {0};
+    mpread_t r;
+
+    *out = (project_ahead_t){0};
+    /* not into the memory tier: this process reads it once */
+    if (cache == NULL ||
+        cas_get_many(cache, CAS_RESULTS, key, 1, a, &ahead.value, &hits, &ignored) != ST_OK ||
+        hits != 1)
+        return false;
+    mpread_init(&r, ahead.value.ptr, ahead.value.len);
+    if (mpread_array(&r, &n) != ST_OK || n != 2 || mpread_skip(&r) != ST_OK)
+        return false;
+    ahead.lib_pos = r.pos;
+    ahead.libs_same = lib_decode(a, &r, &recs, &n) && r.pos == r.len && lib_check(NULL, recs, n);
+    *out = ahead;
+    return true;
+}
+
 /* Decodes what project__whole_pack wrote into the keyed files' diagnostics
  * (untrusted: a cached value); false, with nothing kept, when it does not
- * decode or a library file it read changed. Single-threaded. */
-static bool whole_unpack(project_t *p, const project_opts_t *opts, span_t v)
+ * decode or a library file it read changed. ahead: v is opts->ahead's
+ * value, whose library files may already be known unchanged.
+ * Single-threaded. */
+static bool whole_unpack(project_t *p, const project_opts_t *opts, span_t v, bool ahead)
 {
     mpread_t r;
     uint32_t n;
@@ -302,7 +364,9 @@ static bool whole_unpack(project_t *p, const project_opts_t *opts, span_t v)
             goto done;
         counts[i] = (uint32_t)nd;
     }
-    if (!library_same(p, opts, &r) || r.pos != r.len)
+    if (ahead && ahead_libs_same(opts, &r))
+        r.pos = r.len; /* decoded whole and stat'ed by the read ahead */
+    else if (!library_same(p, opts, &r) || r.pos != r.len)
         goto done;
     for (size_t i = 0; i < p->n; i++) {
         pfile_t *f = &p->files[i];
@@ -338,13 +402,27 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
     if (!whole_key(self, opts, &self->whole_key))
         return false;
     self->whole_keyed = true;
+    if (opts->ahead != NULL && opts->ahead->value.ptr != NULL &&
+        digest_eq(&opts->ahead->key, &self->whole_key)) {
+        self->whole_hit = whole_unpack(self, opts, opts->ahead->value, true);
+        self->whole_ahead = self->whole_hit;
+        return self->whole_hit;
+    }
     if ((a = arena_new(0)) == NULL)
         return false;
     hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
-          whole_unpack(self, opts, v);
+          whole_unpack(self, opts, v, false);
     arena_destroy(&a);
     self->whole_hit = hit;
     return hit;
+}
+
+bool project_whole_key(const project_t *self, digest_t *key)
+{
+    if (!self->whole_keyed || (!self->whole_hit && !self->whole_stored))
+        return false;
+    *key = self->whole_key;
+    return true;
 }
 
 void project_scan_failed(project_t *self)

@@ -231,7 +231,8 @@ static project_opts_t project_opts(const run_t *self)
         .lib_same = o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
         .lib_stamp = lib_stamp,
         .lib_same_all = o->finder != NULL && o->source == RUN_FROM_BLOBS ? lib_same_all : NULL,
-        .lib_ctx = (void *)self};
+        .lib_ctx = (void *)self,
+        .ahead = o->ahead};
 }
 
 /* ---- digest ------------------------------------------------------------------------ */

@@ -136,6 +136,9 @@ typedef struct {
     const char *python;   /* its path (borrowed), named in those E0401s */
     const char *env_key;  /* the environment in the whole run's key (project.h) */
     scan_target_t target; /* what stubs' branches are decided for; zero: the default */
+    /* The whole-run record this invocation used last, read ahead while the
+     * files were walked (project.h); NULL: none. Borrowed. */
+    const project_ahead_t *ahead;
 } run_opts_t;
 
 typedef struct {

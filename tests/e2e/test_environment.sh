@@ -115,6 +115,36 @@ touch -d "$mtime" "$site/pkg/__init__.py"
 run check --python "$tmp/venv" proj
 has "same size and mtime: the change is seen" "$out" "Module 'pkg' has no 'nope' member"
 
+# the whole-run hint (the key this invocation's last run used, read ahead
+# while the files are walked) is only a guess: one that names another run's
+# record, garbage, or a directory in its place give what no hint gives
+mkdir -p hinted
+printf 'import os\nos.path.joinx("a")\n' >hinted/a.py
+run check --python "$tmp/venv" hinted
+hint=$(ls -t "$STRATA_CACHE_DIR"/stat/whole-* 2>/dev/null | head -n 1)
+if [ -n "$hint" ] && [ -f "$hint" ]; then pass; else fail "no whole-run hint written"; fi
+old_hint=$(cat "$hint")
+printf 'import os\nos.path.joinx("a")\nos.nope\n' >hinted/a.py
+run check --python "$tmp/venv" hinted
+want=$out
+has "hinted: the edit is seen" "$want" "has no 'nope' member"
+if [ "$(cat "$hint")" != "$old_hint" ]; then pass; else fail "hint not moved to the new run"; fi
+run check --python "$tmp/venv" --explain hinted
+has "hinted: read ahead" "$err" "in one piece: the project's inputs are unchanged; read ahead"
+if [ "$out" = "$want" ]; then pass; else fail "read ahead: $out"; fi
+printf '%s\n' "$old_hint" >"$hint" # the record of the file before the edit
+run check --python "$tmp/venv" --explain hinted
+if [ "$out" = "$want" ]; then pass; else fail "hint naming another record: $out"; fi
+has "hint naming another record: the run's own" "$err" "in one piece: the project's inputs are unchanged)"
+printf 'garbage' >"$hint"
+run check --python "$tmp/venv" hinted
+if [ "$out" = "$want" ] && [ "$rc" -eq 1 ]; then pass; else fail "garbage hint: $rc $out $err"; fi
+rm -f "$hint"
+mkdir "$hint"
+run check --python "$tmp/venv" hinted
+if [ "$out" = "$want" ] && [ "$rc" -eq 1 ]; then pass; else fail "directory as hint: $rc $out $err"; fi
+rmdir "$hint"
+
 # a second project with its own cache does not scan the library files the
 # first one read: they come from the user's shared cache, and its output
 # is the same as with no cache at all
