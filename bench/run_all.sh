@@ -59,6 +59,8 @@ run_all() {
             --warm-bench "$build/bench/warm_bench" || status=1
         section "incremental re-checks on a copy of the stdlib"
         /usr/bin/python3 "$top/bench/incr_bench.py" --strata "$build/strata" || status=1
+        section "warm re-check under a pyproject.toml against read + hash"
+        bash "$top/bench/warm_config.sh" "$build/strata" || status=1
         section "worker processes against in-process scans"
         "$top/bench/workers_bench.sh" "$build" || status=1
     fi
