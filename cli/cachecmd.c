@@ -9,6 +9,7 @@
 
 #include "common/cas/cas.h"
 #include "cli/options.h"
+#include "run/statidx.h"
 
 #include <errno.h>
 #include <string.h>
@@ -87,7 +88,9 @@ static int run_action(const cli_cache_t *c, cas_t *cache, const char *dir, FILE 
                 (unsigned long long)removed, (unsigned long long)c->max_size);
         return CACHECMD_OK;
     case CLI_CACHE_CLEAR:
-        if (cas_clear(cache, &err) != ST_OK)
+        /* the stat indexes and whole-run hints too: after a clear nothing
+           of the directory's speaks for a file (they are only shortcuts) */
+        if (cas_clear(cache, &err) != ST_OK || statidx_clear(dir, &removed, &err) != ST_OK)
             break;
         fprintf(out, "cleared %s\n", dir);
         return CACHECMD_OK;

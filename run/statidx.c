@@ -17,6 +17,7 @@
 #include "common/mpbuf.h"
 #include "common/mpread.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -346,4 +347,59 @@ st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *o
     rc = digest_ctx_final(ctx, out);
     digest_ctx_destroy(&ctx);
     return rc;
+}
+
+/* Whether name[0..len) is 64 lowercase hex digits. */
+static bool is_hex64(const char *name, size_t len)
+{
+    if (len != DIGEST_HEX_LEN)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Whether name is one of the files this directory holds: an index
+ * (<hex>), a whole-run hint (whole-<hex>), or either's temporary file
+ * (a dot and six characters after it: mkostemp's). */
+static bool ours(const char *name)
+{
+    size_t len = strlen(name);
+
+    if (len > 7 && name[len - 7] == '.')
+        len -= 7;
+    if (len > 6 && memcmp(name, "whole-", 6) == 0)
+        return is_hex64(name + 6, len - 6);
+    return is_hex64(name, len);
+}
+
+st_rc_t statidx_clear(const char *dir, size_t *removed, st_err_t *err)
+{
+    char sub[PATH_MAX];
+    struct dirent *de;
+    DIR *d;
+    int fd, failed = 0;
+
+    *removed = 0;
+    if (snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub)
+        return st_fail(err, ST_EIO, "%s: name too long", dir);
+    if ((fd = open(sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return errno == ENOENT ? ST_OK : st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    if ((d = fdopendir(fd)) == NULL) {
+        close(fd);
+        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (!ours(de->d_name))
+            continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+            (*removed)++;
+        else if (errno != ENOENT)
+            failed = errno; /* a directory planted under such a name, say */
+    }
+    closedir(d);
+    if (failed != 0)
+        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(failed));
+    return ST_OK;
 }

@@ -81,6 +81,13 @@ bool statidx_find(const statidx_t *self, const char *path, const file_stamp_t *n
 st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t *entries, size_t n,
                      const statidx_t *old, st_err_t *err);
 
+/* Removes what dir/stat holds: every project's index and every whole-run
+ * hint (run/whole_hint.h), and the temporary files of writes that were cut
+ * short; a name of another form is left alone. *removed counts the files
+ * removed. A directory without stat/ is ST_OK. ST_EIO naming what could
+ * not be removed. */
+st_rc_t statidx_clear(const char *dir, size_t *removed, st_err_t *err);
+
 /* The id of a project: a digest of the working directory and the roots the
  * run was given (their paths are relative to the former). ST_ENOMEM. */
 st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out);

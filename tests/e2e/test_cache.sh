@@ -167,8 +167,12 @@ run check proj
 same "after gc 0 = cold" "$moved_cold" "$out"
 lacks "after gc 0 not all cached" "$err" "$((nfiles + 1)) from cache)"
 run check proj
+ls "$STRATA_CACHE_DIR"/stat/* >/dev/null 2>&1 && pass || fail "no stat index or whole-run hint to clear"
+printf 'kept\n' >"$STRATA_CACHE_DIR/stat/notes.txt"
 run cache clear
 expect_rc "cache clear" 0
+left=$(ls "$STRATA_CACHE_DIR/stat")
+if [ "$left" = notes.txt ]; then pass; else fail "cache clear left in stat/: $left"; fi
 run check proj
 has "after clear nothing cached" "$err" " 0 from cache)"
 same "after clear = cold" "$moved_cold" "$out"

@@ -305,3 +305,38 @@ TEST(statidx_project_id_depends_on_roots)
     CHECK(!digest_eq(&a, &b));
     CHECK(digest_eq(&a, &c));
 }
+
+TEST(statidx_clear_removes_ours_only)
+{
+    char sub[128], path[256], hex[DIGEST_HEX_LEN + 1], name[128];
+    digest_t id = digest_of("project");
+    st_err_t err = {0};
+    size_t removed = 9;
+    struct stat st;
+
+    REQUIRE(tmpdir_make(dir));
+    CHECK(statidx_clear(dir, &removed, &err) == ST_OK && removed == 0); /* no stat/ */
+    snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir);
+    REQUIRE(mkdir(sub, 0755) == 0);
+    digest_to_hex(&id, hex);
+    snprintf(name, sizeof name, STATIDX_DIR "/%s", hex); /* an index */
+    tmpdir_write(dir, name, "x", path, sizeof path);
+    snprintf(name, sizeof name, STATIDX_DIR "/whole-%s", hex); /* a hint */
+    tmpdir_write(dir, name, "x", path, sizeof path);
+    snprintf(name, sizeof name, STATIDX_DIR "/%s.Ab12Cd", hex); /* a cut-short write */
+    tmpdir_write(dir, name, "x", path, sizeof path);
+    tmpdir_write(dir, STATIDX_DIR "/notes.txt", "kept", path, sizeof path);
+    tmpdir_write(dir, STATIDX_DIR "/WHOLE-x", "kept", path, sizeof path);
+    REQUIRE(statidx_clear(dir, &removed, &err) == ST_OK);
+    CHECK_EQ_INT(removed, 3);
+    snprintf(path, sizeof path, "%s/notes.txt", sub);
+    CHECK(stat(path, &st) == 0);
+
+    /* a directory under an index's name cannot be removed: an error */
+    snprintf(path, sizeof path, "%s/%s", sub, hex);
+    REQUIRE(mkdir(path, 0755) == 0);
+    CHECK(statidx_clear(dir, &removed, &err) == ST_EIO);
+    CHECK(strstr(err.msg, STATIDX_DIR) != NULL);
+    rmdir(path);
+    tmpdir_remove(dir);
+}
