@@ -38,7 +38,8 @@ typedef struct {
     const scan_diag_t *diags;
     size_t n_diags;
     span_t result;
-    bool cached; /* the result came from the cache (no scan ran) */
+    bool cached;    /* the result came from the cache (no scan ran) */
+    bool transient; /* the scan says it must not be cached (scan_result_transient) */
     bool has_key;
     digest_t key;
 } exec_done_t;

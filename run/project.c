@@ -144,15 +144,20 @@ st_rc_t project_add_scan(project_t *self, const exec_done_t *done, st_err_t *err
     f->scanned = !done->cached;
     f->has_key = done->has_key;
     f->key = done->key;
+    f->transient = done->transient;
+    if (done->transient)
+        self->scan_failed = true; /* not stored whole either */
     /* the count only with the copy: project__fill_report reads n_diags entries */
     if ((f->diags = project__copy_diags(self->arena, done->diags, done->n_diags)) == NULL)
         rc = st_fail(err, ST_ENOMEM, "out of memory keeping the scan results");
     f->n_diags = f->diags != NULL ? done->n_diags : 0;
-    /* A file with a syntax error has an empty summary: it is not checked,
-     * and its module's interface stays unknown (nothing is said about
-     * imports from it) rather than empty (every import from it an E0611). */
+    /* A file with a syntax error, or one the scan did not check (E902: too
+     * large, not decodable, the parser's memory or time ran out), has an
+     * empty summary: it is not checked, and its module's interface stays
+     * unknown (nothing is said about imports from it) rather than empty
+     * (every import from it an E0611). */
     for (size_t k = 0; k < done->n_diags && sum.len > 0; k++)
-        if (strcmp(done->diags[k].code, "E999") == 0)
+        if (strcmp(done->diags[k].code, "E999") == 0 || strcmp(done->diags[k].code, "E902") == 0)
             sum = (span_t){0};
     if (rc == ST_OK && sum.len > 0) {
         void *copy = arena_alloc(self->arena, sum.len);

@@ -61,6 +61,7 @@ typedef struct {
     bool have;    /* a scan finished for it */
     bool scanned; /* this run scanned it (not a cache hit) */
     bool has_key;
+    bool transient; /* its scan ran out of time: no check of it is cached */
     digest_t key;
     span_t summary; /* the summary map's bytes; len 0: none */
     scan_diag_t *diags;

@@ -570,7 +570,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     if (opts->cache != NULL) {
         bool all_keyed = true;
         for (size_t k = 0; k < n_files; k++)
-            all_keyed = all_keyed && p->files[files[k]].has_key;
+            all_keyed = all_keyed && p->files[files[k]].has_key && !p->files[files[k]].transient;
         if (all_keyed && pack_input(p, files, n_files, &d, true, &keydoc) == ST_OK &&
             check_key(&keydoc, &key) == ST_OK) {
             keyed = true;

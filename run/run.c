@@ -63,6 +63,7 @@ run_t *run_new(const run_opts_t *opts, st_err_t *err)
     self->scan.max_file_bytes =
         opts->max_file_bytes != 0 ? opts->max_file_bytes : SCAN_DEFAULT_MAX_FILE_BYTES;
     self->scan.target = scan_target_resolve(&opts->target);
+    self->scan.parse_timeout_us = opts->parse_timeout_us;
     self->keys = st_calloc(at_least_one(n), sizeof *self->keys);
     self->keyed = st_calloc(at_least_one(n), sizeof *self->keyed);
     self->state = st_calloc(at_least_one(n), sizeof *self->state);

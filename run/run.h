@@ -84,9 +84,10 @@ typedef struct {
     const char *const *paths;
     size_t n_paths;
     run_source_t source;
-    size_t max_file_bytes; /* 0: the scan default */
-    unsigned jobs;         /* threads of this process; 0 means 1 */
-    cas_t *cache;          /* NULL: none; borrowed */
+    size_t max_file_bytes;     /* 0: the scan default */
+    uint64_t parse_timeout_us; /* tests: the parser's time limit (scan.h); 0: the default */
+    unsigned jobs;             /* threads of this process; 0 means 1 */
+    cas_t *cache;              /* NULL: none; borrowed */
     /* the project (run/project.h): roots, arguments, --explain, tests */
     const char *const *roots;
     size_t n_roots;

@@ -198,19 +198,21 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
                         .key = self->keys[i]};
     st_err_t err = {0};
 
+    done.transient = !cached && scan_result_transient(result);
     if (scan_result_diags(result, a, (scan_diag_t **)&done.diags, &done.n_diags, &err) != ST_OK) {
         if (cached)
             return false; /* scanned again */
         deliver_e902_why(self, i, E902_BAD_RESULT, err.msg, strlen(err.msg));
         return true;
     }
-    if (!cached && done.has_key && self->opts.cache != NULL &&
+    if (!cached && done.has_key && !done.transient && self->opts.cache != NULL &&
         cas_put(self->opts.cache, CAS_RESULTS, &done.key, result.ptr, result.len, false, &err) !=
             ST_OK)
         run__cache_failed(self, &err);
     /* a library file's scan serves every project of the user; a failure
      * here costs another project a scan, nothing more */
-    if (!cached && done.has_key && self->shared != NULL && self->opts.files[i].library)
+    if (!cached && done.has_key && !done.transient && self->shared != NULL &&
+        self->opts.files[i].library)
         (void)cas_put(self->shared, CAS_RESULTS, &done.key, result.ptr, result.len, false, &err);
     if (cached)
         atomic_fetch_add(&self->cached, 1);

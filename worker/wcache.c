@@ -12,6 +12,7 @@
 #include "common/cas/cas.h"
 #include "common/log.h"
 #include "worker/jobs.h"
+#include "worker/python/scan.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -150,7 +151,8 @@ st_rc_t wcache_run(wcache_t *self, scanner_t *scanner, uint32_t kind, span_t inp
         return ST_OK;
     }
     atomic_fetch_add(&self->misses, 1);
-    if ((rc = jobs_run(scanner, kind, input, a, out, err)) == ST_OK)
+    /* a scan that ran out of time answers for this once, not for the key */
+    if ((rc = jobs_run(scanner, kind, input, a, out, err)) == ST_OK && !scan_result_transient(*out))
         store(self, &key, *out);
     return rc;
 }

@@ -82,13 +82,14 @@ TEST(scan_result_rejects_corrupt_documents)
         /* the current version with no diagnostics is fine; an older one
          * (version 4: a summary without TYPE_CHECKING imports or pylint's
          * pragmas; 5: stubs' branches not decided, no overloads; 6: no
-         * E1101 for self.x; 7: no checks of self.m(...) calls) is refused: not
+         * E1101 for self.x; 7: no checks of self.m(...) calls; 8: a result of
+         * the parser's time limit not marked transient) is refused: not
          * reused */
         const uint8_t ok[] = {0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a',
                               'g',  's',  0x90};
-        const uint8_t v1[] = {0x82, 0xa1, 'v', 0x07, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
+        const uint8_t v1[] = {0x82, 0xa1, 'v', 0x08, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
         span_t t = {ok, sizeof ok}, t1 = {v1, sizeof v1};
-        CHECK(SCAN_RESULT_VERSION == 8);
+        CHECK(SCAN_RESULT_VERSION == 9);
         CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_OK && n == 0);
         CHECK(scan_result_diags(t1, a, &d, &n, NULL) == ST_ECORRUPT);
     }
@@ -177,6 +178,52 @@ TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     CHECK(n == 0);
     free(big);
+    arena_destroy(&a);
+    scanner_destroy(&s);
+}
+
+/* A parse that runs out of time is an E902 whose result says it is
+ * transient (never cached: it depends on the machine's load), with no
+ * summary to speak for the file; the memory budget's E902 and ordinary
+ * results are not transient. */
+TEST(scan_time_limit_is_transient)
+{
+    scanner_t *s = scanner_new();
+    arena_t *a = arena_new(0);
+    size_t n_lines = 20000, len = 0, n;
+    char *src = malloc(n_lines * 16 + 1);
+    scan_opts_t fast = {.parse_timeout_us = 1};
+    scan_diag_t *d;
+    span_t out;
+
+    REQUIRE(s != NULL && a != NULL && src != NULL);
+    for (size_t i = 0; i < n_lines; i++)
+        len += (size_t)sprintf(src + len, "x%zu = %zu\n", i % 1000, i);
+    REQUIRE(scanner_run(s, &fast, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    REQUIRE(n == 1);
+    CHECK_STREQ(d[0].code, "E902");
+    CHECK(strstr(d[0].message, "time limit") != NULL);
+    CHECK(scan_result_transient(out));
+    /* the same file with the default limit: checked, not transient */
+    arena_reset(a);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 0);
+    CHECK(!scan_result_transient(out));
+    CHECK(scan_result_summary(out).len > 0);
+    /* the memory budget is no clock: its E902 is a result like any */
+    arena_reset(a);
+    scanner_set_parse_budget(s, 4096);
+    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
+    CHECK(n == 1 && strstr(d[0].message, "memory") != NULL);
+    CHECK(!scan_result_transient(out));
+    /* not a result, or one cut short after the key: not transient */
+    static const uint8_t cut[] = {0x81, 0xa9, 't', 'r', 'a', 'n', 's', 'i', 'e', 'n', 't'};
+    CHECK(!scan_result_transient((span_t){.ptr = cut, .len = sizeof cut}));
+    CHECK(!scan_result_transient((span_t){.ptr = (const uint8_t *)"junk", .len = 4}));
+    free(src);
     arena_destroy(&a);
     scanner_destroy(&s);
 }

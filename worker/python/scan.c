@@ -31,8 +31,10 @@
 
 struct scanner {
     TSParser *parser;
-    size_t cancel; /* the parser's cancellation flag: set past the budget */
-    size_t budget; /* bytes tree-sitter may hold in one parse; 0: no limit */
+    size_t cancel;       /* the parser's cancellation flag: set past the budget */
+    size_t budget;       /* bytes tree-sitter may hold in one parse; 0: no limit */
+    uint64_t timeout_us; /* the parse time limit; 0: the rule of parse() */
+    bool timed_out;      /* a parse of this scan ran out of time */
     const lang_t *lang;
     checker_cursors_t cursors; /* reused by every scan of this scanner */
 };
@@ -137,8 +139,8 @@ static void keep_first_syntax_error(diag_list_t *d)
 
 /* ---- the result document ------------------------------------------------- */
 
-static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t *a, span_t *out,
-                             st_err_t *err)
+static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, bool transient, arena_t *a,
+                             span_t *out, st_err_t *err)
 {
     buf_t b;
     mpbuf_t w;
@@ -148,7 +150,7 @@ static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t
     if (buf_reserve(&b, 256 + d->count * 64) != ST_OK)
         return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
     mpbuf_init(&w, &b);
-    msgpack_pack_map(&w.pk, 3);
+    msgpack_pack_map(&w.pk, transient ? 4 : 3);
     mpbuf_cstr(&w.pk, "v");
     msgpack_pack_uint32(&w.pk, SCAN_RESULT_VERSION);
     mpbuf_cstr(&w.pk, "diags");
@@ -163,6 +165,10 @@ static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, arena_t
     } else {
         msgpack_pack_nil(&w.pk);
     }
+    if (transient) {
+        mpbuf_cstr(&w.pk, "transient");
+        msgpack_pack_true(&w.pk);
+    }
     if (mpbuf_status(&w) != ST_OK || b.data == NULL || b.len == 0 || buf_reserve(&b, 0) != ST_OK)
         return st_fail(err, ST_ENOMEM, "arena exhausted encoding the result");
     out->ptr = b.data;
@@ -176,14 +182,19 @@ static TSTree *parse(scanner_t *self, const char *text, uint32_t len)
 {
     TSTree *tree;
 
-    ts_parser_set_timeout_micros(self->parser, PARSE_TIMEOUT_BASE_US +
-                                                   (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
+    ts_parser_set_timeout_micros(
+        self->parser, self->timeout_us != 0
+                          ? self->timeout_us
+                          : PARSE_TIMEOUT_BASE_US + (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
     self->cancel = 0;
     tsalloc_begin(self->budget, &self->cancel);
     tree = ts_parser_parse_string(self->parser, NULL, text, len);
     tsalloc_end();
-    if (tree == NULL)
+    if (tree == NULL) {
         ts_parser_reset(self->parser);
+        /* not the memory budget (deterministic): the clock */
+        self->timed_out = self->timed_out || self->cancel == 0;
+    }
     return tree;
 }
 
@@ -316,6 +327,8 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
     st_rc_t rc;
 
     diag_list_init(&d, a);
+    self->timed_out = false;
+    self->timeout_us = opts != NULL ? opts->parse_timeout_us : 0;
     if ((sum = summary_new(a)) == NULL)
         return st_fail(err, ST_ENOMEM, "arena exhausted starting the scan");
     if (decode_source(src, len, max, a, &d, &text, &tlen)) {
@@ -329,7 +342,7 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
     if (d.oom)
         return st_fail(err, ST_ENOMEM, "arena exhausted collecting diagnostics");
     diag_list_sort(&d);
-    return encode_result(&d, sum, a, out, err);
+    return encode_result(&d, sum, self->timed_out, a, out, err);
 }
 
 /* ---- reading a result ---------------------------------------------------------- */
@@ -425,4 +438,22 @@ span_t scan_result_summary(span_t result)
             return (span_t){.ptr = (const uint8_t *)result.ptr + start, .len = r.pos - start};
     }
     return (span_t){0};
+}
+
+bool scan_result_transient(span_t result)
+{
+    mpread_t r;
+    uint32_t n;
+    bool v = false;
+
+    mpread_init(&r, result.ptr, result.len);
+    if (result.len == 0 || mpread_map(&r, &n) != ST_OK)
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (mpread_key(&r, "transient"))
+            return mpread_bool(&r, &v) == ST_OK && v;
+        if (mpread_skip(&r) != ST_OK || mpread_skip(&r) != ST_OK)
+            return false;
+    }
+    return false;
 }

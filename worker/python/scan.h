@@ -13,6 +13,10 @@
  *            1-based, col 1-based in bytes of the UTF-8 text, sorted by
  *            (line, col, code)
  *   "summary": map, see summary.h (imports, definitions, __all__, ...)
+ *   "transient": true, only when the parser gave up on its time limit:
+ *            the result depends on how busy the machine was, not on the
+ *            file alone, so it is reported but never cached (see
+ *            scan_result_transient)
  *
  * A scanner holds one tree-sitter parser and is used by one thread at a time;
  * make one per thread. */
@@ -26,7 +30,9 @@
 
 #include <stdbool.h>
 
-#define SCAN_RESULT_VERSION 8 /* 7: E1101 for self.x in the scan; 8: self.m(...) calls */
+#define SCAN_RESULT_VERSION                                                                        \
+    9 /* 7: E1101 for self.x in the scan; 8: self.m(...) calls; 9: "transient" (a result of a      \
+         parse's time limit cached before must not be served) */
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
 /* The memory tree-sitter may hold while it parses one file; past it the
  * parse stops and the file gets an E902 (worker/python/tsalloc.h). Real
@@ -59,6 +65,10 @@ static inline bool scan_kind_is_package(scan_kind_t k)
 typedef struct {
     size_t max_file_bytes; /* larger files get one E902 diagnostic; 0: default */
     scan_target_t target;  /* what stubs' branches are decided for; zero: the default */
+    /* the parser's time limit in microseconds; 0: 2 s plus 2 ms per KB of
+     * the file. Tests set a tiny one; not part of any key (a result of the
+     * limit is never cached: "transient") */
+    uint64_t parse_timeout_us;
 } scan_opts_t;
 
 typedef struct scanner scanner_t;
@@ -92,6 +102,11 @@ typedef struct {
  * oversized document is ST_ECORRUPT and nothing is returned. */
 st_rc_t scan_result_diags(span_t result, arena_t *a, scan_diag_t **diags, size_t *count,
                           st_err_t *err);
+
+/* Whether a result says it must not be cached ("transient": a parse that
+ * ran out of time). A result that does not decode is not transient (it is
+ * not cached for that other reason). */
+bool scan_result_transient(span_t result);
 
 #define SCAN_MAX_DIAGS (1u << 24) /* diagnostics in one list */
 
