@@ -152,6 +152,8 @@ TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
     span_t out;
     scan_diag_t *d;
     size_t n;
+    /* memory is what this is about: time enough, however slow the build */
+    scan_opts_t patient = {.parse_timeout_us = 600000000u};
 
     REQUIRE(s != NULL && a != NULL && big != NULL);
     len += (size_t)sprintf(big, "x = [");
@@ -160,7 +162,8 @@ TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
     len += n_items * 4;
     len += (size_t)sprintf(big + len, "]\n");
     scanner_set_parse_budget(s, (size_t)4 << 20);
-    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scanner_run(s, &patient, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) ==
+            ST_OK);
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     REQUIRE(n == 1);
     CHECK_STREQ(d[0].code, "E902");
@@ -174,7 +177,8 @@ TEST(scan_parse_budget_is_one_diagnostic_and_the_scanner_goes_on)
     CHECK(n >= 1 && strcmp(d[0].code, "F401") == 0);
     scanner_set_parse_budget(s, SCAN_PARSE_BUDGET);
     arena_reset(a);
-    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scanner_run(s, &patient, SCAN_KIND_PY, (const uint8_t *)big, len, a, &out, NULL) ==
+            ST_OK);
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     CHECK(n == 0);
     free(big);
@@ -192,7 +196,7 @@ TEST(scan_time_limit_is_transient)
     arena_t *a = arena_new(0);
     size_t n_lines = 20000, len = 0, n;
     char *src = malloc(n_lines * 16 + 1);
-    scan_opts_t fast = {.parse_timeout_us = 1};
+    scan_opts_t fast = {.parse_timeout_us = 1}, patient = {.parse_timeout_us = 600000000u};
     scan_diag_t *d;
     span_t out;
 
@@ -205,9 +209,10 @@ TEST(scan_time_limit_is_transient)
     CHECK_STREQ(d[0].code, "E902");
     CHECK(strstr(d[0].message, "time limit") != NULL);
     CHECK(scan_result_transient(out));
-    /* the same file with the default limit: checked, not transient */
+    /* the same file with time enough: checked, not transient */
     arena_reset(a);
-    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scanner_run(s, &patient, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) ==
+            ST_OK);
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     CHECK(n == 0);
     CHECK(!scan_result_transient(out));
@@ -215,7 +220,8 @@ TEST(scan_time_limit_is_transient)
     /* the memory budget is no clock: its E902 is a result like any */
     arena_reset(a);
     scanner_set_parse_budget(s, 4096);
-    REQUIRE(scanner_run(s, NULL, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) == ST_OK);
+    REQUIRE(scanner_run(s, &patient, SCAN_KIND_PY, (const uint8_t *)src, len, a, &out, NULL) ==
+            ST_OK);
     REQUIRE(scan_result_diags(out, a, &d, &n, NULL) == ST_OK);
     CHECK(n == 1 && strstr(d[0].message, "memory") != NULL);
     CHECK(!scan_result_transient(out));
