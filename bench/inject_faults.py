@@ -29,6 +29,10 @@ number), at most one of each kind per file:
          a fixed number of positional parameters, gets positional arguments
          beyond that number: E1121. Bases from other modules are not
          planted yet.
+  ctorargs  (only with --kinds) a call `C(...)`, valid before, of such a
+         class whose __init__ it inherits from a base (one base per class
+         up to it, no __new__ on the way) with a fixed number of positional
+         parameters, gets positional arguments beyond that number: E1121
 
 Candidate sites are found with Python's ast module, and only where the fault
 is certain: the target module is one file (a .py with no .pyi beside it, not
@@ -89,7 +93,7 @@ Usage: inject_faults.py [--src DIR] [--seed N] [--per-kind N] [--kinds K,..]
                         [--keep] [--manifest FILE] [--no-run] [--pylint]
                         [--pyright] [--pyright-bin PATH]
                         [--pyright-from MANIFEST]
---kinds plants only the kinds named (default: all six);
+--kinds plants only the kinds named (default: all but the class kinds);
 --no-run stops after planting (the manifest and the copies are kept; with
 --pyright, the confirmed counts are printed);
 --pylint also runs pylint on the faulted files and reports how many planted
@@ -124,10 +128,11 @@ KINDS = [
     ("stdargs", "E1121"),
     ("selfmeth", "E1101"),
     ("selfargs", "E1121"),
+    ("ctorargs", "E1121"),
 ]
 STD_KINDS = ("stdattr", "stdargs")
 # planted only when asked for (--kinds): the first checks of classes
-CLASS_KINDS = ("selfmeth", "selfargs")
+CLASS_KINDS = ("selfmeth", "selfargs", "ctorargs")
 PYRIGHT_MIN = 30  # confirmed faults per kind the bar wants
 CODES = "E0611,E1101,E1120,E1121,E1123"
 RECALL_BAR = 0.95
@@ -204,6 +209,35 @@ def bound_names(node, out):
             out[n.name] += 1
         elif isinstance(n, ast.MatchMapping) and n.rest:
             out[n.rest] += 1
+
+
+def class_members(cls):
+    """The names a class body binds (defs, assignments, imports...)."""
+    out = collections.Counter()
+    for b in cls.body:
+        if isinstance(b, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out[b.name] += 1
+        else:
+            bound_names(b, out)
+    return out
+
+
+def inherited_init(classes, name):
+    """The __init__ class name inherits from a base, when that is sure: a
+    chain of single bases of the module, none binding __new__ or binding
+    __init__ other than by an undecorated def; None otherwise (its own
+    __init__ included: not inherited)."""
+    c = classes.get(name)
+    if c is None or not c["chain"] or c["members"]["__new__"] or c["members"]["__init__"]:
+        return None
+    for d in c["mro"][1:]:
+        owner = next((k for k in classes.values() if k is not None and k["defs"] is d), None)
+        if owner is None or owner["members"]["__new__"]:
+            return None
+        if owner["members"]["__init__"]:
+            init = d.get("__init__")
+            return init if owner["members"]["__init__"] == 1 else None
+    return None
 
 
 def module_level_bindings(tree):
@@ -597,12 +631,16 @@ class FileSites:
                     defs[b.name] = b
             bases = [classes.get(b.id) if isinstance(b, ast.Name) else None for b in stmt.bases]
             if None in bases or stmt.keywords or stmt.decorator_list:
-                classes[stmt.name] = None if names[stmt.name] != 1 else {"defs": defs, "mro": [defs]}
+                classes[stmt.name] = None if names[stmt.name] != 1 else {
+                    "defs": defs, "mro": [defs], "chain": False}
                 continue
             mro = [defs]
             for b in bases:
                 mro += b["mro"] if b is not None else []
-            classes[stmt.name] = {"defs": defs, "mro": mro} if names[stmt.name] == 1 else None
+            # one base per class all the way: the MRO is that chain
+            chain = len(bases) == 0 or (len(bases) == 1 and bases[0]["chain"])
+            classes[stmt.name] = {"defs": defs, "mro": mro, "chain": chain,
+                                  "members": class_members(stmt)} if names[stmt.name] == 1 else None
             for m in stmt.body:
                 if not isinstance(m, ast.FunctionDef) or m.decorator_list or not m.args.args:
                     continue
@@ -617,6 +655,12 @@ class FileSites:
                         continue
                     self.selfmeth_site(n, attrs, names)
                     self.selfargs_site(n, owners[0])
+        for n in ast.walk(tree):
+            if (isinstance(n, ast.Call) and id(n) not in guarded and isinstance(n.func, ast.Name)
+                    and classes.get(n.func.id) is not None):
+                init = inherited_init(classes, n.func.id)
+                if init is not None:
+                    self.args_site("ctorargs", n, init, n.func.id)
 
     def selfmeth_site(self, call, attrs, names):
         f = call.func
@@ -632,6 +676,11 @@ class FileSites:
             self.sites["selfmeth"].append(Site(f.lineno, f.lineno, start, end, new, "self", new))
 
     def selfargs_site(self, call, meth):
+        self.args_site("selfargs", call, meth, call.func.attr)
+
+    def args_site(self, kind, call, meth, name):
+        """A call of meth (a def whose first parameter the call binds: self)
+        valid as it is, to get positional arguments beyond what meth takes."""
         report = call.func.lineno
         if not self.line_ok(report):
             return
@@ -654,8 +703,7 @@ class FileSites:
         at_line, at_col, sep = at
         maxpos = len(bound.posonlyargs) + len(bound.args)
         text = sep + ", ".join(["None"] * (maxpos - npos + 1))
-        self.sites["selfargs"].append(
-            Site(report, at_line, at_col, at_col, text, "self", call.func.attr))
+        self.sites[kind].append(Site(report, at_line, at_col, at_col, text, "self", name))
 
     def module_of(self, node, modvars):
         """The project module an expression names for sure, or None."""
@@ -1013,7 +1061,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-kind", type=int, default=200)
     ap.add_argument("--kinds", default=",".join(k for k, _ in KINDS if k not in CLASS_KINDS),
-                    help="the kinds to plant, comma-separated (default: all but selfmeth and selfargs)")
+                    help="the kinds to plant, comma-separated (default: all but selfmeth, selfargs and ctorargs)")
     ap.add_argument("--strata", default=os.path.join(TOP, "build", "strata"))
     ap.add_argument("--python", default=pyright_ref.PYTHON,
                     help="the interpreter of the environment (strata --python, pyright "

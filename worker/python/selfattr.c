@@ -50,6 +50,9 @@ typedef struct {
     TSNode *defs;   /* the classes' plain methods (sa_class_t.defs) */
     uint32_t n_defs, cap_defs;
     uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
+    TSNode *calls;      /* every call of a bare name: `C(...)` */
+    uint32_t n_calls, cap_calls;
+    hmap_t *rebound; /* names an identifier binds anywhere but a module-level class */
     TSNode *stack;
     size_t n_stack, cap_stack;
     bool oom;
@@ -297,6 +300,103 @@ static bool module_level(const sa_t *s, TSNode n)
     return true;
 }
 
+/* Whether identifier n only reads its name where it stands. Conservative:
+ * a place not listed (a parameter, an import, a pattern, a def's name...)
+ * counts as a binding. */
+static bool plain_load(const sa_t *s, TSNode n)
+{
+    TSNode p = ts_node_parent(n);
+
+    if (ts_node_is_null(p) || is_store(s, n))
+        return false;
+    switch (kind(s, p)) {
+    case K_CALL:
+        return same_node(field(s, p, F_FUNCTION), n);
+    case K_ATTRIBUTE:
+        return same_node(field(s, p, F_OBJECT), n);
+    case K_SUBSCRIPT:
+        return same_node(field(s, p, F_VALUE), n);
+    case K_KEYWORD_ARGUMENT:
+        return same_node(field(s, p, F_VALUE), n);
+    case K_ASSIGNMENT: /* the value or the annotation; the target is a store */
+        return !same_node(field(s, p, F_LEFT), n);
+    case K_NAMED_EXPR:
+        return same_node(field(s, p, F_VALUE), n);
+    case K_LAMBDA:
+        return same_node(field(s, p, F_BODY), n);
+    case K_ARGUMENT_LIST:
+    case K_EXPRESSION_STATEMENT:
+    case K_RETURN:
+    case K_BINARY_OP:
+    case K_COMPARISON:
+    case K_BOOLEAN_OP:
+    case K_NOT_OP:
+    case K_UNARY_OP:
+    case K_CONDITIONAL_EXPR:
+    case K_PAREN_EXPR:
+    case K_RAISE:
+    case K_ASSERT:
+    case K_YIELD:
+    case K_AWAIT:
+    case K_TYPE:
+    case K_GENERIC_TYPE:
+    case K_DECORATOR:
+    case K_LIST:
+    case K_TUPLE:
+    case K_SET:
+    case K_PAIR:
+    case K_EXPRESSION_LIST:
+    case K_LIST_SPLAT:
+    case K_DICT_SPLAT:
+    case K_IF:
+    case K_ELIF:
+    case K_WHILE:
+    case K_IF_CLAUSE:
+    case K_FOR:
+    case K_FOR_IN_CLAUSE:
+    case K_SLICE:
+    case K_INTERPOLATION:
+        return true; /* (a target among them is a store, above) */
+    default:
+        return false;
+    }
+}
+
+/* Notes what identifier n does with its name: nothing to note for a read,
+ * an attribute's or a keyword's name, or a module-level class's own name
+ * (counted with the module's bindings); anything else binds it. */
+static void note_identifier(sa_t *s, TSNode n)
+{
+    TSNode p = ts_node_parent(n);
+    lang_kind_t pk = ts_node_is_null(p) ? K_OTHER : kind(s, p);
+    uint32_t len;
+    const char *name;
+
+    if ((pk == K_ATTRIBUTE && same_node(field(s, p, F_ATTRIBUTE), n)) ||
+        (pk == K_KEYWORD_ARGUMENT && same_node(field(s, p, F_NAME), n)) ||
+        (pk == K_CLASS_DEF && same_node(field(s, p, F_NAME), n) && module_level(s, p)) ||
+        plain_load(s, n))
+        return;
+    name = text(s, n, &len);
+    add_name(s, s->rebound, name, len);
+}
+
+static void add_call(sa_t *s, TSNode call)
+{
+    if (s->n_calls == s->cap_calls) {
+        uint32_t cap = s->cap_calls ? s->cap_calls * 2 : 64;
+        TSNode *grown =
+            arena_realloc(s->a, s->calls, s->cap_calls * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->calls = grown;
+        s->cap_calls = cap;
+    }
+    s->calls[s->n_calls++] = call;
+}
+
 static void scan_module(sa_t *s, TSNode root)
 {
     /* a second stack of "inside a def" flags would cost memory; module
@@ -320,7 +420,14 @@ static void scan_module(sa_t *s, TSNode root)
                 count_name(s, name, len);
                 count_name(s, name, len); /* rebound elsewhere: never once */
             }
-        } else if (k == K_ATTRIBUTE && is_store(s, n) && !is_aug_target(s, n)) {
+        } else if (k == K_IDENTIFIER) {
+            note_identifier(s, n);
+        } else if (k == K_CALL) {
+            TSNode fn = field(s, n, F_FUNCTION);
+            if (!ts_node_is_null(fn) && kind(s, fn) == K_IDENTIFIER)
+                add_call(s, n);
+        }
+        if (k == K_ATTRIBUTE && is_store(s, n) && !is_aug_target(s, n)) {
             TSNode a = field(s, n, F_ATTRIBUTE);
             if (!ts_node_is_null(a)) {
                 uint32_t len;
@@ -964,6 +1071,8 @@ static bool call_verdict(const sa_t *s, TSNode call, TSNode def, sa_verdict_t *v
     }
     for (uint32_t i = 0; i < na; i++) {
         TSNode a = ts_node_named_child(args, i);
+        if (kind(s, a) == K_COMMENT)
+            continue; /* a comment between the arguments is none */
         if (kind(s, a) == K_KEYWORD_ARGUMENT) {
             TSNode kn = field(s, a, F_NAME);
             uint32_t klen = 0, plen;
@@ -1010,6 +1119,26 @@ static bool call_verdict(const sa_t *s, TSNode call, TSNode def, sa_verdict_t *v
     return true;
 }
 
+/* pylint's report of verdict v for a call at `at` of a method or of a
+ * constructor (what: "method" or "constructor"). */
+static void add_call_report(sa_t *s, diag_list_t *d, TSPoint at, const sa_verdict_t *v,
+                            const char *what)
+{
+    diag_t *g;
+
+    if (strcmp(v->code, "E1121") == 0)
+        g = diag_add(d, at.row + 1, at.column + 1, v->code,
+                     "Too many positional arguments for %s call", what);
+    else if (strcmp(v->code, "E1123") == 0)
+        g = diag_add(d, at.row + 1, at.column + 1, v->code,
+                     "Unexpected keyword argument '%.*s' in %s call", (int)v->len, v->name, what);
+    else
+        g = diag_add(d, at.row + 1, at.column + 1, v->code,
+                     "No value for argument '%.*s' in %s call", (int)v->len, v->name, what);
+    if (g == NULL)
+        s->oom = true;
+}
+
 /* `self.m(...)` (call) of class i: reported when every def it may run
  * (methods_of) says the same, none a placeholder. */
 static void check_call(sa_t *s, uint32_t i, const sa_read_t *e, TSNode call, diag_list_t *d)
@@ -1029,21 +1158,50 @@ static void check_call(sa_t *s, uint32_t i, const sa_read_t *e, TSNode call, dia
                   (v.len != first.len || memcmp(v.name, first.name, v.len) != 0)))
             return;
     }
-    if (n == 0)
-        return;
-    diag_t *g;
-    if (strcmp(first.code, "E1121") == 0)
-        g = diag_add(d, at.row + 1, at.column + 1, first.code,
-                     "Too many positional arguments for method call");
-    else if (strcmp(first.code, "E1123") == 0)
-        g = diag_add(d, at.row + 1, at.column + 1, first.code,
-                     "Unexpected keyword argument '%.*s' in method call", (int)first.len,
-                     first.name);
-    else
-        g = diag_add(d, at.row + 1, at.column + 1, first.code,
-                     "No value for argument '%.*s' in method call", (int)first.len, first.name);
-    if (g == NULL)
-        s->oom = true;
+    if (n > 0)
+        add_call_report(s, d, at, &first, "method");
+}
+
+/* The def `C(...)` runs to make an instance of class i: the __init__ of the
+ * first class along its bases that has one, each a known class with one
+ * base at most (two: C3's order to follow, not done); a null node when
+ * that is not sure: a __new__ on the way, an __init__ that is not a plain
+ * def, or none before object (whose signature is not checked). */
+static TSNode constructor_def(const sa_t *s, uint32_t i)
+{
+    for (uint32_t steps = 0; steps < s->n_cls; steps++) {
+        const sa_class_t *k = &s->cls[i];
+        if (!k->known || hmap_get(k->members, "__new__", 7, NULL) == ST_OK)
+            break;
+        if (hmap_get(k->members, "__init__", 8, NULL) == ST_OK)
+            return plain_def(s, k, "__init__", 8);
+        if (k->n_bases != 1)
+            break;
+        i = k->bases[0];
+    }
+    return (TSNode){0};
+}
+
+/* `C(...)` for every call of a bare name that is a known class of the
+ * module, bound by its class statement alone (no identifier anywhere
+ * binds the name again: a parameter, a local, an import...), checked
+ * against the __init__ it runs (constructor_def), as pylint's "... in
+ * constructor call". */
+static void check_constructors(sa_t *s, diag_list_t *d)
+{
+    for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
+        TSNode call = s->calls[k], def;
+        uint32_t len;
+        const char *name = text(s, field(s, call, F_FUNCTION), &len);
+        int32_t i = class_index(s, name, len, s->n_cls);
+        sa_verdict_t v;
+        if (i < 0 || !s->cls[i].known || !bound_once(s, name, len) ||
+            hmap_get(s->rebound, name, len, NULL) == ST_OK ||
+            ts_node_is_null(def = constructor_def(s, (uint32_t)i)) ||
+            !call_verdict(s, call, def, &v) || v.code == NULL)
+            continue;
+        add_call_report(s, d, ts_node_start_point(call), &v, "constructor");
+    }
 }
 
 static void report(sa_t *s, diag_list_t *d)
@@ -1080,7 +1238,8 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
     sa_t s = {.L = L, .src = src, .a = a};
 
     if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
-        (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL)
+        (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
+        (s.rebound = hmap_new_arena(a, HMAP_BYTES)) == NULL)
         return ST_ENOMEM;
     scan_module(&s, root);
     for (uint32_t i = 0; i < s.n_cls && !s.oom; i++)
@@ -1090,6 +1249,7 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         settle(&s);
         mark_unknown(&s);
         report(&s, d);
+        check_constructors(&s, d);
     }
     return s.oom ? ST_ENOMEM : ST_OK;
 }

@@ -46,6 +46,14 @@
  * only (known classes), not that nothing else adds members (eligible): a
  * __getattr__, setattr or __dict__ does not change a def.
  *
+ * A call `C(...)` of a known class C is checked the same way against the
+ * __init__ it runs ("... in constructor call"), when no identifier of the
+ * module binds the name C but C's class statement (a parameter, a local,
+ * an import, a pattern: the call might not be the class's), and the
+ * __init__ is C's own or the first along a chain of single known bases,
+ * none binding __new__, itself an undecorated def; none before object: not
+ * checked.
+ *
  * The scan applies `# noqa` and the pragmas the summary records
  * (`# pylint: disable=no-member`, `# type: ignore`...) to these reports as
  * to the others. Nothing recurses over the tree: explicit stacks, bounded
