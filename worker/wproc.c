@@ -121,6 +121,7 @@ typedef struct {
     size_t dropped;                 /* malformed messages dropped */
     size_t refused_jobs;            /* jobs answered "over the limit" at once */
     bool greeted;                   /* the coordinator has answered on this connection */
+    bool refused;                   /* ... refused this worker for good: nothing more to send */
     char why[192];                  /* why the coordinator ended the connection */
     char id[PROTO_MAX_NAME + 1], host[PROTO_MAX_NAME / 2];
 } wproc_t;
@@ -607,6 +608,7 @@ static msg_outcome_t on_message(wproc_t *w, proto_msg_t *m, st_err_t *err)
         }
         st_fail(err, ST_EINVAL, "refused by the coordinator at %s: %.*s", w->opts->connect,
                 (int)m->reason.len, m->reason.ptr);
+        w->refused = true;
         return MSG_REFUSED;
     default:
         return MSG_OK;
@@ -923,9 +925,17 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     }
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
-        if (w.sock != NULL)
-            (void)send_results(&w); /* those held back, so that they are not run again */
-        say_bye(&w);
+        if (w.sock != NULL && w.refused) {
+            /* a coordinator that refused us for good takes nothing more:
+               nothing is left queued for it (libzmq leaked such a message
+               when its linger ran out at exit) */
+            int zero = 0;
+            zmq_setsockopt(w.sock, ZMQ_LINGER, &zero, sizeof zero);
+        } else {
+            if (w.sock != NULL)
+                (void)send_results(&w); /* those held back, so that they are not run again */
+            say_bye(&w);
+        }
     }
     if (!stop_threads(&w, ts, n)) {
         /* a thread is in a job: nothing it uses may be freed, and the
