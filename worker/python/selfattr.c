@@ -55,6 +55,11 @@ typedef struct {
     hmap_t *rebound; /* names an identifier binds anywhere but a module-level class */
     TSNode *stack;
     size_t n_stack, cap_stack;
+    TSTreeCursor cursor; /* push_children's */
+    bool has_cursor;
+    uint8_t *marks; /* scan_module: per stack entry, SA_TOP | SA_DECORATED */
+    size_t cap_marks;
+    hmap_t *targets; /* node id -> SA_STORE or SA_AUG: what statements write */
     bool oom;
 } sa_t;
 
@@ -105,11 +110,31 @@ static void push(sa_t *s, TSNode n)
     s->stack[s->n_stack++] = n;
 }
 
+/* n's named children, the first on top. Through the one cursor: asking
+ * for the i-th child walks the i before it, which made a module of a
+ * thousand statements cost a million steps. */
 static void push_children(sa_t *s, TSNode n)
 {
-    uint32_t c = ts_node_named_child_count(n);
-    for (uint32_t i = c; i > 0 && !s->oom; i--)
-        push(s, ts_node_named_child(n, i - 1));
+    size_t base = s->n_stack;
+
+    if (!s->has_cursor) {
+        s->cursor = ts_tree_cursor_new(n);
+        s->has_cursor = true;
+    } else {
+        ts_tree_cursor_reset(&s->cursor, n);
+    }
+    if (!ts_tree_cursor_goto_first_child(&s->cursor))
+        return;
+    do {
+        TSNode c = ts_tree_cursor_current_node(&s->cursor);
+        if (ts_node_is_named(c))
+            push(s, c);
+    } while (!s->oom && ts_tree_cursor_goto_next_sibling(&s->cursor));
+    for (size_t i = base, j = s->n_stack; i + 1 < j; i++, j--) {
+        TSNode t = s->stack[i];
+        s->stack[i] = s->stack[j - 1];
+        s->stack[j - 1] = t;
+    }
 }
 
 static void count_name(sa_t *s, const char *name, uint32_t len)
@@ -130,16 +155,37 @@ static void add_name(sa_t *s, hmap_t *set, const char *name, uint32_t len)
         s->oom = true;
 }
 
-/* Whether n (an identifier or attribute) is written where it stands: a
- * target of an assignment, augmented assignment, for loop or
- * comprehension, with item, del, or walrus, through any tuple or list
- * around it. */
-static bool is_store(const sa_t *s, TSNode n)
-{
-    TSNode child = n, p = ts_node_parent(n);
+#define SA_STORE 1u /* a target: assigned, deleted, a loop's or with's */
+#define SA_AUG 2u   /* the target of an augmented assignment (read first) */
 
-    while (!ts_node_is_null(p)) {
-        switch (kind(s, p)) {
+/* Records the identifiers and attributes statement n (of kind k) writes,
+ * through any tuple or list around them, as SA_STORE (SA_AUG for an
+ * augmented assignment's): is_store's answer, found from the top down as
+ * the walks reach each statement before its parts. */
+static void mark_targets(sa_t *s, TSNode n, lang_kind_t k)
+{
+    TSNode todo[64];
+    uint32_t nt = 0;
+    uint64_t mark = k == K_AUG_ASSIGNMENT ? SA_AUG : SA_STORE;
+
+    if (k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT || k == K_FOR || k == K_FOR_IN_CLAUSE) {
+        todo[nt] = field(s, n, F_LEFT);
+        nt += !ts_node_is_null(todo[nt]);
+    } else if (k == K_NAMED_EXPR) {
+        todo[nt] = field(s, n, F_NAME);
+        nt += !ts_node_is_null(todo[nt]);
+    } else if (k == K_AS_PATTERN_TARGET || k == K_DELETE) {
+        for (uint32_t i = ts_node_named_child_count(n); i > 0 && nt < 64; i--)
+            todo[nt++] = ts_node_named_child(n, i - 1);
+    }
+    while (nt > 0 && !s->oom) {
+        TSNode t = todo[--nt];
+        switch (kind(s, t)) {
+        case K_IDENTIFIER:
+        case K_ATTRIBUTE:
+            if (hmap_put_u64(s->targets, (uint64_t)(uintptr_t)t.id, mark) != ST_OK)
+                s->oom = true;
+            break;
         case K_TUPLE:
         case K_LIST:
         case K_PATTERN_LIST:
@@ -149,33 +195,22 @@ static bool is_store(const sa_t *s, TSNode n)
         case K_LIST_SPLAT_PATTERN:
         case K_LIST_SPLAT:
         case K_EXPRESSION_LIST:
-            child = p;
-            p = ts_node_parent(p);
-            continue;
-        case K_ASSIGNMENT:
-        case K_AUG_ASSIGNMENT:
-        case K_FOR:
-        case K_FOR_IN_CLAUSE:
-        case K_NAMED_EXPR:
-            return same_node(field(s, p, F_LEFT), child) || same_node(field(s, p, F_NAME), child);
-        case K_AS_PATTERN_TARGET:
-        case K_DELETE:
-            return true;
+            for (uint32_t i = ts_node_named_child_count(t); i > 0 && nt < 64; i--)
+                todo[nt++] = ts_node_named_child(t, i - 1);
+            break;
         default:
-            return false;
+            break;
         }
     }
-    return false;
 }
 
-/* Whether n is the target of an augmented assignment (`self.x += 1`
- * reads x before it stores it: no definition of x). */
-static bool is_aug_target(const sa_t *s, TSNode n)
+/* What mark_targets recorded for n: SA_STORE, SA_AUG, or 0. */
+static uint64_t target_of(const sa_t *s, TSNode n)
 {
-    TSNode p = ts_node_parent(n);
+    uint64_t v = 0;
 
-    return !ts_node_is_null(p) && kind(s, p) == K_AUG_ASSIGNMENT &&
-           same_node(field(s, p, F_LEFT), n);
+    (void)hmap_get_u64(s->targets, (uint64_t)(uintptr_t)n.id, &v);
+    return v;
 }
 
 /* The identifiers a target binds (a name, or names inside tuples and
@@ -307,7 +342,7 @@ static bool plain_load(const sa_t *s, TSNode n)
 {
     TSNode p = ts_node_parent(n);
 
-    if (ts_node_is_null(p) || is_store(s, n))
+    if (ts_node_is_null(p) || target_of(s, n) != 0)
         return false;
     switch (kind(s, p)) {
     case K_CALL:
@@ -397,22 +432,50 @@ static void add_call(sa_t *s, TSNode call)
     s->calls[s->n_calls++] = call;
 }
 
+#define SA_TOP 1u       /* the node is at module level (module_level) */
+#define SA_DECORATED 2u /* its parent is a decorated definition */
+
+/* Marks the stack's entries from `from` up with mark. */
+static void set_marks(sa_t *s, size_t from, uint8_t mark)
+{
+    if (s->n_stack > s->cap_marks) {
+        size_t cap = s->cap_stack;
+        uint8_t *grown = arena_realloc(s->a, s->marks, s->cap_marks, cap);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->marks = grown;
+        s->cap_marks = cap;
+    }
+    for (size_t i = from; i < s->n_stack; i++)
+        s->marks[i] = mark;
+}
+
+/* Whether a node of kind k opens a scope of its own (module_level's). */
+static bool opens_scope(lang_kind_t k)
+{
+    return k == K_FUNCTION_DEF || k == K_CLASS_DEF || k == K_LAMBDA || k == K_LIST_COMP ||
+           k == K_SET_COMP || k == K_DICT_COMP || k == K_GENERATOR_EXP;
+}
+
 static void scan_module(sa_t *s, TSNode root)
 {
-    /* a second stack of "inside a def" flags would cost memory; module
-     * level is found by walking parents instead, for the few statements
-     * that bind */
+    /* module level is carried down the stack (marks), not found by
+     * walking parents: tree-sitter finds a parent by walking down from
+     * the root */
     push_children(s, root);
+    set_marks(s, 0, SA_TOP);
     while (s->n_stack > 0 && !s->oom) {
-        TSNode n = s->stack[--s->n_stack];
+        size_t at = --s->n_stack;
+        TSNode n = s->stack[at];
+        uint8_t mark = s->marks[at];
+        bool top = (mark & SA_TOP) != 0;
         lang_kind_t k = kind(s, n);
         if (k == K_CLASS_DEF) {
             /* under a module-level if or try too (`if HAVE_SSL: class
                S(Base)`): bound at module level, read like the others */
-            TSNode p = ts_node_parent(n);
-            add_class(s, n,
-                      module_level(s, n) && !ts_node_is_null(p) &&
-                          kind(s, p) != K_DECORATED_DEF); /* a decorator may replace it */
+            add_class(s, n, top && !(mark & SA_DECORATED)); /* a decorator may replace it */
         } else if (k == K_GLOBAL || k == K_NONLOCAL) {
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 uint32_t len;
@@ -420,14 +483,13 @@ static void scan_module(sa_t *s, TSNode root)
                 count_name(s, name, len);
                 count_name(s, name, len); /* rebound elsewhere: never once */
             }
-        } else if (k == K_IDENTIFIER) {
-            note_identifier(s, n);
         } else if (k == K_CALL) {
             TSNode fn = field(s, n, F_FUNCTION);
             if (!ts_node_is_null(fn) && kind(s, fn) == K_IDENTIFIER)
                 add_call(s, n);
         }
-        if (k == K_ATTRIBUTE && is_store(s, n) && !is_aug_target(s, n)) {
+        mark_targets(s, n, k);
+        if (k == K_ATTRIBUTE && target_of(s, n) == SA_STORE) {
             TSNode a = field(s, n, F_ATTRIBUTE);
             if (!ts_node_is_null(a)) {
                 uint32_t len;
@@ -439,7 +501,6 @@ static void scan_module(sa_t *s, TSNode root)
          * module through blocks of if/try/for/while/with only */
         if (k == K_FUNCTION_DEF || k == K_CLASS_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
             k == K_FOR || k == K_IMPORT || k == K_IMPORT_FROM || k == K_AS_PATTERN_TARGET) {
-            bool top = module_level(s, n);
             if (top)
                 statement_names(s, n, NULL);
             if (top && k == K_IMPORT_FROM)
@@ -448,7 +509,11 @@ static void scan_module(sa_t *s, TSNode root)
                         ts_node_end_byte(n) > s->last_star)
                         s->last_star = ts_node_end_byte(n);
         }
+        size_t base = s->n_stack;
         push_children(s, n);
+        set_marks(s, base,
+                  (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
+                            (k == K_DECORATED_DEF ? SA_DECORATED : 0)));
     }
 }
 
@@ -564,7 +629,7 @@ static bool dict_read(const sa_t *s, TSNode attr)
         return false;
     }
     if (pk == K_SUBSCRIPT)
-        return same_node(field(s, p, F_VALUE), attr) && !is_store(s, p) && !is_aug_target(s, p);
+        return same_node(field(s, p, F_VALUE), attr) && target_of(s, p) == 0;
     if (pk == K_COMPARISON || pk == K_DICT_SPLAT)
         return true;
     if (pk == K_ARGUMENT_LIST) {
@@ -600,10 +665,11 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         const char *t;
 
         if (k == K_IDENTIFIER) {
-            TSNode p = ts_node_parent(n);
+            /* the name first: a parent is dear to find */
+            TSNode p = is_self(s, n, sname, slen) ? ts_node_parent(n) : (TSNode){0};
             lang_kind_t pk = ts_node_is_null(p) ? K_OTHER : kind(s, p);
-            if (is_self(s, n, sname, slen) &&
-                (is_store(s, n) || pk == K_PARAMETERS || pk == K_LAMBDA_PARAMETERS ||
+            if (!ts_node_is_null(p) &&
+                (target_of(s, n) != 0 || pk == K_PARAMETERS || pk == K_LAMBDA_PARAMETERS ||
                  pk == K_DEFAULT_PARAMETER || pk == K_TYPED_PARAMETER ||
                  pk == K_TYPED_DEFAULT_PARAMETER || pk == K_GLOBAL || pk == K_NONLOCAL ||
                  ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) &&
@@ -633,7 +699,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 c->open = true;
             if (!ts_node_is_null(obj) && !ts_node_is_null(a) && is_self(s, obj, sname, slen)) {
                 t = text(s, a, &len);
-                if (is_store(s, n) && !is_aug_target(s, n)) {
+                if (target_of(s, n) == SA_STORE) {
                     add_name(s, c->members, t, len);
                 } else {
                     if (c->n_reads == c->cap_reads) {
@@ -1182,22 +1248,72 @@ static TSNode constructor_def(const sa_t *s, uint32_t i)
     return (TSNode){0};
 }
 
+/* Whether some identifier of the tree at root named like a class that is
+ * called (in names) binds that name (note_identifier into s->rebound).
+ * The names are few and an identifier's parent is dear to find (tree-
+ * sitter walks down from the root for it): only those named so are
+ * looked at. */
+static void note_rebinding(sa_t *s, TSNode root, hmap_t *names)
+{
+    push(s, root);
+    while (s->n_stack > 0 && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        if (kind(s, n) == K_IDENTIFIER) {
+            uint32_t len;
+            const char *name = text(s, n, &len);
+            if (hmap_get(names, name, len, NULL) == ST_OK)
+                note_identifier(s, n);
+            continue;
+        }
+        push_children(s, n);
+    }
+}
+
 /* `C(...)` for every call of a bare name that is a known class of the
  * module, bound by its class statement alone (no identifier anywhere
  * binds the name again: a parameter, a local, an import...), checked
  * against the __init__ it runs (constructor_def), as pylint's "... in
  * constructor call". */
-static void check_constructors(sa_t *s, diag_list_t *d)
+static void check_constructors(sa_t *s, TSNode root, diag_list_t *d)
 {
+    hmap_t *classes, *names = NULL;
+    uint64_t v64;
+
+    if (s->n_calls == 0 || s->n_cls == 0)
+        return;
+    /* the known module-level classes by name (class_index's first) */
+    if ((classes = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
+        s->oom = true;
+        return;
+    }
+    for (uint32_t i = s->n_cls; i > 0; i--)
+        if (s->cls[i - 1].top &&
+            hmap_put(classes, s->cls[i - 1].name, s->cls[i - 1].len, i - 1) != ST_OK)
+            s->oom = true;
+    for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
+        uint32_t len;
+        const char *name = text(s, field(s, s->calls[k], F_FUNCTION), &len);
+        if (hmap_get(classes, name, len, &v64) != ST_OK || !s->cls[v64].known ||
+            !bound_once(s, name, len))
+            continue;
+        if (names == NULL && (names = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
+            s->oom = true;
+            return;
+        }
+        add_name(s, names, name, len);
+    }
+    if (names == NULL)
+        return;
+    note_rebinding(s, root, names);
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
         TSNode call = s->calls[k], def;
         uint32_t len;
         const char *name = text(s, field(s, call, F_FUNCTION), &len);
-        int32_t i = class_index(s, name, len, s->n_cls);
         sa_verdict_t v;
-        if (i < 0 || !s->cls[i].known || !bound_once(s, name, len) ||
+        if (hmap_get(names, name, len, &v64) != ST_OK ||
+            hmap_get(classes, name, len, &v64) != ST_OK ||
             hmap_get(s->rebound, name, len, NULL) == ST_OK ||
-            ts_node_is_null(def = constructor_def(s, (uint32_t)i)) ||
+            ts_node_is_null(def = constructor_def(s, (uint32_t)v64)) ||
             !call_verdict(s, call, def, &v) || v.code == NULL)
             continue;
         add_call_report(s, d, ts_node_start_point(call), &v, "constructor");
@@ -1239,7 +1355,8 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
 
     if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
-        (s.rebound = hmap_new_arena(a, HMAP_BYTES)) == NULL)
+        (s.rebound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
+        (s.targets = hmap_new_arena(a, HMAP_U64)) == NULL)
         return ST_ENOMEM;
     scan_module(&s, root);
     for (uint32_t i = 0; i < s.n_cls && !s.oom; i++)
@@ -1249,7 +1366,9 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         settle(&s);
         mark_unknown(&s);
         report(&s, d);
-        check_constructors(&s, d);
+        check_constructors(&s, root, d);
     }
+    if (s.has_cursor)
+        ts_tree_cursor_delete(&s.cursor);
     return s.oom ? ST_ENOMEM : ST_OK;
 }
