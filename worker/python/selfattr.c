@@ -110,10 +110,14 @@ static void push(sa_t *s, TSNode n)
     s->stack[s->n_stack++] = n;
 }
 
+static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bool top);
+
 /* n's named children, the first on top. Through the one cursor: asking
  * for the i-th child walks the i before it, which made a module of a
- * thousand statements cost a million steps. */
-static void push_children(sa_t *s, TSNode n)
+ * thousand statements cost a million steps. With noting (scan_module),
+ * identifiers are not pushed but noted where they stand (note_identifier:
+ * n of kind k, at module level when top), their parent and field at hand. */
+static void push_kids(sa_t *s, TSNode n, lang_kind_t k, bool noting, bool top)
 {
     size_t base = s->n_stack;
 
@@ -127,7 +131,11 @@ static void push_children(sa_t *s, TSNode n)
         return;
     do {
         TSNode c = ts_tree_cursor_current_node(&s->cursor);
-        if (ts_node_is_named(c))
+        if (!ts_node_is_named(c))
+            continue;
+        if (noting && kind(s, c) == K_IDENTIFIER)
+            note_identifier(s, c, k, ts_tree_cursor_current_field_id(&s->cursor), top);
+        else
             push(s, c);
     } while (!s->oom && ts_tree_cursor_goto_next_sibling(&s->cursor));
     for (size_t i = base, j = s->n_stack; i + 1 < j; i++, j--) {
@@ -135,6 +143,11 @@ static void push_children(sa_t *s, TSNode n)
         s->stack[i] = s->stack[j - 1];
         s->stack[j - 1] = t;
     }
+}
+
+static void push_children(sa_t *s, TSNode n)
+{
+    push_kids(s, n, K_OTHER, false, false);
 }
 
 static void count_name(sa_t *s, const char *name, uint32_t len)
@@ -317,48 +330,30 @@ static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
     return c;
 }
 
-/* Every node once: module-level bindings (not inside defs), `global`
- * names (a function may rebind a class), every class, every attribute
- * stored anywhere. */
-/* Whether statement n runs at module level: its chain of parents reaches
- * the module through blocks of if/try/for/while/with only. */
-static bool module_level(const sa_t *s, TSNode n)
+/* Whether identifier n, child of p (of kind pk) in field fid (0: none),
+ * only reads its name where it stands. Conservative: a place not listed (a
+ * parameter, an import, a pattern, a def's name...) counts as a binding. */
+static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
 {
-    for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
-        lang_kind_t pk = kind(s, p);
-        if (pk == K_FUNCTION_DEF || pk == K_CLASS_DEF || pk == K_LAMBDA || pk == K_LIST_COMP ||
-            pk == K_SET_COMP || pk == K_DICT_COMP || pk == K_GENERATOR_EXP)
-            return false;
-        if (pk == K_MODULE)
-            return true;
-    }
-    return true;
-}
+    const TSFieldId *F = s->L->field_id;
 
-/* Whether identifier n only reads its name where it stands. Conservative:
- * a place not listed (a parameter, an import, a pattern, a def's name...)
- * counts as a binding. */
-static bool plain_load(const sa_t *s, TSNode n)
-{
-    TSNode p = ts_node_parent(n);
-
-    if (ts_node_is_null(p) || target_of(s, n) != 0)
+    if (target_of(s, n) != 0)
         return false;
-    switch (kind(s, p)) {
+    switch (pk) {
     case K_CALL:
-        return same_node(field(s, p, F_FUNCTION), n);
+        return fid == F[F_FUNCTION];
     case K_ATTRIBUTE:
-        return same_node(field(s, p, F_OBJECT), n);
+        return fid == F[F_OBJECT];
     case K_SUBSCRIPT:
-        return same_node(field(s, p, F_VALUE), n);
+        return fid == F[F_VALUE];
     case K_KEYWORD_ARGUMENT:
-        return same_node(field(s, p, F_VALUE), n);
+        return fid == F[F_VALUE];
     case K_ASSIGNMENT: /* the value or the annotation; the target is a store */
-        return !same_node(field(s, p, F_LEFT), n);
+        return fid != F[F_LEFT];
     case K_NAMED_EXPR:
-        return same_node(field(s, p, F_VALUE), n);
+        return fid == F[F_VALUE];
     case K_LAMBDA:
-        return same_node(field(s, p, F_BODY), n);
+        return fid == F[F_BODY];
     case K_ARGUMENT_LIST:
     case K_EXPRESSION_STATEMENT:
     case K_RETURN:
@@ -397,20 +392,19 @@ static bool plain_load(const sa_t *s, TSNode n)
     }
 }
 
-/* Notes what identifier n does with its name: nothing to note for a read,
+/* Notes what identifier n (child of p, of kind pk, in field fid; p at
+ * module level when top) does with its name: nothing to note for a read,
  * an attribute's or a keyword's name, or a module-level class's own name
  * (counted with the module's bindings); anything else binds it. */
-static void note_identifier(sa_t *s, TSNode n)
+static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bool top)
 {
-    TSNode p = ts_node_parent(n);
-    lang_kind_t pk = ts_node_is_null(p) ? K_OTHER : kind(s, p);
+    const TSFieldId *F = s->L->field_id;
     uint32_t len;
     const char *name;
 
-    if ((pk == K_ATTRIBUTE && same_node(field(s, p, F_ATTRIBUTE), n)) ||
-        (pk == K_KEYWORD_ARGUMENT && same_node(field(s, p, F_NAME), n)) ||
-        (pk == K_CLASS_DEF && same_node(field(s, p, F_NAME), n) && module_level(s, p)) ||
-        plain_load(s, n))
+    if ((pk == K_ATTRIBUTE && fid == F[F_ATTRIBUTE]) ||
+        (pk == K_KEYWORD_ARGUMENT && fid == F[F_NAME]) ||
+        (pk == K_CLASS_DEF && fid == F[F_NAME] && top) || plain_load(s, n, pk, fid))
         return;
     name = text(s, n, &len);
     add_name(s, s->rebound, name, len);
@@ -459,12 +453,16 @@ static bool opens_scope(lang_kind_t k)
            k == K_SET_COMP || k == K_DICT_COMP || k == K_GENERATOR_EXP;
 }
 
+/* Every node once: module-level bindings (not inside defs), `global`
+ * names (a function may rebind a class), every class, every attribute
+ * stored anywhere, every call of a bare name, and every identifier that
+ * binds its name (note_identifier). */
 static void scan_module(sa_t *s, TSNode root)
 {
     /* module level is carried down the stack (marks), not found by
      * walking parents: tree-sitter finds a parent by walking down from
      * the root */
-    push_children(s, root);
+    push_kids(s, root, K_MODULE, true, true);
     set_marks(s, 0, SA_TOP);
     while (s->n_stack > 0 && !s->oom) {
         size_t at = --s->n_stack;
@@ -510,7 +508,7 @@ static void scan_module(sa_t *s, TSNode root)
                         s->last_star = ts_node_end_byte(n);
         }
         size_t base = s->n_stack;
-        push_children(s, n);
+        push_kids(s, n, k, true, top);
         set_marks(s, base,
                   (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
                             (k == K_DECORATED_DEF ? SA_DECORATED : 0)));
@@ -1248,35 +1246,14 @@ static TSNode constructor_def(const sa_t *s, uint32_t i)
     return (TSNode){0};
 }
 
-/* Whether some identifier of the tree at root named like a class that is
- * called (in names) binds that name (note_identifier into s->rebound).
- * The names are few and an identifier's parent is dear to find (tree-
- * sitter walks down from the root for it): only those named so are
- * looked at. */
-static void note_rebinding(sa_t *s, TSNode root, hmap_t *names)
-{
-    push(s, root);
-    while (s->n_stack > 0 && !s->oom) {
-        TSNode n = s->stack[--s->n_stack];
-        if (kind(s, n) == K_IDENTIFIER) {
-            uint32_t len;
-            const char *name = text(s, n, &len);
-            if (hmap_get(names, name, len, NULL) == ST_OK)
-                note_identifier(s, n);
-            continue;
-        }
-        push_children(s, n);
-    }
-}
-
 /* `C(...)` for every call of a bare name that is a known class of the
  * module, bound by its class statement alone (no identifier anywhere
- * binds the name again: a parameter, a local, an import...), checked
- * against the __init__ it runs (constructor_def), as pylint's "... in
- * constructor call". */
-static void check_constructors(sa_t *s, TSNode root, diag_list_t *d)
+ * binds the name again: a parameter, a local, an import...: s->rebound,
+ * noted by scan_module), checked against the __init__ it runs
+ * (constructor_def), as pylint's "... in constructor call". */
+static void check_constructors(sa_t *s, diag_list_t *d)
 {
-    hmap_t *classes, *names = NULL;
+    hmap_t *classes;
     uint64_t v64;
 
     if (s->n_calls == 0 || s->n_cls == 0)
@@ -1291,28 +1268,12 @@ static void check_constructors(sa_t *s, TSNode root, diag_list_t *d)
             hmap_put(classes, s->cls[i - 1].name, s->cls[i - 1].len, i - 1) != ST_OK)
             s->oom = true;
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
-        uint32_t len;
-        const char *name = text(s, field(s, s->calls[k], F_FUNCTION), &len);
-        if (hmap_get(classes, name, len, &v64) != ST_OK || !s->cls[v64].known ||
-            !bound_once(s, name, len))
-            continue;
-        if (names == NULL && (names = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
-            s->oom = true;
-            return;
-        }
-        add_name(s, names, name, len);
-    }
-    if (names == NULL)
-        return;
-    note_rebinding(s, root, names);
-    for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
         TSNode call = s->calls[k], def;
         uint32_t len;
         const char *name = text(s, field(s, call, F_FUNCTION), &len);
         sa_verdict_t v;
-        if (hmap_get(names, name, len, &v64) != ST_OK ||
-            hmap_get(classes, name, len, &v64) != ST_OK ||
-            hmap_get(s->rebound, name, len, NULL) == ST_OK ||
+        if (hmap_get(classes, name, len, &v64) != ST_OK || !s->cls[v64].known ||
+            !bound_once(s, name, len) || hmap_get(s->rebound, name, len, NULL) == ST_OK ||
             ts_node_is_null(def = constructor_def(s, (uint32_t)v64)) ||
             !call_verdict(s, call, def, &v) || v.code == NULL)
             continue;
@@ -1366,7 +1327,7 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         settle(&s);
         mark_unknown(&s);
         report(&s, d);
-        check_constructors(&s, root, d);
+        check_constructors(&s, d);
     }
     if (s.has_cursor)
         ts_tree_cursor_delete(&s.cursor);
