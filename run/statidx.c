@@ -332,7 +332,8 @@ st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t 
     return rc;
 }
 
-st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out)
+st_rc_t statidx_place_id(const char *tag, const char *const *args, size_t n_args,
+                         const char *const *roots, size_t n_roots, digest_t *out)
 {
     char cwd[PATH_MAX];
     digest_ctx_t *ctx = digest_ctx_new();
@@ -340,13 +341,22 @@ st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *o
 
     if (ctx == NULL)
         return ST_ENOMEM;
-    digest_ctx_update_str(ctx, MAGIC);
+    digest_ctx_update_str(ctx, tag);
     digest_ctx_update_str(ctx, getcwd(cwd, sizeof cwd) != NULL ? cwd : "");
+    digest_ctx_update_str(ctx, "args");
+    for (size_t i = 0; i < n_args; i++)
+        digest_ctx_update_str(ctx, args[i]);
+    digest_ctx_update_str(ctx, "roots");
     for (size_t i = 0; i < n_roots; i++)
         digest_ctx_update_str(ctx, roots[i]);
     rc = digest_ctx_final(ctx, out);
     digest_ctx_destroy(&ctx);
     return rc;
+}
+
+st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out)
+{
+    return statidx_place_id(MAGIC, NULL, 0, roots, n_roots, out);
 }
 
 /* Whether name[0..len) is 64 lowercase hex digits. */

@@ -88,6 +88,12 @@ st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t 
  * not be removed. */
 st_rc_t statidx_clear(const char *dir, size_t *removed, st_err_t *err);
 
+/* A digest of tag, the working directory, then args and roots in order:
+ * the name of a file of this directory that belongs to one project or one
+ * invocation (run/whole_hint.h). ST_ENOMEM. */
+st_rc_t statidx_place_id(const char *tag, const char *const *args, size_t n_args,
+                         const char *const *roots, size_t n_roots, digest_t *out);
+
 /* The id of a project: a digest of the working directory and the roots the
  * run was given (their paths are relative to the former). ST_ENOMEM. */
 st_rc_t statidx_project_id(const char *const *roots, size_t n_roots, digest_t *out);

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define MAGIC "strata-whole-hint-1"
 #define LINE_LEN (sizeof MAGIC + DIGEST_HEX_LEN + 1) /* magic, space, hex, newline */
@@ -20,23 +19,7 @@
 st_rc_t whole_hint_id(const char *const *args, size_t n_args, const char *const *roots,
                       size_t n_roots, digest_t *out)
 {
-    char cwd[PATH_MAX];
-    digest_ctx_t *ctx = digest_ctx_new();
-    st_rc_t rc;
-
-    if (ctx == NULL)
-        return ST_ENOMEM;
-    digest_ctx_update_str(ctx, MAGIC);
-    digest_ctx_update_str(ctx, getcwd(cwd, sizeof cwd) != NULL ? cwd : "");
-    digest_ctx_update_str(ctx, "args");
-    for (size_t i = 0; i < n_args; i++)
-        digest_ctx_update_str(ctx, args[i]);
-    digest_ctx_update_str(ctx, "roots");
-    for (size_t i = 0; i < n_roots; i++)
-        digest_ctx_update_str(ctx, roots[i]);
-    rc = digest_ctx_final(ctx, out);
-    digest_ctx_destroy(&ctx);
-    return rc;
+    return statidx_place_id(MAGIC, args, n_args, roots, n_roots, out);
 }
 
 /* dir/stat/whole-<hex id> into out; false when it does not fit. */
