@@ -177,22 +177,21 @@ static void add_name(sa_t *s, hmap_t *set, const char *name, uint32_t len)
  * the walks reach each statement before its parts. */
 static void mark_targets(sa_t *s, TSNode n, lang_kind_t k)
 {
-    TSNode todo[64];
-    uint32_t nt = 0;
+    size_t base = s->n_stack; /* the walk's stack, above its own entries */
     uint64_t mark = k == K_AUG_ASSIGNMENT ? SA_AUG : SA_STORE;
+    TSNode t;
 
     if (k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT || k == K_FOR || k == K_FOR_IN_CLAUSE) {
-        todo[nt] = field(s, n, F_LEFT);
-        nt += !ts_node_is_null(todo[nt]);
+        if (!ts_node_is_null(t = field(s, n, F_LEFT)))
+            push(s, t);
     } else if (k == K_NAMED_EXPR) {
-        todo[nt] = field(s, n, F_NAME);
-        nt += !ts_node_is_null(todo[nt]);
+        if (!ts_node_is_null(t = field(s, n, F_NAME)))
+            push(s, t);
     } else if (k == K_AS_PATTERN_TARGET || k == K_DELETE) {
-        for (uint32_t i = ts_node_named_child_count(n); i > 0 && nt < 64; i--)
-            todo[nt++] = ts_node_named_child(n, i - 1);
+        push_children(s, n);
     }
-    while (nt > 0 && !s->oom) {
-        TSNode t = todo[--nt];
+    while (s->n_stack > base && !s->oom) {
+        t = s->stack[--s->n_stack];
         switch (kind(s, t)) {
         case K_IDENTIFIER:
         case K_ATTRIBUTE:
@@ -208,13 +207,13 @@ static void mark_targets(sa_t *s, TSNode n, lang_kind_t k)
         case K_LIST_SPLAT_PATTERN:
         case K_LIST_SPLAT:
         case K_EXPRESSION_LIST:
-            for (uint32_t i = ts_node_named_child_count(t); i > 0 && nt < 64; i--)
-                todo[nt++] = ts_node_named_child(t, i - 1);
+            push_children(s, t);
             break;
         default:
             break;
         }
     }
+    s->n_stack = base;
 }
 
 /* What mark_targets recorded for n: SA_STORE, SA_AUG, or 0. */
