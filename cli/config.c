@@ -19,6 +19,7 @@
 #include "common/hmap.h"
 #include "coordinator/dispatch.h"
 #include "run/exec.h"
+#include "run/remote.h"
 #include "run/report_formats.h"
 #include "run/walk.h"
 #include "worker/python/scan.h"
@@ -58,6 +59,11 @@ enum {
     K_QUIET,
     K_PYTHON,
     K_PYTHON_PLATFORM,
+    K_REMOTE_CACHE,
+    K_REMOTE_CACHE_UPLOAD,
+    K_REMOTE_CACHE_AUTH_FILE,
+    K_REMOTE_CACHE_CA,
+    K_REMOTE_CACHE_TIMEOUT,
     K_N
 };
 
@@ -99,6 +105,11 @@ static const struct {
     [K_QUIET] = {"quiet", V_BOOL, "--quiet"},
     [K_PYTHON] = {"python", V_PATH, "--python"},
     [K_PYTHON_PLATFORM] = {"python-platform", V_STRING, "--python-platform"},
+    [K_REMOTE_CACHE] = {"remote-cache", V_STRING, "--remote-cache"},
+    [K_REMOTE_CACHE_UPLOAD] = {"remote-cache-upload", V_BOOL, "--remote-cache-upload"},
+    [K_REMOTE_CACHE_AUTH_FILE] = {"remote-cache-auth-file", V_PATH, "--remote-cache-auth-file"},
+    [K_REMOTE_CACHE_CA] = {"remote-cache-ca", V_PATH, "--remote-cache-ca"},
+    [K_REMOTE_CACHE_TIMEOUT] = {"remote-cache-timeout", V_INT, "--remote-cache-timeout"},
 };
 
 /* The keys a run has one value of, whatever file governs which file, and
@@ -915,6 +926,25 @@ static void show_run_value(FILE *out, int k, const cli_check_t *cli)
         break;
     case K_QUIET:
         fputs(cli->quiet ? "true" : "false", out);
+        break;
+    case K_REMOTE_CACHE:
+        show_string(out, cli->remote_cache);
+        break;
+    case K_REMOTE_CACHE_UPLOAD:
+        fputs(cli->remote_cache_upload ? "true" : "false", out);
+        break;
+    case K_REMOTE_CACHE_AUTH_FILE:
+        show_string(out, cli->remote_auth_file);
+        break;
+    case K_REMOTE_CACHE_CA:
+        show_string(out, cli->remote_ca);
+        break;
+    case K_REMOTE_CACHE_TIMEOUT:
+        fprintf(out, "%u.%03u",
+                (cli->remote_timeout_ms != 0 ? cli->remote_timeout_ms : RCACHE_BUDGET_MS_DEFAULT) /
+                    1000,
+                (cli->remote_timeout_ms != 0 ? cli->remote_timeout_ms : RCACHE_BUDGET_MS_DEFAULT) %
+                    1000);
         break;
     }
 }

@@ -22,7 +22,10 @@
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 #include "coordinator/hostpool.h"
+#include "common/file.h"
 #include "run/e902.h"
+#include "run/env.h"
+#include "run/remote.h"
 #include "run/libfind.h"
 #include "cli/heap.h"
 #include "run/run.h"
@@ -384,6 +387,80 @@ static void save_hint(const prep_t *prep, const char *dir, run_t *run)
         (void)whole_hint_save(dir, &prep->hint_id, &key, &ignored);
 }
 
+/* The team cache of cfg (run/remote.h), or none: *out NULL when no URL is
+ * configured or the run has no cache. False when the credential cannot be
+ * read (said). The credential comes from --remote-cache-auth-file (its
+ * first line) or STRATA_REMOTE_CACHE_AUTH, and is never printed. */
+static bool open_remote(const cli_check_t *cfg, rcache_t **out)
+{
+    rcache_opts_t o = {.url = cfg->remote_cache,
+                       .ca_file = cfg->remote_ca,
+                       .upload = cfg->remote_cache_upload,
+                       .budget_ms = cfg->remote_timeout_ms,
+                       .log = stderr};
+    char *auth = NULL;
+    st_err_t err = {0};
+    st_rc_t rc;
+
+    *out = NULL;
+    if (cfg->remote_cache == NULL || cfg->no_cache)
+        return true;
+    if (cfg->remote_auth_file != NULL) {
+        /* a Kubernetes secret is a symbolic link: followed */
+        FILE *f = fopen(cfg->remote_auth_file, "r");
+        if ((auth = st_calloc(1, 8192)) == NULL || f == NULL || fgets(auth, 8192, f) == NULL) {
+            fprintf(stderr, "strata: remote cache credential %s: %s\n", cfg->remote_auth_file,
+                    f == NULL ? strerror(errno) : "empty or unreadable");
+            if (f != NULL)
+                fclose(f);
+            st_free(auth);
+            return false;
+        }
+        fclose(f);
+        auth[strcspn(auth, "\r\n")] = '\0';
+        if (auth[0] == '\0') {
+            fprintf(stderr, "strata: remote cache credential %s: empty\n", cfg->remote_auth_file);
+            st_free(auth);
+            return false;
+        }
+        o.auth = auth;
+    } else if (getenv("STRATA_REMOTE_CACHE_AUTH") != NULL &&
+               getenv("STRATA_REMOTE_CACHE_AUTH")[0] != '\0')
+        o.auth = getenv("STRATA_REMOTE_CACHE_AUTH");
+    if (cfg->remote_ca != NULL && access(cfg->remote_ca, R_OK) != 0) {
+        fprintf(stderr, "strata: --remote-cache-ca %s: %s\n", cfg->remote_ca, strerror(errno));
+        st_free(auth);
+        return false;
+    }
+    rc = rcache_open(&o, out, &err);
+    if (auth != NULL)
+        memset(auth, 0, strlen(auth));
+    st_free(auth);
+    if (rc != ST_OK) {
+        fprintf(stderr, "strata: %s\n", err.msg);
+        return false;
+    }
+    return true;
+}
+
+/* The --explain line on the team cache. */
+static void explain_remote(rcache_t *remote, const run_stats_t *st)
+{
+    rcache_stats_t rs;
+
+    rcache_stats(remote, &rs);
+    fprintf(stderr,
+            "explain: remote cache: %llu hits, %llu misses, %llu errors (%zu scans, %zu check "
+            "jobs%s from it); %llu uploaded, %llu over the size cap, %llu not sent; %.1f KiB "
+            "down, %.1f KiB up; waited %llu ms%s\n",
+            (unsigned long long)rs.hits, (unsigned long long)rs.misses,
+            (unsigned long long)rs.errors, st->remote_hits, st->project.remote,
+            st->project.whole_remote ? " and the whole run" : "", (unsigned long long)rs.uploaded,
+            (unsigned long long)rs.skipped, (unsigned long long)rs.dropped,
+            (double)rs.bytes_down / 1024.0, (double)rs.bytes_up / 1024.0,
+            (unsigned long long)rs.wait_ms, rs.open ? "; given up on for this run" : "");
+}
+
 /* Scans, checks across modules, prints the report and the summary; the
  * exit status. */
 static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, config_set_t *conf,
@@ -401,6 +478,8 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     bool failed = false, env_ok;
     report_output_t out = cli_report_output(cfg);
     lib_finder_t finder;
+    rcache_t *remote = NULL;
+    char *env_remote = NULL;
 
     if (report != NULL && config_any(conf))
         report_set_filter(report, config_enabled, conf);
@@ -421,15 +500,18 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.stamped_since_ns = cf->stamped_since_ns;
     o.shared_dir = prep_shared_dir(cfg);
     o.ahead = prep->ahead.value.ptr != NULL ? &prep->ahead : NULL;
-    if (!env_ok) {
+    if (!env_ok || !open_remote(cfg, &remote)) {
         failed = true;
         goto out;
     }
+    o.remote = cache != NULL ? remote : NULL;
     finder = libfind_finder(prep->lf);
     o.finder = prep->lf != NULL ? &finder : NULL;
     o.env_found = env->found;
     o.python = env->python;
     o.env_key = prep->env_key;
+    if (o.remote != NULL)
+        o.env_key_remote = env_remote = env_key_text_shared(env);
     if (env->major != 0) {
         o.target = (scan_target_t){.major = (uint8_t)env->major, .minor = (uint8_t)env->minor};
         snprintf(o.target.platform, sizeof o.target.platform, "%s", env->platform);
@@ -447,13 +529,18 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         fprintf(stderr, "strata: %s\n", err.msg);
         failed = true;
     }
+    rcache_finish(remote); /* the uploads, within the time budget */
     run_stats(run, &st);
     print_summary(cfg, &st, n_diags, n_files, cf->n_named);
+    if (cfg->explain && o.remote != NULL)
+        explain_remote(remote, &st);
     if (st.project.failed > 0)
         failed = true;
 out:
     progress_destroy(&cr.progress);
-    run_destroy(&run); /* before the cache and the finder it borrows */
+    run_destroy(&run); /* before the caches and the finder it borrows */
+    rcache_close(&remote);
+    st_free(env_remote);
     prep_free(prep);
     st_free(rf);
     st_free(paths);

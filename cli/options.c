@@ -16,6 +16,7 @@
 #include "common/proto.h"
 #include "common/proto_client.h"
 #include "run/env.h"
+#include "run/remote.h"
 #include "run/report_formats.h"
 
 #include <stddef.h>
@@ -462,6 +463,42 @@ static st_rc_t set_python_platform(void *cfg, const char *flag, const char *valu
     return ST_OK;
 }
 
+static st_rc_t set_remote_cache(void *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    if (rcache_check_url(value, err) != ST_OK) {
+        if (strcmp(flag, "--remote-cache") != 0) {
+            char msg[ST_ERR_MSG_MAX];
+            snprintf(msg, sizeof msg, "%s", err->msg);
+            return st_fail(err, ST_EINVAL, "%s (%s)", msg, flag);
+        }
+        return ST_EINVAL;
+    }
+    ((cli_check_t *)cfg)->remote_cache = value;
+    return ST_OK;
+}
+
+/* Seconds, with up to three decimals: 0.5, 2, 10.25; 0.001 to 600. */
+static st_rc_t set_remote_timeout(void *cfg, const char *flag, const char *value, st_err_t *err)
+{
+    unsigned long whole = 0, frac = 0, scale = 1000;
+    const char *p = value;
+
+    while (*p >= '0' && *p <= '9' && whole <= 600)
+        whole = whole * 10 + (unsigned long)(*p++ - '0');
+    if (*p == '.' && p[1] != '\0') {
+        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) {
+            scale /= 10;
+            frac += (unsigned long)(*p - '0') * scale;
+        }
+    }
+    if (p == value || *p != '\0' || whole * 1000 + frac == 0 || whole * 1000 + frac > 600000)
+        return st_fail(err, ST_EINVAL,
+                       "invalid value '%.40s' for %s (expected seconds from 0.001 to 600)", value,
+                       flag);
+    ((cli_check_t *)cfg)->remote_timeout_ms = (unsigned)(whole * 1000 + frac);
+    return ST_OK;
+}
+
 static st_rc_t add_path(void *cfg, const char *arg, st_err_t *err)
 {
     cli_check_t *c = cfg;
@@ -509,6 +546,13 @@ static const opt_t check_opts[] = {
     {"--python-platform", .kind = OPT_CALL, .set = set_python_platform},
     {"--no-python", .kind = OPT_FLAG, FIELD(cli_check_t, no_python)},
     {"--no-environment", .kind = OPT_FLAG, FIELD(cli_check_t, no_environment)},
+    {"--remote-cache", .kind = OPT_CALL, .set = set_remote_cache},
+    {"--remote-cache-upload", .kind = OPT_FLAG, FIELD(cli_check_t, remote_cache_upload)},
+    {"--remote-cache-auth-file", .kind = OPT_STR, FIELD(cli_check_t, remote_auth_file),
+     .bad = "empty file name for %f"},
+    {"--remote-cache-ca", .kind = OPT_STR, FIELD(cli_check_t, remote_ca),
+     .bad = "empty file name for %f"},
+    {"--remote-cache-timeout", .kind = OPT_CALL, .set = set_remote_timeout},
 };
 
 static const parser_t check_parser = {OPTS(check_opts),

@@ -74,9 +74,15 @@ typedef struct {
     bool show_files;             /* --show-files: print the files to check, exit 0 */
     const char *stdin_filename;  /* --stdin-filename PATH (borrowed): the name of
                                     the source read from standard input */
-    uint64_t given_;             /* private: the flags given, see cli_check_given */
-    bool graph;                  /* parsed for `strata graph`: --format is dot or json */
-    bool help;                   /* --help given: print usage, exit 0; nothing else is set */
+    /* The team cache (run/remote.h): */
+    const char *remote_cache;     /* --remote-cache URL (checked); NULL: none */
+    bool remote_cache_upload;     /* --remote-cache-upload: send computed results */
+    const char *remote_auth_file; /* --remote-cache-auth-file: the Authorization value */
+    const char *remote_ca;        /* --remote-cache-ca: certificates to trust */
+    unsigned remote_timeout_ms;   /* --remote-cache-timeout; 0: the default */
+    uint64_t given_;              /* private: the flags given, see cli_check_given */
+    bool graph;                   /* parsed for `strata graph`: --format is dot or json */
+    bool help;                    /* --help given: print usage, exit 0; nothing else is set */
 } cli_check_t;
 
 /* How cfg says the report is written (borrowed strings: cfg's). */

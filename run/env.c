@@ -13,9 +13,11 @@
 
 #include "common/alloc.h"
 #include "common/buf.h"
+#include "common/digest.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +469,74 @@ st_rc_t env_find(const env_opts_t *opts, env_t *env, st_err_t *err)
     settle_target(&e, &said);
     *env = e;
     return ST_OK;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The SHA-256 (hex) of the sorted names in dir, or "-" when it cannot be
+ * listed. */
+static void listing_digest(const char *dir, char out[DIGEST_HEX_LEN + 1])
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    digest_ctx_t *ctx = NULL;
+    digest_t dg;
+    bool ok = d != NULL;
+
+    snprintf(out, DIGEST_HEX_LEN + 1, "-");
+    while (ok && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, "__pycache__") == 0)
+            continue;
+        if (n == cap) {
+            char **more = st_realloc(names, (cap = cap ? cap * 2 : 256) * sizeof *names);
+            if ((ok = more != NULL))
+                names = more;
+        }
+        if (ok && (names[n] = st_malloc(strlen(e->d_name) + 1)) != NULL)
+            strcpy(names[n++], e->d_name);
+        else
+            ok = false;
+    }
+    if (ok)
+        qsort(names, n, sizeof *names, cmp_names);
+    if (ok && (ctx = digest_ctx_new()) != NULL) {
+        for (size_t i = 0; i < n; i++)
+            digest_ctx_update_str(ctx, names[i]);
+        if (digest_ctx_final(ctx, &dg) == ST_OK)
+            digest_to_hex(&dg, out);
+    }
+    digest_ctx_destroy(&ctx);
+    for (size_t i = 0; i < n; i++)
+        st_free(names[i]);
+    st_free(names);
+    if (d != NULL)
+        closedir(d);
+}
+
+char *env_key_text_shared(const env_t *env)
+{
+    buf_t b;
+
+    buf_init(&b);
+    buf_printf(&b, "%u.%u %s\n%s\n%s\n", env->major, env->minor, env->platform,
+               env->found && env->python_real != NULL ? env->python_real : "-",
+               env->typeshed_stdlib != NULL ? env->typeshed_stdlib : "-");
+    for (size_t i = 0; env->found && i < env->n_paths; i++) {
+        char hex[DIGEST_HEX_LEN + 1];
+        listing_digest(env->paths[i], hex);
+        buf_printf(&b, "%s %s\n", env->paths[i], hex);
+    }
+    if (buf_append_byte(&b, 0) != ST_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return (char *)b.data;
 }
 
 char *env_key_text(const env_t *env)

@@ -176,6 +176,12 @@ size_t env_stub_modules(const env_t *env);
  * env_key). The caller frees it (st_free); NULL when out of memory. */
 char *env_key_text(const env_t *env);
 
+/* The same for hosts that share results through a team cache: each
+ * search-path directory with a digest of the names it holds instead of its
+ * modification time, which differs from host to host for the same
+ * packages. Costs a listing of each directory. */
+char *env_key_text_shared(const env_t *env);
+
 /* The same as one JSON object (jansson), with a newline. ST_ENOMEM; ST_EIO
  * when out fails. */
 st_rc_t env_print_json(const env_t *env, FILE *out, st_err_t *err);

@@ -439,7 +439,8 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
     if (stats == NULL)
         stats = &local;
     if (self->whole_hit) {
-        *stats = (project_stats_t){.whole = true, .ahead = self->whole_ahead};
+        *stats = (project_stats_t){
+            .whole = true, .ahead = self->whole_ahead, .whole_remote = self->whole_remote};
         return project__fill_report(self, report, err);
     }
     rc = project__run_checks(self, opts, stats, err);
@@ -458,6 +459,8 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
                 self->whole_stored = true;
             else if (opts->on_cache_error != NULL)
                 opts->on_cache_error(opts->ctx, &ignored);
+            if (opts->remote != NULL)
+                rcache_put(opts->remote, &self->whole_remote_key, b.data, b.len);
         }
         buf_free(&b);
     }

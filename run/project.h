@@ -31,6 +31,7 @@
 #include "run/exec.h"
 #include "run/libfind.h"
 #include "run/statidx.h"
+#include "run/remote.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -139,6 +140,7 @@ struct project_opts {
     size_t n_args;
     unsigned jobs;    /* threads for the check jobs; 0 means 1 */
     cas_t *cache;     /* check results (CAS_RESULTS); NULL: none */
+    rcache_t *remote; /* the team cache behind it (run/remote.h); NULL: none */
     FILE *explain;    /* non-NULL: one line per job that ran, saying why */
     unsigned shuffle; /* tests: non-zero seeds a random choice among ready
                          components instead of the priority order */
@@ -161,6 +163,9 @@ struct project_opts {
      * hashed again; called from two threads at once). NULL: no library
      * files. */
     const char *env_key;
+    /* The same for the team cache's key of the whole run: what other hosts
+     * with this environment share (no modification times); NULL: env_key. */
+    const char *env_key_remote;
     bool (*lib_same)(void *ctx, const char *path, const digest_t *key);
     /* The stamp library file id had before it was read (run/statidx.h),
      * when it is one to trust (old enough): recorded with the whole run,
@@ -180,17 +185,19 @@ struct project_opts {
 };
 
 typedef struct {
-    size_t modules; /* modules (including namespace packages) */
-    size_t comps;   /* components of the graph */
-    size_t layers;  /* layers of the condensation */
-    size_t checks;  /* check jobs (components with a file to check) */
-    size_t checked; /* of which ran */
-    size_t cached;  /* of which came from the cache */
-    size_t failed;  /* of which failed (their files got an internal-error E902) */
-    bool whole;     /* the whole run's diagnostics came from the cache in one
-                       piece (project_keyed): no graph was built, the counts
-                       above are 0 */
-    bool ahead;     /* ... and was read ahead (project_ahead_t) */
+    size_t modules;    /* modules (including namespace packages) */
+    size_t comps;      /* components of the graph */
+    size_t layers;     /* layers of the condensation */
+    size_t checks;     /* check jobs (components with a file to check) */
+    size_t checked;    /* of which ran */
+    size_t cached;     /* of which came from the cache */
+    size_t remote;     /* of those, from the team cache */
+    size_t failed;     /* of which failed (their files got an internal-error E902) */
+    bool whole;        /* the whole run's diagnostics came from the cache in one
+                          piece (project_keyed): no graph was built, the counts
+                          above are 0 */
+    bool ahead;        /* ... and was read ahead (project_ahead_t) */
+    bool whole_remote; /* ... from the team cache */
 } project_stats_t;
 
 /* Resolves, builds the graph, runs the check jobs, and adds every file's

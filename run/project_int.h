@@ -102,6 +102,9 @@ struct project {
     bool whole_ahead;  /* ... the hit read ahead (opts->ahead) */
     bool scan_failed;  /* a scan job failed: the run is not stored whole */
     digest_t whole_key;
+    digest_t whole_remote_key; /* the team cache's: the environment without this host's
+                                  times (project_opts_t.env_key_remote) */
+    bool whole_remote;         /* the whole run came from the team cache */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     arena_t *arena;

@@ -555,7 +555,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     check_module_t *mods = NULL;
     size_t n_mods = 0;
     st_err_t err = {0};
-    bool hit = false, keyed = false;
+    bool hit = false, keyed = false, remote = false;
     st_rc_t rc;
 
     if (n_files == 0 || (run->needed != NULL && !run->needed[c]))
@@ -580,6 +580,14 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
                 hit = true;
             else if (rc != ST_OK && rc != ST_ENOENT)
                 cache_failed(run, &err);
+            if (!hit && opts->remote != NULL && rcache_get(opts->remote, &key, a, &result) &&
+                check_result_decode(result, a, &mods, &n_mods, &err) == ST_OK &&
+                n_mods == n_files) {
+                hit = remote = true;
+                if (cas_put(opts->cache, CAS_RESULTS, &key, result.ptr, result.len, false, &err) !=
+                    ST_OK)
+                    cache_failed(run, &err);
+            }
         }
     }
     if (!hit) {
@@ -606,6 +614,8 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         if (keyed &&
             cas_put(opts->cache, CAS_RESULTS, &key, result.ptr, result.len, false, &err) != ST_OK)
             cache_failed(run, &err);
+        if (keyed)
+            rcache_put(opts->remote, &key, result.ptr, result.len);
     }
     if (keep_result(run, files, n_files, mods, n_mods) != ST_OK) {
         st_fail(&err, ST_ENOMEM, "out of memory keeping check results");
@@ -617,6 +627,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         run->stats.cached++;
     else
         run->stats.checked++;
+    run->stats.remote += remote;
     pthread_mutex_unlock(&p->lock);
     st_free(d.deps);
     return;

@@ -28,7 +28,8 @@
  * job reads is a function of the file list (paths, and the scan key of each
  * file that was read and hashed), the roots and the path arguments; which
  * files are context (never reported) is in it too. */
-static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *key)
+static bool whole_key(const project_t *p, const project_opts_t *opts, const char *env,
+                      digest_t *key)
 {
     static const char tag[] = "strata-run\0" PROJECT_CHECK_VERSION;
     digest_ctx_t *ctx;
@@ -38,7 +39,7 @@ static bool whole_key(const project_t *p, const project_opts_t *opts, digest_t *
         return false;
     digest_ctx_update(ctx, tag, sizeof tag);
     digest_ctx_update_str(ctx, "env");
-    digest_ctx_update_str(ctx, opts->env_key != NULL ? opts->env_key : "");
+    digest_ctx_update_str(ctx, env != NULL ? env : "");
     digest_ctx_update_str(ctx, "roots");
     for (size_t i = 0; i < opts->n_roots; i++)
         digest_ctx_update_str(ctx, opts->roots[i]);
@@ -399,7 +400,10 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
         self->files[keyed[i].id].keyed = keyed[i].ok;
         self->files[keyed[i].id].key_hashed = keyed[i].key;
     }
-    if (!whole_key(self, opts, &self->whole_key))
+    if (!whole_key(self, opts, opts->env_key, &self->whole_key) ||
+        (opts->remote != NULL &&
+         !whole_key(self, opts, opts->env_key_remote != NULL ? opts->env_key_remote : opts->env_key,
+                    &self->whole_remote_key)))
         return false;
     self->whole_keyed = true;
     if (opts->ahead != NULL && opts->ahead->value.ptr != NULL &&
@@ -412,6 +416,11 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
         return false;
     hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
           whole_unpack(self, opts, v, false);
+    if (!hit && opts->remote != NULL && rcache_get(opts->remote, &self->whole_remote_key, a, &v) &&
+        whole_unpack(self, opts, v, false)) {
+        hit = self->whole_remote = true;
+        (void)cas_put(opts->cache, CAS_RESULTS, &self->whole_key, v.ptr, v.len, false, &ignored);
+    }
     arena_destroy(&a);
     self->whole_hit = hit;
     return hit;

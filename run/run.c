@@ -222,6 +222,7 @@ static project_opts_t project_opts(const run_t *self)
         .n_args = o->n_args,
         .jobs = o->jobs,
         .cache = o->cache,
+        .remote = o->cache != NULL ? o->remote : NULL,
         .explain = o->explain,
         .shuffle = o->shuffle,
         .on_cache_error = o->on_cache_error,
@@ -229,6 +230,7 @@ static project_opts_t project_opts(const run_t *self)
         .progress = o->progress,
         .cancel = o->cancel,
         .env_key = o->env_key,
+        .env_key_remote = o->env_key_remote,
         .lib_same = o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
         .lib_stamp = lib_stamp,
         .lib_same_all = o->finder != NULL && o->source == RUN_FROM_BLOBS ? lib_same_all : NULL,
@@ -446,6 +448,41 @@ static void lookup_shared(run_t *self, const size_t *pending, size_t n, arena_t 
             if (cas_put(self->opts.cache, CAS_RESULTS, &keys[k], values[k].ptr, values[k].len,
                         false, &err) != ST_OK)
                 run__cache_failed(self, &err);
+            /* another project of this user computed it: the team has not */
+            rcache_put(self->opts.remote, &keys[k], values[k].ptr, values[k].len);
+        }
+        arena_reset(scratch);
+    }
+    st_free(which);
+}
+
+/* The files of pending[0..n) that the local tiers missed, looked up in
+ * the team cache in one parallel batch: each hit delivered and copied into
+ * the run's cache (and a library file's into the shared one). keys and
+ * values are lookup_batch's (reused). */
+static void lookup_remote(run_t *self, const size_t *pending, size_t n, arena_t *batch,
+                          arena_t *scratch, digest_t *keys, span_t *values)
+{
+    size_t m = 0, hits = 0;
+    size_t *which = st_calloc(at_least_one(n), sizeof *which);
+    st_err_t err = {0};
+
+    for (size_t k = 0; which != NULL && k < n; k++)
+        if (self->state[pending[k]] != RUN_FILE_DONE) {
+            which[m] = pending[k];
+            keys[m++] = self->keys[pending[k]];
+        }
+    if (m > 0)
+        rcache_get_many(self->opts.remote, keys, m, batch, values, &hits);
+    for (size_t k = 0; hits > 0 && k < m; k++) {
+        if (values[k].ptr != NULL && run__deliver(self, which[k], values[k], true, scratch)) {
+            atomic_fetch_add(&self->remote_hits, 1);
+            if (cas_put(self->opts.cache, CAS_RESULTS, &keys[k], values[k].ptr, values[k].len,
+                        false, &err) != ST_OK)
+                run__cache_failed(self, &err);
+            if (self->shared != NULL && self->opts.files[which[k]].library)
+                (void)cas_put(self->shared, CAS_RESULTS, &keys[k], values[k].ptr, values[k].len,
+                              false, &err);
         }
         arena_reset(scratch);
     }
@@ -472,6 +509,8 @@ static void lookup_batch(run_t *self, const size_t *pending, size_t n, arena_t *
     }
     if (self->opts.shared_dir != NULL)
         lookup_shared(self, pending, n, batch, scratch, keys, values);
+    if (self->opts.remote != NULL)
+        lookup_remote(self, pending, n, batch, scratch, keys, values);
 }
 
 /* Every keyed file looked up, RUN_LOOKUP_BATCH at a time. */
@@ -839,6 +878,7 @@ void run_stats(run_t *self, run_stats_t *out)
         out->context += self->opts.files[i].context;
     out->indexed = self->index != NULL;
     out->shared_hits = atomic_load(&self->shared_hits);
+    out->remote_hits = atomic_load(&self->remote_hits);
     for (size_t i = 0; self->index != NULL && i < self->opts.n_files; i++) {
         out->unchanged += self->hashed[i] == RUN_HASH_INDEX;
         out->hashed += self->hashed[i] == RUN_HASH_READ;

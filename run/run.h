@@ -36,6 +36,7 @@
 #include "run/project.h"
 #include "run/statidx.h"
 #include "run/report.h"
+#include "run/remote.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -125,6 +126,11 @@ typedef struct {
      * up when the run's cache misses, opened then; a hit is copied into
      * the run's cache, a scan added to both. NULL: none. */
     const char *shared_dir;
+    /* The team cache (run/remote.h), a tier behind the run's cache: what
+     * that misses is looked up there, hits are copied into it, and the
+     * results the run computes are queued for upload (when its uploads are
+     * on). NULL: none. Borrowed. */
+    rcache_t *remote;
     /* The environment's library modules (run/libfind.h's finder: this
      * process's, or a coordinator's client; borrowed): before the checks,
      * the run adds the stubs and packages the files' imports reach, scans
@@ -133,10 +139,11 @@ typedef struct {
      * the blob store by then. NULL: imports of what the project lacks stay
      * unknown. */
     const lib_finder_t *finder;
-    bool env_found;       /* an interpreter answered: missing packages are E0401 */
-    const char *python;   /* its path (borrowed), named in those E0401s */
-    const char *env_key;  /* the environment in the whole run's key (project.h) */
-    scan_target_t target; /* what stubs' branches are decided for; zero: the default */
+    bool env_found;             /* an interpreter answered: missing packages are E0401 */
+    const char *python;         /* its path (borrowed), named in those E0401s */
+    const char *env_key;        /* the environment in the whole run's key (project.h) */
+    const char *env_key_remote; /* ... in the team cache's key of it; NULL: env_key */
+    scan_target_t target;       /* what stubs' branches are decided for; zero: the default */
     /* The whole-run record this invocation used last, read ahead while the
      * files were walked (project.h); NULL: none. Borrowed. */
     const project_ahead_t *ahead;
@@ -155,6 +162,7 @@ typedef struct {
     size_t unchanged;      /* files whose digest came from it (not read) */
     size_t hashed;         /* files read and hashed */
     size_t shared_hits;    /* library scans from the shared cache */
+    size_t remote_hits;    /* scans from the team cache */
     bool whole;            /* the whole run came from the cache */
     bool chose;            /* the policy was asked about worker processes */
     policy_choice_t choice;

@@ -39,9 +39,10 @@ struct run {
     cas_t *shared;
     bool shared_tried;
     atomic_size_t shared_hits;
-    uint64_t index_since_ns; /* stamps older than this by STATIDX_RACY_NS are kept */
-    uint8_t *state;          /* run_file_state_t */
-    size_t *misses;          /* the files left to scan after the lookups */
+    atomic_size_t remote_hits; /* scans from the team cache */
+    uint64_t index_since_ns;   /* stamps older than this by STATIDX_RACY_NS are kept */
+    uint8_t *state;            /* run_file_state_t */
+    size_t *misses;            /* the files left to scan after the lookups */
     size_t n_misses;
     /* counts (any thread) */
     atomic_size_t scanned, cached, failed, unreadable, finished, early;

@@ -214,6 +214,8 @@ bool run__deliver(run_t *self, size_t i, span_t result, bool cached, arena_t *a)
     if (!cached && done.has_key && !done.transient && self->shared != NULL &&
         self->opts.files[i].library)
         (void)cas_put(self->shared, CAS_RESULTS, &done.key, result.ptr, result.len, false, &err);
+    if (!cached && done.has_key && !done.transient && self->opts.cache != NULL)
+        rcache_put(self->opts.remote, &done.key, result.ptr, result.len);
     if (cached)
         atomic_fetch_add(&self->cached, 1);
     if (cached && self->opts.files[i].context)

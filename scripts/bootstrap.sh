@@ -29,10 +29,14 @@ need_root() {
 # format tests. libgit2-dev gives the walk git's own ignore rules
 # (.gitignore, .git/info/exclude, global excludes); git and pre-commit run the
 # pre-commit hook's end-to-end test (tests/e2e/test_precommit.sh).
+# libcurl4-openssl-dev, libprotobuf-c-dev and protobuf-c-compiler are the
+# team cache's HTTP client and its REAPI messages; nginx (with WebDAV) is
+# the cache server its end-to-end test and bench run against.
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       libjansson-dev libxml2-dev libgit2-dev
+      libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx
       python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
