@@ -9,6 +9,7 @@
 
 #include "common/cas/cas.h"
 #include "cli/options.h"
+#include "run/remote.h"
 #include "run/statidx.h"
 
 #include <errno.h>
@@ -55,6 +56,7 @@ static void print_tier(FILE *out, const char *name, const cas_tier_stats_t *t)
 static int do_stats(cas_t *cache, const char *dir, FILE *out)
 {
     cas_stats_t st;
+    rcache_tally_t t;
 
     cas_stats(cache, &st);
     fprintf(out, "cache: %s\n", dir);
@@ -63,6 +65,31 @@ static int do_stats(cas_t *cache, const char *dir, FILE *out)
     fprintf(out, "disk reads:      %llu\n", (unsigned long long)st.disk_reads);
     fprintf(out, "corruptions:     %llu\n", (unsigned long long)st.corruptions);
     fprintf(out, "databases reset: %llu\n", (unsigned long long)st.databases_reset);
+    if (rcache_tally_load(dir, &t)) {
+        char down[32], up[32];
+        uint64_t lookups = t.sum.hits + t.sum.misses;
+        human_bytes(t.sum.bytes_down, down, sizeof down);
+        human_bytes(t.sum.bytes_up, up, sizeof up);
+        fprintf(out, "remote tier (%llu runs, the last with %s):\n", (unsigned long long)t.runs,
+                t.url);
+        if (lookups == 0)
+            fprintf(out, "  hit rate:    - (no lookups)\n");
+        else
+            fprintf(out, "  hit rate:    %.1f%% (%llu hits, %llu misses)\n",
+                    100.0 * (double)t.sum.hits / (double)lookups, (unsigned long long)t.sum.hits,
+                    (unsigned long long)t.sum.misses);
+        fprintf(out, "  errors:      %llu (%llu entries that failed verification)\n",
+                (unsigned long long)t.sum.errors, (unsigned long long)t.sum.corrupt);
+        fprintf(out, "  fetched:     %llu bytes (%s)\n", (unsigned long long)t.sum.bytes_down,
+                down);
+        fprintf(out,
+                "  uploaded:    %llu results, %llu bytes (%s); %llu over the size cap, %llu "
+                "not sent\n",
+                (unsigned long long)t.sum.uploaded, (unsigned long long)t.sum.bytes_up, up,
+                (unsigned long long)t.sum.skipped, (unsigned long long)t.sum.dropped);
+        fprintf(out, "  given up:    in %llu runs; %llu ms waited in all\n",
+                (unsigned long long)t.opened, (unsigned long long)t.sum.wait_ms);
+    }
     return CACHECMD_OK;
 }
 

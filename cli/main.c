@@ -530,6 +530,11 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
         failed = true;
     }
     rcache_finish(remote); /* the uploads, within the time budget */
+    if (o.remote != NULL && o.index_dir != NULL) {
+        rcache_stats_t rs;
+        rcache_stats(remote, &rs);
+        rcache_tally_add(o.index_dir, rcache_url(remote), &rs);
+    }
     run_stats(run, &st);
     print_summary(cfg, &st, n_diags, n_files, cf->n_named);
     if (cfg->explain && o.remote != NULL)

@@ -16,10 +16,16 @@
 #include "common/cas/cas.h"
 #include "common/clock.h"
 #include "common/digest.h"
+#include "common/file.h"
+#include "common/metrics.h"
 #include "run/curldl.h"
+#include "run/statidx.h"
 #include "run/remote_ac.pb-c.h"
 
 #include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -33,6 +39,10 @@
 #define RC_QUEUE_MAX ((size_t)256 << 20)
 /* An action result strata reads is a few hundred bytes. */
 #define RC_AC_MAX 4096
+/* A connection not made, or a transfer that moved no byte, in this long
+ * is a server that does not answer (the circuit opens): a hung server
+ * costs a run this much, not its whole budget. */
+#define RC_STALL_MS 1000L
 /* Failures in a row that open the circuit. */
 #define RC_FAILS_OPEN 3
 
@@ -243,6 +253,7 @@ struct rcache {
 
     _Atomic uint64_t hits, misses, errors, corrupt, bytes_down, uploaded, bytes_up, skipped,
         dropped;
+    rcache_stats_t published; /* what rcache_stats gave the metrics registry (under lock) */
 };
 
 typedef struct item {
@@ -468,7 +479,10 @@ static bool slot_start(rcache_t *self, client_t *c, slot_t *s, req_t *r, size_t 
         curldl_setopt_long(e, CURLOPT_FOLLOWLOCATION, 0L) == CURLE_OK &&
         curldl_setopt_ptr(e, CURLOPT_HTTPHEADER, self->headers) == CURLE_OK &&
         curldl_setopt_long(e, CURLOPT_TIMEOUT_MS, ms) == CURLE_OK &&
-        curldl_setopt_long(e, CURLOPT_CONNECTTIMEOUT_MS, ms) == CURLE_OK &&
+        curldl_setopt_long(e, CURLOPT_CONNECTTIMEOUT_MS, ms < RC_STALL_MS ? ms : RC_STALL_MS) ==
+            CURLE_OK &&
+        curldl_setopt_long(e, CURLOPT_LOW_SPEED_LIMIT, 1L) == CURLE_OK &&
+        curldl_setopt_long(e, CURLOPT_LOW_SPEED_TIME, RC_STALL_MS / 1000) == CURLE_OK &&
         curldl_setopt_ptr(e, CURLOPT_WRITEFUNCTION, (const void *)on_body) == CURLE_OK &&
         curldl_setopt_ptr(e, CURLOPT_WRITEDATA, s) == CURLE_OK &&
         curldl_setopt_ptr(e, CURLOPT_USERAGENT, "strata") == CURLE_OK &&
@@ -1040,8 +1054,17 @@ void rcache_close(rcache_t **self_p)
     *self_p = NULL;
 }
 
+static void publish_one(const char *name, uint64_t now, uint64_t *was)
+{
+    if (now > *was)
+        metrics_counter_add(metrics_counter(name), now - *was);
+    *was = now;
+}
+
 void rcache_stats(rcache_t *self, rcache_stats_t *out)
 {
+    rcache_stats_t *p = &self->published;
+
     *out = (rcache_stats_t){
         .hits = atomic_load(&self->hits),
         .misses = atomic_load(&self->misses),
@@ -1055,6 +1078,127 @@ void rcache_stats(rcache_t *self, rcache_stats_t *out)
         .wait_ms = atomic_load(&self->spent_ns) / 1000000u,
         .open = atomic_load(&self->open),
     };
+    /* the growth since the last call, into the metrics registry */
+    pthread_mutex_lock(&self->lock);
+    publish_one("cas.remote.hits", out->hits, &p->hits);
+    publish_one("cas.remote.misses", out->misses, &p->misses);
+    publish_one("cas.remote.errors", out->errors, &p->errors);
+    publish_one("cas.remote.corrupt", out->corrupt, &p->corrupt);
+    publish_one("cas.remote.bytes_down", out->bytes_down, &p->bytes_down);
+    publish_one("cas.remote.uploads", out->uploaded, &p->uploaded);
+    publish_one("cas.remote.bytes_up", out->bytes_up, &p->bytes_up);
+    publish_one("cas.remote.skipped", out->skipped, &p->skipped);
+    publish_one("cas.remote.dropped", out->dropped, &p->dropped);
+    pthread_mutex_unlock(&self->lock);
+}
+
+/* ---- the tally --------------------------------------------------------------- */
+
+static const char tally_magic[] = "strata-remote-tally 1\n";
+
+static bool tally_path(const char *dir, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s/" STATIDX_DIR "/" RCACHE_TALLY_FILE, dir);
+    return n > 0 && (size_t)n < cap;
+}
+
+bool rcache_tally_load(const char *dir, rcache_tally_t *out)
+{
+    char path[4096];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    char *text, *line, *save = NULL;
+    bool ok;
+
+    *out = (rcache_tally_t){0};
+    if (dir == NULL || !tally_path(dir, path, sizeof path) ||
+        !file_read_all(path, 64 * 1024, &data, &len))
+        return false;
+    if ((text = st_malloc(len + 1)) == NULL) {
+        st_free(data);
+        return false;
+    }
+    memcpy(text, data, len);
+    text[len] = '\0';
+    st_free(data);
+    ok = strncmp(text, tally_magic, sizeof tally_magic - 1) == 0;
+    for (line = strtok_r(text + (ok ? sizeof tally_magic - 1 : len), "\n", &save);
+         ok && line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        static const struct {
+            const char *name;
+            size_t off;
+        } fields[] = {
+            {"runs", offsetof(rcache_tally_t, runs)},
+            {"opened", offsetof(rcache_tally_t, opened)},
+            {"hits", offsetof(rcache_tally_t, sum.hits)},
+            {"misses", offsetof(rcache_tally_t, sum.misses)},
+            {"errors", offsetof(rcache_tally_t, sum.errors)},
+            {"corrupt", offsetof(rcache_tally_t, sum.corrupt)},
+            {"bytes_down", offsetof(rcache_tally_t, sum.bytes_down)},
+            {"uploaded", offsetof(rcache_tally_t, sum.uploaded)},
+            {"bytes_up", offsetof(rcache_tally_t, sum.bytes_up)},
+            {"skipped", offsetof(rcache_tally_t, sum.skipped)},
+            {"dropped", offsetof(rcache_tally_t, sum.dropped)},
+            {"wait_ms", offsetof(rcache_tally_t, sum.wait_ms)},
+        };
+        char *eq = strchr(line, '=');
+        if (eq == NULL)
+            continue;
+        *eq = '\0';
+        if (strcmp(line, "url") == 0) {
+            snprintf(out->url, sizeof out->url, "%s", eq + 1);
+            continue;
+        }
+        for (size_t k = 0; k < sizeof fields / sizeof fields[0]; k++)
+            if (strcmp(line, fields[k].name) == 0)
+                *(uint64_t *)((char *)out + fields[k].off) = strtoull(eq + 1, NULL, 10);
+    }
+    st_free(text);
+    if (!ok)
+        *out = (rcache_tally_t){0};
+    return ok;
+}
+
+void rcache_tally_add(const char *dir, const char *url, const rcache_stats_t *run)
+{
+    rcache_tally_t t;
+    char path[4096];
+    buf_t b;
+    st_err_t ignored = {0};
+
+    if (dir == NULL || !tally_path(dir, path, sizeof path))
+        return;
+    (void)rcache_tally_load(dir, &t);
+    t.runs++;
+    t.opened += run->open;
+    t.sum.hits += run->hits;
+    t.sum.misses += run->misses;
+    t.sum.errors += run->errors;
+    t.sum.corrupt += run->corrupt;
+    t.sum.bytes_down += run->bytes_down;
+    t.sum.uploaded += run->uploaded;
+    t.sum.bytes_up += run->bytes_up;
+    t.sum.skipped += run->skipped;
+    t.sum.dropped += run->dropped;
+    t.sum.wait_ms += run->wait_ms;
+    buf_init(&b);
+    buf_printf(&b,
+               "%surl=%s\nruns=%llu\nopened=%llu\nhits=%llu\nmisses=%llu\nerrors=%llu\n"
+               "corrupt=%llu\nbytes_down=%llu\nuploaded=%llu\nbytes_up=%llu\nskipped=%llu\n"
+               "dropped=%llu\nwait_ms=%llu\n",
+               tally_magic, url, (unsigned long long)t.runs, (unsigned long long)t.opened,
+               (unsigned long long)t.sum.hits, (unsigned long long)t.sum.misses,
+               (unsigned long long)t.sum.errors, (unsigned long long)t.sum.corrupt,
+               (unsigned long long)t.sum.bytes_down, (unsigned long long)t.sum.uploaded,
+               (unsigned long long)t.sum.bytes_up, (unsigned long long)t.sum.skipped,
+               (unsigned long long)t.sum.dropped, (unsigned long long)t.sum.wait_ms);
+    if (b.data != NULL) {
+        char sub[4096];
+        snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir);
+        (void)mkdir(sub, 0777);
+        (void)file_replace(path, b.data, b.len, &ignored);
+    }
+    buf_free(&b);
 }
 
 const char *rcache_url(const rcache_t *self)

@@ -42,6 +42,8 @@ typedef struct rcache rcache_t;
 /* Default total wait on the server per run, and the largest value sent. */
 #define RCACHE_BUDGET_MS_DEFAULT 2000u
 #define RCACHE_MAX_UPLOAD_DEFAULT ((size_t)16 << 20)
+/* The tally's file, below the cache directory's stat/. */
+#define RCACHE_TALLY_FILE "remote-tally"
 
 typedef struct {
     const char *url;     /* http:// or https://, host, optional port and path prefix */
@@ -98,6 +100,23 @@ void rcache_put(rcache_t *self, const digest_t *key, const void *value, size_t l
 
 /* Counters so far. */
 void rcache_stats(rcache_t *self, rcache_stats_t *out);
+
+/* What the runs of a cache directory got from team caches, kept in
+ * `stat/remote-tally` of the directory (strata cache stats prints it;
+ * strata cache clear removes it). */
+typedef struct {
+    uint64_t runs;      /* runs that used a team cache */
+    uint64_t opened;    /* of which gave the server up */
+    rcache_stats_t sum; /* their counters added up (open, wait_ms: the sums' meaning) */
+    char url[256];      /* the last run's server */
+} rcache_tally_t;
+
+/* Adds a run's counters to dir's tally (read, added, replaced; two runs
+ * ending at once may lose one's). Failures are ignored: it is a report. */
+void rcache_tally_add(const char *dir, const char *url, const rcache_stats_t *run);
+
+/* dir's tally; false (out zeroed) when there is none or it does not read. */
+bool rcache_tally_load(const char *dir, rcache_tally_t *out);
 
 /* The URL as it may be shown (no query, no credentials: the URL was
  * checked to have none). */
