@@ -36,7 +36,7 @@ pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-r
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       libjansson-dev libxml2-dev libgit2-dev
-      libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx
+      libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
       python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
