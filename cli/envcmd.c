@@ -10,6 +10,7 @@
 #include "cli/envcmd.h"
 
 #include "cli/config.h"
+#include "cli/prep.h"
 #include "common/cas/cas.h"
 
 #include <limits.h>
@@ -54,8 +55,10 @@ static st_rc_t find(const cli_check_t *cfg, bool refresh, env_t *env, st_err_t *
                     .no_interpreter = cfg->no_python};
 
     project_root(cfg, root, sizeof root);
-    if (!cfg->no_cache && cfg->durability != CAS_MEMORY)
+    if (!cfg->no_cache && cfg->durability != CAS_MEMORY) {
         o.cache_dir = cas_dir_default(cfg->cache_dir);
+        o.shared_dir = prep_shared_dir(cfg);
+    }
     return env_find(&o, env, err);
 }
 

@@ -122,6 +122,8 @@ typedef struct {
     const char *platform_config; /* python-platform of the configuration; NULL: none */
     const char *project_root;    /* where .venv/venv is looked for; NULL: "." */
     const char *cache_dir;       /* where interpreter answers are cached; NULL: not cached */
+    const char *shared_dir;      /* and the user's shared cache (run.h shared_dir), read when
+                                    cache_dir lacks the answer; NULL: none */
     bool no_interpreter;         /* tests and --isolated environments: never look for one */
     bool refresh;                /* ask the interpreter even when its answer is cached
                                     (`strata env`), then cache the new answer */

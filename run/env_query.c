@@ -483,21 +483,21 @@ static ident_t ident_of(const char *path)
 
 /* The cache file of the interpreter at python (real path real, identity
  * id) into path; false when there is none (no cache, names too long). */
-static bool cache_file(const env_opts_t *opts, const char *python, const char *real, ident_t id,
+static bool cache_file(const char *cache_dir, const char *python, const char *real, ident_t id,
                        char *path, size_t cap)
 {
     char text[2 * PATH_MAX + 64], hex[DIGEST_HEX_LEN + 1];
     digest_t d;
     int n;
 
-    if (opts->cache_dir == NULL)
+    if (cache_dir == NULL)
         return false;
     n = snprintf(text, sizeof text, "%d\n%s\n%s\n%lld\n%lld", ENV_CACHE_VERSION, python, real,
                  (long long)id.size, (long long)id.mtime_ns);
     if (n < 0 || (size_t)n >= sizeof text || digest_sha256(text, (size_t)n, &d) != ST_OK)
         return false;
     digest_to_hex(&d, hex);
-    n = snprintf(path, cap, "%s/python/%.32s.json", opts->cache_dir, hex);
+    n = snprintf(path, cap, "%s/python/%.32s.json", cache_dir, hex);
     return n > 0 && (size_t)n < cap;
 }
 
@@ -586,13 +586,22 @@ static void cache_write(const char *path, const char *python, const char *real, 
     snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
     if (text == NULL)
         goto done;
-    /* the cache directory, then its python/ (mkdir -p of the last two) */
+    /* python/, the cache directory, and its parent (the shared cache's
+     * ~/.cache may not exist yet): no further up, so that a mistyped
+     * directory does not grow a tree */
     if (mkdir(dir, 0777) != 0 && errno == ENOENT) {
-        char *up = strrchr(dir, '/');
-        *up = '\0';
-        mkdir(dir, 0777);
-        *up = '/';
-        mkdir(dir, 0777);
+        char *cut[2] = {NULL, NULL};
+        for (int k = 0; k < 2; k++)
+            if ((cut[k] = strrchr(dir, '/')) != NULL && cut[k] != dir)
+                *cut[k] = '\0';
+            else
+                cut[k] = NULL;
+        for (int k = 1; k >= 0; k--) {
+            (void)mkdir(dir, 0777);
+            if (cut[k] != NULL)
+                *cut[k] = '/';
+        }
+        (void)mkdir(dir, 0777);
     }
     (void)file_replace(path, text, strlen(text), &ignored);
 done:
@@ -645,18 +654,28 @@ static st_rc_t ask_fresh(const char *python, const env_opts_t *opts, answer_t *a
 st_rc_t env__ask(const char *python, const env_opts_t *opts, env_t *env, env__said_t *said,
                  st_err_t *err)
 {
-    char real[PATH_MAX], path[PATH_MAX + 64];
+    char real[PATH_MAX], path[PATH_MAX + 64], shared[PATH_MAX + 64];
     answer_t a = {.sites = NULL};
     json_t *answer = NULL;
-    bool cacheable;
+    bool cacheable, in_shared;
+    ident_t id;
     st_rc_t rc;
 
     if (realpath(python, real) == NULL)
         return st_fail(err, ST_EINVAL, "%s: %s", python, strerror(errno));
-    cacheable = cache_file(opts, python, real, ident_of(real), path, sizeof path);
-    if (cacheable && !opts->refresh && cache_read(path, python, real, &a) == ST_OK) {
+    id = ident_of(real);
+    cacheable = cache_file(opts->cache_dir, python, real, id, path, sizeof path);
+    /* the user's shared cache keeps answers too: a new clone of any project
+     * does not ask an interpreter this user's runs asked already */
+    in_shared = cache_file(opts->shared_dir, python, real, id, shared, sizeof shared);
+    if (cacheable && !opts->refresh && cache_read(path, python, real, &a) == ST_OK)
         a.e.cached = true;
-    } else {
+    else if (in_shared && !opts->refresh) {
+        answer_free(&a);
+        a = (answer_t){.sites = NULL};
+        a.e.cached = cache_read(shared, python, real, &a) == ST_OK;
+    }
+    if (!a.e.cached) {
         answer_free(&a);
         a = (answer_t){.sites = NULL};
         if ((rc = ask_fresh(python, opts, &a, &answer, err)) != ST_OK) {
@@ -665,6 +684,8 @@ st_rc_t env__ask(const char *python, const env_opts_t *opts, env_t *env, env__sa
         }
         if (cacheable)
             cache_write(path, python, real, answer, &a);
+        if (in_shared)
+            cache_write(shared, python, real, answer, &a);
         json_decref(answer);
     }
     if (a.said.major != 3) {
