@@ -61,6 +61,8 @@ run_all() {
         /usr/bin/python3 "$top/bench/incr_bench.py" --strata "$build/strata" || status=1
         section "warm re-check under a pyproject.toml against read + hash"
         bash "$top/bench/warm_config.sh" "$build/strata" || status=1
+        section "team cache: a clone filled from nginx against a cold check"
+        bash "$top/bench/remote_bench.sh" "$build/strata" || status=1
         section "worker processes against in-process scans"
         "$top/bench/workers_bench.sh" "$build" || status=1
     fi
