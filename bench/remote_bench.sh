@@ -13,7 +13,7 @@
 #   upload    A, --remote-cache-upload to an emptied server: the CI run
 #   clone     B, everything from the server, on a machine new to strata:
 #             it asks the interpreter about itself (half a second through
-#             a pyenv shim, 20 ms for /usr/bin/python3)
+#             a pyenv shim, a tenth of that for /usr/bin/python3)
 #   known     the same on a machine whose user ran strata before: the
 #             interpreter's answer is in the user's shared cache, nothing
 #             else is (bar: cold/known >= 10)

@@ -43,6 +43,10 @@
  * is a server that does not answer (the circuit opens): a hung server
  * costs a run this much, not its whole budget. */
 #define RC_STALL_MS 1000L
+/* The largest value read from the server (and so the largest blob, about):
+ * results are a few KiB, a whole run's record of 100,000 modules some MiB;
+ * a server must not make a run hold more (16 requests in flight). */
+#define RC_VALUE_MAX ((size_t)64 << 20)
 /* Failures in a row that open the circuit. */
 #define RC_FAILS_OPEN 3
 
@@ -101,7 +105,7 @@ st_rc_t rcache_blob_decode(const digest_t *key, span_t blob, arena_t *a, span_t 
         return ST_ECORRUPT;
     len = get_le64(blob.ptr + sizeof blob_magic + RC_KEY_LEN);
     frame = ZSTD_getFrameContentSize(blob.ptr + RC_BLOB_HEAD, blob.len - RC_BLOB_HEAD);
-    if (len > CAS_MAX_VALUE || frame != len)
+    if (len > RC_VALUE_MAX || frame != len)
         return ST_ECORRUPT;
     if ((p = arena_alloc(a, len > 0 ? len : 1)) == NULL)
         return ST_ENOMEM;
@@ -169,7 +173,7 @@ st_rc_t rcache_ac_decode(span_t data, char hash[DIGEST_HEX_LEN + 1], uint64_t *s
         if (f->path != NULL && strcmp(f->path, out_path) == 0 && f->digest != NULL &&
             f->digest->hash != NULL && strlen(f->digest->hash) == DIGEST_HEX_LEN &&
             hex_lower(f->digest->hash, DIGEST_HEX_LEN) && f->digest->size_bytes > 0 &&
-            (uint64_t)f->digest->size_bytes <= RC_BLOB_HEAD + ZSTD_compressBound(CAS_MAX_VALUE)) {
+            (uint64_t)f->digest->size_bytes <= RC_BLOB_HEAD + ZSTD_compressBound(RC_VALUE_MAX)) {
             memcpy(hash, f->digest->hash, DIGEST_HEX_LEN + 1);
             *size = (uint64_t)f->digest->size_bytes;
             rc = ST_OK;
@@ -969,6 +973,8 @@ st_rc_t rcache_open(const rcache_opts_t *opts, rcache_t **out, st_err_t *err)
     self->budget_ns =
         (uint64_t)(opts->budget_ms != 0 ? opts->budget_ms : RCACHE_BUDGET_MS_DEFAULT) * 1000000u;
     self->max_upload = opts->max_upload != 0 ? opts->max_upload : RCACHE_MAX_UPLOAD_DEFAULT;
+    if (self->max_upload > RC_VALUE_MAX)
+        self->max_upload = RC_VALUE_MAX; /* what no reader would take */
     self->log = opts->log;
     self->queue_tail = &self->queue;
     self->idle = true;
