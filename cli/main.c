@@ -387,6 +387,20 @@ static void save_hint(const prep_t *prep, const char *dir, run_t *run)
         (void)whole_hint_save(dir, &prep->hint_id, &key, &ignored);
 }
 
+/* Whether the host that begins s ("host[:port]/...") is this one. */
+static bool loopback_url(const char *s)
+{
+    static const char *const hosts[] = {"localhost", "127.", "[::1]"};
+
+    for (size_t i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+        size_t n = strlen(hosts[i]);
+        if (strncmp(s, hosts[i], n) == 0 &&
+            (hosts[i][n - 1] == '.' || s[n] == '\0' || s[n] == ':' || s[n] == '/'))
+            return true;
+    }
+    return false;
+}
+
 /* The team cache of cfg (run/remote.h), or none: *out NULL when no URL is
  * configured or the run has no cache. False when the credential cannot be
  * read (said). The credential comes from --remote-cache-auth-file (its
@@ -427,6 +441,12 @@ static bool open_remote(const cli_check_t *cfg, rcache_t **out)
     } else if (getenv("STRATA_REMOTE_CACHE_AUTH") != NULL &&
                getenv("STRATA_REMOTE_CACHE_AUTH")[0] != '\0')
         o.auth = getenv("STRATA_REMOTE_CACHE_AUTH");
+    if (o.auth != NULL && strncmp(cfg->remote_cache, "http://", 7) == 0 &&
+        !loopback_url(cfg->remote_cache + 7))
+        fprintf(stderr,
+                "strata: warning: remote cache %s: the credential goes over plain http; use "
+                "https\n",
+                cfg->remote_cache);
     if (cfg->remote_ca != NULL && access(cfg->remote_ca, R_OK) != 0) {
         fprintf(stderr, "strata: --remote-cache-ca %s: %s\n", cfg->remote_ca, strerror(errno));
         st_free(auth);

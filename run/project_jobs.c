@@ -45,6 +45,8 @@ typedef struct {
      * whether a wave claimed it; NULL: no waves. Under p's lock. */
     struct prefetched *pre;
     uint8_t *pre_state;
+    uint32_t *fresh; /* components ready since the last wave was claimed */
+    size_t n_fresh;
 } run_t;
 
 typedef struct prefetched {
@@ -567,22 +569,71 @@ static void job_failed(run_t *run, const uint32_t *files, size_t n_files, const 
 
 enum { PRE_NONE = 0, PRE_CLAIMED = 1, PRE_DONE = 2 };
 
-/* Claims c and the ready components buffered in run->ready that nobody
- * claimed, into wave[]; their count. Under p->lock. */
+/* Claims c and the components that became ready since the last claim
+ * (none of them claimed yet), into wave[]; their count. None once the team
+ * cache is given up: jobs then look their own up in the run's cache.
+ * Under p->lock. */
 static size_t claim_wave(run_t *run, uint32_t c, uint32_t *wave)
 {
     size_t n = 0;
 
-    if (run->pre_state[c] == PRE_NONE) {
-        run->pre_state[c] = PRE_CLAIMED;
-        wave[n++] = c;
-    }
-    for (size_t k = 0; k < run->n_ready; k++)
-        if (run->pre_state[run->ready[k]] == PRE_NONE) {
-            run->pre_state[run->ready[k]] = PRE_CLAIMED;
-            wave[n++] = run->ready[k];
+    if (rcache_usable(run->opts->remote)) {
+        if (run->pre_state[c] == PRE_NONE) {
+            run->pre_state[c] = PRE_CLAIMED;
+            wave[n++] = c;
         }
+        for (size_t k = 0; k < run->n_fresh; k++)
+            if (run->pre_state[run->fresh[k]] == PRE_NONE) {
+                run->pre_state[run->fresh[k]] = PRE_CLAIMED;
+                wave[n++] = run->fresh[k];
+            }
+    }
+    run->n_fresh = 0;
     return n;
+}
+
+/* The ready buffer as a heap in the graph's order (highest priority, then
+ * lowest id, first): waves drain the graph's ready components as they
+ * come, and jobs still start in its order. Under p->lock. */
+static bool ready_before(const graph_t *g, uint32_t a, uint32_t b)
+{
+    uint64_t pa = graph_priority(g, a), pb = graph_priority(g, b);
+    return pa != pb ? pa > pb : a < b;
+}
+
+static void ready_push(run_t *run, uint32_t c)
+{
+    const graph_t *g = run->p->graph;
+    size_t i = run->n_ready++;
+
+    while (i > 0 && ready_before(g, c, run->ready[(i - 1) / 2])) {
+        run->ready[i] = run->ready[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    run->ready[i] = c;
+}
+
+static uint32_t ready_pop(run_t *run)
+{
+    const graph_t *g = run->p->graph;
+    uint32_t top = run->ready[0], last = run->ready[--run->n_ready];
+    size_t i = 0, n = run->n_ready;
+
+    for (;;) {
+        size_t l = 2 * i + 1, best = i;
+        uint32_t at = last;
+        if (l < n && ready_before(g, run->ready[l], at))
+            best = l, at = run->ready[l];
+        if (l + 1 < n && ready_before(g, run->ready[l + 1], at))
+            best = l + 1;
+        if (best == i)
+            break;
+        run->ready[i] = run->ready[best];
+        i = best;
+    }
+    if (n > 0)
+        run->ready[i] = last;
+    return top;
 }
 
 /* The key of component c's job (what run_comp computes), false when it
@@ -767,7 +818,13 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         if (keyed)
             rcache_put(opts->remote, &key, result.ptr, result.len);
     }
-    if (keep_result(run, files, n_files, mods, n_mods) != ST_OK) {
+    rc = keep_result(run, files, n_files, mods, n_mods);
+    if (run->pre != NULL && run->pre[c].value.ptr != NULL) {
+        /* kept (copied) now: the wave's copy is not needed any more */
+        st_free((void *)run->pre[c].value.ptr);
+        run->pre[c].value = (span_t){0};
+    }
+    if (rc != ST_OK) {
         st_fail(&err, ST_ENOMEM, "out of memory keeping check results");
         goto failed;
     }
@@ -818,16 +875,21 @@ static bool take(run_t *run, uint32_t *c)
         if (run->rc != ST_OK) /* stopped, or failed: the other threads end too */
             return false;
         if (run->opts->shuffle != 0 || run->opts->barrier || run->pre != NULL) {
+            bool heap = run->opts->shuffle == 0 && !run->opts->barrier; /* waves alone */
             uint32_t r;
-            while (graph_ready_next(p->graph, &r))
-                run->ready[run->n_ready++] = r;
+            while (graph_ready_next(p->graph, &r)) {
+                if (heap)
+                    ready_push(run, r);
+                else
+                    run->ready[run->n_ready++] = r;
+                if (run->fresh != NULL)
+                    run->fresh[run->n_fresh++] = r;
+            }
             if (run->opts->barrier) {
                 if (take_barrier(run, c))
                     return true;
-            } else if (run->opts->shuffle == 0 && run->n_ready > 0) {
-                /* waves: in the order they became ready (priority order) */
-                *c = run->ready[0];
-                memmove(&run->ready[0], &run->ready[1], --run->n_ready * sizeof *c);
+            } else if (heap && run->n_ready > 0) {
+                *c = ready_pop(run);
                 return true;
             } else if (run->n_ready > 0) {
                 size_t k = (size_t)rand_r(&run->seed) % run->n_ready;
@@ -1004,11 +1066,14 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
         size_t nc = run.stats.comps == 0 ? 1 : run.stats.comps;
         run.pre = st_calloc(nc, sizeof *run.pre);
         run.pre_state = st_calloc(nc, sizeof *run.pre_state);
-        if (run.pre == NULL || run.pre_state == NULL) {
+        run.fresh = st_calloc(nc, sizeof *run.fresh);
+        if (run.pre == NULL || run.pre_state == NULL || run.fresh == NULL) {
             st_free(run.pre);
             st_free(run.pre_state);
+            st_free(run.fresh);
             run.pre = NULL; /* no waves: each job looks its own up */
             run.pre_state = NULL;
+            run.fresh = NULL;
         }
     }
     if ((opts->shuffle != 0 || opts->barrier || run.pre != NULL) &&
@@ -1016,6 +1081,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
             NULL) {
         st_free(run.pre);
         st_free(run.pre_state);
+        st_free(run.fresh);
         return st_fail(err, ST_ENOMEM, "out of memory");
     }
     if (opts->explain != NULL &&
@@ -1024,6 +1090,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
         st_free(run.ready);
         st_free(run.pre);
         st_free(run.pre_state);
+        st_free(run.fresh);
         return st_fail(err, ST_ENOMEM, "out of memory");
     }
     if (opts->barrier) {
@@ -1033,6 +1100,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
             st_free(run.explained);
             st_free(run.pre);
             st_free(run.pre_state);
+            st_free(run.fresh);
             return st_fail(err, ST_ENOMEM, "out of memory");
         }
         for (uint32_t c = 0; c < run.stats.comps; c++)
@@ -1044,6 +1112,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
         st_free(run.layer_left);
         st_free(run.pre);
         st_free(run.pre_state);
+        st_free(run.fresh);
         return st_fail(err, ST_ENOMEM, "out of memory");
     }
     if (opts->cache != NULL)
@@ -1065,6 +1134,7 @@ st_rc_t project__run_checks(project_t *self, const project_opts_t *opts, project
         st_free((void *)run.pre[c].value.ptr);
     st_free(run.pre);
     st_free(run.pre_state);
+    st_free(run.fresh);
     for (uint32_t c = 0; run.explained != NULL && c < run.stats.comps; c++)
         if (run.explained[c] != NULL)
             fputs(run.explained[c], opts->explain);

@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The key of a whole run's diagnostics: everything every scan and check
@@ -385,6 +386,58 @@ done:
     return ok;
 }
 
+/* A whole-run record from the team cache, its library files' stamps
+ * replaced by this host's (taken now, kept where old enough to trust,
+ * else zero), into b: stored as it came, the uploader's stamps (other
+ * inodes, other times) would have every later run read and hash each
+ * library file again. The record was decoded and checked already.
+ * ST_ECORRUPT, ST_ENOMEM. */
+static st_rc_t whole_restamp(span_t v, arena_t *a, buf_t *b)
+{
+    struct timespec now;
+    mpread_t r;
+    mpbuf_t w;
+    lib_rec_t *recs;
+    uint32_t n;
+    size_t files_at, libs_at;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+    mpread_init(&r, v.ptr, v.len);
+    if (mpread_array(&r, &n) != ST_OK || n != 2)
+        return ST_ECORRUPT;
+    files_at = r.pos;
+    if (mpread_skip(&r) != ST_OK)
+        return ST_ECORRUPT;
+    libs_at = r.pos;
+    if (!lib_decode(a, &r, &recs, &n) || r.pos != r.len)
+        return ST_ECORRUPT;
+    mpbuf_init(&w, b);
+    msgpack_pack_array(&w.pk, 2);
+    if (buf_append(b, v.ptr + files_at, libs_at - files_at) != ST_OK)
+        return ST_ENOMEM;
+    msgpack_pack_array(&w.pk, n);
+    for (uint32_t k = 0; k < n; k++) {
+        file_stamp_t st = {0};
+        struct stat sb;
+        if (stat(recs[k].path, &sb) == 0) {
+            file_stamp_of(&sb, &st);
+            if (!file_stamp_trusted(&st, now_ns))
+                st = (file_stamp_t){0};
+        }
+        msgpack_pack_array(&w.pk, 8);
+        mpbuf_cstr(&w.pk, recs[k].path);
+        mpbuf_bin(&w.pk, recs[k].key.b, sizeof recs[k].key.b);
+        msgpack_pack_uint64(&w.pk, st.size);
+        msgpack_pack_uint64(&w.pk, st.mtime_ns);
+        msgpack_pack_uint64(&w.pk, st.ctime_ns);
+        msgpack_pack_uint64(&w.pk, st.ino);
+        msgpack_pack_uint64(&w.pk, st.dev);
+        mpbuf_cstr(&w.pk, recs[k].name);
+    }
+    return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
+}
+
 bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed_t *keyed, size_t n)
 {
     arena_t *a;
@@ -418,8 +471,13 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
           whole_unpack(self, opts, v, false);
     if (!hit && opts->remote != NULL && rcache_get(opts->remote, &self->whole_remote_key, a, &v) &&
         whole_unpack(self, opts, v, false)) {
+        buf_t b;
         hit = self->whole_remote = true;
-        (void)cas_put(opts->cache, CAS_RESULTS, &self->whole_key, v.ptr, v.len, false, &ignored);
+        buf_init(&b);
+        if (whole_restamp(v, a, &b) == ST_OK)
+            (void)cas_put(opts->cache, CAS_RESULTS, &self->whole_key, b.data, b.len, false,
+                          &ignored);
+        buf_free(&b);
     }
     arena_destroy(&a);
     self->whole_hit = hit;

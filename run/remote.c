@@ -33,8 +33,10 @@
 
 /* Requests in flight per client. */
 #define RC_PARALLEL 16
-/* Uploads taken from the queue at a time. */
+/* Uploads taken from the queue at a time, and their most bytes (one larger
+ * result goes alone). */
 #define RC_UPLOAD_BATCH 64
+#define RC_UPLOAD_BATCH_BYTES ((size_t)32 << 20)
 /* The most bytes the upload queue holds; puts beyond are dropped. */
 #define RC_QUEUE_MAX ((size_t)256 << 20)
 /* An action result strata reads is a few hundred bytes. */
@@ -191,7 +193,8 @@ typedef enum {
     RQ_MISS,    /* 404 */
     RQ_FAIL,    /* refused, reset, 5xx, another 4xx: counts towards the circuit */
     RQ_DENIED,  /* 401 or 403: the credential is not good enough */
-    RQ_TIMEOUT, /* no answer before the deadline */
+    RQ_TIMEOUT, /* no byte moved for RC_STALL_MS, or no connection */
+    RQ_BUDGET,  /* the run's allowance ran out first */
     RQ_BAD,     /* an answer larger than the entry can be */
     RQ_ABORTED  /* not made: the circuit opened or the run is ending */
 } rq_outcome_t;
@@ -240,10 +243,12 @@ struct rcache {
     client_t *clients; /* idle ones */
     bool inited;       /* libcurl set up (under lock) */
     bool init_failed;
-    atomic_bool open;     /* the circuit: no more requests */
-    atomic_bool no_puts;  /* uploads refused */
-    atomic_bool aborting; /* the run ends: transfers in flight stop */
-    unsigned fails;       /* in a row (under lock) */
+    atomic_bool open;       /* the circuit: no more requests */
+    atomic_bool no_puts;    /* uploads refused */
+    atomic_bool aborting;   /* the run ends: transfers in flight stop */
+    unsigned fails;         /* in a row (under lock) */
+    unsigned waiting;       /* blocking calls under way (under lock) */
+    uint64_t waiting_since; /* since when one is (under lock) */
     bool said_open, said_corrupt, said_denied_put;
     _Atomic uint64_t spent_ns;
 
@@ -307,12 +312,40 @@ static void open_circuit(rcache_t *self, const char *why)
 
 static void note_corrupt(rcache_t *self, const char *what);
 
+/* A blocking call ends (see wait_begin). */
+static void wait_end(rcache_t *self)
+{
+    uint64_t now = clock_ns();
+
+    pthread_mutex_lock(&self->lock);
+    if (--self->waiting == 0)
+        atomic_fetch_add(&self->spent_ns, now - self->waiting_since);
+    pthread_mutex_unlock(&self->lock);
+}
+
 /* What a finished request says about the server. */
 static void judge(rcache_t *self, req_t *r)
 {
     char why[160];
     unsigned fails = 0;
 
+    if (r->put != NULL && r->outcome != RQ_OK && r->outcome != RQ_ABORTED) {
+        /* an upload that fails says little of lookups (a read-only server
+         * answers 403 or 405, nginx's default body limit 413): uploads stop */
+        bool say_it;
+        atomic_fetch_add(&self->errors, 1);
+        pthread_mutex_lock(&self->lock);
+        say_it = !self->said_denied_put;
+        self->said_denied_put = true;
+        pthread_mutex_unlock(&self->lock);
+        atomic_store(&self->no_puts, true);
+        if (say_it)
+            say(self, "uploads refused (%s); results are not sent",
+                r->outcome == RQ_TIMEOUT || r->outcome == RQ_BUDGET ? "no answer in time"
+                : r->why[0] != '\0'                                 ? r->why
+                                                                    : "a bad answer");
+        return;
+    }
     switch (r->outcome) {
     case RQ_OK:
     case RQ_MISS:
@@ -329,19 +362,12 @@ static void judge(rcache_t *self, req_t *r)
         atomic_fetch_add(&self->errors, 1);
         open_circuit(self, "no answer in time");
         return;
+    case RQ_BUDGET:
+        atomic_fetch_add(&self->errors, 1);
+        open_circuit(self, "the run's time allowance for it is spent");
+        return;
     case RQ_DENIED:
         atomic_fetch_add(&self->errors, 1);
-        if (r->put != NULL) {
-            bool say_it;
-            pthread_mutex_lock(&self->lock);
-            say_it = !self->said_denied_put;
-            self->said_denied_put = true;
-            pthread_mutex_unlock(&self->lock);
-            atomic_store(&self->no_puts, true);
-            if (say_it)
-                say(self, "uploads refused (%s); results are not sent", r->why);
-            return;
-        }
         snprintf(why, sizeof why, "%s (check the credential)", r->why);
         open_circuit(self, why);
         return;
@@ -363,6 +389,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     slot_t *s = ctx;
     size_t len = size * n;
 
+    if (s->up != NULL)
+        return len; /* the server's words on a PUT: only its status counts */
     if (s->body.len + len > s->cap) {
         s->over = true;
         return 0;
@@ -380,6 +408,18 @@ static size_t on_upload(char *data, size_t size, size_t n, void *ctx)
     memcpy(data, s->up + s->up_off, len);
     s->up_off += len;
     return len;
+}
+
+/* libcurl rewinds a PUT it sends again (a kept-alive connection the server
+ * had closed). */
+static int on_seek(void *ctx, curl_off_t offset, int origin)
+{
+    slot_t *s = ctx;
+
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > s->up_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    s->up_off = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
 }
 
 static void client_free(client_t *c)
@@ -467,6 +507,10 @@ static bool slot_start(rcache_t *self, client_t *c, slot_t *s, req_t *r, size_t 
 
     if (n < 0 || (size_t)n >= sizeof url)
         return false;
+    if (s->body.cap > ((size_t)1 << 20)) {
+        buf_free(&s->body); /* one large blob does not stay for the run */
+        buf_init(&s->body);
+    }
     buf_reset(&s->body);
     s->cap = r->cap;
     s->over = false;
@@ -495,6 +539,8 @@ static bool slot_start(rcache_t *self, client_t *c, slot_t *s, req_t *r, size_t 
         ok = curldl_setopt_long(e, CURLOPT_UPLOAD, 1L) == CURLE_OK &&
              curldl_setopt_ptr(e, CURLOPT_READFUNCTION, (const void *)on_upload) == CURLE_OK &&
              curldl_setopt_ptr(e, CURLOPT_READDATA, s) == CURLE_OK &&
+             curldl_setopt_ptr(e, CURLOPT_SEEKFUNCTION, (const void *)on_seek) == CURLE_OK &&
+             curldl_setopt_ptr(e, CURLOPT_SEEKDATA, s) == CURLE_OK &&
              curldl_setopt_off(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->put_len) == CURLE_OK;
     else if (ok)
         ok = curldl_setopt_long(e, CURLOPT_HTTPGET, 1L) == CURLE_OK;
@@ -571,7 +617,7 @@ static void run_batch(rcache_t *self, client_t *c, req_t *reqs, size_t n, uint64
                     continue;
                 curl_multi_remove_handle(c->multi, s->easy);
                 s->busy = false;
-                reqs[s->req].outcome = now >= deadline ? RQ_TIMEOUT : RQ_ABORTED;
+                reqs[s->req].outcome = now >= deadline ? RQ_BUDGET : RQ_ABORTED;
                 done(ctx, s->req, &reqs[s->req], NULL, 0);
                 judge(self, &reqs[s->req]);
             }
@@ -671,17 +717,25 @@ static void blob_done(void *ctx, size_t i, req_t *r, const uint8_t *body, size_t
     l->values[k] = v;
 }
 
-/* How long a blocking call may wait: what is left of the budget; 0 (and
- * the circuit opened) when nothing is. */
-static uint64_t allowance(rcache_t *self)
+/* A blocking call begins: the monotonic time by which it must end (what is
+ * left of the run's allowance), or 0 (and the circuit opened) when nothing
+ * is. Waits of several threads at once count once: the allowance is of
+ * the run's wall time spent waiting. */
+static uint64_t wait_begin(rcache_t *self)
 {
-    uint64_t spent = atomic_load(&self->spent_ns);
+    uint64_t now = clock_ns(), used;
 
-    if (spent >= self->budget_ns) {
-        open_circuit(self, "the run's time budget for it is spent");
+    pthread_mutex_lock(&self->lock);
+    if (self->waiting++ == 0)
+        self->waiting_since = now;
+    used = atomic_load(&self->spent_ns) + (now - self->waiting_since);
+    pthread_mutex_unlock(&self->lock);
+    if (used >= self->budget_ns) {
+        wait_end(self);
+        open_circuit(self, "the run's time allowance for it is spent");
         return 0;
     }
-    return self->budget_ns - spent;
+    return now + (self->budget_ns - used);
 }
 
 void rcache_get_many(rcache_t *self, const digest_t *keys, size_t n, arena_t *a, span_t *values,
@@ -690,7 +744,7 @@ void rcache_get_many(rcache_t *self, const digest_t *keys, size_t n, arena_t *a,
     lookup_t l = {.self = self, .keys = keys, .a = a, .values = values};
     req_t *reqs = NULL;
     client_t *c = NULL;
-    uint64_t start = clock_ns(), left;
+    uint64_t deadline = 0;
     size_t m = 0;
 
     *hits = 0;
@@ -698,8 +752,10 @@ void rcache_get_many(rcache_t *self, const digest_t *keys, size_t n, arena_t *a,
         values[i] = (span_t){.ptr = NULL, .len = 0};
     if (n == 0)
         return;
-    if (atomic_load(&self->open) || (left = allowance(self)) == 0 ||
+    if (atomic_load(&self->open) || (deadline = wait_begin(self)) == 0 ||
         (c = client_take(self)) == NULL) {
+        if (deadline != 0)
+            wait_end(self);
         atomic_fetch_add(&self->misses, n);
         return;
     }
@@ -717,7 +773,7 @@ void rcache_get_many(rcache_t *self, const digest_t *keys, size_t n, arena_t *a,
             snprintf(reqs[i].path, sizeof reqs[i].path, "ac/%s", hex);
             reqs[i].cap = RC_AC_MAX;
         }
-        run_batch(self, c, reqs, n, start + left, ac_done, &l);
+        run_batch(self, c, reqs, n, deadline, ac_done, &l);
         for (size_t i = 0; i < n; i++)
             if (l.named[i]) {
                 l.which[m] = i;
@@ -727,13 +783,13 @@ void rcache_get_many(rcache_t *self, const digest_t *keys, size_t n, arena_t *a,
                 m++;
             }
         if (m > 0)
-            run_batch(self, c, reqs, m, start + left, blob_done, &l);
+            run_batch(self, c, reqs, m, deadline, blob_done, &l);
     }
     for (size_t i = 0; i < n; i++)
         *hits += values[i].ptr != NULL;
     atomic_fetch_add(&self->hits, *hits);
     atomic_fetch_add(&self->misses, n - *hits);
-    atomic_fetch_add(&self->spent_ns, clock_ns() - start);
+    wait_end(self);
     client_give(self, c);
     st_free(l.named);
     st_free(l.size);
@@ -785,15 +841,19 @@ static void send_items(rcache_t *self, client_t *c, item_t **items, size_t n, ar
         digest_t bd;
         char hex[DIGEST_HEX_LEN + 1];
         if (rcache_blob_encode(&items[i]->key, items[i]->value, items[i]->len, a, &blob) != ST_OK ||
-            digest_sha256(blob.ptr, blob.len, &bd) != ST_OK)
+            digest_sha256(blob.ptr, blob.len, &bd) != ST_OK) {
+            atomic_fetch_add(&self->dropped, n);
             return;
+        }
         digest_to_hex(&bd, hex);
         snprintf(reqs[i].path, sizeof reqs[i].path, "cas/%s", hex);
         reqs[i].put = blob.ptr;
         reqs[i].put_len = blob.len;
         reqs[i].cap = 4096; /* the server's answer to a PUT */
-        if (rcache_ac_encode(hex, blob.len, a, &acv[i]) != ST_OK)
+        if (rcache_ac_encode(hex, blob.len, a, &acv[i]) != ST_OK) {
+            atomic_fetch_add(&self->dropped, n);
             return;
+        }
     }
     run_batch(self, c, reqs, n, deadline, put_done, &u);
     for (size_t i = 0; i < n; i++)
@@ -832,8 +892,11 @@ static void *uploader(void *arg)
             pthread_cond_wait(&self->wake, &self->lock);
         }
         self->idle = false;
-        while (self->queue != NULL && n < RC_UPLOAD_BATCH) {
+        size_t bytes = 0;
+        while (self->queue != NULL && n < RC_UPLOAD_BATCH &&
+               (n == 0 || bytes + self->queue->len <= RC_UPLOAD_BATCH_BYTES)) {
             item_t *it = self->queue;
+            bytes += it->len;
             self->queue = it->next;
             self->queued_bytes -= it->len;
             batch[n++] = it;
@@ -988,11 +1051,14 @@ st_rc_t rcache_open(const rcache_opts_t *opts, rcache_t **out, st_err_t *err)
 /* Waits for the upload queue to drain, at most the budget's remainder. */
 static void finish_uploads(rcache_t *self)
 {
-    uint64_t start = clock_ns(), left = self->budget_ns > atomic_load(&self->spent_ns)
-                                            ? self->budget_ns - atomic_load(&self->spent_ns)
-                                            : 0;
+    uint64_t deadline = wait_begin(self), left = 0;
     struct timespec until;
     uint64_t t;
+
+    if (deadline != 0) {
+        uint64_t now = clock_ns();
+        left = deadline > now ? deadline - now : 0;
+    }
 
     pthread_mutex_lock(&self->lock);
     self->closing = true;
@@ -1007,7 +1073,8 @@ static void finish_uploads(rcache_t *self)
     pthread_mutex_unlock(&self->lock);
     atomic_store(&self->aborting, true); /* what is still in flight stops */
     pthread_join(self->thread, NULL);
-    atomic_fetch_add(&self->spent_ns, clock_ns() - start);
+    if (deadline != 0)
+        wait_end(self);
     /* what the thread left: dropped */
     for (item_t *it = self->queue, *next; it != NULL; it = next) {
         next = it->next;
@@ -1019,16 +1086,18 @@ static void finish_uploads(rcache_t *self)
 
 void rcache_finish(rcache_t *self)
 {
+    bool started;
+
     if (self == NULL || self->finished)
         return;
     self->finished = true;
-    if (self->thread_started)
+    pthread_mutex_lock(&self->lock);
+    started = self->thread_started;
+    if (!started)
+        self->closing = true; /* no put starts the thread after this */
+    pthread_mutex_unlock(&self->lock);
+    if (started)
         finish_uploads(self);
-    else {
-        pthread_mutex_lock(&self->lock);
-        self->closing = true;
-        pthread_mutex_unlock(&self->lock);
-    }
 }
 
 void rcache_close(rcache_t **self_p)
@@ -1205,6 +1274,11 @@ void rcache_tally_add(const char *dir, const char *url, const rcache_stats_t *ru
         (void)file_replace(path, b.data, b.len, &ignored);
     }
     buf_free(&b);
+}
+
+bool rcache_usable(const rcache_t *self)
+{
+    return self != NULL && !atomic_load(&self->open);
 }
 
 const char *rcache_url(const rcache_t *self)

@@ -98,6 +98,9 @@ bool rcache_get(rcache_t *self, const digest_t *key, arena_t *a, span_t *value);
  * a background thread sends it. Never blocks on the network. */
 void rcache_put(rcache_t *self, const digest_t *key, const void *value, size_t len);
 
+/* Whether lookups are still made (the circuit is closed); false for NULL. */
+bool rcache_usable(const rcache_t *self);
+
 /* Counters so far. */
 void rcache_stats(rcache_t *self, rcache_stats_t *out);
 
