@@ -437,6 +437,30 @@ static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, c
     daemon__msg_free(m);
 }
 
+/* A worker's message on the clients' socket: its HELLO is refused for good
+ * with the workers' port named (the worker logs it and stops), and the log
+ * says so, naming both ports. */
+static void worker_on_client_port(daemon_t *dm, const ident_t *who, const peer_t *peer,
+                                  const char *name, uint32_t type)
+{
+    const char *workers = dispatch_endpoint(dm->d);
+    char text[PROTO_MAX_TEXT], why[PROTO_MAX_TEXT + 64];
+
+    snprintf(why, sizeof why, "told to connect to the workers' port, %s", workers);
+    log_peer(dm, peer, name,
+             type == PROTO_HELLO ? "a worker connected to the clients' port"
+                                 : "a worker's message on the clients' port",
+             why);
+    if (type != PROTO_HELLO)
+        return;
+    snprintf(text, sizeof text,
+             "this is the coordinator's port for clients (%s); workers connect to %s",
+             dm->opts->bind, workers);
+    buf_reset(&dm->out);
+    if (proto_encode_refused(&dm->out, text, false) == ST_OK)
+        send_to(dm, who, dm->out.data, dm->out.len);
+}
+
 /* One message from a client: SUBMIT is queued, UPLOAD and LIBFILES go to
  * its batch,
  * anything else is dropped, counted, and logged within the caps. False
@@ -466,8 +490,14 @@ static bool handle_client(daemon_t *dm)
     memcpy(who.id, zmq_msg_data(&f.ident), who.len);
     client_name(&f.body, name, sizeof name, &peer);
     if (proto_decode_client(zmq_msg_data(&f.body), zmq_msg_size(&f.body), &m, &err) != ST_OK) {
+        uint32_t v, t;
         dm->dropped++;
-        log_peer(dm, &peer, name, "malformed message dropped", err.msg);
+        if (proto_peek(zmq_msg_data(&f.body), zmq_msg_size(&f.body), &v, &t) &&
+            v == PROTO_VERSION &&
+            (t == PROTO_HELLO || t == PROTO_RESULTS || t == PROTO_HEARTBEAT || t == PROTO_BYE))
+            worker_on_client_port(dm, &who, &peer, name, t);
+        else
+            log_peer(dm, &peer, name, "malformed message dropped", err.msg);
     } else if (m.type == PROTO_SUBMIT) {
         queue_submit(dm, &who, &peer, name, &m, &f.body);
     } else if (m.type == PROTO_UPLOAD || m.type == PROTO_LIBFILES) {
@@ -774,6 +804,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     if ((rc = open_client_socket(&dm, err)) != ST_OK)
         goto out;
     dopts.bind = wep;
+    dopts.clients_at = opts->bind;
     dopts.depth = policy_depth(POLICY_CLUSTER);
     dopts.job_timeout_ms = opts->job_timeout_ms;
     dopts.insecure = opts->insecure;

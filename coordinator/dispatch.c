@@ -37,6 +37,7 @@
 #include "common/hmap.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "common/proto_client.h"
 #include "common/ratelog.h"
 #include "worker/jobs.h"
 
@@ -706,6 +707,33 @@ static const char *bye_reason(const proto_msg_t *m, char *buf, size_t cap)
     return buf;
 }
 
+/* A client's message on the workers' socket: the client is told where
+ * clients go (an error DONE answers its SUBMIT, which it waits on), and the
+ * log says so in a line that names both ports. */
+static void wrong_port(dispatch_t *d, const uint8_t *ident, size_t len, const char *peer,
+                       uint32_t type)
+{
+    const char *at = d->opts.clients_at != NULL ? d->opts.clients_at : "the clients' port";
+    char text[PROTO_MAX_TEXT];
+    proto_batch_t batch;
+    proto_stats_t st = {0};
+
+    d->stats.refused++;
+    if (may_log(d, peer))
+        LOG_WARN("a client at %s sent %s to the workers' port (%s): told to submit to %s", peer,
+                 proto_type_name(type), d->endpoint, at);
+    if (type != PROTO_SUBMIT)
+        return;
+    snprintf(text, sizeof text,
+             "this is the coordinator's port for workers (%s); clients submit to %s", d->endpoint,
+             at);
+    buf_reset(&d->out);
+    if (proto_done_begin(&batch, &d->out, PROTO_DONE_ERROR, text, &st) == ST_OK) {
+        proto_batch_end(&batch);
+        (void)send_to(d, ident, len);
+    }
+}
+
 /* One message from ident, whose connection is peer (for the log). */
 static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const char *peer,
                        const uint8_t *body, size_t blen, uint64_t now)
@@ -725,6 +753,11 @@ static void on_message(dispatch_t *d, const uint8_t *ident, size_t len, const ch
                 LOG_WARN("worker at %s refused: %s", peer, reason);
             d->stats.refused++;
             refuse(d, ident, len, reason, false);
+            return;
+        }
+        if (w == NULL && proto_peek(body, blen, &v, &t) && v == PROTO_VERSION &&
+            (t == PROTO_SUBMIT || t == PROTO_UPLOAD || t == PROTO_LIBFILES)) {
+            wrong_port(d, ident, len, peer, t);
             return;
         }
         if (may_log(d, peer))

@@ -75,6 +75,10 @@ typedef struct {
     const char *const *allow;
     size_t n_allow;
     bool insecure; /* bind any tcp:// address without keys */
+    /* Where clients submit (the daemon's endpoint for them): a client that
+     * sends a SUBMIT here is answered with an error naming it. NULL: the
+     * answer names none. */
+    const char *clients_at;
 } dispatch_opts_t;
 
 typedef enum {

@@ -226,6 +226,21 @@ fi
 if [ "$rb" -le 1 ] && cmp -s "$tmp/check_b.out" "$tmp/sub_b.out"; then pass; else
     fail "concurrent client b: exit $rb: $(cat "$tmp/sub_b.err")"
 fi
+# the wrong port: a worker on the clients' port is refused with the right
+# port named and stops; a client on the workers' port is told where to go;
+# the coordinator logs one line each, naming both ports
+timeout 20 "$strata" worker --connect "$taddr" --threads 1 2>"$tmp/wrongw.log"
+wrc=$?
+if [ "$wrc" -eq 2 ]; then pass; else fail "worker on the clients' port: exit $wrc, want 2"; fi
+has "worker on the clients' port, its message" "$(cat "$tmp/wrongw.log")" \
+    "workers connect to tcp://127.0.0.1:$((port + 1))"
+run submit --coordinator "tcp://127.0.0.1:$((port + 1))" --timeout 10 proj
+if [ "$rc" -eq 2 ]; then pass; else fail "client on the workers' port: exit $rc, want 2"; fi
+has "client on the workers' port, its message" "$err" "clients submit to $taddr"
+has "coordinator's line on a worker at the clients' port" "$(cat "$tmp/coord2.log")" \
+    "a worker connected to the clients' port: told to connect to the workers' port, tcp://127.0.0.1:$((port + 1))"
+has "coordinator's line on a client at the workers' port" "$(cat "$tmp/coord2.log")" \
+    "sent SUBMIT to the workers' port (tcp://127.0.0.1:$((port + 1))): told to submit to $taddr"
 # SIGTERM mid-batch (its scans wait on a stopped worker): the client is told
 "$strata" worker --connect "tcp://127.0.0.1:$((port + 1))" --threads 1 2>"$tmp/worker3.log" &
 pids+=($!)
