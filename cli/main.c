@@ -463,6 +463,12 @@ static bool open_remote(const cli_check_t *cfg, rcache_t **out)
     return true;
 }
 
+/* The environment's text for the team cache's key of the whole run. */
+static char *shared_env_text(const void *env)
+{
+    return env_key_text_shared(env);
+}
+
 /* The --explain line on the team cache. */
 static void explain_remote(rcache_t *remote, const run_stats_t *st)
 {
@@ -499,7 +505,6 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     report_output_t out = cli_report_output(cfg);
     lib_finder_t finder;
     rcache_t *remote = NULL;
-    char *env_remote = NULL;
 
     if (report != NULL && config_any(conf))
         report_set_filter(report, config_enabled, conf);
@@ -530,8 +535,10 @@ static int check_and_report(const cli_check_t *cfg, const cli_files_t *cf, confi
     o.env_found = env->found;
     o.python = env->python;
     o.env_key = prep->env_key;
-    if (o.remote != NULL)
-        o.env_key_remote = env_remote = env_key_text_shared(env);
+    if (o.remote != NULL) { /* made when the local lookup of the whole run misses */
+        o.env_key_remote_make = shared_env_text;
+        o.env_key_remote_ctx = env;
+    }
     if (env->major != 0) {
         o.target = (scan_target_t){.major = (uint8_t)env->major, .minor = (uint8_t)env->minor};
         snprintf(o.target.platform, sizeof o.target.platform, "%s", env->platform);
@@ -565,7 +572,6 @@ out:
     progress_destroy(&cr.progress);
     run_destroy(&run); /* before the caches and the finder it borrows */
     rcache_close(&remote);
-    st_free(env_remote);
     prep_free(prep);
     st_free(rf);
     st_free(paths);

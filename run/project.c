@@ -459,7 +459,7 @@ st_rc_t project_check(project_t *self, const project_opts_t *opts, report_t *rep
                 self->whole_stored = true;
             else if (opts->on_cache_error != NULL)
                 opts->on_cache_error(opts->ctx, &ignored);
-            if (opts->remote != NULL)
+            if (opts->remote != NULL && self->whole_remote_keyed)
                 rcache_put(opts->remote, &self->whole_remote_key, b.data, b.len);
         }
         buf_free(&b);

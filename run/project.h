@@ -164,8 +164,13 @@ struct project_opts {
      * files. */
     const char *env_key;
     /* The same for the team cache's key of the whole run: what other hosts
-     * with this environment share (no modification times); NULL: env_key. */
+     * with this environment share (no modification times); NULL: made by
+     * env_key_remote_make(env_key_remote_ctx) when the run's own cache
+     * missed (it lists directories: a warm run does not pay it), else
+     * env_key. The text made is st_malloc'd and freed here. */
     const char *env_key_remote;
+    char *(*env_key_remote_make)(const void *ctx);
+    const void *env_key_remote_ctx;
     bool (*lib_same)(void *ctx, const char *path, const digest_t *key);
     /* The stamp library file id had before it was read (run/statidx.h),
      * when it is one to trust (old enough): recorded with the whole run,

@@ -105,6 +105,7 @@ struct project {
     digest_t whole_remote_key; /* the team cache's: the environment without this host's
                                   times (project_opts_t.env_key_remote) */
     bool whole_remote;         /* the whole run came from the team cache */
+    bool whole_remote_keyed;   /* whole_remote_key computed */
     pthread_mutex_t lock;
     pthread_cond_t cond;
     arena_t *arena;

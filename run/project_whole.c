@@ -453,10 +453,7 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
         self->files[keyed[i].id].keyed = keyed[i].ok;
         self->files[keyed[i].id].key_hashed = keyed[i].key;
     }
-    if (!whole_key(self, opts, opts->env_key, &self->whole_key) ||
-        (opts->remote != NULL &&
-         !whole_key(self, opts, opts->env_key_remote != NULL ? opts->env_key_remote : opts->env_key,
-                    &self->whole_remote_key)))
+    if (!whole_key(self, opts, opts->env_key, &self->whole_key))
         return false;
     self->whole_keyed = true;
     if (opts->ahead != NULL && opts->ahead->value.ptr != NULL &&
@@ -469,7 +466,17 @@ bool project_keyed(project_t *self, const project_opts_t *opts, const exec_keyed
         return false;
     hit = cas_get(opts->cache, CAS_RESULTS, &self->whole_key, a, &v, &ignored) == ST_OK &&
           whole_unpack(self, opts, v, false);
-    if (!hit && opts->remote != NULL && rcache_get(opts->remote, &self->whole_remote_key, a, &v) &&
+    if (!hit && opts->remote != NULL && !self->whole_remote_keyed) {
+        char *made = NULL;
+        const char *env = opts->env_key_remote;
+        if (env == NULL && opts->env_key_remote_make != NULL)
+            env = made = opts->env_key_remote_make(opts->env_key_remote_ctx);
+        self->whole_remote_keyed =
+            whole_key(self, opts, env != NULL ? env : opts->env_key, &self->whole_remote_key);
+        st_free(made);
+    }
+    if (!hit && self->whole_remote_keyed &&
+        rcache_get(opts->remote, &self->whole_remote_key, a, &v) &&
         whole_unpack(self, opts, v, false)) {
         buf_t b;
         hit = self->whole_remote = true;

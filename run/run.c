@@ -231,6 +231,8 @@ static project_opts_t project_opts(const run_t *self)
         .cancel = o->cancel,
         .env_key = o->env_key,
         .env_key_remote = o->env_key_remote,
+        .env_key_remote_make = o->env_key_remote_make,
+        .env_key_remote_ctx = o->env_key_remote_ctx,
         .lib_same = o->finder != NULL && o->source == RUN_FROM_FILES ? lib_same : NULL,
         .lib_stamp = lib_stamp,
         .lib_same_all = o->finder != NULL && o->source == RUN_FROM_BLOBS ? lib_same_all : NULL,

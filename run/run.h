@@ -142,8 +142,10 @@ typedef struct {
     bool env_found;             /* an interpreter answered: missing packages are E0401 */
     const char *python;         /* its path (borrowed), named in those E0401s */
     const char *env_key;        /* the environment in the whole run's key (project.h) */
-    const char *env_key_remote; /* ... in the team cache's key of it; NULL: env_key */
-    scan_target_t target;       /* what stubs' branches are decided for; zero: the default */
+    const char *env_key_remote; /* ... in the team cache's key of it (project.h) */
+    char *(*env_key_remote_make)(const void *ctx);
+    const void *env_key_remote_ctx;
+    scan_target_t target; /* what stubs' branches are decided for; zero: the default */
     /* The whole-run record this invocation used last, read ahead while the
      * files were walked (project.h); NULL: none. Borrowed. */
     const project_ahead_t *ahead;
