@@ -471,92 +471,74 @@ st_rc_t env_find(const env_opts_t *opts, env_t *env, st_err_t *err)
     return ST_OK;
 }
 
-static int cmp_names(const void *a, const void *b)
+static int skip_entry(const struct dirent *e)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+           strcmp(e->d_name, "__pycache__") != 0;
+}
+
+/* Byte order, whatever the locale. */
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
 }
 
 /* The SHA-256 (hex) of the sorted names in dir, or "-" when it cannot be
  * listed. */
 static void listing_digest(const char *dir, char out[DIGEST_HEX_LEN + 1])
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    digest_ctx_t *ctx = NULL;
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, skip_entry, by_name);
+    digest_ctx_t *ctx = n >= 0 ? digest_ctx_new() : NULL;
     digest_t dg;
-    bool ok = d != NULL;
 
     snprintf(out, DIGEST_HEX_LEN + 1, "-");
-    while (ok && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
-            strcmp(e->d_name, "__pycache__") == 0)
-            continue;
-        if (n == cap) {
-            char **more = st_realloc(names, (cap = cap ? cap * 2 : 256) * sizeof *names);
-            if ((ok = more != NULL))
-                names = more;
-        }
-        if (ok && (names[n] = st_malloc(strlen(e->d_name) + 1)) != NULL)
-            strcpy(names[n++], e->d_name);
-        else
-            ok = false;
-    }
-    if (ok)
-        qsort(names, n, sizeof *names, cmp_names);
-    if (ok && (ctx = digest_ctx_new()) != NULL) {
-        for (size_t i = 0; i < n; i++)
-            digest_ctx_update_str(ctx, names[i]);
-        if (digest_ctx_final(ctx, &dg) == ST_OK)
-            digest_to_hex(&dg, out);
-    }
+    for (int i = 0; ctx != NULL && i < n; i++)
+        digest_ctx_update_str(ctx, names[i]->d_name);
+    if (ctx != NULL && digest_ctx_final(ctx, &dg) == ST_OK)
+        digest_to_hex(&dg, out);
     digest_ctx_destroy(&ctx);
-    for (size_t i = 0; i < n; i++)
-        st_free(names[i]);
-    st_free(names);
-    if (d != NULL)
-        closedir(d);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* env_key_text and env_key_text_shared: each search-path directory named
+ * by its modification time, or (shared) by a digest of its listing. */
+static char *key_text(const env_t *env, bool shared)
+{
+    buf_t b;
+
+    buf_init(&b);
+    buf_printf(&b, "%u.%u %s\n%s\n%s\n", env->major, env->minor, env->platform,
+               env->found && env->python_real != NULL ? env->python_real : "-",
+               env->typeshed_stdlib != NULL ? env->typeshed_stdlib : "-");
+    for (size_t i = 0; env->found && i < env->n_paths; i++) {
+        if (shared) {
+            char hex[DIGEST_HEX_LEN + 1];
+            listing_digest(env->paths[i], hex);
+            buf_printf(&b, "%s %s\n", env->paths[i], hex);
+        } else {
+            struct stat st;
+            if (stat(env->paths[i], &st) != 0)
+                memset(&st, 0, sizeof st);
+            buf_printf(&b, "%s %lld.%09ld\n", env->paths[i], (long long)st.st_mtim.tv_sec,
+                       (long)st.st_mtim.tv_nsec);
+        }
+    }
+    if (buf_append_byte(&b, 0) != ST_OK) {
+        buf_free(&b);
+        return NULL;
+    }
+    return (char *)b.data;
 }
 
 char *env_key_text_shared(const env_t *env)
 {
-    buf_t b;
-
-    buf_init(&b);
-    buf_printf(&b, "%u.%u %s\n%s\n%s\n", env->major, env->minor, env->platform,
-               env->found && env->python_real != NULL ? env->python_real : "-",
-               env->typeshed_stdlib != NULL ? env->typeshed_stdlib : "-");
-    for (size_t i = 0; env->found && i < env->n_paths; i++) {
-        char hex[DIGEST_HEX_LEN + 1];
-        listing_digest(env->paths[i], hex);
-        buf_printf(&b, "%s %s\n", env->paths[i], hex);
-    }
-    if (buf_append_byte(&b, 0) != ST_OK) {
-        buf_free(&b);
-        return NULL;
-    }
-    return (char *)b.data;
+    return key_text(env, true);
 }
 
 char *env_key_text(const env_t *env)
 {
-    buf_t b;
-
-    buf_init(&b);
-    buf_printf(&b, "%u.%u %s\n%s\n%s\n", env->major, env->minor, env->platform,
-               env->found && env->python_real != NULL ? env->python_real : "-",
-               env->typeshed_stdlib != NULL ? env->typeshed_stdlib : "-");
-    for (size_t i = 0; env->found && i < env->n_paths; i++) {
-        struct stat st;
-        if (stat(env->paths[i], &st) != 0)
-            memset(&st, 0, sizeof st);
-        buf_printf(&b, "%s %lld.%09ld\n", env->paths[i], (long long)st.st_mtim.tv_sec,
-                   (long)st.st_mtim.tv_nsec);
-    }
-    if (buf_append_byte(&b, 0) != ST_OK) {
-        buf_free(&b);
-        return NULL;
-    }
-    return (char *)b.data;
+    return key_text(env, false);
 }
