@@ -25,7 +25,6 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -1237,11 +1236,10 @@ bool rcache_tally_load(const char *dir, rcache_tally_t *out)
 void rcache_tally_add(const char *dir, const char *url, const rcache_stats_t *run)
 {
     rcache_tally_t t;
-    char path[4096];
     buf_t b;
     st_err_t ignored = {0};
 
-    if (dir == NULL || !tally_path(dir, path, sizeof path))
+    if (dir == NULL)
         return;
     (void)rcache_tally_load(dir, &t);
     t.runs++;
@@ -1267,12 +1265,8 @@ void rcache_tally_add(const char *dir, const char *url, const rcache_stats_t *ru
                (unsigned long long)t.sum.bytes_down, (unsigned long long)t.sum.uploaded,
                (unsigned long long)t.sum.bytes_up, (unsigned long long)t.sum.skipped,
                (unsigned long long)t.sum.dropped, (unsigned long long)t.sum.wait_ms);
-    if (b.data != NULL) {
-        char sub[4096];
-        snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir);
-        (void)mkdir(sub, 0777);
-        (void)file_replace(path, b.data, b.len, &ignored);
-    }
+    if (b.data != NULL)
+        (void)statidx_write(dir, RCACHE_TALLY_FILE, b.data, b.len, &ignored);
     buf_free(&b);
 }
 

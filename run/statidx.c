@@ -310,24 +310,35 @@ static st_rc_t encode(const statidx_entry_t *entries, size_t n, const statidx_t 
     return rc;
 }
 
+st_rc_t statidx_write(const char *dir, const char *name, const void *data, size_t len,
+                      st_err_t *err)
+{
+    char path[PATH_MAX], sub[PATH_MAX];
+
+    if (dir == NULL || snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub ||
+        snprintf(path, sizeof path, "%s/%s", sub, name) >= (int)sizeof path)
+        return st_fail(err, ST_EIO, "no room for the file name of %s in the cache directory", name);
+    if (mkdir(sub, 0755) != 0 && errno != EEXIST)
+        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    return file_replace(path, data, len, err);
+}
+
 st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t *entries, size_t n,
                      const statidx_t *old, st_err_t *err)
 {
-    char path[PATH_MAX], sub[PATH_MAX];
+    char hex[DIGEST_HEX_LEN + 1];
     buf_t b;
     st_rc_t rc;
 
-    if (n > UINT32_MAX || !file_name(dir, id, path, sizeof path) ||
-        snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub)
-        return st_fail(err, ST_EIO, "no room for the stat index's file name");
-    if (mkdir(sub, 0755) != 0 && errno != EEXIST)
-        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    if (n > UINT32_MAX)
+        return st_fail(err, ST_ELIMIT, "too many files for the stat index");
     buf_init(&b);
     if ((rc = encode(entries, n, old, &b)) != ST_OK) {
         buf_free(&b);
         return st_fail(err, rc, "out of memory for the stat index");
     }
-    rc = file_replace(path, b.data, b.len, err);
+    digest_to_hex(id, hex);
+    rc = statidx_write(dir, hex, b.data, b.len, err);
     buf_free(&b);
     return rc;
 }

@@ -88,6 +88,13 @@ st_rc_t statidx_save(const char *dir, const digest_t *id, const statidx_entry_t 
  * not be removed. */
 st_rc_t statidx_clear(const char *dir, size_t *removed, st_err_t *err);
 
+/* Replaces dir/stat/name with data[0..len), making stat/ first: every
+ * small file the cache directory keeps there (the stat indexes, the
+ * whole-run hints, the team cache's tally) is written this way. ST_EIO
+ * naming the file. */
+st_rc_t statidx_write(const char *dir, const char *name, const void *data, size_t len,
+                      st_err_t *err);
+
 /* A digest of tag, the working directory, then args and roots in order:
  * the name of a file of this directory that belongs to one project or one
  * invocation (run/whole_hint.h). ST_ENOMEM. */

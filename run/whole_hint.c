@@ -7,11 +7,9 @@
 #include "common/file.h"
 #include "run/statidx.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #define MAGIC "strata-whole-hint-1"
 #define LINE_LEN (sizeof MAGIC + DIGEST_HEX_LEN + 1) /* magic, space, hex, newline */
@@ -48,14 +46,11 @@ bool whole_hint_load(const char *dir, const digest_t *id, digest_t *key)
 
 st_rc_t whole_hint_save(const char *dir, const digest_t *id, const digest_t *key, st_err_t *err)
 {
-    char path[PATH_MAX], sub[PATH_MAX], line[LINE_LEN + 1], hex[DIGEST_HEX_LEN + 1];
+    char name[8 + DIGEST_HEX_LEN], line[LINE_LEN + 1], hex[DIGEST_HEX_LEN + 1];
 
-    if (!hint_path(dir, id, path, sizeof path) ||
-        snprintf(sub, sizeof sub, "%s/" STATIDX_DIR, dir) >= (int)sizeof sub)
-        return st_fail(err, ST_EIO, "no room for the whole-run hint's file name");
-    if (mkdir(sub, 0755) != 0 && errno != EEXIST)
-        return st_fail(err, ST_EIO, "%s: %s", sub, strerror(errno));
+    digest_to_hex(id, hex);
+    snprintf(name, sizeof name, "whole-%s", hex);
     digest_to_hex(key, hex);
     snprintf(line, sizeof line, MAGIC " %s\n", hex);
-    return file_replace(path, line, LINE_LEN, err);
+    return statidx_write(dir, name, line, LINE_LEN, err);
 }
