@@ -77,6 +77,22 @@ static bool dropped(const pfile_t *f, const scan_diag_t *d)
     return false;
 }
 
+/* One library file of a whole-run record: [path, scan key, size,
+ * mtime_ns, ctime_ns, ino, dev, module name]. */
+static void pack_lib(msgpack_packer *pk, const char *path, const digest_t *key,
+                     const file_stamp_t *st, const char *name)
+{
+    msgpack_pack_array(pk, 8);
+    mpbuf_cstr(pk, path);
+    mpbuf_bin(pk, key->b, sizeof key->b);
+    msgpack_pack_uint64(pk, st->size);
+    msgpack_pack_uint64(pk, st->mtime_ns);
+    msgpack_pack_uint64(pk, st->ctime_ns);
+    msgpack_pack_uint64(pk, st->ino);
+    msgpack_pack_uint64(pk, st->dev);
+    mpbuf_cstr(pk, name);
+}
+
 /* Encodes every keyed file's final diagnostics (the scan's less the
  * settled F405s, then the check's): [files, library], files an array in
  * file order of arrays of [line, col, code, message] (files that were not
@@ -118,15 +134,8 @@ st_rc_t project__whole_pack(const project_t *p, const project_opts_t *opts, buf_
         file_stamp_t st = {0};
         if (opts->lib_stamp == NULL || !opts->lib_stamp(opts->lib_ctx, i, &st))
             st = (file_stamp_t){0};
-        msgpack_pack_array(pk, 8);
-        mpbuf_cstr(pk, p->files[i].path);
-        mpbuf_bin(pk, p->files[i].key.b, sizeof p->files[i].key.b);
-        msgpack_pack_uint64(pk, st.size);
-        msgpack_pack_uint64(pk, st.mtime_ns);
-        msgpack_pack_uint64(pk, st.ctime_ns);
-        msgpack_pack_uint64(pk, st.ino);
-        msgpack_pack_uint64(pk, st.dev);
-        mpbuf_cstr(pk, p->files[i].libname != NULL ? p->files[i].libname : "");
+        pack_lib(pk, p->files[i].path, &p->files[i].key, &st,
+                 p->files[i].libname != NULL ? p->files[i].libname : "");
     }
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
@@ -425,15 +434,7 @@ static st_rc_t whole_restamp(span_t v, arena_t *a, buf_t *b)
             if (!file_stamp_trusted(&st, now_ns))
                 st = (file_stamp_t){0};
         }
-        msgpack_pack_array(&w.pk, 8);
-        mpbuf_cstr(&w.pk, recs[k].path);
-        mpbuf_bin(&w.pk, recs[k].key.b, sizeof recs[k].key.b);
-        msgpack_pack_uint64(&w.pk, st.size);
-        msgpack_pack_uint64(&w.pk, st.mtime_ns);
-        msgpack_pack_uint64(&w.pk, st.ctime_ns);
-        msgpack_pack_uint64(&w.pk, st.ino);
-        msgpack_pack_uint64(&w.pk, st.dev);
-        mpbuf_cstr(&w.pk, recs[k].name);
+        pack_lib(&w.pk, recs[k].path, &recs[k].key, &st, recs[k].name);
     }
     return mpbuf_status(&w) != ST_OK || b->data == NULL ? ST_ENOMEM : ST_OK;
 }
