@@ -6,9 +6,8 @@
 #include "test.h"
 
 #include "common/cpus.h"
+#include "tests/run/tmpdir.h"
 
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,25 +33,6 @@ static void put(const char *root, const char *path, const char *text)
     fclose(f);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void tree(char *root)
-{
-    strcpy(root, "/tmp/strata-cpus-XXXXXX");
-    REQUIRE(mkdtemp(root) != NULL);
-}
-
-static void untree(const char *root)
-{
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static const char v2_mounts[] =
     "24 29 0:22 / /proc rw,nosuid - proc proc rw\n"
     "30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 "
@@ -62,7 +42,7 @@ TEST(cpus_cgroup_v2_in_a_container)
 {
     char root[64];
 
-    tree(root);
+    REQUIRE(tmpdir_make(root)); /* stands for / */
     put(root, "/proc/self/cgroup", "0::/\n");
     put(root, "/proc/self/mountinfo", v2_mounts);
     put(root, "/sys/fs/cgroup/cpu.max", "150000 100000\n"); /* --cpus=1.5 */
@@ -73,14 +53,14 @@ TEST(cpus_cgroup_v2_in_a_container)
     CHECK_EQ_INT(cpus_cgroup_limit(root), 1);
     put(root, "/sys/fs/cgroup/cpu.max", "max 100000\n");
     CHECK_EQ_INT(cpus_cgroup_limit(root), 0);
-    untree(root);
+    tmpdir_remove(root);
 }
 
 TEST(cpus_cgroup_v2_the_least_on_the_way_up)
 {
     char root[64];
 
-    tree(root);
+    REQUIRE(tmpdir_make(root)); /* stands for / */
     put(root, "/proc/self/cgroup", "0::/system.slice/strata.service\n");
     put(root, "/proc/self/mountinfo", v2_mounts);
     put(root, "/sys/fs/cgroup/system.slice/strata.service/cpu.max", "max 100000\n");
@@ -88,14 +68,14 @@ TEST(cpus_cgroup_v2_the_least_on_the_way_up)
     CHECK_EQ_INT(cpus_cgroup_limit(root), 3);
     put(root, "/sys/fs/cgroup/system.slice/strata.service/cpu.max", "200000 100000\n");
     CHECK_EQ_INT(cpus_cgroup_limit(root), 2);
-    untree(root);
+    tmpdir_remove(root);
 }
 
 TEST(cpus_cgroup_v1_as_docker_mounts_it)
 {
     char root[64];
 
-    tree(root);
+    REQUIRE(tmpdir_make(root)); /* stands for / */
     put(root, "/proc/self/cgroup",
         "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n");
     put(root, "/proc/self/mountinfo",
@@ -107,14 +87,14 @@ TEST(cpus_cgroup_v1_as_docker_mounts_it)
     CHECK_EQ_INT(cpus_cgroup_limit(root), 3);
     put(root, "/sys/fs/cgroup/cpu,cpuacct/cpu.cfs_quota_us", "-1\n"); /* none */
     CHECK_EQ_INT(cpus_cgroup_limit(root), 0);
-    untree(root);
+    tmpdir_remove(root);
 }
 
 TEST(cpus_cgroup_nothing_to_read_is_no_quota)
 {
     char root[64];
 
-    tree(root);
+    REQUIRE(tmpdir_make(root));               /* stands for / */
     CHECK_EQ_INT(cpus_cgroup_limit(root), 0); /* no /proc at all */
     put(root, "/proc/self/cgroup", "garbage\n");
     put(root, "/proc/self/mountinfo", "garbage without a dash\n");
@@ -132,7 +112,7 @@ TEST(cpus_cgroup_nothing_to_read_is_no_quota)
     put(root, "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "100000\n");
     put(root, "/sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n");
     CHECK_EQ_INT(cpus_cgroup_limit(root), 0);
-    untree(root);
+    tmpdir_remove(root);
 }
 
 TEST(cpus_online_is_within_bounds)
