@@ -718,10 +718,11 @@ static void fetch_wave(run_t *run, const uint32_t *wave, size_t n, uint32_t *fil
     pthread_mutex_unlock(&p->lock);
 }
 
-/* What the wave that claimed c found under key, waiting for the wave to
- * end; NULL when no wave looked key up (no waves, no key then, or inputs
- * that changed since). */
-static const prefetched_t *prefetched(run_t *run, uint32_t c, const digest_t *key)
+/* What the wave that claimed c found, waiting for the wave to end; NULL
+ * when no wave looked c up (no waves, the server given up, or no key). The
+ * wave computed c's key once c was ready, from the inputs its job reads
+ * (its dependencies' jobs were done): the job takes that key. */
+static const prefetched_t *prefetched(run_t *run, uint32_t c)
 {
     project_t *p = run->p;
     const prefetched_t *pf = NULL;
@@ -731,10 +732,23 @@ static const prefetched_t *prefetched(run_t *run, uint32_t c, const digest_t *ke
     pthread_mutex_lock(&p->lock);
     while (run->pre_state[c] == PRE_CLAIMED)
         pthread_cond_wait(&p->cond, &p->lock);
-    if (run->pre[c].looked && digest_eq(&run->pre[c].key, key))
+    if (run->pre[c].looked)
         pf = &run->pre[c];
     pthread_mutex_unlock(&p->lock);
     return pf;
+}
+
+/* comp_deps of component c into *d, the first time it is asked for. */
+static st_rc_t deps_once(const project_t *p, uint32_t c, const uint32_t *files, size_t n_files,
+                         reach_t *reach, deps_t *d, bool *have)
+{
+    st_rc_t rc;
+
+    if (*have)
+        return ST_OK;
+    if ((rc = comp_deps(p, c, files, n_files, reach, d)) == ST_OK)
+        *have = true;
+    return rc;
 }
 
 /* Runs (or fetches from the cache) the job of component c. */
@@ -751,7 +765,7 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     check_module_t *mods = NULL;
     size_t n_mods = 0;
     st_err_t err = {0};
-    bool hit = false, keyed = false, remote = false;
+    bool hit = false, keyed = false, remote = false, have_deps = false;
     st_rc_t rc;
 
     if (n_files == 0 || (run->needed != NULL && !run->needed[c]))
@@ -759,19 +773,22 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
                    that no reported file reads */
     buf_init_arena(&keydoc, a);
     buf_init_arena(&input, a);
-    if ((rc = comp_deps(p, c, files, n_files, reach, &d)) != ST_OK) {
-        st_fail(&err, rc, "out of memory");
-        goto failed;
-    }
     if (opts->cache != NULL) {
         bool all_keyed = true;
         for (size_t k = 0; k < n_files; k++)
             all_keyed = all_keyed && p->files[files[k]].has_key && !p->files[files[k]].transient;
-        if (all_keyed && pack_input(p, files, n_files, &d, true, &keydoc) == ST_OK &&
-            check_key(&keydoc, &key) == ST_OK) {
-            const prefetched_t *pf = prefetched(run, c, &key);
+        const prefetched_t *pf = all_keyed ? prefetched(run, c) : NULL;
+        if (pf != NULL) {
+            key = pf->key; /* no dependencies or key document needed for a hit */
             keyed = true;
-            if (pf != NULL) /* looked up before the jobs started, in both caches */
+        } else if (all_keyed) {
+            if ((rc = deps_once(p, c, files, n_files, reach, &d, &have_deps)) != ST_OK)
+                goto oom;
+            keyed = pack_input(p, files, n_files, &d, true, &keydoc) == ST_OK &&
+                    check_key(&keydoc, &key) == ST_OK;
+        }
+        if (keyed) {
+            if (pf != NULL) /* looked up by its wave, in both caches */
                 rc = pf->value.ptr != NULL ? (result = pf->value, ST_OK) : ST_ENOENT;
             else
                 rc = cas_get(opts->cache, CAS_RESULTS, &key, a, &result, &err);
@@ -792,7 +809,11 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
         }
     }
     if (!hit) {
-        if (keyed)
+        if ((rc = deps_once(p, c, files, n_files, reach, &d, &have_deps)) != ST_OK)
+            goto oom;
+        if (keyed && keydoc.len == 0) /* the wave had the key */
+            (void)pack_input(p, files, n_files, &d, true, &keydoc);
+        if (keyed && keydoc.len > 0)
             explain(run, c, &keydoc, a);
         else if (opts->explain != NULL)
             explain_keep(run, c, resolver_module_name(p->res, p->files[files[0]].module), 0,
@@ -838,6 +859,8 @@ static void run_comp(run_t *run, uint32_t c, arena_t *a, uint32_t *files, size_t
     pthread_mutex_unlock(&p->lock);
     st_free(d.deps);
     return;
+oom:
+    st_fail(&err, rc, "out of memory");
 failed:
     st_free(d.deps);
     pthread_mutex_lock(&p->lock);
