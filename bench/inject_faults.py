@@ -33,6 +33,14 @@ number), at most one of each kind per file:
          class whose __init__ it inherits from a base (one base per class
          up to it, no __new__ on the way) with a fixed number of positional
          parameters, gets positional arguments beyond that number: E1121
+  instmeth  (only with --kinds) `x.meth(` where `x = C(...)` binds x, and
+         nothing else does, in the same function (or, at module level, in
+         the whole module), C a class at the top of the module, meth an
+         undecorated def of C or of a base defined earlier in the module,
+         becomes `x.meth_zq(`: E1101
+  instargs  (only with --kinds) such a call, valid before, of a meth with a
+         fixed number of positional parameters gets positional arguments
+         beyond that number: E1121
 
 Candidate sites are found with Python's ast module, and only where the fault
 is certain: the target module is one file (a .py with no .pyi beside it, not
@@ -129,10 +137,12 @@ KINDS = [
     ("selfmeth", "E1101"),
     ("selfargs", "E1121"),
     ("ctorargs", "E1121"),
+    ("instmeth", "E1101"),
+    ("instargs", "E1121"),
 ]
 STD_KINDS = ("stdattr", "stdargs")
 # planted only when asked for (--kinds): the first checks of classes
-CLASS_KINDS = ("selfmeth", "selfargs", "ctorargs")
+CLASS_KINDS = ("selfmeth", "selfargs", "ctorargs", "instmeth", "instargs")
 PYRIGHT_MIN = 30  # confirmed faults per kind the bar wants
 CODES = "E0611,E1101,E1120,E1121,E1123"
 RECALL_BAR = 0.95
@@ -653,7 +663,7 @@ class FileSites:
                     owners = [d[n.func.attr] for d in mro if n.func.attr in d]
                     if not owners or n.func.attr.startswith("__"):
                         continue
-                    self.selfmeth_site(n, attrs, names)
+                    self.meth_site("selfmeth", n, attrs, names)
                     self.selfargs_site(n, owners[0])
         for n in ast.walk(tree):
             if (isinstance(n, ast.Call) and id(n) not in guarded and isinstance(n.func, ast.Name)
@@ -661,8 +671,49 @@ class FileSites:
                 init = inherited_init(classes, n.func.id)
                 if init is not None:
                     self.args_site("ctorargs", n, init, n.func.id)
+        self.instance_sites(tree, classes, attrs, names, guarded)
 
-    def selfmeth_site(self, call, attrs, names):
+    def instance_sites(self, tree, classes, attrs, names, guarded):
+        """instmeth and instargs: `x.meth(...)` where `x = C(...)` is the
+        only binding of x in its function (at module level: in the module),
+        C one of the module's top-level classes."""
+        seen = set()
+        scopes = [tree] + [n for n in ast.walk(tree)
+                           if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        for sc in scopes:
+            nodes = list(ast.walk(sc))
+            if sc is tree:
+                binds_in = names
+            else:
+                binds_in = collections.Counter(
+                    n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load))
+                binds_in.update(a.arg for a in nodes if isinstance(a, ast.arg))
+                binds_in.update(n.name for n in nodes[1:] if isinstance(
+                    n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
+                for n in nodes:
+                    if isinstance(n, (ast.Global, ast.Nonlocal)):
+                        binds_in.update(n.names * 2)
+            inst = {}
+            for n in (sc.body if sc is tree else nodes):
+                if (isinstance(n, ast.Assign) and len(n.targets) == 1
+                        and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Call)
+                        and isinstance(n.value.func, ast.Name)
+                        and classes.get(n.value.func.id) is not None
+                        and binds_in[n.targets[0].id] == 1):
+                    inst[n.targets[0].id] = classes[n.value.func.id]
+            for n in nodes:
+                if (not isinstance(n, ast.Call) or id(n) in guarded or id(n) in seen
+                        or not isinstance(n.func, ast.Attribute)
+                        or not isinstance(n.func.value, ast.Name) or n.func.value.id not in inst):
+                    continue
+                owners = [d[n.func.attr] for d in inst[n.func.value.id]["mro"] if n.func.attr in d]
+                if not owners or n.func.attr.startswith("__"):
+                    continue
+                seen.add(id(n))
+                self.meth_site("instmeth", n, attrs, names)
+                self.args_site("instargs", n, owners[0], n.func.attr)
+
+    def meth_site(self, kind, call, attrs, names):
         f = call.func
         if f.lineno != f.end_lineno or not self.line_ok(f.lineno):
             return
@@ -673,7 +724,7 @@ class FileSites:
         new = next((f.attr + suf for suf in ("_zq", "_zqx", "_qz")
                     if f.attr + suf not in attrs and names[f.attr + suf] == 0), None)
         if new is not None:
-            self.sites["selfmeth"].append(Site(f.lineno, f.lineno, start, end, new, "self", new))
+            self.sites[kind].append(Site(f.lineno, f.lineno, start, end, new, "self", new))
 
     def selfargs_site(self, call, meth):
         self.args_site("selfargs", call, meth, call.func.attr)

@@ -77,6 +77,14 @@ static uint32_t id_of_builtin(const char *s)
     return UINT32_MAX;
 }
 
+bool checker_is_builtin(const char *name, size_t len)
+{
+    for (uint32_t i = 0; i < N_BUILTINS; i++)
+        if (strlen(builtin_names[i]) == len && memcmp(builtin_names[i], name, len) == 0)
+            return true;
+    return false;
+}
+
 /* ---- the end of the module ------------------------------------------------- */
 
 static void run_deferred(checker_t *c)

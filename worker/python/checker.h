@@ -61,6 +61,9 @@ typedef struct {
  * run on any threads. */
 st_rc_t checker_run(checker_input_t *in, st_err_t *err);
 
+/* Whether name[0..len) is one of the builtins the checker knows. */
+bool checker_is_builtin(const char *name, size_t len);
+
 /* Deepest nesting of tree nodes the checker follows (CPython's compiler
  * gives up near 3000 levels of AST recursion). */
 #define CHECKER_MAX_DEPTH 3000

@@ -6,6 +6,7 @@
 #include "worker/python/selfattr.h"
 
 #include "common/hmap.h"
+#include "worker/python/checker.h"
 
 #include <stdbool.h>
 #include <string.h>
@@ -31,6 +32,7 @@ typedef struct {
     bool eligible; /* known, closed, bases eligible: its members are all seen */
     bool unknown;  /* a subclass that is not eligible: no E1101 */
     bool hidden;   /* a subclass that is not known: no check of calls either */
+    bool escapes;  /* a method passes self to a call */
     uint32_t bases[SA_MAX_BASES];
     uint32_t n_bases;
     hmap_t *members; /* name -> how many bindings */
@@ -38,6 +40,8 @@ typedef struct {
     sa_read_t *reads;
     uint32_t n_reads, cap_reads;
 } sa_class_t;
+
+typedef struct sa_insts sa_insts_t;
 
 typedef struct {
     const lang_t *L;
@@ -52,6 +56,8 @@ typedef struct {
     uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
     TSNode *calls;      /* every call of a bare name: `C(...)` */
     uint32_t n_calls, cap_calls;
+    TSNode *assigns; /* every `x = f(...)`, x and f bare names */
+    uint32_t n_assigns, cap_assigns;
     hmap_t *rebound; /* names an identifier binds anywhere but a module-level class */
     TSNode *stack;
     size_t n_stack, cap_stack;
@@ -59,7 +65,10 @@ typedef struct {
     bool has_cursor;
     uint8_t *marks; /* scan_module: per stack entry, SA_TOP | SA_DECORATED */
     size_t cap_marks;
-    hmap_t *targets; /* node id -> SA_STORE or SA_AUG: what statements write */
+    hmap_t *targets;     /* node id -> SA_STORE or SA_AUG: what statements write */
+    hmap_t *classes;     /* called_class's: module-level class name -> index */
+    sa_insts_t *walk_is; /* instance_reads: its instances, which its identifiers count */
+    TSNode walk_scope;   /* ... and the scope it walks */
     bool oom;
 } sa_t;
 
@@ -395,6 +404,8 @@ static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
  * module level when top) does with its name: nothing to note for a read,
  * an attribute's or a keyword's name, or a module-level class's own name
  * (counted with the module's bindings); anything else binds it. */
+static void note_inst_use(sa_t *s, const char *name, uint32_t len, bool binds);
+
 static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bool top)
 {
     const TSFieldId *F = s->L->field_id;
@@ -402,31 +413,38 @@ static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bo
     const char *name;
 
     if ((pk == K_ATTRIBUTE && fid == F[F_ATTRIBUTE]) ||
-        (pk == K_KEYWORD_ARGUMENT && fid == F[F_NAME]) ||
-        (pk == K_CLASS_DEF && fid == F[F_NAME] && top) || plain_load(s, n, pk, fid))
+        (pk == K_KEYWORD_ARGUMENT && fid == F[F_NAME]))
+        return;
+    if (s->walk_is != NULL) {
+        name = text(s, n, &len);
+        note_inst_use(s, name, len, !plain_load(s, n, pk, fid));
+        return;
+    }
+    if ((pk == K_CLASS_DEF && fid == F[F_NAME] && top) || plain_load(s, n, pk, fid))
         return;
     name = text(s, n, &len);
     add_name(s, s->rebound, name, len);
 }
 
-static void add_call(sa_t *s, TSNode call)
+/* Appends x to the node list *v (*n of *cap). */
+static void node_push(sa_t *s, TSNode **v, uint32_t *n, uint32_t *cap, TSNode x)
 {
-    if (s->n_calls == s->cap_calls) {
-        uint32_t cap = s->cap_calls ? s->cap_calls * 2 : 64;
-        TSNode *grown =
-            arena_realloc(s->a, s->calls, s->cap_calls * sizeof *grown, cap * sizeof *grown);
+    if (*n == *cap) {
+        uint32_t grow = *cap ? *cap * 2 : 64;
+        TSNode *grown = arena_realloc(s->a, *v, *cap * sizeof *grown, grow * sizeof *grown);
         if (grown == NULL) {
             s->oom = true;
             return;
         }
-        s->calls = grown;
-        s->cap_calls = cap;
+        *v = grown;
+        *cap = grow;
     }
-    s->calls[s->n_calls++] = call;
+    (*v)[(*n)++] = x;
 }
 
 #define SA_TOP 1u       /* the node is at module level (module_level) */
 #define SA_DECORATED 2u /* its parent is a decorated definition */
+#define SA_GUARD 4u     /* inside a try that catches AttributeError (instance_reads) */
 
 /* Marks the stack's entries from `from` up with mark. */
 static void set_marks(sa_t *s, size_t from, uint8_t mark)
@@ -483,7 +501,14 @@ static void scan_module(sa_t *s, TSNode root)
         } else if (k == K_CALL) {
             TSNode fn = field(s, n, F_FUNCTION);
             if (!ts_node_is_null(fn) && kind(s, fn) == K_IDENTIFIER)
-                add_call(s, n);
+                node_push(s, &s->calls, &s->n_calls, &s->cap_calls, n);
+        } else if (k == K_ASSIGNMENT) {
+            /* `x = C(...)`: x may be an instance of a class of the module */
+            TSNode l = field(s, n, F_LEFT), r = field(s, n, F_RIGHT), fn;
+            if (!ts_node_is_null(l) && kind(s, l) == K_IDENTIFIER && !ts_node_is_null(r) &&
+                kind(s, r) == K_CALL && !ts_node_is_null(fn = field(s, r, F_FUNCTION)) &&
+                kind(s, fn) == K_IDENTIFIER)
+                node_push(s, &s->assigns, &s->n_assigns, &s->cap_assigns, n);
         }
         mark_targets(s, n, k);
         if (k == K_ATTRIBUTE && target_of(s, n) == SA_STORE) {
@@ -641,6 +666,22 @@ static bool dict_read(const sa_t *s, TSNode attr)
     return false;
 }
 
+/* Whether args (an argument list) is that of a call of a builtin that
+ * only looks at its arguments (getattr, isinstance, repr...). */
+static bool reader_call(const sa_t *s, TSNode args)
+{
+    static const char *const readers[] = {"getattr", "hasattr", "isinstance", "issubclass",
+                                          "type",    "id",      "repr",       "str",
+                                          "len",     "print",   "hash",       "super"};
+    TSNode call = ts_node_is_null(args) ? args : ts_node_parent(args);
+    TSNode fn = ts_node_is_null(call) ? call : field(s, call, F_FUNCTION);
+
+    for (size_t i = 0; !ts_node_is_null(fn) && i < sizeof readers / sizeof readers[0]; i++)
+        if (name_is(s, fn, readers[i]))
+            return true;
+    return false;
+}
+
 /* One method: its stores of self's attributes into c's members; its reads
  * into c's reads when the method is checkable. */
 static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
@@ -672,6 +713,9 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                  ((pk == K_FUNCTION_DEF || pk == K_CLASS_DEF) &&
                   same_node(field(s, p, F_NAME), n))))
                 rebound = true; /* rebound or shadowed: self may be anything */
+            if ((pk == K_ARGUMENT_LIST || pk == K_KEYWORD_ARGUMENT) && !c->escapes &&
+                !reader_call(s, pk == K_ARGUMENT_LIST ? p : ts_node_parent(p)))
+                c->escapes = true;
             continue;
         }
         if (k == K_CALL) {
@@ -762,22 +806,11 @@ static void slots(sa_t *s, sa_class_t *c, TSNode value)
  * named by id. */
 static void add_def(sa_t *s, sa_class_t *c, TSNode id, TSNode def)
 {
-    uint32_t len;
+    uint32_t len, at = s->n_defs;
     const char *name = text(s, id, &len);
 
-    if (s->n_defs == s->cap_defs) {
-        uint32_t cap = s->cap_defs ? s->cap_defs * 2 : 64;
-        TSNode *grown =
-            arena_realloc(s->a, s->defs, s->cap_defs * sizeof *grown, cap * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return;
-        }
-        s->defs = grown;
-        s->cap_defs = cap;
-    }
-    s->defs[s->n_defs] = def;
-    if (hmap_put(c->defs, name, len, s->n_defs++) != ST_OK)
+    node_push(s, &s->defs, &s->n_defs, &s->cap_defs, def);
+    if (!s->oom && hmap_put(c->defs, name, len, at) != ST_OK)
         s->oom = true;
 }
 
@@ -1250,30 +1283,41 @@ static TSNode constructor_def(const sa_t *s, uint32_t i)
  * binds the name again: a parameter, a local, an import...: s->rebound,
  * noted by scan_module), checked against the __init__ it runs
  * (constructor_def), as pylint's "... in constructor call". */
+/* The index of the known module-level class a call of the bare name
+ * name[0..len) surely makes: the class statement is the only binding of
+ * the name (no identifier anywhere binds it again: a parameter, a local,
+ * an import...: s->rebound, noted by scan_module). -1 when none. */
+static int64_t called_class(sa_t *s, const char *name, uint32_t len)
+{
+    uint64_t v;
+
+    if (s->classes == NULL) { /* the module-level classes by name (class_index's first) */
+        if ((s->classes = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
+            s->oom = true;
+            return -1;
+        }
+        for (uint32_t i = s->n_cls; i > 0; i--)
+            if (s->cls[i - 1].top &&
+                hmap_put(s->classes, s->cls[i - 1].name, s->cls[i - 1].len, i - 1) != ST_OK)
+                s->oom = true;
+    }
+    if (hmap_get(s->classes, name, len, &v) != ST_OK || !s->cls[v].known ||
+        !bound_once(s, name, len) || hmap_get(s->rebound, name, len, NULL) == ST_OK)
+        return -1;
+    return (int64_t)v;
+}
+
 static void check_constructors(sa_t *s, diag_list_t *d)
 {
-    hmap_t *classes;
-    uint64_t v64;
-
     if (s->n_calls == 0 || s->n_cls == 0)
         return;
-    /* the known module-level classes by name (class_index's first) */
-    if ((classes = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
-        s->oom = true;
-        return;
-    }
-    for (uint32_t i = s->n_cls; i > 0; i--)
-        if (s->cls[i - 1].top &&
-            hmap_put(classes, s->cls[i - 1].name, s->cls[i - 1].len, i - 1) != ST_OK)
-            s->oom = true;
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
         TSNode call = s->calls[k], def;
         uint32_t len;
         const char *name = text(s, field(s, call, F_FUNCTION), &len);
+        int64_t i = called_class(s, name, len);
         sa_verdict_t v;
-        if (hmap_get(classes, name, len, &v64) != ST_OK || !s->cls[v64].known ||
-            !bound_once(s, name, len) || hmap_get(s->rebound, name, len, NULL) == ST_OK ||
-            ts_node_is_null(def = constructor_def(s, (uint32_t)v64)) ||
+        if (i < 0 || ts_node_is_null(def = constructor_def(s, (uint32_t)i)) ||
             !call_verdict(s, call, def, &v) || v.code == NULL)
             continue;
         add_call_report(s, d, ts_node_start_point(call), &v, "constructor");
@@ -1309,6 +1353,353 @@ static void report(sa_t *s, diag_list_t *d)
     }
 }
 
+/* ---- pass 5: instances made by constructor calls ---------------------------------- */
+
+/* `x = C(...)` where x has no other binding anywhere in the module: x is
+ * an instance of C, exactly (its class and bases bind no __new__, none
+ * has a metaclass), wherever it is read within the scope of that binding:
+ * the function it is in (nested scopes included: they read it through
+ * their closure), or the whole module. */
+typedef struct {
+    const char *name;
+    uint32_t len, cls;
+    uint32_t binds; /* identifiers binding the name in the scope (instance_reads) */
+    bool escapes;   /* read otherwise than `x.a`: other code may set its attributes */
+    TSNode scope;   /* its function, or the module */
+    bool off;       /* hasattr/isinstance/setattr... on it, its __dict__ or __class__ written */
+} sa_inst_t;
+
+typedef struct {
+    TSNode node; /* the attribute `x.a` */
+    uint32_t inst;
+    bool guarded; /* in a try that catches AttributeError */
+} sa_iread_t;
+
+struct sa_insts {
+    sa_inst_t *v;
+    uint32_t n, cap;
+    hmap_t *by_name; /* inst_key -> index in v */
+    sa_iread_t *reads;
+    uint32_t n_reads, cap_reads;
+    /* setattr with a name that is not a literal: an instance other code
+       may see (it escapes, or its class passes self to a call) may have
+       any attribute */
+    bool dynamic_setattr;
+};
+
+#define SA_MAX_INST_NAME 200 /* a longer name is not followed */
+
+/* The key of name[0..len) in scope: the scope's node id, then the name;
+ * its length, 0 when the name is too long. */
+static size_t inst_key(TSNode scope, const char *name, uint32_t len,
+                       char key[sizeof(uintptr_t) + SA_MAX_INST_NAME])
+{
+    uintptr_t id = (uintptr_t)scope.id;
+
+    if (len > SA_MAX_INST_NAME)
+        return 0;
+    memcpy(key, &id, sizeof id);
+    memcpy(key + sizeof id, name, len);
+    return sizeof id + len;
+}
+
+/* Whether class i or one of its bases binds name[0..len). */
+static bool mro_has(const sa_t *s, uint32_t i, const char *name, uint32_t len)
+{
+    for (uint32_t j = 0; j < s->n_cls; j++)
+        if (s->cls[j].known && (j == i || derives(s, i, j)) &&
+            hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
+            return true;
+    return false;
+}
+
+/* The scope assignment a binds its name in: its function, or the module
+ * (root). A null node in a class body (a class attribute). */
+static TSNode binding_scope(const sa_t *s, TSNode a, TSNode root)
+{
+    for (TSNode p = ts_node_parent(a); !ts_node_is_null(p); p = ts_node_parent(p)) {
+        lang_kind_t k = kind(s, p);
+        if (k == K_FUNCTION_DEF)
+            return p;
+        if (k == K_CLASS_DEF || opens_scope(k))
+            return (TSNode){0};
+    }
+    return root;
+}
+
+/* Whether the module may bind its names in ways no identifier shows: a
+ * star import, or globals(), vars(), locals() or exec called anywhere. */
+static bool module_dynamic(const sa_t *s)
+{
+    if (s->last_star != 0)
+        return true;
+    for (uint32_t k = 0; k < s->n_calls; k++) {
+        TSNode fn = field(s, s->calls[k], F_FUNCTION);
+        if (name_is(s, fn, "globals") || name_is(s, fn, "vars") || name_is(s, fn, "locals") ||
+            name_is(s, fn, "exec"))
+            return true;
+    }
+    return false;
+}
+
+/* The names setattr(o, "name", v) stores (into s->stored); true when a
+ * call of setattr names its attribute otherwise (any name may be set). */
+static bool setattr_names(sa_t *s)
+{
+    bool dynamic = false;
+
+    for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
+        TSNode call = s->calls[k], args = field(s, call, F_ARGUMENTS), a1;
+        uint32_t len;
+        const char *t;
+        if (!name_is(s, field(s, call, F_FUNCTION), "setattr"))
+            continue;
+        a1 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 1);
+        t = ts_node_is_null(a1) || kind(s, a1) != K_STRING ? NULL : text(s, a1, &len);
+        if (t == NULL || len < 2 || (t[0] != '\'' && t[0] != '"') || t[len - 1] != t[0] ||
+            memchr(t + 1, '\\', len - 2) != NULL) {
+            dynamic = true;
+            continue;
+        }
+        add_name(s, s->stored, t + 1, len - 2);
+    }
+    return dynamic;
+}
+
+/* The instances of the module's `x = C(...)` assignments into is. */
+static void find_instances(sa_t *s, TSNode root, sa_insts_t *is)
+{
+    int dyn = -1; /* module_dynamic, asked once when needed */
+    char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
+    size_t klen;
+
+    for (uint32_t k = 0; k < s->n_assigns && !s->oom; k++) {
+        TSNode a = s->assigns[k], r = field(s, a, F_RIGHT), x = field(s, a, F_LEFT);
+        uint32_t len, clen;
+        TSNode scope;
+        const char *name = text(s, x, &len);
+        const char *cname = text(s, field(s, r, F_FUNCTION), &clen);
+        int64_t i = called_class(s, cname, clen);
+        uint64_t v = 0;
+        bool fresh = i >= 0 && s->cls[i].eligible;
+
+        for (uint32_t j = 0; fresh && j < s->n_cls; j++)
+            if (s->cls[j].known && (j == (uint32_t)i || derives(s, (uint32_t)i, j)) &&
+                hmap_get(s->cls[j].members, "__new__", 7, NULL) == ST_OK)
+                fresh = false;
+        if (!fresh || ts_node_is_null(scope = binding_scope(s, a, root)))
+            continue;
+        if (same_node(scope, root)) {
+            /* every function sees it: no identifier anywhere may bind the
+               name again */
+            if (hmap_get(s->rebound, name, len, &v) != ST_OK || v != 1)
+                continue;
+            /* a function may read the builtin of that name before the
+               binding runs */
+            if (checker_is_builtin(name, len))
+                continue;
+            if (dyn < 0)
+                dyn = module_dynamic(s);
+            if (dyn)
+                continue;
+        }
+        if (is->n == is->cap) {
+            uint32_t cap = is->cap ? is->cap * 2 : 16;
+            sa_inst_t *grown =
+                arena_realloc(s->a, is->v, is->cap * sizeof *grown, cap * sizeof *grown);
+            if (grown == NULL) {
+                s->oom = true;
+                return;
+            }
+            is->v = grown;
+            is->cap = cap;
+        }
+        if ((klen = inst_key(scope, name, len, key)) == 0)
+            continue;
+        if (hmap_get(is->by_name, key, klen, &v) == ST_OK) {
+            is->v[v].binds++; /* bound twice in its scope: not followed */
+            continue;
+        }
+        is->v[is->n] = (sa_inst_t){.name = name, .len = len, .cls = (uint32_t)i, .scope = scope};
+        if (hmap_put(is->by_name, key, klen, is->n++) != ST_OK)
+            s->oom = true;
+    }
+}
+
+/* The instance of scope that identifier n names where it stands, or -1. */
+static int64_t inst_of(const sa_t *s, const sa_insts_t *is, TSNode scope, TSNode n)
+{
+    uint64_t v;
+    uint32_t len;
+    const char *t;
+
+    char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
+    size_t klen;
+
+    if (ts_node_is_null(n) || kind(s, n) != K_IDENTIFIER)
+        return -1;
+    t = text(s, n, &len);
+    if ((klen = inst_key(scope, t, len, key)) == 0 || hmap_get(is->by_name, key, klen, &v) != ST_OK)
+        return -1;
+    return (int64_t)v;
+}
+
+/* An identifier of the scope instance_reads walks binds name[0..len), or
+ * reads it where it stands (not as `x.a`: those it takes itself): for an
+ * instance's name, a binding counted, or a use that lets it escape
+ * (note_identifier). */
+static void note_inst_use(sa_t *s, const char *name, uint32_t len, bool binds)
+{
+    char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
+    size_t klen = inst_key(s->walk_scope, name, len, key);
+    uint64_t v;
+
+    if (klen == 0 || hmap_get(s->walk_is->by_name, key, klen, &v) != ST_OK)
+        return;
+    if (binds)
+        s->walk_is->v[v].binds++;
+    else
+        s->walk_is->v[v].escapes = true;
+}
+
+/* Whether try statement n has a handler that catches AttributeError. */
+static bool try_catches(sa_t *s, TSNode n)
+{
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+        TSNode c = ts_node_named_child(n, i);
+        lang_kind_t k = kind(s, c);
+        if ((k == K_EXCEPT || k == K_EXCEPT_GROUP) && catches_attribute_error(s, c))
+            return true;
+    }
+    return false;
+}
+
+/* The reads `x.a` of the instances bound in scope (a node), and what
+ * makes an instance unknown: hasattr, getattr, setattr, delattr,
+ * isinstance or vars on it, its __class__ assigned, its __dict__ used
+ * otherwise than read. */
+static void instance_reads(sa_t *s, TSNode scope, sa_insts_t *is)
+{
+    static const char *const guards[] = {"hasattr", "getattr",    "setattr",
+                                         "delattr", "isinstance", "vars"};
+
+    s->walk_is = is;
+    s->walk_scope = scope;
+    push(s, scope);
+    set_marks(s, 0, 0);
+    while (s->n_stack > 0 && !s->oom) {
+        size_t at = --s->n_stack, base;
+        TSNode n = s->stack[at];
+        uint8_t mark = s->marks[at];
+        lang_kind_t k = kind(s, n);
+        int64_t x;
+
+        if (k == K_ATTRIBUTE && (x = inst_of(s, is, scope, field(s, n, F_OBJECT))) >= 0) {
+            TSNode a = field(s, n, F_ATTRIBUTE);
+            if (ts_node_is_null(a))
+                continue;
+            if (text_is(s, a, "__class__") && target_of(s, n) == SA_STORE)
+                is->v[x].off = true;
+            else if (text_is(s, a, "__dict__") && !dict_read(s, n))
+                is->v[x].off = true;
+            else if (target_of(s, n) != SA_STORE) {
+                if (is->n_reads == is->cap_reads) {
+                    uint32_t cap = is->cap_reads ? is->cap_reads * 2 : 16;
+                    sa_iread_t *grown = arena_realloc(
+                        s->a, is->reads, is->cap_reads * sizeof *grown, cap * sizeof *grown);
+                    if (grown == NULL) {
+                        s->oom = true;
+                        break;
+                    }
+                    is->reads = grown;
+                    is->cap_reads = cap;
+                }
+                is->reads[is->n_reads++] =
+                    (sa_iread_t){.node = n, .inst = (uint32_t)x, .guarded = (mark & SA_GUARD) != 0};
+            }
+            continue;
+        }
+        if (k == K_CALL) {
+            TSNode fn = field(s, n, F_FUNCTION), args = field(s, n, F_ARGUMENTS);
+            TSNode a0 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 0);
+            for (size_t g = 0; g < sizeof guards / sizeof guards[0]; g++)
+                if (name_is(s, fn, guards[g]) && (x = inst_of(s, is, scope, a0)) >= 0)
+                    is->v[x].off = true;
+        }
+        if (k == K_TRY && try_catches(s, n))
+            mark |= SA_GUARD;
+        base = s->n_stack;
+        push_kids(s, n, k, true, false); /* identifiers counted where they bind */
+        set_marks(s, base, mark);
+    }
+    s->n_stack = 0;
+    s->walk_is = NULL;
+}
+
+/* Whether a method of class i or of a base passes self to a call. */
+static bool escapes(const sa_t *s, uint32_t i)
+{
+    for (uint32_t j = 0; j < s->n_cls; j++)
+        if (s->cls[j].known && (j == i || derives(s, i, j)) && s->cls[j].escapes)
+            return true;
+    return false;
+}
+
+/* E1101 and the call checks for reads of instances (pass 5). */
+static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
+{
+    sa_insts_t is = {0};
+    hmap_t *walked;
+
+    if (s->n_assigns == 0 || s->n_cls == 0)
+        return;
+    if ((is.by_name = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
+        s->oom = true;
+        return;
+    }
+    find_instances(s, root, &is);
+    if (is.n == 0 || s->oom)
+        return;
+    is.dynamic_setattr = setattr_names(s);
+    /* each scope once, for the instances bound there */
+    if ((walked = hmap_new_arena(s->a, HMAP_U64)) == NULL) {
+        s->oom = true;
+        return;
+    }
+    for (uint32_t k = 0; k < is.n && !s->oom; k++) {
+        uint64_t id = (uint64_t)(uintptr_t)is.v[k].scope.id;
+        if (hmap_get_u64(walked, id, NULL) == ST_OK)
+            continue;
+        if (hmap_put_u64(walked, id, 1) != ST_OK)
+            s->oom = true;
+        instance_reads(s, is.v[k].scope, &is);
+    }
+    for (uint32_t r = 0; r < is.n_reads && !s->oom; r++) {
+        const sa_iread_t *e = &is.reads[r];
+        const sa_inst_t *x = &is.v[e->inst];
+        const sa_class_t *c = &s->cls[x->cls];
+        TSNode call = ts_node_parent(e->node);
+        sa_read_t rd = {.node = e->node};
+        TSPoint p = ts_node_start_point(e->node);
+
+        rd.name = text(s, field(s, e->node, F_ATTRIBUTE), &rd.len);
+        if (x->off || x->binds != 1 || (rd.len >= 2 && rd.name[0] == '_' && rd.name[1] == '_') ||
+            hmap_get(s->stored, rd.name, rd.len, NULL) == ST_OK)
+            continue;
+        if (mro_has(s, x->cls, rd.name, rd.len)) {
+            if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
+                same_node(field(s, call, F_FUNCTION), e->node))
+                check_call(s, x->cls, &rd, call, d);
+            continue;
+        }
+        if (e->guarded || (is.dynamic_setattr && (x->escapes || escapes(s, x->cls))))
+            continue;
+        if (diag_add(d, p.row + 1, p.column + 1, "E1101", "Instance of '%.*s' has no '%.*s' member",
+                     (int)c->len, c->name, (int)rd.len, rd.name) == NULL)
+            s->oom = true;
+    }
+}
+
 st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d)
 {
     sa_t s = {.L = L, .src = src, .a = a};
@@ -1327,6 +1718,7 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         mark_unknown(&s);
         report(&s, d);
         check_constructors(&s, d);
+        check_instances(&s, root, d);
     }
     if (s.has_cursor)
         ts_tree_cursor_delete(&s.cursor);

@@ -54,6 +54,21 @@
  * none binding __new__, itself an undecorated def; none before object: not
  * checked.
  *
+ * `x = C(...)`, the only binding of x in its function (nested scopes
+ * included) or, at module level, in the module (not a builtin's name, no
+ * star import, no globals/vars/locals/exec), makes x an instance of
+ * exactly C when C is a known class named by its class statement alone,
+ * eligible, and no class of C and its bases binds __new__: its reads in
+ * that scope are checked against C and its bases as self's are (E1101),
+ * its calls x.m(...) as self.m(...) calls; not when hasattr, getattr,
+ * setattr, delattr, isinstance or vars is called on x there, its
+ * __class__ assigned or its __dict__ used otherwise than read; no E1101
+ * inside a try catching AttributeError, none for a name setattr is given
+ * as a literal; in a module calling setattr with a computed name, none
+ * for an instance other code sees (x read as itself, or self passed to a
+ * call by a method of its class or bases, but to a builtin that only
+ * looks at it).
+ *
  * The scan applies `# noqa` and the pragmas the summary records
  * (`# pylint: disable=no-member`, `# type: ignore`...) to these reports as
  * to the others. Nothing recurses over the tree: explicit stacks, bounded
