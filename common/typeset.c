@@ -1,21 +1,25 @@
 /* typeset.c - type sets in two forms: a few sorted ids, or a bitvector.
  *
- * The small form answers most operations by looking at a handful of ids in
- * the struct itself, and costs no allocation; it ends where a bitvector
- * becomes cheaper (TYPESET_SMALL_MAX, measured by bench/typeset_bench.c).
- * Where both operands are bitvectors the work is the kernels' of
- * typeset_kernels.c; where the forms are mixed, the small side is walked
- * id by id (a set with a handful of ids never costs a pass over words).
+ * The small form answers an operation from a handful of ids in the struct
+ * itself and costs no allocation, whatever the universe; a bitvector costs
+ * a pass over universe / 64 words, in the kernels of typeset_kernels.c.
+ * So small sets win over large universes and lose over small ones, and
+ * TYPESET_SMALL_MAX is where a few more ids stop paying (measured by
+ * bench/typeset_bench.c; see docs/architecture.md, "Type sets"). Where the
+ * forms are mixed the small side is walked id by id; only equality and a
+ * bitvector tested within a small set read all the bitvector's words.
  *
- * A bitvector's length is what its ids needed when it was made, doubled
- * when an id beyond it is added (so filling a set id by id copies its words
- * a logarithmic number of times), or the universe asked for by
- * typeset_to_bits. Words past an operand's length read as zero, so sets of
- * a job made before and after its universe grew still combine. Every
- * function that may allocate builds its result before it changes the set,
- * so a failure leaves the set as it was. */
+ * A bitvector's length is what its ids needed when it was made, at least
+ * doubled when an id beyond it is added (so filling a set id by id copies
+ * its words a logarithmic number of times), the universe asked for by
+ * typeset_to_bits, or the length of a longer set joined into it. Words
+ * past an operand's length read as zero, so sets of a job made before and
+ * after its universe grew still combine. Every function that may allocate
+ * builds its result before it changes the set, so a failure leaves the set
+ * as it was. */
 #include "typeset.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define MAX_WORDS (TYPESET_ID_LIMIT / 64)
@@ -43,14 +47,27 @@ static inline uint64_t bit_of(uint32_t id)
     return UINT64_C(1) << (id % 64);
 }
 
+/* The length a bitvector of old words grows to for an id in word need - 1:
+ * at least double, so that adding ids one by one copies it a logarithmic
+ * number of times. */
+static inline size_t doubled(size_t old, size_t need)
+{
+    size_t len = old * 2 > need ? old * 2 : need;
+
+    return len < MAX_WORDS ? len : MAX_WORDS;
+}
+
 static inline bool bits_test(const typeset_t *s, uint32_t id)
 {
     return (size_t)id / 64 < s->words && (s->u.bits[id / 64] & bit_of(id)) != 0;
 }
 
 /* True when id is among the small form's ids; *pos is where it is or would
- * go to keep them sorted. */
-static bool small_find(const typeset_t *s, uint32_t id, size_t *pos)
+ * go to keep them sorted. A scan that stops early: on sets of 1 to 4
+ * random ids it measured faster than counting the ids below id over the
+ * whole array, which has no branch on the ids (a quarter off a subset
+ * test, half off a join). */
+static inline bool small_find(const typeset_t *s, uint32_t id, size_t *pos)
 {
     size_t i = 0;
 
@@ -81,15 +98,13 @@ static st_rc_t alloc_words(arena_t *a, size_t n, uint64_t **out)
     return ST_OK;
 }
 
-/* Lengthens a bitvector to at least need words (need <= MAX_WORDS),
- * doubling it at least, the new words zero. */
-static st_rc_t grow(typeset_t *s, size_t need, arena_t *a)
+/* Lengthens a bitvector to len words (old length < len <= MAX_WORDS), the
+ * new words zero. */
+static st_rc_t grow(typeset_t *s, size_t len, arena_t *a)
 {
-    size_t old = s->words, len = old * 2 > need ? old * 2 : need;
+    size_t old = s->words;
     uint64_t *w;
 
-    if (len > MAX_WORDS)
-        len = MAX_WORDS;
     if (a == NULL)
         return ST_EINVAL;
     if ((w = arena_realloc(a, s->u.bits, old * sizeof *w, len * sizeof *w)) == NULL)
@@ -140,7 +155,8 @@ st_rc_t typeset_add(typeset_t *self, uint32_t id, arena_t *a)
     if (id >= TYPESET_ID_LIMIT)
         return ST_ELIMIT;
     if (is_bits(self)) {
-        if (words_for(id) > self->words && (rc = grow(self, words_for(id), a)) != ST_OK)
+        if (words_for(id) > self->words &&
+            (rc = grow(self, doubled(self->words, words_for(id)), a)) != ST_OK)
             return rc;
         self->u.bits[id / 64] |= bit_of(id);
         return ST_OK;
@@ -186,23 +202,51 @@ bool typeset_contains(const typeset_t *self, uint32_t id)
     return small_find(self, id, &pos);
 }
 
-/* dst (small) | src (small): small again when the ids fit, else a
- * bitvector just long enough. */
+/* dst (small) | src (small) into ids[] (room for both), sorted; the count. */
+static size_t merge_small(const typeset_t *dst, const typeset_t *src, uint32_t *ids)
+{
+    size_t i = 0, j = 0, n = 0;
+
+    while (i < dst->n && j < src->n) {
+        uint32_t p = dst->u.ids[i], q = src->u.ids[j];
+        ids[n++] = p < q ? p : q;
+        i += p <= q;
+        j += q <= p;
+    }
+    while (i < dst->n)
+        ids[n++] = dst->u.ids[i++];
+    while (j < src->n)
+        ids[n++] = src->u.ids[j++];
+    return n;
+}
+
+/* dst (small) | src (small): small again when the ids fit, merged in place
+ * from the back, else a bitvector just long enough. In place, because a
+ * merge into a local array copied back cost twice the merge: the copy's
+ * wide loads wait for the merge's narrow stores to retire. */
 static st_rc_t union_small(typeset_t *dst, const typeset_t *src, arena_t *a)
 {
     uint32_t ids[2 * TYPESET_SMALL_MAX];
-    size_t i = 0, j = 0, n = 0;
+    size_t n = dst->n, pos;
+    ptrdiff_t i, j, k;
 
-    while (i < dst->n || j < src->n) {
-        uint32_t x = i < dst->n ? dst->u.ids[i] : UINT32_MAX;
-        uint32_t y = j < src->n ? src->u.ids[j] : UINT32_MAX;
-        ids[n++] = x < y ? x : y;
-        i += x <= y;
-        j += y <= x;
-    }
+    for (size_t m = 0; m < src->n; m++)
+        n += !small_find(dst, src->u.ids[m], &pos);
     if (n > TYPESET_SMALL_MAX)
-        return set_bits_from(dst, ids, n, 1, a);
-    memcpy(dst->u.ids, ids, n * sizeof ids[0]);
+        return set_bits_from(dst, ids, merge_small(dst, src, ids), 1, a);
+    i = (ptrdiff_t)dst->n - 1;
+    j = (ptrdiff_t)src->n - 1;
+    k = (ptrdiff_t)n - 1;
+    while (j >= 0) { /* the larger of the two last ids goes last */
+        uint32_t q = src->u.ids[j];
+        if (i >= 0 && dst->u.ids[i] > q) {
+            dst->u.ids[k--] = dst->u.ids[i--];
+        } else {
+            i -= i >= 0 && dst->u.ids[i] == q; /* in both: once */
+            dst->u.ids[k--] = q;
+            j--;
+        }
+    }
     dst->n = (uint32_t)n;
     return ST_OK;
 }
@@ -210,12 +254,13 @@ static st_rc_t union_small(typeset_t *dst, const typeset_t *src, arena_t *a)
 /* dst (bitvector) | src (small): src's ids set one by one. */
 static st_rc_t union_bits_small(typeset_t *dst, const typeset_t *src, arena_t *a)
 {
+    size_t need;
     st_rc_t rc;
 
     if (src->n == 0)
         return ST_OK;
-    if (words_for(src->u.ids[src->n - 1]) > dst->words &&
-        (rc = grow(dst, words_for(src->u.ids[src->n - 1]), a)) != ST_OK)
+    need = words_for(src->u.ids[src->n - 1]);
+    if (need > dst->words && (rc = grow(dst, doubled(dst->words, need), a)) != ST_OK)
         return rc;
     for (size_t i = 0; i < src->n; i++)
         dst->u.bits[src->u.ids[i] / 64] |= bit_of(src->u.ids[i]);
@@ -266,10 +311,12 @@ st_rc_t typeset_intersect_into(typeset_t *dst, const typeset_t *src)
     src = or_empty(src);
     if (src == dst)
         return ST_OK;
-    if (!is_bits(dst)) { /* keep dst's ids that src holds */
-        for (size_t i = 0; i < dst->n; i++)
-            if (typeset_contains(src, dst->u.ids[i]))
-                dst->u.ids[n++] = dst->u.ids[i];
+    if (!is_bits(dst)) {                      /* keep dst's ids that src holds */
+        for (size_t i = 0; i < dst->n; i++) { /* no branch on the ids */
+            uint32_t id = dst->u.ids[i];
+            dst->u.ids[n] = id;
+            n += typeset_contains(src, id);
+        }
         dst->n = (uint32_t)n;
         return ST_OK;
     }
@@ -333,7 +380,7 @@ bool typeset_equal(const typeset_t *a, const typeset_t *b)
         return a->n == b->n && memcmp(a->u.ids, b->u.ids, a->n * sizeof a->u.ids[0]) == 0;
     if (!is_bits(a) || !is_bits(b)) {
         const typeset_t *small = is_bits(a) ? b : a, *bits = is_bits(a) ? a : b;
-        return typeset_count(bits) == small->n && typeset_is_subset(small, bits);
+        return typeset_is_subset(small, bits) && typeset_count(bits) == small->n;
     }
     common = a->words < b->words ? a->words : b->words;
     longer = a->words > b->words ? a : b;
