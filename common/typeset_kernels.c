@@ -4,9 +4,10 @@
  * levels, one table of function pointers per level, the best table the CPU
  * runs picked on first use; typeset_force_level picks a lower one so that
  * tests compare every level with the scalar reference and benches measure
- * each against it. The same pattern as common/simd.c, with its own levels:
- * AVX-512 is a level here (one register holds a 512-id stretch of a set,
- * and VPOPCNTDQ counts it), while the text kernels stop at AVX2.
+ * each against it. The same pattern as common/simd.c, and its level state
+ * (simd_dispatch_t), with levels of its own: AVX-512 is a level here (one
+ * register holds a 512-id stretch of a set, and VPOPCNTDQ counts it), while
+ * the text kernels stop at AVX2.
  *
  * The scalar level is kept scalar (the compiler is told not to vectorize
  * it), so that "x4 vs scalar" in the bench measures these kernels, not the
@@ -17,7 +18,7 @@
  * vectorized) and emptiness an early-exit loop in typeset.c. */
 #include "typeset.h"
 
-#include <stdatomic.h>
+#include "simd.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -25,6 +26,7 @@
 #define SSE2_FN __attribute__((target("sse2")))
 #define AVX2_FN __attribute__((target("avx2,popcnt")))
 #define AVX512_FN __attribute__((target("avx512f,avx512vpopcntdq,popcnt")))
+#define INLINE static inline __attribute__((always_inline))
 #endif
 
 #if defined(__clang__)
@@ -87,30 +89,29 @@ static const kernels_t scalar_kernels = {typeset_words_or_scalar, typeset_words_
 #ifdef TS_X86
 /* ---- SSE2: two words a register ---- */
 
-SSE2_FN static void or_sse2(uint64_t *dst, const uint64_t *src, size_t n)
+/* dst = dst | src (is_or) or dst & src: OR and AND are one loop, the
+ * operation a constant once it is inlined into the two kernels. */
+SSE2_FN INLINE void combine_sse2(uint64_t *dst, const uint64_t *src, size_t n, bool is_or)
 {
     size_t i = 0;
 
     for (; i + 2 <= n; i += 2) {
         __m128i d = _mm_loadu_si128((const __m128i *)(dst + i));
         __m128i s = _mm_loadu_si128((const __m128i *)(src + i));
-        _mm_storeu_si128((__m128i *)(dst + i), _mm_or_si128(d, s));
+        _mm_storeu_si128((__m128i *)(dst + i), is_or ? _mm_or_si128(d, s) : _mm_and_si128(d, s));
     }
     if (i < n)
-        dst[i] |= src[i];
+        dst[i] = is_or ? dst[i] | src[i] : dst[i] & src[i];
+}
+
+SSE2_FN static void or_sse2(uint64_t *dst, const uint64_t *src, size_t n)
+{
+    combine_sse2(dst, src, n, true);
 }
 
 SSE2_FN static void and_sse2(uint64_t *dst, const uint64_t *src, size_t n)
 {
-    size_t i = 0;
-
-    for (; i + 2 <= n; i += 2) {
-        __m128i d = _mm_loadu_si128((const __m128i *)(dst + i));
-        __m128i s = _mm_loadu_si128((const __m128i *)(src + i));
-        _mm_storeu_si128((__m128i *)(dst + i), _mm_and_si128(d, s));
-    }
-    if (i < n)
-        dst[i] &= src[i];
+    combine_sse2(dst, src, n, false);
 }
 
 SSE2_FN static bool andnot_zero_sse2(const uint64_t *a, const uint64_t *b, size_t n)
@@ -153,30 +154,28 @@ SSE2_FN static size_t popcount_sse2(const uint64_t *a, size_t n)
 
 /* ---- AVX2: four words a register ---- */
 
-AVX2_FN static void or_avx2(uint64_t *dst, const uint64_t *src, size_t n)
+AVX2_FN INLINE void combine_avx2(uint64_t *dst, const uint64_t *src, size_t n, bool is_or)
 {
     size_t i = 0;
 
     for (; i + 4 <= n; i += 4) {
         __m256i d = _mm256_loadu_si256((const __m256i *)(dst + i));
         __m256i s = _mm256_loadu_si256((const __m256i *)(src + i));
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_or_si256(d, s));
+        _mm256_storeu_si256((__m256i *)(dst + i),
+                            is_or ? _mm256_or_si256(d, s) : _mm256_and_si256(d, s));
     }
     for (; i < n; i++)
-        dst[i] |= src[i];
+        dst[i] = is_or ? dst[i] | src[i] : dst[i] & src[i];
+}
+
+AVX2_FN static void or_avx2(uint64_t *dst, const uint64_t *src, size_t n)
+{
+    combine_avx2(dst, src, n, true);
 }
 
 AVX2_FN static void and_avx2(uint64_t *dst, const uint64_t *src, size_t n)
 {
-    size_t i = 0;
-
-    for (; i + 4 <= n; i += 4) {
-        __m256i d = _mm256_loadu_si256((const __m256i *)(dst + i));
-        __m256i s = _mm256_loadu_si256((const __m256i *)(src + i));
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_and_si256(d, s));
-    }
-    for (; i < n; i++)
-        dst[i] &= src[i];
+    combine_avx2(dst, src, n, false);
 }
 
 AVX2_FN static bool andnot_zero_avx2(const uint64_t *a, const uint64_t *b, size_t n)
@@ -228,38 +227,33 @@ AVX512_FN static inline __mmask8 tail_mask(size_t left)
     return (__mmask8)((1u << left) - 1u); /* left < 8 */
 }
 
-AVX512_FN static void or_avx512(uint64_t *dst, const uint64_t *src, size_t n)
+AVX512_FN INLINE void combine_avx512(uint64_t *dst, const uint64_t *src, size_t n, bool is_or)
 {
     size_t i = 0;
 
     for (; i + 8 <= n; i += 8) {
         __m512i d = _mm512_loadu_si512((const void *)(dst + i));
         __m512i s = _mm512_loadu_si512((const void *)(src + i));
-        _mm512_storeu_si512((void *)(dst + i), _mm512_or_si512(d, s));
+        _mm512_storeu_si512((void *)(dst + i),
+                            is_or ? _mm512_or_si512(d, s) : _mm512_and_si512(d, s));
     }
     if (i < n) {
         __mmask8 m = tail_mask(n - i);
         __m512i d = _mm512_maskz_loadu_epi64(m, dst + i);
         __m512i s = _mm512_maskz_loadu_epi64(m, src + i);
-        _mm512_mask_storeu_epi64(dst + i, m, _mm512_or_si512(d, s));
+        _mm512_mask_storeu_epi64(dst + i, m,
+                                 is_or ? _mm512_or_si512(d, s) : _mm512_and_si512(d, s));
     }
+}
+
+AVX512_FN static void or_avx512(uint64_t *dst, const uint64_t *src, size_t n)
+{
+    combine_avx512(dst, src, n, true);
 }
 
 AVX512_FN static void and_avx512(uint64_t *dst, const uint64_t *src, size_t n)
 {
-    size_t i = 0;
-
-    for (; i + 8 <= n; i += 8) {
-        __m512i d = _mm512_loadu_si512((const void *)(dst + i));
-        __m512i s = _mm512_loadu_si512((const void *)(src + i));
-        _mm512_storeu_si512((void *)(dst + i), _mm512_and_si512(d, s));
-    }
-    if (i < n) {
-        __mmask8 m = tail_mask(n - i);
-        __m512i d = _mm512_maskz_loadu_epi64(m, dst + i);
-        __m512i s = _mm512_maskz_loadu_epi64(m, src + i);
-        _mm512_mask_storeu_epi64(dst + i, m, _mm512_and_si512(d, s));
-    }
+    combine_avx512(dst, src, n, false);
 }
 
 AVX512_FN static bool andnot_zero_avx512(const uint64_t *a, const uint64_t *b, size_t n)
@@ -307,8 +301,6 @@ static const kernels_t *const by_level[TYPESET_LEVELS] = {&scalar_kernels, &scal
 
 /* ---- dispatch ---- */
 
-static _Atomic int level_in_use = -1; /* -1: not detected yet */
-
 typeset_level_t typeset_detect(void)
 {
 #ifdef TS_X86
@@ -323,24 +315,21 @@ typeset_level_t typeset_detect(void)
     return TYPESET_SCALAR;
 }
 
+static int detect_level(void)
+{
+    return (int)typeset_detect();
+}
+
+static simd_dispatch_t dispatch = {-1, detect_level};
+
 typeset_level_t typeset_level(void)
 {
-    int level = atomic_load_explicit(&level_in_use, memory_order_relaxed);
-
-    if (level < 0) {
-        int expected = -1;
-        atomic_compare_exchange_strong(&level_in_use, &expected, (int)typeset_detect());
-        level = atomic_load(&level_in_use);
-    }
-    return (typeset_level_t)level;
+    return (typeset_level_t)simd_dispatch_level(&dispatch);
 }
 
 st_rc_t typeset_force_level(typeset_level_t level)
 {
-    if ((int)level < 0 || level >= TYPESET_LEVELS || level > typeset_detect())
-        return ST_EINVAL;
-    atomic_store(&level_in_use, (int)level);
-    return ST_OK;
+    return simd_dispatch_force(&dispatch, (int)level);
 }
 
 const char *typeset_level_name(typeset_level_t level)
