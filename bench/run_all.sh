@@ -8,7 +8,7 @@
 # library and installed packages (precision against pylint and pyright, the
 # Twisted speed bench), the incremental re-checks, and any other bench
 # program the build produced
-# (simd_bench, exec_bench, ...). Benches report, they do not assert: a
+# (simd_bench, typeset_bench, exec_bench, ...). Benches report, they do not assert: a
 # missing tool or binary is reported and the rest still runs. The whole
 # output is also kept in bench/out/run_all.txt.
 #

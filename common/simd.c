@@ -450,7 +450,25 @@ static const kernels_t *const by_level[] = {&scalar_kernels};
 
 /* ---- dispatch ---- */
 
-static _Atomic int level_in_use = -1; /* -1: not detected yet */
+int simd_dispatch_level(simd_dispatch_t *d)
+{
+    int level = atomic_load_explicit(&d->level, memory_order_relaxed);
+
+    if (level < 0) {
+        int expected = -1;
+        atomic_compare_exchange_strong(&d->level, &expected, d->detect());
+        level = atomic_load(&d->level);
+    }
+    return level;
+}
+
+st_rc_t simd_dispatch_force(simd_dispatch_t *d, int level)
+{
+    if (level < 0 || level > d->detect())
+        return ST_EINVAL;
+    atomic_store(&d->level, level);
+    return ST_OK;
+}
 
 simd_level_t simd_detect(void)
 {
@@ -464,24 +482,21 @@ simd_level_t simd_detect(void)
     return SIMD_SCALAR;
 }
 
+static int detect_level(void)
+{
+    return (int)simd_detect();
+}
+
+static simd_dispatch_t dispatch = {-1, detect_level};
+
 simd_level_t simd_level(void)
 {
-    int level = atomic_load_explicit(&level_in_use, memory_order_relaxed);
-
-    if (level < 0) {
-        int expected = -1;
-        atomic_compare_exchange_strong(&level_in_use, &expected, (int)simd_detect());
-        level = atomic_load(&level_in_use);
-    }
-    return (simd_level_t)level;
+    return (simd_level_t)simd_dispatch_level(&dispatch);
 }
 
 st_rc_t simd_force_level(simd_level_t level)
 {
-    if ((int)level < 0 || level > simd_detect())
-        return ST_EINVAL;
-    atomic_store(&level_in_use, (int)level);
-    return ST_OK;
+    return simd_dispatch_force(&dispatch, (int)level);
 }
 
 const char *simd_level_name(simd_level_t level)

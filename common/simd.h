@@ -14,6 +14,7 @@
 
 #include "common/status.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -32,6 +33,22 @@ st_rc_t simd_force_level(simd_level_t level);
 
 /* "scalar", "sse2", "avx2"; static. */
 const char *simd_level_name(simd_level_t level);
+
+/* The level state of a module with kernels chosen at run time (this one,
+ * common/typeset): the level in use, found by detect on first use unless
+ * a test or a bench forced one. Levels are the module's own, 0 the scalar
+ * one. Initialise as {-1, detect}. */
+typedef struct {
+    _Atomic int level;   /* the level in use; -1 until the first use */
+    int (*detect)(void); /* the best level this CPU (and OS) supports */
+} simd_dispatch_t;
+
+/* The level in use, detecting it on the first call. Thread-safe. */
+int simd_dispatch_level(simd_dispatch_t *d);
+
+/* Uses level from now on. ST_EINVAL when it is negative or above what
+ * detect returns (the level in use is kept). Thread-safe. */
+st_rc_t simd_dispatch_force(simd_dispatch_t *d, int level);
 
 /* True when s[0..n) is strict UTF-8: no overlong forms, no surrogates
  * (U+D800..DFFF), nothing above U+10FFFF, no truncated sequence. When false
