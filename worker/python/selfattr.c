@@ -6,6 +6,7 @@
 #include "worker/python/selfattr.h"
 
 #include "common/hmap.h"
+#include "common/typeset.h"
 #include "worker/python/checker.h"
 
 #include <stdbool.h>
@@ -1237,25 +1238,41 @@ static void add_call_report(sa_t *s, diag_list_t *d, TSPoint at, const sa_verdic
 
 /* `self.m(...)` (call) of class i: reported when every def it may run
  * (methods_of) says the same, none a placeholder. */
-static void check_call(sa_t *s, uint32_t i, const sa_read_t *e, TSNode call, diag_list_t *d)
+static bool same_verdict(const sa_verdict_t *a, const sa_verdict_t *b)
+{
+    return strcmp(a->code, b->code) == 0 &&
+           (a->name == NULL ||
+            (b->name != NULL && a->len == b->len && memcmp(a->name, b->name, a->len) == 0));
+}
+
+/* What `x.m(...)` (call, m read by e) makes of class i's defs of m
+ * (methods_of): true, with the report into *v, when every def it may run
+ * rejects it the same way, none a placeholder. */
+static bool method_call_verdict(const sa_t *s, uint32_t i, const sa_read_t *e, TSNode call,
+                                sa_verdict_t *v)
 {
     TSNode defs[SA_MAX_DEFS];
     uint32_t n = methods_of(s, i, e->name, e->len, defs);
-    sa_verdict_t first = {0}, v;
-    TSPoint at = ts_node_start_point(call);
+    sa_verdict_t w;
 
     for (uint32_t k = 0; k < n; k++) {
-        if (placeholder_body(s, defs[k]) || !call_verdict(s, call, defs[k], &v) || v.code == NULL)
-            return;
+        if (placeholder_body(s, defs[k]) || !call_verdict(s, call, defs[k], &w) || w.code == NULL)
+            return false;
         if (k == 0)
-            first = v;
-        else if (strcmp(v.code, first.code) != 0 ||
-                 (first.name != NULL &&
-                  (v.len != first.len || memcmp(v.name, first.name, v.len) != 0)))
-            return;
+            *v = w;
+        else if (!same_verdict(v, &w))
+            return false;
     }
-    if (n > 0)
-        add_call_report(s, d, at, &first, "method");
+    return n > 0;
+}
+
+/* `self.m(...)` (call) of class i: reported when method_call_verdict says so. */
+static void check_call(sa_t *s, uint32_t i, const sa_read_t *e, TSNode call, diag_list_t *d)
+{
+    sa_verdict_t v;
+
+    if (method_call_verdict(s, i, e, call, &v))
+        add_call_report(s, d, ts_node_start_point(call), &v, "method");
 }
 
 /* The def `C(...)` runs to make an instance of class i: the __init__ of the
@@ -1355,18 +1372,21 @@ static void report(sa_t *s, diag_list_t *d)
 
 /* ---- pass 5: instances made by constructor calls ---------------------------------- */
 
-/* `x = C(...)` where x has no other binding anywhere in the module: x is
- * an instance of C, exactly (its class and bases bind no __new__, none
- * has a metaclass), wherever it is read within the scope of that binding:
- * the function it is in (nested scopes included: they read it through
- * their closure), or the whole module. */
+/* A name every binding of which, in its scope, is `x = C(...)`: x is an
+ * instance of exactly one of those classes (theirs and their bases bind no
+ * __new__, none has a metaclass), its type set, wherever it is read within
+ * that scope: the function it is in (nested scopes included: they read it
+ * through their closure), or the whole module. A binding `x = f(...)` of
+ * anything else puts TYPESET_UNKNOWN in the set. */
 typedef struct {
     const char *name;
-    uint32_t len, cls;
-    uint32_t binds; /* identifiers binding the name in the scope (instance_reads) */
-    bool escapes;   /* read otherwise than `x.a`: other code may set its attributes */
-    TSNode scope;   /* its function, or the module */
-    bool off;       /* hasattr/isinstance/setattr... on it, its __dict__ or __class__ written */
+    uint32_t len;
+    typeset_t types; /* the classes (typeset_class_id of their index) */
+    uint32_t ctors;  /* the `x = f(...)` assignments binding it in scope */
+    uint32_t binds;  /* identifiers binding the name in the scope (instance_reads) */
+    bool escapes;    /* read otherwise than `x.a`: other code may set its attributes */
+    TSNode scope;    /* its function, or the module */
+    bool off;        /* hasattr/isinstance/setattr... on it, its __dict__ or __class__ written */
 } sa_inst_t;
 
 typedef struct {
@@ -1379,6 +1399,7 @@ struct sa_insts {
     sa_inst_t *v;
     uint32_t n, cap;
     hmap_t *by_name; /* inst_key -> index in v */
+    hmap_t *names;   /* the names of v */
     sa_iread_t *reads;
     uint32_t n_reads, cap_reads;
     /* setattr with a name that is not a literal: an instance other code
@@ -1466,63 +1487,93 @@ static bool setattr_names(sa_t *s)
     return dynamic;
 }
 
-/* The instances of the module's `x = C(...)` assignments into is. */
+/* Whether `C(...)` (call) surely makes an instance of exactly the class
+ * *cls of the module, all of whose members are seen. */
+static bool fresh_instance(sa_t *s, TSNode call, uint32_t *cls)
+{
+    uint32_t clen;
+    const char *cname = text(s, field(s, call, F_FUNCTION), &clen);
+    int64_t i = called_class(s, cname, clen);
+
+    if (i < 0 || !s->cls[i].eligible)
+        return false;
+    for (uint32_t j = 0; j < s->n_cls; j++)
+        if (s->cls[j].known && (j == (uint32_t)i || derives(s, (uint32_t)i, j)) &&
+            hmap_get(s->cls[j].members, "__new__", 7, NULL) == ST_OK)
+            return false;
+    *cls = (uint32_t)i;
+    return true;
+}
+
+/* The entry of name[0..len) in scope, made when make; -1 when none. */
+static int64_t inst_entry(sa_t *s, sa_insts_t *is, TSNode scope, const char *name, uint32_t len,
+                          bool make)
+{
+    char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
+    size_t klen = inst_key(scope, name, len, key);
+    uint64_t v;
+
+    if (klen == 0)
+        return -1;
+    if (hmap_get(is->by_name, key, klen, &v) == ST_OK)
+        return (int64_t)v;
+    if (!make)
+        return -1;
+    if (is->n == is->cap) {
+        uint32_t cap = is->cap ? is->cap * 2 : 16;
+        sa_inst_t *grown = arena_realloc(s->a, is->v, is->cap * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return -1;
+        }
+        is->v = grown;
+        is->cap = cap;
+    }
+    is->v[is->n] = (sa_inst_t){.name = name, .len = len, .scope = scope};
+    typeset_init(&is->v[is->n].types);
+    if (hmap_put(is->by_name, key, klen, is->n) != ST_OK ||
+        hmap_put(is->names, name, len, 1) != ST_OK)
+        s->oom = true;
+    return (int64_t)is->n++;
+}
+
+/* The instances the module's `x = f(...)` assignments make, into is: the
+ * names bound by a constructor call of a fresh class (fresh_instance),
+ * then every other such binding of those names adds TYPESET_UNKNOWN. */
 static void find_instances(sa_t *s, TSNode root, sa_insts_t *is)
 {
     int dyn = -1; /* module_dynamic, asked once when needed */
-    char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
-    size_t klen;
 
-    for (uint32_t k = 0; k < s->n_assigns && !s->oom; k++) {
-        TSNode a = s->assigns[k], r = field(s, a, F_RIGHT), x = field(s, a, F_LEFT);
-        uint32_t len, clen;
-        TSNode scope;
-        const char *name = text(s, x, &len);
-        const char *cname = text(s, field(s, r, F_FUNCTION), &clen);
-        int64_t i = called_class(s, cname, clen);
-        uint64_t v = 0;
-        bool fresh = i >= 0 && s->cls[i].eligible;
+    for (int pass = 0; pass < 2 && !s->oom; pass++) {
+        for (uint32_t k = 0; k < s->n_assigns && !s->oom; k++) {
+            TSNode a = s->assigns[k], scope;
+            uint32_t len, cls = 0;
+            const char *name = text(s, field(s, a, F_LEFT), &len);
+            bool fresh = fresh_instance(s, field(s, a, F_RIGHT), &cls);
+            int64_t e;
 
-        for (uint32_t j = 0; fresh && j < s->n_cls; j++)
-            if (s->cls[j].known && (j == (uint32_t)i || derives(s, (uint32_t)i, j)) &&
-                hmap_get(s->cls[j].members, "__new__", 7, NULL) == ST_OK)
-                fresh = false;
-        if (!fresh || ts_node_is_null(scope = binding_scope(s, a, root)))
-            continue;
-        if (same_node(scope, root)) {
-            /* every function sees it: no identifier anywhere may bind the
-               name again */
-            if (hmap_get(s->rebound, name, len, &v) != ST_OK || v != 1)
+            if (fresh != (pass == 0) ||
+                (pass == 1 && hmap_get(is->names, name, len, NULL) != ST_OK))
                 continue;
-            /* a function may read the builtin of that name before the
-               binding runs */
-            if (checker_is_builtin(name, len))
+            if (ts_node_is_null(scope = binding_scope(s, a, root)))
                 continue;
-            if (dyn < 0)
-                dyn = module_dynamic(s);
-            if (dyn)
-                continue;
-        }
-        if (is->n == is->cap) {
-            uint32_t cap = is->cap ? is->cap * 2 : 16;
-            sa_inst_t *grown =
-                arena_realloc(s->a, is->v, is->cap * sizeof *grown, cap * sizeof *grown);
-            if (grown == NULL) {
-                s->oom = true;
-                return;
+            if (pass == 0 && same_node(scope, root)) {
+                /* a function may read the builtin of that name before the
+                   binding runs */
+                if (checker_is_builtin(name, len))
+                    continue;
+                if (dyn < 0)
+                    dyn = module_dynamic(s);
+                if (dyn)
+                    continue;
             }
-            is->v = grown;
-            is->cap = cap;
+            if ((e = inst_entry(s, is, scope, name, len, pass == 0)) < 0)
+                continue;
+            is->v[e].ctors++;
+            if (typeset_add(&is->v[e].types, fresh ? typeset_class_id(cls) : TYPESET_UNKNOWN,
+                            s->a) != ST_OK)
+                s->oom = true;
         }
-        if ((klen = inst_key(scope, name, len, key)) == 0)
-            continue;
-        if (hmap_get(is->by_name, key, klen, &v) == ST_OK) {
-            is->v[v].binds++; /* bound twice in its scope: not followed */
-            continue;
-        }
-        is->v[is->n] = (sa_inst_t){.name = name, .len = len, .cls = (uint32_t)i, .scope = scope};
-        if (hmap_put(is->by_name, key, klen, is->n++) != ST_OK)
-            s->oom = true;
     }
 }
 
@@ -1645,6 +1696,70 @@ static bool escapes(const sa_t *s, uint32_t i)
     return false;
 }
 
+/* Whether every binding of instance x is known: each a constructor call
+ * of a fresh class (at module level, no identifier elsewhere binds the
+ * name either). */
+static bool inst_known(const sa_t *s, const sa_inst_t *x, TSNode root)
+{
+    uint64_t v = 0;
+
+    if (x->off || x->binds != x->ctors || typeset_contains(&x->types, TYPESET_UNKNOWN))
+        return false;
+    return !same_node(x->scope, root) ||
+           (hmap_get(s->rebound, x->name, x->len, &v) == ST_OK && v == x->ctors);
+}
+
+/* One read `x.a` of an instance: E1101 when no class of its type set has
+ * a (naming the first), else a call `x.a(...)` checked against each
+ * class's defs, reported when all reject it the same way. */
+static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t *e, TSNode root,
+                                diag_list_t *d)
+{
+    const sa_inst_t *x = &is->v[e->inst];
+    TSNode call = ts_node_parent(e->node);
+    sa_read_t rd = {.node = e->node};
+    TSPoint p = ts_node_start_point(e->node);
+    sa_verdict_t first = {0}, v;
+    typeset_iter_t it;
+    uint32_t id, n = 0, owners = 0, named = UINT32_MAX;
+    bool escaped = x->escapes, agree = true;
+
+    rd.name = text(s, field(s, e->node, F_ATTRIBUTE), &rd.len);
+    if (!inst_known(s, x, root) || (rd.len >= 2 && rd.name[0] == '_' && rd.name[1] == '_') ||
+        hmap_get(s->stored, rd.name, rd.len, NULL) == ST_OK)
+        return;
+    bool is_call = !ts_node_is_null(call) && kind(s, call) == K_CALL &&
+                   same_node(field(s, call, F_FUNCTION), e->node);
+    for (typeset_iterate(&x->types, &it); typeset_next(&it, &id); n++) {
+        uint32_t c = id - TYPESET_FIRST_CLASS;
+        if (named == UINT32_MAX)
+            named = c;
+        escaped = escaped || escapes(s, c);
+        if (!mro_has(s, c, rd.name, rd.len))
+            continue;
+        owners++;
+        if (!is_call || !agree)
+            continue;
+        if (!method_call_verdict(s, c, &rd, call, &v))
+            agree = false;
+        else if (owners == 1)
+            first = v;
+        else
+            agree = same_verdict(&first, &v);
+    }
+    if (owners > 0) {
+        /* every class has it: the call, when all say the same */
+        if (is_call && agree && owners == n)
+            add_call_report(s, d, ts_node_start_point(call), &first, "method");
+        return;
+    }
+    if (n == 0 || e->guarded || (is->dynamic_setattr && escaped))
+        return;
+    if (diag_add(d, p.row + 1, p.column + 1, "E1101", "Instance of '%.*s' has no '%.*s' member",
+                 (int)s->cls[named].len, s->cls[named].name, (int)rd.len, rd.name) == NULL)
+        s->oom = true;
+}
+
 /* E1101 and the call checks for reads of instances (pass 5). */
 static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
 {
@@ -1653,7 +1768,8 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
 
     if (s->n_assigns == 0 || s->n_cls == 0)
         return;
-    if ((is.by_name = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
+    if ((is.by_name = hmap_new_arena(s->a, HMAP_BYTES)) == NULL ||
+        (is.names = hmap_new_arena(s->a, HMAP_BYTES)) == NULL) {
         s->oom = true;
         return;
     }
@@ -1674,30 +1790,8 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
             s->oom = true;
         instance_reads(s, is.v[k].scope, &is);
     }
-    for (uint32_t r = 0; r < is.n_reads && !s->oom; r++) {
-        const sa_iread_t *e = &is.reads[r];
-        const sa_inst_t *x = &is.v[e->inst];
-        const sa_class_t *c = &s->cls[x->cls];
-        TSNode call = ts_node_parent(e->node);
-        sa_read_t rd = {.node = e->node};
-        TSPoint p = ts_node_start_point(e->node);
-
-        rd.name = text(s, field(s, e->node, F_ATTRIBUTE), &rd.len);
-        if (x->off || x->binds != 1 || (rd.len >= 2 && rd.name[0] == '_' && rd.name[1] == '_') ||
-            hmap_get(s->stored, rd.name, rd.len, NULL) == ST_OK)
-            continue;
-        if (mro_has(s, x->cls, rd.name, rd.len)) {
-            if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
-                same_node(field(s, call, F_FUNCTION), e->node))
-                check_call(s, x->cls, &rd, call, d);
-            continue;
-        }
-        if (e->guarded || (is.dynamic_setattr && (x->escapes || escapes(s, x->cls))))
-            continue;
-        if (diag_add(d, p.row + 1, p.column + 1, "E1101", "Instance of '%.*s' has no '%.*s' member",
-                     (int)c->len, c->name, (int)rd.len, rd.name) == NULL)
-            s->oom = true;
-    }
+    for (uint32_t r = 0; r < is.n_reads && !s->oom; r++)
+        check_instance_read(s, &is, &is.reads[r], root, d);
 }
 
 st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d)

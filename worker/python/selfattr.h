@@ -54,13 +54,15 @@
  * none binding __new__, itself an undecorated def; none before object: not
  * checked.
  *
- * `x = C(...)`, the only binding of x in its function (nested scopes
- * included) or, at module level, in the module (not a builtin's name, no
- * star import, no globals/vars/locals/exec), makes x an instance of
- * exactly C when C is a known class named by its class statement alone,
- * eligible, and no class of C and its bases binds __new__: its reads in
- * that scope are checked against C and its bases as self's are (E1101),
- * its calls x.m(...) as self.m(...) calls; not when hasattr, getattr,
+ * `x = C(...)` makes x an instance of exactly C when C is a known class
+ * named by its class statement alone, eligible, and no class of C and its
+ * bases binds __new__. When every binding of x in its function (nested
+ * scopes included) or, at module level, in the module (not a builtin's
+ * name, no star import, no globals/vars/locals/exec) is such an
+ * assignment, x's type set is the union of their classes (common/typeset):
+ * a read in that scope is E1101 when no class of the set nor its bases
+ * has the name, a call x.m(...) is checked as self.m(...) calls are
+ * against each class, reported when all say the same; not when hasattr, getattr,
  * setattr, delattr, isinstance or vars is called on x there, its
  * __class__ assigned or its __dict__ used otherwise than read; no E1101
  * inside a try catching AttributeError, none for a name setattr is given

@@ -59,11 +59,39 @@ def reads_top():
     return top.in_a_function
 
 
+# Several bindings, each a constructor call: x is an instance of one of
+# their classes (its type set); an attribute none of them has is reported.
 def two_bindings(flag):
     d = C(1)
     if flag:
         d = Base()
     return d.b_not_on_base
+
+
+def one_has_it(flag):
+    u = Base()
+    if flag:
+        u = C(1)
+    return u.b
+
+
+def same_class_twice(flag):
+    w = C(1)
+    if flag:
+        w = C(2)
+    w.run(1, 2, 3)
+    return w.helper(1, 2)
+
+
+def one_binding_unknown(flag):
+    z = C(1)
+    if flag:
+        z = make()
+    return z.unknown_then
+
+
+def make():
+    return C(1)
 
 
 def parameter(e=None):
