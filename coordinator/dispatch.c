@@ -450,6 +450,8 @@ static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64
     queue_pop(q, n);
     d->in_flight += n;
     d->stats.batches++;
+    d->stats.dispatched += n;
+    d->stats.bytes_out += d->out.len;
     return n > 0;
 }
 
@@ -823,6 +825,7 @@ static int recv_one(dispatch_t *d, uint64_t now)
     case FRAMES_OK:
         break;
     }
+    d->stats.bytes_in += zmq_msg_size(&f.body);
     peer_name(&f.body, peer, sizeof peer);
     on_message(d, zmq_msg_data(&f.ident), zmq_msg_size(&f.ident), peer, zmq_msg_data(&f.body),
                zmq_msg_size(&f.body), now);
@@ -1136,4 +1139,15 @@ void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
     out->stuck = 0;
     for (size_t i = 0; i < d->n_workers; i++)
         out->stuck += d->workers[i]->slots - free_slots(d->workers[i]);
+}
+
+size_t dispatch_workers(const dispatch_t *d, dispatch_worker_t *out, size_t cap)
+{
+    for (size_t i = 0; i < d->n_workers && i < cap; i++) {
+        const dworker_t *w = d->workers[i];
+        snprintf(out[i].name, sizeof out[i].name, "%.*s", (int)sizeof out[i].name - 1, w->name);
+        out[i].slots = w->slots;
+        out[i].busy = w->n_flight < w->slots ? (uint32_t)w->n_flight : w->slots;
+    }
+    return d->n_workers;
 }
