@@ -42,6 +42,7 @@ void daemon__metrics_turn(daemon_t *dm)
 {
     uint64_t now = clock_ms();
     daemon_snapshot_t *s = &dm->snap;
+    dispatch_worker_t rest;
     size_t n;
 
     atomic_store(&dm->heartbeat_ms, now);
@@ -57,19 +58,10 @@ void daemon__metrics_turn(daemon_t *dm)
     s->client_refused = dm->refused;
     s->client_bytes_in = dm->bytes_in;
     s->upload_bytes_in = dm->upload_bytes;
-    n = dispatch_workers(dm->d, s->workers, DAEMON_METRICS_WORKERS);
+    n = dispatch_workers(dm->d, s->workers, DAEMON_METRICS_WORKERS, &rest);
     s->n_workers = n < DAEMON_METRICS_WORKERS ? n : DAEMON_METRICS_WORKERS;
-    s->other_slots = s->other_busy = 0;
-    if (n > DAEMON_METRICS_WORKERS) { /* past the named ones: their sum */
-        s->other_slots = s->ds.slots;
-        for (size_t i = 0; i < s->n_workers; i++)
-            s->other_slots -= s->workers[i].slots;
-        s->other_busy = s->ds.in_flight; /* an upper bound, cut below */
-        for (size_t i = 0; i < s->n_workers; i++)
-            s->other_busy -= s->other_busy >= s->workers[i].busy ? s->workers[i].busy : 0;
-        if (s->other_busy > s->other_slots)
-            s->other_busy = s->other_slots;
-    }
+    s->other_slots = rest.slots;
+    s->other_busy = rest.busy;
     pthread_mutex_unlock(&dm->snap_lock);
 }
 

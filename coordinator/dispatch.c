@@ -1141,13 +1141,21 @@ void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
         out->stuck += d->workers[i]->slots - free_slots(d->workers[i]);
 }
 
-size_t dispatch_workers(const dispatch_t *d, dispatch_worker_t *out, size_t cap)
+size_t dispatch_workers(const dispatch_t *d, dispatch_worker_t *out, size_t cap,
+                        dispatch_worker_t *rest)
 {
-    for (size_t i = 0; i < d->n_workers && i < cap; i++) {
+    memset(rest, 0, sizeof *rest);
+    for (size_t i = 0; i < d->n_workers; i++) {
         const dworker_t *w = d->workers[i];
-        snprintf(out[i].name, sizeof out[i].name, "%.*s", (int)sizeof out[i].name - 1, w->name);
-        out[i].slots = w->slots;
-        out[i].busy = w->n_flight < w->slots ? (uint32_t)w->n_flight : w->slots;
+        dispatch_worker_t *o = i < cap ? &out[i] : rest;
+        uint32_t busy = w->n_flight < w->slots ? (uint32_t)w->n_flight : w->slots;
+
+        if (i < cap) {
+            snprintf(o->name, sizeof o->name, "%.*s", (int)sizeof o->name - 1, w->name);
+            o->slots = o->busy = 0;
+        }
+        o->slots += w->slots;
+        o->busy += busy;
     }
     return d->n_workers;
 }

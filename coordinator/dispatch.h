@@ -177,7 +177,9 @@ size_t dispatch_pending(const dispatch_t *self);
 void dispatch_stats(const dispatch_t *self, dispatch_stats_t *out);
 
 /* The registered workers, the first cap of them in out (in no set
- * order); returns how many there are (may exceed cap). O(workers). */
-size_t dispatch_workers(const dispatch_t *self, dispatch_worker_t *out, size_t cap);
+ * order), and in *rest (name empty) the slots and busy slots of the others
+ * summed; returns how many there are (may exceed cap). O(workers). */
+size_t dispatch_workers(const dispatch_t *self, dispatch_worker_t *out, size_t cap,
+                        dispatch_worker_t *rest);
 
 #endif
