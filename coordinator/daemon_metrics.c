@@ -4,8 +4,8 @@
  * The page is written on the endpoint's thread, but most of what it shows
  * belongs to the main thread alone: the dispatcher is single-threaded, the
  * queue and the message counts are the main loop's. So the main loop
- * copies them into dm->snap every 100 ms (a few hundred bytes and one
- * dispatch_stats) under snap_lock, which it only ever tries: when the
+ * copies them into dm->snap every 100 ms (a few kilobytes: the counts,
+ * and the names and slots of 32 workers) under snap_lock, which it only ever tries: when the
  * page's thread holds it, the copy waits for the next turn, and the
  * dispatcher never waits for HTTP. The page copies the snapshot out under
  * the same lock and writes the text without it. What is thread-safe by

@@ -65,7 +65,8 @@ st_rc_t metricsd_parse_bind(const char *bind, char *host, size_t cap, uint16_t *
  * ST_EINVAL (a malformed address, or a host that does not resolve),
  * ST_EIO (the address cannot be bound: in use, not local, no permission;
  * the message says which), ST_ENOMEM. The caller owns the server
- * (metricsd_stop). Signals SIGTERM and SIGINT are blocked on its thread. */
+ * (metricsd_stop). SIGTERM, SIGINT and SIGHUP are blocked on its thread,
+ * so that they interrupt the daemon's own loop. */
 metricsd_t *metricsd_start(const metricsd_opts_t *opts, st_err_t *err);
 
 /* The port bound (the kernel's choice when opts->bind had port 0). */
