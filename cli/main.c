@@ -22,6 +22,7 @@
 #include "coordinator/daemon.h"
 #include "coordinator/keys.h"
 #include "coordinator/hostpool.h"
+#include "coordinator/metricsd.h"
 #include "common/file.h"
 #include "run/e902.h"
 #include "run/env.h"
@@ -844,6 +845,45 @@ static bool parent_is_gone(long parent_pid)
     return (long)getppid() != parent_pid;
 }
 
+/* The worker's metrics endpoint: its view of the running worker. */
+static bool worker_metrics(void *ctx, buf_t *out)
+{
+    (void)ctx;
+    return wproc_metrics(out) == ST_OK;
+}
+
+static bool worker_alive(void *ctx)
+{
+    (void)ctx;
+    return wproc_alive(METRICSD_STALE_MS);
+}
+
+static bool worker_ready(void *ctx)
+{
+    (void)ctx;
+    return wproc_ready();
+}
+
+/* Starts the worker's metrics endpoint when asked (*m stays NULL
+ * otherwise); false, said on stderr, when it cannot. */
+static bool worker_metrics_start(const char *bind, metricsd_t **m)
+{
+    st_err_t err = {0};
+
+    if (bind == NULL)
+        return true;
+    *m = metricsd_start(
+        &(metricsd_opts_t){
+            .bind = bind, .render = worker_metrics, .alive = worker_alive, .ready = worker_ready},
+        &err);
+    if (*m == NULL) {
+        fprintf(stderr, "strata worker: %s\n", err.msg);
+        return false;
+    }
+    fprintf(stderr, "strata worker: metrics on %s/metrics\n", metricsd_url(*m));
+    return true;
+}
+
 /* `strata worker`: until SIGTERM/SIGINT (exit 0) or refused (exit 2). */
 static int cmd_worker(int argc, char **argv)
 {
@@ -900,7 +940,11 @@ static int cmd_worker(int argc, char **argv)
                           .server_key = cfg.server_key != NULL ? server.public_z85 : NULL,
                           .public_key = cfg.key != NULL ? mine.public_z85 : NULL,
                           .secret_key = cfg.key != NULL ? mine.secret_z85 : NULL};
+    metricsd_t *metrics = NULL;
+    if (!worker_metrics_start(cfg.metrics_bind, &metrics))
+        return EXIT_USAGE;
     st_rc_t rc = parent_gone ? ST_OK : wproc_run(&opts, &err);
+    metricsd_stop(&metrics);
     /* the check that started this worker is gone: nobody else removes its
      * socket directory */
     if (parent != NULL && parent_is_gone(parent_pid))
@@ -945,7 +989,8 @@ static int cmd_coordinator(int argc, char **argv)
                            .job_timeout_ms = cfg.job_timeout_s * 1000u,
                            .client_batches = cfg.client_batches,
                            .client_bytes = cfg.client_bytes,
-                           .client_files = cfg.client_files};
+                           .client_files = cfg.client_files,
+                           .metrics_bind = cfg.metrics_bind};
     if (daemon_run(&opts, &err) != ST_OK) {
         fprintf(stderr, "strata coordinator: %s\n", err.msg);
         return EXIT_USAGE;

@@ -15,6 +15,7 @@
 #include "common/cpus.h"
 #include "common/proto.h"
 #include "common/proto_client.h"
+#include "coordinator/metricsd.h"
 #include "run/env.h"
 #include "run/remote.h"
 #include "run/report_formats.h"
@@ -718,7 +719,18 @@ static const opt_t worker_opts[] = {
     {"--key", .kind = OPT_STR, FIELD(cli_worker_t, key), .bad = "option '%f' needs a file"},
     {"--numa-node", .kind = OPT_UINT, FIELD(cli_worker_t, numa_node), SEEN(cli_worker_t, numa_only),
      .max = 1023, .bad = "invalid value for %f (expected a number from 0 to %M)"},
+    {"--metrics-bind", .kind = OPT_STR, FIELD(cli_worker_t, metrics_bind),
+     .bad = "option '%f' needs an address: HOST:PORT"},
 };
+
+/* --metrics-bind's HOST:PORT, checked before anything starts. */
+static st_rc_t check_metrics_bind(const char *bind, st_err_t *err)
+{
+    char host[256];
+    uint16_t port;
+
+    return bind == NULL ? ST_OK : metricsd_parse_bind(bind, host, sizeof host, &port, err);
+}
 
 static const parser_t worker_parser = {OPTS(worker_opts), .unknown = "unknown option '%v'",
                                        .unexpected = "unexpected argument '%v'"};
@@ -736,6 +748,8 @@ st_rc_t cli_parse_worker(int argc, char *const *argv, cli_worker_t *out, st_err_
         return st_fail(err, ST_EINVAL, "--server-key and --key go together");
     if (!w.help && w.no_cache && (w.cache_dir != NULL || w.cache_mem != 0))
         return st_fail(err, ST_EINVAL, "--no-cache goes with neither --cache-dir nor --cache-mem");
+    if (!w.help && (rc = check_metrics_bind(w.metrics_bind, err)) != ST_OK)
+        return rc;
     *out = w;
     return ST_OK;
 }
@@ -778,6 +792,8 @@ static const opt_t coordinator_opts[] = {
     {"--jobs", .kind = OPT_CALL, .set = set_coordinator_jobs},
     {"--job-timeout", .kind = OPT_UINT, FIELD(cli_coordinator_t, job_timeout_s), .min = 1,
      .max = 86400, .bad = "option '%f' needs seconds, 1 to %M"},
+    {"--metrics-bind", .kind = OPT_STR, FIELD(cli_coordinator_t, metrics_bind),
+     .bad = "option '%f' needs an address: HOST:PORT"},
 };
 
 static const parser_t coordinator_parser = {
@@ -795,6 +811,8 @@ st_rc_t cli_parse_coordinator(int argc, char *const *argv, cli_coordinator_t *ou
         return st_fail(err, ST_EINVAL, "missing --bind ADDR");
     if (!c.help && (c.keys_dir == NULL) != (c.allow_dir == NULL))
         return st_fail(err, ST_EINVAL, "--keys and --allow go together");
+    if (!c.help && (rc = check_metrics_bind(c.metrics_bind, err)) != ST_OK)
+        return rc;
     *out = c;
     return ST_OK;
 }

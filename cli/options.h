@@ -171,13 +171,14 @@ typedef struct {
     const char *cpuset;  /* --cpuset LIST (borrowed); NULL: every allowed CPU */
     bool numa_only;      /* --numa-node N given */
     unsigned numa_node;
-    const char *server_key; /* --server-key FILE: the coordinator's .pub (CurveZMQ) */
-    const char *key;        /* --key FILE: this worker's .key (strata keygen) */
-    const char *cache_dir;  /* --cache-dir DIR: the local cache's disk tier; NULL: memory */
-    size_t cache_mem;       /* --cache-mem SIZE: its memory budget in bytes; 0: default */
-    bool no_cache;          /* --no-cache: no local cache */
-    unsigned job_limit_s;   /* --job-limit SECONDS: a stuck job ends the worker; 0: default */
-    bool help;              /* --help: print usage, exit 0 */
+    const char *server_key;   /* --server-key FILE: the coordinator's .pub (CurveZMQ) */
+    const char *key;          /* --key FILE: this worker's .key (strata keygen) */
+    const char *cache_dir;    /* --cache-dir DIR: the local cache's disk tier; NULL: memory */
+    size_t cache_mem;         /* --cache-mem SIZE: its memory budget in bytes; 0: default */
+    bool no_cache;            /* --no-cache: no local cache */
+    unsigned job_limit_s;     /* --job-limit SECONDS: a stuck job ends the worker; 0: default */
+    const char *metrics_bind; /* --metrics-bind HOST:PORT (checked); NULL: none */
+    bool help;                /* --help: print usage, exit 0 */
 } cli_worker_t;
 
 /* Parses the arguments after `worker`. ST_EINVAL with a message for stderr
@@ -203,6 +204,7 @@ typedef struct {
     unsigned client_batches;  /* --max-client-batches N; 0: the daemon's default */
     uint64_t client_bytes;    /* --max-client-bytes SIZE; 0: the daemon's default */
     unsigned client_files;    /* --max-client-files N; 0: the daemon's default */
+    const char *metrics_bind; /* --metrics-bind HOST:PORT (checked); NULL: none */
     bool help;
 } cli_coordinator_t;
 

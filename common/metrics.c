@@ -178,6 +178,22 @@ void metrics_hist_summary(const metrics_hist_t *h, metrics_summary_t *out)
     out->p99 = metrics_hist_percentile(h, 0.99);
 }
 
+void metrics_hist_cumulative(const metrics_hist_t *h, const uint64_t *bounds, size_t n,
+                             uint64_t *cumulative, uint64_t *count, uint64_t *sum)
+{
+    uint64_t seen = 0;
+    size_t next = 0; /* the bucket to add next */
+
+    *count = h != NULL ? atomic_load(&h->count) : 0;
+    *sum = h != NULL ? atomic_load(&h->sum) : 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t last = h != NULL ? bucket_of(bounds[k]) : 0;
+        for (; h != NULL && next <= last; next++)
+            seen += atomic_load_explicit(&h->buckets[next], memory_order_relaxed);
+        cumulative[k] = seen;
+    }
+}
+
 /* Finds or creates the metric (caller holds registry_mu). */
 static entry_t *lookup(const char *name, bool is_hist)
 {

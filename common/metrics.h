@@ -11,6 +11,7 @@
 #ifndef STRATA_METRICS_H
 #define STRATA_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -53,6 +54,15 @@ uint64_t metrics_hist_percentile(const metrics_hist_t *h, double q);
 
 /* count, mean, min, max, p50, p95, p99 (all 0 when empty). Thread-safe. */
 void metrics_hist_summary(const metrics_hist_t *h, metrics_summary_t *out);
+
+/* For a Prometheus histogram: *count and *sum of the records, and in
+ * cumulative[i] how many were at most bounds[i] (n increasing bounds, in
+ * the recorded unit). A bound inside a bucket counts that bucket whole, so
+ * a count may include records up to 1.6% above its bound. Zeros when h is
+ * NULL. Lock-free; thread-safe; a snapshot taken while others record may
+ * have a bucket's count above *count (prom_histogram clamps). */
+void metrics_hist_cumulative(const metrics_hist_t *h, const uint64_t *bounds, size_t n,
+                             uint64_t *cumulative, uint64_t *count, uint64_t *sum);
 
 /* Empties h. Not atomic with respect to concurrent records. */
 void metrics_hist_reset(metrics_hist_t *h);

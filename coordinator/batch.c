@@ -621,6 +621,7 @@ static void batch_check(batch_t *b, run_t *run, backend_t *c)
             rs.project.whole ? ", whole run from the cache" : "",
             (unsigned long long)(clock_ms() - b->started));
     fflush(b->dm->log);
+    daemon__metrics_batch(clock_ms() - b->started);
     report_destroy(&report);
 }
 

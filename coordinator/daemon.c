@@ -429,6 +429,7 @@ static void route_upload(daemon_t *dm, const ident_t *who, const peer_t *peer, c
         if (b == to && b->accepting) { /* still: only the main thread ends a batch */
             queue_push(&b->uploads, &m->node);
             b->inbox_bytes += len;
+            dm->upload_bytes += len;
             m = NULL;
             pthread_cond_signal(&b->cond);
         }
@@ -488,6 +489,7 @@ static bool handle_client(daemon_t *dm)
     }
     who.len = zmq_msg_size(&f.ident);
     memcpy(who.id, zmq_msg_data(&f.ident), who.len);
+    dm->bytes_in += zmq_msg_size(&f.body);
     client_name(&f.body, name, sizeof name, &peer);
     if (proto_decode_client(zmq_msg_data(&f.body), zmq_msg_size(&f.body), &m, &err) != ST_OK) {
         uint32_t v, t;
@@ -784,8 +786,14 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     buf_init(&dm.out);
     queue_init(&dm.outbox);
     atomic_init(&dm.stopping, false);
+    atomic_init(&dm.ready, false);
+    atomic_init(&dm.heartbeat_ms, clock_ms());
     if (pthread_mutex_init(&dm.lock, NULL) != 0)
         return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+    if (pthread_mutex_init(&dm.snap_lock, NULL) != 0) {
+        pthread_mutex_destroy(&dm.lock);
+        return st_fail(err, ST_ENOMEM, "out of memory for a mutex");
+    }
     {
         pthread_condattr_t ca;
         bool ok = pthread_condattr_init(&ca) == 0;
@@ -793,6 +801,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
              pthread_cond_init(&dm.runs, &ca) == 0;
         pthread_condattr_destroy(&ca);
         if (!ok) {
+            pthread_mutex_destroy(&dm.snap_lock);
             pthread_mutex_destroy(&dm.lock);
             return st_fail(err, ST_ENOMEM, "out of memory for a condition variable");
         }
@@ -829,13 +838,19 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
     fprintf(dm.log, "strata coordinator: clients on %s, workers on %s%s\n", opts->bind,
             dispatch_endpoint(dm.d),
             opts->keys_dir != NULL ? " (clients and workers authenticated)" : "");
+    if ((rc = daemon__metrics_start(&dm, err)) != ST_OK)
+        goto out;
     fflush(dm.log);
+    atomic_store(&dm.ready, true);
     while (!atomic_load(&stop_flag)) {
         reap(&dm, false);
         while (dm.n_queue > 0 && dm.n_active < DAEMON_MAX_ACTIVE)
             start_next(&dm);
         service(&dm, 20);
+        daemon__metrics_turn(&dm);
     }
+    /* first, so that nothing reads the state below while it is torn down */
+    daemon__metrics_stop(&dm);
     fprintf(dm.log,
             "strata coordinator: stopping (%zu client messages dropped, %zu refused over a "
             "limit)\n",
@@ -854,6 +869,7 @@ st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err)
         _exit(0);
     }
 out:
+    daemon__metrics_stop(&dm);
     for (size_t i = 0; i < dm.n_queue; i++) {
         send_error_done(&dm, &dm.queue[i].who, "the coordinator is stopping; submit again");
         st_free(dm.queue[i].submit);
@@ -876,6 +892,7 @@ out:
     daemon__msgs_free(&dm.outbox);
     ratelog_destroy(&dm.rl);
     pthread_cond_destroy(&dm.runs);
+    pthread_mutex_destroy(&dm.snap_lock);
     pthread_mutex_destroy(&dm.lock);
     return rc;
 }

@@ -88,7 +88,10 @@ typedef struct {
     uint64_t client_bytes;    /* a client's bytes waiting here (queued SUBMITs,
                                  UPLOADs not yet stored); 0: 256 MiB */
     unsigned client_files;    /* files of a client queued or running; 0: 50000 */
-    FILE *log;                /* NULL: stderr */
+    /* HOST:PORT of the metrics and health endpoint (coordinator/metricsd.h;
+     * port 0: any, logged); NULL: none. */
+    const char *metrics_bind;
+    FILE *log; /* NULL: stderr */
 } daemon_opts_t;
 
 /* The default worker endpoint for a client endpoint: tcp://HOST:PORT+1, or
@@ -97,8 +100,9 @@ typedef struct {
 st_rc_t daemon_workers_endpoint(const char *bind, char *out, size_t cap, st_err_t *err);
 
 /* Binds, then serves until daemon_stop. ST_OK after a clean stop; ST_EINVAL
- * for a refused configuration (non-loopback without keys, bad keys), ST_EIO
- * when a socket cannot be bound; err says why. */
+ * for a refused configuration (non-loopback without keys, bad keys, a
+ * malformed metrics address), ST_EIO when a socket (the metrics one
+ * included) cannot be bound; err says why. */
 st_rc_t daemon_run(const daemon_opts_t *opts, st_err_t *err);
 
 /* Asks daemon_run to stop (async-signal-safe). */

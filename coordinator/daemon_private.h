@@ -15,6 +15,7 @@
 #include "coordinator/dispatch.h"
 #include "coordinator/frames.h"
 #include "coordinator/keys.h"
+#include "coordinator/metricsd.h"
 #include "run/run.h"
 
 #include <pthread.h>
@@ -80,6 +81,24 @@ typedef struct {
 } msg_t;
 
 typedef struct daemon daemon_t;
+
+/* Workers named on the metrics page; the others are summed as "other", so
+ * that a large fleet does not make a series per worker. */
+#define DAEMON_METRICS_WORKERS 32
+
+/* What the metrics page shows of the main thread's state: a copy it takes
+ * now and then (coordinator/daemon_metrics.c), since the dispatcher and
+ * the queue are the main thread's alone. */
+typedef struct {
+    bool taken; /* at least once */
+    dispatch_stats_t ds;
+    size_t batches_queued, batches_active;
+    uint64_t client_dropped, client_refused; /* messages */
+    uint64_t client_bytes_in, upload_bytes_in;
+    size_t n_workers; /* in workers[], at most DAEMON_METRICS_WORKERS */
+    dispatch_worker_t workers[DAEMON_METRICS_WORKERS];
+    uint64_t other_slots, other_busy; /* of the workers past those */
+} daemon_snapshot_t;
 
 /* A library file the client gave (LIBFILES) with a digest: its blob is
  * NEED index n_files + k for the k-th. */
@@ -169,6 +188,8 @@ struct daemon {
     ratelog_t *rl;           /* lines about dropped and refused messages */
     size_t dropped;          /* malformed or unexpected messages dropped */
     size_t refused;          /* SUBMITs and UPLOADs refused over a cap */
+    uint64_t bytes_in;       /* of the clients' messages received */
+    uint64_t upload_bytes;   /* of them, UPLOADs and LIBFILES routed to a batch */
     size_t client_batches, client_files;
     uint64_t client_bytes;
     atomic_bool stopping;
@@ -185,7 +206,30 @@ struct daemon {
     pthread_cond_t runs; /* with lock: a run slot freed, or stop */
     uint64_t last_progress;
     buf_t out;
+    /* the metrics and health endpoint (coordinator/daemon_metrics.c) */
+    metricsd_t *metricsd;          /* NULL: none */
+    _Atomic uint64_t heartbeat_ms; /* the main loop's last turn */
+    atomic_bool ready;             /* sockets bound, loop running */
+    uint64_t snap_ms;              /* the main thread's: the last copy */
+    pthread_mutex_t snap_lock;     /* guards snap; never waited for by
+                                      the main thread (trylock) */
+    daemon_snapshot_t snap;
 };
+
+/* Starts the metrics endpoint when opts->metrics_bind is set (and logs
+ * its address); errors as metricsd_start. */
+st_rc_t daemon__metrics_start(daemon_t *dm, st_err_t *err);
+
+/* The main thread's turn: the heartbeat, and every 100 ms a copy of its
+ * state for the page, unless the page's thread holds it (then the next
+ * turn). */
+void daemon__metrics_turn(daemon_t *dm);
+
+/* Records a batch answered (its time from start to DONE) for the page. */
+void daemon__metrics_batch(uint64_t ms);
+
+/* Stops the endpoint (no callback runs after); NULL endpoint: nothing. */
+void daemon__metrics_stop(daemon_t *dm);
 
 /* Whether the daemon stops (a signal, or stop_batches). */
 bool daemon__stopping(daemon_t *dm);

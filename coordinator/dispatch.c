@@ -450,6 +450,8 @@ static bool send_batch(dispatch_t *d, dworker_t *w, queue_t *q, size_t n, uint64
     queue_pop(q, n);
     d->in_flight += n;
     d->stats.batches++;
+    d->stats.dispatched += n;
+    d->stats.bytes_out += d->out.len;
     return n > 0;
 }
 
@@ -823,6 +825,7 @@ static int recv_one(dispatch_t *d, uint64_t now)
     case FRAMES_OK:
         break;
     }
+    d->stats.bytes_in += zmq_msg_size(&f.body);
     peer_name(&f.body, peer, sizeof peer);
     on_message(d, zmq_msg_data(&f.ident), zmq_msg_size(&f.ident), peer, zmq_msg_data(&f.body),
                zmq_msg_size(&f.body), now);
@@ -1136,4 +1139,23 @@ void dispatch_stats(const dispatch_t *d, dispatch_stats_t *out)
     out->stuck = 0;
     for (size_t i = 0; i < d->n_workers; i++)
         out->stuck += d->workers[i]->slots - free_slots(d->workers[i]);
+}
+
+size_t dispatch_workers(const dispatch_t *d, dispatch_worker_t *out, size_t cap,
+                        dispatch_worker_t *rest)
+{
+    memset(rest, 0, sizeof *rest);
+    for (size_t i = 0; i < d->n_workers; i++) {
+        const dworker_t *w = d->workers[i];
+        dispatch_worker_t *o = i < cap ? &out[i] : rest;
+        uint32_t busy = w->n_flight < w->slots ? (uint32_t)w->n_flight : w->slots;
+
+        if (i < cap) {
+            snprintf(o->name, sizeof o->name, "%.*s", (int)sizeof o->name - 1, w->name);
+            o->slots = o->busy = 0;
+        }
+        o->slots += w->slots;
+        o->busy += busy;
+    }
+    return d->n_workers;
 }

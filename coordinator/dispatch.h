@@ -116,7 +116,20 @@ typedef struct {
     uint64_t malformed;    /* messages dropped as corrupt */
     uint64_t unauthorized; /* handshakes refused: key not allowed */
     uint64_t batches;      /* JOBS messages sent */
+    uint64_t dispatched;   /* job attempts sent (retries included) */
+    uint64_t bytes_out;    /* bytes of the JOBS messages sent */
+    uint64_t bytes_in;     /* bytes of the messages received from workers */
 } dispatch_stats_t;
+
+/* One registered worker, for the metrics: its name (its HELLO's id, host
+ * and process; cut at DISPATCH_WORKER_NAME - 1 bytes), its slots, and how
+ * many of them are busy (jobs in flight on it, at most its slots). */
+#define DISPATCH_WORKER_NAME 128
+typedef struct {
+    char name[DISPATCH_WORKER_NAME];
+    uint32_t slots;
+    uint32_t busy;
+} dispatch_worker_t;
 
 /* A dispatcher bound to opts->bind. NULL with err set (ST_EINVAL for a bad
  * option, a bad key, or a non-local tcp:// address without keys nor
@@ -162,5 +175,11 @@ bool dispatch_cancel(dispatch_t *self, uint64_t id);
 size_t dispatch_pending(const dispatch_t *self);
 
 void dispatch_stats(const dispatch_t *self, dispatch_stats_t *out);
+
+/* The registered workers, the first cap of them in out (in no set
+ * order), and in *rest (name empty) the slots and busy slots of the others
+ * summed; returns how many there are (may exceed cap). O(workers). */
+size_t dispatch_workers(const dispatch_t *self, dispatch_worker_t *out, size_t cap,
+                        dispatch_worker_t *rest);
 
 #endif

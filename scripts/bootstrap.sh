@@ -32,11 +32,15 @@ need_root() {
 # libcurl4-openssl-dev, libprotobuf-c-dev and protobuf-c-compiler are the
 # team cache's HTTP client and its REAPI messages; nginx (with WebDAV) is
 # the cache server its end-to-end test and bench run against.
+# libmicrohttpd-dev serves the daemons' /metrics, /healthz and /readyz;
+# prometheus (promtool and the server) checks and scrapes those pages in
+# their end-to-end test (tests/e2e/test_metrics.sh).
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       libjansson-dev libxml2-dev libgit2-dev
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
+      libmicrohttpd-dev prometheus
       python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.

@@ -14,6 +14,7 @@
 #include "common/alloc.h"
 #include "common/arena.h"
 #include "common/buf.h"
+#include "common/prom.h"
 #include "common/proto.h"
 #include "common/ratelog.h"
 #include "common/simd.h"
@@ -72,6 +73,17 @@ void wproc_stop(void)
 {
     atomic_store(&stop_requested, true);
 }
+
+/* What the metrics endpoint shows (wproc_metrics, wproc_alive,
+ * wproc_ready): atomics that the main loop and the analysis threads update
+ * as they go and any thread reads, so that a scrape takes no lock of the
+ * worker's. Process-wide, as a process runs one worker. */
+static struct {
+    _Atomic uint64_t heartbeat_ms; /* the main loop's last turn; 0: not running */
+    atomic_bool greeted;           /* a coordinator answered on this connection */
+    _Atomic uint64_t ran, hits, misses, dropped, refused, reconnects;
+    atomic_uint busy, threads;
+} live;
 
 typedef struct wjob {
     struct wjob *next;
@@ -208,8 +220,13 @@ static wres_t *run_one(wproc_t *w, wthread_t *t, const wjob_t *j)
     if (a != NULL)
         arena_pool_put(w->pool, a);
     atomic_fetch_add(&w->ran, 1);
-    if (hit)
+    atomic_fetch_add(&live.ran, 1);
+    if (hit) {
         atomic_fetch_add(&w->hits, 1);
+        atomic_fetch_add(&live.hits, 1);
+    } else if (a != NULL && w->cache != NULL) {
+        atomic_fetch_add(&live.misses, 1);
+    }
     return r;
 }
 
@@ -237,12 +254,14 @@ static void run_job(wproc_t *w, wthread_t *t, wjob_t *j)
     atomic_store(&t->job_kind, j->job.kind);
     atomic_store(&t->job_len, j->job.input.len);
     atomic_store(&t->since, clock_ms());
+    atomic_fetch_add(&live.busy, 1);
     if (input_has(j, w->opts->hang_on)) {
         hang(w); /* the test hook: this job never ends */
         r = NULL;
     } else {
         r = run_one(w, t, j);
     }
+    atomic_fetch_sub(&live.busy, 1);
     atomic_store(&t->since, 0);
     if (r == NULL) { /* out of memory (or the hook): the coordinator's deadline retries it */
         pthread_mutex_lock(&w->lock);
@@ -370,6 +389,7 @@ static st_rc_t open_socket(wproc_t *w, unsigned threads, st_err_t *err)
     send_out(w); /* if it cannot go, no answer comes and the timeout reconnects */
     w->last_recv = clock_ms();
     w->greeted = false;
+    atomic_store(&live.greeted, false);
     return ST_OK;
 }
 
@@ -398,6 +418,7 @@ static void new_epoch(wproc_t *w)
 static void pause_ms(unsigned ms)
 {
     for (unsigned slept = 0; slept < ms && !atomic_load(&stop_requested); slept += 50) {
+        atomic_store(&live.heartbeat_ms, clock_ms()); /* waiting is the loop's work */
         struct timespec ts = {0, (long)(ms - slept < 50 ? ms - slept : 50) * 1000000L};
         nanosleep(&ts, NULL);
     }
@@ -407,6 +428,8 @@ static void pause_ms(unsigned ms)
 static st_rc_t reconnect(wproc_t *w, unsigned threads, const char *why, st_err_t *err)
 {
     say(w, "%s; reconnecting to %s in %u ms", why, w->opts->connect, w->backoff);
+    atomic_store(&live.greeted, false);
+    atomic_fetch_add(&live.reconnects, 1);
     new_epoch(w);
     zmq_close(w->sock);
     w->sock = NULL;
@@ -511,6 +534,7 @@ static void refuse_job(wproc_t *w, const proto_job_t *job, const char *why)
     if ((r = make_result(&tmp, ST_ELIMIT, (span_t){0}, &err)) == NULL)
         return; /* out of memory: the coordinator's deadline retries it */
     w->refused_jobs++;
+    atomic_fetch_add(&live.refused, 1);
     pthread_mutex_lock(&w->lock);
     r->next = w->done;
     w->done = r;
@@ -587,6 +611,7 @@ static msg_outcome_t on_message(wproc_t *w, proto_msg_t *m, st_err_t *err)
     w->last_recv = clock_ms();
     if (!w->greeted && m->type != PROTO_REFUSED && m->type != PROTO_BYE) {
         w->greeted = true;
+        atomic_store(&live.greeted, true);
         say(w, "working for the coordinator at %s with %u threads", w->opts->connect, w->threads);
     }
     switch (m->type) {
@@ -648,6 +673,7 @@ static msg_outcome_t recv_one(wproc_t *w, st_err_t *err)
     }
     if (derr.msg[0] != '\0') {
         w->dropped++;
+        atomic_fetch_add(&live.dropped, 1);
         if (w->rl == NULL || ratelog_allow(w->rl, "coordinator", clock_ms()))
             say(w, "malformed message from the coordinator dropped: %s", derr.msg);
     } else {
@@ -714,6 +740,7 @@ static st_rc_t serve(wproc_t *w, unsigned threads, st_err_t *err)
         uint64_t count;
         bool due;
 
+        atomic_store(&live.heartbeat_ms, clock_ms());
         pthread_mutex_lock(&w->lock);
         if (w->done != NULL) { /* results held back (flush_due) go soon */
             uint64_t age = clock_ms() - w->done_ms;
@@ -879,6 +906,9 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     w.host[sizeof w.host - 1] = 0;
     snprintf(w.id, sizeof w.id, "%s:%ld", w.host, (long)getpid());
     atomic_store(&stop_requested, false);
+    atomic_store(&live.heartbeat_ms, clock_ms());
+    atomic_store(&live.greeted, false);
+    atomic_store(&live.threads, n);
     /* job messages and results of megabytes come and go: mapped each time,
        they go back to the system when freed (see daemon.c) */
     mallopt(M_MMAP_THRESHOLD, 1 << 20);
@@ -925,6 +955,8 @@ st_rc_t wproc_run(const wproc_opts_t *in, st_err_t *err)
     }
     if ((rc = start_threads(&w, ts, n, err)) == ST_OK) {
         rc = serve(&w, n, err);
+        atomic_store(&live.heartbeat_ms, 0); /* the loop has ended */
+        atomic_store(&live.greeted, false);
         if (w.sock != NULL && w.refused) {
             /* a coordinator that refused us for good takes nothing more:
                nothing is left queued for it (libzmq leaked such a message
@@ -964,5 +996,60 @@ out:
     st_free(ts);
     pthread_cond_destroy(&w.cond);
     pthread_mutex_destroy(&w.lock);
+    return rc;
+}
+
+/* ---- the metrics endpoint's view (any thread) -------------------------------------------- */
+
+bool wproc_alive(unsigned stale_ms)
+{
+    uint64_t hb = atomic_load(&live.heartbeat_ms);
+
+    return hb != 0 && clock_ms() - hb < stale_ms;
+}
+
+bool wproc_ready(void)
+{
+    return atomic_load(&live.greeted) && atomic_load(&live.heartbeat_ms) != 0 &&
+           !atomic_load(&stop_requested);
+}
+
+st_rc_t wproc_metrics(buf_t *out)
+{
+    const struct {
+        const char *name;
+        prom_type_t type;
+        const char *help;
+        uint64_t value;
+    } t[] = {
+        {"strata_worker_jobs_run_total", PROM_COUNTER,
+         "Jobs this worker finished (run, or answered by its local cache).",
+         atomic_load(&live.ran)},
+        {"strata_worker_cache_hits_total", PROM_COUNTER, "Jobs answered by the local cache.",
+         atomic_load(&live.hits)},
+        {"strata_worker_cache_misses_total", PROM_COUNTER,
+         "Jobs the local cache could not answer (run).", atomic_load(&live.misses)},
+        {"strata_worker_busy_threads", PROM_GAUGE, "Analysis threads running a job now.",
+         atomic_load(&live.busy)},
+        {"strata_worker_threads", PROM_GAUGE, "Analysis threads (slots).",
+         atomic_load(&live.threads)},
+        {"strata_worker_messages_dropped_total", PROM_COUNTER,
+         "Malformed messages from coordinators dropped.", atomic_load(&live.dropped)},
+        {"strata_worker_jobs_refused_total", PROM_COUNTER,
+         "Jobs answered at once with an error: over the worker's limits.",
+         atomic_load(&live.refused)},
+        {"strata_worker_reconnects_total", PROM_COUNTER,
+         "Connections to the coordinator dropped and made again.", atomic_load(&live.reconnects)},
+        {"strata_worker_connected", PROM_GAUGE,
+         "1 while a coordinator has answered on the connection, else 0.",
+         atomic_load(&live.greeted) ? 1u : 0u},
+    };
+    st_rc_t rc = ST_OK;
+
+    for (size_t i = 0; i < sizeof t / sizeof t[0] && rc == ST_OK; i++) {
+        rc = prom_family(out, t[i].name, t[i].type, t[i].help);
+        if (rc == ST_OK)
+            rc = prom_sample(out, t[i].name, NULL, 0, t[i].value);
+    }
     return rc;
 }

@@ -39,6 +39,7 @@
 #ifndef STRATA_WPROC_H
 #define STRATA_WPROC_H
 
+#include "common/buf.h"
 #include "common/status.h"
 
 #include <stdbool.h>
@@ -100,5 +101,18 @@ st_rc_t wproc_run(const wproc_opts_t *opts, st_err_t *err);
 
 /* Asks the running wproc_run to end. Async-signal-safe. */
 void wproc_stop(void);
+
+/* For the metrics endpoint (coordinator/metricsd.h), from any thread:
+ * these read only atomics that the worker updates as it goes, so they
+ * never wait for it. wproc_alive: the main loop (or its wait before a
+ * reconnection) has turned within stale_ms; false before and after
+ * wproc_run. wproc_ready: connected, and a coordinator has answered on the
+ * connection (a refused or silent one does not count). wproc_metrics
+ * appends the worker's metrics in Prometheus's text format (common/prom.h:
+ * jobs run, local cache hits and misses, busy threads, messages dropped,
+ * jobs refused, reconnections); zeros before the first run. ST_ENOMEM. */
+bool wproc_alive(unsigned stale_ms);
+bool wproc_ready(void);
+st_rc_t wproc_metrics(buf_t *out);
 
 #endif

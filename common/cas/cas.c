@@ -393,6 +393,11 @@ void cas_stats(cas_t *self, cas_stats_t *out)
     collect_stats(self, out, true);
 }
 
+void cas_counters(cas_t *self, cas_stats_t *out)
+{
+    collect_stats(self, out, false);
+}
+
 st_rc_t cas_verify(cas_t *self, uint64_t *checked, uint64_t *removed, st_err_t *err)
 {
     uint64_t c = 0, r = 0;

@@ -147,6 +147,12 @@ typedef struct {
  * Thread-safe. */
 void cas_stats(cas_t *self, cas_stats_t *out);
 
+/* As cas_stats without counting the disk tier's entries and bytes (which
+ * scans its table): the counters only, cheap enough for every scrape of a
+ * metrics page. disk.entries counts only the writes not yet committed.
+ * Thread-safe. */
+void cas_counters(cas_t *self, cas_stats_t *out);
+
 /* SQLite's integrity check, then every entry read and verified; corrupt
  * entries are removed and counted in *removed (a database failing the
  * integrity check is moved aside and recreated: its rows count as removed).

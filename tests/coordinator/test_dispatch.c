@@ -449,7 +449,17 @@ TEST(dispatch_runs_jobs_on_two_workers)
     CHECK_EQ_INT(st.lost, 0);
     CHECK_EQ_INT(st.in_flight, 0);
     CHECK(st.batches >= 2);
+    CHECK(st.dispatched >= js.n); /* the metrics' counts */
+    CHECK(st.bytes_out > 0 && st.bytes_in > 0);
     CHECK_EQ_INT(dispatch_pending(d), 0);
+    {
+        /* the second worker may join only after the first ran every job */
+        dispatch_worker_t one[1], rest;
+        CHECK(poll_until(d, &f, workers_exactly, 2));
+        CHECK_EQ_INT(dispatch_workers(d, one, 1, &rest), 2);
+        CHECK(one[0].slots == 2 && one[0].busy == 0 && one[0].name[0] != '\0');
+        CHECK(rest.slots == 2 && rest.busy == 0 && rest.name[0] == '\0');
+    }
     CHECK(fleet_stop(&f)); /* SIGTERM: BYE and exit 0 */
     dispatch_destroy(&d);
     CHECK(d == NULL);
