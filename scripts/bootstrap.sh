@@ -33,13 +33,17 @@ need_root() {
 # pre-commit hook's end-to-end test (tests/e2e/test_precommit.sh).
 # libcurl4-openssl-dev, libprotobuf-c-dev and protobuf-c-compiler are the
 # team cache's HTTP client and its REAPI messages; nginx (with WebDAV) is
-# the cache server its end-to-end test and bench run against.
+# the cache server its end-to-end test and bench run against. systemd
+# gives systemd-analyze, which checks the units of deploy/systemd/, and
+# strace the syscalls their seccomp filter must allow
+# (tests/e2e/test_deploy.sh).
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       libjansson-dev libxml2-dev libgit2-dev
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
-      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
+      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit
+      systemd strace)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi

@@ -5,13 +5,19 @@
 # kustomization.yaml lists) validates against the Kubernetes API's schemas
 # with kubernetes-models (tests/e2e/k8s_validate.js, unknown fields and
 # kinds refused), and deliberately broken copies are refused, so that this
-# test can fail. Every flag of the manifests' args is one that `strata
+# test can fail. systemd: the units of deploy/systemd/ pass `systemd-analyze
+# verify` (run on copies whose ExecStart names the strata under test, as
+# verify wants the binary to exist) and its offline security review, and a
+# unit with a misspelled key does not. The syscalls a keyed coordinator, a
+# worker and a submit make are all in the units' seccomp allow list
+# (@system-service), when strace can trace here. Every flag of the
+# manifests' args and of the units' ExecStart is one that `strata
 # coordinator --help` or `strata worker --help` lists, so the files cannot
 # drift from the binary; --metrics-bind, until the binary has it, gets a
 # note instead.
 #
-# Needs node with tests/node's packages in .deps/test-node
-# (scripts/bootstrap.sh installs them).
+# Needs node with tests/node's packages in .deps/test-node and
+# systemd-analyze (scripts/bootstrap.sh installs both).
 #
 # Usage: bash test_deploy.sh PATH-TO-STRATA REPO-ROOT   (as ctest runs it)
 # Ends with "N passed, N failed"; exits non-zero when any failed.
@@ -21,6 +27,7 @@ E2E_NAME=deploy
 . "$(dirname "$0")/lib.sh" "$@"
 
 kdir="$repo/deploy/kubernetes"
+sdir="$repo/deploy/systemd"
 modules="$repo/.deps/test-node/node_modules"
 validator="$repo/tests/e2e/k8s_validate.js"
 
@@ -120,6 +127,135 @@ break_copy service-selector coordinator-service.yaml \
     'its selector matches no pod'
 break_copy unlisted-file kustomization.yaml '/worker-deployment.yaml/d' \
     'worker-deployment.yaml: not listed in kustomization.yaml'
+
+# ---- systemd --------------------------------------------------------------
+
+units=(strata-coordinator.service strata-worker@.service)
+mkdir units
+for u in "${units[@]}"; do
+    if [ -f "$sdir/$u" ]; then pass; else fail "no deploy/systemd/$u"; fi
+    sed "s#/usr/local/bin/strata #$strata #" "$sdir/$u" >"units/$u"
+    if grep -q "^ExecStart=$strata " "units/$u"; then
+        pass
+    else
+        fail "$u: ExecStart does not run /usr/local/bin/strata"
+    fi
+    # settings that matter to how strata stops and restarts
+    for want in '^Restart=on-failure$' '^RestartPreventExitStatus=2$' '^KillSignal=SIGTERM$' \
+        '^TimeoutStopSec=' '^NoNewPrivileges=yes$' '^ProtectSystem=strict$' \
+        '^ProtectHome=yes$' '^PrivateTmp=yes$' '^DynamicUser=yes$' '^StateDirectory=' \
+        '^RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX$'; do
+        if grep -qE -- "$want" "$sdir/$u"; then pass; else fail "$u: no line $want"; fi
+    done
+    # the flags of ExecStart (continuation lines joined)
+    sub=${u%%.service}
+    sub=${sub#strata-}
+    sub=${sub%@}
+    for a in $(sed -e ':a' -e '/\\$/N; s/\\\n//; ta' "$sdir/$u" | grep '^ExecStart='); do
+        case $a in --*) flag_known "$sub" "$a" "$u" ;; esac
+    done
+done
+
+if ! command -v systemd-analyze >/dev/null 2>&1; then
+    fail "no systemd-analyze (run scripts/bootstrap.sh)"
+else
+    # verify works without systemd as PID 1; it reads the units and checks
+    # their keys, specifiers and the ExecStart binary
+    (cd units && systemd-analyze verify --man=no ./strata-coordinator.service \
+        ./strata-worker@team-a.service) >verify.out 2>&1
+    vrc=$?
+    if [ "$vrc" -ne 0 ] && grep -qiE "Failed to (initialize|connect|create)|not booted" verify.out; then
+        echo "skip: systemd-analyze verify cannot run here: $(head -1 verify.out)"
+    else
+        if [ "$vrc" -eq 0 ] && [ ! -s verify.out ]; then
+            pass
+        else
+            fail "systemd-analyze verify: exit $vrc: $(cat verify.out)"
+        fi
+        # ... and it would say so of a misspelled key
+        mkdir bad-units
+        sed 's/^RestartPreventExitStatus=/RestartPreventExitStatuss=/' \
+            units/strata-worker@.service >bad-units/strata-worker@.service
+        (cd bad-units && systemd-analyze verify --man=no ./strata-worker@x.service) >bad.out 2>&1
+        if grep -q "Unknown key 'RestartPreventExitStatuss'" bad.out; then
+            pass
+        else
+            fail "systemd-analyze verify let a misspelled key through: $(cat bad.out)"
+        fi
+        # the offline security review: 2.0 at most ("OK"; the units are at 1.5)
+        for u in strata-coordinator.service strata-worker@team-a.service; do
+            if (cd units && systemd-analyze security --offline=yes --threshold=20 "./$u") \
+                >sec.out 2>&1; then
+                pass
+            else
+                fail "systemd-analyze security $u: $(grep 'Overall exposure' sec.out)"
+            fi
+        done
+    fi
+fi
+
+# The units' seccomp allow list (@system-service) holds every syscall a
+# keyed coordinator, a worker with a disk cache and a submit make; a call
+# outside it would fail with EPERM under the unit.
+# expand_set @SET...: the syscalls of the sets, nested sets expanded.
+expand_set() {
+    local seen=" " todo=("$@") s m
+    while [ ${#todo[@]} -gt 0 ]; do
+        s=${todo[0]}
+        todo=("${todo[@]:1}")
+        case $seen in *" $s "*) continue ;; esac
+        seen="$seen$s "
+        while read -r m; do
+            case $m in @*) todo+=("$m") ;; [a-z_]*) echo "$m" ;; esac
+        done < <(systemd-analyze syscall-filter "$s" | sed -n '2,$p' | grep -v '^ *#')
+    done
+}
+if ! command -v strace >/dev/null 2>&1 || ! command -v systemd-analyze >/dev/null 2>&1 ||
+    ! strace -f -qq -o /dev/null true 2>/dev/null; then
+    echo "skip: the syscall check needs strace and ptrace (scripts/bootstrap.sh installs strace)"
+else
+    filter=$(grep -h '^SystemCallFilter=' "$sdir"/*.service | sort -u)
+    if [ "$filter" = "SystemCallFilter=@system-service" ]; then pass; else
+        fail "the units' SystemCallFilter changed ($filter): update this check"
+    fi
+    mkdir -p keys/coordinator keys/worker keys/client keys/allow
+    "$strata" keygen --dir keys/coordinator --name coordinator >/dev/null &&
+        "$strata" keygen --dir keys/worker --name worker >/dev/null &&
+        "$strata" keygen --dir keys/client --name client >/dev/null &&
+        cp keys/worker/worker.pub keys/client/client.pub keys/allow/ || fail "keygen"
+    sock="ipc://$tmp/coord.sock"
+    strace -f -qq -o coord.trace "$strata" coordinator --bind "$sock" --keys keys/coordinator \
+        --allow keys/allow --cache-dir coord-cache 2>coord.log &
+    pids+=($!)
+    if wait_for coord.log "clients on"; then pass; else fail "coordinator: $(cat coord.log)"; fi
+    strace -f -qq -o worker.trace "$strata" worker --connect "$sock.workers" \
+        --server-key keys/coordinator/coordinator.pub --key keys/worker/worker.key \
+        --cache-dir worker-cache 2>worker.log &
+    pids+=($!)
+    wait_for worker.log "coordinator" || true
+    timeout 60 "$strata" submit --coordinator "$sock" --keys keys/client \
+        --server-key keys/coordinator/coordinator.pub "$repo/examples/sample" >submit.out 2>&1
+    src=$?
+    if [ "$src" -eq 1 ]; then pass; else fail "submit: exit $src: $(cat submit.out)"; fi
+    # SIGTERM to the traced daemons (strace's children), then strace ends
+    for p in "${pids[@]}"; do kill -TERM $(pgrep -P "$p") 2>/dev/null; done
+    stop_all
+    if grep -qE "stopped after [1-9][0-9]* jobs" worker.log; then
+        pass
+    else
+        fail "the traced worker ran no job: $(cat worker.log)"
+    fi
+    expand_set @system-service | sort -u >allowed.txt
+    cat coord.trace worker.trace | grep -oE '^[0-9]+ +[a-z_0-9]+\(' |
+        sed -E 's/^[0-9]+ +//; s/\($//' | sort -u >used.txt
+    outside=$(comm -23 used.txt allowed.txt | tr '\n' ' ')
+    if [ "$(wc -l <used.txt)" -gt 20 ] && [ "$(wc -l <allowed.txt)" -gt 100 ] && [ -z "$outside" ]
+    then
+        pass
+    else
+        fail "syscalls outside @system-service: '$outside' ($(wc -l <used.txt) used)"
+    fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
