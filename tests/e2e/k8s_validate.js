@@ -25,8 +25,9 @@
 // names a PersistentVolumeClaim of DIR.
 //
 // Prints on stdout, tab-separated, for the shell test: `ok FILE KIND NAME`
-// per object, `args CONTAINER ARG...` per container, `secret NAME` per
-// Secret a pod mounts. Errors go to stderr; exit 1 when there was any.
+// per object, `args CONTAINER ARG...` per container, `mount CONTAINER PATH
+// SECRET` per volume mount (SECRET `-` for other volumes), `env CONTAINER
+// NAME VALUE` per plain variable, `secret NAME` per Secret a pod mounts. Errors go to stderr; exit 1 when there was any.
 'use strict';
 
 const fs = require('fs');
@@ -140,9 +141,15 @@ function checkPod(where, spec, claims) {
             if (get && typeof get.port === 'string' && !ports.has(get.port))
                 error(where, `container ${c.name}: ${probe} port ${get.port} is not a port of it`);
         }
-        for (const m of c.volumeMounts || [])
+        for (const m of c.volumeMounts || []) {
             if (!volumes.has(m.name))
                 error(where, `container ${c.name}: mount ${m.name} names no volume`);
+            const v = (spec.volumes || []).find((v) => v.name === m.name);
+            out('mount', c.name, m.mountPath, (v && v.secret && v.secret.secretName) || '-');
+        }
+        for (const e of c.env || [])
+            if (typeof e.value === 'string')
+                out('env', c.name, e.name, e.value);
         out('args', c.name, ...(c.command || []), ...(c.args || []));
     }
 }

@@ -5,7 +5,9 @@
 # kustomization.yaml lists) validates against the Kubernetes API's schemas
 # with kubernetes-models (tests/e2e/k8s_validate.js, unknown fields and
 # kinds refused), and deliberately broken copies are refused, so that this
-# test can fail. systemd: the units of deploy/systemd/ pass `systemd-analyze
+# test can fail. The README's key commands, its Secrets and the manifests'
+# args then run a coordinator and a worker here (see below) that a submit
+# goes through. systemd: the units of deploy/systemd/ pass `systemd-analyze
 # verify` (run on copies whose ExecStart names the strata under test, as
 # verify wants the binary to exist) and its offline security review, and a
 # unit with a misspelled key does not. The syscalls a keyed coordinator, a
@@ -87,6 +89,121 @@ while IFS=$'\t' read -r -a f; do
         case $a in --*) flag_known "$sub" "${a%%=*}" "container $container" ;; esac
     done
 done <k8s.out
+
+# ---- the manifests, run --------------------------------------------------
+# deploy/README.md's key commands run here (its Keys block, then its
+# `kubectl create secret generic` lines emulated: each --from-file is a
+# file under its key, or a directory's files), each Secret laid out as the
+# kubelet lays out a secret volume (a ..data directory, a symlink per key)
+# and the other volumes empty, under a root of its own per container. Then
+# the containers' args run there: absolute paths under that root, the
+# Service's name and the wildcard address as 127.0.0.1 on free ports, and
+# --metrics-bind dropped while the binary lacks it. A submit through them
+# prints what strata check prints.
+
+# readme_lines SECTION: the indented lines of deploy/README.md's section
+# SECTION ("## SECTION"), continuation lines joined.
+readme_lines() {
+    awk -v s="## $1" '$0 == s { on = 1; next } /^## / { on = 0 } on && /^    / { print }' \
+        "$repo/deploy/README.md" | sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' -e 's/^    //'
+}
+
+mkdir kube && cd kube || exit 2
+readme_lines Keys | awk 'NF == 0 { exit } { print }' >keys.sh
+if [ -s keys.sh ] && STRATA="$strata" bash -e -c 'strata() { "$STRATA" "$@"; }; . ./keys.sh' \
+    >keys.out 2>&1 && [ -f keys/coordinator/coordinator.key ]; then
+    pass
+else
+    fail "deploy/README.md's key commands: $(cat keys.sh keys.out)"
+fi
+# secret_volume NAME SPEC...: the Secret NAME of `kubectl create secret
+# generic NAME --from-file=SPEC...` as a volume, in secrets/NAME.
+secret_volume() {
+    local name=$1 spec key src f
+    shift
+    mkdir -p "secrets/$name/..2026_12_07_00_00_00.1"
+    ln -s ..2026_12_07_00_00_00.1 "secrets/$name/..data"
+    for spec in "$@"; do
+        case $spec in *=*) key=${spec%%=*} src=${spec#*=} ;; *) key= src=$spec ;; esac
+        if [ -d "$src" ]; then
+            for f in "$src"/*; do
+                [ -f "$f" ] && cp "$f" "secrets/$name/..data/$(basename "$f")"
+            done
+        else
+            cp "$src" "secrets/$name/..data/${key:-$(basename "$src")}" || return 1
+        fi
+    done
+    for f in "secrets/$name/..data"/*; do ln -s "..data/$(basename "$f")" "secrets/$name/"; done
+}
+while read -r line; do
+    read -r -a w <<<"$line"
+    specs=()
+    for a in "${w[@]:5}"; do
+        case $a in --from-file=*) specs+=("${a#--from-file=}") ;; esac
+    done
+    if [ "${w[0]} ${w[1]} ${w[2]} ${w[3]}" = "kubectl create secret generic" ] &&
+        secret_volume "${w[4]}" "${specs[@]}"; then
+        pass
+    else
+        fail "deploy/README.md: cannot emulate '$line'"
+    fi
+done < <(readme_lines Kubernetes | grep '^kubectl create secret generic ')
+
+port=$(free_ports)
+# pod CONTAINER: starts the container's args in pod-CONTAINER/ as said above.
+pod() {
+    local c=$1 root="$PWD/pod-$1" a skip= line
+    local -a f args=() envs=()
+    while IFS=$'\t' read -r -a f; do
+        [ "${f[1]}" = "$c" ] || continue
+        case ${f[0]} in
+        mount)
+            mkdir -p "$(dirname "$root${f[2]}")"
+            if [ "${f[3]}" = - ]; then mkdir -p "$root${f[2]}"; else
+                cp -a "secrets/${f[3]}" "$root${f[2]}"
+            fi ;;
+        env) case ${f[3]} in /*) envs+=("${f[2]}=$root${f[3]}") ;; *) envs+=("${f[2]}=${f[3]}") ;; esac ;;
+        args)
+            for a in "${f[@]:3}"; do
+                if [ -n "$skip" ]; then skip=; continue; fi
+                if [ "$a" = --metrics-bind ] &&
+                    ! "$strata" "${f[2]}" --help 2>&1 | grep -q -- --metrics-bind; then
+                    skip=1
+                    continue
+                fi
+                case $a in
+                tcp://*:7700) a=tcp://127.0.0.1:$port ;;
+                tcp://*:7701) a=tcp://127.0.0.1:$((port + 1)) ;;
+                /*) a=$root$a ;;
+                esac
+                args+=("$a")
+            done
+            line=("${f[2]}" "${args[@]}") ;;
+        esac
+    done <"$tmp/k8s.out"
+    (cd "$root" && exec env "${envs[@]}" "$strata" "${line[@]}") 2>"$c.log" &
+    pids+=($!)
+}
+pod coordinator
+if wait_for coordinator.log "clients on"; then pass; else fail "coordinator pod: $(cat coordinator.log)"; fi
+pod worker
+"$strata" check --no-cache --no-workers --no-environment "$repo/examples/sample" >check.out 2>check.err
+timeout 60 "$strata" submit --coordinator "tcp://127.0.0.1:$port" --keys keys/client \
+    --server-key keys/coordinator/coordinator.pub --no-environment "$repo/examples/sample" \
+    >submit.out 2>submit.err
+src=$?
+if [ "$src" -eq 1 ] && cmp -s check.out submit.out; then
+    pass
+else
+    fail "submit to the manifests' coordinator: exit $src: $(cat submit.err coordinator.log worker.log)"
+fi
+stop_all
+if grep -qE "stopped after [1-9][0-9]* jobs" worker.log; then
+    pass
+else
+    fail "the manifests' worker ran no job: $(cat worker.log)"
+fi
+cd "$tmp" || exit 2
 
 # Broken copies are refused, each with its own reason: break NAME FILE
 # SED-EXPRESSION EXPECTED-ERROR.
