@@ -10,7 +10,9 @@
 # goes through. systemd: the units of deploy/systemd/ pass `systemd-analyze
 # verify` (run on copies whose ExecStart names the strata under test, as
 # verify wants the binary to exist) and its offline security review, and a
-# unit with a misspelled key does not. The syscalls a keyed coordinator, a
+# unit with a misspelled key does not; the README's install steps and the
+# units' ExecStart, emulated, run a coordinator and a worker that a submit
+# goes through. The syscalls a keyed coordinator, a
 # worker and a submit make are all in the units' seccomp allow list
 # (@system-service), when strace can trace here. Every flag of the
 # manifests' args and of the units' ExecStart is one that `strata
@@ -310,6 +312,111 @@ else
         done
     fi
 fi
+
+# The units, run: deploy/README.md's install steps for both hosts run with
+# /etc under a root of their own (systemctl and the unit files' copies
+# left out, the coordinator's address a free local port), then each unit's
+# ExecStart runs as systemd would start it there: Environment= and
+# EnvironmentFile= read, LoadCredential= copied into the credentials
+# directory (%d), StateDirectory= made, ${VAR} one word and $VAR split.
+# A submit through them prints what strata check prints.
+cd kube || exit 2
+port=$(free_ports)
+host="$PWD/host"
+readme_lines systemd | grep -v -e '^systemctl ' -e 'deploy/systemd/' |
+    sed -e "s#tcp://[^ ']*:7701#tcp://127.0.0.1:$((port + 1))#g" \
+        -e "s# /etc/# $host/etc/#g; s#>/etc/#>$host/etc/#g" >install.sh
+mkdir -p "$host"
+if grep -q '^install ' install.sh && bash -e install.sh >install.out 2>&1 &&
+    [ -f "$host/etc/strata/keys/worker.key" ]; then
+    pass
+else
+    fail "deploy/README.md's systemd steps: $(cat install.sh install.out)"
+fi
+# the README's example of coordinator.env, as written
+readme_lines systemd | grep '^STRATA_COORDINATOR_OPTS=' >"$host/etc/strata/coordinator.env"
+
+# unit_start FILE INSTANCE: starts FILE's ExecStart as above; its log is
+# UNIT.log.
+unit_start() {
+    local file=$1 inst=$2 unit line f v w opt exec_line=
+    local -a args=()
+    local -A env=()
+    unit=$(basename "$file" .service)
+    unit=${unit/@/@$inst}
+    local creds="$host/run/credentials/$unit.service"
+    mkdir -p "$creds"
+    while IFS= read -r line; do
+        line=${line//%i/$inst}
+        case $line in
+        Environment=*) line=${line#Environment=}; env[${line%%=*}]=${line#*=} ;;
+        EnvironmentFile=*)
+            f=${line#EnvironmentFile=} opt=
+            if [ "${f:0:1}" = - ]; then f=${f:1} opt=1; fi
+            if [ -f "$host$f" ]; then
+                while IFS= read -r line; do
+                    case $line in '' | '#'*) continue ;; esac
+                    v=${line#*=}
+                    v=${v#\"}
+                    env[${line%%=*}]=${v%\"}
+                done <"$host$f"
+            elif [ -z "$opt" ]; then
+                fail "$unit: no EnvironmentFile $f"
+                return
+            fi ;;
+        LoadCredential=*)
+            line=${line#LoadCredential=}
+            cp "$host${line#*:}" "$creds/${line%%:*}" || fail "$unit: no credential ${line#*:}" ;;
+        StateDirectory=*) mkdir -p "$host/var/lib/${line#StateDirectory=}" ;;
+        ExecStart=*) exec_line=${line#ExecStart=} ;;
+        esac
+    done < <(sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' "$file")
+    set -f
+    for w in $exec_line; do
+        w=${w//%d/$creds}
+        case $w in
+        '${'*'}') args+=("${env[${w:2:-1}]:-}") ;;
+        '$'*) args+=(${env[${w:1}]:-}) ;;
+        *) args+=("$w") ;;
+        esac
+    done
+    set +f
+    for i in "${!args[@]}"; do
+        case ${args[i]} in
+        /usr/local/bin/strata) args[i]=$strata ;;
+        tcp://*:7700) args[i]=tcp://127.0.0.1:$port ;;
+        tcp://*:7701) args[i]=tcp://127.0.0.1:$((port + 1)) ;;
+        "$host"/*) ;;
+        /*) args[i]=$host${args[i]} ;;
+        esac
+    done
+    "${args[@]}" 2>"$unit.log" &
+    pids+=($!)
+}
+unit_start "$sdir/strata-coordinator.service" ""
+if wait_for strata-coordinator.log "clients on"; then
+    pass
+else
+    fail "strata-coordinator.service: $(cat strata-coordinator.log)"
+fi
+unit_start "$sdir/strata-worker@.service" main
+timeout 60 "$strata" submit --coordinator "tcp://127.0.0.1:$port" --keys keys/client \
+    --server-key keys/coordinator/coordinator.pub --no-environment "$repo/examples/sample" \
+    >submit.out 2>submit.err
+src=$?
+if [ "$src" -eq 1 ] && cmp -s check.out submit.out; then
+    pass
+else
+    fail "submit to the units' coordinator: exit $src: $(cat submit.err strata-coordinator.log)"
+fi
+stop_all
+if grep -qE "stopped after [1-9][0-9]* jobs; local cache $host/var/lib/strata-worker/main" \
+    strata-worker@main.log; then
+    pass
+else
+    fail "strata-worker@main ran no job: $(cat strata-worker@main.log)"
+fi
+cd "$tmp" || exit 2
 
 # The units' seccomp allow list (@system-service) holds every syscall a
 # keyed coordinator, a worker with a disk cache and a submit make; a call
