@@ -126,7 +126,7 @@ secret_volume() {
     mkdir -p "secrets/$name/..2026_12_07_00_00_00.1"
     ln -s ..2026_12_07_00_00_00.1 "secrets/$name/..data"
     for spec in "$@"; do
-        case $spec in *=*) key=${spec%%=*} src=${spec#*=} ;; *) key= src=$spec ;; esac
+        case $spec in *=*) key=${spec%%=*} src=${spec#*=} ;; *) key='' src=$spec ;; esac
         if [ -d "$src" ]; then
             for f in "$src"/*; do
                 [ -f "$f" ] && cp "$f" "secrets/$name/..data/$(basename "$f")"
@@ -154,7 +154,7 @@ done < <(readme_lines Kubernetes | grep '^kubectl create secret generic ')
 port=$(free_ports)
 # pod CONTAINER: starts the container's args in pod-CONTAINER/ as said above.
 pod() {
-    local c=$1 root="$PWD/pod-$1" a skip= line
+    local c=$1 root="$PWD/pod-$1" a skip='' line
     local -a f args=() envs=()
     while IFS=$'\t' read -r -a f; do
         [ "${f[1]}" = "$c" ] || continue
@@ -448,6 +448,8 @@ else
         "$strata" keygen --dir keys/client --name client >/dev/null &&
         cp keys/worker/worker.pub keys/client/client.pub keys/allow/ || fail "keygen"
     sock="ipc://$tmp/coord.sock"
+    # LeakSanitizer cannot run under ptrace (the ASan build of these tests)
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
     strace -f -qq -o coord.trace "$strata" coordinator --bind "$sock" --keys keys/coordinator \
         --allow keys/allow --cache-dir coord-cache 2>coord.log &
     pids+=($!)
