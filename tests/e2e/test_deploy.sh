@@ -101,7 +101,8 @@ done <k8s.out
 # the containers' args run there: absolute paths under that root, the
 # Service's name and the wildcard address as 127.0.0.1 on free ports, and
 # --metrics-bind dropped while the binary lacks it. A submit through them
-# prints what strata check prints.
+# prints what strata check prints, and where the binary has --metrics-bind
+# the probes' and the scrape's paths answer 200.
 
 # readme_lines SECTION: the indented lines of deploy/README.md's section
 # SECTION ("## SECTION"), continuation lines joined.
@@ -152,7 +153,9 @@ while read -r line; do
 done < <(readme_lines Kubernetes | grep '^kubectl create secret generic ')
 
 port=$(free_ports)
-# pod CONTAINER: starts the container's args in pod-CONTAINER/ as said above.
+declare -A metrics=()
+# pod CONTAINER: starts the container's args in pod-CONTAINER/ as said above;
+# metrics[CONTAINER] is the port of its --metrics-bind, if it has one.
 pod() {
     local c=$1 root="$PWD/pod-$1" a skip='' line
     local -a f args=() envs=()
@@ -174,6 +177,7 @@ pod() {
                     continue
                 fi
                 case $a in
+                *:9464) a=127.0.0.1:$(free_ports) metrics[$c]=${a#*:} ;;
                 tcp://*:7700) a=tcp://127.0.0.1:$port ;;
                 tcp://*:7701) a=tcp://127.0.0.1:$((port + 1)) ;;
                 /*) a=$root$a ;;
@@ -199,6 +203,18 @@ if [ "$src" -eq 1 ] && cmp -s check.out submit.out; then
 else
     fail "submit to the manifests' coordinator: exit $src: $(cat submit.err coordinator.log worker.log)"
 fi
+# the probes and the scrape of the manifests, where the binary serves them
+for c in "${!metrics[@]}"; do
+    for path in /healthz /readyz /metrics; do
+        if python3 -c 'import sys, urllib.request
+urllib.request.urlopen(sys.argv[1], timeout=5).read()' \
+            "http://127.0.0.1:${metrics[$c]}$path" 2>http.err; then
+            pass
+        else
+            fail "$c: GET $path on the metrics port: $(tail -1 http.err)"
+        fi
+    done
+done
 stop_all
 if grep -qE "stopped after [1-9][0-9]* jobs" worker.log; then
     pass
