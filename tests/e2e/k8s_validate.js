@@ -25,9 +25,11 @@
 // names a PersistentVolumeClaim of DIR.
 //
 // Prints on stdout, tab-separated, for the shell test: `ok FILE KIND NAME`
-// per object, `args CONTAINER ARG...` per container, `mount CONTAINER PATH
-// SECRET` per volume mount (SECRET `-` for other volumes), `env CONTAINER
-// NAME VALUE` per plain variable, `secret NAME` per Secret a pod mounts. Errors go to stderr; exit 1 when there was any.
+// per object, `args CONTAINER ARG...` per container, `user CONTAINER UID
+// GID FSGROUP` (`-` where unset), `mount CONTAINER PATH SECRET MODE` per
+// volume mount (SECRET and MODE, its files' octal mode, `-` for other
+// volumes), `env CONTAINER NAME VALUE` per plain variable, `secret NAME`
+// per Secret a pod mounts. Errors go to stderr; exit 1 when there was any.
 'use strict';
 
 const fs = require('fs');
@@ -134,8 +136,13 @@ function checkPod(where, spec, claims) {
             error(where, `volume ${v.name}: no PersistentVolumeClaim ` +
                   `${v.persistentVolumeClaim.claimName} here`);
     }
+    const podSec = spec.securityContext || {};
     for (const c of spec.containers || []) {
         const ports = containerPorts(c);
+        const sec = c.securityContext || {};
+        const id = (v) => (v === undefined ? '-' : String(v));
+        out('user', c.name, id(sec.runAsUser ?? podSec.runAsUser),
+            id(sec.runAsGroup ?? podSec.runAsGroup), id(podSec.fsGroup));
         for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
             const get = c[probe] && c[probe].httpGet;
             if (get && typeof get.port === 'string' && !ports.has(get.port))
@@ -145,7 +152,9 @@ function checkPod(where, spec, claims) {
             if (!volumes.has(m.name))
                 error(where, `container ${c.name}: mount ${m.name} names no volume`);
             const v = (spec.volumes || []).find((v) => v.name === m.name);
-            out('mount', c.name, m.mountPath, (v && v.secret && v.secret.secretName) || '-');
+            const secret = v && v.secret;
+            out('mount', c.name, m.mountPath, secret ? secret.secretName : '-',
+                secret ? (secret.defaultMode ?? 0o644).toString(8) : '-');
         }
         for (const e of c.env || [])
             if (typeof e.value === 'string')

@@ -6,8 +6,8 @@
 # with kubernetes-models (tests/e2e/k8s_validate.js, unknown fields and
 # kinds refused), and deliberately broken copies are refused, so that this
 # test can fail. The README's key commands, its Secrets and the manifests'
-# args then run a coordinator and a worker here (see below) that a submit
-# goes through. systemd: the units of deploy/systemd/ pass `systemd-analyze
+# args then run a coordinator and a worker here (as root: as the manifests'
+# user, with the Secrets' modes; see below) that a submit goes through. systemd: the units of deploy/systemd/ pass `systemd-analyze
 # verify` (run on copies whose ExecStart names the strata under test, as
 # verify wants the binary to exist) and its offline security review, and a
 # unit with a misspelled key does not; the README's install steps and the
@@ -157,15 +157,27 @@ declare -A metrics=()
 # pod CONTAINER: starts the container's args in pod-CONTAINER/ as said above;
 # metrics[CONTAINER] is the port of its --metrics-bind, if it has one.
 pod() {
-    local c=$1 root="$PWD/pod-$1" a skip='' line
-    local -a f args=() envs=()
+    local c=$1 root="$PWD/pod-$1" a skip='' line uid=- gid=- fsgroup=- dir
+    local -a f args=() envs=() as=()
     while IFS=$'\t' read -r -a f; do
         [ "${f[1]}" = "$c" ] || continue
         case ${f[0]} in
+        user) uid=${f[2]} gid=${f[3]} fsgroup=${f[4]} ;;
         mount)
-            mkdir -p "$(dirname "$root${f[2]}")"
-            if [ "${f[3]}" = - ]; then mkdir -p "$root${f[2]}"; else
-                cp -a "secrets/${f[3]}" "$root${f[2]}"
+            dir=$root${f[2]}
+            mkdir -p "$(dirname "$dir")"
+            if [ "${f[3]}" = - ]; then
+                mkdir -p "$dir"
+                # an emptyDir or a volume with fsGroup: the group's, setgid
+                if [ "$as_root" = 1 ] && [ "$fsgroup" != - ]; then
+                    chgrp "$fsgroup" "$dir" && chmod 2775 "$dir"
+                fi
+            else
+                cp -a "secrets/${f[3]}" "$dir"
+                chmod "${f[4]}" "$dir/..data"/*
+                if [ "$as_root" = 1 ] && [ "$fsgroup" != - ]; then
+                    chgrp "$fsgroup" "$dir/..data"/*
+                fi
             fi ;;
         env) case ${f[3]} in /*) envs+=("${f[2]}=$root${f[3]}") ;; *) envs+=("${f[2]}=${f[3]}") ;; esac ;;
         args)
@@ -187,9 +199,26 @@ pod() {
             line=("${f[2]}" "${args[@]}") ;;
         esac
     done <"$tmp/k8s.out"
-    (cd "$root" && exec env "${envs[@]}" "$strata" "${line[@]}") 2>"$c.log" &
+    if [ "$as_root" = 1 ] && [ "$uid" != - ]; then
+        as=(setpriv --reuid="$uid" --regid="${gid/-/$uid}" --clear-groups)
+        [ "$fsgroup" != - ] && as=(setpriv --reuid="$uid" --regid="${gid/-/$uid}" --groups="$fsgroup")
+    fi
+    (cd "$root" && exec "${as[@]}" env "${envs[@]}" "$podstrata" "${line[@]}") 2>"$c.log" &
     pids+=($!)
 }
+# As root, each container runs as the user, group and fsGroup its manifest
+# gives (setpriv), with the Secrets' files in their defaultMode and the
+# fsGroup's, so that a key it cannot read fails here; the binary is copied
+# where that user can run it.
+as_root=0
+podstrata=$strata
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+    as_root=1
+    mkdir bin && cp "$strata" bin/strata && podstrata=$PWD/bin/strata
+    chmod 0755 "$tmp" "$tmp/kube"
+else
+    echo "note: the manifests' containers run as this user (not root, or no setpriv)"
+fi
 pod coordinator
 if wait_for coordinator.log "clients on"; then pass; else fail "coordinator pod: $(cat coordinator.log)"; fi
 pod worker
