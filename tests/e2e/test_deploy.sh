@@ -363,8 +363,9 @@ fi
 # left out, the coordinator's address a free local port), then each unit's
 # ExecStart runs as systemd would start it there: Environment= and
 # EnvironmentFile= read, LoadCredential= copied into the credentials
-# directory (%d), StateDirectory= made, ${VAR} one word and $VAR split.
-# A submit through them prints what strata check prints.
+# directory (%d), StateDirectory= made, ${VAR} one word and $VAR split;
+# as root, under a user of its own as DynamicUser=yes would. A submit
+# through them prints what strata check prints.
 cd kube || exit 2
 port=$(free_ports)
 host="$PWD/host"
@@ -384,8 +385,8 @@ readme_lines systemd | grep '^STRATA_COORDINATOR_OPTS=' >"$host/etc/strata/coord
 # unit_start FILE INSTANCE: starts FILE's ExecStart as above; its log is
 # UNIT.log.
 unit_start() {
-    local file=$1 inst=$2 unit line f v w opt exec_line=
-    local -a args=()
+    local file=$1 inst=$2 unit line f v w opt exec_line='' dyn=61234
+    local -a args=() as=() owned=()
     local -A env=()
     unit=$(basename "$file" .service)
     unit=${unit/@/@$inst}
@@ -412,7 +413,9 @@ unit_start() {
         LoadCredential=*)
             line=${line#LoadCredential=}
             cp "$host${line#*:}" "$creds/${line%%:*}" || fail "$unit: no credential ${line#*:}" ;;
-        StateDirectory=*) mkdir -p "$host/var/lib/${line#StateDirectory=}" ;;
+        StateDirectory=*)
+            mkdir -p "$host/var/lib/${line#StateDirectory=}"
+            owned+=("$host/var/lib/${line#StateDirectory=}") ;;
         ExecStart=*) exec_line=${line#ExecStart=} ;;
         esac
     done < <(sed -e ':a' -e '/\\$/N; s/\\\n *//; ta' "$file")
@@ -428,14 +431,21 @@ unit_start() {
     set +f
     for i in "${!args[@]}"; do
         case ${args[i]} in
-        /usr/local/bin/strata) args[i]=$strata ;;
+        /usr/local/bin/strata) args[i]=$podstrata ;;
         tcp://*:7700) args[i]=tcp://127.0.0.1:$port ;;
         tcp://*:7701) args[i]=tcp://127.0.0.1:$((port + 1)) ;;
         "$host"/*) ;;
         /*) args[i]=$host${args[i]} ;;
         esac
     done
-    "${args[@]}" 2>"$unit.log" &
+    # DynamicUser=yes: a user of its own owns the credentials (0400) and
+    # the state directory; the rest it reads as anyone may
+    if [ "$as_root" = 1 ] && grep -q '^DynamicUser=yes$' "$file"; then
+        chmod 0400 "$creds"/*
+        chown -R "$dyn:$dyn" "$creds" "${owned[@]}"
+        as=(setpriv --reuid="$dyn" --regid="$dyn" --clear-groups)
+    fi
+    "${as[@]}" "${args[@]}" 2>"$unit.log" &
     pids+=($!)
 }
 unit_start "$sdir/strata-coordinator.service" ""
