@@ -4,7 +4,9 @@
 # Debian packages come from apt when one is missing; the tree-sitter Python
 # and TOML grammars and typeshed's standard-library stubs come from npm
 # (pinned versions, integrity hashes checked against the ones recorded in
-# scripts/deps.lock) and are unpacked in .deps/, outside the tracked tree. Runs in well under a second when everything is there.
+# scripts/deps.lock) and are unpacked in .deps/, outside the tracked tree;
+# the tests' npm validators are installed from tests/node's lockfile.
+# Runs in well under a second when everything is there.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,14 +36,17 @@ need_root() {
 # the cache server its end-to-end test and bench run against.
 # libmicrohttpd-dev serves the daemons' /metrics, /healthz and /readyz;
 # prometheus (promtool and the server) checks and scrapes those pages in
-# their end-to-end test (tests/e2e/test_metrics.sh).
+# their end-to-end test (tests/e2e/test_metrics.sh). systemd gives
+# systemd-analyze, which checks the units of deploy/systemd/, and strace
+# the syscalls their seccomp filter must allow (tests/e2e/test_deploy.sh).
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
       libjansson-dev libxml2-dev libgit2-dev
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
       libmicrohttpd-dev prometheus
-      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit)
+      python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit
+      systemd strace)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
@@ -103,3 +108,23 @@ chmod +x "$deps/sarif-multitool/Sarif.Multitool"
 STRIP=3 fetch_npm pyright "$PYRIGHT_VERSION" "$PYRIGHT_INTEGRITY" typeshed \
     package/dist/typeshed-fallback/stdlib package/dist/typeshed-fallback/LICENSE \
     package/dist/typeshed-fallback/commit.txt
+
+# Validators for the tests (tests/node/package-lock.json): kubernetes-models
+# and yaml, with which tests/e2e/test_deploy.sh checks deploy/kubernetes/
+# against the Kubernetes API's schemas. `npm ci` installs exactly what the
+# lockfile names and fails on an integrity mismatch; no install scripts run
+# (none of these needs one). A stamp holding the lockfile's digest makes a
+# second run a no-op.
+lockdir="$top/tests/node"
+nodedir="$deps/test-node"
+want=$(sha256sum "$lockdir/package-lock.json" | cut -d' ' -f1)
+stamp="$nodedir/.strata-lock-sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] ||
+    [ ! -f "$nodedir/node_modules/kubernetes-models/package.json" ]; then
+    echo "bootstrap: installing tests/node/package-lock.json into .deps/test-node"
+    mkdir -p "$nodedir"
+    rm -f "$stamp"
+    cp "$lockdir/package.json" "$lockdir/package-lock.json" "$nodedir/"
+    npm ci --prefix "$nodedir" --ignore-scripts --no-audit --no-fund --loglevel=error
+    echo "$want" >"$stamp"
+fi

@@ -6,7 +6,8 @@
 # script's arguments: `E2E_NAME=cli; . "$(dirname "$0")/lib.sh" "$@"`. It
 # sets $strata and $repo (absolute), $tmp (the current directory from then
 # on), and counts in $passed and $failed; wait_for waits for a daemon's
-# log line, submit_same compares strata submit with strata check.
+# log line, submit_same compares strata submit with strata check,
+# free_ports finds ports for a coordinator.
 
 strata=${1:?usage: test_$E2E_NAME.sh PATH-TO-STRATA REPO-ROOT}
 repo=${2:?usage: test_$E2E_NAME.sh PATH-TO-STRATA REPO-ROOT}
@@ -39,6 +40,23 @@ pass() { passed=$((passed + 1)); }
 fail() {
     failed=$((failed + 1))
     printf 'FAIL: %s\n' "$*" >&2
+}
+
+# free_ports: prints the first of two consecutive free TCP ports on
+# 127.0.0.1 (a coordinator's clients' port and its workers', the next).
+free_ports() {
+    python3 - <<'EOF'
+import socket
+for _ in range(200):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError:
+        pass
+    finally:
+        a.close(); b.close()
+EOF
 }
 
 # run ARGS...: runs strata, sets $rc, $out (stdout) and $err (stderr).

@@ -17,22 +17,6 @@ set -u
 E2E_NAME=cluster
 . "$(dirname "$0")/lib.sh" "$@"
 
-# Two consecutive free TCP ports on 127.0.0.1: prints the first.
-free_ports() {
-    python3 - <<'EOF'
-import socket
-for _ in range(200):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
-    try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError:
-        pass
-    finally:
-        a.close(); b.close()
-EOF
-}
-
 # same NAME ADDR [ARGS...]: submit and check agree on stdout and exit status
 # (both without an environment: test_submit_env.sh checks with one).
 same() {
