@@ -59,6 +59,8 @@ typedef struct {
     uint32_t n_calls, cap_calls;
     TSNode *assigns; /* every `x = f(...)`, x and f bare names */
     uint32_t n_assigns, cap_assigns;
+    TSNode *assign_scopes; /* ... and the scope of each (scan_module's scopes) */
+    uint32_t n_assign_scopes, cap_assign_scopes;
     hmap_t *rebound; /* names an identifier binds anywhere but a module-level class */
     TSNode *stack;
     size_t n_stack, cap_stack;
@@ -66,6 +68,9 @@ typedef struct {
     bool has_cursor;
     uint8_t *marks; /* scan_module: per stack entry, SA_TOP | SA_DECORATED */
     size_t cap_marks;
+    TSNode *scopes; /* scan_module: per stack entry, the def, class, lambda or
+                       comprehension it is in (a null node: the module) */
+    size_t cap_scopes;
     hmap_t *targets;     /* node id -> SA_STORE or SA_AUG: what statements write */
     hmap_t *classes;     /* called_class's: module-level class name -> index */
     sa_insts_t *walk_is; /* instance_reads: its instances, which its identifiers count */
@@ -464,6 +469,24 @@ static void set_marks(sa_t *s, size_t from, uint8_t mark)
         s->marks[i] = mark;
 }
 
+/* Sets the scope of the stack's entries from `from` up. */
+static void set_scopes(sa_t *s, size_t from, TSNode scope)
+{
+    if (s->n_stack > s->cap_scopes) {
+        size_t cap = s->cap_stack;
+        TSNode *grown =
+            arena_realloc(s->a, s->scopes, s->cap_scopes * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        s->scopes = grown;
+        s->cap_scopes = cap;
+    }
+    for (size_t i = from; i < s->n_stack; i++)
+        s->scopes[i] = scope;
+}
+
 /* Whether a node of kind k opens a scope of its own (module_level's). */
 static bool opens_scope(lang_kind_t k)
 {
@@ -482,10 +505,12 @@ static void scan_module(sa_t *s, TSNode root)
      * the root */
     push_kids(s, root, K_MODULE, true, true);
     set_marks(s, 0, SA_TOP);
+    set_scopes(s, 0, (TSNode){0});
     while (s->n_stack > 0 && !s->oom) {
         size_t at = --s->n_stack;
         TSNode n = s->stack[at];
         uint8_t mark = s->marks[at];
+        TSNode scope = s->scopes[at];
         bool top = (mark & SA_TOP) != 0;
         lang_kind_t k = kind(s, n);
         if (k == K_CLASS_DEF) {
@@ -508,8 +533,10 @@ static void scan_module(sa_t *s, TSNode root)
             TSNode l = field(s, n, F_LEFT), r = field(s, n, F_RIGHT), fn;
             if (!ts_node_is_null(l) && kind(s, l) == K_IDENTIFIER && !ts_node_is_null(r) &&
                 kind(s, r) == K_CALL && !ts_node_is_null(fn = field(s, r, F_FUNCTION)) &&
-                kind(s, fn) == K_IDENTIFIER)
+                kind(s, fn) == K_IDENTIFIER) {
                 node_push(s, &s->assigns, &s->n_assigns, &s->cap_assigns, n);
+                node_push(s, &s->assign_scopes, &s->n_assign_scopes, &s->cap_assign_scopes, scope);
+            }
         }
         mark_targets(s, n, k);
         if (k == K_ATTRIBUTE && target_of(s, n) == SA_STORE) {
@@ -537,6 +564,7 @@ static void scan_module(sa_t *s, TSNode root)
         set_marks(s, base,
                   (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
                             (k == K_DECORATED_DEF ? SA_DECORATED : 0)));
+        set_scopes(s, base, opens_scope(k) ? n : scope);
     }
 }
 
@@ -1391,6 +1419,7 @@ typedef struct {
 
 typedef struct {
     TSNode node; /* the attribute `x.a` */
+    TSNode call; /* the call `x.a(...)` it is the callee of, or a null node */
     uint32_t inst;
     bool guarded; /* in a try that catches AttributeError */
 } sa_iread_t;
@@ -1434,18 +1463,15 @@ static bool mro_has(const sa_t *s, uint32_t i, const char *name, uint32_t len)
     return false;
 }
 
-/* The scope assignment a binds its name in: its function, or the module
- * (root). A null node in a class body (a class attribute). */
-static TSNode binding_scope(const sa_t *s, TSNode a, TSNode root)
+/* The scope assignment k of s->assigns binds its name in: its function,
+ * or the module (root). A null node in a class body (a class attribute). */
+static TSNode binding_scope(const sa_t *s, uint32_t k, TSNode root)
 {
-    for (TSNode p = ts_node_parent(a); !ts_node_is_null(p); p = ts_node_parent(p)) {
-        lang_kind_t k = kind(s, p);
-        if (k == K_FUNCTION_DEF)
-            return p;
-        if (k == K_CLASS_DEF || opens_scope(k))
-            return (TSNode){0};
-    }
-    return root;
+    TSNode scope = k < s->n_assign_scopes ? s->assign_scopes[k] : (TSNode){0};
+
+    if (ts_node_is_null(scope))
+        return root;
+    return kind(s, scope) == K_FUNCTION_DEF ? scope : (TSNode){0};
 }
 
 /* Whether the module may bind its names in ways no identifier shows: a
@@ -1555,7 +1581,7 @@ static void find_instances(sa_t *s, TSNode root, sa_insts_t *is)
             if (fresh != (pass == 0) ||
                 (pass == 1 && hmap_get(is->names, name, len, NULL) != ST_OK))
                 continue;
-            if (ts_node_is_null(scope = binding_scope(s, a, root)))
+            if (ts_node_is_null(scope = binding_scope(s, k, root)))
                 continue;
             if (pass == 0 && same_node(scope, root)) {
                 /* a function may read the builtin of that name before the
@@ -1625,6 +1651,39 @@ static bool try_catches(sa_t *s, TSNode n)
     return false;
 }
 
+/* Attribute n (`x.a`, callee of call or not) of instance x: a read, or
+ * what makes x unknown (its __class__ assigned, its __dict__ written). */
+static void inst_attr(sa_t *s, sa_insts_t *is, uint32_t x, TSNode n, TSNode call, uint8_t mark)
+{
+    TSNode a = field(s, n, F_ATTRIBUTE);
+
+    if (ts_node_is_null(a))
+        return;
+    if (text_is(s, a, "__class__") && target_of(s, n) == SA_STORE) {
+        is->v[x].off = true;
+        return;
+    }
+    if (text_is(s, a, "__dict__") && !dict_read(s, n)) {
+        is->v[x].off = true;
+        return;
+    }
+    if (target_of(s, n) == SA_STORE)
+        return;
+    if (is->n_reads == is->cap_reads) {
+        uint32_t cap = is->cap_reads ? is->cap_reads * 2 : 16;
+        sa_iread_t *grown =
+            arena_realloc(s->a, is->reads, is->cap_reads * sizeof *grown, cap * sizeof *grown);
+        if (grown == NULL) {
+            s->oom = true;
+            return;
+        }
+        is->reads = grown;
+        is->cap_reads = cap;
+    }
+    is->reads[is->n_reads++] =
+        (sa_iread_t){.node = n, .call = call, .inst = x, .guarded = (mark & SA_GUARD) != 0};
+}
+
 /* The reads `x.a` of the instances bound in scope (a node), and what
  * makes an instance unknown: hasattr, getattr, setattr, delattr,
  * isinstance or vars on it, its __class__ assigned, its __dict__ used
@@ -1646,28 +1705,7 @@ static void instance_reads(sa_t *s, TSNode scope, sa_insts_t *is)
         int64_t x;
 
         if (k == K_ATTRIBUTE && (x = inst_of(s, is, scope, field(s, n, F_OBJECT))) >= 0) {
-            TSNode a = field(s, n, F_ATTRIBUTE);
-            if (ts_node_is_null(a))
-                continue;
-            if (text_is(s, a, "__class__") && target_of(s, n) == SA_STORE)
-                is->v[x].off = true;
-            else if (text_is(s, a, "__dict__") && !dict_read(s, n))
-                is->v[x].off = true;
-            else if (target_of(s, n) != SA_STORE) {
-                if (is->n_reads == is->cap_reads) {
-                    uint32_t cap = is->cap_reads ? is->cap_reads * 2 : 16;
-                    sa_iread_t *grown = arena_realloc(
-                        s->a, is->reads, is->cap_reads * sizeof *grown, cap * sizeof *grown);
-                    if (grown == NULL) {
-                        s->oom = true;
-                        break;
-                    }
-                    is->reads = grown;
-                    is->cap_reads = cap;
-                }
-                is->reads[is->n_reads++] =
-                    (sa_iread_t){.node = n, .inst = (uint32_t)x, .guarded = (mark & SA_GUARD) != 0};
-            }
+            inst_attr(s, is, (uint32_t)x, n, (TSNode){0}, mark);
             continue;
         }
         if (k == K_CALL) {
@@ -1676,6 +1714,15 @@ static void instance_reads(sa_t *s, TSNode scope, sa_insts_t *is)
             for (size_t g = 0; g < sizeof guards / sizeof guards[0]; g++)
                 if (name_is(s, fn, guards[g]) && (x = inst_of(s, is, scope, a0)) >= 0)
                     is->v[x].off = true;
+            /* `x.m(...)`: the read knows its call (a parent is dear to find) */
+            if (!ts_node_is_null(fn) && kind(s, fn) == K_ATTRIBUTE && !ts_node_is_null(args) &&
+                (x = inst_of(s, is, scope, field(s, fn, F_OBJECT))) >= 0) {
+                inst_attr(s, is, (uint32_t)x, fn, n, mark);
+                base = s->n_stack;
+                push(s, args);
+                set_marks(s, base, mark);
+                continue;
+            }
         }
         if (k == K_TRY && try_catches(s, n))
             mark |= SA_GUARD;
@@ -1716,7 +1763,7 @@ static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t 
                                 diag_list_t *d)
 {
     const sa_inst_t *x = &is->v[e->inst];
-    TSNode call = ts_node_parent(e->node);
+    TSNode call = e->call;
     sa_read_t rd = {.node = e->node};
     TSPoint p = ts_node_start_point(e->node);
     sa_verdict_t first = {0}, v;
@@ -1728,8 +1775,7 @@ static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t 
     if (!inst_known(s, x, root) || (rd.len >= 2 && rd.name[0] == '_' && rd.name[1] == '_') ||
         hmap_get(s->stored, rd.name, rd.len, NULL) == ST_OK)
         return;
-    bool is_call = !ts_node_is_null(call) && kind(s, call) == K_CALL &&
-                   same_node(field(s, call, F_FUNCTION), e->node);
+    bool is_call = !ts_node_is_null(call);
     for (typeset_iterate(&x->types, &it); typeset_next(&it, &id); n++) {
         uint32_t c = id - TYPESET_FIRST_CLASS;
         if (named == UINT32_MAX)
