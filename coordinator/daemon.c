@@ -624,6 +624,8 @@ static void start_next(daemon_t *dm)
 /* Joins the batches whose thread ended (all of them when wait). */
 static void reap(daemon_t *dm, bool wait)
 {
+    bool reaped = false;
+
     for (size_t i = 0; i < dm->n_active;) {
         batch_t *b = dm->active[i];
         if (!wait && !atomic_load(&b->over)) {
@@ -635,7 +637,14 @@ static void reap(daemon_t *dm, bool wait)
         dm->active[i] = dm->active[--dm->n_active];
         pthread_mutex_unlock(&dm->lock);
         batch_free(&b);
+        reaped = true;
     }
+    /* a batch's thread allocated and freed its run (tens of megabytes)
+       in a malloc arena of its own, which glibc keeps for the next thread
+       that lands there: given back now, so that many batches one after
+       another do not each leave their peak behind */
+    if (reaped)
+        malloc_trim(0);
 }
 
 /* Stops every batch: they are woken, their calls end, they post their
