@@ -229,7 +229,7 @@ def main():
         else:
             print("  wall %.1f s (slowest submit %.1f s); results identical to strata check: "
                   "%d of %d" % (wall, slowest, n - bad, n))
-        print("  peak memory: coordinator %.1f MB; workers %s MB"
+        print("  peak memory: coordinator %.1f MiB; workers %s MiB"
               % (coord_peak / 1024.0, ", ".join("%.1f" % (k / 1024.0) for k in worker_peaks)))
         return 1 if bad else 0
     finally:
