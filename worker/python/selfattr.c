@@ -125,6 +125,25 @@ static void push(sa_t *s, TSNode n)
     s->stack[s->n_stack++] = n;
 }
 
+/* Array v (n items of size bytes, room for *cap), with room for one more:
+ * v itself, or v grown (doubled; first items when empty) in s's arena.
+ * NULL, s->oom set, when the arena is exhausted (v and *cap unchanged). */
+static void *room(sa_t *s, void *v, uint32_t n, uint32_t *cap, size_t size, uint32_t first)
+{
+    uint32_t grow;
+    void *grown;
+
+    if (n < *cap)
+        return v;
+    grow = *cap ? *cap * 2 : first;
+    if ((grown = arena_realloc(s->a, v, *cap * size, grow * size)) == NULL) {
+        s->oom = true;
+        return NULL;
+    }
+    *cap = grow;
+    return grown;
+}
+
 static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bool top);
 
 /* n's named children, the first on top. Through the one cursor: asking
@@ -320,19 +339,10 @@ static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
     TSNode id = field(s, n, F_NAME);
     sa_class_t *c;
 
-    if (ts_node_is_null(id))
+    if (ts_node_is_null(id) ||
+        (c = room(s, s->cls, s->n_cls, &s->cap_cls, sizeof *s->cls, 16)) == NULL)
         return NULL;
-    if (s->n_cls == s->cap_cls) {
-        uint32_t cap = s->cap_cls ? s->cap_cls * 2 : 16;
-        sa_class_t *grown =
-            arena_realloc(s->a, s->cls, s->cap_cls * sizeof *grown, cap * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return NULL;
-        }
-        s->cls = grown;
-        s->cap_cls = cap;
-    }
+    s->cls = c;
     c = &s->cls[s->n_cls++];
     memset(c, 0, sizeof *c);
     c->node = n;
@@ -435,16 +445,11 @@ static void note_identifier(sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid, bo
 /* Appends x to the node list *v (*n of *cap). */
 static void node_push(sa_t *s, TSNode **v, uint32_t *n, uint32_t *cap, TSNode x)
 {
-    if (*n == *cap) {
-        uint32_t grow = *cap ? *cap * 2 : 64;
-        TSNode *grown = arena_realloc(s->a, *v, *cap * sizeof *grown, grow * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return;
-        }
-        *v = grown;
-        *cap = grow;
-    }
+    TSNode *grown = room(s, *v, *n, cap, sizeof x, 64);
+
+    if (grown == NULL)
+        return;
+    *v = grown;
     (*v)[(*n)++] = x;
 }
 
@@ -772,17 +777,11 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 if (target_of(s, n) == SA_STORE) {
                     add_name(s, c->members, t, len);
                 } else {
-                    if (c->n_reads == c->cap_reads) {
-                        uint32_t cap = c->cap_reads ? c->cap_reads * 2 : 16;
-                        sa_read_t *grown = arena_realloc(
-                            s->a, c->reads, c->cap_reads * sizeof *grown, cap * sizeof *grown);
-                        if (grown == NULL) {
-                            s->oom = true;
-                            return;
-                        }
-                        c->reads = grown;
-                        c->cap_reads = cap;
-                    }
+                    sa_read_t *grown =
+                        room(s, c->reads, c->n_reads, &c->cap_reads, sizeof *c->reads, 16);
+                    if (grown == NULL)
+                        return;
+                    c->reads = grown;
                     c->reads[c->n_reads++] = (sa_read_t){.node = n, .name = t, .len = len};
                 }
                 continue; /* obj is self: nothing below to see */
@@ -1537,24 +1536,16 @@ static int64_t inst_entry(sa_t *s, sa_insts_t *is, TSNode scope, const char *nam
 {
     char key[sizeof(uintptr_t) + SA_MAX_INST_NAME];
     size_t klen = inst_key(scope, name, len, key);
+    sa_inst_t *grown;
     uint64_t v;
 
     if (klen == 0)
         return -1;
     if (hmap_get(is->by_name, key, klen, &v) == ST_OK)
         return (int64_t)v;
-    if (!make)
+    if (!make || (grown = room(s, is->v, is->n, &is->cap, sizeof *is->v, 16)) == NULL)
         return -1;
-    if (is->n == is->cap) {
-        uint32_t cap = is->cap ? is->cap * 2 : 16;
-        sa_inst_t *grown = arena_realloc(s->a, is->v, is->cap * sizeof *grown, cap * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return -1;
-        }
-        is->v = grown;
-        is->cap = cap;
-    }
+    is->v = grown;
     is->v[is->n] = (sa_inst_t){.name = name, .len = len, .scope = scope};
     typeset_init(&is->v[is->n].types);
     if (hmap_put(is->by_name, key, klen, is->n) != ST_OK ||
@@ -1656,6 +1647,7 @@ static bool try_catches(sa_t *s, TSNode n)
 static void inst_attr(sa_t *s, sa_insts_t *is, uint32_t x, TSNode n, TSNode call, uint8_t mark)
 {
     TSNode a = field(s, n, F_ATTRIBUTE);
+    sa_iread_t *grown;
 
     if (ts_node_is_null(a))
         return;
@@ -1667,19 +1659,10 @@ static void inst_attr(sa_t *s, sa_insts_t *is, uint32_t x, TSNode n, TSNode call
         is->v[x].off = true;
         return;
     }
-    if (target_of(s, n) == SA_STORE)
+    if (target_of(s, n) == SA_STORE ||
+        (grown = room(s, is->reads, is->n_reads, &is->cap_reads, sizeof *is->reads, 16)) == NULL)
         return;
-    if (is->n_reads == is->cap_reads) {
-        uint32_t cap = is->cap_reads ? is->cap_reads * 2 : 16;
-        sa_iread_t *grown =
-            arena_realloc(s->a, is->reads, is->cap_reads * sizeof *grown, cap * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return;
-        }
-        is->reads = grown;
-        is->cap_reads = cap;
-    }
+    is->reads = grown;
     is->reads[is->n_reads++] =
         (sa_iread_t){.node = n, .call = call, .inst = x, .guarded = (mark & SA_GUARD) != 0};
 }
