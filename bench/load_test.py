@@ -32,6 +32,8 @@ import tempfile
 import threading
 import time
 
+from scale_bench import hwm_kb
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STDLIB = "/usr/lib/python3.11"
 
@@ -106,14 +108,7 @@ def wait_for(path, text, secs=30):
 
 
 def peak_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return hwm_kb(pid) or 0
 
 
 def main():
