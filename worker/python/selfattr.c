@@ -19,7 +19,8 @@ typedef struct {
     TSNode node; /* the attribute `self.x` */
     const char *name;
     uint32_t len;
-    bool guarded; /* in a method with hasattr/getattr on self or an AttributeError handler */
+    bool guarded; /* in a method with hasattr/getattr on self, or in the body of a
+                     try that catches AttributeError */
 } sa_read_t;
 
 typedef struct {
@@ -29,7 +30,9 @@ typedef struct {
     bool top;      /* a direct child of the module, undecorated */
     bool open;     /* something may add members we cannot see */
     bool shaky;    /* a base or body we cannot read (metaclass=, a.B...) */
-    bool known;    /* top, defined once, readable, bases known: its defs are sure */
+    bool known;    /* top, readable, bases known: its defs are sure */
+    bool named;    /* known, and its name is bound by its class statement alone
+                      (no other binding, no star import after it) */
     bool eligible; /* known, closed, bases eligible: its members are all seen */
     bool unknown;  /* a subclass that is not eligible: no E1101 */
     bool hidden;   /* a subclass that is not known: no check of calls either */
@@ -55,7 +58,9 @@ typedef struct {
     TSNode *defs;   /* the classes' plain methods (sa_class_t.defs) */
     uint32_t n_defs, cap_defs;
     uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
-    TSNode *calls;      /* every call of a bare name: `C(...)` */
+    uint32_t *stars;    /* end bytes of every module-level `import *`, in order */
+    uint32_t n_stars, cap_stars;
+    TSNode *calls; /* every call of a bare name: `C(...)` */
     uint32_t n_calls, cap_calls;
     TSNode *assigns; /* every `x = f(...)`, x and f bare names */
     uint32_t n_assigns, cap_assigns;
@@ -74,7 +79,9 @@ typedef struct {
     hmap_t *targets;     /* node id -> SA_STORE or SA_AUG: what statements write */
     hmap_t *classes;     /* called_class's: module-level class name -> index */
     sa_insts_t *walk_is; /* instance_reads: its instances, which its identifiers count */
-    TSNode walk_scope;   /* ... and the scope it walks */
+    TSNode *guards;      /* scan_method: bodies of the trys catching AttributeError */
+    uint32_t n_guards, cap_guards;
+    TSNode walk_scope; /* ... and the scope it walks */
     bool oom;
 } sa_t;
 
@@ -561,8 +568,15 @@ static void scan_module(sa_t *s, TSNode root)
             if (top && k == K_IMPORT_FROM)
                 for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
                     if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
-                        ts_node_end_byte(n) > s->last_star)
+                        ts_node_end_byte(n) > s->last_star) {
+                        uint32_t *v =
+                            room(s, s->stars, s->n_stars, &s->cap_stars, sizeof *s->stars, 8);
+                        if (v != NULL) {
+                            s->stars = v;
+                            s->stars[s->n_stars++] = ts_node_end_byte(n);
+                        }
                         s->last_star = ts_node_end_byte(n);
+                    }
         }
         size_t base = s->n_stack;
         push_kids(s, n, k, true, top);
@@ -653,6 +667,8 @@ static bool catches_attribute_error(sa_t *s, TSNode ex)
     return any || !named;
 }
 
+static bool try_catches(sa_t *s, TSNode n);
+
 /* Whether n is the identifier sname[0..slen). */
 static bool is_self(const sa_t *s, TSNode n, const char *sname, uint32_t slen)
 {
@@ -729,6 +745,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
     if (ts_node_is_null(self) || ts_node_is_null(body))
         return;
     sname = text(s, self, &slen);
+    s->n_guards = 0;
     push(s, body);
     while (s->n_stack > base && !s->oom) {
         TSNode n = s->stack[--s->n_stack];
@@ -765,9 +782,12 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 c->open = c->open || on_self || name_is(s, fn, "locals") || bare_exec;
             if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self)
                 checkable = false;
-        } else if (k == K_EXCEPT || k == K_EXCEPT_GROUP) {
-            if (catches_attribute_error(s, n))
-                checkable = false;
+        } else if (k == K_TRY && try_catches(s, n) && !ts_node_is_null(field(s, n, F_BODY))) {
+            TSNode *grown = room(s, s->guards, s->n_guards, &s->cap_guards, sizeof *s->guards, 8);
+            if (grown == NULL)
+                return;
+            s->guards = grown;
+            s->guards[s->n_guards++] = field(s, n, F_BODY);
         } else if (k == K_ATTRIBUTE) {
             TSNode obj = field(s, n, F_OBJECT), a = field(s, n, F_ATTRIBUTE);
             if (!ts_node_is_null(a) && text_is(s, a, "__dict__") && !dict_read(s, n))
@@ -792,8 +812,13 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
     s->n_stack = base;
     if (rebound)
         c->n_reads = reads0; /* stores counted, reads dropped */
-    for (uint32_t r = reads0; !checkable && r < c->n_reads; r++)
-        c->reads[r].guarded = true;
+    for (uint32_t r = reads0; r < c->n_reads; r++) {
+        uint32_t at = ts_node_start_byte(c->reads[r].node);
+        c->reads[r].guarded = !checkable;
+        for (uint32_t g = 0; g < s->n_guards && !c->reads[r].guarded; g++)
+            c->reads[r].guarded =
+                at >= ts_node_start_byte(s->guards[g]) && at < ts_node_end_byte(s->guards[g]);
+    }
 }
 
 /* __slots__ = a literal tuple or list of strings (or one string): each a
@@ -940,16 +965,30 @@ static bool is_mixin(const sa_class_t *c)
     return false;
 }
 
+/* Whether a module-level star import ends in (from, to]: it may have bound
+ * any name again in between. */
+static bool star_between(const sa_t *s, uint32_t from, uint32_t to)
+{
+    for (uint32_t k = 0; k < s->n_stars; k++)
+        if (s->stars[k] > from && s->stars[k] <= to)
+            return true;
+    return false;
+}
+
 /* Classes in source order: a base is an earlier class, so one pass
- * settles eligibility. */
+ * settles eligibility. A class's own methods see self as an instance of
+ * the class statement's class whatever its name is bound to later (the
+ * Python fallback of a C accelerator, `from _c import *` at the end): a
+ * class known for its own methods needs no sure name; a base named in a
+ * class statement does (bound once, no star import in between), and so
+ * does a class that calls name (named). */
 static void settle(sa_t *s)
 {
     for (uint32_t i = 0; i < s->n_cls; i++) {
         sa_class_t *c = &s->cls[i];
         TSNode sup = field(s, c->node, F_SUPERCLASSES);
-        /* a star import after the class may bind its name again */
-        bool ok = c->top && !c->shaky && bound_once(s, c->name, c->len) &&
-                  (s->last_star == 0 || ts_node_start_byte(c->node) >= s->last_star);
+        uint32_t at = ts_node_start_byte(c->node);
+        bool ok = c->top && !c->shaky;
         bool closed = !c->open && !is_mixin(c);
 
         if (ok && !ts_node_is_null(sup)) {
@@ -963,7 +1002,9 @@ static void settle(sa_t *s)
                     hmap_get(s->bound, t, len, NULL) != ST_OK)
                     continue;
                 j = class_index(s, t, len, i);
-                if (j < 0 || !s->cls[j].known || c->n_bases == SA_MAX_BASES)
+                if (j < 0 || !s->cls[j].known || !bound_once(s, t, len) ||
+                    star_between(s, ts_node_start_byte(s->cls[j].node), at) ||
+                    c->n_bases == SA_MAX_BASES)
                     ok = false;
                 else
                     c->bases[c->n_bases++] = (uint32_t)j;
@@ -971,6 +1012,8 @@ static void settle(sa_t *s)
             }
         }
         c->known = ok;
+        /* a star import after the class may bind its name again */
+        c->named = ok && bound_once(s, c->name, c->len) && !star_between(s, at, UINT32_MAX);
         c->eligible = ok && closed;
     }
 }
@@ -1044,9 +1087,10 @@ static TSNode plain_def(const sa_t *s, const sa_class_t *k, const char *name, ui
 }
 
 /* The defs `self.name(...)` in class i may run into out (at most
- * SA_MAX_DEFS): the one of the only class among i and its bases that
- * binds the name, then those of the subclasses of i that bind it again;
- * each a plain def. 0 when any binding is something else. */
+ * SA_MAX_DEFS): the one of the class among i and its bases that binds the
+ * name and derives from every other that does, then those of the
+ * subclasses of i that bind it again; each a plain def. 0 when any
+ * binding is something else. */
 static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t len, TSNode *out)
 {
     uint32_t n = 1;
@@ -1064,8 +1108,14 @@ static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t
                 return 0;
             out[n++] = def;
         } else if (j == i || derives(s, i, j)) {
-            if (owner >= 0)
-                return 0; /* two bases: which comes first is C3's to say */
+            /* a class comes before its bases in every MRO: the most
+               derived binding runs; two unrelated bases binding it, and
+               which comes first is C3's to say */
+            if (owner >= 0 && !derives(s, j, (uint32_t)owner)) {
+                if (derives(s, (uint32_t)owner, j))
+                    continue;
+                return 0;
+            }
             owner = (int32_t)j;
             out[0] = def;
         }
@@ -1345,7 +1395,7 @@ static int64_t called_class(sa_t *s, const char *name, uint32_t len)
                 hmap_put(s->classes, s->cls[i - 1].name, s->cls[i - 1].len, i - 1) != ST_OK)
                 s->oom = true;
     }
-    if (hmap_get(s->classes, name, len, &v) != ST_OK || !s->cls[v].known ||
+    if (hmap_get(s->classes, name, len, &v) != ST_OK || !s->cls[v].named ||
         !bound_once(s, name, len) || hmap_get(s->rebound, name, len, NULL) == ST_OK)
         return -1;
     return (int64_t)v;

@@ -7,11 +7,15 @@
  * needs the file alone, so it runs in the scan, on the tree the checker
  * walked, and only where every fact is known; anything else says nothing:
  *
- *   - the class is defined once, at module level (directly or under a
+ *   - the class is defined at module level (directly or under a
  *     module-level if/try/with), without
  *     decorators, metaclass or other keywords, and each base is `object`
- *     or such a class defined before it in the same module (a base from
- *     elsewhere, Generic[T], NamedTuple, Enum, Protocol...: unknown);
+ *     or such a class defined before it in the same module, its name bound
+ *     by that class statement alone with no star import in between (a
+ *     base from elsewhere, Generic[T], NamedTuple, Enum, Protocol...:
+ *     unknown); the class's own name may be bound again later (a Python
+ *     fallback a C accelerator's star import replaces): its methods still
+ *     see self as an instance of it;
  *   - no class of its bases or of its same-module subclasses defines
  *     __getattr__ or __getattribute__, calls setattr or vars on an
  *     instance, runs exec or eval in a method's own namespace, does more
@@ -29,15 +33,17 @@
  *   - reads are checked only in plain methods and properties (a
  *     staticmethod, a classmethod or another decorator: unknown), whose
  *     first parameter is never rebound nor shadowed by a nested scope,
- *     and which call no hasattr/getattr on it and catch no
- *     AttributeError (nor Exception, BaseException or everything);
+ *     and which call no hasattr/getattr on it; not inside the body of a
+ *     try catching AttributeError (nor Exception, BaseException or
+ *     everything);
  *   - dunder and private (`__x`) names are never reported.
  *
  * A call `self.m(...)` of a member is checked against the defs it may
  * run, as pylint's E1121/E1123/E1120 "... in method call": m is an
  * undecorated def directly in the body of the class or of one of its
- * bases, the only binding of m in the only class of them that binds it,
- * and every same-module subclass that binds m again does so with such a
+ * bases, the only binding of m there, in the class of them that derives
+ * from every other one binding m (first in any MRO; two unrelated ones:
+ * C3 decides, not checked), and every same-module subclass that binds m again does so with such a
  * def; the call is reported when every one of those defs rejects it the
  * same way, none a placeholder (docstring, pass, ..., raise
  * NotImplementedError), and it unpacks nothing (*a, **k). A keyword
@@ -49,7 +55,8 @@
  * A call `C(...)` of a known class C is checked the same way against the
  * __init__ it runs ("... in constructor call"), when no identifier of the
  * module binds the name C but C's class statement (a parameter, a local,
- * an import, a pattern: the call might not be the class's), and the
+ * an import, a pattern: the call might not be the class's) and no star
+ * import follows the class, and the
  * __init__ is C's own or the first along a chain of single known bases,
  * none binding __new__, itself an undecorated def; none before object: not
  * checked.
