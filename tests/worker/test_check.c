@@ -570,6 +570,10 @@ TEST(check_iface_of_a_module)
     REQUIRE(run(mods, 1, ifaces, &t));
     CHECK_STREQ(t.iface[0],
                 "{\"name\":\"pkg\",\"open\":false,\"all\":[\"C\",\"f\"],\"subs\":[\"impl\"],"
+                /* what instances of the closed classes may have (not D:
+                   Base is unknown; not F: decorated) */
+                "\"classes\":[[\"C\",[\"__init__\"]],[\"E\",[]],"
+                "[\"G\",[\"__init__\",\"__new__\"]],[\"H\",[\"__init__\"]]],"
                 "\"names\":["
                 "[\"C\",1,[0,[[\"x\",1,false],[\"y\",1,true]]],nil]," /* __init__ minus self */
                 "[\"D\",1,nil,nil],"                                  /* a base class */
@@ -603,6 +607,7 @@ TEST(check_iface_decorated_class_has_no_constructor)
     tres_t t;
     REQUIRE(run(mods, 1, NULL, &t));
     CHECK_STREQ(t.iface[0], "{\"name\":\"m\",\"open\":false,\"all\":nil,\"subs\":[],"
+                            "\"classes\":[[\"D\",[\"__init__\"]]],"
                             "\"names\":[[\"C\",1,nil,nil],[\"D\",1,[0,[[\"x\",1,false]]],nil],"
                             "[\"deco\",0,[0,[[\"c\",1,false]]],nil]]}");
     tres_free(&t);

@@ -83,13 +83,13 @@ TEST(scan_result_rejects_corrupt_documents)
          * (version 4: a summary without TYPE_CHECKING imports or pylint's
          * pragmas; 5: stubs' branches not decided, no overloads; 6: no
          * E1101 for self.x; 7: no checks of self.m(...) calls; 8: a result of
-         * the parser's time limit not marked transient) is refused: not
-         * reused */
+         * the parser's time limit not marked transient; 9: no class facts
+         * for the check job) is refused: not reused */
         const uint8_t ok[] = {0x82, 0xa1, 'v', SCAN_RESULT_VERSION, 0xa5, 'd', 'i', 'a',
                               'g',  's',  0x90};
-        const uint8_t v1[] = {0x82, 0xa1, 'v', 0x08, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
+        const uint8_t v1[] = {0x82, 0xa1, 'v', 0x09, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
         span_t t = {ok, sizeof ok}, t1 = {v1, sizeof v1};
-        CHECK(SCAN_RESULT_VERSION == 9);
+        CHECK(SCAN_RESULT_VERSION == 10);
         CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_OK && n == 0);
         CHECK(scan_result_diags(t1, a, &d, &n, NULL) == ST_ECORRUPT);
     }

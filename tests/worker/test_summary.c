@@ -240,10 +240,10 @@ TEST(summary_shapes_of_defs_and_classes)
 {
     buf_t t;
     SUMMARY(t, sample);
-    HAS((char *)t.data, "[\"g\",0,7,0,0]");         /* [name, kind, line, sig, flags] */
-    HAS((char *)t.data, "[\"m\",0,1]],0]");         /* class C: flags last */
-    HAS((char *)t.data, "[\"fast\",2,18,-1,1]");    /* import, then assigned */
-    HAS((char *)t.data, "[\"__all__\",2,13,-1,1]"); /* augmented */
+    HAS((char *)t.data, "[\"g\",0,7,0,0]");                  /* [name, kind, line, sig, flags] */
+    HAS((char *)t.data, "[\"m\",0,1]],8,[\"attr\",\"m\"]]"); /* class C: flags, attrs */
+    HAS((char *)t.data, "[\"fast\",2,18,-1,1]");             /* import, then assigned */
+    HAS((char *)t.data, "[\"__all__\",2,13,-1,1]");          /* augmented */
     HAS((char *)t.data, "\"getattr\":true,\"dynamic\":false,\"uses\":");
     HAS((char *)t.data, "\"calls\":[");
     HAS((char *)t.data, "],\"stars\":[");

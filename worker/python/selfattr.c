@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #define SA_MAX_BASES 64 /* a class with more bases is not checked */
@@ -27,16 +28,21 @@ typedef struct {
     TSNode node; /* class_definition */
     const char *name;
     uint32_t len;
-    bool top;      /* a direct child of the module, undecorated */
-    bool open;     /* something may add members we cannot see */
-    bool shaky;    /* a base or body we cannot read (metaclass=, a.B...) */
-    bool known;    /* top, readable, bases known: its defs are sure */
-    bool named;    /* known, and its name is bound by its class statement alone
-                      (no other binding, no star import after it) */
-    bool eligible; /* known, closed, bases eligible: its members are all seen */
-    bool unknown;  /* a subclass that is not eligible: no E1101 */
-    bool hidden;   /* a subclass that is not known: no check of calls either */
-    bool escapes;  /* a method passes self to a call */
+    bool top;       /* a direct child of the module, undecorated */
+    bool open;      /* something may add members we cannot see */
+    bool shaky;     /* a base or body we cannot read (metaclass=, Generic[T]...) */
+    bool dotted;    /* a base is a dotted name (m.B): from elsewhere */
+    bool ext;       /* readable, but a base (or a base's base) is from elsewhere */
+    bool known;     /* top, readable, bases known: its defs are sure */
+    bool named;     /* known, and its name is bound by its class statement alone
+                       (no other binding, no star import after it) */
+    bool eligible;  /* known, closed, bases eligible: its members are all seen */
+    bool xok;       /* as known, but with bases from elsewhere: the check job
+                       settles its reads (summary "selfreads") */
+    bool xeligible; /* xok, closed, local bases eligible or xeligible */
+    bool unknown;   /* a subclass that is not eligible: no E1101 */
+    bool hidden;    /* a subclass that is not known: no check of calls either */
+    bool escapes;   /* a method passes self to a call */
     uint32_t bases[SA_MAX_BASES];
     uint32_t n_bases;
     hmap_t *members; /* name -> how many bindings */
@@ -53,9 +59,13 @@ typedef struct {
     arena_t *a;
     sa_class_t *cls;
     uint32_t n_cls, cap_cls;
-    hmap_t *bound;  /* module-level names -> how many bindings */
-    hmap_t *stored; /* attribute names stored anywhere in the module */
-    TSNode *defs;   /* the classes' plain methods (sa_class_t.defs) */
+    hmap_t *bound;      /* module-level names -> how many bindings */
+    hmap_t *stored;     /* attribute names stored anywhere in the module */
+    hmap_t *selfstored; /* ... those stored through a top class's method's first
+                           parameter (how many times each) */
+    TSNode *passed;     /* argument lists of calls `f(C, "x", ...)` (note_passed) */
+    uint32_t n_passed, cap_passed;
+    TSNode *defs; /* the classes' plain methods (sa_class_t.defs) */
     uint32_t n_defs, cap_defs;
     uint32_t last_star; /* end byte of the last module-level `import *`, or 0 */
     uint32_t *stars;    /* end bytes of every module-level `import *`, in order */
@@ -81,7 +91,9 @@ typedef struct {
     sa_insts_t *walk_is; /* instance_reads: its instances, which its identifiers count */
     TSNode *guards;      /* scan_method: bodies of the trys catching AttributeError */
     uint32_t n_guards, cap_guards;
-    TSNode walk_scope; /* ... and the scope it walks */
+    TSNode walk_scope;    /* ... and the scope it walks */
+    bool dynamic_setattr; /* the module calls setattr with a computed name */
+    summary_t *sum;       /* where facts for the check job go; NULL: none */
     bool oom;
 } sa_t;
 
@@ -423,6 +435,84 @@ static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
     }
 }
 
+static bool name_is(const sa_t *s, TSNode n, const char *want);
+
+/* Whether fn (a call's function) is a builtin that only looks at its
+ * arguments. */
+static bool reader_fn(const sa_t *s, TSNode fn)
+{
+    static const char *const readers[] = {"getattr", "hasattr", "isinstance", "issubclass",
+                                          "type",    "id",      "repr",       "str",
+                                          "len",     "print",   "hash",       "super"};
+
+    for (size_t i = 0; !ts_node_is_null(fn) && i < sizeof readers / sizeof readers[0]; i++)
+        if (name_is(s, fn, readers[i]))
+            return true;
+    /* object.__getattribute__(self, "x") */
+    return !ts_node_is_null(fn) && kind(s, fn) == K_ATTRIBUTE &&
+           (name_is(s, field(s, fn, F_ATTRIBUTE), "__getattribute__") ||
+            name_is(s, field(s, fn, F_ATTRIBUTE), "__getattr__"));
+}
+
+/* Whether string node t is a plain literal naming an identifier: its
+ * name in *name, *len. */
+static bool literal_name(const sa_t *s, TSNode t, const char **name, uint32_t *len)
+{
+    uint32_t n;
+    const char *p;
+
+    if (kind(s, t) != K_STRING)
+        return false;
+    p = text(s, t, &n);
+    if (n < 3 || (p[0] != '\'' && p[0] != '"') || p[n - 1] != p[0])
+        return false;
+    for (uint32_t i = 1; i + 1 < n; i++)
+        if (!(p[i] == '_' || (p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+              (i > 1 && p[i] >= '0' && p[i] <= '9')))
+            return false;
+    *name = p + 1;
+    *len = n - 2;
+    return true;
+}
+
+/* A call shaped as setattr's, `f(C, "x", ...)` (a name, then a literal
+ * naming an identifier), may set that attribute on C (a helper such as
+ * `defproperty(Attr, "localName")` calling setattr): noted in s->passed,
+ * and when C names a class of the module, the literal's name is stored as
+ * if assigned (passed_names). Not for readers' calls (getattr...). */
+static void note_passed(sa_t *s, TSNode call)
+{
+    TSNode args = field(s, call, F_ARGUMENTS), *v;
+    uint32_t len;
+    const char *t;
+
+    if (ts_node_is_null(args) || kind(s, args) != K_ARGUMENT_LIST ||
+        ts_node_named_child_count(args) < 2 || reader_fn(s, field(s, call, F_FUNCTION)) ||
+        kind(s, ts_node_named_child(args, 0)) != K_IDENTIFIER ||
+        !literal_name(s, ts_node_named_child(args, 1), &t, &len))
+        return;
+    if ((v = room(s, s->passed, s->n_passed, &s->cap_passed, sizeof *v, 8)) == NULL)
+        return;
+    s->passed = v;
+    s->passed[s->n_passed++] = args;
+}
+
+/* The literals of the calls note_passed kept whose first argument names a
+ * class of the module: stored names. */
+static void passed_names(sa_t *s)
+{
+    for (uint32_t k = 0; k < s->n_passed; k++) {
+        uint32_t len, tlen;
+        const char *name = text(s, ts_node_named_child(s->passed[k], 0), &len), *t;
+        for (uint32_t i = 0; i < s->n_cls; i++)
+            if (s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0 &&
+                literal_name(s, ts_node_named_child(s->passed[k], 1), &t, &tlen)) {
+                add_name(s, s->stored, t, tlen);
+                break;
+            }
+    }
+}
+
 /* Notes what identifier n (child of p, of kind pk, in field fid; p at
  * module level when top) does with its name: nothing to note for a read,
  * an attribute's or a keyword's name, or a module-level class's own name
@@ -540,6 +630,7 @@ static void scan_module(sa_t *s, TSNode root)
             TSNode fn = field(s, n, F_FUNCTION);
             if (!ts_node_is_null(fn) && kind(s, fn) == K_IDENTIFIER)
                 node_push(s, &s->calls, &s->n_calls, &s->cap_calls, n);
+            note_passed(s, n);
         } else if (k == K_ASSIGNMENT) {
             /* `x = C(...)`: x may be an instance of a class of the module */
             TSNode l = field(s, n, F_LEFT), r = field(s, n, F_RIGHT), fn;
@@ -720,16 +811,8 @@ static bool dict_read(const sa_t *s, TSNode attr)
  * only looks at its arguments (getattr, isinstance, repr...). */
 static bool reader_call(const sa_t *s, TSNode args)
 {
-    static const char *const readers[] = {"getattr", "hasattr", "isinstance", "issubclass",
-                                          "type",    "id",      "repr",       "str",
-                                          "len",     "print",   "hash",       "super"};
     TSNode call = ts_node_is_null(args) ? args : ts_node_parent(args);
-    TSNode fn = ts_node_is_null(call) ? call : field(s, call, F_FUNCTION);
-
-    for (size_t i = 0; !ts_node_is_null(fn) && i < sizeof readers / sizeof readers[0]; i++)
-        if (name_is(s, fn, readers[i]))
-            return true;
-    return false;
+    return reader_fn(s, ts_node_is_null(call) ? call : field(s, call, F_FUNCTION));
 }
 
 /* One method: its stores of self's attributes into c's members; its reads
@@ -796,6 +879,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 t = text(s, a, &len);
                 if (target_of(s, n) == SA_STORE) {
                     add_name(s, c->members, t, len);
+                    add_name(s, s->selfstored, t, len);
                 } else {
                     sa_read_t *grown =
                         room(s, c->reads, c->n_reads, &c->cap_reads, sizeof *c->reads, 16);
@@ -867,6 +951,17 @@ static void add_def(sa_t *s, sa_class_t *c, TSNode id, TSNode def)
         s->oom = true;
 }
 
+/* Whether attribute n is a dotted name: identifiers joined by dots. */
+static bool dotted_name(const sa_t *s, TSNode n)
+{
+    while (kind(s, n) == K_ATTRIBUTE) {
+        if (ts_node_is_null(field(s, n, F_ATTRIBUTE)))
+            return false;
+        n = field(s, n, F_OBJECT);
+    }
+    return kind(s, n) == K_IDENTIFIER;
+}
+
 static void scan_class(sa_t *s, sa_class_t *c)
 {
     TSNode body = field(s, c->node, F_BODY), sup = field(s, c->node, F_SUPERCLASSES);
@@ -877,9 +972,13 @@ static void scan_class(sa_t *s, sa_class_t *c)
         return;
     }
     if (!ts_node_is_null(sup))
-        for (uint32_t i = 0; i < ts_node_named_child_count(sup); i++)
-            if (kind(s, ts_node_named_child(sup, i)) != K_IDENTIFIER)
-                c->open = c->shaky = true; /* metaclass=, Generic[T], a.B, *bases */
+        for (uint32_t i = 0; i < ts_node_named_child_count(sup); i++) {
+            TSNode b = ts_node_named_child(sup, i);
+            if (kind(s, b) == K_ATTRIBUTE && dotted_name(s, b))
+                c->dotted = true;
+            else if (kind(s, b) != K_IDENTIFIER)
+                c->open = c->shaky = true; /* metaclass=, Generic[T], *bases */
+        }
     push(s, body);
     while (s->n_stack > base && !s->oom) {
         TSNode n = s->stack[--s->n_stack];
@@ -988,7 +1087,7 @@ static void settle(sa_t *s)
         sa_class_t *c = &s->cls[i];
         TSNode sup = field(s, c->node, F_SUPERCLASSES);
         uint32_t at = ts_node_start_byte(c->node);
-        bool ok = c->top && !c->shaky;
+        bool ok = c->top && !c->shaky, ext = c->dotted;
         bool closed = !c->open && !is_mixin(c);
 
         if (ok && !ts_node_is_null(sup)) {
@@ -1001,16 +1100,28 @@ static void settle(sa_t *s)
                 if (len == 6 && memcmp(t, "object", 6) == 0 &&
                     hmap_get(s->bound, t, len, NULL) != ST_OK)
                     continue;
+                if (kind(s, b) != K_IDENTIFIER)
+                    continue; /* a dotted name: elsewhere's (ext) */
                 j = class_index(s, t, len, i);
-                if (j < 0 || !s->cls[j].known || !bound_once(s, t, len) ||
+                if (j < 0 && hmap_get(s->bound, t, len, NULL) == ST_OK) {
+                    ext = true; /* an import, say: the check job resolves it */
+                    continue;
+                }
+                if (j < 0 || !(s->cls[j].known || s->cls[j].xok) || !bound_once(s, t, len) ||
                     star_between(s, ts_node_start_byte(s->cls[j].node), at) ||
-                    c->n_bases == SA_MAX_BASES)
+                    c->n_bases == SA_MAX_BASES) {
                     ok = false;
-                else
-                    c->bases[c->n_bases++] = (uint32_t)j;
-                closed = closed && j >= 0 && s->cls[j].eligible;
+                    continue;
+                }
+                c->bases[c->n_bases++] = (uint32_t)j;
+                ext = ext || s->cls[j].ext;
+                closed = closed && (s->cls[j].eligible || s->cls[j].xeligible);
             }
         }
+        c->ext = ok && ext;
+        c->xok = ok && ext;
+        c->xeligible = c->xok && closed;
+        ok = ok && !ext;
         c->known = ok;
         /* a star import after the class may bind its name again */
         c->named = ok && bound_once(s, c->name, c->len) && !star_between(s, at, UINT32_MAX);
@@ -1051,7 +1162,7 @@ static void mark_unknown(sa_t *s)
             for (uint32_t j = 0; j < s->n_cls; j++)
                 if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
                     for (uint32_t m = 0; m < s->n_cls; m++)
-                        if (s->cls[m].known && derives(s, j, m)) {
+                        if ((s->cls[m].known || s->cls[m].xok) && derives(s, j, m)) {
                             s->cls[m].unknown = true;
                             s->cls[m].hidden = s->cls[m].hidden || !sub->known;
                         }
@@ -1064,7 +1175,7 @@ static void mark_unknown(sa_t *s)
 static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len)
 {
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].known && (derives(s, i, j) || derives(s, j, i)) &&
+        if ((s->cls[j].known || s->cls[j].xok) && (derives(s, i, j) || derives(s, j, i)) &&
             hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
             return true;
     return false;
@@ -1418,10 +1529,105 @@ static void check_constructors(sa_t *s, diag_list_t *d)
     }
 }
 
+/* The reads of class i, whose bases leave the module, that nothing in
+ * the module gives: the check job reports them when the bases from
+ * elsewhere lack them too (summary "selfreads"). */
+static void defer_reads(sa_t *s, uint32_t i)
+{
+    const sa_class_t *c = &s->cls[i];
+    uint32_t cline = ts_node_start_point(c->node).row + 1;
+
+    if (s->sum == NULL || !c->xeligible || c->unknown)
+        return;
+    for (uint32_t r = 0; r < c->n_reads; r++) {
+        const sa_read_t *e = &c->reads[r];
+        TSPoint p = ts_node_start_point(e->node);
+        if (e->guarded || (e->len >= 2 && e->name[0] == '_' && e->name[1] == '_') ||
+            hmap_get(s->stored, e->name, e->len, NULL) == ST_OK ||
+            has_member(s, i, e->name, e->len))
+            continue;
+        summary_add_selfread(s->sum, cline, e->name, e->len, p.row + 1, p.column);
+    }
+}
+
+typedef struct {
+    const char *s;
+    uint32_t len;
+} sa_name_t;
+
+static int name_cmp(const void *pa, const void *pb)
+{
+    const sa_name_t *a = pa, *b = pb;
+    int c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
+    return c != 0 ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* What the check job needs to know of the module's classes as bases of
+ * classes elsewhere: for each class read through (known or xok), its
+ * members, with the names the module stores on anything but a method's
+ * first parameter (`obj.x = 1` may be `C.x = 1`; setattr(o, "x", v)),
+ * sorted (the same file gives the same summary), and whether something
+ * may add members (SUM_CLASS_OPEN). */
+static void export_classes(sa_t *s)
+{
+    sa_name_t *foreign = NULL, *v;
+    const char **names;
+    uint32_t *lens, n_foreign = 0, cap = 0;
+    hmap_iter_t it = HMAP_ITER_INIT;
+
+    if (s->sum == NULL || s->n_cls == 0)
+        return;
+    /* a name stored more often than through self (each walk counts each
+       store once) */
+    while (hmap_next(s->stored, &it)) {
+        uint64_t own = 0;
+        (void)hmap_get(s->selfstored, it.key.ptr, it.key.len, &own);
+        if (it.val <= own)
+            continue;
+        if ((v = room(s, foreign, n_foreign, &cap, sizeof *foreign, 16)) == NULL)
+            return;
+        foreign = v;
+        foreign[n_foreign++] = (sa_name_t){(const char *)it.key.ptr, (uint32_t)it.key.len};
+    }
+    for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
+        const sa_class_t *c = &s->cls[i];
+        size_t want = n_foreign + hmap_count(c->members);
+        uint32_t n = 0;
+        int32_t k;
+        if (!(c->known || c->xok) ||
+            (k = summary_find_class(s->sum, c->name, c->len,
+                                    ts_node_start_point(c->node).row + 1)) < 0)
+            continue;
+        v = arena_alloc(s->a, (want ? want : 1) * sizeof *v);
+        names = arena_alloc(s->a, (want ? want : 1) * sizeof *names);
+        lens = arena_alloc(s->a, (want ? want : 1) * sizeof *lens);
+        if (v == NULL || names == NULL || lens == NULL) {
+            s->oom = true;
+            return;
+        }
+        it = (hmap_iter_t)HMAP_ITER_INIT;
+        while (hmap_next(c->members, &it) && n < want)
+            v[n++] = (sa_name_t){(const char *)it.key.ptr, (uint32_t)it.key.len};
+        for (uint32_t f = 0; f < n_foreign && n < want; f++)
+            if (hmap_get(c->members, foreign[f].s, foreign[f].len, NULL) != ST_OK)
+                v[n++] = foreign[f];
+        qsort(v, n, sizeof *v, name_cmp);
+        for (uint32_t j = 0; j < n; j++) {
+            names[j] = v[j].s;
+            lens[j] = v[j].len;
+        }
+        summary_class_seen(s->sum, k, c->open || is_mixin(c) || s->dynamic_setattr, names, lens, n);
+    }
+}
+
 static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
+        if (c->xok) {
+            defer_reads(s, i);
+            continue;
+        }
         if (!c->known || c->hidden)
             continue;
         for (uint32_t r = 0; r < c->n_reads && !s->oom; r++) {
@@ -1855,7 +2061,7 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
     find_instances(s, root, &is);
     if (is.n == 0 || s->oom)
         return;
-    is.dynamic_setattr = setattr_names(s);
+    is.dynamic_setattr = s->dynamic_setattr;
     /* each scope once, for the instances bound there */
     if ((walked = hmap_new_arena(s->a, HMAP_U64)) == NULL) {
         s->oom = true;
@@ -1873,12 +2079,14 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
         check_instance_read(s, &is, &is.reads[r], root, d);
 }
 
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d)
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d,
+                       summary_t *sum)
 {
-    sa_t s = {.L = L, .src = src, .a = a};
+    sa_t s = {.L = L, .src = src, .a = a, .sum = sum};
 
     if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
+        (s.selfstored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.rebound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.targets = hmap_new_arena(a, HMAP_U64)) == NULL)
         return ST_ENOMEM;
@@ -1889,7 +2097,10 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
     if (!s.oom) {
         settle(&s);
         mark_unknown(&s);
+        s.dynamic_setattr = setattr_names(&s);
+        passed_names(&s);
         report(&s, d);
+        export_classes(&s);
         check_constructors(&s, d);
         check_instances(&s, root, d);
     }

@@ -89,13 +89,17 @@
 #include "common/status.h"
 #include "worker/python/diag.h"
 #include "worker/python/lang.h"
+#include "worker/python/summary.h"
 
 #include <stdint.h>
 #include <tree_sitter/api.h>
 
 /* Adds the reports about self in the module at root (its source src,
- * parsed without errors) to d. ST_ENOMEM when arena a is exhausted (d then
- * has some of them). */
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d);
+ * parsed without errors) to d, and, when sum is not NULL, what the check
+ * job needs to settle the rest (summary.h: the classes' SEEN and OPEN
+ * flags and attrs, "selfreads"). ST_ENOMEM when arena a is exhausted (d
+ * then has some of them). */
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d,
+                       summary_t *sum);
 
 #endif

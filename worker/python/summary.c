@@ -49,7 +49,15 @@ typedef struct {
     member_t *members;
     uint32_t n_members;
     uint8_t flags;
+    str_t *attrs;
+    uint32_t n_attrs;
 } cls_t;
+
+typedef struct {
+    uint32_t class_line;
+    str_t name;
+    uint32_t line, col;
+} selfread_t;
 
 typedef struct {
     int32_t import_index;
@@ -99,6 +107,7 @@ struct summary {
     VEC(noqa_t) noqa;
     VEC(str_t) replaces;
     VEC(str_t) dead;
+    VEC(selfread_t) selfreads;
     str_t *all;
     uint32_t n_all;
     bool has_all;
@@ -300,6 +309,42 @@ void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_
     c->n_members++;
 }
 
+int32_t summary_find_class(const summary_t *s, const char *name, size_t len, uint32_t line)
+{
+    for (uint32_t i = 0; i < s->classes.n; i++)
+        if (s->classes.v[i].line == line && s->classes.v[i].name.len == len &&
+            memcmp(s->classes.v[i].name.s, name, len) == 0)
+            return (int32_t)i;
+    return -1;
+}
+
+static str_t *copy_strs(summary_t *s, const char *const *p, const uint32_t *lens, uint32_t n);
+
+void summary_class_seen(summary_t *s, int32_t cls, bool open, const char *const *attrs,
+                        const uint32_t *lens, uint32_t n)
+{
+    cls_t *c;
+
+    if (cls < 0 || (uint32_t)cls >= s->classes.n)
+        return;
+    c = &s->classes.v[cls];
+    c->flags |= SUM_CLASS_SEEN | (open ? SUM_CLASS_OPEN : 0);
+    if ((c->attrs = copy_strs(s, attrs, lens, n)) != NULL)
+        c->n_attrs = n;
+}
+
+void summary_add_selfread(summary_t *s, uint32_t class_line, const char *name, size_t len,
+                          uint32_t line, uint32_t col)
+{
+    selfread_t *e = VEC_PUSH(s, s->selfreads);
+    if (e == NULL)
+        return;
+    e->class_line = class_line;
+    e->name = copy_str(s, name, len);
+    e->line = line;
+    e->col = col;
+}
+
 void summary_class_set_overloads(summary_t *s, int32_t cls, const int32_t *sigs, uint32_t n)
 {
     member_t *m;
@@ -470,6 +515,9 @@ void summary_unpad_columns(summary_t *s, const uint32_t *lines, const uint32_t *
     for (uint32_t i = 0; i < s->uses.n; i++)
         if ((w = pad_of(lines, widths, n, s->uses.v[i].line)) > 0)
             s->uses.v[i].col = s->uses.v[i].col > w ? s->uses.v[i].col - w : 0;
+    for (uint32_t i = 0; i < s->selfreads.n; i++)
+        if ((w = pad_of(lines, widths, n, s->selfreads.v[i].line)) > 0)
+            s->selfreads.v[i].col = s->selfreads.v[i].col > w ? s->selfreads.v[i].col - w : 0;
     for (uint32_t i = 0; i < s->stars.n; i++) /* 1-based, as scan.c moves diagnostics */
         if ((w = pad_of(lines, widths, n, s->stars.v[i].line)) > 0)
             s->stars.v[i].col = s->stars.v[i].col > w ? s->stars.v[i].col - w : 1;
@@ -534,7 +582,9 @@ static void pack_overloads(msgpack_packer *pk, const int32_t *ovl, uint32_t n)
 
 static void pack_class(msgpack_packer *pk, const cls_t *c)
 {
-    msgpack_pack_array(pk, 5);
+    bool seen = (c->flags & SUM_CLASS_SEEN) != 0;
+
+    msgpack_pack_array(pk, seen ? 6 : 5);
     pack_str(pk, c->name);
     msgpack_pack_uint32(pk, c->line);
     msgpack_pack_array(pk, c->n_bases);
@@ -551,6 +601,11 @@ static void pack_class(msgpack_packer *pk, const cls_t *c)
             pack_overloads(pk, m->ovl, m->n_ovl);
     }
     msgpack_pack_uint8(pk, c->flags);
+    if (seen) {
+        msgpack_pack_array(pk, c->n_attrs);
+        for (uint32_t i = 0; i < c->n_attrs; i++)
+            pack_str(pk, c->attrs[i]);
+    }
 }
 
 static void pack_imports(msgpack_packer *pk, const summary_t *s)
@@ -636,7 +691,7 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
 {
     if (s->oom)
         return ST_ENOMEM;
-    msgpack_pack_map(pk, 11 + (s->replaces.n > 0) + (s->dead.n > 0));
+    msgpack_pack_map(pk, 11 + (s->replaces.n > 0) + (s->dead.n > 0) + (s->selfreads.n > 0));
     pack_imports(pk, s);
     pack_key(pk, "defs");
     msgpack_pack_array(pk, s->defs.n);
@@ -682,6 +737,18 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
         msgpack_pack_array(pk, s->dead.n);
         for (uint32_t i = 0; i < s->dead.n; i++)
             pack_str(pk, s->dead.v[i]);
+    }
+    if (s->selfreads.n > 0) {
+        pack_key(pk, "selfreads");
+        msgpack_pack_array(pk, s->selfreads.n);
+        for (uint32_t i = 0; i < s->selfreads.n; i++) {
+            const selfread_t *e = &s->selfreads.v[i];
+            msgpack_pack_array(pk, 4);
+            msgpack_pack_uint32(pk, e->class_line);
+            pack_str(pk, e->name);
+            msgpack_pack_uint32(pk, e->line);
+            msgpack_pack_uint32(pk, e->col);
+        }
     }
     pack_uses(pk, s);
     pack_stars_noqa(pk, s);

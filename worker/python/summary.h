@@ -59,12 +59,16 @@
  *       deprecated(...) of typing_extensions or warnings), bit 1 async,
  *       bit 2 an overload (decorated with overload)
  *   "classes": [[name, line, [base dotted names], [[member, kind, sig,
- *       overloads?]...], flags], ...]; a member's overloads as a def's; flags bit 0 the class is
- * decorated, bit 1 it has a metaclass= or other keyword (or a **mapping) in its bases, bit 2
- *       SUM_CLASS_GLOBAL_ENUM it is decorated with enum's global_enum,
- *       which makes its members module attributes too
- *   "all":   [names] or nil when the module has no static __all__
- *   "getattr": bool, a module-level __getattr__ is defined
+ *       overloads?]...], flags, attrs?], ...]; a member's overloads as a def's; flags bit 0 the
+ * class is decorated, bit 1 it has a metaclass= or other keyword (or a **mapping) in its bases, bit
+ * 2 SUM_CLASS_GLOBAL_ENUM it is decorated with enum's global_enum, which makes its members module
+ * attributes too, bit 3 SUM_CLASS_SEEN the scan's instance checks (selfattr.h) read the class and
+ * its bases are names (local classes or dotted names from elsewhere): attrs, then present, lists
+ * every member they found (body bindings, __slots__, attributes stored through the first parameter
+ * in its methods, and names the module stores on anything but a method's first parameter); bit 4
+ * SUM_CLASS_OPEN something may add members they cannot see (__getattr__, setattr on self, a written
+ * __dict__, a mixin's name, a setattr with a computed name in the module) "all":   [names] or nil
+ * when the module has no static __all__ "getattr": bool, a module-level __getattr__ is defined
  *   "dynamic": bool, the module may write its own namespace in ways the
  *       summary cannot follow: a call of the builtin globals() anywhere
  *       (but one that only reads it: `name in globals()`,
@@ -84,6 +88,12 @@
  *       spelled); absent when none. Such an assignment does not make the
  *       file "dynamic" (only one with another key does): the project opens
  *       the modules named, and counts them as existing
+ *   "selfreads": [[class_line, name, line, col], ...] reads of
+ *       `self.name` (col 0-based) in the methods of a SEEN class (line
+ *       class_line) whose bases leave the module, that neither the class,
+ *       its bases in the module nor its subclasses there give, with
+ *       nothing local that could add it (selfattr.h): E1101 when the
+ *       bases from elsewhere are closed and lack it too; absent when none
  *   "dead":  [names] a stub's module-level names bound only in branches
  *       of version or platform tests its target does not take (another
  *       version's or platform's): they may exist, so a missing one is
@@ -157,7 +167,13 @@ enum { SUM_DEF_FUNCTION = 0, SUM_DEF_CLASS = 1, SUM_DEF_VARIABLE = 2, SUM_DEF_IM
 enum { SUM_P_POSONLY = 0, SUM_P_NORMAL = 1, SUM_P_VARARGS = 2, SUM_P_KWONLY = 3, SUM_P_KWARGS = 4 };
 enum { SUM_SIG_DECORATED = 1, SUM_SIG_ASYNC = 2, SUM_SIG_OVERLOAD = 4 };
 enum { SUM_DEF_REBOUND = 1 };
-enum { SUM_CLASS_DECORATED = 1, SUM_CLASS_KEYWORDS = 2, SUM_CLASS_GLOBAL_ENUM = 4 };
+enum {
+    SUM_CLASS_DECORATED = 1,
+    SUM_CLASS_KEYWORDS = 2,
+    SUM_CLASS_GLOBAL_ENUM = 4,
+    SUM_CLASS_SEEN = 8,
+    SUM_CLASS_OPEN = 16
+};
 enum { SUM_USE_STORE = 1, SUM_USE_GUARDED = 2, SUM_USE_VERSIONED = 4 };
 
 typedef struct {
@@ -187,6 +203,17 @@ int32_t summary_add_class(summary_t *s, const char *name, size_t len, uint32_t l
 void summary_class_add_base(summary_t *s, int32_t cls, const char *dotted, size_t len);
 void summary_class_add_member(summary_t *s, int32_t cls, const char *name, size_t len, int kind,
                               int32_t sig);
+/* The index of the class named name[0..len) whose statement is on line,
+ * or -1. */
+int32_t summary_find_class(const summary_t *s, const char *name, size_t len, uint32_t line);
+/* What the instance checks found of class cls: SUM_CLASS_SEEN, with
+ * SUM_CLASS_OPEN when open, and its members (n names, copied). */
+void summary_class_seen(summary_t *s, int32_t cls, bool open, const char *const *attrs,
+                        const uint32_t *lens, uint32_t n);
+/* A read of `self.name` at (line, col 0-based) in a method of the SEEN
+ * class on class_line, for the check job to settle. */
+void summary_add_selfread(summary_t *s, uint32_t class_line, const char *name, size_t len,
+                          uint32_t line, uint32_t col);
 /* The overloads (n signature indices, copied) of def, or of the member
  * last added to cls. */
 void summary_set_overloads(summary_t *s, int32_t def, const int32_t *sigs, uint32_t n);
@@ -299,8 +326,16 @@ typedef struct {
     uint32_t n_bases;
     sum_member_t *members;
     uint32_t n_members;
-    uint8_t flags; /* SUM_CLASS_* bits, or SUM_CLASS_FLAGS_UNKNOWN */
+    uint8_t flags;    /* SUM_CLASS_* bits, or SUM_CLASS_FLAGS_UNKNOWN */
+    sum_str_t *attrs; /* with SUM_CLASS_SEEN: every member found */
+    uint32_t n_attrs;
 } sum_class_t;
+
+typedef struct {
+    uint32_t class_line;
+    sum_str_t name;
+    uint32_t line, col; /* col 0-based */
+} sum_selfread_t;
 
 typedef struct {
     int64_t imp; /* index into imports */
@@ -355,6 +390,8 @@ typedef struct {
     uint32_t n_stars;
     sum_noqa_t *noqa;
     uint32_t n_noqa;
+    sum_selfread_t *selfreads;
+    uint32_t n_selfreads;
 } summary_doc_t;
 
 /* Reads the summary map at r's position into *out, arrays in arena a, and

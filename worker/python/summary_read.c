@@ -180,7 +180,32 @@ static st_rc_t rd_classes(mpread_t *r, arena_t *a, summary_doc_t *f)
         k->flags = SUM_CLASS_FLAGS_UNKNOWN;
         if (n > 4)
             ST_TRY(rd_u8(r, 255, &k->flags));
-        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+        if (n > 5 && (k->flags & (SUM_CLASS_FLAGS_UNKNOWN | SUM_CLASS_SEEN)) == SUM_CLASS_SEEN) {
+            ST_TRY(summary_read_strs(r, a, &k->attrs, &k->n_attrs));
+            ST_TRY(skip_rest(r, n, 6));
+        } else {
+            /* no attrs: nothing was seen */
+            if (!(k->flags & SUM_CLASS_FLAGS_UNKNOWN))
+                k->flags &= (uint8_t) ~(SUM_CLASS_SEEN | SUM_CLASS_OPEN);
+            ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+        }
+    }
+    return ST_OK;
+}
+
+static st_rc_t rd_selfreads(mpread_t *r, arena_t *a, summary_doc_t *f)
+{
+    uint32_t n;
+
+    ST_TRY(rd_array(r, a, 5, sizeof *f->selfreads, (void **)&f->selfreads, &f->n_selfreads));
+    for (uint32_t i = 0; i < f->n_selfreads; i++) {
+        sum_selfread_t *e = &f->selfreads[i];
+        ST_TRY(rd_tuple(r, 4, &n));
+        ST_TRY(mpread_u32(r, &e->class_line));
+        ST_TRY(summary_read_str(r, &e->name));
+        ST_TRY(mpread_u32(r, &e->line));
+        ST_TRY(mpread_u32(r, &e->col));
+        ST_TRY(skip_rest(r, n, 4));
     }
     return ST_OK;
 }
@@ -332,14 +357,16 @@ static st_rc_t rd_value(mpread_t *r, arena_t *a, const char *key, summary_doc_t 
         return rd_calls(r, a, f);
     if (strcmp(key, "stars") == 0)
         return rd_stars(r, a, f);
+    if (strcmp(key, "selfreads") == 0)
+        return rd_selfreads(r, a, f);
     return rd_noqa(r, a, f);
 }
 
 st_rc_t summary_read(mpread_t *r, arena_t *a, summary_doc_t *out)
 {
-    static const char *const keys[] = {"imports", "defs",    "sigs",     "classes", "all",
-                                       "getattr", "dynamic", "replaces", "dead",    "uses",
-                                       "calls",   "stars",   "noqa"};
+    static const char *const keys[] = {"imports", "defs",    "sigs",     "classes",  "all",
+                                       "getattr", "dynamic", "replaces", "dead",     "uses",
+                                       "calls",   "stars",   "noqa",     "selfreads"};
     uint32_t n;
 
     memset(out, 0, sizeof *out);

@@ -206,8 +206,10 @@ static st_rc_t run_checks(ctx_t *c)
 {
     ST_TRY(xmod__compute_ifaces(c));
     ST_TRY(xmod__collect_stores(c));
+    ST_TRY(xmod__class_facts(c));
     for (uint32_t i = 0; i < c->n_files; i++) {
         xmod__check_file(c, &c->files[i]);
+        xmod__check_selfreads(c, &c->files[i]);
         if (c->oom)
             return ST_ENOMEM;
     }

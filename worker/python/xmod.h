@@ -59,6 +59,13 @@
  *            unknown, not reported
  *   "all":   [str] (a static __all__) or nil
  *   "subs":  [str], direct submodules, sorted
+ *   "classes": [[name, [member, ...]], ...] sorted by name, present only
+ *            when some: the classes defined here whose members are all
+ *            seen (none of them or their bases may gain members we cannot
+ *            see: __getattr__, setattr on self, a written __dict__, a
+ *            decorator or metaclass, a mixin's name, a base from a stub
+ *            or unknown), each with the names its instances may have
+ *            (its own, its bases', sorted, each once: xmod_classes.c)
  *   "names": [[name, kind, sig, ref, overloads?], ...] sorted by name; kind 0 function,
  *            1 class, 2 variable, 3 module (ref: its absolute name), 4
  *            unknown; sig nil or [flags, [[param, pkind, has_default], ...]]
@@ -158,6 +165,13 @@ typedef struct {
     uint32_t n_ovl;
 } check_iface_name_t;
 
+/* One entry of "classes". */
+typedef struct {
+    sum_str_t name;
+    sum_str_t *members;
+    uint32_t n_members;
+} check_iface_class_t;
+
 /* An interface map as written (not sorted, duplicates kept). Strings point
  * into the document, arrays into the arena given to check_iface_read. */
 typedef struct {
@@ -170,6 +184,8 @@ typedef struct {
     uint32_t n_subs;
     check_iface_name_t *names;
     uint32_t n_names;
+    check_iface_class_t *classes;
+    uint32_t n_classes;
 } check_iface_t;
 
 /* Reads the interface map at r's position (untrusted: every count checked,

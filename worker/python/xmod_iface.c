@@ -63,6 +63,24 @@ static st_rc_t rd_entry(mpread_t *r, arena_t *a, check_iface_t *f)
     }
     if (mpread_key(r, "subs"))
         return summary_read_strs(r, a, &f->subs, &f->n_subs);
+    if (mpread_key(r, "classes")) {
+        if (mpread_array_min(r, 3, &f->n_classes) != ST_OK)
+            return ST_ECORRUPT;
+        if ((f->classes = arena_calloc(a, f->n_classes ? f->n_classes : 1, sizeof *f->classes)) ==
+            NULL)
+            return ST_ENOMEM;
+        for (uint32_t i = 0; i < f->n_classes; i++) {
+            uint32_t n;
+            if (mpread_array(r, &n) != ST_OK || n < 2)
+                return ST_ECORRUPT;
+            ST_TRY(summary_read_str(r, &f->classes[i].name));
+            ST_TRY(summary_read_strs(r, a, &f->classes[i].members, &f->classes[i].n_members));
+            for (uint32_t k = 2; k < n; k++)
+                if (mpread_skip(r) != ST_OK)
+                    return ST_ECORRUPT;
+        }
+        return ST_OK;
+    }
     if (mpread_key(r, "names")) {
         if (mpread_array_min(r, 5, &f->n_names) != ST_OK)
             return ST_ECORRUPT;
@@ -122,9 +140,22 @@ static st_rc_t take_name(ctx_t *c, const check_iface_name_t *v, ent_t *e)
 }
 
 /* Sorted by name, each once: a name given twice, the first wins. */
+static int xcls_qcmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xcls_t *)pa)->name, &((const xcls_t *)pb)->name);
+}
+
 static void canonical(iface_t *f)
 {
     uint32_t j = 0;
+
+    if (f->n_classes > 1)
+        qsort(f->classes, f->n_classes, sizeof *f->classes, xcls_qcmp);
+    for (uint32_t i = 0; i < f->n_classes; i++)
+        if (j == 0 || f->classes[j - 1].name.id != f->classes[i].name.id)
+            f->classes[j++] = f->classes[i];
+    f->n_classes = j;
+    j = 0;
 
     f->n_subs = xmod__nm_sort_unique(f->subs, f->n_subs);
     if (f->has_all)
@@ -160,6 +191,15 @@ st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f)
     f->n_names = v.n_names;
     for (uint32_t i = 0; i < v.n_names; i++)
         ST_TRY(take_name(c, &v.names[i], &f->names[i]));
+    if ((f->classes = xmod__alloc_n(c, v.n_classes, sizeof *f->classes)) == NULL)
+        return ST_ENOMEM;
+    f->n_classes = v.n_classes;
+    for (uint32_t i = 0; i < v.n_classes; i++) {
+        xcls_t *k = &f->classes[i];
+        ST_TRY(xmod__str_nm(c, v.classes[i].name, &k->name));
+        ST_TRY(xmod__str_nms(c, v.classes[i].members, v.classes[i].n_members, &k->fact.mem));
+        k->fact.n = xmod__nm_sort_unique(k->fact.mem, v.classes[i].n_members);
+    }
     canonical(f);
     return ST_OK;
 }
@@ -182,7 +222,7 @@ static void pack_sig(msgpack_packer *pk, const csig_t *g)
 
 void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
 {
-    msgpack_pack_map(pk, f->stub ? 6 : 5);
+    msgpack_pack_map(pk, 5 + (f->stub ? 1 : 0) + (f->n_classes > 0 ? 1 : 0));
     mpbuf_cstr(pk, "name");
     mpbuf_str(pk, f->name.s, f->name.len);
     mpbuf_cstr(pk, "open");
@@ -198,6 +238,15 @@ void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
         msgpack_pack_nil(pk);
     mpbuf_cstr(pk, "subs");
     pack_nms(pk, f->subs, f->n_subs);
+    if (f->n_classes > 0) {
+        mpbuf_cstr(pk, "classes");
+        msgpack_pack_array(pk, f->n_classes);
+        for (uint32_t i = 0; i < f->n_classes; i++) {
+            msgpack_pack_array(pk, 2);
+            mpbuf_str(pk, f->classes[i].name.s, f->classes[i].name.len);
+            pack_nms(pk, f->classes[i].fact.mem, f->classes[i].fact.n);
+        }
+    }
     mpbuf_cstr(pk, "names");
     msgpack_pack_array(pk, f->n_names);
     for (uint32_t i = 0; i < f->n_names; i++) {

@@ -227,6 +227,21 @@ static st_rc_t take_classes(ctx_t *c, const summary_doc_t *s, file_t *f)
             k->members[j].sig = e->members[j].sig;
         }
         k->flags = e->flags;
+        k->line = e->line;
+        if (e->flags != SUM_CLASS_FLAGS_UNKNOWN && (e->flags & SUM_CLASS_SEEN)) {
+            ST_TRY(xmod__str_nms(c, e->attrs, e->n_attrs, &k->attrs));
+            k->n_attrs = e->n_attrs;
+        }
+    }
+    if ((f->selfreads = xmod__alloc_n(c, s->n_selfreads, sizeof *f->selfreads)) == NULL)
+        return ST_ENOMEM;
+    f->n_selfreads = s->n_selfreads;
+    for (uint32_t i = 0; i < s->n_selfreads; i++) {
+        const sum_selfread_t *e = &s->selfreads[i];
+        f->selfreads[i].cls_line = e->class_line;
+        f->selfreads[i].line = e->line;
+        f->selfreads[i].col = e->col;
+        ST_TRY(xmod__str_nm(c, e->name, &f->selfreads[i].name));
     }
     return ST_OK;
 }
@@ -493,7 +508,7 @@ static const csig_t *ctor_sig(ctx_t *c, const file_t *f, const cls_t *k)
     csig_t *g;
     int n_init = 0;
 
-    if (k->flags != 0)
+    if ((k->flags & (uint8_t) ~(SUM_CLASS_SEEN | SUM_CLASS_OPEN)) != 0)
         return NULL;
     for (uint32_t i = 0; i < k->n_bases; i++)
         if (strcmp(xmod__nm_of(c, k->bases[i]).s, "object") != 0)

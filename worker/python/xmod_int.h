@@ -54,10 +54,25 @@ typedef struct {
     uint32_t n_ovl;
 } ent_t;
 
+/* What instances of a class may have: the names of the class and of all
+ * its bases, sorted (xmod__nm_cmp), each once; only for a class whose
+ * members are all seen (xmod_classes.c). */
+typedef struct {
+    nm_t *mem;
+    uint32_t n;
+} xfact_t;
+
+typedef struct {
+    nm_t name;
+    xfact_t fact;
+} xcls_t;
+
 typedef struct {
     nm_t name;
     bool open, has_all;
-    bool stub; /* from a .pyi: a missing private name is unknown */
+    bool stub;       /* from a .pyi: a missing private name is unknown */
+    xcls_t *classes; /* closed classes defined here, sorted by name */
+    uint32_t n_classes;
     nm_t *all;
     uint32_t n_all;
     nm_t *subs;
@@ -87,13 +102,24 @@ typedef struct {
     int64_t sig;
 } member_t;
 
+enum { FACT_TODO = 0, FACT_OK = 1, FACT_NONE = 2 };
+
 typedef struct {
-    uint32_t name, n_bases, n_members;
+    uint32_t name, line, n_bases, n_members;
     uint32_t *bases;
     member_t *members;
     uint8_t flags;
     const csig_t *ctor; /* the sure constructor signature, or NULL */
+    nm_t *attrs;        /* with SUM_CLASS_SEEN: every member the scan found */
+    uint32_t n_attrs;
+    uint8_t fst;  /* FACT_*: whether fact is known yet, or never */
+    xfact_t fact; /* FACT_OK: its members and its bases' */
 } cls_t;
+
+typedef struct {
+    uint32_t cls_line, line, col; /* col 0-based */
+    nm_t name;
+} selfread_t;
 
 typedef struct {
     int64_t imp;
@@ -149,6 +175,8 @@ typedef struct {
     uint32_t n_stars;
     noqa_t *noqa;
     uint32_t n_noqa;
+    selfread_t *selfreads;
+    uint32_t n_selfreads;
     hmap_t *bound;       /* bound name id -> import index (NONE: ambiguous) */
     uint32_t *star_from; /* star imports, one per distinct module */
     uint32_t n_star_from;
@@ -241,6 +269,35 @@ st_rc_t xmod__collect_stores(ctx_t *c);
 void xmod__check_file(ctx_t *c, file_t *f);
 /* noqa, then the diagnostics and drops sorted. */
 void xmod__finish_file(ctx_t *c, file_t *f);
+
+/* Walks chain[0..n) from what import m binds, through modules only (a
+ * project module's): where it ends. */
+typedef enum {
+    W_STOP,    /* nothing known */
+    W_MODULE,  /* the chain ends on a known module */
+    W_ENTRY,   /* the chain ends on a name of a module */
+    W_MISSING, /* chain[at] is not an attribute of closed module mod */
+} walk_kind_t;
+
+typedef struct {
+    walk_kind_t kind;
+    uint32_t mod; /* W_MODULE: it; W_ENTRY, W_MISSING: the module holding the name */
+    uint32_t at;  /* chain index of the entry or the missing name */
+    ent_t ent;
+} walk_t;
+
+walk_t xmod__walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n);
+/* Whether the component assigns attribute name of module mod. */
+bool xmod__stored(ctx_t *c, uint32_t mod, uint32_t name);
+
+/* ---- xmod_classes.c: class facts, self's reads ------------------------------------------ */
+
+/* The facts of the component's classes, and its modules' interfaces'
+ * "classes"; after xmod__compute_ifaces and xmod__collect_stores. */
+st_rc_t xmod__class_facts(ctx_t *c);
+/* E1101 for the reads of self the scan left to the job (summary
+ * "selfreads"). */
+void xmod__check_selfreads(ctx_t *c, file_t *f);
 
 /* ---- xmod_cycles.c, xmod_result.c ------------------------------------------------------ */
 

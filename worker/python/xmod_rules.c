@@ -29,28 +29,13 @@
 
 /* ---- walking uses ------------------------------------------------------------- */
 
-typedef enum {
-    W_STOP,    /* nothing known */
-    W_MODULE,  /* the chain ends on a known module */
-    W_ENTRY,   /* the chain ends on a name of a module */
-    W_MISSING, /* chain[at] is not an attribute of closed module mod */
-} walk_kind_t;
-
-typedef struct {
-    walk_kind_t kind;
-    uint32_t mod; /* W_MODULE: it; W_ENTRY, W_MISSING: the module holding the name */
-    uint32_t at;  /* chain index of the entry or the missing name */
-    ent_t ent;
-} walk_t;
-
-static bool stored(ctx_t *c, uint32_t mod, uint32_t name)
+bool xmod__stored(ctx_t *c, uint32_t mod, uint32_t name)
 {
     uint32_t key[2] = {mod, name};
     return hmap_get(c->stores, key, sizeof key, NULL) == ST_OK;
 }
 
-/* Walks chain[0..n) from what import m binds, through modules only. */
-static walk_t walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n)
+walk_t xmod__walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n)
 {
     walk_t w = {.kind = W_STOP, .mod = NONE, .at = 0};
     ent_t start;
@@ -93,7 +78,7 @@ static walk_t walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n)
             return w;
         }
         if (e != NULL || f->open || xmod__is_dunder(&x) || xmod__stub_omits(f, &x) ||
-            stored(c, w.mod, x.id))
+            xmod__stored(c, w.mod, x.id))
             return (walk_t){.kind = W_STOP};
         w.kind = W_MISSING;
         w.at = i;
@@ -112,7 +97,7 @@ st_rc_t xmod__collect_stores(ctx_t *c)
             const use_t *u = &f->uses[k];
             if (!(u->flags & SUM_USE_STORE) || u->n == 0)
                 continue;
-            walk_t w = walk(c, &f->imps[u->imp], u->chain, u->n - 1);
+            walk_t w = xmod__walk(c, &f->imps[u->imp], u->chain, u->n - 1);
             if (w.kind != W_MODULE)
                 continue;
             uint32_t key[2] = {w.mod, u->chain[u->n - 1]};
@@ -150,7 +135,8 @@ uint32_t xmod__col1(uint32_t col)
 static bool self_import_defines(ctx_t *c, const file_t *f, const iface_t *src, uint32_t self,
                                 const nm_t *name)
 {
-    if (xmod__is_sub(c, src, self, name) || xmod__is_dunder(name) || stored(c, self, name->id))
+    if (xmod__is_sub(c, src, self, name) || xmod__is_dunder(name) ||
+        xmod__stored(c, self, name->id))
         return true;
     for (uint32_t k = 0; k < f->n_defs; k++) {
         const def_t *d = &f->defs[k];
@@ -216,7 +202,7 @@ static void check_imports(ctx_t *c, file_t *f)
             ; /* `from . import x` in a package's __init__: x must exist without it */
         else if (xmod__iface_find(src, &name) != NULL || xmod__is_sub(c, src, m->abs, &name) ||
                  xmod__is_dunder(&name) || xmod__stub_omits(src, &name) ||
-                 stored(c, m->abs, name.id))
+                 xmod__stored(c, m->abs, name.id))
             continue;
         xmod__report(c, f, m->line, xmod__col1(m->col), "E0611", "No name '%.*s' in module '%.*s'",
                      (int)name.len, name.s, (int)abs.len, abs.s);
@@ -230,7 +216,7 @@ static void check_uses(ctx_t *c, file_t *f)
         walk_t w;
         if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED | SUM_USE_VERSIONED) || u->n == 0)
             continue;
-        w = walk(c, &f->imps[u->imp], u->chain, u->n);
+        w = xmod__walk(c, &f->imps[u->imp], u->chain, u->n);
         if (w.kind != W_MISSING)
             continue;
         nm_t mod = xmod__nm_of(c, w.mod), x = xmod__nm_of(c, u->chain[w.at]);
@@ -370,7 +356,7 @@ static void check_calls(ctx_t *c, file_t *f)
         walk_t w;
         if (u->flags & (SUM_USE_STORE | SUM_USE_GUARDED | SUM_USE_VERSIONED))
             continue;
-        w = walk(c, &f->imps[u->imp], u->chain, u->n);
+        w = xmod__walk(c, &f->imps[u->imp], u->chain, u->n);
         if (w.kind != W_ENTRY || (u->n > 0 && w.at + 1 != u->n))
             continue; /* not a name of a module (a method, an attribute of a value) */
         if (w.ent.kind == E_FUNC && w.ent.n_ovl > 0) {

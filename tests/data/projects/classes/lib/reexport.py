@@ -1,0 +1,1 @@
+from lib.shapes import Shape as Shape

@@ -1,0 +1,232 @@
+/* xmod_classes.c - what instances of the component's classes may have,
+ * through bases in other modules, and the reads of self it settles.
+ *
+ * The scan reads a module's classes on its own (selfattr.h): for each
+ * class whose bases are names, the members it found (SUM_CLASS_SEEN, the
+ * "attrs"), whether something may add more (SUM_CLASS_OPEN), and, for a
+ * class with a base from elsewhere, the reads of `self.x` that nothing in
+ * the module gives ("selfreads"). Here a class's fact is the union of its
+ * members and its bases' facts: a base of the same file, or one an import
+ * names (`from m import B`, `m.B`), whose module is in the component or
+ * sends its interface's "classes". A class gets a fact only when every
+ * class on the way is closed; otherwise it has none, and its reads say
+ * nothing. Facts of the component's classes are computed in passes (a
+ * base may be a class of another module of the cycle, whose fact comes
+ * later); a class still waiting when a pass adds nothing has none.
+ *
+ * A read `self.x` the scan left here is E1101 when the class has a fact
+ * and x is not in it. */
+#include "worker/python/xmod_int.h"
+
+#include <string.h>
+
+#define MAX_DOTS 32 /* components of a dotted base name */
+
+/* The class named name of file f when it is sure and the scan saw it: the
+ * module-level binding of the name is that class statement alone. */
+static cls_t *local_class(const file_t *f, uint32_t name)
+{
+    cls_t *k = NULL;
+
+    for (uint32_t i = 0; i < f->n_classes && k == NULL; i++)
+        if (f->classes[i].name == name)
+            k = &f->classes[i];
+    if (k == NULL || (k->flags & SUM_CLASS_FLAGS_UNKNOWN) || !(k->flags & SUM_CLASS_SEEN))
+        return NULL;
+    for (uint32_t i = 0; i < f->n_defs; i++)
+        if (f->defs[i].name == name &&
+            (f->defs[i].kind != SUM_DEF_CLASS || (f->defs[i].flags & SUM_DEF_REBOUND)))
+            return NULL;
+    return k;
+}
+
+/* The fact of class name of module mod: FACT_OK with *out, FACT_TODO
+ * (a class of the component not settled yet) or FACT_NONE. */
+static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t **out)
+{
+    const mod_t *m = xmod__mod_get(c, mod);
+    const iface_t *f = m != NULL ? m->iface : NULL;
+    const ent_t *e = xmod__iface_find(f, name);
+
+    if (e == NULL || e->kind != E_CLASS || f->open || xmod__stored(c, mod, name->id))
+        return FACT_NONE;
+    if (m->file != NULL) {
+        cls_t *k = local_class(m->file, name->id);
+        if (k == NULL)
+            return FACT_NONE;
+        *out = &k->fact;
+        return k->fst;
+    }
+    for (uint32_t i = 0; i < f->n_classes; i++)
+        if (f->classes[i].name.id == name->id) {
+            *out = &f->classes[i].fact;
+            return FACT_OK;
+        }
+    return FACT_NONE;
+}
+
+/* The fact of a base of a class of file f, written as the dotted name
+ * base: as module_class says. */
+static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out)
+{
+    static const xfact_t object = {NULL, 0};
+    nm_t d = xmod__nm_of(c, base);
+    uint32_t comps[MAX_DOTS], n = 0, from = 0;
+    const imp_t *m;
+    walk_t w;
+
+    for (uint32_t i = 0; i <= d.len; i++) {
+        if (i < d.len && d.s[i] != '.')
+            continue;
+        if (n == MAX_DOTS || i == from ||
+            xmod__intern_id(c, d.s + from, i - from, &comps[n]) != ST_OK)
+            return FACT_NONE;
+        n++;
+        from = i + 1;
+    }
+    if (n == 0)
+        return FACT_NONE;
+    if (n == 1) {
+        cls_t *k = local_class(f, comps[0]);
+        if (k != NULL) {
+            *out = &k->fact;
+            return k->fst;
+        }
+        if (strcmp(d.s, "object") == 0 && xmod__binding_import(f, comps[0]) == NULL) {
+            for (uint32_t i = 0; i < f->n_defs; i++)
+                if (f->defs[i].name == comps[0])
+                    return FACT_NONE;
+            *out = &object;
+            return FACT_OK;
+        }
+    }
+    /* an import at module level, run whatever happens */
+    if ((m = xmod__binding_import(f, comps[0])) == NULL ||
+        (m->flags & (SUM_NESTED | SUM_CONDITIONAL | SUM_GUARDED | SUM_TYPE_CHECKING | SUM_HANDLER |
+                     SUM_VERSIONED | SUM_ALIAS)))
+        return FACT_NONE;
+    for (uint32_t i = 0; i < f->n_defs; i++) /* bound once, by the import */
+        if (f->defs[i].name == comps[0] && (f->defs[i].flags & SUM_DEF_REBOUND))
+            return FACT_NONE;
+    w = xmod__walk(c, m, comps + 1, n - 1);
+    if (w.kind != W_ENTRY || (n > 1 && w.at != n - 2) || w.ent.kind != E_CLASS)
+        return FACT_NONE;
+    nm_t name = xmod__nm_of(c, n > 1 ? comps[n - 1] : m->name);
+    return module_class(c, w.mod, &name, out);
+}
+
+/* Settles class k of file f when it can: FACT_OK (its fact made),
+ * FACT_NONE, or FACT_TODO (a base waits). */
+static int settle(ctx_t *c, const file_t *f, cls_t *k)
+{
+    const xfact_t *bases[64];
+    uint32_t total = k->n_attrs;
+    int st = FACT_OK;
+
+    if ((k->flags & SUM_CLASS_FLAGS_UNKNOWN) || !(k->flags & SUM_CLASS_SEEN) ||
+        (k->flags &
+         (SUM_CLASS_OPEN | SUM_CLASS_DECORATED | SUM_CLASS_KEYWORDS | SUM_CLASS_GLOBAL_ENUM)) ||
+        k->n_bases > sizeof bases / sizeof bases[0])
+        return FACT_NONE;
+    for (uint32_t i = 0; i < k->n_bases && st != FACT_NONE; i++) {
+        int b = base_class(c, f, k->bases[i], &bases[i]);
+        if (b == FACT_NONE)
+            st = FACT_NONE;
+        else if (b == FACT_TODO)
+            st = FACT_TODO;
+        else
+            total += bases[i]->n;
+    }
+    if (st != FACT_OK)
+        return st;
+    if ((k->fact.mem = xmod__alloc_n(c, total, sizeof *k->fact.mem)) == NULL)
+        return FACT_NONE;
+    memcpy(k->fact.mem, k->attrs, (size_t)k->n_attrs * sizeof *k->attrs);
+    k->fact.n = k->n_attrs;
+    for (uint32_t i = 0; i < k->n_bases; i++) {
+        if (bases[i]->n > 0)
+            memcpy(k->fact.mem + k->fact.n, bases[i]->mem, (size_t)bases[i]->n * sizeof(nm_t));
+        k->fact.n += bases[i]->n;
+    }
+    k->fact.n = xmod__nm_sort_unique(k->fact.mem, k->fact.n);
+    return FACT_OK;
+}
+
+/* The interface of the module of export file f gets the facts of its
+ * classes (those its "names" call classes). */
+static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
+{
+    uint32_t n = 0;
+
+    for (uint32_t i = 0; i < f->n_classes; i++)
+        n += f->classes[i].fst == FACT_OK;
+    if (n == 0)
+        return ST_OK;
+    if ((to->classes = xmod__alloc_n(c, n, sizeof *to->classes)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < f->n_classes; i++) {
+        const cls_t *k = &f->classes[i];
+        nm_t name = xmod__nm_of(c, k->name);
+        const ent_t *e = xmod__iface_find(to, &name);
+        if (k->fst != FACT_OK || e == NULL || e->kind != E_CLASS || local_class(f, k->name) != k)
+            continue;
+        to->classes[to->n_classes].name = name;
+        to->classes[to->n_classes++].fact = k->fact;
+    }
+    return ST_OK;
+}
+
+static int xcls_cmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xcls_t *)pa)->name, &((const xcls_t *)pb)->name);
+}
+
+st_rc_t xmod__class_facts(ctx_t *c)
+{
+    bool more = true;
+
+    while (more && !c->oom) {
+        more = false;
+        for (uint32_t i = 0; i < c->n_files; i++) {
+            file_t *f = &c->files[i];
+            for (uint32_t j = 0; j < f->n_classes; j++) {
+                cls_t *k = &f->classes[j];
+                int st;
+                if (k->fst != FACT_TODO || (st = settle(c, f, k)) == FACT_TODO)
+                    continue;
+                k->fst = (uint8_t)st;
+                more = true;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < c->n_files; i++) /* bases waiting on each other */
+        for (uint32_t j = 0; j < c->files[i].n_classes; j++)
+            if (c->files[i].classes[j].fst == FACT_TODO)
+                c->files[i].classes[j].fst = FACT_NONE;
+    for (uint32_t i = 0; i < c->n_comp && !c->oom; i++) {
+        iface_t *to = c->mods[i].iface;
+        if (c->mods[i].file == NULL || to == NULL)
+            continue;
+        ST_TRY(export(c, c->mods[i].file, to));
+        if (to->n_classes > 1)
+            qsort(to->classes, to->n_classes, sizeof *to->classes, xcls_cmp);
+    }
+    return c->oom ? ST_ENOMEM : ST_OK;
+}
+
+void xmod__check_selfreads(ctx_t *c, file_t *f)
+{
+    for (uint32_t i = 0; i < f->n_selfreads; i++) {
+        const selfread_t *e = &f->selfreads[i];
+        const cls_t *k = NULL;
+        for (uint32_t j = 0; j < f->n_classes && k == NULL; j++)
+            if (f->classes[j].line == e->cls_line)
+                k = &f->classes[j];
+        if (k == NULL || k->fst != FACT_OK || xmod__nm_in(k->fact.mem, k->fact.n, &e->name))
+            continue;
+        nm_t cname = xmod__nm_of(c, k->name);
+        xmod__report(c, f, e->line, xmod__col1(e->col), "E1101",
+                     "Instance of '%.*s' has no '%.*s' member", (int)cname.len, cname.s,
+                     (int)e->name.len, e->name.s);
+    }
+}
