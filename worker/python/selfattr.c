@@ -552,7 +552,7 @@ static void node_push(sa_t *s, TSNode **v, uint32_t *n, uint32_t *cap, TSNode x)
 
 #define SA_TOP 1u       /* the node is at module level (module_level) */
 #define SA_DECORATED 2u /* its parent is a decorated definition */
-#define SA_GUARD 4u     /* inside a try that catches AttributeError (instance_reads) */
+#define SA_GUARD 4u     /* in the body of a try catching AttributeError (instance_reads) */
 
 /* Marks the stack's entries from `from` up with mark. */
 static void set_marks(sa_t *s, size_t from, uint8_t mark)
@@ -1963,11 +1963,15 @@ static void instance_reads(sa_t *s, TSNode scope, sa_insts_t *is)
                 continue;
             }
         }
-        if (k == K_TRY && try_catches(s, n))
-            mark |= SA_GUARD;
         base = s->n_stack;
         push_kids(s, n, k, true, false); /* identifiers counted where they bind */
         set_marks(s, base, mark);
+        if (k == K_TRY && try_catches(s, n)) { /* its body, not its handlers */
+            TSNode body = field(s, n, F_BODY);
+            for (size_t e = base; e < s->n_stack && !ts_node_is_null(body); e++)
+                if (same_node(s->stack[e], body))
+                    s->marks[e] |= SA_GUARD;
+        }
     }
     s->n_stack = 0;
     s->walk_is = NULL;

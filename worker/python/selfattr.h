@@ -72,7 +72,7 @@
  * against each class, reported when all say the same; not when hasattr, getattr,
  * setattr, delattr, isinstance or vars is called on x there, its
  * __class__ assigned or its __dict__ used otherwise than read; no E1101
- * inside a try catching AttributeError, none for a name setattr is given
+ * in the body of a try catching AttributeError, none for a name setattr is given
  * as a literal; in a module calling setattr with a computed name, none
  * for an instance other code sees (x read as itself, or self passed to a
  * call by a method of its class or bases, but to a builtin that only

@@ -111,7 +111,7 @@ def caught():
     try:
         return g.absent
     except AttributeError:
-        return None
+        return g.in_the_handler
 
 
 def set_elsewhere():
