@@ -241,7 +241,7 @@ TEST(summary_shapes_of_defs_and_classes)
     buf_t t;
     SUMMARY(t, sample);
     HAS((char *)t.data, "[\"g\",0,7,0,0]");                  /* [name, kind, line, sig, flags] */
-    HAS((char *)t.data, "[\"m\",0,1]],8,[\"attr\",\"m\"]]"); /* class C: flags, attrs */
+    HAS((char *)t.data, "[\"m\",0,1]],8,[\"attr\",\"m\"],[\"m\"]]"); /* flags, attrs, plain */
     HAS((char *)t.data, "[\"fast\",2,18,-1,1]");             /* import, then assigned */
     HAS((char *)t.data, "[\"__all__\",2,13,-1,1]");          /* augmented */
     HAS((char *)t.data, "\"getattr\":true,\"dynamic\":false,\"uses\":");

@@ -33,6 +33,7 @@ typedef struct {
     bool shaky;     /* a base or body we cannot read (metaclass=, Generic[T]...) */
     bool dotted;    /* a base is a dotted name (m.B): from elsewhere */
     bool ext;       /* readable, but a base (or a base's base) is from elsewhere */
+    bool single;    /* at most one base written (but object) */
     bool known;     /* top, readable, bases known: its defs are sure */
     bool named;     /* known, and its name is bound by its class statement alone
                        (no other binding, no star import after it) */
@@ -1120,6 +1121,7 @@ static void settle(sa_t *s)
         }
         c->ext = ok && ext;
         c->xok = ok && ext;
+        c->single = ts_node_is_null(sup) || ts_node_named_child_count(sup) <= 1;
         c->xeligible = c->xok && closed;
         ok = ok && !ext;
         c->known = ok;
@@ -1197,6 +1199,21 @@ static TSNode plain_def(const sa_t *s, const sa_class_t *k, const char *name, ui
     return s->defs[v];
 }
 
+/* Whether owner, i or one of its bases, surely comes before every class
+ * from elsewhere in i's MRO: i's bases are all the module's, or the way
+ * from i up to owner is through classes of one base each. */
+static bool mro_sure(const sa_t *s, uint32_t i, uint32_t owner)
+{
+    if (!s->cls[i].ext)
+        return true;
+    for (uint32_t x = i, steps = 0; x != owner; steps++) {
+        if (steps > s->n_cls || !s->cls[x].single || s->cls[x].n_bases != 1)
+            return false;
+        x = s->cls[x].bases[0];
+    }
+    return true;
+}
+
 /* The defs `self.name(...)` in class i may run into out (at most
  * SA_MAX_DEFS): the one of the class among i and its bases that binds the
  * name and derives from every other that does, then those of the
@@ -1210,7 +1227,7 @@ static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t
     for (uint32_t j = 0; j < s->n_cls; j++) {
         const sa_class_t *k = &s->cls[j];
         TSNode def;
-        if (!k->known || hmap_get(k->members, name, len, NULL) != ST_OK)
+        if (!(k->known || k->xok) || hmap_get(k->members, name, len, NULL) != ST_OK)
             continue;
         if (ts_node_is_null(def = plain_def(s, k, name, len)))
             return 0;
@@ -1231,7 +1248,7 @@ static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t
             out[0] = def;
         }
     }
-    return owner < 0 ? 0 : n;
+    return owner < 0 || !mro_sure(s, i, (uint32_t)owner) ? 0 : n;
 }
 
 /* Whether a method's body only says it is to be overridden (a docstring,
@@ -1529,6 +1546,43 @@ static void check_constructors(sa_t *s, diag_list_t *d)
     }
 }
 
+/* When read (`self.m`) is the callee of a call that unpacks nothing, the
+ * call's shape goes with the last selfread (a parent is dear to find:
+ * only for the reads deferred). */
+static void defer_call(sa_t *s, TSNode read)
+{
+    TSNode call = ts_node_parent(read), args;
+    const char *kw[64];
+    uint32_t kwl[64], nkw = 0, npos = 0;
+
+    if (ts_node_is_null(call) || kind(s, call) != K_CALL ||
+        !same_node(field(s, call, F_FUNCTION), read) ||
+        ts_node_is_null(args = field(s, call, F_ARGUMENTS)))
+        return;
+    if (kind(s, args) != K_ARGUMENT_LIST) { /* f(x for x in y) */
+        summary_selfread_call(s->sum, 1, NULL, NULL, 0);
+        return;
+    }
+    for (uint32_t i = 0; i < ts_node_named_child_count(args); i++) {
+        TSNode a = ts_node_named_child(args, i);
+        lang_kind_t k = kind(s, a);
+        if (k == K_COMMENT)
+            continue;
+        if (k == K_LIST_SPLAT || k == K_DICT_SPLAT || strstr(ts_node_type(a), "splat") != NULL)
+            return; /* how many: unknown */
+        if (k == K_KEYWORD_ARGUMENT) {
+            TSNode kn = field(s, a, F_NAME);
+            if (ts_node_is_null(kn) || nkw == sizeof kw / sizeof kw[0])
+                return;
+            kw[nkw] = text(s, kn, &kwl[nkw]);
+            nkw++;
+        } else {
+            npos++;
+        }
+    }
+    summary_selfread_call(s->sum, npos, kw, kwl, nkw);
+}
+
 /* The reads of class i, whose bases leave the module, that nothing in
  * the module gives: the check job reports them when the bases from
  * elsewhere lack them too (summary "selfreads"). */
@@ -1547,6 +1601,7 @@ static void defer_reads(sa_t *s, uint32_t i)
             has_member(s, i, e->name, e->len))
             continue;
         summary_add_selfread(s->sum, cline, e->name, e->len, p.row + 1, p.column);
+        defer_call(s, e->node);
     }
 }
 
@@ -1617,6 +1672,20 @@ static void export_classes(sa_t *s)
             lens[j] = v[j].len;
         }
         summary_class_seen(s->sum, k, c->open || is_mixin(c) || s->dynamic_setattr, names, lens, n);
+        /* its plain methods, whose signatures are theirs */
+        n = 0;
+        it = (hmap_iter_t)HMAP_ITER_INIT;
+        while (hmap_next(c->defs, &it) && n < want) {
+            TSNode def = plain_def(s, c, (const char *)it.key.ptr, (uint32_t)it.key.len);
+            if (!ts_node_is_null(def) && !placeholder_body(s, def))
+                v[n++] = (sa_name_t){(const char *)it.key.ptr, (uint32_t)it.key.len};
+        }
+        qsort(v, n, sizeof *v, name_cmp);
+        for (uint32_t j = 0; j < n; j++) {
+            names[j] = v[j].s;
+            lens[j] = v[j].len;
+        }
+        summary_class_plain(s->sum, k, names, lens, n);
     }
 }
 
@@ -1624,11 +1693,9 @@ static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
-        if (c->xok) {
-            defer_reads(s, i);
-            continue;
-        }
-        if (!c->known || c->hidden)
+        if (c->xok)
+            defer_reads(s, i); /* the check job settles what no local class has */
+        if (!(c->known || c->xok) || c->hidden)
             continue;
         for (uint32_t r = 0; r < c->n_reads && !s->oom; r++) {
             const sa_read_t *e = &c->reads[r];
@@ -1644,7 +1711,7 @@ static void report(sa_t *s, diag_list_t *d)
                 continue;
             }
             if (!c->eligible || c->unknown || e->guarded)
-                continue;
+                continue; /* (an xok class is never eligible) */
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,
                          (int)e->len, e->name) == NULL)

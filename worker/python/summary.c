@@ -51,12 +51,18 @@ typedef struct {
     uint8_t flags;
     str_t *attrs;
     uint32_t n_attrs;
+    str_t *plain;
+    uint32_t n_plain;
 } cls_t;
 
 typedef struct {
     uint32_t class_line;
     str_t name;
     uint32_t line, col;
+    bool call;
+    uint32_t npos;
+    str_t *kw;
+    uint32_t nkw;
 } selfread_t;
 
 typedef struct {
@@ -333,12 +339,39 @@ void summary_class_seen(summary_t *s, int32_t cls, bool open, const char *const 
         c->n_attrs = n;
 }
 
+void summary_class_plain(summary_t *s, int32_t cls, const char *const *names, const uint32_t *lens,
+                         uint32_t n)
+{
+    cls_t *c;
+
+    if (cls < 0 || (uint32_t)cls >= s->classes.n)
+        return;
+    c = &s->classes.v[cls];
+    if ((c->plain = copy_strs(s, names, lens, n)) != NULL)
+        c->n_plain = n;
+}
+
+void summary_selfread_call(summary_t *s, uint32_t npos, const char *const *kw,
+                           const uint32_t *kwlens, uint32_t nkw)
+{
+    selfread_t *e;
+
+    if (s->selfreads.n == 0)
+        return;
+    e = &s->selfreads.v[s->selfreads.n - 1];
+    e->call = true;
+    e->npos = npos;
+    if ((e->kw = copy_strs(s, kw, kwlens, nkw)) != NULL)
+        e->nkw = nkw;
+}
+
 void summary_add_selfread(summary_t *s, uint32_t class_line, const char *name, size_t len,
                           uint32_t line, uint32_t col)
 {
     selfread_t *e = VEC_PUSH(s, s->selfreads);
     if (e == NULL)
         return;
+    memset(e, 0, sizeof *e);
     e->class_line = class_line;
     e->name = copy_str(s, name, len);
     e->line = line;
@@ -584,7 +617,7 @@ static void pack_class(msgpack_packer *pk, const cls_t *c)
 {
     bool seen = (c->flags & SUM_CLASS_SEEN) != 0;
 
-    msgpack_pack_array(pk, seen ? 6 : 5);
+    msgpack_pack_array(pk, seen ? 7 : 5);
     pack_str(pk, c->name);
     msgpack_pack_uint32(pk, c->line);
     msgpack_pack_array(pk, c->n_bases);
@@ -605,6 +638,9 @@ static void pack_class(msgpack_packer *pk, const cls_t *c)
         msgpack_pack_array(pk, c->n_attrs);
         for (uint32_t i = 0; i < c->n_attrs; i++)
             pack_str(pk, c->attrs[i]);
+        msgpack_pack_array(pk, c->n_plain);
+        for (uint32_t i = 0; i < c->n_plain; i++)
+            pack_str(pk, c->plain[i]);
     }
 }
 
@@ -743,11 +779,18 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
         msgpack_pack_array(pk, s->selfreads.n);
         for (uint32_t i = 0; i < s->selfreads.n; i++) {
             const selfread_t *e = &s->selfreads.v[i];
-            msgpack_pack_array(pk, 4);
+            msgpack_pack_array(pk, e->call ? 5 : 4);
             msgpack_pack_uint32(pk, e->class_line);
             pack_str(pk, e->name);
             msgpack_pack_uint32(pk, e->line);
             msgpack_pack_uint32(pk, e->col);
+            if (e->call) {
+                msgpack_pack_array(pk, 2);
+                msgpack_pack_uint32(pk, e->npos);
+                msgpack_pack_array(pk, e->nkw);
+                for (uint32_t k = 0; k < e->nkw; k++)
+                    pack_str(pk, e->kw[k]);
+            }
         }
     }
     pack_uses(pk, s);

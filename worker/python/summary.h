@@ -59,16 +59,26 @@
  *       deprecated(...) of typing_extensions or warnings), bit 1 async,
  *       bit 2 an overload (decorated with overload)
  *   "classes": [[name, line, [base dotted names], [[member, kind, sig,
- *       overloads?]...], flags, attrs?], ...]; a member's overloads as a def's; flags bit 0 the
- * class is decorated, bit 1 it has a metaclass= or other keyword (or a **mapping) in its bases, bit
- * 2 SUM_CLASS_GLOBAL_ENUM it is decorated with enum's global_enum, which makes its members module
- * attributes too, bit 3 SUM_CLASS_SEEN the scan's instance checks (selfattr.h) read the class and
- * its bases are names (local classes or dotted names from elsewhere): attrs, then present, lists
- * every member they found (body bindings, __slots__, attributes stored through the first parameter
- * in its methods, and names the module stores on anything but a method's first parameter); bit 4
- * SUM_CLASS_OPEN something may add members they cannot see (__getattr__, setattr on self, a written
- * __dict__, a mixin's name, a setattr with a computed name in the module) "all":   [names] or nil
- * when the module has no static __all__ "getattr": bool, a module-level __getattr__ is defined
+ *       overloads?]...], flags, attrs?, plain?], ...]; a member's
+ *       overloads as a def's; flags bit 0 the class is decorated, bit 1 it
+ *       has a metaclass= or other keyword (or a **mapping) in its bases,
+ *       bit 2 SUM_CLASS_GLOBAL_ENUM it is decorated with enum's
+ *       global_enum, which makes its members module attributes too, bit 3
+ *       SUM_CLASS_SEEN the scan's instance checks (selfattr.h) read the
+ *       class and its bases are names (local classes or dotted names from
+ *       elsewhere): attrs and plain, then present: attrs lists every
+ *       member they found (body bindings, __slots__, attributes stored
+ *       through the first parameter in its methods, and names the module
+ *       stores on anything but a method's first parameter), plain the
+ *       names of its undecorated defs directly in its body, each the
+ *       name's only binding there and not a placeholder (a docstring,
+ *       pass, ..., raise NotImplementedError): their members' signatures
+ *       are the methods' own; bit 4 SUM_CLASS_OPEN something may add
+ *       members they cannot see (__getattr__, setattr on self, a written
+ *       __dict__, a mixin's name, a setattr with a computed name in the
+ *       module)
+ *   "all":   [names] or nil when the module has no static __all__
+ *   "getattr": bool, a module-level __getattr__ is defined
  *   "dynamic": bool, the module may write its own namespace in ways the
  *       summary cannot follow: a call of the builtin globals() anywhere
  *       (but one that only reads it: `name in globals()`,
@@ -88,12 +98,15 @@
  *       spelled); absent when none. Such an assignment does not make the
  *       file "dynamic" (only one with another key does): the project opens
  *       the modules named, and counts them as existing
- *   "selfreads": [[class_line, name, line, col], ...] reads of
+ *   "selfreads": [[class_line, name, line, col, call?], ...] reads of
  *       `self.name` (col 0-based) in the methods of a SEEN class (line
  *       class_line) whose bases leave the module, that neither the class,
  *       its bases in the module nor its subclasses there give, with
  *       nothing local that could add it (selfattr.h): E1101 when the
- *       bases from elsewhere are closed and lack it too; absent when none
+ *       bases from elsewhere are closed and lack it too; call, when the
+ *       read is the callee of a call that unpacks nothing: [npos, [keyword
+ *       names]], checked against the method the bases give; absent when
+ *       none
  *   "dead":  [names] a stub's module-level names bound only in branches
  *       of version or platform tests its target does not take (another
  *       version's or platform's): they may exist, so a missing one is
@@ -210,10 +223,17 @@ int32_t summary_find_class(const summary_t *s, const char *name, size_t len, uin
  * SUM_CLASS_OPEN when open, and its members (n names, copied). */
 void summary_class_seen(summary_t *s, int32_t cls, bool open, const char *const *attrs,
                         const uint32_t *lens, uint32_t n);
+/* The plain methods (n names, copied) of class cls, after summary_class_seen. */
+void summary_class_plain(summary_t *s, int32_t cls, const char *const *names, const uint32_t *lens,
+                         uint32_t n);
 /* A read of `self.name` at (line, col 0-based) in a method of the SEEN
  * class on class_line, for the check job to settle. */
 void summary_add_selfread(summary_t *s, uint32_t class_line, const char *name, size_t len,
                           uint32_t line, uint32_t col);
+/* The last selfread is the callee of a call of npos positional arguments
+ * and nkw keywords, unpacking nothing. */
+void summary_selfread_call(summary_t *s, uint32_t npos, const char *const *kw,
+                           const uint32_t *kwlens, uint32_t nkw);
 /* The overloads (n signature indices, copied) of def, or of the member
  * last added to cls. */
 void summary_set_overloads(summary_t *s, int32_t def, const int32_t *sigs, uint32_t n);
@@ -329,12 +349,18 @@ typedef struct {
     uint8_t flags;    /* SUM_CLASS_* bits, or SUM_CLASS_FLAGS_UNKNOWN */
     sum_str_t *attrs; /* with SUM_CLASS_SEEN: every member found */
     uint32_t n_attrs;
+    sum_str_t *plain; /* with SUM_CLASS_SEEN: its plain methods */
+    uint32_t n_plain;
 } sum_class_t;
 
 typedef struct {
     uint32_t class_line;
     sum_str_t name;
     uint32_t line, col; /* col 0-based */
+    bool call;          /* the callee of a call of npos, kw[0..nkw) */
+    uint32_t npos;
+    sum_str_t *kw;
+    uint32_t nkw;
 } sum_selfread_t;
 
 typedef struct {

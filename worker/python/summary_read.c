@@ -180,9 +180,10 @@ static st_rc_t rd_classes(mpread_t *r, arena_t *a, summary_doc_t *f)
         k->flags = SUM_CLASS_FLAGS_UNKNOWN;
         if (n > 4)
             ST_TRY(rd_u8(r, 255, &k->flags));
-        if (n > 5 && (k->flags & (SUM_CLASS_FLAGS_UNKNOWN | SUM_CLASS_SEEN)) == SUM_CLASS_SEEN) {
+        if (n > 6 && (k->flags & (SUM_CLASS_FLAGS_UNKNOWN | SUM_CLASS_SEEN)) == SUM_CLASS_SEEN) {
             ST_TRY(summary_read_strs(r, a, &k->attrs, &k->n_attrs));
-            ST_TRY(skip_rest(r, n, 6));
+            ST_TRY(summary_read_strs(r, a, &k->plain, &k->n_plain));
+            ST_TRY(skip_rest(r, n, 7));
         } else {
             /* no attrs: nothing was seen */
             if (!(k->flags & SUM_CLASS_FLAGS_UNKNOWN))
@@ -205,7 +206,18 @@ static st_rc_t rd_selfreads(mpread_t *r, arena_t *a, summary_doc_t *f)
         ST_TRY(summary_read_str(r, &e->name));
         ST_TRY(mpread_u32(r, &e->line));
         ST_TRY(mpread_u32(r, &e->col));
-        ST_TRY(skip_rest(r, n, 4));
+        e->call = false;
+        e->npos = e->nkw = 0;
+        e->kw = NULL;
+        if (n > 4) {
+            uint32_t m;
+            e->call = true;
+            ST_TRY(rd_tuple(r, 2, &m));
+            ST_TRY(mpread_u32(r, &e->npos));
+            ST_TRY(summary_read_strs(r, a, &e->kw, &e->nkw));
+            ST_TRY(skip_rest(r, m, 2));
+        }
+        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
     }
     return ST_OK;
 }

@@ -59,13 +59,18 @@
  *            unknown, not reported
  *   "all":   [str] (a static __all__) or nil
  *   "subs":  [str], direct submodules, sorted
- *   "classes": [[name, [member, ...]], ...] sorted by name, present only
- *            when some: the classes defined here whose members are all
+ *   "classes": [[name, [member, ...], [[method, sig], ...]?], ...]
+ *            sorted by name, present only when some: the classes
+ *            defined here whose members are all
  *            seen (none of them or their bases may gain members we cannot
  *            see: __getattr__, setattr on self, a written __dict__, a
  *            decorator or metaclass, a mixin's name, a base from a stub
  *            or unknown), each with the names its instances may have
- *            (its own, its bases', sorted, each once: xmod_classes.c)
+ *            (its own, its bases', sorted, each once: xmod_classes.c),
+ *            and the plain methods they run with their signatures
+ *            without self (an undecorated def, not a placeholder, the
+ *            class's own or the one base's that has the name), sorted;
+ *            absent when none
  *   "names": [[name, kind, sig, ref, overloads?], ...] sorted by name; kind 0 function,
  *            1 class, 2 variable, 3 module (ref: its absolute name), 4
  *            unknown; sig nil or [flags, [[param, pkind, has_default], ...]]
@@ -170,6 +175,9 @@ typedef struct {
     sum_str_t name;
     sum_str_t *members;
     uint32_t n_members;
+    sum_str_t *meth_names; /* its methods, beside their signatures */
+    sum_sig_t *meth_sigs;
+    uint32_t n_meths;
 } check_iface_class_t;
 
 /* An interface map as written (not sorted, duplicates kept). Strings point

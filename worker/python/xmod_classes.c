@@ -69,7 +69,7 @@ static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t 
  * base: as module_class says. */
 static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out)
 {
-    static const xfact_t object = {NULL, 0};
+    static const xfact_t object = {NULL, 0, NULL, 0};
     nm_t d = xmod__nm_of(c, base);
     uint32_t comps[MAX_DOTS], n = 0, from = 0;
     const imp_t *m;
@@ -115,6 +115,72 @@ static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **
     return module_class(c, w.mod, &name, out);
 }
 
+static int xmeth_qcmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xmeth_t *)pa)->name, &((const xmeth_t *)pb)->name);
+}
+
+static const xmeth_t *fact_meth(const xfact_t *x, const nm_t *name)
+{
+    xmeth_t key = {.name = *name};
+    return x->n_meth == 0 ? NULL : bsearch(&key, x->meth, x->n_meth, sizeof key, xmeth_qcmp);
+}
+
+/* The signature of class k's plain method name without its first
+ * parameter (self), when sure: an undecorated def, not overloaded, whose
+ * first parameter takes a positional argument; else NULL. */
+static const csig_t *own_method(ctx_t *c, const file_t *f, const cls_t *k, const nm_t *name)
+{
+    const member_t *m = NULL;
+    const csig_t *g;
+    csig_t *b;
+
+    if (!xmod__nm_in(k->plain, k->n_plain, name))
+        return NULL;
+    for (uint32_t i = 0; i < k->n_members && m == NULL; i++)
+        if (k->members[i].name == name->id)
+            m = &k->members[i];
+    if (m == NULL || m->kind != SUM_DEF_FUNCTION || m->sig < 0 || m->sig >= f->n_sigs)
+        return NULL;
+    g = &f->sigs[m->sig];
+    if ((g->flags & (SUM_SIG_DECORATED | SUM_SIG_OVERLOAD)) || g->n == 0 ||
+        g->p[0].kind > SUM_P_NORMAL || (b = xmod__alloc_n(c, 1, sizeof *b)) == NULL)
+        return NULL;
+    b->flags = g->flags;
+    b->n = g->n - 1;
+    b->p = g->p + 1;
+    return b;
+}
+
+/* The methods of k's fact: its own plain ones, then each of a base's
+ * that k does not bind and no other base has (two bases with it: C3's
+ * order would decide). */
+static void fact_methods(ctx_t *c, const file_t *f, cls_t *k, const xfact_t *const *bases)
+{
+    uint32_t n = k->n_plain;
+
+    for (uint32_t i = 0; i < k->n_bases; i++)
+        n += bases[i]->n_meth;
+    if (n == 0 || (k->fact.meth = xmod__alloc_n(c, n, sizeof *k->fact.meth)) == NULL)
+        return;
+    for (uint32_t i = 0; i < k->n_plain; i++) {
+        const csig_t *g = own_method(c, f, k, &k->plain[i]);
+        if (g != NULL)
+            k->fact.meth[k->fact.n_meth++] = (xmeth_t){k->plain[i], g};
+    }
+    for (uint32_t i = 0; i < k->n_bases; i++)
+        for (uint32_t j = 0; j < bases[i]->n_meth; j++) {
+            const xmeth_t *m = &bases[i]->meth[j];
+            bool other = xmod__nm_in(k->attrs, k->n_attrs, &m->name);
+            for (uint32_t b = 0; b < k->n_bases && !other; b++)
+                other = b != i && xmod__nm_in(bases[b]->mem, bases[b]->n, &m->name);
+            if (!other)
+                k->fact.meth[k->fact.n_meth++] = *m;
+        }
+    if (k->fact.n_meth > 1)
+        qsort(k->fact.meth, k->fact.n_meth, sizeof *k->fact.meth, xmeth_qcmp);
+}
+
 /* Settles class k of file f when it can: FACT_OK (its fact made),
  * FACT_NONE, or FACT_TODO (a base waits). */
 static int settle(ctx_t *c, const file_t *f, cls_t *k)
@@ -149,6 +215,7 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
         k->fact.n += bases[i]->n;
     }
     k->fact.n = xmod__nm_sort_unique(k->fact.mem, k->fact.n);
+    fact_methods(c, f, k, bases);
     return FACT_OK;
 }
 
@@ -214,6 +281,56 @@ st_rc_t xmod__class_facts(ctx_t *c)
     return c->oom ? ST_ENOMEM : ST_OK;
 }
 
+/* `self.m(...)` (shape k) against m's signature g (without self), as
+ * the scan checks those of its own classes: one report, the first of an
+ * unexpected keyword, too many positional arguments, a missing one; a
+ * keyword naming a positional-only parameter is pylint's E3102 and a
+ * missing keyword-only one its E1125: nothing. */
+static void check_method_call(ctx_t *c, file_t *f, const selfread_t *e, const csig_t *g)
+{
+    const call_t *k = &e->call;
+    uint32_t slots = 0, line = e->line, col = xmod__col1(e->col);
+    bool varargs = false, kwargs = false, bound[64] = {false};
+
+    if (g->n > 64)
+        return;
+    for (uint32_t i = 0; i < g->n; i++) {
+        slots += g->p[i].kind <= SUM_P_NORMAL;
+        varargs |= g->p[i].kind == SUM_P_VARARGS;
+        kwargs |= g->p[i].kind == SUM_P_KWARGS;
+    }
+    for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
+        if (g->p[i].kind <= SUM_P_NORMAL)
+            bound[i] = true, p++;
+    for (uint32_t j = 0; j < k->nkw; j++) {
+        bool found = false;
+        for (uint32_t i = 0; i < g->n && !found; i++) {
+            if (g->p[i].name.id != k->kw[j] || g->p[i].kind == SUM_P_VARARGS ||
+                g->p[i].kind == SUM_P_KWARGS)
+                continue;
+            if (g->p[i].kind == SUM_P_POSONLY)
+                return;
+            found = bound[i] = true;
+        }
+        if (!found && !kwargs) {
+            nm_t kn = xmod__nm_of(c, k->kw[j]);
+            xmod__report(c, f, line, col, "E1123",
+                         "Unexpected keyword argument '%.*s' in method call", (int)kn.len, kn.s);
+            return;
+        }
+    }
+    if (k->npos > slots && !varargs) {
+        xmod__report(c, f, line, col, "E1121", "Too many positional arguments for method call");
+        return;
+    }
+    for (uint32_t i = 0; i < g->n; i++)
+        if (!bound[i] && !g->p[i].dflt && g->p[i].kind <= SUM_P_NORMAL) {
+            xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in method call",
+                         (int)g->p[i].name.len, g->p[i].name.s);
+            return;
+        }
+}
+
 void xmod__check_selfreads(ctx_t *c, file_t *f)
 {
     for (uint32_t i = 0; i < f->n_selfreads; i++) {
@@ -222,8 +339,14 @@ void xmod__check_selfreads(ctx_t *c, file_t *f)
         for (uint32_t j = 0; j < f->n_classes && k == NULL; j++)
             if (f->classes[j].line == e->cls_line)
                 k = &f->classes[j];
-        if (k == NULL || k->fst != FACT_OK || xmod__nm_in(k->fact.mem, k->fact.n, &e->name))
+        if (k == NULL || k->fst != FACT_OK)
             continue;
+        if (xmod__nm_in(k->fact.mem, k->fact.n, &e->name)) {
+            const xmeth_t *m = e->is_call ? fact_meth(&k->fact, &e->name) : NULL;
+            if (m != NULL)
+                check_method_call(c, f, e, m->sig);
+            continue;
+        }
         nm_t cname = xmod__nm_of(c, k->name);
         xmod__report(c, f, e->line, xmod__col1(e->col), "E1101",
                      "Instance of '%.*s' has no '%.*s' member", (int)cname.len, cname.s,

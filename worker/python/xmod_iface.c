@@ -73,9 +73,29 @@ static st_rc_t rd_entry(mpread_t *r, arena_t *a, check_iface_t *f)
             uint32_t n;
             if (mpread_array(r, &n) != ST_OK || n < 2)
                 return ST_ECORRUPT;
-            ST_TRY(summary_read_str(r, &f->classes[i].name));
-            ST_TRY(summary_read_strs(r, a, &f->classes[i].members, &f->classes[i].n_members));
-            for (uint32_t k = 2; k < n; k++)
+            check_iface_class_t *k = &f->classes[i];
+            ST_TRY(summary_read_str(r, &k->name));
+            ST_TRY(summary_read_strs(r, a, &k->members, &k->n_members));
+            if (n > 2) {
+                if (mpread_array_min(r, 3, &k->n_meths) != ST_OK)
+                    return ST_ECORRUPT;
+                if ((k->meth_names = arena_calloc(a, k->n_meths ? k->n_meths : 1,
+                                                  sizeof *k->meth_names)) == NULL ||
+                    (k->meth_sigs = arena_calloc(a, k->n_meths ? k->n_meths : 1,
+                                                 sizeof *k->meth_sigs)) == NULL)
+                    return ST_ENOMEM;
+                for (uint32_t j = 0; j < k->n_meths; j++) {
+                    uint32_t mn;
+                    if (mpread_array(r, &mn) != ST_OK || mn < 2)
+                        return ST_ECORRUPT;
+                    ST_TRY(summary_read_str(r, &k->meth_names[j]));
+                    ST_TRY(summary_read_sig(r, a, &k->meth_sigs[j]));
+                    for (uint32_t x = 2; x < mn; x++)
+                        if (mpread_skip(r) != ST_OK)
+                            return ST_ECORRUPT;
+                }
+            }
+            for (uint32_t x = 3; x < n; x++)
                 if (mpread_skip(r) != ST_OK)
                     return ST_ECORRUPT;
         }
@@ -168,6 +188,39 @@ static void canonical(iface_t *f)
     f->n_names = j;
 }
 
+static int xmeth_qcmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xmeth_t *)pa)->name, &((const xmeth_t *)pb)->name);
+}
+
+/* A class's decoded methods into its fact: sorted, each name once (a
+ * name sent twice: neither is sure). */
+static st_rc_t take_meths(ctx_t *c, const check_iface_class_t *v, xfact_t *x)
+{
+    uint32_t j = 0;
+
+    if ((x->meth = xmod__alloc_n(c, v->n_meths, sizeof *x->meth)) == NULL)
+        return ST_ENOMEM;
+    for (uint32_t i = 0; i < v->n_meths; i++) {
+        csig_t *g = xmod__alloc_n(c, 1, sizeof *g);
+        if (g == NULL)
+            return ST_ENOMEM;
+        ST_TRY(xmod__str_nm(c, v->meth_names[i], &x->meth[i].name));
+        ST_TRY(xmod__sig(c, &v->meth_sigs[i], g));
+        x->meth[i].sig = g;
+    }
+    if (v->n_meths > 1)
+        qsort(x->meth, v->n_meths, sizeof *x->meth, xmeth_qcmp);
+    for (uint32_t i = 0; i < v->n_meths; i++) {
+        bool dup = (i > 0 && x->meth[i - 1].name.id == x->meth[i].name.id) ||
+                   (i + 1 < v->n_meths && x->meth[i + 1].name.id == x->meth[i].name.id);
+        if (!dup)
+            x->meth[j++] = x->meth[i];
+    }
+    x->n_meth = j;
+    return ST_OK;
+}
+
 st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f)
 {
     check_iface_t v;
@@ -199,6 +252,7 @@ st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f)
         ST_TRY(xmod__str_nm(c, v.classes[i].name, &k->name));
         ST_TRY(xmod__str_nms(c, v.classes[i].members, v.classes[i].n_members, &k->fact.mem));
         k->fact.n = xmod__nm_sort_unique(k->fact.mem, v.classes[i].n_members);
+        ST_TRY(take_meths(c, &v.classes[i], &k->fact));
     }
     canonical(f);
     return ST_OK;
@@ -242,9 +296,18 @@ void xmod__pack_iface(const ctx_t *c, msgpack_packer *pk, const iface_t *f)
         mpbuf_cstr(pk, "classes");
         msgpack_pack_array(pk, f->n_classes);
         for (uint32_t i = 0; i < f->n_classes; i++) {
-            msgpack_pack_array(pk, 2);
+            const xfact_t *x = &f->classes[i].fact;
+            msgpack_pack_array(pk, x->n_meth > 0 ? 3 : 2);
             mpbuf_str(pk, f->classes[i].name.s, f->classes[i].name.len);
-            pack_nms(pk, f->classes[i].fact.mem, f->classes[i].fact.n);
+            pack_nms(pk, x->mem, x->n);
+            if (x->n_meth > 0) {
+                msgpack_pack_array(pk, x->n_meth);
+                for (uint32_t k = 0; k < x->n_meth; k++) {
+                    msgpack_pack_array(pk, 2);
+                    mpbuf_str(pk, x->meth[k].name.s, x->meth[k].name.len);
+                    pack_sig(pk, x->meth[k].sig);
+                }
+            }
         }
     }
     mpbuf_cstr(pk, "names");

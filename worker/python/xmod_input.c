@@ -231,6 +231,8 @@ static st_rc_t take_classes(ctx_t *c, const summary_doc_t *s, file_t *f)
         if (e->flags != SUM_CLASS_FLAGS_UNKNOWN && (e->flags & SUM_CLASS_SEEN)) {
             ST_TRY(xmod__str_nms(c, e->attrs, e->n_attrs, &k->attrs));
             k->n_attrs = e->n_attrs;
+            ST_TRY(xmod__str_nms(c, e->plain, e->n_plain, &k->plain));
+            k->n_plain = xmod__nm_sort_unique(k->plain, e->n_plain);
         }
     }
     if ((f->selfreads = xmod__alloc_n(c, s->n_selfreads, sizeof *f->selfreads)) == NULL)
@@ -242,6 +244,17 @@ static st_rc_t take_classes(ctx_t *c, const summary_doc_t *s, file_t *f)
         f->selfreads[i].line = e->line;
         f->selfreads[i].col = e->col;
         ST_TRY(xmod__str_nm(c, e->name, &f->selfreads[i].name));
+        if ((f->selfreads[i].is_call = e->call)) {
+            call_t *k = &f->selfreads[i].call;
+            memset(k, 0, sizeof *k);
+            k->use = -1;
+            k->npos = e->npos;
+            k->nkw = e->nkw;
+            if ((k->kw = xmod__alloc_n(c, e->nkw, sizeof *k->kw)) == NULL)
+                return ST_ENOMEM;
+            for (uint32_t j = 0; j < e->nkw; j++)
+                ST_TRY(xmod__str_id(c, e->kw[j], &k->kw[j]));
+        }
     }
     return ST_OK;
 }

@@ -58,8 +58,15 @@ typedef struct {
  * its bases, sorted (xmod__nm_cmp), each once; only for a class whose
  * members are all seen (xmod_classes.c). */
 typedef struct {
+    nm_t name;
+    const csig_t *sig; /* without self */
+} xmeth_t;
+
+typedef struct {
     nm_t *mem;
     uint32_t n;
+    xmeth_t *meth; /* the plain methods its instances run, sorted by name */
+    uint32_t n_meth;
 } xfact_t;
 
 typedef struct {
@@ -112,14 +119,11 @@ typedef struct {
     const csig_t *ctor; /* the sure constructor signature, or NULL */
     nm_t *attrs;        /* with SUM_CLASS_SEEN: every member the scan found */
     uint32_t n_attrs;
+    nm_t *plain; /* ... and its plain methods, sorted */
+    uint32_t n_plain;
     uint8_t fst;  /* FACT_*: whether fact is known yet, or never */
     xfact_t fact; /* FACT_OK: its members and its bases' */
 } cls_t;
-
-typedef struct {
-    uint32_t cls_line, line, col; /* col 0-based */
-    nm_t name;
-} selfread_t;
 
 typedef struct {
     int64_t imp;
@@ -134,6 +138,13 @@ typedef struct {
     uint32_t *kw;
     bool star, dstar;
 } call_t;
+
+typedef struct {
+    uint32_t cls_line, line, col; /* col 0-based */
+    nm_t name;
+    call_t call; /* when is_call: its shape (call.use unused) */
+    bool is_call;
+} selfread_t;
 
 typedef struct {
     uint32_t name, line, col;

@@ -59,3 +59,43 @@ class Grown(Square):
 
     def use(self):
         return self.extra, self.extras
+
+
+class Called(Square):
+    def run(self):
+        self.area()
+        self.area(1)
+        return self.area(size=2)
+
+
+class Drawn(lib.shapes.Abstract):
+    def run(self, canvas):
+        self.draw(canvas, 2)
+        self.scale(2, keep=True)
+        self.scale()
+        return self.scale(1, 2)
+
+
+class Overridden(Square):
+    def run(self):
+        return self.area(1)
+
+
+class Lower(Overridden):
+    def area(self, extra):
+        return extra
+
+
+class LocalBase(Square):
+    def helper(self, a):
+        return a
+
+
+class UsesLocal(LocalBase):
+    def run(self):
+        return self.helper(1, 2)
+
+
+class TwoBases(lib.shapes.Abstract, LocalBase):
+    def run(self):
+        return self.helper(1, 2)

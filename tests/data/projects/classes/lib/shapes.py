@@ -32,3 +32,11 @@ class Patched:
 fields.add_field(Patched, "color")
 Patched.weight = 1
 registry.remember(Square)
+
+
+class Abstract:
+    def draw(self, canvas):
+        raise NotImplementedError
+
+    def scale(self, factor, *, keep=False):
+        return factor, keep
