@@ -963,6 +963,20 @@ static bool dotted_name(const sa_t *s, TSNode n)
     return kind(s, n) == K_IDENTIFIER;
 }
 
+/* Whether keyword argument k is `metaclass=ABCMeta` (or abc.ABCMeta):
+ * abc's metaclass gives instances nothing (its own names are private or
+ * dunders, or class methods such as register). */
+static bool abc_meta(const sa_t *s, TSNode k)
+{
+    TSNode v = field(s, k, F_VALUE);
+
+    if (!name_is(s, field(s, k, F_NAME), "metaclass") || ts_node_is_null(v))
+        return false;
+    return name_is(s, v, "ABCMeta") ||
+           (kind(s, v) == K_ATTRIBUTE && name_is(s, field(s, v, F_OBJECT), "abc") &&
+            name_is(s, field(s, v, F_ATTRIBUTE), "ABCMeta"));
+}
+
 static void scan_class(sa_t *s, sa_class_t *c)
 {
     TSNode body = field(s, c->node, F_BODY), sup = field(s, c->node, F_SUPERCLASSES);
@@ -977,6 +991,8 @@ static void scan_class(sa_t *s, sa_class_t *c)
             TSNode b = ts_node_named_child(sup, i);
             if (kind(s, b) == K_ATTRIBUTE && dotted_name(s, b))
                 c->dotted = true;
+            else if (kind(s, b) == K_KEYWORD_ARGUMENT && abc_meta(s, b))
+                continue;
             else if (kind(s, b) != K_IDENTIFIER)
                 c->open = c->shaky = true; /* metaclass=, Generic[T], *bases */
         }
@@ -1051,6 +1067,16 @@ static int32_t class_index(const sa_t *s, const char *name, uint32_t len, uint32
     return -1;
 }
 
+/* Whether some class statement of the module (decorated, nested...)
+ * binds name. */
+static bool class_named(const sa_t *s, const char *name, uint32_t len)
+{
+    for (uint32_t i = 0; i < s->n_cls; i++)
+        if (s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0)
+            return true;
+    return false;
+}
+
 static bool bound_once(const sa_t *s, const char *name, uint32_t len)
 {
     uint64_t v = 0;
@@ -1102,9 +1128,9 @@ static void settle(sa_t *s)
                     hmap_get(s->bound, t, len, NULL) != ST_OK)
                     continue;
                 if (kind(s, b) != K_IDENTIFIER)
-                    continue; /* a dotted name: elsewhere's (ext) */
+                    continue; /* a dotted name: elsewhere's (ext); metaclass=ABCMeta */
                 j = class_index(s, t, len, i);
-                if (j < 0 && hmap_get(s->bound, t, len, NULL) == ST_OK) {
+                if (j < 0 && hmap_get(s->bound, t, len, NULL) == ST_OK && !class_named(s, t, len)) {
                     ext = true; /* an import, say: the check job resolves it */
                     continue;
                 }
@@ -1227,8 +1253,9 @@ static uint32_t methods_of(const sa_t *s, uint32_t i, const char *name, uint32_t
     for (uint32_t j = 0; j < s->n_cls; j++) {
         const sa_class_t *k = &s->cls[j];
         TSNode def;
-        if (!(k->known || k->xok) || hmap_get(k->members, name, len, NULL) != ST_OK)
-            continue;
+        if (!(k->known || k->xok) || hmap_get(k->members, name, len, NULL) != ST_OK ||
+            !(j == i || derives(s, j, i) || derives(s, i, j)))
+            continue; /* (an unrelated class's binding is none of ours) */
         if (ts_node_is_null(def = plain_def(s, k, name, len)))
             return 0;
         if (j != i && derives(s, j, i)) { /* a subclass runs its own */

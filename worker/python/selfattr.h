@@ -8,8 +8,8 @@
  * walked, and only where every fact is known; anything else says nothing:
  *
  *   - the class is defined at module level (directly or under a
- *     module-level if/try/with), without
- *     decorators, metaclass or other keywords, and each base is `object`
+ *     module-level if/try/with), without decorators, metaclass (but
+ *     abc's ABCMeta) or other keywords, and each base is `object`
  *     or such a class defined before it in the same module, its name bound
  *     by that class statement alone with no star import in between (a
  *     base from elsewhere, Generic[T], NamedTuple, Enum, Protocol...:

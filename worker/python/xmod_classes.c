@@ -22,6 +22,8 @@
 
 #define MAX_DOTS 32 /* components of a dotted base name */
 
+static const xfact_t object = {NULL, 0, NULL, 0}; /* what object gives instances: nothing */
+
 /* The class named name of file f when it is sure and the scan saw it: the
  * module-level binding of the name is that class statement alone. */
 static cls_t *local_class(const file_t *f, uint32_t name)
@@ -65,11 +67,29 @@ static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t 
     return FACT_NONE;
 }
 
+/* Whether comps[0..n), the first bound by import m, is abc's ABC: `from
+ * abc import ABC` then ABC, or `import abc` then abc.ABC, abc the
+ * standard library's (typeshed's stub, when the environment's library
+ * files are in the graph; not a project's own abc.py). */
+static bool abc_base(ctx_t *c, const imp_t *m, const uint32_t *comps, uint32_t n)
+{
+    nm_t abs = xmod__nm_of(c, m->abs);
+    const iface_t *f;
+
+    if (abs.len != 3 || memcmp(abs.s, "abc", 3) != 0 ||
+        (m->res != R_STDLIB &&
+         (m->res != R_PROJECT || (f = xmod__mod_iface(c, m->abs)) == NULL || !f->stub)))
+        return false;
+    if (n == 1 && m->kind == SUM_FROM)
+        return strcmp(xmod__nm_of(c, m->name).s, "ABC") == 0;
+    return n == 2 && m->kind == SUM_IMPORT && xmod__nm_of(c, m->asname).len == 0 &&
+           strcmp(xmod__nm_of(c, comps[1]).s, "ABC") == 0;
+}
+
 /* The fact of a base of a class of file f, written as the dotted name
  * base: as module_class says. */
 static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out)
 {
-    static const xfact_t object = {NULL, 0, NULL, 0};
     nm_t d = xmod__nm_of(c, base);
     uint32_t comps[MAX_DOTS], n = 0, from = 0;
     const imp_t *m;
@@ -108,6 +128,10 @@ static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **
     for (uint32_t i = 0; i < f->n_defs; i++) /* bound once, by the import */
         if (f->defs[i].name == comps[0] && (f->defs[i].flags & SUM_DEF_REBOUND))
             return FACT_NONE;
+    if (abc_base(c, m, comps, n)) { /* abc.ABC gives instances nothing */
+        *out = &object;
+        return FACT_OK;
+    }
     w = xmod__walk(c, m, comps + 1, n - 1);
     if (w.kind != W_ENTRY || (n > 1 && w.at != n - 2) || w.ent.kind != E_CLASS)
         return FACT_NONE;
@@ -189,9 +213,9 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
     uint32_t total = k->n_attrs;
     int st = FACT_OK;
 
+    /* (a SEEN class's only keyword is metaclass=ABCMeta) */
     if ((k->flags & SUM_CLASS_FLAGS_UNKNOWN) || !(k->flags & SUM_CLASS_SEEN) ||
-        (k->flags &
-         (SUM_CLASS_OPEN | SUM_CLASS_DECORATED | SUM_CLASS_KEYWORDS | SUM_CLASS_GLOBAL_ENUM)) ||
+        (k->flags & (SUM_CLASS_OPEN | SUM_CLASS_DECORATED | SUM_CLASS_GLOBAL_ENUM)) ||
         k->n_bases > sizeof bases / sizeof bases[0])
         return FACT_NONE;
     for (uint32_t i = 0; i < k->n_bases && st != FACT_NONE; i++) {

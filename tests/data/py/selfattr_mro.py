@@ -1,5 +1,6 @@
 """self.x and self.m(...) where a class's name is bound again, where a
 method is overridden along the bases, and inside try statements."""
+import abc
 import os
 
 
@@ -92,6 +93,14 @@ class Guards:
                 pass
         except Exception:
             return None
+
+
+class Abstract(metaclass=abc.ABCMeta):
+    """abc's metaclass gives instances nothing."""
+
+    @abc.abstractmethod
+    def run(self):
+        return self.not_from_abc
 
 
 # the star import below may bind Accelerated again: this call is not checked

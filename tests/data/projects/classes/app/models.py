@@ -1,4 +1,6 @@
+import abc
 import json
+from abc import ABC
 import lib.shapes
 from lib import shapes as sh
 from lib.shapes import Square, Dynamic, Patched
@@ -99,3 +101,13 @@ class UsesLocal(LocalBase):
 class TwoBases(lib.shapes.Abstract, LocalBase):
     def run(self):
         return self.helper(1, 2)
+
+
+class FromAbc(ABC):
+    def run(self):
+        return self.not_in_abc
+
+
+class FromAbcModule(abc.ABC):
+    def run(self):
+        return self.not_in_abc_either
