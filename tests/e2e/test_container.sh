@@ -36,7 +36,7 @@ skip() {
 
 [ "$(id -u)" -eq 0 ] || skip "not root (podman builds and runs the image as root here)"
 missing=""
-for tool in podman runc mmdebstrap curl python3; do
+for tool in podman runc mmdebstrap curl python3 git; do
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 if [ -n "$missing" ]; then
@@ -127,14 +127,24 @@ hc=$(podman image inspect --format '{{.HealthCheck.Test}}' "$image" 2>/dev/null)
 has "the image keeps its HEALTHCHECK" "$hc" "strata health"
 run_img() { timeout 60 podman run --rm --network host "$image" "$@"; }
 has "strata runs in the image" "$(run_img version 2>&1)" "strata"
-# the libraries loaded on first use are there: keygen (libzmq), metrics
-# (libmicrohttpd), JUnit output (libxml2), a git repository (libgit2)
+# the libraries loaded on first use are there: keygen (libzmq), JUnit
+# output (libxml2), git's ignore rules (libgit2); the daemons below need
+# libzmq and libmicrohttpd
 has "keygen in the image (libzmq)" "$(run_img keygen --dir /tmp --name x 2>&1)" "public key"
-mkdir -p "$tmp/gitproj/.git" && printf 'import os\n' >"$tmp/gitproj/m.py"
+mkdir -p "$tmp/gitproj"
+git -C "$tmp/gitproj" init -q
+printf 'import os\n' >"$tmp/gitproj/m.py"
+printf 'import sys\n' >"$tmp/gitproj/ignored.py"
+printf 'ignored.py\n' >"$tmp/gitproj/.gitignore"
 out=$(timeout 60 podman run --rm --network host -v "$tmp/gitproj:/p:ro" "$image" check \
     --no-cache --output-format junit /p 2>&1)
 has "JUnit output in the image (libxml2)" "$out" "<testsuites"
-has "the report names the file" "$out" "m.py"
+has "the report names the file" "$out" 'file="/p/m.py"'
+if printf '%s' "$out" | grep -q ignored.py; then
+    fail "git's ignore rules in the image (libgit2): $out"
+else
+    pass
+fi
 
 # ---- keys, ports, the cluster -------------------------------------------------
 # the README's key block (its first lines: mkdir, keygen, cp, chown), here
@@ -233,7 +243,9 @@ fi
 
 # ---- a worker killed mid-batch ------------------------------------------------
 # A copy of the library with one more line in each file: every scan runs
-# again. Worker 2 is killed once jobs have gone out.
+# again. Worker 2 is stopped (SIGSTOP) as the batch starts, so that the
+# jobs sent to it stay in flight, and its container is killed once jobs
+# have gone out: those jobs must go to the other two.
 cp -r "$lib" "$tmp/lib2"
 find "$tmp/lib2" -name __pycache__ -prune -exec rm -rf {} +
 find "$tmp/lib2" -name '*.py' -exec sh -c 'for f; do printf "\n# copy\n" >>"$f"; done' sh {} +
@@ -241,10 +253,12 @@ find "$tmp/lib2" -name '*.py' -exec sh -c 'for f; do printf "\n# copy\n" >>"$f";
 want=$?
 dispatched=$(metric strata_jobs_dispatched_total)
 retried=$(metric strata_jobs_retried_total)
+wpid=$(podman inspect --format '{{.State.Pid}}' "$project-worker-2")
+kill -STOP "$wpid"
 timeout 300 "$strata" submit --coordinator "$addr" "${client[@]}" --timeout 60 --root "$tmp/lib2" \
     "$tmp/lib2" >"$tmp/submit2.out" 2>"$tmp/submit2.err" &
 sub=$!
-until_metric strata_jobs_dispatched_total -ge $((${dispatched%.*} + 20)) 60 ||
+until_metric strata_jobs_dispatched_total -ge $((${dispatched%.*} + 40)) 60 ||
     fail "no job went out for the second submit"
 timeout 60 podman kill "$project-worker-2" >/dev/null 2>&1 && pass || fail "podman kill worker 2"
 wait "$sub"
@@ -257,6 +271,8 @@ else
 fi
 now=$(metric strata_jobs_retried_total)
 echo "jobs sent again after the kill: $((${now%.*} - ${retried%.*}))"
+[ $((${now%.*} - ${retried%.*})) -gt 0 ] && pass ||
+    fail "no job of the killed worker was sent again: it was not killed mid-batch"
 until_metric strata_workers_connected -eq 2 10 && pass ||
     fail "after the kill, strata_workers_connected is '$(metric strata_workers_connected)'"
 
