@@ -54,7 +54,7 @@ t0=$(date +%s)
 
 # every container and volume of this run goes, whatever happens
 down() {
-    "${compose[@]}" down --volumes >/dev/null 2>&1
+    timeout 120 "${compose[@]}" down --volumes >/dev/null 2>&1
 }
 trap 'down; stop_all; cleanup' EXIT
 
