@@ -15,6 +15,7 @@
 #include "cli/config.h"
 #include "cli/envcmd.h"
 #include "cli/files.h"
+#include "cli/health.h"
 #include "cli/options.h"
 #include "cli/prep.h"
 #include "cli/submit.h"
@@ -65,6 +66,7 @@ static int cmd_coordinator(int argc, char **argv);
 static int cmd_submit(int argc, char **argv);
 static int cmd_config(int argc, char **argv);
 static int cmd_env(int argc, char **argv);
+static int cmd_health(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -83,6 +85,7 @@ static const command_t commands[] = {
      config_usage},
     {"env", cmd_env, "print the Python environment a check uses: target, interpreter, stubs",
      envcmd_usage},
+    {"health", cmd_health, "ask a daemon's /healthz, for a container's health check", health_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
 };
@@ -1060,6 +1063,11 @@ static int cmd_config(int argc, char **argv)
 static int cmd_env(int argc, char **argv)
 {
     return envcmd_run(argc - 1, argv + 1, stdout, stderr);
+}
+
+static int cmd_health(int argc, char **argv)
+{
+    return health_run(argc - 1, argv + 1, stdout, stderr);
 }
 
 int main(int argc, char **argv)

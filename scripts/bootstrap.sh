@@ -39,6 +39,10 @@ need_root() {
 # their end-to-end test (tests/e2e/test_metrics.sh). systemd gives
 # systemd-analyze, which checks the units of deploy/systemd/, and strace
 # the syscalls their seccomp filter must allow (tests/e2e/test_deploy.sh).
+# podman (with runc, see docker/containers.conf) builds and runs the image
+# of docker/ in tests/e2e/test_container.sh, mmdebstrap makes its debian:12
+# base from the Debian mirror when no registry serves one, and python3-yaml
+# reads docker/compose.yml for docker/compose-run.py.
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
@@ -46,7 +50,7 @@ pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-r
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
       libmicrohttpd-dev prometheus
       python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit
-      systemd strace)
+      systemd strace podman runc mmdebstrap python3-yaml)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi

@@ -5,6 +5,7 @@
 # connected, the batch-time histogram, the worker's jobs); both pages
 # pass Debian's `promtool check metrics`, and a real Prometheus scrapes
 # both (its HTTP API says `up` is 1 for each and has strata_ series);
+# `strata health` answers 0 for a live daemon, 1 for a stopped one;
 # 404, 405, a body refused; a port in use and a bad address are exit 2;
 # many idle connections and slow (slowloris) clients to /metrics while a
 # batch runs do not keep the batch from finishing, and the pages answer
@@ -96,6 +97,10 @@ cport=$(metrics_port "$tmp/coord.log")
 curl_c="http://127.0.0.1:$cport"
 [ "$(status "$curl_c/readyz")" = 200 ] && pass || fail "coordinator /readyz not 200"
 [ "$(status "$curl_c/healthz")" = 200 ] && pass || fail "coordinator /healthz not 200"
+# `strata health` (a container's HEALTHCHECK) asks the same page
+expect "strata health, a live coordinator" 0 health "127.0.0.1:$cport"
+STRATA_HEALTH="127.0.0.1:$cport" expect "strata health, the address from STRATA_HEALTH" 0 health
+expect "strata health, a bad address" 2 health nonsense
 
 # a port in use is an error at start, exit 2, saying so
 expect "coordinator: metrics port in use" 2 coordinator --bind "ipc://$tmp/c2" \
@@ -277,6 +282,8 @@ pids=()
 [ "$wrc" -eq 0 ] && [ "$crc" -eq 0 ] && pass || fail "after SIGTERM: worker exit $wrc, coordinator $crc"
 [ "$ms" -lt 3000 ] && pass || fail "the daemons took $ms ms to stop"
 [ "$(status "$curl_c/healthz")" = 000 ] && pass || fail "the coordinator's port still answers"
+expect "strata health, a stopped coordinator" 1 health "127.0.0.1:$cport"
+has "strata health says why" "$err" "http://127.0.0.1:$cport/healthz: Connection refused"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
