@@ -388,9 +388,12 @@ static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
         return fid == F[F_FUNCTION];
     case K_ATTRIBUTE:
         return fid == F[F_OBJECT];
-    case K_SUBSCRIPT:
-        return fid == F[F_VALUE];
+    case K_SUBSCRIPT: /* `d[C]` reads both */
+        return fid == F[F_VALUE] || fid == F[F_SUBSCRIPT];
+    case K_AUG_ASSIGNMENT: /* the value; the target is a store */
+        return fid != F[F_LEFT];
     case K_KEYWORD_ARGUMENT:
+    case K_EXCEPT: /* `except E as e`: E its value, e its alias (a store) */
         return fid == F[F_VALUE];
     case K_ASSIGNMENT: /* the value or the annotation; the target is a store */
         return fid != F[F_LEFT];
@@ -430,7 +433,8 @@ static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
     case K_FOR_IN_CLAUSE:
     case K_SLICE:
     case K_INTERPOLATION:
-        return true; /* (a target among them is a store, above) */
+        return true; /* (a target among them is a store, above) */ /* (a target among them is a
+                                                                      store, above) */
     default:
         return false;
     }

@@ -206,3 +206,24 @@ def via_self():
 def not_escaped():
     s = C(1)
     return s.not_set_by_anyone
+
+
+class Keyed:
+    def __init__(self):
+        self.ready = True
+
+
+class Failure(Exception):
+    pass
+
+
+TABLE = {}
+TABLE[Keyed] = "a key reads the class: Keyed is still the class"
+
+
+def keyed():
+    try:
+        k = Keyed()
+    except Failure as failure:  # `except E` reads E too
+        raise RuntimeError() from failure
+    return k.not_ready
