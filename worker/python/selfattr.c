@@ -1156,7 +1156,8 @@ static void settle(sa_t *s)
         ok = ok && !ext;
         c->known = ok;
         /* a star import after the class may bind its name again */
-        c->named = ok && bound_once(s, c->name, c->len) && !star_between(s, at, UINT32_MAX);
+        c->named = (c->known || c->xok) && bound_once(s, c->name, c->len) &&
+                   !star_between(s, at, UINT32_MAX);
         c->eligible = ok && closed;
     }
 }
@@ -1810,7 +1811,7 @@ static size_t inst_key(TSNode scope, const char *name, uint32_t len,
 static bool mro_has(const sa_t *s, uint32_t i, const char *name, uint32_t len)
 {
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].known && (j == i || derives(s, i, j)) &&
+        if ((s->cls[j].known || s->cls[j].xok) && (j == i || derives(s, i, j)) &&
             hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
             return true;
     return false;
@@ -1874,10 +1875,11 @@ static bool fresh_instance(sa_t *s, TSNode call, uint32_t *cls)
     const char *cname = text(s, field(s, call, F_FUNCTION), &clen);
     int64_t i = called_class(s, cname, clen);
 
-    if (i < 0 || !s->cls[i].eligible)
+    if (i < 0 || !(s->cls[i].eligible || s->cls[i].xeligible))
         return false;
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].known && (j == (uint32_t)i || derives(s, (uint32_t)i, j)) &&
+        if ((s->cls[j].known || s->cls[j].xok) &&
+            (j == (uint32_t)i || derives(s, (uint32_t)i, j)) &&
             hmap_get(s->cls[j].members, "__new__", 7, NULL) == ST_OK)
             return false;
     *cls = (uint32_t)i;
@@ -2079,7 +2081,7 @@ static void instance_reads(sa_t *s, TSNode scope, sa_insts_t *is)
 static bool escapes(const sa_t *s, uint32_t i)
 {
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].known && (j == i || derives(s, i, j)) && s->cls[j].escapes)
+        if ((s->cls[j].known || s->cls[j].xok) && (j == i || derives(s, i, j)) && s->cls[j].escapes)
             return true;
     return false;
 }
@@ -2142,6 +2144,20 @@ static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t 
     }
     if (n == 0 || e->guarded || (is->dynamic_setattr && escaped))
         return;
+    if (s->cls[named].xok) {
+        /* its bases from elsewhere may have it: the check job says, for
+           an instance of that class alone (no __new__ along its bases) */
+        if (n == 1 && s->sum != NULL) {
+            summary_add_selfread(s->sum, ts_node_start_point(s->cls[named].node).row + 1, rd.name,
+                                 rd.len, p.row + 1, p.column);
+            summary_selfread_instance(s->sum);
+            defer_call(s, e->node);
+        }
+        return;
+    }
+    for (typeset_iterate(&x->types, &it); typeset_next(&it, &id);)
+        if (s->cls[id - TYPESET_FIRST_CLASS].xok)
+            return; /* one of them, and the check job would have to say */
     if (diag_add(d, p.row + 1, p.column + 1, "E1101", "Instance of '%.*s' has no '%.*s' member",
                  (int)s->cls[named].len, s->cls[named].name, (int)rd.len, rd.name) == NULL)
         s->oom = true;

@@ -59,7 +59,7 @@ typedef struct {
     uint32_t class_line;
     str_t name;
     uint32_t line, col;
-    bool call;
+    bool call, instance;
     uint32_t npos;
     str_t *kw;
     uint32_t nkw;
@@ -349,6 +349,12 @@ void summary_class_plain(summary_t *s, int32_t cls, const char *const *names, co
     c = &s->classes.v[cls];
     if ((c->plain = copy_strs(s, names, lens, n)) != NULL)
         c->n_plain = n;
+}
+
+void summary_selfread_instance(summary_t *s)
+{
+    if (s->selfreads.n > 0)
+        s->selfreads.v[s->selfreads.n - 1].instance = true;
 }
 
 void summary_selfread_call(summary_t *s, uint32_t npos, const char *const *kw,
@@ -779,7 +785,7 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
         msgpack_pack_array(pk, s->selfreads.n);
         for (uint32_t i = 0; i < s->selfreads.n; i++) {
             const selfread_t *e = &s->selfreads.v[i];
-            msgpack_pack_array(pk, e->call ? 5 : 4);
+            msgpack_pack_array(pk, e->instance ? 6 : e->call ? 5 : 4);
             msgpack_pack_uint32(pk, e->class_line);
             pack_str(pk, e->name);
             msgpack_pack_uint32(pk, e->line);
@@ -790,7 +796,11 @@ st_rc_t summary_pack(const summary_t *s, msgpack_packer *pk)
                 msgpack_pack_array(pk, e->nkw);
                 for (uint32_t k = 0; k < e->nkw; k++)
                     pack_str(pk, e->kw[k]);
+            } else if (e->instance) {
+                msgpack_pack_nil(pk);
             }
+            if (e->instance)
+                msgpack_pack_true(pk);
         }
     }
     pack_uses(pk, s);

@@ -98,15 +98,17 @@
  *       spelled); absent when none. Such an assignment does not make the
  *       file "dynamic" (only one with another key does): the project opens
  *       the modules named, and counts them as existing
- *   "selfreads": [[class_line, name, line, col, call?], ...] reads of
+ *   "selfreads": [[class_line, name, line, col, call?, instance?], ...] reads of
  *       `self.name` (col 0-based) in the methods of a SEEN class (line
  *       class_line) whose bases leave the module, that neither the class,
  *       its bases in the module nor its subclasses there give, with
  *       nothing local that could add it (selfattr.h): E1101 when the
  *       bases from elsewhere are closed and lack it too; call, when the
  *       read is the callee of a call that unpacks nothing: [npos, [keyword
- *       names]], checked against the method the bases give; absent when
- *       none
+ *       names]], checked against the method the bases give, else nil;
+ *       instance true when the read is of `x` after `x = C(...)` (selfattr.h)
+ *       rather than of self: then only when no base binds __new__; absent
+ *       when none
  *   "dead":  [names] a stub's module-level names bound only in branches
  *       of version or platform tests its target does not take (another
  *       version's or platform's): they may exist, so a missing one is
@@ -230,6 +232,9 @@ void summary_class_plain(summary_t *s, int32_t cls, const char *const *names, co
  * class on class_line, for the check job to settle. */
 void summary_add_selfread(summary_t *s, uint32_t class_line, const char *name, size_t len,
                           uint32_t line, uint32_t col);
+/* The last selfread is a read of an instance made by calling the class,
+ * not of self: the class's bases must bind no __new__. */
+void summary_selfread_instance(summary_t *s);
 /* The last selfread is the callee of a call of npos positional arguments
  * and nkw keywords, unpacking nothing. */
 void summary_selfread_call(summary_t *s, uint32_t npos, const char *const *kw,
@@ -357,6 +362,7 @@ typedef struct {
     uint32_t class_line;
     sum_str_t name;
     uint32_t line, col; /* col 0-based */
+    bool instance;      /* of an instance made by calling the class */
     bool call;          /* the callee of a call of npos, kw[0..nkw) */
     uint32_t npos;
     sum_str_t *kw;

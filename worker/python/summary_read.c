@@ -206,10 +206,10 @@ static st_rc_t rd_selfreads(mpread_t *r, arena_t *a, summary_doc_t *f)
         ST_TRY(summary_read_str(r, &e->name));
         ST_TRY(mpread_u32(r, &e->line));
         ST_TRY(mpread_u32(r, &e->col));
-        e->call = false;
+        e->call = e->instance = false;
         e->npos = e->nkw = 0;
         e->kw = NULL;
-        if (n > 4) {
+        if (n > 4 && !mpread_nil(r)) {
             uint32_t m;
             e->call = true;
             ST_TRY(rd_tuple(r, 2, &m));
@@ -217,7 +217,9 @@ static st_rc_t rd_selfreads(mpread_t *r, arena_t *a, summary_doc_t *f)
             ST_TRY(summary_read_strs(r, a, &e->kw, &e->nkw));
             ST_TRY(skip_rest(r, m, 2));
         }
-        ST_TRY(skip_rest(r, n, n > 4 ? 5 : 4));
+        if (n > 5)
+            ST_TRY(rd_bool(r, &e->instance));
+        ST_TRY(skip_rest(r, n, n > 5 ? 6 : n > 4 ? 5 : 4));
     }
     return ST_OK;
 }

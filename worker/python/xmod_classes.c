@@ -365,6 +365,12 @@ void xmod__check_selfreads(ctx_t *c, file_t *f)
                 k = &f->classes[j];
         if (k == NULL || k->fst != FACT_OK)
             continue;
+        if (e->instance) { /* a base's __new__ may make something else */
+            nm_t nw = {"__new__", 7, NONE};
+            if (xmod__intern_id(c, "__new__", 7, &nw.id) != ST_OK ||
+                xmod__nm_in(k->fact.mem, k->fact.n, &nw))
+                continue;
+        }
         if (xmod__nm_in(k->fact.mem, k->fact.n, &e->name)) {
             const xmeth_t *m = e->is_call ? fact_meth(&k->fact, &e->name) : NULL;
             if (m != NULL)

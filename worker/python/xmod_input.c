@@ -244,6 +244,7 @@ static st_rc_t take_classes(ctx_t *c, const summary_doc_t *s, file_t *f)
         f->selfreads[i].line = e->line;
         f->selfreads[i].col = e->col;
         ST_TRY(xmod__str_nm(c, e->name, &f->selfreads[i].name));
+        f->selfreads[i].instance = e->instance;
         if ((f->selfreads[i].is_call = e->call)) {
             call_t *k = &f->selfreads[i].call;
             memset(k, 0, sizeof *k);

@@ -144,6 +144,7 @@ typedef struct {
     nm_t name;
     call_t call; /* when is_call: its shape (call.use unused) */
     bool is_call;
+    bool instance; /* of `x = C(...)`, not self: C's bases bind no __new__ */
 } selfread_t;
 
 typedef struct {

@@ -111,3 +111,15 @@ class FromAbc(ABC):
 class FromAbcModule(abc.ABC):
     def run(self):
         return self.not_in_abc_either
+
+
+def make_tiles():
+    tile = Tile(4)
+    tile.area(1)
+    tile.describe()
+    return tile.corners
+
+
+def make_called():
+    called = Called(2)
+    return called.scale
