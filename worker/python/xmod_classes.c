@@ -14,8 +14,15 @@
  * base may be a class of another module of the cycle, whose fact comes
  * later); a class still waiting when a pass adds nothing has none.
  *
+ * A fact also holds the plain methods instances run (an undecorated def,
+ * not a placeholder: the class's own, else the one base's that has the
+ * name) with their signatures without self.
+ *
  * A read `self.x` the scan left here is E1101 when the class has a fact
- * and x is not in it. */
+ * and x is not in it; a call `self.m(...)` of a method of the fact is
+ * checked against its signature ("... in method call"). A read of an
+ * instance `x = C(...)` (instance) is settled the same way when no class
+ * of the fact binds __new__. */
 #include "worker/python/xmod_int.h"
 
 #include <string.h>
