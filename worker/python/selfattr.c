@@ -34,6 +34,9 @@ typedef struct {
     bool dotted;    /* a base is a dotted name (m.B): from elsewhere */
     bool ext;       /* readable, but a base (or a base's base) is from elsewhere */
     bool single;    /* at most one base written (but object) */
+    bool abstract;  /* a method raises NotImplementedError or is an
+                       abstractmethod: left for subclasses to complete, which
+                       may set the attributes it reads (not its methods) */
     bool known;     /* top, readable, bases known: its defs are sure */
     bool named;     /* known, and its name is bound by its class statement alone
                        (no other binding, no star import after it) */
@@ -981,6 +984,28 @@ static bool abc_meta(const sa_t *s, TSNode k)
             name_is(s, field(s, v, F_ATTRIBUTE), "ABCMeta"));
 }
 
+static bool placeholder_body(const sa_t *s, TSNode def);
+
+/* Whether def's body is a placeholder (placeholder_body) that raises
+ * NotImplementedError: its class is there to be completed by subclasses. */
+static bool raises_not_implemented(const sa_t *s, TSNode def)
+{
+    TSNode body = field(s, def, F_BODY);
+    uint32_t n = ts_node_is_null(body) ? 0 : ts_node_named_child_count(body);
+
+    for (uint32_t i = 0; i < n; i++) {
+        TSNode st = ts_node_named_child(body, i);
+        uint32_t len;
+        const char *t;
+        if (kind(s, st) != K_RAISE)
+            continue;
+        t = text(s, st, &len);
+        if (memmem(t, len, "NotImplementedError", 19) != NULL)
+            return placeholder_body(s, def);
+    }
+    return false;
+}
+
 static void scan_class(sa_t *s, sa_class_t *c)
 {
     TSNode body = field(s, c->node, F_BODY), sup = field(s, c->node, F_SUPERCLASSES);
@@ -1011,14 +1036,23 @@ static void scan_class(sa_t *s, sa_class_t *c)
             def = field(s, n, F_DEFINITION);
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 TSNode d = ts_node_named_child(n, i);
-                if (kind(s, d) == K_DECORATOR && !plain_decorator(s, d))
+                uint32_t dl;
+                const char *dt;
+                if (kind(s, d) != K_DECORATOR)
+                    continue;
+                if (!plain_decorator(s, d))
                     checkable = false;
+                dt = text(s, d, &dl);
+                if (memmem(dt, dl, "abstractmethod", 14) != NULL)
+                    c->abstract = true;
             }
             if (ts_node_is_null(def))
                 continue;
             k = kind(s, def);
         }
         if (k == K_FUNCTION_DEF) {
+            if (raises_not_implemented(s, def))
+                c->abstract = true;
             TSNode id = field(s, def, F_NAME);
             statement_names(s, def, c->members);
             if (same_node(def, n) && same_node(ts_node_parent(def), body) && !ts_node_is_null(id))
@@ -1578,6 +1612,15 @@ static void check_constructors(sa_t *s, diag_list_t *d)
     }
 }
 
+/* Whether read (`self.m`) is the callee of a call (a parent is dear to
+ * find: only for reads about to be reported). */
+static bool is_callee(const sa_t *s, TSNode read)
+{
+    TSNode call = ts_node_parent(read);
+    return !ts_node_is_null(call) && kind(s, call) == K_CALL &&
+           same_node(field(s, call, F_FUNCTION), read);
+}
+
 /* When read (`self.m`) is the callee of a call that unpacks nothing, the
  * call's shape goes with the last selfread (a parent is dear to find:
  * only for the reads deferred). */
@@ -1630,7 +1673,7 @@ static void defer_reads(sa_t *s, uint32_t i)
         TSPoint p = ts_node_start_point(e->node);
         if (e->guarded || (e->len >= 2 && e->name[0] == '_' && e->name[1] == '_') ||
             hmap_get(s->stored, e->name, e->len, NULL) == ST_OK ||
-            has_member(s, i, e->name, e->len))
+            has_member(s, i, e->name, e->len) || (c->abstract && !is_callee(s, e->node)))
             continue;
         summary_add_selfread(s->sum, cline, e->name, e->len, p.row + 1, p.column);
         defer_call(s, e->node);
@@ -1742,7 +1785,7 @@ static void report(sa_t *s, diag_list_t *d)
                     check_call(s, i, e, call, d);
                 continue;
             }
-            if (!c->eligible || c->unknown || e->guarded)
+            if (!c->eligible || c->unknown || e->guarded || (c->abstract && !is_callee(s, e->node)))
                 continue; /* (an xok class is never eligible) */
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,

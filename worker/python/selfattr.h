@@ -36,6 +36,9 @@
  *     and which call no hasattr/getattr on it; not inside the body of a
  *     try catching AttributeError (nor Exception, BaseException or
  *     everything);
+ *   - a class with a method raising NotImplementedError (or an
+ *     abstractmethod) is completed by subclasses anywhere: a missing
+ *     attribute it reads is not reported, a missing method it calls is;
  *   - dunder and private (`__x`) names are never reported.
  *
  * A call `self.m(...)` of a member is checked against the defs it may
