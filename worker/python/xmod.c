@@ -85,6 +85,16 @@ uint32_t xmod__nm_sort_unique(nm_t *v, uint32_t n)
     return j;
 }
 
+int xmod__xmeth_qcmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xmeth_t *)pa)->name, &((const xmeth_t *)pb)->name);
+}
+
+int xmod__xcls_qcmp(const void *pa, const void *pb)
+{
+    return xmod__nm_cmp(&((const xcls_t *)pa)->name, &((const xcls_t *)pb)->name);
+}
+
 bool xmod__nm_in(const nm_t *v, uint32_t n, const nm_t *key)
 {
     return n > 0 && bsearch(key, v, n, sizeof *v, nm_qcmp) != NULL;

@@ -146,15 +146,10 @@ static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **
     return module_class(c, w.mod, &name, out);
 }
 
-static int xmeth_qcmp(const void *pa, const void *pb)
-{
-    return xmod__nm_cmp(&((const xmeth_t *)pa)->name, &((const xmeth_t *)pb)->name);
-}
-
 static const xmeth_t *fact_meth(const xfact_t *x, const nm_t *name)
 {
     xmeth_t key = {.name = *name};
-    return x->n_meth == 0 ? NULL : bsearch(&key, x->meth, x->n_meth, sizeof key, xmeth_qcmp);
+    return x->n_meth == 0 ? NULL : bsearch(&key, x->meth, x->n_meth, sizeof key, xmod__xmeth_qcmp);
 }
 
 /* The signature of class k's plain method name without its first
@@ -209,7 +204,7 @@ static void fact_methods(ctx_t *c, const file_t *f, cls_t *k, const xfact_t *con
                 k->fact.meth[k->fact.n_meth++] = *m;
         }
     if (k->fact.n_meth > 1)
-        qsort(k->fact.meth, k->fact.n_meth, sizeof *k->fact.meth, xmeth_qcmp);
+        qsort(k->fact.meth, k->fact.n_meth, sizeof *k->fact.meth, xmod__xmeth_qcmp);
 }
 
 /* Settles class k of file f when it can: FACT_OK (its fact made),
@@ -274,11 +269,6 @@ static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
     return ST_OK;
 }
 
-static int xcls_cmp(const void *pa, const void *pb)
-{
-    return xmod__nm_cmp(&((const xcls_t *)pa)->name, &((const xcls_t *)pb)->name);
-}
-
 st_rc_t xmod__class_facts(ctx_t *c)
 {
     bool more = true;
@@ -307,7 +297,7 @@ st_rc_t xmod__class_facts(ctx_t *c)
             continue;
         ST_TRY(export(c, c->mods[i].file, to));
         if (to->n_classes > 1)
-            qsort(to->classes, to->n_classes, sizeof *to->classes, xcls_cmp);
+            qsort(to->classes, to->n_classes, sizeof *to->classes, xmod__xcls_qcmp);
     }
     return c->oom ? ST_ENOMEM : ST_OK;
 }
@@ -320,42 +310,28 @@ st_rc_t xmod__class_facts(ctx_t *c)
 static void check_method_call(ctx_t *c, file_t *f, const selfread_t *e, const csig_t *g)
 {
     const call_t *k = &e->call;
-    uint32_t slots = 0, line = e->line, col = xmod__col1(e->col);
-    bool varargs = false, kwargs = false, bound[64] = {false};
+    uint32_t line = e->line, col = xmod__col1(e->col);
+    bind_t b;
 
-    if (g->n > 64)
-        return;
-    for (uint32_t i = 0; i < g->n; i++) {
-        slots += g->p[i].kind <= SUM_P_NORMAL;
-        varargs |= g->p[i].kind == SUM_P_VARARGS;
-        kwargs |= g->p[i].kind == SUM_P_KWARGS;
-    }
-    for (uint32_t i = 0, p = 0; i < g->n && p < k->npos; i++)
-        if (g->p[i].kind <= SUM_P_NORMAL)
-            bound[i] = true, p++;
-    for (uint32_t j = 0; j < k->nkw; j++) {
-        bool found = false;
-        for (uint32_t i = 0; i < g->n && !found; i++) {
-            if (g->p[i].name.id != k->kw[j] || g->p[i].kind == SUM_P_VARARGS ||
-                g->p[i].kind == SUM_P_KWARGS)
-                continue;
-            if (g->p[i].kind == SUM_P_POSONLY)
+    for (uint32_t j = 0; j < k->nkw; j++)
+        for (uint32_t i = 0; i < g->n; i++)
+            if (g->p[i].name.id == k->kw[j] && g->p[i].kind == SUM_P_POSONLY)
                 return;
-            found = bound[i] = true;
-        }
-        if (!found && !kwargs) {
+    if (!(b = xmod__bind_call(c, g, k)).checked)
+        return;
+    for (uint32_t j = 0; j < k->nkw && !b.kwargs; j++)
+        if (!xmod__takes_keyword(g, k->kw[j])) {
             nm_t kn = xmod__nm_of(c, k->kw[j]);
             xmod__report(c, f, line, col, "E1123",
                          "Unexpected keyword argument '%.*s' in method call", (int)kn.len, kn.s);
             return;
         }
-    }
-    if (k->npos > slots && !varargs) {
+    if (b.too_many) {
         xmod__report(c, f, line, col, "E1121", "Too many positional arguments for method call");
         return;
     }
     for (uint32_t i = 0; i < g->n; i++)
-        if (!bound[i] && !g->p[i].dflt && g->p[i].kind <= SUM_P_NORMAL) {
+        if (xmod__unbound(g, &b, i)) {
             xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in method call",
                          (int)g->p[i].name.len, g->p[i].name.s);
             return;

@@ -160,17 +160,12 @@ static st_rc_t take_name(ctx_t *c, const check_iface_name_t *v, ent_t *e)
 }
 
 /* Sorted by name, each once: a name given twice, the first wins. */
-static int xcls_qcmp(const void *pa, const void *pb)
-{
-    return xmod__nm_cmp(&((const xcls_t *)pa)->name, &((const xcls_t *)pb)->name);
-}
-
 static void canonical(iface_t *f)
 {
     uint32_t j = 0;
 
     if (f->n_classes > 1)
-        qsort(f->classes, f->n_classes, sizeof *f->classes, xcls_qcmp);
+        qsort(f->classes, f->n_classes, sizeof *f->classes, xmod__xcls_qcmp);
     for (uint32_t i = 0; i < f->n_classes; i++)
         if (j == 0 || f->classes[j - 1].name.id != f->classes[i].name.id)
             f->classes[j++] = f->classes[i];
@@ -186,11 +181,6 @@ static void canonical(iface_t *f)
         if (j == 0 || f->names[j - 1].name.id != f->names[i].name.id)
             f->names[j++] = f->names[i];
     f->n_names = j;
-}
-
-static int xmeth_qcmp(const void *pa, const void *pb)
-{
-    return xmod__nm_cmp(&((const xmeth_t *)pa)->name, &((const xmeth_t *)pb)->name);
 }
 
 /* A class's decoded methods into its fact: sorted, each name once (a
@@ -210,7 +200,7 @@ static st_rc_t take_meths(ctx_t *c, const check_iface_class_t *v, xfact_t *x)
         x->meth[i].sig = g;
     }
     if (v->n_meths > 1)
-        qsort(x->meth, v->n_meths, sizeof *x->meth, xmeth_qcmp);
+        qsort(x->meth, v->n_meths, sizeof *x->meth, xmod__xmeth_qcmp);
     for (uint32_t i = 0; i < v->n_meths; i++) {
         bool dup = (i > 0 && x->meth[i - 1].name.id == x->meth[i].name.id) ||
                    (i + 1 < v->n_meths && x->meth[i + 1].name.id == x->meth[i].name.id);

@@ -237,6 +237,9 @@ st_rc_t xmod__str_nms(ctx_t *c, const sum_str_t *v, uint32_t n, nm_t **out);
 st_rc_t xmod__sig(ctx_t *c, const sum_sig_t *s, csig_t *g);
 int xmod__nm_cmp(const nm_t *a, const nm_t *b);
 int xmod__ent_qcmp(const void *pa, const void *pb);
+/* qsort/bsearch orders of methods and classes of facts: by name. */
+int xmod__xmeth_qcmp(const void *pa, const void *pb);
+int xmod__xcls_qcmp(const void *pa, const void *pb);
 /* Sorts names and drops duplicates; returns the new count. */
 uint32_t xmod__nm_sort_unique(nm_t *v, uint32_t n);
 bool xmod__nm_in(const nm_t *v, uint32_t n, const nm_t *key);
@@ -299,6 +302,21 @@ typedef struct {
 } walk_t;
 
 walk_t xmod__walk(ctx_t *c, const imp_t *m, const uint32_t *chain, uint32_t n);
+
+/* A call's arguments bound to a signature as Python binds them. */
+typedef struct {
+    bool checked;  /* the signature was small enough to bind */
+    bool too_many; /* more positional arguments than slots */
+    bool kwargs;   /* the signature takes **kwargs */
+    bool *bound;   /* per parameter: given a value */
+} bind_t;
+
+bind_t xmod__bind_call(ctx_t *c, const csig_t *g, const call_t *k);
+/* Whether keyword kw names a parameter of g that takes a keyword. */
+bool xmod__takes_keyword(const csig_t *g, uint32_t kw);
+/* Whether parameter i of g needs a value the call did not give (a
+ * keyword-only one is pylint's E1125 missing-kwoa, not one of ours). */
+bool xmod__unbound(const csig_t *g, const bind_t *b, uint32_t i);
 /* Whether the component assigns attribute name of module mod. */
 bool xmod__stored(ctx_t *c, uint32_t mod, uint32_t name);
 

@@ -225,16 +225,8 @@ static void check_uses(ctx_t *c, file_t *f)
     }
 }
 
-/* A call's arguments bound to a signature as Python binds them. */
-typedef struct {
-    bool checked;  /* the signature was small enough to bind */
-    bool too_many; /* more positional arguments than slots */
-    bool kwargs;   /* the signature takes **kwargs */
-    bool *bound;   /* per parameter: given a value */
-} bind_t;
-
 /* Whether keyword kw names a parameter of g that takes a keyword. */
-static bool takes_keyword(const csig_t *g, uint32_t kw)
+bool xmod__takes_keyword(const csig_t *g, uint32_t kw)
 {
     for (uint32_t i = 0; i < g->n; i++)
         if (g->p[i].name.id == kw && g->p[i].kind <= SUM_P_KWONLY && g->p[i].kind != SUM_P_VARARGS)
@@ -244,14 +236,14 @@ static bool takes_keyword(const csig_t *g, uint32_t kw)
 
 /* Whether parameter i of g needs a value the call did not give (a
  * keyword-only one is pylint's E1125 missing-kwoa, not one of ours). */
-static bool unbound(const csig_t *g, const bind_t *b, uint32_t i)
+bool xmod__unbound(const csig_t *g, const bind_t *b, uint32_t i)
 {
     uint8_t pk = g->p[i].kind;
     return !b->bound[i] && !g->p[i].dflt && pk != SUM_P_VARARGS && pk != SUM_P_KWARGS &&
            pk != SUM_P_KWONLY;
 }
 
-static bind_t bind_call(ctx_t *c, const csig_t *g, const call_t *k)
+bind_t xmod__bind_call(ctx_t *c, const csig_t *g, const call_t *k)
 {
     bind_t b = {0};
     uint32_t n_slots = 0;
@@ -274,7 +266,7 @@ static bind_t bind_call(ctx_t *c, const csig_t *g, const call_t *k)
             b.bound[i] = true, p++;
     for (uint32_t j = 0; j < k->nkw; j++)
         for (uint32_t i = 0; i < g->n; i++)
-            if (g->p[i].name.id == k->kw[j] && takes_keyword(g, k->kw[j]))
+            if (g->p[i].name.id == k->kw[j] && xmod__takes_keyword(g, k->kw[j]))
                 b.bound[i] = true;
     return b;
 }
@@ -285,14 +277,14 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
     const csig_t *g = e->sig;
     const char *what = e->kind == E_CLASS ? "constructor" : "function";
     uint32_t line = u->line, col = xmod__col1(u->col);
-    bind_t b = bind_call(c, g, k);
+    bind_t b = xmod__bind_call(c, g, k);
 
     if (!b.checked)
         return;
     if (b.too_many)
         xmod__report(c, f, line, col, "E1121", "Too many positional arguments for %s call", what);
     for (uint32_t j = 0; j < k->nkw && !b.kwargs && !k->dstar; j++) {
-        if (takes_keyword(g, k->kw[j]))
+        if (xmod__takes_keyword(g, k->kw[j]))
             continue;
         nm_t kn = xmod__nm_of(c, k->kw[j]);
         xmod__report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %s call",
@@ -301,7 +293,7 @@ static void check_call(ctx_t *c, file_t *f, const use_t *u, const call_t *k, con
     if (k->star || k->dstar)
         return;
     for (uint32_t i = 0; i < g->n; i++)
-        if (unbound(g, &b, i))
+        if (xmod__unbound(g, &b, i))
             xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
                          (int)g->p[i].name.len, g->p[i].name.s, what);
 }
@@ -321,14 +313,14 @@ static void check_overloads(ctx_t *c, file_t *f, const use_t *u, const call_t *k
         bool missing = false;
         if (g->flags & SUM_SIG_DECORATED)
             return;
-        bind_t b = bind_call(c, g, k);
+        bind_t b = xmod__bind_call(c, g, k);
         if (!b.checked)
             return;
         for (uint32_t j = 0; j < k->nkw && bad == NONE && !b.kwargs && !k->dstar; j++)
-            if (!takes_keyword(g, k->kw[j]))
+            if (!xmod__takes_keyword(g, k->kw[j]))
                 bad = k->kw[j];
         for (uint32_t p = 0; p < g->n && !missing && !k->star && !k->dstar; p++)
-            missing = unbound(g, &b, p);
+            missing = xmod__unbound(g, &b, p);
         if (!b.too_many && bad == NONE && !missing)
             return; /* this overload accepts it */
         all_too_many &= b.too_many;
