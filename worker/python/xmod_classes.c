@@ -49,7 +49,7 @@ static cls_t *local_class(const file_t *f, uint32_t name)
     return k;
 }
 
-/* The fact of class name of module mod: FACT_OK with *out, FACT_TODO
+/* The fact of class name of module mod: FACT_OK with *out, FACT_WAITING
  * (a class of the component not settled yet) or FACT_NONE. */
 static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t **out)
 {
@@ -208,7 +208,7 @@ static void fact_methods(ctx_t *c, const file_t *f, cls_t *k, const xfact_t *con
 }
 
 /* Settles class k of file f when it can: FACT_OK (its fact made),
- * FACT_NONE, or FACT_TODO (a base waits). */
+ * FACT_NONE, or FACT_WAITING (a base waits). */
 static int settle(ctx_t *c, const file_t *f, cls_t *k)
 {
     const xfact_t *bases[64];
@@ -224,8 +224,8 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
         int b = base_class(c, f, k->bases[i], &bases[i]);
         if (b == FACT_NONE)
             st = FACT_NONE;
-        else if (b == FACT_TODO)
-            st = FACT_TODO;
+        else if (b == FACT_WAITING)
+            st = FACT_WAITING;
         else
             total += bases[i]->n;
     }
@@ -280,7 +280,7 @@ st_rc_t xmod__class_facts(ctx_t *c)
             for (uint32_t j = 0; j < f->n_classes; j++) {
                 cls_t *k = &f->classes[j];
                 int st;
-                if (k->fst != FACT_TODO || (st = settle(c, f, k)) == FACT_TODO)
+                if (k->fst != FACT_WAITING || (st = settle(c, f, k)) == FACT_WAITING)
                     continue;
                 k->fst = (uint8_t)st;
                 more = true;
@@ -289,7 +289,7 @@ st_rc_t xmod__class_facts(ctx_t *c)
     }
     for (uint32_t i = 0; i < c->n_files; i++) /* bases waiting on each other */
         for (uint32_t j = 0; j < c->files[i].n_classes; j++)
-            if (c->files[i].classes[j].fst == FACT_TODO)
+            if (c->files[i].classes[j].fst == FACT_WAITING)
                 c->files[i].classes[j].fst = FACT_NONE;
     for (uint32_t i = 0; i < c->n_comp && !c->oom; i++) {
         iface_t *to = c->mods[i].iface;

@@ -109,7 +109,7 @@ typedef struct {
     int64_t sig;
 } member_t;
 
-enum { FACT_TODO = 0, FACT_OK = 1, FACT_NONE = 2 };
+enum { FACT_WAITING = 0, FACT_OK = 1, FACT_NONE = 2 };
 
 typedef struct {
     uint32_t name, line, n_bases, n_members;
