@@ -562,19 +562,31 @@ static void node_push(sa_t *s, TSNode **v, uint32_t *n, uint32_t *cap, TSNode x)
 #define SA_DECORATED 2u /* its parent is a decorated definition */
 #define SA_GUARD 4u     /* in the body of a try catching AttributeError (instance_reads) */
 
+/* Array v (room for *cap items of size bytes), beside the stack: grown to
+ * the stack's capacity when the stack outgrew it. NULL, s->oom set, when
+ * the arena is exhausted. */
+static void *beside_stack(sa_t *s, void *v, size_t *cap, size_t size)
+{
+    void *grown;
+
+    if (s->n_stack <= *cap)
+        return v;
+    if ((grown = arena_realloc(s->a, v, *cap * size, s->cap_stack * size)) == NULL) {
+        s->oom = true;
+        return NULL;
+    }
+    *cap = s->cap_stack;
+    return grown;
+}
+
 /* Marks the stack's entries from `from` up with mark. */
 static void set_marks(sa_t *s, size_t from, uint8_t mark)
 {
-    if (s->n_stack > s->cap_marks) {
-        size_t cap = s->cap_stack;
-        uint8_t *grown = arena_realloc(s->a, s->marks, s->cap_marks, cap);
-        if (grown == NULL) {
-            s->oom = true;
-            return;
-        }
-        s->marks = grown;
-        s->cap_marks = cap;
-    }
+    uint8_t *v = beside_stack(s, s->marks, &s->cap_marks, sizeof *v);
+
+    if (v == NULL)
+        return;
+    s->marks = v;
     for (size_t i = from; i < s->n_stack; i++)
         s->marks[i] = mark;
 }
@@ -582,17 +594,11 @@ static void set_marks(sa_t *s, size_t from, uint8_t mark)
 /* Sets the scope of the stack's entries from `from` up. */
 static void set_scopes(sa_t *s, size_t from, TSNode scope)
 {
-    if (s->n_stack > s->cap_scopes) {
-        size_t cap = s->cap_stack;
-        TSNode *grown =
-            arena_realloc(s->a, s->scopes, s->cap_scopes * sizeof *grown, cap * sizeof *grown);
-        if (grown == NULL) {
-            s->oom = true;
-            return;
-        }
-        s->scopes = grown;
-        s->cap_scopes = cap;
-    }
+    TSNode *v = beside_stack(s, s->scopes, &s->cap_scopes, sizeof *v);
+
+    if (v == NULL)
+        return;
+    s->scopes = v;
     for (size_t i = from; i < s->n_stack; i++)
         s->scopes[i] = scope;
 }
