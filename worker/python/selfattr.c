@@ -95,6 +95,14 @@ typedef struct {
     sa_insts_t *walk_is; /* instance_reads: its instances, which its identifiers count */
     TSNode *guards;      /* scan_method: bodies of the trys catching AttributeError */
     uint32_t n_guards, cap_guards;
+    TSNode *tested; /* scan_method: the names in `hasattr(self, "x")`, `getattr(self,
+                       "x"...)`: reads of x in that method are guarded */
+    uint32_t n_tested, cap_tested;
+    hmap_t *modules; /* names a module-level `import X [as m]` binds */
+    TSNode *dicts;   /* scan_method: x in `x.__dict__` handed on, x a name */
+    uint32_t n_dicts, cap_dicts;
+    TSNode *imported; /* scan_method: names its `import X [as m]` bind */
+    uint32_t n_imported, cap_imported;
     TSNode walk_scope;    /* ... and the scope it walks */
     bool dynamic_setattr; /* the module calls setattr with a computed name */
     summary_t *sum;       /* where facts for the check job go; NULL: none */
@@ -117,9 +125,32 @@ static bool text_is(const sa_t *s, TSNode n, const char *want)
     return len == strlen(want) && memcmp(t, want, len) == 0;
 }
 
+/* Whether nodes a and b have the same text. */
+static bool same_text(const sa_t *s, TSNode a, TSNode b)
+{
+    uint32_t la, lb;
+    const char *ta = text(s, a, &la), *tb = text(s, b, &lb);
+    return la == lb && memcmp(ta, tb, la) == 0;
+}
+
 static lang_kind_t kind(const sa_t *s, TSNode n)
 {
     return lang_kind(s->L, n);
+}
+
+/* The text inside a plain string literal 'x' or "x" (no prefix, no
+ * escapes read), or NULL when n is none. */
+static const char *plain_str(const sa_t *s, TSNode n, uint32_t *len)
+{
+    const char *t;
+
+    if (ts_node_is_null(n) || kind(s, n) != K_STRING)
+        return NULL;
+    t = text(s, n, len);
+    if (*len < 2 || (t[0] != '\'' && t[0] != '"') || t[*len - 1] != t[0])
+        return NULL;
+    *len -= 2;
+    return t + 1;
 }
 
 static TSNode field(const sa_t *s, TSNode n, lang_field_t f)
@@ -436,8 +467,7 @@ static bool plain_load(const sa_t *s, TSNode n, lang_kind_t pk, TSFieldId fid)
     case K_FOR_IN_CLAUSE:
     case K_SLICE:
     case K_INTERPOLATION:
-        return true; /* (a target among them is a store, above) */ /* (a target among them is a
-                                                                      store, above) */
+        return true; /* (a target among them is a store, above) */
     default:
         return false;
     }
@@ -670,6 +700,8 @@ static void scan_module(sa_t *s, TSNode root)
             k == K_FOR || k == K_IMPORT || k == K_IMPORT_FROM || k == K_AS_PATTERN_TARGET) {
             if (top)
                 statement_names(s, n, NULL);
+            if (top && k == K_IMPORT)
+                statement_names(s, n, s->modules);
             if (top && k == K_IMPORT_FROM)
                 for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
                     if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
@@ -829,6 +861,21 @@ static bool reader_call(const sa_t *s, TSNode args)
     return reader_fn(s, ts_node_is_null(call) ? call : field(s, call, F_FUNCTION));
 }
 
+static bool bound_once(const sa_t *s, const char *name, uint32_t len);
+
+/* Whether n is a name that a module-level `import X [as m]` binds and
+ * nothing else does: a module, never an instance. */
+static bool module_name(const sa_t *s, TSNode n)
+{
+    uint32_t len;
+    const char *t;
+
+    if (ts_node_is_null(n) || kind(s, n) != K_IDENTIFIER)
+        return false;
+    t = text(s, n, &len);
+    return hmap_get(s->modules, t, len, NULL) == ST_OK && bound_once(s, t, len);
+}
+
 /* One method: its stores of self's attributes into c's members; its reads
  * into c's reads when the method is checkable. */
 static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
@@ -843,6 +890,9 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         return;
     sname = text(s, self, &slen);
     s->n_guards = 0;
+    s->n_tested = 0;
+    s->n_dicts = 0;
+    s->n_imported = 0;
     push(s, body);
     while (s->n_stack > base && !s->oom) {
         TSNode n = s->stack[--s->n_stack];
@@ -877,8 +927,33 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
             if (name_is(s, fn, "setattr") || name_is(s, fn, "delattr") || name_is(s, fn, "vars") ||
                 name_is(s, fn, "locals") || bare_exec)
                 c->open = c->open || on_self || name_is(s, fn, "locals") || bare_exec;
-            if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self)
-                checkable = false;
+            if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self) {
+                /* a literal name guards its own reads; a computed one
+                   makes getattr a read of anything and hasattr a test of
+                   anything */
+                uint32_t tl;
+                TSNode a1 = ts_node_named_child(args, 1);
+                if (plain_str(s, a1, &tl) != NULL) {
+                    TSNode *grown =
+                        room(s, s->tested, s->n_tested, &s->cap_tested, sizeof *s->tested, 4);
+                    if (grown == NULL)
+                        return;
+                    s->tested = grown;
+                    s->tested[s->n_tested++] = a1;
+                } else if (name_is(s, fn, "hasattr")) {
+                    checkable = false;
+                }
+            }
+        } else if (k == K_IMPORT) {
+            for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
+                TSNode m = ts_node_named_child(n, i);
+                TSNode id = kind(s, m) == K_ALIASED_IMPORT ? field(s, m, F_ALIAS) : m;
+                if (!ts_node_is_null(id) && kind(s, id) == K_DOTTED_NAME)
+                    id = ts_node_named_child(id, 0);
+                if (!ts_node_is_null(id) && kind(s, id) == K_IDENTIFIER)
+                    node_push(s, &s->imported, &s->n_imported, &s->cap_imported, id);
+            }
+            continue;
         } else if (k == K_TRY && try_catches(s, n) && !ts_node_is_null(field(s, n, F_BODY))) {
             TSNode *grown = room(s, s->guards, s->n_guards, &s->cap_guards, sizeof *s->guards, 8);
             if (grown == NULL)
@@ -887,8 +962,13 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
             s->guards[s->n_guards++] = field(s, n, F_BODY);
         } else if (k == K_ATTRIBUTE) {
             TSNode obj = field(s, n, F_OBJECT), a = field(s, n, F_ATTRIBUTE);
-            if (!ts_node_is_null(a) && text_is(s, a, "__dict__") && !dict_read(s, n))
-                c->open = true;
+            if (!ts_node_is_null(a) && text_is(s, a, "__dict__") && !dict_read(s, n) &&
+                !module_name(s, obj)) {
+                if (kind(s, obj) == K_IDENTIFIER) /* a module imported below? */
+                    node_push(s, &s->dicts, &s->n_dicts, &s->cap_dicts, obj);
+                else
+                    c->open = true;
+            }
             if (!ts_node_is_null(obj) && !ts_node_is_null(a) && is_self(s, obj, sname, slen)) {
                 t = text(s, a, &len);
                 if (target_of(s, n) == SA_STORE) {
@@ -908,6 +988,13 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         push_children(s, n);
     }
     s->n_stack = base;
+    /* `x.__dict__` handed on: a module's when the method imports x */
+    for (uint32_t d = 0; d < s->n_dicts && !c->open; d++) {
+        bool module = false;
+        for (uint32_t i = 0; i < s->n_imported && !module; i++)
+            module = same_text(s, s->dicts[d], s->imported[i]);
+        c->open = !module;
+    }
     if (rebound)
         c->n_reads = reads0; /* stores counted, reads dropped */
     for (uint32_t r = reads0; r < c->n_reads; r++) {
@@ -916,6 +1003,11 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         for (uint32_t g = 0; g < s->n_guards && !c->reads[r].guarded; g++)
             c->reads[r].guarded =
                 at >= ts_node_start_byte(s->guards[g]) && at < ts_node_end_byte(s->guards[g]);
+        for (uint32_t g = 0; g < s->n_tested && !c->reads[r].guarded; g++) {
+            uint32_t tl;
+            const char *tn = plain_str(s, s->tested[g], &tl);
+            c->reads[r].guarded = tl == c->reads[r].len && memcmp(tn, c->reads[r].name, tl) == 0;
+        }
     }
 }
 
@@ -937,18 +1029,12 @@ static void slots(sa_t *s, sa_class_t *c, TSNode value)
     for (uint32_t i = 0; i < n; i++) {
         TSNode str = k == K_STRING ? value : ts_node_named_child(value, i);
         uint32_t len;
-        const char *t;
-        if (kind(s, str) != K_STRING) {
+        const char *t = plain_str(s, str, &len);
+        if (t == NULL) {
             c->open = true;
             return;
         }
-        t = text(s, str, &len);
-        /* 'name' or "name": the quotes around plain text */
-        if (len < 2 || (t[0] != '\'' && t[0] != '"') || t[len - 1] != t[0]) {
-            c->open = true;
-            return;
-        }
-        add_name(s, c->members, t + 1, len - 2);
+        add_name(s, c->members, t, len);
     }
 }
 
@@ -1252,6 +1338,71 @@ static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len
             hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
             return true;
     return false;
+}
+
+/* Whether some class of the module is named as base b is. */
+static bool names_class(const sa_t *s, TSNode b)
+{
+    uint32_t len;
+    const char *t;
+
+    if (kind(s, b) != K_IDENTIFIER)
+        return false;
+    t = text(s, b, &len);
+    for (uint32_t j = 0; j < s->n_cls; j++)
+        if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
+            return true;
+    return false;
+}
+
+/* Whether a method that class i calls on self and lacks (name) is lacking
+ * for the instances of its subclasses too: every class of the module
+ * deriving from i by name (nested and decorated ones included) is read
+ * whole (closed, no base but the module's classes) and lacks name. A
+ * subclass elsewhere is not seen (pylint's and pyright's view too). */
+static bool subs_lack(sa_t *s, uint32_t i, const char *name, uint32_t len)
+{
+    bool *in = arena_alloc(s->a, s->n_cls * sizeof *in), grew = true;
+
+    if (in == NULL) {
+        s->oom = true;
+        return false;
+    }
+    memset(in, 0, s->n_cls * sizeof *in);
+    in[i] = true;
+    while (grew) {
+        grew = false;
+        for (uint32_t x = 0; x < s->n_cls; x++) {
+            TSNode sup = field(s, s->cls[x].node, F_SUPERCLASSES);
+            if (in[x] || ts_node_is_null(sup))
+                continue;
+            for (uint32_t k = 0; k < ts_node_named_child_count(sup) && !in[x]; k++) {
+                TSNode b = ts_node_named_child(sup, k);
+                uint32_t bl;
+                const char *bt;
+                if (kind(s, b) != K_IDENTIFIER)
+                    continue;
+                bt = text(s, b, &bl);
+                for (uint32_t j = 0; j < s->n_cls && !in[x]; j++)
+                    in[x] = in[j] && s->cls[j].len == bl && memcmp(s->cls[j].name, bt, bl) == 0;
+            }
+            grew = grew || in[x];
+        }
+    }
+    for (uint32_t x = 0; x < s->n_cls; x++) {
+        TSNode sup = field(s, s->cls[x].node, F_SUPERCLASSES);
+        if (!in[x] || x == i)
+            continue;
+        if (s->cls[x].open || s->cls[x].shaky || s->cls[x].dotted ||
+            hmap_get(s->cls[x].members, name, len, NULL) == ST_OK)
+            return false;
+        for (uint32_t k = 0; k < ts_node_named_child_count(sup); k++) {
+            TSNode b = ts_node_named_child(sup, k);
+            if (!text_is(s, b, "object") && !names_class(s, b))
+                return false; /* a base from elsewhere may bring it */
+        }
+    }
+    return true;
 }
 
 /* ---- pass 4: the reports -------------------------------------------------------------- */
@@ -1672,17 +1823,20 @@ static void defer_reads(sa_t *s, uint32_t i)
     const sa_class_t *c = &s->cls[i];
     uint32_t cline = ts_node_start_point(c->node).row + 1;
 
-    if (s->sum == NULL || !c->xeligible || c->unknown)
+    if (s->sum == NULL || !c->xeligible)
         return;
     for (uint32_t r = 0; r < c->n_reads; r++) {
         const sa_read_t *e = &c->reads[r];
         TSPoint p = ts_node_start_point(e->node);
         if (e->guarded || (e->len >= 2 && e->name[0] == '_' && e->name[1] == '_') ||
             hmap_get(s->stored, e->name, e->len, NULL) == ST_OK ||
-            has_member(s, i, e->name, e->len) || (c->abstract && !is_callee(s, e->node)))
+            has_member(s, i, e->name, e->len) ||
+            ((c->abstract || c->unknown) && !is_callee(s, e->node)) ||
+            (c->unknown && !subs_lack(s, i, e->name, e->len)))
             continue;
         summary_add_selfread(s->sum, cline, e->name, e->len, p.row + 1, p.column);
-        defer_call(s, e->node);
+        if (!c->hidden) /* (a subclass we cannot see through may override it) */
+            defer_call(s, e->node);
     }
 }
 
@@ -1776,7 +1930,7 @@ static void report(sa_t *s, diag_list_t *d)
         sa_class_t *c = &s->cls[i];
         if (c->xok)
             defer_reads(s, i); /* the check job settles what no local class has */
-        if (!(c->known || c->xok) || c->hidden)
+        if (!(c->known || c->xok))
             continue;
         for (uint32_t r = 0; r < c->n_reads && !s->oom; r++) {
             const sa_read_t *e = &c->reads[r];
@@ -1786,13 +1940,19 @@ static void report(sa_t *s, diag_list_t *d)
                 continue;
             if (has_member(s, i, e->name, e->len)) {
                 TSNode call = ts_node_parent(e->node);
-                if (!ts_node_is_null(call) && kind(s, call) == K_CALL &&
+                /* (a subclass we cannot see through may override it) */
+                if (!c->hidden && !ts_node_is_null(call) && kind(s, call) == K_CALL &&
                     same_node(field(s, call, F_FUNCTION), e->node))
                     check_call(s, i, e, call, d);
                 continue;
             }
-            if (!c->eligible || c->unknown || e->guarded || (c->abstract && !is_callee(s, e->node)))
+            if (!c->eligible || e->guarded)
                 continue; /* (an xok class is never eligible) */
+            /* an attribute may be a subclass's to set; a method it calls
+               must be somewhere along the way of some instance */
+            if ((c->unknown || c->abstract) &&
+                (!is_callee(s, e->node) || (c->unknown && !subs_lack(s, i, e->name, e->len))))
+                continue;
             if (diag_add(d, p.row + 1, p.column + 1, "E1101",
                          "Instance of '%.*s' has no '%.*s' member", (int)c->len, c->name,
                          (int)e->len, e->name) == NULL)
@@ -2255,6 +2415,7 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.selfstored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.rebound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
+        (s.modules = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.targets = hmap_new_arena(a, HMAP_U64)) == NULL)
         return ST_ENOMEM;
     scan_module(&s, root);

@@ -331,3 +331,28 @@ class WideTarget:
 
     def use(self):
         return self.early
+
+
+import __main__
+
+
+class ReadsMain:
+    """A module's __dict__ handed on is not self's: the class stays closed."""
+
+    def run(self, code):
+        exec(code, __main__.__dict__)
+        return self.not_in_main
+
+    def lookup(self, name):
+        handler = getattr(self, "do_" + name)  # a computed read guards nothing
+        return handler(), self.lookup_missing
+
+    def tested(self):
+        if hasattr(self, "maybe"):
+            return self.maybe
+        return getattr(self, "other", None), self.other, self.tested_missing
+
+    def any_name(self, name):
+        if hasattr(self, name):  # a computed test: anything may be there
+            return self.anything
+        return None
