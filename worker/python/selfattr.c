@@ -30,6 +30,9 @@ typedef struct {
     uint32_t len;
     bool top;       /* a direct child of the module, undecorated */
     bool open;      /* something may add members we cannot see */
+    bool loose;     /* a method hands on another object's __dict__ (a
+                       parameter's, a local's): it may be an instance's,
+                       so attributes may come from there; methods not */
     bool shaky;     /* a base or body we cannot read (metaclass=, Generic[T]...) */
     bool dotted;    /* a base is a dotted name (m.B): from elsewhere */
     bool ext;       /* readable, but a base (or a base's base) is from elsewhere */
@@ -41,6 +44,8 @@ typedef struct {
     bool named;     /* known, and its name is bound by its class statement alone
                        (no other binding, no star import after it) */
     bool eligible;  /* known, closed, bases eligible: its members are all seen */
+    bool callable;  /* eligible but for loose (self's or a base's): its
+                       methods are all seen */
     bool xok;       /* as known, but with bases from elsewhere: the check job
                        settles its reads (summary "selfreads") */
     bool xeligible; /* xok, closed, local bases eligible or xeligible */
@@ -973,7 +978,8 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 t = text(s, a, &len);
                 if (target_of(s, n) == SA_STORE) {
                     add_name(s, c->members, t, len);
-                    add_name(s, s->selfstored, t, len);
+                    if (c->top)
+                        add_name(s, s->selfstored, t, len);
                 } else {
                     sa_read_t *grown =
                         room(s, c->reads, c->n_reads, &c->cap_reads, sizeof *c->reads, 16);
@@ -988,12 +994,16 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         push_children(s, n);
     }
     s->n_stack = base;
-    /* `x.__dict__` handed on: a module's when the method imports x */
+    /* `x.__dict__` handed on: self's opens the class; a module's, when
+       the method imports x, is no instance's; another may be one */
     for (uint32_t d = 0; d < s->n_dicts && !c->open; d++) {
         bool module = false;
         for (uint32_t i = 0; i < s->n_imported && !module; i++)
             module = same_text(s, s->dicts[d], s->imported[i]);
-        c->open = !module;
+        if (is_self(s, s->dicts[d], sname, slen))
+            c->open = true;
+        else if (!module)
+            c->loose = true;
     }
     if (rebound)
         c->n_reads = reads0; /* stores counted, reads dropped */
@@ -1245,7 +1255,9 @@ static void settle(sa_t *s)
         TSNode sup = field(s, c->node, F_SUPERCLASSES);
         uint32_t at = ts_node_start_byte(c->node);
         bool ok = c->top && !c->shaky, ext = c->dotted;
-        bool closed = !c->open && !is_mixin(c);
+        bool closed = !c->open && !is_mixin(c), callable = closed;
+
+        closed = closed && !c->loose;
 
         if (ok && !ts_node_is_null(sup)) {
             uint32_t n = ts_node_named_child_count(sup);
@@ -1273,6 +1285,7 @@ static void settle(sa_t *s)
                 c->bases[c->n_bases++] = (uint32_t)j;
                 ext = ext || s->cls[j].ext;
                 closed = closed && (s->cls[j].eligible || s->cls[j].xeligible);
+                callable = callable && s->cls[j].callable;
             }
         }
         c->ext = ok && ext;
@@ -1285,6 +1298,7 @@ static void settle(sa_t *s)
         c->named = (c->known || c->xok) && bound_once(s, c->name, c->len) &&
                    !star_between(s, at, UINT32_MAX);
         c->eligible = ok && closed;
+        c->callable = ok && callable;
     }
 }
 
@@ -1337,6 +1351,17 @@ static bool has_member(const sa_t *s, uint32_t i, const char *name, uint32_t len
         if ((s->cls[j].known || s->cls[j].xok) && (derives(s, i, j) || derives(s, j, i)) &&
             hmap_get(s->cls[j].members, name, len, NULL) == ST_OK)
             return true;
+    /* a mixin's host: another base of a class deriving from i (the
+       seldom way: names missing along i's line) */
+    for (uint32_t j = 0; j < s->n_cls; j++) {
+        if (!(s->cls[j].known || s->cls[j].xok) ||
+            hmap_get(s->cls[j].members, name, len, NULL) != ST_OK)
+            continue;
+        for (uint32_t k = 0; k < s->n_cls; k++)
+            if (k != i && (s->cls[k].known || s->cls[k].xok) && derives(s, k, i) &&
+                derives(s, k, j))
+                return true;
+    }
     return false;
 }
 
@@ -1353,6 +1378,40 @@ static bool names_class(const sa_t *s, TSNode b)
         if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
             return true;
     return false;
+}
+
+/* Whether a class of the module named as base b is, or one of its bases
+ * (by name, along every line), has name; or may (open, unreadable). */
+static bool base_has(sa_t *s, TSNode b, const char *name, uint32_t len)
+{
+    size_t base = s->n_stack;
+    uint32_t steps = 0;
+    bool has = false;
+
+    push(s, b);
+    while (s->n_stack > base && !has && !s->oom) {
+        TSNode n = s->stack[--s->n_stack];
+        uint32_t bl;
+        const char *bt = text(s, n, &bl);
+        if (kind(s, n) != K_IDENTIFIER || ++steps > SA_MAX_BASES * 4) {
+            has = kind(s, n) != K_KEYWORD_ARGUMENT; /* a base we cannot follow */
+            continue;
+        }
+        for (uint32_t j = 0; j < s->n_cls && !has; j++) {
+            TSNode sup;
+            if (s->cls[j].len != bl || memcmp(s->cls[j].name, bt, bl) != 0)
+                continue;
+            has = s->cls[j].open || s->cls[j].shaky ||
+                  hmap_get(s->cls[j].members, name, len, NULL) == ST_OK;
+            sup = field(s, s->cls[j].node, F_SUPERCLASSES);
+            for (uint32_t k = 0;
+                 !has && !ts_node_is_null(sup) && k < ts_node_named_child_count(sup); k++)
+                if (!text_is(s, ts_node_named_child(sup, k), "object"))
+                    push(s, ts_node_named_child(sup, k));
+        }
+    }
+    s->n_stack = base;
+    return has;
 }
 
 /* Whether a method that class i calls on self and lacks (name) is lacking
@@ -1400,6 +1459,8 @@ static bool subs_lack(sa_t *s, uint32_t i, const char *name, uint32_t len)
             TSNode b = ts_node_named_child(sup, k);
             if (!text_is(s, b, "object") && !names_class(s, b))
                 return false; /* a base from elsewhere may bring it */
+            if (kind(s, b) == K_IDENTIFIER && base_has(s, b, name, len))
+                return false; /* a mixin's host brings it */
         }
     }
     return true;
@@ -1906,7 +1967,8 @@ static void export_classes(sa_t *s)
             names[j] = v[j].s;
             lens[j] = v[j].len;
         }
-        summary_class_seen(s->sum, k, c->open || is_mixin(c) || s->dynamic_setattr, names, lens, n);
+        summary_class_seen(s->sum, k, c->open || c->loose || is_mixin(c) || s->dynamic_setattr,
+                           names, lens, n);
         /* its plain methods, whose signatures are theirs */
         n = 0;
         it = (hmap_iter_t)HMAP_ITER_INIT;
@@ -1928,6 +1990,13 @@ static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
+        if (getenv("SA_DEBUG"))
+            fprintf(stderr,
+                    "DBG %.*s top%d open%d shaky%d dotted%d ext%d known%d named%d elig%d xok%d "
+                    "xel%d unknown%d hidden%d abstract%d esc%d\n",
+                    (int)c->len, c->name, c->top, c->open, c->shaky, c->dotted, c->ext, c->known,
+                    c->named, c->eligible, c->xok, c->xeligible, c->unknown, c->hidden, c->abstract,
+                    c->escapes);
         if (c->xok)
             defer_reads(s, i); /* the check job settles what no local class has */
         if (!(c->known || c->xok))
@@ -1946,7 +2015,7 @@ static void report(sa_t *s, diag_list_t *d)
                     check_call(s, i, e, call, d);
                 continue;
             }
-            if (!c->eligible || e->guarded)
+            if (e->guarded || !(c->eligible || (c->callable && is_callee(s, e->node))))
                 continue; /* (an xok class is never eligible) */
             /* an attribute may be a subclass's to set; a method it calls
                must be somewhere along the way of some instance */
@@ -2419,9 +2488,10 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         (s.targets = hmap_new_arena(a, HMAP_U64)) == NULL)
         return ST_ENOMEM;
     scan_module(&s, root);
+    /* every class: nested and decorated ones are only read as
+       subclasses (subs_lack, base_has) */
     for (uint32_t i = 0; i < s.n_cls && !s.oom; i++)
-        if (s.cls[i].top)
-            scan_class(&s, &s.cls[i]);
+        scan_class(&s, &s.cls[i]);
     if (!s.oom) {
         settle(&s);
         mark_unknown(&s);

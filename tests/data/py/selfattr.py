@@ -356,3 +356,45 @@ class ReadsMain:
         if hasattr(self, name):  # a computed test: anything may be there
             return self.anything
         return None
+
+
+class HandsOnDicts:
+    """Another object's __dict__ handed on may be an instance's: its
+    attributes are unknown, its methods are not."""
+
+    def fill(self, other, code):
+        exec(code, other.__dict__)
+        return self.maybe_from_other, self.not_a_method_zq()
+
+
+class Host:
+    def hosted(self):
+        return 1
+
+
+class UsesHost:
+    """A mixin in all but name: the class deriving from it brings hosted."""
+
+    def run(self):
+        return self.hosted(), self.nowhere_zq()
+
+
+class Together(Host, UsesHost):
+    pass
+
+
+class HasNested:
+    def run(self):
+        return self.hook(), self.lacking_zq()
+
+    def attrs(self):
+        return self.set_by_nested
+
+
+def make():
+    class Nested(HasNested):
+        def hook(self):
+            self.set_by_nested = 1
+            return 2
+
+    return Nested()
