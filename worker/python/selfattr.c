@@ -930,8 +930,12 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
             bool bare_exec = (name_is(s, fn, "exec") || name_is(s, fn, "eval")) &&
                              (ts_node_is_null(args) || ts_node_named_child_count(args) < 2);
             if (name_is(s, fn, "setattr") || name_is(s, fn, "delattr") || name_is(s, fn, "vars") ||
-                name_is(s, fn, "locals") || bare_exec)
-                c->open = c->open || on_self || name_is(s, fn, "locals") || bare_exec;
+                bare_exec)
+                c->open = c->open || on_self || bare_exec;
+            /* this method's namespace, self in it, handed on (to exec,
+               say): attributes may come from there, methods hardly */
+            if (name_is(s, fn, "locals"))
+                c->loose = true;
             if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self) {
                 /* a literal name guards its own reads; a computed one
                    makes getattr a read of anything and hasattr a test of
@@ -1337,7 +1341,7 @@ static void mark_unknown(sa_t *s)
                     for (uint32_t m = 0; m < s->n_cls; m++)
                         if ((s->cls[m].known || s->cls[m].xok) && derives(s, j, m)) {
                             s->cls[m].unknown = true;
-                            s->cls[m].hidden = s->cls[m].hidden || !sub->known;
+                            s->cls[m].hidden = s->cls[m].hidden || !(sub->known || sub->xok);
                         }
         }
     }
@@ -1393,22 +1397,26 @@ static bool base_has(sa_t *s, TSNode b, const char *name, uint32_t len)
         TSNode n = s->stack[--s->n_stack];
         uint32_t bl;
         const char *bt = text(s, n, &bl);
+        bool found = false;
+        if (kind(s, n) == K_KEYWORD_ARGUMENT || text_is(s, n, "object") || text_is(s, n, "abc.ABC"))
+            continue; /* (a metaclass but abc's makes its class shaky) */
         if (kind(s, n) != K_IDENTIFIER || ++steps > SA_MAX_BASES * 4) {
-            has = kind(s, n) != K_KEYWORD_ARGUMENT; /* a base we cannot follow */
+            has = true; /* a base we cannot follow */
             continue;
         }
         for (uint32_t j = 0; j < s->n_cls && !has; j++) {
             TSNode sup;
             if (s->cls[j].len != bl || memcmp(s->cls[j].name, bt, bl) != 0)
                 continue;
+            found = true;
             has = s->cls[j].open || s->cls[j].shaky ||
                   hmap_get(s->cls[j].members, name, len, NULL) == ST_OK;
             sup = field(s, s->cls[j].node, F_SUPERCLASSES);
             for (uint32_t k = 0;
                  !has && !ts_node_is_null(sup) && k < ts_node_named_child_count(sup); k++)
-                if (!text_is(s, ts_node_named_child(sup, k), "object"))
-                    push(s, ts_node_named_child(sup, k));
+                push(s, ts_node_named_child(sup, k));
         }
+        has = has || !found; /* from elsewhere */
     }
     s->n_stack = base;
     return has;
@@ -1990,6 +1998,13 @@ static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
+        if (getenv("SA_DEBUG"))
+            fprintf(stderr,
+                    "DBG %.*s top%d open%d shaky%d dotted%d ext%d known%d named%d elig%d xok%d "
+                    "xel%d unknown%d hidden%d abstract%d esc%d\n",
+                    (int)c->len, c->name, c->top, c->open, c->shaky, c->dotted, c->ext, c->known,
+                    c->named, c->eligible, c->xok, c->xeligible, c->unknown, c->hidden, c->abstract,
+                    c->escapes);
         if (getenv("SA_DEBUG"))
             fprintf(stderr,
                     "DBG %.*s top%d open%d shaky%d dotted%d ext%d known%d named%d elig%d xok%d "
