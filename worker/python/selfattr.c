@@ -108,9 +108,11 @@ typedef struct {
     uint32_t n_dicts, cap_dicts;
     TSNode *imported; /* scan_method: names its `import X [as m]` bind */
     uint32_t n_imported, cap_imported;
-    TSNode walk_scope;    /* ... and the scope it walks */
-    bool dynamic_setattr; /* the module calls setattr with a computed name */
-    summary_t *sum;       /* where facts for the check job go; NULL: none */
+    TSNode walk_scope;      /* ... and the scope it walks */
+    bool dynamic_setattr;   /* the module calls setattr with a computed name,
+                               on something but a method's first parameter */
+    uint32_t self_setattrs; /* calls setattr(self, computed) (scan_method) */
+    summary_t *sum;         /* where facts for the check job go; NULL: none */
     bool oom;
 } sa_t;
 
@@ -881,12 +883,20 @@ static bool module_name(const sa_t *s, TSNode n)
     return hmap_get(s->modules, t, len, NULL) == ST_OK && bound_once(s, t, len);
 }
 
+/* The name a literal second argument of setattr gives (a plain string
+ * without escapes), or NULL. */
+static const char *attr_literal(const sa_t *s, TSNode a1, uint32_t *len)
+{
+    const char *t = plain_str(s, a1, len);
+    return t == NULL || memchr(t, '\\', *len) != NULL ? NULL : t;
+}
+
 /* One method: its stores of self's attributes into c's members; its reads
  * into c's reads when the method is checkable. */
 static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
 {
     TSNode self = first_param(s, f), body = field(s, f, F_BODY);
-    uint32_t slen, reads0 = c->n_reads;
+    uint32_t slen, slen0, reads0 = c->n_reads;
     bool rebound = false;
     const char *sname;
     size_t base = s->n_stack;
@@ -926,15 +936,19 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
             TSNode a0 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 0);
             bool on_self = !ts_node_is_null(a0) && is_self(s, a0, sname, slen);
             /* exec with namespaces of its own does not see self; one
-               without runs in this method's */
-            bool bare_exec = (name_is(s, fn, "exec") || name_is(s, fn, "eval")) &&
-                             (ts_node_is_null(args) || ts_node_named_child_count(args) < 2);
+               without runs in this method's (an eval's expression would
+               need a call to set an attribute: loose, below) */
+            bool bare = ts_node_is_null(args) || ts_node_named_child_count(args) < 2;
+            bool bare_exec = name_is(s, fn, "exec") && bare;
             if (name_is(s, fn, "setattr") || name_is(s, fn, "delattr") || name_is(s, fn, "vars") ||
                 bare_exec)
                 c->open = c->open || on_self || bare_exec;
+            if (name_is(s, fn, "setattr") && on_self &&
+                attr_literal(s, ts_node_named_child(args, 1), &slen0) == NULL)
+                s->self_setattrs++; /* (the class is open: its instances too) */
             /* this method's namespace, self in it, handed on (to exec,
                say): attributes may come from there, methods hardly */
-            if (name_is(s, fn, "locals"))
+            if (name_is(s, fn, "locals") || (name_is(s, fn, "eval") && bare))
                 c->loose = true;
             if ((name_is(s, fn, "hasattr") || name_is(s, fn, "getattr")) && on_self) {
                 /* a literal name guards its own reads; a computed one
@@ -2137,38 +2151,38 @@ static bool module_dynamic(const sa_t *s)
 }
 
 /* The names setattr(o, "name", v) stores (into s->stored); true when a
- * call of setattr names its attribute otherwise (any name may be set). */
+ * call of setattr names its attribute otherwise (any name may be set) on
+ * something but a method's first parameter. */
 static bool setattr_names(sa_t *s)
 {
-    bool dynamic = false;
+    uint32_t computed = 0;
 
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
-        TSNode call = s->calls[k], args = field(s, call, F_ARGUMENTS), a1;
+        TSNode call = s->calls[k], args = field(s, call, F_ARGUMENTS);
         uint32_t len;
         const char *t;
         if (!name_is(s, field(s, call, F_FUNCTION), "setattr"))
             continue;
-        a1 = ts_node_is_null(args) ? (TSNode){0} : ts_node_named_child(args, 1);
-        t = ts_node_is_null(a1) || kind(s, a1) != K_STRING ? NULL : text(s, a1, &len);
-        if (t == NULL || len < 2 || (t[0] != '\'' && t[0] != '"') || t[len - 1] != t[0] ||
-            memchr(t + 1, '\\', len - 2) != NULL) {
-            dynamic = true;
-            continue;
-        }
-        add_name(s, s->stored, t + 1, len - 2);
+        t = attr_literal(s, ts_node_is_null(args) ? args : ts_node_named_child(args, 1), &len);
+        if (t == NULL)
+            computed++;
+        else
+            add_name(s, s->stored, t, len);
     }
-    return dynamic;
+    /* setattr(self, computed) opens its class (scan_method): no other */
+    return computed > s->self_setattrs;
 }
 
 /* Whether `C(...)` (call) surely makes an instance of exactly the class
- * *cls of the module, all of whose members are seen. */
+ * *cls of the module, all of whose members are seen (or all its methods:
+ * callable). */
 static bool fresh_instance(sa_t *s, TSNode call, uint32_t *cls)
 {
     uint32_t clen;
     const char *cname = text(s, field(s, call, F_FUNCTION), &clen);
     int64_t i = called_class(s, cname, clen);
 
-    if (i < 0 || !(s->cls[i].eligible || s->cls[i].xeligible))
+    if (i < 0 || !(s->cls[i].eligible || s->cls[i].xeligible || s->cls[i].callable))
         return false;
     for (uint32_t j = 0; j < s->n_cls; j++)
         if ((s->cls[j].known || s->cls[j].xok) &&
@@ -2449,8 +2463,10 @@ static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t 
         return;
     }
     for (typeset_iterate(&x->types, &it); typeset_next(&it, &id);)
-        if (s->cls[id - TYPESET_FIRST_CLASS].xok)
-            return; /* one of them, and the check job would have to say */
+        if (s->cls[id - TYPESET_FIRST_CLASS].xok ||
+            (!s->cls[id - TYPESET_FIRST_CLASS].eligible && !is_call))
+            return; /* the check job would have to say; attributes may
+                       come from a __dict__ handed on (loose) */
     if (diag_add(d, p.row + 1, p.column + 1, "E1101", "Instance of '%.*s' has no '%.*s' member",
                  (int)s->cls[named].len, s->cls[named].name, (int)rd.len, rd.name) == NULL)
         s->oom = true;
