@@ -2012,20 +2012,6 @@ static void report(sa_t *s, diag_list_t *d)
 {
     for (uint32_t i = 0; i < s->n_cls && !s->oom; i++) {
         sa_class_t *c = &s->cls[i];
-        if (getenv("SA_DEBUG"))
-            fprintf(stderr,
-                    "DBG %.*s top%d open%d shaky%d dotted%d ext%d known%d named%d elig%d xok%d "
-                    "xel%d unknown%d hidden%d abstract%d esc%d\n",
-                    (int)c->len, c->name, c->top, c->open, c->shaky, c->dotted, c->ext, c->known,
-                    c->named, c->eligible, c->xok, c->xeligible, c->unknown, c->hidden, c->abstract,
-                    c->escapes);
-        if (getenv("SA_DEBUG"))
-            fprintf(stderr,
-                    "DBG %.*s top%d open%d shaky%d dotted%d ext%d known%d named%d elig%d xok%d "
-                    "xel%d unknown%d hidden%d abstract%d esc%d\n",
-                    (int)c->len, c->name, c->top, c->open, c->shaky, c->dotted, c->ext, c->known,
-                    c->named, c->eligible, c->xok, c->xeligible, c->unknown, c->hidden, c->abstract,
-                    c->escapes);
         if (c->xok)
             defer_reads(s, i); /* the check job settles what no local class has */
         if (!(c->known || c->xok))
