@@ -108,11 +108,13 @@ typedef struct {
     uint32_t n_dicts, cap_dicts;
     TSNode *imported; /* scan_method: names its `import X [as m]` bind */
     uint32_t n_imported, cap_imported;
-    TSNode walk_scope;      /* ... and the scope it walks */
-    bool dynamic_setattr;   /* the module calls setattr with a computed name,
-                               on something but a method's first parameter */
-    uint32_t self_setattrs; /* calls setattr(self, computed) (scan_method) */
-    summary_t *sum;         /* where facts for the check job go; NULL: none */
+    TSNode walk_scope;         /* ... and the scope it walks */
+    bool dynamic_setattr;      /* the module calls setattr with a computed name,
+                                  on something but a method's first parameter */
+    uint32_t self_setattrs;    /* calls setattr(self, computed) (scan_method) */
+    uint32_t self_setattrs_fn; /* ... of a value that may be callable */
+    bool dynamic_fn;           /* dynamic_setattr, and the value may be callable */
+    summary_t *sum;            /* where facts for the check job go; NULL: none */
     bool oom;
 } sa_t;
 
@@ -883,6 +885,20 @@ static bool module_name(const sa_t *s, TSNode n)
     return hmap_get(s->modules, t, len, NULL) == ST_OK && bound_once(s, t, len);
 }
 
+/* Whether n is a literal no call can run: None, True, False, a number,
+ * a string without interpolation. */
+static bool plain_value(const sa_t *s, TSNode n)
+{
+    lang_kind_t k;
+
+    if (ts_node_is_null(n))
+        return false;
+    k = kind(s, n);
+    if (k == K_NONE || k == K_TRUE || k == K_FALSE || k == K_INTEGER || k == K_FLOAT)
+        return true;
+    return k == K_STRING && plain_str(s, n, &(uint32_t){0}) != NULL;
+}
+
 /* The name a literal second argument of setattr gives (a plain string
  * without escapes), or NULL. */
 static const char *attr_literal(const sa_t *s, TSNode a1, uint32_t *len)
@@ -944,8 +960,10 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
                 bare_exec)
                 c->open = c->open || on_self || bare_exec;
             if (name_is(s, fn, "setattr") && on_self &&
-                attr_literal(s, ts_node_named_child(args, 1), &slen0) == NULL)
+                attr_literal(s, ts_node_named_child(args, 1), &slen0) == NULL) {
                 s->self_setattrs++; /* (the class is open: its instances too) */
+                s->self_setattrs_fn += !plain_value(s, ts_node_named_child(args, 2));
+            }
             /* this method's namespace, self in it, handed on (to exec,
                say): attributes may come from there, methods hardly */
             if (name_is(s, fn, "locals") || (name_is(s, fn, "eval") && bare))
@@ -2082,6 +2100,7 @@ struct sa_insts {
        may see (it escapes, or its class passes self to a call) may have
        any attribute */
     bool dynamic_setattr;
+    bool dynamic_fn; /* sa_t's */
 };
 
 #define SA_MAX_INST_NAME 200 /* a longer name is not followed */
@@ -2141,7 +2160,7 @@ static bool module_dynamic(const sa_t *s)
  * something but a method's first parameter. */
 static bool setattr_names(sa_t *s)
 {
-    uint32_t computed = 0;
+    uint32_t computed = 0, computed_fn = 0;
 
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
         TSNode call = s->calls[k], args = field(s, call, F_ARGUMENTS);
@@ -2150,12 +2169,15 @@ static bool setattr_names(sa_t *s)
         if (!name_is(s, field(s, call, F_FUNCTION), "setattr"))
             continue;
         t = attr_literal(s, ts_node_is_null(args) ? args : ts_node_named_child(args, 1), &len);
-        if (t == NULL)
-            computed++;
-        else
+        if (t != NULL) {
             add_name(s, s->stored, t, len);
+            continue;
+        }
+        computed++;
+        computed_fn += !plain_value(s, ts_node_named_child(args, 2));
     }
     /* setattr(self, computed) opens its class (scan_method): no other */
+    s->dynamic_fn = computed_fn > s->self_setattrs_fn;
     return computed > s->self_setattrs;
 }
 
@@ -2435,7 +2457,9 @@ static void check_instance_read(sa_t *s, const sa_insts_t *is, const sa_iread_t 
             add_call_report(s, d, ts_node_start_point(call), &first, "method");
         return;
     }
-    if (n == 0 || e->guarded || (is->dynamic_setattr && escaped))
+    /* a computed setattr on something it may be: any attribute, and a
+       method unless every value set is a plain literal */
+    if (n == 0 || e->guarded || (escaped && (is_call ? is->dynamic_fn : is->dynamic_setattr)))
         return;
     if (s->cls[named].xok) {
         /* its bases from elsewhere may have it: the check job says, for
@@ -2475,6 +2499,7 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
     if (is.n == 0 || s->oom)
         return;
     is.dynamic_setattr = s->dynamic_setattr;
+    is.dynamic_fn = s->dynamic_fn;
     /* each scope once, for the instances bound there */
     if ((walked = hmap_new_arena(s->a, HMAP_U64)) == NULL) {
         s->oom = true;

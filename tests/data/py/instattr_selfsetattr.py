@@ -31,3 +31,15 @@ def build():
     opts = Options(a=1)
     opts.whatever()
     return reg
+
+
+def clear(obj, names):
+    for name in names:
+        setattr(obj, name, None)  # any attribute, but no method: None
+
+
+def use_cleared():
+    reg = Registry()
+    clear(reg, ["items"])
+    reg.add_zq(1)
+    return reg.items_zq
