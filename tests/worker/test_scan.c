@@ -89,7 +89,7 @@ TEST(scan_result_rejects_corrupt_documents)
                               'g',  's',  0x90};
         const uint8_t v1[] = {0x82, 0xa1, 'v', 0x09, 0xa5, 'd', 'i', 'a', 'g', 's', 0x90};
         span_t t = {ok, sizeof ok}, t1 = {v1, sizeof v1};
-        CHECK(SCAN_RESULT_VERSION == 10);
+        CHECK(SCAN_RESULT_VERSION == 11);
         CHECK(scan_result_diags(t, a, &d, &n, NULL) == ST_OK && n == 0);
         CHECK(scan_result_diags(t1, a, &d, &n, NULL) == ST_ECORRUPT);
     }

@@ -64,6 +64,15 @@ st_rc_t checker_run(checker_input_t *in, st_err_t *err);
 /* Whether name[0..len) is one of the builtins the checker knows. */
 bool checker_is_builtin(const char *name, size_t len);
 
+/* In a stub, whether a base written t[0..len) (a dotted name, without a
+ * subscript) gives instances nothing: typing's Generic and Protocol. */
+bool checker_stub_typing_base(const char *t, size_t len);
+
+/* In a stub, whether a class decorator written t[0..len) (a dotted name)
+ * leaves the class's members alone: final, runtime_checkable,
+ * type_check_only. */
+bool checker_stub_plain_decorator(const char *t, size_t len);
+
 /* Deepest nesting of tree nodes the checker follows (CPython's compiler
  * gives up near 3000 levels of AST recursion). */
 #define CHECKER_MAX_DEPTH 3000

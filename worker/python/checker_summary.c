@@ -263,19 +263,71 @@ void chk_record_call(checker_t *c, TSNode args)
 
 /* ---- the local summary -------------------------------------------------------- */
 
+/* Whether the text t[0..len) ends in the name want, as a dotted name's
+ * last component or whole. */
+static bool last_is(const char *t, size_t len, const char *want)
+{
+    size_t wl = strlen(want);
+    return len >= wl && memcmp(t + len - wl, want, wl) == 0 &&
+           (len == wl || t[len - wl - 1] == '.');
+}
+
+bool checker_stub_typing_base(const char *t, size_t len)
+{
+    return last_is(t, len, "Generic") || last_is(t, len, "Protocol");
+}
+
+bool checker_stub_plain_decorator(const char *t, size_t len)
+{
+    return last_is(t, len, "final") || last_is(t, len, "runtime_checkable") ||
+           last_is(t, len, "type_check_only");
+}
+
+/* In a stub, a class decorator that leaves its members alone. */
+static bool stub_plain_decorator(const checker_t *c, TSNode d)
+{
+    TSNode e = first_named(d);
+    uint32_t len;
+    const char *t;
+
+    if (!c->in->is_stub || ts_node_is_null(e) ||
+        (kind(c, e) != K_IDENTIFIER && kind(c, e) != K_ATTRIBUTE))
+        return false;
+    t = text(c, e, &len);
+    return checker_stub_plain_decorator(t, len);
+}
+
+/* In a stub, a base that gives instances nothing, subscripted or not. */
+static bool stub_typing_base(const checker_t *c, TSNode e)
+{
+    uint32_t len;
+    const char *t;
+
+    if (kind(c, e) == K_SUBSCRIPT)
+        e = field(c, e, F_VALUE);
+    if (ts_node_is_null(e) || (kind(c, e) != K_IDENTIFIER && kind(c, e) != K_ATTRIBUTE))
+        return false;
+    t = text(c, e, &len);
+    return checker_stub_typing_base(t, len);
+}
+
 static void summary_class(checker_t *c, const binding_t *b)
 {
     size_t len;
     const char *name = intern_str(c->names, b->name, &len);
     TSNode bases = field(c, b->def, F_SUPERCLASSES);
-    int flags = ts_node_is_null(b->decorated) ? 0 : SUM_CLASS_DECORATED;
+    int flags = 0;
 
     if (!ts_node_is_null(b->decorated)) {
         FOR_KIDS(c, b->decorated, cu)
         {
             TSNode d = KID(cu);
-            if (kind(c, d) == K_DECORATOR && chk_is_global_enum(c, first_named(d)))
+            if (kind(c, d) != K_DECORATOR)
+                continue;
+            if (chk_is_global_enum(c, first_named(d)))
                 flags |= SUM_CLASS_GLOBAL_ENUM;
+            if (!stub_plain_decorator(c, d))
+                flags |= SUM_CLASS_DECORATED;
         }
     }
 
@@ -296,7 +348,13 @@ static void summary_class(checker_t *c, const binding_t *b)
             TSNode e = KID(cu);
             lang_kind_t k = kind(c, e);
             uint32_t tl;
-            if (k != K_IDENTIFIER && k != K_ATTRIBUTE)
+            /* a stub's `Mapping[K, V]` is Mapping; its Generic[T] nothing */
+            if (c->in->is_stub && k == K_SUBSCRIPT && !stub_typing_base(c, e)) {
+                e = field(c, e, F_VALUE);
+                k = ts_node_is_null(e) ? K_OTHER : kind(c, e);
+            }
+            if ((k != K_IDENTIFIER && k != K_ATTRIBUTE) ||
+                (c->in->is_stub && stub_typing_base(c, e)))
                 continue;
             const char *t = text(c, e, &tl);
             summary_class_add_base(c->sum, cls, t, tl);

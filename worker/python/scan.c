@@ -280,10 +280,10 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
             .cursors = &self->cursors,
         };
         rc = checker_run(&in, err);
-        /* self.x and self.m(...) in the file's own classes (sources: a
-           stub has no bodies) */
-        if (rc == ST_OK && !in.is_stub &&
-            selfattr_check(self->lang, ts_tree_root_node(tree), *text, a, d, sum) != ST_OK)
+        /* self.x and self.m(...) in the file's own classes; a stub's
+           classes, for the check job */
+        if (rc == ST_OK && selfattr_check(self->lang, ts_tree_root_node(tree), *text, in.is_stub, a,
+                                          d, sum) != ST_OK)
             rc = st_fail(err, ST_ENOMEM, "arena exhausted checking instance attributes");
         if (rc == ST_ELIMIT) {
             d->count = 0;

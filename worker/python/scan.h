@@ -31,9 +31,9 @@
 #include <stdbool.h>
 
 #define SCAN_RESULT_VERSION                                                                        \
-    10 /* 7: E1101 for self.x in the scan; 8: self.m(...) calls; 9: "transient" (a result of a     \
+    11 /* 7: E1101 for self.x in the scan; 8: self.m(...) calls; 9: "transient" (a result of a     \
          parse's time limit cached before must not be served); 10: classes' members and reads of   \
-         self for the check job (bases from other modules) */
+         self for the check job (bases from other modules); 11: a stub's classes too */
 #define SCAN_DEFAULT_MAX_FILE_BYTES ((size_t)16 << 20)
 /* The memory tree-sitter may hold while it parses one file; past it the
  * parse stops and the file gets an E902 (worker/python/tsalloc.h). Real

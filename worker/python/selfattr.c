@@ -115,6 +115,8 @@ typedef struct {
     uint32_t self_setattrs_fn; /* ... of a value that may be callable */
     bool dynamic_fn;           /* dynamic_setattr, and the value may be callable */
     summary_t *sum;            /* where facts for the check job go; NULL: none */
+    bool stub;                 /* a .pyi: classes are read for the check job alone (their
+                                  members are their bodies' names), nothing is reported */
     bool oom;
 } sa_t;
 
@@ -165,6 +167,48 @@ static const char *plain_str(const sa_t *s, TSNode n, uint32_t *len)
 static TSNode field(const sa_t *s, TSNode n, lang_field_t f)
 {
     return s->L->field_id[f] != 0 ? ts_node_child_by_field_id(n, s->L->field_id[f]) : (TSNode){0};
+}
+
+/* The base b of a class as read: in a stub, `Mapping[K, V]` is Mapping
+ * and typing's Generic and Protocol are nothing (a null node). */
+static TSNode base_of(const sa_t *s, TSNode b)
+{
+    TSNode v = b;
+    uint32_t len;
+    const char *t;
+
+    if (!s->stub)
+        return b;
+    if (kind(s, v) == K_SUBSCRIPT)
+        v = field(s, v, F_VALUE);
+    if (ts_node_is_null(v) || (kind(s, v) != K_IDENTIFIER && kind(s, v) != K_ATTRIBUTE))
+        return b;
+    t = text(s, v, &len);
+    return checker_stub_typing_base(t, len) ? (TSNode){0} : v;
+}
+
+/* In a stub, whether class n is decorated by plain decorators only
+ * (final, runtime_checkable...): its members are its body's. */
+static bool stub_plain_decorated(const sa_t *s, TSNode n)
+{
+    TSNode p = ts_node_parent(n);
+
+    if (!s->stub || ts_node_is_null(p) || kind(s, p) != K_DECORATED_DEF)
+        return false;
+    for (uint32_t i = 0; i < ts_node_named_child_count(p); i++) {
+        TSNode d = ts_node_named_child(p, i), e;
+        uint32_t len;
+        const char *t;
+        if (kind(s, d) != K_DECORATOR)
+            continue;
+        e = ts_node_named_child(d, 0);
+        if (ts_node_is_null(e) || (kind(s, e) != K_IDENTIFIER && kind(s, e) != K_ATTRIBUTE))
+            return false;
+        t = text(s, e, &len);
+        if (!checker_stub_plain_decorator(t, len))
+            return false;
+    }
+    return true;
 }
 
 static bool same_node(TSNode a, TSNode b)
@@ -671,7 +715,8 @@ static void scan_module(sa_t *s, TSNode root)
         if (k == K_CLASS_DEF) {
             /* under a module-level if or try too (`if HAVE_SSL: class
                S(Base)`): bound at module level, read like the others */
-            add_class(s, n, top && !(mark & SA_DECORATED)); /* a decorator may replace it */
+            /* a decorator may replace it */
+            add_class(s, n, top && (!(mark & SA_DECORATED) || stub_plain_decorated(s, n)));
         } else if (k == K_GLOBAL || k == K_NONLOCAL) {
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 uint32_t len;
@@ -1155,7 +1200,9 @@ static void scan_class(sa_t *s, sa_class_t *c)
     }
     if (!ts_node_is_null(sup))
         for (uint32_t i = 0; i < ts_node_named_child_count(sup); i++) {
-            TSNode b = ts_node_named_child(sup, i);
+            TSNode b = base_of(s, ts_node_named_child(sup, i));
+            if (ts_node_is_null(b))
+                continue;
             if (kind(s, b) == K_ATTRIBUTE && dotted_name(s, b))
                 c->dotted = true;
             else if (kind(s, b) == K_KEYWORD_ARGUMENT && abc_meta(s, b))
@@ -1298,10 +1345,13 @@ static void settle(sa_t *s)
         if (ok && !ts_node_is_null(sup)) {
             uint32_t n = ts_node_named_child_count(sup);
             for (uint32_t k = 0; ok && k < n; k++) {
-                TSNode b = ts_node_named_child(sup, k);
+                TSNode b = base_of(s, ts_node_named_child(sup, k));
                 uint32_t len;
-                const char *t = text(s, b, &len);
+                const char *t;
                 int32_t j;
+                if (ts_node_is_null(b))
+                    continue;
+                t = text(s, b, &len);
                 if (len == 6 && memcmp(t, "object", 6) == 0 &&
                     hmap_get(s->bound, t, len, NULL) != ST_OK)
                     continue;
@@ -2517,10 +2567,13 @@ static void check_instances(sa_t *s, TSNode root, diag_list_t *d)
         check_instance_read(s, &is, &is.reads[r], root, d);
 }
 
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d,
-                       summary_t *sum)
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, bool stub, arena_t *a,
+                       diag_list_t *d, summary_t *sum)
 {
-    sa_t s = {.L = L, .src = src, .a = a, .sum = sum};
+    sa_t s = {.L = L, .src = src, .a = a, .sum = sum, .stub = stub};
+
+    if (stub && sum == NULL)
+        return ST_OK; /* a stub's classes are for the check job alone */
 
     if ((s.bound = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.stored = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
@@ -2539,10 +2592,13 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a
         mark_unknown(&s);
         s.dynamic_setattr = setattr_names(&s);
         passed_names(&s);
-        report(&s, d);
+        if (!stub)
+            report(&s, d);
         export_classes(&s);
-        check_constructors(&s, d);
-        check_instances(&s, root, d);
+        if (!stub) {
+            check_constructors(&s, d);
+            check_instances(&s, root, d);
+        }
     }
     if (s.has_cursor)
         ts_tree_cursor_delete(&s.cursor);

@@ -100,9 +100,10 @@
 /* Adds the reports about self in the module at root (its source src,
  * parsed without errors) to d, and, when sum is not NULL, what the check
  * job needs to settle the rest (summary.h: the classes' SEEN and OPEN
- * flags and attrs, "selfreads"). ST_ENOMEM when arena a is exhausted (d
- * then has some of them). */
-st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, arena_t *a, diag_list_t *d,
-                       summary_t *sum);
+ * flags and attrs, "selfreads"). A stub (stub true) reports nothing: its
+ * classes, whose members are their bodies' names, go to sum alone.
+ * ST_ENOMEM when arena a is exhausted (d then has some of them). */
+st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, bool stub, arena_t *a,
+                       diag_list_t *d, summary_t *sum);
 
 #endif

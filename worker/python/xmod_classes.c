@@ -29,7 +29,7 @@
 
 #define MAX_DOTS 32 /* components of a dotted base name */
 
-static const xfact_t object = {NULL, 0, NULL, 0}; /* what object gives instances: nothing */
+static const xfact_t object = {NULL, 0, NULL, 0, false}; /* what object gives instances: nothing */
 
 /* The class named name of file f when it is sure and the scan saw it: the
  * module-level binding of the name is that class statement alone. */
@@ -241,6 +241,9 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
         k->fact.n += bases[i]->n;
     }
     k->fact.n = xmod__nm_sort_unique(k->fact.mem, k->fact.n);
+    k->fact.stub = f->stub;
+    for (uint32_t i = 0; i < k->n_bases; i++)
+        k->fact.stub = k->fact.stub || bases[i]->stub;
     fact_methods(c, f, k, bases);
     return FACT_OK;
 }
@@ -261,7 +264,10 @@ static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
         const cls_t *k = &f->classes[i];
         nm_t name = xmod__nm_of(c, k->name);
         const ent_t *e = xmod__iface_find(to, &name);
-        if (k->fst != FACT_OK || e == NULL || e->kind != E_CLASS || local_class(f, k->name) != k)
+        /* (the interface says whether it is a stub's, not whether a
+           stub's class is on the way: a source's such facts stay here) */
+        if (k->fst != FACT_OK || e == NULL || e->kind != E_CLASS || local_class(f, k->name) != k ||
+            (k->fact.stub && !f->stub))
             continue;
         to->classes[to->n_classes].name = name;
         to->classes[to->n_classes++].fact = k->fact;
@@ -360,6 +366,8 @@ void xmod__check_selfreads(ctx_t *c, file_t *f)
                 check_method_call(c, f, e, m->sig);
             continue;
         }
+        if (k->fact.stub && e->name.len > 0 && e->name.s[0] == '_')
+            continue; /* a stub leaves private names out */
         nm_t cname = xmod__nm_of(c, k->name);
         xmod__report(c, f, e->line, xmod__col1(e->col), "E1101",
                      "Instance of '%.*s' has no '%.*s' member", (int)cname.len, cname.s,

@@ -242,6 +242,7 @@ st_rc_t xmod__read_iface(ctx_t *c, mpread_t *r, iface_t *f)
         ST_TRY(xmod__str_nm(c, v.classes[i].name, &k->name));
         ST_TRY(xmod__str_nms(c, v.classes[i].members, v.classes[i].n_members, &k->fact.mem));
         k->fact.n = xmod__nm_sort_unique(k->fact.mem, v.classes[i].n_members);
+        k->fact.stub = v.stub; /* (a source exports no fact a stub's class made) */
         ST_TRY(take_meths(c, &v.classes[i], &k->fact));
     }
     canonical(f);

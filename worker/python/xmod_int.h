@@ -67,6 +67,8 @@ typedef struct {
     uint32_t n;
     xmeth_t *meth; /* the plain methods its instances run, sorted by name */
     uint32_t n_meth;
+    bool stub; /* a class on the way is a stub's, which leaves private
+                  names out: a missing `_x` may exist */
 } xfact_t;
 
 typedef struct {
