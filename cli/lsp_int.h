@@ -1,0 +1,136 @@
+/* lsp_int.h - what the files of `strata lsp` share (cli/lsp.c the
+ * protocol and the documents, cli/lspcheck.c the checks, cli/lspfix.c
+ * the code actions). Not for other modules: cli/lsp.h is the entry. */
+#ifndef STRATA_CLI_LSP_INT_H
+#define STRATA_CLI_LSP_INT_H
+
+#include "cli/config.h"
+#include "cli/files.h"
+#include "cli/lspdoc.h"
+#include "cli/lspio.h"
+#include "cli/options.h"
+#include "cli/prep.h"
+#include "common/arena.h"
+#include "worker/python/scan.h"
+
+#include <jansson.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <tree_sitter/api.h>
+
+/* One diagnostic as the scan and the report give it (line and col
+ * 1-based, col in bytes); strings owned by the list. */
+typedef struct {
+    uint32_t line, col;
+    char *code;
+    char *message;
+} lsp_diag_t;
+
+typedef struct {
+    lsp_diag_t *items;
+    size_t n;
+} lsp_diags_t;
+
+/* An open document. */
+typedef struct {
+    char *uri;
+    char *path; /* the file's absolute path (NULL: not a file: URI) */
+    int64_t version;
+    lspdoc_t buf;
+    TSTree *tree; /* the last parse of buf (NULL: none to reuse) */
+    scan_kind_t kind;
+    lsp_diags_t local; /* the scan's of buf, rules applied */
+    lsp_diags_t xmod;  /* the last whole check's, besides the scan's */
+    bool in_project;   /* among the walked files at the last whole check */
+} lsp_doc_t;
+
+typedef struct {
+    int in_fd, out_fd;
+    lspio_t *io;
+    volatile sig_atomic_t *stop;
+    bool initialized, shutdown, exit_now;
+    int exit_code;
+    lspdoc_enc_t enc;
+    long parent_pid;
+    bool progress_ok;   /* the client takes window/workDoneProgress */
+    bool watch_dynamic; /* ... and registers file watchers for us */
+    int64_t next_id;    /* of the requests this server sends */
+    /* the command line after `lsp` (check's options), borrowed */
+    int argc;
+    char **argv;
+    const char *docs_url;
+    /* the workspace: folders (absolute paths, owned) */
+    char **folders;
+    size_t n_folders;
+    /* the settings of a check of the folders (cli/options.h, cli/config.h) */
+    bool set_up;
+    char **check_argv; /* owned: what cfg was parsed from */
+    cli_check_t cfg;
+    config_set_t *conf;
+    prep_t prep;
+    bool prep_ok;
+    cli_files_t files;
+    bool files_ok; /* the walk is current */
+    bool indexed;  /* the first whole check was done */
+    scan_opts_t scan_opts;
+    scanner_t *scanner;
+    arena_t *arena; /* per scan, reset */
+    lsp_doc_t **docs;
+    size_t n_docs;
+    /* closed files given diagnostics by the last whole check: their walk
+     * names, sorted, and a hash of what each was given */
+    char **pub_paths;
+    uint64_t *pub_hashes;
+    size_t n_pub;
+    /* messages read and not handled yet */
+    json_t **queue;
+    size_t q_head, q_len, q_cap;
+} lsp_t;
+
+/* Where codeDescription.href points (the code, lower case, after '#');
+ * $STRATA_DOCS_URL replaces it. */
+#define LSP_DOCS_URL "https://github.com/OWNER/strata/blob/main/docs/checks.md"
+
+/* Frees the list's strings and zeroes it. */
+void lsp__diags_free(lsp_diags_t *d);
+
+/* Sends a notification (steals params). */
+void lsp__notify(lsp_t *s, const char *method, json_t *params);
+
+/* Publishes doc's diagnostics (local and xmod). */
+void lsp__publish_doc(lsp_t *s, lsp_doc_t *doc);
+
+/* The diagnostics of an LSP array for doc's text (new reference). */
+json_t *lsp__diag_array(const lsp_t *s, const char *path, const char *text, size_t len,
+                        const lsp_diags_t *a, const lsp_diags_t *b);
+
+/* A file: URI for path (malloc'd), and the path of a file: URI
+ * (malloc'd; NULL when not a file: URI or malformed). */
+char *lsp__uri_of(const char *path);
+char *lsp__path_of(const char *uri);
+
+/* cli/lspcheck.c: the per-file scan of doc's buffer (incremental when
+ * doc has a tree); doc->local replaced. False on an internal error (logged). */
+bool lsp__scan_doc(lsp_t *s, lsp_doc_t *doc);
+
+/* Sets up the check of the folders (cfg, configuration, cache,
+ * environment); false when the settings are bad (logged: the server
+ * goes on with per-file checks under the defaults). */
+bool lsp__setup(lsp_t *s);
+void lsp__teardown(lsp_t *s);
+
+/* The whole check: every module of the workspace, the open buffers in
+ * place of their files, the cache shared with strata check; publishes
+ * what changed. */
+void lsp__check_all(lsp_t *s, const char *why);
+
+/* Whether code is reported at path under the settings. */
+bool lsp__enabled(lsp_t *s, const char *path, const char *code);
+
+/* cli/lspfix.c: the code actions for doc at the range (0-based lines
+ * first..last) with only (NULL: every kind) as the kinds asked for;
+ * a new JSON array. */
+json_t *lsp__code_actions(lsp_t *s, lsp_doc_t *doc, uint32_t first, uint32_t last,
+                          const json_t *only);
+
+#endif
