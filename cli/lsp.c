@@ -946,11 +946,21 @@ static bool parse_args(int argc, char **argv, size_t *max_body, bool *help, int 
 
 int lsp_main(int argc, char **argv)
 {
-    lsp_t s = {.in_fd = 0, .out_fd = 1, .stop = &stop_signal, .exit_code = 1};
+    struct sigaction sa = {0};
+
+    sa.sa_handler = on_term;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return lsp_serve(0, 1, argc, argv);
+}
+
+int lsp_serve(int in_fd, int out_fd, int argc, char **argv)
+{
+    lsp_t s = {.in_fd = in_fd, .out_fd = out_fd, .stop = &stop_signal, .exit_code = 1};
     size_t max_body = 0;
     bool help = false;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
-    struct sigaction sa = {0};
 
     if (rest == NULL || !parse_args(argc, argv, &max_body, &help, &s.argc, rest)) {
         free(rest);
@@ -965,12 +975,9 @@ int lsp_main(int argc, char **argv)
     s.docs_url = getenv("STRATA_DOCS_URL") != NULL && getenv("STRATA_DOCS_URL")[0] != '\0'
                      ? getenv("STRATA_DOCS_URL")
                      : LSP_DOCS_URL;
-    sa.sa_handler = on_term;
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
     if ((s.io = lspio_new(max_body)) == NULL) {
         fprintf(stderr, "strata lsp: out of memory\n");
+        free(rest);
         return 2;
     }
     serve(&s);

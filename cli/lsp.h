@@ -14,6 +14,10 @@
  * and exit, 1 when the client went away without them, 2 on a usage error. */
 int lsp_main(int argc, char **argv);
 
+/* The server on the given descriptors (lsp_main: 0 and 1, after
+ * installing its SIGTERM handler); for tests. Returns as lsp_main. */
+int lsp_serve(int in_fd, int out_fd, int argc, char **argv);
+
 /* The usage text, static. */
 const char *lsp_usage(void);
 

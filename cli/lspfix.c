@@ -166,15 +166,18 @@ static bool find_import(const lsp_doc_t *doc, size_t off, import_t *imp)
         return false;
     imp->stmt = n;
     imp->n = 0;
-    for (uint32_t i = 0; i < ts_node_child_count(n) && imp->n < MAX_NAMES; i++) {
-        const char *f = ts_node_field_name_for_child(n, i);
+    TSTreeCursor c = ts_tree_cursor_new(n);
+    for (bool more = ts_tree_cursor_goto_first_child(&c); more && imp->n < MAX_NAMES;
+         more = ts_tree_cursor_goto_next_sibling(&c)) {
+        const char *f = ts_tree_cursor_current_field_name(&c);
         if (f == NULL || strcmp(f, "name") != 0)
             continue;
-        imp->names[imp->n] = ts_node_child(n, i);
+        imp->names[imp->n] = ts_tree_cursor_current_node(&c);
         imp->labels[imp->n] = label_of(doc, n, imp->names[imp->n], from);
         imp->unused[imp->n] = false;
         imp->n++;
     }
+    ts_tree_cursor_delete(&c);
     return imp->n > 0;
 }
 
@@ -228,6 +231,9 @@ static json_t *import_edit(const lsp_t *s, const lsp_doc_t *doc, const import_t 
         size_t e2 = b;
         while (e2 < doc->buf.len && (t[e2] == ' ' || t[e2] == '\t'))
             e2++;
+        if (e2 < doc->buf.len && t[e2] == '#') /* its comment goes with it */
+            while (e2 < doc->buf.len && t[e2] != '\n' && t[e2] != '\r')
+                e2++;
         if ((ls == 0 || t[ls - 1] == '\n' || t[ls - 1] == '\r') &&
             (e2 == doc->buf.len || t[e2] == '\n' || t[e2] == '\r')) {
             if (e2 < doc->buf.len)
