@@ -294,6 +294,30 @@ static size_t *line_starts(const char *text, size_t len, size_t *n_out)
     return v;
 }
 
+/* The module a cross-module report is about, named in its message
+ * ("... in module 'a.b'", "Module 'a.b' has no ..."): its file, when it
+ * is one of the workspace's, as relatedInformation. */
+static void related(const lsp_t *s, const lsp_diag_t *d, json_t *j)
+{
+    const char *m = NULL, *end;
+    char *uri;
+    size_t n;
+
+    if (strcmp(d->code, "E0611") == 0 && (m = strstr(d->message, " in module '")) != NULL)
+        m += 12;
+    else if (strcmp(d->code, "E1101") == 0 && strncmp(d->message, "Module '", 8) == 0)
+        m = d->message + 8;
+    if (m == NULL || (end = strchr(m, '\'')) == NULL || (n = (size_t)(end - m)) == 0 || n > 512)
+        return;
+    if ((uri = lsp__module_uri(s, m, n)) == NULL)
+        return;
+    json_object_set_new(j, "relatedInformation",
+                        json_pack("[{s:{s:s,s:{s:{s:i,s:i},s:{s:i,s:i}}},s:s+#}]", "location",
+                                  "uri", uri, "range", "start", "line", 0, "character", 0, "end",
+                                  "line", 0, "character", 0, "message", "module ", m, (int)n));
+    free(uri);
+}
+
 static json_t *one_diag(const lsp_t *s, const lsp_diag_t *d, const char *text, size_t len,
                         const size_t *starts, size_t n_lines)
 {
@@ -319,6 +343,8 @@ static json_t *one_diag(const lsp_t *s, const lsp_diag_t *d, const char *text, s
             *p = (char)(*p - 'A' + 'a');
     j = json_pack("{s:o,s:i,s:s,s:s,s:s,s:{s:s}}", "range", range, "severity", sev, "code", d->code,
                   "source", "strata", "message", d->message, "codeDescription", "href", href);
+    if (j != NULL)
+        related(s, d, j);
     return j;
 }
 

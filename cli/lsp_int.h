@@ -124,6 +124,10 @@ void lsp__teardown(lsp_t *s);
  * what changed. */
 void lsp__check_all(lsp_t *s, const char *why);
 
+/* The file: URI of the workspace's module named name[0..n) (malloc'd),
+ * or NULL when the workspace has no such file. */
+char *lsp__module_uri(const lsp_t *s, const char *name, size_t n);
+
 /* Whether code is reported at path under the settings. */
 bool lsp__enabled(lsp_t *s, const char *path, const char *code);
 

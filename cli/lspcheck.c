@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- paths -------------------------------------------------------------------- */
@@ -51,6 +52,31 @@ static char *abs_name(const lsp_t *s, const char *name)
         return out;
     }
     return strdup(name);
+}
+
+char *lsp__module_uri(const lsp_t *s, const char *name, size_t n)
+{
+    static const char *const tails[] = {".py", ".pyi", "/__init__.py", "/__init__.pyi"};
+    static const char *const dirs[] = {"", "/src"};
+    char path[4096];
+    struct stat st;
+
+    if (s->n_folders == 0)
+        return NULL;
+    for (size_t d = 0; d < 2; d++)
+        for (size_t t = 0; t < 4; t++) {
+            int k = snprintf(path, sizeof path, "%s%s/%.*s%s", s->folders[0], dirs[d], (int)n, name,
+                             tails[t]);
+            if (k < 0 || (size_t)k >= sizeof path)
+                return NULL;
+            for (char *p = path + strlen(s->folders[0]) + strlen(dirs[d]) + 1;
+                 p < path + k - strlen(tails[t]); p++)
+                if (*p == '.')
+                    *p = '/';
+            if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                return lsp__uri_of(path);
+        }
+    return NULL;
 }
 
 /* ---- the settings ----------------------------------------------------------------- */

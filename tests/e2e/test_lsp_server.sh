@@ -94,6 +94,9 @@ s.notify("textDocument/didChange", {"textDocument": {"uri": a, "version": 2}, "c
 s.notify("textDocument/didSave", {"textDocument": {"uri": a}})
 d = s.diags(b, lambda d: "E0611" in codes(d))
 check("E0611 in the importer after save", d is not None)
+rel = [x for x in d or [] if x["code"] == "E0611"]
+check("E0611 names the module", rel and rel[0].get("relatedInformation", [{}])[0]
+      .get("location", {}).get("uri") == a)
 s.notify("textDocument/didChange", {"textDocument": {"uri": a, "version": 3}, "contentChanges": [
     {"text": atext}]})
 s.notify("textDocument/didSave", {"textDocument": {"uri": a}})
