@@ -237,6 +237,7 @@ static void doc_free(lsp_doc_t *d)
         ts_tree_delete(d->tree);
     lsp__diags_free(&d->local);
     lsp__diags_free(&d->xmod);
+    lsp__diags_free(&d->dropped);
     free(d);
 }
 
@@ -348,20 +349,31 @@ static json_t *one_diag(const lsp_t *s, const lsp_diag_t *d, const char *text, s
     return j;
 }
 
-json_t *lsp__diag_array(const lsp_t *s, const char *path, const char *text, size_t len,
-                        const lsp_diags_t *a, const lsp_diags_t *b)
+/* Whether d's code and message are among drop's. */
+static bool dropped(const lsp_diag_t *d, const lsp_diags_t *drop)
+{
+    for (size_t i = 0; drop != NULL && i < drop->n; i++)
+        if (strcmp(drop->items[i].code, d->code) == 0 &&
+            strcmp(drop->items[i].message, d->message) == 0)
+            return true;
+    return false;
+}
+
+json_t *lsp__diag_array(const lsp_t *s, const char *text, size_t len, const lsp_diags_t *a,
+                        const lsp_diags_t *drop, const lsp_diags_t *b)
 {
     json_t *arr = json_array();
     size_t n_lines = 0, *starts = line_starts(text, len, &n_lines);
     const lsp_diags_t *lists[2] = {a, b};
 
-    (void)path;
     if (starts == NULL)
         return arr;
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; lists[k] != NULL && i < lists[k]->n; i++) {
-            json_t *d = one_diag(s, &lists[k]->items[i], text, len, starts, n_lines);
-            if (d != NULL)
+            json_t *d;
+            if (k == 0 && dropped(&lists[k]->items[i], drop))
+                continue;
+            if ((d = one_diag(s, &lists[k]->items[i], text, len, starts, n_lines)) != NULL)
                 json_array_append_new(arr, d);
         }
     free(starts);
@@ -376,7 +388,7 @@ void lsp__publish_doc(lsp_t *s, lsp_doc_t *doc)
     json_object_set_new(p, "version", json_integer(doc->version));
     json_object_set_new(
         p, "diagnostics",
-        lsp__diag_array(s, doc->path, doc->buf.text, doc->buf.len, &doc->local, &doc->xmod));
+        lsp__diag_array(s, doc->buf.text, doc->buf.len, &doc->local, &doc->dropped, &doc->xmod));
     lsp__notify(s, "textDocument/publishDiagnostics", p);
 }
 
@@ -632,7 +644,7 @@ static void on_pull_diagnostics(lsp_t *s, const json_t *id, const json_t *params
     }
     respond(s, id,
             json_pack("{s:s,s:o}", "kind", "full", "items",
-                      lsp__diag_array(s, doc->path, doc->buf.text, doc->buf.len, &doc->local,
+                      lsp__diag_array(s, doc->buf.text, doc->buf.len, &doc->local, &doc->dropped,
                                       &doc->xmod)));
 }
 

@@ -41,7 +41,11 @@ typedef struct {
     scan_kind_t kind;
     lsp_diags_t local; /* the scan's of buf, rules applied */
     lsp_diags_t xmod;  /* the last whole check's, besides the scan's */
-    bool in_project;   /* among the walked files at the last whole check */
+    /* the scan's that the last whole check dropped (F405 of a star import
+     * it resolved, ...): left out of local by code and message */
+    lsp_diags_t dropped;
+    bool reported;   /* the report of the last whole check had it */
+    bool in_project; /* among the walked files at the last whole check */
 } lsp_doc_t;
 
 typedef struct {
@@ -100,9 +104,10 @@ void lsp__notify(lsp_t *s, const char *method, json_t *params);
 /* Publishes doc's diagnostics (local and xmod). */
 void lsp__publish_doc(lsp_t *s, lsp_doc_t *doc);
 
-/* The diagnostics of an LSP array for doc's text (new reference). */
-json_t *lsp__diag_array(const lsp_t *s, const char *path, const char *text, size_t len,
-                        const lsp_diags_t *a, const lsp_diags_t *b);
+/* The diagnostics of an LSP array for doc's text (new reference): a's
+ * but those of drop's codes and messages (may be NULL), then b's. */
+json_t *lsp__diag_array(const lsp_t *s, const char *text, size_t len, const lsp_diags_t *a,
+                        const lsp_diags_t *drop, const lsp_diags_t *b);
 
 /* A file: URI for path (malloc'd), and the path of a file: URI
  * (malloc'd; NULL when not a file: URI or malformed). */

@@ -279,11 +279,12 @@ static lsp_doc_t *doc_of_name(lsp_t *s, const char *name)
     return NULL;
 }
 
-/* doc's cross-module diagnostics: the report's less its own scan's. */
+/* doc's cross-module diagnostics: the report's less its own scan's; and
+ * the scan's the report does not have (the check dropped them). */
 static void set_xmod(lsp_doc_t *doc, const scan_diag_t *d, size_t n)
 {
     bool *used = calloc(doc->local.n + 1, sizeof *used);
-    scan_diag_t *rest = calloc(n + 1, sizeof *rest);
+    scan_diag_t *rest = calloc(n + doc->local.n + 1, sizeof *rest);
     size_t k = 0;
 
     if (used == NULL || rest == NULL)
@@ -300,6 +301,12 @@ static void set_xmod(lsp_doc_t *doc, const scan_diag_t *d, size_t n)
             rest[k++] = d[i];
     }
     diags_copy(&doc->xmod, rest, k, NULL, NULL);
+    k = 0;
+    for (size_t j = 0; j < doc->local.n; j++)
+        if (!used[j])
+            rest[k++] = (scan_diag_t){doc->local.items[j].line, doc->local.items[j].col,
+                                      doc->local.items[j].code, doc->local.items[j].message};
+    diags_copy(&doc->dropped, rest, k, NULL, NULL);
 out:
     free(used);
     free(rest);
@@ -318,8 +325,8 @@ static void publish_file(lsp_t *s, const char *name, const scan_diag_t *d, size_
     if (uri != NULL && diags_copy(&l, d, n, NULL, NULL))
         lsp__notify(s, "textDocument/publishDiagnostics",
                     json_pack("{s:s,s:o}", "uri", uri, "diagnostics",
-                              lsp__diag_array(s, abs, text != NULL ? (const char *)text : "", len,
-                                              &l, NULL)));
+                              lsp__diag_array(s, text != NULL ? (const char *)text : "", len, &l,
+                                              NULL, NULL)));
     lsp__diags_free(&l);
     st_free(text);
     free(abs);
@@ -376,6 +383,7 @@ static st_rc_t on_file(void *ctx, const char *path, const scan_diag_t *d, size_t
 
     (void)err;
     if (doc != NULL) {
+        doc->reported = true;
         set_xmod(doc, d, n);
         return ST_OK;
     }
@@ -533,12 +541,17 @@ void lsp__check_all(lsp_t *s, const char *why)
     if (s->conf != NULL && config_any(s->conf))
         report_set_filter(report, config_enabled, s->conf);
     for (size_t i = 0; i < s->n_docs; i++)
-        if (s->docs[i]->in_project)
+        if (s->docs[i]->in_project) { /* the report will say all of it */
             lsp__diags_free(&s->docs[i]->xmod);
+            s->docs[i]->reported = false;
+        }
     if (!run_all(s, rf, paths, report))
         goto out;
     if (report_each(report, on_file, &pub, &err) != ST_OK)
         fprintf(stderr, "strata lsp: %s\n", err.msg);
+    for (size_t i = 0; i < s->n_docs; i++)
+        if (s->docs[i]->in_project && !s->docs[i]->reported)
+            set_xmod(s->docs[i], NULL, 0); /* clean: every diagnostic of the scan dropped */
     clear_gone(s, &pub);
     memset(&pub, 0, sizeof pub);
     for (size_t i = 0; i < s->n_docs; i++)

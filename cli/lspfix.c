@@ -284,7 +284,7 @@ static bool wants(const json_t *only, const char *kind)
 static json_t *diag_json(const lsp_t *s, const lsp_doc_t *doc, const lsp_diag_t *d)
 {
     lsp_diags_t one = {(lsp_diag_t *)d, 1};
-    json_t *arr = lsp__diag_array(s, doc->path, doc->buf.text, doc->buf.len, &one, NULL);
+    json_t *arr = lsp__diag_array(s, doc->buf.text, doc->buf.len, &one, NULL, NULL);
 
     return arr;
 }
