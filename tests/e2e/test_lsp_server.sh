@@ -129,6 +129,20 @@ check("exit 0 after shutdown", s.exit_code() == 0)
 s2 = Server([strata, "lsp"], cwd="/", env=env)
 s2.p.stdin.close()
 check("EOF without shutdown exits 1", s2.exit_code() == 1)
+# SIGTERM: the server exits (1: no shutdown came)
+s3 = Server([strata, "lsp"], cwd="/", env=env)
+i = s3.request("initialize", {"processId": os.getpid(), "capabilities": {}})
+s3.response(i)
+s3.p.terminate()
+check("SIGTERM exits 1", s3.exit_code() == 1)
+
+# a client processId that is gone: the server notices and exits
+import subprocess as sp
+dead = sp.Popen(["true"]); dead.wait()
+s4 = Server([strata, "lsp"], cwd="/", env=env)
+i = s4.request("initialize", {"processId": dead.pid, "capabilities": {}})
+s4.response(i)
+check("gone processId exits", s4.exit_code(timeout=10) == 1)
 if failures:
     print("stderr of the server:\n" + "".join(s.stderr))
 sys.exit(1 if failures else 0)
