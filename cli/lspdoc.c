@@ -7,6 +7,8 @@
  * buffer still maps every position to some offset. */
 #include "cli/lspdoc.h"
 
+#include "common/alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +149,7 @@ static st_rc_t reserve(lspdoc_t *d, size_t need, st_err_t *err)
         return ST_OK;
     while (cap <= need)
         cap *= 2;
-    if ((p = realloc(d->text, cap)) == NULL)
+    if ((p = st_realloc(d->text, cap)) == NULL)
         return st_fail(err, ST_ENOMEM, "out of memory for a document of %zu bytes", need);
     d->text = p;
     d->cap = cap;
@@ -209,6 +211,6 @@ st_rc_t lspdoc_apply(lspdoc_t *d, lspdoc_enc_t enc, lspdoc_pos_t from, lspdoc_po
 
 void lspdoc_free(lspdoc_t *d)
 {
-    free(d->text);
+    st_free(d->text);
     memset(d, 0, sizeof *d);
 }

@@ -5,6 +5,8 @@
  * dropped as they come, so a client that announces 100 GB costs nothing. */
 #include "cli/lspio.h"
 
+#include "common/alloc.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +26,7 @@ struct lspio {
 
 lspio_t *lspio_new(size_t max_body)
 {
-    lspio_t *r = calloc(1, sizeof *r);
+    lspio_t *r = st_calloc(1, sizeof *r);
 
     if (r != NULL)
         r->max_body = max_body != 0 ? max_body : LSPIO_DEFAULT_MAX_BODY;
@@ -35,8 +37,8 @@ void lspio_destroy(lspio_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL)
         return;
-    free((*self_p)->buf);
-    free(*self_p);
+    st_free((*self_p)->buf);
+    st_free(*self_p);
     *self_p = NULL;
 }
 
@@ -60,7 +62,7 @@ st_rc_t lspio_feed(lspio_t *self, const void *data, size_t n, st_err_t *err)
 
         while (cap < self->len + n)
             cap = cap > SIZE_MAX / 2 ? self->len + n : cap * 2;
-        if ((p = realloc(self->buf, cap)) == NULL)
+        if ((p = st_realloc(self->buf, cap)) == NULL)
             return st_fail(err, ST_ENOMEM, "out of memory reading a message");
         self->buf = p;
         self->cap = cap;

@@ -3,6 +3,7 @@
  * fields, the size limit; and the incremental parse giving the same scan
  * result as a fresh one after random edits. */
 #include "cli/lspdoc.h"
+#include "common/alloc.h"
 #include "common/arena.h"
 #include "test.h"
 #include "worker/python/scan.h"
@@ -236,4 +237,25 @@ TEST(lspdoc_incremental_parse_equals_fresh)
     lspdoc_free(&d);
     arena_destroy(&a);
     scanner_destroy(&sc);
+}
+
+TEST(lspdoc_out_of_memory_leaves_the_buffer)
+{
+    lspdoc_t d = {0};
+    st_err_t err = {0};
+    char big[1000];
+
+    memset(big, 'x', sizeof big);
+    REQUIRE(lspdoc_set(&d, "abc", 3, &err) == ST_OK);
+    alloc_fail_after(0);
+    CHECK(lspdoc_apply(&d, LSPDOC_UTF8, (lspdoc_pos_t){0, 1}, (lspdoc_pos_t){0, 2}, big, sizeof big,
+                       NULL, &err) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK_STREQ(d.text, "abc");
+    CHECK_EQ_INT(d.len, 3);
+    alloc_fail_after(0);
+    CHECK(lspdoc_set(&d, big, sizeof big, &err) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK_STREQ(d.text, "abc");
+    lspdoc_free(&d);
 }

@@ -2,6 +2,7 @@
  * read, headers in any case and with Content-Type, bad header blocks, the
  * size limit (the body skipped, never kept), and the writer. */
 #include "cli/lspio.h"
+#include "common/alloc.h"
 #include "test.h"
 
 #include <signal.h>
@@ -121,4 +122,24 @@ TEST(lspio_write_frames)
     CHECK(lspio_write(fds[1], "{}", 2, &err) == ST_EIO); /* the reader is gone */
     signal(SIGPIPE, old);
     close(fds[1]);
+}
+
+TEST(lspio_out_of_memory)
+{
+    lspio_t *r;
+    st_err_t err = {0};
+    const char *b;
+    size_t n;
+
+    alloc_fail_after(0);
+    CHECK(lspio_new(0) == NULL);
+    alloc_fail_after(-1);
+    REQUIRE((r = lspio_new(0)) != NULL);
+    alloc_fail_after(0);
+    CHECK(lspio_feed(r, "Content-Length: 2\r\n\r\n{}", 23, &err) == ST_ENOMEM);
+    alloc_fail_after(-1);
+    CHECK_EQ_INT(lspio_pending(r), 0); /* nothing kept */
+    feed(r, "Content-Length: 2\r\n\r\n{}");
+    CHECK(next(r, &b, &n) == LSPIO_MESSAGE);
+    lspio_destroy(&r);
 }
