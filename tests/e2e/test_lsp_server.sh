@@ -97,6 +97,13 @@ check("E0611 in the importer after save", d is not None)
 rel = [x for x in d or [] if x["code"] == "E0611"]
 check("E0611 names the module", rel and rel[0].get("relatedInformation", [{}])[0]
       .get("location", {}).get("uri") == a)
+# what the server computed is a cache hit for strata check (same cache)
+import subprocess as sp
+open(ws + "/a.py", "w").write(atext.replace("def f", "def g", 1))
+r = sp.run([strata, "check", "--explain", "."], cwd=ws, env=env, capture_output=True, text=True)
+check("strata check hits the server's results",
+      "0 scans ran" in r.stderr and "0 check jobs ran" in r.stderr and "E0611" in r.stdout)
+open(ws + "/a.py", "w").write(atext)
 s.notify("textDocument/didChange", {"textDocument": {"uri": a, "version": 3}, "contentChanges": [
     {"text": atext}]})
 s.notify("textDocument/didSave", {"textDocument": {"uri": a}})
