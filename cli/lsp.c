@@ -710,7 +710,9 @@ static void on_watched(lsp_t *s, const json_t *params)
         resetup(s, "reading the configuration again");
         return;
     }
-    s->files_ok = false; /* a file made or removed: walk again */
+    if (s->files_ok) /* a file made or removed: walk again */
+        cli_files_free(&s->files);
+    s->files_ok = false;
     lsp__check_all(s, NULL);
 }
 

@@ -109,6 +109,15 @@ s.notify("textDocument/didChange", {"textDocument": {"uri": a, "version": 3}, "c
 s.notify("textDocument/didSave", {"textDocument": {"uri": a}})
 check("E0611 cleared after the fix", s.diags(b, lambda d: "E0611" not in codes(d)) is not None)
 
+# a file made outside the editor: watched, walked again, its diagnostics
+open(ws + "/d.py", "w").write("import json\n")
+s.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": uri(ws + "/d.py"), "type": 1}]})
+check("a watched new file is checked", s.diags(uri(ws + "/d.py"), lambda d: codes(d) == ["F401"])
+      is not None)
+os.remove(ws + "/d.py")
+s.notify("workspace/didChangeWatchedFiles", {"changes": [{"uri": uri(ws + "/d.py"), "type": 3}]})
+check("a removed file is cleared", s.diags(uri(ws + "/d.py"), lambda d: d == []) is not None)
+
 # errors
 i = s.request("no/such/method", {})
 r = s.response(i)
