@@ -921,6 +921,8 @@ static bool read_input(lsp_t *s, int timeout_ms)
 static void serve(lsp_t *s)
 {
     while (!s->exit_now) {
+        if (s->q_len == 0)
+            drain(s); /* what was read past a full queue */
         if (s->q_len == 0) {
             if (!read_input(s, PARENT_CHECK_MS)) {
                 s->exit_code = s->shutdown ? 0 : 1;

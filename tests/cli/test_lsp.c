@@ -255,3 +255,21 @@ TEST(lsp_code_actions)
     CHECK_STREQ(action_text(r, "Fix all", 3), "pass");
     json_decref(all);
 }
+
+TEST(lsp_more_messages_than_the_queue)
+{
+    enum { N = 5000 }; /* past the read-ahead queue's 4096 */
+    static const char *msgs[N + 3];
+    int rc = -1;
+    json_t *all;
+
+    msgs[0] = INIT(1, "");
+    for (size_t i = 1; i <= N; i++)
+        msgs[i] = NOTE("no/such", "{}");
+    msgs[N + 1] = REQ(2, "shutdown", "null");
+    msgs[N + 2] = NOTE("exit", "null");
+    all = serve(msgs, N + 3, &rc);
+    CHECK_EQ_INT(rc, 0);
+    CHECK(answer(all, 2) != NULL);
+    json_decref(all);
+}
