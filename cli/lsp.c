@@ -39,11 +39,13 @@ enum {
 #define MAX_QUEUE 4096       /* messages read ahead; past them reading waits */
 
 static volatile sig_atomic_t stop_signal;
+static atomic_bool stop_run; /* the same, for a check under way (run_opts_t.cancel) */
 
 static void on_term(int sig)
 {
     (void)sig;
     stop_signal = 1;
+    atomic_store(&stop_run, true);
 }
 
 static const char usage_text[] =
@@ -999,7 +1001,11 @@ int lsp_main(int argc, char **argv)
 
 int lsp_serve(int in_fd, int out_fd, int argc, char **argv)
 {
-    lsp_t s = {.in_fd = in_fd, .out_fd = out_fd, .stop = &stop_signal, .exit_code = 1};
+    lsp_t s = {.in_fd = in_fd,
+               .out_fd = out_fd,
+               .stop = &stop_signal,
+               .cancel = &stop_run,
+               .exit_code = 1};
     size_t max_body = 0;
     bool help = false;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);

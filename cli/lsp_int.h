@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <tree_sitter/api.h>
 
@@ -52,6 +53,7 @@ typedef struct {
     int in_fd, out_fd;
     lspio_t *io;
     volatile sig_atomic_t *stop;
+    const atomic_bool *cancel; /* set with *stop: a check stops soon */
     bool initialized, shutdown, exit_now;
     int exit_code;
     lspdoc_enc_t enc;

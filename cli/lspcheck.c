@@ -472,6 +472,7 @@ static bool run_all(lsp_t *s, run_file_t *rf, const char **paths, report_t *repo
         .args = s->files.args,
         .n_args = s->files.n_args,
         .log = stderr,
+        .cancel = s->cancel,
         .no_workers = s->cfg.no_workers,
         .workers = s->cfg.workers,
         .whole = true,
