@@ -764,10 +764,13 @@ static void handle_request(lsp_t *s, const json_t *id, const char *method, const
     }
     if (strcmp(method, "shutdown") == 0) {
         s->shutdown = true;
+        s->check_pending = false;
         respond(s, id, NULL);
     } else if (strcmp(method, "textDocument/diagnostic") == 0) {
+        lsp__check_flush(s); /* the answer includes what a deferred check says */
         on_pull_diagnostics(s, id, params);
     } else if (strcmp(method, "textDocument/codeAction") == 0) {
+        lsp__check_flush(s);
         on_code_action(s, id, params);
     } else {
         respond_error(s, id, ERR_METHOD_NOT_FOUND, "method not found: %s", method);
@@ -925,6 +928,10 @@ static void serve(lsp_t *s)
     while (!s->exit_now) {
         if (s->q_len == 0)
             drain(s); /* what was read past a full queue */
+        if (s->q_len == 0 && s->check_pending) {
+            lsp__check_flush(s); /* the messages that deferred it are handled */
+            continue;
+        }
         if (s->q_len == 0) {
             if (!read_input(s, PARENT_CHECK_MS)) {
                 s->exit_code = s->shutdown ? 0 : 1;

@@ -45,8 +45,9 @@ typedef struct {
     /* the scan's that the last whole check dropped (F405 of a star import
      * it resolved, ...): left out of local by code and message */
     lsp_diags_t dropped;
-    bool reported;   /* the report of the last whole check had it */
-    bool in_project; /* among the walked files at the last whole check */
+    bool reported;    /* the report of the last whole check had it */
+    uint64_t touched; /* when it was last scanned (lsp_t.tick) */
+    bool in_project;  /* among the walked files at the last whole check */
 } lsp_doc_t;
 
 typedef struct {
@@ -78,6 +79,11 @@ typedef struct {
     cli_files_t files;
     bool files_ok; /* the walk is current */
     bool indexed;  /* the first whole check was done */
+    /* a whole check asked for while messages waited: run once they are
+     * handled (a burst of opens or saves costs one) */
+    bool check_pending;
+    const char *check_why;
+    uint64_t tick; /* scans so far: which documents keep their trees */
     scan_opts_t scan_opts;
     scanner_t *scanner;
     arena_t *arena; /* per scan, reset */
@@ -95,6 +101,11 @@ typedef struct {
 
 /* Where codeDescription.href points (the code, lower case, after '#');
  * $STRATA_DOCS_URL replaces it. */
+/* Documents that keep their parse tree between changes (the most
+ * recently changed): a tree costs 10 to 60 bytes per byte of source, and
+ * the others are parsed whole at their next change. */
+#define LSP_MAX_TREES 32
+
 #define LSP_DOCS_URL "https://github.com/OWNER/strata/blob/main/docs/checks.md"
 
 /* Frees the list's strings and zeroes it. */
@@ -128,12 +139,15 @@ void lsp__teardown(lsp_t *s);
 
 /* The whole check: every module of the workspace, the open buffers in
  * place of their files, the cache shared with strata check; publishes
- * what changed. */
+ * what changed. Deferred while more messages wait (lsp__check_flush). */
 void lsp__check_all(lsp_t *s, const char *why);
 
 /* The file: URI of the workspace's module named name[0..n) (malloc'd),
  * or NULL when the workspace has no such file. */
 char *lsp__module_uri(const lsp_t *s, const char *name, size_t n);
+
+/* Runs the whole check lsp__check_all deferred, if any. */
+void lsp__check_flush(lsp_t *s);
 
 /* Whether code is reported at path under the settings. */
 bool lsp__enabled(lsp_t *s, const char *path, const char *code);

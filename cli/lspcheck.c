@@ -200,6 +200,25 @@ static bool diags_copy(lsp_diags_t *out, const scan_diag_t *d, size_t n, lsp_t *
     return true;
 }
 
+/* Past LSP_MAX_TREES documents with a tree, the least recently scanned
+ * loses its own. */
+static void forget_trees(lsp_t *s)
+{
+    size_t n = 0;
+    lsp_doc_t *oldest = NULL;
+
+    for (size_t i = 0; i < s->n_docs; i++)
+        if (s->docs[i]->tree != NULL) {
+            n++;
+            if (oldest == NULL || s->docs[i]->touched < oldest->touched)
+                oldest = s->docs[i];
+        }
+    if (n > LSP_MAX_TREES && oldest != NULL) {
+        ts_tree_delete(oldest->tree);
+        oldest->tree = NULL;
+    }
+}
+
 bool lsp__scan_doc(lsp_t *s, lsp_doc_t *doc)
 {
     TSTree *tree = NULL;
@@ -225,7 +244,10 @@ done:
     if (doc->tree != NULL)
         ts_tree_delete(doc->tree);
     doc->tree = tree;
+    doc->touched = ++s->tick;
     free(name);
+    if (tree != NULL)
+        forget_trees(s);
     return ok;
 }
 
@@ -507,7 +529,31 @@ static bool run_all(lsp_t *s, run_file_t *rf, const char **paths, report_t *repo
     return ok;
 }
 
+static void check_now(lsp_t *s, const char *why);
+
 void lsp__check_all(lsp_t *s, const char *why)
+{
+    if (s->q_len > 0) {
+        s->check_pending = true;
+        if (why != NULL)
+            s->check_why = why;
+        return;
+    }
+    check_now(s, why);
+}
+
+void lsp__check_flush(lsp_t *s)
+{
+    const char *why = s->check_why;
+
+    if (!s->check_pending)
+        return;
+    s->check_pending = false;
+    s->check_why = NULL;
+    check_now(s, why);
+}
+
+static void check_now(lsp_t *s, const char *why)
 {
     const char *token = "strata-index";
     const char **paths = NULL;

@@ -356,6 +356,8 @@ json_t *lsp__code_actions(lsp_t *s, lsp_doc_t *doc, uint32_t first, uint32_t las
     json_t *out = json_array(), *all;
     const lsp_diags_t *lists[2] = {&doc->local, &doc->xmod};
 
+    if (doc->tree == NULL) /* dropped for memory (LSP_MAX_TREES): parsed again */
+        lsp__scan_doc(s, doc);
     if (wants(only, "quickfix"))
         for (int k = 0; k < 2; k++)
             for (size_t i = 0; i < lists[k]->n; i++) {

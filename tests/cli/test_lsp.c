@@ -273,3 +273,28 @@ TEST(lsp_more_messages_than_the_queue)
     CHECK(answer(all, 2) != NULL);
     json_decref(all);
 }
+
+TEST(lsp_code_actions_after_the_tree_was_dropped)
+{
+    enum { N = 40 }; /* more documents than LSP_MAX_TREES keep trees */
+    static char bufs[N][256];
+    static const char *msgs[N + 2];
+    int rc;
+    json_t *all;
+
+    msgs[0] = INIT(1, "");
+    for (int i = 0; i < N; i++) {
+        snprintf(bufs[i], sizeof bufs[i],
+                 NOTE("textDocument/didOpen",
+                      "{\"textDocument\":{\"uri\":\"file:///t/%s%d.py\",\"languageId\":\"python\","
+                      "\"version\":1,\"text\":\"import os, sys\\nprint(sys)\\n\"}}"),
+                 i == 0 ? "m" : "n", i);
+        msgs[1 + i] = bufs[i];
+    }
+    msgs[1] = OPEN("import os, sys\\nprint(sys)\\n"); /* the first: file:///t/m.py */
+    msgs[N + 1] = ACTIONS(2, 0);
+    all = serve(msgs, N + 2, &rc);
+    CHECK_STREQ(action_text(json_object_get(answer(all, 2), "result"), "Remove unused import", 0),
+                "sys");
+    json_decref(all);
+}
