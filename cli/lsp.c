@@ -995,6 +995,21 @@ static bool parse_args(int argc, char **argv, size_t *max_body, bool *help, int 
     return true;
 }
 
+/* strata check's options among ours are checked before serving: a bad
+ * one is a usage error now rather than a warning at initialize. */
+static bool check_options(int argc, char **argv)
+{
+    cli_check_t cfg;
+    st_err_t err = {0};
+
+    if (cli_parse_check(argc, argv, &cfg, &err) != ST_OK) {
+        fprintf(stderr, "strata lsp: %s\nTry 'strata lsp --help'.\n", err.msg);
+        return false;
+    }
+    cli_check_free(&cfg);
+    return true;
+}
+
 int lsp_main(int argc, char **argv)
 {
     struct sigaction sa = {0};
@@ -1027,6 +1042,10 @@ int lsp_serve(int in_fd, int out_fd, int argc, char **argv)
         return 0;
     }
     s.argv = rest;
+    if (!check_options(s.argc, rest)) {
+        free(rest);
+        return 2;
+    }
     s.docs_url = getenv("STRATA_DOCS_URL") != NULL && getenv("STRATA_DOCS_URL")[0] != '\0'
                      ? getenv("STRATA_DOCS_URL")
                      : LSP_DOCS_URL;

@@ -165,8 +165,15 @@ sys.exit(1 if failures else 0)
 PY
 rc=$?
 cat "$tmp/py.out"
-passed=$(grep -c '^ok ' "$tmp/py.out")
-failed=$(grep -c '^FAIL ' "$tmp/py.out")
+passed=$((passed + $(grep -c '^ok ' "$tmp/py.out")))
+failed=$((failed + $(grep -c '^FAIL ' "$tmp/py.out")))
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+
+# the command line: --help, a bad check option, a bad size
+expect "lsp --help" 0 lsp --help
+has "lsp --help" "$out" "usage: strata lsp"
+expect "lsp bad option" 2 lsp --bogus </dev/null
+has "lsp bad option" "$err" "unknown option"
+expect "lsp bad size" 2 lsp --max-message-size 0 </dev/null
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
