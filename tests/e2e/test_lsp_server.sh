@@ -145,6 +145,26 @@ check("exit 0 after shutdown", s.exit_code() == 0)
 s2 = Server([strata, "lsp"], cwd="/", env=env)
 s2.p.stdin.close()
 check("EOF without shutdown exits 1", s2.exit_code() == 1)
+# [tool.strata] of pyproject.toml applies to buffers: per-file-ignores
+cws = os.path.join(os.path.dirname(ws), "cws")
+os.makedirs(cws + "/tests", exist_ok=True)
+open(cws + "/pyproject.toml", "w").write('[tool.strata]\nper-file-ignores = { "tests/*" = ["F401"] }\n')
+for name in ("m.py", "tests/t.py"):
+    open(cws + "/" + name, "w").write("import os\n")
+s5 = Server([strata, "lsp"], cwd="/", env=env)
+i = s5.request("initialize", {"processId": os.getpid(), "rootUri": uri(cws), "capabilities": {}})
+s5.response(i)
+s5.notify("initialized", {})
+for name, want in (("m.py", ["F401"]), ("tests/t.py", [])):
+    s5.notify("textDocument/didOpen", {"textDocument": {"uri": uri(cws + "/" + name),
+              "languageId": "python", "version": 1, "text": "import os\n"}})
+    check("per-file-ignores: " + name, s5.diags(uri(cws + "/" + name), lambda d: codes(d) == want)
+          is not None)
+i = s5.request("shutdown", None)
+s5.response(i)
+s5.notify("exit", None)
+check("exit 0 (configured)", s5.exit_code() == 0)
+
 # SIGTERM: the server exits (1: no shutdown came)
 s3 = Server([strata, "lsp"], cwd="/", env=env)
 i = s3.request("initialize", {"processId": os.getpid(), "capabilities": {}})
