@@ -16,6 +16,7 @@
 #include "cli/envcmd.h"
 #include "cli/files.h"
 #include "cli/health.h"
+#include "cli/lsp.h"
 #include "cli/options.h"
 #include "cli/prep.h"
 #include "cli/submit.h"
@@ -67,6 +68,7 @@ static int cmd_submit(int argc, char **argv);
 static int cmd_config(int argc, char **argv);
 static int cmd_env(int argc, char **argv);
 static int cmd_health(int argc, char **argv);
+static int cmd_lsp(int argc, char **argv);
 
 static const command_t commands[] = {
     {"check", cmd_check, "check Python files for errors", cli_check_usage},
@@ -85,6 +87,7 @@ static const command_t commands[] = {
      config_usage},
     {"env", cmd_env, "print the Python environment a check uses: target, interpreter, stubs",
      envcmd_usage},
+    {"lsp", cmd_lsp, "run a language server for editors (LSP over stdin and stdout)", lsp_usage},
     {"health", cmd_health, "ask a daemon's /healthz, for a container's health check", health_usage},
     {"version", cmd_version, "print the version and exit", NULL},
     {"help", cmd_help, "show this help, or a command's (strata help check)", NULL},
@@ -1065,6 +1068,11 @@ static int cmd_env(int argc, char **argv)
     return envcmd_run(argc - 1, argv + 1, stdout, stderr);
 }
 
+static int cmd_lsp(int argc, char **argv)
+{
+    return lsp_main(argc, argv);
+}
+
 static int cmd_health(int argc, char **argv)
 {
     return health_run(argc - 1, argv + 1, stdout, stderr);
@@ -1087,7 +1095,7 @@ int main(int argc, char **argv)
                 argv[1]);
         return EXIT_USAGE;
     }
-    if (cmd->run != cmd_worker && cmd->run != cmd_coordinator)
-        heap_setup(); /* a command that runs and exits */
+    if (cmd->run != cmd_worker && cmd->run != cmd_coordinator && cmd->run != cmd_lsp)
+        heap_setup(); /* a command that runs and exits (not a server) */
     return cmd->run(argc - 1, argv + 1);
 }

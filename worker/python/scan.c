@@ -37,6 +37,10 @@ struct scanner {
     bool timed_out;      /* a parse of this scan ran out of time */
     const lang_t *lang;
     checker_cursors_t cursors; /* reused by every scan of this scanner */
+    /* scanner_run_incremental: the edited old tree of the text, and where
+     * the new tree goes (NULL: a plain scan) */
+    const TSTree *reuse;
+    TSTree **keep;
 };
 
 scanner_t *scanner_new(void)
@@ -178,7 +182,7 @@ static st_rc_t encode_result(const diag_list_t *d, const summary_t *sum, bool tr
 
 /* ---- the scan ------------------------------------------------------------------ */
 
-static TSTree *parse(scanner_t *self, const char *text, uint32_t len)
+static TSTree *parse(scanner_t *self, const char *text, uint32_t len, const TSTree *old)
 {
     TSTree *tree;
 
@@ -188,7 +192,7 @@ static TSTree *parse(scanner_t *self, const char *text, uint32_t len)
                           : PARSE_TIMEOUT_BASE_US + (uint64_t)len / 1024 * PARSE_TIMEOUT_PER_KB_US);
     self->cancel = 0;
     tsalloc_begin(self->budget, &self->cancel);
-    tree = ts_parser_parse_string(self->parser, NULL, text, len);
+    tree = ts_parser_parse_string(self->parser, old, text, len);
     tsalloc_end();
     if (tree == NULL) {
         ts_parser_reset(self->parser);
@@ -217,7 +221,7 @@ static bool reparse_padded(scanner_t *self, const char **text, uint32_t *len, ar
     if (!tokens_scan(*text, *len, d, pads) || pads->n == 0 ||
         (padded = tokens_pad(*text, *len, pads, a, &plen)) == NULL)
         return false;
-    if ((t = parse(self, padded, plen)) == NULL)
+    if ((t = parse(self, padded, plen, NULL)) == NULL)
         return false;
     if (ts_node_has_error(ts_tree_root_node(t))) {
         ts_tree_delete(t);
@@ -251,7 +255,7 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
 
     if (!tokens_check(*text, *len, d))
         return ST_OK;
-    if ((tree = parse(self, *text, *len)) == NULL) {
+    if ((tree = parse(self, *text, *len, self->reuse)) == NULL) {
         if (self->cancel != 0) {
             diag_add(d, 1, 1, "E902",
                      "the parser needed more than %zu MB of memory for this file, not checked",
@@ -261,6 +265,9 @@ static st_rc_t parse_and_check(scanner_t *self, const scan_opts_t *opts, scan_ki
         diag_add(d, 1, 1, "E902", "the parser gave up on this file (time limit), not checked");
         return ST_OK;
     }
+    /* the caller's copy is of the text as given, before any padding */
+    if (self->keep != NULL)
+        *self->keep = ts_tree_copy(tree);
     if (ts_node_has_error(ts_tree_root_node(tree)) &&
         !reparse_padded(self, text, len, a, d, &tree, &pads)) {
         report_syntax_error(ts_tree_root_node(tree), d);
@@ -343,6 +350,39 @@ st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, 
         return st_fail(err, ST_ENOMEM, "arena exhausted collecting diagnostics");
     diag_list_sort(&d);
     return encode_result(&d, sum, self->timed_out, a, out, err);
+}
+
+st_rc_t scanner_run_incremental(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind,
+                                const uint8_t *src, size_t len, const TSTree *old,
+                                TSTree **tree_out, arena_t *a, span_t *out, st_err_t *err)
+{
+    TSTree *kept = NULL;
+    const char *text;
+    uint32_t tlen;
+    diag_list_t probe;
+    st_rc_t rc;
+
+    /* The old tree is of src's bytes; the parser reads them unchanged only
+       when decoding copies nothing (no BOM, UTF-8, no bare CR). */
+    diag_list_init(&probe, a);
+    bool same =
+        len <= UINT32_MAX &&
+        decode_source(src, len, opts != NULL ? opts->max_file_bytes : 0, a, &probe, &text, &tlen) &&
+        text == (const char *)src;
+    self->reuse = same ? old : NULL;
+    self->keep = same ? &kept : NULL;
+    rc = scanner_run(self, opts, kind, src, len, a, out, err);
+    self->reuse = NULL;
+    self->keep = NULL;
+    if (rc != ST_OK && kept != NULL) {
+        ts_tree_delete(kept);
+        kept = NULL;
+    }
+    if (tree_out != NULL)
+        *tree_out = kept;
+    else if (kept != NULL)
+        ts_tree_delete(kept);
+    return rc;
 }
 
 /* ---- reading a result ---------------------------------------------------------- */

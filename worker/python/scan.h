@@ -28,6 +28,8 @@
 #include "common/status.h"
 #include "worker/scan_target.h"
 
+#include <tree_sitter/api.h>
+
 #include <stdbool.h>
 
 #define SCAN_RESULT_VERSION                                                                        \
@@ -89,6 +91,18 @@ void scanner_set_parse_budget(scanner_t *self, size_t bytes);
  * error (ST_ENOMEM when a's limit is hit, ST_EINTERNAL) means no result. */
 st_rc_t scanner_run(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind, const uint8_t *src,
                     size_t len, arena_t *a, span_t *out, st_err_t *err);
+
+/* scanner_run for a buffer an editor changes a keystroke at a time: old
+ * (NULL: none) is the tree this function gave for the previous text,
+ * already told of the edits since (ts_tree_edit), and the parser reuses
+ * what they left alone. The result is the same bytes as scanner_run's.
+ * On ST_OK *tree_out gets the tree of src (caller owns it: ts_tree_delete;
+ * old stays the caller's), or NULL when the parser read other bytes than
+ * src's (a BOM, another encoding, bare CRs) or parsed nothing; tree_out
+ * may be NULL. Errors as scanner_run, and then *tree_out is NULL. */
+st_rc_t scanner_run_incremental(scanner_t *self, const scan_opts_t *opts, scan_kind_t kind,
+                                const uint8_t *src, size_t len, const TSTree *old,
+                                TSTree **tree_out, arena_t *a, span_t *out, st_err_t *err);
 
 /* One diagnostic decoded from a result; strings point into the arena given
  * to scan_result_diags (NUL-terminated). */
