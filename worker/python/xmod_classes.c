@@ -49,9 +49,17 @@ static cls_t *local_class(const file_t *f, uint32_t name)
     return k;
 }
 
+#define MAX_REEXPORTS 8 /* imports followed from a class's name to its statement */
+
+static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out,
+                      unsigned depth);
+
 /* The fact of class name of module mod: FACT_OK with *out, FACT_WAITING
- * (a class of the component not settled yet) or FACT_NONE. */
-static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t **out)
+ * (a class of the component not settled yet) or FACT_NONE. A name the
+ * module imports (a re-export: `from .case import TestCase`) is followed
+ * to the class, depth imports deep so far. */
+static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t **out,
+                        unsigned depth)
 {
     const mod_t *m = xmod__mod_get(c, mod);
     const iface_t *f = m != NULL ? m->iface : NULL;
@@ -62,7 +70,9 @@ static int module_class(ctx_t *c, uint32_t mod, const nm_t *name, const xfact_t 
     if (m->file != NULL) {
         cls_t *k = local_class(m->file, name->id);
         if (k == NULL)
-            return FACT_NONE;
+            return depth < MAX_REEXPORTS && xmod__binding_import(m->file, name->id) != NULL
+                       ? base_class(c, m->file, name->id, out, depth + 1)
+                       : FACT_NONE;
         *out = &k->fact;
         return k->fst;
     }
@@ -95,7 +105,7 @@ static bool abc_base(ctx_t *c, const imp_t *m, const uint32_t *comps, uint32_t n
 
 /* The fact of a base of a class of file f, written as the dotted name
  * base: as module_class says. */
-static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out)
+static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **out, unsigned depth)
 {
     nm_t d = xmod__nm_of(c, base);
     uint32_t comps[MAX_DOTS], n = 0, from = 0;
@@ -143,7 +153,7 @@ static int base_class(ctx_t *c, const file_t *f, uint32_t base, const xfact_t **
     if (w.kind != W_ENTRY || (n > 1 && w.at != n - 2) || w.ent.kind != E_CLASS)
         return FACT_NONE;
     nm_t name = xmod__nm_of(c, n > 1 ? comps[n - 1] : m->name);
-    return module_class(c, w.mod, &name, out);
+    return module_class(c, w.mod, &name, out, depth);
 }
 
 static const xmeth_t *fact_meth(const xfact_t *x, const nm_t *name)
@@ -221,7 +231,7 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
         k->n_bases > sizeof bases / sizeof bases[0])
         return FACT_NONE;
     for (uint32_t i = 0; i < k->n_bases && st != FACT_NONE; i++) {
-        int b = base_class(c, f, k->bases[i], &bases[i]);
+        int b = base_class(c, f, k->bases[i], &bases[i], 0);
         if (b == FACT_NONE)
             st = FACT_NONE;
         else if (b == FACT_WAITING)
@@ -252,7 +262,7 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
  * classes (those its "names" call classes). */
 static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
 {
-    uint32_t n = 0;
+    uint32_t n = to->n_names;
 
     for (uint32_t i = 0; i < f->n_classes; i++)
         n += f->classes[i].fst == FACT_OK;
@@ -271,6 +281,17 @@ static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
             continue;
         to->classes[to->n_classes].name = name;
         to->classes[to->n_classes++].fact = k->fact;
+    }
+    /* the classes it imports and so exports (a package's __init__) */
+    for (uint32_t i = 0; i < to->n_names; i++) {
+        const ent_t *e = &to->names[i];
+        const xfact_t *x;
+        if (e->kind != E_CLASS || local_class(f, e->name.id) != NULL ||
+            xmod__binding_import(f, e->name.id) == NULL ||
+            base_class(c, f, e->name.id, &x, 1) != FACT_OK || (x->stub && !f->stub))
+            continue;
+        to->classes[to->n_classes].name = e->name;
+        to->classes[to->n_classes++].fact = *x;
     }
     return ST_OK;
 }
