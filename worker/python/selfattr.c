@@ -770,6 +770,8 @@ static void scan_module(sa_t *s, TSNode root)
                     }
         }
         size_t base = s->n_stack;
+        if (s->stub && (k == K_FUNCTION_DEF || k == K_DECORATOR))
+            continue; /* a stub's signatures bind nothing at module level */
         push_kids(s, n, k, true, top);
         set_marks(s, base,
                   (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
@@ -1244,7 +1246,8 @@ static void scan_class(sa_t *s, sa_class_t *c)
                 add_def(s, c, id, def);
             if (name_is(s, id, "__getattr__") || name_is(s, id, "__getattribute__"))
                 c->open = true;
-            scan_method(s, c, def, checkable);
+            if (!s->stub) /* (a stub's bodies are `...`) */
+                scan_method(s, c, def, checkable);
             continue;
         }
         if (k == K_CLASS_DEF) {
