@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# test_lsp_clients.sh - `strata lsp` driven by two real clients: Debian's
+# neovim 0.7.2, headless, with its own LSP client (tests/e2e/lsp_client.lua),
+# and npm's vscode-languageserver-protocol, VS Code's client library
+# (tests/e2e/lsp_client.js). Both play an editor's session on a workspace
+# holding a copy of the standard library's textwrap.py and a two-module
+# package: typing an unused import in textwrap.py reports F401, deleting it
+# clears it; renaming pkg/a.py's `name` and saving reports E0611 for
+# pkg/b.py, which imports it, and the fix clears it. At the end, what the
+# server published for the saved workspace equals `strata check
+# --output-format json` line for line (the clients convert LSP's 0-based
+# UTF-16 or UTF-8 positions to the CLI's 1-based byte columns; pkg/c.py has
+# a diagnostic after a non-ASCII character). The server must answer
+# shutdown and exit, and exit alone when its client goes away.
+#
+# The drivers take the server and the codes as parameters; with
+# LSPC_REFERENCE=pyright this script runs the same scenario against
+# pyright's language server (scripts/bench-deps.sh installs it; its codes
+# reportUnusedImport and reportAttributeAccessIssue, no comparison with
+# strata check), which proves the harness against a server we did not
+# write. Needs neovim and tests/node's packages in .deps/test-node
+# (scripts/bootstrap.sh). Usage: test_lsp_clients.sh PATH-TO-STRATA REPO-ROOT
+set -u
+
+E2E_NAME=lsp-clients
+. "$(dirname "$0")/lib.sh" "$@"
+
+modules="$repo/.deps/test-node/node_modules"
+if ! command -v nvim >/dev/null 2>&1; then
+    fail "no nvim: run scripts/bootstrap.sh"
+fi
+if [ ! -d "$modules/vscode-languageserver-protocol" ]; then
+    fail "no vscode-languageserver-protocol in $modules: run scripts/bootstrap.sh"
+fi
+[ "$failed" -eq 0 ] || exit 1
+
+# ---- the workspace ---------------------------------------------------------
+ws="$tmp/ws"
+mkdir -p "$ws/pkg"
+cp /usr/lib/python3.11/textwrap.py "$ws/textwrap.py"
+: >"$ws/pkg/__init__.py"
+printf 'name = 1\n' >"$ws/pkg/a.py"
+printf 'from pkg.a import name\n\nprint(name)\n' >"$ws/pkg/b.py"
+printf "import json\ns = 'caf\xc3\xa9'; print(s, undefined_name)\n" >"$ws/pkg/c.py"
+
+case "${LSPC_REFERENCE:-strata}" in
+strata)
+    server=("$strata" lsp)
+    unused=F401 missing=E0611 settings='{}' code_action=true
+    # what strata check prints for the workspace, by absolute path
+    (cd "$ws" && "$strata" check --no-cache -q --output-format json . >"$tmp/check.json")
+    expect=$(python3 - "$ws" "$tmp/check.json" <<'EOF'
+import json, os, sys
+ws, report = sys.argv[1], json.load(open(sys.argv[2]))
+by_path = {}
+for d in report:
+    path = os.path.normpath(os.path.join(ws, d["filename"]))
+    by_path.setdefault(path, []).append(
+        {k: d[k] for k in ("line", "column", "code", "message")})
+print(json.dumps(by_path))
+EOF
+    )
+    has "strata check reports pkg/c.py" "$expect" "undefined_name"
+    ;;
+pyright)
+    server=("$repo/.deps/node/node_modules/.bin/pyright-langserver" --stdio)
+    unused=reportUnusedImport missing=reportAttributeAccessIssue
+    settings='{"python": {"analysis": {"diagnosticMode": "workspace"}}}'
+    code_action=false # pyright offers no fix for an unused import
+    printf '{"reportUnusedImport": "warning"}\n' >"$ws/pyrightconfig.json"
+    expect=null
+    ;;
+*)
+    fail "LSPC_REFERENCE is strata or pyright"
+    exit 1
+    ;;
+esac
+
+# config.json for both drivers (see the head of each)
+python3 - "$tmp/config.json" "$ws" "$unused" "$missing" "$settings" "$code_action" "$expect" \
+    "${server[@]}" <<'EOF'
+import json, sys
+out, ws, unused, missing, settings, code_action, expect = sys.argv[1:8]
+cfg = {"cmd": sys.argv[8:], "root": ws, "unused_code": unused, "missing_code": missing,
+       "settings": json.loads(settings), "code_action": code_action == "true",
+       "timeout_ms": 20000}
+if json.loads(expect) is not None:
+    cfg["expect"] = json.loads(expect)
+json.dump(cfg, open(out, "w"))
+EOF
+
+# ---- neovim ----------------------------------------------------------------
+before=$(cd "$ws" && find . -type f ! -name '*.pyc' | sort | xargs sha256sum)
+if LSPC_CONFIG="$tmp/config.json" timeout 120 nvim --headless -u NONE -i NONE -n \
+    -c "luafile $repo/tests/e2e/lsp_client.lua" >"$tmp/nvim.out" 2>"$tmp/nvim.err"; then
+    pass
+else
+    fail "neovim's session (exit $?): $(cat "$tmp/nvim.err" "$tmp/nvim.out")"
+fi
+after=$(cd "$ws" && find . -type f ! -name '*.pyc' | sort | xargs sha256sum)
+if [ "$before" = "$after" ]; then pass; else
+    fail "neovim's session left the workspace changed: $(diff <(echo "$before") <(echo "$after"))"
+fi
+
+# ---- VS Code's client library ----------------------------------------------
+if timeout 120 node "$repo/tests/e2e/lsp_client.js" "$modules" "$tmp/config.json" \
+    >"$tmp/node.out" 2>"$tmp/node.err"; then
+    pass
+else
+    fail "vscode-languageserver-protocol's session (exit $?): $(cat "$tmp/node.err" "$tmp/node.out")"
+fi
+
+echo "lsp clients: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
