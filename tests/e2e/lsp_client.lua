@@ -136,7 +136,7 @@ local function open(path)
 end
 
 local function save(bufnr)
-    vim.api.nvim_buf_call(bufnr, function() vim.cmd('write') end)
+    vim.api.nvim_buf_call(bufnr, function() vim.cmd('silent write') end)
 end
 
 local function line_of(bufnr, pattern)
