@@ -5,7 +5,8 @@
 // didSave after the file is written (and didChangeWatchedFiles when the
 // server registered a watcher), pull diagnostics and a code action for the
 // unused import when the server advertises them, shutdown and exit, then a
-// second server left by its client (stdin closed) that must exit alone.
+// second server left by its client (stdin closed) and a third whose
+// parent (initialize's processId) dies, each of which must exit alone.
 // It offers the UTF-8 and UTF-16 position encodings and uses the one the
 // server picks (neovim's driver covers UTF-16 alone).
 //
@@ -115,9 +116,9 @@ const capabilities = {
     window: { workDoneProgress: true },
 };
 
-async function initialize(s) {
+async function initialize(s, processId = process.pid) {
     const r = await s.conn.sendRequest(P.InitializeRequest.type, {
-        processId: process.pid, rootUri: uriOf(cfg.root), capabilities,
+        processId, rootUri: uriOf(cfg.root), capabilities,
         workspaceFolders: [{ uri: uriOf(cfg.root), name: path.basename(cfg.root) }],
         clientInfo: { name: 'strata-e2e-vscode-languageserver-protocol' },
     });
@@ -273,6 +274,28 @@ async function session() {
     await waitFor(s, `${cfg.unused_code} gone with the import`, () =>
         !has(s, tw, cfg.unused_code, line, 'os') && diags(s, tw).length === baseline.length);
 
+    // 3b. type a line after a character outside the BMP in pkg/c.py (four
+    // UTF-8 bytes, two UTF-16 units): the undefined name is reported at its
+    // column; delete the line: it goes
+    const c = path.join(cfg.root, 'pkg', 'c.py');
+    await open(s, c);
+    await waitFor(s, 'first diagnostics of pkg/c.py', () => diags(s, c) !== undefined);
+    const cl = lines(docs.get(c).text).length - 1; // the text ends with a newline
+    const typed = "t = '\u{1F600}'; print(t, zz)\n";
+    let prefix = '';
+    for (const ch of typed) {
+        const units = encoding === 'utf-8' ? Buffer.byteLength(prefix)
+            : encoding === 'utf-16' ? prefix.length : [...prefix].length;
+        await change(s, c, [{ range: range(cl, units, cl, units), newText: ch }]);
+        prefix += ch;
+    }
+    const zzCol = Buffer.byteLength(typed.slice(0, typed.indexOf('zz'))) + 1;
+    const zz = () => (diags(s, c) || []).find((d) => isAt(d, cfg.undefined_code, cl, 'zz'));
+    await waitFor(s, `${cfg.undefined_code} for zz typed after U+1F600, at byte column ${zzCol}`,
+        () => zz() !== undefined && asCli(c, zz()).column === zzCol);
+    await change(s, c, [{ range: range(cl, 0, cl + 1, 0), newText: '' }]);
+    await waitFor(s, `${cfg.undefined_code} for zz gone with its line`, () => zz() === undefined);
+
     // 4. rename pkg/a.py's `name`, save: b.py's import of it is reported
     const a = path.join(cfg.root, 'pkg', 'a.py');
     const b = path.join(cfg.root, 'pkg', 'b.py');
@@ -327,6 +350,25 @@ async function abandoned() {
     }
 }
 
+// 9. a server whose parent (initialize's processId) dies exits alone, its
+// pipes still open (the spec: "If the parent process is not alive then the
+// server should exit")
+async function orphaned() {
+    const parent = cp.spawn('sleep', ['120'], { stdio: 'ignore' });
+    const s = start();
+    await initialize(s, parent.pid);
+    await open(s, path.join(cfg.root, 'pkg', 'b.py'));
+    await waitFor(s, 'first diagnostics of pkg/b.py (third server)',
+        () => diags(s, path.join(cfg.root, 'pkg', 'b.py')) !== undefined);
+    parent.kill('SIGKILL');
+    const end = Date.now() + 10000;
+    while (Date.now() < end && s.exited === null) await sleep(10);
+    if (s.exited === null) {
+        fail(`the server did not exit within 10 s of its parent (processId ${parent.pid}) dying`);
+        s.child.kill('SIGKILL');
+    }
+}
+
 (async () => {
     const t = setTimeout(() => { fail('the whole session took over 110 s'); process.exit(1); }, 110000);
     let s = null;
@@ -334,6 +376,8 @@ async function abandoned() {
         s = await session();
         docs.clear();
         await abandoned();
+        docs.clear();
+        await orphaned();
     } catch (e) {
         fail(`${e && e.stack ? e.stack : e}`);
     }

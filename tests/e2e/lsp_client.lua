@@ -12,9 +12,11 @@
 -- where cfg.json holds
 --   cmd          the server's argv
 --   root         the workspace (absolute), holding textwrap.py, pkg/a.py
---                (`name = ...` on its first line), pkg/b.py (imports it)
+--                (`name = ...` on its first line), pkg/b.py (imports it),
+--                pkg/c.py (any)
 --   unused_code  the code of an unused import (F401)
 --   missing_code the code of an imported name the module lacks (E0611)
+--   undefined_code the code of an undefined name (F821)
 --   settings     optional, answers workspace/configuration
 --   expect       optional, {absolute path: [{line, column, code, message}]}
 --                with 1-based lines and UTF-8 byte columns (strata check
@@ -146,6 +148,17 @@ local function line_of(bufnr, pattern)
     return nil
 end
 
+-- as_cli(path, d): the diagnostic as strata check's JSON has it
+-- (1-based line, 1-based UTF-8 byte column)
+local function as_cli(path, d)
+    local lines = vim.fn.bufloaded(path) == 1 and vim.fn.getbufline(path, 1, '$')
+        or vim.fn.readfile(path)
+    local text = lines[d.range.start.line + 1] or ''
+    local ok, col = pcall(vim.str_byteindex, text, d.range.start.character, true)
+    return { line = d.range.start.line + 1, column = (ok and col or -1) + 1,
+        code = tostring(d.code), message = d.message }
+end
+
 -- 1. open the standard library's textwrap.py: its first diagnostics
 local tw = cfg.root .. '/textwrap.py'
 local twbuf = open(tw)
@@ -174,6 +187,35 @@ wait_for(cfg.unused_code .. " gone with the line", function()
     return not has(tw, cfg.unused_code, at, 'os') and #diags(tw) == #baseline
 end)
 
+-- 3b. type a line after a character outside the BMP (two UTF-16 units, four
+-- bytes) in pkg/c.py: the undefined name is reported at its column; delete
+-- the line: it goes
+local c = cfg.root .. '/pkg/c.py'
+local cbuf = open(c)
+wait_for('first diagnostics of pkg/c.py', function() return diags(c) ~= nil end)
+local cl = vim.api.nvim_buf_line_count(cbuf)
+vim.api.nvim_buf_set_lines(cbuf, cl, cl, true, { '' })
+local typed = "t = '\240\159\152\128'; print(t, zz)" -- U+1F600
+local col = 0
+for _, ch in ipairs(vim.fn.split(typed, '\\zs')) do
+    vim.api.nvim_buf_set_text(cbuf, cl, col, cl, col, { ch })
+    col = col + #ch
+end
+local zz_col = typed:find('zz', 1, true)
+local function zz()
+    for _, d in ipairs(diags(c) or {}) do
+        if tostring(d.code) == cfg.undefined_code and d.range.start.line == cl
+            and d.message:find('zz', 1, true) then
+            return d
+        end
+    end
+    return nil
+end
+wait_for(cfg.undefined_code .. ' for zz typed after U+1F600, at byte column ' .. zz_col,
+    function() return zz() ~= nil and as_cli(c, zz()).column == zz_col end)
+vim.api.nvim_buf_set_lines(cbuf, cl, cl + 1, true, {})
+wait_for(cfg.undefined_code .. ' for zz gone with its line', function() return zz() == nil end)
+
 -- 4. rename pkg/a.py's `name` and save: b.py's import of it is reported
 local a, b = cfg.root .. '/pkg/a.py', cfg.root .. '/pkg/b.py'
 local abuf = open(a)
@@ -194,14 +236,6 @@ wait_for(cfg.missing_code .. ' gone from pkg/b.py after the fix is saved',
     function() return diags(b) ~= nil and not has(b, cfg.missing_code, bline, 'name') end)
 
 -- 6. everything the server published equals what strata check prints
-local function as_cli(path, d)
-    local lines = vim.fn.bufloaded(path) == 1 and vim.fn.getbufline(path, 1, '$')
-        or vim.fn.readfile(path)
-    local text = lines[d.range.start.line + 1] or ''
-    local ok, col = pcall(vim.str_byteindex, text, d.range.start.character, true)
-    return { line = d.range.start.line + 1, column = (ok and col or -1) + 1,
-        code = tostring(d.code), message = d.message }
-end
 local function key(d) return string.format('%d:%d %s %s', d.line, d.column, d.code, d.message) end
 local function same_as_expected()
     for path, want in pairs(cfg.expect) do

@@ -46,7 +46,7 @@ printf "import json\ns = 'caf\xc3\xa9'; print(s, undefined_name)\n" >"$ws/pkg/c.
 case "${LSPC_REFERENCE:-strata}" in
 strata)
     server=("$strata" lsp)
-    unused=F401 missing=E0611 settings='{}' code_action=true
+    unused=F401 missing=E0611 undefined=F821 settings='{}' code_action=true
     # what strata check prints for the workspace, by absolute path
     (cd "$ws" && "$strata" check --no-cache -q --output-format json . >"$tmp/check.json")
     expect=$(python3 - "$ws" "$tmp/check.json" <<'EOF'
@@ -65,6 +65,7 @@ EOF
 pyright)
     server=("$repo/.deps/node/node_modules/.bin/pyright-langserver" --stdio)
     unused=reportUnusedImport missing=reportAttributeAccessIssue
+    undefined=reportUndefinedVariable
     settings='{"python": {"analysis": {"diagnosticMode": "workspace"}}}'
     code_action=false # pyright offers no fix for an unused import
     printf '{"reportUnusedImport": "warning"}\n' >"$ws/pyrightconfig.json"
@@ -77,11 +78,12 @@ pyright)
 esac
 
 # config.json for both drivers (see the head of each)
-python3 - "$tmp/config.json" "$ws" "$unused" "$missing" "$settings" "$code_action" "$expect" \
-    "${server[@]}" <<'EOF'
+python3 - "$tmp/config.json" "$ws" "$unused" "$missing" "$undefined" "$settings" "$code_action" \
+    "$expect" "${server[@]}" <<'EOF'
 import json, sys
-out, ws, unused, missing, settings, code_action, expect = sys.argv[1:8]
-cfg = {"cmd": sys.argv[8:], "root": ws, "unused_code": unused, "missing_code": missing,
+out, ws, unused, missing, undefined, settings, code_action, expect = sys.argv[1:9]
+cfg = {"cmd": sys.argv[9:], "root": ws, "unused_code": unused, "missing_code": missing,
+       "undefined_code": undefined,
        "settings": json.loads(settings), "code_action": code_action == "true",
        "timeout_ms": 20000}
 if json.loads(expect) is not None:
