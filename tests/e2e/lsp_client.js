@@ -274,6 +274,15 @@ async function session() {
     await waitFor(s, `${cfg.unused_code} gone with the import`, () =>
         !has(s, tw, cfg.unused_code, line, 'os') && diags(s, tw).length === baseline.length);
 
+    // 3c. paste it again and close the document unsaved (didClose): the file
+    // on the disk takes its place, without the import
+    await change(s, tw, [{ range: range(line, 0, line, 0), newText: 'import os\n' }]);
+    await waitFor(s, `${cfg.unused_code} for 'import os' pasted`, () => has(s, tw, cfg.unused_code, line, 'os'));
+    docs.delete(tw);
+    await s.conn.sendNotification(P.DidCloseTextDocumentNotification.type, { textDocument: { uri: uriOf(tw) } });
+    await waitFor(s, `${cfg.unused_code} gone when the unsaved document is closed`,
+        () => !has(s, tw, cfg.unused_code, line, 'os'));
+
     // 3b. type a line after a character outside the BMP in pkg/c.py (four
     // UTF-8 bytes, two UTF-16 units): the undefined name is reported at its
     // column; delete the line: it goes

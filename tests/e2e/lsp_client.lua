@@ -187,6 +187,14 @@ wait_for(cfg.unused_code .. " gone with the line", function()
     return not has(tw, cfg.unused_code, at, 'os') and #diags(tw) == #baseline
 end)
 
+-- 3c. type it again and close the buffer unsaved (didClose): the file on
+-- the disk takes its place, without the import
+vim.api.nvim_buf_set_lines(twbuf, at, at, true, { 'import os' })
+wait_for(cfg.unused_code .. " for 'import os' pasted", function() return has(tw, cfg.unused_code, at, 'os') end)
+vim.cmd('bwipeout! ' .. twbuf)
+wait_for(cfg.unused_code .. ' gone when the unsaved buffer is closed',
+    function() return not has(tw, cfg.unused_code, at, 'os') end)
+
 -- 3b. type a line after a character outside the BMP (two UTF-16 units, four
 -- bytes) in pkg/c.py: the undefined name is reported at its column; delete
 -- the line: it goes
