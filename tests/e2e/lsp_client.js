@@ -13,7 +13,10 @@
 // Usage: node lsp_client.js NODE_MODULES CONFIG.json; the configuration is
 // that of tests/e2e/lsp_client.lua (cmd, root, unused_code, missing_code,
 // settings, expect, timeout_ms), plus code_action (default true): the
-// server must offer an edit that removes the unused import. Exits 0 when
+// server must offer an edit that removes the unused import, and watchers
+// (default false): it must register file watchers, through which a module
+// made and removed outside the editor is reported and cleared (done
+// whenever it registers them). Exits 0 when
 // every step passed, else 1 after printing what failed and what had been
 // received.
 'use strict';
@@ -321,6 +324,25 @@ async function session() {
     await save(s, a, caps);
     await waitFor(s, `${cfg.missing_code} gone from pkg/b.py after the fix is saved`,
         () => diags(s, b) !== undefined && !has(s, b, cfg.missing_code, bline, 'name'));
+
+    // 5b. a module made outside the editor, then removed, as the file watchers
+    // the server registered see it: its bad import is reported, then cleared
+    process.stdout.write(`file watchers registered: ${s.watchers}\n`);
+    if (s.watchers) {
+        const d = path.join(cfg.root, 'pkg', 'd.py');
+        const watched = (type) => s.conn.sendNotification(P.DidChangeWatchedFilesNotification.type,
+            { changes: [{ uri: uriOf(d), type }] });
+        fs.writeFileSync(d, 'from pkg.a import nope\n');
+        await watched(P.FileChangeType.Created);
+        await waitFor(s, `${cfg.missing_code} for pkg/d.py made on the disk`,
+            () => has(s, d, cfg.missing_code, 0, 'nope'));
+        fs.unlinkSync(d);
+        await watched(P.FileChangeType.Deleted);
+        await waitFor(s, `${cfg.missing_code} gone with pkg/d.py removed from the disk`,
+            () => !has(s, d, cfg.missing_code, 0, 'nope'));
+    } else if (cfg.watchers) {
+        fail('the server registered no workspace/didChangeWatchedFiles watcher');
+    }
 
     // 6. everything published equals what strata check prints
     if (cfg.expect && !await waitFor(s, 'the same diagnostics as strata check', () => sameAsExpected(s))) {

@@ -3,22 +3,30 @@
 # neovim 0.7.2, headless, with its own LSP client (tests/e2e/lsp_client.lua),
 # and npm's vscode-languageserver-protocol, VS Code's client library
 # (tests/e2e/lsp_client.js). Both play an editor's session on a workspace
-# holding a copy of the standard library's textwrap.py and a two-module
-# package: typing an unused import in textwrap.py reports F401, deleting it
-# clears it; renaming pkg/a.py's `name` and saving reports E0611 for
-# pkg/b.py, which imports it, and the fix clears it. At the end, what the
-# server published for the saved workspace equals `strata check
-# --output-format json` line for line (the clients convert LSP's 0-based
-# UTF-16 or UTF-8 positions to the CLI's 1-based byte columns; pkg/c.py has
-# a diagnostic after a non-ASCII character). The server must answer
-# shutdown and exit, and exit alone when its client goes away.
+# holding a copy of the standard library's textwrap.py and a small package:
+# - typing an unused import in textwrap.py reports F401, deleting it (the
+#   node client: with the server's code action) clears it, and so does
+#   closing the buffer unsaved with the import in it (the file on the disk
+#   takes its place);
+# - a line typed after U+1F600 in pkg/c.py gets its F821 at strata check's
+#   column (neovim counts UTF-16 units, the node client UTF-8 bytes);
+# - renaming pkg/a.py's `name` and saving reports E0611 for pkg/b.py,
+#   which imports it, and the fix clears it; the node client also makes
+#   and removes a module on the disk, told through the file watchers the
+#   server registered, and asks for pull diagnostics;
+# - at the end, what the server published for the workspace equals
+#   `strata check --output-format json` line for line (positions converted
+#   to its 1-based byte columns);
+# - shutdown and exit end the server with status 0; a server whose stdin
+#   closes, or whose parent (initialize's processId) dies, exits alone.
 #
 # The drivers take the server and the codes as parameters; with
 # LSPC_REFERENCE=pyright this script runs the same scenario against
 # pyright's language server (scripts/bench-deps.sh installs it; its codes
-# reportUnusedImport and reportAttributeAccessIssue, no comparison with
-# strata check), which proves the harness against a server we did not
-# write. Needs neovim and tests/node's packages in .deps/test-node
+# reportUnusedImport, reportUndefinedVariable and
+# reportAttributeAccessIssue, no code action, no comparison with strata
+# check), which proves the harness against a server we did not write.
+# Needs neovim and tests/node's packages in .deps/test-node
 # (scripts/bootstrap.sh). Usage: test_lsp_clients.sh PATH-TO-STRATA REPO-ROOT
 set -u
 
@@ -46,7 +54,7 @@ printf "import json\ns = 'caf\xc3\xa9'; print(s, undefined_name)\n" >"$ws/pkg/c.
 case "${LSPC_REFERENCE:-strata}" in
 strata)
     server=("$strata" lsp)
-    unused=F401 missing=E0611 undefined=F821 settings='{}' code_action=true
+    unused=F401 missing=E0611 undefined=F821 settings='{}' code_action=true watchers=true
     # what strata check prints for the workspace, by absolute path
     (cd "$ws" && "$strata" check --no-cache -q --output-format json . >"$tmp/check.json")
     expect=$(python3 - "$ws" "$tmp/check.json" <<'EOF'
@@ -67,7 +75,7 @@ pyright)
     unused=reportUnusedImport missing=reportAttributeAccessIssue
     undefined=reportUndefinedVariable
     settings='{"python": {"analysis": {"diagnosticMode": "workspace"}}}'
-    code_action=false # pyright offers no fix for an unused import
+    code_action=false watchers=true # pyright offers no fix for an unused import
     printf '{"reportUnusedImport": "warning"}\n' >"$ws/pyrightconfig.json"
     expect=null
     ;;
@@ -79,11 +87,11 @@ esac
 
 # config.json for both drivers (see the head of each)
 python3 - "$tmp/config.json" "$ws" "$unused" "$missing" "$undefined" "$settings" "$code_action" \
-    "$expect" "${server[@]}" <<'EOF'
+    "$watchers" "$expect" "${server[@]}" <<'EOF'
 import json, sys
-out, ws, unused, missing, undefined, settings, code_action, expect = sys.argv[1:9]
-cfg = {"cmd": sys.argv[9:], "root": ws, "unused_code": unused, "missing_code": missing,
-       "undefined_code": undefined,
+out, ws, unused, missing, undefined, settings, code_action, watchers, expect = sys.argv[1:10]
+cfg = {"cmd": sys.argv[10:], "root": ws, "unused_code": unused, "missing_code": missing,
+       "undefined_code": undefined, "watchers": watchers == "true",
        "settings": json.loads(settings), "code_action": code_action == "true",
        "timeout_ms": 20000}
 if json.loads(expect) is not None:
