@@ -263,6 +263,7 @@ async function session() {
                 textDocument: { uri: uriOf(tw) }, range: f401.range,
                 context: { diagnostics: [f401], triggerKind: 1 },
             }) || [];
+            process.stdout.write(`code actions: ${JSON.stringify(actions)}\n`);
             // the one whose edit takes the import out (others may add `# noqa`)
             const fix = actions.find((a) => a.edit && /^(quickfix|source\.fixAll)/.test(a.kind || '') &&
                 applyEdits(docs.get(tw).text, editsFor(a.edit, tw)) === original);
