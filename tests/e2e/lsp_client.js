@@ -37,7 +37,8 @@ function fail(msg) {
 }
 
 const uriOf = (p) => url.pathToFileURL(p).href;
-const pathOf = (u) => url.fileURLToPath(u);
+// published diagnostics are kept by path, or by URI when not a file: URI
+const pathOf = (u) => (u.startsWith('file:') ? url.fileURLToPath(u) : u);
 const lines = (text) => text.split(/\r\n|\r|\n/);
 
 // Positions: `character` counts units of the negotiated encoding.
@@ -286,6 +287,16 @@ async function session() {
     await s.conn.sendNotification(P.DidCloseTextDocumentNotification.type, { textDocument: { uri: uriOf(tw) } });
     await waitFor(s, `${cfg.unused_code} gone when the unsaved document is closed`,
         () => !has(s, tw, cfg.unused_code, line, 'os'));
+
+    // 3d. a new buffer not saved yet (VS Code's untitled: URIs) gets its
+    // per-file diagnostics; closed, they are cleared
+    const untitled = 'untitled:Untitled-1';
+    await s.conn.sendNotification(P.DidOpenTextDocumentNotification.type, {
+        textDocument: { uri: untitled, languageId: 'python', version: 1, text: 'import os\n' },
+    });
+    await waitFor(s, `${cfg.unused_code} in an untitled buffer`, () => has(s, untitled, cfg.unused_code, 0, 'os'));
+    await s.conn.sendNotification(P.DidCloseTextDocumentNotification.type, { textDocument: { uri: untitled } });
+    await waitFor(s, 'the untitled buffer cleared when closed', () => (diags(s, untitled) || [1]).length === 0);
 
     // 3b. type a line after a character outside the BMP in pkg/c.py (four
     // UTF-8 bytes, two UTF-16 units): the undefined name is reported at its

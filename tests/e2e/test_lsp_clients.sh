@@ -7,7 +7,8 @@
 # - typing an unused import in textwrap.py reports F401, deleting it (the
 #   node client: with the server's code action) clears it, and so does
 #   closing the buffer unsaved with the import in it (the file on the disk
-#   takes its place);
+#   takes its place); an untitled: buffer (VS Code's new file) gets its
+#   F401 too, cleared when it is closed;
 # - a line typed after U+1F600 in pkg/c.py gets its F821 at strata check's
 #   column (neovim counts UTF-16 units, the node client UTF-8 bytes);
 # - renaming pkg/a.py's `name` and saving reports E0611 for pkg/b.py,
