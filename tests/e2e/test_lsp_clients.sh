@@ -105,11 +105,15 @@ EOF
 # saves nothing but what it restores
 files() { (cd "$ws" && find . -path ./.strata-cache -prune -o -type f -print | sort | xargs sha256sum); }
 before=$(files)
-if LSPC_CONFIG="$tmp/config.json" timeout 120 nvim --headless -u NONE -i NONE -n \
+# neovim's own files (its LSP log, where the server's stderr goes) in $tmp
+if XDG_CACHE_HOME="$tmp/xdg-cache" XDG_STATE_HOME="$tmp/xdg-state" XDG_DATA_HOME="$tmp/xdg-data" \
+    LSPC_CONFIG="$tmp/config.json" timeout 120 nvim --headless -u NONE -i NONE -n \
     -c "luafile $repo/tests/e2e/lsp_client.lua" >"$tmp/nvim.out" 2>"$tmp/nvim.err"; then
     pass
 else
     fail "neovim's session (exit $?): $(cat "$tmp/nvim.err" "$tmp/nvim.out")"
+    echo "neovim's LSP log:" >&2
+    tail -n 20 "$tmp/xdg-cache/nvim/lsp.log" >&2
 fi
 after=$(files)
 if [ "$before" = "$after" ]; then pass; else
