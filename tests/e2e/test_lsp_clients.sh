@@ -94,7 +94,7 @@ out, ws, unused, missing, undefined, settings, code_action, watchers, expect = s
 cfg = {"cmd": sys.argv[10:], "root": ws, "unused_code": unused, "missing_code": missing,
        "undefined_code": undefined, "watchers": watchers == "true",
        "settings": json.loads(settings), "code_action": code_action == "true",
-       "timeout_ms": 20000}
+       "timeout_ms": 10000}
 if json.loads(expect) is not None:
     cfg["expect"] = json.loads(expect)
 json.dump(cfg, open(out, "w"))
