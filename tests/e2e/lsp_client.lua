@@ -1,9 +1,9 @@
 -- lsp_client.lua - neovim's own LSP client (Debian's neovim 0.7.2,
 -- headless) driving a language server through the scenario of
 -- tests/e2e/test_lsp_clients.sh: a real editor's didOpen, didChange (from
--- buffer edits, incremental, not debounced), :write (willSave, didSave),
--- shutdown and exit, with neovim's own position encoding (UTF-16: 0.7
--- offers no other).
+-- buffer edits, incremental, not debounced), :write (didSave, and willSave
+-- if the server asks for it), :bwipeout! (didClose), shutdown and exit,
+-- with neovim's own position encoding (UTF-16: 0.7 offers no other).
 --
 -- The server and the expected codes are parameters, so the same driver
 -- runs against strata's server and, to prove the harness, against
