@@ -6,7 +6,8 @@
 # bar, then every code), the cross-module checks against pylint and under
 # fault injection (confirmed by pyright), the checks against the standard
 # library and installed packages (precision against pylint and pyright, the
-# Twisted speed bench), the incremental re-checks, and any other bench
+# Twisted speed bench), the incremental re-checks, the language server
+# against pyright's (bench/lsp_bench.py), and any other bench
 # program the build produced
 # (simd_bench, typeset_bench, exec_bench, ...). Benches report, they do not assert: a
 # missing tool or binary is reported and the rest still runs. The whole
@@ -63,6 +64,8 @@ run_all() {
         bash "$top/bench/warm_config.sh" "$build/strata" || status=1
         section "team cache: a clone filled from nginx against a cold check"
         bash "$top/bench/remote_bench.sh" "$build/strata" || status=1
+        section "language server: strata lsp against pyright's, driven by neovim"
+        /usr/bin/python3 "$top/bench/lsp_bench.py" --strata "$build/strata" || status=1
         section "worker processes against in-process scans"
         "$top/bench/workers_bench.sh" "$build" || status=1
     fi

@@ -42,7 +42,10 @@ need_root() {
 # podman (with runc, see docker/containers.conf) builds and runs the image
 # of docker/ in tests/e2e/test_container.sh, mmdebstrap makes its debian:12
 # base from the Debian mirror when no registry serves one, and python3-yaml
-# reads docker/compose.yml for docker/compose-run.py.
+# reads docker/compose.yml for docker/compose-run.py. neovim (0.7.2) is a
+# real LSP client: tests/e2e/test_lsp_clients.sh and bench/lsp_bench.py
+# drive `strata lsp` (and pyright's server, for comparison) through it,
+# headless.
 pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-rt-14-dev
       libtree-sitter-dev libzmq3-dev libmsgpack-dev libzstd-dev libhwloc-dev
       libxxhash-dev libssl-dev libsqlite3-dev
@@ -50,7 +53,7 @@ pkgs=(build-essential pkg-config cmake ninja-build clang clang-format libclang-r
       libcurl4-openssl-dev libprotobuf-c-dev protobuf-c-compiler nginx openssl
       libmicrohttpd-dev prometheus
       python3 pyflakes3 python3-zmq python3-msgpack python3-junitparser git pre-commit
-      systemd strace podman runc mmdebstrap python3-yaml)
+      systemd strace podman runc mmdebstrap python3-yaml neovim)
 # Node.js and npm fetch the grammar; a machine may have them from elsewhere
 # (its own npm), in which case Debian's would conflict.
 if ! command -v npm >/dev/null 2>&1; then pkgs+=(nodejs npm); fi
@@ -115,10 +118,12 @@ STRIP=3 fetch_npm pyright "$PYRIGHT_VERSION" "$PYRIGHT_INTEGRITY" typeshed \
 
 # Validators for the tests (tests/node/package-lock.json): kubernetes-models
 # and yaml, with which tests/e2e/test_deploy.sh checks deploy/kubernetes/
-# against the Kubernetes API's schemas. `npm ci` installs exactly what the
-# lockfile names and fails on an integrity mismatch; no install scripts run
-# (none of these needs one). A stamp holding the lockfile's digest makes a
-# second run a no-op.
+# against the Kubernetes API's schemas, and vscode-languageserver-protocol
+# (with its vscode-jsonrpc), the LSP client library of VS Code's
+# extensions, with which tests/e2e/lsp_client.mjs drives `strata lsp`.
+# `npm ci` installs exactly what the lockfile names and fails on an
+# integrity mismatch; no install scripts run (none of these needs one). A
+# stamp holding the lockfile's digest makes a second run a no-op.
 lockdir="$top/tests/node"
 nodedir="$deps/test-node"
 want=$(sha256sum "$lockdir/package-lock.json" | cut -d' ' -f1)
