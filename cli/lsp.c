@@ -619,11 +619,12 @@ static void on_did_close(lsp_t *s, const json_t *params)
             continue;
         memmove(s->docs + i, s->docs + i + 1, (s->n_docs - i - 1) * sizeof *s->docs);
         s->n_docs--;
-        /* what is on the disk takes the buffer's place */
+        /* what is on the disk takes the buffer's place: cleared now, and
+           the check below publishes the file's own reports, if any (a
+           closed file is published when it has some) */
         bool recheck = doc->path != NULL && s->n_folders > 0;
-        if (!doc->in_project) /* no file of the workspace: nothing to show */
-            lsp__notify(s, "textDocument/publishDiagnostics",
-                        json_pack("{s:s,s:[]}", "uri", uri, "diagnostics"));
+        lsp__notify(s, "textDocument/publishDiagnostics",
+                    json_pack("{s:s,s:[]}", "uri", uri, "diagnostics"));
         doc_free(doc);
         if (recheck)
             lsp__check_all(s, NULL);
