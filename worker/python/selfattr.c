@@ -693,6 +693,22 @@ static bool opens_scope(lang_kind_t k)
            k == K_SET_COMP || k == K_DICT_COMP || k == K_GENERATOR_EXP;
 }
 
+/* A module-level `from m import *` (n, an import_from): its end, in
+ * s->stars and s->last_star. */
+static void note_star(sa_t *s, TSNode n)
+{
+    for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
+        if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
+            ts_node_end_byte(n) > s->last_star) {
+            uint32_t *v = room(s, s->stars, s->n_stars, &s->cap_stars, sizeof *s->stars, 8);
+            if (v != NULL) {
+                s->stars = v;
+                s->stars[s->n_stars++] = ts_node_end_byte(n);
+            }
+            s->last_star = ts_node_end_byte(n);
+        }
+}
+
 /* Every node once: module-level bindings (not inside defs), `global`
  * names (a function may rebind a class), every class, every attribute
  * stored anywhere, every call of a bare name, and every identifier that
@@ -757,26 +773,44 @@ static void scan_module(sa_t *s, TSNode root)
             if (top && k == K_IMPORT)
                 statement_names(s, n, s->modules);
             if (top && k == K_IMPORT_FROM)
-                for (uint32_t i = 0; i < ts_node_named_child_count(n); i++)
-                    if (kind(s, ts_node_named_child(n, i)) == K_WILDCARD_IMPORT &&
-                        ts_node_end_byte(n) > s->last_star) {
-                        uint32_t *v =
-                            room(s, s->stars, s->n_stars, &s->cap_stars, sizeof *s->stars, 8);
-                        if (v != NULL) {
-                            s->stars = v;
-                            s->stars[s->n_stars++] = ts_node_end_byte(n);
-                        }
-                        s->last_star = ts_node_end_byte(n);
-                    }
+                note_star(s, n);
         }
         size_t base = s->n_stack;
-        if (s->stub && (k == K_FUNCTION_DEF || k == K_DECORATOR))
-            continue; /* a stub's signatures bind nothing at module level */
         push_kids(s, n, k, true, top);
         set_marks(s, base,
                   (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
                             (k == K_DECORATED_DEF ? SA_DECORATED : 0)));
         set_scopes(s, base, opens_scope(k) ? n : scope);
+    }
+}
+
+/* A stub's module-level statements alone (through if, else and try
+ * blocks): their bindings, its classes, imports and star imports. Nothing
+ * inside a def or a class statement binds a module-level name. */
+static void scan_stub(sa_t *s, TSNode root)
+{
+    push_kids(s, root, K_MODULE, false, true);
+    while (s->n_stack > 0 && !s->oom) {
+        TSNode n = s->stack[--s->n_stack], def = n;
+        lang_kind_t k = kind(s, n);
+        if (k == K_DECORATED_DEF) {
+            def = field(s, n, F_DEFINITION);
+            if (ts_node_is_null(def))
+                continue;
+            k = kind(s, def);
+        }
+        if (k == K_CLASS_DEF)
+            add_class(s, def, same_node(def, n) || stub_plain_decorated(s, def));
+        if (k == K_CLASS_DEF || k == K_FUNCTION_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
+            k == K_IMPORT || k == K_IMPORT_FROM) {
+            statement_names(s, def, NULL);
+            if (k == K_IMPORT)
+                statement_names(s, def, s->modules);
+            if (k == K_IMPORT_FROM)
+                note_star(s, n);
+            continue;
+        }
+        push_kids(s, n, k, false, true);
     }
 }
 
@@ -2585,7 +2619,10 @@ st_rc_t selfattr_check(const lang_t *L, TSNode root, const char *src, bool stub,
         (s.modules = hmap_new_arena(a, HMAP_BYTES)) == NULL ||
         (s.targets = hmap_new_arena(a, HMAP_U64)) == NULL)
         return ST_ENOMEM;
-    scan_module(&s, root);
+    if (stub)
+        scan_stub(&s, root);
+    else
+        scan_module(&s, root);
     /* every class: nested and decorated ones are only read as
        subclasses (subs_lack, base_has) */
     for (uint32_t i = 0; i < s.n_cls && !s.oom; i++)
