@@ -13,8 +13,9 @@ static const char *const formats[E902_N] = {
     [E902_TOO_LARGE] = "%.*s",
     [E902_DIRECTORY] = "cannot read directory: %.*s",
     [E902_INTERNAL] = "internal error, file not checked: %.*s",
-    [E902_NO_BLOB] = "internal error, file not checked: its content is not in the "
-                     "coordinator's cache%.*s",
+    /* (parenthesized: one string on two lines, not two items) */
+    [E902_NO_BLOB] = ("internal error, file not checked: its content is not in the "
+                      "coordinator's cache%.*s"),
     [E902_BAD_RESULT] = "internal error: a worker's scan result: %.*s",
     [E902_CHECK_FAILED] = "internal error: cross-module check failed: %.*s",
 };
