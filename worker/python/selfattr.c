@@ -994,6 +994,7 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
 {
     TSNode self = first_param(s, f), body = field(s, f, F_BODY);
     uint32_t slen, slen0, reads0 = c->n_reads;
+    uint32_t sets0 = s->self_setattrs, fn0 = s->self_setattrs_fn;
     bool rebound = false;
     const char *sname;
     size_t base = s->n_stack;
@@ -1122,8 +1123,13 @@ static void scan_method(sa_t *s, sa_class_t *c, TSNode f, bool checkable)
         else if (!module)
             c->loose = true;
     }
-    if (rebound)
+    if (rebound) {
         c->n_reads = reads0; /* stores counted, reads dropped */
+        /* a setattr on a `self` of a nested def or class is not surely
+           on this one's: the module's computed setattrs stay dynamic */
+        s->self_setattrs = sets0;
+        s->self_setattrs_fn = fn0;
+    }
     for (uint32_t r = reads0; r < c->n_reads; r++) {
         uint32_t at = ts_node_start_byte(c->reads[r].node);
         c->reads[r].guarded = !checkable;
