@@ -68,10 +68,12 @@ bool checker_is_builtin(const char *name, size_t len);
  * subscript) gives instances nothing: typing's Generic and Protocol. */
 bool checker_stub_typing_base(const char *t, size_t len);
 
-/* In a stub, whether a class decorator written t[0..len) (a dotted name)
- * leaves the class's members alone: final, runtime_checkable,
- * type_check_only. */
-bool checker_stub_plain_decorator(const char *t, size_t len);
+/* Whether a class decorator written t[0..len) (a dotted name; called:
+ * the function of `@f(...)`) leaves the class's members and __init__
+ * alone: zope.interface's implementer(...), functools' total_ordering
+ * (it adds comparison dunders), and in a stub (stub true) typing's
+ * final, runtime_checkable, type_check_only. */
+bool checker_plain_class_decorator(const char *t, size_t len, bool called, bool stub);
 
 /* Deepest nesting of tree nodes the checker follows (CPython's compiler
  * gives up near 3000 levels of AST recursion). */

@@ -277,24 +277,29 @@ bool checker_stub_typing_base(const char *t, size_t len)
     return last_is(t, len, "Generic") || last_is(t, len, "Protocol");
 }
 
-bool checker_stub_plain_decorator(const char *t, size_t len)
+bool checker_plain_class_decorator(const char *t, size_t len, bool called, bool stub)
 {
-    return last_is(t, len, "final") || last_is(t, len, "runtime_checkable") ||
-           last_is(t, len, "type_check_only");
+    if (called)
+        return last_is(t, len, "implementer");
+    return last_is(t, len, "total_ordering") ||
+           (stub && (last_is(t, len, "final") || last_is(t, len, "runtime_checkable") ||
+                     last_is(t, len, "type_check_only")));
 }
 
-/* In a stub, a class decorator that leaves its members alone. */
-static bool stub_plain_decorator(const checker_t *c, TSNode d)
+/* A class decorator that leaves its members alone. */
+static bool plain_class_decorator(const checker_t *c, TSNode d)
 {
     TSNode e = first_named(d);
+    bool called = !ts_node_is_null(e) && kind(c, e) == K_CALL;
     uint32_t len;
     const char *t;
 
-    if (!c->in->is_stub || ts_node_is_null(e) ||
-        (kind(c, e) != K_IDENTIFIER && kind(c, e) != K_ATTRIBUTE))
+    if (called)
+        e = field(c, e, F_FUNCTION);
+    if (ts_node_is_null(e) || (kind(c, e) != K_IDENTIFIER && kind(c, e) != K_ATTRIBUTE))
         return false;
     t = text(c, e, &len);
-    return checker_stub_plain_decorator(t, len);
+    return checker_plain_class_decorator(t, len, called, c->in->is_stub);
 }
 
 /* In a stub, a base that gives instances nothing, subscripted or not. */
@@ -326,7 +331,7 @@ static void summary_class(checker_t *c, const binding_t *b)
                 continue;
             if (chk_is_global_enum(c, first_named(d)))
                 flags |= SUM_CLASS_GLOBAL_ENUM;
-            if (!stub_plain_decorator(c, d))
+            if (!plain_class_decorator(c, d))
                 flags |= SUM_CLASS_DECORATED;
         }
     }

@@ -187,25 +187,29 @@ static TSNode base_of(const sa_t *s, TSNode b)
     return checker_stub_typing_base(t, len) ? (TSNode){0} : v;
 }
 
-/* In a stub, whether class n is decorated by plain decorators only
- * (final, runtime_checkable...): its members are its body's. */
-static bool stub_plain_decorated(const sa_t *s, TSNode n)
+/* Whether class n is decorated by plain decorators only
+ * (checker_plain_class_decorator): its members are its body's. */
+static bool plain_decorated(const sa_t *s, TSNode n)
 {
     TSNode p = ts_node_parent(n);
 
-    if (!s->stub || ts_node_is_null(p) || kind(s, p) != K_DECORATED_DEF)
+    if (ts_node_is_null(p) || kind(s, p) != K_DECORATED_DEF)
         return false;
     for (uint32_t i = 0; i < ts_node_named_child_count(p); i++) {
         TSNode d = ts_node_named_child(p, i), e;
+        bool called;
         uint32_t len;
         const char *t;
         if (kind(s, d) != K_DECORATOR)
             continue;
         e = ts_node_named_child(d, 0);
+        called = !ts_node_is_null(e) && kind(s, e) == K_CALL;
+        if (called)
+            e = field(s, e, F_FUNCTION);
         if (ts_node_is_null(e) || (kind(s, e) != K_IDENTIFIER && kind(s, e) != K_ATTRIBUTE))
             return false;
         t = text(s, e, &len);
-        if (!checker_stub_plain_decorator(t, len))
+        if (!checker_plain_class_decorator(t, len, called, s->stub))
             return false;
     }
     return true;
@@ -732,7 +736,7 @@ static void scan_module(sa_t *s, TSNode root)
             /* under a module-level if or try too (`if HAVE_SSL: class
                S(Base)`): bound at module level, read like the others */
             /* a decorator may replace it */
-            add_class(s, n, top && (!(mark & SA_DECORATED) || stub_plain_decorated(s, n)));
+            add_class(s, n, top && (!(mark & SA_DECORATED) || plain_decorated(s, n)));
         } else if (k == K_GLOBAL || k == K_NONLOCAL) {
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 uint32_t len;
@@ -800,7 +804,7 @@ static void scan_stub(sa_t *s, TSNode root)
             k = kind(s, def);
         }
         if (k == K_CLASS_DEF)
-            add_class(s, def, same_node(def, n) || stub_plain_decorated(s, def));
+            add_class(s, def, same_node(def, n) || plain_decorated(s, def));
         if (k == K_CLASS_DEF || k == K_FUNCTION_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
             k == K_IMPORT || k == K_IMPORT_FROM) {
             statement_names(s, def, NULL);

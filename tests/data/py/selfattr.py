@@ -398,3 +398,27 @@ def make():
             return 2
 
     return Nested()
+
+
+def implementer(*interfaces):
+    return lambda cls: cls
+
+
+def replaced(cls):
+    return object
+
+
+@implementer(object)
+class Declared:
+    """zope.interface's implementer adds dunders only: still checked."""
+
+    def run(self):
+        return self.declared_missing
+
+
+@replaced
+class Replaced:
+    """Any other decorator may give back something else: not checked."""
+
+    def run(self):
+        return self.anything_here
