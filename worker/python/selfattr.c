@@ -1950,17 +1950,48 @@ static int64_t called_class(sa_t *s, const char *name, uint32_t len)
     return (int64_t)v;
 }
 
+static void defer_call(sa_t *s, TSNode read);
+
+/* Whether class i's __init__ comes from a base in another module: no
+ * class of the module on the way (one base each, the last with one base
+ * written, from elsewhere) binds __init__ or __new__. The check job
+ * then settles `C(...)` against the __init__ its fact has. */
+static bool constructor_elsewhere(const sa_t *s, uint32_t i)
+{
+    for (uint32_t steps = 0; steps < s->n_cls; steps++) {
+        const sa_class_t *k = &s->cls[i];
+        if (!(k->known || k->xok) || !k->single ||
+            hmap_get(k->members, "__new__", 7, NULL) == ST_OK ||
+            hmap_get(k->members, "__init__", 8, NULL) == ST_OK)
+            return false;
+        if (k->n_bases == 0)
+            return k->xok;
+        i = k->bases[0];
+    }
+    return false;
+}
+
 static void check_constructors(sa_t *s, diag_list_t *d)
 {
     if (s->n_calls == 0 || s->n_cls == 0)
         return;
     for (uint32_t k = 0; k < s->n_calls && !s->oom; k++) {
-        TSNode call = s->calls[k], def;
+        TSNode call = s->calls[k], def, fn = field(s, call, F_FUNCTION);
         uint32_t len;
-        const char *name = text(s, field(s, call, F_FUNCTION), &len);
+        const char *name = text(s, fn, &len);
         int64_t i = called_class(s, name, len);
         sa_verdict_t v;
-        if (i < 0 || ts_node_is_null(def = constructor_def(s, (uint32_t)i)) ||
+        if (i < 0)
+            continue;
+        if (s->sum != NULL && constructor_elsewhere(s, (uint32_t)i)) {
+            TSPoint p = ts_node_start_point(call);
+            summary_add_selfread(s->sum, ts_node_start_point(s->cls[i].node).row + 1, "__init__", 8,
+                                 p.row + 1, p.column);
+            summary_selfread_instance(s->sum);
+            defer_call(s, fn);
+            continue;
+        }
+        if (ts_node_is_null(def = constructor_def(s, (uint32_t)i)) ||
             !call_verdict(s, call, def, &v) || v.code == NULL)
             continue;
         add_call_report(s, d, ts_node_start_point(call), &v, "constructor");

@@ -334,7 +334,8 @@ st_rc_t xmod__class_facts(ctx_t *c)
  * unexpected keyword, too many positional arguments, a missing one; a
  * keyword naming a positional-only parameter is pylint's E3102 and a
  * missing keyword-only one its E1125: nothing. */
-static void check_method_call(ctx_t *c, file_t *f, const selfread_t *e, const csig_t *g)
+static void check_method_call(ctx_t *c, file_t *f, const selfread_t *e, const csig_t *g,
+                              const char *what)
 {
     const call_t *k = &e->call;
     uint32_t line = e->line, col = xmod__col1(e->col);
@@ -349,18 +350,18 @@ static void check_method_call(ctx_t *c, file_t *f, const selfread_t *e, const cs
     for (uint32_t j = 0; j < k->nkw && !b.kwargs; j++)
         if (!xmod__takes_keyword(g, k->kw[j])) {
             nm_t kn = xmod__nm_of(c, k->kw[j]);
-            xmod__report(c, f, line, col, "E1123",
-                         "Unexpected keyword argument '%.*s' in method call", (int)kn.len, kn.s);
+            xmod__report(c, f, line, col, "E1123", "Unexpected keyword argument '%.*s' in %s call",
+                         (int)kn.len, kn.s, what);
             return;
         }
     if (b.too_many) {
-        xmod__report(c, f, line, col, "E1121", "Too many positional arguments for method call");
+        xmod__report(c, f, line, col, "E1121", "Too many positional arguments for %s call", what);
         return;
     }
     for (uint32_t i = 0; i < g->n; i++)
         if (xmod__unbound(g, &b, i)) {
-            xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in method call",
-                         (int)g->p[i].name.len, g->p[i].name.s);
+            xmod__report(c, f, line, col, "E1120", "No value for argument '%.*s' in %s call",
+                         (int)g->p[i].name.len, g->p[i].name.s, what);
             return;
         }
 }
@@ -381,10 +382,13 @@ void xmod__check_selfreads(ctx_t *c, file_t *f)
                 xmod__nm_in(k->fact.mem, k->fact.n, &nw))
                 continue;
         }
-        if (xmod__nm_in(k->fact.mem, k->fact.n, &e->name)) {
+        /* `C(...)`: the __init__ C's fact runs (object's when none:
+           not checked) */
+        bool ctor = e->instance && e->name.len == 8 && memcmp(e->name.s, "__init__", 8) == 0;
+        if (ctor || xmod__nm_in(k->fact.mem, k->fact.n, &e->name)) {
             const xmeth_t *m = e->is_call ? fact_meth(&k->fact, &e->name) : NULL;
             if (m != NULL)
-                check_method_call(c, f, e, m->sig);
+                check_method_call(c, f, e, m->sig, ctor ? "constructor" : "method");
             continue;
         }
         if (k->fact.stub && e->name.len > 0 && e->name.s[0] == '_')
