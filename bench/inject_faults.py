@@ -232,6 +232,57 @@ def class_members(cls):
     return out
 
 
+def class_table(tree, names):
+    """The top-level classes of a module: name -> None (bound more than
+    once) or {"defs": its undecorated defs, "mro": the defs of it and its
+    bases along single bases of the module, "chain": one base each all the
+    way, "members": class_members, but for a class with a base from
+    elsewhere, decorators or keywords}."""
+    classes = {}
+    for stmt in tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        defs = {}
+        for b in stmt.body:
+            if isinstance(b, ast.FunctionDef) and not b.decorator_list:
+                defs[b.name] = b
+        bases = [classes.get(b.id) if isinstance(b, ast.Name) else None for b in stmt.bases]
+        if None in bases or stmt.keywords or stmt.decorator_list:
+            classes[stmt.name] = None if names[stmt.name] != 1 else {
+                "defs": defs, "mro": [defs], "chain": False, "stmt": stmt}
+            continue
+        mro = [defs]
+        for b in bases:
+            mro += b["mro"] if b is not None else []
+        # one base per class all the way: the MRO is that chain
+        chain = len(bases) == 0 or (len(bases) == 1 and bases[0]["chain"])
+        classes[stmt.name] = {"defs": defs, "mro": mro, "chain": chain, "stmt": stmt,
+                              "members": class_members(stmt)} if names[stmt.name] == 1 else None
+    return classes
+
+
+def imported_init(stmt, c, classvars):
+    """For a class whose one base is a class imported from a project
+    module (`from m import B`, B at the top of m): the __init__ it inherits
+    from there, when sure: the class binds neither __init__ nor __new__,
+    and B binds __init__ by an undecorated def (or inherits one as
+    inherited_init finds it), B and its bases no __new__."""
+    if (len(stmt.bases) != 1 or not isinstance(stmt.bases[0], ast.Name) or stmt.keywords
+            or stmt.decorator_list or stmt.bases[0].id not in classvars):
+        return None
+    own = class_members(stmt)
+    if own["__init__"] or own["__new__"]:
+        return None
+    t, name = classvars[stmt.bases[0].id]
+    other = t.class_table()
+    b = other.get(name)
+    if b is None or "members" not in b or b["members"]["__new__"]:
+        return None
+    if b["members"]["__init__"]:
+        return b["defs"].get("__init__") if b["members"]["__init__"] == 1 else None
+    return inherited_init(other, name)
+
+
 def inherited_init(classes, name):
     """The __init__ class name inherits from a base, when that is sure: a
     chain of single bases of the module, none binding __new__ or binding
@@ -335,10 +386,20 @@ class Module:
         self.subs = set()
         self.sure = False  # set once the whole table is known
         self.funcs = {}
+        self.classes = set()  # top-level classes, undecorated
         for stmt in tree.body:
             if isinstance(stmt, ast.FunctionDef) and not stmt.decorator_list:
                 if self.bindings[stmt.name] == 1:
                     self.funcs[stmt.name] = stmt.args
+            if isinstance(stmt, ast.ClassDef) and not stmt.decorator_list:
+                self.classes.add(stmt.name)
+        self._class_table = None
+
+    def class_table(self):
+        """The module's top-level classes as class_table() reads them."""
+        if self._class_table is None:
+            self._class_table = class_table(self.tree, self.bindings)
+        return self._class_table
 
 
 def load_modules(root, files):
@@ -545,6 +606,7 @@ class FileSites:
         guarded = guarded_nodes(mod.tree)
         modvars = {}  # a name bound to a module -> the module
         funcvars = {}  # a name bound to a function -> (module, name there)
+        classvars = {}  # a name bound to a top-level class of a project module -> (module, name)
         dotted = collections.defaultdict(set)  # `import a.b.c`: a -> {"a.b.c"}
         plain_imports = collections.Counter()
         stdvars = {}  # a name bound by `import X [as m]`, X a stdlib module -> X
@@ -584,6 +646,8 @@ class FileSites:
                     r = resolve_func(table, t, a.name)
                     if r is not None:
                         funcvars[var] = r
+                    elif t.bindings[a.name] == 1 and a.name in t.classes:
+                        classvars[var] = (t, a.name)
         # `import a.b.c` (several such lines may bind a): a chain a.b.c.x is
         # an attribute of a.b.c when a is bound by those imports only, and
         # no package on the way binds the next name itself.
@@ -624,33 +688,21 @@ class FileSites:
                         r = resolve_func(table, t, f.attr)
                 if r is not None:
                     self.call_sites(n, r[0], r[1])
-        self.class_sites(mod.tree, names, guarded)
+        self.class_sites(mod.tree, names, guarded, classvars)
 
-    def class_sites(self, tree, names, guarded):
+    def class_sites(self, tree, names, guarded, classvars):
         """selfmeth and selfargs: `self.meth(...)` in the methods of the
         module's top-level classes, meth a def of the class or of a base
         defined earlier in the module."""
         attrs = set(n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute))
-        classes = {}
+        classes = class_table(tree, names)
         for stmt in tree.body:
-            if not isinstance(stmt, ast.ClassDef):
+            c = classes.get(stmt.name) if isinstance(stmt, ast.ClassDef) else None
+            if c is None or "members" not in c:
+                if c is not None:
+                    c["ext_init"] = imported_init(stmt, c, classvars)
                 continue
-            defs = {}
-            for b in stmt.body:
-                if isinstance(b, ast.FunctionDef) and not b.decorator_list:
-                    defs[b.name] = b
-            bases = [classes.get(b.id) if isinstance(b, ast.Name) else None for b in stmt.bases]
-            if None in bases or stmt.keywords or stmt.decorator_list:
-                classes[stmt.name] = None if names[stmt.name] != 1 else {
-                    "defs": defs, "mro": [defs], "chain": False}
-                continue
-            mro = [defs]
-            for b in bases:
-                mro += b["mro"] if b is not None else []
-            # one base per class all the way: the MRO is that chain
-            chain = len(bases) == 0 or (len(bases) == 1 and bases[0]["chain"])
-            classes[stmt.name] = {"defs": defs, "mro": mro, "chain": chain,
-                                  "members": class_members(stmt)} if names[stmt.name] == 1 else None
+            mro = c["mro"]
             for m in stmt.body:
                 if not isinstance(m, ast.FunctionDef) or m.decorator_list or not m.args.args:
                     continue
@@ -668,7 +720,7 @@ class FileSites:
         for n in ast.walk(tree):
             if (isinstance(n, ast.Call) and id(n) not in guarded and isinstance(n.func, ast.Name)
                     and classes.get(n.func.id) is not None):
-                init = inherited_init(classes, n.func.id)
+                init = inherited_init(classes, n.func.id) or classes[n.func.id].get("ext_init")
                 if init is not None:
                     self.args_site("ctorargs", n, init, n.func.id)
         self.instance_sites(tree, classes, attrs, names, guarded)

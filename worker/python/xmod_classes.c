@@ -260,6 +260,26 @@ static int settle(ctx_t *c, const file_t *f, cls_t *k)
 
 /* The interface of the module of export file f gets the facts of its
  * classes (those its "names" call classes). */
+static const xmeth_t *fact_meth(const xfact_t *x, const nm_t *name);
+
+/* A class whose constructor no signature of its own describes (its
+ * __init__ comes from a base in another module) gets, on its interface
+ * entry e, the signature of the __init__ its fact runs: when nothing
+ * along the way binds __new__ and the class has no decorator or
+ * keyword. */
+static void inherited_ctor(ctx_t *c, const cls_t *k, ent_t *e)
+{
+    nm_t init = {"__init__", 8, NONE}, nw = {"__new__", 7, NONE};
+    const xmeth_t *m;
+
+    if (e->sig != NULL || (k->flags & (uint8_t) ~(SUM_CLASS_SEEN | SUM_CLASS_OPEN)) != 0 ||
+        xmod__intern_id(c, "__init__", 8, &init.id) != ST_OK ||
+        xmod__intern_id(c, "__new__", 7, &nw.id) != ST_OK ||
+        xmod__nm_in(k->fact.mem, k->fact.n, &nw) || (m = fact_meth(&k->fact, &init)) == NULL)
+        return;
+    e->sig = m->sig;
+}
+
 static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
 {
     uint32_t n = to->n_names;
@@ -281,6 +301,7 @@ static st_rc_t export(ctx_t *c, const file_t *f, iface_t *to)
             continue;
         to->classes[to->n_classes].name = name;
         to->classes[to->n_classes++].fact = k->fact;
+        inherited_ctor(c, k, (ent_t *)e);
     }
     /* the classes it imports and so exports (a package's __init__) */
     for (uint32_t i = 0; i < to->n_names; i++) {
