@@ -31,8 +31,11 @@ number), at most one of each kind per file:
          planted yet.
   ctorargs  (only with --kinds) a call `C(...)`, valid before, of such a
          class whose __init__ it inherits from a base (one base per class
-         up to it, no __new__ on the way) with a fixed number of positional
-         parameters, gets positional arguments beyond that number: E1121
+         up to it, no __new__ on the way; the base of the module, or the one
+         base of C imported from a project module; or C itself imported
+         from one, its __init__ a base's there) with a fixed number of
+         positional parameters, gets positional arguments beyond that
+         number: E1121
   instmeth  (only with --kinds) `x.meth(` where `x = C(...)` binds x, and
          nothing else does, in the same function (or, at module level, in
          the whole module), C a class at the top of the module, meth an
@@ -281,6 +284,13 @@ def imported_init(stmt, c, classvars):
     if b["members"]["__init__"]:
         return b["defs"].get("__init__") if b["members"]["__init__"] == 1 else None
     return inherited_init(other, name)
+
+
+def imported_class_init(t, name):
+    """The __init__ that class name of project module t inherits from a
+    base of t (inherited_init), or None: its own is no fault's place, since
+    a call of a class with an __init__ of its own is the older check's."""
+    return inherited_init(t.class_table(), name)
 
 
 def inherited_init(classes, name):
@@ -718,11 +728,16 @@ class FileSites:
                     self.meth_site("selfmeth", n, attrs, names)
                     self.selfargs_site(n, owners[0])
         for n in ast.walk(tree):
-            if (isinstance(n, ast.Call) and id(n) not in guarded and isinstance(n.func, ast.Name)
-                    and classes.get(n.func.id) is not None):
+            if not (isinstance(n, ast.Call) and id(n) not in guarded
+                    and isinstance(n.func, ast.Name)):
+                continue
+            init = None
+            if classes.get(n.func.id) is not None:
                 init = inherited_init(classes, n.func.id) or classes[n.func.id].get("ext_init")
-                if init is not None:
-                    self.args_site("ctorargs", n, init, n.func.id)
+            elif n.func.id in classvars and names[n.func.id] == 1:
+                init = imported_class_init(*classvars[n.func.id])
+            if init is not None:
+                self.args_site("ctorargs", n, init, n.func.id)
         self.instance_sites(tree, classes, attrs, names, guarded)
 
     def instance_sites(self, tree, classes, attrs, names, guarded):
