@@ -242,6 +242,7 @@ def class_table(tree, names):
     way, "members": class_members, but for a class with a base from
     elsewhere, decorators or keywords}."""
     classes = {}
+    mros = {}  # id(stmt) -> the defs along its MRO, for every class whose bases are the module's
     for stmt in tree.body:
         if not isinstance(stmt, ast.ClassDef):
             continue
@@ -257,10 +258,12 @@ def class_table(tree, names):
         mro = [defs]
         for b in bases:
             mro += b["mro"] if b is not None else []
+        mros[id(stmt)] = mro
         # one base per class all the way: the MRO is that chain
         chain = len(bases) == 0 or (len(bases) == 1 and bases[0]["chain"])
         classes[stmt.name] = {"defs": defs, "mro": mro, "chain": chain, "stmt": stmt,
                               "members": class_members(stmt)} if names[stmt.name] == 1 else None
+    classes[None] = mros
     return classes
 
 
@@ -409,6 +412,7 @@ class Module:
         """The module's top-level classes as class_table() reads them."""
         if self._class_table is None:
             self._class_table = class_table(self.tree, self.bindings)
+            self._class_table.pop(None)
         return self._class_table
 
 
@@ -706,13 +710,16 @@ class FileSites:
         defined earlier in the module."""
         attrs = set(n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute))
         classes = class_table(tree, names)
+        mros = classes.pop(None)
         for stmt in tree.body:
-            c = classes.get(stmt.name) if isinstance(stmt, ast.ClassDef) else None
-            if c is None or "members" not in c:
-                if c is not None:
-                    c["ext_init"] = imported_init(stmt, c, classvars)
+            if not isinstance(stmt, ast.ClassDef):
                 continue
-            mro = c["mro"]
+            c = classes.get(stmt.name)
+            if c is not None and "members" not in c:
+                c["ext_init"] = imported_init(stmt, c, classvars)
+            if id(stmt) not in mros:
+                continue
+            mro = mros[id(stmt)]
             for m in stmt.body:
                 if not isinstance(m, ast.FunctionDef) or m.decorator_list or not m.args.args:
                     continue
