@@ -265,6 +265,57 @@ static size_t word_end(const char *line, size_t n, size_t col)
     return i;
 }
 
+static bool word_char(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (unsigned char)c >= 0x80;
+}
+
+/* Where name[0..len) stands whole (not inside a longer dotted name) on
+ * line[0..n), at or after col: *from. */
+static bool find_name(const char *line, size_t n, size_t col, const char *name, size_t len,
+                      size_t *from)
+{
+    for (size_t i = col; len > 0 && i + len <= n; i++)
+        if (memcmp(line + i, name, len) == 0 &&
+            (i == 0 || (!word_char(line[i - 1]) && line[i - 1] != '.')) &&
+            (i + len == n || (!word_char(line[i + len]) && line[i + len] != '.'))) {
+            *from = i;
+            return true;
+        }
+    return false;
+}
+
+/* For F401 ("'a.b' imported but unused", "'m.x as y' ..."), the name the
+ * import binds where it stands on line[0..n), at or after col: [*from,
+ * *to). False when it is not there (an import over several lines). The
+ * range of the report runs from its column to there. */
+static bool unused_name(const lsp_diag_t *d, const char *line, size_t n, size_t col, size_t *from,
+                        size_t *to)
+{
+    const char *m = d->message, *q, *as, *name, *dot;
+    size_t len;
+
+    if (strcmp(d->code, "F401") != 0 || m[0] != '\'' || (q = strchr(m + 1, '\'')) == NULL)
+        return false;
+    name = m + 1;
+    len = (size_t)(q - name);
+    if ((as = memmem(name, len, " as ", 4)) != NULL) { /* the alias */
+        len -= (size_t)(as + 4 - name);
+        name = as + 4;
+    }
+    if (!find_name(line, n, col, name, len, from)) {
+        /* `from m import x`: the message says m.x, the line x */
+        for (dot = name + len; dot > name && dot[-1] != '.'; dot--)
+            ;
+        if (dot == name || !find_name(line, n, col, dot, len - (size_t)(dot - name), from))
+            return false;
+        len -= (size_t)(dot - name);
+    }
+    *to = *from + len;
+    return true;
+}
+
 static json_t *position(uint32_t line, uint32_t character)
 {
     return json_pack("{s:I,s:I}", "line", (json_int_t)line, "character", (json_int_t)character);
@@ -336,10 +387,14 @@ static json_t *one_diag(const lsp_t *s, const lsp_diag_t *d, const char *text, s
     le = line + 1 < n_lines ? starts[line + 1] : len;
     while (le > ls && (text[le - 1] == '\n' || text[le - 1] == '\r'))
         le--;
+    /* from the reported column (strata check's): to the end of the word
+       there, or of the unused name an import binds */
+    size_t from, to = word_end(text + ls, le - ls, col), name_to;
+    if (unused_name(d, text + ls, le - ls, col, &from, &name_to))
+        to = name_to;
     range = json_pack("{s:o,s:o}", "start",
                       position(line, lspdoc_units(text + ls, le - ls, s->enc, col)), "end",
-                      position(line, lspdoc_units(text + ls, le - ls, s->enc,
-                                                  word_end(text + ls, le - ls, col))));
+                      position(line, lspdoc_units(text + ls, le - ls, s->enc, to)));
     snprintf(href, sizeof href, "%s#%s", s->docs_url, d->code);
     for (char *p = strchr(href, '#'); p != NULL && *p != '\0'; p++)
         if (*p >= 'A' && *p <= 'Z')

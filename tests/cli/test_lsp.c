@@ -191,6 +191,37 @@ TEST(lsp_positions_in_both_encodings)
     json_decref(all);
 }
 
+/* The first publishDiagnostics' first diagnostic's end character. */
+static long first_end(json_t *all)
+{
+    size_t i;
+    json_t *m;
+
+    json_array_foreach(all, i, m)
+    {
+        json_t *d = json_array_get(json_object_get(json_object_get(m, "params"), "diagnostics"), 0);
+        if (d != NULL)
+            return (long)json_integer_value(
+                json_object_get(json_object_get(json_object_get(d, "range"), "end"), "character"));
+    }
+    return -1;
+}
+
+TEST(lsp_unused_import_range_ends_at_its_name)
+{
+    const char *const from[] = {INIT(1, "\"utf-8\""), OPEN("from os import path, sep\\nsep\\n")};
+    const char *const alias[] = {INIT(1, "\"utf-8\""), OPEN("import os.path as p\\n")};
+    int rc;
+    json_t *all = serve(from, 2, &rc);
+
+    CHECK_EQ_INT(first_char(all), 0); /* the statement, as strata check says */
+    CHECK_EQ_INT(first_end(all), 19); /* to the end of `path` */
+    json_decref(all);
+    all = serve(alias, 2, &rc);
+    CHECK_EQ_INT(first_end(all), 19); /* to the end of the alias `p` */
+    json_decref(all);
+}
+
 /* The newText of the edits of the action whose title starts with t. */
 static const char *action_text(json_t *acts, const char *t, size_t k)
 {
