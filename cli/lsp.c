@@ -36,6 +36,7 @@ enum {
 };
 
 #define PARENT_CHECK_MS 2000 /* how often the client's processId is looked at */
+#define MAX_FOLDERS 1024     /* workspace folders kept; more are ignored */
 #define MAX_QUEUE 4096       /* messages read ahead; past them reading waits */
 
 static volatile sig_atomic_t stop_signal;
@@ -88,7 +89,7 @@ static void send_json(lsp_t *s, json_t *msg)
         fprintf(stderr, "strata lsp: out of memory encoding a message, dropped\n");
         return;
     }
-    if (lspio_write(s->out_fd, text, strlen(text), &err) != ST_OK && !s->exit_now) {
+    if (lspio_write(s->out_fd, text, strlen(text), s->stop, &err) != ST_OK && !s->exit_now) {
         fprintf(stderr, "strata lsp: %s; the client is gone, exiting\n", err.msg);
         s->exit_now = true;
         s->exit_code = s->shutdown ? 0 : 1;
@@ -133,7 +134,7 @@ void lsp__notify(lsp_t *s, const char *method, json_t *params)
     send_json(s, m);
 }
 
-static void request(lsp_t *s, const char *method, json_t *params)
+void lsp__request(lsp_t *s, const char *method, json_t *params)
 {
     json_t *m = json_object();
 
@@ -457,6 +458,12 @@ static void add_folder(lsp_t *s, const char *uri)
 
     if (path == NULL)
         return;
+    if (s->n_folders == MAX_FOLDERS) { /* (each is compared with the others) */
+        fprintf(stderr, "strata lsp: more than %d workspace folders; %s ignored\n", MAX_FOLDERS,
+                path);
+        free(path);
+        return;
+    }
     for (size_t i = 0; i < s->n_folders; i++)
         if (strcmp(s->folders[i], path) == 0) {
             free(path);
@@ -551,7 +558,7 @@ static void on_initialized(lsp_t *s)
                                 "registerOptions", "watchers", "globPattern", "**/*.py",
                                 "globPattern", "**/*.pyi", "globPattern", "**/pyproject.toml",
                                 "globPattern", "**/strata.toml");
-        request(s, "client/registerCapability", reg);
+        lsp__request(s, "client/registerCapability", reg);
     }
     lsp__check_all(s, "indexing the workspace");
 }

@@ -113,6 +113,9 @@ void lsp__diags_free(lsp_diags_t *d);
 
 /* Sends a notification (steals params). */
 void lsp__notify(lsp_t *s, const char *method, json_t *params);
+/* Sends a request of the server's (its own next id); the answer is read
+ * and dropped. */
+void lsp__request(lsp_t *s, const char *method, json_t *params);
 
 /* Publishes doc's diagnostics (local and xmod). */
 void lsp__publish_doc(lsp_t *s, lsp_doc_t *doc);

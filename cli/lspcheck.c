@@ -566,13 +566,7 @@ static void check_now(lsp_t *s, const char *why)
     if (!s->set_up || s->n_folders == 0 || !s->prep_ok)
         return;
     if (show) {
-        json_t *m = json_pack("{s:I,s:s,s:{s:s}}", "id", (json_int_t)++s->next_id, "method",
-                              "window/workDoneProgress/create", "params", "token", token);
-        char *t = json_dumps(m, JSON_COMPACT);
-        if (t != NULL)
-            lspio_write(s->out_fd, t, strlen(t), &err);
-        free(t);
-        json_decref(m);
+        lsp__request(s, "window/workDoneProgress/create", json_pack("{s:s}", "token", token));
         progress(s, token, "begin", why);
     }
     if (!walk(s))

@@ -167,17 +167,27 @@ static bool find_import(const lsp_doc_t *doc, size_t off, import_t *imp)
     imp->stmt = n;
     imp->n = 0;
     TSTreeCursor c = ts_tree_cursor_new(n);
-    for (bool more = ts_tree_cursor_goto_first_child(&c); more && imp->n < MAX_NAMES;
+    bool whole = true;
+    for (bool more = ts_tree_cursor_goto_first_child(&c); more;
          more = ts_tree_cursor_goto_next_sibling(&c)) {
         const char *f = ts_tree_cursor_current_field_name(&c);
         if (f == NULL || strcmp(f, "name") != 0)
             continue;
+        if (imp->n == MAX_NAMES) { /* names not seen may be used: no edit */
+            whole = false;
+            break;
+        }
         imp->names[imp->n] = ts_tree_cursor_current_node(&c);
         imp->labels[imp->n] = label_of(doc, n, imp->names[imp->n], from);
         imp->unused[imp->n] = false;
         imp->n++;
     }
     ts_tree_cursor_delete(&c);
+    if (!whole) {
+        for (size_t i = 0; i < imp->n; i++)
+            free(imp->labels[i]);
+        imp->n = 0;
+    }
     return imp->n > 0;
 }
 

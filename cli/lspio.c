@@ -189,11 +189,16 @@ lspio_event_t lspio_next(lspio_t *self, const char **body, size_t *len)
     }
 }
 
-static st_rc_t write_all(int fd, const char *p, size_t n, st_err_t *err)
+static st_rc_t write_all(int fd, const char *p, size_t n, const volatile sig_atomic_t *stop,
+                         st_err_t *err)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
 
+        /* a client that reads nothing blocks the write: a stop signal
+           interrupts it (no SA_RESTART) and ends it */
+        if (w < 0 && errno == EINTR && stop != NULL && *stop)
+            return st_fail(err, ST_EIO, "writing a message: stopped by a signal");
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -204,11 +209,12 @@ static st_rc_t write_all(int fd, const char *p, size_t n, st_err_t *err)
     return ST_OK;
 }
 
-st_rc_t lspio_write(int fd, const char *body, size_t len, st_err_t *err)
+st_rc_t lspio_write(int fd, const char *body, size_t len, const volatile sig_atomic_t *stop,
+                    st_err_t *err)
 {
     char head[64];
     int k = snprintf(head, sizeof head, "Content-Length: %zu\r\n\r\n", len);
-    st_rc_t rc = write_all(fd, head, (size_t)k, err);
+    st_rc_t rc = write_all(fd, head, (size_t)k, stop, err);
 
-    return rc == ST_OK ? write_all(fd, body, len, err) : rc;
+    return rc == ST_OK ? write_all(fd, body, len, stop, err) : rc;
 }

@@ -15,6 +15,7 @@
 #include "common/status.h"
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 
 /* The default largest body (64 MiB; `strata lsp --max-message-size`). */
@@ -47,7 +48,9 @@ lspio_event_t lspio_next(lspio_t *self, const char **body, size_t *len);
 size_t lspio_pending(const lspio_t *self);
 
 /* Writes one framed message (body[0..len)) to fd, whole: ST_EIO when the
- * other end is gone or the write fails. */
-st_rc_t lspio_write(int fd, const char *body, size_t len, st_err_t *err);
+ * other end is gone or the write fails, or when a signal interrupts a
+ * blocked write and *stop (when not NULL) is set. */
+st_rc_t lspio_write(int fd, const char *body, size_t len, const volatile sig_atomic_t *stop,
+                    st_err_t *err);
 
 #endif

@@ -287,6 +287,37 @@ TEST(lsp_code_actions)
     json_decref(all);
 }
 
+TEST(lsp_fix_all_leaves_an_import_of_too_many_names)
+{
+    /* `from m import (n0, ..., n299)` with n299 used: past the names an
+     * action handles, nothing may be removed (n299 would go) */
+    static char text[8192], open_msg[9000];
+    size_t at = 0;
+    int rc;
+
+    at += (size_t)snprintf(text + at, sizeof text - at, "from m import (");
+    for (int i = 0; i < 300; i++)
+        at += (size_t)snprintf(text + at, sizeof text - at, "%sn%d", i ? ", " : "", i);
+    snprintf(text + at, sizeof text - at, ")\\nprint(n299)\\n");
+    snprintf(open_msg, sizeof open_msg, "%s", OPEN("%s"));
+    char buf[9000];
+    snprintf(buf, sizeof buf, open_msg, text);
+    const char *const msgs[] = {
+        INIT(1, ""),
+        buf,
+        REQ(2, "textDocument/codeAction",
+            "{\"textDocument\":{\"uri\":\"file:///t/m.py\"},\"range\":{\"start\":{\"line\":0,"
+            "\"character\":0},\"end\":{\"line\":0,\"character\":0}},\"context\":{\"diagnostics\":"
+            "[],\"only\":[\"source.fixAll\"]}}"),
+    };
+    json_t *all = serve(msgs, sizeof msgs / sizeof msgs[0], &rc);
+    json_t *r = json_object_get(answer(all, 2), "result");
+
+    CHECK(r != NULL);
+    CHECK(action_text(r, "Fix all", 0) == NULL); /* no edit of the statement */
+    json_decref(all);
+}
+
 TEST(lsp_more_messages_than_the_queue)
 {
     enum { N = 5000 }; /* past the read-ahead queue's 4096 */

@@ -112,14 +112,14 @@ TEST(lspio_write_frames)
     ssize_t k;
 
     REQUIRE(pipe(fds) == 0);
-    CHECK(lspio_write(fds[1], "{}", 2, &err) == ST_OK);
+    CHECK(lspio_write(fds[1], "{}", 2, NULL, &err) == ST_OK);
     k = read(fds[0], buf, sizeof buf - 1);
     REQUIRE(k > 0);
     buf[k] = '\0';
     CHECK_STREQ(buf, "Content-Length: 2\r\n\r\n{}");
     close(fds[0]);
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-    CHECK(lspio_write(fds[1], "{}", 2, &err) == ST_EIO); /* the reader is gone */
+    CHECK(lspio_write(fds[1], "{}", 2, NULL, &err) == ST_EIO); /* the reader is gone */
     signal(SIGPIPE, old);
     close(fds[1]);
 }
