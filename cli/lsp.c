@@ -13,6 +13,8 @@
 #include "cli/lsp.h"
 
 #include "cli/lsp_int.h"
+
+#include "common/digest.h"
 #include "common/alloc.h"
 #include "worker/jobkey.h"
 
@@ -146,17 +148,6 @@ void lsp__request(lsp_t *s, const char *method, json_t *params)
 
 /* ---- URIs ------------------------------------------------------------------- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *lsp__path_of(const char *uri)
 {
     const char *p;
@@ -170,8 +161,8 @@ char *lsp__path_of(const char *uri)
     if (*p != '/' || (out = malloc(strlen(p) + 1)) == NULL)
         return NULL;
     for (o = out; *p != '\0' && *p != '?' && *p != '#'; p++) {
-        if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-            *o++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+        if (*p == '%' && digest_hex_value(p[1]) >= 0 && digest_hex_value(p[2]) >= 0) {
+            *o++ = (char)(digest_hex_value(p[1]) * 16 + digest_hex_value(p[2]));
             p += 2;
         } else {
             *o++ = *p;
