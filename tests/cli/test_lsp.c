@@ -155,8 +155,9 @@ TEST(lsp_exit_without_shutdown)
     NOTE("textDocument/didOpen", "{\"textDocument\":{\"uri\":\"file:///t/m.py\",\"languageId\":"   \
                                  "\"python\",\"version\":1,\"text\":\"" text "\"}}")
 
-/* The first publishDiagnostics' first diagnostic's start character. */
-static long first_char(json_t *all)
+/* The first publishDiagnostics' first diagnostic's range's start or end
+ * (which) character. */
+static long first_pos(json_t *all, const char *which)
 {
     size_t i;
     json_t *m;
@@ -165,8 +166,8 @@ static long first_char(json_t *all)
     {
         json_t *d = json_array_get(json_object_get(json_object_get(m, "params"), "diagnostics"), 0);
         if (d != NULL)
-            return (long)json_integer_value(json_object_get(
-                json_object_get(json_object_get(d, "range"), "start"), "character"));
+            return (long)json_integer_value(
+                json_object_get(json_object_get(json_object_get(d, "range"), which), "character"));
     }
     return -1;
 }
@@ -180,31 +181,15 @@ TEST(lsp_positions_in_both_encodings)
     int rc;
     json_t *all = serve(u16, 2, &rc);
 
-    CHECK_EQ_INT(first_char(all), 11); /* s = 'é😀'; : 5 + 1 + 2 + 3 */
+    CHECK_EQ_INT(first_pos(all, "start"), 11); /* s = 'é😀'; : 5 + 1 + 2 + 3 */
     json_decref(all);
     all = serve(u8, 2, &rc);
     CHECK_STREQ(json_string_value(json_object_get(
                     json_object_get(json_object_get(answer(all, 1), "result"), "capabilities"),
                     "positionEncoding")),
                 "utf-8");
-    CHECK_EQ_INT(first_char(all), 14); /* 5 + 2 + 4 + 3 bytes */
+    CHECK_EQ_INT(first_pos(all, "start"), 14); /* 5 + 2 + 4 + 3 bytes */
     json_decref(all);
-}
-
-/* The first publishDiagnostics' first diagnostic's end character. */
-static long first_end(json_t *all)
-{
-    size_t i;
-    json_t *m;
-
-    json_array_foreach(all, i, m)
-    {
-        json_t *d = json_array_get(json_object_get(json_object_get(m, "params"), "diagnostics"), 0);
-        if (d != NULL)
-            return (long)json_integer_value(
-                json_object_get(json_object_get(json_object_get(d, "range"), "end"), "character"));
-    }
-    return -1;
 }
 
 TEST(lsp_unused_import_range_ends_at_its_name)
@@ -214,11 +199,11 @@ TEST(lsp_unused_import_range_ends_at_its_name)
     int rc;
     json_t *all = serve(from, 2, &rc);
 
-    CHECK_EQ_INT(first_char(all), 0); /* the statement, as strata check says */
-    CHECK_EQ_INT(first_end(all), 19); /* to the end of `path` */
+    CHECK_EQ_INT(first_pos(all, "start"), 0); /* the statement, as strata check says */
+    CHECK_EQ_INT(first_pos(all, "end"), 19);  /* to the end of `path` */
     json_decref(all);
     all = serve(alias, 2, &rc);
-    CHECK_EQ_INT(first_end(all), 19); /* to the end of the alias `p` */
+    CHECK_EQ_INT(first_pos(all, "end"), 19); /* to the end of the alias `p` */
     json_decref(all);
 }
 
