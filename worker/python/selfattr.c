@@ -90,7 +90,7 @@ typedef struct {
     size_t n_stack, cap_stack;
     TSTreeCursor cursor; /* push_children's */
     bool has_cursor;
-    uint8_t *marks; /* scan_module: per stack entry, SA_TOP | SA_DECORATED */
+    uint8_t *marks; /* scan_module: per stack entry, SA_TOP | SA_DECORATED | SA_PLAIN */
     size_t cap_marks;
     TSNode *scopes; /* scan_module: per stack entry, the def, class, lambda or
                        comprehension it is in (a null node: the module) */
@@ -187,14 +187,10 @@ static TSNode base_of(const sa_t *s, TSNode b)
     return checker_stub_typing_base(t, len) ? (TSNode){0} : v;
 }
 
-/* Whether class n is decorated by plain decorators only
- * (checker_plain_class_decorator): its members are its body's. */
-static bool plain_decorated(const sa_t *s, TSNode n)
+/* Whether decorated definition p has plain decorators only
+ * (checker_plain_class_decorator): a class's members are its body's. */
+static bool plain_decorated(const sa_t *s, TSNode p)
 {
-    TSNode p = ts_node_parent(n);
-
-    if (ts_node_is_null(p) || kind(s, p) != K_DECORATED_DEF)
-        return false;
     for (uint32_t i = 0; i < ts_node_named_child_count(p); i++) {
         TSNode d = ts_node_named_child(p, i), e;
         bool called;
@@ -443,6 +439,12 @@ static void statement_names(sa_t *s, TSNode n, hmap_t *set)
     }
 }
 
+/* Whether class c is named t[0..len). */
+static bool class_is(const sa_class_t *c, const char *t, uint32_t len)
+{
+    return c->len == len && memcmp(c->name, t, len) == 0;
+}
+
 /* ---- pass 1: the module's bindings, classes and attribute stores ---------------------- */
 
 static sa_class_t *add_class(sa_t *s, TSNode n, bool top)
@@ -600,7 +602,7 @@ static void passed_names(sa_t *s)
         uint32_t len, tlen;
         const char *name = text(s, ts_node_named_child(s->passed[k], 0), &len), *t;
         for (uint32_t i = 0; i < s->n_cls; i++)
-            if (s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0 &&
+            if (class_is(&s->cls[i], name, len) &&
                 literal_name(s, ts_node_named_child(s->passed[k], 1), &t, &tlen)) {
                 add_name(s, s->stored, t, tlen);
                 break;
@@ -648,6 +650,7 @@ static void node_push(sa_t *s, TSNode **v, uint32_t *n, uint32_t *cap, TSNode x)
 #define SA_TOP 1u       /* the node is at module level (module_level) */
 #define SA_DECORATED 2u /* its parent is a decorated definition */
 #define SA_GUARD 4u     /* in the body of a try catching AttributeError (instance_reads) */
+#define SA_PLAIN 8u /* its parent is a class's decorated definition, plainly (plain_decorated) */
 
 /* Array v (room for *cap items of size bytes), beside the stack: grown to
  * the stack's capacity when the stack outgrew it. NULL, s->oom set, when
@@ -736,7 +739,7 @@ static void scan_module(sa_t *s, TSNode root)
             /* under a module-level if or try too (`if HAVE_SSL: class
                S(Base)`): bound at module level, read like the others */
             /* a decorator may replace it */
-            add_class(s, n, top && (!(mark & SA_DECORATED) || plain_decorated(s, n)));
+            add_class(s, n, top && (!(mark & SA_DECORATED) || (mark & SA_PLAIN)));
         } else if (k == K_GLOBAL || k == K_NONLOCAL) {
             for (uint32_t i = 0; i < ts_node_named_child_count(n); i++) {
                 uint32_t len;
@@ -780,10 +783,14 @@ static void scan_module(sa_t *s, TSNode root)
                 note_star(s, n);
         }
         size_t base = s->n_stack;
+        uint8_t deco = 0;
+        if (k == K_DECORATED_DEF)
+            deco = SA_DECORATED |
+                   (kind(s, field(s, n, F_DEFINITION)) == K_CLASS_DEF && plain_decorated(s, n)
+                        ? SA_PLAIN
+                        : 0);
         push_kids(s, n, k, true, top);
-        set_marks(s, base,
-                  (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) |
-                            (k == K_DECORATED_DEF ? SA_DECORATED : 0)));
+        set_marks(s, base, (uint8_t)((top && !opens_scope(k) ? SA_TOP : 0) | deco));
         set_scopes(s, base, opens_scope(k) ? n : scope);
     }
 }
@@ -804,7 +811,7 @@ static void scan_stub(sa_t *s, TSNode root)
             k = kind(s, def);
         }
         if (k == K_CLASS_DEF)
-            add_class(s, def, same_node(def, n) || plain_decorated(s, def));
+            add_class(s, def, same_node(def, n) || plain_decorated(s, n));
         if (k == K_CLASS_DEF || k == K_FUNCTION_DEF || k == K_ASSIGNMENT || k == K_AUG_ASSIGNMENT ||
             k == K_IMPORT || k == K_IMPORT_FROM) {
             statement_names(s, def, NULL);
@@ -1332,7 +1339,7 @@ static void scan_class(sa_t *s, sa_class_t *c)
 static int32_t class_index(const sa_t *s, const char *name, uint32_t len, uint32_t before)
 {
     for (uint32_t i = 0; i < before; i++)
-        if (s->cls[i].top && s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0)
+        if (s->cls[i].top && class_is(&s->cls[i], name, len))
             return (int32_t)i;
     return -1;
 }
@@ -1342,7 +1349,7 @@ static int32_t class_index(const sa_t *s, const char *name, uint32_t len, uint32
 static bool class_named(const sa_t *s, const char *name, uint32_t len)
 {
     for (uint32_t i = 0; i < s->n_cls; i++)
-        if (s->cls[i].len == len && memcmp(s->cls[i].name, name, len) == 0)
+        if (class_is(&s->cls[i], name, len))
             return true;
     return false;
 }
@@ -1466,7 +1473,7 @@ static void mark_unknown(sa_t *s)
             uint32_t len;
             const char *t = text(s, b, &len);
             for (uint32_t j = 0; j < s->n_cls; j++)
-                if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
+                if (class_is(&s->cls[j], t, len))
                     for (uint32_t m = 0; m < s->n_cls; m++)
                         if ((s->cls[m].known || s->cls[m].xok) && derives(s, j, m)) {
                             s->cls[m].unknown = true;
@@ -1508,7 +1515,7 @@ static bool names_class(const sa_t *s, TSNode b)
         return false;
     t = text(s, b, &len);
     for (uint32_t j = 0; j < s->n_cls; j++)
-        if (s->cls[j].len == len && memcmp(s->cls[j].name, t, len) == 0)
+        if (class_is(&s->cls[j], t, len))
             return true;
     return false;
 }
@@ -1535,7 +1542,7 @@ static bool base_has(sa_t *s, TSNode b, const char *name, uint32_t len)
         }
         for (uint32_t j = 0; j < s->n_cls && !has; j++) {
             TSNode sup;
-            if (s->cls[j].len != bl || memcmp(s->cls[j].name, bt, bl) != 0)
+            if (!class_is(&s->cls[j], bt, bl))
                 continue;
             found = true;
             has = s->cls[j].open || s->cls[j].shaky ||
@@ -1580,7 +1587,7 @@ static bool subs_lack(sa_t *s, uint32_t i, const char *name, uint32_t len)
                     continue;
                 bt = text(s, b, &bl);
                 for (uint32_t j = 0; j < s->n_cls && !in[x]; j++)
-                    in[x] = in[j] && s->cls[j].len == bl && memcmp(s->cls[j].name, bt, bl) == 0;
+                    in[x] = in[j] && class_is(&s->cls[j], bt, bl);
             }
             grew = grew || in[x];
         }
