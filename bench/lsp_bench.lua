@@ -213,12 +213,12 @@ local function children(pid)
     end
     return out
 end
-local todo, hwm, procs = { res.server_pid }, 0, 0
-while #todo > 0 do
-    local pid = table.remove(todo)
+local pending, hwm, procs = { res.server_pid }, 0, 0
+while #pending > 0 do
+    local pid = table.remove(pending)
     hwm = hwm + status_kb(pid, 'VmHWM')
     procs = procs + 1
-    vim.list_extend(todo, children(pid))
+    vim.list_extend(pending, children(pid))
 end
 res.peak_rss_kb, res.processes = hwm, procs
 
